@@ -1,0 +1,193 @@
+import type { Logger } from "@carehub/observability";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { BusConsumer, type ConsumeSpec, type RunningConsumer } from "./consumer.ts";
+import { BusConnectError } from "./errors.ts";
+import {
+  type DurableConsumerSpec,
+  ensureDurableConsumer,
+  type ProvisionReport,
+  provisionStreams,
+} from "./provision.ts";
+import { type PublishOptions, type PublishResult, publishMessage } from "./publisher.ts";
+import { type RedriveOptions, readMessage, redriveDeadLetters, type StoredMessage } from "./redrive.ts";
+import { type RetentionSettings, type Topology, topology } from "./topology.ts";
+
+export interface ConnectBusOptions {
+  servers: string | string[];
+  /** Connection name shown by the server (service name and instance). */
+  name: string;
+  namespace?: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+  logger?: Logger;
+}
+
+export interface ProvisionOptions {
+  /** Stream replicas: 1 on a single server, 3 on a 3-node cluster. */
+  replicas?: number;
+  retention?: Partial<RetentionSettings>;
+}
+
+export interface Bus {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly topology: Topology;
+  provision(options?: ProvisionOptions): Promise<ProvisionReport>;
+  ensureConsumer(stream: string, config: DurableConsumerSpec): Promise<void>;
+  publish(subject: string, data: Uint8Array | string, options: PublishOptions): Promise<PublishResult>;
+  publishJson(
+    subject: string,
+    value: unknown,
+    options: { msgId: string; headers?: Record<string, string> },
+  ): Promise<PublishResult>;
+  consume<T = Uint8Array>(spec: ConsumeSpec<T>): Promise<RunningConsumer>;
+  getMessage(stream: string, seq: number): Promise<StoredMessage | null>;
+  redrive(stage: string, options?: RedriveOptions): Promise<{ redriven: number }>;
+  drain(): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+/** Connects to NATS (reconnecting forever) and returns the bus for one namespace. */
+export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
+  const topo = topology(options.namespace);
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: options.servers,
+      name: options.name,
+      ...(options.user === undefined ? {} : { user: options.user }),
+      ...(options.pass === undefined ? {} : { pass: options.pass }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1_000,
+      // Otherwise every request (each publish ack, each confirmed ack) captures a stack trace up front.
+      noAsyncTraces: true,
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new BusConnectError(`could not connect to NATS (${[options.servers].flat().join(", ")}): ${reason}`, {
+      cause: error,
+    });
+  }
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  const bus = new NatsBus(nc, js, jsm, topo, options.logger);
+  bus.watchStatus();
+  return bus;
+}
+
+class NatsBus implements Bus {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly topology: Topology;
+  readonly #logger: Logger | undefined;
+  readonly #consumers = new Set<BusConsumer<unknown>>();
+  #draining: Promise<void> | undefined;
+
+  constructor(
+    nc: NatsConnection,
+    js: JetStreamClient,
+    jsm: JetStreamManager,
+    topo: Topology,
+    logger: Logger | undefined,
+  ) {
+    this.nc = nc;
+    this.js = js;
+    this.jsm = jsm;
+    this.topology = topo;
+    this.#logger = logger;
+  }
+
+  watchStatus(): void {
+    const logger = this.#logger;
+    if (logger === undefined) return;
+    void (async () => {
+      for await (const status of this.nc.status()) {
+        if (status.type === "disconnect" || status.type === "reconnect" || status.type === "error") {
+          logger.warn(
+            { nats: status.type, server: "server" in status ? status.server : undefined },
+            "NATS connection status",
+          );
+        }
+      }
+    })();
+  }
+
+  provision(options: ProvisionOptions = {}): Promise<ProvisionReport> {
+    return provisionStreams(this.jsm, this.topology.streamConfigs(options));
+  }
+
+  async ensureConsumer(stream: string, config: DurableConsumerSpec): Promise<void> {
+    await ensureDurableConsumer(this.jsm, stream, config);
+  }
+
+  publish(subject: string, data: Uint8Array | string, options: PublishOptions): Promise<PublishResult> {
+    return publishMessage(this.js, subject, data, options);
+  }
+
+  publishJson(
+    subject: string,
+    value: unknown,
+    options: { msgId: string; headers?: Record<string, string> },
+  ): Promise<PublishResult> {
+    return publishMessage(this.js, subject, encoder.encode(JSON.stringify(value)), {
+      ...options,
+      contentType: "application/json",
+    });
+  }
+
+  async consume<T = Uint8Array>(spec: ConsumeSpec<T>): Promise<RunningConsumer> {
+    await ensureDurableConsumer(this.jsm, spec.stream, spec);
+    const consumer = await this.js.consumers.get(spec.stream, spec.durable);
+    const running = new BusConsumer<T>(spec, {
+      nc: this.nc,
+      js: this.js,
+      logger: this.#logger,
+      dlqSubject: (stage) => this.topology.subjects.dlq(stage),
+      publish: (subject, data, options) => this.publish(subject, data, options),
+    });
+    await running.start(consumer);
+    this.#consumers.add(running as BusConsumer<unknown>);
+    return {
+      stop: async () => {
+        await running.stop();
+        this.#consumers.delete(running as BusConsumer<unknown>);
+      },
+      get processed() {
+        return running.processed;
+      },
+    };
+  }
+
+  getMessage(stream: string, seq: number): Promise<StoredMessage | null> {
+    return readMessage(this.jsm, stream, seq);
+  }
+
+  redrive(stage: string, options: RedriveOptions = {}): Promise<{ redriven: number }> {
+    return redriveDeadLetters(
+      {
+        js: this.js,
+        jsm: this.jsm,
+        dlqStream: this.topology.streams.dlq,
+        dlqSubject: this.topology.subjects.dlq(stage),
+        publish: (subject, data, opts) => this.publish(subject, data, opts),
+      },
+      options,
+    );
+  }
+
+  drain(): Promise<void> {
+    this.#draining ??= (async () => {
+      await Promise.allSettled([...this.#consumers].map((c) => c.stop()));
+      this.#consumers.clear();
+      if (!this.nc.isClosed()) await this.nc.drain();
+    })();
+    return this.#draining;
+  }
+}

@@ -1,0 +1,403 @@
+import { extractTraceContext, type Logger, recordError, SpanKind, scrubText, tracer } from "@carehub/observability";
+import type { CarehubError } from "@carehub/schemas";
+import { MESSAGE_KINDS } from "@carehub/schemas";
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { AckConfirmer } from "./ack-confirmer.ts";
+import { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
+import { ConsumerMetrics } from "./consumer-metrics.ts";
+import { BusDecodeError, BusMaxDeliveriesError, toCarehubError } from "./errors.ts";
+import { HEADER, headersToRecord, isControlHeader } from "./headers.ts";
+import { DEFAULT_ACK_WAIT_MS, type DurableConsumerSpec, effectiveMaxDeliver } from "./provision.ts";
+import type { PublishOptions, PublishResult } from "./publisher.ts";
+
+/** One delivery of a stored message to a handler. */
+export interface InboundMessage<T = Uint8Array> {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly body: T;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly stream: string;
+  readonly seq: number;
+  /** 1 on the first delivery. */
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+  readonly msgId: string | undefined;
+  /** Tells JetStream the handler is still busy: restarts the ack-wait timer (call it during long work). */
+  working(): void;
+}
+
+export interface ConsumeSpec<T = Uint8Array> extends DurableConsumerSpec {
+  stream: string;
+  /** Names the DLQ subject (`<ns>.dlq.<stage>`) and the metrics label. */
+  stage: string;
+  /** Turns the bytes into `body`; a throw dead-letters the message (it can never decode). */
+  decode?: (data: Uint8Array, headers: Readonly<Record<string, string>>) => T;
+  handler: (message: InboundMessage<T>) => Promise<void>;
+  /** Handlers running at once, default 1. */
+  concurrency?: number;
+  /** Messages pulled per request, default 100. */
+  batch?: number;
+  /**
+   * Called after the dead letter is stored, before the original is terminated (e.g. to emit an event).
+   * If it throws, the message is nak'ed and the hook runs again (the DLQ entry is deduplicated). When
+   * `decode` was what failed, `body` is the raw bytes.
+   */
+  onDeadLetter?: (message: InboundMessage<T>, error: CarehubError) => Promise<void>;
+  /** Wait for the server to confirm each ack (default true). The confirmation does not hold up the next message. */
+  confirmAcks?: boolean;
+}
+
+export interface RunningConsumer {
+  /** Stops pulling; in-flight handlers finish and ack; buffered, unstarted messages are handed back at once. */
+  stop(): Promise<void>;
+  /** Messages handled to a final outcome (acked or dead-lettered) by this consumer. */
+  readonly processed: number;
+}
+
+/** What the consumer needs from the bus (kept narrow so it can be built in tests). */
+export interface ConsumerDeps {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  logger: Logger | undefined;
+  dlqSubject(stage: string): string;
+  publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<PublishResult>;
+}
+
+const KINDS: ReadonlySet<string> = new Set(MESSAGE_KINDS);
+const HAND_BACK_DELAY_MS = 1_000;
+
+class Delivery<T> implements InboundMessage<T> {
+  readonly msg: JsMsg;
+  readonly body: T;
+  #headers: Record<string, string> | undefined;
+
+  constructor(msg: JsMsg, body: T, headers: Record<string, string> | undefined) {
+    this.msg = msg;
+    this.body = body;
+    this.#headers = headers;
+  }
+  get subject(): string {
+    return this.msg.subject;
+  }
+  get data(): Uint8Array {
+    return this.msg.data;
+  }
+  get headers(): Readonly<Record<string, string>> {
+    this.#headers ??= headersToRecord(this.msg.headers);
+    return this.#headers;
+  }
+  get stream(): string {
+    return this.msg.info.stream;
+  }
+  get seq(): number {
+    return this.msg.seq;
+  }
+  get deliveryCount(): number {
+    return this.msg.info.deliveryCount;
+  }
+  get redelivered(): boolean {
+    return this.msg.redelivered;
+  }
+  get msgId(): string | undefined {
+    return this.msg.headers?.get(HEADER.msgId) || undefined;
+  }
+  working(): void {
+    this.msg.working();
+  }
+}
+
+/**
+ * A retryable error may say exactly when to try again (`retryInMs`, e.g. a circuit breaker's cool-down):
+ * that wins over the backoff schedule (docs/contracts.md, request from the dispatcher).
+ */
+function requestedDelayMs(error: CarehubError): number | undefined {
+  const value = (error as { retryInMs?: unknown }).retryInMs;
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+}
+
+export class BusConsumer<T> implements RunningConsumer {
+  readonly #spec: ConsumeSpec<T>;
+  readonly #deps: ConsumerDeps;
+  readonly #maxDeliver: number;
+  readonly #backoff: readonly number[];
+  readonly #concurrency: number;
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #confirmer: AckConfirmer | undefined;
+  #ackQueue: JsMsg[] = [];
+  #ackScheduled = false;
+  readonly #metrics: ConsumerMetrics;
+  readonly #spanName: string;
+  #messages: ConsumerMessages | undefined;
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+  #processed = 0;
+
+  constructor(spec: ConsumeSpec<T>, deps: ConsumerDeps) {
+    this.#spec = spec;
+    this.#deps = deps;
+    this.#maxDeliver = effectiveMaxDeliver(spec.maxDeliver);
+    this.#backoff = spec.backoffMs ?? DEFAULT_BACKOFF_MS;
+    this.#concurrency = Math.max(1, spec.concurrency ?? 1);
+    this.#confirmer =
+      (spec.confirmAcks ?? true)
+        ? new AckConfirmer(deps.nc, Math.min(spec.ackWaitMs ?? DEFAULT_ACK_WAIT_MS, 5_000), (seq, reason) =>
+            deps.logger?.warn({ stage: spec.stage, seq, reason }, "ack not confirmed; the message may be redelivered"),
+          )
+        : undefined;
+    this.#metrics = new ConsumerMetrics(spec.stage, spec.stream, spec.durable);
+    this.#spanName = `${spec.stage} process`;
+  }
+
+  get processed(): number {
+    return this.#processed;
+  }
+
+  async start(consumer: Consumer): Promise<void> {
+    this.#messages = await consumer.consume({ max_messages: this.#spec.batch ?? 100 });
+    this.#loop = this.#run(this.#messages);
+  }
+
+  async #run(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const msg of messages) {
+        if (this.#concurrency > 1) {
+          while (this.#inFlight.size >= this.#concurrency) await Promise.race(this.#inFlight);
+        }
+        if (this.#stopping) {
+          this.#handBack(msg);
+          continue;
+        }
+        if (this.#concurrency === 1) {
+          await this.#handleSafely(msg);
+          continue;
+        }
+        const running: Promise<void> = this.#handleSafely(msg).finally(() => this.#inFlight.delete(running));
+        this.#inFlight.add(running);
+      }
+    } catch (error) {
+      // The iterator ends with an error when the consumer or stream is deleted; in-flight work still settles.
+      this.#deps.logger?.error(
+        { err: error, stream: this.#spec.stream, consumer: this.#spec.durable },
+        "consumer stopped",
+      );
+    }
+    await Promise.allSettled(this.#inFlight);
+  }
+
+  /**
+   * A message pulled but not started when stop() came: nak'ed so another worker gets it without waiting
+   * for ack_wait. The short delay matters: an immediate nak is redelivered at once, possibly into this
+   * consumer's own pull request that the server has not yet noticed is gone (seen on nats-server 2.9),
+   * where it would sit until ack_wait after all.
+   */
+  #handBack(msg: JsMsg): void {
+    try {
+      msg.nak(HAND_BACK_DELAY_MS);
+    } catch {
+      // connection already closed: the server redelivers after ack_wait
+    }
+  }
+
+  // #handle settles every outcome itself; what can still throw is an ack/nak on a connection that just
+  // closed, and then the server redelivers after ack_wait, so logging is the right answer here.
+  async #handleSafely(msg: JsMsg): Promise<void> {
+    try {
+      await this.#handle(msg);
+    } catch (error) {
+      this.#deps.logger?.error({ stage: this.#spec.stage, seq: msg.seq, err: error }, "message left for redelivery");
+    }
+  }
+
+  #count(kind: string, outcome: string): void {
+    this.#metrics.count(kind, outcome);
+  }
+
+  async #handle(msg: JsMsg): Promise<void> {
+    const started = performance.now();
+    const headers = msg.headers;
+    const kindHeader = headers?.get(HEADER.kind) ?? "";
+    const kind = KINDS.has(kindHeader) ? kindHeader : "unknown";
+    const info = msg.info;
+    this.#metrics.pending(info.pending);
+
+    const traceparent = headers?.get(HEADER.traceparent);
+    const parent = traceparent
+      ? extractTraceContext({ traceparent, tracestate: headers?.get(HEADER.tracestate) ?? "" }, ROOT_CONTEXT)
+      : ROOT_CONTEXT;
+    const span = tracer.startSpan(this.#spanName, { kind: SpanKind.CONSUMER }, parent);
+    // Attributes only when someone records them: no allocation per message otherwise.
+    if (span.isRecording()) {
+      span.setAttributes({
+        "messaging.system": "nats",
+        "messaging.destination.name": msg.subject,
+        "messaging.consumer.group.name": this.#spec.durable,
+        "messaging.nats.stream_sequence": msg.seq,
+        "messaging.nats.delivery_count": info.deliveryCount,
+      });
+    }
+    // With nothing recorded and nothing to continue, the root context serves (saves a context per message).
+    const ctx = traceparent === undefined && !span.isRecording() ? ROOT_CONTEXT : trace.setSpan(parent, span);
+    let delivery: Delivery<T> | undefined;
+    try {
+      if (info.deliveryCount > this.#maxDeliver) {
+        // Only reachable when earlier deliveries never answered (the process died or hung each time).
+        await this.#deadLetter(msg, undefined, new BusMaxDeliveriesError(info.deliveryCount - 1), kind);
+        return;
+      }
+      try {
+        delivery = this.#decode(msg);
+        await context.with(ctx, this.#spec.handler, undefined, delivery);
+      } catch (thrown) {
+        const error = toCarehubError(thrown);
+        recordError(span, error);
+        if (error.retryable && info.deliveryCount < this.#maxDeliver) {
+          const planned = requestedDelayMs(error);
+          msg.nak(planned ?? retryDelayMs(info.deliveryCount, this.#backoff));
+          this.#count(kind, "retried");
+          const fields = { stage: this.#spec.stage, seq: msg.seq, attempt: info.deliveryCount, code: error.code };
+          // A wait the handler planned (backoff, an open circuit, an earlier message first) is routine: debug.
+          // A failure it did not plan for is worth a warning.
+          if (planned !== undefined) {
+            this.#deps.logger?.debug({ ...fields, retryInMs: planned }, `waiting: ${scrubText(error.message)}`);
+          } else {
+            this.#deps.logger?.warn(fields, `retrying: ${scrubText(error.message)}`);
+          }
+          return;
+        }
+        await context.with(ctx, () => this.#deadLetter(msg, delivery, error, kind));
+        return;
+      }
+      this.#ack(msg);
+      this.#processed++;
+      this.#count(kind, "acked");
+    } finally {
+      span.end();
+      this.#metrics.latency((performance.now() - started) / 1000);
+    }
+  }
+
+  #decode(msg: JsMsg): Delivery<T> {
+    const decode = this.#spec.decode;
+    if (decode === undefined) return new Delivery(msg, msg.data as T, undefined);
+    const headers = headersToRecord(msg.headers);
+    try {
+      return new Delivery(msg, decode(msg.data, headers), headers);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new BusDecodeError(`could not decode message: ${reason}`, { cause: error });
+    }
+  }
+
+  /**
+   * Acks are queued and sent together once per event-loop turn: one socket write for many acks instead
+   * of one each. The handler is done by then, so a crash in between only means a redelivery.
+   */
+  #ack(msg: JsMsg): void {
+    this.#ackQueue.push(msg);
+    if (!this.#ackScheduled) {
+      this.#ackScheduled = true;
+      setImmediate(this.#flushAcks);
+    }
+  }
+
+  readonly #flushAcks = (): void => {
+    this.#ackScheduled = false;
+    const queue = this.#ackQueue;
+    this.#ackQueue = [];
+    for (const msg of queue) {
+      try {
+        if (this.#confirmer === undefined) msg.ack();
+        else this.#confirmer.ack(msg);
+      } catch (error) {
+        this.#deps.logger?.warn(
+          { stage: this.#spec.stage, seq: msg.seq, err: error },
+          "ack not sent; the message will be redelivered",
+        );
+      }
+    }
+  };
+
+  /**
+   * Stores the message on `<ns>.dlq.<stage>` with the reason, then terminates the original. When the
+   * dead letter cannot be stored, the original is nak'ed instead: it comes back, nothing is lost.
+   */
+  async #deadLetter(msg: JsMsg, delivery: Delivery<T> | undefined, error: CarehubError, kind: string): Promise<void> {
+    const info = msg.info;
+    const headers: Record<string, string> = {};
+    let originalMsgId = "";
+    if (msg.headers !== undefined) {
+      for (const [key, values] of msg.headers) {
+        const value = values[0];
+        if (value === undefined) continue;
+        if (key.toLowerCase() === HEADER.msgId.toLowerCase()) originalMsgId = value;
+        if (isControlHeader(key) || key === HEADER.traceparent || key === HEADER.tracestate) continue;
+        headers[key] = value;
+      }
+    }
+    headers[HEADER.errorCode] = error.code;
+    headers[HEADER.errorMessage] = scrubText(error.message).slice(0, 1024);
+    headers[HEADER.stage] = this.#spec.stage;
+    headers[HEADER.attempts] = String(info.deliveryCount);
+    headers[HEADER.originalSubject] = msg.subject;
+    headers[HEADER.originalStream] = info.stream;
+    headers[HEADER.originalSeq] = String(msg.seq);
+    if (originalMsgId !== "") headers[HEADER.originalMsgId] = originalMsgId;
+    try {
+      await this.#deps.publish(this.#deps.dlqSubject(this.#spec.stage), msg.data, {
+        msgId: `${info.stream}:${msg.seq}`,
+        headers,
+        contentType: headers[HEADER.contentType] ?? "application/octet-stream",
+      });
+    } catch (publishError) {
+      msg.nak(retryDelayMs(info.deliveryCount, this.#backoff));
+      this.#count(kind, "retried");
+      this.#deps.logger?.error(
+        { stage: this.#spec.stage, seq: msg.seq, code: error.code, err: publishError },
+        "dead letter not stored; message handed back",
+      );
+      return;
+    }
+    if (this.#spec.onDeadLetter !== undefined) {
+      try {
+        await this.#spec.onDeadLetter(delivery ?? new Delivery(msg, msg.data as T, undefined), error);
+      } catch (hookError) {
+        // The dead letter is stored (dedup id <stream>:<seq> keeps a repeat single); let the hook run again.
+        if (info.deliveryCount <= this.#maxDeliver) {
+          msg.nak(retryDelayMs(info.deliveryCount, this.#backoff));
+          this.#count(kind, "retried");
+          this.#deps.logger?.error(
+            { stage: this.#spec.stage, seq: msg.seq, err: hookError },
+            "onDeadLetter failed; retrying",
+          );
+          return;
+        }
+        this.#deps.logger?.error(
+          { stage: this.#spec.stage, seq: msg.seq, err: hookError },
+          "onDeadLetter failed for the last time",
+        );
+      }
+    }
+    msg.term();
+    this.#processed++;
+    this.#count(kind, "dead-lettered");
+    this.#deps.logger?.warn(
+      { stage: this.#spec.stage, seq: msg.seq, attempts: info.deliveryCount, code: error.code },
+      `dead-lettered: ${scrubText(error.message)}`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopping) {
+      await this.#loop;
+      return;
+    }
+    this.#stopping = true;
+    await this.#messages?.close();
+    await this.#loop;
+    this.#flushAcks();
+    await this.#confirmer?.close();
+    this.#metrics.close();
+  }
+}

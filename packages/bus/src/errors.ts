@@ -1,0 +1,112 @@
+import { CarehubError, PermanentError, RetryableError } from "@carehub/schemas";
+
+/** Every code `packages/bus` raises; each is listed in docs/errors.md (section "Bus"). */
+export const BUS_ERROR_CODES = [
+  "CAREHUB_ERR_BUS_INVALID_NAME",
+  "CAREHUB_ERR_BUS_CONNECT_FAILED",
+  "CAREHUB_ERR_BUS_INCOMPATIBLE_STREAM",
+  "CAREHUB_ERR_BUS_INCOMPATIBLE_CONSUMER",
+  "CAREHUB_ERR_BUS_PROVISION_FAILED",
+  "CAREHUB_ERR_BUS_PUBLISH_FAILED",
+  "CAREHUB_ERR_BUS_PUBLISH_REJECTED",
+  "CAREHUB_ERR_BUS_DECODE_FAILED",
+  "CAREHUB_ERR_BUS_HANDLER_FAILED",
+  "CAREHUB_ERR_BUS_MAX_DELIVERIES",
+  "CAREHUB_ERR_BUS_REDRIVE_FAILED",
+] as const;
+export type BusErrorCode = (typeof BUS_ERROR_CODES)[number];
+
+/** A namespace, subject token or durable name that NATS would not accept (or would read as a wildcard). */
+export class BusNameError extends PermanentError {
+  constructor(message: string) {
+    super("CAREHUB_ERR_BUS_INVALID_NAME", message);
+    this.name = "BusNameError";
+  }
+}
+
+/** The NATS connection could not be opened (server down, bad credentials, DNS). */
+export class BusConnectError extends RetryableError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("CAREHUB_ERR_BUS_CONNECT_FAILED", message, options);
+    this.name = "BusConnectError";
+  }
+}
+
+/**
+ * Provisioning found an existing stream or consumer it cannot safely turn into the wanted one, or the
+ * server refused a create/update. `problems` lists every incompatible field, all at once.
+ */
+export class BusProvisionError extends PermanentError {
+  readonly problems: readonly string[];
+  constructor(
+    code:
+      | "CAREHUB_ERR_BUS_INCOMPATIBLE_STREAM"
+      | "CAREHUB_ERR_BUS_INCOMPATIBLE_CONSUMER"
+      | "CAREHUB_ERR_BUS_PROVISION_FAILED",
+    problems: readonly string[],
+    options: { cause?: unknown } = {},
+  ) {
+    super(code, `JetStream provisioning failed:\n  ${problems.join("\n  ")}`, options);
+    this.name = "BusProvisionError";
+    this.problems = problems;
+  }
+}
+
+/** A publish was not confirmed by JetStream (timeout, no responders, connection trouble): try again. */
+export class BusPublishError extends RetryableError {
+  readonly subject: string;
+  constructor(subject: string, message: string, options: { cause?: unknown } = {}) {
+    super("CAREHUB_ERR_BUS_PUBLISH_FAILED", message, options);
+    this.name = "BusPublishError";
+    this.subject = subject;
+  }
+}
+
+/** JetStream refused the message itself (too large, wrong expected stream): retrying cannot help. */
+export class BusPublishRejectedError extends PermanentError {
+  readonly subject: string;
+  constructor(subject: string, message: string, options: { cause?: unknown } = {}) {
+    super("CAREHUB_ERR_BUS_PUBLISH_REJECTED", message, options);
+    this.name = "BusPublishRejectedError";
+    this.subject = subject;
+  }
+}
+
+/** A consumer's `decode` threw: the bytes can never become the expected body. */
+export class BusDecodeError extends PermanentError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("CAREHUB_ERR_BUS_DECODE_FAILED", message, options);
+    this.name = "BusDecodeError";
+  }
+}
+
+/** A handler threw something that is not a CarehubError: treated as permanent (a bug does not heal by retrying). */
+export class BusHandlerError extends PermanentError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("CAREHUB_ERR_BUS_HANDLER_FAILED", message, options);
+    this.name = "BusHandlerError";
+  }
+}
+
+/** A message came back more often than `maxDeliver` without an answer (its handler crashed or hung each time). */
+export class BusMaxDeliveriesError extends PermanentError {
+  constructor(deliveries: number) {
+    super("CAREHUB_ERR_BUS_MAX_DELIVERIES", `delivered ${deliveries} times without being acknowledged`);
+    this.name = "BusMaxDeliveriesError";
+  }
+}
+
+/** A dead letter could not be put back on its original subject. */
+export class BusRedriveError extends RetryableError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("CAREHUB_ERR_BUS_REDRIVE_FAILED", message, options);
+    this.name = "BusRedriveError";
+  }
+}
+
+/** Whatever a handler threw, as a CarehubError (unknown errors become a permanent BusHandlerError). */
+export function toCarehubError(error: unknown): CarehubError {
+  if (error instanceof CarehubError) return error;
+  if (error instanceof Error) return new BusHandlerError(`${error.name}: ${error.message}`, { cause: error });
+  return new BusHandlerError(`non-error thrown: ${String(error)}`);
+}

@@ -1,0 +1,64 @@
+import { type MsgHdrs, headers as natsHeaders } from "@nats-io/nats-core";
+
+/** Header names carehub sets (docs/contracts.md "Headers"). */
+export const HEADER = Object.freeze({
+  msgId: "Nats-Msg-Id",
+  schemaVersion: "Carehub-Schema-Version",
+  contentType: "Content-Type",
+  traceparent: "traceparent",
+  tracestate: "tracestate",
+  hubId: "Carehub-Hub-Id",
+  kind: "Carehub-Kind",
+  errorCode: "Carehub-Error-Code",
+  errorMessage: "Carehub-Error-Message",
+  stage: "Carehub-Stage",
+  attempts: "Carehub-Attempts",
+  originalSubject: "Carehub-Original-Subject",
+  originalStream: "Carehub-Original-Stream",
+  originalSeq: "Carehub-Original-Seq",
+  originalMsgId: "Carehub-Original-Msg-Id",
+  redriveCount: "Carehub-Redrive-Count",
+});
+
+export const SCHEMA_VERSION = "1";
+
+/** MsgHdrs → a plain record (first value of each header; carehub never repeats a header). */
+export function headersToRecord(hdrs: MsgHdrs | undefined): Record<string, string> {
+  const record: Record<string, string> = {};
+  if (hdrs === undefined) return record;
+  for (const [key, values] of hdrs) {
+    const first = values[0];
+    if (first !== undefined) record[key] = first;
+  }
+  return record;
+}
+
+/** A plain record → MsgHdrs. Header values may not hold line breaks, so they are flattened. */
+export function recordToHeaders(record: Record<string, string>, into: MsgHdrs = natsHeaders()): MsgHdrs {
+  for (const key in record) {
+    const value = record[key];
+    if (value !== undefined) into.set(key, value.includes("\n") || value.includes("\r") ? flatten(value) : value);
+  }
+  return into;
+}
+
+function flatten(value: string): string {
+  return value.replace(/[\r\n]+/g, " ");
+}
+
+/** Headers the dead-letter and redrive paths must not copy (JetStream's own control headers and DLQ reasons). */
+export function isControlHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower.startsWith("nats-");
+}
+
+export const DLQ_REASON_HEADERS: readonly string[] = [
+  HEADER.errorCode,
+  HEADER.errorMessage,
+  HEADER.stage,
+  HEADER.attempts,
+  HEADER.originalSubject,
+  HEADER.originalStream,
+  HEADER.originalSeq,
+  HEADER.originalMsgId,
+];

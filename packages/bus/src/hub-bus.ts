@@ -1,0 +1,47 @@
+import type { Logger } from "@carehub/observability";
+import type { HubConfig } from "@carehub/schemas";
+import { type Bus, connectBus, type ProvisionOptions } from "./bus.ts";
+import { readModelRetention } from "./topology.ts";
+
+/** What a hub process's bus is made from: the hub configuration every service parses the same way. */
+export type HubBusConfig = Pick<HubConfig, "natsUrl" | "natsUser" | "natsPass" | "namespace" | "retentionDays">;
+
+/**
+ * How every process of one hub provisions its streams, so that none of them undoes another's settings:
+ * PIPELINE and EVENTS as long as the read model keeps what it builds from them (`carehub rebuild` replays them).
+ */
+export function hubProvisionOptions(config: Pick<HubConfig, "retentionDays">): ProvisionOptions {
+  return { retention: readModelRetention(config.retentionDays) };
+}
+
+export interface HubBusOptions {
+  /** The NATS connection name (shows in the server's connection list). */
+  name: string;
+  logger?: Logger;
+  /** Provision the streams (default true); `carehub provision` does it itself to print the report. */
+  provision?: boolean;
+}
+
+/**
+ * The bus of a hub process (a service's main, the all-in-one hub, a CLI command): connects to the configured
+ * NATS servers as the configured user, in the hub's namespace, and provisions the streams idempotently. When
+ * provisioning fails the connection is drained before the error is thrown.
+ */
+export async function connectHubBus(config: HubBusConfig, options: HubBusOptions): Promise<Bus> {
+  const bus = await connectBus({
+    servers: config.natsUrl.split(","),
+    name: options.name,
+    namespace: config.namespace,
+    ...(config.natsUser === undefined ? {} : { user: config.natsUser }),
+    ...(config.natsPass === undefined ? {} : { pass: config.natsPass }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  if (options.provision === false) return bus;
+  try {
+    await bus.provision(hubProvisionOptions(config));
+  } catch (error) {
+    await bus.drain();
+    throw error;
+  }
+  return bus;
+}

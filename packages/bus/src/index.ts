@@ -1,0 +1,41 @@
+export { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
+export { type Bus, type ConnectBusOptions, connectBus, type ProvisionOptions } from "./bus.ts";
+export type { ConsumeSpec, InboundMessage, RunningConsumer } from "./consumer.ts";
+export { jsonDecoder } from "./decoders.ts";
+export {
+  BUS_ERROR_CODES,
+  BusConnectError,
+  BusDecodeError,
+  type BusErrorCode,
+  BusHandlerError,
+  BusMaxDeliveriesError,
+  BusNameError,
+  BusProvisionError,
+  BusPublishError,
+  BusPublishRejectedError,
+  BusRedriveError,
+} from "./errors.ts";
+export { HEADER, SCHEMA_VERSION } from "./headers.ts";
+export { connectHubBus, type HubBusConfig, type HubBusOptions, hubProvisionOptions } from "./hub-bus.ts";
+export {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_MAX_DELIVER,
+  type DurableConsumerSpec,
+  type ProvisionReport,
+  type StreamProvisionResult,
+} from "./provision.ts";
+export type { PublishOptions, PublishResult } from "./publisher.ts";
+export type { RedriveOptions, StoredMessage } from "./redrive.ts";
+export { onShutdown } from "./shutdown.ts";
+export {
+  type CarehubStreamConfig,
+  DEFAULT_READ_MODEL_RETENTION_DAYS,
+  DEFAULT_RETENTION,
+  type RetentionSettings,
+  readModelRetention,
+  STREAM_ROLES,
+  type StreamConfigOptions,
+  type StreamRole,
+  type Topology,
+  topology,
+} from "./topology.ts";

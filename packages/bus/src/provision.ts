@@ -1,0 +1,249 @@
+import {
+  type ConsumerConfig,
+  type ConsumerInfo,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { BusNameError, BusProvisionError } from "./errors.ts";
+import type { CarehubStreamConfig } from "./topology.ts";
+
+export interface StreamProvisionResult {
+  stream: string;
+  action: "created" | "updated" | "unchanged";
+  /** For `updated`: the fields changed, as `field: old → new`. */
+  changes: string[];
+}
+
+export interface ProvisionReport {
+  streams: StreamProvisionResult[];
+  /** True when nothing had to be created or changed. */
+  unchanged: boolean;
+}
+
+/** Settings that cannot change on a live stream without losing its meaning (or that JetStream refuses to change). */
+const FIXED_STREAM_FIELDS = ["subjects", "storage", "retention"] as const;
+const UPDATABLE_STREAM_FIELDS = ["max_age", "max_bytes", "duplicate_window", "discard", "num_replicas"] as const;
+
+function same(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && [...a].sort().join("\u0000") === [...b].sort().join("\u0000");
+  }
+  return a === b;
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+function isNotFound(error: unknown, code: number): boolean {
+  return error instanceof JetStreamApiError && error.code === code;
+}
+
+/** What to do with one stream, decided before anything is changed. */
+type StreamPlan =
+  | { kind: "create"; wanted: CarehubStreamConfig }
+  | { kind: "update"; wanted: CarehubStreamConfig; changes: string[] }
+  | { kind: "unchanged"; wanted: CarehubStreamConfig };
+
+/** Compares an existing stream with the wanted one: the fixed fields that differ, and the updatable ones. */
+export function diffStream(
+  existing: Partial<StreamConfig>,
+  wanted: CarehubStreamConfig,
+): { incompatible: string[]; changes: string[] } {
+  const incompatible: string[] = [];
+  const changes: string[] = [];
+  for (const field of FIXED_STREAM_FIELDS) {
+    if (!same(existing[field], wanted[field])) {
+      incompatible.push(`${wanted.name}.${field}: is ${show(existing[field])}, wanted ${show(wanted[field])}`);
+    }
+  }
+  for (const field of UPDATABLE_STREAM_FIELDS) {
+    if (!same(existing[field], wanted[field])) {
+      changes.push(`${field}: ${show(existing[field])} → ${show(wanted[field])}`);
+    }
+  }
+  return { incompatible, changes };
+}
+
+/**
+ * Creates missing streams and updates compatible differences. Every stream is inspected first: if any
+ * is incompatible, nothing is changed and one BusProvisionError lists every problem.
+ */
+export async function provisionStreams(
+  jsm: JetStreamManager,
+  wanted: readonly CarehubStreamConfig[],
+): Promise<ProvisionReport> {
+  const plans: StreamPlan[] = [];
+  const incompatible: string[] = [];
+  for (const config of wanted) {
+    let existing: StreamConfig | undefined;
+    try {
+      existing = (await jsm.streams.info(config.name)).config;
+    } catch (error) {
+      if (!isNotFound(error, JetStreamApiCodes.StreamNotFound)) {
+        throw new BusProvisionError("CAREHUB_ERR_BUS_PROVISION_FAILED", [`${config.name}: ${String(error)}`], {
+          cause: error,
+        });
+      }
+    }
+    if (existing === undefined) {
+      plans.push({ kind: "create", wanted: config });
+      continue;
+    }
+    const diff = diffStream(existing, config);
+    incompatible.push(...diff.incompatible);
+    plans.push(
+      diff.changes.length > 0
+        ? { kind: "update", wanted: config, changes: diff.changes }
+        : { kind: "unchanged", wanted: config },
+    );
+  }
+  if (incompatible.length > 0) throw new BusProvisionError("CAREHUB_ERR_BUS_INCOMPATIBLE_STREAM", incompatible);
+
+  const results: StreamProvisionResult[] = [];
+  for (const plan of plans) {
+    const { name, ...rest } = plan.wanted;
+    try {
+      if (plan.kind === "create") {
+        await jsm.streams.add({ name, ...rest });
+        results.push({ stream: name, action: "created", changes: [] });
+      } else if (plan.kind === "update") {
+        const { storage: _storage, retention: _retention, ...updatable } = rest;
+        await jsm.streams.update(name, updatable);
+        results.push({ stream: name, action: "updated", changes: plan.changes });
+      } else {
+        results.push({ stream: name, action: "unchanged", changes: [] });
+      }
+    } catch (error) {
+      throw new BusProvisionError("CAREHUB_ERR_BUS_PROVISION_FAILED", [`${name} (${plan.kind}): ${String(error)}`], {
+        cause: error,
+      });
+    }
+  }
+  return { streams: results, unchanged: results.every((r) => r.action === "unchanged") };
+}
+
+/** A durable pull consumer with explicit acks. */
+export interface DurableConsumerSpec {
+  durable: string;
+  /** One subject (wildcards allowed); default: the whole stream. */
+  filterSubject?: string;
+  /** Default 30 s. */
+  ackWaitMs?: number;
+  /**
+   * Deliveries before a failing message goes to the DLQ; default 10. `Infinity` (or ≤ 0) = never by count:
+   * for consumers that count attempts themselves and dead-letter on their own terms.
+   */
+  maxDeliver?: number;
+  maxAckPending?: number;
+  /** nak delays by delivery count for retryable errors (client side); default 1 s doubling to 60 s. */
+  backoffMs?: number[];
+}
+
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+export const DEFAULT_MAX_DELIVER = 10;
+
+/** The wrapper's limit: a positive integer, or Infinity for "no limit". */
+export function effectiveMaxDeliver(maxDeliver: number | undefined): number {
+  const value = maxDeliver ?? DEFAULT_MAX_DELIVER;
+  return Number.isFinite(value) && value > 0 ? Math.floor(value) : Number.POSITIVE_INFINITY;
+}
+
+function serverMaxDeliver(maxDeliver: number | undefined): number {
+  const value = effectiveMaxDeliver(maxDeliver);
+  return Number.isFinite(value) ? value + 1 : -1;
+}
+
+const DURABLE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The server-side consumer config for a spec. The server's max_deliver is one more than the spec's:
+ * the bus dead-letters a failing message itself at `maxDeliver`, and the one extra delivery catches a
+ * message whose handler crashed the process every time, so it is dead-lettered instead of silently
+ * dropped by JetStream.
+ */
+export function consumerConfig(spec: DurableConsumerSpec): Partial<ConsumerConfig> {
+  if (!DURABLE.test(spec.durable))
+    throw new BusNameError(`invalid durable consumer name ${JSON.stringify(spec.durable)}`);
+  const config: Partial<ConsumerConfig> = {
+    durable_name: spec.durable,
+    ack_policy: "explicit",
+    deliver_policy: "all",
+    replay_policy: "instant",
+    ack_wait: (spec.ackWaitMs ?? DEFAULT_ACK_WAIT_MS) * 1_000_000,
+    max_deliver: serverMaxDeliver(spec.maxDeliver),
+  };
+  if (spec.filterSubject !== undefined) config.filter_subject = spec.filterSubject;
+  if (spec.maxAckPending !== undefined) config.max_ack_pending = spec.maxAckPending;
+  return config;
+}
+
+export function diffConsumer(
+  stream: string,
+  existing: Partial<ConsumerConfig>,
+  wanted: Partial<ConsumerConfig>,
+): { incompatible: string[]; changes: string[] } {
+  const name = `${stream}/${wanted.durable_name ?? "?"}`;
+  const incompatible: string[] = [];
+  const changes: string[] = [];
+  if (existing.deliver_subject) incompatible.push(`${name}: is a push consumer, wanted a pull consumer`);
+  if ((existing.filter_subject ?? "") !== (wanted.filter_subject ?? "")) {
+    incompatible.push(
+      `${name}.filter_subject: is ${show(existing.filter_subject ?? "")}, wanted ${show(wanted.filter_subject ?? "")}`,
+    );
+  }
+  for (const field of ["ack_policy", "deliver_policy"] as const) {
+    if (existing[field] !== wanted[field]) {
+      incompatible.push(`${name}.${field}: is ${show(existing[field])}, wanted ${show(wanted[field])}`);
+    }
+  }
+  for (const field of ["ack_wait", "max_deliver", "max_ack_pending"] as const) {
+    if (wanted[field] !== undefined && existing[field] !== wanted[field]) {
+      changes.push(`${field}: ${show(existing[field])} → ${show(wanted[field])}`);
+    }
+  }
+  return { incompatible, changes };
+}
+
+/** Creates the durable consumer or updates compatible differences; incompatible ones throw. */
+export async function ensureDurableConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  spec: DurableConsumerSpec,
+): Promise<"created" | "updated" | "unchanged"> {
+  const wanted = consumerConfig(spec);
+  let existing: ConsumerInfo | undefined;
+  try {
+    existing = await jsm.consumers.info(stream, spec.durable);
+  } catch (error) {
+    if (!isNotFound(error, JetStreamApiCodes.ConsumerNotFound)) {
+      throw new BusProvisionError("CAREHUB_ERR_BUS_PROVISION_FAILED", [`${stream}/${spec.durable}: ${String(error)}`], {
+        cause: error,
+      });
+    }
+  }
+  try {
+    if (existing === undefined) {
+      await jsm.consumers.add(stream, wanted);
+      return "created";
+    }
+    const diff = diffConsumer(stream, existing.config, wanted);
+    if (diff.incompatible.length > 0)
+      throw new BusProvisionError("CAREHUB_ERR_BUS_INCOMPATIBLE_CONSUMER", diff.incompatible);
+    if (diff.changes.length === 0) return "unchanged";
+    const { ack_wait, max_deliver, max_ack_pending } = wanted;
+    await jsm.consumers.update(stream, spec.durable, {
+      ...(ack_wait === undefined ? {} : { ack_wait }),
+      ...(max_deliver === undefined ? {} : { max_deliver }),
+      ...(max_ack_pending === undefined ? {} : { max_ack_pending }),
+    });
+    return "updated";
+  } catch (error) {
+    if (error instanceof BusProvisionError) throw error;
+    throw new BusProvisionError("CAREHUB_ERR_BUS_PROVISION_FAILED", [`${stream}/${spec.durable}: ${String(error)}`], {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,111 @@
+import { metricsText } from "@carehub/observability";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testBus, text, waitFor } from "../test/helpers.ts";
+import { type Bus, HEADER, type InboundMessage, jsonDecoder } from "./index.ts";
+
+let env: Awaited<ReturnType<typeof testBus>>;
+let bus: Bus;
+beforeAll(async () => {
+  env = await testBus("pubsub");
+  bus = env.bus;
+});
+afterAll(() => env.cleanup());
+
+describe("publish", () => {
+  it("sets the dedup id, schema version and content type, and stores a repeat of the same id once", async () => {
+    const subject = bus.topology.subjects.ingress("lps-1");
+    const first = await bus.publish(subject, "<xml/>", {
+      msgId: "hub-1",
+      contentType: "application/xml",
+      headers: { "Carehub-Hub-Id": "hub-1" },
+    });
+    const again = await bus.publish(subject, "<xml/>", { msgId: "hub-1", contentType: "application/xml" });
+    expect(first).toEqual({ stream: bus.topology.streams.ingress, seq: first.seq, duplicate: false });
+    expect(again).toEqual({ stream: bus.topology.streams.ingress, seq: first.seq, duplicate: true });
+    expect((await bus.jsm.streams.info(bus.topology.streams.ingress)).state.messages).toBe(1);
+
+    const stored = await bus.getMessage(bus.topology.streams.ingress, first.seq);
+    expect(stored && text(stored.data)).toBe("<xml/>");
+    expect(stored?.headers).toMatchObject({
+      [HEADER.msgId]: "hub-1",
+      [HEADER.schemaVersion]: "1",
+      [HEADER.contentType]: "application/xml",
+      [HEADER.hubId]: "hub-1",
+    });
+    expect(await bus.getMessage(bus.topology.streams.ingress, 9_999)).toBeNull();
+  });
+
+  it("refuses a publish to a subject of another stream when expectStream is given", async () => {
+    await expect(
+      bus.publish(bus.topology.subjects.events("received"), "x", {
+        msgId: "e-1",
+        expectStream: bus.topology.streams.dlq,
+      }),
+    ).rejects.toMatchObject({ code: "CAREHUB_ERR_BUS_PUBLISH_REJECTED", retryable: false });
+  });
+
+  it("refuses an invalid header name or dedup id with a permanent error", async () => {
+    const subject = bus.topology.subjects.ingress("lps-1");
+    await expect(bus.publish(subject, "x", { msgId: "h-1", headers: { "Bad:Name": "v" } })).rejects.toMatchObject({
+      code: "CAREHUB_ERR_BUS_PUBLISH_REJECTED",
+    });
+    await expect(bus.publish(subject, "x", { msgId: "" })).rejects.toMatchObject({
+      code: "CAREHUB_ERR_BUS_PUBLISH_REJECTED",
+    });
+  });
+
+  it("fails with a retryable BusPublishError when no stream stores the subject", async () => {
+    await expect(
+      bus.publish(`${env.namespace}.nowhere.x`, "x", { msgId: "n-1", timeoutMs: 1_000 }),
+    ).rejects.toMatchObject({
+      code: "CAREHUB_ERR_BUS_PUBLISH_FAILED",
+      retryable: true,
+    });
+  });
+});
+
+describe("consume", () => {
+  it("delivers each message exactly once to each of two durable consumers, decoded, with headers", async () => {
+    const stream = bus.topology.streams.pipeline;
+    const ids = Array.from({ length: 20 }, (_, i) => `env-${i}`);
+    for (const id of ids) await bus.publishJson(bus.topology.subjects.pipeline("lab-result"), { id }, { msgId: id });
+
+    const seen: Record<string, string[]> = { router: [], archive: [] };
+    const received: InboundMessage<{ id: string }>[] = [];
+    const consumers = await Promise.all(
+      (["router", "archive"] as const).map((durable) =>
+        bus.consume<{ id: string }>({
+          stream,
+          durable,
+          stage: durable,
+          concurrency: durable === "router" ? 4 : 1,
+          decode: jsonDecoder<{ id: string }>(),
+          handler: async (message) => {
+            seen[durable]?.push(message.body.id);
+            received.push(message);
+          },
+        }),
+      ),
+    );
+    await waitFor("both consumers", () => consumers.every((c) => c.processed === ids.length));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // room for a wrong extra delivery to show up
+    for (const c of consumers) await c.stop();
+
+    expect([...(seen.router ?? [])].sort()).toEqual([...ids].sort());
+    expect(seen.archive).toEqual(ids); // one handler at a time keeps stream order
+    const sample = received[0];
+    expect(sample?.headers[HEADER.contentType]).toBe("application/json");
+    expect(sample).toMatchObject({ stream, deliveryCount: 1, redelivered: false });
+    expect(sample?.msgId).toMatch(/^env-/);
+    // Counted per stage and outcome (kind is unknown: no Carehub-Kind header on these).
+    const prometheus = await metricsText();
+    expect(prometheus).toContain('carehub_messages_total{stage="router",kind="unknown",outcome="acked"} 20');
+    expect(prometheus).toContain('carehub_handle_seconds_count{stage="archive"} 20');
+    for (const durable of ["router", "archive"]) {
+      const info = await bus.jsm.consumers.info(stream, durable);
+      expect(info.num_ack_pending).toBe(0);
+      expect(info.num_redelivered).toBe(0);
+      expect(info.ack_floor.stream_seq).toBe(ids.length);
+    }
+  });
+});

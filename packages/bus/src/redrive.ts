@@ -1,0 +1,104 @@
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { MsgHdrs } from "@nats-io/nats-core";
+import { BusRedriveError } from "./errors.ts";
+import { DLQ_REASON_HEADERS, HEADER, headersToRecord, isControlHeader } from "./headers.ts";
+import type { PublishOptions, PublishResult } from "./publisher.ts";
+
+/** A message read back from a stream by sequence. */
+export interface StoredMessage {
+  subject: string;
+  seq: number;
+  data: Uint8Array;
+  headers: Record<string, string>;
+  time: Date;
+}
+
+export interface RedriveOptions {
+  /** Only dead letters for which this returns true are moved back. */
+  filter?: (message: StoredMessage) => boolean;
+  /** At most this many are moved back (default: all). */
+  limit?: number;
+}
+
+interface RedriveDeps {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  dlqStream: string;
+  dlqSubject: string;
+  publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<PublishResult>;
+}
+
+function toStored(msg: {
+  subject: string;
+  seq: number;
+  data: Uint8Array;
+  header: MsgHdrs | undefined;
+  time: Date;
+}): StoredMessage {
+  return { subject: msg.subject, seq: msg.seq, data: msg.data, headers: headersToRecord(msg.header), time: msg.time };
+}
+
+export async function readMessage(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMessage | null> {
+  const msg = await jsm.streams.getMessage(stream, { seq });
+  return msg === null ? null : toStored(msg);
+}
+
+/** Headers for putting a dead letter back: its original headers, without the DLQ reasons, one redrive more. */
+export function redriveHeaders(dead: StoredMessage): { headers: Record<string, string>; msgId: string; count: number } {
+  const headers: Record<string, string> = {};
+  const reasons = new Set(DLQ_REASON_HEADERS.map((h) => h.toLowerCase()));
+  for (const [key, value] of Object.entries(dead.headers)) {
+    if (isControlHeader(key) || reasons.has(key.toLowerCase())) continue;
+    headers[key] = value;
+  }
+  const count = Number.parseInt(dead.headers[HEADER.redriveCount] ?? "0", 10) + 1;
+  headers[HEADER.redriveCount] = String(count);
+  const base =
+    dead.headers[HEADER.originalMsgId] ??
+    `${dead.headers[HEADER.originalStream] ?? "unknown"}:${dead.headers[HEADER.originalSeq] ?? dead.seq}`;
+  // Redrive count and DLQ sequence keep the id unique even if the same message is redriven twice in the window.
+  return { headers, msgId: `${base}:redrive-${count}:${dead.seq}`, count };
+}
+
+/**
+ * Republishes DLQ entries of one stage to their original subject, then deletes them from the DLQ.
+ * An entry is deleted only after its republish was acknowledged, so a crash in between leaves it in
+ * the DLQ (at worst redriven twice, the dedup id making the repeat a duplicate).
+ */
+export async function redriveDeadLetters(
+  deps: RedriveDeps,
+  options: RedriveOptions = {},
+): Promise<{ redriven: number }> {
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  let redriven = 0;
+  let seq = 1;
+  while (redriven < limit) {
+    const found = await deps.jsm.streams.getMessage(deps.dlqStream, {
+      next_by_subj: deps.dlqSubject,
+      seq,
+    } as unknown as { seq: number });
+    if (found === null) break;
+    const dead = toStored(found);
+    seq = dead.seq + 1;
+    if (options.filter !== undefined && !options.filter(dead)) continue;
+    const target = dead.headers[HEADER.originalSubject];
+    if (target === undefined) {
+      throw new BusRedriveError(`dead letter ${deps.dlqStream}#${dead.seq} has no ${HEADER.originalSubject} header`);
+    }
+    const { headers, msgId } = redriveHeaders(dead);
+    await deps.publish(target, dead.data, {
+      msgId,
+      headers,
+      contentType: headers[HEADER.contentType] ?? "application/octet-stream",
+    });
+    try {
+      await deps.jsm.streams.deleteMessage(deps.dlqStream, dead.seq, false);
+    } catch (error) {
+      throw new BusRedriveError(`redriven ${deps.dlqStream}#${dead.seq} but could not remove it from the DLQ`, {
+        cause: error,
+      });
+    }
+    redriven++;
+  }
+  return { redriven };
+}

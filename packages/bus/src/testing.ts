@@ -1,0 +1,71 @@
+// Test support only, reached as `@carehub/bus/testing` (never through src/index.ts, so no service ships it).
+// Helpers the services' integration tests share; @carehub/testkit cannot hold them because it must not depend on the bus.
+import { cleanupNamespace, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { Redis } from "ioredis";
+import { type Bus, connectBus } from "./index.ts";
+
+export { testNamespace } from "@carehub/testkit";
+
+/** A provisioned bus on the shared NATS in `namespace`. */
+export async function connectTestBus(namespace: string): Promise<Bus> {
+  const bus = await connectBus({ servers: sharedNatsUrl(), name: `test-${namespace}`, namespace });
+  await bus.provision();
+  return bus;
+}
+
+/** A client on the shared Redis. */
+export function connectTestRedis(): Redis {
+  return new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 2 });
+}
+
+/** Deletes the namespace's streams and Redis keys, then closes the connections. */
+export async function cleanupTestNamespace(bus: Bus | undefined, redis: Redis | undefined, namespace: string) {
+  await cleanupNamespace({
+    namespace,
+    ...(bus === undefined ? {} : { bus }),
+    ...(redis === undefined ? {} : { redis }),
+  });
+  await bus?.drain().catch(() => undefined);
+  await redis?.quit();
+}
+
+/** A private namespace on the shared NATS and Redis for one test file; `close()` deletes what it made. */
+export interface TestNamespace {
+  namespace: string;
+  bus: Bus;
+  redis: Redis;
+  close(): Promise<void>;
+}
+
+export async function openTestNamespace(prefix: string): Promise<TestNamespace> {
+  const namespace = testNamespace(prefix);
+  const bus = await connectTestBus(namespace);
+  const redis = connectTestRedis();
+  return {
+    namespace,
+    bus,
+    redis,
+    close: async () => {
+      await cleanupNamespace({ namespace, bus, redis });
+      await bus.drain();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Polls `probe` every 20 ms until it returns a value other than undefined/false; throws after `timeoutMs`. */
+export async function waitFor<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { topology } from "./topology.ts";
+
+describe("topology", () => {
+  it("names streams and subjects from the namespace as docs/contracts.md says", () => {
+    const t = topology("my-hub");
+    expect(t.streams).toEqual({
+      ingress: "MY_HUB_INGRESS",
+      pipeline: "MY_HUB_PIPELINE",
+      outbox: "MY_HUB_OUTBOX",
+      events: "MY_HUB_EVENTS",
+      dlq: "MY_HUB_DLQ",
+      inbox: "MY_HUB_INBOX",
+    });
+    expect(t.subjects.ingress("lps-1")).toBe("my-hub.ingress.lps-1");
+    expect(t.subjects.pipeline("lab-result")).toBe("my-hub.pipeline.lab-result");
+    expect(t.subjects.outbox("ep")).toBe("my-hub.outbox.ep");
+    expect(t.subjects.events("delivery-failed")).toBe("my-hub.events.delivery-failed");
+    expect(t.subjects.dlq("router")).toBe("my-hub.dlq.router");
+    expect(t.subjects.inbox("ep")).toBe("my-hub.inbox.ep");
+    expect(t.subjects.status("ep")).toBe("my-hub.status.ep");
+    expect(t.subjects.all.outbox).toBe("my-hub.outbox.>");
+    expect(t.streamOf("my-hub.outbox.ep")).toBe("MY_HUB_OUTBOX");
+    expect(t.streamOf("my-hub.status.ep")).toBeUndefined();
+    expect(t.streamOf("other.outbox.ep")).toBeUndefined();
+    expect(topology().namespace).toBe("carehub");
+  });
+
+  it("refuses namespaces and tokens that would break subjects", () => {
+    expect(() => topology("Bad")).toThrow(expect.objectContaining({ code: "CAREHUB_ERR_BUS_INVALID_NAME" }));
+    const t = topology("ns");
+    for (const bad of ["a.b", ">", "a b", "", "x*"]) {
+      expect(() => t.subjects.outbox(bad)).toThrow(expect.objectContaining({ code: "CAREHUB_ERR_BUS_INVALID_NAME" }));
+    }
+  });
+
+  it("defines six file-backed, limits-retention streams with the contract's ages and a 10-minute dedup window", () => {
+    const day = 86_400_000 * 1_000_000;
+    const configs = topology("ns").streamConfigs({ replicas: 3, retention: { ingressMaxBytes: 1024 } });
+    const ages = Object.fromEntries(configs.map((c) => [c.name, c.max_age / day]));
+    // PIPELINE as long as the read model's default retention (90 days): `carehub rebuild` replays it.
+    expect(ages).toEqual({ NS_INGRESS: 30, NS_PIPELINE: 90, NS_OUTBOX: 7, NS_EVENTS: 90, NS_DLQ: 90, NS_INBOX: 30 });
+    for (const c of configs) {
+      expect(c).toMatchObject({
+        storage: "file",
+        retention: "limits",
+        num_replicas: 3,
+        duplicate_window: 600_000_000_000,
+      });
+    }
+    expect(configs.find((c) => c.name === "NS_INGRESS")?.max_bytes).toBe(1024);
+    expect(configs.find((c) => c.name === "NS_EVENTS")?.max_bytes).toBe(-1);
+  });
+});

@@ -1,0 +1,182 @@
+import type { StreamConfig } from "@nats-io/jetstream";
+import { BusNameError } from "./errors.ts";
+
+export const STREAM_ROLES = ["ingress", "pipeline", "outbox", "events", "dlq", "inbox"] as const;
+export type StreamRole = (typeof STREAM_ROLES)[number];
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Retention of each stream (docs/contracts.md, docs/decisions/0004-stream-layout.md). */
+export interface RetentionSettings {
+  ingressMaxAgeMs: number;
+  /** -1 = unlimited. */
+  ingressMaxBytes: number;
+  pipelineMaxAgeMs: number;
+  outboxMaxAgeMs: number;
+  eventsMaxAgeMs: number;
+  dlqMaxAgeMs: number;
+  inboxMaxAgeMs: number;
+  /** Window in which a repeated `Nats-Msg-Id` is dropped as a duplicate. */
+  duplicateWindowMs: number;
+}
+
+/** The read model's default retention (HubConfig `retentionDays`, CAREHUB_RETENTION_DAYS), in days. */
+export const DEFAULT_READ_MODEL_RETENTION_DAYS = 90;
+
+export const DEFAULT_RETENTION: Readonly<RetentionSettings> = Object.freeze({
+  ingressMaxAgeMs: 30 * DAY_MS,
+  ingressMaxBytes: -1,
+  // `carehub rebuild` replays PIPELINE (business state) and EVENTS (timelines): both must hold as long as
+  // the read model keeps what it built from them (docs/decisions/0004).
+  pipelineMaxAgeMs: DEFAULT_READ_MODEL_RETENTION_DAYS * DAY_MS,
+  outboxMaxAgeMs: 7 * DAY_MS,
+  eventsMaxAgeMs: DEFAULT_READ_MODEL_RETENTION_DAYS * DAY_MS,
+  dlqMaxAgeMs: 90 * DAY_MS,
+  inboxMaxAgeMs: 30 * DAY_MS,
+  duplicateWindowMs: 10 * 60 * 1000,
+});
+
+/**
+ * The stream retention a hub whose read model keeps `retentionDays` needs: PIPELINE and EVENTS, the streams a
+ * rebuild replays, kept exactly as long as the read model (never longer than needed, never shorter than a
+ * rebuild must reach back). Every service passes the same HubConfig, so every provisioning agrees.
+ */
+export function readModelRetention(
+  retentionDays: number,
+): Pick<RetentionSettings, "pipelineMaxAgeMs" | "eventsMaxAgeMs"> {
+  const ms = retentionDays * DAY_MS;
+  return { pipelineMaxAgeMs: ms, eventsMaxAgeMs: ms };
+}
+
+export interface StreamConfigOptions {
+  replicas?: number;
+  retention?: Partial<RetentionSettings>;
+}
+
+/** The stream settings carehub owns; everything else is left at the server's default. */
+export type CarehubStreamConfig = Pick<
+  StreamConfig,
+  | "name"
+  | "subjects"
+  | "storage"
+  | "retention"
+  | "discard"
+  | "max_age"
+  | "max_bytes"
+  | "duplicate_window"
+  | "num_replicas"
+> & { description: string };
+
+export interface Topology {
+  readonly namespace: string;
+  readonly streams: Readonly<Record<StreamRole, string>>;
+  readonly subjects: {
+    ingress(endpointId: string): string;
+    pipeline(kind: string): string;
+    outbox(endpointId: string): string;
+    events(type: string): string;
+    dlq(stage: string): string;
+    inbox(endpointId: string): string;
+    /** Plain NATS subject (not stored) for business status announcements. */
+    status(endpointId: string): string;
+    /** `<ns>.<role>.>` for each stream, plus `status`. */
+    readonly all: Readonly<Record<StreamRole | "status", string>>;
+  };
+  /** The stream that stores `subject`, or undefined when none of this namespace's streams does. */
+  streamOf(subject: string): string | undefined;
+  streamConfigs(options?: StreamConfigOptions): CarehubStreamConfig[];
+}
+
+const NAMESPACE = /^[a-z][a-z0-9-]{0,30}$/;
+// One subject token: no dots, wildcards or whitespace. `*` alone is allowed for filters.
+const TOKEN = /^(?:[A-Za-z0-9_-]+|\*)$/;
+
+function token(kind: string, value: string): string {
+  if (!TOKEN.test(value)) throw new BusNameError(`invalid ${kind} for a subject token: ${JSON.stringify(value)}`);
+  return value;
+}
+
+const DESCRIPTIONS: Record<StreamRole, string> = {
+  ingress: "carehub: every message exactly as received (archive, replay source)",
+  pipeline: "carehub: canonical envelopes after validation",
+  outbox: "carehub: bytes to deliver, one subject per receiving endpoint",
+  events: "carehub: lifecycle events",
+  dlq: "carehub: dead letters with the reason in headers",
+  inbox: "carehub: delivered bytes for endpoints in NATS delivery mode",
+};
+
+function maxAgeMs(role: StreamRole, retention: RetentionSettings): number {
+  switch (role) {
+    case "ingress":
+      return retention.ingressMaxAgeMs;
+    case "pipeline":
+      return retention.pipelineMaxAgeMs;
+    case "outbox":
+      return retention.outboxMaxAgeMs;
+    case "events":
+      return retention.eventsMaxAgeMs;
+    case "dlq":
+      return retention.dlqMaxAgeMs;
+    case "inbox":
+      return retention.inboxMaxAgeMs;
+  }
+}
+
+const msToNanos = (ms: number): number => ms * 1_000_000;
+
+/** Every stream name and subject of a hub, computed from its namespace (docs/contracts.md). */
+export function topology(namespace = "carehub"): Topology {
+  if (!NAMESPACE.test(namespace)) {
+    throw new BusNameError(`invalid namespace ${JSON.stringify(namespace)}: lower-case letters, digits and dashes`);
+  }
+  const prefix = namespace.toUpperCase().replace(/-/g, "_");
+  const streams = Object.freeze(
+    Object.fromEntries(STREAM_ROLES.map((role) => [role, `${prefix}_${role.toUpperCase()}`])) as Record<
+      StreamRole,
+      string
+    >,
+  );
+  const all = Object.freeze(
+    Object.fromEntries([...STREAM_ROLES, "status"].map((role) => [role, `${namespace}.${role}.>`])) as Record<
+      StreamRole | "status",
+      string
+    >,
+  );
+  const subjects = Object.freeze({
+    ingress: (endpointId: string) => `${namespace}.ingress.${token("endpoint id", endpointId)}`,
+    pipeline: (kind: string) => `${namespace}.pipeline.${token("kind", kind)}`,
+    outbox: (endpointId: string) => `${namespace}.outbox.${token("endpoint id", endpointId)}`,
+    events: (type: string) => `${namespace}.events.${token("event type", type)}`,
+    dlq: (stage: string) => `${namespace}.dlq.${token("stage", stage)}`,
+    inbox: (endpointId: string) => `${namespace}.inbox.${token("endpoint id", endpointId)}`,
+    status: (endpointId: string) => `${namespace}.status.${token("endpoint id", endpointId)}`,
+    all,
+  });
+  const rolePrefix = `${namespace}.`;
+  return Object.freeze({
+    namespace,
+    streams,
+    subjects,
+    streamOf(subject: string): string | undefined {
+      if (!subject.startsWith(rolePrefix)) return undefined;
+      const role = subject.slice(rolePrefix.length, subject.indexOf(".", rolePrefix.length));
+      return (STREAM_ROLES as readonly string[]).includes(role) ? streams[role as StreamRole] : undefined;
+    },
+    streamConfigs(options: StreamConfigOptions = {}): CarehubStreamConfig[] {
+      const retention = { ...DEFAULT_RETENTION, ...options.retention };
+      const replicas = options.replicas ?? 1;
+      return STREAM_ROLES.map((role) => ({
+        name: streams[role],
+        description: DESCRIPTIONS[role],
+        subjects: [all[role]],
+        storage: "file",
+        retention: "limits",
+        discard: "old",
+        max_age: msToNanos(maxAgeMs(role, retention)),
+        max_bytes: role === "ingress" ? retention.ingressMaxBytes : -1,
+        duplicate_window: msToNanos(retention.duplicateWindowMs),
+        num_replicas: replicas,
+      }));
+    },
+  });
+}

@@ -1,0 +1,46 @@
+import { context, SpanKind, trace } from "@opentelemetry/api";
+import { afterEach, describe, expect, it } from "vitest";
+import { extractTraceContext, injectTraceContext, startTracing, type TracingHandle, withSpan } from "./tracing.ts";
+
+let tracing: TracingHandle | undefined;
+afterEach(async () => {
+  await tracing?.shutdown();
+  tracing = undefined;
+});
+
+describe("tracing", () => {
+  it("carries a span's context through W3C headers to a child span in another 'process'", async () => {
+    tracing = startTracing({ exporter: "memory" });
+    const headers: Record<string, string> = {};
+    await withSpan("publish", SpanKind.PRODUCER, {}, async () => {
+      injectTraceContext(headers);
+    });
+    expect(headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const parent = extractTraceContext(headers);
+    await withSpan("process", SpanKind.CONSUMER, {}, async () => {}, parent);
+    const [producer, consumer] = tracing.finishedSpans();
+    expect(consumer?.spanContext().traceId).toBe(producer?.spanContext().traceId);
+    expect(consumer?.parentSpanContext?.spanId).toBe(producer?.spanContext().spanId);
+  });
+
+  it("makes the span active across awaits, and records a scrubbed error", async () => {
+    tracing = startTracing({ exporter: "memory" });
+    await expect(
+      withSpan("outer", SpanKind.INTERNAL, { note: "for 0101901234" }, async (span) => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        expect(trace.getSpan(context.active())?.spanContext().spanId).toBe(span.spanContext().spanId);
+        throw new Error("failed for 010190-1234");
+      }),
+    ).rejects.toThrow("failed for 010190-1234");
+    const [span] = tracing.finishedSpans();
+    expect(span?.attributes.note).toBe("for [CPR]");
+    expect(span?.status.message).toBe("failed for [CPR]");
+    expect(JSON.stringify(span?.events)).not.toMatch(/010190/);
+  });
+
+  it("injects nothing when no span is active and no SDK is registered", () => {
+    const headers: Record<string, string> = {};
+    injectTraceContext(headers);
+    expect(headers).toEqual({});
+  });
+});

@@ -1,0 +1,22 @@
+import { PermanentError } from "@carehub/schemas";
+
+export const TESTKIT_ERROR_CODES = ["CAREHUB_ERR_TESTKIT_NO_DOCKER", "CAREHUB_ERR_TESTKIT_START_FAILED"] as const;
+
+/** A container starter was called on a machine where no Docker engine answers. */
+export class TestkitNoDockerError extends PermanentError {
+  constructor(what: string) {
+    super(
+      "CAREHUB_ERR_TESTKIT_NO_DOCKER",
+      `${what} needs a Docker engine, and none answers (no /var/run/docker.sock and no DOCKER_HOST that responds to a ping); use startNatsServer / startRedisServer instead`,
+    );
+    this.name = "TestkitNoDockerError";
+  }
+}
+
+/** A server process did not start or did not become ready in time. */
+export class TestkitStartError extends PermanentError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("CAREHUB_ERR_TESTKIT_START_FAILED", message, options);
+    this.name = "TestkitStartError";
+  }
+}

@@ -1,0 +1,20 @@
+export { type ContainerHandle, dockerAvailable, startNatsContainer, startRedisContainer } from "./docker.ts";
+export { TESTKIT_ERROR_CODES, TestkitNoDockerError, TestkitStartError } from "./errors.ts";
+export {
+  type NatsClusterHandle,
+  type NatsServerHandle,
+  type NatsServerOptions,
+  startNatsCluster,
+  startNatsServer,
+} from "./nats-server.ts";
+export { freePort } from "./processes.ts";
+export { type RedisServerHandle, type RedisServerOptions, startRedisServer } from "./redis-server.ts";
+export {
+  type CleanupTargets,
+  cleanupNamespace,
+  namespaceStreams,
+  type RedisLike,
+  sharedNatsUrl,
+  sharedRedisUrl,
+  testNamespace,
+} from "./shared.ts";

@@ -1,0 +1,47 @@
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { afterAll, describe, expect, it } from "vitest";
+import { type NatsClusterHandle, startNatsCluster } from "./nats-server.ts";
+
+let cluster: NatsClusterHandle | undefined;
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+describe("startNatsCluster", () => {
+  it("forms a 3-node JetStream cluster whose R3 stream still takes publishes after a node is killed", async () => {
+    cluster = await startNatsCluster(3);
+    expect(cluster.urls).toHaveLength(3);
+    const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const js = jetstream(nc);
+      const info = await retry(() => jsm.streams.add({ name: "R3", subjects: ["r3.>"], num_replicas: 3 }), 15_000);
+      expect(info.config.num_replicas).toBe(3);
+      await js.publish("r3.a", "before", { msgID: "1" });
+
+      // Kill the stream's leader: the harder case (a new leader must be elected).
+      const leader = (await jsm.streams.info("R3")).cluster?.leader ?? "";
+      const victim = cluster.servers.find((_, i) => leader.endsWith(`-n${i + 1}`)) ?? cluster.servers[0];
+      await victim?.kill();
+
+      const ack = await retry(() => js.publish("r3.a", "after", { msgID: "2", timeout: 2_000 }), 20_000);
+      expect(ack.seq).toBe(2);
+      expect((await retry(() => jsm.streams.info("R3"), 10_000)).state.messages).toBe(2);
+    } finally {
+      await nc.close();
+    }
+  });
+});

@@ -1,0 +1,240 @@
+import { request } from "node:http";
+import { connect as tcpConnect } from "node:net";
+import { TestkitStartError } from "./errors.ts";
+import {
+  binary,
+  freePort,
+  killHard,
+  type ManagedProcess,
+  makeTempDir,
+  removeTempDir,
+  spawnTracked,
+  terminate,
+  waitUntil,
+} from "./processes.ts";
+
+export interface NatsServerOptions {
+  /** Default true. */
+  jetstream?: boolean;
+  /** Default: a free loopback port. */
+  port?: number;
+  /** Default: a temporary directory, removed by stop(). A given directory is never removed. */
+  storeDir?: string;
+  /** Extra command-line arguments. */
+  args?: string[];
+  /** Path to the binary; default /usr/sbin/nats-server, /usr/local/bin/nats-server, then PATH. */
+  binary?: string;
+}
+
+export interface NatsServerHandle {
+  readonly url: string;
+  readonly port: number;
+  /** HTTP monitoring port (/varz, /jsz, /healthz). */
+  readonly monitorPort: number;
+  readonly storeDir: string;
+  /** Graceful stop (SIGTERM) and cleanup of a temporary store. Final: use kill() + restart() for crash tests. */
+  stop(): Promise<void>;
+  /** SIGKILL, keeping the store, as a crash would. */
+  kill(): Promise<void>;
+  /** Starts again on the same port and store (stopping it first, gracefully, if it runs). */
+  restart(): Promise<void>;
+}
+
+export function natsServerBinary(explicit?: string): string {
+  return (
+    explicit ?? binary("nats-server", ["/usr/sbin/nats-server", "/usr/local/bin/nats-server", "/usr/bin/nats-server"])
+  );
+}
+
+/** Resolves when something on the port answers with a NATS INFO line. */
+export function natsAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: "127.0.0.1", port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once("data", (chunk) => done(chunk.toString("utf8").startsWith("INFO")));
+    socket.once("error", () => done(false));
+  });
+}
+
+/** GET a monitoring endpoint as JSON. */
+export function monitor(port: number, path: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, timeout: 2_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error("monitoring request timed out")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** JetStream answers on this node (for a cluster node: it also knows the meta leader). */
+async function jetStreamReady(monitorPort: number, clustered: boolean): Promise<boolean> {
+  const jsz = (await monitor(monitorPort, "/jsz")) as { disabled?: boolean; meta_cluster?: { leader?: string } };
+  if (jsz.disabled) return false;
+  return !clustered || Boolean(jsz.meta_cluster?.leader);
+}
+
+interface ServerPlan {
+  port: number;
+  monitorPort: number;
+  storeDir: string;
+  ownsStore: boolean;
+  jetstream: boolean;
+  clustered: boolean;
+  command: string;
+  args: string[];
+}
+
+/** A nats-server process that can be stopped, killed and restarted with the same port and store. */
+export class ManagedNatsServer implements NatsServerHandle {
+  readonly #plan: ServerPlan;
+  #process: ManagedProcess | undefined;
+  #stopped = false;
+
+  constructor(plan: ServerPlan) {
+    this.#plan = plan;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.#plan.port}`;
+  }
+  get port(): number {
+    return this.#plan.port;
+  }
+  get monitorPort(): number {
+    return this.#plan.monitorPort;
+  }
+  get storeDir(): string {
+    return this.#plan.storeDir;
+  }
+
+  /** Spawns the process and waits until clients can connect (and, with JetStream, until it answers). */
+  async start(waitForJetStream = true): Promise<void> {
+    if (this.#stopped) throw new TestkitStartError("this nats-server was stopped for good; start a new one");
+    const proc = spawnTracked(this.#plan.command, this.#plan.args);
+    this.#process = proc;
+    await waitUntil(`nats-server on port ${this.#plan.port}`, () => natsAnswers(this.#plan.port), proc);
+    if (this.#plan.jetstream && waitForJetStream) await this.waitForJetStream();
+  }
+
+  waitForJetStream(timeoutMs = 30_000): Promise<void> {
+    return waitUntil(
+      `JetStream on port ${this.#plan.port}`,
+      () => jetStreamReady(this.#plan.monitorPort, this.#plan.clustered),
+      this.#process,
+      timeoutMs,
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#process !== undefined) await terminate(this.#process);
+    if (this.#plan.ownsStore) removeTempDir(this.#plan.storeDir);
+  }
+
+  async kill(): Promise<void> {
+    if (this.#process !== undefined) await killHard(this.#process);
+  }
+
+  async restart(): Promise<void> {
+    if (this.#process !== undefined) await terminate(this.#process);
+    await this.start();
+  }
+}
+
+export async function planNatsServer(
+  options: NatsServerOptions & { clusterArgs?: string[]; clustered?: boolean; name?: string },
+): Promise<ServerPlan> {
+  const port = options.port ?? (await freePort());
+  const monitorPort = await freePort();
+  const ownsStore = options.storeDir === undefined;
+  const storeDir = options.storeDir ?? makeTempDir("carehub-nats-");
+  const jetstream = options.jetstream ?? true;
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)];
+  if (options.name !== undefined) args.push("-n", options.name);
+  if (jetstream) args.push("-js", "-sd", storeDir);
+  args.push(...(options.clusterArgs ?? []), ...(options.args ?? []));
+  return {
+    port,
+    monitorPort,
+    storeDir,
+    ownsStore,
+    jetstream,
+    clustered: options.clustered ?? false,
+    command: natsServerBinary(options.binary),
+    args,
+  };
+}
+
+/** A private nats-server on a free loopback port with temporary JetStream storage. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  const server = new ManagedNatsServer(await planNatsServer(options));
+  try {
+    await server.start();
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+export interface NatsClusterHandle {
+  /** Client URLs of every node. */
+  readonly urls: string[];
+  readonly servers: NatsServerHandle[];
+  /** Stops every node and removes their stores. */
+  stop(): Promise<void>;
+}
+
+/** `size` JetStream nodes on loopback, routed to each other; resolves once the cluster has a meta leader. */
+export async function startNatsCluster(
+  size = 3,
+  options: Omit<NatsServerOptions, "port" | "storeDir"> = {},
+): Promise<NatsClusterHandle> {
+  const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(",");
+  const clusterName = `carehub-test-${Math.random().toString(36).slice(2, 8)}`;
+  const servers: ManagedNatsServer[] = [];
+  for (let i = 0; i < size; i++) {
+    const plan = await planNatsServer({
+      ...options,
+      jetstream: true,
+      clustered: true,
+      name: `${clusterName}-n${i + 1}`,
+      clusterArgs: [
+        "--cluster_name",
+        clusterName,
+        "--cluster",
+        `nats://127.0.0.1:${clusterPorts[i]}`,
+        "--routes",
+        routes,
+      ],
+    });
+    servers.push(new ManagedNatsServer(plan));
+  }
+  const stop = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => s.stop()));
+  };
+  try {
+    // Start every node before waiting for JetStream: the meta leader needs a quorum.
+    await Promise.all(servers.map((s) => s.start(false)));
+    await Promise.all(servers.map((s) => s.waitForJetStream()));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { urls: servers.map((s) => s.url), servers, stop };
+}

@@ -1,0 +1,96 @@
+import { z } from "zod";
+
+/**
+ * Process configuration shared by every service, parsed once at start-up from the environment
+ * (`parseHubConfig(process.env)`), frozen, and passed down. No module reads process.env on import.
+ */
+export const HubConfig = z.object({
+  natsUrl: z.string().default("nats://127.0.0.1:4222"),
+  natsUser: z.string().optional(),
+  natsPass: z.string().optional(),
+  redisUrl: z.string().default("redis://127.0.0.1:6379"),
+  /** Prefix of every stream, subject and Redis key this hub owns (see docs/contracts.md). */
+  namespace: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, "lower-case letters, digits and dashes, starting with a letter")
+    .default("carehub"),
+  /** The endpoint registry file (YAML or JSON). */
+  registryPath: z.string().default("infra/endpoints.yaml"),
+  httpHost: z.string().default("127.0.0.1"),
+  httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Largest message body the gateway accepts, in bytes. */
+  maxBodyBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024 * 1024),
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** Key for the keyed hash of patient identifiers in the read model (HMAC-SHA256). */
+  patientHashKey: z.string().min(16).default("carehub-development-only-key-change-me"),
+  /** How long the read model keeps a message, in days. */
+  retentionDays: z.coerce.number().int().positive().default(90),
+});
+export type HubConfig = Readonly<z.infer<typeof HubConfig>>;
+
+const ENV: Record<keyof z.input<typeof HubConfig>, string> = {
+  natsUrl: "NATS_URL",
+  natsUser: "NATS_USER",
+  natsPass: "NATS_PASS",
+  redisUrl: "REDIS_URL",
+  namespace: "CAREHUB_NAMESPACE",
+  registryPath: "CAREHUB_REGISTRY",
+  httpHost: "CAREHUB_HTTP_HOST",
+  httpPort: "CAREHUB_HTTP_PORT",
+  maxBodyBytes: "CAREHUB_MAX_BODY_BYTES",
+  logLevel: "LOG_LEVEL",
+  patientHashKey: "CAREHUB_PATIENT_HASH_KEY",
+  retentionDays: "CAREHUB_RETENTION_DAYS",
+};
+
+/** Reads the configuration from environment variables; reports every problem at once. */
+export function parseHubConfig(env: Record<string, string | undefined>, overrides: Partial<HubConfig> = {}): HubConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") raw[key] = value;
+  }
+  const parsed = HubConfig.safeParse({ ...raw, ...overrides });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? "");
+      const name = ENV[key as keyof typeof ENV] ?? key;
+      return `${name}: ${i.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/**
+ * Reads one optional positive whole number from the environment (a service's own tuning variables). A bad
+ * value is added to `problems` rather than thrown, so a service reports every problem at once (ConfigError).
+ */
+export function positiveWholeNumberFromEnv(
+  env: Record<string, string | undefined>,
+  name: string,
+  problems: string[],
+): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    problems.push(`${name}: must be a positive whole number, got ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  return value;
+}
+
+export class ConfigError extends Error {
+  readonly code = "CAREHUB_ERR_CONFIG_INVALID";
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,11 @@
+export * from "./api.ts";
+export { PUBLISHED_SCHEMAS } from "./catalogue.ts";
+export * from "./config.ts";
+export * from "./content.ts";
+export * from "./envelope.ts";
+export * from "./errors.ts";
+export * from "./events.ts";
+export * from "./identifiers.ts";
+export * from "./kinds.ts";
+export * from "./registry.ts";
+export * from "./validation.ts";
