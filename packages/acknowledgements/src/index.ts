@@ -1,0 +1,31 @@
+export {
+  derivedDigits,
+  derivedUuid,
+  type NegativeAcknowledgementIds,
+  negativeAcknowledgementIds,
+} from "./acknowledgement-ids.ts";
+export {
+  type AcknowledgementKeys,
+  type AcknowledgementPublisher,
+  type AcknowledgementRedis,
+  acknowledgementForRepeat,
+  acknowledgementKeys,
+  acknowledgementResend,
+  keepHubAcknowledgement,
+  sendAcknowledgement,
+} from "./acknowledgement-outbox.ts";
+export {
+  type AnsweredMessage,
+  buildNegativeAcknowledgement,
+  type NegativeAcknowledgement,
+  type NegativeAcknowledgementPlan,
+  type NegativeAcknowledgementRequest,
+  type NoAnswer,
+  planNegativeAcknowledgement,
+  refuseCodeFor,
+} from "./negative-acknowledgement.ts";
+export {
+  parseStoredAcknowledgement,
+  type StoredAcknowledgement,
+  storedAcknowledgement,
+} from "./stored-acknowledgement.ts";

@@ -1,0 +1,4 @@
+export { FORMAT_ERROR_CODES, type FormatErrorCode } from "./codes.ts";
+export { type DetectResult, detectFormat } from "./detect-format.ts";
+export { DEFAULT_MAX_BYTES, type ParseMessageOptions, parseMessage } from "./parse-message.ts";
+export { runValidateCommand, VALIDATE_USAGE, type ValidateLine, validateFiles } from "./validate-files.ts";

@@ -1,0 +1,178 @@
+import type { BusinessStatus, ContentOf } from "@carehub/schemas";
+import { isBusinessStatus, SUBJECT_RESOURCE } from "../carehub-status.ts";
+import { type FhirObject, firstCode, obj, objects, str } from "../fhir-json.ts";
+import type { IndexedEntry } from "../read/bundle-index.ts";
+import { EXTENSIONS, SYSTEMS } from "../terminology/systems.ts";
+import { checkTime } from "./check-time.ts";
+import type { ReadContext } from "./context.ts";
+
+const REFERRAL_CATEGORIES: ReadonlySet<string> = new Set([
+  "hospital",
+  "municipal",
+  "package-kol",
+  "package-low-back-pain",
+  "private-specialist",
+  "physiotherapy",
+  "other",
+]);
+
+/** The business id: the identifier in carehub's naming system for that resource, else the first one. */
+function businessId(resource: FhirObject, system: string): string | undefined {
+  const ids = objects(resource, "identifier").map((x) => x.value);
+  return str(ids.find((i) => str(i, "system") === system) ?? ids[0], "value");
+}
+
+export function readReferral(ctx: ReadContext): ContentOf<"referral"> | undefined {
+  const { focus, issues } = ctx;
+  if (focus === undefined) return undefined;
+  const r = focus.resource;
+  const referralId = businessId(r, SYSTEMS.carehubReferralId);
+  if (referralId === undefined)
+    issues.error("CAREHUB_ERR_FHIR_REFERRAL_ID_MISSING", `${focus.path}.identifier`, "the referral has no identifier");
+  let category: string | undefined;
+  for (const { value } of objects(r, "category")) category ??= firstCode(value, SYSTEMS.carehubReferralCategory);
+  if (category === undefined || !REFERRAL_CATEGORIES.has(category))
+    issues.error(
+      "CAREHUB_ERR_FHIR_REFERRAL_CATEGORY",
+      `${focus.path}.category`,
+      "the referral category must be a code from the carehub referral-category CodeSystem",
+    );
+  const content: ContentOf<"referral"> = {
+    kind: "referral",
+    referralId: referralId ?? "",
+    category: (category !== undefined && REFERRAL_CATEGORIES.has(category)
+      ? category
+      : "other") as ContentOf<"referral">["category"],
+  };
+  const priority = str(r, "priority");
+  if (priority !== undefined) content.priority = priority;
+  const reason = objects(r, "reasonCode")[0]?.value;
+  const reasonCode = firstCode(reason);
+  if (reasonCode !== undefined) content.reasonCode = reasonCode;
+  checkTime(str(r, "authoredOn"), `${focus.path}.authoredOn`, "ServiceRequest.authoredOn", issues);
+  return content;
+}
+
+export function readTaskRequisition(ctx: ReadContext): ContentOf<"task-requisition"> | undefined {
+  const { focus, issues } = ctx;
+  if (focus === undefined) return undefined;
+  const t = focus.resource;
+  const taskId = businessId(t, SYSTEMS.carehubTaskId);
+  if (taskId === undefined)
+    issues.error("CAREHUB_ERR_FHIR_TASK_ID_MISSING", `${focus.path}.identifier`, "the task has no identifier");
+  const code = firstCode(obj(t, "code"));
+  if (code === undefined)
+    issues.error("CAREHUB_ERR_FHIR_TASK_CODE_MISSING", `${focus.path}.code`, "the task has no code");
+  const content: ContentOf<"task-requisition"> = { kind: "task-requisition", taskId: taskId ?? "", code: code ?? "" };
+  const description = str(t, "description");
+  if (description !== undefined) content.description = description;
+  const dueDate = checkTime(
+    str(obj(obj(t, "restriction"), "period"), "end"),
+    `${focus.path}.restriction.period.end`,
+    "Task.restriction.period.end",
+    issues,
+  );
+  if (dueDate !== undefined) content.dueDate = dueDate;
+  return content;
+}
+
+export function readNotification(ctx: ReadContext): ContentOf<"notification"> | undefined {
+  const { focus, issues } = ctx;
+  if (focus === undefined) return undefined;
+  const topicConcept = obj(focus.resource, "topic");
+  const topic = str(topicConcept, "text") ?? firstCode(topicConcept);
+  if (topic === undefined || topic.trim() === "")
+    issues.error("CAREHUB_ERR_FHIR_NOTIFICATION_TOPIC_MISSING", `${focus.path}.topic`, "the notification has no topic");
+  return { kind: "notification", topic: topic ?? "" };
+}
+
+function subjectTypeOf(resourceType: string): "referral" | "task" | "appointment" | undefined {
+  if (resourceType === SUBJECT_RESOURCE.referral) return "referral";
+  if (resourceType === SUBJECT_RESOURCE.task) return "task";
+  if (resourceType === SUBJECT_RESOURCE.appointment) return "appointment";
+  return undefined;
+}
+
+const ID_SYSTEM = {
+  referral: SYSTEMS.carehubReferralId,
+  task: SYSTEMS.carehubTaskId,
+  appointment: SYSTEMS.carehubAppointmentId,
+} as const;
+
+function statusChange(resource: FhirObject): { status?: string; occurredAt?: string; reason?: string } {
+  const ext = objects(resource, "extension").find(({ value }) => str(value, "url") === EXTENSIONS.statusChange)?.value;
+  const out: { status?: string; occurredAt?: string; reason?: string } = {};
+  for (const { value } of objects(ext, "extension")) {
+    const url = str(value, "url");
+    if (url === "status") {
+      const code = str(obj(value, "valueCoding"), "code");
+      if (code !== undefined) out.status = code;
+    } else if (url === "occurredAt") {
+      const at = str(value, "valueDateTime");
+      if (at !== undefined) out.occurredAt = at;
+    } else if (url === "reason") {
+      const reason = str(value, "valueString");
+      if (reason !== undefined) out.reason = reason;
+    }
+  }
+  return out;
+}
+
+function basedOnOf(ctx: ReadContext, appointment: IndexedEntry): ContentOf<"status-update">["basedOn"] {
+  for (const { value } of objects(appointment.resource, "basedOn")) {
+    const target = ctx.bundle.resolveRef(value, "ServiceRequest");
+    const id = target === undefined ? undefined : businessId(target.resource, SYSTEMS.carehubReferralId);
+    if (id !== undefined) return { type: "referral", id };
+  }
+  const ext = objects(appointment.resource, "extension").find(
+    ({ value }) => str(value, "url") === EXTENSIONS.basedOnTask,
+  );
+  const task = ext === undefined ? undefined : ctx.bundle.resolveRef(obj(ext.value, "valueReference"), "Task");
+  const id = task === undefined ? undefined : businessId(task.resource, SYSTEMS.carehubTaskId);
+  return id === undefined ? undefined : { type: "task", id };
+}
+
+export function readStatusUpdate(ctx: ReadContext): ContentOf<"status-update"> | undefined {
+  const { focus, issues } = ctx;
+  if (focus === undefined) return undefined;
+  const type = subjectTypeOf(focus.resource.resourceType);
+  if (type === undefined) return undefined;
+  const id = businessId(focus.resource, ID_SYSTEM[type]);
+  if (id === undefined)
+    issues.error("CAREHUB_ERR_FHIR_STATUS_SUBJECT", `${focus.path}.identifier`, `the ${type} has no identifier`);
+  const change = statusChange(focus.resource);
+  if (!isBusinessStatus(change.status))
+    issues.error(
+      "CAREHUB_ERR_FHIR_STATUS_UNKNOWN",
+      `${focus.path}.extension`,
+      "the carehub-status-change extension must carry a carehub business status",
+    );
+  const occurredAt = checkTime(change.occurredAt, `${focus.path}.extension`, "the status change time", issues);
+  if (change.occurredAt === undefined)
+    issues.error(
+      "CAREHUB_ERR_FHIR_STATUS_OCCURRED_AT",
+      `${focus.path}.extension`,
+      "the status change has no occurredAt",
+    );
+  const content: ContentOf<"status-update"> = {
+    kind: "status-update",
+    subject: { type, id: id ?? "" },
+    status: (isBusinessStatus(change.status) ? change.status : "received") as BusinessStatus,
+    occurredAt: occurredAt ?? "",
+  };
+  if (change.reason !== undefined) content.reason = change.reason;
+  if (type === "appointment") {
+    const start = checkTime(str(focus.resource, "start"), `${focus.path}.start`, "Appointment.start", issues);
+    const end = checkTime(str(focus.resource, "end"), `${focus.path}.end`, "Appointment.end", issues);
+    if (start !== undefined) content.appointment = end === undefined ? { start } : { start, end };
+    else if (change.status === "booked" || change.status === "rescheduled")
+      issues.error(
+        "CAREHUB_ERR_FHIR_STATUS_APPOINTMENT_START",
+        `${focus.path}.start`,
+        "a booked or rescheduled appointment must have a start",
+      );
+    const basedOn = basedOnOf(ctx, focus);
+    if (basedOn !== undefined) content.basedOn = basedOn;
+  }
+  return content;
+}

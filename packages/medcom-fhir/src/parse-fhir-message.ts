@@ -1,0 +1,80 @@
+import type { ParseResult, ValidationIssue, WireFormat } from "@carehub/schemas";
+import { fhirIssue } from "./issues.ts";
+import { type ParseLimits, resolveLimits } from "./limits.ts";
+import { interpretBundle } from "./read/interpret-bundle.ts";
+import { parseJsonSafely } from "./safe-json.ts";
+import { fhirXmlToJson } from "./xml/fhir-xml-to-json.ts";
+
+export interface ParseFhirOptions {
+  /** The wire format when the caller knows it (from Content-Type); otherwise sniffed from the first character. */
+  format?: "fhir+json" | "fhir+xml";
+  limits?: Partial<ParseLimits>;
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+function failure(format: WireFormat | undefined, issues: ValidationIssue[]): ParseResult {
+  return { ok: false, partial: format === undefined ? {} : { format }, issues };
+}
+
+function sniff(text: string): "fhir+json" | "fhir+xml" | undefined {
+  for (let i = 0; i < text.length && i < 4096; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0xfeff) continue;
+    if (c === 0x7b) return "fhir+json";
+    if (c === 0x3c) return "fhir+xml";
+    return undefined;
+  }
+  return undefined;
+}
+
+function decode(input: Uint8Array | string, limits: ParseLimits): { text: string } | { issue: ValidationIssue } {
+  const tooLarge = () =>
+    ({
+      issue: fhirIssue("CAREHUB_ERR_FHIR_TOO_LARGE", "(input)", `the message is larger than ${limits.maxBytes} bytes`),
+    }) as const;
+  if (typeof input === "string") {
+    // A UTF-8 byte is at most 3 per UTF-16 unit; count exactly only when the cheap bound is not enough.
+    if (
+      input.length > limits.maxBytes ||
+      (input.length * 3 > limits.maxBytes && Buffer.byteLength(input) > limits.maxBytes)
+    )
+      return tooLarge();
+    return { text: input };
+  }
+  if (input.byteLength > limits.maxBytes) return tooLarge();
+  try {
+    return { text: UTF8.decode(input) };
+  } catch {
+    return { issue: fhirIssue("CAREHUB_ERR_FHIR_ENCODING", "(input)", "the message is not valid UTF-8") };
+  }
+}
+
+function parseUnchecked(input: Uint8Array | string, options: ParseFhirOptions | undefined): ParseResult {
+  const limits = resolveLimits(options?.limits);
+  const decoded = decode(input, limits);
+  if ("issue" in decoded) return failure(options?.format, [decoded.issue]);
+  const format = options?.format ?? sniff(decoded.text);
+  if (format === undefined)
+    return failure(undefined, [
+      fhirIssue("CAREHUB_ERR_FHIR_FORMAT_UNKNOWN", "(input)", "the input starts with neither { (JSON) nor < (XML)"),
+    ]);
+  const document = format === "fhir+json" ? parseJsonSafely(decoded.text, limits) : fhirXmlToJson(decoded.text, limits);
+  if (!document.ok) return failure(format, document.issues);
+  return interpretBundle(document.value, format, limits);
+}
+
+/**
+ * Parses, validates and normalises one MedCom FHIR message (JSON or XML) into a ParsedMessage.
+ * Pure and total: every failure, even a bug, comes back as a ParseFailure, never as an exception.
+ */
+export function parseFhirMessage(input: Uint8Array | string, options?: ParseFhirOptions): ParseResult {
+  try {
+    return parseUnchecked(input, options);
+  } catch (error) {
+    const what = error instanceof Error ? error.name : "error";
+    return failure(options?.format, [
+      fhirIssue("CAREHUB_ERR_FHIR_INTERNAL", "(input)", `the parser failed unexpectedly (${what})`),
+    ]);
+  }
+}

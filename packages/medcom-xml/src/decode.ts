@@ -1,0 +1,92 @@
+import type { ValidationIssue } from "@carehub/schemas";
+import { OIOXML_ERROR_CODES } from "./codes.ts";
+import { oioxmlIssue } from "./issue.ts";
+
+export type DecodeResult = { ok: true; text: string; encoding: string } | { ok: false; issue: ValidationIssue };
+
+/** Encodings OIOXML letters come in, by their lower-cased XML name → WHATWG decoder label. */
+const SUPPORTED: Readonly<Record<string, string>> = {
+  "utf-8": "utf-8",
+  utf8: "utf-8",
+  "windows-1252": "windows-1252",
+  cp1252: "windows-1252",
+  "iso-8859-1": "windows-1252", // WHATWG decodes ISO-8859-1 as its superset windows-1252
+  "iso_8859-1": "windows-1252",
+  latin1: "windows-1252",
+  "us-ascii": "windows-1252",
+  ascii: "windows-1252",
+  "utf-16": "utf-16le",
+  "utf-16le": "utf-16le",
+  "utf-16be": "utf-16be",
+};
+
+const DECLARATION = /^<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']/;
+
+/** The encoding named by an XML declaration at the very start of the bytes, or undefined. */
+export function declaredEncoding(head: string): string | undefined {
+  return DECLARATION.exec(head)?.[1];
+}
+
+function detectBom(bytes: Uint8Array): { label: string; length: number } | undefined {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { label: "utf-8", length: 3 };
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { label: "utf-16le", length: 2 };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { label: "utf-16be", length: 2 };
+  return undefined;
+}
+
+function asciiHead(bytes: Uint8Array): string {
+  const end = Math.min(bytes.length, 256);
+  let head = "";
+  for (let i = 0; i < end; i++) head += String.fromCharCode(bytes[i] ?? 0);
+  return head;
+}
+
+function decodeWith(label: string, bytes: Uint8Array, name: string): DecodeResult {
+  try {
+    return { ok: true, text: new TextDecoder(label, { fatal: true, ignoreBOM: true }).decode(bytes), encoding: name };
+  } catch {
+    return {
+      ok: false,
+      issue: oioxmlIssue(OIOXML_ERROR_CODES.ENCODING, "", `the bytes are not valid ${name}`),
+    };
+  }
+}
+
+/**
+ * Decodes an OIOXML letter by its byte-order mark or, without one, by the encoding its XML declaration names
+ * (UTF-8 when it names none). Never throws.
+ */
+export function decodeXmlBytes(bytes: Uint8Array): DecodeResult {
+  const bom = detectBom(bytes);
+  if (bom) {
+    const body = bytes.subarray(bom.length);
+    const decoded = decodeWith(bom.label, body, bom.label.toUpperCase());
+    if (!decoded.ok) return decoded;
+    const named = declaredEncoding(decoded.text.slice(0, 256))?.toLowerCase();
+    const namedLabel = named === undefined ? undefined : SUPPORTED[named];
+    const sameFamily =
+      namedLabel === undefined || namedLabel === bom.label || (named === "utf-16" && bom.label.startsWith("utf-16"));
+    if (named !== undefined && !sameFamily) {
+      return {
+        ok: false,
+        issue: oioxmlIssue(
+          OIOXML_ERROR_CODES.ENCODING,
+          "",
+          `the byte-order mark says ${bom.label.toUpperCase()} but the XML declaration says ${named}`,
+        ),
+      };
+    }
+    return decoded;
+  }
+  const named = declaredEncoding(asciiHead(bytes));
+  if (named === undefined) return decodeWith("utf-8", bytes, "UTF-8");
+  const label = SUPPORTED[named.toLowerCase()];
+  if (label === undefined || label.startsWith("utf-16")) {
+    // UTF-16 without a byte-order mark cannot have an ASCII-readable declaration: the name is wrong.
+    return {
+      ok: false,
+      issue: oioxmlIssue(OIOXML_ERROR_CODES.ENCODING, "", `the declared encoding ${named} is not supported`),
+    };
+  }
+  return decodeWith(label, bytes, named);
+}

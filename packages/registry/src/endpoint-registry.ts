@@ -1,0 +1,129 @@
+import { createHash } from "node:crypto";
+import type { Endpoint, HubIdentity, Operator, Party, RegistryConfig, RoutingRule } from "@carehub/schemas";
+import { digestsEqual, hashToken } from "./token-hash.ts";
+import { validateRegistryConfig } from "./validate-registry-config.ts";
+
+/**
+ * An immutable snapshot of the endpoint registry. A reload builds a new snapshot; code that holds one
+ * keeps a consistent view for the whole of a request or message.
+ */
+export class EndpointRegistry {
+  /** The hub's own identity (sender of the acknowledgements the hub makes itself). */
+  readonly hub: Readonly<HubIdentity>;
+  /** Short fingerprint of the configuration, to tell snapshots apart in logs. */
+  readonly version: string;
+  readonly #config: RegistryConfig;
+  readonly #byId: ReadonlyMap<string, Endpoint>;
+  readonly #bySor: ReadonlyMap<string, Endpoint>;
+  readonly #byGln: ReadonlyMap<string, Endpoint>;
+  readonly #tokens: ReadonlyArray<{ digest: Buffer; endpoint: Endpoint }>;
+  readonly #operatorTokens: ReadonlyArray<{ digest: Buffer; operator: Operator }>;
+
+  /** Takes a configuration that already passed `validateRegistryConfig`; use `EndpointRegistry.from` otherwise. */
+  constructor(config: RegistryConfig) {
+    this.#config = deepFreeze(structuredClone(config));
+    this.hub = this.#config.hub;
+    this.version = createHash("sha256").update(JSON.stringify(this.#config)).digest("hex").slice(0, 12);
+    const byId = new Map<string, Endpoint>();
+    const bySor = new Map<string, Endpoint>();
+    const byGln = new Map<string, Endpoint>();
+    const tokens: Array<{ digest: Buffer; endpoint: Endpoint }> = [];
+    for (const endpoint of this.#config.endpoints) {
+      byId.set(endpoint.id, endpoint);
+      for (const sor of endpoint.identifiers.sor) bySor.set(sor, endpoint);
+      for (const gln of endpoint.identifiers.gln) byGln.set(gln, endpoint);
+      for (const hash of endpoint.auth.tokenSha256) tokens.push({ digest: Buffer.from(hash, "hex"), endpoint });
+    }
+    this.#byId = byId;
+    this.#bySor = bySor;
+    this.#byGln = byGln;
+    this.#tokens = tokens;
+    this.#operatorTokens = this.#config.operators.flatMap((operator) =>
+      operator.tokenSha256.map((hash) => ({ digest: Buffer.from(hash, "hex"), operator })),
+    );
+  }
+
+  /** Validates the configuration (throws RegistryConfigError listing every problem) and builds a snapshot. */
+  static from(input: unknown, source?: string): EndpointRegistry {
+    return new EndpointRegistry(validateRegistryConfig(input, source));
+  }
+
+  byId(id: string): Endpoint | undefined {
+    return this.#byId.get(id);
+  }
+
+  /**
+   * The endpoint a bearer token belongs to. Every stored hash is compared in constant time and the loop
+   * never stops early, so timing does not tell how close a guess was.
+   */
+  authenticate(token: string): Endpoint | undefined {
+    if (token === "") return undefined;
+    const digest = Buffer.from(hashToken(token), "hex");
+    let found: Endpoint | undefined;
+    for (const candidate of this.#tokens) {
+      if (digestsEqual(candidate.digest, digest)) found = candidate.endpoint;
+    }
+    return found;
+  }
+
+  /**
+   * The operator a bearer token belongs to (operators read everything through the query API and send
+   * nothing). Compared in constant time over every stored hash, like `authenticate`.
+   */
+  authenticateOperator(token: string): Operator | undefined {
+    if (token === "") return undefined;
+    const digest = Buffer.from(hashToken(token), "hex");
+    let found: Operator | undefined;
+    for (const candidate of this.#operatorTokens) {
+      if (digestsEqual(candidate.digest, digest)) found = candidate.operator;
+    }
+    return found;
+  }
+
+  /** The endpoint a message's party names: by SOR id first, then by GLN. */
+  resolveParty(party: Pick<Party, "sor" | "gln">): Endpoint | undefined {
+    const bySor = party.sor === undefined ? undefined : this.#bySor.get(party.sor);
+    if (bySor !== undefined) return bySor;
+    return party.gln === undefined ? undefined : this.#byGln.get(party.gln);
+  }
+
+  /** Whether a party names the hub itself (messages addressed to the hub, e.g. acks of its own acks). */
+  isHub(party: Pick<Party, "sor" | "gln">): boolean {
+    return party.sor === this.hub.sor || party.gln === this.hub.gln;
+  }
+
+  endpoints(): readonly Endpoint[] {
+    return this.#config.endpoints;
+  }
+
+  rules(): readonly RoutingRule[] {
+    return this.#config.rules;
+  }
+
+  operators(): readonly Operator[] {
+    return this.#config.operators;
+  }
+
+  /** The whole configuration, frozen. */
+  config(): RegistryConfig {
+    return this.#config;
+  }
+
+  /** A snapshot is its own source, so a fixed registry can be passed where a reloadable one is expected. */
+  current(): EndpointRegistry {
+    return this;
+  }
+}
+
+/** Where services get the registry from: a fixed snapshot, or a watcher that swaps in reloaded ones. */
+export interface RegistrySource {
+  current(): EndpointRegistry;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

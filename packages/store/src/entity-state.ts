@@ -1,0 +1,291 @@
+import type { BusinessEntity, BusinessStatus } from "@carehub/schemas";
+import {
+  type AppointmentTime,
+  type FoldResult,
+  factKey,
+  foldFacts,
+  mergeFact,
+  type StatusFact,
+  unionSorted,
+} from "./entity-fold.ts";
+import { machineFor, type SubjectType } from "./state-machines.ts";
+
+export interface SubjectRef {
+  type: SubjectType;
+  id: string;
+}
+
+/** A sender's address as a message names it (where a hub-made status update must go). */
+export interface PartyRef {
+  sor?: string;
+  gln?: string;
+  name?: string;
+}
+
+/**
+ * Something the tracker must do because of a change, kept in the entity until it is done (a transactional
+ * outbox): the change and the duty to announce it are written in one atomic update, so a crash between the
+ * write and the publish only delays the publish to the next touch of the entity.
+ */
+export type PendingEffect =
+  | {
+      id: string;
+      type: "status-changed";
+      /** hubId of the message whose fact caused the change. */
+      cause: string;
+      from: BusinessStatus | null;
+      to: BusinessStatus;
+      occurredAt: number;
+    }
+  | {
+      id: string;
+      type: "transition-refused";
+      /** hubId of the message whose fact was refused. */
+      cause: string;
+      from: BusinessStatus | null;
+      to: BusinessStatus;
+      reason: string;
+      occurredAt: number;
+    }
+  | {
+      id: string;
+      type: "status-return";
+      cause: string;
+      /** The status the subject moved from (in time order) to reach this one. */
+      from: BusinessStatus | null;
+      /** Registry id of the originator the status goes back to. */
+      originator: string;
+      originatorParty?: PartyRef;
+      status: BusinessStatus;
+      occurredAt: number;
+      appointment?: AppointmentTime;
+    };
+
+/** Everything the read model keeps about one referral, task or appointment. */
+export interface EntityState {
+  type: SubjectType;
+  id: string;
+  originator?: string;
+  originatorParty?: PartyRef;
+  counterparts: string[];
+  basedOn?: SubjectRef;
+  appointments: string[];
+  facts: StatusFact[];
+  /** Keys of facts for which a `stale` event was raised. */
+  staleMarks: string[];
+  /** Keys of facts the originator already has (sent back by the hub, or addressed to it by the source). */
+  returned: string[];
+  pending: PendingEffect[];
+  /** Latest receive time of any message that touched this entity (epoch ms); retention counts from here. */
+  lastSeen: number;
+}
+
+/** One change to an entity, from one message or event. Every part is optional and merges idempotently. */
+export interface EntityUpdate {
+  subject: SubjectRef;
+  /** Receive time of the message behind this update (epoch ms). */
+  seenAt: number;
+  fact?: StatusFact;
+  /** The creating message: who started the referral or task, and whom it went to. */
+  creation?: { endpoint: string; party?: PartyRef; counterparts: string[] };
+  basedOn?: SubjectRef;
+  /** An appointment that names this entity as basedOn. */
+  appointment?: string;
+  staleMark?: string;
+  returned?: string;
+}
+
+export interface EntityApplyOptions {
+  /** false while rebuilding: the state is rebuilt, nothing is announced again. */
+  recordEffects: boolean;
+}
+
+export interface EntityApplyResult {
+  state: EntityState;
+  /** false when the update changed nothing (a duplicate). */
+  changed: boolean;
+}
+
+const MAX_FACTS = 500;
+
+export function emptyEntity(subject: SubjectRef, seenAt: number): EntityState {
+  return {
+    type: subject.type,
+    id: subject.id,
+    counterparts: [],
+    appointments: [],
+    facts: [],
+    staleMarks: [],
+    returned: [],
+    pending: [],
+    lastSeen: seenAt,
+  };
+}
+
+/**
+ * Applies one update. Pure: the caller reads the state, applies, and writes back atomically (compare and set).
+ * The fold over the fact set decides the state; the effects compare the fold before and after this update.
+ */
+export function applyEntityUpdate(
+  current: EntityState | undefined,
+  update: EntityUpdate,
+  options: EntityApplyOptions,
+): EntityApplyResult {
+  const before = current ?? emptyEntity(update.subject, update.seenAt);
+  const machine = machineFor(before.type);
+  const next: EntityState = { ...before, lastSeen: Math.max(before.lastSeen, update.seenAt) };
+  if (update.creation !== undefined) mergeCreation(next, update.creation);
+  if (update.basedOn !== undefined && next.basedOn === undefined) next.basedOn = update.basedOn;
+  if (update.appointment !== undefined) next.appointments = unionSorted(next.appointments, [update.appointment]);
+  if (update.staleMark !== undefined) next.staleMarks = unionSorted(next.staleMarks, [update.staleMark]);
+  if (update.returned !== undefined) next.returned = unionSorted(next.returned, [update.returned]);
+  if (update.fact !== undefined && (next.facts.length < MAX_FACTS || hasFact(next.facts, update.fact))) {
+    const merged = mergeFact(next.facts, update.fact);
+    if (merged !== undefined) next.facts = merged;
+  }
+
+  const foldBefore = foldFacts(machine, before.facts);
+  const foldAfter = foldFacts(machine, next.facts);
+  const effects: PendingEffect[] = [];
+  const cause = update.fact?.sources[0] ?? foldAfter.current?.sources[0] ?? "";
+  const statusMoved =
+    foldAfter.status !== foldBefore.status ||
+    (foldAfter.current !== undefined &&
+      foldBefore.current !== undefined &&
+      factKey(foldAfter.current) !== factKey(foldBefore.current));
+  if (statusMoved && foldAfter.status !== null && foldAfter.current !== undefined) {
+    effects.push({
+      id: `${cause}:status-changed:${next.type}:${next.id}`,
+      type: "status-changed",
+      cause,
+      from: foldBefore.status,
+      to: foldAfter.status,
+      occurredAt: foldAfter.current.occurredAt,
+    });
+  }
+  const refusedBefore = new Set(foldBefore.facts.filter((f) => f.outcome === "refused").map((f) => f.key));
+  for (const folded of foldAfter.facts) {
+    if (folded.outcome !== "refused" || refusedBefore.has(folded.key)) continue;
+    const source = folded.fact.sources[0] ?? cause;
+    effects.push({
+      id: `${source}:transition-refused:${next.type}:${next.id}`,
+      type: "transition-refused",
+      cause: source,
+      from: folded.before,
+      to: folded.fact.status,
+      reason: folded.reason ?? "refused",
+      occurredAt: folded.fact.occurredAt,
+    });
+  }
+  const statusReturn = decideReturn(next, foldAfter, machine.creation);
+  if (statusReturn !== undefined) {
+    next.returned = unionSorted(next.returned, [statusReturn.key]);
+    effects.push(statusReturn.effect);
+  }
+  if (options.recordEffects && effects.length > 0) {
+    const known = new Set(next.pending.map((e) => e.id));
+    next.pending = [...next.pending, ...effects.filter((e) => !known.has(e.id))];
+  }
+  return { state: next, changed: !sameEntity(before, next) || current === undefined };
+}
+
+/**
+ * The status return rule: the originator of a referral or task hears of every change of its current status
+ * exactly once — unless it already has it, because the message that reported the status was addressed to it
+ * (a hospital's status update routed to the practice IS the return) or came from it (a practice cancelling its
+ * own referral). Only the current status is returned: when facts arrive late, intermediate states the
+ * originator never saw as current are not sent after the fact. The creating status (`sent`) is never returned.
+ */
+function decideReturn(
+  state: EntityState,
+  fold: FoldResult,
+  creationStatus: BusinessStatus | undefined,
+): { key: string; effect: PendingEffect } | undefined {
+  const current = fold.current;
+  const originator = state.originator;
+  if (originator === undefined || current === undefined || current.status === creationStatus) return undefined;
+  const key = factKey(current);
+  if (state.returned.includes(key) || current.knownBy.includes(originator)) return undefined;
+  const effect: PendingEffect = {
+    id: `return:${state.type}:${state.id}:${key}`,
+    type: "status-return",
+    cause: current.sources[0] ?? "",
+    originator,
+    from: fold.facts.find((f) => f.key === key)?.before ?? null,
+    status: current.status,
+    occurredAt: current.occurredAt,
+  };
+  if (state.originatorParty !== undefined) effect.originatorParty = state.originatorParty;
+  if (current.appointment !== undefined) effect.appointment = current.appointment;
+  return { key, effect };
+}
+
+function mergeCreation(next: EntityState, creation: NonNullable<EntityUpdate["creation"]>): void {
+  // The first creator wins; a second "creation" of the same id from another endpoint does not take it over.
+  if (next.originator === undefined) {
+    next.originator = creation.endpoint;
+    if (creation.party !== undefined) next.originatorParty = creation.party;
+  }
+  next.counterparts = unionSorted(next.counterparts, creation.counterparts);
+}
+
+function hasFact(facts: readonly StatusFact[], fact: StatusFact): boolean {
+  const key = factKey(fact);
+  return facts.some((f) => factKey(f) === key);
+}
+
+function sameEntity(a: EntityState, b: EntityState): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Removes effects that have been carried out. */
+export function clearEffects(state: EntityState, done: readonly string[]): EntityState {
+  const doneSet = new Set(done);
+  return { ...state, pending: state.pending.filter((e) => !doneSet.has(e.id)) };
+}
+
+export interface EntityView {
+  status: BusinessStatus | null;
+  since: number | undefined;
+  sinceKey: string | undefined;
+  stale: boolean;
+}
+
+/** The current status of an entity, from its facts. */
+export function entityView(state: EntityState): EntityView {
+  const fold = foldFacts(machineFor(state.type), state.facts);
+  const sinceKey = fold.current === undefined ? undefined : factKey(fold.current);
+  return {
+    status: fold.status,
+    since: fold.current?.occurredAt,
+    sinceKey,
+    stale: sinceKey !== undefined && state.staleMarks.includes(sinceKey),
+  };
+}
+
+/** The API shape of an entity (`GET /v1/referrals/:id`). */
+export function toBusinessEntity(state: EntityState): BusinessEntity {
+  const fold = foldFacts(machineFor(state.type), state.facts);
+  const view = entityView(state);
+  const entity: BusinessEntity = {
+    type: state.type,
+    id: state.id,
+    status: fold.status,
+    counterparts: state.counterparts,
+    stale: view.stale,
+    appointments: state.appointments,
+    history: fold.facts.map((f) => ({
+      status: f.fact.status,
+      occurredAt: new Date(f.fact.occurredAt).toISOString(),
+      sources: f.fact.sources,
+      outcome: f.outcome,
+      ...(f.reason === undefined ? {} : { reason: f.reason }),
+      ...(f.fact.appointment === undefined ? {} : { appointment: f.fact.appointment }),
+    })),
+  };
+  if (view.since !== undefined) entity.since = new Date(view.since).toISOString();
+  if (state.originator !== undefined) entity.originator = state.originator;
+  if (state.basedOn !== undefined) entity.basedOn = state.basedOn;
+  if (fold.appointment !== undefined) entity.appointment = fold.appointment;
+  return entity;
+}

@@ -1,0 +1,57 @@
+export { decodeEntity, encodeEntity } from "./entity-codec.ts";
+export { type AppointmentTime, type FoldResult, factKey, foldFacts, type StatusFact } from "./entity-fold.ts";
+export {
+  applyEntityUpdate,
+  type EntityApplyOptions,
+  type EntityState,
+  type EntityUpdate,
+  type EntityView,
+  entityView,
+  type PartyRef,
+  type PendingEffect,
+  type SubjectRef,
+  toBusinessEntity,
+} from "./entity-state.ts";
+export { parseTimerMember, type StoreKeys, storeKeys, type TimerRef, timerMember } from "./keys.ts";
+export { decodeMessage, encodeMessage, toLifecycle, toSummary } from "./message-codec.ts";
+export { type ListMessagesQuery, listCursorAt } from "./message-query.ts";
+export {
+  applyEnvelope,
+  applyEvent,
+  awaitsAcknowledgement,
+  emptyMessage,
+  type Hop,
+  listingTime,
+  type MessageState,
+  overallStatus,
+  type ReceiverState,
+  receiverStatus,
+} from "./message-state.ts";
+export { patientHash } from "./patient-hash.ts";
+export {
+  APPOINTMENT_MACHINE,
+  checkTransition,
+  machineFor,
+  REFERRAL_MACHINE,
+  type StateMachine,
+  type SubjectType,
+  TASK_MACHINE,
+  type TransitionCheck,
+} from "./state-machines.ts";
+export {
+  type ClaimedTimer,
+  createStore,
+  type ReadModelQueries,
+  ReadModelStore,
+  type StoreOptions,
+  type WriteResult,
+} from "./store.ts";
+export {
+  CorruptRecordError,
+  InvalidCursorError,
+  InvalidQueryError,
+  STORE_ERROR_CODES,
+  StoreContendedError,
+  StoreUnavailableError,
+} from "./store-errors.ts";
+export type { StaleLimits } from "./write-plan.ts";

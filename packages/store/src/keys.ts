@@ -1,0 +1,65 @@
+import type { SubjectType } from "./state-machines.ts";
+
+/**
+ * Every Redis key of the read model (documented in docs/contracts.md). Nothing else spells them.
+ * Identifiers in keys are hub ids, endpoint ids, kinds, statuses, business ids and keyed patient
+ * hashes — never a patient identifier.
+ */
+export interface StoreKeys {
+  readonly namespace: string;
+  message(hubId: string): string;
+  entity(type: SubjectType, id: string): string;
+  readonly all: string;
+  bySender(endpoint: string): string;
+  byReceiver(endpoint: string): string;
+  byKind(kind: string): string;
+  byStatus(status: string): string;
+  byPatient(hash: string): string;
+  readonly stats: string;
+  readonly timers: string;
+  /** SCAN patterns covering the whole read model (and nothing else under the namespace). */
+  readonly patterns: readonly string[];
+}
+
+export function storeKeys(namespace: string): StoreKeys {
+  const ns = namespace;
+  return {
+    namespace: ns,
+    message: (hubId) => `${ns}:m:${hubId}`,
+    entity: (type, id) => `${ns}:ent:${type}:${id}`,
+    all: `${ns}:idx:all`,
+    bySender: (endpoint) => `${ns}:idx:from:${endpoint}`,
+    byReceiver: (endpoint) => `${ns}:idx:to:${endpoint}`,
+    byKind: (kind) => `${ns}:idx:kind:${kind}`,
+    byStatus: (status) => `${ns}:idx:st:${status}`,
+    byPatient: (hash) => `${ns}:idx:pt:${hash}`,
+    stats: `${ns}:idx:stats`,
+    timers: `${ns}:timers`,
+    patterns: [`${ns}:m:*`, `${ns}:idx:*`, `${ns}:ent:*`, `${ns}:timers`],
+  };
+}
+
+/** A timer in `<ns>:timers`: the acknowledgement of a delivery, or the staleness of a business status. */
+export type TimerRef =
+  | { type: "ack"; hubId: string; endpoint: string }
+  | { type: "stale"; subject: SubjectType; id: string };
+
+export function timerMember(timer: TimerRef): string {
+  return timer.type === "ack" ? `a|${timer.hubId}|${timer.endpoint}` : `s|${timer.subject}|${timer.id}`;
+}
+
+export function parseTimerMember(member: string): TimerRef | undefined {
+  if (member.startsWith("a|")) {
+    const last = member.lastIndexOf("|");
+    if (last <= 2) return undefined;
+    return { type: "ack", hubId: member.slice(2, last), endpoint: member.slice(last + 1) };
+  }
+  if (member.startsWith("s|")) {
+    const second = member.indexOf("|", 2);
+    if (second === -1) return undefined;
+    const subject = member.slice(2, second);
+    if (subject !== "referral" && subject !== "task" && subject !== "appointment") return undefined;
+    return { type: "stale", subject, id: member.slice(second + 1) };
+  }
+  return undefined;
+}

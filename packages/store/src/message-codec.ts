@@ -1,0 +1,299 @@
+import type {
+  AcknowledgementCode,
+  LifecycleEventType,
+  MessageKind,
+  MessageLifecycle,
+  MessageSummary,
+  ReceiverOutcome,
+} from "@carehub/schemas";
+import {
+  type Hop,
+  type MessageState,
+  messageOverdue,
+  overallStatus,
+  type ReceiverState,
+  receiverOverdue,
+  receiverStatus,
+} from "./message-state.ts";
+
+/*
+ * The stored form of a message record: one JSON string per message under short field names, times as
+ * milliseconds relative to the first time seen, event ids left out when they follow the contract pattern
+ * `<hubId>:<type>[:<endpoint>][:<attempt>]`. A typical delivered-and-acknowledged message takes 300–400
+ * bytes. The field names are part of the stored format: renaming one needs a rebuild.
+ */
+
+const TYPE_CODES: Record<LifecycleEventType, string> = {
+  received: "rc",
+  rejected: "rj",
+  duplicate: "du",
+  routed: "ro",
+  delivered: "dl",
+  "delivery-failed": "df",
+  "dead-lettered": "dd",
+  acknowledged: "ak",
+  "ack-overdue": "ao",
+  "status-changed": "sc",
+  "transition-refused": "tr",
+  stale: "st",
+  replayed: "rp",
+};
+const TYPES_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([type, code]) => [code, type as LifecycleEventType]));
+
+type Packed = Record<string, unknown>;
+type PackedHop = [string, number, string | 0, ...(string | number | null)[]];
+type PackedAck = [number, AcknowledgementCode, string | 0, string?];
+type PackedReceiver = [
+  number,
+  number,
+  number | null,
+  PackedAck | null,
+  number | null,
+  [number, string, string, string | 0] | null,
+  [number, string, string] | null,
+  string?,
+];
+
+export function encodeMessage(state: MessageState): string {
+  const base = state.firstSeen;
+  const p: Packed = { f: base };
+  if (state.receivedAt !== undefined) p.t = state.receivedAt - base;
+  put(p, "m", state.messageId);
+  put(p, "k", state.kind);
+  put(p, "s", state.sender);
+  put(p, "tr", state.traceId);
+  put(p, "ct", state.contentType);
+  put(p, "z", state.size);
+  const receivers: Record<string, PackedReceiver> = {};
+  // Sorted, so the same record encodes to the same bytes whatever order its receivers appeared in.
+  for (const endpoint of Object.keys(state.receivers).sort()) {
+    receivers[endpoint] = packReceiver(state.hubId, endpoint, state.receivers[endpoint] as ReceiverState, base);
+  }
+  if (Object.keys(receivers).length > 0) p.r = receivers;
+  if (state.rejection !== undefined) p.rj = [state.rejection.stage, state.rejection.issues, state.rejection.at - base];
+  if (state.deadLetter !== undefined) {
+    const d = state.deadLetter;
+    p.dx = [d.stage, d.code, d.message, d.at - base];
+  }
+  put(p, "du", state.duplicateOf);
+  put(p, "rp", state.replayOf);
+  if (state.replayedBy.length > 0) p.rb = state.replayedBy;
+  const links: Packed = {};
+  put(links, "i", state.links.inReplyTo);
+  put(links, "c", state.links.corrects);
+  put(links, "x", state.links.retracts);
+  if (Object.keys(links).length > 0) p.l = links;
+  if (state.subject !== undefined) p.sj = [state.subject.type, state.subject.id];
+  put(p, "ph", state.patientHash);
+  if (state.ackNotRequested) p.na = 1;
+  p.h = state.hops.map((h) => packHop(state.hubId, h, base));
+  if (state.omitted.length > 0) p.om = state.omitted;
+  return JSON.stringify(p);
+}
+
+export function decodeMessage(hubId: string, text: string): MessageState {
+  const p = JSON.parse(text) as Packed;
+  const base = p.f as number;
+  const state: MessageState = {
+    hubId,
+    firstSeen: base,
+    receivers: {},
+    replayedBy: (p.rb as string[] | undefined) ?? [],
+    links: {},
+    hops: ((p.h as PackedHop[] | undefined) ?? []).map((h) => unpackHop(hubId, h, base)),
+    omitted: (p.om as string[] | undefined) ?? [],
+  };
+  if (typeof p.t === "number") state.receivedAt = base + p.t;
+  take(state, "messageId", p.m);
+  take(state, "kind", p.k as MessageKind | undefined);
+  take(state, "sender", p.s);
+  take(state, "traceId", p.tr);
+  take(state, "contentType", p.ct);
+  take(state, "size", p.z as number | undefined);
+  for (const [endpoint, r] of Object.entries((p.r as Record<string, PackedReceiver> | undefined) ?? {})) {
+    state.receivers[endpoint] = unpackReceiver(hubId, endpoint, r, base);
+  }
+  if (Array.isArray(p.rj)) state.rejection = { stage: p.rj[0], issues: p.rj[1], at: base + p.rj[2] };
+  if (Array.isArray(p.dx)) state.deadLetter = { stage: p.dx[0], code: p.dx[1], message: p.dx[2], at: base + p.dx[3] };
+  take(state, "duplicateOf", p.du);
+  take(state, "replayOf", p.rp);
+  const links = (p.l as Record<string, string> | undefined) ?? {};
+  if (links.i !== undefined) state.links.inReplyTo = links.i;
+  if (links.c !== undefined) state.links.corrects = links.c;
+  if (links.x !== undefined) state.links.retracts = links.x;
+  if (Array.isArray(p.sj)) state.subject = { type: p.sj[0], id: p.sj[1] };
+  take(state, "patientHash", p.ph);
+  if (p.na === 1) state.ackNotRequested = true;
+  return state;
+}
+
+function packReceiver(hubId: string, endpoint: string, r: ReceiverState, base: number): PackedReceiver {
+  const id = (eventId: string, type: LifecycleEventType, attempt?: number) =>
+    packEventId(hubId, eventId, type, endpoint, attempt);
+  const packed: PackedReceiver = [
+    r.routed ? 1 : 0,
+    r.attempts,
+    r.deliveredAt === undefined ? null : r.deliveredAt - base,
+    r.ack === undefined ? null : packAck(r.ack, base, id(r.ack.eventId, "acknowledged")),
+    r.overdueAt === undefined ? null : r.overdueAt - base,
+    r.lastError === undefined
+      ? null
+      : [
+          r.lastError.attempt,
+          r.lastError.code,
+          r.lastError.message,
+          id(r.lastError.eventId, "delivery-failed", r.lastError.attempt),
+        ],
+    r.deadLetter === undefined ? null : [r.deadLetter.at - base, r.deadLetter.code, r.deadLetter.message],
+  ];
+  if (r.rule !== undefined) packed.push(r.rule);
+  return packed;
+}
+
+function packAck(ack: NonNullable<ReceiverState["ack"]>, base: number, eventId: string | 0): PackedAck {
+  const packed: PackedAck = [ack.at - base, ack.code, eventId];
+  if (ack.ackHubId !== undefined) packed.push(ack.ackHubId);
+  return packed;
+}
+
+function unpackReceiver(hubId: string, endpoint: string, p: PackedReceiver, base: number): ReceiverState {
+  const r: ReceiverState = { routed: p[0] === 1, attempts: p[1] };
+  if (p[2] !== null) r.deliveredAt = base + p[2];
+  const ack = p[3];
+  if (ack !== null) {
+    r.ack = { at: base + ack[0], code: ack[1], eventId: unpackEventId(hubId, ack[2], "acknowledged", endpoint) };
+    if (ack[3] !== undefined) r.ack.ackHubId = ack[3];
+  }
+  if (p[4] !== null) r.overdueAt = base + p[4];
+  const error = p[5];
+  if (error !== null) {
+    r.lastError = {
+      attempt: error[0],
+      code: error[1],
+      message: error[2],
+      eventId: unpackEventId(hubId, error[3], "delivery-failed", endpoint, error[0]),
+    };
+  }
+  const dead = p[6];
+  if (dead !== null) r.deadLetter = { at: base + dead[0], code: dead[1], message: dead[2] };
+  if (p[7] !== undefined) r.rule = p[7];
+  return r;
+}
+
+function packHop(hubId: string, h: Hop, base: number): PackedHop {
+  const packed: (string | number | null)[] = [
+    TYPE_CODES[h.type],
+    h.at - base,
+    packEventId(hubId, h.eventId, h.type, h.endpoint, h.attempt),
+    h.endpoint ?? null,
+    h.attempt ?? null,
+    h.code ?? null,
+    h.detail ?? null,
+    h.durationMs ?? null,
+  ];
+  while (packed.length > 3 && packed[packed.length - 1] === null) packed.pop();
+  return packed as PackedHop;
+}
+
+function unpackHop(hubId: string, p: PackedHop, base: number): Hop {
+  const type = TYPES_BY_CODE.get(p[0]);
+  if (type === undefined) throw new Error(`unknown hop type code ${p[0]}`);
+  const [, at, eventId, endpoint, attempt, code, detail, durationMs] = p;
+  const hop: Hop = { type, at: base + at, eventId: "" };
+  if (typeof endpoint === "string") hop.endpoint = endpoint;
+  if (typeof attempt === "number") hop.attempt = attempt;
+  if (typeof code === "string") hop.code = code;
+  if (typeof detail === "string") hop.detail = detail;
+  if (typeof durationMs === "number") hop.durationMs = durationMs;
+  hop.eventId = unpackEventId(hubId, eventId, type, hop.endpoint, hop.attempt);
+  return hop;
+}
+
+/** The event id the contract prescribes for this fact: `<hubId>:<type>[:<endpoint>][:<attempt>]`. */
+export function contractEventId(hubId: string, type: string, endpoint?: string, attempt?: number): string {
+  let id = `${hubId}:${type}`;
+  if (endpoint !== undefined) id += `:${endpoint}`;
+  if (attempt !== undefined) id += `:${attempt}`;
+  return id;
+}
+
+function packEventId(hubId: string, eventId: string, type: string, endpoint?: string, attempt?: number): string | 0 {
+  if (eventId === contractEventId(hubId, type, endpoint, attempt)) return 0;
+  return eventId.startsWith(`${hubId}:`) ? `:${eventId.slice(hubId.length + 1)}` : eventId;
+}
+
+function unpackEventId(hubId: string, packed: string | 0, type: string, endpoint?: string, attempt?: number): string {
+  if (packed === 0) return contractEventId(hubId, type, endpoint, attempt);
+  return packed.startsWith(":") ? `${hubId}${packed}` : packed;
+}
+
+function put(target: Packed, key: string, value: unknown): void {
+  if (value !== undefined) target[key] = value;
+}
+
+function take<K extends keyof MessageState>(state: MessageState, key: K, value: unknown): void {
+  if (value !== undefined && value !== null) state[key] = value as MessageState[K];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function toSummary(state: MessageState): MessageSummary {
+  const summary: MessageSummary = {
+    hubId: state.hubId,
+    receivers: Object.keys(state.receivers).sort(),
+    status: overallStatus(state),
+    ackOverdue: messageOverdue(state),
+    receivedAt: iso(state.receivedAt ?? state.firstSeen),
+  };
+  if (state.messageId !== undefined) summary.messageId = state.messageId;
+  if (state.kind !== undefined) summary.kind = state.kind;
+  if (state.sender !== undefined) summary.sender = state.sender;
+  return summary;
+}
+
+/** The API shape of a message record (`GET /v1/messages/:id`). */
+export function toLifecycle(state: MessageState): MessageLifecycle {
+  const record: MessageLifecycle = {
+    ...toSummary(state),
+    perReceiver: Object.keys(state.receivers)
+      .sort()
+      .map((endpoint) => toOutcome(endpoint, state.receivers[endpoint] as ReceiverState)),
+    hops: state.hops.map((h) => ({ ...h, at: iso(h.at) })),
+    hopsOmitted: state.omitted.length,
+    links: { ...state.links },
+  };
+  if (state.replayOf !== undefined) record.links.replayOf = state.replayOf;
+  if (state.replayedBy.length > 0) record.links.replayedBy = state.replayedBy;
+  if (state.duplicateOf !== undefined) record.links.duplicateOf = state.duplicateOf;
+  if (state.traceId !== undefined) record.traceId = state.traceId;
+  if (state.contentType !== undefined) record.contentType = state.contentType;
+  if (state.size !== undefined) record.size = state.size;
+  if (state.rejection !== undefined) {
+    record.rejection = { stage: state.rejection.stage, issues: state.rejection.issues };
+  }
+  if (state.deadLetter !== undefined) {
+    const { stage, code, message } = state.deadLetter;
+    record.deadLetter = { stage, code, message };
+  }
+  if (state.subject !== undefined) record.subject = state.subject;
+  return record;
+}
+
+function toOutcome(endpoint: string, r: ReceiverState): ReceiverOutcome {
+  const outcome: ReceiverOutcome = {
+    endpoint,
+    status: receiverStatus(r),
+    attempts: r.attempts,
+    ackOverdue: receiverOverdue(r),
+  };
+  if (r.deliveredAt !== undefined) outcome.deliveredAt = iso(r.deliveredAt);
+  if (r.ack !== undefined) {
+    outcome.acknowledgedAt = iso(r.ack.at);
+    outcome.ackCode = r.ack.code;
+    if (r.ack.ackHubId !== undefined) outcome.ackHubId = r.ack.ackHubId;
+  }
+  if (r.overdueAt !== undefined) outcome.ackDueAt = iso(r.overdueAt);
+  if (r.lastError !== undefined) outcome.lastError = { code: r.lastError.code, message: r.lastError.message };
+  if (r.rule !== undefined) outcome.rule = r.rule;
+  return outcome;
+}

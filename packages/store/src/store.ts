@@ -1,0 +1,441 @@
+import type { Envelope } from "@carehub/schemas";
+import {
+  type BusinessEntity,
+  isCarehubError,
+  type LifecycleEvent,
+  type MessageLifecycle,
+  type MessagePage,
+  type MessageSummary,
+  type StatusCounts,
+} from "@carehub/schemas";
+import type { Redis } from "ioredis";
+import { decodeEntity, encodeEntity } from "./entity-codec.ts";
+import {
+  applyEntityUpdate,
+  clearEffects,
+  type EntityApplyOptions,
+  type EntityState,
+  type EntityUpdate,
+  emptyEntity,
+  type SubjectRef,
+  toBusinessEntity,
+} from "./entity-state.ts";
+import { parseTimerMember, type StoreKeys, storeKeys, type TimerRef } from "./keys.ts";
+import { decodeMessage, encodeMessage, toLifecycle } from "./message-codec.ts";
+import { type ListMessagesQuery, listMessages, loadSummaries } from "./message-query.ts";
+import {
+  applyEnvelope,
+  applyEvent,
+  applyReplayLink,
+  awaitsAcknowledgement,
+  type EnvelopeFacts,
+  listingTime,
+  type MessageState,
+} from "./message-state.ts";
+import { patientHash } from "./patient-hash.ts";
+import { claimTimers, compareAndSet, finishTimer } from "./redis-scripts.ts";
+import { parseStatCounts } from "./stat-counts.ts";
+import { CorruptRecordError, StoreContendedError, StoreUnavailableError } from "./store-errors.ts";
+import { type PlanContext, planEntityWrite, planMessageWrite, type StaleLimits } from "./write-plan.ts";
+
+const DAY_MS = 86_400_000;
+/** Records outlive their index entries by this much, so the sweeper can still read what to remove. */
+const EXPIRY_GRACE_MS = DAY_MS;
+const CAS_ATTEMPTS = 16;
+
+export interface StoreOptions {
+  redis: Redis;
+  namespace: string;
+  /** How long a message or business record is kept, counted from its receive time / last activity. */
+  retentionDays: number;
+  /** Key of the keyed patient hash (HubConfig.patientHashKey). */
+  patientHashKey: string;
+  /** The receiver's acknowledgement timeout in ms (registry ackTimeoutSeconds); undefined: no ack timer. */
+  ackTimeoutMs?: (endpoint: string) => number | undefined;
+  /** When a business status counts as stale, per subject type and status (ms). */
+  staleLimits?: StaleLimits;
+  /** Injectable clock (epoch ms). */
+  now?: () => number;
+}
+
+/** The read side, as the query API uses it. */
+export interface ReadModelQueries {
+  getMessage(hubId: string): Promise<MessageLifecycle | undefined>;
+  listMessages(query: ListMessagesQuery): Promise<MessagePage>;
+  getReferral(id: string): Promise<BusinessEntity | undefined>;
+  getTask(id: string): Promise<BusinessEntity | undefined>;
+  getAppointment(id: string): Promise<BusinessEntity | undefined>;
+  statusCounts(): Promise<StatusCounts>;
+  findByPatient(identifier: string, options?: { limit?: number }): Promise<MessageSummary[]>;
+}
+
+export interface ClaimedTimer {
+  timer: TimerRef;
+  member: string;
+  dueAt: number;
+  leaseUntil: number;
+}
+
+export interface WriteResult {
+  changed: boolean;
+}
+
+/**
+ * The Redis read model behind one API: message lifecycle records, referral / task / appointment state,
+ * listing indexes, counters and timers. Every write is a compare-and-set of one record together with its
+ * index, counter and timer changes, and every fold is idempotent, so any number of writers may apply the
+ * same events in any order.
+ */
+export class ReadModelStore implements ReadModelQueries {
+  readonly keys: StoreKeys;
+  readonly #redis: Redis;
+  readonly #retentionMs: number;
+  readonly #patientHashKey: string;
+  readonly #plan: PlanContext;
+  readonly #now: () => number;
+
+  constructor(options: StoreOptions) {
+    this.keys = storeKeys(options.namespace);
+    this.#redis = options.redis;
+    this.#retentionMs = options.retentionDays * DAY_MS;
+    this.#patientHashKey = options.patientHashKey;
+    this.#plan = {
+      keys: this.keys,
+      ackTimeoutMs: options.ackTimeoutMs ?? (() => undefined),
+      staleLimits: options.staleLimits ?? {},
+    };
+    this.#now = options.now ?? Date.now;
+  }
+
+  get redis(): Redis {
+    return this.#redis;
+  }
+
+  /** The keyed hash the read model files a patient under. */
+  patientHash(identifier: string): string {
+    return patientHash(this.#patientHashKey, identifier);
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------------
+
+  /** Folds a lifecycle event into the record of its message (and, for a replay, links the original). */
+  async applyEvent(event: LifecycleEvent): Promise<WriteResult> {
+    const result = await this.#updateMessage(event.hubId, (current) => applyEvent(current, event));
+    if (event.type === "replayed") {
+      await this.#updateMessage(event.originalHubId, (current) => applyReplayLink(current, event.hubId));
+    }
+    return result;
+  }
+
+  /** Folds what the canonical envelope adds (sender's message id, subject, patient hash, links). */
+  async applyEnvelope(envelope: Envelope, facts: Omit<EnvelopeFacts, "patientHash"> = {}): Promise<WriteResult> {
+    const full: EnvelopeFacts = { ...facts };
+    if (envelope.patient !== undefined) full.patientHash = this.patientHash(envelope.patient.value);
+    return this.#updateMessage(envelope.hubId, (current) => applyEnvelope(current, envelope, full));
+  }
+
+  /** Applies one update to a referral, task or appointment; returns the new state (with pending effects). */
+  async updateEntity(
+    update: EntityUpdate,
+    options: EntityApplyOptions,
+  ): Promise<{ state: EntityState; changed: boolean }> {
+    const key = this.keys.entity(update.subject.type, update.subject.id);
+    let outcome: { state: EntityState; changed: boolean } | undefined;
+    // A mark (stale, returned) for an entity no longer on record (expired) does not bring it back.
+    const markOnly = update.fact === undefined && update.creation === undefined && update.appointment === undefined;
+    await this.#casLoop(key, (text) => {
+      const current = text === null ? undefined : this.#decodeEntity(update.subject, key, text);
+      if (current === undefined && markOnly) {
+        outcome = { state: emptyEntity(update.subject, update.seenAt), changed: false };
+        return undefined;
+      }
+      const { state } = applyEntityUpdate(current, update, options);
+      const value = encodeEntity(state);
+      outcome = { state, changed: value !== text };
+      if (value === text) return undefined;
+      return {
+        value,
+        expireAt: state.lastSeen + this.#retentionMs + EXPIRY_GRACE_MS,
+        ops: planEntityWrite(current, state, this.#plan),
+      };
+    });
+    return outcome as { state: EntityState; changed: boolean };
+  }
+
+  /** Marks pending effects of an entity as done (after they were published). */
+  async clearEntityEffects(subject: SubjectRef, done: readonly string[]): Promise<void> {
+    if (done.length === 0) return;
+    const key = this.keys.entity(subject.type, subject.id);
+    await this.#casLoop(key, (text) => {
+      if (text === null) return undefined;
+      const current = this.#decodeEntity(subject, key, text);
+      const state = clearEffects(current, done);
+      const value = encodeEntity(state);
+      if (value === text) return undefined;
+      return { value, expireAt: state.lastSeen + this.#retentionMs + EXPIRY_GRACE_MS, ops: [] };
+    });
+  }
+
+  /**
+   * Writes finished message records without compare-and-set, pipelined: for bulk loads into a namespace
+   * nobody else writes to (benchmarks, imports). Records must be new.
+   */
+  async importMessages(states: readonly MessageState[]): Promise<void> {
+    const pipeline = this.#redis.pipeline();
+    // Index entries and counters are grouped per key: one ZADD per index and one HINCRBY per counter per batch.
+    const zadds = new Map<string, (string | number)[]>();
+    const counters = new Map<string, Map<string, number>>();
+    for (const state of states) {
+      const expireAt = Math.round(listingTime(state) + this.#retentionMs + EXPIRY_GRACE_MS);
+      pipeline.set(this.keys.message(state.hubId), encodeMessage(state), "PXAT", expireAt);
+      for (const op of planMessageWrite(undefined, state, this.#plan)) {
+        if (op.op === "zadd") {
+          const args = zadds.get(op.key) ?? [];
+          args.push(op.score, op.member);
+          zadds.set(op.key, args);
+        } else if (op.op === "hincr") {
+          const fields = counters.get(op.key) ?? new Map<string, number>();
+          fields.set(op.field, (fields.get(op.field) ?? 0) + op.by);
+          counters.set(op.key, fields);
+        }
+      }
+    }
+    for (const [key, args] of zadds) pipeline.zadd(key, ...args);
+    for (const [key, fields] of counters) for (const [field, by] of fields) pipeline.hincrby(key, field, by);
+    await this.#guard("import", () => pipeline.exec());
+  }
+
+  // ---- timers ---------------------------------------------------------------------------------------
+
+  /** Claims due timers for `leaseMs`; call finishTimer after acting on each. */
+  async claimDueTimers(options: { limit?: number; leaseMs?: number } = {}): Promise<ClaimedTimer[]> {
+    const now = this.#now();
+    const leaseUntil = now + (options.leaseMs ?? 30_000);
+    const due = await this.#guard("claim timers", () =>
+      claimTimers(this.#redis, this.keys.timers, now, leaseUntil, options.limit ?? 100),
+    );
+    const out: ClaimedTimer[] = [];
+    for (const { member, dueAt } of due) {
+      const timer = parseTimerMember(member);
+      if (timer === undefined) {
+        await this.#redis.zrem(this.keys.timers, member);
+        continue;
+      }
+      out.push({ timer, member, dueAt, leaseUntil });
+    }
+    return out;
+  }
+
+  async finishTimer(claimed: ClaimedTimer): Promise<void> {
+    await this.#guard("finish timer", () =>
+      finishTimer(this.#redis, this.keys.timers, claimed.member, claimed.leaseUntil),
+    );
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------------
+
+  async getMessageState(hubId: string): Promise<MessageState | undefined> {
+    const key = this.keys.message(hubId);
+    const text = await this.#guard("read", () => this.#redis.get(key));
+    return text === null ? undefined : this.#decodeMessage(hubId, key, text);
+  }
+
+  async getMessage(hubId: string): Promise<MessageLifecycle | undefined> {
+    const state = await this.getMessageState(hubId);
+    if (state === undefined) return undefined;
+    const record = toLifecycle(state);
+    // When an acknowledgement still pending is due: delivery time + the receiver's timeout (registry).
+    if (awaitsAcknowledgement(state)) {
+      for (const outcome of record.perReceiver) {
+        const r = state.receivers[outcome.endpoint];
+        if (r?.deliveredAt === undefined || r.ack !== undefined || outcome.ackDueAt !== undefined) continue;
+        const timeout = this.#plan.ackTimeoutMs(outcome.endpoint);
+        if (timeout !== undefined) outcome.ackDueAt = new Date(r.deliveredAt + timeout).toISOString();
+      }
+    }
+    return record;
+  }
+
+  listMessages(query: ListMessagesQuery): Promise<MessagePage> {
+    return this.#guard("list", () => listMessages(this.#redis, this.keys, query));
+  }
+
+  async getEntityState(subject: SubjectRef): Promise<EntityState | undefined> {
+    const key = this.keys.entity(subject.type, subject.id);
+    const text = await this.#guard("read", () => this.#redis.get(key));
+    return text === null ? undefined : this.#decodeEntity(subject, key, text);
+  }
+
+  async getReferral(id: string): Promise<BusinessEntity | undefined> {
+    return this.#entity({ type: "referral", id });
+  }
+
+  async getTask(id: string): Promise<BusinessEntity | undefined> {
+    return this.#entity({ type: "task", id });
+  }
+
+  async getAppointment(id: string): Promise<BusinessEntity | undefined> {
+    return this.#entity({ type: "appointment", id });
+  }
+
+  async statusCounts(): Promise<StatusCounts> {
+    const fields = await this.#guard("stats", () => this.#redis.hgetall(this.keys.stats));
+    return parseStatCounts(fields);
+  }
+
+  /** Messages about one patient, newest first. The identifier is hashed here and never stored or logged. */
+  async findByPatient(identifier: string, options: { limit?: number } = {}): Promise<MessageSummary[]> {
+    const key = this.keys.byPatient(this.patientHash(identifier));
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 1_000));
+    return this.#guard("patient lookup", async () => {
+      const ids = await this.#redis.zrange(key, "+inf", "-inf", "BYSCORE", "REV", "LIMIT", 0, limit);
+      return loadSummaries(this.#redis, this.keys, ids);
+    });
+  }
+
+  // ---- maintenance ----------------------------------------------------------------------------------
+
+  /**
+   * Removes messages older than the retention period together with their index entries, counters and
+   * timers. Run periodically (the tracker does); returns how many records were removed in this pass.
+   */
+  async sweepExpired(options: { batch?: number } = {}): Promise<number> {
+    const cutoff = this.#now() - this.#retentionMs;
+    const ids = await this.#guard("sweep", () =>
+      this.#redis.zrange(this.keys.all, "-inf", cutoff, "BYSCORE", "LIMIT", 0, options.batch ?? 500),
+    );
+    let removed = 0;
+    for (const hubId of ids) {
+      const key = this.keys.message(hubId);
+      await this.#casLoop(key, (text) => {
+        if (text === null) return { value: null, ops: [{ op: "zrem", key: this.keys.all, member: hubId }] };
+        const state = this.#decodeMessage(hubId, key, text);
+        if (listingTime(state) > cutoff) return undefined;
+        removed++;
+        return { value: null, ops: planMessageWrite(state, undefined, this.#plan) };
+      });
+    }
+    return removed;
+  }
+
+  /** Deletes every read-model key of this namespace (nothing else under it). Returns how many. */
+  async dropReadModel(): Promise<number> {
+    let deleted = 0;
+    for (const key of await this.readModelKeys()) {
+      deleted += await this.#redis.unlink(key);
+    }
+    return deleted;
+  }
+
+  /** Every read-model key of this namespace. */
+  async readModelKeys(): Promise<string[]> {
+    const keys = new Set<string>();
+    for (const pattern of this.keys.patterns) {
+      let cursor = "0";
+      do {
+        const [next, batch] = await this.#redis.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
+        cursor = next;
+        for (const key of batch) keys.add(key);
+      } while (cursor !== "0");
+    }
+    return [...keys].sort();
+  }
+
+  /**
+   * Every read-model key with its content and absolute expiry, in a canonical form: two dumps are equal
+   * exactly when the read models are. For comparing a rebuilt model with the live one, and for tests.
+   */
+  async dumpReadModel(): Promise<Record<string, { type: string; value: unknown; expiresAt: number }>> {
+    const dump: Record<string, { type: string; value: unknown; expiresAt: number }> = {};
+    for (const key of await this.readModelKeys()) {
+      const type = await this.#redis.type(key);
+      let value: unknown;
+      if (type === "string") value = await this.#redis.get(key);
+      else if (type === "zset") value = await this.#redis.zrange(key, 0, -1, "WITHSCORES");
+      else if (type === "hash")
+        value = Object.entries(await this.#redis.hgetall(key)).sort(([a], [b]) => (a < b ? -1 : 1));
+      else value = `(${type})`;
+      const expiresAt = Number(await this.#redis.call("PEXPIRETIME", key));
+      dump[key] = { type, value, expiresAt };
+    }
+    return dump;
+  }
+
+  // ---- internals ------------------------------------------------------------------------------------
+
+  async #entity(subject: SubjectRef): Promise<BusinessEntity | undefined> {
+    const state = await this.getEntityState(subject);
+    return state === undefined ? undefined : toBusinessEntity(state);
+  }
+
+  async #updateMessage(
+    hubId: string,
+    fold: (current: MessageState | undefined) => MessageState | undefined,
+  ): Promise<WriteResult> {
+    const key = this.keys.message(hubId);
+    let changed = false;
+    await this.#casLoop(key, (text) => {
+      const current = text === null ? undefined : this.#decodeMessage(hubId, key, text);
+      const next = fold(current);
+      if (next === undefined) return undefined;
+      const expireAt = listingTime(next) + this.#retentionMs + EXPIRY_GRACE_MS;
+      // Past its retention already (a rebuild over an old stream): nothing to keep.
+      if (expireAt - EXPIRY_GRACE_MS <= this.#now()) return undefined;
+      const value = encodeMessage(next);
+      changed = value !== text;
+      if (!changed) return undefined;
+      return { value, expireAt, ops: planMessageWrite(current, next, this.#plan) };
+    });
+    return { changed };
+  }
+
+  /**
+   * Read, compute, compare-and-set; on a lost race read again. `compute` returns undefined for "nothing to
+   * write", or the new value (null deletes) with its secondary writes.
+   */
+  async #casLoop(
+    key: string,
+    compute: (
+      text: string | null,
+    ) => { value: string | null; expireAt?: number; ops: Parameters<typeof compareAndSet>[1]["ops"] } | undefined,
+  ): Promise<void> {
+    for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
+      const text = await this.#guard("read", () => this.#redis.get(key));
+      const write = compute(text);
+      if (write === undefined) return;
+      const done = await this.#guard("write", () => compareAndSet(this.#redis, { key, expected: text, ...write }));
+      if (done) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+    throw new StoreContendedError(key, CAS_ATTEMPTS);
+  }
+
+  #decodeMessage(hubId: string, key: string, text: string): MessageState {
+    try {
+      return decodeMessage(hubId, text);
+    } catch (error) {
+      throw new CorruptRecordError(key, error);
+    }
+  }
+
+  #decodeEntity(subject: SubjectRef, key: string, text: string): EntityState {
+    try {
+      return decodeEntity(subject.type, subject.id, text);
+    } catch (error) {
+      throw new CorruptRecordError(key, error);
+    }
+  }
+
+  async #guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (isCarehubError(error)) throw error;
+      throw new StoreUnavailableError(operation, error);
+    }
+  }
+}
+
+export function createStore(options: StoreOptions): ReadModelStore {
+  return new ReadModelStore(options);
+}

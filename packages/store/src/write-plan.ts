@@ -1,0 +1,138 @@
+import type { BusinessStatus } from "@carehub/schemas";
+import { type EntityState, entityView } from "./entity-state.ts";
+import { type StoreKeys, timerMember } from "./keys.ts";
+import {
+  awaitsAcknowledgement,
+  listingTime,
+  type MessageState,
+  messageOverdue,
+  overallStatus,
+  receiverOverdue,
+  receiverStatus,
+} from "./message-state.ts";
+import type { SubjectType } from "./state-machines.ts";
+
+/** One secondary write that goes with a record write, in the same atomic step. */
+export type WriteOp =
+  | { op: "zadd"; key: string; score: number; member: string }
+  | { op: "zrem"; key: string; member: string }
+  | { op: "hincr"; key: string; field: string; by: number };
+
+/** How long each business status may stand before a `stale` event, per subject type (milliseconds). */
+export type StaleLimits = Partial<Record<SubjectType, Partial<Record<BusinessStatus, number>>>>;
+
+export interface PlanContext {
+  keys: StoreKeys;
+  /** The receiver's acknowledgement timeout (registry `ackTimeoutSeconds`), in ms; undefined: no timer. */
+  ackTimeoutMs: (endpoint: string) => number | undefined;
+  staleLimits: StaleLimits;
+}
+
+/** Index memberships of a message record: key → score (the listing time). */
+export function messageIndexKeys(state: MessageState, keys: StoreKeys): string[] {
+  const out = [keys.all, keys.byStatus(overallStatus(state))];
+  if (state.sender !== undefined) out.push(keys.bySender(state.sender));
+  if (state.kind !== undefined) out.push(keys.byKind(state.kind));
+  for (const endpoint of Object.keys(state.receivers)) out.push(keys.byReceiver(endpoint));
+  if (messageOverdue(state)) out.push(keys.byStatus("ack-overdue"));
+  if (state.patientHash !== undefined) out.push(keys.byPatient(state.patientHash));
+  return out;
+}
+
+/**
+ * Counter fields of `<ns>:idx:stats` a message contributes one to: `f|<sender>|<kind>|<overall status>`
+ * and `t|<receiver>|<kind>|<status towards that receiver>`, plus `…|ack-overdue` while an acknowledgement
+ * is late (a subset of `delivered`).
+ */
+export function messageStatFields(state: MessageState): string[] {
+  const kind = state.kind ?? "-";
+  const out: string[] = [];
+  if (state.sender !== undefined) out.push(`f|${state.sender}|${kind}|${overallStatus(state)}`);
+  for (const [endpoint, r] of Object.entries(state.receivers)) {
+    out.push(`t|${endpoint}|${kind}|${receiverStatus(r)}`);
+    if (receiverOverdue(r)) out.push(`t|${endpoint}|${kind}|ack-overdue`);
+  }
+  return out;
+}
+
+/** Ack timers a message needs: every delivery not yet acknowledged nor flagged overdue, if one is awaited. */
+export function messageTimers(state: MessageState, ctx: PlanContext): Map<string, number> {
+  const timers = new Map<string, number>();
+  if (!awaitsAcknowledgement(state)) return timers;
+  for (const [endpoint, r] of Object.entries(state.receivers)) {
+    if (r.deliveredAt === undefined || r.ack !== undefined || r.overdueAt !== undefined) continue;
+    const timeout = ctx.ackTimeoutMs(endpoint);
+    if (timeout === undefined) continue;
+    timers.set(timerMember({ type: "ack", hubId: state.hubId, endpoint }), r.deliveredAt + timeout);
+  }
+  return timers;
+}
+
+/** The writes that move the indexes, counters and timers from `before` to `after`. */
+export function planMessageWrite(
+  before: MessageState | undefined,
+  after: MessageState | undefined,
+  ctx: PlanContext,
+): WriteOp[] {
+  const ops: WriteOp[] = [];
+  const hubId = (after ?? before)?.hubId ?? "";
+  const oldKeys = before === undefined ? [] : messageIndexKeys(before, ctx.keys);
+  const newKeys = after === undefined ? [] : messageIndexKeys(after, ctx.keys);
+  const scoreChanged = before !== undefined && after !== undefined && listingTime(before) !== listingTime(after);
+  for (const key of oldKeys) if (!newKeys.includes(key)) ops.push({ op: "zrem", key, member: hubId });
+  if (after !== undefined) {
+    const score = listingTime(after);
+    for (const key of newKeys) {
+      if (scoreChanged || !oldKeys.includes(key)) ops.push({ op: "zadd", key, score, member: hubId });
+    }
+  }
+  ops.push(
+    ...counterDiff(
+      before === undefined ? [] : messageStatFields(before),
+      after === undefined ? [] : messageStatFields(after),
+      ctx.keys.stats,
+    ),
+  );
+  const oldTimers = before === undefined ? new Map<string, number>() : messageTimers(before, ctx);
+  const newTimers = after === undefined ? new Map<string, number>() : messageTimers(after, ctx);
+  ops.push(...timerDiff(oldTimers, newTimers, ctx.keys.timers));
+  return ops;
+}
+
+/** The stale timer an entity needs: its current status has a limit and was not flagged stale yet. */
+export function entityTimers(state: EntityState, ctx: PlanContext): Map<string, number> {
+  const timers = new Map<string, number>();
+  const view = entityView(state);
+  if (view.status === null || view.since === undefined || view.stale) return timers;
+  const limit = ctx.staleLimits[state.type]?.[view.status];
+  if (limit === undefined) return timers;
+  timers.set(timerMember({ type: "stale", subject: state.type, id: state.id }), view.since + limit);
+  return timers;
+}
+
+export function planEntityWrite(before: EntityState | undefined, after: EntityState, ctx: PlanContext): WriteOp[] {
+  const oldTimers = before === undefined ? new Map<string, number>() : entityTimers(before, ctx);
+  return timerDiff(oldTimers, entityTimers(after, ctx), ctx.keys.timers);
+}
+
+function counterDiff(before: string[], after: string[], key: string): WriteOp[] {
+  const delta = new Map<string, number>();
+  for (const field of before) delta.set(field, (delta.get(field) ?? 0) - 1);
+  for (const field of after) delta.set(field, (delta.get(field) ?? 0) + 1);
+  const ops: WriteOp[] = [];
+  for (const [field, by] of delta) if (by !== 0) ops.push({ op: "hincr", key, field, by });
+  return ops;
+}
+
+/**
+ * Only timers that appear, disappear or move are written: a timer a tracker has claimed (its score pushed
+ * to the end of the lease) is left alone by unrelated writes, so it is not made due twice.
+ */
+function timerDiff(before: Map<string, number>, after: Map<string, number>, key: string): WriteOp[] {
+  const ops: WriteOp[] = [];
+  for (const member of before.keys()) if (!after.has(member)) ops.push({ op: "zrem", key, member });
+  for (const [member, score] of after) {
+    if (before.get(member) !== score) ops.push({ op: "zadd", key, score, member });
+  }
+  return ops;
+}
