@@ -1,0 +1,296 @@
+import type { Bus } from "@carehub/bus";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  cleanupTestNamespace,
+  connectTestBus,
+  connectTestRedis,
+  EventCollector,
+  SwappableRegistry,
+  sleep,
+  TestReceiver,
+  testEndpoint,
+  testNamespace,
+  testRegistry,
+  waitFor,
+} from "../test/support.ts";
+import { parseCircuitState } from "./circuit-breaker.ts";
+import { type RunningDispatcher, startDispatcher } from "./dispatcher.ts";
+import { redriveDeadLetters } from "./redrive.ts";
+
+const ns = testNamespace("disp");
+let bus: Bus;
+let redis: Redis;
+let events: EventCollector;
+let dispatcher: RunningDispatcher;
+const registry = new SwappableRegistry(testRegistry([testEndpoint("placeholder")]));
+
+const receivers = {} as Record<
+  "plain" | "flaky" | "down" | "refusing" | "slow" | "fast" | "ordered" | "orderedDead" | "circuit",
+  TestReceiver
+>;
+
+let sequence = 0;
+function hubId(label: string): string {
+  sequence += 1;
+  return `${label}-${sequence}-${Date.now()}`;
+}
+
+async function toOutbox(endpoint: string, id: string, options: { after?: string; body?: string } = {}) {
+  await bus.publish(bus.topology.subjects.outbox(endpoint), options.body ?? `<message id="${id}"/>`, {
+    msgId: `${id}:${endpoint}`,
+    contentType: "application/xml",
+    headers: {
+      "Carehub-Hub-Id": id,
+      "Carehub-Source-Endpoint": "sender-x",
+      "Carehub-Message-Id": `msg-${id}`,
+      "Carehub-Receiver": endpoint,
+      "Carehub-Kind": "lab-result",
+      ...(options.after === undefined ? {} : { "Carehub-After": options.after }),
+    },
+  });
+}
+
+async function idle(endpoint: string): Promise<void> {
+  await waitFor(async () => {
+    const info = await bus.jsm.consumers.info(bus.topology.streams.outbox, `dispatch-${endpoint}`);
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  }, `dispatch-${endpoint} to be idle`);
+}
+
+beforeAll(async () => {
+  bus = await connectTestBus(ns);
+  redis = connectTestRedis();
+  events = new EventCollector(bus);
+  receivers.plain = await TestReceiver.start();
+  receivers.flaky = await TestReceiver.start((n) => ({ status: n < 2 ? 503 : 202 }));
+  receivers.down = await TestReceiver.start(() => ({ status: 503 }));
+  receivers.refusing = await TestReceiver.start(() => ({ status: 400 }));
+  receivers.slow = await TestReceiver.start(() => ({ status: 200, delayMs: 1_000 }));
+  receivers.fast = await TestReceiver.start();
+  receivers.ordered = await TestReceiver.start();
+  receivers.orderedDead = await TestReceiver.start((_n, r) => ({
+    status: String(r.headers["carehub-hub-id"]).startsWith("orig") ? 503 : 202,
+  }));
+  receivers.circuit = await TestReceiver.start(() => ({ status: 503 }));
+  const http = (receiver: TestReceiver, extra: { maxDeliveryAttempts?: number; timeoutMs?: number } = {}) => ({
+    delivery: { mode: "http" as const, url: receiver.url, timeoutMs: extra.timeoutMs ?? 5_000 },
+    ...(extra.maxDeliveryAttempts === undefined ? {} : { maxDeliveryAttempts: extra.maxDeliveryAttempts }),
+  });
+  registry.set(
+    testRegistry([
+      testEndpoint("ep-plain", http(receivers.plain)),
+      testEndpoint("ep-flaky", http(receivers.flaky)),
+      testEndpoint("ep-down", http(receivers.down, { maxDeliveryAttempts: 3 })),
+      testEndpoint("ep-refusing", http(receivers.refusing)),
+      testEndpoint("ep-slow", http(receivers.slow)),
+      testEndpoint("ep-fast", http(receivers.fast)),
+      testEndpoint("ep-ordered", http(receivers.ordered)),
+      testEndpoint("ep-ordered-dead", http(receivers.orderedDead, { maxDeliveryAttempts: 1 })),
+      testEndpoint("ep-circuit", http(receivers.circuit, { maxDeliveryAttempts: 50 })),
+      testEndpoint("ep-inbox"),
+    ]),
+  );
+  dispatcher = await startDispatcher({
+    bus,
+    redis,
+    registry,
+    options: {
+      backoff: { initialMs: 40, factor: 2, maxMs: 160, jitter: 0.5 },
+      circuit: { failureThreshold: 3, cooldownMs: 600, probeLeaseMs: 2_000 },
+      predecessorPollMs: 40,
+      pollScheduleMs: [40, 80],
+      concurrency: 4,
+      registryPollMs: 100,
+    },
+  });
+});
+
+afterAll(async () => {
+  events?.close();
+  await dispatcher?.stop();
+  for (const receiver of Object.values(receivers)) await receiver.close();
+  await cleanupTestNamespace(bus, redis, ns);
+});
+
+describe("dispatcher", () => {
+  it("runs one consumer per registered endpoint", () => {
+    expect(dispatcher.endpoints().sort()).toEqual(
+      [
+        "ep-circuit",
+        "ep-down",
+        "ep-fast",
+        "ep-flaky",
+        "ep-inbox",
+        "ep-ordered",
+        "ep-ordered-dead",
+        "ep-plain",
+        "ep-refusing",
+        "ep-slow",
+      ].sort(),
+    );
+  });
+
+  it("POSTs the bytes with the contract headers, reports delivered, and never delivers the same hub id twice", async () => {
+    const id = hubId("plain");
+    await toOutbox("ep-plain", id, { body: "<hello/>" });
+    const delivered = await waitFor(() => events.of("delivered", id)[0], "delivered event");
+    expect(delivered).toMatchObject({ endpoint: "ep-plain", attempt: 1, messageId: `msg-${id}`, kind: "lab-result" });
+    const request = receivers.plain.requests[0];
+    expect(request?.body.toString()).toBe("<hello/>");
+    expect(request?.headers).toMatchObject({
+      "content-type": "application/xml",
+      "carehub-hub-id": id,
+      "carehub-message-id": `msg-${id}`,
+      "carehub-kind": "lab-result",
+      "carehub-source-endpoint": "sender-x",
+      "carehub-attempt": "1",
+    });
+    expect(await redis.exists(`${ns}:delivered:ep-plain:${id}`)).toBe(1);
+
+    // A second copy of the same message (as after a crash between delivery and ack) is skipped.
+    await bus.publish(bus.topology.subjects.outbox("ep-plain"), "<hello/>", {
+      msgId: `${id}:ep-plain:again`,
+      headers: {
+        "Carehub-Hub-Id": id,
+        "Carehub-Source-Endpoint": "sender-x",
+        "Carehub-Message-Id": `msg-${id}`,
+        "Carehub-Kind": "lab-result",
+      },
+    });
+    await idle("ep-plain");
+    expect(receivers.plain.hubIds().filter((h) => h === id)).toHaveLength(1);
+  });
+
+  it("retries a receiver that fails its first two deliveries and delivers exactly once", async () => {
+    const id = hubId("flaky");
+    await toOutbox("ep-flaky", id);
+    const delivered = await waitFor(() => events.of("delivered", id)[0], "delivered event");
+    expect(delivered.attempt).toBe(3);
+    expect(receivers.flaky.accepted()).toEqual([id]);
+    expect(receivers.flaky.requests.map((r) => r.headers["carehub-attempt"])).toEqual(["1", "2", "3"]);
+    const failed = events.of("delivery-failed", id);
+    expect(failed.map((e) => e.attempt)).toEqual([1, 2]);
+    expect(failed.every((e) => e.error.code === "CAREHUB_ERR_DELIVERY_HTTP_RETRYABLE")).toBe(true);
+    expect(failed.every((e) => (e.nextAttemptInMs ?? 0) > 0)).toBe(true);
+  });
+
+  it("dead-letters after the attempt limit with the history, and one redrive delivers it once", async () => {
+    const id = hubId("down");
+    await toOutbox("ep-down", id);
+    const dead = await waitFor(() => events.of("dead-lettered", id)[0], "dead-lettered event");
+    expect(dead).toMatchObject({
+      endpoint: "ep-down",
+      stage: "dispatcher",
+      attempts: 3,
+      reason: { code: "CAREHUB_ERR_DELIVERY_ATTEMPTS_EXHAUSTED" },
+    });
+    expect(receivers.down.requests).toHaveLength(3);
+    const letter = await bus.jsm.streams.getMessage(bus.topology.streams.dlq, {
+      last_by_subj: bus.topology.subjects.dlq("dispatcher"),
+    });
+    expect(letter?.header?.get("Carehub-Hub-Id")).toBe(id);
+    expect(letter?.header?.get("Carehub-Error-Code")).toBe("CAREHUB_ERR_DELIVERY_ATTEMPTS_EXHAUSTED");
+    const reason = letter?.header?.get("Carehub-Error-Message") ?? "";
+    for (const n of [1, 2, 3]) expect(reason).toMatch(new RegExp(`#${n} \\S+ CAREHUB_ERR_DELIVERY_HTTP_RETRYABLE`));
+
+    receivers.down.behaviour = () => ({ status: 202 });
+    const report = await redriveDeadLetters(bus, { endpoint: "ep-down" });
+    expect(report).toEqual({ redriven: 1, hubIds: [id] });
+    await waitFor(() => events.of("delivered", id)[0], "delivered after redrive");
+    await idle("ep-down");
+    expect(receivers.down.accepted()).toEqual([id]);
+    expect(events.of("replayed", id)).toHaveLength(1);
+    expect(await redis.exists(`${ns}:dead:ep-down:${id}`)).toBe(0);
+  });
+
+  it("dead-letters a message the endpoint refuses (4xx) at once, without retrying", async () => {
+    const id = hubId("refused");
+    await toOutbox("ep-refusing", id);
+    const dead = await waitFor(() => events.of("dead-lettered", id)[0], "dead-lettered event");
+    expect(dead).toMatchObject({ attempts: 1, reason: { code: "CAREHUB_ERR_DELIVERY_HTTP_REFUSED" } });
+    expect(receivers.refusing.requests).toHaveLength(1);
+    expect(events.of("delivery-failed", id)[0]?.nextAttemptInMs).toBeUndefined();
+  });
+
+  it("keeps a slow endpoint from delaying another endpoint's traffic", async () => {
+    const slow = Array.from({ length: 8 }, () => hubId("slow"));
+    const fast = Array.from({ length: 5 }, () => hubId("fast"));
+    for (const id of slow) await toOutbox("ep-slow", id);
+    for (const id of fast) await toOutbox("ep-fast", id);
+    await waitFor(() => receivers.fast.accepted().length === 5, "all fast deliveries", 800);
+    // The slow endpoint (4 at a time, 1 s each) is still at its first round.
+    expect(receivers.slow.accepted().length).toBeLessThan(8);
+    await waitFor(() => slow.every((id) => events.of("delivered", id).length === 1), "slow deliveries", 15_000);
+  });
+
+  it("holds a correction until its original reached the receiver, without counting attempts", async () => {
+    const original = hubId("orig-ok");
+    const correction = hubId("corr-ok");
+    await toOutbox("ep-ordered", correction, { after: original });
+    await sleep(300);
+    expect(receivers.ordered.requests).toHaveLength(0);
+    await toOutbox("ep-ordered", original);
+    await waitFor(() => events.of("delivered", correction)[0], "correction delivered");
+    expect(receivers.ordered.accepted()).toEqual([original, correction]);
+    expect(events.of("delivery-failed", correction)).toHaveLength(0);
+    expect(events.of("delivered", correction)[0]?.attempt).toBe(1);
+  });
+
+  it("dead-letters a correction whose original was dead-lettered, and a redrive of both delivers them in order", async () => {
+    const original = hubId("orig");
+    const correction = hubId("corr");
+    await toOutbox("ep-ordered-dead", original);
+    await toOutbox("ep-ordered-dead", correction, { after: original });
+    const dead = await waitFor(() => events.of("dead-lettered", correction)[0], "correction dead-lettered");
+    expect(dead.reason.code).toBe("CAREHUB_ERR_DELIVERY_PREDECESSOR_DEAD_LETTERED");
+    expect(dead.reason.message).toContain(original);
+    expect(receivers.orderedDead.hubIds()).toEqual([original]);
+
+    receivers.orderedDead.behaviour = () => ({ status: 202 });
+    expect((await redriveDeadLetters(bus, { endpoint: "ep-ordered-dead" })).redriven).toBe(2);
+    await waitFor(() => events.of("delivered", correction)[0], "correction delivered after redrive");
+    expect(receivers.orderedDead.accepted()).toEqual([original, correction]);
+  });
+
+  it("opens the circuit after consecutive failures, keeps calls away during the cool-down, and closes on a good probe", async () => {
+    const ids = Array.from({ length: 5 }, () => hubId("cb"));
+    for (const id of ids) await toOutbox("ep-circuit", id);
+    await waitFor(
+      async () => parseCircuitState(await redis.get(`${ns}:cb:ep-circuit`)).state === "open",
+      "the circuit to open",
+    );
+    const openedAt = Date.now();
+    await sleep(50); // calls permitted just before it opened may still be arriving
+    const callsWhenOpened = receivers.circuit.requests.length;
+    await sleep(350);
+    // Without the breaker the five messages would be retried every 40-160 ms.
+    expect(receivers.circuit.requests.length).toBe(callsWhenOpened);
+    receivers.circuit.behaviour = () => ({ status: 202 });
+    await waitFor(() => ids.every((id) => events.of("delivered", id).length === 1), "deliveries after recovery");
+    const firstAfter = receivers.circuit.requests[callsWhenOpened];
+    expect((firstAfter?.at ?? 0) - openedAt).toBeGreaterThanOrEqual(500);
+    expect(parseCircuitState(await redis.get(`${ns}:cb:ep-circuit`))).toEqual({ state: "closed", failures: 0 });
+    expect(events.of("dead-lettered").filter((e) => ids.includes(e.hubId))).toHaveLength(0);
+  });
+
+  it("delivers to a NATS-mode endpoint's inbox with dedup id = hub id", async () => {
+    const id = hubId("inbox");
+    await toOutbox("ep-inbox", id, { body: "<inbox/>" });
+    await waitFor(() => events.of("delivered", id)[0], "delivered event");
+    const stored = await bus.jsm.streams.getMessage(bus.topology.streams.inbox, {
+      last_by_subj: bus.topology.subjects.inbox("ep-inbox"),
+    });
+    expect(stored?.header?.get("Nats-Msg-Id")).toBe(id);
+    expect(stored?.header?.get("Carehub-Message-Id")).toBe(`msg-${id}`);
+    expect(new TextDecoder().decode(stored?.data)).toBe("<inbox/>");
+  });
+
+  it("follows the registry: a removed endpoint's consumer stops, an added one starts", async () => {
+    const current = registry.current();
+    registry.set(testRegistry([...current.endpoints().filter((e) => e.id !== "ep-inbox"), testEndpoint("ep-new")]));
+    await dispatcher.sync();
+    expect(dispatcher.endpoints()).toContain("ep-new");
+    expect(dispatcher.endpoints()).not.toContain("ep-inbox");
+  });
+});

@@ -1,0 +1,222 @@
+import { createHash } from "node:crypto";
+import type { Bus, InboundMessage, RunningConsumer } from "@carehub/bus";
+import type { Logger } from "@carehub/observability";
+import type { RegistrySource } from "@carehub/registry";
+import type { CarehubError, Endpoint } from "@carehub/schemas";
+import type { Redis } from "ioredis";
+import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
+import { type CircuitPolicy, DEFAULT_CIRCUIT_POLICY } from "./circuit-breaker.ts";
+import { CircuitStore } from "./circuit-store.ts";
+import type { DeliveryOutcome } from "./delivery-outcome.ts";
+import { DeliveryState } from "./delivery-state.ts";
+import { DeliveryDeadLetter } from "./dispatch-errors.ts";
+import { type DispatchEvent, deadLetteredEvent } from "./dispatch-events.ts";
+import { dispatchKeys } from "./dispatch-keys.ts";
+import { dispatchOne, type EndpointDispatchDeps } from "./endpoint-dispatch.ts";
+import { type DeliveryMessage, deliverOverHttp } from "./http-delivery.ts";
+import { deliverToInbox } from "./nats-delivery.ts";
+import { type OutboxHeaders, readOutboxHeaders } from "./outbox-message.ts";
+
+export interface DispatcherOptions {
+  backoff: BackoffPolicy;
+  circuit: CircuitPolicy;
+  /** How often a message that must follow another looks again whether that one was delivered. */
+  predecessorPollMs: number;
+  /** Upper bound of any pause (also caps an endpoint's Retry-After). */
+  maxWaitMs: number;
+  /** Deliveries in flight per endpoint. */
+  concurrency: number;
+  /** How often the registry is checked for added or removed endpoints. */
+  registryPollMs: number;
+  /** How long delivered / dead-letter markers and attempt histories are kept (the retention period). */
+  stateTtlSeconds: number;
+  /**
+   * The bus's nak delays by delivery count, used only when the bus does not honour a wait's own
+   * `retryInMs`: then a waiting message looks again on this schedule (the last entry repeats).
+   */
+  pollScheduleMs: number[];
+}
+
+export const DEFAULT_DISPATCHER_OPTIONS: Readonly<DispatcherOptions> = Object.freeze({
+  backoff: DEFAULT_BACKOFF,
+  circuit: DEFAULT_CIRCUIT_POLICY,
+  predecessorPollMs: 500,
+  maxWaitMs: 10 * 60_000,
+  concurrency: 8,
+  registryPollMs: 2_000,
+  stateTtlSeconds: 90 * 24 * 3600,
+  pollScheduleMs: [100, 250, 500, 1_000, 2_000],
+});
+
+export interface DispatcherDeps {
+  bus: Bus;
+  redis: Redis;
+  registry: RegistrySource;
+  /** The retention period (HubConfig.retentionDays): how long delivery state is kept, unless options say. */
+  retentionDays?: number;
+  logger?: Logger;
+  options?: Partial<DispatcherOptions>;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface RunningDispatcher {
+  /** Endpoint ids that have a running consumer. */
+  endpoints(): string[];
+  /** Checks the registry now: starts consumers for new endpoints and stops those of removed ones. */
+  sync(): Promise<void>;
+  /** Stops every consumer; in-flight deliveries finish first. */
+  stop(): Promise<void>;
+}
+
+/** JetStream never gives up on a dispatcher message: the dispatcher counts real attempts itself. */
+const UNLIMITED_DELIVERIES = Number.POSITIVE_INFINITY;
+/**
+ * Time allowed on top of an endpoint's HTTP timeout (for Redis and NATS work around the call) before
+ * JetStream redelivers a message nobody answered for: short, so a crashed dispatcher's messages come back soon.
+ */
+const ACK_WAIT_MARGIN_MS = 10_000;
+
+/**
+ * Starts the dispatcher: one durable consumer `dispatch-<endpoint>` per registered endpoint on the OUTBOX
+ * stream, filtered to `<ns>.outbox.<endpoint>`, so a slow or dead endpoint only grows its own backlog.
+ * Consumers follow the registry: added endpoints get one, removed endpoints' consumers stop (their durable
+ * state stays, so nothing waiting for them is lost).
+ */
+export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDispatcher> {
+  const options: DispatcherOptions = {
+    ...DEFAULT_DISPATCHER_OPTIONS,
+    ...(deps.retentionDays === undefined ? {} : { stateTtlSeconds: deps.retentionDays * 24 * 3600 }),
+    ...deps.options,
+  };
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const { bus, redis, logger } = deps;
+  const keys = dispatchKeys(bus.topology.namespace);
+  const state = new DeliveryState(redis, keys, options.stateTtlSeconds);
+  const circuits = new CircuitStore(redis, keys.circuit, options.circuit, now);
+  const emit = async (event: DispatchEvent): Promise<void> => {
+    await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+  };
+  const deliver = (endpoint: Endpoint, message: DeliveryMessage): Promise<DeliveryOutcome> =>
+    endpoint.delivery.mode === "http"
+      ? deliverOverHttp(endpoint.delivery, message)
+      : deliverToInbox(bus, endpoint.delivery.subject ?? bus.topology.subjects.inbox(endpoint.id), message);
+
+  const running = new Map<string, RunningConsumer>();
+  let stopped = false;
+  let syncing: Promise<void> = Promise.resolve();
+
+  const startEndpoint = async (endpoint: Endpoint): Promise<void> => {
+    const endpointDeps: EndpointDispatchDeps = {
+      endpointId: endpoint.id,
+      endpoint: () => deps.registry.current().byId(endpoint.id),
+      state,
+      circuits,
+      emit,
+      deliver,
+      policy: {
+        backoff: options.backoff,
+        predecessorPollMs: options.predecessorPollMs,
+        maxWaitMs: options.maxWaitMs,
+      },
+      now,
+      random,
+      logger,
+    };
+    const timeoutMs = endpoint.delivery.mode === "http" ? endpoint.delivery.timeoutMs : 10_000;
+    const consumer = await bus.consume({
+      stream: bus.topology.streams.outbox,
+      durable: dispatchDurableName(endpoint.id),
+      filterSubject: bus.topology.subjects.outbox(endpoint.id),
+      stage: "dispatcher",
+      maxDeliver: UNLIMITED_DELIVERIES,
+      backoffMs: options.pollScheduleMs,
+      ackWaitMs: timeoutMs + ACK_WAIT_MARGIN_MS,
+      maxAckPending: Math.max(options.concurrency * 4, 64),
+      concurrency: options.concurrency,
+      batch: Math.max(options.concurrency * 2, 16),
+      handler: (message: InboundMessage) => dispatchOne(message, endpointDeps),
+      onDeadLetter: (message, error) => emitDeadLettered(emit, endpoint.id, message, error, now),
+    });
+    running.set(endpoint.id, consumer);
+    logger?.info({ endpoint: endpoint.id }, "dispatch consumer started");
+  };
+
+  const syncNow = async (): Promise<void> => {
+    if (stopped) return;
+    const registry = deps.registry.current();
+    const wanted = new Map(registry.endpoints().map((endpoint) => [endpoint.id, endpoint]));
+    for (const [id, consumer] of running) {
+      if (wanted.has(id)) continue;
+      running.delete(id);
+      await consumer.stop();
+      logger?.info({ endpoint: id }, "dispatch consumer stopped: endpoint left the registry");
+    }
+    for (const endpoint of wanted.values()) {
+      if (!running.has(endpoint.id) && !stopped) await startEndpoint(endpoint);
+    }
+  };
+  const sync = (): Promise<void> => {
+    syncing = syncing.then(syncNow, syncNow);
+    return syncing;
+  };
+
+  await sync();
+  const timer = setInterval(() => {
+    sync().catch((error: unknown) => logger?.error({ err: error }, "dispatcher could not follow the registry"));
+  }, options.registryPollMs);
+  timer.unref();
+
+  return {
+    endpoints: () => [...running.keys()],
+    sync,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await syncing.catch(() => undefined);
+      const consumers = [...running.values()];
+      running.clear();
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+    },
+  };
+}
+
+/** `dispatch-<endpoint>`, shortened with a hash when the endpoint id is too long for a durable name. */
+export function dispatchDurableName(endpointId: string): string {
+  const name = `dispatch-${endpointId}`;
+  if (name.length <= 64) return name;
+  const hash = createHash("sha256").update(endpointId).digest("hex").slice(0, 8);
+  return `dispatch-${endpointId.slice(0, 45)}-${hash}`;
+}
+
+/** Runs after the bus stored the dead letter: the `dead-lettered` event with the reason and attempt count. */
+async function emitDeadLettered(
+  emit: (event: DispatchEvent) => Promise<void>,
+  endpointId: string,
+  message: InboundMessage,
+  error: CarehubError,
+  now: () => number,
+): Promise<void> {
+  let headers: OutboxHeaders;
+  try {
+    headers = readOutboxHeaders(message.headers, endpointId);
+  } catch {
+    headers = {
+      hubId: message.headers["Carehub-Hub-Id"] ?? `${message.stream}:${message.seq}`,
+      sourceEndpoint: message.headers["Carehub-Source-Endpoint"] ?? "unknown",
+      messageId: message.headers["Carehub-Message-Id"] ?? "unknown",
+      receiver: endpointId,
+      kind: message.headers["Carehub-Kind"] ?? "unknown",
+      contentType: "application/octet-stream",
+      redriveCount: 0,
+    };
+  }
+  // The message of a DeliveryDeadLetter carries the reason and every attempt (time, code, message).
+  const reason = {
+    code: error instanceof DeliveryDeadLetter ? error.reason.code : error.code,
+    message: error.message.slice(0, 2048),
+  };
+  const attempts = error instanceof DeliveryDeadLetter ? error.history.length : 0;
+  await emit(deadLetteredEvent(headers, endpointId, reason, attempts, message.seq, new Date(now())));
+}

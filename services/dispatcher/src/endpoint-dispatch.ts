@@ -1,0 +1,237 @@
+import type { Logger } from "@carehub/observability";
+import type { Endpoint } from "@carehub/schemas";
+import { CarehubError } from "@carehub/schemas";
+import { type BackoffPolicy, backoffDelayMs } from "./backoff.ts";
+import type { CircuitStore } from "./circuit-store.ts";
+import type { DeliveryOutcome } from "./delivery-outcome.ts";
+import type { DeliveryState } from "./delivery-state.ts";
+import { DeliveryWait, WAIT_CODES } from "./delivery-wait.ts";
+import {
+  type AttemptRecord,
+  DeliveryDeadLetter,
+  DISPATCH_ERROR_CODES,
+  DispatchStateUnavailableError,
+} from "./dispatch-errors.ts";
+import { deliveredEvent, deliveryFailedEvent, type EventSink } from "./dispatch-events.ts";
+import type { DeliveryMessage } from "./http-delivery.ts";
+import { type OutboxHeaders, readOutboxHeaders } from "./outbox-message.ts";
+
+export interface DispatchPolicy {
+  backoff: BackoffPolicy;
+  /** How often a message that must follow another one looks again whether that one arrived. */
+  predecessorPollMs: number;
+  /** Upper bound of any pause, including one an endpoint asks for with Retry-After. */
+  maxWaitMs: number;
+}
+
+/** One copy of a message on `<ns>.outbox.<endpoint>`, as the bus hands it over. */
+export interface OutboxCopy {
+  headers: Readonly<Record<string, string>>;
+  data: Uint8Array;
+  /** OUTBOX stream sequence: identifies this copy (a re-driven dead letter is a new copy). */
+  seq: number;
+  /** 1 on the first delivery of this copy by JetStream (waits count too). */
+  deliveryCount: number;
+}
+
+/** How many times a re-driven message looks again for a re-driven original before giving up on it. */
+const REDRIVE_GRACE_POLLS = 5;
+
+export interface EndpointDispatchDeps {
+  endpointId: string;
+  /** The endpoint's current registry entry (the registry can change while the consumer runs). */
+  endpoint(): Endpoint | undefined;
+  state: DeliveryState;
+  circuits: CircuitStore;
+  emit: EventSink;
+  deliver(endpoint: Endpoint, message: DeliveryMessage): Promise<DeliveryOutcome>;
+  policy: DispatchPolicy;
+  now(): number;
+  random(): number;
+  logger?: Logger | undefined;
+}
+
+/**
+ * Delivers one OUTBOX copy to its endpoint, or explains why not by throwing:
+ * - resolves: delivered now, or earlier (the `delivered` marker; never twice);
+ * - DeliveryWait (retryable): try again later — backoff after a failed attempt, an open circuit, or a
+ *   correction waiting for its original; only a failed call counts as an attempt;
+ * - DeliveryDeadLetter (permanent): the attempt limit is reached, the endpoint refused the message, or the
+ *   message it must follow was dead-lettered. The bus stores it in the DLQ with the reason and history.
+ */
+export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps): Promise<void> {
+  const endpointId = deps.endpointId;
+  const message = readOutboxHeaders(copy.headers, endpointId);
+  const copyId = String(copy.seq);
+  const check = await guard("checking delivery state", () =>
+    deps.state.check(endpointId, message.hubId, message.after, copyId),
+  );
+  if (check.delivered !== undefined) {
+    // Delivered before; the `delivered` event may have been lost with a crash: publish it again
+    // (same event id, so JetStream keeps one).
+    const { attempt, durationMs, at } = check.delivered;
+    await deps.emit(deliveredEvent(message, endpointId, attempt, durationMs, new Date(at)));
+    return;
+  }
+
+  if (check.predecessor === "pending") {
+    throw new DeliveryWait(
+      WAIT_CODES.waitingForPredecessor,
+      `waiting until ${message.after} has been delivered to ${endpointId}`,
+      deps.policy.predecessorPollMs,
+    );
+  }
+  if (check.predecessor === "dead-lettered") {
+    // Re-driven together, the original's new copy may not have been looked at yet: give it a moment.
+    if (message.redriveCount > 0 && copy.deliveryCount <= REDRIVE_GRACE_POLLS) {
+      throw new DeliveryWait(
+        WAIT_CODES.waitingForPredecessor,
+        `waiting to see whether ${message.after} was re-driven to ${endpointId} too`,
+        deps.policy.predecessorPollMs,
+      );
+    }
+    await deadLetter(deps, message, {
+      code: DISPATCH_ERROR_CODES.predecessorDead,
+      message: `${message.after}, which this message must follow, was dead-lettered at ${endpointId}; re-drive it first, then this one`,
+    });
+  }
+  const now = deps.now();
+  if (check.notBefore > now) {
+    throw new DeliveryWait(WAIT_CODES.backoff, "backing off after a failed attempt", check.notBefore - now);
+  }
+
+  const endpoint = deps.endpoint();
+  if (endpoint === undefined) {
+    throw new DeliveryWait(
+      DISPATCH_ERROR_CODES.endpointUnknown,
+      `endpoint ${endpointId} is not in the registry`,
+      deps.policy.maxWaitMs,
+    );
+  }
+  const permit = await guard("reading the circuit breaker", () => deps.circuits.permit(endpointId));
+  if (!permit.permitted) {
+    throw new DeliveryWait(WAIT_CODES.circuitOpen, `the circuit of ${endpointId} is open`, permit.retryInMs);
+  }
+
+  const { attempt, total } = await guard("counting the attempt", () =>
+    deps.state.beginAttempt(endpointId, message.hubId),
+  );
+  const limit = endpoint.maxDeliveryAttempts;
+  if (attempt > limit) {
+    // Earlier attempts of this copy never reported back (the process died during the call).
+    await deadLetter(deps, message, {
+      code: DISPATCH_ERROR_CODES.attemptsExhausted,
+      message: `${limit} attempts used up (the last ones did not report back)`,
+    });
+  }
+
+  const started = performance.now();
+  const outcome = await deps.deliver(endpoint, {
+    hubId: message.hubId,
+    messageId: message.messageId,
+    kind: message.kind,
+    sourceEndpoint: message.sourceEndpoint,
+    contentType: message.contentType,
+    body: copy.data,
+    attempt: total,
+  });
+  const durationMs = performance.now() - started;
+
+  if (outcome.ok) {
+    const at = new Date(deps.now());
+    const record = { attempt: total, durationMs: Math.round(durationMs), at: at.toISOString() };
+    await guard("recording the delivery", () => deps.state.markDelivered(endpointId, message.hubId, record));
+    await guard("closing the circuit", () => deps.circuits.recordSuccess(endpointId));
+    await deps.emit(deliveredEvent(message, endpointId, total, durationMs, at));
+    return;
+  }
+  await failedAttempt(deps, message, outcome, { attempt, total, limit });
+}
+
+async function failedAttempt(
+  deps: EndpointDispatchDeps,
+  message: OutboxHeaders,
+  outcome: Extract<DeliveryOutcome, { ok: false }>,
+  counts: { attempt: number; total: number; limit: number },
+): Promise<never> {
+  const endpointId = deps.endpointId;
+  const now = deps.now();
+  const record: AttemptRecord = {
+    attempt: counts.total,
+    at: new Date(now).toISOString(),
+    code: outcome.code,
+    message: outcome.message,
+  };
+  const lastAttempt = !outcome.retryable || counts.attempt >= counts.limit;
+  const delay = lastAttempt
+    ? 0
+    : Math.min(
+        deps.policy.maxWaitMs,
+        Math.max(backoffDelayMs(counts.attempt, deps.policy.backoff, deps.random), outcome.retryAfterMs ?? 0),
+      );
+  await guard("recording the attempt", () =>
+    deps.state.recordFailedAttempt(endpointId, message.hubId, record, now + delay),
+  );
+  // An endpoint that answers at all is up: only faults of the endpoint count towards its circuit.
+  await guard("updating the circuit", async () => {
+    if (outcome.endpointFault) await deps.circuits.recordFailure(endpointId);
+    else await deps.circuits.recordSuccess(endpointId);
+  });
+  await emitBestEffort(
+    deps,
+    deliveryFailedEvent(
+      message,
+      endpointId,
+      counts.total,
+      { code: outcome.code, message: outcome.message },
+      lastAttempt ? undefined : delay,
+      new Date(now),
+    ),
+  );
+  if (!outcome.retryable) return deadLetter(deps, message, { code: outcome.code, message: outcome.message });
+  if (lastAttempt) {
+    return deadLetter(deps, message, {
+      code: DISPATCH_ERROR_CODES.attemptsExhausted,
+      message: `all ${counts.limit} attempts failed; the last: ${outcome.message}`,
+    });
+  }
+  deps.logger?.debug(
+    { endpoint: endpointId, hubId: message.hubId, attempt: counts.total, code: outcome.code, retryInMs: delay },
+    "delivery attempt failed",
+  );
+  throw new DeliveryWait(WAIT_CODES.backoff, `attempt ${counts.total} failed: ${outcome.message}`, delay);
+}
+
+/** Marks the message dead at this receiver (what must follow it gives up) and hands it to the DLQ. */
+async function deadLetter(
+  deps: EndpointDispatchDeps,
+  message: OutboxHeaders,
+  reason: { code: string; message: string },
+): Promise<never> {
+  const endpointId = deps.endpointId;
+  const history = await guard("reading the attempt history", () => deps.state.history(endpointId, message.hubId));
+  await guard("recording the dead letter", () => deps.state.markDeadLettered(endpointId, message.hubId, reason));
+  throw new DeliveryDeadLetter(endpointId, reason, history);
+}
+
+/**
+ * A lost `delivery-failed` event must not cost the message its backoff: the attempt is already recorded
+ * in Redis (and written to the dead letter's history), so the event is best effort.
+ */
+async function emitBestEffort(deps: EndpointDispatchDeps, event: Parameters<EventSink>[0]): Promise<void> {
+  try {
+    await deps.emit(event);
+  } catch (error) {
+    deps.logger?.warn({ err: error, eventId: event.eventId }, "lifecycle event not published");
+  }
+}
+
+/** Redis trouble is a reason to wait, never to count an attempt or give up. */
+async function guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof CarehubError) throw error;
+    throw new DispatchStateUnavailableError(operation, { cause: error });
+  }
+}

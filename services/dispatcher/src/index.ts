@@ -1,0 +1,25 @@
+export { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
+export {
+  type CircuitPermit,
+  type CircuitPolicy,
+  type CircuitState,
+  DEFAULT_CIRCUIT_POLICY,
+  recordFailure,
+  recordSuccess,
+  requestPermit,
+} from "./circuit-breaker.ts";
+export { CircuitStore } from "./circuit-store.ts";
+export { classifyHttpStatus, type DeliveryOutcome } from "./delivery-outcome.ts";
+export { DeliveryWait, WAIT_CODES } from "./delivery-wait.ts";
+export { type AttemptRecord, DeliveryDeadLetter, DISPATCH_ERROR_CODES } from "./dispatch-errors.ts";
+export { type DispatchKeys, dispatchKeys } from "./dispatch-keys.ts";
+export {
+  DEFAULT_DISPATCHER_OPTIONS,
+  type DispatcherDeps,
+  type DispatcherOptions,
+  dispatchDurableName,
+  type RunningDispatcher,
+  startDispatcher,
+} from "./dispatcher.ts";
+export { parseDispatcherOptions } from "./dispatcher-config.ts";
+export { type RedriveReport, type RedriveRequest, redriveDeadLetters } from "./redrive.ts";

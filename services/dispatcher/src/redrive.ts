@@ -1,0 +1,84 @@
+import type { Bus } from "@carehub/bus";
+import { HEADER } from "@carehub/bus";
+import type { EventOf, MessageKind } from "@carehub/schemas";
+import { MESSAGE_KINDS } from "@carehub/schemas";
+
+export interface RedriveRequest {
+  /** Only dead letters of deliveries to this endpoint (stage dispatcher). */
+  endpoint?: string;
+  /** The DLQ stage to re-drive, default `dispatcher`. */
+  stage?: string;
+  /** At most this many. */
+  limit?: number;
+  now?: () => Date;
+}
+
+export interface RedriveReport {
+  redriven: number;
+  /** Hub ids of the re-driven messages, in DLQ order. */
+  hubIds: string[];
+}
+
+const KINDS: ReadonlySet<string> = new Set(MESSAGE_KINDS);
+
+/**
+ * Puts dead letters back on the subject they died on (`carehub redrive`). A re-driven OUTBOX message is a
+ * new copy: the dispatcher gives it a fresh attempt limit, still delivers it at most once (the `delivered`
+ * marker), and a message that must follow it waits for it again. Each re-driven message gets a `replayed`
+ * event (`originalHubId` = its own hub id, reason naming the endpoint and the redrive count), so its
+ * timeline shows the dead letter, the redrive and the delivery that follows.
+ */
+export async function redriveDeadLetters(bus: Bus, request: RedriveRequest = {}): Promise<RedriveReport> {
+  const stage = request.stage ?? "dispatcher";
+  const now = request.now ?? (() => new Date());
+  const outboxSubject = request.endpoint === undefined ? undefined : bus.topology.subjects.outbox(request.endpoint);
+  const chosen: Array<Record<string, string>> = [];
+  let failure: unknown;
+  let redriven = 0;
+  try {
+    ({ redriven } = await bus.redrive(stage, {
+      ...(request.limit === undefined ? {} : { limit: request.limit }),
+      filter: (dead) => {
+        if (outboxSubject !== undefined && dead.headers[HEADER.originalSubject] !== outboxSubject) return false;
+        chosen.push(dead.headers);
+        return true;
+      },
+    }));
+  } catch (error) {
+    // The bus stops at the first dead letter it cannot put back: that one (the last chosen) stays in the DLQ.
+    failure = error;
+    chosen.pop();
+    redriven = chosen.length;
+  }
+  const hubIds: string[] = [];
+  for (const headers of chosen.slice(0, redriven)) {
+    const event = replayedEvent(headers, stage, now());
+    if (event === undefined) continue;
+    hubIds.push(event.hubId);
+    await bus.publishJson(bus.topology.subjects.events("replayed"), event, { msgId: event.eventId });
+  }
+  if (failure !== undefined) throw failure;
+  return { redriven, hubIds };
+}
+
+function replayedEvent(headers: Record<string, string>, stage: string, at: Date): EventOf<"replayed"> | undefined {
+  const hubId = headers[HEADER.hubId];
+  if (hubId === undefined || hubId === "") return undefined;
+  const endpoint = headers["Carehub-Receiver"] ?? headers[HEADER.originalSubject]?.split(".").pop() ?? stage;
+  const count = Number.parseInt(headers[HEADER.redriveCount] ?? "0", 10) + 1;
+  const kind = headers[HEADER.kind];
+  const messageId = headers["Carehub-Message-Id"];
+  const sourceEndpoint = headers["Carehub-Source-Endpoint"];
+  return {
+    schemaVersion: 1,
+    type: "replayed",
+    eventId: `${hubId}:replayed:${endpoint}:redrive-${count}`,
+    at: at.toISOString(),
+    hubId,
+    originalHubId: hubId,
+    reason: `re-driven from the ${stage} dead-letter queue to ${endpoint} (redrive ${count})`,
+    ...(messageId === undefined ? {} : { messageId }),
+    ...(sourceEndpoint === undefined ? {} : { sourceEndpoint }),
+    ...(kind !== undefined && KINDS.has(kind) ? { kind: kind as MessageKind } : {}),
+  };
+}

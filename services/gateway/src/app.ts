@@ -1,0 +1,54 @@
+import { parseMessage } from "@carehub/formats";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { AcceptMessageDeps } from "./accept-message.ts";
+import type { GatewayDeps } from "./gateway-deps.ts";
+import { errorAnswer, GATEWAY_ERROR_CODES } from "./gateway-errors.ts";
+import { messageRoute } from "./message-route.ts";
+import { operationalRoutes } from "./operational-routes.ts";
+import { queryRoutes } from "./query-routes.ts";
+
+/**
+ * The gateway's fastify app, not yet listening (tests use `app.inject`). Every error answer has the one
+ * shape `{code, message}`; 5xx are logged, 4xx are the caller's business.
+ */
+export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger as FastifyBaseLogger }),
+    // One line per request is noise at the volumes a hub sees; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    // The body limit is per route (the message route); other routes take no bodies.
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const answer = errorAnswer(error);
+    if (answer.statusCode >= 500) {
+      deps.logger?.error({ err: error, method: request.method, route: request.routeOptions.url }, "request failed");
+    }
+    return reply.code(answer.statusCode).send(answer.body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ code: GATEWAY_ERROR_CODES.notFound, message: `no route ${request.method} ${request.url.split("?")[0]}` }),
+  );
+
+  const acceptDeps: AcceptMessageDeps = {
+    bus: deps.bus,
+    redis: deps.redis,
+    parse: deps.parse ?? parseMessage,
+    retentionDays: deps.config.retentionDays,
+    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+    ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+  };
+  await app.register(messageRoute(deps, acceptDeps));
+  await app.register(operationalRoutes(deps));
+  // The query API (./query-routes.ts) over the read model; answers 503 without a store. Operators (registry
+  // `operators`) read everything, endpoints only their own.
+  await app.register(queryRoutes, {
+    store: deps.store,
+    registry: deps.registry,
+    isOperatorToken: (token) => deps.registry.current().authenticateOperator(token) !== undefined,
+  });
+  return app;
+}

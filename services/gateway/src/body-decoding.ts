@@ -1,0 +1,39 @@
+import { TextDecoder } from "node:util";
+import type { MediaType } from "./media-type.ts";
+
+export type DecodeCheck = { ok: true; encoding: string } | { ok: false; reason: string };
+
+/**
+ * Whether the body can be decoded as text in the encoding it declares: UTF-8 for FHIR JSON (RFC 8259),
+ * and for XML the charset parameter, else a byte-order mark, else the XML declaration, else UTF-8.
+ * OIOXML is usually windows-1252 / ISO-8859-1 and says so in its declaration. Reading the message is
+ * intake's job; this only refuses bytes that are not text at all in their own encoding.
+ */
+export function checkDecodable(bytes: Uint8Array, mediaType: MediaType): DecodeCheck {
+  const isJson = mediaType.essence.includes("json");
+  const encoding = isJson ? (mediaType.charset ?? "utf-8") : xmlEncoding(bytes, mediaType.charset);
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(encoding, { fatal: true });
+  } catch {
+    return { ok: false, reason: `unknown character encoding "${encoding.slice(0, 40)}"` };
+  }
+  if (isJson && decoder.encoding !== "utf-8") return { ok: false, reason: "FHIR JSON must be UTF-8" };
+  try {
+    decoder.decode(bytes);
+  } catch {
+    return { ok: false, reason: `the body is not valid ${decoder.encoding}` };
+  }
+  return { ok: true, encoding: decoder.encoding };
+}
+
+function xmlEncoding(bytes: Uint8Array, charset: string | undefined): string {
+  if (charset !== undefined) return charset;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return "utf-8";
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return "utf-16be";
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return "utf-16le";
+  // The declaration is ASCII in every encoding an XML document without a BOM can use.
+  const head = Buffer.from(bytes.subarray(0, 200)).toString("latin1");
+  const declared = /^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1];
+  return declared ?? "utf-8";
+}

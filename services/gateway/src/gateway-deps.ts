@@ -1,0 +1,20 @@
+import type { Bus } from "@carehub/bus";
+import type { Logger } from "@carehub/observability";
+import type { RegistrySource } from "@carehub/registry";
+import type { HubConfig, ParseResult } from "@carehub/schemas";
+import type { Redis } from "ioredis";
+
+/** What the gateway is built from. main.ts (or the hub) makes these; tests pass their own. */
+export interface GatewayDeps {
+  config: Pick<HubConfig, "httpHost" | "httpPort" | "maxBodyBytes" | "retentionDays">;
+  /** The endpoint registry; a watcher makes reloads visible to the next request. */
+  registry: RegistrySource;
+  bus: Bus;
+  redis: Redis;
+  logger?: Logger;
+  /** The read model, handed to the query API routes (packages/store). */
+  store?: unknown;
+  /** Message parser (default: parseMessage from @carehub/formats). */
+  parse?: (bytes: Uint8Array, options: { contentType?: string }) => ParseResult;
+  clock?: () => Date;
+}

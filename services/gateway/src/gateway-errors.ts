@@ -1,0 +1,83 @@
+import { CarehubError, PermanentError, RetryableError } from "@carehub/schemas";
+
+/** Every code the gateway answers with (catalogued in docs/errors.md, stage gateway). */
+export const GATEWAY_ERROR_CODES = {
+  unauthenticated: "CAREHUB_ERR_GATEWAY_UNAUTHENTICATED",
+  bodyTooLarge: "CAREHUB_ERR_GATEWAY_BODY_TOO_LARGE",
+  unsupportedMediaType: "CAREHUB_ERR_GATEWAY_UNSUPPORTED_MEDIA_TYPE",
+  emptyBody: "CAREHUB_ERR_GATEWAY_EMPTY_BODY",
+  undecodableBody: "CAREHUB_ERR_GATEWAY_UNDECODABLE_BODY",
+  badRequest: "CAREHUB_ERR_GATEWAY_BAD_REQUEST",
+  notFound: "CAREHUB_ERR_GATEWAY_NOT_FOUND",
+  unavailable: "CAREHUB_ERR_GATEWAY_UNAVAILABLE",
+  internal: "CAREHUB_ERR_GATEWAY_INTERNAL",
+} as const;
+
+/** A request refused at the door, with the HTTP status to answer. Nothing was stored. */
+export class GatewayRequestError extends PermanentError {
+  readonly statusCode: number;
+
+  constructor(statusCode: number, code: string, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
+    this.name = "GatewayRequestError";
+    this.statusCode = statusCode;
+  }
+}
+
+/** NATS or Redis could not be reached in time: the sender should try again (503). */
+export class GatewayUnavailableError extends RetryableError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(GATEWAY_ERROR_CODES.unavailable, message, options);
+    this.name = "GatewayUnavailableError";
+  }
+}
+
+export interface ErrorAnswer {
+  statusCode: number;
+  body: { code: string; message: string };
+}
+
+/** Fastify's own errors that reach us before our handler runs, by their code. */
+const FASTIFY_ERRORS: Readonly<Record<string, { statusCode: number; code: string; message: string }>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    statusCode: 413,
+    code: GATEWAY_ERROR_CODES.bodyTooLarge,
+    message: "the message is larger than this hub accepts",
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    statusCode: 415,
+    code: GATEWAY_ERROR_CODES.unsupportedMediaType,
+    message: "unsupported content type: send application/fhir+json, application/fhir+xml or application/xml",
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    statusCode: 400,
+    code: GATEWAY_ERROR_CODES.badRequest,
+    message: "the body length does not match Content-Length",
+  },
+};
+
+/** Maps any error thrown while handling a request to the one error answer shape `{code, message}`. */
+export function errorAnswer(error: unknown): ErrorAnswer {
+  if (error instanceof GatewayRequestError) {
+    return { statusCode: error.statusCode, body: { code: error.code, message: error.message } };
+  }
+  if (error instanceof CarehubError) {
+    return error.retryable
+      ? {
+          statusCode: 503,
+          body: {
+            code: GATEWAY_ERROR_CODES.unavailable,
+            message: "the hub cannot store messages right now; try again",
+          },
+        }
+      : { statusCode: 500, body: { code: error.code, message: error.message } };
+  }
+  const fastifyCode = (error as { code?: unknown } | null)?.code;
+  const known = typeof fastifyCode === "string" ? FASTIFY_ERRORS[fastifyCode] : undefined;
+  if (known !== undefined) return { statusCode: known.statusCode, body: { code: known.code, message: known.message } };
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof statusCode === "number" && statusCode >= 400 && statusCode < 500) {
+    return { statusCode, body: { code: GATEWAY_ERROR_CODES.badRequest, message: "the request could not be read" } };
+  }
+  return { statusCode: 500, body: { code: GATEWAY_ERROR_CODES.internal, message: "internal error" } };
+}

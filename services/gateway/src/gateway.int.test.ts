@@ -1,0 +1,227 @@
+import { readFileSync } from "node:fs";
+import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
+import { EndpointRegistry, hashToken } from "@carehub/registry";
+import type { RegistryConfigInput } from "@carehub/schemas";
+import type { FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGatewayApp } from "./app.ts";
+import { messageHubId } from "./hub-id.ts";
+
+const EXAMPLES = "/work/shared/medcom/examples";
+const homecare = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json`);
+const HOMECARE_MESSAGE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
+
+const registryConfig: RegistryConfigInput = {
+  hub: { id: "carehub", name: "test hub", sor: "481521000016007", gln: "5790000199990" },
+  endpoints: [
+    {
+      id: "acute-team",
+      name: "Pleje og Rehabilitering",
+      kind: "municipality",
+      identifiers: { sor: ["1144561000016002"], gln: ["5790000123117"] },
+      sends: ["homecare-observation"],
+      accepts: ["acknowledgement"],
+      delivery: { mode: "nats" },
+      auth: { tokenSha256: [hashToken("acute-token")] },
+    },
+    {
+      id: "practice",
+      name: "Skødstrup Lægepraksis",
+      kind: "practice",
+      identifiers: { sor: ["52581000016005"], gln: ["5790000127092"] },
+      sends: ["acknowledgement"],
+      accepts: ["homecare-observation", "acknowledgement"],
+      delivery: { mode: "nats" },
+      auth: { tokenSha256: [hashToken("practice-token")] },
+    },
+  ],
+};
+
+describe("gateway against real NATS and Redis", () => {
+  let ns: TestNamespace;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    ns = await openTestNamespace("gw");
+    app = await createGatewayApp({
+      config: { httpHost: "127.0.0.1", httpPort: 0, maxBodyBytes: 64 * 1024, retentionDays: 1 },
+      registry: EndpointRegistry.from(registryConfig),
+      bus: ns.bus,
+      redis: ns.redis,
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await ns?.close();
+  });
+
+  const send = (body: string | Buffer, headers: Record<string, string> = {}) =>
+    app.inject({
+      method: "POST",
+      url: "/v1/messages",
+      headers: { authorization: "Bearer acute-token", "content-type": "application/fhir+json", ...headers },
+      payload: body,
+    });
+
+  const streamCount = async (role: "ingress" | "events" | "outbox") =>
+    (await ns.bus.jsm.streams.info(ns.bus.topology.streams[role])).state.messages;
+
+  it("refuses a request without a token, or with an unknown one, before reading the body", async () => {
+    const none = await send(homecare, { authorization: "" });
+    expect(none.statusCode).toBe(401);
+    expect(none.json()).toEqual({ code: "CAREHUB_ERR_GATEWAY_UNAUTHENTICATED", message: expect.any(String) });
+    expect(none.headers["www-authenticate"]).toContain("Bearer");
+    const unknown = await send(homecare, { authorization: "Bearer not-a-token" });
+    expect(unknown.statusCode).toBe(401);
+    expect(unknown.json().code).toBe("CAREHUB_ERR_GATEWAY_UNAUTHENTICATED");
+  });
+
+  it("refuses content types it does not take, an empty body, an oversized body and undecodable bytes", async () => {
+    const json = await send(homecare, { "content-type": "application/json" });
+    expect([json.statusCode, json.json().code]).toEqual([415, "CAREHUB_ERR_GATEWAY_UNSUPPORTED_MEDIA_TYPE"]);
+    const empty = await send("");
+    expect([empty.statusCode, empty.json().code]).toEqual([400, "CAREHUB_ERR_GATEWAY_EMPTY_BODY"]);
+    const large = await send(Buffer.alloc(64 * 1024 + 1, 0x20));
+    expect([large.statusCode, large.json().code]).toEqual([413, "CAREHUB_ERR_GATEWAY_BODY_TOO_LARGE"]);
+    const binary = await send(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]));
+    expect([binary.statusCode, binary.json().code]).toEqual([400, "CAREHUB_ERR_GATEWAY_UNDECODABLE_BODY"]);
+    expect(await streamCount("ingress")).toBe(0);
+  });
+
+  it("stores an authenticated message on INGRESS with the contract headers and answers 202", async () => {
+    const response = await send(homecare, { "content-type": "application/json+fhir" });
+    expect(response.statusCode).toBe(202);
+    const hubId = messageHubId(ns.namespace, "acute-team", HOMECARE_MESSAGE_ID);
+    expect(response.json()).toEqual({ id: hubId, messageId: HOMECARE_MESSAGE_ID, status: "received" });
+    const stored = await ns.bus.getMessage(ns.bus.topology.streams.ingress, 1);
+    expect(stored?.subject).toBe(`${ns.namespace}.ingress.acute-team`);
+    expect(Buffer.from(stored?.data ?? []).equals(homecare)).toBe(true);
+    expect(stored?.headers).toMatchObject({
+      "Nats-Msg-Id": hubId,
+      "Carehub-Hub-Id": hubId,
+      "Carehub-Source-Endpoint": "acute-team",
+      "Content-Type": "application/fhir+json",
+      "Carehub-Schema-Version": "1",
+    });
+    expect(Date.parse(stored?.headers["Carehub-Received-At"] ?? "")).not.toBeNaN();
+    expect(await ns.redis.get(`${ns.namespace}:msgid:acute-team:${HOMECARE_MESSAGE_ID}`)).toBe(hubId);
+  });
+
+  it("answers a repeat with the first id, stores nothing new and emits one duplicate event", async () => {
+    const before = await streamCount("ingress");
+    const hubId = messageHubId(ns.namespace, "acute-team", HOMECARE_MESSAGE_ID);
+    const repeat = await send(homecare);
+    expect(repeat.statusCode).toBe(200);
+    expect(repeat.json()).toEqual({ id: hubId, messageId: HOMECARE_MESSAGE_ID, status: "duplicate", duplicate: true });
+    await send(homecare); // the same transmission again is the same fact
+    expect(await streamCount("ingress")).toBe(before);
+    expect(await streamCount("events")).toBe(1);
+    const event = await ns.bus.getMessage(ns.bus.topology.streams.events, 1);
+    expect(event?.subject).toBe(`${ns.namespace}.events.duplicate`);
+    expect(JSON.parse(Buffer.from(event?.data ?? []).toString())).toMatchObject({
+      type: "duplicate",
+      hubId,
+      originalHubId: hubId,
+      sourceEndpoint: "acute-team",
+      messageId: HOMECARE_MESSAGE_ID,
+    });
+  });
+
+  it("sends the first copy's acknowledgement again to the sender of a repeat", async () => {
+    const hubId = messageHubId(ns.namespace, "acute-team", HOMECARE_MESSAGE_ID);
+    const ack = Buffer.from('{"resourceType":"Bundle"}');
+    await ns.redis.set(
+      `${ns.namespace}:ackmsg:${hubId}`,
+      JSON.stringify({
+        contentType: "application/fhir+json",
+        base64: ack.toString("base64"),
+        sourceEndpoint: "practice",
+      }),
+    );
+    // A resend carries a new Bundle.id: a different transmission of the same message.
+    const resend = await send(
+      Buffer.from(
+        homecare.toString().replace("401cbc36-db1e-4fe0-bf90-6df331dde179", "401cbc36-db1e-4fe0-bf90-000000000001"),
+      ),
+    );
+    expect(resend.statusCode).toBe(200);
+    expect(await streamCount("outbox")).toBe(1);
+    const outbox = await ns.bus.getMessage(ns.bus.topology.streams.outbox, 1);
+    expect(outbox?.subject).toBe(`${ns.namespace}.outbox.acute-team`);
+    expect(Buffer.from(outbox?.data ?? []).equals(ack)).toBe(true);
+    expect(outbox?.headers).toMatchObject({
+      "Carehub-Receiver": "acute-team",
+      "Carehub-Kind": "acknowledgement",
+      "Carehub-Source-Endpoint": "practice",
+      "Content-Type": "application/fhir+json",
+    });
+    expect(outbox?.headers["Carehub-Hub-Id"]).not.toBe(hubId);
+  });
+
+  it("stores a message it cannot read under a random id: intake rejects it, nothing is lost", async () => {
+    const before = await streamCount("ingress");
+    const response = await send("<not-medcom/>", { "content-type": "text/xml" });
+    expect(response.statusCode).toBe(202);
+    const body = response.json();
+    expect(body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: "received" });
+    expect(body.id[14]).toBe("7");
+    expect(await streamCount("ingress")).toBe(before + 1);
+  });
+
+  it("serves health, readiness, metrics and the OpenAPI document", async () => {
+    expect((await app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
+    const ready = await app.inject({ url: "/readyz" });
+    expect([ready.statusCode, ready.json()]).toEqual([200, { status: "ok", checks: { nats: "ok", redis: "ok" } }]);
+    const metrics = await app.inject({ url: "/metrics" });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain("carehub_messages_total");
+    const openapi = await app.inject({ url: "/openapi.json" });
+    expect(openapi.headers["content-type"]).toContain("application/json");
+    expect(openapi.json().openapi).toBe("3.1.0");
+    const missing = await app.inject({ url: "/nowhere" });
+    expect([missing.statusCode, missing.json().code]).toEqual([404, "CAREHUB_ERR_GATEWAY_NOT_FOUND"]);
+  });
+
+  it("answers 503 when NATS or Redis cannot take the message", async () => {
+    const deadRedis = new Redis("redis://127.0.0.1:1", {
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
+    deadRedis.on("error", () => {}); // expected: nothing listens there
+    const withoutRedis = await createGatewayApp({
+      config: { httpHost: "127.0.0.1", httpPort: 0, maxBodyBytes: 64 * 1024, retentionDays: 1 },
+      registry: EndpointRegistry.from(registryConfig),
+      bus: ns.bus,
+      redis: deadRedis,
+    });
+    const noRedis = await withoutRedis.inject({
+      method: "POST",
+      url: "/v1/messages",
+      headers: { authorization: "Bearer practice-token", "content-type": "application/fhir+json" },
+      payload: homecare,
+    });
+    expect([noRedis.statusCode, noRedis.json().code]).toEqual([503, "CAREHUB_ERR_GATEWAY_UNAVAILABLE"]);
+    expect((await withoutRedis.inject({ url: "/readyz" })).statusCode).toBe(503);
+    await withoutRedis.close();
+    deadRedis.disconnect();
+
+    const closedBus = await openTestNamespace("gw-closed");
+    const withoutNats = await createGatewayApp({
+      config: { httpHost: "127.0.0.1", httpPort: 0, maxBodyBytes: 64 * 1024, retentionDays: 1 },
+      registry: EndpointRegistry.from(registryConfig),
+      bus: closedBus.bus,
+      redis: ns.redis,
+    });
+    await closedBus.close();
+    const noNats = await withoutNats.inject({
+      method: "POST",
+      url: "/v1/messages",
+      headers: { authorization: "Bearer practice-token", "content-type": "application/xml" },
+      payload: "<x/>",
+    });
+    expect([noNats.statusCode, noNats.json().code]).toEqual([503, "CAREHUB_ERR_GATEWAY_UNAVAILABLE"]);
+    await withoutNats.close();
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { checkDecodable } from "./body-decoding.ts";
+import { canonicalContentType, parseMediaType } from "./media-type.ts";
+
+describe("parseMediaType / canonicalContentType", () => {
+  it("maps every accepted spelling to one canonical type per format", () => {
+    const canonical = (header: string) => {
+      const mediaType = parseMediaType(header);
+      return mediaType === undefined ? undefined : canonicalContentType(mediaType);
+    };
+    expect(canonical("application/fhir+json")).toBe("application/fhir+json");
+    expect(canonical("Application/JSON+FHIR")).toBe("application/fhir+json");
+    expect(canonical("application/fhir+xml")).toBe("application/fhir+xml");
+    expect(canonical("text/xml; charset=ISO-8859-1")).toBe("application/xml; charset=iso-8859-1");
+    expect(canonical('application/xml;charset="windows-1252"')).toBe("application/xml; charset=windows-1252");
+    expect(canonical("application/json")).toBeUndefined();
+    expect(canonical("text/plain")).toBeUndefined();
+  });
+
+  it("refuses what is not a media type", () => {
+    expect(parseMediaType(undefined)).toBeUndefined();
+    expect(parseMediaType("")).toBeUndefined();
+    expect(parseMediaType("fhir")).toBeUndefined();
+  });
+});
+
+describe("checkDecodable", () => {
+  const json = { essence: "application/fhir+json" };
+  const xml = { essence: "application/xml" };
+
+  it("takes UTF-8 JSON and refuses JSON that is not UTF-8", () => {
+    expect(checkDecodable(Buffer.from('{"a":"æøå"}'), json)).toEqual({ ok: true, encoding: "utf-8" });
+    expect(checkDecodable(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), json).ok).toBe(false);
+    expect(checkDecodable(Buffer.from("{}"), { ...json, charset: "iso-8859-1" })).toEqual({
+      ok: false,
+      reason: "FHIR JSON must be UTF-8",
+    });
+  });
+
+  it("decodes XML by its declaration, so windows-1252 OIOXML passes", () => {
+    const latin = Buffer.concat([
+      Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><Emessage>'),
+      Buffer.from([0xe6, 0xf8, 0xe5]),
+      Buffer.from("</Emessage>"),
+    ]);
+    expect(checkDecodable(latin, xml)).toEqual({ ok: true, encoding: "windows-1252" });
+    // The same bytes claimed as UTF-8 are not valid UTF-8.
+    expect(checkDecodable(latin, { ...xml, charset: "utf-8" }).ok).toBe(false);
+  });
+
+  it("refuses an encoding nobody knows", () => {
+    const check = checkDecodable(Buffer.from('<?xml version="1.0" encoding="x-klingon"?><a/>'), xml);
+    expect(check).toEqual({ ok: false, reason: 'unknown character encoding "x-klingon"' });
+  });
+});

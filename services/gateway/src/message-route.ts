@@ -1,0 +1,91 @@
+import { extractTraceContext, SpanKind, withSpan } from "@carehub/observability";
+import type { Endpoint } from "@carehub/schemas";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type AcceptMessageDeps, acceptMessage } from "./accept-message.ts";
+import { checkDecodable } from "./body-decoding.ts";
+import type { GatewayDeps } from "./gateway-deps.ts";
+import { GATEWAY_ERROR_CODES, GatewayRequestError } from "./gateway-errors.ts";
+import { ACCEPTED_MEDIA_TYPES, canonicalContentType, parseMediaType } from "./media-type.ts";
+
+const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
+
+/**
+ * `POST /v1/messages`, in its own plugin scope so that its body parsers (raw bytes for the MedCom content
+ * types, nothing else) do not leak into the query API. The checks run in this order, cheapest and
+ * least revealing first: token (before a byte of the body is read), content type (before the body is
+ * read), size (while it streams in), then emptiness and decoding.
+ */
+export function messageRoute(deps: GatewayDeps, acceptDeps: AcceptMessageDeps) {
+  return async (app: FastifyInstance): Promise<void> => {
+    const authenticated = new WeakMap<FastifyRequest, { endpoint: Endpoint; hub: ReturnType<typeof hubOf> }>();
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser(
+      Object.keys(ACCEPTED_MEDIA_TYPES),
+      { parseAs: "buffer", bodyLimit: deps.config.maxBodyBytes },
+      (_request, body, done) => done(null, body),
+    );
+
+    app.post(
+      "/v1/messages",
+      {
+        bodyLimit: deps.config.maxBodyBytes,
+        onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+          const token = BEARER.exec(request.headers.authorization ?? "")?.[1];
+          const registry = deps.registry.current();
+          const endpoint = token === undefined ? undefined : registry.authenticate(token);
+          if (endpoint === undefined) {
+            reply.header("WWW-Authenticate", 'Bearer realm="carehub"');
+            throw new GatewayRequestError(
+              401,
+              GATEWAY_ERROR_CODES.unauthenticated,
+              token === undefined ? "send Authorization: Bearer <token>" : "unknown token",
+            );
+          }
+          authenticated.set(request, { endpoint, hub: hubOf(registry) });
+        },
+      },
+      async (request, reply) => {
+        const caller = authenticated.get(request);
+        if (caller === undefined) throw new Error("onRequest did not authenticate the request");
+        const mediaType = parseMediaType(request.headers["content-type"]);
+        const contentType = mediaType === undefined ? undefined : canonicalContentType(mediaType);
+        if (mediaType === undefined || contentType === undefined) {
+          throw new GatewayRequestError(
+            415,
+            GATEWAY_ERROR_CODES.unsupportedMediaType,
+            "unsupported content type: send application/fhir+json, application/fhir+xml or application/xml",
+          );
+        }
+        const body = request.body;
+        if (!Buffer.isBuffer(body) || body.byteLength === 0) {
+          throw new GatewayRequestError(400, GATEWAY_ERROR_CODES.emptyBody, "the message body is empty");
+        }
+        const decodable = checkDecodable(body, mediaType);
+        if (!decodable.ok) throw new GatewayRequestError(400, GATEWAY_ERROR_CODES.undecodableBody, decodable.reason);
+        // The sender's own trace, when it sends one, continues through every hop of the hub.
+        const parent = extractTraceContext(traceHeaders(request.headers));
+        const outcome = await withSpan(
+          "gateway receive",
+          SpanKind.SERVER,
+          { "http.request.method": "POST", "http.route": "/v1/messages", "carehub.endpoint": caller.endpoint.id },
+          () => acceptMessage({ ...caller, bytes: body, contentType }, acceptDeps),
+          parent,
+        );
+        return reply.code(outcome.statusCode).send(outcome.body);
+      },
+    );
+  };
+}
+
+function traceHeaders(headers: FastifyRequest["headers"]): Record<string, string> {
+  const carried: Record<string, string> = {};
+  for (const name of ["traceparent", "tracestate"]) {
+    const value = headers[name];
+    if (typeof value === "string") carried[name] = value;
+  }
+  return carried;
+}
+
+function hubOf(registry: ReturnType<GatewayDeps["registry"]["current"]>) {
+  return registry.hub;
+}

@@ -1,0 +1,191 @@
+import {
+  ApiError,
+  BusinessEntity,
+  MessageLifecycle,
+  MessageListQuery,
+  MessagePage,
+  StatusCounts,
+} from "@carehub/schemas";
+import { z } from "zod";
+import { HealthStatus, MessageDuplicate, MessageReceived } from "./api-bodies.ts";
+import { ACCEPTED_MEDIA_TYPES } from "./media-type.ts";
+
+type JsonObject = Record<string, unknown>;
+
+const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
+  MessageReceived,
+  MessageDuplicate,
+  ApiError,
+  MessageLifecycle,
+  MessagePage,
+  BusinessEntity,
+  StatusCounts,
+  HealthStatus,
+};
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output" = "output"): JsonObject {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    target: "draft-2020-12",
+    io,
+    unrepresentable: "any",
+  });
+  return rest;
+}
+
+const ref = (name: keyof typeof COMPONENTS) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: keyof typeof COMPONENTS, description: string) => ({
+  description,
+  content: { "application/json": { schema: ref(name) } },
+});
+const error = (description: string) => json("ApiError", description);
+const idParameter = (what: string) => ({
+  name: "id",
+  in: "path",
+  required: true,
+  description: what,
+  schema: { type: "string" },
+});
+
+function queryParameters(schema: z.ZodObject): JsonObject[] {
+  const properties = (jsonSchema(schema, "input").properties ?? {}) as Record<string, JsonObject>;
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: "query",
+    required: false,
+    schema: property,
+  }));
+}
+
+/**
+ * The gateway's OpenAPI 3.1 document, generated from the zod schemas (schemas/src/api.ts for the query
+ * API, ./api-bodies.ts for message submission). Written to schemas/generated/openapi.json by
+ * `pnpm schemas:generate` (hook: schemas/scripts/extra.ts), checked for drift in CI, served at /openapi.json.
+ */
+export function buildOpenApiDocument(): JsonObject {
+  const messageTypes = Object.keys(ACCEPTED_MEDIA_TYPES);
+  const rawMessage = Object.fromEntries(
+    messageTypes.map((type) => [type, { schema: { description: "a MedCom message, byte for byte" } }]),
+  );
+  const readErrors = { "401": error("no or unknown bearer token"), "503": error("NATS or Redis unavailable") };
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "carehub gateway",
+      version: "1",
+      description:
+        "HTTP API of carehub, the integration hub for Danish cross-sector MedCom messages: endpoints send " +
+        "messages here, operators and endpoints query their lifecycle. Wire contracts: docs/contracts.md.",
+      license: { name: "MIT", identifier: "MIT" },
+    },
+    servers: [{ url: "http://127.0.0.1:8080" }],
+    security: [{ bearerAuth: [] }],
+    paths: {
+      "/v1/messages": {
+        post: {
+          operationId: "sendMessage",
+          summary: "Send a MedCom message (FHIR JSON, FHIR XML or OIOXML)",
+          description:
+            "Stores the bytes exactly as sent on INGRESS and answers 202 once JetStream has them. Validation " +
+            "happens after that: an invalid message is rejected with a negative acknowledgement to the sender. " +
+            "A repeat of a message id the same sender sent before answers 200 with the first copy's id.",
+          requestBody: { required: true, content: rawMessage },
+          responses: {
+            "202": json("MessageReceived", "stored on INGRESS"),
+            "200": json("MessageDuplicate", "a repeat of a message already received; nothing new stored"),
+            "400": error("empty body, or bytes that are not text in their declared encoding"),
+            "401": error("no or unknown bearer token"),
+            "413": error("larger than the hub accepts"),
+            "415": error("unsupported content type"),
+            "503": error("NATS or Redis unavailable; try again"),
+          },
+        },
+        get: {
+          operationId: "listMessages",
+          summary: "List messages, newest first",
+          parameters: queryParameters(MessageListQuery),
+          responses: { "200": json("MessagePage", "one page of messages"), "400": error("bad query"), ...readErrors },
+        },
+      },
+      "/v1/messages/{id}": {
+        get: {
+          operationId: "getMessage",
+          summary: "A message's lifecycle: status per receiver, timeline, links",
+          parameters: [idParameter("hub id")],
+          responses: { "200": json("MessageLifecycle", "the message"), "404": error("no such message"), ...readErrors },
+        },
+      },
+      "/v1/referrals/{id}": {
+        get: {
+          operationId: "getReferral",
+          summary: "A referral's business status and history",
+          parameters: [idParameter("referral id")],
+          responses: { "200": json("BusinessEntity", "the referral"), "404": error("no such referral"), ...readErrors },
+        },
+      },
+      "/v1/tasks/{id}": {
+        get: {
+          operationId: "getTask",
+          summary: "A task's business status and history",
+          parameters: [idParameter("task id")],
+          responses: { "200": json("BusinessEntity", "the task"), "404": error("no such task"), ...readErrors },
+        },
+      },
+      "/v1/stats": {
+        get: {
+          operationId: "getStats",
+          summary: "Message counts by endpoint, role, kind and status",
+          responses: { "200": json("StatusCounts", "the counts"), ...readErrors },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          operationId: "getOpenApi",
+          summary: "This document",
+          security: [],
+          responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: {} } } } },
+        },
+      },
+      "/healthz": {
+        get: {
+          operationId: "getHealth",
+          summary: "Liveness: the process is up",
+          security: [],
+          responses: { "200": json("HealthStatus", "up") },
+        },
+      },
+      "/readyz": {
+        get: {
+          operationId: "getReadiness",
+          summary: "Readiness: NATS and Redis reachable",
+          security: [],
+          responses: { "200": json("HealthStatus", "ready"), "503": json("HealthStatus", "a dependency is down") },
+        },
+      },
+      "/metrics": {
+        get: {
+          operationId: "getMetrics",
+          summary: "Prometheus metrics",
+          security: [],
+          responses: {
+            "200": { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } },
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          description: "the endpoint's token (registry: auth.tokenSha256)",
+        },
+      },
+      schemas: Object.fromEntries(Object.entries(COMPONENTS).map(([name, schema]) => [name, jsonSchema(schema)])),
+    },
+  };
+}
+
+/** The document as written to schemas/generated/openapi.json. */
+export function openApiText(): string {
+  return `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;
+}

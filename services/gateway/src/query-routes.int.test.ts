@@ -1,0 +1,185 @@
+import { createHash, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { EndpointRegistry } from "@carehub/registry";
+import type { LifecycleEvent } from "@carehub/schemas";
+import { createStore, type ReadModelStore } from "@carehub/store";
+import Fastify, { type FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorAnswer } from "./gateway-errors.ts";
+import { QUERY_ERROR_CODES, queryRoutes } from "./query-routes.ts";
+
+const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+const endpoint = (id: string, sor: string, gln: string) => ({
+  id,
+  name: id,
+  kind: "practice" as const,
+  identifiers: { sor: [sor], gln: [gln] },
+  sends: ["referral" as const, "status-update" as const],
+  accepts: ["referral" as const, "status-update" as const],
+  delivery: { mode: "nats" as const },
+  auth: { tokenSha256: [sha(`token-${id}`)] },
+});
+const registry = EndpointRegistry.from({
+  hub: { id: "hub", name: "hub", sor: "481521000016007", gln: "5790000199990" },
+  endpoints: [
+    endpoint("gp-1", "52581000016005", "5790000127092"),
+    endpoint("hosp-1", "1144561000016002", "5790000200016"),
+    endpoint("other-1", "1144571000016005", "5790000200023"),
+  ],
+});
+const auth = (id: string) => ({ authorization: `Bearer token-${id}` });
+const T0 = Date.now() - 3_600_000;
+
+let redis: Redis;
+let store: ReadModelStore;
+let app: FastifyInstance;
+
+function event(type: string, hubId: string, at: number, extra: Record<string, unknown>): LifecycleEvent {
+  const suffix = [extra.endpoint, extra.attempt].filter((x) => x !== undefined).join(":");
+  return {
+    schemaVersion: 1,
+    type,
+    hubId,
+    at: new Date(at).toISOString(),
+    eventId: `${hubId}:${type}${suffix ? `:${suffix}` : ""}`,
+    ...extra,
+  } as unknown as LifecycleEvent;
+}
+
+beforeAll(async () => {
+  redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  store = createStore({
+    redis,
+    namespace: `t-query-${randomUUID().slice(0, 8)}`,
+    retentionDays: 30,
+    patientHashKey: "k".repeat(20),
+  });
+  for (let i = 0; i < 5; i++) {
+    const hubId = `msg-${i}`;
+    const base = { sourceEndpoint: "gp-1", kind: "referral" as const, messageId: `m-${i}` };
+    await store.applyEvent(
+      event("received", hubId, T0 + i * 1_000, { ...base, contentType: "application/fhir+json", size: 10 }),
+    );
+    await store.applyEvent(
+      event("routed", hubId, T0 + i * 1_000 + 5, { ...base, receivers: ["hosp-1"], ruleCopies: [] }),
+    );
+  }
+  await store.updateEntity(
+    {
+      subject: { type: "referral", id: "REF-1" },
+      seenAt: T0,
+      creation: { endpoint: "gp-1", counterparts: ["hosp-1"] },
+      fact: { status: "sent", occurredAt: T0, sources: ["msg-0"], knownBy: ["gp-1", "hosp-1"] },
+    },
+    { recordEffects: false },
+  );
+  app = Fastify();
+  app.setErrorHandler((error, _request, reply) => {
+    const answer = errorAnswer(error);
+    return reply.code(answer.statusCode).send(answer.body);
+  });
+  await app.register(queryRoutes, { store, registry, isOperatorToken: (token) => token === "operator-secret" });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await store?.dropReadModel();
+  await redis?.quit();
+});
+
+describe("query routes", () => {
+  it("answers 401 without a known token", async () => {
+    const response = await app.inject({ method: "GET", url: "/v1/messages/msg-1" });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual({
+      code: "CAREHUB_ERR_GATEWAY_UNAUTHENTICATED",
+      message: "send Authorization: Bearer <token>",
+    });
+  });
+
+  it("returns a message's lifecycle to its sender and receiver, and 404 to anyone else", async () => {
+    const mine = await app.inject({ method: "GET", url: "/v1/messages/msg-1", headers: auth("gp-1") });
+    expect(mine.statusCode).toBe(200);
+    expect(mine.json()).toMatchObject({ hubId: "msg-1", sender: "gp-1", receivers: ["hosp-1"], status: "routed" });
+    expect((await app.inject({ method: "GET", url: "/v1/messages/msg-1", headers: auth("hosp-1") })).statusCode).toBe(
+      200,
+    );
+    const other = await app.inject({ method: "GET", url: "/v1/messages/msg-1", headers: auth("other-1") });
+    expect(other.statusCode).toBe(404);
+    expect(other.json()).toEqual({ code: "CAREHUB_ERR_QUERY_NOT_FOUND", message: "no message msg-1" });
+    expect((await app.inject({ method: "GET", url: "/v1/messages/nope", headers: auth("gp-1") })).statusCode).toBe(404);
+  });
+
+  it("pages through an endpoint's own messages, newest first", async () => {
+    const first = await app.inject({
+      method: "GET",
+      url: "/v1/messages?receiver=hosp-1&limit=3",
+      headers: auth("hosp-1"),
+    });
+    expect(first.statusCode).toBe(200);
+    const page = first.json();
+    expect(page.items.map((m: { hubId: string }) => m.hubId)).toEqual(["msg-4", "msg-3", "msg-2"]);
+    const next = await app.inject({
+      method: "GET",
+      url: `/v1/messages?receiver=hosp-1&limit=3&cursor=${page.nextCursor}`,
+      headers: auth("hosp-1"),
+    });
+    expect(next.json()).toEqual({
+      items: [expect.objectContaining({ hubId: "msg-1" }), expect.objectContaining({ hubId: "msg-0" })],
+      nextCursor: null,
+    });
+  });
+
+  it("refuses a listing that is not scoped to the caller, a bad query and a forged cursor with 400", async () => {
+    const unscoped = await app.inject({ method: "GET", url: "/v1/messages", headers: auth("other-1") });
+    expect(unscoped.statusCode).toBe(400);
+    expect(unscoped.json().code).toBe("CAREHUB_ERR_QUERY_OUT_OF_SCOPE");
+    const bad = await app.inject({
+      method: "GET",
+      url: "/v1/messages?sender=gp-1&limit=0&from=yesterday",
+      headers: auth("gp-1"),
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe("CAREHUB_ERR_QUERY_INVALID");
+    const forged = await app.inject({
+      method: "GET",
+      url: "/v1/messages?sender=gp-1&cursor=Zm9v",
+      headers: auth("gp-1"),
+    });
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json().code).toBe("CAREHUB_ERR_STORE_CURSOR_INVALID");
+  });
+
+  it("lets an operator list everything", async () => {
+    const all = await app.inject({
+      method: "GET",
+      url: "/v1/messages",
+      headers: { authorization: "Bearer operator-secret" },
+    });
+    expect(all.json().items).toHaveLength(5);
+  });
+
+  it("shows a referral to its originator and counterpart only", async () => {
+    const referral = await app.inject({ method: "GET", url: "/v1/referrals/REF-1", headers: auth("gp-1") });
+    expect(referral.statusCode).toBe(200);
+    expect(referral.json()).toMatchObject({ type: "referral", id: "REF-1", status: "sent", originator: "gp-1" });
+    expect((await app.inject({ method: "GET", url: "/v1/referrals/REF-1", headers: auth("other-1") })).statusCode).toBe(
+      404,
+    );
+    expect((await app.inject({ method: "GET", url: "/v1/tasks/REF-1", headers: auth("gp-1") })).statusCode).toBe(404);
+  });
+
+  it("counts per endpoint, showing an endpoint only its own rows", async () => {
+    const stats = await app.inject({ method: "GET", url: "/v1/stats", headers: auth("hosp-1") });
+    expect(stats.json()).toEqual({
+      items: [{ endpoint: "hosp-1", role: "receiver", kind: "referral", status: "routed", count: 5 }],
+    });
+  });
+
+  it.each(Object.values(QUERY_ERROR_CODES))("documents %s in the Tracker section of docs/errors.md", (code) => {
+    const catalogue = readFileSync(fileURLToPath(new URL("../../../docs/errors.md", import.meta.url)), "utf8");
+    expect(catalogue.slice(catalogue.indexOf("## Tracker"))).toContain(`| \`${code}\` |`);
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { parseCliArgs } from "./cli-args.ts";
+
+describe("parseCliArgs", () => {
+  it("reads start --all and start <service>", () => {
+    expect(parseCliArgs(["start", "--all"])).toEqual({
+      command: "start",
+      services: ["tracker", "dispatcher", "router", "intake", "gateway"],
+    });
+    expect(parseCliArgs(["start", "gateway", "intake", "gateway"])).toEqual({
+      command: "start",
+      services: ["gateway", "intake"],
+    });
+    expect(parseCliArgs(["start"])).toEqual({ error: expect.stringContaining("--all") });
+    expect(parseCliArgs(["start", "mailer"])).toEqual({ error: expect.stringContaining("unknown service: mailer") });
+  });
+
+  it("reads redrive and demo options", () => {
+    expect(parseCliArgs(["redrive", "--endpoint", "practice-a", "--stage", "dispatcher", "--limit", "5"])).toEqual({
+      command: "redrive",
+      endpoint: "practice-a",
+      stage: "dispatcher",
+      limit: 5,
+    });
+    expect(parseCliArgs(["redrive"])).toEqual({ command: "redrive" });
+    expect(parseCliArgs(["redrive", "--endpoint"])).toEqual({ error: "--endpoint needs a value" });
+    expect(parseCliArgs(["demo", "--seed", "7", "--duration", "30", "--misbehave"])).toEqual({
+      command: "demo",
+      seed: 7,
+      durationMs: 30_000,
+      misbehave: true,
+    });
+    expect(parseCliArgs(["demo", "--rate", "fast"])).toEqual({ error: "--rate needs a non-negative number" });
+    expect(parseCliArgs(["demo", "--misbehave", "--ack-timeout", "2"])).toEqual({
+      command: "demo",
+      misbehave: true,
+      ackTimeoutSeconds: 2,
+    });
+    expect(parseCliArgs(["demo", "--ack-timeout", "0"])).toEqual({ error: "--ack-timeout needs a whole number >= 1" });
+    expect(parseCliArgs(["demo", "--ack-timeout", "1.5"])).toEqual({
+      error: "--ack-timeout needs a whole number >= 1",
+    });
+  });
+
+  it("reads nats-config options", () => {
+    expect(parseCliArgs(["nats-config"])).toEqual({ command: "nats-config" });
+    expect(parseCliArgs(["nats-config", "--namespace", "site-b", "--out", "infra/nats/carehub-auth.conf"])).toEqual({
+      command: "nats-config",
+      namespace: "site-b",
+      out: "infra/nats/carehub-auth.conf",
+    });
+    expect(parseCliArgs(["nats-config", "--create-inbox-consumers"])).toEqual({
+      command: "nats-config",
+      createInboxConsumers: true,
+    });
+    expect(parseCliArgs(["nats-config", "--out"])).toEqual({ error: "--out needs a value" });
+    expect(parseCliArgs(["nats-config", "--user", "x"])).toEqual({ error: "unknown option: --user" });
+  });
+
+  it("passes validate's arguments through and refuses unknown commands and options", () => {
+    expect(parseCliArgs(["validate", "a.json", "dir"])).toEqual({ command: "validate", args: ["a.json", "dir"] });
+    expect(parseCliArgs(["provision"])).toEqual({ command: "provision" });
+    expect(parseCliArgs(["provision", "now"])).toEqual({ error: "provision takes no arguments" });
+    expect(parseCliArgs(["deploy"])).toEqual({ error: "unknown command: deploy" });
+    expect(parseCliArgs(["demo", "--fast"])).toEqual({ error: "unknown option: --fast" });
+    expect(parseCliArgs([])).toEqual({ command: "help" });
+  });
+});

@@ -1,0 +1,143 @@
+import { isServiceName, SERVICE_NAMES, type ServiceName } from "./service-catalogue.ts";
+
+export const USAGE = `usage: carehub <command> [options]
+
+commands:
+  start --all                  run every service in this process (gateway, intake, router, dispatcher, tracker)
+  start <service>...           run only these services (${SERVICE_NAMES.join(", ")}); run more copies to scale out
+  validate <file or dir>...    validate MedCom messages: one JSON line per file, exit 1 if any is invalid
+  redrive [--stage S] [--endpoint E] [--limit N]
+                               send dead letters again (default stage: dispatcher)
+  provision                    create or update the JetStream streams (idempotent), then exit
+  rebuild                      drop the Redis read model and rebuild it from the streams
+  nats-config [--namespace NS] [--out FILE] [--create-inbox-consumers]
+                               write the nats-server authorization from the registry: the hub user (NATS_USER,
+                               NATS_PASS) and each endpoint's own nkey user; with --create-inbox-consumers first
+                               make each endpoint's inbox consumer, as the hub (infra/nats/README.md)
+  demo [--seed N] [--rate N] [--duration SECONDS] [--misbehave] [--ack-timeout SECONDS]
+                               run the hub with simulated practices, municipalities, hospitals and a lab;
+                               --ack-timeout: how long the hub waits for each acknowledgement before it
+                               flags ack-overdue (default 45); 10 or less also front-loads --misbehave's
+                               failures (down, broken, refused, negatively acknowledged) into the first seconds
+  help                         this text
+
+configuration comes from the environment (NATS_URL, REDIS_URL, CAREHUB_NAMESPACE, CAREHUB_REGISTRY, ...; see README).`;
+
+export type CliCommand =
+  | { command: "start"; services: ServiceName[] }
+  | { command: "validate"; args: string[] }
+  | { command: "redrive"; stage?: string; endpoint?: string; limit?: number }
+  | { command: "provision" }
+  | { command: "rebuild" }
+  | { command: "nats-config"; namespace?: string; out?: string; createInboxConsumers?: boolean }
+  | {
+      command: "demo";
+      seed?: number;
+      rate?: number;
+      durationMs?: number;
+      misbehave: boolean;
+      ackTimeoutSeconds?: number;
+    }
+  | { command: "help" };
+
+export type CliParse = CliCommand | { error: string };
+
+/** Reads the command line (without `node cli.ts`). Pure: never exits, never prints. */
+export function parseCliArgs(argv: readonly string[]): CliParse {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      return { command: "help" };
+    case "start":
+      return parseStart(rest);
+    case "validate":
+      return { command: "validate", args: rest };
+    case "redrive":
+      return parseOptions(rest, { "--stage": "text", "--endpoint": "text", "--limit": "number" }, (o) => ({
+        command: "redrive",
+        ...(o["--stage"] === undefined ? {} : { stage: String(o["--stage"]) }),
+        ...(o["--endpoint"] === undefined ? {} : { endpoint: String(o["--endpoint"]) }),
+        ...(o["--limit"] === undefined ? {} : { limit: Number(o["--limit"]) }),
+      }));
+    case "provision":
+    case "rebuild":
+      return rest.length === 0 ? { command } : { error: `${command} takes no arguments` };
+    case "nats-config":
+      return parseOptions(
+        rest,
+        { "--namespace": "text", "--out": "text", "--create-inbox-consumers": "flag" },
+        (o) => ({
+          command: "nats-config",
+          ...(o["--namespace"] === undefined ? {} : { namespace: String(o["--namespace"]) }),
+          ...(o["--out"] === undefined ? {} : { out: String(o["--out"]) }),
+          ...(o["--create-inbox-consumers"] === true ? { createInboxConsumers: true } : {}),
+        }),
+      );
+    case "demo": {
+      const parsed = parseOptions(
+        rest,
+        {
+          "--seed": "number",
+          "--rate": "number",
+          "--duration": "number",
+          "--misbehave": "flag",
+          "--ack-timeout": "number",
+        },
+        (o) => ({
+          command: "demo",
+          misbehave: o["--misbehave"] === true,
+          ...(o["--seed"] === undefined ? {} : { seed: Number(o["--seed"]) }),
+          ...(o["--rate"] === undefined ? {} : { rate: Number(o["--rate"]) }),
+          ...(o["--duration"] === undefined ? {} : { durationMs: Number(o["--duration"]) * 1000 }),
+          ...(o["--ack-timeout"] === undefined ? {} : { ackTimeoutSeconds: Number(o["--ack-timeout"]) }),
+        }),
+      );
+      // The registry takes whole seconds, at least one.
+      if ("command" in parsed && parsed.command === "demo" && parsed.ackTimeoutSeconds !== undefined) {
+        const seconds = parsed.ackTimeoutSeconds;
+        if (!(Number.isInteger(seconds) && seconds >= 1)) return { error: "--ack-timeout needs a whole number >= 1" };
+      }
+      return parsed;
+    }
+    default:
+      return { error: `unknown command: ${command}` };
+  }
+}
+
+function parseStart(rest: string[]): CliParse {
+  if (rest.length === 1 && rest[0] === "--all") return { command: "start", services: [...SERVICE_NAMES] };
+  if (rest.length === 0) return { error: "start needs --all or one or more service names" };
+  const unknown = rest.filter((name) => !isServiceName(name));
+  if (unknown.length > 0)
+    return { error: `unknown service: ${unknown.join(", ")} (known: ${SERVICE_NAMES.join(", ")})` };
+  return { command: "start", services: [...new Set(rest.filter(isServiceName))] };
+}
+
+type OptionKind = "text" | "number" | "flag";
+
+function parseOptions(
+  rest: string[],
+  known: Record<string, OptionKind>,
+  build: (options: Record<string, string | number | true>) => CliCommand,
+): CliParse {
+  const options: Record<string, string | number | true> = {};
+  for (let i = 0; i < rest.length; i++) {
+    const name = rest[i] ?? "";
+    const kind = known[name];
+    if (kind === undefined) return { error: `unknown option: ${name}` };
+    if (kind === "flag") {
+      options[name] = true;
+      continue;
+    }
+    const value = rest[++i];
+    if (value === undefined || value.startsWith("--")) return { error: `${name} needs a value` };
+    if (kind === "number" && !(Number.isFinite(Number(value)) && Number(value) >= 0)) {
+      return { error: `${name} needs a non-negative number` };
+    }
+    options[name] = kind === "number" ? Number(value) : value;
+  }
+  return build(options);
+}

@@ -1,0 +1,32 @@
+// The `carehub` command (`pnpm carehub …`). Only wires the process: arguments, signals, exit code.
+import { runCli } from "./run-cli.ts";
+
+const controller = new AbortController();
+const stopRequested = new Promise<void>((resolve) => {
+  let signalled = false;
+  const onSignal = (): void => {
+    // A second Ctrl-C while draining means: stop now.
+    if (signalled) process.exit(1);
+    signalled = true;
+    controller.abort();
+    resolve();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+});
+
+try {
+  const code = await runCli(process.argv.slice(2), {
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stopRequested,
+    stopSignal: controller.signal,
+  });
+  process.exitCode = code;
+} catch (error) {
+  process.stderr.write(`carehub: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}
+// Everything was stopped; should a stray handle keep the loop alive, do not hang the terminal.
+setTimeout(() => process.exit(), 5_000).unref();

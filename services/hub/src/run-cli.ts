@@ -1,0 +1,135 @@
+import { connectHubBus, hubProvisionOptions } from "@carehub/bus";
+import { redriveDeadLetters } from "@carehub/dispatcher";
+import { runValidateCommand } from "@carehub/formats";
+import { createLogger } from "@carehub/observability";
+import { loadRegistryFile } from "@carehub/registry";
+import { ConfigError, type HubConfig, parseHubConfig } from "@carehub/schemas";
+import { runDemo } from "@carehub/simulator";
+import { createStore } from "@carehub/store";
+import { rebuildReadModel } from "@carehub/tracker";
+import { type CliCommand, parseCliArgs, USAGE } from "./cli-args.ts";
+import { runNatsConfigCommand } from "./nats-config-command.ts";
+import { openConnections, startHub } from "./start-hub.ts";
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  /** Resolves when the process is asked to stop (SIGINT / SIGTERM). */
+  stopRequested: Promise<void>;
+  /** Aborted when the process is asked to stop. */
+  stopSignal: AbortSignal;
+}
+
+/** Runs one `carehub` command and resolves with the process exit code. Never calls process.exit. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseCliArgs(argv);
+  if ("error" in parsed) {
+    io.stderr.write(`carehub: ${parsed.error}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (parsed.command === "help") {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (parsed.command === "validate") {
+    return runValidateCommand(parsed.args, { stdout: (line) => io.stdout.write(`${line}\n`) });
+  }
+  let config: HubConfig;
+  try {
+    config = parseHubConfig(io.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr.write(`carehub: ${error.message}\n`);
+    return 2;
+  }
+  return runWithConfig(parsed, config, io);
+}
+
+async function runWithConfig(
+  command: Exclude<CliCommand, { command: "help" | "validate" }>,
+  config: HubConfig,
+  io: CliIo,
+): Promise<number> {
+  const logger = createLogger({ name: "carehub", level: config.logLevel });
+  switch (command.command) {
+    case "start": {
+      const hub = await startHub({ config, services: command.services, logger });
+      io.stdout.write(
+        `carehub running (namespace ${config.namespace}): ${hub.services.join(", ") || "no services"}` +
+          `${hub.url === undefined ? "" : `; gateway ${hub.url} (OpenAPI: ${hub.url}/openapi.json)`}\n`,
+      );
+      await io.stopRequested;
+      io.stdout.write("carehub stopping: draining every service\n");
+      await hub.stop();
+      return 0;
+    }
+    case "provision": {
+      const bus = await connectHubBus(config, { name: "carehub-provision", logger, provision: false });
+      try {
+        const report = await bus.provision(hubProvisionOptions(config));
+        io.stdout.write(`${JSON.stringify(report)}\n`);
+        return 0;
+      } finally {
+        await bus.drain();
+      }
+    }
+    case "redrive": {
+      const { bus, redis } = await openConnections(config, logger, "carehub-redrive");
+      try {
+        const report = await redriveDeadLetters(bus, {
+          ...(command.stage === undefined ? {} : { stage: command.stage }),
+          ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
+          ...(command.limit === undefined ? {} : { limit: command.limit }),
+        });
+        io.stdout.write(`${JSON.stringify(report)}\n`);
+        return 0;
+      } finally {
+        await bus.drain();
+        redis.disconnect();
+      }
+    }
+    case "rebuild": {
+      const registry = await loadRegistryFile(config.registryPath);
+      const { bus, redis } = await openConnections(config, logger, "carehub-rebuild");
+      try {
+        const store = createStore({
+          redis,
+          namespace: config.namespace,
+          retentionDays: config.retentionDays,
+          patientHashKey: config.patientHashKey,
+        });
+        const report = await rebuildReadModel({ bus, store, registry, logger });
+        io.stdout.write(`${JSON.stringify(report)}\n`);
+        return 0;
+      } finally {
+        await bus.drain();
+        redis.disconnect();
+      }
+    }
+    case "nats-config":
+      return runNatsConfigCommand(command, config, io);
+    case "demo": {
+      await runDemo({
+        startHub: async ({ registry, config: demoConfig }) => {
+          const hub = await startHub({
+            config: demoConfig,
+            registry,
+            logger: createLogger({ name: "carehub", level: "warn" }),
+          });
+          if (hub.url === undefined) throw new Error("the demo needs the gateway");
+          return { url: hub.url, stop: hub.stop };
+        },
+        env: io.env,
+        output: io.stdout,
+        signal: io.stopSignal,
+        misbehave: command.misbehave,
+        ...(command.seed === undefined ? {} : { seed: command.seed }),
+        ...(command.rate === undefined ? {} : { rate: command.rate }),
+        ...(command.durationMs === undefined ? {} : { durationMs: command.durationMs }),
+        ...(command.ackTimeoutSeconds === undefined ? {} : { ackTimeoutSeconds: command.ackTimeoutSeconds }),
+      });
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,216 @@
+import {
+  acknowledgementForRepeat,
+  acknowledgementResend,
+  buildNegativeAcknowledgement,
+  keepHubAcknowledgement,
+  type NegativeAcknowledgement,
+  planNegativeAcknowledgement,
+  sendAcknowledgement,
+  storedAcknowledgement,
+} from "@carehub/acknowledgements";
+import type { Bus, InboundMessage } from "@carehub/bus";
+import type { Logger } from "@carehub/observability";
+import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
+import { CarehubError, type Endpoint, type ParseResult, type ValidationIssue } from "@carehub/schemas";
+import type { Redis } from "ioredis";
+import { buildEnvelope } from "./build-envelope.ts";
+import { rawIngress, readIngressMessage, withCheckedHubId } from "./ingress-message.ts";
+import { INTAKE_ERROR_CODES, IntakeDeadLetterError, IntakeStoreUnavailableError } from "./intake-errors.ts";
+import { duplicateEvent, type EventSubject, receivedEvent, rejectedEvent } from "./intake-events.ts";
+import { intakeKeys } from "./intake-keys.ts";
+import { checkHubSource, checkSource } from "./source-check.ts";
+
+export type ParseFunction = (bytes: Uint8Array, options: { contentType?: string }) => ParseResult;
+
+export interface IntakeHandlerDeps {
+  bus: Pick<Bus, "publish" | "publishJson" | "topology">;
+  redis: Pick<Redis, "set" | "get">;
+  registry: RegistrySource;
+  parse: ParseFunction;
+  /** How long message-id and acknowledgement keys are kept (the read model's retention). */
+  retentionDays: number;
+  clock?: () => Date;
+  logger?: Logger;
+}
+
+const UNKNOWN_CONTENT_TYPE = "application/octet-stream";
+
+/**
+ * Handles one INGRESS message: parse, check who sent it, then either publish the canonical envelope to
+ * PIPELINE or reject it (a `rejected` event with every issue, and a negative acknowledgement to the sender
+ * through its OUTBOX). Every publish has a deterministic dedup id and every Redis write is SET NX, so a
+ * redelivery after a crash at any point repeats nothing. Redis or NATS trouble throws a retryable error
+ * (the bus naks with backoff); a message no one can be told about is dead-lettered (its bytes stay in INGRESS).
+ */
+export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundMessage) => Promise<void> {
+  const { bus } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const keys = intakeKeys(bus.topology.namespace);
+  const ingressPrefix = `${bus.topology.namespace}.ingress.`;
+  const expiry = deps.retentionDays * 86_400;
+
+  return async (delivery) => {
+    const now = clock();
+    const raw = readIngressMessage(rawIngress(delivery, now), ingressPrefix);
+    const registry = deps.registry.current();
+    const parsed = deps.parse(raw.bytes, raw.contentType === undefined ? {} : { contentType: raw.contentType });
+    const messageId = parsed.ok ? parsed.message.messageId : parsed.partial.messageId;
+    const ingress = withCheckedHubId(raw, bus.topology.namespace, messageId, now);
+    const subject: EventSubject = { ingress, messageId, kind: parsed.ok ? parsed.message.kind : parsed.partial.kind };
+    const source = sourceOf(ingress.sourceEndpoint, registry);
+    // The received event and the message-id claim are independent (both idempotent): one round trip, not two.
+    const [, first] = await Promise.all([
+      publishEvent(bus, receivedEvent(subject, UNKNOWN_CONTENT_TYPE)),
+      source === undefined || messageId === undefined
+        ? Promise.resolve(ingress.hubId)
+        : claimMessageId(deps.redis, keys.messageId(source.id, messageId), ingress.hubId, expiry),
+    ]);
+    if (source === undefined) {
+      const issue = {
+        code: INTAKE_ERROR_CODES.unknownSource,
+        path: "(transport)",
+        message: `endpoint ${ingress.sourceEndpoint} is not in the registry`,
+      };
+      await publishEvent(bus, rejectedEvent(subject, [issue], now));
+      throw new IntakeDeadLetterError(issue.code, issue.message);
+    }
+    if (first !== ingress.hubId) {
+      await handleRepeat(subject, first, source.endpoint, registry.hub.id, deps, now);
+      return;
+    }
+    const issues = !parsed.ok
+      ? atLeastOne(parsed.issues)
+      : source.endpoint === undefined
+        ? checkHubSource(parsed.message, registry.hub, registry)
+        : checkSource(parsed.message, source.endpoint, registry);
+    if (parsed.ok && issues.length === 0) {
+      const envelope = buildEnvelope(parsed.message, ingress, UNKNOWN_CONTENT_TYPE);
+      await bus.publishJson(bus.topology.subjects.pipeline(envelope.kind), envelope, {
+        msgId: ingress.hubId,
+        headers: {
+          "Carehub-Hub-Id": ingress.hubId,
+          "Carehub-Kind": envelope.kind,
+          "Carehub-Source-Endpoint": source.id,
+        },
+      });
+      deps.logger?.debug({ hubId: ingress.hubId, kind: envelope.kind, warnings: parsed.warnings.length }, "accepted");
+      return;
+    }
+    await publishEvent(bus, rejectedEvent(subject, issues, now));
+    if (source.endpoint === undefined) {
+      // Nobody to answer: the hub made it. A bug of the hub's own, kept in the DLQ for an operator.
+      throw new IntakeDeadLetterError(
+        INTAKE_ERROR_CODES.hubMessageRejected,
+        `a message the hub made itself was rejected: ${issues.map((i) => i.code).join(", ")}`,
+      );
+    }
+    const message = parsed.ok ? parsed.message : parsed.partial;
+    const plan = planNegativeAcknowledgement({
+      originalHubId: ingress.hubId,
+      message,
+      source: source.endpoint,
+      hub: registry.hub,
+      issues,
+    });
+    if ("reason" in plan) {
+      if (plan.reason === "is-acknowledgement") {
+        deps.logger?.info({ hubId: ingress.hubId, codes: issues.map((i) => i.code) }, "rejected an acknowledgement");
+        return;
+      }
+      throw new IntakeDeadLetterError(
+        INTAKE_ERROR_CODES.unanswerable,
+        `rejected; no acknowledgement possible: ${plan.detail}`,
+      );
+    }
+    const built = storedAcknowledgement(
+      buildAnswer(() => buildNegativeAcknowledgement(plan, now)),
+      registry.hub.id,
+    );
+    // Kept for duplicates before it is sent (a crashed earlier attempt's answer wins).
+    const answer = await redisCall(() =>
+      keepHubAcknowledgement(deps.redis, bus.topology.namespace, ingress.hubId, built, expiry),
+    );
+    await sendAcknowledgement(bus, answer, source.endpoint.id);
+    deps.logger?.info({ hubId: ingress.hubId, ackHubId: answer.hubId, codes: issues.map((i) => i.code) }, "rejected");
+  };
+}
+
+/**
+ * Who put a message on INGRESS, by its subject: a registered endpoint, or the hub itself. Only the hub
+ * publishes on `<ns>.ingress.<hub id>` (the gateway publishes for authenticated endpoints only, and an
+ * endpoint on NATS may publish only to its own ingress subject), so that subject is trusted as the hub.
+ */
+function sourceOf(id: string, registry: EndpointRegistry): { id: string; endpoint?: Endpoint } | undefined {
+  if (id === registry.hub.id) return { id };
+  const endpoint = registry.byId(id);
+  return endpoint === undefined ? undefined : { id, endpoint };
+}
+
+function atLeastOne(issues: ValidationIssue[]): ValidationIssue[] {
+  return issues.length > 0
+    ? issues
+    : [{ code: INTAKE_ERROR_CODES.unanswerable, path: "(input)", message: "the message could not be read" }];
+}
+
+async function publishEvent(bus: IntakeHandlerDeps["bus"], event: { type: string; eventId: string }): Promise<void> {
+  await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+}
+
+/** Records this copy as the first one unless another copy got there first; returns the first copy's hub id. */
+async function claimMessageId(
+  redis: IntakeHandlerDeps["redis"],
+  key: string,
+  hubId: string,
+  expiry: number,
+): Promise<string> {
+  const claimed = await redisCall(() => redis.set(key, hubId, "EX", expiry, "NX"));
+  if (claimed === "OK") return hubId;
+  return (await redisCall(() => redis.get(key))) ?? hubId;
+}
+
+/**
+ * A message id this endpoint used before, arriving as a new INGRESS message (an endpoint publishing on NATS
+ * itself, or a repeat after the dedup window): not processed again; its first acknowledgement goes again.
+ */
+async function handleRepeat(
+  subject: EventSubject,
+  firstHubId: string,
+  source: Endpoint | undefined,
+  hubEndpointId: string,
+  deps: IntakeHandlerDeps,
+  now: Date,
+): Promise<void> {
+  const { bus } = deps;
+  await publishEvent(bus, duplicateEvent(subject, firstHubId, now));
+  if (source === undefined) return; // the hub's own message: no answer goes back to the hub
+  const stored = await redisCall(() => acknowledgementForRepeat(deps.redis, bus.topology.namespace, firstHubId));
+  if (stored === undefined) return;
+  // The resend is a delivery of its own: a hub id derived from this copy, so a redelivery sends it once.
+  await sendAcknowledgement(
+    bus,
+    acknowledgementResend(stored, `${subject.ingress.hubId}-ack`, hubEndpointId),
+    source.id,
+  );
+}
+
+/** Builds the negative acknowledgement; one that cannot be built leaves the message unanswerable. */
+function buildAnswer(build: () => NegativeAcknowledgement): NegativeAcknowledgement {
+  try {
+    return build();
+  } catch (error) {
+    const reason = error instanceof CarehubError ? `${error.code}: ${error.message}` : String(error);
+    throw new IntakeDeadLetterError(
+      INTAKE_ERROR_CODES.unanswerable,
+      `the negative acknowledgement could not be built (${reason})`,
+      { cause: error },
+    );
+  }
+}
+
+async function redisCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new IntakeStoreUnavailableError("Redis is not reachable", { cause: error });
+  }
+}

@@ -1,0 +1,336 @@
+import { readFileSync } from "node:fs";
+import { derivedUuid, negativeAcknowledgementIds as negativeAckIds } from "@carehub/acknowledgements";
+import type { StoredMessage } from "@carehub/bus";
+import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
+import { buildStatusUpdate } from "@carehub/medcom-fhir";
+import { EndpointRegistry, hashToken } from "@carehub/registry";
+import type { Envelope, LifecycleEvent, RegistryConfigInput } from "@carehub/schemas";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hubIdFromStreamPosition } from "./derived-ids.ts";
+import { type RunningIntake, startIntake } from "./start-intake.ts";
+
+const EXAMPLES = "/work/shared/medcom/examples";
+const homecare = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json`);
+const labReport = readFileSync(`${EXAMPLES}/oioxml/XRPT01_2.xml`);
+// Both EAN location numbers fail the GS1 check digit (examples README: known-bad).
+const badLabReport = readFileSync(`${EXAMPLES}/oioxml/XRPT01_1.xml`);
+const HOMECARE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
+const ACK_ID = "aba2d9bf-2c6c-47e8-bce4-7928bcd51019";
+const ack = readFileSync(`${EXAMPLES}/fhir/acknowledgement/ig-a8c041b8-c65a-4fde-a90f-962076918834.json`);
+
+const endpoint = (id: string, kind: string, sor: string, gln: string, sends: string[]) => ({
+  id,
+  name: id,
+  kind,
+  identifiers: { sor: [sor], gln: [gln] },
+  sends,
+  accepts: ["acknowledgement", "lab-result", "homecare-observation"],
+  delivery: { mode: "nats" },
+  auth: { tokenSha256: [hashToken(`token-${id}`)] },
+});
+const registryConfig = {
+  hub: { id: "carehub", name: "test hub", sor: "481521000016007", gln: "5790000199990" },
+  endpoints: [
+    endpoint("acute-team", "municipality", "1144561000016002", "5790000123117", ["homecare-observation"]),
+    endpoint("practice", "practice", "52581000016005", "5790000127092", ["homecare-observation", "acknowledgement"]),
+    endpoint("lab", "laboratory", "161803000016005", "5790000120284", ["lab-result"]),
+    endpoint("klamer", "practice", "271828000016003", "5790000125012", ["acknowledgement"]),
+  ],
+} as RegistryConfigInput;
+
+describe("intake against real NATS and Redis", () => {
+  let ns: TestNamespace;
+  let intake: RunningIntake;
+
+  beforeAll(async () => {
+    ns = await openTestNamespace("intake");
+    intake = await startIntake({
+      bus: ns.bus,
+      redis: ns.redis,
+      registry: EndpointRegistry.from(registryConfig),
+      retentionDays: 1,
+    });
+  });
+  afterAll(async () => {
+    await intake?.stop();
+    await ns?.close();
+  });
+
+  /**
+   * Puts bytes on INGRESS the way the gateway does: the hub id derived from the message id when there is one
+   * (`label` otherwise, standing in for the gateway's random id). Returns the hub id and the stream position.
+   */
+  async function fromGateway(
+    source: string,
+    label: string,
+    bytes: Uint8Array,
+    contentType: string,
+    messageId?: string,
+  ) {
+    const hubId = messageId === undefined ? label : derivedUuid("message", ns.namespace, source, messageId);
+    const stored = await ns.bus.publish(ns.bus.topology.subjects.ingress(source), bytes, {
+      msgId: hubId,
+      contentType,
+      headers: {
+        "Carehub-Hub-Id": hubId,
+        "Carehub-Source-Endpoint": source,
+        "Carehub-Received-At": "2026-03-01T10:00:00.000Z",
+      },
+    });
+    return { hubId, seq: stored.seq };
+  }
+
+  async function all(role: "pipeline" | "events" | "outbox" | "dlq"): Promise<StoredMessage[]> {
+    const stream = ns.bus.topology.streams[role];
+    const last = (await ns.bus.jsm.streams.info(stream)).state.last_seq;
+    const found: StoredMessage[] = [];
+    for (let seq = 1; seq <= last; seq++) {
+      const message = await ns.bus.getMessage(stream, seq);
+      if (message !== null) found.push(message);
+    }
+    return found;
+  }
+
+  async function eventsFor(hubId: string): Promise<LifecycleEvent[]> {
+    return (await all("events"))
+      .map((m) => JSON.parse(Buffer.from(m.data).toString()))
+      .filter((e) => e.hubId === hubId);
+  }
+
+  async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it("publishes a valid message's envelope to PIPELINE and emits received", async () => {
+    const published = await fromGateway("acute-team", "valid", homecare, "application/fhir+json", HOMECARE_ID);
+    const id = published.hubId;
+    const stored = await until(
+      async () => (await all("pipeline")).find((m) => m.headers["Carehub-Hub-Id"] === id),
+      "the envelope",
+    );
+    expect(stored.subject).toBe(`${ns.namespace}.pipeline.homecare-observation`);
+    expect(stored.headers["Nats-Msg-Id"]).toBe(id);
+    const envelope = JSON.parse(Buffer.from(stored.data).toString()) as Envelope;
+    expect(envelope).toMatchObject({
+      schemaVersion: 1,
+      hubId: id,
+      sourceEndpoint: "acute-team",
+      receivedAt: "2026-03-01T10:00:00.000Z",
+      kind: "homecare-observation",
+      messageId: HOMECARE_ID,
+      payload: { stream: ns.bus.topology.streams.ingress, seq: published.seq, size: homecare.byteLength },
+    });
+    const events = await until(async () => {
+      const found = await eventsFor(id);
+      return found.length > 0 ? found : undefined;
+    }, "the received event");
+    expect(events.map((e) => e.type)).toEqual(["received"]);
+    expect(events[0]).toMatchObject({
+      eventId: `${id}:received`,
+      ingressSeq: published.seq,
+      size: homecare.byteLength,
+    });
+  });
+
+  it("rejects a message whose sender is another endpoint and answers the real sender with a FHIR fatal-error", async () => {
+    const { hubId: spoofId } = await fromGateway("practice", "spoof", homecare, "application/fhir+json", HOMECARE_ID);
+    const rejected = await until(
+      async () => (await eventsFor(spoofId)).find((e) => e.type === "rejected"),
+      "the rejected event",
+    );
+    expect(rejected).toMatchObject({ stage: "intake", sourceEndpoint: "practice" });
+    expect(rejected.type === "rejected" && rejected.issues.map((i) => i.code)).toEqual([
+      "CAREHUB_ERR_INTAKE_SENDER_MISMATCH",
+    ]);
+    const nackId = negativeAckIds(spoofId).hubId;
+    const answer = await until(
+      async () => (await all("outbox")).find((m) => m.headers["Carehub-Hub-Id"] === nackId),
+      "the negative acknowledgement",
+    );
+    expect(answer.subject).toBe(`${ns.namespace}.outbox.practice`);
+    expect(answer.headers).toMatchObject({
+      "Nats-Msg-Id": `${nackId}:practice`,
+      "Carehub-Receiver": "practice",
+      "Carehub-Kind": "acknowledgement",
+      "Carehub-Source-Endpoint": "carehub",
+      "Content-Type": "application/fhir+json",
+    });
+    const bundle = JSON.parse(Buffer.from(answer.data).toString());
+    const header = bundle.entry[0].resource;
+    expect(header.response).toMatchObject({ identifier: "489de4f2-0d8d-4de2-a7ce-ccb93568799f", code: "fatal-error" });
+    expect(JSON.stringify(bundle)).toContain("OperationOutcome");
+    // Kept for duplicates, byte for byte what was sent.
+    const kept = JSON.parse((await ns.redis.get(`${ns.namespace}:ack:${spoofId}`)) ?? "{}");
+    expect(Buffer.from(kept.base64, "base64").equals(Buffer.from(answer.data))).toBe(true);
+    expect((await all("pipeline")).some((m) => m.headers["Carehub-Hub-Id"] === spoofId)).toBe(false);
+  });
+
+  it("answers an invalid OIOXML letter with an XCTL02 negative receipt", async () => {
+    const { hubId: badLabId } = await fromGateway("lab", "bad-lab", badLabReport, "application/xml", "80901082504854");
+    const rejected = await until(
+      async () => (await eventsFor(badLabId)).find((e) => e.type === "rejected"),
+      "the rejected event",
+    );
+    expect(
+      rejected.type === "rejected" && rejected.issues.some((i) => i.code.startsWith("CAREHUB_ERR_OIOXML_GLN")),
+    ).toBe(true);
+    const nackId = negativeAckIds(badLabId).hubId;
+    const receipt = await until(
+      async () => (await all("outbox")).find((m) => m.headers["Carehub-Hub-Id"] === nackId),
+      "the receipt",
+    );
+    expect(receipt.subject).toBe(`${ns.namespace}.outbox.lab`);
+    const text = Buffer.from(receipt.data).toString("latin1");
+    expect(text).toContain("<StatisticalCode>XCTL02</StatisticalCode>");
+    expect(text).toContain("<OriginalLetterIdentifier>80901082504854</OriginalLetterIdentifier>");
+    expect(text).toContain("<EANIdentifier>5790000120284</EANIdentifier>");
+  });
+
+  it("cannot answer bytes in no known format: rejected, dead-lettered, kept in INGRESS", async () => {
+    const published = await fromGateway(
+      "practice",
+      "hub-garbage",
+      Buffer.from("%PDF-1.4 not medcom"),
+      "application/xml",
+    );
+    const types = await until(async () => {
+      const found = (await eventsFor("hub-garbage")).map((e) => e.type);
+      return found.includes("dead-lettered") ? found : undefined;
+    }, "the dead-lettered event");
+    expect(types).toEqual(["received", "rejected", "dead-lettered"]);
+    const dead = (await all("dlq")).find((m) => m.headers["Carehub-Original-Seq"] === String(published.seq));
+    expect(dead?.headers).toMatchObject({
+      "Carehub-Error-Code": "CAREHUB_ERR_INTAKE_UNANSWERABLE",
+      "Carehub-Stage": "intake",
+    });
+    expect(await ns.bus.getMessage(ns.bus.topology.streams.ingress, published.seq)).not.toBeNull();
+    expect(
+      (await all("outbox")).some(
+        (m) => m.subject.endsWith(".practice") && m.headers["Carehub-Hub-Id"] === negativeAckIds("hub-garbage").hubId,
+      ),
+    ).toBe(false);
+  });
+
+  it("never answers an acknowledgement, even an invalid one (MedCom KR2)", async () => {
+    const { hubId: badAckId } = await fromGateway("klamer", "bad-ack", ack, "application/fhir+json", ACK_ID);
+    const rejected = await until(
+      async () => (await eventsFor(badAckId)).find((e) => e.type === "rejected"),
+      "the rejected event",
+    );
+    expect(rejected.type).toBe("rejected");
+    await until(
+      async () => ((await ns.redis.get(`${ns.namespace}:msgid:klamer:${rejected.messageId}`)) ? true : undefined),
+      "the claim",
+    );
+    expect((await all("outbox")).some((m) => m.headers["Carehub-Hub-Id"] === negativeAckIds(badAckId).hubId)).toBe(
+      false,
+    );
+  });
+
+  it("does not take a hub id from a header an endpoint made up when publishing on NATS itself", async () => {
+    // The lab claims the hub id the acute team's message would get; intake must not let it take that place.
+    const victimId = derivedUuid("message", ns.namespace, "acute-team", "c0ffee00-0000-4000-8000-000000000001");
+    const message = Buffer.from(homecare.toString().replaceAll(HOMECARE_ID, "489de4f2-0d8d-4de2-a7ce-00000000f0f0"));
+    const forged = await ns.bus.publish(ns.bus.topology.subjects.ingress("lab"), message, {
+      msgId: "forged-1",
+      contentType: "application/fhir+json",
+      headers: { "Carehub-Hub-Id": victimId, "Carehub-Source-Endpoint": "lab" },
+    });
+    const ownId = hubIdFromStreamPosition(ns.bus.topology.streams.ingress, forged.seq);
+    await until(async () => ((await eventsFor(ownId)).length > 0 ? true : undefined), "events under the stream id");
+    expect(await eventsFor(victimId)).toEqual([]);
+  });
+
+  it("takes a message an endpoint published on NATS itself, and drops its repeat as a duplicate", async () => {
+    const first = await ns.bus.publish(ns.bus.topology.subjects.ingress("lab"), labReport, {
+      msgId: "lab-direct-1",
+      contentType: "application/xml",
+    });
+    const second = await ns.bus.publish(ns.bus.topology.subjects.ingress("lab"), labReport, {
+      msgId: "lab-direct-2",
+      contentType: "application/xml",
+    });
+    const firstHubId = hubIdFromStreamPosition(ns.bus.topology.streams.ingress, first.seq);
+    const secondHubId = hubIdFromStreamPosition(ns.bus.topology.streams.ingress, second.seq);
+    const duplicate = await until(
+      async () => (await eventsFor(secondHubId)).find((e) => e.type === "duplicate"),
+      "the duplicate event",
+    );
+    expect(duplicate).toMatchObject({ originalHubId: firstHubId, sourceEndpoint: "lab" });
+    const envelopes = (await all("pipeline")).filter((m) => m.subject.endsWith(".lab-result"));
+    expect(envelopes.map((m) => m.headers["Carehub-Hub-Id"])).toEqual([firstHubId]);
+  });
+
+  describe("messages the hub makes itself (status returns on <ns>.ingress.<hub id>)", () => {
+    const hub = registryConfig.hub;
+    const statusUpdate = (messageId: string, sender: { sor: string; gln: string }) =>
+      Buffer.from(
+        buildStatusUpdate({
+          ids: { bundleId: `b-${messageId}`, messageHeaderId: messageId },
+          now: "2026-03-02T09:00:00Z",
+          sender: { ...sender, name: "sender" },
+          receiver: { sor: "52581000016005", gln: "5790000127092", name: "practice" },
+          subject: { type: "referral", id: `REF-${messageId}` },
+          status: "completed",
+          occurredAt: "2026-03-02T08:30:00Z",
+        }).json,
+      );
+
+    it("accepts a status update from the hub: envelope on PIPELINE, its message id claimed under the hub's id", async () => {
+      const messageId = "5d1c0e52-0000-4000-8000-00000000a001";
+      const { hubId } = await fromGateway(
+        hub.id,
+        "hub-status",
+        statusUpdate(messageId, hub),
+        "application/fhir+json",
+        messageId,
+      );
+      const stored = await until(
+        async () => (await all("pipeline")).find((m) => m.headers["Carehub-Hub-Id"] === hubId),
+        "the envelope",
+      );
+      expect(stored.headers["Carehub-Source-Endpoint"]).toBe(hub.id);
+      expect(JSON.parse(Buffer.from(stored.data).toString())).toMatchObject({
+        kind: "status-update",
+        sourceEndpoint: hub.id,
+        sender: { sor: hub.sor, gln: hub.gln },
+      });
+      // The receiver's acknowledgement of it is matched through this key (router: ack addressed to the hub).
+      expect(await ns.redis.get(`${ns.namespace}:msgid:${hub.id}:${messageId}`)).toBe(hubId);
+      expect((await eventsFor(hubId)).map((e) => e.type)).toEqual(["received"]);
+    });
+
+    it("dead-letters a hub-subject message that names an endpoint as its sender, and answers nobody", async () => {
+      const messageId = "5d1c0e52-0000-4000-8000-00000000a002";
+      const practiceParty = { sor: "52581000016005", gln: "5790000127092" };
+      const published = await fromGateway(
+        hub.id,
+        "hub-spoof",
+        statusUpdate(messageId, practiceParty),
+        "application/fhir+json",
+        messageId,
+      );
+      const types = await until(async () => {
+        const found = (await eventsFor(published.hubId)).map((e) => e.type);
+        return found.includes("dead-lettered") ? found : undefined;
+      }, "the dead-lettered event");
+      expect(types).toEqual(["received", "rejected", "dead-lettered"]);
+      const rejected = (await eventsFor(published.hubId)).find((e) => e.type === "rejected");
+      expect(rejected?.type === "rejected" && rejected.issues.map((i) => i.code)).toEqual([
+        "CAREHUB_ERR_INTAKE_SENDER_MISMATCH",
+      ]);
+      const dead = (await all("dlq")).find((m) => m.headers["Carehub-Original-Seq"] === String(published.seq));
+      expect(dead?.headers["Carehub-Error-Code"]).toBe("CAREHUB_ERR_INTAKE_HUB_MESSAGE_REJECTED");
+      expect(
+        (await all("outbox")).some((m) => m.headers["Carehub-Hub-Id"] === negativeAckIds(published.hubId).hubId),
+      ).toBe(false);
+      expect((await all("pipeline")).some((m) => m.headers["Carehub-Hub-Id"] === published.hubId)).toBe(false);
+    });
+  });
+});

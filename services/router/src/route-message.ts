@@ -1,0 +1,257 @@
+import {
+  buildNegativeAcknowledgement,
+  keepHubAcknowledgement,
+  type NegativeAcknowledgement,
+  planNegativeAcknowledgement,
+  type StoredAcknowledgement,
+  sendAcknowledgement,
+  storedAcknowledgement,
+} from "@carehub/acknowledgements";
+import { type Bus, type InboundMessage, retryDelayMs, type StoredMessage } from "@carehub/bus";
+import type { Logger } from "@carehub/observability";
+import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
+import type { Envelope, ValidationIssue } from "@carehub/schemas";
+import { CarehubError, RetryableError } from "@carehub/schemas";
+import type { Redis } from "ioredis";
+import { loadRouteFacts, planFactLookups } from "./route-facts.ts";
+import { type AcknowledgementMatch, type RouteDelivery, resolveRoute } from "./route-resolver.ts";
+import { acknowledgedEvent, type RouterEvent, rejectedEvent, routedEvent } from "./router-events.ts";
+import type { RouterKeys } from "./router-keys.ts";
+import { PayloadMissingError, ROUTER_ERROR_CODES, RouterStateUnavailableError } from "./routing-errors.ts";
+
+export interface RouteHandlerDeps {
+  bus: Bus;
+  redis: Redis;
+  registry: RegistrySource;
+  keys: RouterKeys;
+  /** How long routing facts (rcvd, routed, ack markers) are kept. */
+  ttlSeconds: number;
+  /** Deliveries of a correction that wait for its original to be routed before it goes without ordering. */
+  originalGraceDeliveries: number;
+  /** How long a waiting correction waits before each next look, by delivery count (the last entry repeats). */
+  originalWaitMs: readonly number[];
+  clock: () => Date;
+  logger?: Logger | undefined;
+}
+
+/**
+ * A correction whose original is known but not routed yet waits for it (it is usually a moment behind). A
+ * planned wait: it says when to look again (`retryInMs`), so the bus naks it for that long and logs it at debug.
+ */
+export class WaitingForOriginalError extends RetryableError {
+  readonly retryInMs: number;
+  constructor(originalHubId: string, retryInMs: number) {
+    super(ROUTER_ERROR_CODES.waitingForOriginal, `waiting for the original ${originalHubId} to be routed first`);
+    this.name = "WaitingForOriginalError";
+    this.retryInMs = retryInMs;
+  }
+}
+
+/**
+ * Routes one PIPELINE envelope. Every step is idempotent (dedup ids on every publish, SET on every
+ * marker), so a crash anywhere means the message comes back and is routed to the same result.
+ */
+export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMessage<Envelope>) => Promise<void> {
+  return async (message) => {
+    const envelope = message.body;
+    const registry = deps.registry.current();
+    const lookups = planFactLookups(envelope, registry);
+    const facts = await state("reading routing facts", () => loadRouteFacts(deps.redis, deps.keys, envelope, lookups));
+    if (facts.original !== undefined && facts.original.routedTo === undefined) {
+      if (message.deliveryCount <= deps.originalGraceDeliveries)
+        throw new WaitingForOriginalError(
+          facts.original.hubId,
+          retryDelayMs(message.deliveryCount, deps.originalWaitMs),
+        );
+    }
+    const decision = resolveRoute(envelope, registry, facts);
+    if (decision.outcome === "reject") {
+      await reject(envelope, decision.issues, decision.answerSender, registry, deps);
+      return;
+    }
+    await route(envelope, decision.deliveries, decision.acknowledges, deps);
+    if (decision.notes.length > 0) {
+      deps.logger?.info({ hubId: envelope.hubId, kind: envelope.kind, notes: decision.notes }, "routing notes");
+    }
+  };
+}
+
+async function route(
+  envelope: Envelope,
+  deliveries: readonly RouteDelivery[],
+  acknowledges: AcknowledgementMatch | undefined,
+  deps: RouteHandlerDeps,
+): Promise<void> {
+  const { bus, keys } = deps;
+  const needsBytes = deliveries.length > 0 || acknowledges?.originalHubId !== undefined;
+  const raw = needsBytes ? await payloadOf(envelope, bus) : undefined;
+
+  if (deliveries.length > 0 && raw !== undefined) {
+    // Facts first: once a receiver can have the message, the hub must know it received it (loop rule).
+    await state("recording receivers", async () => {
+      const pipeline = deps.redis.pipeline();
+      for (const d of deliveries) {
+        pipeline.set(keys.received(d.endpoint, envelope.messageId), envelope.hubId, "EX", deps.ttlSeconds);
+      }
+      await execAll(pipeline);
+    });
+    await Promise.all(deliveries.map((delivery) => publishCopy(envelope, delivery, raw, bus)));
+  }
+  await state("recording the route", async () => {
+    const pipeline = deps.redis.pipeline();
+    pipeline.set(keys.routed(envelope.hubId), JSON.stringify(deliveries.map((d) => d.endpoint)), "EX", deps.ttlSeconds);
+    const { content } = envelope;
+    if (content.kind === "lab-result" && content.sampleId !== undefined) {
+      pipeline.set(keys.labSample(envelope.sourceEndpoint, content.sampleId), envelope.hubId, "EX", deps.ttlSeconds);
+    }
+    await execAll(pipeline);
+  });
+  if (acknowledges !== undefined) await relayAcknowledgement(envelope, acknowledges, raw, deps);
+  if (deliveries.length > 0) await emit(bus, routedEvent(envelope, deliveries, deps.clock()));
+}
+
+/** The exact bytes as received, from the INGRESS archive. */
+async function payloadOf(envelope: Envelope, bus: Bus): Promise<StoredMessage> {
+  const { stream, seq } = envelope.payload;
+  let stored: StoredMessage | null;
+  try {
+    stored = await bus.getMessage(stream, seq);
+  } catch (error) {
+    if (isNotFound(error)) throw new PayloadMissingError(stream, seq, { cause: error });
+    throw new RouterStateUnavailableError(`reading ${stream} #${seq}`, { cause: error });
+  }
+  if (stored === null) throw new PayloadMissingError(stream, seq);
+  return stored;
+}
+
+function isNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 10037 || (error instanceof Error && /no message found/i.test(error.message));
+}
+
+async function publishCopy(envelope: Envelope, delivery: RouteDelivery, raw: StoredMessage, bus: Bus): Promise<void> {
+  await bus.publish(bus.topology.subjects.outbox(delivery.endpoint), raw.data, {
+    msgId: `${envelope.hubId}:${delivery.endpoint}`,
+    contentType: envelope.payload.contentType,
+    expectStream: bus.topology.streams.outbox,
+    headers: {
+      "Carehub-Hub-Id": envelope.hubId,
+      "Carehub-Source-Endpoint": envelope.sourceEndpoint,
+      "Carehub-Message-Id": envelope.messageId,
+      "Carehub-Receiver": delivery.endpoint,
+      "Carehub-Kind": envelope.kind,
+      ...(delivery.after === undefined ? {} : { "Carehub-After": delivery.after }),
+    },
+  });
+}
+
+/**
+ * Matches an acknowledgement to the message it answers: keeps the relayed bytes for the gateway / intake
+ * to send again when the original arrives again, and emits `acknowledged`. A transient error never
+ * replaces a stored final answer; a final answer replaces a stored transient one.
+ */
+async function relayAcknowledgement(
+  ack: Envelope,
+  match: AcknowledgementMatch,
+  raw: StoredMessage | undefined,
+  deps: RouteHandlerDeps,
+): Promise<void> {
+  const originalHubId = match.originalHubId;
+  if (originalHubId === undefined || raw === undefined) {
+    deps.logger?.warn(
+      { hubId: ack.hubId, endpoint: ack.sourceEndpoint, respondsTo: match.respondsTo, code: match.code },
+      "acknowledgement of a message unknown to the hub: relayed without matching",
+    );
+    return;
+  }
+  const stored: Required<StoredAcknowledgement> = {
+    contentType: ack.payload.contentType,
+    base64: Buffer.from(raw.data).toString("base64"),
+    hubId: ack.hubId,
+    messageId: ack.messageId,
+    sourceEndpoint: ack.sourceEndpoint,
+  };
+  const key = deps.keys.relayedAcknowledgement(originalHubId);
+  await state("keeping the acknowledgement", async () => {
+    if (match.code === "transient-error") {
+      await deps.redis.set(key, JSON.stringify(stored), "EX", deps.ttlSeconds, "NX");
+    } else {
+      await deps.redis.set(key, JSON.stringify(stored), "EX", deps.ttlSeconds);
+    }
+  });
+  await emit(deps.bus, acknowledgedEvent(ack, { ...match, originalHubId }, deps.clock()));
+}
+
+/**
+ * A message that cannot be routed is rejected, never dropped: the sender gets a negative acknowledgement
+ * (through its OUTBOX, like intake's) and a `rejected` event records every issue.
+ */
+async function reject(
+  envelope: Envelope,
+  issues: ValidationIssue[],
+  answerSender: boolean,
+  registry: EndpointRegistry,
+  deps: RouteHandlerDeps,
+): Promise<void> {
+  const source = registry.byId(envelope.sourceEndpoint);
+  if (answerSender && source !== undefined) {
+    const plan = planNegativeAcknowledgement({
+      originalHubId: envelope.hubId,
+      message: envelope,
+      source,
+      hub: registry.hub,
+      issues,
+    });
+    if ("reason" in plan) {
+      deps.logger?.warn({ hubId: envelope.hubId, reason: plan.reason }, "rejected message gets no acknowledgement");
+    } else {
+      const built = buildAnswer(envelope.hubId, () => buildNegativeAcknowledgement(plan, deps.clock()), deps);
+      if (built !== undefined) {
+        const value = storedAcknowledgement(built, registry.hub.id);
+        // Kept for duplicates before it is sent (a crashed earlier attempt's answer wins).
+        const answer = await state("keeping the answer", () =>
+          keepHubAcknowledgement(deps.redis, deps.bus.topology.namespace, envelope.hubId, value, deps.ttlSeconds),
+        );
+        await sendAcknowledgement(deps.bus, answer, source.id);
+      }
+    }
+  }
+  await state("recording the rejection", () =>
+    deps.redis.set(deps.keys.routed(envelope.hubId), "[]", "EX", deps.ttlSeconds),
+  );
+  await emit(deps.bus, rejectedEvent(envelope, issues, deps.clock()));
+}
+
+/** A builder that cannot answer must not block the rejection itself; the `rejected` event still records it. */
+function buildAnswer(
+  hubId: string,
+  build: () => NegativeAcknowledgement,
+  deps: RouteHandlerDeps,
+): NegativeAcknowledgement | undefined {
+  try {
+    return build();
+  } catch (error) {
+    const code = error instanceof CarehubError ? error.code : "unknown";
+    deps.logger?.error({ hubId, code }, "negative acknowledgement could not be built");
+    return undefined;
+  }
+}
+
+async function emit(bus: Bus, event: RouterEvent): Promise<void> {
+  await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+}
+
+/** A pipeline reports errors per command instead of rejecting: any of them fails the step. */
+async function execAll(pipeline: ReturnType<Redis["pipeline"]>): Promise<void> {
+  for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+}
+
+/** Redis trouble means: try the whole message again later (every step is idempotent). */
+async function state<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof CarehubError) throw error;
+    throw new RouterStateUnavailableError(operation, { cause: error });
+  }
+}

@@ -1,0 +1,322 @@
+import type { Bus } from "@carehub/bus";
+import { EndpointRegistry } from "@carehub/registry";
+import type { Envelope, MessageContent } from "@carehub/schemas";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ENDPOINTS, envelope, HUB, LAB_DATABANK_RULE, labResult, partyOf } from "../test/fixtures.ts";
+import {
+  cleanupTestNamespace,
+  connectTestBus,
+  connectTestRedis,
+  EventCollector,
+  type SeenMessage,
+  SubjectRecorder,
+  sleep,
+  testNamespace,
+  waitFor,
+} from "../test/support.ts";
+import { type RunningRouter, startRouter } from "./start-router.ts";
+
+const ns = testNamespace("router");
+let bus: Bus;
+let redis: Redis;
+let events: EventCollector;
+let outbox: SubjectRecorder;
+let router: RunningRouter;
+
+const registry = EndpointRegistry.from({
+  hub: HUB,
+  endpoints: Object.values(ENDPOINTS).map((endpoint, i) => ({
+    ...endpoint,
+    auth: { tokenSha256: [String(i + 1).padStart(64, "0")] },
+  })),
+  rules: [LAB_DATABANK_RULE],
+});
+
+let counter = 0;
+/** Puts the bytes on INGRESS and claims the message id, as the gateway and intake do; returns the envelope. */
+async function ingest(overrides: Partial<Envelope>, bytes = "<letter/>"): Promise<Envelope> {
+  counter += 1;
+  const draft = envelope({ hubId: `${ns}-h${counter}`, messageId: `M${counter}`, ...overrides });
+  const stored = await bus.publish(bus.topology.subjects.ingress(draft.sourceEndpoint), bytes, {
+    msgId: draft.hubId,
+    contentType: draft.payload.contentType,
+  });
+  await redis.set(`${ns}:msgid:${draft.sourceEndpoint}:${draft.messageId}`, draft.hubId);
+  return { ...draft, payload: { ...draft.payload, stream: stored.stream, seq: stored.seq, size: bytes.length } };
+}
+
+async function toPipeline(message: Envelope, msgId = message.hubId): Promise<void> {
+  await bus.publish(bus.topology.subjects.pipeline(message.kind), JSON.stringify(message), {
+    msgId,
+    contentType: "application/json",
+    headers: { "Carehub-Hub-Id": message.hubId, "Carehub-Kind": message.kind },
+  });
+}
+
+function copiesOf(hubId: string): SeenMessage[] {
+  return outbox.messages.filter((m) => m.headers["Carehub-Hub-Id"] === hubId);
+}
+const receiversOf = (hubId: string) => copiesOf(hubId).map((m) => m.headers["Carehub-Receiver"]);
+
+async function routerIdle(): Promise<void> {
+  await waitFor(async () => {
+    const info = await bus.jsm.consumers.info(bus.topology.streams.pipeline, "router");
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  }, "the router to be idle");
+}
+
+const ackContent = (respondsTo: string, code: "ok" | "fatal-error" = "ok"): MessageContent => ({
+  kind: "acknowledgement",
+  code,
+  respondsTo,
+  issues: [],
+});
+
+beforeAll(async () => {
+  bus = await connectTestBus(ns);
+  redis = connectTestRedis();
+  events = new EventCollector(bus);
+  outbox = new SubjectRecorder(bus, bus.topology.subjects.all.outbox);
+  router = await startRouter({ bus, redis, registry, retentionDays: 1, concurrency: 4 });
+});
+
+afterAll(async () => {
+  events?.close();
+  outbox?.close();
+  await router?.stop();
+  await cleanupTestNamespace(bus, redis, ns);
+});
+
+describe("router", () => {
+  it("sends a practice-produced lab result to its receiver and the databank, byte for byte, with the contract headers", async () => {
+    const message = await ingest({}, "<LaboratoryReport>exact bytes</LaboratoryReport>");
+    await toPipeline(message);
+    const routed = await waitFor(() => events.of("routed", message.hubId)[0], "routed event");
+    expect(routed).toMatchObject({
+      receivers: ["practice-b", "databank"],
+      ruleCopies: [{ endpoint: "databank", rule: "lab-databank" }],
+      sourceEndpoint: "practice-a",
+      messageId: message.messageId,
+      ackRequested: true,
+    });
+    const copies = copiesOf(message.hubId);
+    expect(copies.map((c) => c.subject).sort()).toEqual([`${ns}.outbox.databank`, `${ns}.outbox.practice-b`]);
+    for (const copy of copies) {
+      expect(new TextDecoder().decode(copy.data)).toBe("<LaboratoryReport>exact bytes</LaboratoryReport>");
+      expect(copy.headers).toMatchObject({
+        "Nats-Msg-Id": `${message.hubId}:${copy.headers["Carehub-Receiver"]}`,
+        "Carehub-Source-Endpoint": "practice-a",
+        "Carehub-Message-Id": message.messageId,
+        "Carehub-Kind": "lab-result",
+        "Content-Type": "application/xml",
+      });
+      expect(copy.headers["Carehub-After"]).toBeUndefined();
+    }
+    expect(await redis.get(`${ns}:rcvd:practice-b:${message.messageId}`)).toBe(message.hubId);
+    expect(JSON.parse((await redis.get(`${ns}:routed:${message.hubId}`)) ?? "null")).toEqual([
+      "practice-b",
+      "databank",
+    ]);
+  });
+
+  it("rejects an unknown receiver with the exact reason and a FHIR negative acknowledgement to the sender", async () => {
+    const message = await ingest({
+      format: "fhir+json",
+      kind: "care-communication",
+      content: { kind: "care-communication", threadId: "t", category: "c" },
+      receivers: [{ sor: "123456789012345" }],
+      payload: { stream: "", seq: 0, contentType: "application/fhir+json", sha256: "a".repeat(64), size: 1 },
+    });
+    await toPipeline(message);
+    const rejected = await waitFor(() => events.of("rejected", message.hubId)[0], "rejected event");
+    expect(rejected.stage).toBe("router");
+    expect(rejected.issues).toEqual([
+      {
+        code: "CAREHUB_ERR_ROUTE_UNKNOWN_RECEIVER",
+        path: "Bundle.entry[0].resource.destination[0].receiver",
+        message: "no endpoint is registered for the receiver SOR 123456789012345",
+        medcomCode: "MSG_Receiver_Identifier_UNKNOWN",
+      },
+    ]);
+    const answer = await waitFor(
+      () =>
+        outbox.messages.find(
+          (m) => m.subject === `${ns}.outbox.practice-a` && m.headers["Carehub-Kind"] === "acknowledgement",
+        ),
+      "negative acknowledgement",
+    );
+    expect(answer.headers["Carehub-Source-Endpoint"]).toBe(HUB.id);
+    const bundle = JSON.parse(new TextDecoder().decode(answer.data)) as {
+      entry: Array<{ resource: { resourceType: string; response?: { identifier: string; code: string } } }>;
+    };
+    expect(bundle.entry[0]?.resource.response).toEqual({
+      identifier: message.messageId,
+      code: "fatal-error",
+      details: expect.anything(),
+    });
+    expect(JSON.stringify(bundle)).toContain("MSG_Receiver_Identifier_UNKNOWN");
+    const stored = JSON.parse((await redis.get(`${ns}:ack:${message.hubId}`)) ?? "{}") as {
+      base64?: string;
+      hubId?: string;
+    };
+    expect(stored.hubId).toBe(answer.headers["Carehub-Hub-Id"]);
+    expect(Buffer.from(stored.base64 ?? "", "base64").equals(Buffer.from(answer.data))).toBe(true);
+    expect(copiesOf(message.hubId)).toHaveLength(0);
+  });
+
+  it("answers an OIOXML letter whose receiver does not accept the kind with an XCTL02 receipt", async () => {
+    const message = await ingest({ envelopeId: "ENV1", receivers: [partyOf(ENDPOINTS.hospital, "gln")] });
+    await toPipeline(message);
+    const rejected = await waitFor(() => events.of("rejected", message.hubId)[0], "rejected event");
+    expect(rejected.issues[0]?.code).toBe("CAREHUB_ERR_ROUTE_KIND_NOT_ACCEPTED");
+    const answer = await waitFor(
+      () =>
+        outbox.messages.find(
+          (m) =>
+            m.headers["Carehub-Kind"] === "acknowledgement" &&
+            new TextDecoder("latin1").decode(m.data).includes(message.messageId),
+        ),
+      "negative receipt",
+    );
+    const text = new TextDecoder("latin1").decode(answer.data);
+    expect(text).toContain("<NegativeReceipt>");
+    expect(text).toContain("<RefuseCode>problem_med_modtagerID</RefuseCode>");
+    expect(answer.subject).toBe(`${ns}.outbox.practice-a`);
+  });
+
+  it("never re-forwards a result the practice received to the databank; its own results still go", async () => {
+    const fromLab = await ingest({ sourceEndpoint: "lab-x", receivers: [partyOf(ENDPOINTS.practiceA, "gln")] });
+    await toPipeline(fromLab);
+    await waitFor(() => events.of("routed", fromLab.hubId)[0], "lab result routed");
+    expect(receiversOf(fromLab.hubId)).toEqual(["practice-a"]);
+
+    const passedOn = await ingest({ messageId: fromLab.messageId });
+    await toPipeline(passedOn);
+    const routed = await waitFor(() => events.of("routed", passedOn.hubId)[0], "passed-on result routed");
+    expect(routed.receivers).toEqual(["practice-b"]);
+    expect(routed.ruleCopies).toEqual([]);
+
+    // The tracker starts no ack-overdue timer for a letter sent with minuspositivkvitt: the routed event says so.
+    const minus = await ingest({ ackRequested: false });
+    await toPipeline(minus);
+    expect((await waitFor(() => events.of("routed", minus.hubId)[0], "minus routed")).ackRequested).toBe(false);
+
+    const forwarded = await ingest({ links: { forwards: { messageId: "someone-elses" } } });
+    await toPipeline(forwarded);
+    expect((await waitFor(() => events.of("routed", forwarded.hubId)[0], "forward routed")).receivers).toEqual([
+      "practice-b",
+    ]);
+
+    const withheld = await ingest({ content: labResult(false) });
+    await toPipeline(withheld);
+    expect((await waitFor(() => events.of("routed", withheld.hubId)[0], "withheld routed")).receivers).toEqual([
+      "practice-b",
+    ]);
+  });
+
+  it("makes a correction wait for its original and follow it at every receiver", async () => {
+    const original = await ingest({});
+    const correction = await ingest({ links: { corrects: { messageId: original.messageId } } });
+    await toPipeline(correction);
+    await sleep(300);
+    expect(copiesOf(correction.hubId)).toHaveLength(0);
+    await toPipeline(original);
+    await waitFor(() => events.of("routed", correction.hubId)[0], "correction routed");
+    const copies = copiesOf(correction.hubId);
+    expect(copies.map((c) => c.headers["Carehub-Receiver"]).sort()).toEqual(["databank", "practice-b"]);
+    for (const copy of copies) expect(copy.headers["Carehub-After"]).toBe(original.hubId);
+    expect(events.of("routed", correction.hubId)[0]?.links).toEqual({ corrects: original.messageId });
+  });
+
+  it("makes a corrected OIOXML lab result (no link, same sample) follow the sender's earlier result", async () => {
+    const sample = (corrected: boolean): MessageContent => ({
+      kind: "lab-result",
+      letterType: "XRPT01",
+      consentGiven: null,
+      corrected,
+      sampleId: `${ns}-sample`,
+      results: [],
+    });
+    const first = await ingest({ content: sample(false) });
+    await toPipeline(first);
+    await waitFor(() => events.of("routed", first.hubId)[0], "first result routed");
+    const correction = await ingest({ content: sample(true) });
+    await toPipeline(correction);
+    await waitFor(() => events.of("routed", correction.hubId)[0], "correction routed");
+    const copies = copiesOf(correction.hubId);
+    expect(copies).toHaveLength(2);
+    for (const copy of copies) expect(copy.headers["Carehub-After"]).toBe(first.hubId);
+    expect(await redis.get(`${ns}:labsample:practice-a:${ns}-sample`)).toBe(correction.hubId);
+  });
+
+  it("delivers a retraction of a message unknown to the hub without ordering", async () => {
+    const retraction = await ingest({ links: { retracts: { messageId: "never-seen" } } });
+    await toPipeline(retraction);
+    await waitFor(() => events.of("routed", retraction.hubId)[0], "retraction routed");
+    expect(copiesOf(retraction.hubId).every((c) => c.headers["Carehub-After"] === undefined)).toBe(true);
+  });
+
+  it("routes an acknowledgement back to the original sender and matches it to the original", async () => {
+    const original = await ingest({});
+    await toPipeline(original);
+    await waitFor(() => events.of("routed", original.hubId)[0], "original routed");
+    const ack = await ingest(
+      {
+        sourceEndpoint: "practice-b",
+        kind: "acknowledgement",
+        content: ackContent(original.messageId),
+        receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
+      },
+      "<PositiveReceipt/>",
+    );
+    await toPipeline(ack);
+    const acknowledged = await waitFor(() => events.of("acknowledged", original.hubId)[0], "acknowledged event");
+    expect(acknowledged).toMatchObject({
+      endpoint: "practice-b",
+      code: "ok",
+      ackHubId: ack.hubId,
+      sourceEndpoint: "practice-a",
+    });
+    expect(receiversOf(ack.hubId)).toEqual(["practice-a"]);
+    const stored = JSON.parse((await redis.get(`${ns}:ackmsg:${original.hubId}`)) ?? "{}") as { base64?: string };
+    expect(Buffer.from(stored.base64 ?? "", "base64").toString()).toBe("<PositiveReceipt/>");
+  });
+
+  it("relays an acknowledgement of an unknown message without matching it", async () => {
+    const ack = await ingest({
+      sourceEndpoint: "practice-b",
+      kind: "acknowledgement",
+      content: ackContent("unknown-original"),
+      receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
+    });
+    await toPipeline(ack);
+    await waitFor(() => events.of("routed", ack.hubId)[0], "ack routed");
+    expect(receiversOf(ack.hubId)).toEqual(["practice-a"]);
+    expect(events.of("acknowledged").filter((e) => e.ackHubId === ack.hubId)).toHaveLength(0);
+  });
+
+  it("routes a message once however often it is redelivered (dedup ids on every publish)", async () => {
+    const stored = async () => {
+      const info = await bus.jsm.streams.info(bus.topology.streams.outbox, { subjects_filter: ">" });
+      const subjects = info.state.subjects ?? {};
+      return ["practice-b", "databank"].map((receiver) => subjects[`${ns}.outbox.${receiver}`] ?? 0);
+    };
+    await routerIdle();
+    const before = await stored();
+    const message = await ingest({});
+    await toPipeline(message, `${message.hubId}:first`);
+    await toPipeline(message, `${message.hubId}:again`);
+    await waitFor(() => copiesOf(message.hubId).length === 4, "both PIPELINE copies routed");
+    await routerIdle();
+    // Routed twice (four publishes), stored once per receiver.
+    expect(await stored()).toEqual(before.map((n) => n + 1));
+  });
+
+  it("dead-letters an envelope whose bytes are gone from INGRESS, with the reason", async () => {
+    const message = await ingest({});
+    await toPipeline({ ...message, payload: { ...message.payload, seq: 987_654 } });
+    const dead = await waitFor(() => events.of("dead-lettered", message.hubId)[0], "dead-lettered event");
+    expect(dead).toMatchObject({ stage: "router", reason: { code: "CAREHUB_ERR_ROUTE_PAYLOAD_MISSING" } });
+  });
+});

@@ -1,0 +1,88 @@
+import type { Bus, InboundMessage } from "@carehub/bus";
+import { jsonDecoder } from "@carehub/bus";
+import type { Logger } from "@carehub/observability";
+import type { RegistrySource } from "@carehub/registry";
+import type { CarehubError, MessageKind } from "@carehub/schemas";
+import { Envelope, MESSAGE_KINDS } from "@carehub/schemas";
+import type { Redis } from "ioredis";
+import { createRouteHandler } from "./route-message.ts";
+import { routerDeadLetteredEvent } from "./router-events.ts";
+import { routerKeys } from "./router-keys.ts";
+
+export interface RouterDeps {
+  bus: Bus;
+  redis: Redis;
+  registry: RegistrySource;
+  /** How long routing facts are kept, in days (HubConfig.retentionDays). */
+  retentionDays: number;
+  logger?: Logger;
+  clock?: () => Date;
+  /** Envelopes routed at once (default 4). Corrections still never overtake their originals. */
+  concurrency?: number;
+}
+
+export interface RunningRouter {
+  /** Stops pulling; envelopes in hand finish first. Does not close the bus or Redis. */
+  stop(): Promise<void>;
+}
+
+/** A correction waits this many deliveries (about 8 s on the schedule below) for its original to be routed. */
+const ORIGINAL_GRACE_DELIVERIES = 8;
+const BACKOFF_MS = [100, 200, 400, 800, 1_600, 3_200];
+const MAX_DELIVER = 20;
+/** Routing one envelope takes milliseconds: a crashed router's envelopes come back after this. */
+const ACK_WAIT_MS = 10_000;
+const KINDS: ReadonlySet<string> = new Set(MESSAGE_KINDS);
+
+/** Starts the durable consumer `router` on PIPELINE. Run more copies of the process to scale out. */
+export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
+  const { bus } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const handler = createRouteHandler({
+    bus,
+    redis: deps.redis,
+    registry: deps.registry,
+    keys: routerKeys(bus.topology.namespace),
+    ttlSeconds: deps.retentionDays * 24 * 3600,
+    originalGraceDeliveries: ORIGINAL_GRACE_DELIVERIES,
+    originalWaitMs: BACKOFF_MS,
+    clock,
+    logger: deps.logger,
+  });
+  const consumer = await bus.consume<Envelope>({
+    stream: bus.topology.streams.pipeline,
+    durable: "router",
+    filterSubject: bus.topology.subjects.all.pipeline,
+    stage: "router",
+    decode: jsonDecoder((value) => Envelope.parse(value)),
+    concurrency: deps.concurrency ?? 4,
+    maxDeliver: MAX_DELIVER,
+    backoffMs: BACKOFF_MS,
+    ackWaitMs: ACK_WAIT_MS,
+    handler,
+    onDeadLetter: async (message: InboundMessage<Envelope>, error: CarehubError) => {
+      const event = routerDeadLetteredEvent(
+        subjectOf(message),
+        { code: error.code, message: error.message.slice(0, 1024) },
+        message.deliveryCount,
+        clock(),
+      );
+      await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+    },
+  });
+  deps.logger?.info({ stream: bus.topology.streams.pipeline }, "router consuming");
+  return { stop: () => consumer.stop() };
+}
+
+/** What the dead letter is about: the envelope when it decoded, else the PIPELINE headers. */
+function subjectOf(message: InboundMessage<Envelope>) {
+  const body = message.body as Partial<Envelope> | Uint8Array;
+  if (!(body instanceof Uint8Array) && typeof body.hubId === "string") {
+    return { hubId: body.hubId, messageId: body.messageId, sourceEndpoint: body.sourceEndpoint, kind: body.kind };
+  }
+  const kind = message.headers["Carehub-Kind"];
+  return {
+    hubId: message.headers["Carehub-Hub-Id"] ?? message.msgId ?? `${message.stream}:${message.seq}`,
+    ...(kind !== undefined && KINDS.has(kind) ? { kind: kind as MessageKind } : {}),
+  };
+}

@@ -1,0 +1,98 @@
+import { createHash, randomBytes } from "node:crypto";
+import { type Endpoint, type HubIdentity, RegistryConfig, type RegistryConfigInput } from "@carehub/schemas";
+import { ROLE_KINDS, type Scenario } from "./scenario.ts";
+import { buildWorld, type SimEndpoint, type SimWorld } from "./world.ts";
+
+export interface ScenarioRegistryOptions {
+  /** Identities are drawn from the seed. Default 1. */
+  seed?: number | string;
+  /** Where the hub delivers to each HTTP endpoint. Default `http://127.0.0.1:9/<id>` (nothing listens). */
+  webhookUrl?: (endpointId: string) => string;
+  /** The plaintext bearer token of each endpoint; default 32 random bytes (hex). */
+  token?: (endpointId: string) => string;
+  /** The plaintext bearer token of the region's operator (`DEMO_OPERATOR_ID`); default 32 random bytes (hex). */
+  operatorToken?: string;
+}
+
+/** The operator of a simulated region: reads everything through the query API (the demo's curl examples). */
+export const DEMO_OPERATOR_ID = "demo-operator";
+
+export interface ScenarioRegistry {
+  /** The registry the hub runs with: token hashes only. */
+  registry: RegistryConfig;
+  /** Plaintext tokens for the simulated clients, by endpoint id. Never written to the registry. */
+  tokens: Readonly<Record<string, string>>;
+  /** Plaintext token of the operator `DEMO_OPERATOR_ID`. Never written to the registry. */
+  operatorToken: string;
+  hub: HubIdentity;
+  world: SimWorld;
+  endpoints: SimEndpoint[];
+}
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/**
+ * The endpoint registry for a scenario's region: every simulated endpoint with its identity, the kinds it
+ * sends and accepts, how the hub delivers to it and its token hash; the hub's own identity; the
+ * lab-databank rule (practice-produced results, consent given, go to the national databank too); and one
+ * operator, who may read everything through the query API.
+ */
+export function buildScenarioRegistry(scenario: Scenario, options: ScenarioRegistryOptions = {}): ScenarioRegistry {
+  const world = buildWorld(scenario, options.seed ?? 1);
+  const webhookUrl = options.webhookUrl ?? ((id: string) => `http://127.0.0.1:9/${id}`);
+  const makeToken = options.token ?? (() => randomBytes(32).toString("hex"));
+  const nats = new Set(scenario.natsEndpoints);
+  const tokens: Record<string, string> = {};
+  const endpoints: Endpoint[] = world.endpoints.map((e) => {
+    const token = makeToken(e.id);
+    tokens[e.id] = token;
+    const kinds = ROLE_KINDS[e.role];
+    return {
+      id: e.id,
+      name: e.name,
+      kind: e.kind,
+      identifiers: {
+        sor: [e.sor],
+        gln: [e.gln],
+        ...(e.ydernummer === undefined ? {} : { ydernummer: e.ydernummer }),
+      },
+      sends: [...kinds.sends],
+      accepts: [...kinds.accepts],
+      delivery: nats.has(e.id) ? { mode: "nats" } : { mode: "http", url: webhookUrl(e.id), timeoutMs: 10_000 },
+      auth: { tokenSha256: [sha256Hex(token)] },
+      ackTimeoutSeconds: scenario.ackTimeoutSeconds,
+      maxDeliveryAttempts: 8,
+    };
+  });
+  const operatorToken = options.operatorToken ?? randomBytes(32).toString("hex");
+  const databanks = world.byRole.databank.map((e) => e.id);
+  const input: RegistryConfigInput = {
+    hub: world.hub,
+    endpoints,
+    rules:
+      databanks.length === 0
+        ? []
+        : [
+            {
+              id: "lab-databank-copy",
+              description:
+                "A lab result a practice produced itself also goes to the national lab databank, unless the patient withheld consent.",
+              when: { kind: "lab-result", senderKind: "practice", consentGiven: true, producedBySender: true },
+              copyTo: databanks,
+            },
+          ],
+    operators: [
+      { id: DEMO_OPERATOR_ID, name: "Demo operator (this run only)", tokenSha256: [sha256Hex(operatorToken)] },
+    ],
+  };
+  return {
+    registry: RegistryConfig.parse(input),
+    tokens,
+    operatorToken,
+    hub: world.hub,
+    world,
+    endpoints: world.endpoints,
+  };
+}

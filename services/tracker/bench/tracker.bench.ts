@@ -1,0 +1,418 @@
+/**
+ * The read model at two sizes: a private redis-server is filled with 10,000 and then 1,000,000 synthetic
+ * stored messages (each folded from its lifecycle events by the store's own fold, then written pipelined
+ * with all its index entries, counters and timers), plus one referral per 20 messages. At each size it
+ * measures getMessage, listMessages (first page, filtered page, deep cursor), getReferral and findByPatient
+ * latencies (p50 / p99), and Redis memory per stored message (used_memory delta / count).
+ * Results: bench/results/tracker.{json,md}.
+ * Usage: pnpm bench:tracker   (env: BENCH_SIZES=10000,1000000, BENCH_SAMPLES=500)
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import type { LifecycleEvent, MessageKind } from "@carehub/schemas";
+import {
+  applyEntityUpdate,
+  applyEvent,
+  createStore,
+  encodeEntity,
+  listCursorAt,
+  type MessageState,
+  patientHash,
+  type ReadModelStore,
+} from "@carehub/store";
+import { startRedisServer } from "@carehub/testkit";
+import { Redis } from "ioredis";
+
+// Millions of short-lived objects: a larger young generation keeps the fill from spending its time in GC.
+setFlagsFromString("--max-semi-space-size=64");
+
+const SIZES = (process.env.BENCH_SIZES ?? "10000,1000000").split(",").map(Number);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500);
+const RESULTS = fileURLToPath(new URL("../../../bench/results/", import.meta.url));
+const NAMESPACE = "bench";
+const HASH_KEY = "bench-patient-hash-key-0123456789";
+const DAY = 86_400_000;
+const NOW = Date.now();
+const ENDPOINTS = Array.from({ length: 20 }, (_, i) => `endpoint-${String(i).padStart(2, "0")}`);
+const KINDS: MessageKind[] = [
+  "homecare-observation",
+  "lab-result",
+  "lab-result",
+  "lab-result",
+  "referral",
+  "care-communication",
+  "care-communication",
+  "hospital-notification",
+  "acknowledgement",
+  "acknowledgement",
+];
+
+/** A deterministic pseudo-random sequence, so both sizes see the same kind of data. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+let counter = 0;
+
+/** A unique UUIDv7-shaped id (time-ordered like the gateway's hub ids); cheap, so the fill measures the store. */
+function uuidv7(ms: number, random: () => number): string {
+  counter++;
+  const tail = `${(8 + Math.floor(random() * 4)).toString(16)}${counter.toString(16).padStart(15, "0")}`;
+  const h = `${ms.toString(16).padStart(12, "0")}7${(counter & 0xfff).toString(16).padStart(3, "0")}${tail}`;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** One message's life: received, routed, (retries), delivered, acknowledged — or one of the other endings. */
+function syntheticMessage(i: number, random: () => number, patients: number): MessageState {
+  const t = NOW - Math.floor(random() * 30 * DAY);
+  const hubId = uuidv7(t, random);
+  const sender = ENDPOINTS[Math.floor(random() * ENDPOINTS.length)] as string;
+  let receiver = ENDPOINTS[Math.floor(random() * ENDPOINTS.length)] as string;
+  if (receiver === sender) receiver = ENDPOINTS[(ENDPOINTS.indexOf(sender) + 1) % ENDPOINTS.length] as string;
+  const kind = KINDS[i % KINDS.length] as MessageKind;
+  const base = { schemaVersion: 1 as const, hubId, messageId: uuidv7(t - 500, random), sourceEndpoint: sender, kind };
+  const at = (ms: number) => new Date(t + ms).toISOString();
+  const events: LifecycleEvent[] = [
+    {
+      ...base,
+      type: "received",
+      eventId: `${hubId}:received`,
+      at: at(0),
+      contentType: "application/fhir+json",
+      size: 2_000 + Math.floor(random() * 30_000),
+      traceId: `${hubId.replaceAll("-", "")}`,
+    },
+  ];
+  const ending = random();
+  if (ending < 0.02) {
+    events.push({
+      ...base,
+      type: "rejected",
+      eventId: `${hubId}:rejected`,
+      at: at(15),
+      stage: "intake",
+      issues: [
+        { code: "CAREHUB_ERR_FHIR_REQUIRED", path: "MessageHeader.destination", message: "a destination is required" },
+      ],
+    });
+  } else {
+    events.push({
+      ...base,
+      type: "routed",
+      eventId: `${hubId}:routed`,
+      at: at(20),
+      receivers: [receiver],
+      ruleCopies: [],
+    });
+    let attempt = 1;
+    if (random() < 0.05) {
+      for (; attempt <= 3; attempt++) {
+        events.push({
+          ...base,
+          type: "delivery-failed",
+          eventId: `${hubId}:delivery-failed:${receiver}:${attempt}`,
+          at: at(20 + attempt * 1_000),
+          endpoint: receiver,
+          attempt,
+          error: { code: "CAREHUB_ERR_DELIVERY_HTTP_STATUS", message: "HTTP 503 from the endpoint" },
+          nextAttemptInMs: 2_000,
+        });
+      }
+    }
+    if (ending < 0.04) {
+      events.push({
+        ...base,
+        type: "dead-lettered",
+        eventId: `${hubId}:dead-lettered:${receiver}`,
+        at: at(60_000),
+        endpoint: receiver,
+        stage: "dispatcher",
+        reason: { code: "CAREHUB_ERR_DELIVERY_ATTEMPTS_EXHAUSTED", message: "gave up after 8 attempts" },
+        attempts: 8,
+      });
+    } else {
+      events.push({
+        ...base,
+        type: "delivered",
+        eventId: `${hubId}:delivered:${receiver}:${attempt}`,
+        at: at(20 + attempt * 1_000 + 50),
+        endpoint: receiver,
+        attempt,
+        durationMs: 20 + Math.floor(random() * 200),
+      });
+      if (kind !== "acknowledgement" && ending > 0.12) {
+        events.push({
+          ...base,
+          type: "acknowledged",
+          eventId: `${hubId}:acknowledged:${receiver}`,
+          at: at(90_000),
+          endpoint: receiver,
+          code: ending < 0.15 ? "fatal-error" : "ok",
+          ackHubId: uuidv7(t + 90_000, random),
+        });
+      }
+    }
+  }
+  let state: MessageState | undefined;
+  for (const event of events) state = applyEvent(state, event);
+  const message = state as MessageState;
+  if (kind !== "acknowledgement")
+    message.patientHash = patientHash(HASH_KEY, String(1_000_000_000 + Math.floor(random() * patients)));
+  return message;
+}
+
+interface Stats {
+  p50: number;
+  p99: number;
+}
+
+function percentiles(samples: number[]): Stats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: round(at(0.5)), p99: round(at(0.99)) };
+}
+
+const round = (ms: number) => Math.round(ms * 1_000) / 1_000;
+
+async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info("memory");
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+interface SizeResult {
+  messages: number;
+  referrals: number;
+  fillSeconds: number;
+  bytesPerMessage: number;
+  bytesPerReferral: number;
+  sampleRecordBytes: number;
+  latencyMs: Record<string, Stats>;
+}
+
+type Query = (i: number) => Promise<unknown>;
+
+/** Fills one namespace with `size` messages; returns what was measured and the queries to time on it. */
+async function fillSize(redis: Redis, size: number): Promise<{ result: SizeResult; queries: Record<string, Query> }> {
+  const store: ReadModelStore = createStore({
+    redis,
+    namespace: `${NAMESPACE}-${size}`,
+    retentionDays: 90,
+    patientHashKey: HASH_KEY,
+  });
+  const random = rng(42);
+  const before = await usedMemory(redis);
+  const started = performance.now();
+  const sampleIds: Array<{ hubId: string; at: number }> = [];
+  const batch = 2_000;
+  let pending: Promise<void> | undefined;
+  for (let done = 0; done < size; done += batch) {
+    const states: MessageState[] = [];
+    for (let i = done; i < Math.min(size, done + batch); i++) {
+      const state = syntheticMessage(i, random, Math.max(1_000, size / 5));
+      states.push(state);
+      if (sampleIds.length < 5_000 && random() < 5_000 / size)
+        sampleIds.push({ hubId: state.hubId, at: state.receivedAt ?? 0 });
+    }
+    // One batch on the wire while the next is being built.
+    await pending;
+    pending = store.importMessages(states);
+    if (done % 100_000 === 0 && done > 0) process.stderr.write(`  ${done.toLocaleString("en")} messages\n`);
+  }
+  await pending;
+  const afterMessages = await usedMemory(redis);
+  const referrals = Math.floor(size / 20);
+  for (let done = 0; done < referrals; done += batch) {
+    const pipeline = redis.pipeline();
+    for (let i = done; i < Math.min(referrals, done + batch); i++) {
+      const subject = { type: "referral" as const, id: `REF-${i}` };
+      const t = NOW - Math.floor(random() * 30 * DAY);
+      let state = applyEntityUpdate(
+        undefined,
+        {
+          subject,
+          seenAt: t,
+          creation: {
+            endpoint: "endpoint-01",
+            party: { sor: "52581000016005", gln: "5790000127092" },
+            counterparts: ["endpoint-02"],
+          },
+          fact: {
+            status: "sent",
+            occurredAt: t,
+            sources: [uuidv7(t, random)],
+            knownBy: ["endpoint-01", "endpoint-02"],
+          },
+        },
+        { recordEffects: false },
+      ).state;
+      for (const [k, status] of (["booked", "rescheduled", "completed"] as const).entries()) {
+        if (random() < 0.3) break;
+        state = applyEntityUpdate(
+          state,
+          {
+            subject,
+            seenAt: t + (k + 1) * DAY,
+            fact: {
+              status,
+              occurredAt: t + (k + 1) * DAY,
+              sources: [uuidv7(t + (k + 1) * DAY, random)],
+              knownBy: ["endpoint-01", "endpoint-02"],
+            },
+          },
+          { recordEffects: false },
+        ).state;
+      }
+      pipeline.set(store.keys.entity("referral", subject.id), encodeEntity(state), "PXAT", state.lastSeen + 91 * DAY);
+    }
+    await pipeline.exec();
+  }
+  const fillSeconds = (performance.now() - started) / 1000;
+  const afterReferrals = await usedMemory(redis);
+  const sample = sampleIds[0];
+  const sampleRecordBytes =
+    sample === undefined ? 0 : Number(await redis.call("MEMORY", "USAGE", store.keys.message(sample.hubId)));
+
+  const deep =
+    sampleIds.length > 0
+      ? await redis.zrange(store.keys.all, Math.floor(size / 2), Math.floor(size / 2), "WITHSCORES")
+      : [];
+  const deepCursor = listCursorAt(Number(deep[1]), deep[0] ?? "");
+  const pick = (i: number) => sampleIds[i % sampleIds.length] as { hubId: string };
+  const queries: Record<string, Query> = {
+    getMessage: (i) => store.getMessage(pick(i).hubId),
+    "listMessages first page (50)": () => store.listMessages({ limit: 50 }),
+    "listMessages filtered (sender + kind, 50)": (i) =>
+      store.listMessages({ sender: ENDPOINTS[i % ENDPOINTS.length] as string, kind: "lab-result", limit: 50 }),
+    "listMessages filtered (status dead-lettered, 50)": () =>
+      store.listMessages({ status: "dead-lettered", limit: 50 }),
+    "listMessages deep cursor (middle, 50)": () => store.listMessages({ cursor: deepCursor, limit: 50 }),
+    getReferral: (i) => store.getReferral(`REF-${i % referrals}`),
+    findByPatient: (i) => store.findByPatient(String(1_000_000_000 + (i % 1_000)), { limit: 50 }),
+  };
+  const result: SizeResult = {
+    messages: size,
+    referrals,
+    fillSeconds: Math.round(fillSeconds * 10) / 10,
+    bytesPerMessage: Math.round((afterMessages - before) / size),
+    bytesPerReferral: referrals === 0 ? 0 : Math.round((afterReferrals - afterMessages) / referrals),
+    sampleRecordBytes,
+    latencyMs: {},
+  };
+  return { result, queries };
+}
+
+/**
+ * Times every query on every size, interleaved call by call (one on the small namespace, one on the large,
+ * …) so that both see the same machine load: on a shared machine that is what makes the ratio mean something.
+ */
+async function timeInterleaved(filled: Array<{ result: SizeResult; queries: Record<string, Query> }>): Promise<void> {
+  const names = Object.keys(filled[0]?.queries ?? {});
+  for (const name of names) {
+    for (const f of filled) for (let i = 0; i < 50; i++) await f.queries[name]?.(i); // warm-up
+    const times: number[][] = filled.map(() => []);
+    for (let i = 0; i < SAMPLES; i++) {
+      for (const [k, f] of filled.entries()) {
+        const started = performance.now();
+        await f.queries[name]?.(i);
+        times[k]?.push(performance.now() - started);
+      }
+    }
+    filled.forEach((f, k) => {
+      f.result.latencyMs[name] = percentiles(times[k] ?? []);
+    });
+  }
+}
+
+const server = await startRedisServer({ args: ["--maxmemory-policy", "noeviction"] });
+const redis = new Redis(server.url);
+try {
+  const version = /redis_version:(\S+)/.exec(await redis.info("server"))?.[1] ?? "?";
+  const filled: Array<{ result: SizeResult; queries: Record<string, Query> }> = [];
+  for (const size of SIZES) {
+    process.stderr.write(`filling ${size.toLocaleString("en")} messages…\n`);
+    const one = await fillSize(redis, size);
+    process.stderr.write(`  ${JSON.stringify(one.result)}\n`);
+    filled.push(one);
+  }
+  process.stderr.write("timing queries…\n");
+  await timeInterleaved(filled);
+  const results = filled.map((f) => f.result);
+  const small = results[0];
+  const large = results[results.length - 1];
+  const ratios: Record<string, { p50: number; p99: number }> = {};
+  if (small !== undefined && large !== undefined && small !== large) {
+    for (const [name, stats] of Object.entries(large.latencyMs)) {
+      const base = small.latencyMs[name];
+      if (base !== undefined) ratios[name] = { p50: round(stats.p50 / base.p50), p99: round(stats.p99 / base.p99) };
+    }
+  }
+  const environment = {
+    date: new Date().toISOString(),
+    node: process.version,
+    redis: version,
+    cpus: cpus().length,
+    loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
+    samples: SAMPLES,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, "tracker.json"), `${JSON.stringify({ environment, results, ratios }, null, 2)}\n`);
+  writeFileSync(join(RESULTS, "tracker.md"), markdown(environment, results, ratios));
+  process.stderr.write(`wrote ${join(RESULTS, "tracker.md")}\n`);
+} finally {
+  await redis.quit();
+  await server.stop();
+}
+
+function markdown(
+  env: { date: string; node: string; redis: string; cpus: number; loadAverage: number[]; samples: number },
+  results: SizeResult[],
+  ratios: Record<string, { p50: number; p99: number }>,
+): string {
+  const sizes = results.map((r) => r.messages.toLocaleString("en"));
+  const lines = [
+    "# Tracker read-model benchmark",
+    "",
+    `\`pnpm bench:tracker\` — private redis-server ${env.redis}, Node ${env.node}, ${env.date}, ${env.cpus} cores shared with other work (load average at the end ${env.loadAverage.join(" / ")}).`,
+    `Synthetic messages folded from their lifecycle events by the store's fold and written pipelined with every index entry, counter and timer; one referral per 20 messages. Each size in its own namespace of the same Redis; ${env.samples} timed calls per row and size after a warm-up, one at a time from one client, the sizes interleaved call by call so both see the same load.`,
+    "",
+    `| | ${sizes.join(" | ")} |`,
+    `| --- | ${sizes.map(() => "---:").join(" | ")} |`,
+    `| fill time | ${results.map((r) => `${r.fillSeconds} s`).join(" | ")} |`,
+    `| Redis memory per stored message (used_memory delta / count, with all its index entries) | ${results.map((r) => `${r.bytesPerMessage} B`).join(" | ")} |`,
+    `| of which the record itself (MEMORY USAGE of one) | ${results.map((r) => `${r.sampleRecordBytes} B`).join(" | ")} |`,
+    `| memory per referral | ${results.map((r) => `${r.bytesPerReferral} B`).join(" | ")} |`,
+  ];
+  const names = Object.keys(results[0]?.latencyMs ?? {});
+  lines.push(
+    "",
+    `| latency p50 / p99 (ms) | ${sizes.join(" | ")} | ratio p50 (p99) |`,
+    `| --- | ${sizes.map(() => "---:").join(" | ")} | ---: |`,
+  );
+  for (const name of names) {
+    const cells = results.map((r) => {
+      const s = r.latencyMs[name];
+      return s === undefined ? "" : `${s.p50} / ${s.p99}`;
+    });
+    const ratio = ratios[name];
+    lines.push(`| ${name} | ${cells.join(" | ")} | ${ratio === undefined ? "" : `${ratio.p50}× (${ratio.p99}×)`} |`);
+  }
+  lines.push(
+    "",
+    "Target: every query within 2× between the two sizes. Listing cost is O(log n + scanned): the deep cursor starts",
+    "by score, not by offset; a filtered page scans the smallest of its indexes and checks the others with ZMSCORE.",
+    "Memory per referral at the larger size also carries the growth of Redis's key table (the referrals are",
+    "written after a million messages), so the smaller size's figure is the one to budget with.",
+    "",
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,118 @@
+import type { Bus } from "@carehub/bus";
+import type { Logger } from "@carehub/observability";
+import type { RegistrySource } from "@carehub/registry";
+import type { EventOf } from "@carehub/schemas";
+import type { EntityState, PendingEffect, ReadModelStore, SubjectRef } from "@carehub/store";
+import {
+  buildStatusReturn,
+  originatorAddress,
+  type StatusReturnEffect,
+  statusAnnouncement,
+  statusChangedEvent,
+} from "./status-return.ts";
+
+export interface EffectDeps {
+  bus: Pick<Bus, "publish" | "publishJson" | "topology" | "nc">;
+  store: Pick<ReadModelStore, "clearEntityEffects">;
+  registry: RegistrySource;
+  clock: () => Date;
+  logger?: Logger;
+}
+
+/**
+ * Carries out what an entity update left in its outbox, then clears it. Every publish has a deterministic
+ * dedup id, so carrying out an effect twice (a crash before the clear) stores it once. A failed publish
+ * throws (retryable): the message that caused it is redelivered and the effect is tried again.
+ */
+export async function carryOutEffects(deps: EffectDeps, state: EntityState): Promise<void> {
+  if (state.pending.length === 0) return;
+  const subject: SubjectRef = { type: state.type, id: state.id };
+  const done: string[] = [];
+  for (const effect of state.pending) {
+    await carryOut(deps, subject, effect);
+    done.push(effect.id);
+  }
+  await deps.store.clearEntityEffects(subject, done);
+}
+
+async function carryOut(deps: EffectDeps, subject: SubjectRef, effect: PendingEffect): Promise<void> {
+  const { bus } = deps;
+  const now = deps.clock();
+  switch (effect.type) {
+    case "status-changed": {
+      const event = statusChangedEvent(subject, effect, now);
+      await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      return;
+    }
+    case "transition-refused": {
+      const event: EventOf<"transition-refused"> = {
+        schemaVersion: 1,
+        type: "transition-refused",
+        eventId: effect.id,
+        at: now.toISOString(),
+        hubId: effect.cause,
+        subject,
+        from: effect.from,
+        to: effect.to,
+        reason: effect.reason,
+      };
+      await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      // Raised to operators: a refused transition means two systems disagree about a referral or task.
+      deps.logger?.warn(
+        { subjectType: subject.type, subjectId: subject.id, hubId: effect.cause, from: effect.from, to: effect.to },
+        `transition refused: ${effect.reason}`,
+      );
+      return;
+    }
+    case "status-return":
+      await returnStatus(deps, subject, effect, now);
+      return;
+  }
+}
+
+/**
+ * Sends a status change back to the endpoint that started the referral or task, twice over: announced on
+ * `<ns>.status.<originator>` for systems listening on NATS, and as a status-update message through the
+ * normal pipeline (INGRESS, as the hub), so that it is tracked, delivered and acknowledged like any other.
+ */
+async function returnStatus(
+  deps: EffectDeps,
+  subject: SubjectRef,
+  effect: StatusReturnEffect,
+  now: Date,
+): Promise<void> {
+  const { bus } = deps;
+  const registry = deps.registry.current();
+  bus.nc.publish(
+    bus.topology.subjects.status(effect.originator),
+    JSON.stringify(statusAnnouncement(subject, effect, now)),
+  );
+  const receiver = originatorAddress(effect, registry.byId(effect.originator));
+  if (receiver === undefined) {
+    deps.logger?.warn(
+      { subjectType: subject.type, subjectId: subject.id, originator: effect.originator },
+      "status return not sent as a message: the originator has no SOR id and GLN to address it by",
+    );
+    return;
+  }
+  const message = buildStatusReturn(bus.topology.namespace, subject, effect, registry.hub, receiver, now);
+  await bus.publish(bus.topology.subjects.ingress(registry.hub.id), message.json, {
+    msgId: message.hubId,
+    contentType: "application/fhir+json",
+    headers: {
+      "Carehub-Hub-Id": message.hubId,
+      "Carehub-Source-Endpoint": registry.hub.id,
+      "Carehub-Received-At": now.toISOString(),
+    },
+  });
+  deps.logger?.info(
+    {
+      subjectType: subject.type,
+      subjectId: subject.id,
+      originator: effect.originator,
+      status: effect.status,
+      hubId: message.hubId,
+    },
+    "status returned to originator",
+  );
+}

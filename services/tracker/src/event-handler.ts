@@ -1,0 +1,23 @@
+import type { LifecycleEvent } from "@carehub/schemas";
+import { factKey, type ReadModelStore } from "@carehub/store";
+
+/**
+ * Folds one lifecycle event into the read model: the message's record, and for a `stale` event the mark on
+ * the referral or task it names. Idempotent: a redelivered event changes nothing.
+ */
+export async function foldEvent(
+  store: Pick<ReadModelStore, "applyEvent" | "updateEntity">,
+  event: LifecycleEvent,
+): Promise<void> {
+  await store.applyEvent(event);
+  if (event.type === "stale") {
+    await store.updateEntity(
+      {
+        subject: event.subject,
+        seenAt: Date.parse(event.at),
+        staleMark: factKey({ status: event.status, occurredAt: Date.parse(event.since) }),
+      },
+      { recordEffects: false },
+    );
+  }
+}

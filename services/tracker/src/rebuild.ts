@@ -1,0 +1,80 @@
+import type { Bus } from "@carehub/bus";
+import type { Logger } from "@carehub/observability";
+import type { RegistrySource } from "@carehub/registry";
+import { Envelope, LifecycleEvent } from "@carehub/schemas";
+import type { ReadModelStore } from "@carehub/store";
+import { DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
+import { foldEnvelope } from "./envelope-handler.ts";
+import { foldEvent } from "./event-handler.ts";
+
+export interface RebuildDeps {
+  bus: Pick<Bus, "js" | "jsm" | "topology">;
+  store: ReadModelStore;
+  registry: RegistrySource;
+  logger?: Logger;
+}
+
+export interface RebuildReport {
+  keysDropped: number;
+  envelopes: number;
+  events: number;
+  /** Stream messages that did not decode (they were dead-lettered when live, too). */
+  skipped: number;
+  durationMs: number;
+}
+
+/**
+ * Drops this namespace's read model and rebuilds it from the streams: every PIPELINE envelope first (the
+ * business facts, in the order they were first processed), then every EVENTS event (the message timelines).
+ * Folds are idempotent and order-free, so the result equals the live read model — except for what the
+ * streams no longer hold (PIPELINE and EVENTS keep messages for their own max age; see
+ * docs/decisions/0003-redis-read-model.md). Nothing is announced or sent during a rebuild. Stop the trackers
+ * first: a live tracker writing while the keys are dropped would leave part of its writes out.
+ */
+export async function rebuildReadModel(deps: RebuildDeps): Promise<RebuildReport> {
+  const started = performance.now();
+  const { bus, store } = deps;
+  const keysDropped = await store.dropReadModel();
+  deps.logger?.info({ keysDropped }, "read model dropped; rebuilding from the streams");
+  const registry = deps.registry.current();
+  let skipped = 0;
+  const envelopes = await replayStream(deps, bus.topology.streams.pipeline, async (msg) => {
+    const parsed = Envelope.safeParse(msg.json());
+    if (!parsed.success) {
+      skipped++;
+      return;
+    }
+    await foldEnvelope({ store, hubEndpointId: registry.hub.id, resolver: registry }, parsed.data);
+  });
+  const events = await replayStream(deps, bus.topology.streams.events, async (msg) => {
+    const parsed = LifecycleEvent.safeParse(msg.json());
+    if (!parsed.success) {
+      skipped++;
+      return;
+    }
+    await foldEvent(store, parsed.data);
+  });
+  const report = { keysDropped, envelopes, events, skipped, durationMs: Math.round(performance.now() - started) };
+  deps.logger?.info(report, "read model rebuilt");
+  return report;
+}
+
+/** Reads a stream from its first message up to the last one stored when the replay began (ordered consumer). */
+async function replayStream(deps: RebuildDeps, stream: string, handle: (msg: JsMsg) => Promise<void>): Promise<number> {
+  const info = await deps.bus.jsm.streams.info(stream);
+  const last = info.state.last_seq;
+  if (info.state.messages === 0) return 0;
+  const consumer = await deps.bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume({ max_messages: 500 });
+  let count = 0;
+  try {
+    for await (const msg of messages) {
+      await handle(msg);
+      count++;
+      if (msg.seq >= last) break;
+    }
+  } finally {
+    await messages.close();
+  }
+  return count;
+}

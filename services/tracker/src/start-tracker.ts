@@ -1,0 +1,136 @@
+import type { Bus, RunningConsumer } from "@carehub/bus";
+import type { Logger } from "@carehub/observability";
+import type { RegistrySource } from "@carehub/registry";
+import { Envelope, type HubConfig, LifecycleEvent } from "@carehub/schemas";
+import { createStore, type ReadModelStore, type StaleLimits } from "@carehub/store";
+import type { Redis } from "ioredis";
+import { carryOutEffects } from "./effects.ts";
+import { foldEnvelope } from "./envelope-handler.ts";
+import { foldEvent } from "./event-handler.ts";
+import { type RunningTimers, startTimers } from "./timer-poller.ts";
+import { DEFAULT_TRACKER_OPTIONS, type TrackerOptions } from "./tracker-options.ts";
+
+export interface ReadModelDeps {
+  redis: Redis;
+  config: Pick<HubConfig, "namespace" | "retentionDays" | "patientHashKey">;
+  registry: RegistrySource;
+  staleLimits?: StaleLimits;
+  clock?: () => Date;
+}
+
+/**
+ * The read model as the tracker writes it: acknowledgement timeouts come from the registry (read at each
+ * write, so a reload applies to the next delivery), stale limits from the tracker options. The query side
+ * (gateway) may build its store with the same function.
+ */
+export function createReadModel(deps: ReadModelDeps): ReadModelStore {
+  const clock = deps.clock;
+  return createStore({
+    redis: deps.redis,
+    namespace: deps.config.namespace,
+    retentionDays: deps.config.retentionDays,
+    patientHashKey: deps.config.patientHashKey,
+    ackTimeoutMs: (endpoint) => {
+      const seconds = deps.registry.current().byId(endpoint)?.ackTimeoutSeconds;
+      return seconds === undefined ? undefined : seconds * 1_000;
+    },
+    staleLimits: deps.staleLimits ?? DEFAULT_TRACKER_OPTIONS.staleLimits,
+    ...(clock === undefined ? {} : { now: () => clock().getTime() }),
+  });
+}
+
+export interface TrackerDeps {
+  bus: Bus;
+  redis: Redis;
+  registry: RegistrySource;
+  config: Pick<HubConfig, "namespace" | "retentionDays" | "patientHashKey">;
+  options?: Partial<TrackerOptions> & { ackWaitMs?: number };
+  logger?: Logger;
+  clock?: () => Date;
+}
+
+export interface RunningTracker {
+  readonly store: ReadModelStore;
+  /** Runs one timer poll now (tests; the poller also runs on its own). */
+  pollTimers(): Promise<number>;
+  /** Stops consuming (in-flight messages finish and are acked) and stops the timers. */
+  stop(): Promise<void>;
+}
+
+/** Durable consumer names (one per stream; every tracker copy shares them). */
+export const TRACKER_CONSUMERS = { events: "tracker", pipeline: "tracker-status" } as const;
+
+/**
+ * Starts the tracker: the durable consumer `tracker` folds every lifecycle event into the read model, the
+ * durable consumer `tracker-status` folds every envelope (NATS 2.9 has no multi-subject filters, so it takes
+ * all of PIPELINE; kinds without a business status only enrich the message record), and the timer poller
+ * raises ack-overdue and stale. A message is acked only after its store write: a crash means redelivery, and
+ * redelivery is harmless. Store and NATS trouble is retried without limit (the read model must not lose a
+ * status because Redis was down for a while); only what can never be read is dead-lettered.
+ */
+export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
+  const options = { ...DEFAULT_TRACKER_OPTIONS, ...deps.options };
+  const clock = deps.clock ?? (() => new Date());
+  const { bus, registry, logger } = deps;
+  const store = createReadModel({ ...deps, staleLimits: options.staleLimits, clock });
+  const common = {
+    maxDeliver: Number.POSITIVE_INFINITY,
+    backoffMs: [250, 500, 1_000, 2_000, 5_000],
+    concurrency: options.concurrency,
+    ...(deps.options?.ackWaitMs === undefined ? {} : { ackWaitMs: deps.options.ackWaitMs }),
+  };
+  const effectDeps = { bus, store, registry, clock, ...(logger === undefined ? {} : { logger }) };
+  const consumers: RunningConsumer[] = [];
+  try {
+    consumers.push(
+      await bus.consume<LifecycleEvent>({
+        ...common,
+        stream: bus.topology.streams.events,
+        durable: TRACKER_CONSUMERS.events,
+        filterSubject: bus.topology.subjects.all.events,
+        stage: "tracker",
+        decode: (data) => LifecycleEvent.parse(JSON.parse(Buffer.from(data).toString("utf8"))),
+        handler: (message) => foldEvent(store, message.body),
+      }),
+    );
+    consumers.push(
+      await bus.consume<Envelope>({
+        ...common,
+        stream: bus.topology.streams.pipeline,
+        durable: TRACKER_CONSUMERS.pipeline,
+        filterSubject: bus.topology.subjects.all.pipeline,
+        stage: "tracker-status",
+        concurrency: options.statusConcurrency,
+        decode: (data) => Envelope.parse(JSON.parse(Buffer.from(data).toString("utf8"))),
+        handler: (message) => {
+          const current = registry.current();
+          return foldEnvelope(
+            {
+              store,
+              hubEndpointId: current.hub.id,
+              resolver: current,
+              carryOut: (state) => carryOutEffects(effectDeps, state),
+            },
+            message.body,
+          );
+        },
+      }),
+    );
+  } catch (error) {
+    await Promise.allSettled(consumers.map((c) => c.stop()));
+    throw error;
+  }
+  const timers: RunningTimers = startTimers(
+    { bus, store, staleLimits: options.staleLimits, clock, ...(logger === undefined ? {} : { logger }) },
+    { pollMs: options.timerPollMs, leaseMs: options.timerLeaseMs, sweepIntervalMs: options.sweepIntervalMs },
+  );
+  logger?.info({ namespace: deps.config.namespace, concurrency: options.concurrency }, "tracker started");
+  return {
+    store,
+    pollTimers: () => timers.pollOnce(),
+    async stop() {
+      await timers.stop();
+      await Promise.allSettled(consumers.map((c) => c.stop()));
+    },
+  };
+}
