@@ -1,0 +1,13 @@
+export { type DemoProcess, startDemoProcess } from "./demo-process.ts";
+export {
+  type Delivery,
+  defaultEndpoints,
+  defaultRules,
+  type Harness,
+  type HarnessEndpoint,
+  type HarnessOptions,
+  HUB_IDENTITY,
+  startHarness,
+  TestReceiver,
+} from "./harness.ts";
+export { cleanupHubNamespace } from "./namespace.ts";
