@@ -14,10 +14,25 @@ afterAll(async () => {
   await cleanupHubNamespace(namespace);
 });
 
+// The demo runs 8 s; starting and stopping the hub take a few more on an idle machine, several times that on a
+// busy 2-core one. Past this the test stops waiting, kills the demo and shows what it printed.
+const EXIT_DEADLINE_MS = 100_000;
+
 async function runDemoProcess(args: string[]) {
   const demo = startDemoProcess(namespace, args);
-  const code = await demo.exited;
-  return { code, stdout: demo.stdout(), stderr: demo.stderr(), exitLagMs: Date.now() - (demo.stoppedAt() ?? 0) };
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<"deadline">((resolve) => {
+    timer = setTimeout(() => resolve("deadline"), EXIT_DEADLINE_MS);
+  });
+  const outcome = await Promise.race([demo.exited, deadline]);
+  clearTimeout(timer);
+  if (outcome === "deadline") {
+    demo.child.kill("SIGKILL");
+    throw new Error(
+      `the demo did not exit within ${EXIT_DEADLINE_MS / 1000} s\nstdout:\n${demo.stdout()}\nstderr:\n${demo.stderr()}`,
+    );
+  }
+  return { code: outcome, stdout: demo.stdout(), stderr: demo.stderr() };
 }
 
 async function hubEvents(): Promise<LifecycleEvent[]> {
@@ -37,7 +52,9 @@ async function hubEvents(): Promise<LifecycleEvent[]> {
 }
 
 describe("carehub demo", () => {
-  it("runs the simulated region through the hub for a bounded time and exits cleanly", async () => {
+  it("runs the simulated region through the hub for a bounded time and exits cleanly", {
+    timeout: EXIT_DEADLINE_MS + 20_000,
+  }, async () => {
     const run = await runDemoProcess(["--duration", "8", "--rate", "25", "--seed", "4"]);
     expect(run.code, run.stderr).toBe(0);
     // Where to look, then the summary, then a clean stop.
@@ -49,8 +66,9 @@ describe("carehub demo", () => {
     expect(run.stdout).toContain(`curl -s -H 'Authorization: Bearer ${operatorToken}' '`);
     expect(run.stdout).toContain("referrals:");
     expect(run.stdout).toContain("carehub demo stopped");
-    // The process ended on its own right after stopping (the CLI forces an exit only after 5 s of stray handles).
-    expect(run.exitLagMs).toBeLessThan(4_000);
+    // The process ended on its own once everything was closed: the CLI forces an exit, and says so, only when
+    // something it started was still open 5 s after stopping.
+    expect(run.stderr).not.toContain("exiting anyway");
 
     const events = await hubEvents();
     const delivered = new Set(events.filter((e) => e.type === "delivered").map((e) => e.kind));

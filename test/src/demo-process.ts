@@ -10,8 +10,6 @@ export interface DemoProcess {
   child: ChildProcessByStdio<null, Readable, Readable>;
   stdout: () => string;
   stderr: () => string;
-  /** When stdout first said "carehub demo stopped" (epoch ms), if it did. */
-  stoppedAt: () => number | undefined;
   exited: Promise<number | null>;
 }
 
@@ -29,10 +27,8 @@ export function startDemoProcess(namespace: string, args: string[]): DemoProcess
   });
   let stdout = "";
   let stderr = "";
-  let stoppedAt: number | undefined;
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk.toString();
-    if (stoppedAt === undefined && stdout.includes("carehub demo stopped")) stoppedAt = Date.now();
   });
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -41,7 +37,6 @@ export function startDemoProcess(namespace: string, args: string[]): DemoProcess
     child,
     stdout: () => stdout,
     stderr: () => stderr,
-    stoppedAt: () => stoppedAt,
     exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))),
   };
 }

@@ -60,11 +60,11 @@ describe("a retryable error", () => {
     await bus.publish(bus.topology.subjects.outbox("retry-ok"), "m", { msgId: "r-1" });
     await waitFor("three deliveries", () => times.length === 3);
     const [t1 = 0, t2 = 0, t3 = 0] = times;
-    // ±20% jitter, plus scheduling slack: generous bounds.
+    // ±20% jitter below; above, room for a busy machine, yet far under the 30 s ack wait a lost nak would cost.
     expect(t2 - t1).toBeGreaterThanOrEqual(300);
-    expect(t2 - t1).toBeLessThan(2_000);
+    expect(t2 - t1).toBeLessThan(8_000);
     expect(t3 - t2).toBeGreaterThanOrEqual(600);
-    expect(t3 - t2).toBeLessThan(3_000);
+    expect(t3 - t2).toBeLessThan(8_000);
     expect(await deadLetters("retry-ok")).toHaveLength(0);
   });
 

@@ -28,5 +28,10 @@ try {
   process.stderr.write(`carehub: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 }
-// Everything was stopped; should a stray handle keep the loop alive, do not hang the terminal.
-setTimeout(() => process.exit(), 5_000).unref();
+// Everything was stopped; should a stray handle keep the loop alive, do not hang the terminal, and say so:
+// a stray handle is a bug (something started was not closed), and the demo's e2e test looks for this line.
+const FORCED_EXIT_NOTICE = "carehub: something was still open 5 s after stopping; exiting anyway";
+setTimeout(() => {
+  process.stderr.write(`${FORCED_EXIT_NOTICE}\n`);
+  process.exit();
+}, 5_000).unref();
