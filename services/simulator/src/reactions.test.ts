@@ -35,7 +35,7 @@ describe("reactions", () => {
     const hospital = receiver(referral);
     const reactions = reactionsTo(referral, hospital, world, DEFAULT_BEHAVIOUR, createRandom("r"));
     expect(reactions[0]?.status).toBe("booked");
-    expect(["completed", "cancelled", "no-show", "rescheduled"]).toContain(reactions[1]?.status);
+    expect(["completed", "cancelled", "no-show", "rescheduled", "deleted"]).toContain(reactions[1]?.status);
     expect(reactions.every((r, i) => i === 0 || r.afterMs > (reactions[i - 1]?.afterMs ?? 0))).toBe(true);
     for (const reaction of reactions) {
       expect(reaction.to.gln).toBe(referral.sender.gln);
@@ -51,16 +51,27 @@ describe("reactions", () => {
     }
   });
 
-  it("a municipality accepts or rejects a task requisition, and carries out what it accepted", () => {
+  it("ends referrals in every final status a hospital can give, each after a booking", () => {
+    const referral = parsed("referral/hospital");
+    const endings = new Set<string>();
+    for (let i = 0; i < 400; i++) {
+      const reactions = reactionsTo(referral, receiver(referral), world, DEFAULT_BEHAVIOUR, createRandom(`h${i}`));
+      expect(reactions[0]?.status).toBe("booked");
+      endings.add(reactions.at(-1)?.status ?? "none");
+    }
+    expect([...endings].sort()).toEqual(["cancelled", "completed", "deleted", "no-show"]);
+  });
+
+  it("a municipality accepts or rejects a task requisition, and carries out or cancels what it accepted", () => {
     const statuses = new Set<string>();
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 200; i++) {
       const task = parsed("task-requisition/");
       const reactions = reactionsTo(task, receiver(task), world, DEFAULT_BEHAVIOUR, createRandom(`t${i}`));
       const sequence = reactions.map((r) => r.status).join(">");
-      expect(["rejected", "accepted>in-progress>completed"]).toContain(sequence);
+      expect(["rejected", "accepted>in-progress>completed", "accepted>in-progress>cancelled"]).toContain(sequence);
       statuses.add(sequence);
     }
-    expect(statuses.size).toBe(2);
+    expect(statuses.size).toBe(3);
   });
 
   it("decides the same way for the same random stream", () => {

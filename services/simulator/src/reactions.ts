@@ -80,20 +80,33 @@ export function reactionsTo(
   if (content.kind === "referral" && self.role === "hospital") {
     const subject = { type: "referral" as const, id: content.referralId };
     step(behaviour.hospitalBookingDelayMs, subject, "booked", { appointmentInDays: random.int(3, 40) });
-    const outcome = random.next();
+    // One draw picks the outcome; the probabilities are consecutive slices of [0, 1), the rest completes.
     const b = behaviour;
-    if (outcome < b.hospitalRescheduleProbability) {
-      step(b.hospitalOutcomeDelayMs, subject, "rescheduled", {
-        appointmentInDays: random.int(5, 60),
-        reason: "Ambulatoriet har ændret tiden",
-      });
-      step(b.hospitalOutcomeDelayMs, subject, "completed");
-    } else if (outcome < b.hospitalRescheduleProbability + b.hospitalCancelProbability) {
-      step(b.hospitalOutcomeDelayMs, subject, "cancelled", { reason: "Henvisningen er annulleret af afdelingen" });
-    } else if (outcome < b.hospitalRescheduleProbability + b.hospitalCancelProbability + b.hospitalNoShowProbability) {
-      step(b.hospitalOutcomeDelayMs, subject, "no-show");
-    } else {
-      step(b.hospitalOutcomeDelayMs, subject, "completed");
+    const outcome = pickOutcome(random.next(), [
+      ["rescheduled", b.hospitalRescheduleProbability],
+      ["cancelled", b.hospitalCancelProbability],
+      ["no-show", b.hospitalNoShowProbability],
+      ["deleted", b.hospitalDeleteProbability],
+    ]);
+    switch (outcome) {
+      case "rescheduled":
+        step(b.hospitalOutcomeDelayMs, subject, "rescheduled", {
+          appointmentInDays: random.int(5, 60),
+          reason: "Ambulatoriet har ændret tiden",
+        });
+        step(b.hospitalOutcomeDelayMs, subject, "completed");
+        break;
+      case "cancelled":
+        step(b.hospitalOutcomeDelayMs, subject, "cancelled", { reason: "Henvisningen er annulleret af afdelingen" });
+        break;
+      case "no-show":
+        step(b.hospitalOutcomeDelayMs, subject, "no-show");
+        break;
+      case "deleted":
+        step(b.hospitalOutcomeDelayMs, subject, "deleted", { reason: "Henvisningen er registreret ved en fejl" });
+        break;
+      default:
+        step(b.hospitalOutcomeDelayMs, subject, "completed");
     }
   } else if (content.kind === "referral" && self.role === "municipality") {
     const subject = { type: "referral" as const, id: content.referralId };
@@ -109,8 +122,22 @@ export function reactionsTo(
     } else {
       step(behaviour.municipalityAnswerDelayMs, subject, "accepted");
       step(behaviour.municipalityAnswerDelayMs, subject, "in-progress");
-      step(behaviour.hospitalOutcomeDelayMs, subject, "completed");
+      if (random.chance(behaviour.municipalityCancelProbability)) {
+        step(behaviour.hospitalOutcomeDelayMs, subject, "cancelled", { reason: "Borgeren er indlagt" });
+      } else {
+        step(behaviour.hospitalOutcomeDelayMs, subject, "completed");
+      }
     }
   }
   return reactions;
+}
+
+/** The status whose slice of [0, 1) holds `draw`, slices laid end to end in order; undefined past the last. */
+function pickOutcome(draw: number, slices: ReadonlyArray<[BusinessStatus, number]>): BusinessStatus | undefined {
+  let end = 0;
+  for (const [status, share] of slices) {
+    end += share;
+    if (draw < end) return status;
+  }
+  return undefined;
 }

@@ -23,9 +23,13 @@ export interface ScenarioBehaviour {
   hospitalRescheduleProbability: number;
   hospitalCancelProbability: number;
   hospitalNoShowProbability: number;
+  /** A booked referral is deleted as entered in error (a duplicate of another referral, the wrong patient). */
+  hospitalDeleteProbability: number;
   /** A municipality answers a task requisition after this delay. */
   municipalityAnswerDelayMs: [number, number];
   municipalityRejectProbability: number;
+  /** A task in progress is cancelled (the citizen was admitted, moved, or died). */
+  municipalityCancelProbability: number;
   /** A lab result is sent as a partial result first, then the final one. */
   labPartialProbability: number;
   /** A final lab result is corrected later. */
@@ -94,8 +98,10 @@ export const DEFAULT_BEHAVIOUR: ScenarioBehaviour = {
   hospitalRescheduleProbability: 0.15,
   hospitalCancelProbability: 0.08,
   hospitalNoShowProbability: 0.07,
+  hospitalDeleteProbability: 0.03,
   municipalityAnswerDelayMs: [500, 5_000],
   municipalityRejectProbability: 0.1,
+  municipalityCancelProbability: 0.08,
   labPartialProbability: 0.3,
   labCorrectionProbability: 0.1,
   labConsentWithheldProbability: 0.05,
