@@ -5,10 +5,46 @@ import { MessageKind } from "./kinds.ts";
 export const EndpointKind = z.enum(["practice", "municipality", "hospital", "laboratory", "databank"]);
 export type EndpointKind = z.infer<typeof EndpointKind>;
 
+/**
+ * Where a webhook signing secret (`whsec_<base64>`) comes from. Exactly one of: `env`, the name of an environment
+ * variable of the hub's processes; `file`, an absolute path whose content is the secret (a mounted secret); or
+ * `value`, the secret itself in the registry file — DEVELOPMENT ONLY, since the registry is not a secret store.
+ * `packages/registry` reads the references when the registry loads or reloads.
+ */
+export const SecretReference = z
+  .object({
+    env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name is letters, digits and underscores")
+      .optional(),
+    file: z
+      .string()
+      .refine((path) => path.startsWith("/"), "a secret file is given by its absolute path")
+      .optional(),
+    value: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine(
+    (reference) => Object.values(reference).filter((part) => part !== undefined).length === 1,
+    "a secret is given as exactly one of { env: NAME }, { file: /path } or { value: whsec_… } (development only)",
+  );
+export type SecretReference = z.infer<typeof SecretReference>;
+
+/**
+ * Standard Webhooks signing of the endpoint's deliveries. Every secret signs (several = a rotation: the
+ * `webhook-signature` header then carries one signature per secret, and the receiver needs to know only one).
+ */
+export const WebhookSigning = z.object({
+  secrets: z.array(SecretReference).min(1).max(4),
+});
+export type WebhookSigning = z.infer<typeof WebhookSigning>;
+
 export const HttpDelivery = z.object({
   mode: z.literal("http"),
   url: z.url(),
   timeoutMs: z.number().int().positive().default(10_000),
+  /** Without it deliveries are unsigned (allowed; the dispatcher warns once per registry load). */
+  signing: WebhookSigning.optional(),
 });
 export const NatsDelivery = z.object({
   mode: z.literal("nats"),

@@ -76,5 +76,10 @@ describe("EndpointRegistry", () => {
     expect(sample.rules().map((r) => r.id)).toContain("lab-databank-copy");
     // The development operator (README): reads everything through the query API.
     expect(sample.authenticateOperator("dev-token-operator")?.id).toBe("operator");
+    // Every HTTP endpoint of the sample signs its deliveries with its development secret (docs/decisions/0010).
+    expect(sample.unsignedHttpEndpoints()).toEqual([]);
+    for (const endpoint of sample.endpoints()) {
+      if (endpoint.delivery.mode === "http") expect(sample.webhookSecrets(endpoint.id)).toHaveLength(1);
+    }
   });
 });

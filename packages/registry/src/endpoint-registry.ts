@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
 import type { Endpoint, HubIdentity, Operator, Party, RegistryConfig, RoutingRule } from "@carehub/schemas";
+import type { WebhookSecret } from "@carehub/webhook-signature";
+import { RegistryConfigError } from "./registry-config-error.ts";
+import { resolveSigningSecrets, type SecretSources } from "./signing-secrets.ts";
 import { digestsEqual, hashToken } from "./token-hash.ts";
 import { validateRegistryConfig } from "./validate-registry-config.ts";
 
@@ -18,9 +21,21 @@ export class EndpointRegistry {
   readonly #byGln: ReadonlyMap<string, Endpoint>;
   readonly #tokens: ReadonlyArray<{ digest: Buffer; endpoint: Endpoint }>;
   readonly #operatorTokens: ReadonlyArray<{ digest: Buffer; operator: Operator }>;
+  readonly #signingSecrets: ReadonlyMap<string, readonly WebhookSecret[]>;
 
-  /** Takes a configuration that already passed `validateRegistryConfig`; use `EndpointRegistry.from` otherwise. */
-  constructor(config: RegistryConfig) {
+  /**
+   * Takes a configuration that already passed `validateRegistryConfig` and the signing secrets its references
+   * resolved to (`resolveSigningSecrets`); use `EndpointRegistry.from`, which does both, otherwise.
+   */
+  constructor(config: RegistryConfig, signingSecrets: ReadonlyMap<string, readonly WebhookSecret[]> = new Map()) {
+    for (const endpoint of config.endpoints) {
+      const wanted = endpoint.delivery.mode === "http" ? (endpoint.delivery.signing?.secrets.length ?? 0) : 0;
+      // Never a signed endpoint without its keys: its deliveries would silently go out unsigned.
+      if ((signingSecrets.get(endpoint.id)?.length ?? 0) !== wanted) {
+        throw new TypeError(`EndpointRegistry: the signing secrets of endpoint ${endpoint.id} were not resolved`);
+      }
+    }
+    this.#signingSecrets = signingSecrets;
     this.#config = deepFreeze(structuredClone(config));
     this.hub = this.#config.hub;
     this.version = createHash("sha256").update(JSON.stringify(this.#config)).digest("hex").slice(0, 12);
@@ -43,9 +58,21 @@ export class EndpointRegistry {
     );
   }
 
-  /** Validates the configuration (throws RegistryConfigError listing every problem) and builds a snapshot. */
-  static from(input: unknown, source?: string): EndpointRegistry {
-    return new EndpointRegistry(validateRegistryConfig(input, source));
+  /**
+   * Validates the configuration, reads the webhook signing secrets it refers to (environment variables,
+   * files) and builds a snapshot. Throws RegistryConfigError listing every problem, schema and secrets alike.
+   */
+  static from(input: unknown, source = "registry", secretSources?: SecretSources): EndpointRegistry {
+    const signing = resolveSigningSecrets(input, secretSources);
+    let config: RegistryConfig;
+    try {
+      config = validateRegistryConfig(input, source);
+    } catch (error) {
+      if (!(error instanceof RegistryConfigError) || signing.problems.length === 0) throw error;
+      throw new RegistryConfigError(source, [...error.problems, ...signing.problems]);
+    }
+    if (signing.problems.length > 0) throw new RegistryConfigError(source, signing.problems);
+    return new EndpointRegistry(config, signing.byEndpoint);
   }
 
   byId(id: string): Endpoint | undefined {
@@ -102,6 +129,21 @@ export class EndpointRegistry {
 
   operators(): readonly Operator[] {
     return this.#config.operators;
+  }
+
+  /**
+   * The secrets the dispatcher signs an endpoint's webhook deliveries with (one signature each); empty when
+   * the endpoint is not signed or is not in HTTP delivery mode. Their keys never show in logs or JSON.
+   */
+  webhookSecrets(endpointId: string): readonly WebhookSecret[] {
+    return this.#signingSecrets.get(endpointId) ?? [];
+  }
+
+  /** Ids of the endpoints whose webhook deliveries go out unsigned (HTTP delivery without `signing`). */
+  unsignedHttpEndpoints(): string[] {
+    return this.#config.endpoints
+      .filter((endpoint) => endpoint.delivery.mode === "http" && endpoint.delivery.signing === undefined)
+      .map((endpoint) => endpoint.id);
   }
 
   /** The whole configuration, frozen. */

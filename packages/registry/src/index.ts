@@ -17,6 +17,7 @@ export {
   REGISTRY_NATS_AUTHORIZATION,
 } from "./nats-authorization-error.ts";
 export { isRegistryConfigError, REGISTRY_INVALID, RegistryConfigError } from "./registry-config-error.ts";
+export { type ResolvedSigningSecrets, resolveSigningSecrets, type SecretSources } from "./signing-secrets.ts";
 export { hashToken } from "./token-hash.ts";
 export { formatPath, validateRegistryConfig } from "./validate-registry-config.ts";
 export { type RegistryWatcher, type RegistryWatchOptions, watchRegistry } from "./watch-registry.ts";

@@ -3,12 +3,14 @@ import { extname } from "node:path";
 import { parseDocument } from "yaml";
 import { EndpointRegistry } from "./endpoint-registry.ts";
 import { RegistryConfigError } from "./registry-config-error.ts";
+import type { SecretSources } from "./signing-secrets.ts";
 
 /**
  * Parses the text of a registry file: JSON when the name ends in .json, YAML otherwise. Syntax errors
- * are RegistryConfigError problems with their line and column.
+ * are RegistryConfigError problems with their line and column. Webhook signing secrets are read from
+ * `secretSources` (default: the process environment and the file system).
  */
-export function parseRegistryText(text: string, source: string): EndpointRegistry {
+export function parseRegistryText(text: string, source: string, secretSources?: SecretSources): EndpointRegistry {
   let data: unknown;
   if (extname(source).toLowerCase() === ".json") {
     try {
@@ -27,11 +29,14 @@ export function parseRegistryText(text: string, source: string): EndpointRegistr
     }
     data = document.toJS();
   }
-  return EndpointRegistry.from(data, source);
+  return EndpointRegistry.from(data, source, secretSources);
 }
 
-/** Reads and validates a registry file (YAML or JSON). Throws RegistryConfigError listing every problem. */
-export async function loadRegistryFile(path: string): Promise<EndpointRegistry> {
+/**
+ * Reads and validates a registry file (YAML or JSON) and the signing secrets it refers to. Throws
+ * RegistryConfigError listing every problem.
+ */
+export async function loadRegistryFile(path: string, secretSources?: SecretSources): Promise<EndpointRegistry> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -40,5 +45,5 @@ export async function loadRegistryFile(path: string): Promise<EndpointRegistry> 
       cause: error,
     });
   }
-  return parseRegistryText(text, path);
+  return parseRegistryText(text, path, secretSources);
 }

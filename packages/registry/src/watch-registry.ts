@@ -4,6 +4,7 @@ import { basename, dirname, resolve } from "node:path";
 import type { EndpointRegistry, RegistrySource } from "./endpoint-registry.ts";
 import { parseRegistryText } from "./load-registry-file.ts";
 import { RegistryConfigError } from "./registry-config-error.ts";
+import type { SecretSources } from "./signing-secrets.ts";
 
 export interface RegistryWatchOptions {
   /** Called after a changed, valid file replaced the snapshot. */
@@ -12,6 +13,8 @@ export interface RegistryWatchOptions {
   onError?: (error: RegistryConfigError) => void;
   /** Quiet time after the last file event before reloading (editors write in several steps). */
   debounceMs?: number;
+  /** Where webhook signing secrets are read from at each (re)load; default the environment and the files. */
+  secretSources?: SecretSources;
 }
 
 export interface RegistryWatcher extends RegistrySource {
@@ -29,7 +32,7 @@ export async function watchRegistry(path: string, options: RegistryWatchOptions 
   const absolute = resolve(path);
   const debounceMs = options.debounceMs ?? 150;
   let lastText = await readText(absolute);
-  let current = parseRegistryText(lastText, path);
+  let current = parseRegistryText(lastText, path, options.secretSources);
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   let running: Promise<boolean> = Promise.resolve(false);
@@ -45,7 +48,7 @@ export async function watchRegistry(path: string, options: RegistryWatchOptions 
     if (closed || text === lastText) return false;
     lastText = text;
     try {
-      const next = parseRegistryText(text, path);
+      const next = parseRegistryText(text, path, options.secretSources);
       if (next.version === current.version) return false;
       const previous = current;
       current = next;
