@@ -1,11 +1,19 @@
 export { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
+export { errorCodeLabel, labelValue } from "./metric-labels.ts";
+export { type MetricPoller, type MetricPollerOptions, pollMetrics } from "./metric-poller.ts";
 export {
   collectProcessMetrics,
   metrics,
   metricsContentType,
   metricsRegistry,
   metricsText,
+  metricValue,
   onMetricsCollect,
+  recordAckOverdue,
+  recordRejection,
+  recordStatusChange,
+  recordStatusRefused,
+  recordStreamSize,
 } from "./metrics.ts";
 export { CPR_REPLACEMENT, isPatientKey, REDACTED, redactPatientData, scrubText } from "./patient-data.ts";
 export {

@@ -1,8 +1,11 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { errorCodeLabel, labelValue } from "./metric-labels.ts";
 
 /**
  * One Prometheus registry per process. Labels are bounded on purpose: stage, kind, outcome, stream and
- * consumer names — never a message id, endpoint-supplied text or anything about a patient.
+ * consumer names, error codes from the catalogue, registry endpoint ids and business statuses — never a
+ * message id, endpoint-supplied text or anything about a patient. docs/runbook.md "Metrics" says what each
+ * family means and what to alert on.
  */
 export const metricsRegistry = new Registry();
 
@@ -44,7 +47,108 @@ export const metrics = {
     labelNames: ["stream", "consumer"] as const,
     registers: [metricsRegistry],
   }),
+  consumerAckPending: new Gauge({
+    name: "carehub_consumer_ack_pending",
+    help: "Messages a durable consumer has delivered and not yet had acknowledged (in a handler, or waiting to be redelivered)",
+    labelNames: ["stream", "consumer"] as const,
+    registers: [metricsRegistry],
+  }),
+  consumerRedelivered: new Gauge({
+    name: "carehub_consumer_redelivered",
+    help: "Unacknowledged messages of a durable consumer that were delivered more than once (retries, crashed handlers)",
+    labelNames: ["stream", "consumer"] as const,
+    registers: [metricsRegistry],
+  }),
+  consumerOldestUnackedSeconds: new Gauge({
+    name: "carehub_consumer_oldest_unacked_seconds",
+    help: "Age of the oldest message a durable consumer has not finished (its ack floor + 1), 0 when it is caught up",
+    labelNames: ["stream", "consumer"] as const,
+    registers: [metricsRegistry],
+  }),
+  streamMessages: new Gauge({
+    name: "carehub_stream_messages",
+    help: "Messages a stream holds (for the DLQ: dead letters waiting for an operator)",
+    labelNames: ["stream"] as const,
+    registers: [metricsRegistry],
+  }),
+  streamBytes: new Gauge({
+    name: "carehub_stream_bytes",
+    help: "Bytes a stream holds",
+    labelNames: ["stream"] as const,
+    registers: [metricsRegistry],
+  }),
+  rejections: new Counter({
+    name: "carehub_rejections_total",
+    help: "Messages rejected, by stage and CAREHUB_ERR_ code; a message rejected for several reasons counts once under each distinct code",
+    labelNames: ["stage", "code"] as const,
+    registers: [metricsRegistry],
+  }),
+  statusChanges: new Counter({
+    name: "carehub_status_changes_total",
+    help: "Business status changes applied to referrals, tasks and appointments, by subject type and new status",
+    labelNames: ["subject", "status"] as const,
+    registers: [metricsRegistry],
+  }),
+  statusRefused: new Counter({
+    name: "carehub_status_refused_total",
+    help: "Business status transitions refused as invalid (two systems disagree about a referral, task or appointment)",
+    labelNames: ["subject"] as const,
+    registers: [metricsRegistry],
+  }),
+  ackOverdue: new Counter({
+    name: "carehub_ack_overdue_total",
+    help: "Delivered messages whose acknowledgement did not come within the receiving endpoint's timeout",
+    labelNames: ["endpoint"] as const,
+    registers: [metricsRegistry],
+  }),
 };
+
+/*
+ * What services record, one call where the thing happens. Each guards its labels (metric-labels.ts), so a
+ * new family for another service is a family above plus a function here.
+ */
+
+/** A message was rejected (its `rejected` event stored): counted once under each distinct code. */
+export function recordRejection(stage: string, codes: Iterable<string>): void {
+  const stageLabel = labelValue(stage);
+  for (const code of new Set(Array.from(codes, errorCodeLabel))) metrics.rejections.inc({ stage: stageLabel, code });
+}
+
+/** A referral, task or appointment moved to `status` (its `status-changed` event stored). */
+export function recordStatusChange(subject: string, status: string): void {
+  metrics.statusChanges.inc({ subject: labelValue(subject), status: labelValue(status) });
+}
+
+/** An invalid business transition was refused (its `transition-refused` event stored). */
+export function recordStatusRefused(subject: string): void {
+  metrics.statusRefused.inc({ subject: labelValue(subject) });
+}
+
+/** `endpoint` (a registry id) did not acknowledge a delivered message in time (`ack-overdue` stored). */
+export function recordAckOverdue(endpoint: string): void {
+  metrics.ackOverdue.inc({ endpoint: labelValue(endpoint) });
+}
+
+/** How much each stream holds (the stream metrics collector). */
+export function recordStreamSize(stream: string, state: { messages: number; bytes: number }): void {
+  const labels = { stream: labelValue(stream) };
+  metrics.streamMessages.set(labels, state.messages);
+  metrics.streamBytes.set(labels, state.bytes);
+}
+
+/**
+ * The current value of one counter or gauge series (0 when it was never set): for tests and tools that check
+ * a metric moved. Runs the collect hooks first, like a scrape.
+ */
+export async function metricValue(name: string, labels: Readonly<Record<string, string>>): Promise<number> {
+  const metric = metricsRegistry.getSingleMetric(name);
+  if (metric === undefined) throw new Error(`no metric ${name} in the registry`);
+  runCollectHooks();
+  const wanted = Object.entries(labels);
+  const { values } = await metric.get();
+  const found = values.find((v) => wanted.every(([key, value]) => v.labels[key] === value));
+  return found?.value ?? 0;
+}
 
 let processMetricsOn = false;
 
