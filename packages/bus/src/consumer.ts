@@ -1,12 +1,12 @@
 import { extractTraceContext, type Logger, recordError, SpanKind, scrubText, tracer } from "@carehub/observability";
 import type { CarehubError } from "@carehub/schemas";
 import { MESSAGE_KINDS } from "@carehub/schemas";
-import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { AckConfirmer } from "./ack-confirmer.ts";
 import { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
-import { ConsumerMetrics } from "./consumer-metrics.ts";
+import { ConsumerMetrics, readConsumerBacklog } from "./consumer-metrics.ts";
 import { BusDecodeError, BusMaxDeliveriesError, toCarehubError } from "./errors.ts";
 import { HEADER, headersToRecord, isControlHeader } from "./headers.ts";
 import { DEFAULT_ACK_WAIT_MS, type DurableConsumerSpec, effectiveMaxDeliver } from "./provision.ts";
@@ -47,6 +47,11 @@ export interface ConsumeSpec<T = Uint8Array> extends DurableConsumerSpec {
   onDeadLetter?: (message: InboundMessage<T>, error: CarehubError) => Promise<void>;
   /** Wait for the server to confirm each ack (default true). The confirmation does not hold up the next message. */
   confirmAcks?: boolean;
+  /**
+   * How often the consumer's info is read for the backlog gauges (ack-pending, redelivered, oldest
+   * unacknowledged), default 10 s; a scrape of `/metrics` also reads it, at most once a second.
+   */
+  backlogIntervalMs?: number;
 }
 
 export interface RunningConsumer {
@@ -146,7 +151,13 @@ export class BusConsumer<T> implements RunningConsumer {
             deps.logger?.warn({ stage: spec.stage, seq, reason }, "ack not confirmed; the message may be redelivered"),
           )
         : undefined;
-    this.#metrics = new ConsumerMetrics(spec.stage, spec.stream, spec.durable);
+    // A manager without the account check: one more request per consumer start would buy nothing.
+    let jsm: Promise<JetStreamManager> | undefined;
+    this.#metrics = new ConsumerMetrics(spec.stage, spec.stream, spec.durable, {
+      read: async () => readConsumerBacklog(await (jsm ??= deps.js.jetstreamManager(false)), spec.stream, spec.durable),
+      logger: deps.logger,
+      ...(spec.backlogIntervalMs === undefined ? {} : { intervalMs: spec.backlogIntervalMs }),
+    });
     this.#spanName = `${spec.stage} process`;
   }
 
@@ -398,6 +409,6 @@ export class BusConsumer<T> implements RunningConsumer {
     await this.#loop;
     this.#flushAcks();
     await this.#confirmer?.close();
-    this.#metrics.close();
+    await this.#metrics.close();
   }
 }

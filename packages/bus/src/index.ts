@@ -1,6 +1,7 @@
 export { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
 export { type Bus, type ConnectBusOptions, connectBus, type ProvisionOptions } from "./bus.ts";
 export type { ConsumeSpec, InboundMessage, RunningConsumer } from "./consumer.ts";
+export { CONSUMER_INFO_INTERVAL_MS, type ConsumerBacklog, readConsumerBacklog } from "./consumer-metrics.ts";
 export { jsonDecoder } from "./decoders.ts";
 export {
   BUS_ERROR_CODES,
@@ -27,6 +28,12 @@ export {
 export type { PublishOptions, PublishResult } from "./publisher.ts";
 export type { RedriveOptions, StoredMessage } from "./redrive.ts";
 export { onShutdown } from "./shutdown.ts";
+export {
+  type RunningStreamMetrics,
+  STREAM_INFO_INTERVAL_MS,
+  type StreamMetricsOptions,
+  startStreamMetrics,
+} from "./stream-metrics.ts";
 export {
   type CarehubStreamConfig,
   DEFAULT_READ_MODEL_RETENTION_DAYS,

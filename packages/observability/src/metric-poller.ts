@@ -6,7 +6,7 @@ export interface MetricPollerOptions {
   name: string;
   /** Longest time between two refreshes: a timer refreshes at least this often. */
   intervalMs: number;
-  /** Shortest time between two refreshes, so frequent scrapes do not become a flood of server requests. */
+  /** Shortest time between two refreshes, so frequent scrapes do not become a flood of server requests (default 1 s, or intervalMs when shorter). */
   minIntervalMs?: number;
   logger?: Logger | undefined;
 }
@@ -25,7 +25,7 @@ export interface MetricPoller {
  * rest debug, so an outage does not flood the log.
  */
 export function pollMetrics(refresh: () => Promise<void>, options: MetricPollerOptions): MetricPoller {
-  const minIntervalMs = options.minIntervalMs ?? 1_000;
+  const minIntervalMs = options.minIntervalMs ?? Math.min(1_000, options.intervalMs);
   let running: Promise<void> | undefined;
   let lastStart = Number.NEGATIVE_INFINITY;
   let failing = false;
