@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Bus, InboundMessage, RunningConsumer } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
-import type { RegistrySource } from "@carehub/registry";
+import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { CarehubError, Endpoint } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
@@ -100,8 +100,12 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
   };
   const deliver = (endpoint: Endpoint, message: DeliveryMessage): Promise<DeliveryOutcome> =>
     endpoint.delivery.mode === "http"
-      ? deliverOverHttp(endpoint.delivery, message)
+      ? deliverOverHttp(endpoint.delivery, message, {
+          secrets: deps.registry.current().webhookSecrets(endpoint.id),
+          at: now(),
+        })
       : deliverToInbox(bus, endpoint.delivery.subject ?? bus.topology.subjects.inbox(endpoint.id), message);
+  const warnUnsigned = unsignedEndpointWarning(logger);
 
   const running = new Map<string, RunningConsumer>();
   let stopped = false;
@@ -146,6 +150,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
   const syncNow = async (): Promise<void> => {
     if (stopped) return;
     const registry = deps.registry.current();
+    warnUnsigned(registry);
     const wanted = new Map(registry.endpoints().map((endpoint) => [endpoint.id, endpoint]));
     for (const [id, consumer] of running) {
       if (wanted.has(id)) continue;
@@ -179,6 +184,24 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
       running.clear();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
     },
+  };
+}
+
+/**
+ * Unsigned webhook deliveries are allowed (docs/decisions/0010) but should not go unnoticed: warns once per
+ * registry snapshot (each load or reload) that has HTTP endpoints without `delivery.signing`, naming them.
+ */
+function unsignedEndpointWarning(logger: Logger | undefined): (registry: EndpointRegistry) => void {
+  let warnedVersion: string | undefined;
+  return (registry) => {
+    if (registry.version === warnedVersion) return;
+    warnedVersion = registry.version;
+    const unsigned = registry.unsignedHttpEndpoints();
+    if (unsigned.length === 0) return;
+    logger?.warn(
+      { registryVersion: registry.version, unsignedEndpoints: unsigned },
+      "webhook deliveries to these endpoints are not signed: add delivery.signing to their registry entries",
+    );
   };
 }
 

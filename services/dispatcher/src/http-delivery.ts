@@ -1,3 +1,4 @@
+import { signWebhook, type WebhookSecret } from "@carehub/webhook-signature";
 import { classifyHttpStatus, type DeliveryOutcome, networkFailure } from "./delivery-outcome.ts";
 
 /** One message as the dispatcher hands it to an endpoint. */
@@ -12,14 +13,34 @@ export interface DeliveryMessage {
   attempt: number;
 }
 
+/** How to sign one attempt (Standard Webhooks); absent for an endpoint without `delivery.signing`. */
+export interface DeliverySigning {
+  /** One signature per secret (several during a rotation). */
+  secrets: readonly WebhookSecret[];
+  /** The attempt's time, epoch ms: a retry gets a fresh timestamp, so it is not refused as a replay. */
+  at: number;
+}
+
 /**
- * POSTs the message bytes to a webhook with the contract headers (docs/contracts.md). Never throws:
- * every failure is an outcome. Redirects are not followed (a POST must not silently turn into a GET).
+ * POSTs the message bytes to a webhook with the contract headers (docs/contracts.md), and with
+ * `webhook-id` (the hub id: the same on every retry), `webhook-timestamp` and `webhook-signature` over exactly
+ * the bytes sent when the endpoint is signed. Never throws: every failure is an outcome. Redirects are not
+ * followed (a POST must not silently turn into a GET).
  */
 export async function deliverOverHttp(
   target: { url: string; timeoutMs: number },
   message: DeliveryMessage,
+  signing?: DeliverySigning,
 ): Promise<DeliveryOutcome> {
+  const signature =
+    signing === undefined || signing.secrets.length === 0
+      ? {}
+      : signWebhook({
+          id: message.hubId,
+          timestampSeconds: Math.floor(signing.at / 1000),
+          body: message.body,
+          secrets: signing.secrets,
+        });
   let response: Response;
   try {
     response = await fetch(target.url, {
@@ -34,6 +55,7 @@ export async function deliverOverHttp(
         "carehub-kind": message.kind,
         "carehub-source-endpoint": message.sourceEndpoint,
         "carehub-attempt": String(message.attempt),
+        ...signature,
       },
     });
   } catch (error) {
