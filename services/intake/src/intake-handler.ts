@@ -9,9 +9,15 @@ import {
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
 import type { Bus, InboundMessage } from "@carehub/bus";
-import type { Logger } from "@carehub/observability";
+import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
-import { CarehubError, type Endpoint, type ParseResult, type ValidationIssue } from "@carehub/schemas";
+import {
+  CarehubError,
+  type Endpoint,
+  type EventOf,
+  type ParseResult,
+  type ValidationIssue,
+} from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { buildEnvelope } from "./build-envelope.ts";
 import { rawIngress, readIngressMessage, withCheckedHubId } from "./ingress-message.ts";
@@ -71,7 +77,7 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
         path: "(transport)",
         message: `endpoint ${ingress.sourceEndpoint} is not in the registry`,
       };
-      await publishEvent(bus, rejectedEvent(subject, [issue], now));
+      await publishRejection(bus, rejectedEvent(subject, [issue], now));
       throw new IntakeDeadLetterError(issue.code, issue.message);
     }
     if (first !== ingress.hubId) {
@@ -96,7 +102,7 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
       deps.logger?.debug({ hubId: ingress.hubId, kind: envelope.kind, warnings: parsed.warnings.length }, "accepted");
       return;
     }
-    await publishEvent(bus, rejectedEvent(subject, issues, now));
+    await publishRejection(bus, rejectedEvent(subject, issues, now));
     if (source.endpoint === undefined) {
       // Nobody to answer: the hub made it. A bug of the hub's own, kept in the DLQ for an operator.
       throw new IntakeDeadLetterError(
@@ -152,8 +158,20 @@ function atLeastOne(issues: ValidationIssue[]): ValidationIssue[] {
     : [{ code: INTAKE_ERROR_CODES.unanswerable, path: "(input)", message: "the message could not be read" }];
 }
 
-async function publishEvent(bus: IntakeHandlerDeps["bus"], event: { type: string; eventId: string }): Promise<void> {
-  await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+async function publishEvent(
+  bus: IntakeHandlerDeps["bus"],
+  event: { type: string; eventId: string },
+): Promise<{ duplicate: boolean }> {
+  return bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+}
+
+/**
+ * The one place intake counts a rejection: when its `rejected` event is first stored. A redelivered message
+ * publishes the same event id again, which JetStream reports as a duplicate, so it is not counted twice.
+ */
+async function publishRejection(bus: IntakeHandlerDeps["bus"], event: EventOf<"rejected">): Promise<void> {
+  const stored = await publishEvent(bus, event);
+  if (!stored.duplicate) recordRejection("intake", event.issues.map((issue) => issue.code));
 }
 
 /** Records this copy as the first one unless another copy got there first; returns the first copy's hub id. */

@@ -3,6 +3,7 @@ import { derivedUuid, negativeAcknowledgementIds as negativeAckIds } from "@care
 import type { StoredMessage } from "@carehub/bus";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
 import { buildStatusUpdate } from "@carehub/medcom-fhir";
+import { metricValue } from "@carehub/observability";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
 import type { Envelope, LifecycleEvent, RegistryConfigInput } from "@carehub/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -139,6 +140,8 @@ describe("intake against real NATS and Redis", () => {
   });
 
   it("rejects a message whose sender is another endpoint and answers the real sender with a FHIR fatal-error", async () => {
+    const rejections = { stage: "intake", code: "CAREHUB_ERR_INTAKE_SENDER_MISMATCH" };
+    const rejectedBefore = await metricValue("carehub_rejections_total", rejections);
     const { hubId: spoofId } = await fromGateway("practice", "spoof", homecare, "application/fhir+json", HOMECARE_ID);
     const rejected = await until(
       async () => (await eventsFor(spoofId)).find((e) => e.type === "rejected"),
@@ -153,6 +156,8 @@ describe("intake against real NATS and Redis", () => {
       async () => (await all("outbox")).find((m) => m.headers["Carehub-Hub-Id"] === nackId),
       "the negative acknowledgement",
     );
+    // Counted when the rejected event was stored, before the answer was sent: once, under its code.
+    expect(await metricValue("carehub_rejections_total", rejections)).toBe(rejectedBefore + 1);
     expect(answer.subject).toBe(`${ns.namespace}.outbox.practice`);
     expect(answer.headers).toMatchObject({
       "Nats-Msg-Id": `${nackId}:practice`,
