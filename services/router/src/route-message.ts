@@ -8,7 +8,7 @@ import {
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
 import { type Bus, type InboundMessage, retryDelayMs, type StoredMessage } from "@carehub/bus";
-import type { Logger } from "@carehub/observability";
+import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { Envelope, ValidationIssue } from "@carehub/schemas";
 import { CarehubError, RetryableError } from "@carehub/schemas";
@@ -219,7 +219,10 @@ async function reject(
   await state("recording the rejection", () =>
     deps.redis.set(deps.keys.routed(envelope.hubId), "[]", "EX", deps.ttlSeconds),
   );
-  await emit(deps.bus, rejectedEvent(envelope, issues, deps.clock()));
+  const event = rejectedEvent(envelope, issues, deps.clock());
+  // Counted once, when the event is first stored (a redelivered envelope's repeat is a JetStream duplicate).
+  const stored = await emit(deps.bus, event);
+  if (!stored.duplicate) recordRejection("router", event.issues.map((issue) => issue.code));
 }
 
 /** A builder that cannot answer must not block the rejection itself; the `rejected` event still records it. */
@@ -237,8 +240,8 @@ function buildAnswer(
   }
 }
 
-async function emit(bus: Bus, event: RouterEvent): Promise<void> {
-  await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+function emit(bus: Bus, event: RouterEvent): Promise<{ duplicate: boolean }> {
+  return bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
 }
 
 /** A pipeline reports errors per command instead of rejecting: any of them fails the step. */

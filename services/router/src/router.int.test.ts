@@ -1,4 +1,5 @@
 import type { Bus } from "@carehub/bus";
+import { metricValue } from "@carehub/observability";
 import { EndpointRegistry } from "@carehub/registry";
 import type { Envelope, MessageContent } from "@carehub/schemas";
 import type { Redis } from "ioredis";
@@ -121,6 +122,8 @@ describe("router", () => {
   });
 
   it("rejects an unknown receiver with the exact reason and a FHIR negative acknowledgement to the sender", async () => {
+    const rejections = { stage: "router", code: "CAREHUB_ERR_ROUTE_UNKNOWN_RECEIVER" };
+    const rejectedBefore = await metricValue("carehub_rejections_total", rejections);
     const message = await ingest({
       format: "fhir+json",
       kind: "care-communication",
@@ -163,6 +166,12 @@ describe("router", () => {
     expect(stored.hubId).toBe(answer.headers["Carehub-Hub-Id"]);
     expect(Buffer.from(stored.base64 ?? "", "base64").equals(Buffer.from(answer.data))).toBe(true);
     expect(copiesOf(message.hubId)).toHaveLength(0);
+    // Counted right after the rejected event was stored: once, under its code.
+    await waitFor(
+      async () => (await metricValue("carehub_rejections_total", rejections)) > rejectedBefore,
+      "the rejection to be counted",
+    );
+    expect(await metricValue("carehub_rejections_total", rejections)).toBe(rejectedBefore + 1);
   });
 
   it("answers an OIOXML letter whose receiver does not accept the kind with an XCTL02 receipt", async () => {
