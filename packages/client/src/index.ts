@@ -1,3 +1,13 @@
+// Standard Webhooks signatures (docs/decisions/0010): what the hub signs deliveries with, for receivers.
+export {
+  generateWebhookSecret,
+  isWebhookSignatureError,
+  type VerifiedWebhook,
+  type VerifyWebhookInput,
+  verifyWebhookSignature,
+  WEBHOOK_SIGNATURE_CODES,
+  WebhookSignatureError,
+} from "@carehub/webhook-signature";
 export { type Clock, createManualClock, type ManualClock, systemClock, type TimerHandle } from "./clock.ts";
 export {
   AcknowledgementMissingError,
@@ -59,4 +69,9 @@ export {
   type SeenStore,
   seenKey,
 } from "./seen-store.ts";
-export { createWebhookHandler, type WebhookHandler, type WebhookHandlerOptions } from "./webhook-handler.ts";
+export {
+  createWebhookHandler,
+  type WebhookAnswer,
+  type WebhookHandler,
+  type WebhookHandlerOptions,
+} from "./webhook-handler.ts";

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { generateWebhookSecret, signWebhook } from "@carehub/webhook-signature";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "./hub-client.ts";
 import { careCommunication, labReport, municipality, practice } from "./medcom-fixtures.test-support.ts";
@@ -126,5 +127,74 @@ describe("webhook handler with real MedCom messages", () => {
     expect(result.body).toMatchObject({ outcome: "acknowledgement", respondsTo: "mh-1" });
     expect(received.map((a) => [a.respondsTo, a.code])).toEqual([["mh-1", "ok"]]);
     expect(receiver.acks).toEqual([]);
+  });
+});
+
+describe("webhook handler with signing secrets", () => {
+  const secret = generateWebhookSecret();
+  const nextSecret = generateWebhookSecret();
+  const body = careCommunication("mh-signed", "b-1");
+  const signedBy = (secrets: string[], options: { at?: number; bytes?: string } = {}) =>
+    signWebhook({
+      id: "0190f3a2-7c1e-7000-8000-000000000042",
+      timestampSeconds: Math.floor((options.at ?? Date.now()) / 1000),
+      body: Buffer.from(options.bytes ?? body, "utf8"),
+      secrets,
+    });
+
+  async function signedSetup() {
+    const errors: unknown[] = [];
+    const endpoint = await setup({ signingSecrets: [secret], onError: (error) => errors.push(error) });
+    return { ...endpoint, errors };
+  }
+
+  it("takes a delivery signed with its secret, also while the hub signs with a second one (rotation)", async () => {
+    const { deliver, handled, parsedAcks } = await signedSetup();
+    const result = await deliver(body, "application/fhir+json", signedBy([nextSecret, secret]));
+    expect(result).toMatchObject({ status: 200, body: { outcome: "accepted", acknowledged: true } });
+    expect(handled).toEqual(["mh-signed"]);
+    expect(parsedAcks()).toHaveLength(1);
+  });
+
+  it.each([
+    ["unsigned", () => ({}), "CAREHUB_ERR_WEBHOOK_SIGNATURE_MISSING"],
+    ["signed with another secret", () => signedBy([generateWebhookSecret()]), "CAREHUB_ERR_WEBHOOK_SIGNATURE_MISMATCH"],
+    [
+      "signed over other bytes",
+      () => signedBy([secret], { bytes: careCommunication("mh-other", "b-9") }),
+      "CAREHUB_ERR_WEBHOOK_SIGNATURE_MISMATCH",
+    ],
+    [
+      "replayed 10 minutes later",
+      () => signedBy([secret], { at: Date.now() - 600_000 }),
+      "CAREHUB_ERR_WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE",
+    ],
+    [
+      "dated 10 minutes ahead",
+      () => signedBy([secret], { at: Date.now() + 600_000 }),
+      "CAREHUB_ERR_WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE",
+    ],
+  ])(
+    "refuses a forged delivery (%s) with 401 before the application or an acknowledgement",
+    async (_, headers, code) => {
+      const { deliver, handled, acks, errors } = await signedSetup();
+      const result = await deliver(body, "application/fhir+json", headers());
+      expect(result.status).toBe(401);
+      expect(result.body).toMatchObject({ code });
+      expect(String(result.body.message)).not.toBe("");
+      expect(handled).toEqual([]);
+      expect(acks).toHaveLength(0);
+      expect(errors).toHaveLength(1);
+    },
+  );
+
+  it("refuses a malformed secret when it is created, not at the first delivery", () => {
+    expect(() =>
+      createWebhookHandler({
+        client: createClient({ baseUrl: "http://127.0.0.1:9", token: "t" }),
+        onMessage: () => "ok",
+        signingSecrets: ["not-a-secret"],
+      }),
+    ).toThrow("a webhook secret starts with whsec_");
   });
 });

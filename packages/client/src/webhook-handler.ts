@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isCarehubError } from "@carehub/schemas";
+import {
+  isWebhookSignatureError,
+  toWebhookSecrets,
+  verifyWebhookSignature,
+  type WebhookSecretInput,
+} from "@carehub/webhook-signature";
 import { isRetryable } from "./errors.ts";
 import { createReceiver, type Delivery, type Receiver, type ReceiverOptions } from "./receiver.ts";
 
@@ -8,21 +14,62 @@ export interface WebhookHandlerOptions extends ReceiverOptions {
   maxBodyBytes?: number;
   /** Called for every delivery the handler could not take (the hub will redeliver or dead-letter it). */
   onError?: (error: unknown) => void;
+  /**
+   * The endpoint's webhook signing secrets (`whsec_…`, as in the hub's registry; several during a rotation).
+   * When given, a delivery without a valid Standard Webhooks signature, or with a timestamp more than 5 minutes
+   * off this machine's clock, is answered 401 `{ code, message }` and never reaches `onMessage`. A malformed
+   * secret throws here, at start-up.
+   */
+  signingSecrets?: readonly WebhookSecretInput[];
+}
+
+/** What the handler answers one delivery: an HTTP status and a JSON body. */
+export interface WebhookAnswer {
+  status: number;
+  body: unknown;
 }
 
 export type WebhookHandler = ((request: IncomingMessage, response: ServerResponse) => void) & {
   readonly receiver: Receiver;
+  /**
+   * Answers one delivery whose body was already read (for servers other than node:http, or a front that
+   * reads the body first): checks the signature when secrets are set, then receives it.
+   */
+  answer(body: Uint8Array, headers: IncomingMessage["headers"]): Promise<WebhookAnswer>;
 };
 
 /**
  * A node:http request handler for webhook deliveries from the hub (`http.createServer(handler)`).
  * Answers 200 once the message is handled and acknowledged, 503 when the acknowledgement could not be
  * sent (the hub delivers again and the copy gets the same acknowledgement), 400 for bytes that name no
- * message to answer (the hub dead-letters it), 413 past the size limit.
+ * message to answer (the hub dead-letters it), 413 past the size limit, and — with `signingSecrets` —
+ * 401 for a delivery that is not signed by the hub (the hub dead-letters it: fix the secrets, then redrive).
  */
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
   const receiver = createReceiver(options);
   const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024;
+  const secrets = options.signingSecrets === undefined ? undefined : toWebhookSecrets(options.signingSecrets);
+
+  async function answer(body: Uint8Array, headers: IncomingMessage["headers"]): Promise<WebhookAnswer> {
+    if (secrets !== undefined) {
+      try {
+        // The wall clock, whatever clock the receiver runs on: the tolerance is about real time (replays).
+        verifyWebhookSignature({ body, headers, secrets });
+      } catch (error) {
+        if (!isWebhookSignatureError(error)) throw error;
+        options.onError?.(error);
+        return { status: 401, body: { code: error.code, message: error.message } };
+      }
+    }
+    try {
+      return { status: 200, body: await receiver.receive(deliveryFromHeaders(body, headers)) };
+    } catch (error) {
+      options.onError?.(error);
+      const code = isCarehubError(error) ? error.code : "CAREHUB_ERR_CLIENT_RECEIVER_FAILED";
+      const message = error instanceof Error ? error.message : "the receiver failed";
+      return { status: isRetryable(error) ? 503 : isCarehubError(error) ? 400 : 500, body: { code, message } };
+    }
+  }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (request.method !== "POST") {
@@ -34,15 +81,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       reply(response, 413, { code: "CAREHUB_ERR_CLIENT_BODY_TOO_LARGE", message: `body over ${maxBodyBytes} bytes` });
       return;
     }
-    try {
-      const outcome = await receiver.receive(deliveryFromHeaders(body, request.headers));
-      reply(response, 200, outcome);
-    } catch (error) {
-      options.onError?.(error);
-      const code = isCarehubError(error) ? error.code : "CAREHUB_ERR_CLIENT_RECEIVER_FAILED";
-      const message = error instanceof Error ? error.message : "the receiver failed";
-      reply(response, isRetryable(error) ? 503 : isCarehubError(error) ? 400 : 500, { code, message });
-    }
+    const answered = await answer(body, request.headers);
+    reply(response, answered.status, answered.body);
   }
 
   const handler = (request: IncomingMessage, response: ServerResponse) => {
@@ -52,7 +92,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       else response.destroy();
     });
   };
-  return Object.assign(handler, { receiver });
+  return Object.assign(handler, { receiver, answer });
 }
 
 function header(headers: IncomingMessage["headers"], name: string): string | undefined {
