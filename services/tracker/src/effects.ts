@@ -1,5 +1,5 @@
 import type { Bus } from "@carehub/bus";
-import type { Logger } from "@carehub/observability";
+import { type Logger, recordStatusChange, recordStatusRefused } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { EventOf } from "@carehub/schemas";
 import type { EntityState, PendingEffect, ReadModelStore, SubjectRef } from "@carehub/store";
@@ -41,7 +41,9 @@ async function carryOut(deps: EffectDeps, subject: SubjectRef, effect: PendingEf
   switch (effect.type) {
     case "status-changed": {
       const event = statusChangedEvent(subject, effect, now);
-      await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      const stored = await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      // Counted when first stored: an effect carried out again after a crash is a JetStream duplicate.
+      if (!stored.duplicate) recordStatusChange(subject.type, effect.to);
       return;
     }
     case "transition-refused": {
@@ -56,7 +58,8 @@ async function carryOut(deps: EffectDeps, subject: SubjectRef, effect: PendingEf
         to: effect.to,
         reason: effect.reason,
       };
-      await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      const stored = await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      if (!stored.duplicate) recordStatusRefused(subject.type);
       // Raised to operators: a refused transition means two systems disagree about a referral or task.
       deps.logger?.warn(
         { subjectType: subject.type, subjectId: subject.id, hubId: effect.cause, from: effect.from, to: effect.to },

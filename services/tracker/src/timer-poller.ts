@@ -1,5 +1,5 @@
 import type { Bus } from "@carehub/bus";
-import type { Logger } from "@carehub/observability";
+import { type Logger, recordAckOverdue } from "@carehub/observability";
 import type { EventOf } from "@carehub/schemas";
 import {
   awaitsAcknowledgement,
@@ -115,7 +115,11 @@ async function fire(deps: TimerDeps, claimed: ClaimedTimer): Promise<void> {
       ...(state.kind === undefined ? {} : { kind: state.kind }),
       ...(state.traceId === undefined ? {} : { traceId: state.traceId }),
     };
-    await deps.bus.publishJson(deps.bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+    const stored = await deps.bus.publishJson(deps.bus.topology.subjects.events(event.type), event, {
+      msgId: event.eventId,
+    });
+    // A timer fired again after its lease ran out publishes the same event id: counted once.
+    if (!stored.duplicate) recordAckOverdue(timer.endpoint);
     await deps.store.applyEvent(event);
     return;
   }

@@ -1,5 +1,6 @@
 import { type Bus, connectBus } from "@carehub/bus";
 import { parseFhirMessage } from "@carehub/medcom-fhir";
+import { metricValue } from "@carehub/observability";
 import type { Envelope, LifecycleEvent } from "@carehub/schemas";
 import { cleanupNamespace, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import type { Subscription } from "@nats-io/nats-core";
@@ -158,6 +159,10 @@ describe("tracker", () => {
   });
 
   it("refuses completed → booked, keeps completed and raises transition-refused", async () => {
+    await idle();
+    const completed = { subject: "referral", status: "completed" };
+    const completedBefore = await metricValue("carehub_status_changes_total", completed);
+    const refusedBefore = await metricValue("carehub_status_refused_total", { subject: "referral" });
     await publishEnvelope(referral("r2-0", "REF-B", T0));
     const update = (hubId: string, status: "booked" | "completed", minutes: number) =>
       publishEnvelope(
@@ -174,6 +179,10 @@ describe("tracker", () => {
     const entity = await tracker.store.getReferral("REF-B");
     expect(entity?.status).toBe("completed");
     expect(entity?.history.at(-1)).toMatchObject({ status: "booked", outcome: "refused" });
+    // Counted as each effect's event is stored, before the message that caused it is acked.
+    await idle();
+    expect(await metricValue("carehub_status_changes_total", completed)).toBe(completedBefore + 1);
+    expect(await metricValue("carehub_status_refused_total", { subject: "referral" })).toBe(refusedBefore + 1);
   });
 
   it("converges when status updates overtake the referral, and returns only the current status", async () => {
@@ -224,6 +233,7 @@ describe("tracker", () => {
   });
 
   it("raises ack-overdue when the receiver does not acknowledge in time, and clears it on acknowledgement", async () => {
+    const overdueBefore = await metricValue("carehub_ack_overdue_total", { endpoint: HOSPITAL.id });
     const at = new Date().toISOString();
     const base = {
       schemaVersion: 1 as const,
@@ -254,6 +264,10 @@ describe("tracker", () => {
     });
     expect(overdue.hops.map((h) => h.type)).toContain("ack-overdue");
     expect(await subjectCount(bus.topology.streams.events, bus.topology.subjects.events("ack-overdue"))).toBe(1);
+    await waitFor("ack-overdue to be counted for the receiver", async () => {
+      return (await metricValue("carehub_ack_overdue_total", { endpoint: HOSPITAL.id })) > overdueBefore;
+    });
+    expect(await metricValue("carehub_ack_overdue_total", { endpoint: HOSPITAL.id })).toBe(overdueBefore + 1);
     await publishEvent({
       ...base,
       type: "acknowledged",
