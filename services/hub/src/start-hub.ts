@@ -1,4 +1,4 @@
-import { type Bus, connectHubBus } from "@carehub/bus";
+import { type Bus, connectHubBus, startStreamMetrics } from "@carehub/bus";
 import { createLogger, type Logger, startTracing } from "@carehub/observability";
 import { EndpointRegistry, type RegistrySource, type RegistryWatcher, watchRegistry } from "@carehub/registry";
 import type { HubConfig, RegistryConfig, RegistryConfigInput } from "@carehub/schemas";
@@ -77,6 +77,8 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       return seconds === undefined ? undefined : seconds * 1000;
     },
   });
+  // How much each stream (the DLQ above all) holds, for `/metrics`; stopped before the bus drains.
+  const streamMetrics = startStreamMetrics(bus, { logger });
   const running: Array<{ name: ServiceName; service: RunningService }> = [];
   const closeAll = async () => {
     for (const { name, service } of [...running].reverse()) {
@@ -85,6 +87,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         .catch((error: unknown) => logger.error({ err: error, service: name }, "service did not stop cleanly"));
     }
     if ("close" in registry) (registry as RegistryWatcher).close();
+    await streamMetrics.stop();
     await bus.drain();
     // QUIT lets replies still on the wire arrive; disconnect only when Redis is gone anyway.
     await redis.quit().catch(() => redis.disconnect());
