@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { BusinessEntity, MessageLifecycle, MessagePage, StatusCounts } from "./api.ts";
+import { AuditRecord } from "./audit.ts";
 import { MessageContent } from "./content.ts";
 import { Envelope, ParsedMessage } from "./envelope.ts";
 import { LifecycleEvent } from "./events.ts";
@@ -22,4 +23,5 @@ export const PUBLISHED_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   "api-message-page": MessagePage,
   "api-business-entity": BusinessEntity,
   "api-status-counts": StatusCounts,
+  "audit-record": AuditRecord,
 };

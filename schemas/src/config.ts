@@ -29,6 +29,11 @@ export const HubConfig = z.object({
   patientHashKey: z.string().min(16).default("carehub-development-only-key-change-me"),
   /** How long the read model keeps a message, in days. */
   retentionDays: z.coerce.number().int().positive().default(90),
+  /**
+   * How long the AUDIT stream keeps access records, in days. Default five years (1827 days: any five-year span
+   * with its leap days), what Danish health-data rules ask of access logs (docs/decisions/0010).
+   */
+  auditRetentionDays: z.coerce.number().int().positive().default(1827),
 });
 export type HubConfig = Readonly<z.infer<typeof HubConfig>>;
 
@@ -45,6 +50,7 @@ const ENV: Record<keyof z.input<typeof HubConfig>, string> = {
   logLevel: "LOG_LEVEL",
   patientHashKey: "CAREHUB_PATIENT_HASH_KEY",
   retentionDays: "CAREHUB_RETENTION_DAYS",
+  auditRetentionDays: "CAREHUB_AUDIT_RETENTION_DAYS",
 };
 
 /** Reads the configuration from environment variables; reports every problem at once. */

@@ -1,4 +1,5 @@
 export * from "./api.ts";
+export * from "./audit.ts";
 export { PUBLISHED_SCHEMAS } from "./catalogue.ts";
 export * from "./config.ts";
 export * from "./content.ts";

@@ -1,0 +1,93 @@
+import { z } from "zod";
+
+/**
+ * The access audit trail of the query API (docs/decisions/0010-access-audit-trail.md): one AuditRecord per
+ * query request — read, listed, refused — on the AUDIT stream (`<ns>.audit.>`). It answers "who looked at
+ * what, when, and were they allowed" years later, so it names callers and resources by their ids and never
+ * holds a patient identifier: a query value that carries one is kept only as the keyed hash the read model
+ * files patients under (or just as the fact that a patient filter was used).
+ */
+
+/** What the request tried to do: `<resource>.<verb>`. */
+export const AUDIT_ACTIONS = ["message.read", "message.list", "referral.read", "task.read", "stats.read"] as const;
+export const AuditAction = z.enum(AUDIT_ACTIONS);
+export type AuditAction = z.infer<typeof AuditAction>;
+
+/**
+ * Who asked: an operator or an endpoint by its registry id, or `anonymous` for a call refused as
+ * unauthenticated (`credential` says whether it brought no token or one that matches nobody; the token itself
+ * is never recorded).
+ */
+export const AuditActor = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("operator"), id: z.string().min(1) }),
+  z.object({ type: z.literal("endpoint"), id: z.string().min(1) }),
+  z.object({ type: z.literal("anonymous"), credential: z.enum(["none", "unknown-token"]) }),
+]);
+export type AuditActor = z.infer<typeof AuditActor>;
+
+/** A resource asked for or returned: a message by hub id, a referral or task by its business id. */
+export const AuditResource = z.object({
+  type: z.enum(["message", "referral", "task"]),
+  id: z.string(),
+});
+export type AuditResource = z.infer<typeof AuditResource>;
+
+/**
+ * The filters of a listing (`GET /v1/messages`) as the caller gave them (cursor and limit are left out). A value that
+ * carries a patient identifier is never kept: `patientFilter` is set instead, with `patientHashes` when the
+ * gateway knows the read model's key.
+ */
+export const AuditQuery = z.object({
+  sender: z.string().optional(),
+  receiver: z.string().optional(),
+  kind: z.string().optional(),
+  status: z.string().optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  /** Names of query parameters the API does not know (their values are not kept). */
+  otherParameters: z.array(z.string()).optional(),
+  /** True when a query parameter carried a patient identifier. */
+  patientFilter: z.boolean().optional(),
+  /** HMAC-SHA256(CAREHUB_PATIENT_HASH_KEY, CPR digits), base64url: the read model's patient key, never the CPR. */
+  patientHashes: z.array(z.string()).optional(),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
+/**
+ * How the request ended. `result` says it as the audit needs it, which is not always what the caller saw: an
+ * endpoint that asks for another's message gets the same 404 as for a missing one, and the record says
+ * `denied`.
+ */
+export const AuditOutcome = z.object({
+  /** The HTTP status answered. */
+  status: z.number().int(),
+  result: z.enum(["ok", "denied", "not-found", "invalid", "unauthenticated", "failed"]),
+  /** Items returned (a listing's page, 1 for a read, stats rows); 0 when refused. */
+  count: z.number().int().nonnegative(),
+  /** The `CAREHUB_ERR_*` code answered, when the request was refused or failed. */
+  code: z.string().optional(),
+});
+export type AuditOutcome = z.infer<typeof AuditOutcome>;
+
+export const AuditRecord = z.object({
+  schemaVersion: z.literal(1),
+  /** A UUIDv7, also the record's dedup id (`Nats-Msg-Id`) on the AUDIT stream. */
+  id: z.string().min(1),
+  /** When the answer was decided (ISO-8601, UTC). */
+  at: z.iso.datetime({ offset: true }),
+  actor: AuditActor,
+  action: AuditAction,
+  /** Resources returned or asked for (hub ids, referral / task ids); empty for stats and refused listings. */
+  resources: z.array(AuditResource),
+  /** Only for `message.list`. */
+  query: AuditQuery.optional(),
+  outcome: AuditOutcome,
+  request: z.object({
+    /** The gateway's request id, also answered as the `Carehub-Request-Id` header. */
+    id: z.string(),
+    method: z.string(),
+    remoteAddress: z.string().optional(),
+    userAgent: z.string().optional(),
+  }),
+});
+export type AuditRecord = z.infer<typeof AuditRecord>;
