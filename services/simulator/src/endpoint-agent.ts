@@ -9,10 +9,13 @@ import {
   createWebhookHandler,
   type InboxSubscription,
   isRetryable,
+  isWebhookSignatureError,
   type Outbox,
   type ReceivedMessage,
   type ReceiverOptions,
   type TimerHandle,
+  verifyWebhookSignature,
+  type WebhookAnswer,
 } from "@carehub/client";
 import { isCarehubError } from "@carehub/schemas";
 import type { PlannedMessage } from "./planner.ts";
@@ -41,6 +44,8 @@ export interface AgentOptions {
   maxResends: number;
   /** When the simulation started (epoch ms), for "down for a while" windows. */
   startedAt: () => number;
+  /** The endpoint's webhook signing secret (`whsec_…`): every webhook delivery must be signed with it. */
+  signingSecret?: string | undefined;
   onError?: (endpointId: string, error: unknown) => void;
 }
 
@@ -49,7 +54,10 @@ export interface Agent {
   readonly outbox: Outbox;
   /** Sends one planned message as this endpoint. Never rejects: failures are counted. */
   send(message: PlannedMessage): Promise<void>;
-  /** The node:http handler for this endpoint's webhook, misbehaving as configured. */
+  /**
+   * The node:http handler for this endpoint's webhook: refuses a delivery without a valid signature (401), then
+   * misbehaves as configured.
+   */
   webhook(request: IncomingMessage, response: ServerResponse): void;
   /** Consumes this endpoint's NATS inbox instead of a webhook. */
   consumeInbox(options: { natsUrl: string | string[]; namespace: string; user?: string; pass?: string }): Promise<void>;
@@ -165,12 +173,52 @@ export function createAgent(options: AgentOptions): Agent {
     return sinceStart >= 0 && sinceStart % down.everyMs < down.forMs;
   }
 
-  function answerWithoutHandling(request: IncomingMessage, response: ServerResponse, status: number) {
-    request.resume();
-    request.on("end", () => {
-      response.writeHead(status, { "content-type": "application/json" });
-      response.end(JSON.stringify(refusal(status)));
-    });
+  /**
+   * A real receiver checks the signature before anything else, so this one does too, ahead of every
+   * misbehaviour: a forged delivery is never counted, refused on purpose or left unacknowledged as if it were
+   * the hub's.
+   */
+  function forged(body: Uint8Array, headers: IncomingMessage["headers"]): WebhookAnswer | undefined {
+    if (options.signingSecret === undefined) return undefined;
+    try {
+      verifyWebhookSignature({ body, headers, secrets: [options.signingSecret] });
+      return undefined;
+    } catch (error) {
+      if (!isWebhookSignatureError(error)) throw error;
+      stats.forgedRefused++;
+      return { status: 401, body: { code: error.code, message: error.message } };
+    }
+  }
+
+  async function take(request: IncomingMessage): Promise<WebhookAnswer> {
+    const body = await readBody(request);
+    const refused = forged(body, request.headers);
+    if (refused !== undefined) return refused;
+    const hubId = String(request.headers["carehub-hub-id"] ?? "");
+    if (refuse !== undefined && root.fork(`refuse:${endpoint.id}:${hubId}`).chance(refuse.probability)) {
+      // Decided per hub id, so every attempt at the same message is refused alike.
+      stats.refusedOnPurpose++;
+      return { status: 400, body: refusal(400) };
+    }
+    if (isDown()) {
+      stats.refusedWhileDown++;
+      return { status: 503, body: refusal(503) };
+    }
+    if (neverAck) {
+      stats.received++;
+      stats.unacknowledgedOnPurpose++;
+      return { status: 200, body: {} };
+    }
+    if (slow !== undefined) {
+      await new Promise<void>((resolve) => {
+        const handle = clock.setTimer(() => {
+          timers.delete(handle);
+          resolve();
+        }, slow.delayMs);
+        timers.add(handle);
+      });
+    }
+    return handler.answer(body, request.headers);
   }
 
   return {
@@ -199,27 +247,13 @@ export function createAgent(options: AgentOptions): Agent {
       }
     },
     webhook(request, response) {
-      const hubId = String(request.headers["carehub-hub-id"] ?? "");
-      if (refuse !== undefined && root.fork(`refuse:${endpoint.id}:${hubId}`).chance(refuse.probability)) {
-        // Decided per hub id, so every attempt at the same message is refused alike.
-        stats.refusedOnPurpose++;
-        answerWithoutHandling(request, response, 400);
-      } else if (isDown()) {
-        stats.refusedWhileDown++;
-        answerWithoutHandling(request, response, 503);
-      } else if (neverAck) {
-        stats.received++;
-        stats.unacknowledgedOnPurpose++;
-        answerWithoutHandling(request, response, 200);
-      } else if (slow !== undefined) {
-        const handle = clock.setTimer(() => {
-          timers.delete(handle);
-          handler(request, response);
-        }, slow.delayMs);
-        timers.add(handle);
-      } else {
-        handler(request, response);
-      }
+      take(request).then(
+        (answer) => reply(response, answer),
+        (error: unknown) => {
+          options.onError?.(endpoint.id, error);
+          reply(response, { status: 500, body: { code: "CAREHUB_ERR_CLIENT_RECEIVER_FAILED", message: "" } });
+        },
+      );
     },
     async consumeInbox(natsOptions) {
       inbox = await consumeInbox({
@@ -241,4 +275,17 @@ export function createAgent(options: AgentOptions): Agent {
       await inbox?.stop();
     },
   };
+}
+
+async function readBody(request: IncomingMessage): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+function reply(response: ServerResponse, answer: WebhookAnswer): void {
+  if (response.headersSent) return;
+  const text = JSON.stringify(answer.body);
+  response.writeHead(answer.status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  response.end(text);
 }

@@ -59,4 +59,24 @@ describe("buildScenarioRegistry", () => {
     expect(registry.endpoints.find((e) => e.id === "laegehuset-agerskov")?.delivery).toEqual({ mode: "nats" });
     expect(registry.endpoints.find((e) => e.id === "laegehuset-skodstrup")?.delivery.mode).toBe("http");
   });
+
+  it("signs every HTTP endpoint's webhooks with its own generated secret, and no NATS endpoint's", () => {
+    const { registry, signingSecrets } = buildScenarioRegistry(
+      smallScenario({ natsEndpoints: ["laegehuset-agerskov"] }),
+    );
+    const http = registry.endpoints.filter((e) => e.delivery.mode === "http");
+    expect(http.length).toBeGreaterThan(1);
+    for (const endpoint of registry.endpoints) {
+      if (endpoint.delivery.mode === "nats") {
+        expect(signingSecrets[endpoint.id]).toBeUndefined();
+        continue;
+      }
+      expect(signingSecrets[endpoint.id]).toMatch(/^whsec_/);
+      expect(endpoint.delivery.signing).toEqual({ secrets: [{ value: signingSecrets[endpoint.id] }] });
+    }
+    expect(new Set(Object.values(signingSecrets)).size).toBe(http.length);
+    // A new run gets new secrets.
+    const again = buildScenarioRegistry(smallScenario({ natsEndpoints: ["laegehuset-agerskov"] }));
+    expect(Object.values(again.signingSecrets)).not.toContain(Object.values(signingSecrets)[0]);
+  });
 });

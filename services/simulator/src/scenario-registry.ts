@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { generateWebhookSecret } from "@carehub/client";
 import { type Endpoint, type HubIdentity, RegistryConfig, type RegistryConfigInput } from "@carehub/schemas";
 import { ROLE_KINDS, type Scenario } from "./scenario.ts";
 import { buildWorld, type SimEndpoint, type SimWorld } from "./world.ts";
@@ -10,6 +11,8 @@ export interface ScenarioRegistryOptions {
   webhookUrl?: (endpointId: string) => string;
   /** The plaintext bearer token of each endpoint; default 32 random bytes (hex). */
   token?: (endpointId: string) => string;
+  /** The webhook signing secret (`whsec_…`) of each HTTP endpoint; default a new random one per run. */
+  signingSecret?: (endpointId: string) => string;
   /** The plaintext bearer token of the region's operator (`DEMO_OPERATOR_ID`); default 32 random bytes (hex). */
   operatorToken?: string;
 }
@@ -22,6 +25,12 @@ export interface ScenarioRegistry {
   registry: RegistryConfig;
   /** Plaintext tokens for the simulated clients, by endpoint id. Never written to the registry. */
   tokens: Readonly<Record<string, string>>;
+  /**
+   * The webhook signing secret of each HTTP endpoint, by endpoint id: the hub signs with it, the endpoint
+   * verifies with it. It sits in the registry as an inline `value` (fine for a simulated region made for one run;
+   * real registries refer to an environment variable or a file).
+   */
+  signingSecrets: Readonly<Record<string, string>>;
   /** Plaintext token of the operator `DEMO_OPERATOR_ID`. Never written to the registry. */
   operatorToken: string;
   hub: HubIdentity;
@@ -35,7 +44,7 @@ export function sha256Hex(text: string): string {
 
 /**
  * The endpoint registry for a scenario's region: every simulated endpoint with its identity, the kinds it
- * sends and accepts, how the hub delivers to it and its token hash; the hub's own identity; the
+ * sends and accepts, how the hub delivers to it (webhooks signed with a secret made for the run) and its token hash; the hub's own identity; the
  * lab-databank rule (practice-produced results, consent given, go to the national databank too); and one
  * operator, who may read everything through the query API.
  */
@@ -43,8 +52,15 @@ export function buildScenarioRegistry(scenario: Scenario, options: ScenarioRegis
   const world = buildWorld(scenario, options.seed ?? 1);
   const webhookUrl = options.webhookUrl ?? ((id: string) => `http://127.0.0.1:9/${id}`);
   const makeToken = options.token ?? (() => randomBytes(32).toString("hex"));
+  const makeSigningSecret = options.signingSecret ?? (() => generateWebhookSecret());
   const nats = new Set(scenario.natsEndpoints);
   const tokens: Record<string, string> = {};
+  const signingSecrets: Record<string, string> = {};
+  const httpDelivery = (id: string): Endpoint["delivery"] => {
+    const secret = makeSigningSecret(id);
+    signingSecrets[id] = secret;
+    return { mode: "http", url: webhookUrl(id), timeoutMs: 10_000, signing: { secrets: [{ value: secret }] } };
+  };
   const endpoints: Endpoint[] = world.endpoints.map((e) => {
     const token = makeToken(e.id);
     tokens[e.id] = token;
@@ -60,7 +76,7 @@ export function buildScenarioRegistry(scenario: Scenario, options: ScenarioRegis
       },
       sends: [...kinds.sends],
       accepts: [...kinds.accepts],
-      delivery: nats.has(e.id) ? { mode: "nats" } : { mode: "http", url: webhookUrl(e.id), timeoutMs: 10_000 },
+      delivery: nats.has(e.id) ? { mode: "nats" } : httpDelivery(e.id),
       auth: { tokenSha256: [sha256Hex(token)] },
       ackTimeoutSeconds: scenario.ackTimeoutSeconds,
       maxDeliveryAttempts: 8,
@@ -90,6 +106,7 @@ export function buildScenarioRegistry(scenario: Scenario, options: ScenarioRegis
   return {
     registry: RegistryConfig.parse(input),
     tokens,
+    signingSecrets,
     operatorToken,
     hub: world.hub,
     world,

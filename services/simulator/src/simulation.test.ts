@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { generateWebhookSecret, signWebhook } from "@carehub/webhook-signature";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PlannedMessage } from "./planner.ts";
 import { smallScenario } from "./scenario.ts";
@@ -86,5 +87,59 @@ describe("simulation", () => {
     const { planned, simulation } = await run(5, 30);
     const fingerprint = (m: PlannedMessage) => `${m.kind}|${m.from}|${m.to}|${m.messageId}|${m.envelopeId}`;
     expect(simulation.plannedMessages(30).map(fingerprint)).toEqual(planned.map(fingerprint));
+  });
+
+  it("verifies the hub's signature on every webhook delivery and refuses a forged one with 401", async () => {
+    const gateway = await recordingGateway();
+    const simulation = createSimulation({ seed: 3, rate: 1, scenario: smallScenario(), hubUrl: gateway.url, limit: 1 });
+    running.push(simulation);
+    const { registry, signingSecrets } = await simulation.listen();
+    await simulation.start();
+    // A message the plan addresses to an endpoint the hub reaches by webhook, as the hub would deliver it.
+    const message = simulation.plannedMessages(40).find((m) => {
+      const receiver = registry.endpoints.find((e) => e.id === m.to);
+      return receiver?.delivery.mode === "http" && m.seq > 1;
+    });
+    const receiver = registry.endpoints.find((e) => e.id === message?.to);
+    if (message === undefined || receiver?.delivery.mode !== "http") throw new Error("no webhook delivery planned");
+    const body = typeof message.body === "string" ? Buffer.from(message.body, "utf8") : Buffer.from(message.body);
+    const deliver = async (signature: Record<string, string>) => {
+      const response = await fetch(receiver.delivery.mode === "http" ? receiver.delivery.url : "", {
+        method: "POST",
+        body,
+        headers: {
+          "content-type": message.contentType,
+          "carehub-hub-id": "0190f3a2-7c1e-7000-8000-00000000beef",
+          "carehub-message-id": message.messageId,
+          "carehub-kind": message.kind,
+          "carehub-source-endpoint": message.from,
+          ...signature,
+        },
+      });
+      return { status: response.status, body: (await response.json()) as { code?: string } };
+    };
+    const sign = (secret: string) =>
+      signWebhook({
+        id: "0190f3a2-7c1e-7000-8000-00000000beef",
+        timestampSeconds: Math.floor(Date.now() / 1000),
+        body,
+        secrets: [secret],
+      });
+    const secret = signingSecrets[receiver.id] ?? "";
+
+    const unsigned = await deliver({});
+    const forged = await deliver(sign(generateWebhookSecret()));
+    expect([unsigned.status, forged.status]).toEqual([401, 401]);
+    expect([unsigned.body.code, forged.body.code]).toEqual([
+      "CAREHUB_ERR_WEBHOOK_SIGNATURE_MISSING",
+      "CAREHUB_ERR_WEBHOOK_SIGNATURE_MISMATCH",
+    ]);
+    expect(simulation.stats()).toMatchObject({ forgedRefused: 2, received: 0 });
+
+    const genuine = await deliver(sign(secret));
+    expect(genuine.status).toBe(200);
+    expect(simulation.stats()).toMatchObject({ forgedRefused: 2, received: 1 });
+    await simulation.stop();
+    await gateway.close();
   });
 });

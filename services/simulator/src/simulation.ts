@@ -144,7 +144,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
       if (state === "stopped") throw new Error("a stopped simulation cannot be started again");
       const hubUrl = startOptions.hubUrl ?? options.hubUrl;
       if (hubUrl === undefined) throw new Error("createSimulation: no hubUrl to send to");
-      const { tokens } = await listen();
+      const { tokens, signingSecrets } = await listen();
       startedAt = clock.now();
       for (const endpoint of world.endpoints) {
         const token = tokens[endpoint.id];
@@ -163,6 +163,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
             ackTimeoutMs: options.ackTimeoutMs ?? 30 * 60_000,
             maxResends: options.maxResends ?? 2,
             startedAt: () => startedAt,
+            signingSecret: signingSecrets[endpoint.id],
             ...(options.onError === undefined ? {} : { onError: options.onError }),
           }),
         );

@@ -24,6 +24,11 @@ export interface SimulationStats {
   /** Deliveries refused with a 400 (misbehaviour `refuse`): the hub dead-letters them. */
   refusedOnPurpose: number;
   unacknowledgedOnPurpose: number;
+  /**
+   * Webhook deliveries refused with 401 because their Standard Webhooks signature did not verify (forged, or
+   * signed with a secret the endpoint does not hold). 0 in a healthy demo.
+   */
+  forgedRefused: number;
   /** How far the sender is behind the offered rate. */
   behind: number;
 }
@@ -49,6 +54,7 @@ export function emptyStats(): SimulationStats {
     refusedWhileDown: 0,
     refusedOnPurpose: 0,
     unacknowledgedOnPurpose: 0,
+    forgedRefused: 0,
     behind: 0,
   };
 }

@@ -56,7 +56,7 @@ export function renderSummary(input: SummaryInput): string[] {
     ...(tally.refusedTransitions > 0 ? [`refused status transitions: ${tally.refusedTransitions}`] : []),
     "",
     `endpoints: planned ${sim.planned} · sent ${sim.sent} · status updates ${sim.statusUpdatesSent} · invalid sent ${sim.invalidSent} · duplicates sent ${sim.duplicatesSent} · resends ${sim.resends} · gave up ${sim.gaveUp} · behind ${sim.behind}`,
-    `           received ${sim.received} · duplicates dropped ${sim.duplicatesDropped} · refused while down ${sim.refusedWhileDown} · refused outright ${sim.refusedOnPurpose} · left unacknowledged ${sim.unacknowledgedOnPurpose}`,
+    `           received ${sim.received} · duplicates dropped ${sim.duplicatesDropped} · refused while down ${sim.refusedWhileDown} · refused outright ${sim.refusedOnPurpose} · left unacknowledged ${sim.unacknowledgedOnPurpose} · refused as forged ${sim.forgedRefused}`,
     `           acks sent ${acks(sim.acksSent)} · acks received ${acks(sim.acksReceived)}`,
     ...(Object.keys(sim.sendErrors).length > 0
       ? [
