@@ -1,17 +1,26 @@
 import type { Logger } from "@carehub/observability";
 import type { HubConfig } from "@carehub/schemas";
 import { type Bus, connectBus, type ProvisionOptions } from "./bus.ts";
-import { readModelRetention } from "./topology.ts";
+import { auditRetention, DEFAULT_AUDIT_RETENTION_DAYS, readModelRetention } from "./topology.ts";
 
 /** What a hub process's bus is made from: the hub configuration every service parses the same way. */
-export type HubBusConfig = Pick<HubConfig, "natsUrl" | "natsUser" | "natsPass" | "namespace" | "retentionDays">;
+export type HubBusConfig = Pick<HubConfig, "natsUrl" | "natsUser" | "natsPass" | "namespace" | "retentionDays"> &
+  Partial<Pick<HubConfig, "auditRetentionDays">>;
 
 /**
  * How every process of one hub provisions its streams, so that none of them undoes another's settings:
- * PIPELINE and EVENTS as long as the read model keeps what it builds from them (`carehub rebuild` replays them).
+ * PIPELINE and EVENTS as long as the read model keeps what it builds from them (`carehub rebuild` replays them),
+ * AUDIT as long as access records must be kept (`auditRetentionDays`, default five years).
  */
-export function hubProvisionOptions(config: Pick<HubConfig, "retentionDays">): ProvisionOptions {
-  return { retention: readModelRetention(config.retentionDays) };
+export function hubProvisionOptions(
+  config: Pick<HubConfig, "retentionDays"> & Partial<Pick<HubConfig, "auditRetentionDays">>,
+): ProvisionOptions {
+  return {
+    retention: {
+      ...readModelRetention(config.retentionDays),
+      ...auditRetention(config.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS),
+    },
+  };
 }
 
 export interface HubBusOptions {

@@ -35,7 +35,9 @@ export {
   startStreamMetrics,
 } from "./stream-metrics.ts";
 export {
+  auditRetention,
   type CarehubStreamConfig,
+  DEFAULT_AUDIT_RETENTION_DAYS,
   DEFAULT_READ_MODEL_RETENTION_DAYS,
   DEFAULT_RETENTION,
   type RetentionSettings,

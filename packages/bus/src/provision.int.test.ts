@@ -1,7 +1,7 @@
 import { cleanupNamespace, sharedNatsUrl, testNamespace } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testBus } from "../test/helpers.ts";
-import { type Bus, connectHubBus, DEFAULT_RETENTION, readModelRetention } from "./index.ts";
+import { type Bus, connectHubBus, DEFAULT_RETENTION, hubProvisionOptions, readModelRetention } from "./index.ts";
 
 const DAY_NS = 86_400 * 1_000_000_000;
 
@@ -17,7 +17,7 @@ describe("provision", () => {
   it("is idempotent: a second run with the same settings reports unchanged", async () => {
     const again = await bus.provision({ retention: { ingressMaxAgeMs: 3_600_000 } });
     expect(again.unchanged).toBe(true);
-    expect(again.streams.map((s) => s.action)).toEqual(Array(6).fill("unchanged"));
+    expect(again.streams.map((s) => s.action)).toEqual(Array(7).fill("unchanged"));
   });
 
   it("updates a compatible difference and says what changed", async () => {
@@ -110,9 +110,9 @@ describe("PIPELINE retention follows the read model (a rebuild replays it)", () 
 });
 
 describe("connectHubBus", () => {
-  it("connects a hub process in its namespace and provisions PIPELINE and EVENTS for its read-model retention", async () => {
+  it("connects a hub process in its namespace and provisions PIPELINE and EVENTS for its read-model retention, AUDIT for its audit retention", async () => {
     const namespace = testNamespace("prov-hub");
-    const config = { natsUrl: sharedNatsUrl(), namespace, retentionDays: 30 };
+    const config = { natsUrl: sharedNatsUrl(), namespace, retentionDays: 30, auditRetentionDays: 400 };
     const unprovisioned = await connectHubBus(config, { name: "prov-hub-none", provision: false });
     await expect(unprovisioned.jsm.streams.info(unprovisioned.topology.streams.pipeline)).rejects.toThrow();
     const hub = await connectHubBus(config, { name: "prov-hub" });
@@ -120,8 +120,14 @@ describe("connectHubBus", () => {
       expect(hub.topology.namespace).toBe(namespace);
       expect((await hub.jsm.streams.info(hub.topology.streams.pipeline)).config.max_age).toBe(30 * DAY_NS);
       expect((await hub.jsm.streams.info(hub.topology.streams.events)).config.max_age).toBe(30 * DAY_NS);
+      expect((await hub.jsm.streams.info(hub.topology.streams.audit)).config).toMatchObject({
+        max_age: 400 * DAY_NS,
+        storage: "file",
+        retention: "limits",
+        subjects: [`${namespace}.audit.>`],
+      });
       // Every process of the hub provisions alike: a second one changes nothing.
-      expect((await unprovisioned.provision({ retention: readModelRetention(30) })).unchanged).toBe(true);
+      expect((await unprovisioned.provision(hubProvisionOptions(config))).unchanged).toBe(true);
     } finally {
       await cleanupNamespace({ namespace, bus: hub });
       await unprovisioned.drain();

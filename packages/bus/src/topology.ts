@@ -1,7 +1,7 @@
 import type { StreamConfig } from "@nats-io/jetstream";
 import { BusNameError } from "./errors.ts";
 
-export const STREAM_ROLES = ["ingress", "pipeline", "outbox", "events", "dlq", "inbox"] as const;
+export const STREAM_ROLES = ["ingress", "pipeline", "outbox", "events", "dlq", "inbox", "audit"] as const;
 export type StreamRole = (typeof STREAM_ROLES)[number];
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -16,12 +16,17 @@ export interface RetentionSettings {
   eventsMaxAgeMs: number;
   dlqMaxAgeMs: number;
   inboxMaxAgeMs: number;
+  /** The query API's access records: kept for years (HubConfig `auditRetentionDays`, docs/decisions/0010). */
+  auditMaxAgeMs: number;
   /** Window in which a repeated `Nats-Msg-Id` is dropped as a duplicate. */
   duplicateWindowMs: number;
 }
 
 /** The read model's default retention (HubConfig `retentionDays`, CAREHUB_RETENTION_DAYS), in days. */
 export const DEFAULT_READ_MODEL_RETENTION_DAYS = 90;
+
+/** The AUDIT stream's default retention (HubConfig `auditRetentionDays`): five years with their leap days. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 1827;
 
 export const DEFAULT_RETENTION: Readonly<RetentionSettings> = Object.freeze({
   ingressMaxAgeMs: 30 * DAY_MS,
@@ -33,6 +38,7 @@ export const DEFAULT_RETENTION: Readonly<RetentionSettings> = Object.freeze({
   eventsMaxAgeMs: DEFAULT_READ_MODEL_RETENTION_DAYS * DAY_MS,
   dlqMaxAgeMs: 90 * DAY_MS,
   inboxMaxAgeMs: 30 * DAY_MS,
+  auditMaxAgeMs: DEFAULT_AUDIT_RETENTION_DAYS * DAY_MS,
   duplicateWindowMs: 10 * 60 * 1000,
 });
 
@@ -46,6 +52,11 @@ export function readModelRetention(
 ): Pick<RetentionSettings, "pipelineMaxAgeMs" | "eventsMaxAgeMs"> {
   const ms = retentionDays * DAY_MS;
   return { pipelineMaxAgeMs: ms, eventsMaxAgeMs: ms };
+}
+
+/** The AUDIT stream's age for a hub that keeps access records `auditRetentionDays` days. */
+export function auditRetention(auditRetentionDays: number): Pick<RetentionSettings, "auditMaxAgeMs"> {
+  return { auditMaxAgeMs: auditRetentionDays * DAY_MS };
 }
 
 export interface StreamConfigOptions {
@@ -77,6 +88,13 @@ export interface Topology {
     events(type: string): string;
     dlq(stage: string): string;
     inbox(endpointId: string): string;
+    /**
+     * `<ns>.audit.<resource>.<verb>.<actor type>.<actor id>` for one access record, e.g.
+     * `carehub.audit.message.read.operator.alice`, so `carehub audit` filters by action and actor on the server.
+     */
+    audit(action: string, actorType: string, actorId: string): string;
+    /** The filter for access records of one action and / or actor (either may be undefined: any). */
+    auditFilter(filter: { action?: string; actorId?: string }): string;
     /** Plain NATS subject (not stored) for business status announcements. */
     status(endpointId: string): string;
     /** `<ns>.<role>.>` for each stream, plus `status`. */
@@ -103,6 +121,7 @@ const DESCRIPTIONS: Record<StreamRole, string> = {
   events: "carehub: lifecycle events",
   dlq: "carehub: dead letters with the reason in headers",
   inbox: "carehub: delivered bytes for endpoints in NATS delivery mode",
+  audit: "carehub: access records of the query API (who read what, when, allowed or not)",
 };
 
 function maxAgeMs(role: StreamRole, retention: RetentionSettings): number {
@@ -119,7 +138,18 @@ function maxAgeMs(role: StreamRole, retention: RetentionSettings): number {
       return retention.dlqMaxAgeMs;
     case "inbox":
       return retention.inboxMaxAgeMs;
+    case "audit":
+      return retention.auditMaxAgeMs;
   }
+}
+
+/** An audit action is two subject tokens, `<resource>.<verb>` (schemas/src/audit.ts). */
+function auditAction(action: string): string {
+  const parts = action.split(".");
+  if (parts.length !== 2 || parts.some((part) => part === "*")) {
+    throw new BusNameError(`invalid audit action ${JSON.stringify(action)}: <resource>.<verb>, e.g. message.read`);
+  }
+  return parts.map((part) => token("audit action", part)).join(".");
 }
 
 const msToNanos = (ms: number): number => ms * 1_000_000;
@@ -150,6 +180,12 @@ export function topology(namespace = "carehub"): Topology {
     dlq: (stage: string) => `${namespace}.dlq.${token("stage", stage)}`,
     inbox: (endpointId: string) => `${namespace}.inbox.${token("endpoint id", endpointId)}`,
     status: (endpointId: string) => `${namespace}.status.${token("endpoint id", endpointId)}`,
+    audit: (action: string, actorType: string, actorId: string) =>
+      `${namespace}.audit.${auditAction(action)}.${token("actor type", actorType)}.${token("actor id", actorId)}`,
+    auditFilter: (filter: { action?: string; actorId?: string }) =>
+      `${namespace}.audit.${filter.action === undefined ? "*.*" : auditAction(filter.action)}.*.${
+        filter.actorId === undefined ? "*" : token("actor id", filter.actorId)
+      }`,
     all,
   });
   const rolePrefix = `${namespace}.`;

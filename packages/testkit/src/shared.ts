@@ -22,7 +22,7 @@ export function testNamespace(prefix = "t"): string {
 }
 
 // Same names as packages/bus topology() (docs/contracts.md); spelled here so the testkit does not depend on the bus.
-const STREAM_ROLES = ["INGRESS", "PIPELINE", "OUTBOX", "EVENTS", "DLQ", "INBOX"] as const;
+const STREAM_ROLES = ["INGRESS", "PIPELINE", "OUTBOX", "EVENTS", "DLQ", "INBOX", "AUDIT"] as const;
 
 export function namespaceStreams(namespace: string): string[] {
   const prefix = namespace.toUpperCase().replace(/-/g, "_");
@@ -45,7 +45,7 @@ export interface CleanupTargets {
   extraStreams?: string[];
 }
 
-/** Deletes the namespace's six streams (and extraStreams) and every `<ns>:*` Redis key. Missing ones are fine. */
+/** Deletes the namespace's seven streams (and extraStreams) and every `<ns>:*` Redis key. Missing ones are fine. */
 export async function cleanupNamespace(targets: CleanupTargets): Promise<{ streams: number; keys: number }> {
   let streams = 0;
   let keys = 0;
