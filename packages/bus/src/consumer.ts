@@ -153,8 +153,12 @@ export class BusConsumer<T> implements RunningConsumer {
         : undefined;
     // A manager without the account check: one more request per consumer start would buy nothing.
     let jsm: Promise<JetStreamManager> | undefined;
+    const manager = (): Promise<JetStreamManager> => {
+      jsm ??= deps.js.jetstreamManager(false);
+      return jsm;
+    };
     this.#metrics = new ConsumerMetrics(spec.stage, spec.stream, spec.durable, {
-      read: async () => readConsumerBacklog(await (jsm ??= deps.js.jetstreamManager(false)), spec.stream, spec.durable),
+      read: async () => readConsumerBacklog(await manager(), spec.stream, spec.durable),
       logger: deps.logger,
       ...(spec.backlogIntervalMs === undefined ? {} : { intervalMs: spec.backlogIntervalMs }),
     });

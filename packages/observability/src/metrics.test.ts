@@ -43,7 +43,12 @@ describe("metrics", () => {
 
   it("counts a rejection once under each distinct code, and anything that is not a catalogue code as other", async () => {
     const before = await metricValue("carehub_rejections_total", { stage: "test-rej", code: "CAREHUB_ERR_X_ONE" });
-    recordRejection("test-rej", ["CAREHUB_ERR_X_ONE", "CAREHUB_ERR_X_ONE", "CAREHUB_ERR_X_TWO", "free text 0101901234"]);
+    recordRejection("test-rej", [
+      "CAREHUB_ERR_X_ONE",
+      "CAREHUB_ERR_X_ONE",
+      "CAREHUB_ERR_X_TWO",
+      "free text 0101901234",
+    ]);
     expect(await metricValue("carehub_rejections_total", { stage: "test-rej", code: "CAREHUB_ERR_X_ONE" })).toBe(
       before + 1,
     );

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { connectBus } from "@carehub/bus";
 import { metricsText, metricValue } from "@carehub/observability";
 import { hashToken } from "@carehub/registry";
-import { parseHubConfig } from "@carehub/schemas";
+import { parseHubConfig, type RegistryConfigInput } from "@carehub/schemas";
 import { cleanupNamespace, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,17 +22,17 @@ const CPR = "2509479989";
 const CPR_LIKE = /(?<!\d)\d{6}-?\d{4}(?!\d)/;
 
 const namespace = testNamespace("hubm");
-const endpoint = (id: string, sor: string, gln: string, sends: string[]) => ({
+const endpoint = (id: string, sor: string, gln: string, sends: RegistryConfigInput["endpoints"][number]["sends"]) => ({
   id,
   name: id,
   kind: "municipality" as const,
   identifiers: { sor: [sor], gln: [gln] },
   sends,
-  accepts: ["acknowledgement", "homecare-observation"],
+  accepts: ["acknowledgement" as const, "homecare-observation" as const],
   delivery: { mode: "nats" as const },
   auth: { tokenSha256: [hashToken(`token-${id}`)] },
 });
-const registry = {
+const registry: RegistryConfigInput = {
   hub: { id: "carehub", name: "test hub", sor: "481521000016007", gln: "5790000199990" },
   endpoints: [
     endpoint("acute-team", "1144561000016002", "5790000123117", ["homecare-observation"]),

@@ -11,13 +11,7 @@ import {
 import type { Bus, InboundMessage } from "@carehub/bus";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
-import {
-  CarehubError,
-  type Endpoint,
-  type EventOf,
-  type ParseResult,
-  type ValidationIssue,
-} from "@carehub/schemas";
+import { CarehubError, type Endpoint, type EventOf, type ParseResult, type ValidationIssue } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { buildEnvelope } from "./build-envelope.ts";
 import { rawIngress, readIngressMessage, withCheckedHubId } from "./ingress-message.ts";
@@ -171,7 +165,8 @@ async function publishEvent(
  */
 async function publishRejection(bus: IntakeHandlerDeps["bus"], event: EventOf<"rejected">): Promise<void> {
   const stored = await publishEvent(bus, event);
-  if (!stored.duplicate) recordRejection("intake", event.issues.map((issue) => issue.code));
+  const codes = event.issues.map((issue) => issue.code);
+  if (!stored.duplicate) recordRejection("intake", codes);
 }
 
 /** Records this copy as the first one unless another copy got there first; returns the first copy's hub id. */

@@ -222,7 +222,8 @@ async function reject(
   const event = rejectedEvent(envelope, issues, deps.clock());
   // Counted once, when the event is first stored (a redelivered envelope's repeat is a JetStream duplicate).
   const stored = await emit(deps.bus, event);
-  if (!stored.duplicate) recordRejection("router", event.issues.map((issue) => issue.code));
+  const codes = event.issues.map((issue) => issue.code);
+  if (!stored.duplicate) recordRejection("router", codes);
 }
 
 /** A builder that cannot answer must not block the rejection itself; the `rejected` event still records it. */
