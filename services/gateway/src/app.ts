@@ -1,8 +1,10 @@
 import { parseMessage } from "@carehub/formats";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { AcceptMessageDeps } from "./accept-message.ts";
+import { busAuditTrail } from "./audit-trail.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import { errorAnswer, GATEWAY_ERROR_CODES } from "./gateway-errors.ts";
+import { randomHubId } from "./hub-id.ts";
 import { messageRoute } from "./message-route.ts";
 import { operationalRoutes } from "./operational-routes.ts";
 import { queryRoutes } from "./query-routes.ts";
@@ -19,6 +21,8 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     // The body limit is per route (the message route); other routes take no bodies.
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    // Request ids are quoted in access records for years (docs/decisions/0010): unique, not a per-process counter.
+    genReqId: () => randomHubId(),
   });
   app.setErrorHandler((error, request, reply) => {
     const answer = errorAnswer(error);
@@ -44,11 +48,17 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
   await app.register(messageRoute(deps, acceptDeps));
   await app.register(operationalRoutes(deps));
   // The query API (./query-routes.ts) over the read model; answers 503 without a store. Operators (registry
-  // `operators`) read everything, endpoints only their own.
+  // `operators`) read everything, endpoints only their own; every request leaves an access record on AUDIT.
+  const patientHash = (deps.store as { patientHash?: unknown } | undefined)?.patientHash;
   await app.register(queryRoutes, {
     store: deps.store,
     registry: deps.registry,
-    isOperatorToken: (token) => deps.registry.current().authenticateOperator(token) !== undefined,
+    authenticateOperator: (token) => deps.registry.current().authenticateOperator(token),
+    audit: deps.audit ?? busAuditTrail(deps.bus),
+    ...(typeof patientHash === "function"
+      ? { patientHash: (identifier: string) => String(patientHash.call(deps.store, identifier)) }
+      : {}),
+    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
   });
   return app;
 }

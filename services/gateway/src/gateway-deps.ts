@@ -3,6 +3,7 @@ import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { HubConfig, ParseResult } from "@carehub/schemas";
 import type { Redis } from "ioredis";
+import type { AuditTrail } from "./audit-trail.ts";
 
 /** What the gateway is built from. main.ts (or the hub) makes these; tests pass their own. */
 export interface GatewayDeps {
@@ -17,4 +18,6 @@ export interface GatewayDeps {
   /** Message parser (default: parseMessage from @carehub/formats). */
   parse?: (bytes: Uint8Array, options: { contentType?: string }) => ParseResult;
   clock?: () => Date;
+  /** Where query requests' access records go (default: the AUDIT stream of `bus`). */
+  audit?: AuditTrail;
 }

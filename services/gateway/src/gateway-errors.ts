@@ -10,6 +10,7 @@ export const GATEWAY_ERROR_CODES = {
   badRequest: "CAREHUB_ERR_GATEWAY_BAD_REQUEST",
   notFound: "CAREHUB_ERR_GATEWAY_NOT_FOUND",
   unavailable: "CAREHUB_ERR_GATEWAY_UNAVAILABLE",
+  auditUnavailable: "CAREHUB_ERR_GATEWAY_AUDIT_UNAVAILABLE",
   internal: "CAREHUB_ERR_GATEWAY_INTERNAL",
 } as const;
 
@@ -29,6 +30,21 @@ export class GatewayUnavailableError extends RetryableError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(GATEWAY_ERROR_CODES.unavailable, message, options);
     this.name = "GatewayUnavailableError";
+  }
+}
+
+/**
+ * The access record of a query could not be stored on the AUDIT stream, so the answer is withheld (503, fail
+ * closed: docs/decisions/0010). Retryable: the caller may ask again.
+ */
+export class GatewayAuditUnavailableError extends RetryableError {
+  constructor(options: { cause?: unknown } = {}) {
+    super(
+      GATEWAY_ERROR_CODES.auditUnavailable,
+      "the access record of this request could not be written, so nothing is answered; try again",
+      options,
+    );
+    this.name = "GatewayAuditUnavailableError";
   }
 }
 
@@ -60,6 +76,9 @@ const FASTIFY_ERRORS: Readonly<Record<string, { statusCode: number; code: string
 export function errorAnswer(error: unknown): ErrorAnswer {
   if (error instanceof GatewayRequestError) {
     return { statusCode: error.statusCode, body: { code: error.code, message: error.message } };
+  }
+  if (error instanceof GatewayAuditUnavailableError) {
+    return { statusCode: 503, body: { code: error.code, message: error.message } };
   }
   if (error instanceof CarehubError) {
     return error.retryable

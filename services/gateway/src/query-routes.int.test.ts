@@ -1,12 +1,13 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
 import { EndpointRegistry } from "@carehub/registry";
 import type { LifecycleEvent } from "@carehub/schemas";
 import { createStore, type ReadModelStore } from "@carehub/store";
 import Fastify, { type FastifyInstance } from "fastify";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { busAuditTrail } from "./audit-trail.ts";
 import { errorAnswer } from "./gateway-errors.ts";
 import { QUERY_ERROR_CODES, queryRoutes } from "./query-routes.ts";
 
@@ -32,7 +33,7 @@ const registry = EndpointRegistry.from({
 const auth = (id: string) => ({ authorization: `Bearer token-${id}` });
 const T0 = Date.now() - 3_600_000;
 
-let redis: Redis;
+let ns: TestNamespace;
 let store: ReadModelStore;
 let app: FastifyInstance;
 
@@ -49,10 +50,10 @@ function event(type: string, hubId: string, at: number, extra: Record<string, un
 }
 
 beforeAll(async () => {
-  redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  ns = await openTestNamespace("t-query");
   store = createStore({
-    redis,
-    namespace: `t-query-${randomUUID().slice(0, 8)}`,
+    redis: ns.redis,
+    namespace: ns.namespace,
     retentionDays: 30,
     patientHashKey: "k".repeat(20),
   });
@@ -80,13 +81,18 @@ beforeAll(async () => {
     const answer = errorAnswer(error);
     return reply.code(answer.statusCode).send(answer.body);
   });
-  await app.register(queryRoutes, { store, registry, isOperatorToken: (token) => token === "operator-secret" });
+  await app.register(queryRoutes, {
+    store,
+    registry,
+    authenticateOperator: (token) => (token === "operator-secret" ? { id: "ops-1" } : undefined),
+    audit: busAuditTrail(ns.bus),
+  });
 });
 
 afterAll(async () => {
   await app?.close();
   await store?.dropReadModel();
-  await redis?.quit();
+  await ns?.close();
 });
 
 describe("query routes", () => {

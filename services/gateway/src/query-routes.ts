@@ -1,5 +1,6 @@
 import type { RegistrySource } from "@carehub/registry";
 import {
+  type AuditAction,
   type BusinessEntity,
   type Endpoint,
   type MessageLifecycle,
@@ -9,7 +10,16 @@ import {
 } from "@carehub/schemas";
 import { InvalidCursorError, InvalidQueryError, type ReadModelQueries } from "@carehub/store";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import { GATEWAY_ERROR_CODES, GatewayRequestError, GatewayUnavailableError } from "./gateway-errors.ts";
+import { type AuditFacts, auditQuery, auditResource, buildAuditRecord } from "./audit-record.ts";
+import type { AuditTrail } from "./audit-trail.ts";
+import {
+  errorAnswer,
+  GATEWAY_ERROR_CODES,
+  GatewayAuditUnavailableError,
+  GatewayRequestError,
+  GatewayUnavailableError,
+} from "./gateway-errors.ts";
+import { randomHubId } from "./hub-id.ts";
 
 /** Codes the query API answers with (docs/errors.md, section Tracker). */
 export const QUERY_ERROR_CODES = {
@@ -23,14 +33,28 @@ export interface QueryRoutesOptions {
   store: unknown;
   registry: RegistrySource;
   /**
-   * Whether a bearer token belongs to an operator, who may read everything (the gateway app asks the
-   * registry's `operators`). Without it only endpoints authenticate, and each reads only what it sent or
-   * received, and the referrals and tasks it is part of.
+   * The operator a bearer token belongs to, who may read everything (the gateway app asks the registry's
+   * `operators`). Without it only endpoints authenticate, and each reads only what it sent or received, and
+   * the referrals and tasks it is part of.
    */
-  isOperatorToken?: (token: string) => boolean;
+  authenticateOperator?: (token: string) => { id: string } | undefined;
+  /**
+   * Where every query request's access record goes (docs/decisions/0010). Written before the answer: when it
+   * cannot be written, the answer is withheld and the caller gets 503 `CAREHUB_ERR_GATEWAY_AUDIT_UNAVAILABLE`.
+   */
+  audit: AuditTrail;
+  /** The read model's keyed patient hash, so a listing filtered by a CPR number is recorded by hash only. */
+  patientHash?: (identifier: string) => string;
+  clock?: () => Date;
 }
 
-type Caller = { kind: "operator" } | { kind: "endpoint"; endpoint: Endpoint };
+type Caller = { kind: "operator"; id: string } | { kind: "endpoint"; endpoint: Endpoint };
+
+/** The access action of each route (`config.auditAction`). */
+const action = (auditAction: AuditAction) => ({ config: { auditAction } });
+
+/** Answered on every query request, 401s included, so a caller can quote it; it is the record's `request.id`. */
+export const REQUEST_ID_HEADER = "carehub-request-id";
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
@@ -38,19 +62,40 @@ const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
  * The query API over the read model: `GET /v1/messages/:id`, `GET /v1/messages`, `GET /v1/referrals/:id`,
  * `GET /v1/tasks/:id`, `GET /v1/stats`. Bodies follow schemas/src/api.ts (MessageLifecycle, MessagePage,
  * BusinessEntity, StatusCounts); errors are `{code, message}`. Something the caller may not see answers 404
- * exactly as something that does not exist, so ids cannot be probed.
+ * exactly as something that does not exist, so ids cannot be probed — but the access record says `denied`.
+ *
+ * Every request, refused ones included, leaves one AuditRecord (schemas/src/audit.ts): the handlers note what
+ * they learn in the request's AuditFacts, and the onSend hook writes the record before anything is sent.
  */
 export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, options) => {
   const store = asQueries(options.store);
   const callers = new WeakMap<FastifyRequest, Caller>();
+  const audits = new WeakMap<FastifyRequest, AuditFacts>();
+  const clock = options.clock ?? (() => new Date());
 
   app.addHook("onRequest", async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    const auditAction = (request.routeOptions.config as { auditAction?: AuditAction }).auditAction;
+    if (auditAction === undefined) throw new Error(`route ${request.routeOptions.url} has no audit action`);
     const token = BEARER.exec(request.headers.authorization ?? "")?.[1];
-    if (token !== undefined && options.isOperatorToken?.(token) === true) {
-      callers.set(request, { kind: "operator" });
+    const operator = token === undefined ? undefined : options.authenticateOperator?.(token);
+    const endpoint =
+      token === undefined || operator !== undefined ? undefined : options.registry.current().authenticate(token);
+    const facts: AuditFacts = {
+      action: auditAction,
+      actor:
+        operator !== undefined
+          ? { type: "operator", id: operator.id }
+          : endpoint !== undefined
+            ? { type: "endpoint", id: endpoint.id }
+            : { type: "anonymous", credential: token === undefined ? "none" : "unknown-token" },
+      resources: [],
+    };
+    audits.set(request, facts);
+    if (operator !== undefined) {
+      callers.set(request, { kind: "operator", id: operator.id });
       return;
     }
-    const endpoint = token === undefined ? undefined : options.registry.current().authenticate(token);
     if (endpoint === undefined) {
       reply.header("WWW-Authenticate", 'Bearer realm="carehub"');
       throw new GatewayRequestError(
@@ -61,6 +106,44 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
     }
     callers.set(request, { kind: "endpoint", endpoint });
   });
+
+  // The record is written before the answer leaves (fail closed): what cannot be recorded is not shown.
+  app.addHook("onSend", async (request, reply, payload) => {
+    const facts = audits.get(request);
+    if (facts === undefined) return payload;
+    audits.delete(request);
+    const status = reply.statusCode;
+    const record = buildAuditRecord({
+      id: randomHubId(),
+      at: clock(),
+      facts,
+      status,
+      ...(status >= 400 ? { code: errorCodeOf(payload) } : {}),
+      request: {
+        id: String(request.id),
+        method: request.method,
+        remoteAddress: request.ip,
+        ...(request.headers["user-agent"] === undefined ? {} : { userAgent: request.headers["user-agent"] }),
+      },
+    });
+    try {
+      await options.audit.write(record);
+      return payload;
+    } catch (error) {
+      const refusal =
+        error instanceof GatewayAuditUnavailableError ? error : new GatewayAuditUnavailableError({ cause: error });
+      request.log.error({ err: refusal, action: facts.action, requestId: request.id }, "access record not written");
+      const answer = errorAnswer(refusal);
+      reply.code(answer.statusCode).header("content-type", "application/json; charset=utf-8");
+      reply.removeHeader("www-authenticate");
+      return JSON.stringify(answer.body);
+    }
+  });
+  const factsOf = (request: FastifyRequest): AuditFacts => {
+    const facts = audits.get(request);
+    if (facts === undefined) throw new Error("onRequest did not start the access record");
+    return facts;
+  };
   const callerOf = (request: FastifyRequest): Caller => {
     const caller = callers.get(request);
     if (caller === undefined) throw new Error("onRequest did not authenticate the request");
@@ -71,15 +154,31 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
     return store;
   };
 
-  app.get<{ Params: { id: string } }>("/v1/messages/:id", async (request): Promise<MessageLifecycle> => {
-    const caller = callerOf(request);
-    const record = await readModel().getMessage(request.params.id);
-    if (record === undefined || !mayReadMessage(caller, record)) throw notFound("message", request.params.id);
-    return record;
-  });
+  app.get<{ Params: { id: string } }>(
+    "/v1/messages/:id",
+    action("message.read"),
+    async (request): Promise<MessageLifecycle> => {
+      const caller = callerOf(request);
+      const facts = factsOf(request);
+      facts.resources = [auditResource("message", request.params.id)];
+      const record = await readModel().getMessage(request.params.id);
+      if (record === undefined || !mayReadMessage(caller, record)) {
+        facts.result = record === undefined ? "not-found" : "denied";
+        throw notFound("message", request.params.id);
+      }
+      // What the answer shows: the message, and the referral or task it is about.
+      if (record.subject?.type === "referral" || record.subject?.type === "task") {
+        facts.resources.push(auditResource(record.subject.type, record.subject.id));
+      }
+      facts.count = 1;
+      return record;
+    },
+  );
 
-  app.get("/v1/messages", async (request): Promise<MessagePage> => {
+  app.get("/v1/messages", action("message.list"), async (request): Promise<MessagePage> => {
     const caller = callerOf(request);
+    const facts = factsOf(request);
+    facts.query = auditQuery(request.query, options.patientHash);
     const parsed = MessageListQuery.safeParse(request.query);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`);
@@ -87,6 +186,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
     }
     const query = parsed.data;
     if (caller.kind === "endpoint" && query.sender !== caller.endpoint.id && query.receiver !== caller.endpoint.id) {
+      facts.result = "denied";
       throw new GatewayRequestError(
         400,
         QUERY_ERROR_CODES.outOfScope,
@@ -94,7 +194,10 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
       );
     }
     try {
-      return await readModel().listMessages(query);
+      const page = await readModel().listMessages(query);
+      facts.resources = page.items.map((item) => auditResource("message", item.hubId));
+      facts.count = page.items.length;
+      return page;
     } catch (error) {
       if (error instanceof InvalidCursorError || error instanceof InvalidQueryError) {
         throw new GatewayRequestError(400, error.code, error.message);
@@ -103,24 +206,42 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
     }
   });
 
-  app.get<{ Params: { id: string } }>("/v1/referrals/:id", async (request): Promise<BusinessEntity> => {
-    const entity = await readModel().getReferral(request.params.id);
-    if (entity === undefined || !mayReadEntity(callerOf(request), entity))
-      throw notFound("referral", request.params.id);
+  const readEntity = async (request: FastifyRequest<{ Params: { id: string } }>, type: "referral" | "task") => {
+    const caller = callerOf(request);
+    const facts = factsOf(request);
+    facts.resources = [auditResource(type, request.params.id)];
+    const queries = readModel();
+    const entity =
+      type === "referral" ? await queries.getReferral(request.params.id) : await queries.getTask(request.params.id);
+    if (entity === undefined || !mayReadEntity(caller, entity)) {
+      facts.result = entity === undefined ? "not-found" : "denied";
+      throw notFound(type, request.params.id);
+    }
+    facts.count = 1;
     return entity;
-  });
+  };
 
-  app.get<{ Params: { id: string } }>("/v1/tasks/:id", async (request): Promise<BusinessEntity> => {
-    const entity = await readModel().getTask(request.params.id);
-    if (entity === undefined || !mayReadEntity(callerOf(request), entity)) throw notFound("task", request.params.id);
-    return entity;
-  });
+  app.get<{ Params: { id: string } }>(
+    "/v1/referrals/:id",
+    action("referral.read"),
+    (request): Promise<BusinessEntity> => readEntity(request, "referral"),
+  );
 
-  app.get("/v1/stats", async (request): Promise<StatusCounts> => {
+  app.get<{ Params: { id: string } }>(
+    "/v1/tasks/:id",
+    action("task.read"),
+    (request): Promise<BusinessEntity> => readEntity(request, "task"),
+  );
+
+  app.get("/v1/stats", action("stats.read"), async (request): Promise<StatusCounts> => {
     const caller = callerOf(request);
     const counts = await readModel().statusCounts();
-    if (caller.kind === "operator") return counts;
-    return { items: counts.items.filter((row) => row.endpoint === caller.endpoint.id) };
+    const visible =
+      caller.kind === "operator"
+        ? counts
+        : { items: counts.items.filter((row) => row.endpoint === caller.endpoint.id) };
+    factsOf(request).count = visible.items.length;
+    return visible;
   });
 };
 
@@ -134,6 +255,17 @@ function mayReadEntity(caller: Caller, entity: BusinessEntity): boolean {
   if (caller.kind === "operator") return true;
   const id = caller.endpoint.id;
   return entity.originator === id || entity.counterparts.includes(id);
+}
+
+/** The `code` of an error answer's JSON body (every error answer is `{code, message}`). */
+function errorCodeOf(payload: unknown): string | undefined {
+  if (typeof payload !== "string") return undefined;
+  try {
+    const code = (JSON.parse(payload) as { code?: unknown }).code;
+    return typeof code === "string" ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function notFound(what: string, id: string): GatewayRequestError {
