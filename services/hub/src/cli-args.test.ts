@@ -57,6 +57,49 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["nats-config", "--user", "x"])).toEqual({ error: "unknown option: --user" });
   });
 
+  it("reads audit filters: since a time or a duration ago, actor, action, resource, limit", () => {
+    expect(
+      parseCliArgs([
+        "audit",
+        "--since",
+        "2025-01-31T08:00:00+01:00",
+        "--actor",
+        "ops-alice",
+        "--action",
+        "referral.read",
+        "--resource",
+        "REF-1",
+        "--limit",
+        "20",
+      ]),
+    ).toEqual({
+      command: "audit",
+      since: { at: "2025-01-31T07:00:00.000Z" },
+      actor: "ops-alice",
+      action: "referral.read",
+      resource: "REF-1",
+      limit: 20,
+    });
+    expect(parseCliArgs(["audit"])).toEqual({ command: "audit" });
+    expect(parseCliArgs(["audit", "--since", "2025-01-31"])).toEqual({
+      command: "audit",
+      since: { at: "2025-01-31T00:00:00.000Z" },
+    });
+    expect(parseCliArgs(["audit", "--since", "30d"])).toEqual({ command: "audit", since: { agoMs: 30 * 86_400_000 } });
+    expect(parseCliArgs(["audit", "--since", "90m"])).toEqual({ command: "audit", since: { agoMs: 90 * 60_000 } });
+    for (const bad of ["yesterday", "2025-13-01", "2025-01-31T08:00", "5y", "-1h"]) {
+      expect(parseCliArgs(["audit", "--since", bad])).toEqual({ error: expect.stringContaining("--since needs") });
+    }
+    expect(parseCliArgs(["audit", "--action", "message.delete"])).toEqual({
+      error: expect.stringContaining("--action must be one of message.read, message.list"),
+    });
+    expect(parseCliArgs(["audit", "--actor", "Alice Smith"])).toEqual({
+      error: expect.stringContaining("--actor needs an operator or endpoint id"),
+    });
+    expect(parseCliArgs(["audit", "--limit", "0"])).toEqual({ error: "--limit needs a whole number >= 1" });
+    expect(parseCliArgs(["audit", "--patient", "x"])).toEqual({ error: "unknown option: --patient" });
+  });
+
   it("passes validate's arguments through and refuses unknown commands and options", () => {
     expect(parseCliArgs(["validate", "a.json", "dir"])).toEqual({ command: "validate", args: ["a.json", "dir"] });
     expect(parseCliArgs(["provision"])).toEqual({ command: "provision" });

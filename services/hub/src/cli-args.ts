@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS, type AuditAction } from "@carehub/schemas";
 import { isServiceName, SERVICE_NAMES, type ServiceName } from "./service-catalogue.ts";
 
 export const USAGE = `usage: carehub <command> [options]
@@ -10,6 +11,11 @@ commands:
                                send dead letters again (default stage: dispatcher)
   provision                    create or update the JetStream streams (idempotent), then exit
   rebuild                      drop the Redis read model and rebuild it from the streams
+  audit [--since ISO|DURATION] [--actor ID] [--action A] [--resource ID] [--limit N]
+                               print query API access records as JSON lines, oldest first: since a time
+                               (2025-01-31, 2025-01-31T08:00:00Z) or a duration ago (90m, 24h, 30d, 2w); by
+                               operator or endpoint id; by action (${AUDIT_ACTIONS.join(", ")}); by a hub,
+                               referral or task id asked for or shown; at most N
   nats-config [--namespace NS] [--out FILE] [--create-inbox-consumers]
                                write the nats-server authorization from the registry: the hub user (NATS_USER,
                                NATS_PASS) and each endpoint's own nkey user; with --create-inbox-consumers first
@@ -29,6 +35,15 @@ export type CliCommand =
   | { command: "redrive"; stage?: string; endpoint?: string; limit?: number }
   | { command: "provision" }
   | { command: "rebuild" }
+  | {
+      command: "audit";
+      /** An absolute time, or how long ago (resolved when the command runs). */
+      since?: { at: string } | { agoMs: number };
+      actor?: string;
+      action?: AuditAction;
+      resource?: string;
+      limit?: number;
+    }
   | { command: "nats-config"; namespace?: string; out?: string; createInboxConsumers?: boolean }
   | {
       command: "demo";
@@ -62,6 +77,8 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
         ...(o["--endpoint"] === undefined ? {} : { endpoint: String(o["--endpoint"]) }),
         ...(o["--limit"] === undefined ? {} : { limit: Number(o["--limit"]) }),
       }));
+    case "audit":
+      return parseAudit(rest);
     case "provision":
     case "rebuild":
       return rest.length === 0 ? { command } : { error: `${command} takes no arguments` };
@@ -105,6 +122,53 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
     default:
       return { error: `unknown command: ${command}` };
   }
+}
+
+const DURATION = /^(\d+)(s|m|h|d|w)$/;
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+const REGISTRY_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+function parseAudit(rest: string[]): CliParse {
+  const parsed = parseOptions(
+    rest,
+    { "--since": "text", "--actor": "text", "--action": "text", "--resource": "text", "--limit": "number" },
+    (o) => ({
+      command: "audit",
+      ...(o["--actor"] === undefined ? {} : { actor: String(o["--actor"]) }),
+      ...(o["--action"] === undefined ? {} : { action: String(o["--action"]) as AuditAction }),
+      ...(o["--resource"] === undefined ? {} : { resource: String(o["--resource"]) }),
+      ...(o["--limit"] === undefined ? {} : { limit: Number(o["--limit"]) }),
+      ...(o["--since"] === undefined ? {} : { since: { at: String(o["--since"]) } }),
+    }),
+  );
+  if (!("command" in parsed) || parsed.command !== "audit") return parsed;
+  if (parsed.action !== undefined && !(AUDIT_ACTIONS as readonly string[]).includes(parsed.action)) {
+    return { error: `--action must be one of ${AUDIT_ACTIONS.join(", ")}; got ${JSON.stringify(parsed.action)}` };
+  }
+  if (parsed.actor !== undefined && !REGISTRY_ID.test(parsed.actor)) {
+    return { error: `--actor needs an operator or endpoint id (lower-case letters, digits and dashes)` };
+  }
+  if (parsed.limit !== undefined && !(Number.isInteger(parsed.limit) && parsed.limit >= 1)) {
+    return { error: "--limit needs a whole number >= 1" };
+  }
+  if (parsed.since !== undefined && "at" in parsed.since) {
+    const since = sinceOf(parsed.since.at);
+    if (since === undefined) {
+      return {
+        error: `--since needs an ISO time (2025-01-31, 2025-01-31T08:00:00Z) or a duration (90m, 24h, 30d, 2w); got ${JSON.stringify(parsed.since.at)}`,
+      };
+    }
+    return { ...parsed, since };
+  }
+  return parsed;
+}
+
+function sinceOf(text: string): { at: string } | { agoMs: number } | undefined {
+  const duration = DURATION.exec(text);
+  if (duration !== null) return { agoMs: Number(duration[1]) * (UNIT_MS[duration[2] ?? ""] ?? Number.NaN) };
+  if (!ISO_TIME.test(text) || Number.isNaN(Date.parse(text))) return undefined;
+  return { at: new Date(text).toISOString() };
 }
 
 function parseStart(rest: string[]): CliParse {

@@ -7,6 +7,7 @@ import { ConfigError, type HubConfig, parseHubConfig } from "@carehub/schemas";
 import { runDemo } from "@carehub/simulator";
 import { createStore } from "@carehub/store";
 import { rebuildReadModel } from "@carehub/tracker";
+import { runAuditCommand } from "./audit-command.ts";
 import { type CliCommand, parseCliArgs, USAGE } from "./cli-args.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { openConnections, startHub } from "./start-hub.ts";
@@ -109,6 +110,23 @@ async function runWithConfig(
     }
     case "nats-config":
       return runNatsConfigCommand(command, config, io);
+    case "audit":
+      return runAuditCommand(
+        {
+          ...(command.since === undefined
+            ? {}
+            : {
+                since: "at" in command.since ? new Date(command.since.at) : new Date(Date.now() - command.since.agoMs),
+              }),
+          ...(command.actor === undefined ? {} : { actor: command.actor }),
+          ...(command.action === undefined ? {} : { action: command.action }),
+          ...(command.resource === undefined ? {} : { resource: command.resource }),
+          ...(command.limit === undefined ? {} : { limit: command.limit }),
+        },
+        config,
+        logger,
+        io,
+      );
     case "demo": {
       await runDemo({
         startHub: async ({ registry, config: demoConfig }) => {
