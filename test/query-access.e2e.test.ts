@@ -1,14 +1,17 @@
 import { readFileSync } from "node:fs";
-import type { MessageLifecycle, MessagePage, StatusCounts } from "@carehub/schemas";
+import { AuditRecord, type MessageLifecycle, type MessagePage, type StatusCounts } from "@carehub/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./src/harness.ts";
 
 /**
  * Who may read what through the query API of a whole hub: an operator (registry `operators`) reads every
  * message; an endpoint reads only what it sent or received (another's message answers 404, exactly like one
- * that does not exist); no token answers 401; an operator's token sends nothing.
+ * that does not exist); no token answers 401; an operator's token sends nothing. Every query request leaves one
+ * access record on the AUDIT stream, and none of them holds the CPR number of the patient the message is about.
  */
 
+// The CPR number of the patient in the HomeCareObservation example.
+const CPR = "2509479989";
 const HOMECARE = readFileSync(
   "/work/shared/medcom/examples/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json",
 );
@@ -18,6 +21,17 @@ let hubId: string;
 
 async function get(path: string, token?: string): Promise<Response> {
   return fetch(`${h.url}${path}`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+}
+
+async function auditRecords(): Promise<AuditRecord[]> {
+  return (await h.streamMessages("audit")).map((m) => AuditRecord.parse(JSON.parse(Buffer.from(m.data).toString())));
+}
+
+/** The access records of one answered request (by the request id the gateway answered with). */
+async function recordsOf(response: Response): Promise<AuditRecord[]> {
+  const requestId = response.headers.get("carehub-request-id");
+  expect(requestId).toEqual(expect.any(String));
+  return (await auditRecords()).filter((r) => r.request.id === requestId);
 }
 
 beforeAll(async () => {
@@ -80,5 +94,40 @@ describe("query API access", () => {
   it("does not let an operator's token send messages", async () => {
     const response = await h.send("acute-team", HOMECARE, "application/fhir+json", { token: h.token("operator") });
     expect(response.status).toBe(401);
+  });
+
+  it("leaves exactly one access record per request, with the caller, the message and the outcome, and no CPR", async () => {
+    const operator = await get(`/v1/messages/${hubId}`, h.token("operator"));
+    expect(await recordsOf(operator)).toEqual([
+      expect.objectContaining({
+        actor: { type: "operator", id: "operator" },
+        action: "message.read",
+        resources: [{ type: "message", id: hubId }],
+        outcome: { status: 200, result: "ok", count: 1 },
+      }),
+    ]);
+    const endpoint = await get(`/v1/messages/${hubId}`, h.token("practice"));
+    expect(await recordsOf(endpoint)).toEqual([
+      expect.objectContaining({
+        actor: { type: "endpoint", id: "practice" },
+        outcome: expect.objectContaining({ result: "ok" }),
+      }),
+    ]);
+    const denied = await get(`/v1/messages/${hubId}`, h.token("lab"));
+    expect(denied.status).toBe(404);
+    expect((await recordsOf(denied))[0]?.outcome).toMatchObject({ status: 404, result: "denied" });
+    const anonymous = await get(`/v1/messages/${hubId}`);
+    expect((await recordsOf(anonymous))[0]?.actor).toEqual({ type: "anonymous", credential: "none" });
+    // Looking for the patient by CPR is recorded by the read model's keyed hash only.
+    const byPatient = await get(`/v1/messages?sender=${CPR}&patient=${CPR}`, h.token("operator"));
+    expect((await recordsOf(byPatient))[0]?.query).toMatchObject({
+      patientFilter: true,
+      patientHashes: [expect.any(String)],
+    });
+
+    const everything = JSON.stringify(await auditRecords());
+    expect(everything).toContain(hubId);
+    expect(everything).not.toContain(CPR);
+    expect(everything).not.toContain(`${CPR.slice(0, 6)}-${CPR.slice(6)}`);
   });
 });
