@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The access audit trail of the query API (docs/decisions/0010-access-audit-trail.md): one AuditRecord per
+ * The access audit trail of the query API (docs/decisions/0012-access-audit-trail.md): one AuditRecord per
  * query request — read, listed, refused — on the AUDIT stream (`<ns>.audit.>`). It answers "who looked at
  * what, when, and were they allowed" years later, so it names callers and resources by their ids and never
  * holds a patient identifier: a query value that carries one is kept only as the keyed hash the read model

@@ -31,7 +31,7 @@ export const HubConfig = z.object({
   retentionDays: z.coerce.number().int().positive().default(90),
   /**
    * How long the AUDIT stream keeps access records, in days. Default five years (1827 days: any five-year span
-   * with its leap days), what Danish health-data rules ask of access logs (docs/decisions/0010).
+   * with its leap days), what Danish health-data rules ask of access logs (docs/decisions/0012).
    */
   auditRetentionDays: z.coerce.number().int().positive().default(1827),
 });

@@ -16,7 +16,7 @@ export interface RetentionSettings {
   eventsMaxAgeMs: number;
   dlqMaxAgeMs: number;
   inboxMaxAgeMs: number;
-  /** The query API's access records: kept for years (HubConfig `auditRetentionDays`, docs/decisions/0010). */
+  /** The query API's access records: kept for years (HubConfig `auditRetentionDays`, docs/decisions/0012). */
   auditMaxAgeMs: number;
   /** Window in which a repeated `Nats-Msg-Id` is dropped as a duplicate. */
   duplicateWindowMs: number;

@@ -21,7 +21,7 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     // The body limit is per route (the message route); other routes take no bodies.
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
-    // Request ids are quoted in access records for years (docs/decisions/0010): unique, not a per-process counter.
+    // Request ids are quoted in access records for years (docs/decisions/0012): unique, not a per-process counter.
     genReqId: () => randomHubId(),
   });
   app.setErrorHandler((error, request, reply) => {

@@ -12,7 +12,7 @@ export interface AuditTrail {
 export const AUDIT_PUBLISH_TIMEOUT_MS = 5_000;
 
 /**
- * The AUDIT stream as the trail (docs/decisions/0010): each record is published to
+ * The AUDIT stream as the trail (docs/decisions/0012): each record is published to
  * `<ns>.audit.<action>.<actor type>.<actor id>` with its id as dedup id and must be stored by the AUDIT stream
  * itself (`expectStream`), so a record never lands anywhere else unnoticed.
  */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatewayApp } from "./app.ts";
 
 /**
- * The access audit trail of the query API (docs/decisions/0010) against real NATS and Redis: every query
+ * The access audit trail of the query API (docs/decisions/0012) against real NATS and Redis: every query
  * request — read, listed, denied, unauthenticated, invalid — leaves exactly one AuditRecord on the AUDIT
  * stream before it is answered, none holds a CPR number, and a request whose record cannot be stored is
  * refused with 503.

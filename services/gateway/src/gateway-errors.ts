@@ -35,7 +35,7 @@ export class GatewayUnavailableError extends RetryableError {
 
 /**
  * The access record of a query could not be stored on the AUDIT stream, so the answer is withheld (503, fail
- * closed: docs/decisions/0010). Retryable: the caller may ask again.
+ * closed: docs/decisions/0012). Retryable: the caller may ask again.
  */
 export class GatewayAuditUnavailableError extends RetryableError {
   constructor(options: { cause?: unknown } = {}) {

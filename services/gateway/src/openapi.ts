@@ -67,7 +67,7 @@ export function buildOpenApiDocument(): JsonObject {
     messageTypes.map((type) => [type, { schema: { description: "a MedCom message, byte for byte" } }]),
   );
   // Every query request is recorded on the AUDIT stream before it is answered; a record that cannot be
-  // stored withholds the answer (503 CAREHUB_ERR_GATEWAY_AUDIT_UNAVAILABLE, docs/decisions/0010).
+  // stored withholds the answer (503 CAREHUB_ERR_GATEWAY_AUDIT_UNAVAILABLE, docs/decisions/0012).
   const readErrors = {
     "401": error("no or unknown bearer token"),
     "503": error("NATS or Redis unavailable, or the access record could not be written; try again"),

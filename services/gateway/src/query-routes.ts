@@ -39,7 +39,7 @@ export interface QueryRoutesOptions {
    */
   authenticateOperator?: (token: string) => { id: string } | undefined;
   /**
-   * Where every query request's access record goes (docs/decisions/0010). Written before the answer: when it
+   * Where every query request's access record goes (docs/decisions/0012). Written before the answer: when it
    * cannot be written, the answer is withheld and the caller gets 503 `CAREHUB_ERR_GATEWAY_AUDIT_UNAVAILABLE`.
    */
   audit: AuditTrail;
