@@ -20,9 +20,9 @@ export interface RunningStreamMetrics {
 export const STREAM_INFO_INTERVAL_MS = 15_000;
 
 /**
- * Keeps `carehub_stream_messages` and `carehub_stream_bytes` current for the hub's six streams — the DLQ
- * above all, where every message is one an operator must look at. One `STREAM.INFO` per stream per read; a
- * scrape never waits for them. A stream that cannot be read (not provisioned yet) keeps its last values and
+ * Keeps `carehub_stream_messages` and `carehub_stream_bytes` current for every stream of the hub (seven,
+ * AUDIT included) — the DLQ above all, where every message is one an operator must look at. One
+ * `STREAM.INFO` per stream per read; a scrape never waits for them. A stream that cannot be read (not provisioned yet) keeps its last values and
  * the failure is logged once. The caller stops it before draining the bus.
  */
 export function startStreamMetrics(
