@@ -95,6 +95,38 @@ export const metrics = {
     labelNames: ["subject"] as const,
     registers: [metricsRegistry],
   }),
+  deliveryAttempts: new Counter({
+    name: "carehub_delivery_attempts_total",
+    help: "Delivery attempts to receiving endpoints, by endpoint and outcome (delivered, failed)",
+    labelNames: ["endpoint", "outcome"] as const,
+    registers: [metricsRegistry],
+  }),
+  deliverySeconds: new Histogram({
+    name: "carehub_delivery_seconds",
+    help: "Time one delivery attempt to an endpoint takes (webhook call or inbox publish), in seconds",
+    labelNames: ["endpoint"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [metricsRegistry],
+  }),
+  deadLetters: new Counter({
+    name: "carehub_dead_letters_total",
+    help: "Messages dead-lettered towards a receiving endpoint, by endpoint and CAREHUB_ERR_ code",
+    labelNames: ["endpoint", "code"] as const,
+    registers: [metricsRegistry],
+  }),
+  httpRequests: new Counter({
+    name: "carehub_http_requests_total",
+    help: "HTTP requests the gateway answered, by route pattern, method and status code",
+    labelNames: ["route", "method", "status"] as const,
+    registers: [metricsRegistry],
+  }),
+  httpSeconds: new Histogram({
+    name: "carehub_http_request_seconds",
+    help: "Time the gateway takes to answer an HTTP request, by route pattern, in seconds",
+    labelNames: ["route"] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [metricsRegistry],
+  }),
   ackOverdue: new Counter({
     name: "carehub_ack_overdue_total",
     help: "Delivered messages whose acknowledgement did not come within the receiving endpoint's timeout",
@@ -127,6 +159,28 @@ export function recordStatusRefused(subject: string): void {
 /** `endpoint` (a registry id) did not acknowledge a delivered message in time (`ack-overdue` stored). */
 export function recordAckOverdue(endpoint: string): void {
   metrics.ackOverdue.inc({ endpoint: labelValue(endpoint) });
+}
+
+/** One delivery attempt to `endpoint` (a registry id) ended, after `seconds`. */
+export function recordDeliveryAttempt(endpoint: string, outcome: "delivered" | "failed", seconds: number): void {
+  const label = labelValue(endpoint);
+  metrics.deliveryAttempts.inc({ endpoint: label, outcome });
+  metrics.deliverySeconds.observe({ endpoint: label }, seconds);
+}
+
+/** A message was dead-lettered towards `endpoint` (its `dead-lettered` event stored). */
+export function recordDeadLetter(endpoint: string, code: string): void {
+  metrics.deadLetters.inc({ endpoint: labelValue(endpoint), code: errorCodeLabel(code) });
+}
+
+/**
+ * The gateway answered a request. `route` is the route PATTERN (`/v1/messages/:id`), never the URL: ids in
+ * paths would make a series per message; requests that matched no route count as `unmatched`.
+ */
+export function recordHttpRequest(route: string | undefined, method: string, status: number, seconds: number): void {
+  const routeLabel = route === undefined || route === "" ? "unmatched" : labelValue(route);
+  metrics.httpRequests.inc({ route: routeLabel, method: labelValue(method), status: String(status) });
+  metrics.httpSeconds.observe({ route: routeLabel }, seconds);
 }
 
 /** How much each stream holds (the stream metrics collector). */

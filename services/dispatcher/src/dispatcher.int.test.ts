@@ -1,4 +1,5 @@
 import type { Bus } from "@carehub/bus";
+import { metricValue } from "@carehub/observability";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -163,9 +164,16 @@ describe("dispatcher", () => {
   });
 
   it("retries a receiver that fails its first two deliveries and delivers exactly once", async () => {
+    const attempts = (outcome: string) =>
+      metricValue("carehub_delivery_attempts_total", { endpoint: "ep-flaky", outcome });
+    const [failedBefore, deliveredBefore] = [await attempts("failed"), await attempts("delivered")];
     const id = hubId("flaky");
     await toOutbox("ep-flaky", id);
     const delivered = await waitFor(() => events.of("delivered", id)[0], "delivered event");
+    // Operators see each attempt on /metrics, by endpoint and outcome.
+    expect([(await attempts("failed")) - failedBefore, (await attempts("delivered")) - deliveredBefore]).toEqual([
+      2, 1,
+    ]);
     expect(delivered.attempt).toBe(3);
     expect(receivers.flaky.accepted()).toEqual([id]);
     expect(receivers.flaky.requests.map((r) => r.headers["carehub-attempt"])).toEqual(["1", "2", "3"]);
@@ -205,10 +213,14 @@ describe("dispatcher", () => {
   });
 
   it("dead-letters a message the endpoint refuses (4xx) at once, without retrying", async () => {
+    const deadLetters = () =>
+      metricValue("carehub_dead_letters_total", { endpoint: "ep-refusing", code: "CAREHUB_ERR_DELIVERY_HTTP_REFUSED" });
+    const before = await deadLetters();
     const id = hubId("refused");
     await toOutbox("ep-refusing", id);
     const dead = await waitFor(() => events.of("dead-lettered", id)[0], "dead-lettered event");
     expect(dead).toMatchObject({ attempts: 1, reason: { code: "CAREHUB_ERR_DELIVERY_HTTP_REFUSED" } });
+    expect((await deadLetters()) - before).toBe(1);
     expect(receivers.refusing.requests).toHaveLength(1);
     expect(events.of("delivery-failed", id)[0]?.nextAttemptInMs).toBeUndefined();
   });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Bus, InboundMessage, RunningConsumer } from "@carehub/bus";
-import type { Logger } from "@carehub/observability";
+import { type Logger, recordDeadLetter } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { CarehubError, Endpoint } from "@carehub/schemas";
 import type { Redis } from "ioredis";
@@ -96,8 +96,11 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
   const state = new DeliveryState(redis, keys, options.stateTtlSeconds);
   const circuits = new CircuitStore(redis, keys.circuit, options.circuit, now);
   const emit = async (event: DispatchEvent): Promise<void> => {
-    await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+    await publishEvent(event);
   };
+  /** Publishes an event; `duplicate` when JetStream already had its id (a redelivered message, counted once). */
+  const publishEvent = (event: DispatchEvent) =>
+    bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
   const deliver = (endpoint: Endpoint, message: DeliveryMessage): Promise<DeliveryOutcome> =>
     endpoint.delivery.mode === "http"
       ? deliverOverHttp(endpoint.delivery, message, {
@@ -141,7 +144,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
       concurrency: options.concurrency,
       batch: Math.max(options.concurrency * 2, 16),
       handler: (message: InboundMessage) => dispatchOne(message, endpointDeps),
-      onDeadLetter: (message, error) => emitDeadLettered(emit, endpoint.id, message, error, now),
+      onDeadLetter: (message, error) => emitDeadLettered(publishEvent, endpoint.id, message, error, now),
     });
     running.set(endpoint.id, consumer);
     logger?.info({ endpoint: endpoint.id }, "dispatch consumer started");
@@ -213,9 +216,12 @@ export function dispatchDurableName(endpointId: string): string {
   return `dispatch-${endpointId.slice(0, 45)}-${hash}`;
 }
 
-/** Runs after the bus stored the dead letter: the `dead-lettered` event with the reason and attempt count. */
+/**
+ * Runs after the bus stored the dead letter: the `dead-lettered` event with the reason and attempt count, and
+ * the dead-letter metric, counted only when the event is new (a redelivered dead letter publishes it again).
+ */
 async function emitDeadLettered(
-  emit: (event: DispatchEvent) => Promise<void>,
+  publishEvent: (event: DispatchEvent) => Promise<{ duplicate: boolean }>,
   endpointId: string,
   message: InboundMessage,
   error: CarehubError,
@@ -241,5 +247,8 @@ async function emitDeadLettered(
     message: error.message.slice(0, 2048),
   };
   const attempts = error instanceof DeliveryDeadLetter ? error.history.length : 0;
-  await emit(deadLetteredEvent(headers, endpointId, reason, attempts, message.seq, new Date(now())));
+  const stored = await publishEvent(
+    deadLetteredEvent(headers, endpointId, reason, attempts, message.seq, new Date(now())),
+  );
+  if (!stored.duplicate) recordDeadLetter(endpointId, reason.code);
 }

@@ -1,4 +1,4 @@
-import type { Logger } from "@carehub/observability";
+import { type Logger, recordDeliveryAttempt } from "@carehub/observability";
 import type { Endpoint } from "@carehub/schemas";
 import { CarehubError } from "@carehub/schemas";
 import { type BackoffPolicy, backoffDelayMs } from "./backoff.ts";
@@ -136,6 +136,7 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
     attempt: total,
   });
   const durationMs = performance.now() - started;
+  recordDeliveryAttempt(endpointId, outcome.ok ? "delivered" : "failed", durationMs / 1000);
 
   if (outcome.ok) {
     const at = new Date(deps.now());

@@ -1,4 +1,5 @@
 import { parseMessage } from "@carehub/formats";
+import { recordHttpRequest } from "@carehub/observability";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { AcceptMessageDeps } from "./accept-message.ts";
 import { busAuditTrail } from "./audit-trail.ts";
@@ -23,6 +24,10 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     return503OnClosing: true,
     // Request ids are quoted in access records for years (docs/decisions/0012): unique, not a per-process counter.
     genReqId: () => randomHubId(),
+  });
+  // Every answer counted by route pattern (never the URL, whose ids would make a series per message).
+  app.addHook("onResponse", async (request, reply) => {
+    recordHttpRequest(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
   app.setErrorHandler((error, request, reply) => {
     const answer = errorAnswer(error);

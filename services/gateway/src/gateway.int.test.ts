@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
+import { metricValue } from "@carehub/observability";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
 import type { RegistryConfigInput } from "@carehub/schemas";
 import type { FastifyInstance } from "fastify";
@@ -181,6 +182,21 @@ describe("gateway against real NATS and Redis", () => {
     expect(openapi.json().openapi).toBe("3.1.0");
     const missing = await app.inject({ url: "/nowhere" });
     expect([missing.statusCode, missing.json().code]).toEqual([404, "CAREHUB_ERR_GATEWAY_NOT_FOUND"]);
+  });
+
+  it("counts every answer on /metrics by route pattern, method and status, never by the URL", async () => {
+    const count = (route: string, status: string) =>
+      metricValue("carehub_http_requests_total", { route, method: "GET", status });
+    const before = {
+      read: await count("/v1/messages/:id", "401"),
+      unmatched: await count("unmatched", "404"),
+    };
+    const probe = "0190f3a2-7c1e-7000-8000-00000000beef";
+    expect((await app.inject({ url: `/v1/messages/${probe}` })).statusCode).toBe(401);
+    expect((await app.inject({ url: `/nowhere/${probe}` })).statusCode).toBe(404);
+    expect(await count("/v1/messages/:id", "401")).toBe(before.read + 1);
+    expect(await count("unmatched", "404")).toBe(before.unmatched + 1);
+    expect((await app.inject({ url: "/metrics" })).body).not.toContain(probe);
   });
 
   it("answers 503 when NATS or Redis cannot take the message", async () => {
