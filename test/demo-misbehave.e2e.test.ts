@@ -1,4 +1,7 @@
 import type { ChildProcess } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { MessageLifecycle, MessagePage, StatusCounts } from "@carehub/schemas";
 import { testNamespace } from "@carehub/testkit";
@@ -22,6 +25,7 @@ let child: ChildProcess | undefined;
 afterAll(async () => {
   if (child !== undefined && child.exitCode === null) child.kill("SIGTERM");
   await cleanupHubNamespace(namespace);
+  rmSync(join(tmpdir(), `carehub-demo-${namespace}.log`), { force: true });
 });
 
 function runDemoProcess(args: string[]): DemoProcess {
@@ -158,6 +162,11 @@ describe("carehub demo --misbehave", () => {
     const code = await demo.exited;
     expect(code, demo.stderr()).toBe(0);
     expect(demo.stdout()).toContain("carehub demo stopped");
+    // The hub's warnings (dead letters, at least) went to the log file the header named, not through the summary.
+    const logFile = /^ {2}logs\s+(\S+)/m.exec(demo.stdout())?.[1];
+    expect(logFile, demo.stdout()).toBeDefined();
+    expect(readFileSync(logFile ?? "", "utf8")).toContain("dead-lettered");
+    expect(demo.stdout()).not.toMatch(/^\{"level":/m);
   }, 150_000);
 });
 

@@ -1,3 +1,6 @@
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connectBus } from "@carehub/bus";
 import type { LifecycleEvent } from "@carehub/schemas";
 import { sharedNatsUrl, testNamespace } from "@carehub/testkit";
@@ -12,6 +15,7 @@ const namespace = testNamespace("demo");
 
 afterAll(async () => {
   await cleanupHubNamespace(namespace);
+  rmSync(join(tmpdir(), `carehub-demo-${namespace}.log`), { force: true });
 });
 
 // The demo runs 8 s; starting and stopping the hub take a few more on an idle machine, several times that on a

@@ -1,3 +1,6 @@
+import { createWriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connectHubBus, hubProvisionOptions } from "@carehub/bus";
 import { redriveDeadLetters } from "@carehub/dispatcher";
 import { runValidateCommand } from "@carehub/formats";
@@ -130,13 +133,29 @@ async function runWithConfig(
     case "demo": {
       await runDemo({
         startHub: async ({ registry, config: demoConfig }) => {
-          const hub = await startHub({
-            config: demoConfig,
-            registry,
-            logger: createLogger({ name: "carehub", level: "warn" }),
-          });
-          if (hub.url === undefined) throw new Error("the demo needs the gateway");
-          return { url: hub.url, stop: hub.stop };
+          // The hub's warnings go to a file: on the terminal they would tear through the live summary.
+          const logFile = join(tmpdir(), `carehub-demo-${demoConfig.namespace}.log`);
+          const log = createWriteStream(logFile, { flags: "a" });
+          const closeLog = () => new Promise<void>((resolve) => log.end(() => resolve()));
+          try {
+            const hub = await startHub({
+              config: demoConfig,
+              registry,
+              logger: createLogger({ name: "carehub", level: "warn", destination: log }),
+            });
+            if (hub.url === undefined) throw new Error("the demo needs the gateway");
+            return {
+              url: hub.url,
+              logFile,
+              stop: async () => {
+                await hub.stop();
+                await closeLog();
+              },
+            };
+          } catch (error) {
+            await closeLog();
+            throw error;
+          }
         },
         env: io.env,
         output: io.stdout,

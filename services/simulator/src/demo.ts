@@ -13,6 +13,8 @@ import { buildWorld } from "./world.ts";
 export interface DemoHub {
   /** The hub's HTTP base URL (the real port when httpPort was 0). */
   url: string;
+  /** Where the hub writes its warnings and errors while the demo runs, if not to the terminal. */
+  logFile?: string;
   stop(): Promise<void>;
 }
 
@@ -107,6 +109,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const practice = region.endpoints.find((e) => e.role === "practice");
     const token = practice === undefined ? "<token>" : (region.tokens[practice.id] ?? "<token>");
     const pointers = pointersFor(hub.url, config.namespace, { id: practice?.id ?? "", token }, region.operatorToken);
+    if (hub.logFile !== undefined)
+      pointers.splice(3, 0, `  logs      ${hub.logFile}   (the hub's warnings and errors)`);
     const title = `carehub demo — seed ${seed}, ${rate} msg/s, ${region.endpoints.length} endpoints, ack timeout ${scenario.ackTimeoutSeconds} s${options.misbehave === true ? ", misbehaving" : ""}`;
     write(`${[title, ...pointers, ...misbehaviourLines(scenario)].join("\n")}\n\n`);
     const draw = () => {
