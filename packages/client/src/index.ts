@@ -60,6 +60,12 @@ export {
   type Receiver,
   type ReceiverOptions,
 } from "./receiver.ts";
+export {
+  createRedisSeenStore,
+  DEFAULT_SEEN_TTL_SECONDS,
+  type RedisCommands,
+  type RedisSeenStoreOptions,
+} from "./redis-seen-store.ts";
 export { danishDateTime, formatOfContentType, newEnvelopeId, type Restamp, restampMessage } from "./restamp.ts";
 export {
   type AckIssue,
