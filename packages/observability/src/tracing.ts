@@ -12,6 +12,8 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
@@ -22,10 +24,15 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { AsyncLocalStorageContextManager } from "./context-manager.ts";
 import { scrubText } from "./patient-data.ts";
 
 export type { Context, Span } from "@opentelemetry/api";
+
+/** carehub's version, as `service.version` on spans. */
+const CAREHUB_VERSION = "0.1.0";
+
 export { SpanKind } from "@opentelemetry/api";
 
 /**
@@ -101,8 +108,33 @@ export function recordError(span: Span, error: unknown): void {
 }
 
 export interface TracingOptions {
-  /** `console` prints finished spans, `memory` keeps them for tests, `none` records but exports nothing; or any exporter. */
-  exporter?: "console" | "memory" | "none" | SpanExporter;
+  /**
+   * `otlp` sends spans to an OpenTelemetry collector over OTLP/HTTP (JSON), to the endpoint in the standard
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` variables; `console` prints finished
+   * spans, `memory` keeps them for tests, `none` records but exports nothing; or any exporter. Default: `otlp`
+   * when one of those variables is set in `env`, else `none`.
+   */
+  exporter?: "otlp" | "console" | "memory" | "none" | SpanExporter;
+  /** `service.name` on every span; default `OTEL_SERVICE_NAME`, else `carehub`. */
+  serviceName?: string;
+  /** Where the OTEL_* variables are read; default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Where OTLP/HTTP spans go: the traces endpoint as given, or the general endpoint plus `/v1/traces`. */
+function otlpTracesUrl(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (traces !== undefined && traces !== "") return traces;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return base === undefined || base === "" ? undefined : `${base.replace(/\/+$/, "")}/v1/traces`;
+}
+
+/** The exporter the options and the standard OTEL_* variables ask for. */
+export function tracingExporterFor(options: TracingOptions): NonNullable<TracingOptions["exporter"]> {
+  if (options.exporter !== undefined) return options.exporter;
+  const env = options.env ?? process.env;
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return endpoint !== undefined && endpoint !== "" && env.OTEL_TRACES_EXPORTER !== "none" ? "otlp" : "none";
 }
 
 export interface TracingHandle {
@@ -120,13 +152,21 @@ export interface TracingHandle {
  * Services call it once at start; tests use `exporter: "memory"` and read `finishedSpans()`.
  */
 export function startTracing(options: TracingOptions = {}): TracingHandle {
-  const exporterOption = options.exporter ?? "none";
+  const exporterOption = tracingExporterFor(options);
+  const env = options.env ?? process.env;
   const memory = exporterOption === "memory" ? new InMemorySpanExporter() : undefined;
   const processors: SpanProcessor[] = [];
   if (memory) processors.push(new SimpleSpanProcessor(memory));
   else if (exporterOption === "console") processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
-  else if (typeof exporterOption === "object") processors.push(new BatchSpanProcessor(exporterOption));
-  const provider = new BasicTracerProvider({ spanProcessors: processors });
+  else if (exporterOption === "otlp") {
+    // Headers, timeout and TLS come from the standard OTEL_EXPORTER_OTLP_* variables, read by the exporter.
+    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(env) })));
+  } else if (typeof exporterOption === "object") processors.push(new BatchSpanProcessor(exporterOption));
+  const resource = resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: options.serviceName ?? env.OTEL_SERVICE_NAME ?? "carehub",
+    [ATTR_SERVICE_VERSION]: CAREHUB_VERSION,
+  });
+  const provider = new BasicTracerProvider({ resource, spanProcessors: processors });
   const contextManager = new AsyncLocalStorageContextManager();
   // Replace whatever an earlier call registered (tests start and stop tracing several times).
   trace.disable();

@@ -9,7 +9,7 @@ import { startGateway } from "./start-gateway.ts";
 const config = parseHubConfig(process.env);
 const logger = createLogger({ name: "gateway", level: config.logLevel });
 collectProcessMetrics();
-startTracing();
+startTracing({ serviceName: "carehub-gateway" });
 const bus = await connectHubBus(config, { name: "carehub-gateway", logger });
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
 const registry = await watchRegistry(config.registryPath, {

@@ -64,7 +64,11 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ name: "carehub", level: config.logLevel });
   const wanted = resolveServices(options.services);
-  if (options.tracing !== false) startTracing({ exporter: "none" });
+  if (options.tracing !== false) {
+    // Spans go to an OTLP collector when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/runbook.md, Traces).
+    const only = wanted.size === 1 ? [...wanted][0] : undefined;
+    startTracing({ serviceName: process.env.OTEL_SERVICE_NAME ?? (only === undefined ? "carehub" : `carehub-${only}`) });
+  }
   const registry = await openRegistry(options, logger);
   const { bus, redis } = await openConnections(config, logger);
   const store = createStore({

@@ -9,7 +9,7 @@ import { startIntake } from "./start-intake.ts";
 const config = parseHubConfig(process.env);
 const logger = createLogger({ name: "intake", level: config.logLevel });
 collectProcessMetrics();
-startTracing();
+startTracing({ serviceName: "carehub-intake" });
 const bus = await connectHubBus(config, { name: "carehub-intake", logger });
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
 const registry = await watchRegistry(config.registryPath, {
