@@ -67,7 +67,9 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   if (options.tracing !== false) {
     // Spans go to an OTLP collector when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/runbook.md, Traces).
     const only = wanted.size === 1 ? [...wanted][0] : undefined;
-    startTracing({ serviceName: process.env.OTEL_SERVICE_NAME ?? (only === undefined ? "carehub" : `carehub-${only}`) });
+    startTracing({
+      serviceName: process.env.OTEL_SERVICE_NAME ?? (only === undefined ? "carehub" : `carehub-${only}`),
+    });
   }
   const registry = await openRegistry(options, logger);
   const { bus, redis } = await openConnections(config, logger);
