@@ -1,9 +1,10 @@
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
-import { AuditRecord, type LifecycleEvent, type RegistryConfigInput } from "@carehub/schemas";
+import { AuditRecord, type RegistryConfigInput } from "@carehub/schemas";
 import { createStore, type ReadModelStore } from "@carehub/store";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedReferrals } from "../test/read-model-fixture.ts";
 import { createGatewayApp } from "./app.ts";
 
 /**
@@ -41,18 +42,6 @@ let ns: TestNamespace;
 let store: ReadModelStore;
 let app: FastifyInstance;
 
-function event(type: string, hubId: string, at: number, extra: Record<string, unknown>): LifecycleEvent {
-  const suffix = [extra.endpoint].filter((x) => x !== undefined).join(":");
-  return {
-    schemaVersion: 1,
-    type,
-    hubId,
-    at: new Date(at).toISOString(),
-    eventId: `${hubId}:${type}${suffix ? `:${suffix}` : ""}`,
-    ...extra,
-  } as unknown as LifecycleEvent;
-}
-
 const get = (url: string, token?: string, headers: Record<string, string> = {}) =>
   app.inject({
     method: "GET",
@@ -89,25 +78,7 @@ beforeAll(async () => {
     retentionDays: 30,
     patientHashKey: PATIENT_HASH_KEY,
   });
-  for (let i = 0; i < 3; i++) {
-    const hubId = `msg-${i}`;
-    const base = { sourceEndpoint: "gp-1", kind: "referral" as const, messageId: `m-${i}` };
-    await store.applyEvent(
-      event("received", hubId, T0 + i * 1_000, { ...base, contentType: "application/fhir+json", size: 10 }),
-    );
-    await store.applyEvent(
-      event("routed", hubId, T0 + i * 1_000 + 5, { ...base, receivers: ["hosp-1"], ruleCopies: [] }),
-    );
-  }
-  await store.updateEntity(
-    {
-      subject: { type: "referral", id: "REF-1" },
-      seenAt: T0,
-      creation: { endpoint: "gp-1", counterparts: ["hosp-1"] },
-      fact: { status: "sent", occurredAt: T0, sources: ["msg-0"], knownBy: ["gp-1", "hosp-1"] },
-    },
-    { recordEffects: false },
-  );
+  await seedReferrals(store, 3, T0);
   app = await createGatewayApp({
     config: { httpHost: "127.0.0.1", httpPort: 0, maxBodyBytes: 64 * 1024, retentionDays: 30 },
     registry: EndpointRegistry.from(registryConfig),

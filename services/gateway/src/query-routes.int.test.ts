@@ -3,10 +3,10 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
 import { EndpointRegistry } from "@carehub/registry";
-import type { LifecycleEvent } from "@carehub/schemas";
 import { createStore, type ReadModelStore } from "@carehub/store";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedReferrals } from "../test/read-model-fixture.ts";
 import { busAuditTrail } from "./audit-trail.ts";
 import { errorAnswer } from "./gateway-errors.ts";
 import { QUERY_ERROR_CODES, queryRoutes } from "./query-routes.ts";
@@ -37,18 +37,6 @@ let ns: TestNamespace;
 let store: ReadModelStore;
 let app: FastifyInstance;
 
-function event(type: string, hubId: string, at: number, extra: Record<string, unknown>): LifecycleEvent {
-  const suffix = [extra.endpoint, extra.attempt].filter((x) => x !== undefined).join(":");
-  return {
-    schemaVersion: 1,
-    type,
-    hubId,
-    at: new Date(at).toISOString(),
-    eventId: `${hubId}:${type}${suffix ? `:${suffix}` : ""}`,
-    ...extra,
-  } as unknown as LifecycleEvent;
-}
-
 beforeAll(async () => {
   ns = await openTestNamespace("t-query");
   store = createStore({
@@ -57,25 +45,7 @@ beforeAll(async () => {
     retentionDays: 30,
     patientHashKey: "k".repeat(20),
   });
-  for (let i = 0; i < 5; i++) {
-    const hubId = `msg-${i}`;
-    const base = { sourceEndpoint: "gp-1", kind: "referral" as const, messageId: `m-${i}` };
-    await store.applyEvent(
-      event("received", hubId, T0 + i * 1_000, { ...base, contentType: "application/fhir+json", size: 10 }),
-    );
-    await store.applyEvent(
-      event("routed", hubId, T0 + i * 1_000 + 5, { ...base, receivers: ["hosp-1"], ruleCopies: [] }),
-    );
-  }
-  await store.updateEntity(
-    {
-      subject: { type: "referral", id: "REF-1" },
-      seenAt: T0,
-      creation: { endpoint: "gp-1", counterparts: ["hosp-1"] },
-      fact: { status: "sent", occurredAt: T0, sources: ["msg-0"], knownBy: ["gp-1", "hosp-1"] },
-    },
-    { recordEffects: false },
-  );
+  await seedReferrals(store, 5, T0);
   app = Fastify();
   app.setErrorHandler((error, _request, reply) => {
     const answer = errorAnswer(error);
