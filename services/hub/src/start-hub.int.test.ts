@@ -46,7 +46,7 @@ describe("startHub", () => {
     expect(hub.registry.current().byId("practice")?.kind).toBe("practice");
     await hub.stop();
     expect(hub.bus.nc.isClosed()).toBe(true);
-    await vi.waitFor(() => expect(hub.redis.status).toBe("end"), { timeout: 2_000 });
+    await vi.waitFor(() => expect(hub.redis.status).toBe("end"), { timeout: 10_000 });
     await expect(fetch(`${hub.url}/healthz`)).rejects.toThrow();
     await hub.stop(); // idempotent
   });
