@@ -1,5 +1,5 @@
 // fast-check generators of valid builder inputs, for the round-trip property tests.
-import { glnCheckDigit, type Party, type PatientIdentifier } from "@carehub/schemas";
+import { BusinessStatus, glnCheckDigit, type Party, type PatientIdentifier } from "@carehub/schemas";
 import fc from "fast-check";
 import type {
   AcknowledgementInput,
@@ -279,21 +279,6 @@ export const notification: fc.Arbitrary<NotificationInput> = fc
     return input;
   });
 
-const STATUSES = [
-  "received",
-  "accepted",
-  "rejected",
-  "in-progress",
-  "booked",
-  "rescheduled",
-  "cancelled",
-  "completed",
-  "no-show",
-  "deleted",
-  "sent",
-  "requested",
-] as const;
-
 export const statusUpdate: fc.Arbitrary<StatusUpdateInput> = fc
   .record({
     base: base(["reply", "modified"]),
@@ -303,7 +288,7 @@ export const statusUpdate: fc.Arbitrary<StatusUpdateInput> = fc
     basedOn: fc.option(fc.record({ type: fc.constantFrom("referral" as const, "task" as const), id: fhirId }), {
       nil: undefined,
     }),
-    status: fc.constantFrom(...STATUSES),
+    status: fc.constantFrom(...BusinessStatus.options),
     occurredAt: instant,
     start: instant,
     end: fc.option(instant, { nil: undefined }),
