@@ -108,9 +108,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     const practice = region.endpoints.find((e) => e.role === "practice");
     const token = practice === undefined ? "<token>" : (region.tokens[practice.id] ?? "<token>");
-    const pointers = pointersFor(hub.url, config.namespace, { id: practice?.id ?? "", token }, region.operatorToken);
-    if (hub.logFile !== undefined)
-      pointers.splice(3, 0, `  logs      ${hub.logFile}   (the hub's warnings and errors)`);
+    const pointers = pointersFor(hub, config.namespace, { id: practice?.id ?? "", token }, region.operatorToken);
     const title = `carehub demo — seed ${seed}, ${rate} msg/s, ${region.endpoints.length} endpoints, ack timeout ${scenario.ackTimeoutSeconds} s${options.misbehave === true ? ", misbehaving" : ""}`;
     write(`${[title, ...pointers, ...misbehaviourLines(scenario)].join("\n")}\n\n`);
     const draw = () => {
@@ -207,17 +205,19 @@ function pct(share: number): string {
  * only its own messages); sending uses an endpoint's token (operators send nothing).
  */
 function pointersFor(
-  url: string,
+  hub: Pick<DemoHub, "url" | "logFile">,
   namespace: string,
   endpoint: { id: string; token: string },
   operatorToken: string,
 ): string[] {
+  const { url, logFile } = hub;
   const read = `-H 'Authorization: Bearer ${operatorToken}'`;
   const send = `-H 'Authorization: Bearer ${endpoint.token}'`;
   return [
     `  API       ${url}   (namespace ${namespace})`,
     `  OpenAPI   ${url}/openapi.json`,
     `  health    ${url}/healthz · ${url}/readyz · ${url}/metrics`,
+    ...(logFile === undefined ? [] : [`  logs      ${logFile}   (the hub's warnings and errors)`]),
     `  operator token ${DEMO_OPERATOR_ID} = ${operatorToken}   (valid for this run only; reads everything)`,
     `  dev token ${endpoint.id} = ${endpoint.token}   (valid for this run only; sends as ${endpoint.id})`,
     `  try       curl -s ${read} ${url}/v1/stats`,
