@@ -79,6 +79,14 @@ describe("planNegativeAcknowledgement", () => {
         message: { kind: "acknowledgement", format: "fhir+json", messageId: "m" },
       }),
     ).toEqual({ reason: "is-acknowledgement" });
+    // …unless the hub refused it as a fact its sender had no part in: then that sender is told.
+    expect(
+      planNegativeAcknowledgement({
+        ...base,
+        message: { kind: "acknowledgement", format: "fhir+json", messageId: "m" },
+        answerAcknowledgement: true,
+      }),
+    ).toMatchObject({ format: "fhir+json", original: { messageId: "m" } });
     expect(planNegativeAcknowledgement({ ...base, message: { format: "fhir+json" } })).toMatchObject({
       reason: "unanswerable",
     });

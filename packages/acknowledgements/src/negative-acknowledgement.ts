@@ -22,6 +22,12 @@ export interface NegativeAcknowledgementRequest {
   source: Endpoint;
   hub: HubIdentity;
   issues: ValidationIssue[];
+  /**
+   * Answer even an acknowledgement: one the hub refused as a fact its sender had no part in (not a receiver
+   * of what it acknowledges). The one exception to MedCom KR2, so that sender learns it was not believed; the
+   * answer is itself an acknowledgement, which nobody answers, so nothing loops.
+   */
+  answerAcknowledgement?: boolean | undefined;
 }
 
 /** Everything needed to build the answer; pure data. */
@@ -64,7 +70,9 @@ export function planNegativeAcknowledgement(
   request: NegativeAcknowledgementRequest,
 ): NegativeAcknowledgementPlan | NoAnswer {
   const { message, source, hub } = request;
-  if (message.kind === "acknowledgement") return { reason: "is-acknowledgement" };
+  if (message.kind === "acknowledgement" && request.answerAcknowledgement !== true) {
+    return { reason: "is-acknowledgement" };
+  }
   if (message.format === undefined) return { reason: "unanswerable", detail: "the message format is unknown" };
   if (message.messageId === undefined || message.messageId === "") {
     return {

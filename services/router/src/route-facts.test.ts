@@ -15,7 +15,12 @@ describe("planFactLookups", () => {
         inReplyTo: { messageId: "r" },
       },
     });
-    expect(planFactLookups(message, registry)).toEqual({ sourceReceivedIds: ["m1", "c", "f"], supersededId: "c" });
+    expect(planFactLookups(message, registry)).toEqual({
+      sourceReceivedIds: ["m1", "c", "f"],
+      supersededId: "c",
+      // The addressees: whether either holds a "c" the sender never sent (then it is someone else's).
+      supersededHolders: ["practice-b"],
+    });
   });
 
   it("looks up an acknowledgement's original at its addressee, the hub included", () => {

@@ -9,6 +9,11 @@ export interface FactLookups {
   sourceReceivedIds: string[];
   /** The id of the original a correction / retraction links to (looked up at `msgid:<source>:<id>`). */
   supersededId?: string;
+  /**
+   * For a correction / retraction by link: the addressed endpoints whose `rcvd:<endpoint>:<superseded id>`
+   * would show they hold a message with that id (and so, if the sender never sent one, someone else's).
+   */
+  supersededHolders?: string[];
   /** The sample of a corrected lab result without a link (its original is at `labsample:<source>:<sample>`). */
   correctedSample?: string;
   /** For an acknowledgement: the original's sender (its addressee) and the id it answers. */
@@ -20,7 +25,11 @@ export function planFactLookups(envelope: Envelope, registry: RoutingRegistry): 
   const ids = [envelope.messageId, links.corrects?.messageId, links.retracts?.messageId, links.forwards?.messageId];
   const lookups: FactLookups = { sourceReceivedIds: [...new Set(ids.filter((id) => id !== undefined))] };
   const superseded = supersededMessageId(envelope);
-  if (superseded !== undefined) lookups.supersededId = superseded;
+  if (superseded !== undefined) {
+    lookups.supersededId = superseded;
+    const holders = addressedEndpoints(envelope, registry).filter((id) => id !== envelope.sourceEndpoint);
+    if (holders.length > 0) lookups.supersededHolders = holders;
+  }
   const sample = correctedLabSample(envelope);
   if (sample !== undefined) lookups.correctedSample = sample;
   if (envelope.content.kind === "acknowledgement") {
@@ -37,12 +46,36 @@ export function planFactLookups(envelope: Envelope, registry: RoutingRegistry): 
   return lookups;
 }
 
-export interface FactReader {
-  mget(...keys: string[]): Promise<(string | null)[]>;
-  get(key: string): Promise<string | null>;
+function addressedEndpoints(envelope: Envelope, registry: RoutingRegistry): string[] {
+  const ids = new Set<string>();
+  for (const party of envelope.receivers) {
+    const addressee = resolveAddressee(party, registry);
+    if (addressee.type === "endpoint") ids.add(addressee.endpoint.id);
+  }
+  return [...ids];
 }
 
-/** Reads the planned facts: one MGET, plus one GET for a correction whose original is known. */
+/** What the facts are read with: one EVAL, so a fact and the marker it points at cost one round trip. */
+export interface FactReader {
+  eval(script: string, numKeys: number, ...args: string[]): Promise<unknown>;
+}
+
+/**
+ * MGET of KEYS, then, for each KEYS index in ARGV[2..], the routed marker (prefix ARGV[1]) of the hub id found
+ * there. The marker's name is built from a value (a hub id), which is why this is a script: the alternative is
+ * a second round trip after the MGET. Returns { values, markers } with false for absent keys.
+ */
+const READ_FACTS_SCRIPT = `
+local values = redis.call('MGET', unpack(KEYS))
+local markers = {}
+for i = 2, #ARGV do
+  local hubId = values[tonumber(ARGV[i])]
+  if hubId and hubId ~= '' then markers[i - 1] = redis.call('GET', ARGV[1] .. hubId) else markers[i - 1] = false end
+end
+return { values, markers }
+`;
+
+/** Reads the planned facts in one round trip: the markers, and the routed marker of every original found. */
 export async function loadRouteFacts(
   redis: FactReader,
   keys: RouterKeys,
@@ -54,29 +87,63 @@ export async function loadRouteFacts(
   const supersededAt = wanted.length;
   if (lookups.supersededId !== undefined) wanted.push(keys.messageId(sourceEndpoint, lookups.supersededId));
   else if (lookups.correctedSample !== undefined) wanted.push(keys.labSample(sourceEndpoint, lookups.correctedSample));
+  const holdersAt = wanted.length;
+  const supersededId = lookups.supersededId;
+  for (const holder of supersededId === undefined ? [] : (lookups.supersededHolders ?? [])) {
+    wanted.push(keys.received(holder, supersededId as string));
+  }
   const acknowledgedAt = wanted.length;
   if (lookups.acknowledged !== undefined) {
     wanted.push(keys.messageId(lookups.acknowledged.endpoint, lookups.acknowledged.messageId));
   }
-  const values = wanted.length === 0 ? [] : await redis.mget(...wanted);
+  const hasOriginal = lookups.supersededId !== undefined || lookups.correctedSample !== undefined;
+  const followed = [
+    ...(hasOriginal ? [supersededAt] : []),
+    ...(lookups.acknowledged === undefined ? [] : [acknowledgedAt]),
+  ];
+  const { values, markers } =
+    wanted.length === 0 ? { values: [], markers: [] } : await readFacts(redis, keys, wanted, followed);
+  const markerOf = (index: number) => markers[followed.indexOf(index)] ?? null;
 
   const receivedBySource = new Set<string>();
   lookups.sourceReceivedIds.forEach((id, i) => {
     if (values[i] != null) receivedBySource.add(id);
   });
   const facts: { -readonly [K in keyof RouteFacts]: RouteFacts[K] } = { receivedBySource };
-  if (lookups.supersededId !== undefined || lookups.correctedSample !== undefined) {
+  if (hasOriginal) {
     const hubId = nonEmpty(values[supersededAt]);
     // A redelivered correction finds itself as the sample's latest result: its copies are already published.
     if (hubId !== undefined && hubId !== message.hubId) {
-      facts.original = { hubId, routedTo: parseRouted(await redis.get(keys.routed(hubId))) };
+      facts.original = { hubId, routedTo: parseRouted(markerOf(supersededAt)) };
     }
+  }
+  if (supersededId !== undefined && nonEmpty(values[supersededAt]) === undefined) {
+    // The sender never sent a message with this id, yet it or an addressee holds one: someone else's.
+    const sourceHolds = values[lookups.sourceReceivedIds.indexOf(supersededId)] != null;
+    const addresseeHolds = values.slice(holdersAt, acknowledgedAt).some((v) => nonEmpty(v) !== undefined);
+    if (sourceHolds || addresseeHolds) facts.supersededSentByAnother = true;
   }
   if (lookups.acknowledged !== undefined) {
     const acknowledgedHubId = nonEmpty(values[acknowledgedAt]);
-    if (acknowledgedHubId !== undefined) facts.acknowledgedHubId = acknowledgedHubId;
+    if (acknowledgedHubId !== undefined) {
+      facts.acknowledgedHubId = acknowledgedHubId;
+      facts.acknowledgedRoutedTo = parseRouted(markerOf(acknowledgedAt));
+    }
   }
   return facts;
+}
+
+async function readFacts(
+  redis: FactReader,
+  keys: RouterKeys,
+  wanted: string[],
+  followed: number[],
+): Promise<{ values: (string | null)[]; markers: (string | null)[] }> {
+  const routedPrefix = keys.routed("");
+  const args = [...wanted, routedPrefix, ...followed.map((i) => String(i + 1))];
+  const reply = (await redis.eval(READ_FACTS_SCRIPT, wanted.length, ...args)) as [unknown[], unknown[]];
+  const text = (v: unknown) => (typeof v === "string" ? v : null);
+  return { values: wanted.map((_, i) => text(reply[0][i])), markers: followed.map((_, i) => text(reply[1]?.[i])) };
 }
 
 function nonEmpty(value: string | null | undefined): string | undefined {

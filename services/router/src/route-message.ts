@@ -14,7 +14,7 @@ import type { Envelope, ValidationIssue } from "@carehub/schemas";
 import { CarehubError, RetryableError } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { loadRouteFacts, planFactLookups } from "./route-facts.ts";
-import { type AcknowledgementMatch, type RouteDelivery, resolveRoute } from "./route-resolver.ts";
+import { type AcknowledgementMatch, type RouteDelivery, type RouteFacts, resolveRoute } from "./route-resolver.ts";
 import { acknowledgedEvent, type RouterEvent, rejectedEvent, routedEvent } from "./router-events.ts";
 import type { RouterKeys } from "./router-keys.ts";
 import { PayloadMissingError, ROUTER_ERROR_CODES, RouterStateUnavailableError } from "./routing-errors.ts";
@@ -57,12 +57,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
     const registry = deps.registry.current();
     const lookups = planFactLookups(envelope, registry);
     const facts = await state("reading routing facts", () => loadRouteFacts(deps.redis, deps.keys, envelope, lookups));
-    if (facts.original !== undefined && facts.original.routedTo === undefined) {
-      if (message.deliveryCount <= deps.originalGraceDeliveries)
-        throw new WaitingForOriginalError(
-          facts.original.hubId,
-          retryDelayMs(message.deliveryCount, deps.originalWaitMs),
-        );
+    // A correction, or an acknowledgement, of a known message not routed yet waits for it: it is usually a
+    // moment behind (and an acknowledgement is judged by whom the hub routed the original to).
+    const unrouted = unroutedOriginal(facts);
+    if (unrouted !== undefined && message.deliveryCount <= deps.originalGraceDeliveries) {
+      throw new WaitingForOriginalError(unrouted, retryDelayMs(message.deliveryCount, deps.originalWaitMs));
     }
     const decision = resolveRoute(envelope, registry, facts);
     if (decision.outcome === "reject") {
@@ -74,6 +73,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
       deps.logger?.info({ hubId: envelope.hubId, kind: envelope.kind, notes: decision.notes }, "routing notes");
     }
   };
+}
+
+function unroutedOriginal(facts: RouteFacts): string | undefined {
+  if (facts.original !== undefined && facts.original.routedTo === undefined) return facts.original.hubId;
+  if (facts.acknowledgedHubId !== undefined && facts.acknowledgedRoutedTo === undefined) return facts.acknowledgedHubId;
+  return undefined;
 }
 
 async function route(
@@ -201,6 +206,8 @@ async function reject(
       source,
       hub: registry.hub,
       issues,
+      // A refused acknowledgement is answered (the exception to MedCom KR2): its sender was not believed.
+      answerAcknowledgement: answerSender,
     });
     if ("reason" in plan) {
       deps.logger?.warn({ hubId: envelope.hubId, reason: plan.reason }, "rejected message gets no acknowledgement");

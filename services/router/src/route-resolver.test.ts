@@ -300,6 +300,17 @@ describe("resolveRoute: corrections and retractions", () => {
     ]);
   });
 
+  it("refuses a correction or retraction of a message another endpoint sent, and answers the sender", () => {
+    const facts: RouteFacts = { receivedBySource: new Set(["orig-1"]), supersededSentByAnother: true };
+    for (const links of [{ corrects: { messageId: "orig-1" } }, { retracts: { messageId: "orig-1" } }]) {
+      expect(resolveRoute(envelope({ links }), registry, facts)).toEqual({
+        outcome: "reject",
+        answerSender: true,
+        issues: [expect.objectContaining({ code: "CAREHUB_ERR_ROUTE_CORRECTION_NOT_ORIGINAL_SENDER" })],
+      });
+    }
+  });
+
   it("does not order a message that neither corrects nor retracts", () => {
     const facts: RouteFacts = {
       receivedBySource: new Set(),
@@ -356,7 +367,11 @@ describe("resolveRoute: acknowledgements", () => {
 
   it("routes an acknowledgement to the original sender and matches it to the original", () => {
     const decision = routed(
-      resolveRoute(ackEnvelope(), registry, { receivedBySource: new Set(), acknowledgedHubId: "hub-9" }),
+      resolveRoute(ackEnvelope(), registry, {
+        receivedBySource: new Set(),
+        acknowledgedHubId: "hub-9",
+        acknowledgedRoutedTo: new Set(["practice-b"]),
+      }),
     );
     expect(decision.deliveries).toEqual([{ endpoint: "practice-a", via: "addressed" }]);
     expect(decision.acknowledges).toEqual({
@@ -381,10 +396,33 @@ describe("resolveRoute: acknowledgements", () => {
 
   it("consumes an acknowledgement addressed to the hub itself: matched, delivered nowhere", () => {
     const decision = routed(
-      resolveRoute(ackEnvelope({ sor: HUB.sor }), registry, { receivedBySource: new Set(), acknowledgedHubId: "h" }),
+      resolveRoute(ackEnvelope({ sor: HUB.sor }), registry, {
+        receivedBySource: new Set(),
+        acknowledgedHubId: "h",
+        acknowledgedRoutedTo: new Set(["practice-b"]),
+      }),
     );
     expect(decision.deliveries).toEqual([]);
     expect(decision.acknowledges?.originalSender).toBe("carehub");
+  });
+
+  it("refuses an acknowledgement from an endpoint the original was not routed to, and answers it", () => {
+    const decision = resolveRoute(ackEnvelope(), registry, {
+      receivedBySource: new Set(),
+      acknowledgedHubId: "hub-9",
+      acknowledgedRoutedTo: new Set(["hospital-h"]),
+    });
+    expect(decision).toEqual({
+      outcome: "reject",
+      answerSender: true,
+      issues: [
+        expect.objectContaining({
+          code: "CAREHUB_ERR_ROUTE_ACK_NOT_A_RECEIVER",
+          path: "Bundle.entry[0].resource.response.identifier",
+          medcomCode: "MSG_NO_MATCH",
+        }),
+      ],
+    });
   });
 
   it("never copies an acknowledgement by a rule that does not name its kind when the target refuses acks", () => {

@@ -1,5 +1,6 @@
 import type { AcknowledgementCode, Envelope, Party, ValidationIssue } from "@carehub/schemas";
 import { expectsAcknowledgement } from "@carehub/schemas";
+import { authorizeFact, type KnownMessage, type MessageFact } from "./fact-authority.ts";
 import { MEDCOM_ISSUE_CODES, ROUTER_ERROR_CODES } from "./routing-errors.ts";
 import { describeParty, type RoutingRegistry, resolveAddressee } from "./routing-registry.ts";
 import { evaluateRule, isConsentWithheld, type RuleHeldBack, type RuleSubject } from "./routing-rules.ts";
@@ -19,8 +20,15 @@ export interface RouteFacts {
    * endpoints the router sent it to (absent: not routed, because it was rejected or is still on its way).
    */
   original?: { hubId: string; routedTo?: ReadonlySet<string> | undefined } | undefined;
+  /**
+   * For a correction or retraction by link that the sender never sent an original for: set when the sender
+   * itself or an addressed receiver holds a message with that id, i.e. one another endpoint sent.
+   */
+  supersededSentByAnother?: boolean | undefined;
   /** For an acknowledgement: the hub id of the message it answers (absent: unknown to the hub). */
   acknowledgedHubId?: string | undefined;
+  /** For an acknowledgement of a known message: the endpoints the hub routed it to (absent: not routed). */
+  acknowledgedRoutedTo?: ReadonlySet<string> | undefined;
 }
 
 export const NO_ROUTE_FACTS: RouteFacts = Object.freeze({ receivedBySource: new Set<string>() });
@@ -78,6 +86,9 @@ export type RouteDecision =
  *    A corrected OIOXML lab result, which names no original, follows the sender's previous result for the
  *    same sample.
  * 4. An acknowledgement is routed to its addressee (the original sender) and matched to the original.
+ * 5. A fact about another message must come from an endpoint with a part in it (fact-authority.ts): an
+ *    acknowledgement from one the hub routed the message to, a correction or retraction from its original
+ *    sender. Otherwise the message is rejected, and its sender answered even when it is an acknowledgement.
  */
 export function resolveRoute(envelope: Envelope, registry: RoutingRegistry, facts: RouteFacts): RouteDecision {
   const isAcknowledgement = envelope.content.kind === "acknowledgement";
@@ -112,6 +123,10 @@ export function resolveRoute(envelope: Envelope, registry: RoutingRegistry, fact
   if (issues.length > 0) {
     return { outcome: "reject", issues, answerSender: expectsAcknowledgement(envelope.kind) };
   }
+  const originalSender = addressedToHub ? registry.hub.id : (deliveries[0]?.endpoint ?? registry.hub.id);
+  const refusal = refusedFact(envelope, registry, facts, originalSender);
+  // Refused facts are answered, acknowledgements too: the sender must learn it was not believed.
+  if (refusal !== undefined) return { outcome: "reject", issues: [refusal], answerSender: true };
 
   const notes: string[] = [];
   const heldBack = applyRules(envelope, registry, facts, deliveries, notes);
@@ -126,7 +141,6 @@ export function resolveRoute(envelope: Envelope, registry: RoutingRegistry, fact
 
   const decision: RouteDecision = { outcome: "route", deliveries, notes };
   if (envelope.content.kind === "acknowledgement") {
-    const originalSender = addressedToHub ? registry.hub.id : (deliveries[0]?.endpoint ?? registry.hub.id);
     decision.acknowledges = {
       originalSender,
       respondsTo: envelope.content.respondsTo,
@@ -138,6 +152,49 @@ export function resolveRoute(envelope: Envelope, registry: RoutingRegistry, fact
     }
   }
   return decision;
+}
+
+/** The fact this message states about another message, and what the hub knows of that message. */
+export function statedFact(
+  envelope: Envelope,
+  facts: RouteFacts,
+  originalSender: string,
+): { fact: MessageFact; about: KnownMessage | undefined } | undefined {
+  if (envelope.content.kind === "acknowledgement") {
+    const about =
+      facts.acknowledgedHubId === undefined
+        ? undefined
+        : { sentBy: originalSender, routedTo: facts.acknowledgedRoutedTo };
+    return { fact: "acknowledgement", about };
+  }
+  if (supersededMessageId(envelope) === undefined) return undefined;
+  const fact = envelope.links.corrects === undefined ? "retraction" : "correction";
+  if (facts.original !== undefined) {
+    return { fact, about: { sentBy: envelope.sourceEndpoint, routedTo: facts.original.routedTo } };
+  }
+  return { fact, about: facts.supersededSentByAnother ? { sentBy: undefined, routedTo: undefined } : undefined };
+}
+
+function refusedFact(
+  envelope: Envelope,
+  registry: RoutingRegistry,
+  facts: RouteFacts,
+  originalSender: string,
+): ValidationIssue | undefined {
+  const stated = statedFact(envelope, facts, originalSender);
+  if (stated === undefined) return undefined;
+  const verdict = authorizeFact(stated.fact, envelope.sourceEndpoint, stated.about, registry.hub.id);
+  if (verdict.allowed) return undefined;
+  return { code: verdict.code, path: factPath(envelope), message: verdict.reason, medcomCode: verdict.medcomCode };
+}
+
+function factPath(envelope: Envelope): string {
+  if (envelope.content.kind === "acknowledgement") {
+    return envelope.format === "oioxml"
+      ? "Emessage/*/OriginalEmessage/OriginalLetter/OriginalLetterIdentifier"
+      : "Bundle.entry[0].resource.response.identifier";
+  }
+  return "Bundle.entry.resource(Provenance).entity.what";
 }
 
 /** Whether the sender produced the message itself, as far as the message and the hub's facts tell. */

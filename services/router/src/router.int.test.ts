@@ -292,6 +292,31 @@ describe("router", () => {
     expect(Buffer.from(stored.base64 ?? "", "base64").toString()).toBe("<PositiveReceipt/>");
   });
 
+  it("refuses an acknowledgement from an endpoint the original never reached: answered, not relayed, not matched", async () => {
+    const original = await ingest({});
+    await toPipeline(original);
+    await waitFor(() => events.of("routed", original.hubId)[0], "original routed");
+    const forged = await ingest({
+      sourceEndpoint: "municipality-m",
+      kind: "acknowledgement",
+      content: ackContent(original.messageId, "fatal-error"),
+      receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
+      envelopeId: "ENV-FORGED",
+    });
+    await toPipeline(forged);
+    const rejected = await waitFor(() => events.of("rejected", forged.hubId)[0], "rejected event");
+    expect(rejected.issues.map((i) => i.code)).toEqual(["CAREHUB_ERR_ROUTE_ACK_NOT_A_RECEIVER"]);
+    const answer = await waitFor(
+      () => outbox.messages.find((m) => m.subject === `${ns}.outbox.municipality-m`),
+      "the negative receipt to the forger",
+    );
+    expect(new TextDecoder().decode(answer.data)).toContain("XCTL02");
+    await routerIdle();
+    expect(copiesOf(forged.hubId)).toHaveLength(0);
+    expect(events.of("acknowledged", original.hubId)).toHaveLength(0);
+    expect(await redis.get(`${ns}:ackmsg:${original.hubId}`)).toBeNull();
+  });
+
   it("relays an acknowledgement of an unknown message without matching it", async () => {
     const ack = await ingest({
       sourceEndpoint: "practice-b",

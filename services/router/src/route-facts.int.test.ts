@@ -1,0 +1,88 @@
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ENDPOINTS, envelope, fixtureRegistry, partyOf } from "../test/fixtures.ts";
+import { connectTestRedis, testNamespace } from "../test/support.ts";
+import { type FactReader, loadRouteFacts, planFactLookups } from "./route-facts.ts";
+import { routerKeys } from "./router-keys.ts";
+
+const ns = testNamespace("route-facts");
+const keys = routerKeys(ns);
+const registry = fixtureRegistry();
+let redis: Redis;
+let calls = 0;
+/** The real Redis, counting round trips: every fact a decision needs must come back in one. */
+const reader: FactReader = {
+  eval: (script, numKeys, ...args) => {
+    calls += 1;
+    return redis.eval(script, numKeys, ...args);
+  },
+};
+
+async function load(message: ReturnType<typeof envelope>) {
+  calls = 0;
+  const facts = await loadRouteFacts(reader, keys, message, planFactLookups(message, registry));
+  expect(calls).toBe(1);
+  return facts;
+}
+
+beforeAll(() => {
+  redis = connectTestRedis();
+});
+afterAll(async () => {
+  const stale = await redis.keys(`${ns}:*`);
+  if (stale.length > 0) await redis.del(...stale);
+  await redis.quit();
+});
+
+describe("loadRouteFacts against Redis", () => {
+  it("reads an acknowledged message and whom the hub routed it to in the same round trip", async () => {
+    await redis.set(keys.messageId("practice-a", "M1"), "h-m1");
+    await redis.set(keys.routed("h-m1"), JSON.stringify(["municipality-m", "databank"]));
+    const ack = envelope({
+      sourceEndpoint: "practice-b",
+      kind: "acknowledgement",
+      content: { kind: "acknowledgement", code: "ok", respondsTo: "M1", issues: [] },
+      receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
+    });
+    const facts = await load(ack);
+    expect(facts.acknowledgedHubId).toBe("h-m1");
+    expect([...(facts.acknowledgedRoutedTo ?? [])]).toEqual(["municipality-m", "databank"]);
+  });
+
+  it("tells a known but unrouted original apart from an unknown one", async () => {
+    await redis.set(keys.messageId("practice-a", "M2"), "h-m2");
+    const ackOf = (id: string) =>
+      envelope({
+        sourceEndpoint: "practice-b",
+        kind: "acknowledgement",
+        content: { kind: "acknowledgement", code: "ok", respondsTo: id, issues: [] },
+        receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
+      });
+    const unrouted = await load(ackOf("M2"));
+    expect(unrouted.acknowledgedHubId).toBe("h-m2");
+    expect(unrouted.acknowledgedRoutedTo).toBeUndefined();
+    expect(await load(ackOf("never-sent"))).toEqual({ receivedBySource: new Set() });
+  });
+
+  it("finds a sender's own original and its receivers for a correction", async () => {
+    await redis.set(keys.messageId("practice-a", "X1"), "h-x1");
+    await redis.set(keys.routed("h-x1"), JSON.stringify(["practice-b"]));
+    const facts = await load(envelope({ links: { corrects: { messageId: "X1" } } }));
+    expect(facts.original).toEqual({ hubId: "h-x1", routedTo: new Set(["practice-b"]) });
+    expect(facts.supersededSentByAnother).toBeUndefined();
+  });
+
+  it("sees a correction of someone else's message: held by its sender, or by an addressee", async () => {
+    // practice-b received X2 (from someone) and now "corrects" it.
+    await redis.set(keys.received("practice-b", "X2"), "h-x2");
+    const byReceiver = envelope({ sourceEndpoint: "practice-b", links: { corrects: { messageId: "X2" } } });
+    expect(await load(byReceiver)).toMatchObject({ supersededSentByAnother: true });
+    expect((await load(byReceiver)).original).toBeUndefined();
+    // municipality-m never saw X2, but addresses its retraction to practice-b, which holds one.
+    const byStranger = envelope({ sourceEndpoint: "municipality-m", links: { retracts: { messageId: "X2" } } });
+    expect(await load(byStranger)).toMatchObject({ supersededSentByAnother: true });
+    // Nobody holds X3: unknown to the hub, not someone else's.
+    const unknown = envelope({ sourceEndpoint: "municipality-m", links: { retracts: { messageId: "X3" } } });
+    expect((await load(unknown)).supersededSentByAnother).toBeUndefined();
+  });
+});
