@@ -66,9 +66,15 @@ export const TaskRequisitionContent = z.object({
   dueDate: z.string().optional(),
 });
 
+/**
+ * A notification (advisering): a tap on the shoulder that expects no business reply and never goes stale.
+ * `expiresAt` (ISO 8601 with a zone, from the carehub-notification-expires extension): after it, the dispatcher
+ * dead-letters the copy as expired instead of delivering it late.
+ */
 export const NotificationContent = z.object({
   kind: z.literal("notification"),
   topic: z.string(),
+  expiresAt: z.string().optional(),
 });
 
 /** What a status update is about. */

@@ -531,6 +531,19 @@ const cases: Case[] = [
     }),
   },
   {
+    code: "CAREHUB_ERR_FHIR_DATETIME_INVALID",
+    name: "a notification whose expiry has no time of day",
+    run: broken("note", (b) => {
+      res(b, "Communication").extension = [
+        {
+          url: "https://carehub.dev/fhir/StructureDefinition/carehub-notification-expires",
+          valueDateTime: "2026-03-02",
+        },
+      ];
+      return `${path(b, "Communication")}.extension`;
+    }),
+  },
+  {
     code: "CAREHUB_ERR_FHIR_STATUS_SUBJECT",
     name: "an appointment without identifier",
     run: broken("status", (b) => {

@@ -272,10 +272,16 @@ export const taskRequisition: fc.Arbitrary<TaskRequisitionInput> = fc
   });
 
 export const notification: fc.Arbitrary<NotificationInput> = fc
-  .record({ base: base(["modified", "retract"]), patient: fc.option(patient(), { nil: undefined }), topic: text })
+  .record({
+    base: base(["modified", "retract"]),
+    patient: fc.option(patient(), { nil: undefined }),
+    topic: text,
+    expiresAt: fc.option(instant, { nil: undefined }),
+  })
   .map((r) => {
     const input: NotificationInput = { ...r.base, topic: r.topic };
     if (r.patient !== undefined) input.patient = r.patient;
+    if (r.expiresAt !== undefined) input.expiresAt = r.expiresAt;
     return input;
   });
 

@@ -115,6 +115,8 @@ export const notification: NotificationInput = {
   patient,
   topic: "lab-results-available",
   text: "Nye svar ligger klar.",
+  // Not worth delivering after the day is over.
+  expiresAt: "2026-03-02T23:59:59+01:00",
 };
 
 export const statusUpdate: StatusUpdateInput = {

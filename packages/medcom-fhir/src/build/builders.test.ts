@@ -192,7 +192,12 @@ describe("build → parse round-trips for every kind, as JSON and as XML", () =>
       fc.property(arb.notification, (input) => {
         const expected: Parameters<typeof expectRoundTrip>[2] = {
           kind: "notification",
-          content: { kind: "notification", topic: input.topic },
+          // The expiry comes back as the same instant, in UTC.
+          content: {
+            kind: "notification",
+            topic: input.topic,
+            ...(input.expiresAt === undefined ? {} : { expiresAt: new Date(input.expiresAt).toISOString() }),
+          },
         };
         if (input.patient !== undefined) expected.patient = input.patient;
         expectRoundTrip(buildNotification(input), input, expected);

@@ -1,5 +1,6 @@
 import type { FhirResource } from "../fhir-json.ts";
 import { profileForKind } from "../message-profiles.ts";
+import { EXTENSIONS } from "../terminology/systems.ts";
 import { buildMessage, derivedId, narrative, organization, patient, reference } from "./common.ts";
 import type { BuiltMessage, NotificationInput } from "./types.ts";
 
@@ -14,6 +15,9 @@ export function buildNotification(input: NotificationInput): BuiltMessage {
     text: narrative("Notification"),
     status: "completed",
   };
+  if (input.expiresAt !== undefined) {
+    communication.extension = [{ url: EXTENSIONS.notificationExpires, valueDateTime: input.expiresAt }];
+  }
   if (subject !== undefined) communication.subject = reference(subject);
   Object.assign(communication, {
     topic: { text: input.topic },

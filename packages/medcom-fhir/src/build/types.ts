@@ -170,6 +170,8 @@ export interface NotificationInput extends MessageInput {
   patient?: PatientInput;
   topic: string;
   text?: string;
+  /** After this instant (ISO 8601 with a zone) the hub does not deliver it any more (dead-lettered as expired). */
+  expiresAt?: string;
 }
 
 export interface StatusSubject {

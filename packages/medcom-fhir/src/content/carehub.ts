@@ -2,6 +2,7 @@ import type { BusinessStatus, ContentOf } from "@carehub/schemas";
 import { isBusinessStatus, SUBJECT_RESOURCE } from "../carehub-status.ts";
 import { type FhirObject, firstCode, obj, objects, str } from "../fhir-json.ts";
 import type { IndexedEntry } from "../read/bundle-index.ts";
+import { checkDateTime } from "../read/date-time.ts";
 import { EXTENSIONS, SYSTEMS } from "../terminology/systems.ts";
 import { checkTime } from "./check-time.ts";
 import type { ReadContext } from "./context.ts";
@@ -83,7 +84,28 @@ export function readNotification(ctx: ReadContext): ContentOf<"notification"> | 
   const topic = str(topicConcept, "text") ?? firstCode(topicConcept);
   if (topic === undefined || topic.trim() === "")
     issues.error("CAREHUB_ERR_FHIR_NOTIFICATION_TOPIC_MISSING", `${focus.path}.topic`, "the notification has no topic");
-  return { kind: "notification", topic: topic ?? "" };
+  const content: ContentOf<"notification"> = { kind: "notification", topic: topic ?? "" };
+  const expiresAt = readExpiry(ctx, focus);
+  if (expiresAt !== undefined) content.expiresAt = expiresAt;
+  return content;
+}
+
+/** The notification's expiry: an instant (date, time and zone), normalised to UTC ISO; anything less is an error. */
+function readExpiry(ctx: ReadContext, focus: IndexedEntry): string | undefined {
+  const extension = objects(focus.resource, "extension").find(
+    ({ value }) => str(value, "url") === EXTENSIONS.notificationExpires,
+  );
+  if (extension === undefined) return undefined;
+  const value = str(extension.value, "valueDateTime");
+  if (value === undefined || checkDateTime(value, true) !== "ok") {
+    ctx.issues.error(
+      "CAREHUB_ERR_FHIR_DATETIME_INVALID",
+      `${focus.path}.extension`,
+      "the notification's expiry is not a dateTime with a time and a zone",
+    );
+    return undefined;
+  }
+  return new Date(value).toISOString();
 }
 
 function subjectTypeOf(resourceType: string): "referral" | "task" | "appointment" | undefined {

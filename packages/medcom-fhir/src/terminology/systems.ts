@@ -53,6 +53,8 @@ export const EXTENSIONS = {
   careCommunicationSender: "http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-sender-extension",
   statusChange: "https://carehub.dev/fhir/StructureDefinition/carehub-status-change",
   basedOnTask: "https://carehub.dev/fhir/StructureDefinition/carehub-based-on-task",
+  /** On a notification's Communication: valueDateTime after which it is not delivered any more. */
+  notificationExpires: "https://carehub.dev/fhir/StructureDefinition/carehub-notification-expires",
 } as const;
 
 export const SOR_ENDPOINT_PREFIX = "https://sor2.sum.dsdn.dk/#id=";
