@@ -12,6 +12,7 @@ export const DISPATCH_ERROR_CODES = {
   outboxInvalid: "CAREHUB_ERR_DELIVERY_OUTBOX_MESSAGE_INVALID",
   endpointUnknown: "CAREHUB_ERR_DELIVERY_ENDPOINT_UNKNOWN",
   stateUnavailable: "CAREHUB_ERR_DELIVERY_STATE_UNAVAILABLE",
+  expired: "CAREHUB_ERR_DELIVERY_EXPIRED",
 } as const;
 
 /** One failed delivery attempt, as kept in the attempt history and written to the dead letter. */

@@ -37,7 +37,11 @@ function hubId(label: string): string {
   return `${label}-${sequence}-${Date.now()}`;
 }
 
-async function toOutbox(endpoint: string, id: string, options: { after?: string; body?: string } = {}) {
+async function toOutbox(
+  endpoint: string,
+  id: string,
+  options: { after?: string; body?: string; expires?: string } = {},
+) {
   await bus.publish(bus.topology.subjects.outbox(endpoint), options.body ?? `<message id="${id}"/>`, {
     msgId: `${id}:${endpoint}`,
     contentType: "application/xml",
@@ -48,6 +52,7 @@ async function toOutbox(endpoint: string, id: string, options: { after?: string;
       "Carehub-Receiver": endpoint,
       "Carehub-Kind": "lab-result",
       ...(options.after === undefined ? {} : { "Carehub-After": options.after }),
+      ...(options.expires === undefined ? {} : { "Carehub-Expires": options.expires }),
     },
   });
 }
@@ -223,6 +228,19 @@ describe("dispatcher", () => {
     expect((await deadLetters()) - before).toBe(1);
     expect(receivers.refusing.requests).toHaveLength(1);
     expect(events.of("delivery-failed", id)[0]?.nextAttemptInMs).toBeUndefined();
+  });
+
+  it("dead-letters a notification whose expiry has passed as expired, without calling the endpoint; delivers one still valid", async () => {
+    const before = receivers.plain.requests.length;
+    const expired = hubId("expired");
+    await toOutbox("ep-plain", expired, { expires: new Date(Date.now() - 1_000).toISOString() });
+    const dead = await waitFor(() => events.of("dead-lettered", expired)[0], "dead-lettered event");
+    expect(dead).toMatchObject({ endpoint: "ep-plain", reason: { code: "CAREHUB_ERR_DELIVERY_EXPIRED" } });
+    const valid = hubId("valid");
+    await toOutbox("ep-plain", valid, { expires: new Date(Date.now() + 60_000).toISOString() });
+    await waitFor(() => events.of("delivered", valid)[0], "the valid notification delivered");
+    const calls = receivers.plain.requests.slice(before).map((r) => r.headers["carehub-hub-id"]);
+    expect(calls).toEqual([valid]);
   });
 
   it("keeps a slow endpoint from delaying another endpoint's traffic", async () => {

@@ -56,8 +56,9 @@ export interface EndpointDispatchDeps {
  * - resolves: delivered now, or earlier (the `delivered` marker; never twice);
  * - DeliveryWait (retryable): try again later — backoff after a failed attempt, an open circuit, or a
  *   correction waiting for its original; only a failed call counts as an attempt;
- * - DeliveryDeadLetter (permanent): the attempt limit is reached, the endpoint refused the message, or the
- *   message it must follow was dead-lettered. The bus stores it in the DLQ with the reason and history.
+ * - DeliveryDeadLetter (permanent): the attempt limit is reached, the endpoint refused the message, the
+ *   message it must follow was dead-lettered, or it expired (`Carehub-Expires`, a notification's expiry) before
+ *   it could be delivered. The bus stores it in the DLQ with the reason and history.
  */
 export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps): Promise<void> {
   const endpointId = deps.endpointId;
@@ -74,6 +75,13 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
     return;
   }
 
+  if (message.expiresAtMs !== undefined && message.expiresAtMs <= deps.now()) {
+    // Late is worse than never for a notification with an expiry ("your patient is waiting" an hour later).
+    await deadLetter(deps, message, {
+      code: DISPATCH_ERROR_CODES.expired,
+      message: `expired at ${new Date(message.expiresAtMs).toISOString()} before it could be delivered`,
+    });
+  }
   if (check.predecessor === "pending") {
     throw new DeliveryWait(
       WAIT_CODES.waitingForPredecessor,

@@ -10,6 +10,7 @@ export const OUTBOX_HEADER = Object.freeze({
   after: "Carehub-After",
   contentType: "Content-Type",
   redriveCount: "Carehub-Redrive-Count",
+  expires: "Carehub-Expires",
 });
 
 /** What the dispatcher reads from one OUTBOX message's headers. */
@@ -24,6 +25,8 @@ export interface OutboxHeaders {
   after?: string;
   /** How often this copy was re-driven from the dead-letter queue (0: never). */
   redriveCount: number;
+  /** When the message stops being worth delivering (ms since the epoch; a notification's expiry). */
+  expiresAtMs?: number;
 }
 
 /** Reads and checks the contract headers; throws OutboxMessageInvalidError naming every one missing. */
@@ -41,6 +44,7 @@ export function readOutboxHeaders(headers: Readonly<Record<string, string>>, end
   }
   const after = get(OUTBOX_HEADER.after);
   const redriveCount = Number.parseInt(get(OUTBOX_HEADER.redriveCount) ?? "0", 10);
+  const expiresAtMs = Date.parse(get(OUTBOX_HEADER.expires) ?? "");
   return {
     hubId: get(OUTBOX_HEADER.hubId) as string,
     sourceEndpoint: get(OUTBOX_HEADER.sourceEndpoint) as string,
@@ -50,5 +54,6 @@ export function readOutboxHeaders(headers: Readonly<Record<string, string>>, end
     contentType: get(OUTBOX_HEADER.contentType) ?? "application/octet-stream",
     ...(after === undefined ? {} : { after }),
     redriveCount: Number.isFinite(redriveCount) ? redriveCount : 0,
+    ...(Number.isFinite(expiresAtMs) ? { expiresAtMs } : {}),
   };
 }

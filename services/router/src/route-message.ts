@@ -146,6 +146,10 @@ async function publishCopy(envelope: Envelope, delivery: RouteDelivery, raw: Sto
       "Carehub-Receiver": delivery.endpoint,
       "Carehub-Kind": envelope.kind,
       ...(delivery.after === undefined ? {} : { "Carehub-After": delivery.after }),
+      // A notification that is worthless after a time: the dispatcher dead-letters it then instead of delivering late.
+      ...(envelope.content.kind === "notification" && envelope.content.expiresAt !== undefined
+        ? { "Carehub-Expires": envelope.content.expiresAt }
+        : {}),
     },
   });
 }
