@@ -148,6 +148,22 @@ export const Operator = z.object({
 export type Operator = z.infer<typeof Operator>;
 
 /**
+ * Settings of one message kind, for every endpoint (registry `kinds.<kind>`; a kind left out has the defaults).
+ * Advisering — a notification, "your patient is waiting in the video queue" — expects no business reply; whether
+ * it expects even the transport acknowledgement is said here.
+ */
+export const KindSettings = z.object({
+  /**
+   * `expected` (the default, as for every kind before this setting): the tracker raises ack-overdue when a
+   * receiver's acknowledgement is later than its `ackTimeoutSeconds`. `not-expected`: no acknowledgement timer
+   * and no ack-overdue for this kind (an acknowledgement that comes anyway is still relayed and matched).
+   * Acknowledgements themselves are never awaited whatever this says (MedCom KR2).
+   */
+  acknowledgement: z.enum(["expected", "not-expected"]).default("expected"),
+});
+export type KindSettings = z.infer<typeof KindSettings>;
+
+/**
  * The endpoint registry file (infra/endpoints.yaml): who may send, who receives, the routing rules, and the
  * operators who may read everything.
  */
@@ -157,6 +173,7 @@ export const RegistryConfig = z
     endpoints: z.array(Endpoint).min(1),
     rules: z.array(RoutingRule).default([]),
     operators: z.array(Operator).default([]),
+    kinds: z.partialRecord(MessageKind, KindSettings).default({}),
   })
   .superRefine((config, ctx) => {
     for (const problem of registryConsistencyProblems(config)) {

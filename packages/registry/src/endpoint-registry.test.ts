@@ -23,6 +23,18 @@ describe("EndpointRegistry", () => {
     expect(registry.operators().map((o) => o.id)).toEqual(["ops-alice"]);
   });
 
+  it("expects acknowledgements of every kind unless the registry says a kind needs none", () => {
+    expect(registry.acknowledgementExpected("notification")).toBe(true);
+    const advisering = EndpointRegistry.from({
+      ...smallRegistry(),
+      kinds: { notification: { acknowledgement: "not-expected" }, referral: {} },
+    });
+    expect(advisering.acknowledgementExpected("notification")).toBe(false);
+    expect(advisering.acknowledgementExpected("referral")).toBe(true);
+    expect(advisering.acknowledgementExpected("care-communication")).toBe(true);
+    expect(() => EndpointRegistry.from({ ...smallRegistry(), kinds: { gossip: {} } })).toThrow(/kinds/);
+  });
+
   it("resolves a party by SOR first, then by GLN", () => {
     expect(registry.resolveParty({ sor: "52581000016005" })?.id).toBe("practice-a");
     expect(registry.resolveParty({ gln: "5790000123117" })?.id).toBe("acute-team");

@@ -1,5 +1,13 @@
 import { createHash } from "node:crypto";
-import type { Endpoint, HubIdentity, Operator, Party, RegistryConfig, RoutingRule } from "@carehub/schemas";
+import type {
+  Endpoint,
+  HubIdentity,
+  MessageKind,
+  Operator,
+  Party,
+  RegistryConfig,
+  RoutingRule,
+} from "@carehub/schemas";
 import type { WebhookSecret } from "@carehub/webhook-signature";
 import { RegistryConfigError } from "./registry-config-error.ts";
 import { resolveSigningSecrets, type SecretSources } from "./signing-secrets.ts";
@@ -129,6 +137,22 @@ export class EndpointRegistry {
 
   operators(): readonly Operator[] {
     return this.#config.operators;
+  }
+
+  /** Whether receivers are expected to acknowledge messages of this kind (registry `kinds.<kind>.acknowledgement`). */
+  acknowledgementExpected(kind: MessageKind): boolean {
+    return this.#config.kinds[kind]?.acknowledgement !== "not-expected";
+  }
+
+  /**
+   * How long an endpoint has to acknowledge a message of a kind, in ms (its `ackTimeoutSeconds`); undefined when
+   * it is not registered or the kind expects no acknowledgement. The tracker's ack-overdue timer and the query
+   * API's `ackDueAt` both ask this.
+   */
+  acknowledgementTimeoutMs(endpointId: string, kind: MessageKind | undefined): number | undefined {
+    const seconds = this.#byId.get(endpointId)?.ackTimeoutSeconds;
+    if (seconds === undefined || (kind !== undefined && !this.acknowledgementExpected(kind))) return undefined;
+    return seconds * 1_000;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Envelope } from "@carehub/schemas";
+import type { Envelope, MessageKind } from "@carehub/schemas";
 import {
   type BusinessEntity,
   isCarehubError,
@@ -51,7 +51,7 @@ export interface StoreOptions {
   /** Key of the keyed patient hash (HubConfig.patientHashKey). */
   patientHashKey: string;
   /** The receiver's acknowledgement timeout in ms (registry ackTimeoutSeconds); undefined: no ack timer. */
-  ackTimeoutMs?: (endpoint: string) => number | undefined;
+  ackTimeoutMs?: (endpoint: string, kind: MessageKind | undefined) => number | undefined;
   /** When a business status counts as stale, per subject type and status (ms). */
   staleLimits?: StaleLimits;
   /** Injectable clock (epoch ms). */
@@ -249,7 +249,7 @@ export class ReadModelStore implements ReadModelQueries {
       for (const outcome of record.perReceiver) {
         const r = state.receivers[outcome.endpoint];
         if (r?.deliveredAt === undefined || r.ack !== undefined || outcome.ackDueAt !== undefined) continue;
-        const timeout = this.#plan.ackTimeoutMs(outcome.endpoint);
+        const timeout = this.#plan.ackTimeoutMs(outcome.endpoint, state.kind);
         if (timeout !== undefined) outcome.ackDueAt = new Date(r.deliveredAt + timeout).toISOString();
       }
     }

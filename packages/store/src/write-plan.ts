@@ -1,4 +1,4 @@
-import type { BusinessStatus } from "@carehub/schemas";
+import type { BusinessStatus, MessageKind } from "@carehub/schemas";
 import { type EntityState, entityView } from "./entity-state.ts";
 import { type StoreKeys, timerMember } from "./keys.ts";
 import {
@@ -23,8 +23,11 @@ export type StaleLimits = Partial<Record<SubjectType, Partial<Record<BusinessSta
 
 export interface PlanContext {
   keys: StoreKeys;
-  /** The receiver's acknowledgement timeout (registry `ackTimeoutSeconds`), in ms; undefined: no timer. */
-  ackTimeoutMs: (endpoint: string) => number | undefined;
+  /**
+   * The receiver's acknowledgement timeout for a message of the kind (registry `ackTimeoutSeconds`, and
+   * `kinds.<kind>.acknowledgement`), in ms; undefined: no timer.
+   */
+  ackTimeoutMs: (endpoint: string, kind: MessageKind | undefined) => number | undefined;
   staleLimits: StaleLimits;
 }
 
@@ -61,7 +64,7 @@ export function messageTimers(state: MessageState, ctx: PlanContext): Map<string
   if (!awaitsAcknowledgement(state)) return timers;
   for (const [endpoint, r] of Object.entries(state.receivers)) {
     if (r.deliveredAt === undefined || r.ack !== undefined || r.overdueAt !== undefined) continue;
-    const timeout = ctx.ackTimeoutMs(endpoint);
+    const timeout = ctx.ackTimeoutMs(endpoint, state.kind);
     if (timeout === undefined) continue;
     timers.set(timerMember({ type: "ack", hubId: state.hubId, endpoint }), r.deliveredAt + timeout);
   }

@@ -78,10 +78,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     namespace: config.namespace,
     retentionDays: config.retentionDays,
     patientHashKey: config.patientHashKey,
-    ackTimeoutMs: (endpoint) => {
-      const seconds = registry.current().byId(endpoint)?.ackTimeoutSeconds;
-      return seconds === undefined ? undefined : seconds * 1000;
-    },
+    ackTimeoutMs: (endpoint, kind) => registry.current().acknowledgementTimeoutMs(endpoint, kind),
   });
   // How much each stream (the DLQ above all) holds, for `/metrics`; stopped before the bus drains.
   const streamMetrics = startStreamMetrics(bus, { logger });

@@ -20,7 +20,7 @@ export interface ReadModelDeps {
 
 /**
  * The read model as the tracker writes it: acknowledgement timeouts come from the registry (read at each
- * write, so a reload applies to the next delivery), stale limits from the tracker options. The query side
+ * write, so a reload applies to the next delivery; none for a kind that expects no acknowledgement), stale limits from the tracker options. The query side
  * (gateway) may build its store with the same function.
  */
 export function createReadModel(deps: ReadModelDeps): ReadModelStore {
@@ -30,10 +30,7 @@ export function createReadModel(deps: ReadModelDeps): ReadModelStore {
     namespace: deps.config.namespace,
     retentionDays: deps.config.retentionDays,
     patientHashKey: deps.config.patientHashKey,
-    ackTimeoutMs: (endpoint) => {
-      const seconds = deps.registry.current().byId(endpoint)?.ackTimeoutSeconds;
-      return seconds === undefined ? undefined : seconds * 1_000;
-    },
+    ackTimeoutMs: (endpoint, kind) => deps.registry.current().acknowledgementTimeoutMs(endpoint, kind),
     staleLimits: deps.staleLimits ?? DEFAULT_TRACKER_OPTIONS.staleLimits,
     ...(clock === undefined ? {} : { now: () => clock().getTime() }),
   });
@@ -121,7 +118,14 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
     throw error;
   }
   const timers: RunningTimers = startTimers(
-    { bus, store, staleLimits: options.staleLimits, clock, ...(logger === undefined ? {} : { logger }) },
+    {
+      bus,
+      store,
+      staleLimits: options.staleLimits,
+      acknowledgementExpected: (kind) => registry.current().acknowledgementExpected(kind),
+      clock,
+      ...(logger === undefined ? {} : { logger }),
+    },
     { pollMs: options.timerPollMs, leaseMs: options.timerLeaseMs, sweepIntervalMs: options.sweepIntervalMs },
   );
   logger?.info({ namespace: deps.config.namespace, concurrency: options.concurrency }, "tracker started");

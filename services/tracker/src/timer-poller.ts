@@ -1,6 +1,6 @@
 import type { Bus } from "@carehub/bus";
 import { type Logger, recordAckOverdue } from "@carehub/observability";
-import type { EventOf } from "@carehub/schemas";
+import type { EventOf, MessageKind } from "@carehub/schemas";
 import {
   awaitsAcknowledgement,
   type ClaimedTimer,
@@ -23,6 +23,8 @@ export interface TimerDeps {
     | "sweepExpired"
   >;
   staleLimits: StaleLimits;
+  /** Whether a kind still expects acknowledgements (registry): a timer armed before it stopped never fires. */
+  acknowledgementExpected?: (kind: MessageKind) => boolean;
   clock: () => Date;
   logger?: Logger;
 }
@@ -102,6 +104,7 @@ async function fire(deps: TimerDeps, claimed: ClaimedTimer): Promise<void> {
     if (state === undefined || r === undefined || r.deliveredAt === undefined || r.ack !== undefined) return;
     // A timer armed before the record knew no acknowledgement was asked for (it is removed then) never fires.
     if (r.overdueAt !== undefined || !awaitsAcknowledgement(state)) return;
+    if (state.kind !== undefined && deps.acknowledgementExpected?.(state.kind) === false) return;
     const event: EventOf<"ack-overdue"> = {
       schemaVersion: 1,
       type: "ack-overdue",

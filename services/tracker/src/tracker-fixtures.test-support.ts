@@ -11,7 +11,7 @@ export const HUB = { id: "carehub-hub", name: "test hub", sor: "481521000016007"
 const KINDS = ["referral", "task-requisition", "status-update", "notification", "acknowledgement"] as const;
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
-export function trackerRegistry(ackTimeoutSeconds = 1800): EndpointRegistry {
+export function trackerRegistry(ackTimeoutSeconds = 1800, kinds: RegistryConfigInput["kinds"] = {}): EndpointRegistry {
   const endpoint = (e: typeof GP, kind: "practice" | "hospital" | "municipality") => ({
     id: e.id,
     name: e.id,
@@ -26,6 +26,7 @@ export function trackerRegistry(ackTimeoutSeconds = 1800): EndpointRegistry {
   const config: RegistryConfigInput = {
     hub: HUB,
     endpoints: [endpoint(GP, "practice"), endpoint(HOSPITAL, "hospital"), endpoint(MUNICIPALITY, "municipality")],
+    kinds,
   };
   return EndpointRegistry.from(config);
 }

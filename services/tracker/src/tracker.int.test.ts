@@ -28,7 +28,8 @@ import {
  */
 
 const ns = testNamespace("trk");
-const registry = trackerRegistry(1);
+// Advisering: the registry says notifications expect no acknowledgement.
+const registry = trackerRegistry(1, { notification: { acknowledgement: "not-expected" } });
 const config = { namespace: ns, retentionDays: 30, patientHashKey: "tracker-test-key-0123456789" };
 const T0 = Date.now() - 10 * 60_000;
 let bus: Bus;
@@ -282,11 +283,11 @@ describe("tracker", () => {
     expect((await tracker.store.getMessage("d-1"))?.ackOverdue).toBe(false);
   });
 
-  it("awaits no acknowledgement the sender did not ask for (minuspositivkvitt) nor one of an acknowledgement", async () => {
+  it("awaits no acknowledgement the sender did not ask for (minuspositivkvitt), nor one of an acknowledgement, nor of a kind the registry says needs none", async () => {
     const at = new Date().toISOString();
     const deliver = async (
       hubId: string,
-      kind: "care-communication" | "lab-result" | "acknowledgement",
+      kind: "care-communication" | "lab-result" | "acknowledgement" | "notification",
       ackRequested: boolean | undefined,
     ) => {
       const base = { schemaVersion: 1 as const, hubId, at, sourceEndpoint: GP.id, kind };
@@ -323,12 +324,14 @@ describe("tracker", () => {
     );
     await deliver("na-envelope", "lab-result", undefined);
     await deliver("na-ack", "acknowledgement", undefined);
+    // A notification (advisering), although its sender asked for an acknowledgement: the registry's kind setting.
+    await deliver("na-notification", "notification", true);
     // Delivered at the same moment with the same timeout: once this one is overdue, the others would be too.
     await deliver("aq-control", "care-communication", true);
     await waitFor("the control to be overdue", async () => (await tracker.store.getMessage("aq-control"))?.ackOverdue);
     await idle();
     const timers = await redis.zrange(`${ns}:timers`, 0, -1);
-    for (const hubId of ["na-routed", "na-envelope", "na-ack"]) {
+    for (const hubId of ["na-routed", "na-envelope", "na-ack", "na-notification"]) {
       const record = await tracker.store.getMessage(hubId);
       expect(record?.status, hubId).toBe("delivered");
       expect(record?.ackOverdue, hubId).toBe(false);
