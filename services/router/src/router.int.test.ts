@@ -330,6 +330,24 @@ describe("router", () => {
     expect(events.of("acknowledged").filter((e) => e.ackHubId === ack.hubId)).toHaveLength(0);
   });
 
+  it("tells the dispatcher a notification's expiry (Carehub-Expires), and nothing for one without", async () => {
+    const expiresAt = "2030-01-01T12:00:00.000Z";
+    const notification = (withExpiry: boolean) =>
+      ingest({
+        sourceEndpoint: "databank",
+        receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
+        content: { kind: "notification", topic: "video-queue", ...(withExpiry ? { expiresAt } : {}) },
+      });
+    const expiring = await notification(true);
+    const plain = await notification(false);
+    await toPipeline(expiring);
+    await toPipeline(plain);
+    const copy = await waitFor(() => copiesOf(expiring.hubId)[0], "the expiring notification's copy");
+    expect(copy.headers["Carehub-Expires"]).toBe(expiresAt);
+    const other = await waitFor(() => copiesOf(plain.hubId)[0], "the other notification's copy");
+    expect(other.headers["Carehub-Expires"]).toBeUndefined();
+  });
+
   it("routes a message once however often it is redelivered (dedup ids on every publish)", async () => {
     const stored = async () => {
       const info = await bus.jsm.streams.info(bus.topology.streams.outbox, { subjects_filter: ">" });

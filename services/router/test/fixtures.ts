@@ -36,7 +36,7 @@ export const ENDPOINTS = {
     "practice-a",
     "practice",
     1,
-    ["lab-result", "homecare-observation", "care-communication", "status-update"],
+    ["lab-result", "homecare-observation", "care-communication", "status-update", "notification"],
     ["lab-result", "care-communication", "acknowledgement"],
   ),
   practiceB: endpoint("practice-b", "practice", 2, ["lab-result", "care-communication"], ["lab-result"]),
