@@ -72,7 +72,7 @@ describe("loadRouteFacts against Redis", () => {
     expect(facts.supersededSentByAnother).toBeUndefined();
   });
 
-  it("sees a correction of someone else's message: held by its sender, or by an addressee", async () => {
+  it("sees a correction of someone else's message: held by its sender, an addressee or a rule's target", async () => {
     // practice-b received X2 (from someone) and now "corrects" it.
     await redis.set(keys.received("practice-b", "X2"), "h-x2");
     const byReceiver = envelope({ sourceEndpoint: "practice-b", links: { corrects: { messageId: "X2" } } });
@@ -81,6 +81,11 @@ describe("loadRouteFacts against Redis", () => {
     // municipality-m never saw X2, but addresses its retraction to practice-b, which holds one.
     const byStranger = envelope({ sourceEndpoint: "municipality-m", links: { retracts: { messageId: "X2" } } });
     expect(await load(byStranger)).toMatchObject({ supersededSentByAnother: true });
+    // The databank holds X4 (a rule copy of practice-a's result): a stranger's correction addressed elsewhere
+    // could reach it by the same rule, so it is someone else's too.
+    await redis.set(keys.received("databank", "X4"), "h-x4");
+    const viaRule = envelope({ sourceEndpoint: "practice-b", links: { corrects: { messageId: "X4" } } });
+    expect(await load(viaRule)).toMatchObject({ supersededSentByAnother: true });
     // Nobody holds X3: unknown to the hub, not someone else's.
     const unknown = envelope({ sourceEndpoint: "municipality-m", links: { retracts: { messageId: "X3" } } });
     expect((await load(unknown)).supersededSentByAnother).toBeUndefined();

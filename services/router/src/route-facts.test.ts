@@ -18,8 +18,8 @@ describe("planFactLookups", () => {
     expect(planFactLookups(message, registry)).toEqual({
       sourceReceivedIds: ["m1", "c", "f"],
       supersededId: "c",
-      // The addressees: whether either holds a "c" the sender never sent (then it is someone else's).
-      supersededHolders: ["practice-b"],
+      // Where it may go, addressed or by rule: whether any holds a "c" the sender never sent (someone else's).
+      supersededHolders: ["practice-b", "databank"],
     });
   });
 

@@ -10,8 +10,9 @@ export interface FactLookups {
   /** The id of the original a correction / retraction links to (looked up at `msgid:<source>:<id>`). */
   supersededId?: string;
   /**
-   * For a correction / retraction by link: the addressed endpoints whose `rcvd:<endpoint>:<superseded id>`
-   * would show they hold a message with that id (and so, if the sender never sent one, someone else's).
+   * For a correction / retraction by link: the endpoints it may reach — those it addresses and every routing
+   * rule's targets — whose `rcvd:<endpoint>:<superseded id>` would show they hold a message with that id (and
+   * so, if the sender never sent one, someone else's).
    */
   supersededHolders?: string[];
   /** The sample of a corrected lab result without a link (its original is at `labsample:<source>:<sample>`). */
@@ -27,7 +28,7 @@ export function planFactLookups(envelope: Envelope, registry: RoutingRegistry): 
   const superseded = supersededMessageId(envelope);
   if (superseded !== undefined) {
     lookups.supersededId = superseded;
-    const holders = addressedEndpoints(envelope, registry).filter((id) => id !== envelope.sourceEndpoint);
+    const holders = reachableEndpoints(envelope, registry).filter((id) => id !== envelope.sourceEndpoint);
     if (holders.length > 0) lookups.supersededHolders = holders;
   }
   const sample = correctedLabSample(envelope);
@@ -46,12 +47,14 @@ export function planFactLookups(envelope: Envelope, registry: RoutingRegistry): 
   return lookups;
 }
 
-function addressedEndpoints(envelope: Envelope, registry: RoutingRegistry): string[] {
+/** Every endpoint a message could reach: the ones it addresses, and any rule's (a superset of the real route). */
+function reachableEndpoints(envelope: Envelope, registry: RoutingRegistry): string[] {
   const ids = new Set<string>();
   for (const party of envelope.receivers) {
     const addressee = resolveAddressee(party, registry);
     if (addressee.type === "endpoint") ids.add(addressee.endpoint.id);
   }
+  for (const rule of registry.rules()) for (const target of rule.copyTo) ids.add(target);
   return [...ids];
 }
 
