@@ -121,7 +121,7 @@ export async function loadRouteFacts(
     }
   }
   if (supersededId !== undefined && nonEmpty(values[supersededAt]) === undefined) {
-    // The sender never sent a message with this id, yet it or an addressee holds one: someone else's.
+    // The sender never sent a message with this id, yet it or an endpoint it could reach holds one: someone else's.
     const sourceHolds = values[lookups.sourceReceivedIds.indexOf(supersededId)] != null;
     const addresseeHolds = values.slice(holdersAt, acknowledgedAt).some((v) => nonEmpty(v) !== undefined);
     if (sourceHolds || addresseeHolds) facts.supersededSentByAnother = true;

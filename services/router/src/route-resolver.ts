@@ -22,7 +22,8 @@ export interface RouteFacts {
   original?: { hubId: string; routedTo?: ReadonlySet<string> | undefined } | undefined;
   /**
    * For a correction or retraction by link that the sender never sent an original for: set when the sender
-   * itself or an addressed receiver holds a message with that id, i.e. one another endpoint sent.
+   * itself or an endpoint it could reach (addressed, or a rule's target) holds a message with that id, i.e. one
+   * another endpoint sent.
    */
   supersededSentByAnother?: boolean | undefined;
   /** For an acknowledgement: the hub id of the message it answers (absent: unknown to the hub). */
