@@ -21,5 +21,5 @@ export {
   type RunningDispatcher,
   startDispatcher,
 } from "./dispatcher.ts";
-export { parseDispatcherOptions } from "./dispatcher-config.ts";
+export { DISPATCHER_ENV, parseDispatcherOptions } from "./dispatcher-config.ts";
 export { type RedriveReport, type RedriveRequest, redriveDeadLetters } from "./redrive.ts";
