@@ -1,5 +1,5 @@
 export { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
-export { type Bus, type ConnectBusOptions, connectBus, type ProvisionOptions } from "./bus.ts";
+export { type Bus, type ConnectBusOptions, connectBus, type LifecycleEventLike, type ProvisionOptions } from "./bus.ts";
 export type { ConsumeSpec, InboundMessage, RunningConsumer } from "./consumer.ts";
 export { CONSUMER_INFO_INTERVAL_MS, type ConsumerBacklog, readConsumerBacklog } from "./consumer-metrics.ts";
 export { jsonDecoder } from "./decoders.ts";

@@ -20,6 +20,7 @@ export {
 } from "./metrics.ts";
 export { CPR_REPLACEMENT, isPatientKey, REDACTED, redactPatientData, scrubText } from "./patient-data.ts";
 export {
+  activeTraceId,
   type Context,
   extractTraceContext,
   injectTraceContext,
@@ -29,6 +30,7 @@ export {
   startTracing,
   type TracingHandle,
   type TracingOptions,
+  traceIdFromHeaders,
   tracer,
   withSpan,
 } from "./tracing.ts";

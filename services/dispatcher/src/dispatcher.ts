@@ -99,8 +99,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
     await publishEvent(event);
   };
   /** Publishes an event; `duplicate` when JetStream already had its id (a redelivered message, counted once). */
-  const publishEvent = (event: DispatchEvent) =>
-    bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+  const publishEvent = (event: DispatchEvent) => bus.publishEvent(event);
   const deliver = (endpoint: Endpoint, message: DeliveryMessage): Promise<DeliveryOutcome> =>
     endpoint.delivery.mode === "http"
       ? deliverOverHttp(endpoint.delivery, message, {

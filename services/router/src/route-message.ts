@@ -242,7 +242,7 @@ function buildAnswer(
 }
 
 function emit(bus: Bus, event: RouterEvent): Promise<{ duplicate: boolean }> {
-  return bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+  return bus.publishEvent(event);
 }
 
 /** A pipeline reports errors per command instead of rejecting: any of them fails the step. */
