@@ -7,7 +7,7 @@ import {
   sendAcknowledgement,
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
-import { type Bus, type InboundMessage, retryDelayMs, type StoredMessage } from "@carehub/bus";
+import { type Bus, type InboundMessage, isJetStreamNotFound, retryDelayMs, type StoredMessage } from "@carehub/bus";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { Envelope, ValidationIssue } from "@carehub/schemas";
@@ -117,16 +117,13 @@ async function payloadOf(envelope: Envelope, bus: Bus): Promise<StoredMessage> {
   try {
     stored = await bus.getMessage(stream, seq);
   } catch (error) {
-    if (isNotFound(error)) throw new PayloadMissingError(stream, seq, { cause: error });
+    if (isJetStreamNotFound(error, "message") || isJetStreamNotFound(error, "stream")) {
+      throw new PayloadMissingError(stream, seq, { cause: error });
+    }
     throw new RouterStateUnavailableError(`reading ${stream} #${seq}`, { cause: error });
   }
   if (stored === null) throw new PayloadMissingError(stream, seq);
   return stored;
-}
-
-function isNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 10037 || (error instanceof Error && /no message found/i.test(error.message));
 }
 
 async function publishCopy(envelope: Envelope, delivery: RouteDelivery, raw: StoredMessage, bus: Bus): Promise<void> {
