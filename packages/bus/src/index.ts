@@ -1,4 +1,4 @@
-export { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
+export { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
 export { type Bus, type ConnectBusOptions, connectBus, type LifecycleEventLike, type ProvisionOptions } from "./bus.ts";
 export type { ConsumeSpec, InboundMessage, RunningConsumer } from "./consumer.ts";
 export { CONSUMER_INFO_INTERVAL_MS, type ConsumerBacklog, readConsumerBacklog } from "./consumer-metrics.ts";

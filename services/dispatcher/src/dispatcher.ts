@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import type { Bus, InboundMessage, RunningConsumer } from "@carehub/bus";
+import { type BackoffPolicy, DEFAULT_BACKOFF } from "@carehub/bus";
 import { type Logger, recordDeadLetter } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { CarehubError, Endpoint } from "@carehub/schemas";
 import type { Redis } from "ioredis";
-import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { type CircuitPolicy, DEFAULT_CIRCUIT_POLICY } from "./circuit-breaker.ts";
 import { CircuitStore } from "./circuit-store.ts";
 import type { DeliveryOutcome } from "./delivery-outcome.ts";

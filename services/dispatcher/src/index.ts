@@ -1,4 +1,3 @@
-export { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 export {
   type CircuitPermit,
   type CircuitPolicy,
