@@ -19,6 +19,7 @@ export {
   recordStreamSize,
 } from "./metrics.ts";
 export { CPR_REPLACEMENT, isPatientKey, REDACTED, redactPatientData, scrubText } from "./patient-data.ts";
+export { checkReadiness, type Readiness } from "./readiness.ts";
 export {
   activeTraceId,
   type Context,

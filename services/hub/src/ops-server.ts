@@ -1,10 +1,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Bus } from "@carehub/bus";
-import { metricsContentType, metricsText } from "@carehub/observability";
+import { checkReadiness, metricsContentType, metricsText } from "@carehub/observability";
 import type { Redis } from "ioredis";
-
-const CHECK_TIMEOUT_MS = 2_000;
 
 export interface OpsServer {
   /** e.g. http://127.0.0.1:9464 (the real port when the setting was 0). */
@@ -31,11 +29,9 @@ export async function startOpsServer(options: {
     if (request.method !== "GET") return reply(405, "application/json", '{"status":"method not allowed"}');
     if (path === "/healthz") return reply(200, "application/json", '{"status":"ok"}');
     if (path === "/readyz") {
-      void Promise.all([answers(() => bus.nc.rtt()), answers(() => redis.ping())]).then(([nats, red]) => {
-        const ok = nats && red;
-        const checks = { nats: nats ? "ok" : "unavailable", redis: red ? "ok" : "unavailable" };
-        reply(ok ? 200 : 503, "application/json", JSON.stringify({ status: ok ? "ok" : "unavailable", checks }));
-      });
+      void checkReadiness({ nats: () => bus.nc.rtt(), redis: () => redis.ping() }).then(({ ready, body }) =>
+        reply(ready ? 200 : 503, "application/json", JSON.stringify(body)),
+      );
       return;
     }
     if (path === "/metrics") {
@@ -64,19 +60,4 @@ export async function startOpsServer(options: {
         server.closeAllConnections();
       }),
   };
-}
-
-/** Whether `check` settles successfully within the time limit. */
-async function answers(check: () => Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([check().then(() => true as const), timeout]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
 }
