@@ -79,6 +79,13 @@ export function parseHubConfig(env: Record<string, string | undefined>, override
   return Object.freeze(parsed.data);
 }
 
+/** A positive whole number given as text (an environment variable). */
+const PositiveWholeNumber = z
+  .string()
+  .regex(/^\s*\d+\s*$/)
+  .transform(Number)
+  .pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER));
+
 /**
  * Reads one optional positive whole number from the environment (a service's own tuning variables). A bad
  * value is added to `problems` rather than thrown, so a service reports every problem at once (ConfigError).
@@ -90,12 +97,12 @@ export function positiveWholeNumberFromEnv(
 ): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
+  const parsed = PositiveWholeNumber.safeParse(raw);
+  if (!parsed.success) {
     problems.push(`${name}: must be a positive whole number, got ${JSON.stringify(raw)}`);
     return undefined;
   }
-  return value;
+  return parsed.data;
 }
 
 export class ConfigError extends Error {
