@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * Crash safety of the whole pipeline. Gateway, intake, router and dispatcher each run as their own child
- * process (`node services/<name>/src/main.ts`); a stream of messages goes in — every fourth over HTTP
+ * process (`carehub start <name>`); a stream of messages goes in — every fourth over HTTP
  * through the gateway, the rest published straight onto INGRESS as NATS-connected endpoints do (for speed
  * on a small machine); each service is killed with SIGKILL once mid-run and restarted. Every message must reach every one of its receivers, and
  * each receiver must get each message id exactly once once repeats are dropped by message id — what the
@@ -187,9 +187,10 @@ class ServiceProcess {
     this.#env = env;
   }
   start(): void {
-    const child = spawn(process.execPath, [join(ROOT, `services/${this.name}/src/main.ts`)], {
+    const child = spawn(process.execPath, [join(ROOT, "services/hub/src/cli.ts"), "start", this.name], {
       cwd: ROOT,
-      env: this.#env,
+      // Each process serves /metrics on a port of its own (CAREHUB_OPS_PORT); 0 lets the system pick one.
+      env: { ...this.#env, CAREHUB_OPS_PORT: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const keep = (chunk: Buffer) => {

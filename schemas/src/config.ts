@@ -18,6 +18,11 @@ export const HubConfig = z.object({
   registryPath: z.string().default("infra/endpoints.yaml"),
   httpHost: z.string().default("127.0.0.1"),
   httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
+  /**
+   * Where every `carehub start` process serves `/healthz`, `/readyz` and `/metrics` (on `httpHost`), whichever
+   * services it runs. Two processes on one host need two ports; 0 picks a free one (printed at start).
+   */
+  opsPort: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Largest message body the gateway accepts, in bytes. */
   maxBodyBytes: z.coerce
     .number()
@@ -37,7 +42,8 @@ export const HubConfig = z.object({
 });
 export type HubConfig = Readonly<z.infer<typeof HubConfig>>;
 
-const ENV: Record<keyof z.input<typeof HubConfig>, string> = {
+/** The environment variable behind each setting of HubConfig. */
+export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, string>> = {
   natsUrl: "NATS_URL",
   natsUser: "NATS_USER",
   natsPass: "NATS_PASS",
@@ -46,6 +52,7 @@ const ENV: Record<keyof z.input<typeof HubConfig>, string> = {
   registryPath: "CAREHUB_REGISTRY",
   httpHost: "CAREHUB_HTTP_HOST",
   httpPort: "CAREHUB_HTTP_PORT",
+  opsPort: "CAREHUB_OPS_PORT",
   maxBodyBytes: "CAREHUB_MAX_BODY_BYTES",
   logLevel: "LOG_LEVEL",
   patientHashKey: "CAREHUB_PATIENT_HASH_KEY",
@@ -56,7 +63,7 @@ const ENV: Record<keyof z.input<typeof HubConfig>, string> = {
 /** Reads the configuration from environment variables; reports every problem at once. */
 export function parseHubConfig(env: Record<string, string | undefined>, overrides: Partial<HubConfig> = {}): HubConfig {
   const raw: Record<string, unknown> = {};
-  for (const [key, name] of Object.entries(ENV)) {
+  for (const [key, name] of Object.entries(HUB_CONFIG_ENV)) {
     const value = env[name];
     if (value !== undefined && value !== "") raw[key] = value;
   }
@@ -64,13 +71,20 @@ export function parseHubConfig(env: Record<string, string | undefined>, override
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
       const key = String(i.path[0] ?? "");
-      const name = ENV[key as keyof typeof ENV] ?? key;
+      const name = HUB_CONFIG_ENV[key as keyof typeof HUB_CONFIG_ENV] ?? key;
       return `${name}: ${i.message}`;
     });
     throw new ConfigError(problems);
   }
   return Object.freeze(parsed.data);
 }
+
+/** A positive whole number given as text (an environment variable). */
+const PositiveWholeNumber = z
+  .string()
+  .regex(/^\s*\d+\s*$/)
+  .transform(Number)
+  .pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER));
 
 /**
  * Reads one optional positive whole number from the environment (a service's own tuning variables). A bad
@@ -83,12 +97,12 @@ export function positiveWholeNumberFromEnv(
 ): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
+  const parsed = PositiveWholeNumber.safeParse(raw);
+  if (!parsed.success) {
     problems.push(`${name}: must be a positive whole number, got ${JSON.stringify(raw)}`);
     return undefined;
   }
-  return value;
+  return parsed.data;
 }
 
 export class ConfigError extends Error {

@@ -1,4 +1,4 @@
-import type { Logger } from "@carehub/observability";
+import { activeTraceId, type Logger } from "@carehub/observability";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -44,10 +44,23 @@ export interface Bus {
     value: unknown,
     options: { msgId: string; headers?: Record<string, string> },
   ): Promise<PublishResult>;
+  /**
+   * Publishes a lifecycle event on `<ns>.events.<type>`, stored once per `eventId` (its Nats-Msg-Id). The
+   * event carries the trace id of the message's trace: the one it names, else the active span's (the
+   * consumer span a handler runs in continues the message's `traceparent`). The one place that stamps it.
+   */
+  publishEvent(event: LifecycleEventLike): Promise<PublishResult>;
   consume<T = Uint8Array>(spec: ConsumeSpec<T>): Promise<RunningConsumer>;
   getMessage(stream: string, seq: number): Promise<StoredMessage | null>;
   redrive(stage: string, options?: RedriveOptions): Promise<{ redriven: number }>;
   drain(): Promise<void>;
+}
+
+/** What `publishEvent` needs of an event (the EVENTS schemas in @carehub/schemas all have it). */
+export interface LifecycleEventLike {
+  type: string;
+  eventId: string;
+  traceId?: string | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -140,6 +153,12 @@ class NatsBus implements Bus {
       ...options,
       contentType: "application/json",
     });
+  }
+
+  publishEvent(event: LifecycleEventLike): Promise<PublishResult> {
+    const traceId = event.traceId ?? activeTraceId();
+    const stamped = traceId === undefined ? event : { ...event, traceId };
+    return this.publishJson(this.topology.subjects.events(event.type), stamped, { msgId: event.eventId });
   }
 
   async consume<T = Uint8Array>(spec: ConsumeSpec<T>): Promise<RunningConsumer> {

@@ -1,5 +1,5 @@
-export { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
-export { type Bus, type ConnectBusOptions, connectBus, type ProvisionOptions } from "./bus.ts";
+export { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
+export { type Bus, type ConnectBusOptions, connectBus, type LifecycleEventLike, type ProvisionOptions } from "./bus.ts";
 export type { ConsumeSpec, InboundMessage, RunningConsumer } from "./consumer.ts";
 export { CONSUMER_INFO_INTERVAL_MS, type ConsumerBacklog, readConsumerBacklog } from "./consumer-metrics.ts";
 export { jsonDecoder } from "./decoders.ts";
@@ -18,6 +18,7 @@ export {
 } from "./errors.ts";
 export { HEADER, SCHEMA_VERSION } from "./headers.ts";
 export { connectHubBus, type HubBusConfig, type HubBusOptions, hubProvisionOptions } from "./hub-bus.ts";
+export { isJetStreamNotFound, type JetStreamMissing } from "./nats-errors.ts";
 export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_MAX_DELIVER,

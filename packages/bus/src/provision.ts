@@ -1,12 +1,6 @@
-import {
-  type ConsumerConfig,
-  type ConsumerInfo,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamManager,
-  type StreamConfig,
-} from "@nats-io/jetstream";
+import type { ConsumerConfig, ConsumerInfo, JetStreamManager, StreamConfig } from "@nats-io/jetstream";
 import { BusNameError, BusProvisionError } from "./errors.ts";
+import { isJetStreamNotFound } from "./nats-errors.ts";
 import type { CarehubStreamConfig } from "./topology.ts";
 
 export interface StreamProvisionResult {
@@ -35,10 +29,6 @@ function same(a: unknown, b: unknown): boolean {
 
 function show(value: unknown): string {
   return JSON.stringify(value);
-}
-
-function isNotFound(error: unknown, code: number): boolean {
-  return error instanceof JetStreamApiError && error.code === code;
 }
 
 /** What to do with one stream, decided before anything is changed. */
@@ -82,7 +72,7 @@ export async function provisionStreams(
     try {
       existing = (await jsm.streams.info(config.name)).config;
     } catch (error) {
-      if (!isNotFound(error, JetStreamApiCodes.StreamNotFound)) {
+      if (!isJetStreamNotFound(error, "stream")) {
         throw new BusProvisionError("CAREHUB_ERR_BUS_PROVISION_FAILED", [`${config.name}: ${String(error)}`], {
           cause: error,
         });
@@ -218,7 +208,7 @@ export async function ensureDurableConsumer(
   try {
     existing = await jsm.consumers.info(stream, spec.durable);
   } catch (error) {
-    if (!isNotFound(error, JetStreamApiCodes.ConsumerNotFound)) {
+    if (!isJetStreamNotFound(error, "consumer")) {
       throw new BusProvisionError("CAREHUB_ERR_BUS_PROVISION_FAILED", [`${stream}/${spec.durable}: ${String(error)}`], {
         cause: error,
       });

@@ -9,7 +9,7 @@ export function isRetryableStatus(status: number): boolean {
 
 /**
  * The hub answered with an error body `{ code, message }`. `code` is the gateway's own stable code
- * (e.g. CAREHUB_ERR_AUTH_INVALID_TOKEN), so callers can branch on it; `retryable` follows the status.
+ * (e.g. CAREHUB_ERR_GATEWAY_UNAUTHENTICATED), so callers can branch on it; `retryable` follows the status.
  */
 export class HubRequestError extends CarehubError {
   readonly status: number;

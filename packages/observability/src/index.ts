@@ -19,7 +19,9 @@ export {
   recordStreamSize,
 } from "./metrics.ts";
 export { CPR_REPLACEMENT, isPatientKey, REDACTED, redactPatientData, scrubText } from "./patient-data.ts";
+export { checkReadiness, type Readiness } from "./readiness.ts";
 export {
+  activeTraceId,
   type Context,
   extractTraceContext,
   injectTraceContext,
@@ -29,6 +31,7 @@ export {
   startTracing,
   type TracingHandle,
   type TracingOptions,
+  traceIdFromHeaders,
   tracer,
   withSpan,
 } from "./tracing.ts";

@@ -1,6 +1,14 @@
 import { context, SpanKind, trace } from "@opentelemetry/api";
 import { afterEach, describe, expect, it } from "vitest";
-import { extractTraceContext, injectTraceContext, startTracing, type TracingHandle, withSpan } from "./tracing.ts";
+import {
+  activeTraceId,
+  extractTraceContext,
+  injectTraceContext,
+  startTracing,
+  type TracingHandle,
+  traceIdFromHeaders,
+  withSpan,
+} from "./tracing.ts";
 
 let tracing: TracingHandle | undefined;
 afterEach(async () => {
@@ -9,6 +17,20 @@ afterEach(async () => {
 });
 
 describe("tracing", () => {
+  it("names the trace id of the active span, and of a traceparent header, for lifecycle events", async () => {
+    tracing = startTracing({ exporter: "memory" });
+    expect(activeTraceId()).toBeUndefined();
+    const inside = await withSpan("handle", SpanKind.CONSUMER, {}, async (span) => [
+      span.spanContext().traceId,
+      activeTraceId(),
+    ]);
+    expect(inside[1]).toBe(inside[0]);
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    expect(traceIdFromHeaders({ traceparent: `00-${traceId}-00f067aa0ba902b7-01` })).toBe(traceId);
+    expect(traceIdFromHeaders({ traceparent: "garbage" })).toBeUndefined();
+    expect(traceIdFromHeaders({})).toBeUndefined();
+  });
+
   it("carries a span's context through W3C headers to a child span in another 'process'", async () => {
     tracing = startTracing({ exporter: "memory" });
     const headers: Record<string, string> = {};

@@ -2,7 +2,9 @@ import {
   type Attributes,
   type Context,
   context,
+  isSpanContextValid,
   propagation,
+  ROOT_CONTEXT,
   type Span,
   type SpanKind,
   SpanStatusCode,
@@ -64,6 +66,20 @@ export function injectTraceContext(headers: Record<string, string>, ctx: Context
 /** The context carried by W3C headers, on top of `base` (default: the active context). */
 export function extractTraceContext(headers: Record<string, string>, base: Context = context.active()): Context {
   return propagator.extract(base, headers, recordGetter);
+}
+
+/**
+ * The trace id of the active span (W3C, 32 hex digits), or undefined outside any trace. Valid also when
+ * tracing is off in this process but the span continues a `traceparent` that came with the message.
+ */
+export function activeTraceId(ctx: Context = context.active()): string | undefined {
+  const spanContext = trace.getSpanContext(ctx);
+  return spanContext !== undefined && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+}
+
+/** The trace id the W3C `traceparent` in `headers` names, or undefined when there is none (or it is malformed). */
+export function traceIdFromHeaders(headers: Record<string, string>): string | undefined {
+  return activeTraceId(propagator.extract(ROOT_CONTEXT, headers, recordGetter));
 }
 
 /** Attribute values are scrubbed of CPR numbers as a last line of defence. */

@@ -3,7 +3,7 @@ import type { DispatcherOptions } from "./dispatcher.ts";
 import { DEFAULT_DISPATCHER_OPTIONS } from "./dispatcher.ts";
 
 /** Environment variables that tune the dispatcher (all optional; defaults in DEFAULT_DISPATCHER_OPTIONS). */
-const ENV = {
+export const DISPATCHER_ENV = {
   concurrency: "CAREHUB_DISPATCH_CONCURRENCY",
   backoffInitialMs: "CAREHUB_DISPATCH_BACKOFF_INITIAL_MS",
   backoffMaxMs: "CAREHUB_DISPATCH_BACKOFF_MAX_MS",
@@ -22,12 +22,12 @@ export function parseDispatcherOptions(
 ): Partial<DispatcherOptions> {
   const problems: string[] = [];
   const read = (name: string): number | undefined => positiveWholeNumberFromEnv(env, name, problems);
-  const concurrency = read(ENV.concurrency);
-  const initialMs = read(ENV.backoffInitialMs);
-  const maxMs = read(ENV.backoffMaxMs);
-  const failureThreshold = read(ENV.circuitFailureThreshold);
-  const cooldownMs = read(ENV.circuitCooldownMs);
-  const registryPollMs = read(ENV.registryPollMs);
+  const concurrency = read(DISPATCHER_ENV.concurrency);
+  const initialMs = read(DISPATCHER_ENV.backoffInitialMs);
+  const maxMs = read(DISPATCHER_ENV.backoffMaxMs);
+  const failureThreshold = read(DISPATCHER_ENV.circuitFailureThreshold);
+  const cooldownMs = read(DISPATCHER_ENV.circuitCooldownMs);
+  const registryPollMs = read(DISPATCHER_ENV.registryPollMs);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const defaults = DEFAULT_DISPATCHER_OPTIONS;

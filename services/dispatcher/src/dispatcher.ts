@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import type { Bus, InboundMessage, RunningConsumer } from "@carehub/bus";
+import { type BackoffPolicy, DEFAULT_BACKOFF } from "@carehub/bus";
 import { type Logger, recordDeadLetter } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { CarehubError, Endpoint } from "@carehub/schemas";
 import type { Redis } from "ioredis";
-import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { type CircuitPolicy, DEFAULT_CIRCUIT_POLICY } from "./circuit-breaker.ts";
 import { CircuitStore } from "./circuit-store.ts";
 import type { DeliveryOutcome } from "./delivery-outcome.ts";
@@ -99,8 +99,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
     await publishEvent(event);
   };
   /** Publishes an event; `duplicate` when JetStream already had its id (a redelivered message, counted once). */
-  const publishEvent = (event: DispatchEvent) =>
-    bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+  const publishEvent = (event: DispatchEvent) => bus.publishEvent(event);
   const deliver = (endpoint: Endpoint, message: DeliveryMessage): Promise<DeliveryOutcome> =>
     endpoint.delivery.mode === "http"
       ? deliverOverHttp(endpoint.delivery, message, {

@@ -1,7 +1,7 @@
+import { type BackoffPolicy, backoffDelayMs } from "@carehub/bus";
 import { type Logger, recordDeliveryAttempt } from "@carehub/observability";
 import type { Endpoint } from "@carehub/schemas";
 import { CarehubError } from "@carehub/schemas";
-import { type BackoffPolicy, backoffDelayMs } from "./backoff.ts";
 import type { CircuitStore } from "./circuit-store.ts";
 import type { DeliveryOutcome } from "./delivery-outcome.ts";
 import type { DeliveryState } from "./delivery-state.ts";

@@ -1,4 +1,3 @@
-export { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 export {
   type CircuitPermit,
   type CircuitPolicy,
@@ -21,5 +20,5 @@ export {
   type RunningDispatcher,
   startDispatcher,
 } from "./dispatcher.ts";
-export { parseDispatcherOptions } from "./dispatcher-config.ts";
+export { DISPATCHER_ENV, parseDispatcherOptions } from "./dispatcher-config.ts";
 export { type RedriveReport, type RedriveRequest, redriveDeadLetters } from "./redrive.ts";

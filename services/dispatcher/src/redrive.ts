@@ -1,5 +1,6 @@
 import type { Bus } from "@carehub/bus";
 import { HEADER } from "@carehub/bus";
+import { traceIdFromHeaders } from "@carehub/observability";
 import type { EventOf, MessageKind } from "@carehub/schemas";
 import { MESSAGE_KINDS } from "@carehub/schemas";
 
@@ -55,7 +56,9 @@ export async function redriveDeadLetters(bus: Bus, request: RedriveRequest = {})
     const event = replayedEvent(headers, stage, now());
     if (event === undefined) continue;
     hubIds.push(event.hubId);
-    await bus.publishJson(bus.topology.subjects.events("replayed"), event, { msgId: event.eventId });
+    // No span is active here (an operator's command): the dead letter's own traceparent names the trace.
+    const traceId = traceIdFromHeaders(headers);
+    await bus.publishEvent(traceId === undefined ? event : { ...event, traceId });
   }
   if (failure !== undefined) throw failure;
   return { redriven, hubIds };

@@ -11,7 +11,7 @@ import { gatewayKeys } from "./gateway-keys.ts";
 import { messageHubId, nameBasedUuid, randomHubId } from "./hub-id.ts";
 
 export interface AcceptMessageDeps {
-  bus: Pick<Bus, "publish" | "publishJson" | "topology">;
+  bus: Pick<Bus, "publish" | "publishJson" | "publishEvent" | "topology">;
   redis: Pick<Redis, "get" | "set">;
   parse: (bytes: Uint8Array, options: { contentType?: string }) => ParseResult;
   /** How long the message-id key is kept (the read model's retention). */
@@ -104,7 +104,7 @@ async function duplicate(
     ...(repeat.kind === undefined ? {} : { kind: repeat.kind }),
     originalHubId: firstHubId,
   };
-  await deps.bus.publishJson(deps.bus.topology.subjects.events("duplicate"), event, { msgId: event.eventId });
+  await deps.bus.publishEvent(event);
 
   const stored = await redisCall(() => acknowledgementForRepeat(deps.redis, deps.bus.topology.namespace, firstHubId));
   if (stored !== undefined) {

@@ -5,7 +5,7 @@ import type { HubConfig, ParseResult } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import type { AuditTrail } from "./audit-trail.ts";
 
-/** What the gateway is built from. main.ts (or the hub) makes these; tests pass their own. */
+/** What the gateway is built from. The hub (`carehub start`) makes these; tests pass their own. */
 export interface GatewayDeps {
   config: Pick<HubConfig, "httpHost" | "httpPort" | "maxBodyBytes" | "retentionDays">;
   /** The endpoint registry; a watcher makes reloads visible to the next request. */

@@ -6,6 +6,7 @@ export const USAGE = `usage: carehub <command> [options]
 commands:
   start --all                  run every service in this process (gateway, intake, router, dispatcher, tracker)
   start <service>...           run only these services (${SERVICE_NAMES.join(", ")}); run more copies to scale out
+                               every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464)
   validate <file or dir>...    validate MedCom messages: one JSON line per file, exit 1 if any is invalid
   redrive [--stage S] [--endpoint E] [--limit N]
                                send dead letters again (default stage: dispatcher)

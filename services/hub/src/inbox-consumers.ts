@@ -1,6 +1,6 @@
-import type { Bus } from "@carehub/bus";
+import { type Bus, isJetStreamNotFound } from "@carehub/bus";
 import { type EndpointRegistry, endpointInboxDurable } from "@carehub/registry";
-import { AckPolicy, JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import { AckPolicy } from "@nats-io/jetstream";
 
 export interface InboxConsumersReport {
   /** Durables made now. */
@@ -25,7 +25,7 @@ export async function ensureInboxConsumers(bus: Bus, registry: EndpointRegistry)
     const durable = endpointInboxDurable(endpoint.id);
     const filter = bus.topology.subjects.inbox(endpoint.id);
     const existing = await bus.jsm.consumers.info(stream, durable).catch((error: unknown) => {
-      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
+      if (isJetStreamNotFound(error, "consumer")) return undefined;
       throw error;
     });
     if (existing === undefined) {

@@ -1,10 +1,13 @@
 export { type CliCommand, parseCliArgs, USAGE } from "./cli-args.ts";
+export { type OpsServer, startOpsServer } from "./ops-server.ts";
 export { type CliIo, runCli } from "./run-cli.ts";
 export {
   isServiceName,
   type RunningService,
   SERVICE_NAMES,
+  SERVICE_STARTERS,
   type ServiceDeps,
   type ServiceName,
 } from "./service-catalogue.ts";
+export { PROCESS_ENV_VARIABLES, parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 export { openConnections, type RunningHub, type StartHubOptions, startHub } from "./start-hub.ts";

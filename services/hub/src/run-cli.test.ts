@@ -87,4 +87,15 @@ describe("runCli", () => {
     expect(await runCli(["provision"], run.io)).toBe(2);
     expect(run.err()).toContain("CAREHUB_NAMESPACE");
   });
+
+  it("start reads every service's settings, whichever it runs: a bad tracker or dispatcher value stops it before connecting", async () => {
+    const run = io({
+      NATS_URL: "nats://127.0.0.1:1",
+      CAREHUB_TRACKER_STALE_DAYS: '{"referral":{"sent":-1}}',
+      CAREHUB_DISPATCH_BACKOFF_INITIAL_MS: "soon",
+    });
+    expect(await runCli(["start", "gateway"], run.io)).toBe(2);
+    expect(run.err()).toContain("CAREHUB_TRACKER_STALE_DAYS");
+    expect(run.err()).toContain("CAREHUB_DISPATCH_BACKOFF_INITIAL_MS");
+  });
 });

@@ -13,6 +13,7 @@ import { rebuildReadModel } from "@carehub/tracker";
 import { runAuditCommand } from "./audit-command.ts";
 import { type CliCommand, parseCliArgs, USAGE } from "./cli-args.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
+import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
 
 export interface CliIo {
@@ -58,9 +59,18 @@ async function runWithConfig(
   const logger = createLogger({ name: "carehub", level: config.logLevel });
   switch (command.command) {
     case "start": {
-      const hub = await startHub({ config, services: command.services, logger });
+      let settings: ServiceSettings;
+      try {
+        settings = parseServiceSettings(io.env, config);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        io.stderr.write(`carehub: ${error.message}\n`);
+        return 2;
+      }
+      const hub = await startHub({ config, services: command.services, logger, settings, opsServer: true });
       io.stdout.write(
         `carehub running (namespace ${config.namespace}): ${hub.services.join(", ") || "no services"}` +
+          `; ops ${hub.opsUrl ?? "-"} (/healthz, /readyz, /metrics)` +
           `${hub.url === undefined ? "" : `; gateway ${hub.url} (OpenAPI: ${hub.url}/openapi.json)`}\n`,
       );
       await io.stopRequested;

@@ -1,9 +1,15 @@
 import type { Bus } from "@carehub/bus";
+import { startDispatcher } from "@carehub/dispatcher";
+import { startGateway } from "@carehub/gateway";
+import { startIntake } from "@carehub/intake";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
+import { startRouter } from "@carehub/router";
 import type { HubConfig } from "@carehub/schemas";
 import type { ReadModelStore } from "@carehub/store";
+import { startTracker } from "@carehub/tracker";
 import type { Redis } from "ioredis";
+import type { ServiceSettings } from "./service-settings.ts";
 
 /** The services one process can run, in start order: consumers first, the HTTP door last. */
 export const SERVICE_NAMES = ["tracker", "dispatcher", "router", "intake", "gateway"] as const;
@@ -22,6 +28,8 @@ export interface ServiceDeps {
   store: ReadModelStore;
   logger: Logger;
   retentionDays: number;
+  /** Every service's own settings, parsed once for the process (service-settings.ts). */
+  settings: ServiceSettings;
 }
 
 export interface RunningService {
@@ -30,24 +38,14 @@ export interface RunningService {
   url?: string;
 }
 
-type Starter = (deps: ServiceDeps) => Promise<RunningService>;
-
-/** Each service's package and the name of its exported start function. */
-const STARTERS: Readonly<Record<ServiceName, { load: () => Promise<unknown>; exportName: string }>> = {
-  gateway: { load: () => import("@carehub/gateway"), exportName: "startGateway" },
-  intake: { load: () => import("@carehub/intake"), exportName: "startIntake" },
-  router: { load: () => import("@carehub/router"), exportName: "startRouter" },
-  dispatcher: { load: () => import("@carehub/dispatcher"), exportName: "startDispatcher" },
-  tracker: { load: () => import("@carehub/tracker"), exportName: "startTracker" },
-};
-
 /**
- * The start function of a service, or undefined while that service has not landed yet (its package exports
- * no `start*`). Services never import each other; only this composition root knows them all.
+ * How each service starts from the shared parts. Services never import each other; only this composition
+ * root knows them all, and the type checker checks each one's wiring.
  */
-export async function loadStarter(name: ServiceName): Promise<Starter | undefined> {
-  const { load, exportName } = STARTERS[name];
-  const module = (await load()) as Record<string, unknown>;
-  const start = module[exportName];
-  return typeof start === "function" ? (start as Starter) : undefined;
-}
+export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) => Promise<RunningService>>> = {
+  gateway: (deps) => startGateway(deps),
+  intake: (deps) => startIntake(deps),
+  router: (deps) => startRouter(deps),
+  dispatcher: (deps) => startDispatcher({ ...deps, options: deps.settings.dispatcher }),
+  tracker: (deps) => startTracker({ ...deps, options: deps.settings.tracker }),
+};

@@ -51,6 +51,32 @@ describe("startHub", () => {
     await hub.stop(); // idempotent
   });
 
+  it("serves /healthz, /readyz and /metrics with process metrics on the ops port, whichever services run, until stop", async () => {
+    const config = parseHubConfig(
+      { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), LOG_LEVEL: "silent" },
+      { namespace, httpPort: 0, opsPort: 0 },
+    );
+    const hub = await startHub({ config, registry, services: ["router"], opsServer: true });
+    try {
+      expect(hub.url).toBeUndefined();
+      expect(hub.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(await (await fetch(`${hub.opsUrl}/healthz`)).json()).toEqual({ status: "ok" });
+      expect(await (await fetch(`${hub.opsUrl}/readyz`)).json()).toEqual({
+        status: "ok",
+        checks: { nats: "ok", redis: "ok" },
+      });
+      const metrics = await fetch(`${hub.opsUrl}/metrics`);
+      expect(metrics.headers.get("content-type")).toContain("text/plain");
+      const text = await metrics.text();
+      expect(text).toMatch(/^carehub_process_resident_memory_bytes \d/m);
+      expect(text).toMatch(/^carehub_nodejs_eventloop_lag_seconds \d/m);
+      expect((await fetch(`${hub.opsUrl}/v1/messages`)).status).toBe(404);
+    } finally {
+      await hub.stop();
+    }
+    await expect(fetch(`${hub.opsUrl}/healthz`)).rejects.toThrow();
+  });
+
   it("refuses an unknown service name before connecting", async () => {
     const config = parseHubConfig({}, { namespace, httpPort: 0, logLevel: "silent" });
     await expect(startHub({ config, registry, services: ["mailer"] })).rejects.toThrow("unknown service(s): mailer");

@@ -1,17 +1,18 @@
 import { type Bus, connectHubBus, startStreamMetrics } from "@carehub/bus";
-import { createLogger, type Logger, startTracing } from "@carehub/observability";
+import { collectProcessMetrics, createLogger, type Logger, startTracing } from "@carehub/observability";
 import { EndpointRegistry, type RegistrySource, type RegistryWatcher, watchRegistry } from "@carehub/registry";
 import type { HubConfig, RegistryConfig, RegistryConfigInput } from "@carehub/schemas";
 import { createStore } from "@carehub/store";
 import { Redis } from "ioredis";
+import { type OpsServer, startOpsServer } from "./ops-server.ts";
 import {
   isServiceName,
-  loadStarter,
   type RunningService,
   SERVICE_NAMES,
-  type ServiceDeps,
+  SERVICE_STARTERS,
   type ServiceName,
 } from "./service-catalogue.ts";
+import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 
 export interface StartHubOptions {
   config: HubConfig;
@@ -28,16 +29,25 @@ export interface StartHubOptions {
    * `traceparent`. Pass false when the caller set up tracing itself (e.g. a test with an in-memory exporter).
    */
   tracing?: boolean;
+  /** Every service's own settings (default: each service's defaults). `carehub start` reads them from the environment. */
+  settings?: ServiceSettings;
+  /**
+   * Serve `/healthz`, `/readyz` and `/metrics` on `config.opsPort` (default false). Every `carehub start`
+   * process does; tests and the demo that run several hubs in one process leave it off.
+   */
+  opsServer?: boolean;
 }
 
 export interface RunningHub {
   config: HubConfig;
   /** The gateway's base URL; undefined when the gateway is not among the services. */
   url: string | undefined;
+  /** Where `/healthz`, `/readyz` and `/metrics` are served, when `opsServer` was asked for. */
+  opsUrl: string | undefined;
   bus: Bus;
   redis: Redis;
   registry: RegistrySource;
-  /** The services that are running (those not yet built are skipped with a log line). */
+  /** The services that are running. */
   services: ServiceName[];
   /** Stops the services (gateway first), then closes the registry watch, NATS and Redis. Idempotent. */
   stop(): Promise<void>;
@@ -64,10 +74,14 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ name: "carehub", level: config.logLevel });
   const wanted = resolveServices(options.services);
+  const settings = options.settings ?? parseServiceSettings({}, config);
+  // carehub_process_* / carehub_nodejs_* on /metrics, in every process (docs/runbook.md, Metrics).
+  collectProcessMetrics();
+  let tracing: ReturnType<typeof startTracing> | undefined;
   if (options.tracing !== false) {
     // Spans go to an OTLP collector when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/runbook.md, Traces).
     const only = wanted.size === 1 ? [...wanted][0] : undefined;
-    startTracing({
+    tracing = startTracing({
       serviceName: process.env.OTEL_SERVICE_NAME ?? (only === undefined ? "carehub" : `carehub-${only}`),
     });
   }
@@ -83,7 +97,9 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   // How much each stream (the DLQ above all) holds, for `/metrics`; stopped before the bus drains.
   const streamMetrics = startStreamMetrics(bus, { logger });
   const running: Array<{ name: ServiceName; service: RunningService }> = [];
+  let ops: OpsServer | undefined;
   const closeAll = async () => {
+    await ops?.close();
     for (const { name, service } of [...running].reverse()) {
       await service
         .stop()
@@ -94,15 +110,12 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     await bus.drain();
     // QUIT lets replies still on the wire arrive; disconnect only when Redis is gone anyway.
     await redis.quit().catch(() => redis.disconnect());
+    // Sends the spans still batched; the global registration stays (another hub in this process may use it).
+    await tracing?.provider.shutdown().catch(() => undefined);
   };
   try {
     for (const name of SERVICE_NAMES.filter((n) => wanted.has(n))) {
-      const start = await loadStarter(name);
-      if (start === undefined) {
-        logger.warn({ service: name }, `service ${name} is not built yet: skipped`);
-        continue;
-      }
-      const deps: ServiceDeps = {
+      const service = await SERVICE_STARTERS[name]({
         config,
         bus,
         redis,
@@ -110,8 +123,12 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         store,
         logger: logger.child({ service: name }),
         retentionDays: config.retentionDays,
-      };
-      running.push({ name, service: await start(deps) });
+        settings,
+      });
+      running.push({ name, service });
+    }
+    if (options.opsServer === true) {
+      ops = await startOpsServer({ host: config.httpHost, port: config.opsPort, bus, redis });
     }
   } catch (error) {
     await closeAll();
@@ -121,6 +138,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   return {
     config,
     url: running.find((r) => r.name === "gateway")?.service.url,
+    opsUrl: ops?.url,
     bus,
     redis,
     registry,

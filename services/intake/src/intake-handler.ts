@@ -23,7 +23,7 @@ import { checkHubSource, checkSource } from "./source-check.ts";
 export type ParseFunction = (bytes: Uint8Array, options: { contentType?: string }) => ParseResult;
 
 export interface IntakeHandlerDeps {
-  bus: Pick<Bus, "publish" | "publishJson" | "topology">;
+  bus: Pick<Bus, "publish" | "publishJson" | "publishEvent" | "topology">;
   redis: Pick<Redis, "set" | "get">;
   registry: RegistrySource;
   parse: ParseFunction;
@@ -156,7 +156,7 @@ async function publishEvent(
   bus: IntakeHandlerDeps["bus"],
   event: { type: string; eventId: string },
 ): Promise<{ duplicate: boolean }> {
-  return bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+  return bus.publishEvent(event);
 }
 
 /**

@@ -59,7 +59,7 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
         message.deliveryCount,
         clock(),
       );
-      await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      await bus.publishEvent(event);
     },
   });
   deps.logger?.info({ stream: bus.topology.streams.ingress }, "intake consuming");

@@ -7,7 +7,7 @@ import {
   sendAcknowledgement,
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
-import { type Bus, type InboundMessage, retryDelayMs, type StoredMessage } from "@carehub/bus";
+import { type Bus, type InboundMessage, isJetStreamNotFound, retryDelayMs, type StoredMessage } from "@carehub/bus";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { Envelope, ValidationIssue } from "@carehub/schemas";
@@ -122,16 +122,13 @@ async function payloadOf(envelope: Envelope, bus: Bus): Promise<StoredMessage> {
   try {
     stored = await bus.getMessage(stream, seq);
   } catch (error) {
-    if (isNotFound(error)) throw new PayloadMissingError(stream, seq, { cause: error });
+    if (isJetStreamNotFound(error, "message") || isJetStreamNotFound(error, "stream")) {
+      throw new PayloadMissingError(stream, seq, { cause: error });
+    }
     throw new RouterStateUnavailableError(`reading ${stream} #${seq}`, { cause: error });
   }
   if (stored === null) throw new PayloadMissingError(stream, seq);
   return stored;
-}
-
-function isNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 10037 || (error instanceof Error && /no message found/i.test(error.message));
 }
 
 async function publishCopy(envelope: Envelope, delivery: RouteDelivery, raw: StoredMessage, bus: Bus): Promise<void> {
@@ -253,7 +250,7 @@ function buildAnswer(
 }
 
 function emit(bus: Bus, event: RouterEvent): Promise<{ duplicate: boolean }> {
-  return bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+  return bus.publishEvent(event);
 }
 
 /** A pipeline reports errors per command instead of rejecting: any of them fails the step. */

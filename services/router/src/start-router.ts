@@ -67,7 +67,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
         message.deliveryCount,
         clock(),
       );
-      await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      await bus.publishEvent(event);
     },
   });
   deps.logger?.info({ stream: bus.topology.streams.pipeline }, "router consuming");

@@ -12,7 +12,7 @@ import {
 } from "./status-return.ts";
 
 export interface EffectDeps {
-  bus: Pick<Bus, "publish" | "publishJson" | "topology" | "nc">;
+  bus: Pick<Bus, "publish" | "publishJson" | "publishEvent" | "topology" | "nc">;
   store: Pick<ReadModelStore, "clearEntityEffects">;
   registry: RegistrySource;
   clock: () => Date;
@@ -41,7 +41,7 @@ async function carryOut(deps: EffectDeps, subject: SubjectRef, effect: PendingEf
   switch (effect.type) {
     case "status-changed": {
       const event = statusChangedEvent(subject, effect, now);
-      const stored = await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      const stored = await bus.publishEvent(event);
       // Counted when first stored: an effect carried out again after a crash is a JetStream duplicate.
       if (!stored.duplicate) recordStatusChange(subject.type, effect.to);
       return;
@@ -58,7 +58,7 @@ async function carryOut(deps: EffectDeps, subject: SubjectRef, effect: PendingEf
         to: effect.to,
         reason: effect.reason,
       };
-      const stored = await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      const stored = await bus.publishEvent(event);
       if (!stored.duplicate) recordStatusRefused(subject.type);
       // Raised to operators: a refused transition means two systems disagree about a referral or task.
       deps.logger?.warn(

@@ -16,5 +16,6 @@ export {
   DEFAULT_STALE_LIMITS,
   DEFAULT_TRACKER_OPTIONS,
   parseTrackerOptions,
+  TRACKER_ENV,
   type TrackerOptions,
 } from "./tracker-options.ts";

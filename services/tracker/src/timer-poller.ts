@@ -11,7 +11,7 @@ import {
 } from "@carehub/store";
 
 export interface TimerDeps {
-  bus: Pick<Bus, "publishJson" | "topology">;
+  bus: Pick<Bus, "publishEvent" | "topology">;
   store: Pick<
     ReadModelStore,
     | "claimDueTimers"
@@ -118,9 +118,7 @@ async function fire(deps: TimerDeps, claimed: ClaimedTimer): Promise<void> {
       ...(state.kind === undefined ? {} : { kind: state.kind }),
       ...(state.traceId === undefined ? {} : { traceId: state.traceId }),
     };
-    const stored = await deps.bus.publishJson(deps.bus.topology.subjects.events(event.type), event, {
-      msgId: event.eventId,
-    });
+    const stored = await deps.bus.publishEvent(event);
     // A timer fired again after its lease ran out publishes the same event id: counted once.
     if (!stored.duplicate) recordAckOverdue(timer.endpoint);
     await deps.store.applyEvent(event);
@@ -134,6 +132,8 @@ async function fire(deps: TimerDeps, claimed: ClaimedTimer): Promise<void> {
   const limit = deps.staleLimits[subject.type]?.[view.status];
   if (limit === undefined || view.since + limit > now.getTime()) return;
   const cause = state.facts.find((f) => factKey(f) === view.sinceKey)?.sources[0] ?? `${subject.type}:${subject.id}`;
+  // No span is active in a timer: the event joins the trace of the message that set the status.
+  const traceId = (await deps.store.getMessageState(cause))?.traceId;
   const event: EventOf<"stale"> = {
     schemaVersion: 1,
     type: "stale",
@@ -143,8 +143,9 @@ async function fire(deps: TimerDeps, claimed: ClaimedTimer): Promise<void> {
     subject,
     status: view.status,
     since: new Date(view.since).toISOString(),
+    ...(traceId === undefined ? {} : { traceId }),
   };
-  await deps.bus.publishJson(deps.bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+  await deps.bus.publishEvent(event);
   deps.logger?.info(
     { subjectType: subject.type, subjectId: subject.id, status: view.status },
     "no status change within the limit",

@@ -45,7 +45,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = Object.freeze({
 /** `{"referral":{"received":14}}`: days per subject type and status. */
 const StaleDays = z.partialRecord(StatusSubjectType, z.partialRecord(BusinessStatus, z.number().positive()));
 
-const ENV = {
+export const TRACKER_ENV = {
   timerPollMs: "CAREHUB_TRACKER_TIMER_POLL_MS",
   concurrency: "CAREHUB_TRACKER_CONCURRENCY",
   staleDays: "CAREHUB_TRACKER_STALE_DAYS",
@@ -55,14 +55,14 @@ const ENV = {
 export function parseTrackerOptions(env: Record<string, string | undefined>): TrackerOptions {
   const problems: string[] = [];
   const positive = (name: string): number | undefined => positiveWholeNumberFromEnv(env, name, problems);
-  const timerPollMs = positive(ENV.timerPollMs);
-  const concurrency = positive(ENV.concurrency);
+  const timerPollMs = positive(TRACKER_ENV.timerPollMs);
+  const concurrency = positive(TRACKER_ENV.concurrency);
   let staleLimits = DEFAULT_STALE_LIMITS;
-  const rawStale = env[ENV.staleDays];
+  const rawStale = env[TRACKER_ENV.staleDays];
   if (rawStale !== undefined && rawStale !== "") {
     const parsed = StaleDays.safeParse(safeJson(rawStale));
     if (parsed.success) staleLimits = daysToMs(parsed.data);
-    else problems.push(`${ENV.staleDays}: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    else problems.push(`${TRACKER_ENV.staleDays}: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({

@@ -1,0 +1,50 @@
+import { DISPATCHER_ENV, type DispatcherOptions, parseDispatcherOptions } from "@carehub/dispatcher";
+import { ConfigError, HUB_CONFIG_ENV, type HubConfig } from "@carehub/schemas";
+import { parseTrackerOptions, TRACKER_ENV, type TrackerOptions } from "@carehub/tracker";
+
+/**
+ * Each service's own tuning, beside the shared HubConfig. Parsed once per process, whichever services it
+ * runs, so a setting means the same in `carehub start --all` as in `carehub start tracker`.
+ */
+export interface ServiceSettings {
+  tracker: TrackerOptions;
+  dispatcher: Partial<DispatcherOptions>;
+}
+
+/**
+ * Reads every service's settings from the environment. A bad value anywhere is a ConfigError listing every
+ * problem (tracker's and dispatcher's together), so an operator fixes them in one go.
+ */
+export function parseServiceSettings(env: Record<string, string | undefined>, config: HubConfig): ServiceSettings {
+  const problems: string[] = [];
+  const attempt = <T>(parse: () => T): T | undefined => {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const tracker = attempt(() => parseTrackerOptions(env));
+  const dispatcher = attempt(() => parseDispatcherOptions(env, config.retentionDays));
+  if (tracker === undefined || dispatcher === undefined) throw new ConfigError(problems);
+  return { tracker, dispatcher };
+}
+
+/** Variables read by OpenTelemetry's own exporter and tracing start-up (docs/runbook.md, Traces). */
+const TRACING_ENV = [
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "OTEL_SERVICE_NAME",
+  "OTEL_TRACES_EXPORTER",
+] as const;
+
+/** Every environment variable a `carehub start` process reads: the list the docs' configuration table must match. */
+export const PROCESS_ENV_VARIABLES: readonly string[] = [
+  ...Object.values(HUB_CONFIG_ENV),
+  ...Object.values(TRACKER_ENV),
+  ...Object.values(DISPATCHER_ENV),
+  ...TRACING_ENV,
+];
