@@ -2,6 +2,7 @@ import type { BusinessEntity, BusinessStatus } from "@carehub/schemas";
 import {
   type AppointmentTime,
   type FoldResult,
+  type FactAuthority,
   factKey,
   foldFacts,
   mergeFact,
@@ -9,9 +10,16 @@ import {
   unionSorted,
 } from "./entity-fold.ts";
 import { machineFor, type SubjectType } from "./state-machines.ts";
+import { anyMayState, type EntityParties } from "./status-authority.ts";
 
+/**
+ * A referral, task or appointment: its id is the originator's, so the originating endpoint is half of its
+ * identity (two practices may both send `ref-0001`). An appointment is scoped by the originator of the
+ * referral or task it was booked for.
+ */
 export interface SubjectRef {
   type: SubjectType;
+  originator: string;
   id: string;
 }
 
@@ -45,6 +53,17 @@ export type PendingEffect =
       from: BusinessStatus | null;
       to: BusinessStatus;
       reason: string;
+      /** CAREHUB_ERR_STATUS_NOT_A_PARTY when refused for who stated it. */
+      code?: string;
+      occurredAt: number;
+    }
+  | {
+      id: string;
+      type: "unmatched-status";
+      /** hubId of the message that stated it. */
+      cause: string;
+      status: BusinessStatus;
+      reportedBy: string;
       occurredAt: number;
     }
   | {
@@ -64,8 +83,14 @@ export type PendingEffect =
 /** Everything the read model keeps about one referral, task or appointment. */
 export interface EntityState {
   type: SubjectType;
+  /** Part of the key: the endpoint that originated it (while unmatched: the one its statuses were sent to). */
+  originator: string;
   id: string;
-  originator?: string;
+  /**
+   * Whether the hub saw the creating message (for an appointment: the referral or task it was booked for).
+   * Until then the entity is unmatched: its statuses are kept, flagged, and nobody has a part in it yet.
+   */
+  matched: boolean;
   originatorParty?: PartyRef;
   counterparts: string[];
   basedOn?: SubjectRef;
@@ -86,7 +111,10 @@ export interface EntityUpdate {
   /** Receive time of the message behind this update (epoch ms). */
   seenAt: number;
   fact?: StatusFact;
-  /** The creating message: who started the referral or task, and whom it went to. */
+  /**
+   * The creating message: who started the referral or task, and whom it went to. For an appointment, the
+   * parties of the referral or task it was booked for. Ignored unless `endpoint` is the subject's originator.
+   */
   creation?: { endpoint: string; party?: PartyRef; counterparts: string[] };
   basedOn?: SubjectRef;
   /** An appointment that names this entity as basedOn. */
@@ -111,7 +139,9 @@ const MAX_FACTS = 500;
 export function emptyEntity(subject: SubjectRef, seenAt: number): EntityState {
   return {
     type: subject.type,
+    originator: subject.originator,
     id: subject.id,
+    matched: false,
     counterparts: [],
     appointments: [],
     facts: [],
@@ -139,14 +169,16 @@ export function applyEntityUpdate(
   if (update.appointment !== undefined) next.appointments = unionSorted(next.appointments, [update.appointment]);
   if (update.staleMark !== undefined) next.staleMarks = unionSorted(next.staleMarks, [update.staleMark]);
   if (update.returned !== undefined) next.returned = unionSorted(next.returned, [update.returned]);
+  const effects: PendingEffect[] = [];
   if (update.fact !== undefined && (next.facts.length < MAX_FACTS || hasFact(next.facts, update.fact))) {
+    const isNew = !hasFact(next.facts, update.fact);
     const merged = mergeFact(next.facts, update.fact);
     if (merged !== undefined) next.facts = merged;
+    if (isNew && !next.matched) effects.push(unmatchedEffect(next, update.fact));
   }
 
-  const foldBefore = foldFacts(machine, before.facts);
-  const foldAfter = foldFacts(machine, next.facts);
-  const effects: PendingEffect[] = [];
+  const foldBefore = foldFacts(machine, before.facts, factAuthority(before));
+  const foldAfter = foldFacts(machine, next.facts, factAuthority(next));
   const cause = update.fact?.sources[0] ?? foldAfter.current?.sources[0] ?? "";
   const statusMoved =
     foldAfter.status !== foldBefore.status ||
@@ -155,7 +187,7 @@ export function applyEntityUpdate(
       factKey(foldAfter.current) !== factKey(foldBefore.current));
   if (statusMoved && foldAfter.status !== null && foldAfter.current !== undefined) {
     effects.push({
-      id: `${cause}:status-changed:${next.type}:${next.id}`,
+      id: `${cause}:status-changed:${subjectKey(next)}`,
       type: "status-changed",
       cause,
       from: foldBefore.status,
@@ -168,12 +200,13 @@ export function applyEntityUpdate(
     if (folded.outcome !== "refused" || refusedBefore.has(folded.key)) continue;
     const source = folded.fact.sources[0] ?? cause;
     effects.push({
-      id: `${source}:transition-refused:${next.type}:${next.id}`,
+      id: `${source}:transition-refused:${subjectKey(next)}`,
       type: "transition-refused",
       cause: source,
       from: folded.before,
       to: folded.fact.status,
       reason: folded.reason ?? "refused",
+      ...(folded.code === undefined ? {} : { code: folded.code }),
       occurredAt: folded.fact.occurredAt,
     });
   }
@@ -203,11 +236,11 @@ function decideReturn(
 ): { key: string; effect: PendingEffect } | undefined {
   const current = fold.current;
   const originator = state.originator;
-  if (originator === undefined || current === undefined || current.status === creationStatus) return undefined;
+  if (!state.matched || current === undefined || current.status === creationStatus) return undefined;
   const key = factKey(current);
   if (state.returned.includes(key) || current.knownBy.includes(originator)) return undefined;
   const effect: PendingEffect = {
-    id: `return:${state.type}:${state.id}:${key}`,
+    id: `return:${subjectKey(state)}:${key}`,
     type: "status-return",
     cause: current.sources[0] ?? "",
     originator,
@@ -221,12 +254,42 @@ function decideReturn(
 }
 
 function mergeCreation(next: EntityState, creation: NonNullable<EntityUpdate["creation"]>): void {
-  // The first creator wins; a second "creation" of the same id from another endpoint does not take it over.
-  if (next.originator === undefined) {
-    next.originator = creation.endpoint;
-    if (creation.party !== undefined) next.originatorParty = creation.party;
-  }
+  // Only the originator creates its own entity: another endpoint's id never becomes this one's.
+  if (creation.endpoint !== next.originator) return;
+  next.matched = true;
+  if (creation.party !== undefined && next.originatorParty === undefined) next.originatorParty = creation.party;
   next.counterparts = unionSorted(next.counterparts, creation.counterparts);
+}
+
+/** The parties the status-authority rule checks facts against (none while unmatched). */
+export function entityParties(state: EntityState): EntityParties {
+  return state.matched ? { originator: state.originator, counterparts: state.counterparts } : { counterparts: [] };
+}
+
+/** The rule of status-authority.ts, applied to every fact of this entity. */
+function factAuthority(state: EntityState): FactAuthority {
+  const parties = entityParties(state);
+  return (fact) => {
+    const verdict = anyMayState(state.type, parties, fact.by, fact.status);
+    return verdict.allowed ? undefined : { code: verdict.code, reason: verdict.reason };
+  };
+}
+
+function unmatchedEffect(state: EntityState, fact: StatusFact): PendingEffect {
+  const cause = fact.sources[0] ?? "";
+  return {
+    id: `${cause}:unmatched-status:${subjectKey(state)}:${factKey(fact)}`,
+    type: "unmatched-status",
+    cause,
+    status: fact.status,
+    reportedBy: fact.by[0] ?? "",
+    occurredAt: fact.occurredAt,
+  };
+}
+
+/** The entity's identity as one string, for effect ids (type, originator, id). */
+export function subjectKey(subject: SubjectRef): string {
+  return `${subject.type}:${subject.originator}:${subject.id}`;
 }
 
 function hasFact(facts: readonly StatusFact[], fact: StatusFact): boolean {
@@ -253,7 +316,7 @@ export interface EntityView {
 
 /** The current status of an entity, from its facts. */
 export function entityView(state: EntityState): EntityView {
-  const fold = foldFacts(machineFor(state.type), state.facts);
+  const fold = foldFacts(machineFor(state.type), state.facts, factAuthority(state));
   const sinceKey = fold.current === undefined ? undefined : factKey(fold.current);
   return {
     status: fold.status,
@@ -263,13 +326,14 @@ export function entityView(state: EntityState): EntityView {
   };
 }
 
-/** The API shape of an entity (`GET /v1/referrals/:id`). */
+/** The API shape of an entity (`GET /v1/referrals/:originator/:id`). */
 export function toBusinessEntity(state: EntityState): BusinessEntity {
-  const fold = foldFacts(machineFor(state.type), state.facts);
+  const fold = foldFacts(machineFor(state.type), state.facts, factAuthority(state));
   const view = entityView(state);
   const entity: BusinessEntity = {
     type: state.type,
     id: state.id,
+    originator: state.originator,
     status: fold.status,
     counterparts: state.counterparts,
     stale: view.stale,
@@ -280,12 +344,42 @@ export function toBusinessEntity(state: EntityState): BusinessEntity {
       sources: f.fact.sources,
       outcome: f.outcome,
       ...(f.reason === undefined ? {} : { reason: f.reason }),
+      ...(f.code === undefined ? {} : { code: f.code }),
       ...(f.fact.appointment === undefined ? {} : { appointment: f.fact.appointment }),
     })),
   };
   if (view.since !== undefined) entity.since = new Date(view.since).toISOString();
-  if (state.originator !== undefined) entity.originator = state.originator;
+  if (!state.matched) {
+    entity.unmatched = true;
+    entity.reportedAmong = unionSorted([], state.facts.flatMap((f) => [...f.by, ...f.knownBy]));
+  }
   if (state.basedOn !== undefined) entity.basedOn = state.basedOn;
   if (fold.appointment !== undefined) entity.appointment = fold.appointment;
   return entity;
+}
+
+/** Appointment statuses after which an appointment no longer holds a time. */
+const APPOINTMENT_GONE: readonly BusinessStatus[] = ["cancelled", "deleted", "no-show"];
+
+/**
+ * A referral or task with its appointments: each with its own status and time, and as the entity's appointment
+ * time the latest one still standing (a cancelled appointment is not the booked time). Without appointment
+ * records (unknown to the hub), the entity's own last reported time stands.
+ */
+export function withAppointments(entity: BusinessEntity, appointments: readonly EntityState[]): BusinessEntity {
+  if (entity.type === "appointment" || appointments.length === 0) return entity;
+  const states = appointments.map((state) => {
+    const view = toBusinessEntity(state);
+    return {
+      id: state.id,
+      status: view.status,
+      ...(view.appointment === undefined ? {} : { appointment: view.appointment }),
+    };
+  });
+  const standing = states
+    .filter((a) => a.appointment !== undefined && a.status !== null && !APPOINTMENT_GONE.includes(a.status))
+    .sort((a, b) => Date.parse(a.appointment?.start ?? "") - Date.parse(b.appointment?.start ?? ""));
+  const { appointment: _reported, ...rest } = entity;
+  const latest = standing.at(-1)?.appointment;
+  return { ...rest, appointmentStates: states, ...(latest === undefined ? {} : { appointment: latest }) };
 }

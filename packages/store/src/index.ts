@@ -1,4 +1,6 @@
 export { decodeEntity, encodeEntity } from "./entity-codec.ts";
+export { createEntityReader, type EntityReader } from "./entity-reader.ts";
+export { resolveStatusSubject, type StatusAddressing } from "./status-subject.ts";
 export { type AppointmentTime, type FoldResult, factKey, foldFacts, type StatusFact } from "./entity-fold.ts";
 export {
   applyEntityUpdate,
@@ -6,12 +8,23 @@ export {
   type EntityState,
   type EntityUpdate,
   type EntityView,
+  entityParties,
   entityView,
   type PartyRef,
   type PendingEffect,
   type SubjectRef,
+  subjectKey,
   toBusinessEntity,
+  withAppointments,
 } from "./entity-state.ts";
+export {
+  anyMayState,
+  type EntityParties,
+  ORIGINATOR_STATUSES,
+  STATUS_NOT_A_PARTY,
+  type StatusAuthority,
+  statusAuthority,
+} from "./status-authority.ts";
 export { parseTimerMember, type StoreKeys, storeKeys, type TimerRef, timerMember } from "./keys.ts";
 export { decodeMessage, encodeMessage, toLifecycle, toSummary } from "./message-codec.ts";
 export { type ListMessagesQuery, listCursorAt } from "./message-query.ts";

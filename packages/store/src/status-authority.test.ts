@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { BusinessStatus } from "@carehub/schemas";
+import { describe, expect, it } from "vitest";
+import type { SubjectType } from "./state-machines.ts";
+import { anyMayState, STATUS_NOT_A_PARTY, statusAuthority } from "./status-authority.ts";
+
+/*
+ * The rule as a table: practice A sent the entity to hospital H (and, for an appointment, H booked it for A's
+ * referral); practice B has no part in it. Each row would catch a realistic bug: a stranger's `cancelled`
+ * applied (issue 9, breach 2), an originator booking its own referral, a counterpart pretending to create it,
+ * a status about an unseen referral dropped instead of kept.
+ */
+const parties = { originator: "practice-a", counterparts: ["hospital-h"] };
+const unmatched = { counterparts: [] };
+
+type Row = [SubjectType, "matched" | "unmatched", string, BusinessStatus, false | "originator" | "counterpart" | "unmatched"];
+const rows: Row[] = [
+  ["referral", "matched", "hospital-h", "booked", "counterpart"],
+  ["referral", "matched", "hospital-h", "cancelled", "counterpart"],
+  ["referral", "matched", "hospital-h", "completed", "counterpart"],
+  ["referral", "matched", "hospital-h", "sent", false],
+  ["referral", "matched", "practice-a", "sent", "originator"],
+  ["referral", "matched", "practice-a", "cancelled", "originator"],
+  ["referral", "matched", "practice-a", "deleted", "originator"],
+  ["referral", "matched", "practice-a", "booked", false],
+  ["referral", "matched", "practice-a", "completed", false],
+  ["referral", "matched", "practice-b", "cancelled", false],
+  ["referral", "matched", "practice-b", "booked", false],
+  ["referral", "unmatched", "practice-b", "booked", "unmatched"],
+  ["task", "matched", "hospital-h", "accepted", "counterpart"],
+  ["task", "matched", "hospital-h", "requested", false],
+  ["task", "matched", "practice-a", "requested", "originator"],
+  ["task", "matched", "practice-a", "cancelled", "originator"],
+  ["task", "matched", "practice-a", "completed", false],
+  ["task", "matched", "practice-b", "cancelled", false],
+  ["appointment", "matched", "hospital-h", "booked", "counterpart"],
+  ["appointment", "matched", "hospital-h", "cancelled", "counterpart"],
+  ["appointment", "matched", "practice-a", "cancelled", false],
+  ["appointment", "matched", "practice-b", "cancelled", false],
+  ["appointment", "unmatched", "practice-b", "booked", "unmatched"],
+];
+
+describe("statusAuthority: who may state which business status", () => {
+  it.each(rows)("%s (%s): %s stating %s → %s", (type, which, speaker, status, expected) => {
+    const verdict = statusAuthority(type, which === "matched" ? parties : unmatched, speaker, status);
+    if (expected === false) {
+      expect(verdict).toMatchObject({ allowed: false, code: STATUS_NOT_A_PARTY });
+    } else {
+      expect(verdict).toEqual({ allowed: true, as: expected });
+    }
+  });
+
+  it("lets a fact stand when any of the endpoints that reported it may state it", () => {
+    expect(anyMayState("referral", parties, ["practice-b", "hospital-h"], "booked").allowed).toBe(true);
+    expect(anyMayState("referral", parties, ["practice-b"], "booked").allowed).toBe(false);
+    expect(anyMayState("referral", parties, [], "booked").allowed).toBe(false);
+    expect(anyMayState("referral", unmatched, [], "booked").allowed).toBe(true);
+  });
+
+  it("is catalogued in the Tracker section of docs/errors.md", () => {
+    const catalogue = readFileSync(fileURLToPath(new URL("../../../docs/errors.md", import.meta.url)), "utf8");
+    expect(catalogue.slice(catalogue.indexOf("## Tracker"))).toContain(`| \`${STATUS_NOT_A_PARTY}\` |`);
+  });
+});
