@@ -16,6 +16,7 @@ export {
   recordRejection,
   recordStatusChange,
   recordStatusRefused,
+  recordUnmatchedStatus,
   recordStreamSize,
 } from "./metrics.ts";
 export { CPR_REPLACEMENT, isPatientKey, REDACTED, redactPatientData, scrubText } from "./patient-data.ts";

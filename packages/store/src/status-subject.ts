@@ -1,5 +1,5 @@
 import type { EntityReader } from "./entity-reader.ts";
-import type { SubjectRef } from "./entity-state.ts";
+import type { EntityState, SubjectRef } from "./entity-state.ts";
 import type { SubjectType } from "./state-machines.ts";
 
 /** What a status update says about its subject and its own addressing (all registry ids, hub-resolved). */
@@ -18,20 +18,40 @@ export interface StatusAddressing {
  * id; the originator is decided here, once, for the router and the tracker alike, from what the hub knows —
  * never from a claim in the message:
  * 1. the sender's own entity, when the hub saw the sender create it (an originator withdrawing its referral);
- * 2. otherwise the entity of the endpoint the update is addressed to: a counterpart reports back to the
- *    originator that sent it the referral, so it addresses its status to that originator (it knows it from
- *    the referral it received);
- * 3. with no registered addressee, the sender's (the status is then unmatched, and flagged).
+ * 2. the entity the sender is a counterpart of (it received the referral, so it speaks about that one);
+ *    with several such, the one of the originator the update is addressed to, else the first in id order;
+ * 3. the addressee's entity, when there is one (a stranger's statement, which the fold will refuse);
+ *    else the only entity under that id (refused there, so operators see it against the entity it targeted);
+ * 4. otherwise a new, unmatched entity under the addressee (the sender's, with no registered addressee).
  * An appointment is scoped like the referral or task it was booked for. Whether the sender may state the
- * status at all is the separate rule of status-authority.ts.
+ * status at all is the separate rule of status-authority.ts. A status that arrives before its referral is
+ * resolved by 3-4 (the hub cannot know better yet): it joins the referral only when addressed to its originator.
  */
 export async function resolveStatusSubject(
   reader: EntityReader,
   addressing: StatusAddressing,
 ): Promise<{ subject: SubjectRef; basedOn?: SubjectRef }> {
-  const anchor = addressing.basedOn ?? addressing.subject;
-  const own = await reader.getEntityState({ ...anchor, originator: addressing.sender });
-  const originator = own?.matched === true ? addressing.sender : (addressing.addressee ?? addressing.sender);
+  const originator = await originatorFor(reader, addressing);
   const subject = { ...addressing.subject, originator };
   return addressing.basedOn === undefined ? { subject } : { subject, basedOn: { ...addressing.basedOn, originator } };
+}
+
+async function originatorFor(reader: EntityReader, addressing: StatusAddressing): Promise<string> {
+  const anchor = addressing.basedOn ?? addressing.subject;
+  const { sender, addressee } = addressing;
+  const originators = (await reader.originatorsOf(anchor.type, anchor.id)).sort();
+  const states = new Map<string, EntityState>();
+  for (const originator of originators) {
+    const state = await reader.getEntityState({ ...anchor, originator });
+    if (state !== undefined) states.set(originator, state);
+  }
+  if (states.get(sender)?.matched === true) return sender;
+  const partOf = [...states.values()].filter((s) => s.matched && s.counterparts.includes(sender));
+  const addressed = partOf.find((s) => s.originator === addressee);
+  if (addressed !== undefined) return addressed.originator;
+  if (partOf[0] !== undefined) return partOf[0].originator;
+  if (addressee !== undefined && states.has(addressee)) return addressee;
+  const [only, ...others] = [...states.keys()];
+  if (only !== undefined && others.length === 0) return only;
+  return addressee ?? sender;
 }

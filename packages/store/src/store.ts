@@ -282,6 +282,18 @@ export class ReadModelStore implements ReadModelQueries {
     return withAppointments(toBusinessEntity(state), appointments);
   }
 
+  getReferral(originator: string, id: string): Promise<BusinessEntity | undefined> {
+    return this.getEntity({ type: "referral", originator, id });
+  }
+
+  getTask(originator: string, id: string): Promise<BusinessEntity | undefined> {
+    return this.getEntity({ type: "task", originator, id });
+  }
+
+  getAppointment(originator: string, id: string): Promise<BusinessEntity | undefined> {
+    return this.getEntity({ type: "appointment", originator, id });
+  }
+
   async originatorsOf(type: SubjectType, id: string): Promise<string[]> {
     const members = await this.#guard("read", () => this.#redis.zrange(this.keys.entityOriginators(type, id), 0, -1));
     const present: string[] = [];
