@@ -16,8 +16,8 @@ export {
   recordRejection,
   recordStatusChange,
   recordStatusRefused,
-  recordUnmatchedStatus,
   recordStreamSize,
+  recordUnmatchedStatus,
 } from "./metrics.ts";
 export { CPR_REPLACEMENT, isPatientKey, REDACTED, redactPatientData, scrubText } from "./patient-data.ts";
 export {

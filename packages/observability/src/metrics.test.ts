@@ -9,8 +9,8 @@ import {
   recordRejection,
   recordStatusChange,
   recordStatusRefused,
-  recordUnmatchedStatus,
   recordStreamSize,
+  recordUnmatchedStatus,
 } from "./metrics.ts";
 
 describe("metrics", () => {

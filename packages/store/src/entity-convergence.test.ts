@@ -33,7 +33,8 @@ function toFacts(statuses: readonly BusinessStatus[]): StatusFact[] {
     status,
     occurredAt: 1_700_000_000_000 + i * 60_000,
     sources: [`hub-${String(i).padStart(3, "0")}`],
-    knownBy: [], by: [],
+    knownBy: [],
+    by: [],
   }));
 }
 
@@ -237,7 +238,11 @@ describe("effects of one update", () => {
       { recordEffects: true },
     ).state;
     expect(elsewhere.pending.filter((e) => e.type === "status-return")).toEqual([
-      expect.objectContaining({ id: "return:referral:gp-1:r-1:completed@180000", originator: "gp-1", status: "completed" }),
+      expect.objectContaining({
+        id: "return:referral:gp-1:r-1:completed@180000",
+        originator: "gp-1",
+        status: "completed",
+      }),
     ]);
     expect(elsewhere.returned).toContain("completed@180000");
   });

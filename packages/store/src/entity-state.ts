@@ -1,8 +1,8 @@
 import type { BusinessEntity, BusinessStatus } from "@carehub/schemas";
 import {
   type AppointmentTime,
-  type FoldResult,
   type FactAuthority,
+  type FoldResult,
   factKey,
   foldFacts,
   mergeFact,
@@ -351,7 +351,10 @@ export function toBusinessEntity(state: EntityState): BusinessEntity {
   if (view.since !== undefined) entity.since = new Date(view.since).toISOString();
   if (!state.matched) {
     entity.unmatched = true;
-    entity.reportedAmong = unionSorted([], state.facts.flatMap((f) => [...f.by, ...f.knownBy]));
+    entity.reportedAmong = unionSorted(
+      [],
+      state.facts.flatMap((f) => [...f.by, ...f.knownBy]),
+    );
   }
   if (state.basedOn !== undefined) entity.basedOn = state.basedOn;
   if (fold.appointment !== undefined) entity.appointment = fold.appointment;

@@ -1,7 +1,6 @@
 export { decodeEntity, encodeEntity } from "./entity-codec.ts";
-export { createEntityReader, type EntityReader } from "./entity-reader.ts";
-export { resolveStatusSubject, type StatusAddressing } from "./status-subject.ts";
 export { type AppointmentTime, type FoldResult, factKey, foldFacts, type StatusFact } from "./entity-fold.ts";
+export { createEntityReader, type EntityReader } from "./entity-reader.ts";
 export {
   applyEntityUpdate,
   type EntityApplyOptions,
@@ -17,14 +16,6 @@ export {
   toBusinessEntity,
   withAppointments,
 } from "./entity-state.ts";
-export {
-  anyMayState,
-  type EntityParties,
-  ORIGINATOR_STATUSES,
-  STATUS_NOT_A_PARTY,
-  type StatusAuthority,
-  statusAuthority,
-} from "./status-authority.ts";
 export { parseTimerMember, type StoreKeys, storeKeys, type TimerRef, timerMember } from "./keys.ts";
 export { decodeMessage, encodeMessage, toLifecycle, toSummary } from "./message-codec.ts";
 export { type ListMessagesQuery, listCursorAt } from "./message-query.ts";
@@ -51,6 +42,15 @@ export {
   TASK_MACHINE,
   type TransitionCheck,
 } from "./state-machines.ts";
+export {
+  anyMayState,
+  type EntityParties,
+  ORIGINATOR_STATUSES,
+  STATUS_NOT_A_PARTY,
+  type StatusAuthority,
+  statusAuthority,
+} from "./status-authority.ts";
+export { resolveStatusSubject, type StatusAddressing } from "./status-subject.ts";
 export {
   type ClaimedTimer,
   createStore,

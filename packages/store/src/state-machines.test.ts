@@ -10,7 +10,13 @@ import {
 } from "./state-machines.ts";
 
 function facts(...statuses: BusinessStatus[]): StatusFact[] {
-  return statuses.map((status, i) => ({ status, occurredAt: 1_000 * (i + 1), sources: [`m${i}`], knownBy: [], by: [] }));
+  return statuses.map((status, i) => ({
+    status,
+    occurredAt: 1_000 * (i + 1),
+    sources: [`m${i}`],
+    knownBy: [],
+    by: [],
+  }));
 }
 
 function fold(machine: StateMachine, ...statuses: BusinessStatus[]) {

@@ -14,7 +14,13 @@ import { anyMayState, STATUS_NOT_A_PARTY, statusAuthority } from "./status-autho
 const parties = { originator: "practice-a", counterparts: ["hospital-h"] };
 const unmatched = { counterparts: [] };
 
-type Row = [SubjectType, "matched" | "unmatched", string, BusinessStatus, false | "originator" | "counterpart" | "unmatched"];
+type Row = [
+  SubjectType,
+  "matched" | "unmatched",
+  string,
+  BusinessStatus,
+  false | "originator" | "counterpart" | "unmatched",
+];
 const rows: Row[] = [
   ["referral", "matched", "hospital-h", "booked", "counterpart"],
   ["referral", "matched", "hospital-h", "cancelled", "counterpart"],

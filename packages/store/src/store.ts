@@ -34,9 +34,9 @@ import {
   type MessageState,
 } from "./message-state.ts";
 import { patientHash } from "./patient-hash.ts";
-import type { SubjectType } from "./state-machines.ts";
 import { claimTimers, compareAndSet, finishTimer } from "./redis-scripts.ts";
 import { parseStatCounts } from "./stat-counts.ts";
+import type { SubjectType } from "./state-machines.ts";
 import { CorruptRecordError, StoreContendedError, StoreUnavailableError } from "./store-errors.ts";
 import { type PlanContext, planEntityWrite, planMessageWrite, type StaleLimits } from "./write-plan.ts";
 

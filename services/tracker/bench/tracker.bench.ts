@@ -274,7 +274,12 @@ async function fillSize(redis: Redis, size: number): Promise<{ result: SizeResul
           { recordEffects: false },
         ).state;
       }
-      pipeline.set(store.keys.entity("referral", subject.originator, subject.id), encodeEntity(state), "PXAT", state.lastSeen + 91 * DAY);
+      pipeline.set(
+        store.keys.entity("referral", subject.originator, subject.id),
+        encodeEntity(state),
+        "PXAT",
+        state.lastSeen + 91 * DAY,
+      );
     }
     await pipeline.exec();
   }

@@ -92,7 +92,12 @@ async function carryOut(deps: EffectDeps, subject: SubjectRef, effect: PendingEf
       const stored = await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
       if (!stored.duplicate) recordUnmatchedStatus(subject.type);
       deps.logger?.warn(
-        { subjectType: subject.type, originator: subject.originator, hubId: effect.cause, reportedBy: effect.reportedBy },
+        {
+          subjectType: subject.type,
+          originator: subject.originator,
+          hubId: effect.cause,
+          reportedBy: effect.reportedBy,
+        },
         "status about a referral, task or appointment whose creating message the hub has not seen: kept, flagged unmatched",
       );
       return;
