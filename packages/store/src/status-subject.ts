@@ -21,11 +21,12 @@ export interface StatusAddressing {
  * 2. the entity the sender is a counterpart of (it received the referral, so it speaks about that one);
  *    with several such, the one of the originator the update is addressed to, else the first in id order;
  * 3. the addressee's entity, when there is one (a stranger's statement, which the fold will refuse);
- *    else the only entity under that id (refused there, so operators see it against the entity it targeted);
+ *    else the only matched entity under that id (refused there, so operators see it against its target);
  * 4. otherwise a new, unmatched entity under the addressee (the sender's, with no registered addressee).
  * An appointment is scoped like the referral or task it was booked for. Whether the sender may state the
  * status at all is the separate rule of status-authority.ts. A status that arrives before its referral is
- * resolved by 3-4 (the hub cannot know better yet): it joins the referral only when addressed to its originator.
+ * resolved by 2-4 (the hub cannot know better yet): it joins the referral when addressed to its originator —
+ * unless the sender already has a referral under the same id from another originator, which then takes it.
  */
 export async function resolveStatusSubject(
   reader: EntityReader,
@@ -51,7 +52,8 @@ async function originatorFor(reader: EntityReader, addressing: StatusAddressing)
   if (addressed !== undefined) return addressed.originator;
   if (partOf[0] !== undefined) return partOf[0].originator;
   if (addressee !== undefined && states.has(addressee)) return addressee;
-  const [only, ...others] = [...states.keys()];
-  if (only !== undefined && others.length === 0) return only;
+  // Only a matched entity draws a stranger's statement: an unmatched one is nobody's yet.
+  const matched = [...states.values()].filter((s) => s.matched);
+  if (matched.length === 1 && matched[0] !== undefined) return matched[0].originator;
   return addressee ?? sender;
 }
