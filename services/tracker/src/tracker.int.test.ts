@@ -358,6 +358,9 @@ describe("tracker", () => {
     expect(Object.keys(live).length).toBeGreaterThan(10);
     expect(JSON.stringify(live)).not.toContain('"px"');
     await tracker.stop();
+    // Records from before identity was scoped by originator: the rebuild drops them and writes scoped keys.
+    await redis.set(`${ns}:ent:referral:REF-A`, JSON.stringify({ ls: T0, o: GP.id, c: [HOSPITAL.id], f: [] }));
+    await redis.zadd(tracker.store.keys.timers, T0, "s|referral|REF-A");
     const report = await rebuildReadModel({ bus, store: tracker.store, registry });
     expect(report.envelopes).toBe(14);
     expect(report.skipped).toBe(0);
