@@ -135,6 +135,11 @@ export interface EntityApplyResult {
 }
 
 const MAX_FACTS = 500;
+/**
+ * Facts kept on a matched entity from endpoints that may not state them (refused, for operators to see). Bounded
+ * on their own, so a stranger flooding an entity can never use up the room of its parties' facts.
+ */
+const MAX_STRANGER_FACTS = 50;
 
 export function emptyEntity(subject: SubjectRef, seenAt: number): EntityState {
   return {
@@ -170,7 +175,7 @@ export function applyEntityUpdate(
   if (update.staleMark !== undefined) next.staleMarks = unionSorted(next.staleMarks, [update.staleMark]);
   if (update.returned !== undefined) next.returned = unionSorted(next.returned, [update.returned]);
   const effects: PendingEffect[] = [];
-  if (update.fact !== undefined && (next.facts.length < MAX_FACTS || hasFact(next.facts, update.fact))) {
+  if (update.fact !== undefined && hasRoomFor(next, update.fact)) {
     const isNew = !hasFact(next.facts, update.fact);
     const merged = mergeFact(next.facts, update.fact);
     if (merged !== undefined) next.facts = merged;
@@ -259,6 +264,16 @@ function mergeCreation(next: EntityState, creation: NonNullable<EntityUpdate["cr
   next.matched = true;
   if (creation.party !== undefined && next.originatorParty === undefined) next.originatorParty = creation.party;
   next.counterparts = unionSorted(next.counterparts, creation.counterparts);
+}
+
+/** Whether a fact may be added: a known one always merges; new ones within their bound (MAX_*_FACTS). */
+function hasRoomFor(state: EntityState, fact: StatusFact): boolean {
+  if (hasFact(state.facts, fact)) return true;
+  const authority = factAuthority(state);
+  if (state.matched && authority(fact) !== undefined) {
+    return state.facts.filter((f) => authority(f) !== undefined).length < MAX_STRANGER_FACTS;
+  }
+  return state.facts.filter((f) => !state.matched || authority(f) === undefined).length < MAX_FACTS;
 }
 
 /** The parties the status-authority rule checks facts against (none while unmatched). */

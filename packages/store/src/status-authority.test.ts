@@ -69,3 +69,34 @@ describe("statusAuthority: who may state which business status", () => {
     expect(catalogue.slice(catalogue.indexOf("## Tracker"))).toContain(`| \`${STATUS_NOT_A_PARTY}\` |`);
   });
 });
+
+describe("a stranger flooding a referral", () => {
+  it("fills only the room kept for refused facts, never its parties' room", async () => {
+    const { applyEntityUpdate, toBusinessEntity } = await import("./entity-state.ts");
+    const subject = { type: "referral" as const, originator: "practice-a", id: "r-1" };
+    let state = applyEntityUpdate(
+      undefined,
+      {
+        subject,
+        seenAt: 0,
+        creation: { endpoint: "practice-a", counterparts: ["hospital-h"] },
+        fact: { status: "sent", occurredAt: 0, sources: ["h-sent"], knownBy: [], by: ["practice-a"] },
+      },
+      { recordEffects: false },
+    ).state;
+    for (let i = 1; i <= 600; i++) {
+      const fact = {
+        status: "cancelled" as const,
+        occurredAt: i,
+        sources: [`x-${i}`],
+        knownBy: [],
+        by: ["practice-b"],
+      };
+      state = applyEntityUpdate(state, { subject, seenAt: i, fact }, { recordEffects: false }).state;
+    }
+    const booked = { status: "booked" as const, occurredAt: 1_000, sources: ["h-1"], knownBy: [], by: ["hospital-h"] };
+    state = applyEntityUpdate(state, { subject, seenAt: 1_000, fact: booked }, { recordEffects: false }).state;
+    expect(state.facts.length).toBe(52);
+    expect(toBusinessEntity(state).status).toBe("booked");
+  });
+});
