@@ -241,7 +241,9 @@ function decideReturn(
 ): { key: string; effect: PendingEffect } | undefined {
   const current = fold.current;
   const originator = state.originator;
-  if (!state.matched || current === undefined || current.status === creationStatus) return undefined;
+  // An appointment's statuses reach the originator through the referral or task it was booked for.
+  if (!state.matched || state.type === "appointment") return undefined;
+  if (current === undefined || current.status === creationStatus) return undefined;
   const key = factKey(current);
   if (state.returned.includes(key) || current.knownBy.includes(originator)) return undefined;
   const effect: PendingEffect = {

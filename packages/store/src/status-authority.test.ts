@@ -100,3 +100,32 @@ describe("a stranger flooding a referral", () => {
     expect(toBusinessEntity(state).status).toBe("booked");
   });
 });
+
+describe("an appointment booked for a referral", () => {
+  it("takes the referral's parties, and leaves the status return to the referral", async () => {
+    const { applyEntityUpdate } = await import("./entity-state.ts");
+    const subject = { type: "appointment" as const, originator: "practice-a", id: "apt-1" };
+    const booked = (by: string) => ({
+      status: "booked" as const,
+      occurredAt: 60_000,
+      sources: [`h-${by}`],
+      knownBy: [by, "municipality-m"],
+      by: [by],
+      appointment: { start: "2026-05-04T10:00:00+02:00" },
+    });
+    const creation = { endpoint: "practice-a", counterparts: ["hospital-h"] };
+    const fromHospital = applyEntityUpdate(
+      undefined,
+      { subject, seenAt: 0, creation, fact: booked("hospital-h") },
+      { recordEffects: true },
+    ).state;
+    expect(fromHospital.matched).toBe(true);
+    expect(fromHospital.pending.map((e) => e.type)).toEqual(["status-changed"]);
+    const fromStranger = applyEntityUpdate(
+      undefined,
+      { subject, seenAt: 0, creation, fact: booked("practice-b") },
+      { recordEffects: true },
+    ).state;
+    expect(fromStranger.pending.map((e) => e.type)).toEqual(["transition-refused"]);
+  });
+});
