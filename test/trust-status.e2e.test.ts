@@ -37,7 +37,7 @@ const ENDPOINTS: HarnessEndpoint[] = [
     name: "Herlev Hospital",
     kind: "hospital",
     identifiers: { sor: [HOSPITAL.sor], gln: [HOSPITAL.gln] },
-    sends: ["status-update", "acknowledgement"],
+    sends: ["referral", "status-update", "acknowledgement"],
     accepts: ["referral", "status-update", "acknowledgement"],
   },
   {
@@ -238,6 +238,45 @@ describe("who may state a business status", () => {
       ["cancelled", "applied"],
     ]);
     expect((await h.events()).filter((e) => e.type === "rejected" && e.hubId === cancel.hubId)).toEqual([]);
+  });
+
+  it("lets the endpoint a counterpart forwarded the referral to state its status, and read it", async () => {
+    const referralId = `REF-${randomUUID()}`;
+    const original = await sendReferral("practice-a", "hospital", referralId);
+    // The hospital passes the referral on to the municipality (a forward: links.forwards names the original).
+    const forwardId = randomUUID();
+    const now = nextTime();
+    const forward = buildReferral({
+      ids: { bundleId: randomUUID(), messageHeaderId: forwardId },
+      now,
+      sender: HOSPITAL,
+      receiver: MUNICIPALITY,
+      patient: PATIENT,
+      link: { type: "forward", to: { messageId: original } },
+      referral: { id: referralId, category: "municipal", priority: "routine", authoredOn: now.slice(0, 10) },
+    });
+    await send("hospital", forward.json);
+    await h.receiver("municipality").waitFor((d) => d.some((x) => x.messageId === forwardId));
+    const forwarded = await read<BusinessEntity>(
+      "municipality",
+      `/v1/referrals/practice-a/${referralId}`,
+      (e) => e.counterparts.includes("municipality"),
+      "the municipality a party of A's referral",
+    );
+    expect(forwarded.counterparts).toEqual(["hospital", "municipality"]);
+    await sendStatus("municipality", "practice-a", { type: "referral", id: referralId }, "booked");
+    const booked = await read<BusinessEntity>(
+      "practice-a",
+      `/v1/referrals/practice-a/${referralId}`,
+      (e) => e.status === "booked",
+      "booked by the municipality",
+    );
+    expect(booked.history.map((e) => [e.status, e.outcome])).toEqual([
+      ["sent", "applied"],
+      ["booked", "applied"],
+    ]);
+    // Nothing new was created under the hospital's name.
+    expect((await get("operator", `/v1/referrals/hospital/${referralId}`)).status).toBe(404);
   });
 
   it("keeps two practices' ref-0001 apart: each reads its own, the municipality only B's, booking B's tells only B", async () => {

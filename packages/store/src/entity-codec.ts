@@ -24,6 +24,7 @@ export function encodeEntity(state: EntityState): string {
   if (state.matched) p.m = 1;
   if (state.originatorParty !== undefined) p.op = state.originatorParty;
   if (state.counterparts.length > 0) p.c = state.counterparts;
+  if (state.forwards !== undefined && state.forwards.length > 0) p.fw = state.forwards.map((f) => [f.by, f.to]);
   if (state.basedOn !== undefined) p.b = [state.basedOn.type, state.basedOn.id];
   if (state.appointments.length > 0) p.ap = state.appointments;
   p.f = state.facts.map(packFact);
@@ -50,6 +51,7 @@ export function decodeEntity(type: SubjectType, originator: string, id: string, 
   };
   if (p.op !== undefined) state.originatorParty = p.op as NonNullable<EntityState["originatorParty"]>;
   // The referral or task an appointment was booked for has the appointment's originator.
+  if (Array.isArray(p.fw)) state.forwards = (p.fw as [string, string[]][]).map(([by, to]) => ({ by, to }));
   if (Array.isArray(p.b)) state.basedOn = { type: p.b[0], originator, id: p.b[1] };
   return state;
 }

@@ -93,6 +93,11 @@ export interface EntityState {
   matched: boolean;
   originatorParty?: PartyRef;
   counterparts: string[];
+  /**
+   * Forwards of the referral or task: `by` passed it on `to` these endpoints. A forward by a party makes its
+   * receivers parties too (kept as stated, so the parties are the same whatever order things arrive in).
+   */
+  forwards?: { by: string; to: string[] }[];
   basedOn?: SubjectRef;
   appointments: string[];
   facts: StatusFact[];
@@ -116,6 +121,8 @@ export interface EntityUpdate {
    * parties of the referral or task it was booked for. Ignored unless `endpoint` is the subject's originator.
    */
   creation?: { endpoint: string; party?: PartyRef; counterparts: string[] };
+  /** A message passing the referral or task on (`links.forwards`): who forwarded it, and to whom. */
+  forward?: { by: string; to: string[] };
   basedOn?: SubjectRef;
   /** An appointment that names this entity as basedOn. */
   appointment?: string;
@@ -170,6 +177,7 @@ export function applyEntityUpdate(
   const machine = machineFor(before.type);
   const next: EntityState = { ...before, lastSeen: Math.max(before.lastSeen, update.seenAt) };
   if (update.creation !== undefined) mergeCreation(next, update.creation);
+  if (update.forward !== undefined) next.forwards = mergeForward(next.forwards ?? [], update.forward);
   if (update.basedOn !== undefined && next.basedOn === undefined) next.basedOn = update.basedOn;
   if (update.appointment !== undefined) next.appointments = unionSorted(next.appointments, [update.appointment]);
   if (update.staleMark !== undefined) next.staleMarks = unionSorted(next.staleMarks, [update.staleMark]);
@@ -280,7 +288,41 @@ function hasRoomFor(state: EntityState, fact: StatusFact): boolean {
 
 /** The parties the status-authority rule checks facts against (none while unmatched). */
 export function entityParties(state: EntityState): EntityParties {
-  return state.matched ? { originator: state.originator, counterparts: state.counterparts } : { counterparts: [] };
+  return state.matched
+    ? { originator: state.originator, counterparts: effectiveCounterparts(state) }
+    : { counterparts: [] };
+}
+
+/**
+ * The endpoints it was sent to, and those a party legitimately forwarded it to (a forward by an endpoint that is
+ * itself no party gives nobody a part).
+ */
+export function effectiveCounterparts(state: Pick<EntityState, "originator" | "counterparts" | "forwards">): string[] {
+  const parties = new Set([state.originator, ...state.counterparts]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const forward of state.forwards ?? []) {
+      if (!parties.has(forward.by)) continue;
+      for (const to of forward.to) {
+        if (!parties.has(to)) {
+          parties.add(to);
+          grew = true;
+        }
+      }
+    }
+  }
+  parties.delete(state.originator);
+  return [...parties].sort();
+}
+
+function mergeForward(
+  forwards: readonly { by: string; to: string[] }[],
+  forward: { by: string; to: string[] },
+): { by: string; to: string[] }[] {
+  const existing = forwards.find((f) => f.by === forward.by);
+  const merged = { by: forward.by, to: unionSorted(existing?.to ?? [], forward.to) };
+  return [...forwards.filter((f) => f.by !== forward.by), merged].sort((a, b) => (a.by < b.by ? -1 : 1));
 }
 
 /** The rule of status-authority.ts, applied to every fact of this entity. */
@@ -352,7 +394,7 @@ export function toBusinessEntity(state: EntityState): BusinessEntity {
     id: state.id,
     originator: state.originator,
     status: fold.status,
-    counterparts: state.counterparts,
+    counterparts: state.matched ? effectiveCounterparts(state) : state.counterparts,
     stale: view.stale,
     appointments: state.appointments,
     history: fold.facts.map((f) => ({

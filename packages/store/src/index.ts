@@ -7,6 +7,7 @@ export {
   type EntityState,
   type EntityUpdate,
   type EntityView,
+  effectiveCounterparts,
   entityParties,
   entityView,
   type PartyRef,
@@ -50,7 +51,7 @@ export {
   type StatusAuthority,
   statusAuthority,
 } from "./status-authority.ts";
-export { resolveStatusSubject, type StatusAddressing } from "./status-subject.ts";
+export { forwardedEntity, resolveStatusSubject, type StatusAddressing } from "./status-subject.ts";
 export {
   type ClaimedTimer,
   createStore,

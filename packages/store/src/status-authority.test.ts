@@ -129,3 +129,19 @@ describe("an appointment booked for a referral", () => {
     expect(fromStranger.pending.map((e) => e.type)).toEqual(["transition-refused"]);
   });
 });
+
+describe("a forwarded referral", () => {
+  it("gives a part to whom a party forwarded it, and none to whom a stranger did, in any order", async () => {
+    const { effectiveCounterparts } = await import("./entity-state.ts");
+    const base = { originator: "practice-a", counterparts: ["hospital-h"] };
+    const byParty = { by: "hospital-h", to: ["hospital-k"] };
+    const onward = { by: "hospital-k", to: ["municipality-m"] };
+    const byStranger = { by: "practice-b", to: ["clinic-z"] };
+    expect(effectiveCounterparts({ ...base, forwards: [onward, byStranger, byParty] })).toEqual([
+      "hospital-h",
+      "hospital-k",
+      "municipality-m",
+    ]);
+    expect(effectiveCounterparts({ ...base, forwards: [byStranger] })).toEqual(["hospital-h"]);
+  });
+});

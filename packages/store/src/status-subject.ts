@@ -1,5 +1,5 @@
 import type { EntityReader } from "./entity-reader.ts";
-import type { EntityState, SubjectRef } from "./entity-state.ts";
+import { type EntityState, effectiveCounterparts, type SubjectRef } from "./entity-state.ts";
 import type { SubjectType } from "./state-machines.ts";
 
 /** What a status update says about its subject and its own addressing (all registry ids, hub-resolved). */
@@ -47,7 +47,7 @@ async function originatorFor(reader: EntityReader, addressing: StatusAddressing)
     if (state !== undefined) states.set(originator, state);
   }
   if (states.get(sender)?.matched === true) return sender;
-  const partOf = [...states.values()].filter((s) => s.matched && s.counterparts.includes(sender));
+  const partOf = [...states.values()].filter((s) => s.matched && effectiveCounterparts(s).includes(sender));
   const addressed = partOf.find((s) => s.originator === addressee);
   if (addressed !== undefined) return addressed.originator;
   if (partOf[0] !== undefined) return partOf[0].originator;
@@ -56,4 +56,21 @@ async function originatorFor(reader: EntityReader, addressing: StatusAddressing)
   const matched = [...states.values()].filter((s) => s.matched);
   if (matched.length === 1 && matched[0] !== undefined) return matched[0].originator;
   return addressee ?? sender;
+}
+
+/**
+ * The entity a forwarded referral or task belongs to: the one under that id whose party the forwarder is (it
+ * passes on what it received). Undefined when there is none: the forward is then the forwarder's own.
+ */
+export async function forwardedEntity(
+  reader: EntityReader,
+  subject: { type: SubjectType; id: string },
+  forwarder: string,
+): Promise<SubjectRef | undefined> {
+  for (const originator of (await reader.originatorsOf(subject.type, subject.id)).sort()) {
+    if (originator === forwarder) continue;
+    const state = await reader.getEntityState({ ...subject, originator });
+    if (state?.matched === true && effectiveCounterparts(state).includes(forwarder)) return { ...subject, originator };
+  }
+  return undefined;
 }

@@ -1,5 +1,11 @@
 import type { Envelope } from "@carehub/schemas";
-import { type EntityState, entityParties, type ReadModelStore, resolveStatusSubject } from "@carehub/store";
+import {
+  type EntityState,
+  entityParties,
+  forwardedEntity,
+  type ReadModelStore,
+  resolveStatusSubject,
+} from "@carehub/store";
 import { addresseeOf, entityUpdatesFor, type PartyResolver, type StatusContext, subjectOf } from "./status-facts.ts";
 
 export interface EnvelopeFoldDeps {
@@ -30,11 +36,19 @@ export async function foldEnvelope(deps: EnvelopeFoldDeps, envelope: Envelope): 
 }
 
 /**
- * For a status update: which originator's entity it is about (the one rule of status-subject.ts, which the
+ * For a forwarded referral or task: the entity it belongs to (forwarded by one of its parties). For a status update: which originator's entity it is about (the one rule of status-subject.ts, which the
  * router applies too), and for an appointment the parties of the referral or task it was booked for.
  */
 async function statusContext(deps: EnvelopeFoldDeps, envelope: Envelope): Promise<StatusContext | undefined> {
   const content = envelope.content;
+  if (envelope.links.forwards !== undefined && (content.kind === "referral" || content.kind === "task-requisition")) {
+    const subject =
+      content.kind === "referral"
+        ? { type: "referral" as const, id: content.referralId }
+        : { type: "task" as const, id: content.taskId };
+    const forwardOf = await forwardedEntity(deps.store, subject, envelope.sourceEndpoint);
+    return forwardOf === undefined ? undefined : { subject: forwardOf, forwardOf };
+  }
   if (content.kind !== "status-update") return undefined;
   const resolved = await resolveStatusSubject(deps.store, {
     subject: content.subject,

@@ -24,6 +24,8 @@ const APPOINTMENT_TO_REFERRAL: Partial<Record<BusinessStatus, BusinessStatus>> =
  * has the same parties).
  */
 export interface StatusContext {
+  /** For a referral or task forwarded by a party of it (`links.forwards`): the entity it belongs to. */
+  forwardOf?: SubjectRef;
   subject: SubjectRef;
   basedOn?: SubjectRef;
   basedOnParties?: EntityParties;
@@ -37,9 +39,9 @@ export function subjectOf(envelope: Envelope, status?: StatusContext): SubjectRe
   const content = envelope.content;
   switch (content.kind) {
     case "referral":
-      return { type: "referral", originator: envelope.sourceEndpoint, id: content.referralId };
+      return status?.forwardOf ?? { type: "referral", originator: envelope.sourceEndpoint, id: content.referralId };
     case "task-requisition":
-      return { type: "task", originator: envelope.sourceEndpoint, id: content.taskId };
+      return status?.forwardOf ?? { type: "task", originator: envelope.sourceEndpoint, id: content.taskId };
     case "status-update":
       return status?.subject;
     default:
@@ -80,6 +82,10 @@ export function entityUpdatesFor(
   const creation = { endpoint: envelope.sourceEndpoint, party: partyRef(envelope.sender), counterparts: receivers };
   const by = [envelope.sourceEndpoint];
   const originator = envelope.sourceEndpoint;
+  if (status?.forwardOf !== undefined && (content.kind === "referral" || content.kind === "task-requisition")) {
+    // Passed on by a party: its receivers become parties of the original, nothing new is created.
+    return [{ subject: status.forwardOf, seenAt, forward: { by: envelope.sourceEndpoint, to: receivers } }];
+  }
   switch (content.kind) {
     case "referral":
       return [
