@@ -100,7 +100,14 @@ export const MessageLifecycle = z.object({
   rejection: z.object({ stage: z.string(), issues: z.array(ValidationIssue) }).optional(),
   deadLetter: z.object({ stage: z.string(), code: z.string(), message: z.string() }).optional(),
   /** The referral / task / appointment this message is about, when it is one of the status-bearing kinds. */
-  subject: z.object({ type: StatusSubjectType, id: z.string() }).optional(),
+  subject: z
+    .object({
+      type: StatusSubjectType,
+      id: z.string(),
+      /** The endpoint that originated it (identity is scoped by originator). Absent in older records. */
+      originator: z.string().optional(),
+    })
+    .optional(),
 });
 export type MessageLifecycle = z.infer<typeof MessageLifecycle>;
 
@@ -150,6 +157,8 @@ export const BusinessHistoryEntry = z.object({
   outcome: TransitionOutcome,
   /** Why a refused entry was refused. */
   reason: z.string().optional(),
+  /** Set when it was refused for who stated it (`CAREHUB_ERR_STATUS_NOT_A_PARTY`), not for the transition. */
+  code: z.string().optional(),
   appointment: z.object({ start: z.string(), end: z.string().optional() }).optional(),
 });
 export type BusinessHistoryEntry = z.infer<typeof BusinessHistoryEntry>;
@@ -162,8 +171,20 @@ export const BusinessEntity = z.object({
   status: BusinessStatus.nullable(),
   /** occurredAt of the fact that set the current status. */
   since: z.string().optional(),
-  /** Registry id of the endpoint that created the referral or task (where status changes return to). */
+  /**
+   * Registry id of the endpoint that originated the referral or task (where status changes return to): half of
+   * its identity (`GET /v1/referrals/:originator/:id`). For an appointment, the originator of the referral or
+   * task it was booked for. While `unmatched`, the endpoint the status was addressed to. Absent only in answers
+   * from before identity was scoped.
+   */
   originator: z.string().optional(),
+  /** The hub has not seen the creating message: every status so far is unconfirmed (issue 9). */
+  unmatched: z.boolean().optional(),
+  /**
+   * For an unmatched entity: the endpoints that stated or received its statuses (who may read it besides
+   * operators). Absent for a matched one, which only its originator and counterparts read.
+   */
+  reportedAmong: z.array(z.string()).optional(),
   /** Registry ids of the endpoints the referral or task was sent to. */
   counterparts: z.array(z.string()),
   /** No status change for longer than the configured limit for this status. */
@@ -172,7 +193,23 @@ export const BusinessEntity = z.object({
   basedOn: z.object({ type: StatusSubjectType, id: z.string() }).optional(),
   /** Appointments that name this referral or task as basedOn. */
   appointments: z.array(z.string()),
-  /** The appointment time last reported. */
+  /**
+   * For a referral or task: each of its appointments with its own current status and time (read at
+   * `GET /v1/appointments/:originator/:id`). Addition: absent in answers from before appointments were readable.
+   */
+  appointmentStates: z
+    .array(
+      z.object({
+        id: z.string(),
+        status: BusinessStatus.nullable(),
+        appointment: z.object({ start: z.string(), end: z.string().optional() }).optional(),
+      }),
+    )
+    .optional(),
+  /**
+   * The appointment time in force: for an appointment its own; for a referral or task the time of its latest
+   * appointment that is not cancelled, deleted or a no-show (a cancelled appointment is not the booked time).
+   */
   appointment: z.object({ start: z.string(), end: z.string().optional() }).optional(),
   history: z.array(BusinessHistoryEntry),
 });

@@ -9,7 +9,15 @@ import { z } from "zod";
  */
 
 /** What the request tried to do: `<resource>.<verb>`. */
-export const AUDIT_ACTIONS = ["message.read", "message.list", "referral.read", "task.read", "stats.read"] as const;
+export const AUDIT_ACTIONS = [
+  "message.read",
+  "message.list",
+  "referral.read",
+  "task.read",
+  "stats.read",
+  "appointment.read",
+  "unmatched.list",
+] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;
 
@@ -25,9 +33,12 @@ export const AuditActor = z.discriminatedUnion("type", [
 ]);
 export type AuditActor = z.infer<typeof AuditActor>;
 
-/** A resource asked for or returned: a message by hub id, a referral or task by its business id. */
+/**
+ * A resource asked for or returned: a message by hub id, a referral, task or appointment by `<originator>/<id>`
+ * (or by its bare id when asked for without its originator).
+ */
 export const AuditResource = z.object({
-  type: z.enum(["message", "referral", "task"]),
+  type: z.enum(["message", "referral", "task", "appointment"]),
   id: z.string(),
 });
 export type AuditResource = z.infer<typeof AuditResource>;

@@ -89,10 +89,17 @@ export const AckOverdueEvent = z.object({
   endpoint: z.string(),
   dueAt: z.string(),
 });
+/**
+ * What a business status is about: a referral, task or appointment is identified by its id together with the
+ * endpoint that originated it (two practices may both use `ref-0001`). `originator` is absent in events from
+ * before identity was scoped.
+ */
+export const SubjectRef = z.object({ type: StatusSubjectType, id: z.string(), originator: z.string().optional() });
+
 export const StatusChangedEvent = z.object({
   ...base,
   type: z.literal("status-changed"),
-  subject: z.object({ type: StatusSubjectType, id: z.string() }),
+  subject: SubjectRef,
   from: BusinessStatus.nullable(),
   to: BusinessStatus,
   occurredAt: z.string(),
@@ -100,15 +107,33 @@ export const StatusChangedEvent = z.object({
 export const TransitionRefusedEvent = z.object({
   ...base,
   type: z.literal("transition-refused"),
-  subject: z.object({ type: StatusSubjectType, id: z.string() }),
+  subject: SubjectRef,
   from: BusinessStatus.nullable(),
   to: BusinessStatus,
   reason: z.string(),
+  /**
+   * Set when the fact was refused for who stated it rather than for the transition
+   * (`CAREHUB_ERR_STATUS_NOT_A_PARTY`: its sender has no part in the entity). Addition.
+   */
+  code: z.string().optional(),
+});
+/**
+ * A status about a referral, task or appointment whose creating message the hub has not seen. Kept (the hub
+ * does not always see the referral), and flagged: an operator lists them with `GET /v1/referrals?unmatched=true`.
+ */
+export const UnmatchedStatusEvent = z.object({
+  ...base,
+  type: z.literal("unmatched-status"),
+  subject: SubjectRef,
+  status: BusinessStatus,
+  /** Registry id of the endpoint that stated it. */
+  reportedBy: z.string(),
+  occurredAt: z.string(),
 });
 export const StaleEvent = z.object({
   ...base,
   type: z.literal("stale"),
-  subject: z.object({ type: StatusSubjectType, id: z.string() }),
+  subject: SubjectRef,
   status: BusinessStatus,
   since: z.string(),
 });
@@ -136,6 +161,7 @@ export const LifecycleEvent = z.discriminatedUnion("type", [
   AckOverdueEvent,
   StatusChangedEvent,
   TransitionRefusedEvent,
+  UnmatchedStatusEvent,
   StaleEvent,
   DuplicateEvent,
   ReplayedEvent,
@@ -157,6 +183,7 @@ export const LIFECYCLE_EVENT_TYPES = [
   "ack-overdue",
   "status-changed",
   "transition-refused",
+  "unmatched-status",
   "stale",
   "replayed",
 ] as const satisfies readonly LifecycleEventType[];

@@ -80,4 +80,17 @@ describe("hub client", () => {
     await expect(client.getMessage("nope")).resolves.toBeUndefined();
     await expect(client.getReferral("nope")).resolves.toBeUndefined();
   });
+
+  it("asks for a referral, task or appointment by originator and id when the originator is given", async () => {
+    const seen: Request[] = [];
+    const client = clientAnswering(404, JSON.stringify({ code: "CAREHUB_ERR_QUERY_NOT_FOUND", message: "no" }), seen);
+    await client.getReferral("ref 1", "gp-1");
+    await client.getTask("t-1");
+    await client.getAppointment("a-1", "gp-1");
+    expect(seen.map((r) => new URL(r.url).pathname)).toEqual([
+      "/v1/referrals/gp-1/ref%201",
+      "/v1/tasks/t-1",
+      "/v1/appointments/gp-1/a-1",
+    ]);
+  });
 });

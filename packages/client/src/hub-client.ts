@@ -41,10 +41,16 @@ export interface CarehubClient {
   send(message: string | Uint8Array, options: SendOptions): Promise<SendResult>;
   /** The lifecycle record of a message by its hub id; `undefined` when the hub does not know the id. */
   getMessage(id: string): Promise<MessageLifecycle | undefined>;
-  /** A referral's business state by its referral id (ServiceRequest identifier). */
-  getReferral(id: string): Promise<BusinessEntity | undefined>;
-  /** A task's business state by its task id. */
-  getTask(id: string): Promise<BusinessEntity | undefined>;
+  /**
+   * A referral's business state by its referral id (ServiceRequest identifier). Ids are the originator's, so
+   * pass `originator` (its registry id) to be exact; without it the hub answers only when exactly one referral
+   * with this id is readable (a 409 `CAREHUB_ERR_QUERY_AMBIGUOUS` otherwise, thrown as an error).
+   */
+  getReferral(id: string, originator?: string): Promise<BusinessEntity | undefined>;
+  /** A task's business state by its task id (and, to be exact, its originator). */
+  getTask(id: string, originator?: string): Promise<BusinessEntity | undefined>;
+  /** An appointment by its id and the originator of the referral or task it was booked for. */
+  getAppointment(id: string, originator?: string): Promise<BusinessEntity | undefined>;
   getStats(): Promise<StatusCounts>;
 }
 
@@ -117,12 +123,19 @@ export function createClient(options: ClientOptions): CarehubClient {
       };
     },
     getMessage: (id) => query<MessageLifecycle>(`/v1/messages/${encodeURIComponent(id)}`),
-    getReferral: (id) => query<BusinessEntity>(`/v1/referrals/${encodeURIComponent(id)}`),
-    getTask: (id) => query<BusinessEntity>(`/v1/tasks/${encodeURIComponent(id)}`),
+    getReferral: (id, originator) => query<BusinessEntity>(entityPath("referrals", id, originator)),
+    getTask: (id, originator) => query<BusinessEntity>(entityPath("tasks", id, originator)),
+    getAppointment: (id, originator) => query<BusinessEntity>(entityPath("appointments", id, originator)),
     async getStats() {
       const stats = await query<StatusCounts>("/v1/stats");
       if (stats === undefined) throw new HubResponseError("GET /v1/stats: not found");
       return stats;
     },
   };
+}
+
+/** `/v1/<kind>/<originator>/<id>`, or `/v1/<kind>/<id>` when the originator is not given. */
+function entityPath(kind: string, id: string, originator: string | undefined): string {
+  const scope = originator === undefined ? "" : `${encodeURIComponent(originator)}/`;
+  return `/v1/${kind}/${scope}${encodeURIComponent(id)}`;
 }

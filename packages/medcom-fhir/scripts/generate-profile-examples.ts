@@ -20,6 +20,16 @@ const examples: Record<string, object> = {
     status: "completed",
     occurredAt: "2026-03-09T14:00:00+01:00",
   }).bundle,
+  // The hospital received the practice's referral (a status about the referral itself, addressed to the
+  // originator that sent it: docs/architecture.md, "Who may state which fact").
+  "status-update-referral.json": buildStatusUpdate({
+    ...sample.base(10, sample.HOSPITAL, sample.PRACTICE),
+    patient: sample.statusUpdate.patient,
+    link: { type: "reply", to: { messageId: sample.referral.ids.messageHeaderId } },
+    subject: { type: "referral", id: sample.referral.referral.id },
+    status: "received",
+    occurredAt: "2026-03-02T11:00:00+01:00",
+  }).bundle,
 };
 
 const check = process.argv.includes("--check");

@@ -17,6 +17,7 @@ export {
   recordStatusChange,
   recordStatusRefused,
   recordStreamSize,
+  recordUnmatchedStatus,
 } from "./metrics.ts";
 export { CPR_REPLACEMENT, isPatientKey, REDACTED, redactPatientData, scrubText } from "./patient-data.ts";
 export { checkReadiness, type Readiness } from "./readiness.ts";

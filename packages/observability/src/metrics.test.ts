@@ -10,6 +10,7 @@ import {
   recordStatusChange,
   recordStatusRefused,
   recordStreamSize,
+  recordUnmatchedStatus,
 } from "./metrics.ts";
 
 describe("metrics", () => {
@@ -35,6 +36,7 @@ describe("metrics", () => {
       "carehub_rejections_total",
       "carehub_status_changes_total",
       "carehub_status_refused_total",
+      "carehub_unmatched_statuses_total",
       "carehub_ack_overdue_total",
     ]) {
       expect(text).toMatch(new RegExp(`# HELP ${family.replace(/_total$/, "(_total)?")} \\S+`));
@@ -60,12 +62,14 @@ describe("metrics", () => {
   it("records status changes, refusals, ack-overdue and stream sizes under their labels", async () => {
     recordStatusChange("test-referral", "booked");
     recordStatusRefused("test-referral");
+    recordUnmatchedStatus("test-referral");
     recordAckOverdue("test-endpoint");
     recordAckOverdue("test-endpoint");
     recordStreamSize("TEST_DLQ", { messages: 3, bytes: 1200 });
     const text = await metricsText();
     expect(text).toContain('carehub_status_changes_total{subject="test-referral",status="booked"} 1');
     expect(text).toContain('carehub_status_refused_total{subject="test-referral"} 1');
+    expect(text).toContain('carehub_unmatched_statuses_total{subject="test-referral"} 1');
     expect(text).toContain('carehub_ack_overdue_total{endpoint="test-endpoint"} 2');
     expect(text).toContain('carehub_stream_messages{stream="TEST_DLQ"} 3');
     expect(text).toContain('carehub_stream_bytes{stream="TEST_DLQ"} 1200');

@@ -95,6 +95,12 @@ export const metrics = {
     labelNames: ["subject"] as const,
     registers: [metricsRegistry],
   }),
+  unmatchedStatuses: new Counter({
+    name: "carehub_unmatched_statuses_total",
+    help: "Business statuses about a referral, task or appointment whose creating message the hub has not seen (kept, flagged unmatched), by subject type",
+    labelNames: ["subject"] as const,
+    registers: [metricsRegistry],
+  }),
   deliveryAttempts: new Counter({
     name: "carehub_delivery_attempts_total",
     help: "Delivery attempts to receiving endpoints, by endpoint and outcome (delivered, failed)",
@@ -154,6 +160,11 @@ export function recordStatusChange(subject: string, status: string): void {
 /** An invalid business transition was refused (its `transition-refused` event stored). */
 export function recordStatusRefused(subject: string): void {
   metrics.statusRefused.inc({ subject: labelValue(subject) });
+}
+
+/** A status about an entity whose creating message the hub has not seen (its `unmatched-status` event stored). */
+export function recordUnmatchedStatus(subject: string): void {
+  metrics.unmatchedStatuses.inc({ subject: labelValue(subject) });
 }
 
 /** `endpoint` (a registry id) did not acknowledge a delivered message in time (`ack-overdue` stored). */

@@ -34,6 +34,7 @@ function toFacts(statuses: readonly BusinessStatus[]): StatusFact[] {
     occurredAt: 1_700_000_000_000 + i * 60_000,
     sources: [`hub-${String(i).padStart(3, "0")}`],
     knownBy: [],
+    by: [],
   }));
 }
 
@@ -50,7 +51,7 @@ function arrive(type: SubjectType, facts: readonly StatusFact[], order: readonly
     const before = state?.pending.length ?? 0;
     state = applyEntityUpdate(
       state,
-      { subject: { type, id: "x-1" }, seenAt: fact.occurredAt, fact },
+      { subject: { type, originator: "gp-1", id: "x-1" }, seenAt: fact.occurredAt, fact },
       { recordEffects: true },
     ).state;
     effects.push(...state.pending.slice(before));
@@ -163,7 +164,7 @@ describe("business state converges whatever the arrival order", () => {
           const bad = invalid[pick % invalid.length] as BusinessStatus;
           const facts = toFacts(statuses);
           const base = facts[position] as StatusFact;
-          facts.push({ status: bad, occurredAt: base.occurredAt + 30_000, sources: ["hub-bad"], knownBy: [] });
+          facts.push({ status: bad, occurredAt: base.occurredAt + 30_000, sources: ["hub-bad"], knownBy: [], by: [] });
           const inOrder = arrive(
             type,
             facts,
@@ -186,12 +187,13 @@ describe("business state converges whatever the arrival order", () => {
 });
 
 describe("effects of one update", () => {
-  const subject = { type: "referral" as const, id: "r-1" };
+  const subject = { type: "referral" as const, originator: "gp-1", id: "r-1" };
   const fact = (status: BusinessStatus, minute: number, source: string, knownBy: string[] = []): StatusFact => ({
     status,
     occurredAt: minute * 60_000,
     sources: [source],
     knownBy,
+    by: [knownBy[0] ?? "gp-1"],
   });
 
   it("announces a change once, under an id made of the causing message and the subject", () => {
@@ -206,8 +208,8 @@ describe("effects of one update", () => {
       { recordEffects: true },
     );
     expect(booked.state.pending.filter((e) => e.type === "status-changed")).toEqual([
-      expect.objectContaining({ id: "h1:status-changed:referral:r-1", from: null, to: "sent" }),
-      expect.objectContaining({ id: "h2:status-changed:referral:r-1", from: "sent", to: "booked" }),
+      expect.objectContaining({ id: "h1:status-changed:referral:gp-1:r-1", from: null, to: "sent" }),
+      expect.objectContaining({ id: "h2:status-changed:referral:gp-1:r-1", from: "sent", to: "booked" }),
     ]);
     const again = applyEntityUpdate(
       booked.state,
@@ -236,7 +238,11 @@ describe("effects of one update", () => {
       { recordEffects: true },
     ).state;
     expect(elsewhere.pending.filter((e) => e.type === "status-return")).toEqual([
-      expect.objectContaining({ id: "return:referral:r-1:completed@180000", originator: "gp-1", status: "completed" }),
+      expect.objectContaining({
+        id: "return:referral:gp-1:r-1:completed@180000",
+        originator: "gp-1",
+        status: "completed",
+      }),
     ]);
     expect(elsewhere.returned).toContain("completed@180000");
   });

@@ -27,6 +27,11 @@ export interface StatusFact {
    * that reported it (sorted, no repeats). Decides whether the hub must send the status back.
    */
   knownBy: string[];
+  /**
+   * Registry ids of the endpoints that stated this fact (the senders of the messages that reported it; sorted,
+   * no repeats). Decides, with the entity's parties, whether the fact may stand (status-authority.ts).
+   */
+  by: string[];
 }
 
 export type FactOutcome = "applied" | "repeated" | "refused";
@@ -36,6 +41,8 @@ export interface FoldedFact {
   key: string;
   outcome: FactOutcome;
   reason?: string;
+  /** The stable code of a refusal that is not about the transition itself (CAREHUB_ERR_STATUS_NOT_A_PARTY). */
+  code?: string;
   /** The status in force just before this fact (what it was checked against). */
   before: BusinessStatus | null;
 }
@@ -68,16 +75,32 @@ export function compareFacts(machine: StateMachine): (a: StatusFact, b: StatusFa
   };
 }
 
-/** Folds the facts in time order through the machine. Pure and deterministic in the set of facts. */
-export function foldFacts(machine: StateMachine, facts: readonly StatusFact[]): FoldResult {
+/** Why a fact may not stand whatever the transition (its speakers have no part), or undefined when it may. */
+export type FactAuthority = (fact: StatusFact) => { code: string; reason: string } | undefined;
+
+/**
+ * Folds the facts in time order through the machine. Pure and deterministic in the set of facts (and the
+ * entity's parties): a fact its speakers may not state is refused before the machine sees it, so it never
+ * moves the state, whenever it arrived.
+ */
+export function foldFacts(
+  machine: StateMachine,
+  facts: readonly StatusFact[],
+  authority: FactAuthority = () => undefined,
+): FoldResult {
   const sorted = [...facts].sort(compareFacts(machine));
   let status: BusinessStatus | null = null;
   let current: StatusFact | undefined;
   let appointment: AppointmentTime | undefined;
   const folded: FoldedFact[] = [];
   for (const fact of sorted) {
-    const check = checkTransition(machine, status, fact.status);
     const before = status;
+    const refusal = authority(fact);
+    if (refusal !== undefined) {
+      folded.push({ fact, key: factKey(fact), outcome: "refused", ...refusal, before });
+      continue;
+    }
+    const check = checkTransition(machine, status, fact.status);
     if (!check.ok) {
       folded.push({ fact, key: factKey(fact), outcome: "refused", reason: check.reason, before });
       continue;
@@ -117,6 +140,7 @@ function storageOrder(a: StatusFact, b: StatusFact): number {
 function mergeSameFact(existing: StatusFact, incoming: StatusFact): StatusFact | undefined {
   const sources = unionSorted(existing.sources, incoming.sources);
   const knownBy = unionSorted(existing.knownBy, incoming.knownBy);
+  const by = unionSorted(existing.by, incoming.by);
   let appointment = existing.appointment;
   let appointmentSource = existing.appointmentSource;
   const incomingSource = incoming.sources[0];
@@ -129,12 +153,14 @@ function mergeSameFact(existing: StatusFact, incoming: StatusFact): StatusFact |
   const changed =
     sources.length !== existing.sources.length ||
     knownBy.length !== existing.knownBy.length ||
+    by.length !== existing.by.length ||
     appointmentSource !== existing.appointmentSource;
   if (!changed) return undefined;
   return {
     ...existing,
     sources,
     knownBy,
+    by,
     ...(appointment === undefined ? {} : { appointment }),
     ...(appointmentSource === undefined ? {} : { appointmentSource }),
   };
@@ -147,6 +173,7 @@ function normaliseFact(fact: StatusFact): StatusFact {
     occurredAt: fact.occurredAt,
     sources,
     knownBy: unionSorted([], fact.knownBy),
+    by: unionSorted([], fact.by),
   };
   if (fact.appointment !== undefined && sources[0] !== undefined) {
     normalised.appointment = fact.appointment;

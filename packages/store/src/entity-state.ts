@@ -1,6 +1,7 @@
 import type { BusinessEntity, BusinessStatus } from "@carehub/schemas";
 import {
   type AppointmentTime,
+  type FactAuthority,
   type FoldResult,
   factKey,
   foldFacts,
@@ -9,9 +10,16 @@ import {
   unionSorted,
 } from "./entity-fold.ts";
 import { machineFor, type SubjectType } from "./state-machines.ts";
+import { anyMayState, type EntityParties } from "./status-authority.ts";
 
+/**
+ * A referral, task or appointment: its id is the originator's, so the originating endpoint is half of its
+ * identity (two practices may both send `ref-0001`). An appointment is scoped by the originator of the
+ * referral or task it was booked for.
+ */
 export interface SubjectRef {
   type: SubjectType;
+  originator: string;
   id: string;
 }
 
@@ -45,6 +53,17 @@ export type PendingEffect =
       from: BusinessStatus | null;
       to: BusinessStatus;
       reason: string;
+      /** CAREHUB_ERR_STATUS_NOT_A_PARTY when refused for who stated it. */
+      code?: string;
+      occurredAt: number;
+    }
+  | {
+      id: string;
+      type: "unmatched-status";
+      /** hubId of the message that stated it. */
+      cause: string;
+      status: BusinessStatus;
+      reportedBy: string;
       occurredAt: number;
     }
   | {
@@ -64,10 +83,21 @@ export type PendingEffect =
 /** Everything the read model keeps about one referral, task or appointment. */
 export interface EntityState {
   type: SubjectType;
+  /** Part of the key: the endpoint that originated it (while unmatched: the one its statuses were sent to). */
+  originator: string;
   id: string;
-  originator?: string;
+  /**
+   * Whether the hub saw the creating message (for an appointment: the referral or task it was booked for).
+   * Until then the entity is unmatched: its statuses are kept, flagged, and nobody has a part in it yet.
+   */
+  matched: boolean;
   originatorParty?: PartyRef;
   counterparts: string[];
+  /**
+   * Forwards of the referral or task: `by` passed it on `to` these endpoints. A forward by a party makes its
+   * receivers parties too (kept as stated, so the parties are the same whatever order things arrive in).
+   */
+  forwards?: { by: string; to: string[] }[];
   basedOn?: SubjectRef;
   appointments: string[];
   facts: StatusFact[];
@@ -86,8 +116,13 @@ export interface EntityUpdate {
   /** Receive time of the message behind this update (epoch ms). */
   seenAt: number;
   fact?: StatusFact;
-  /** The creating message: who started the referral or task, and whom it went to. */
+  /**
+   * The creating message: who started the referral or task, and whom it went to. For an appointment, the
+   * parties of the referral or task it was booked for. Ignored unless `endpoint` is the subject's originator.
+   */
   creation?: { endpoint: string; party?: PartyRef; counterparts: string[] };
+  /** A message passing the referral or task on (`links.forwards`): who forwarded it, and to whom. */
+  forward?: { by: string; to: string[] };
   basedOn?: SubjectRef;
   /** An appointment that names this entity as basedOn. */
   appointment?: string;
@@ -107,11 +142,18 @@ export interface EntityApplyResult {
 }
 
 const MAX_FACTS = 500;
+/**
+ * Facts kept on a matched entity from endpoints that may not state them (refused, for operators to see). Bounded
+ * on their own, so a stranger flooding an entity can never use up the room of its parties' facts.
+ */
+const MAX_STRANGER_FACTS = 50;
 
 export function emptyEntity(subject: SubjectRef, seenAt: number): EntityState {
   return {
     type: subject.type,
+    originator: subject.originator,
     id: subject.id,
+    matched: false,
     counterparts: [],
     appointments: [],
     facts: [],
@@ -135,18 +177,21 @@ export function applyEntityUpdate(
   const machine = machineFor(before.type);
   const next: EntityState = { ...before, lastSeen: Math.max(before.lastSeen, update.seenAt) };
   if (update.creation !== undefined) mergeCreation(next, update.creation);
+  if (update.forward !== undefined) next.forwards = mergeForward(next.forwards ?? [], update.forward);
   if (update.basedOn !== undefined && next.basedOn === undefined) next.basedOn = update.basedOn;
   if (update.appointment !== undefined) next.appointments = unionSorted(next.appointments, [update.appointment]);
   if (update.staleMark !== undefined) next.staleMarks = unionSorted(next.staleMarks, [update.staleMark]);
   if (update.returned !== undefined) next.returned = unionSorted(next.returned, [update.returned]);
-  if (update.fact !== undefined && (next.facts.length < MAX_FACTS || hasFact(next.facts, update.fact))) {
+  const effects: PendingEffect[] = [];
+  if (update.fact !== undefined && hasRoomFor(next, update.fact)) {
+    const isNew = !hasFact(next.facts, update.fact);
     const merged = mergeFact(next.facts, update.fact);
     if (merged !== undefined) next.facts = merged;
+    if (isNew && !next.matched) effects.push(unmatchedEffect(next, update.fact));
   }
 
-  const foldBefore = foldFacts(machine, before.facts);
-  const foldAfter = foldFacts(machine, next.facts);
-  const effects: PendingEffect[] = [];
+  const foldBefore = foldFacts(machine, before.facts, factAuthority(before));
+  const foldAfter = foldFacts(machine, next.facts, factAuthority(next));
   const cause = update.fact?.sources[0] ?? foldAfter.current?.sources[0] ?? "";
   const statusMoved =
     foldAfter.status !== foldBefore.status ||
@@ -155,7 +200,7 @@ export function applyEntityUpdate(
       factKey(foldAfter.current) !== factKey(foldBefore.current));
   if (statusMoved && foldAfter.status !== null && foldAfter.current !== undefined) {
     effects.push({
-      id: `${cause}:status-changed:${next.type}:${next.id}`,
+      id: `${cause}:status-changed:${subjectKey(next)}`,
       type: "status-changed",
       cause,
       from: foldBefore.status,
@@ -168,12 +213,13 @@ export function applyEntityUpdate(
     if (folded.outcome !== "refused" || refusedBefore.has(folded.key)) continue;
     const source = folded.fact.sources[0] ?? cause;
     effects.push({
-      id: `${source}:transition-refused:${next.type}:${next.id}`,
+      id: `${source}:transition-refused:${subjectKey(next)}`,
       type: "transition-refused",
       cause: source,
       from: folded.before,
       to: folded.fact.status,
       reason: folded.reason ?? "refused",
+      ...(folded.code === undefined ? {} : { code: folded.code }),
       occurredAt: folded.fact.occurredAt,
     });
   }
@@ -203,11 +249,13 @@ function decideReturn(
 ): { key: string; effect: PendingEffect } | undefined {
   const current = fold.current;
   const originator = state.originator;
-  if (originator === undefined || current === undefined || current.status === creationStatus) return undefined;
+  // An appointment's statuses reach the originator through the referral or task it was booked for.
+  if (!state.matched || state.type === "appointment") return undefined;
+  if (current === undefined || current.status === creationStatus) return undefined;
   const key = factKey(current);
   if (state.returned.includes(key) || current.knownBy.includes(originator)) return undefined;
   const effect: PendingEffect = {
-    id: `return:${state.type}:${state.id}:${key}`,
+    id: `return:${subjectKey(state)}:${key}`,
     type: "status-return",
     cause: current.sources[0] ?? "",
     originator,
@@ -221,12 +269,86 @@ function decideReturn(
 }
 
 function mergeCreation(next: EntityState, creation: NonNullable<EntityUpdate["creation"]>): void {
-  // The first creator wins; a second "creation" of the same id from another endpoint does not take it over.
-  if (next.originator === undefined) {
-    next.originator = creation.endpoint;
-    if (creation.party !== undefined) next.originatorParty = creation.party;
-  }
+  // Only the originator creates its own entity: another endpoint's id never becomes this one's.
+  if (creation.endpoint !== next.originator) return;
+  next.matched = true;
+  if (creation.party !== undefined && next.originatorParty === undefined) next.originatorParty = creation.party;
   next.counterparts = unionSorted(next.counterparts, creation.counterparts);
+}
+
+/** Whether a fact may be added: a known one always merges; new ones within their bound (MAX_*_FACTS). */
+function hasRoomFor(state: EntityState, fact: StatusFact): boolean {
+  if (hasFact(state.facts, fact)) return true;
+  const authority = factAuthority(state);
+  if (state.matched && authority(fact) !== undefined) {
+    return state.facts.filter((f) => authority(f) !== undefined).length < MAX_STRANGER_FACTS;
+  }
+  return state.facts.filter((f) => !state.matched || authority(f) === undefined).length < MAX_FACTS;
+}
+
+/** The parties the status-authority rule checks facts against (none while unmatched). */
+export function entityParties(state: EntityState): EntityParties {
+  return state.matched
+    ? { originator: state.originator, counterparts: effectiveCounterparts(state) }
+    : { counterparts: [] };
+}
+
+/**
+ * The endpoints it was sent to, and those a party legitimately forwarded it to (a forward by an endpoint that is
+ * itself no party gives nobody a part).
+ */
+export function effectiveCounterparts(state: Pick<EntityState, "originator" | "counterparts" | "forwards">): string[] {
+  const parties = new Set([state.originator, ...state.counterparts]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const forward of state.forwards ?? []) {
+      if (!parties.has(forward.by)) continue;
+      for (const to of forward.to) {
+        if (!parties.has(to)) {
+          parties.add(to);
+          grew = true;
+        }
+      }
+    }
+  }
+  parties.delete(state.originator);
+  return [...parties].sort();
+}
+
+function mergeForward(
+  forwards: readonly { by: string; to: string[] }[],
+  forward: { by: string; to: string[] },
+): { by: string; to: string[] }[] {
+  const existing = forwards.find((f) => f.by === forward.by);
+  const merged = { by: forward.by, to: unionSorted(existing?.to ?? [], forward.to) };
+  return [...forwards.filter((f) => f.by !== forward.by), merged].sort((a, b) => (a.by < b.by ? -1 : 1));
+}
+
+/** The rule of status-authority.ts, applied to every fact of this entity. */
+function factAuthority(state: EntityState): FactAuthority {
+  const parties = entityParties(state);
+  return (fact) => {
+    const verdict = anyMayState(state.type, parties, fact.by, fact.status);
+    return verdict.allowed ? undefined : { code: verdict.code, reason: verdict.reason };
+  };
+}
+
+function unmatchedEffect(state: EntityState, fact: StatusFact): PendingEffect {
+  const cause = fact.sources[0] ?? "";
+  return {
+    id: `${cause}:unmatched-status:${subjectKey(state)}:${factKey(fact)}`,
+    type: "unmatched-status",
+    cause,
+    status: fact.status,
+    reportedBy: fact.by[0] ?? "",
+    occurredAt: fact.occurredAt,
+  };
+}
+
+/** The entity's identity as one string, for effect ids (type, originator, id). */
+export function subjectKey(subject: SubjectRef): string {
+  return `${subject.type}:${subject.originator}:${subject.id}`;
 }
 
 function hasFact(facts: readonly StatusFact[], fact: StatusFact): boolean {
@@ -253,7 +375,7 @@ export interface EntityView {
 
 /** The current status of an entity, from its facts. */
 export function entityView(state: EntityState): EntityView {
-  const fold = foldFacts(machineFor(state.type), state.facts);
+  const fold = foldFacts(machineFor(state.type), state.facts, factAuthority(state));
   const sinceKey = fold.current === undefined ? undefined : factKey(fold.current);
   return {
     status: fold.status,
@@ -263,15 +385,16 @@ export function entityView(state: EntityState): EntityView {
   };
 }
 
-/** The API shape of an entity (`GET /v1/referrals/:id`). */
+/** The API shape of an entity (`GET /v1/referrals/:originator/:id`). */
 export function toBusinessEntity(state: EntityState): BusinessEntity {
-  const fold = foldFacts(machineFor(state.type), state.facts);
+  const fold = foldFacts(machineFor(state.type), state.facts, factAuthority(state));
   const view = entityView(state);
   const entity: BusinessEntity = {
     type: state.type,
     id: state.id,
+    originator: state.originator,
     status: fold.status,
-    counterparts: state.counterparts,
+    counterparts: state.matched ? effectiveCounterparts(state) : state.counterparts,
     stale: view.stale,
     appointments: state.appointments,
     history: fold.facts.map((f) => ({
@@ -280,12 +403,45 @@ export function toBusinessEntity(state: EntityState): BusinessEntity {
       sources: f.fact.sources,
       outcome: f.outcome,
       ...(f.reason === undefined ? {} : { reason: f.reason }),
+      ...(f.code === undefined ? {} : { code: f.code }),
       ...(f.fact.appointment === undefined ? {} : { appointment: f.fact.appointment }),
     })),
   };
   if (view.since !== undefined) entity.since = new Date(view.since).toISOString();
-  if (state.originator !== undefined) entity.originator = state.originator;
+  if (!state.matched) {
+    entity.unmatched = true;
+    entity.reportedAmong = unionSorted(
+      [],
+      state.facts.flatMap((f) => [...f.by, ...f.knownBy]),
+    );
+  }
   if (state.basedOn !== undefined) entity.basedOn = state.basedOn;
   if (fold.appointment !== undefined) entity.appointment = fold.appointment;
   return entity;
+}
+
+/** Appointment statuses after which an appointment no longer holds a time. */
+const APPOINTMENT_GONE: readonly BusinessStatus[] = ["cancelled", "deleted", "no-show"];
+
+/**
+ * A referral or task with its appointments: each with its own status and time, and as the entity's appointment
+ * time the latest one still standing (a cancelled appointment is not the booked time). Without appointment
+ * records (unknown to the hub), the entity's own last reported time stands.
+ */
+export function withAppointments(entity: BusinessEntity, appointments: readonly EntityState[]): BusinessEntity {
+  if (entity.type === "appointment" || appointments.length === 0) return entity;
+  const states = appointments.map((state) => {
+    const view = toBusinessEntity(state);
+    return {
+      id: state.id,
+      status: view.status,
+      ...(view.appointment === undefined ? {} : { appointment: view.appointment }),
+    };
+  });
+  const standing = states
+    .filter((a) => a.appointment !== undefined && a.status !== null && !APPOINTMENT_GONE.includes(a.status))
+    .sort((a, b) => Date.parse(a.appointment?.start ?? "") - Date.parse(b.appointment?.start ?? ""));
+  const { appointment: _reported, ...rest } = entity;
+  const latest = standing.at(-1)?.appointment;
+  return { ...rest, appointmentStates: states, ...(latest === undefined ? {} : { appointment: latest }) };
 }

@@ -1,16 +1,21 @@
 export { decodeEntity, encodeEntity } from "./entity-codec.ts";
 export { type AppointmentTime, type FoldResult, factKey, foldFacts, type StatusFact } from "./entity-fold.ts";
+export { createEntityReader, type EntityReader } from "./entity-reader.ts";
 export {
   applyEntityUpdate,
   type EntityApplyOptions,
   type EntityState,
   type EntityUpdate,
   type EntityView,
+  effectiveCounterparts,
+  entityParties,
   entityView,
   type PartyRef,
   type PendingEffect,
   type SubjectRef,
+  subjectKey,
   toBusinessEntity,
+  withAppointments,
 } from "./entity-state.ts";
 export { parseTimerMember, type StoreKeys, storeKeys, type TimerRef, timerMember } from "./keys.ts";
 export { decodeMessage, encodeMessage, toLifecycle, toSummary } from "./message-codec.ts";
@@ -38,6 +43,15 @@ export {
   TASK_MACHINE,
   type TransitionCheck,
 } from "./state-machines.ts";
+export {
+  anyMayState,
+  type EntityParties,
+  ORIGINATOR_STATUSES,
+  STATUS_NOT_A_PARTY,
+  type StatusAuthority,
+  statusAuthority,
+} from "./status-authority.ts";
+export { forwardedEntity, resolveStatusSubject, type StatusAddressing } from "./status-subject.ts";
 export {
   type ClaimedTimer,
   createStore,

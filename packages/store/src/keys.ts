@@ -8,7 +8,12 @@ import type { SubjectType } from "./state-machines.ts";
 export interface StoreKeys {
   readonly namespace: string;
   message(hubId: string): string;
-  entity(type: SubjectType, id: string): string;
+  /** A referral, task or appointment, scoped by the endpoint that originated it (docs/architecture.md). */
+  entity(type: SubjectType, originator: string, id: string): string;
+  /** The originators that have an entity of this type under this id (the unscoped lookup `/v1/referrals/:id`). */
+  entityOriginators(type: SubjectType, id: string): string;
+  /** Entities whose creating message the hub has not seen (`GET /v1/referrals?unmatched=true`). */
+  readonly unmatched: string;
   readonly all: string;
   bySender(endpoint: string): string;
   byReceiver(endpoint: string): string;
@@ -26,7 +31,10 @@ export function storeKeys(namespace: string): StoreKeys {
   return {
     namespace: ns,
     message: (hubId) => `${ns}:m:${hubId}`,
-    entity: (type, id) => `${ns}:ent:${type}:${id}`,
+    // Endpoint ids carry no ':' (registry schema), so the id after the originator may carry anything.
+    entity: (type, originator, id) => `${ns}:ent:${type}:${originator}:${id}`,
+    entityOriginators: (type, id) => `${ns}:idx:eid:${type}:${id}`,
+    unmatched: `${ns}:idx:unmatched`,
     all: `${ns}:idx:all`,
     bySender: (endpoint) => `${ns}:idx:from:${endpoint}`,
     byReceiver: (endpoint) => `${ns}:idx:to:${endpoint}`,
@@ -42,10 +50,12 @@ export function storeKeys(namespace: string): StoreKeys {
 /** A timer in `<ns>:timers`: the acknowledgement of a delivery, or the staleness of a business status. */
 export type TimerRef =
   | { type: "ack"; hubId: string; endpoint: string }
-  | { type: "stale"; subject: SubjectType; id: string };
+  | { type: "stale"; subject: SubjectType; originator: string; id: string };
 
 export function timerMember(timer: TimerRef): string {
-  return timer.type === "ack" ? `a|${timer.hubId}|${timer.endpoint}` : `s|${timer.subject}|${timer.id}`;
+  return timer.type === "ack"
+    ? `a|${timer.hubId}|${timer.endpoint}`
+    : `s|${timer.subject}|${timer.originator}|${timer.id}`;
 }
 
 export function parseTimerMember(member: string): TimerRef | undefined {
@@ -57,9 +67,11 @@ export function parseTimerMember(member: string): TimerRef | undefined {
   if (member.startsWith("s|")) {
     const second = member.indexOf("|", 2);
     if (second === -1) return undefined;
+    const third = member.indexOf("|", second + 1);
+    if (third === -1) return undefined;
     const subject = member.slice(2, second);
     if (subject !== "referral" && subject !== "task" && subject !== "appointment") return undefined;
-    return { type: "stale", subject, id: member.slice(second + 1) };
+    return { type: "stale", subject, originator: member.slice(second + 1, third), id: member.slice(third + 1) };
   }
   return undefined;
 }

@@ -35,6 +35,7 @@ const TYPE_CODES: Record<LifecycleEventType, string> = {
   "ack-overdue": "ao",
   "status-changed": "sc",
   "transition-refused": "tr",
+  "unmatched-status": "um",
   stale: "st",
   replayed: "rp",
 };
@@ -83,7 +84,7 @@ export function encodeMessage(state: MessageState): string {
   put(links, "c", state.links.corrects);
   put(links, "x", state.links.retracts);
   if (Object.keys(links).length > 0) p.l = links;
-  if (state.subject !== undefined) p.sj = [state.subject.type, state.subject.id];
+  if (state.subject !== undefined) p.sj = [state.subject.type, state.subject.id, state.subject.originator];
   put(p, "ph", state.patientHash);
   if (state.ackNotRequested) p.na = 1;
   p.h = state.hops.map((h) => packHop(state.hubId, h, base));
@@ -121,7 +122,7 @@ export function decodeMessage(hubId: string, text: string): MessageState {
   if (links.i !== undefined) state.links.inReplyTo = links.i;
   if (links.c !== undefined) state.links.corrects = links.c;
   if (links.x !== undefined) state.links.retracts = links.x;
-  if (Array.isArray(p.sj)) state.subject = { type: p.sj[0], id: p.sj[1] };
+  if (Array.isArray(p.sj)) state.subject = { type: p.sj[0], id: p.sj[1], originator: p.sj[2] ?? "" };
   take(state, "patientHash", p.ph);
   if (p.na === 1) state.ackNotRequested = true;
   return state;

@@ -188,6 +188,10 @@ export function applyEvent(current: MessageState | undefined, event: LifecycleEv
       hop.code = event.to;
       hop.detail = clip(`${event.subject.type} ${event.subject.id}: ${event.reason}`);
       break;
+    case "unmatched-status":
+      hop.code = event.status;
+      hop.detail = `${event.subject.type} ${event.subject.id}: no creating message seen`;
+      break;
     case "stale":
       hop.code = event.status;
       hop.detail = `${event.subject.type} ${event.subject.id}: ${event.status} since ${event.since}`;
@@ -322,6 +326,7 @@ const HOP_ORDER: Record<LifecycleEventType, number> = {
   "ack-overdue": 9,
   "status-changed": 10,
   "transition-refused": 11,
+  "unmatched-status": 11,
   stale: 12,
 };
 

@@ -10,7 +10,13 @@ import {
 } from "./state-machines.ts";
 
 function facts(...statuses: BusinessStatus[]): StatusFact[] {
-  return statuses.map((status, i) => ({ status, occurredAt: 1_000 * (i + 1), sources: [`m${i}`], knownBy: [] }));
+  return statuses.map((status, i) => ({
+    status,
+    occurredAt: 1_000 * (i + 1),
+    sources: [`m${i}`],
+    knownBy: [],
+    by: [],
+  }));
 }
 
 function fold(machine: StateMachine, ...statuses: BusinessStatus[]) {
@@ -68,8 +74,8 @@ describe("referral machine", () => {
 
   it("folds the creating fact first even when its clock is behind", () => {
     const skewed: StatusFact[] = [
-      { status: "booked", occurredAt: 5_000, sources: ["b"], knownBy: [] },
-      { status: "sent", occurredAt: 9_000, sources: ["a"], knownBy: [] },
+      { status: "booked", occurredAt: 5_000, sources: ["b"], knownBy: [], by: [] },
+      { status: "sent", occurredAt: 9_000, sources: ["a"], knownBy: [], by: [] },
     ];
     const result = foldFacts(REFERRAL_MACHINE, skewed);
     expect(result.facts.map((f) => [f.fact.status, f.outcome])).toEqual([
@@ -80,8 +86,8 @@ describe("referral machine", () => {
 
   it("orders facts stamped with the same instant by the machine's natural order", () => {
     const same: StatusFact[] = [
-      { status: "completed", occurredAt: 7_000, sources: ["c"], knownBy: [] },
-      { status: "booked", occurredAt: 7_000, sources: ["b"], knownBy: [] },
+      { status: "completed", occurredAt: 7_000, sources: ["c"], knownBy: [], by: [] },
+      { status: "booked", occurredAt: 7_000, sources: ["b"], knownBy: [], by: [] },
     ];
     expect(foldFacts(REFERRAL_MACHINE, same).status).toBe("completed");
   });

@@ -182,10 +182,10 @@ describe("message lifecycle records", () => {
     await store.applyEvent(event("replayed", "h-9", T0 + 200, { originalHubId: "gone", reason: "operator replay" }));
     expect(await store.getMessage("gone")).toBeUndefined();
     await store.updateEntity(
-      { subject: { type: "referral", id: "gone" }, seenAt: T0, staleMark: "sent@1" },
+      { subject: { type: "referral", originator: "gp-1", id: "gone" }, seenAt: T0, staleMark: "sent@1" },
       { recordEffects: false },
     );
-    expect(await store.getReferral("gone")).toBeUndefined();
+    expect(await store.getEntity({ type: "referral", originator: "gp-1", id: "gone" })).toBeUndefined();
   });
 });
 
@@ -317,21 +317,21 @@ describe("timers", () => {
 
   it("arms a stale timer for a referral left at received, and drops it when the referral moves on", async () => {
     const store = newStore();
-    const subject = { type: "referral" as const, id: "ref-1" };
+    const subject = { type: "referral" as const, originator: "gp-1", id: "ref-1" };
     await store.updateEntity(
-      { subject, seenAt: T0, fact: { status: "received", occurredAt: T0, sources: ["s-1"], knownBy: [] } },
+      { subject, seenAt: T0, fact: { status: "received", occurredAt: T0, sources: ["s-1"], knownBy: [], by: [] } },
       { recordEffects: false },
     );
     expect(await redis.zrange(store.keys.timers, 0, -1, "WITHSCORES")).toEqual([
-      "s|referral|ref-1",
+      "s|referral|gp-1|ref-1",
       String(T0 + 14 * 86_400_000),
     ]);
     await store.updateEntity(
-      { subject, seenAt: T0, fact: { status: "booked", occurredAt: T0 + 1, sources: ["s-2"], knownBy: [] } },
+      { subject, seenAt: T0, fact: { status: "booked", occurredAt: T0 + 1, sources: ["s-2"], knownBy: [], by: [] } },
       { recordEffects: false },
     );
     expect(await redis.zcard(store.keys.timers)).toBe(0);
-    expect((await store.getReferral("ref-1"))?.status).toBe("booked");
+    expect((await store.getEntity({ type: "referral", originator: "gp-1", id: "ref-1" }))?.status).toBe("booked");
   });
 });
 

@@ -19,6 +19,7 @@ import {
   emptyEntity,
   type SubjectRef,
   toBusinessEntity,
+  withAppointments,
 } from "./entity-state.ts";
 import { parseTimerMember, type StoreKeys, storeKeys, type TimerRef } from "./keys.ts";
 import { decodeMessage, encodeMessage, toLifecycle } from "./message-codec.ts";
@@ -35,6 +36,7 @@ import {
 import { patientHash } from "./patient-hash.ts";
 import { claimTimers, compareAndSet, finishTimer } from "./redis-scripts.ts";
 import { parseStatCounts } from "./stat-counts.ts";
+import type { SubjectType } from "./state-machines.ts";
 import { CorruptRecordError, StoreContendedError, StoreUnavailableError } from "./store-errors.ts";
 import { type PlanContext, planEntityWrite, planMessageWrite, type StaleLimits } from "./write-plan.ts";
 
@@ -62,9 +64,12 @@ export interface StoreOptions {
 export interface ReadModelQueries {
   getMessage(hubId: string): Promise<MessageLifecycle | undefined>;
   listMessages(query: ListMessagesQuery): Promise<MessagePage>;
-  getReferral(id: string): Promise<BusinessEntity | undefined>;
-  getTask(id: string): Promise<BusinessEntity | undefined>;
-  getAppointment(id: string): Promise<BusinessEntity | undefined>;
+  /** A referral, task or appointment by its scoped identity; a referral or task with its appointments. */
+  getEntity(subject: SubjectRef): Promise<BusinessEntity | undefined>;
+  /** The originators that have an entity of this type under this id (for the unscoped lookup). */
+  originatorsOf(type: SubjectType, id: string): Promise<string[]>;
+  /** Entities whose creating message the hub has not seen, most recently active first. */
+  listUnmatched(options?: { type?: SubjectType; limit?: number }): Promise<BusinessEntity[]>;
   statusCounts(): Promise<StatusCounts>;
   findByPatient(identifier: string, options?: { limit?: number }): Promise<MessageSummary[]>;
 }
@@ -139,7 +144,7 @@ export class ReadModelStore implements ReadModelQueries {
     update: EntityUpdate,
     options: EntityApplyOptions,
   ): Promise<{ state: EntityState; changed: boolean }> {
-    const key = this.keys.entity(update.subject.type, update.subject.id);
+    const key = this.keys.entity(update.subject.type, update.subject.originator, update.subject.id);
     let outcome: { state: EntityState; changed: boolean } | undefined;
     // A mark (stale, returned) for an entity no longer on record (expired) does not bring it back.
     const markOnly = update.fact === undefined && update.creation === undefined && update.appointment === undefined;
@@ -165,7 +170,7 @@ export class ReadModelStore implements ReadModelQueries {
   /** Marks pending effects of an entity as done (after they were published). */
   async clearEntityEffects(subject: SubjectRef, done: readonly string[]): Promise<void> {
     if (done.length === 0) return;
-    const key = this.keys.entity(subject.type, subject.id);
+    const key = this.keys.entity(subject.type, subject.originator, subject.id);
     await this.#casLoop(key, (text) => {
       if (text === null) return undefined;
       const current = this.#decodeEntity(subject, key, text);
@@ -261,21 +266,59 @@ export class ReadModelStore implements ReadModelQueries {
   }
 
   async getEntityState(subject: SubjectRef): Promise<EntityState | undefined> {
-    const key = this.keys.entity(subject.type, subject.id);
+    const key = this.keys.entity(subject.type, subject.originator, subject.id);
     const text = await this.#guard("read", () => this.#redis.get(key));
     return text === null ? undefined : this.#decodeEntity(subject, key, text);
   }
 
-  async getReferral(id: string): Promise<BusinessEntity | undefined> {
-    return this.#entity({ type: "referral", id });
+  async getEntity(subject: SubjectRef): Promise<BusinessEntity | undefined> {
+    const state = await this.getEntityState(subject);
+    if (state === undefined) return undefined;
+    const appointments: EntityState[] = [];
+    for (const id of state.type === "appointment" ? [] : state.appointments) {
+      const appointment = await this.getEntityState({ type: "appointment", originator: state.originator, id });
+      if (appointment !== undefined) appointments.push(appointment);
+    }
+    return withAppointments(toBusinessEntity(state), appointments);
   }
 
-  async getTask(id: string): Promise<BusinessEntity | undefined> {
-    return this.#entity({ type: "task", id });
+  getReferral(originator: string, id: string): Promise<BusinessEntity | undefined> {
+    return this.getEntity({ type: "referral", originator, id });
   }
 
-  async getAppointment(id: string): Promise<BusinessEntity | undefined> {
-    return this.#entity({ type: "appointment", id });
+  getTask(originator: string, id: string): Promise<BusinessEntity | undefined> {
+    return this.getEntity({ type: "task", originator, id });
+  }
+
+  getAppointment(originator: string, id: string): Promise<BusinessEntity | undefined> {
+    return this.getEntity({ type: "appointment", originator, id });
+  }
+
+  async originatorsOf(type: SubjectType, id: string): Promise<string[]> {
+    const members = await this.#guard("read", () => this.#redis.zrange(this.keys.entityOriginators(type, id), 0, -1));
+    const present: string[] = [];
+    // Index entries outlive expired entities; only those still on record count.
+    for (const originator of members) {
+      if ((await this.#redis.exists(this.keys.entity(type, originator, id))) === 1) present.push(originator);
+    }
+    return present;
+  }
+
+  async listUnmatched(options: { type?: SubjectType; limit?: number } = {}): Promise<BusinessEntity[]> {
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 1_000));
+    const members = await this.#guard("list", () =>
+      this.#redis.zrange(this.keys.unmatched, "+inf", "-inf", "BYSCORE", "REV", "LIMIT", 0, limit * 4),
+    );
+    const out: BusinessEntity[] = [];
+    for (const member of members) {
+      const [type, originator, ...rest] = member.split("|");
+      if (type !== "referral" && type !== "task" && type !== "appointment") continue;
+      if (options.type !== undefined && type !== options.type) continue;
+      const entity = await this.getEntity({ type, originator: originator ?? "", id: rest.join("|") });
+      if (entity?.unmatched === true) out.push(entity);
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   async statusCounts(): Promise<StatusCounts> {
@@ -363,11 +406,6 @@ export class ReadModelStore implements ReadModelQueries {
 
   // ---- internals ------------------------------------------------------------------------------------
 
-  async #entity(subject: SubjectRef): Promise<BusinessEntity | undefined> {
-    const state = await this.getEntityState(subject);
-    return state === undefined ? undefined : toBusinessEntity(state);
-  }
-
   async #updateMessage(
     hubId: string,
     fold: (current: MessageState | undefined) => MessageState | undefined,
@@ -420,7 +458,7 @@ export class ReadModelStore implements ReadModelQueries {
 
   #decodeEntity(subject: SubjectRef, key: string, text: string): EntityState {
     try {
-      return decodeEntity(subject.type, subject.id, text);
+      return decodeEntity(subject.type, subject.originator, subject.id, text);
     } catch (error) {
       throw new CorruptRecordError(key, error);
     }

@@ -109,13 +109,36 @@ export function entityTimers(state: EntityState, ctx: PlanContext): Map<string, 
   if (view.status === null || view.since === undefined || view.stale) return timers;
   const limit = ctx.staleLimits[state.type]?.[view.status];
   if (limit === undefined) return timers;
-  timers.set(timerMember({ type: "stale", subject: state.type, id: state.id }), view.since + limit);
+  timers.set(
+    timerMember({ type: "stale", subject: state.type, originator: state.originator, id: state.id }),
+    view.since + limit,
+  );
   return timers;
 }
 
+/** The member of `<ns>:idx:unmatched` for an entity: `<type>|<originator>|<id>`. */
+export function unmatchedMember(state: Pick<EntityState, "type" | "originator" | "id">): string {
+  return `${state.type}|${state.originator}|${state.id}`;
+}
+
+/**
+ * The writes that go with an entity write: its stale timer; its originator under its id (so the unscoped
+ * lookup finds every originator using that id); its entry in the unmatched list while no creating message
+ * was seen (scored by last activity, newest first when listed).
+ */
 export function planEntityWrite(before: EntityState | undefined, after: EntityState, ctx: PlanContext): WriteOp[] {
   const oldTimers = before === undefined ? new Map<string, number>() : entityTimers(before, ctx);
-  return timerDiff(oldTimers, entityTimers(after, ctx), ctx.keys.timers);
+  const ops = timerDiff(oldTimers, entityTimers(after, ctx), ctx.keys.timers);
+  if (before === undefined) {
+    ops.push({ op: "zadd", key: ctx.keys.entityOriginators(after.type, after.id), score: 0, member: after.originator });
+  }
+  const member = unmatchedMember(after);
+  if (!after.matched && (before === undefined || before.lastSeen !== after.lastSeen || before.matched)) {
+    ops.push({ op: "zadd", key: ctx.keys.unmatched, score: after.lastSeen, member });
+  } else if (after.matched && before !== undefined && !before.matched) {
+    ops.push({ op: "zrem", key: ctx.keys.unmatched, member });
+  }
+  return ops;
 }
 
 function counterDiff(before: string[], after: string[], key: string): WriteOp[] {

@@ -129,7 +129,8 @@ describe("the query API's access audit trail", () => {
     expect(await recordOf(referral)).toMatchObject({
       actor: { type: "endpoint", id: "gp-1" },
       action: "referral.read",
-      resources: [{ type: "referral", id: "REF-1" }],
+      // The entity read, scoped by its originator.
+      resources: [{ type: "referral", id: "gp-1/REF-1" }],
       outcome: { status: 200, result: "ok", count: 1 },
     });
     const stats = await get("/v1/stats", "token-ops-alice");

@@ -45,7 +45,12 @@ describe("buildOpenApiDocument", () => {
     for (const path of [
       "/v1/messages/{id}",
       "/v1/referrals/{id}",
+      "/v1/referrals/{originator}/{id}",
       "/v1/tasks/{id}",
+      "/v1/tasks/{originator}/{id}",
+      "/v1/appointments/{id}",
+      "/v1/appointments/{originator}/{id}",
+      "/v1/unmatched",
       "/v1/stats",
       "/healthz",
       "/readyz",

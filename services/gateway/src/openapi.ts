@@ -38,6 +38,49 @@ const json = (name: keyof typeof COMPONENTS, description: string) => ({
   content: { "application/json": { schema: ref(name) } },
 });
 const error = (description: string) => json("ApiError", description);
+/** GET by (originator, id) and by id alone, for referrals, tasks and appointments (entity-routes.ts). */
+function entityPaths(readErrors: JsonObject): Record<string, JsonObject> {
+  const paths: Record<string, JsonObject> = {};
+  for (const [type, path] of [
+    ["referral", "referrals"],
+    ["task", "tasks"],
+    ["appointment", "appointments"],
+  ] as const) {
+    const name = `${type[0]?.toUpperCase()}${type.slice(1)}`;
+    const answers = {
+      "200": json("BusinessEntity", `the ${type}`),
+      "404": error(`no such ${type}, or one the caller may not read`),
+      ...readErrors,
+    };
+    paths[`/v1/${path}/{originator}/{id}`] = {
+      get: {
+        operationId: `get${name}`,
+        summary: `A ${type}'s business status and history, by its originator and id`,
+        parameters: [
+          {
+            name: "originator",
+            in: "path",
+            required: true,
+            description: "originating endpoint id",
+            schema: { type: "string" },
+          },
+          idParameter(`${type} id`),
+        ],
+        responses: answers,
+      },
+    };
+    paths[`/v1/${path}/{id}`] = {
+      get: {
+        operationId: `get${name}ById`,
+        summary: `A ${type} by id alone: answers when exactly one the caller may read has this id`,
+        parameters: [idParameter(`${type} id`)],
+        responses: { ...answers, "409": error("several originators use this id: use the path with the originator") },
+      },
+    };
+  }
+  return paths;
+}
+
 const idParameter = (what: string) => ({
   name: "id",
   in: "path",
@@ -119,20 +162,27 @@ export function buildOpenApiDocument(): JsonObject {
           responses: { "200": json("MessageLifecycle", "the message"), "404": error("no such message"), ...readErrors },
         },
       },
-      "/v1/referrals/{id}": {
+      ...entityPaths(readErrors),
+      "/v1/unmatched": {
         get: {
-          operationId: "getReferral",
-          summary: "A referral's business status and history",
-          parameters: [idParameter("referral id")],
-          responses: { "200": json("BusinessEntity", "the referral"), "404": error("no such referral"), ...readErrors },
-        },
-      },
-      "/v1/tasks/{id}": {
-        get: {
-          operationId: "getTask",
-          summary: "A task's business status and history",
-          parameters: [idParameter("task id")],
-          responses: { "200": json("BusinessEntity", "the task"), "404": error("no such task"), ...readErrors },
+          operationId: "listUnmatched",
+          summary: "Referrals, tasks and appointments with statuses but no creating message seen by the hub",
+          parameters: [
+            { name: "type", in: "query", required: false, schema: { enum: ["referral", "task", "appointment"] } },
+            { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } },
+          ],
+          responses: {
+            "200": {
+              description: "the unmatched entities the caller may read, most recently active first",
+              content: {
+                "application/json": {
+                  schema: { type: "object", properties: { items: { type: "array", items: ref("BusinessEntity") } } },
+                },
+              },
+            },
+            "400": error("an unknown parameter or value"),
+            ...readErrors,
+          },
         },
       },
       "/v1/stats": {

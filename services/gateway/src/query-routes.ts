@@ -1,7 +1,6 @@
 import type { RegistrySource } from "@carehub/registry";
 import {
   type AuditAction,
-  type BusinessEntity,
   type Endpoint,
   type MessageLifecycle,
   MessageListQuery,
@@ -12,6 +11,7 @@ import { InvalidCursorError, InvalidQueryError, type ReadModelQueries } from "@c
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { type AuditFacts, auditQuery, auditResource, buildAuditRecord } from "./audit-record.ts";
 import type { AuditTrail } from "./audit-trail.ts";
+import { entityRoutes } from "./entity-routes.ts";
 import {
   errorAnswer,
   GATEWAY_ERROR_CODES,
@@ -206,32 +206,8 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
     }
   });
 
-  const readEntity = async (request: FastifyRequest<{ Params: { id: string } }>, type: "referral" | "task") => {
-    const caller = callerOf(request);
-    const facts = factsOf(request);
-    facts.resources = [auditResource(type, request.params.id)];
-    const queries = readModel();
-    const entity =
-      type === "referral" ? await queries.getReferral(request.params.id) : await queries.getTask(request.params.id);
-    if (entity === undefined || !mayReadEntity(caller, entity)) {
-      facts.result = entity === undefined ? "not-found" : "denied";
-      throw notFound(type, request.params.id);
-    }
-    facts.count = 1;
-    return entity;
-  };
-
-  app.get<{ Params: { id: string } }>(
-    "/v1/referrals/:id",
-    action("referral.read"),
-    (request): Promise<BusinessEntity> => readEntity(request, "referral"),
-  );
-
-  app.get<{ Params: { id: string } }>(
-    "/v1/tasks/:id",
-    action("task.read"),
-    (request): Promise<BusinessEntity> => readEntity(request, "task"),
-  );
+  // Referrals, tasks, appointments (scoped by originator) and unmatched statuses: entity-routes.ts.
+  await app.register(entityRoutes, { readModel, callerOf, factsOf });
 
   app.get("/v1/stats", action("stats.read"), async (request): Promise<StatusCounts> => {
     const caller = callerOf(request);
@@ -251,12 +227,6 @@ function mayReadMessage(caller: Caller, record: MessageLifecycle): boolean {
   return record.sender === id || record.receivers.includes(id);
 }
 
-function mayReadEntity(caller: Caller, entity: BusinessEntity): boolean {
-  if (caller.kind === "operator") return true;
-  const id = caller.endpoint.id;
-  return entity.originator === id || entity.counterparts.includes(id);
-}
-
 /** The `code` of an error answer's JSON body (every error answer is `{code, message}`). */
 function errorCodeOf(payload: unknown): string | undefined {
   if (typeof payload !== "string") return undefined;
@@ -272,7 +242,14 @@ function notFound(what: string, id: string): GatewayRequestError {
   return new GatewayRequestError(404, QUERY_ERROR_CODES.notFound, `no ${what} ${id}`);
 }
 
-const QUERY_METHODS = ["getMessage", "listMessages", "getReferral", "getTask", "statusCounts"] as const;
+const QUERY_METHODS = [
+  "getMessage",
+  "listMessages",
+  "getEntity",
+  "originatorsOf",
+  "listUnmatched",
+  "statusCounts",
+] as const;
 
 function asQueries(store: unknown): ReadModelQueries | undefined {
   if (store === undefined || store === null) return undefined;

@@ -36,10 +36,10 @@ export async function seedReferrals(store: ReadModelStore, count: number, t0: nu
   }
   await store.updateEntity(
     {
-      subject: { type: "referral", id: "REF-1" },
+      subject: { type: "referral", originator: "gp-1", id: "REF-1" },
       seenAt: t0,
       creation: { endpoint: "gp-1", counterparts: ["hosp-1"] },
-      fact: { status: "sent", occurredAt: t0, sources: ["msg-0"], knownBy: ["gp-1", "hosp-1"] },
+      fact: { status: "sent", occurredAt: t0, sources: ["msg-0"], knownBy: ["gp-1", "hosp-1"], by: ["gp-1"] },
     },
     { recordEffects: false },
   );

@@ -12,12 +12,14 @@ import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { Envelope, ValidationIssue } from "@carehub/schemas";
 import { CarehubError, RetryableError } from "@carehub/schemas";
+import type { EntityReader } from "@carehub/store";
 import type { Redis } from "ioredis";
 import { loadRouteFacts, planFactLookups } from "./route-facts.ts";
 import { type AcknowledgementMatch, type RouteDelivery, type RouteFacts, resolveRoute } from "./route-resolver.ts";
 import { acknowledgedEvent, type RouterEvent, rejectedEvent, routedEvent } from "./router-events.ts";
 import type { RouterKeys } from "./router-keys.ts";
 import { PayloadMissingError, ROUTER_ERROR_CODES, RouterStateUnavailableError } from "./routing-errors.ts";
+import { statusPartyIssue } from "./status-party-gate.ts";
 
 export interface RouteHandlerDeps {
   bus: Bus;
@@ -32,6 +34,8 @@ export interface RouteHandlerDeps {
   originalWaitMs: readonly number[];
   clock: () => Date;
   logger?: Logger | undefined;
+  /** The read model's referrals, tasks and appointments, to refuse a status from an endpoint without a part. */
+  entities?: EntityReader;
 }
 
 /**
@@ -62,6 +66,15 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
     const unrouted = unroutedOriginal(facts);
     if (unrouted !== undefined && message.deliveryCount <= deps.originalGraceDeliveries) {
       throw new WaitingForOriginalError(unrouted, retryDelayMs(message.deliveryCount, deps.originalWaitMs));
+    }
+    const entities = deps.entities;
+    const notAParty =
+      entities === undefined
+        ? undefined
+        : await state("reading the parties of a status", () => statusPartyIssue(envelope, registry, entities));
+    if (notAParty !== undefined) {
+      await reject(envelope, [notAParty], true, registry, deps);
+      return;
     }
     const decision = resolveRoute(envelope, registry, facts);
     if (decision.outcome === "reject") {

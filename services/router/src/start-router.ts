@@ -4,6 +4,7 @@ import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { CarehubError, MessageKind } from "@carehub/schemas";
 import { Envelope, MESSAGE_KINDS } from "@carehub/schemas";
+import { createEntityReader } from "@carehub/store";
 import type { Redis } from "ioredis";
 import { createRouteHandler } from "./route-message.ts";
 import { routerDeadLetteredEvent } from "./router-events.ts";
@@ -48,6 +49,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     originalWaitMs: BACKOFF_MS,
     clock,
     logger: deps.logger,
+    entities: createEntityReader(deps.redis, bus.topology.namespace),
   });
   const consumer = await bus.consume<Envelope>({
     stream: bus.topology.streams.pipeline,

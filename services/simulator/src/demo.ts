@@ -222,7 +222,7 @@ function pointersFor(
     `  dev token ${endpoint.id} = ${endpoint.token}   (valid for this run only; sends as ${endpoint.id})`,
     `  try       curl -s ${read} ${url}/v1/stats`,
     `            curl -s ${read} '${url}/v1/messages?kind=referral&limit=5'`,
-    `            curl -s ${read} ${url}/v1/messages/<hubId>   ·   /v1/referrals/<id>   ·   /v1/tasks/<id>`,
+    `            curl -s ${read} ${url}/v1/messages/<hubId>   ·   /v1/referrals/<originator>/<id>   ·   /v1/unmatched`,
     `            curl -s -X POST ${send} -H 'Content-Type: application/fhir+json' --data-binary @message.json ${url}/v1/messages`,
   ];
 }

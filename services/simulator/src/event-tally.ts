@@ -63,6 +63,7 @@ function columnOf(event: LifecycleEvent): TallyColumn | undefined {
       return event.code === "ok" ? "acked" : "nacked";
     case "status-changed":
     case "transition-refused":
+    case "unmatched-status":
     case "stale":
     case "replayed":
       return undefined;

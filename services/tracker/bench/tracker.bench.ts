@@ -234,7 +234,7 @@ async function fillSize(redis: Redis, size: number): Promise<{ result: SizeResul
   for (let done = 0; done < referrals; done += batch) {
     const pipeline = redis.pipeline();
     for (let i = done; i < Math.min(referrals, done + batch); i++) {
-      const subject = { type: "referral" as const, id: `REF-${i}` };
+      const subject = { type: "referral" as const, originator: "endpoint-01", id: `REF-${i}` };
       const t = NOW - Math.floor(random() * 30 * DAY);
       let state = applyEntityUpdate(
         undefined,
@@ -251,6 +251,7 @@ async function fillSize(redis: Redis, size: number): Promise<{ result: SizeResul
             occurredAt: t,
             sources: [uuidv7(t, random)],
             knownBy: ["endpoint-01", "endpoint-02"],
+            by: ["endpoint-01"],
           },
         },
         { recordEffects: false },
@@ -267,12 +268,18 @@ async function fillSize(redis: Redis, size: number): Promise<{ result: SizeResul
               occurredAt: t + (k + 1) * DAY,
               sources: [uuidv7(t + (k + 1) * DAY, random)],
               knownBy: ["endpoint-01", "endpoint-02"],
+              by: ["endpoint-02"],
             },
           },
           { recordEffects: false },
         ).state;
       }
-      pipeline.set(store.keys.entity("referral", subject.id), encodeEntity(state), "PXAT", state.lastSeen + 91 * DAY);
+      pipeline.set(
+        store.keys.entity("referral", subject.originator, subject.id),
+        encodeEntity(state),
+        "PXAT",
+        state.lastSeen + 91 * DAY,
+      );
     }
     await pipeline.exec();
   }
@@ -296,7 +303,7 @@ async function fillSize(redis: Redis, size: number): Promise<{ result: SizeResul
     "listMessages filtered (status dead-lettered, 50)": () =>
       store.listMessages({ status: "dead-lettered", limit: 50 }),
     "listMessages deep cursor (middle, 50)": () => store.listMessages({ cursor: deepCursor, limit: 50 }),
-    getReferral: (i) => store.getReferral(`REF-${i % referrals}`),
+    getReferral: (i) => store.getReferral("endpoint-01", `REF-${i % referrals}`),
     findByPatient: (i) => store.findByPatient(String(1_000_000_000 + (i % 1_000)), { limit: 50 }),
   };
   const result: SizeResult = {

@@ -1,5 +1,5 @@
 import type { Bus } from "@carehub/bus";
-import { type Logger, recordStatusChange, recordStatusRefused } from "@carehub/observability";
+import { type Logger, recordStatusChange, recordStatusRefused, recordUnmatchedStatus } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { EventOf } from "@carehub/schemas";
 import type { EntityState, PendingEffect, ReadModelStore, SubjectRef } from "@carehub/store";
@@ -26,7 +26,7 @@ export interface EffectDeps {
  */
 export async function carryOutEffects(deps: EffectDeps, state: EntityState): Promise<void> {
   if (state.pending.length === 0) return;
-  const subject: SubjectRef = { type: state.type, id: state.id };
+  const subject: SubjectRef = { type: state.type, originator: state.originator, id: state.id };
   const done: string[] = [];
   for (const effect of state.pending) {
     await carryOut(deps, subject, effect);
@@ -57,13 +57,48 @@ async function carryOut(deps: EffectDeps, subject: SubjectRef, effect: PendingEf
         from: effect.from,
         to: effect.to,
         reason: effect.reason,
+        ...(effect.code === undefined ? {} : { code: effect.code }),
       };
       const stored = await bus.publishEvent(event);
       if (!stored.duplicate) recordStatusRefused(subject.type);
-      // Raised to operators: a refused transition means two systems disagree about a referral or task.
+      // Raised to operators: a refused transition means two systems disagree about a referral or task, or an
+      // endpoint stated a status about one it has no part in (code CAREHUB_ERR_STATUS_NOT_A_PARTY).
       deps.logger?.warn(
-        { subjectType: subject.type, subjectId: subject.id, hubId: effect.cause, from: effect.from, to: effect.to },
+        {
+          subjectType: subject.type,
+          subjectId: subject.id,
+          originator: subject.originator,
+          hubId: effect.cause,
+          from: effect.from,
+          to: effect.to,
+          ...(effect.code === undefined ? {} : { code: effect.code }),
+        },
         `transition refused: ${effect.reason}`,
+      );
+      return;
+    }
+    case "unmatched-status": {
+      const event: EventOf<"unmatched-status"> = {
+        schemaVersion: 1,
+        type: "unmatched-status",
+        eventId: effect.id,
+        at: now.toISOString(),
+        hubId: effect.cause,
+        subject,
+        status: effect.status,
+        reportedBy: effect.reportedBy,
+        occurredAt: new Date(effect.occurredAt).toISOString(),
+      };
+      const stored = await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      if (!stored.duplicate) recordUnmatchedStatus(subject.type);
+      deps.logger?.warn(
+        {
+          subjectType: subject.type,
+          originator: subject.originator,
+          hubId: effect.cause,
+          reportedBy: effect.reportedBy,
+        },
+        "status about a referral, task or appointment whose creating message the hub has not seen: kept, flagged unmatched",
       );
       return;
     }

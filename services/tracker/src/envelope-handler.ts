@@ -1,9 +1,15 @@
 import type { Envelope } from "@carehub/schemas";
-import type { EntityState, ReadModelStore } from "@carehub/store";
-import { entityUpdatesFor, type PartyResolver, subjectOf } from "./status-facts.ts";
+import {
+  type EntityState,
+  entityParties,
+  forwardedEntity,
+  type ReadModelStore,
+  resolveStatusSubject,
+} from "@carehub/store";
+import { addresseeOf, entityUpdatesFor, type PartyResolver, type StatusContext, subjectOf } from "./status-facts.ts";
 
 export interface EnvelopeFoldDeps {
-  store: Pick<ReadModelStore, "applyEnvelope" | "updateEntity">;
+  store: Pick<ReadModelStore, "applyEnvelope" | "updateEntity" | "getEntityState" | "originatorsOf">;
   /** The hub's own endpoint id: status updates from it are status returns, not news. */
   hubEndpointId: string;
   resolver: PartyResolver;
@@ -20,10 +26,37 @@ export interface EnvelopeFoldDeps {
  * changes must announce. Each step is idempotent, so a redelivery after a crash at any point finishes the job.
  */
 export async function foldEnvelope(deps: EnvelopeFoldDeps, envelope: Envelope): Promise<void> {
-  const subject = subjectOf(envelope);
+  const status = await statusContext(deps, envelope);
+  const subject = subjectOf(envelope, status);
   await deps.store.applyEnvelope(envelope, subject === undefined ? {} : { subject });
-  for (const update of entityUpdatesFor(envelope, deps.hubEndpointId, deps.resolver)) {
+  for (const update of entityUpdatesFor(envelope, deps.hubEndpointId, deps.resolver, status)) {
     const { state } = await deps.store.updateEntity(update, { recordEffects: deps.carryOut !== undefined });
     if (deps.carryOut !== undefined) await deps.carryOut(state);
   }
+}
+
+/**
+ * For a forwarded referral or task: the entity it belongs to (forwarded by one of its parties). For a status update: which originator's entity it is about (the one rule of status-subject.ts, which the
+ * router applies too), and for an appointment the parties of the referral or task it was booked for.
+ */
+async function statusContext(deps: EnvelopeFoldDeps, envelope: Envelope): Promise<StatusContext | undefined> {
+  const content = envelope.content;
+  if (envelope.links.forwards !== undefined && (content.kind === "referral" || content.kind === "task-requisition")) {
+    const subject =
+      content.kind === "referral"
+        ? { type: "referral" as const, id: content.referralId }
+        : { type: "task" as const, id: content.taskId };
+    const forwardOf = await forwardedEntity(deps.store, subject, envelope.sourceEndpoint);
+    return forwardOf === undefined ? undefined : { subject: forwardOf, forwardOf };
+  }
+  if (content.kind !== "status-update") return undefined;
+  const resolved = await resolveStatusSubject(deps.store, {
+    subject: content.subject,
+    basedOn: content.subject.type === "appointment" ? content.basedOn : undefined,
+    sender: envelope.sourceEndpoint,
+    addressee: addresseeOf(envelope, deps.resolver),
+  });
+  if (resolved.basedOn === undefined) return resolved;
+  const based = await deps.store.getEntityState(resolved.basedOn);
+  return based === undefined ? resolved : { ...resolved, basedOnParties: entityParties(based) };
 }

@@ -10,10 +10,11 @@ export async function foldEvent(
   event: LifecycleEvent,
 ): Promise<void> {
   await store.applyEvent(event);
-  if (event.type === "stale") {
+  // A stale event from before identity was scoped names no originator; its entity key is gone after a rebuild.
+  if (event.type === "stale" && event.subject.originator !== undefined) {
     await store.updateEntity(
       {
-        subject: event.subject,
+        subject: { ...event.subject, originator: event.subject.originator },
         seenAt: Date.parse(event.at),
         staleMark: factKey({ status: event.status, occurredAt: Date.parse(event.since) }),
       },

@@ -1,5 +1,5 @@
 import type { BusinessStatus, Envelope, Party } from "@carehub/schemas";
-import { type EntityUpdate, factKey, type SubjectRef } from "@carehub/store";
+import { type EntityParties, type EntityUpdate, factKey, type SubjectRef } from "@carehub/store";
 
 /** What the tracker needs to know about endpoints to read an envelope (EndpointRegistry satisfies it). */
 export interface PartyResolver {
@@ -18,31 +18,59 @@ const APPOINTMENT_TO_REFERRAL: Partial<Record<BusinessStatus, BusinessStatus>> =
   "no-show": "no-show",
 };
 
-/** The business subject an envelope is about, for the message's lifecycle record. */
-export function subjectOf(envelope: Envelope): SubjectRef | undefined {
+/**
+ * Which originator's entity a status update is about, decided before the pure step (status-subject.ts in
+ * @carehub/store), and the parties of the referral or task an appointment was booked for (so the appointment
+ * has the same parties).
+ */
+export interface StatusContext {
+  /** For a referral or task forwarded by a party of it (`links.forwards`): the entity it belongs to. */
+  forwardOf?: SubjectRef;
+  subject: SubjectRef;
+  basedOn?: SubjectRef;
+  basedOnParties?: EntityParties;
+}
+
+/**
+ * The business subject an envelope is about, for the message's lifecycle record: a referral or task is its
+ * sender's; a status update's subject is the one resolved for it.
+ */
+export function subjectOf(envelope: Envelope, status?: StatusContext): SubjectRef | undefined {
   const content = envelope.content;
   switch (content.kind) {
     case "referral":
-      return { type: "referral", id: content.referralId };
+      return status?.forwardOf ?? { type: "referral", originator: envelope.sourceEndpoint, id: content.referralId };
     case "task-requisition":
-      return { type: "task", id: content.taskId };
+      return status?.forwardOf ?? { type: "task", originator: envelope.sourceEndpoint, id: content.taskId };
     case "status-update":
-      return content.subject;
+      return status?.subject;
     default:
       return undefined;
   }
+}
+
+/** The endpoint a message's primary receiver resolves to (where a counterpart's status update goes). */
+export function addresseeOf(envelope: Envelope, resolver: PartyResolver): string | undefined {
+  const primary = envelope.receivers[0];
+  return primary === undefined ? undefined : resolver.resolveParty(primary)?.id;
 }
 
 /**
  * The changes an envelope makes to referrals, tasks and appointments:
  * - a referral creates its referral (`sent`), a task requisition its task (`requested`), remembering who
  *   sent it (the originator, where status changes go back to) and whom it went to;
- * - a status update adds its status as a fact of its subject, and, for an appointment booked for a referral,
- *   the matching fact of that referral too;
+ * - a status update adds its status, stated by its sender, as a fact of its resolved subject (whether the
+ *   sender may state it is decided by the fold: status-authority.ts), and, for an appointment booked for a
+ *   referral, the matching fact of that referral too; the appointment takes the referral's parties;
  * - a status update the hub itself made (a status return) only records that the originator has it.
  * Notifications and every other kind carry no business status.
  */
-export function entityUpdatesFor(envelope: Envelope, hubEndpointId: string, resolver: PartyResolver): EntityUpdate[] {
+export function entityUpdatesFor(
+  envelope: Envelope,
+  hubEndpointId: string,
+  resolver: PartyResolver,
+  status?: StatusContext,
+): EntityUpdate[] {
   const seenAt = Date.parse(envelope.receivedAt);
   const content = envelope.content;
   const receivers = resolveAll(envelope.receivers, resolver);
@@ -52,52 +80,71 @@ export function entityUpdatesFor(envelope: Envelope, hubEndpointId: string, reso
     return Number.isNaN(ms) ? seenAt : ms;
   };
   const creation = { endpoint: envelope.sourceEndpoint, party: partyRef(envelope.sender), counterparts: receivers };
+  const by = [envelope.sourceEndpoint];
+  const originator = envelope.sourceEndpoint;
+  if (status?.forwardOf !== undefined && (content.kind === "referral" || content.kind === "task-requisition")) {
+    // Passed on by a party: its receivers become parties of the original, nothing new is created.
+    return [{ subject: status.forwardOf, seenAt, forward: { by: envelope.sourceEndpoint, to: receivers } }];
+  }
   switch (content.kind) {
     case "referral":
       return [
         {
-          subject: { type: "referral", id: content.referralId },
+          subject: { type: "referral", originator, id: content.referralId },
           seenAt,
           creation,
-          fact: { status: "sent", occurredAt: occurredAt(envelope.sentAt), sources: [envelope.hubId], knownBy },
+          fact: { status: "sent", occurredAt: occurredAt(envelope.sentAt), sources: [envelope.hubId], knownBy, by },
         },
       ];
     case "task-requisition":
       return [
         {
-          subject: { type: "task", id: content.taskId },
+          subject: { type: "task", originator, id: content.taskId },
           seenAt,
           creation,
-          fact: { status: "requested", occurredAt: occurredAt(envelope.sentAt), sources: [envelope.hubId], knownBy },
+          fact: {
+            status: "requested",
+            occurredAt: occurredAt(envelope.sentAt),
+            sources: [envelope.hubId],
+            knownBy,
+            by,
+          },
         },
       ];
     case "status-update": {
       const at = occurredAt(content.occurredAt);
+      const subject = status?.subject ?? { ...content.subject, originator: envelope.sourceEndpoint };
       if (envelope.sourceEndpoint === hubEndpointId) {
-        return [{ subject: content.subject, seenAt, returned: factKey({ status: content.status, occurredAt: at }) }];
+        return [{ subject, seenAt, returned: factKey({ status: content.status, occurredAt: at }) }];
       }
       const fact = {
         status: content.status,
         occurredAt: at,
         sources: [envelope.hubId],
         knownBy,
+        by,
         ...(content.appointment === undefined ? {} : { appointment: content.appointment }),
       };
+      const basedOn = status?.basedOn;
+      const inherited = status?.basedOnParties;
       const updates: EntityUpdate[] = [
         {
-          subject: content.subject,
+          subject,
           seenAt,
           fact,
-          ...(content.basedOn === undefined ? {} : { basedOn: content.basedOn }),
+          ...(basedOn === undefined ? {} : { basedOn }),
+          // An appointment has the parties of the referral or task it was booked for, once that is matched.
+          ...(inherited?.originator === undefined
+            ? {}
+            : { creation: { endpoint: inherited.originator, counterparts: [...inherited.counterparts] } }),
         },
       ];
-      const basedOn = content.basedOn;
       if (basedOn !== undefined && content.subject.type === "appointment") {
         const mapped = basedOn.type === "referral" ? APPOINTMENT_TO_REFERRAL[content.status] : undefined;
         updates.push({
           subject: basedOn,
           seenAt,
-          appointment: content.subject.id,
+          appointment: subject.id,
           ...(mapped === undefined ? {} : { fact: { ...fact, status: mapped } }),
         });
       }

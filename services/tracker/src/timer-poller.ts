@@ -8,6 +8,7 @@ import {
   factKey,
   type ReadModelStore,
   type StaleLimits,
+  subjectKey,
 } from "@carehub/store";
 
 export interface TimerDeps {
@@ -124,20 +125,20 @@ async function fire(deps: TimerDeps, claimed: ClaimedTimer): Promise<void> {
     await deps.store.applyEvent(event);
     return;
   }
-  const subject = { type: timer.subject, id: timer.id };
+  const subject = { type: timer.subject, originator: timer.originator, id: timer.id };
   const state = await deps.store.getEntityState(subject);
   if (state === undefined) return;
   const view = entityView(state);
   if (view.status === null || view.since === undefined || view.stale) return;
   const limit = deps.staleLimits[subject.type]?.[view.status];
   if (limit === undefined || view.since + limit > now.getTime()) return;
-  const cause = state.facts.find((f) => factKey(f) === view.sinceKey)?.sources[0] ?? `${subject.type}:${subject.id}`;
+  const cause = state.facts.find((f) => factKey(f) === view.sinceKey)?.sources[0] ?? subjectKey(subject);
   // No span is active in a timer: the event joins the trace of the message that set the status.
   const traceId = (await deps.store.getMessageState(cause))?.traceId;
   const event: EventOf<"stale"> = {
     schemaVersion: 1,
     type: "stale",
-    eventId: `${cause}:stale:${subject.type}:${subject.id}`,
+    eventId: `${cause}:stale:${subjectKey(subject)}`,
     at: now.toISOString(),
     hubId: cause,
     subject,

@@ -178,7 +178,7 @@ describe("tracker crash safety", () => {
     for (let i = 0; i < MESSAGES; i++) {
       expect((await live.getMessage(`crash-${i}`))?.status, `crash-${i}`).toBe("acknowledged");
     }
-    for (let i = 0; i < REFERRALS; i++) expect((await live.getReferral(`REF-${i}`))?.status).toBe("completed");
+    for (let i = 0; i < REFERRALS; i++) expect((await live.getReferral(GP.id, `REF-${i}`))?.status).toBe("completed");
     const returns = await bus.jsm.streams.info(bus.topology.streams.ingress, { subjects_filter: ">" });
     expect(returns.state.subjects?.[bus.topology.subjects.ingress(HUB.id)]).toBe(REFERRALS / 3);
     const dlq = await bus.jsm.streams.info(bus.topology.streams.dlq);

@@ -126,7 +126,7 @@ describe("tracker", () => {
       statusUpdate("r1-3", HOSPITAL, MUNICIPALITY, { type: "referral", id: "REF-A" }, "completed", T0 + 180_000),
     );
     const entity = await waitFor("REF-A completed", async () => {
-      const e = await tracker.store.getReferral("REF-A");
+      const e = await tracker.store.getReferral(GP.id, "REF-A");
       return e?.status === "completed" ? e : undefined;
     });
     expect(entity).toMatchObject({ originator: GP.id, counterparts: [HOSPITAL.id], stale: false });
@@ -177,7 +177,7 @@ describe("tracker", () => {
       return record?.hops.find((h) => h.type === "transition-refused");
     });
     expect(refusedHop.detail).toBe("referral REF-B: a referral cannot go from completed to booked (allowed: deleted)");
-    const entity = await tracker.store.getReferral("REF-B");
+    const entity = await tracker.store.getReferral(GP.id, "REF-B");
     expect(entity?.status).toBe("completed");
     expect(entity?.history.at(-1)).toMatchObject({ status: "booked", outcome: "refused" });
     // Counted as each effect's event is stored, before the message that caused it is acked.
@@ -186,37 +186,45 @@ describe("tracker", () => {
     expect(await metricValue("carehub_status_refused_total", { subject: "referral" })).toBe(refusedBefore + 1);
   });
 
-  it("converges when status updates overtake the referral, and returns only the current status", async () => {
+  it("keeps statuses that overtake the referral as unmatched, and matches them when the referral arrives", async () => {
+    const unmatchedBefore = await metricValue("carehub_unmatched_statuses_total", { subject: "referral" });
+    await publishEnvelope(statusUpdate("r3-1", HOSPITAL, GP, { type: "referral", id: "REF-C" }, "booked", T0 + 60_000));
     await publishEnvelope(
-      statusUpdate("r3-1", HOSPITAL, MUNICIPALITY, { type: "referral", id: "REF-C" }, "booked", T0 + 60_000),
+      statusUpdate("r3-2", HOSPITAL, GP, { type: "referral", id: "REF-C" }, "completed", T0 + 120_000),
     );
-    await publishEnvelope(
-      statusUpdate("r3-2", HOSPITAL, MUNICIPALITY, { type: "referral", id: "REF-C" }, "completed", T0 + 120_000),
+    const orphan = await waitFor("REF-C completed", async () => {
+      const e = await tracker.store.getReferral(GP.id, "REF-C");
+      return e?.status === "completed" ? e : undefined;
+    });
+    expect(orphan).toMatchObject({ unmatched: true, reportedAmong: [GP.id, HOSPITAL.id] });
+    expect((await tracker.store.listUnmatched({ type: "referral" })).map((e) => e.id)).toContain("REF-C");
+    await waitFor("the unmatched-status hop", async () =>
+      (await tracker.store.getMessage("r3-2"))?.hops.some((h) => h.type === "unmatched-status"),
     );
-    await waitFor("REF-C completed", async () => (await tracker.store.getReferral("REF-C"))?.status === "completed");
     await publishEnvelope(referral("r3-0", "REF-C", T0));
-    const entity = await waitFor("REF-C's originator", async () => {
-      const e = await tracker.store.getReferral("REF-C");
-      return e?.originator === GP.id ? e : undefined;
+    const entity = await waitFor("REF-C matched", async () => {
+      const e = await tracker.store.getReferral(GP.id, "REF-C");
+      return e?.unmatched === undefined ? e : undefined;
     });
     expect(entity.history.map((h) => [h.status, h.outcome])).toEqual([
       ["sent", "applied"],
       ["booked", "applied"],
       ["completed", "applied"],
     ]);
+    expect((await tracker.store.listUnmatched({ type: "referral" })).map((e) => e.id)).not.toContain("REF-C");
     await idle();
+    expect(await metricValue("carehub_unmatched_statuses_total", { subject: "referral" })).toBe(unmatchedBefore + 2);
+    // The practice was told directly (the statuses were addressed to it): the hub returns nothing.
     const forC = (await hubMessages())
       .map((json) => parseFhirMessage(json))
       .filter((r) => r.ok && r.message.content.kind === "status-update" && r.message.content.subject.id === "REF-C");
-    expect(
-      forC.map((r) => (r.ok && r.message.content.kind === "status-update" ? r.message.content.status : "")),
-    ).toEqual(["completed"]);
+    expect(forC).toEqual([]);
   });
 
   it("follows a task requisition and marks it stale when it is not accepted in time", async () => {
     await publishEnvelope(taskRequisition("t1-0", "TASK-S", Date.now() - 60_000));
     const task = await waitFor("TASK-S stale", async () => {
-      const e = await tracker.store.getTask("TASK-S");
+      const e = await tracker.store.getTask(GP.id, "TASK-S");
       return e?.stale ? e : undefined;
     });
     expect(task).toMatchObject({ status: "requested", originator: GP.id, counterparts: [MUNICIPALITY.id] });
@@ -227,7 +235,7 @@ describe("tracker", () => {
       statusUpdate("t1-1", MUNICIPALITY, GP, { type: "task", id: "TASK-S" }, "accepted", Date.now() - 1_000),
     );
     const accepted = await waitFor("TASK-S accepted", async () => {
-      const e = await tracker.store.getTask("TASK-S");
+      const e = await tracker.store.getTask(GP.id, "TASK-S");
       return e?.status === "accepted" ? e : undefined;
     });
     expect(accepted.stale).toBe(false);
@@ -353,6 +361,9 @@ describe("tracker", () => {
     expect(Object.keys(live).length).toBeGreaterThan(10);
     expect(JSON.stringify(live)).not.toContain('"px"');
     await tracker.stop();
+    // Records from before identity was scoped by originator: the rebuild drops them and writes scoped keys.
+    await redis.set(`${ns}:ent:referral:REF-A`, JSON.stringify({ ls: T0, o: GP.id, c: [HOSPITAL.id], f: [] }));
+    await redis.zadd(tracker.store.keys.timers, T0, "s|referral|REF-A");
     const report = await rebuildReadModel({ bus, store: tracker.store, registry });
     expect(report.envelopes).toBe(14);
     expect(report.skipped).toBe(0);
