@@ -15,4 +15,5 @@ export { isValidCpr, isValidSor } from "./identifiers.ts";
 export { LETTER_TYPES, type LetterType, RESULT_STATUS_CODES, type ResultStatusCode } from "./letter-types.ts";
 export { DEFAULT_PARSE_LIMITS, type ParseLimits } from "./limits.ts";
 export { type OioxmlParseOptions, parseOioxmlMessage } from "./parse-oioxml.ts";
+export { type LetterIdentity, readLetterIdentity } from "./read-identity.ts";
 export type { XmlEncoding } from "./xml-writer.ts";
