@@ -1,3 +1,4 @@
+import { parseFirstCopy } from "@carehub/ledger";
 import type { Envelope } from "@carehub/schemas";
 import { correctedLabSample, type RouteFacts, supersededMessageId } from "./route-resolver.ts";
 import type { RouterKeys } from "./router-keys.ts";
@@ -66,21 +67,18 @@ export async function loadRouteFacts(
   });
   const facts: { -readonly [K in keyof RouteFacts]: RouteFacts[K] } = { receivedBySource };
   if (lookups.supersededId !== undefined || lookups.correctedSample !== undefined) {
-    const hubId = nonEmpty(values[supersededAt]);
+    // The ledger's first-copy record (or the plain hub id a labsample marker holds).
+    const hubId = parseFirstCopy(values[supersededAt])?.hubId;
     // A redelivered correction finds itself as the sample's latest result: its copies are already published.
     if (hubId !== undefined && hubId !== message.hubId) {
       facts.original = { hubId, routedTo: parseRouted(await redis.get(keys.routed(hubId))) };
     }
   }
   if (lookups.acknowledged !== undefined) {
-    const acknowledgedHubId = nonEmpty(values[acknowledgedAt]);
+    const acknowledgedHubId = parseFirstCopy(values[acknowledgedAt])?.hubId;
     if (acknowledgedHubId !== undefined) facts.acknowledgedHubId = acknowledgedHubId;
   }
   return facts;
-}
-
-function nonEmpty(value: string | null | undefined): string | undefined {
-  return value === null || value === undefined || value === "" ? undefined : value;
 }
 
 /** The `routed` marker: a JSON array of endpoint ids; absent (or unreadable) means not routed. */
