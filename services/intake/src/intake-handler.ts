@@ -65,7 +65,7 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
       publishEvent(bus, receivedEvent(subject, UNKNOWN_CONTENT_TYPE)),
       source === undefined || messageId === undefined
         ? Promise.resolve(undefined)
-        : Promise.resolve(undefined),
+        : redisCall(() => deps.ledger.claim({ endpoint: source.id, messageId, kind }, ingress)),
     ]);
     if (source === undefined) {
       const issue = {
