@@ -50,7 +50,7 @@ export async function acceptMessage(message: IncomingMessage, deps: AcceptMessag
   const transmission = createHash("sha256").update(message.bytes).digest("hex").slice(0, 16);
   const copy = `gateway:${transmission}:${now.toISOString()}`;
 
-  const admission = { repeat: false as const, hubId: deps.ledger.hubIdOf(arriving) } as Awaited<ReturnType<typeof deps.ledger.admit>>;
+  const admission = await redisCall(() => deps.ledger.admit(arriving, copy));
   if (admission.repeat) {
     return duplicate(
       { ...message, arriving, transmission, firstHubId: admission.first.hubId, now },
