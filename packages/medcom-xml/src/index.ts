@@ -9,8 +9,8 @@ export {
   REFUSE_CODES,
   type RefuseCode,
 } from "./codes.ts";
-export { type DecodeResult, decodeXmlBytes } from "./decode.ts";
 export { toDanishLocal } from "./danish-time.ts";
+export { type DecodeResult, decodeXmlBytes } from "./decode.ts";
 export { encodeXmlText } from "./encode.ts";
 export { isValidCpr, isValidSor } from "./identifiers.ts";
 export { LETTER_TYPES, type LetterType, RESULT_STATUS_CODES, type ResultStatusCode } from "./letter-types.ts";
