@@ -122,11 +122,18 @@ describe("router rejections end to end", () => {
     expect(events.some((e) => e.type === "routed" && e.hubId === hubId)).toBe(false);
   });
 
-  it("answers a repeat of the rejected message with the very same negative acknowledgement", async () => {
+  it("answers a repeat of the rejected message with the same negative acknowledgement under a new Bundle.id", async () => {
     const repeat = await h.send("acute-team", homecare, "application/fhir+json");
     expect(repeat.status).toBe(200);
     const answers = await answerTo("acute-team", 2);
-    expect(answers[1]?.body.equals(answers[0]?.body ?? Buffer.alloc(0))).toBe(true);
+    const [first, again] = answers.map((a) => JSON.parse(a.body.toString()));
+    // MedCom: the same outcome, issues and response.identifier; a new Bundle.id, MessageHeader.id and timestamp.
+    expect(again.entry[0].resource.response).toEqual(first.entry[0].resource.response);
+    const outcome = (bundle: { entry: { resource: { resourceType: string } }[] }) =>
+      bundle.entry.find((e) => e.resource.resourceType === "OperationOutcome")?.resource;
+    expect(outcome(again)).toEqual(outcome(first));
+    expect(again.id).not.toBe(first.id);
+    expect(again.entry[0].resource.id).not.toBe(first.entry[0].resource.id);
   });
 
   it("rejects a message to an unknown receiver with MSG_Receiver_Identifier_UNKNOWN", async () => {

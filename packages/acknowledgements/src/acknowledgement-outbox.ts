@@ -1,3 +1,4 @@
+import { type LedgerKeys, ledgerKeys } from "@carehub/ledger";
 import { parseStoredAcknowledgement, type StoredAcknowledgement } from "./stored-acknowledgement.ts";
 
 /*
@@ -7,19 +8,12 @@ import { parseStoredAcknowledgement, type StoredAcknowledgement } from "./stored
  * typed errors.
  */
 
-/** The Redis keys of stored acknowledgements (docs/contracts.md "Redis keys"). */
-export interface AcknowledgementKeys {
-  /** The acknowledgement the hub itself made for a message (a negative acknowledgement from intake or router). */
-  hubAcknowledgement(hubId: string): string;
-  /** The receiver's acknowledgement of a message, as the router relayed it to the sender. */
-  relayedAcknowledgement(hubId: string): string;
-}
+/** The Redis keys of stored acknowledgements (spelled by the message ledger, docs/contracts.md "Redis keys"). */
+export type AcknowledgementKeys = Pick<LedgerKeys, "hubAcknowledgement" | "relayedAcknowledgement">;
 
 export function acknowledgementKeys(namespace: string): AcknowledgementKeys {
-  return {
-    hubAcknowledgement: (hubId) => `${namespace}:ack:${hubId}`,
-    relayedAcknowledgement: (hubId) => `${namespace}:ackmsg:${hubId}`,
-  };
+  const { hubAcknowledgement, relayedAcknowledgement } = ledgerKeys(namespace);
+  return { hubAcknowledgement, relayedAcknowledgement };
 }
 
 /** What keeping and reading acknowledgements needs from Redis. */
@@ -43,39 +37,6 @@ export async function keepHubAcknowledgement(
   if ((await redis.set(key, JSON.stringify(answer), "EX", ttlSeconds, "NX")) === "OK") return answer;
   const earlier = parseStoredAcknowledgement(await redis.get(key));
   return earlier === undefined ? answer : { ...answer, ...earlier };
-}
-
-/**
- * The acknowledgement a repeat of a message gets again (MedCom: a duplicate gets the first copy's answer):
- * the receiver's, as relayed, when there is one; otherwise the hub's own; undefined when there is none yet.
- */
-export async function acknowledgementForRepeat(
-  redis: Pick<AcknowledgementRedis, "get">,
-  namespace: string,
-  firstHubId: string,
-): Promise<StoredAcknowledgement | undefined> {
-  const keys = acknowledgementKeys(namespace);
-  return (
-    parseStoredAcknowledgement(await redis.get(keys.relayedAcknowledgement(firstHubId))) ??
-    parseStoredAcknowledgement(await redis.get(keys.hubAcknowledgement(firstHubId)))
-  );
-}
-
-/**
- * A stored acknowledgement labelled for sending again: a hub id of its own (the dispatcher delivers each hub
- * id once per receiver), with the message id and source filled in where an older record lacks them.
- */
-export function acknowledgementResend(
-  stored: StoredAcknowledgement,
-  resendHubId: string,
-  hubEndpointId: string,
-): Required<StoredAcknowledgement> {
-  return {
-    ...stored,
-    hubId: resendHubId,
-    messageId: stored.messageId ?? resendHubId,
-    sourceEndpoint: stored.sourceEndpoint ?? hubEndpointId,
-  };
 }
 
 /** What sending needs from the bus. */

@@ -8,9 +8,7 @@ export {
   type AcknowledgementKeys,
   type AcknowledgementPublisher,
   type AcknowledgementRedis,
-  acknowledgementForRepeat,
   acknowledgementKeys,
-  acknowledgementResend,
   keepHubAcknowledgement,
   sendAcknowledgement,
 } from "./acknowledgement-outbox.ts";

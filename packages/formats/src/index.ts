@@ -1,4 +1,5 @@
 export { FORMAT_ERROR_CODES, type FormatErrorCode } from "./codes.ts";
 export { type DetectResult, detectFormat } from "./detect-format.ts";
 export { DEFAULT_MAX_BYTES, type ParseMessageOptions, parseMessage } from "./parse-message.ts";
+export { type MessageIdentity, readMessageIdentity } from "./read-identity.ts";
 export { runValidateCommand, VALIDATE_USAGE, type ValidateLine, validateFiles } from "./validate-files.ts";

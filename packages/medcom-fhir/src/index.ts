@@ -32,5 +32,6 @@ export { FHIR_ISSUE_CODES, type FhirIssueCode } from "./codes.ts";
 export type { FhirBundle, FhirResource } from "./fhir-json.ts";
 export { DEFAULT_LIMITS, type ParseLimits } from "./limits.ts";
 export { type ParseFhirOptions, parseFhirMessage } from "./parse-fhir-message.ts";
+export { type FhirMessageIdentity, readFhirMessageIdentity } from "./read/read-identity.ts";
 export { fhirXmlToJson, type XmlToJsonResult } from "./xml/fhir-xml-to-json.ts";
 export { FhirXmlSerializeError, serializeFhirXml } from "./xml/serialize-fhir-xml.ts";

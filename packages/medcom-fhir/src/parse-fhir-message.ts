@@ -50,18 +50,33 @@ function decode(input: Uint8Array | string, limits: ParseLimits): { text: string
   }
 }
 
-function parseUnchecked(input: Uint8Array | string, options: ParseFhirOptions | undefined): ParseResult {
+/** A decoded FHIR document, not yet read as a message: what the parser and the identity reader start from. */
+export type FhirDocument =
+  | { ok: true; format: "fhir+json" | "fhir+xml"; value: unknown; limits: ParseLimits }
+  | { ok: false; format: "fhir+json" | "fhir+xml" | undefined; issues: ValidationIssue[] };
+
+export function readFhirDocument(input: Uint8Array | string, options: ParseFhirOptions | undefined): FhirDocument {
   const limits = resolveLimits(options?.limits);
   const decoded = decode(input, limits);
-  if ("issue" in decoded) return failure(options?.format, [decoded.issue]);
+  if ("issue" in decoded) return { ok: false, format: options?.format, issues: [decoded.issue] };
   const format = options?.format ?? sniff(decoded.text);
   if (format === undefined)
-    return failure(undefined, [
-      fhirIssue("CAREHUB_ERR_FHIR_FORMAT_UNKNOWN", "(input)", "the input starts with neither { (JSON) nor < (XML)"),
-    ]);
+    return {
+      ok: false,
+      format,
+      issues: [
+        fhirIssue("CAREHUB_ERR_FHIR_FORMAT_UNKNOWN", "(input)", "the input starts with neither { (JSON) nor < (XML)"),
+      ],
+    };
   const document = format === "fhir+json" ? parseJsonSafely(decoded.text, limits) : fhirXmlToJson(decoded.text, limits);
-  if (!document.ok) return failure(format, document.issues);
-  return interpretBundle(document.value, format, limits);
+  if (!document.ok) return { ok: false, format, issues: document.issues };
+  return { ok: true, format, value: document.value, limits };
+}
+
+function parseUnchecked(input: Uint8Array | string, options: ParseFhirOptions | undefined): ParseResult {
+  const document = readFhirDocument(input, options);
+  if (!document.ok) return failure(document.format, document.issues);
+  return interpretBundle(document.value, document.format, document.limits);
 }
 
 /**

@@ -9,10 +9,12 @@ export {
   REFUSE_CODES,
   type RefuseCode,
 } from "./codes.ts";
+export { toDanishLocal } from "./danish-time.ts";
 export { type DecodeResult, decodeXmlBytes } from "./decode.ts";
 export { encodeXmlText } from "./encode.ts";
 export { isValidCpr, isValidSor } from "./identifiers.ts";
 export { LETTER_TYPES, type LetterType, RESULT_STATUS_CODES, type ResultStatusCode } from "./letter-types.ts";
 export { DEFAULT_PARSE_LIMITS, type ParseLimits } from "./limits.ts";
 export { type OioxmlParseOptions, parseOioxmlMessage } from "./parse-oioxml.ts";
+export { type LetterIdentity, readLetterIdentity } from "./read-identity.ts";
 export type { XmlEncoding } from "./xml-writer.ts";

@@ -1,20 +1,21 @@
-/** The Redis keys the dispatcher owns (docs/contracts.md, "Redis keys"); every key starts with `<ns>:`. */
-export interface DispatchKeys {
-  /** Set once a message reached a receiver: no double delivery, and the ordering of corrections. */
-  delivered(endpoint: string, hubId: string): string;
-  /** Set when a message was dead-lettered at a receiver (cleared on delivery): what waits for it gives up. */
-  deadLettered(endpoint: string, hubId: string): string;
-  /** The attempts of a message at a receiver (hash: copy, attempts, total, a:<n> = attempt record). */
-  attempts(endpoint: string, hubId: string): string;
+import { type LedgerKeys, ledgerKeys } from "@carehub/ledger";
+
+/**
+ * The Redis keys the dispatcher uses (docs/contracts.md, "Redis keys"). The delivered, dead-lettered and
+ * attempt markers are the message ledger's (packages/ledger spells them); the circuit breaker's state is the
+ * dispatcher's own.
+ */
+export interface DispatchKeys extends Pick<LedgerKeys, "delivered" | "deadLettered" | "attempts"> {
   /** The endpoint's circuit-breaker state. */
   circuit(endpoint: string): string;
 }
 
 export function dispatchKeys(ns: string): DispatchKeys {
+  const ledger = ledgerKeys(ns);
   return {
-    delivered: (endpoint, hubId) => `${ns}:delivered:${endpoint}:${hubId}`,
-    deadLettered: (endpoint, hubId) => `${ns}:dead:${endpoint}:${hubId}`,
-    attempts: (endpoint, hubId) => `${ns}:attempts:${endpoint}:${hubId}`,
+    delivered: ledger.delivered,
+    deadLettered: ledger.deadLettered,
+    attempts: ledger.attempts,
     circuit: (endpoint) => `${ns}:cb:${endpoint}`,
   };
 }

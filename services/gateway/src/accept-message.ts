@@ -1,21 +1,20 @@
-import { createHash } from "node:crypto";
-import { acknowledgementForRepeat, acknowledgementResend, sendAcknowledgement } from "@carehub/acknowledgements";
+import { createHash, randomUUID } from "node:crypto";
+import { sendAcknowledgement } from "@carehub/acknowledgements";
 import type { Bus } from "@carehub/bus";
+import type { MessageIdentity } from "@carehub/formats";
+import type { ArrivingMessage, MessageLedger, RepeatAnswer } from "@carehub/ledger";
 import type { Logger } from "@carehub/observability";
 import { metrics } from "@carehub/observability";
-import type { Endpoint, EventOf, HubIdentity, MessageKind, ParseResult } from "@carehub/schemas";
-import type { Redis } from "ioredis";
+import type { Endpoint, EventOf, HubIdentity, MessageKind } from "@carehub/schemas";
 import type { MessageDuplicate, MessageReceived } from "./api-bodies.ts";
 import { GatewayUnavailableError } from "./gateway-errors.ts";
-import { gatewayKeys } from "./gateway-keys.ts";
-import { messageHubId, nameBasedUuid, randomHubId } from "./hub-id.ts";
 
 export interface AcceptMessageDeps {
   bus: Pick<Bus, "publish" | "publishJson" | "publishEvent" | "topology">;
-  redis: Pick<Redis, "get" | "set">;
-  parse: (bytes: Uint8Array, options: { contentType?: string }) => ParseResult;
-  /** How long the message-id key is kept (the read model's retention). */
-  retentionDays: number;
+  /** The message ledger: identity, the repeat look-up and the answer a repeat gets (packages/ledger). */
+  ledger: Pick<MessageLedger, "admit" | "recordAdmitted" | "hubIdOf" | "repeatAnswer">;
+  /** Reads a message's id and kind from its header alone (default: readMessageIdentity of @carehub/formats). */
+  readIdentity: (bytes: Uint8Array, options: { contentType?: string }) => MessageIdentity;
   clock?: () => Date;
   logger?: Logger;
 }
@@ -33,52 +32,59 @@ export type AcceptOutcome = { statusCode: 202; body: MessageReceived } | { statu
 /**
  * Puts one authenticated message on INGRESS, byte for byte, or recognises it as a repeat.
  *
- * The message id is read with the format parsers. When it is known the hub id is derived from it
- * (name-based UUID of namespace, endpoint, message id), so a crash between the publish and the Redis write,
- * or two copies racing, still make one id and — through Nats-Msg-Id dedup — one stored message. A message
- * that cannot be read is stored all the same under a random UUIDv7: intake rejects it with the reason.
+ * Only the header is read (message id and kind; intake parses in full). The ledger derives the hub id from
+ * the authenticated endpoint and the message id and looks the message up — for the whole retention, not only
+ * inside JetStream's duplicate window — in the same round trip as the answer a repeat would get. A message
+ * whose id cannot be read is stored all the same, its hub id derived from where INGRESS stored it: intake
+ * rejects it with the reason.
  *
- * A repeat (same sender, same message id) answers with the first copy's id, stores nothing, emits a
- * `duplicate` event and, when the hub holds an acknowledgement of the first copy, sends it again (MedCom:
- * a duplicate gets the same acknowledgement as the first copy).
+ * A repeat (same sender, same message id, whatever its Bundle.id) stores nothing, emits a `duplicate` event
+ * and gets the first copy's acknowledgement again, under new ids (MedCom), when the hub holds one.
  */
 export async function acceptMessage(message: IncomingMessage, deps: AcceptMessageDeps): Promise<AcceptOutcome> {
   const now = (deps.clock ?? (() => new Date()))();
   const { endpoint } = message;
-  const keys = gatewayKeys(deps.bus.topology.namespace);
-  const parsed = deps.parse(message.bytes, { contentType: message.contentType });
-  const messageId = parsed.ok ? parsed.message.messageId : parsed.partial.messageId;
-  const kind = parsed.ok ? parsed.message.kind : parsed.partial.kind;
+  const identity = deps.readIdentity(message.bytes, { contentType: message.contentType });
+  const arriving: ArrivingMessage = { endpoint: endpoint.id, messageId: identity.messageId, kind: identity.kind };
+  // One event per distinct transmission: a retried request with the same bytes is the same fact.
+  const transmission = createHash("sha256").update(message.bytes).digest("hex").slice(0, 16);
+  const copy = `gateway:${transmission}:${now.toISOString()}`;
 
-  if (messageId !== undefined) {
-    const first = await redisCall(() => deps.redis.get(keys.messageId(endpoint.id, messageId)));
-    if (first !== null) return duplicate({ ...message, messageId, kind, firstHubId: first, now }, deps);
+  const admission = await redisCall(() => deps.ledger.admit(arriving, copy));
+  if (admission.repeat) {
+    return duplicate(
+      { ...message, arriving, transmission, firstHubId: admission.first.hubId, now },
+      admission.answer,
+      deps,
+    );
   }
-  const hubId =
-    messageId === undefined
-      ? randomHubId(now.getTime())
-      : messageHubId(deps.bus.topology.namespace, endpoint.id, messageId);
   const stored = await deps.bus.publish(deps.bus.topology.subjects.ingress(endpoint.id), message.bytes, {
-    msgId: hubId,
+    // Unreadable bytes have no id to dedup on: each request is its own message.
+    msgId: admission.hubId ?? randomUUID(),
     contentType: message.contentType,
     expectStream: deps.bus.topology.streams.ingress,
     headers: {
-      "Carehub-Hub-Id": hubId,
+      ...(admission.hubId === undefined ? {} : { "Carehub-Hub-Id": admission.hubId }),
       "Carehub-Source-Endpoint": endpoint.id,
       "Carehub-Received-At": now.toISOString(),
     },
   });
+  const hubId = admission.hubId ?? deps.ledger.hubIdOf(arriving, { stream: stored.stream, seq: stored.seq }) ?? "";
+  const { messageId } = identity;
   if (messageId !== undefined) {
     try {
-      await deps.redis.set(keys.messageId(endpoint.id, messageId), hubId, "EX", deps.retentionDays * 86_400, "NX");
+      await deps.ledger.recordAdmitted(arriving, hubId, stored.seq);
     } catch (error) {
-      // The bytes are stored, so the sender gets its 202; intake writes the same key again (SET NX).
+      // The bytes are stored, so the sender gets its 202; intake claims the message (SET NX) all the same.
       deps.logger?.warn({ hubId, endpoint: endpoint.id, err: error }, "message id not recorded; intake will retry it");
     }
     // The same id was already on INGRESS: a copy racing this one, or a retry after a lost answer.
-    if (stored.duplicate) return duplicate({ ...message, messageId, kind, firstHubId: hubId, now }, deps);
+    if (stored.duplicate) {
+      const answer = await redisCall(() => deps.ledger.repeatAnswer(hubId, identity.kind, copy));
+      return duplicate({ ...message, arriving, transmission, firstHubId: hubId, now }, answer, deps);
+    }
   }
-  metrics.messages.labels({ stage: "gateway", kind: kind ?? "unknown", outcome: "received" }).inc();
+  metrics.messages.labels({ stage: "gateway", kind: identity.kind ?? "unknown", outcome: "received" }).inc();
   deps.logger?.debug({ hubId, endpoint: endpoint.id, seq: stored.seq }, "message stored on INGRESS");
   return {
     statusCode: 202,
@@ -86,13 +92,21 @@ export async function acceptMessage(message: IncomingMessage, deps: AcceptMessag
   };
 }
 
+interface RepeatCopy extends IncomingMessage {
+  arriving: ArrivingMessage;
+  transmission: string;
+  firstHubId: string;
+  now: Date;
+}
+
 async function duplicate(
-  repeat: IncomingMessage & { messageId: string; kind: MessageKind | undefined; firstHubId: string; now: Date },
+  repeat: RepeatCopy,
+  answer: RepeatAnswer | undefined,
   deps: AcceptMessageDeps,
 ): Promise<AcceptOutcome> {
-  const { endpoint, firstHubId, messageId } = repeat;
-  // One event per distinct transmission: a retried request with the same bytes is the same fact.
-  const transmission = createHash("sha256").update(repeat.bytes).digest("hex").slice(0, 16);
+  const { endpoint, firstHubId, transmission } = repeat;
+  const messageId = repeat.arriving.messageId ?? "";
+  const kind = repeat.arriving.kind as MessageKind | undefined;
   const event: EventOf<"duplicate"> = {
     schemaVersion: 1,
     type: "duplicate",
@@ -101,20 +115,14 @@ async function duplicate(
     hubId: firstHubId,
     messageId,
     sourceEndpoint: endpoint.id,
-    ...(repeat.kind === undefined ? {} : { kind: repeat.kind }),
+    ...(kind === undefined ? {} : { kind }),
     originalHubId: firstHubId,
   };
   await deps.bus.publishEvent(event);
-
-  const stored = await redisCall(() => acknowledgementForRepeat(deps.redis, deps.bus.topology.namespace, firstHubId));
-  if (stored !== undefined) {
-    // A new hub id for the resend: the dispatcher delivers each hub id once per receiver.
-    const resendId = nameBasedUuid("ack-resend", firstHubId, transmission);
-    await sendAcknowledgement(deps.bus, acknowledgementResend(stored, resendId, repeat.hub.id), endpoint.id);
-  }
-  metrics.messages.labels({ stage: "gateway", kind: repeat.kind ?? "unknown", outcome: "duplicate" }).inc();
+  if (answer !== undefined) await sendAcknowledgement(deps.bus, answer, endpoint.id);
+  metrics.messages.labels({ stage: "gateway", kind: kind ?? "unknown", outcome: "duplicate" }).inc();
   deps.logger?.info(
-    { hubId: firstHubId, endpoint: endpoint.id, ackResent: stored !== undefined },
+    { hubId: firstHubId, endpoint: endpoint.id, answeredAs: answer?.hubId },
     "repeat of a message already received",
   );
   return { statusCode: 200, body: { id: firstHubId, messageId, status: "duplicate", duplicate: true } };

@@ -1,14 +1,15 @@
-import { parseMessage } from "@carehub/formats";
+import { readMessageIdentity } from "@carehub/formats";
+import { MessageLedger } from "@carehub/ledger";
 import { recordHttpRequest } from "@carehub/observability";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { AcceptMessageDeps } from "./accept-message.ts";
 import { busAuditTrail } from "./audit-trail.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import { errorAnswer, GATEWAY_ERROR_CODES } from "./gateway-errors.ts";
-import { randomHubId } from "./hub-id.ts";
 import { messageRoute } from "./message-route.ts";
 import { operationalRoutes } from "./operational-routes.ts";
 import { queryRoutes } from "./query-routes.ts";
+import { timeOrderedId } from "./request-id.ts";
 
 /**
  * The gateway's fastify app, not yet listening (tests use `app.inject`). Every error answer has the one
@@ -23,7 +24,7 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     // Request ids are quoted in access records for years (docs/decisions/0012): unique, not a per-process counter.
-    genReqId: () => randomHubId(),
+    genReqId: () => timeOrderedId(),
   });
   // Every answer counted by route pattern (never the URL, whose ids would make a series per message).
   app.addHook("onResponse", async (request, reply) => {
@@ -44,9 +45,14 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
 
   const acceptDeps: AcceptMessageDeps = {
     bus: deps.bus,
-    redis: deps.redis,
-    parse: deps.parse ?? parseMessage,
-    retentionDays: deps.config.retentionDays,
+    ledger: new MessageLedger({
+      redis: deps.redis,
+      namespace: deps.bus.topology.namespace,
+      retentionDays: deps.config.retentionDays,
+      hubEndpointId: deps.registry.current().hub.id,
+      ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+    }),
+    readIdentity: deps.readIdentity ?? readMessageIdentity,
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),
   };

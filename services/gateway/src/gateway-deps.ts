@@ -1,7 +1,8 @@
 import type { Bus } from "@carehub/bus";
+import type { MessageIdentity } from "@carehub/formats";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
-import type { HubConfig, ParseResult } from "@carehub/schemas";
+import type { HubConfig } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import type { AuditTrail } from "./audit-trail.ts";
 
@@ -15,8 +16,8 @@ export interface GatewayDeps {
   logger?: Logger;
   /** The read model, handed to the query API routes (packages/store). */
   store?: unknown;
-  /** Message parser (default: parseMessage from @carehub/formats). */
-  parse?: (bytes: Uint8Array, options: { contentType?: string }) => ParseResult;
+  /** Reads a message's id and kind from its header (default: readMessageIdentity from @carehub/formats). */
+  readIdentity?: (bytes: Uint8Array, options: { contentType?: string }) => MessageIdentity;
   clock?: () => Date;
   /** Where query requests' access records go (default: the AUDIT stream of `bus`). */
   audit?: AuditTrail;

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
+import { parseMessage } from "@carehub/formats";
+import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy } from "@carehub/ledger";
 import { metricValue } from "@carehub/observability";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
 import type { RegistryConfigInput } from "@carehub/schemas";
@@ -7,11 +9,16 @@ import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatewayApp } from "./app.ts";
-import { messageHubId } from "./hub-id.ts";
 
 const EXAMPLES = "/work/shared/medcom/examples";
 const homecare = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json`);
 const HOMECARE_MESSAGE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
+const FIXTURES = new URL("../../../test/fixtures/medcom/examples/", import.meta.url);
+const practiceAck = readFileSync(
+  new URL("fhir/acknowledgement/ig-a8c041b8-c65a-4fde-a90f-962076918834.json", FIXTURES),
+);
+/** Past JetStream's 10-minute duplicate window: only the ledger can still know a first copy. */
+const ELEVEN_MINUTES = 11 * 60_000;
 
 const registryConfig: RegistryConfigInput = {
   hub: { id: "carehub", name: "test hub", sor: "481521000016007", gln: "5790000199990" },
@@ -42,6 +49,7 @@ const registryConfig: RegistryConfigInput = {
 describe("gateway against real NATS and Redis", () => {
   let ns: TestNamespace;
   let app: FastifyInstance;
+  let now = new Date("2026-03-01T10:00:00.000Z");
 
   beforeAll(async () => {
     ns = await openTestNamespace("gw");
@@ -50,6 +58,7 @@ describe("gateway against real NATS and Redis", () => {
       registry: EndpointRegistry.from(registryConfig),
       bus: ns.bus,
       redis: ns.redis,
+      clock: () => now,
     });
   });
   afterAll(async () => {
@@ -67,6 +76,17 @@ describe("gateway against real NATS and Redis", () => {
 
   const streamCount = async (role: "ingress" | "events" | "outbox") =>
     (await ns.bus.jsm.streams.info(ns.bus.topology.streams[role])).state.messages;
+
+  /**
+   * Moves past JetStream's duplicate window: INGRESS made anew holds no dedup ids (as after 10 minutes), and
+   * the gateway's clock moves 11 minutes on. Only the ledger can then recognise a repeat, so these tests fail
+   * when the gateway's ledger look-up is removed (JetStream would answer them inside its window).
+   */
+  async function pastTheDuplicateWindow(): Promise<void> {
+    await ns.bus.jsm.streams.delete(ns.bus.topology.streams.ingress);
+    await ns.bus.provision();
+    now = new Date(now.getTime() + ELEVEN_MINUTES);
+  }
 
   it("refuses a request without a token, or with an unknown one, before reading the body", async () => {
     const none = await send(homecare, { authorization: "" });
@@ -106,17 +126,18 @@ describe("gateway against real NATS and Redis", () => {
       "Carehub-Schema-Version": "1",
     });
     expect(Date.parse(stored?.headers["Carehub-Received-At"] ?? "")).not.toBeNaN();
-    expect(await ns.redis.get(`${ns.namespace}:msgid:acute-team:${HOMECARE_MESSAGE_ID}`)).toBe(hubId);
+    const record = await ns.redis.get(ledgerKeys(ns.namespace).messageId("acute-team", HOMECARE_MESSAGE_ID));
+    expect(parseFirstCopy(record)).toEqual({ hubId, seq: 1 });
   });
 
-  it("answers a repeat with the first id, stores nothing new and emits one duplicate event", async () => {
-    const before = await streamCount("ingress");
+  it("recognises a repeat past JetStream's duplicate window: the first id, nothing stored, one duplicate event", async () => {
+    await pastTheDuplicateWindow();
     const hubId = messageHubId(ns.namespace, "acute-team", HOMECARE_MESSAGE_ID);
     const repeat = await send(homecare);
     expect(repeat.statusCode).toBe(200);
     expect(repeat.json()).toEqual({ id: hubId, messageId: HOMECARE_MESSAGE_ID, status: "duplicate", duplicate: true });
     await send(homecare); // the same transmission again is the same fact
-    expect(await streamCount("ingress")).toBe(before);
+    expect(await streamCount("ingress")).toBe(0);
     expect(await streamCount("events")).toBe(1);
     const event = await ns.bus.getMessage(ns.bus.topology.streams.events, 1);
     expect(event?.subject).toBe(`${ns.namespace}.events.duplicate`);
@@ -129,28 +150,28 @@ describe("gateway against real NATS and Redis", () => {
     });
   });
 
-  it("sends the first copy's acknowledgement again to the sender of a repeat", async () => {
+  it("answers a repeat with a new Bundle.id but the first copy's acknowledgement: same outcome, same response.identifier", async () => {
     const hubId = messageHubId(ns.namespace, "acute-team", HOMECARE_MESSAGE_ID);
-    const ack = Buffer.from('{"resourceType":"Bundle"}');
     await ns.redis.set(
-      `${ns.namespace}:ackmsg:${hubId}`,
+      ledgerKeys(ns.namespace).relayedAcknowledgement(hubId),
       JSON.stringify({
         contentType: "application/fhir+json",
-        base64: ack.toString("base64"),
+        base64: practiceAck.toString("base64"),
         sourceEndpoint: "practice",
       }),
     );
-    // A resend carries a new Bundle.id: a different transmission of the same message.
+    await pastTheDuplicateWindow();
+    // A resend carries a new Bundle.id: a different transmission of the same message (same MessageHeader.id).
     const resend = await send(
       Buffer.from(
         homecare.toString().replace("401cbc36-db1e-4fe0-bf90-6df331dde179", "401cbc36-db1e-4fe0-bf90-000000000001"),
       ),
     );
     expect(resend.statusCode).toBe(200);
+    expect(await streamCount("ingress")).toBe(0);
     expect(await streamCount("outbox")).toBe(1);
     const outbox = await ns.bus.getMessage(ns.bus.topology.streams.outbox, 1);
     expect(outbox?.subject).toBe(`${ns.namespace}.outbox.acute-team`);
-    expect(Buffer.from(outbox?.data ?? []).equals(ack)).toBe(true);
     expect(outbox?.headers).toMatchObject({
       "Carehub-Receiver": "acute-team",
       "Carehub-Kind": "acknowledgement",
@@ -158,16 +179,37 @@ describe("gateway against real NATS and Redis", () => {
       "Content-Type": "application/fhir+json",
     });
     expect(outbox?.headers["Carehub-Hub-Id"]).not.toBe(hubId);
+    const first = parseMessage(practiceAck);
+    const again = parseMessage(outbox?.data ?? new Uint8Array());
+    if (!first.ok || !again.ok) throw new Error("an acknowledgement does not parse");
+    expect(again.message.content).toEqual(first.message.content);
+    expect(again.message.envelopeId).not.toBe(first.message.envelopeId);
+    expect(again.message.messageId).not.toBe(first.message.messageId);
+    expect(again.message.messageId).toBe(outbox?.headers["Carehub-Message-Id"]);
+    expect(again.message.sentAt).toBe(now.toISOString());
   });
 
-  it("stores a message it cannot read under a random id: intake rejects it, nothing is lost", async () => {
-    const before = await streamCount("ingress");
+  it("changes nothing for a repeated identical acknowledgement: not stored again, not answered", async () => {
+    const first = await send(practiceAck, { authorization: "Bearer practice-token" });
+    expect(first.statusCode).toBe(202);
+    const outboxBefore = await streamCount("outbox");
+    await pastTheDuplicateWindow();
+    const repeat = await send(practiceAck, { authorization: "Bearer practice-token" });
+    expect([repeat.statusCode, repeat.json().id]).toEqual([200, first.json().id]);
+    expect(await streamCount("ingress")).toBe(0);
+    expect(await streamCount("outbox")).toBe(outboxBefore);
+  });
+
+  it("stores a message it cannot read under the id of its INGRESS position: intake rejects it, nothing is lost", async () => {
+    const before = (await ns.bus.jsm.streams.info(ns.bus.topology.streams.ingress)).state.last_seq;
     const response = await send("<not-medcom/>", { "content-type": "text/xml" });
     expect(response.statusCode).toBe(202);
-    const body = response.json();
-    expect(body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: "received" });
-    expect(body.id[14]).toBe("7");
-    expect(await streamCount("ingress")).toBe(before + 1);
+    expect(response.json()).toEqual({
+      id: ingressHubId(ns.bus.topology.streams.ingress, before + 1),
+      status: "received",
+    });
+    const stored = await ns.bus.getMessage(ns.bus.topology.streams.ingress, before + 1);
+    expect(stored?.headers["Carehub-Hub-Id"]).toBeUndefined();
   });
 
   it("serves health, readiness, metrics and the OpenAPI document", async () => {

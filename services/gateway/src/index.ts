@@ -9,7 +9,6 @@ export {
   GatewayRequestError,
   GatewayUnavailableError,
 } from "./gateway-errors.ts";
-export { messageHubId } from "./hub-id.ts";
 export { ACCEPTED_MEDIA_TYPES } from "./media-type.ts";
 export { buildOpenApiDocument, openApiText } from "./openapi.ts";
 export { type RunningGateway, startGateway } from "./start-gateway.ts";

@@ -19,7 +19,7 @@ import {
   GatewayRequestError,
   GatewayUnavailableError,
 } from "./gateway-errors.ts";
-import { randomHubId } from "./hub-id.ts";
+import { timeOrderedId } from "./request-id.ts";
 
 /** Codes the query API answers with (docs/errors.md, section Tracker). */
 export const QUERY_ERROR_CODES = {
@@ -114,7 +114,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
     audits.delete(request);
     const status = reply.statusCode;
     const record = buildAuditRecord({
-      id: randomHubId(),
+      id: timeOrderedId(),
       at: clock(),
       facts,
       status,

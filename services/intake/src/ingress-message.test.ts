@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hubIdFromStreamPosition } from "./derived-ids.ts";
-import { readIngressMessage } from "./ingress-message.ts";
+import { identify, readIngressMessage } from "./ingress-message.ts";
 
 const base = {
   subject: "ns1.ingress.acute-team",
@@ -11,12 +10,11 @@ const base = {
 };
 
 describe("readIngressMessage", () => {
-  it("takes hub id, source and receive time from the gateway's headers", () => {
+  it("takes the receive time from the gateway's headers when their source is the subject's", () => {
     const message = readIngressMessage(
       {
         ...base,
         headers: {
-          "Carehub-Hub-Id": "hub-1",
           "Carehub-Source-Endpoint": "acute-team",
           "Carehub-Received-At": "2026-01-02T03:04:04.000Z",
           "Content-Type": "application/fhir+json",
@@ -25,20 +23,16 @@ describe("readIngressMessage", () => {
       "ns1.ingress.",
     );
     expect(message).toMatchObject({
-      hubId: "hub-1",
       sourceEndpoint: "acute-team",
       receivedAt: "2026-01-02T03:04:04.000Z",
       contentType: "application/fhir+json",
-      publishedDirectly: false,
     });
   });
 
-  it("derives the hub id from the stream position for a message published straight onto NATS", () => {
+  it("takes the time JetStream stored it for a message published straight onto NATS", () => {
     const message = readIngressMessage({ ...base, headers: { "Content-Type": "application/xml" } }, "ns1.ingress.");
-    expect(message.hubId).toBe(hubIdFromStreamPosition("NS1_INGRESS", 7));
     expect(message.sourceEndpoint).toBe("acute-team");
     expect(message.receivedAt).toBe("2026-01-02T03:04:05.000Z");
-    expect(message.publishedDirectly).toBe(true);
   });
 
   it("trusts the subject, not a header, for who sent it", () => {
@@ -47,12 +41,32 @@ describe("readIngressMessage", () => {
       "ns1.ingress.",
     );
     expect(message.sourceEndpoint).toBe("acute-team");
-    expect(message.hubId).not.toBe("forged");
   });
 
   it("dead-letters a message from outside this hub's INGRESS subjects", () => {
     expect(() => readIngressMessage({ ...base, subject: "other.ingress.x", headers: {} }, "ns1.ingress.")).toThrow(
       expect.objectContaining({ code: "CAREHUB_ERR_INTAKE_BAD_INGRESS_MESSAGE" }),
     );
+  });
+});
+
+describe("identify", () => {
+  // Catches intake taking the id a header claims (issue 9: an endpoint on NATS overwrote a victim's status).
+  it("gives the message the hub's id whatever a Carehub-Hub-Id header claims, and logs the claim", () => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (fields: unknown) => warnings.push(fields) } as unknown as Parameters<typeof identify>[2];
+    const arrival = readIngressMessage({ ...base, headers: { "Carehub-Hub-Id": "victim-id" } }, "ns1.ingress.");
+    const message = identify(arrival, "derived-id", logger);
+    expect(message.hubId).toBe("derived-id");
+    expect(message).not.toHaveProperty("claimedHubId");
+    expect(warnings).toEqual([{ hubId: "derived-id", endpoint: "acute-team", seq: 7 }]);
+  });
+
+  it("logs nothing when the header names the id the hub derives (the gateway's own header)", () => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (fields: unknown) => warnings.push(fields) } as unknown as Parameters<typeof identify>[2];
+    const arrival = readIngressMessage({ ...base, headers: { "Carehub-Hub-Id": "derived-id" } }, "ns1.ingress.");
+    expect(identify(arrival, "derived-id", logger).hubId).toBe("derived-id");
+    expect(warnings).toEqual([]);
   });
 });

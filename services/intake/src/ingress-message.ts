@@ -1,19 +1,22 @@
-import { derivedUuid } from "@carehub/acknowledgements";
-import { hubIdFromStreamPosition } from "./derived-ids.ts";
+import type { Logger } from "@carehub/observability";
 import { INTAKE_ERROR_CODES, IntakeDeadLetterError } from "./intake-errors.ts";
 
-/** One raw message from INGRESS, with what the hub knows about how it arrived. */
-export interface IngressMessage {
-  hubId: string;
-  /** Registry id of the endpoint that sent it (authenticated by the gateway, or by NATS permissions). */
+/** One raw message from INGRESS, with what the hub knows about how it arrived, before it is identified. */
+export interface IngressArrival {
+  /** Registry id of the endpoint that sent it: the INGRESS subject's, which NATS permissions bind. */
   sourceEndpoint: string;
   receivedAt: string;
   contentType: string | undefined;
   bytes: Uint8Array;
   stream: string;
   seq: number;
-  /** True when an endpoint published it on NATS itself (no gateway: intake owns its dedup). */
-  publishedDirectly: boolean;
+  /** A hub id a header claimed. Never used: identity is the hub's (see `identify`); kept to log a mismatch. */
+  claimedHubId: string | undefined;
+}
+
+/** An INGRESS message with the hub id the hub derived for it. */
+export interface IngressMessage extends Omit<IngressArrival, "claimedHubId"> {
+  hubId: string;
 }
 
 export interface RawIngressMessage {
@@ -27,13 +30,13 @@ export interface RawIngressMessage {
 }
 
 /**
- * Reads an INGRESS message. Messages from the gateway carry Carehub-Hub-Id, Carehub-Source-Endpoint and
- * Carehub-Received-At; an endpoint that publishes on NATS itself may not, so the subject names the source
- * (NATS permissions let an endpoint publish only to its own subject), the hub id is derived from the
- * stream position and the receive time is when JetStream stored it. Header values from a direct publisher
- * are not trusted for the source: the subject wins.
+ * Reads an INGRESS message. The subject names the source (NATS permissions let an endpoint publish only to
+ * its own subject; the gateway publishes for authenticated endpoints only). INGRESS is writable by endpoints,
+ * so no header decides anything that matters: not the source (the subject wins), not the hub id (derived
+ * by the ledger from the source and the message's own id, or from the stream position). The gateway's
+ * receive time is taken when its source header agrees with the subject; otherwise the time JetStream stored it.
  */
-export function readIngressMessage(raw: RawIngressMessage, ingressSubjectPrefix: string): IngressMessage {
+export function readIngressMessage(raw: RawIngressMessage, ingressSubjectPrefix: string): IngressArrival {
   if (!raw.subject.startsWith(ingressSubjectPrefix)) {
     throw new IntakeDeadLetterError(INTAKE_ERROR_CODES.badIngressMessage, "subject is outside this hub's INGRESS");
   }
@@ -41,19 +44,35 @@ export function readIngressMessage(raw: RawIngressMessage, ingressSubjectPrefix:
   if (subjectSource === "" || subjectSource.includes(".")) {
     throw new IntakeDeadLetterError(INTAKE_ERROR_CODES.badIngressMessage, "the INGRESS subject names no endpoint");
   }
-  const headerHubId = raw.headers["Carehub-Hub-Id"];
-  const headerSource = raw.headers["Carehub-Source-Endpoint"];
-  const publishedDirectly = headerHubId === undefined || headerSource !== subjectSource;
+  const headerReceivedAt =
+    raw.headers["Carehub-Source-Endpoint"] === subjectSource
+      ? validTime(raw.headers["Carehub-Received-At"])
+      : undefined;
   return {
-    hubId: publishedDirectly ? hubIdFromStreamPosition(raw.stream, raw.seq) : headerHubId,
     sourceEndpoint: subjectSource,
-    receivedAt: (!publishedDirectly && validTime(raw.headers["Carehub-Received-At"])) || raw.storedAt.toISOString(),
+    receivedAt: headerReceivedAt ?? raw.storedAt.toISOString(),
     contentType: raw.headers["Content-Type"],
     bytes: raw.data,
     stream: raw.stream,
     seq: raw.seq,
-    publishedDirectly,
+    claimedHubId: raw.headers["Carehub-Hub-Id"],
   };
+}
+
+/**
+ * The arrival under the hub id the hub derived (`hubIdOf`: the ledger's). A header that claimed another id
+ * is ignored and logged — an endpoint publishing on NATS can put any header on its own subject, and an id it
+ * chose could take another message's place (issue 9: a forged id overwrote a victim's status).
+ */
+export function identify(arrival: IngressArrival, hubId: string, logger?: Logger): IngressMessage {
+  const { claimedHubId, ...rest } = arrival;
+  if (claimedHubId !== undefined && claimedHubId !== hubId) {
+    logger?.warn(
+      { hubId, endpoint: arrival.sourceEndpoint, seq: arrival.seq },
+      "ignored a Carehub-Hub-Id header that is not the id the hub derives for this message",
+    );
+  }
+  return { ...rest, hubId };
 }
 
 function validTime(value: string | undefined): string | undefined {
@@ -81,27 +100,5 @@ export function rawIngress(
     stream: delivery.stream,
     seq: delivery.seq,
     storedAt,
-  };
-}
-
-/**
- * The gateway derives the hub id of a message it could read from (namespace, source endpoint, message id).
- * A Carehub-Hub-Id header that does not match was not set by the gateway but by an endpoint publishing on
- * NATS itself; it is replaced by the stream-position id, so a made-up id can never take another message's
- * place in PIPELINE's dedup. (A message nobody could read keeps the gateway's random id: nothing to check.)
- */
-export function withCheckedHubId(
-  ingress: IngressMessage,
-  namespace: string,
-  messageId: string | undefined,
-  now: Date,
-): IngressMessage {
-  if (ingress.publishedDirectly || messageId === undefined) return ingress;
-  if (ingress.hubId === derivedUuid("message", namespace, ingress.sourceEndpoint, messageId)) return ingress;
-  return {
-    ...ingress,
-    hubId: hubIdFromStreamPosition(ingress.stream, ingress.seq),
-    receivedAt: now.toISOString(),
-    publishedDirectly: true,
   };
 }

@@ -41,12 +41,15 @@ export function rejectedEvent(subject: EventSubject, issues: ValidationIssue[], 
   };
 }
 
-/** A message an endpoint published on NATS again: `hubId` is this copy's, `originalHubId` the first one's. */
+/**
+ * A message stored again on INGRESS: `hubId` is the message's (every copy has the one the ledger derives),
+ * `originalHubId` the first copy's record; one event per stored copy (its INGRESS position names it).
+ */
 export function duplicateEvent(subject: EventSubject, originalHubId: string, at: Date): EventOf<"duplicate"> {
   return {
     ...base(subject, at.toISOString()),
     type: "duplicate",
-    eventId: `${subject.ingress.hubId}:duplicate`,
+    eventId: `${subject.ingress.hubId}:duplicate:${subject.ingress.seq}`,
     originalHubId,
   };
 }

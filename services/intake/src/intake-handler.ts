@@ -1,6 +1,4 @@
 import {
-  acknowledgementForRepeat,
-  acknowledgementResend,
   buildNegativeAcknowledgement,
   keepHubAcknowledgement,
   type NegativeAcknowledgement,
@@ -9,15 +7,15 @@ import {
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
 import type { Bus, InboundMessage } from "@carehub/bus";
+import type { MessageLedger, Repeat } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import { CarehubError, type Endpoint, type EventOf, type ParseResult, type ValidationIssue } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { buildEnvelope } from "./build-envelope.ts";
-import { rawIngress, readIngressMessage, withCheckedHubId } from "./ingress-message.ts";
+import { identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
 import { INTAKE_ERROR_CODES, IntakeDeadLetterError, IntakeStoreUnavailableError } from "./intake-errors.ts";
 import { duplicateEvent, type EventSubject, receivedEvent, rejectedEvent } from "./intake-events.ts";
-import { intakeKeys } from "./intake-keys.ts";
 import { checkHubSource, checkSource } from "./source-check.ts";
 
 export type ParseFunction = (bytes: Uint8Array, options: { contentType?: string }) => ParseResult;
@@ -25,6 +23,8 @@ export type ParseFunction = (bytes: Uint8Array, options: { contentType?: string 
 export interface IntakeHandlerDeps {
   bus: Pick<Bus, "publish" | "publishJson" | "publishEvent" | "topology">;
   redis: Pick<Redis, "set" | "get">;
+  /** The message ledger: the hub id of each message, and its claim (packages/ledger). */
+  ledger: Pick<MessageLedger, "hubIdOf" | "claim">;
   registry: RegistrySource;
   parse: ParseFunction;
   /** How long message-id and acknowledgement keys are kept (the read model's retention). */
@@ -45,25 +45,27 @@ const UNKNOWN_CONTENT_TYPE = "application/octet-stream";
 export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundMessage) => Promise<void> {
   const { bus } = deps;
   const clock = deps.clock ?? (() => new Date());
-  const keys = intakeKeys(bus.topology.namespace);
   const ingressPrefix = `${bus.topology.namespace}.ingress.`;
   const expiry = deps.retentionDays * 86_400;
 
   return async (delivery) => {
     const now = clock();
-    const raw = readIngressMessage(rawIngress(delivery, now), ingressPrefix);
+    const arrival = readIngressMessage(rawIngress(delivery, now), ingressPrefix);
     const registry = deps.registry.current();
-    const parsed = deps.parse(raw.bytes, raw.contentType === undefined ? {} : { contentType: raw.contentType });
+    const contentType = arrival.contentType === undefined ? {} : { contentType: arrival.contentType };
+    const parsed = deps.parse(arrival.bytes, contentType);
     const messageId = parsed.ok ? parsed.message.messageId : parsed.partial.messageId;
-    const ingress = withCheckedHubId(raw, bus.topology.namespace, messageId, now);
-    const subject: EventSubject = { ingress, messageId, kind: parsed.ok ? parsed.message.kind : parsed.partial.kind };
+    const kind = parsed.ok ? parsed.message.kind : parsed.partial.kind;
+    const hubId = deps.ledger.hubIdOf({ endpoint: arrival.sourceEndpoint, messageId }, arrival) ?? "";
+    const ingress = identify(arrival, hubId, deps.logger);
+    const subject: EventSubject = { ingress, messageId, kind };
     const source = sourceOf(ingress.sourceEndpoint, registry);
-    // The received event and the message-id claim are independent (both idempotent): one round trip, not two.
-    const [, first] = await Promise.all([
+    // The received event and the claim are independent (both idempotent): one round trip, not two.
+    const [, claim] = await Promise.all([
       publishEvent(bus, receivedEvent(subject, UNKNOWN_CONTENT_TYPE)),
       source === undefined || messageId === undefined
-        ? Promise.resolve(ingress.hubId)
-        : claimMessageId(deps.redis, keys.messageId(source.id, messageId), ingress.hubId, expiry),
+        ? Promise.resolve(undefined)
+        : redisCall(() => deps.ledger.claim({ endpoint: source.id, messageId, kind }, ingress)),
     ]);
     if (source === undefined) {
       const issue = {
@@ -74,8 +76,8 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
       await publishRejection(bus, rejectedEvent(subject, [issue], now));
       throw new IntakeDeadLetterError(issue.code, issue.message);
     }
-    if (first !== ingress.hubId) {
-      await handleRepeat(subject, first, source.endpoint, registry.hub.id, deps, now);
+    if (claim?.repeat) {
+      await handleRepeat(subject, claim, source.endpoint, deps, now);
       return;
     }
     const issues = !parsed.ok
@@ -169,41 +171,22 @@ async function publishRejection(bus: IntakeHandlerDeps["bus"], event: EventOf<"r
   if (!stored.duplicate) recordRejection("intake", codes);
 }
 
-/** Records this copy as the first one unless another copy got there first; returns the first copy's hub id. */
-async function claimMessageId(
-  redis: IntakeHandlerDeps["redis"],
-  key: string,
-  hubId: string,
-  expiry: number,
-): Promise<string> {
-  const claimed = await redisCall(() => redis.set(key, hubId, "EX", expiry, "NX"));
-  if (claimed === "OK") return hubId;
-  return (await redisCall(() => redis.get(key))) ?? hubId;
-}
-
 /**
- * A message id this endpoint used before, arriving as a new INGRESS message (an endpoint publishing on NATS
- * itself, or a repeat after the dedup window): not processed again; its first acknowledgement goes again.
+ * A message id this endpoint used before, stored again on INGRESS (an endpoint publishing on NATS itself, or a
+ * repeat the gateway could not see): not processed again; the first copy's answer goes again, renewed under
+ * ids of this copy (the ledger's), so a redelivery sends it once.
  */
 async function handleRepeat(
   subject: EventSubject,
-  firstHubId: string,
+  repeat: Repeat,
   source: Endpoint | undefined,
-  hubEndpointId: string,
   deps: IntakeHandlerDeps,
   now: Date,
 ): Promise<void> {
   const { bus } = deps;
-  await publishEvent(bus, duplicateEvent(subject, firstHubId, now));
-  if (source === undefined) return; // the hub's own message: no answer goes back to the hub
-  const stored = await redisCall(() => acknowledgementForRepeat(deps.redis, bus.topology.namespace, firstHubId));
-  if (stored === undefined) return;
-  // The resend is a delivery of its own: a hub id derived from this copy, so a redelivery sends it once.
-  await sendAcknowledgement(
-    bus,
-    acknowledgementResend(stored, `${subject.ingress.hubId}-ack`, hubEndpointId),
-    source.id,
-  );
+  await publishEvent(bus, duplicateEvent(subject, repeat.first.hubId, now));
+  if (source === undefined || repeat.answer === undefined) return; // the hub's own message, or nothing to send
+  await sendAcknowledgement(bus, repeat.answer, source.id);
 }
 
 /** Builds the negative acknowledgement; one that cannot be built leaves the message unanswerable. */

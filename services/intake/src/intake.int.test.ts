@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
-import { derivedUuid, negativeAcknowledgementIds as negativeAckIds } from "@carehub/acknowledgements";
+import { negativeAcknowledgementIds as negativeAckIds } from "@carehub/acknowledgements";
 import type { StoredMessage } from "@carehub/bus";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
+import { parseMessage } from "@carehub/formats";
+import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy } from "@carehub/ledger";
 import { buildStatusUpdate } from "@carehub/medcom-fhir";
 import { metricValue } from "@carehub/observability";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
 import type { Envelope, LifecycleEvent, RegistryConfigInput } from "@carehub/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hubIdFromStreamPosition } from "./derived-ids.ts";
 import { type RunningIntake, startIntake } from "./start-intake.ts";
 
 const EXAMPLES = "/work/shared/medcom/examples";
@@ -42,6 +43,7 @@ const registryConfig = {
 describe("intake against real NATS and Redis", () => {
   let ns: TestNamespace;
   let intake: RunningIntake;
+  let now = new Date("2026-03-01T10:00:00.000Z");
 
   beforeAll(async () => {
     ns = await openTestNamespace("intake");
@@ -50,6 +52,7 @@ describe("intake against real NATS and Redis", () => {
       redis: ns.redis,
       registry: EndpointRegistry.from(registryConfig),
       retentionDays: 1,
+      clock: () => now,
     });
   });
   afterAll(async () => {
@@ -58,8 +61,8 @@ describe("intake against real NATS and Redis", () => {
   });
 
   /**
-   * Puts bytes on INGRESS the way the gateway does: the hub id derived from the message id when there is one
-   * (`label` otherwise, standing in for the gateway's random id). Returns the hub id and the stream position.
+   * Puts bytes on INGRESS the way the gateway does: the hub id derived from the message id when there is one,
+   * else from the INGRESS position (`label` is the dedup id then). Returns the hub id and the stream position.
    */
   async function fromGateway(
     source: string,
@@ -68,17 +71,17 @@ describe("intake against real NATS and Redis", () => {
     contentType: string,
     messageId?: string,
   ) {
-    const hubId = messageId === undefined ? label : derivedUuid("message", ns.namespace, source, messageId);
+    const derived = messageId === undefined ? undefined : messageHubId(ns.namespace, source, messageId);
     const stored = await ns.bus.publish(ns.bus.topology.subjects.ingress(source), bytes, {
-      msgId: hubId,
+      msgId: derived ?? label,
       contentType,
       headers: {
-        "Carehub-Hub-Id": hubId,
+        ...(derived === undefined ? {} : { "Carehub-Hub-Id": derived }),
         "Carehub-Source-Endpoint": source,
         "Carehub-Received-At": "2026-03-01T10:00:00.000Z",
       },
     });
-    return { hubId, seq: stored.seq };
+    return { hubId: derived ?? ingressHubId(stored.stream, stored.seq), seq: stored.seq };
   }
 
   async function all(role: "pipeline" | "events" | "outbox" | "dlq"): Promise<StoredMessage[]> {
@@ -205,7 +208,7 @@ describe("intake against real NATS and Redis", () => {
       "application/xml",
     );
     const types = await until(async () => {
-      const found = (await eventsFor("hub-garbage")).map((e) => e.type);
+      const found = (await eventsFor(published.hubId)).map((e) => e.type);
       return found.includes("dead-lettered") ? found : undefined;
     }, "the dead-lettered event");
     expect(types).toEqual(["received", "rejected", "dead-lettered"]);
@@ -217,7 +220,7 @@ describe("intake against real NATS and Redis", () => {
     expect(await ns.bus.getMessage(ns.bus.topology.streams.ingress, published.seq)).not.toBeNull();
     expect(
       (await all("outbox")).some(
-        (m) => m.subject.endsWith(".practice") && m.headers["Carehub-Hub-Id"] === negativeAckIds("hub-garbage").hubId,
+        (m) => m.subject.endsWith(".practice") && m.headers["Carehub-Hub-Id"] === negativeAckIds(published.hubId).hubId,
       ),
     ).toBe(false);
   });
@@ -230,7 +233,8 @@ describe("intake against real NATS and Redis", () => {
     );
     expect(rejected.type).toBe("rejected");
     await until(
-      async () => ((await ns.redis.get(`${ns.namespace}:msgid:klamer:${rejected.messageId}`)) ? true : undefined),
+      async () =>
+        (await ns.redis.get(ledgerKeys(ns.namespace).messageId("klamer", rejected.messageId ?? ""))) ? true : undefined,
       "the claim",
     );
     expect((await all("outbox")).some((m) => m.headers["Carehub-Hub-Id"] === negativeAckIds(badAckId).hubId)).toBe(
@@ -238,21 +242,36 @@ describe("intake against real NATS and Redis", () => {
     );
   });
 
-  it("does not take a hub id from a header an endpoint made up when publishing on NATS itself", async () => {
-    // The lab claims the hub id the acute team's message would get; intake must not let it take that place.
-    const victimId = derivedUuid("message", ns.namespace, "acute-team", "c0ffee00-0000-4000-8000-000000000001");
-    const message = Buffer.from(homecare.toString().replaceAll(HOMECARE_ID, "489de4f2-0d8d-4de2-a7ce-00000000f0f0"));
-    const forged = await ns.bus.publish(ns.bus.topology.subjects.ingress("lab"), message, {
-      msgId: "forged-1",
-      contentType: "application/fhir+json",
-      headers: { "Carehub-Hub-Id": victimId, "Carehub-Source-Endpoint": "lab" },
+  // Issue 9: an endpoint with NATS credentials published a message without a readable id under a victim's hub
+  // id; intake kept the header's id and the victim's delivered message showed rejected and dead-lettered.
+  it("never takes a hub id from a header an endpoint sets when publishing on NATS itself", async () => {
+    const victimId = messageHubId(ns.namespace, "acute-team", "c0ffee00-0000-4000-8000-000000000001");
+    const forgedHeaders = { "Carehub-Hub-Id": victimId, "Carehub-Source-Endpoint": "lab" };
+    const unreadable = await ns.bus.publish(ns.bus.topology.subjects.ingress("lab"), Buffer.from("%PDF-1.4 x"), {
+      msgId: "forged-unreadable",
+      contentType: "application/xml",
+      headers: forgedHeaders,
     });
-    const ownId = hubIdFromStreamPosition(ns.bus.topology.streams.ingress, forged.seq);
-    await until(async () => ((await eventsFor(ownId)).length > 0 ? true : undefined), "events under the stream id");
+    const readableId = "489de4f2-0d8d-4de2-a7ce-00000000f0f0";
+    await ns.bus.publish(
+      ns.bus.topology.subjects.ingress("lab"),
+      Buffer.from(homecare.toString().replaceAll(HOMECARE_ID, readableId)),
+      { msgId: "forged-readable", contentType: "application/fhir+json", headers: forgedHeaders },
+    );
+    const unreadableId = ingressHubId(unreadable.stream, unreadable.seq);
+    await until(
+      async () => ((await eventsFor(unreadableId)).some((e) => e.type === "dead-lettered") ? true : undefined),
+      "the unreadable one dead-lettered under its INGRESS id",
+    );
+    const readableHubId = messageHubId(ns.namespace, "lab", readableId);
+    await until(
+      async () => ((await eventsFor(readableHubId)).some((e) => e.type === "rejected") ? true : undefined),
+      "the readable one rejected under its own id",
+    );
     expect(await eventsFor(victimId)).toEqual([]);
   });
 
-  it("takes a message an endpoint published on NATS itself, and drops its repeat as a duplicate", async () => {
+  it("takes a message an endpoint published on NATS itself under the id the gateway would give it, and drops its repeat", async () => {
     const first = await ns.bus.publish(ns.bus.topology.subjects.ingress("lab"), labReport, {
       msgId: "lab-direct-1",
       contentType: "application/xml",
@@ -261,15 +280,20 @@ describe("intake against real NATS and Redis", () => {
       msgId: "lab-direct-2",
       contentType: "application/xml",
     });
-    const firstHubId = hubIdFromStreamPosition(ns.bus.topology.streams.ingress, first.seq);
-    const secondHubId = hubIdFromStreamPosition(ns.bus.topology.streams.ingress, second.seq);
+    const parsed = parseMessage(labReport);
+    const hubId = messageHubId(ns.namespace, "lab", parsed.ok ? parsed.message.messageId : "");
     const duplicate = await until(
-      async () => (await eventsFor(secondHubId)).find((e) => e.type === "duplicate"),
+      async () => (await eventsFor(hubId)).find((e) => e.type === "duplicate"),
       "the duplicate event",
     );
-    expect(duplicate).toMatchObject({ originalHubId: firstHubId, sourceEndpoint: "lab" });
+    expect(duplicate).toMatchObject({
+      eventId: `${hubId}:duplicate:${second.seq}`,
+      originalHubId: hubId,
+      sourceEndpoint: "lab",
+    });
     const envelopes = (await all("pipeline")).filter((m) => m.subject.endsWith(".lab-result"));
-    expect(envelopes.map((m) => m.headers["Carehub-Hub-Id"])).toEqual([firstHubId]);
+    expect(envelopes.map((m) => m.headers["Carehub-Hub-Id"])).toEqual([hubId]);
+    expect(JSON.parse(Buffer.from(envelopes[0]?.data ?? []).toString()).payload.seq).toBe(first.seq);
   });
 
   describe("messages the hub makes itself (status returns on <ns>.ingress.<hub id>)", () => {
@@ -307,7 +331,8 @@ describe("intake against real NATS and Redis", () => {
         sender: { sor: hub.sor, gln: hub.gln },
       });
       // The receiver's acknowledgement of it is matched through this key (router: ack addressed to the hub).
-      expect(await ns.redis.get(`${ns.namespace}:msgid:${hub.id}:${messageId}`)).toBe(hubId);
+      const claimed = await ns.redis.get(ledgerKeys(ns.namespace).messageId(hub.id, messageId));
+      expect(parseFirstCopy(claimed)?.hubId).toBe(hubId);
       expect((await eventsFor(hubId)).map((e) => e.type)).toEqual(["received"]);
     });
 
@@ -336,6 +361,78 @@ describe("intake against real NATS and Redis", () => {
         (await all("outbox")).some((m) => m.headers["Carehub-Hub-Id"] === negativeAckIds(published.hubId).hubId),
       ).toBe(false);
       expect((await all("pipeline")).some((m) => m.headers["Carehub-Hub-Id"] === published.hubId)).toBe(false);
+    });
+  });
+
+  describe("repeats past JetStream's duplicate window (only the ledger still knows the first copy)", () => {
+    const ELEVEN_MINUTES = 11 * 60_000;
+    /** PIPELINE made anew holds no dedup ids (as 10 minutes later); intake's clock moves 11 minutes on. */
+    async function pastTheDuplicateWindow(): Promise<void> {
+      await ns.bus.jsm.streams.delete(ns.bus.topology.streams.pipeline);
+      await ns.bus.provision();
+      now = new Date(now.getTime() + ELEVEN_MINUTES);
+    }
+    const copyOf = (messageId: string, bundleId: string) =>
+      Buffer.from(
+        homecare
+          .toString()
+          .replaceAll(HOMECARE_ID, messageId)
+          .replace("401cbc36-db1e-4fe0-bf90-6df331dde179", bundleId),
+      );
+    const publishOnNats = (source: string, bytes: Uint8Array, msgId: string) =>
+      ns.bus.publish(ns.bus.topology.subjects.ingress(source), bytes, { msgId, contentType: "application/fhir+json" });
+
+    // Catches a removed ledger claim: the late copy would go to PIPELINE again and reach the receiver twice.
+    it("recognises a later copy (another Bundle.id) and does not deliver it again", async () => {
+      const messageId = "489de4f2-0d8d-4de2-a7ce-0000000a7e01";
+      const hubId = messageHubId(ns.namespace, "acute-team", messageId);
+      await publishOnNats("acute-team", copyOf(messageId, "401cbc36-db1e-4fe0-bf90-00000000b001"), "late-1");
+      await until(
+        async () => ((await all("pipeline")).some((m) => m.headers["Carehub-Hub-Id"] === hubId) ? true : undefined),
+        "the first copy's envelope",
+      );
+      await pastTheDuplicateWindow();
+      const later = await publishOnNats(
+        "acute-team",
+        copyOf(messageId, "401cbc36-db1e-4fe0-bf90-00000000b002"),
+        "late-2",
+      );
+      await until(
+        async () => (await eventsFor(hubId)).find((e) => e.eventId === `${hubId}:duplicate:${later.seq}`),
+        "the later copy recognised as a repeat",
+      );
+      expect((await all("pipeline")).some((m) => m.headers["Carehub-Hub-Id"] === hubId)).toBe(false);
+    });
+
+    // Catches a removed ledger claim (the late copy would be answered with the first answer's ids, which the
+    // OUTBOX and every receiver drop) and a resend of the stored bytes (the same Bundle.id again).
+    it("answers a later copy with the first copy's outcome under a new Bundle.id and timestamp", async () => {
+      const messageId = "489de4f2-0d8d-4de2-a7ce-0000000a7e02";
+      const hubId = messageHubId(ns.namespace, "practice", messageId);
+      // The practice sends the acute team's message as its own: rejected, fatal-error to the practice.
+      await publishOnNats("practice", copyOf(messageId, "401cbc36-db1e-4fe0-bf90-00000000b003"), "late-3");
+      const toPractice = async () => (await all("outbox")).filter((m) => m.subject.endsWith(".outbox.practice"));
+      const first = await until(
+        async () => (await toPractice()).find((m) => m.headers["Carehub-Hub-Id"] === negativeAckIds(hubId).hubId),
+        "the first answer",
+      );
+      const answered = (await toPractice()).length;
+      await pastTheDuplicateWindow();
+      await publishOnNats("practice", copyOf(messageId, "401cbc36-db1e-4fe0-bf90-00000000b004"), "late-4");
+      const again = await until(async () => (await toPractice())[answered], "the answer to the later copy");
+      const parse = (bytes: Uint8Array) => {
+        const result = parseMessage(bytes, { contentType: "application/fhir+json" });
+        if (!result.ok) throw new Error(JSON.stringify(result.issues.slice(0, 2)));
+        return result.message;
+      };
+      const [firstAnswer, laterAnswer] = [parse(first.data), parse(again.data)];
+      expect(laterAnswer.content).toEqual(firstAnswer.content);
+      expect(laterAnswer.content).toMatchObject({ code: "fatal-error", respondsTo: messageId });
+      expect(laterAnswer.envelopeId).not.toBe(firstAnswer.envelopeId);
+      expect(laterAnswer.messageId).not.toBe(firstAnswer.messageId);
+      expect(laterAnswer.sentAt).toBe(now.toISOString());
+      expect(again.headers["Carehub-Hub-Id"]).not.toBe(first.headers["Carehub-Hub-Id"]);
+      expect((await eventsFor(hubId)).filter((e) => e.type === "rejected")).toHaveLength(1);
     });
   });
 });

@@ -1,10 +1,11 @@
 import type { Bus, InboundMessage } from "@carehub/bus";
-import { parseMessage } from "@carehub/formats";
+import { parseMessage, readMessageIdentity } from "@carehub/formats";
+import { MessageLedger } from "@carehub/ledger";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { CarehubError } from "@carehub/schemas";
 import type { Redis } from "ioredis";
-import { type IngressMessage, rawIngress, readIngressMessage } from "./ingress-message.ts";
+import { type IngressMessage, identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
 import { deadLetteredEvent } from "./intake-events.ts";
 import { createIntakeHandler, type ParseFunction } from "./intake-handler.ts";
 
@@ -34,9 +35,17 @@ export interface RunningIntake {
 export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
   const { bus } = deps;
   const clock = deps.clock ?? (() => new Date());
+  const ledger = new MessageLedger({
+    redis: deps.redis,
+    namespace: bus.topology.namespace,
+    retentionDays: deps.retentionDays,
+    hubEndpointId: deps.registry.current().hub.id,
+    clock,
+  });
   const handler = createIntakeHandler({
     bus,
     redis: deps.redis,
+    ledger,
     registry: deps.registry,
     parse: deps.parse ?? parseMessage,
     retentionDays: deps.retentionDays,
@@ -51,7 +60,7 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     concurrency: deps.concurrency ?? 1,
     handler,
     onDeadLetter: async (message: InboundMessage, error: CarehubError) => {
-      const ingress = ingressOrUndefined(message, bus, clock());
+      const ingress = ingressOrUndefined(message, bus, ledger, clock());
       if (ingress === undefined) return;
       const event = deadLetteredEvent(
         { ingress },
@@ -66,9 +75,19 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
   return { stop: () => consumer.stop() };
 }
 
-function ingressOrUndefined(message: InboundMessage, bus: Bus, now: Date): IngressMessage | undefined {
+/** The dead-lettered message under the hub id the handler gave it (its header read again: no full parse). */
+function ingressOrUndefined(
+  message: InboundMessage,
+  bus: Bus,
+  ledger: MessageLedger,
+  now: Date,
+): IngressMessage | undefined {
   try {
-    return readIngressMessage(rawIngress(message, now), `${bus.topology.namespace}.ingress.`);
+    const arrival = readIngressMessage(rawIngress(message, now), `${bus.topology.namespace}.ingress.`);
+    const contentType = arrival.contentType === undefined ? {} : { contentType: arrival.contentType };
+    const { messageId } = readMessageIdentity(arrival.bytes, contentType);
+    const hubId = ledger.hubIdOf({ endpoint: arrival.sourceEndpoint, messageId }, arrival);
+    return hubId === undefined ? undefined : identify(arrival, hubId);
   } catch {
     return undefined;
   }

@@ -1,3 +1,4 @@
+import { parseFirstCopy } from "@carehub/ledger";
 import type { Envelope } from "@carehub/schemas";
 import { correctedLabSample, type RouteFacts, supersededMessageId } from "./route-resolver.ts";
 import type { RouterKeys } from "./router-keys.ts";
@@ -65,7 +66,7 @@ export interface FactReader {
 
 /**
  * MGET of KEYS, then, for each KEYS index in ARGV[2..], the routed marker (prefix ARGV[1]) of the hub id found
- * there. The marker's name is built from a value (a hub id), which is why this is a script: the alternative is
+ * there (a ledger first-copy record is decoded to its hub id). The marker's name is built from a value (a hub id), which is why this is a script: the alternative is
  * a second round trip after the MGET. Returns { values, markers } with false for absent keys.
  */
 const READ_FACTS_SCRIPT = `
@@ -73,6 +74,11 @@ local values = redis.call('MGET', unpack(KEYS))
 local markers = {}
 for i = 2, #ARGV do
   local hubId = values[tonumber(ARGV[i])]
+  -- A first-copy record is JSON {hubId, seq} (the ledger's); a labsample marker or an older record, a bare id.
+  if hubId and string.sub(hubId, 1, 1) == '{' then
+    local ok, record = pcall(cjson.decode, hubId)
+    hubId = ok and type(record) == 'table' and type(record.hubId) == 'string' and record.hubId or false
+  end
   if hubId and hubId ~= '' then markers[i - 1] = redis.call('GET', ARGV[1] .. hubId) else markers[i - 1] = false end
 end
 return { values, markers }
@@ -114,7 +120,8 @@ export async function loadRouteFacts(
   });
   const facts: { -readonly [K in keyof RouteFacts]: RouteFacts[K] } = { receivedBySource };
   if (hasOriginal) {
-    const hubId = nonEmpty(values[supersededAt]);
+    // The ledger's first-copy record (or the plain hub id a labsample marker holds).
+    const hubId = parseFirstCopy(values[supersededAt])?.hubId;
     // A redelivered correction finds itself as the sample's latest result: its copies are already published.
     if (hubId !== undefined && hubId !== message.hubId) {
       facts.original = { hubId, routedTo: parseRouted(markerOf(supersededAt)) };
@@ -127,7 +134,7 @@ export async function loadRouteFacts(
     if (sourceHolds || addresseeHolds) facts.supersededSentByAnother = true;
   }
   if (lookups.acknowledged !== undefined) {
-    const acknowledgedHubId = nonEmpty(values[acknowledgedAt]);
+    const acknowledgedHubId = parseFirstCopy(values[acknowledgedAt])?.hubId;
     if (acknowledgedHubId !== undefined) {
       facts.acknowledgedHubId = acknowledgedHubId;
       facts.acknowledgedRoutedTo = parseRouted(markerOf(acknowledgedAt));

@@ -1,27 +1,24 @@
-import { type AcknowledgementKeys, acknowledgementKeys } from "@carehub/acknowledgements";
+import { type LedgerKeys, ledgerKeys } from "@carehub/ledger";
 
 /**
- * The Redis keys the router reads and writes (docs/contracts.md, "Redis keys"). Every key starts with
- * `<ns>:`; message ids are the senders' own ids, scoped by endpoint so two senders never collide.
+ * The Redis keys the router reads and writes (docs/contracts.md, "Redis keys"). The message ledger's keys
+ * (first copies, stored acknowledgements, the received and routed markers) are spelled by the ledger
+ * (packages/ledger); only the router's own routing fact is spelled here.
  */
-export interface RouterKeys extends AcknowledgementKeys {
-  /** Hub id of the first copy of a sender's message (written by gateway / intake). */
-  messageId(endpoint: string, messageId: string): string;
-  /** Set when the router sends a message TO an endpoint; value: its hub id. Loop detection. */
-  received(endpoint: string, messageId: string): string;
-  /** Set once a message is routed: JSON array of the endpoint ids it was sent to ([] when rejected). */
-  routed(hubId: string): string;
+export interface RouterKeys
+  extends Pick<LedgerKeys, "messageId" | "received" | "routed" | "hubAcknowledgement" | "relayedAcknowledgement"> {
   /** Hub id of the sender's latest lab result for a sample (a corrected result follows it). */
   labSample(endpoint: string, sampleId: string): string;
 }
 
 export function routerKeys(ns: string): RouterKeys {
+  const ledger = ledgerKeys(ns);
   return {
-    // The stored acknowledgements' keys (ack:, ackmsg:) are spelled once, with the code that keeps them.
-    ...acknowledgementKeys(ns),
-    messageId: (endpoint, messageId) => `${ns}:msgid:${endpoint}:${messageId}`,
-    received: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,
-    routed: (hubId) => `${ns}:routed:${hubId}`,
+    messageId: ledger.messageId,
+    received: ledger.received,
+    routed: ledger.routed,
+    hubAcknowledgement: ledger.hubAcknowledgement,
+    relayedAcknowledgement: ledger.relayedAcknowledgement,
     labSample: (endpoint, sampleId) => `${ns}:labsample:${endpoint}:${sampleId}`,
   };
 }

@@ -89,7 +89,7 @@ async function carryOut(deps: EffectDeps, subject: SubjectRef, effect: PendingEf
         reportedBy: effect.reportedBy,
         occurredAt: new Date(effect.occurredAt).toISOString(),
       };
-      const stored = await bus.publishJson(bus.topology.subjects.events(event.type), event, { msgId: event.eventId });
+      const stored = await bus.publishEvent(event);
       if (!stored.duplicate) recordUnmatchedStatus(subject.type);
       deps.logger?.warn(
         {

@@ -11,7 +11,7 @@ export {
   type TrackerDeps,
 } from "./start-tracker.ts";
 export { entityUpdatesFor, type PartyResolver, subjectOf } from "./status-facts.ts";
-export { buildStatusReturn, nameBasedUuid, statusAnnouncement } from "./status-return.ts";
+export { buildStatusReturn, statusAnnouncement } from "./status-return.ts";
 export {
   DEFAULT_STALE_LIMITS,
   DEFAULT_TRACKER_OPTIONS,

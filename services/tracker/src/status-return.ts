@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { derivedUuid } from "@carehub/acknowledgements";
+import { hubMessageIds } from "@carehub/ledger";
 import { buildStatusUpdate, type MessagingOrganization } from "@carehub/medcom-fhir";
 import type { Endpoint, EventOf, HubIdentity } from "@carehub/schemas";
 import type { PendingEffect, SubjectRef } from "@carehub/store";
@@ -11,18 +10,6 @@ export interface StatusReturnMessage {
   hubId: string;
   messageId: string;
   json: string;
-}
-
-/** carehub's UUID namespace for the tracker's name-based ids (a fixed random UUID). */
-const TRACKER_ID_NAMESPACE = Buffer.from("a3f4c1d2e5b64f7a8c9d0e1f2a3b4c5d", "hex");
-
-/** A name-based UUID (version 5): the same status return always gets the same ids, so a retry is a repeat. */
-export function nameBasedUuid(name: string): string {
-  const bytes = createHash("sha1").update(TRACKER_ID_NAMESPACE).update(name, "utf8").digest().subarray(0, 16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
@@ -42,9 +29,8 @@ export function originatorAddress(
 
 /**
  * The status update the hub sends the originator, as a MedCom-style FHIR message with the hub as sender.
- * Ids are derived from the namespace and the effect id, so building it again after a crash gives the same
- * message id and hub id (JetStream and intake then drop the repeat); the hub id is the one the gateway derives
- * for (namespace, source endpoint, message id), which intake checks.
+ * Ids come from the message ledger, named by the effect id, so building it again after a crash gives the
+ * same message id and hub id (the ledger recognises the repeat at intake, at any age).
  */
 export function buildStatusReturn(
   namespace: string,
@@ -54,9 +40,10 @@ export function buildStatusReturn(
   receiver: MessagingOrganization,
   now: Date,
 ): StatusReturnMessage {
-  const messageId = nameBasedUuid(`${namespace}\u0000${effect.id}\u0000message`);
+  // The ledger names the message after the effect (a retry is a repeat) and gives the hub id intake derives.
+  const { hubId, messageId, bundleId } = hubMessageIds(namespace, hub.id, `status-return:${effect.id}`);
   const built = buildStatusUpdate({
-    ids: { bundleId: nameBasedUuid(`${namespace}\u0000${effect.id}\u0000bundle`), messageHeaderId: messageId },
+    ids: { bundleId, messageHeaderId: messageId },
     now: now.toISOString(),
     sender: { sor: hub.sor, gln: hub.gln, name: hub.name },
     receiver,
@@ -65,8 +52,7 @@ export function buildStatusReturn(
     occurredAt: new Date(effect.occurredAt).toISOString(),
     ...(effect.appointment === undefined ? {} : { appointment: effect.appointment }),
   });
-  // The hub id the gateway would give this message (intake recomputes and checks it).
-  return { hubId: derivedUuid("message", namespace, hub.id, messageId), messageId, json: built.json };
+  return { hubId, messageId, json: built.json };
 }
 
 /** A `status-changed` event: on EVENTS for a change, on `<ns>.status.<originator>` for a status return. */

@@ -1,0 +1,31 @@
+import { readFhirMessageIdentity } from "@carehub/medcom-fhir";
+import { readLetterIdentity } from "@carehub/medcom-xml";
+import type { PartialMessage } from "@carehub/schemas";
+import { detectFormat } from "./detect-format.ts";
+import { DEFAULT_MAX_BYTES } from "./parse-message.ts";
+
+/** A message's own id and kind, read from its header alone. */
+export type MessageIdentity = Pick<PartialMessage, "format" | "messageId" | "kind">;
+
+/**
+ * Reads a message's id and kind from its header without validating it (the format's header reader): what
+ * the gateway needs to recognise a repeat before it stores a message, at a fraction of a full parse. Pure and
+ * total: a message that cannot be read gives what could be read (often nothing), and intake's full parse
+ * says why.
+ */
+export function readMessageIdentity(
+  bytes: Uint8Array,
+  options: { contentType?: string; maxBytes?: number } = {},
+): MessageIdentity {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (bytes.byteLength > maxBytes) return {};
+  const detected = detectFormat(bytes, options.contentType);
+  if (!detected.ok) return {};
+  switch (detected.format) {
+    case "fhir+json":
+    case "fhir+xml":
+      return readFhirMessageIdentity(bytes, { format: detected.format, limits: { maxBytes } });
+    case "oioxml":
+      return readLetterIdentity(bytes, { limits: { maxBytes } });
+  }
+}

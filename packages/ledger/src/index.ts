@@ -1,0 +1,30 @@
+export {
+  type AcknowledgementIds,
+  derivedDigits,
+  derivedUuid,
+  type HubMessageIds,
+  hubMessageIds,
+  ingressHubId,
+  messageHubId,
+  negativeAcknowledgementIds,
+  repeatAnswerIds,
+} from "./derived-ids.ts";
+export { type LedgerKeys, ledgerKeys } from "./ledger-keys.ts";
+export {
+  type FirstCopy,
+  parseFirstCopy,
+  parseStoredAcknowledgement,
+  type StoredAcknowledgement,
+  storedAcknowledgementSchema,
+} from "./ledger-records.ts";
+export {
+  type Admission,
+  type ArrivingMessage,
+  type Claim,
+  type LedgerRedis,
+  MessageLedger,
+  type MessageLedgerOptions,
+  type Repeat,
+  type RepeatAnswer,
+} from "./message-ledger.ts";
+export { renewAcknowledgement } from "./renew-acknowledgement.ts";

@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+import { parseFhirMessage } from "@carehub/medcom-fhir";
+import { cleanupNamespace, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { messageHubId } from "./derived-ids.ts";
+import { MessageLedger } from "./message-ledger.ts";
+
+const EXAMPLES = new URL("../../../test/fixtures/medcom/examples/", import.meta.url);
+const fatal = readFileSync(new URL("fhir/acknowledgement/ig-bc9535ef-ed94-4060-a928-7baddec7ee71.json", EXAMPLES));
+const STREAM = "T_INGRESS";
+/** Past JetStream's 10-minute duplicate window: only the ledger can still know the first copy. */
+const ELEVEN_MINUTES = 11 * 60_000;
+
+describe("the message ledger against real Redis", () => {
+  const namespace = testNamespace("ledger");
+  let redis: Redis;
+  let now = new Date("2026-03-01T10:00:00.000Z");
+  let ledger: MessageLedger;
+
+  beforeAll(() => {
+    redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 2 });
+    ledger = new MessageLedger({ redis, namespace, retentionDays: 90, hubEndpointId: "carehub", clock: () => now });
+  });
+  afterAll(async () => {
+    await cleanupNamespace({ namespace, redis });
+    await redis.quit();
+  });
+
+  const keepAcknowledgement = (hubId: string, bytes: Uint8Array) =>
+    redis.set(
+      ledger.keys.hubAcknowledgement(hubId),
+      JSON.stringify({ contentType: "application/fhir+json", base64: Buffer.from(bytes).toString("base64") }),
+    );
+
+  it("derives one hub id per sender and message id, whatever the path; none from an unreadable message until stored", () => {
+    const message = { endpoint: "lab", messageId: "m-1" };
+    expect(ledger.hubIdOf(message)).toBe(messageHubId(namespace, "lab", "m-1"));
+    expect(ledger.hubIdOf({ endpoint: "practice", messageId: "m-1" })).not.toBe(ledger.hubIdOf(message));
+    expect(ledger.hubIdOf({ endpoint: "lab", messageId: undefined })).toBeUndefined();
+    const at7 = ledger.hubIdOf({ endpoint: "lab", messageId: undefined }, { stream: STREAM, seq: 7 });
+    expect(at7).not.toBe(ledger.hubIdOf({ endpoint: "lab", messageId: undefined }, { stream: STREAM, seq: 8 }));
+  });
+
+  it("admits a new message, lets intake claim the same stored copy (and its redelivery), and knows it later", async () => {
+    const message = { endpoint: "acute-team", messageId: "m-new", kind: "homecare-observation" };
+    const hubId = messageHubId(namespace, "acute-team", "m-new");
+    expect(await ledger.admit(message, "copy-1")).toEqual({ repeat: false, hubId });
+    await ledger.recordAdmitted(message, hubId, 3);
+    expect(await ledger.claim(message, { stream: STREAM, seq: 3 })).toEqual({ repeat: false, hubId });
+    expect(await ledger.claim(message, { stream: STREAM, seq: 3 })).toMatchObject({ repeat: false });
+    // Catches a ledger that forgets (or a key that expires) before the retention: months later it is a repeat.
+    now = new Date(now.getTime() + 30 * 86_400_000);
+    expect(await ledger.admit(message, "copy-2")).toMatchObject({
+      repeat: true,
+      first: { hubId, seq: 3 },
+    });
+    expect(await redis.ttl(ledger.keys.messageId("acute-team", "m-new"))).toBeGreaterThan(89 * 86_400);
+  });
+
+  it("recognises a repeat stored again on INGRESS past the duplicate window and answers it as the first copy was answered, under new ids", async () => {
+    const message = { endpoint: "practice", messageId: "m-rejected", kind: "care-communication" };
+    const first = await ledger.claim(message, { stream: STREAM, seq: 10 });
+    expect(first.repeat).toBe(false);
+    await keepAcknowledgement(first.repeat ? "" : first.hubId, fatal);
+
+    now = new Date(now.getTime() + ELEVEN_MINUTES);
+    const repeat = await ledger.claim(message, { stream: STREAM, seq: 11 });
+    if (!repeat.repeat || repeat.answer === undefined)
+      throw new Error(`expected an answered repeat: ${JSON.stringify(repeat)}`);
+    const answer = parseFhirMessage(Buffer.from(repeat.answer.base64, "base64"), { format: "fhir+json" });
+    const original = parseFhirMessage(fatal, { format: "fhir+json" });
+    if (!answer.ok || !original.ok) throw new Error("unreadable acknowledgement");
+    expect(answer.message.content).toEqual(original.message.content); // fatal stays fatal, same issues and identifier
+    expect(answer.message.envelopeId).not.toBe(original.message.envelopeId);
+    expect(answer.message.messageId).toBe(repeat.answer.hubId);
+    expect(answer.message.sentAt).toBe(now.toISOString());
+    expect(repeat.answer.sourceEndpoint).toBe("carehub");
+
+    // Each repeat gets an answer of its own; the same copy redelivered gets the same one (its publish dedups).
+    const again = await ledger.claim(message, { stream: STREAM, seq: 12 });
+    const redelivered = await ledger.claim(message, { stream: STREAM, seq: 11 });
+    expect(again.repeat && again.answer?.hubId).not.toBe(repeat.answer.hubId);
+    expect(redelivered.repeat && redelivered.answer?.hubId).toBe(repeat.answer.hubId);
+  });
+
+  it("prefers the receiver's acknowledgement, as relayed, to the hub's own", async () => {
+    const message = { endpoint: "practice", messageId: "m-acked" };
+    const hubId = ledger.hubIdOf(message) ?? "";
+    await keepAcknowledgement(hubId, Buffer.from("{}"));
+    await redis.set(
+      ledger.keys.relayedAcknowledgement(hubId),
+      JSON.stringify({
+        contentType: "application/fhir+json",
+        base64: fatal.toString("base64"),
+        sourceEndpoint: "hospital",
+      }),
+    );
+    await ledger.recordAdmitted(message, hubId, 20);
+    const repeat = await ledger.admit(message, "copy-2");
+    expect(repeat.repeat && repeat.answer?.sourceEndpoint).toBe("hospital");
+  });
+
+  it("never answers a repeated acknowledgement (MedCom KR2), even when an answer is kept under its id", async () => {
+    const message = { endpoint: "hospital", messageId: "ack-1", kind: "acknowledgement" };
+    const hubId = ledger.hubIdOf(message) ?? "";
+    await keepAcknowledgement(hubId, fatal);
+    await ledger.recordAdmitted(message, hubId, 30);
+    expect(await ledger.admit(message, "copy-2")).toMatchObject({ repeat: true, answer: undefined });
+    expect(await ledger.claim(message, { stream: STREAM, seq: 31 })).toMatchObject({ repeat: true, answer: undefined });
+  });
+
+  it("reads a record an older hub wrote (the bare hub id) as the first copy", async () => {
+    const message = { endpoint: "lab", messageId: "m-old" };
+    await redis.set(ledger.keys.messageId("lab", "m-old"), "0190f3a2-7c1e-7000-8000-000000000001");
+    expect(await ledger.claim(message, { stream: STREAM, seq: 40 })).toMatchObject({
+      repeat: true,
+      first: { hubId: "0190f3a2-7c1e-7000-8000-000000000001" },
+    });
+  });
+});
