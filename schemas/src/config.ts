@@ -19,6 +19,11 @@ export const HubConfig = z.object({
   registryPath: z.string().default("infra/endpoints.yaml"),
   httpHost: z.string().default("127.0.0.1"),
   httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
+  /**
+   * A port of its own for `GET /metrics` (on `httpHost`), for processes that run no gateway (intake, router,
+   * dispatcher, tracker started alone), so Prometheus scrapes every process (infra/prometheus). Default: none.
+   */
+  metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
   /** Largest message body the gateway accepts, in bytes. */
   maxBodyBytes: z.coerce
     .number()
@@ -61,6 +66,7 @@ const ENV: Record<keyof z.input<typeof HubConfig>, string> = {
   registryPath: "CAREHUB_REGISTRY",
   httpHost: "CAREHUB_HTTP_HOST",
   httpPort: "CAREHUB_HTTP_PORT",
+  metricsPort: "CAREHUB_METRICS_PORT",
   maxBodyBytes: "CAREHUB_MAX_BODY_BYTES",
   logLevel: "LOG_LEVEL",
   patientHashKey: "CAREHUB_PATIENT_HASH_KEY",

@@ -1,5 +1,6 @@
 export { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
 export { errorCodeLabel, labelValue } from "./metric-labels.ts";
+export { type MetricsServer, type MetricsServerOptions, serveMetrics } from "./metrics-server.ts";
 export { type MetricPoller, type MetricPollerOptions, pollMetrics } from "./metric-poller.ts";
 export {
   collectProcessMetrics,

@@ -1,5 +1,12 @@
 import { type Bus, connectHubBus, startStreamMetrics } from "@carehub/bus";
-import { createLogger, type Logger, startTracing } from "@carehub/observability";
+import {
+  collectProcessMetrics,
+  createLogger,
+  type Logger,
+  type MetricsServer,
+  serveMetrics,
+  startTracing,
+} from "@carehub/observability";
 import { EndpointRegistry, type RegistrySource, type RegistryWatcher, watchRegistry } from "@carehub/registry";
 import type { HubConfig, RegistryConfig, RegistryConfigInput } from "@carehub/schemas";
 import { createStore } from "@carehub/store";
@@ -34,6 +41,8 @@ export interface RunningHub {
   config: HubConfig;
   /** The gateway's base URL; undefined when the gateway is not among the services. */
   url: string | undefined;
+  /** The metrics listener's base URL (`CAREHUB_METRICS_PORT`); undefined when none is configured. */
+  metricsUrl: string | undefined;
   bus: Bus;
   redis: Redis;
   registry: RegistrySource;
@@ -86,7 +95,9 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   // How much each stream (the DLQ above all) holds, for `/metrics`; stopped before the bus drains.
   const streamMetrics = startStreamMetrics(bus, { logger });
   const running: Array<{ name: ServiceName; service: RunningService }> = [];
+  let metricsServer: MetricsServer | undefined;
   const closeAll = async () => {
+    await metricsServer?.close();
     for (const { name, service } of [...running].reverse()) {
       await service
         .stop()
@@ -116,6 +127,10 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       };
       running.push({ name, service: await start(deps) });
     }
+    collectProcessMetrics();
+    if (config.metricsPort !== undefined) {
+      metricsServer = await serveMetrics({ host: config.httpHost, port: config.metricsPort });
+    }
   } catch (error) {
     await closeAll();
     throw error;
@@ -124,6 +139,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   return {
     config,
     url: running.find((r) => r.name === "gateway")?.service.url,
+    metricsUrl: metricsServer?.url,
     bus,
     redis,
     registry,
