@@ -1,6 +1,5 @@
 export { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
 export { errorCodeLabel, labelValue } from "./metric-labels.ts";
-export { type MetricsServer, type MetricsServerOptions, serveMetrics } from "./metrics-server.ts";
 export { type MetricPoller, type MetricPollerOptions, pollMetrics } from "./metric-poller.ts";
 export {
   collectProcessMetrics,
@@ -19,6 +18,7 @@ export {
   recordStatusRefused,
   recordStreamSize,
 } from "./metrics.ts";
+export { type MetricsServer, type MetricsServerOptions, serveMetrics } from "./metrics-server.ts";
 export { CPR_REPLACEMENT, isPatientKey, REDACTED, redactPatientData, scrubText } from "./patient-data.ts";
 export {
   type Context,
