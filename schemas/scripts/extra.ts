@@ -1,3 +1,4 @@
+import { asyncApiText } from "../../packages/bus/src/asyncapi.ts";
 import { openApiText } from "../../services/gateway/src/openapi.ts";
 
 /**
@@ -5,5 +6,8 @@ import { openApiText } from "../../services/gateway/src/openapi.ts";
  * Kept as a hook so that schemas/ does not depend on services: each entry returns [file name, text].
  */
 export function extraGeneratedFiles(): Array<[string, string]> {
-  return [["openapi.json", openApiText()]];
+  return [
+    ["openapi.json", openApiText()],
+    ["asyncapi.json", asyncApiText()],
+  ];
 }

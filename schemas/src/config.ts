@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_STREAM_REPLICAS, parseStreamReplicas, StreamReplicas } from "./stream-replicas.ts";
 
 /**
  * Process configuration shared by every service, parsed once at start-up from the environment
@@ -39,6 +40,20 @@ export const HubConfig = z.object({
    * with its leap days), what Danish health-data rules ask of access logs (docs/decisions/0012).
    */
   auditRetentionDays: z.coerce.number().int().positive().default(1827),
+  /**
+   * Copies JetStream keeps of each stream class (CAREHUB_STREAM_REPLICAS, e.g. `3` or `auto,outbox=1`): `auto`
+   * = 1 on a single server, 3 on a cluster. Provisioning raises a stream to it but never lowers one
+   * (docs/operations.md).
+   */
+  streamReplicas: z
+    .preprocess((value, ctx) => {
+      if (typeof value !== "string") return value;
+      const parsed = parseStreamReplicas(value);
+      if ("value" in parsed) return parsed.value;
+      for (const problem of parsed.problems) ctx.addIssue({ code: "custom", message: problem, input: value });
+      return z.NEVER;
+    }, StreamReplicas)
+    .default(DEFAULT_STREAM_REPLICAS),
 });
 export type HubConfig = Readonly<z.infer<typeof HubConfig>>;
 
@@ -58,6 +73,7 @@ export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, st
   patientHashKey: "CAREHUB_PATIENT_HASH_KEY",
   retentionDays: "CAREHUB_RETENTION_DAYS",
   auditRetentionDays: "CAREHUB_AUDIT_RETENTION_DAYS",
+  streamReplicas: "CAREHUB_STREAM_REPLICAS",
 };
 
 /** Reads the configuration from environment variables; reports every problem at once. */

@@ -9,4 +9,5 @@ export * from "./events.ts";
 export * from "./identifiers.ts";
 export * from "./kinds.ts";
 export * from "./registry.ts";
+export * from "./stream-replicas.ts";
 export * from "./validation.ts";

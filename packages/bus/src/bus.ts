@@ -1,4 +1,5 @@
 import { activeTraceId, type Logger } from "@carehub/observability";
+import type { StreamReplicas } from "@carehub/schemas";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -12,6 +13,7 @@ import {
 } from "./provision.ts";
 import { type PublishOptions, type PublishResult, publishMessage } from "./publisher.ts";
 import { type RedriveOptions, readMessage, redriveDeadLetters, type StoredMessage } from "./redrive.ts";
+import { resolveStreamReplicas } from "./replicas.ts";
 import { type RetentionSettings, type Topology, topology } from "./topology.ts";
 
 export interface ConnectBusOptions {
@@ -26,8 +28,12 @@ export interface ConnectBusOptions {
 }
 
 export interface ProvisionOptions {
-  /** Stream replicas: 1 on a single server, 3 on a 3-node cluster. */
-  replicas?: number;
+  /**
+   * Copies of each stream: a count for all, or the hub's setting (CAREHUB_STREAM_REPLICAS, per class, `auto` = 1
+   * on a single server and 3 on a cluster, judged from the connected server). Default `auto`. Existing streams
+   * are raised to it, never lowered (the report's `kept`).
+   */
+  replicas?: number | StreamReplicas;
   retention?: Partial<RetentionSettings>;
 }
 
@@ -133,7 +139,8 @@ class NatsBus implements Bus {
   }
 
   provision(options: ProvisionOptions = {}): Promise<ProvisionReport> {
-    return provisionStreams(this.jsm, this.topology.streamConfigs(options));
+    const replicas = resolveStreamReplicas(options.replicas, this.nc.info);
+    return provisionStreams(this.jsm, this.topology.streamConfigs({ ...options, replicas }));
   }
 
   async ensureConsumer(stream: string, config: DurableConsumerSpec): Promise<void> {

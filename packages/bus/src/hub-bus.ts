@@ -1,21 +1,24 @@
 import type { Logger } from "@carehub/observability";
 import type { HubConfig } from "@carehub/schemas";
 import { type Bus, connectBus, type ProvisionOptions } from "./bus.ts";
+import type { ProvisionReport } from "./provision.ts";
 import { auditRetention, DEFAULT_AUDIT_RETENTION_DAYS, readModelRetention } from "./topology.ts";
 
 /** What a hub process's bus is made from: the hub configuration every service parses the same way. */
 export type HubBusConfig = Pick<HubConfig, "natsUrl" | "natsUser" | "natsPass" | "namespace" | "retentionDays"> &
-  Partial<Pick<HubConfig, "auditRetentionDays">>;
+  Partial<Pick<HubConfig, "auditRetentionDays" | "streamReplicas">>;
 
 /**
  * How every process of one hub provisions its streams, so that none of them undoes another's settings:
  * PIPELINE and EVENTS as long as the read model keeps what it builds from them (`carehub rebuild` replays them),
- * AUDIT as long as access records must be kept (`auditRetentionDays`, default five years).
+ * AUDIT as long as access records must be kept (`auditRetentionDays`, default five years), and each stream class
+ * with its configured replicas (`streamReplicas`, default `auto`).
  */
 export function hubProvisionOptions(
-  config: Pick<HubConfig, "retentionDays"> & Partial<Pick<HubConfig, "auditRetentionDays">>,
+  config: Pick<HubConfig, "retentionDays"> & Partial<Pick<HubConfig, "auditRetentionDays" | "streamReplicas">>,
 ): ProvisionOptions {
   return {
+    ...(config.streamReplicas === undefined ? {} : { replicas: config.streamReplicas }),
     retention: {
       ...readModelRetention(config.retentionDays),
       ...auditRetention(config.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS),
@@ -47,10 +50,19 @@ export async function connectHubBus(config: HubBusConfig, options: HubBusOptions
   });
   if (options.provision === false) return bus;
   try {
-    await bus.provision(hubProvisionOptions(config));
+    const report = await bus.provision(hubProvisionOptions(config));
+    reportKeptSettings(report, options.logger);
   } catch (error) {
     await bus.drain();
     throw error;
   }
   return bus;
+}
+
+/** A stream that keeps more replicas than configured is fine to run on, but the operator should know. */
+function reportKeptSettings(report: ProvisionReport, logger: Logger | undefined): void {
+  const kept = report.streams.filter((s) => s.kept.length > 0).map((s) => ({ stream: s.stream, kept: s.kept }));
+  if (kept.length > 0) {
+    logger?.warn({ kept }, "streams keep more replicas than configured: provisioning never lowers them");
+  }
 }

@@ -28,6 +28,7 @@ describe("provision", () => {
       stream: bus.topology.streams.ingress,
       action: "updated",
       changes: ["max_age: 3600000000000 → 7200000000000"],
+      kept: [],
     });
     expect((await bus.jsm.streams.info(bus.topology.streams.ingress)).config.max_age).toBe(7_200_000_000_000);
   });
@@ -84,7 +85,7 @@ describe("PIPELINE retention follows the read model (a rebuild replays it)", () 
 
     const report = await old.provision({ retention: { ingressMaxAgeMs: 3_600_000 } });
     expect(report.streams.filter((s) => s.action !== "unchanged")).toEqual([
-      { stream: pipeline, action: "updated", changes: [`max_age: ${7 * DAY_NS} → ${90 * DAY_NS}`] },
+      { stream: pipeline, action: "updated", changes: [`max_age: ${7 * DAY_NS} → ${90 * DAY_NS}`], kept: [] },
     ]);
     expect(DEFAULT_RETENTION.pipelineMaxAgeMs).toBe(90 * 86_400_000);
     const info = await old.jsm.streams.info(pipeline);

@@ -8,11 +8,16 @@ export interface StreamProvisionResult {
   action: "created" | "updated" | "unchanged";
   /** For `updated`: the fields changed, as `field: old → new`. */
   changes: string[];
+  /**
+   * Settings of the existing stream kept although the configuration asks for less, as
+   * `num_replicas: 3 kept (configured 1)`: provisioning never lowers a stream's replicas.
+   */
+  kept: string[];
 }
 
 export interface ProvisionReport {
   streams: StreamProvisionResult[];
-  /** True when nothing had to be created or changed. */
+  /** True when nothing had to be created or changed (settings kept against the configuration included). */
   unchanged: boolean;
 }
 
@@ -34,8 +39,25 @@ function show(value: unknown): string {
 /** What to do with one stream, decided before anything is changed. */
 type StreamPlan =
   | { kind: "create"; wanted: CarehubStreamConfig }
-  | { kind: "update"; wanted: CarehubStreamConfig; changes: string[] }
-  | { kind: "unchanged"; wanted: CarehubStreamConfig };
+  | { kind: "update"; wanted: CarehubStreamConfig; changes: string[]; kept: string[] }
+  | { kind: "unchanged"; wanted: CarehubStreamConfig; kept: string[] };
+
+/**
+ * The wanted stream as it will be applied to an existing one: never with fewer replicas than it has. Lowering
+ * replicas drops copies an operator made on purpose (a node's loss would then stop the stream), so
+ * provisioning keeps them and says so; lowering is an operator's deliberate act (docs/operations.md).
+ */
+export function keepReplicas(
+  existing: Partial<StreamConfig>,
+  wanted: CarehubStreamConfig,
+): { wanted: CarehubStreamConfig; kept: string[] } {
+  const has = existing.num_replicas ?? 1;
+  if (has <= wanted.num_replicas) return { wanted, kept: [] };
+  return {
+    wanted: { ...wanted, num_replicas: has },
+    kept: [`num_replicas: ${has} kept (configured ${wanted.num_replicas})`],
+  };
+}
 
 /** Compares an existing stream with the wanted one: the fixed fields that differ, and the updatable ones. */
 export function diffStream(
@@ -82,12 +104,13 @@ export async function provisionStreams(
       plans.push({ kind: "create", wanted: config });
       continue;
     }
-    const diff = diffStream(existing, config);
+    const { wanted: applied, kept } = keepReplicas(existing, config);
+    const diff = diffStream(existing, applied);
     incompatible.push(...diff.incompatible);
     plans.push(
       diff.changes.length > 0
-        ? { kind: "update", wanted: config, changes: diff.changes }
-        : { kind: "unchanged", wanted: config },
+        ? { kind: "update", wanted: applied, changes: diff.changes, kept }
+        : { kind: "unchanged", wanted: applied, kept },
     );
   }
   if (incompatible.length > 0) throw new BusProvisionError("CAREHUB_ERR_BUS_INCOMPATIBLE_STREAM", incompatible);
@@ -98,13 +121,13 @@ export async function provisionStreams(
     try {
       if (plan.kind === "create") {
         await jsm.streams.add({ name, ...rest });
-        results.push({ stream: name, action: "created", changes: [] });
+        results.push({ stream: name, action: "created", changes: [], kept: [] });
       } else if (plan.kind === "update") {
         const { storage: _storage, retention: _retention, ...updatable } = rest;
         await jsm.streams.update(name, updatable);
-        results.push({ stream: name, action: "updated", changes: plan.changes });
+        results.push({ stream: name, action: "updated", changes: plan.changes, kept: plan.kept });
       } else {
-        results.push({ stream: name, action: "unchanged", changes: [] });
+        results.push({ stream: name, action: "unchanged", changes: [], kept: plan.kept });
       }
     } catch (error) {
       throw new BusProvisionError("CAREHUB_ERR_BUS_PROVISION_FAILED", [`${name} (${plan.kind}): ${String(error)}`], {
@@ -152,7 +175,9 @@ const DURABLE = /^[A-Za-z0-9_-]{1,64}$/;
  * The server-side consumer config for a spec. The server's max_deliver is one more than the spec's:
  * the bus dead-letters a failing message itself at `maxDeliver`, and the one extra delivery catches a
  * message whose handler crashed the process every time, so it is dead-lettered instead of silently
- * dropped by JetStream.
+ * dropped by JetStream. No `num_replicas`: a consumer left at the server's 0 is replicated as its stream is,
+ * and follows it when provisioning raises the stream's replicas (replication.int.test.ts), so a kept R3 stream
+ * never gets R1 consumers.
  */
 export function consumerConfig(spec: DurableConsumerSpec): Partial<ConsumerConfig> {
   if (!DURABLE.test(spec.durable))

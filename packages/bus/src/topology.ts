@@ -1,8 +1,10 @@
+import { STREAM_CLASSES, type StreamClass } from "@carehub/schemas";
 import type { StreamConfig } from "@nats-io/jetstream";
 import { BusNameError } from "./errors.ts";
 
-export const STREAM_ROLES = ["ingress", "pipeline", "outbox", "events", "dlq", "inbox", "audit"] as const;
-export type StreamRole = (typeof STREAM_ROLES)[number];
+/** One stream per role; the roles are the stream classes the configuration names (CAREHUB_STREAM_REPLICAS). */
+export const STREAM_ROLES = STREAM_CLASSES;
+export type StreamRole = StreamClass;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -60,7 +62,8 @@ export function auditRetention(auditRetentionDays: number): Pick<RetentionSettin
 }
 
 export interface StreamConfigOptions {
-  replicas?: number;
+  /** Copies of every stream, or per role (a role not named: 1). Resolved from the setting by the bus. */
+  replicas?: number | Readonly<Partial<Record<StreamRole, number>>>;
   retention?: Partial<RetentionSettings>;
 }
 
@@ -200,7 +203,8 @@ export function topology(namespace = "carehub"): Topology {
     },
     streamConfigs(options: StreamConfigOptions = {}): CarehubStreamConfig[] {
       const retention = { ...DEFAULT_RETENTION, ...options.retention };
-      const replicas = options.replicas ?? 1;
+      const replicas = (role: StreamRole): number =>
+        typeof options.replicas === "number" ? options.replicas : (options.replicas?.[role] ?? 1);
       return STREAM_ROLES.map((role) => ({
         name: streams[role],
         description: DESCRIPTIONS[role],
@@ -211,7 +215,7 @@ export function topology(namespace = "carehub"): Topology {
         max_age: msToNanos(maxAgeMs(role, retention)),
         max_bytes: role === "ingress" ? retention.ingressMaxBytes : -1,
         duplicate_window: msToNanos(retention.duplicateWindowMs),
-        num_replicas: replicas,
+        num_replicas: replicas(role),
       }));
     },
   });

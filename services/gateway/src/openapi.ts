@@ -9,6 +9,7 @@ import {
 import { z } from "zod";
 import { HealthStatus, MessageDuplicate, MessageReceived } from "./api-bodies.ts";
 import { ACCEPTED_MEDIA_TYPES } from "./media-type.ts";
+import { OPENAPI_SERVERS, webhooksSection } from "./openapi-webhooks.ts";
 
 type JsonObject = Record<string, unknown>;
 
@@ -125,7 +126,7 @@ export function buildOpenApiDocument(): JsonObject {
         "messages here, operators and endpoints query their lifecycle. Wire contracts: docs/contracts.md.",
       license: { name: "MIT", identifier: "MIT" },
     },
-    servers: [{ url: "http://127.0.0.1:8080" }],
+    servers: OPENAPI_SERVERS,
     security: [{ bearerAuth: [] }],
     paths: {
       "/v1/messages": {
@@ -227,6 +228,8 @@ export function buildOpenApiDocument(): JsonObject {
         },
       },
     },
+    // What the hub sends to endpoints in webhook mode (the other direction of this API).
+    webhooks: webhooksSection(ref("ApiError")),
     components: {
       securitySchemes: {
         bearerAuth: {
