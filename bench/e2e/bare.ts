@@ -8,7 +8,7 @@ import { connect } from "@nats-io/transport-node";
 import { BARE_STREAM, bareSubject, SENT_HEADER } from "./bare-names.ts";
 import { type Child, childPids, isText, startChild } from "./children.ts";
 import { type Infra, streamFootprint } from "./infra.ts";
-import { CpuMeter, type Percentiles, percentiles, type ProcessFigures } from "./measure.ts";
+import { CpuMeter, type Percentiles, type ProcessFigures, percentiles } from "./measure.ts";
 import { type MixName, messageAt } from "./messages.ts";
 import { DeliveryCounter } from "./receivers.ts";
 
@@ -65,7 +65,13 @@ export async function runBare(
         m.ack();
       }
     })();
-    const producer = await startChild("producer", SCRIPT, ["producer", infra.natsUrl, String(options.messages), options.mix, options.tag]);
+    const producer = await startChild("producer", SCRIPT, [
+      "producer",
+      infra.natsUrl,
+      String(options.messages),
+      options.mix,
+      options.tag,
+    ]);
     children.push(producer);
     const meter = new CpuMeter({
       producer: producer.pid,

@@ -4,12 +4,10 @@
  * counted by message id (and every acknowledgement, when the receivers acknowledge).
  */
 import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { type Child, childPids, startChild } from "./children.ts";
-import { type Infra, redisFootprint, streamFootprint } from "./infra.ts";
-import { CpuMeter, type Percentiles, percentiles, type ProcessFigures } from "./measure.ts";
-import { type BenchMessage, type MixName, messageAt } from "./messages.ts";
 import {
   benchRegistry,
   type DeliveryMode,
@@ -19,6 +17,9 @@ import {
   signingSecret,
   token,
 } from "./hub-registry.ts";
+import { type Infra, redisFootprint, streamFootprint } from "./infra.ts";
+import { CpuMeter, type Percentiles, type ProcessFigures, percentiles } from "./measure.ts";
+import { type BenchMessage, type MixName, messageAt } from "./messages.ts";
 import {
   DeliveryCounter,
   type InboxReader,
@@ -41,9 +42,13 @@ export interface HubScenario {
   /** Offered msg/s; absent = as fast as the hub takes them (a window of sends in flight). */
   rate?: number;
   mix: MixName;
-  /** Write a V8 CPU profile of the hub process into this directory. */
-  profileDir?: string;
+  /** Write a V8 CPU profile of the hub process (of the measured load) to this file. */
+  profilePath?: string;
+  /** One process per service (gateway, intake, router, dispatcher, tracker) instead of all in one. */
+  split?: boolean;
 }
+
+const SERVICES = ["tracker", "dispatcher", "router", "intake", "gateway"] as const;
 
 export interface HubResult {
   scenario: string;
@@ -121,20 +126,32 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
   let receiving: Receiving = { messages: new DeliveryCounter(sentAt), acks: new DeliveryCounter(sentAt) };
   const webhooks = new Map<string, WebhookServer>();
   const readers: InboxReader[] = [];
-  let hub: Child | undefined;
+  const hubs: Child[] = [];
   const nc = await connect({ servers: infra.natsUrl, name: "bench-driver" });
   try {
-    for (const id of [...SENDERS, ...RECEIVERS]) if (!readsInbox(scenario.delivery, id)) webhooks.set(id, await listen());
+    for (const id of [...SENDERS, ...RECEIVERS])
+      if (!readsInbox(scenario.delivery, id)) webhooks.set(id, await listen());
     const registry = benchRegistry(
       scenario.delivery,
       Object.fromEntries([...webhooks].map(([id, server]) => [id, server.url])),
     );
-    if (scenario.profileDir !== undefined) mkdirSync(scenario.profileDir, { recursive: true });
-    hub = await startChild("hub", SCRIPT, [], {
-      env: { BENCH_HUB: JSON.stringify({ natsUrl: infra.natsUrl, redisUrl: infra.redisUrl, namespace, registry }) },
-      execArgv: scenario.profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${scenario.profileDir}`],
-    });
-    const { url } = await hub.next((m): m is { url: string } => typeof (m as { url?: unknown })?.url === "string");
+    let url = "";
+    for (const services of scenario.split ? SERVICES.map((name) => [name]) : [undefined]) {
+      const hub = await startChild(services?.[0] ?? "hub", SCRIPT, [], {
+        env: {
+          BENCH_HUB: JSON.stringify({
+            natsUrl: infra.natsUrl,
+            redisUrl: infra.redisUrl,
+            namespace,
+            registry,
+            services,
+          }),
+        },
+      });
+      hubs.push(hub);
+      const started = await hub.next((m): m is { url: string } => typeof (m as { url?: unknown })?.url === "string");
+      url ||= started.url;
+    }
     const acks = scenario.delivery === "acks";
     const messagesOf = () => receiving.messages;
     const acksOf = () => receiving.acks;
@@ -146,14 +163,21 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       if (!readsInbox(scenario.delivery, id)) continue;
       readers.push(
         acks
-          ? await sdkInbox(infra.natsUrl, namespace, { hubUrl: url, endpointId: id, token: token(id) }, messagesOf, acksOf)
+          ? await sdkInbox(
+              infra.natsUrl,
+              namespace,
+              { hubUrl: url, endpointId: id, token: token(id) },
+              messagesOf,
+              acksOf,
+            )
           : await plainInbox(infra.natsUrl, namespace, id, messagesOf),
       );
     }
     // Warm-up (JIT, connections, consumers), not measured.
     const warm = Array.from({ length: WARM_UP }, (_, i) => messageAt(scenario.mix, i, `${tag}-warm`));
     await sendAll(url, warm, sentAt, undefined);
-    if (!(await receiving.messages.waitFor(WARM_UP, 60_000))) throw new Error(`${scenario.name}: warm-up never delivered`);
+    if (!(await receiving.messages.waitFor(WARM_UP, 60_000)))
+      throw new Error(`${scenario.name}: warm-up never delivered`);
     if (acks && !(await receiving.acks.waitFor(WARM_UP, 60_000)))
       throw new Error(`${scenario.name}: warm-up never acknowledged`);
     receiving = { messages: new DeliveryCounter(sentAt), acks: new DeliveryCounter(sentAt) };
@@ -164,11 +188,18 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     const redisBefore = await redisFootprint(infra.redisUrl);
     const messages = Array.from({ length: scenario.messages }, (_, i) => messageAt(scenario.mix, i, tag));
     const meter = new CpuMeter({
-      hub: hub.pid,
+      ...Object.fromEntries(hubs.map((hub) => [hub.name, hub.pid])),
       "driver (sender + receivers)": "self",
       "nats-server": childPids("nats-server")[0] ?? "self",
       "redis-server": childPids("redis-server")[0] ?? "self",
     });
+    const profiled = (m: unknown): m is { profiled: string } =>
+      typeof (m as { profiled?: unknown })?.profiled === "string";
+    const profiledHub = hubs[0];
+    if (scenario.profilePath !== undefined && profiledHub !== undefined) {
+      profiledHub.process.send({ profile: "start" });
+      await profiledHub.next(profiled);
+    }
     meter.start();
     const started = performance.now();
     await sendAll(url, messages, sentAt, scenario.rate);
@@ -178,6 +209,11 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     const acknowledged = !acks || (await receiving.acks.waitFor(scenario.messages, drainMs));
     const seconds = (performance.now() - started) / 1000;
     const processes = meter.stop(scenario.messages);
+    if (scenario.profilePath !== undefined && profiledHub !== undefined) {
+      mkdirSync(dirname(scenario.profilePath), { recursive: true });
+      profiledHub.process.send({ profile: scenario.profilePath });
+      await profiledHub.next(profiled);
+    }
     const redisAfter = await redisFootprint(infra.redisUrl);
     const streamsAfter = await streamFootprint(jsm, streamPrefix);
 
@@ -186,7 +222,13 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     const ackCheck = acks ? receiving.acks.check(ids) : { missing: [], unexpected: [] };
     const duplicates = receiving.messages.duplicates + receiving.acks.duplicates;
     const lost = check.missing.length + ackCheck.missing.length;
-    if (!delivered || !acknowledged || lost > 0 || duplicates > 0 || check.unexpected.length + ackCheck.unexpected.length > 0)
+    if (
+      !delivered ||
+      !acknowledged ||
+      lost > 0 ||
+      duplicates > 0 ||
+      check.unexpected.length + ackCheck.unexpected.length > 0
+    )
       throw new Error(
         `${scenario.name}: lost ${check.missing.length} deliveries and ${ackCheck.missing.length} acknowledgements, ` +
           `${duplicates} duplicates, ${check.unexpected.length + ackCheck.unexpected.length} unexpected ids`,
@@ -214,7 +256,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     };
   } finally {
     for (const reader of readers) await reader.stop().catch(() => undefined);
-    await hub?.stop();
+    for (const hub of hubs.reverse()) await hub.stop();
     for (const server of webhooks.values()) await server.close();
     await nc.close();
   }

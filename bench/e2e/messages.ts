@@ -88,14 +88,28 @@ function attachmentTemplate(): string {
   const text = communication.payload[0];
   if (text === undefined) throw new Error("bench: the CareCommunication template has no text segment");
   const pdf = Buffer.concat([Buffer.from("%PDF-1.7\n"), createHash("sha512").update("bench").digest()]);
-  const data = Buffer.concat(Array.from({ length: (ATTACHMENT_BYTES / pdf.length) + 1 }, () => pdf)).subarray(0, ATTACHMENT_BYTES);
+  const data = Buffer.concat(Array.from({ length: ATTACHMENT_BYTES / pdf.length + 1 }, () => pdf)).subarray(
+    0,
+    ATTACHMENT_BYTES,
+  );
   communication.payload.push({
     extension: text.extension.map((e) =>
       String(e.url).endsWith("identifier-extension")
-        ? { ...e, valueIdentifier: { ...(e.valueIdentifier as object), value: "urn:uuid:00000000-0000-4000-8000-000000000005" } }
+        ? {
+            ...e,
+            valueIdentifier: {
+              ...(e.valueIdentifier as object),
+              value: "urn:uuid:00000000-0000-4000-8000-000000000005",
+            },
+          }
         : e,
     ),
-    contentAttachment: { contentType: "application/pdf", data: data.toString("base64"), title: "Blodprøvesvar", creation: NOW },
+    contentAttachment: {
+      contentType: "application/pdf",
+      data: data.toString("base64"),
+      title: "Blodprøvesvar",
+      creation: NOW,
+    },
   } as never);
   return JSON.stringify(built.bundle);
 }
@@ -154,5 +168,12 @@ export function messageAt(mix: MixName, i: number, tag: string): BenchMessage {
   }
   const id = uuidFor(prefix, i, 0);
   const text = t[type].replaceAll(TEMPLATE_HEADER_ID, id).replaceAll(TEMPLATE_BUNDLE_ID, uuidFor(prefix, i, 1));
-  return { id, type, body: Buffer.from(text), contentType: "application/fhir+json", from: "acute-team", to: "practice" };
+  return {
+    id,
+    type,
+    body: Buffer.from(text),
+    contentType: "application/fhir+json",
+    from: "acute-team",
+    to: "practice",
+  };
 }

@@ -145,7 +145,9 @@ export async function plainInbox(
   const jsm = await jetstreamManager(nc);
   const durable = `bench-${endpointId}`;
   await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, filter_subject: subject });
-  const messages = await jetstream(nc).consumers.get(stream, durable).then((c) => c.consume({ max_messages: 256 }));
+  const messages = await jetstream(nc)
+    .consumers.get(stream, durable)
+    .then((c) => c.consume({ max_messages: 256 }));
   const done = (async () => {
     for await (const m of messages) {
       counter().record(m.headers?.get("Carehub-Message-Id") ?? "");
