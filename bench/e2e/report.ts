@@ -14,6 +14,8 @@ export interface SuiteResult {
   bare: BareResult[];
   hub: HubResult[];
   profile: ProfileSummary | null;
+  /** Scenarios that failed (a loss, a duplicate, an error): the run exits 1. */
+  failures: string[];
 }
 
 const fmt = (n: number) => n.toLocaleString("en-US");
@@ -97,6 +99,7 @@ export function renderMarkdown(result: SuiteResult): string {
     `Private nats-server and redis-server per run; message mix mean payload ${fmt(result.meanPayloadBytes)} B.`,
     "",
   );
+  if (result.failures.length > 0) lines.push("**FAILED:**", "", ...result.failures.map((f) => `- ${f}`), "");
   lines.push("## Targets (issue 15)", "", "| target | goal | now | met |", "| --- | --- | --- | --- |");
   for (const t of targets(result))
     lines.push(`| ${t.target} | ${t.goal} | ${t.now} | ${t.met === null ? "–" : t.met ? "yes" : "no"} |`);

@@ -26,6 +26,7 @@ const loadBefore = loadavg();
 const started = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
 
+const failures: string[] = [];
 const infra = await startInfra();
 let natsServer = "unknown";
 const result: SuiteResult = {
@@ -41,6 +42,7 @@ const result: SuiteResult = {
   bare: [],
   hub: [],
   profile: null,
+  failures,
 };
 try {
   const nc = await connect({ servers: infra.natsUrl });
@@ -58,7 +60,15 @@ try {
     result.bare.push(bare);
   }
   for (const [i, scenario] of hub.entries()) {
-    const figures = await runHub(infra, scenario, `${run}h${i}`);
+    let figures: Awaited<ReturnType<typeof runHub>>;
+    try {
+      figures = await runHub(infra, scenario, `${run}h${i}`);
+    } catch (error) {
+      // Keep the figures of the other scenarios; the run still fails.
+      failures.push(`${scenario.name}: ${error instanceof Error ? error.message : String(error)}`);
+      log(`${scenario.name}: FAILED ${failures.at(-1)}`);
+      continue;
+    }
     log(
       `${scenario.name}: ${figures.msgsPerSec} msg/s delivered, p50 ${figures.latencyMs.p50} ms, p99 ${figures.latencyMs.p99} ms, ` +
         `hub ${Object.entries(figures.processes)
@@ -78,4 +88,5 @@ mkdirSync(RESULTS, { recursive: true });
 writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync(join(RESULTS, `${name}.md`), renderMarkdown(result));
 log(`results: bench/results/${name}.md`);
-process.exit(0);
+if (failures.length > 0) console.error(`FAILED:\n${failures.join("\n")}`);
+process.exit(failures.length > 0 ? 1 : 0);
