@@ -65,6 +65,9 @@ export interface HubResult {
   processes: Record<string, ProcessFigures>;
   redisBytesPerMsg: number;
   redisKeysPerMsg: number;
+  /** Redis commands per message (the bench's own INFO / DBSIZE excluded), and the most frequent ones. */
+  redisCommandsPerMsg: number;
+  redisCommands: Record<string, number>;
   streamBytesPerMsg: number;
   streamBytes: Record<string, number>;
   lost: number;
@@ -249,6 +252,12 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
         `${scenario.name}: lost ${check.missing.length} deliveries and ${ackCheck.missing.length} acknowledgements, ` +
           `${duplicates} duplicates, ${check.unexpected.length + ackCheck.unexpected.length} unexpected ids`,
       );
+    const perMessage = (n: number) => Number((n / scenario.messages).toFixed(2));
+    const commands = Object.entries(redisAfter.calls)
+      .filter(([name]) => !["info", "dbsize"].includes(name))
+      .map(([name, calls]) => [name, perMessage(calls - (redisBefore.calls[name] ?? 0))] as const)
+      .filter(([, calls]) => calls > 0)
+      .sort((a, b) => b[1] - a[1]);
     const byStream: Record<string, number> = {};
     for (const [name, bytes] of Object.entries(streamsAfter.byStream))
       byStream[name] = Math.round((bytes - (streamsBefore.byStream[name] ?? 0)) / scenario.messages);
@@ -264,7 +273,9 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       ackLatencyMs: acks ? percentiles(receiving.acks.latenciesMs) : null,
       processes,
       redisBytesPerMsg: Math.round((redisAfter.usedMemoryBytes - redisBefore.usedMemoryBytes) / scenario.messages),
-      redisKeysPerMsg: Number(((redisAfter.keys - redisBefore.keys) / scenario.messages).toFixed(2)),
+      redisKeysPerMsg: perMessage(redisAfter.keys - redisBefore.keys),
+      redisCommandsPerMsg: Number(commands.reduce((sum, [, calls]) => sum + calls, 0).toFixed(1)),
+      redisCommands: Object.fromEntries(commands),
       streamBytesPerMsg: Math.round((streamsAfter.bytes - streamsBefore.bytes) / scenario.messages),
       streamBytes: byStream,
       lost,

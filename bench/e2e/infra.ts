@@ -59,6 +59,8 @@ export function sampleSelf(): ProcSample {
 export interface RedisFootprint {
   usedMemoryBytes: number;
   keys: number;
+  /** Calls so far, by command (INFO commandstats). */
+  calls: Record<string, number>;
 }
 
 export async function redisFootprint(url: string): Promise<RedisFootprint> {
@@ -67,7 +69,10 @@ export async function redisFootprint(url: string): Promise<RedisFootprint> {
   try {
     const info = await redis.info("memory");
     const used = Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? 0);
-    return { usedMemoryBytes: used, keys: await redis.dbsize() };
+    const calls: Record<string, number> = {};
+    for (const [, name, count] of (await redis.info("commandstats")).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+      if (name !== undefined) calls[name] = Number(count);
+    return { usedMemoryBytes: used, keys: await redis.dbsize(), calls };
   } finally {
     redis.disconnect();
   }

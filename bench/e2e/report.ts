@@ -114,12 +114,20 @@ export function renderMarkdown(result: SuiteResult): string {
     );
   lines.push("", "## Hub", "");
   lines.push(
-    "| scenario | messages | delivered msg/s | gateway 202/s | p50 / p99 / p99.9 ms | Redis B, keys /msg | stream B/msg | CPU µs per message / peak RSS, per process |",
+    "| scenario | messages | delivered msg/s | gateway 202/s | p50 / p99 / p99.9 ms | Redis B, keys, commands /msg | stream B/msg | CPU µs per message / peak RSS, per process |",
   );
   lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const h of result.hub)
     lines.push(
-      `| ${h.scenario} | ${fmt(h.messages)} | ${fmt(h.msgsPerSec)} | ${fmt(h.acceptedPerSec)} | ${h.latencyMs.p50} / ${h.latencyMs.p99} / ${h.latencyMs.p999} | ${fmt(h.redisBytesPerMsg)}, ${h.redisKeysPerMsg} | ${fmt(h.streamBytesPerMsg)} | ${processCell(h)} |`,
+      `| ${h.scenario} | ${fmt(h.messages)} | ${fmt(h.msgsPerSec)} | ${fmt(h.acceptedPerSec)} | ${h.latencyMs.p50} / ${h.latencyMs.p99} / ${h.latencyMs.p999} | ${fmt(h.redisBytesPerMsg)}, ${h.redisKeysPerMsg}, ${h.redisCommandsPerMsg ?? "–"} | ${fmt(h.streamBytesPerMsg)} | ${processCell(h)} |`,
+    );
+  const first = result.hub[0];
+  if (first?.redisCommands !== undefined)
+    lines.push(
+      "",
+      `Redis commands per message (${first.scenario}): ${Object.entries(first.redisCommands)
+        .map(([name, calls]) => `${name} ${calls}`)
+        .join(", ")}.`,
     );
   const streams = result.hub[0]?.streamBytes;
   if (streams !== undefined)
