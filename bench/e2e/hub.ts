@@ -46,6 +46,8 @@ export interface HubScenario {
   profilePath?: string;
   /** One process per service (gateway, intake, router, dispatcher, tracker) instead of all in one. */
   split?: boolean;
+  /** Extra environment of the hub process(es), for experiments (e.g. LOG_LEVEL). */
+  hubEnv?: Record<string, string>;
 }
 
 const SERVICES = ["tracker", "dispatcher", "router", "intake", "gateway"] as const;

@@ -49,6 +49,8 @@ try {
   natsServer = nc.info?.version ?? natsServer;
   await nc.close();
   result.natsServer = natsServer;
+  // Warm-up, not reported: the first run on a fresh nats-server also pays for its store's first files.
+  await runBare(infra, { messages: 500, mix: options.mix, redisPerHop: false, tag: `${run}-warm` });
   for (const redisPerHop of [false, true]) {
     const bare = await runBare(infra, {
       messages: bareMessages,
