@@ -26,7 +26,7 @@ export function parseSuiteArgs(argv: readonly string[]): SuiteOptions {
   return {
     quick,
     rates: (value("rates") ?? (quick ? "100" : "100,500")).split(",").map(Number),
-    rateSeconds: Number(value("rate-seconds") ?? (quick ? 3 : 5)),
+    rateSeconds: Number(value("rate-seconds") ?? (quick ? 2 : 5)),
     profile: flag("profile"),
     split: flag("split"),
     mix: (value("mix") ?? "mixed") as MixName,
@@ -45,12 +45,12 @@ export function plan(options: SuiteOptions, profilePath: string): Plan {
     {
       name: "all-in-one, webhook, as fast as possible",
       delivery: "webhook",
-      messages: n(1_000, 200),
+      messages: n(1_000, 150),
       mix,
       ...(options.profile ? { profilePath } : {}),
     },
-    { name: "all-in-one, NATS inbox, as fast as possible", delivery: "inbox", messages: n(500, 100), mix },
-    { name: "all-in-one, receivers acknowledge, as fast as possible", delivery: "acks", messages: n(400, 100), mix },
+    { name: "all-in-one, NATS inbox, as fast as possible", delivery: "inbox", messages: n(500, 60), mix },
+    { name: "all-in-one, receivers acknowledge, as fast as possible", delivery: "acks", messages: n(400, 60), mix },
     ...options.rates.map(
       (rate): HubScenario => ({
         name: `all-in-one, webhook, ${rate} msg/s offered`,
@@ -72,5 +72,5 @@ export function plan(options: SuiteOptions, profilePath: string): Plan {
         ]
       : []),
   ];
-  return { bareMessages: n(5_000, 2_000), hub };
+  return { bareMessages: n(5_000, 1_000), hub };
 }
