@@ -22,6 +22,8 @@ const js = jetstream(nc);
 const window = new Window(WINDOW);
 let stopping = false;
 
+// A driver that died (killed, crashed) takes its pipeline with it.
+process.on("disconnect", () => process.exit(1));
 process.on("message", (message) => {
   if (message === "stop") {
     stopping = true;

@@ -44,6 +44,8 @@ async function profile(command: string): Promise<void> {
   }
   process.send?.({ profiled: command });
 }
+// A driver that died (killed, crashed) takes its hub with it.
+process.on("disconnect", () => void hub.stop().finally(() => process.exit(1)));
 process.on("message", (message) => {
   if (message === "stop") void hub.stop().finally(() => process.exit(0));
   const command = (message as { profile?: unknown })?.profile;
