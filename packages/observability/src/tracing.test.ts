@@ -65,4 +65,27 @@ describe("tracing", () => {
     injectTraceContext(headers);
     expect(headers).toEqual({});
   });
+
+  it("records nothing when nothing exports, yet carries the trace id from hop to hop", async () => {
+    // A recording span with no exporter costs a busy hub a few % of its CPU for spans no one reads.
+    tracing = startTracing({ exporter: "none" });
+    const headers: Record<string, string> = {};
+    let producerTraceId = "";
+    await withSpan("publish", SpanKind.PRODUCER, { note: "x" }, async (span) => {
+      expect(span.isRecording()).toBe(false);
+      producerTraceId = span.spanContext().traceId;
+      injectTraceContext(headers);
+    });
+    expect(headers.traceparent).toMatch(new RegExp(`^00-${producerTraceId}-[0-9a-f]{16}-0[01]$`));
+    await withSpan(
+      "process",
+      SpanKind.CONSUMER,
+      {},
+      async (span) => {
+        expect(span.isRecording()).toBe(false);
+        expect(span.spanContext().traceId).toBe(producerTraceId);
+      },
+      extractTraceContext(headers),
+    );
+  });
 });

@@ -128,7 +128,7 @@ export function verifyWebhookSignature(input: VerifyWebhookInput): VerifiedWebho
 }
 
 function digest(secret: WebhookSecret, id: string, timestamp: string, body: Uint8Array): Buffer {
-  return createHmac("sha256", secret.key()).update(`${id}.${timestamp}.`, "utf8").update(body).digest();
+  return createHmac("sha256", secret.hmacKey()).update(`${id}.${timestamp}.`, "utf8").update(body).digest();
 }
 
 function header(headers: HeaderSource, name: string): string | undefined {

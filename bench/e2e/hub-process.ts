@@ -1,0 +1,54 @@
+/**
+ * The hub under test, in a process of its own so that its CPU and memory are its own: startHub (every
+ * service, or those named) with the registry the driver wrote. Env BENCH_HUB: JSON { natsUrl, redisUrl,
+ * namespace, registry, services? }. Answers { url } on the IPC channel once started; "stop" stops it.
+ * { profile: "start" } / { profile: <path> } take a V8 CPU profile (the format of node --cpu-prof) of the
+ * measured load only, without start-up and warm-up.
+ */
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { startHub } from "@carehub/hub";
+import { parseHubConfig, type RegistryConfigInput } from "@carehub/schemas";
+
+interface HubProcessInput {
+  natsUrl: string;
+  redisUrl: string;
+  namespace: string;
+  registry: RegistryConfigInput;
+  services?: string[];
+}
+
+const input = JSON.parse(process.env.BENCH_HUB ?? "{}") as HubProcessInput;
+const config = parseHubConfig(
+  { NATS_URL: input.natsUrl, REDIS_URL: input.redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
+  { namespace: input.namespace, httpPort: 0, registryPath: "unused" },
+);
+const hub = await startHub({
+  config,
+  registry: input.registry,
+  ...(input.services === undefined ? {} : { services: input.services }),
+});
+let profiler: Session | undefined;
+async function profile(command: string): Promise<void> {
+  if (command === "start") {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.setSamplingInterval", { interval: 1_000 });
+    await profiler.post("Profiler.start");
+  } else if (profiler !== undefined) {
+    const { profile: taken } = await profiler.post("Profiler.stop");
+    writeFileSync(command, JSON.stringify(taken));
+    profiler.disconnect();
+    profiler = undefined;
+  }
+  process.send?.({ profiled: command });
+}
+// A driver that died (killed, crashed) takes its hub with it.
+process.on("disconnect", () => void hub.stop().finally(() => process.exit(1)));
+process.on("message", (message) => {
+  if (message === "stop") void hub.stop().finally(() => process.exit(0));
+  const command = (message as { profile?: unknown })?.profile;
+  if (typeof command === "string") void profile(command);
+});
+process.send?.({ url: hub.url ?? "" });

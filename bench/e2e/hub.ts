@@ -1,0 +1,292 @@
+/**
+ * One hub scenario: a private hub process (all services, fed over HTTP) with receivers in the driver,
+ * a bounded number of messages sent as fast as the window allows or at a fixed offered rate, every delivery
+ * counted by message id (and every acknowledgement, when the receivers acknowledge).
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { type Child, childPids, startChild } from "./children.ts";
+import {
+  benchRegistry,
+  type DeliveryMode,
+  RECEIVERS,
+  readsInbox,
+  SENDERS,
+  signingSecret,
+  token,
+} from "./hub-registry.ts";
+import { type Infra, redisFootprint, streamFootprint } from "./infra.ts";
+import { CpuMeter, type Percentiles, type ProcessFigures, percentiles } from "./measure.ts";
+import { type BenchMessage, type MixName, messageAt } from "./messages.ts";
+import {
+  DeliveryCounter,
+  type InboxReader,
+  listen,
+  plainInbox,
+  plainWebhook,
+  sdkInbox,
+  sdkWebhook,
+  type WebhookServer,
+} from "./receivers.ts";
+import { nowMs, Window } from "./window.ts";
+
+const SCRIPT = new URL("./hub-process.ts", import.meta.url);
+const WARM_UP = 100;
+
+export interface HubScenario {
+  name: string;
+  delivery: DeliveryMode;
+  messages: number;
+  /** Offered msg/s; absent = as fast as the hub takes them (a window of sends in flight). */
+  rate?: number;
+  mix: MixName;
+  /** Write a V8 CPU profile of the hub process (of the measured load) to this file. */
+  profilePath?: string;
+  /** One process per service (gateway, intake, router, dispatcher, tracker) instead of all in one. */
+  split?: boolean;
+  /** Extra environment of the hub process(es), for experiments (e.g. LOG_LEVEL). */
+  hubEnv?: Record<string, string>;
+}
+
+const SERVICES = ["tracker", "dispatcher", "router", "intake", "gateway"] as const;
+
+export interface HubResult {
+  scenario: string;
+  delivery: DeliveryMode;
+  mix: MixName;
+  messages: number;
+  offeredRate: number | null;
+  /** Messages delivered per second, first send to last delivery (and last acknowledgement, with acks). */
+  msgsPerSec: number;
+  /** How fast the gateway answered 202. */
+  acceptedPerSec: number;
+  latencyMs: Percentiles;
+  ackLatencyMs: Percentiles | null;
+  processes: Record<string, ProcessFigures>;
+  redisBytesPerMsg: number;
+  redisKeysPerMsg: number;
+  /** Redis commands per message (the bench's own INFO / DBSIZE excluded), and the most frequent ones. */
+  redisCommandsPerMsg: number;
+  redisCommands: Record<string, number>;
+  streamBytesPerMsg: number;
+  streamBytes: Record<string, number>;
+  lost: number;
+  duplicates: number;
+}
+
+const SEND_WINDOW = 64;
+/** At a fixed rate, requests in flight beyond this wait: the offered rate is then what the gateway takes. */
+const MAX_OUTSTANDING = 256;
+const SEND_ATTEMPTS = 3;
+
+/**
+ * POSTs one message as its sender; a connection the gateway cut is tried again (as a real sender would),
+ * and then a 200 (the gateway recognised the repeat) counts as accepted too.
+ */
+async function post(url: string, message: BenchMessage): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    let response: Response;
+    try {
+      response = await fetch(`${url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": message.contentType, authorization: `Bearer ${token(message.from)}` },
+        body: message.body,
+      });
+    } catch (error) {
+      if (attempt >= SEND_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      continue;
+    }
+    const text = await response.text();
+    if (response.status === 202 || (attempt > 1 && response.status === 200)) return;
+    throw new Error(`gateway answered ${response.status} to ${message.id}: ${text}`);
+  }
+}
+
+/** Sends messages [from, to) and resolves when the gateway answered the last. */
+async function sendAll(
+  url: string,
+  messages: BenchMessage[],
+  sentAt: Map<string, number>,
+  rate: number | undefined,
+): Promise<void> {
+  const window = new Window(rate === undefined ? SEND_WINDOW : MAX_OUTSTANDING);
+  let failure: unknown;
+  const started = nowMs();
+  for (const [i, message] of messages.entries()) {
+    if (failure !== undefined) break;
+    if (rate !== undefined) {
+      const due = started + (i * 1000) / rate;
+      const wait = due - nowMs();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    await window.acquire();
+    sentAt.set(message.id, nowMs());
+    post(url, message).then(
+      () => window.release(),
+      (error: unknown) => {
+        failure ??= error;
+        window.release();
+      },
+    );
+  }
+  await window.drained();
+  if (failure !== undefined) throw failure;
+}
+
+interface Receiving {
+  messages: DeliveryCounter;
+  acks: DeliveryCounter;
+}
+
+export async function runHub(infra: Infra, scenario: HubScenario, tag: string): Promise<HubResult> {
+  const namespace = `bench${tag.replaceAll(/[^a-z0-9]/g, "").slice(-10)}`;
+  const sentAt = new Map<string, number>();
+  let receiving: Receiving = { messages: new DeliveryCounter(sentAt), acks: new DeliveryCounter(sentAt) };
+  const webhooks = new Map<string, WebhookServer>();
+  const readers: InboxReader[] = [];
+  const hubs: Child[] = [];
+  const nc = await connect({ servers: infra.natsUrl, name: "bench-driver" });
+  try {
+    for (const id of [...SENDERS, ...RECEIVERS])
+      if (!readsInbox(scenario.delivery, id)) webhooks.set(id, await listen());
+    const registry = benchRegistry(
+      scenario.delivery,
+      Object.fromEntries([...webhooks].map(([id, server]) => [id, server.url])),
+    );
+    let url = "";
+    for (const services of scenario.split ? SERVICES.map((name) => [name]) : [undefined]) {
+      const hub = await startChild(services?.[0] ?? "hub", SCRIPT, [], {
+        env: {
+          BENCH_HUB: JSON.stringify({
+            natsUrl: infra.natsUrl,
+            redisUrl: infra.redisUrl,
+            namespace,
+            registry,
+            services,
+          }),
+        },
+      });
+      hubs.push(hub);
+      const started = await hub.next((m): m is { url: string } => typeof (m as { url?: unknown })?.url === "string");
+      url ||= started.url;
+    }
+    const acks = scenario.delivery === "acks";
+    const messagesOf = () => receiving.messages;
+    const acksOf = () => receiving.acks;
+    for (const [id, server] of webhooks) {
+      const endpoint = { hubUrl: url, endpointId: id, token: token(id), signingSecret: signingSecret(id) };
+      server.use(acks ? sdkWebhook(endpoint, messagesOf, acksOf) : plainWebhook(messagesOf));
+    }
+    for (const id of RECEIVERS) {
+      if (!readsInbox(scenario.delivery, id)) continue;
+      readers.push(
+        acks
+          ? await sdkInbox(
+              infra.natsUrl,
+              namespace,
+              { hubUrl: url, endpointId: id, token: token(id) },
+              messagesOf,
+              acksOf,
+            )
+          : await plainInbox(infra.natsUrl, namespace, id, messagesOf),
+      );
+    }
+    // Warm-up (JIT, connections, consumers), not measured.
+    const warm = Array.from({ length: WARM_UP }, (_, i) => messageAt(scenario.mix, i, `${tag}-warm`));
+    await sendAll(url, warm, sentAt, undefined);
+    if (!(await receiving.messages.waitFor(WARM_UP, 60_000)))
+      throw new Error(`${scenario.name}: warm-up never delivered`);
+    if (acks && !(await receiving.acks.waitFor(WARM_UP, 60_000)))
+      throw new Error(`${scenario.name}: warm-up never acknowledged`);
+    receiving = { messages: new DeliveryCounter(sentAt), acks: new DeliveryCounter(sentAt) };
+
+    const jsm = await jetstreamManager(nc);
+    const streamPrefix = namespace.toUpperCase();
+    const streamsBefore = await streamFootprint(jsm, streamPrefix);
+    const redisBefore = await redisFootprint(infra.redisUrl);
+    const messages = Array.from({ length: scenario.messages }, (_, i) => messageAt(scenario.mix, i, tag));
+    const meter = new CpuMeter({
+      ...Object.fromEntries(hubs.map((hub) => [hub.name, hub.pid])),
+      "driver (sender + receivers)": "self",
+      "nats-server": childPids("nats-server")[0] ?? "self",
+      "redis-server": childPids("redis-server")[0] ?? "self",
+    });
+    const profiled = (m: unknown): m is { profiled: string } =>
+      typeof (m as { profiled?: unknown })?.profiled === "string";
+    const profiledHub = hubs[0];
+    if (scenario.profilePath !== undefined && profiledHub !== undefined) {
+      profiledHub.process.send({ profile: "start" });
+      await profiledHub.next(profiled);
+    }
+    meter.start();
+    const started = performance.now();
+    await sendAll(url, messages, sentAt, scenario.rate);
+    const acceptedSeconds = (performance.now() - started) / 1000;
+    const drainMs = 60_000 + (scenario.messages / 100) * 1000;
+    const delivered = await receiving.messages.waitFor(scenario.messages, drainMs);
+    const acknowledged = !acks || (await receiving.acks.waitFor(scenario.messages, drainMs));
+    const seconds = (performance.now() - started) / 1000;
+    const processes = meter.stop(scenario.messages);
+    if (scenario.profilePath !== undefined && profiledHub !== undefined) {
+      mkdirSync(dirname(scenario.profilePath), { recursive: true });
+      profiledHub.process.send({ profile: scenario.profilePath });
+      await profiledHub.next(profiled);
+    }
+    const redisAfter = await redisFootprint(infra.redisUrl);
+    const streamsAfter = await streamFootprint(jsm, streamPrefix);
+
+    const ids = messages.map((m) => m.id);
+    const check = receiving.messages.check(ids);
+    const ackCheck = acks ? receiving.acks.check(ids) : { missing: [], unexpected: [] };
+    const duplicates = receiving.messages.duplicates + receiving.acks.duplicates;
+    const lost = check.missing.length + ackCheck.missing.length;
+    if (
+      !delivered ||
+      !acknowledged ||
+      lost > 0 ||
+      duplicates > 0 ||
+      check.unexpected.length + ackCheck.unexpected.length > 0
+    )
+      throw new Error(
+        `${scenario.name}: lost ${check.missing.length} deliveries and ${ackCheck.missing.length} acknowledgements, ` +
+          `${duplicates} duplicates, ${check.unexpected.length + ackCheck.unexpected.length} unexpected ids`,
+      );
+    const perMessage = (n: number) => Number((n / scenario.messages).toFixed(2));
+    const commands = Object.entries(redisAfter.calls)
+      .filter(([name]) => !["info", "dbsize"].includes(name))
+      .map(([name, calls]) => [name, perMessage(calls - (redisBefore.calls[name] ?? 0))] as const)
+      .filter(([, calls]) => calls > 0)
+      .sort((a, b) => b[1] - a[1]);
+    const byStream: Record<string, number> = {};
+    for (const [name, bytes] of Object.entries(streamsAfter.byStream))
+      byStream[name] = Math.round((bytes - (streamsBefore.byStream[name] ?? 0)) / scenario.messages);
+    return {
+      scenario: scenario.name,
+      delivery: scenario.delivery,
+      mix: scenario.mix,
+      messages: scenario.messages,
+      offeredRate: scenario.rate ?? null,
+      msgsPerSec: Math.round(scenario.messages / seconds),
+      acceptedPerSec: Math.round(scenario.messages / acceptedSeconds),
+      latencyMs: percentiles(receiving.messages.latenciesMs),
+      ackLatencyMs: acks ? percentiles(receiving.acks.latenciesMs) : null,
+      processes,
+      redisBytesPerMsg: Math.round((redisAfter.usedMemoryBytes - redisBefore.usedMemoryBytes) / scenario.messages),
+      redisKeysPerMsg: perMessage(redisAfter.keys - redisBefore.keys),
+      redisCommandsPerMsg: Number(commands.reduce((sum, [, calls]) => sum + calls, 0).toFixed(1)),
+      redisCommands: Object.fromEntries(commands),
+      streamBytesPerMsg: Math.round((streamsAfter.bytes - streamsBefore.bytes) / scenario.messages),
+      streamBytes: byStream,
+      lost,
+      duplicates,
+    };
+  } finally {
+    for (const reader of readers) await reader.stop().catch(() => undefined);
+    for (const hub of hubs.reverse()) await hub.stop();
+    for (const server of webhooks.values()) await server.close();
+    await nc.close();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * What every e2e bench scenario stands on: a private nats-server and redis-server (so memory and key deltas
+ * belong to the scenario alone), and the measurements read from outside the measured processes —
+ * /proc/<pid> for CPU and RSS, Redis INFO / DBSIZE, JetStream stream state.
+ */
+import { readFileSync } from "node:fs";
+import { type RedisServerHandle, startNatsServer, startRedisServer } from "@carehub/testkit";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { Redis } from "ioredis";
+
+export interface Infra {
+  natsUrl: string;
+  redisUrl: string;
+  redis: RedisServerHandle;
+  stop(): Promise<void>;
+}
+
+export async function startInfra(): Promise<Infra> {
+  const [nats, redis] = await Promise.all([startNatsServer(), startRedisServer()]);
+  return {
+    natsUrl: nats.url,
+    redisUrl: redis.url,
+    redis,
+    stop: async () => {
+      await Promise.all([nats.stop(), redis.stop()]);
+    },
+  };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux this runs on). */
+const TICKS_PER_SECOND = 100;
+
+export interface ProcSample {
+  /** user + system CPU, µs. */
+  cpuMicros: number;
+  rssBytes: number;
+  /** Peak RSS since the process started (VmHWM). */
+  peakRssBytes: number;
+}
+
+/** CPU and memory of another process, read from /proc (Linux). */
+export function sampleProcess(pid: number): ProcSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) * 1024;
+  return { cpuMicros: (ticks * 1_000_000) / TICKS_PER_SECOND, rssBytes: kib("VmRSS"), peakRssBytes: kib("VmHWM") };
+}
+
+/** The same for this process (finer than /proc: µs resolution). */
+export function sampleSelf(): ProcSample {
+  const cpu = process.cpuUsage();
+  const rss = process.memoryUsage.rss();
+  return { cpuMicros: cpu.user + cpu.system, rssBytes: rss, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+}
+
+export interface RedisFootprint {
+  usedMemoryBytes: number;
+  keys: number;
+  /** Calls so far, by command (INFO commandstats). */
+  calls: Record<string, number>;
+}
+
+export async function redisFootprint(url: string): Promise<RedisFootprint> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    const info = await redis.info("memory");
+    const used = Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? 0);
+    const calls: Record<string, number> = {};
+    for (const [, name, count] of (await redis.info("commandstats")).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+      if (name !== undefined) calls[name] = Number(count);
+    return { usedMemoryBytes: used, keys: await redis.dbsize(), calls };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Bytes and messages held by every stream whose name starts with `prefix`. */
+export async function streamFootprint(
+  jsm: JetStreamManager,
+  prefix: string,
+): Promise<{ bytes: number; messages: number; byStream: Record<string, number> }> {
+  let bytes = 0;
+  let messages = 0;
+  const byStream: Record<string, number> = {};
+  for await (const info of jsm.streams.list()) {
+    if (!info.config.name.startsWith(prefix)) continue;
+    bytes += info.state.bytes;
+    messages += info.state.messages;
+    byStream[info.config.name] = info.state.bytes;
+  }
+  return { bytes, messages, byStream };
+}
