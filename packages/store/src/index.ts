@@ -41,6 +41,7 @@ export {
 export {
   type ClaimedTimer,
   createStore,
+  type PatientListQuery,
   type ReadModelQueries,
   ReadModelStore,
   type StoreOptions,

@@ -61,13 +61,22 @@ export interface StoreOptions {
 /** The read side, as the query API uses it. */
 export interface ReadModelQueries {
   getMessage(hubId: string): Promise<MessageLifecycle | undefined>;
-  listMessages(query: ListMessagesQuery): Promise<MessagePage>;
+  /** `patient` is hashed here with the read model's key and goes no further. */
+  listMessages(query: PatientListQuery): Promise<MessagePage>;
+  /** The referrals or tasks that messages about one patient are about (hashed here, like listMessages). */
+  findEntitiesByPatient(type: "referral" | "task", identifier: string): Promise<BusinessEntity[]>;
   getReferral(id: string): Promise<BusinessEntity | undefined>;
   getTask(id: string): Promise<BusinessEntity | undefined>;
   getAppointment(id: string): Promise<BusinessEntity | undefined>;
   statusCounts(): Promise<StatusCounts>;
   findByPatient(identifier: string, options?: { limit?: number }): Promise<MessageSummary[]>;
 }
+
+/** A listing as the query API asks for it: by patient identifier, which only the store turns into its hash. */
+export type PatientListQuery = Omit<ListMessagesQuery, "patientHash"> & { patient?: string };
+
+/** How many of a patient's newest messages an entity search looks through (a patient has far fewer). */
+const PATIENT_MESSAGES_SCANNED = 1_000;
 
 export interface ClaimedTimer {
   timer: TimerRef;
@@ -256,8 +265,32 @@ export class ReadModelStore implements ReadModelQueries {
     return record;
   }
 
-  listMessages(query: ListMessagesQuery): Promise<MessagePage> {
-    return this.#guard("list", () => listMessages(this.#redis, this.keys, query));
+  listMessages(query: PatientListQuery): Promise<MessagePage> {
+    const { patient, ...filters } = query;
+    const hashed: ListMessagesQuery =
+      patient === undefined ? filters : { ...filters, patientHash: this.patientHash(patient) };
+    return this.#guard("list", () => listMessages(this.#redis, this.keys, hashed));
+  }
+
+  /**
+   * The referrals or tasks named by the newest messages about one patient (their subject), each once, in the
+   * order of their newest such message. The read model keeps no patient on an entity; its messages carry it.
+   */
+  async findEntitiesByPatient(type: "referral" | "task", identifier: string): Promise<BusinessEntity[]> {
+    const key = this.keys.byPatient(this.patientHash(identifier));
+    const subjects = await this.#guard("patient lookup", async () => {
+      const ids = await this.#redis.zrange(key, "+inf", "-inf", "BYSCORE", "REV", "LIMIT", 0, PATIENT_MESSAGES_SCANNED);
+      const texts = ids.length === 0 ? [] : await this.#redis.mget(ids.map((id) => this.keys.message(id)));
+      const found = new Map<string, SubjectRef>();
+      texts.forEach((text, i) => {
+        if (text === null || text === undefined) return;
+        const subject = decodeMessage(ids[i] as string, text).subject;
+        if (subject?.type === type) found.set(this.keys.entity(subject.type, subject.id), subject);
+      });
+      return [...found.values()];
+    });
+    const entities = await Promise.all(subjects.map((subject) => this.#entity(subject)));
+    return entities.filter((entity): entity is BusinessEntity => entity !== undefined);
   }
 
   async getEntityState(subject: SubjectRef): Promise<EntityState | undefined> {

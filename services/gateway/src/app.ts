@@ -36,10 +36,11 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     }
     return reply.code(answer.statusCode).send(answer.body);
   });
-  app.setNotFoundHandler((request, reply) =>
+  // A fixed text: the path is the caller's and may hold anything, a CPR number included (see /openapi.json).
+  app.setNotFoundHandler((_request, reply) =>
     reply
       .code(404)
-      .send({ code: GATEWAY_ERROR_CODES.notFound, message: `no route ${request.method} ${request.url.split("?")[0]}` }),
+      .send({ code: GATEWAY_ERROR_CODES.notFound, message: "no such route; the API is described at /openapi.json" }),
   );
 
   const acceptDeps: AcceptMessageDeps = {

@@ -50,7 +50,7 @@ export class GatewayAuditUnavailableError extends RetryableError {
 
 export interface ErrorAnswer {
   statusCode: number;
-  body: { code: string; message: string };
+  body: { code: string; message: string; acceptedParameters?: readonly string[] };
 }
 
 /** Fastify's own errors that reach us before our handler runs, by their code. */
@@ -75,7 +75,15 @@ const FASTIFY_ERRORS: Readonly<Record<string, { statusCode: number; code: string
 /** Maps any error thrown while handling a request to the one error answer shape `{code, message}`. */
 export function errorAnswer(error: unknown): ErrorAnswer {
   if (error instanceof GatewayRequestError) {
-    return { statusCode: error.statusCode, body: { code: error.code, message: error.message } };
+    const accepted = (error as { acceptedParameters?: readonly string[] }).acceptedParameters;
+    return {
+      statusCode: error.statusCode,
+      body: {
+        code: error.code,
+        message: error.message,
+        ...(accepted === undefined ? {} : { acceptedParameters: accepted }),
+      },
+    };
   }
   if (error instanceof GatewayAuditUnavailableError) {
     return { statusCode: 503, body: { code: error.code, message: error.message } };
@@ -89,7 +97,8 @@ export function errorAnswer(error: unknown): ErrorAnswer {
             message: "the hub cannot store messages right now; try again",
           },
         }
-      : { statusCode: 500, body: { code: error.code, message: error.message } };
+      : // Fixed text: a store error's message names the record's key, which holds the id from the path.
+        { statusCode: 500, body: { code: error.code, message: "the hub could not answer this request" } };
   }
   const fastifyCode = (error as { code?: unknown } | null)?.code;
   const known = typeof fastifyCode === "string" ? FASTIFY_ERRORS[fastifyCode] : undefined;

@@ -1,6 +1,8 @@
 import {
   ApiError,
   BusinessEntity,
+  EntityListQuery,
+  EntityPage,
   MessageLifecycle,
   MessageListQuery,
   MessagePage,
@@ -19,6 +21,7 @@ const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   MessageLifecycle,
   MessagePage,
   BusinessEntity,
+  EntityPage,
   StatusCounts,
   HealthStatus,
 };
@@ -47,11 +50,13 @@ const idParameter = (what: string) => ({
 });
 
 function queryParameters(schema: z.ZodObject): JsonObject[] {
-  const properties = (jsonSchema(schema, "input").properties ?? {}) as Record<string, JsonObject>;
+  const input = jsonSchema(schema, "input");
+  const properties = (input.properties ?? {}) as Record<string, JsonObject>;
+  const required = new Set((input.required ?? []) as string[]);
   return Object.entries(properties).map(([name, property]) => ({
     name,
     in: "query",
-    required: false,
+    required: required.has(name),
     schema: property,
   }));
 }
@@ -68,7 +73,9 @@ export function buildOpenApiDocument(): JsonObject {
   );
   // Every query request is recorded on the AUDIT stream before it is answered; a record that cannot be
   // stored withholds the answer (503 CAREHUB_ERR_GATEWAY_AUDIT_UNAVAILABLE, docs/decisions/0012).
+  // Every query route refuses a parameter it does not accept (strict schemas, ./query-parameters.ts).
   const readErrors = {
+    "400": error("a query parameter the route does not accept, or an invalid value (acceptedParameters lists them)"),
     "401": error("no or unknown bearer token"),
     "503": error("NATS or Redis unavailable, or the access record could not be written; try again"),
   };
@@ -107,8 +114,11 @@ export function buildOpenApiDocument(): JsonObject {
         get: {
           operationId: "listMessages",
           summary: "List messages, newest first",
+          description:
+            "`patient` finds the messages about one patient (a CPR number): the gateway hashes it with the read " +
+            "model's key and never stores or logs it; an endpoint searches only its own messages.",
           parameters: queryParameters(MessageListQuery),
-          responses: { "200": json("MessagePage", "one page of messages"), "400": error("bad query"), ...readErrors },
+          responses: { "200": json("MessagePage", "one page of messages"), ...readErrors },
         },
       },
       "/v1/messages/{id}": {
@@ -125,6 +135,22 @@ export function buildOpenApiDocument(): JsonObject {
           summary: "A referral's business status and history",
           parameters: [idParameter("referral id")],
           responses: { "200": json("BusinessEntity", "the referral"), "404": error("no such referral"), ...readErrors },
+        },
+      },
+      "/v1/referrals": {
+        get: {
+          operationId: "findReferralsByPatient",
+          summary: "The referrals about one patient (operators: all; endpoints: those they are part of)",
+          parameters: queryParameters(EntityListQuery),
+          responses: { "200": json("EntityPage", "the referrals"), ...readErrors },
+        },
+      },
+      "/v1/tasks": {
+        get: {
+          operationId: "findTasksByPatient",
+          summary: "The tasks about one patient (operators: all; endpoints: those they are part of)",
+          parameters: queryParameters(EntityListQuery),
+          responses: { "200": json("EntityPage", "the tasks"), ...readErrors },
         },
       },
       "/v1/tasks/{id}": {

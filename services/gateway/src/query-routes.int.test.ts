@@ -84,7 +84,10 @@ describe("query routes", () => {
     );
     const other = await app.inject({ method: "GET", url: "/v1/messages/msg-1", headers: auth("other-1") });
     expect(other.statusCode).toBe(404);
-    expect(other.json()).toEqual({ code: "CAREHUB_ERR_QUERY_NOT_FOUND", message: "no message msg-1" });
+    expect(other.json()).toEqual({
+      code: "CAREHUB_ERR_QUERY_NOT_FOUND",
+      message: "no such message, or not one this caller may see",
+    });
     expect((await app.inject({ method: "GET", url: "/v1/messages/nope", headers: auth("gp-1") })).statusCode).toBe(404);
   });
 
