@@ -34,7 +34,7 @@ const ACK = "acknowledgement" as const;
 const ENDPOINTS: HarnessEndpoint[] = [
   {
     id: "practice",
-    name: PRACTICE.name,
+    name: "Lægerne i Byen",
     kind: "practice",
     identifiers: org(PRACTICE),
     sends: ["referral", "task-requisition", ACK],
@@ -42,7 +42,7 @@ const ENDPOINTS: HarnessEndpoint[] = [
   },
   {
     id: "hospital",
-    name: HOSPITAL.name,
+    name: "Herlev Hospital",
     kind: "hospital",
     identifiers: org(HOSPITAL),
     sends: [ACK],
@@ -50,7 +50,7 @@ const ENDPOINTS: HarnessEndpoint[] = [
   },
   {
     id: "clinic",
-    name: CLINIC.name,
+    name: "Øjenklinikken",
     kind: "hospital",
     identifiers: org(CLINIC),
     sends: [ACK],
@@ -58,7 +58,7 @@ const ENDPOINTS: HarnessEndpoint[] = [
   },
   {
     id: "municipality",
-    name: MUNICIPALITY.name,
+    name: "Herlev Kommune",
     kind: "municipality",
     identifiers: org(MUNICIPALITY),
     sends: [ACK],
