@@ -286,12 +286,13 @@ describe("nothing echoes a CPR number", () => {
       await get("operator", `/v1/referrals/${forms(PROBE)[1]}`),
       await get("hospital", `/v1/tasks/${PROBE}`),
       await get("operator", `/v1/nosuch/${PROBE}`),
+      await get("operator", `/v1/messages/${PROBE}%zz`),
       await get(undefined, `/v1/messages/${PROBE}`),
       await get("operator", `/v1/messages?${PROBE}=1`),
       await get("operator", `/v1/messages?from=${PROBE}`),
       await get("operator", `/v1/messages?sender=${PROBE}`, { "user-agent": `probe ${PROBE}` }),
     ];
-    expect(answers.map((a) => a.status)).toEqual([404, 404, 404, 404, 401, 400, 400, 200]);
+    expect(answers.map((a) => a.status)).toEqual([404, 404, 404, 404, 400, 401, 400, 400, 200]);
     const posts = [
       await h.send("practice", `{"resourceType":"Bundle","id":"${PROBE}"}`, "text/plain"),
       await h.send("practice", `<?xml version="1.0" encoding="${PROBE}"?><a>${PROBE}</a>`, "application/xml"),

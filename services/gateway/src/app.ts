@@ -1,6 +1,6 @@
 import { parseMessage } from "@carehub/formats";
 import { recordHttpRequest } from "@carehub/observability";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { AcceptMessageDeps } from "./accept-message.ts";
 import { busAuditTrail } from "./audit-trail.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
@@ -24,6 +24,11 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     return503OnClosing: true,
     // Request ids are quoted in access records for years (docs/decisions/0012): unique, not a per-process counter.
     genReqId: () => randomHubId(),
+    // Fastify's own answer to a URL it cannot decode repeats the URL; ours is a fixed text.
+    frameworkErrors: (error, _request, reply) => {
+      const answer = errorAnswer(error);
+      void (reply as FastifyReply).code(answer.statusCode).send(answer.body);
+    },
   });
   // Every answer counted by route pattern (never the URL, whose ids would make a series per message).
   app.addHook("onResponse", async (request, reply) => {

@@ -65,6 +65,11 @@ const FASTIFY_ERRORS: Readonly<Record<string, { statusCode: number; code: string
     code: GATEWAY_ERROR_CODES.unsupportedMediaType,
     message: "unsupported content type: send application/fhir+json, application/fhir+xml or application/xml",
   },
+  FST_ERR_BAD_URL: {
+    statusCode: 400,
+    code: GATEWAY_ERROR_CODES.badRequest,
+    message: "the URL is not valid (a broken percent-encoding)",
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     statusCode: 400,
     code: GATEWAY_ERROR_CODES.badRequest,
