@@ -2,6 +2,7 @@ import { parseMessage } from "@carehub/formats";
 import { recordHttpRequest } from "@carehub/observability";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { AcceptMessageDeps } from "./accept-message.ts";
+import { admissionControl } from "./admission.ts";
 import { busAuditTrail } from "./audit-trail.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import { errorAnswer, GATEWAY_ERROR_CODES } from "./gateway-errors.ts";
@@ -24,12 +25,24 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     return503OnClosing: true,
     // Request ids are quoted in access records for years (docs/decisions/0012): unique, not a per-process counter.
     genReqId: () => randomHubId(),
+    // A body that has not fully arrived by then is cut off: a slow sender holds its admission only so long.
+    ...(deps.config.requestTimeoutMs === undefined ? {} : { requestTimeout: deps.config.requestTimeoutMs }),
     // Fastify's own answer to a URL it cannot decode repeats the URL; ours is a fixed text.
     frameworkErrors: (error, _request, reply) => {
       const answer = errorAnswer(error);
       void (reply as FastifyReply).code(answer.statusCode).send(answer.body);
     },
   });
+  // Back-pressure first, before any other work (./admission.ts); the process-level configuration always sets it.
+  const { maxInflightRequests, maxInflightBytes } = deps.config;
+  if (maxInflightRequests !== undefined && maxInflightBytes !== undefined) {
+    const admission = admissionControl({
+      maxRequests: maxInflightRequests,
+      maxBytes: maxInflightBytes,
+      maxBodyBytes: deps.config.maxBodyBytes,
+    });
+    app.addHook("onRequest", admission.onRequest);
+  }
   // Every answer counted by route pattern (never the URL, whose ids would make a series per message).
   app.addHook("onResponse", async (request, reply) => {
     recordHttpRequest(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);
