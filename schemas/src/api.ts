@@ -227,5 +227,7 @@ export const ApiError = z.object({
   message: z.string(),
   /** With `CAREHUB_ERR_QUERY_PARAMETER_UNKNOWN` / `CAREHUB_ERR_QUERY_INVALID`: the parameters the route accepts. */
   acceptedParameters: z.array(z.string()).optional(),
+  /** With `CAREHUB_ERR_GATEWAY_BODY_TOO_LARGE`: the largest message this hub accepts, in bytes. */
+  maxBytes: z.number().int().positive().optional(),
 });
 export type ApiError = z.infer<typeof ApiError>;

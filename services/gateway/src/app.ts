@@ -1,3 +1,4 @@
+import { largestAcceptedMessage, serverMaxPayload } from "@carehub/bus";
 import { parseMessage } from "@carehub/formats";
 import { recordHttpRequest } from "@carehub/observability";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
@@ -16,6 +17,7 @@ import { queryRoutes } from "./query-routes.ts";
  * shape `{code, message}`; 5xx are logged, 4xx are the caller's business.
  */
 export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstance> {
+  const maxMessageBytes = largestMessage(deps);
   const app = Fastify({
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger as FastifyBaseLogger }),
     // One line per request is noise at the volumes a hub sees; failures are logged by the error handler.
@@ -39,7 +41,7 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     const admission = admissionControl({
       maxRequests: maxInflightRequests,
       maxBytes: maxInflightBytes,
-      maxBodyBytes: deps.config.maxBodyBytes,
+      maxBodyBytes: maxMessageBytes,
     });
     app.addHook("onRequest", admission.onRequest);
   }
@@ -48,7 +50,7 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     recordHttpRequest(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
   app.setErrorHandler((error, request, reply) => {
-    const answer = errorAnswer(error);
+    const answer = errorAnswer(error, { maxMessageBytes });
     if (answer.statusCode >= 500) {
       deps.logger?.error({ err: error, method: request.method, route: request.routeOptions.url }, "request failed");
     }
@@ -69,7 +71,7 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),
   };
-  await app.register(messageRoute(deps, acceptDeps));
+  await app.register(messageRoute(deps, acceptDeps, maxMessageBytes));
   await app.register(operationalRoutes(deps));
   // The query API (./query-routes.ts) over the read model; answers 503 without a store. Operators (registry
   // `operators`) read everything, endpoints only their own; every request leaves an access record on AUDIT.
@@ -85,4 +87,19 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
   });
   return app;
+}
+
+/**
+ * The largest message this gateway accepts: the one limit (packages/bus message-size.ts), from the NATS server's
+ * max_payload as announced at connect and CAREHUB_MAX_BODY_BYTES. Said once at start-up when NATS lowers it.
+ */
+function largestMessage(deps: GatewayDeps): number {
+  const limit = largestAcceptedMessage(serverMaxPayload(deps.bus.nc), deps.config.maxBodyBytes);
+  if (limit < deps.config.maxBodyBytes) {
+    deps.logger?.info(
+      { maxMessageBytes: limit, maxBodyBytes: deps.config.maxBodyBytes, natsMaxPayload: serverMaxPayload(deps.bus.nc) },
+      "the largest accepted message is what the NATS server's max_payload leaves room for, below CAREHUB_MAX_BODY_BYTES",
+    );
+  }
+  return limit;
 }

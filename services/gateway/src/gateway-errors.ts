@@ -51,7 +51,12 @@ export class GatewayAuditUnavailableError extends RetryableError {
 
 export interface ErrorAnswer {
   statusCode: number;
-  body: { code: string; message: string; acceptedParameters?: readonly string[] };
+  body: { code: string; message: string; acceptedParameters?: readonly string[]; maxBytes?: number };
+}
+
+/** What an answer may say about this gateway: the largest message it accepts (for a 413). */
+export interface ErrorContext {
+  maxMessageBytes?: number;
 }
 
 /** Fastify's own errors that reach us before our handler runs, by their code. */
@@ -79,7 +84,7 @@ const FASTIFY_ERRORS: Readonly<Record<string, { statusCode: number; code: string
 };
 
 /** Maps any error thrown while handling a request to the one error answer shape `{code, message}`. */
-export function errorAnswer(error: unknown): ErrorAnswer {
+export function errorAnswer(error: unknown, context: ErrorContext = {}): ErrorAnswer {
   if (error instanceof GatewayRequestError) {
     const accepted = (error as { acceptedParameters?: readonly string[] }).acceptedParameters;
     return {
@@ -108,6 +113,13 @@ export function errorAnswer(error: unknown): ErrorAnswer {
   }
   const fastifyCode = (error as { code?: unknown } | null)?.code;
   const known = typeof fastifyCode === "string" ? FASTIFY_ERRORS[fastifyCode] : undefined;
+  if (known?.code === GATEWAY_ERROR_CODES.bodyTooLarge && context.maxMessageBytes !== undefined) {
+    const maxBytes = context.maxMessageBytes;
+    return {
+      statusCode: 413,
+      body: { code: known.code, message: `${known.message}: at most ${maxBytes} bytes`, maxBytes },
+    };
+  }
   if (known !== undefined) return { statusCode: known.statusCode, body: { code: known.code, message: known.message } };
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
   if (typeof statusCode === "number" && statusCode >= 400 && statusCode < 500) {

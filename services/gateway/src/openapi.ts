@@ -106,7 +106,7 @@ export function buildOpenApiDocument(): JsonObject {
             "200": json("MessageDuplicate", "a repeat of a message already received; nothing new stored"),
             "400": error("empty body, or bytes that are not text in their declared encoding"),
             "401": error("no or unknown bearer token"),
-            "413": error("larger than the hub accepts"),
+            "413": error("larger than the hub accepts (derived from NATS max_payload; the answer's maxBytes)"),
             "415": error("unsupported content type"),
             "503": error("NATS or Redis unavailable; try again"),
           },
