@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import { buildReferral, buildTaskRequisition, type MessagingOrganization } from "@carehub/medcom-fhir";
-import { createLogger } from "@carehub/observability";
+import { createLogger, startTracing, type TracingHandle } from "@carehub/observability";
 import { AuditRecord, type EntityPage, type MessagePage } from "@carehub/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, type HarnessEndpoint, startHarness } from "./src/harness.ts";
@@ -69,6 +69,7 @@ const ENDPOINTS: HarnessEndpoint[] = [
 const logLines: string[] = [];
 const responseBodies: string[] = [];
 let h: Harness;
+let tracing: TracingHandle;
 /** Patient A: a referral to the hospital and a task to the municipality. Patient B: a referral to the clinic. */
 const sent = { referralA: "", taskA: "", referralB: "" };
 const ids = { referralA: `ref-${randomUUID()}`, taskA: `task-${randomUUID()}`, referralB: `ref-${randomUUID()}` };
@@ -144,6 +145,8 @@ beforeAll(async () => {
     config: { patientHashKey: KEY },
     logger: createLogger({ name: "carehub", level: "debug", destination: logs }),
   });
+  // Every span of every in-process service from here on is kept, to be searched for CPR numbers.
+  tracing = startTracing({ exporter: "memory" });
   sent.referralA = await send(referral(ids.referralA, CPR_A, HOSPITAL));
   sent.referralB = await send(referral(ids.referralB, CPR_B, CLINIC));
   sent.taskA = await send(
@@ -175,6 +178,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await tracing?.shutdown();
   await h?.close();
 });
 
@@ -305,13 +309,19 @@ describe("nothing echoes a CPR number", () => {
     for (const body of responseBodies) for (const cpr of EVERY_CPR) expect(body).not.toContain(cpr);
   });
 
-  it("leaves none in an access record, a log line or a metric", async () => {
+  it("leaves none in an access record, a log line, a metric or a span", async () => {
     const records = JSON.stringify(await auditRecords());
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    const spans = tracing.finishedSpans();
+    const spanText = JSON.stringify(
+      spans.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })),
+    );
     expect(logLines.length).toBeGreaterThan(0);
+    expect(spans.map((s) => s.name)).toContain("gateway receive");
     for (const cpr of EVERY_CPR) {
       expect(records).not.toContain(cpr);
       expect(metrics).not.toContain(cpr);
+      expect(spanText).not.toContain(cpr);
       expect(logLines.filter((line) => line.includes(cpr))).toEqual([]);
     }
   });
