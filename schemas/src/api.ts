@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AcknowledgementCode, BusinessStatus, StatusSubjectType } from "./content.ts";
 import { LIFECYCLE_EVENT_TYPES } from "./events.ts";
 import { MessageKind } from "./kinds.ts";
+import { EndpointId } from "./registry.ts";
 import { ValidationIssue } from "./validation.ts";
 
 /**
@@ -132,18 +133,50 @@ export const MessagePage = z.object({
 });
 export type MessagePage = z.infer<typeof MessagePage>;
 
-/** Query string of `GET /v1/messages`. `from` / `to` bound the receive time (ISO-8601, inclusive). */
-export const MessageListQuery = z.object({
-  sender: z.string().optional(),
-  receiver: z.string().optional(),
+/**
+ * A patient filter (`patient=`): a CPR number, with or without the dash, or another patient identifier as the
+ * messages carry it. The gateway turns it into the read model's keyed hash at once; it is never stored, logged
+ * or written to an access record (docs/contracts.md, "Patient search").
+ */
+export const PatientFilter = z.string().min(1).max(64);
+
+/**
+ * Query string of `GET /v1/messages`. `from` / `to` bound the receive time (ISO-8601, inclusive); `patient`
+ * finds the messages about one patient. Strict: a parameter not named here is refused (400
+ * `CAREHUB_ERR_QUERY_PARAMETER_UNKNOWN`), never ignored, so a filter the caller believes applied always is.
+ */
+export const MessageListQuery = z.strictObject({
+  sender: EndpointId.optional(),
+  receiver: EndpointId.optional(),
   kind: MessageKind.optional(),
   status: MessageStatusFilter.optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
+  patient: PatientFilter.optional(),
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 export type MessageListQuery = z.infer<typeof MessageListQuery>;
+
+/**
+ * Query string of `GET /v1/referrals` and `GET /v1/tasks`: the referrals or tasks about one patient (those that
+ * messages about the patient name), most recently active first. Strict like every query schema.
+ */
+export const EntityListQuery = z.strictObject({
+  patient: PatientFilter,
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type EntityListQuery = z.infer<typeof EntityListQuery>;
+
+/** Query string of `GET /v1/unmatched`: statuses about entities whose creating message the hub has not seen. */
+export const UnmatchedListQuery = z.strictObject({
+  type: z.enum(["referral", "task", "appointment"]).optional(),
+  limit: z.coerce.number().int().min(1).max(1_000).default(100),
+});
+export type UnmatchedListQuery = z.infer<typeof UnmatchedListQuery>;
+
+/** The query string of a route that takes no parameters: any parameter is refused, not ignored. */
+export const NoQueryParameters = z.strictObject({});
 
 /** How one status fact fared when the history was folded in time order. */
 export const TransitionOutcome = z.enum(["applied", "repeated", "refused"]);
@@ -215,6 +248,10 @@ export const BusinessEntity = z.object({
 });
 export type BusinessEntity = z.infer<typeof BusinessEntity>;
 
+/** `GET /v1/referrals?patient=…`, `GET /v1/tasks?patient=…`: at most `limit` entities, most recently active first. */
+export const EntityPage = z.object({ items: z.array(BusinessEntity) });
+export type EntityPage = z.infer<typeof EntityPage>;
+
 /** `GET /v1/stats`: message counts by status, per endpoint (as sender and as receiver) and kind. */
 export const StatusCountRow = z.object({
   endpoint: z.string(),
@@ -229,5 +266,12 @@ export const StatusCounts = z.object({
 export type StatusCounts = z.infer<typeof StatusCounts>;
 
 /** Every error answer of the HTTP API. */
-export const ApiError = z.object({ code: z.string(), message: z.string() });
+export const ApiError = z.object({
+  code: z.string(),
+  message: z.string(),
+  /** With `CAREHUB_ERR_QUERY_PARAMETER_UNKNOWN` / `CAREHUB_ERR_QUERY_INVALID`: the parameters the route accepts. */
+  acceptedParameters: z.array(z.string()).optional(),
+  /** With `CAREHUB_ERR_GATEWAY_BODY_TOO_LARGE`: the largest message this hub accepts, in bytes. */
+  maxBytes: z.number().int().positive().optional(),
+});
 export type ApiError = z.infer<typeof ApiError>;

@@ -4,8 +4,8 @@ import { z } from "zod";
  * The access audit trail of the query API (docs/decisions/0012-access-audit-trail.md): one AuditRecord per
  * query request — read, listed, refused — on the AUDIT stream (`<ns>.audit.>`). It answers "who looked at
  * what, when, and were they allowed" years later, so it names callers and resources by their ids and never
- * holds a patient identifier: a query value that carries one is kept only as the keyed hash the read model
- * files patients under (or just as the fact that a patient filter was used).
+ * holds a patient identifier: a patient filter is kept only as the keyed hash the read model files patients
+ * under.
  */
 
 /** What the request tried to do: `<resource>.<verb>`. */
@@ -13,7 +13,9 @@ export const AUDIT_ACTIONS = [
   "message.read",
   "message.list",
   "referral.read",
+  "referral.list",
   "task.read",
+  "task.list",
   "stats.read",
   "appointment.read",
   "unmatched.list",
@@ -44,9 +46,11 @@ export const AuditResource = z.object({
 export type AuditResource = z.infer<typeof AuditResource>;
 
 /**
- * The filters of a listing (`GET /v1/messages`) as the caller gave them (cursor and limit are left out). A value that
- * carries a patient identifier is never kept: `patientFilter` is set instead, with `patientHashes` when the
- * gateway knows the read model's key.
+ * The query parameters of a request as the gateway applied them, after validation (docs/contracts.md, "Access
+ * records"): the filters of an answered listing, values as validated, with a patient filter only as the keyed
+ * hash the read model files the patient under. Cursor and limit are left out (they say nothing about what was
+ * looked at). A request refused for its parameters applied nothing: its record names only the unknown
+ * parameters (their names, scrubbed of CPR numbers; never their values).
  */
 export const AuditQuery = z.object({
   sender: z.string().optional(),
@@ -55,12 +59,10 @@ export const AuditQuery = z.object({
   status: z.string().optional(),
   from: z.string().optional(),
   to: z.string().optional(),
-  /** Names of query parameters the API does not know (their values are not kept). */
+  /** HMAC-SHA256(CAREHUB_PATIENT_HASH_KEY, CPR digits), base64url: the applied patient filter, never the CPR. */
+  patientHash: z.string().optional(),
+  /** Names of query parameters the route does not accept; the request was refused and nothing was applied. */
   otherParameters: z.array(z.string()).optional(),
-  /** True when a query parameter carried a patient identifier. */
-  patientFilter: z.boolean().optional(),
-  /** HMAC-SHA256(CAREHUB_PATIENT_HASH_KEY, CPR digits), base64url: the read model's patient key, never the CPR. */
-  patientHashes: z.array(z.string()).optional(),
 });
 export type AuditQuery = z.infer<typeof AuditQuery>;
 
@@ -90,7 +92,7 @@ export const AuditRecord = z.object({
   action: AuditAction,
   /** Resources returned or asked for (hub ids, referral / task ids); empty for stats and refused listings. */
   resources: z.array(AuditResource),
-  /** Only for `message.list`. */
+  /** The applied filters of a listing, or the unknown parameters of a request refused for them. */
   query: AuditQuery.optional(),
   outcome: AuditOutcome,
   request: z.object({

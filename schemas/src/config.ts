@@ -30,6 +30,22 @@ export const HubConfig = z.object({
     .int()
     .positive()
     .default(20 * 1024 * 1024),
+  /**
+   * Back-pressure at the gateway (docs/runbook.md, "Overload"): at most this many requests in flight; beyond
+   * it the gateway answers 503 `CAREHUB_ERR_GATEWAY_OVERLOADED` with `Retry-After` at once. Sized for 2 cores.
+   */
+  maxInflightRequests: z.coerce.number().int().positive().default(128),
+  /**
+   * At most this many request-body bytes in flight (each upload counts its Content-Length, or the body limit
+   * when it sends none, from the moment it is admitted): bounds the memory slow or many uploads can hold.
+   */
+  maxInflightBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
+  /** A request whose body has not fully arrived after this long is cut off (slow senders hold nothing for long). */
+  requestTimeoutMs: z.coerce.number().int().positive().default(60_000),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** Key for the keyed hash of patient identifiers in the read model (HMAC-SHA256). */
   patientHashKey: z.string().min(16).default("carehub-development-only-key-change-me"),
@@ -69,6 +85,9 @@ export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, st
   httpPort: "CAREHUB_HTTP_PORT",
   opsPort: "CAREHUB_OPS_PORT",
   maxBodyBytes: "CAREHUB_MAX_BODY_BYTES",
+  maxInflightRequests: "CAREHUB_MAX_INFLIGHT_REQUESTS",
+  maxInflightBytes: "CAREHUB_MAX_INFLIGHT_BYTES",
+  requestTimeoutMs: "CAREHUB_HTTP_REQUEST_TIMEOUT_MS",
   logLevel: "LOG_LEVEL",
   patientHashKey: "CAREHUB_PATIENT_HASH_KEY",
   retentionDays: "CAREHUB_RETENTION_DAYS",

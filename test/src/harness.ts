@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StoredMessage, StreamRole } from "@carehub/bus";
 import { type RunningHub, startHub } from "@carehub/hub";
+import type { Logger } from "@carehub/observability";
 import { hashToken } from "@carehub/registry";
 import {
   type EndpointInput,
@@ -109,6 +110,8 @@ export interface HarnessOptions {
   registryFile?: boolean;
   /** Operator ids (query API: read everything), each with the token `token-<id>`. Default: `operator`. */
   operators?: string[];
+  /** The hub's logger (default: the hub's own, at LOG_LEVEL or warn); a test passes one to read the log lines. */
+  logger?: Logger;
 }
 
 export interface Harness {
@@ -172,6 +175,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     ...(dir === undefined ? { registry } : {}),
     ...(options.services === undefined ? {} : { services: options.services }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const url = hub.url ?? "";
 

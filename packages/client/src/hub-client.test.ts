@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HubRequestError, HubResponseError, HubUnreachableError } from "./errors.ts";
-import { createClient } from "./hub-client.ts";
+import { createClient, retryAfterMs } from "./hub-client.ts";
 
 // The hub client's mapping of HTTP answers, with a fetch that answers from a table (the real gateway is
 // exercised in test/sdk-*.e2e.test.ts).
@@ -92,5 +92,21 @@ describe("hub client", () => {
       "/v1/tasks/t-1",
       "/v1/appointments/gp-1/a-1",
     ]);
+  });
+});
+
+describe("retryAfterMs", () => {
+  const answer = (status: number, retryAfter?: string) => ({
+    status,
+    headers: new Headers(retryAfter === undefined ? {} : { "retry-after": retryAfter }),
+  });
+
+  it("reads seconds or an HTTP date from a busy answer, and nothing from any other", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(retryAfterMs(answer(503, "2"), now)).toBe(2_000);
+    expect(retryAfterMs(answer(429, "Thu, 01 Jan 2026 00:00:05 GMT"), now)).toBe(5_000);
+    expect(retryAfterMs(answer(503), now)).toBeUndefined();
+    expect(retryAfterMs(answer(503, "soon"), now)).toBeUndefined();
+    expect(retryAfterMs(answer(500, "2"), now)).toBeUndefined();
   });
 });

@@ -12,6 +12,13 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Give up on one HTTP request after this long. Default 15 s. */
   requestTimeoutMs?: number;
+  /**
+   * When the hub answers 503 or 429 with `Retry-After` (it is busy: CAREHUB_ERR_GATEWAY_OVERLOADED), wait that
+   * long and ask again, at most this many times. Default 3; 0 turns it off.
+   */
+  busyRetries?: number;
+  /** A `Retry-After` longer than this is not waited for (the error is thrown). Default 30 s. */
+  maxRetryAfterMs?: number;
 }
 
 export interface SendOptions {
@@ -54,13 +61,37 @@ export interface CarehubClient {
   getStats(): Promise<StatusCounts>;
 }
 
+/** How long a busy answer (503 / 429) asks the caller to wait, from `Retry-After` (seconds or an HTTP date). */
+export function retryAfterMs(response: Pick<Response, "status" | "headers">, now = Date.now()): number | undefined {
+  if (response.status !== 503 && response.status !== 429) return undefined;
+  const header = response.headers.get("retry-after")?.trim();
+  if (header === undefined || header === "") return undefined;
+  if (/^\d+$/.test(header)) return Number(header) * 1_000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 export function createClient(options: ClientOptions): CarehubClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.requestTimeoutMs ?? 15_000;
   const authorization = `Bearer ${options.token}`;
 
+  const busyRetries = options.busyRetries ?? 3;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
+
+  /** One request, asked again after `Retry-After` while the hub says it is busy (the gateway's back-pressure). */
   async function request(method: string, path: string, body?: string | Uint8Array, contentType?: string) {
+    for (let retry = 0; ; retry++) {
+      const response = await requestOnce(method, path, body, contentType);
+      const wait = retryAfterMs(response);
+      if (wait === undefined || wait > maxRetryAfterMs || retry >= busyRetries) return response;
+      await response.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  async function requestOnce(method: string, path: string, body?: string | Uint8Array, contentType?: string) {
     const headers: Record<string, string> = { authorization, accept: "application/json" };
     if (contentType !== undefined) headers["content-type"] = contentType;
     try {

@@ -23,6 +23,7 @@ export {
   type ClientOptions,
   createClient,
   type QueryRecord,
+  retryAfterMs,
   type SendOptions,
   type SendResult,
 } from "./hub-client.ts";

@@ -55,6 +55,7 @@ export { forwardedEntity, resolveStatusSubject, type StatusAddressing } from "./
 export {
   type ClaimedTimer,
   createStore,
+  type PatientListQuery,
   type ReadModelQueries,
   ReadModelStore,
   type StoreOptions,

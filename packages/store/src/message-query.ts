@@ -12,6 +12,8 @@ export interface ListMessagesQuery {
   /** Receive-time bounds, inclusive (ISO-8601 or epoch ms). */
   from?: string | number;
   to?: string | number;
+  /** Only messages about this patient: the read model's keyed hash (ReadModelStore.patientHash), never a CPR. */
+  patientHash?: string;
   cursor?: string;
   limit?: number;
 }
@@ -37,6 +39,7 @@ export async function listMessages(redis: Redis, keys: StoreKeys, query: ListMes
   if (query.receiver !== undefined) filterKeys.push(keys.byReceiver(query.receiver));
   if (query.kind !== undefined) filterKeys.push(keys.byKind(query.kind));
   if (query.status !== undefined) filterKeys.push(keys.byStatus(query.status));
+  if (query.patientHash !== undefined) filterKeys.push(keys.byPatient(query.patientHash));
   if (filterKeys.length === 0) filterKeys.push(keys.all);
   const driving = await smallest(redis, filterKeys);
   const others = filterKeys.filter((k) => k !== driving);
@@ -163,7 +166,8 @@ function bound(value: number): string {
 
 function toMs(value: string | number): number {
   const ms = typeof value === "number" ? value : Date.parse(value);
-  if (Number.isNaN(ms)) throw new InvalidQueryError(`${String(value)} is not a time`);
+  // The value is not repeated: it is the caller's, and the message may reach an answer.
+  if (Number.isNaN(ms)) throw new InvalidQueryError("a listing bound is not a time");
   return ms;
 }
 

@@ -63,7 +63,10 @@ export interface StoreOptions {
 /** The read side, as the query API uses it. */
 export interface ReadModelQueries {
   getMessage(hubId: string): Promise<MessageLifecycle | undefined>;
-  listMessages(query: ListMessagesQuery): Promise<MessagePage>;
+  /** `patient` is hashed here with the read model's key and goes no further. */
+  listMessages(query: PatientListQuery): Promise<MessagePage>;
+  /** The referrals or tasks that messages about one patient are about (hashed here, like listMessages). */
+  findEntitiesByPatient(type: "referral" | "task", identifier: string): Promise<BusinessEntity[]>;
   /** A referral, task or appointment by its scoped identity; a referral or task with its appointments. */
   getEntity(subject: SubjectRef): Promise<BusinessEntity | undefined>;
   /** The originators that have an entity of this type under this id (for the unscoped lookup). */
@@ -73,6 +76,12 @@ export interface ReadModelQueries {
   statusCounts(): Promise<StatusCounts>;
   findByPatient(identifier: string, options?: { limit?: number }): Promise<MessageSummary[]>;
 }
+
+/** A listing as the query API asks for it: by patient identifier, which only the store turns into its hash. */
+export type PatientListQuery = Omit<ListMessagesQuery, "patientHash"> & { patient?: string };
+
+/** How many of a patient's newest messages an entity search looks through (a patient has far fewer). */
+const PATIENT_MESSAGES_SCANNED = 1_000;
 
 export interface ClaimedTimer {
   timer: TimerRef;
@@ -261,8 +270,41 @@ export class ReadModelStore implements ReadModelQueries {
     return record;
   }
 
-  listMessages(query: ListMessagesQuery): Promise<MessagePage> {
-    return this.#guard("list", () => listMessages(this.#redis, this.keys, query));
+  listMessages(query: PatientListQuery): Promise<MessagePage> {
+    const { patient, ...filters } = query;
+    const hashed: ListMessagesQuery =
+      patient === undefined ? filters : { ...filters, patientHash: this.patientHash(patient) };
+    return this.#guard("list", () => listMessages(this.#redis, this.keys, hashed));
+  }
+
+  /**
+   * The referrals or tasks named by the newest messages about one patient (their subject), each once, in the
+   * order of their newest such message. The read model keeps no patient on an entity; its messages carry it.
+   */
+  async findEntitiesByPatient(type: "referral" | "task", identifier: string): Promise<BusinessEntity[]> {
+    const key = this.keys.byPatient(this.patientHash(identifier));
+    const subjects = await this.#guard("patient lookup", async () => {
+      const ids = await this.#redis.zrange(key, "+inf", "-inf", "BYSCORE", "REV", "LIMIT", 0, PATIENT_MESSAGES_SCANNED);
+      const texts = ids.length === 0 ? [] : await this.#redis.mget(ids.map((id) => this.keys.message(id)));
+      const found = new Map<string, { type: SubjectType; id: string; originator?: string | undefined }>();
+      texts.forEach((text, i) => {
+        if (text === null || text === undefined) return;
+        const subject = decodeMessage(ids[i] as string, text).subject;
+        if (subject?.type === type) found.set(`${subject.originator ?? ""}|${subject.id}`, subject);
+      });
+      return [...found.values()];
+    });
+    const entities: (BusinessEntity | undefined)[] = [];
+    for (const subject of subjects) {
+      // A message recorded before identity was scoped names no originator: every originator using that id
+      // (the query API still shows an endpoint only those it is part of).
+      const originators =
+        subject.originator === undefined ? await this.originatorsOf(subject.type, subject.id) : [subject.originator];
+      for (const originator of originators) {
+        entities.push(await this.getEntity({ type: subject.type, originator, id: subject.id }));
+      }
+    }
+    return entities.filter((entity): entity is BusinessEntity => entity !== undefined);
   }
 
   async getEntityState(subject: SubjectRef): Promise<EntityState | undefined> {

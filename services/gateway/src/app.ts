@@ -1,8 +1,10 @@
+import { largestAcceptedMessage, serverMaxPayload } from "@carehub/bus";
 import { readMessageIdentity } from "@carehub/formats";
 import { MessageLedger } from "@carehub/ledger";
 import { recordHttpRequest } from "@carehub/observability";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { AcceptMessageDeps } from "./accept-message.ts";
+import { admissionControl } from "./admission.ts";
 import { busAuditTrail } from "./audit-trail.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import { errorAnswer, GATEWAY_ERROR_CODES } from "./gateway-errors.ts";
@@ -16,6 +18,7 @@ import { timeOrderedId } from "./request-id.ts";
  * shape `{code, message}`; 5xx are logged, 4xx are the caller's business.
  */
 export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstance> {
+  const maxMessageBytes = largestMessage(deps);
   const app = Fastify({
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger as FastifyBaseLogger }),
     // One line per request is noise at the volumes a hub sees; failures are logged by the error handler.
@@ -25,22 +28,40 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     return503OnClosing: true,
     // Request ids are quoted in access records for years (docs/decisions/0012): unique, not a per-process counter.
     genReqId: () => timeOrderedId(),
+    // A body that has not fully arrived by then is cut off: a slow sender holds its admission only so long.
+    ...(deps.config.requestTimeoutMs === undefined ? {} : { requestTimeout: deps.config.requestTimeoutMs }),
+    // Fastify's own answer to a URL it cannot decode repeats the URL; ours is a fixed text.
+    frameworkErrors: (error, _request, reply) => {
+      const answer = errorAnswer(error);
+      void (reply as FastifyReply).code(answer.statusCode).send(answer.body);
+    },
   });
+  // Back-pressure first, before any other work (./admission.ts); the process-level configuration always sets it.
+  const { maxInflightRequests, maxInflightBytes } = deps.config;
+  if (maxInflightRequests !== undefined && maxInflightBytes !== undefined) {
+    const admission = admissionControl({
+      maxRequests: maxInflightRequests,
+      maxBytes: maxInflightBytes,
+      maxBodyBytes: maxMessageBytes,
+    });
+    app.addHook("onRequest", admission.onRequest);
+  }
   // Every answer counted by route pattern (never the URL, whose ids would make a series per message).
   app.addHook("onResponse", async (request, reply) => {
     recordHttpRequest(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
   app.setErrorHandler((error, request, reply) => {
-    const answer = errorAnswer(error);
+    const answer = errorAnswer(error, { maxMessageBytes });
     if (answer.statusCode >= 500) {
       deps.logger?.error({ err: error, method: request.method, route: request.routeOptions.url }, "request failed");
     }
     return reply.code(answer.statusCode).send(answer.body);
   });
-  app.setNotFoundHandler((request, reply) =>
+  // A fixed text: the path is the caller's and may hold anything, a CPR number included (see /openapi.json).
+  app.setNotFoundHandler((_request, reply) =>
     reply
       .code(404)
-      .send({ code: GATEWAY_ERROR_CODES.notFound, message: `no route ${request.method} ${request.url.split("?")[0]}` }),
+      .send({ code: GATEWAY_ERROR_CODES.notFound, message: "no such route; the API is described at /openapi.json" }),
   );
 
   const acceptDeps: AcceptMessageDeps = {
@@ -56,7 +77,7 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),
   };
-  await app.register(messageRoute(deps, acceptDeps));
+  await app.register(messageRoute(deps, acceptDeps, maxMessageBytes));
   await app.register(operationalRoutes(deps));
   // The query API (./query-routes.ts) over the read model; answers 503 without a store. Operators (registry
   // `operators`) read everything, endpoints only their own; every request leaves an access record on AUDIT.
@@ -72,4 +93,19 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
   });
   return app;
+}
+
+/**
+ * The largest message this gateway accepts: the one limit (packages/bus message-size.ts), from the NATS server's
+ * max_payload as announced at connect and CAREHUB_MAX_BODY_BYTES. Said once at start-up when NATS lowers it.
+ */
+function largestMessage(deps: GatewayDeps): number {
+  const limit = largestAcceptedMessage(serverMaxPayload(deps.bus.nc), deps.config.maxBodyBytes);
+  if (limit < deps.config.maxBodyBytes) {
+    deps.logger?.info(
+      { maxMessageBytes: limit, maxBodyBytes: deps.config.maxBodyBytes, natsMaxPayload: serverMaxPayload(deps.bus.nc) },
+      "the largest accepted message is what the NATS server's max_payload leaves room for, below CAREHUB_MAX_BODY_BYTES",
+    );
+  }
+  return limit;
 }

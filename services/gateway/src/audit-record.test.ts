@@ -1,28 +1,21 @@
 import { AuditRecord } from "@carehub/schemas";
 import { describe, expect, it } from "vitest";
-import { auditQuery, buildAuditRecord, cprNumbersIn, resultOfStatus } from "./audit-record.ts";
-
-const hash = (identifier: string) => `h(${identifier.replace("-", "")})`;
+import { appliedQuery, buildAuditRecord, refusedQuery, resultOfStatus } from "./audit-record.ts";
 
 describe("access records", () => {
-  it("finds CPR numbers as the logger's scrubber does, not other digit runs", () => {
-    expect(cprNumbersIn("a 2509479989 b 250947-9989")).toEqual(["2509479989", "250947-9989"]);
-    expect(cprNumbersIn("seq 9999999999, 12345678901, 0101")).toEqual([]);
+  it("name the filters a listing applied, a patient filter only by its keyed hash", () => {
+    expect(appliedQuery({ sender: "gp-1", kind: "referral" })).toEqual({ sender: "gp-1", kind: "referral" });
+    expect(appliedQuery({ receiver: "gp-1" }, "hash-of-the-patient")).toEqual({
+      receiver: "gp-1",
+      patientHash: "hash-of-the-patient",
+    });
+    // A value that looks like a CPR number is scrubbed all the same.
+    expect(appliedQuery({ sender: "2509479989" })).toEqual({ sender: "[CPR]" });
+    expect(appliedQuery({})).toEqual({});
   });
 
-  it("keeps listing filters but drops a value that carries a patient identifier, keeping only its keyed hash", () => {
-    expect(auditQuery({ sender: "gp-1", kind: "referral", cursor: "abc", limit: "5" }, hash)).toEqual({
-      sender: "gp-1",
-      kind: "referral",
-    });
-    expect(auditQuery({ receiver: "2509479989", cpr: "250947-9989", "0101011234": "x" }, hash)).toEqual({
-      otherParameters: ["cpr", "[CPR]"],
-      patientFilter: true,
-      patientHashes: ["h(2509479989)"],
-    });
-    // Without the key only the fact that a patient filter was used.
-    expect(auditQuery({ patient: "someone" })).toEqual({ otherParameters: ["patient"], patientFilter: true });
-    expect(auditQuery(undefined)).toEqual({});
+  it("name a refused request's unknown parameters, scrubbed, and nothing as applied", () => {
+    expect(refusedQuery(["cpr", "0101011234"])).toEqual({ otherParameters: ["cpr", "[CPR]"] });
   });
 
   it("builds a record the schema accepts, counting results only when the request succeeded", () => {

@@ -1,18 +1,23 @@
-import { isPatientKey, scrubText } from "@carehub/observability";
+import { scrubText } from "@carehub/observability";
 import type { AuditAction, AuditActor, AuditOutcome, AuditQuery, AuditRecord, AuditResource } from "@carehub/schemas";
 
 /**
  * Building one access record of the query API (schemas/src/audit.ts). Pure: the id, the time and the keyed
  * patient hash are passed in. Everything the caller typed — path ids, filter values, parameter names, the user
- * agent — is checked for CPR numbers here, because an audit record is kept for years and is read by people
- * who must not learn a patient identifier from it.
+ * agent — is scrubbed of CPR numbers here, because an audit record is kept for years and is read by people
+ * who must not learn a patient identifier from it; a patient filter arrives here already hashed.
  */
 
-/** The listing filters kept in a record; `cursor` and `limit` say nothing about what was looked at. */
+/** The filters a listing applies, as the access record names them (cursor and limit say nothing). */
+export interface AppliedFilters {
+  sender?: string;
+  receiver?: string;
+  kind?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+}
 const FILTERS = ["sender", "receiver", "kind", "status", "from", "to"] as const;
-const UNRECORDED = new Set(["cursor", "limit"]);
-// A candidate for scrubText to judge: the same digit runs as a CPR number, with or without the dash.
-const DIGIT_RUN = /(?<!\d)\d{6}-?\d{4}(?!\d)/g;
 
 /** What a query request found out about itself on its way; the onSend hook turns it into a record. */
 export interface AuditFacts {
@@ -32,43 +37,29 @@ export interface AuditRequestFacts {
   userAgent?: string;
 }
 
-/** The CPR numbers in a text (as scrubText finds them), for the keyed hash. */
-export function cprNumbersIn(text: string): string[] {
-  return [...text.matchAll(DIGIT_RUN)].map((m) => m[0]).filter((candidate) => scrubText(candidate) !== candidate);
-}
-
 /** A resource id as the caller gave it, with any CPR number in it replaced by `[CPR]`. */
 export function auditResource(type: AuditResource["type"], id: string): AuditResource {
   return { type, id: scrubText(id) };
 }
 
 /**
- * The filters of a listing from the raw query string (also when it did not validate: a refused listing is
- * recorded too). A value that carries a patient identifier is dropped; the record says a patient filter was
- * used and, with `patientHash`, under which keyed hash.
+ * The filters a listing applied, after validation: exactly those, with a patient filter only as the read
+ * model's keyed hash. Values are scrubbed once more (an endpoint id cannot be a CPR number, but a record kept
+ * for years is no place to find out).
  */
-export function auditQuery(raw: unknown, patientHash?: (identifier: string) => string): AuditQuery {
+export function appliedQuery(filters: AppliedFilters, patientHash?: string): AuditQuery {
   const query: AuditQuery = {};
-  const cprs: string[] = [];
-  const other: string[] = [];
-  let patientFilter = false;
-  const entries = raw !== null && typeof raw === "object" ? Object.entries(raw as Record<string, unknown>) : [];
-  for (const [name, value] of entries) {
-    const text = Array.isArray(value) ? value.map(String).join(",") : String(value);
-    const found = cprNumbersIn(text);
-    cprs.push(...found);
-    const carriesPatient = found.length > 0 || isPatientKey(name) || scrubText(name) !== name;
-    if (carriesPatient) patientFilter = true;
-    if ((FILTERS as readonly string[]).includes(name)) {
-      if (!carriesPatient) query[name as (typeof FILTERS)[number]] = text;
-    } else if (!UNRECORDED.has(name)) {
-      other.push(scrubText(name));
-    }
+  for (const name of FILTERS) {
+    const value = filters[name];
+    if (value !== undefined) query[name] = scrubText(value);
   }
-  if (other.length > 0) query.otherParameters = other;
-  if (patientFilter) query.patientFilter = true;
-  if (patientHash !== undefined && cprs.length > 0) query.patientHashes = [...new Set(cprs.map(patientHash))];
+  if (patientHash !== undefined) query.patientHash = patientHash;
   return query;
+}
+
+/** A request refused for parameters its route does not accept: their names only (scrubbed), never values. */
+export function refusedQuery(unknownNames: readonly string[]): AuditQuery {
+  return { otherParameters: unknownNames.map(scrubText) };
 }
 
 /** The result a status code means when the handler did not say more. */

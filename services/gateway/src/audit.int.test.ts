@@ -184,14 +184,20 @@ describe("the query API's access audit trail", () => {
     expect(JSON.stringify(record)).not.toContain("stolen-or-guessed-token");
   });
 
-  it("records an invalid listing as invalid, with the filters it was given", async () => {
-    const response = await get("/v1/messages?sender=gp-1&from=yesterday&colour=blue", "token-gp-1");
-    expect(response.statusCode).toBe(400);
-    expect(await recordOf(response)).toMatchObject({
+  it("records a listing refused for its parameters as invalid, with nothing applied and no value kept", async () => {
+    const unknown = await get("/v1/messages?sender=gp-1&colour=blue", "token-gp-1");
+    expect(unknown.statusCode).toBe(400);
+    expect(await recordOf(unknown)).toMatchObject({
       action: "message.list",
-      query: { sender: "gp-1", from: "yesterday", otherParameters: ["colour"] },
-      outcome: { status: 400, result: "invalid", count: 0, code: "CAREHUB_ERR_QUERY_INVALID" },
+      query: { otherParameters: ["colour"] },
+      outcome: { status: 400, result: "invalid", count: 0, code: "CAREHUB_ERR_QUERY_PARAMETER_UNKNOWN" },
     });
+    expect(JSON.stringify(await recordOf(unknown))).not.toContain("blue");
+    const invalid = await get("/v1/messages?sender=gp-1&from=yesterday", "token-gp-1");
+    expect(invalid.statusCode).toBe(400);
+    const record = await recordOf(invalid);
+    expect(record.outcome).toMatchObject({ result: "invalid", code: "CAREHUB_ERR_QUERY_INVALID" });
+    expect(record.query).toBeUndefined();
   });
 
   it("never keeps a CPR number: a patient filter is recorded by its keyed hash, ids and user agents are scrubbed", async () => {
@@ -206,13 +212,8 @@ describe("the query API's access audit trail", () => {
     const text = JSON.stringify(await auditRecords());
     expect(text).not.toContain(CPR);
     const hash = store.patientHash(CPR);
-    expect(records[0]?.query).toEqual({ patientFilter: true, patientHashes: [hash] });
-    expect(records[1]?.query).toEqual({
-      kind: "referral",
-      otherParameters: ["patient"],
-      patientFilter: true,
-      patientHashes: [hash],
-    });
+    expect(records[0]?.query).toEqual({ sender: "[CPR]" });
+    expect(records[1]?.query).toEqual({ kind: "referral", patientHash: hash });
     expect(records[2]?.resources).toEqual([{ type: "referral", id: "[CPR]" }]);
     expect(records[3]?.resources).toEqual([{ type: "task", id: "cpr-[CPR]" }]);
     expect(records[3]?.request.userAgent).toBe("curl (patient [CPR])");

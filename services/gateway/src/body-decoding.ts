@@ -16,7 +16,8 @@ export function checkDecodable(bytes: Uint8Array, mediaType: MediaType): DecodeC
   try {
     decoder = new TextDecoder(encoding, { fatal: true });
   } catch {
-    return { ok: false, reason: `unknown character encoding "${encoding.slice(0, 40)}"` };
+    // Not repeated: the name comes from the caller's header or body.
+    return { ok: false, reason: "the declared character encoding is not one this hub can decode" };
   }
   if (isJson && decoder.encoding !== "utf-8") return { ok: false, reason: "FHIR JSON must be UTF-8" };
   try {

@@ -1,15 +1,14 @@
-import type { AuditAction, BusinessEntity, Endpoint } from "@carehub/schemas";
+import { type AuditAction, type BusinessEntity, type Endpoint, UnmatchedListQuery } from "@carehub/schemas";
 import type { ReadModelQueries, SubjectType } from "@carehub/store";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import { z } from "zod";
 import { type AuditFacts, auditResource } from "./audit-record.ts";
 import { GatewayRequestError } from "./gateway-errors.ts";
+import { notFound } from "./query-errors.ts";
+import { queryParameters, queryRoute } from "./query-parameters.ts";
 
-/** Codes only these routes answer with (docs/errors.md, Tracker). */
+/** The code only these routes answer with (docs/errors.md, Tracker); the others are the query API's. */
 export const ENTITY_QUERY_ERROR_CODES = {
   ambiguous: "CAREHUB_ERR_QUERY_AMBIGUOUS",
-  notFound: "CAREHUB_ERR_QUERY_NOT_FOUND",
-  invalid: "CAREHUB_ERR_QUERY_INVALID",
 } as const;
 
 type Caller = { kind: "operator"; id: string } | { kind: "endpoint"; endpoint: Endpoint };
@@ -20,17 +19,8 @@ export interface EntityRoutesOptions {
   factsOf: (request: FastifyRequest) => AuditFacts;
 }
 
-const action = (auditAction: AuditAction) => ({ config: { auditAction } });
-
 /** The path segment of each subject type. */
 const PATHS: Record<SubjectType, string> = { referral: "referrals", task: "tasks", appointment: "appointments" };
-
-const UnmatchedQuery = z
-  .object({
-    type: z.enum(["referral", "task", "appointment"]).optional(),
-    limit: z.coerce.number().int().min(1).max(1_000).optional(),
-  })
-  .strict();
 
 /**
  * Referrals, tasks and appointments, identified by (originator, id) — docs/architecture.md, "Identity":
@@ -50,7 +40,7 @@ export const entityRoutes: FastifyPluginAsync<EntityRoutesOptions> = async (app,
     const auditAction: AuditAction = `${type}.read`;
     app.get<{ Params: { originator: string; id: string } }>(
       `/v1/${PATHS[type]}/:originator/:id`,
-      action(auditAction),
+      queryRoute(auditAction),
       async (request): Promise<BusinessEntity> => {
         const facts = factsOf(request);
         const { originator, id } = request.params;
@@ -61,7 +51,7 @@ export const entityRoutes: FastifyPluginAsync<EntityRoutesOptions> = async (app,
     );
     app.get<{ Params: { id: string } }>(
       `/v1/${PATHS[type]}/:id`,
-      action(auditAction),
+      queryRoute(auditAction),
       async (request): Promise<BusinessEntity> => {
         const facts = factsOf(request);
         const { id } = request.params;
@@ -77,27 +67,20 @@ export const entityRoutes: FastifyPluginAsync<EntityRoutesOptions> = async (app,
     );
   }
 
-  app.get("/v1/unmatched", action("unmatched.list"), async (request): Promise<{ items: BusinessEntity[] }> => {
-    const facts = factsOf(request);
-    const parsed = UnmatchedQuery.safeParse(request.query);
-    if (!parsed.success) {
-      facts.result = "invalid";
-      throw new GatewayRequestError(
-        400,
-        ENTITY_QUERY_ERROR_CODES.invalid,
-        "GET /v1/unmatched accepts only type (referral, task, appointment) and limit (1-1000)",
-      );
-    }
-    const caller = callerOf(request);
-    const all = await readModel().listUnmatched({
-      ...(parsed.data.type === undefined ? {} : { type: parsed.data.type }),
-      ...(parsed.data.limit === undefined ? {} : { limit: parsed.data.limit }),
-    });
-    const items = all.filter((entity) => mayReadEntity(caller, entity));
-    facts.resources = items.map((e) => auditResource(e.type, `${e.originator ?? ""}/${e.id}`));
-    facts.count = items.length;
-    return { items };
-  });
+  app.get(
+    "/v1/unmatched",
+    queryRoute("unmatched.list", UnmatchedListQuery),
+    async (request): Promise<{ items: BusinessEntity[] }> => {
+      const facts = factsOf(request);
+      const { type, limit } = queryParameters<UnmatchedListQuery>(request);
+      const caller = callerOf(request);
+      const all = await readModel().listUnmatched({ ...(type === undefined ? {} : { type }), limit });
+      const items = all.filter((entity) => mayReadEntity(caller, entity));
+      facts.resources = items.map((e) => auditResource(e.type, `${e.originator ?? ""}/${e.id}`));
+      facts.count = items.length;
+      return { items };
+    },
+  );
 };
 
 /** One readable entity answers; none is 404 (denied or not found alike); several readable is 409. */
@@ -112,7 +95,7 @@ function answerOne(
   if (only === undefined) {
     facts.result = found.length === 0 ? "not-found" : "denied";
     // The answer names no id the caller sent: ids may carry patient data.
-    throw new GatewayRequestError(404, ENTITY_QUERY_ERROR_CODES.notFound, `no such ${type}`);
+    throw notFound(type);
   }
   if (more.length > 0) {
     facts.result = "invalid";

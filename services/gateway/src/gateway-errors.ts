@@ -10,6 +10,7 @@ export const GATEWAY_ERROR_CODES = {
   badRequest: "CAREHUB_ERR_GATEWAY_BAD_REQUEST",
   notFound: "CAREHUB_ERR_GATEWAY_NOT_FOUND",
   unavailable: "CAREHUB_ERR_GATEWAY_UNAVAILABLE",
+  overloaded: "CAREHUB_ERR_GATEWAY_OVERLOADED",
   auditUnavailable: "CAREHUB_ERR_GATEWAY_AUDIT_UNAVAILABLE",
   internal: "CAREHUB_ERR_GATEWAY_INTERNAL",
 } as const;
@@ -50,7 +51,12 @@ export class GatewayAuditUnavailableError extends RetryableError {
 
 export interface ErrorAnswer {
   statusCode: number;
-  body: { code: string; message: string };
+  body: { code: string; message: string; acceptedParameters?: readonly string[]; maxBytes?: number };
+}
+
+/** What an answer may say about this gateway: the largest message it accepts (for a 413). */
+export interface ErrorContext {
+  maxMessageBytes?: number;
 }
 
 /** Fastify's own errors that reach us before our handler runs, by their code. */
@@ -65,6 +71,11 @@ const FASTIFY_ERRORS: Readonly<Record<string, { statusCode: number; code: string
     code: GATEWAY_ERROR_CODES.unsupportedMediaType,
     message: "unsupported content type: send application/fhir+json, application/fhir+xml or application/xml",
   },
+  FST_ERR_BAD_URL: {
+    statusCode: 400,
+    code: GATEWAY_ERROR_CODES.badRequest,
+    message: "the URL is not valid (a broken percent-encoding)",
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     statusCode: 400,
     code: GATEWAY_ERROR_CODES.badRequest,
@@ -73,9 +84,17 @@ const FASTIFY_ERRORS: Readonly<Record<string, { statusCode: number; code: string
 };
 
 /** Maps any error thrown while handling a request to the one error answer shape `{code, message}`. */
-export function errorAnswer(error: unknown): ErrorAnswer {
+export function errorAnswer(error: unknown, context: ErrorContext = {}): ErrorAnswer {
   if (error instanceof GatewayRequestError) {
-    return { statusCode: error.statusCode, body: { code: error.code, message: error.message } };
+    const accepted = (error as { acceptedParameters?: readonly string[] }).acceptedParameters;
+    return {
+      statusCode: error.statusCode,
+      body: {
+        code: error.code,
+        message: error.message,
+        ...(accepted === undefined ? {} : { acceptedParameters: accepted }),
+      },
+    };
   }
   if (error instanceof GatewayAuditUnavailableError) {
     return { statusCode: 503, body: { code: error.code, message: error.message } };
@@ -89,10 +108,18 @@ export function errorAnswer(error: unknown): ErrorAnswer {
             message: "the hub cannot store messages right now; try again",
           },
         }
-      : { statusCode: 500, body: { code: error.code, message: error.message } };
+      : // Fixed text: a store error's message names the record's key, which holds the id from the path.
+        { statusCode: 500, body: { code: error.code, message: "the hub could not answer this request" } };
   }
   const fastifyCode = (error as { code?: unknown } | null)?.code;
   const known = typeof fastifyCode === "string" ? FASTIFY_ERRORS[fastifyCode] : undefined;
+  if (known?.code === GATEWAY_ERROR_CODES.bodyTooLarge && context.maxMessageBytes !== undefined) {
+    const maxBytes = context.maxMessageBytes;
+    return {
+      statusCode: 413,
+      body: { code: known.code, message: `${known.message}: at most ${maxBytes} bytes`, maxBytes },
+    };
+  }
   if (known !== undefined) return { statusCode: known.statusCode, body: { code: known.code, message: known.message } };
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
   if (typeof statusCode === "number" && statusCode >= 400 && statusCode < 500) {

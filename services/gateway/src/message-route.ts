@@ -15,20 +15,20 @@ const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
  * least revealing first: token (before a byte of the body is read), content type (before the body is
  * read), size (while it streams in), then emptiness and decoding.
  */
-export function messageRoute(deps: GatewayDeps, acceptDeps: AcceptMessageDeps) {
+export function messageRoute(deps: GatewayDeps, acceptDeps: AcceptMessageDeps, maxMessageBytes: number) {
   return async (app: FastifyInstance): Promise<void> => {
     const authenticated = new WeakMap<FastifyRequest, { endpoint: Endpoint; hub: ReturnType<typeof hubOf> }>();
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(
       Object.keys(ACCEPTED_MEDIA_TYPES),
-      { parseAs: "buffer", bodyLimit: deps.config.maxBodyBytes },
+      { parseAs: "buffer", bodyLimit: maxMessageBytes },
       (_request, body, done) => done(null, body),
     );
 
     app.post(
       "/v1/messages",
       {
-        bodyLimit: deps.config.maxBodyBytes,
+        bodyLimit: maxMessageBytes,
         onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
           const token = BEARER.exec(request.headers.authorization ?? "")?.[1];
           const registry = deps.registry.current();

@@ -51,6 +51,8 @@ describe("buildOpenApiDocument", () => {
       "/v1/appointments/{id}",
       "/v1/appointments/{originator}/{id}",
       "/v1/unmatched",
+      "/v1/referrals",
+      "/v1/tasks",
       "/v1/stats",
       "/healthz",
       "/readyz",
@@ -60,7 +62,16 @@ describe("buildOpenApiDocument", () => {
       expect(document.paths[path]?.get, path).toBeDefined();
     }
     const list = document.paths["/v1/messages"]?.get as { parameters: Array<{ name: string }> };
-    expect(list.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(["sender", "status", "cursor", "limit"]));
+    expect(list.parameters.map((p) => p.name)).toEqual(
+      expect.arrayContaining(["sender", "status", "patient", "cursor", "limit"]),
+    );
+    const byPatient = document.paths["/v1/referrals"]?.get as {
+      parameters: Array<{ name: string; required: boolean }>;
+    };
+    expect(byPatient.parameters).toEqual([
+      expect.objectContaining({ name: "patient", required: true }),
+      expect.objectContaining({ name: "limit", required: false }),
+    ]);
   });
 
   it("generates the same text every time (the drift check relies on it)", () => {

@@ -1,10 +1,13 @@
 import {
   ApiError,
   BusinessEntity,
+  EntityListQuery,
+  EntityPage,
   MessageLifecycle,
   MessageListQuery,
   MessagePage,
   StatusCounts,
+  UnmatchedListQuery,
 } from "@carehub/schemas";
 import { z } from "zod";
 import { HealthStatus, MessageDuplicate, MessageReceived } from "./api-bodies.ts";
@@ -20,6 +23,7 @@ const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   MessageLifecycle,
   MessagePage,
   BusinessEntity,
+  EntityPage,
   StatusCounts,
   HealthStatus,
 };
@@ -91,11 +95,13 @@ const idParameter = (what: string) => ({
 });
 
 function queryParameters(schema: z.ZodObject): JsonObject[] {
-  const properties = (jsonSchema(schema, "input").properties ?? {}) as Record<string, JsonObject>;
+  const input = jsonSchema(schema, "input");
+  const properties = (input.properties ?? {}) as Record<string, JsonObject>;
+  const required = new Set((input.required ?? []) as string[]);
   return Object.entries(properties).map(([name, property]) => ({
     name,
     in: "query",
-    required: false,
+    required: required.has(name),
     schema: property,
   }));
 }
@@ -112,7 +118,9 @@ export function buildOpenApiDocument(): JsonObject {
   );
   // Every query request is recorded on the AUDIT stream before it is answered; a record that cannot be
   // stored withholds the answer (503 CAREHUB_ERR_GATEWAY_AUDIT_UNAVAILABLE, docs/decisions/0012).
+  // Every query route refuses a parameter it does not accept (strict schemas, ./query-parameters.ts).
   const readErrors = {
+    "400": error("a query parameter the route does not accept, or an invalid value (acceptedParameters lists them)"),
     "401": error("no or unknown bearer token"),
     "503": error("NATS or Redis unavailable, or the access record could not be written; try again"),
   };
@@ -143,7 +151,7 @@ export function buildOpenApiDocument(): JsonObject {
             "200": json("MessageDuplicate", "a repeat of a message already received; nothing new stored"),
             "400": error("empty body, or bytes that are not text in their declared encoding"),
             "401": error("no or unknown bearer token"),
-            "413": error("larger than the hub accepts"),
+            "413": error("larger than the hub accepts (derived from NATS max_payload; the answer's maxBytes)"),
             "415": error("unsupported content type"),
             "503": error("NATS or Redis unavailable; try again"),
           },
@@ -151,8 +159,11 @@ export function buildOpenApiDocument(): JsonObject {
         get: {
           operationId: "listMessages",
           summary: "List messages, newest first",
+          description:
+            "`patient` finds the messages about one patient (a CPR number): the gateway hashes it with the read " +
+            "model's key and never stores or logs it; an endpoint searches only its own messages.",
           parameters: queryParameters(MessageListQuery),
-          responses: { "200": json("MessagePage", "one page of messages"), "400": error("bad query"), ...readErrors },
+          responses: { "200": json("MessagePage", "one page of messages"), ...readErrors },
         },
       },
       "/v1/messages/{id}": {
@@ -168,10 +179,7 @@ export function buildOpenApiDocument(): JsonObject {
         get: {
           operationId: "listUnmatched",
           summary: "Referrals, tasks and appointments with statuses but no creating message seen by the hub",
-          parameters: [
-            { name: "type", in: "query", required: false, schema: { enum: ["referral", "task", "appointment"] } },
-            { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } },
-          ],
+          parameters: queryParameters(UnmatchedListQuery),
           responses: {
             "200": {
               description: "the unmatched entities the caller may read, most recently active first",
@@ -181,9 +189,24 @@ export function buildOpenApiDocument(): JsonObject {
                 },
               },
             },
-            "400": error("an unknown parameter or value"),
             ...readErrors,
           },
+        },
+      },
+      "/v1/referrals": {
+        get: {
+          operationId: "findReferralsByPatient",
+          summary: "The referrals about one patient (operators: all; endpoints: those they are part of)",
+          parameters: queryParameters(EntityListQuery),
+          responses: { "200": json("EntityPage", "the referrals"), ...readErrors },
+        },
+      },
+      "/v1/tasks": {
+        get: {
+          operationId: "findTasksByPatient",
+          summary: "The tasks about one patient (operators: all; endpoints: those they are part of)",
+          parameters: queryParameters(EntityListQuery),
+          responses: { "200": json("EntityPage", "the tasks"), ...readErrors },
         },
       },
       "/v1/stats": {

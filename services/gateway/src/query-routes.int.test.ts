@@ -36,6 +36,8 @@ const T0 = Date.now() - 3_600_000;
 let ns: TestNamespace;
 let store: ReadModelStore;
 let app: FastifyInstance;
+/** Every GET route the query plugin registered, with its path parameters filled in. */
+const queryPaths: string[] = [];
 
 beforeAll(async () => {
   ns = await openTestNamespace("t-query");
@@ -47,6 +49,9 @@ beforeAll(async () => {
   });
   await seedReferrals(store, 5, T0);
   app = Fastify();
+  app.addHook("onRoute", (route) => {
+    if (route.method === "GET") queryPaths.push(route.url.replace(/:\w+/g, "REF-1"));
+  });
   app.setErrorHandler((error, _request, reply) => {
     const answer = errorAnswer(error);
     return reply.code(answer.statusCode).send(answer.body);
@@ -84,7 +89,10 @@ describe("query routes", () => {
     );
     const other = await app.inject({ method: "GET", url: "/v1/messages/msg-1", headers: auth("other-1") });
     expect(other.statusCode).toBe(404);
-    expect(other.json()).toEqual({ code: "CAREHUB_ERR_QUERY_NOT_FOUND", message: "no message msg-1" });
+    expect(other.json()).toEqual({
+      code: "CAREHUB_ERR_QUERY_NOT_FOUND",
+      message: "no such message, or not one this caller may see",
+    });
     expect((await app.inject({ method: "GET", url: "/v1/messages/nope", headers: auth("gp-1") })).statusCode).toBe(404);
   });
 
@@ -152,6 +160,24 @@ describe("query routes", () => {
     expect(stats.json()).toEqual({
       items: [{ endpoint: "hosp-1", role: "receiver", kind: "referral", status: "routed", count: 5 }],
     });
+  });
+
+  it("refuses a parameter it does not accept on every route, naming the accepted ones and echoing nothing", async () => {
+    expect(queryPaths.length).toBeGreaterThanOrEqual(7);
+    for (const path of queryPaths) {
+      const response = await app.inject({
+        method: "GET",
+        url: `${path}?sender=gp-1&patient=0101011234&colour=0101011234`,
+        headers: auth("gp-1"),
+      });
+      expect(response.statusCode, path).toBe(400);
+      expect(response.json(), path).toEqual({
+        code: "CAREHUB_ERR_QUERY_PARAMETER_UNKNOWN",
+        message: expect.stringMatching(/^unknown query parameter; accepted parameters: /),
+        acceptedParameters: expect.any(Array),
+      });
+      expect(response.body, path).not.toMatch(/colour|0101011234/);
+    }
   });
 
   it.each(Object.values(QUERY_ERROR_CODES))("documents %s in the Tracker section of docs/errors.md", (code) => {

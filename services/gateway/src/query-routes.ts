@@ -1,7 +1,8 @@
 import type { RegistrySource } from "@carehub/registry";
 import {
-  type AuditAction,
   type Endpoint,
+  EntityListQuery,
+  type EntityPage,
   type MessageLifecycle,
   MessageListQuery,
   type MessagePage,
@@ -9,9 +10,9 @@ import {
 } from "@carehub/schemas";
 import { InvalidCursorError, InvalidQueryError, type ReadModelQueries } from "@carehub/store";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import { type AuditFacts, auditQuery, auditResource, buildAuditRecord } from "./audit-record.ts";
+import { type AuditFacts, appliedQuery, auditResource, buildAuditRecord, refusedQuery } from "./audit-record.ts";
 import type { AuditTrail } from "./audit-trail.ts";
-import { entityRoutes } from "./entity-routes.ts";
+import { entityRoutes, mayReadEntity } from "./entity-routes.ts";
 import {
   errorAnswer,
   GATEWAY_ERROR_CODES,
@@ -19,14 +20,18 @@ import {
   GatewayRequestError,
   GatewayUnavailableError,
 } from "./gateway-errors.ts";
+import { notFound, QUERY_ERROR_CODES } from "./query-errors.ts";
+import {
+  checkQueryParameters,
+  type QueryRouteConfig,
+  queryParameters,
+  queryRoute,
+  querySchemaOf,
+  unknownParameters,
+} from "./query-parameters.ts";
 import { timeOrderedId } from "./request-id.ts";
 
-/** Codes the query API answers with (docs/errors.md, section Tracker). */
-export const QUERY_ERROR_CODES = {
-  invalid: "CAREHUB_ERR_QUERY_INVALID",
-  notFound: "CAREHUB_ERR_QUERY_NOT_FOUND",
-  outOfScope: "CAREHUB_ERR_QUERY_OUT_OF_SCOPE",
-} as const;
+export { QUERY_ERROR_CODES } from "./query-errors.ts";
 
 export interface QueryRoutesOptions {
   /** The read model (`@carehub/store` ReadModelStore, or anything with its query methods). */
@@ -50,9 +55,6 @@ export interface QueryRoutesOptions {
 
 type Caller = { kind: "operator"; id: string } | { kind: "endpoint"; endpoint: Endpoint };
 
-/** The access action of each route (`config.auditAction`). */
-const action = (auditAction: AuditAction) => ({ config: { auditAction } });
-
 /** Answered on every query request, 401s included, so a caller can quote it; it is the record's `request.id`. */
 export const REQUEST_ID_HEADER = "carehub-request-id";
 
@@ -60,9 +62,11 @@ const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
 /**
  * The query API over the read model: `GET /v1/messages/:id`, `GET /v1/messages`, `GET /v1/referrals/:id`,
- * `GET /v1/tasks/:id`, `GET /v1/stats`. Bodies follow schemas/src/api.ts (MessageLifecycle, MessagePage,
- * BusinessEntity, StatusCounts); errors are `{code, message}`. Something the caller may not see answers 404
- * exactly as something that does not exist, so ids cannot be probed — but the access record says `denied`.
+ * `GET /v1/referrals?patient=`, `GET /v1/tasks/:id`, `GET /v1/tasks?patient=`, `GET /v1/stats`. Bodies follow
+ * schemas/src/api.ts (MessageLifecycle, MessagePage, BusinessEntity, EntityPage, StatusCounts); errors are
+ * `{code, message}` with fixed texts that never repeat what the caller sent. Something the caller may not see
+ * answers 404 exactly as something that does not exist, so ids cannot be probed — but the access record says
+ * `denied`. Each route declares its query string (`queryRoute`, ./query-parameters.ts); anything else is refused.
  *
  * Every request, refused ones included, leaves one AuditRecord (schemas/src/audit.ts): the handlers note what
  * they learn in the request's AuditFacts, and the onSend hook writes the record before anything is sent.
@@ -75,7 +79,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
 
   app.addHook("onRequest", async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
-    const auditAction = (request.routeOptions.config as { auditAction?: AuditAction }).auditAction;
+    const auditAction = (request.routeOptions.config as Partial<QueryRouteConfig>).auditAction;
     if (auditAction === undefined) throw new Error(`route ${request.routeOptions.url} has no audit action`);
     const token = BEARER.exec(request.headers.authorization ?? "")?.[1];
     const operator = token === undefined ? undefined : options.authenticateOperator?.(token);
@@ -105,6 +109,13 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
       );
     }
     callers.set(request, { kind: "endpoint", endpoint });
+  });
+
+  // After authentication (a stranger learns nothing, not even the parameters), before any handler.
+  app.addHook("preHandler", async (request) => {
+    const unknown = unknownParameters(querySchemaOf(request), request.query);
+    if (unknown.length > 0) factsOf(request).query = refusedQuery(unknown);
+    checkQueryParameters(request);
   });
 
   // The record is written before the answer leaves (fail closed): what cannot be recorded is not shown.
@@ -149,6 +160,13 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
     if (caller === undefined) throw new Error("onRequest did not authenticate the request");
     return caller;
   };
+  // The read model's keyed hash of a patient filter, for the access record (the store hashes its own lookups).
+  const hashOf = (patient: string): string => {
+    if (options.patientHash === undefined) {
+      throw new GatewayUnavailableError("patient search needs the read model's patient key on this gateway");
+    }
+    return options.patientHash(patient);
+  };
   const readModel = (): ReadModelQueries => {
     if (store === undefined) throw new GatewayUnavailableError("the read model is not configured on this gateway");
     return store;
@@ -156,7 +174,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
 
   app.get<{ Params: { id: string } }>(
     "/v1/messages/:id",
-    action("message.read"),
+    queryRoute("message.read"),
     async (request): Promise<MessageLifecycle> => {
       const caller = callerOf(request);
       const facts = factsOf(request);
@@ -164,7 +182,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
       const record = await readModel().getMessage(request.params.id);
       if (record === undefined || !mayReadMessage(caller, record)) {
         facts.result = record === undefined ? "not-found" : "denied";
-        throw notFound("message", request.params.id);
+        throw notFound("message");
       }
       // What the answer shows: the message, and the referral or task it is about.
       if (record.subject?.type === "referral" || record.subject?.type === "task") {
@@ -175,17 +193,15 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
     },
   );
 
-  app.get("/v1/messages", action("message.list"), async (request): Promise<MessagePage> => {
+  app.get("/v1/messages", queryRoute("message.list", MessageListQuery), async (request): Promise<MessagePage> => {
     const caller = callerOf(request);
     const facts = factsOf(request);
-    facts.query = auditQuery(request.query, options.patientHash);
-    const parsed = MessageListQuery.safeParse(request.query);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`);
-      throw new GatewayRequestError(400, QUERY_ERROR_CODES.invalid, problems.join("; "));
-    }
-    const query = parsed.data;
-    if (caller.kind === "endpoint" && query.sender !== caller.endpoint.id && query.receiver !== caller.endpoint.id) {
+    const { patient, cursor, limit, ...filters } = queryParameters<MessageListQuery>(request);
+    if (
+      caller.kind === "endpoint" &&
+      filters.sender !== caller.endpoint.id &&
+      filters.receiver !== caller.endpoint.id
+    ) {
       facts.result = "denied";
       throw new GatewayRequestError(
         400,
@@ -193,13 +209,21 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
         `an endpoint lists its own messages: pass sender=${caller.endpoint.id} or receiver=${caller.endpoint.id}`,
       );
     }
+    const queries = readModel();
+    facts.query = appliedQuery(filters, patient === undefined ? undefined : hashOf(patient));
     try {
-      const page = await readModel().listMessages(query);
+      const page = await queries.listMessages({
+        ...filters,
+        ...(patient === undefined ? {} : { patient }),
+        ...(cursor === undefined ? {} : { cursor }),
+        limit,
+      });
       facts.resources = page.items.map((item) => auditResource("message", item.hubId));
       facts.count = page.items.length;
       return page;
     } catch (error) {
       if (error instanceof InvalidCursorError || error instanceof InvalidQueryError) {
+        delete facts.query;
         throw new GatewayRequestError(400, error.code, error.message);
       }
       throw error;
@@ -209,7 +233,27 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
   // Referrals, tasks, appointments (scoped by originator) and unmatched statuses: entity-routes.ts.
   await app.register(entityRoutes, { readModel, callerOf, factsOf });
 
-  app.get("/v1/stats", action("stats.read"), async (request): Promise<StatusCounts> => {
+  // The referrals or tasks about one patient: an operator's search, or an endpoint's among its own.
+  const listEntities = async (request: FastifyRequest, type: "referral" | "task"): Promise<EntityPage> => {
+    const caller = callerOf(request);
+    const facts = factsOf(request);
+    const { patient, limit } = queryParameters<EntityListQuery>(request);
+    const queries = readModel();
+    facts.query = appliedQuery({}, hashOf(patient));
+    const found = await queries.findEntitiesByPatient(type, patient);
+    const items = found.filter((entity) => mayReadEntity(caller, entity)).slice(0, limit);
+    facts.resources = items.map((entity) => auditResource(type, entity.id));
+    facts.count = items.length;
+    return { items };
+  };
+
+  app.get("/v1/referrals", queryRoute("referral.list", EntityListQuery), (request) =>
+    listEntities(request, "referral"),
+  );
+
+  app.get("/v1/tasks", queryRoute("task.list", EntityListQuery), (request) => listEntities(request, "task"));
+
+  app.get("/v1/stats", queryRoute("stats.read"), async (request): Promise<StatusCounts> => {
     const caller = callerOf(request);
     const counts = await readModel().statusCounts();
     const visible =
@@ -238,13 +282,10 @@ function errorCodeOf(payload: unknown): string | undefined {
   }
 }
 
-function notFound(what: string, id: string): GatewayRequestError {
-  return new GatewayRequestError(404, QUERY_ERROR_CODES.notFound, `no ${what} ${id}`);
-}
-
 const QUERY_METHODS = [
   "getMessage",
   "listMessages",
+  "findEntitiesByPatient",
   "getEntity",
   "originatorsOf",
   "listUnmatched",
