@@ -14,6 +14,8 @@ export default defineConfig({
     exclude: ["**/node_modules/**", "**/*.chaos.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // NATS and Redis for the run: NATS_URL / REDIS_URL when set, else private servers on free ports.
+    globalSetup: ["packages/testkit/src/vitest-global-setup.ts"],
     pool: "forks",
     maxWorkers: 2,
     reporters: ["default"],

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import type { LifecycleEvent } from "@carehub/schemas";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./src/harness.ts";
 
-const EXAMPLES = "/work/shared/medcom/examples";
+const EXAMPLES = medcomExamplesDir();
 const homecare = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json`);
 // Both EAN location numbers fail the GS1 check digit (known-bad, see the examples README).
 const badLabReport = readFileSync(`${EXAMPLES}/oioxml/XRPT01_1.xml`);

@@ -10,6 +10,7 @@ import { buildLabReport, encodeXmlText } from "@carehub/medcom-xml";
 import { hashToken } from "@carehub/registry";
 import type { RegistryConfigInput } from "@carehub/schemas";
 import { cleanupNamespace, freePort, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -29,7 +30,7 @@ const MESSAGES = Number(process.env.CAREHUB_KILL_RESTART_MESSAGES ?? 10_000);
 const SENDERS = 24;
 const ROOT = new URL("..", import.meta.url).pathname;
 const HOMECARE = await readFile(
-  "/work/shared/medcom/examples/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json",
+  medcomExamplesDir("fhir", "homecareobservation", "ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json"),
   "utf8",
 );
 const HOMECARE_MESSAGE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
