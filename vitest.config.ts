@@ -10,7 +10,7 @@ export const SOLO_SUITES = ["test/kill-restart.e2e.test.ts"];
 // (x.int.test.ts, against the real NATS and Redis) beside the code, end-to-end suites in test/.
 export default defineConfig({
   test: {
-    include: ["{schemas,packages,services,test}/**/*.test.ts"],
+    include: ["{schemas,packages,services,test,scripts}/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/*.chaos.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
