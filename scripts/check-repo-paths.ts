@@ -1,6 +1,6 @@
 // pnpm check: fails on any path outside the repository in code, tests, benches and scripts, so a clone in
 // any folder, on a machine with nothing beside it, runs as it does here. It flags
-//   - absolute paths into places a checkout never owns (/work/…, /home/…, /tmp/…, …); system binaries such as
+//   - absolute paths into places a checkout never owns (the team folder, /home/…, /tmp/…, …); system binaries such as
 //     /usr/sbin/nats-server are fine, and temporary files go through os.tmpdir();
 //   - the home directory ($HOME, process.env.HOME, homedir(), ~/);
 //   - relative paths ("../…") that climb out of the repository from the file that spells them.
