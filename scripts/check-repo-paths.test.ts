@@ -47,10 +47,12 @@ describe("check-repo-paths", () => {
   it("exits 1 on a tree with a sample violation, naming file, line and rule; 0 on this repository", () => {
     mkdirSync(join(scratch, "test"), { recursive: true });
     writeFileSync(join(scratch, "test", "ok.test.ts"), 'import { x } from "./x.ts";\n');
+    writeFileSync(join(scratch, "package.json"), '{ "scripts": { "bench": "node ../shared/bench.ts" } }\n');
     writeFileSync(join(scratch, "test", "bad.test.ts"), `// fixtures\nconst DIR = "${TEAM}/shared/medcom";\n`);
     const bad = spawnSync(process.execPath, [script, scratch], { encoding: "utf8" });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("test/bad.test.ts:2: absolute-path");
+    expect(bad.stderr).toContain("package.json:1: climbs-out");
     expect(bad.stderr).not.toContain("ok.test.ts");
 
     const clean = spawnSync(process.execPath, [script, repository], { encoding: "utf8" });

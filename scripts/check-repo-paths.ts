@@ -24,7 +24,7 @@ const SKIPPED_PATHS = new Set(["test/fixtures/medcom"]);
 /** This check and its test spell the paths they look for. */
 const SELF = new Set(["scripts/check-repo-paths.ts", "scripts/check-repo-paths.test.ts"]);
 const SCANNED_EXTENSIONS = /\.(?:[cm]?[tj]s|sh|ya?ml|conf)$/;
-/** Extension-less executables: scripts/test, scripts/demo, .ci/run. */
+/** Also read: every package.json (its scripts), and extension-less executables: scripts/test, scripts/demo, .ci/run. */
 const SCRIPT_DIRS = new Set(["scripts", ".ci"]);
 
 /** Absolute paths under folders a checkout never owns; not preceded by a host, scheme or path character. */
@@ -33,8 +33,8 @@ const OUTSIDE_ABSOLUTE =
 /** System paths every Linux machine has, named by the testkit's Docker probe. */
 const SYSTEM_PATHS = ["/var/run/docker.sock"];
 const HOME_DIRECTORY = /\$\{?HOME\b|process\.env\.HOME\b|\bhomedir\(|(?<![\w.])~\//;
-/** A quoted string that starts with ../ (or ./../). */
-const RELATIVE_LITERAL = /["'`](?:\.\/)?((?:\.\.\/)+[^"'`]*)["'`]/g;
+/** A path that starts with ../ (or ./../): in quotes, or a word of a command line (package.json scripts, shell). */
+const RELATIVE_LITERAL = /(?:^|[\s"'`=(])(?:\.\/)?((?:\.\.\/)+[^\s"'`)]*)/g;
 
 /** Every violation in one file's text; `file` is relative to `root`. */
 export function scanText(root: string, file: string, text: string): PathViolation[] {
@@ -69,7 +69,11 @@ export function scannedFiles(root: string, dir = ""): string[] {
     const path = dir === "" ? entry.name : `${dir}/${entry.name}`;
     if (entry.isDirectory()) {
       if (!SKIPPED_DIRS.has(entry.name) && !SKIPPED_PATHS.has(path)) files.push(...scannedFiles(root, path));
-    } else if (SCANNED_EXTENSIONS.test(entry.name) || (SCRIPT_DIRS.has(dir) && !entry.name.includes("."))) {
+    } else if (
+      SCANNED_EXTENSIONS.test(entry.name) ||
+      entry.name === "package.json" ||
+      (SCRIPT_DIRS.has(dir) && !entry.name.includes("."))
+    ) {
       if (entry.name !== "pnpm-lock.yaml" && !SELF.has(path)) files.push(path);
     }
   }
