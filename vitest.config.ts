@@ -10,10 +10,12 @@ export const SOLO_SUITES = ["test/kill-restart.e2e.test.ts", "test/process-per-s
 // (x.int.test.ts, against the real NATS and Redis) beside the code, end-to-end suites in test/.
 export default defineConfig({
   test: {
-    include: ["{schemas,packages,services,test}/**/*.test.ts"],
+    include: ["{schemas,packages,services,test,scripts}/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/*.chaos.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // NATS and Redis for the run: NATS_URL / REDIS_URL when set, else private servers on free ports.
+    globalSetup: ["packages/testkit/src/vitest-global-setup.ts"],
     pool: "forks",
     maxWorkers: 2,
     reporters: ["default"],

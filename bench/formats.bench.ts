@@ -6,8 +6,9 @@ import { createRequire } from "node:module";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseMessage } from "../packages/formats/src/index.ts";
+import { medcomExamplesDir } from "../packages/testkit/src/medcom-fixtures.ts";
 
-const EXAMPLES = "/work/shared/medcom/examples";
+const EXAMPLES = medcomExamplesDir();
 /** The examples README lists these as known-bad; the bench measures valid traffic only. */
 const KNOWN_BAD = new Set(["XRPT05_6092035412.xml", "XRPT01_1.xml"]);
 /** `node bench/formats.bench.ts --seconds=1` for a quick run. */

@@ -2,7 +2,7 @@
 // which CI reads to tell a run that tested something from one that tested nothing.
 //
 // Two phases: first every suite but the solo ones, two at a time; then the solo suites alone. A solo suite
-// (SOLO_SUITES in vitest.config.ts) loads the machine on purpose — the kill-restart e2e drives 10,000 messages
+// (SOLO_SUITES in vitest.config.ts) loads the machine on purpose — the kill-restart e2e drives 6,000 messages
 // through processes it SIGKILLs — and running it beside the time-bound e2e suites starved them on 2 cores.
 // With arguments (a file filter, -t …) it is one plain vitest run over what they select.
 import { spawnSync } from "node:child_process";

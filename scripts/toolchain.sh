@@ -13,7 +13,7 @@ set -euo pipefail
 CAREHUB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NODE_VERSION="$(tr -d '[:space:]' <"$CAREHUB_ROOT/.node-version")"
 PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$CAREHUB_ROOT/package.json")"
-CAREHUB_TOOLS="${CAREHUB_TOOLS:-$HOME/.cache/carehub/tools}"
+CAREHUB_TOOLS="${CAREHUB_TOOLS:-$HOME/.cache/carehub/tools}" # repo-paths: allow — the toolchain cache outlives every checkout
 
 log() { printf '\033[36m[carehub]\033[0m %s\n' "$*" >&2; }
 

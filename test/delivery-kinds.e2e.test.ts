@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { buildAcknowledgement, parseFhirMessage } from "@carehub/medcom-fhir";
 import { buildReceipt, encodeXmlText, parseOioxmlMessage } from "@carehub/medcom-xml";
 import type { LifecycleEvent, MessageKind, ParsedMessage } from "@carehub/schemas";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, type HarnessEndpoint, startHarness } from "./src/harness.ts";
 
@@ -12,7 +13,7 @@ import { type Harness, type HarnessEndpoint, startHarness } from "./src/harness.
  * through its lifecycle events (received → routed → delivered → acknowledged).
  */
 
-const EXAMPLES = "/work/shared/medcom/examples";
+const EXAMPLES = medcomExamplesDir();
 const ACK = "acknowledgement" as const;
 
 function endpoint(

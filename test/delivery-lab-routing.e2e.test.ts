@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { buildLabReport, encodeXmlText } from "@carehub/medcom-xml";
 import type { LifecycleEvent, Party } from "@carehub/schemas";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./src/harness.ts";
 
@@ -14,7 +15,7 @@ import { type Harness, startHarness } from "./src/harness.ts";
 const PRACTICE: Party = { gln: "5790000127092", name: "Skødstrup Lægepraksis" };
 const KLAMER: Party = { gln: "5790000125012", name: "Finn Klamer" };
 const LAB: Party = { gln: "5790000120284", name: "Svendborg" };
-const EXAMPLES = "/work/shared/medcom/examples";
+const EXAMPLES = medcomExamplesDir();
 
 let letters = 0;
 function labReport(options: {

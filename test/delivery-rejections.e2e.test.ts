@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseOioxmlMessage } from "@carehub/medcom-xml";
 import type { LifecycleEvent } from "@carehub/schemas";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, type HarnessEndpoint, startHarness } from "./src/harness.ts";
 
@@ -10,7 +11,7 @@ import { type Harness, type HarnessEndpoint, startHarness } from "./src/harness.
  * OIOXML XCTL02 — delivered to the sender's own endpoint. A repeat of the message gets the same answer.
  */
 
-const EXAMPLES = "/work/shared/medcom/examples";
+const EXAMPLES = medcomExamplesDir();
 const homecare = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json`);
 const homecareToAgerskov = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-ReceiveTestExample1.json`);
 const labReport = readFileSync(`${EXAMPLES}/oioxml/XRPT01_2.xml`);

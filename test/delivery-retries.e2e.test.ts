@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { runCli } from "@carehub/hub";
 import type { LifecycleEvent } from "@carehub/schemas";
 import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultEndpoints, type Harness, startHarness } from "./src/harness.ts";
 
@@ -12,7 +13,7 @@ import { defaultEndpoints, type Harness, startHarness } from "./src/harness.ts";
  * traffic flows on; one `carehub redrive` call later delivers the dead letter, once.
  */
 
-const EXAMPLES = "/work/shared/medcom/examples";
+const EXAMPLES = medcomExamplesDir();
 const homecare = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json`);
 const homecareAgain = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-add5e7e2-0c0f-4a4a-bfff-f6f984fa7e3c.json`);
 const labReport = readFileSync(`${EXAMPLES}/oioxml/XRPT01_2.xml`);

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./src/harness.ts";
 
-const EXAMPLES = "/work/shared/medcom/examples";
+const EXAMPLES = medcomExamplesDir();
 const homecare = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json`);
 const HOMECARE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
 

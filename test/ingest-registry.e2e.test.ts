@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { hashToken } from "@carehub/registry";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultEndpoints, type Harness, HUB_IDENTITY, startHarness } from "./src/harness.ts";
 
 const homecare = readFileSync(
-  "/work/shared/medcom/examples/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json",
+  medcomExamplesDir("fhir", "homecareobservation", "ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json"),
 );
 
 describe("endpoint registry reload without restart (whole hub, watched file)", () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { AuditRecord, type MessageLifecycle, type MessagePage, type StatusCounts } from "@carehub/schemas";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./src/harness.ts";
 
@@ -13,7 +14,7 @@ import { type Harness, startHarness } from "./src/harness.ts";
 // The CPR number of the patient in the HomeCareObservation example.
 const CPR = "2509479989";
 const HOMECARE = readFileSync(
-  "/work/shared/medcom/examples/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json",
+  medcomExamplesDir("fhir", "homecareobservation", "ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json"),
 );
 
 let h: Harness;

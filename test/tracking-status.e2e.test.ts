@@ -9,6 +9,7 @@ import {
   parseFhirMessage,
 } from "@carehub/medcom-fhir";
 import type { BusinessEntity, BusinessStatus, LifecycleEvent, MessageLifecycle } from "@carehub/schemas";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Delivery, type Harness, type HarnessEndpoint, HUB_IDENTITY, startHarness } from "./src/harness.ts";
 
@@ -28,7 +29,7 @@ const HOSPITAL: MessagingOrganization = { sor: "265161000016000", gln: "57900002
 const MUNICIPALITY: MessagingOrganization = { sor: "953741000016009", gln: "5790001348120", name: "Herlev Kommune" };
 const PATIENT = { identifier: { system: "cpr" as const, value: "2509479989" }, family: "Elmer", given: ["Bruno"] };
 const ACK = "acknowledgement" as const;
-const XDIS13 = readFileSync("/work/shared/medcom/examples/oioxml/XDIS13_1.xml", "latin1");
+const XDIS13 = readFileSync(medcomExamplesDir("oioxml", "XDIS13_1.xml"), "latin1");
 
 const ENDPOINTS: HarnessEndpoint[] = [
   {

@@ -3,13 +3,14 @@
  *   - publish: acked JetStream publishes with WINDOW outstanding at a time
  *   - consume: durable pull consumer, ack each message
  * Each measurement runs RUNS times; the median is reported. Results: bench/results/bus.{json,md}.
- * Usage: pnpm bench:bus   (env: NATS_URL, BENCH_MESSAGES, BENCH_SIZE, BENCH_WINDOW, BENCH_RUNS)
+ * Usage: pnpm bench:bus   (env: NATS_URL — else a private nats-server on a free port —, BENCH_MESSAGES, BENCH_SIZE,
+ *   BENCH_WINDOW, BENCH_RUNS)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cleanupNamespace, sharedNatsUrl, testNamespace } from "@carehub/testkit";
+import { cleanupNamespace, provideTestServers, sharedNatsUrl, testNamespace } from "@carehub/testkit";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { type Bus, connectBus } from "../src/index.ts";
 
@@ -235,4 +236,9 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const servers = await provideTestServers();
+try {
+  await main();
+} finally {
+  await servers.stop();
+}

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { sharedNatsUrl } from "@carehub/testkit";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import { startRecordingGateway } from "./recording-gateway.test-support.ts";
 
 // Against the real NATS (NATS_URL): the SDK's durable pull consumer on an endpoint's inbox stream, which
 // the hub's provisioning would create; here the test creates it in its own namespace and deletes it after.
-const natsUrl = process.env.NATS_URL || "nats://127.0.0.1:4222";
+const natsUrl = sharedNatsUrl();
 const namespace = `t-${randomBytes(5).toString("hex")}`;
 const endpointId = "laegehuset-test";
 const { stream, subject } = inboxNames(namespace, endpointId);

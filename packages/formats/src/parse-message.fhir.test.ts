@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { serializeFhirXml } from "@carehub/medcom-fhir";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { describe, expect, it } from "vitest";
 import { detectFormat } from "./detect-format.ts";
 import { parseMessage } from "./parse-message.ts";
 
 /** Every FHIR example in the shared set is valid (the README lists known-bad files only under oioxml/). */
-const FHIR_DIR = "/work/shared/medcom/examples/fhir";
+const FHIR_DIR = medcomExamplesDir("fhir");
 const files = readdirSync(FHIR_DIR, { recursive: true, encoding: "utf8" })
   .map((name) => join(FHIR_DIR, name))
   .filter((path) => path.endsWith(".json") && statSync(path).isFile())

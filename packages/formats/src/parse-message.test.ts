@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { describe, expect, it } from "vitest";
 import { FORMAT_ERROR_CODES } from "./codes.ts";
 import { parseMessage } from "./parse-message.ts";
 
-const OIOXML_DIR = "/work/shared/medcom/examples/oioxml";
+const OIOXML_DIR = medcomExamplesDir("oioxml");
 const lab = readFileSync(`${OIOXML_DIR}/XRPT01_2.xml`);
 
 describe("parseMessage", () => {

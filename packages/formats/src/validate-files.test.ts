@@ -2,12 +2,13 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, describe, expect, it } from "vitest";
 import { FORMAT_ERROR_CODES } from "./codes.ts";
 import { runValidateCommand, type ValidateLine, validateFiles } from "./validate-files.ts";
 
-const OIOXML_DIR = "/work/shared/medcom/examples/oioxml";
-const FHIR_DIR = "/work/shared/medcom/examples/fhir";
+const OIOXML_DIR = medcomExamplesDir("oioxml");
+const FHIR_DIR = medcomExamplesDir("fhir");
 /** The README of the shared examples names these as the known-bad files. */
 const KNOWN_BAD = ["XRPT05_6092035412.xml", "XRPT01_1.xml"];
 const MAIN = join(import.meta.dirname, "validate-main.ts");

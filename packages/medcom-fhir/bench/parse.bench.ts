@@ -1,5 +1,5 @@
 // Throughput of parseFhirMessage (FHIR JSON and XML) and of the builders, on one core.
-// Run: node packages/medcom-fhir/bench/parse.bench.ts   (MEDCOM_EXAMPLES_DIR to point at another corpus)
+// Run: node packages/medcom-fhir/bench/parse.bench.ts
 import {
   buildCareCommunication,
   buildHomeCareObservation,

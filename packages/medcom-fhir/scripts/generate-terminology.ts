@@ -1,10 +1,11 @@
 // Embeds the MedCom code lists the validator needs as a JSON module inside the package, so the package never reads
-// /work/shared (or any file) at run time. Source: the terminology snapshots in $MEDCOM_TERMINOLOGY_DIR
-// (default /work/shared/medcom/terminology). Run: node packages/medcom-fhir/scripts/generate-terminology.ts
+// any file at run time. Source: the terminology snapshots in the repository's test/fixtures/medcom/terminology
+// (README there names MedCom's published source). Run: node packages/medcom-fhir/scripts/generate-terminology.ts
 // With --check, writes nothing and exits 1 when the committed module differs.
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { medcomTerminologyDir } from "@carehub/testkit/medcom-fixtures";
 
 interface SourceCode {
   kind?: string;
@@ -15,7 +16,7 @@ interface SourceCode {
   valueSet?: string;
 }
 
-const sourceDir = process.env.MEDCOM_TERMINOLOGY_DIR ?? "/work/shared/medcom/terminology";
+const sourceDir = medcomTerminologyDir();
 const outFile = join(
   dirname(fileURLToPath(import.meta.url)),
   "..",

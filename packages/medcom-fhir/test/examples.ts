@@ -1,8 +1,9 @@
-// Reads the MedCom example corpus (read-only reference data beside the project) for the tests.
+// Reads the MedCom example corpus (test/fixtures/medcom/examples in the repository) for the tests.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 
-export const EXAMPLES_DIR = process.env.MEDCOM_EXAMPLES_DIR ?? "/work/shared/medcom/examples";
+export const EXAMPLES_DIR = medcomExamplesDir();
 
 export interface ExampleFile {
   /** Path relative to the examples directory. */

@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { glnCheckDigit } from "@carehub/schemas";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import fc from "fast-check";
 import { buildLabReport, type LabReportInput } from "../src/index.ts";
 
-export const EXAMPLES_DIR = "/work/shared/medcom/examples/oioxml";
+export const EXAMPLES_DIR = medcomExamplesDir("oioxml");
 
 /** The files the examples README lists as known-bad, with why. Every other file there is valid. */
 export const KNOWN_BAD = {

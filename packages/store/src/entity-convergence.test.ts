@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { encodeEntity } from "./entity-codec.ts";
 import type { StatusFact } from "./entity-fold.ts";
 import { applyEntityUpdate, type EntityState, type PendingEffect, toBusinessEntity } from "./entity-state.ts";
-import { machineFor, type StateMachine, type SubjectType } from "./state-machines.ts";
+import { machineFor, type StateMachine, type SubjectType, statusRank } from "./state-machines.ts";
 
 /*
  * Convergence: whatever order the facts of a history arrive in, and however often each arrives, the entity
@@ -28,15 +28,22 @@ function validStatuses(machine: StateMachine, choices: readonly number[]): Busin
   return out;
 }
 
-function toFacts(statuses: readonly BusinessStatus[]): StatusFact[] {
-  return statuses.map((status, i) => ({
-    status,
-    occurredAt: 1_700_000_000_000 + i * 60_000,
-    sources: [`hub-${String(i).padStart(3, "0")}`],
-    knownBy: [],
-    by: [],
-  }));
+/**
+ * The facts of a valid history, a minute apart, except that a step forward in the machine's natural order is
+ * stamped with the same instant as the fact before it when `ties` says so (they do, half of the time): two
+ * statuses reported in the same second must still fold as the step they are, however they arrive.
+ */
+function toFacts(machine: StateMachine, statuses: readonly BusinessStatus[], ties: readonly boolean[]): StatusFact[] {
+  let occurredAt = 1_700_000_000_000;
+  return statuses.map((status, i) => {
+    const previous = statuses[i - 1];
+    const forward = previous !== undefined && statusRank(machine, status) > statusRank(machine, previous);
+    if (i > 0 && !(forward && ties[i % ties.length] === true)) occurredAt += 60_000;
+    return { status, occurredAt, sources: [`hub-${String(i).padStart(3, "0")}`], knownBy: [], by: [] };
+  });
 }
+
+const tiesArb = fc.array(fc.boolean(), { minLength: 1, maxLength: 40 });
 
 interface Outcome {
   state: EntityState;
@@ -93,8 +100,10 @@ describe("business state converges whatever the arrival order", () => {
         subjectType,
         fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
         fc.array(fc.nat(), { maxLength: 3 }),
-        (type, choices, duplicates) => {
-          const facts = toFacts(validStatuses(machineFor(type), choices));
+        tiesArb,
+        (type, choices, duplicates, ties) => {
+          const machine = machineFor(type);
+          const facts = toFacts(machine, validStatuses(machine, choices), ties);
           const inOrder = arrive(
             type,
             facts,
@@ -122,15 +131,17 @@ describe("business state converges whatever the arrival order", () => {
         fc.array(fc.nat(), { minLength: 6, maxLength: 40 }),
         fc.array(fc.double({ min: 0, max: 0.999_999, noNaN: true }), { minLength: 1, maxLength: 50 }),
         fc.array(fc.nat(), { maxLength: 20 }),
-        (type, choices, randoms, duplicates) => {
-          const facts = toFacts(validStatuses(machineFor(type), choices));
-          const expected = converged(
-            arrive(
-              type,
-              facts,
-              facts.map((_, i) => i),
-            ).state,
-          );
+        tiesArb,
+        (type, choices, randoms, duplicates, ties) => {
+          const machine = machineFor(type);
+          const facts = toFacts(machine, validStatuses(machine, choices), ties);
+          const inOrder = arrive(
+            type,
+            facts,
+            facts.map((_, i) => i),
+          ).state;
+          expect(toBusinessEntity(inOrder).history.every((h) => h.outcome !== "refused")).toBe(true);
+          const expected = converged(inOrder);
           const order = shuffle(
             facts.map((_, i) => i),
             randoms,
@@ -162,7 +173,8 @@ describe("business state converges whatever the arrival order", () => {
           );
           fc.pre(invalid.length > 0);
           const bad = invalid[pick % invalid.length] as BusinessStatus;
-          const facts = toFacts(statuses);
+          // No ties here: the bad fact is stamped between `before` and the fact after it.
+          const facts = toFacts(machine, statuses, [false]);
           const base = facts[position] as StatusFact;
           facts.push({ status: bad, occurredAt: base.occurredAt + 30_000, sources: ["hub-bad"], knownBy: [], by: [] });
           const inOrder = arrive(

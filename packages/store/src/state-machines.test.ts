@@ -4,6 +4,7 @@ import { foldFacts, type StatusFact } from "./entity-fold.ts";
 import {
   APPOINTMENT_MACHINE,
   checkTransition,
+  machineFor,
   REFERRAL_MACHINE,
   type StateMachine,
   TASK_MACHINE,
@@ -83,14 +84,6 @@ describe("referral machine", () => {
       ["booked", "applied"],
     ]);
   });
-
-  it("orders facts stamped with the same instant by the machine's natural order", () => {
-    const same: StatusFact[] = [
-      { status: "completed", occurredAt: 7_000, sources: ["c"], knownBy: [], by: [] },
-      { status: "booked", occurredAt: 7_000, sources: ["b"], knownBy: [], by: [] },
-    ];
-    expect(foldFacts(REFERRAL_MACHINE, same).status).toBe("completed");
-  });
 });
 
 describe("task machine", () => {
@@ -126,3 +119,30 @@ describe("appointment machine", () => {
     expect(checkTransition(APPOINTMENT_MACHINE, null, "completed")).toEqual({ ok: true, outcome: "applied" });
   });
 });
+
+describe("facts stamped with the same instant", () => {
+  // Pairs whose natural order (earlier → later) is neither their alphabetical order (how facts are stored) nor
+  // necessarily their arrival order: only the tie-breaker folds them as the valid step they are.
+  it.each<[StateMachine["type"], BusinessStatus[], BusinessStatus, BusinessStatus]>([
+    ["referral", ["sent"], "received", "booked"],
+    ["task", ["requested", "accepted"], "in-progress", "completed"],
+    ["task", ["requested"], "received", "accepted"],
+    ["appointment", ["booked"], "rescheduled", "completed"],
+  ])("a %s after %j folds %s → %s in the natural order, whichever comes first", (type, before, earlier, later) => {
+    const machine = machineFor(type);
+    const history = before.map((status, i) => fact(status, 1_000 * (i + 1), `b${i}`));
+    const expected = [...before, earlier, later].map((status) => [status, "applied"]);
+    for (const pair of [
+      [fact(earlier, 7_000, "e"), fact(later, 7_000, "l")],
+      [fact(later, 7_000, "l"), fact(earlier, 7_000, "e")],
+    ]) {
+      const result = foldFacts(machine, [...history, ...pair]);
+      expect(result.facts.map((f) => [f.fact.status, f.outcome])).toEqual(expected);
+      expect(result.status).toBe(later);
+    }
+  });
+});
+
+function fact(status: BusinessStatus, occurredAt: number, source: string): StatusFact {
+  return { status, occurredAt, sources: [source], knownBy: [], by: [] };
+}

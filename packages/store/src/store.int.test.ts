@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
+import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envelope, event, happyPath } from "./events.test-support.ts";
 import { createStore, type ReadModelStore } from "./store.ts";
 import { InvalidCursorError } from "./store-errors.ts";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = sharedRedisUrl();
 const T0 = Date.now() - 60 * 60_000;
 const namespaces: ReadModelStore[] = [];
 let redis: Redis;

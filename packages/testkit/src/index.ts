@@ -1,5 +1,6 @@
 export { type ContainerHandle, dockerAvailable, startNatsContainer, startRedisContainer } from "./docker.ts";
-export { TESTKIT_ERROR_CODES, TestkitNoDockerError, TestkitStartError } from "./errors.ts";
+export { TESTKIT_ERROR_CODES, TestkitNoDockerError, TestkitNoServerError, TestkitStartError } from "./errors.ts";
+export { medcomExamplesDir, medcomTerminologyDir } from "./medcom-fixtures.ts";
 export {
   type NatsClusterHandle,
   type NatsServerHandle,
@@ -18,3 +19,4 @@ export {
   sharedRedisUrl,
   testNamespace,
 } from "./shared.ts";
+export { provideTestServers, type TestServers } from "./test-servers.ts";

@@ -1,14 +1,22 @@
 import { randomBytes } from "node:crypto";
 import type { JetStreamManager } from "@nats-io/jetstream";
+import { TestkitNoServerError } from "./errors.ts";
 
-/** The NATS every test shares (NATS_URL, default nats://127.0.0.1:4222). */
+/**
+ * The NATS every test of a run shares (NATS_URL): the configured one, or the private server the run's globalSetup
+ * started on a free port (provideTestServers). Never a guessed port.
+ */
 export function sharedNatsUrl(): string {
-  return process.env.NATS_URL || "nats://127.0.0.1:4222";
+  const url = process.env.NATS_URL;
+  if (!url) throw new TestkitNoServerError("NATS_URL");
+  return url;
 }
 
-/** The Redis every test shares (REDIS_URL, default redis://127.0.0.1:6379). */
+/** The Redis every test of a run shares (REDIS_URL), configured or started by the run's globalSetup. */
 export function sharedRedisUrl(): string {
-  return process.env.REDIS_URL || "redis://127.0.0.1:6379";
+  const url = process.env.REDIS_URL;
+  if (!url) throw new TestkitNoServerError("REDIS_URL");
+  return url;
 }
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";

@@ -5,12 +5,13 @@ import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy } from "@carehub
 import { metricValue } from "@carehub/observability";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
 import type { RegistryConfigInput } from "@carehub/schemas";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatewayApp } from "./app.ts";
 
-const EXAMPLES = "/work/shared/medcom/examples";
+const EXAMPLES = medcomExamplesDir();
 const homecare = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json`);
 const HOMECARE_MESSAGE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
 const FIXTURES = new URL("../../../test/fixtures/medcom/examples/", import.meta.url);

@@ -1,25 +1,24 @@
-// Ingest throughput: POST /v1/messages → 202 (gateway), and → envelope on PIPELINE (intake), on the shared
-// NATS and Redis, in a throw-away namespace. Run: node services/hub/bench/ingest.bench.ts [messages] [concurrency]
+// Ingest throughput: POST /v1/messages → 202 (gateway), and → envelope on PIPELINE (intake), on the NATS and
+// Redis at NATS_URL / REDIS_URL (else private servers on free ports), in a throw-away namespace. Run: node services/hub/bench/ingest.bench.ts [messages] [concurrency]
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { connectBus } from "@carehub/bus";
 import { createLogger } from "@carehub/observability";
 import { hashToken } from "@carehub/registry";
 import { parseHubConfig } from "@carehub/schemas";
-import { cleanupNamespace, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { cleanupNamespace, provideTestServers, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { Redis } from "ioredis";
 import { startHub } from "../src/start-hub.ts";
 
 const total = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 16);
 const template = readFileSync(
-  new URL(
-    "../../../../shared/medcom/examples/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json",
-    import.meta.url,
-  ),
+  medcomExamplesDir("fhir", "homecareobservation", "ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json"),
   "utf8",
 );
 const ORIGINAL_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
+const servers = await provideTestServers();
 const namespace = testNamespace("bench");
 const config = parseHubConfig(
   { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl() },
@@ -89,3 +88,4 @@ const redis = new Redis(sharedRedisUrl());
 await cleanupNamespace({ namespace, bus, redis });
 await bus.drain();
 redis.disconnect();
+await servers.stop();

@@ -4,6 +4,7 @@ import { metricsText, metricValue } from "@carehub/observability";
 import { hashToken } from "@carehub/registry";
 import { parseHubConfig, type RegistryConfigInput } from "@carehub/schemas";
 import { cleanupNamespace, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningHub, startHub } from "./start-hub.ts";
@@ -15,7 +16,7 @@ import { type RunningHub, startHub } from "./start-hub.ts";
  * deltas and on this namespace's own series.
  */
 
-const EXAMPLES = "/work/shared/medcom/examples";
+const EXAMPLES = medcomExamplesDir();
 // A HomeCareObservation from the acute team to the practice; its Patient carries the CPR number below.
 const homecare = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json`);
 const CPR = "2509479989";

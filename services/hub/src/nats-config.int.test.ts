@@ -7,6 +7,7 @@ import { type Bus, connectBus } from "@carehub/bus";
 import { consumeInbox, type ReceivedMessage } from "@carehub/client";
 import type { RegistryConfigInput } from "@carehub/schemas";
 import { type NatsServerHandle, startNatsServer, testNamespace } from "@carehub/testkit";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection, nkeyAuthenticator, nkeys } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,7 +26,7 @@ const B = "acute-team-b";
 const C = "acute-team-c"; // its inbox consumer is made by the hub (--create-inbox-consumers)
 const D = "acute-team-d"; // makes its inbox consumer a push consumer before the hub could
 const HUB_ID = "carehub-test-hub";
-const EXAMPLE = "/work/shared/medcom/examples/oioxml/XRPT01_2.xml";
+const EXAMPLE = medcomExamplesDir("oioxml", "XRPT01_2.xml");
 
 let dir: string;
 let server: NatsServerHandle;

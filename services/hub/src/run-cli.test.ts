@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { parseRegistryText } from "@carehub/registry";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./run-cli.ts";
 
@@ -25,7 +26,7 @@ function io(env: Record<string, string | undefined> = {}) {
   };
 }
 
-const EXAMPLES = "/work/shared/medcom/examples";
+const EXAMPLES = medcomExamplesDir();
 
 describe("runCli", () => {
   it("prints the usage and exits 2 for an unknown command", async () => {

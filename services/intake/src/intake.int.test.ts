@@ -8,10 +8,11 @@ import { buildStatusUpdate } from "@carehub/medcom-fhir";
 import { metricValue } from "@carehub/observability";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
 import type { Envelope, LifecycleEvent, RegistryConfigInput } from "@carehub/schemas";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningIntake, startIntake } from "./start-intake.ts";
 
-const EXAMPLES = "/work/shared/medcom/examples";
+const EXAMPLES = medcomExamplesDir();
 const homecare = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json`);
 const labReport = readFileSync(`${EXAMPLES}/oioxml/XRPT01_2.xml`);
 // Both EAN location numbers fail the GS1 check digit (examples README: known-bad).
