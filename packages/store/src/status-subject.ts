@@ -20,9 +20,11 @@ export interface StatusAddressing {
  * 1. the sender's own entity, when the hub saw the sender create it (an originator withdrawing its referral);
  * 2. the entity the sender is a counterpart of (it received the referral, so it speaks about that one);
  *    with several such, the one of the originator the update is addressed to, else the first in id order;
- * 3. the addressee's entity, when there is one (a stranger's statement, which the fold will refuse);
- *    else the only matched entity under that id (refused there, so operators see it against its target);
- * 4. otherwise a new, unmatched entity under the addressee (the sender's, with no registered addressee).
+ * 3. the addressee's entity, when the hub saw the addressee create it (a stranger's statement, which the fold
+ *    will refuse); else the only matched entity under that id (refused there, so operators see it against its
+ *    target);
+ * 4. otherwise the unmatched entity under the addressee, new or already holding earlier statements (the
+ *    sender's, with no registered addressee).
  * An appointment is scoped like the referral or task it was booked for. Whether the sender may state the
  * status at all is the separate rule of status-authority.ts. A status that arrives before its referral is
  * resolved by 2-4 (the hub cannot know better yet): it joins the referral when addressed to its originator —
@@ -51,8 +53,10 @@ async function originatorFor(reader: EntityReader, addressing: StatusAddressing)
   const addressed = partOf.find((s) => s.originator === addressee);
   if (addressed !== undefined) return addressed.originator;
   if (partOf[0] !== undefined) return partOf[0].originator;
-  if (addressee !== undefined && states.has(addressee)) return addressee;
-  // Only a matched entity draws a stranger's statement: an unmatched one is nobody's yet.
+  if (addressee !== undefined && states.get(addressee)?.matched === true) return addressee;
+  // Only a matched entity draws a stranger's statement: an unmatched one is nobody's yet. An unmatched entity
+  // under the addressee (someone's earlier statement) must not draw it either, or an earlier stranger's status
+  // would decide where a later one goes: the outcome must not depend on what strangers said first.
   const matched = [...states.values()].filter((s) => s.matched);
   if (matched.length === 1 && matched[0] !== undefined) return matched[0].originator;
   return addressee ?? sender;
