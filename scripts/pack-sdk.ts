@@ -13,10 +13,12 @@ export const SDK_PACKAGES = ["packages/client", "packages/testkit"] as const;
 
 const ROOT = resolve(import.meta.dirname, "..");
 
-export function packSdk(destination: string): string[] {
+export function packSdk(destination: string, options: { quiet?: boolean } = {}): string[] {
+  const stdio = options.quiet === true ? "pipe" : "inherit";
   mkdirSync(destination, { recursive: true });
   const filters = SDK_PACKAGES.flatMap((dir) => ["--filter", `./${dir}`]);
-  execFileSync("pnpm", [...filters, "--workspace-concurrency=2", "run", "build"], { cwd: ROOT, stdio: "inherit" });
+  // Both at once (--no-sort): the client's devDependency on the testkit is not a build order.
+  execFileSync("pnpm", [...filters, "--no-sort", "--workspace-concurrency=2", "run", "build"], { cwd: ROOT, stdio });
   const before = new Set(readdirSync(destination));
   for (const dir of SDK_PACKAGES) {
     execFileSync("pnpm", ["pack", "--pack-destination", destination], { cwd: join(ROOT, dir), stdio: "ignore" });
