@@ -40,7 +40,8 @@ describe("the packed @carehub/client and @carehub/testkit in a project outside t
       "carehub-testkit-0.1.0.tgz",
     ]);
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-    run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs], project);
+    // ioredis as the testkit README's example installs it (its test talks to Redis itself).
+    run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs, "ioredis@^5"], project);
     h = await startHarness();
   }, 300_000);
 
@@ -91,6 +92,16 @@ describe("the packed @carehub/client and @carehub/testkit in a project outside t
       }),
     );
     expect(run(process.execPath, [REPO_TSC, "-p", "."], project)).toBe("");
+  });
+
+  it("passes the testkit README's example test as written (node --test)", async () => {
+    const readme = readFileSync(new URL("../packages/testkit/README.md", import.meta.url), "utf8");
+    const [, file, code] = /<!-- example: (\S+) -->\n```js\n([\s\S]*?)```/.exec(readme) ?? [];
+    expect(file).toBe("seen-store.test.mjs");
+    writeFileSync(join(project, file as string), code as string);
+    const { stdout } = await promisify(execFile)(process.execPath, ["--test", file as string], { cwd: project });
+    expect(stdout).toMatch(/^ℹ pass 1$/m);
+    expect(stdout).toMatch(/^ℹ fail 0$/m);
   });
 
   it("ships only dist/ and public npm dependencies", () => {
