@@ -4,7 +4,12 @@ import { defineConfig } from "vitest/config";
  * Suites that load the machine on purpose and so run alone, after the others (scripts/run-tests.ts):
  * beside them, the time-bound end-to-end suites were starved of CPU on a 2-core CI machine.
  */
-export const SOLO_SUITES = ["test/kill-restart.e2e.test.ts", "test/process-per-service.e2e.test.ts"];
+// The packaging suite compiles the SDK's declarations (both cores for about two minutes).
+export const SOLO_SUITES = [
+  "test/kill-restart.e2e.test.ts",
+  "test/process-per-service.e2e.test.ts",
+  "test/packaging.e2e.test.ts",
+];
 
 // One run over the whole repository: unit tests (x.test.ts) and integration tests
 // (x.int.test.ts, against the real NATS and Redis) beside the code, end-to-end suites in test/.
