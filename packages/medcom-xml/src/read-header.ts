@@ -249,6 +249,9 @@ export function readReceivers(letterElement: XmlElement, letterPath: string, iss
   const ccs = childrenOf(letterElement, "CCReceiver");
   ccs.forEach((cc, index) => {
     const path = `${letterPath}/CCReceiver${ccs.length > 1 ? `[${index + 1}]` : ""}`;
+    // MedCom's schemas give a CCReceiver an Identifier + IdentifierCode and no EANIdentifier: such a copy
+    // holder is named for the reader, not an electronic address, so there is nothing to route to.
+    if (textAt(cc, "EANIdentifier") === undefined) return;
     const party = readParty(cc, path, { role: "cc receiver" }, issues);
     if (party) receivers.push(party);
   });
