@@ -73,7 +73,7 @@ export const FHIR_ISSUE_CODES = {
   CAREHUB_ERR_FHIR_DUPLICATE_RESOURCE: info(
     "Bundle.entry[4].resource.id",
     "MSG_DUPLICATE_ID",
-    "two entries have the same resource type and id",
+    "warning only: two entries have the same resource type and id (FHIR and MedCom require unique fullUrls, not ids)",
   ),
   CAREHUB_ERR_FHIR_DATETIME_INVALID: info(
     "Bundle.timestamp",
@@ -262,7 +262,7 @@ export const FHIR_ISSUE_CODES = {
   CAREHUB_ERR_FHIR_HN_EVENT_INCONSISTENT: info(
     "Bundle.entry[2].resource",
     "MSG_BAD_FORMAT",
-    "Encounter class, Encounter status, Provenance activity and Patient.deceased do not make a known notification",
+    "warning only: Encounter class, Encounter status, Provenance activity and Patient.deceased do not make a notification the hub knows (a hub check, not a MedCom invariant)",
   ),
   CAREHUB_ERR_FHIR_HN_ENCOUNTER_CLASS: info(
     "Bundle.entry[2].resource.class",
