@@ -258,6 +258,26 @@ export const FHIR_ISSUE_CODES = {
     "MSG_BAD_FORMAT",
     "an attachment segment lacks its title, date or identifier",
   ),
+  CAREHUB_ERR_FHIR_CC_ATTACHMENT_TYPE: info(
+    "Bundle.entry[2].resource.payload[1].contentAttachment.contentType",
+    "MSG_VALUESET_VALUE_UNKNOWN",
+    "an attached file has no content type, or one outside medcom-core-attachmentMimeTypes (PDF, GIF, JPEG, PNG, TIFF, BMP)",
+  ),
+  CAREHUB_ERR_FHIR_CC_AUTHOR_ROLE: info(
+    "Bundle.entry[4].resource.code",
+    "MSG_BAD_FORMAT",
+    "a segment author's PractitionerRole has no role: a coded role or a text, not both (CC-7)",
+  ),
+  CAREHUB_ERR_FHIR_CC_AUTHOR_NAME: info(
+    "Bundle.entry[4].resource.practitioner",
+    "MSG_BAD_FORMAT",
+    "a segment author's PractitionerRole does not lead to a Practitioner with a name (CC-8)",
+  ),
+  CAREHUB_ERR_FHIR_CC_EPISODE_OF_CARE: info(
+    "Bundle.entry[7].resource.episodeOfCare",
+    "MSG_BAD_FORMAT",
+    "the Encounter the Communication references has no episodeOfCare identifier (CC-9)",
+  ),
   // HospitalNotification.
   CAREHUB_ERR_FHIR_HN_EVENT_INCONSISTENT: info(
     "Bundle.entry[2].resource",
