@@ -7,6 +7,7 @@ commands:
   start --all                  run every service in this process (gateway, intake, router, dispatcher, tracker)
   start <service>...           run only these services (${SERVICE_NAMES.join(", ")}); run more copies to scale out
   validate <file or dir>...    validate MedCom messages: one JSON line per file, exit 1 if any is invalid
+  validate --summary <dir>     summarise a corpus: counts per verdict, kind and format; mismatches against <dir>/manifest.json
   redrive [--stage S] [--endpoint E] [--limit N]
                                send dead letters again (default stage: dispatcher)
   provision                    create or update the JetStream streams (idempotent), then exit
