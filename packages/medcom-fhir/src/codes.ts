@@ -263,6 +263,11 @@ export const FHIR_ISSUE_CODES = {
     "MSG_VALUESET_VALUE_UNKNOWN",
     "an attached file has no content type, or one outside medcom-core-attachmentMimeTypes (PDF, GIF, JPEG, PNG, TIFF, BMP)",
   ),
+  CAREHUB_ERR_FHIR_CC_PROFILE: info(
+    "Bundle.entry[0].resource.meta.profile",
+    "MSG_BAD_FORMAT",
+    "the MessageHeader (CC-1) or a Provenance (CC-3) does not declare its CareCommunication profile",
+  ),
   CAREHUB_ERR_FHIR_CC_AUTHOR_ROLE: info(
     "Bundle.entry[4].resource.code",
     "MSG_BAD_FORMAT",

@@ -1,4 +1,4 @@
-// Negative cases for the MedCom invariants of CareCommunication (CC-4, CC-7, CC-8, CC-9, CC-11, CC-12, CC-13, CC-15,
+// Negative cases for the MedCom invariants of CareCommunication (CC-1, CC-3, CC-4, CC-7, CC-8, CC-9, CC-11, CC-12, CC-13, CC-15,
 // payload and attachment media types,
 // MessageHeader.definition) and HomeCareObservation (definition, performer, media). Each breaks one rule of a
 // valid built message; validation-rules.test.ts runs them as FHIR JSON with the other cases,
@@ -262,6 +262,26 @@ const careCommunication: Breakage[] = [
       segment.contentAttachment = { title: "Plan", data: "AAAA" };
       res(b, "Communication").payload.push(segment);
       return `${path(b, "Communication")}.payload[1].contentAttachment.contentType`;
+    },
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_CC_PROFILE",
+    name: "a MessageHeader without the CareCommunication MessageHeader profile (CC-1)",
+    kind: "cc",
+    breakIt: (b) => {
+      delete b.entry[0].resource.meta;
+      return "Bundle.entry[0].resource.meta.profile";
+    },
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_CC_PROFILE",
+    name: "a Provenance declaring the generic messaging profile (CC-3)",
+    kind: "cc",
+    breakIt: (b) => {
+      res(b, "Provenance").meta = {
+        profile: ["http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-provenance"],
+      };
+      return `${path(b, "Provenance")}.meta.profile`;
     },
   },
   {
