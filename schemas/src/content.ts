@@ -158,6 +158,31 @@ export const AcknowledgementContent = z.object({
 
 export const EmptyContent = z.object({ kind: z.literal("empty") });
 
+/** The MedCom OIOXML letter families (packages/medcom-xml, letter-types.ts, classifies every letter type). */
+export const LetterFamily = z.enum([
+  "discharge",
+  "admission",
+  "correspondence",
+  "report",
+  "prescription",
+  "invoice",
+  "binary",
+  "register",
+  "other",
+]);
+/**
+ * A letter routed on its envelope: carehub records which letter it was, not its clinical content.
+ * `corrected` / `cancelled` come from Letter/StatusCode (rettetbrev / annulleretbrev).
+ */
+export const LetterContent = z.object({
+  kind: z.literal("letter"),
+  /** The StatisticalCode, e.g. XDIS01. */
+  letterType: z.string(),
+  family: LetterFamily,
+  corrected: z.boolean(),
+  cancelled: z.boolean(),
+});
+
 export const MessageContent = z.discriminatedUnion("kind", [
   HomecareObservationContent,
   LabResultContent,
@@ -170,6 +195,7 @@ export const MessageContent = z.discriminatedUnion("kind", [
   HospitalNotificationContent,
   AcknowledgementContent,
   EmptyContent,
+  LetterContent,
 ]);
 export type MessageContent = z.infer<typeof MessageContent>;
 export type ContentOf<K extends MessageContent["kind"]> = Extract<MessageContent, { kind: K }>;

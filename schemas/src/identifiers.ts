@@ -7,6 +7,13 @@ export const Gln = z
   .string()
   .regex(/^\d{13}$/, "a GLN is 13 digits")
   .refine(isValidGln, "GLN check digit (GS1 mod-10) is wrong");
+/**
+ * A VANS network id (e.g. `DKKMDKMDNET`): how a VANS provider signs its negative VANS receipt (XCTL01) instead
+ * of a GLN. Upper-case letters and digits with at least one letter, so it can never be mistaken for a GLN.
+ */
+export const VansId = z
+  .string()
+  .regex(/^(?=.*[A-Z])[A-Z0-9]{4,35}$/, "a VANS id is 4 to 35 upper-case letters and digits, at least one letter");
 export const Ydernummer = z.string().regex(/^\d{4,7}$/, "a ydernummer is 4 to 7 digits");
 
 export function isValidGln(value: string): boolean {
@@ -46,8 +53,13 @@ export const Party = z
     gln: z.string().optional(),
     ydernummer: z.string().optional(),
     name: z.string().optional(),
+    /** Only the sender of a VANS receipt (XCTL01): the VANS provider's network id, in place of a GLN. */
+    vans: z.string().optional(),
   })
-  .refine((p) => p.sor !== undefined || p.gln !== undefined, "a party needs a SOR id or a GLN");
+  .refine(
+    (p) => p.sor !== undefined || p.gln !== undefined || p.vans !== undefined,
+    "a party needs a SOR id, a GLN or (a VANS) a VANS id",
+  );
 export type Party = z.infer<typeof Party>;
 
 /** A patient identifier. The value is personal data: never log it, never use it as a key. */

@@ -13,6 +13,8 @@ export const MESSAGE_KINDS = [
   "hospital-notification",
   "acknowledgement",
   "empty",
+  /** A MedCom OIOXML letter the hub routes on its envelope without reading its clinical content. */
+  "letter",
 ] as const;
 export const MessageKind = z.enum(MESSAGE_KINDS).describe("The kind of a message, independent of its wire format");
 export type MessageKind = z.infer<typeof MessageKind>;

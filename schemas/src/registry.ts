@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { Gln, SorId, Ydernummer } from "./identifiers.ts";
+import { Gln, SorId, VansId, Ydernummer } from "./identifiers.ts";
 import { MessageKind } from "./kinds.ts";
 
-export const EndpointKind = z.enum(["practice", "municipality", "hospital", "laboratory", "databank"]);
+/** `vans`: a value-added network (VANS) provider the hub exchanges OIOXML with; it may sign receipts with a VANS id. */
+export const EndpointKind = z.enum(["practice", "municipality", "hospital", "laboratory", "databank", "vans"]);
 export type EndpointKind = z.infer<typeof EndpointKind>;
 
 /**
@@ -68,8 +69,17 @@ export const Endpoint = z.object({
   name: z.string().min(1),
   kind: EndpointKind,
   identifiers: z
-    .object({ sor: z.array(SorId).default([]), gln: z.array(Gln).default([]), ydernummer: Ydernummer.optional() })
-    .refine((i) => i.sor.length + i.gln.length > 0, "an endpoint needs at least one SOR id or GLN"),
+    .object({
+      sor: z.array(SorId).default([]),
+      gln: z.array(Gln).default([]),
+      ydernummer: Ydernummer.optional(),
+      /** The network ids a VANS signs its VANS receipts (XCTL01) with; only on an endpoint of kind `vans`. */
+      vans: z.array(VansId).optional(),
+    })
+    .refine(
+      (i) => i.sor.length + i.gln.length + (i.vans?.length ?? 0) > 0,
+      "an endpoint needs at least one SOR id or GLN",
+    ),
   sends: z.array(MessageKind).min(1),
   accepts: z.array(MessageKind).min(1),
   delivery: Delivery,
@@ -228,6 +238,12 @@ export function registryConsistencyProblems(parts: RegistryParts): ConsistencyPr
     });
     endpoint.identifiers.gln.forEach((gln, i) => {
       claim(`gln:${gln}`, owner, ["endpoints", e, "identifiers", "gln", i], `GLN ${gln}`);
+    });
+    endpoint.identifiers.vans?.forEach((vans, i) => {
+      const path = ["endpoints", e, "identifiers", "vans", i];
+      claim(`vans:${vans}`, owner, path, `VANS id ${vans}`);
+      // A VANS id lets its holder sign receipts without a GLN: only a registered VANS may do that.
+      if (endpoint.kind !== "vans") problems.push({ path, message: `only an endpoint of kind vans has VANS ids` });
     });
     endpoint.auth.tokenSha256.forEach((hash, i) => {
       claim(`token:${hash}`, owner, ["endpoints", e, "auth", "tokenSha256", i], "this token hash");

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { ParseResult, Party } from "@carehub/schemas";
 import { FORMAT_ERROR_CODES } from "./codes.ts";
 import { parseMessage } from "./parse-message.ts";
+import { summariseCorpus } from "./validate-summary.ts";
 
 /** One line of `carehub validate` output (printed as JSON). Never carries a patient identifier. */
 export interface ValidateLine {
@@ -89,14 +90,21 @@ export async function validateFiles(paths: string[]): Promise<{ lines: ValidateL
   return { lines, ok: lines.length > 0 && lines.every((line) => line.ok) };
 }
 
-export const VALIDATE_USAGE = "usage: carehub validate <file or directory>...";
+export const VALIDATE_USAGE =
+  "usage: carehub validate <file or directory>...\n       carehub validate --summary <directory>   (counts per verdict and kind; mismatches against <directory>/manifest.json)";
 
 /**
  * `carehub validate <files…>`: one JSON line per file on stdout; exit code 1 when any file is invalid or
- * unreadable, 2 when no file was named, else 0.
+ * unreadable, 2 when no file was named, else 0. `carehub validate --summary <dir>`: one JSON summary of the whole
+ * directory tree (validate-summary.ts); exit code 1 when a file differs from the directory's manifest.
  */
 export async function runValidateCommand(argv: string[], io: { stdout: (line: string) => void }): Promise<number> {
-  const paths = argv.filter((arg) => arg !== "--");
+  const paths = argv.filter((arg) => arg !== "--" && arg !== "--summary");
+  if (argv.includes("--summary") && paths.length === 1 && paths[0] !== undefined) {
+    const summary = await summariseCorpus(paths[0]);
+    io.stdout(JSON.stringify(summary, null, 2));
+    return summary.mismatches.length === 0 ? 0 : 1;
+  }
   if (paths.length === 0 || paths.includes("--help") || paths.includes("-h")) {
     io.stdout(VALIDATE_USAGE);
     return paths.length === 0 ? 2 : 0;

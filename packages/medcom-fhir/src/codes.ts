@@ -73,7 +73,7 @@ export const FHIR_ISSUE_CODES = {
   CAREHUB_ERR_FHIR_DUPLICATE_RESOURCE: info(
     "Bundle.entry[4].resource.id",
     "MSG_DUPLICATE_ID",
-    "two entries have the same resource type and id",
+    "warning only: two entries have the same resource type and id (FHIR and MedCom require unique fullUrls, not ids)",
   ),
   CAREHUB_ERR_FHIR_DATETIME_INVALID: info(
     "Bundle.timestamp",
@@ -258,11 +258,36 @@ export const FHIR_ISSUE_CODES = {
     "MSG_BAD_FORMAT",
     "an attachment segment lacks its title, date or identifier",
   ),
+  CAREHUB_ERR_FHIR_CC_ATTACHMENT_TYPE: info(
+    "Bundle.entry[2].resource.payload[1].contentAttachment.contentType",
+    "MSG_VALUESET_VALUE_UNKNOWN",
+    "an attached file has no content type, or one outside medcom-core-attachmentMimeTypes (PDF, GIF, JPEG, PNG, TIFF, BMP)",
+  ),
+  CAREHUB_ERR_FHIR_CC_PROFILE: info(
+    "Bundle.entry[0].resource.meta.profile",
+    "MSG_BAD_FORMAT",
+    "the MessageHeader (CC-1) or a Provenance (CC-3) does not declare its CareCommunication profile",
+  ),
+  CAREHUB_ERR_FHIR_CC_AUTHOR_ROLE: info(
+    "Bundle.entry[4].resource.code",
+    "MSG_BAD_FORMAT",
+    "a segment author's PractitionerRole has no role: a coded role or a text, not both (CC-7)",
+  ),
+  CAREHUB_ERR_FHIR_CC_AUTHOR_NAME: info(
+    "Bundle.entry[4].resource.practitioner",
+    "MSG_BAD_FORMAT",
+    "a segment author's PractitionerRole does not lead to a Practitioner with a name (CC-8)",
+  ),
+  CAREHUB_ERR_FHIR_CC_EPISODE_OF_CARE: info(
+    "Bundle.entry[7].resource.episodeOfCare",
+    "MSG_BAD_FORMAT",
+    "the Encounter the Communication references has no episodeOfCare identifier (CC-9)",
+  ),
   // HospitalNotification.
   CAREHUB_ERR_FHIR_HN_EVENT_INCONSISTENT: info(
     "Bundle.entry[2].resource",
     "MSG_BAD_FORMAT",
-    "Encounter class, Encounter status, Provenance activity and Patient.deceased do not make a known notification",
+    "warning only: Encounter class, Encounter status, Provenance activity and Patient.deceased do not make a notification the hub knows (a hub check, not a MedCom invariant)",
   ),
   CAREHUB_ERR_FHIR_HN_ENCOUNTER_CLASS: info(
     "Bundle.entry[2].resource.class",

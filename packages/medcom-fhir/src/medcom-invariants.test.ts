@@ -161,7 +161,16 @@ describe("CareCommunication parties that are accepted", () => {
 
   it("an Encounter that Communication.encounter references", () => {
     const b = built("cc");
-    const encounter = { resourceType: "Encounter", id: "enc-1", text: res(b, "Patient").text, status: "finished" };
+    // CC-9: an Encounter is there to carry the episode-of-care identifier.
+    const encounter = {
+      resourceType: "Encounter",
+      id: "enc-1",
+      text: res(b, "Patient").text,
+      status: "finished",
+      episodeOfCare: [
+        { identifier: { system: "https://sor2.sum.dsdn.dk/#id=265161000016000", value: "bd481c38-a921-11ed-afa1" } },
+      ],
+    };
     b.entry.push({ fullUrl: "https://example.org/fhir/Encounter/enc-1", resource: encounter });
     res(b, "Communication").encounter = ref(encounter);
     accepted(parse(b));

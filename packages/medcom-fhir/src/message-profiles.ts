@@ -226,3 +226,9 @@ export function profileForKind(kind: FhirMessageKind): MessageProfile {
   if (profile === undefined) throw new Error(`no FHIR profile for kind ${kind}`);
   return profile;
 }
+
+/** The CareCommunication profiles its MessageHeader (CC-1) and every Provenance (CC-3) must declare. */
+export const CC_PROFILES = {
+  header: "http://medcomfhir.dk/ig/carecommunication/StructureDefinition/medcom-careCommunication-messageHeader",
+  provenance: "http://medcomfhir.dk/ig/carecommunication/StructureDefinition/medcom-careCommunication-provenance",
+} as const;

@@ -151,14 +151,6 @@ const cases: Case[] = [
     }),
   },
   {
-    code: "CAREHUB_ERR_FHIR_DUPLICATE_RESOURCE",
-    name: "the same Practitioner twice",
-    run: broken("cc", (b) => {
-      b.entry.push(structuredClone(b.entry[at(b, "Practitioner")]));
-      return `Bundle.entry[${b.entry.length - 1}].resource.id`;
-    }),
-  },
-  {
     code: "CAREHUB_ERR_FHIR_DATETIME_INVALID",
     name: "a timestamp in words",
     run: broken("cc", (b) => {
@@ -367,21 +359,6 @@ const cases: Case[] = [
   },
   // HospitalNotification.
   {
-    code: "CAREHUB_ERR_FHIR_HN_EVENT_INCONSISTENT",
-    name: "an admission on leave",
-    run: broken("hn", (b) => {
-      const e = res(b, "Encounter");
-      e.status = "onleave";
-      e.extension = [
-        {
-          url: "http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-hospitalnotifiation-leave-period-extension",
-          valuePeriod: { start: "2026-03-02T12:00:00+01:00" },
-        },
-      ];
-      return path(b, "Encounter");
-    }),
-  },
-  {
     code: "CAREHUB_ERR_FHIR_HN_ENCOUNTER_CLASS",
     name: "an ambulatory encounter",
     run: broken("hn", (b) => {
@@ -580,9 +557,41 @@ const cases: Case[] = [
   ...INVARIANT_CASES,
 ];
 
+/**
+ * Checks MedCom does not make (its own examples and test scripts break them): carried as warnings in the
+ * timeline, never a rejection.
+ */
+const warningCases: Case[] = [
+  {
+    code: "CAREHUB_ERR_FHIR_DUPLICATE_RESOURCE",
+    name: "the same Practitioner twice",
+    run: broken("cc", (b) => {
+      b.entry.push(structuredClone(b.entry[at(b, "Practitioner")]));
+      return `Bundle.entry[${b.entry.length - 1}].resource.id`;
+    }),
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_HN_EVENT_INCONSISTENT",
+    name: "an admission on leave",
+    run: broken("hn", (b) => {
+      const e = res(b, "Encounter");
+      e.status = "onleave";
+      e.extension = [
+        {
+          url: "http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-hospitalnotifiation-leave-period-extension",
+          valuePeriod: { start: "2026-03-02T12:00:00+01:00" },
+        },
+      ];
+      return path(b, "Encounter");
+    }),
+  },
+];
+
 /** Codes with no negative test here, and why. */
 const NOT_HERE: Partial<Record<FhirIssueCode, string>> = {
   CAREHUB_ERR_FHIR_ACTIVITY_UNKNOWN: "a warning, tested below",
+  CAREHUB_ERR_FHIR_DUPLICATE_RESOURCE: "a warning, in warningCases",
+  CAREHUB_ERR_FHIR_HN_EVENT_INCONSISTENT: "a warning, in warningCases",
   CAREHUB_ERR_FHIR_NARRATIVE_MISSING: "a warning, tested in medcom-invariants.test.ts",
   CAREHUB_ERR_FHIR_XML_SERIALIZE: "thrown by serializeFhirXml, tested in serialize-fhir-xml.test.ts",
   CAREHUB_ERR_FHIR_INTERNAL: "only a bug can raise it; the fuzz test checks it never appears",
@@ -596,6 +605,14 @@ describe("every validation rule rejects with its documented code and path", () =
     const found = result.issues.filter((i) => i.code === code);
     expect(found.map((i) => i.path)).toContain(expected);
     for (const issue of found) expect(issue.medcomCode).toBe(FHIR_ISSUE_CODES[code].medcom);
+  });
+
+  // Catches: a hub-only check turned back into a rejection of messages MedCom's own test scripts send.
+  it.each(warningCases.map((c) => [c.code, c.name, c] as const))("%s (%s) is only a warning", (code, _name, c) => {
+    const { result, path: expected } = c.run();
+    expect(result.ok ? [] : result.issues).toEqual([]);
+    if (!result.ok) return;
+    expect(result.warnings.filter((w) => w.code === code).map((w) => w.path)).toContain(expected);
   });
 
   it("has a case for every code the package can report", () => {

@@ -1,4 +1,5 @@
-// Negative cases for the MedCom invariants of CareCommunication (CC-4, CC-11, CC-12, CC-13, CC-15, payload,
+// Negative cases for the MedCom invariants of CareCommunication (CC-1, CC-3, CC-4, CC-7, CC-8, CC-9, CC-11, CC-12, CC-13, CC-15,
+// payload and attachment media types,
 // MessageHeader.definition) and HomeCareObservation (definition, performer, media). Each breaks one rule of a
 // valid built message; validation-rules.test.ts runs them as FHIR JSON with the other cases,
 // medcom-invariants.test.ts as FHIR XML.
@@ -35,7 +36,7 @@ const encounter = {
   class: { code: "AMB" },
 };
 
-function attachment(b: Json, drop: "title" | "identifier"): Json {
+function attachment(b: Json, drop: "title" | "identifier" | "none"): Json {
   const segment: Json = {
     extension: [
       {
@@ -50,7 +51,7 @@ function attachment(b: Json, drop: "title" | "identifier"): Json {
     contentAttachment: { contentType: "application/pdf", title: "Plan", url: "https://example.org/plan.pdf" },
   };
   if (drop === "title") delete segment.contentAttachment.title;
-  else segment.extension.pop();
+  else if (drop === "identifier") segment.extension.pop();
   return segment;
 }
 
@@ -239,6 +240,85 @@ const careCommunication: Breakage[] = [
     breakIt: (b) => {
       res(b, "Communication").payload.push(attachment(b, "title"));
       return `${path(b, "Communication")}.payload[1].contentAttachment.title`;
+    },
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_CC_ATTACHMENT_TYPE",
+    name: "an attached ZIP file (not in medcom-core-attachmentMimeTypes)",
+    kind: "cc",
+    breakIt: (b) => {
+      const segment = attachment(b, "none");
+      segment.contentAttachment = { contentType: "application/zip", title: "Plan", data: "AAAA" };
+      res(b, "Communication").payload.push(segment);
+      return `${path(b, "Communication")}.payload[1].contentAttachment.contentType`;
+    },
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_CC_ATTACHMENT_TYPE",
+    name: "an attached file without content type",
+    kind: "cc",
+    breakIt: (b) => {
+      const segment = attachment(b, "none");
+      segment.contentAttachment = { title: "Plan", data: "AAAA" };
+      res(b, "Communication").payload.push(segment);
+      return `${path(b, "Communication")}.payload[1].contentAttachment.contentType`;
+    },
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_CC_PROFILE",
+    name: "a MessageHeader without the CareCommunication MessageHeader profile (CC-1)",
+    kind: "cc",
+    breakIt: (b) => {
+      delete b.entry[0].resource.meta;
+      return "Bundle.entry[0].resource.meta.profile";
+    },
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_CC_PROFILE",
+    name: "a Provenance declaring the generic messaging profile (CC-3)",
+    kind: "cc",
+    breakIt: (b) => {
+      res(b, "Provenance").meta = {
+        profile: ["http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-provenance"],
+      };
+      return `${path(b, "Provenance")}.meta.profile`;
+    },
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_CC_AUTHOR_ROLE",
+    name: "a segment author without a role (CC-7)",
+    kind: "cc",
+    breakIt: (b) => {
+      delete res(b, "PractitionerRole").code;
+      return `${path(b, "PractitionerRole")}.code`;
+    },
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_CC_AUTHOR_ROLE",
+    name: "a segment author's role both coded and as text (CC-7)",
+    kind: "cc",
+    breakIt: (b) => {
+      res(b, "PractitionerRole").code[0].text = "Sygeplejerske";
+      return `${path(b, "PractitionerRole")}.code`;
+    },
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_CC_AUTHOR_NAME",
+    name: "a segment author whose Practitioner has no name (CC-8)",
+    kind: "cc",
+    breakIt: (b) => {
+      delete res(b, "Practitioner").name;
+      return `${path(b, "PractitionerRole")}.practitioner`;
+    },
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_CC_EPISODE_OF_CARE",
+    name: "a referenced Encounter without an episode-of-care identifier (CC-9)",
+    kind: "cc",
+    breakIt: (b) => {
+      const encounterPath = addEntry(b, structuredClone(encounter));
+      res(b, "Communication").encounter = { reference: "Encounter/enc-1" };
+      return `${encounterPath}.episodeOfCare`;
     },
   },
   {

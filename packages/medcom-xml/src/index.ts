@@ -1,5 +1,6 @@
 export { OioxmlBuildError } from "./build-common.ts";
 export { buildLabReport, type LabReportInput, type LabReportResultInput } from "./build-lab-report.ts";
+export { buildLetter, LETTER_NAMESPACE, type LetterInput } from "./build-letter.ts";
 export { buildReceipt, RECEIPT_NAMESPACE, type ReceiptInput } from "./build-receipt.ts";
 export {
   OIOXML_BUILD_INVALID_INPUT,
@@ -13,6 +14,8 @@ export { toDanishLocal } from "./danish-time.ts";
 export { type DecodeResult, decodeXmlBytes } from "./decode.ts";
 export { encodeXmlText } from "./encode.ts";
 export { isValidCpr, isValidSor } from "./identifiers.ts";
+export { renderLetterCatalogue } from "./letter-catalogue.ts";
+export type { ContentReader } from "./letter-types.ts";
 export { LETTER_TYPES, type LetterType, RESULT_STATUS_CODES, type ResultStatusCode } from "./letter-types.ts";
 export { DEFAULT_PARSE_LIMITS, type ParseLimits } from "./limits.ts";
 export { type OioxmlParseOptions, parseOioxmlMessage } from "./parse-oioxml.ts";

@@ -12,7 +12,10 @@ function indexed(path: string, name: string, index: number, count: number): stri
   return `${path}/${name}${count > 1 ? `[${index + 1}]` : ""}`;
 }
 
-/** XRPT01 (Result per analysis) and XRPT05 (Investigation per examination) → lab-result. */
+/**
+ * XRPT01 (Result per analysis), XRPT05 (Investigation per examination) and the pathology-style reports
+ * (XRPT02/03/04/06/07: status, sample and consent only) → lab-result.
+ */
 export function readLabResult(
   letter: XmlElement,
   letterPath: string,
@@ -39,9 +42,11 @@ export function readLabResult(
   }
   const overallStatus = textAt(general, "ResultStatusCode");
   const results: LabResult["results"] =
-    type.element === "MicrobiologyWebReport"
+    type.reader === "microbiology-result"
       ? readInvestigations(laboratoryResults, resultsPath, overallStatus, issues)
-      : readResults(laboratoryResults, resultsPath, issues);
+      : type.reader === "pathology-result"
+        ? [] // their findings are coded text, not analysis/value pairs: the report's status is what rules need
+        : readResults(laboratoryResults, resultsPath, issues);
   const sample = childOf(childOf(letter, "RequisitionInformation"), "Sample");
   const sampleId = textAt(sample, "LaboratoryInternalSampleIdentifier") ?? textAt(sample, "RequesterSampleIdentifier");
   const corrected =
@@ -119,9 +124,28 @@ export function readReferral(letter: XmlElement, type: LetterType, header: Lette
   };
 }
 
-/** XREQ01 → lab-requisition. */
-export function readLabRequisition(header: LetterFields, consentGiven: boolean | null): ContentOf<"lab-requisition"> {
-  return { kind: "lab-requisition", letterType: header.statisticalCode ?? "XREQ01", consentGiven };
+/** XREQ01–04 → lab-requisition. */
+export function readLabRequisition(
+  type: LetterType,
+  header: LetterFields,
+  consentGiven: boolean | null,
+): ContentOf<"lab-requisition"> {
+  return {
+    kind: "lab-requisition",
+    letterType: header.statisticalCode ?? type.statisticalCodes[0] ?? "",
+    consentGiven,
+  };
+}
+
+/** Any letter routed on its envelope: which letter it is, and whether it corrects or cancels an earlier one. */
+export function readEnvelopeLetter(type: LetterType, header: LetterFields): ContentOf<"letter"> {
+  return {
+    kind: "letter",
+    letterType: header.statisticalCode ?? type.statisticalCodes[0] ?? type.element,
+    family: type.family ?? "other",
+    corrected: header.statusCode === "rettetbrev",
+    cancelled: header.statusCode === "annulleretbrev",
+  };
 }
 
 /** EDIFACT converters write "Ukendt." (unknown) when the referral's id was not known. */

@@ -9,8 +9,14 @@ import type {
 import { OIOXML_ERROR_CODES } from "./codes.ts";
 import { decodeXmlBytes } from "./decode.ts";
 import { oioxmlIssue } from "./issue.ts";
-import { readBookingConfirmation, readLabRequisition, readLabResult, readReferral } from "./letter-content.ts";
-import { LETTER_TYPES, type LetterType, letterTypeFor, OIOXML_NAMESPACE } from "./letter-types.ts";
+import {
+  readBookingConfirmation,
+  readEnvelopeLetter,
+  readLabRequisition,
+  readLabResult,
+  readReferral,
+} from "./letter-content.ts";
+import { type LetterType, letterTypeFor, OIOXML_NAMESPACE } from "./letter-types.ts";
 import { type ParseLimits, resolveLimits } from "./limits.ts";
 import {
   type LetterFields,
@@ -97,7 +103,7 @@ function findLetter(emessage: XmlElement): { type: LetterType; element: XmlEleme
     return oioxmlIssue(
       OIOXML_ERROR_CODES.UNSUPPORTED_LETTER,
       `Emessage/${name}`,
-      `${name} is not a letter type carehub handles (${LETTER_TYPES.map((t) => t.element).join(", ")})`,
+      `${name} is not a MedCom OIOXML letter type (see docs/oioxml-letters.md)`,
     );
   }
   return { type, element };
@@ -122,7 +128,8 @@ function parseEmessage(emessage: XmlElement): ParseResult {
     issues,
   );
   const receivers = readReceivers(element, path, issues);
-  const patientFields = type.receipt === undefined ? readPatient(element, path, issues) : { consentGiven: null };
+  const patientFields =
+    type.receipt === undefined && !type.noPatient ? readPatient(element, path, issues) : { consentGiven: null };
   checkValuesEverywhere(childOf(emessage, "Envelope"), "Emessage/Envelope", issues);
   checkValuesEverywhere(element, path, issues);
 
@@ -169,21 +176,22 @@ function readContent(
   consentGiven: boolean | null,
   found: { issues: ValidationIssue[]; warnings: ValidationIssue[] },
 ): { content: MessageContent; links: ConversationLinks } {
-  switch (type.kind) {
+  switch (type.reader) {
     case "lab-result":
+    case "microbiology-result":
+    case "pathology-result":
       return { content: readLabResult(element, path, type, header, consentGiven, found.issues), links: {} };
     case "referral":
       return { content: readReferral(element, type, header), links: {} };
     case "lab-requisition":
-      return { content: readLabRequisition(header, consentGiven), links: {} };
-    case "status-update":
+      return { content: readLabRequisition(type, header, consentGiven), links: {} };
+    case "booking":
       return { content: readBookingConfirmation(element, path, header, sentAt, found.warnings), links: {} };
-    case "acknowledgement": {
+    case "receipt": {
       const receipt = readReceipt(element, path, type.receipt ?? "XCTL03", found.issues);
       return { content: receipt.content, links: receipt.inReplyTo ? { inReplyTo: receipt.inReplyTo } : {} };
     }
-    default:
-      found.issues.push(oioxmlIssue(OIOXML_ERROR_CODES.INTERNAL, path, `no reader for kind ${type.kind}`));
-      return { content: { kind: "empty" }, links: {} };
+    case "envelope":
+      return { content: readEnvelopeLetter(type, header), links: {} };
   }
 }

@@ -1,4 +1,4 @@
-import type { Party, PatientIdentifier, ValidationIssue } from "@carehub/schemas";
+import { type Party, type PatientIdentifier, type ValidationIssue, VansId } from "@carehub/schemas";
 import { OIOXML_ERROR_CODES } from "./codes.ts";
 import { localDateTimeToIso } from "./danish-time.ts";
 import { alternativeIdSystem, isValidCpr, isValidDate, isValidGln, isValidSor, isValidTime } from "./identifiers.ts";
@@ -162,10 +162,13 @@ export function readParty(
     issues.push(oioxmlIssue(OIOXML_ERROR_CODES.REQUIRED_MISSING, path, `the ${options.role} is required`));
     return undefined;
   }
-  const gln = requiredText(element, path, ["EANIdentifier"], issues, `the ${options.role}'s EANIdentifier`);
-  if (gln !== undefined && !options.networkIdAllowed) checkGln(gln, `${path}/EANIdentifier`, issues, options.role);
-  const party: { gln?: string; sor?: string; ydernummer?: string; name?: string } = {};
-  if (gln !== undefined) party.gln = gln;
+  const ean = requiredText(element, path, ["EANIdentifier"], issues, `the ${options.role}'s EANIdentifier`);
+  const party: { gln?: string; sor?: string; ydernummer?: string; name?: string; vans?: string } = {};
+  if (ean !== undefined && options.networkIdAllowed && VansId.safeParse(ean).success) party.vans = ean;
+  else if (ean !== undefined) {
+    checkGln(ean, `${path}/EANIdentifier`, issues, options.role);
+    party.gln = ean;
+  }
   const identifier = textAt(element, "Identifier");
   const identifierCode = textAt(element, "IdentifierCode");
   if (identifier !== undefined && identifierCode === "ydernummer") party.ydernummer = identifier;
@@ -184,7 +187,7 @@ export function readParty(
   }
   const name = textAt(element, "OrganisationName");
   if (name !== undefined) party.name = name;
-  return gln === undefined ? undefined : party;
+  return ean === undefined ? undefined : party;
 }
 
 export interface PatientFields {
@@ -249,6 +252,9 @@ export function readReceivers(letterElement: XmlElement, letterPath: string, iss
   const ccs = childrenOf(letterElement, "CCReceiver");
   ccs.forEach((cc, index) => {
     const path = `${letterPath}/CCReceiver${ccs.length > 1 ? `[${index + 1}]` : ""}`;
+    // MedCom's schemas give a CCReceiver an Identifier + IdentifierCode and no EANIdentifier: such a copy
+    // holder is named for the reader, not an electronic address, so there is nothing to route to.
+    if (textAt(cc, "EANIdentifier") === undefined) return;
     const party = readParty(cc, path, { role: "cc receiver" }, issues);
     if (party) receivers.push(party);
   });

@@ -27,6 +27,7 @@ export class EndpointRegistry {
   readonly #byId: ReadonlyMap<string, Endpoint>;
   readonly #bySor: ReadonlyMap<string, Endpoint>;
   readonly #byGln: ReadonlyMap<string, Endpoint>;
+  readonly #byVans: ReadonlyMap<string, Endpoint>;
   readonly #tokens: ReadonlyArray<{ digest: Buffer; endpoint: Endpoint }>;
   readonly #operatorTokens: ReadonlyArray<{ digest: Buffer; operator: Operator }>;
   readonly #signingSecrets: ReadonlyMap<string, readonly WebhookSecret[]>;
@@ -50,16 +51,19 @@ export class EndpointRegistry {
     const byId = new Map<string, Endpoint>();
     const bySor = new Map<string, Endpoint>();
     const byGln = new Map<string, Endpoint>();
+    const byVans = new Map<string, Endpoint>();
     const tokens: Array<{ digest: Buffer; endpoint: Endpoint }> = [];
     for (const endpoint of this.#config.endpoints) {
       byId.set(endpoint.id, endpoint);
       for (const sor of endpoint.identifiers.sor) bySor.set(sor, endpoint);
       for (const gln of endpoint.identifiers.gln) byGln.set(gln, endpoint);
+      for (const vans of endpoint.identifiers.vans ?? []) byVans.set(vans, endpoint);
       for (const hash of endpoint.auth.tokenSha256) tokens.push({ digest: Buffer.from(hash, "hex"), endpoint });
     }
     this.#byId = byId;
     this.#bySor = bySor;
     this.#byGln = byGln;
+    this.#byVans = byVans;
     this.#tokens = tokens;
     this.#operatorTokens = this.#config.operators.flatMap((operator) =>
       operator.tokenSha256.map((hash) => ({ digest: Buffer.from(hash, "hex"), operator })),
@@ -115,11 +119,13 @@ export class EndpointRegistry {
     return found;
   }
 
-  /** The endpoint a message's party names: by SOR id first, then by GLN. */
-  resolveParty(party: Pick<Party, "sor" | "gln">): Endpoint | undefined {
+  /** The endpoint a message's party names: by SOR id first, then by GLN, then (a VANS receipt's sender) VANS id. */
+  resolveParty(party: Pick<Party, "sor" | "gln" | "vans">): Endpoint | undefined {
     const bySor = party.sor === undefined ? undefined : this.#bySor.get(party.sor);
     if (bySor !== undefined) return bySor;
-    return party.gln === undefined ? undefined : this.#byGln.get(party.gln);
+    const byGln = party.gln === undefined ? undefined : this.#byGln.get(party.gln);
+    if (byGln !== undefined) return byGln;
+    return party.vans === undefined ? undefined : this.#byVans.get(party.vans);
   }
 
   /** Whether a party names the hub itself (messages addressed to the hub, e.g. acks of its own acks). */

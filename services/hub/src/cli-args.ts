@@ -8,6 +8,7 @@ commands:
   start <service>...           run only these services (${SERVICE_NAMES.join(", ")}); run more copies to scale out
                                every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464)
   validate <file or dir>...    validate MedCom messages: one JSON line per file, exit 1 if any is invalid
+  validate --summary <dir>     summarise a corpus: counts per verdict, kind and format; mismatches against <dir>/manifest.json
   redrive [--stage S] [--endpoint E] [--limit N]
                                send dead letters again (default stage: dispatcher)
   provision                    create or update the JetStream streams (idempotent), then exit

@@ -3,7 +3,7 @@ import { INTAKE_ERROR_CODES } from "./intake-errors.ts";
 
 /** What the source check needs from the registry (EndpointRegistry satisfies it). */
 export interface SourceCheckRegistry {
-  resolveParty(party: { sor?: string; gln?: string }): Endpoint | undefined;
+  resolveParty(party: { sor?: string; gln?: string; vans?: string }): Endpoint | undefined;
 }
 
 /**
@@ -22,9 +22,9 @@ export function checkSource(
   source: Endpoint,
   registry: SourceCheckRegistry,
 ): ValidationIssue[] {
-  const [bySor, byGln] = endpointsNamed(message.sender, registry);
-  const others = [bySor, byGln].filter((e): e is Endpoint => e !== undefined && e.id !== source.id);
-  const matches = bySor?.id === source.id || byGln?.id === source.id;
+  const [bySor, byGln, byVans] = endpointsNamed(message.sender, registry);
+  const others = [bySor, byGln, byVans].filter((e): e is Endpoint => e !== undefined && e.id !== source.id);
+  const matches = bySor?.id === source.id || byGln?.id === source.id || byVans?.id === source.id;
   const issues: ValidationIssue[] = [];
   if (others.length > 0 || !matches) {
     const claimed = others[0] ? ` (registered to endpoint ${others[0].id})` : " (not registered to it)";
@@ -48,8 +48,8 @@ export function checkHubSource(
   const { sender } = message;
   const named =
     (sender.sor !== undefined && sender.sor === hub.sor) || (sender.gln !== undefined && sender.gln === hub.gln);
-  const [bySor, byGln] = endpointsNamed(sender, registry);
-  const other = bySor ?? byGln;
+  const [bySor, byGln, byVans] = endpointsNamed(sender, registry);
+  const other = bySor ?? byGln ?? byVans;
   const issues: ValidationIssue[] = [];
   if (!named || other !== undefined) {
     const claimed = other === undefined ? "" : ` (registered to endpoint ${other.id})`;
@@ -61,20 +61,30 @@ export function checkHubSource(
   return issues;
 }
 
-/** The endpoints the sender's SOR id and GLN are registered to, each looked up on its own. */
+/**
+ * The endpoints the sender's SOR id, GLN and VANS id are registered to, each looked up on its own. Only a
+ * VANS receipt's sender has a VANS id, and only endpoints of kind `vans` register one (schemas/registry.ts).
+ */
 function endpointsNamed(
   sender: ParsedMessage["sender"],
   registry: SourceCheckRegistry,
-): [Endpoint | undefined, Endpoint | undefined] {
+): [Endpoint | undefined, Endpoint | undefined, Endpoint | undefined] {
   return [
     sender.sor === undefined ? undefined : registry.resolveParty({ sor: sender.sor }),
     sender.gln === undefined ? undefined : registry.resolveParty({ gln: sender.gln }),
+    sender.vans === undefined ? undefined : registry.resolveParty({ vans: sender.vans }),
   ];
 }
 
 function senderMismatch(message: ParsedMessage, tail: string): ValidationIssue {
   const { sender } = message;
-  const named = [sender.sor && `SOR ${sender.sor}`, sender.gln && `GLN ${sender.gln}`].filter(Boolean).join(" / ");
+  const named = [
+    sender.sor && `SOR ${sender.sor}`,
+    sender.gln && `GLN ${sender.gln}`,
+    sender.vans && `VANS ${sender.vans}`,
+  ]
+    .filter(Boolean)
+    .join(" / ");
   return {
     code: INTAKE_ERROR_CODES.senderMismatch,
     path: message.format === "oioxml" ? "Emessage/*/Sender" : "MessageHeader.sender",

@@ -40,6 +40,7 @@ export function isConsentWithheld(content: MessageContent): boolean {
     case "hospital-notification":
     case "acknowledgement":
     case "empty":
+    case "letter":
       return false;
   }
 }

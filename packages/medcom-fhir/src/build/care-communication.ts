@@ -1,5 +1,5 @@
 import type { FhirResource } from "../fhir-json.ts";
-import { profileForKind } from "../message-profiles.ts";
+import { CC_PROFILES, profileForKind } from "../message-profiles.ts";
 import { EXTENSIONS, SYSTEMS } from "../terminology/systems.ts";
 import { buildMessage, derivedId, narrative, organization, patient, practitionerAndRole, reference } from "./common.ts";
 import type { BuiltMessage, CareCommunicationInput } from "./types.ts";
@@ -34,9 +34,28 @@ export function buildCareCommunication(input: CareCommunicationInput): BuiltMess
   };
   if (input.priority !== undefined) communication.priority = input.priority;
   if (input.topic !== undefined) communication.topic = { text: input.topic };
-  return buildMessage(input, profileForKind("care-communication"), {
+  const built = buildMessage(input, profileForKind("care-communication"), {
     extra: [subject, communication, role, practitioner],
     focus: communication,
     definition: DEFINITION,
   });
+  // CC-1 / CC-3: the MessageHeader and every Provenance declare their CareCommunication profiles (historic
+  // Provenance carried over from earlier messages keeps the profile it came with).
+  const header = built.bundle.entry?.[0]?.resource;
+  for (const entry of built.bundle.entry ?? []) {
+    const resource = entry.resource;
+    if (resource === header) resource.meta = { profile: [CC_PROFILES.header] };
+    else if (resource.resourceType === "Provenance" && isOwnProvenance(resource, header?.id))
+      resource.meta = { profile: [CC_PROFILES.provenance] };
+  }
+  return { bundle: built.bundle, json: JSON.stringify(built.bundle) };
+}
+
+/** This message's own Provenance (it targets this MessageHeader), not one carried over from an earlier message. */
+function isOwnProvenance(provenance: Record<string, unknown>, headerId: unknown): boolean {
+  const target = provenance.target;
+  return (
+    Array.isArray(target) &&
+    target.some((t: { reference?: unknown }) => t?.reference === `MessageHeader/${String(headerId)}`)
+  );
 }

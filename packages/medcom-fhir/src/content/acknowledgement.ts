@@ -2,7 +2,7 @@ import type { AcknowledgementCode, ContentOf } from "@carehub/schemas";
 import { codings, obj, objects, str } from "../fhir-json.ts";
 import type { IndexedEntry } from "../read/bundle-index.ts";
 import { FHIR_ID } from "../read/identifiers.ts";
-import { ACKNOWLEDGEMENT_ISSUE_DETAILS } from "../terminology/medcom-codes.ts";
+import { isKnownAcknowledgementIssueDetail } from "../terminology/medcom-codes.ts";
 import type { ReadContext } from "./context.ts";
 
 const RESPONSE_CODES: ReadonlySet<string> = new Set(["ok", "transient-error", "fatal-error"]);
@@ -46,11 +46,11 @@ export function readAcknowledgement(ctx: ReadContext): ContentOf<"acknowledgemen
       const details = obj(issue, "details");
       const coding = codings(details)[0];
       const detailCode = str(coding, "code");
-      if (coding !== undefined && !ACKNOWLEDGEMENT_ISSUE_DETAILS.has(`${str(coding, "system")}|${detailCode}`))
+      if (coding !== undefined && !isKnownAcknowledgementIssueDetail(str(coding, "system"), detailCode))
         issues.error(
           "CAREHUB_ERR_FHIR_ACK_ISSUE_CODE",
           `${outcome.path}.issue[${index}].details`,
-          "the issue details code is not in the MedCom acknowledgement issue-details ValueSet",
+          "the issue details code is in no published version of the MedCom acknowledgement issue-details ValueSet",
         );
       const item: ContentOf<"acknowledgement">["issues"][number] = {
         severity: str(issue, "severity") ?? "",

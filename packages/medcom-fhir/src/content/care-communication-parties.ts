@@ -86,11 +86,19 @@ function checkEncounter(bundle: BundleIndex, communication: IndexedEntry, issues
   const path = `${communication.path}.encounter`;
   const encounter = communication.resource.encounter;
   if (bundle.ofType("Encounter").length > 0) {
-    if (bundle.resolveRef(encounter, "Encounter") === undefined)
+    const target = bundle.resolveRef(encounter, "Encounter");
+    if (target === undefined)
       issues.error(
         "CAREHUB_ERR_FHIR_CC_ENCOUNTER",
         path,
         "the Bundle has an Encounter, so Communication.encounter must reference it",
+      );
+    // CC-9: the Encounter is there to carry the episode-of-care identifier (forløbs-id).
+    else if (!objects(target.resource, "episodeOfCare").some(({ value }) => obj(value, "identifier") !== undefined))
+      issues.error(
+        "CAREHUB_ERR_FHIR_CC_EPISODE_OF_CARE",
+        `${target.path}.episodeOfCare`,
+        "the Encounter has no episodeOfCare identifier",
       );
   } else if (encounter !== undefined)
     issues.error(
@@ -100,7 +108,7 @@ function checkEncounter(bundle: BundleIndex, communication: IndexedEntry, issues
     );
 }
 
-/** The Bundle-level CareCommunication invariants about people and organizations: CC-4, CC-11, CC-12, CC-13, CC-15. */
+/** The Bundle-level CareCommunication invariants about people and organizations: CC-4, CC-9, CC-11, CC-12, CC-13, CC-15. */
 export function checkCareCommunicationParties(ctx: ReadContext, communication: IndexedEntry): void {
   const { bundle, header, issues } = ctx;
   checkPractitioners(bundle, issues);

@@ -3,6 +3,7 @@ import { type FhirObject, obj, objects, str } from "../fhir-json.ts";
 import type { IssueSink } from "../issues.ts";
 import type { BundleIndex, IndexedEntry } from "../read/bundle-index.ts";
 import { partyOf } from "../read/parties.ts";
+import { hasName } from "../read/practitioners.ts";
 import { EXTENSIONS } from "../terminology/systems.ts";
 import { checkTime } from "./check-time.ts";
 
@@ -11,8 +12,20 @@ interface SegmentExtensions {
   date?: { value: string | undefined; path: string };
   identifier?: FhirObject;
   author: boolean;
+  /** The author extension's reference and its path, for CC-7 / CC-8. */
+  authorRef?: { ref: FhirObject; path: string };
   authorContact: boolean;
 }
+
+/** medcom-core-attachmentMimeTypes, every published version (1.8.1 added TIFF and BMP to PDF, GIF, JPEG, PNG). */
+const ATTACHMENT_TYPES: ReadonlySet<string> = new Set([
+  "application/pdf",
+  "image/gif",
+  "image/jpeg",
+  "image/png",
+  "image/tiff",
+  "image/bmp",
+]);
 
 function readExtensions(payload: FhirObject, path: string): SegmentExtensions {
   const found: SegmentExtensions = { author: false, authorContact: false };
@@ -26,9 +39,12 @@ function readExtensions(payload: FhirObject, path: string): SegmentExtensions {
         if (identifier !== undefined) found.identifier = identifier;
         break;
       }
-      case EXTENSIONS.payloadAuthor:
-        found.author = str(obj(value, "valueReference"), "reference") !== undefined;
+      case EXTENSIONS.payloadAuthor: {
+        const ref = obj(value, "valueReference");
+        found.author = str(ref, "reference") !== undefined;
+        if (ref !== undefined) found.authorRef = { ref, path: `${path}.extension[${index}].valueReference` };
         break;
+      }
       case EXTENSIONS.payloadContact:
         found.authorContact = str(obj(value, "valueContactPoint"), "value") !== undefined;
         break;
@@ -63,7 +79,9 @@ function checkSegment(
       );
     return;
   }
-  const title = str(obj(payload, "contentAttachment"), "title");
+  const attachment = obj(payload, "contentAttachment");
+  checkAttachmentType(attachment, `${path}.contentAttachment.contentType`, issues);
+  const title = str(attachment, "title");
   if (title === undefined || title.trim() === "")
     issues.error(
       "CAREHUB_ERR_FHIR_CC_ATTACHMENT_INCOMPLETE",
@@ -75,6 +93,45 @@ function checkSegment(
       "CAREHUB_ERR_FHIR_CC_ATTACHMENT_INCOMPLETE",
       `${path}.extension`,
       `the attachment segment has no ${missingList(missing)} extension`,
+    );
+}
+
+/** An attached file (data) needs a content type from the MedCom ValueSet; a link (url only) need not have one. */
+function checkAttachmentType(attachment: FhirObject | undefined, path: string, issues: IssueSink): void {
+  const contentType = str(attachment, "contentType");
+  // Media types are case-insensitive and may carry parameters (e.g. "; name=x").
+  const bare = contentType?.split(";")[0]?.trim().toLowerCase();
+  if (bare === undefined ? str(attachment, "data") === undefined : ATTACHMENT_TYPES.has(bare)) return;
+  issues.error(
+    "CAREHUB_ERR_FHIR_CC_ATTACHMENT_TYPE",
+    path,
+    bare === undefined
+      ? "the attached file has no content type"
+      : "the attachment's content type is not in medcom-core-attachmentMimeTypes",
+  );
+}
+
+/** CC-7 / CC-8: a segment's author PractitionerRole has one role (code or text) and a named Practitioner. */
+function checkAuthor(bundle: BundleIndex, author: SegmentExtensions["authorRef"], issues: IssueSink): void {
+  if (author === undefined) return;
+  const role = bundle.resolveRef(author.ref, "PractitionerRole");
+  // An author that does not resolve is reported by the reference check; a Practitioner author has no role.
+  if (role === undefined) return;
+  const codes = objects(role.resource, "code").map(({ value }) => value);
+  const coded = codes.some((code) => objects(code, "coding").some(({ value }) => str(value, "code") !== undefined));
+  const texted = codes.some((code) => str(code, "text") !== undefined);
+  if (coded === texted)
+    issues.error(
+      "CAREHUB_ERR_FHIR_CC_AUTHOR_ROLE",
+      `${role.path}.code`,
+      coded ? "the author's role is given both as a code and as a text" : "the author's PractitionerRole has no role",
+    );
+  const practitioner = bundle.resolveRef(obj(role.resource, "practitioner"), "Practitioner");
+  if (practitioner === undefined || !hasName(practitioner.resource))
+    issues.error(
+      "CAREHUB_ERR_FHIR_CC_AUTHOR_NAME",
+      `${role.path}.practitioner`,
+      "the author's PractitionerRole does not lead to a Practitioner with a name",
     );
 }
 
@@ -99,6 +156,7 @@ export function readSegments(
     const path = `${communication.path}.payload[${index}]`;
     const ext = readExtensions(payload, path);
     checkSegment(payload, path, type, ext, issues);
+    checkAuthor(bundle, ext.authorRef, issues);
     const id = str(ext.identifier, "value");
     if (id === undefined) continue;
     const segment: CareCommunicationSegment = { id, type };

@@ -1,10 +1,33 @@
 import type { ContentOf } from "@carehub/schemas";
 import { codings, obj, objects, str } from "../fhir-json.ts";
+import { CC_PROFILES } from "../message-profiles.ts";
 import { CARE_COMMUNICATION_CATEGORIES } from "../terminology/medcom-codes.ts";
 import { SYSTEMS } from "../terminology/systems.ts";
 import { checkCareCommunicationParties } from "./care-communication-parties.ts";
 import { readSegments } from "./care-communication-payload.ts";
 import type { ReadContext } from "./context.ts";
+
+function declares(resource: unknown, canonical: string): boolean {
+  const profiles: unknown = obj(resource, "meta")?.profile;
+  return Array.isArray(profiles) && profiles.some((p) => typeof p === "string" && p.startsWith(canonical));
+}
+
+/** CC-1: the MessageHeader declares the CareCommunication MessageHeader profile; CC-3: so does every Provenance. */
+function checkDeclaredProfiles({ bundle, header, issues }: ReadContext): void {
+  if (!declares(header.resource, CC_PROFILES.header))
+    issues.error(
+      "CAREHUB_ERR_FHIR_CC_PROFILE",
+      `${header.path}.meta.profile`,
+      "the MessageHeader does not declare medcom-careCommunication-messageHeader",
+    );
+  for (const provenance of bundle.ofType("Provenance"))
+    if (!declares(provenance.resource, CC_PROFILES.provenance))
+      issues.error(
+        "CAREHUB_ERR_FHIR_CC_PROFILE",
+        `${provenance.path}.meta.profile`,
+        "the Provenance does not declare medcom-careCommunication-provenance",
+      );
+}
 
 export function readCareCommunication(ctx: ReadContext): ContentOf<"care-communication"> | undefined {
   const { focus, issues, bundle } = ctx;
@@ -49,6 +72,7 @@ export function readCareCommunication(ctx: ReadContext): ContentOf<"care-communi
       "priority is allowed only with category regarding-referral, as routine or asap",
     );
 
+  checkDeclaredProfiles(ctx);
   checkCareCommunicationParties(ctx, focus);
   const segments = readSegments(bundle, focus, issues);
 

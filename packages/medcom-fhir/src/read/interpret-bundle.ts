@@ -68,8 +68,10 @@ function indexEntries(
     const indexed: IndexedEntry = { resource: resource as FhirResource, index: i, path };
     const fullUrl = str(entry, "fullUrl");
     if (fullUrl !== undefined) fullUrls.set(indexed, fullUrl);
+    // FHIR (bdl-7) and MedCom require unique fullUrls, not unique resource ids, and MedCom's HospitalNotification
+    // examples repeat ids: a warning. References resolve by fullUrl first, so nothing is misread.
     if (index.add(indexed, fullUrl) !== undefined)
-      issues.error(
+      issues.warning(
         "CAREHUB_ERR_FHIR_DUPLICATE_RESOURCE",
         `${path}.id`,
         `another ${resource.resourceType} in the Bundle has the same id`,

@@ -18,3 +18,25 @@ export const CARE_COMMUNICATION_ACTIVITIES: ReadonlySet<string> = new Set(genera
 export const HOMECARE_OBSERVATION_ACTIVITIES: ReadonlySet<string> = new Set(generated.homecareObservationActivities);
 export const HOSPITAL_NOTIFICATION_ACTIVITIES: ReadonlySet<string> = new Set(generated.hospitalNotificationActivities);
 export const CARE_COMMUNICATION_CATEGORIES: ReadonlySet<string> = new Set(generated.careCommunicationCategories);
+
+const OPERATION_OUTCOME = "http://terminology.hl7.org/CodeSystem/operation-outcome";
+const ISSUE_DETAILS_CS = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-issue-details";
+
+/**
+ * Issue-details codes of earlier published versions of MedCom's acknowledgement terminology that are no longer in
+ * the current ValueSet, but that acknowledgements in circulation still carry. Accepted when read, never sent.
+ * Source: dk-medcom-terminology, MedComAcknowledgementIssueDetails.fsh, ValueSet and CodeSystem version
+ * 1.0.0-a.1 (2022-09-01): the operation-outcome code MSG_RESOURCE_FAIL (renamed MSG_RESOURCE_ID_FAIL in 1.8.1)
+ * and the temporary MedCom codes message-development-error / message-delivery-error.
+ */
+export const EARLIER_ACKNOWLEDGEMENT_ISSUE_DETAILS: ReadonlySet<string> = new Set([
+  `${OPERATION_OUTCOME}|MSG_RESOURCE_FAIL`,
+  `${ISSUE_DETAILS_CS}|message-development-error`,
+  `${ISSUE_DETAILS_CS}|message-delivery-error`,
+]);
+
+/** Whether an acknowledgement's issue-details coding is in the current or an earlier published ValueSet. */
+export function isKnownAcknowledgementIssueDetail(system: string | undefined, code: string | undefined): boolean {
+  const key = `${system}|${code}`;
+  return ACKNOWLEDGEMENT_ISSUE_DETAILS.has(key) || EARLIER_ACKNOWLEDGEMENT_ISSUE_DETAILS.has(key);
+}
