@@ -30,6 +30,7 @@ import {
   sdkWebhook,
   type WebhookServer,
 } from "./receivers.ts";
+import { countRedisRequests } from "./redis-requests.ts";
 import { nowMs, Window } from "./window.ts";
 
 const SCRIPT = new URL("./hub-process.ts", import.meta.url);
@@ -46,6 +47,8 @@ export interface HubScenario {
   profilePath?: string;
   /** One process per service (gateway, intake, router, dispatcher, tracker) instead of all in one. */
   split?: boolean;
+  /** Count the commands clients send to Redis, scripts' own left out (MONITOR: redis-server CPU not comparable). */
+  redisRequests?: boolean;
   /** Extra environment of the hub process(es), for experiments (e.g. LOG_LEVEL). */
   hubEnv?: Record<string, string>;
 }
@@ -70,6 +73,9 @@ export interface HubResult {
   /** Redis commands per message (the bench's own INFO / DBSIZE excluded), and the most frequent ones. */
   redisCommandsPerMsg: number;
   redisCommands: Record<string, number>;
+  /** With `redisRequests`: commands per message as clients sent them (inside scripts left out), and by name. */
+  redisRequestsPerMsg?: number;
+  redisRequests?: Record<string, number>;
   streamBytesPerMsg: number;
   streamBytes: Record<string, number>;
   lost: number;
@@ -221,6 +227,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       profiledHub.process.send({ profile: "start" });
       await profiledHub.next(profiled);
     }
+    const requestCount = scenario.redisRequests ? await countRedisRequests(infra.redisUrl) : undefined;
     meter.start();
     const started = performance.now();
     await sendAll(url, messages, sentAt, scenario.rate);
@@ -235,6 +242,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       profiledHub.process.send({ profile: scenario.profilePath });
       await profiledHub.next(profiled);
     }
+    const requests = await requestCount?.stop();
     const redisAfter = await redisFootprint(infra.redisUrl);
     const streamsAfter = await streamFootprint(jsm, streamPrefix);
 
@@ -278,6 +286,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       redisKeysPerMsg: perMessage(redisAfter.keys - redisBefore.keys),
       redisCommandsPerMsg: Number(commands.reduce((sum, [, calls]) => sum + calls, 0).toFixed(1)),
       redisCommands: Object.fromEntries(commands),
+      ...(requests === undefined ? {} : requestFigures(requests, perMessage)),
       streamBytesPerMsg: Math.round((streamsAfter.bytes - streamsBefore.bytes) / scenario.messages),
       streamBytes: byStream,
       lost,
@@ -289,4 +298,16 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     for (const server of webhooks.values()) await server.close();
     await nc.close();
   }
+}
+
+function requestFigures(
+  requests: Record<string, number>,
+  perMessage: (n: number) => number,
+): { redisRequestsPerMsg: number; redisRequests: Record<string, number> } {
+  const byName = Object.entries(requests)
+    .map(([name, calls]) => [name, perMessage(calls)] as const)
+    .filter(([, calls]) => calls > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const total = byName.reduce((sum, [, calls]) => sum + calls, 0);
+  return { redisRequestsPerMsg: Number(total.toFixed(1)), redisRequests: Object.fromEntries(byName) };
 }

@@ -129,6 +129,17 @@ export function renderMarkdown(result: SuiteResult): string {
         .map(([name, calls]) => `${name} ${calls}`)
         .join(", ")}.`,
     );
+  for (const h of result.hub) {
+    if (h.redisRequests === undefined) continue;
+    lines.push(
+      "",
+      `Redis commands as clients sent them, per message, scripts' own left out (${h.scenario}): ${h.redisRequestsPerMsg} — ${Object.entries(
+        h.redisRequests,
+      )
+        .map(([name, calls]) => `${name} ${calls}`)
+        .join(", ")}.`,
+    );
+  }
   const streams = result.hub[0]?.streamBytes;
   if (streams !== undefined)
     lines.push(

@@ -17,6 +17,8 @@ export interface SuiteOptions {
   /** Also run the hub as one process per service. */
   split: boolean;
   mix: MixName;
+  /** Count the commands clients send to Redis (MONITOR; costs redis-server CPU). */
+  redisRequests: boolean;
 }
 
 export function parseSuiteArgs(argv: readonly string[]): SuiteOptions {
@@ -30,6 +32,7 @@ export function parseSuiteArgs(argv: readonly string[]): SuiteOptions {
     profile: flag("profile"),
     split: flag("split"),
     mix: (value("mix") ?? "mixed") as MixName,
+    redisRequests: flag("redis-requests"),
   };
 }
 
@@ -72,5 +75,8 @@ export function plan(options: SuiteOptions, profilePath: string): Plan {
         ]
       : []),
   ];
-  return { bareMessages: n(5_000, 1_000), hub };
+  return {
+    bareMessages: n(5_000, 1_000),
+    hub: options.redisRequests ? hub.map((scenario) => ({ ...scenario, redisRequests: true })) : hub,
+  };
 }

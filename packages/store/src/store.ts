@@ -34,6 +34,7 @@ import {
   type MessageState,
 } from "./message-state.ts";
 import { patientHash } from "./patient-hash.ts";
+import { RecentRecords } from "./recent-records.ts";
 import { claimTimers, compareAndSet, finishTimer } from "./redis-scripts.ts";
 import { parseStatCounts } from "./stat-counts.ts";
 import type { SubjectType } from "./state-machines.ts";
@@ -44,6 +45,8 @@ const DAY_MS = 86_400_000;
 /** Records outlive their index entries by this much, so the sweeper can still read what to remove. */
 const EXPIRY_GRACE_MS = DAY_MS;
 const CAS_ATTEMPTS = 16;
+/** Records whose last write this store remembers (a few seconds of traffic; about 1–2 KB each). */
+const RECENT_RECORDS = 4_096;
 
 export interface StoreOptions {
   redis: Redis;
@@ -107,6 +110,8 @@ export class ReadModelStore implements ReadModelQueries {
   readonly #patientHashKey: string;
   readonly #plan: PlanContext;
   readonly #now: () => number;
+  /** What this store last wrote per record: the compare-and-set's expectation without a read first. */
+  readonly #recent = new RecentRecords(RECENT_RECORDS);
 
   constructor(options: StoreOptions) {
     this.keys = storeKeys(options.namespace);
@@ -195,6 +200,7 @@ export class ReadModelStore implements ReadModelQueries {
    * nobody else writes to (benchmarks, imports). Records must be new.
    */
   async importMessages(states: readonly MessageState[]): Promise<void> {
+    this.#recent.clear();
     const pipeline = this.#redis.pipeline();
     // Index entries and counters are grouped per key: one ZADD per index and one HINCRBY per counter per batch.
     const zadds = new Map<string, (string | number)[]>();
@@ -405,6 +411,7 @@ export class ReadModelStore implements ReadModelQueries {
 
   /** Deletes every read-model key of this namespace (nothing else under it). Returns how many. */
   async dropReadModel(): Promise<number> {
+    this.#recent.clear();
     let deleted = 0;
     for (const key of await this.readModelKeys()) {
       deleted += await this.#redis.unlink(key);
@@ -479,15 +486,42 @@ export class ReadModelStore implements ReadModelQueries {
       text: string | null,
     ) => { value: string | null; expireAt?: number; ops: Parameters<typeof compareAndSet>[1]["ops"] } | undefined,
   ): Promise<void> {
+    let useMemory = true;
     for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
-      const text = await this.#guard("read", () => this.#redis.get(key));
-      const write = compute(text);
+      const remembered = useMemory ? this.#recent.get(key) : undefined;
+      let fromMemory = remembered !== undefined;
+      let text = remembered ?? (await this.#read(key));
+      let write = compute(text);
+      if (write === undefined && fromMemory) {
+        // "Nothing to write" is only believed of what Redis holds, not of what this store wrote last.
+        fromMemory = false;
+        text = await this.#read(key);
+        write = compute(text);
+      }
       if (write === undefined) return;
-      const done = await this.#guard("write", () => compareAndSet(this.#redis, { key, expected: text, ...write }));
-      if (done) return;
+      const expected = text;
+      const planned = write;
+      const done = await this.#guard("write", () => compareAndSet(this.#redis, { key, expected, ...planned }));
+      if (done) {
+        this.#recent.remember(key, planned.value);
+        return;
+      }
+      this.#recent.forget(key);
+      // A stale expectation is not contention: read Redis and try again at once, without counting it.
+      if (fromMemory) {
+        useMemory = false;
+        attempt--;
+        continue;
+      }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
     }
     throw new StoreContendedError(key, CAS_ATTEMPTS);
+  }
+
+  async #read(key: string): Promise<string | null> {
+    const text = await this.#guard("read", () => this.#redis.get(key));
+    this.#recent.forget(key);
+    return text;
   }
 
   #decodeMessage(hubId: string, key: string, text: string): MessageState {

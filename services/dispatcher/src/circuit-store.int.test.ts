@@ -59,3 +59,25 @@ describe("CircuitStore (two dispatcher copies sharing one Redis)", () => {
     expect(await redis.exists(key("ep-4"))).toBe(0);
   });
 });
+
+describe("CircuitStore with the state read by the delivery check (no read of its own)", () => {
+  // Catches: a permit from a state read elsewhere that skips the compare-and-set (every copy probes at once).
+  it("still grants exactly one probe when every copy asks with the state it read", async () => {
+    const copies = Array.from({ length: 8 }, () => new CircuitStore(redis, key, policy, now));
+    for (let i = 0; i < 3; i++) await copies[0]?.recordFailure("ep-5");
+    clock += 1_000;
+    const raw = await redis.get(key("ep-5"));
+    const permits = await Promise.all(copies.map((copy) => copy.permit("ep-5", { raw })));
+    expect(permits.filter((p) => p.permitted)).toHaveLength(1);
+  });
+
+  // Catches: a success that trusts a stored "closed" it did not read, leaving a probing circuit half-open.
+  it("closes a probing circuit from the state read with the delivered marker", async () => {
+    const copy = new CircuitStore(redis, key, policy, now);
+    for (let i = 0; i < 3; i++) await copy.recordFailure("ep-6");
+    clock += 1_000;
+    expect(await copy.permit("ep-6", { raw: await redis.get(key("ep-6")) })).toMatchObject({ probe: true });
+    await copy.recordSuccess("ep-6", { raw: await redis.get(key("ep-6")) });
+    expect(await copy.state("ep-6")).toEqual({ state: "closed", failures: 0 });
+  });
+});

@@ -21,6 +21,11 @@ return 0`;
 
 const MAX_CONFLICTS = 8;
 
+/** A circuit state as read from Redis by another atomic step (null: none stored). */
+export interface StoredCircuit {
+  raw: string | null;
+}
+
 /**
  * The circuit breakers of all endpoints, kept in Redis (`<ns>:cb:<endpoint>`) so that every dispatcher
  * copy sees the same state. Transitions are the pure functions of circuit-breaker.ts, applied with an
@@ -39,11 +44,16 @@ export class CircuitStore {
     this.#now = now;
   }
 
-  /** May this delivery call the endpoint now? A granted probe is claimed atomically. */
-  async permit(endpoint: string): Promise<CircuitPermit> {
+  /**
+   * May this delivery call the endpoint now? A granted probe is claimed atomically. `stored` is the state as
+   * just read with the delivery state (one round trip fewer); a lost compare-and-set reads it again.
+   */
+  async permit(endpoint: string, stored?: StoredCircuit): Promise<CircuitPermit> {
     const key = this.#key(endpoint);
+    let known = stored;
     for (let i = 0; i < MAX_CONFLICTS; i++) {
-      const raw = await this.#redis.get(key);
+      const raw = known === undefined ? await this.#redis.get(key) : known.raw;
+      known = undefined;
       const current = parseCircuitState(raw);
       const permit = requestPermit(current, this.#now(), this.#policy);
       if (!permit.permitted || permit.next === current) return permit;
@@ -53,25 +63,32 @@ export class CircuitStore {
     return { permitted: false, retryInMs: 100 };
   }
 
-  async recordSuccess(endpoint: string): Promise<void> {
-    await this.#update(endpoint, (current) =>
+  /** Closes the circuit; `stored` as in permit (the state read together with the delivered marker). */
+  async recordSuccess(endpoint: string, stored?: StoredCircuit): Promise<void> {
+    await this.#update(endpoint, stored, (current) =>
       current.state === "closed" && current.failures === 0 ? current : recordSuccess(current),
     );
   }
 
   async recordFailure(endpoint: string): Promise<CircuitState> {
-    return this.#update(endpoint, (current) => recordFailure(current, this.#now(), this.#policy));
+    return this.#update(endpoint, undefined, (current) => recordFailure(current, this.#now(), this.#policy));
   }
 
   async state(endpoint: string): Promise<CircuitState> {
     return parseCircuitState(await this.#redis.get(this.#key(endpoint)));
   }
 
-  async #update(endpoint: string, transition: (current: CircuitState) => CircuitState): Promise<CircuitState> {
+  async #update(
+    endpoint: string,
+    stored: StoredCircuit | undefined,
+    transition: (current: CircuitState) => CircuitState,
+  ): Promise<CircuitState> {
     const key = this.#key(endpoint);
     let next: CircuitState = parseCircuitState(null);
+    let known = stored;
     for (let i = 0; i < MAX_CONFLICTS; i++) {
-      const raw = await this.#redis.get(key);
+      const raw = known === undefined ? await this.#redis.get(key) : known.raw;
+      known = undefined;
       const current = parseCircuitState(raw);
       next = transition(current);
       if (next === current) return current;

@@ -5,19 +5,21 @@ import type { DispatchKeys } from "./dispatch-keys.ts";
 /**
  * Looks at one copy of a message before delivery, in one atomic step:
  * KEYS: attempts, dead marker, delivered marker (this message), delivered and dead markers (its predecessor,
- * or '' twice). ARGV: copy id, ttl seconds. Returns {delivered record or '', not-before ms, predecessor
- * delivered 0/1, predecessor dead 0/1}. A copy not seen before (a re-driven dead letter) starts its attempt
+ * or '' twice), the endpoint's circuit. ARGV: copy id, ttl seconds. Returns {delivered record or '', not-before
+ * ms, predecessor delivered 0/1, predecessor dead 0/1, circuit state or false}. The circuit is read here so
+ * that the permit to call the endpoint costs no round trip of its own. A copy not seen before (a re-driven dead letter) starts its attempt
  * limit afresh and clears the message's dead marker, so what is ordered after it waits for it again.
  */
 const OBSERVE_COPY = `
 local delivered = redis.call('GET', KEYS[3])
+local circuit = redis.call('GET', KEYS[6])
 local afterDelivered = 0
 local afterDead = 0
 if KEYS[4] ~= '' then
   if redis.call('EXISTS', KEYS[4]) == 1 then afterDelivered = 1 end
   if redis.call('EXISTS', KEYS[5]) == 1 then afterDead = 1 end
 end
-if delivered then return {delivered, 0, afterDelivered, afterDead} end
+if delivered then return {delivered, 0, afterDelivered, afterDead, circuit} end
 local notBefore = 0
 if redis.call('HGET', KEYS[1], 'copy') ~= ARGV[1] then
   redis.call('HSET', KEYS[1], 'copy', ARGV[1], 'attempts', 0, 'notBefore', 0)
@@ -26,7 +28,7 @@ if redis.call('HGET', KEYS[1], 'copy') ~= ARGV[1] then
 else
   notBefore = tonumber(redis.call('HGET', KEYS[1], 'notBefore') or '0') or 0
 end
-return {'', notBefore, afterDelivered, afterDead}`;
+return {'', notBefore, afterDelivered, afterDead, circuit}`;
 
 /** Counts an attempt of the current copy (check() registered the copy). */
 const BEGIN_ATTEMPT = `
@@ -51,6 +53,8 @@ export interface PreDeliveryCheck {
   predecessor?: PredecessorState;
   /** Epoch ms before which this copy must not be tried again (backoff after a failed attempt); 0 = now. */
   notBefore: number;
+  /** The endpoint's circuit-breaker state as stored (null: none), read in the same step. */
+  circuit: string | null;
 }
 
 /** Delivery facts per (receiver, message), in Redis so that every dispatcher copy and restart agrees. */
@@ -70,18 +74,22 @@ export class DeliveryState {
    * in a backoff pause? `copy` identifies this copy of the message (its OUTBOX stream sequence).
    */
   async check(endpoint: string, hubId: string, after: string | undefined, copy: string): Promise<PreDeliveryCheck> {
-    const [delivered, notBefore, afterDelivered, afterDead] = (await this.#redis.eval(
+    const [delivered, notBefore, afterDelivered, afterDead, circuit] = (await this.#redis.eval(
       OBSERVE_COPY,
-      5,
+      6,
       this.#keys.attempts(endpoint, hubId),
       this.#keys.deadLettered(endpoint, hubId),
       this.#keys.delivered(endpoint, hubId),
       after === undefined ? "" : this.#keys.delivered(endpoint, after),
       after === undefined ? "" : this.#keys.deadLettered(endpoint, after),
+      this.#keys.circuit(endpoint),
       copy,
       String(this.#ttlSeconds),
-    )) as [string, number, number, number];
-    const check: PreDeliveryCheck = { notBefore: Number(notBefore) };
+    )) as [string, number, number, number, string | null];
+    const check: PreDeliveryCheck = {
+      notBefore: Number(notBefore),
+      circuit: typeof circuit === "string" ? circuit : null,
+    };
     if (delivered !== "") check.delivered = parseDeliveryRecord(delivered);
     if (after !== undefined) {
       check.predecessor = afterDelivered === 1 ? "delivered" : afterDead === 1 ? "dead-lettered" : "pending";
@@ -120,12 +128,21 @@ export class DeliveryState {
       .sort((a, b) => a.attempt - b.attempt);
   }
 
-  async markDelivered(endpoint: string, hubId: string, record: DeliveryRecord): Promise<void> {
-    await this.#redis
+  /**
+   * Marks the message delivered and returns the endpoint's circuit state as stored (null: none), read in the
+   * same step, so that closing the circuit after a success costs no round trip when it is closed already.
+   */
+  async markDelivered(endpoint: string, hubId: string, record: DeliveryRecord): Promise<{ circuit: string | null }> {
+    const results = await this.#redis
       .multi()
       .set(this.#keys.delivered(endpoint, hubId), JSON.stringify(record), "EX", this.#ttlSeconds)
       .del(this.#keys.deadLettered(endpoint, hubId), this.#keys.attempts(endpoint, hubId))
+      .get(this.#keys.circuit(endpoint))
       .exec();
+    if (results === null) throw new Error("the delivered marker's transaction was aborted");
+    for (const [error] of results) if (error) throw error;
+    const circuit = results[2]?.[1];
+    return { circuit: typeof circuit === "string" ? circuit : null };
   }
 
   async markDeadLettered(endpoint: string, hubId: string, reason: { code: string; message: string }): Promise<void> {

@@ -116,7 +116,9 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
       deps.policy.maxWaitMs,
     );
   }
-  const permit = await guard("reading the circuit breaker", () => deps.circuits.permit(endpointId));
+  const permit = await guard("reading the circuit breaker", () =>
+    deps.circuits.permit(endpointId, { raw: check.circuit }),
+  );
   if (!permit.permitted) {
     throw new DeliveryWait(WAIT_CODES.circuitOpen, `the circuit of ${endpointId} is open`, permit.retryInMs);
   }
@@ -149,8 +151,10 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
   if (outcome.ok) {
     const at = new Date(deps.now());
     const record = { attempt: total, durationMs: Math.round(durationMs), at: at.toISOString() };
-    await guard("recording the delivery", () => deps.state.markDelivered(endpointId, message.hubId, record));
-    await guard("closing the circuit", () => deps.circuits.recordSuccess(endpointId));
+    const marked = await guard("recording the delivery", () =>
+      deps.state.markDelivered(endpointId, message.hubId, record),
+    );
+    await guard("closing the circuit", () => deps.circuits.recordSuccess(endpointId, { raw: marked.circuit }));
     await deps.emit(deliveredEvent(message, endpointId, total, durationMs, at));
     return;
   }

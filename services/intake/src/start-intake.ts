@@ -8,6 +8,10 @@ import type { Redis } from "ioredis";
 import { type IngressMessage, identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
 import { deadLetteredEvent } from "./intake-events.ts";
 import { createIntakeHandler, type ParseFunction } from "./intake-handler.ts";
+import { inSenderLanes } from "./sender-lanes.ts";
+
+/** Messages in hand at once; a sender's own still go one at a time. */
+const DEFAULT_CONCURRENCY = 8;
 
 export interface IntakeDeps {
   bus: Bus;
@@ -20,8 +24,9 @@ export interface IntakeDeps {
   parse?: ParseFunction;
   clock?: () => Date;
   /**
-   * Messages handled at once (default 1: PIPELINE then keeps INGRESS order, so a correction never overtakes
-   * its original on the way to the router). Raise it to catch up a backlog faster.
+   * Messages handled at once (default 8). Each sender's messages are still handled one after another in
+   * INGRESS order (sender-lanes.ts), so a correction never overtakes its original on the way to the router;
+   * different senders do not wait for each other.
    */
   concurrency?: number;
 }
@@ -57,8 +62,9 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     durable: "intake",
     filterSubject: bus.topology.subjects.all.ingress,
     stage: "intake",
-    concurrency: deps.concurrency ?? 1,
-    handler,
+    concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY,
+    // The INGRESS subject names the sender (NATS permissions bind it): one lane per sender.
+    handler: inSenderLanes((message: InboundMessage) => message.subject, handler),
     onDeadLetter: async (message: InboundMessage, error: CarehubError) => {
       const ingress = ingressOrUndefined(message, bus, ledger, clock());
       if (ingress === undefined) return;
