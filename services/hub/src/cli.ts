@@ -20,6 +20,7 @@ try {
     env: process.env,
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     stopRequested,
     stopSignal: controller.signal,
   });
