@@ -98,7 +98,7 @@ function readOptions(
     if (spec === undefined) {
       const suggestion = closest(token.name, Object.keys(known));
       return {
-        error: `unknown option: ${token.rawName}${suggestion === undefined ? "" : ` (did you mean --${suggestion}?)`}; see carehub ${command} --help`,
+        error: `unknown option: ${token.rawName}${suggestion === undefined ? "" : ` (did you mean --${suggestion}?)`}`,
       };
     }
     const name = `--${token.name}`;

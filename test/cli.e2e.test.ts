@@ -1,0 +1,137 @@
+import { execFile } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
+import { afterAll, describe, expect, it } from "vitest";
+import { cleanupHubNamespace } from "./src/namespace.ts";
+
+// The `carehub` command as an operator runs it: the real CLI in a child process (stdin not a terminal), against
+// the shared NATS and Redis in a private namespace. Each test names the mistake an operator makes and what the
+// CLI must answer.
+const cli = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
+const namespace = testNamespace("cli");
+
+afterAll(async () => {
+  await cleanupHubNamespace(namespace);
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function carehub(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [cli, ...args],
+      {
+        env: {
+          ...process.env,
+          NATS_URL: sharedNatsUrl(),
+          REDIS_URL: sharedRedisUrl(),
+          CAREHUB_NAMESPACE: namespace,
+          ...env,
+        },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end();
+  });
+}
+
+const COMMANDS = ["start", "demo", "validate", "redrive", "provision", "rebuild", "audit", "nats-config"];
+
+describe("carehub, the operator's CLI", () => {
+  it("refuses an unknown command or option with exit 2 and the nearest name, on stderr only", async () => {
+    const command = await carehub(["vaildate", "x.xml"]);
+    expect(command).toMatchObject({ code: 2, stdout: "" });
+    expect(command.stderr).toContain("unknown command: vaildate (did you mean validate?)");
+    const option = await carehub(["redrive", "--stag", "router"]);
+    expect(option).toMatchObject({ code: 2, stdout: "" });
+    expect(option.stderr).toContain("unknown option: --stag (did you mean --stage?)");
+    expect(option.stderr).toContain("usage: carehub redrive");
+  });
+
+  it("answers --help on every command with that command's options, exit 0", async () => {
+    for (const name of COMMANDS) {
+      const run = await carehub([name, "--help"]);
+      expect(run.code, name).toBe(0);
+      expect(run.stdout, name).toMatch(new RegExp(`^usage: carehub ${name}`));
+      expect(run.stdout, name).toContain("--json");
+    }
+    expect((await carehub(["redrive", "--help"])).stdout).toContain("--stage STAGE");
+    expect((await carehub(["rebuild", "-h"])).stdout).toContain("--yes");
+  });
+
+  it("prints its version from package.json", async () => {
+    const { version } = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    expect(await carehub(["--version"])).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+  });
+
+  it("refuses to rebuild without --yes when there is no terminal to ask, and says how to confirm", async () => {
+    const run = await carehub(["rebuild"]);
+    expect(run).toMatchObject({ code: 2, stdout: "" });
+    expect(run.stderr).toContain("run it with --yes to confirm");
+  });
+
+  it("refuses redrive --stage bogus with exit 2, listing the valid stages", async () => {
+    const run = await carehub(["redrive", "--stage", "bogus"]);
+    expect(run).toMatchObject({ code: 2, stdout: "" });
+    expect(run.stderr).toContain("--stage must be one of intake, router, dispatcher, tracker, tracker-status");
+  });
+
+  it("validate walks a directory recursively: a line per file, JSON lines with --json", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "carehub-cli-validate-"));
+    try {
+      await mkdir(join(dir, "nested", "deeper"), { recursive: true });
+      await copyFile(join(medcomExamplesDir(), "oioxml/XRPT01_2.xml"), join(dir, "nested", "valid.xml"));
+      await copyFile(join(medcomExamplesDir(), "oioxml/XRPT01_1.xml"), join(dir, "nested", "deeper", "bad.xml"));
+      const json = await carehub(["validate", "--json", dir]);
+      expect(json.code).toBe(1);
+      const lines = json.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { file: string; ok: boolean });
+      expect(lines.map((l) => [l.file, l.ok])).toEqual([
+        [join(dir, "nested", "deeper", "bad.xml"), false],
+        [join(dir, "nested", "valid.xml"), true],
+      ]);
+      const human = await carehub(["validate", dir]);
+      expect(human.stdout.trim().split("\n")).toEqual([
+        expect.stringMatching(/^INVALID {2}.*bad\.xml {2}CAREHUB_ERR_/),
+        expect.stringMatching(/^ok {7}.*valid\.xml {2}/),
+      ]);
+      const empty = await carehub(["validate", join(dir, "nested", "deeper", "..", "..", "nested", "missing")]);
+      expect(empty.code).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps logs off stdout: with --json every stdout line is the command's JSON, the logs are on stderr", async () => {
+    // rebuild logs at info (dropped, rebuilt): the lines must reach stderr, and stdout must be the report alone.
+    const rebuild = await carehub(["rebuild", "--yes", "--json"], { LOG_LEVEL: "debug" });
+    expect(rebuild.code, rebuild.stderr).toBe(0);
+    const lines = rebuild.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const report = JSON.parse(lines[0] ?? "") as Record<string, unknown>;
+    expect(report).toMatchObject({ keysDropped: expect.any(Number), events: expect.any(Number) });
+    expect(report).not.toHaveProperty("level"); // a pino line is not the report
+    expect(rebuild.stderr).toContain('"msg":"read model rebuilt"');
+    const redrive = await carehub(["redrive", "--json"], { LOG_LEVEL: "debug" });
+    expect(redrive).toMatchObject({ code: 0, stdout: `${JSON.stringify({ redriven: 0, hubIds: [] })}\n` });
+    const human = await carehub(["redrive"], { LOG_LEVEL: "error" });
+    expect(human).toMatchObject({ code: 0, stdout: "redrove 0 dead letter(s) from stage dispatcher\n" });
+  });
+});
