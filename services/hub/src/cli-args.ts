@@ -54,7 +54,7 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
     const kind = command.startsWith("-") ? "option" : "command";
     return { error: `unknown ${kind}: ${command}${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}` };
   }
-  const read = readOptions(command, rest, { ...spec.options, ...COMMON_OPTIONS });
+  const read = readOptions(rest, { ...spec.options, ...COMMON_OPTIONS });
   if ("error" in read) return { ...read, topic: command };
   const { values, positionals } = read;
   if (values.help === true) return { command: "help", topic: command };
@@ -75,7 +75,6 @@ function helpOf(topic: string): CliParse {
 
 /** node:util parseArgs, non-strict so that each refusal can be said here, with a suggestion. */
 function readOptions(
-  command: string,
   args: string[],
   known: Record<string, OptionSpec>,
 ): { values: Values; positionals: string[] } | { error: string } {
