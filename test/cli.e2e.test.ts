@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { connectBus, HEADER } from "@carehub/bus";
 import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, describe, expect, it } from "vitest";
@@ -133,5 +134,56 @@ describe("carehub, the operator's CLI", () => {
     expect(redrive).toMatchObject({ code: 0, stdout: `${JSON.stringify({ redriven: 0, hubIds: [] })}\n` });
     const human = await carehub(["redrive"], { LOG_LEVEL: "error" });
     expect(human).toMatchObject({ code: 0, stdout: "redrove 0 dead letter(s) from stage dispatcher\n" });
+  });
+
+  it("dlq list shows dead letters by stage and endpoint, without payloads; dlq redrive empties it", async () => {
+    const bus = await connectBus({ servers: sharedNatsUrl(), name: `cli-${namespace}`, namespace });
+    try {
+      await bus.provision();
+      const hubId = "01JCLITEST0000000000000001";
+      await bus.publish(bus.topology.subjects.dlq("dispatcher"), "payload-not-shown", {
+        msgId: `${hubId}:dead`,
+        contentType: "application/json",
+        headers: {
+          [HEADER.stage]: "dispatcher",
+          [HEADER.hubId]: hubId,
+          [HEADER.errorCode]: "CAREHUB_ERR_DELIVERY_HTTP_REFUSED",
+          [HEADER.attempts]: "3",
+          [HEADER.originalSubject]: bus.topology.subjects.outbox("klamer"),
+        },
+      });
+    } finally {
+      await bus.drain();
+    }
+    const listed = await carehub(["dlq", "list", "--json"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = listed.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        hubId: "01JCLITEST0000000000000001",
+        stage: "dispatcher",
+        errorCode: "CAREHUB_ERR_DELIVERY_HTTP_REFUSED",
+        attempts: 3,
+      }),
+    ]);
+    expect(listed.stdout).not.toContain("payload-not-shown");
+    const table = await carehub(["dlq", "list", "--stage", "dispatcher"]);
+    expect(table.stdout).toMatch(/^SEQ +AT +STAGE +HUB ID/);
+    expect(table.stdout).toContain("01JCLITEST0000000000000001");
+    expect(await carehub(["dlq", "list", "--json", "--endpoint", "other-endpoint"])).toMatchObject({
+      code: 0,
+      stdout: "",
+    });
+    expect(await carehub(["dlq", "list", "--json", "--stage", "router"])).toMatchObject({ code: 0, stdout: "" });
+    const typo = await carehub(["dlq", "lst"]);
+    expect(typo).toMatchObject({ code: 2, stdout: "" });
+    expect(typo.stderr).toContain("did you mean dlq list?");
+    const redrive = await carehub(["dlq", "redrive", "--json", "--endpoint", "klamer"]);
+    expect(redrive.code, redrive.stderr).toBe(0);
+    expect(JSON.parse(redrive.stdout)).toMatchObject({ redriven: 1 });
+    expect(await carehub(["dlq", "list", "--json"])).toMatchObject({ code: 0, stdout: "" });
   });
 });

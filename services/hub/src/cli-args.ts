@@ -13,6 +13,7 @@ export type CliCommand = Output &
     | { command: "start"; services: ServiceName[] }
     | { command: "validate"; args: string[] }
     | { command: "redrive"; stage?: string; endpoint?: string; limit?: number }
+    | { command: "dlq-list"; stage?: string; endpoint?: string; limit?: number }
     | { command: "provision" }
     | { command: "rebuild"; yes?: true }
     | {
@@ -126,6 +127,8 @@ function build(command: string, o: Values, positionals: string[]): CliParse {
       return { command: "validate", args: positionals };
     case "redrive":
       return parseRedrive(o);
+    case "dlq":
+      return parseDlq(o, positionals);
     case "audit":
       return parseAudit(o);
     case "provision":
@@ -157,6 +160,22 @@ function parseRedrive(o: Values): CliParse {
     ...(o.endpoint === undefined ? {} : { endpoint: String(o.endpoint) }),
     ...(o.limit === undefined ? {} : { limit: Number(o.limit) }),
   };
+}
+
+const DLQ_ACTIONS = ["list", "redrive"];
+
+function parseDlq(o: Values, positionals: string[]): CliParse {
+  const [action, ...extra] = positionals;
+  if (action === undefined || !DLQ_ACTIONS.includes(action)) {
+    const suggestion = action === undefined ? undefined : closest(action, DLQ_ACTIONS);
+    const said = action === undefined ? "dlq needs list or redrive" : `unknown dlq command: ${action}`;
+    return { error: `${said}${suggestion === undefined ? "" : ` (did you mean dlq ${suggestion}?)`}` };
+  }
+  if (extra.length > 0) return { error: `dlq ${action} takes no arguments` };
+  const parsed = parseRedrive(o);
+  if ("error" in parsed || action === "redrive" || parsed.command !== "redrive") return parsed;
+  const { command: _, ...selection } = parsed;
+  return { command: "dlq-list", ...selection };
 }
 
 function parseDemo(o: Values): CliParse {

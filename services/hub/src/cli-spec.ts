@@ -79,6 +79,22 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     },
     positionals: false,
   },
+  dlq: {
+    summary: "list dead letters (dlq list), or send them again (dlq redrive, as redrive)",
+    usage: "dlq list|redrive [options]",
+    options: {
+      stage: {
+        kind: "text",
+        value: "STAGE",
+        help: `the DLQ stage: ${DLQ_STAGES.join(", ")} (list: default every stage)`,
+      },
+      endpoint: { kind: "text", value: "ID", help: "only deliveries to this endpoint" },
+      limit: { kind: "number", value: "N", help: "at most N" },
+    },
+    positionals: true,
+    details:
+      "list shows each dead letter's sequence, time, stage, hub id, kind, error code and attempts; never the payload.",
+  },
   provision: {
     summary: "create or update the JetStream streams (idempotent), then exit",
     usage: "provision",

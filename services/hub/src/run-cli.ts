@@ -14,6 +14,7 @@ import { type CliCommand, parseCliArgs } from "./cli-args.ts";
 import { auditLine, printerFor, runValidate } from "./cli-output.ts";
 import { commandHelp, usage } from "./cli-spec.ts";
 import { confirmRebuild } from "./confirm.ts";
+import { runDlqList } from "./dlq-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
@@ -148,6 +149,17 @@ async function runWithConfig(
         redis.disconnect();
       }
     }
+    case "dlq-list":
+      return runDlqList(
+        {
+          ...(command.stage === undefined ? {} : { stage: command.stage }),
+          ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
+          ...(command.limit === undefined ? {} : { limit: command.limit }),
+        },
+        config,
+        logger,
+        { json: command.json === true, stdout: io.stdout, stderr: io.stderr },
+      );
     case "nats-config":
       return runNatsConfigCommand(command, config, io);
     case "audit":
