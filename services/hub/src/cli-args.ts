@@ -14,6 +14,9 @@ export type CliCommand = Output &
     | { command: "validate"; args: string[] }
     | { command: "redrive"; stage?: string; endpoint?: string; limit?: number }
     | { command: "dlq-list"; stage?: string; endpoint?: string; limit?: number }
+    | { command: "messages-list"; url?: string; token?: string; filter: Record<string, string | number> }
+    | { command: "messages-show"; url?: string; token?: string; hubId: string }
+    | { command: "stats"; url?: string; token?: string }
     | { command: "provision" }
     | { command: "rebuild"; yes?: true }
     | {
@@ -129,6 +132,10 @@ function build(command: string, o: Values, positionals: string[]): CliParse {
       return parseRedrive(o);
     case "dlq":
       return parseDlq(o, positionals);
+    case "messages":
+      return parseMessages(o, positionals);
+    case "stats":
+      return { command: "stats", ...target(o) };
     case "audit":
       return parseAudit(o);
     case "provision":
@@ -160,6 +167,35 @@ function parseRedrive(o: Values): CliParse {
     ...(o.endpoint === undefined ? {} : { endpoint: String(o.endpoint) }),
     ...(o.limit === undefined ? {} : { limit: Number(o.limit) }),
   };
+}
+
+function target(o: Values): { url?: string; token?: string } {
+  return {
+    ...(o.url === undefined ? {} : { url: String(o.url) }),
+    ...(o.token === undefined ? {} : { token: String(o.token) }),
+  };
+}
+
+const MESSAGE_FILTERS = ["sender", "receiver", "kind", "status", "from", "to", "limit", "cursor"];
+
+function parseMessages(o: Values, positionals: string[]): CliParse {
+  const [action, ...extra] = positionals;
+  if (action === "show") {
+    const filters = MESSAGE_FILTERS.filter((name) => o[name] !== undefined);
+    if (filters.length > 0) return { error: `messages show takes no --${filters[0]}` };
+    if (extra.length !== 1 || extra[0] === undefined) return { error: "messages show needs one hub id" };
+    return { command: "messages-show", ...target(o), hubId: extra[0] };
+  }
+  if (action === "list") {
+    if (extra.length > 0) return { error: "messages list takes no arguments" };
+    const filter = Object.fromEntries(
+      MESSAGE_FILTERS.filter((n) => o[n] !== undefined).map((n) => [n, o[n] as string | number]),
+    );
+    return { command: "messages-list", ...target(o), filter };
+  }
+  const suggestion = action === undefined ? undefined : closest(action, ["list", "show"]);
+  const said = action === undefined ? "messages needs list or show" : `unknown messages command: ${action}`;
+  return { error: `${said}${suggestion === undefined ? "" : ` (did you mean messages ${suggestion}?)`}` };
 }
 
 const DLQ_ACTIONS = ["list", "redrive"];

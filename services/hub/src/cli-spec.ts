@@ -37,6 +37,12 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   help: { kind: "flag", short: "h", help: "this command's help" },
 };
 
+/** Where the query API commands find the hub, and as whom. */
+const QUERY_OPTIONS: Record<string, OptionSpec> = {
+  url: { kind: "text", value: "URL", help: "the hub's gateway (default CAREHUB_URL, else http://127.0.0.1:8080)" },
+  token: { kind: "text", value: "TOKEN", help: "an operator's bearer token (default CAREHUB_TOKEN)" },
+};
+
 export const COMMANDS: Record<string, CommandSpec> = {
   start: {
     summary: "run every service (--all) or only the services named, until SIGINT/SIGTERM",
@@ -94,6 +100,30 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     positionals: true,
     details:
       "list shows each dead letter's sequence, time, stage, hub id, kind, error code and attempts; never the payload.",
+  },
+  messages: {
+    summary: "list messages (messages list) or show one (messages show <hub id>) from the running hub's query API",
+    usage: "messages list [options] | messages show <hub id>",
+    options: {
+      ...QUERY_OPTIONS,
+      sender: { kind: "text", value: "ID", help: "list: sent by this endpoint" },
+      receiver: { kind: "text", value: "ID", help: "list: to this endpoint" },
+      kind: { kind: "text", value: "KIND", help: "list: of this message kind" },
+      status: { kind: "text", value: "STATUS", help: "list: in this status" },
+      from: { kind: "text", value: "ISO", help: "list: received at or after" },
+      to: { kind: "text", value: "ISO", help: "list: received at or before" },
+      limit: { kind: "number", value: "N", help: "list: at most N (1-500, default 50)" },
+      cursor: { kind: "text", value: "CURSOR", help: "list: the next page (printed on stderr after a page)" },
+    },
+    positionals: true,
+    details: "needs an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.",
+  },
+  stats: {
+    summary: "message counts per endpoint, kind and status from the running hub's query API",
+    usage: "stats [options]",
+    options: QUERY_OPTIONS,
+    positionals: false,
+    details: "needs an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.",
   },
   provision: {
     summary: "create or update the JetStream streams (idempotent), then exit",

@@ -16,6 +16,7 @@ import { commandHelp, usage } from "./cli-spec.ts";
 import { confirmRebuild } from "./confirm.ts";
 import { runDlqList } from "./dlq-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
+import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
 
@@ -56,6 +57,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   if (parsed.command === "validate") {
     return runValidate(parsed.args, { stdout: io.stdout, stderr: io.stderr, json: parsed.json === true });
   }
+  if (parsed.command === "messages-list" || parsed.command === "messages-show" || parsed.command === "stats") {
+    return runQueryCommand(parsed, io);
+  }
   let config: HubConfig;
   try {
     config = parseHubConfig(io.env);
@@ -67,8 +71,27 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   return runWithConfig(parsed, config, io);
 }
 
+/** The commands that ask the running hub's query API: no NATS or Redis, only its URL and a token. */
+async function runQueryCommand(
+  command: Extract<CliCommand, { command: "messages-list" | "messages-show" | "stats" }>,
+  io: CliIo,
+): Promise<number> {
+  const target = queryTarget(command, io.env);
+  if ("error" in target) {
+    io.stderr.write(`carehub: ${target.error}\n`);
+    return 2;
+  }
+  const queryIo = { stdout: io.stdout, stderr: io.stderr, json: command.json === true };
+  if (command.command === "messages-show") return runMessagesShow(target, command.hubId, queryIo);
+  if (command.command === "messages-list") return runMessagesList(target, command.filter, queryIo);
+  return runStats(target, queryIo);
+}
+
 async function runWithConfig(
-  command: Exclude<CliCommand, { command: "help" | "validate" | "version" }>,
+  command: Exclude<
+    CliCommand,
+    { command: "help" | "validate" | "version" | "messages-list" | "messages-show" | "stats" }
+  >,
   config: HubConfig,
   io: CliIo,
 ): Promise<number> {
