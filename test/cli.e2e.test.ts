@@ -186,4 +186,20 @@ describe("carehub, the operator's CLI", () => {
     expect(JSON.parse(redrive.stdout)).toMatchObject({ redriven: 1 });
     expect(await carehub(["dlq", "list", "--json"])).toMatchObject({ code: 0, stdout: "" });
   });
+
+  it("endpoints list shows the registry's endpoints and never a secret or token digest", async () => {
+    const json = await carehub(["endpoints", "list", "--json"], { CAREHUB_REGISTRY: "infra/endpoints.yaml" });
+    expect(json.code, json.stderr).toBe(0);
+    const rows = json.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { id: string; signed: boolean });
+    expect(rows).toContainEqual(expect.objectContaining({ id: "skodstrup-laegepraksis", signed: true }));
+    const human = await carehub(["endpoints", "list"], { CAREHUB_REGISTRY: "infra/endpoints.yaml" });
+    expect(human.stdout).toMatch(/^ID +KIND +DELIVERY +SIGNING/);
+    for (const output of [json.stdout, human.stdout]) {
+      expect(output).not.toContain("whsec_");
+      expect(output).not.toMatch(/[0-9a-f]{64}/); // a token's SHA-256
+    }
+  });
 });

@@ -17,6 +17,7 @@ export type CliCommand = Output &
     | { command: "messages-list"; url?: string; token?: string; filter: Record<string, string | number> }
     | { command: "messages-show"; url?: string; token?: string; hubId: string }
     | { command: "stats"; url?: string; token?: string }
+    | { command: "endpoints-list" }
     | { command: "provision" }
     | { command: "rebuild"; yes?: true }
     | {
@@ -134,6 +135,11 @@ function build(command: string, o: Values, positionals: string[]): CliParse {
       return parseDlq(o, positionals);
     case "messages":
       return parseMessages(o, positionals);
+    case "endpoints":
+      if (positionals.length === 1 && positionals[0] === "list") return { command: "endpoints-list" };
+      return {
+        error: `${positionals[0] === undefined ? "endpoints needs list" : "unknown endpoints command"}${positionals[0] !== undefined && closest(positionals[0], ["list"]) ? " (did you mean endpoints list?)" : ""}`,
+      };
     case "stats":
       return { command: "stats", ...target(o) };
     case "audit":

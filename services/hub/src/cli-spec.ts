@@ -125,6 +125,13 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     positionals: false,
     details: "needs an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.",
   },
+  endpoints: {
+    summary: "list the registry's endpoints (endpoints list): delivery, signing, kinds sent and accepted",
+    usage: "endpoints list",
+    options: {},
+    positionals: true,
+    details: "reads the registry file CAREHUB_REGISTRY names; never prints a secret, token digest or key.",
+  },
   provision: {
     summary: "create or update the JetStream streams (idempotent), then exit",
     usage: "provision",

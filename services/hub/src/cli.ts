@@ -15,6 +15,12 @@ const stopRequested = new Promise<void>((resolve) => {
   process.on("SIGTERM", onSignal);
 });
 
+// `carehub … | head`: the reader went away, which is not an error of ours; stop quietly.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 try {
   const code = await runCli(process.argv.slice(2), {
     env: process.env,

@@ -15,6 +15,7 @@ import { auditLine, printerFor, runValidate } from "./cli-output.ts";
 import { commandHelp, usage } from "./cli-spec.ts";
 import { confirmRebuild } from "./confirm.ts";
 import { runDlqList } from "./dlq-command.ts";
+import { printEndpoints } from "./endpoints-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
@@ -172,6 +173,11 @@ async function runWithConfig(
         redis.disconnect();
       }
     }
+    case "endpoints-list":
+      return printEndpoints(await loadRegistryFile(config.registryPath), {
+        stdout: io.stdout,
+        json: command.json === true,
+      });
     case "dlq-list":
       return runDlqList(
         {
