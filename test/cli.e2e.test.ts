@@ -49,7 +49,20 @@ function carehub(args: string[], env: Record<string, string> = {}): Promise<Run>
   });
 }
 
-const COMMANDS = ["start", "demo", "validate", "redrive", "provision", "rebuild", "audit", "nats-config"];
+const COMMANDS = [
+  "start",
+  "demo",
+  "validate",
+  "redrive",
+  "provision",
+  "rebuild",
+  "audit",
+  "nats-config",
+  "dlq",
+  "messages",
+  "stats",
+  "endpoints",
+];
 
 describe("carehub, the operator's CLI", () => {
   it("refuses an unknown command or option with exit 2 and the nearest name, on stderr only", async () => {
