@@ -75,9 +75,10 @@ describe("carehub, the operator's CLI", () => {
     expect(option.stderr).toContain("usage: carehub redrive");
   });
 
-  it("answers --help on every command with that command's options, exit 0", async () => {
-    for (const name of COMMANDS) {
-      const run = await carehub([name, "--help"]);
+  it("answers --help on every command with that command's options, exit 0", { timeout: 120_000 }, async () => {
+    const runs = await Promise.all(COMMANDS.map((name) => carehub([name, "--help"])));
+    for (const [i, run] of runs.entries()) {
+      const name = COMMANDS[i] ?? "";
       expect(run.code, name).toBe(0);
       expect(run.stdout, name).toMatch(new RegExp(`^usage: carehub ${name}`));
       expect(run.stdout, name).toContain("--json");

@@ -26,7 +26,10 @@ try {
     env: process.env,
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Only rebuild's question reads it: touching process.stdin opens a handle, so not before it is needed.
+    get stdin() {
+      return process.stdin;
+    },
     stopRequested,
     stopSignal: controller.signal,
   });
