@@ -159,4 +159,39 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["rebuild", "-y"])).toEqual({ command: "rebuild", yes: true });
     expect(parseCliArgs(["provision", "--json=1"])).toMatchObject({ error: "--json takes no value" });
   });
+
+  it("reads the subcommands of dlq, messages and endpoints, refusing what does not belong", () => {
+    expect(parseCliArgs(["dlq", "list", "--stage", "router", "--limit", "3"])).toEqual({
+      command: "dlq-list",
+      stage: "router",
+      limit: 3,
+    });
+    expect(parseCliArgs(["dlq", "redrive", "--endpoint", "klamer"])).toEqual({
+      command: "redrive",
+      endpoint: "klamer",
+    });
+    expect(parseCliArgs(["dlq", "list", "--stage", "bogus"])).toMatchObject({
+      error: expect.stringContaining("--stage must be one of"),
+    });
+    expect(parseCliArgs(["dlq"])).toMatchObject({ error: "dlq needs list or redrive" });
+    expect(parseCliArgs(["messages", "list", "--kind", "referral", "--limit", "5", "--json"])).toEqual({
+      command: "messages-list",
+      filter: { kind: "referral", limit: 5 },
+      json: true,
+    });
+    expect(parseCliArgs(["messages", "show", "H1", "--token", "t"])).toEqual({
+      command: "messages-show",
+      hubId: "H1",
+      token: "t",
+    });
+    expect(parseCliArgs(["messages", "show"])).toMatchObject({ error: "messages show needs one hub id" });
+    expect(parseCliArgs(["messages", "show", "H1", "--kind", "referral"])).toMatchObject({
+      error: "messages show takes no --kind",
+    });
+    expect(parseCliArgs(["messages", "list", "--patient", "x"])).toMatchObject({
+      error: expect.stringContaining("unknown option: --patient"),
+    });
+    expect(parseCliArgs(["endpoints", "list"])).toEqual({ command: "endpoints-list" });
+    expect(parseCliArgs(["stats", "--url", "http://hub:8080"])).toEqual({ command: "stats", url: "http://hub:8080" });
+  });
 });
