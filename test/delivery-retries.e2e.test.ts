@@ -99,7 +99,7 @@ describe("delivery retries, dead letters and redrive end to end", () => {
 
     h.receiver("klamer").setDown(false);
     const stdout = new Sink();
-    const code = await runCli(["redrive", "--endpoint", "klamer"], {
+    const code = await runCli(["redrive", "--json", "--endpoint", "klamer"], {
       env: {
         NATS_URL: sharedNatsUrl(),
         REDIS_URL: sharedRedisUrl(),

@@ -39,7 +39,7 @@ async function audit(...args: string[]): Promise<{ code: number; ids: string[]; 
   stderr.on("data", (chunk: Buffer) => {
     err += chunk.toString();
   });
-  const code = await runCli(["audit", ...args], {
+  const code = await runCli(["audit", "--json", ...args], {
     env: { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), CAREHUB_NAMESPACE: ns.namespace, LOG_LEVEL: "warn" },
     stdout,
     stderr,

@@ -74,9 +74,11 @@ function matchesResource(record: AuditRecord, resource: string | undefined): boo
 export interface AuditCommandIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** How a record is printed (the CLI: a human line, or JSON with --json); default one JSON line on stdout. */
+  print?: (record: AuditRecord) => void;
 }
 
-/** `carehub audit …`: one JSON line per record on stdout. */
+/** `carehub audit …`: one line per record on stdout. */
 export async function runAuditCommand(
   selection: AuditSelection,
   config: HubConfig,
@@ -88,7 +90,7 @@ export async function runAuditCommand(
     await readAuditRecords(
       bus,
       selection,
-      (record) => io.stdout.write(`${JSON.stringify(record)}\n`),
+      io.print ?? ((record) => io.stdout.write(`${JSON.stringify(record)}\n`)),
       (seq) =>
         io.stderr.write(`carehub: ${bus.topology.streams.audit} message ${seq} is not an access record; skipped\n`),
     );

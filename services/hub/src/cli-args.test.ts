@@ -11,8 +11,10 @@ describe("parseCliArgs", () => {
       command: "start",
       services: ["gateway", "intake"],
     });
-    expect(parseCliArgs(["start"])).toEqual({ error: expect.stringContaining("--all") });
-    expect(parseCliArgs(["start", "mailer"])).toEqual({ error: expect.stringContaining("unknown service: mailer") });
+    expect(parseCliArgs(["start"])).toMatchObject({ error: expect.stringContaining("--all") });
+    expect(parseCliArgs(["start", "mailer"])).toMatchObject({
+      error: expect.stringContaining("unknown service: mailer"),
+    });
   });
 
   it("reads redrive and demo options", () => {
@@ -23,21 +25,23 @@ describe("parseCliArgs", () => {
       limit: 5,
     });
     expect(parseCliArgs(["redrive"])).toEqual({ command: "redrive" });
-    expect(parseCliArgs(["redrive", "--endpoint"])).toEqual({ error: "--endpoint needs a value" });
+    expect(parseCliArgs(["redrive", "--endpoint"])).toMatchObject({ error: "--endpoint needs a value" });
     expect(parseCliArgs(["demo", "--seed", "7", "--duration", "30", "--misbehave"])).toEqual({
       command: "demo",
       seed: 7,
       durationMs: 30_000,
       misbehave: true,
     });
-    expect(parseCliArgs(["demo", "--rate", "fast"])).toEqual({ error: "--rate needs a non-negative number" });
+    expect(parseCliArgs(["demo", "--rate", "fast"])).toMatchObject({ error: "--rate needs a non-negative number" });
     expect(parseCliArgs(["demo", "--misbehave", "--ack-timeout", "2"])).toEqual({
       command: "demo",
       misbehave: true,
       ackTimeoutSeconds: 2,
     });
-    expect(parseCliArgs(["demo", "--ack-timeout", "0"])).toEqual({ error: "--ack-timeout needs a whole number >= 1" });
-    expect(parseCliArgs(["demo", "--ack-timeout", "1.5"])).toEqual({
+    expect(parseCliArgs(["demo", "--ack-timeout", "0"])).toMatchObject({
+      error: "--ack-timeout needs a whole number >= 1",
+    });
+    expect(parseCliArgs(["demo", "--ack-timeout", "1.5"])).toMatchObject({
       error: "--ack-timeout needs a whole number >= 1",
     });
   });
@@ -53,8 +57,8 @@ describe("parseCliArgs", () => {
       command: "nats-config",
       createInboxConsumers: true,
     });
-    expect(parseCliArgs(["nats-config", "--out"])).toEqual({ error: "--out needs a value" });
-    expect(parseCliArgs(["nats-config", "--user", "x"])).toEqual({ error: "unknown option: --user" });
+    expect(parseCliArgs(["nats-config", "--out"])).toMatchObject({ error: "--out needs a value" });
+    expect(parseCliArgs(["nats-config", "--user", "x"])).toMatchObject({ error: "unknown option: --user" });
   });
 
   it("reads audit filters: since a time or a duration ago, actor, action, resource, limit", () => {
@@ -88,24 +92,106 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["audit", "--since", "30d"])).toEqual({ command: "audit", since: { agoMs: 30 * 86_400_000 } });
     expect(parseCliArgs(["audit", "--since", "90m"])).toEqual({ command: "audit", since: { agoMs: 90 * 60_000 } });
     for (const bad of ["yesterday", "2025-13-01", "2025-01-31T08:00", "5y", "-1h"]) {
-      expect(parseCliArgs(["audit", "--since", bad])).toEqual({ error: expect.stringContaining("--since needs") });
+      expect(parseCliArgs(["audit", "--since", bad])).toMatchObject({
+        error: expect.stringContaining("--since needs"),
+      });
     }
-    expect(parseCliArgs(["audit", "--action", "message.delete"])).toEqual({
+    expect(parseCliArgs(["audit", "--action", "message.delete"])).toMatchObject({
       error: expect.stringContaining("--action must be one of message.read, message.list"),
     });
-    expect(parseCliArgs(["audit", "--actor", "Alice Smith"])).toEqual({
+    expect(parseCliArgs(["audit", "--actor", "Alice Smith"])).toMatchObject({
       error: expect.stringContaining("--actor needs an operator or endpoint id"),
     });
-    expect(parseCliArgs(["audit", "--limit", "0"])).toEqual({ error: "--limit needs a whole number >= 1" });
-    expect(parseCliArgs(["audit", "--patient", "x"])).toEqual({ error: "unknown option: --patient" });
+    expect(parseCliArgs(["audit", "--limit", "0"])).toMatchObject({ error: "--limit needs a whole number >= 1" });
+    expect(parseCliArgs(["audit", "--patient", "x"])).toMatchObject({ error: "unknown option: --patient" });
   });
 
   it("passes validate's arguments through and refuses unknown commands and options", () => {
     expect(parseCliArgs(["validate", "a.json", "dir"])).toEqual({ command: "validate", args: ["a.json", "dir"] });
     expect(parseCliArgs(["provision"])).toEqual({ command: "provision" });
-    expect(parseCliArgs(["provision", "now"])).toEqual({ error: "provision takes no arguments" });
-    expect(parseCliArgs(["deploy"])).toEqual({ error: "unknown command: deploy" });
-    expect(parseCliArgs(["demo", "--fast"])).toEqual({ error: "unknown option: --fast" });
+    expect(parseCliArgs(["provision", "now"])).toMatchObject({ error: "provision takes no arguments" });
+    expect(parseCliArgs(["deploy"])).toMatchObject({ error: "unknown command: deploy" });
+    expect(parseCliArgs(["demo", "--fast"])).toMatchObject({ error: "unknown option: --fast" });
     expect(parseCliArgs([])).toEqual({ command: "help" });
+  });
+
+  it("suggests the nearest command, option or service for a typo", () => {
+    expect(parseCliArgs(["vaildate", "x"])).toMatchObject({
+      error: "unknown command: vaildate (did you mean validate?)",
+    });
+    expect(parseCliArgs(["redrive", "--stag", "router"])).toMatchObject({
+      error: "unknown option: --stag (did you mean --stage?)",
+      topic: "redrive",
+    });
+    expect(parseCliArgs(["rebuild", "--yse"])).toMatchObject({ error: "unknown option: --yse (did you mean --yes?)" });
+    expect(parseCliArgs(["start", "gatewy"])).toMatchObject({
+      error: expect.stringContaining("did you mean gateway?"),
+    });
+    expect(parseCliArgs(["audit", "--zzz"])).toMatchObject({ error: "unknown option: --zzz" });
+  });
+
+  it("answers --help on every command, and --version", () => {
+    for (const command of ["start", "demo", "validate", "redrive", "provision", "rebuild", "audit", "nats-config"]) {
+      expect(parseCliArgs([command, "--help"])).toEqual({ command: "help", topic: command });
+      expect(parseCliArgs([command, "-h"])).toEqual({ command: "help", topic: command });
+    }
+    expect(parseCliArgs(["help", "redrive"])).toEqual({ command: "help", topic: "redrive" });
+    expect(parseCliArgs(["--version"])).toEqual({ command: "version" });
+    expect(parseCliArgs(["-V"])).toEqual({ command: "version" });
+  });
+
+  it("refuses a redrive stage that no consumer dead-letters, naming the valid ones", () => {
+    expect(parseCliArgs(["redrive", "--stage", "bogus"])).toMatchObject({
+      error: '--stage must be one of intake, router, dispatcher, tracker, tracker-status; got "bogus"',
+    });
+    expect(parseCliArgs(["redrive", "--stage", "tracker-status"])).toEqual({
+      command: "redrive",
+      stage: "tracker-status",
+    });
+    expect(parseCliArgs(["redrive", "--limit", "0"])).toMatchObject({ error: "--limit needs a whole number >= 1" });
+  });
+
+  it("reads --json on every command and --yes on rebuild", () => {
+    expect(parseCliArgs(["redrive", "--json"])).toEqual({ command: "redrive", json: true });
+    expect(parseCliArgs(["validate", "--json", "dir"])).toEqual({ command: "validate", args: ["dir"], json: true });
+    expect(parseCliArgs(["rebuild"])).toEqual({ command: "rebuild" });
+    expect(parseCliArgs(["rebuild", "--yes", "--json"])).toEqual({ command: "rebuild", yes: true, json: true });
+    expect(parseCliArgs(["rebuild", "-y"])).toEqual({ command: "rebuild", yes: true });
+    expect(parseCliArgs(["provision", "--json=1"])).toMatchObject({ error: "--json takes no value" });
+  });
+
+  it("reads the subcommands of dlq, messages and endpoints, refusing what does not belong", () => {
+    expect(parseCliArgs(["dlq", "list", "--stage", "router", "--limit", "3"])).toEqual({
+      command: "dlq-list",
+      stage: "router",
+      limit: 3,
+    });
+    expect(parseCliArgs(["dlq", "redrive", "--endpoint", "klamer"])).toEqual({
+      command: "redrive",
+      endpoint: "klamer",
+    });
+    expect(parseCliArgs(["dlq", "list", "--stage", "bogus"])).toMatchObject({
+      error: expect.stringContaining("--stage must be one of"),
+    });
+    expect(parseCliArgs(["dlq"])).toMatchObject({ error: "dlq needs list or redrive" });
+    expect(parseCliArgs(["messages", "list", "--kind", "referral", "--limit", "5", "--json"])).toEqual({
+      command: "messages-list",
+      filter: { kind: "referral", limit: 5 },
+      json: true,
+    });
+    expect(parseCliArgs(["messages", "show", "H1", "--token", "t"])).toEqual({
+      command: "messages-show",
+      hubId: "H1",
+      token: "t",
+    });
+    expect(parseCliArgs(["messages", "show"])).toMatchObject({ error: "messages show needs one hub id" });
+    expect(parseCliArgs(["messages", "show", "H1", "--kind", "referral"])).toMatchObject({
+      error: "messages show takes no --kind",
+    });
+    expect(parseCliArgs(["messages", "list", "--patient", "x"])).toMatchObject({
+      error: expect.stringContaining("unknown option: --patient"),
+    });
+    expect(parseCliArgs(["endpoints", "list"])).toEqual({ command: "endpoints-list" });
+    expect(parseCliArgs(["stats", "--url", "http://hub:8080"])).toEqual({ command: "stats", url: "http://hub:8080" });
   });
 });

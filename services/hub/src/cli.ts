@@ -15,11 +15,21 @@ const stopRequested = new Promise<void>((resolve) => {
   process.on("SIGTERM", onSignal);
 });
 
+// `carehub … | head`: the reader went away, which is not an error of ours; stop quietly.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 try {
   const code = await runCli(process.argv.slice(2), {
     env: process.env,
     stdout: process.stdout,
     stderr: process.stderr,
+    // Only rebuild's question reads it: touching process.stdin opens a handle, so not before it is needed.
+    get stdin() {
+      return process.stdin;
+    },
     stopRequested,
     stopSignal: controller.signal,
   });

@@ -1,4 +1,5 @@
-export { type CliCommand, parseCliArgs, USAGE } from "./cli-args.ts";
+export { type CliCommand, parseCliArgs } from "./cli-args.ts";
+export { commandHelp, usage } from "./cli-spec.ts";
 export { type OpsServer, startOpsServer } from "./ops-server.ts";
 export { type CliIo, runCli } from "./run-cli.ts";
 export {

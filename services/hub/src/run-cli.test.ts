@@ -39,18 +39,37 @@ describe("runCli", () => {
   it("prints the usage and exits 0 for help", async () => {
     const run = io();
     expect(await runCli(["help"], run.io)).toBe(0);
-    expect(run.out()).toContain("start --all");
+    for (const command of ["start", "demo", "validate", "redrive", "provision", "rebuild", "audit", "nats-config"]) {
+      expect(run.out()).toMatch(new RegExp(`^  ${command} `, "m"));
+    }
   });
 
   it("validates files: 0 when every file is valid, 1 when one is not, one JSON line per file", async () => {
     const valid = io();
-    expect(await runCli(["validate", `${EXAMPLES}/oioxml/XRPT01_2.xml`], valid.io)).toBe(0);
+    expect(await runCli(["validate", "--json", `${EXAMPLES}/oioxml/XRPT01_2.xml`], valid.io)).toBe(0);
     expect(JSON.parse(valid.out().trim())).toMatchObject({ ok: true });
     const invalid = io();
     expect(
-      await runCli(["validate", `${EXAMPLES}/oioxml/XRPT01_1.xml`, `${EXAMPLES}/oioxml/XRPT01_2.xml`], invalid.io),
+      await runCli(
+        ["validate", "--json", `${EXAMPLES}/oioxml/XRPT01_1.xml`, `${EXAMPLES}/oioxml/XRPT01_2.xml`],
+        invalid.io,
+      ),
     ).toBe(1);
     expect(invalid.out().trim().split("\n")).toHaveLength(2);
+    const missing = io();
+    expect(await runCli(["validate"], missing.io)).toBe(2);
+    expect(missing.err()).toContain("name a file or directory");
+  });
+
+  it("rebuild asks on a terminal: anything but yes drops nothing", async () => {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const run = io();
+    const answered = runCli(["rebuild"], { ...run.io, stdin });
+    stdin.end("n\n");
+    expect(await answered).toBe(2);
+    expect(run.err()).toContain("Continue? [y/N]");
+    expect(run.err()).toContain("rebuild not confirmed; nothing dropped");
+    expect(run.out()).toBe("");
   });
 
   it("nats-config refuses to write without the hub's NATS credentials or with an invalid namespace", async () => {

@@ -1,9 +1,8 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectHubBus, hubProvisionOptions } from "@carehub/bus";
 import { redriveDeadLetters } from "@carehub/dispatcher";
-import { runValidateCommand } from "@carehub/formats";
 import { createLogger } from "@carehub/observability";
 import { loadRegistryFile } from "@carehub/registry";
 import { ConfigError, type HubConfig, parseHubConfig } from "@carehub/schemas";
@@ -11,8 +10,14 @@ import { runDemo } from "@carehub/simulator";
 import { createStore } from "@carehub/store";
 import { rebuildReadModel } from "@carehub/tracker";
 import { runAuditCommand } from "./audit-command.ts";
-import { type CliCommand, parseCliArgs, USAGE } from "./cli-args.ts";
+import { type CliCommand, parseCliArgs } from "./cli-args.ts";
+import { auditLine, printerFor, runValidate, runValidateSummary } from "./cli-output.ts";
+import { commandHelp, usage } from "./cli-spec.ts";
+import { confirmRebuild } from "./confirm.ts";
+import { runDlqList } from "./dlq-command.ts";
+import { printEndpoints } from "./endpoints-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
+import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
 
@@ -24,21 +29,38 @@ export interface CliIo {
   stopRequested: Promise<void>;
   /** Aborted when the process is asked to stop. */
   stopSignal: AbortSignal;
+  /** Where `rebuild` asks for confirmation; without one (or not a terminal) it needs --yes. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+/** The version of the carehub release (the repository's package.json). */
+export function carehubVersion(): string {
+  const text = readFileSync(new URL("../../../package.json", import.meta.url), "utf8");
+  return String((JSON.parse(text) as { version?: unknown }).version);
 }
 
 /** Runs one `carehub` command and resolves with the process exit code. Never calls process.exit. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseCliArgs(argv);
   if ("error" in parsed) {
-    io.stderr.write(`carehub: ${parsed.error}\n\n${USAGE}\n`);
+    const help = parsed.topic === undefined ? usage() : commandHelp(parsed.topic);
+    io.stderr.write(`carehub: ${parsed.error}\n\n${help}\n`);
     return 2;
   }
   if (parsed.command === "help") {
-    io.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${parsed.topic === undefined ? usage() : commandHelp(parsed.topic)}\n`);
+    return 0;
+  }
+  if (parsed.command === "version") {
+    io.stdout.write(`${carehubVersion()}\n`);
     return 0;
   }
   if (parsed.command === "validate") {
-    return runValidateCommand(parsed.args, { stdout: (line) => io.stdout.write(`${line}\n`) });
+    const options = { stdout: io.stdout, stderr: io.stderr, json: parsed.json === true };
+    return parsed.summary === true ? runValidateSummary(parsed.args, options) : runValidate(parsed.args, options);
+  }
+  if (parsed.command === "messages-list" || parsed.command === "messages-show" || parsed.command === "stats") {
+    return runQueryCommand(parsed, io);
   }
   let config: HubConfig;
   try {
@@ -51,12 +73,33 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   return runWithConfig(parsed, config, io);
 }
 
+/** The commands that ask the running hub's query API: no NATS or Redis, only its URL and a token. */
+async function runQueryCommand(
+  command: Extract<CliCommand, { command: "messages-list" | "messages-show" | "stats" }>,
+  io: CliIo,
+): Promise<number> {
+  const target = queryTarget(command, io.env);
+  if ("error" in target) {
+    io.stderr.write(`carehub: ${target.error}\n`);
+    return 2;
+  }
+  const queryIo = { stdout: io.stdout, stderr: io.stderr, json: command.json === true };
+  if (command.command === "messages-show") return runMessagesShow(target, command.hubId, queryIo);
+  if (command.command === "messages-list") return runMessagesList(target, command.filter, queryIo);
+  return runStats(target, queryIo);
+}
+
 async function runWithConfig(
-  command: Exclude<CliCommand, { command: "help" | "validate" }>,
+  command: Exclude<
+    CliCommand,
+    { command: "help" | "validate" | "version" | "messages-list" | "messages-show" | "stats" }
+  >,
   config: HubConfig,
   io: CliIo,
 ): Promise<number> {
-  const logger = createLogger({ name: "carehub", level: config.logLevel });
+  // Logs go to stderr, always: stdout carries only the command's output.
+  const logger = createLogger({ name: "carehub", level: config.logLevel, destination: io.stderr });
+  const print = printerFor(io.stdout, command.json === true);
   switch (command.command) {
     case "start": {
       let settings: ServiceSettings;
@@ -82,7 +125,7 @@ async function runWithConfig(
       const bus = await connectHubBus(config, { name: "carehub-provision", logger, provision: false });
       try {
         const report = await bus.provision(hubProvisionOptions(config));
-        io.stdout.write(`${JSON.stringify(report)}\n`);
+        print.result(report, `provisioned the JetStream streams of namespace ${config.namespace}`);
         return 0;
       } finally {
         await bus.drain();
@@ -96,7 +139,11 @@ async function runWithConfig(
           ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
           ...(command.limit === undefined ? {} : { limit: command.limit }),
         });
-        io.stdout.write(`${JSON.stringify(report)}\n`);
+        print.result(
+          report,
+          `redrove ${report.redriven} dead letter(s) from stage ${command.stage ?? "dispatcher"}` +
+            `${report.hubIds.length === 0 ? "" : `: ${report.hubIds.join(", ")}`}`,
+        );
         return 0;
       } finally {
         await bus.drain();
@@ -104,6 +151,7 @@ async function runWithConfig(
       }
     }
     case "rebuild": {
+      if (command.yes !== true && !(await confirmRebuild(config.namespace, io))) return 2;
       const registry = await loadRegistryFile(config.registryPath);
       const { bus, redis } = await openConnections(config, logger, "carehub-rebuild");
       try {
@@ -114,13 +162,34 @@ async function runWithConfig(
           patientHashKey: config.patientHashKey,
         });
         const report = await rebuildReadModel({ bus, store, registry, logger });
-        io.stdout.write(`${JSON.stringify(report)}\n`);
+        print.result(
+          report,
+          `rebuilt the read model of namespace ${config.namespace}: dropped ${report.keysDropped} key(s), ` +
+            `folded ${report.envelopes} envelope(s) and ${report.events} event(s), skipped ${report.skipped}, ` +
+            `in ${report.durationMs} ms`,
+        );
         return 0;
       } finally {
         await bus.drain();
         redis.disconnect();
       }
     }
+    case "endpoints-list":
+      return printEndpoints(await loadRegistryFile(config.registryPath), {
+        stdout: io.stdout,
+        json: command.json === true,
+      });
+    case "dlq-list":
+      return runDlqList(
+        {
+          ...(command.stage === undefined ? {} : { stage: command.stage }),
+          ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
+          ...(command.limit === undefined ? {} : { limit: command.limit }),
+        },
+        config,
+        logger,
+        { json: command.json === true, stdout: io.stdout, stderr: io.stderr },
+      );
     case "nats-config":
       return runNatsConfigCommand(command, config, io);
     case "audit":
@@ -138,7 +207,7 @@ async function runWithConfig(
         },
         config,
         logger,
-        io,
+        { ...io, print: (record) => print.result(record, auditLine(record)) },
       );
     case "demo": {
       await runDemo({

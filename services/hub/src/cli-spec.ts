@@ -1,0 +1,248 @@
+// What the `carehub` command accepts: each command's options and help text, spelled once. cli-args.ts parses
+// against this table (with node:util parseArgs, docs/decisions/00xx-cli-parser.md); the help is printed from it.
+import { AUDIT_ACTIONS } from "@carehub/schemas";
+import { SERVICE_NAMES } from "./service-catalogue.ts";
+
+export type OptionKind = "text" | "number" | "flag";
+
+export interface OptionSpec {
+  kind: OptionKind;
+  /** The value's placeholder in the help (text and number options). */
+  value?: string;
+  /** One letter that also names the flag (`-y`). */
+  short?: string;
+  help: string;
+}
+
+export interface CommandSpec {
+  summary: string;
+  /** What follows the command name in the usage line. */
+  usage: string;
+  options: Record<string, OptionSpec>;
+  /** Whether the command takes positional arguments (services, files). */
+  positionals: boolean;
+  /** More lines for `carehub <command> --help`. */
+  details?: string;
+}
+
+/**
+ * The DLQ stages a dead letter can come from: the `stage` of every consumer that dead-letters (intake, router,
+ * dispatcher, the tracker's event and status consumers). `redrive --stage` accepts only these.
+ */
+export const DLQ_STAGES = ["intake", "router", "dispatcher", "tracker", "tracker-status"] as const;
+
+/** Options every command takes. */
+export const COMMON_OPTIONS: Record<string, OptionSpec> = {
+  json: { kind: "flag", help: "machine-readable output: one JSON value per line on stdout" },
+  help: { kind: "flag", short: "h", help: "this command's help" },
+};
+
+/** Where the query API commands find the hub, and as whom. */
+const QUERY_OPTIONS: Record<string, OptionSpec> = {
+  url: { kind: "text", value: "URL", help: "the hub's gateway (default CAREHUB_URL, else http://127.0.0.1:8080)" },
+  token: { kind: "text", value: "TOKEN", help: "an operator's bearer token (default CAREHUB_TOKEN)" },
+};
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  start: {
+    summary: "run every service (--all) or only the services named, until SIGINT/SIGTERM",
+    usage: "start --all | start <service>...",
+    options: { all: { kind: "flag", help: "run every service in this process" } },
+    positionals: true,
+    details: `services: ${SERVICE_NAMES.join(", ")}; run more copies to scale out.
+every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
+  },
+  demo: {
+    summary: "run the hub with simulated practices, municipalities, hospitals and a lab",
+    usage: "demo [options]",
+    options: {
+      seed: { kind: "number", value: "N", help: "seed of the simulated traffic" },
+      rate: { kind: "number", value: "N", help: "messages per second" },
+      duration: { kind: "number", value: "SECONDS", help: "stop after this long" },
+      misbehave: { kind: "flag", help: "endpoints that are down, broken, refuse or negatively acknowledge" },
+      "ack-timeout": {
+        kind: "number",
+        value: "SECONDS",
+        help: "how long the hub waits for each acknowledgement before it flags ack-overdue (default 45); 10 or less also front-loads --misbehave's failures into the first seconds",
+      },
+    },
+    positionals: false,
+  },
+  validate: {
+    summary: "validate MedCom messages, walking directories; exit 1 if any is invalid",
+    usage: "validate <file or dir>... | validate --summary <dir>",
+    options: {
+      summary: {
+        kind: "flag",
+        help: "summarise a corpus: counts per verdict, kind and format; mismatches against <dir>/manifest.json",
+      },
+    },
+    positionals: true,
+    details:
+      "directories are walked recursively; one line per file (with --json: one JSON object per file). With --summary, one summary of the directory, exit 1 when a file differs from its manifest.",
+  },
+  redrive: {
+    summary: "send dead letters again (default stage: dispatcher)",
+    usage: "redrive [options]",
+    options: {
+      stage: { kind: "text", value: "STAGE", help: `the DLQ stage: ${DLQ_STAGES.join(", ")}` },
+      endpoint: { kind: "text", value: "ID", help: "only deliveries to this endpoint (stage dispatcher)" },
+      limit: { kind: "number", value: "N", help: "at most N" },
+    },
+    positionals: false,
+  },
+  dlq: {
+    summary: "list dead letters (dlq list), or send them again (dlq redrive, as redrive)",
+    usage: "dlq list|redrive [options]",
+    options: {
+      stage: {
+        kind: "text",
+        value: "STAGE",
+        help: `the DLQ stage: ${DLQ_STAGES.join(", ")} (list: default every stage)`,
+      },
+      endpoint: { kind: "text", value: "ID", help: "only deliveries to this endpoint" },
+      limit: { kind: "number", value: "N", help: "at most N" },
+    },
+    positionals: true,
+    details:
+      "list shows each dead letter's sequence, time, stage, hub id, kind, error code and attempts; never the payload.",
+  },
+  messages: {
+    summary: "list messages (messages list) or show one (messages show <hub id>) from the running hub's query API",
+    usage: "messages list [options] | messages show <hub id>",
+    options: {
+      ...QUERY_OPTIONS,
+      sender: { kind: "text", value: "ID", help: "list: sent by this endpoint" },
+      receiver: { kind: "text", value: "ID", help: "list: to this endpoint" },
+      kind: { kind: "text", value: "KIND", help: "list: of this message kind" },
+      status: { kind: "text", value: "STATUS", help: "list: in this status" },
+      from: { kind: "text", value: "ISO", help: "list: received at or after" },
+      to: { kind: "text", value: "ISO", help: "list: received at or before" },
+      limit: { kind: "number", value: "N", help: "list: at most N (1-500, default 50)" },
+      cursor: { kind: "text", value: "CURSOR", help: "list: the next page (printed on stderr after a page)" },
+    },
+    positionals: true,
+    details: "needs an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.",
+  },
+  stats: {
+    summary: "message counts per endpoint, kind and status from the running hub's query API",
+    usage: "stats [options]",
+    options: QUERY_OPTIONS,
+    positionals: false,
+    details: "needs an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.",
+  },
+  endpoints: {
+    summary: "list the registry's endpoints (endpoints list): delivery, signing, kinds sent and accepted",
+    usage: "endpoints list",
+    options: {},
+    positionals: true,
+    details: "reads the registry file CAREHUB_REGISTRY names; never prints a secret, token digest or key.",
+  },
+  provision: {
+    summary: "create or update the JetStream streams (idempotent), then exit",
+    usage: "provision",
+    options: {},
+    positionals: false,
+  },
+  rebuild: {
+    summary: "drop the Redis read model and rebuild it from the streams (asks first)",
+    usage: "rebuild [--yes]",
+    options: { yes: { kind: "flag", short: "y", help: "do not ask: drop the read model (needed without a terminal)" } },
+    positionals: false,
+  },
+  audit: {
+    summary: "print query API access records, oldest first",
+    usage: "audit [options]",
+    options: {
+      since: {
+        kind: "text",
+        value: "ISO|DURATION",
+        help: "since a time (2025-01-31, 2025-01-31T08:00:00Z) or a duration ago (90m, 24h, 30d, 2w)",
+      },
+      actor: { kind: "text", value: "ID", help: "by operator or endpoint id" },
+      action: { kind: "text", value: "ACTION", help: `by action: ${AUDIT_ACTIONS.join(", ")}` },
+      resource: { kind: "text", value: "ID", help: "by a hub, referral or task id asked for or shown" },
+      limit: { kind: "number", value: "N", help: "at most N" },
+    },
+    positionals: false,
+  },
+  "nats-config": {
+    summary: "write the nats-server authorization from the registry",
+    usage: "nats-config [options]",
+    options: {
+      namespace: { kind: "text", value: "NS", help: "the namespace (default CAREHUB_NAMESPACE)" },
+      out: { kind: "text", value: "FILE", help: "write here (default: stdout)" },
+      "create-inbox-consumers": {
+        kind: "flag",
+        help: "first make each endpoint's inbox consumer, as the hub (infra/nats/README.md)",
+      },
+    },
+    positionals: false,
+    details:
+      "the hub user (NATS_USER, NATS_PASS) and each endpoint's own nkey user; the file is the output, so --json changes nothing.",
+  },
+  help: { summary: "this text, or a command's help", usage: "help [command]", options: {}, positionals: true },
+};
+
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
+function optionLine(name: string, spec: OptionSpec): string {
+  const flag = `${spec.short === undefined ? "" : `-${spec.short}, `}--${name}${spec.value === undefined ? "" : ` ${spec.value}`}`;
+  return `  ${flag.padEnd(30)} ${spec.help}`;
+}
+
+/** `carehub --help`. */
+export function usage(): string {
+  const lines = COMMAND_NAMES.map((name) => `  ${name.padEnd(14)} ${COMMANDS[name]?.summary ?? ""}`);
+  return `usage: carehub <command> [options]
+
+commands:
+${lines.join("\n")}
+
+options:
+  -h, --help                     help (after a command: that command's help)
+  -V, --version                  the version
+  --json                         on every command: machine-readable output on stdout; logs go to stderr
+
+configuration comes from the environment (NATS_URL, REDIS_URL, CAREHUB_NAMESPACE, CAREHUB_REGISTRY, ...; see README).`;
+}
+
+/** `carehub <command> --help`. */
+export function commandHelp(name: string): string {
+  const spec = COMMANDS[name];
+  if (spec === undefined) return usage();
+  const options = { ...spec.options, ...COMMON_OPTIONS };
+  const lines = Object.entries(options).map(([option, optionSpec]) => optionLine(option, optionSpec));
+  return `usage: carehub ${spec.usage}
+
+${spec.summary}${spec.details === undefined ? "" : `\n${spec.details}`}
+
+options:
+${lines.join("\n")}`;
+}
+
+/** The closest known name within two edits (or sharing a prefix of three), for "did you mean". */
+export function closest(word: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(word, name);
+    if (best === undefined || distance < best.distance) best = { name, distance };
+  }
+  if (best === undefined) return undefined;
+  if (best.distance <= 2 && best.distance < word.length) return best.name;
+  const prefix = known.find((name) => word.length >= 3 && (name.startsWith(word) || word.startsWith(name)));
+  return prefix;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
