@@ -1,5 +1,5 @@
 // `pnpm check` step: fails when a message-ledger Redis key or a hub-id derivation is spelled outside
-// packages/ledger, the one owner of message identity and repeat handling (docs/decisions/00xx-message-ledger.md).
+// packages/ledger, the one owner of message identity and repeat handling (docs/decisions/0014-message-ledger.md).
 // Tests may spell the contract's keys to pin them; shipped code asks the ledger.
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";

@@ -1,6 +1,6 @@
 // Builds @carehub/client and @carehub/testkit to JavaScript with declarations (tsdown, see each package's
 // tsdown.config.ts) and packs each into a tarball an outside project installs with npm
-// (docs/decisions/00xx-package-build.md). pnpm pack applies each package's publishConfig, so the tarball's
+// (docs/decisions/0018-package-build.md). pnpm pack applies each package's publishConfig, so the tarball's
 // package.json points at dist/ while the workspace keeps importing src/.
 //
 //   node scripts/pack-sdk.ts [destination]     (default: ./dist-sdk); prints one tarball path a line

@@ -1,6 +1,6 @@
 import { defineConfig } from "tsdown";
 
-// The published build (docs/decisions/00xx-package-build.md): one ESM file plus declarations, carehub's own
+// The published build (docs/decisions/0018-package-build.md): one ESM file plus declarations, carehub's own
 // workspace packages bundled in (they are not published), public npm packages left as declared dependencies.
 // `onlyImport` fails the build when the output would import anything else, so a new internal import cannot
 // slip into the tarball as an uninstallable dependency.

@@ -1,6 +1,6 @@
 import { defineConfig } from "tsdown";
 
-// The published build (docs/decisions/00xx-package-build.md): see packages/client/tsdown.config.ts. The testkit
+// The published build (docs/decisions/0018-package-build.md): see packages/client/tsdown.config.ts. The testkit
 // bundles only @carehub/schemas (its error base class); no hub service comes along.
 export default defineConfig({
   entry: ["src/index.ts"],

@@ -6,7 +6,7 @@ import type { Bus } from "./index.ts";
 
 // nats-core's RequestOne, once answered, "cancelled" itself by building a RequestError — an Error with a stack
 // trace — for a promise already resolved: on every publish ack and confirmed ack. The pnpm patch of
-// @nats-io/nats-core (patches/, docs/decisions/00xx-hot-path-costs.md) skips it; this fails when the patch
+// @nats-io/nats-core (patches/, docs/decisions/0015-hot-path-costs.md) skips it; this fails when the patch
 // is lost (an upgrade of nats-core without re-applying it, or a lockfile without `patchedDependencies`).
 const natsCore = createRequire(import.meta.url).resolve("@nats-io/nats-core");
 const errors = createRequire(natsCore)(join(dirname(natsCore), "errors.js")) as {

@@ -46,7 +46,7 @@ export type Admission = { repeat: false; hubId: string | undefined } | Repeat;
 export type Claim = { repeat: false; hubId: string } | Repeat;
 
 /**
- * The message ledger: the one owner of message identity and repeat handling (docs/decisions/00xx-message-ledger.md).
+ * The message ledger: the one owner of message identity and repeat handling (docs/decisions/0014-message-ledger.md).
  * A message is identified by its authenticated sender and its own id, for as long as the hub keeps it (the
  * read model's retention), whatever JetStream's duplicate window says: the gateway admits it, intake claims
  * it, and a second copy — by HTTP or NATS, in any format, with any Bundle.id — is a repeat: never delivered

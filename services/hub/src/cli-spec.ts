@@ -1,5 +1,5 @@
 // What the `carehub` command accepts: each command's options and help text, spelled once. cli-args.ts parses
-// against this table (with node:util parseArgs, docs/decisions/00xx-cli-parser.md); the help is printed from it.
+// against this table (with node:util parseArgs, docs/decisions/0019-cli-parser.md); the help is printed from it.
 import { AUDIT_ACTIONS } from "@carehub/schemas";
 import { SERVICE_NAMES } from "./service-catalogue.ts";
 
