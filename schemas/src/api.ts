@@ -193,6 +193,8 @@ export const BusinessHistoryEntry = z.object({
   /** Set when it was refused for who stated it (`CAREHUB_ERR_STATUS_NOT_A_PARTY`), not for the transition. */
   code: z.string().optional(),
   appointment: z.object({ start: z.string(), end: z.string().optional() }).optional(),
+  /** For a `planned` fact: the expected window it stated (addition, issue 12). */
+  plannedWindow: z.object({ start: z.string(), end: z.string().optional() }).optional(),
 });
 export type BusinessHistoryEntry = z.infer<typeof BusinessHistoryEntry>;
 
@@ -244,6 +246,11 @@ export const BusinessEntity = z.object({
    * appointment that is not cancelled, deleted or a no-show (a cancelled appointment is not the booked time).
    */
   appointment: z.object({ start: z.string(), end: z.string().optional() }).optional(),
+  /**
+   * The expected window of the latest applied `planned` fact (addition, issue 12): kept after the activity is
+   * booked, so the agreed window stays readable next to the booked time.
+   */
+  plannedWindow: z.object({ start: z.string(), end: z.string().optional() }).optional(),
   history: z.array(BusinessHistoryEntry),
 });
 export type BusinessEntity = z.infer<typeof BusinessEntity>;

@@ -98,6 +98,8 @@ export const BusinessStatus = z.enum([
   "deleted",
   "sent",
   "requested",
+  /** Agreed with the patient, not yet booked; carries the expected window (`plannedWindow`). Issue 12. */
+  "planned",
 ]);
 export type BusinessStatus = z.infer<typeof BusinessStatus>;
 export const StatusUpdateContent = z.object({
@@ -109,6 +111,8 @@ export const StatusUpdateContent = z.object({
   /** When the status changed at the source (not when the message was sent). */
   occurredAt: z.string(),
   appointment: z.object({ start: z.string(), end: z.string().optional() }).optional(),
+  /** For `planned`: the window in which the activity is expected to take place (not a booked time). */
+  plannedWindow: z.object({ start: z.string(), end: z.string().optional() }).optional(),
   reason: z.string().optional(),
 });
 

@@ -30,6 +30,17 @@ const examples: Record<string, object> = {
     status: "received",
     occurredAt: "2026-03-02T11:00:00+01:00",
   }).bundle,
+  // The municipality that will perform the referred rehabilitation has agreed it with the patient but not yet
+  // booked it: `planned` with the expected window (issue 12).
+  "status-update-planned.json": buildStatusUpdate({
+    ...sample.base(11, sample.MUNICIPALITY, sample.PRACTICE),
+    patient: sample.statusUpdate.patient,
+    link: { type: "reply", to: { messageId: sample.referral.ids.messageHeaderId } },
+    subject: { type: "referral", id: sample.referral.referral.id },
+    status: "planned",
+    occurredAt: "2026-03-03T09:00:00+01:00",
+    plannedWindow: { start: "2026-03-16T00:00:00+01:00", end: "2026-03-27T23:59:59+01:00" },
+  }).bundle,
 };
 
 const check = process.argv.includes("--check");

@@ -21,6 +21,8 @@ export const BUSINESS_STATUS_MAP: Readonly<
   // The states the originating referral / task requisition itself creates.
   sent: { serviceRequest: "active", task: "requested", appointment: "proposed" },
   requested: { serviceRequest: "active", task: "requested", appointment: "proposed" },
+  // Agreed, not yet booked (issue 12): FHIR's "ready" task and "proposed" appointment say just that.
+  planned: { serviceRequest: "active", task: "ready", appointment: "proposed" },
 };
 
 export const BUSINESS_STATUSES = Object.keys(BUSINESS_STATUS_MAP) as BusinessStatus[];

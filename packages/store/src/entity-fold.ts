@@ -19,6 +19,7 @@ export interface StatusFact {
   occurredAt: number;
   /** hubIds of the messages that reported this fact, sorted, without repeats. */
   sources: string[];
+  /** The time the fact states: a booked time, or for a `planned` fact its expected window. */
   appointment?: AppointmentTime;
   /** The source that supplied `appointment` (the smallest source that carried one, so merging is order-free). */
   appointmentSource?: string;
@@ -53,6 +54,8 @@ export interface FoldResult {
   current: StatusFact | undefined;
   /** The latest appointment time among applied facts. */
   appointment: AppointmentTime | undefined;
+  /** The expected window of the latest applied `planned` fact (a `planned` fact's time is a window, not a booking). */
+  plannedWindow: AppointmentTime | undefined;
   facts: FoldedFact[];
 }
 
@@ -92,6 +95,7 @@ export function foldFacts(
   let status: BusinessStatus | null = null;
   let current: StatusFact | undefined;
   let appointment: AppointmentTime | undefined;
+  let plannedWindow: AppointmentTime | undefined;
   const folded: FoldedFact[] = [];
   for (const fact of sorted) {
     const before = status;
@@ -109,10 +113,11 @@ export function foldFacts(
       status = fact.status;
       current = fact;
     }
-    if (fact.appointment !== undefined) appointment = fact.appointment;
+    if (fact.appointment !== undefined && fact.status === "planned") plannedWindow = fact.appointment;
+    else if (fact.appointment !== undefined) appointment = fact.appointment;
     folded.push({ fact, key: factKey(fact), outcome: check.outcome, before });
   }
-  return { status, current, appointment, facts: folded };
+  return { status, current, appointment, plannedWindow, facts: folded };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { BusinessEntity, BusinessStatus } from "@carehub/schemas";
+import type { BusinessEntity, BusinessHistoryEntry, BusinessStatus } from "@carehub/schemas";
 import {
   type AppointmentTime,
   type FactAuthority,
@@ -404,7 +404,7 @@ export function toBusinessEntity(state: EntityState): BusinessEntity {
       outcome: f.outcome,
       ...(f.reason === undefined ? {} : { reason: f.reason }),
       ...(f.code === undefined ? {} : { code: f.code }),
-      ...(f.fact.appointment === undefined ? {} : { appointment: f.fact.appointment }),
+      ...historyTime(f.fact),
     })),
   };
   if (view.since !== undefined) entity.since = new Date(view.since).toISOString();
@@ -417,7 +417,14 @@ export function toBusinessEntity(state: EntityState): BusinessEntity {
   }
   if (state.basedOn !== undefined) entity.basedOn = state.basedOn;
   if (fold.appointment !== undefined) entity.appointment = fold.appointment;
+  if (fold.plannedWindow !== undefined) entity.plannedWindow = fold.plannedWindow;
   return entity;
+}
+
+/** A fact's time as the API names it: a `planned` fact states an expected window, any other a booked time. */
+function historyTime(fact: StatusFact): Pick<BusinessHistoryEntry, "appointment" | "plannedWindow"> {
+  if (fact.appointment === undefined) return {};
+  return fact.status === "planned" ? { plannedWindow: fact.appointment } : { appointment: fact.appointment };
 }
 
 /** Appointment statuses after which an appointment no longer holds a time. */

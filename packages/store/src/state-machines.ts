@@ -21,56 +21,61 @@ export interface StateMachine {
 }
 
 /**
- * Referral: sent → received → (booked ↔ rescheduled) → completed | cancelled | no-show | deleted.
+ * Referral: sent → received → planned → (booked ↔ rescheduled) → completed | cancelled | no-show | deleted.
  * A hospital often confirms a booking without a separate "received", so forward skips are allowed; a
- * finished referral can still be deleted (entered in error), nothing else leaves a final status.
+ * finished referral can still be deleted (entered in error), nothing else leaves a final status. `planned`
+ * (agreed, not yet booked, with an expected window) may follow itself: each re-plan moves the window.
  */
 export const REFERRAL_MACHINE: StateMachine = {
   type: "referral",
-  statuses: ["sent", "received", "booked", "rescheduled", "completed", "no-show", "cancelled", "deleted"],
+  statuses: ["sent", "received", "planned", "booked", "rescheduled", "completed", "no-show", "cancelled", "deleted"],
   creation: "sent",
   next: {
-    sent: ["received", "booked", "cancelled", "deleted"],
-    received: ["booked", "cancelled", "deleted"],
+    sent: ["received", "planned", "booked", "cancelled", "deleted"],
+    received: ["planned", "booked", "cancelled", "deleted"],
+    planned: ["planned", "booked", "completed", "no-show", "cancelled", "deleted"],
     booked: ["rescheduled", "completed", "no-show", "cancelled", "deleted"],
     rescheduled: ["booked", "rescheduled", "completed", "no-show", "cancelled", "deleted"],
     completed: ["deleted"],
     "no-show": ["deleted"],
     cancelled: ["deleted"],
   },
-  selfLoops: ["rescheduled"],
+  selfLoops: ["planned", "rescheduled"],
 };
 
 /**
- * Task requisition: requested → accepted | rejected → in-progress → completed | cancelled. The receiver may
- * first say it received the task; work can only start once the task is accepted.
+ * Task requisition: requested → accepted | rejected → planned → in-progress → completed | cancelled. The
+ * receiver may first say it received the task; work can only start once the task is accepted (a planned task
+ * was accepted: planning it is agreeing to perform it).
  */
 export const TASK_MACHINE: StateMachine = {
   type: "task",
-  statuses: ["requested", "received", "accepted", "rejected", "in-progress", "completed", "cancelled"],
+  statuses: ["requested", "received", "accepted", "rejected", "planned", "in-progress", "completed", "cancelled"],
   creation: "requested",
   next: {
-    requested: ["received", "accepted", "rejected", "cancelled"],
-    received: ["accepted", "rejected", "cancelled"],
-    accepted: ["in-progress", "completed", "cancelled"],
+    requested: ["received", "accepted", "rejected", "planned", "cancelled"],
+    received: ["accepted", "rejected", "planned", "cancelled"],
+    accepted: ["planned", "in-progress", "completed", "cancelled"],
+    planned: ["planned", "in-progress", "completed", "cancelled"],
     "in-progress": ["completed", "cancelled"],
   },
-  selfLoops: [],
+  selfLoops: ["planned"],
 };
 
-/** Appointment: booked ↔ rescheduled → completed | cancelled | no-show | deleted. */
+/** Appointment: planned → (booked ↔ rescheduled) → completed | cancelled | no-show | deleted. */
 export const APPOINTMENT_MACHINE: StateMachine = {
   type: "appointment",
-  statuses: ["booked", "rescheduled", "completed", "no-show", "cancelled", "deleted"],
+  statuses: ["planned", "booked", "rescheduled", "completed", "no-show", "cancelled", "deleted"],
   creation: undefined,
   next: {
+    planned: ["planned", "booked", "completed", "no-show", "cancelled", "deleted"],
     booked: ["rescheduled", "completed", "no-show", "cancelled", "deleted"],
     rescheduled: ["booked", "rescheduled", "completed", "no-show", "cancelled", "deleted"],
     completed: ["deleted"],
     "no-show": ["deleted"],
     cancelled: ["deleted"],
   },
-  selfLoops: ["rescheduled"],
+  selfLoops: ["planned", "rescheduled"],
 };
 
 /*

@@ -1,4 +1,4 @@
-import type { BusinessStatus, Envelope, Party } from "@carehub/schemas";
+import type { BusinessStatus, ContentOf, Envelope, Party } from "@carehub/schemas";
 import { type EntityParties, type EntityUpdate, factKey, type SubjectRef } from "@carehub/store";
 
 /** What the tracker needs to know about endpoints to read an envelope (EndpointRegistry satisfies it). */
@@ -123,7 +123,8 @@ export function entityUpdatesFor(
         sources: [envelope.hubId],
         knownBy,
         by,
-        ...(content.appointment === undefined ? {} : { appointment: content.appointment }),
+        // A fact holds one time: a `planned` fact's is its expected window (the fold tells them apart by status).
+        ...factTime(content),
       };
       const basedOn = status?.basedOn;
       const inherited = status?.basedOnParties;
@@ -170,4 +171,9 @@ function partyRef(party: Party): { sor?: string; gln?: string; name?: string } {
   if (party.gln !== undefined) ref.gln = party.gln;
   if (party.name !== undefined) ref.name = party.name;
   return ref;
+}
+
+function factTime(content: ContentOf<"status-update">): { appointment?: { start: string; end?: string } } {
+  const time = content.status === "planned" ? content.plannedWindow : content.appointment;
+  return time === undefined ? {} : { appointment: time };
 }

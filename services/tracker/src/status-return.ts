@@ -50,7 +50,11 @@ export function buildStatusReturn(
     subject,
     status: effect.status,
     occurredAt: new Date(effect.occurredAt).toISOString(),
-    ...(effect.appointment === undefined ? {} : { appointment: effect.appointment }),
+    ...(effect.appointment === undefined
+      ? {}
+      : effect.status === "planned"
+        ? { plannedWindow: effect.appointment }
+        : { appointment: effect.appointment }),
   });
   return { hubId, messageId, json: built.json };
 }

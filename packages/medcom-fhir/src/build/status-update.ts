@@ -17,6 +17,7 @@ function statusChange(input: StatusUpdateInput): FhirObject {
     { url: "occurredAt", valueDateTime: input.occurredAt },
   ];
   if (input.reason !== undefined) parts.push({ url: "reason", valueString: input.reason });
+  if (input.plannedWindow !== undefined) parts.push({ url: "plannedWindow", valuePeriod: { ...input.plannedWindow } });
   return { url: EXTENSIONS.statusChange, extension: parts };
 }
 

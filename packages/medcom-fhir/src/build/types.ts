@@ -188,6 +188,8 @@ export interface StatusUpdateInput extends MessageInput {
   /** When the status changed at the source. */
   occurredAt: string;
   appointment?: { start: string; end?: string };
+  /** For `planned`: the expected window (carehub-status-change `plannedWindow`, a Period). */
+  plannedWindow?: { start: string; end?: string };
   reason?: string;
 }
 

@@ -121,9 +121,17 @@ const ID_SYSTEM = {
   appointment: SYSTEMS.carehubAppointmentId,
 } as const;
 
-function statusChange(resource: FhirObject): { status?: string; occurredAt?: string; reason?: string } {
+interface StatusChange {
+  status?: string;
+  occurredAt?: string;
+  reason?: string;
+  /** The expected window of a `planned` status (a Period). */
+  plannedWindow?: { start?: string; end?: string };
+}
+
+function statusChange(resource: FhirObject): StatusChange {
   const ext = objects(resource, "extension").find(({ value }) => str(value, "url") === EXTENSIONS.statusChange)?.value;
-  const out: { status?: string; occurredAt?: string; reason?: string } = {};
+  const out: StatusChange = {};
   for (const { value } of objects(ext, "extension")) {
     const url = str(value, "url");
     if (url === "status") {
@@ -135,6 +143,9 @@ function statusChange(resource: FhirObject): { status?: string; occurredAt?: str
     } else if (url === "reason") {
       const reason = str(value, "valueString");
       if (reason !== undefined) out.reason = reason;
+    } else if (url === "plannedWindow") {
+      const period = obj(value, "valuePeriod");
+      out.plannedWindow = { start: str(period, "start"), end: str(period, "end") };
     }
   }
   return out;
@@ -183,6 +194,8 @@ export function readStatusUpdate(ctx: ReadContext): ContentOf<"status-update"> |
     occurredAt: occurredAt ?? "",
   };
   if (change.reason !== undefined) content.reason = change.reason;
+  const window = plannedWindowOf(change, focus.path, issues);
+  if (window !== undefined) content.plannedWindow = window;
   if (type === "appointment") {
     const start = checkTime(str(focus.resource, "start"), `${focus.path}.start`, "Appointment.start", issues);
     const end = checkTime(str(focus.resource, "end"), `${focus.path}.end`, "Appointment.end", issues);
@@ -197,4 +210,18 @@ export function readStatusUpdate(ctx: ReadContext): ContentOf<"status-update"> |
     if (basedOn !== undefined) content.basedOn = basedOn;
   }
   return content;
+}
+
+/** The expected window of a `planned` status: its start is required (a plan without a window is no plan). */
+function plannedWindowOf(
+  change: StatusChange,
+  path: string,
+  issues: ReadContext["issues"],
+): { start: string; end?: string } | undefined {
+  if (change.plannedWindow === undefined) return undefined;
+  const where = `${path}.extension`;
+  const start = checkTime(change.plannedWindow.start, where, "the planned window start", issues);
+  const end = checkTime(change.plannedWindow.end, where, "the planned window end", issues);
+  if (start === undefined) return undefined;
+  return end === undefined ? { start } : { start, end };
 }
