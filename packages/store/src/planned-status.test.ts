@@ -44,13 +44,13 @@ describe("planned", () => {
     expect(fold(REFERRAL_MACHINE, "sent", "received", "planned", "booked", "completed").status).toBe("completed");
   });
 
-  it.each<[StateMachine, BusinessStatus]>([
-    [REFERRAL_MACHINE, "cancelled"],
-    [REFERRAL_MACHINE, "no-show"],
-    [TASK_MACHINE, "cancelled"],
-    [APPOINTMENT_MACHINE, "cancelled"],
-    [APPOINTMENT_MACHINE, "no-show"],
-  ])("a planned %s may end in %s", (machine, end) => {
+  it.each<[string, BusinessStatus, StateMachine]>([
+    ["referral", "cancelled", REFERRAL_MACHINE],
+    ["referral", "no-show", REFERRAL_MACHINE],
+    ["task", "cancelled", TASK_MACHINE],
+    ["appointment", "cancelled", APPOINTMENT_MACHINE],
+    ["appointment", "no-show", APPOINTMENT_MACHINE],
+  ])("a planned %s may end in %s", (_type, end, machine) => {
     expect(fold(machine, "planned", end).status).toBe(end);
     expect(outcomes(machine, "planned", end)).toEqual(["applied", "applied"]);
   });
@@ -66,12 +66,12 @@ describe("planned", () => {
   });
 
   // Catches `planned` allowed from a final status: a finished referral would reopen.
-  it.each<[StateMachine, BusinessStatus]>([
-    [REFERRAL_MACHINE, "completed"],
-    [REFERRAL_MACHINE, "cancelled"],
-    [TASK_MACHINE, "completed"],
-    [APPOINTMENT_MACHINE, "completed"],
-  ])("%s refuses planned after %s", (machine, end) => {
+  it.each<[string, BusinessStatus, StateMachine]>([
+    ["referral", "completed", REFERRAL_MACHINE],
+    ["referral", "cancelled", REFERRAL_MACHINE],
+    ["task", "completed", TASK_MACHINE],
+    ["appointment", "completed", APPOINTMENT_MACHINE],
+  ])("a %s refuses planned after %s", (_type, end, machine) => {
     const result = fold(machine, "planned", end, "planned");
     expect(result.status).toBe(end);
     expect(result.facts.at(-1)?.outcome).toBe("refused");
