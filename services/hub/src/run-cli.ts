@@ -119,7 +119,7 @@ async function runWithConfig(
           logger,
           settings,
           opsServer: true,
-          waitForConnections: false,
+          waitForConnections: true,
           signal: io.stopSignal,
         });
       } catch (error) {

@@ -95,6 +95,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   const registry = await openRegistry(options, logger);
   let connections: { bus: Bus; redis: Redis } | undefined;
   let waitingFor: Dependency | undefined = "nats";
+  let servicesStarted = false;
   let ops: OpsServer | undefined;
   if (options.opsServer === true) {
     // Up before the connections: a process waiting for NATS or Redis is alive (/healthz) and says why it is not ready.
@@ -102,7 +103,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       host: config.httpHost,
       port: config.opsPort,
       readiness: async () => {
-        if (connections === undefined) return notReadyWhileWaiting(waitingFor);
+        if (connections === undefined || !servicesStarted) return notReadyWhileWaiting(waitingFor);
         const { bus, redis } = connections;
         return checkReadiness({ nats: () => bus.nc.rtt(), redis: () => redis.ping() });
       },
@@ -163,6 +164,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       });
       running.push({ name, service });
     }
+    servicesStarted = true;
   } catch (error) {
     await closeAll();
     throw error;
@@ -183,9 +185,15 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   };
 }
 
-/** `/readyz` while start-up waits: 503, naming the dependency it waits for (what is not yet tried counts as unavailable). */
+/**
+ * `/readyz` while the process starts: 503, naming what it waits for — NATS, then Redis (what is not reached yet
+ * counts as unavailable), then its own services.
+ */
 function notReadyWhileWaiting(waitingFor: Dependency | undefined) {
-  const checks = { nats: waitingFor === "nats" ? "unavailable" : "ok", redis: "unavailable" };
+  const checks = {
+    nats: waitingFor === "nats" ? "unavailable" : "ok",
+    redis: waitingFor === undefined ? "ok" : "unavailable",
+  };
   return { ready: false, body: { status: "starting", waitingFor: waitingFor ?? "services", checks } };
 }
 

@@ -1,6 +1,6 @@
 import { type BackoffPolicy, type Bus, backoffDelayMs, connectHubBus } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
-import type { HubConfig } from "@carehub/schemas";
+import { type HubConfig, PermanentError } from "@carehub/schemas";
 import { Redis } from "ioredis";
 
 /** What a starting process still waits for; `/readyz` names it until both answer. */
@@ -9,9 +9,15 @@ export type Dependency = "nats" | "redis";
 /** Delays between connection attempts at start-up: from half a second, doubling, capped at 30 s. */
 export const START_BACKOFF: BackoffPolicy = Object.freeze({ initialMs: 500, factor: 2, maxMs: 30_000, jitter: 0.5 });
 
-export class StartTimeoutError extends Error {
+export const START_TIMEOUT_CODE = "CAREHUB_ERR_START_TIMEOUT";
+
+/** NATS or Redis did not answer within CAREHUB_START_TIMEOUT_MS: `carehub start` exits 1. */
+export class StartTimeoutError extends PermanentError {
   constructor(dependency: Dependency, timeoutMs: number) {
-    super(`${dependency} did not answer within CAREHUB_START_TIMEOUT_MS (${timeoutMs} ms); giving up`);
+    super(
+      START_TIMEOUT_CODE,
+      `${START_TIMEOUT_CODE}: ${dependency} did not answer within CAREHUB_START_TIMEOUT_MS (${timeoutMs} ms); giving up`,
+    );
     this.name = "StartTimeoutError";
   }
 }
