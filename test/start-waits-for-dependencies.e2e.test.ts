@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { connectBus } from "@carehub/bus";
 import {
   freePort,
   type NatsServerHandle,
@@ -132,6 +133,29 @@ describe("CAREHUB_START_TIMEOUT_MS", () => {
     expect(output).toContain("CAREHUB_ERR_START_TIMEOUT: nats did not answer");
     const catalogue = readFileSync(new URL("../docs/errors.md", import.meta.url), "utf8");
     expect(catalogue).toContain("`CAREHUB_ERR_START_TIMEOUT`");
+  }, 30_000);
+
+  it("does not wait on what waiting cannot fix: an incompatible stream stops the process at once", async () => {
+    await stopChild();
+    const namespace = testNamespace("startbad");
+    const bus = await connectBus({ servers: sharedNatsUrl(), name: "startbad-setup", namespace });
+    const name = bus.topology.streams.inbox;
+    await bus.jsm.streams.add({ name, subjects: [`${namespace}.elsewhere.>`], storage: "memory" });
+    try {
+      startIntake({
+        NATS_URL: sharedNatsUrl(),
+        REDIS_URL: sharedRedisUrl(),
+        CAREHUB_NAMESPACE: namespace,
+        CAREHUB_OPS_PORT: String(await freePort()),
+      });
+      const code = await new Promise<number | null>((resolve) => child?.once("exit", resolve));
+      expect(code).toBe(1);
+      expect(output).toContain("JetStream provisioning failed");
+      expect(output).not.toContain("unreachable at start-up");
+    } finally {
+      for (const stream of Object.values(bus.topology.streams)) await bus.jsm.streams.delete(stream).catch(() => false);
+      await bus.drain();
+    }
   }, 30_000);
 });
 

@@ -1,6 +1,6 @@
 import { type BackoffPolicy, type Bus, backoffDelayMs, connectHubBus } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
-import { type HubConfig, PermanentError } from "@carehub/schemas";
+import { CarehubError, type HubConfig, PermanentError } from "@carehub/schemas";
 import { Redis } from "ioredis";
 
 /** What a starting process still waits for; `/readyz` names it until both answer. */
@@ -69,6 +69,7 @@ async function retryUntilAnswered<T>(
     try {
       return await open();
     } catch (error) {
+      if (!worthWaitingFor(error)) throw error;
       const delayMs = backoffDelayMs(failures, START_BACKOFF, Math.random);
       if (Date.now() + delayMs > context.deadline) throw new StartTimeoutError(dependency, context.timeoutMs);
       // The reason's code only: a connection error's message may carry the server URL and its credentials.
@@ -79,6 +80,16 @@ async function retryUntilAnswered<T>(
       await sleep(delayMs, context.signal);
     }
   }
+}
+
+/**
+ * Connection trouble is worth waiting for; a permanent failure (a stream that cannot be made compatible, bad
+ * credentials reported as such) is not, except a refused provisioning, which a JetStream still electing its
+ * leaders also causes.
+ */
+function worthWaitingFor(error: unknown): boolean {
+  if (!(error instanceof CarehubError)) return true;
+  return error.retryable || error.code === "CAREHUB_ERR_BUS_PROVISION_FAILED";
 }
 
 function reasonCode(error: unknown): string {
