@@ -46,6 +46,11 @@ export const HubConfig = z.object({
     .default(64 * 1024 * 1024),
   /** A request whose body has not fully arrived after this long is cut off (slow senders hold nothing for long). */
   requestTimeoutMs: z.coerce.number().int().positive().default(60_000),
+  /**
+   * How long a starting process waits for NATS and Redis, retrying with backoff, before it gives up and exits;
+   * 0 (the default) waits as long as it takes, saying so on `/readyz` (docs/runbook.md, "Start-up order").
+   */
+  startTimeoutMs: z.coerce.number().int().min(0).default(0),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** Key for the keyed hash of patient identifiers in the read model (HMAC-SHA256). */
   patientHashKey: z.string().min(16).default("carehub-development-only-key-change-me"),
@@ -88,6 +93,7 @@ export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, st
   maxInflightRequests: "CAREHUB_MAX_INFLIGHT_REQUESTS",
   maxInflightBytes: "CAREHUB_MAX_INFLIGHT_BYTES",
   requestTimeoutMs: "CAREHUB_HTTP_REQUEST_TIMEOUT_MS",
+  startTimeoutMs: "CAREHUB_START_TIMEOUT_MS",
   logLevel: "LOG_LEVEL",
   patientHashKey: "CAREHUB_PATIENT_HASH_KEY",
   retentionDays: "CAREHUB_RETENTION_DAYS",

@@ -13,6 +13,7 @@ export {
   recordDeadLetter,
   recordDeliveryAttempt,
   recordHttpRequest,
+  recordPossibleDuplicate,
   recordRejection,
   recordStatusChange,
   recordStatusRefused,

@@ -107,6 +107,12 @@ export const metrics = {
     labelNames: ["endpoint", "outcome"] as const,
     registers: [metricsRegistry],
   }),
+  possibleDuplicates: new Counter({
+    name: "carehub_delivery_possible_duplicates_total",
+    help: "Deliveries of a copy whose previous attempt never reported back (its dispatcher died mid-call), so the receiver may get it twice (same message id and webhook-id), by endpoint",
+    labelNames: ["endpoint"] as const,
+    registers: [metricsRegistry],
+  }),
   deliverySeconds: new Histogram({
     name: "carehub_delivery_seconds",
     help: "Time one delivery attempt to an endpoint takes (webhook call or inbox publish), in seconds",
@@ -177,6 +183,14 @@ export function recordDeliveryAttempt(endpoint: string, outcome: "delivered" | "
   const label = labelValue(endpoint);
   metrics.deliveryAttempts.inc({ endpoint: label, outcome });
   metrics.deliverySeconds.observe({ endpoint: label }, seconds);
+}
+
+/**
+ * A delivery to `endpoint` is about to start whose previous attempt may have reached the receiver without the
+ * hub learning of it (a wire duplicate the contract allows: the receiver drops it by message id).
+ */
+export function recordPossibleDuplicate(endpoint: string): void {
+  metrics.possibleDuplicates.inc({ endpoint: labelValue(endpoint) });
 }
 
 /** A message was dead-lettered towards `endpoint` (its `dead-lettered` event stored). */

@@ -30,12 +30,18 @@ else
 end
 return {'', notBefore, afterDelivered, afterDead, circuit}`;
 
-/** Counts an attempt of the current copy (check() registered the copy). */
+/**
+ * Counts an attempt of the current copy (check() registered the copy) and tells whether the copy's previous
+ * attempt never reported back: begun (counted) but neither delivered (that would have deleted this hash) nor
+ * recorded as failed (`a:<its total>`), i.e. the process making it died during the call.
+ */
 const BEGIN_ATTEMPT = `
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 local total = redis.call('HINCRBY', KEYS[1], 'total', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-return {attempts, total}`;
+local unreported = 0
+if attempts > 1 and redis.call('HEXISTS', KEYS[1], 'a:' .. (total - 1)) == 0 then unreported = 1 end
+return {attempts, total, unreported}`;
 
 export type PredecessorState = "delivered" | "dead-lettered" | "pending";
 
@@ -97,15 +103,21 @@ export class DeliveryState {
     return check;
   }
 
-  /** Counts an attempt before the endpoint is called (a crash during the call still counts it). */
-  async beginAttempt(endpoint: string, hubId: string): Promise<{ attempt: number; total: number }> {
+  /**
+   * Counts an attempt before the endpoint is called (a crash during the call still counts it).
+   * `previousUnreported`: the copy's previous attempt never reported back, so it may have reached the receiver.
+   */
+  async beginAttempt(
+    endpoint: string,
+    hubId: string,
+  ): Promise<{ attempt: number; total: number; previousUnreported: boolean }> {
     const result = (await this.#redis.eval(
       BEGIN_ATTEMPT,
       1,
       this.#keys.attempts(endpoint, hubId),
       String(this.#ttlSeconds),
-    )) as [number, number];
-    return { attempt: Number(result[0]), total: Number(result[1]) };
+    )) as [number, number, number];
+    return { attempt: Number(result[0]), total: Number(result[1]), previousUnreported: Number(result[2]) === 1 };
   }
 
   /** Keeps a failed attempt in the history and pauses this copy until `notBefore` (epoch ms). */

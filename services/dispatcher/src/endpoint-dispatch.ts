@@ -1,5 +1,5 @@
 import { type BackoffPolicy, backoffDelayMs } from "@carehub/bus";
-import { type Logger, recordDeliveryAttempt } from "@carehub/observability";
+import { type Logger, recordDeliveryAttempt, recordPossibleDuplicate } from "@carehub/observability";
 import type { Endpoint } from "@carehub/schemas";
 import { CarehubError } from "@carehub/schemas";
 import type { CircuitStore } from "./circuit-store.ts";
@@ -123,7 +123,7 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
     throw new DeliveryWait(WAIT_CODES.circuitOpen, `the circuit of ${endpointId} is open`, permit.retryInMs);
   }
 
-  const { attempt, total } = await guard("counting the attempt", () =>
+  const { attempt, total, previousUnreported } = await guard("counting the attempt", () =>
     deps.state.beginAttempt(endpointId, message.hubId),
   );
   const limit = endpoint.maxDeliveryAttempts;
@@ -135,6 +135,14 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
     });
   }
 
+  if (previousUnreported) {
+    // The last attempt died mid-call and may have reached the receiver: this one can be a wire duplicate.
+    recordPossibleDuplicate(endpointId);
+    deps.logger?.warn(
+      { endpoint: endpointId, hubId: message.hubId, attempt: total },
+      "previous delivery attempt never reported back; the receiver may get this message twice",
+    );
+  }
   const started = performance.now();
   const outcome = await deps.deliver(endpoint, {
     hubId: message.hubId,

@@ -1,8 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Bus } from "@carehub/bus";
-import { checkReadiness, metricsContentType, metricsText } from "@carehub/observability";
-import type { Redis } from "ioredis";
+import { metricsContentType, metricsText } from "@carehub/observability";
 
 export interface OpsServer {
   /** e.g. http://127.0.0.1:9464 (the real port when the setting was 0). */
@@ -12,16 +10,15 @@ export interface OpsServer {
 
 /**
  * The operational endpoints every `carehub start` process serves on its ops port, whichever services it
- * runs: `/healthz` (the process is up), `/readyz` (NATS and Redis answer), `/metrics` (Prometheus). No token:
- * nothing here says anything about a message or a patient.
+ * runs: `/healthz` (the process is up), `/readyz` (what `readiness` says: NATS and Redis answer, or what
+ * start-up still waits for), `/metrics` (Prometheus). No token: nothing here says anything about a message or a
+ * patient. Started before the connections, so a process still waiting for NATS or Redis already answers.
  */
 export async function startOpsServer(options: {
   host: string;
   port: number;
-  bus: Bus;
-  redis: Redis;
+  readiness: () => Promise<{ ready: boolean; body: unknown }>;
 }): Promise<OpsServer> {
-  const { bus, redis } = options;
   const server = createServer((request, response) => {
     const path = (request.url ?? "").split("?")[0];
     const reply = (status: number, type: string, body: string) =>
@@ -29,9 +26,9 @@ export async function startOpsServer(options: {
     if (request.method !== "GET") return reply(405, "application/json", '{"status":"method not allowed"}');
     if (path === "/healthz") return reply(200, "application/json", '{"status":"ok"}');
     if (path === "/readyz") {
-      void checkReadiness({ nats: () => bus.nc.rtt(), redis: () => redis.ping() }).then(({ ready, body }) =>
-        reply(ready ? 200 : 503, "application/json", JSON.stringify(body)),
-      );
+      void options
+        .readiness()
+        .then(({ ready, body }) => reply(ready ? 200 : 503, "application/json", JSON.stringify(body)));
       return;
     }
     if (path === "/metrics") {

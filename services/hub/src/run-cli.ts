@@ -110,7 +110,22 @@ async function runWithConfig(
         io.stderr.write(`carehub: ${error.message}\n`);
         return 2;
       }
-      const hub = await startHub({ config, services: command.services, logger, settings, opsServer: true });
+      let hub: Awaited<ReturnType<typeof startHub>>;
+      try {
+        // Waits for NATS and Redis when they are not up yet (CAREHUB_START_TIMEOUT_MS), /readyz saying so.
+        hub = await startHub({
+          config,
+          services: command.services,
+          logger,
+          settings,
+          opsServer: true,
+          waitForConnections: true,
+          signal: io.stopSignal,
+        });
+      } catch (error) {
+        if (io.stopSignal.aborted) return 0; // asked to stop while waiting: nothing was running yet
+        throw error;
+      }
       io.stdout.write(
         `carehub running (namespace ${config.namespace}): ${hub.services.join(", ") || "no services"}` +
           `; ops ${hub.opsUrl ?? "-"} (/healthz, /readyz, /metrics)` +

@@ -1,5 +1,5 @@
 import { type Bus, connectHubBus, startStreamMetrics } from "@carehub/bus";
-import { collectProcessMetrics, createLogger, type Logger, startTracing } from "@carehub/observability";
+import { checkReadiness, collectProcessMetrics, createLogger, type Logger, startTracing } from "@carehub/observability";
 import { EndpointRegistry, type RegistrySource, type RegistryWatcher, watchRegistry } from "@carehub/registry";
 import type { HubConfig, RegistryConfig, RegistryConfigInput } from "@carehub/schemas";
 import { createStore } from "@carehub/store";
@@ -13,6 +13,7 @@ import {
   type ServiceName,
 } from "./service-catalogue.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
+import { type Dependency, openConnectionsPatiently } from "./wait-for-connections.ts";
 
 export interface StartHubOptions {
   config: HubConfig;
@@ -36,6 +37,12 @@ export interface StartHubOptions {
    * process does; tests and the demo that run several hubs in one process leave it off.
    */
   opsServer?: boolean;
+  /**
+   * Wait for NATS and Redis with backoff when they are unreachable (bounded by `config.startTimeoutMs`) instead
+   * of failing at once (default false; `carehub start` does). Aborting `signal` ends the wait.
+   */
+  waitForConnections?: boolean;
+  signal?: AbortSignal;
 }
 
 export interface RunningHub {
@@ -86,7 +93,38 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     });
   }
   const registry = await openRegistry(options, logger);
-  const { bus, redis } = await openConnections(config, logger);
+  let connections: { bus: Bus; redis: Redis } | undefined;
+  let waitingFor: Dependency | undefined = "nats";
+  let servicesStarted = false;
+  let ops: OpsServer | undefined;
+  if (options.opsServer === true) {
+    // Up before the connections: a process waiting for NATS or Redis is alive (/healthz) and says why it is not ready.
+    ops = await startOpsServer({
+      host: config.httpHost,
+      port: config.opsPort,
+      readiness: async () => {
+        if (connections === undefined || !servicesStarted) return notReadyWhileWaiting(waitingFor);
+        const { bus, redis } = connections;
+        return checkReadiness({ nats: () => bus.nc.rtt(), redis: () => redis.ping() });
+      },
+    });
+  }
+  try {
+    connections =
+      options.waitForConnections === true
+        ? await openConnectionsPatiently(config, logger, {
+            ...(options.signal === undefined ? {} : { signal: options.signal }),
+            onWaiting: (dependency) => {
+              waitingFor = dependency;
+            },
+          })
+        : await openConnections(config, logger);
+  } catch (error) {
+    await ops?.close();
+    if ("close" in registry) (registry as RegistryWatcher).close();
+    throw error;
+  }
+  const { bus, redis } = connections;
   const store = createStore({
     redis,
     namespace: config.namespace,
@@ -97,7 +135,6 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   // How much each stream (the DLQ above all) holds, for `/metrics`; stopped before the bus drains.
   const streamMetrics = startStreamMetrics(bus, { logger });
   const running: Array<{ name: ServiceName; service: RunningService }> = [];
-  let ops: OpsServer | undefined;
   const closeAll = async () => {
     await ops?.close();
     for (const { name, service } of [...running].reverse()) {
@@ -127,9 +164,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       });
       running.push({ name, service });
     }
-    if (options.opsServer === true) {
-      ops = await startOpsServer({ host: config.httpHost, port: config.opsPort, bus, redis });
-    }
+    servicesStarted = true;
   } catch (error) {
     await closeAll();
     throw error;
@@ -148,6 +183,18 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       return stopping;
     },
   };
+}
+
+/**
+ * `/readyz` while the process starts: 503, naming what it waits for — NATS, then Redis (what is not reached yet
+ * counts as unavailable), then its own services.
+ */
+function notReadyWhileWaiting(waitingFor: Dependency | undefined) {
+  const checks = {
+    nats: waitingFor === "nats" ? "unavailable" : "ok",
+    redis: waitingFor === undefined ? "ok" : "unavailable",
+  };
+  return { ready: false, body: { status: "starting", waitingFor: waitingFor ?? "services", checks } };
 }
 
 function resolveServices(requested: readonly string[] | undefined): Set<ServiceName> {

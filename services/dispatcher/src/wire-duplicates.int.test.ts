@@ -1,0 +1,102 @@
+import type { Bus } from "@carehub/bus";
+import { metricValue } from "@carehub/observability";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  cleanupTestNamespace,
+  connectTestBus,
+  connectTestRedis,
+  SwappableRegistry,
+  TestReceiver,
+  testEndpoint,
+  testNamespace,
+  testRegistry,
+  waitFor,
+} from "../test/support.ts";
+import { DeliveryState } from "./delivery-state.ts";
+import { dispatchKeys } from "./dispatch-keys.ts";
+import { type RunningDispatcher, startDispatcher } from "./dispatcher.ts";
+
+/**
+ * Issue 16, item 5: a dispatcher that dies during a delivery call leaves an attempt that never reported back;
+ * the copy's next delivery may reach the receiver a second time (the contract allows it: same message id and
+ * webhook-id), and `carehub_delivery_possible_duplicates_total` counts it. A failed attempt that was recorded
+ * (the receiver answered 503) is a retry, not a possible duplicate, and a first delivery is neither.
+ */
+
+const ns = testNamespace("wiredup");
+const CRASHED = "ep-wiredup-crashed";
+const RETRIED = "ep-wiredup-retried";
+let bus: Bus;
+let redis: Redis;
+let dispatcher: RunningDispatcher | undefined;
+const receivers = {} as Record<"crashed" | "retried", TestReceiver>;
+
+async function toOutbox(endpoint: string, id: string): Promise<number> {
+  const { seq } = await bus.publish(bus.topology.subjects.outbox(endpoint), `<message id="${id}"/>`, {
+    msgId: `${id}:${endpoint}`,
+    contentType: "application/xml",
+    headers: {
+      "Carehub-Hub-Id": id,
+      "Carehub-Source-Endpoint": "sender-x",
+      "Carehub-Message-Id": `msg-${id}`,
+      "Carehub-Receiver": endpoint,
+      "Carehub-Kind": "lab-result",
+    },
+  });
+  return seq;
+}
+
+const duplicates = (endpoint: string) => metricValue("carehub_delivery_possible_duplicates_total", { endpoint });
+
+beforeAll(async () => {
+  bus = await connectTestBus(ns);
+  redis = connectTestRedis();
+  receivers.crashed = await TestReceiver.start();
+  receivers.retried = await TestReceiver.start((n) => ({ status: n < 1 ? 503 : 202 }));
+  const http = (receiver: TestReceiver) => ({
+    delivery: { mode: "http" as const, url: receiver.url, timeoutMs: 5_000 },
+  });
+  const registry = new SwappableRegistry(
+    testRegistry([testEndpoint(CRASHED, http(receivers.crashed)), testEndpoint(RETRIED, http(receivers.retried))]),
+  );
+  const crashedId = `crashed-${Date.now()}`;
+  const seq = await toOutbox(CRASHED, crashedId);
+  // The dispatcher that died: it looked at this copy and counted its attempt, exactly as dispatchOne does
+  // before calling the receiver, then the process was killed during the call (nothing recorded after it).
+  const dying = new DeliveryState(redis, dispatchKeys(ns), 3_600);
+  await dying.check(CRASHED, crashedId, undefined, String(seq));
+  await dying.beginAttempt(CRASHED, crashedId);
+  await toOutbox(RETRIED, `retried-${Date.now()}`);
+  dispatcher = await startDispatcher({
+    bus,
+    redis,
+    registry,
+    options: {
+      backoff: { initialMs: 40, factor: 2, maxMs: 160, jitter: 0.5 },
+      circuit: { failureThreshold: 10, cooldownMs: 600, probeLeaseMs: 2_000 },
+      predecessorPollMs: 40,
+      pollScheduleMs: [40, 80],
+      concurrency: 2,
+      registryPollMs: 100,
+    },
+  });
+});
+
+afterAll(async () => {
+  await dispatcher?.stop();
+  for (const receiver of Object.values(receivers)) await receiver.close();
+  await cleanupTestNamespace(bus, redis, ns);
+});
+
+describe("wire duplicates after a crash", () => {
+  it("counts a delivery whose previous attempt never reported back, and not a recorded retry", async () => {
+    await waitFor(async () => receivers.crashed.requests.length === 1, "the crashed copy to be delivered");
+    await waitFor(
+      async () => receivers.retried.requests.filter((r) => r.answer === 202).length === 1,
+      "the retried copy to be delivered after its 503",
+    );
+    expect(await duplicates(CRASHED)).toBe(1);
+    expect(await duplicates(RETRIED)).toBe(0);
+  });
+});
