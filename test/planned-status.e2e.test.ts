@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { buildReferral, buildStatusUpdate, type MessagingOrganization, parseFhirMessage } from "@carehub/medcom-fhir";
+import { buildReferral, type MessagingOrganization, parseFhirMessage } from "@carehub/medcom-fhir";
 import type { BusinessEntity, BusinessStatus, LifecycleEvent } from "@carehub/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, type HarnessEndpoint, startHarness } from "./src/harness.ts";
+import { statusTraffic } from "./src/status-traffic.ts";
 
 /**
  * Planned activities (issue 12, item 1): through the real gateway, intake, router, dispatcher and tracker, the
@@ -38,40 +39,22 @@ const ENDPOINTS: HarnessEndpoint[] = [
 ];
 
 let h: Harness;
-let clock = Date.parse("2026-04-01T08:00:00Z");
-const nextTime = () => {
-  clock += 3_600_000;
-  return new Date(clock).toISOString();
-};
-
-async function send(from: string, json: string): Promise<string> {
-  const response = await h.send(from, json, "application/fhir+json");
-  expect(response.status).toBe(202);
-  return ((await response.json()) as { id: string }).id;
-}
-
-async function sendStatus(
+const {
+  nextTime,
+  send,
+  sendStatus: sendAnyStatus,
+} = statusTraffic({
+  harness: () => h,
+  organisations: ORG,
+  patient: PATIENT,
+});
+const sendStatus = (
   from: string,
   to: string,
   referralId: string,
   status: BusinessStatus,
   time: { plannedWindow?: typeof WINDOW; appointment?: typeof BOOKED_AT } = {},
-): Promise<{ hubId: string; messageId: string }> {
-  const messageId = randomUUID();
-  const now = nextTime();
-  const built = buildStatusUpdate({
-    ids: { bundleId: randomUUID(), messageHeaderId: messageId },
-    now,
-    sender: ORG[from] as MessagingOrganization,
-    receiver: ORG[to] as MessagingOrganization,
-    patient: PATIENT,
-    subject: { type: "referral", id: referralId },
-    status,
-    occurredAt: now,
-    ...time,
-  });
-  return { hubId: await send(from, built.json), messageId };
-}
+) => sendAnyStatus(from, to, { type: "referral", id: referralId }, status, time);
 
 /** GET the practice's referral until `ready` accepts it. */
 function readReferral(id: string, ready: (e: BusinessEntity) => boolean, what: string): Promise<BusinessEntity> {

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { buildReferral, buildStatusUpdate, type MessagingOrganization, parseFhirMessage } from "@carehub/medcom-fhir";
-import type { BusinessEntity, BusinessStatus, LifecycleEvent } from "@carehub/schemas";
+import { buildReferral, type MessagingOrganization, parseFhirMessage } from "@carehub/medcom-fhir";
+import type { BusinessEntity, LifecycleEvent } from "@carehub/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Delivery, type Harness, type HarnessEndpoint, HUB_IDENTITY, startHarness } from "./src/harness.ts";
+import { statusTraffic } from "./src/status-traffic.ts";
 
 /**
  * Who may state a business status (issue 9): through the real gateway, intake, router, dispatcher and tracker,
@@ -57,17 +58,7 @@ const ORG: Record<string, MessagingOrganization> = {
 };
 
 let h: Harness;
-let clock = Date.parse("2026-04-01T08:00:00Z");
-const nextTime = () => {
-  clock += 3_600_000;
-  return new Date(clock).toISOString();
-};
-
-async function send(from: string, json: string): Promise<string> {
-  const response = await h.send(from, json, "application/fhir+json");
-  expect(response.status).toBe(202);
-  return ((await response.json()) as { id: string }).id;
-}
+const { nextTime, send, sendStatus } = statusTraffic({ harness: () => h, organisations: ORG, patient: PATIENT });
 
 async function sendReferral(from: string, to: string, id: string): Promise<string> {
   const now = nextTime();
@@ -85,34 +76,6 @@ async function sendReferral(from: string, to: string, id: string): Promise<strin
   // In the read model too: what follows is judged against the referral's parties.
   await read<BusinessEntity>(from, `/v1/referrals/${from}/${id}`, () => true, "the referral in the read model");
   return messageHeaderId;
-}
-
-interface Sent {
-  hubId: string;
-  messageId: string;
-}
-
-async function sendStatus(
-  from: string,
-  to: string,
-  subject: { type: "referral" | "appointment"; id: string },
-  status: BusinessStatus,
-  extra: { basedOn?: { type: "referral"; id: string }; appointment?: { start: string } } = {},
-): Promise<Sent> {
-  const messageId = randomUUID();
-  const now = nextTime();
-  const built = buildStatusUpdate({
-    ids: { bundleId: randomUUID(), messageHeaderId: messageId },
-    now,
-    sender: ORG[from] as MessagingOrganization,
-    receiver: ORG[to] as MessagingOrganization,
-    patient: PATIENT,
-    subject,
-    status,
-    occurredAt: now,
-    ...extra,
-  });
-  return { hubId: await send(from, built.json), messageId };
 }
 
 async function get(as: string, path: string): Promise<Response> {
