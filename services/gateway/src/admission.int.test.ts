@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
-import { EndpointRegistry, hashToken } from "@carehub/registry";
+import { EndpointRegistry } from "@carehub/registry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exampleRegistry } from "../test/example-registry.ts";
 import { type RunningGateway, startGateway } from "./start-gateway.ts";
 
 /**
@@ -25,31 +26,7 @@ const MESSAGE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
 const freshMessage = () => Buffer.from(HOMECARE.replaceAll(MESSAGE_ID, randomUUID()));
 const SIZE = freshMessage().byteLength;
 
-const registry = EndpointRegistry.from({
-  hub: { id: "carehub", name: "test hub", sor: "481521000016007", gln: "5790000199990" },
-  endpoints: [
-    {
-      id: "acute-team",
-      name: "Pleje og Rehabilitering",
-      kind: "municipality",
-      identifiers: { sor: ["1144561000016002"], gln: ["5790000123117"] },
-      sends: ["homecare-observation"],
-      accepts: ["acknowledgement"],
-      delivery: { mode: "nats" },
-      auth: { tokenSha256: [hashToken("acute-token")] },
-    },
-    {
-      id: "practice",
-      name: "Skødstrup Lægepraksis",
-      kind: "practice",
-      identifiers: { sor: ["52581000016005"], gln: ["5790000127092"] },
-      sends: ["acknowledgement"],
-      accepts: ["homecare-observation", "acknowledgement"],
-      delivery: { mode: "nats" },
-      auth: { tokenSha256: [hashToken("practice-token")] },
-    },
-  ],
-});
+const registry = EndpointRegistry.from(exampleRegistry);
 
 interface Answer {
   status: number;

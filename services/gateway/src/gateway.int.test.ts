@@ -3,12 +3,12 @@ import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
 import { parseMessage } from "@carehub/formats";
 import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy } from "@carehub/ledger";
 import { metricValue } from "@carehub/observability";
-import { EndpointRegistry, hashToken } from "@carehub/registry";
-import type { RegistryConfigInput } from "@carehub/schemas";
+import { EndpointRegistry } from "@carehub/registry";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exampleRegistry } from "../test/example-registry.ts";
 import { createGatewayApp } from "./app.ts";
 
 const EXAMPLES = medcomExamplesDir();
@@ -21,32 +21,6 @@ const practiceAck = readFileSync(
 /** Past JetStream's 10-minute duplicate window: only the ledger can still know a first copy. */
 const ELEVEN_MINUTES = 11 * 60_000;
 
-const registryConfig: RegistryConfigInput = {
-  hub: { id: "carehub", name: "test hub", sor: "481521000016007", gln: "5790000199990" },
-  endpoints: [
-    {
-      id: "acute-team",
-      name: "Pleje og Rehabilitering",
-      kind: "municipality",
-      identifiers: { sor: ["1144561000016002"], gln: ["5790000123117"] },
-      sends: ["homecare-observation"],
-      accepts: ["acknowledgement"],
-      delivery: { mode: "nats" },
-      auth: { tokenSha256: [hashToken("acute-token")] },
-    },
-    {
-      id: "practice",
-      name: "Skødstrup Lægepraksis",
-      kind: "practice",
-      identifiers: { sor: ["52581000016005"], gln: ["5790000127092"] },
-      sends: ["acknowledgement"],
-      accepts: ["homecare-observation", "acknowledgement"],
-      delivery: { mode: "nats" },
-      auth: { tokenSha256: [hashToken("practice-token")] },
-    },
-  ],
-};
-
 describe("gateway against real NATS and Redis", () => {
   let ns: TestNamespace;
   let app: FastifyInstance;
@@ -56,7 +30,7 @@ describe("gateway against real NATS and Redis", () => {
     ns = await openTestNamespace("gw");
     app = await createGatewayApp({
       config: { httpHost: "127.0.0.1", httpPort: 0, maxBodyBytes: 64 * 1024, retentionDays: 1 },
-      registry: EndpointRegistry.from(registryConfig),
+      registry: EndpointRegistry.from(exampleRegistry),
       bus: ns.bus,
       redis: ns.redis,
       clock: () => now,
@@ -251,7 +225,7 @@ describe("gateway against real NATS and Redis", () => {
     deadRedis.on("error", () => {}); // expected: nothing listens there
     const withoutRedis = await createGatewayApp({
       config: { httpHost: "127.0.0.1", httpPort: 0, maxBodyBytes: 64 * 1024, retentionDays: 1 },
-      registry: EndpointRegistry.from(registryConfig),
+      registry: EndpointRegistry.from(exampleRegistry),
       bus: ns.bus,
       redis: deadRedis,
     });
@@ -269,7 +243,7 @@ describe("gateway against real NATS and Redis", () => {
     const closedBus = await openTestNamespace("gw-closed");
     const withoutNats = await createGatewayApp({
       config: { httpHost: "127.0.0.1", httpPort: 0, maxBodyBytes: 64 * 1024, retentionDays: 1 },
-      registry: EndpointRegistry.from(registryConfig),
+      registry: EndpointRegistry.from(exampleRegistry),
       bus: closedBus.bus,
       redis: ns.redis,
     });
