@@ -9,6 +9,12 @@ export {
   startNatsServer,
 } from "./nats-server.ts";
 export { freePort } from "./processes.ts";
+export {
+  type RedisSentinelHandle,
+  type RedisSentinelOptions,
+  type SentinelAddress,
+  startRedisSentinel,
+} from "./redis-sentinel.ts";
 export { type RedisServerHandle, type RedisServerOptions, startRedisServer } from "./redis-server.ts";
 export {
   type CleanupTargets,

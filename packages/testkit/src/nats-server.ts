@@ -195,8 +195,38 @@ export interface NatsClusterHandle {
   /** Client URLs of every node. */
   readonly urls: string[];
   readonly servers: NatsServerHandle[];
+  /** Each node's server name (what JetStream names a stream's leader and replicas by), in `servers` order. */
+  readonly names: string[];
+  /**
+   * The node that leads a stream (or, with `consumer`, that consumer), asked of the nodes' monitoring ports;
+   * undefined while it has no leader (during an election, or when no node that answers knows the stream).
+   */
+  leaderOf(stream: string, consumer?: string): Promise<NatsServerHandle | undefined>;
   /** Stops every node and removes their stores. */
   stop(): Promise<void>;
+}
+
+interface JszStreams {
+  account_details?: Array<{
+    stream_detail?: Array<{
+      name: string;
+      cluster?: { leader?: string };
+      consumer_detail?: Array<{ name: string; cluster?: { leader?: string } }>;
+    }>;
+  }>;
+}
+
+/** The leader a node's `/jsz` reports for a stream or one of its consumers (any account); undefined if none. */
+async function reportedLeader(monitorPort: number, stream: string, consumer?: string): Promise<string | undefined> {
+  const path = `/jsz?accounts=true&streams=true${consumer === undefined ? "" : "&consumers=true"}`;
+  const jsz = (await monitor(monitorPort, path)) as JszStreams;
+  for (const account of jsz.account_details ?? []) {
+    const detail = account.stream_detail?.find((s) => s.name === stream);
+    if (detail === undefined) continue;
+    if (consumer === undefined) return detail.cluster?.leader;
+    return detail.consumer_detail?.find((c) => c.name === consumer)?.cluster?.leader;
+  }
+  return undefined;
 }
 
 /** `size` JetStream nodes on loopback, routed to each other; resolves once the cluster has a meta leader. */
@@ -236,5 +266,15 @@ export async function startNatsCluster(
     await stop();
     throw error;
   }
-  return { urls: servers.map((s) => s.url), servers, stop };
+  const names = servers.map((_, i) => `${clusterName}-n${i + 1}`);
+  const leaderOf = async (stream: string, consumer?: string): Promise<NatsServerHandle | undefined> => {
+    // Every live node that hosts a copy knows the leader; a killed node's port does not answer, so ask them all.
+    for (const server of servers) {
+      const leader = await reportedLeader(server.monitorPort, stream, consumer).catch(() => undefined);
+      const index = leader === undefined ? -1 : names.indexOf(leader);
+      if (index >= 0) return servers[index];
+    }
+    return undefined;
+  };
+  return { urls: servers.map((s) => s.url), servers, names, leaderOf, stop };
 }

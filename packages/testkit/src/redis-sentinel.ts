@@ -1,0 +1,223 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { TestkitStartError } from "./errors.ts";
+import {
+  binary,
+  freePort,
+  type ManagedProcess,
+  makeTempDir,
+  removeTempDir,
+  spawnTracked,
+  terminate,
+  waitUntil,
+} from "./processes.ts";
+import { type RedisServerHandle, redisAnswers, startRedisServer } from "./redis-server.ts";
+
+export interface RedisSentinelOptions {
+  /** The name the sentinels monitor the primary under (what a client asks them for). Default `carehub`. */
+  name?: string;
+  /** Default 3. Two of them must agree that the primary is down (quorum 2). */
+  sentinels?: number;
+  /** How long the primary must not answer before a sentinel deems it down. Default 1 000 ms (tests: fail fast). */
+  downAfterMs?: number;
+  binary?: string;
+}
+
+export interface SentinelAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RedisSentinelHandle {
+  /** The primary's name in the sentinels (CAREHUB_REDIS_SENTINEL_NAME). */
+  readonly name: string;
+  readonly sentinels: readonly SentinelAddress[];
+  /** `host:port,host:port,...`: the form CAREHUB_REDIS_SENTINELS takes. */
+  readonly sentinelsSetting: string;
+  /** The two data servers: the primary at start, then its replica. Which one is primary changes on failover. */
+  readonly servers: readonly RedisServerHandle[];
+  /** The server the sentinels name as primary now. */
+  primary(): Promise<RedisServerHandle>;
+  /**
+   * Resolves with the new primary once the sentinels name one other than `previous` and it takes writes
+   * (a promoted replica); fails after `timeoutMs`.
+   */
+  waitForFailover(previous: RedisServerHandle, timeoutMs?: number): Promise<RedisServerHandle>;
+  /**
+   * Resolves once `server` is a replica of the current primary again with its link up (a restarted old primary
+   * that the sentinels have turned into a replica).
+   */
+  waitForReplica(server: RedisServerHandle, timeoutMs?: number): Promise<void>;
+  /** Stops the sentinels and both servers, removing their directories. */
+  stop(): Promise<void>;
+}
+
+/** One short-lived connection for one command: a test helper's probes must not keep reconnecting in the background. */
+async function ask(port: number, ...command: [string, ...string[]]): Promise<unknown> {
+  const redis = new Redis({
+    host: "127.0.0.1",
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1_000,
+  });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    return await redis.call(...command);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A flat `[key, value, key, value, ...]` reply (SENTINEL MASTER) as a record. */
+function pairs(reply: unknown): Record<string, string> {
+  const list = Array.isArray(reply) ? reply.map(String) : [];
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) record[list[i] as string] = list[i + 1] as string;
+  return record;
+}
+
+async function replicationInfo(port: number): Promise<Record<string, string>> {
+  const text = String(await ask(port, "INFO", "replication"));
+  return Object.fromEntries(
+    text
+      .split("\r\n")
+      .filter((line) => line.includes(":"))
+      .map((line) => line.split(":", 2) as [string, string]),
+  );
+}
+
+/**
+ * A Redis primary, one replica and `sentinels` sentinels (`redis-server <conf> --sentinel`) on free loopback
+ * ports; resolves once every sentinel monitors the primary and knows the replica and the other sentinels, so
+ * that killing the primary leads to a failover.
+ */
+export async function startRedisSentinel(options: RedisSentinelOptions = {}): Promise<RedisSentinelHandle> {
+  const name = options.name ?? "carehub";
+  const count = options.sentinels ?? 3;
+  const downAfterMs = options.downAfterMs ?? 1_000;
+  const command =
+    options.binary ??
+    binary("redis-server", ["/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"]);
+  const serverOptions = options.binary === undefined ? {} : { binary: options.binary };
+  const processes: ManagedProcess[] = [];
+  const dirs: string[] = [];
+  const servers: RedisServerHandle[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(processes.map((p) => terminate(p)));
+    await Promise.all(servers.map((s) => s.stop()));
+    for (const dir of dirs) removeTempDir(dir);
+  };
+  try {
+    const primary = await startRedisServer(serverOptions);
+    servers.push(primary);
+    const replica = await startRedisServer({
+      ...serverOptions,
+      args: ["--replicaof", "127.0.0.1", String(primary.port)],
+    });
+    servers.push(replica);
+    await waitUntil(
+      "the replica's link to the primary",
+      async () => (await replicationInfo(replica.port)).master_link_status === "up",
+      undefined,
+    );
+
+    const sentinels: SentinelAddress[] = [];
+    for (let i = 0; i < count; i++) {
+      const port = await freePort();
+      const dir = makeTempDir("carehub-sentinel-");
+      dirs.push(dir);
+      // The sentinel rewrites its configuration file as it learns the topology: it must be its own, writable.
+      const config = join(dir, "sentinel.conf");
+      writeFileSync(
+        config,
+        [
+          `port ${port}`,
+          "bind 127.0.0.1",
+          "protected-mode no",
+          `dir ${dir}`,
+          `sentinel monitor ${name} 127.0.0.1 ${primary.port} 2`,
+          `sentinel down-after-milliseconds ${name} ${downAfterMs}`,
+          `sentinel failover-timeout ${name} ${Math.max(5_000, downAfterMs * 5)}`,
+          `sentinel parallel-syncs ${name} 1`,
+          "",
+        ].join("\n"),
+      );
+      const proc = spawnTracked(command, [config, "--sentinel"]);
+      processes.push(proc);
+      await waitUntil(`redis sentinel on port ${port}`, () => redisAnswers(port), proc);
+      sentinels.push({ host: "127.0.0.1", port });
+    }
+    // Sentinels find the replica and each other through the primary (hello messages every 2 s).
+    await waitUntil(
+      "the sentinels to know the replica and each other",
+      async () => {
+        for (const sentinel of sentinels) {
+          const master = pairs(await ask(sentinel.port, "SENTINEL", "MASTER", name));
+          if (master["num-slaves"] !== "1" || master["num-other-sentinels"] !== String(count - 1)) return false;
+        }
+        return true;
+      },
+      undefined,
+      30_000,
+    );
+
+    const primaryNow = async (): Promise<RedisServerHandle> => {
+      let lastError: unknown;
+      for (const sentinel of sentinels) {
+        try {
+          const reply = (await ask(sentinel.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", name)) as string[];
+          const server = servers.find((s) => String(s.port) === reply[1]);
+          if (server !== undefined) return server;
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      throw new TestkitStartError("no sentinel names a known primary", { cause: lastError });
+    };
+    return {
+      name,
+      sentinels,
+      sentinelsSetting: sentinels.map((s) => `${s.host}:${s.port}`).join(","),
+      servers,
+      primary: primaryNow,
+      async waitForFailover(previous, timeoutMs = 30_000) {
+        let promoted: RedisServerHandle | undefined;
+        await waitUntil(
+          "a sentinel failover",
+          async () => {
+            const current = await primaryNow();
+            if (current === previous) return false;
+            if ((await replicationInfo(current.port)).role !== "master") return false;
+            promoted = current;
+            return true;
+          },
+          undefined,
+          timeoutMs,
+        );
+        return promoted as RedisServerHandle;
+      },
+      async waitForReplica(server, timeoutMs = 30_000) {
+        await waitUntil(
+          `redis on port ${server.port} to replicate the primary`,
+          async () => {
+            const current = await primaryNow();
+            const info = await replicationInfo(server.port);
+            return (
+              info.role === "slave" && info.master_port === String(current.port) && info.master_link_status === "up"
+            );
+          },
+          undefined,
+          timeoutMs,
+        );
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
