@@ -1,6 +1,28 @@
 import { z } from "zod";
 import { DEFAULT_STREAM_REPLICAS, parseStreamReplicas, StreamReplicas } from "./stream-replicas.ts";
 
+/** One sentinel of CAREHUB_REDIS_SENTINELS. */
+export const SentinelAddress = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
+export type SentinelAddress = z.infer<typeof SentinelAddress>;
+
+/** `host:port,host:port` into addresses; a problem names the entry's position, never its text. */
+export function parseSentinelList(text: string): SentinelAddress[] | { problem: string } {
+  const entries = text
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  const addresses: SentinelAddress[] = [];
+  for (const [index, entry] of entries.entries()) {
+    const match = /^(.+):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (match === null || port < 1 || port > 65535) {
+      return { problem: `entry ${index + 1} is not host:port (a comma-separated list of sentinels)` };
+    }
+    addresses.push({ host: (match[1] as string).replace(/^\[(.*)\]$/, "$1"), port });
+  }
+  return addresses;
+}
+
 /**
  * Process configuration shared by every service, parsed once at start-up from the environment
  * (`parseHubConfig(process.env)`), frozen, and passed down. No module reads process.env on import.
@@ -10,6 +32,21 @@ export const HubConfig = z.object({
   natsUser: z.string().optional(),
   natsPass: z.string().optional(),
   redisUrl: z.string().default("redis://127.0.0.1:6379"),
+  /**
+   * Redis through Sentinel (CAREHUB_REDIS_SENTINELS=`host:port,host:port,...`): the hub asks these sentinels
+   * for the current primary of `redisSentinelName` and follows it on failover. Empty: `redisUrl` is the server.
+   */
+  redisSentinels: z
+    .preprocess((value, ctx) => {
+      if (typeof value !== "string") return value;
+      const parsed = parseSentinelList(value);
+      if (Array.isArray(parsed)) return parsed;
+      ctx.addIssue({ code: "custom", message: parsed.problem, input: value });
+      return z.NEVER;
+    }, z.array(SentinelAddress).readonly())
+    .default([]),
+  /** The primary's name in the sentinels' configuration (`sentinel monitor <name> ...`). */
+  redisSentinelName: z.string().min(1).default("carehub"),
   /** Prefix of every stream, subject and Redis key this hub owns (see docs/contracts.md). */
   namespace: z
     .string()
@@ -84,6 +121,8 @@ export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, st
   natsUser: "NATS_USER",
   natsPass: "NATS_PASS",
   redisUrl: "REDIS_URL",
+  redisSentinels: "CAREHUB_REDIS_SENTINELS",
+  redisSentinelName: "CAREHUB_REDIS_SENTINEL_NAME",
   namespace: "CAREHUB_NAMESPACE",
   registryPath: "CAREHUB_REGISTRY",
   httpHost: "CAREHUB_HTTP_HOST",

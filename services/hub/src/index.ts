@@ -1,6 +1,7 @@
 export { type CliCommand, parseCliArgs } from "./cli-args.ts";
 export { commandHelp, usage } from "./cli-spec.ts";
 export { type OpsServer, startOpsServer } from "./ops-server.ts";
+export { createRedisClient } from "./redis-connection.ts";
 export { type CliIo, runCli } from "./run-cli.ts";
 export {
   isServiceName,

@@ -3,8 +3,9 @@ import { checkReadiness, collectProcessMetrics, createLogger, type Logger, start
 import { EndpointRegistry, type RegistrySource, type RegistryWatcher, watchRegistry } from "@carehub/registry";
 import type { HubConfig, RegistryConfig, RegistryConfigInput } from "@carehub/schemas";
 import { createStore } from "@carehub/store";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { type OpsServer, startOpsServer } from "./ops-server.ts";
+import { createRedisClient } from "./redis-connection.ts";
 import {
   isServiceName,
   type RunningService,
@@ -67,10 +68,7 @@ export async function openConnections(
   name = "carehub",
 ): Promise<{ bus: Bus; redis: Redis }> {
   const bus = await connectHubBus(config, { name, logger });
-  // Bounded waits: a Redis outage becomes a retryable error (503 / nak), never a request that hangs.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
-  redis.on("error", (error) => logger.warn({ err: error }, "Redis connection trouble"));
-  return { bus, redis };
+  return { bus, redis: createRedisClient(config, logger) };
 }
 
 /**

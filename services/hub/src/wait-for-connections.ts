@@ -1,7 +1,8 @@
 import { type BackoffPolicy, type Bus, backoffDelayMs, connectHubBus } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import { CarehubError, type HubConfig, PermanentError } from "@carehub/schemas";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { createRedisClient } from "./redis-connection.ts";
 
 /** What a starting process still waits for; `/readyz` names it until both answer. */
 export type Dependency = "nats" | "redis";
@@ -44,9 +45,7 @@ export async function openConnectionsPatiently(
   const attempt = <T>(dependency: Dependency, open: () => Promise<T>) =>
     retryUntilAnswered(dependency, open, { deadline, timeoutMs: config.startTimeoutMs, logger, ...options });
   const bus = await attempt("nats", () => connectHubBus(config, { name, logger }));
-  // Bounded waits: a Redis outage becomes a retryable error (503 / nak), never a request that hangs.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
-  redis.on("error", (error) => logger.warn({ err: error }, "Redis connection trouble"));
+  const redis = createRedisClient(config, logger);
   try {
     await attempt("redis", () => redis.ping());
   } catch (error) {

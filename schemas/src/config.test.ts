@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseHubConfig, parseSentinelList } from "./config.ts";
+
+describe("CAREHUB_REDIS_SENTINELS", () => {
+  it("is empty by default: REDIS_URL is the server", () => {
+    const config = parseHubConfig({});
+    expect(config.redisSentinels).toEqual([]);
+    expect(config.redisSentinelName).toBe("carehub");
+  });
+
+  it("reads a comma-separated host:port list (spaces and a trailing comma tolerated, IPv6 in brackets)", () => {
+    const config = parseHubConfig({
+      CAREHUB_REDIS_SENTINELS: " s1.example:26379, 10.0.0.2:26380,[::1]:26381,",
+      CAREHUB_REDIS_SENTINEL_NAME: "carehub-prod",
+    });
+    expect(config.redisSentinels).toEqual([
+      { host: "s1.example", port: 26379 },
+      { host: "10.0.0.2", port: 26380 },
+      { host: "::1", port: 26381 },
+    ]);
+    expect(config.redisSentinelName).toBe("carehub-prod");
+  });
+
+  it("refuses an entry without a port or with one out of range, naming its position and not its text", () => {
+    expect(parseSentinelList("a:1,b")).toEqual({ problem: expect.stringContaining("entry 2") });
+    expect(parseSentinelList("a:65536")).toEqual({ problem: expect.stringContaining("entry 1") });
+    expect(parseSentinelList("a:0")).toEqual({ problem: expect.stringContaining("entry 1") });
+    try {
+      parseHubConfig({ CAREHUB_REDIS_SENTINELS: "secret-host.internal" });
+      expect.unreachable("a list without ports must be refused");
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems;
+      expect(problems).toEqual([expect.stringMatching(/^CAREHUB_REDIS_SENTINELS: entry 1 is not host:port/)]);
+      expect(problems.join()).not.toContain("secret-host");
+    }
+  });
+});
