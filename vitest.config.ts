@@ -9,6 +9,8 @@ export const SOLO_SUITES = [
   "test/kill-restart.e2e.test.ts",
   "test/process-per-service.e2e.test.ts",
   "test/packaging.e2e.test.ts",
+  // Three nats-servers, a hub and steady traffic while nodes are killed: about 90 s alone.
+  "test/nats-cluster-failover.e2e.test.ts",
 ];
 
 // One run over the whole repository: unit tests (x.test.ts) and integration tests

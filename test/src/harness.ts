@@ -112,6 +112,11 @@ export interface HarnessOptions {
   operators?: string[];
   /** The hub's logger (default: the hub's own, at LOG_LEVEL or warn); a test passes one to read the log lines. */
   logger?: Logger;
+  /**
+   * Start as `carehub start` does, waiting for NATS and Redis (and for provisioning a cluster still placing its
+   * streams) with backoff instead of failing at once. Default false.
+   */
+  waitForConnections?: boolean;
 }
 
 export interface Harness {
@@ -176,6 +181,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(dir === undefined ? { registry } : {}),
     ...(options.services === undefined ? {} : { services: options.services }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.waitForConnections === true ? { waitForConnections: true } : {}),
   });
   const url = hub.url ?? "";
 

@@ -72,6 +72,14 @@ export interface ConsumerDeps {
 
 const KINDS: ReadonlySet<string> = new Set(MESSAGE_KINDS);
 const HAND_BACK_DELAY_MS = 1_000;
+/**
+ * How long each pull request lives on the server (the client re-pulls when it expires, and re-pulls at once when
+ * two idle heartbeats — half of this each — go missing). On a cluster the pull waits at the consumer's leader:
+ * when that node dies, the pull dies with it and nothing tells the client. With nats.js' default of 30 s a
+ * consumer then sat idle up to 30 s after a leader election; 5 s bounds the pause to about that, for one
+ * small request per consumer every 5 s while idle (issue 16, test/nats-cluster-failover.e2e.test.ts).
+ */
+export const PULL_EXPIRES_MS = 5_000;
 
 class Delivery<T> implements InboundMessage<T> {
   readonly msg: JsMsg;
@@ -170,7 +178,7 @@ export class BusConsumer<T> implements RunningConsumer {
   }
 
   async start(consumer: Consumer): Promise<void> {
-    this.#messages = await consumer.consume({ max_messages: this.#spec.batch ?? 100 });
+    this.#messages = await consumer.consume({ max_messages: this.#spec.batch ?? 100, expires: PULL_EXPIRES_MS });
     this.#loop = this.#run(this.#messages);
   }
 

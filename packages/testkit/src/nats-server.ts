@@ -202,6 +202,12 @@ export interface NatsClusterHandle {
    * undefined while it has no leader (during an election, or when no node that answers knows the stream).
    */
   leaderOf(stream: string, consumer?: string): Promise<NatsServerHandle | undefined>;
+  /**
+   * Resolves once every node of `nodes` (default: all) answers `/healthz` with ok: for a JetStream node, every
+   * stream and consumer copy it holds is current. Wait for it after a restart before killing another node, or
+   * the streams may be left without a quorum.
+   */
+  waitForHealthy(nodes?: readonly NatsServerHandle[], timeoutMs?: number): Promise<void>;
   /** Stops every node and removes their stores. */
   stop(): Promise<void>;
 }
@@ -276,5 +282,15 @@ export async function startNatsCluster(
     }
     return undefined;
   };
-  return { urls: servers.map((s) => s.url), servers, names, leaderOf, stop };
+  const waitForHealthy = async (nodes: readonly NatsServerHandle[] = servers, timeoutMs = 60_000): Promise<void> => {
+    for (const node of nodes) {
+      await waitUntil(
+        `nats-server on port ${node.port} to be healthy`,
+        async () => ((await monitor(node.monitorPort, "/healthz")) as { status?: string }).status === "ok",
+        undefined,
+        timeoutMs,
+      );
+    }
+  };
+  return { urls: servers.map((s) => s.url), servers, names, leaderOf, waitForHealthy, stop };
 }

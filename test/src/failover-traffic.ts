@@ -1,0 +1,207 @@
+/**
+ * Steady traffic through a harness's HTTP gateway while a test takes NATS nodes or the Redis primary away, and
+ * the checks that follow: nothing the gateway accepted is lost, no receiver gets a message id twice, and the
+ * read model applied every lifecycle event once.
+ *
+ *   const traffic = startFailoverTraffic(h);
+ *   await traffic.waitForAccepted(20);          // 20 more accepted from now on
+ *   ...kill something...
+ *   const outage = await traffic.waitForAccepted(20, 60_000);   // intake answers again
+ *   await traffic.stop();
+ *   const figures = await verifyNothingLostOrTwice(h, traffic);
+ *
+ * The acute team sends MedCom HomeCareObservation messages (each with its own message id) to the practice.
+ * A sender that gets no 2xx (503 during an election, 429, a cut connection) sends the same message again after
+ * a short pause, as the SDK does, until the gateway takes it; only a 2xx counts as accepted.
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { MessageLifecycle } from "@carehub/schemas";
+import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
+import type { Harness } from "./harness.ts";
+
+const HOMECARE = readFileSync(
+  medcomExamplesDir("fhir", "homecareobservation", "ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json"),
+  "utf8",
+);
+const HOMECARE_MESSAGE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
+const HOMECARE_BUNDLE_ID = (JSON.parse(HOMECARE) as { id: string }).id;
+const SENDER = "acute-team";
+export const FAILOVER_RECEIVER = "practice";
+const OPERATOR = { authorization: "Bearer token-operator" };
+/** A client's pause before it sends a refused message again (what a Retry-After of a second asks, shortened). */
+const RESEND_PAUSE_MS = 100;
+
+export interface FailoverTraffic {
+  /** Every message id the gateway answered 2xx, with the hub id it gave. */
+  readonly accepted: ReadonlyMap<string, string>;
+  /** Answers by status (`network` for a cut connection or timeout), sends and queries apart. */
+  readonly answers: { send: Record<string, number>; query: Record<string, number> };
+  /**
+   * Resolves once `more` messages have been accepted after the call, with the longest time in that wait that
+   * no send was accepted (ms): the outage intake showed. Fails after `timeoutMs`.
+   */
+  waitForAccepted(more: number, timeoutMs?: number): Promise<number>;
+  /**
+   * Resolves once a query (`GET /v1/messages/:id`, which writes an access record to AUDIT) answers 200 after the
+   * call, with how long that took (ms). Fails after `timeoutMs`.
+   */
+  waitForQueryAnswer(timeoutMs?: number): Promise<number>;
+  /** Stops sending and querying; resolves when every sender has finished its current message. */
+  stop(): Promise<void>;
+}
+
+function homecareObservation(messageId: string): string {
+  return HOMECARE.replaceAll(HOMECARE_MESSAGE_ID, messageId).replaceAll(HOMECARE_BUNDLE_ID, randomUUID());
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface FailoverTrafficOptions {
+  /** Senders at once (default 3). */
+  senders?: number;
+  /** Each sender's pause between two messages (default 100 ms): steady traffic, not a flood to verify later. */
+  intervalMs?: number;
+}
+
+export function startFailoverTraffic(h: Harness, options: FailoverTrafficOptions = {}): FailoverTraffic {
+  const accepted = new Map<string, string>();
+  const answers = { send: {} as Record<string, number>, query: {} as Record<string, number> };
+  const tally = (into: Record<string, number>, key: string) => {
+    into[key] = (into[key] ?? 0) + 1;
+  };
+  let stopped = false;
+  let lastAcceptAt = Date.now();
+  let lastQueryOkAt = 0;
+
+  const sendUntilAccepted = async (messageId: string): Promise<void> => {
+    const body = homecareObservation(messageId);
+    while (!stopped) {
+      const answer = await h
+        .send(SENDER, body, "application/fhir+json")
+        .then(async (response) => ({ status: response.status, json: (await response.json()) as { id?: string } }))
+        .catch(() => undefined);
+      tally(answers.send, answer === undefined ? "network" : String(answer.status));
+      if (answer !== undefined && answer.status < 300 && answer.json.id !== undefined) {
+        accepted.set(messageId, answer.json.id);
+        lastAcceptAt = Date.now();
+        return;
+      }
+      await pause(RESEND_PAUSE_MS);
+    }
+  };
+  const sender = async (): Promise<void> => {
+    while (!stopped) {
+      await sendUntilAccepted(randomUUID());
+      await pause(options.intervalMs ?? 100);
+    }
+  };
+  const querier = async (): Promise<void> => {
+    while (!stopped) {
+      // The first message accepted: the read model has it by now, so a working query answers 200.
+      const hubId = accepted.values().next().value;
+      if (hubId === undefined) {
+        await pause(RESEND_PAUSE_MS);
+        continue;
+      }
+      const status = await fetch(`${h.url}/v1/messages/${hubId}`, {
+        headers: OPERATOR,
+        signal: AbortSignal.timeout(10_000),
+      })
+        .then(async (response) => {
+          await response.arrayBuffer();
+          return String(response.status);
+        })
+        .catch(() => "network");
+      tally(answers.query, status);
+      if (status === "200") lastQueryOkAt = Date.now();
+      await pause(RESEND_PAUSE_MS);
+    }
+  };
+  const running = [...Array.from({ length: options.senders ?? 3 }, sender), querier()];
+
+  return {
+    accepted,
+    answers,
+    async waitForAccepted(more, timeoutMs = 60_000) {
+      const target = accepted.size + more;
+      const started = Date.now();
+      let longestGap = 0;
+      while (accepted.size < target) {
+        longestGap = Math.max(longestGap, Date.now() - Math.max(lastAcceptAt, started));
+        if (Date.now() - started > timeoutMs) {
+          throw new Error(`intake: ${accepted.size}/${target} accepted after ${timeoutMs} ms`);
+        }
+        await pause(50);
+      }
+      return longestGap;
+    },
+    async waitForQueryAnswer(timeoutMs = 60_000) {
+      const started = Date.now();
+      while (lastQueryOkAt < started) {
+        if (Date.now() - started > timeoutMs) throw new Error(`queries: no answer within ${timeoutMs} ms`);
+        await pause(50);
+      }
+      return lastQueryOkAt - started;
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(running);
+    },
+  };
+}
+
+export interface FailoverFigures {
+  accepted: number;
+  /** Accepted messages the receiver never got (must be 0). */
+  lost: number;
+  /** Message ids the receiver got more than once (wire duplicates; 0 when no dispatcher dies). */
+  repeatedAtReceiver: number;
+  /** Messages whose read-model record shows a lifecycle event applied twice, or more than one delivery (must be 0). */
+  appliedTwice: number;
+}
+
+/**
+ * Waits until the receiver has every accepted message and the read model shows each delivered, then counts what
+ * was lost, repeated or applied twice. The caller asserts on the figures (and prints them).
+ */
+export async function verifyNothingLostOrTwice(
+  h: Harness,
+  traffic: FailoverTraffic,
+  timeoutMs = 90_000,
+): Promise<FailoverFigures> {
+  const receiver = h.receiver(FAILOVER_RECEIVER);
+  const deadline = Date.now() + timeoutMs;
+  const received = () => new Set(receiver.accepted().map((d) => d.messageId));
+  const missing = () => [...traffic.accepted.keys()].filter((id) => !received().has(id));
+  while (missing().length > 0 && Date.now() < deadline) await pause(200);
+
+  const perId = new Map<string, number>();
+  for (const delivery of receiver.accepted()) {
+    if (delivery.messageId !== undefined) perId.set(delivery.messageId, (perId.get(delivery.messageId) ?? 0) + 1);
+  }
+  let appliedTwice = 0;
+  const check = async (hubId: string): Promise<void> => {
+    const record = await h.waitFor(
+      async () => {
+        const response = await fetch(`${h.url}/v1/messages/${hubId}`, { headers: OPERATOR });
+        if (response.status !== 200) return undefined;
+        const lifecycle = (await response.json()) as MessageLifecycle;
+        return lifecycle.perReceiver.some((r) => r.deliveredAt !== undefined) ? lifecycle : undefined;
+      },
+      `the read model to show ${hubId} delivered`,
+      Math.max(1_000, deadline - Date.now()),
+    );
+    const eventIds = record.hops.map((hop) => hop.eventId);
+    const deliveries = record.hops.filter((hop) => hop.type === "delivered").length;
+    if (new Set(eventIds).size !== eventIds.length || deliveries !== 1) appliedTwice++;
+  };
+  const hubIds = [...traffic.accepted.values()];
+  for (let i = 0; i < hubIds.length; i += 16) await Promise.all(hubIds.slice(i, i + 16).map(check));
+  return {
+    accepted: traffic.accepted.size,
+    lost: missing().length,
+    repeatedAtReceiver: [...perId.values()].filter((n) => n > 1).length,
+    appliedTwice,
+  };
+}
