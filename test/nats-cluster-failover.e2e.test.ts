@@ -108,6 +108,8 @@ describe("a hub on a 3-node NATS cluster with R3", () => {
     const outcome = await verifyNothingLostOrTwice(h, traffic);
     console.log(JSON.stringify({ failovers: figures, answers: traffic.answers, outcome }));
     expect(outcome.accepted).toBeGreaterThan(80);
-    expect(outcome).toEqual({ accepted: outcome.accepted, lost: 0, repeatedAtReceiver: 0, appliedTwice: 0 });
+    expect({ lost: outcome.lost, appliedTwice: outcome.appliedTwice }).toEqual({ lost: 0, appliedTwice: 0 });
+    // A receiver may see a message id twice only where the hub knows and counts it (docs/contracts.md).
+    expect(outcome.repeatedAtReceiver).toBeLessThanOrEqual(outcome.wireDuplicatesCounted);
   }, 240_000);
 });

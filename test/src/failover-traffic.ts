@@ -16,6 +16,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { metricValue } from "@carehub/observability";
 import type { MessageLifecycle } from "@carehub/schemas";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import type { Harness } from "./harness.ts";
@@ -155,8 +156,14 @@ export interface FailoverFigures {
   accepted: number;
   /** Accepted messages the receiver never got (must be 0). */
   lost: number;
-  /** Message ids the receiver got more than once (wire duplicates; 0 when no dispatcher dies). */
+  /**
+   * Message ids the receiver got more than once: wire duplicates, which the contract allows when an attempt
+   * could not report back (a dispatcher that died mid-call, or Redis failing over between the call and its
+   * record), and which receivers drop by message id.
+   */
   repeatedAtReceiver: number;
+  /** What the hub counted of them (`carehub_delivery_possible_duplicates_total`): never fewer than occurred. */
+  wireDuplicatesCounted: number;
   /** Messages whose read-model record shows a lifecycle event applied twice, or more than one delivery (must be 0). */
   appliedTwice: number;
 }
@@ -202,6 +209,9 @@ export async function verifyNothingLostOrTwice(
     accepted: traffic.accepted.size,
     lost: missing().length,
     repeatedAtReceiver: [...perId.values()].filter((n) => n > 1).length,
+    wireDuplicatesCounted: await metricValue("carehub_delivery_possible_duplicates_total", {
+      endpoint: FAILOVER_RECEIVER,
+    }),
     appliedTwice,
   };
 }
