@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { type NatsClusterHandle, startNatsCluster } from "./nats-server.ts";
+import { type NatsClusterHandle, type NatsServerHandle, startNatsCluster } from "./nats-server.ts";
 
 let cluster: NatsClusterHandle | undefined;
 afterAll(async () => {
@@ -32,16 +32,33 @@ describe("startNatsCluster", () => {
       expect(info.config.num_replicas).toBe(3);
       await js.publish("r3.a", "before", { msgID: "1" });
 
-      // Kill the stream's leader: the harder case (a new leader must be elected).
-      const leader = (await jsm.streams.info("R3")).cluster?.leader ?? "";
-      const victim = cluster.servers.find((_, i) => leader.endsWith(`-n${i + 1}`)) ?? cluster.servers[0];
-      await victim?.kill();
+      await jsm.consumers.add("R3", { durable_name: "reader" });
+      // leaderOf names the node JetStream itself names, for the stream and for a consumer.
+      const leaderName = (await jsm.streams.info("R3")).cluster?.leader;
+      const victim = await cluster.leaderOf("R3");
+      expect(victim).toBeDefined();
+      expect(cluster.names[cluster.servers.indexOf(victim as NatsServerHandle)]).toBe(leaderName);
+      const consumerLeader = (await jsm.consumers.info("R3", "reader")).cluster?.leader;
+      expect(cluster.names[cluster.servers.indexOf((await cluster.leaderOf("R3", "reader")) as NatsServerHandle)]).toBe(
+        consumerLeader,
+      );
 
+      // Kill the stream's leader: the harder case (a new leader must be elected).
+      await victim?.kill();
       const ack = await retry(() => js.publish("r3.a", "after", { msgID: "2", timeout: 2_000 }), 20_000);
       expect(ack.seq).toBe(2);
       expect((await retry(() => jsm.streams.info("R3"), 10_000)).state.messages).toBe(2);
+      const successor = await cluster.leaderOf("R3");
+      expect(successor).toBeDefined();
+      expect(successor).not.toBe(victim);
+
+      // Back, and healthy once its copy has caught up: the stream has three current copies again.
+      await victim?.restart();
+      await cluster.waitForHealthy();
+      const replicas = (await jsm.streams.info("R3")).cluster?.replicas ?? [];
+      expect(replicas.map((r) => r.current)).toEqual([true, true]);
     } finally {
       await nc.close();
     }
-  });
+  }, 90_000);
 });
