@@ -1,5 +1,13 @@
 export { type DemoProcess, startDemoProcess } from "./demo-process.ts";
 export {
+  FAILOVER_RECEIVER,
+  type FailoverFigures,
+  type FailoverTraffic,
+  type FailoverTrafficOptions,
+  startFailoverTraffic,
+  verifyNothingLostOrTwice,
+} from "./failover-traffic.ts";
+export {
   type Delivery,
   defaultEndpoints,
   defaultRules,
