@@ -80,7 +80,9 @@ export async function consumeInbox(options: InboxOptions): Promise<InboxSubscrip
       max_ack_pending: 1_000,
     });
     const consumer = await jetstream(nc).consumers.get(stream, durable);
-    messages = await consumer.consume({ max_messages: 64 });
+    // 5 s pull requests: on a NATS cluster a pull dies unnoticed with the consumer's leader, and the inbox would
+    // sit idle until it expired (30 s by default) after an election (docs/decisions/0030).
+    messages = await consumer.consume({ max_messages: 64, expires: 5_000 });
   } catch (error) {
     await nc.close();
     throw error;
