@@ -53,6 +53,7 @@ async function consumerStates(): Promise<unknown[]> {
         ackPending: c.num_ack_pending,
         waiting: c.num_waiting,
         leader: c.cluster?.leader,
+        copies: 1 + (c.cluster?.replicas?.length ?? 0),
       });
     }
   }
@@ -68,6 +69,13 @@ describe("a hub on a 3-node NATS cluster with R3", () => {
         { stream, replicas: 3, copies: 3 },
       );
     }
+    // Every durable consumer (each stage's position and unacknowledged work) in 3 copies too.
+    const consumers = (await consumerStates()).filter((c) => "consumer" in (c as object)) as Array<{
+      consumer: string;
+      copies: number;
+    }>;
+    expect(consumers.length).toBeGreaterThanOrEqual(7);
+    expect(consumers.filter((c) => c.copies !== 3)).toEqual([]);
     expect(h.hub.config.natsUrl.split(",")).toEqual(cluster.urls);
 
     traffic = startFailoverTraffic(h);
