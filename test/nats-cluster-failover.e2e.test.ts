@@ -102,9 +102,15 @@ describe("a hub on a 3-node NATS cluster with R3", () => {
           console.log(JSON.stringify({ stalledAfterKilling: `${role} leader`, consumers: await consumerStates() }));
           throw error;
         });
-      const newLeader = await cluster.leaderOf(stream);
-      expect(newLeader, `${stream} elected a leader among the other two`).toBeDefined();
-      expect(newLeader).not.toBe(victim);
+      // A node's /jsz may still name the dead leader for a moment: ask until one names the new one.
+      await h.waitFor(
+        async () => {
+          const leader = await cluster.leaderOf(stream);
+          return leader !== undefined && leader !== victim ? leader : undefined;
+        },
+        `${stream} to name a leader among the other two`,
+        RECOVERY_MS,
+      );
       figures.push({ killed: `${role} leader`, intakeGapMs, queryGapMs, recoveredInMs: Date.now() - killedAt });
       console.log(JSON.stringify(figures.at(-1)));
 
@@ -116,7 +122,8 @@ describe("a hub on a 3-node NATS cluster with R3", () => {
     const outcome = await verifyNothingLostOrTwice(h, traffic);
     console.log(JSON.stringify({ failovers: figures, answers: traffic.answers, outcome }));
     expect(outcome.accepted).toBeGreaterThan(80);
-    expect({ lost: outcome.lost, appliedTwice: outcome.appliedTwice }).toEqual({ lost: 0, appliedTwice: 0 });
+    const { lost, notRecordedDelivered, appliedTwice } = outcome;
+    expect({ lost, notRecordedDelivered, appliedTwice }).toEqual({ lost: 0, notRecordedDelivered: 0, appliedTwice: 0 });
     // A receiver may see a message id twice only where the hub knows and counts it (docs/contracts.md).
     expect(outcome.repeatedAtReceiver).toBeLessThanOrEqual(outcome.wireDuplicatesCounted);
   }, 240_000);

@@ -156,6 +156,8 @@ export interface FailoverFigures {
   accepted: number;
   /** Accepted messages the receiver never got (must be 0). */
   lost: number;
+  /** Accepted messages whose read-model record does not show them delivered (must be 0). */
+  notRecordedDelivered: number;
   /**
    * Message ids the receiver got more than once: wire duplicates, which the contract allows when an attempt
    * could not report back (a dispatcher that died mid-call, or Redis failing over between the call and its
@@ -166,16 +168,33 @@ export interface FailoverFigures {
   wireDuplicatesCounted: number;
   /** Messages whose read-model record shows a lifecycle event applied twice, or more than one delivery (must be 0). */
   appliedTwice: number;
+  /** For a failure message: a few messages lost or not recorded, with where the read model has them. */
+  samples: Array<{ hubId: string; atReceiver: boolean; status: string; hops: string[] }>;
 }
 
+/** The read model's record of a message, or undefined when it has none (yet) or cannot answer. */
+async function readRecord(h: Harness, hubId: string): Promise<MessageLifecycle | undefined> {
+  const response = await fetch(`${h.url}/v1/messages/${hubId}`, { headers: OPERATOR }).catch(() => undefined);
+  if (response?.status !== 200) {
+    await response?.arrayBuffer();
+    return undefined;
+  }
+  return (await response.json()) as MessageLifecycle;
+}
+
+const isDelivered = (record: MessageLifecycle | undefined) =>
+  record?.perReceiver.some((r) => r.deliveredAt !== undefined) === true;
+
 /**
- * Waits until the receiver has every accepted message and the read model shows each delivered, then counts what
- * was lost, repeated or applied twice. The caller asserts on the figures (and prints them).
+ * Waits (up to `timeoutMs`) until the receiver has every accepted message and the read model shows each
+ * delivered, then counts what was lost, not recorded, repeated or applied twice. The caller asserts on the
+ * figures (and prints them). The default leaves room for a message whose acknowledgement was lost in an election
+ * to come back after its consumer's ack wait (30 s), at more than one stage.
  */
 export async function verifyNothingLostOrTwice(
   h: Harness,
   traffic: FailoverTraffic,
-  timeoutMs = 90_000,
+  timeoutMs = 120_000,
 ): Promise<FailoverFigures> {
   const receiver = h.receiver(FAILOVER_RECEIVER);
   const deadline = Date.now() + timeoutMs;
@@ -183,35 +202,57 @@ export async function verifyNothingLostOrTwice(
   const missing = () => [...traffic.accepted.keys()].filter((id) => !received().has(id));
   while (missing().length > 0 && Date.now() < deadline) await pause(200);
 
+  const records = new Map<string, MessageLifecycle>();
+  const unrecorded = new Set(traffic.accepted.values());
+  while (unrecorded.size > 0) {
+    const hubIds = [...unrecorded];
+    for (let i = 0; i < hubIds.length; i += 16) {
+      await Promise.all(
+        hubIds.slice(i, i + 16).map(async (hubId) => {
+          const record = await readRecord(h, hubId);
+          if (!isDelivered(record)) return;
+          records.set(hubId, record as MessageLifecycle);
+          unrecorded.delete(hubId);
+        }),
+      );
+    }
+    if (unrecorded.size === 0 || Date.now() > deadline) break;
+    await pause(500);
+  }
+
   const perId = new Map<string, number>();
   for (const delivery of receiver.accepted()) {
     if (delivery.messageId !== undefined) perId.set(delivery.messageId, (perId.get(delivery.messageId) ?? 0) + 1);
   }
   let appliedTwice = 0;
-  const check = async (hubId: string): Promise<void> => {
-    const record = await h.waitFor(
-      async () => {
-        const response = await fetch(`${h.url}/v1/messages/${hubId}`, { headers: OPERATOR });
-        if (response.status !== 200) return undefined;
-        const lifecycle = (await response.json()) as MessageLifecycle;
-        return lifecycle.perReceiver.some((r) => r.deliveredAt !== undefined) ? lifecycle : undefined;
-      },
-      `the read model to show ${hubId} delivered`,
-      Math.max(1_000, deadline - Date.now()),
-    );
+  for (const record of records.values()) {
     const eventIds = record.hops.map((hop) => hop.eventId);
     const deliveries = record.hops.filter((hop) => hop.type === "delivered").length;
     if (new Set(eventIds).size !== eventIds.length || deliveries !== 1) appliedTwice++;
-  };
-  const hubIds = [...traffic.accepted.values()];
-  for (let i = 0; i < hubIds.length; i += 16) await Promise.all(hubIds.slice(i, i + 16).map(check));
+  }
+  const lost = missing();
+  const hubIdOf = (messageId: string) => traffic.accepted.get(messageId) ?? "";
+  const suspects = [...new Set([...lost.map(hubIdOf), ...unrecorded])].slice(0, 5);
+  const samples = await Promise.all(
+    suspects.map(async (hubId) => {
+      const record = await readRecord(h, hubId);
+      return {
+        hubId,
+        atReceiver: receiver.accepted().some((d) => d.hubId === hubId),
+        status: record?.status ?? "no record",
+        hops: record?.hops.map((hop) => hop.type) ?? [],
+      };
+    }),
+  );
   return {
     accepted: traffic.accepted.size,
-    lost: missing().length,
+    lost: lost.length,
+    notRecordedDelivered: unrecorded.size,
     repeatedAtReceiver: [...perId.values()].filter((n) => n > 1).length,
     wireDuplicatesCounted: await metricValue("carehub_delivery_possible_duplicates_total", {
       endpoint: FAILOVER_RECEIVER,
     }),
     appliedTwice,
+    samples,
   };
 }
