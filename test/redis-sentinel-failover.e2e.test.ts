@@ -54,12 +54,12 @@ describe("a hub on Redis with Sentinel", () => {
 
       const promoted = await sentinel.waitForFailover(primary, RECOVERY_MS);
       const promotedInMs = Date.now() - killedAt;
-      const intakeGapMs = await traffic.waitForAccepted(20, RECOVERY_MS);
-      const queryGapMs = await traffic.waitForQueryAnswer(RECOVERY_MS);
+      const intakeGapMs = await traffic.waitForAccepted(20, RECOVERY_MS, killedAt);
+      const queriesAnsweredAfterMs = await traffic.waitForQueryAnswer(killedAt, RECOVERY_MS);
       await h.receiver("practice").waitFor((d) => d.length > deliveredBefore + 10, RECOVERY_MS);
       // The hub found the new primary through the sentinels on its own.
       expect(await hubRedisPort()).toBe(promoted.port);
-      figures.push({ round, promotedInMs, intakeGapMs, queryGapMs, recoveredInMs: Date.now() - killedAt });
+      figures.push({ round, promotedInMs, intakeGapMs, queriesAnsweredAfterMs, recoveredInMs: Date.now() - killedAt });
       console.log(JSON.stringify(figures.at(-1)));
 
       await primary.restart();

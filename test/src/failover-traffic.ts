@@ -39,15 +39,17 @@ export interface FailoverTraffic {
   /** Answers by status (`network` for a cut connection or timeout), sends and queries apart. */
   readonly answers: { send: Record<string, number>; query: Record<string, number> };
   /**
-   * Resolves once `more` messages have been accepted after the call, with the longest time in that wait that
-   * no send was accepted (ms): the outage intake showed. Fails after `timeoutMs`.
+   * Resolves once `more` messages have been accepted after the call, with the longest time from `since`
+   * (default: the call) to then that no send was accepted (ms): the outage intake showed. Fails `timeoutMs`
+   * after the call.
    */
-  waitForAccepted(more: number, timeoutMs?: number): Promise<number>;
+  waitForAccepted(more: number, timeoutMs?: number, since?: number): Promise<number>;
   /**
-   * Resolves once a query (`GET /v1/messages/:id`, which writes an access record to AUDIT) answers 200 after the
-   * call, with how long that took (ms). Fails after `timeoutMs`.
+   * Resolves once a query (`GET /v1/messages/:id`, which writes an access record to AUDIT) sent at or after
+   * `since` (default: now) has answered 200, with how long after `since` the first such answer came (ms). Fails
+   * `timeoutMs` after `since`.
    */
-  waitForQueryAnswer(timeoutMs?: number): Promise<number>;
+  waitForQueryAnswer(since?: number, timeoutMs?: number): Promise<number>;
   /** Stops sending and querying; resolves when every sender has finished its current message. */
   stop(): Promise<void>;
 }
@@ -73,7 +75,8 @@ export function startFailoverTraffic(h: Harness, options: FailoverTrafficOptions
   };
   let stopped = false;
   let lastAcceptAt = Date.now();
-  let lastQueryOkAt = 0;
+  /** Queries that answered 200: when each was sent and answered (a query sent before a kill proves nothing after it). */
+  const answeredQueries: Array<{ sentAt: number; answeredAt: number }> = [];
 
   const sendUntilAccepted = async (messageId: string): Promise<void> => {
     const body = homecareObservation(messageId);
@@ -105,6 +108,7 @@ export function startFailoverTraffic(h: Harness, options: FailoverTrafficOptions
         await pause(RESEND_PAUSE_MS);
         continue;
       }
+      const sentAt = Date.now();
       const status = await fetch(`${h.url}/v1/messages/${hubId}`, {
         headers: OPERATOR,
         signal: AbortSignal.timeout(10_000),
@@ -115,7 +119,7 @@ export function startFailoverTraffic(h: Harness, options: FailoverTrafficOptions
         })
         .catch(() => "network");
       tally(answers.query, status);
-      if (status === "200") lastQueryOkAt = Date.now();
+      if (status === "200") answeredQueries.push({ sentAt, answeredAt: Date.now() });
       await pause(RESEND_PAUSE_MS);
     }
   };
@@ -124,26 +128,28 @@ export function startFailoverTraffic(h: Harness, options: FailoverTrafficOptions
   return {
     accepted,
     answers,
-    async waitForAccepted(more, timeoutMs = 60_000) {
+    async waitForAccepted(more, timeoutMs = 60_000, since = Date.now()) {
       const target = accepted.size + more;
       const started = Date.now();
-      let longestGap = 0;
+      let longestGap = Math.max(0, started - Math.max(lastAcceptAt, since));
       while (accepted.size < target) {
-        longestGap = Math.max(longestGap, Date.now() - Math.max(lastAcceptAt, started));
+        longestGap = Math.max(longestGap, Date.now() - Math.max(lastAcceptAt, since));
         if (Date.now() - started > timeoutMs) {
-          throw new Error(`intake: ${accepted.size}/${target} accepted after ${timeoutMs} ms`);
+          throw new Error(
+            `intake: ${accepted.size}/${target} accepted after ${timeoutMs} ms (answers so far: ${JSON.stringify(answers.send)})`,
+          );
         }
         await pause(50);
       }
       return longestGap;
     },
-    async waitForQueryAnswer(timeoutMs = 60_000) {
-      const started = Date.now();
-      while (lastQueryOkAt < started) {
-        if (Date.now() - started > timeoutMs) throw new Error(`queries: no answer within ${timeoutMs} ms`);
+    async waitForQueryAnswer(since = Date.now(), timeoutMs = 60_000) {
+      for (;;) {
+        const first = answeredQueries.find((q) => q.sentAt >= since);
+        if (first !== undefined) return first.answeredAt - since;
+        if (Date.now() - since > timeoutMs) throw new Error(`queries: no answer within ${timeoutMs} ms`);
         await pause(50);
       }
-      return lastQueryOkAt - started;
     },
     async stop() {
       stopped = true;
