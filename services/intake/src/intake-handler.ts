@@ -10,7 +10,14 @@ import type { Bus, InboundMessage } from "@carehub/bus";
 import type { MessageLedger, Repeat } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
-import { CarehubError, type Endpoint, type EventOf, type ParseResult, type ValidationIssue } from "@carehub/schemas";
+import {
+  CarehubError,
+  type Endpoint,
+  type EventOf,
+  type ParseResult,
+  type PartialMessage,
+  type ValidationIssue,
+} from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { buildEnvelope } from "./build-envelope.ts";
 import { identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
@@ -27,6 +34,8 @@ export interface IntakeHandlerDeps {
   ledger: Pick<MessageLedger, "hubIdOf" | "claim">;
   registry: RegistrySource;
   parse: ParseFunction;
+  /** The header read the gateway admits by (readMessageIdentity of @carehub/formats): it names the message. */
+  readIdentity: (bytes: Uint8Array, options: { contentType?: string }) => Pick<PartialMessage, "messageId">;
   /** How long message-id and acknowledgement keys are kept (the read model's retention). */
   retentionDays: number;
   clock?: () => Date;
@@ -54,7 +63,10 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
     const registry = deps.registry.current();
     const contentType = arrival.contentType === undefined ? {} : { contentType: arrival.contentType };
     const parsed = deps.parse(arrival.bytes, contentType);
-    const messageId = parsed.ok ? parsed.message.messageId : parsed.partial.messageId;
+    // The message id that names the message comes from the header read, as at the gateway (and in the dead-letter
+    // hook): the gateway's answer and intake then agree on the hub id even when the rest of the message is
+    // broken. On every message the full parse accepts, both readings agree (read-identity.test.ts, the corpus).
+    const { messageId } = deps.readIdentity(arrival.bytes, contentType);
     const kind = parsed.ok ? parsed.message.kind : parsed.partial.kind;
     const hubId = deps.ledger.hubIdOf({ endpoint: arrival.sourceEndpoint, messageId }, arrival) ?? "";
     const ingress = identify(arrival, hubId, deps.logger);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { negativeAcknowledgementIds as negativeAckIds } from "@carehub/acknowledgements";
 import type { StoredMessage } from "@carehub/bus";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
-import { parseMessage } from "@carehub/formats";
+import { parseMessage, readMessageIdentity } from "@carehub/formats";
 import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy } from "@carehub/ledger";
 import { buildStatusUpdate } from "@carehub/medcom-fhir";
 import { metricValue } from "@carehub/observability";
@@ -199,6 +199,27 @@ describe("intake against real NATS and Redis", () => {
     expect(text).toContain("<StatisticalCode>XCTL02</StatisticalCode>");
     expect(text).toContain("<OriginalLetterIdentifier>80901082504854</OriginalLetterIdentifier>");
     expect(text).toContain("<EANIdentifier>5790000120284</EANIdentifier>");
+  });
+
+  // The gateway reads the header alone (readMessageIdentity) and answers 202 with the hub id of that id. Catches an
+  // intake that names the message by its full parse instead: a letter broken after its header has no id in the
+  // full parse, so its rejection (and the sender's negative receipt) went under an INGRESS-position id the sender
+  // was never told.
+  it("rejects a letter broken after its header under the hub id the gateway answered with", async () => {
+    // The lab report cut after its Letter header, under a letter id of its own (a later test sends the report).
+    const text = labReport.toString("latin1").replace(/(<Letter>\s*<Identifier>)([^<]+)/, "$1$2-cut");
+    const broken = Buffer.from(text.slice(0, text.indexOf("</Letter>") + "</Letter>".length), "latin1");
+    const headerId = readMessageIdentity(broken, { contentType: "application/xml" }).messageId;
+    expect(headerId).toMatch(/-cut$/);
+    const parsed = parseMessage(broken, { contentType: "application/xml" });
+    // The full parse cannot name it: without the header read, intake would fall back to the INGRESS position.
+    expect(parsed.ok ? parsed.message.messageId : parsed.partial.messageId).toBeUndefined();
+    const { hubId } = await fromGateway("lab", "broken-tail", broken, "application/xml", headerId);
+    const rejected = await until(
+      async () => (await eventsFor(hubId)).find((e) => e.type === "rejected"),
+      "the rejected event under the gateway's hub id",
+    );
+    expect(rejected).toMatchObject({ stage: "intake", sourceEndpoint: "lab", messageId: headerId });
   });
 
   it("cannot answer bytes in no known format: rejected, dead-lettered, kept in INGRESS", async () => {
