@@ -23,6 +23,7 @@ import { buildEnvelope } from "./build-envelope.ts";
 import { identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
 import { INTAKE_ERROR_CODES, IntakeDeadLetterError, IntakeStoreUnavailableError } from "./intake-errors.ts";
 import { duplicateEvent, type EventSubject, receivedEvent, rejectedEvent } from "./intake-events.ts";
+import type { LaneTurn } from "./sender-lanes.ts";
 import { checkHubSource, checkSource } from "./source-check.ts";
 
 export type ParseFunction = (bytes: Uint8Array, options: { contentType?: string }) => ParseResult;
@@ -51,13 +52,15 @@ const UNKNOWN_CONTENT_TYPE = "application/octet-stream";
  * redelivery after a crash at any point repeats nothing. Redis or NATS trouble throws a retryable error
  * (the bus naks with backoff); a message no one can be told about is dead-lettered (its bytes stay in INGRESS).
  */
-export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundMessage) => Promise<void> {
+export function createIntakeHandler(
+  deps: IntakeHandlerDeps,
+): (message: InboundMessage, turn?: LaneTurn) => Promise<void> {
   const { bus } = deps;
   const clock = deps.clock ?? (() => new Date());
   const ingressPrefix = `${bus.topology.namespace}.ingress.`;
   const expiry = deps.retentionDays * 86_400;
 
-  return async (delivery) => {
+  return async (delivery, turn) => {
     const now = clock();
     const arrival = readIngressMessage(rawIngress(delivery, now), ingressPrefix);
     const registry = deps.registry.current();
@@ -99,7 +102,7 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
         : checkSource(parsed.message, source.endpoint, registry);
     if (parsed.ok && issues.length === 0) {
       const envelope = buildEnvelope(parsed.message, ingress, UNKNOWN_CONTENT_TYPE);
-      await bus.publishJson(bus.topology.subjects.pipeline(envelope.kind), envelope, {
+      const published = bus.publishJson(bus.topology.subjects.pipeline(envelope.kind), envelope, {
         msgId: ingress.hubId,
         headers: {
           "Carehub-Hub-Id": ingress.hubId,
@@ -107,6 +110,10 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
           "Carehub-Source-Endpoint": source.id,
         },
       });
+      // Sent: the sender's next message may go (its publish goes out after this one); this one finishes, and its
+      // INGRESS copy is acked, only once JetStream has acknowledged it.
+      turn?.passTurn();
+      await published;
       deps.logger?.debug({ hubId: ingress.hubId, kind: envelope.kind, warnings: parsed.warnings.length }, "accepted");
       return;
     }

@@ -318,6 +318,38 @@ describe("intake against real NATS and Redis", () => {
     expect(JSON.parse(Buffer.from(envelopes[0]?.data ?? []).toString()).payload.seq).toBe(first.seq);
   });
 
+  // The publish window (sender-lanes.ts): a sender's next message goes once the previous one has sent its PIPELINE
+  // publish, not once it is acknowledged. Catches a window that lets a sender's messages publish in the order their
+  // work happens to finish (a correction overtaking its original): a backlog of one sender must reach PIPELINE in
+  // INGRESS order, while another sender's messages interleave freely.
+  it("puts a sender's backlog on PIPELINE in INGRESS order with several publishes in flight", async () => {
+    const count = 40;
+    const ids = Array.from(
+      { length: count },
+      (_, i) => `489de4f2-0d8d-4de2-a7ce-0000${String(i).padStart(4, "0")}be01`,
+    );
+    const stored = await Promise.all(
+      ids.map((messageId) =>
+        fromGateway(
+          "acute-team",
+          `window-${messageId}`,
+          Buffer.from(homecare.toString().replaceAll(HOMECARE_ID, messageId)),
+          "application/fhir+json",
+          messageId,
+        ),
+      ),
+    );
+    const ingressOrder = [...stored].sort((a, b) => a.seq - b.seq).map((s) => s.hubId);
+    const wanted = new Set(ingressOrder);
+    const pipelineOrder = await until(async () => {
+      const found = (await all("pipeline"))
+        .map((m) => m.headers["Carehub-Hub-Id"])
+        .filter((id) => wanted.has(id ?? ""));
+      return found.length === count ? found : undefined;
+    }, "the whole backlog on PIPELINE");
+    expect(pipelineOrder).toEqual(ingressOrder);
+  });
+
   describe("messages the hub makes itself (status returns on <ns>.ingress.<hub id>)", () => {
     const hub = registryConfig.hub;
     const statusUpdate = (messageId: string, sender: { sor: string; gln: string }) =>
