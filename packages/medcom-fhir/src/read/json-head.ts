@@ -60,57 +60,52 @@ function readResource(scanner: JsonScanner): BundleHead["header"] | undefined {
 }
 
 /**
- * Thrown to leave the scan: at a syntax error (the full parse says which) or once everything is read. One
- * shared object, not an Error: capturing a stack trace on every message would cost more than the scan.
+ * Walks JSON text left to right. Each method starts at a value (whitespace allowed) and leaves after it. The
+ * reading ends — every loop returns at once — at a syntax error (the full parse says which) or when `stop` is
+ * called; a flag rather than an exception, which would cost more than the scan.
  */
-const SCAN_END: unique symbol = Symbol("scan end");
-
-/** Walks JSON text left to right. Each method starts at a value (whitespace allowed) and leaves after it. */
 class JsonScanner {
   readonly #text: string;
   readonly #maxDepth: number;
   #position = 0;
   #depth = 0;
+  #ended = false;
 
   constructor(text: string, maxDepth: number) {
     this.#text = text;
     this.#maxDepth = maxDepth;
   }
 
-  /** Stops the whole reading. */
-  stop(): never {
-    throw SCAN_END;
+  /** Ends the whole reading. */
+  stop(): void {
+    this.#ended = true;
   }
 
   /**
    * Calls `member` for each key of the object here (positioned at its value, which `member` must consume).
-   * Returns false when the value is not an object (it is skipped). At the top level a syntax error or `stop`
-   * ends the scan quietly; inside, they unwind to the top.
+   * Returns false when the value is not an object (it is skipped) or the reading ended inside it.
    */
   object(member: (key: string) => void): boolean {
-    const top = this.#depth === 0;
-    try {
-      if (this.#peek() !== 0x7b) {
-        this.skip();
-        return false;
-      }
-      this.#enter();
-      if (this.#peek() === 0x7d) return this.#leave();
-      for (;;) {
-        if (this.#peek() !== 0x22) this.stop();
-        const key = this.#string();
-        if (this.#peek() !== 0x3a) this.stop();
-        this.#position += 1;
-        member(key);
-        const next = this.#peek();
-        this.#position += 1;
-        if (next === 0x7d) return this.#leaveAfterClose();
-        if (next !== 0x2c) this.stop();
-      }
-    } catch (error) {
-      if (top && error === SCAN_END) return true;
-      throw error;
+    if (this.#peek() !== 0x7b) {
+      this.skip();
+      return false;
     }
+    if (!this.#enter()) return false;
+    if (this.#peek() === 0x7d) return this.#leave();
+    while (!this.#ended) {
+      if (this.#peek() !== 0x22) break;
+      const key = this.#string();
+      if (key === undefined || this.#peek() !== 0x3a) break;
+      this.#position += 1;
+      member(key);
+      if (this.#ended) return false;
+      const next = this.#peek();
+      if (next === 0x7d) return this.#leave();
+      if (next !== 0x2c) break;
+      this.#position += 1;
+    }
+    this.#ended = true;
+    return false;
   }
 
   /** Calls `element` for each element of the array here; any other value is skipped. */
@@ -119,21 +114,23 @@ class JsonScanner {
       this.skip();
       return;
     }
-    this.#enter();
+    if (!this.#enter()) return;
     if (this.#peek() === 0x5d) {
       this.#leave();
       return;
     }
-    for (;;) {
+    while (!this.#ended) {
       element();
+      if (this.#ended) return;
       const next = this.#peek();
-      this.#position += 1;
       if (next === 0x5d) {
-        this.#leaveAfterClose();
+        this.#leave();
         return;
       }
-      if (next !== 0x2c) this.stop();
+      if (next !== 0x2c) break;
+      this.#position += 1;
     }
+    this.#ended = true;
   }
 
   /** The string here, or undefined (and the value skipped) when it is something else. */
@@ -147,25 +144,30 @@ class JsonScanner {
   skip(): void {
     const text = this.#text;
     const first = this.#peek();
+    if (this.#ended) return;
     if (first === 0x22) {
-      this.#position = stringEnd(text, this.#position) + 1;
+      const end = stringEnd(text, this.#position);
+      if (end < 0) this.#ended = true;
+      else this.#position = end + 1;
       return;
     }
     if (first !== 0x7b && first !== 0x5b) {
       // A number, true, false or null: up to the next delimiter.
       let i = this.#position;
       while (i < text.length && !isDelimiter(text.charCodeAt(i))) i++;
-      if (i === this.#position) this.stop();
+      if (i === this.#position) this.#ended = true;
       this.#position = i;
       return;
     }
     let depth = 0;
     for (let i = this.#position; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      if (c === 0x22) i = stringEnd(text, i);
-      else if (c === 0x7b || c === 0x5b) {
+      if (c === 0x22) {
+        i = stringEnd(text, i);
+        if (i < 0) break;
+      } else if (c === 0x7b || c === 0x5b) {
         depth += 1;
-        if (this.#depth + depth > this.#maxDepth) this.stop();
+        if (this.#depth + depth > this.#maxDepth) break;
       } else if (c === 0x7d || c === 0x5d) {
         depth -= 1;
         if (depth === 0) {
@@ -174,12 +176,17 @@ class JsonScanner {
         }
       }
     }
-    this.stop();
+    this.#ended = true;
   }
 
-  #string(): string {
+  /** The string at the position (a quote), decoded; undefined (and the reading ended) when it is broken. */
+  #string(): string | undefined {
     const start = this.#position;
     const end = stringEnd(this.#text, start);
+    if (end < 0) {
+      this.#ended = true;
+      return undefined;
+    }
     this.#position = end + 1;
     const raw = this.#text.slice(start, end + 1);
     // Escapes are rare in ids and codes: let JSON.parse decode (and check) them when there are any.
@@ -187,10 +194,12 @@ class JsonScanner {
     try {
       return JSON.parse(raw) as string;
     } catch {
-      this.stop();
+      this.#ended = true;
+      return undefined;
     }
   }
 
+  /** The next non-blank character code; -1 (and the reading ended) at the end of the text. */
   #peek(): number {
     const text = this.#text;
     let i = this.#position;
@@ -200,14 +209,18 @@ class JsonScanner {
       i++;
     }
     this.#position = i;
-    if (i >= text.length) this.stop();
+    if (i >= text.length) {
+      this.#ended = true;
+      return -1;
+    }
     return text.charCodeAt(i);
   }
 
-  #enter(): void {
+  #enter(): boolean {
     this.#depth += 1;
-    if (this.#depth > this.#maxDepth) this.stop();
     this.#position += 1;
+    if (this.#depth > this.#maxDepth) this.#ended = true;
+    return !this.#ended;
   }
 
   #leave(): true {
@@ -215,19 +228,14 @@ class JsonScanner {
     this.#depth -= 1;
     return true;
   }
-
-  #leaveAfterClose(): true {
-    this.#depth -= 1;
-    return true;
-  }
 }
 
-/** The index of the quote that closes the string opening at `start`; stops the scan when there is none. */
+/** The index of the quote that closes the string opening at `start`; -1 when there is none. */
 function stringEnd(text: string, start: number): number {
   let i = start + 1;
   for (;;) {
     const quote = text.indexOf('"', i);
-    if (quote < 0) throw SCAN_END;
+    if (quote < 0) return -1;
     let backslashes = 0;
     for (let j = quote - 1; text.charCodeAt(j) === 0x5c; j--) backslashes++;
     if (backslashes % 2 === 0) return quote;
