@@ -102,6 +102,14 @@ function localName(qualified: string): string {
 /** The namespace a start tag declares for its own prefix (or the default one), as xml-tree.ts reads the root's. */
 export function declaredNamespace(tag: string, prefix: string | undefined): string | undefined {
   const attribute = prefix === undefined ? "xmlns" : `xmlns:${prefix}`;
-  const escaped = attribute.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`\\s${escaped}\\s*=\\s*(["'])(.*?)\\1`).exec(tag)?.[2];
+  let pattern = namespacePatterns.get(attribute);
+  if (pattern === undefined) {
+    const escaped = attribute.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    pattern = new RegExp(`\\s${escaped}\\s*=\\s*(["'])(.*?)\\1`);
+    // Prefixes come from the message: keep a bounded number of compiled patterns.
+    if (namespacePatterns.size < 64) namespacePatterns.set(attribute, pattern);
+  }
+  return pattern.exec(tag)?.[2];
 }
+
+const namespacePatterns = new Map<string, RegExp>();
