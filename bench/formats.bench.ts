@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { parseMessage } from "../packages/formats/src/index.ts";
+import { parseMessage, readMessageIdentity } from "../packages/formats/src/index.ts";
 import { medcomExamplesDir } from "../packages/testkit/src/medcom-fixtures.ts";
 
 const EXAMPLES = medcomExamplesDir();
@@ -171,6 +171,10 @@ interface Row {
   baseline?: Rate;
   /** carehub throughput as a fraction of the bare parse. */
   ratio?: number;
+  /** The gateway's header read (readMessageIdentity), measured against the full parse in alternating slices. */
+  headerRead?: Rate;
+  /** How many times faster the header read is than the full parse (best slices, same run). */
+  headerReadSpeedup?: number;
   note?: string;
 }
 
@@ -199,6 +203,14 @@ for (const corpus of corpora) {
     row.carehub = pair.carehub;
     row.baseline = pair.baseline;
     row.ratio = Number((row.carehub.messagesPerSecond / row.baseline.messagesPerSecond).toFixed(3));
+    const header = measurePair(
+      messages,
+      (m) => readMessageIdentity(m, { contentType: corpus.contentType }),
+      (m) => parseMessage(m, { contentType: corpus.contentType }),
+      SECONDS,
+    );
+    row.headerRead = header.carehub;
+    row.headerReadSpeedup = Number((header.carehub.messagesPerSecond / header.baseline.messagesPerSecond).toFixed(1));
   }
   rows.push(row);
   console.log(JSON.stringify(row));
@@ -233,6 +245,8 @@ const table = rows.map((r) =>
     r.carehub?.megabytesPerSecond ?? "—",
     r.baseline?.messagesPerSecond ?? "—",
     r.ratio === undefined ? "—" : `${(r.ratio * 100).toFixed(1)} %`,
+    r.headerRead?.messagesPerSecond ?? "—",
+    r.headerReadSpeedup === undefined ? "—" : `${r.headerReadSpeedup}×`,
   ].join(" | "),
 );
 const markdown = `# Formats benchmark
@@ -240,10 +254,12 @@ const markdown = `# Formats benchmark
 \`pnpm bench:formats\` — ${result.measuredAt}, Node ${result.node}, ${result.cpu} (${result.cores} cores, shared, 1-minute
 load ${result.loadAverage1m}; one core used), ${SECONDS} s for each side per format, in alternating 0.25 s slices after a 0.3 s warm-up; best slice reported
 (median in formats.json). carehub = \`parseMessage\` from \`@carehub/formats\`
-(detect + decode + parse + validate + normalise) on each message of the corpus in turn.
+(detect + decode + parse + validate + normalise) on each message of the corpus in turn. Header read =
+\`readMessageIdentity\` (what the gateway admits a message by: id and kind, no tree), measured against the full
+parse in its own alternating slices.
 
-| format | messages | avg bytes | parsed ok | carehub msg/s | carehub MB/s | baseline msg/s | carehub / baseline |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| format | messages | avg bytes | parsed ok | carehub msg/s | carehub MB/s | baseline msg/s | carehub / baseline | header read msg/s | header read / full parse |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${table.map((line) => `| ${line} |`).join("\n")}
 
 Baselines (same bytes, same run): ${rows.map((r) => `${r.format}: ${r.baselineName}`).join("; ")}. The XML

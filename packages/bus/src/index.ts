@@ -2,7 +2,7 @@ export { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, DEFAULT_BACKOFF_MS
 export { type Bus, type ConnectBusOptions, connectBus, type LifecycleEventLike, type ProvisionOptions } from "./bus.ts";
 export type { ConsumeSpec, InboundMessage, RunningConsumer } from "./consumer.ts";
 export { CONSUMER_INFO_INTERVAL_MS, type ConsumerBacklog, readConsumerBacklog } from "./consumer-metrics.ts";
-export { jsonDecoder } from "./decoders.ts";
+export { hubJsonDecoder, jsonDecoder } from "./decoders.ts";
 export {
   BUS_ERROR_CODES,
   BusConnectError,

@@ -39,6 +39,20 @@ function head(bytes: Uint8Array, limit: number): string {
 
 type Sniffed = "json" | "fhir+xml" | "oioxml" | "xml-other" | "unknown" | "empty";
 
+const namespaceAttributes = new Map<string, RegExp>();
+
+/** The pattern of the attribute declaring a prefix's namespace (the default one without a prefix), compiled once. */
+function namespaceAttribute(prefix: string | undefined): RegExp {
+  const name = prefix === undefined ? "xmlns" : `xmlns:${prefix}`;
+  let pattern = namespaceAttributes.get(name);
+  if (pattern === undefined) {
+    pattern = new RegExp(`(?:^|\\s)${name}\\s*=\\s*(["'])(.*?)\\1`);
+    // Prefixes come from the message: keep a bounded number of them.
+    if (namespaceAttributes.size < 64) namespaceAttributes.set(name, pattern);
+  }
+  return pattern;
+}
+
 /** Reads the root start tag past the XML declaration, processing instructions, comments and a DOCTYPE. */
 function sniffXml(text: string, from: number): Sniffed {
   let i = from;
@@ -59,8 +73,7 @@ function sniffXml(text: string, from: number): Sniffed {
   const tag = /^<(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)([^>]*)>?/.exec(text.slice(i, i + 4096));
   if (!tag) return "unknown";
   const [, prefix, localName, attributes = ""] = tag;
-  const xmlnsName = prefix === undefined ? "xmlns" : `xmlns:${prefix}`;
-  const namespace = new RegExp(`(?:^|\\s)${xmlnsName}\\s*=\\s*(["'])(.*?)\\1`).exec(attributes)?.[2];
+  const namespace = namespaceAttribute(prefix).exec(attributes)?.[2];
   if (localName === "Emessage") return "oioxml";
   if (namespace === FHIR_NAMESPACE) return "fhir+xml";
   return "xml-other";

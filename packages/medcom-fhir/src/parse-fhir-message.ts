@@ -55,11 +55,21 @@ export type FhirDocument =
   | { ok: true; format: "fhir+json" | "fhir+xml"; value: unknown; limits: ParseLimits }
   | { ok: false; format: "fhir+json" | "fhir+xml" | undefined; issues: ValidationIssue[] };
 
-export function readFhirDocument(input: Uint8Array | string, options: ParseFhirOptions | undefined): FhirDocument {
+/** The text of a FHIR message and its format (given, else sniffed): what both the parser and the header reader start from. */
+export function decodeFhirText(
+  input: Uint8Array | string,
+  options: ParseFhirOptions | undefined,
+): { text: string; format: "fhir+json" | "fhir+xml" | undefined; limits: ParseLimits } | { issue: ValidationIssue } {
   const limits = resolveLimits(options?.limits);
   const decoded = decode(input, limits);
+  if ("issue" in decoded) return decoded;
+  return { text: decoded.text, format: options?.format ?? sniff(decoded.text), limits };
+}
+
+export function readFhirDocument(input: Uint8Array | string, options: ParseFhirOptions | undefined): FhirDocument {
+  const decoded = decodeFhirText(input, options);
   if ("issue" in decoded) return { ok: false, format: options?.format, issues: [decoded.issue] };
-  const format = options?.format ?? sniff(decoded.text);
+  const { format, limits } = decoded;
   if (format === undefined)
     return {
       ok: false,

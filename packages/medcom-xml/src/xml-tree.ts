@@ -12,9 +12,9 @@ export interface XmlObject {
   readonly [name: string]: unknown;
 }
 
-const FORBIDDEN_DECLARATION = /<!(?:DOCTYPE|ENTITY)/i;
+export const FORBIDDEN_DECLARATION = /<!(?:DOCTYPE|ENTITY)/i;
 // The five predefined entities and character references are all XML allows without a DTD.
-const UNDEFINED_ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)/;
+export const UNDEFINED_ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)/;
 
 const parsers = new Map<number, XMLParser>();
 

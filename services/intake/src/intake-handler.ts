@@ -10,12 +10,20 @@ import type { Bus, InboundMessage } from "@carehub/bus";
 import type { MessageLedger, Repeat } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
-import { CarehubError, type Endpoint, type EventOf, type ParseResult, type ValidationIssue } from "@carehub/schemas";
+import {
+  CarehubError,
+  type Endpoint,
+  type EventOf,
+  type ParseResult,
+  type PartialMessage,
+  type ValidationIssue,
+} from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { buildEnvelope } from "./build-envelope.ts";
 import { identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
 import { INTAKE_ERROR_CODES, IntakeDeadLetterError, IntakeStoreUnavailableError } from "./intake-errors.ts";
 import { duplicateEvent, type EventSubject, receivedEvent, rejectedEvent } from "./intake-events.ts";
+import type { LaneTurn } from "./sender-lanes.ts";
 import { checkHubSource, checkSource } from "./source-check.ts";
 
 export type ParseFunction = (bytes: Uint8Array, options: { contentType?: string }) => ParseResult;
@@ -27,6 +35,8 @@ export interface IntakeHandlerDeps {
   ledger: Pick<MessageLedger, "hubIdOf" | "claim">;
   registry: RegistrySource;
   parse: ParseFunction;
+  /** The header read the gateway admits by (readMessageIdentity of @carehub/formats): it names the message. */
+  readIdentity: (bytes: Uint8Array, options: { contentType?: string }) => Pick<PartialMessage, "messageId">;
   /** How long message-id and acknowledgement keys are kept (the read model's retention). */
   retentionDays: number;
   clock?: () => Date;
@@ -42,19 +52,24 @@ const UNKNOWN_CONTENT_TYPE = "application/octet-stream";
  * redelivery after a crash at any point repeats nothing. Redis or NATS trouble throws a retryable error
  * (the bus naks with backoff); a message no one can be told about is dead-lettered (its bytes stay in INGRESS).
  */
-export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundMessage) => Promise<void> {
+export function createIntakeHandler(
+  deps: IntakeHandlerDeps,
+): (message: InboundMessage, turn?: LaneTurn) => Promise<void> {
   const { bus } = deps;
   const clock = deps.clock ?? (() => new Date());
   const ingressPrefix = `${bus.topology.namespace}.ingress.`;
   const expiry = deps.retentionDays * 86_400;
 
-  return async (delivery) => {
+  return async (delivery, turn) => {
     const now = clock();
     const arrival = readIngressMessage(rawIngress(delivery, now), ingressPrefix);
     const registry = deps.registry.current();
     const contentType = arrival.contentType === undefined ? {} : { contentType: arrival.contentType };
     const parsed = deps.parse(arrival.bytes, contentType);
-    const messageId = parsed.ok ? parsed.message.messageId : parsed.partial.messageId;
+    // The message id that names the message comes from the header read, as at the gateway (and in the dead-letter
+    // hook): the gateway's answer and intake then agree on the hub id even when the rest of the message is
+    // broken. On every message the full parse accepts, both readings agree (read-identity.test.ts, the corpus).
+    const { messageId } = deps.readIdentity(arrival.bytes, contentType);
     const kind = parsed.ok ? parsed.message.kind : parsed.partial.kind;
     const hubId = deps.ledger.hubIdOf({ endpoint: arrival.sourceEndpoint, messageId }, arrival) ?? "";
     const ingress = identify(arrival, hubId, deps.logger);
@@ -87,7 +102,7 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
         : checkSource(parsed.message, source.endpoint, registry);
     if (parsed.ok && issues.length === 0) {
       const envelope = buildEnvelope(parsed.message, ingress, UNKNOWN_CONTENT_TYPE);
-      await bus.publishJson(bus.topology.subjects.pipeline(envelope.kind), envelope, {
+      const published = bus.publishJson(bus.topology.subjects.pipeline(envelope.kind), envelope, {
         msgId: ingress.hubId,
         headers: {
           "Carehub-Hub-Id": ingress.hubId,
@@ -95,6 +110,10 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
           "Carehub-Source-Endpoint": source.id,
         },
       });
+      // Sent: the sender's next message may go (its publish goes out after this one); this one finishes, and its
+      // INGRESS copy is acked, only once JetStream has acknowledged it.
+      turn?.passTurn();
+      await published;
       deps.logger?.debug({ hubId: ingress.hubId, kind: envelope.kind, warnings: parsed.warnings.length }, "accepted");
       return;
     }

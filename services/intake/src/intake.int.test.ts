@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { negativeAcknowledgementIds as negativeAckIds } from "@carehub/acknowledgements";
 import type { StoredMessage } from "@carehub/bus";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
-import { parseMessage } from "@carehub/formats";
+import { parseMessage, readMessageIdentity } from "@carehub/formats";
 import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy } from "@carehub/ledger";
 import { buildStatusUpdate } from "@carehub/medcom-fhir";
 import { metricValue } from "@carehub/observability";
@@ -201,6 +201,27 @@ describe("intake against real NATS and Redis", () => {
     expect(text).toContain("<EANIdentifier>5790000120284</EANIdentifier>");
   });
 
+  // The gateway reads the header alone (readMessageIdentity) and answers 202 with the hub id of that id. Catches an
+  // intake that names the message by its full parse instead: a letter broken after its header has no id in the
+  // full parse, so its rejection (and the sender's negative receipt) went under an INGRESS-position id the sender
+  // was never told.
+  it("rejects a letter broken after its header under the hub id the gateway answered with", async () => {
+    // The lab report cut after its Letter header, under a letter id of its own (a later test sends the report).
+    const text = labReport.toString("latin1").replace(/(<Letter>\s*<Identifier>)([^<]+)/, "$1$2-cut");
+    const broken = Buffer.from(text.slice(0, text.indexOf("</Letter>") + "</Letter>".length), "latin1");
+    const headerId = readMessageIdentity(broken, { contentType: "application/xml" }).messageId;
+    expect(headerId).toMatch(/-cut$/);
+    const parsed = parseMessage(broken, { contentType: "application/xml" });
+    // The full parse cannot name it: without the header read, intake would fall back to the INGRESS position.
+    expect(parsed.ok ? parsed.message.messageId : parsed.partial.messageId).toBeUndefined();
+    const { hubId } = await fromGateway("lab", "broken-tail", broken, "application/xml", headerId);
+    const rejected = await until(
+      async () => (await eventsFor(hubId)).find((e) => e.type === "rejected"),
+      "the rejected event under the gateway's hub id",
+    );
+    expect(rejected).toMatchObject({ stage: "intake", sourceEndpoint: "lab", messageId: headerId });
+  });
+
   it("cannot answer bytes in no known format: rejected, dead-lettered, kept in INGRESS", async () => {
     const published = await fromGateway(
       "practice",
@@ -295,6 +316,38 @@ describe("intake against real NATS and Redis", () => {
     const envelopes = (await all("pipeline")).filter((m) => m.subject.endsWith(".lab-result"));
     expect(envelopes.map((m) => m.headers["Carehub-Hub-Id"])).toEqual([hubId]);
     expect(JSON.parse(Buffer.from(envelopes[0]?.data ?? []).toString()).payload.seq).toBe(first.seq);
+  });
+
+  // The publish window (sender-lanes.ts): a sender's next message goes once the previous one has sent its PIPELINE
+  // publish, not once it is acknowledged. Catches a window that lets a sender's messages publish in the order their
+  // work happens to finish (a correction overtaking its original): a backlog of one sender must reach PIPELINE in
+  // INGRESS order, while another sender's messages interleave freely.
+  it("puts a sender's backlog on PIPELINE in INGRESS order with several publishes in flight", async () => {
+    const count = 40;
+    const ids = Array.from(
+      { length: count },
+      (_, i) => `489de4f2-0d8d-4de2-a7ce-0000${String(i).padStart(4, "0")}be01`,
+    );
+    const stored = await Promise.all(
+      ids.map((messageId) =>
+        fromGateway(
+          "acute-team",
+          `window-${messageId}`,
+          Buffer.from(homecare.toString().replaceAll(HOMECARE_ID, messageId)),
+          "application/fhir+json",
+          messageId,
+        ),
+      ),
+    );
+    const ingressOrder = [...stored].sort((a, b) => a.seq - b.seq).map((s) => s.hubId);
+    const wanted = new Set(ingressOrder);
+    const pipelineOrder = await until(async () => {
+      const found = (await all("pipeline"))
+        .map((m) => m.headers["Carehub-Hub-Id"])
+        .filter((id) => wanted.has(id ?? ""));
+      return found.length === count ? found : undefined;
+    }, "the whole backlog on PIPELINE");
+    expect(pipelineOrder).toEqual(ingressOrder);
   });
 
   describe("messages the hub makes itself (status returns on <ns>.ingress.<hub id>)", () => {

@@ -29,6 +29,20 @@ function lanes(started: string[], finished: string[], fail: Set<string> = new Se
   );
 }
 
+/** A handler as intake's: works, sends its publish and passes the turn, then waits for the publish's ack. */
+function publishingLanes(sent: string[], acked: string[]) {
+  return inSenderLanes<Job & { ack: Job }>(
+    (j) => j.sender,
+    async (j, turn) => {
+      await j.done; // parse, claim: until the test releases it
+      sent.push(j.id);
+      turn.passTurn();
+      await j.ack.done; // JetStream's ack
+      acked.push(j.id);
+    },
+  );
+}
+
 describe("intake sender lanes", () => {
   // Catches: messages of one sender handled at once (a correction overtaking its original on PIPELINE).
   it("starts a sender's next message only after its previous one is done", async () => {
@@ -76,5 +90,31 @@ describe("intake sender lanes", () => {
     next.release();
     await second;
     expect(started).toEqual(["bad", "next"]);
+  });
+
+  // The publish window. Catches: a sender's next message held until the previous publish is acknowledged (one
+  // round trip per message again), and a lane that lets the next message publish before the previous one has
+  // sent its own (a correction overtaking its original on PIPELINE).
+  it("lets a sender's next message go once the previous one has sent its publish, and keeps the sending order", async () => {
+    const sent: string[] = [];
+    const acked: string[] = [];
+    const handle = publishingLanes(sent, acked);
+    const original = { ...job("lab-1", "original"), ack: job("lab-1", "original-ack") };
+    const correction = { ...job("lab-1", "correction"), ack: job("lab-1", "correction-ack") };
+    const first = handle(original);
+    const second = handle(correction);
+    correction.release(); // the correction is ready first: it must still wait for the original to send
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual([]);
+    original.release();
+    await new Promise((resolve) => setImmediate(resolve));
+    // Both sent, in order, neither acknowledged yet: two publishes of one sender in flight.
+    expect(sent).toEqual(["original", "correction"]);
+    expect(acked).toEqual([]);
+    correction.ack.release();
+    await second;
+    original.ack.release();
+    await first;
+    expect(acked).toEqual(["correction", "original"]);
   });
 });

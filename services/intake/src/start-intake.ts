@@ -53,6 +53,7 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     ledger,
     registry: deps.registry,
     parse: deps.parse ?? parseMessage,
+    readIdentity: readMessageIdentity,
     retentionDays: deps.retentionDays,
     clock,
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),

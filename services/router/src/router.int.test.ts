@@ -371,4 +371,19 @@ describe("router", () => {
     const dead = await waitFor(() => events.of("dead-lettered", message.hubId)[0], "dead-lettered event");
     expect(dead).toMatchObject({ stage: "router", reason: { code: "CAREHUB_ERR_ROUTE_PAYLOAD_MISSING" } });
   });
+
+  // The router takes envelopes of the current Carehub-Schema-Version without validating them again (intake built
+  // them from the same schemas); anything else is still validated. Catches a decoder that trusts every envelope:
+  // this one (a number where the schema wants the standard's name) would be routed like any other.
+  it("still validates an envelope of an older schema version and dead-letters it when invalid", async () => {
+    const message = await ingest({});
+    await bus.publish(bus.topology.subjects.pipeline(message.kind), JSON.stringify({ ...message, standard: 42 }), {
+      msgId: message.hubId,
+      contentType: "application/json",
+      headers: { "Carehub-Hub-Id": message.hubId, "Carehub-Kind": message.kind, "Carehub-Schema-Version": "0" },
+    });
+    const dead = await waitFor(() => events.of("dead-lettered", message.hubId)[0], "dead-lettered event");
+    expect(dead).toMatchObject({ stage: "router", reason: { code: "CAREHUB_ERR_BUS_DECODE_FAILED" } });
+    expect(copiesOf(message.hubId)).toEqual([]);
+  });
 });

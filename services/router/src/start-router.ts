@@ -1,5 +1,5 @@
 import type { Bus, InboundMessage } from "@carehub/bus";
-import { jsonDecoder } from "@carehub/bus";
+import { hubJsonDecoder } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { CarehubError, MessageKind } from "@carehub/schemas";
@@ -56,7 +56,8 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     durable: "router",
     filterSubject: bus.topology.subjects.all.pipeline,
     stage: "router",
-    decode: jsonDecoder((value) => Envelope.parse(value)),
+    // Intake's envelopes of the current version are taken as they are; others are validated (decoders.ts).
+    decode: hubJsonDecoder((value) => Envelope.parse(value)),
     concurrency: deps.concurrency ?? 4,
     maxDeliver: MAX_DELIVER,
     backoffMs: BACKOFF_MS,
