@@ -11,6 +11,9 @@ export const SOLO_SUITES = [
   "test/packaging.e2e.test.ts",
   // Three nats-servers, a hub and steady traffic while nodes are killed: about 90 s alone.
   "test/nats-cluster-failover.e2e.test.ts",
+  // A Redis primary, a replica and three sentinels with timed failovers: once in eight runs beside a loaded
+  // machine intake missed its 30 s recovery deadline, so it runs alone (about 45 s).
+  "test/redis-sentinel-failover.e2e.test.ts",
 ];
 
 // One run over the whole repository: unit tests (x.test.ts) and integration tests
