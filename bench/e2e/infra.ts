@@ -88,7 +88,8 @@ export async function redisKeyClasses(url: string, namespace: string): Promise<R
       keys.forEach((key, i) => {
         const parts = key.slice(namespace.length + 1).split(":");
         const name = parts[0] === "idx" ? `idx:${parts[1] ?? ""}` : (parts[0] ?? "");
-        const entry = (out[name] ??= { keys: 0, bytes: 0 });
+        const entry = out[name] ?? { keys: 0, bytes: 0 };
+        out[name] = entry;
         entry.keys++;
         entry.bytes += Number(sizes[i]?.[1] ?? 0);
       });
