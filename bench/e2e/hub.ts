@@ -17,7 +17,7 @@ import {
   signingSecret,
   token,
 } from "./hub-registry.ts";
-import { type Infra, redisFootprint, streamFootprint } from "./infra.ts";
+import { type Infra, redisFootprint, redisKeyClasses, streamFootprint } from "./infra.ts";
 import { CpuMeter, type Percentiles, type ProcessFigures, percentiles } from "./measure.ts";
 import { type BenchMessage, type MixName, messageAt } from "./messages.ts";
 import {
@@ -76,6 +76,11 @@ export interface HubResult {
   /** With `redisRequests`: commands per message as clients sent them (inside scripts left out), and by name. */
   redisRequestsPerMsg?: number;
   redisRequests?: Record<string, number>;
+  /**
+   * The run's namespace in Redis right after it, by class of key (MEMORY USAGE), per message sent (warm-up
+   * included): bytes and keys. What the INFO figure above does not tell: which records and indexes cost what.
+   */
+  redisByKeyClass?: Record<string, { bytes: number; keys: number }>;
   streamBytesPerMsg: number;
   streamBytes: Record<string, number>;
   lost: number;
@@ -244,6 +249,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     }
     const requests = await requestCount?.stop();
     const redisAfter = await redisFootprint(infra.redisUrl);
+    const keyClasses = await redisKeyClasses(infra.redisUrl, namespace);
     const streamsAfter = await streamFootprint(jsm, streamPrefix);
 
     const ids = messages.map((m) => m.id);
@@ -286,6 +292,17 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       redisKeysPerMsg: perMessage(redisAfter.keys - redisBefore.keys),
       redisCommandsPerMsg: Number(commands.reduce((sum, [, calls]) => sum + calls, 0).toFixed(1)),
       redisCommands: Object.fromEntries(commands),
+      redisByKeyClass: Object.fromEntries(
+        Object.entries(keyClasses)
+          .sort((a, b) => b[1].bytes - a[1].bytes)
+          .map(([name, { keys, bytes }]) => [
+            name,
+            {
+              bytes: Math.round(bytes / (scenario.messages + WARM_UP)),
+              keys: Number((keys / (scenario.messages + WARM_UP)).toFixed(2)),
+            },
+          ]),
+      ),
       ...(requests === undefined ? {} : requestFigures(requests, perMessage)),
       streamBytesPerMsg: Math.round((streamsAfter.bytes - streamsBefore.bytes) / scenario.messages),
       streamBytes: byStream,

@@ -63,6 +63,43 @@ export interface RedisFootprint {
   calls: Record<string, number>;
 }
 
+/** Keys and bytes (MEMORY USAGE, exact) of one class of keys: `m`, `msgid`, `idx:st`, … */
+export interface KeyClassFootprint {
+  keys: number;
+  bytes: number;
+}
+
+/**
+ * What a namespace holds in Redis, by class of key: the part after `<ns>:` up to the next `:` (for `idx`,
+ * the index's name too), so a message record, a marker and each index can be told apart.
+ */
+export async function redisKeyClasses(url: string, namespace: string): Promise<Record<string, KeyClassFootprint>> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    const out: Record<string, KeyClassFootprint> = {};
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${namespace}:*`, "COUNT", 1_000);
+      cursor = next;
+      const pipeline = redis.pipeline();
+      for (const key of keys) pipeline.memory("USAGE", key, "SAMPLES", 0);
+      const sizes = (await pipeline.exec()) ?? [];
+      keys.forEach((key, i) => {
+        const parts = key.slice(namespace.length + 1).split(":");
+        const name = parts[0] === "idx" ? `idx:${parts[1] ?? ""}` : (parts[0] ?? "");
+        const entry = out[name] ?? { keys: 0, bytes: 0 };
+        out[name] = entry;
+        entry.keys++;
+        entry.bytes += Number(sizes[i]?.[1] ?? 0);
+      });
+    } while (cursor !== "0");
+    return out;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export async function redisFootprint(url: string): Promise<RedisFootprint> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();

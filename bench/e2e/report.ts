@@ -140,6 +140,17 @@ export function renderMarkdown(result: SuiteResult): string {
         .join(", ")}.`,
     );
   }
+  for (const h of result.hub.filter((h) => h.delivery !== "inbox" && h.offeredRate === null)) {
+    const classes = h.redisByKeyClass;
+    if (classes === undefined) continue;
+    const total = Object.values(classes).reduce((sum, c) => sum + c.bytes, 0);
+    lines.push(
+      "",
+      `Redis by class of key, per message, MEMORY USAGE (${h.scenario}): ${fmt(total)} B — ${Object.entries(classes)
+        .map(([name, c]) => `${name} ${fmt(c.bytes)} B${c.keys >= 0.5 ? ` (${c.keys} keys)` : ""}`)
+        .join(", ")}.`,
+    );
+  }
   const streams = result.hub[0]?.streamBytes;
   if (streams !== undefined)
     lines.push(

@@ -1,5 +1,9 @@
 import { type LedgerKeys, ledgerKeys } from "@carehub/ledger";
-import { parseStoredAcknowledgement, type StoredAcknowledgement } from "./stored-acknowledgement.ts";
+import {
+  encodeStoredAcknowledgement,
+  parseStoredAcknowledgement,
+  type StoredAcknowledgement,
+} from "./stored-acknowledgement.ts";
 
 /*
  * The two I/O steps every stage that answers a sender does alike — keeping an acknowledgement in Redis and
@@ -34,7 +38,7 @@ export async function keepHubAcknowledgement(
   ttlSeconds: number,
 ): Promise<Required<StoredAcknowledgement>> {
   const key = acknowledgementKeys(namespace).hubAcknowledgement(originalHubId);
-  if ((await redis.set(key, JSON.stringify(answer), "EX", ttlSeconds, "NX")) === "OK") return answer;
+  if ((await redis.set(key, encodeStoredAcknowledgement(answer), "EX", ttlSeconds, "NX")) === "OK") return answer;
   const earlier = parseStoredAcknowledgement(await redis.get(key));
   return earlier === undefined ? answer : { ...answer, ...earlier };
 }

@@ -23,6 +23,7 @@ export {
   refuseCodeFor,
 } from "./negative-acknowledgement.ts";
 export {
+  encodeStoredAcknowledgement,
   parseStoredAcknowledgement,
   type StoredAcknowledgement,
   storedAcknowledgement,

@@ -2,7 +2,7 @@ import type { StoredAcknowledgement } from "@carehub/ledger";
 import type { NegativeAcknowledgement } from "./negative-acknowledgement.ts";
 
 // The stored form is the message ledger's (`<ns>:ack:` / `<ns>:ackmsg:`); this is how the hub's own is made.
-export { parseStoredAcknowledgement, type StoredAcknowledgement } from "@carehub/ledger";
+export { encodeStoredAcknowledgement, parseStoredAcknowledgement, type StoredAcknowledgement } from "@carehub/ledger";
 
 export function storedAcknowledgement(
   ack: Pick<NegativeAcknowledgement, "contentType" | "bytes" | "hubId" | "messageId">,

@@ -11,6 +11,7 @@ export {
 } from "./derived-ids.ts";
 export { type LedgerKeys, ledgerKeys } from "./ledger-keys.ts";
 export {
+  encodeStoredAcknowledgement,
   type FirstCopy,
   parseFirstCopy,
   parseStoredAcknowledgement,

@@ -1,9 +1,9 @@
 import type { LifecycleEvent } from "@carehub/schemas";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { event } from "./events.test-support.ts";
+import { envelope, event } from "./events.test-support.ts";
 import { decodeMessage, encodeMessage, toLifecycle } from "./message-codec.ts";
-import { applyEvent, type MessageState, overallStatus } from "./message-state.ts";
+import { applyEnvelope, applyEvent, type MessageState, overallStatus } from "./message-state.ts";
 
 const T0 = 1_760_000_000_000;
 
@@ -84,6 +84,29 @@ describe("message lifecycle fold", () => {
         expect(encodeMessage(fold(order))).toBe(expected);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  // Catches: a timeline without its `received` entry once intake no longer publishes the event for messages that
+  // reach PIPELINE, or a record that depends on whether the event or the envelope came first.
+  it("gives the same record whether its received entry comes from the event, the envelope or both, in any order", () => {
+    const env = envelope("h", T0, {
+      kind: "lab-result",
+      sourceEndpoint: "gp-1",
+      payload: { stream: "T_INGRESS", seq: 1, contentType: "application/xml", sha256: "0".repeat(64), size: 9 },
+    });
+    fc.assert(
+      fc.property(messageLife, fc.nat(), fc.boolean(), (events, position, withReceivedEvent) => {
+        const expected = encodeMessage(applyEnvelope(fold(events), env, {}));
+        const items: (LifecycleEvent | "envelope")[] = withReceivedEvent
+          ? [...events]
+          : events.filter((e) => e.type !== "received");
+        items.splice(position % (items.length + 1), 0, "envelope");
+        let state: MessageState | undefined;
+        for (const item of items) state = item === "envelope" ? applyEnvelope(state, env, {}) : applyEvent(state, item);
+        expect(encodeMessage(state as MessageState)).toBe(expected);
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -241,6 +241,10 @@ export function applyEnvelope(
   state.links.inReplyTo ??= envelope.links.inReplyTo?.messageId;
   state.links.corrects ??= envelope.links.corrects?.messageId;
   state.links.retracts ??= envelope.links.retracts?.messageId;
+  // The timeline's `received` entry, exactly as intake's `received` event makes it (its contract id, the receive
+  // time): a message that reaches PIPELINE needs no `received` event, and when one comes too it is folded once.
+  const receivedId = `${envelope.hubId}:received`;
+  if (!hasEvent(state, receivedId)) insertHop(state, { type: "received", at, eventId: receivedId });
   return state;
 }
 

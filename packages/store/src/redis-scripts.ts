@@ -3,46 +3,55 @@ import type { Redis } from "ioredis";
 import type { WriteOp } from "./write-plan.ts";
 
 /**
- * Compare-and-set of one record together with its index, counter and timer writes. The record is written
+ * Compare-and-set of records, each together with its index, counter and timer writes. A record is written
  * only if it still holds exactly what the caller read, so several tracker copies (and the timer poller) can
  * update the same record without locks: the loser re-reads and recomputes. The logic that decides what to
- * write stays in TypeScript (pure, tested); the script only makes the write atomic.
+ * write stays in TypeScript (pure, tested); the script only makes each record's write atomic. Several records
+ * go in one call (a batch of lifecycle events): one round trip, and each record succeeds or fails on its own.
  *
- * KEYS[1] record, KEYS[2..] keys named by the ops.
- * ARGV: expectedPresent ("0"/"1"), expectedValue, newValue ("" deletes), expireAtMs ("0": none),
- *       then 4 per op: code ("za" | "zr" | "hi"), key index, score or increment, member or field.
+ * KEYS: the records and the keys named by their ops, each once.
+ * ARGV[1] number of records, then per record: record key index, expectedPresent ("0"/"1"), expectedValue,
+ *       newValue ("" deletes), expireAtMs ("0": none), number of ops, then 4 per op: code ("za" | "zr" |
+ *       "hi"), key index, score or increment, member or field.
+ * Returns one 1 (written) or 0 (the record had changed) per record.
  */
 const CAS_SCRIPT = `
-local current = redis.call('GET', KEYS[1])
-if ARGV[1] == '0' then
-  if current then return 0 end
-else
-  if current ~= ARGV[2] then return 0 end
-end
-if ARGV[3] == '' then
-  redis.call('DEL', KEYS[1])
-else
-  if ARGV[4] == '0' then
-    redis.call('SET', KEYS[1], ARGV[3])
+local results = {}
+local i = 2
+for r = 1, tonumber(ARGV[1]) do
+  local key = KEYS[tonumber(ARGV[i])]
+  local current = redis.call('GET', key)
+  local matches
+  if ARGV[i + 1] == '0' then matches = not current else matches = current == ARGV[i + 2] end
+  local opsAt = i + 6
+  local opsEnd = opsAt + 4 * tonumber(ARGV[i + 5])
+  if matches then
+    if ARGV[i + 3] == '' then
+      redis.call('DEL', key)
+    elseif ARGV[i + 4] == '0' then
+      redis.call('SET', key, ARGV[i + 3])
+    else
+      redis.call('SET', key, ARGV[i + 3], 'PXAT', ARGV[i + 4])
+    end
+    for j = opsAt, opsEnd - 1, 4 do
+      local code = ARGV[j]
+      local target = KEYS[tonumber(ARGV[j + 1])]
+      if code == 'za' then
+        redis.call('ZADD', target, ARGV[j + 2], ARGV[j + 3])
+      elseif code == 'zr' then
+        redis.call('ZREM', target, ARGV[j + 3])
+      elseif code == 'hi' then
+        local n = redis.call('HINCRBY', target, ARGV[j + 3], ARGV[j + 2])
+        if n == 0 then redis.call('HDEL', target, ARGV[j + 3]) end
+      end
+    end
+    results[r] = 1
   else
-    redis.call('SET', KEYS[1], ARGV[3], 'PXAT', ARGV[4])
+    results[r] = 0
   end
+  i = opsEnd
 end
-local i = 5
-while i <= #ARGV do
-  local code = ARGV[i]
-  local key = KEYS[tonumber(ARGV[i + 1])]
-  if code == 'za' then
-    redis.call('ZADD', key, ARGV[i + 2], ARGV[i + 3])
-  elseif code == 'zr' then
-    redis.call('ZREM', key, ARGV[i + 3])
-  elseif code == 'hi' then
-    local n = redis.call('HINCRBY', key, ARGV[i + 3], ARGV[i + 2])
-    if n == 0 then redis.call('HDEL', key, ARGV[i + 3]) end
-  end
-  i = i + 4
-end
-return 1
+return results
 `;
 
 /**
@@ -102,34 +111,54 @@ export interface CasWrite {
 
 /** Returns false when the record changed since it was read. */
 export async function compareAndSet(redis: Redis, write: CasWrite): Promise<boolean> {
-  const keys = [write.key];
+  const [done] = await compareAndSetMany(redis, [write]);
+  return done === true;
+}
+
+/**
+ * Several records' compare-and-sets in one script call, in order; each record is written or not on its own
+ * (true: written, false: it changed since it was read). Each record key may appear once.
+ */
+export async function compareAndSetMany(redis: Redis, writes: readonly CasWrite[]): Promise<boolean[]> {
+  if (writes.length === 0) return [];
+  const keys: string[] = [];
   const keyIndex = new Map<string, number>();
-  const args: (string | number)[] = [
-    write.expected === null ? "0" : "1",
-    write.expected ?? "",
-    write.value ?? "",
-    write.expireAt === undefined ? "0" : Math.round(write.expireAt),
-  ];
-  for (const op of write.ops) {
-    let index = keyIndex.get(op.key);
+  const indexOf = (key: string): number => {
+    let index = keyIndex.get(key);
     if (index === undefined) {
-      keys.push(op.key);
+      keys.push(key);
       index = keys.length;
-      keyIndex.set(op.key, index);
+      keyIndex.set(key, index);
     }
-    switch (op.op) {
-      case "zadd":
-        args.push("za", index, op.score, op.member);
-        break;
-      case "zrem":
-        args.push("zr", index, 0, op.member);
-        break;
-      case "hincr":
-        args.push("hi", index, op.by, op.field);
-        break;
+    return index;
+  };
+  const args: (string | number)[] = [writes.length];
+  for (const write of writes) {
+    args.push(
+      indexOf(write.key),
+      write.expected === null ? "0" : "1",
+      write.expected ?? "",
+      write.value ?? "",
+      write.expireAt === undefined ? "0" : Math.round(write.expireAt),
+      write.ops.length,
+    );
+    for (const op of write.ops) {
+      const index = indexOf(op.key);
+      switch (op.op) {
+        case "zadd":
+          args.push("za", index, op.score, op.member);
+          break;
+        case "zrem":
+          args.push("zr", index, 0, op.member);
+          break;
+        case "hincr":
+          args.push("hi", index, op.by, op.field);
+          break;
+      }
     }
   }
-  return (await cas.run(redis, keys, args)) === 1;
+  const results = (await cas.run(redis, keys, args)) as number[];
+  return writes.map((_, i) => results[i] === 1);
 }
 
 export async function claimTimers(

@@ -35,11 +35,11 @@ import {
 } from "./message-state.ts";
 import { patientHash } from "./patient-hash.ts";
 import { RecentRecords } from "./recent-records.ts";
-import { claimTimers, compareAndSet, finishTimer } from "./redis-scripts.ts";
+import { type CasWrite, claimTimers, compareAndSet, compareAndSetMany, finishTimer } from "./redis-scripts.ts";
 import { parseStatCounts } from "./stat-counts.ts";
 import type { SubjectType } from "./state-machines.ts";
 import { CorruptRecordError, StoreContendedError, StoreUnavailableError } from "./store-errors.ts";
-import { type PlanContext, planEntityWrite, planMessageWrite, type StaleLimits } from "./write-plan.ts";
+import { type PlanContext, planEntityWrite, planMessageWrite, type StaleLimits, type WriteOp } from "./write-plan.ts";
 
 const DAY_MS = 86_400_000;
 /** Records outlive their index entries by this much, so the sweeper can still read what to remove. */
@@ -144,6 +144,65 @@ export class ReadModelStore implements ReadModelQueries {
       await this.#updateMessage(event.originalHubId, (current) => applyReplayLink(current, event.hubId));
     }
     return result;
+  }
+
+  /**
+   * Folds a batch of lifecycle events (the tracker's, as they came off EVENTS): each message's events in the
+   * order given, every record written with one compare-and-set script call for the whole batch, after at most
+   * one MGET of the records this store did not write last. A record that changed meanwhile (another tracker
+   * copy) is folded again on its own. Idempotent like applyEvent: an event already folded changes nothing.
+   */
+  async applyEvents(events: readonly LifecycleEvent[]): Promise<void> {
+    const folds = new Map<string, MessageFold[]>();
+    const add = (hubId: string, fold: MessageFold) => {
+      const list = folds.get(hubId);
+      if (list === undefined) folds.set(hubId, [fold]);
+      else list.push(fold);
+    };
+    for (const event of events) {
+      add(event.hubId, (current) => applyEvent(current, event));
+      if (event.type === "replayed") add(event.originalHubId, (current) => applyReplayLink(current, event.hubId));
+    }
+    const records = [...folds].map(([hubId, list]) => ({
+      hubId,
+      key: this.keys.message(hubId),
+      fold: composeFolds(list),
+    }));
+    const byKey = new Map(records.map((record) => [record.key, record]));
+    // What each record holds: this store's last write where it has one, else one MGET for the rest.
+    const planned = new Map<string, CasWrite>();
+    const unread: typeof records = [];
+    for (const record of records) {
+      const remembered = this.#recent.get(record.key);
+      const write =
+        remembered === undefined ? undefined : this.#messageWrite(record.hubId, record.key, remembered, record.fold);
+      // "Nothing to write" is only believed of what Redis holds, not of what this store wrote last.
+      if (write === undefined) unread.push(record);
+      else planned.set(record.key, { key: record.key, expected: remembered ?? null, ...write });
+    }
+    if (unread.length > 0) {
+      const texts = await this.#guard("read", () => this.#redis.mget(unread.map((r) => r.key)));
+      unread.forEach((record, i) => {
+        const text = texts[i] ?? null;
+        this.#recent.forget(record.key);
+        const write = this.#messageWrite(record.hubId, record.key, text, record.fold);
+        if (write !== undefined) planned.set(record.key, { key: record.key, expected: text, ...write });
+      });
+    }
+    const writes = [...planned.values()];
+    const done = await this.#guard("write", () => compareAndSetMany(this.#redis, writes));
+    const lost: typeof records = [];
+    writes.forEach((write, i) => {
+      if (done[i] === true) {
+        this.#recent.remember(write.key, write.value);
+        return;
+      }
+      this.#recent.forget(write.key);
+      const record = byKey.get(write.key);
+      if (record !== undefined) lost.push(record);
+    });
+    // Lost a race with another writer: read and fold those again one by one (rare).
+    for (const record of lost) await this.#updateMessage(record.hubId, record.fold);
   }
 
   /** Folds what the canonical envelope adds (sender's message id, subject, patient hash, links). */
@@ -455,25 +514,33 @@ export class ReadModelStore implements ReadModelQueries {
 
   // ---- internals ------------------------------------------------------------------------------------
 
-  async #updateMessage(
-    hubId: string,
-    fold: (current: MessageState | undefined) => MessageState | undefined,
-  ): Promise<WriteResult> {
+  async #updateMessage(hubId: string, fold: MessageFold): Promise<WriteResult> {
     const key = this.keys.message(hubId);
     let changed = false;
     await this.#casLoop(key, (text) => {
-      const current = text === null ? undefined : this.#decodeMessage(hubId, key, text);
-      const next = fold(current);
-      if (next === undefined) return undefined;
-      const expireAt = listingTime(next) + this.#retentionMs + EXPIRY_GRACE_MS;
-      // Past its retention already (a rebuild over an old stream): nothing to keep.
-      if (expireAt - EXPIRY_GRACE_MS <= this.#now()) return undefined;
-      const value = encodeMessage(next);
-      changed = value !== text;
-      if (!changed) return undefined;
-      return { value, expireAt, ops: planMessageWrite(current, next, this.#plan) };
+      const write = this.#messageWrite(hubId, key, text, fold);
+      changed = write !== undefined;
+      return write;
     });
     return { changed };
+  }
+
+  /** The write that folds `fold` into a message record holding `text`; undefined: nothing to write. */
+  #messageWrite(
+    hubId: string,
+    key: string,
+    text: string | null,
+    fold: MessageFold,
+  ): { value: string; expireAt: number; ops: WriteOp[] } | undefined {
+    const current = text === null ? undefined : this.#decodeMessage(hubId, key, text);
+    const next = fold(current);
+    if (next === undefined) return undefined;
+    const expireAt = listingTime(next) + this.#retentionMs + EXPIRY_GRACE_MS;
+    // Past its retention already (a rebuild over an old stream): nothing to keep.
+    if (expireAt - EXPIRY_GRACE_MS <= this.#now()) return undefined;
+    const value = encodeMessage(next);
+    if (value === text) return undefined;
+    return { value, expireAt, ops: planMessageWrite(current, next, this.#plan) };
   }
 
   /**
@@ -548,6 +615,25 @@ export class ReadModelStore implements ReadModelQueries {
       throw new StoreUnavailableError(operation, error);
     }
   }
+}
+
+/** One change to a message record; undefined: nothing to write. */
+type MessageFold = (current: MessageState | undefined) => MessageState | undefined;
+
+/** Folds applied one after another; one that has nothing to write leaves the state as it was. */
+function composeFolds(folds: readonly MessageFold[]): MessageFold {
+  if (folds.length === 1) return folds[0] as MessageFold;
+  return (current) => {
+    let state = current;
+    let touched = false;
+    for (const fold of folds) {
+      const next = fold(state);
+      if (next === undefined) continue;
+      state = next;
+      touched = true;
+    }
+    return touched ? state : undefined;
+  };
 }
 
 export function createStore(options: StoreOptions): ReadModelStore {

@@ -3,14 +3,37 @@ import type { AttemptRecord } from "./dispatch-errors.ts";
 import type { DispatchKeys } from "./dispatch-keys.ts";
 
 /**
+ * Counts an attempt of the current copy (the copy is registered) and tells whether the copy's previous
+ * attempt never reported back: begun (counted) but neither delivered (that would have deleted this hash) nor
+ * recorded as failed (`a:<its total>`), i.e. the process making it died during the call. Shared by both
+ * scripts below; KEYS[1] is the attempts hash, `ttl` its expiry. Returns attempts, total, unreported.
+ */
+const COUNT_ATTEMPT = `
+local function countAttempt(ttl)
+  local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+  local total = redis.call('HINCRBY', KEYS[1], 'total', 1)
+  redis.call('EXPIRE', KEYS[1], ttl)
+  local unreported = 0
+  if attempts > 1 and redis.call('HEXISTS', KEYS[1], 'a:' .. (total - 1)) == 0 then unreported = 1 end
+  return attempts, total, unreported
+end`;
+
+/**
  * Looks at one copy of a message before delivery, in one atomic step:
  * KEYS: attempts, dead marker, delivered marker (this message), delivered and dead markers (its predecessor,
- * or '' twice), the endpoint's circuit. ARGV: copy id, ttl seconds. Returns {delivered record or '', not-before
- * ms, predecessor delivered 0/1, predecessor dead 0/1, circuit state or false}. The circuit is read here so
- * that the permit to call the endpoint costs no round trip of its own. A copy not seen before (a re-driven dead letter) starts its attempt
- * limit afresh and clears the message's dead marker, so what is ordered after it waits for it again.
+ * or '' twice), the endpoint's circuit. ARGV: copy id, ttl seconds, may-begin ("1": the caller knows the
+ * endpoint and the message has not expired), now (epoch ms). Returns {delivered record or '', not-before ms,
+ * predecessor delivered 0/1, predecessor dead 0/1, circuit state or false, and when the attempt was begun:
+ * attempts, total, unreported}. The circuit is read here so that the permit to call the endpoint costs no
+ * round trip of its own. A copy not seen before (a re-driven dead letter) starts its attempt limit afresh and
+ * clears the message's dead marker, so what is ordered after it waits for it again.
+ *
+ * When nothing stands in the way — not delivered, no predecessor still to come, no backoff pause, and a
+ * closed circuit (nothing stored, or stored closed: a closed circuit permits without changing state) — the
+ * attempt is counted here too, so a delivery to a healthy endpoint costs this one round trip before the call.
+ * Anything else (an open or half-open circuit, whose permit may claim the probe) is left to the caller.
  */
-const OBSERVE_COPY = `
+const OBSERVE_COPY = `${COUNT_ATTEMPT}
 local delivered = redis.call('GET', KEYS[3])
 local circuit = redis.call('GET', KEYS[6])
 local afterDelivered = 0
@@ -28,20 +51,23 @@ if redis.call('HGET', KEYS[1], 'copy') ~= ARGV[1] then
 else
   notBefore = tonumber(redis.call('HGET', KEYS[1], 'notBefore') or '0') or 0
 end
+local closed = circuit == false or string.find(circuit, '"state":"closed"', 1, true) ~= nil
+if ARGV[3] == '1' and (KEYS[4] == '' or afterDelivered == 1) and notBefore <= tonumber(ARGV[4]) and closed then
+  local attempts, total, unreported = countAttempt(ARGV[2])
+  return {'', notBefore, afterDelivered, afterDead, circuit, attempts, total, unreported}
+end
 return {'', notBefore, afterDelivered, afterDead, circuit}`;
 
-/**
- * Counts an attempt of the current copy (check() registered the copy) and tells whether the copy's previous
- * attempt never reported back: begun (counted) but neither delivered (that would have deleted this hash) nor
- * recorded as failed (`a:<its total>`), i.e. the process making it died during the call.
- */
-const BEGIN_ATTEMPT = `
-local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-local total = redis.call('HINCRBY', KEYS[1], 'total', 1)
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-local unreported = 0
-if attempts > 1 and redis.call('HEXISTS', KEYS[1], 'a:' .. (total - 1)) == 0 then unreported = 1 end
+/** Counts an attempt the check did not count (an open or half-open circuit granted a probe). */
+const BEGIN_ATTEMPT = `${COUNT_ATTEMPT}
+local attempts, total, unreported = countAttempt(ARGV[1])
 return {attempts, total, unreported}`;
+
+/** The name OBSERVE_COPY is defined under on the client (defineCommand). */
+const OBSERVE_COPY_COMMAND = "carehubObserveCopy";
+
+/** Commands defined with defineCommand, which ioredis' types do not know. */
+type ScriptCommands = Record<typeof OBSERVE_COPY_COMMAND, (...args: string[]) => Promise<unknown>>;
 
 export type PredecessorState = "delivered" | "dead-lettered" | "pending";
 
@@ -61,6 +87,16 @@ export interface PreDeliveryCheck {
   notBefore: number;
   /** The endpoint's circuit-breaker state as stored (null: none), read in the same step. */
   circuit: string | null;
+  /** Set when the check counted the attempt too (nothing stood in the way and the circuit was closed). */
+  begun?: BegunAttempt;
+}
+
+/** An attempt counted before the endpoint is called. */
+export interface BegunAttempt {
+  attempt: number;
+  total: number;
+  /** The copy's previous attempt never reported back, so it may have reached the receiver. */
+  previousUnreported: boolean;
 }
 
 /** Delivery facts per (receiver, message), in Redis so that every dispatcher copy and restart agrees. */
@@ -73,16 +109,27 @@ export class DeliveryState {
     this.#redis = redis;
     this.#keys = keys;
     this.#ttlSeconds = ttlSeconds;
+    // ioredis sends a defined command as EVALSHA (EVAL once when Redis lacks the script): the script's text
+    // (about 1.3 KB) is not written to the socket, nor hashed by Redis, on every delivery.
+    redis.defineCommand(OBSERVE_COPY_COMMAND, { lua: OBSERVE_COPY, numberOfKeys: 6 });
   }
 
   /**
    * One atomic round trip: is it delivered already, where is the message it must follow, and is this copy
-   * in a backoff pause? `copy` identifies this copy of the message (its OUTBOX stream sequence).
+   * in a backoff pause? `copy` identifies this copy of the message (its OUTBOX stream sequence). With
+   * `mayBegin` (the endpoint is known and the message has not expired) and nothing in the way at `now`, the
+   * attempt is counted in the same step (`begun`), as beginAttempt would.
    */
-  async check(endpoint: string, hubId: string, after: string | undefined, copy: string): Promise<PreDeliveryCheck> {
-    const [delivered, notBefore, afterDelivered, afterDead, circuit] = (await this.#redis.eval(
-      OBSERVE_COPY,
-      6,
+  async check(
+    endpoint: string,
+    hubId: string,
+    after: string | undefined,
+    copy: string,
+    begin: { mayBegin: boolean; now: number } = { mayBegin: false, now: 0 },
+  ): Promise<PreDeliveryCheck> {
+    const [delivered, notBefore, afterDelivered, afterDead, circuit, attempts, total, unreported] = (await (
+      this.#redis as unknown as ScriptCommands
+    )[OBSERVE_COPY_COMMAND](
       this.#keys.attempts(endpoint, hubId),
       this.#keys.deadLettered(endpoint, hubId),
       this.#keys.delivered(endpoint, hubId),
@@ -91,7 +138,9 @@ export class DeliveryState {
       this.#keys.circuit(endpoint),
       copy,
       String(this.#ttlSeconds),
-    )) as [string, number, number, number, string | null];
+      begin.mayBegin ? "1" : "0",
+      String(Math.floor(begin.now)),
+    )) as [string, number, number, number, string | null, number?, number?, number?];
     const check: PreDeliveryCheck = {
       notBefore: Number(notBefore),
       circuit: typeof circuit === "string" ? circuit : null,
@@ -100,17 +149,17 @@ export class DeliveryState {
     if (after !== undefined) {
       check.predecessor = afterDelivered === 1 ? "delivered" : afterDead === 1 ? "dead-lettered" : "pending";
     }
+    if (attempts !== undefined && total !== undefined) {
+      check.begun = { attempt: Number(attempts), total: Number(total), previousUnreported: Number(unreported) === 1 };
+    }
     return check;
   }
 
   /**
-   * Counts an attempt before the endpoint is called (a crash during the call still counts it).
-   * `previousUnreported`: the copy's previous attempt never reported back, so it may have reached the receiver.
+   * Counts an attempt before the endpoint is called (a crash during the call still counts it), when check()
+   * did not count it already.
    */
-  async beginAttempt(
-    endpoint: string,
-    hubId: string,
-  ): Promise<{ attempt: number; total: number; previousUnreported: boolean }> {
+  async beginAttempt(endpoint: string, hubId: string): Promise<BegunAttempt> {
     const result = (await this.#redis.eval(
       BEGIN_ATTEMPT,
       1,

@@ -64,8 +64,16 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
   const endpointId = deps.endpointId;
   const message = readOutboxHeaders(copy.headers, endpointId);
   const copyId = String(copy.seq);
+  const endpoint = deps.endpoint();
+  const checkedAt = deps.now();
+  const expired = message.expiresAtMs !== undefined && message.expiresAtMs <= checkedAt;
+  // With the endpoint known and the message in time, the check counts the attempt too when nothing else is in
+  // the way (a closed circuit permits without a state change): one round trip before the call, not two.
   const check = await guard("checking delivery state", () =>
-    deps.state.check(endpointId, message.hubId, message.after, copyId),
+    deps.state.check(endpointId, message.hubId, message.after, copyId, {
+      mayBegin: endpoint !== undefined && !expired,
+      now: checkedAt,
+    }),
   );
   if (check.delivered !== undefined) {
     // Delivered before; the `delivered` event may have been lost with a crash: publish it again
@@ -75,7 +83,7 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
     return;
   }
 
-  if (message.expiresAtMs !== undefined && message.expiresAtMs <= deps.now()) {
+  if (expired && message.expiresAtMs !== undefined) {
     // Late is worse than never for a notification with an expiry ("your patient is waiting" an hour later).
     await deadLetter(deps, message, {
       code: DISPATCH_ERROR_CODES.expired,
@@ -103,12 +111,10 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
       message: `${message.after}, which this message must follow, was dead-lettered at ${endpointId}; re-drive it first, then this one`,
     });
   }
-  const now = deps.now();
-  if (check.notBefore > now) {
-    throw new DeliveryWait(WAIT_CODES.backoff, "backing off after a failed attempt", check.notBefore - now);
+  if (check.notBefore > checkedAt) {
+    throw new DeliveryWait(WAIT_CODES.backoff, "backing off after a failed attempt", check.notBefore - checkedAt);
   }
 
-  const endpoint = deps.endpoint();
   if (endpoint === undefined) {
     throw new DeliveryWait(
       DISPATCH_ERROR_CODES.endpointUnknown,
@@ -116,16 +122,17 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
       deps.policy.maxWaitMs,
     );
   }
-  const permit = await guard("reading the circuit breaker", () =>
-    deps.circuits.permit(endpointId, { raw: check.circuit }),
-  );
-  if (!permit.permitted) {
-    throw new DeliveryWait(WAIT_CODES.circuitOpen, `the circuit of ${endpointId} is open`, permit.retryInMs);
+  let begun = check.begun;
+  if (begun === undefined) {
+    const permit = await guard("reading the circuit breaker", () =>
+      deps.circuits.permit(endpointId, { raw: check.circuit }),
+    );
+    if (!permit.permitted) {
+      throw new DeliveryWait(WAIT_CODES.circuitOpen, `the circuit of ${endpointId} is open`, permit.retryInMs);
+    }
+    begun = await guard("counting the attempt", () => deps.state.beginAttempt(endpointId, message.hubId));
   }
-
-  const { attempt, total, previousUnreported } = await guard("counting the attempt", () =>
-    deps.state.beginAttempt(endpointId, message.hubId),
-  );
+  const { attempt, total, previousUnreported } = begun;
   const limit = endpoint.maxDeliveryAttempts;
   if (attempt > limit) {
     // Earlier attempts of this copy never reported back (the process died during the call).

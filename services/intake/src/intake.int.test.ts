@@ -3,7 +3,7 @@ import { negativeAcknowledgementIds as negativeAckIds } from "@carehub/acknowled
 import type { StoredMessage } from "@carehub/bus";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
 import { parseMessage, readMessageIdentity } from "@carehub/formats";
-import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy } from "@carehub/ledger";
+import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy, parseStoredAcknowledgement } from "@carehub/ledger";
 import { buildStatusUpdate } from "@carehub/medcom-fhir";
 import { metricValue } from "@carehub/observability";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
@@ -175,8 +175,8 @@ describe("intake against real NATS and Redis", () => {
     expect(header.response).toMatchObject({ identifier: "489de4f2-0d8d-4de2-a7ce-ccb93568799f", code: "fatal-error" });
     expect(JSON.stringify(bundle)).toContain("OperationOutcome");
     // Kept for duplicates, byte for byte what was sent.
-    const kept = JSON.parse((await ns.redis.get(`${ns.namespace}:ack:${spoofId}`)) ?? "{}");
-    expect(Buffer.from(kept.base64, "base64").equals(Buffer.from(answer.data))).toBe(true);
+    const kept = parseStoredAcknowledgement(await ns.redis.get(`${ns.namespace}:ack:${spoofId}`));
+    expect(Buffer.from(kept?.base64 ?? "", "base64").equals(Buffer.from(answer.data))).toBe(true);
     expect((await all("pipeline")).some((m) => m.headers["Carehub-Hub-Id"] === spoofId)).toBe(false);
   });
 

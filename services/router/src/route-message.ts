@@ -1,5 +1,6 @@
 import {
   buildNegativeAcknowledgement,
+  encodeStoredAcknowledgement,
   keepHubAcknowledgement,
   type NegativeAcknowledgement,
   planNegativeAcknowledgement,
@@ -193,9 +194,9 @@ async function relayAcknowledgement(
   const key = deps.keys.relayedAcknowledgement(originalHubId);
   await state("keeping the acknowledgement", async () => {
     if (match.code === "transient-error") {
-      await deps.redis.set(key, JSON.stringify(stored), "EX", deps.ttlSeconds, "NX");
+      await deps.redis.set(key, encodeStoredAcknowledgement(stored), "EX", deps.ttlSeconds, "NX");
     } else {
-      await deps.redis.set(key, JSON.stringify(stored), "EX", deps.ttlSeconds);
+      await deps.redis.set(key, encodeStoredAcknowledgement(stored), "EX", deps.ttlSeconds);
     }
   });
   await emit(deps.bus, acknowledgedEvent(ack, { ...match, originalHubId }, deps.clock()));

@@ -1,3 +1,4 @@
+import { parseStoredAcknowledgement } from "@carehub/acknowledgements";
 import type { Bus } from "@carehub/bus";
 import { metricValue } from "@carehub/observability";
 import { EndpointRegistry } from "@carehub/registry";
@@ -159,12 +160,9 @@ describe("router", () => {
       details: expect.anything(),
     });
     expect(JSON.stringify(bundle)).toContain("MSG_Receiver_Identifier_UNKNOWN");
-    const stored = JSON.parse((await redis.get(`${ns}:ack:${message.hubId}`)) ?? "{}") as {
-      base64?: string;
-      hubId?: string;
-    };
-    expect(stored.hubId).toBe(answer.headers["Carehub-Hub-Id"]);
-    expect(Buffer.from(stored.base64 ?? "", "base64").equals(Buffer.from(answer.data))).toBe(true);
+    const stored = parseStoredAcknowledgement(await redis.get(`${ns}:ack:${message.hubId}`));
+    expect(stored?.hubId).toBe(answer.headers["Carehub-Hub-Id"]);
+    expect(Buffer.from(stored?.base64 ?? "", "base64").equals(Buffer.from(answer.data))).toBe(true);
     expect(copiesOf(message.hubId)).toHaveLength(0);
     // Counted right after the rejected event was stored: once, under its code.
     await waitFor(
@@ -288,8 +286,8 @@ describe("router", () => {
       sourceEndpoint: "practice-a",
     });
     expect(receiversOf(ack.hubId)).toEqual(["practice-a"]);
-    const stored = JSON.parse((await redis.get(`${ns}:ackmsg:${original.hubId}`)) ?? "{}") as { base64?: string };
-    expect(Buffer.from(stored.base64 ?? "", "base64").toString()).toBe("<PositiveReceipt/>");
+    const stored = parseStoredAcknowledgement(await redis.get(`${ns}:ackmsg:${original.hubId}`));
+    expect(Buffer.from(stored?.base64 ?? "", "base64").toString()).toBe("<PositiveReceipt/>");
   });
 
   it("refuses an acknowledgement from an endpoint the original never reached: answered, not relayed, not matched", async () => {

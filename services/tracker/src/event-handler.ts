@@ -1,15 +1,27 @@
 import type { LifecycleEvent } from "@carehub/schemas";
 import { factKey, type ReadModelStore } from "@carehub/store";
 
+type EventStore = Pick<ReadModelStore, "applyEvent" | "applyEvents" | "updateEntity">;
+
 /**
  * Folds one lifecycle event into the read model: the message's record, and for a `stale` event the mark on
  * the referral or task it names. Idempotent: a redelivered event changes nothing.
  */
-export async function foldEvent(
-  store: Pick<ReadModelStore, "applyEvent" | "updateEntity">,
-  event: LifecycleEvent,
-): Promise<void> {
+export async function foldEvent(store: EventStore, event: LifecycleEvent): Promise<void> {
   await store.applyEvent(event);
+  await markStale(store, event);
+}
+
+/**
+ * Folds a batch of lifecycle events: every message record in one store call (one round trip when nothing
+ * races), then the stale marks one by one (rare). Same result as foldEvent on each, in any order.
+ */
+export async function foldEvents(store: EventStore, events: readonly LifecycleEvent[]): Promise<void> {
+  await store.applyEvents(events);
+  for (const event of events) await markStale(store, event);
+}
+
+async function markStale(store: EventStore, event: LifecycleEvent): Promise<void> {
   // A stale event from before identity was scoped names no originator; its entity key is gone after a rebuild.
   if (event.type === "stale" && event.subject.originator !== undefined) {
     await store.updateEntity(

@@ -6,7 +6,8 @@ import { createStore, type ReadModelStore, type StaleLimits } from "@carehub/sto
 import type { Redis } from "ioredis";
 import { carryOutEffects } from "./effects.ts";
 import { foldEnvelope } from "./envelope-handler.ts";
-import { foldEvent } from "./event-handler.ts";
+import { EventBatcher } from "./event-batcher.ts";
+import { foldEvents } from "./event-handler.ts";
 import { type RunningTimers, startTimers } from "./timer-poller.ts";
 import { DEFAULT_TRACKER_OPTIONS, type TrackerOptions } from "./tracker-options.ts";
 
@@ -58,7 +59,8 @@ export interface RunningTracker {
 export const TRACKER_CONSUMERS = { events: "tracker", pipeline: "tracker-status" } as const;
 
 /**
- * Starts the tracker: the durable consumer `tracker` folds every lifecycle event into the read model, the
+ * Starts the tracker: the durable consumer `tracker` folds every lifecycle event into the read model (the
+ * events it has in hand together in one batch), the
  * durable consumer `tracker-status` folds every envelope (NATS 2.9 has no multi-subject filters, so it takes
  * all of PIPELINE; kinds without a business status only enrich the message record), and the timer poller
  * raises ack-overdue and stale. A message is acked only after its store write: a crash means redelivery, and
@@ -77,6 +79,8 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
     ...(deps.options?.ackWaitMs === undefined ? {} : { ackWaitMs: deps.options.ackWaitMs }),
   };
   const effectDeps = { bus, store, registry, clock, ...(logger === undefined ? {} : { logger }) };
+  // The events in hand at once are folded together: one store call per batch instead of one per event.
+  const events = new EventBatcher((batch) => foldEvents(store, batch), options.concurrency);
   const consumers: RunningConsumer[] = [];
   try {
     consumers.push(
@@ -87,7 +91,7 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
         filterSubject: bus.topology.subjects.all.events,
         stage: "tracker",
         decode: (data) => LifecycleEvent.parse(JSON.parse(Buffer.from(data).toString("utf8"))),
-        handler: (message) => foldEvent(store, message.body),
+        handler: (message) => events.fold(message.body),
       }),
     );
     consumers.push(

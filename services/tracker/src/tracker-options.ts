@@ -14,7 +14,10 @@ export interface TrackerOptions {
   sweepIntervalMs: number;
   /** "No status change for this long" limits, per subject type and status (ms). */
   staleLimits: StaleLimits;
-  /** Handlers running at once on EVENTS. Folds are order-free, so more than one is safe. */
+  /**
+   * Lifecycle events in hand at once on EVENTS, and the largest batch folded in one store call. Folds are
+   * order-free and idempotent, so more than one is safe; more in hand means fewer, larger batches.
+   */
   concurrency: number;
   /**
    * Handlers running at once on PIPELINE. The result does not depend on it, but one at a time applies the
@@ -38,7 +41,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = Object.freeze({
   timerLeaseMs: 30_000,
   sweepIntervalMs: 60_000,
   staleLimits: DEFAULT_STALE_LIMITS,
-  concurrency: 4,
+  concurrency: 64,
   statusConcurrency: 1,
 });
 

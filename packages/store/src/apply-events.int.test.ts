@@ -1,0 +1,146 @@
+import { randomUUID } from "node:crypto";
+import type { LifecycleEvent } from "@carehub/schemas";
+import { type RedisServerHandle, startRedisServer } from "@carehub/testkit";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { event, happyPath } from "./events.test-support.ts";
+import { createStore, type ReadModelStore } from "./store.ts";
+
+// The tracker folds the lifecycle events it has in hand as one batch (ReadModelStore.applyEvents): one MGET of
+// the records it did not write last, one compare-and-set script call for all of them. A private Redis, so that
+// its command counters belong to this file alone.
+
+const T0 = Date.now() - 60 * 60_000;
+let server: RedisServerHandle;
+let redis: Redis;
+
+function storeIn(namespace: string): ReadModelStore {
+  return createStore({
+    redis,
+    namespace,
+    retentionDays: 30,
+    patientHashKey: "test-key-test-key-test-key",
+    ackTimeoutMs: () => 60_000,
+  });
+}
+
+const newNamespace = () => `t-batch-${randomUUID().slice(0, 8)}`;
+
+/** The read model with the namespace taken out of the keys: two namespaces compare equal when their models do. */
+async function model(store: ReadModelStore): Promise<Record<string, unknown>> {
+  const dump = await store.dumpReadModel();
+  return Object.fromEntries(
+    Object.entries(dump).map(([key, value]) => [key.slice(store.keys.namespace.length), value]),
+  );
+}
+
+async function oneByOne(events: readonly LifecycleEvent[]): Promise<Record<string, unknown>> {
+  const store = storeIn(newNamespace());
+  for (const e of events) await store.applyEvent(e);
+  return model(store);
+}
+
+/** Calls per command since the last reset (INFO commandstats). */
+async function commandCalls(): Promise<Record<string, number>> {
+  const info = await redis.info("commandstats");
+  const calls: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) calls[match[1] as string] = Number(match[2]);
+  return calls;
+}
+
+/** Messages' events interleaved as EVENTS would carry them when several messages are in flight. */
+function interleaved(messages: number, prefix: string): LifecycleEvent[] {
+  const lives = Array.from({ length: messages }, (_, i) =>
+    happyPath(`${prefix}-${i}`, T0 + i, { receivers: i % 3 === 0 ? ["hosp-1", "lab-1"] : ["hosp-1"] }),
+  );
+  const out: LifecycleEvent[] = [];
+  for (let step = 0; lives.some((life) => step < life.length); step++) {
+    for (const life of lives) if (step < life.length) out.push(life[step] as LifecycleEvent);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = new Redis(server.url, { maxRetriesPerRequest: 2 });
+});
+
+afterAll(async () => {
+  await redis.quit();
+  await server.stop();
+});
+
+describe("folding lifecycle events in batches", () => {
+  // Catches: a batch written record by record (one script call and one read per message, the cost batching removes).
+  it("writes a batch of 30 messages' events with one read and one script call", async () => {
+    const store = storeIn(newNamespace());
+    await store.applyEvents(happyPath("warm-up", T0)); // loads the script, so EVALSHA does not fall back to EVAL
+    await redis.config("RESETSTAT");
+    await store.applyEvents(interleaved(30, "b"));
+    const calls = await commandCalls();
+    expect({ mget: calls.mget, evalsha: calls.evalsha, eval: calls.eval, get: calls.get ?? 0 }).toEqual({
+      mget: 1,
+      evalsha: 1,
+      eval: undefined,
+      // The script's own GET of each record (commandstats counts commands run inside scripts too).
+      get: 30,
+    });
+    expect((await store.getMessage("b-3"))?.status).toBe("acknowledged");
+  });
+
+  // Catches: a message's events folded into one record but only the last of them kept, or counters and indexes
+  // planned from the wrong "before" when several events of one message share a batch.
+  it("gives the read model one-by-one folding gives, counters, indexes and timers included, however batched", async () => {
+    const events = [
+      ...interleaved(12, "s"),
+      event("delivery-failed", "s-1", T0 + 15, {
+        messageId: "msg-s-1",
+        sourceEndpoint: "gp-1",
+        kind: "care-communication",
+        endpoint: "hosp-1",
+        attempt: 2,
+        error: { code: "CAREHUB_ERR_DELIVERY_HTTP_5XX", message: "503 from endpoint" },
+      }),
+    ];
+    const expected = await oneByOne(events);
+    const store = storeIn(newNamespace());
+    // Uneven batches, a message's events split across some of them.
+    for (const [from, to] of [
+      [0, 1],
+      [1, 8],
+      [8, 30],
+      [30, events.length],
+    ] as const) {
+      await store.applyEvents(events.slice(from, to));
+    }
+    expect(await model(store)).toEqual(expected);
+  });
+
+  // Catches: counters moved again when a batch is redelivered after a crash (before its ack), by this tracker or a
+  // fresh one that remembers nothing.
+  it("changes nothing when a batch comes again, to the same store or to a new one", async () => {
+    const namespace = newNamespace();
+    const events = interleaved(10, "r");
+    const store = storeIn(namespace);
+    await store.applyEvents(events);
+    const once = await model(store);
+    await store.applyEvents(events);
+    await storeIn(namespace).applyEvents([...events].reverse());
+    expect(await model(store)).toEqual(once);
+    expect(once).toEqual(await oneByOne(events));
+  });
+
+  // Catches: a record whose compare-and-set lost (another tracker copy wrote it since this store's last write)
+  // dropped from the batch, or its counters applied although its record was not written.
+  it("folds a record another tracker copy changed meanwhile again, losing and doubling nothing", async () => {
+    const namespace = newNamespace();
+    const [m1, m2] = [happyPath("c-1", T0), happyPath("c-2", T0 + 1)] as [LifecycleEvent[], LifecycleEvent[]];
+    const mine = storeIn(namespace);
+    const other = storeIn(namespace);
+    await mine.applyEvents([...m1.slice(0, 2), ...m2.slice(0, 2)]);
+    await other.applyEvent(m1[2] as LifecycleEvent); // c-1 is no longer what `mine` wrote last
+    await mine.applyEvents([m1[3] as LifecycleEvent, m2[2] as LifecycleEvent, m2[3] as LifecycleEvent]);
+    expect((await mine.getMessage("c-1"))?.status).toBe("acknowledged");
+    expect(await model(mine)).toEqual(await oneByOne([...m1, ...m2]));
+  });
+});

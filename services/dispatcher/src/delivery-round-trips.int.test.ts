@@ -1,0 +1,140 @@
+import type { Endpoint } from "@carehub/schemas";
+import { type RedisServerHandle, startRedisServer } from "@carehub/testkit";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testEndpoint, testRegistry } from "../test/support.ts";
+import type { CircuitPolicy } from "./circuit-breaker.ts";
+import { CircuitStore } from "./circuit-store.ts";
+import { DeliveryState } from "./delivery-state.ts";
+import { dispatchKeys } from "./dispatch-keys.ts";
+import { dispatchOne } from "./endpoint-dispatch.ts";
+import { OUTBOX_HEADER } from "./outbox-message.ts";
+
+/*
+ * Round trips per delivery: the pre-delivery check also counts the attempt when nothing stands in the way and
+ * the endpoint's circuit is closed, so a delivery to a healthy endpoint is one script call before the endpoint
+ * is called and one transaction after it. What needs the circuit store (an open or half-open circuit's probe),
+ * waits for a predecessor or pauses for a backoff is not counted in the check. A private Redis, so its command
+ * counters belong to this file.
+ */
+
+const ns = "t-roundtrips";
+const keys = dispatchKeys(ns);
+const policy: CircuitPolicy = { failureThreshold: 2, cooldownMs: 1_000, probeLeaseMs: 5_000 };
+let server: RedisServerHandle;
+let redis: Redis;
+let clock = 1_000_000;
+
+async function calls(): Promise<Record<string, number>> {
+  const info = await redis.info("commandstats");
+  const out: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) out[match[1] as string] = Number(match[2]);
+  return out;
+}
+
+function outboxCopy(hubId: string, seq: number) {
+  return {
+    headers: {
+      [OUTBOX_HEADER.hubId]: hubId,
+      [OUTBOX_HEADER.sourceEndpoint]: "sender-x",
+      [OUTBOX_HEADER.messageId]: `msg-${hubId}`,
+      [OUTBOX_HEADER.kind]: "lab-result",
+      [OUTBOX_HEADER.contentType]: "application/xml",
+    },
+    data: new TextEncoder().encode("<letter/>"),
+    seq,
+    deliveryCount: 1,
+  };
+}
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = new Redis(server.url, { maxRetriesPerRequest: 2 });
+});
+
+afterAll(async () => {
+  await redis.quit();
+  await server.stop();
+});
+
+describe("round trips per delivery", () => {
+  // Catches: the attempt counted in a second script call of its own (three round trips per delivery again), or the
+  // check's script text sent with every delivery.
+  it("delivers to a healthy endpoint with one script call before the call and one transaction after it", async () => {
+    const endpoint = testRegistry([testEndpoint("ep-healthy")]).endpoints()[0] as Endpoint;
+    const delivered: number[] = [];
+    const deps = {
+      endpointId: "ep-healthy",
+      endpoint: () => endpoint,
+      state: new DeliveryState(redis, keys, 3_600),
+      circuits: new CircuitStore(redis, keys.circuit, policy, () => clock),
+      emit: async () => {},
+      deliver: async (_endpoint: Endpoint, message: { attempt: number }) => {
+        delivered.push(message.attempt);
+        return { ok: true as const, status: 202 };
+      },
+      policy: { backoff: { initialMs: 10, factor: 2, maxMs: 100, jitter: 0 }, predecessorPollMs: 10, maxWaitMs: 1_000 },
+      now: () => clock,
+      random: () => 0.5,
+    };
+    await dispatchOne(outboxCopy("h-warm", 1), deps); // connection set-up stays out of the count
+    await redis.config("RESETSTAT");
+    for (let i = 0; i < 5; i++) await dispatchOne(outboxCopy(`h-${i}`, 10 + i), deps);
+    const counted = await calls();
+    // The check is sent as EVALSHA (defined once on the client), not with the script's text every time.
+    expect({ eval: counted.eval, evalsha: counted.evalsha, multi: counted.multi, exec: counted.exec }).toEqual({
+      eval: undefined,
+      evalsha: 5,
+      multi: 5,
+      exec: 5,
+    });
+    expect(delivered).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(await redis.exists(keys.delivered("ep-healthy", "h-4"))).toBe(1);
+  });
+
+  // Catches: the check counting attempts against an endpoint whose circuit is open (attempts used up without one
+  // call, then dead-lettered), or taking a half-open circuit's probe without claiming it.
+  it("counts nothing in the check while the circuit is open or half-open", async () => {
+    const state = new DeliveryState(redis, keys, 3_600);
+    const circuits = new CircuitStore(redis, keys.circuit, policy, () => clock);
+    await circuits.recordFailure("ep-open");
+    await circuits.recordFailure("ep-open");
+    const open = await state.check("ep-open", "h-open", undefined, "1", { mayBegin: true, now: clock });
+    expect(open.begun).toBeUndefined();
+    clock += policy.cooldownMs; // cool-down over: the next permit would be a probe, which only the circuit store grants
+    const probe = await state.check("ep-open", "h-open", undefined, "1", { mayBegin: true, now: clock });
+    expect(probe.begun).toBeUndefined();
+    expect(await redis.hget(keys.attempts("ep-open", "h-open"), "attempts")).toBe("0");
+  });
+
+  // Catches: an attempt counted while the copy waits for its predecessor or pauses after a failure, or for a
+  // message the caller knows it cannot send (expired, endpoint unknown).
+  it("counts nothing while a predecessor is pending, during a backoff pause, or when the caller says not to", async () => {
+    const state = new DeliveryState(redis, keys, 3_600);
+    const waiting = await state.check("ep-w", "h-second", "h-first", "7", { mayBegin: true, now: clock });
+    expect(waiting).toMatchObject({ predecessor: "pending" });
+    expect(waiting.begun).toBeUndefined();
+    const barred = await state.check("ep-w", "h-x", undefined, "8", { mayBegin: false, now: clock });
+    expect(barred.begun).toBeUndefined();
+    await state.recordFailedAttempt(
+      "ep-w",
+      "h-x",
+      { attempt: 1, at: new Date(clock).toISOString(), code: "CAREHUB_ERR_DELIVERY_HTTP_5XX", message: "503" },
+      clock + 5_000,
+    );
+    const paused = await state.check("ep-w", "h-x", undefined, "8", { mayBegin: true, now: clock });
+    expect(paused.begun).toBeUndefined();
+    const later = await state.check("ep-w", "h-x", undefined, "8", { mayBegin: true, now: clock + 5_000 });
+    expect(later.begun).toEqual({ attempt: 1, total: 1, previousUnreported: false });
+  });
+
+  // Catches: the merged check losing the wire-duplicate signal (an attempt that never reported back).
+  it("tells that the copy's previous attempt never reported back when it counts the next one", async () => {
+    const state = new DeliveryState(redis, keys, 3_600);
+    const first = await state.check("ep-d", "h-died", undefined, "3", { mayBegin: true, now: clock });
+    expect(first.begun).toEqual({ attempt: 1, total: 1, previousUnreported: false });
+    // The process died during the call: nothing recorded. The redelivered copy is looked at again.
+    const second = await state.check("ep-d", "h-died", undefined, "3", { mayBegin: true, now: clock });
+    expect(second.begun).toEqual({ attempt: 2, total: 2, previousUnreported: true });
+  });
+});
