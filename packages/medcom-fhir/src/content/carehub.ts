@@ -30,7 +30,7 @@ function businessId(resource: FhirObject, system: string): string | undefined {
 function packageReferralOf(resource: FhirObject): string | undefined {
   for (const { value } of objects(resource, "basedOn")) {
     const identifier = obj(value, "identifier");
-    if (str(identifier, "system") === SYSTEMS.carehubTaskId) return str(identifier, "value");
+    if (str(identifier, "system") === SYSTEMS.carehubReferralId) return str(identifier, "value");
   }
   return undefined;
 }
