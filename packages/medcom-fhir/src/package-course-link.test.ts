@@ -22,7 +22,10 @@ describe("package course link", () => {
   });
 
   it("a task names its package referral in Task.basedOn and reads back with it", () => {
-    const built = buildTaskRequisition({ ...taskRequisition, task: { ...taskRequisition.task, packageReferralId: "P-9" } });
+    const built = buildTaskRequisition({
+      ...taskRequisition,
+      task: { ...taskRequisition.task, packageReferralId: "P-9" },
+    });
     const result = parseFhirMessage(Buffer.from(built.json));
     expect(result.ok ? [] : result.issues).toEqual([]);
     expect(result.ok && result.message.content).toMatchObject({ kind: "task-requisition", packageReferralId: "P-9" });
