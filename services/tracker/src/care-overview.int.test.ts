@@ -111,6 +111,15 @@ describe("the care overview the tracker builds", () => {
     expect(await ids(as(MUNICIPALITY.id))).toEqual(["T-1", "A-1"]);
     expect(await store.patientOverview(PATIENT.value, as("other-gp"))).toBeUndefined();
     expect(await store.getCourse("gp-clinic:KOL-1", as("other-gp"))).toBeUndefined();
+    // A stranger repeating the municipality's no-show (same status, same instant) merges into that fact; catches
+    // every reporter of a standing fact counted as the appointment's party, which would show the stranger the course.
+    await fold(
+      store,
+      statusUpdate("h-echo", OTHER_GP, HOSPITAL, { type: "appointment", id: "A-1" }, "no-show", T0 + 5 * H, {
+        basedOn: { type: "task", id: "T-1" },
+      }),
+    );
+    expect(await store.patientOverview(PATIENT.value, as("other-gp"))).toBeUndefined();
   });
 
   it("a task joins no course when its sender has no part in the package referral, or its patient differs", async () => {
@@ -151,7 +160,7 @@ describe("the care overview the tracker builds", () => {
         },
       });
     await planned("l-p1", "T-1", window(T0 + 5 * DAY, T0 + 10 * DAY));
-    await planned("l-p2", "T-2", window(T0 + 20 * DAY, T0 + 30 * DAY));
+    await planned("l-p2", "T-2", window(T0 + 10 * DAY, T0 + 20 * DAY));
     await fold(
       store,
       statusUpdate("l-b", MUNICIPALITY, HOSPITAL, { type: "appointment", id: "A-3" }, "booked", T0 + 5 * H, {
@@ -162,7 +171,7 @@ describe("the care overview the tracker builds", () => {
     const now = T0 + 15 * DAY;
     const list = async (name: "not-booked" | "past-window" | "booked-no-outcome", endpoint: string, days = 14) =>
       (await store.careList({ list: name, endpoint, days, limit: 50 }, now)).items.map((i) => i.id);
-    // Catches the window's start taken for its end (T-2's window has begun nowhere yet) or the comparison reversed.
+    // Catches the window's start taken for its end (T-2's window has begun, not ended) or the comparison reversed.
     expect(await list("past-window", MUNICIPALITY.id)).toEqual(["T-1"]);
     // The package referral and T-3 (requested; only its appointment was booked) wait for 15 days; the planned
     // tasks do not wait. A 16-day threshold lists neither.
