@@ -175,8 +175,14 @@ describe("the care overview of a KOL package course", () => {
     // Both package referrals wait (sent, received); the course's planned tasks are on the practice's worklists
     // too (it sees its whole course) but are not waiting. Catches planned counted as waiting, or waiting left out.
     expect(notBooked.items.map((i) => i.id)).toEqual([ref, otherRef]);
-    // An endpoint reads its own worklists only.
+    // An endpoint reads its own worklists only; an operator names the endpoint; the query string is strict.
     expect((await get("/v1/care-lists?list=not-booked&endpoint=municipality", "practice")).status).toBe(400);
+    expect((await get("/v1/care-lists?list=not-booked", "operator")).status).toBe(400);
+    expect((await get("/v1/care-lists?list=not-booked&patient=2509479989", "practice")).status).toBe(400);
+    const asOperator = (await (
+      await get("/v1/care-lists?list=past-window&endpoint=municipality", "operator")
+    ).json()) as CareListPage;
+    expect(asOperator.items.map((i) => i.id)).toEqual([task]);
 
     await sendStatus("municipality", "hospital", { type: "appointment", id: "A2" }, "booked", {
       ...forTask,
