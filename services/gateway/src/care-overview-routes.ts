@@ -56,11 +56,12 @@ export const careOverviewRoutes: FastifyPluginAsync<CareOverviewRoutesOptions> =
       );
     }
     facts.query = appliedQuery({}, hashOf(parsed.data));
-    const overview = await readModel().patientOverview(parsed.data, viewerOf(callerOf(request)));
+    const viewer = viewerOf(callerOf(request));
+    const overview = await readModel().patientOverview(parsed.data, viewer);
     if (overview === undefined) {
-      // Nothing to see: for an endpoint the audit cannot tell "no such patient" from "none of yours" without
-      // asking as an operator, and must not guess; both answer alike.
-      facts.result = "not-found";
+      // Both answer alike; the record says which it was (asked once more as an operator would see it).
+      const exists = viewer.kind === "endpoint" && (await readModel().patientOverview(parsed.data, OPERATOR));
+      facts.result = exists ? "denied" : "not-found";
       throw notFound("overview");
     }
     const items = [...overview.courses.flatMap((c) => c.items), ...overview.items];
@@ -75,9 +76,11 @@ export const careOverviewRoutes: FastifyPluginAsync<CareOverviewRoutesOptions> =
     async (request): Promise<CareCourse> => {
       const facts = factsOf(request);
       facts.resources = [auditResource("course", request.params.id)];
-      const course = await readModel().getCourse(request.params.id, viewerOf(callerOf(request)));
+      const viewer = viewerOf(callerOf(request));
+      const course = await readModel().getCourse(request.params.id, viewer);
       if (course === undefined) {
-        facts.result = "not-found";
+        const exists = viewer.kind === "endpoint" && (await readModel().getCourse(request.params.id, OPERATOR));
+        facts.result = exists ? "denied" : "not-found";
         throw notFound("course");
       }
       facts.resources = [auditResource("course", course.id), ...course.items.map(itemResource)];
@@ -113,6 +116,8 @@ export const careOverviewRoutes: FastifyPluginAsync<CareOverviewRoutesOptions> =
     return page;
   });
 };
+
+const OPERATOR: CareViewer = { kind: "operator" };
 
 function viewerOf(caller: Caller): CareViewer {
   return caller.kind === "operator" ? { kind: "operator" } : { kind: "endpoint", id: caller.endpoint.id };
