@@ -19,6 +19,9 @@ export const AUDIT_ACTIONS = [
   "stats.read",
   "appointment.read",
   "unmatched.list",
+  "patient.overview",
+  "course.read",
+  "care-list.list",
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;
@@ -37,10 +40,10 @@ export type AuditActor = z.infer<typeof AuditActor>;
 
 /**
  * A resource asked for or returned: a message by hub id, a referral, task or appointment by `<originator>/<id>`
- * (or by its bare id when asked for without its originator).
+ * (or by its bare id when asked for without its originator), a package course by `<originator>:<referral id>`.
  */
 export const AuditResource = z.object({
-  type: z.enum(["message", "referral", "task", "appointment"]),
+  type: z.enum(["message", "referral", "task", "appointment", "course"]),
   id: z.string(),
 });
 export type AuditResource = z.infer<typeof AuditResource>;
@@ -59,6 +62,10 @@ export const AuditQuery = z.object({
   status: z.string().optional(),
   from: z.string().optional(),
   to: z.string().optional(),
+  /** The worklist of `GET /v1/care-lists`, its endpoint and its age in days. */
+  list: z.string().optional(),
+  endpoint: z.string().optional(),
+  days: z.string().optional(),
   /** HMAC-SHA256(CAREHUB_PATIENT_HASH_KEY, CPR digits), base64url: the applied patient filter, never the CPR. */
   patientHash: z.string().optional(),
   /** Names of query parameters the route does not accept; the request was refused and nothing was applied. */

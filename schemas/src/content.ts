@@ -56,6 +56,12 @@ export const ReferralContent = z.object({
   category: ReferralCategory,
   priority: z.string().optional(),
   reasonCode: z.string().optional(),
+  /**
+   * The package referral (pakkehenvisning) this referral belongs to: its referral id (FHIR
+   * `ServiceRequest.basedOn`, a logical reference in the referral-id naming system). Joins the package's course
+   * when the sender is a party of that package referral (docs/contracts.md, "Package courses").
+   */
+  packageReferralId: z.string().optional(),
 });
 
 export const TaskRequisitionContent = z.object({
@@ -64,6 +70,8 @@ export const TaskRequisitionContent = z.object({
   code: z.string(),
   description: z.string().optional(),
   dueDate: z.string().optional(),
+  /** The package referral this task belongs to (FHIR `Task.basedOn`); as on ReferralContent. */
+  packageReferralId: z.string().optional(),
 });
 
 /**

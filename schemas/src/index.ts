@@ -1,5 +1,6 @@
 export * from "./api.ts";
 export * from "./audit.ts";
+export * from "./care-overview.ts";
 export { PUBLISHED_SCHEMAS } from "./catalogue.ts";
 export * from "./config.ts";
 export * from "./content.ts";

@@ -22,6 +22,14 @@ export interface StoreKeys {
   byPatient(hash: string): string;
   readonly stats: string;
   readonly timers: string;
+  /** The care overview (care-overview/): a patient's referrals, tasks and package courses (member: care-member.ts). */
+  careByPatient(hash: string): string;
+  /** The referrals and tasks of one package course, keyed by its package referral. */
+  courseItems(originator: string, referralId: string): string;
+  /** A package course's record: its package code and its patient's keyed hash. */
+  course(originator: string, referralId: string): string;
+  /** The referrals and tasks one endpoint is a party to (its worklists). */
+  careByParty(endpoint: string): string;
   /** SCAN patterns covering the whole read model (and nothing else under the namespace). */
   readonly patterns: readonly string[];
 }
@@ -42,6 +50,10 @@ export function storeKeys(namespace: string): StoreKeys {
     byStatus: (status) => `${ns}:idx:st:${status}`,
     byPatient: (hash) => `${ns}:idx:pt:${hash}`,
     stats: `${ns}:idx:stats`,
+    careByPatient: (hash) => `${ns}:idx:care:pt:${hash}`,
+    courseItems: (originator, referralId) => `${ns}:idx:care:course:${originator}:${referralId}`,
+    course: (originator, referralId) => `${ns}:idx:care:coursemeta:${originator}:${referralId}`,
+    careByParty: (endpoint) => `${ns}:idx:care:party:${endpoint}`,
     timers: `${ns}:timers`,
     patterns: [`${ns}:m:*`, `${ns}:idx:*`, `${ns}:ent:*`, `${ns}:timers`],
   };

@@ -1,14 +1,20 @@
 import type { Envelope, MessageKind } from "@carehub/schemas";
 import {
   type BusinessEntity,
+  type CareCourse,
+  type CareListPage,
+  type CareListQuery,
   isCarehubError,
   type LifecycleEvent,
   type MessageLifecycle,
   type MessagePage,
   type MessageSummary,
+  type PatientOverview,
   type StatusCounts,
 } from "@carehub/schemas";
 import type { Redis } from "ioredis";
+import { type CareLinks, CareOverviewStore } from "./care-overview/care-overview-store.ts";
+import type { CareViewer } from "./care-overview/course-access.ts";
 import { decodeEntity, encodeEntity } from "./entity-codec.ts";
 import {
   applyEntityUpdate,
@@ -78,7 +84,16 @@ export interface ReadModelQueries {
   listUnmatched(options?: { type?: SubjectType; limit?: number }): Promise<BusinessEntity[]>;
   statusCounts(): Promise<StatusCounts>;
   findByPatient(identifier: string, options?: { limit?: number }): Promise<MessageSummary[]>;
+  /** The care overview of one patient as `viewer` may see it (care-overview/); undefined when nothing is. */
+  patientOverview(identifier: string, viewer: CareViewer): Promise<PatientOverview | undefined>;
+  /** One package course as `viewer` may see it; undefined when nothing is. */
+  getCourse(id: string, viewer: CareViewer): Promise<CareCourse | undefined>;
+  /** One endpoint's worklist page, read at `now` (epoch ms). */
+  careList(query: CareListQuery & { endpoint: string }, now: number): Promise<CareListPage>;
 }
+
+/** What a referral or task message adds to the care overview, with its patient's identifier (hashed by the store). */
+export type CareLinkInput = Omit<CareLinks, "patientHash"> & { patient?: string };
 
 /** A listing as the query API asks for it: by patient identifier, which only the store turns into its hash. */
 export type PatientListQuery = Omit<ListMessagesQuery, "patientHash"> & { patient?: string };
@@ -110,6 +125,7 @@ export class ReadModelStore implements ReadModelQueries {
   readonly #patientHashKey: string;
   readonly #plan: PlanContext;
   readonly #now: () => number;
+  readonly #care: CareOverviewStore;
   /** What this store last wrote per record: the compare-and-set's expectation without a read first. */
   readonly #recent = new RecentRecords(RECENT_RECORDS);
 
@@ -124,6 +140,13 @@ export class ReadModelStore implements ReadModelQueries {
       staleLimits: options.staleLimits ?? {},
     };
     this.#now = options.now ?? Date.now;
+    this.#care = new CareOverviewStore({
+      redis: options.redis,
+      keys: this.keys,
+      retentionMs: this.#retentionMs,
+      graceMs: EXPIRY_GRACE_MS,
+      patientHash: (identifier) => this.patientHash(identifier),
+    });
   }
 
   get redis(): Redis {
@@ -238,6 +261,13 @@ export class ReadModelStore implements ReadModelQueries {
       };
     });
     return outcome as { state: EntityState; changed: boolean };
+  }
+
+  /** Files a referral or task in the care overview: its patient, its parties, the package course it opens or joins. */
+  recordCareLinks(links: CareLinkInput): Promise<void> {
+    const { patient, ...rest } = links;
+    const hashed: CareLinks = patient === undefined ? rest : { ...rest, patientHash: this.patientHash(patient) };
+    return this.#guard("write", () => this.#care.recordLinks(hashed));
   }
 
   /** Marks pending effects of an entity as done (after they were published). */
@@ -441,6 +471,18 @@ export class ReadModelStore implements ReadModelQueries {
       const ids = await this.#redis.zrange(key, "+inf", "-inf", "BYSCORE", "REV", "LIMIT", 0, limit);
       return loadSummaries(this.#redis, this.keys, ids);
     });
+  }
+
+  patientOverview(identifier: string, viewer: CareViewer): Promise<PatientOverview | undefined> {
+    return this.#guard("patient lookup", () => this.#care.patientOverview(identifier, viewer));
+  }
+
+  getCourse(id: string, viewer: CareViewer): Promise<CareCourse | undefined> {
+    return this.#guard("read", () => this.#care.getCourse(id, viewer));
+  }
+
+  careList(query: CareListQuery & { endpoint: string }, now: number): Promise<CareListPage> {
+    return this.#guard("list", () => this.#care.careList(query, now));
   }
 
   // ---- maintenance ----------------------------------------------------------------------------------

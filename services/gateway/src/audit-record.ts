@@ -16,8 +16,11 @@ export interface AppliedFilters {
   status?: string;
   from?: string;
   to?: string;
+  list?: string;
+  endpoint?: string;
+  days?: string;
 }
-const FILTERS = ["sender", "receiver", "kind", "status", "from", "to"] as const;
+const FILTERS = ["sender", "receiver", "kind", "status", "from", "to", "list", "endpoint", "days"] as const;
 
 /** What a query request found out about itself on its way; the onSend hook turns it into a record. */
 export interface AuditFacts {

@@ -1,11 +1,15 @@
 import {
   ApiError,
   BusinessEntity,
+  CareCourse,
+  CareListPage,
+  CareListQuery,
   EntityListQuery,
   EntityPage,
   MessageLifecycle,
   MessageListQuery,
   MessagePage,
+  PatientOverview,
   StatusCounts,
   UnmatchedListQuery,
 } from "@carehub/schemas";
@@ -26,6 +30,9 @@ const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   EntityPage,
   StatusCounts,
   HealthStatus,
+  PatientOverview,
+  CareCourse,
+  CareListPage,
 };
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output" = "output"): JsonObject {
@@ -207,6 +214,50 @@ export function buildOpenApiDocument(): JsonObject {
           summary: "The tasks about one patient (operators: all; endpoints: those they are part of)",
           parameters: queryParameters(EntityListQuery),
           responses: { "200": json("EntityPage", "the tasks"), ...readErrors },
+        },
+      },
+      "/v1/patients/overview": {
+        get: {
+          operationId: "getPatientOverview",
+          summary: "A patient's package courses, referrals, tasks and appointments (the care overview)",
+          description:
+            "The patient's CPR number goes in the `Carehub-Patient` header, never the URL; the gateway hashes it " +
+            "with the read model's key. Operators see everything; the practice that sent a package referral sees " +
+            "every item of its course; any other endpoint sees only the items it is a party to.",
+          parameters: [
+            {
+              name: "Carehub-Patient",
+              in: "header",
+              required: true,
+              description: "the patient's CPR number (or replacement CPR)",
+              schema: { type: "string", minLength: 1, maxLength: 64 },
+            },
+          ],
+          responses: {
+            "200": json("PatientOverview", "what the caller may see of the patient's care"),
+            "404": error("nothing the caller may see (no such patient, or none of its items)"),
+            ...readErrors,
+          },
+        },
+      },
+      "/v1/courses/{id}": {
+        get: {
+          operationId: "getCourse",
+          summary: "One package course, as the caller may see it",
+          parameters: [idParameter("`<originator>:<package referral id>`")],
+          responses: {
+            "200": json("CareCourse", "the course"),
+            "404": error("no such course, or none of its items visible to the caller"),
+            ...readErrors,
+          },
+        },
+      },
+      "/v1/care-lists": {
+        get: {
+          operationId: "listCareWork",
+          summary: "An endpoint's worklist: not booked for N days, planned past its window, booked with no outcome",
+          parameters: queryParameters(CareListQuery),
+          responses: { "200": json("CareListPage", "one page, oldest first"), ...readErrors },
         },
       },
       "/v1/stats": {

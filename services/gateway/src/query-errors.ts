@@ -23,6 +23,8 @@ export class QueryParameterError extends GatewayRequestError {
 }
 
 /** 404 with a fixed text: the id asked for is not repeated (it may be anything, a CPR number included). */
-export function notFound(what: "message" | "referral" | "task" | "appointment"): GatewayRequestError {
+export function notFound(
+  what: "message" | "referral" | "task" | "appointment" | "course" | "overview",
+): GatewayRequestError {
   return new GatewayRequestError(404, QUERY_ERROR_CODES.notFound, `no such ${what}, or not one this caller may see`);
 }

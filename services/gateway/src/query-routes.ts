@@ -12,6 +12,7 @@ import { InvalidCursorError, InvalidQueryError, type ReadModelQueries } from "@c
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { type AuditFacts, appliedQuery, auditResource, buildAuditRecord, refusedQuery } from "./audit-record.ts";
 import type { AuditTrail } from "./audit-trail.ts";
+import { careOverviewRoutes } from "./care-overview-routes.ts";
 import { entityRoutes, mayReadEntity } from "./entity-routes.ts";
 import {
   errorAnswer,
@@ -233,6 +234,9 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
   // Referrals, tasks, appointments (scoped by originator) and unmatched statuses: entity-routes.ts.
   await app.register(entityRoutes, { readModel, callerOf, factsOf });
 
+  // The care overview: a patient's courses and items, one course, the worklists (care-overview-routes.ts).
+  await app.register(careOverviewRoutes, { readModel, callerOf, factsOf, hashOf, clock });
+
   // The referrals or tasks about one patient: an operator's search, or an endpoint's among its own.
   const listEntities = async (request: FastifyRequest, type: "referral" | "task"): Promise<EntityPage> => {
     const caller = callerOf(request);
@@ -290,6 +294,9 @@ const QUERY_METHODS = [
   "originatorsOf",
   "listUnmatched",
   "statusCounts",
+  "patientOverview",
+  "getCourse",
+  "careList",
 ] as const;
 
 function asQueries(store: unknown): ReadModelQueries | undefined {

@@ -24,6 +24,14 @@ export const TASK_CODES: readonly (readonly [string, string])[] = [
   ["genoptraening", "Genoptræning efter udskrivelse"],
 ];
 
+/** The municipal rehabilitation a package course asks for, per package (the task a hospital sends the municipality). */
+export const PACKAGE_REHABILITATION: Readonly<
+  Record<"package-kol" | "package-low-back-pain", readonly [string, string]>
+> = {
+  "package-kol": ["kol-rehabilitering", "KOL-rehabilitering i kommunen, 8 uger"],
+  "package-low-back-pain": ["laenderyg-genoptraening", "Genoptræning for lænderygsmerter i kommunen"],
+};
+
 export const CARE_COMMUNICATION_CATEGORIES = [
   "carecoordination",
   "nursing",

@@ -120,7 +120,7 @@ export function createAgent(options: AgentOptions): Agent {
         const built = reaction.build(new Date(clock.now()));
         try {
           await outbox.send(built.body, { contentType: built.contentType });
-          stats.statusUpdatesSent++;
+          if (built.kind === "status-update") stats.statusUpdatesSent++;
           bump(stats.sentByKind, built.kind);
         } catch (error) {
           failed(error);

@@ -86,3 +86,46 @@ describe("reactions", () => {
     expect(reactionsTo(result, receiver(result), world, DEFAULT_BEHAVIOUR, createRandom("x"))).toEqual([]);
   });
 });
+
+describe("package courses", () => {
+  const built = (reaction: { build: (now: Date) => { body: string | Uint8Array; contentType: string } }) => {
+    const message = reaction.build(new Date("2026-03-02T09:00:00Z"));
+    const bytes = typeof message.body === "string" ? new TextEncoder().encode(message.body) : message.body;
+    const result = parseDeliveredMessage(bytes, message.contentType);
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    return result.message;
+  };
+
+  it("the hospital plans and books a package referral and asks the patient's municipality for the rehabilitation", () => {
+    const referral = parsed("referral/package-");
+    const hospital = receiver(referral);
+    const reactions = reactionsTo(referral, hospital, world, DEFAULT_BEHAVIOUR, createRandom("pkg"));
+    const messages = reactions.map(built);
+    const referralId = referral.content.kind === "referral" ? referral.content.referralId : "";
+    // Catches a course with nothing planned or no municipality in it: the demo would show no whole course.
+    expect(messages.map((m) => (m.content.kind === "status-update" ? m.content.status : m.content.kind))).toEqual([
+      "received",
+      "planned",
+      "booked",
+      "task-requisition",
+      "completed",
+    ]);
+    const task = messages.find((m) => m.content.kind === "task-requisition");
+    expect(task?.content).toMatchObject({ packageReferralId: referralId });
+    const patient = world.patients.find((p) => p.cpr === referral.patient?.value);
+    expect(task?.receivers[0]?.gln).toBe(world.byId.get(patient?.municipalityId ?? "")?.gln);
+
+    // The municipality plans the rehabilitation with a window, books a session and completes it.
+    const municipality = world.byId.get(patient?.municipalityId ?? "");
+    if (task === undefined || municipality === undefined) throw new Error("no task");
+    const answers = reactionsTo(task, municipality, world, DEFAULT_BEHAVIOUR, createRandom("rehab")).map(built);
+    expect(answers.map((m) => (m.content.kind === "status-update" ? m.content.status : ""))).toEqual([
+      "planned",
+      "booked",
+      "completed",
+      "completed",
+    ]);
+    expect(answers[0]?.content).toMatchObject({ subject: { type: "task" }, plannedWindow: expect.any(Object) });
+    expect(answers[1]?.content).toMatchObject({ basedOn: { type: "task" } });
+  });
+});

@@ -1,5 +1,6 @@
 import type { BusinessStatus, ParsedMessage, Party } from "@carehub/schemas";
 import { type BuiltSimMessage, type FhirWireFormat, makeStatusUpdate, organization } from "./message-factory.ts";
+import { packageCourseReactions } from "./package-course-reactions.ts";
 import type { Random } from "./random.ts";
 import type { ScenarioBehaviour } from "./scenario.ts";
 import type { SimEndpoint, SimWorld } from "./world.ts";
@@ -39,6 +40,8 @@ export function reactionsTo(
   const originator = endpointOf(world, message.sender);
   if (originator === undefined) return [];
   const format: FhirWireFormat = random.chance(behaviour.fhirXmlShare) ? "fhir+xml" : "fhir+json";
+  const course = packageCourseReactions(message, self, originator, world, behaviour, random, format);
+  if (course !== undefined) return course;
   const patient = message.patient === undefined ? {} : { patient: { identifier: message.patient } };
   const reactions: Reaction[] = [];
   let at = 0;

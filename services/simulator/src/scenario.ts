@@ -209,8 +209,9 @@ export const ROLE_KINDS: Readonly<Record<SimRole, { sends: MessageKind[]; accept
     accepts: ["task-requisition", "acknowledgement"],
   },
   hospital: {
-    sends: ["hospital-notification", "care-communication", "status-update", "acknowledgement"],
-    accepts: ["referral", "care-communication", "acknowledgement"],
+    // A package course: the hospital asks the municipality for rehabilitation (a task) and hears how it goes.
+    sends: ["hospital-notification", "care-communication", "status-update", "task-requisition", "acknowledgement"],
+    accepts: ["referral", "care-communication", "status-update", "acknowledgement"],
   },
   laboratory: { sends: ["lab-result", "acknowledgement"], accepts: ["acknowledgement"] },
   databank: { sends: ["acknowledgement"], accepts: ["lab-result", "acknowledgement"] },

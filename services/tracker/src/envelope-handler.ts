@@ -6,10 +6,14 @@ import {
   type ReadModelStore,
   resolveStatusSubject,
 } from "@carehub/store";
+import { careLinksFor } from "./care-links.ts";
 import { addresseeOf, entityUpdatesFor, type PartyResolver, type StatusContext, subjectOf } from "./status-facts.ts";
 
 export interface EnvelopeFoldDeps {
-  store: Pick<ReadModelStore, "applyEnvelope" | "updateEntity" | "getEntityState" | "originatorsOf">;
+  store: Pick<
+    ReadModelStore,
+    "applyEnvelope" | "updateEntity" | "getEntityState" | "originatorsOf" | "recordCareLinks"
+  >;
   /** The hub's own endpoint id: status updates from it are status returns, not news. */
   hubEndpointId: string;
   resolver: PartyResolver;
@@ -23,7 +27,7 @@ export interface EnvelopeFoldDeps {
 /**
  * Folds one canonical envelope from PIPELINE: what it adds to the message's record (subject, patient hash,
  * links), then the business facts it carries into its referral / task / appointment, then whatever those
- * changes must announce. Each step is idempotent, so a redelivery after a crash at any point finishes the job.
+ * changes must announce, then where a referral or task is filed in the care overview (care-links.ts). Each step is idempotent, so a redelivery after a crash at any point finishes the job.
  */
 export async function foldEnvelope(deps: EnvelopeFoldDeps, envelope: Envelope): Promise<void> {
   const status = await statusContext(deps, envelope);
@@ -33,6 +37,8 @@ export async function foldEnvelope(deps: EnvelopeFoldDeps, envelope: Envelope): 
     const { state } = await deps.store.updateEntity(update, { recordEffects: deps.carryOut !== undefined });
     if (deps.carryOut !== undefined) await deps.carryOut(state);
   }
+  const care = careLinksFor(envelope, deps.resolver, status);
+  if (care !== undefined) await deps.store.recordCareLinks(care);
 }
 
 /**

@@ -156,7 +156,8 @@ export function entityUpdatesFor(
   }
 }
 
-function resolveAll(parties: readonly Party[], resolver: PartyResolver): string[] {
+/** The registry ids the parties resolve to, each once, sorted. */
+export function resolveAll(parties: readonly Party[], resolver: PartyResolver): string[] {
   const ids = new Set<string>();
   for (const party of parties) {
     const endpoint = resolver.resolveParty(party);

@@ -33,6 +33,14 @@ export function reference(resource: FhirResource): { reference: string } {
   return { reference: `${resource.resourceType}/${resource.id}` };
 }
 
+/**
+ * A logical reference to the package referral (pakkehenvisning) a referral or task belongs to: its referral id in
+ * carehub's referral-id naming system, not a resource in the Bundle (the package referral was an earlier message).
+ */
+export function packageReference(referralId: string): { type: string; identifier: { system: string; value: string } } {
+  return { type: "ServiceRequest", identifier: { system: SYSTEMS.carehubReferralId, value: referralId } };
+}
+
 export function sorEndpoint(sor: string | undefined): string {
   return sor === undefined ? "http://medcomfhir.dk/unknown" : `${SOR_ENDPOINT_PREFIX}${sor}`;
 }

@@ -1,7 +1,7 @@
 import type { FhirResource } from "../fhir-json.ts";
 import { profileForKind } from "../message-profiles.ts";
 import { SYSTEMS } from "../terminology/systems.ts";
-import { buildMessage, derivedId, narrative, organization, patient, reference } from "./common.ts";
+import { buildMessage, derivedId, narrative, organization, packageReference, patient, reference } from "./common.ts";
 import type { BuiltMessage, ReferralInput } from "./types.ts";
 
 /** A carehub referral message (henvisning): a ServiceRequest, status active, from the referring practice. */
@@ -20,6 +20,7 @@ export function buildReferral(input: ReferralInput): BuiltMessage {
     intent: "order",
     category: [{ coding: [{ system: SYSTEMS.carehubReferralCategory, code: r.category }] }],
   };
+  if (r.packageReferralId !== undefined) request.basedOn = [packageReference(r.packageReferralId)];
   if (r.priority !== undefined) request.priority = r.priority;
   Object.assign(request, { subject: reference(subject) });
   if (r.authoredOn !== undefined) request.authoredOn = r.authoredOn;

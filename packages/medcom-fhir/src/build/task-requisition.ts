@@ -1,7 +1,7 @@
 import type { FhirResource } from "../fhir-json.ts";
 import { profileForKind } from "../message-profiles.ts";
 import { SYSTEMS } from "../terminology/systems.ts";
-import { buildMessage, derivedId, narrative, organization, patient, reference } from "./common.ts";
+import { buildMessage, derivedId, narrative, organization, packageReference, patient, reference } from "./common.ts";
 import type { BuiltMessage, TaskRequisitionInput } from "./types.ts";
 
 /**
@@ -23,6 +23,7 @@ export function buildTaskRequisition(input: TaskRequisitionInput): BuiltMessage 
     intent: "order",
     code: { coding: [{ system: SYSTEMS.carehubTaskCode, code: t.code }] },
   };
+  if (t.packageReferralId !== undefined) task.basedOn = [packageReference(t.packageReferralId)];
   if (t.description !== undefined) task.description = t.description;
   Object.assign(task, { for: reference(subject), authoredOn: input.now, requester, owner });
   if (t.dueDate !== undefined) task.restriction = { period: { end: t.dueDate } };

@@ -150,6 +150,8 @@ export interface ReferralInput extends MessageInput {
     reasonCode?: string;
     description?: string;
     authoredOn?: string;
+    /** The package referral (pakkehenvisning) this referral belongs to: its referral id (ServiceRequest.basedOn). */
+    packageReferralId?: string;
   };
 }
 
@@ -163,6 +165,8 @@ export interface TaskRequisitionInput extends MessageInput {
     description?: string;
     /** The date (or date-time) the task should be done by. */
     dueDate?: string;
+    /** The package referral this task belongs to: its referral id (Task.basedOn). */
+    packageReferralId?: string;
   };
 }
 

@@ -23,6 +23,18 @@ function businessId(resource: FhirObject, system: string): string | undefined {
   return str(ids.find((i) => str(i, "system") === system) ?? ids[0], "value");
 }
 
+/**
+ * The package referral a referral or task names in `basedOn`: a logical reference (identifier in carehub's
+ * referral-id naming system). Other `basedOn` references are not about a package course and are ignored.
+ */
+function packageReferralOf(resource: FhirObject): string | undefined {
+  for (const { value } of objects(resource, "basedOn")) {
+    const identifier = obj(value, "identifier");
+    if (str(identifier, "system") === SYSTEMS.carehubReferralId) return str(identifier, "value");
+  }
+  return undefined;
+}
+
 export function readReferral(ctx: ReadContext): ContentOf<"referral"> | undefined {
   const { focus, issues } = ctx;
   if (focus === undefined) return undefined;
@@ -47,6 +59,8 @@ export function readReferral(ctx: ReadContext): ContentOf<"referral"> | undefine
   };
   const priority = str(r, "priority");
   if (priority !== undefined) content.priority = priority;
+  const packageReferralId = packageReferralOf(r);
+  if (packageReferralId !== undefined) content.packageReferralId = packageReferralId;
   const reason = objects(r, "reasonCode")[0]?.value;
   const reasonCode = firstCode(reason);
   if (reasonCode !== undefined) content.reasonCode = reasonCode;
@@ -67,6 +81,8 @@ export function readTaskRequisition(ctx: ReadContext): ContentOf<"task-requisiti
   const content: ContentOf<"task-requisition"> = { kind: "task-requisition", taskId: taskId ?? "", code: code ?? "" };
   const description = str(t, "description");
   if (description !== undefined) content.description = description;
+  const packageReferralId = packageReferralOf(t);
+  if (packageReferralId !== undefined) content.packageReferralId = packageReferralId;
   const dueDate = checkTime(
     str(obj(obj(t, "restriction"), "period"), "end"),
     `${focus.path}.restriction.period.end`,
