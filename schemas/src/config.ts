@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PayloadKeyring, parsePayloadKeys } from "./payload-keys.ts";
 import { DEFAULT_STREAM_REPLICAS, parseStreamReplicas, StreamReplicas } from "./stream-replicas.ts";
 
 /**
@@ -75,6 +76,21 @@ export const HubConfig = z.object({
       return z.NEVER;
     }, StreamReplicas)
     .default(DEFAULT_STREAM_REPLICAS),
+  /**
+   * Keys that encrypt message payloads at rest in the hub's own streams (CAREHUB_PAYLOAD_KEYS,
+   * `<id>:<base64 32 bytes>,…`, newest first; AES-256-GCM). Empty (the default): stored as received. Rotation:
+   * put a new key first, keep the old ones until nothing sealed with them is left (docs/operations.md).
+   */
+  payloadKeys: z
+    .preprocess((value, ctx) => {
+      if (typeof value !== "string") return value;
+      const parsed = parsePayloadKeys(value);
+      if ("value" in parsed) return parsed.value;
+      // The problems name keys by position and id: the setting's text (the keys) is never echoed.
+      for (const problem of parsed.problems) ctx.addIssue({ code: "custom", message: problem });
+      return z.NEVER;
+    }, PayloadKeyring)
+    .default([]),
 });
 export type HubConfig = Readonly<z.infer<typeof HubConfig>>;
 
@@ -99,6 +115,7 @@ export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, st
   retentionDays: "CAREHUB_RETENTION_DAYS",
   auditRetentionDays: "CAREHUB_AUDIT_RETENTION_DAYS",
   streamReplicas: "CAREHUB_STREAM_REPLICAS",
+  payloadKeys: "CAREHUB_PAYLOAD_KEYS",
 };
 
 /** Reads the configuration from environment variables; reports every problem at once. */

@@ -1,10 +1,12 @@
 import { activeTraceId, type Logger } from "@carehub/observability";
-import type { StreamReplicas } from "@carehub/schemas";
+import type { PayloadKeyring, StreamReplicas } from "@carehub/schemas";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
+import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { BusConsumer, type ConsumeSpec, type RunningConsumer } from "./consumer.ts";
 import { BusConnectError } from "./errors.ts";
+import { HEADER } from "./headers.ts";
+import { PayloadCipher, readablePayload } from "./payload-encryption.ts";
 import {
   type DurableConsumerSpec,
   ensureDurableConsumer,
@@ -25,6 +27,11 @@ export interface ConnectBusOptions {
   pass?: string;
   token?: string;
   logger?: Logger;
+  /**
+   * Keys that seal payloads at rest (HubConfig `payloadKeys`, newest first): INGRESS, PIPELINE, OUTBOX and DLQ
+   * store them sealed, every read opens them. Default none: stored as they are.
+   */
+  payloadKeys?: PayloadKeyring;
 }
 
 export interface ProvisionOptions {
@@ -57,7 +64,13 @@ export interface Bus {
    */
   publishEvent(event: LifecycleEventLike): Promise<PublishResult>;
   consume<T = Uint8Array>(spec: ConsumeSpec<T>): Promise<RunningConsumer>;
+  /** One stored message by sequence, its payload opened. */
   getMessage(stream: string, seq: number): Promise<StoredMessage | null>;
+  /**
+   * The readable payload of a message read from a stream without the bus (an ordered consumer, a direct get):
+   * opened when its headers name a sealing key. Throws BusPayloadKeyUnknownError / BusPayloadUnreadableError.
+   */
+  openPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Uint8Array;
   redrive(stage: string, options?: RedriveOptions): Promise<{ redriven: number }>;
   drain(): Promise<void>;
 }
@@ -95,7 +108,8 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
   }
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  const bus = new NatsBus(nc, js, jsm, topo, options.logger);
+  const cipher = PayloadCipher.fromKeyring(options.payloadKeys ?? [], topo);
+  const bus = new NatsBus(nc, js, jsm, topo, options.logger, cipher);
   bus.watchStatus();
   return bus;
 }
@@ -106,6 +120,7 @@ class NatsBus implements Bus {
   readonly jsm: JetStreamManager;
   readonly topology: Topology;
   readonly #logger: Logger | undefined;
+  readonly #cipher: PayloadCipher | undefined;
   readonly #consumers = new Set<BusConsumer<unknown>>();
   #draining: Promise<void> | undefined;
 
@@ -115,12 +130,14 @@ class NatsBus implements Bus {
     jsm: JetStreamManager,
     topo: Topology,
     logger: Logger | undefined,
+    cipher: PayloadCipher | undefined,
   ) {
     this.nc = nc;
     this.js = js;
     this.jsm = jsm;
     this.topology = topo;
     this.#logger = logger;
+    this.#cipher = cipher;
   }
 
   watchStatus(): void {
@@ -148,7 +165,7 @@ class NatsBus implements Bus {
   }
 
   publish(subject: string, data: Uint8Array | string, options: PublishOptions): Promise<PublishResult> {
-    return publishMessage(this.js, subject, data, options);
+    return publishMessage(this.js, subject, data, options, this.#cipher);
   }
 
   publishJson(
@@ -156,10 +173,13 @@ class NatsBus implements Bus {
     value: unknown,
     options: { msgId: string; headers?: Record<string, string> },
   ): Promise<PublishResult> {
-    return publishMessage(this.js, subject, encoder.encode(JSON.stringify(value)), {
-      ...options,
-      contentType: "application/json",
-    });
+    return publishMessage(
+      this.js,
+      subject,
+      encoder.encode(JSON.stringify(value)),
+      { ...options, contentType: "application/json" },
+      this.#cipher,
+    );
   }
 
   publishEvent(event: LifecycleEventLike): Promise<PublishResult> {
@@ -177,6 +197,7 @@ class NatsBus implements Bus {
       logger: this.#logger,
       dlqSubject: (stage) => this.topology.subjects.dlq(stage),
       publish: (subject, data, options) => this.publish(subject, data, options),
+      cipher: this.#cipher,
     });
     await running.start(consumer);
     this.#consumers.add(running as BusConsumer<unknown>);
@@ -192,7 +213,11 @@ class NatsBus implements Bus {
   }
 
   getMessage(stream: string, seq: number): Promise<StoredMessage | null> {
-    return readMessage(this.jsm, stream, seq);
+    return readMessage(this.jsm, stream, seq, this.#cipher);
+  }
+
+  openPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Uint8Array {
+    return readablePayload(this.#cipher, message.data, message.headers?.get(HEADER.payloadKey));
   }
 
   redrive(stage: string, options: RedriveOptions = {}): Promise<{ redriven: number }> {

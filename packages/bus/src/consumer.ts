@@ -9,6 +9,7 @@ import { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
 import { ConsumerMetrics, readConsumerBacklog } from "./consumer-metrics.ts";
 import { BusDecodeError, BusMaxDeliveriesError, toCarehubError } from "./errors.ts";
 import { HEADER, headersToRecord, isControlHeader } from "./headers.ts";
+import { type PayloadCipher, readablePayload } from "./payload-encryption.ts";
 import { DEFAULT_ACK_WAIT_MS, type DurableConsumerSpec, effectiveMaxDeliver } from "./provision.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
 
@@ -68,6 +69,8 @@ export interface ConsumerDeps {
   logger: Logger | undefined;
   dlqSubject(stage: string): string;
   publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<PublishResult>;
+  /** Opens sealed payloads (docs/operations.md, "Payload encryption"); undefined: no keyring. */
+  cipher?: PayloadCipher | undefined;
 }
 
 const KINDS: ReadonlySet<string> = new Set(MESSAGE_KINDS);
@@ -76,18 +79,18 @@ const HAND_BACK_DELAY_MS = 1_000;
 class Delivery<T> implements InboundMessage<T> {
   readonly msg: JsMsg;
   readonly body: T;
+  /** The payload as the handler reads it: opened when it was stored sealed. */
+  readonly data: Uint8Array;
   #headers: Record<string, string> | undefined;
 
-  constructor(msg: JsMsg, body: T, headers: Record<string, string> | undefined) {
+  constructor(msg: JsMsg, data: Uint8Array, body: T, headers: Record<string, string> | undefined) {
     this.msg = msg;
+    this.data = data;
     this.body = body;
     this.#headers = headers;
   }
   get subject(): string {
     return this.msg.subject;
-  }
-  get data(): Uint8Array {
-    return this.msg.data;
   }
   get headers(): Readonly<Record<string, string>> {
     this.#headers ??= headersToRecord(this.msg.headers);
@@ -294,11 +297,13 @@ export class BusConsumer<T> implements RunningConsumer {
   }
 
   #decode(msg: JsMsg): Delivery<T> {
+    // A payload that cannot be opened throws a permanent error: dead-lettered as stored, sealed, with its key id.
+    const data = readablePayload(this.#deps.cipher, msg.data, msg.headers?.get(HEADER.payloadKey));
     const decode = this.#spec.decode;
-    if (decode === undefined) return new Delivery(msg, msg.data as T, undefined);
+    if (decode === undefined) return new Delivery(msg, data, data as T, undefined);
     const headers = headersToRecord(msg.headers);
     try {
-      return new Delivery(msg, decode(msg.data, headers), headers);
+      return new Delivery(msg, data, decode(data, headers), headers);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new BusDecodeError(`could not decode message: ${reason}`, { cause: error });
@@ -335,7 +340,8 @@ export class BusConsumer<T> implements RunningConsumer {
   };
 
   /**
-   * Stores the message on `<ns>.dlq.<stage>` with the reason, then terminates the original. When the
+   * Stores the message on `<ns>.dlq.<stage>` with the reason, then terminates the original. The dead letter holds
+   * the bytes as stored (a sealed payload stays sealed, its Carehub-Payload-Key header copied). When the
    * dead letter cannot be stored, the original is nak'ed instead: it comes back, nothing is lost.
    */
   async #deadLetter(msg: JsMsg, delivery: Delivery<T> | undefined, error: CarehubError, kind: string): Promise<void> {
@@ -376,7 +382,7 @@ export class BusConsumer<T> implements RunningConsumer {
     }
     if (this.#spec.onDeadLetter !== undefined) {
       try {
-        await this.#spec.onDeadLetter(delivery ?? new Delivery(msg, msg.data as T, undefined), error);
+        await this.#spec.onDeadLetter(delivery ?? new Delivery(msg, msg.data, msg.data as T, undefined), error);
       } catch (hookError) {
         // The dead letter is stored (dedup id <stream>:<seq> keeps a repeat single); let the hook run again.
         if (info.deliveryCount <= this.#maxDeliver) {

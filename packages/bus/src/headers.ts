@@ -18,6 +18,8 @@ export const HEADER = Object.freeze({
   originalSeq: "Carehub-Original-Seq",
   originalMsgId: "Carehub-Original-Msg-Id",
   redriveCount: "Carehub-Redrive-Count",
+  /** The id of the key that sealed the payload (docs/operations.md, "Payload encryption"); absent: not sealed. */
+  payloadKey: "Carehub-Payload-Key",
 });
 
 export const SCHEMA_VERSION = "1";

@@ -6,7 +6,7 @@ import { auditRetention, DEFAULT_AUDIT_RETENTION_DAYS, readModelRetention } from
 
 /** What a hub process's bus is made from: the hub configuration every service parses the same way. */
 export type HubBusConfig = Pick<HubConfig, "natsUrl" | "natsUser" | "natsPass" | "namespace" | "retentionDays"> &
-  Partial<Pick<HubConfig, "auditRetentionDays" | "streamReplicas">>;
+  Partial<Pick<HubConfig, "auditRetentionDays" | "streamReplicas" | "payloadKeys">>;
 
 /**
  * How every process of one hub provisions its streams, so that none of them undoes another's settings:
@@ -47,6 +47,7 @@ export async function connectHubBus(config: HubBusConfig, options: HubBusOptions
     ...(config.natsUser === undefined ? {} : { user: config.natsUser }),
     ...(config.natsPass === undefined ? {} : { pass: config.natsPass }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(config.payloadKeys === undefined ? {} : { payloadKeys: config.payloadKeys }),
   });
   if (options.provision === false) return bus;
   try {

@@ -5,6 +5,7 @@ import { MsgHdrsImpl } from "@nats-io/nats-core";
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import { BusPublishError, BusPublishRejectedError } from "./errors.ts";
 import { HEADER, recordToHeaders, SCHEMA_VERSION } from "./headers.ts";
+import type { PayloadCipher } from "./payload-encryption.ts";
 
 export interface PublishOptions {
   /** Deterministic dedup id (docs/contracts.md "Dedup ids"), sent as `Nats-Msg-Id`. */
@@ -63,15 +64,18 @@ function classify(subject: string, error: unknown): Error {
 
 /**
  * Publishes with carehub's headers (Nats-Msg-Id, Carehub-Schema-Version, Content-Type, W3C trace context)
- * inside a PRODUCER span, and waits for JetStream's ack.
+ * inside a PRODUCER span, and waits for JetStream's ack. With a `cipher`, a payload bound for a sealed stream is
+ * stored sealed; one whose headers already name its key (a dead letter or redrive moving stored bytes) is not
+ * sealed twice.
  */
 export async function publishMessage(
   js: JetStreamClient,
   subject: string,
   data: Uint8Array | string,
   options: PublishOptions,
+  cipher?: PayloadCipher,
 ): Promise<PublishResult> {
-  const payload = typeof data === "string" ? encoder.encode(data) : data;
+  let payload = typeof data === "string" ? encoder.encode(data) : data;
   // carehub's own header names and values are known to be valid: set them without the per-call
   // validation of MsgHdrs.set (measurable at tens of thousands of publishes a second).
   const hdrs = new MsgHdrsImpl();
@@ -86,6 +90,12 @@ export async function publishMessage(
     } catch (error) {
       throw new BusPublishRejectedError(subject, `invalid header for ${subject}: ${String(error)}`, { cause: error });
     }
+  }
+  // Payload encryption at rest (docs/operations.md): the one place payloads are sealed.
+  if (cipher !== undefined && !hdrs.headers.has(HEADER.payloadKey) && cipher.seals(subject)) {
+    const sealed = cipher.seal(payload);
+    payload = sealed.data;
+    hdrs.headers.set(HEADER.payloadKey, [sealed.keyId]);
   }
 
   const parent = context.active();

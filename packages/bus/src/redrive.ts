@@ -2,6 +2,7 @@ import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/nats-core";
 import { BusRedriveError } from "./errors.ts";
 import { DLQ_REASON_HEADERS, HEADER, headersToRecord, isControlHeader } from "./headers.ts";
+import { type PayloadCipher, readablePayload } from "./payload-encryption.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
 
 /** A message read back from a stream by sequence. */
@@ -38,9 +39,23 @@ function toStored(msg: {
   return { subject: msg.subject, seq: msg.seq, data: msg.data, headers: headersToRecord(msg.header), time: msg.time };
 }
 
-export async function readMessage(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMessage | null> {
+/**
+ * One stored message by sequence, its payload opened (`Carehub-Payload-Key` is then left out of its headers).
+ * Redrive reads the DLQ as stored instead: it moves sealed bytes back unopened, with the header naming their key.
+ */
+export async function readMessage(
+  jsm: JetStreamManager,
+  stream: string,
+  seq: number,
+  cipher?: PayloadCipher,
+): Promise<StoredMessage | null> {
   const msg = await jsm.streams.getMessage(stream, { seq });
-  return msg === null ? null : toStored(msg);
+  if (msg === null) return null;
+  const stored = toStored(msg);
+  const keyId = stored.headers[HEADER.payloadKey];
+  if (keyId === undefined) return stored;
+  const { [HEADER.payloadKey]: _sealedWith, ...headers } = stored.headers;
+  return { ...stored, data: readablePayload(cipher, stored.data, keyId), headers };
 }
 
 /** Headers for putting a dead letter back: its original headers, without the DLQ reasons, one redrive more. */
