@@ -21,8 +21,8 @@ export {
 export { HEADER, SCHEMA_VERSION } from "./headers.ts";
 export { connectHubBus, type HubBusConfig, type HubBusOptions, hubProvisionOptions } from "./hub-bus.ts";
 export { HUB_HEADER_HEADROOM_BYTES, largestAcceptedMessage, serverMaxPayload } from "./message-size.ts";
-export { PAYLOAD_SEAL_OVERHEAD_BYTES, SEALED_STREAM_ROLES } from "./payload-encryption.ts";
 export { isJetStreamNotFound, type JetStreamMissing } from "./nats-errors.ts";
+export { PAYLOAD_SEAL_OVERHEAD_BYTES, SEALED_STREAM_ROLES } from "./payload-encryption.ts";
 export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_MAX_DELIVER,

@@ -1,5 +1,5 @@
-import { cleanupNamespace, sharedNatsUrl, testNamespace } from "@carehub/testkit";
 import type { PayloadKeyring } from "@carehub/schemas";
+import { cleanupNamespace, sharedNatsUrl, testNamespace } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { text, waitFor } from "../test/helpers.ts";
 import { type Bus, connectBus, HEADER, type InboundMessage } from "./index.ts";
@@ -131,7 +131,11 @@ describe("payloads sealed at rest", () => {
 
   it("leaves EVENTS as published: events carry no patient identifier, and other readers consume them", async () => {
     const bus = await busWith([K1]);
-    const sent = await bus.publishJson(bus.topology.subjects.events("received"), { type: "received" }, { msgId: "e-1" });
+    const sent = await bus.publishJson(
+      bus.topology.subjects.events("received"),
+      { type: "received" },
+      { msgId: "e-1" },
+    );
     const stored = await bus.jsm.streams.getMessage(bus.topology.streams.events, { seq: sent.seq });
     expect(stored?.header?.get(HEADER.payloadKey) ?? "").toBe("");
     expect(text(stored?.data ?? new Uint8Array())).toBe('{"type":"received"}');
