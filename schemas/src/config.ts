@@ -55,8 +55,12 @@ export const HubConfig = z.object({
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** Key for the keyed hash of patient identifiers in the read model (HMAC-SHA256). */
   patientHashKey: z.string().min(16).default("carehub-development-only-key-change-me"),
-  /** How long the read model keeps a message, in days. */
-  retentionDays: z.coerce.number().int().positive().default(90),
+  /**
+   * How long the hub keeps a message, in days (fractions allowed: `0.5` is 12 hours): the read model's records,
+   * indexes and markers, and every stream that holds messages — none keeps one longer (docs/operations.md,
+   * "Retention"). Redis TTLs take it in whole seconds (`retentionSeconds`).
+   */
+  retentionDays: z.coerce.number().positive().default(90),
   /**
    * How long the AUDIT stream keeps access records, in days. Default five years (1827 days: any five-year span
    * with its leap days), what Danish health-data rules ask of access logs (docs/decisions/0012).
@@ -135,6 +139,14 @@ export function parseHubConfig(env: Record<string, string | undefined>, override
     throw new ConfigError(problems);
   }
   return Object.freeze(parsed.data);
+}
+
+/**
+ * The retention as a Redis TTL: whole seconds, at least 1 (a fraction of a day need not be a whole number of
+ * seconds; `EX` takes only whole ones). Every TTL that follows the retention is computed here.
+ */
+export function retentionSeconds(retentionDays: number): number {
+  return Math.max(1, Math.ceil(retentionDays * 86_400));
 }
 
 /** A positive whole number given as text (an environment variable). */

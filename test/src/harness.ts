@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StoredMessage, StreamRole } from "@carehub/bus";
-import { type RunningHub, startHub } from "@carehub/hub";
+import { parseServiceSettings, type RunningHub, startHub } from "@carehub/hub";
 import type { Logger } from "@carehub/observability";
 import { hashToken } from "@carehub/registry";
 import {
@@ -112,6 +112,8 @@ export interface HarnessOptions {
   operators?: string[];
   /** The hub's logger (default: the hub's own, at LOG_LEVEL or warn); a test passes one to read the log lines. */
   logger?: Logger;
+  /** The services' own settings as `carehub start` reads them from the environment (e.g. CAREHUB_TRACKER_*). */
+  serviceEnv?: Record<string, string>;
 }
 
 export interface Harness {
@@ -176,6 +178,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(dir === undefined ? { registry } : {}),
     ...(options.services === undefined ? {} : { services: options.services }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.serviceEnv === undefined ? {} : { settings: parseServiceSettings(options.serviceEnv, config) }),
   });
   const url = hub.url ?? "";
 

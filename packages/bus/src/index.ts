@@ -46,6 +46,7 @@ export {
   DEFAULT_READ_MODEL_RETENTION_DAYS,
   DEFAULT_RETENTION,
   type RetentionSettings,
+  messageRetention,
   readModelRetention,
   STREAM_ROLES,
   type StreamConfigOptions,

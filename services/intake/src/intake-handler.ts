@@ -10,7 +10,14 @@ import type { Bus, InboundMessage } from "@carehub/bus";
 import type { MessageLedger, Repeat } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
-import { CarehubError, type Endpoint, type EventOf, type ParseResult, type ValidationIssue } from "@carehub/schemas";
+import {
+  CarehubError,
+  type Endpoint,
+  type EventOf,
+  type ParseResult,
+  retentionSeconds,
+  type ValidationIssue,
+} from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { buildEnvelope } from "./build-envelope.ts";
 import { identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
@@ -46,7 +53,7 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
   const { bus } = deps;
   const clock = deps.clock ?? (() => new Date());
   const ingressPrefix = `${bus.topology.namespace}.ingress.`;
-  const expiry = deps.retentionDays * 86_400;
+  const expiry = retentionSeconds(deps.retentionDays);
 
   return async (delivery) => {
     const now = clock();
