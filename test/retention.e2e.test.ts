@@ -96,15 +96,15 @@ describe("retention", () => {
     expect(await streamsNaming(ids)).not.toEqual([]);
     expect(await redisKeysNaming(ids)).not.toEqual([]);
 
-    const left = await h.waitFor(
-      async () => {
-        const remaining = [...(await streamsNaming(ids)), ...(await redisKeysNaming(ids))];
-        return remaining.length === 0 ? remaining : undefined;
-      },
-      "the message to leave the streams and Redis",
-      RETENTION_SECONDS * 1000 + 60_000,
-    );
-    expect(left).toEqual([]);
+    // Within the retention plus a margin for JetStream's expiry timer and one sweep under load.
+    const deadline = Date.now() + RETENTION_SECONDS * 1000 + 40_000;
+    let remaining: string[] = [];
+    do {
+      remaining = [...(await streamsNaming(ids)), ...(await redisKeysNaming(ids))];
+      if (remaining.length > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    } while (remaining.length > 0 && Date.now() < deadline);
+    // Names what stayed: a stream not cut to the retention, a key without a TTL, an index the sweep missed.
+    expect(remaining).toEqual([]);
     expect(await readModelStatus(hubId)).toBe(404);
-  });
+  }, 90_000);
 });
