@@ -5,8 +5,9 @@ import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { BusConsumer, type ConsumeSpec, type RunningConsumer } from "./consumer.ts";
 import { BusConnectError } from "./errors.ts";
-import { HEADER } from "./headers.ts";
-import { PayloadCipher, readablePayload } from "./payload-encryption.ts";
+import { ClaimCheck, ensurePayloadBucket, type PayloadAtRest, payloadBucketAgeNanos, readStoredPayload } from "./claim-check.ts";
+import { inlineMessageLimit, serverMaxPayload } from "./message-size.ts";
+import { PayloadCipher } from "./payload-encryption.ts";
 import {
   type DurableConsumerSpec,
   ensureDurableConsumer,
@@ -67,10 +68,10 @@ export interface Bus {
   /** One stored message by sequence, its payload opened. */
   getMessage(stream: string, seq: number): Promise<StoredMessage | null>;
   /**
-   * The readable payload of a message read from a stream without the bus (an ordered consumer, a direct get):
-   * opened when its headers name a sealing key. Throws BusPayloadKeyUnknownError / BusPayloadUnreadableError.
+   * The payload as sent of a message read from a stream without the bus (an ordered consumer, a direct get):
+   * fetched when it went by claim check, opened when sealed. Throws the bus's payload and claim-check errors.
    */
-  openPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Uint8Array;
+  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Promise<Uint8Array>;
   redrive(stage: string, options?: RedriveOptions): Promise<{ redriven: number }>;
   drain(): Promise<void>;
 }
@@ -108,8 +109,11 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
   }
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  const cipher = PayloadCipher.fromKeyring(options.payloadKeys ?? [], topo);
-  const bus = new NatsBus(nc, js, jsm, topo, options.logger, cipher);
+  const atRest: PayloadAtRest = {
+    cipher: PayloadCipher.fromKeyring(options.payloadKeys ?? [], topo),
+    claimCheck: new ClaimCheck(js, topo, inlineMessageLimit(serverMaxPayload(nc))),
+  };
+  const bus = new NatsBus(nc, js, jsm, topo, options.logger, atRest);
   bus.watchStatus();
   return bus;
 }
@@ -120,7 +124,7 @@ class NatsBus implements Bus {
   readonly jsm: JetStreamManager;
   readonly topology: Topology;
   readonly #logger: Logger | undefined;
-  readonly #cipher: PayloadCipher | undefined;
+  readonly #atRest: PayloadAtRest;
   readonly #consumers = new Set<BusConsumer<unknown>>();
   #draining: Promise<void> | undefined;
 
@@ -130,14 +134,14 @@ class NatsBus implements Bus {
     jsm: JetStreamManager,
     topo: Topology,
     logger: Logger | undefined,
-    cipher: PayloadCipher | undefined,
+    atRest: PayloadAtRest,
   ) {
     this.nc = nc;
     this.js = js;
     this.jsm = jsm;
     this.topology = topo;
     this.#logger = logger;
-    this.#cipher = cipher;
+    this.#atRest = atRest;
   }
 
   watchStatus(): void {
@@ -155,9 +159,16 @@ class NatsBus implements Bus {
     })();
   }
 
-  provision(options: ProvisionOptions = {}): Promise<ProvisionReport> {
+  async provision(options: ProvisionOptions = {}): Promise<ProvisionReport> {
     const replicas = resolveStreamReplicas(options.replicas, this.nc.info);
-    return provisionStreams(this.jsm, this.topology.streamConfigs({ ...options, replicas }));
+    const configs = this.topology.streamConfigs({ ...options, replicas });
+    const report = await provisionStreams(this.jsm, configs);
+    // The claim-check bucket keeps objects as long as the streams that may point at them (claim-check.ts).
+    await ensurePayloadBucket(this.js, this.jsm, this.topology.payloadBucket, {
+      maxAgeNanos: payloadBucketAgeNanos(configs, this.topology),
+      replicas: configs.find((c) => c.name === this.topology.streams.ingress)?.num_replicas ?? 1,
+    });
+    return report;
   }
 
   async ensureConsumer(stream: string, config: DurableConsumerSpec): Promise<void> {
@@ -165,7 +176,7 @@ class NatsBus implements Bus {
   }
 
   publish(subject: string, data: Uint8Array | string, options: PublishOptions): Promise<PublishResult> {
-    return publishMessage(this.js, subject, data, options, this.#cipher);
+    return publishMessage(this.js, subject, data, options, this.#atRest);
   }
 
   publishJson(
@@ -178,7 +189,7 @@ class NatsBus implements Bus {
       subject,
       encoder.encode(JSON.stringify(value)),
       { ...options, contentType: "application/json" },
-      this.#cipher,
+      this.#atRest,
     );
   }
 
@@ -197,7 +208,7 @@ class NatsBus implements Bus {
       logger: this.#logger,
       dlqSubject: (stage) => this.topology.subjects.dlq(stage),
       publish: (subject, data, options) => this.publish(subject, data, options),
-      cipher: this.#cipher,
+      atRest: this.#atRest,
     });
     await running.start(consumer);
     this.#consumers.add(running as BusConsumer<unknown>);
@@ -213,11 +224,13 @@ class NatsBus implements Bus {
   }
 
   getMessage(stream: string, seq: number): Promise<StoredMessage | null> {
-    return readMessage(this.jsm, stream, seq, this.#cipher);
+    return readMessage(this.jsm, stream, seq, this.#atRest);
   }
 
-  openPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Uint8Array {
-    return readablePayload(this.#cipher, message.data, message.headers?.get(HEADER.payloadKey));
+  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Promise<Uint8Array> {
+    const hdrs = message.headers;
+    if (hdrs === undefined) return Promise.resolve(message.data);
+    return readStoredPayload(this.#atRest, message.data, (name) => hdrs.get(name) || undefined);
   }
 
   redrive(stage: string, options: RedriveOptions = {}): Promise<{ redriven: number }> {

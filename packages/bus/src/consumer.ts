@@ -9,7 +9,7 @@ import { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
 import { ConsumerMetrics, readConsumerBacklog } from "./consumer-metrics.ts";
 import { BusDecodeError, BusMaxDeliveriesError, toCarehubError } from "./errors.ts";
 import { HEADER, headersToRecord, isControlHeader } from "./headers.ts";
-import { type PayloadCipher, readablePayload } from "./payload-encryption.ts";
+import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import { DEFAULT_ACK_WAIT_MS, type DurableConsumerSpec, effectiveMaxDeliver } from "./provision.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
 
@@ -69,8 +69,8 @@ export interface ConsumerDeps {
   logger: Logger | undefined;
   dlqSubject(stage: string): string;
   publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<PublishResult>;
-  /** Opens sealed payloads (docs/operations.md, "Payload encryption"); undefined: no keyring. */
-  cipher?: PayloadCipher | undefined;
+  /** Fetches claim-checked and opens sealed payloads (docs/operations.md); default: payloads as stored. */
+  atRest?: PayloadAtRest;
 }
 
 const KINDS: ReadonlySet<string> = new Set(MESSAGE_KINDS);
@@ -265,7 +265,7 @@ export class BusConsumer<T> implements RunningConsumer {
         return;
       }
       try {
-        delivery = this.#decode(msg);
+        delivery = await this.#decode(msg);
         await context.with(ctx, this.#spec.handler, undefined, delivery);
       } catch (thrown) {
         const error = toCarehubError(thrown);
@@ -296,9 +296,14 @@ export class BusConsumer<T> implements RunningConsumer {
     }
   }
 
-  #decode(msg: JsMsg): Delivery<T> {
-    // A payload that cannot be opened throws a permanent error: dead-lettered as stored, sealed, with its key id.
-    const data = readablePayload(this.#deps.cipher, msg.data, msg.headers?.get(HEADER.payloadKey));
+  async #decode(msg: JsMsg): Promise<Delivery<T>> {
+    // A payload that cannot be opened or fetched throws: dead-lettered as stored (sealed, claim check kept), or
+    // retried while the claim-check bucket is unavailable.
+    const hdrs = msg.headers;
+    const data =
+      hdrs === undefined || this.#deps.atRest === undefined
+        ? msg.data
+        : await readStoredPayload(this.#deps.atRest, msg.data, (name) => hdrs.get(name) || undefined);
     const decode = this.#spec.decode;
     if (decode === undefined) return new Delivery(msg, data, data as T, undefined);
     const headers = headersToRecord(msg.headers);

@@ -15,6 +15,8 @@ export const BUS_ERROR_CODES = [
   "CAREHUB_ERR_BUS_REDRIVE_FAILED",
   "CAREHUB_ERR_BUS_PAYLOAD_KEY_UNKNOWN",
   "CAREHUB_ERR_BUS_PAYLOAD_UNREADABLE",
+  "CAREHUB_ERR_BUS_CLAIM_CHECK_MISSING",
+  "CAREHUB_ERR_BUS_CLAIM_CHECK_UNAVAILABLE",
 ] as const;
 export type BusErrorCode = (typeof BUS_ERROR_CODES)[number];
 
@@ -133,6 +135,22 @@ export class BusPayloadUnreadableError extends PermanentError {
     );
     this.name = "BusPayloadUnreadableError";
     this.keyId = keyId;
+  }
+}
+
+/** A message names a claim-checked payload its bucket no longer holds (aged out with the retention, or deleted). */
+export class BusClaimCheckMissingError extends PermanentError {
+  constructor(object: string) {
+    super("CAREHUB_ERR_BUS_CLAIM_CHECK_MISSING", `the claim-checked payload ${object} is no longer stored`);
+    this.name = "BusClaimCheckMissingError";
+  }
+}
+
+/** The claim-check bucket could not be read or written just now (NATS trouble, no bucket yet): try again. */
+export class BusClaimCheckUnavailableError extends RetryableError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("CAREHUB_ERR_BUS_CLAIM_CHECK_UNAVAILABLE", message, options);
+    this.name = "BusClaimCheckUnavailableError";
   }
 }
 

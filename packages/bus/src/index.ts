@@ -5,6 +5,8 @@ export { CONSUMER_INFO_INTERVAL_MS, type ConsumerBacklog, readConsumerBacklog } 
 export { jsonDecoder } from "./decoders.ts";
 export {
   BUS_ERROR_CODES,
+  BusClaimCheckMissingError,
+  BusClaimCheckUnavailableError,
   BusConnectError,
   BusDecodeError,
   type BusErrorCode,
@@ -20,7 +22,12 @@ export {
 } from "./errors.ts";
 export { HEADER, SCHEMA_VERSION } from "./headers.ts";
 export { connectHubBus, type HubBusConfig, type HubBusOptions, hubProvisionOptions } from "./hub-bus.ts";
-export { HUB_HEADER_HEADROOM_BYTES, largestAcceptedMessage, serverMaxPayload } from "./message-size.ts";
+export {
+  HUB_HEADER_HEADROOM_BYTES,
+  inlineMessageLimit,
+  largestAcceptedMessage,
+  serverMaxPayload,
+} from "./message-size.ts";
 export { isJetStreamNotFound, type JetStreamMissing } from "./nats-errors.ts";
 export { PAYLOAD_SEAL_OVERHEAD_BYTES, SEALED_STREAM_ROLES } from "./payload-encryption.ts";
 export {

@@ -2,7 +2,7 @@ import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/nats-core";
 import { BusRedriveError } from "./errors.ts";
 import { DLQ_REASON_HEADERS, HEADER, headersToRecord, isControlHeader } from "./headers.ts";
-import { type PayloadCipher, readablePayload } from "./payload-encryption.ts";
+import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
 
 /** A message read back from a stream by sequence. */
@@ -40,22 +40,23 @@ function toStored(msg: {
 }
 
 /**
- * One stored message by sequence, its payload opened (`Carehub-Payload-Key` is then left out of its headers).
- * Redrive reads the DLQ as stored instead: it moves sealed bytes back unopened, with the header naming their key.
+ * One stored message by sequence, its payload as sent: fetched from the claim check, opened when sealed
+ * (`Carehub-Claim-Check` and `Carehub-Payload-Key` are then left out of its headers). Redrive reads the DLQ as
+ * stored instead: it moves sealed bytes and claim checks back as they are.
  */
 export async function readMessage(
   jsm: JetStreamManager,
   stream: string,
   seq: number,
-  cipher?: PayloadCipher,
+  atRest: PayloadAtRest = { cipher: undefined, claimCheck: undefined },
 ): Promise<StoredMessage | null> {
   const msg = await jsm.streams.getMessage(stream, { seq });
   if (msg === null) return null;
   const stored = toStored(msg);
-  const keyId = stored.headers[HEADER.payloadKey];
-  if (keyId === undefined) return stored;
-  const { [HEADER.payloadKey]: _sealedWith, ...headers } = stored.headers;
-  return { ...stored, data: readablePayload(cipher, stored.data, keyId), headers };
+  if (stored.headers[HEADER.payloadKey] === undefined && stored.headers[HEADER.claimCheck] === undefined) return stored;
+  const { [HEADER.payloadKey]: _sealedWith, [HEADER.claimCheck]: _claimed, ...headers } = stored.headers;
+  const data = await readStoredPayload(atRest, stored.data, (name) => stored.headers[name]);
+  return { ...stored, data, headers };
 }
 
 /** Headers for putting a dead letter back: its original headers, without the DLQ reasons, one redrive more. */

@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { hubProvisionOptions } from "./hub-bus.ts";
 import { auditRetention, messageRetention, topology } from "./topology.ts";
 
+/** The stream retention every hub process provisions for `retentionDays`. */
+const retentionOf = (retentionDays: number) => ({ retention: hubProvisionOptions({ retentionDays }).retention ?? {} });
+
 describe("topology", () => {
   it("names streams and subjects from the namespace as docs/contracts.md says", () => {
     const t = topology("my-hub");
@@ -81,7 +84,7 @@ describe("topology", () => {
   it("keeps no message stream longer than the hub's retention (messageRetention), AUDIT by its own", () => {
     const day = 86_400_000;
     const ages = (retentionDays: number) => {
-      const configs = topology("ns").streamConfigs(hubProvisionOptions({ retentionDays }));
+      const configs = topology("ns").streamConfigs(retentionOf(retentionDays));
       return Object.fromEntries(configs.map((c) => [c.name, c.max_age / 1_000_000 / day]));
     };
     expect(ages(90)).toEqual({
@@ -106,12 +109,12 @@ describe("topology", () => {
   });
 
   it("takes a retention in fractions of a day: whole nanoseconds, and a duplicate window no longer than it", () => {
-    const configs = topology("ns").streamConfigs(hubProvisionOptions({ retentionDays: 12 / 86_400 }));
+    const configs = topology("ns").streamConfigs(retentionOf(12 / 86_400));
     for (const config of configs.filter((c) => c.name !== "NS_AUDIT")) {
       expect(config.max_age, config.name).toBe(12_000_000_000);
       expect(config.duplicate_window, config.name).toBe(12_000_000_000);
     }
-    const odd = topology("ns").streamConfigs(hubProvisionOptions({ retentionDays: 1 / 3 }));
+    const odd = topology("ns").streamConfigs(retentionOf(1 / 3));
     expect(odd.every((c) => Number.isInteger(c.max_age) && Number.isInteger(c.duplicate_window))).toBe(true);
   });
 

@@ -107,6 +107,8 @@ export type CarehubStreamConfig = Pick<
 export interface Topology {
   readonly namespace: string;
   readonly streams: Readonly<Record<StreamRole, string>>;
+  /** The object store bucket that holds claim-checked payloads (`<NS>_PAYLOADS`; its stream is `OBJ_<NS>_PAYLOADS`). */
+  readonly payloadBucket: string;
   readonly subjects: {
     ingress(endpointId: string): string;
     pipeline(kind: string): string;
@@ -219,6 +221,7 @@ export function topology(namespace = "carehub"): Topology {
   return Object.freeze({
     namespace,
     streams,
+    payloadBucket: `${prefix}_PAYLOADS`,
     subjects,
     streamOf(subject: string): string | undefined {
       if (!subject.startsWith(rolePrefix)) return undefined;

@@ -10,7 +10,7 @@ import { foldEvent } from "./event-handler.ts";
 const decoder = new TextDecoder();
 
 export interface RebuildDeps {
-  bus: Pick<Bus, "js" | "jsm" | "topology" | "openPayload">;
+  bus: Pick<Bus, "js" | "jsm" | "topology" | "readPayload">;
   store: ReadModelStore;
   registry: RegistrySource;
   logger?: Logger;
@@ -42,7 +42,7 @@ export async function rebuildReadModel(deps: RebuildDeps): Promise<RebuildReport
   let skipped = 0;
   const envelopes = await replayStream(deps, bus.topology.streams.pipeline, async (msg) => {
     // PIPELINE is stored sealed when payload encryption is on: read through the bus.
-    const parsed = Envelope.safeParse(JSON.parse(decoder.decode(bus.openPayload(msg))));
+    const parsed = Envelope.safeParse(JSON.parse(decoder.decode(await bus.readPayload(msg))));
     if (!parsed.success) {
       skipped++;
       return;
@@ -50,7 +50,7 @@ export async function rebuildReadModel(deps: RebuildDeps): Promise<RebuildReport
     await foldEnvelope({ store, hubEndpointId: registry.hub.id, resolver: registry }, parsed.data);
   });
   const events = await replayStream(deps, bus.topology.streams.events, async (msg) => {
-    const parsed = LifecycleEvent.safeParse(JSON.parse(decoder.decode(bus.openPayload(msg))));
+    const parsed = LifecycleEvent.safeParse(JSON.parse(decoder.decode(await bus.readPayload(msg))));
     if (!parsed.success) {
       skipped++;
       return;
