@@ -3,9 +3,15 @@ import type { PayloadKeyring, StreamReplicas } from "@carehub/schemas";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import {
+  ClaimCheck,
+  ensurePayloadBucket,
+  type PayloadAtRest,
+  payloadBucketAgeNanos,
+  readStoredPayload,
+} from "./claim-check.ts";
 import { BusConsumer, type ConsumeSpec, type RunningConsumer } from "./consumer.ts";
 import { BusConnectError } from "./errors.ts";
-import { ClaimCheck, ensurePayloadBucket, type PayloadAtRest, payloadBucketAgeNanos, readStoredPayload } from "./claim-check.ts";
 import { inlineMessageLimit, serverMaxPayload } from "./message-size.ts";
 import { PayloadCipher } from "./payload-encryption.ts";
 import {

@@ -100,6 +100,19 @@ describe("claim check", () => {
     expect(Buffer.from(read?.data ?? []).equals(bytes)).toBe(true);
   });
 
+  it("moves a claim check written before sealing was on as it is: a sealing bus dead-lettering it does not seal the reference", async () => {
+    const bytes = payloadOf(inline + 1);
+    const sent = await bus.publish(bus.topology.subjects.ingress("gp-m"), bytes, { msgId: "m-1" });
+    const name = (await raw(bus.topology.streams.ingress, sent.seq)).claim;
+    // What the consumer wrapper does with a dead letter: the stored (empty) payload and the stored headers.
+    const moved = await sealing.publish(sealing.topology.subjects.dlq("claim-m"), new Uint8Array(0), {
+      msgId: "m-1:dead",
+      headers: { [HEADER.claimCheck]: name },
+    });
+    const read = await sealing.getMessage(sealing.topology.streams.dlq, moved.seq);
+    expect(Buffer.from(read?.data ?? []).equals(bytes)).toBe(true);
+  });
+
   it("dead-letters and redrives the reference, not the bytes; an object gone is CAREHUB_ERR_BUS_CLAIM_CHECK_MISSING", async () => {
     const subject = bus.topology.subjects.ingress("gp-d");
     const bytes = payloadOf(inline + 1);

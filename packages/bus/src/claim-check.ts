@@ -62,9 +62,12 @@ export class ClaimCheck {
       return name;
     } catch (error) {
       this.#store = undefined;
-      throw new BusClaimCheckUnavailableError(`claim check of ${payload.byteLength} bytes not stored: ${reason(error)}`, {
-        cause: error,
-      });
+      throw new BusClaimCheckUnavailableError(
+        `claim check of ${payload.byteLength} bytes not stored: ${reason(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

@@ -6,10 +6,10 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { AckConfirmer } from "./ack-confirmer.ts";
 import { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
+import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import { ConsumerMetrics, readConsumerBacklog } from "./consumer-metrics.ts";
 import { BusDecodeError, BusMaxDeliveriesError, toCarehubError } from "./errors.ts";
 import { HEADER, headersToRecord, isControlHeader } from "./headers.ts";
-import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import { DEFAULT_ACK_WAIT_MS, type DurableConsumerSpec, effectiveMaxDeliver } from "./provision.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
 

@@ -3,9 +3,9 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { MsgHdrsImpl } from "@nats-io/nats-core";
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
+import type { PayloadAtRest } from "./claim-check.ts";
 import { BusPublishError, BusPublishRejectedError } from "./errors.ts";
 import { HEADER, recordToHeaders, SCHEMA_VERSION } from "./headers.ts";
-import type { PayloadAtRest } from "./claim-check.ts";
 
 export interface PublishOptions {
   /** Deterministic dedup id (docs/contracts.md "Dedup ids"), sent as `Nats-Msg-Id`. */
@@ -93,15 +93,22 @@ export async function publishMessage(
       throw new BusPublishRejectedError(subject, `invalid header for ${subject}: ${String(error)}`, { cause: error });
     }
   }
-  // Payload encryption at rest (docs/operations.md): the one place payloads are sealed.
+  // Payload encryption at rest (docs/operations.md): the one place payloads are sealed. A message that names a
+  // claim check already (a dead letter, a redrive) has its payload in the object store, stored as it was.
   const { cipher, claimCheck } = atRest;
-  if (cipher !== undefined && !hdrs.headers.has(HEADER.payloadKey) && cipher.seals(subject)) {
+  if (
+    cipher !== undefined &&
+    !hdrs.headers.has(HEADER.payloadKey) &&
+    !hdrs.headers.has(HEADER.claimCheck) &&
+    cipher.seals(subject)
+  ) {
     const sealed = cipher.seal(payload);
     payload = sealed.data;
     hdrs.headers.set(HEADER.payloadKey, [sealed.keyId]);
   }
   // Claim check (issue 16 item 4): the one place a large payload leaves the message for the object store.
-  if (claimCheck?.applies(subject, payload.byteLength) && !hdrs.headers.has(HEADER.claimCheck)) {
+  // (A message that already names a claim check — a dead letter, a redrive — has an empty payload: never again.)
+  if (claimCheck?.applies(subject, payload.byteLength)) {
     hdrs.headers.set(HEADER.claimCheck, [await claimCheck.put(payload)]);
     payload = EMPTY;
   }

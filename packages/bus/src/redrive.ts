@@ -1,8 +1,8 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/nats-core";
+import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import { BusRedriveError } from "./errors.ts";
 import { DLQ_REASON_HEADERS, HEADER, headersToRecord, isControlHeader } from "./headers.ts";
-import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
 
 /** A message read back from a stream by sequence. */

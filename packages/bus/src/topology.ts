@@ -64,9 +64,7 @@ export function readModelRetention(
  * "Retention"). AUDIT has its own retention (access records, `auditRetention`). JetStream refuses a duplicate
  * window longer than a stream's age, so a retention under ten minutes shortens that too.
  */
-export function messageRetention(
-  retentionDays: number,
-): Omit<RetentionSettings, "auditMaxAgeMs" | "ingressMaxBytes"> {
+export function messageRetention(retentionDays: number): Omit<RetentionSettings, "auditMaxAgeMs" | "ingressMaxBytes"> {
   const ms = retentionDays * DAY_MS;
   const capped = (defaultMs: number): number => Math.min(defaultMs, ms);
   return {
