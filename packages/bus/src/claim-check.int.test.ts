@@ -3,7 +3,15 @@ import { cleanupNamespace, sharedNatsUrl, testNamespace } from "@carehub/testkit
 import { Objm } from "@nats-io/obj";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../test/helpers.ts";
-import { type Bus, connectBus, HEADER, type InboundMessage, inlineMessageLimit, serverMaxPayload } from "./index.ts";
+import {
+  type Bus,
+  connectBus,
+  HEADER,
+  type InboundMessage,
+  inlineMessageLimit,
+  messageRetention,
+  serverMaxPayload,
+} from "./index.ts";
 
 /**
  * Claim check against a real NATS server (issue 16, item 4): what goes inline and what goes to the object store,
@@ -75,6 +83,17 @@ describe("claim check", () => {
     await running.stop();
     expect(seen[0]?.equals(atLimit)).toBe(true);
     expect(seen[1]?.equals(over)).toBe(true);
+  });
+
+  it("keeps objects as long as the longest-kept stream that may point at one, following the retention", async () => {
+    const DAY_NS = 86_400_000 * 1_000_000;
+    const bucketAge = async () => (await bus.jsm.streams.info(`OBJ_${bus.topology.payloadBucket}`)).config.max_age;
+    // Provisioned with the defaults: DLQ and PIPELINE keep 90 days, the longest of INGRESS, PIPELINE, OUTBOX, DLQ.
+    expect(await bucketAge()).toBe(90 * DAY_NS);
+    await bus.provision({ retention: messageRetention(2) });
+    expect(await bucketAge()).toBe(2 * DAY_NS);
+    await bus.provision();
+    expect(await bucketAge()).toBe(90 * DAY_NS);
   });
 
   it("stores the same bytes once for several messages (one copy per receiver)", async () => {
