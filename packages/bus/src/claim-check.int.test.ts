@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PermanentError } from "@carehub/schemas";
-import { cleanupNamespace, sharedNatsUrl, testNamespace } from "@carehub/testkit";
+import { type NatsServerHandle, startNatsServer, testNamespace } from "@carehub/testkit";
 import { Objm } from "@nats-io/obj";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../test/helpers.ts";
@@ -15,11 +18,16 @@ import {
 
 /**
  * Claim check against a real NATS server (issue 16, item 4): what goes inline and what goes to the object store,
- * sealing together with it, dead letters and redrives moving the reference, and an object that is gone.
+ * sealing together with it, dead letters and redrives moving the reference, and an object that is gone. A private
+ * nats-server with a 256 KiB max_payload keeps the payloads small (the e2e test/message-size.e2e.test.ts sends
+ * 9 MiB through the whole hub on the shared 8 MiB server).
  */
+const MAX_PAYLOAD = 256 * 1024;
 
 const CPR = "0101012345";
 const namespace = testNamespace("claim");
+let server: NatsServerHandle;
+let configDir: string;
 let bus: Bus;
 let sealing: Bus;
 let inline: number;
@@ -39,20 +47,26 @@ async function raw(stream: string, seq: number) {
 }
 
 beforeAll(async () => {
-  bus = await connectBus({ servers: sharedNatsUrl(), name: `test-${namespace}`, namespace });
+  configDir = await mkdtemp(join(tmpdir(), "carehub-claim-"));
+  const config = join(configDir, "nats.conf");
+  await writeFile(config, `max_payload: ${MAX_PAYLOAD}\n`);
+  server = await startNatsServer({ args: ["-c", config] });
+  bus = await connectBus({ servers: server.url, name: `test-${namespace}`, namespace });
   await bus.provision();
   sealing = await connectBus({
-    servers: sharedNatsUrl(),
+    servers: server.url,
     name: `test-${namespace}`,
     namespace,
     payloadKeys: [{ id: "k1", base64: Buffer.alloc(32, 1).toString("base64") }],
   });
+  expect(serverMaxPayload(bus.nc)).toBe(MAX_PAYLOAD);
   inline = inlineMessageLimit(serverMaxPayload(bus.nc));
 });
 
 afterAll(async () => {
-  await cleanupNamespace({ namespace, bus });
-  await Promise.allSettled([bus.drain(), sealing.drain()]);
+  await Promise.allSettled([bus?.drain(), sealing?.drain()]);
+  await server?.stop();
+  if (configDir !== undefined) await rm(configDir, { recursive: true, force: true });
 });
 
 describe("claim check", () => {
