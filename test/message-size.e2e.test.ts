@@ -1,16 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { HUB_HEADER_HEADROOM_BYTES, serverMaxPayload } from "@carehub/bus";
+import { HEADER, inlineMessageLimit, serverMaxPayload } from "@carehub/bus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./src/harness.ts";
 
 /**
- * One size limit, end to end (issue 16, item 4): the largest message the gateway accepts is derived from the
- * NATS server's max_payload less the room the hub's headers need on every hop. A message exactly at the limit
- * is accepted and delivered to its receiver byte for byte; one byte more is refused 413 at once, with the
- * limit in the answer. (Before, a body within a few hundred bytes of max_payload was accepted and then could
- * not be written to OUTBOX, and was dead-lettered without the sender being told.)
+ * One size limit, end to end (issue 16, item 4): the largest message the gateway accepts is CAREHUB_MAX_BODY_BYTES,
+ * here 9 MiB — more than the NATS server's max_payload (8 MiB) — and what a NATS message cannot hold travels by
+ * claim check (the JetStream object store). A message exactly at the limit is accepted and delivered to its
+ * receiver byte for byte; one byte more is refused 413 at once, with the limit in the answer. (Before, a 9 MB valid
+ * message got 503 forever, and a body within a few hundred bytes of max_payload was accepted, then could not be
+ * written to OUTBOX and was dead-lettered without the sender being told.)
  */
+const LIMIT = 9 * 1024 * 1024;
 
 const HOMECARE = readFileSync(
   new URL(
@@ -31,12 +33,12 @@ function messageOfSize(size: number): { id: string; bytes: Buffer } {
 }
 
 let h: Harness;
-let limit: number;
+const limit = LIMIT;
 
 beforeAll(async () => {
-  // The configured maximum (20 MiB by default) is far above what the shared NATS server takes.
-  h = await startHarness();
-  limit = serverMaxPayload(h.hub.bus.nc) - HUB_HEADER_HEADROOM_BYTES;
+  h = await startHarness({ config: { maxBodyBytes: LIMIT } });
+  // The point of the test: the limit is above what one NATS message can hold.
+  expect(inlineMessageLimit(serverMaxPayload(h.hub.bus.nc))).toBeLessThan(LIMIT);
 });
 
 afterAll(async () => {
@@ -54,13 +56,25 @@ describe("the one size limit", () => {
     });
   });
 
-  it("accepts a message exactly at the limit and delivers it byte for byte", async () => {
+  it("accepts a message exactly at the limit, larger than a NATS message, and delivers it byte for byte", async () => {
     const { id, bytes } = messageOfSize(limit);
     const response = await h.send("acute-team", bytes, "application/fhir+json");
     expect(response.status).toBe(202);
-    const deliveries = await h.receiver("practice").waitFor((d) => d.some((x) => x.messageId === id), 20_000);
+    const deliveries = await h.receiver("practice").waitFor((d) => d.some((x) => x.messageId === id), 40_000);
     const delivered = deliveries.find((x) => x.messageId === id);
     expect(delivered?.body.byteLength).toBe(limit);
     expect(delivered?.body.equals(bytes)).toBe(true);
-  });
+
+    // It travelled by claim check: INGRESS and OUTBOX hold an empty message naming the stored object.
+    for (const stream of [h.hub.bus.topology.streams.ingress, h.hub.bus.topology.streams.outbox]) {
+      const last = await h.hub.bus.jsm.streams.getMessage(stream, {
+        last_by_subj:
+          stream === h.hub.bus.topology.streams.ingress
+            ? `${h.namespace}.ingress.acute-team`
+            : `${h.namespace}.outbox.practice`,
+      });
+      expect(last?.data.byteLength, stream).toBe(0);
+      expect(last?.header?.get(HEADER.claimCheck), stream).toMatch(/^[0-9a-f]{64}$/);
+    }
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PayloadKeyring, parsePayloadKeys } from "./payload-keys.ts";
 import { DEFAULT_STREAM_REPLICAS, parseStreamReplicas, StreamReplicas } from "./stream-replicas.ts";
 
 /** One sentinel of CAREHUB_REDIS_SENTINELS. */
@@ -91,8 +92,12 @@ export const HubConfig = z.object({
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** Key for the keyed hash of patient identifiers in the read model (HMAC-SHA256). */
   patientHashKey: z.string().min(16).default("carehub-development-only-key-change-me"),
-  /** How long the read model keeps a message, in days. */
-  retentionDays: z.coerce.number().int().positive().default(90),
+  /**
+   * How long the hub keeps a message, in days (fractions allowed: `0.5` is 12 hours): the read model's records,
+   * indexes and markers, and every stream that holds messages — none keeps one longer (docs/operations.md,
+   * "Retention"). Redis TTLs take it in whole seconds (`retentionSeconds`).
+   */
+  retentionDays: z.coerce.number().positive().default(90),
   /**
    * How long the AUDIT stream keeps access records, in days. Default five years (1827 days: any five-year span
    * with its leap days), what Danish health-data rules ask of access logs (docs/decisions/0012).
@@ -112,6 +117,21 @@ export const HubConfig = z.object({
       return z.NEVER;
     }, StreamReplicas)
     .default(DEFAULT_STREAM_REPLICAS),
+  /**
+   * Keys that encrypt message payloads at rest in the hub's own streams (CAREHUB_PAYLOAD_KEYS,
+   * `<id>:<base64 32 bytes>,…`, newest first; AES-256-GCM). Empty (the default): stored as received. Rotation:
+   * put a new key first, keep the old ones until nothing sealed with them is left (docs/operations.md).
+   */
+  payloadKeys: z
+    .preprocess((value, ctx) => {
+      if (typeof value !== "string") return value;
+      const parsed = parsePayloadKeys(value);
+      if ("value" in parsed) return parsed.value;
+      // The problems name keys by position and id: the setting's text (the keys) is never echoed.
+      for (const problem of parsed.problems) ctx.addIssue({ code: "custom", message: problem });
+      return z.NEVER;
+    }, PayloadKeyring)
+    .default([]),
 });
 export type HubConfig = Readonly<z.infer<typeof HubConfig>>;
 
@@ -138,6 +158,7 @@ export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, st
   retentionDays: "CAREHUB_RETENTION_DAYS",
   auditRetentionDays: "CAREHUB_AUDIT_RETENTION_DAYS",
   streamReplicas: "CAREHUB_STREAM_REPLICAS",
+  payloadKeys: "CAREHUB_PAYLOAD_KEYS",
 };
 
 /** Reads the configuration from environment variables; reports every problem at once. */
@@ -157,6 +178,14 @@ export function parseHubConfig(env: Record<string, string | undefined>, override
     throw new ConfigError(problems);
   }
   return Object.freeze(parsed.data);
+}
+
+/**
+ * The retention as a Redis TTL: whole seconds, at least 1 (a fraction of a day need not be a whole number of
+ * seconds; `EX` takes only whole ones). Every TTL that follows the retention is computed here.
+ */
+export function retentionSeconds(retentionDays: number): number {
+  return Math.max(1, Math.ceil(retentionDays * 86_400));
 }
 
 /** A positive whole number given as text (an environment variable). */

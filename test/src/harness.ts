@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StoredMessage, StreamRole } from "@carehub/bus";
-import { type RunningHub, startHub } from "@carehub/hub";
+import { parseServiceSettings, type RunningHub, startHub } from "@carehub/hub";
 import type { Logger } from "@carehub/observability";
 import { hashToken } from "@carehub/registry";
 import {
@@ -117,6 +117,8 @@ export interface HarnessOptions {
    * streams) with backoff instead of failing at once. Default false.
    */
   waitForConnections?: boolean;
+  /** The services' own settings as `carehub start` reads them from the environment (e.g. CAREHUB_TRACKER_*). */
+  serviceEnv?: Record<string, string>;
 }
 
 export interface Harness {
@@ -182,6 +184,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.services === undefined ? {} : { services: options.services }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.waitForConnections === true ? { waitForConnections: true } : {}),
+    ...(options.serviceEnv === undefined ? {} : { settings: parseServiceSettings(options.serviceEnv, config) }),
   });
   const url = hub.url ?? "";
 

@@ -1,10 +1,19 @@
 import { activeTraceId, type Logger } from "@carehub/observability";
-import type { StreamReplicas } from "@carehub/schemas";
+import type { PayloadKeyring, StreamReplicas } from "@carehub/schemas";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
+import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import {
+  ClaimCheck,
+  ensurePayloadBucket,
+  type PayloadAtRest,
+  payloadBucketAgeNanos,
+  readStoredPayload,
+} from "./claim-check.ts";
 import { BusConsumer, type ConsumeSpec, type RunningConsumer } from "./consumer.ts";
 import { BusConnectError } from "./errors.ts";
+import { inlineMessageLimit, serverMaxPayload } from "./message-size.ts";
+import { PayloadCipher } from "./payload-encryption.ts";
 import {
   type DurableConsumerSpec,
   ensureDurableConsumer,
@@ -25,6 +34,11 @@ export interface ConnectBusOptions {
   pass?: string;
   token?: string;
   logger?: Logger;
+  /**
+   * Keys that seal payloads at rest (HubConfig `payloadKeys`, newest first): INGRESS, PIPELINE, OUTBOX and DLQ
+   * store them sealed, every read opens them. Default none: stored as they are.
+   */
+  payloadKeys?: PayloadKeyring;
 }
 
 export interface ProvisionOptions {
@@ -57,7 +71,13 @@ export interface Bus {
    */
   publishEvent(event: LifecycleEventLike): Promise<PublishResult>;
   consume<T = Uint8Array>(spec: ConsumeSpec<T>): Promise<RunningConsumer>;
+  /** One stored message by sequence, its payload opened. */
   getMessage(stream: string, seq: number): Promise<StoredMessage | null>;
+  /**
+   * The payload as sent of a message read from a stream without the bus (an ordered consumer, a direct get):
+   * fetched when it went by claim check, opened when sealed. Throws the bus's payload and claim-check errors.
+   */
+  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Promise<Uint8Array>;
   redrive(stage: string, options?: RedriveOptions): Promise<{ redriven: number }>;
   drain(): Promise<void>;
 }
@@ -95,7 +115,11 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
   }
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  const bus = new NatsBus(nc, js, jsm, topo, options.logger);
+  const atRest: PayloadAtRest = {
+    cipher: PayloadCipher.fromKeyring(options.payloadKeys ?? [], topo),
+    claimCheck: new ClaimCheck(js, topo, inlineMessageLimit(serverMaxPayload(nc))),
+  };
+  const bus = new NatsBus(nc, js, jsm, topo, options.logger, atRest);
   bus.watchStatus();
   return bus;
 }
@@ -106,6 +130,7 @@ class NatsBus implements Bus {
   readonly jsm: JetStreamManager;
   readonly topology: Topology;
   readonly #logger: Logger | undefined;
+  readonly #atRest: PayloadAtRest;
   readonly #consumers = new Set<BusConsumer<unknown>>();
   #draining: Promise<void> | undefined;
 
@@ -115,12 +140,14 @@ class NatsBus implements Bus {
     jsm: JetStreamManager,
     topo: Topology,
     logger: Logger | undefined,
+    atRest: PayloadAtRest,
   ) {
     this.nc = nc;
     this.js = js;
     this.jsm = jsm;
     this.topology = topo;
     this.#logger = logger;
+    this.#atRest = atRest;
   }
 
   watchStatus(): void {
@@ -138,9 +165,16 @@ class NatsBus implements Bus {
     })();
   }
 
-  provision(options: ProvisionOptions = {}): Promise<ProvisionReport> {
+  async provision(options: ProvisionOptions = {}): Promise<ProvisionReport> {
     const replicas = resolveStreamReplicas(options.replicas, this.nc.info);
-    return provisionStreams(this.jsm, this.topology.streamConfigs({ ...options, replicas }));
+    const configs = this.topology.streamConfigs({ ...options, replicas });
+    const report = await provisionStreams(this.jsm, configs);
+    // The claim-check bucket keeps objects as long as the streams that may point at them (claim-check.ts).
+    await ensurePayloadBucket(this.js, this.jsm, this.topology.payloadBucket, {
+      maxAgeNanos: payloadBucketAgeNanos(configs, this.topology),
+      replicas: configs.find((c) => c.name === this.topology.streams.ingress)?.num_replicas ?? 1,
+    });
+    return report;
   }
 
   async ensureConsumer(stream: string, config: DurableConsumerSpec): Promise<void> {
@@ -148,7 +182,7 @@ class NatsBus implements Bus {
   }
 
   publish(subject: string, data: Uint8Array | string, options: PublishOptions): Promise<PublishResult> {
-    return publishMessage(this.js, subject, data, options);
+    return publishMessage(this.js, subject, data, options, this.#atRest);
   }
 
   publishJson(
@@ -156,10 +190,13 @@ class NatsBus implements Bus {
     value: unknown,
     options: { msgId: string; headers?: Record<string, string> },
   ): Promise<PublishResult> {
-    return publishMessage(this.js, subject, encoder.encode(JSON.stringify(value)), {
-      ...options,
-      contentType: "application/json",
-    });
+    return publishMessage(
+      this.js,
+      subject,
+      encoder.encode(JSON.stringify(value)),
+      { ...options, contentType: "application/json" },
+      this.#atRest,
+    );
   }
 
   publishEvent(event: LifecycleEventLike): Promise<PublishResult> {
@@ -177,6 +214,7 @@ class NatsBus implements Bus {
       logger: this.#logger,
       dlqSubject: (stage) => this.topology.subjects.dlq(stage),
       publish: (subject, data, options) => this.publish(subject, data, options),
+      atRest: this.#atRest,
     });
     await running.start(consumer);
     this.#consumers.add(running as BusConsumer<unknown>);
@@ -192,7 +230,13 @@ class NatsBus implements Bus {
   }
 
   getMessage(stream: string, seq: number): Promise<StoredMessage | null> {
-    return readMessage(this.jsm, stream, seq);
+    return readMessage(this.jsm, stream, seq, this.#atRest);
+  }
+
+  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Promise<Uint8Array> {
+    const hdrs = message.headers;
+    if (hdrs === undefined) return Promise.resolve(message.data);
+    return readStoredPayload(this.#atRest, message.data, (name) => hdrs.get(name) || undefined);
   }
 
   redrive(stage: string, options: RedriveOptions = {}): Promise<{ redriven: number }> {

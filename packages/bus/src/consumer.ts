@@ -6,6 +6,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { AckConfirmer } from "./ack-confirmer.ts";
 import { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
+import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import { ConsumerMetrics, readConsumerBacklog } from "./consumer-metrics.ts";
 import { BusDecodeError, BusMaxDeliveriesError, toCarehubError } from "./errors.ts";
 import { HEADER, headersToRecord, isControlHeader } from "./headers.ts";
@@ -68,6 +69,8 @@ export interface ConsumerDeps {
   logger: Logger | undefined;
   dlqSubject(stage: string): string;
   publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<PublishResult>;
+  /** Fetches claim-checked and opens sealed payloads (docs/operations.md); default: payloads as stored. */
+  atRest?: PayloadAtRest;
 }
 
 const KINDS: ReadonlySet<string> = new Set(MESSAGE_KINDS);
@@ -84,18 +87,18 @@ export const PULL_EXPIRES_MS = 5_000;
 class Delivery<T> implements InboundMessage<T> {
   readonly msg: JsMsg;
   readonly body: T;
+  /** The payload as the handler reads it: opened when it was stored sealed. */
+  readonly data: Uint8Array;
   #headers: Record<string, string> | undefined;
 
-  constructor(msg: JsMsg, body: T, headers: Record<string, string> | undefined) {
+  constructor(msg: JsMsg, data: Uint8Array, body: T, headers: Record<string, string> | undefined) {
     this.msg = msg;
+    this.data = data;
     this.body = body;
     this.#headers = headers;
   }
   get subject(): string {
     return this.msg.subject;
-  }
-  get data(): Uint8Array {
-    return this.msg.data;
   }
   get headers(): Readonly<Record<string, string>> {
     this.#headers ??= headersToRecord(this.msg.headers);
@@ -270,7 +273,7 @@ export class BusConsumer<T> implements RunningConsumer {
         return;
       }
       try {
-        delivery = this.#decode(msg);
+        delivery = await this.#decode(msg);
         await context.with(ctx, this.#spec.handler, undefined, delivery);
       } catch (thrown) {
         const error = toCarehubError(thrown);
@@ -301,12 +304,19 @@ export class BusConsumer<T> implements RunningConsumer {
     }
   }
 
-  #decode(msg: JsMsg): Delivery<T> {
+  async #decode(msg: JsMsg): Promise<Delivery<T>> {
+    // A payload that cannot be opened or fetched throws: dead-lettered as stored (sealed, claim check kept), or
+    // retried while the claim-check bucket is unavailable.
+    const hdrs = msg.headers;
+    const data =
+      hdrs === undefined || this.#deps.atRest === undefined
+        ? msg.data
+        : await readStoredPayload(this.#deps.atRest, msg.data, (name) => hdrs.get(name) || undefined);
     const decode = this.#spec.decode;
-    if (decode === undefined) return new Delivery(msg, msg.data as T, undefined);
+    if (decode === undefined) return new Delivery(msg, data, data as T, undefined);
     const headers = headersToRecord(msg.headers);
     try {
-      return new Delivery(msg, decode(msg.data, headers), headers);
+      return new Delivery(msg, data, decode(data, headers), headers);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new BusDecodeError(`could not decode message: ${reason}`, { cause: error });
@@ -343,7 +353,8 @@ export class BusConsumer<T> implements RunningConsumer {
   };
 
   /**
-   * Stores the message on `<ns>.dlq.<stage>` with the reason, then terminates the original. When the
+   * Stores the message on `<ns>.dlq.<stage>` with the reason, then terminates the original. The dead letter holds
+   * the bytes as stored (a sealed payload stays sealed, its Carehub-Payload-Key header copied). When the
    * dead letter cannot be stored, the original is nak'ed instead: it comes back, nothing is lost.
    */
   async #deadLetter(msg: JsMsg, delivery: Delivery<T> | undefined, error: CarehubError, kind: string): Promise<void> {
@@ -384,7 +395,7 @@ export class BusConsumer<T> implements RunningConsumer {
     }
     if (this.#spec.onDeadLetter !== undefined) {
       try {
-        await this.#spec.onDeadLetter(delivery ?? new Delivery(msg, msg.data as T, undefined), error);
+        await this.#spec.onDeadLetter(delivery ?? new Delivery(msg, msg.data, msg.data as T, undefined), error);
       } catch (hookError) {
         // The dead letter is stored (dedup id <stream>:<seq> keeps a repeat single); let the hook run again.
         if (info.deliveryCount <= this.#maxDeliver) {

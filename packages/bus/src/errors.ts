@@ -13,6 +13,10 @@ export const BUS_ERROR_CODES = [
   "CAREHUB_ERR_BUS_HANDLER_FAILED",
   "CAREHUB_ERR_BUS_MAX_DELIVERIES",
   "CAREHUB_ERR_BUS_REDRIVE_FAILED",
+  "CAREHUB_ERR_BUS_PAYLOAD_KEY_UNKNOWN",
+  "CAREHUB_ERR_BUS_PAYLOAD_UNREADABLE",
+  "CAREHUB_ERR_BUS_CLAIM_CHECK_MISSING",
+  "CAREHUB_ERR_BUS_CLAIM_CHECK_UNAVAILABLE",
 ] as const;
 export type BusErrorCode = (typeof BUS_ERROR_CODES)[number];
 
@@ -101,6 +105,52 @@ export class BusRedriveError extends RetryableError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super("CAREHUB_ERR_BUS_REDRIVE_FAILED", message, options);
     this.name = "BusRedriveError";
+  }
+}
+
+/**
+ * A stored payload was sealed with a key the keyring (CAREHUB_PAYLOAD_KEYS) no longer holds, or the hub runs
+ * without a keyring. Not retryable: the message is dead-lettered as stored; put the key back and redrive it.
+ */
+export class BusPayloadKeyUnknownError extends PermanentError {
+  readonly keyId: string;
+  constructor(keyId: string) {
+    super(
+      "CAREHUB_ERR_BUS_PAYLOAD_KEY_UNKNOWN",
+      `the payload is sealed with key ${JSON.stringify(keyId)}, which CAREHUB_PAYLOAD_KEYS does not hold`,
+    );
+    this.name = "BusPayloadKeyUnknownError";
+    this.keyId = keyId;
+  }
+}
+
+/** A sealed payload did not authenticate under its key (altered, truncated, or a different key under the same id). */
+export class BusPayloadUnreadableError extends PermanentError {
+  readonly keyId: string;
+  constructor(keyId: string, options: { cause?: unknown } = {}) {
+    super(
+      "CAREHUB_ERR_BUS_PAYLOAD_UNREADABLE",
+      `the payload sealed with key ${JSON.stringify(keyId)} does not authenticate: altered, or another key under that id`,
+      options,
+    );
+    this.name = "BusPayloadUnreadableError";
+    this.keyId = keyId;
+  }
+}
+
+/** A message names a claim-checked payload its bucket no longer holds (aged out with the retention, or deleted). */
+export class BusClaimCheckMissingError extends PermanentError {
+  constructor(object: string) {
+    super("CAREHUB_ERR_BUS_CLAIM_CHECK_MISSING", `the claim-checked payload ${object} is no longer stored`);
+    this.name = "BusClaimCheckMissingError";
+  }
+}
+
+/** The claim-check bucket could not be read or written just now (NATS trouble, no bucket yet): try again. */
+export class BusClaimCheckUnavailableError extends RetryableError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("CAREHUB_ERR_BUS_CLAIM_CHECK_UNAVAILABLE", message, options);
+    this.name = "BusClaimCheckUnavailableError";
   }
 }
 

@@ -18,6 +18,13 @@ export const HEADER = Object.freeze({
   originalSeq: "Carehub-Original-Seq",
   originalMsgId: "Carehub-Original-Msg-Id",
   redriveCount: "Carehub-Redrive-Count",
+  /** The id of the key that sealed the payload (docs/operations.md, "Payload encryption"); absent: not sealed. */
+  payloadKey: "Carehub-Payload-Key",
+  /**
+   * The object (in the `<NS>_PAYLOADS` bucket) that holds the payload of a message too large for a NATS message;
+   * the message itself is then empty (docs/contracts.md "Claim check"). Absent: the payload is the message's own.
+   */
+  claimCheck: "Carehub-Claim-Check",
 });
 
 export const SCHEMA_VERSION = "1";

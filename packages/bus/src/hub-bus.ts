@@ -2,15 +2,16 @@ import type { Logger } from "@carehub/observability";
 import type { HubConfig } from "@carehub/schemas";
 import { type Bus, connectBus, type ProvisionOptions } from "./bus.ts";
 import type { ProvisionReport } from "./provision.ts";
-import { auditRetention, DEFAULT_AUDIT_RETENTION_DAYS, readModelRetention } from "./topology.ts";
+import { auditRetention, DEFAULT_AUDIT_RETENTION_DAYS, messageRetention } from "./topology.ts";
 
 /** What a hub process's bus is made from: the hub configuration every service parses the same way. */
 export type HubBusConfig = Pick<HubConfig, "natsUrl" | "natsUser" | "natsPass" | "namespace" | "retentionDays"> &
-  Partial<Pick<HubConfig, "auditRetentionDays" | "streamReplicas">>;
+  Partial<Pick<HubConfig, "auditRetentionDays" | "streamReplicas" | "payloadKeys">>;
 
 /**
  * How every process of one hub provisions its streams, so that none of them undoes another's settings:
  * PIPELINE and EVENTS as long as the read model keeps what it builds from them (`carehub rebuild` replays them),
+ * no other message stream longer than that (`messageRetention`),
  * AUDIT as long as access records must be kept (`auditRetentionDays`, default five years), and each stream class
  * with its configured replicas (`streamReplicas`, default `auto`).
  */
@@ -20,7 +21,7 @@ export function hubProvisionOptions(
   return {
     ...(config.streamReplicas === undefined ? {} : { replicas: config.streamReplicas }),
     retention: {
-      ...readModelRetention(config.retentionDays),
+      ...messageRetention(config.retentionDays),
       ...auditRetention(config.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS),
     },
   };
@@ -47,6 +48,7 @@ export async function connectHubBus(config: HubBusConfig, options: HubBusOptions
     ...(config.natsUser === undefined ? {} : { user: config.natsUser }),
     ...(config.natsPass === undefined ? {} : { pass: config.natsPass }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(config.payloadKeys === undefined ? {} : { payloadKeys: config.payloadKeys }),
   });
   if (options.provision === false) return bus;
   try {

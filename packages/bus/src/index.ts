@@ -5,12 +5,16 @@ export { CONSUMER_INFO_INTERVAL_MS, type ConsumerBacklog, readConsumerBacklog } 
 export { hubJsonDecoder, jsonDecoder } from "./decoders.ts";
 export {
   BUS_ERROR_CODES,
+  BusClaimCheckMissingError,
+  BusClaimCheckUnavailableError,
   BusConnectError,
   BusDecodeError,
   type BusErrorCode,
   BusHandlerError,
   BusMaxDeliveriesError,
   BusNameError,
+  BusPayloadKeyUnknownError,
+  BusPayloadUnreadableError,
   BusProvisionError,
   BusPublishError,
   BusPublishRejectedError,
@@ -18,8 +22,14 @@ export {
 } from "./errors.ts";
 export { HEADER, SCHEMA_VERSION } from "./headers.ts";
 export { connectHubBus, type HubBusConfig, type HubBusOptions, hubProvisionOptions } from "./hub-bus.ts";
-export { HUB_HEADER_HEADROOM_BYTES, largestAcceptedMessage, serverMaxPayload } from "./message-size.ts";
+export {
+  HUB_HEADER_HEADROOM_BYTES,
+  inlineMessageLimit,
+  largestAcceptedMessage,
+  serverMaxPayload,
+} from "./message-size.ts";
 export { isJetStreamNotFound, type JetStreamMissing } from "./nats-errors.ts";
+export { PAYLOAD_SEAL_OVERHEAD_BYTES, SEALED_STREAM_ROLES } from "./payload-encryption.ts";
 export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_MAX_DELIVER,
@@ -42,6 +52,7 @@ export {
   DEFAULT_AUDIT_RETENTION_DAYS,
   DEFAULT_READ_MODEL_RETENTION_DAYS,
   DEFAULT_RETENTION,
+  messageRetention,
   type RetentionSettings,
   readModelRetention,
   STREAM_ROLES,

@@ -9,19 +9,29 @@ import type { NatsConnection } from "@nats-io/nats-core";
 export const HUB_HEADER_HEADROOM_BYTES = 16 * 1024;
 
 /**
- * The largest message the hub accepts — the one size limit (issue 16): what the NATS server takes
- * (`max_payload`, from the server's INFO at connect) less the header headroom, and never more than the
- * configured CAREHUB_MAX_BODY_BYTES. The gateway answers anything larger 413 at once, so nothing accepted can
- * fail later for its size.
+ * The largest payload a NATS message carries itself: what the server takes (`max_payload`, from its INFO at
+ * connect) less the header headroom (which also covers the 28 bytes sealing adds). Larger payloads go by claim
+ * check (claim-check.ts).
  */
-export function largestAcceptedMessage(serverMaxPayload: number, configuredMaxBytes: number): number {
+export function inlineMessageLimit(serverMaxPayload: number): number {
   const fits = serverMaxPayload - HUB_HEADER_HEADROOM_BYTES;
   if (!Number.isInteger(serverMaxPayload) || fits <= 0) {
     throw new Error(
       `the NATS server's max_payload (${serverMaxPayload} bytes) leaves no room for a message beside the hub's ${HUB_HEADER_HEADROOM_BYTES} bytes of headers`,
     );
   }
-  return Math.min(configuredMaxBytes, fits);
+  return fits;
+}
+
+/**
+ * The largest message the hub accepts — the one size limit (issue 16): the configured CAREHUB_MAX_BODY_BYTES. What
+ * does not fit in a NATS message (`inlineMessageLimit`) travels by claim check, so the server's `max_payload` no
+ * longer lowers it; it is still checked here, so a server that leaves no room for the hub's headers stops start-up.
+ * The gateway answers anything larger 413 at once, so nothing accepted can fail later for its size.
+ */
+export function largestAcceptedMessage(serverMaxPayload: number, configuredMaxBytes: number): number {
+  inlineMessageLimit(serverMaxPayload);
+  return configuredMaxBytes;
 }
 
 /** The connected server's `max_payload` (NATS' own default, 1 MiB, if the server did not say). */

@@ -3,6 +3,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { MsgHdrsImpl } from "@nats-io/nats-core";
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
+import type { PayloadAtRest } from "./claim-check.ts";
 import { BusPublishError, BusPublishRejectedError } from "./errors.ts";
 import { HEADER, recordToHeaders, SCHEMA_VERSION } from "./headers.ts";
 
@@ -27,6 +28,7 @@ export interface PublishResult {
 
 const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 
 /** A dedup id goes into a header line: it may not be empty or hold a line break. */
 function validDedupId(subject: string, value: string): string {
@@ -63,15 +65,19 @@ function classify(subject: string, error: unknown): Error {
 
 /**
  * Publishes with carehub's headers (Nats-Msg-Id, Carehub-Schema-Version, Content-Type, W3C trace context)
- * inside a PRODUCER span, and waits for JetStream's ack.
+ * inside a PRODUCER span, and waits for JetStream's ack. With a `cipher`, a payload bound for a sealed stream is
+ * stored sealed; one whose headers already name its key (a dead letter or redrive moving stored bytes) is not
+ * sealed twice. A payload too large for a NATS message goes to the claim-check bucket and the message carries its
+ * name; one whose headers already name a claim check is moved as it is.
  */
 export async function publishMessage(
   js: JetStreamClient,
   subject: string,
   data: Uint8Array | string,
   options: PublishOptions,
+  atRest: PayloadAtRest = { cipher: undefined, claimCheck: undefined },
 ): Promise<PublishResult> {
-  const payload = typeof data === "string" ? encoder.encode(data) : data;
+  let payload = typeof data === "string" ? encoder.encode(data) : data;
   // carehub's own header names and values are known to be valid: set them without the per-call
   // validation of MsgHdrs.set (measurable at tens of thousands of publishes a second).
   const hdrs = new MsgHdrsImpl();
@@ -86,6 +92,25 @@ export async function publishMessage(
     } catch (error) {
       throw new BusPublishRejectedError(subject, `invalid header for ${subject}: ${String(error)}`, { cause: error });
     }
+  }
+  // Payload encryption at rest (docs/operations.md): the one place payloads are sealed. A message that names a
+  // claim check already (a dead letter, a redrive) has its payload in the object store, stored as it was.
+  const { cipher, claimCheck } = atRest;
+  if (
+    cipher !== undefined &&
+    !hdrs.headers.has(HEADER.payloadKey) &&
+    !hdrs.headers.has(HEADER.claimCheck) &&
+    cipher.seals(subject)
+  ) {
+    const sealed = cipher.seal(payload);
+    payload = sealed.data;
+    hdrs.headers.set(HEADER.payloadKey, [sealed.keyId]);
+  }
+  // Claim check (issue 16 item 4): the one place a large payload leaves the message for the object store.
+  // (A message that already names a claim check — a dead letter, a redrive — has an empty payload: never again.)
+  if (claimCheck?.applies(subject, payload.byteLength)) {
+    hdrs.headers.set(HEADER.claimCheck, [await claimCheck.put(payload)]);
+    payload = EMPTY;
   }
 
   const parent = context.active();

@@ -1,5 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/nats-core";
+import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import { BusRedriveError } from "./errors.ts";
 import { DLQ_REASON_HEADERS, HEADER, headersToRecord, isControlHeader } from "./headers.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
@@ -38,9 +39,24 @@ function toStored(msg: {
   return { subject: msg.subject, seq: msg.seq, data: msg.data, headers: headersToRecord(msg.header), time: msg.time };
 }
 
-export async function readMessage(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMessage | null> {
+/**
+ * One stored message by sequence, its payload as sent: fetched from the claim check, opened when sealed
+ * (`Carehub-Claim-Check` and `Carehub-Payload-Key` are then left out of its headers). Redrive reads the DLQ as
+ * stored instead: it moves sealed bytes and claim checks back as they are.
+ */
+export async function readMessage(
+  jsm: JetStreamManager,
+  stream: string,
+  seq: number,
+  atRest: PayloadAtRest = { cipher: undefined, claimCheck: undefined },
+): Promise<StoredMessage | null> {
   const msg = await jsm.streams.getMessage(stream, { seq });
-  return msg === null ? null : toStored(msg);
+  if (msg === null) return null;
+  const stored = toStored(msg);
+  if (stored.headers[HEADER.payloadKey] === undefined && stored.headers[HEADER.claimCheck] === undefined) return stored;
+  const { [HEADER.payloadKey]: _sealedWith, [HEADER.claimCheck]: _claimed, ...headers } = stored.headers;
+  const data = await readStoredPayload(atRest, stored.data, (name) => stored.headers[name]);
+  return { ...stored, data, headers };
 }
 
 /** Headers for putting a dead letter back: its original headers, without the DLQ reasons, one redrive more. */

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { hubProvisionOptions } from "./hub-bus.ts";
-import { auditRetention, topology } from "./topology.ts";
+import { auditRetention, messageRetention, topology } from "./topology.ts";
+
+/** The stream retention every hub process provisions for `retentionDays`. */
+const retentionOf = (retentionDays: number) => ({ retention: hubProvisionOptions({ retentionDays }).retention ?? {} });
 
 describe("topology", () => {
   it("names streams and subjects from the namespace as docs/contracts.md says", () => {
@@ -76,6 +79,43 @@ describe("topology", () => {
     }
     expect(configs.find((c) => c.name === "NS_INGRESS")?.max_bytes).toBe(1024);
     expect(configs.find((c) => c.name === "NS_EVENTS")?.max_bytes).toBe(-1);
+  });
+
+  it("keeps no message stream longer than the hub's retention (messageRetention), AUDIT by its own", () => {
+    const day = 86_400_000;
+    const ages = (retentionDays: number) => {
+      const configs = topology("ns").streamConfigs(retentionOf(retentionDays));
+      return Object.fromEntries(configs.map((c) => [c.name, c.max_age / 1_000_000 / day]));
+    };
+    expect(ages(90)).toEqual({
+      NS_INGRESS: 30,
+      NS_PIPELINE: 90,
+      NS_OUTBOX: 7,
+      NS_EVENTS: 90,
+      NS_DLQ: 90,
+      NS_INBOX: 30,
+      NS_AUDIT: 1827,
+    });
+    expect(ages(3)).toEqual({
+      NS_INGRESS: 3,
+      NS_PIPELINE: 3,
+      NS_OUTBOX: 3,
+      NS_EVENTS: 3,
+      NS_DLQ: 3,
+      NS_INBOX: 3,
+      NS_AUDIT: 1827,
+    });
+    expect(messageRetention(3).duplicateWindowMs).toBe(10 * 60 * 1000);
+  });
+
+  it("takes a retention in fractions of a day: whole nanoseconds, and a duplicate window no longer than it", () => {
+    const configs = topology("ns").streamConfigs(retentionOf(12 / 86_400));
+    for (const config of configs.filter((c) => c.name !== "NS_AUDIT")) {
+      expect(config.max_age, config.name).toBe(12_000_000_000);
+      expect(config.duplicate_window, config.name).toBe(12_000_000_000);
+    }
+    const odd = topology("ns").streamConfigs(retentionOf(1 / 3));
+    expect(odd.every((c) => Number.isInteger(c.max_age) && Number.isInteger(c.duplicate_window))).toBe(true);
   });
 
   it("keeps access records as long as the hub is configured to (auditRetention)", () => {

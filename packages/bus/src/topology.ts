@@ -56,6 +56,27 @@ export function readModelRetention(
   return { pipelineMaxAgeMs: ms, eventsMaxAgeMs: ms };
 }
 
+/**
+ * The stream retention of a hub that keeps messages `retentionDays` (CAREHUB_RETENTION_DAYS): PIPELINE and EVENTS
+ * exactly that long (`readModelRetention`), and no other stream that holds messages longer — INGRESS, OUTBOX,
+ * DLQ and INBOX keep their own shorter ages (DEFAULT_RETENTION) and are cut to the retention when it is shorter.
+ * So a message older than the retention has left every stream as it leaves the read model (docs/operations.md,
+ * "Retention"). AUDIT has its own retention (access records, `auditRetention`). JetStream refuses a duplicate
+ * window longer than a stream's age, so a retention under ten minutes shortens that too.
+ */
+export function messageRetention(retentionDays: number): Omit<RetentionSettings, "auditMaxAgeMs" | "ingressMaxBytes"> {
+  const ms = retentionDays * DAY_MS;
+  const capped = (defaultMs: number): number => Math.min(defaultMs, ms);
+  return {
+    ...readModelRetention(retentionDays),
+    ingressMaxAgeMs: capped(DEFAULT_RETENTION.ingressMaxAgeMs),
+    outboxMaxAgeMs: capped(DEFAULT_RETENTION.outboxMaxAgeMs),
+    dlqMaxAgeMs: capped(DEFAULT_RETENTION.dlqMaxAgeMs),
+    inboxMaxAgeMs: capped(DEFAULT_RETENTION.inboxMaxAgeMs),
+    duplicateWindowMs: capped(DEFAULT_RETENTION.duplicateWindowMs),
+  };
+}
+
 /** The AUDIT stream's age for a hub that keeps access records `auditRetentionDays` days. */
 export function auditRetention(auditRetentionDays: number): Pick<RetentionSettings, "auditMaxAgeMs"> {
   return { auditMaxAgeMs: auditRetentionDays * DAY_MS };
@@ -84,6 +105,8 @@ export type CarehubStreamConfig = Pick<
 export interface Topology {
   readonly namespace: string;
   readonly streams: Readonly<Record<StreamRole, string>>;
+  /** The object store bucket that holds claim-checked payloads (`<NS>_PAYLOADS`; its stream is `OBJ_<NS>_PAYLOADS`). */
+  readonly payloadBucket: string;
   readonly subjects: {
     ingress(endpointId: string): string;
     pipeline(kind: string): string;
@@ -155,7 +178,8 @@ function auditAction(action: string): string {
   return parts.map((part) => token("audit action", part)).join(".");
 }
 
-const msToNanos = (ms: number): number => ms * 1_000_000;
+// Whole nanoseconds: a retention given in fractions of a day need not be a whole number of milliseconds.
+const msToNanos = (ms: number): number => Math.round(ms * 1_000_000);
 
 /** Every stream name and subject of a hub, computed from its namespace (docs/contracts.md). */
 export function topology(namespace = "carehub"): Topology {
@@ -195,6 +219,7 @@ export function topology(namespace = "carehub"): Topology {
   return Object.freeze({
     namespace,
     streams,
+    payloadBucket: `${prefix}_PAYLOADS`,
     subjects,
     streamOf(subject: string): string | undefined {
       if (!subject.startsWith(rolePrefix)) return undefined;

@@ -1,3 +1,4 @@
+import { retentionSeconds } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { ingressHubId, messageHubId, repeatAnswerIds } from "./derived-ids.ts";
 import { type LedgerKeys, ledgerKeys } from "./ledger-keys.ts";
@@ -64,7 +65,7 @@ export class MessageLedger {
     this.keys = ledgerKeys(options.namespace);
     this.#redis = options.redis;
     this.#namespace = options.namespace;
-    this.#ttlSeconds = Math.max(1, Math.round(options.retentionDays * 86_400));
+    this.#ttlSeconds = retentionSeconds(options.retentionDays);
     this.#hubEndpointId = options.hubEndpointId;
     this.#clock = options.clock ?? (() => new Date());
   }

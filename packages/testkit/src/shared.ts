@@ -32,9 +32,10 @@ export function testNamespace(prefix = "t"): string {
 // Same names as packages/bus topology() (docs/contracts.md); spelled here so the testkit does not depend on the bus.
 const STREAM_ROLES = ["INGRESS", "PIPELINE", "OUTBOX", "EVENTS", "DLQ", "INBOX", "AUDIT"] as const;
 
+/** The namespace's seven streams, then the stream of its claim-check bucket (`OBJ_<NS>_PAYLOADS`, packages/bus). */
 export function namespaceStreams(namespace: string): string[] {
   const prefix = namespace.toUpperCase().replace(/-/g, "_");
-  return STREAM_ROLES.map((role) => `${prefix}_${role}`);
+  return [...STREAM_ROLES.map((role) => `${prefix}_${role}`), `OBJ_${prefix}_PAYLOADS`];
 }
 
 /** What cleanupNamespace needs from an ioredis client (or anything alike). */
@@ -53,7 +54,7 @@ export interface CleanupTargets {
   extraStreams?: string[];
 }
 
-/** Deletes the namespace's seven streams (and extraStreams) and every `<ns>:*` Redis key. Missing ones are fine. */
+/** Deletes the namespace's streams and claim-check bucket (and extraStreams) and every `<ns>:*` Redis key. Missing ones are fine. */
 export async function cleanupNamespace(targets: CleanupTargets): Promise<{ streams: number; keys: number }> {
   let streams = 0;
   let keys = 0;

@@ -1,4 +1,4 @@
-import { ConfigError, positiveWholeNumberFromEnv } from "@carehub/schemas";
+import { ConfigError, positiveWholeNumberFromEnv, retentionSeconds } from "@carehub/schemas";
 import type { DispatcherOptions } from "./dispatcher.ts";
 import { DEFAULT_DISPATCHER_OPTIONS } from "./dispatcher.ts";
 
@@ -32,7 +32,7 @@ export function parseDispatcherOptions(
 
   const defaults = DEFAULT_DISPATCHER_OPTIONS;
   return Object.freeze({
-    stateTtlSeconds: retentionDays * 24 * 3600,
+    stateTtlSeconds: retentionSeconds(retentionDays),
     ...(concurrency === undefined ? {} : { concurrency }),
     ...(registryPollMs === undefined ? {} : { registryPollMs }),
     backoff: {

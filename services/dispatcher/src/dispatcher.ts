@@ -3,7 +3,7 @@ import type { Bus, InboundMessage, RunningConsumer } from "@carehub/bus";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "@carehub/bus";
 import { type Logger, recordDeadLetter } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
-import type { CarehubError, Endpoint } from "@carehub/schemas";
+import { type CarehubError, type Endpoint, retentionSeconds } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { type CircuitPolicy, DEFAULT_CIRCUIT_POLICY } from "./circuit-breaker.ts";
 import { CircuitStore } from "./circuit-store.ts";
@@ -86,7 +86,7 @@ const ACK_WAIT_MARGIN_MS = 10_000;
 export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDispatcher> {
   const options: DispatcherOptions = {
     ...DEFAULT_DISPATCHER_OPTIONS,
-    ...(deps.retentionDays === undefined ? {} : { stateTtlSeconds: deps.retentionDays * 24 * 3600 }),
+    ...(deps.retentionDays === undefined ? {} : { stateTtlSeconds: retentionSeconds(deps.retentionDays) }),
     ...deps.options,
   };
   const now = deps.now ?? Date.now;

@@ -1,4 +1,4 @@
-import { largestAcceptedMessage, serverMaxPayload } from "@carehub/bus";
+import { inlineMessageLimit, largestAcceptedMessage, serverMaxPayload } from "@carehub/bus";
 import { readMessageIdentity } from "@carehub/formats";
 import { MessageLedger } from "@carehub/ledger";
 import { recordHttpRequest } from "@carehub/observability";
@@ -96,15 +96,17 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
 }
 
 /**
- * The largest message this gateway accepts: the one limit (packages/bus message-size.ts), from the NATS server's
- * max_payload as announced at connect and CAREHUB_MAX_BODY_BYTES. Said once at start-up when NATS lowers it.
+ * The largest message this gateway accepts: the one limit (packages/bus message-size.ts), CAREHUB_MAX_BODY_BYTES;
+ * what the NATS server's max_payload cannot hold travels by claim check (packages/bus claim-check.ts).
  */
 function largestMessage(deps: GatewayDeps): number {
-  const limit = largestAcceptedMessage(serverMaxPayload(deps.bus.nc), deps.config.maxBodyBytes);
-  if (limit < deps.config.maxBodyBytes) {
+  const natsMaxPayload = serverMaxPayload(deps.bus.nc);
+  const limit = largestAcceptedMessage(natsMaxPayload, deps.config.maxBodyBytes);
+  const inline = inlineMessageLimit(natsMaxPayload);
+  if (inline < limit) {
     deps.logger?.info(
-      { maxMessageBytes: limit, maxBodyBytes: deps.config.maxBodyBytes, natsMaxPayload: serverMaxPayload(deps.bus.nc) },
-      "the largest accepted message is what the NATS server's max_payload leaves room for, below CAREHUB_MAX_BODY_BYTES",
+      { maxMessageBytes: limit, inlineBytes: inline, natsMaxPayload },
+      "messages larger than the NATS server's max_payload leaves room for go by claim check",
     );
   }
   return limit;

@@ -16,6 +16,7 @@ import {
   type EventOf,
   type ParseResult,
   type PartialMessage,
+  retentionSeconds,
   type ValidationIssue,
 } from "@carehub/schemas";
 import type { Redis } from "ioredis";
@@ -58,7 +59,7 @@ export function createIntakeHandler(
   const { bus } = deps;
   const clock = deps.clock ?? (() => new Date());
   const ingressPrefix = `${bus.topology.namespace}.ingress.`;
-  const expiry = deps.retentionDays * 86_400;
+  const expiry = retentionSeconds(deps.retentionDays);
 
   return async (delivery, turn) => {
     const now = clock();

@@ -3,7 +3,7 @@ import { hubJsonDecoder } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { CarehubError, MessageKind } from "@carehub/schemas";
-import { Envelope, MESSAGE_KINDS } from "@carehub/schemas";
+import { Envelope, MESSAGE_KINDS, retentionSeconds } from "@carehub/schemas";
 import { createEntityReader } from "@carehub/store";
 import type { Redis } from "ioredis";
 import { createRouteHandler } from "./route-message.ts";
@@ -44,7 +44,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     redis: deps.redis,
     registry: deps.registry,
     keys: routerKeys(bus.topology.namespace),
-    ttlSeconds: deps.retentionDays * 24 * 3600,
+    ttlSeconds: retentionSeconds(deps.retentionDays),
     originalGraceDeliveries: ORIGINAL_GRACE_DELIVERIES,
     originalWaitMs: BACKOFF_MS,
     clock,

@@ -7,8 +7,10 @@ import { DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import { foldEnvelope } from "./envelope-handler.ts";
 import { foldEvent } from "./event-handler.ts";
 
+const decoder = new TextDecoder();
+
 export interface RebuildDeps {
-  bus: Pick<Bus, "js" | "jsm" | "topology">;
+  bus: Pick<Bus, "js" | "jsm" | "topology" | "readPayload">;
   store: ReadModelStore;
   registry: RegistrySource;
   logger?: Logger;
@@ -39,7 +41,8 @@ export async function rebuildReadModel(deps: RebuildDeps): Promise<RebuildReport
   const registry = deps.registry.current();
   let skipped = 0;
   const envelopes = await replayStream(deps, bus.topology.streams.pipeline, async (msg) => {
-    const parsed = Envelope.safeParse(msg.json());
+    // PIPELINE is stored sealed when payload encryption is on: read through the bus.
+    const parsed = Envelope.safeParse(JSON.parse(decoder.decode(await bus.readPayload(msg))));
     if (!parsed.success) {
       skipped++;
       return;
@@ -47,7 +50,7 @@ export async function rebuildReadModel(deps: RebuildDeps): Promise<RebuildReport
     await foldEnvelope({ store, hubEndpointId: registry.hub.id, resolver: registry }, parsed.data);
   });
   const events = await replayStream(deps, bus.topology.streams.events, async (msg) => {
-    const parsed = LifecycleEvent.safeParse(msg.json());
+    const parsed = LifecycleEvent.safeParse(JSON.parse(decoder.decode(await bus.readPayload(msg))));
     if (!parsed.success) {
       skipped++;
       return;

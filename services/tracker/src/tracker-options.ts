@@ -51,6 +51,7 @@ const StaleDays = z.partialRecord(StatusSubjectType, z.partialRecord(BusinessSta
 export const TRACKER_ENV = {
   timerPollMs: "CAREHUB_TRACKER_TIMER_POLL_MS",
   concurrency: "CAREHUB_TRACKER_CONCURRENCY",
+  sweepIntervalMs: "CAREHUB_TRACKER_SWEEP_INTERVAL_MS",
   staleDays: "CAREHUB_TRACKER_STALE_DAYS",
 } as const;
 
@@ -60,6 +61,7 @@ export function parseTrackerOptions(env: Record<string, string | undefined>): Tr
   const positive = (name: string): number | undefined => positiveWholeNumberFromEnv(env, name, problems);
   const timerPollMs = positive(TRACKER_ENV.timerPollMs);
   const concurrency = positive(TRACKER_ENV.concurrency);
+  const sweepIntervalMs = positive(TRACKER_ENV.sweepIntervalMs);
   let staleLimits = DEFAULT_STALE_LIMITS;
   const rawStale = env[TRACKER_ENV.staleDays];
   if (rawStale !== undefined && rawStale !== "") {
@@ -72,6 +74,7 @@ export function parseTrackerOptions(env: Record<string, string | undefined>): Tr
     ...DEFAULT_TRACKER_OPTIONS,
     ...(timerPollMs === undefined ? {} : { timerPollMs }),
     ...(concurrency === undefined ? {} : { concurrency }),
+    ...(sweepIntervalMs === undefined ? {} : { sweepIntervalMs }),
     staleLimits,
   });
 }
