@@ -4,3 +4,16 @@ export { DEFAULT_MAX_BYTES, type ParseMessageOptions, parseMessage } from "./par
 export { type MessageIdentity, readMessageIdentity } from "./read-identity.ts";
 export { runValidateCommand, VALIDATE_USAGE, type ValidateLine, validateFiles } from "./validate-files.ts";
 export { type CorpusSummary, summariseCorpus } from "./validate-summary.ts";
+export {
+  LETTER_ROWS,
+  type MappingRow,
+  RESULT_ROWS,
+  renderDatabankMapping,
+} from "./lab-databank/databank-mapping.ts";
+export { TRANSLATE_ERROR_CODES, type TranslateErrorCode } from "./lab-databank/translate-codes.ts";
+export {
+  type TranslatedLetter,
+  type TranslationContext,
+  type TranslationRefusal,
+  translateLabResult,
+} from "./lab-databank/translate-lab-result.ts";
