@@ -104,7 +104,7 @@ describe("translating a practice's FHIR lab result into XRPT01 for the databank"
     expect(element(xml, "LaboratoryInternalSampleIdentifier")).toEqual(["P-2026-000417"]);
     // Sampled 09:30 Copenhagen time (+01:00 in March), written as Danish local time.
     expect(xml).toContain("<SamplingDateTime><Date>2026-03-02</Date><Time>09:30</Time></SamplingDateTime>");
-    expect(element(xml, "AcknowledgementCode")).toEqual(["pluspositivkvitt"]);
+    expect(element(xml, "AcknowledgementCode")).toEqual(["minuspositivkvitt"]);
   });
 
   it("keeps the result attributable to the practice that produced it, not to whom the message was addressed", () => {

@@ -133,8 +133,9 @@ function writeLetter(
     ids: { envelopeId: f("Envelope/Identifier") ?? "", letterId: f("Letter/Identifier") ?? "" },
     now: f("Envelope/Sent") ?? context.now,
     issued: f("Letter/Authorisation") ?? context.now,
-    // The hub wants the databank's positive receipt (XCTL03) to close the delivery.
-    ackRequested: true,
+    // minuspositivkvitt: the hub cannot yet match a databank's XCTL03 to the letter (it would be relayed to the
+    // practice, which never saw the letter); the delivery's HTTP answer closes it. docs/databank-mapping.md.
+    ackRequested: false,
     statusCode,
     sender: party(f("Sender/EANIdentifier"), f("Sender/Identifier"), f("Sender/OrganisationName")),
     receiver: party(f("Receiver/EANIdentifier"), undefined, f("Receiver/OrganisationName")),
