@@ -1,4 +1,9 @@
-import { buildLabResult, type LabResultInput, type LabResultObservation, type MessagingOrganization } from "@carehub/medcom-fhir";
+import {
+  buildLabResult,
+  type LabResultInput,
+  type LabResultObservation,
+  type MessagingOrganization,
+} from "@carehub/medcom-fhir";
 import { decodeXmlBytes, parseOioxmlMessage } from "@carehub/medcom-xml";
 import type { LifecycleEvent, MessageLifecycle } from "@carehub/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -86,8 +91,11 @@ describe("a practice's own lab results reach the lab databank as XRPT01 letters"
     const originalLetter = await translated(originalId);
     await h.waitForEvents((e) => e.type === "delivery-failed" && e.hubId === originalLetter.letterHubId);
 
-    const sample = (JSON.parse(original.bytes) as { entry: Array<{ resource: { resourceType: string; identifier?: Array<{ value: string }> } }> })
-      .entry.find((e) => e.resource.resourceType === "Specimen")?.resource.identifier?.[0]?.value;
+    const sample = (
+      JSON.parse(original.bytes) as {
+        entry: Array<{ resource: { resourceType: string; identifier?: Array<{ value: string }> } }>;
+      }
+    ).entry.find((e) => e.resource.resourceType === "Specimen")?.resource.identifier?.[0]?.value;
     const correction = labResult({
       link: { type: "modified", to: { messageId: original.messageId } },
       status: "corrected",
@@ -109,17 +117,23 @@ describe("a practice's own lab results reach the lab databank as XRPT01 letters"
     expect((await routed(received)).ruleCopies).toEqual([]);
     const events = await h.events();
     expect(events.filter((e) => e.type === "translated").map((e) => e.hubId)).toEqual([originalId, correctionId]);
-    const databankCopies = (await h.streamMessages("outbox")).filter((m) => m.headers["Carehub-Receiver"] === "databank");
+    const databankCopies = (await h.streamMessages("outbox")).filter(
+      (m) => m.headers["Carehub-Receiver"] === "databank",
+    );
     expect(databankCopies.map((m) => m.headers["Carehub-Translated-From"])).toEqual([originalId, correctionId]);
 
     h.receiver("databank").setDown(false);
     const letters = [originalLetter.letterHubId, correctionLetter.letterHubId];
-    await h.receiver("databank").waitFor((d) => d.some((x) => x.hubId === correctionLetter.letterHubId && x.status === 200));
+    await h
+      .receiver("databank")
+      .waitFor((d) => d.some((x) => x.hubId === correctionLetter.letterHubId && x.status === 200));
     const accepted = h.receiver("databank").accepted();
     expect(accepted.map((d) => d.hubId)).toEqual(letters);
     expect(accepted.map((d) => d.messageId)).toEqual([originalLetter.letterId, correctionLetter.letterId]);
     // The correction never even tried while the original's letter was undelivered.
-    expect((await h.events()).some((e) => e.type === "delivery-failed" && e.hubId === correctionLetter.letterHubId)).toBe(false);
+    expect(
+      (await h.events()).some((e) => e.type === "delivery-failed" && e.hubId === correctionLetter.letterHubId),
+    ).toBe(false);
 
     const [first, second] = accepted.map((d) => {
       const parsed = parseOioxmlMessage(d.body);
@@ -145,7 +159,10 @@ describe("a practice's own lab results reach the lab databank as XRPT01 letters"
     await h.receiver("databank").waitFor((d) => d.some((x) => x.hubId === letter.letterHubId && x.status === 200));
     const sourceRecord = await lifecycle(source, (m) => (m.links.translatedTo ?? []).length > 0);
     expect(sourceRecord.links.translatedTo).toEqual([letter.letterHubId]);
-    expect(sourceRecord.hops.find((hop) => hop.type === "translated")).toMatchObject({ endpoint: "databank", code: "XRPT01" });
+    expect(sourceRecord.hops.find((hop) => hop.type === "translated")).toMatchObject({
+      endpoint: "databank",
+      code: "XRPT01",
+    });
     const letterRecord = await lifecycle(letter.letterHubId, (m) => m.status === "delivered");
     expect(letterRecord).toMatchObject({
       messageId: letter.letterId,

@@ -47,7 +47,10 @@ export function translateForDeliveries(
       ids: { envelopeId: ids.envelopeId, letterId: ids.letterId },
       now,
       producer,
-      databank: { ...(endpoint.identifiers.gln[0] === undefined ? {} : { gln: endpoint.identifiers.gln[0] }), name: endpoint.name },
+      databank: {
+        ...(endpoint.identifiers.gln[0] === undefined ? {} : { gln: endpoint.identifiers.gln[0] }),
+        name: endpoint.name,
+      },
     });
     if (outcome.ok) letters.push({ delivery, ids, letter: outcome });
     else refused.push({ delivery, refusal: outcome });

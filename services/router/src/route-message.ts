@@ -8,9 +8,9 @@ import {
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
 import { type Bus, type InboundMessage, isJetStreamNotFound, retryDelayMs, type StoredMessage } from "@carehub/bus";
+import { translationIds } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
-import { translationIds } from "@carehub/ledger";
 import type { Envelope, ValidationIssue } from "@carehub/schemas";
 import { CarehubError, CONTENT_TYPES, RetryableError } from "@carehub/schemas";
 import type { EntityReader } from "@carehub/store";

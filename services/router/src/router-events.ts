@@ -4,7 +4,9 @@ import type { AcknowledgementMatch, RouteDelivery } from "./route-resolver.ts";
 export type RouterEvent =
   | EventOf<"routed">
   | EventOf<"translated">
-  | EventOf<"rejected"> | EventOf<"acknowledged"> | EventOf<"dead-lettered">;
+  | EventOf<"rejected">
+  | EventOf<"acknowledged">
+  | EventOf<"dead-lettered">;
 
 function base(envelope: Envelope, at: Date) {
   return {

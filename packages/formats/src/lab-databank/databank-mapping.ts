@@ -1,13 +1,5 @@
 import { toDanishLocal } from "@carehub/medcom-xml";
-import {
-  child,
-  children,
-  coding,
-  identifierValue,
-  type LetterSource,
-  type ResultSource,
-  text,
-} from "./lab-source.ts";
+import { child, children, coding, identifierValue, type LetterSource, type ResultSource, text } from "./lab-source.ts";
 
 /*
  * The field-by-field mapping of a practice's FHIR lab result (carehub lab-result profile) to a MedCom XRPT01
@@ -339,7 +331,7 @@ export const RESULT_ROWS: readonly MappingRow<ResultSource>[] = [
   {
     target: "Result/ResultComments",
     source: "Observation.note.text",
-    rule: "the notes' texts, joined by \" / \"",
+    rule: 'the notes\' texts, joined by " / "',
     required: false,
     read: (s) => {
       const notes = children(s.observation, "note").flatMap((n) => text(n, "text") ?? []);
@@ -354,7 +346,9 @@ export function renderDatabankMapping(): string {
     [
       "| XRPT01 element | source | rule | required |",
       "| --- | --- | --- | --- |",
-      ...rows.map((r) => `| \`${r.target}\` | ${r.source} | ${r.rule.replaceAll("|", "\\|")} | ${r.required ? "yes" : "no"} |`),
+      ...rows.map(
+        (r) => `| \`${r.target}\` | ${r.source} | ${r.rule.replaceAll("|", "\\|")} | ${r.required ? "yes" : "no"} |`,
+      ),
     ].join("\n");
   return [
     "### The letter (`LETTER_ROWS`)",

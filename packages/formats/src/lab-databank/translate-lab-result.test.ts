@@ -71,7 +71,8 @@ function letterOf(source: LabResultInput, form: "json" | "xml" = "json") {
   return { outcome, xml: decoded.text, parsed: parsed.message };
 }
 
-const element = (xml: string, name: string) => [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, "g"))].map((m) => m[1]);
+const element = (xml: string, name: string) =>
+  [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, "g"))].map((m) => m[1]);
 
 describe("translating a practice's FHIR lab result into XRPT01 for the databank", () => {
   it("makes a letter the hub's own OIOXML validator accepts, from JSON and from XML alike", () => {
@@ -79,7 +80,12 @@ describe("translating a practice's FHIR lab result into XRPT01 for the databank"
     const xml = letterOf(input(), "xml");
     expect(xml.xml).toBe(json.xml);
     expect(json.parsed).toMatchObject({ format: "oioxml", kind: "lab-result", messageId: CONTEXT.ids.letterId });
-    expect(json.parsed.content).toMatchObject({ letterType: "XRPT01", consentGiven: true, corrected: false, sampleId: "P-2026-000417" });
+    expect(json.parsed.content).toMatchObject({
+      letterType: "XRPT01",
+      consentGiven: true,
+      corrected: false,
+      sampleId: "P-2026-000417",
+    });
     expect(json.outcome).toMatchObject({ results: 2, leftOut: 0, corrected: false });
   });
 
@@ -113,7 +119,9 @@ describe("translating a practice's FHIR lab result into XRPT01 for the databank"
     expect(parsed.receivers.map((r) => r.gln)).toEqual([CONTEXT.databank.gln]);
     // Sender and producer are the registry's practice (its name as registered), never the payload's claim.
     expect(element(xml, "OrganisationName")[0]).toBe("Lægerne i Byen (registry)");
-    expect(xml).toContain("<ProducerOfLabResult><Identifier>012345</Identifier><IdentifierCode>ydernummer</IdentifierCode>");
+    expect(xml).toContain(
+      "<ProducerOfLabResult><Identifier>012345</Identifier><IdentifierCode>ydernummer</IdentifierCode>",
+    );
     expect(xml).not.toContain(NEW_GP.gln);
   });
 
@@ -121,7 +129,10 @@ describe("translating a practice's FHIR lab result into XRPT01 for the databank"
     const { xml, parsed, outcome } = letterOf(
       input({
         link: { type: "modified", to: { messageId: "a0000000-0000-4000-8000-000000000001" } },
-        ids: { bundleId: "b0000000-0000-4000-8000-000000000002", messageHeaderId: "a0000000-0000-4000-8000-000000000002" },
+        ids: {
+          bundleId: "b0000000-0000-4000-8000-000000000002",
+          messageHeaderId: "a0000000-0000-4000-8000-000000000002",
+        },
         status: "corrected",
         observations: [{ ...CRP, status: "corrected", value: { quantity: { value: 4.8, unit: "mg/l" } } }, HBA1C],
       }),
@@ -133,7 +144,10 @@ describe("translating a practice's FHIR lab result into XRPT01 for the databank"
   });
 
   it("refuses what must not leave: consent withheld, a retraction, results the practice received", () => {
-    expect(translate(input({ consentGiven: false }))).toMatchObject({ ok: false, code: TRANSLATE_ERROR_CODES.CONSENT_WITHHELD });
+    expect(translate(input({ consentGiven: false }))).toMatchObject({
+      ok: false,
+      code: TRANSLATE_ERROR_CODES.CONSENT_WITHHELD,
+    });
     expect(
       translate(input({ link: { type: "retract", to: { messageId: "a0000000-0000-4000-8000-000000000001" } } })),
     ).toMatchObject({ ok: false, code: TRANSLATE_ERROR_CODES.RETRACTION });
@@ -148,7 +162,9 @@ describe("translating a practice's FHIR lab result into XRPT01 for the databank"
   });
 
   it("refuses a value the letter cannot carry, and a missing required element, naming the element and no value", () => {
-    const lessOrEqual = translate(input({ observations: [{ ...HBA1C, value: { quantity: { value: 41, unit: "mmol/mol", comparator: "<=" } } }] }));
+    const lessOrEqual = translate(
+      input({ observations: [{ ...HBA1C, value: { quantity: { value: 41, unit: "mmol/mol", comparator: "<=" } } }] }),
+    );
     expect(lessOrEqual).toMatchObject({ ok: false, code: TRANSLATE_ERROR_CODES.FIELD_UNMAPPABLE });
     expect(lessOrEqual.ok ? "" : lessOrEqual.message).toContain("Result/Operator");
     const replacementCpr = translate(input({ patient: { identifier: { system: "x-ecpr", value: "0101701AB1" } } }));

@@ -16,8 +16,8 @@ import {
   type Json,
   type LetterSource,
   type ResultSource,
-  text,
   type TranslationContext,
+  text,
 } from "./lab-source.ts";
 import { TRANSLATE_ERROR_CODES, type TranslateErrorCode } from "./translate-codes.ts";
 
@@ -202,7 +202,8 @@ function resultInput(r: Fields, context: TranslationContext): LabReportResultInp
     unit: get("Unit"),
     validation: get("ResultValidation") as LabReportResultInput["validation"],
   };
-  for (const [key, value] of Object.entries(optionalFields)) if (value !== undefined) Object.assign(result, { [key]: value });
+  for (const [key, value] of Object.entries(optionalFields))
+    if (value !== undefined) Object.assign(result, { [key]: value });
   if (lower !== undefined || upper !== undefined)
     result.referenceInterval = {
       typeOfInterval: "fysiologisk",
@@ -279,7 +280,9 @@ function producedBy(bundle: Resolver, performers: Json[], sender: Json | undefin
 }
 
 function glnOf(organization: Json): string | undefined {
-  const gln = children(organization, "identifier").find((i) => /^https?:\/\/www\.gs1\.org\/gln$/.test(text(i, "system") ?? ""));
+  const gln = children(organization, "identifier").find((i) =>
+    /^https?:\/\/www\.gs1\.org\/gln$/.test(text(i, "system") ?? ""),
+  );
   return text(gln, "value");
 }
 
@@ -303,7 +306,10 @@ class Resolver {
   resolve(ref: unknown, resourceType?: string): Json | undefined {
     const reference = text(ref, "reference");
     if (reference === undefined) return undefined;
-    const found = this.byKey.get(reference) ?? this.byKey.get(/([A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64})$/.exec(reference)?.[1] ?? "");
-    return found === undefined || (resourceType !== undefined && found.resourceType !== resourceType) ? undefined : found;
+    const found =
+      this.byKey.get(reference) ?? this.byKey.get(/([A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64})$/.exec(reference)?.[1] ?? "");
+    return found === undefined || (resourceType !== undefined && found.resourceType !== resourceType)
+      ? undefined
+      : found;
   }
 }

@@ -3,7 +3,9 @@ import * as sample from "../../test/sample-inputs.ts";
 import { parseFhirMessage } from "../parse-fhir-message.ts";
 import { serializeFhirXml } from "../xml/serialize-fhir-xml.ts";
 import { buildLabResult } from "./lab-result.ts";
-import type { LabResultInput } from "./types.ts";
+import type { LabResultInput, LabResultObservation } from "./types.ts";
+
+const [CRP] = sample.labResult.observations as [LabResultObservation, ...LabResultObservation[]];
 
 const LAB = { sor: "265161000016000", gln: "5790000120284", name: "KKA Svendborg" };
 
@@ -36,10 +38,16 @@ describe("carehub lab result (a practice's own results)", () => {
   });
 
   it("marks a result measured by another organization (a lab) as not the sender's", () => {
-    const received = { ...sample.labResult, observations: sample.labResult.observations.map((o) => ({ ...o, performer: LAB })) };
+    const received = {
+      ...sample.labResult,
+      observations: sample.labResult.observations.map((o) => ({ ...o, performer: LAB })),
+    };
     expect(contentOf(received).content.results.every((r) => r.producedBySender === false)).toBe(true);
     // The same organization named twice (another resource, the same GLN) is still the sender.
-    const selfNamed = { ...sample.labResult, observations: [{ ...sample.labResult.observations[0]!, performer: sample.PRACTICE }] };
+    const selfNamed = {
+      ...sample.labResult,
+      observations: [{ ...CRP, performer: sample.PRACTICE }],
+    };
     expect(contentOf(selfNamed).content.results[0]?.producedBySender).toBe(true);
   });
 
@@ -48,9 +56,12 @@ describe("carehub lab result (a practice's own results)", () => {
     const correction = contentOf({
       ...sample.base(13, sample.PRACTICE, sample.MUNICIPALITY),
       ...sample.labResult,
-      ids: { bundleId: "b0000000-0000-4000-8000-00000000c013", messageHeaderId: "a0000000-0000-4000-8000-00000000c013" },
+      ids: {
+        bundleId: "b0000000-0000-4000-8000-00000000c013",
+        messageHeaderId: "a0000000-0000-4000-8000-00000000c013",
+      },
       link: { type: "modified", to: { messageId: sample.labResult.ids.messageHeaderId } },
-      observations: [{ ...sample.labResult.observations[0]!, status: "corrected" }],
+      observations: [{ ...CRP, status: "corrected" }],
     });
     expect(correction.content.corrected).toBe(true);
     expect(correction.content.sampleId).toBe("P-2026-000417");
@@ -60,10 +71,12 @@ describe("carehub lab result (a practice's own results)", () => {
   it("refuses a result without an NPU code and a text value the XRPT01 letter could not hold", () => {
     const built = buildLabResult({
       ...sample.labResult,
-      observations: [{ ...sample.labResult.observations[0]!, value: { string: "far too long a value" } }],
+      observations: [{ ...CRP, value: { string: "far too long a value" } }],
     });
     const bundle = JSON.parse(built.json);
-    const observation = bundle.entry.find((e: { resource: { resourceType: string } }) => e.resource.resourceType === "Observation");
+    const observation = bundle.entry.find(
+      (e: { resource: { resourceType: string } }) => e.resource.resourceType === "Observation",
+    );
     observation.resource.code.coding[0].system = "http://loinc.org";
     const result = parseFhirMessage(JSON.stringify(bundle));
     expect(result.ok).toBe(false);

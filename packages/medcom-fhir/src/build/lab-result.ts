@@ -11,7 +11,8 @@ const OBSERVATION_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-Obs
 
 function referenceRange(range: NonNullable<LabResultObservation["referenceRange"]>): FhirObject {
   const out: FhirObject = {};
-  if (range.low !== undefined) out.low = { value: range.low, ...(range.unit === undefined ? {} : { unit: range.unit }) };
+  if (range.low !== undefined)
+    out.low = { value: range.low, ...(range.unit === undefined ? {} : { unit: range.unit }) };
   if (range.high !== undefined)
     out.high = { value: range.high, ...(range.unit === undefined ? {} : { unit: range.unit }) };
   return out;
