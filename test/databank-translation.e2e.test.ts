@@ -153,6 +153,28 @@ describe("a practice's own lab results reach the lab databank as XRPT01 letters"
     expect(second?.xml).toContain("<Value>4,8</Value>");
   });
 
+  it("never passes a retraction on (the databank takes no deletions), and shows operators why", async () => {
+    const original = labResult();
+    const originalId = await send(original.bytes);
+    await translated(originalId);
+    const retraction = labResult({
+      link: { type: "retract", to: { messageId: original.messageId } },
+      status: "entered-in-error",
+      observations: [{ ...CRP, status: "entered-in-error" }],
+    });
+    const retractionId = await send(retraction.bytes);
+    await h.receiver("klamer").waitFor((d) => d.some((x) => x.hubId === retractionId && x.status === 200));
+    const [dead] = await h.waitForEvents(
+      (e) => e.type === "dead-lettered" && e.hubId === retractionId && e.endpoint === "databank",
+    );
+    expect(dead).toMatchObject({ stage: "router", reason: { code: "CAREHUB_ERR_TRANSLATE_RETRACTION" } });
+    const events = await h.events();
+    expect(events.some((e) => e.type === "translated" && e.hubId === retractionId)).toBe(false);
+    const copies = (await h.streamMessages("outbox")).filter((m) => m.headers["Carehub-Receiver"] === "databank");
+    expect(copies.some((m) => m.headers["Carehub-Translated-From"] === retractionId)).toBe(false);
+    expect(copies.some((m) => m.headers["Carehub-Hub-Id"] === retractionId)).toBe(false);
+  });
+
   it("links each letter and its source in both timelines", async () => {
     const source = await send(labResult().bytes);
     const letter = await translated(source);

@@ -364,7 +364,7 @@ export const FHIR_ISSUE_CODES = {
   CAREHUB_ERR_FHIR_LAB_REPORT_STATUS: info(
     "Bundle.entry[2].resource.status",
     "MSG_VALUESET_VALUE_UNKNOWN",
-    "DiagnosticReport.status of a lab result is not final, partial, preliminary, corrected or amended",
+    "DiagnosticReport.status of a lab result is not final, partial, preliminary, corrected, amended or entered-in-error",
   ),
   CAREHUB_ERR_FHIR_LAB_RESULT_MISSING: info(
     "Bundle.entry[2].resource.result[0]",
@@ -379,7 +379,7 @@ export const FHIR_ISSUE_CODES = {
   CAREHUB_ERR_FHIR_LAB_RESULT_STATUS: info(
     "Bundle.entry[6].resource.status",
     "MSG_VALUESET_VALUE_UNKNOWN",
-    "a lab result's Observation.status is not final, preliminary, corrected or amended",
+    "a lab result's Observation.status is not final, preliminary, corrected, amended or entered-in-error",
   ),
   CAREHUB_ERR_FHIR_LAB_VALUE_TOO_LONG: info(
     "Bundle.entry[6].resource.valueString",

@@ -1,4 +1,9 @@
-import { type TranslatedLetter, type TranslationRefusal, translateLabResult } from "@carehub/formats";
+import {
+  TRANSLATE_ERROR_CODES,
+  type TranslatedLetter,
+  type TranslationRefusal,
+  translateLabResult,
+} from "@carehub/formats";
 import { type TranslationIds, translationIds } from "@carehub/ledger";
 import type { Endpoint, Envelope, EventOf, Party } from "@carehub/schemas";
 import type { RouteDelivery } from "./route-resolver.ts";
@@ -107,5 +112,42 @@ export function letterRoutedEvent(envelope: Envelope, copy: TranslatedCopy, at: 
     // The letter asks for no positive receipt (minuspositivkvitt): the hub cannot yet match a databank's XCTL03.
     ackRequested: false,
     translatedFrom: envelope.hubId,
+  };
+}
+
+/**
+ * Refusals that only say the sharing rules held (consent withheld, nothing of the practice's own): nothing to
+ * report. Every other refusal means a result that should reach the databank does not (a retraction the databank
+ * cannot take, a field it needs): the operators must see it.
+ */
+const POLICY_REFUSALS: ReadonlySet<string> = new Set([
+  TRANSLATE_ERROR_CODES.CONSENT_WITHHELD,
+  TRANSLATE_ERROR_CODES.NO_OWN_RESULTS,
+]);
+
+/**
+ * `dead-lettered` on the source, for the receiver its letter was not made for (the bytes stay in INGRESS; redriving
+ * would translate them the same way, so the operator's task is with the sender). None for a policy refusal.
+ */
+export function translationRefusedEvent(
+  envelope: Envelope,
+  refused: RefusedCopy,
+  at: Date,
+): EventOf<"dead-lettered"> | undefined {
+  if (POLICY_REFUSALS.has(refused.refusal.code)) return undefined;
+  const endpoint = refused.delivery.endpoint;
+  return {
+    schemaVersion: 1,
+    at: at.toISOString(),
+    type: "dead-lettered",
+    eventId: `${envelope.hubId}:dead-lettered:${endpoint}:translation`,
+    hubId: envelope.hubId,
+    messageId: envelope.messageId,
+    sourceEndpoint: envelope.sourceEndpoint,
+    kind: envelope.kind,
+    endpoint,
+    stage: "router",
+    reason: { code: refused.refusal.code, message: refused.refusal.message },
+    attempts: 0,
   };
 }

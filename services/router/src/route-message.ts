@@ -17,9 +17,11 @@ import type { EntityReader } from "@carehub/store";
 import type { Redis } from "ioredis";
 import {
   letterRoutedEvent,
+  type RefusedCopy,
   type TranslatedCopy,
   translatedEvent,
   translateForDeliveries,
+  translationRefusedEvent,
   wantsTranslation,
 } from "./databank-translation.ts";
 import { loadRouteFacts, planFactLookups } from "./route-facts.ts";
@@ -96,6 +98,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
     }
     decision.notes.push(...copies.notes);
     await route(envelope, copies.deliveries, copies.letters, decision.acknowledges, deps, copies.raw);
+    for (const refused of copies.refused) {
+      const event = translationRefusedEvent(envelope, refused, deps.clock());
+      if (event !== undefined) await emit(deps.bus, event);
+    }
     if (decision.notes.length > 0) {
       deps.logger?.info({ hubId: envelope.hubId, kind: envelope.kind, notes: decision.notes }, "routing notes");
     }
@@ -121,24 +127,26 @@ async function translations(
 ): Promise<{
   deliveries: RouteDelivery[];
   letters: TranslatedCopy[];
+  refused: RefusedCopy[];
   notes: string[];
   raw?: StoredMessage;
   rejection?: ValidationIssue;
 }> {
   if (!deliveries.some((d) => wantsTranslation(envelope, registry.byId(d.endpoint)))) {
-    return { deliveries, letters: [], notes: [] };
+    return { deliveries, letters: [], refused: [], notes: [] };
   }
   const raw = await payloadOf(envelope, deps.bus);
   const { letters, refused } = translateForDeliveries(envelope, deliveries, registry, raw.data, deps.clock());
   const addressed = refused.find((r) => r.delivery.via === "addressed");
   if (addressed !== undefined) {
     const { code, message } = addressed.refusal;
-    return { deliveries, letters: [], notes: [], raw, rejection: { code, path: "Bundle", message } };
+    return { deliveries, letters: [], refused: [], notes: [], raw, rejection: { code, path: "Bundle", message } };
   }
   const changed = new Set([...letters, ...refused].map((c) => c.delivery.endpoint));
   return {
     deliveries: deliveries.filter((d) => !changed.has(d.endpoint)),
     letters,
+    refused,
     notes: refused.map((r) => `no letter for ${r.delivery.endpoint}: ${r.refusal.code}`),
     raw,
   };

@@ -218,7 +218,7 @@ export interface LabResultObservation {
   /** NPU code, e.g. NPU19748 (C-reactive protein). */
   npu: string;
   display?: string;
-  status: "final" | "preliminary" | "corrected" | "amended";
+  status: "final" | "preliminary" | "corrected" | "amended" | "entered-in-error";
   /** When the sample was measured (Observation.effectiveDateTime). */
   effective: string;
   value: HomeCareObservationValue;
@@ -238,7 +238,7 @@ export interface LabResultInput extends MessageInput {
   patient: PatientInput;
   /** When this version of the report was released. */
   issued: string;
-  status: "final" | "partial" | "preliminary" | "corrected" | "amended";
+  status: "final" | "partial" | "preliminary" | "corrected" | "amended" | "entered-in-error";
   consentGiven: boolean;
   /** The practice's sample number: the same in a correction as in the original. */
   specimen: { identifier: string; collected?: string };

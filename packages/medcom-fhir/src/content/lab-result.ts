@@ -11,8 +11,22 @@ type LabResult = ContentOf<"lab-result">["results"][number];
 /** `letterType` of a practice's FHIR lab result (the carehub lab-result profile), beside XRPT01, XRPT05, … */
 export const FHIR_LAB_RESULT_TYPE = "carehub-lab-result";
 
-const REPORT_STATUSES: ReadonlySet<string> = new Set(["final", "partial", "preliminary", "corrected", "amended"]);
-const RESULT_STATUSES: ReadonlySet<string> = new Set(["final", "preliminary", "corrected", "amended"]);
+/** `entered-in-error`: what a retraction says of the report and its results (never passed on to a databank). */
+const REPORT_STATUSES: ReadonlySet<string> = new Set([
+  "final",
+  "partial",
+  "preliminary",
+  "corrected",
+  "amended",
+  "entered-in-error",
+]);
+const RESULT_STATUSES: ReadonlySet<string> = new Set([
+  "final",
+  "preliminary",
+  "corrected",
+  "amended",
+  "entered-in-error",
+]);
 /** A result that replaces an earlier version of itself (FHIR observation-status). */
 const CORRECTED_STATUSES: ReadonlySet<string> = new Set(["corrected", "amended"]);
 /** XRPT01 `Value` holds at most 12 characters; a longer value could not be passed on. */
@@ -32,7 +46,7 @@ export function readLabResult(ctx: ReadContext): ContentOf<"lab-result"> | undef
     issues.error(
       "CAREHUB_ERR_FHIR_LAB_REPORT_STATUS",
       `${focus.path}.status`,
-      "DiagnosticReport.status must be final, partial, preliminary, corrected or amended",
+      "DiagnosticReport.status must be final, partial, preliminary, corrected, amended or entered-in-error",
     );
   checkTime(str(report, "issued"), `${focus.path}.issued`, "DiagnosticReport.issued", issues);
   const sender = bundle.resolveRef(obj(ctx.header.resource, "sender"), "Organization");
@@ -59,7 +73,7 @@ export function readLabResult(ctx: ReadContext): ContentOf<"lab-result"> | undef
       issues.error(
         "CAREHUB_ERR_FHIR_LAB_RESULT_STATUS",
         `${entry.path}.status`,
-        "Observation.status must be final, preliminary, corrected or amended",
+        "Observation.status must be final, preliminary, corrected, amended or entered-in-error",
       );
     if (status !== undefined && CORRECTED_STATUSES.has(status)) correctedResult = true;
     const valueString = str(o, "valueString");
