@@ -1,3 +1,4 @@
+import { Writable } from "node:stream";
 import {
   buildLabResult,
   type LabResultInput,
@@ -5,9 +6,11 @@ import {
   type MessagingOrganization,
 } from "@carehub/medcom-fhir";
 import { decodeXmlBytes, parseOioxmlMessage } from "@carehub/medcom-xml";
+import { createLogger } from "@carehub/observability";
 import type { LifecycleEvent, MessageLifecycle } from "@carehub/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./src/harness.ts";
+import { cprShapesIn } from "./src/patient-identifiers.ts";
 
 /**
  * Issue 11 item 5, end to end through the real gateway, NATS and Redis: a practice's own FHIR lab results reach the
@@ -56,8 +59,15 @@ type Of<T extends LifecycleEvent["type"]> = Extract<LifecycleEvent, { type: T }>
 
 describe("a practice's own lab results reach the lab databank as XRPT01 letters", () => {
   let h: Harness;
+  const logLines: string[] = [];
   beforeAll(async () => {
-    h = await startHarness();
+    const logs = new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    });
+    h = await startHarness({ logger: createLogger({ name: "carehub", level: "debug", destination: logs }) });
   });
   afterAll(async () => {
     await h?.close();
@@ -193,5 +203,19 @@ describe("a practice's own lab results reach the lab databank as XRPT01 letters"
       receivers: ["databank"],
       links: { translatedFrom: source },
     });
+  });
+
+  it("names no patient in any log line or event of the translations (the letters carry the CPR number, nothing else)", async () => {
+    const events = (await h.events()).filter(
+      (e) =>
+        e.type === "translated" ||
+        (e.type === "routed" && e.translatedFrom !== undefined) ||
+        e.type === "dead-lettered",
+    );
+    expect(events.length).toBeGreaterThanOrEqual(6);
+    expect(cprShapesIn(events)).toEqual([]);
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(cprShapesIn(logLines)).toEqual([]);
+    expect(logLines.join("")).not.toContain("Mortensen");
   });
 });
