@@ -7,6 +7,7 @@ import {
   OioxmlBuildError,
   parseOioxmlMessage,
   type ResultStatusCode,
+  toDanishLocal,
 } from "@carehub/medcom-xml";
 import { LETTER_ROWS, type MappingRow, RESULT_ROWS } from "./databank-mapping.ts";
 import {
@@ -228,13 +229,7 @@ function danishLocalInstant(date: string, time: string): string {
   // round-trips. Searching the two possible offsets keeps this free of a time-zone library.
   for (const offset of ["+01:00", "+02:00"]) {
     const candidate = `${date}T${time}:00${offset}`;
-    const local = new Intl.DateTimeFormat("sv-SE", {
-      timeZone: "Europe/Copenhagen",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    }).format(new Date(candidate));
-    if (local === time) return candidate;
+    if (toDanishLocal(candidate).time === time) return candidate;
   }
   return `${date}T${time}:00+01:00`;
 }
