@@ -5,7 +5,7 @@ import {
   type LabResultObservation,
   type MessagingOrganization,
 } from "@carehub/medcom-fhir";
-import { decodeXmlBytes, parseOioxmlMessage } from "@carehub/medcom-xml";
+import { buildLabReport, decodeXmlBytes, encodeXmlText, parseOioxmlMessage } from "@carehub/medcom-xml";
 import { createLogger } from "@carehub/observability";
 import type { LifecycleEvent, MessageLifecycle } from "@carehub/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -161,6 +161,46 @@ describe("a practice's own lab results reach the lab databank as XRPT01 letters"
     expect(second?.xml).toContain("<StatusCode>rettetbrev</StatusCode>");
     expect(second?.xml).toContain("<ResultStatusCode>svar_rettet</ResultStatusCode>");
     expect(second?.xml).toContain("<Value>4,8</Value>");
+  });
+
+  it("orders a FHIR correction after its OIOXML original, which reached the databank as sent", async () => {
+    h.receiver("databank").setDown(true);
+    const sample = `X-${Date.now()}`;
+    const letterId = `${Date.now()}`.slice(-14);
+    const xml = buildLabReport({
+      ids: { envelopeId: `9${letterId}`.slice(0, 14), letterId },
+      now: new Date(),
+      sender: { gln: PRACTICE.gln, name: PRACTICE.name },
+      receiver: { gln: KLAMER.gln, name: KLAMER.name },
+      patient: { cpr: "1212778221", consentGiven: true },
+      sample: { laboratorySampleId: sample },
+      results: [{ analysisCode: "NPU19748", status: "svar_endeligt", value: "48", unit: "mg/l" }],
+    });
+    const response = await h.send("practice", encodeXmlText(xml), "application/xml");
+    expect(response.status).toBe(202);
+    const originalId = ((await response.json()) as { id: string }).id;
+    await h.waitForEvents((e) => e.type === "delivery-failed" && e.hubId === originalId && e.endpoint === "databank");
+
+    const correctionId = await send(
+      labResult({
+        link: { type: "modified", to: { messageId: letterId, senderGln: PRACTICE.gln } },
+        status: "corrected",
+        specimen: { identifier: sample },
+        observations: [{ ...CRP, status: "corrected", value: { quantity: { value: 4.8, unit: "mg/l" } } }],
+      }).bytes,
+    );
+    const letter = await translated(correctionId);
+    const copy = (await h.streamMessages("outbox")).find((m) => m.headers["Carehub-Hub-Id"] === letter.letterHubId);
+    expect(copy?.headers["Carehub-After"]).toBe(originalId);
+
+    h.receiver("databank").setDown(false);
+    await h.receiver("databank").waitFor((d) => d.some((x) => x.hubId === letter.letterHubId && x.status === 200));
+    const order = h
+      .receiver("databank")
+      .accepted()
+      .map((d) => d.hubId)
+      .filter((id) => id === originalId || id === letter.letterHubId);
+    expect(order).toEqual([originalId, letter.letterHubId]);
   });
 
   it("never passes a retraction on (the databank takes no deletions), and shows operators why", async () => {

@@ -14,6 +14,11 @@ export interface TranslatedCopy {
   delivery: RouteDelivery;
   ids: TranslationIds;
   letter: TranslatedLetter;
+  /**
+   * What the letter must follow at the receiver (header Carehub-After): the letter made from the original it
+   * corrects, or the original itself when that reached the receiver as its own bytes (an OIOXML original).
+   */
+  after?: string;
 }
 
 export interface RefusedCopy {

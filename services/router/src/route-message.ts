@@ -142,6 +142,16 @@ async function translations(
     const { code, message } = addressed.refusal;
     return { deliveries, letters: [], refused: [], notes: [], raw, rejection: { code, path: "Bundle", message } };
   }
+  for (const letter of letters) {
+    const original = letter.delivery.after;
+    if (original === undefined) continue;
+    // The original's letter, when the hub made one for this receiver; else the original went as received.
+    const originalLetter = translationIds(original, letter.delivery.endpoint).hubId;
+    const made = await state("reading the original's letter", () =>
+      deps.redis.exists(deps.keys.routed(originalLetter)),
+    );
+    letter.after = made > 0 ? originalLetter : original;
+  }
   const changed = new Set([...letters, ...refused].map((c) => c.delivery.endpoint));
   return {
     deliveries: deliveries.filter((d) => !changed.has(d.endpoint)),
@@ -206,11 +216,10 @@ async function route(
 
 /**
  * A translated letter on the receiver's OUTBOX: under its own hub id and letter id, sent by the producing
- * practice, ordered after the letter of the original it corrects (the same derivation names it).
+ * practice, ordered after what the original became at that receiver (its letter, or its own bytes).
  */
 async function publishLetter(envelope: Envelope, copy: TranslatedCopy, bus: Bus): Promise<void> {
-  const { delivery, ids } = copy;
-  const after = delivery.after === undefined ? undefined : translationIds(delivery.after, delivery.endpoint).hubId;
+  const { delivery, ids, after } = copy;
   await bus.publish(bus.topology.subjects.outbox(delivery.endpoint), copy.letter.bytes, {
     msgId: `${ids.hubId}:${delivery.endpoint}`,
     contentType: CONTENT_TYPES.oioxml,
