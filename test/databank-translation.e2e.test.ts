@@ -225,6 +225,32 @@ describe("a practice's own lab results reach the lab databank as XRPT01 letters"
     expect(copies.some((m) => m.headers["Carehub-Hub-Id"] === retractionId)).toBe(false);
   });
 
+  it("refuses a result addressed to the databank itself that cannot be shared, and tells the practice", async () => {
+    const databank: MessagingOrganization = { sor: "112358000016006", gln: DATABANK_GLN, name: "Laboratoriedatabasen" };
+    const message = labResult({ receiver: databank, consentGiven: false });
+    const hubId = await send(message.bytes);
+    const [rejected] = await h.waitForEvents((e) => e.type === "rejected" && e.hubId === hubId);
+    expect(rejected).toMatchObject({ stage: "router", issues: [{ code: "CAREHUB_ERR_TRANSLATE_CONSENT_WITHHELD" }] });
+    // The practice's negative acknowledgement answers the message on its OUTBOX; nothing goes to the databank.
+    await h.waitFor(async () => {
+      const answers = (await h.streamMessages("outbox")).filter(
+        (m) =>
+          m.subject === `${h.namespace}.outbox.practice` &&
+          new TextDecoder().decode(m.data).includes(message.messageId),
+      );
+      return answers.length > 0 ? answers : undefined;
+    }, "the practice's negative acknowledgement");
+    const events = await h.events();
+    expect(events.some((e) => e.type === "translated" && e.hubId === hubId)).toBe(false);
+    expect(events.some((e) => e.type === "routed" && e.hubId === hubId)).toBe(false);
+    const databankCopies = (await h.streamMessages("outbox")).filter(
+      (m) => m.subject === `${h.namespace}.outbox.databank`,
+    );
+    expect(
+      databankCopies.some((m) => [m.headers["Carehub-Hub-Id"], m.headers["Carehub-Translated-From"]].includes(hubId)),
+    ).toBe(false);
+  });
+
   it("links each letter and its source in both timelines", async () => {
     const source = await send(labResult().bytes);
     const letter = await translated(source);
