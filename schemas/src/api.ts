@@ -76,6 +76,10 @@ export const MessageLinks = z.object({
   replayedBy: z.array(z.string()).optional(),
   /** This message is a repeat of that one (same sender message id). */
   duplicateOf: z.string().optional(),
+  /** This letter was made by the hub by translating that message (a lab result for a databank). */
+  translatedFrom: z.string().optional(),
+  /** Letters the hub made by translating this message, one per receiver that wanted another format. */
+  translatedTo: z.array(z.string()).optional(),
 });
 export type MessageLinks = z.infer<typeof MessageLinks>;
 

@@ -15,7 +15,7 @@ export const HomecareObservationContent = z.object({
 
 export const LabResultContent = z.object({
   kind: z.literal("lab-result"),
-  /** XRPT01, XRPT05, ... */
+  /** XRPT01, XRPT05, ... for an OIOXML letter; `carehub-lab-result` for a practice's FHIR lab result. */
   letterType: z.string(),
   /** del_svar | komplet_svar | modtaget, when given. */
   reportStatus: z.string().optional(),
@@ -30,6 +30,11 @@ export const LabResultContent = z.object({
       status: z.string().optional(),
       value: z.string().optional(),
       unit: z.string().optional(),
+      /**
+       * FHIR lab results only: whether the sender measured it itself (the Observation's performer is the sending
+       * organization). false for a result it received from a lab and passes on. Absent in OIOXML letters.
+       */
+      producedBySender: z.boolean().optional(),
     }),
   ),
 });

@@ -50,6 +50,28 @@ export const RoutedEvent = z.object({
   links: z
     .object({ inReplyTo: z.string().optional(), corrects: z.string().optional(), retracts: z.string().optional() })
     .optional(),
+  /**
+   * Set on the routing of a letter the hub made by translating another message (a practice's FHIR lab result
+   * → XRPT01 for a lab databank): the hub id of that source message. Addition.
+   */
+  translatedFrom: z.string().optional(),
+});
+/**
+ * The hub translated this message (`hubId`, the source) into a letter of another format for one receiver (a lab
+ * databank with `delivery.format: oioxml`). The letter is a message of its own, `letterHubId`, whose `routed` event
+ * names this one in `translatedFrom`.
+ */
+export const TranslatedEvent = z.object({
+  ...base,
+  type: z.literal("translated"),
+  endpoint: z.string(),
+  letterHubId: z.string(),
+  /** The letter's own id (OIOXML Letter/Identifier). */
+  letterId: z.string(),
+  /** e.g. XRPT01. */
+  letterType: z.string(),
+  /** The routing rule that sent the copy, when a rule did. */
+  rule: z.string().optional(),
 });
 export const DeliveredEvent = z.object({
   ...base,
@@ -154,6 +176,7 @@ export const LifecycleEvent = z.discriminatedUnion("type", [
   ReceivedEvent,
   RejectedEvent,
   RoutedEvent,
+  TranslatedEvent,
   DeliveredEvent,
   DeliveryFailedEvent,
   DeadLetteredEvent,
@@ -176,6 +199,7 @@ export const LIFECYCLE_EVENT_TYPES = [
   "rejected",
   "duplicate",
   "routed",
+  "translated",
   "delivered",
   "delivery-failed",
   "dead-lettered",

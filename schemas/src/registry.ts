@@ -40,8 +40,17 @@ export const WebhookSigning = z.object({
 });
 export type WebhookSigning = z.infer<typeof WebhookSigning>;
 
+/**
+ * The wire format an endpoint wants: `as-received` (the default: the exact bytes the sender sent) or `oioxml` (a
+ * lab databank: a practice's FHIR lab result is translated into an XRPT01 letter for it; OIOXML messages go as
+ * received; docs/databank-mapping.md).
+ */
+export const DeliveryFormat = z.enum(["as-received", "oioxml"]);
+export type DeliveryFormat = z.infer<typeof DeliveryFormat>;
+
 export const HttpDelivery = z.object({
   mode: z.literal("http"),
+  format: DeliveryFormat.optional(),
   url: z.url(),
   timeoutMs: z.number().int().positive().default(10_000),
   /** Without it deliveries are unsigned (allowed; the dispatcher warns once per registry load). */
@@ -49,6 +58,7 @@ export const HttpDelivery = z.object({
 });
 export const NatsDelivery = z.object({
   mode: z.literal("nats"),
+  format: DeliveryFormat.optional(),
   /** Defaults to `<ns>.inbox.<endpoint id>`. */
   subject: z.string().optional(),
 });

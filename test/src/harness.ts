@@ -20,6 +20,7 @@ import { parseServiceSettings, type RunningHub, startHub } from "@carehub/hub";
 import type { Logger } from "@carehub/observability";
 import { hashToken } from "@carehub/registry";
 import {
+  type DeliveryFormat,
   type EndpointInput,
   type HubConfig,
   type LifecycleEvent,
@@ -34,7 +35,11 @@ import { TestReceiver } from "./test-receiver.ts";
 export { type Delivery, TestReceiver } from "./test-receiver.ts";
 
 /** An endpoint without its delivery and auth: the harness fills those in (webhook to its receiver, token). */
-export type HarnessEndpoint = Omit<EndpointInput, "delivery" | "auth"> & Partial<Pick<EndpointInput, "delivery">>;
+export type HarnessEndpoint = Omit<EndpointInput, "delivery" | "auth"> &
+  Partial<Pick<EndpointInput, "delivery">> & {
+    /** The wire format the endpoint wants on the harness's own webhook (default: as received). */
+    format?: DeliveryFormat;
+  };
 
 export const HUB_IDENTITY = { id: "carehub", name: "carehub (test)", sor: "481521000016007", gln: "5790000199990" };
 
@@ -82,6 +87,8 @@ export function defaultEndpoints(): HarnessEndpoint[] {
       id: "databank",
       name: "Den Nationale Laboratoriedatabase",
       kind: "databank",
+      // A practice's FHIR lab results reach it as XRPT01 letters (docs/databank-mapping.md).
+      format: "oioxml",
       identifiers: { sor: ["112358000016006"], gln: ["5790000188888"] },
       sends: ["acknowledgement"],
       accepts: ["lab-result", ...everything],
@@ -159,8 +166,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   for (const spec of specs) receivers.set(spec.id, await TestReceiver.start());
   let registry: RegistryConfigInput = {
     hub: HUB_IDENTITY,
-    endpoints: specs.map((spec) => ({
-      delivery: { mode: "http", url: receivers.get(spec.id)?.url ?? "", timeoutMs: 2_000 },
+    endpoints: specs.map(({ format, ...spec }) => ({
+      delivery: {
+        mode: "http",
+        url: receivers.get(spec.id)?.url ?? "",
+        timeoutMs: 2_000,
+        ...(format === undefined ? {} : { format }),
+      },
       ...spec,
       auth: { tokenSha256: [hashToken(`token-${spec.id}`)] },
     })),

@@ -99,3 +99,24 @@ export function hubMessageIds(namespace: string, hubEndpointId: string, name: st
     bundleId: derivedUuid("hub-message-bundle", namespace, name),
   };
 }
+
+/** The ids of a letter the hub makes by translating a message for one receiver (a lab result for a databank). */
+export interface TranslationIds {
+  /** The letter's own hub id: a message of its own, linked to its source in the timeline. */
+  hubId: string;
+  letterId: string;
+  envelopeId: string;
+}
+
+/**
+ * Ids for the translation of one message for one receiver: from the source's hub id and the receiver, so routing
+ * the source again after a crash makes the same letter (and every publish dedups), and a correction can name the
+ * letter of the original it must follow without looking it up.
+ */
+export function translationIds(sourceHubId: string, endpoint: string): TranslationIds {
+  return {
+    hubId: derivedUuid("translation", sourceHubId, endpoint),
+    letterId: derivedDigits(14, "translation-letter", sourceHubId, endpoint),
+    envelopeId: derivedDigits(14, "translation-envelope", sourceHubId, endpoint),
+  };
+}

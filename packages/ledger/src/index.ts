@@ -8,6 +8,8 @@ export {
   messageHubId,
   negativeAcknowledgementIds,
   repeatAnswerIds,
+  type TranslationIds,
+  translationIds,
 } from "./derived-ids.ts";
 export { type LedgerKeys, ledgerKeys } from "./ledger-keys.ts";
 export {

@@ -3,7 +3,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildNotification, buildReferral, buildStatusUpdate, buildTaskRequisition } from "../src/index.ts";
+import {
+  buildLabResult,
+  buildNotification,
+  buildReferral,
+  buildStatusUpdate,
+  buildTaskRequisition,
+} from "../src/index.ts";
 import * as sample from "../test/sample-inputs.ts";
 
 const outDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "schemas", "profiles", "examples");
@@ -12,6 +18,8 @@ const examples: Record<string, object> = {
   "referral.json": buildReferral(sample.referral).bundle,
   "task-requisition.json": buildTaskRequisition(sample.taskRequisition).bundle,
   "notification.json": buildNotification(sample.notification).bundle,
+  // A practice's own lab result: what the hub translates into XRPT01 for the lab databanks (docs/databank-mapping.md).
+  "lab-result.json": buildLabResult(sample.labResult).bundle,
   "status-update.json": buildStatusUpdate(sample.statusUpdate).bundle,
   "status-update-task.json": buildStatusUpdate({
     ...sample.base(9, sample.MUNICIPALITY, sample.PRACTICE),

@@ -360,6 +360,32 @@ export const FHIR_ISSUE_CODES = {
     "MSG_VALUESET_VALUE_UNKNOWN",
     "a Media attachment's content type is missing or not PDF, JPEG, PNG, TIFF or GIF",
   ),
+  // carehub lab result (a practice's own results, translated for the lab databanks).
+  CAREHUB_ERR_FHIR_LAB_REPORT_STATUS: info(
+    "Bundle.entry[2].resource.status",
+    "MSG_VALUESET_VALUE_UNKNOWN",
+    "DiagnosticReport.status of a lab result is not final, partial, preliminary, corrected, amended or entered-in-error",
+  ),
+  CAREHUB_ERR_FHIR_LAB_RESULT_MISSING: info(
+    "Bundle.entry[2].resource.result[0]",
+    "MSG_LOCAL_FAIL",
+    "a lab result's DiagnosticReport.result reference does not resolve to an Observation in the Bundle",
+  ),
+  CAREHUB_ERR_FHIR_LAB_ANALYSIS_CODE: info(
+    "Bundle.entry[6].resource.code",
+    "MSG_VALUESET_VALUE_UNKNOWN",
+    "a lab result's Observation.code has no NPU coding (urn:oid:1.2.208.176.2.1)",
+  ),
+  CAREHUB_ERR_FHIR_LAB_RESULT_STATUS: info(
+    "Bundle.entry[6].resource.status",
+    "MSG_VALUESET_VALUE_UNKNOWN",
+    "a lab result's Observation.status is not final, preliminary, corrected, amended or entered-in-error",
+  ),
+  CAREHUB_ERR_FHIR_LAB_VALUE_TOO_LONG: info(
+    "Bundle.entry[6].resource.valueString",
+    "MSG_Element_To_Long",
+    "a lab result's Observation.valueString is longer than 12 characters (XRPT01 Value)",
+  ),
   // Acknowledgement.
   CAREHUB_ERR_FHIR_ACK_RESPONSE_MISSING: info(
     "Bundle.entry[0].resource.response",

@@ -3,6 +3,7 @@ export { buildCareCommunication } from "./build/care-communication.ts";
 export { buildEmptyMessage } from "./build/empty-message.ts";
 export { buildHomeCareObservation } from "./build/homecare-observation.ts";
 export { buildHospitalNotification } from "./build/hospital-notification.ts";
+export { buildLabResult } from "./build/lab-result.ts";
 export { buildNotification } from "./build/notification.ts";
 export { buildReferral } from "./build/referral.ts";
 export { buildStatusUpdate } from "./build/status-update.ts";
@@ -17,6 +18,8 @@ export type {
   HomeCareObservationValue,
   HospitalNotificationActivity,
   HospitalNotificationInput,
+  LabResultInput,
+  LabResultObservation,
   MessageInput,
   MessageLink,
   MessagingOrganization,
@@ -29,6 +32,7 @@ export type {
   TaskRequisitionInput,
 } from "./build/types.ts";
 export { FHIR_ISSUE_CODES, type FhirIssueCode } from "./codes.ts";
+export { FHIR_LAB_RESULT_TYPE } from "./content/lab-result.ts";
 export type { FhirBundle, FhirResource } from "./fhir-json.ts";
 export { DEFAULT_LIMITS, type ParseLimits } from "./limits.ts";
 export { type ParseFhirOptions, parseFhirMessage } from "./parse-fhir-message.ts";

@@ -17,6 +17,7 @@ export type FhirMessageKind = Extract<
   | "task-requisition"
   | "notification"
   | "status-update"
+  | "lab-result"
 >;
 
 /** What each FHIR message kind requires of its Bundle. */
@@ -204,6 +205,13 @@ export const MESSAGE_PROFILES: readonly MessageProfile[] = [
     ["new-message", "modified-message", "retract-message"],
     "Communication",
     "optional",
+  ),
+  carehub(
+    "lab-result",
+    "carehub-LabResult",
+    ["new-message", "modified-message", "retract-message"],
+    "DiagnosticReport",
+    "exactly-one",
   ),
   carehub(
     "status-update",

@@ -432,6 +432,49 @@ const cases: Case[] = [
       return `${path(b, "DiagnosticReport")}.result[1]`;
     }),
   },
+  // carehub lab result.
+  {
+    code: "CAREHUB_ERR_FHIR_LAB_REPORT_STATUS",
+    name: "a registered (unreleased) report",
+    run: broken("lab", (b) => {
+      res(b, "DiagnosticReport").status = "registered";
+      return `${path(b, "DiagnosticReport")}.status`;
+    }),
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_LAB_RESULT_MISSING",
+    name: "a result outside the Bundle",
+    run: broken("lab", (b) => {
+      res(b, "DiagnosticReport").result[1].reference = "Observation/gone";
+      return `${path(b, "DiagnosticReport")}.result[1]`;
+    }),
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_LAB_ANALYSIS_CODE",
+    name: "a LOINC code only",
+    run: broken("lab", (b) => {
+      res(b, "Observation", 1).code.coding[0].system = "http://loinc.org";
+      return `${path(b, "Observation", 1)}.code`;
+    }),
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_LAB_RESULT_STATUS",
+    name: "a cancelled result",
+    run: broken("lab", (b) => {
+      res(b, "Observation", 1).status = "cancelled";
+      return `${path(b, "Observation", 1)}.status`;
+    }),
+  },
+  {
+    code: "CAREHUB_ERR_FHIR_LAB_VALUE_TOO_LONG",
+    name: "a 13-character valueString",
+    run: broken("lab", (b) => {
+      const observation = res(b, "Observation", 1);
+      delete observation.valueQuantity;
+      observation.valueString = "1234567890123";
+      return `${path(b, "Observation", 1)}.valueString`;
+    }),
+  },
   // Acknowledgement.
   {
     code: "CAREHUB_ERR_FHIR_ACK_RESPONSE_MISSING",

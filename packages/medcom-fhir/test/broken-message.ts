@@ -4,6 +4,7 @@ import { buildAcknowledgement } from "../src/build/acknowledgement.ts";
 import { buildCareCommunication } from "../src/build/care-communication.ts";
 import { buildHomeCareObservation } from "../src/build/homecare-observation.ts";
 import { buildHospitalNotification } from "../src/build/hospital-notification.ts";
+import { buildLabResult } from "../src/build/lab-result.ts";
 import { buildNotification } from "../src/build/notification.ts";
 import { buildReferral } from "../src/build/referral.ts";
 import { buildStatusUpdate } from "../src/build/status-update.ts";
@@ -20,6 +21,7 @@ export type Json = any;
 export const builders = {
   cc: () => buildCareCommunication(sample.careCommunication),
   hco: () => buildHomeCareObservation(sample.homeCareObservation),
+  lab: () => buildLabResult(sample.labResult),
   hn: () => buildHospitalNotification(sample.hospitalNotification),
   ref: () => buildReferral(sample.referral),
   task: () => buildTaskRequisition(sample.taskRequisition),

@@ -5,6 +5,7 @@ import type {
   CareCommunicationInput,
   HomeCareObservationInput,
   HospitalNotificationInput,
+  LabResultInput,
   MessageInput,
   MessagingOrganization,
   NotificationInput,
@@ -141,4 +142,33 @@ export const acknowledgement: AcknowledgementInput = {
   issues: [{ code: "MSG_VALUESET_VALUE_UNKNOWN", text: "Communication.category is not a CareCommunication category" }],
   ids: { bundleId: "b0000000-0000-4000-8000-0000000000a1", messageHeaderId: "a0000000-0000-4000-8000-0000000000a1" },
   now: NOW,
+};
+
+/** A practice's own CRP and HbA1c, measured in the clinic (carehub lab-result profile). */
+export const labResult: LabResultInput = {
+  ...base(12, PRACTICE, MUNICIPALITY),
+  patient,
+  issued: "2026-03-02T10:05:00+01:00",
+  status: "final",
+  consentGiven: true,
+  specimen: { identifier: "P-2026-000417", collected: "2026-03-02T09:30:00+01:00" },
+  observations: [
+    {
+      npu: "NPU19748",
+      display: "P-C-reaktivt protein;massek.",
+      status: "final",
+      effective: "2026-03-02T09:35:00+01:00",
+      value: { quantity: { value: 48, unit: "mg/l", code: "mg/L" } },
+      referenceRange: { high: 8, unit: "mg/l" },
+      interpretation: "H",
+    },
+    {
+      npu: "NPU27300",
+      display: "Hb(B)-Hæmoglobin A1c(IFCC);stofr.",
+      status: "final",
+      effective: "2026-03-02T09:40:00+01:00",
+      value: { quantity: { value: 41, unit: "mmol/mol", comparator: "<" } },
+      note: "Målt på praksisudstyr",
+    },
+  ],
 };

@@ -17,10 +17,21 @@ export interface LabReportResultInput {
   /** Default SST for NPU codes, MCS otherwise. */
   analysisCodeResponsible?: string;
   shortName?: string;
+  completeName?: string;
   status: ResultStatusCode;
+  /** Who measured it (ProducerOfLabResult): an identifier and the code saying what kind of identifier it is. */
+  producer?: { identifier: string; identifierCode: string };
+  referenceInterval?: {
+    typeOfInterval: "fysiologisk" | "terapeutisk" | "uspecificeret";
+    lowerLimit?: string;
+    upperLimit?: string;
+  };
   resultType?: "numerisk" | "alfanumerisk";
+  operator?: "mindre_end" | "stoerre_end";
   value?: string;
   unit?: string;
+  validation?: "for_hoej" | "for_lav" | "unormal";
+  comments?: string[];
 }
 
 export interface LabReportInput {
@@ -29,6 +40,8 @@ export interface LabReportInput {
   ids: { envelopeId: string; letterId: string };
   /** When the report is sent (envelope Sent and letter Authorisation), written as Danish local time. */
   now: Date | string;
+  /** When the results were released (Letter/Authorisation and ResultsDateTime). Default: `now`. */
+  issued?: Date | string;
   /** Ask the receiver for a positive receipt (pluspositivkvitt). Default false. */
   ackRequested?: boolean;
   /** rettetbrev for a corrected report. Default nytbrev. */
@@ -58,15 +71,38 @@ function resultElement(result: LabReportResultInput): XmlNodeSpec {
           ["AnalysisCodeType", result.analysisCodeType ?? (npu ? "iupac" : "lokal")],
           ["AnalysisCodeResponsible", result.analysisCodeResponsible ?? (npu ? "SST" : "MCS")],
           leaf("AnalysisShortName", result.shortName),
+          leaf("AnalysisCompleteName", result.completeName),
         ],
       ],
+      result.producer === undefined
+        ? undefined
+        : [
+            "ProducerOfLabResult",
+            [
+              ["Identifier", result.producer.identifier],
+              ["IdentifierCode", result.producer.identifierCode],
+            ],
+          ],
+      result.referenceInterval === undefined
+        ? undefined
+        : [
+            "ReferenceInterval",
+            [
+              ["TypeOfInterval", result.referenceInterval.typeOfInterval],
+              leaf("LowerLimit", result.referenceInterval.lowerLimit),
+              leaf("UpperLimit", result.referenceInterval.upperLimit),
+            ],
+          ],
       leaf(
         "ResultType",
         result.resultType ??
           (result.value !== undefined && /^-?\d+([.,]\d+)?$/.test(result.value) ? "numerisk" : "alfanumerisk"),
       ),
+      leaf("Operator", result.operator),
       leaf("Value", result.value),
       leaf("Unit", result.unit),
+      leaf("ResultValidation", result.validation),
+      ...(result.comments ?? []).map((comment): XmlNodeSpec => ["ResultComments", comment]),
     ],
   ];
 }
@@ -89,7 +125,7 @@ export function buildLabReport(input: LabReportInput): string {
           ["Identifier", requireText(input.ids.letterId, "the letter id")],
           ["VersionCode", versionCode],
           ["StatisticalCode", "XRPT01"],
-          dateTimeElement("Authorisation", input.now),
+          dateTimeElement("Authorisation", input.issued ?? input.now),
           ["TypeCode", "XRPT01"],
           ["StatusCode", input.statusCode ?? "nytbrev"],
         ],
@@ -132,7 +168,7 @@ export function buildLabReport(input: LabReportInput): string {
             "GeneralResultInformation",
             [
               leaf("LaboratoryInternalProductionIdentifier", sample?.laboratorySampleId),
-              dateTimeElement("ResultsDateTime", input.now),
+              dateTimeElement("ResultsDateTime", input.issued ?? input.now),
               versionCode === "XR0131K" ? leaf("ReportStatusCode", input.reportStatus) : undefined,
             ],
           ],

@@ -105,6 +105,56 @@ describe("buildLabReport → parseOioxmlMessage", () => {
     expect(plain.ok && plain.message.content).toMatchObject({ corrected: false });
   });
 
+  it("writes a result's optional elements in the order of MedCom's XRPT01 letters, and they parse", () => {
+    const input = baseLabReportInput({
+      issued: "2024-03-05T09:30:00+01:00",
+      results: [
+        {
+          analysisCode: "NPU19748",
+          completeName: "P-C-reaktivt protein;massek.",
+          status: "svar_endeligt",
+          producer: { identifier: "012345", identifierCode: "ydernummer" },
+          referenceInterval: { typeOfInterval: "fysiologisk", upperLimit: "8" },
+          operator: "mindre_end",
+          value: "5",
+          unit: "mg/l",
+          validation: "for_lav",
+          comments: ["Målt i klinikken"],
+        },
+      ],
+    });
+    const xml = buildLabReport(input);
+    const result = xml.slice(xml.indexOf("<Result>"), xml.indexOf("</Result>"));
+    const order = [...result.matchAll(/<([A-Za-z]+)>/g)].map((m) => m[1]).filter((name) => name !== "Result");
+    // XRPT01_2.xml (MedCom's test letter): Analysis, ProducerOfLabResult, ReferenceInterval, ResultType, Value, Unit.
+    expect(order).toEqual([
+      "ResultStatusCode",
+      "Analysis",
+      "AnalysisCode",
+      "AnalysisCodeType",
+      "AnalysisCodeResponsible",
+      "AnalysisCompleteName",
+      "ProducerOfLabResult",
+      "Identifier",
+      "IdentifierCode",
+      "ReferenceInterval",
+      "TypeOfInterval",
+      "UpperLimit",
+      "ResultType",
+      "Operator",
+      "Value",
+      "Unit",
+      "ResultValidation",
+      "ResultComments",
+    ]);
+    // The release time, not the send time, is the letter's Authorisation and ResultsDateTime.
+    expect(xml).toContain("<Authorisation><Date>2024-03-05</Date><Time>09:30</Time></Authorisation>");
+    expect(xml).toContain("<ResultsDateTime><Date>2024-03-05</Date><Time>09:30</Time></ResultsDateTime>");
+    expect(xml).toContain("<Sent><Date>2024-03-05</Date><Time>10:15</Time></Sent>");
+    const parsed = parseOioxmlMessage(xml);
+    expect(parsed.ok && parsed.message.content).toMatchObject({ results: [{ analysisCode: "NPU19748", value: "5" }] });
+  });
+
   it("reports consent null when the letter says nothing about it", () => {
     const input = baseLabReportInput();
     const result = parseOioxmlMessage(buildLabReport({ ...input, patient: { cpr: input.patient.cpr } }));

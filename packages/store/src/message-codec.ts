@@ -28,6 +28,7 @@ const TYPE_CODES: Record<LifecycleEventType, string> = {
   rejected: "rj",
   duplicate: "du",
   routed: "ro",
+  translated: "tl",
   delivered: "dl",
   "delivery-failed": "df",
   "dead-lettered": "dd",
@@ -79,6 +80,8 @@ export function encodeMessage(state: MessageState): string {
   put(p, "du", state.duplicateOf);
   put(p, "rp", state.replayOf);
   if (state.replayedBy.length > 0) p.rb = state.replayedBy;
+  put(p, "tf", state.translatedFrom);
+  if (state.translatedTo !== undefined && state.translatedTo.length > 0) p.tt = state.translatedTo;
   const links: Packed = {};
   put(links, "i", state.links.inReplyTo);
   put(links, "c", state.links.corrects);
@@ -118,6 +121,8 @@ export function decodeMessage(hubId: string, text: string): MessageState {
   if (Array.isArray(p.dx)) state.deadLetter = { stage: p.dx[0], code: p.dx[1], message: p.dx[2], at: base + p.dx[3] };
   take(state, "duplicateOf", p.du);
   take(state, "replayOf", p.rp);
+  take(state, "translatedFrom", p.tf);
+  if (Array.isArray(p.tt)) state.translatedTo = p.tt as string[];
   const links = (p.l as Record<string, string> | undefined) ?? {};
   if (links.i !== undefined) state.links.inReplyTo = links.i;
   if (links.c !== undefined) state.links.corrects = links.c;
@@ -266,6 +271,8 @@ export function toLifecycle(state: MessageState): MessageLifecycle {
   if (state.replayOf !== undefined) record.links.replayOf = state.replayOf;
   if (state.replayedBy.length > 0) record.links.replayedBy = state.replayedBy;
   if (state.duplicateOf !== undefined) record.links.duplicateOf = state.duplicateOf;
+  if (state.translatedFrom !== undefined) record.links.translatedFrom = state.translatedFrom;
+  if (state.translatedTo !== undefined && state.translatedTo.length > 0) record.links.translatedTo = state.translatedTo;
   if (state.traceId !== undefined) record.traceId = state.traceId;
   if (state.contentType !== undefined) record.contentType = state.contentType;
   if (state.size !== undefined) record.size = state.size;

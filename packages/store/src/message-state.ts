@@ -33,6 +33,10 @@ export interface MessageState {
   duplicateOf?: string;
   replayOf?: string;
   replayedBy: string[];
+  /** The message this letter was translated from (the hub made it for a receiver wanting another format). */
+  translatedFrom?: string;
+  /** The letters the hub made from this message, by hub id (sorted). */
+  translatedTo?: string[];
   links: { inReplyTo?: string; corrects?: string; retracts?: string };
   subject?: SubjectRef;
   /**
@@ -126,6 +130,14 @@ export function applyEvent(current: MessageState | undefined, event: LifecycleEv
       if (event.links?.inReplyTo !== undefined) state.links.inReplyTo = event.links.inReplyTo;
       if (event.links?.corrects !== undefined) state.links.corrects = event.links.corrects;
       if (event.links?.retracts !== undefined) state.links.retracts = event.links.retracts;
+      setOnce(state, "translatedFrom", event.translatedFrom);
+      if (event.translatedFrom !== undefined) hop.detail = `translated from ${event.translatedFrom}`;
+      break;
+    case "translated":
+      state.translatedTo = [...new Set([...(state.translatedTo ?? []), event.letterHubId])].sort();
+      hop.endpoint = event.endpoint;
+      hop.code = event.letterType;
+      hop.detail = `letter ${event.letterId} (${event.letterHubId})`;
       break;
     case "delivered": {
       const r = receiver(state, event.endpoint);
@@ -323,6 +335,7 @@ const HOP_ORDER: Record<LifecycleEventType, number> = {
   duplicate: 2,
   replayed: 3,
   routed: 4,
+  translated: 4,
   "delivery-failed": 5,
   "dead-lettered": 6,
   delivered: 7,

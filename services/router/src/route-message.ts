@@ -9,12 +9,22 @@ import {
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
 import { type Bus, type InboundMessage, isJetStreamNotFound, retryDelayMs, type StoredMessage } from "@carehub/bus";
+import { translationIds } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { Envelope, ValidationIssue } from "@carehub/schemas";
-import { CarehubError, RetryableError } from "@carehub/schemas";
+import { CarehubError, CONTENT_TYPES, RetryableError } from "@carehub/schemas";
 import type { EntityReader } from "@carehub/store";
 import type { Redis } from "ioredis";
+import {
+  letterRoutedEvent,
+  type RefusedCopy,
+  type TranslatedCopy,
+  translatedEvent,
+  translateForDeliveries,
+  translationRefusedEvent,
+  wantsTranslation,
+} from "./databank-translation.ts";
 import { loadRouteFacts, planFactLookups } from "./route-facts.ts";
 import { type AcknowledgementMatch, type RouteDelivery, type RouteFacts, resolveRoute } from "./route-resolver.ts";
 import { acknowledgedEvent, type RouterEvent, rejectedEvent, routedEvent } from "./router-events.ts";
@@ -82,7 +92,17 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
       await reject(envelope, decision.issues, decision.answerSender, registry, deps);
       return;
     }
-    await route(envelope, decision.deliveries, decision.acknowledges, deps);
+    const copies = await translations(envelope, decision.deliveries, registry, deps);
+    if (copies.rejection !== undefined) {
+      await reject(envelope, [copies.rejection], true, registry, deps);
+      return;
+    }
+    decision.notes.push(...copies.notes);
+    await route(envelope, copies.deliveries, copies.letters, decision.acknowledges, deps, copies.raw);
+    for (const refused of copies.refused) {
+      const event = translationRefusedEvent(envelope, refused, deps.clock());
+      if (event !== undefined) await emit(deps.bus, event);
+    }
     if (decision.notes.length > 0) {
       deps.logger?.info({ hubId: envelope.hubId, kind: envelope.kind, notes: decision.notes }, "routing notes");
     }
@@ -95,30 +115,91 @@ function unroutedOriginal(facts: RouteFacts): string | undefined {
   return undefined;
 }
 
+/**
+ * Splits the deliveries into the message's own bytes and the letters the hub makes for receivers that want
+ * another format (a lab databank: docs/databank-mapping.md). A refused translation leaves a rule's copy out (with a
+ * note naming the code); for a receiver the message addressed itself it rejects the message, so the sender learns.
+ */
+async function translations(
+  envelope: Envelope,
+  deliveries: RouteDelivery[],
+  registry: EndpointRegistry,
+  deps: RouteHandlerDeps,
+): Promise<{
+  deliveries: RouteDelivery[];
+  letters: TranslatedCopy[];
+  refused: RefusedCopy[];
+  notes: string[];
+  raw?: StoredMessage;
+  rejection?: ValidationIssue;
+}> {
+  if (!deliveries.some((d) => wantsTranslation(envelope, registry.byId(d.endpoint)))) {
+    return { deliveries, letters: [], refused: [], notes: [] };
+  }
+  const raw = await payloadOf(envelope, deps.bus);
+  const { letters, refused } = translateForDeliveries(envelope, deliveries, registry, raw.data, deps.clock());
+  const addressed = refused.find((r) => r.delivery.via === "addressed");
+  if (addressed !== undefined) {
+    const { code, message } = addressed.refusal;
+    return { deliveries, letters: [], refused: [], notes: [], raw, rejection: { code, path: "Bundle", message } };
+  }
+  for (const letter of letters) {
+    const original = letter.delivery.after;
+    if (original === undefined) continue;
+    // The original's letter, when the hub made one for this receiver; else the original went as received.
+    const originalLetter = translationIds(original, letter.delivery.endpoint).hubId;
+    const made = await state("reading the original's letter", () =>
+      deps.redis.exists(deps.keys.routed(originalLetter)),
+    );
+    letter.after = made > 0 ? originalLetter : original;
+  }
+  const changed = new Set([...letters, ...refused].map((c) => c.delivery.endpoint));
+  return {
+    deliveries: deliveries.filter((d) => !changed.has(d.endpoint)),
+    letters,
+    refused,
+    notes: refused.map((r) => `no letter for ${r.delivery.endpoint}: ${r.refusal.code}`),
+    raw,
+  };
+}
+
 async function route(
   envelope: Envelope,
   deliveries: readonly RouteDelivery[],
+  letters: readonly TranslatedCopy[],
   acknowledges: AcknowledgementMatch | undefined,
   deps: RouteHandlerDeps,
+  fetched: StoredMessage | undefined,
 ): Promise<void> {
   const { bus, keys } = deps;
   const needsBytes = deliveries.length > 0 || acknowledges?.originalHubId !== undefined;
-  const raw = needsBytes ? await payloadOf(envelope, bus) : undefined;
+  const raw = fetched ?? (needsBytes ? await payloadOf(envelope, bus) : undefined);
 
-  if (deliveries.length > 0 && raw !== undefined) {
+  if ((deliveries.length > 0 && raw !== undefined) || letters.length > 0) {
     // Facts first: once a receiver can have the message, the hub must know it received it (loop rule).
     await state("recording receivers", async () => {
       const pipeline = deps.redis.pipeline();
       for (const d of deliveries) {
         pipeline.set(keys.received(d.endpoint, envelope.messageId), envelope.hubId, "EX", deps.ttlSeconds);
       }
+      for (const l of letters) {
+        pipeline.set(keys.received(l.delivery.endpoint, l.ids.letterId), l.ids.hubId, "EX", deps.ttlSeconds);
+      }
       await execAll(pipeline);
     });
-    await Promise.all(deliveries.map((delivery) => publishCopy(envelope, delivery, raw, bus)));
+    await Promise.all([
+      ...(raw === undefined ? [] : deliveries.map((delivery) => publishCopy(envelope, delivery, raw, bus))),
+      ...letters.map((letter) => publishLetter(envelope, letter, bus)),
+    ]);
   }
   await state("recording the route", async () => {
     const pipeline = deps.redis.pipeline();
-    pipeline.set(keys.routed(envelope.hubId), JSON.stringify(deliveries.map((d) => d.endpoint)), "EX", deps.ttlSeconds);
+    // The source's route names the translated receivers too: a correction's letter is ordered after the original's.
+    const endpoints = [...deliveries, ...letters.map((l) => l.delivery)].map((d) => d.endpoint);
+    pipeline.set(keys.routed(envelope.hubId), JSON.stringify(endpoints), "EX", deps.ttlSeconds);
+    for (const l of letters) {
+      pipeline.set(keys.routed(l.ids.hubId), JSON.stringify([l.delivery.endpoint]), "EX", deps.ttlSeconds);
+    }
     const { content } = envelope;
     if (content.kind === "lab-result" && content.sampleId !== undefined) {
       pipeline.set(keys.labSample(envelope.sourceEndpoint, content.sampleId), envelope.hubId, "EX", deps.ttlSeconds);
@@ -126,7 +207,34 @@ async function route(
     await execAll(pipeline);
   });
   if (acknowledges !== undefined) await relayAcknowledgement(envelope, acknowledges, raw, deps);
-  if (deliveries.length > 0) await emit(bus, routedEvent(envelope, deliveries, deps.clock()));
+  const at = deps.clock();
+  if (deliveries.length > 0) await emit(bus, routedEvent(envelope, deliveries, at));
+  for (const letter of letters) {
+    await emit(bus, translatedEvent(envelope, letter, at));
+    await emit(bus, letterRoutedEvent(envelope, letter, at));
+  }
+}
+
+/**
+ * A translated letter on the receiver's OUTBOX: under its own hub id and letter id, sent by the producing
+ * practice, ordered after what the original became at that receiver (its letter, or its own bytes).
+ */
+async function publishLetter(envelope: Envelope, copy: TranslatedCopy, bus: Bus): Promise<void> {
+  const { delivery, ids, after } = copy;
+  await bus.publish(bus.topology.subjects.outbox(delivery.endpoint), copy.letter.bytes, {
+    msgId: `${ids.hubId}:${delivery.endpoint}`,
+    contentType: CONTENT_TYPES.oioxml,
+    expectStream: bus.topology.streams.outbox,
+    headers: {
+      "Carehub-Hub-Id": ids.hubId,
+      "Carehub-Source-Endpoint": envelope.sourceEndpoint,
+      "Carehub-Message-Id": ids.letterId,
+      "Carehub-Receiver": delivery.endpoint,
+      "Carehub-Kind": "lab-result",
+      "Carehub-Translated-From": envelope.hubId,
+      ...(after === undefined ? {} : { "Carehub-After": after }),
+    },
+  });
 }
 
 /** The exact bytes as received, from the INGRESS archive. */

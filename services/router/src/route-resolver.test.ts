@@ -178,6 +178,30 @@ describe("resolveRoute: lab databank rule", () => {
     );
   });
 
+  it("judges a practice's FHIR lab result by who measured each result: none its own is a result it received", () => {
+    const fhirLab = (produced: boolean[]) =>
+      envelope({
+        format: "fhir+json",
+        content: {
+          kind: "lab-result",
+          letterType: "carehub-lab-result",
+          consentGiven: true,
+          corrected: false,
+          results: produced.map((producedBySender, i) => ({ analysisCode: `NPU0000${i}`, producedBySender })),
+        },
+      });
+    const received = routed(resolveRoute(fhirLab([false, false]), registry, NO_ROUTE_FACTS));
+    expect(received.deliveries.map((d) => d.endpoint)).toEqual(["practice-b"]);
+    expect(received.notes).toContain(
+      "rule lab-databank not applied: the sender received this message, it did not produce it",
+    );
+    // A report with one result of its own is shared (the translator leaves the others out).
+    expect(endpointsOf(resolveRoute(fhirLab([false, true]), registry, NO_ROUTE_FACTS))).toEqual([
+      "practice-b",
+      "databank",
+    ]);
+  });
+
   it("does not copy a result that forwards another message", () => {
     const decision = resolveRoute(envelope({ links: { forwards: { messageId: "x" } } }), registry, NO_ROUTE_FACTS);
     expect(endpointsOf(decision)).toEqual(["practice-b"]);

@@ -200,7 +200,13 @@ function factPath(envelope: Envelope): string {
 
 /** Whether the sender produced the message itself, as far as the message and the hub's facts tell. */
 export function isProducedBySender(envelope: Envelope, facts: RouteFacts): boolean {
-  return envelope.links.forwards === undefined && facts.receivedBySource.size === 0;
+  if (envelope.links.forwards !== undefined || facts.receivedBySource.size > 0) return false;
+  const { content } = envelope;
+  // A practice's FHIR lab result names who measured each result: with none of them its own, it received them.
+  if (content.kind === "lab-result" && content.results.some((r) => r.producedBySender !== undefined)) {
+    return content.results.some((r) => r.producedBySender === true);
+  }
+  return true;
 }
 
 function applyRules(

@@ -1,7 +1,12 @@
 import type { Envelope, EventOf, ValidationIssue } from "@carehub/schemas";
 import type { AcknowledgementMatch, RouteDelivery } from "./route-resolver.ts";
 
-export type RouterEvent = EventOf<"routed"> | EventOf<"rejected"> | EventOf<"acknowledged"> | EventOf<"dead-lettered">;
+export type RouterEvent =
+  | EventOf<"routed">
+  | EventOf<"translated">
+  | EventOf<"rejected">
+  | EventOf<"acknowledged">
+  | EventOf<"dead-lettered">;
 
 function base(envelope: Envelope, at: Date) {
   return {

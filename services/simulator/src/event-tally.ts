@@ -66,6 +66,7 @@ function columnOf(event: LifecycleEvent): TallyColumn | undefined {
     case "unmatched-status":
     case "stale":
     case "replayed":
+    case "translated":
       return undefined;
   }
 }

@@ -45,6 +45,9 @@ describe("buildScenarioRegistry", () => {
         copyTo: ["laboratoriedatabanken"],
       }),
     ]);
+    // It takes XRPT01: a practice's FHIR lab results are translated for it; no one else's deliveries are.
+    const formats = registry.endpoints.filter((e) => e.delivery.format !== undefined);
+    expect(formats.map((e) => [e.id, e.delivery.format])).toEqual([["laboratoriedatabanken", "oioxml"]]);
   });
 
   it("draws identities from the seed: same seed same identifiers, another seed others", () => {

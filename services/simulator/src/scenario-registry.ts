@@ -76,7 +76,11 @@ export function buildScenarioRegistry(scenario: Scenario, options: ScenarioRegis
       },
       sends: [...kinds.sends],
       accepts: [...kinds.accepts],
-      delivery: nats.has(e.id) ? { mode: "nats" } : httpDelivery(e.id),
+      delivery: {
+        ...(nats.has(e.id) ? { mode: "nats" as const } : httpDelivery(e.id)),
+        // The databank takes the MedCom laboratory standard: a practice's FHIR lab results are translated for it.
+        ...(e.role === "databank" ? { format: "oioxml" as const } : {}),
+      },
       auth: { tokenSha256: [sha256Hex(token)] },
       ackTimeoutSeconds: scenario.ackTimeoutSeconds,
       maxDeliveryAttempts: 8,

@@ -7,7 +7,8 @@ import type { BuiltMessage, HomeCareObservationInput, HomeCareObservationValue }
 const DEFINITION =
   "http://medcomfhir.dk/ig/messagedefinitions/MessageDefinition/MedComHomeCareObservationMessageDefinition|1.1";
 
-function valueElements(value: HomeCareObservationValue): FhirObject {
+/** valueQuantity (with the UCUM code when given) or valueString. */
+export function observationValue(value: HomeCareObservationValue): FhirObject {
   if (value.quantity !== undefined) {
     const q: FhirObject = {};
     if (value.quantity.comparator !== undefined) q.comparator = value.quantity.comparator;
@@ -45,7 +46,7 @@ export function buildHomeCareObservation(input: HomeCareObservationInput): Built
       code: { coding: [coding] },
       subject: reference(subject),
       effectiveDateTime: o.effective,
-      ...valueElements(o.value),
+      ...observationValue(o.value),
       interpretation: [{ coding: [{ system: SYSTEMS.interpretation, code: "NI" }] }],
     };
   });

@@ -216,3 +216,35 @@ export interface AcknowledgementInput {
   ids: BuildIds;
   now: string;
 }
+
+/** One analysis result of a practice's lab result (an NPU-coded Observation). */
+export interface LabResultObservation {
+  /** NPU code, e.g. NPU19748 (C-reactive protein). */
+  npu: string;
+  display?: string;
+  status: "final" | "preliminary" | "corrected" | "amended" | "entered-in-error";
+  /** When the sample was measured (Observation.effectiveDateTime). */
+  effective: string;
+  value: HomeCareObservationValue;
+  referenceRange?: { low?: number; high?: number; unit?: string };
+  /** An observation-interpretation code: H, HH, L, LL, A, N. */
+  interpretation?: string;
+  note?: string;
+  /** Who measured it: the sending practice (default) or another organization (a lab the practice received it from). */
+  performer?: MessagingOrganization;
+}
+
+/**
+ * A practice's own lab result (carehub lab-result profile). `link` `modified` makes it a correction of an earlier
+ * message; `consentGiven: false` marks the report restricted (meta.security R), as HomeCareObservation does.
+ */
+export interface LabResultInput extends MessageInput {
+  patient: PatientInput;
+  /** When this version of the report was released. */
+  issued: string;
+  status: "final" | "partial" | "preliminary" | "corrected" | "amended" | "entered-in-error";
+  consentGiven: boolean;
+  /** The practice's sample number: the same in a correction as in the original. */
+  specimen: { identifier: string; collected?: string };
+  observations: LabResultObservation[];
+}

@@ -6,6 +6,7 @@ import { readNotification, readReferral, readStatusUpdate, readTaskRequisition }
 import type { ReadContext } from "../content/context.ts";
 import { readHomecareObservation } from "../content/homecare-observation.ts";
 import { readHospitalNotification } from "../content/hospital-notification.ts";
+import { readLabResult } from "../content/lab-result.ts";
 import { type FhirObject, type FhirResource, isObject, obj, objects, str } from "../fhir-json.ts";
 import { IssueSink } from "../issues.ts";
 import type { ParseLimits } from "../limits.ts";
@@ -124,6 +125,8 @@ function readContent(ctx: ReadContext): MessageContent | undefined {
       return readNotification(ctx);
     case "status-update":
       return readStatusUpdate(ctx);
+    case "lab-result":
+      return readLabResult(ctx);
   }
 }
 
