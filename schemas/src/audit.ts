@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = [
   "stats.read",
   "appointment.read",
   "unmatched.list",
+  "message.payload",
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StoredMessage, StreamRole } from "@carehub/bus";
-import { type RunningHub, startHub } from "@carehub/hub";
+import { parseServiceSettings, type RunningHub, startHub } from "@carehub/hub";
 import type { Logger } from "@carehub/observability";
 import { hashToken } from "@carehub/registry";
 import {
@@ -110,6 +110,8 @@ export interface HarnessOptions {
   registryFile?: boolean;
   /** Operator ids (query API: read everything), each with the token `token-<id>`. Default: `operator`. */
   operators?: string[];
+  /** Console roles of those operators (the registry's default, viewer, for one left out). */
+  operatorRoles?: Record<string, "viewer" | "operator" | "admin">;
   /** The hub's logger (default: the hub's own, at LOG_LEVEL or warn); a test passes one to read the log lines. */
   logger?: Logger;
 }
@@ -162,6 +164,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       id,
       name: `Operator ${id}`,
       tokenSha256: [hashToken(`token-${id}`)],
+      ...(options.operatorRoles?.[id] === undefined ? {} : { role: options.operatorRoles[id] }),
     })),
   };
   const dir = options.registryFile ? await mkdtemp(join(tmpdir(), "carehub-e2e-")) : undefined;
@@ -171,8 +174,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
     { ...options.config, namespace, httpPort: 0, registryPath },
   );
+  const settings = parseServiceSettings({}, config);
   const hub = await startHub({
     config,
+    // The console (when asked for) on a free port, like the gateway's httpPort 0.
+    settings: { ...settings, console: { ...settings.console, port: 0 } },
     ...(dir === undefined ? { registry } : {}),
     ...(options.services === undefined ? {} : { services: options.services }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),

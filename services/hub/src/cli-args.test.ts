@@ -5,7 +5,7 @@ describe("parseCliArgs", () => {
   it("reads start --all and start <service>", () => {
     expect(parseCliArgs(["start", "--all"])).toEqual({
       command: "start",
-      services: ["tracker", "dispatcher", "router", "intake", "gateway"],
+      services: ["tracker", "dispatcher", "router", "intake", "gateway", "console"],
     });
     expect(parseCliArgs(["start", "gateway", "intake", "gateway"])).toEqual({
       command: "start",

@@ -1,0 +1,18 @@
+export { ConsoleSearchBody, cookieValue, createConsoleApp, SESSION_COOKIE } from "./console-app.ts";
+export { CONSOLE_AUDIT_TIMEOUT_MS, type ConsoleAuditTrail, consoleAuditTrail } from "./console-audit.ts";
+export { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
+export { type ConsoleKeys, consoleKeys } from "./console-keys.ts";
+export { type ConsolePermission, mayDo, permissionsOf } from "./console-roles.ts";
+export {
+  CONSOLE_ENV,
+  type ConsoleOptions,
+  DEFAULT_CONSOLE_OPTIONS,
+  parseConsoleOptions,
+} from "./console-settings.ts";
+export { FlowCounter, type FlowSecond } from "./flow-counter.ts";
+export { BACKLOG_POLL_MS, type Backlog, type LiveFlow, startLiveFlow } from "./live-flow.ts";
+export { type MessageBrowser, type MessagePayload, type MessageSearch, messageBrowser } from "./message-browser.ts";
+export { prettyPayload } from "./pretty-payload.ts";
+export { type ConsoleSession, redisSessionStore, type SessionStore } from "./session-store.ts";
+export { type ConsoleDeps, type RunningConsole, startConsole } from "./start-console.ts";
+export { buildUiBundle, type UiBundle } from "./ui-bundle.ts";

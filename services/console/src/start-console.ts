@@ -1,0 +1,71 @@
+import type { Bus } from "@carehub/bus";
+import type { Logger } from "@carehub/observability";
+import type { RegistrySource } from "@carehub/registry";
+import type { HubConfig } from "@carehub/schemas";
+import { patientHash, type ReadModelQueries } from "@carehub/store";
+import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import { createConsoleApp } from "./console-app.ts";
+import { consoleAuditTrail } from "./console-audit.ts";
+import type { ConsoleOptions } from "./console-settings.ts";
+import { startLiveFlow } from "./live-flow.ts";
+import { messageBrowser } from "./message-browser.ts";
+import { redisSessionStore } from "./session-store.ts";
+import { buildUiBundle } from "./ui-bundle.ts";
+
+export interface ConsoleDeps {
+  config: HubConfig;
+  bus: Bus;
+  redis: Redis;
+  registry: RegistrySource;
+  store: ReadModelQueries;
+  logger: Logger;
+  options: ConsoleOptions;
+}
+
+export interface RunningConsole {
+  /** Base URL, e.g. http://127.0.0.1:8090 (the real port when the port setting was 0). */
+  url: string;
+  app: FastifyInstance;
+  /** Stops the web server and the live-flow counting. Does not close the bus or Redis (not its own). */
+  stop(): Promise<void>;
+}
+
+export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
+  const { config } = deps;
+  const flow = startLiveFlow(deps.bus, deps.logger);
+  try {
+    const app = await createConsoleApp({
+      registry: deps.registry,
+      sessions: redisSessionStore(deps.redis, {
+        namespace: config.namespace,
+        ttlSeconds: deps.options.sessionTtlSeconds,
+      }),
+      audit: consoleAuditTrail(deps.bus),
+      flow,
+      browser: messageBrowser({ ...deps, namespace: config.namespace }),
+      patientHash: (identifier) => patientHash(config.patientHashKey, identifier),
+      ui: await buildUiBundle(),
+      sessionTtlSeconds: deps.options.sessionTtlSeconds,
+      logger: deps.logger,
+    });
+    await app.listen({ host: config.httpHost, port: deps.options.port });
+    const address = app.server.address();
+    const port = typeof address === "object" && address !== null ? address.port : deps.options.port;
+    const host = config.httpHost.includes(":") ? `[${config.httpHost}]` : config.httpHost;
+    const url = `http://${host}:${port}`;
+    deps.logger.info({ url }, "console listening");
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      app,
+      stop: () => {
+        stopping ??= flow.stop().then(() => app.close());
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await flow.stop();
+    throw error;
+  }
+}
