@@ -53,7 +53,13 @@ export function MessagesView(props: { session: SessionInfo; onSignedOut: () => v
     <div class="field">
       <label for={`f-${field}`}>{label}</label>
       {/* Preact types each input type apart; these three take the same attributes. */}
-      <input id={`f-${field}`} type={type as "text"} value={form[field] ?? ""} onInput={set(field)} />
+      <input
+        id={`f-${field}`}
+        type={type as "text"}
+        step={type === "datetime-local" ? 1 : undefined}
+        value={form[field] ?? ""}
+        onInput={set(field)}
+      />
     </div>
   );
   const choice = (field: Field, label: string, options: Array<{ id: string; name?: string }>) => (
