@@ -1,6 +1,6 @@
 import { AuditRecord, type MessageLifecycle, type MessagePage } from "@carehub/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "./src/harness.ts";
+import { defaultEndpoints, type Harness, startHarness } from "./src/harness.ts";
 import { HOMECARE_CPR as CPR, freshHomecare, HOMECARE } from "./src/homecare-traffic.ts";
 
 /**
@@ -54,6 +54,8 @@ async function search(cookie: string, filters: Record<string, unknown>): Promise
 
 beforeAll(async () => {
   h = await startHarness({
+    // One attempt at the practice: a message sent while it is down is dead-lettered at once (the re-run tests).
+    endpoints: defaultEndpoints().map((e) => (e.id === "practice" ? { ...e, maxDeliveryAttempts: 1 } : e)),
     services: ["tracker", "dispatcher", "router", "intake", "gateway", "console"],
     operators: ["operator", "viewer", "admin"],
     operatorRoles: { operator: "operator", viewer: "viewer", admin: "admin" },
@@ -270,5 +272,82 @@ describe("console live flow", () => {
   it("does not stream to a caller without a session", async () => {
     const response = await fetch(`${consoleUrl}/api/flow/live`);
     expect(response.status).toBe(401);
+  });
+});
+
+describe("console re-run of a dead letter", () => {
+  async function deadLetter(): Promise<string> {
+    const response = await h.send("acute-team", freshHomecare().body, "application/fhir+json");
+    expect(response.status).toBe(202);
+    const id = ((await response.json()) as { id: string }).id;
+    await h.waitForEvents((e) => e.type === "dead-lettered" && e.hubId === id, 20_000);
+    await h.waitFor(async () => {
+      const answer = await fetch(`${h.url}/v1/messages/${id}`, {
+        headers: { authorization: `Bearer ${h.token("operator")}` },
+      });
+      return answer.status === 200 && ((await answer.json()) as MessageLifecycle).status === "dead-lettered"
+        ? true
+        : undefined;
+    }, "the dead letter in the read model");
+    return id;
+  }
+  const dlqHolds = async (id: string) =>
+    (await h.streamMessages("dlq")).filter((m) => m.headers["Carehub-Hub-Id"] === id).length;
+
+  it("re-sends one message's dead letter to the one receiver chosen, linked to its original, and records it", async () => {
+    h.receiver("practice").setDown(true);
+    const deadId = await deadLetter();
+    const otherDeadId = await deadLetter();
+    h.receiver("practice").setDown(false);
+    const operator = await sessionOf("operator");
+    const viewer = await sessionOf("viewer");
+
+    const refused = await call(viewer, "POST", `/api/messages/${deadId}/rerun`, { receiver: "practice" });
+    expect(refused.status).toBe(403);
+    const notThere = await call(operator, "POST", `/api/messages/${deadId}/rerun`, { receiver: "lab" });
+    expect(notThere.status).toBe(409);
+    expect(await notThere.json()).toMatchObject({ code: "CAREHUB_ERR_CONSOLE_NOT_DEAD_LETTERED" });
+    expect(await dlqHolds(deadId)).toBe(1);
+
+    const rerun = await call(operator, "POST", `/api/messages/${deadId}/rerun`, { receiver: "practice" });
+    expect(rerun.status).toBe(200);
+    expect(await rerun.json()).toEqual({ hubId: deadId, receiver: "practice", redriven: 1 });
+    await h.waitForEvents((e) => e.type === "delivered" && e.hubId === deadId, 20_000);
+    // Only that message: the other dead letter waits in the DLQ, undelivered.
+    expect(await dlqHolds(deadId)).toBe(0);
+    expect(await dlqHolds(otherDeadId)).toBe(1);
+    expect(
+      h
+        .receiver("practice")
+        .accepted()
+        .filter((d) => d.hubId === deadId),
+    ).toHaveLength(1);
+    expect(
+      h
+        .receiver("practice")
+        .accepted()
+        .filter((d) => d.hubId === otherDeadId),
+    ).toHaveLength(0);
+
+    const lifecycle = await h.waitFor(async () => {
+      const found = (await (await call(operator, "GET", `/api/messages/${deadId}`)).json()) as MessageLifecycle;
+      return found.perReceiver[0]?.status === "delivered" ? found : undefined;
+    }, "the re-run delivery in the read model");
+    expect(lifecycle.links.replayOf).toBe(deadId);
+    const types = lifecycle.hops.map((hop) => hop.type);
+    expect(types.indexOf("dead-lettered")).toBeLessThan(types.indexOf("replayed"));
+    expect(types.indexOf("replayed")).toBeLessThan(types.lastIndexOf("delivered"));
+
+    const records = (await auditRecords()).filter((r) => r.action === "message.rerun");
+    expect(records.map((r) => [r.actor, r.outcome.result, r.query?.receiver])).toEqual([
+      [{ type: "operator", id: "viewer" }, "denied", undefined],
+      [{ type: "operator", id: "operator" }, "invalid", "lab"],
+      [{ type: "operator", id: "operator" }, "ok", "practice"],
+    ]);
+    expect(records.every((r) => r.resources[0]?.id === deadId)).toBe(true);
+
+    // Once re-run, the dead letter is gone: a second re-run sends nothing.
+    const again = await call(operator, "POST", `/api/messages/${deadId}/rerun`, { receiver: "practice" });
+    expect(again.status).toBe(409);
   });
 });

@@ -20,6 +20,7 @@ export const AUDIT_ACTIONS = [
   "appointment.read",
   "unmatched.list",
   "message.payload",
+  "message.rerun",
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

@@ -1,6 +1,13 @@
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
-import { type AuditRecord, MessageKind, MessageListQuery, MessageStatus, type Operator } from "@carehub/schemas";
+import {
+  type AuditRecord,
+  EndpointId,
+  MessageKind,
+  MessageListQuery,
+  MessageStatus,
+  type Operator,
+} from "@carehub/schemas";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -19,6 +26,9 @@ import type { UiBundle } from "./ui-bundle.ts";
 
 export const SESSION_COOKIE = "carehub_console";
 
+/** Puts the dead letter of one message for one receiver back on that receiver's OUTBOX subject. */
+export type RedriveOne = (request: { hubId: string; endpoint: string }) => Promise<{ redriven: number }>;
+
 export interface ConsoleAppDeps {
   registry: RegistrySource;
   sessions: SessionStore;
@@ -29,6 +39,7 @@ export interface ConsoleAppDeps {
   patientHash: (identifier: string) => string;
   ui: UiBundle;
   sessionTtlSeconds: number;
+  redrive: RedriveOne;
   logger?: Logger;
 }
 
@@ -39,6 +50,7 @@ interface SignedIn {
 }
 
 const SignInBody = z.strictObject({ token: z.string().min(1).max(512) });
+const RerunBody = z.strictObject({ receiver: EndpointId });
 const HubId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/);
 /** The search form: the query API's filters (without its cursor rules) plus a hub id or a sender's message id. */
 export const ConsoleSearchBody = MessageListQuery.extend({
@@ -245,6 +257,47 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
       throw new ConsoleRequestError(404, CONSOLE_ERROR_CODES.notFound, "no stored payload for that message");
     }
     return payload;
+  });
+
+  // Re-run: the message's dead letter for ONE receiver goes back to that receiver only (never to all), through
+  // the dispatcher's redrive, which links it (a `replayed` hop) and delivers it at most once.
+  app.post<{ Params: { hubId: string } }>("/api/messages/:hubId/rerun", async (request) => {
+    const { operator } = who(request);
+    const hubId = HubId.parse(request.params.hubId);
+    const { receiver } = RerunBody.parse(request.body);
+    const resources = [{ type: "message" as const, id: hubId }];
+    await refuse(request, "rerun", { action: "message.rerun", resources });
+    const record = await deps.browser.get(hubId);
+    const dead = record?.perReceiver.some((r) => r.endpoint === receiver && r.status === "dead-lettered") === true;
+    const { redriven } = dead ? await deps.redrive({ hubId, endpoint: receiver }) : { redriven: 0 };
+    const refusal =
+      record === undefined
+        ? new ConsoleRequestError(404, CONSOLE_ERROR_CODES.notFound, "no such message")
+        : redriven === 0
+          ? new ConsoleRequestError(
+              409,
+              CONSOLE_ERROR_CODES.notDeadLettered,
+              "the message has no dead letter for that receiver (not dead-lettered there, or already re-run)",
+            )
+          : undefined;
+    await deps.audit.record({
+      operatorId: operator.id,
+      action: "message.rerun",
+      resources,
+      query: { receiver },
+      outcome:
+        refusal === undefined
+          ? { status: 200, result: "ok", count: redriven }
+          : {
+              status: refusal.statusCode,
+              result: refusal.statusCode === 404 ? "not-found" : "invalid",
+              count: 0,
+              code: refusal.code,
+            },
+      request: requestFacts(request),
+    });
+    if (refusal !== undefined) throw refusal;
+    return { hubId, receiver, redriven };
   });
 
   const page = (body: string, contentType: string) => async (_request: FastifyRequest, reply: FastifyReply) =>

@@ -5,7 +5,7 @@ import type { HubConfig } from "@carehub/schemas";
 import { patientHash, type ReadModelQueries } from "@carehub/store";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
-import { createConsoleApp } from "./console-app.ts";
+import { createConsoleApp, type RedriveOne } from "./console-app.ts";
 import { consoleAuditTrail } from "./console-audit.ts";
 import type { ConsoleOptions } from "./console-settings.ts";
 import { startLiveFlow } from "./live-flow.ts";
@@ -21,6 +21,8 @@ export interface ConsoleDeps {
   store: ReadModelQueries;
   logger: Logger;
   options: ConsoleOptions;
+  /** Puts one message's dead letter for one receiver back on its OUTBOX subject (the dispatcher's redrive). */
+  redrive: RedriveOne;
 }
 
 export interface RunningConsole {
@@ -48,6 +50,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       ui: await buildUiBundle(),
       sessionTtlSeconds: deps.options.sessionTtlSeconds,
       logger: deps.logger,
+      redrive: deps.redrive,
     });
     await app.listen({ host: config.httpHost, port: deps.options.port });
     const address = app.server.address();

@@ -9,10 +9,28 @@ interface Payload {
 }
 
 /** One message: what it is, where it stands at each receiver, every hop, its links and (when allowed) its payload. */
-export function MessageDetail(props: { record: MessageLifecycle; mayViewPayload: boolean }) {
+export function MessageDetail(props: {
+  record: MessageLifecycle;
+  mayViewPayload: boolean;
+  mayRerun: boolean;
+  /** Reads the record again (after a re-run). */
+  onChanged: () => void;
+}) {
   const { record } = props;
-  const [payload, setPayload] = useState<Payload | undefined>(undefined);
+  const [notice, setNotice] = useState<string | undefined>(undefined);
   const [problem, setProblem] = useState<string | undefined>(undefined);
+  const rerun = async (receiver: string) => {
+    setProblem(undefined);
+    setNotice(undefined);
+    try {
+      await api("POST", `/api/messages/${encodeURIComponent(record.hubId)}/rerun`, { receiver });
+      setNotice(`Re-run to ${receiver} sent; the timeline follows it.`);
+      props.onChanged();
+    } catch (error) {
+      setProblem(error instanceof ApiError ? `${error.message} (${error.code})` : "the re-run failed");
+    }
+  };
+  const [payload, setPayload] = useState<Payload | undefined>(undefined);
   const showPayload = async () => {
     setProblem(undefined);
     try {
@@ -62,6 +80,7 @@ export function MessageDetail(props: { record: MessageLifecycle; mayViewPayload:
             <th scope="col">Attempts</th>
             <th scope="col">Acknowledgement</th>
             <th scope="col">Last error</th>
+            <th scope="col">Action</th>
           </tr>
         </thead>
         <tbody>
@@ -72,6 +91,15 @@ export function MessageDetail(props: { record: MessageLifecycle; mayViewPayload:
               <td>{r.attempts}</td>
               <td>{r.ackCode ?? (r.ackOverdue ? "overdue" : "—")}</td>
               <td>{r.lastError === undefined ? "—" : `${r.lastError.code}: ${r.lastError.message}`}</td>
+              <td>
+                {r.status === "dead-lettered" && props.mayRerun ? (
+                  <button type="button" onClick={() => void rerun(r.endpoint)}>
+                    Re-run to {r.endpoint}
+                  </button>
+                ) : (
+                  "—"
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -92,6 +120,9 @@ export function MessageDetail(props: { record: MessageLifecycle; mayViewPayload:
       <button type="button" onClick={() => void showPayload()} disabled={!props.mayViewPayload}>
         {props.mayViewPayload ? "Show payload" : "Show payload (not allowed for your role)"}
       </button>
+      <p role="status" data-testid="notice">
+        {notice ?? ""}
+      </p>
       <p role="alert" class="problem">
         {problem ?? ""}
       </p>

@@ -139,7 +139,12 @@ export function MessagesView(props: { session: SessionInfo; onSignedOut: () => v
         </table>
       )}
       {selected === undefined ? null : (
-        <MessageDetail record={selected} mayViewPayload={props.session.permissions.includes("view-payload")} />
+        <MessageDetail
+          record={selected}
+          mayViewPayload={props.session.permissions.includes("view-payload")}
+          mayRerun={props.session.permissions.includes("rerun")}
+          onChanged={() => void open(selected.hubId)}
+        />
       )}
     </section>
   );

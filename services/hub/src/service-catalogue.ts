@@ -1,6 +1,6 @@
 import type { Bus } from "@carehub/bus";
 import { startConsole } from "@carehub/console";
-import { startDispatcher } from "@carehub/dispatcher";
+import { redriveDeadLetters, startDispatcher } from "@carehub/dispatcher";
 import { startGateway } from "@carehub/gateway";
 import { startIntake } from "@carehub/intake";
 import type { Logger } from "@carehub/observability";
@@ -49,5 +49,11 @@ export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) 
   router: (deps) => startRouter(deps),
   dispatcher: (deps) => startDispatcher({ ...deps, options: deps.settings.dispatcher }),
   tracker: (deps) => startTracker({ ...deps, options: deps.settings.tracker }),
-  console: (deps) => startConsole({ ...deps, options: deps.settings.console }),
+  // The console re-runs a dead letter through the dispatcher's redrive, wired here (services never import each other).
+  console: (deps) =>
+    startConsole({
+      ...deps,
+      options: deps.settings.console,
+      redrive: (request) => redriveDeadLetters(deps.bus, { ...request, limit: 1 }),
+    }),
 };
