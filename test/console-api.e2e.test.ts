@@ -296,8 +296,9 @@ describe("console re-run of a dead letter", () => {
 
   it("re-sends one message's dead letter to the one receiver chosen, linked to its original, and records it", async () => {
     h.receiver("practice").setDown(true);
-    const deadId = await deadLetter();
+    // The one re-run is the younger: a redrive that took the DLQ's oldest entry instead would be caught.
     const otherDeadId = await deadLetter();
+    const deadId = await deadLetter();
     h.receiver("practice").setDown(false);
     const operator = await sessionOf("operator");
     const viewer = await sessionOf("viewer");
