@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { AuditRecord, type MessageLifecycle } from "@carehub/schemas";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../src/harness.ts";
+import { defaultEndpoints, type Harness, startHarness } from "../src/harness.ts";
 import { freshHomecare, HOMECARE_CPR } from "../src/homecare-traffic.ts";
 
 /**
@@ -68,6 +68,8 @@ async function auditRecords(): Promise<AuditRecord[]> {
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   h = await startHarness({
+    // One attempt at the practice: a message sent while it is down is dead-lettered at once (the re-run).
+    endpoints: defaultEndpoints().map((e) => (e.id === "practice" ? { ...e, maxDeliveryAttempts: 1 } : e)),
     services: ["tracker", "dispatcher", "router", "intake", "gateway", "console"],
     operators: ["operator", "viewer", "admin"],
     operatorRoles: { operator: "operator", viewer: "viewer", admin: "admin" },
@@ -179,6 +181,44 @@ describe("the console in Chromium", () => {
     await page.close();
   });
 
+  it("re-runs a dead letter to its receiver (operator): the new delivery follows in the timeline, linked, and is recorded", async () => {
+    h.receiver("practice").setDown(true);
+    const response = await h.send("acute-team", freshHomecare().body, "application/fhir+json");
+    const hubId = ((await response.json()) as { id: string }).id;
+    await h.waitForEvents((e) => e.type === "dead-lettered" && e.hubId === hubId, 20_000);
+    h.receiver("practice").setDown(false);
+
+    const page = await signedIn("operator");
+    await page.getByRole("button", { name: "Messages" }).click();
+    await page.getByLabel("Hub id").fill(hubId);
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("button", { name: hubId }).click();
+    await expect.poll(() => page.getByTestId("detail-status").textContent(), { timeout: 20_000 }).toBe("dead-lettered");
+    await shot(page, "05-dead-letter-before-rerun");
+    await page.getByRole("button", { name: "Re-run to practice" }).click();
+    await expect.poll(() => page.getByTestId("notice").textContent()).toContain("Re-run to practice sent");
+    // The record is read again until the delivery has come back through the events.
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole("button", { name: hubId }).click();
+          return page.getByTestId("detail-status").textContent();
+        },
+        { timeout: 20_000 },
+      )
+      .toBe("delivered");
+    const timeline = (await page.getByRole("list", { name: "Timeline" }).textContent()) ?? "";
+    expect(timeline.indexOf("dead-lettered")).toBeLessThan(timeline.indexOf("replayed"));
+    expect(timeline.indexOf("replayed")).toBeLessThan(timeline.lastIndexOf("delivered"));
+    expect(await page.locator(".detail dl").textContent()).toContain(`Re-run of${hubId}`);
+    await shot(page, "06-dead-letter-rerun");
+    const reruns = (await auditRecords()).filter((r) => r.action === "message.rerun");
+    expect(reruns.map((r) => [r.actor, r.resources, r.query?.receiver, r.outcome.result])).toEqual([
+      [{ type: "operator", id: "operator" }, [{ type: "message", id: hubId }], "practice", "ok"],
+    ]);
+    await page.close();
+  });
+
   it("refuses a viewer the payload and the patient search, in the page and on the server", async () => {
     const page = await signedIn("viewer");
     await page.getByRole("button", { name: "Messages" }).click();
@@ -188,7 +228,7 @@ describe("the console in Chromium", () => {
     await page.locator("table.results button.link").first().click();
     const refused = page.getByRole("button", { name: "Show payload (not allowed for your role)" });
     expect(await refused.isDisabled()).toBe(true);
-    await shot(page, "05-message-viewer");
+    await shot(page, "07-message-viewer");
     // What a viewer could send by hand is refused by the server, not only hidden.
     const hubId = (await page.locator("table.results button.link").first().textContent()) ?? "";
     const answers = await page.evaluate(
@@ -209,7 +249,7 @@ describe("the console in Chromium", () => {
 
   it("signs an admin in and out", async () => {
     const page = await signedIn("admin");
-    await shot(page, "06-live-flow-admin");
+    await shot(page, "08-live-flow-admin");
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("Operator access token").waitFor();
     await page.reload();

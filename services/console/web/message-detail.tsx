@@ -40,6 +40,14 @@ export function MessageDetail(props: {
     }
   };
   const links = Object.entries(record.links).filter(([, v]) => v !== undefined && (!Array.isArray(v) || v.length > 0));
+  const linkLabel: Record<string, string> = {
+    inReplyTo: "Answers",
+    corrects: "Corrects",
+    retracts: "Retracts",
+    replayOf: "Re-run of",
+    replayedBy: "Re-run as",
+    duplicateOf: "Repeat of",
+  };
   return (
     <article class="detail" aria-labelledby="detail-title">
       <h3 id="detail-title">Message {record.hubId}</h3>
@@ -66,7 +74,7 @@ export function MessageDetail(props: {
         )}
         {links.map(([name, value]) => (
           <>
-            <dt key={`${name}-t`}>{name}</dt>
+            <dt key={`${name}-t`}>{linkLabel[name] ?? name}</dt>
             <dd key={`${name}-d`}>{Array.isArray(value) ? value.join(", ") : String(value)}</dd>
           </>
         ))}
