@@ -19,6 +19,7 @@ import { z } from "zod";
 import type { ConsoleAuditTrail } from "./console-audit.ts";
 import { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
 import { type ConsolePermission, mayDo, permissionsOf } from "./console-roles.ts";
+import { CloseIncidentBody, type IncidentStore, incidentsCsv, OpenIncidentBody } from "./incident-store.ts";
 import type { LiveFlow } from "./live-flow.ts";
 import type { MessageBrowser } from "./message-browser.ts";
 import type { SessionStore } from "./session-store.ts";
@@ -40,6 +41,7 @@ export interface ConsoleAppDeps {
   ui: UiBundle;
   sessionTtlSeconds: number;
   redrive: RedriveOne;
+  incidents: IncidentStore;
   logger?: Logger;
 }
 
@@ -49,6 +51,7 @@ interface SignedIn {
   expiresAt: number;
 }
 
+const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 const SignInBody = z.strictObject({ token: z.string().min(1).max(512) });
 const RerunBody = z.strictObject({ receiver: EndpointId });
 const HubId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/);
@@ -115,6 +118,15 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
     if (!request.url.startsWith("/api/")) return;
     reply.header("cache-control", "no-store");
     if (request.method === "POST" && request.url === "/api/session") return;
+    // The CLI (`carehub incidents`) calls the same API with the operator's token instead of a session.
+    const bearer = BEARER.exec(request.headers.authorization ?? "")?.[1];
+    if (bearer !== undefined) {
+      const operator = deps.registry.current().authenticateOperator(bearer);
+      if (operator === undefined)
+        throw new ConsoleRequestError(401, CONSOLE_ERROR_CODES.unauthenticated, "sign in first");
+      signedIn.set(request, { operator, sessionId: "", expiresAt: Date.now() });
+      return;
+    }
     const id = cookieValue(request.headers.cookie, SESSION_COOKIE);
     const session = id === undefined ? undefined : await deps.sessions.find(id);
     // The registry decides, now: an operator removed from it is signed out whatever the session says.
@@ -179,7 +191,8 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
   });
 
   app.delete("/api/session", async (request, reply) => {
-    await deps.sessions.destroy(who(request).sessionId);
+    const { sessionId } = who(request);
+    if (sessionId !== "") await deps.sessions.destroy(sessionId);
     reply.header("set-cookie", `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
     return reply.code(204).send();
   });
@@ -298,6 +311,40 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
     });
     if (refusal !== undefined) throw refusal;
     return { hubId, receiver, redriven };
+  });
+
+  // The disruption log: everyone signed in reads it; operators and admins open and close incidents.
+  const IncidentList = z.strictObject({
+    state: z.enum(["open", "closed"]).optional(),
+    limit: z.coerce.number().int().min(1).max(5_000).optional(),
+  });
+  const mayManage = (request: FastifyRequest) => {
+    if (!mayDo(who(request).operator.role, "manage-incidents")) {
+      throw new ConsoleRequestError(403, CONSOLE_ERROR_CODES.forbidden, "your role may not manage-incidents");
+    }
+  };
+  const actorOf = (request: FastifyRequest) => ({ type: "operator" as const, id: who(request).operator.id });
+  app.get("/api/incidents", async (request) => ({
+    items: await deps.incidents.list(IncidentList.parse(request.query)),
+  }));
+  app.get("/api/incidents.csv", async (request, reply) => {
+    const csv = incidentsCsv(await deps.incidents.list(IncidentList.parse(request.query)));
+    return reply
+      .header("content-type", "text/csv; charset=utf-8")
+      .header("content-disposition", 'attachment; filename="carehub-incidents.csv"')
+      .send(csv);
+  });
+  app.post("/api/incidents", async (request, reply) => {
+    mayManage(request);
+    const incident = await deps.incidents.open(OpenIncidentBody.parse(request.body), actorOf(request));
+    return reply.code(201).send(incident);
+  });
+  app.post<{ Params: { id: string } }>("/api/incidents/:id/close", async (request) => {
+    mayManage(request);
+    const { note } = CloseIncidentBody.parse(request.body ?? {});
+    const closed = await deps.incidents.close(z.uuid().parse(request.params.id), actorOf(request), note);
+    if (closed === undefined) throw new ConsoleRequestError(404, CONSOLE_ERROR_CODES.notFound, "no such incident");
+    return closed;
   });
 
   const page = (body: string, contentType: string) => async (_request: FastifyRequest, reply: FastifyReply) =>

@@ -1,3 +1,4 @@
+export { CIRCUIT_POLL_MS, type CircuitStateOf, watchCircuits } from "./circuit-incidents.ts";
 export { ConsoleSearchBody, cookieValue, createConsoleApp, SESSION_COOKIE } from "./console-app.ts";
 export { CONSOLE_AUDIT_TIMEOUT_MS, type ConsoleAuditTrail, consoleAuditTrail } from "./console-audit.ts";
 export { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
@@ -10,6 +11,15 @@ export {
   parseConsoleOptions,
 } from "./console-settings.ts";
 export { FlowCounter, type FlowSecond } from "./flow-counter.ts";
+export {
+  CloseIncidentBody,
+  Incident,
+  type IncidentActor,
+  type IncidentStore,
+  incidentsCsv,
+  OpenIncidentBody,
+  redisIncidentStore,
+} from "./incident-store.ts";
 export { BACKLOG_POLL_MS, type Backlog, type LiveFlow, startLiveFlow } from "./live-flow.ts";
 export { type MessageBrowser, type MessagePayload, type MessageSearch, messageBrowser } from "./message-browser.ts";
 export { prettyPayload } from "./pretty-payload.ts";

@@ -5,9 +5,11 @@ import type { HubConfig } from "@carehub/schemas";
 import { patientHash, type ReadModelQueries } from "@carehub/store";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
+import { type CircuitStateOf, watchCircuits } from "./circuit-incidents.ts";
 import { createConsoleApp, type RedriveOne } from "./console-app.ts";
 import { consoleAuditTrail } from "./console-audit.ts";
 import type { ConsoleOptions } from "./console-settings.ts";
+import { redisIncidentStore } from "./incident-store.ts";
 import { startLiveFlow } from "./live-flow.ts";
 import { messageBrowser } from "./message-browser.ts";
 import { redisSessionStore } from "./session-store.ts";
@@ -23,6 +25,8 @@ export interface ConsoleDeps {
   options: ConsoleOptions;
   /** Puts one message's dead letter for one receiver back on its OUTBOX subject (the dispatcher's redrive). */
   redrive: RedriveOne;
+  /** The dispatcher's circuit state of an endpoint: an incident opens while it is not closed. */
+  circuitState: CircuitStateOf;
 }
 
 export interface RunningConsole {
@@ -36,6 +40,8 @@ export interface RunningConsole {
 export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const { config } = deps;
   const flow = startLiveFlow(deps.bus, deps.logger);
+  const incidents = redisIncidentStore(deps.redis, config.namespace);
+  const circuits = watchCircuits({ ...deps, incidents });
   try {
     const app = await createConsoleApp({
       registry: deps.registry,
@@ -51,6 +57,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       sessionTtlSeconds: deps.options.sessionTtlSeconds,
       logger: deps.logger,
       redrive: deps.redrive,
+      incidents,
     });
     await app.listen({ host: config.httpHost, port: deps.options.port });
     const address = app.server.address();
@@ -63,11 +70,13 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       url,
       app,
       stop: () => {
+        circuits.stop();
         stopping ??= flow.stop().then(() => app.close());
         return stopping;
       },
     };
   } catch (error) {
+    circuits.stop();
     await flow.stop();
     throw error;
   }

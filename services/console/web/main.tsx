@@ -1,11 +1,12 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, type SessionInfo } from "./api.ts";
+import { IncidentsView } from "./incidents-view.tsx";
 import { LiveFlowView } from "./live-flow-view.tsx";
 import { MessagesView } from "./messages-view.tsx";
 import { SignIn } from "./sign-in.tsx";
 
-type View = "flow" | "messages";
+type View = "flow" | "messages" | "incidents";
 
 function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
@@ -39,6 +40,13 @@ function App() {
           >
             Messages
           </button>
+          <button
+            type="button"
+            aria-current={view === "incidents" ? "page" : undefined}
+            onClick={() => setView("incidents")}
+          >
+            Incidents
+          </button>
         </nav>
         <p class="who">
           Signed in as <strong>{session.operator.name}</strong> (<span data-testid="role">{session.operator.role}</span>
@@ -49,7 +57,9 @@ function App() {
         </button>
       </header>
       <main>
-        {view === "flow" ? <LiveFlowView /> : <MessagesView session={session} onSignedOut={() => setSession(null)} />}
+        {view === "flow" ? <LiveFlowView /> : null}
+        {view === "messages" ? <MessagesView session={session} onSignedOut={() => setSession(null)} /> : null}
+        {view === "incidents" ? <IncidentsView session={session} /> : null}
       </main>
     </>
   );

@@ -1,6 +1,6 @@
 import type { Bus } from "@carehub/bus";
 import { startConsole } from "@carehub/console";
-import { redriveDeadLetters, startDispatcher } from "@carehub/dispatcher";
+import { dispatchKeys, parseCircuitState, redriveDeadLetters, startDispatcher } from "@carehub/dispatcher";
 import { startGateway } from "@carehub/gateway";
 import { startIntake } from "@carehub/intake";
 import type { Logger } from "@carehub/observability";
@@ -49,11 +49,14 @@ export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) 
   router: (deps) => startRouter(deps),
   dispatcher: (deps) => startDispatcher({ ...deps, options: deps.settings.dispatcher }),
   tracker: (deps) => startTracker({ ...deps, options: deps.settings.tracker }),
-  // The console re-runs a dead letter through the dispatcher's redrive, wired here (services never import each other).
+  // The console re-runs dead letters through the dispatcher's redrive and reads its circuits: wired here, since
+  // services never import each other.
   console: (deps) =>
     startConsole({
       ...deps,
       options: deps.settings.console,
       redrive: (request) => redriveDeadLetters(deps.bus, { ...request, limit: 1 }),
+      circuitState: async (endpoint) =>
+        parseCircuitState(await deps.redis.get(dispatchKeys(deps.config.namespace).circuit(endpoint))).state,
     }),
 };
