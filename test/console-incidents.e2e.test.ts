@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultEndpoints, type Harness, startHarness } from "./src/harness.ts";
 import { freshHomecare, HOMECARE_CPR } from "./src/homecare-traffic.ts";
@@ -22,6 +24,23 @@ interface Incident {
 
 let h: Harness;
 let consoleUrl: string;
+
+const cli = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
+
+/** The real `carehub` in a child process, pointed at the console with CAREHUB_CONSOLE_URL and CAREHUB_TOKEN. */
+function carehub(args: string[], token = h.token("operator")) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [cli, ...args],
+      { env: { ...process.env, CAREHUB_CONSOLE_URL: consoleUrl, CAREHUB_TOKEN: token }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
+      },
+    );
+    child.stdin?.end();
+  });
+}
 
 function call(token: string, method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${consoleUrl}${path}`, {
@@ -135,4 +154,49 @@ describe("the console's disruption log", () => {
     );
     expect(lines[2]).toMatch(/,circuit-open,.*,practice,,hub:circuit-breaker,hub:circuit-breaker,/);
   });
+});
+
+describe("carehub incidents, against the running console", () => {
+  it("opens, lists and closes an incident through the console's API, as JSON or a table", async () => {
+    const opened = await carehub([
+      "incidents",
+      "open",
+      "--json",
+      "--endpoints",
+      "klamer,lab",
+      "--note",
+      "VANS queue stuck",
+    ]);
+    expect(opened.code, opened.stderr).toBe(0);
+    const incident = JSON.parse(opened.stdout) as Incident;
+    expect(incident).toMatchObject({ endpoints: ["klamer", "lab"], note: "VANS queue stuck", cause: "manual" });
+
+    const open = await carehub(["incidents", "list", "--state", "open"]);
+    expect(open.code, open.stderr).toBe(0);
+    expect(open.stdout).toMatch(/^ID +OPENED +CLOSED +CAUSE +ENDPOINTS +NOTE/);
+    expect(open.stdout).toContain(incident.id);
+    expect(open.stdout).not.toContain(h.token("operator"));
+
+    const closed = await carehub(["incidents", "close", incident.id, "--note", "queue drained", "--json"]);
+    expect(closed.code, closed.stderr).toBe(0);
+    expect(JSON.parse(closed.stdout)).toMatchObject({ id: incident.id, closingNote: "queue drained" });
+    const stillOpen = await carehub(["incidents", "list", "--state", "open", "--json"]);
+    expect(stillOpen.stdout).not.toContain(incident.id);
+    // Each run starts a Node process that loads the CLI: seconds apiece on a loaded machine.
+  }, 120_000);
+
+  it("fails with the console's refusal (exit 1) and refuses bad usage before calling (exit 2)", async () => {
+    const viewer = await carehub(["incidents", "open", "--note", "x"], h.token("viewer"));
+    expect(viewer.code).toBe(1);
+    expect(viewer.stderr).toContain("403 CAREHUB_ERR_CONSOLE_FORBIDDEN");
+    expect(viewer.stderr).not.toContain(h.token("viewer"));
+    const unknown = await carehub(["incidents", "close", crypto.randomUUID()]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("404 CAREHUB_ERR_CONSOLE_NOT_FOUND");
+
+    const noNote = await carehub(["incidents", "open"]);
+    expect(noNote.code).toBe(2);
+    expect(noNote.stderr).toContain("incidents open needs --note");
+    // The other refusals before a call (typos, a bad --state) are parseCliArgs's: services/hub/src/cli-args.test.ts.
+  }, 120_000);
 });
