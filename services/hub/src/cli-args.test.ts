@@ -221,8 +221,10 @@ describe("parseCliArgs incidents", () => {
     expect(parseCliArgs(["incidents", "clsoe"])).toMatchObject({
       error: expect.stringContaining("did you mean incidents close?"),
     });
-    expect(parseCliArgs(["incidents", "list", "--note", "x"])).toEqual({ error: "incidents list takes no --note" });
-    expect(parseCliArgs(["incidents", "close"])).toEqual({ error: "incidents close needs one incident id" });
-    expect(parseCliArgs(["incidents", "open", "--note", " "])).toEqual({ error: "incidents open needs --note" });
+    expect(parseCliArgs(["incidents", "list", "--note", "x"])).toMatchObject({
+      error: "incidents list takes no --note",
+    });
+    expect(parseCliArgs(["incidents", "close"])).toMatchObject({ error: "incidents close needs one incident id" });
+    expect(parseCliArgs(["incidents", "open", "--note", " "])).toMatchObject({ error: "incidents open needs --note" });
   });
 });
