@@ -219,6 +219,24 @@ describe("the console in Chromium", () => {
     await page.close();
   });
 
+  it("opens and closes an incident by hand (operator), and offers the log as CSV", async () => {
+    const page = await signedIn("operator");
+    await page.getByRole("button", { name: "Incidents" }).click();
+    await page.getByLabel("Affected endpoint").selectOption("lab");
+    await page.getByLabel("What is disrupted").fill("lab results arrive late");
+    await page.getByRole("button", { name: "Open incident" }).click();
+    const row = page.getByRole("row", { name: /lab results arrive late/ });
+    await expect.poll(() => row.textContent()).toContain("open");
+    await shot(page, "07-incident-open");
+    await page.getByRole("button", { name: "Close incident: lab results arrive late" }).click();
+    await expect.poll(() => row.textContent()).not.toContain("open");
+    expect(await row.textContent()).toContain("manual");
+    const csv = await page.evaluate(async () => (await fetch("/api/incidents.csv")).text());
+    expect(csv).toMatch(/,manual,.*,lab,,operator:operator,operator:operator,lab results arrive late,/);
+    await shot(page, "08-incident-closed");
+    await page.close();
+  });
+
   it("refuses a viewer the payload and the patient search, in the page and on the server", async () => {
     const page = await signedIn("viewer");
     await page.getByRole("button", { name: "Messages" }).click();
@@ -228,7 +246,7 @@ describe("the console in Chromium", () => {
     await page.locator("table.results button.link").first().click();
     const refused = page.getByRole("button", { name: "Show payload (not allowed for your role)" });
     expect(await refused.isDisabled()).toBe(true);
-    await shot(page, "07-message-viewer");
+    await shot(page, "09-message-viewer");
     // What a viewer could send by hand is refused by the server, not only hidden.
     const hubId = (await page.locator("table.results button.link").first().textContent()) ?? "";
     const answers = await page.evaluate(
@@ -249,7 +267,7 @@ describe("the console in Chromium", () => {
 
   it("signs an admin in and out", async () => {
     const page = await signedIn("admin");
-    await shot(page, "08-live-flow-admin");
+    await shot(page, "10-live-flow-admin");
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("Operator access token").waitFor();
     await page.reload();

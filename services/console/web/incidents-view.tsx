@@ -76,7 +76,9 @@ export function IncidentsView(props: { session: SessionInfo }) {
         {problem ?? ""}
       </p>
       <table class="results">
-        <caption>{items.length} incidents, newest first</caption>
+        <caption>
+          {items.length} incident{items.length === 1 ? "" : "s"}, newest first
+        </caption>
         <thead>
           <tr>
             <th scope="col">Opened</th>
