@@ -3,7 +3,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-export const CHROMIUM = process.env.CAREHUB_CHROMIUM ?? "/usr/bin/chromium";
+/** Debian's Chromium; the browser suites launch it through playwright-core (handed down as CAREHUB_CHROMIUM). */
+const CHROMIUM = "/usr/bin/chromium";
 
 if (!existsSync(CHROMIUM)) {
   if (process.getuid?.() !== 0) {

@@ -257,7 +257,8 @@ describe("the console in Chromium", () => {
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ patient: cpr }),
         });
-        return [payload.status, (await payload.json()).code, patient.status, (await patient.json()).code];
+        const codeOf = async (response: Response) => ((await response.json()) as { code: string }).code;
+        return [payload.status, await codeOf(payload), patient.status, await codeOf(patient)];
       },
       { hubId, cpr: HOMECARE_CPR },
     );
