@@ -275,6 +275,29 @@ describe("console live flow", () => {
   });
 });
 
+describe("console endpoints and statistics", () => {
+  it("shows each endpoint's counters, backlog and circuit, and the counters as CSV", async () => {
+    const viewer = await sessionOf("viewer");
+    const response = await call(viewer, "GET", "/api/endpoints");
+    expect(response.status).toBe(200);
+    const items = ((await response.json()) as { items: Array<Record<string, unknown>> }).items;
+    expect(items.map((e) => e.id)).toEqual(["acute-team", "practice", "lab", "klamer", "databank"]);
+    const practice = items.find((e) => e.id === "practice");
+    expect(practice).toMatchObject({ delivery: "http", signed: false, circuit: "closed", deadLettered: 0 });
+    expect(practice?.delivered).toBeGreaterThanOrEqual(1);
+    expect(practice?.deliverySuccessRate).toBe(1);
+    expect(items.find((e) => e.id === "acute-team")?.sent).toBeGreaterThanOrEqual(1);
+    expect(items.find((e) => e.id === "lab")).toMatchObject({ sent: 0, received: 0, deliverySuccessRate: null });
+
+    const csv = await call(viewer, "GET", "/api/statistics.csv");
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    const lines = (await csv.text()).trimEnd().split("\r\n");
+    expect(lines[0]).toBe("endpoint,role,kind,status,count");
+    expect(lines).toContainEqual(expect.stringMatching(/^practice,receiver,homecare-observation,delivered,[1-9]\d*$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^acute-team,sender,homecare-observation,delivered,[1-9]\d*$/));
+  });
+});
+
 describe("console re-run of a dead letter", () => {
   async function deadLetter(): Promise<string> {
     const response = await h.send("acute-team", freshHomecare().body, "application/fhir+json");

@@ -16,9 +16,11 @@ import Fastify, {
   LogController,
 } from "fastify";
 import { z } from "zod";
+import type { CircuitStateOf } from "./circuit-incidents.ts";
 import type { ConsoleAuditTrail } from "./console-audit.ts";
 import { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
 import { type ConsolePermission, mayDo, permissionsOf } from "./console-roles.ts";
+import { endpointOverview, statisticsCsv } from "./endpoint-overview.ts";
 import { CloseIncidentBody, type IncidentStore, incidentsCsv, OpenIncidentBody } from "./incident-store.ts";
 import type { LiveFlow } from "./live-flow.ts";
 import type { MessageBrowser } from "./message-browser.ts";
@@ -42,6 +44,9 @@ export interface ConsoleAppDeps {
   sessionTtlSeconds: number;
   redrive: RedriveOne;
   incidents: IncidentStore;
+  /** The read model's message counters (GET /v1/stats's). */
+  statusCounts: () => Promise<StatusCounts>;
+  circuitState: CircuitStateOf;
   logger?: Logger;
 }
 
@@ -312,6 +317,21 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
     if (refusal !== undefined) throw refusal;
     return { hubId, receiver, redriven };
   });
+
+  // Endpoints: counters, backlog and circuit of each; the counters as CSV (MedCom-style statistics).
+  app.get("/api/endpoints", async () => {
+    const endpoints = deps.registry.current().endpoints();
+    const circuits = new Map(
+      await Promise.all(endpoints.map(async (e) => [e.id, await deps.circuitState(e.id)] as const)),
+    );
+    return { items: endpointOverview(endpoints, await deps.statusCounts(), deps.flow.backlog(), circuits) };
+  });
+  app.get("/api/statistics.csv", async (_request, reply) =>
+    reply
+      .header("content-type", "text/csv; charset=utf-8")
+      .header("content-disposition", 'attachment; filename="carehub-statistics.csv"')
+      .send(statisticsCsv(await deps.statusCounts())),
+  );
 
   // The disruption log: everyone signed in reads it; operators and admins open and close incidents.
   const IncidentList = z.strictObject({

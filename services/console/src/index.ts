@@ -10,6 +10,7 @@ export {
   DEFAULT_CONSOLE_OPTIONS,
   parseConsoleOptions,
 } from "./console-settings.ts";
+export { type EndpointOverview, endpointOverview, statisticsCsv } from "./endpoint-overview.ts";
 export { FlowCounter, type FlowSecond } from "./flow-counter.ts";
 export {
   CloseIncidentBody,

@@ -58,6 +58,8 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       logger: deps.logger,
       redrive: deps.redrive,
       incidents,
+      statusCounts: () => deps.store.statusCounts(),
+      circuitState: deps.circuitState,
     });
     await app.listen({ host: config.httpHost, port: deps.options.port });
     const address = app.server.address();

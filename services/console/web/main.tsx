@@ -1,12 +1,13 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, type SessionInfo } from "./api.ts";
+import { EndpointsView } from "./endpoints-view.tsx";
 import { IncidentsView } from "./incidents-view.tsx";
 import { LiveFlowView } from "./live-flow-view.tsx";
 import { MessagesView } from "./messages-view.tsx";
 import { SignIn } from "./sign-in.tsx";
 
-type View = "flow" | "messages" | "incidents";
+type View = "flow" | "messages" | "endpoints" | "incidents";
 
 function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
@@ -42,6 +43,13 @@ function App() {
           </button>
           <button
             type="button"
+            aria-current={view === "endpoints" ? "page" : undefined}
+            onClick={() => setView("endpoints")}
+          >
+            Endpoints
+          </button>
+          <button
+            type="button"
             aria-current={view === "incidents" ? "page" : undefined}
             onClick={() => setView("incidents")}
           >
@@ -59,6 +67,7 @@ function App() {
       <main>
         {view === "flow" ? <LiveFlowView /> : null}
         {view === "messages" ? <MessagesView session={session} onSignedOut={() => setSession(null)} /> : null}
+        {view === "endpoints" ? <EndpointsView /> : null}
         {view === "incidents" ? <IncidentsView session={session} /> : null}
       </main>
     </>
