@@ -266,9 +266,13 @@ describe("the console in Chromium", () => {
     await page.close();
   });
 
-  it("signs an admin in and out", async () => {
+  it("signs an admin in, shows the endpoints with their counters and circuits, and signs out", async () => {
     const page = await signedIn("admin");
     await shot(page, "10-live-flow-admin");
+    await page.getByRole("button", { name: "Endpoints" }).click();
+    await expect.poll(() => page.getByTestId("circuit-practice").textContent()).toBe("closed");
+    expect(Number(await page.getByTestId("delivered-practice").textContent())).toBeGreaterThan(0);
+    await shot(page, "11-endpoints-admin");
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("Operator access token").waitFor();
     await page.reload();
