@@ -59,6 +59,8 @@ beforeAll(async () => {
     services: ["tracker", "dispatcher", "router", "intake", "gateway", "console"],
     operators: ["operator", "viewer", "admin"],
     operatorRoles: { operator: "operator", viewer: "viewer", admin: "admin" },
+    // In a file the hub watches, so a test can demote and remove an operator.
+    registryFile: true,
   });
   consoleUrl = h.hub.consoleUrl ?? "";
   expect(consoleUrl).toMatch(/^http:/);
@@ -131,6 +133,22 @@ describe("console sign-in", () => {
 });
 
 describe("console roles, enforced by the server", () => {
+  it("takes the role from the registry on every request: a demoted operator loses payloads, a removed one the session", async () => {
+    const admin = await sessionOf("admin");
+    expect((await call(admin, "GET", `/api/messages/${hubId}/payload`)).status).toBe(200);
+    await h.updateRegistry((registry) => ({
+      ...registry,
+      operators: (registry.operators ?? []).map((o) => (o?.id === "admin" ? { ...o, role: "viewer" as const } : o)),
+    }));
+    expect((await call(admin, "GET", `/api/messages/${hubId}/payload`)).status).toBe(403);
+    expect(await (await call(admin, "GET", "/api/session")).json()).toMatchObject({ operator: { role: "viewer" } });
+    await h.updateRegistry((registry) => ({
+      ...registry,
+      operators: (registry.operators ?? []).filter((o) => o?.id !== "admin"),
+    }));
+    expect((await call(admin, "GET", "/api/session")).status).toBe(401);
+  });
+
   it("refuses a viewer the payload and records the refusal", async () => {
     const viewer = await sessionOf("viewer");
     const response = await call(viewer, "GET", `/api/messages/${hubId}/payload`);
