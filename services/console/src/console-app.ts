@@ -7,6 +7,7 @@ import {
   MessageListQuery,
   MessageStatus,
   type Operator,
+  type StatusCounts,
 } from "@carehub/schemas";
 import Fastify, {
   type FastifyBaseLogger,
