@@ -1,8 +1,9 @@
 export { CIRCUIT_POLL_MS, type CircuitStateOf, watchCircuits } from "./circuit-incidents.ts";
-export { ConsoleSearchBody, cookieValue, createConsoleApp, SESSION_COOKIE } from "./console-app.ts";
+export { cookieValue, createConsoleApp, SESSION_COOKIE } from "./console-app.ts";
 export { CONSOLE_AUDIT_TIMEOUT_MS, type ConsoleAuditTrail, consoleAuditTrail } from "./console-audit.ts";
 export { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
 export { type ConsoleKeys, consoleKeys } from "./console-keys.ts";
+export type { ConsoleAppDeps, ConsoleRequests, RedriveOne, SignedIn } from "./console-request.ts";
 export { type ConsolePermission, mayDo, permissionsOf } from "./console-roles.ts";
 export {
   CONSOLE_ENV,
@@ -23,6 +24,7 @@ export {
 } from "./incident-store.ts";
 export { BACKLOG_POLL_MS, type Backlog, type LiveFlow, startLiveFlow } from "./live-flow.ts";
 export { type MessageBrowser, type MessagePayload, type MessageSearch, messageBrowser } from "./message-browser.ts";
+export { ConsoleSearchBody } from "./message-routes.ts";
 export { prettyPayload } from "./pretty-payload.ts";
 export { type ConsoleSession, redisSessionStore, type SessionStore } from "./session-store.ts";
 export { type ConsoleDeps, type RunningConsole, startConsole } from "./start-console.ts";
