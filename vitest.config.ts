@@ -21,7 +21,8 @@ export const SOLO_SUITES = [
 export default defineConfig({
   test: {
     include: ["{schemas,packages,services,test,scripts}/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/*.chaos.test.ts"],
+    // Browser suites run on their own (`pnpm test:browser`, vitest.browser.config.ts).
+    exclude: ["**/node_modules/**", "**/*.chaos.test.ts", "**/*.browser.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // NATS and Redis for the run: NATS_URL / REDIS_URL when set, else private servers on free ports.

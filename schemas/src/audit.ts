@@ -22,6 +22,8 @@ export const AUDIT_ACTIONS = [
   "patient.overview",
   "course.read",
   "care-list.list",
+  "message.payload",
+  "message.rerun",
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

@@ -47,7 +47,7 @@ export function parsePayloadKeys(text: string): { value: PayloadKeyring } | { pr
       return;
     }
     seen.add(id);
-    if (!BASE64.test(base64) || Buffer.from(base64, "base64").byteLength !== PAYLOAD_KEY_BYTES) {
+    if (!BASE64.test(base64) || atob(base64).length !== PAYLOAD_KEY_BYTES) {
       problems.push(`${where} (${id}): the key is not ${PAYLOAD_KEY_BYTES} bytes in base64 (openssl rand -base64 32)`);
       return;
     }

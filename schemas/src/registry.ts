@@ -164,8 +164,15 @@ export const Operator = z.object({
   name: z.string().min(1),
   /** sha256 hex of each bearer token the operator may use (several, for rotation). */
   tokenSha256: z.array(TokenSha256).min(1),
+  /**
+   * What the operator may do in the console (docs/decisions/0041): `viewer` sees flows and message records but no
+   * payload and no patient search; `operator` also sees payloads, searches by patient and re-runs; `admin` also
+   * manages the registry. Least privilege when left out.
+   */
+  role: z.enum(["viewer", "operator", "admin"]).default("viewer"),
 });
 export type Operator = z.infer<typeof Operator>;
+export type OperatorRole = Operator["role"];
 
 /**
  * Settings of one message kind, for every endpoint (registry `kinds.<kind>`; a kind left out has the defaults).

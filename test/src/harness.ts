@@ -117,6 +117,10 @@ export interface HarnessOptions {
   registryFile?: boolean;
   /** Operator ids (query API: read everything), each with the token `token-<id>`. Default: `operator`. */
   operators?: string[];
+  /** Service settings as `carehub start` reads them from the environment (e.g. `CAREHUB_CIRCUIT_FAILURE_THRESHOLD`). */
+  settingsEnv?: Record<string, string>;
+  /** Console roles of those operators (the registry's default, viewer, for one left out). */
+  operatorRoles?: Record<string, "viewer" | "operator" | "admin">;
   /** The hub's logger (default: the hub's own, at LOG_LEVEL or warn); a test passes one to read the log lines. */
   logger?: Logger;
   /**
@@ -181,6 +185,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       id,
       name: `Operator ${id}`,
       tokenSha256: [hashToken(`token-${id}`)],
+      ...(options.operatorRoles?.[id] === undefined ? {} : { role: options.operatorRoles[id] }),
     })),
   };
   const dir = options.registryFile ? await mkdtemp(join(tmpdir(), "carehub-e2e-")) : undefined;
@@ -190,8 +195,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
     { ...options.config, namespace, httpPort: 0, registryPath },
   );
+  const settings = parseServiceSettings(options.settingsEnv ?? {}, config);
   const hub = await startHub({
     config,
+    // The console (when asked for) on a free port, like the gateway's httpPort 0.
+    settings: { ...settings, console: { ...settings.console, port: 0 } },
     ...(dir === undefined ? { registry } : {}),
     ...(options.services === undefined ? {} : { services: options.services }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),

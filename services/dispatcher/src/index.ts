@@ -3,6 +3,7 @@ export {
   type CircuitPolicy,
   type CircuitState,
   DEFAULT_CIRCUIT_POLICY,
+  parseCircuitState,
   recordFailure,
   recordSuccess,
   requestPermit,

@@ -7,6 +7,8 @@ import { MESSAGE_KINDS } from "@carehub/schemas";
 export interface RedriveRequest {
   /** Only dead letters of deliveries to this endpoint (stage dispatcher). */
   endpoint?: string;
+  /** Only dead letters of this message (the console's re-run of one message to one receiver). */
+  hubId?: string;
   /** The DLQ stage to re-drive, default `dispatcher`. */
   stage?: string;
   /** At most this many. */
@@ -41,6 +43,7 @@ export async function redriveDeadLetters(bus: Bus, request: RedriveRequest = {})
       ...(request.limit === undefined ? {} : { limit: request.limit }),
       filter: (dead) => {
         if (outboxSubject !== undefined && dead.headers[HEADER.originalSubject] !== outboxSubject) return false;
+        if (request.hubId !== undefined && dead.headers[HEADER.hubId] !== request.hubId) return false;
         chosen.push(dead.headers);
         return true;
       },

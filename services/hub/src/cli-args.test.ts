@@ -5,7 +5,7 @@ describe("parseCliArgs", () => {
   it("reads start --all and start <service>", () => {
     expect(parseCliArgs(["start", "--all"])).toEqual({
       command: "start",
-      services: ["tracker", "dispatcher", "router", "intake", "gateway"],
+      services: ["tracker", "dispatcher", "router", "intake", "gateway", "console"],
     });
     expect(parseCliArgs(["start", "gateway", "intake", "gateway"])).toEqual({
       command: "start",
@@ -193,5 +193,38 @@ describe("parseCliArgs", () => {
     });
     expect(parseCliArgs(["endpoints", "list"])).toEqual({ command: "endpoints-list" });
     expect(parseCliArgs(["stats", "--url", "http://hub:8080"])).toEqual({ command: "stats", url: "http://hub:8080" });
+  });
+});
+
+describe("parseCliArgs incidents", () => {
+  it("reads list, open and close with their options", () => {
+    expect(parseCliArgs(["incidents", "list", "--state", "open"])).toEqual({
+      command: "incidents-list",
+      state: "open",
+    });
+    expect(parseCliArgs(["incidents", "open", "--endpoints", "a, b", "--kinds", "lab-result", "--note", "n"])).toEqual({
+      command: "incidents-open",
+      endpoints: ["a", "b"],
+      kinds: ["lab-result"],
+      note: "n",
+    });
+    expect(parseCliArgs(["incidents", "close", "i-1", "--url", "http://c:1", "--token", "t"])).toEqual({
+      command: "incidents-close",
+      id: "i-1",
+      url: "http://c:1",
+      token: "t",
+    });
+  });
+
+  it("refuses what does not fit the subcommand, with a hint", () => {
+    expect(parseCliArgs(["incidents"])).toMatchObject({ error: "incidents needs list, open or close" });
+    expect(parseCliArgs(["incidents", "clsoe"])).toMatchObject({
+      error: expect.stringContaining("did you mean incidents close?"),
+    });
+    expect(parseCliArgs(["incidents", "list", "--note", "x"])).toMatchObject({
+      error: "incidents list takes no --note",
+    });
+    expect(parseCliArgs(["incidents", "close"])).toMatchObject({ error: "incidents close needs one incident id" });
+    expect(parseCliArgs(["incidents", "open", "--note", " "])).toMatchObject({ error: "incidents open needs --note" });
   });
 });

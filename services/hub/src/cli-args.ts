@@ -17,6 +17,9 @@ export type CliCommand = Output &
     | { command: "messages-list"; url?: string; token?: string; filter: Record<string, string | number> }
     | { command: "messages-show"; url?: string; token?: string; hubId: string }
     | { command: "stats"; url?: string; token?: string }
+    | { command: "incidents-list"; url?: string; token?: string; state?: "open" | "closed" }
+    | { command: "incidents-open"; url?: string; token?: string; endpoints: string[]; kinds: string[]; note: string }
+    | { command: "incidents-close"; url?: string; token?: string; id: string; note?: string }
     | { command: "endpoints-list" }
     | { command: "provision" }
     | { command: "rebuild"; yes?: true }
@@ -142,6 +145,8 @@ function build(command: string, o: Values, positionals: string[]): CliParse {
       };
     case "stats":
       return { command: "stats", ...target(o) };
+    case "incidents":
+      return parseIncidents(o, positionals);
     case "audit":
       return parseAudit(o);
     case "provision":
@@ -202,6 +207,63 @@ function parseMessages(o: Values, positionals: string[]): CliParse {
   const suggestion = action === undefined ? undefined : closest(action, ["list", "show"]);
   const said = action === undefined ? "messages needs list or show" : `unknown messages command: ${action}`;
   return { error: `${said}${suggestion === undefined ? "" : ` (did you mean messages ${suggestion}?)`}` };
+}
+
+const INCIDENT_ACTIONS = ["list", "open", "close"];
+
+function parseIncidents(o: Values, positionals: string[]): CliParse {
+  const [action, ...extra] = positionals;
+  const list = (value: unknown) =>
+    value === undefined
+      ? []
+      : String(value)
+          .split(",")
+          .map((part) => part.trim())
+          .filter((part) => part !== "");
+  const misplaced = (allowed: string[]) =>
+    ["state", "endpoints", "kinds", "note"].find((name) => o[name] !== undefined && !allowed.includes(name));
+  const refuse = (name: string) => ({ error: `incidents ${action} takes no --${name}` });
+  switch (action) {
+    case "list": {
+      const wrong = misplaced(["state"]);
+      if (wrong !== undefined) return refuse(wrong);
+      if (extra.length > 0) return { error: "incidents list takes no arguments" };
+      if (o.state !== undefined && o.state !== "open" && o.state !== "closed") {
+        return { error: `--state must be open or closed; got ${JSON.stringify(o.state)}` };
+      }
+      return { command: "incidents-list", ...target(o), ...(o.state === undefined ? {} : { state: o.state }) };
+    }
+    case "open": {
+      const wrong = misplaced(["endpoints", "kinds", "note"]);
+      if (wrong !== undefined) return refuse(wrong);
+      if (extra.length > 0) return { error: "incidents open takes no arguments (say what is disrupted with --note)" };
+      if (o.note === undefined || String(o.note).trim() === "") return { error: "incidents open needs --note" };
+      return {
+        command: "incidents-open",
+        ...target(o),
+        endpoints: list(o.endpoints),
+        kinds: list(o.kinds),
+        note: String(o.note),
+      };
+    }
+    case "close": {
+      const wrong = misplaced(["note"]);
+      if (wrong !== undefined) return refuse(wrong);
+      if (extra.length !== 1 || extra[0] === undefined) return { error: "incidents close needs one incident id" };
+      return {
+        command: "incidents-close",
+        ...target(o),
+        id: extra[0],
+        ...(o.note === undefined ? {} : { note: String(o.note) }),
+      };
+    }
+    default: {
+      const suggestion = action === undefined ? undefined : closest(action, INCIDENT_ACTIONS);
+      const said =
+        action === undefined ? "incidents needs list, open or close" : `unknown incidents command: ${action}`;
+      return { error: `${said}${suggestion === undefined ? "" : ` (did you mean incidents ${suggestion}?)`}` };
+    }
+  }
 }
 
 const DLQ_ACTIONS = ["list", "redrive"];

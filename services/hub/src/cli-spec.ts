@@ -124,6 +124,25 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     positionals: true,
     details: "needs an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.",
   },
+  incidents: {
+    summary: "the disruption log (incidents list|open|close) through the running console's API",
+    usage:
+      "incidents list [--state open|closed] | incidents open --note TEXT [options] | incidents close <id> [--note TEXT]",
+    options: {
+      url: {
+        kind: "text",
+        value: "URL",
+        help: "the console (default CAREHUB_CONSOLE_URL, else http://127.0.0.1:<CAREHUB_CONSOLE_PORT or 8090>)",
+      },
+      token: QUERY_OPTIONS.token as OptionSpec,
+      state: { kind: "text", value: "STATE", help: "list: only open or only closed incidents" },
+      endpoints: { kind: "text", value: "IDS", help: "open: the affected endpoints, comma-separated" },
+      kinds: { kind: "text", value: "KINDS", help: "open: the affected message kinds, comma-separated" },
+      note: { kind: "text", value: "TEXT", help: "open: what is disrupted (required); close: how it ended" },
+    },
+    positionals: true,
+    details: "open and close need an operator or admin token; CPR numbers in a note are replaced by [CPR].",
+  },
   stats: {
     summary: "message counts per endpoint, kind and status from the running hub's query API",
     usage: "stats [options]",

@@ -16,6 +16,7 @@ import { commandHelp, usage } from "./cli-spec.ts";
 import { confirmRebuild } from "./confirm.ts";
 import { runDlqList } from "./dlq-command.ts";
 import { printEndpoints } from "./endpoints-command.ts";
+import { runIncidentsCommand } from "./incidents-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
@@ -62,6 +63,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   if (parsed.command === "messages-list" || parsed.command === "messages-show" || parsed.command === "stats") {
     return runQueryCommand(parsed, io);
   }
+  if (
+    parsed.command === "incidents-list" ||
+    parsed.command === "incidents-open" ||
+    parsed.command === "incidents-close"
+  ) {
+    return runIncidentsCommand(parsed, io.env, { stdout: io.stdout, stderr: io.stderr, json: parsed.json === true });
+  }
   let config: HubConfig;
   try {
     config = parseHubConfig(io.env);
@@ -92,7 +100,18 @@ async function runQueryCommand(
 async function runWithConfig(
   command: Exclude<
     CliCommand,
-    { command: "help" | "validate" | "version" | "messages-list" | "messages-show" | "stats" }
+    {
+      command:
+        | "help"
+        | "validate"
+        | "version"
+        | "messages-list"
+        | "messages-show"
+        | "stats"
+        | "incidents-list"
+        | "incidents-open"
+        | "incidents-close";
+    }
   >,
   config: HubConfig,
   io: CliIo,

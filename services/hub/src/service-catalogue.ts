@@ -1,5 +1,6 @@
 import type { Bus } from "@carehub/bus";
-import { startDispatcher } from "@carehub/dispatcher";
+import { startConsole } from "@carehub/console";
+import { dispatchKeys, parseCircuitState, redriveDeadLetters, startDispatcher } from "@carehub/dispatcher";
 import { startGateway } from "@carehub/gateway";
 import { startIntake } from "@carehub/intake";
 import type { Logger } from "@carehub/observability";
@@ -11,8 +12,8 @@ import { startTracker } from "@carehub/tracker";
 import type { Redis } from "ioredis";
 import type { ServiceSettings } from "./service-settings.ts";
 
-/** The services one process can run, in start order: consumers first, the HTTP door last. */
-export const SERVICE_NAMES = ["tracker", "dispatcher", "router", "intake", "gateway"] as const;
+/** The services one process can run, in start order: consumers first, the HTTP doors last (the console after the API). */
+export const SERVICE_NAMES = ["tracker", "dispatcher", "router", "intake", "gateway", "console"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export function isServiceName(value: string): value is ServiceName {
@@ -34,7 +35,7 @@ export interface ServiceDeps {
 
 export interface RunningService {
   stop(): Promise<void>;
-  /** The gateway's base URL. */
+  /** The gateway's or the console's base URL. */
   url?: string;
 }
 
@@ -48,4 +49,14 @@ export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) 
   router: (deps) => startRouter(deps),
   dispatcher: (deps) => startDispatcher({ ...deps, options: deps.settings.dispatcher }),
   tracker: (deps) => startTracker({ ...deps, options: deps.settings.tracker }),
+  // The console re-runs dead letters through the dispatcher's redrive and reads its circuits: wired here, since
+  // services never import each other.
+  console: (deps) =>
+    startConsole({
+      ...deps,
+      options: deps.settings.console,
+      redrive: (request) => redriveDeadLetters(deps.bus, { ...request, limit: 1 }),
+      circuitState: async (endpoint) =>
+        parseCircuitState(await deps.redis.get(dispatchKeys(deps.config.namespace).circuit(endpoint))).state,
+    }),
 };

@@ -1,3 +1,4 @@
+import { CONSOLE_ENV, type ConsoleOptions, parseConsoleOptions } from "@carehub/console";
 import { DISPATCHER_ENV, type DispatcherOptions, parseDispatcherOptions } from "@carehub/dispatcher";
 import { ConfigError, HUB_CONFIG_ENV, type HubConfig } from "@carehub/schemas";
 import { parseTrackerOptions, TRACKER_ENV, type TrackerOptions } from "@carehub/tracker";
@@ -9,6 +10,7 @@ import { parseTrackerOptions, TRACKER_ENV, type TrackerOptions } from "@carehub/
 export interface ServiceSettings {
   tracker: TrackerOptions;
   dispatcher: Partial<DispatcherOptions>;
+  console: ConsoleOptions;
 }
 
 /**
@@ -28,8 +30,11 @@ export function parseServiceSettings(env: Record<string, string | undefined>, co
   };
   const tracker = attempt(() => parseTrackerOptions(env));
   const dispatcher = attempt(() => parseDispatcherOptions(env, config.retentionDays));
-  if (tracker === undefined || dispatcher === undefined) throw new ConfigError(problems);
-  return { tracker, dispatcher };
+  const consoleOptions = attempt(() => parseConsoleOptions(env));
+  if (tracker === undefined || dispatcher === undefined || consoleOptions === undefined) {
+    throw new ConfigError(problems);
+  }
+  return { tracker, dispatcher, console: consoleOptions };
 }
 
 /** Variables read by OpenTelemetry's own exporter and tracing start-up (docs/runbook.md, Traces). */
@@ -46,5 +51,6 @@ export const PROCESS_ENV_VARIABLES: readonly string[] = [
   ...Object.values(HUB_CONFIG_ENV),
   ...Object.values(TRACKER_ENV),
   ...Object.values(DISPATCHER_ENV),
+  ...Object.values(CONSOLE_ENV),
   ...TRACING_ENV,
 ];

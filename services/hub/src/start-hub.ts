@@ -23,7 +23,10 @@ export interface StartHubOptions {
    * reloads it whenever the file changes.
    */
   registry?: EndpointRegistry | RegistryConfig | RegistryConfigInput;
-  /** Which services to run (default: all). */
+  /**
+   * Which services to run. Default: every message-handling service, without the console (tests, benches and
+   * embedders get no extra web server); `carehub start --all` names it.
+   */
   services?: readonly string[];
   logger?: Logger;
   /**
@@ -50,6 +53,8 @@ export interface RunningHub {
   config: HubConfig;
   /** The gateway's base URL; undefined when the gateway is not among the services. */
   url: string | undefined;
+  /** The console's base URL; undefined when the console is not among the services. */
+  consoleUrl: string | undefined;
   /** Where `/healthz`, `/readyz` and `/metrics` are served, when `opsServer` was asked for. */
   opsUrl: string | undefined;
   bus: Bus;
@@ -171,6 +176,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   return {
     config,
     url: running.find((r) => r.name === "gateway")?.service.url,
+    consoleUrl: running.find((r) => r.name === "console")?.service.url,
     opsUrl: ops?.url,
     bus,
     redis,
@@ -196,7 +202,7 @@ function notReadyWhileWaiting(waitingFor: Dependency | undefined) {
 }
 
 function resolveServices(requested: readonly string[] | undefined): Set<ServiceName> {
-  if (requested === undefined) return new Set(SERVICE_NAMES);
+  if (requested === undefined) return new Set(SERVICE_NAMES.filter((name) => name !== "console"));
   const unknown = requested.filter((name) => !isServiceName(name));
   if (unknown.length > 0)
     throw new Error(`unknown service(s): ${unknown.join(", ")} (known: ${SERVICE_NAMES.join(", ")})`);

@@ -1,0 +1,87 @@
+import type { Logger } from "@carehub/observability";
+import type { RegistrySource } from "@carehub/registry";
+import type { AuditRecord, Operator, StatusCounts } from "@carehub/schemas";
+import type { FastifyRequest } from "fastify";
+import type { CircuitStateOf } from "./circuit-incidents.ts";
+import type { ConsoleAuditTrail } from "./console-audit.ts";
+import { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
+import { type ConsolePermission, mayDo } from "./console-roles.ts";
+import type { IncidentStore } from "./incident-store.ts";
+import type { LiveFlow } from "./live-flow.ts";
+import type { MessageBrowser } from "./message-browser.ts";
+import type { SessionStore } from "./session-store.ts";
+import type { UiBundle } from "./ui-bundle.ts";
+
+/** Puts the dead letter of one message for one receiver back on that receiver's OUTBOX subject. */
+export type RedriveOne = (request: { hubId: string; endpoint: string }) => Promise<{ redriven: number }>;
+
+export interface ConsoleAppDeps {
+  registry: RegistrySource;
+  sessions: SessionStore;
+  audit: ConsoleAuditTrail;
+  flow: LiveFlow;
+  browser: MessageBrowser;
+  /** The read model's keyed patient hash: a patient search is recorded by it, never by the CPR number. */
+  patientHash: (identifier: string) => string;
+  ui: UiBundle;
+  sessionTtlSeconds: number;
+  redrive: RedriveOne;
+  incidents: IncidentStore;
+  /** The read model's message counters (GET /v1/stats's). */
+  statusCounts: () => Promise<StatusCounts>;
+  circuitState: CircuitStateOf;
+  logger?: Logger;
+}
+
+export interface SignedIn {
+  operator: Operator;
+  sessionId: string;
+  expiresAt: number;
+}
+
+/** What every route learns about its request: who signed it in, the request facts an access record keeps. */
+export interface ConsoleRequests {
+  who(request: FastifyRequest): SignedIn;
+  requestFacts(request: FastifyRequest): AuditRecord["request"];
+  /** Throws 403 (after writing the refusal's access record) unless the caller's role grants `permission`. */
+  refuse(
+    request: FastifyRequest,
+    permission: ConsolePermission,
+    access: Pick<AuditRecord, "action" | "resources"> & { query?: AuditRecord["query"] },
+  ): Promise<void>;
+}
+
+/** The request helpers over the sign-ins the onRequest hook recorded. */
+export function consoleRequests(
+  signedIn: WeakMap<FastifyRequest, SignedIn>,
+  audit: ConsoleAuditTrail,
+): ConsoleRequests {
+  const who = (request: FastifyRequest): SignedIn => {
+    const found = signedIn.get(request);
+    if (found === undefined) throw new Error("the onRequest hook did not sign the request in");
+    return found;
+  };
+  const requestFacts = (request: FastifyRequest): AuditRecord["request"] => ({
+    id: String(request.id),
+    method: request.method,
+    remoteAddress: request.ip,
+    ...(request.headers["user-agent"] === undefined ? {} : { userAgent: request.headers["user-agent"] }),
+  });
+  const refuse = async (
+    request: FastifyRequest,
+    permission: ConsolePermission,
+    access: Pick<AuditRecord, "action" | "resources"> & { query?: AuditRecord["query"] },
+  ) => {
+    const { operator } = who(request);
+    if (mayDo(operator.role, permission)) return;
+    const error = new ConsoleRequestError(403, CONSOLE_ERROR_CODES.forbidden, `your role may not ${permission}`);
+    await audit.record({
+      operatorId: operator.id,
+      ...access,
+      outcome: { status: 403, result: "denied", count: 0, code: error.code },
+      request: requestFacts(request),
+    });
+    throw error;
+  };
+  return { who, requestFacts, refuse };
+}

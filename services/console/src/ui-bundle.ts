@@ -1,0 +1,41 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+/** The web application as served: one page, one script, one stylesheet. */
+export interface UiBundle {
+  html: string;
+  script: string;
+  styles: string;
+}
+
+const WEB = new URL("../web/", import.meta.url);
+
+/**
+ * Bundles the web application (web/main.tsx with Preact and uPlot) in memory when the console starts, so no
+ * built file is committed or can go stale (docs/decisions/0041). Takes well under a second.
+ */
+export async function buildUiBundle(): Promise<UiBundle> {
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL("main.tsx", WEB))],
+    bundle: true,
+    write: false,
+    minify: true,
+    format: "esm",
+    target: "es2022",
+    jsx: "automatic",
+    jsxImportSource: "preact",
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  const script = result.outputFiles[0]?.text;
+  if (script === undefined) throw new Error("esbuild produced no console script");
+  const require = createRequire(import.meta.url);
+  const [html, own, chart] = await Promise.all([
+    readFile(new URL("index.html", WEB), "utf8"),
+    readFile(new URL("console.css", WEB), "utf8"),
+    readFile(require.resolve("uplot/dist/uPlot.min.css"), "utf8"),
+  ]);
+  return { html, script, styles: `${chart}\n${own}` };
+}

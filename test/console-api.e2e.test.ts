@@ -1,0 +1,395 @@
+import { AuditRecord, type MessageLifecycle, type MessagePage } from "@carehub/schemas";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultEndpoints, type Harness, startHarness } from "./src/harness.ts";
+import { HOMECARE_CPR as CPR, freshHomecare, HOMECARE } from "./src/homecare-traffic.ts";
+
+/**
+ * The console's API on a whole hub (`carehub start --all` with the console): sign-in with an operator's registry
+ * token into an HttpOnly, SameSite=Strict session kept in Redis with a TTL; roles enforced on the server (a
+ * viewer is refused payloads and patient search, and the refusal is an access record); the message browser
+ * finds a message by each key; payload views and patient searches are access records holding no CPR number;
+ * the live flow counts what passes.
+ */
+
+let h: Harness;
+let consoleUrl: string;
+let hubId: string;
+let record: MessageLifecycle;
+
+async function signIn(token: string): Promise<Response> {
+  return fetch(`${consoleUrl}/api/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token }),
+  });
+}
+
+/** The session cookie (`name=value`) a sign-in answered. */
+async function sessionOf(operator: string): Promise<string> {
+  const response = await signIn(h.token(operator));
+  expect(response.status).toBe(200);
+  return (response.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+}
+
+function call(cookie: string | undefined, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${consoleUrl}${path}`, {
+    method,
+    headers: {
+      ...(cookie === undefined ? {} : { cookie }),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+async function auditRecords(): Promise<AuditRecord[]> {
+  return (await h.streamMessages("audit")).map((m) => AuditRecord.parse(JSON.parse(Buffer.from(m.data).toString())));
+}
+
+async function search(cookie: string, filters: Record<string, unknown>): Promise<string[]> {
+  const response = await call(cookie, "POST", "/api/messages/search", filters);
+  expect(response.status, JSON.stringify(filters)).toBe(200);
+  return ((await response.json()) as MessagePage).items.map((m) => m.hubId);
+}
+
+beforeAll(async () => {
+  h = await startHarness({
+    // One attempt at the practice: a message sent while it is down is dead-lettered at once (the re-run tests).
+    endpoints: defaultEndpoints().map((e) => (e.id === "practice" ? { ...e, maxDeliveryAttempts: 1 } : e)),
+    services: ["tracker", "dispatcher", "router", "intake", "gateway", "console"],
+    operators: ["operator", "viewer", "admin"],
+    operatorRoles: { operator: "operator", viewer: "viewer", admin: "admin" },
+    // In a file the hub watches, so a test can demote and remove an operator.
+    registryFile: true,
+  });
+  consoleUrl = h.hub.consoleUrl ?? "";
+  expect(consoleUrl).toMatch(/^http:/);
+  const response = await h.send("acute-team", HOMECARE, "application/fhir+json");
+  expect(response.status).toBe(202);
+  hubId = ((await response.json()) as { id: string }).id;
+  record = await h.waitFor(async () => {
+    const answer = await fetch(`${h.url}/v1/messages/${hubId}`, {
+      headers: { authorization: `Bearer ${h.token("operator")}` },
+    });
+    const lifecycle = (await answer.json()) as MessageLifecycle;
+    // Delivered: the status it keeps for the rest of the file (the test receivers send no acknowledgement).
+    return answer.status === 200 && lifecycle.status === "delivered" ? lifecycle : undefined;
+  }, "the message delivered in the read model");
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe("console sign-in", () => {
+  it("signs an operator in with a registry token into an HttpOnly, SameSite=Strict cookie, role from the registry", async () => {
+    const response = await signIn(h.token("viewer"));
+    expect(response.status).toBe(200);
+    const cookie = response.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^carehub_console=[A-Za-z0-9_-]{43}; /);
+    expect(cookie).toContain("HttpOnly");
+    expect(cookie).toContain("SameSite=Strict");
+    expect(cookie).toContain("Max-Age=1800");
+    expect(await response.json()).toMatchObject({ operator: { id: "viewer", role: "viewer" }, permissions: [] });
+    const me = await call(cookie.split(";")[0], "GET", "/api/session");
+    expect(await me.json()).toMatchObject({ operator: { id: "viewer", role: "viewer" } });
+  });
+
+  it("refuses a token that is no operator's (an endpoint's, or nobody's) without echoing it", async () => {
+    for (const token of [h.token("practice"), "not-a-token-at-all"]) {
+      const response = await signIn(token);
+      expect(response.status).toBe(401);
+      expect(response.headers.get("set-cookie")).toBeNull();
+      const body = await response.text();
+      expect(JSON.parse(body)).toMatchObject({ code: "CAREHUB_ERR_CONSOLE_SIGN_IN_FAILED" });
+      expect(body).not.toContain(token);
+    }
+  });
+
+  it("answers 401 without a session, after sign-out, and once the session's Redis record has expired", async () => {
+    expect((await call(undefined, "GET", "/api/flow")).status).toBe(401);
+    expect((await call("carehub_console=forged", "POST", "/api/messages/search", {})).status).toBe(401);
+
+    const signedOut = await sessionOf("operator");
+    expect((await call(signedOut, "GET", "/api/session")).status).toBe(200);
+    expect((await call(signedOut, "DELETE", "/api/session")).status).toBe(204);
+    expect((await call(signedOut, "GET", "/api/session")).status).toBe(401);
+
+    const expiring = await sessionOf("operator");
+    const keys = await h.hub.redis.keys(`${h.namespace}:console:session:*`);
+    // Filed under the cookie's hash: what Redis holds does not sign anyone in.
+    expect(keys.some((key) => key.includes(expiring.split("=")[1] ?? "?"))).toBe(false);
+    for (const key of keys) {
+      const ttl = await h.hub.redis.ttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(1800);
+      await h.hub.redis.pexpire(key, 1);
+    }
+    await h.waitFor(
+      async () => ((await call(expiring, "GET", "/api/session")).status === 401 ? true : undefined),
+      "the expired session refused",
+    );
+  });
+});
+
+describe("console roles, enforced by the server", () => {
+  it("takes the role from the registry on every request: a demoted operator loses payloads, a removed one the session", async () => {
+    const admin = await sessionOf("admin");
+    expect((await call(admin, "GET", `/api/messages/${hubId}/payload`)).status).toBe(200);
+    await h.updateRegistry((registry) => ({
+      ...registry,
+      operators: (registry.operators ?? []).map((o) => (o?.id === "admin" ? { ...o, role: "viewer" as const } : o)),
+    }));
+    expect((await call(admin, "GET", `/api/messages/${hubId}/payload`)).status).toBe(403);
+    expect(await (await call(admin, "GET", "/api/session")).json()).toMatchObject({ operator: { role: "viewer" } });
+    await h.updateRegistry((registry) => ({
+      ...registry,
+      operators: (registry.operators ?? []).filter((o) => o?.id !== "admin"),
+    }));
+    expect((await call(admin, "GET", "/api/session")).status).toBe(401);
+  });
+
+  it("refuses a viewer the payload and records the refusal", async () => {
+    const viewer = await sessionOf("viewer");
+    const response = await call(viewer, "GET", `/api/messages/${hubId}/payload`);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: "CAREHUB_ERR_CONSOLE_FORBIDDEN" });
+    const refusals = (await auditRecords()).filter(
+      (r) => r.action === "message.payload" && r.actor.type === "operator" && r.actor.id === "viewer",
+    );
+    expect(refusals).toEqual([
+      expect.objectContaining({
+        resources: [{ type: "message", id: hubId }],
+        outcome: expect.objectContaining({ status: 403, result: "denied", code: "CAREHUB_ERR_CONSOLE_FORBIDDEN" }),
+      }),
+    ]);
+  });
+
+  it("refuses a viewer a patient search, records it by the patient's hash, never the CPR number", async () => {
+    const viewer = await sessionOf("viewer");
+    const response = await call(viewer, "POST", "/api/messages/search", { patient: CPR });
+    expect(response.status).toBe(403);
+    const body = await response.text();
+    expect(body).not.toContain(CPR);
+    const refused = (await auditRecords()).filter(
+      (r) => r.action === "message.list" && r.actor.type === "operator" && r.actor.id === "viewer",
+    );
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.outcome.result).toBe("denied");
+    expect(refused[0]?.query?.patientHash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(await auditRecords())).not.toContain(CPR);
+  });
+
+  it("shows an operator the payload as received, pretty-printed, and records the view", async () => {
+    const operator = await sessionOf("operator");
+    const response = await call(operator, "GET", `/api/messages/${hubId}/payload`);
+    expect(response.status).toBe(200);
+    const payload = (await response.json()) as { contentType: string; text: string; size: number };
+    expect(payload.contentType).toBe("application/fhir+json");
+    expect(payload.size).toBe(Buffer.byteLength(HOMECARE));
+    expect(JSON.parse(payload.text)).toEqual(JSON.parse(HOMECARE));
+    expect(payload.text).toContain('\n  "resourceType": "Bundle"');
+    const views = (await auditRecords()).filter(
+      (r) => r.action === "message.payload" && r.actor.type === "operator" && r.actor.id === "operator",
+    );
+    expect(views.map((r) => r.outcome)).toEqual([{ status: 200, result: "ok", count: 1 }]);
+    expect(views[0]?.resources).toEqual([{ type: "message", id: hubId }]);
+  });
+
+  it("lets an operator search by patient, recorded by hash only", async () => {
+    const operator = await sessionOf("operator");
+    expect(await search(operator, { patient: CPR })).toEqual([hubId]);
+    expect(await search(operator, { patient: "0101010101" })).toEqual([]);
+    const searches = (await auditRecords()).filter(
+      (r) =>
+        r.action === "message.list" &&
+        r.actor.type === "operator" &&
+        r.actor.id === "operator" &&
+        r.query?.patientHash !== undefined,
+    );
+    expect(searches).toHaveLength(2);
+    expect(searches[0]?.resources).toEqual([{ type: "message", id: hubId }]);
+    expect(JSON.stringify(await auditRecords())).not.toContain(CPR);
+  });
+});
+
+describe("console message browser", () => {
+  it("finds the message by hub id, the sender's message id, sender, receiver, kind, status and time", async () => {
+    const viewer = await sessionOf("viewer");
+    const messageId = record.messageId ?? "";
+    expect(messageId).not.toBe("");
+    const received = Date.parse(record.receivedAt);
+    const cases: Array<Record<string, unknown>> = [
+      { hubId },
+      { messageId },
+      { messageId, sender: "acute-team" },
+      { sender: "acute-team" },
+      { receiver: "practice" },
+      { kind: "homecare-observation" },
+      { status: record.status },
+      { from: new Date(received - 1_000).toISOString(), to: new Date(received + 1_000).toISOString() },
+    ];
+    for (const filters of cases) expect(await search(viewer, filters), JSON.stringify(filters)).toEqual([hubId]);
+    // And misses where it must.
+    const misses: Array<Record<string, unknown>> = [
+      { messageId, sender: "practice" },
+      { sender: "lab" },
+      { kind: "lab-result" },
+      { to: new Date(received - 60_000).toISOString() },
+    ];
+    for (const filters of misses) expect(await search(viewer, filters), JSON.stringify(filters)).toEqual([]);
+  });
+
+  it("shows a viewer the message's lifecycle (timeline, receivers), refuses an unknown filter without echoing it", async () => {
+    const viewer = await sessionOf("viewer");
+    const response = await call(viewer, "GET", `/api/messages/${hubId}`);
+    expect(response.status).toBe(200);
+    const lifecycle = (await response.json()) as MessageLifecycle;
+    expect(lifecycle.hops.map((hop) => hop.type)).toContain("received");
+    expect(lifecycle.perReceiver.map((r) => r.endpoint)).toEqual(["practice"]);
+
+    const refused = await call(viewer, "POST", "/api/messages/search", { cpr: CPR });
+    expect(refused.status).toBe(400);
+    const body = await refused.text();
+    expect(JSON.parse(body)).toMatchObject({ code: "CAREHUB_ERR_CONSOLE_BAD_REQUEST" });
+    expect(body).not.toContain(CPR);
+  });
+});
+
+describe("console live flow", () => {
+  it("counts received and delivered messages, per kind and endpoint, over the last hour and live over SSE", async () => {
+    const viewer = await sessionOf("viewer");
+    const flow = (await (await call(viewer, "GET", "/api/flow")).json()) as {
+      series: Array<{ received: number; byKind: Record<string, number>; bySender: Record<string, number> }>;
+    };
+    expect(flow.series).toHaveLength(3600);
+    expect(flow.series.reduce((n, s) => n + s.received, 0)).toBeGreaterThanOrEqual(1);
+    expect(flow.series.some((s) => (s.byKind["homecare-observation"] ?? 0) > 0)).toBe(true);
+    expect(flow.series.some((s) => (s.bySender["acute-team"] ?? 0) > 0)).toBe(true);
+
+    const controller = new AbortController();
+    const stream = await fetch(`${consoleUrl}/api/flow/live`, {
+      headers: { cookie: viewer },
+      signal: controller.signal,
+    });
+    expect(stream.headers.get("content-type")).toContain("text/event-stream");
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    const sent = await h.send("acute-team", freshHomecare().body, "application/fhir+json");
+    expect(sent.status).toBe(202);
+    let text = "";
+    const deadline = Date.now() + 15_000;
+    while (!/"received":[1-9]/.test(text) && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    expect(text).toMatch(/event: tick\ndata: \{"second":\{"t":\d+,"received":[1-9]/);
+  });
+
+  it("does not stream to a caller without a session", async () => {
+    const response = await fetch(`${consoleUrl}/api/flow/live`);
+    expect(response.status).toBe(401);
+  });
+});
+
+describe("console endpoints and statistics", () => {
+  it("shows each endpoint's counters, backlog and circuit, and the counters as CSV", async () => {
+    const viewer = await sessionOf("viewer");
+    const response = await call(viewer, "GET", "/api/endpoints");
+    expect(response.status).toBe(200);
+    const items = ((await response.json()) as { items: Array<Record<string, unknown>> }).items;
+    expect(items.map((e) => e.id)).toEqual(["acute-team", "practice", "lab", "klamer", "databank"]);
+    const practice = items.find((e) => e.id === "practice");
+    expect(practice).toMatchObject({ delivery: "http", signed: false, circuit: "closed", deadLettered: 0 });
+    expect(practice?.delivered).toBeGreaterThanOrEqual(1);
+    expect(practice?.deliverySuccessRate).toBe(1);
+    expect(items.find((e) => e.id === "acute-team")?.sent).toBeGreaterThanOrEqual(1);
+    expect(items.find((e) => e.id === "lab")).toMatchObject({ sent: 0, received: 0, deliverySuccessRate: null });
+
+    const csv = await call(viewer, "GET", "/api/statistics.csv");
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    const lines = (await csv.text()).trimEnd().split("\r\n");
+    expect(lines[0]).toBe("endpoint,role,kind,status,count");
+    expect(lines).toContainEqual(expect.stringMatching(/^practice,receiver,homecare-observation,delivered,[1-9]\d*$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^acute-team,sender,homecare-observation,delivered,[1-9]\d*$/));
+  });
+});
+
+describe("console re-run of a dead letter", () => {
+  async function deadLetter(): Promise<string> {
+    const response = await h.send("acute-team", freshHomecare().body, "application/fhir+json");
+    expect(response.status).toBe(202);
+    const id = ((await response.json()) as { id: string }).id;
+    await h.waitForEvents((e) => e.type === "dead-lettered" && e.hubId === id, 20_000);
+    await h.waitFor(async () => {
+      const answer = await fetch(`${h.url}/v1/messages/${id}`, {
+        headers: { authorization: `Bearer ${h.token("operator")}` },
+      });
+      return answer.status === 200 && ((await answer.json()) as MessageLifecycle).status === "dead-lettered"
+        ? true
+        : undefined;
+    }, "the dead letter in the read model");
+    return id;
+  }
+  const dlqHolds = async (id: string) =>
+    (await h.streamMessages("dlq")).filter((m) => m.headers["Carehub-Hub-Id"] === id).length;
+
+  it("re-sends one message's dead letter to the one receiver chosen, linked to its original, and records it", async () => {
+    h.receiver("practice").setDown(true);
+    // The one re-run is the younger: a redrive that took the DLQ's oldest entry instead would be caught.
+    const otherDeadId = await deadLetter();
+    const deadId = await deadLetter();
+    h.receiver("practice").setDown(false);
+    const operator = await sessionOf("operator");
+    const viewer = await sessionOf("viewer");
+
+    const refused = await call(viewer, "POST", `/api/messages/${deadId}/rerun`, { receiver: "practice" });
+    expect(refused.status).toBe(403);
+    const notThere = await call(operator, "POST", `/api/messages/${deadId}/rerun`, { receiver: "lab" });
+    expect(notThere.status).toBe(409);
+    expect(await notThere.json()).toMatchObject({ code: "CAREHUB_ERR_CONSOLE_NOT_DEAD_LETTERED" });
+    expect(await dlqHolds(deadId)).toBe(1);
+
+    const rerun = await call(operator, "POST", `/api/messages/${deadId}/rerun`, { receiver: "practice" });
+    expect(rerun.status).toBe(200);
+    expect(await rerun.json()).toEqual({ hubId: deadId, receiver: "practice", redriven: 1 });
+    await h.waitForEvents((e) => e.type === "delivered" && e.hubId === deadId, 20_000);
+    // Only that message: the other dead letter waits in the DLQ, undelivered.
+    expect(await dlqHolds(deadId)).toBe(0);
+    expect(await dlqHolds(otherDeadId)).toBe(1);
+    expect(
+      h
+        .receiver("practice")
+        .accepted()
+        .filter((d) => d.hubId === deadId),
+    ).toHaveLength(1);
+    expect(
+      h
+        .receiver("practice")
+        .accepted()
+        .filter((d) => d.hubId === otherDeadId),
+    ).toHaveLength(0);
+
+    const lifecycle = await h.waitFor(async () => {
+      const found = (await (await call(operator, "GET", `/api/messages/${deadId}`)).json()) as MessageLifecycle;
+      return found.perReceiver[0]?.status === "delivered" ? found : undefined;
+    }, "the re-run delivery in the read model");
+    expect(lifecycle.links.replayOf).toBe(deadId);
+    const types = lifecycle.hops.map((hop) => hop.type);
+    expect(types.indexOf("dead-lettered")).toBeLessThan(types.indexOf("replayed"));
+    expect(types.indexOf("replayed")).toBeLessThan(types.lastIndexOf("delivered"));
+
+    const records = (await auditRecords()).filter((r) => r.action === "message.rerun");
+    expect(records.map((r) => [r.actor, r.outcome.result, r.query?.receiver])).toEqual([
+      [{ type: "operator", id: "viewer" }, "denied", undefined],
+      [{ type: "operator", id: "operator" }, "invalid", "lab"],
+      [{ type: "operator", id: "operator" }, "ok", "practice"],
+    ]);
+    expect(records.every((r) => r.resources[0]?.id === deadId)).toBe(true);
+
+    // Once re-run, the dead letter is gone: a second re-run sends nothing.
+    const again = await call(operator, "POST", `/api/messages/${deadId}/rerun`, { receiver: "practice" });
+    expect(again.status).toBe(409);
+  });
+});
