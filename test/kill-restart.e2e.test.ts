@@ -35,7 +35,6 @@ import {
 const MESSAGES = Number(process.env.CAREHUB_KILL_RESTART_MESSAGES ?? 6_000);
 const SENDERS = 24;
 
-
 describe("kill and restart every service mid-run", () => {
   const namespace = testNamespace("kill");
   const receivers = new RecordingReceivers();

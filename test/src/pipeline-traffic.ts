@@ -30,6 +30,10 @@ export interface Outgoing {
   body: Uint8Array | string;
   /** The endpoints that must get it. */
   to: string[];
+  /** The message id of the message this one corrects (it must reach each receiver after that one). */
+  corrects?: string;
+  /** A message the same sender sends once this one is stored (a correction of it). */
+  followedBy?: Outgoing;
 }
 
 /** Message n of the run: a third each of practice lab results (to a colleague and the databank), lab results, home-care observations. */
@@ -46,14 +50,42 @@ export function pipelineMessage(n: number): Outgoing {
   }
   const fromPractice = n % 3 === 0;
   const letterId = String(10_000_000_000 + n);
+  return labResult(fromPractice, letterId, `S${letterId}`, "nytbrev");
+}
+
+/**
+ * The lab's correction (rettetbrev) of lab result n (n % 3 === 1: from the lab to the practice): the same
+ * sample, a letter id of its own. The router links it to the original by sample; the dispatcher delivers it
+ * only after the original (Carehub-After).
+ */
+export function pipelineCorrection(n: number): Outgoing {
+  if (n % 3 !== 1) throw new Error(`message ${n} is not a lab result from the lab`);
+  const original = String(10_000_000_000 + n);
+  return { ...labResult(false, String(20_000_000_000 + n), `S${original}`, "rettetbrev"), corrects: original };
+}
+
+function labResult(
+  fromPractice: boolean,
+  letterId: string,
+  sampleId: string,
+  statusCode: "nytbrev" | "rettetbrev",
+): Outgoing {
   const xml = buildLabReport({
     ids: { envelopeId: `9${letterId}`, letterId },
     now: new Date(),
+    statusCode,
     sender: fromPractice ? PRACTICE : LAB,
     receiver: fromPractice ? KLAMER : PRACTICE,
     patient: { cpr: "1212778221" },
-    sample: { laboratorySampleId: `S${letterId}` },
-    results: [{ analysisCode: "NPU01807", status: "svar_endeligt", value: "5.5", unit: "mmol/l" }],
+    sample: { laboratorySampleId: sampleId },
+    results: [
+      {
+        analysisCode: "NPU01807",
+        status: statusCode === "rettetbrev" ? "svar_rettet" : "svar_endeligt",
+        value: "5.5",
+        unit: "mmol/l",
+      },
+    ],
   });
   return {
     from: fromPractice ? "practice" : "lab",

@@ -18,6 +18,8 @@ export class RecordingReceivers {
   /** Per endpoint: message id → when it first arrived. */
   readonly unique = new Map<string, Map<string, number>>();
   readonly repeats: Repeat[] = [];
+  /** Per endpoint: message id → its place in the order of first arrivals at that endpoint (0, 1, 2, …). */
+  readonly arrival = new Map<string, Map<string, number>>();
   requests = 0;
   readonly #down = new Set<string>();
   readonly #server: Server;
@@ -40,7 +42,15 @@ export class RecordingReceivers {
         }
         const firstAt = seen.get(messageId);
         if (firstAt !== undefined) this.repeats.push({ endpoint, messageId, firstAt, repeatAt: Date.now() });
-        else seen.set(messageId, Date.now());
+        else {
+          seen.set(messageId, Date.now());
+          let order = this.arrival.get(endpoint);
+          if (order === undefined) {
+            order = new Map();
+            this.arrival.set(endpoint, order);
+          }
+          order.set(messageId, order.size);
+        }
         response.writeHead(200).end();
       });
     });
