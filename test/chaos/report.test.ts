@@ -15,6 +15,7 @@ const clean: ScenarioRow = {
     correctionsFirst: 0,
     appliedTwice: 0,
     notTerminal: 0,
+    statuses: { delivered: 10 },
     rebuildDiffs: 0,
     readModelKeys: 30,
     settledMs: 5,

@@ -68,7 +68,7 @@ export function renderTable(rows: readonly ScenarioRow[]): string {
         row.wireRepeats,
       )} | ${cell(row.possibleDuplicates)} | ${cell(row.seconds)} | ${
         v === undefined ? "–" : (v.settledMs / 1000).toFixed(1)
-      } | ${row.notes.join("; ") || "–"} | ${result(row)} |`,
+      } | ${[...row.notes, ...(v !== undefined && v.notTerminal > 0 ? [`read model by status ${JSON.stringify(v.statuses)}`] : [])].join("; ") || "–"} | ${result(row)} |`,
     );
   }
   return lines.join("\n");

@@ -20,6 +20,8 @@ export interface Verdict {
   appliedTwice: number;
   /** Accepted messages whose read-model record is not in the terminal state `delivered`. */
   notTerminal: number;
+  /** The read model's messages by status (senders' rows of /v1/stats): where the not-terminal ones are. */
+  statuses: Record<string, number>;
   /** Keys that differ between the live read model and one rebuilt from the streams (0: equal). */
   rebuildDiffs: number;
   /** Keys in the live read model. */
@@ -90,6 +92,7 @@ export async function verify(
     correctionsFirst,
     appliedTwice: Math.max(0, counted - accepted.length),
     notTerminal: accepted.length - Math.min(counts.delivered ?? 0, accepted.length),
+    statuses: counts,
     rebuildDiffs: diffs,
     readModelKeys: keys,
     settledMs,
