@@ -1,18 +1,20 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Bus, connectBus } from "@carehub/bus";
-import { buildLabReport, encodeXmlText } from "@carehub/medcom-xml";
-import { hashToken } from "@carehub/registry";
-import type { RegistryConfigInput } from "@carehub/schemas";
 import { cleanupNamespace, freePort, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
-import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Outgoing, pipelineMessage, pipelineRegistry } from "./src/pipeline-traffic.ts";
+import { RecordingReceivers } from "./src/recording-receivers.ts";
+import {
+  consumerState,
+  HUB_SERVICES,
+  type HubService,
+  type HubWorker,
+  ServiceProcess,
+  WORKER_CONSUMERS,
+} from "./src/service-process.ts";
 
 /**
  * Crash safety of the whole pipeline. Gateway, intake, router, dispatcher and tracker each run as their own
@@ -32,236 +34,23 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const MESSAGES = Number(process.env.CAREHUB_KILL_RESTART_MESSAGES ?? 6_000);
 const SENDERS = 24;
-const ROOT = new URL("..", import.meta.url).pathname;
-const HOMECARE = await readFile(
-  medcomExamplesDir("fhir", "homecareobservation", "ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json"),
-  "utf8",
-);
-const HOMECARE_MESSAGE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
-const HOMECARE_BUNDLE_ID = (JSON.parse(HOMECARE) as { id: string }).id;
-
-const PRACTICE = { gln: "5790000127092" };
-const KLAMER = { gln: "5790000125012" };
-const LAB = { gln: "5790000120284" };
-
-interface Outgoing {
-  from: string;
-  messageId: string;
-  contentType: string;
-  body: Uint8Array | string;
-  /** The endpoints that must get it. */
-  to: string[];
-}
-
-/** Message n of the run: a third each of practice lab results (to a colleague and the databank), lab results, home-care observations. */
-function message(n: number): Outgoing {
-  const id = randomUUID();
-  if (n % 3 === 2) {
-    return {
-      from: "acute-team",
-      messageId: id,
-      contentType: "application/fhir+json",
-      body: HOMECARE.replaceAll(HOMECARE_MESSAGE_ID, id).replaceAll(HOMECARE_BUNDLE_ID, randomUUID()),
-      to: ["practice"],
-    };
-  }
-  const fromPractice = n % 3 === 0;
-  const letterId = String(10_000_000_000 + n);
-  const xml = buildLabReport({
-    ids: { envelopeId: `9${letterId}`, letterId },
-    now: new Date(),
-    sender: fromPractice ? PRACTICE : LAB,
-    receiver: fromPractice ? KLAMER : PRACTICE,
-    patient: { cpr: "1212778221" },
-    sample: { laboratorySampleId: `S${letterId}` },
-    results: [{ analysisCode: "NPU01807", status: "svar_endeligt", value: "5.5", unit: "mmol/l" }],
-  });
-  return {
-    from: fromPractice ? "practice" : "lab",
-    messageId: letterId,
-    contentType: "application/xml",
-    body: encodeXmlText(xml),
-    to: fromPractice ? ["klamer", "databank"] : ["practice"],
-  };
-}
-
-function registry(receiverUrl: string): RegistryConfigInput {
-  const endpoint = (
-    id: string,
-    kind: "practice" | "laboratory" | "municipality" | "databank",
-    identifiers: { sor?: string[]; gln: string[] },
-    sends: Array<"lab-result" | "homecare-observation" | "acknowledgement">,
-    accepts: Array<"lab-result" | "homecare-observation" | "acknowledgement">,
-  ) => ({
-    id,
-    name: id,
-    kind,
-    identifiers: { sor: identifiers.sor ?? [], gln: identifiers.gln },
-    sends,
-    accepts,
-    delivery: { mode: "http" as const, url: `${receiverUrl}/${id}`, timeoutMs: 2_000 },
-    auth: { tokenSha256: [hashToken(`token-${id}`)] },
-  });
-  return {
-    hub: { id: "carehub", name: "carehub (kill-restart)", sor: "481521000016007", gln: "5790000199990" },
-    endpoints: [
-      endpoint(
-        "practice",
-        "practice",
-        { sor: ["52581000016005"], gln: [PRACTICE.gln] },
-        ["lab-result", "acknowledgement"],
-        ["lab-result", "homecare-observation", "acknowledgement"],
-      ),
-      endpoint("klamer", "practice", { gln: [KLAMER.gln] }, ["acknowledgement"], ["lab-result", "acknowledgement"]),
-      endpoint("lab", "laboratory", { gln: [LAB.gln] }, ["lab-result", "acknowledgement"], ["acknowledgement"]),
-      endpoint(
-        "acute-team",
-        "municipality",
-        { sor: ["1144561000016002"], gln: ["5790000123117"] },
-        ["homecare-observation", "acknowledgement"],
-        ["acknowledgement"],
-      ),
-      endpoint(
-        "databank",
-        "databank",
-        { gln: ["5790000188888"] },
-        ["acknowledgement"],
-        ["lab-result", "acknowledgement"],
-      ),
-    ],
-    operators: [{ id: "operator", name: "Operator", tokenSha256: [hashToken("token-operator")] }],
-    rules: [
-      {
-        id: "lab-databank-copy",
-        when: { kind: "lab-result", senderKind: "practice", consentGiven: true, producedBySender: true },
-        copyTo: ["databank"],
-      },
-    ],
-  };
-}
-
-interface Repeat {
-  endpoint: string;
-  messageId: string;
-  firstAt: number;
-  repeatAt: number;
-}
-
-/** The receiving systems: record every delivery; like real receivers, count a repeated message id once. */
-class Receivers {
-  readonly unique = new Map<string, Map<string, number>>();
-  readonly repeats: Repeat[] = [];
-  requests = 0;
-  readonly #server: Server;
-
-  constructor() {
-    this.#server = createServer((request, response) => {
-      const endpoint = (request.url ?? "/").slice(1);
-      const messageId = String(request.headers["carehub-message-id"]);
-      request.resume();
-      request.on("end", () => {
-        this.requests++;
-        let seen = this.unique.get(endpoint);
-        if (seen === undefined) {
-          seen = new Map();
-          this.unique.set(endpoint, seen);
-        }
-        const firstAt = seen.get(messageId);
-        if (firstAt !== undefined) this.repeats.push({ endpoint, messageId, firstAt, repeatAt: Date.now() });
-        else seen.set(messageId, Date.now());
-        response.writeHead(200).end();
-      });
-    });
-  }
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-  }
-  count(endpoint: string): number {
-    return this.unique.get(endpoint)?.size ?? 0;
-  }
-  async close(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-}
-
-const SERVICES = ["gateway", "intake", "router", "dispatcher", "tracker"] as const;
-type Service = (typeof SERVICES)[number];
-
-/**
- * The durable consumers each service pulls with (start-intake.ts, start-router.ts, dispatcher.ts — one per
- * endpoint —, start-tracker.ts): what it holds unacknowledged at a kill is the work the kill interrupted.
- */
-const CONSUMERS: Record<Exclude<Service, "gateway">, Array<[StreamRole, (durable: string) => boolean]>> = {
-  intake: [["ingress", (d) => d === "intake"]],
-  router: [["pipeline", (d) => d === "router"]],
-  dispatcher: [["outbox", (d) => d.startsWith("dispatch-")]],
-  tracker: [
-    ["events", (d) => d === "tracker"],
-    ["pipeline", (d) => d === "tracker-status"],
-  ],
-};
-type StreamRole = "ingress" | "pipeline" | "outbox" | "events";
-
-/** One service as a child process, killable and restartable. */
-class ServiceProcess {
-  readonly name: Service;
-  readonly #env: NodeJS.ProcessEnv;
-  #child: ChildProcess | undefined;
-  #output = "";
-
-  constructor(name: Service, env: NodeJS.ProcessEnv) {
-    this.name = name;
-    this.#env = env;
-  }
-  start(): void {
-    const child = spawn(process.execPath, [join(ROOT, "services/hub/src/cli.ts"), "start", this.name], {
-      cwd: ROOT,
-      // Each process serves /metrics on a port of its own (CAREHUB_OPS_PORT); 0 lets the system pick one.
-      env: { ...this.#env, CAREHUB_OPS_PORT: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const keep = (chunk: Buffer) => {
-      this.#output = (this.#output + chunk.toString()).slice(-4_000);
-    };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    this.#child = child;
-  }
-  /** SIGSTOP / SIGCONT: freeze and thaw the process without ending it. */
-  signal(signal: "SIGSTOP" | "SIGCONT"): void {
-    this.#child?.kill(signal);
-  }
-  kill(signal: NodeJS.Signals): Promise<void> {
-    const child = this.#child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill(signal);
-    });
-  }
-  get output(): string {
-    return this.#output;
-  }
-}
 
 describe("kill and restart every service mid-run", () => {
   const namespace = testNamespace("kill");
-  const receivers = new Receivers();
-  const services = new Map<Service, ServiceProcess>();
+  const receivers = new RecordingReceivers();
+  const services = new Map<HubService, ServiceProcess>();
   let dir: string;
   let gatewayUrl: string;
   let bus: Bus;
   let redis: Redis;
   /** When each service was killed and how much work it held then. */
-  const hits = new Map<Service, { at: number; inFlight: number }>();
+  const hits = new Map<HubService, { at: number; inFlight: number }>();
 
   beforeAll(async () => {
     const receiverUrl = await receivers.start();
     dir = await mkdtemp(join(tmpdir(), "carehub-kill-"));
     const registryPath = join(dir, "endpoints.json");
-    await writeFile(registryPath, JSON.stringify(registry(receiverUrl)));
+    await writeFile(registryPath, JSON.stringify(pipelineRegistry(receiverUrl, "carehub (kill-restart)")));
     const port = await freePort();
     gatewayUrl = `http://127.0.0.1:${port}`;
     const env: NodeJS.ProcessEnv = {
@@ -278,7 +67,7 @@ describe("kill and restart every service mid-run", () => {
     bus = await connectBus({ servers: sharedNatsUrl(), name: `test-${namespace}`, namespace });
     await bus.provision();
     redis = new Redis(sharedRedisUrl());
-    for (const name of SERVICES) {
+    for (const name of HUB_SERVICES) {
       const service = new ServiceProcess(name, env);
       services.set(name, service);
       service.start();
@@ -295,8 +84,8 @@ describe("kill and restart every service mid-run", () => {
     // Every consumer exists before traffic starts, so each kill finds its service at work.
     await waitUntil(
       async () => {
-        for (const name of Object.keys(CONSUMERS) as Array<keyof typeof CONSUMERS>) {
-          for (const [role, owns] of CONSUMERS[name]) {
+        for (const name of Object.keys(WORKER_CONSUMERS) as HubWorker[]) {
+          for (const [role, owns] of WORKER_CONSUMERS[name]) {
             let found = false;
             for await (const c of bus.jsm.consumers.list(bus.topology.streams[role])) found ||= owns(c.name);
             if (!found) return false;
@@ -323,12 +112,12 @@ describe("kill and restart every service mid-run", () => {
 
   it(`delivers ${MESSAGES} messages through a SIGKILL of each service; receivers see repeats only of deliveries in flight when the dispatcher died`, async () => {
     const started = Date.now();
-    const outgoing = Array.from({ length: MESSAGES }, (_, n) => message(n));
+    const outgoing = Array.from({ length: MESSAGES }, (_, n) => pipelineMessage(n));
     const expected = new Map<string, number>();
     for (const m of outgoing) for (const to of m.to) expected.set(to, (expected.get(to) ?? 0) + 1);
 
     // Kill each service once, at a different point of the run, and start it again.
-    const killAt = new Map<number, Service>([
+    const killAt = new Map<number, HubService>([
       [Math.floor(MESSAGES * 0.15), "gateway"],
       [Math.floor(MESSAGES * 0.3), "intake"],
       [Math.floor(MESSAGES * 0.45), "router"],
@@ -365,7 +154,7 @@ describe("kill and restart every service mid-run", () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
-    const killAndRestart = async (name: Service): Promise<void> => {
+    const killAndRestart = async (name: HubService): Promise<void> => {
       const service = services.get(name);
       if (service === undefined) return;
       if (name === "gateway") {
@@ -378,11 +167,11 @@ describe("kill and restart every service mid-run", () => {
         // backlog build on its stream; thawed, it takes a batch of it, and the kill finds it holding work it
         // took and did not acknowledge (read before the replacement starts and takes that work over).
         service.signal("SIGSTOP");
-        await waitUntil(async () => (await consumerState(name)).pending >= 20, 30_000, `a backlog for ${name}`);
+        await waitUntil(async () => (await consumerState(bus, name)).pending >= 20, 30_000, `a backlog for ${name}`);
         service.signal("SIGCONT");
-        await waitUntil(async () => (await consumerState(name)).ackPending > 0, 30_000, `${name} taking work`);
+        await waitUntil(async () => (await consumerState(bus, name)).ackPending > 0, 30_000, `${name} taking work`);
         await service.kill("SIGKILL");
-        hits.set(name, { at: Date.now(), inFlight: (await consumerState(name)).ackPending });
+        hits.set(name, { at: Date.now(), inFlight: (await consumerState(bus, name)).ackPending });
       }
       await new Promise((resolve) => setTimeout(resolve, 300));
       service.start();
@@ -435,7 +224,7 @@ describe("kill and restart every service mid-run", () => {
       for (const service of services.values()) console.log(`--- ${service.name}\n${service.output}`);
     }
     // Each kill interrupted work in flight.
-    for (const name of SERVICES) expect(hits.get(name)?.inFlight, `${name} at its kill`).toBeGreaterThan(0);
+    for (const name of HUB_SERVICES) expect(hits.get(name)?.inFlight, `${name} at its kill`).toBeGreaterThan(0);
     expect(got).toEqual(Object.fromEntries(expected));
     // Nothing else arrived: every message id a receiver got is one it should have got.
     const wanted = new Map<string, Set<string>>();
@@ -463,19 +252,6 @@ describe("kill and restart every service mid-run", () => {
     });
     expect(events.state.subjects?.[`${namespace}.events.rejected`] ?? 0).toBe(0);
   }, 300_000);
-
-  /** What a service's consumers have waiting for them, and hold delivered and unacknowledged. */
-  async function consumerState(name: Exclude<Service, "gateway">): Promise<{ pending: number; ackPending: number }> {
-    const state = { pending: 0, ackPending: 0 };
-    for (const [role, owns] of CONSUMERS[name]) {
-      for await (const consumer of bus.jsm.consumers.list(bus.topology.streams[role])) {
-        if (!owns(consumer.name)) continue;
-        state.pending += consumer.num_pending;
-        state.ackPending += consumer.num_ack_pending;
-      }
-    }
-    return state;
-  }
 
   /** The read model's message counts by status, over the senders' rows of `/v1/stats`. */
   async function senderCounts(): Promise<Record<string, number>> {

@@ -1,11 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { connectBus } from "@carehub/bus";
 import { buildReferral, type MessagingOrganization } from "@carehub/medcom-fhir";
 import { hashToken } from "@carehub/registry";
@@ -14,6 +12,7 @@ import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HUB_IDENTITY, TestReceiver } from "./src/harness.ts";
 import { cleanupHubNamespace } from "./src/namespace.ts";
+import { type HubService, ServiceProcess } from "./src/service-process.ts";
 
 /**
  * The hub as operators run it in production: one process per service, each started by `carehub start
@@ -24,9 +23,8 @@ import { cleanupHubNamespace } from "./src/namespace.ts";
  * and the dispatcher's backoff, set by environment, take effect in their processes.
  */
 
-const CLI = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
-const SERVICES = ["tracker", "dispatcher", "router", "intake", "gateway"] as const;
-type Service = (typeof SERVICES)[number];
+const SERVICES: readonly HubService[] = ["tracker", "dispatcher", "router", "intake", "gateway"];
+type Service = HubService;
 
 const PRACTICE: MessagingOrganization = { sor: "1144561000016002", gln: "5790000123117", name: "Lægerne i Byen" };
 const HOSPITAL: MessagingOrganization = { sor: "265161000016000", gln: "5790000209354", name: "Herlev Hospital" };
@@ -37,11 +35,9 @@ const STALE_DAYS = { referral: { sent: 0.00003 } };
 const BACKOFF_INITIAL_MS = 200;
 
 interface RunningProcess {
-  child: ChildProcess;
-  output: () => string;
+  process: ServiceProcess;
   opsUrl: string;
   gatewayUrl: string | undefined;
-  exited: Promise<number | null>;
 }
 
 interface CollectedSpan {
@@ -213,32 +209,13 @@ function registry(webhookUrl: string): RegistryConfigInput {
 }
 
 async function startProcess(service: Service, env: NodeJS.ProcessEnv): Promise<RunningProcess> {
-  const child = spawn(process.execPath, [CLI, "start", service], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${service} did not start:\n${output}`)), 45_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const running = output.split("\n").find((l) => l.startsWith("carehub running"));
-      if (running !== undefined) {
-        clearTimeout(timer);
-        resolve(running);
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    void exited.then((code) => reject(new Error(`${service} exited (${code}) before it started:\n${output}`)));
-  });
-  const opsUrl = /; ops (http:\/\/\S+) /.exec(line)?.[1];
-  if (opsUrl === undefined) throw new Error(`no ops URL in ${JSON.stringify(line)}`);
-  const gatewayUrl = /; gateway (http:\/\/\S+) /.exec(line)?.[1];
-  return { child, output: () => output, opsUrl, gatewayUrl, exited };
+  const process = new ServiceProcess(service, env);
+  process.start();
+  return { process, ...(await process.running(45_000)) };
 }
 
 async function stopProcess(running: RunningProcess): Promise<number | null> {
-  if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill("SIGTERM");
-  return running.exited;
+  return running.process.kill("SIGTERM");
 }
 
 async function query<T>(gatewayUrl: string, path: string): Promise<T> {

@@ -7,8 +7,7 @@ import { createLogger } from "@carehub/observability";
 import { loadRegistryFile } from "@carehub/registry";
 import { ConfigError, type HubConfig, parseHubConfig } from "@carehub/schemas";
 import { runDemo } from "@carehub/simulator";
-import { createStore } from "@carehub/store";
-import { rebuildReadModel } from "@carehub/tracker";
+import { createReadModel, parseTrackerOptions, rebuildReadModel } from "@carehub/tracker";
 import { runAuditCommand } from "./audit-command.ts";
 import { type CliCommand, parseCliArgs } from "./cli-args.ts";
 import { auditLine, printerFor, runValidate, runValidateSummary } from "./cli-output.ts";
@@ -189,11 +188,13 @@ async function runWithConfig(
       const registry = await loadRegistryFile(config.registryPath);
       const { bus, redis } = await openConnections(config, logger, "carehub-rebuild");
       try {
-        const store = createStore({
+        // The store as the tracker writes it (acknowledgement timers from the registry, the tracker's stale
+        // limits): a plain store would rebuild every record but no timer, and no overdue would ever be flagged.
+        const store = createReadModel({
           redis,
-          namespace: config.namespace,
-          retentionDays: config.retentionDays,
-          patientHashKey: config.patientHashKey,
+          config,
+          registry,
+          staleLimits: parseTrackerOptions(io.env).staleLimits,
         });
         const report = await rebuildReadModel({ bus, store, registry, logger });
         print.result(

@@ -1,0 +1,157 @@
+/**
+ * The hub under chaos: a private nats-server and redis-server (the suite kills and restarts them, so never the
+ * shared ones), the recording receivers of the five pipeline endpoints, and one `carehub start <service>`
+ * process per service — more per worker when a scenario scales out — in one namespace.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Bus, connectBus } from "@carehub/bus";
+import {
+  freePort,
+  type NatsServerHandle,
+  type RedisServerHandle,
+  startNatsServer,
+  startRedisServer,
+  testNamespace,
+} from "@carehub/testkit";
+import { Redis } from "ioredis";
+import { pipelineRegistry } from "../src/pipeline-traffic.ts";
+import { RecordingReceivers } from "../src/recording-receivers.ts";
+import { HUB_SERVICES, type HubService, type HubWorker, ServiceProcess } from "../src/service-process.ts";
+
+/** The gateway's admission limit for the chaos hub: low enough that the overload scenario meets it on 2 cores. */
+export const CHAOS_MAX_INFLIGHT_REQUESTS = 32;
+export const CHAOS_PATIENT_HASH_KEY = "chaos-suite-patient-hash-key-0123";
+const POSSIBLE_DUPLICATES = /^carehub_delivery_possible_duplicates_total\{[^}]*\} (\d+(?:\.\d+)?)$/gm;
+
+export class ChaosHub {
+  readonly namespace = testNamespace("chaos");
+  readonly receivers = new RecordingReceivers();
+  /** Every running copy of each service; the first copy of each is the one the run started with. */
+  readonly copies = new Map<HubService, ServiceProcess[]>();
+  nats!: NatsServerHandle;
+  redisServer!: RedisServerHandle;
+  bus!: Bus;
+  redis!: Redis;
+  gatewayUrl = "";
+  registryPath = "";
+  env: NodeJS.ProcessEnv = {};
+  /** Possible wire duplicates counted by dispatcher processes that have since been stopped or killed. */
+  #banked = 0;
+  readonly #opsUrls = new Map<ServiceProcess, string>();
+  #dir = "";
+
+  async start(): Promise<void> {
+    const [nats, redis] = await Promise.all([startNatsServer(), startRedisServer({ appendonly: true })]);
+    this.nats = nats;
+    this.redisServer = redis;
+    const receiverUrl = await this.receivers.start();
+    this.#dir = await mkdtemp(join(tmpdir(), "carehub-chaos-"));
+    this.registryPath = join(this.#dir, "endpoints.json");
+    await writeFile(this.registryPath, JSON.stringify(pipelineRegistry(receiverUrl, "carehub (chaos)")));
+    const port = await freePort();
+    this.gatewayUrl = `http://127.0.0.1:${port}`;
+    this.env = {
+      PATH: process.env.PATH,
+      NATS_URL: nats.url,
+      REDIS_URL: redis.url,
+      CAREHUB_NAMESPACE: this.namespace,
+      CAREHUB_REGISTRY: this.registryPath,
+      CAREHUB_HTTP_PORT: String(port),
+      CAREHUB_PATIENT_HASH_KEY: CHAOS_PATIENT_HASH_KEY,
+      CAREHUB_MAX_INFLIGHT_REQUESTS: String(CHAOS_MAX_INFLIGHT_REQUESTS),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
+      // Retries within seconds, so a scenario's backlog drains within the run.
+      CAREHUB_DISPATCH_BACKOFF_INITIAL_MS: "200",
+      CAREHUB_DISPATCH_BACKOFF_MAX_MS: "2000",
+      // An endpoint back up is probed after 5 s rather than the default 30 s.
+      CAREHUB_CIRCUIT_COOLDOWN_MS: "5000",
+    };
+    this.bus = await connectBus({ servers: nats.url, name: `chaos-${this.namespace}`, namespace: this.namespace });
+    await this.bus.provision();
+    this.redis = new Redis(redis.url);
+    // The suite stops Redis on purpose; commands wait for the reconnection, the error events are expected.
+    this.redis.on("error", () => undefined);
+    await Promise.all(HUB_SERVICES.map((service) => this.addCopy(service)));
+  }
+
+  /** Starts one more copy of a service and waits until it runs. */
+  async addCopy(service: HubService): Promise<ServiceProcess> {
+    const copy = new ServiceProcess(service, this.env);
+    const list = this.copies.get(service) ?? [];
+    list.push(copy);
+    this.copies.set(service, list);
+    await this.#launch(copy);
+    return copy;
+  }
+
+  /** Stops (SIGTERM, draining) every copy of a worker but the first. */
+  async removeExtraCopies(worker: HubWorker): Promise<void> {
+    const list = this.copies.get(worker) ?? [];
+    for (const copy of list.splice(1)) await this.stopCopy(copy, "SIGTERM");
+  }
+
+  /** Ends a copy (its duplicate count is read first, while it can still answer) without starting it again. */
+  async stopCopy(copy: ServiceProcess, signal: NodeJS.Signals): Promise<void> {
+    if (copy.name === "dispatcher") this.#banked += await this.#possibleDuplicates(copy);
+    this.#opsUrls.delete(copy);
+    await copy.kill(signal);
+  }
+
+  /** SIGKILL, then the same process started again (a supervisor's restart). */
+  async killAndRestart(copy: ServiceProcess): Promise<void> {
+    await this.stopCopy(copy, "SIGKILL");
+    await this.#launch(copy);
+  }
+
+  /** carehub_delivery_possible_duplicates_total over every dispatcher process of the run, dead or alive. */
+  async possibleDuplicates(): Promise<number> {
+    let live = 0;
+    for (const copy of this.copies.get("dispatcher") ?? []) live += await this.#possibleDuplicates(copy);
+    return this.#banked + live;
+  }
+
+  /** The gateway process (its pid for RSS). */
+  get gateway(): ServiceProcess {
+    const gateway = this.copies.get("gateway")?.[0];
+    if (gateway === undefined) throw new Error("no gateway process");
+    return gateway;
+  }
+
+  /** The last lines of every process, for a failure's report. */
+  outputs(): string {
+    return [...this.copies.values()]
+      .flat()
+      .map((copy) => `--- ${copy.name} (pid ${copy.pid})\n${copy.output}`)
+      .join("\n");
+  }
+
+  async stop(): Promise<void> {
+    for (const copy of [...this.copies.values()].flat()) {
+      copy.signal("SIGCONT");
+      await copy.kill("SIGTERM");
+    }
+    await this.receivers.close();
+    await this.bus?.drain().catch(() => undefined);
+    this.redis?.disconnect();
+    await Promise.all([this.nats?.stop(), this.redisServer?.stop()]);
+    if (this.#dir !== "") await rm(this.#dir, { recursive: true, force: true });
+  }
+
+  async #launch(copy: ServiceProcess): Promise<void> {
+    copy.start();
+    // Several processes start at once on a busy 2-core machine: that can take a minute.
+    const { opsUrl } = await copy.running(120_000);
+    this.#opsUrls.set(copy, opsUrl);
+  }
+
+  async #possibleDuplicates(copy: ServiceProcess): Promise<number> {
+    const opsUrl = this.#opsUrls.get(copy);
+    if (opsUrl === undefined || !copy.alive) return 0;
+    const text = await (await fetch(`${opsUrl}/metrics`)).text();
+    let sum = 0;
+    for (const [, value] of text.matchAll(POSSIBLE_DUPLICATES)) sum += Number(value);
+    return sum;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Simulated load through the HTTP gateway, as endpoints send: each message is POSTed with its sender's token
+ * until the gateway stores it (202, or 200 for a repeat of one it had stored), waiting as `Retry-After` says on
+ * 429 / 503 — what the SDK does — and a little on a cut connection. Closed loop (`senders` at once, each sending
+ * the next message when its last is stored) or open loop (a new message every 1/rate s, however many are open).
+ */
+import { type Outgoing, pipelineCorrection, pipelineMessage } from "../src/pipeline-traffic.ts";
+
+/** The gateway's answer when its admission limits are reached (docs/errors.md). */
+const OVERLOADED = "CAREHUB_ERR_GATEWAY_OVERLOADED";
+
+export interface LoadFigures {
+  accepted: number;
+  /** Answers refusing for load (429, or 503 CAREHUB_ERR_GATEWAY_OVERLOADED), and how many lacked Retry-After. */
+  refused: number;
+  refusedWithoutRetryAfter: number;
+  /** Connection errors and other 5xx (a gateway or NATS restart), each retried. */
+  failedAttempts: number;
+}
+
+/**
+ * The messages of a run: numbered across scenarios, so message ids never repeat within the namespace. One lab
+ * result from the lab in five is followed by its correction, sent by the same sender once the original is stored.
+ */
+export class Traffic {
+  #next = 0;
+  next(): Outgoing {
+    const n = this.#next++;
+    const m = pipelineMessage(n);
+    if (n % 15 === 1) m.followedBy = pipelineCorrection(n);
+    return m;
+  }
+}
+
+export class Load {
+  readonly accepted: Outgoing[] = [];
+  readonly figures: LoadFigures = { accepted: 0, refused: 0, refusedWithoutRetryAfter: 0, failedAttempts: 0 };
+  #stopped = false;
+  readonly #open = new Set<Promise<void>>();
+  readonly #gatewayUrl: string;
+  readonly #traffic: Traffic;
+
+  constructor(gatewayUrl: string, traffic: Traffic) {
+    this.#gatewayUrl = gatewayUrl;
+    this.#traffic = traffic;
+  }
+
+  /** `senders` closed-loop senders until stop(). */
+  closedLoop(senders: number): void {
+    for (let i = 0; i < senders; i++) {
+      this.#track(
+        (async () => {
+          while (!this.#stopped) await this.#sendWithFollowUps(this.#traffic.next());
+        })(),
+      );
+    }
+  }
+
+  /** A new message every 1/rate seconds until stop(), whatever is still open. */
+  openLoop(ratePerSecond: number): void {
+    const started = performance.now();
+    let sent = 0;
+    this.#track(
+      (async () => {
+        while (!this.#stopped) {
+          const due = Math.floor(((performance.now() - started) / 1000) * ratePerSecond);
+          for (; sent < due && !this.#stopped; sent++) this.#track(this.#sendWithFollowUps(this.#traffic.next()));
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      })(),
+    );
+  }
+
+  /** Stops starting messages and waits until every one begun is stored. */
+  async stop(): Promise<LoadFigures> {
+    this.#stopped = true;
+    while (this.#open.size > 0) await Promise.all([...this.#open]);
+    return this.figures;
+  }
+
+  #track(work: Promise<void>): void {
+    this.#open.add(work);
+    void work.finally(() => this.#open.delete(work));
+  }
+
+  /** Sends a message, then what follows it (its correction), each once the one before is stored. */
+  async #sendWithFollowUps(first: Outgoing): Promise<void> {
+    for (let m: Outgoing | undefined = first; m !== undefined; m = m.followedBy) await this.#send(m);
+  }
+
+  /** Sends one message until the gateway stores it; a 4xx other than 429 is a failure of the run. */
+  async #send(m: Outgoing): Promise<void> {
+    for (;;) {
+      let wait = 100;
+      try {
+        const response = await fetch(`${this.#gatewayUrl}/v1/messages`, {
+          method: "POST",
+          headers: { "content-type": m.contentType, authorization: `Bearer token-${m.from}` },
+          body: typeof m.body === "string" ? m.body : Buffer.from(m.body),
+        });
+        const answer = (await response.json().catch(() => ({}))) as { code?: unknown };
+        if (response.status === 202 || response.status === 200) {
+          this.accepted.push(m);
+          this.figures.accepted++;
+          return;
+        }
+        const retryAfter = response.headers.get("retry-after");
+        if (retryAfter !== null) wait = Math.max(Number(retryAfter) * 1000, 100);
+        if (response.status === 429 || answer.code === OVERLOADED) {
+          // Refused for load: it must say when to come back.
+          this.figures.refused++;
+          if (retryAfter === null) this.figures.refusedWithoutRetryAfter++;
+        } else if (response.status < 500) {
+          throw new Error(`the gateway refused message ${m.messageId}: HTTP ${response.status}`);
+        } else {
+          this.figures.failedAttempts++;
+        }
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith("the gateway refused")) throw error;
+        this.figures.failedAttempts++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}

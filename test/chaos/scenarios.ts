@@ -1,0 +1,306 @@
+/**
+ * The chaos scenarios, in the order they run, each under sustained load through the gateway. A scenario
+ * either runs (`run`) or says why it cannot yet (`notYetRun`): the 3-node-cluster and Sentinel scenarios are
+ * rows waiting for the testkit's cluster helpers. Adding one is adding a row: a name, what it does, and a
+ * `run` that starts load, does its harm, stops the load and returns its figures; the runner verifies after it.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Outgoing } from "../src/pipeline-traffic.ts";
+import { consumerState, type HubWorker } from "../src/service-process.ts";
+import type { ChaosHub } from "./chaos-hub.ts";
+import { Load, type LoadFigures, type Traffic } from "./load.ts";
+import type { SeededRandom } from "./seeded-random.ts";
+
+export interface ScenarioContext {
+  hub: ChaosHub;
+  traffic: Traffic;
+  random: SeededRandom;
+  bounded: boolean;
+  /** Messages per second the hub delivered end to end in the steady scenario (the overload offers 3×). */
+  baselineRate: number;
+  /** Every message the gateway stored in the run so far (the verdicts are over all of them). */
+  accepted: Outgoing[];
+  log(line: string): void;
+}
+
+/** A scenario's own check beyond the common verdict (verify.ts): a name, whether it held, the figure. */
+export interface ScenarioCheck {
+  name: string;
+  ok: boolean;
+  figure: string;
+}
+
+export interface ScenarioOutcome {
+  load: LoadFigures;
+  /** Figures worth a column of their own in the table (`kills: dispatcher, router`, `healthz max 12 ms`). */
+  notes: string[];
+  checks: ScenarioCheck[];
+}
+
+export interface Scenario {
+  name: string;
+  what: string;
+  run?: (context: ScenarioContext) => Promise<ScenarioOutcome>;
+  /** Why the scenario cannot run yet (no run). */
+  notYetRun?: string;
+  /** Left out of the bounded form (CI's three minutes). */
+  fullRunOnly?: boolean;
+}
+
+const WORKERS: readonly HubWorker[] = ["intake", "router", "dispatcher", "tracker"];
+/** Closed-loop senders of every scenario but the overload: enough to keep every worker busy on 2 cores. */
+const SENDERS = { bounded: 4, full: 8 };
+/** The gateway's RSS bound under overload (docs/performance.md: a process well under the hub's 400 MB). */
+export const GATEWAY_RSS_BOUND_BYTES = 300 * 1024 * 1024;
+/** /healthz must answer within this under any load (issue 16). */
+export const HEALTHZ_BOUND_MS = 100;
+
+const seconds = (context: ScenarioContext, bounded: number, full: number) => (context.bounded ? bounded : full) * 1000;
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Runs `harm` while `senders` closed-loop senders keep sending; stops the load once harm is done. */
+async function underLoad(context: ScenarioContext, harm: () => Promise<void>): Promise<LoadFigures> {
+  const load = new Load(context.hub.gatewayUrl, context.traffic);
+  load.closedLoop(context.bounded ? SENDERS.bounded : SENDERS.full);
+  try {
+    await harm();
+  } finally {
+    await load.stop();
+  }
+  context.accepted.push(...load.accepted);
+  return load.figures;
+}
+
+/** SIGKILL a random copy of a random worker while it holds work, and start it again; `times` times. */
+async function killRandomWorkers(context: ScenarioContext, times: number): Promise<string[]> {
+  const kills: string[] = [];
+  for (let i = 0; i < times; i++) {
+    await pause(context.random.between(300, 1_500));
+    const worker = context.random.pick(WORKERS);
+    const copies = context.hub.copies.get(worker) ?? [];
+    const copy = context.random.pick(copies);
+    const holding = (await consumerState(context.hub.bus, worker)).ackPending;
+    await context.hub.killAndRestart(copy);
+    kills.push(`${worker}${copies.length > 1 ? `#${copies.indexOf(copy) + 1}` : ""}(${holding})`);
+  }
+  return kills;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: "steady",
+    what: "sustained load, no fault: the baseline the overload is measured against",
+    run: async (context) => {
+      const before = context.accepted.length;
+      const started = performance.now();
+      const load = await underLoad(context, () => pause(seconds(context, 5, 30)));
+      const sent = context.accepted.slice(before);
+      // End to end: until the last of them is delivered (the receivers' own records).
+      while (!sent.every((m) => m.to.every((to) => context.hub.receivers.has(to, m.messageId)))) {
+        if (performance.now() - started > 120_000) break;
+        await pause(100);
+      }
+      context.baselineRate = Math.max(1, Math.round(sent.length / ((performance.now() - started) / 1000)));
+      return { load, notes: [`${context.baselineRate} msg/s end to end`], checks: [] };
+    },
+  },
+  {
+    name: "worker-kills",
+    what: "SIGKILL a random worker (seeded) while it holds work, restart it; repeatedly",
+    run: async (context) => {
+      let kills: string[] = [];
+      const load = await underLoad(context, async () => {
+        kills = await killRandomWorkers(context, context.bounded ? 3 : 12);
+      });
+      return { load, notes: [`killed (unacked held): ${kills.join(" ")}`], checks: [] };
+    },
+  },
+  {
+    name: "nats-restart",
+    what: "SIGKILL nats-server mid-load and start it again on the same store",
+    run: async (context) => {
+      const load = await underLoad(context, async () => {
+        await pause(seconds(context, 2, 5));
+        await context.hub.nats.kill();
+        await pause(1_000);
+        await context.hub.nats.restart();
+        await pause(seconds(context, 3, 10));
+      });
+      return { load, notes: [], checks: [] };
+    },
+  },
+  {
+    name: "redis-outage",
+    what: "Redis down (SIGKILL) for 30 s (5 s bounded) mid-load, then back on its append-only file",
+    run: async (context) => {
+      const downMs = seconds(context, 5, 30);
+      const load = await underLoad(context, async () => {
+        await pause(seconds(context, 2, 5));
+        await context.hub.redisServer.kill();
+        await pause(downMs);
+        await context.hub.redisServer.restart();
+        await pause(seconds(context, 3, 10));
+      });
+      return { load, notes: [`down ${downMs / 1000} s`], checks: [] };
+    },
+  },
+  {
+    name: "endpoint-backlog",
+    what: "one endpoint (databank) down while the others flow; its backlog drains when it is back",
+    run: async (context) => {
+      const { hub } = context;
+      const others = ["practice", "klamer"];
+      let othersDuring = 0;
+      let peakBacklog = 0;
+      const load = await underLoad(context, async () => {
+        hub.receivers.setDown("databank", true);
+        const before = others.reduce((sum, e) => sum + hub.receivers.count(e), 0);
+        const until = Date.now() + seconds(context, 5, 30);
+        while (Date.now() < until) {
+          peakBacklog = Math.max(peakBacklog, await databankBacklog(hub));
+          await pause(500);
+        }
+        othersDuring = others.reduce((sum, e) => sum + hub.receivers.count(e), 0) - before;
+        hub.receivers.setDown("databank", false);
+      });
+      return {
+        load,
+        notes: [`databank backlog peak ${peakBacklog}`, `others delivered meanwhile ${othersDuring}`],
+        checks: [
+          { name: "a backlog built up", ok: peakBacklog > 0, figure: String(peakBacklog) },
+          { name: "the other endpoints kept flowing", ok: othersDuring > 0, figure: String(othersDuring) },
+        ],
+      };
+    },
+  },
+  {
+    name: "overload-3x",
+    what: "open-loop load at 3× the steady rate: refusals carry Retry-After, gateway RSS bounded, /healthz fast",
+    run: async (context) => {
+      const { hub } = context;
+      const rate = 3 * context.baselineRate;
+      const load = new Load(hub.gatewayUrl, context.traffic);
+      let rssPeak = 0;
+      const until = Date.now() + seconds(context, 6, 60);
+      const probe = startHealthzProbe(`${hub.gatewayUrl}/healthz`);
+      load.openLoop(rate);
+      while (Date.now() < until) {
+        rssPeak = Math.max(rssPeak, rssOf(hub.gateway.pid));
+        await pause(200);
+      }
+      const healthz = await probe.stop();
+      const figures = await load.stop();
+      context.accepted.push(...load.accepted);
+      return {
+        load: figures,
+        notes: [
+          `offered ${rate} msg/s`,
+          `/healthz p99 ${healthz.p99Ms} ms, max ${healthz.maxMs} ms (${healthz.count} probes; a trivial server meanwhile: p99 ${healthz.controlP99Ms} ms, max ${healthz.controlMaxMs} ms)`,
+          `gateway RSS peak ${Math.round(rssPeak / 1024 / 1024)} MB`,
+        ],
+        checks: [
+          {
+            name: "every refusal carried Retry-After",
+            ok: figures.refusedWithoutRetryAfter === 0,
+            figure: String(figures.refusedWithoutRetryAfter),
+          },
+          {
+            // What the gateway adds over a trivial server timed alongside: the machine's stalls are not its own.
+            name: `/healthz p99 within ${HEALTHZ_BOUND_MS} ms of a trivial server's, never failed`,
+            ok: healthz.p99Ms - healthz.controlP99Ms < HEALTHZ_BOUND_MS && healthz.failures === 0 && healthz.count > 0,
+            figure: `p99 ${healthz.p99Ms} ms vs ${healthz.controlP99Ms} ms, ${healthz.failures} failed`,
+          },
+          {
+            name: `gateway RSS under ${GATEWAY_RSS_BOUND_BYTES / 1024 / 1024} MB`,
+            ok: rssPeak < GATEWAY_RSS_BOUND_BYTES,
+            figure: `${Math.round(rssPeak / 1024 / 1024)} MB`,
+          },
+        ],
+      };
+    },
+  },
+  scaleOut(2, false),
+  scaleOut(3, true),
+  {
+    name: "nats-node-kill",
+    what: "3-node NATS cluster, streams R3: kill the leader of INGRESS, then of AUDIT, restart each",
+    notYetRun: "needs the testkit's 3-node cluster scenario helpers (cluster slice of issue 16)",
+  },
+  {
+    name: "redis-failover",
+    what: "Redis with Sentinel: kill the primary, a replica is promoted",
+    notYetRun: "needs the testkit's Sentinel helpers (cluster slice of issue 16)",
+  },
+];
+
+/** `copies` copies of every worker on the same durable consumers, one of them SIGKILLed mid-load. */
+function scaleOut(copies: number, fullRunOnly: boolean): Scenario {
+  return {
+    name: `scale-out-${copies}`,
+    fullRunOnly,
+    what: `${copies} copies of each worker on the same durable consumers; random copies SIGKILLed and restarted`,
+    run: async (context) => {
+      const { hub } = context;
+      for (const worker of WORKERS) {
+        while ((hub.copies.get(worker)?.length ?? 0) < copies) await hub.addCopy(worker);
+      }
+      let kills: string[] = [];
+      const load = await underLoad(context, async () => {
+        kills = await killRandomWorkers(context, context.bounded ? 1 : 2);
+        await pause(seconds(context, 3, 20));
+      });
+      if (copies === 3 || context.bounded) for (const worker of WORKERS) await hub.removeExtraCopies(worker);
+      return { load, notes: [`killed (unacked held): ${kills.join(" ")}`], checks: [] };
+    },
+  };
+}
+
+/** Messages waiting for, or held by, the databank's dispatcher consumer. */
+async function databankBacklog(hub: ChaosHub): Promise<number> {
+  for await (const consumer of hub.bus.jsm.consumers.list(hub.bus.topology.streams.outbox)) {
+    if (consumer.name.includes("databank")) return consumer.num_pending + consumer.num_ack_pending;
+  }
+  return 0;
+}
+
+interface HealthzFigures {
+  count: number;
+  p99Ms: number;
+  maxMs: number;
+  failures: number;
+  /** The same probe to a trivial server in the probe's process: what any answer took on this machine then. */
+  controlP99Ms: number;
+  controlMaxMs: number;
+}
+
+/** healthz-probe.ts in a process of its own; stop() ends it and resolves with its figures. */
+function startHealthzProbe(url: string): { stop(): Promise<HealthzFigures> } {
+  const child = spawn(process.execPath, [fileURLToPath(new URL("./healthz-probe.ts", import.meta.url)), url], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+      return JSON.parse(output) as HealthzFigures;
+    },
+  };
+}
+
+/** Resident memory of a process (Linux /proc), 0 if it is gone. */
+function rssOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
