@@ -1,4 +1,4 @@
-import type { Bus, RunningConsumer } from "@carehub/bus";
+import { type Bus, hubJsonDecoder, type RunningConsumer } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import { Envelope, type HubConfig, LifecycleEvent } from "@carehub/schemas";
@@ -90,7 +90,8 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
         durable: TRACKER_CONSUMERS.events,
         filterSubject: bus.topology.subjects.all.events,
         stage: "tracker",
-        decode: (data) => LifecycleEvent.parse(JSON.parse(Buffer.from(data).toString("utf8"))),
+        // The hub's own events at the current schema version are not validated again (docs/decisions/0020).
+        decode: hubJsonDecoder((value) => LifecycleEvent.parse(value)),
         handler: (message) => events.fold(message.body),
       }),
     );
@@ -102,7 +103,7 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
         filterSubject: bus.topology.subjects.all.pipeline,
         stage: "tracker-status",
         concurrency: options.statusConcurrency,
-        decode: (data) => Envelope.parse(JSON.parse(Buffer.from(data).toString("utf8"))),
+        decode: hubJsonDecoder((value) => Envelope.parse(value)),
         handler: (message) => {
           const current = registry.current();
           return foldEnvelope(

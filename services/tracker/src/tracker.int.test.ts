@@ -355,6 +355,26 @@ describe("tracker", () => {
     }
   });
 
+  // The tracker takes events of the current Carehub-Schema-Version without validating them again (the hub built
+  // them from the same schemas); anything else is still validated. Catches a decoder that trusts every event:
+  // this one (an unknown stage, no time) would otherwise be folded into the read model.
+  it("still validates an event of an older schema version and dead-letters it when invalid", async () => {
+    const eventId = "0192f0a0-0000-7000-8000-00000000dead";
+    const hubId = "0192f0a0-0000-7000-8000-00000000beef";
+    const dlq = bus.topology.subjects.dlq("tracker");
+    const before = await subjectCount(bus.topology.streams.dlq, dlq);
+    await bus.publish(
+      bus.topology.subjects.events("received"),
+      JSON.stringify({ type: "received", eventId, hubId, stage: 42 }),
+      { msgId: eventId, contentType: "application/json", headers: { "Carehub-Schema-Version": "0" } },
+    );
+    await waitFor("the invalid event in the tracker's dead letters", async () =>
+      (await subjectCount(bus.topology.streams.dlq, dlq)) > before ? true : undefined,
+    );
+    await idle();
+    expect(await redis.keys(`${ns}:*${hubId}*`)).toEqual([]);
+  });
+
   it("rebuilds from the streams exactly the read model it built live", async () => {
     await idle();
     const live = await tracker.store.dumpReadModel();
