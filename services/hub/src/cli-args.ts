@@ -1,7 +1,14 @@
 import { parseArgs } from "node:util";
-import { AUDIT_ACTIONS, type AuditAction } from "@carehub/schemas";
+import {
+  AUDIT_ACTIONS,
+  type AuditAction,
+  LIFECYCLE_EVENT_TYPES,
+  type LifecycleEventType,
+  MESSAGE_KINDS,
+} from "@carehub/schemas";
 import { COMMAND_NAMES, COMMANDS, COMMON_OPTIONS, closest, DLQ_STAGES, type OptionSpec } from "./cli-spec.ts";
 import { isServiceName, SERVICE_NAMES, type ServiceName } from "./service-catalogue.ts";
+import type { TailFilter } from "./tail-command.ts";
 
 /** Set on any command by `--json`: machine-readable output on stdout. Absent means human tables. */
 interface Output {
@@ -16,6 +23,7 @@ export type CliCommand = Output &
     | { command: "dlq-list"; stage?: string; endpoint?: string; limit?: number }
     | { command: "messages-list"; url?: string; token?: string; filter: Record<string, string | number> }
     | { command: "messages-show"; url?: string; token?: string; hubId: string }
+    | { command: "messages-tail"; filter: TailFilter; count?: number; forMs?: number }
     | { command: "stats"; url?: string; token?: string }
     | { command: "endpoints-list" }
     | { command: "provision" }
@@ -183,9 +191,16 @@ function target(o: Values): { url?: string; token?: string } {
 }
 
 const MESSAGE_FILTERS = ["sender", "receiver", "kind", "status", "from", "to", "limit", "cursor"];
+const TAIL_LIMITS = ["count", "for"];
+const MESSAGE_ACTIONS = ["list", "show", "tail"];
 
 function parseMessages(o: Values, positionals: string[]): CliParse {
   const [action, ...extra] = positionals;
+  if (action === "tail") return parseTail(o, extra);
+  const tailOnly = TAIL_LIMITS.find((name) => o[name] !== undefined);
+  if (tailOnly !== undefined && (action === "show" || action === "list")) {
+    return { error: `messages ${action} takes no --${tailOnly} (only messages tail does)` };
+  }
   if (action === "show") {
     const filters = MESSAGE_FILTERS.filter((name) => o[name] !== undefined);
     if (filters.length > 0) return { error: `messages show takes no --${filters[0]}` };
@@ -199,9 +214,50 @@ function parseMessages(o: Values, positionals: string[]): CliParse {
     );
     return { command: "messages-list", ...target(o), filter };
   }
-  const suggestion = action === undefined ? undefined : closest(action, ["list", "show"]);
-  const said = action === undefined ? "messages needs list or show" : `unknown messages command: ${action}`;
+  const suggestion = action === undefined ? undefined : closest(action, MESSAGE_ACTIONS);
+  const said = action === undefined ? "messages needs list, show or tail" : `unknown messages command: ${action}`;
   return { error: `${said}${suggestion === undefined ? "" : ` (did you mean messages ${suggestion}?)`}` };
+}
+
+/** `messages tail`: the filters it can apply to events, and when to stop. */
+function parseTail(o: Values, extra: string[]): CliParse {
+  if (extra.length > 0) return { error: "messages tail takes no arguments" };
+  const other = ["url", "token", "from", "to", "limit", "cursor"].find((name) => o[name] !== undefined);
+  if (other !== undefined) return { error: `messages tail takes no --${other}` };
+  const status = o.status === undefined ? undefined : String(o.status);
+  if (status !== undefined && !(LIFECYCLE_EVENT_TYPES as readonly string[]).includes(status)) {
+    const suggestion = closest(status, LIFECYCLE_EVENT_TYPES);
+    return {
+      error: `--status must be an event type: ${LIFECYCLE_EVENT_TYPES.join(", ")}${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}`,
+    };
+  }
+  const kind = o.kind === undefined ? undefined : String(o.kind);
+  if (kind !== undefined && !(MESSAGE_KINDS as readonly string[]).includes(kind)) {
+    const suggestion = closest(kind, MESSAGE_KINDS);
+    return { error: `unknown --kind${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}` };
+  }
+  if (o.count !== undefined && !(Number.isInteger(o.count) && Number(o.count) >= 1)) {
+    return { error: "--count needs a whole number >= 1" };
+  }
+  let forMs: number | undefined;
+  if (o.for !== undefined) {
+    const duration = TAIL_DURATION.exec(String(o.for));
+    if (duration === null) return { error: "--for needs a duration: 30s, 5m or 1h" };
+    forMs = Number(duration[1]) * (UNIT_MS[duration[2] ?? ""] ?? Number.NaN);
+    if (!(forMs > 0)) return { error: "--for needs a duration: 30s, 5m or 1h" };
+  }
+  const filter: TailFilter = {
+    ...(kind === undefined ? {} : { kind }),
+    ...(o.sender === undefined ? {} : { sender: String(o.sender) }),
+    ...(o.receiver === undefined ? {} : { receiver: String(o.receiver) }),
+    ...(status === undefined ? {} : { status: status as LifecycleEventType }),
+  };
+  return {
+    command: "messages-tail",
+    filter,
+    ...(o.count === undefined ? {} : { count: Number(o.count) }),
+    ...(forMs === undefined ? {} : { forMs }),
+  };
 }
 
 const DLQ_ACTIONS = ["list", "redrive"];
@@ -237,6 +293,7 @@ function parseDemo(o: Values): CliParse {
 }
 
 const DURATION = /^(\d+)(s|m|h|d|w)$/;
+const TAIL_DURATION = /^(\d+)(s|m|h)$/;
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 const REGISTRY_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;

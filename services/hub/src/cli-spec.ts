@@ -1,6 +1,6 @@
 // What the `carehub` command accepts: each command's options and help text, spelled once. cli-args.ts parses
 // against this table (with node:util parseArgs, docs/decisions/0019-cli-parser.md); the help is printed from it.
-import { AUDIT_ACTIONS } from "@carehub/schemas";
+import { AUDIT_ACTIONS, LIFECYCLE_EVENT_TYPES } from "@carehub/schemas";
 import { SERVICE_NAMES } from "./service-catalogue.ts";
 
 export type OptionKind = "text" | "number" | "flag";
@@ -108,21 +108,30 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
       "list shows each dead letter's sequence, time, stage, hub id, kind, error code and attempts; never the payload.",
   },
   messages: {
-    summary: "list messages (messages list) or show one (messages show <hub id>) from the running hub's query API",
-    usage: "messages list [options] | messages show <hub id>",
+    summary:
+      "list messages (messages list) or show one (messages show <hub id>) from the running hub's query API; follow lifecycle events live (messages tail)",
+    usage: "messages list [options] | messages show <hub id> | messages tail [options]",
     options: {
       ...QUERY_OPTIONS,
-      sender: { kind: "text", value: "ID", help: "list: sent by this endpoint" },
-      receiver: { kind: "text", value: "ID", help: "list: to this endpoint" },
-      kind: { kind: "text", value: "KIND", help: "list: of this message kind" },
-      status: { kind: "text", value: "STATUS", help: "list: in this status" },
+      sender: { kind: "text", value: "ID", help: "list, tail: sent by this endpoint" },
+      receiver: { kind: "text", value: "ID", help: "list, tail: to this endpoint" },
+      kind: { kind: "text", value: "KIND", help: "list, tail: of this message kind" },
+      status: {
+        kind: "text",
+        value: "STATUS",
+        help: `list: in this status; tail: events of this type (${LIFECYCLE_EVENT_TYPES.join(", ")})`,
+      },
+      count: { kind: "number", value: "N", help: "tail: stop after N events" },
+      for: { kind: "text", value: "DURATION", help: "tail: stop after this long (30s, 5m, 1h)" },
       from: { kind: "text", value: "ISO", help: "list: received at or after" },
       to: { kind: "text", value: "ISO", help: "list: received at or before" },
       limit: { kind: "number", value: "N", help: "list: at most N (1-500, default 50)" },
       cursor: { kind: "text", value: "CURSOR", help: "list: the next page (printed on stderr after a page)" },
     },
     positionals: true,
-    details: "needs an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.",
+    details: `list and show need an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.
+tail reads the EVENTS stream (NATS_URL, CAREHUB_NAMESPACE) from now until Ctrl-C, --count or --for; it prints ids,
+kinds, endpoints and codes, never an error's text or a patient identifier.`,
   },
   stats: {
     summary: "message counts per endpoint, kind and status from the running hub's query API",

@@ -20,6 +20,7 @@ import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
+import { runMessagesTail } from "./tail-command.ts";
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -194,6 +195,17 @@ async function runWithConfig(
         stdout: io.stdout,
         json: command.json === true,
       });
+    case "messages-tail":
+      return runMessagesTail(
+        command.filter,
+        {
+          ...(command.count === undefined ? {} : { count: command.count }),
+          ...(command.forMs === undefined ? {} : { forMs: command.forMs }),
+        },
+        config,
+        logger,
+        { stdout: io.stdout, stderr: io.stderr, json: command.json === true, stopSignal: io.stopSignal },
+      );
     case "dlq-list":
       return runDlqList(
         {
