@@ -221,6 +221,18 @@ describe("parseCliArgs", () => {
     });
     expect(parseCliArgs(["messages", "tial"])).toMatchObject({ error: expect.stringContaining("messages tail?") });
     expect(parseCliArgs(["endpoints", "list"])).toEqual({ command: "endpoints-list" });
+    expect(parseCliArgs(["endpoints", "check"])).toEqual({ command: "endpoints-check" });
+    expect(parseCliArgs(["endpoints", "check", "klamer", "--json"])).toEqual({
+      command: "endpoints-check",
+      endpoint: "klamer",
+      json: true,
+    });
+    expect(parseCliArgs(["endpoints", "check", "a", "b"])).toMatchObject({
+      error: "endpoints check takes at most one endpoint id",
+    });
+    expect(parseCliArgs(["endpoints", "chek"])).toMatchObject({
+      error: "unknown endpoints command (did you mean endpoints check?)",
+    });
     expect(parseCliArgs(["stats", "--url", "http://hub:8080"])).toEqual({ command: "stats", url: "http://hub:8080" });
   });
 });

@@ -26,6 +26,7 @@ export type CliCommand = Output &
     | { command: "messages-tail"; filter: TailFilter; count?: number; forMs?: number }
     | { command: "stats"; url?: string; token?: string }
     | { command: "endpoints-list" }
+    | { command: "endpoints-check"; endpoint?: string }
     | { command: "provision" }
     | { command: "rebuild"; yes?: true }
     | {
@@ -144,10 +145,7 @@ function build(command: string, o: Values, positionals: string[]): CliParse {
     case "messages":
       return parseMessages(o, positionals);
     case "endpoints":
-      if (positionals.length === 1 && positionals[0] === "list") return { command: "endpoints-list" };
-      return {
-        error: `${positionals[0] === undefined ? "endpoints needs list" : "unknown endpoints command"}${positionals[0] !== undefined && closest(positionals[0], ["list"]) ? " (did you mean endpoints list?)" : ""}`,
-      };
+      return parseEndpoints(positionals);
     case "stats":
       return { command: "stats", ...target(o) };
     case "audit":
@@ -258,6 +256,20 @@ function parseTail(o: Values, extra: string[]): CliParse {
     ...(o.count === undefined ? {} : { count: Number(o.count) }),
     ...(forMs === undefined ? {} : { forMs }),
   };
+}
+
+const ENDPOINTS_ACTIONS = ["list", "check"];
+
+function parseEndpoints(positionals: string[]): CliParse {
+  const [action, ...extra] = positionals;
+  if (action === "list" && extra.length === 0) return { command: "endpoints-list" };
+  if (action === "check" && extra.length <= 1) {
+    return extra[0] === undefined ? { command: "endpoints-check" } : { command: "endpoints-check", endpoint: extra[0] };
+  }
+  if (action === "list" || action === "check") return { error: `endpoints ${action} takes at most one endpoint id` };
+  const suggestion = action === undefined ? undefined : closest(action, ENDPOINTS_ACTIONS);
+  const said = action === undefined ? "endpoints needs list or check" : "unknown endpoints command";
+  return { error: `${said}${suggestion === undefined ? "" : ` (did you mean endpoints ${suggestion}?)`}` };
 }
 
 const DLQ_ACTIONS = ["list", "redrive"];

@@ -141,11 +141,15 @@ kinds, endpoints and codes, never an error's text or a patient identifier.`,
     details: "needs an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.",
   },
   endpoints: {
-    summary: "list the registry's endpoints (endpoints list): delivery, signing, kinds sent and accepted",
-    usage: "endpoints list",
+    summary:
+      "list the registry's endpoints (endpoints list): delivery, signing, kinds sent and accepted; check their health (endpoints check)",
+    usage: "endpoints list | endpoints check [endpoint id]",
     options: {},
     positionals: true,
-    details: "reads the registry file CAREHUB_REGISTRY names; never prints a secret, token digest or key.",
+    details: `reads the registry file CAREHUB_REGISTRY names; never prints a secret, token digest or key.
+check: per endpoint, whether its webhook answers an HTTP HEAD (within its delivery timeout), its circuit breaker,
+its delivery backlog and its last delivery (NATS and Redis of CAREHUB_NAMESPACE); exit 1 when any checked endpoint
+is unhealthy (no answer, a 5xx answer, or a circuit not closed).`,
   },
   provision: {
     summary: "create or update the JetStream streams (idempotent), then exit",

@@ -12,9 +12,10 @@ import { rebuildReadModel } from "@carehub/tracker";
 import { runAuditCommand } from "./audit-command.ts";
 import { type CliCommand, parseCliArgs } from "./cli-args.ts";
 import { auditLine, printerFor, runValidate, runValidateSummary } from "./cli-output.ts";
-import { commandHelp, usage } from "./cli-spec.ts";
+import { closest, commandHelp, usage } from "./cli-spec.ts";
 import { confirmRebuild } from "./confirm.ts";
 import { runDlqList } from "./dlq-command.ts";
+import { printEndpointChecks } from "./endpoints-check.ts";
 import { printEndpoints } from "./endpoints-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
@@ -195,6 +196,37 @@ async function runWithConfig(
         stdout: io.stdout,
         json: command.json === true,
       });
+    case "endpoints-check": {
+      const registry = await loadRegistryFile(config.registryPath);
+      const endpoints = registry.endpoints();
+      const chosen = command.endpoint === undefined ? endpoints : endpoints.filter((e) => e.id === command.endpoint);
+      if (chosen.length === 0) {
+        const suggestion =
+          command.endpoint === undefined
+            ? undefined
+            : closest(
+                command.endpoint,
+                endpoints.map((e) => e.id),
+              );
+        io.stderr.write(
+          `carehub: ${command.endpoint === undefined ? "the registry has no endpoints" : "no such endpoint in the registry"}${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}\n`,
+        );
+        return 2;
+      }
+      const { bus, redis } = await openConnections(config, logger, "carehub-endpoints-check");
+      try {
+        const store = createStore({
+          redis,
+          namespace: config.namespace,
+          retentionDays: config.retentionDays,
+          patientHashKey: config.patientHashKey,
+        });
+        return await printEndpointChecks(chosen, { bus, redis, store }, { ...io, json: command.json === true });
+      } finally {
+        await bus.drain();
+        redis.disconnect();
+      }
+    }
     case "messages-tail":
       return runMessagesTail(
         command.filter,
