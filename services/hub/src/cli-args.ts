@@ -19,7 +19,7 @@ export type CliCommand = Output &
   (
     | { command: "start"; services: ServiceName[] }
     | { command: "validate"; args: string[]; summary?: true }
-    | { command: "redrive"; stage?: string; endpoint?: string; limit?: number }
+    | { command: "redrive"; stage?: string; endpoint?: string; limit?: number; progress?: true }
     | { command: "dlq-list"; stage?: string; endpoint?: string; limit?: number }
     | { command: "messages-list"; url?: string; token?: string; filter: Record<string, string | number> }
     | { command: "messages-show"; url?: string; token?: string; hubId: string }
@@ -28,7 +28,7 @@ export type CliCommand = Output &
     | { command: "endpoints-list" }
     | { command: "endpoints-check"; endpoint?: string }
     | { command: "provision" }
-    | { command: "rebuild"; yes?: true }
+    | { command: "rebuild"; yes?: true; progress?: true }
     | {
         command: "audit";
         /** An absolute time, or how long ago (resolved when the command runs). */
@@ -153,7 +153,11 @@ function build(command: string, o: Values, positionals: string[]): CliParse {
     case "provision":
       return { command: "provision" };
     case "rebuild":
-      return o.yes === true ? { command: "rebuild", yes: true } : { command: "rebuild" };
+      return {
+        command: "rebuild",
+        ...(o.yes === true ? { yes: true as const } : {}),
+        ...(o.progress === true ? { progress: true as const } : {}),
+      };
     case "nats-config":
       return {
         command: "nats-config",
@@ -178,6 +182,7 @@ function parseRedrive(o: Values): CliParse {
     ...(o.stage === undefined ? {} : { stage: String(o.stage) }),
     ...(o.endpoint === undefined ? {} : { endpoint: String(o.endpoint) }),
     ...(o.limit === undefined ? {} : { limit: Number(o.limit) }),
+    ...(o.progress === true ? { progress: true as const } : {}),
   };
 }
 
@@ -284,7 +289,7 @@ function parseDlq(o: Values, positionals: string[]): CliParse {
   if (extra.length > 0) return { error: `dlq ${action} takes no arguments` };
   const parsed = parseRedrive(o);
   if ("error" in parsed || action === "redrive" || parsed.command !== "redrive") return parsed;
-  const { command: _, ...selection } = parsed;
+  const { command: _, progress: __, ...selection } = parsed;
   return { command: "dlq-list", ...selection };
 }
 

@@ -37,6 +37,12 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   help: { kind: "flag", short: "h", help: "this command's help" },
 };
 
+/** Long operations print a progress line on stderr when it is a terminal; --progress asks for it anyway. */
+const PROGRESS_OPTION: OptionSpec = {
+  kind: "flag",
+  help: "progress lines on stderr even when it is not a terminal (never on stdout)",
+};
+
 /** Where the query API commands find the hub, and as whom. */
 const QUERY_OPTIONS: Record<string, OptionSpec> = {
   url: { kind: "text", value: "URL", help: "the hub's gateway (default CAREHUB_URL, else http://127.0.0.1:8080)" },
@@ -88,6 +94,7 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
       stage: { kind: "text", value: "STAGE", help: `the DLQ stage: ${DLQ_STAGES.join(", ")}` },
       endpoint: { kind: "text", value: "ID", help: "only deliveries to this endpoint (stage dispatcher)" },
       limit: { kind: "number", value: "N", help: "at most N" },
+      progress: PROGRESS_OPTION,
     },
     positionals: false,
   },
@@ -102,6 +109,7 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
       },
       endpoint: { kind: "text", value: "ID", help: "only deliveries to this endpoint" },
       limit: { kind: "number", value: "N", help: "at most N" },
+      progress: { ...PROGRESS_OPTION, help: `redrive: ${PROGRESS_OPTION.help}` },
     },
     positionals: true,
     details:
@@ -159,8 +167,11 @@ is unhealthy (no answer, a 5xx answer, or a circuit not closed).`,
   },
   rebuild: {
     summary: "drop the Redis read model and rebuild it from the streams (asks first)",
-    usage: "rebuild [--yes]",
-    options: { yes: { kind: "flag", short: "y", help: "do not ask: drop the read model (needed without a terminal)" } },
+    usage: "rebuild [--yes] [--progress]",
+    options: {
+      yes: { kind: "flag", short: "y", help: "do not ask: drop the read model (needed without a terminal)" },
+      progress: PROGRESS_OPTION,
+    },
     positionals: false,
   },
   audit: {

@@ -18,6 +18,7 @@ import { runDlqList } from "./dlq-command.ts";
 import { printEndpointChecks } from "./endpoints-check.ts";
 import { printEndpoints } from "./endpoints-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
+import { progressLine } from "./progress-line.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
@@ -26,7 +27,8 @@ import { runMessagesTail } from "./tail-command.ts";
 export interface CliIo {
   env: Record<string, string | undefined>;
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream;
+  /** Progress lines (rebuild, redrive) are written here when it is a terminal, or with --progress. */
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
   /** Resolves when the process is asked to stop (SIGINT / SIGTERM). */
   stopRequested: Promise<void>;
   /** Aborted when the process is asked to stop. */
@@ -150,12 +152,19 @@ async function runWithConfig(
     }
     case "redrive": {
       const { bus, redis } = await openConnections(config, logger, "carehub-redrive");
+      const progress = progressLine({ stderr: io.stderr, requested: command.progress === true });
       try {
         const report = await redriveDeadLetters(bus, {
           ...(command.stage === undefined ? {} : { stage: command.stage }),
           ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
           ...(command.limit === undefined ? {} : { limit: command.limit }),
+          onProgress: ({ examined, redriven, total }) =>
+            progress.update(
+              `carehub redrive: ${redriven} redriven, ${examined}/${total} dead letter(s) looked at`,
+              examined >= total || redriven === command.limit,
+            ),
         });
+        progress.end();
         print.result(
           report,
           `redrove ${report.redriven} dead letter(s) from stage ${command.stage ?? "dispatcher"}` +
@@ -178,7 +187,16 @@ async function runWithConfig(
           retentionDays: config.retentionDays,
           patientHashKey: config.patientHashKey,
         });
-        const report = await rebuildReadModel({ bus, store, registry, logger });
+        const progress = progressLine({ stderr: io.stderr, requested: command.progress === true });
+        const report = await rebuildReadModel({
+          bus,
+          store,
+          registry,
+          logger,
+          onProgress: ({ phase, done, total }) =>
+            progress.update(`carehub rebuild: ${phase} ${done}/${total}`, done >= total),
+        });
+        progress.end();
         print.result(
           report,
           `rebuilt the read model of namespace ${config.namespace}: dropped ${report.keysDropped} key(s), ` +
