@@ -38,7 +38,7 @@ export {
   type StreamProvisionResult,
 } from "./provision.ts";
 export type { PublishOptions, PublishResult } from "./publisher.ts";
-export type { RedriveOptions, StoredMessage } from "./redrive.ts";
+export type { RedriveOptions, RedriveProgress, StoredMessage } from "./redrive.ts";
 export { onShutdown } from "./shutdown.ts";
 export {
   type RunningStreamMetrics,

@@ -19,6 +19,15 @@ export interface RedriveOptions {
   filter?: (message: StoredMessage) => boolean;
   /** At most this many are moved back (default: all). */
   limit?: number;
+  /** Called after each dead letter looked at: how many were looked at and moved back, of the stage's total. */
+  onProgress?: (progress: RedriveProgress) => void;
+}
+
+export interface RedriveProgress {
+  examined: number;
+  redriven: number;
+  /** Dead letters of the stage when the redrive began (some may not match the filter). */
+  total: number;
 }
 
 interface RedriveDeps {
@@ -87,7 +96,9 @@ export async function redriveDeadLetters(
 ): Promise<{ redriven: number }> {
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   let redriven = 0;
+  let examined = 0;
   let seq = 1;
+  const total = options.onProgress === undefined ? 0 : await deadLettersOn(deps);
   while (redriven < limit) {
     const found = await deps.jsm.streams.getMessage(deps.dlqStream, {
       next_by_subj: deps.dlqSubject,
@@ -96,7 +107,11 @@ export async function redriveDeadLetters(
     if (found === null) break;
     const dead = toStored(found);
     seq = dead.seq + 1;
-    if (options.filter !== undefined && !options.filter(dead)) continue;
+    examined++;
+    if (options.filter !== undefined && !options.filter(dead)) {
+      options.onProgress?.({ examined, redriven, total });
+      continue;
+    }
     const target = dead.headers[HEADER.originalSubject];
     if (target === undefined) {
       throw new BusRedriveError(`dead letter ${deps.dlqStream}#${dead.seq} has no ${HEADER.originalSubject} header`);
@@ -115,6 +130,13 @@ export async function redriveDeadLetters(
       });
     }
     redriven++;
+    options.onProgress?.({ examined, redriven, total });
   }
   return { redriven };
+}
+
+/** How many messages the DLQ holds on the stage's subject (the stream's per-subject count). */
+async function deadLettersOn(deps: RedriveDeps): Promise<number> {
+  const info = await deps.jsm.streams.info(deps.dlqStream, { subjects_filter: deps.dlqSubject });
+  return info.state.subjects?.[deps.dlqSubject] ?? 0;
 }

@@ -1,4 +1,4 @@
-import type { Bus } from "@carehub/bus";
+import type { Bus, RedriveProgress } from "@carehub/bus";
 import { HEADER } from "@carehub/bus";
 import { traceIdFromHeaders } from "@carehub/observability";
 import type { EventOf, MessageKind } from "@carehub/schemas";
@@ -14,6 +14,8 @@ export interface RedriveRequest {
   /** At most this many. */
   limit?: number;
   now?: () => Date;
+  /** Told after each dead letter looked at (the CLI's progress line). */
+  onProgress?: (progress: RedriveProgress) => void;
 }
 
 export interface RedriveReport {
@@ -41,6 +43,7 @@ export async function redriveDeadLetters(bus: Bus, request: RedriveRequest = {})
   try {
     ({ redriven } = await bus.redrive(stage, {
       ...(request.limit === undefined ? {} : { limit: request.limit }),
+      ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
       filter: (dead) => {
         if (outboxSubject !== undefined && dead.headers[HEADER.originalSubject] !== outboxSubject) return false;
         if (request.hubId !== undefined && dead.headers[HEADER.hubId] !== request.hubId) return false;

@@ -191,7 +191,48 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["messages", "list", "--patient", "x"])).toMatchObject({
       error: expect.stringContaining("unknown option: --patient"),
     });
+    expect(
+      parseCliArgs([
+        "messages",
+        "tail",
+        "--status",
+        "delivered",
+        "--receiver",
+        "klamer",
+        "--count",
+        "2",
+        "--for",
+        "5m",
+      ]),
+    ).toEqual({
+      command: "messages-tail",
+      filter: { status: "delivered", receiver: "klamer" },
+      count: 2,
+      forMs: 300_000,
+    });
+    expect(parseCliArgs(["messages", "tail", "--for", "10d"])).toMatchObject({
+      error: "--for needs a duration: 30s, 5m or 1h",
+    });
+    expect(parseCliArgs(["messages", "tail", "--cursor", "c"])).toMatchObject({
+      error: "messages tail takes no --cursor",
+    });
+    expect(parseCliArgs(["messages", "list", "--count", "3"])).toMatchObject({
+      error: "messages list takes no --count (only messages tail does)",
+    });
+    expect(parseCliArgs(["messages", "tial"])).toMatchObject({ error: expect.stringContaining("messages tail?") });
     expect(parseCliArgs(["endpoints", "list"])).toEqual({ command: "endpoints-list" });
+    expect(parseCliArgs(["endpoints", "check"])).toEqual({ command: "endpoints-check" });
+    expect(parseCliArgs(["endpoints", "check", "klamer", "--json"])).toEqual({
+      command: "endpoints-check",
+      endpoint: "klamer",
+      json: true,
+    });
+    expect(parseCliArgs(["endpoints", "check", "a", "b"])).toMatchObject({
+      error: "endpoints check takes at most one endpoint id",
+    });
+    expect(parseCliArgs(["endpoints", "chek"])).toMatchObject({
+      error: "unknown endpoints command (did you mean endpoints check?)",
+    });
     expect(parseCliArgs(["stats", "--url", "http://hub:8080"])).toEqual({ command: "stats", url: "http://hub:8080" });
   });
 });

@@ -1,7 +1,14 @@
 import { parseArgs } from "node:util";
-import { AUDIT_ACTIONS, type AuditAction } from "@carehub/schemas";
+import {
+  AUDIT_ACTIONS,
+  type AuditAction,
+  LIFECYCLE_EVENT_TYPES,
+  type LifecycleEventType,
+  MESSAGE_KINDS,
+} from "@carehub/schemas";
 import { COMMAND_NAMES, COMMANDS, COMMON_OPTIONS, closest, DLQ_STAGES, type OptionSpec } from "./cli-spec.ts";
 import { isServiceName, SERVICE_NAMES, type ServiceName } from "./service-catalogue.ts";
+import type { TailFilter } from "./tail-command.ts";
 
 /** Set on any command by `--json`: machine-readable output on stdout. Absent means human tables. */
 interface Output {
@@ -12,17 +19,19 @@ export type CliCommand = Output &
   (
     | { command: "start"; services: ServiceName[] }
     | { command: "validate"; args: string[]; summary?: true }
-    | { command: "redrive"; stage?: string; endpoint?: string; limit?: number }
+    | { command: "redrive"; stage?: string; endpoint?: string; limit?: number; progress?: true }
     | { command: "dlq-list"; stage?: string; endpoint?: string; limit?: number }
     | { command: "messages-list"; url?: string; token?: string; filter: Record<string, string | number> }
     | { command: "messages-show"; url?: string; token?: string; hubId: string }
+    | { command: "messages-tail"; filter: TailFilter; count?: number; forMs?: number }
     | { command: "stats"; url?: string; token?: string }
     | { command: "incidents-list"; url?: string; token?: string; state?: "open" | "closed" }
     | { command: "incidents-open"; url?: string; token?: string; endpoints: string[]; kinds: string[]; note: string }
     | { command: "incidents-close"; url?: string; token?: string; id: string; note?: string }
     | { command: "endpoints-list" }
+    | { command: "endpoints-check"; endpoint?: string }
     | { command: "provision" }
-    | { command: "rebuild"; yes?: true }
+    | { command: "rebuild"; yes?: true; progress?: true }
     | {
         command: "audit";
         /** An absolute time, or how long ago (resolved when the command runs). */
@@ -139,10 +148,7 @@ function build(command: string, o: Values, positionals: string[]): CliParse {
     case "messages":
       return parseMessages(o, positionals);
     case "endpoints":
-      if (positionals.length === 1 && positionals[0] === "list") return { command: "endpoints-list" };
-      return {
-        error: `${positionals[0] === undefined ? "endpoints needs list" : "unknown endpoints command"}${positionals[0] !== undefined && closest(positionals[0], ["list"]) ? " (did you mean endpoints list?)" : ""}`,
-      };
+      return parseEndpoints(positionals);
     case "stats":
       return { command: "stats", ...target(o) };
     case "incidents":
@@ -152,7 +158,11 @@ function build(command: string, o: Values, positionals: string[]): CliParse {
     case "provision":
       return { command: "provision" };
     case "rebuild":
-      return o.yes === true ? { command: "rebuild", yes: true } : { command: "rebuild" };
+      return {
+        command: "rebuild",
+        ...(o.yes === true ? { yes: true as const } : {}),
+        ...(o.progress === true ? { progress: true as const } : {}),
+      };
     case "nats-config":
       return {
         command: "nats-config",
@@ -177,6 +187,7 @@ function parseRedrive(o: Values): CliParse {
     ...(o.stage === undefined ? {} : { stage: String(o.stage) }),
     ...(o.endpoint === undefined ? {} : { endpoint: String(o.endpoint) }),
     ...(o.limit === undefined ? {} : { limit: Number(o.limit) }),
+    ...(o.progress === true ? { progress: true as const } : {}),
   };
 }
 
@@ -188,9 +199,16 @@ function target(o: Values): { url?: string; token?: string } {
 }
 
 const MESSAGE_FILTERS = ["sender", "receiver", "kind", "status", "from", "to", "limit", "cursor"];
+const TAIL_LIMITS = ["count", "for"];
+const MESSAGE_ACTIONS = ["list", "show", "tail"];
 
 function parseMessages(o: Values, positionals: string[]): CliParse {
   const [action, ...extra] = positionals;
+  if (action === "tail") return parseTail(o, extra);
+  const tailOnly = TAIL_LIMITS.find((name) => o[name] !== undefined);
+  if (tailOnly !== undefined && (action === "show" || action === "list")) {
+    return { error: `messages ${action} takes no --${tailOnly} (only messages tail does)` };
+  }
   if (action === "show") {
     const filters = MESSAGE_FILTERS.filter((name) => o[name] !== undefined);
     if (filters.length > 0) return { error: `messages show takes no --${filters[0]}` };
@@ -204,8 +222,8 @@ function parseMessages(o: Values, positionals: string[]): CliParse {
     );
     return { command: "messages-list", ...target(o), filter };
   }
-  const suggestion = action === undefined ? undefined : closest(action, ["list", "show"]);
-  const said = action === undefined ? "messages needs list or show" : `unknown messages command: ${action}`;
+  const suggestion = action === undefined ? undefined : closest(action, MESSAGE_ACTIONS);
+  const said = action === undefined ? "messages needs list, show or tail" : `unknown messages command: ${action}`;
   return { error: `${said}${suggestion === undefined ? "" : ` (did you mean messages ${suggestion}?)`}` };
 }
 
@@ -266,6 +284,61 @@ function parseIncidents(o: Values, positionals: string[]): CliParse {
   }
 }
 
+/** `messages tail`: the filters it can apply to events, and when to stop. */
+function parseTail(o: Values, extra: string[]): CliParse {
+  if (extra.length > 0) return { error: "messages tail takes no arguments" };
+  const other = ["url", "token", "from", "to", "limit", "cursor"].find((name) => o[name] !== undefined);
+  if (other !== undefined) return { error: `messages tail takes no --${other}` };
+  const status = o.status === undefined ? undefined : String(o.status);
+  if (status !== undefined && !(LIFECYCLE_EVENT_TYPES as readonly string[]).includes(status)) {
+    const suggestion = closest(status, LIFECYCLE_EVENT_TYPES);
+    return {
+      error: `--status must be an event type: ${LIFECYCLE_EVENT_TYPES.join(", ")}${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}`,
+    };
+  }
+  const kind = o.kind === undefined ? undefined : String(o.kind);
+  if (kind !== undefined && !(MESSAGE_KINDS as readonly string[]).includes(kind)) {
+    const suggestion = closest(kind, MESSAGE_KINDS);
+    return { error: `unknown --kind${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}` };
+  }
+  if (o.count !== undefined && !(Number.isInteger(o.count) && Number(o.count) >= 1)) {
+    return { error: "--count needs a whole number >= 1" };
+  }
+  let forMs: number | undefined;
+  if (o.for !== undefined) {
+    const duration = TAIL_DURATION.exec(String(o.for));
+    if (duration === null) return { error: "--for needs a duration: 30s, 5m or 1h" };
+    forMs = Number(duration[1]) * (UNIT_MS[duration[2] ?? ""] ?? Number.NaN);
+    if (!(forMs > 0)) return { error: "--for needs a duration: 30s, 5m or 1h" };
+  }
+  const filter: TailFilter = {
+    ...(kind === undefined ? {} : { kind }),
+    ...(o.sender === undefined ? {} : { sender: String(o.sender) }),
+    ...(o.receiver === undefined ? {} : { receiver: String(o.receiver) }),
+    ...(status === undefined ? {} : { status: status as LifecycleEventType }),
+  };
+  return {
+    command: "messages-tail",
+    filter,
+    ...(o.count === undefined ? {} : { count: Number(o.count) }),
+    ...(forMs === undefined ? {} : { forMs }),
+  };
+}
+
+const ENDPOINTS_ACTIONS = ["list", "check"];
+
+function parseEndpoints(positionals: string[]): CliParse {
+  const [action, ...extra] = positionals;
+  if (action === "list" && extra.length === 0) return { command: "endpoints-list" };
+  if (action === "check" && extra.length <= 1) {
+    return extra[0] === undefined ? { command: "endpoints-check" } : { command: "endpoints-check", endpoint: extra[0] };
+  }
+  if (action === "list" || action === "check") return { error: `endpoints ${action} takes at most one endpoint id` };
+  const suggestion = action === undefined ? undefined : closest(action, ENDPOINTS_ACTIONS);
+  const said = action === undefined ? "endpoints needs list or check" : "unknown endpoints command";
+  return { error: `${said}${suggestion === undefined ? "" : ` (did you mean endpoints ${suggestion}?)`}` };
+}
+
 const DLQ_ACTIONS = ["list", "redrive"];
 
 function parseDlq(o: Values, positionals: string[]): CliParse {
@@ -278,7 +351,7 @@ function parseDlq(o: Values, positionals: string[]): CliParse {
   if (extra.length > 0) return { error: `dlq ${action} takes no arguments` };
   const parsed = parseRedrive(o);
   if ("error" in parsed || action === "redrive" || parsed.command !== "redrive") return parsed;
-  const { command: _, ...selection } = parsed;
+  const { command: _, progress: __, ...selection } = parsed;
   return { command: "dlq-list", ...selection };
 }
 
@@ -299,6 +372,7 @@ function parseDemo(o: Values): CliParse {
 }
 
 const DURATION = /^(\d+)(s|m|h|d|w)$/;
+const TAIL_DURATION = /^(\d+)(s|m|h)$/;
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 const REGISTRY_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;

@@ -1,6 +1,6 @@
 // What the `carehub` command accepts: each command's options and help text, spelled once. cli-args.ts parses
 // against this table (with node:util parseArgs, docs/decisions/0019-cli-parser.md); the help is printed from it.
-import { AUDIT_ACTIONS } from "@carehub/schemas";
+import { AUDIT_ACTIONS, LIFECYCLE_EVENT_TYPES } from "@carehub/schemas";
 import { SERVICE_NAMES } from "./service-catalogue.ts";
 
 export type OptionKind = "text" | "number" | "flag";
@@ -35,6 +35,12 @@ export const DLQ_STAGES = ["intake", "router", "dispatcher", "tracker", "tracker
 export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   json: { kind: "flag", help: "machine-readable output: one JSON value per line on stdout" },
   help: { kind: "flag", short: "h", help: "this command's help" },
+};
+
+/** Long operations print a progress line on stderr when it is a terminal; --progress asks for it anyway. */
+const PROGRESS_OPTION: OptionSpec = {
+  kind: "flag",
+  help: "progress lines on stderr even when it is not a terminal (never on stdout)",
 };
 
 /** Where the query API commands find the hub, and as whom. */
@@ -88,6 +94,7 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
       stage: { kind: "text", value: "STAGE", help: `the DLQ stage: ${DLQ_STAGES.join(", ")}` },
       endpoint: { kind: "text", value: "ID", help: "only deliveries to this endpoint (stage dispatcher)" },
       limit: { kind: "number", value: "N", help: "at most N" },
+      progress: PROGRESS_OPTION,
     },
     positionals: false,
   },
@@ -102,27 +109,37 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
       },
       endpoint: { kind: "text", value: "ID", help: "only deliveries to this endpoint" },
       limit: { kind: "number", value: "N", help: "at most N" },
+      progress: { ...PROGRESS_OPTION, help: `redrive: ${PROGRESS_OPTION.help}` },
     },
     positionals: true,
     details:
       "list shows each dead letter's sequence, time, stage, hub id, kind, error code and attempts; never the payload.",
   },
   messages: {
-    summary: "list messages (messages list) or show one (messages show <hub id>) from the running hub's query API",
-    usage: "messages list [options] | messages show <hub id>",
+    summary:
+      "list messages (messages list) or show one (messages show <hub id>) from the running hub's query API; follow lifecycle events live (messages tail)",
+    usage: "messages list [options] | messages show <hub id> | messages tail [options]",
     options: {
       ...QUERY_OPTIONS,
-      sender: { kind: "text", value: "ID", help: "list: sent by this endpoint" },
-      receiver: { kind: "text", value: "ID", help: "list: to this endpoint" },
-      kind: { kind: "text", value: "KIND", help: "list: of this message kind" },
-      status: { kind: "text", value: "STATUS", help: "list: in this status" },
+      sender: { kind: "text", value: "ID", help: "list, tail: sent by this endpoint" },
+      receiver: { kind: "text", value: "ID", help: "list, tail: to this endpoint" },
+      kind: { kind: "text", value: "KIND", help: "list, tail: of this message kind" },
+      status: {
+        kind: "text",
+        value: "STATUS",
+        help: `list: in this status; tail: events of this type (${LIFECYCLE_EVENT_TYPES.join(", ")})`,
+      },
+      count: { kind: "number", value: "N", help: "tail: stop after N events" },
+      for: { kind: "text", value: "DURATION", help: "tail: stop after this long (30s, 5m, 1h)" },
       from: { kind: "text", value: "ISO", help: "list: received at or after" },
       to: { kind: "text", value: "ISO", help: "list: received at or before" },
       limit: { kind: "number", value: "N", help: "list: at most N (1-500, default 50)" },
       cursor: { kind: "text", value: "CURSOR", help: "list: the next page (printed on stderr after a page)" },
     },
     positionals: true,
-    details: "needs an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.",
+    details: `list and show need an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.
+tail reads the EVENTS stream (NATS_URL, CAREHUB_NAMESPACE) from now until Ctrl-C, --count or --for; it prints ids,
+kinds, endpoints and codes, never an error's text or a patient identifier.`,
   },
   incidents: {
     summary: "the disruption log (incidents list|open|close) through the running console's API",
@@ -151,11 +168,15 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     details: "needs an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.",
   },
   endpoints: {
-    summary: "list the registry's endpoints (endpoints list): delivery, signing, kinds sent and accepted",
-    usage: "endpoints list",
+    summary:
+      "list the registry's endpoints (endpoints list): delivery, signing, kinds sent and accepted; check their health (endpoints check)",
+    usage: "endpoints list | endpoints check [endpoint id]",
     options: {},
     positionals: true,
-    details: "reads the registry file CAREHUB_REGISTRY names; never prints a secret, token digest or key.",
+    details: `reads the registry file CAREHUB_REGISTRY names; never prints a secret, token digest or key.
+check: per endpoint, whether its webhook answers an HTTP HEAD (within its delivery timeout), its circuit breaker,
+its delivery backlog and its last delivery (NATS and Redis of CAREHUB_NAMESPACE); exit 1 when any checked endpoint
+is unhealthy (no answer, a 5xx answer, or a circuit not closed).`,
   },
   provision: {
     summary: "create or update the JetStream streams (idempotent), then exit",
@@ -165,8 +186,11 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
   },
   rebuild: {
     summary: "drop the Redis read model and rebuild it from the streams (asks first)",
-    usage: "rebuild [--yes]",
-    options: { yes: { kind: "flag", short: "y", help: "do not ask: drop the read model (needed without a terminal)" } },
+    usage: "rebuild [--yes] [--progress]",
+    options: {
+      yes: { kind: "flag", short: "y", help: "do not ask: drop the read model (needed without a terminal)" },
+      progress: PROGRESS_OPTION,
+    },
     positionals: false,
   },
   audit: {

@@ -11,20 +11,24 @@ import { createReadModel, parseTrackerOptions, rebuildReadModel } from "@carehub
 import { runAuditCommand } from "./audit-command.ts";
 import { type CliCommand, parseCliArgs } from "./cli-args.ts";
 import { auditLine, printerFor, runValidate, runValidateSummary } from "./cli-output.ts";
-import { commandHelp, usage } from "./cli-spec.ts";
+import { closest, commandHelp, usage } from "./cli-spec.ts";
 import { confirmRebuild } from "./confirm.ts";
 import { runDlqList } from "./dlq-command.ts";
+import { printEndpointChecks } from "./endpoints-check.ts";
 import { printEndpoints } from "./endpoints-command.ts";
 import { runIncidentsCommand } from "./incidents-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
+import { progressLine } from "./progress-line.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
+import { runMessagesTail } from "./tail-command.ts";
 
 export interface CliIo {
   env: Record<string, string | undefined>;
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream;
+  /** Progress lines (rebuild, redrive) are written here when it is a terminal, or with --progress. */
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
   /** Resolves when the process is asked to stop (SIGINT / SIGTERM). */
   stopRequested: Promise<void>;
   /** Aborted when the process is asked to stop. */
@@ -166,12 +170,19 @@ async function runWithConfig(
     }
     case "redrive": {
       const { bus, redis } = await openConnections(config, logger, "carehub-redrive");
+      const progress = progressLine({ stderr: io.stderr, requested: command.progress === true });
       try {
         const report = await redriveDeadLetters(bus, {
           ...(command.stage === undefined ? {} : { stage: command.stage }),
           ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
           ...(command.limit === undefined ? {} : { limit: command.limit }),
+          onProgress: ({ examined, redriven, total }) =>
+            progress.update(
+              `carehub redrive: ${redriven} redriven, ${examined}/${total} dead letter(s) looked at`,
+              examined >= total || redriven === command.limit,
+            ),
         });
+        progress.end();
         print.result(
           report,
           `redrove ${report.redriven} dead letter(s) from stage ${command.stage ?? "dispatcher"}` +
@@ -196,7 +207,16 @@ async function runWithConfig(
           registry,
           staleLimits: parseTrackerOptions(io.env).staleLimits,
         });
-        const report = await rebuildReadModel({ bus, store, registry, logger });
+        const progress = progressLine({ stderr: io.stderr, requested: command.progress === true });
+        const report = await rebuildReadModel({
+          bus,
+          store,
+          registry,
+          logger,
+          onProgress: ({ phase, done, total }) =>
+            progress.update(`carehub rebuild: ${phase} ${done}/${total}`, done >= total),
+        });
+        progress.end();
         print.result(
           report,
           `rebuilt the read model of namespace ${config.namespace}: dropped ${report.keysDropped} key(s), ` +
@@ -214,6 +234,48 @@ async function runWithConfig(
         stdout: io.stdout,
         json: command.json === true,
       });
+    case "endpoints-check": {
+      const registry = await loadRegistryFile(config.registryPath);
+      const endpoints = registry.endpoints();
+      const chosen = command.endpoint === undefined ? endpoints : endpoints.filter((e) => e.id === command.endpoint);
+      if (chosen.length === 0) {
+        const suggestion =
+          command.endpoint === undefined
+            ? undefined
+            : closest(
+                command.endpoint,
+                endpoints.map((e) => e.id),
+              );
+        io.stderr.write(
+          `carehub: ${command.endpoint === undefined ? "the registry has no endpoints" : "no such endpoint in the registry"}${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}\n`,
+        );
+        return 2;
+      }
+      const { bus, redis } = await openConnections(config, logger, "carehub-endpoints-check");
+      try {
+        const store = createStore({
+          redis,
+          namespace: config.namespace,
+          retentionDays: config.retentionDays,
+          patientHashKey: config.patientHashKey,
+        });
+        return await printEndpointChecks(chosen, { bus, redis, store }, { ...io, json: command.json === true });
+      } finally {
+        await bus.drain();
+        redis.disconnect();
+      }
+    }
+    case "messages-tail":
+      return runMessagesTail(
+        command.filter,
+        {
+          ...(command.count === undefined ? {} : { count: command.count }),
+          ...(command.forMs === undefined ? {} : { forMs: command.forMs }),
+        },
+        config,
+        logger,
+        { stdout: io.stdout, stderr: io.stderr, json: command.json === true, stopSignal: io.stopSignal },
+      );
     case "dlq-list":
       return runDlqList(
         {

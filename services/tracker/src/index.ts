@@ -1,7 +1,7 @@
 export { carryOutEffects, type EffectDeps } from "./effects.ts";
 export { type EnvelopeFoldDeps, foldEnvelope } from "./envelope-handler.ts";
 export { foldEvent } from "./event-handler.ts";
-export { type RebuildDeps, type RebuildReport, rebuildReadModel } from "./rebuild.ts";
+export { type RebuildDeps, type RebuildProgress, type RebuildReport, rebuildReadModel } from "./rebuild.ts";
 export {
   createReadModel,
   type ReadModelDeps,

@@ -14,6 +14,15 @@ export interface RebuildDeps {
   store: ReadModelStore;
   registry: RegistrySource;
   logger?: Logger;
+  /** Called after each stream message folded: which stream (`pipeline`, `events`), how many so far, of how many. */
+  onProgress?: (progress: RebuildProgress) => void;
+}
+
+export interface RebuildProgress {
+  phase: "pipeline" | "events";
+  done: number;
+  /** The messages the stream held when its replay began (it stops there). */
+  total: number;
 }
 
 export interface RebuildReport {
@@ -35,12 +44,12 @@ export interface RebuildReport {
  */
 export async function rebuildReadModel(deps: RebuildDeps): Promise<RebuildReport> {
   const started = performance.now();
-  const { bus, store } = deps;
+  const { store } = deps;
   const keysDropped = await store.dropReadModel();
   deps.logger?.info({ keysDropped }, "read model dropped; rebuilding from the streams");
   const registry = deps.registry.current();
   let skipped = 0;
-  const envelopes = await replayStream(deps, bus.topology.streams.pipeline, async (msg) => {
+  const envelopes = await replayStream(deps, "pipeline", async (msg) => {
     // PIPELINE is stored sealed when payload encryption is on: read through the bus.
     const parsed = Envelope.safeParse(JSON.parse(decoder.decode(await bus.readPayload(msg))));
     if (!parsed.success) {
@@ -49,7 +58,7 @@ export async function rebuildReadModel(deps: RebuildDeps): Promise<RebuildReport
     }
     await foldEnvelope({ store, hubEndpointId: registry.hub.id, resolver: registry }, parsed.data);
   });
-  const events = await replayStream(deps, bus.topology.streams.events, async (msg) => {
+  const events = await replayStream(deps, "events", async (msg) => {
     const parsed = LifecycleEvent.safeParse(JSON.parse(decoder.decode(await bus.readPayload(msg))));
     if (!parsed.success) {
       skipped++;
@@ -63,10 +72,16 @@ export async function rebuildReadModel(deps: RebuildDeps): Promise<RebuildReport
 }
 
 /** Reads a stream from its first message up to the last one stored when the replay began (ordered consumer). */
-async function replayStream(deps: RebuildDeps, stream: string, handle: (msg: JsMsg) => Promise<void>): Promise<number> {
+async function replayStream(
+  deps: RebuildDeps,
+  phase: RebuildProgress["phase"],
+  handle: (msg: JsMsg) => Promise<void>,
+): Promise<number> {
+  const stream = deps.bus.topology.streams[phase];
   const info = await deps.bus.jsm.streams.info(stream);
   const last = info.state.last_seq;
-  if (info.state.messages === 0) return 0;
+  const total = info.state.messages;
+  if (total === 0) return 0;
   const consumer = await deps.bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
   const messages = await consumer.consume({ max_messages: 500 });
   let count = 0;
@@ -74,6 +89,7 @@ async function replayStream(deps: RebuildDeps, stream: string, handle: (msg: JsM
     for await (const msg of messages) {
       await handle(msg);
       count++;
+      deps.onProgress?.({ phase, done: count, total });
       if (msg.seq >= last) break;
     }
   } finally {

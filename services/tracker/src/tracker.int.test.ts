@@ -376,7 +376,7 @@ describe("tracker decoding", () => {
   let ownTracker: RunningTracker | undefined;
 
   beforeAll(async () => {
-    own.bus = await connectBus({ servers: sharedNatsUrl(), namespace: own.ns });
+    own.bus = await connectBus({ servers: sharedNatsUrl(), name: "tracker-decoding-test", namespace: own.ns });
     await own.bus.provision();
     own.redis = new Redis(sharedRedisUrl());
     ownTracker = await startTracker({
