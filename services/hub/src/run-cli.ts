@@ -7,6 +7,7 @@ import { createLogger } from "@carehub/observability";
 import { loadRegistryFile } from "@carehub/registry";
 import { ConfigError, type HubConfig, parseHubConfig } from "@carehub/schemas";
 import { runDemo } from "@carehub/simulator";
+import { createStore } from "@carehub/store";
 import { createReadModel, parseTrackerOptions, rebuildReadModel } from "@carehub/tracker";
 import { runAuditCommand } from "./audit-command.ts";
 import { type CliCommand, parseCliArgs } from "./cli-args.ts";

@@ -49,6 +49,8 @@ function detailsOf(event: LifecycleEvent): { receivers: string[]; attempt: numbe
       return { receivers: [], attempt: null, code: event.issues[0]?.code ?? null };
     case "routed":
       return { receivers: event.receivers, attempt: null, code: null };
+    case "translated":
+      return { receivers: [event.endpoint], attempt: null, code: event.letterType };
     case "delivered":
       return { receivers: [event.endpoint], attempt: event.attempt, code: null };
     case "delivery-failed":

@@ -44,7 +44,7 @@ export interface RebuildReport {
  */
 export async function rebuildReadModel(deps: RebuildDeps): Promise<RebuildReport> {
   const started = performance.now();
-  const { store } = deps;
+  const { bus, store } = deps;
   const keysDropped = await store.dropReadModel();
   deps.logger?.info({ keysDropped }, "read model dropped; rebuilding from the streams");
   const registry = deps.registry.current();
