@@ -8,6 +8,7 @@ export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./identifiers.ts";
 export * from "./kinds.ts";
+export * from "./recording.ts";
 export * from "./registry.ts";
 export * from "./stream-replicas.ts";
 export * from "./validation.ts";

@@ -16,7 +16,7 @@ export {
   BusPublishRejectedError,
   BusRedriveError,
 } from "./errors.ts";
-export { HEADER, SCHEMA_VERSION } from "./headers.ts";
+export { HEADER, headersToRecord, SCHEMA_VERSION } from "./headers.ts";
 export { connectHubBus, type HubBusConfig, type HubBusOptions, hubProvisionOptions } from "./hub-bus.ts";
 export { HUB_HEADER_HEADROOM_BYTES, largestAcceptedMessage, serverMaxPayload } from "./message-size.ts";
 export { isJetStreamNotFound, type JetStreamMissing } from "./nats-errors.ts";

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { AUDIT_ACTIONS, type AuditAction } from "@carehub/schemas";
+import { AUDIT_ACTIONS, type AuditAction, MESSAGE_KINDS, type MessageKind } from "@carehub/schemas";
 import { COMMAND_NAMES, COMMANDS, COMMON_OPTIONS, closest, DLQ_STAGES, type OptionSpec } from "./cli-spec.ts";
 import { isServiceName, SERVICE_NAMES, type ServiceName } from "./service-catalogue.ts";
 
@@ -30,6 +30,15 @@ export type CliCommand = Output &
         limit?: number;
       }
     | { command: "nats-config"; namespace?: string; out?: string; createInboxConsumers?: boolean }
+    | {
+        command: "record";
+        from?: string;
+        to?: string;
+        endpoint?: string;
+        kind?: MessageKind;
+        limit?: number;
+        out?: string;
+      }
     | {
         command: "demo";
         seed?: number;
@@ -148,6 +157,8 @@ function build(command: string, o: Values, positionals: string[]): CliParse {
       return { command: "provision" };
     case "rebuild":
       return o.yes === true ? { command: "rebuild", yes: true } : { command: "rebuild" };
+    case "record":
+      return parseRecord(o);
     case "nats-config":
       return {
         command: "nats-config",
@@ -290,4 +301,30 @@ function parseStart(o: Values, rest: string[]): CliParse {
     };
   }
   return { command: "start", services: [...new Set(rest.filter(isServiceName))] };
+}
+
+function parseRecord(o: Values): CliParse {
+  for (const name of ["from", "to"]) {
+    const value = o[name];
+    if (value !== undefined && !(ISO_TIME.test(String(value)) && !Number.isNaN(Date.parse(String(value))))) {
+      return { error: `--${name} needs an ISO time (2025-01-31, 2025-01-31T08:00:00Z)` };
+    }
+  }
+  if (o.kind !== undefined && !(MESSAGE_KINDS as readonly string[]).includes(String(o.kind))) {
+    return { error: `--kind must be one of ${MESSAGE_KINDS.join(", ")}` };
+  }
+  if (o.endpoint !== undefined && !REGISTRY_ID.test(String(o.endpoint)))
+    return { error: "--endpoint needs a registry id" };
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && Number(o.limit) >= 1)) {
+    return { error: "--limit needs a whole number >= 1" };
+  }
+  return {
+    command: "record",
+    ...(o.from === undefined ? {} : { from: new Date(String(o.from)).toISOString() }),
+    ...(o.to === undefined ? {} : { to: new Date(String(o.to)).toISOString() }),
+    ...(o.endpoint === undefined ? {} : { endpoint: String(o.endpoint) }),
+    ...(o.kind === undefined ? {} : { kind: String(o.kind) as MessageKind }),
+    ...(o.limit === undefined ? {} : { limit: Number(o.limit) }),
+    ...(o.out === undefined ? {} : { out: String(o.out) }),
+  };
 }

@@ -166,6 +166,21 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     },
     positionals: false,
   },
+  record: {
+    summary: 'capture INGRESS traffic into a recording (JSON Lines, docs/contracts.md "Recordings")',
+    usage: "record [options]",
+    options: {
+      from: { kind: "text", value: "ISO", help: "messages stored at or after this time" },
+      to: { kind: "text", value: "ISO", help: "messages stored at or before this time" },
+      endpoint: { kind: "text", value: "ID", help: "only messages sent by this endpoint" },
+      kind: { kind: "text", value: "KIND", help: "only messages of this kind" },
+      limit: { kind: "number", value: "N", help: "at most N messages" },
+      out: { kind: "text", value: "FILE", help: "write the recording here (default: stdout)" },
+    },
+    positionals: false,
+    details:
+      "each message with its exact bytes, sender, headers, receive time and the hub's final status per receiver; progress and a summary on stderr. The recording holds patient data as sent: keep it as you keep INGRESS.",
+  },
   "nats-config": {
     summary: "write the nats-server authorization from the registry",
     usage: "nats-config [options]",

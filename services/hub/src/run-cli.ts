@@ -18,6 +18,7 @@ import { runDlqList } from "./dlq-command.ts";
 import { printEndpoints } from "./endpoints-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
+import { writeRecording } from "./record-command.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
 
@@ -207,6 +208,35 @@ async function runWithConfig(
       );
     case "nats-config":
       return runNatsConfigCommand(command, config, io);
+    case "record": {
+      const { bus, redis } = await openConnections(config, logger, "carehub-record");
+      const file = command.out === undefined ? undefined : createWriteStream(command.out);
+      try {
+        const store = createStore({
+          redis,
+          namespace: config.namespace,
+          retentionDays: config.retentionDays,
+          patientHashKey: config.patientHashKey,
+        });
+        await writeRecording(
+          { bus, lookup: (hubId) => store.getMessage(hubId) },
+          {
+            ...(command.from === undefined ? {} : { from: new Date(command.from) }),
+            ...(command.to === undefined ? {} : { to: new Date(command.to) }),
+            ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
+            ...(command.kind === undefined ? {} : { kind: command.kind }),
+            ...(command.limit === undefined ? {} : { limit: command.limit }),
+          },
+          { output: file ?? io.stdout, stderr: io.stderr },
+        );
+        return 0;
+      } finally {
+        if (file !== undefined)
+          await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+        await bus.drain();
+        redis.disconnect();
+      }
+    }
     case "audit":
       return runAuditCommand(
         {
