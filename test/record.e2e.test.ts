@@ -3,8 +3,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { parseMessage } from "@carehub/formats";
 import { parseRecording, runCli } from "@carehub/hub";
-import type { MessageLifecycle, RecordedMessage } from "@carehub/schemas";
+import type { MessageLifecycle, RecordedMessage, RecordingHeader } from "@carehub/schemas";
 import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,7 +45,9 @@ async function finalRecord(hubId: string, final: (r: MessageLifecycle) => boolea
   }, `message ${hubId} in its final status`);
 }
 
-async function record(...args: string[]): Promise<{ code: number; messages: RecordedMessage[]; err: string }> {
+async function record(
+  ...args: string[]
+): Promise<{ code: number; header?: RecordingHeader; messages: RecordedMessage[]; err: string }> {
   const out = join(dir, `recording-${Math.random().toString(36).slice(2)}.jsonl`);
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -61,8 +64,8 @@ async function record(...args: string[]): Promise<{ code: number; messages: Reco
   });
   if (code !== 0) return { code, messages: [], err };
   const recording = parseRecording(await readFile(out, "utf8"));
-  expect(recording.header).toMatchObject({ format: "carehub-recording", formatVersion: 1, anonymised: false });
-  return { code, messages: recording.messages, err };
+  expect(recording.header).toMatchObject({ format: "carehub-recording", formatVersion: 1 });
+  return { code, header: recording.header, messages: recording.messages, err };
 }
 
 let delivered: MessageLifecycle;
@@ -122,6 +125,45 @@ describe("carehub record", () => {
     expect(until.messages.map((m) => m.originalHubId)).toEqual([delivered.hubId, rejected.hubId]);
     const first = await record("--limit", "1");
     expect(first.messages.map((m) => m.originalHubId)).toEqual([delivered.hubId]);
+  });
+
+  it("anonymises: no CPR number or name of the originals left, every message as valid as before, outcomes kept", async () => {
+    const raw = await record();
+    const anonymised = await record("--anonymise");
+    expect(anonymised.code, anonymised.err).toBe(0);
+    expect(anonymised.header?.anonymised).toBe(true);
+    expect(anonymised.messages.map((m) => m.outcome)).toEqual(raw.messages.map((m) => m.outcome));
+    const text = anonymised.messages.map((m) => Buffer.from(m.bytes, "base64").toString("latin1")).join("\n");
+    const personal: string[] = [];
+    for (const original of raw.messages) {
+      const bytes = Buffer.from(original.bytes, "base64");
+      const contentType = original.headers["Content-Type"];
+      const parsed = parseMessage(bytes, contentType === undefined ? {} : { contentType });
+      if (parsed.ok && parsed.message.patient !== undefined) personal.push(parsed.message.patient.value);
+      const latin1 = bytes.toString("latin1");
+      for (const m of latin1.matchAll(/"(?:family|given)": \[?"([^"]+)"/g)) personal.push(m[1] ?? "");
+      // The patient's, not the sending practice's (an organisation's address is no personal data).
+      for (const block of latin1.matchAll(/<Patient>([\s\S]*?)<\/Patient>/g)) {
+        for (const m of (block[1] ?? "").matchAll(/<(?:PersonSurnameName|PersonGivenName|StreetName)>([^<]+)</g)) {
+          personal.push(m[1] ?? "");
+        }
+      }
+    }
+    expect(personal.length).toBeGreaterThanOrEqual(4);
+    expect(personal.filter((value) => text.includes(value))).toEqual([]);
+    for (const [index, message] of anonymised.messages.entries()) {
+      const original = raw.messages[index] as RecordedMessage;
+      const contentType = original.headers["Content-Type"];
+      const options = contentType === undefined ? {} : { contentType };
+      const before = parseMessage(Buffer.from(original.bytes, "base64"), options);
+      const after = parseMessage(Buffer.from(message.bytes, "base64"), options);
+      expect(after.ok).toBe(before.ok);
+      if (before.ok && after.ok) {
+        expect(after.message.messageId).toBe(before.message.messageId);
+        expect(after.message.patient?.value).not.toBe(before.message.patient?.value);
+      }
+      expect({ ...message, bytes: "" }).toEqual({ ...original, bytes: "" });
+    }
   });
 
   it("refuses a selection it cannot honour before it connects", async () => {

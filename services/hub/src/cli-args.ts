@@ -38,6 +38,7 @@ export type CliCommand = Output &
         kind?: MessageKind;
         limit?: number;
         out?: string;
+        anonymise?: true;
       }
     | {
         command: "demo";
@@ -326,5 +327,6 @@ function parseRecord(o: Values): CliParse {
     ...(o.kind === undefined ? {} : { kind: String(o.kind) as MessageKind }),
     ...(o.limit === undefined ? {} : { limit: Number(o.limit) }),
     ...(o.out === undefined ? {} : { out: String(o.out) }),
+    ...(o.anonymise === true ? { anonymise: true as const } : {}),
   };
 }

@@ -176,10 +176,14 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
       kind: { kind: "text", value: "KIND", help: "only messages of this kind" },
       limit: { kind: "number", value: "N", help: "at most N messages" },
       out: { kind: "text", value: "FILE", help: "write the recording here (default: stdout)" },
+      anonymise: {
+        kind: "flag",
+        help: "replace CPR numbers, names, addresses and free text with synthetic ones (one patient stays one synthetic patient)",
+      },
     },
     positionals: false,
     details:
-      "each message with its exact bytes, sender, headers, receive time and the hub's final status per receiver; progress and a summary on stderr. The recording holds patient data as sent: keep it as you keep INGRESS.",
+      "each message with its exact bytes, sender, headers, receive time and the hub's final status per receiver; progress and a summary on stderr. Without --anonymise the recording holds patient data as sent: keep it as you keep INGRESS.",
   },
   "nats-config": {
     summary: "write the nats-server authorization from the registry",

@@ -1,5 +1,10 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { type Bus, headersToRecord } from "@carehub/bus";
-import { readMessageIdentity } from "@carehub/formats";
+import { Anonymiser, readMessageIdentity, SyntheticIdentities } from "@carehub/formats";
 import { ingressHubId, messageHubId } from "@carehub/ledger";
 import {
   type MessageKind,
@@ -134,6 +139,15 @@ export interface RecordCommandIo {
   now?: () => Date;
 }
 
+export interface RecordOptions {
+  /**
+   * Replace personal data (packages/formats Anonymiser) with this key's mapping. The capture is read twice: once
+   * to find every patient, name and address in the whole selection, then to write each message with all of them
+   * replaced. Between the two the raw messages wait in a private temporary file, removed at the end.
+   */
+  anonymiseKey?: Uint8Array;
+}
+
 const PROGRESS_EVERY_MS = 1_000;
 
 /**
@@ -144,6 +158,7 @@ export async function writeRecording(
   deps: CaptureDeps,
   selection: RecordSelection,
   io: RecordCommandIo,
+  options: RecordOptions = {},
 ): Promise<CaptureProgress> {
   const now = io.now ?? (() => new Date());
   const header: RecordingHeader = {
@@ -156,23 +171,71 @@ export async function writeRecording(
       ...(selection.endpoint === undefined ? {} : { endpoint: selection.endpoint }),
       ...(selection.kind === undefined ? {} : { kind: selection.kind }),
     },
-    anonymised: false,
+    anonymised: options.anonymiseKey !== undefined,
   };
-  await write(io.output, recordingLine(header));
   let lastReport = now().getTime();
-  const result = await captureRecording(
-    deps,
-    selection,
-    (message) => write(io.output, recordingLine(message)),
-    (progress) => {
-      const at = now().getTime();
-      if (at - lastReport < PROGRESS_EVERY_MS) return;
-      lastReport = at;
-      io.stderr.write(`carehub record: ${progress.scanned}/${progress.total} read, ${progress.recorded} recorded\n`);
-    },
+  const progress = (p: CaptureProgress) => {
+    const at = now().getTime();
+    if (at - lastReport < PROGRESS_EVERY_MS) return;
+    lastReport = at;
+    io.stderr.write(`carehub record: ${p.scanned}/${p.total} read, ${p.recorded} recorded\n`);
+  };
+  let result: CaptureProgress;
+  if (options.anonymiseKey === undefined) {
+    await write(io.output, recordingLine(header));
+    result = await captureRecording(deps, selection, (message) => write(io.output, recordingLine(message)), progress);
+  } else {
+    result = await captureAnonymised(deps, selection, header, io.output, options.anonymiseKey, progress);
+  }
+  io.stderr.write(
+    `carehub record: recorded ${result.recorded} of ${result.scanned} message(s) read from INGRESS` +
+      `${header.anonymised ? ", anonymised" : ""}\n`,
   );
-  io.stderr.write(`carehub record: recorded ${result.recorded} of ${result.scanned} message(s) read from INGRESS\n`);
   return result;
+}
+
+async function captureAnonymised(
+  deps: CaptureDeps,
+  selection: RecordSelection,
+  header: RecordingHeader,
+  output: NodeJS.WritableStream,
+  key: Uint8Array,
+  progress: (p: CaptureProgress) => void,
+): Promise<CaptureProgress> {
+  const anonymiser = new Anonymiser(new SyntheticIdentities(key));
+  const dir = await mkdtemp(join(tmpdir(), "carehub-record-"));
+  try {
+    const rawPath = join(dir, "raw.jsonl");
+    const raw = createWriteStream(rawPath, { mode: 0o600 });
+    const result = await captureRecording(
+      deps,
+      selection,
+      (message) => {
+        anonymiser.collect(Buffer.from(message.bytes, "base64"), contentTypeOf(message));
+        return write(raw, recordingLine(message));
+      },
+      progress,
+    );
+    await new Promise<void>((resolve, reject) =>
+      raw.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
+    await write(output, recordingLine(header));
+    const lines = createInterface({ input: createReadStream(rawPath), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+      if (line === "") continue;
+      const message = JSON.parse(line) as RecordedMessage;
+      const bytes = anonymiser.anonymise(Buffer.from(message.bytes, "base64"), contentTypeOf(message));
+      await write(output, recordingLine({ ...message, bytes: Buffer.from(bytes).toString("base64") }));
+    }
+    return result;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function contentTypeOf(message: RecordedMessage): { contentType?: string } {
+  const contentType = message.headers["Content-Type"];
+  return contentType === undefined ? {} : { contentType };
 }
 
 function write(output: NodeJS.WritableStream, text: string): Promise<void> | undefined {

@@ -36,10 +36,10 @@ describe("recordings (JSON Lines)", () => {
   });
 
   it("refuses another format or an unknown version on the header line", () => {
-    expect(failure(recordingLine({ ...HEADER, format: "har" })).message).toBe(
+    expect(failure(JSON.stringify({ ...HEADER, format: "har" })).message).toBe(
       "recording line 1: not a carehub-recording file",
     );
-    expect(failure(recordingLine({ ...HEADER, formatVersion: 2 })).message).toBe(
+    expect(failure(JSON.stringify({ ...HEADER, formatVersion: 2 })).message).toBe(
       "recording line 1: format version 2 is not 1",
     );
     expect(failure("").line).toBe(1);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createWriteStream, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -228,6 +229,8 @@ async function runWithConfig(
             ...(command.limit === undefined ? {} : { limit: command.limit }),
           },
           { output: file ?? io.stdout, stderr: io.stderr },
+          // A fresh key each run, never stored: nobody can map the synthetic patients back.
+          command.anonymise === true ? { anonymiseKey: randomBytes(32) } : {},
         );
         return 0;
       } finally {

@@ -55,7 +55,9 @@ export class SensitiveValues {
     // Short values only as whole words ("Ib" must not rewrite "Fibrin"); longer ones anywhere, so an id made
     // from a name ("BrunoElmerPatient") and its references change together and stay consistent.
     const pattern = originals
-      .map((value) => (value.length >= 4 ? escapeRegExp(value) : `(?<![\\p{L}\\d])${escapeRegExp(value)}(?![\\p{L}\\d])`))
+      .map((value) =>
+        value.length >= 4 ? escapeRegExp(value) : `(?<![\\p{L}\\d])${escapeRegExp(value)}(?![\\p{L}\\d])`,
+      )
       .join("|");
     return { pattern: new RegExp(pattern, "giu"), replacements };
   }
