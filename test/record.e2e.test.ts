@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { parseMessage } from "@carehub/formats";
-import { parseRecording, runCli } from "@carehub/hub";
+import { parseRecording, type ReplayReport, runCli } from "@carehub/hub";
 import type { MessageLifecycle, RecordedMessage, RecordingHeader } from "@carehub/schemas";
 import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
@@ -45,27 +45,59 @@ async function finalRecord(hubId: string, final: (r: MessageLifecycle) => boolea
   }, `message ${hubId} in its final status`);
 }
 
-async function record(
-  ...args: string[]
-): Promise<{ code: number; header?: RecordingHeader; messages: RecordedMessage[]; err: string }> {
-  const out = join(dir, `recording-${Math.random().toString(36).slice(2)}.jsonl`);
+/** Runs `carehub <args>` in this process against the hub of `namespace`; stdout and stderr as text. */
+async function cli(namespace: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
+  let out = "";
   let err = "";
+  stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
   stderr.on("data", (chunk: Buffer) => {
     err += chunk.toString();
   });
-  const code = await runCli(["record", "--out", out, ...args], {
-    env: { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), CAREHUB_NAMESPACE: h.namespace, LOG_LEVEL: "warn" },
+  const code = await runCli(args, {
+    env: { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), CAREHUB_NAMESPACE: namespace, LOG_LEVEL: "warn" },
     stdout,
     stderr,
     stopRequested: new Promise<void>(() => {}),
     stopSignal: new AbortController().signal,
   });
-  if (code !== 0) return { code, messages: [], err };
-  const recording = parseRecording(await readFile(out, "utf8"));
+  return { code, out, err };
+}
+
+interface Recorded {
+  code: number;
+  file: string;
+  header?: RecordingHeader;
+  messages: RecordedMessage[];
+  err: string;
+}
+
+async function record(...args: string[]): Promise<Recorded> {
+  const file = join(dir, `recording-${Math.random().toString(36).slice(2)}.jsonl`);
+  const { code, err } = await cli(h.namespace, ["record", "--out", file, ...args]);
+  if (code !== 0) return { code, file, messages: [], err };
+  const recording = parseRecording(await readFile(file, "utf8"));
   expect(recording.header).toMatchObject({ format: "carehub-recording", formatVersion: 1 });
-  return { code, header: recording.header, messages: recording.messages, err };
+  return { code, file, header: recording.header, messages: recording.messages, err };
+}
+
+/** `carehub replay --json <file>` into a fresh hub with the same endpoints; its report. */
+async function replayIntoFreshHub(
+  file: string,
+  prepare: (hub: Harness) => void = () => {},
+  ...args: string[]
+): Promise<{ code: number; report: ReplayReport; err: string }> {
+  const fresh = await startHarness();
+  try {
+    prepare(fresh);
+    const { code, out, err } = await cli(fresh.namespace, ["replay", file, "--json", ...args]);
+    return { code, report: JSON.parse(out) as ReplayReport, err };
+  } finally {
+    await fresh.close();
+  }
 }
 
 let delivered: MessageLifecycle;
@@ -86,6 +118,46 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+describe("carehub replay", () => {
+  it("replays a recording into a fresh hub as fast as it goes, to the same final statuses", async () => {
+    const recorded = await record();
+    const { code, report, err } = await replayIntoFreshHub(recorded.file);
+    expect(code, err).toBe(0);
+    expect(report.differences).toEqual([]);
+    expect(report).toMatchObject({ sent: 3, statuses: { delivered: 2, rejected: 1 } });
+  });
+
+  it("replays an anonymised recording to the same outcomes", async () => {
+    const anonymised = await record("--anonymise");
+    const { code, report, err } = await replayIntoFreshHub(anonymised.file);
+    expect(code, err).toBe(0);
+    expect(report).toMatchObject({ sent: 3, statuses: { delivered: 2, rejected: 1 }, differences: [] });
+  });
+
+  it("reports every message whose outcome differs, and exits 1", async () => {
+    const recorded = await record();
+    const { code, report } = await replayIntoFreshHub(
+      recorded.file,
+      (hub) => hub.receiver("practice").setDown(true),
+      "--timeout",
+      "3",
+    );
+    expect(code).toBe(1);
+    expect(report.differences.map((d) => [d.seq, d.expected.receivers])).toEqual([
+      [recorded.messages[0]?.seq, { practice: "delivered" }],
+    ]);
+    expect(report.differences[0]?.actual?.receivers.practice).not.toBe("delivered");
+  });
+
+  it("refuses a file that is not a recording, naming the line", async () => {
+    const file = join(dir, "not-a-recording.jsonl");
+    await writeFile(file, '{"format":"har"}\n');
+    const { code, err } = await cli(h.namespace, ["replay", file]);
+    expect(code).toBe(2);
+    expect(err).toContain("CAREHUB_ERR_RECORDING_FORMAT: recording line 1: not a carehub-recording file");
+  });
 });
 
 describe("carehub record", () => {

@@ -40,6 +40,7 @@ export type CliCommand = Output &
         out?: string;
         anonymise?: true;
       }
+    | { command: "replay"; file: string; pace?: number; timeoutMs?: number }
     | {
         command: "demo";
         seed?: number;
@@ -160,6 +161,8 @@ function build(command: string, o: Values, positionals: string[]): CliParse {
       return o.yes === true ? { command: "rebuild", yes: true } : { command: "rebuild" };
     case "record":
       return parseRecord(o);
+    case "replay":
+      return parseReplay(o, positionals);
     case "nats-config":
       return {
         command: "nats-config",
@@ -328,5 +331,16 @@ function parseRecord(o: Values): CliParse {
     ...(o.limit === undefined ? {} : { limit: Number(o.limit) }),
     ...(o.out === undefined ? {} : { out: String(o.out) }),
     ...(o.anonymise === true ? { anonymise: true as const } : {}),
+  };
+}
+
+function parseReplay(o: Values, positionals: string[]): CliParse {
+  if (positionals.length !== 1 || positionals[0] === undefined) return { error: "replay needs one recording file" };
+  if (o.pace !== undefined && !(Number(o.pace) > 0)) return { error: "--pace needs a number > 0" };
+  return {
+    command: "replay",
+    file: positionals[0],
+    ...(o.pace === undefined ? {} : { pace: Number(o.pace) }),
+    ...(o.timeout === undefined ? {} : { timeoutMs: Number(o.timeout) * 1000 }),
   };
 }

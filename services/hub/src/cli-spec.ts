@@ -185,6 +185,25 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     details:
       "each message with its exact bytes, sender, headers, receive time and the hub's final status per receiver; progress and a summary on stderr. Without --anonymise the recording holds patient data as sent: keep it as you keep INGRESS.",
   },
+  replay: {
+    summary: "send a recording into the hub and compare its outcomes with the recorded ones",
+    usage: "replay <file> [options]",
+    options: {
+      pace: {
+        kind: "number",
+        value: "FACTOR",
+        help: "keep the recorded pace, sped up by FACTOR (default: as fast as the hub takes them)",
+      },
+      timeout: {
+        kind: "number",
+        value: "SECONDS",
+        help: "wait at most this long for the recorded outcomes (default 60)",
+      },
+    },
+    positionals: true,
+    details:
+      "per-sender order is the recording's; prints the count per final status and every message whose outcome differs (exit 1 when any does).",
+  },
   "nats-config": {
     summary: "write the nats-server authorization from the registry",
     usage: "nats-config [options]",

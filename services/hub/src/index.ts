@@ -9,6 +9,13 @@ export {
   writeRecording,
 } from "./record-command.ts";
 export { parseRecording, type Recording, RecordingFormatError, recordingLine } from "./recording-file.ts";
+export {
+  type ReplayDifference,
+  type ReplayOptions,
+  type ReplayReport,
+  replayLine,
+  replayRecording,
+} from "./replay-command.ts";
 export { type CliIo, runCli } from "./run-cli.ts";
 export {
   isServiceName,

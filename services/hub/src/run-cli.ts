@@ -20,6 +20,8 @@ import { printEndpoints } from "./endpoints-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
 import { writeRecording } from "./record-command.ts";
+import { parseRecording, RecordingFormatError } from "./recording-file.ts";
+import { replayLine, replayRecording } from "./replay-command.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
 
@@ -209,6 +211,34 @@ async function runWithConfig(
       );
     case "nats-config":
       return runNatsConfigCommand(command, config, io);
+    case "replay": {
+      let recording: ReturnType<typeof parseRecording>;
+      try {
+        recording = parseRecording(readFileSync(command.file, "utf8"));
+      } catch (error) {
+        if (!(error instanceof RecordingFormatError)) throw error;
+        io.stderr.write(`carehub: ${error.code}: ${error.message}\n`);
+        return 2;
+      }
+      const { bus, redis } = await openConnections(config, logger, "carehub-replay");
+      try {
+        const store = createStore({
+          redis,
+          namespace: config.namespace,
+          retentionDays: config.retentionDays,
+          patientHashKey: config.patientHashKey,
+        });
+        const report = await replayRecording({ bus, lookup: (hubId) => store.getMessage(hubId) }, recording, {
+          ...(command.pace === undefined ? {} : { pace: command.pace }),
+          ...(command.timeoutMs === undefined ? {} : { timeoutMs: command.timeoutMs }),
+        });
+        print.result(report, replayLine(report));
+        return report.differences.length === 0 ? 0 : 1;
+      } finally {
+        await bus.drain();
+        redis.disconnect();
+      }
+    }
     case "record": {
       const { bus, redis } = await openConnections(config, logger, "carehub-record");
       const file = command.out === undefined ? undefined : createWriteStream(command.out);
