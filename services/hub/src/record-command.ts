@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { type Bus, headersToRecord } from "@carehub/bus";
 import { Anonymiser, readMessageIdentity, SyntheticIdentities } from "@carehub/formats";
-import { ingressHubId, messageHubId } from "@carehub/ledger";
+import type { MessageLedger } from "@carehub/ledger";
 import {
   type MessageKind,
   type MessageLifecycle,
@@ -34,6 +34,8 @@ export interface RecordSelection {
 
 export interface CaptureDeps {
   bus: Bus;
+  /** The hub id the hub derives for a message (packages/ledger owns the derivation). */
+  ledger: Pick<MessageLedger, "hubIdOf">;
   /** The original hub's record of a message, for its outcome (the read model: packages/store). */
   lookup: (hubId: string) => Promise<MessageLifecycle | undefined>;
 }
@@ -88,9 +90,7 @@ export async function captureRecording(
       const identity = readMessageIdentity(msg.data, contentType === undefined ? {} : { contentType });
       if (selection.kind === undefined || identity.kind === selection.kind) {
         const originalHubId =
-          identity.messageId === undefined
-            ? ingressHubId(stream, msg.seq)
-            : messageHubId(bus.topology.namespace, sender, identity.messageId);
+          deps.ledger.hubIdOf({ endpoint: sender, messageId: identity.messageId }, { stream, seq: msg.seq }) ?? "";
         const outcome = outcomeOf(await deps.lookup(originalHubId));
         await onMessage({
           seq: msg.seq,

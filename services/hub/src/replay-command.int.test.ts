@@ -1,4 +1,5 @@
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
+import { MessageLedger } from "@carehub/ledger";
 import type { RecordedMessage } from "@carehub/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Recording } from "./recording-file.ts";
@@ -10,9 +11,11 @@ import { replayRecording } from "./replay-command.ts";
  */
 
 let ns: TestNamespace;
+let ledger: MessageLedger;
 
 beforeAll(async () => {
   ns = await openTestNamespace("t-replay");
+  ledger = new MessageLedger({ redis: ns.redis, namespace: ns.namespace, retentionDays: 1, hubEndpointId: "hub" });
 });
 
 afterAll(async () => {
@@ -61,7 +64,7 @@ describe("replayRecording", () => {
     const senders = ["gp-1", "gp-2", "lab-1"];
     const messages = Array.from({ length: 300 }, (_, i) => message(i + 1, senders[i % 3] ?? "gp-1", 0));
     const recording: Recording = { header: HEADER, messages };
-    const report = await replayRecording({ bus: ns.bus, lookup: async () => undefined }, recording, {
+    const report = await replayRecording({ bus: ns.bus, ledger, lookup: async () => undefined }, recording, {
       window: 64,
       quietMs: 0,
     });
@@ -81,6 +84,7 @@ describe("replayRecording", () => {
     await replayRecording(
       {
         bus: ns.bus,
+        ledger,
         lookup: async () => undefined,
         now: () => clock,
         wait: async (ms) => {

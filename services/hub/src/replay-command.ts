@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Bus } from "@carehub/bus";
-import { ingressHubId, messageHubId } from "@carehub/ledger";
+import type { MessageLedger } from "@carehub/ledger";
 import type { MessageLifecycle, RecordedMessage, RecordedOutcome } from "@carehub/schemas";
 import { outcomeOf } from "./record-command.ts";
 import type { Recording } from "./recording-file.ts";
@@ -18,6 +18,8 @@ export interface ReplayOptions {
 
 export interface ReplayDeps {
   bus: Bus;
+  /** The target hub's ledger: the hub id it derives for each message (packages/ledger owns the derivation). */
+  ledger: Pick<MessageLedger, "hubIdOf">;
   /** The target hub's record of a message (its read model). */
   lookup: (hubId: string) => Promise<MessageLifecycle | undefined>;
   now?: () => number;
@@ -77,7 +79,7 @@ export async function replayRecording(
       if (due > now()) await wait(due - now());
     }
     if (failure !== undefined) break;
-    const publish: Promise<void> = publishOne(bus, message).then(
+    const publish: Promise<void> = publishOne(bus, deps.ledger, message).then(
       (hubId) => {
         hubIds[index] = hubId;
         inFlight.delete(publish);
@@ -120,10 +122,9 @@ export async function replayRecording(
   };
 }
 
-async function publishOne(bus: Bus, message: RecordedMessage): Promise<string> {
-  const namespace = bus.topology.namespace;
-  const hubId =
-    message.messageId === undefined ? undefined : messageHubId(namespace, message.sender, message.messageId);
+async function publishOne(bus: Bus, ledger: Pick<MessageLedger, "hubIdOf">, message: RecordedMessage): Promise<string> {
+  const arriving = { endpoint: message.sender, messageId: message.messageId };
+  const hubId = ledger.hubIdOf(arriving);
   const contentType = message.headers["Content-Type"];
   const stored = await bus.publish(
     bus.topology.subjects.ingress(message.sender),
@@ -140,7 +141,7 @@ async function publishOne(bus: Bus, message: RecordedMessage): Promise<string> {
       },
     },
   );
-  return hubId ?? ingressHubId(stored.stream, stored.seq);
+  return hubId ?? ledger.hubIdOf(arriving, { stream: stored.stream, seq: stored.seq }) ?? "";
 }
 
 /**

@@ -4,12 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectHubBus, hubProvisionOptions } from "@carehub/bus";
 import { redriveDeadLetters } from "@carehub/dispatcher";
+import { MessageLedger } from "@carehub/ledger";
 import { createLogger } from "@carehub/observability";
 import { loadRegistryFile } from "@carehub/registry";
 import { ConfigError, type HubConfig, parseHubConfig } from "@carehub/schemas";
 import { runDemo } from "@carehub/simulator";
 import { createStore } from "@carehub/store";
 import { rebuildReadModel } from "@carehub/tracker";
+import type { Redis } from "ioredis";
 import { runAuditCommand } from "./audit-command.ts";
 import { type CliCommand, parseCliArgs } from "./cli-args.ts";
 import { auditLine, printerFor, runValidate, runValidateSummary } from "./cli-output.ts";
@@ -228,7 +230,8 @@ async function runWithConfig(
           retentionDays: config.retentionDays,
           patientHashKey: config.patientHashKey,
         });
-        const report = await replayRecording({ bus, lookup: (hubId) => store.getMessage(hubId) }, recording, {
+        const ledger = cliLedger(config, redis);
+        const report = await replayRecording({ bus, ledger, lookup: (hubId) => store.getMessage(hubId) }, recording, {
           ...(command.pace === undefined ? {} : { pace: command.pace }),
           ...(command.timeoutMs === undefined ? {} : { timeoutMs: command.timeoutMs }),
         });
@@ -250,7 +253,7 @@ async function runWithConfig(
           patientHashKey: config.patientHashKey,
         });
         await writeRecording(
-          { bus, lookup: (hubId) => store.getMessage(hubId) },
+          { bus, ledger: cliLedger(config, redis), lookup: (hubId) => store.getMessage(hubId) },
           {
             ...(command.from === undefined ? {} : { from: new Date(command.from) }),
             ...(command.to === undefined ? {} : { to: new Date(command.to) }),
@@ -326,4 +329,17 @@ async function runWithConfig(
       return 0;
     }
   }
+}
+
+/**
+ * The ledger as record and replay use it: only to derive hub ids (`hubIdOf`), which never names the hub's own
+ * endpoint, so the registry (and its hub id) is not read for it.
+ */
+function cliLedger(config: HubConfig, redis: Redis): MessageLedger {
+  return new MessageLedger({
+    redis,
+    namespace: config.namespace,
+    retentionDays: config.retentionDays,
+    hubEndpointId: "carehub",
+  });
 }
