@@ -4,6 +4,7 @@ import { AuditRecord } from "./audit.ts";
 import { MessageContent } from "./content.ts";
 import { Envelope, ParsedMessage } from "./envelope.ts";
 import { LifecycleEvent } from "./events.ts";
+import { RecordedMessage, RecordingHeader } from "./recording.ts";
 import { Endpoint, RegistryConfig } from "./registry.ts";
 import { ValidationIssue } from "./validation.ts";
 
@@ -24,4 +25,6 @@ export const PUBLISHED_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   "api-business-entity": BusinessEntity,
   "api-status-counts": StatusCounts,
   "audit-record": AuditRecord,
+  "recording-header": RecordingHeader,
+  "recorded-message": RecordedMessage,
 };

@@ -10,6 +10,7 @@ export * from "./events.ts";
 export * from "./identifiers.ts";
 export * from "./kinds.ts";
 export * from "./payload-keys.ts";
+export * from "./recording.ts";
 export * from "./registry.ts";
 export * from "./stream-replicas.ts";
 export * from "./validation.ts";

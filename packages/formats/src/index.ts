@@ -1,3 +1,5 @@
+export { Anonymiser, anonymiseMessage } from "./anonymise/anonymise-message.ts";
+export { passesModulus11, SyntheticIdentities } from "./anonymise/synthetic-identity.ts";
 export { FORMAT_ERROR_CODES, type FormatErrorCode } from "./codes.ts";
 export { type DetectResult, detectFormat } from "./detect-format.ts";
 export {

@@ -110,7 +110,7 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["validate", "a.json", "dir"])).toEqual({ command: "validate", args: ["a.json", "dir"] });
     expect(parseCliArgs(["provision"])).toEqual({ command: "provision" });
     expect(parseCliArgs(["provision", "now"])).toMatchObject({ error: "provision takes no arguments" });
-    expect(parseCliArgs(["deploy"])).toMatchObject({ error: "unknown command: deploy" });
+    expect(parseCliArgs(["launch"])).toMatchObject({ error: "unknown command: launch" });
     expect(parseCliArgs(["demo", "--fast"])).toMatchObject({ error: "unknown option: --fast" });
     expect(parseCliArgs([])).toEqual({ command: "help" });
   });
@@ -234,6 +234,28 @@ describe("parseCliArgs", () => {
       error: "unknown endpoints command (did you mean endpoints check?)",
     });
     expect(parseCliArgs(["stats", "--url", "http://hub:8080"])).toEqual({ command: "stats", url: "http://hub:8080" });
+  });
+
+  it("reads record's selection and replay's file, refusing what they cannot use", () => {
+    expect(
+      parseCliArgs(["record", "--from", "2026-01-05", "--kind", "referral", "--endpoint", "gp-1", "--anonymise"]),
+    ).toEqual({
+      command: "record",
+      from: "2026-01-05T00:00:00.000Z",
+      kind: "referral",
+      endpoint: "gp-1",
+      anonymise: true,
+    });
+    expect(parseCliArgs(["record", "--to", "tomorrow"])).toMatchObject({ error: expect.stringContaining("--to") });
+    expect(parseCliArgs(["record", "--limit", "0"])).toMatchObject({ error: "--limit needs a whole number >= 1" });
+    expect(parseCliArgs(["replay", "day.jsonl", "--pace", "2", "--timeout", "30"])).toEqual({
+      command: "replay",
+      file: "day.jsonl",
+      pace: 2,
+      timeoutMs: 30_000,
+    });
+    expect(parseCliArgs(["replay"])).toMatchObject({ error: "replay needs one recording file" });
+    expect(parseCliArgs(["replay", "a", "--pace", "0"])).toMatchObject({ error: "--pace needs a number > 0" });
   });
 });
 

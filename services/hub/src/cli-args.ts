@@ -5,6 +5,7 @@ import {
   LIFECYCLE_EVENT_TYPES,
   type LifecycleEventType,
   MESSAGE_KINDS,
+  type MessageKind,
 } from "@carehub/schemas";
 import { COMMAND_NAMES, COMMANDS, COMMON_OPTIONS, closest, DLQ_STAGES, type OptionSpec } from "./cli-spec.ts";
 import { isServiceName, SERVICE_NAMES, type ServiceName } from "./service-catalogue.ts";
@@ -42,6 +43,17 @@ export type CliCommand = Output &
         limit?: number;
       }
     | { command: "nats-config"; namespace?: string; out?: string; createInboxConsumers?: boolean }
+    | {
+        command: "record";
+        from?: string;
+        to?: string;
+        endpoint?: string;
+        kind?: MessageKind;
+        limit?: number;
+        out?: string;
+        anonymise?: true;
+      }
+    | { command: "replay"; file: string; pace?: number; timeoutMs?: number }
     | {
         command: "demo";
         seed?: number;
@@ -163,6 +175,10 @@ function build(command: string, o: Values, positionals: string[]): CliParse {
         ...(o.yes === true ? { yes: true as const } : {}),
         ...(o.progress === true ? { progress: true as const } : {}),
       };
+    case "record":
+      return parseRecord(o);
+    case "replay":
+      return parseReplay(o, positionals);
     case "nats-config":
       return {
         command: "nats-config",
@@ -426,4 +442,42 @@ function parseStart(o: Values, rest: string[]): CliParse {
     };
   }
   return { command: "start", services: [...new Set(rest.filter(isServiceName))] };
+}
+
+function parseRecord(o: Values): CliParse {
+  for (const name of ["from", "to"]) {
+    const value = o[name];
+    if (value !== undefined && !(ISO_TIME.test(String(value)) && !Number.isNaN(Date.parse(String(value))))) {
+      return { error: `--${name} needs an ISO time (2025-01-31, 2025-01-31T08:00:00Z)` };
+    }
+  }
+  if (o.kind !== undefined && !(MESSAGE_KINDS as readonly string[]).includes(String(o.kind))) {
+    return { error: `--kind must be one of ${MESSAGE_KINDS.join(", ")}` };
+  }
+  if (o.endpoint !== undefined && !REGISTRY_ID.test(String(o.endpoint)))
+    return { error: "--endpoint needs a registry id" };
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && Number(o.limit) >= 1)) {
+    return { error: "--limit needs a whole number >= 1" };
+  }
+  return {
+    command: "record",
+    ...(o.from === undefined ? {} : { from: new Date(String(o.from)).toISOString() }),
+    ...(o.to === undefined ? {} : { to: new Date(String(o.to)).toISOString() }),
+    ...(o.endpoint === undefined ? {} : { endpoint: String(o.endpoint) }),
+    ...(o.kind === undefined ? {} : { kind: String(o.kind) as MessageKind }),
+    ...(o.limit === undefined ? {} : { limit: Number(o.limit) }),
+    ...(o.out === undefined ? {} : { out: String(o.out) }),
+    ...(o.anonymise === true ? { anonymise: true as const } : {}),
+  };
+}
+
+function parseReplay(o: Values, positionals: string[]): CliParse {
+  if (positionals.length !== 1 || positionals[0] === undefined) return { error: "replay needs one recording file" };
+  if (o.pace !== undefined && !(Number(o.pace) > 0)) return { error: "--pace needs a number > 0" };
+  return {
+    command: "replay",
+    file: positionals[0],
+    ...(o.pace === undefined ? {} : { pace: Number(o.pace) }),
+    ...(o.timeout === undefined ? {} : { timeoutMs: Number(o.timeout) * 1000 }),
+  };
 }

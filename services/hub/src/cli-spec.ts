@@ -209,6 +209,44 @@ is unhealthy (no answer, a 5xx answer, or a circuit not closed).`,
     },
     positionals: false,
   },
+  record: {
+    summary: 'capture INGRESS traffic into a recording (JSON Lines, docs/contracts.md "Recordings")',
+    usage: "record [options]",
+    options: {
+      from: { kind: "text", value: "ISO", help: "messages stored at or after this time" },
+      to: { kind: "text", value: "ISO", help: "messages stored at or before this time" },
+      endpoint: { kind: "text", value: "ID", help: "only messages sent by this endpoint" },
+      kind: { kind: "text", value: "KIND", help: "only messages of this kind" },
+      limit: { kind: "number", value: "N", help: "at most N messages" },
+      out: { kind: "text", value: "FILE", help: "write the recording here (default: stdout)" },
+      anonymise: {
+        kind: "flag",
+        help: "replace CPR numbers, names, addresses and free text with synthetic ones (one patient stays one synthetic patient)",
+      },
+    },
+    positionals: false,
+    details:
+      "each message with its exact bytes, sender, headers, receive time and the hub's final status per receiver; progress and a summary on stderr. Without --anonymise the recording holds patient data as sent: keep it as you keep INGRESS.",
+  },
+  replay: {
+    summary: "send a recording into the hub and compare its outcomes with the recorded ones",
+    usage: "replay <file> [options]",
+    options: {
+      pace: {
+        kind: "number",
+        value: "FACTOR",
+        help: "keep the recorded pace, sped up by FACTOR (default: as fast as the hub takes them)",
+      },
+      timeout: {
+        kind: "number",
+        value: "SECONDS",
+        help: "wait at most this long for the recorded outcomes (default 60)",
+      },
+    },
+    positionals: true,
+    details:
+      "per-sender order is the recording's; prints the count per final status and every message whose outcome differs (exit 1 when any does).",
+  },
   "nats-config": {
     summary: "write the nats-server authorization from the registry",
     usage: "nats-config [options]",

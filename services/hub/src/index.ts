@@ -1,7 +1,22 @@
 export { type CliCommand, parseCliArgs } from "./cli-args.ts";
 export { commandHelp, usage } from "./cli-spec.ts";
 export { type OpsServer, startOpsServer } from "./ops-server.ts";
+export {
+  type CaptureProgress,
+  captureRecording,
+  outcomeOf,
+  type RecordSelection,
+  writeRecording,
+} from "./record-command.ts";
+export { parseRecording, type Recording, RecordingFormatError, recordingLine } from "./recording-file.ts";
 export { createRedisClient } from "./redis-connection.ts";
+export {
+  type ReplayDifference,
+  type ReplayOptions,
+  type ReplayReport,
+  replayLine,
+  replayRecording,
+} from "./replay-command.ts";
 export { type CliIo, runCli } from "./run-cli.ts";
 export {
   isServiceName,

@@ -1,14 +1,17 @@
+import { randomBytes } from "node:crypto";
 import { createWriteStream, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectHubBus, hubProvisionOptions } from "@carehub/bus";
 import { redriveDeadLetters } from "@carehub/dispatcher";
+import { MessageLedger } from "@carehub/ledger";
 import { createLogger } from "@carehub/observability";
 import { loadRegistryFile } from "@carehub/registry";
 import { ConfigError, type HubConfig, parseHubConfig } from "@carehub/schemas";
 import { runDemo } from "@carehub/simulator";
 import { createStore } from "@carehub/store";
 import { createReadModel, parseTrackerOptions, rebuildReadModel } from "@carehub/tracker";
+import type { Redis } from "ioredis";
 import { runAuditCommand } from "./audit-command.ts";
 import { type CliCommand, parseCliArgs } from "./cli-args.ts";
 import { auditLine, printerFor, runValidate, runValidateSummary } from "./cli-output.ts";
@@ -21,6 +24,9 @@ import { runIncidentsCommand } from "./incidents-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { progressLine } from "./progress-line.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
+import { writeRecording } from "./record-command.ts";
+import { parseRecording, RecordingFormatError } from "./recording-file.ts";
+import { replayLine, replayRecording } from "./replay-command.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
 import { runMessagesTail } from "./tail-command.ts";
@@ -290,6 +296,66 @@ async function runWithConfig(
       );
     case "nats-config":
       return runNatsConfigCommand(command, config, io);
+    case "replay": {
+      let recording: ReturnType<typeof parseRecording>;
+      try {
+        recording = parseRecording(readFileSync(command.file, "utf8"));
+      } catch (error) {
+        if (!(error instanceof RecordingFormatError)) throw error;
+        io.stderr.write(`carehub: ${error.code}: ${error.message}\n`);
+        return 2;
+      }
+      const { bus, redis } = await openConnections(config, logger, "carehub-replay");
+      try {
+        const store = createStore({
+          redis,
+          namespace: config.namespace,
+          retentionDays: config.retentionDays,
+          patientHashKey: config.patientHashKey,
+        });
+        const ledger = cliLedger(config, redis);
+        const report = await replayRecording({ bus, ledger, lookup: (hubId) => store.getMessage(hubId) }, recording, {
+          ...(command.pace === undefined ? {} : { pace: command.pace }),
+          ...(command.timeoutMs === undefined ? {} : { timeoutMs: command.timeoutMs }),
+        });
+        print.result(report, replayLine(report));
+        return report.differences.length === 0 ? 0 : 1;
+      } finally {
+        await bus.drain();
+        redis.disconnect();
+      }
+    }
+    case "record": {
+      const { bus, redis } = await openConnections(config, logger, "carehub-record");
+      const file = command.out === undefined ? undefined : createWriteStream(command.out);
+      try {
+        const store = createStore({
+          redis,
+          namespace: config.namespace,
+          retentionDays: config.retentionDays,
+          patientHashKey: config.patientHashKey,
+        });
+        await writeRecording(
+          { bus, ledger: cliLedger(config, redis), lookup: (hubId) => store.getMessage(hubId) },
+          {
+            ...(command.from === undefined ? {} : { from: new Date(command.from) }),
+            ...(command.to === undefined ? {} : { to: new Date(command.to) }),
+            ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
+            ...(command.kind === undefined ? {} : { kind: command.kind }),
+            ...(command.limit === undefined ? {} : { limit: command.limit }),
+          },
+          { output: file ?? io.stdout, stderr: io.stderr },
+          // A fresh key each run, never stored: nobody can map the synthetic patients back.
+          command.anonymise === true ? { anonymiseKey: randomBytes(32) } : {},
+        );
+        return 0;
+      } finally {
+        if (file !== undefined)
+          await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+        await bus.drain();
+        redis.disconnect();
+      }
+    }
     case "audit":
       return runAuditCommand(
         {
@@ -346,4 +412,17 @@ async function runWithConfig(
       return 0;
     }
   }
+}
+
+/**
+ * The ledger as record and replay use it: only to derive hub ids (`hubIdOf`), which never names the hub's own
+ * endpoint, so the registry (and its hub id) is not read for it.
+ */
+function cliLedger(config: HubConfig, redis: Redis): MessageLedger {
+  return new MessageLedger({
+    redis,
+    namespace: config.namespace,
+    retentionDays: config.retentionDays,
+    hubEndpointId: "carehub",
+  });
 }
