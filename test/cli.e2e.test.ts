@@ -225,7 +225,8 @@ describe("carehub, the operator's CLI", () => {
     expect(redrive.code, redrive.stderr).toBe(0);
     expect(JSON.parse(redrive.stdout)).toMatchObject({ redriven: 1 });
     expect(await carehub(["dlq", "list", "--json"])).toMatchObject({ code: 0, stdout: "" });
-  });
+    // Seven CLI processes, each a Node start (about 1 s apiece alone, 4 s on a loaded 2-core machine).
+  }, 90_000);
 
   it("endpoints list shows the registry's endpoints and never a secret or token digest", async () => {
     const json = await carehub(["endpoints", "list", "--json"], { CAREHUB_REGISTRY: "infra/endpoints.yaml" });

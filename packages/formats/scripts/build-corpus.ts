@@ -135,6 +135,7 @@ const KIND: Record<keyof typeof builders, string> = {
   note: "notification",
   status: "status-update",
   ack: "acknowledgement",
+  lab: "lab-result",
 };
 for (const [key, build] of Object.entries(builders) as Array<[keyof typeof builders, () => { bundle: Json }]>) {
   const { bundle } = build();

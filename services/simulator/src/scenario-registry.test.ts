@@ -29,7 +29,7 @@ describe("buildScenarioRegistry", () => {
   it("has an operator for the demo's queries, its token stored only as its hash", () => {
     const { registry, operatorToken } = buildScenarioRegistry(demoScenario(), { seed: 42 });
     expect(registry.operators).toEqual([
-      { id: DEMO_OPERATOR_ID, name: expect.any(String), tokenSha256: [sha256Hex(operatorToken)] },
+      { id: DEMO_OPERATOR_ID, name: expect.any(String), role: "operator", tokenSha256: [sha256Hex(operatorToken)] },
     ]);
     expect(operatorToken).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(registry)).not.toContain(operatorToken);

@@ -104,7 +104,13 @@ export function buildScenarioRegistry(scenario: Scenario, options: ScenarioRegis
             },
           ],
     operators: [
-      { id: DEMO_OPERATOR_ID, name: "Demo operator (this run only)", tokenSha256: [sha256Hex(operatorToken)] },
+      // The demo's operator reads payloads and searches by patient (console role "operator"), as an operator would.
+      {
+        id: DEMO_OPERATOR_ID,
+        name: "Demo operator (this run only)",
+        role: "operator",
+        tokenSha256: [sha256Hex(operatorToken)],
+      },
     ],
   };
   return {
