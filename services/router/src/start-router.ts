@@ -1,5 +1,5 @@
 import type { Bus, InboundMessage } from "@carehub/bus";
-import { hubJsonDecoder } from "@carehub/bus";
+import { earlierMessagesSettled, hubJsonDecoder } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { CarehubError, MessageKind } from "@carehub/schemas";
@@ -33,6 +33,7 @@ const BACKOFF_MS = [100, 200, 400, 800, 1_600, 3_200];
 const MAX_DELIVER = 20;
 /** Routing one envelope takes milliseconds: a crashed router's envelopes come back after this. */
 const ACK_WAIT_MS = 10_000;
+const DURABLE = "router";
 const KINDS: ReadonlySet<string> = new Set(MESSAGE_KINDS);
 
 /** Starts the durable consumer `router` on PIPELINE. Run more copies of the process to scale out. */
@@ -50,10 +51,11 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     clock,
     logger: deps.logger,
     entities: createEntityReader(deps.redis, bus.topology.namespace),
+    earlierMessagesSettled: (seq) => earlierMessagesSettled(bus.jsm, bus.topology.streams.pipeline, DURABLE, seq),
   });
   const consumer = await bus.consume<Envelope>({
     stream: bus.topology.streams.pipeline,
-    durable: "router",
+    durable: DURABLE,
     filterSubject: bus.topology.subjects.all.pipeline,
     stage: "router",
     // Intake's envelopes of the current version are taken as they are; others are validated (decoders.ts).
