@@ -1,4 +1,4 @@
-import type { Bus, InboundMessage } from "@carehub/bus";
+import { type Bus, earlierMessagesSettled, type InboundMessage } from "@carehub/bus";
 import { parseMessage, readMessageIdentity } from "@carehub/formats";
 import { MessageLedger } from "@carehub/ledger";
 import type { Logger } from "@carehub/observability";
@@ -12,6 +12,7 @@ import { inSenderLanes } from "./sender-lanes.ts";
 
 /** Messages in hand at once; a sender's own still go one at a time. */
 const DEFAULT_CONCURRENCY = 8;
+const DURABLE = "intake";
 
 export interface IntakeDeps {
   bus: Bus;
@@ -57,10 +58,11 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     retentionDays: deps.retentionDays,
     clock,
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+    earlierMessagesSettled: (seq) => earlierMessagesSettled(bus.jsm, bus.topology.streams.ingress, DURABLE, seq),
   });
   const consumer = await bus.consume({
     stream: bus.topology.streams.ingress,
-    durable: "intake",
+    durable: DURABLE,
     filterSubject: bus.topology.subjects.all.ingress,
     stage: "intake",
     concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY,
