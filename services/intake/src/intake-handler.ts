@@ -56,8 +56,13 @@ export interface IntakeHandlerDeps {
   earlierMessagesSettled?: (seq: number) => Promise<boolean>;
 }
 
-/** How long a waiting correction waits before each next look, by delivery count: together longer than the ack wait. */
-const EARLIER_WAIT_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 10_000] as const;
+/**
+ * How long a waiting correction waits before each next look, by delivery count (the last entry repeats): short, so
+ * that corrections queued behind one another add little to each other's wait; over the consumer's deliveries
+ * (INTAKE_MAX_DELIVER in start-intake.ts) together longer than INGRESS's ack wait (30 s), after which an original
+ * a crashed intake held comes back.
+ */
+const EARLIER_WAIT_MS: readonly number[] = [200, 400, 800, 1_000];
 
 const UNKNOWN_CONTENT_TYPE = "application/octet-stream";
 
@@ -181,7 +186,9 @@ async function waitForEarlier(envelope: Envelope, delivery: InboundMessage, deps
   const settled = deps.earlierMessagesSettled;
   const { links, content } = envelope;
   const follows =
-    links.corrects !== undefined || links.retracts !== undefined || (content.kind === "lab-result" && content.corrected);
+    links.corrects !== undefined ||
+    links.retracts !== undefined ||
+    (content.kind === "lab-result" && content.corrected);
   if (settled === undefined || !follows) return;
   let done: boolean;
   try {
@@ -189,6 +196,7 @@ async function waitForEarlier(envelope: Envelope, delivery: InboundMessage, deps
   } catch (error) {
     throw new IntakeWaitingForEarlierError(retryDelayMs(delivery.deliveryCount, EARLIER_WAIT_MS), { cause: error });
   }
+  // The bus naks it for that long (passing its sender's turn); dead-lettered if its deliveries run out.
   if (!done) throw new IntakeWaitingForEarlierError(retryDelayMs(delivery.deliveryCount, EARLIER_WAIT_MS));
 }
 

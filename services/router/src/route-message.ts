@@ -60,6 +60,8 @@ export interface RouteHandlerDeps {
    * or by another copy, and an OIOXML correction cannot even tell that an original exists until it is routed.
    */
   earlierMessagesSettled?: (seq: number) => Promise<boolean>;
+  /** How long a correction waiting for earlier messages waits before each next look (the last entry repeats). */
+  earlierWaitMs?: readonly number[];
 }
 
 /**
@@ -91,7 +93,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
     if (settled !== undefined && followsAnOriginal(envelope)) {
       // Until the bus gives up on it (then it is dead-lettered, never sent ahead of its original).
       if (!(await state("reading the router's progress", () => settled(message.seq)))) {
-        throw new WaitingForOriginalError(undefined, retryDelayMs(message.deliveryCount, deps.originalWaitMs));
+        const schedule = deps.earlierWaitMs ?? deps.originalWaitMs;
+        throw new WaitingForOriginalError(undefined, retryDelayMs(message.deliveryCount, schedule));
       }
     }
     const registry = deps.registry.current();

@@ -30,7 +30,12 @@ export interface RunningRouter {
 /** A correction waits this many deliveries (about 8 s on the schedule below) for its original to be routed. */
 const ORIGINAL_GRACE_DELIVERIES = 8;
 const BACKOFF_MS = [100, 200, 400, 800, 1_600, 3_200];
-const MAX_DELIVER = 20;
+/**
+ * A correction waiting for the messages before it looks again this often (capped at 1 s so that corrections behind
+ * one another add little to each other's wait); over MAX_DELIVER deliveries about 27 s, longer than ACK_WAIT_MS.
+ */
+const EARLIER_WAIT_MS = [100, 200, 400, 800, 1_000];
+const MAX_DELIVER = 30;
 /** Routing one envelope takes milliseconds: a crashed router's envelopes come back after this. */
 const ACK_WAIT_MS = 10_000;
 const DURABLE = "router";
@@ -48,6 +53,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     ttlSeconds: retentionSeconds(deps.retentionDays),
     originalGraceDeliveries: ORIGINAL_GRACE_DELIVERIES,
     originalWaitMs: BACKOFF_MS,
+    earlierWaitMs: EARLIER_WAIT_MS,
     clock,
     logger: deps.logger,
     entities: createEntityReader(deps.redis, bus.topology.namespace),
