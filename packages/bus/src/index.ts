@@ -3,6 +3,7 @@ export { type Bus, type ConnectBusOptions, connectBus, type LifecycleEventLike, 
 export type { ConsumeSpec, InboundMessage, RunningConsumer } from "./consumer.ts";
 export { CONSUMER_INFO_INTERVAL_MS, type ConsumerBacklog, readConsumerBacklog } from "./consumer-metrics.ts";
 export { hubJsonDecoder, jsonDecoder } from "./decoders.ts";
+export { earlierMessagesSettled } from "./earlier-messages.ts";
 export {
   BUS_ERROR_CODES,
   BusClaimCheckMissingError,

@@ -109,7 +109,7 @@ export const metrics = {
   }),
   possibleDuplicates: new Counter({
     name: "carehub_delivery_possible_duplicates_total",
-    help: "Deliveries of a copy whose previous attempt never reported back (its dispatcher died mid-call), so the receiver may get it twice (same message id and webhook-id), by endpoint",
+    help: "Deliveries of a copy whose previous attempt may have reached the receiver (its dispatcher died mid-call, or it got no answer: a timeout, a connection cut), so the receiver may get it twice (same message id and webhook-id), by endpoint",
     labelNames: ["endpoint"] as const,
     registers: [metricsRegistry],
   }),

@@ -58,4 +58,12 @@ describe("networkFailure", () => {
       message: "network error: ECONNREFUSED",
     });
   });
+
+  it("tells whether the request may have reached the receiver: not when no connection was made", () => {
+    const failure = (code: string) => networkFailure(Object.assign(new Error(code), { code }), 1);
+    expect(failure("ECONNREFUSED")).not.toHaveProperty("mayHaveArrived");
+    expect(failure("ENOTFOUND")).not.toHaveProperty("mayHaveArrived");
+    expect(failure("ECONNRESET")).toMatchObject({ mayHaveArrived: true });
+    expect(networkFailure(new DOMException("late", "TimeoutError"), 1)).toMatchObject({ mayHaveArrived: true });
+  });
 });

@@ -13,6 +13,11 @@ export type DeliveryOutcome =
       message: string;
       /** The endpoint asked for this pause (Retry-After). */
       retryAfterMs?: number;
+      /**
+       * The request may have reached the receiver though no answer came (a timeout, a connection cut after it was
+       * sent): the next attempt may be a wire duplicate.
+       */
+      mayHaveArrived?: true;
     };
 
 /**
@@ -60,16 +65,29 @@ export function networkFailure(error: unknown, timeoutMs: number): DeliveryOutco
       endpointFault: true,
       code: DISPATCH_ERROR_CODES.timeout,
       message: `no answer within ${timeoutMs} ms`,
+      mayHaveArrived: true,
     };
   }
+  const code = networkErrorCode(error);
   return {
     ok: false,
     retryable: true,
     endpointFault: true,
     code: DISPATCH_ERROR_CODES.network,
-    message: `network error: ${networkErrorCode(error)}`,
+    message: `network error: ${code}`,
+    ...(NEVER_SENT.has(code) ? {} : { mayHaveArrived: true }),
   };
 }
+
+/** Network errors that mean no connection was made, so the request cannot have reached the receiver. */
+const NEVER_SENT: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ERR_INVALID_URL",
+]);
 
 /** The system error code (ECONNREFUSED, ECONNRESET, …) behind a fetch failure, never its free text. */
 function networkErrorCode(error: unknown): string {

@@ -4,9 +4,10 @@ import type { DispatchKeys } from "./dispatch-keys.ts";
 
 /**
  * Counts an attempt of the current copy (the copy is registered) and tells whether the copy's previous
- * attempt never reported back: begun (counted) but neither delivered (that would have deleted this hash) nor
- * recorded as failed (`a:<its total>`), i.e. the process making it died during the call. Shared by both
- * scripts below; KEYS[1] is the attempts hash, `ttl` its expiry. Returns attempts, total, unreported.
+ * attempt may have reached the receiver: begun (counted) but neither delivered (that would have deleted this
+ * hash) nor recorded as failed (`a:<its total>`), i.e. the process making it died during the call; or recorded
+ * as failed without knowing whether the request arrived (`u:<its total>`: a timeout, a connection cut). Shared by
+ * both scripts below; KEYS[1] is the attempts hash, `ttl` its expiry. Returns attempts, total, unreported.
  */
 const COUNT_ATTEMPT = `
 local function countAttempt(ttl)
@@ -14,7 +15,8 @@ local function countAttempt(ttl)
   local total = redis.call('HINCRBY', KEYS[1], 'total', 1)
   redis.call('EXPIRE', KEYS[1], ttl)
   local unreported = 0
-  if attempts > 1 and redis.call('HEXISTS', KEYS[1], 'a:' .. (total - 1)) == 0 then unreported = 1 end
+  if attempts > 1 and (redis.call('HEXISTS', KEYS[1], 'a:' .. (total - 1)) == 0
+    or redis.call('HEXISTS', KEYS[1], 'u:' .. (total - 1)) == 1) then unreported = 1 end
   return attempts, total, unreported
 end`;
 
@@ -95,8 +97,11 @@ export interface PreDeliveryCheck {
 export interface BegunAttempt {
   attempt: number;
   total: number;
-  /** The copy's previous attempt never reported back, so it may have reached the receiver. */
-  previousUnreported: boolean;
+  /**
+   * The copy's previous attempt may have reached the receiver: it never reported back (the process died during
+   * the call), or it failed without an answer (a timeout, a connection cut after the request was sent).
+   */
+  previousMayHaveArrived: boolean;
 }
 
 /** Delivery facts per (receiver, message), in Redis so that every dispatcher copy and restart agrees. */
@@ -150,7 +155,11 @@ export class DeliveryState {
       check.predecessor = afterDelivered === 1 ? "delivered" : afterDead === 1 ? "dead-lettered" : "pending";
     }
     if (attempts !== undefined && total !== undefined) {
-      check.begun = { attempt: Number(attempts), total: Number(total), previousUnreported: Number(unreported) === 1 };
+      check.begun = {
+        attempt: Number(attempts),
+        total: Number(total),
+        previousMayHaveArrived: Number(unreported) === 1,
+      };
     }
     return check;
   }
@@ -166,18 +175,25 @@ export class DeliveryState {
       this.#keys.attempts(endpoint, hubId),
       String(this.#ttlSeconds),
     )) as [number, number, number];
-    return { attempt: Number(result[0]), total: Number(result[1]), previousUnreported: Number(result[2]) === 1 };
+    return { attempt: Number(result[0]), total: Number(result[1]), previousMayHaveArrived: Number(result[2]) === 1 };
   }
 
-  /** Keeps a failed attempt in the history and pauses this copy until `notBefore` (epoch ms). */
-  async recordFailedAttempt(endpoint: string, hubId: string, record: AttemptRecord, notBefore: number): Promise<void> {
-    await this.#redis.hset(
-      this.#keys.attempts(endpoint, hubId),
-      `a:${record.attempt}`,
-      JSON.stringify(record),
-      "notBefore",
-      String(notBefore),
-    );
+  /**
+   * Keeps a failed attempt in the history and pauses this copy until `notBefore` (epoch ms). `mayHaveArrived`:
+   * no answer came, yet the request may have reached the receiver (the next attempt counts as a possible duplicate).
+   */
+  async recordFailedAttempt(
+    endpoint: string,
+    hubId: string,
+    record: AttemptRecord,
+    notBefore: number,
+    mayHaveArrived = false,
+  ): Promise<void> {
+    await this.#redis.hset(this.#keys.attempts(endpoint, hubId), {
+      [`a:${record.attempt}`]: JSON.stringify(record),
+      notBefore: String(notBefore),
+      ...(mayHaveArrived ? { [`u:${record.attempt}`]: "1" } : {}),
+    });
   }
 
   /** Every failed attempt recorded for the message at this receiver, oldest first. */

@@ -132,7 +132,7 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
     }
     begun = await guard("counting the attempt", () => deps.state.beginAttempt(endpointId, message.hubId));
   }
-  const { attempt, total, previousUnreported } = begun;
+  const { attempt, total, previousMayHaveArrived } = begun;
   const limit = endpoint.maxDeliveryAttempts;
   if (attempt > limit) {
     // Earlier attempts of this copy never reported back (the process died during the call).
@@ -142,12 +142,13 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
     });
   }
 
-  if (previousUnreported) {
-    // The last attempt died mid-call and may have reached the receiver: this one can be a wire duplicate.
+  if (previousMayHaveArrived) {
+    // The last attempt died mid-call, or got no answer (timeout, connection cut), and may have reached the
+    // receiver: this one can be a wire duplicate.
     recordPossibleDuplicate(endpointId);
     deps.logger?.warn(
       { endpoint: endpointId, hubId: message.hubId, attempt: total },
-      "previous delivery attempt never reported back; the receiver may get this message twice",
+      "previous delivery attempt may have reached the receiver; the receiver may get this message twice",
     );
   }
   const started = performance.now();
@@ -198,7 +199,7 @@ async function failedAttempt(
         Math.max(backoffDelayMs(counts.attempt, deps.policy.backoff, deps.random), outcome.retryAfterMs ?? 0),
       );
   await guard("recording the attempt", () =>
-    deps.state.recordFailedAttempt(endpointId, message.hubId, record, now + delay),
+    deps.state.recordFailedAttempt(endpointId, message.hubId, record, now + delay, outcome.mayHaveArrived === true),
   );
   // An endpoint that answers at all is up: only faults of the endpoint count towards its circuit.
   await guard("updating the circuit", async () => {

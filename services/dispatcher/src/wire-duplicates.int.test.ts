@@ -22,15 +22,19 @@ import { type RunningDispatcher, startDispatcher } from "./dispatcher.ts";
  * the copy's next delivery may reach the receiver a second time (the contract allows it: same message id and
  * webhook-id), and `carehub_delivery_possible_duplicates_total` counts it. A failed attempt that was recorded
  * (the receiver answered 503) is a retry, not a possible duplicate, and a first delivery is neither.
+ * Chaos finding 5: an attempt that got no answer — the receiver answered after the endpoint's `timeoutMs`, or cut
+ * the connection after reading the request — may have reached it too, so its retry is counted as well.
  */
 
 const ns = testNamespace("wiredup");
 const CRASHED = "ep-wiredup-crashed";
 const RETRIED = "ep-wiredup-retried";
+const LATE = "ep-wiredup-late";
+const CUT = "ep-wiredup-cut";
 let bus: Bus;
 let redis: Redis;
 let dispatcher: RunningDispatcher | undefined;
-const receivers = {} as Record<"crashed" | "retried", TestReceiver>;
+const receivers = {} as Record<"crashed" | "retried" | "late" | "cut", TestReceiver>;
 
 async function toOutbox(endpoint: string, id: string): Promise<number> {
   const { seq } = await bus.publish(bus.topology.subjects.outbox(endpoint), `<message id="${id}"/>`, {
@@ -54,11 +58,20 @@ beforeAll(async () => {
   redis = connectTestRedis();
   receivers.crashed = await TestReceiver.start();
   receivers.retried = await TestReceiver.start((n) => ({ status: n < 1 ? 503 : 202 }));
-  const http = (receiver: TestReceiver) => ({
-    delivery: { mode: "http" as const, url: receiver.url, timeoutMs: 5_000 },
+  // Gets the first request and answers it after the dispatcher stopped waiting (timeoutMs 300 below).
+  receivers.late = await TestReceiver.start((n) => (n < 1 ? { status: 202, delayMs: 1_500 } : { status: 202 }));
+  // Reads the first request, then cuts the connection without an answer.
+  receivers.cut = await TestReceiver.start((n) => (n < 1 ? "drop" : { status: 202 }));
+  const http = (receiver: TestReceiver, timeoutMs = 5_000) => ({
+    delivery: { mode: "http" as const, url: receiver.url, timeoutMs },
   });
   const registry = new SwappableRegistry(
-    testRegistry([testEndpoint(CRASHED, http(receivers.crashed)), testEndpoint(RETRIED, http(receivers.retried))]),
+    testRegistry([
+      testEndpoint(CRASHED, http(receivers.crashed)),
+      testEndpoint(RETRIED, http(receivers.retried)),
+      testEndpoint(LATE, http(receivers.late, 300)),
+      testEndpoint(CUT, http(receivers.cut)),
+    ]),
   );
   const crashedId = `crashed-${Date.now()}`;
   const seq = await toOutbox(CRASHED, crashedId);
@@ -68,6 +81,8 @@ beforeAll(async () => {
   await dying.check(CRASHED, crashedId, undefined, String(seq));
   await dying.beginAttempt(CRASHED, crashedId);
   await toOutbox(RETRIED, `retried-${Date.now()}`);
+  await toOutbox(LATE, `late-${Date.now()}`);
+  await toOutbox(CUT, `cut-${Date.now()}`);
   dispatcher = await startDispatcher({
     bus,
     redis,
@@ -98,5 +113,14 @@ describe("wire duplicates after a crash", () => {
     );
     expect(await duplicates(CRASHED)).toBe(1);
     expect(await duplicates(RETRIED)).toBe(0);
+  });
+
+  it("counts the retry of an attempt that got no answer: a late answer, a connection cut after the request", async () => {
+    for (const name of ["late", "cut"] as const) {
+      // The second request is the retry; the metric is counted before it is sent.
+      await waitFor(async () => receivers[name].requests.length >= 2, `the ${name} copy to be tried again`);
+    }
+    expect(await duplicates(LATE)).toBe(1);
+    expect(await duplicates(CUT)).toBe(1);
   });
 });

@@ -16,6 +16,8 @@ export const INTAKE_ERROR_CODES = {
   badIngressMessage: "CAREHUB_ERR_INTAKE_BAD_INGRESS_MESSAGE",
   /** Redis could not be reached: try again later. */
   storeUnavailable: "CAREHUB_ERR_INTAKE_STORE_UNAVAILABLE",
+  /** A correction or retraction waits until every INGRESS message before it (its original among them) is done. */
+  waitingForEarlier: "CAREHUB_ERR_INTAKE_WAITING_FOR_EARLIER",
 } as const;
 
 /** A message intake cannot process and cannot answer: dead-lettered (the bytes stay in INGRESS). */
@@ -31,5 +33,22 @@ export class IntakeStoreUnavailableError extends RetryableError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(INTAKE_ERROR_CODES.storeUnavailable, message, options);
     this.name = "IntakeStoreUnavailableError";
+  }
+}
+
+/**
+ * A correction or retraction whose original may still be ahead of it (an earlier INGRESS message not finished: held
+ * by an intake that crashed, or by another copy): a planned wait, the bus naks it for `retryInMs`.
+ */
+export class IntakeWaitingForEarlierError extends RetryableError {
+  readonly retryInMs: number;
+  constructor(retryInMs: number, options: { cause?: unknown } = {}) {
+    super(
+      INTAKE_ERROR_CODES.waitingForEarlier,
+      "waiting for the messages before it on INGRESS to be finished first",
+      options,
+    );
+    this.name = "IntakeWaitingForEarlierError";
+    this.retryInMs = retryInMs;
   }
 }

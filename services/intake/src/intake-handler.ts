@@ -6,13 +6,14 @@ import {
   sendAcknowledgement,
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
-import type { Bus, InboundMessage } from "@carehub/bus";
+import { type Bus, type InboundMessage, retryDelayMs } from "@carehub/bus";
 import type { MessageLedger, Repeat } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import {
   CarehubError,
   type Endpoint,
+  type Envelope,
   type EventOf,
   type ParseResult,
   type PartialMessage,
@@ -22,7 +23,12 @@ import {
 import type { Redis } from "ioredis";
 import { buildEnvelope } from "./build-envelope.ts";
 import { identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
-import { INTAKE_ERROR_CODES, IntakeDeadLetterError, IntakeStoreUnavailableError } from "./intake-errors.ts";
+import {
+  INTAKE_ERROR_CODES,
+  IntakeDeadLetterError,
+  IntakeStoreUnavailableError,
+  IntakeWaitingForEarlierError,
+} from "./intake-errors.ts";
 import { duplicateEvent, type EventSubject, receivedEvent, rejectedEvent } from "./intake-events.ts";
 import type { LaneTurn } from "./sender-lanes.ts";
 import { checkHubSource, checkSource } from "./source-check.ts";
@@ -42,7 +48,21 @@ export interface IntakeHandlerDeps {
   retentionDays: number;
   clock?: () => Date;
   logger?: Logger;
+  /**
+   * Whether every INGRESS message before `seq` is finished (the consumer's ack floor). A correction or retraction
+   * goes to PIPELINE only then, so that its original is there before it even when the original was held by an
+   * intake that crashed (it comes back only after the ack wait) or by another copy of intake.
+   */
+  earlierMessagesSettled?: (seq: number) => Promise<boolean>;
 }
+
+/**
+ * How long a waiting correction waits before each next look, by delivery count (the last entry repeats): short, so
+ * that corrections queued behind one another add little to each other's wait; over the consumer's deliveries
+ * (INTAKE_MAX_DELIVER in start-intake.ts) together longer than INGRESS's ack wait (30 s), after which an original
+ * a crashed intake held comes back.
+ */
+const EARLIER_WAIT_MS: readonly number[] = [200, 400, 800, 1_000];
 
 const UNKNOWN_CONTENT_TYPE = "application/octet-stream";
 
@@ -103,6 +123,7 @@ export function createIntakeHandler(
         : checkSource(parsed.message, source.endpoint, registry);
     if (parsed.ok && issues.length === 0) {
       const envelope = buildEnvelope(parsed.message, ingress, UNKNOWN_CONTENT_TYPE);
+      await waitForEarlier(envelope, delivery, deps);
       const published = bus.publishJson(bus.topology.subjects.pipeline(envelope.kind), envelope, {
         msgId: ingress.hubId,
         headers: {
@@ -155,6 +176,28 @@ export function createIntakeHandler(
     await sendAcknowledgement(bus, answer, source.endpoint.id);
     deps.logger?.info({ hubId: ingress.hubId, ackHubId: answer.hubId, codes: issues.map((i) => i.code) }, "rejected");
   };
+}
+
+/**
+ * A correction or retraction (by link, or an OIOXML corrected lab result, which names only its sample) waits for
+ * every INGRESS message before it; until the bus gives up on it (then it is dead-lettered, never sent ahead).
+ */
+async function waitForEarlier(envelope: Envelope, delivery: InboundMessage, deps: IntakeHandlerDeps): Promise<void> {
+  const settled = deps.earlierMessagesSettled;
+  const { links, content } = envelope;
+  const follows =
+    links.corrects !== undefined ||
+    links.retracts !== undefined ||
+    (content.kind === "lab-result" && content.corrected);
+  if (settled === undefined || !follows) return;
+  let done: boolean;
+  try {
+    done = await settled(delivery.seq);
+  } catch (error) {
+    throw new IntakeWaitingForEarlierError(retryDelayMs(delivery.deliveryCount, EARLIER_WAIT_MS), { cause: error });
+  }
+  // The bus naks it for that long (passing its sender's turn); dead-lettered if its deliveries run out.
+  if (!done) throw new IntakeWaitingForEarlierError(retryDelayMs(delivery.deliveryCount, EARLIER_WAIT_MS));
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Bus, InboundMessage } from "@carehub/bus";
+import { type Bus, earlierMessagesSettled, type InboundMessage } from "@carehub/bus";
 import { parseMessage, readMessageIdentity } from "@carehub/formats";
 import { MessageLedger } from "@carehub/ledger";
 import type { Logger } from "@carehub/observability";
@@ -12,6 +12,13 @@ import { inSenderLanes } from "./sender-lanes.ts";
 
 /** Messages in hand at once; a sender's own still go one at a time. */
 const DEFAULT_CONCURRENCY = 8;
+const DURABLE = "intake";
+/**
+ * Deliveries of an INGRESS message before it is dead-lettered. Higher than the bus default (10) so that a
+ * correction waiting for the messages before it (EARLIER_WAIT_MS, about 47 s over these deliveries) outlasts the
+ * ack wait; other retryable failures (Redis down) are retried on the bus's default schedule for longer too.
+ */
+const INTAKE_MAX_DELIVER = 50;
 
 export interface IntakeDeps {
   bus: Bus;
@@ -29,6 +36,11 @@ export interface IntakeDeps {
    * different senders do not wait for each other.
    */
   concurrency?: number;
+  /**
+   * Whether every INGRESS message before `seq` is finished; default: the `intake` consumer's ack floor
+   * (earlierMessagesSettled of @carehub/bus). Tests wrap it to see a correction wait.
+   */
+  earlierMessagesSettled?: (seq: number) => Promise<boolean>;
 }
 
 export interface RunningIntake {
@@ -57,13 +69,17 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     retentionDays: deps.retentionDays,
     clock,
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+    earlierMessagesSettled:
+      deps.earlierMessagesSettled ??
+      ((seq) => earlierMessagesSettled(bus.jsm, bus.topology.streams.ingress, DURABLE, seq)),
   });
   const consumer = await bus.consume({
     stream: bus.topology.streams.ingress,
-    durable: "intake",
+    durable: DURABLE,
     filterSubject: bus.topology.subjects.all.ingress,
     stage: "intake",
     concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY,
+    maxDeliver: INTAKE_MAX_DELIVER,
     // The INGRESS subject names the sender (NATS permissions bind it): one lane per sender.
     handler: inSenderLanes((message: InboundMessage) => message.subject, handler),
     onDeadLetter: async (message: InboundMessage, error: CarehubError) => {

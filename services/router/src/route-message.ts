@@ -26,7 +26,14 @@ import {
   wantsTranslation,
 } from "./databank-translation.ts";
 import { loadRouteFacts, planFactLookups } from "./route-facts.ts";
-import { type AcknowledgementMatch, type RouteDelivery, type RouteFacts, resolveRoute } from "./route-resolver.ts";
+import {
+  type AcknowledgementMatch,
+  correctedLabSample,
+  type RouteDelivery,
+  type RouteFacts,
+  resolveRoute,
+  supersededMessageId,
+} from "./route-resolver.ts";
 import { acknowledgedEvent, type RouterEvent, rejectedEvent, routedEvent } from "./router-events.ts";
 import type { RouterKeys } from "./router-keys.ts";
 import { PayloadMissingError, ROUTER_ERROR_CODES, RouterStateUnavailableError } from "./routing-errors.ts";
@@ -47,6 +54,14 @@ export interface RouteHandlerDeps {
   logger?: Logger | undefined;
   /** The read model's referrals, tasks and appointments, to refuse a status from an endpoint without a part. */
   entities?: EntityReader;
+  /**
+   * Whether every PIPELINE message before `seq` is routed, rejected or dead-lettered (the consumer's ack floor).
+   * A correction goes only then: its original, put on PIPELINE before it, may be held by a router that crashed
+   * or by another copy, and an OIOXML correction cannot even tell that an original exists until it is routed.
+   */
+  earlierMessagesSettled?: (seq: number) => Promise<boolean>;
+  /** How long a correction waiting for earlier messages waits before each next look (the last entry repeats). */
+  earlierWaitMs?: readonly number[];
 }
 
 /**
@@ -55,8 +70,13 @@ export interface RouteHandlerDeps {
  */
 export class WaitingForOriginalError extends RetryableError {
   readonly retryInMs: number;
-  constructor(originalHubId: string, retryInMs: number) {
-    super(ROUTER_ERROR_CODES.waitingForOriginal, `waiting for the original ${originalHubId} to be routed first`);
+  constructor(originalHubId: string | undefined, retryInMs: number) {
+    super(
+      ROUTER_ERROR_CODES.waitingForOriginal,
+      originalHubId === undefined
+        ? "waiting for the messages before it on PIPELINE to be routed first"
+        : `waiting for the original ${originalHubId} to be routed first`,
+    );
     this.name = "WaitingForOriginalError";
     this.retryInMs = retryInMs;
   }
@@ -69,6 +89,14 @@ export class WaitingForOriginalError extends RetryableError {
 export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMessage<Envelope>) => Promise<void> {
   return async (message) => {
     const envelope = message.body;
+    const settled = deps.earlierMessagesSettled;
+    if (settled !== undefined && followsAnOriginal(envelope)) {
+      // Until the bus gives up on it (then it is dead-lettered, never sent ahead of its original).
+      if (!(await state("reading the router's progress", () => settled(message.seq)))) {
+        const schedule = deps.earlierWaitMs ?? deps.originalWaitMs;
+        throw new WaitingForOriginalError(undefined, retryDelayMs(message.deliveryCount, schedule));
+      }
+    }
     const registry = deps.registry.current();
     const lookups = planFactLookups(envelope, registry);
     const facts = await state("reading routing facts", () => loadRouteFacts(deps.redis, deps.keys, envelope, lookups));
@@ -107,6 +135,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
       deps.logger?.info({ hubId: envelope.hubId, kind: envelope.kind, notes: decision.notes }, "routing notes");
     }
   };
+}
+
+/** A correction or retraction, by link or (an OIOXML corrected lab result) by sample. */
+function followsAnOriginal(envelope: Envelope): boolean {
+  return supersededMessageId(envelope) !== undefined || correctedLabSample(envelope) !== undefined;
 }
 
 function unroutedOriginal(facts: RouteFacts): string | undefined {

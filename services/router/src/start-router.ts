@@ -1,5 +1,5 @@
 import type { Bus, InboundMessage } from "@carehub/bus";
-import { hubJsonDecoder } from "@carehub/bus";
+import { earlierMessagesSettled, hubJsonDecoder } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { CarehubError, MessageKind } from "@carehub/schemas";
@@ -30,9 +30,15 @@ export interface RunningRouter {
 /** A correction waits this many deliveries (about 8 s on the schedule below) for its original to be routed. */
 const ORIGINAL_GRACE_DELIVERIES = 8;
 const BACKOFF_MS = [100, 200, 400, 800, 1_600, 3_200];
-const MAX_DELIVER = 20;
+/**
+ * A correction waiting for the messages before it looks again this often (capped at 1 s so that corrections behind
+ * one another add little to each other's wait); over MAX_DELIVER deliveries about 27 s, longer than ACK_WAIT_MS.
+ */
+const EARLIER_WAIT_MS = [100, 200, 400, 800, 1_000];
+const MAX_DELIVER = 30;
 /** Routing one envelope takes milliseconds: a crashed router's envelopes come back after this. */
 const ACK_WAIT_MS = 10_000;
+const DURABLE = "router";
 const KINDS: ReadonlySet<string> = new Set(MESSAGE_KINDS);
 
 /** Starts the durable consumer `router` on PIPELINE. Run more copies of the process to scale out. */
@@ -47,13 +53,15 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     ttlSeconds: retentionSeconds(deps.retentionDays),
     originalGraceDeliveries: ORIGINAL_GRACE_DELIVERIES,
     originalWaitMs: BACKOFF_MS,
+    earlierWaitMs: EARLIER_WAIT_MS,
     clock,
     logger: deps.logger,
     entities: createEntityReader(deps.redis, bus.topology.namespace),
+    earlierMessagesSettled: (seq) => earlierMessagesSettled(bus.jsm, bus.topology.streams.pipeline, DURABLE, seq),
   });
   const consumer = await bus.consume<Envelope>({
     stream: bus.topology.streams.pipeline,
-    durable: "router",
+    durable: DURABLE,
     filterSubject: bus.topology.subjects.all.pipeline,
     stage: "router",
     // Intake's envelopes of the current version are taken as they are; others are validated (decoders.ts).
