@@ -1,9 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { runCli } from "@carehub/hub";
+import { buildReferral, buildStatusUpdate, type MessagingOrganization } from "@carehub/medcom-fhir";
 import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { startTestHub, type TestHub, TestHubAssertionError, type TestHubEndpoint } from "@carehub/testkit-hub";
@@ -109,6 +111,68 @@ describe("waiting until quiet", () => {
     await hub.waitUntilQuiet();
     expect(hub.receiver("practice").deliveries.map((d) => d.status)).toEqual([503, 200]);
     await hub.expectDeliveredTo(sent.hubId ?? "", "practice");
+  });
+});
+
+describe("a referral's business status", () => {
+  const PRACTICE: MessagingOrganization = { sor: "1144561000016002", gln: "5790000123117", name: "Lægerne i Byen" };
+  const HOSPITAL: MessagingOrganization = { sor: "265161000016000", gln: "5790000209354", name: "Herlev Hospital" };
+  const PATIENT = { identifier: { system: "cpr" as const, value: "2509479989" }, family: "Elmer", given: ["Bruno"] };
+  const ids = () => ({ bundleId: randomUUID(), messageHeaderId: randomUUID() });
+
+  it("is the one the hospital stated, and an assertion naming another fails", async () => {
+    const hub = await startTestHub({
+      servers: "shared",
+      endpoints: [
+        {
+          id: "practice-a",
+          name: PRACTICE.name ?? "practice",
+          kind: "practice",
+          identifiers: { sor: [PRACTICE.sor], gln: [PRACTICE.gln] },
+          sends: ["referral", "status-update", "acknowledgement"],
+          accepts: ["status-update", "acknowledgement"],
+        },
+        {
+          id: "hospital",
+          name: HOSPITAL.name ?? "hospital",
+          kind: "hospital",
+          identifiers: { sor: [HOSPITAL.sor], gln: [HOSPITAL.gln] },
+          sends: ["status-update", "acknowledgement"],
+          accepts: ["referral", "status-update", "acknowledgement"],
+        },
+      ],
+    });
+    hubs.push(hub);
+    const referral = buildReferral({
+      ids: ids(),
+      now: "2026-04-01T08:00:00Z",
+      sender: PRACTICE,
+      receiver: HOSPITAL,
+      patient: PATIENT,
+      referral: {
+        id: "ref-1",
+        category: "hospital",
+        priority: "routine",
+        reasonCode: "DJ449",
+        authoredOn: "2026-04-01",
+      },
+    });
+    expect((await hub.send("practice-a", referral.json, "application/fhir+json")).status).toBe(202);
+    await hub.expectReferralStatus("practice-a", "ref-1", "sent");
+    const booked = buildStatusUpdate({
+      ids: ids(),
+      now: "2026-04-01T09:00:00Z",
+      sender: HOSPITAL,
+      receiver: PRACTICE,
+      patient: PATIENT,
+      subject: { type: "referral", id: "ref-1" },
+      status: "booked",
+      occurredAt: "2026-04-01T09:00:00Z",
+    });
+    expect((await hub.send("hospital", booked.json, "application/fhir+json")).status).toBe(202);
+    await hub.expectReferralStatus("practice-a", "ref-1", "booked");
+    await expect(hub.expectReferralStatus("practice-a", "ref-1", "completed")).rejects.toThrow(/shows booked/);
+    await expect(hub.expectReferralStatus("practice-a", "ref-2", "booked")).rejects.toThrow(/no referral \(404\)/);
   });
 });
 
