@@ -5,7 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { runCli } from "@carehub/hub";
-import { buildReferral, buildStatusUpdate, type MessagingOrganization } from "@carehub/medcom-fhir";
+import {
+  buildAcknowledgement,
+  buildReferral,
+  buildStatusUpdate,
+  type MessagingOrganization,
+  parseFhirMessage,
+} from "@carehub/medcom-fhir";
 import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { startTestHub, type TestHub, TestHubAssertionError, type TestHubEndpoint } from "@carehub/testkit-hub";
@@ -120,7 +126,7 @@ describe("a referral's business status", () => {
   const PATIENT = { identifier: { system: "cpr" as const, value: "2509479989" }, family: "Elmer", given: ["Bruno"] };
   const ids = () => ({ bundleId: randomUUID(), messageHeaderId: randomUUID() });
 
-  it("is the one the hospital stated, and an assertion naming another fails", async () => {
+  it("is the one the hospital stated after acknowledging it; assertions naming another fail", async () => {
     const hub = await startTestHub({
       servers: "shared",
       endpoints: [
@@ -157,8 +163,22 @@ describe("a referral's business status", () => {
         authoredOn: "2026-04-01",
       },
     });
-    expect((await hub.send("practice-a", referral.json, "application/fhir+json")).status).toBe(202);
+    const sent = await hub.send("practice-a", referral.json, "application/fhir+json");
+    expect(sent.status).toBe(202);
     await hub.expectReferralStatus("practice-a", "ref-1", "sent");
+    const parsed = parseFhirMessage(Buffer.from(referral.json), { format: "fhir+json" });
+    if (!parsed.ok) throw new Error("the built referral does not parse");
+    const { messageId, sender, receivers } = parsed.message;
+    const ack = buildAcknowledgement({
+      original: { messageId, sender, receivers },
+      acknowledger: HOSPITAL,
+      code: "ok",
+      ids: ids(),
+      now: "2026-04-01T08:30:00Z",
+    });
+    expect((await hub.send("hospital", ack.json, "application/fhir+json")).status).toBe(202);
+    await hub.expectAcknowledgedWith(sent.hubId ?? "", "hospital", "ok");
+    await expect(hub.expectAcknowledgedWith(sent.hubId ?? "", "hospital", "fatal-error")).rejects.toThrow(/ack: ok/);
     const booked = buildStatusUpdate({
       ids: ids(),
       now: "2026-04-01T09:00:00Z",
