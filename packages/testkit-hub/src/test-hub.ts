@@ -1,0 +1,354 @@
+import { readFile } from "node:fs/promises";
+import { connectBus } from "@carehub/bus";
+import { parseRecording, parseServiceSettings, type RunningHub, replayRecording, startHub } from "@carehub/hub";
+import { MessageLedger } from "@carehub/ledger";
+import { hashToken } from "@carehub/registry";
+import type {
+  BusinessEntity,
+  EndpointInput,
+  HubConfig,
+  MessageLifecycle,
+  RegistryConfigInput,
+  RoutingRule,
+} from "@carehub/schemas";
+import { parseHubConfig } from "@carehub/schemas";
+import {
+  cleanupNamespace,
+  type NatsServerHandle,
+  type RedisServerHandle,
+  sharedNatsUrl,
+  sharedRedisUrl,
+  startNatsServer,
+  startRedisServer,
+  testNamespace,
+} from "@carehub/testkit";
+import { Redis } from "ioredis";
+import { TestReceiver } from "./test-receiver.ts";
+
+/** An endpoint without delivery and auth: the test hub gives each a webhook receiver and the token `token-<id>`. */
+export type TestHubEndpoint = Omit<EndpointInput, "delivery" | "auth"> & Partial<Pick<EndpointInput, "delivery">>;
+
+export interface TestHubOptions {
+  endpoints: TestHubEndpoint[];
+  rules?: RoutingRule[];
+  /** The hub's own identity in the registry. */
+  hub?: RegistryConfigInput["hub"];
+  /**
+   * Where the hub's streams and keys live: `private` (default) starts a nats-server and a redis-server for this
+   * hub alone (stopped by close); `{ natsUrl, redisUrl }` uses those servers under a fresh namespace (deleted by
+   * close); `shared` is that on the testkit's shared servers (NATS_URL / REDIS_URL or the local defaults).
+   */
+  servers?: "private" | "shared" | { natsUrl: string; redisUrl: string };
+  /** Overrides of the hub configuration (namespace, httpPort and registryPath are the test hub's). */
+  config?: Partial<HubConfig>;
+  /** Service settings as `carehub start` reads them from the environment. */
+  settingsEnv?: Record<string, string>;
+}
+
+/** What `send` answers: the gateway's status and, when it took the message, the hub id. */
+export interface SendResult {
+  status: number;
+  hubId?: string;
+  body: unknown;
+}
+
+/** The read model of everything sent to a test hub, with what differs between runs left out (see normalise). */
+export type ReadModelSnapshot = SnapshotEntry[];
+
+export interface SnapshotEntry {
+  /** `<sender>/<message id>`, or `<sender>/#<n>` for the n-th message without a readable id. */
+  ref: string;
+  kind?: string;
+  status: string;
+  receivers: Array<{ endpoint: string; status: string; attempts: number; ackCode?: string; rule?: string }>;
+  rejection?: string[];
+  deadLetter?: string;
+  subject?: { type: string; id: string; originator?: string };
+  links: Record<string, string | string[]>;
+}
+
+export interface TestHub {
+  hub: RunningHub;
+  namespace: string;
+  /** The gateway's base URL. */
+  url: string;
+  receiver(endpointId: string): TestReceiver;
+  /** The bearer token of an endpoint (or of the operator `operator`): `token-<id>`. */
+  token(id: string): string;
+  /** POST /v1/messages as `endpointId`. */
+  send(endpointId: string, body: Uint8Array | string, contentType: string): Promise<SendResult>;
+  /** Replays a recording file (`carehub record`) into this hub as fast as it takes it; returns the hub ids. */
+  sendRecording(file: string): Promise<string[]>;
+  /**
+   * Resolves once every consumer of every hub stream has nothing pending and nothing awaiting an ack, and no
+   * stream grew, on two polls in a row; rejects after `timeoutMs`.
+   */
+  waitUntilQuiet(timeoutMs?: number): Promise<void>;
+  /** The read model's record of one message (GET /v1/messages/:id as the operator). */
+  message(hubId: string): Promise<MessageLifecycle | undefined>;
+  expectDeliveredTo(hubId: string, endpointId: string): Promise<void>;
+  expectRejectedWith(hubId: string, code: string): Promise<void>;
+  expectAcknowledgedWith(hubId: string, endpointId: string, ackCode: string): Promise<void>;
+  expectReferralStatus(originator: string, referralId: string, status: string): Promise<void>;
+  /** Waits until quiet, then the normalised read model of every message sent through this test hub. */
+  snapshotReadModel(): Promise<ReadModelSnapshot>;
+  close(): Promise<void>;
+}
+
+const OPERATOR = "operator";
+
+/** Thrown by the expect* helpers: says what was expected and what the read model shows. */
+export class TestHubAssertionError extends Error {
+  override name = "TestHubAssertionError";
+}
+
+export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
+  const stops: Array<() => Promise<void>> = [];
+  let nats: NatsServerHandle | undefined;
+  let redisServer: RedisServerHandle | undefined;
+  const servers = options.servers ?? "private";
+  if (servers === "private") {
+    nats = await startNatsServer();
+    stops.push(() => nats?.stop() ?? Promise.resolve());
+    redisServer = await startRedisServer();
+    stops.push(() => redisServer?.stop() ?? Promise.resolve());
+  }
+  const natsUrl = nats?.url ?? (typeof servers === "object" ? servers.natsUrl : sharedNatsUrl());
+  const redisUrl = redisServer?.url ?? (typeof servers === "object" ? servers.redisUrl : sharedRedisUrl());
+  const namespace = testNamespace("testhub");
+  const receivers = new Map<string, TestReceiver>();
+  try {
+    for (const spec of options.endpoints) receivers.set(spec.id, await TestReceiver.start());
+    const registry: RegistryConfigInput = {
+      hub: options.hub ?? { id: "carehub", name: "carehub (test)", sor: "481521000016007", gln: "5790000199990" },
+      endpoints: options.endpoints.map((spec) => ({
+        delivery: { mode: "http", url: receivers.get(spec.id)?.url ?? "", timeoutMs: 2_000 },
+        ...spec,
+        auth: { tokenSha256: [hashToken(`token-${spec.id}`)] },
+      })),
+      rules: options.rules ?? [],
+      operators: [{ id: OPERATOR, name: "Test operator", tokenSha256: [hashToken(`token-${OPERATOR}`)] }],
+    };
+    const config = parseHubConfig(
+      { NATS_URL: natsUrl, REDIS_URL: redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
+      { ...options.config, namespace, httpPort: 0, registryPath: "unused" },
+    );
+    const settings = parseServiceSettings(options.settingsEnv ?? {}, config);
+    const hub = await startHub({
+      config,
+      settings: { ...settings, console: { ...settings.console, port: 0 } },
+      registry,
+    });
+    return testHubOf(hub, namespace, receivers, natsUrl, redisUrl, servers !== "private", stops);
+  } catch (error) {
+    for (const receiver of receivers.values()) await receiver.close();
+    for (const stop of stops.reverse()) await stop();
+    throw error;
+  }
+}
+
+function testHubOf(
+  hub: RunningHub,
+  namespace: string,
+  receivers: Map<string, TestReceiver>,
+  natsUrl: string,
+  redisUrl: string,
+  cleanupAfter: boolean,
+  stops: Array<() => Promise<void>>,
+): TestHub {
+  const url = hub.url ?? "";
+  /** Every hub id sent, in order, with the reference the snapshot names it by. */
+  const sent: Array<{ hubId: string; ref: string }> = [];
+  const unnamed = new Map<string, number>();
+  const remember = (hubId: string, sender: string, messageId: string | undefined): void => {
+    if (sent.some((s) => s.hubId === hubId)) return;
+    const n = (unnamed.get(sender) ?? 0) + 1;
+    if (messageId === undefined) unnamed.set(sender, n);
+    sent.push({ hubId, ref: messageId === undefined ? `${sender}/#${n}` : `${sender}/${messageId}` });
+  };
+  const operatorHeaders = { authorization: `Bearer token-${OPERATOR}` };
+
+  const message = async (hubId: string): Promise<MessageLifecycle | undefined> => {
+    const response = await fetch(`${url}/v1/messages/${encodeURIComponent(hubId)}`, { headers: operatorHeaders });
+    if (response.status === 404) return undefined;
+    if (response.status !== 200) throw new Error(`GET /v1/messages/${hubId} answered ${response.status}`);
+    return (await response.json()) as MessageLifecycle;
+  };
+
+  const backlog = async (): Promise<{ pending: number; streamSeqs: string }> => {
+    let pending = 0;
+    const seqs: number[] = [];
+    for (const stream of Object.values(hub.bus.topology.streams)) {
+      const info = await hub.bus.jsm.streams.info(stream);
+      seqs.push(info.state.last_seq);
+      for (const consumer of await hub.bus.jsm.consumers.list(stream).next()) {
+        pending += consumer.num_pending + consumer.num_ack_pending;
+      }
+    }
+    return { pending, streamSeqs: seqs.join(",") };
+  };
+
+  const waitUntilQuiet = async (timeoutMs = 30_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    let previous: string | undefined;
+    for (;;) {
+      const { pending, streamSeqs } = await backlog();
+      if (pending === 0 && previous === streamSeqs) return;
+      previous = pending === 0 ? streamSeqs : undefined;
+      if (Date.now() > deadline) {
+        throw new Error(`the test hub was not quiet after ${timeoutMs} ms (${pending} message(s) pending)`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  const record = async (hubId: string): Promise<MessageLifecycle> => {
+    await waitUntilQuiet();
+    const found = await message(hubId);
+    if (found === undefined) throw new TestHubAssertionError(`the hub has no record of message ${hubId}`);
+    return found;
+  };
+
+  const shown = (r: MessageLifecycle): string =>
+    `${r.status}; receivers: ${r.perReceiver.map((p) => `${p.endpoint} ${p.status}`).join(", ") || "none"}`;
+
+  return {
+    hub,
+    namespace,
+    url,
+    receiver: (id) => {
+      const receiver = receivers.get(id);
+      if (receiver === undefined) throw new Error(`no endpoint ${id} in this test hub`);
+      return receiver;
+    },
+    token: (id) => `token-${id}`,
+    send: async (endpointId, body, contentType) => {
+      const response = await fetch(`${url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": contentType, authorization: `Bearer token-${endpointId}` },
+        body: typeof body === "string" ? body : Buffer.from(body),
+      });
+      const answer = (await response.json().catch(() => undefined)) as { id?: string; messageId?: string } | undefined;
+      if (answer?.id !== undefined) remember(answer.id, endpointId, answer.messageId);
+      return { status: response.status, ...(answer?.id === undefined ? {} : { hubId: answer.id }), body: answer };
+    },
+    sendRecording: async (file) => {
+      const recording = parseRecording(await readFile(file, "utf8"));
+      const ledger = new MessageLedger({
+        redis: hub.redis,
+        namespace,
+        retentionDays: hub.config.retentionDays,
+        hubEndpointId: "carehub",
+      });
+      const hubIds: string[] = [];
+      for (const m of recording.messages) {
+        const hubId = ledger.hubIdOf({ endpoint: m.sender, messageId: m.messageId });
+        if (hubId !== undefined) hubIds.push(hubId);
+      }
+      // Replays without waiting for outcomes: waitUntilQuiet is the test's way to wait.
+      await replayRecording({ bus: hub.bus, ledger, lookup: message }, recording, { timeoutMs: 0 });
+      for (const m of recording.messages) {
+        const hubId = ledger.hubIdOf({ endpoint: m.sender, messageId: m.messageId });
+        if (hubId !== undefined) remember(hubId, m.sender, m.messageId);
+      }
+      return hubIds;
+    },
+    waitUntilQuiet,
+    message,
+    expectDeliveredTo: async (hubId, endpointId) => {
+      const r = await record(hubId);
+      const to = r.perReceiver.find((p) => p.endpoint === endpointId);
+      const reached = ["delivered", "acknowledged", "negatively-acknowledged"];
+      if (to === undefined || !reached.includes(to.status)) {
+        throw new TestHubAssertionError(`expected ${hubId} delivered to ${endpointId}, the hub shows ${shown(r)}`);
+      }
+    },
+    expectRejectedWith: async (hubId, code) => {
+      const r = await record(hubId);
+      const codes = r.rejection?.issues.map((issue) => issue.code) ?? [];
+      if (r.status !== "rejected" || !codes.includes(code)) {
+        throw new TestHubAssertionError(
+          `expected ${hubId} rejected with ${code}, the hub shows ${shown(r)} (codes: ${codes.join(", ") || "none"})`,
+        );
+      }
+    },
+    expectAcknowledgedWith: async (hubId, endpointId, ackCode) => {
+      const r = await record(hubId);
+      const to = r.perReceiver.find((p) => p.endpoint === endpointId);
+      if (to?.ackCode !== ackCode) {
+        throw new TestHubAssertionError(
+          `expected ${hubId} acknowledged by ${endpointId} with ${ackCode}, the hub shows ${shown(r)} (ack: ${to?.ackCode ?? "none"})`,
+        );
+      }
+    },
+    expectReferralStatus: async (originator, referralId, status) => {
+      await waitUntilQuiet();
+      const path = `${encodeURIComponent(originator)}/${encodeURIComponent(referralId)}`;
+      const response = await fetch(`${url}/v1/referrals/${path}`, { headers: operatorHeaders });
+      const entity = response.status === 200 ? ((await response.json()) as BusinessEntity) : undefined;
+      if (entity?.status !== status) {
+        throw new TestHubAssertionError(
+          `expected referral ${referralId} of ${originator} ${status}, the hub shows ${entity === undefined ? `no referral (${response.status})` : String(entity.status)}`,
+        );
+      }
+    },
+    snapshotReadModel: async () => {
+      await waitUntilQuiet();
+      const refOf = new Map(sent.map((s) => [s.hubId, s.ref]));
+      const entries: SnapshotEntry[] = [];
+      for (const { hubId, ref } of sent) {
+        const r = await message(hubId);
+        entries.push(r === undefined ? { ref, status: "unknown", receivers: [], links: {} } : normalise(r, ref, refOf));
+      }
+      return entries.sort((a, b) => a.ref.localeCompare(b.ref));
+    },
+    close: async () => {
+      await hub.stop();
+      if (cleanupAfter) await cleanupHubNamespace(namespace, natsUrl, redisUrl);
+      for (const receiver of receivers.values()) await receiver.close();
+      for (const stop of stops.reverse()) await stop();
+    },
+  };
+}
+
+/**
+ * A message's record without what differs between two runs of the same traffic: times, trace and event ids,
+ * hub ids (a link names the other message by its ref), the hop timeline and error texts (codes stay).
+ */
+export function normalise(r: MessageLifecycle, ref: string, refOf: Map<string, string>): SnapshotEntry {
+  const links: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(r.links)) {
+    if (typeof value === "string") links[name] = refOf.get(value) ?? "(other)";
+    else if (Array.isArray(value)) links[name] = value.map((v) => refOf.get(v) ?? "(other)").sort();
+  }
+  return {
+    ref,
+    ...(r.kind === undefined ? {} : { kind: r.kind }),
+    status: r.status,
+    receivers: r.perReceiver
+      .map((p) => ({
+        endpoint: p.endpoint,
+        status: p.status,
+        attempts: p.attempts,
+        ...(p.ackCode === undefined ? {} : { ackCode: p.ackCode }),
+        ...(p.rule === undefined ? {} : { rule: p.rule }),
+      }))
+      .sort((a, b) => a.endpoint.localeCompare(b.endpoint)),
+    ...(r.rejection === undefined ? {} : { rejection: r.rejection.issues.map((i) => i.code).sort() }),
+    ...(r.deadLetter === undefined ? {} : { deadLetter: r.deadLetter.code }),
+    ...(r.subject === undefined ? {} : { subject: r.subject }),
+    links,
+  };
+}
+
+/** Deletes a hub namespace's streams and Redis keys (its own connections). */
+export async function cleanupHubNamespace(namespace: string, natsUrl: string, redisUrl: string): Promise<void> {
+  const bus = await connectBus({ servers: natsUrl, name: `cleanup-${namespace}`, namespace });
+  const redis = new Redis(redisUrl);
+  try {
+    await cleanupNamespace({ namespace, bus, redis });
+  } finally {
+    await bus.drain();
+    redis.disconnect();
+  }
+}
