@@ -83,6 +83,8 @@ export interface HubResult {
   redisByKeyClass?: Record<string, { bytes: number; keys: number }>;
   streamBytesPerMsg: number;
   streamBytes: Record<string, number>;
+  /** Stored messages per message sent, by stream (EVENTS: lifecycle events per message). */
+  streamMessages: Record<string, number>;
   lost: number;
   duplicates: number;
 }
@@ -277,6 +279,9 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     const byStream: Record<string, number> = {};
     for (const [name, bytes] of Object.entries(streamsAfter.byStream))
       byStream[name] = Math.round((bytes - (streamsBefore.byStream[name] ?? 0)) / scenario.messages);
+    const stored: Record<string, number> = {};
+    for (const [name, count] of Object.entries(streamsAfter.messagesByStream))
+      stored[name] = perMessage(count - (streamsBefore.messagesByStream[name] ?? 0));
     return {
       scenario: scenario.name,
       delivery: scenario.delivery,
@@ -306,6 +311,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       ...(requests === undefined ? {} : requestFigures(requests, perMessage)),
       streamBytesPerMsg: Math.round((streamsAfter.bytes - streamsBefore.bytes) / scenario.messages),
       streamBytes: byStream,
+      streamMessages: stored,
       lost,
       duplicates,
     };

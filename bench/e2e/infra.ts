@@ -119,15 +119,22 @@ export async function redisFootprint(url: string): Promise<RedisFootprint> {
 export async function streamFootprint(
   jsm: JetStreamManager,
   prefix: string,
-): Promise<{ bytes: number; messages: number; byStream: Record<string, number> }> {
+): Promise<{
+  bytes: number;
+  messages: number;
+  byStream: Record<string, number>;
+  messagesByStream: Record<string, number>;
+}> {
   let bytes = 0;
   let messages = 0;
   const byStream: Record<string, number> = {};
+  const messagesByStream: Record<string, number> = {};
   for await (const info of jsm.streams.list()) {
     if (!info.config.name.startsWith(prefix)) continue;
     bytes += info.state.bytes;
     messages += info.state.messages;
     byStream[info.config.name] = info.state.bytes;
+    messagesByStream[info.config.name] = info.state.messages;
   }
-  return { bytes, messages, byStream };
+  return { bytes, messages, byStream, messagesByStream };
 }

@@ -160,6 +160,19 @@ export function renderMarkdown(result: SuiteResult): string {
         .map(([name, b]) => `${name.replace(/^[^_]+_/, "")} ${fmt(b)}`)
         .join(", ")}.`,
     );
+  const stored = result.hub.filter((h) => h.streamMessages !== undefined);
+  if (stored.length > 0)
+    lines.push(
+      "",
+      "Stream messages stored per message sent (EVENTS: lifecycle events per message):",
+      ...stored.map(
+        (h) =>
+          `- ${h.scenario}: ${Object.entries(h.streamMessages)
+            .filter(([, n]) => n > 0)
+            .map(([name, n]) => `${name.replace(/^[^_]+_/, "")} ${n}`)
+            .join(", ")}`,
+      ),
+    );
   if (result.profile !== null) {
     lines.push(
       "",

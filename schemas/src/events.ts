@@ -214,3 +214,30 @@ export const LIFECYCLE_EVENT_TYPES = [
 // Fails to compile when a new event type is added to the union but not to the list above.
 const everyEventTypeListed: LifecycleEventType extends (typeof LIFECYCLE_EVENT_TYPES)[number] ? true : never = true;
 void everyEventTypeListed;
+
+/** The fields of an event that tell whether it marks a message's arrival (see `marksArrival`). */
+export interface ArrivalFields {
+  type: string;
+  stage?: string | undefined;
+  translatedFrom?: string | undefined;
+}
+
+/**
+ * Whether this event is the one that counts a message the hub received (once per message). Intake publishes
+ * `received` only for a message no envelope follows (rejected, repeat, dead-lettered); one that reaches PIPELINE
+ * is counted by the router's outcome for it: its `routed` event (not for a letter the hub made by translation,
+ * `translatedFrom`) or its `rejected` at the router. A message the router neither routes nor rejects (an
+ * acknowledgement addressed to the hub itself) is not counted.
+ */
+export function marksArrival(event: ArrivalFields): boolean {
+  switch (event.type) {
+    case "received":
+      return true;
+    case "routed":
+      return event.translatedFrom === undefined;
+    case "rejected":
+      return event.stage === "router";
+    default:
+      return false;
+  }
+}

@@ -13,7 +13,7 @@ describe("FlowCounter", () => {
     counter.count({ type: "rejected" }, T + 1_000);
     counter.count({ type: "dead-lettered" }, T + 1_000);
     counter.count({ type: "ack-overdue" }, T + 1_000);
-    counter.count({ type: "routed" }, T + 1_000);
+    counter.count({ type: "routed", kind: "lab-result", translatedFrom: "h-source" }, T + 1_000);
     const [first, second] = counter.series(T + 1_000, 2);
     expect(first).toMatchObject({ t: T / 1000, received: 2, byKind: { "lab-result": 2 }, bySender: { lab: 2 } });
     expect(second).toEqual({
@@ -26,6 +26,23 @@ describe("FlowCounter", () => {
       byKind: { referral: 1 },
       bySender: { gp: 1 },
       byReceiver: { gp: 1 },
+    });
+  });
+
+  it("counts a message that reached PIPELINE by its routed or router rejected event (intake publishes no received)", () => {
+    const counter = new FlowCounter(60);
+    counter.count({ type: "routed", kind: "referral", sourceEndpoint: "gp" }, T);
+    counter.count({ type: "rejected", stage: "router", kind: "lab-result", sourceEndpoint: "lab" }, T);
+    counter.count({ type: "rejected", stage: "intake", kind: "lab-result", sourceEndpoint: "lab" }, T);
+    counter.count({ type: "received", kind: "lab-result", sourceEndpoint: "lab" }, T);
+    // A letter the hub made from a message counted already is not a message received.
+    counter.count({ type: "routed", kind: "lab-result", sourceEndpoint: "gp", translatedFrom: "h-1" }, T);
+    const [second] = counter.series(T, 1);
+    expect(second).toMatchObject({
+      received: 3,
+      rejected: 2,
+      byKind: { referral: 1, "lab-result": 2 },
+      bySender: { gp: 1, lab: 2 },
     });
   });
 

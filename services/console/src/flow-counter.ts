@@ -1,3 +1,5 @@
+import { marksArrival } from "@carehub/schemas";
+
 /** One second of traffic as the EVENTS stream told it. */
 export interface FlowSecond {
   /** Start of the second, epoch seconds. */
@@ -21,6 +23,8 @@ export interface CountedEvent {
   kind?: string;
   sourceEndpoint?: string;
   endpoint?: string;
+  stage?: string;
+  translatedFrom?: string;
 }
 
 function emptySecond(t: number): FlowSecond {
@@ -57,12 +61,13 @@ export class FlowCounter {
 
   count(event: CountedEvent, nowMs: number): void {
     const second = this.#secondAt(Math.floor(nowMs / 1000));
+    // A routed message has no `received` event: its `routed` (or router `rejected`) counts it (marksArrival).
+    if (marksArrival(event)) {
+      second.received += 1;
+      bump(second.byKind, event.kind);
+      bump(second.bySender, event.sourceEndpoint);
+    }
     switch (event.type) {
-      case "received":
-        second.received += 1;
-        bump(second.byKind, event.kind);
-        bump(second.bySender, event.sourceEndpoint);
-        return;
       case "delivered":
         second.delivered += 1;
         bump(second.byReceiver, event.endpoint);

@@ -96,14 +96,15 @@ export function createIntakeHandler(
     const ingress = identify(arrival, hubId, deps.logger);
     const subject: EventSubject = { ingress, messageId, kind };
     const source = sourceOf(ingress.sourceEndpoint, registry);
-    // The received event and the claim are independent (both idempotent): one round trip, not two.
-    const [, claim] = await Promise.all([
-      publishEvent(bus, receivedEvent(subject, UNKNOWN_CONTENT_TYPE)),
+    // No `received` event for a message that reaches PIPELINE: the tracker's fold of its envelope makes the
+    // timeline's `received` entry (same event id, receive time). Only a message no envelope follows gets one.
+    const received = () => publishEvent(bus, receivedEvent(subject, UNKNOWN_CONTENT_TYPE));
+    const claim =
       source === undefined || messageId === undefined
-        ? Promise.resolve(undefined)
-        : redisCall(() => deps.ledger.claim({ endpoint: source.id, messageId, kind }, ingress)),
-    ]);
+        ? undefined
+        : await redisCall(() => deps.ledger.claim({ endpoint: source.id, messageId, kind }, ingress));
     if (source === undefined) {
+      await received();
       const issue = {
         code: INTAKE_ERROR_CODES.unknownSource,
         path: "(transport)",
@@ -113,6 +114,7 @@ export function createIntakeHandler(
       throw new IntakeDeadLetterError(issue.code, issue.message);
     }
     if (claim?.repeat) {
+      await received();
       await handleRepeat(subject, claim, source.endpoint, deps, now);
       return;
     }
@@ -139,6 +141,7 @@ export function createIntakeHandler(
       deps.logger?.debug({ hubId: ingress.hubId, kind: envelope.kind, warnings: parsed.warnings.length }, "accepted");
       return;
     }
+    await received();
     await publishRejection(bus, rejectedEvent(subject, issues, now));
     if (source.endpoint === undefined) {
       // Nobody to answer: the hub made it. A bug of the hub's own, kept in the DLQ for an operator.

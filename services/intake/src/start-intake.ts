@@ -6,7 +6,7 @@ import type { RegistrySource } from "@carehub/registry";
 import type { CarehubError } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { type IngressMessage, identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
-import { deadLetteredEvent } from "./intake-events.ts";
+import { deadLetteredEvent, receivedEvent } from "./intake-events.ts";
 import { createIntakeHandler, type ParseFunction } from "./intake-handler.ts";
 import { inSenderLanes } from "./sender-lanes.ts";
 
@@ -85,6 +85,9 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     onDeadLetter: async (message: InboundMessage, error: CarehubError) => {
       const ingress = ingressOrUndefined(message, bus, ledger, clock());
       if (ingress === undefined) return;
+      // No envelope follows a dead-lettered message: its `received` (size, content type) comes from here if the
+      // handler did not publish it (the same event id: stored once).
+      await bus.publishEvent(receivedEvent({ ingress }, "application/octet-stream"));
       const event = deadLetteredEvent(
         { ingress },
         { code: error.code, message: error.message },

@@ -1,4 +1,4 @@
-import type { LifecycleEvent } from "@carehub/schemas";
+import { type LifecycleEvent, marksArrival } from "@carehub/schemas";
 
 /** The per-kind columns of the live summary, in the order a message lives them. */
 export const TALLY_COLUMNS = [
@@ -49,7 +49,6 @@ function zeroRow(): Record<TallyColumn, number> {
 
 function columnOf(event: LifecycleEvent): TallyColumn | undefined {
   switch (event.type) {
-    case "received":
     case "rejected":
     case "duplicate":
     case "routed":
@@ -61,6 +60,7 @@ function columnOf(event: LifecycleEvent): TallyColumn | undefined {
       return "retries";
     case "acknowledged":
       return event.code === "ok" ? "acked" : "nacked";
+    case "received": // the `received` column counts arrivals (marksArrival): a routed message has no such event
     case "status-changed":
     case "transition-refused":
     case "unmatched-status":
@@ -84,8 +84,9 @@ export function tallyEvent(tally: EventTally, event: LifecycleEvent): void {
     return;
   }
   const column = columnOf(event);
-  if (column === undefined) return;
-  if (event.kind !== undefined && event.type === "received") {
+  const arrival = marksArrival(event);
+  if (column === undefined && !arrival) return;
+  if (event.kind !== undefined && arrival) {
     tally.kindOfHubId.set(event.hubId, event.kind);
     if (tally.kindOfHubId.size > REMEMBERED_KINDS) {
       const oldest = tally.kindOfHubId.keys().next();
@@ -95,8 +96,11 @@ export function tallyEvent(tally: EventTally, event: LifecycleEvent): void {
   const kind = event.kind ?? tally.kindOfHubId.get(event.hubId) ?? "unknown";
   tally.byKind[kind] ??= zeroRow();
   const row = tally.byKind[kind];
-  row[column]++;
-  tally.totals[column]++;
+  for (const counted of arrival ? ["received" as const, column] : [column]) {
+    if (counted === undefined) continue;
+    row[counted]++;
+    tally.totals[counted]++;
+  }
 }
 
 /** How many subjects are in each status. */
