@@ -13,6 +13,7 @@ export {
 } from "./derived-ids.ts";
 export { type LedgerKeys, ledgerKeys } from "./ledger-keys.ts";
 export {
+  encodeFirstCopy,
   encodeStoredAcknowledgement,
   type FirstCopy,
   parseFirstCopy,

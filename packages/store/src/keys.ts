@@ -17,6 +17,8 @@ export interface StoreKeys {
   readonly all: string;
   bySender(endpoint: string): string;
   byReceiver(endpoint: string): string;
+  /** Messages from `sender` to `receiver`: the listing filtered by both reads this instead of intersecting two. */
+  bySenderReceiver(sender: string, receiver: string): string;
   byKind(kind: string): string;
   byStatus(status: string): string;
   byPatient(hash: string): string;
@@ -46,6 +48,7 @@ export function storeKeys(namespace: string): StoreKeys {
     all: `${ns}:idx:all`,
     bySender: (endpoint) => `${ns}:idx:from:${endpoint}`,
     byReceiver: (endpoint) => `${ns}:idx:to:${endpoint}`,
+    bySenderReceiver: (sender, receiver) => `${ns}:idx:pair:${sender}:${receiver}`,
     byKind: (kind) => `${ns}:idx:kind:${kind}`,
     byStatus: (status) => `${ns}:idx:st:${status}`,
     byPatient: (hash) => `${ns}:idx:pt:${hash}`,

@@ -36,7 +36,10 @@ export function messageIndexKeys(state: MessageState, keys: StoreKeys): string[]
   const out = [keys.all, keys.byStatus(overallStatus(state))];
   if (state.sender !== undefined) out.push(keys.bySender(state.sender));
   if (state.kind !== undefined) out.push(keys.byKind(state.kind));
-  for (const endpoint of Object.keys(state.receivers)) out.push(keys.byReceiver(endpoint));
+  for (const endpoint of Object.keys(state.receivers)) {
+    out.push(keys.byReceiver(endpoint));
+    if (state.sender !== undefined) out.push(keys.bySenderReceiver(state.sender, endpoint));
+  }
   if (messageOverdue(state)) out.push(keys.byStatus("ack-overdue"));
   if (state.patientHash !== undefined) out.push(keys.byPatient(state.patientHash));
   return out;
