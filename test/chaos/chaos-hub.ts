@@ -99,7 +99,6 @@ export class ChaosHub {
       servers: natsUrl.split(","),
       name: `chaos-${this.namespace}`,
       namespace: this.namespace,
-      ...(this.cluster === undefined ? {} : { replicas: 3 }),
     });
     await this.#provision();
     this.redis =
@@ -211,7 +210,8 @@ export class ChaosHub {
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {
-        await this.bus.provision();
+        // Every stream in 3 copies on the cluster, as the services' CAREHUB_STREAM_REPLICAS says.
+        await this.bus.provision(this.cluster === undefined ? {} : { replicas: 3 });
         return;
       } catch (error) {
         if (this.cluster === undefined || Date.now() > deadline) throw error;
