@@ -68,16 +68,22 @@ const RECOVERY_MS = 30_000;
 /** Accepted messages after a loss that show intake working again (not requests already past NATS at the kill). */
 const ACCEPTED_AFTER_LOSS = 10;
 
+/** How long a scenario's senders may take, once its harm is done, to get the messages they hold stored. */
+const DRAIN_MS = 120_000;
+
 /** Runs `harm` while `senders` closed-loop senders keep sending; stops the load once harm is done. */
 async function underLoad(context: ScenarioContext, harm: (load: Load) => Promise<void>): Promise<LoadFigures> {
   const load = new Load(context.hub.gatewayUrl, context.traffic);
   load.closedLoop(context.bounded ? SENDERS.bounded : SENDERS.full);
-  try {
-    await harm(load);
-  } finally {
-    await load.stop();
-  }
+  const harmed = await harm(load).then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+  // A hub that never recovers must fail its row, not hang the run: its senders retry for ever.
+  const drained = await Promise.race([load.stop().then(() => true), pause(DRAIN_MS).then(() => false)]);
   context.accepted.push(...load.accepted);
+  if (harmed !== undefined) throw harmed.error;
+  if (!drained) throw new Error(`the senders' last messages were not stored within ${DRAIN_MS / 1000} s of the harm`);
   return load.figures;
 }
 
