@@ -2,6 +2,11 @@
  * The hub under chaos: a private nats-server and redis-server (the suite kills and restarts them, so never the
  * shared ones), the recording receivers of the five pipeline endpoints, and one `carehub start <service>`
  * process per service — more per worker when a scenario scales out — in one namespace.
+ *
+ * The infrastructure a scenario needs decides how the hub is set up (`ChaosInfrastructure`): one nats-server and
+ * one redis-server (`single`), a private 3-node JetStream cluster with every stream in 3 copies and NATS_URL
+ * naming all three nodes (`nats-cluster`), or a Redis primary, a replica and three sentinels that the services
+ * know only through CAREHUB_REDIS_SENTINELS (`redis-sentinel`). The runner starts one hub per infrastructure.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,9 +14,13 @@ import { join } from "node:path";
 import { type Bus, connectBus } from "@carehub/bus";
 import {
   freePort,
+  type NatsClusterHandle,
   type NatsServerHandle,
+  type RedisSentinelHandle,
   type RedisServerHandle,
+  startNatsCluster,
   startNatsServer,
+  startRedisSentinel,
   startRedisServer,
   testNamespace,
 } from "@carehub/testkit";
@@ -25,8 +34,15 @@ export const CHAOS_MAX_INFLIGHT_REQUESTS = 32;
 export const CHAOS_PATIENT_HASH_KEY = "chaos-suite-patient-hash-key-0123";
 const POSSIBLE_DUPLICATES = /^carehub_delivery_possible_duplicates_total\{[^}]*\} (\d+(?:\.\d+)?)$/gm;
 
+/** What a scenario's hub runs on: one server each, a 3-node NATS cluster (R3), or Redis behind sentinels. */
+export type ChaosInfrastructure = "single" | "nats-cluster" | "redis-sentinel";
+
 export class ChaosHub {
   readonly namespace = testNamespace("chaos");
+  /** The 3-node cluster (`nats-cluster` only; `nats` is then its first node). */
+  cluster?: NatsClusterHandle;
+  /** The primary, replica and sentinels (`redis-sentinel` only; `redisServer` is then the first primary). */
+  sentinel?: RedisSentinelHandle;
   readonly receivers = new RecordingReceivers();
   /** Every running copy of each service; the first copy of each is the one the run started with. */
   readonly copies = new Map<HubService, ServiceProcess[]>();
@@ -42,10 +58,14 @@ export class ChaosHub {
   readonly #opsUrls = new Map<ServiceProcess, string>();
   #dir = "";
 
+  readonly infrastructure: ChaosInfrastructure;
+
+  constructor(infrastructure: ChaosInfrastructure = "single") {
+    this.infrastructure = infrastructure;
+  }
+
   async start(): Promise<void> {
-    const [nats, redis] = await Promise.all([startNatsServer(), startRedisServer({ appendonly: true })]);
-    this.nats = nats;
-    this.redisServer = redis;
+    const [natsUrl, redisUrl] = await Promise.all([this.#startNats(), this.#startRedis()]);
     const receiverUrl = await this.receivers.start();
     this.#dir = await mkdtemp(join(tmpdir(), "carehub-chaos-"));
     this.registryPath = join(this.#dir, "endpoints.json");
@@ -54,8 +74,15 @@ export class ChaosHub {
     this.gatewayUrl = `http://127.0.0.1:${port}`;
     this.env = {
       PATH: process.env.PATH,
-      NATS_URL: nats.url,
-      REDIS_URL: redis.url,
+      NATS_URL: natsUrl,
+      REDIS_URL: redisUrl,
+      ...(this.sentinel === undefined
+        ? {}
+        : {
+            CAREHUB_REDIS_SENTINELS: this.sentinel.sentinelsSetting,
+            CAREHUB_REDIS_SENTINEL_NAME: this.sentinel.name,
+          }),
+      ...(this.cluster === undefined ? {} : { CAREHUB_STREAM_REPLICAS: "3" }),
       CAREHUB_NAMESPACE: this.namespace,
       CAREHUB_REGISTRY: this.registryPath,
       CAREHUB_HTTP_PORT: String(port),
@@ -68,9 +95,16 @@ export class ChaosHub {
       // An endpoint back up is probed after 5 s rather than the default 30 s.
       CAREHUB_CIRCUIT_COOLDOWN_MS: "5000",
     };
-    this.bus = await connectBus({ servers: nats.url, name: `chaos-${this.namespace}`, namespace: this.namespace });
-    await this.bus.provision();
-    this.redis = new Redis(redis.url);
+    this.bus = await connectBus({
+      servers: natsUrl.split(","),
+      name: `chaos-${this.namespace}`,
+      namespace: this.namespace,
+    });
+    await this.#provision();
+    this.redis =
+      this.sentinel === undefined
+        ? new Redis(redisUrl)
+        : new Redis({ sentinels: [...this.sentinel.sentinels], name: this.sentinel.name, failoverDetector: true });
     // The suite stops Redis on purpose; commands wait for the reconnection, the error events are expected.
     this.redis.on("error", () => undefined);
     await Promise.all(HUB_SERVICES.map((service) => this.addCopy(service)));
@@ -119,6 +153,13 @@ export class ChaosHub {
     return gateway;
   }
 
+  /** A running copy's ops port (`/healthz`, `/readyz`, `/metrics`). */
+  opsUrlOf(copy: ServiceProcess): string {
+    const url = this.#opsUrls.get(copy);
+    if (url === undefined) throw new Error(`${copy.name} is not running`);
+    return url;
+  }
+
   /** The last lines of every process, for a failure's report. */
   outputs(): string {
     return [...this.copies.values()]
@@ -135,8 +176,48 @@ export class ChaosHub {
     await this.receivers.close();
     await this.bus?.drain().catch(() => undefined);
     this.redis?.disconnect();
-    await Promise.all([this.nats?.stop(), this.redisServer?.stop()]);
+    await Promise.all([
+      this.cluster === undefined ? this.nats?.stop() : this.cluster.stop(),
+      this.sentinel === undefined ? this.redisServer?.stop() : this.sentinel.stop(),
+    ]);
     if (this.#dir !== "") await rm(this.#dir, { recursive: true, force: true });
+  }
+
+  /** Starts the NATS side; resolves with NATS_URL (every node of a cluster, comma-separated). */
+  async #startNats(): Promise<string> {
+    if (this.infrastructure !== "nats-cluster") {
+      this.nats = await startNatsServer();
+      return this.nats.url;
+    }
+    this.cluster = await startNatsCluster(3);
+    this.nats = this.cluster.servers[0] as NatsServerHandle;
+    return this.cluster.urls.join(",");
+  }
+
+  /** Starts the Redis side; resolves with REDIS_URL (behind sentinels: the first primary, whose address the services ignore). */
+  async #startRedis(): Promise<string> {
+    if (this.infrastructure !== "redis-sentinel") {
+      this.redisServer = await startRedisServer({ appendonly: true });
+      return this.redisServer.url;
+    }
+    this.sentinel = await startRedisSentinel();
+    this.redisServer = await this.sentinel.primary();
+    return this.redisServer.url;
+  }
+
+  /** Provisions the streams; a cluster whose meta leader was just elected may refuse to place them for a moment. */
+  async #provision(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        // Every stream in 3 copies on the cluster, as the services' CAREHUB_STREAM_REPLICAS says.
+        await this.bus.provision(this.cluster === undefined ? {} : { replicas: 3 });
+        return;
+      } catch (error) {
+        if (this.cluster === undefined || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
   }
 
   async #launch(copy: ServiceProcess): Promise<void> {

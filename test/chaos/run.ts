@@ -1,10 +1,11 @@
 /**
  * pnpm test:chaos [--bounded] [--seed N] [--only steady,worker-kills] [--write-docs]
  *
- * The hub, one process per service, on a private nats-server and redis-server, under sustained load through
+ * The hub, one process per service, on a private nats-server and redis-server (or, for the scenarios that need
+ * them, a 3-node NATS cluster or Redis behind sentinels: one hub per infrastructure), under sustained load through
  * its gateway while each scenario of scenarios.ts does its harm; after each, verify.ts checks the receivers'
- * records and the read model. Prints the table; a full run (or --write-docs) writes it into
- * docs/reliability.md. --bounded: the short form CI runs (scripts/test), within about three minutes on 2 cores.
+ * records and the read model. Prints the table; a full run (every scenario, not bounded) or --write-docs writes
+ * it into docs/reliability.md — a run of some scenarios (--only) does not replace the whole table with them. --bounded: the short form CI runs (scripts/test), within about three minutes on 2 cores.
  * Exit 1 when any scenario lost, doubled or left a message unfinished, or failed one of its own checks.
  */
 import { randomInt } from "node:crypto";
@@ -43,21 +44,19 @@ const started = performance.now();
 const log = (line: string) => console.log(`[chaos ${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
 log(`seed ${seed}: repeat this run with \`${command}\``);
 
-const hub = new ChaosHub();
 const rows: ScenarioRow[] = [];
 let exitCode = 0;
+/** The hub of the scenarios run so far: one per infrastructure, started when the first scenario needing it runs. */
+let hub: ChaosHub | undefined;
+const shared: Omit<ScenarioContext, "hub"> = {
+  traffic: new Traffic(),
+  random: new SeededRandom(seed),
+  bounded,
+  baselineRate: 0,
+  accepted: [],
+  log,
+};
 try {
-  await hub.start();
-  log(`hub running in namespace ${hub.namespace}`);
-  const context: ScenarioContext = {
-    hub,
-    traffic: new Traffic(),
-    random: new SeededRandom(seed),
-    bounded,
-    baselineRate: 0,
-    accepted: [],
-    log,
-  };
   for (const scenario of SCENARIOS) {
     if (only !== undefined && !only.includes(scenario.name)) continue;
     if (scenario.run === undefined) {
@@ -74,6 +73,17 @@ try {
       rows.push({ name: scenario.name, what: scenario.what, notes: [], checks: [], notRun: "full run only" });
       continue;
     }
+    const infrastructure = scenario.infrastructure ?? "single";
+    if (hub?.infrastructure !== infrastructure) {
+      await hub?.stop();
+      hub = new ChaosHub(infrastructure);
+      // The verdicts are over the messages of this hub's run: a new hub starts with none.
+      shared.accepted = [];
+      await hub.start();
+      log(`hub (${infrastructure}) running in namespace ${hub.namespace}`);
+    }
+    // One object for the whole run, so what a scenario leaves in it (the baseline rate) reaches the next.
+    const context: ScenarioContext = Object.assign(shared, { hub });
     log(`${scenario.name}: ${scenario.what}`);
     const repeatsBefore = hub.receivers.repeats.length;
     const duplicatesBefore = await hub.possibleDuplicates();
@@ -104,10 +114,10 @@ try {
   }
 } catch (error) {
   console.error(`chaos: the run stopped: ${error instanceof Error ? error.stack : String(error)}`);
-  console.log(hub.outputs());
+  if (hub !== undefined) console.log(hub.outputs());
   exitCode = 1;
 } finally {
-  await hub.stop();
+  await hub?.stop();
 }
 
 const table = renderTable(rows);
@@ -115,7 +125,7 @@ console.log(`\n${table}\n`);
 const heading =
   `Run ${new Date().toISOString().slice(0, 16)} UTC: \`${command}\` — Node ${process.version}, ` +
   `${cpus().length} cores, ${Math.round((performance.now() - started) / 1000)} s.`;
-if (!bounded || values["write-docs"] === true) {
+if ((!bounded && only === undefined) || values["write-docs"] === true) {
   const doc = fileURLToPath(new URL("../../docs/reliability.md", import.meta.url));
   writeReliabilityDoc(doc, heading, rows);
   log(`table written to docs/reliability.md`);

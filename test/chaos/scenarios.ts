@@ -1,15 +1,16 @@
 /**
  * The chaos scenarios, in the order they run, each under sustained load through the gateway. A scenario
- * either runs (`run`) or says why it cannot yet (`notYetRun`): the 3-node-cluster and Sentinel scenarios are
- * rows waiting for the testkit's cluster helpers. Adding one is adding a row: a name, what it does, and a
- * `run` that starts load, does its harm, stops the load and returns its figures; the runner verifies after it.
+ * either runs (`run`) or says why it cannot yet (`notYetRun`). Adding one is adding a row: a name, what it does,
+ * the infrastructure its hub needs (default one nats-server and one redis-server), and a `run` that starts load,
+ * does its harm, stops the load and returns its figures; the runner verifies after it.
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { StreamRole } from "@carehub/bus";
 import type { Outgoing } from "../src/pipeline-traffic.ts";
 import { consumerState, type HubWorker } from "../src/service-process.ts";
-import type { ChaosHub } from "./chaos-hub.ts";
+import type { ChaosHub, ChaosInfrastructure } from "./chaos-hub.ts";
 import { Load, type LoadFigures, type Traffic } from "./load.ts";
 import type { SeededRandom } from "./seeded-random.ts";
 
@@ -42,6 +43,8 @@ export interface ScenarioOutcome {
 export interface Scenario {
   name: string;
   what: string;
+  /** What its hub runs on (chaos-hub.ts); the runner starts one hub per infrastructure. Default `single`. */
+  infrastructure?: ChaosInfrastructure;
   run?: (context: ScenarioContext) => Promise<ScenarioOutcome>;
   /** Why the scenario cannot run yet (no run). */
   notYetRun?: string;
@@ -60,16 +63,27 @@ export const HEALTHZ_BOUND_MS = 100;
 const seconds = (context: ScenarioContext, bounded: number, full: number) => (context.bounded ? bounded : full) * 1000;
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** How long intake or queries may answer 503 after a node or primary is lost: election plus a loaded machine. */
+const RECOVERY_MS = 30_000;
+/** Accepted messages after a loss that show intake working again (not requests already past NATS at the kill). */
+const ACCEPTED_AFTER_LOSS = 10;
+
+/** How long a scenario's senders may take, once its harm is done, to get the messages they hold stored. */
+const DRAIN_MS = 120_000;
+
 /** Runs `harm` while `senders` closed-loop senders keep sending; stops the load once harm is done. */
-async function underLoad(context: ScenarioContext, harm: () => Promise<void>): Promise<LoadFigures> {
+async function underLoad(context: ScenarioContext, harm: (load: Load) => Promise<void>): Promise<LoadFigures> {
   const load = new Load(context.hub.gatewayUrl, context.traffic);
   load.closedLoop(context.bounded ? SENDERS.bounded : SENDERS.full);
-  try {
-    await harm();
-  } finally {
-    await load.stop();
-  }
+  const harmed = await harm(load).then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+  // A hub that never recovers must fail its row, not hang the run: its senders retry for ever.
+  const drained = await Promise.race([load.stop().then(() => true), pause(DRAIN_MS).then(() => false)]);
   context.accepted.push(...load.accepted);
+  if (harmed !== undefined) throw harmed.error;
+  if (!drained) throw new Error(`the senders' last messages were not stored within ${DRAIN_MS / 1000} s of the harm`);
   return load.figures;
 }
 
@@ -184,7 +198,7 @@ export const SCENARIOS: Scenario[] = [
       const load = new Load(hub.gatewayUrl, context.traffic);
       let rssPeak = 0;
       const until = Date.now() + seconds(context, 6, 60);
-      const probe = startHealthzProbe(`${hub.gatewayUrl}/healthz`);
+      const probe = startHealthzProbe(`${hub.gatewayUrl}/healthz`, `${hub.opsUrlOf(hub.gateway)}/healthz`);
       load.openLoop(rate);
       while (Date.now() < until) {
         rssPeak = Math.max(rssPeak, rssOf(hub.gateway.pid));
@@ -197,7 +211,7 @@ export const SCENARIOS: Scenario[] = [
         load: figures,
         notes: [
           `offered ${rate} msg/s`,
-          `/healthz p99 ${healthz.p99Ms} ms, max ${healthz.maxMs} ms (${healthz.count} probes; a trivial server meanwhile: p99 ${healthz.controlP99Ms} ms, max ${healthz.controlMaxMs} ms)`,
+          `/healthz p99 ${healthz.p99Ms} ms, max ${healthz.maxMs} ms (${healthz.count} probes; a trivial server meanwhile: p99 ${healthz.controlP99Ms} ms, max ${healthz.controlMaxMs} ms; the gateway's ops port: p99 ${healthz.opsP99Ms} ms, max ${healthz.opsMaxMs} ms)`,
           `gateway RSS peak ${Math.round(rssPeak / 1024 / 1024)} MB`,
         ],
         checks: [
@@ -225,15 +239,119 @@ export const SCENARIOS: Scenario[] = [
   scaleOut(3, true),
   {
     name: "nats-node-kill",
-    what: "3-node NATS cluster, streams R3: kill the leader of INGRESS, then of AUDIT, restart each",
-    notYetRun: "needs the testkit's 3-node cluster scenario helpers (cluster slice of issue 16)",
+    what: "3-node NATS cluster, streams R3: SIGKILL the leader of INGRESS, restart it; once healthy, the leader of AUDIT",
+    infrastructure: "nats-cluster",
+    // A hub of its own on three nats-servers: beyond CI's three minutes (test/nats-cluster-failover.e2e.test.ts runs there).
+    fullRunOnly: true,
+    run: async (context) => {
+      const { hub } = context;
+      const cluster = hub.cluster;
+      if (cluster === undefined) throw new Error("nats-node-kill needs the hub on a NATS cluster");
+      const notes: string[] = [];
+      const checks: ScenarioCheck[] = [];
+      const load = await underLoad(context, async (running) => {
+        await pause(seconds(context, 2, 5));
+        for (const role of ["ingress", "audit"] satisfies StreamRole[]) {
+          const stream = hub.bus.topology.streams[role];
+          const victim = await cluster.leaderOf(stream);
+          if (victim === undefined) throw new Error(`${stream} has no leader before the kill`);
+          const killedAt = performance.now();
+          await victim.kill();
+          const recovery = await recoveryAfterLoss(context, running, killedAt);
+          notes.push(`${role} leader killed: ${recovery.note}`);
+          checks.push(...recovery.checks.map((c) => ({ ...c, name: `${role} leader killed: ${c.name}` })));
+          await pause(seconds(context, 2, 5));
+          await victim.restart();
+          // Caught up before the next kill, or the streams may be left without a quorum.
+          await cluster.waitForHealthy();
+        }
+      });
+      return { load, notes, checks };
+    },
   },
   {
     name: "redis-failover",
-    what: "Redis with Sentinel: kill the primary, a replica is promoted",
-    notYetRun: "needs the testkit's Sentinel helpers (cluster slice of issue 16)",
+    what: "Redis primary, replica and 3 sentinels: SIGKILL the primary, the replica is promoted; the old one rejoins",
+    infrastructure: "redis-sentinel",
+    // A hub of its own on Redis with Sentinel (test/redis-sentinel-failover.e2e.test.ts runs in CI).
+    fullRunOnly: true,
+    run: async (context) => {
+      const { hub } = context;
+      const sentinel = hub.sentinel;
+      if (sentinel === undefined) throw new Error("redis-failover needs the hub on Redis with Sentinel");
+      const notes: string[] = [];
+      const checks: ScenarioCheck[] = [];
+      const load = await underLoad(context, async (running) => {
+        await pause(seconds(context, 2, 5));
+        const primary = await sentinel.primary();
+        const killedAt = performance.now();
+        await primary.kill();
+        await sentinel.waitForFailover(primary, RECOVERY_MS);
+        notes.push(`replica promoted after ${Math.round(performance.now() - killedAt)} ms`);
+        const recovery = await recoveryAfterLoss(context, running, killedAt);
+        notes.push(recovery.note);
+        checks.push(...recovery.checks);
+        await pause(seconds(context, 2, 5));
+        await primary.restart();
+        await sentinel.waitForReplica(primary);
+      });
+      return { load, notes, checks };
+    },
   },
 ];
+
+/**
+ * After a node or the Redis primary is lost at `killedAt`: how long until intake accepted messages again and a
+ * query (`GET /v1/stats`, which writes an access record to AUDIT and reads the read model) answered 200; each
+ * must happen within RECOVERY_MS.
+ */
+async function recoveryAfterLoss(
+  context: ScenarioContext,
+  running: Load,
+  killedAt: number,
+): Promise<{ note: string; checks: ScenarioCheck[] }> {
+  const acceptedAtKill = running.figures.accepted;
+  // Both at once: each figure is its own, not the sum of waiting for the other first.
+  const [intakeMs, queryMs] = await Promise.all([
+    within(RECOVERY_MS, async () => running.figures.accepted >= acceptedAtKill + ACCEPTED_AFTER_LOSS, killedAt),
+    within(RECOVERY_MS, () => statsAnswers(context.hub), killedAt),
+  ]);
+  const ms = (v: number | undefined) => (v === undefined ? `none within ${RECOVERY_MS} ms` : `${Math.round(v)} ms`);
+  return {
+    note: `intake again after ${ms(intakeMs)}, queries after ${ms(queryMs)}`,
+    checks: [
+      {
+        name: `intake accepted again within ${RECOVERY_MS / 1000} s`,
+        ok: intakeMs !== undefined,
+        figure: ms(intakeMs),
+      },
+      { name: `queries answered again within ${RECOVERY_MS / 1000} s`, ok: queryMs !== undefined, figure: ms(queryMs) },
+    ],
+  };
+}
+
+/** Polls `condition` until it holds (resolves with ms since `since`) or `timeoutMs` after `since` (undefined). */
+async function within(
+  timeoutMs: number,
+  condition: () => Promise<boolean>,
+  since: number,
+): Promise<number | undefined> {
+  for (;;) {
+    if (await condition()) return performance.now() - since;
+    if (performance.now() - since > timeoutMs) return undefined;
+    await pause(100);
+  }
+}
+
+/** Whether an operator's `GET /v1/stats` answers 200 now. */
+async function statsAnswers(hub: ChaosHub): Promise<boolean> {
+  const response = await fetch(`${hub.gatewayUrl}/v1/stats`, {
+    headers: { authorization: "Bearer token-operator" },
+    signal: AbortSignal.timeout(5_000),
+  }).catch(() => undefined);
+  await response?.arrayBuffer().catch(() => undefined);
+  return response?.status === 200;
+}
 
 /** `copies` copies of every worker on the same durable consumers, one of them SIGKILLed mid-load. */
 function scaleOut(copies: number, fullRunOnly: boolean): Scenario {
@@ -273,11 +391,14 @@ interface HealthzFigures {
   /** The same probe to a trivial server in the probe's process: what any answer took on this machine then. */
   controlP99Ms: number;
   controlMaxMs: number;
+  /** The gateway process's ops-port /healthz (same event loop, other port). */
+  opsP99Ms: number;
+  opsMaxMs: number;
 }
 
 /** healthz-probe.ts in a process of its own; stop() ends it and resolves with its figures. */
-function startHealthzProbe(url: string): { stop(): Promise<HealthzFigures> } {
-  const child = spawn(process.execPath, [fileURLToPath(new URL("./healthz-probe.ts", import.meta.url)), url], {
+function startHealthzProbe(url: string, opsUrl: string): { stop(): Promise<HealthzFigures> } {
+  const child = spawn(process.execPath, [fileURLToPath(new URL("./healthz-probe.ts", import.meta.url)), url, opsUrl], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let output = "";
