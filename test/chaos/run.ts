@@ -13,6 +13,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ChaosHub } from "./chaos-hub.ts";
+import { describeDeadLetters, readDeadLetters } from "./dead-letters.ts";
 import { Traffic } from "./load.ts";
 import { renderTable, rowPassed, type ScenarioRow, writeReliabilityDoc } from "./report.ts";
 import { SCENARIOS, type ScenarioContext } from "./scenarios.ts";
@@ -88,6 +89,7 @@ try {
     const repeatsBefore = hub.receivers.repeats.length;
     const duplicatesBefore = await hub.possibleDuplicates();
     const scenarioStarted = performance.now();
+    const deadLettersBefore = (await hub.bus.jsm.streams.info(hub.bus.topology.streams.dlq)).state.last_seq;
     const acceptedBefore = context.accepted.length;
     const row: ScenarioRow = { name: scenario.name, what: scenario.what, notes: [], checks: [] };
     try {
@@ -110,7 +112,11 @@ try {
     row.seconds = Math.round((performance.now() - scenarioStarted) / 1000);
     rows.push(row);
     log(`${scenario.name}: ${rowPassed(row) ? "pass" : "FAIL"} ${JSON.stringify({ ...row, what: undefined })}`);
-    if (!rowPassed(row)) console.log(hub.outputs());
+    if (!rowPassed(row)) {
+      console.log(hub.outputs());
+      // Where and why each of the scenario's messages was given up on: stage and reason code from the DLQ headers.
+      console.log(describeDeadLetters(await readDeadLetters(hub.bus, deadLettersBefore + 1).catch(() => [])));
+    }
   }
 } catch (error) {
   console.error(`chaos: the run stopped: ${error instanceof Error ? error.stack : String(error)}`);
