@@ -64,6 +64,16 @@ export interface IntakeHandlerDeps {
  */
 const EARLIER_WAIT_MS: readonly number[] = [200, 400, 800, 1_000];
 
+/**
+ * After this many deliveries (about 38 s of waiting, longer than INGRESS's 30 s ack wait, so an original a crashed
+ * intake held has come back by then) a correction goes on even if the ack floor is still below it. The floor is
+ * held down by whatever is unfinished before it — other waiting corrections too, which would otherwise chain their
+ * waits one behind another until a whole stretch of corrections ran out of deliveries and was dead-lettered
+ * (docs/reliability.md, finding 6). An original still unfinished by then is being retried (Redis away); the
+ * router's wait for a known original and the dispatcher's Carehub-After still hold the order downstream.
+ */
+export const EARLIER_WAIT_DELIVERIES = 40;
+
 const UNKNOWN_CONTENT_TYPE = "application/octet-stream";
 
 /**
@@ -183,7 +193,7 @@ export function createIntakeHandler(
 
 /**
  * A correction or retraction (by link, or an OIOXML corrected lab result, which names only its sample) waits for
- * every INGRESS message before it; until the bus gives up on it (then it is dead-lettered, never sent ahead).
+ * every INGRESS message before it, for at most EARLIER_WAIT_DELIVERIES deliveries; then it goes on.
  */
 async function waitForEarlier(envelope: Envelope, delivery: InboundMessage, deps: IntakeHandlerDeps): Promise<void> {
   const settled = deps.earlierMessagesSettled;
@@ -192,14 +202,14 @@ async function waitForEarlier(envelope: Envelope, delivery: InboundMessage, deps
     links.corrects !== undefined ||
     links.retracts !== undefined ||
     (content.kind === "lab-result" && content.corrected);
-  if (settled === undefined || !follows) return;
+  if (settled === undefined || !follows || delivery.deliveryCount > EARLIER_WAIT_DELIVERIES) return;
   let done: boolean;
   try {
     done = await settled(delivery.seq);
   } catch (error) {
     throw new IntakeWaitingForEarlierError(retryDelayMs(delivery.deliveryCount, EARLIER_WAIT_MS), { cause: error });
   }
-  // The bus naks it for that long (passing its sender's turn); dead-lettered if its deliveries run out.
+  // The bus naks it for that long (passing its sender's turn).
   if (!done) throw new IntakeWaitingForEarlierError(retryDelayMs(delivery.deliveryCount, EARLIER_WAIT_MS));
 }
 

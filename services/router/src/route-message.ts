@@ -83,6 +83,12 @@ export class WaitingForOriginalError extends RetryableError {
 }
 
 /**
+ * Deliveries a correction waits for every earlier PIPELINE message (about 18 s with the router's schedule, longer
+ * than PIPELINE's 10 s ack wait, after which a message a crashed router held has come back), before it goes on.
+ */
+export const ROUTER_EARLIER_WAIT_DELIVERIES = 20;
+
+/**
  * Routes one PIPELINE envelope. Every step is idempotent (dedup ids on every publish, SET on every
  * marker), so a crash anywhere means the message comes back and is routed to the same result.
  */
@@ -90,8 +96,14 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
   return async (message) => {
     const envelope = message.body;
     const settled = deps.earlierMessagesSettled;
-    if (settled !== undefined && followsAnOriginal(envelope)) {
-      // Until the bus gives up on it (then it is dead-lettered, never sent ahead of its original).
+    if (
+      settled !== undefined &&
+      followsAnOriginal(envelope) &&
+      message.deliveryCount <= ROUTER_EARLIER_WAIT_DELIVERIES
+    ) {
+      // For longer than PIPELINE's ack wait, then it goes on: waiting corrections hold the floor down for each
+      // other, and chained waits would otherwise run a stretch of them out of deliveries (intake-handler.ts,
+      // EARLIER_WAIT_DELIVERIES). The wait for a known original below still applies.
       if (!(await state("reading the router's progress", () => settled(message.seq)))) {
         const schedule = deps.earlierWaitMs ?? deps.originalWaitMs;
         throw new WaitingForOriginalError(undefined, retryDelayMs(message.deliveryCount, schedule));
