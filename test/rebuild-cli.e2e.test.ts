@@ -65,11 +65,17 @@ describe("carehub rebuild", () => {
     expect((await h.send("acute-team", observation, "application/fhir+json")).status).toBe(202);
     await h.receiver("practice").waitFor((deliveries) => deliveries.length === 1);
     const store = createStore({ redis, namespace: h.namespace, retentionDays: 90, patientHashKey: "unused-here-16ch" });
-    // Delivered, so an acknowledgement is awaited: the tracker has armed its timer.
+    // Delivered, so an acknowledgement is awaited: the tracker has armed its timer. The tracker folds events in
+    // batches, so the timer can stand before the status index has moved: wait for both, never a half-folded model.
     const live = await h.waitFor(async () => {
       const dump = await store.dumpReadModel();
-      return Object.keys(dump).some((key) => key.endsWith(":timers")) ? dump : undefined;
-    }, "the acknowledgement timer");
+      const keys = Object.keys(dump);
+      const settled =
+        keys.some((key) => key.endsWith(":timers")) &&
+        keys.some((key) => key.endsWith(":idx:st:delivered")) &&
+        !keys.some((key) => key.endsWith(":idx:st:routed"));
+      return settled ? dump : undefined;
+    }, "the acknowledgement timer and the delivered status");
 
     const registryPath = join(dir, "endpoints.json");
     await writeFile(registryPath, JSON.stringify(h.registry));
