@@ -14,6 +14,9 @@ export const SOLO_SUITES = [
   // A Redis primary, a replica and three sentinels with timed failovers: once in eight runs beside a loaded
   // machine intake missed its 30 s recovery deadline, so it runs alone (about 45 s).
   "test/redis-sentinel-failover.e2e.test.ts",
+  // Kills a cluster node and restarts it on the same port: beside other suites taking free ports, that port can be
+  // taken in between and the node never comes back (seen once in CI).
+  "packages/testkit/src/nats-cluster.int.test.ts",
 ];
 
 // One run over the whole repository: unit tests (x.test.ts) and integration tests
