@@ -260,12 +260,7 @@ async function runWithConfig(
       }
       const { bus, redis } = await openConnections(config, logger, "carehub-endpoints-check");
       try {
-        const store = createStore({
-          redis,
-          namespace: config.namespace,
-          retentionDays: config.retentionDays,
-          patientHashKey: config.patientHashKey,
-        });
+        const store = cliStore(config, redis);
         return await printEndpointChecks(chosen, { bus, redis, store }, { ...io, json: command.json === true });
       } finally {
         await bus.drain();
@@ -307,12 +302,7 @@ async function runWithConfig(
       }
       const { bus, redis } = await openConnections(config, logger, "carehub-replay");
       try {
-        const store = createStore({
-          redis,
-          namespace: config.namespace,
-          retentionDays: config.retentionDays,
-          patientHashKey: config.patientHashKey,
-        });
+        const store = cliStore(config, redis);
         const ledger = cliLedger(config, redis);
         const report = await replayRecording({ bus, ledger, lookup: (hubId) => store.getMessage(hubId) }, recording, {
           ...(command.pace === undefined ? {} : { pace: command.pace }),
@@ -329,12 +319,7 @@ async function runWithConfig(
       const { bus, redis } = await openConnections(config, logger, "carehub-record");
       const file = command.out === undefined ? undefined : createWriteStream(command.out);
       try {
-        const store = createStore({
-          redis,
-          namespace: config.namespace,
-          retentionDays: config.retentionDays,
-          patientHashKey: config.patientHashKey,
-        });
+        const store = cliStore(config, redis);
         await writeRecording(
           { bus, ledger: cliLedger(config, redis), lookup: (hubId) => store.getMessage(hubId) },
           {
@@ -418,6 +403,16 @@ async function runWithConfig(
  * The ledger as record and replay use it: only to derive hub ids (`hubIdOf`), which never names the hub's own
  * endpoint, so the registry (and its hub id) is not read for it.
  */
+/** The read model as the CLI's commands read it: the hub's namespace, retention and patient-hash key. */
+function cliStore(config: HubConfig, redis: Redis): ReturnType<typeof createStore> {
+  return createStore({
+    redis,
+    namespace: config.namespace,
+    retentionDays: config.retentionDays,
+    patientHashKey: config.patientHashKey,
+  });
+}
+
 function cliLedger(config: HubConfig, redis: Redis): MessageLedger {
   return new MessageLedger({
     redis,
