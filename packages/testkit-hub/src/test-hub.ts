@@ -1,6 +1,5 @@
-import { readFile } from "node:fs/promises";
 import { connectBus } from "@carehub/bus";
-import { parseRecording, parseServiceSettings, type RunningHub, replayRecording, startHub } from "@carehub/hub";
+import { openRecordingFile, parseServiceSettings, type RunningHub, replayRecording, startHub } from "@carehub/hub";
 import { MessageLedger } from "@carehub/ledger";
 import { hashToken } from "@carehub/registry";
 import type {
@@ -77,7 +76,10 @@ export interface TestHub {
   token(id: string): string;
   /** POST /v1/messages as `endpointId`. */
   send(endpointId: string, body: Uint8Array | string, contentType: string): Promise<SendResult>;
-  /** Replays a recording file (`carehub record`) into this hub as fast as it takes it; returns the hub ids. */
+  /**
+   * Replays a recording file (`carehub record`) into this hub as fast as it takes it, reading the file as it goes
+   * (a recording of any length is never held whole); returns the hub ids in the order they were stored.
+   */
   sendRecording(file: string): Promise<string[]>;
   /**
    * Resolves once every consumer of every hub stream has nothing pending and nothing awaiting an ack, and no
@@ -159,9 +161,11 @@ function testHubOf(
   const url = hub.url ?? "";
   /** Every hub id sent, in order, with the reference the snapshot names it by. */
   const sent: Array<{ hubId: string; ref: string }> = [];
+  const seen = new Set<string>();
   const unnamed = new Map<string, number>();
   const remember = (hubId: string, sender: string, messageId: string | undefined): void => {
-    if (sent.some((s) => s.hubId === hubId)) return;
+    if (seen.has(hubId)) return;
+    seen.add(hubId);
     const n = (unnamed.get(sender) ?? 0) + 1;
     if (messageId === undefined) unnamed.set(sender, n);
     sent.push({ hubId, ref: messageId === undefined ? `${sender}/#${n}` : `${sender}/${messageId}` });
@@ -233,7 +237,8 @@ function testHubOf(
       return { status: response.status, ...(answer?.id === undefined ? {} : { hubId: answer.id }), body: answer };
     },
     sendRecording: async (file) => {
-      const recording = parseRecording(await readFile(file, "utf8"));
+      // Checked whole first (a bad line is refused before anything is sent), then read again as it is replayed.
+      const recording = await openRecordingFile(file);
       const ledger = new MessageLedger({
         redis: hub.redis,
         namespace,
@@ -241,16 +246,18 @@ function testHubOf(
         hubEndpointId: "carehub",
       });
       const hubIds: string[] = [];
-      for (const m of recording.messages) {
-        const hubId = ledger.hubIdOf({ endpoint: m.sender, messageId: m.messageId });
-        if (hubId !== undefined) hubIds.push(hubId);
-      }
-      // Replays without waiting for outcomes: waitUntilQuiet is the test's way to wait.
-      await replayRecording({ bus: hub.bus, ledger, lookup: message }, recording, { timeoutMs: 0 });
-      for (const m of recording.messages) {
-        const hubId = ledger.hubIdOf({ endpoint: m.sender, messageId: m.messageId });
-        if (hubId !== undefined) remember(hubId, m.sender, m.messageId);
-      }
+      // Stores without waiting for outcomes: waitUntilQuiet is the test's way to wait.
+      await replayRecording(
+        { bus: hub.bus, ledger, lookup: message },
+        { header: recording.header, messages: recording.messages() },
+        {
+          compare: false,
+          onStored: (m, hubId) => {
+            hubIds.push(hubId);
+            remember(hubId, m.sender, m.messageId);
+          },
+        },
+      );
       return hubIds;
     },
     waitUntilQuiet,

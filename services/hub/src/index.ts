@@ -8,7 +8,17 @@ export {
   type RecordSelection,
   writeRecording,
 } from "./record-command.ts";
-export { parseRecording, type Recording, RecordingFormatError, recordingLine } from "./recording-file.ts";
+export {
+  linesOf,
+  openRecordingFile,
+  parseRecording,
+  type Recording,
+  type RecordingFile,
+  RecordingFormatError,
+  type RecordingSource,
+  readRecording,
+  recordingLine,
+} from "./recording-file.ts";
 export { createRedisClient } from "./redis-connection.ts";
 export {
   type ReplayDifference,

@@ -98,4 +98,29 @@ describe("replayRecording", () => {
     // 10 s and 20 s apart in the recording: 1 s and 2 s apart at ten times the pace.
     expect(waits).toEqual([1_000, 2_000]);
   });
+
+  it("takes the messages from the source only as the window has room (never the whole recording at once)", async () => {
+    // Catches a replay that collects the source before publishing (Array.from / spreading the messages): all 2,000
+    // would be taken before the first is stored.
+    let taken = 0;
+    let stored = 0;
+    let mostHeld = 0;
+    const messages = (async function* () {
+      for (let i = 0; i < 2_000; i++) {
+        taken++;
+        mostHeld = Math.max(mostHeld, taken - stored);
+        yield message(20_001 + i, "gp-3", 0);
+      }
+    })();
+    const report = await replayRecording(
+      { bus: ns.bus, ledger, lookup: async () => undefined },
+      { header: HEADER, messages },
+      { window: 32, compare: false, onStored: () => stored++ },
+    );
+    expect(report.sent).toBe(2_000);
+    expect(stored).toBe(2_000);
+    // The window's 32 in flight and the one just taken.
+    expect(mostHeld).toBeLessThanOrEqual(33);
+    expect(mostHeld).toBeGreaterThan(1);
+  });
 });

@@ -3,7 +3,7 @@ import type { Bus } from "@carehub/bus";
 import type { MessageLedger } from "@carehub/ledger";
 import type { MessageLifecycle, RecordedMessage, RecordedOutcome } from "@carehub/schemas";
 import { outcomeOf } from "./record-command.ts";
-import type { Recording } from "./recording-file.ts";
+import type { RecordingSource } from "./recording-file.ts";
 
 export interface ReplayOptions {
   /** Recorded pace sped up by this factor (2: twice as fast); undefined: as fast as the hub takes them. */
@@ -14,6 +14,10 @@ export interface ReplayOptions {
   quietMs?: number;
   /** Publishes in flight at once when not paced (one connection: the order stays the recording's). */
   window?: number;
+  /** false: store the messages and return, without waiting for or comparing outcomes (the testkit waits itself). */
+  compare?: boolean;
+  /** Called as each message is stored on INGRESS, with the hub id the target derived. */
+  onStored?: (message: RecordedMessage, hubId: string) => void;
 }
 
 export interface ReplayDeps {
@@ -52,37 +56,62 @@ export interface ReplayReport {
 const RECEIVED_AT = "Carehub-Received-At";
 const SOURCE = "Carehub-Source-Endpoint";
 
+/** What the replay keeps of each message once it is stored: enough to compare outcomes, never its bytes. */
+interface Expectation {
+  seq: number;
+  sender: string;
+  messageId?: string;
+  originalHubId: string;
+  hubId: string;
+  expected?: RecordedOutcome;
+}
+
 /**
  * `carehub replay`: stores each recorded message on the target hub's INGRESS under its recorded sender, in the
  * recording's order (one connection, so per-sender order is the recording's however many are in flight), then
  * waits until the hub's read model shows every recorded outcome or goes quiet, and reports the counts per status
  * and every difference. Like the gateway, it stamps the receive time (now) and the source endpoint, and dedups by
  * the hub id the target derives, so a repeat in the recording is a repeat in the replay.
+ *
+ * The messages are taken from the source one at a time as the window has room (a file is read as it is replayed,
+ * see openRecordingFile): at most `window` messages' bytes are held; what is kept of each after it is stored is its
+ * hub id and recorded outcome (Expectation).
  */
 export async function replayRecording(
   deps: ReplayDeps,
-  recording: Recording,
+  recording: RecordingSource,
   options: ReplayOptions = {},
 ): Promise<ReplayReport> {
   const now = deps.now ?? Date.now;
   const wait = deps.wait ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const { bus } = deps;
   const started = now();
-  const first = recording.messages[0] === undefined ? 0 : Date.parse(recording.messages[0].receivedAt);
+  let first: number | undefined;
   const window = options.window ?? 256;
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
-  const hubIds: string[] = new Array(recording.messages.length);
-  for (const [index, message] of recording.messages.entries()) {
+  const expectations: Expectation[] = [];
+  for await (const message of recording.messages) {
     if (options.pace !== undefined) {
+      first ??= Date.parse(message.receivedAt);
       const due = started + (Date.parse(message.receivedAt) - first) / options.pace;
       if (due > now()) await wait(due - now());
     }
     if (failure !== undefined) break;
+    const expectation: Expectation = {
+      seq: message.seq,
+      sender: message.sender,
+      ...(message.messageId === undefined ? {} : { messageId: message.messageId }),
+      originalHubId: message.originalHubId,
+      hubId: "",
+      ...(message.outcome === undefined ? {} : { expected: message.outcome }),
+    };
+    expectations.push(expectation);
     const publish: Promise<void> = publishOne(bus, deps.ledger, message).then(
       (hubId) => {
-        hubIds[index] = hubId;
+        expectation.hubId = hubId;
         inFlight.delete(publish);
+        options.onStored?.(message, hubId);
       },
       (error: unknown) => {
         failure ??= { error };
@@ -95,26 +124,29 @@ export async function replayRecording(
   await Promise.all(inFlight);
   if (failure !== undefined) throw failure.error;
   const published = now();
-  const outcomes = await settle(deps, recording.messages, hubIds, options, now, wait);
+  if (options.compare === false) {
+    return { sent: expectations.length, publishMs: published - started, settleMs: 0, statuses: {}, differences: [] };
+  }
+  const outcomes = await settle(deps, expectations, options, now, wait);
   const statuses: Record<string, number> = {};
   const differences: ReplayDifference[] = [];
-  for (const [index, message] of recording.messages.entries()) {
+  for (const [index, e] of expectations.entries()) {
     const actual = outcomes[index];
     statuses[actual?.status ?? "unknown"] = (statuses[actual?.status ?? "unknown"] ?? 0) + 1;
-    if (message.outcome !== undefined && !sameOutcome(message.outcome, actual)) {
+    if (e.expected !== undefined && !sameOutcome(e.expected, actual)) {
       differences.push({
-        seq: message.seq,
-        sender: message.sender,
-        ...(message.messageId === undefined ? {} : { messageId: message.messageId }),
-        originalHubId: message.originalHubId,
-        hubId: hubIds[index] ?? "",
-        expected: message.outcome,
+        seq: e.seq,
+        sender: e.sender,
+        ...(e.messageId === undefined ? {} : { messageId: e.messageId }),
+        originalHubId: e.originalHubId,
+        hubId: e.hubId,
+        expected: e.expected,
         ...(actual === undefined ? {} : { actual }),
       });
     }
   }
   return {
-    sent: recording.messages.length,
+    sent: expectations.length,
     publishMs: published - started,
     settleMs: now() - published,
     statuses,
@@ -150,8 +182,7 @@ async function publishOne(bus: Bus, ledger: Pick<MessageLedger, "hubIdOf">, mess
  */
 async function settle(
   deps: ReplayDeps,
-  messages: RecordedMessage[],
-  hubIds: string[],
+  expectations: Expectation[],
   options: ReplayOptions,
   now: () => number,
   wait: (ms: number) => Promise<void>,
@@ -159,26 +190,28 @@ async function settle(
   const timeoutMs = options.timeoutMs ?? 60_000;
   const quietMs = options.quietMs ?? 5_000;
   const deadline = now() + timeoutMs;
-  const outcomes: Array<RecordedOutcome | undefined> = new Array(messages.length);
-  const done = new Array<boolean>(messages.length).fill(false);
+  const outcomes: Array<RecordedOutcome | undefined> = new Array(expectations.length);
+  let open = expectations.map((_, index) => index);
   let lastChange = now();
   for (;;) {
     let changed = false;
-    const open = messages.map((_, index) => index).filter((index) => !done[index]);
+    const stillOpen: number[] = [];
     for (let start = 0; start < open.length; start += 500) {
       const batch = open.slice(start, start + 500);
-      const records = await Promise.all(batch.map((index) => deps.lookup(hubIds[index] ?? "")));
+      const records = await Promise.all(batch.map((index) => deps.lookup(expectations[index]?.hubId ?? "")));
       for (const [position, index] of batch.entries()) {
         const outcome = outcomeOf(records[position]);
         if (JSON.stringify(outcome) !== JSON.stringify(outcomes[index])) changed = true;
         outcomes[index] = outcome;
-        const expected = messages[index]?.outcome;
+        const expected = expectations[index]?.expected;
         // A message with no recorded outcome is done once the hub has any record of it.
-        done[index] = expected === undefined ? outcome !== undefined : sameOutcome(expected, outcome);
+        const done = expected === undefined ? outcome !== undefined : sameOutcome(expected, outcome);
+        if (!done) stillOpen.push(index);
       }
     }
+    open = stillOpen;
     if (changed) lastChange = now();
-    if (done.every(Boolean) || now() >= deadline || now() - lastChange >= quietMs) return outcomes;
+    if (open.length === 0 || now() >= deadline || now() - lastChange >= quietMs) return outcomes;
     await wait(Math.min(250, Math.max(0, deadline - now())));
   }
 }

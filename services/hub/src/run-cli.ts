@@ -25,7 +25,7 @@ import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { progressLine } from "./progress-line.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
 import { writeRecording } from "./record-command.ts";
-import { parseRecording, RecordingFormatError } from "./recording-file.ts";
+import { openRecordingFile, type RecordingFile, RecordingFormatError } from "./recording-file.ts";
 import { replayLine, replayRecording } from "./replay-command.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
@@ -292,9 +292,10 @@ async function runWithConfig(
     case "nats-config":
       return runNatsConfigCommand(command, config, io);
     case "replay": {
-      let recording: ReturnType<typeof parseRecording>;
+      let recording: RecordingFile;
       try {
-        recording = parseRecording(readFileSync(command.file, "utf8"));
+        // One pass checks every line before anything is stored; the replay reads the file again as it goes.
+        recording = await openRecordingFile(command.file);
       } catch (error) {
         if (!(error instanceof RecordingFormatError)) throw error;
         io.stderr.write(`carehub: ${error.code}: ${error.message}\n`);
@@ -304,7 +305,8 @@ async function runWithConfig(
       try {
         const store = cliStore(config, redis);
         const ledger = cliLedger(config, redis);
-        const report = await replayRecording({ bus, ledger, lookup: (hubId) => store.getMessage(hubId) }, recording, {
+        const source = { header: recording.header, messages: recording.messages() };
+        const report = await replayRecording({ bus, ledger, lookup: (hubId) => store.getMessage(hubId) }, source, {
           ...(command.pace === undefined ? {} : { pace: command.pace }),
           ...(command.timeoutMs === undefined ? {} : { timeoutMs: command.timeoutMs }),
         });
