@@ -1,89 +1,157 @@
 /**
- * pnpm bench:replay [--count N] — how fast a recording replays into a fresh hub, as a ratio to the hub's
- * end-to-end ceiling measured in the same run on the same private servers (issue 14's done-when).
+ * pnpm bench:replay [--count N] [--ceiling-count M] [--seed S] — records N simulated messages from a hub and
+ * replays them as fast as possible into a fresh one (issue 14's done-when), with the hub's end-to-end ceiling
+ * measured in the same run on the same private servers, so the throughput is read as a ratio.
  *
- * 1. Ceiling: the e2e bench's hub scenario (`runHub`, webhook delivery, the mixed traffic) carries N messages.
- * 2. Replay: the same simulated traffic (bench/e2e/messages.ts: MedCom's examples with fresh ids), written as a
- *    carehub recording (one message a line, original outcome: delivered), replayed into a fresh in-process hub
- *    from @carehub/testkit-hub (`sendRecording`), timed from the first publish until the hub is quiet (every
- *    stream consumer idle). Every message must end delivered to its receiver, or the run exits 1.
+ * 1. Ceiling: the e2e bench's hub scenario (`runHub`: the hub in its own process, webhook delivery, the mixed
+ *    traffic) carries M messages (default min(N, 2,000): a rate, it needs no more).
+ * 2. Original run: the simulator's demo region (20 practices, 3 municipalities, 2 hospitals, a lab, a databank;
+ *    500 patients) plans N messages spread over one day (seed S), and its endpoints send them through the
+ *    gateway of an in-process test hub (@carehub/testkit-hub; every endpoint a webhook receiver answering 200), in
+ *    plan order per sender, until the hub is quiet. The acknowledgement timeout is a day, so no outcome depends on
+ *    how long the run takes.
+ * 3. `carehub record` (writeRecording) captures it from INGRESS with each message's final outcome.
+ * 4. Replay: the recording into a fresh test hub (`sendRecording`: the file read as it is replayed), timed from
+ *    the first publish until the hub is quiet; then each replayed message's outcome is compared with the recorded
+ *    one. Any difference, or a message the original hub did not take, exits 1.
  *
- * Keep N small on a shared machine (the default, 200, takes seconds); the done-when's 100,000 is a long run.
+ * Results go to bench/results/replay.{json,md} (the last run overwrites them).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { recordingLine } from "@carehub/hub";
-import type { RecordedMessage, RecordingHeader } from "@carehub/schemas";
-import { startTestHub } from "@carehub/testkit-hub";
+import { openRecordingFile, outcomeOf, sameOutcome, writeRecording } from "@carehub/hub";
+import { buildScenarioRegistry, createPlanner, demoScenario } from "@carehub/simulator";
+import { startTestHub, type TestHub, type TestHubOptions } from "@carehub/testkit-hub";
 import { runHub } from "./hub.ts";
-import { ENDPOINTS } from "./hub-registry.ts";
 import { startInfra } from "./infra.ts";
-import { messageAt } from "./messages.ts";
 
-const { values } = parseArgs({ options: { count: { type: "string", default: "200" } } });
-const count = Number.parseInt(values.count, 10);
-if (!Number.isInteger(count) || count < 1) throw new Error("--count must be a positive whole number");
+const { values } = parseArgs({
+  options: {
+    count: { type: "string", default: "200" },
+    "ceiling-count": { type: "string" },
+    seed: { type: "string", default: "14" },
+  },
+});
+const count = wholeNumber(values.count, "--count");
+const ceilingCount = wholeNumber(values["ceiling-count"] ?? String(Math.min(count, 2_000)), "--ceiling-count");
+const seed = values.seed;
+const DAY_MS = 86_400_000;
+/** Sends through the gateway at once in the original run (one per sender at a time). */
+const IN_FLIGHT = 64;
 
+function wholeNumber(text: string, name: string): number {
+  const n = Number.parseInt(text, 10);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number`);
+  return n;
+}
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
+
+const loadBefore = load();
 const run = `r${Date.now().toString(36)}`;
 const infra = await startInfra();
 const dir = await mkdtemp(join(tmpdir(), "carehub-bench-replay-"));
 let failed = false;
 try {
-  const ceiling = await runHub(infra, { name: "ceiling", delivery: "webhook", messages: count, mix: "mixed" }, run);
+  log(`ceiling: ${ceilingCount} messages through the hub (webhook, mixed)`);
+  const ceiling = await runHub(
+    infra,
+    { name: "ceiling", delivery: "webhook", messages: ceilingCount, mix: "mixed" },
+    run,
+  );
+  log(`ceiling: ${ceiling.msgsPerSec} msg/s`);
 
-  const start = Date.now();
-  const header: RecordingHeader = {
-    format: "carehub-recording",
-    formatVersion: 1,
-    recordedAt: new Date(start).toISOString(),
-    selection: {},
-    anonymised: false,
-  };
-  const lines = [recordingLine(header)];
-  for (let i = 0; i < count; i++) {
-    const m = messageAt("mixed", i, `${run}-rec`);
-    const at = new Date(start + i).toISOString();
-    const recorded: RecordedMessage = {
-      seq: i + 1,
-      sender: m.from,
-      receivedAt: at,
-      storedAt: at,
-      headers: { "Content-Type": m.contentType },
-      bytes: Buffer.from(m.body).toString("base64"),
-      messageId: m.id,
-      originalHubId: `original-${i}`,
-      outcome: { status: "delivered", receivers: { [m.to]: "delivered" } },
-    };
-    lines.push(recordingLine(recorded));
-  }
-  const file = join(dir, "traffic.jsonl");
-  await writeFile(file, lines.join(""));
-
-  const hub = await startTestHub({
-    endpoints: ENDPOINTS,
+  const scenario = demoScenario({ ackTimeoutSeconds: DAY_MS / 1000 });
+  const region = buildScenarioRegistry(scenario, { seed });
+  const hubOptions: TestHubOptions = {
+    endpoints: region.registry.endpoints.map(({ delivery: _d, auth: _a, ...endpoint }) => endpoint),
+    rules: region.registry.rules,
+    hub: region.hub,
     servers: { natsUrl: infra.natsUrl, redisUrl: infra.redisUrl },
-  });
+  };
+
+  const original = await startTestHub(hubOptions);
+  const file = join(dir, "day.jsonl");
+  let originalMs: number;
+  let recordMs: number;
   try {
+    log(`original run: ${count} simulated messages through the gateway`);
     const began = performance.now();
-    await hub.sendRecording(file);
-    await hub.waitUntilQuiet(600_000);
-    const replayMs = performance.now() - began;
-    const snapshot = await hub.snapshotReadModel();
-    const delivered = snapshot.filter((m) => m.status === "delivered").length;
-    const replayRate = (count / replayMs) * 1000;
-    console.log(`hub e2e ceiling: ${count} messages at ${ceiling.msgsPerSec.toFixed(0)} msg/s (webhook, mixed)`);
-    console.log(
-      `replay: ${count} messages in ${replayMs.toFixed(0)} ms, ${replayRate.toFixed(0)} msg/s until quiet; ${delivered} delivered`,
+    const refused = await sendPlanned(original, region.world, scenario);
+    await original.waitUntilQuiet(3_600_000);
+    originalMs = performance.now() - began;
+    log(`original run: ${seconds(originalMs)} s, ${refused} refused by the gateway`);
+    if (refused > 0) failed = true;
+
+    const recordBegan = performance.now();
+    const output = createWriteStream(file);
+    const progress = await writeRecording(
+      { bus: original.hub.bus, ledger: original.ledger, lookup: original.message },
+      {},
+      { output, stderr: process.stderr },
     );
-    console.log(`replay / ceiling: ${(replayRate / ceiling.msgsPerSec).toFixed(2)}`);
-    if (delivered !== count) {
-      failed = true;
-      console.error(`bench:replay: ${count - delivered} message(s) did not end delivered`);
-    }
+    await new Promise<void>((resolve, reject) => output.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    recordMs = performance.now() - recordBegan;
+    log(`recorded ${progress.recorded} message(s) in ${seconds(recordMs)} s`);
   } finally {
-    await hub.close();
+    await original.close();
+  }
+
+  const recording = await openRecordingFile(file);
+  const fileBytes = (await stat(file)).size;
+  const fresh = await startTestHub(hubOptions);
+  try {
+    log(`replay: ${recording.count} message(s) into a fresh hub`);
+    const heapBefore = process.memoryUsage().heapUsed;
+    const began = performance.now();
+    const hubIds = await fresh.sendRecording(file);
+    const publishMs = performance.now() - began;
+    await fresh.waitUntilQuiet(3_600_000);
+    const replayMs = performance.now() - began;
+    log(`replay: stored in ${seconds(publishMs)} s, quiet after ${seconds(replayMs)} s`);
+
+    const compared = await compare(fresh, recording, hubIds);
+    const replayRate = (recording.count / replayMs) * 1000;
+    const ratio = replayRate / ceiling.msgsPerSec;
+    const loadAfter = load();
+    const result = {
+      at: new Date().toISOString(),
+      node: process.version,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadAfter,
+      seed,
+      planned: count,
+      recorded: recording.count,
+      recordingBytes: fileBytes,
+      ceiling: { messages: ceilingCount, msgsPerSec: ceiling.msgsPerSec },
+      original: { ms: Math.round(originalMs), msgsPerSec: Math.round((recording.count / originalMs) * 1000) },
+      recordMs: Math.round(recordMs),
+      replay: {
+        storedMs: Math.round(publishMs),
+        quietMs: Math.round(replayMs),
+        msgsPerSec: Math.round(replayRate),
+        heapGrowthBytes: process.memoryUsage().heapUsed - heapBefore,
+      },
+      replayOverCeiling: Number(ratio.toFixed(2)),
+      statuses: compared.statuses,
+      differences: compared.differences,
+    };
+    console.log(JSON.stringify(result, null, 2));
+    if (compared.differences > 0) {
+      failed = true;
+      console.error(`bench:replay: ${compared.differences} message(s) ended differently from the recording`);
+    }
+    if (!failed) await writeResults(result);
+  } finally {
+    await fresh.close();
   }
 } catch (error) {
   failed = true;
@@ -93,3 +161,118 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
+
+/**
+ * The planned messages through the gateway, each sender's in plan order, IN_FLIGHT at once; the number the gateway
+ * did not answer 202.
+ */
+async function sendPlanned(
+  hub: TestHub,
+  world: ReturnType<typeof buildScenarioRegistry>["world"],
+  scenario: ReturnType<typeof demoScenario>,
+): Promise<number> {
+  const planner = createPlanner({
+    seed,
+    rate: count / (DAY_MS / 1000),
+    scenario,
+    world,
+    startTime: Date.UTC(2026, 0, 5),
+  });
+  const lastOf = new Map<string, Promise<void>>();
+  const inFlight = new Set<Promise<void>>();
+  let refused = 0;
+  for (let i = 0; i < count; i++) {
+    const m = planner.next();
+    const send: Promise<void> = (lastOf.get(m.from) ?? Promise.resolve()).then(async () => {
+      const answer = await hub.send(m.from, m.body, m.contentType);
+      if (answer.status !== 202) refused++;
+    });
+    lastOf.set(m.from, send);
+    const tracked = send.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  return refused;
+}
+
+/** Each replayed message's outcome against the recorded one (read from the file again); counts per status. */
+async function compare(
+  hub: TestHub,
+  recording: Awaited<ReturnType<typeof openRecordingFile>>,
+  hubIds: string[],
+): Promise<{ statuses: Record<string, { original: number; replay: number }>; differences: number }> {
+  const statuses: Record<string, { original: number; replay: number }> = {};
+  const tally = (status: string, side: "original" | "replay") => {
+    statuses[status] ??= { original: 0, replay: 0 };
+    statuses[status][side]++;
+  };
+  let differences = 0;
+  let index = 0;
+  let batch: Array<Promise<void>> = [];
+  for await (const message of recording.messages()) {
+    const hubId = hubIds[index++] ?? "";
+    batch.push(
+      hub.message(hubId).then((record) => {
+        const actual = outcomeOf(record);
+        tally(message.outcome?.status ?? "unknown", "original");
+        tally(actual?.status ?? "unknown", "replay");
+        if (message.outcome === undefined ? actual !== undefined : !sameOutcome(message.outcome, actual)) differences++;
+      }),
+    );
+    if (batch.length >= 200) {
+      await Promise.all(batch);
+      batch = [];
+    }
+  }
+  await Promise.all(batch);
+  return { statuses, differences };
+}
+
+async function writeResults(result: {
+  at: string;
+  node: string;
+  loadAverageBefore: string;
+  loadAverageAfter: string;
+  seed: string;
+  planned: number;
+  recorded: number;
+  recordingBytes: number;
+  ceiling: { messages: number; msgsPerSec: number };
+  original: { ms: number; msgsPerSec: number };
+  recordMs: number;
+  replay: { storedMs: number; quietMs: number; msgsPerSec: number; heapGrowthBytes: number };
+  replayOverCeiling: number;
+  statuses: Record<string, { original: number; replay: number }>;
+  differences: number;
+}): Promise<void> {
+  const results = new URL("../results/", import.meta.url);
+  await writeFile(new URL("replay.json", results), `${JSON.stringify(result, null, 2)}\n`);
+  const statusRows = Object.entries(result.statuses)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([status, n]) => `| ${status} | ${n.original} | ${n.replay} |`);
+  const md = [
+    "# Replay benchmark",
+    "",
+    `\`pnpm bench:replay --count ${result.planned} --seed ${result.seed}\` — ${result.at}, Node ${result.node}, 2 cores shared with other work.`,
+    `Load average before / after: ${result.loadAverageBefore} / ${result.loadAverageAfter} (compare ratios within this run, not absolute figures across runs).`,
+    "",
+    "| step | messages | time | msg/s |",
+    "| --- | ---: | ---: | ---: |",
+    `| ceiling: hub e2e (own process, webhook, mixed) | ${result.ceiling.messages} | | ${result.ceiling.msgsPerSec} |`,
+    `| original run: simulator through the gateway until quiet | ${result.recorded} | ${seconds(result.original.ms)} s | ${result.original.msgsPerSec} |`,
+    `| carehub record (INGRESS + outcome lookups) | ${result.recorded} | ${seconds(result.recordMs)} s | |`,
+    `| replay: stored on INGRESS | ${result.recorded} | ${seconds(result.replay.storedMs)} s | |`,
+    `| replay: until the fresh hub is quiet | ${result.recorded} | ${seconds(result.replay.quietMs)} s | ${result.replay.msgsPerSec} |`,
+    "",
+    `**Replay / ceiling: ${result.replayOverCeiling}** (same run). Recording: ${(result.recordingBytes / 1e6).toFixed(1)} MB; heap growth of the bench process over the replay ${(result.replay.heapGrowthBytes / 1e6).toFixed(1)} MB.`,
+    "",
+    `Final statuses (${result.differences} message(s) differ from the recorded outcome):`,
+    "",
+    "| status | original | replay |",
+    "| --- | ---: | ---: |",
+    ...statusRows,
+    "",
+  ];
+  await writeFile(new URL("replay.md", results), md.join("\n"));
+}

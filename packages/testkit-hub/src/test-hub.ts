@@ -71,6 +71,8 @@ export interface TestHub {
   namespace: string;
   /** The gateway's base URL. */
   url: string;
+  /** The hub ids this hub derives (for `carehub record`'s capture or a replay of its own). */
+  ledger: MessageLedger;
   receiver(endpointId: string): TestReceiver;
   /** The bearer token of an endpoint (or of the operator `operator`): `token-<id>`. */
   token(id: string): string;
@@ -171,6 +173,12 @@ function testHubOf(
     sent.push({ hubId, ref: messageId === undefined ? `${sender}/#${n}` : `${sender}/${messageId}` });
   };
   const operatorHeaders = { authorization: `Bearer token-${OPERATOR}` };
+  const ledger = new MessageLedger({
+    redis: hub.redis,
+    namespace,
+    retentionDays: hub.config.retentionDays,
+    hubEndpointId: hub.registry.current().hub.id,
+  });
 
   const message = async (hubId: string): Promise<MessageLifecycle | undefined> => {
     const response = await fetch(`${url}/v1/messages/${encodeURIComponent(hubId)}`, { headers: operatorHeaders });
@@ -220,6 +228,7 @@ function testHubOf(
     hub,
     namespace,
     url,
+    ledger,
     receiver: (id) => {
       const receiver = receivers.get(id);
       if (receiver === undefined) throw new Error(`no endpoint ${id} in this test hub`);
@@ -239,12 +248,6 @@ function testHubOf(
     sendRecording: async (file) => {
       // Checked whole first (a bad line is refused before anything is sent), then read again as it is replayed.
       const recording = await openRecordingFile(file);
-      const ledger = new MessageLedger({
-        redis: hub.redis,
-        namespace,
-        retentionDays: hub.config.retentionDays,
-        hubEndpointId: "carehub",
-      });
       const hubIds: string[] = [];
       // Stores without waiting for outcomes: waitUntilQuiet is the test's way to wait.
       await replayRecording(

@@ -26,6 +26,7 @@ export {
   type ReplayReport,
   replayLine,
   replayRecording,
+  sameOutcome,
 } from "./replay-command.ts";
 export { type CliIo, runCli } from "./run-cli.ts";
 export {

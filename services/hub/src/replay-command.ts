@@ -216,7 +216,8 @@ async function settle(
   }
 }
 
-function sameOutcome(expected: RecordedOutcome, actual: RecordedOutcome | undefined): boolean {
+/** Whether a message reached the recorded outcome: the same overall status and the same status per receiver. */
+export function sameOutcome(expected: RecordedOutcome, actual: RecordedOutcome | undefined): boolean {
   if (actual === undefined || actual.status !== expected.status) return false;
   const receivers = Object.keys(expected.receivers);
   if (receivers.length !== Object.keys(actual.receivers).length) return false;
