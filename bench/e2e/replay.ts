@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openRecordingFile, outcomeOf, sameOutcome, writeRecording } from "@carehub/hub";
 import { buildScenarioRegistry, createPlanner, demoScenario } from "@carehub/simulator";
-import { startTestHub, type TestHub, type TestHubOptions } from "@carehub/testkit-hub";
+import { registryHubOptions, startTestHub, type TestHub, type TestHubOptions } from "@carehub/testkit-hub";
 import { runHub } from "./hub.ts";
 import { startInfra } from "./infra.ts";
 
@@ -72,9 +72,7 @@ try {
   const scenario = demoScenario({ ackTimeoutSeconds: DAY_MS / 1000 });
   const region = buildScenarioRegistry(scenario, { seed });
   const hubOptions: TestHubOptions = {
-    endpoints: region.registry.endpoints.map(({ delivery: _d, auth: _a, ...endpoint }) => endpoint),
-    rules: region.registry.rules,
-    hub: region.hub,
+    ...registryHubOptions(region.registry),
     servers: { natsUrl: infra.natsUrl, redisUrl: infra.redisUrl },
   };
 

@@ -2,6 +2,7 @@ export {
   cleanupHubNamespace,
   normalise,
   type ReadModelSnapshot,
+  registryHubOptions,
   type SendResult,
   type SnapshotEntry,
   startTestHub,

@@ -38,10 +38,30 @@ export interface TestHubOptions {
    * close); `shared` is that on the testkit's shared servers (NATS_URL / REDIS_URL or the local defaults).
    */
   servers?: "private" | "shared" | { natsUrl: string; redisUrl: string };
+  /**
+   * The hub's namespace; default a fresh one. A fixed one makes hub ids (derived under the namespace) the same in
+   * every run, e.g. for a recording that must come out byte for byte the same; on servers other hubs use, two runs
+   * with the same one would share streams and keys.
+   */
+  namespace?: string;
   /** Overrides of the hub configuration (namespace, httpPort and registryPath are the test hub's). */
   config?: Partial<HubConfig>;
   /** Service settings as `carehub start` reads them from the environment. */
   settingsEnv?: Record<string, string>;
+}
+
+/**
+ * The endpoints, rules and hub identity of a registry (a simulated region's, say) as test-hub options: each
+ * endpoint's delivery and tokens are dropped, so the test hub gives it a webhook receiver and `token-<id>`.
+ */
+export function registryHubOptions(
+  registry: Pick<RegistryConfigInput, "endpoints" | "rules" | "hub">,
+): Pick<TestHubOptions, "endpoints" | "rules" | "hub"> {
+  return {
+    endpoints: registry.endpoints.map(({ delivery: _delivery, auth: _auth, ...endpoint }) => endpoint),
+    ...(registry.rules === undefined ? {} : { rules: registry.rules }),
+    hub: registry.hub,
+  };
 }
 
 /** What `send` answers: the gateway's status and, when it took the message, the hub id. */
@@ -119,7 +139,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
   }
   const natsUrl = nats?.url ?? (typeof servers === "object" ? servers.natsUrl : sharedNatsUrl());
   const redisUrl = redisServer?.url ?? (typeof servers === "object" ? servers.redisUrl : sharedRedisUrl());
-  const namespace = testNamespace("testhub");
+  const namespace = options.namespace ?? testNamespace("testhub");
   const receivers = new Map<string, TestReceiver>();
   try {
     for (const spec of options.endpoints) receivers.set(spec.id, await TestReceiver.start());
