@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectHubBus, hubProvisionOptions } from "@carehub/bus";
+import { type Bus, connectHubBus, hubProvisionOptions } from "@carehub/bus";
 import { redriveDeadLetters } from "@carehub/dispatcher";
 import { MessageLedger } from "@carehub/ledger";
-import { createLogger } from "@carehub/observability";
+import { createLogger, type Logger } from "@carehub/observability";
 import { loadRegistryFile } from "@carehub/registry";
 import { ConfigError, type HubConfig, parseHubConfig } from "@carehub/schemas";
 import { runDemo } from "@carehub/simulator";
@@ -48,6 +48,25 @@ export interface CliIo {
 export function carehubVersion(): string {
   const text = readFileSync(new URL("../../../package.json", import.meta.url), "utf8");
   return String((JSON.parse(text) as { version?: unknown }).version);
+}
+
+/**
+ * Runs `work` with the hub's NATS and Redis connections (named `name` on the server), closing both afterwards
+ * whatever happens: the one place a one-shot CLI command opens and closes them.
+ */
+async function withConnections<T>(
+  config: HubConfig,
+  logger: Logger,
+  name: string,
+  work: (connections: { bus: Bus; redis: Redis }) => Promise<T>,
+): Promise<T> {
+  const { bus, redis } = await openConnections(config, logger, name);
+  try {
+    return await work({ bus, redis });
+  } finally {
+    await bus.drain();
+    redis.disconnect();
+  }
 }
 
 /** Runs one `carehub` command and resolves with the process exit code. Never calls process.exit. */
@@ -176,9 +195,8 @@ async function runWithConfig(
       }
     }
     case "redrive": {
-      const { bus, redis } = await openConnections(config, logger, "carehub-redrive");
-      const progress = progressLine({ stderr: io.stderr, requested: command.progress === true });
-      try {
+      return withConnections(config, logger, "carehub-redrive", async ({ bus }) => {
+        const progress = progressLine({ stderr: io.stderr, requested: command.progress === true });
         const report = await redriveDeadLetters(bus, {
           ...(command.stage === undefined ? {} : { stage: command.stage }),
           ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
@@ -196,16 +214,12 @@ async function runWithConfig(
             `${report.hubIds.length === 0 ? "" : `: ${report.hubIds.join(", ")}`}`,
         );
         return 0;
-      } finally {
-        await bus.drain();
-        redis.disconnect();
-      }
+      });
     }
     case "rebuild": {
       if (command.yes !== true && !(await confirmRebuild(config.namespace, io))) return 2;
       const registry = await loadRegistryFile(config.registryPath);
-      const { bus, redis } = await openConnections(config, logger, "carehub-rebuild");
-      try {
+      return withConnections(config, logger, "carehub-rebuild", async ({ bus, redis }) => {
         // The store as the tracker writes it (acknowledgement timers from the registry, the tracker's stale
         // limits): a plain store would rebuild every record but no timer, and no overdue would ever be flagged.
         const store = createReadModel({
@@ -231,10 +245,7 @@ async function runWithConfig(
             `in ${report.durationMs} ms`,
         );
         return 0;
-      } finally {
-        await bus.drain();
-        redis.disconnect();
-      }
+      });
     }
     case "endpoints-list":
       return printEndpoints(await loadRegistryFile(config.registryPath), {
@@ -258,14 +269,10 @@ async function runWithConfig(
         );
         return 2;
       }
-      const { bus, redis } = await openConnections(config, logger, "carehub-endpoints-check");
-      try {
+      return withConnections(config, logger, "carehub-endpoints-check", async ({ bus, redis }) => {
         const store = cliStore(config, redis);
         return await printEndpointChecks(chosen, { bus, redis, store }, { ...io, json: command.json === true });
-      } finally {
-        await bus.drain();
-        redis.disconnect();
-      }
+      });
     }
     case "messages-tail":
       return runMessagesTail(
@@ -301,8 +308,7 @@ async function runWithConfig(
         io.stderr.write(`carehub: ${error.code}: ${error.message}\n`);
         return 2;
       }
-      const { bus, redis } = await openConnections(config, logger, "carehub-replay");
-      try {
+      return withConnections(config, logger, "carehub-replay", async ({ bus, redis }) => {
         const store = cliStore(config, redis);
         const ledger = cliLedger(config, redis);
         const source = { header: recording.header, messages: recording.messages() };
@@ -312,36 +318,32 @@ async function runWithConfig(
         });
         print.result(report, replayLine(report));
         return report.differences.length === 0 ? 0 : 1;
-      } finally {
-        await bus.drain();
-        redis.disconnect();
-      }
+      });
     }
     case "record": {
-      const { bus, redis } = await openConnections(config, logger, "carehub-record");
-      const file = command.out === undefined ? undefined : createWriteStream(command.out);
-      try {
-        const store = cliStore(config, redis);
-        await writeRecording(
-          { bus, ledger: cliLedger(config, redis), lookup: (hubId) => store.getMessage(hubId) },
-          {
-            ...(command.from === undefined ? {} : { from: new Date(command.from) }),
-            ...(command.to === undefined ? {} : { to: new Date(command.to) }),
-            ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
-            ...(command.kind === undefined ? {} : { kind: command.kind }),
-            ...(command.limit === undefined ? {} : { limit: command.limit }),
-          },
-          { output: file ?? io.stdout, stderr: io.stderr },
-          // A fresh key each run, never stored: nobody can map the synthetic patients back.
-          command.anonymise === true ? { anonymiseKey: randomBytes(32) } : {},
-        );
-        return 0;
-      } finally {
-        if (file !== undefined)
-          await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
-        await bus.drain();
-        redis.disconnect();
-      }
+      return withConnections(config, logger, "carehub-record", async ({ bus, redis }) => {
+        const file = command.out === undefined ? undefined : createWriteStream(command.out);
+        try {
+          const store = cliStore(config, redis);
+          await writeRecording(
+            { bus, ledger: cliLedger(config, redis), lookup: (hubId) => store.getMessage(hubId) },
+            {
+              ...(command.from === undefined ? {} : { from: new Date(command.from) }),
+              ...(command.to === undefined ? {} : { to: new Date(command.to) }),
+              ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
+              ...(command.kind === undefined ? {} : { kind: command.kind }),
+              ...(command.limit === undefined ? {} : { limit: command.limit }),
+            },
+            { output: file ?? io.stdout, stderr: io.stderr },
+            // A fresh key each run, never stored: nobody can map the synthetic patients back.
+            command.anonymise === true ? { anonymiseKey: randomBytes(32) } : {},
+          );
+          return 0;
+        } finally {
+          if (file !== undefined)
+            await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+        }
+      });
     }
     case "audit":
       return runAuditCommand(
