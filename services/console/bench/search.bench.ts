@@ -11,7 +11,6 @@
  * Usage: pnpm bench:search   (env: BENCH_SIZES=10000,1000000, BENCH_SAMPLES=200)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
@@ -19,18 +18,19 @@ import type { Bus } from "@carehub/bus";
 import { encodeFirstCopy, ledgerKeys } from "@carehub/ledger";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { MessageKind, MessagePage } from "@carehub/schemas";
-import { createStore, type MessageState } from "@carehub/store";
+import { createStore } from "@carehub/store";
 import { startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import {
+  benchEnvironment,
   DAY,
   ENDPOINTS,
+  fillSynthetic,
   HASH_KEY,
   NOW,
   percentiles,
   rng,
   type Stats,
-  syntheticMessage,
   usedMemory,
 } from "../../tracker/bench/synthetic-read-model.ts";
 import { type MessageSearch, messageBrowser } from "../src/message-browser.ts";
@@ -145,14 +145,7 @@ try {
   await redis.quit();
   await server.stop();
 }
-const environment = {
-  date: new Date().toISOString(),
-  node: process.version,
-  redis: version,
-  cpus: cpus().length,
-  loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
-  samples: SAMPLES,
-};
+const environment = benchEnvironment(version, SAMPLES);
 mkdirSync(RESULTS, { recursive: true });
 writeFileSync(join(RESULTS, "search.json"), `${JSON.stringify({ environment, results }, null, 2)}\n`);
 writeFileSync(join(RESULTS, "search.md"), markdown());
@@ -168,27 +161,25 @@ async function measure(size: number): Promise<SizeResult> {
   const messageIds: [string, string][] = [];
   const before = await usedMemory(redis);
   const started = performance.now();
-  let pending: Promise<unknown> | undefined;
-  for (let done = 0; done < size; done += 2_000) {
-    const states: MessageState[] = [];
-    for (let i = done; i < Math.min(size, done + 2_000); i++) states.push(syntheticMessage(i, random, patients));
-    // The sender's message id → hub id record that intake writes (the ledger's first copy), pipelined.
-    const firstCopies = redis.pipeline();
-    for (const s of states) {
-      if (s.sender !== undefined && s.messageId !== undefined) {
-        firstCopies.set(ledger.messageId(s.sender, s.messageId), encodeFirstCopy({ hubId: s.hubId }));
+  await fillSynthetic(store, size, {
+    random,
+    patients,
+    beside: (states) => {
+      // The sender's message id → hub id record that intake writes (the ledger's first copy), pipelined.
+      const firstCopies = redis.pipeline();
+      for (const s of states) {
+        if (s.sender !== undefined && s.messageId !== undefined) {
+          firstCopies.set(ledger.messageId(s.sender, s.messageId), encodeFirstCopy({ hubId: s.hubId }));
+        }
       }
-    }
-    const sampled = states.filter((_, i) => i % 97 === 0);
-    for (const s of sampled) {
-      hubIds.push(s.hubId);
-      if (s.sender !== undefined && s.messageId !== undefined) messageIds.push([s.sender, s.messageId]);
-    }
-    await pending;
-    pending = Promise.all([store.importMessages(states), firstCopies.exec()]);
-    if (done % 100_000 === 0 && done > 0) process.stderr.write(`  ${done.toLocaleString("en")} messages\n`);
-  }
-  await pending;
+      const sampled = states.filter((_, i) => i % 97 === 0);
+      for (const s of sampled) {
+        hubIds.push(s.hubId);
+        if (s.sender !== undefined && s.messageId !== undefined) messageIds.push([s.sender, s.messageId]);
+      }
+      return firstCopies.exec();
+    },
+  });
   const fillSeconds = Math.round((performance.now() - started) / 100) / 10;
   process.stderr.write(`${size.toLocaleString("en")}: filled in ${fillSeconds} s; timing…\n`);
 

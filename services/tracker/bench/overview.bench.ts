@@ -9,7 +9,7 @@
  * Usage: pnpm bench:overview   (env: BENCH_MESSAGES=1000000, BENCH_OTHER_PATIENTS=20000, BENCH_SAMPLES=500)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
@@ -27,7 +27,15 @@ import {
   statusUpdate,
   trackerRegistry,
 } from "../src/tracker-fixtures.test-support.ts";
-import { HASH_KEY, percentiles, rng, type Stats, syntheticMessage, usedMemory } from "./synthetic-read-model.ts";
+import {
+  benchEnvironment,
+  HASH_KEY,
+  percentiles,
+  rng,
+  type Stats,
+  syntheticMessage,
+  usedMemory,
+} from "./synthetic-read-model.ts";
 
 setFlagsFromString("--max-semi-space-size=64");
 
@@ -165,14 +173,7 @@ try {
     latencyMs[name] = percentiles(times);
     cpuMs[name] = percentiles(cpu);
   }
-  const environment = {
-    date: new Date().toISOString(),
-    node: process.version,
-    redis: version,
-    cpus: cpus().length,
-    loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
-    samples: SAMPLES,
-  };
+  const environment = benchEnvironment(version, SAMPLES);
   const result = {
     messages: MESSAGES,
     otherPatients: OTHER_PATIENTS,

@@ -3,8 +3,9 @@
  * store's own fold, deterministic, cheap to make so that a fill measures the store. Moved out of tracker.bench.ts
  * so both benches make the same kind of data.
  */
+import { cpus, loadavg } from "node:os";
 import type { LifecycleEvent, MessageKind } from "@carehub/schemas";
-import { applyEvent, type MessageState, patientHash } from "@carehub/store";
+import { applyEvent, type MessageState, patientHash, type ReadModelStore } from "@carehub/store";
 import type { Redis } from "ioredis";
 
 export const HASH_KEY = "bench-patient-hash-key-0123456789";
@@ -161,4 +162,54 @@ export const round = (ms: number) => Math.round(ms * 1_000) / 1_000;
 export async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info("memory");
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+const FILL_BATCH = 2_000;
+
+/**
+ * Fills a store with `size` synthetic messages (message i is `syntheticMessage(i, random, patients)`) through its
+ * own bulk write path, in batches of 2,000 with one batch on the wire while the next is built. `beside` sees each
+ * batch before it is written and may return more writes to send with it (the ledger's records, say).
+ */
+export async function fillSynthetic(
+  store: Pick<ReadModelStore, "importMessages">,
+  size: number,
+  options: {
+    random: () => number;
+    patients: number;
+    beside?: (states: MessageState[]) => Promise<unknown> | undefined;
+  },
+): Promise<void> {
+  let pending: Promise<unknown> | undefined;
+  for (let done = 0; done < size; done += FILL_BATCH) {
+    const states: MessageState[] = [];
+    for (let i = done; i < Math.min(size, done + FILL_BATCH); i++) {
+      states.push(syntheticMessage(i, options.random, options.patients));
+    }
+    await pending;
+    pending = Promise.all([store.importMessages(states), options.beside?.(states)]);
+    if (done % 100_000 === 0 && done > 0) process.stderr.write(`  ${done.toLocaleString("en")} messages\n`);
+  }
+  await pending;
+}
+
+export interface BenchEnvironment {
+  date: string;
+  node: string;
+  redis: string;
+  cpus: number;
+  loadAverage: number[];
+  samples: number;
+}
+
+/** What a read-model bench's results say about where they were measured (load average at the end). */
+export function benchEnvironment(redisVersion: string, samples: number): BenchEnvironment {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    redis: redisVersion,
+    cpus: cpus().length,
+    loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
+    samples,
+  };
 }

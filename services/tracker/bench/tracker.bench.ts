@@ -8,30 +8,23 @@
  * Usage: pnpm bench:tracker   (env: BENCH_SIZES=10000,1000000, BENCH_SAMPLES=500)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
-import {
-  applyEntityUpdate,
-  createStore,
-  encodeEntity,
-  listCursorAt,
-  type MessageState,
-  type ReadModelStore,
-} from "@carehub/store";
+import { applyEntityUpdate, createStore, encodeEntity, listCursorAt, type ReadModelStore } from "@carehub/store";
 import { startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import {
+  benchEnvironment,
   DAY,
   ENDPOINTS,
+  fillSynthetic,
   HASH_KEY,
   NOW,
   percentiles,
   rng,
   round,
   type Stats,
-  syntheticMessage,
   usedMemory,
   uuidv7,
 } from "./synthetic-read-model.ts";
@@ -69,21 +62,19 @@ async function fillSize(redis: Redis, size: number): Promise<{ result: SizeResul
   const started = performance.now();
   const sampleIds: Array<{ hubId: string; at: number }> = [];
   const batch = 2_000;
-  let pending: Promise<void> | undefined;
-  for (let done = 0; done < size; done += batch) {
-    const states: MessageState[] = [];
-    for (let i = done; i < Math.min(size, done + batch); i++) {
-      const state = syntheticMessage(i, random, Math.max(1_000, size / 5));
-      states.push(state);
-      if (sampleIds.length < 5_000 && random() < 5_000 / size)
-        sampleIds.push({ hubId: state.hubId, at: state.receivedAt ?? 0 });
-    }
-    // One batch on the wire while the next is being built.
-    await pending;
-    pending = store.importMessages(states);
-    if (done % 100_000 === 0 && done > 0) process.stderr.write(`  ${done.toLocaleString("en")} messages\n`);
-  }
-  await pending;
+  // Sampled with their own sequence, so the messages are the same whatever is sampled.
+  const sampling = rng(43);
+  await fillSynthetic(store, size, {
+    random,
+    patients: Math.max(1_000, size / 5),
+    beside: (states) => {
+      for (const state of states) {
+        if (sampleIds.length < 5_000 && sampling() < 5_000 / size)
+          sampleIds.push({ hubId: state.hubId, at: state.receivedAt ?? 0 });
+      }
+      return undefined;
+    },
+  });
   const afterMessages = await usedMemory(redis);
   const referrals = Math.floor(size / 20);
   for (let done = 0; done < referrals; done += batch) {
@@ -218,14 +209,7 @@ try {
       if (base !== undefined) ratios[name] = { p50: round(stats.p50 / base.p50), p99: round(stats.p99 / base.p99) };
     }
   }
-  const environment = {
-    date: new Date().toISOString(),
-    node: process.version,
-    redis: version,
-    cpus: cpus().length,
-    loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
-    samples: SAMPLES,
-  };
+  const environment = benchEnvironment(version, SAMPLES);
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, "tracker.json"), `${JSON.stringify({ environment, results, ratios }, null, 2)}\n`);
   writeFileSync(join(RESULTS, "tracker.md"), markdown(environment, results, ratios));
