@@ -18,7 +18,6 @@ import { join } from "node:path";
 import type { StoredMessage, StreamRole } from "@carehub/bus";
 import { parseServiceSettings, type RunningHub, startHub } from "@carehub/hub";
 import type { Logger } from "@carehub/observability";
-import { hashToken } from "@carehub/registry";
 import {
   type DeliveryFormat,
   type EndpointInput,
@@ -29,6 +28,7 @@ import {
   type RoutingRule,
 } from "@carehub/schemas";
 import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { TEST_HUB_IDENTITY, testRegistry } from "@carehub/testkit-hub";
 import { cleanupHubNamespace } from "./namespace.ts";
 import { TestReceiver } from "./test-receiver.ts";
 
@@ -41,7 +41,7 @@ export type HarnessEndpoint = Omit<EndpointInput, "delivery" | "auth"> &
     format?: DeliveryFormat;
   };
 
-export const HUB_IDENTITY = { id: "carehub", name: "carehub (test)", sor: "481521000016007", gln: "5790000199990" };
+export const HUB_IDENTITY = TEST_HUB_IDENTITY;
 
 /**
  * The default endpoints, with the identities used in MedCom's published examples, so that those examples
@@ -168,26 +168,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const specs = options.endpoints ?? defaultEndpoints();
   const receivers = new Map<string, TestReceiver>();
   for (const spec of specs) receivers.set(spec.id, await TestReceiver.start());
-  let registry: RegistryConfigInput = {
+  let registry: RegistryConfigInput = testRegistry({
+    endpoints: specs,
+    receiverUrl: (id) => receivers.get(id)?.url ?? "",
     hub: HUB_IDENTITY,
-    endpoints: specs.map(({ format, ...spec }) => ({
-      delivery: {
-        mode: "http",
-        url: receivers.get(spec.id)?.url ?? "",
-        timeoutMs: 2_000,
-        ...(format === undefined ? {} : { format }),
-      },
-      ...spec,
-      auth: { tokenSha256: [hashToken(`token-${spec.id}`)] },
-    })),
     rules: options.rules ?? defaultRules(),
     operators: (options.operators ?? ["operator"]).map((id) => ({
       id,
-      name: `Operator ${id}`,
-      tokenSha256: [hashToken(`token-${id}`)],
       ...(options.operatorRoles?.[id] === undefined ? {} : { role: options.operatorRoles[id] }),
     })),
-  };
+  });
   const dir = options.registryFile ? await mkdtemp(join(tmpdir(), "carehub-e2e-")) : undefined;
   const registryPath = dir === undefined ? "unused" : join(dir, "endpoints.json");
   if (dir !== undefined) await writeFile(registryPath, JSON.stringify(registry, null, 2));

@@ -4,6 +4,7 @@ import { MessageLedger } from "@carehub/ledger";
 import { hashToken } from "@carehub/registry";
 import type {
   BusinessEntity,
+  DeliveryFormat,
   EndpointInput,
   HubConfig,
   MessageLifecycle,
@@ -26,6 +27,52 @@ import { TestReceiver } from "./test-receiver.ts";
 
 /** An endpoint without delivery and auth: the test hub gives each a webhook receiver and the token `token-<id>`. */
 export type TestHubEndpoint = Omit<EndpointInput, "delivery" | "auth"> & Partial<Pick<EndpointInput, "delivery">>;
+
+/** The hub identity a test hub has unless given another. */
+export const TEST_HUB_IDENTITY = {
+  id: "carehub",
+  name: "carehub (test)",
+  sor: "481521000016007",
+  gln: "5790000199990",
+} as const satisfies RegistryConfigInput["hub"];
+
+export interface TestRegistryOptions {
+  endpoints: Array<TestHubEndpoint & { format?: DeliveryFormat }>;
+  /** Where the hub delivers to each endpoint (its test receiver); an endpoint's own `delivery` wins. */
+  receiverUrl: (endpointId: string) => string;
+  hub?: RegistryConfigInput["hub"];
+  rules?: RoutingRule[];
+  /** Operators (query API: everything), each with the token `token-<id>`. */
+  operators: Array<{ id: string; role?: "viewer" | "operator" | "admin" }>;
+}
+
+/**
+ * The registry of a hub inside a test: every endpoint delivered to by webhook (2 s timeout, in its `format` when
+ * given) and known by the token `token-<id>`, as are the operators. One place for the test hub and carehub's own
+ * e2e harness.
+ */
+export function testRegistry(options: TestRegistryOptions): RegistryConfigInput {
+  return {
+    hub: options.hub ?? TEST_HUB_IDENTITY,
+    endpoints: options.endpoints.map(({ format, ...spec }) => ({
+      delivery: {
+        mode: "http",
+        url: options.receiverUrl(spec.id),
+        timeoutMs: 2_000,
+        ...(format === undefined ? {} : { format }),
+      },
+      ...spec,
+      auth: { tokenSha256: [hashToken(`token-${spec.id}`)] },
+    })),
+    rules: options.rules ?? [],
+    operators: options.operators.map(({ id, role }) => ({
+      id,
+      name: `Operator ${id}`,
+      tokenSha256: [hashToken(`token-${id}`)],
+      ...(role === undefined ? {} : { role }),
+    })),
+  };
+}
 
 export interface TestHubOptions {
   endpoints: TestHubEndpoint[];
@@ -143,16 +190,13 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
   const receivers = new Map<string, TestReceiver>();
   try {
     for (const spec of options.endpoints) receivers.set(spec.id, await TestReceiver.start());
-    const registry: RegistryConfigInput = {
-      hub: options.hub ?? { id: "carehub", name: "carehub (test)", sor: "481521000016007", gln: "5790000199990" },
-      endpoints: options.endpoints.map((spec) => ({
-        delivery: { mode: "http", url: receivers.get(spec.id)?.url ?? "", timeoutMs: 2_000 },
-        ...spec,
-        auth: { tokenSha256: [hashToken(`token-${spec.id}`)] },
-      })),
-      rules: options.rules ?? [],
-      operators: [{ id: OPERATOR, name: "Test operator", tokenSha256: [hashToken(`token-${OPERATOR}`)] }],
-    };
+    const registry = testRegistry({
+      endpoints: options.endpoints,
+      receiverUrl: (id) => receivers.get(id)?.url ?? "",
+      ...(options.hub === undefined ? {} : { hub: options.hub }),
+      ...(options.rules === undefined ? {} : { rules: options.rules }),
+      operators: [{ id: OPERATOR }],
+    });
     const config = parseHubConfig(
       { NATS_URL: natsUrl, REDIS_URL: redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
       { ...options.config, namespace, httpPort: 0, registryPath: "unused" },
