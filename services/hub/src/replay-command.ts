@@ -57,14 +57,7 @@ const RECEIVED_AT = "Carehub-Received-At";
 const SOURCE = "Carehub-Source-Endpoint";
 
 /** What the replay keeps of each message once it is stored: enough to compare outcomes, never its bytes. */
-interface Expectation {
-  seq: number;
-  sender: string;
-  messageId?: string;
-  originalHubId: string;
-  hubId: string;
-  expected?: RecordedOutcome;
-}
+type Expectation = Omit<ReplayDifference, "expected" | "actual"> & { expected?: RecordedOutcome };
 
 /**
  * `carehub replay`: stores each recorded message on the target hub's INGRESS under its recorded sender, in the
