@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Bus, InboundMessage, RunningConsumer } from "@carehub/bus";
-import { type BackoffPolicy, DEFAULT_BACKOFF } from "@carehub/bus";
+import { type BackoffPolicy, DEFAULT_BACKOFF, DEFAULT_READ_MODEL_RETENTION_DAYS, messageRetention } from "@carehub/bus";
 import { type Logger, recordDeadLetter } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import { type CarehubError, type Endpoint, retentionSeconds } from "@carehub/schemas";
@@ -108,6 +108,8 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
         })
       : deliverToInbox(bus, endpoint.delivery.subject ?? bus.topology.subjects.inbox(endpoint.id), message);
   const warnUnsigned = unsignedEndpointWarning(logger);
+  // Half the OUTBOX retention: a copy still waiting for its endpoint is dead-lettered long before JetStream drops it.
+  const retryWindowCapMs = messageRetention(deps.retentionDays ?? DEFAULT_READ_MODEL_RETENTION_DAYS).outboxMaxAgeMs / 2;
 
   const running = new Map<string, RunningConsumer>();
   let stopped = false;
@@ -125,6 +127,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
         backoff: options.backoff,
         predecessorPollMs: options.predecessorPollMs,
         maxWaitMs: options.maxWaitMs,
+        retryWindowCapMs,
       },
       now,
       random,
