@@ -115,8 +115,8 @@ export const Endpoint = z.object({
    */
   retryWindowSeconds: z.number().int().positive().default(86_400),
   /**
-   * Optional cap on failed attempts that got an answer (a 408 / 429 / 5xx, a refused connection) or died with
-   * the dispatcher; an attempt that got no answer in time may have arrived and does not count. Unset (the
+   * Optional cap on failed attempts (a 408 / 429 / 5xx, a network error, or one that died with the dispatcher);
+   * an attempt that got no answer within `timeoutMs` may have arrived and does not count. Unset (the
    * default): only `retryWindowSeconds` limits retries.
    */
   maxDeliveryAttempts: z.number().int().positive().optional(),

@@ -8,7 +8,7 @@ import type { DispatchKeys } from "./dispatch-keys.ts";
  * hash) nor recorded as failed (`a:<its total>`), i.e. the process making it died during the call; or recorded
  * as failed without knowing whether the request arrived (`u:<its total>`: a timeout, a connection cut). Shared by
  * both scripts below; KEYS[1] is the attempts hash, `ttl` its expiry. Returns attempts, total, unreported, and
- * counted: the copy's attempts less those that got no answer (`unanswered`), which do not use up
+ * counted: the copy's attempts less those that got no answer in time (`timedOut`), which do not use up
  * `maxDeliveryAttempts` (docs/decisions/0060).
  */
 const COUNT_ATTEMPT = `
@@ -19,7 +19,7 @@ local function countAttempt(ttl)
   local unreported = 0
   if attempts > 1 and (redis.call('HEXISTS', KEYS[1], 'a:' .. (total - 1)) == 0
     or redis.call('HEXISTS', KEYS[1], 'u:' .. (total - 1)) == 1) then unreported = 1 end
-  local counted = attempts - (tonumber(redis.call('HGET', KEYS[1], 'unanswered') or '0') or 0)
+  local counted = attempts - (tonumber(redis.call('HGET', KEYS[1], 'timedOut') or '0') or 0)
   return attempts, total, unreported, counted
 end`;
 
@@ -50,7 +50,7 @@ end
 if delivered then return {delivered, 0, afterDelivered, afterDead, circuit} end
 local notBefore = 0
 if redis.call('HGET', KEYS[1], 'copy') ~= ARGV[1] then
-  redis.call('HSET', KEYS[1], 'copy', ARGV[1], 'attempts', 0, 'unanswered', 0, 'notBefore', 0)
+  redis.call('HSET', KEYS[1], 'copy', ARGV[1], 'attempts', 0, 'timedOut', 0, 'notBefore', 0)
   redis.call('EXPIRE', KEYS[1], ARGV[2])
   redis.call('DEL', KEYS[2])
 else
@@ -192,8 +192,9 @@ export class DeliveryState {
 
   /**
    * Keeps a failed attempt in the history and pauses this copy until `notBefore` (epoch ms). `mayHaveArrived`:
-   * no answer came, yet the request may have reached the receiver (the next attempt counts as a possible duplicate,
-   * and this one does not count towards `maxDeliveryAttempts`: a slow receiver is not a failing one).
+   * no answer came, yet the request may have reached the receiver (the next attempt counts as a possible
+   * duplicate). `timedOut`: the receiver did not answer within the endpoint's `timeoutMs`; such an attempt does not
+   * count towards `maxDeliveryAttempts` (a slow receiver is not a failing one, docs/decisions/0060).
    */
   async recordFailedAttempt(
     endpoint: string,
@@ -201,18 +202,19 @@ export class DeliveryState {
     record: AttemptRecord,
     notBefore: number,
     mayHaveArrived = false,
+    timedOut = false,
   ): Promise<void> {
     const key = this.#keys.attempts(endpoint, hubId);
-    const fields = { [`a:${record.attempt}`]: JSON.stringify(record), notBefore: String(notBefore) };
-    if (!mayHaveArrived) {
+    const fields = {
+      [`a:${record.attempt}`]: JSON.stringify(record),
+      notBefore: String(notBefore),
+      ...(mayHaveArrived ? { [`u:${record.attempt}`]: "1" } : {}),
+    };
+    if (!timedOut) {
       await this.#redis.hset(key, fields);
       return;
     }
-    const results = await this.#redis
-      .multi()
-      .hset(key, { ...fields, [`u:${record.attempt}`]: "1" })
-      .hincrby(key, "unanswered", 1)
-      .exec();
+    const results = await this.#redis.multi().hset(key, fields).hincrby(key, "timedOut", 1).exec();
     if (results === null) throw new Error("the failed attempt's transaction was aborted");
     for (const [error] of results) if (error) throw error;
   }

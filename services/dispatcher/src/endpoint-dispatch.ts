@@ -232,8 +232,9 @@ async function failedAttempt(
     code: outcome.code,
     message: outcome.message,
   };
-  // An attempt that got no answer may have arrived (a slow receiver): it does not use up the attempt limit.
-  const counted = outcome.mayHaveArrived === true ? counts.counted - 1 : counts.counted;
+  // An attempt that got no answer in time may have arrived (a slow receiver): it does not use up the attempt limit.
+  const timedOut = outcome.code === DISPATCH_ERROR_CODES.timeout;
+  const counted = timedOut ? counts.counted - 1 : counts.counted;
   const attemptsUsedUp = counts.limit !== undefined && counted >= counts.limit;
   const windowPassed = now >= window.deadline;
   const lastAttempt = !outcome.retryable || attemptsUsedUp || windowPassed;
@@ -247,7 +248,14 @@ async function failedAttempt(
         Math.max(backoffDelayMs(counts.attempt, deps.policy.backoff, deps.random), outcome.retryAfterMs ?? 0),
       );
   await guard("recording the attempt", () =>
-    deps.state.recordFailedAttempt(endpointId, message.hubId, record, now + delay, outcome.mayHaveArrived === true),
+    deps.state.recordFailedAttempt(
+      endpointId,
+      message.hubId,
+      record,
+      now + delay,
+      outcome.mayHaveArrived === true,
+      timedOut,
+    ),
   );
   // An endpoint that answers at all is up: only faults of the endpoint count towards its circuit.
   await guard("updating the circuit", async () => {
