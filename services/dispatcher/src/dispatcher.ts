@@ -191,7 +191,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
   timer.unref();
   let sweeping: Promise<void> = Promise.resolve();
   const sweepTimer = setInterval(() => {
-    sweeping = sweepClaimChecks(bus).then(
+    sweeping = sweepClaimChecks(bus, { now }).then(
       (report) => {
         if (report.deleted > 0) logger?.info({ ...report }, "claim-checked payloads no message names any more deleted");
       },
