@@ -1,10 +1,9 @@
-import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { HEADER, inlineMessageLimit, serverMaxPayload } from "@carehub/bus";
 import { consumeInbox, createClient, type ReceivedMessage } from "@carehub/client";
 import { sharedNatsUrl } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultEndpoints, type Harness, startHarness } from "./src/harness.ts";
+import { homecareOfSize } from "./src/sized-message.ts";
 
 /**
  * A message larger than one NATS message, to an endpoint in NATS delivery mode (issue 16, docs/decisions/0062): the
@@ -13,15 +12,6 @@ import { defaultEndpoints, type Harness, startHarness } from "./src/harness.ts";
  * (the inbox publish was refused for its size, and the copy was dead-lettered).
  */
 const LIMIT = 9 * 1024 * 1024;
-
-const HOMECARE = readFileSync(
-  new URL(
-    "./fixtures/medcom/examples/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json",
-    import.meta.url,
-  ),
-  "utf8",
-);
-const MESSAGE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
 
 let h: Harness;
 
@@ -39,9 +29,7 @@ afterAll(async () => {
 
 describe("a large message to a NATS-inbox endpoint", () => {
   it("reaches the endpoint's application whole, through the SDK, and is acknowledged once", async () => {
-    const id = randomUUID();
-    const bytes = Buffer.alloc(LIMIT, " ");
-    bytes.write(HOMECARE.replaceAll(MESSAGE_ID, id), "utf8");
+    const { id, bytes } = homecareOfSize(LIMIT);
     const handled: ReceivedMessage[] = [];
     const errors: unknown[] = [];
     const inbox = await consumeInbox({

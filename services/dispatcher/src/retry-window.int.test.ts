@@ -7,6 +7,7 @@ import {
   connectTestBus,
   connectTestRedis,
   EventCollector,
+  toOutbox as publishToOutbox,
   SwappableRegistry,
   TestReceiver,
   testEndpoint,
@@ -34,19 +35,7 @@ let dispatcher: RunningDispatcher | undefined;
 let circuitDispatcher: RunningDispatcher | undefined;
 const receivers = {} as Record<"slow" | "down" | "open", TestReceiver>;
 
-async function toOutbox(endpoint: string, id: string): Promise<void> {
-  await bus.publish(bus.topology.subjects.outbox(endpoint), `<message id="${id}"/>`, {
-    msgId: `${id}:${endpoint}`,
-    contentType: "application/xml",
-    headers: {
-      "Carehub-Hub-Id": id,
-      "Carehub-Source-Endpoint": "sender-x",
-      "Carehub-Message-Id": `msg-${id}`,
-      "Carehub-Receiver": endpoint,
-      "Carehub-Kind": "lab-result",
-    },
-  });
-}
+const toOutbox = (endpoint: string, id: string) => publishToOutbox(bus, endpoint, id);
 
 const SLOW_REQUESTS = 4;
 
