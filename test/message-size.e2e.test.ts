@@ -1,8 +1,7 @@
-import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { HEADER, inlineMessageLimit, serverMaxPayload } from "@carehub/bus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./src/harness.ts";
+import { homecareOfSize } from "./src/sized-message.ts";
 
 /**
  * One size limit, end to end (issue 16, item 4): the largest message the gateway accepts is CAREHUB_MAX_BODY_BYTES,
@@ -13,24 +12,6 @@ import { type Harness, startHarness } from "./src/harness.ts";
  * written to OUTBOX and was dead-lettered without the sender being told.)
  */
 const LIMIT = 9 * 1024 * 1024;
-
-const HOMECARE = readFileSync(
-  new URL(
-    "./fixtures/medcom/examples/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json",
-    import.meta.url,
-  ),
-  "utf8",
-);
-const MESSAGE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
-
-/** The example with a fresh message id, padded with trailing whitespace (still the same JSON) to `size` bytes. */
-function messageOfSize(size: number): { id: string; bytes: Buffer } {
-  const id = randomUUID();
-  const text = HOMECARE.replaceAll(MESSAGE_ID, id);
-  const bytes = Buffer.alloc(size, " ");
-  bytes.write(text, "utf8");
-  return { id, bytes };
-}
 
 let h: Harness;
 const limit = LIMIT;
@@ -47,7 +28,7 @@ afterAll(async () => {
 
 describe("the one size limit", () => {
   it("refuses a message one byte over the limit with 413 at once, naming the limit", async () => {
-    const response = await h.send("acute-team", messageOfSize(limit + 1).bytes, "application/fhir+json");
+    const response = await h.send("acute-team", homecareOfSize(limit + 1).bytes, "application/fhir+json");
     expect(response.status).toBe(413);
     expect(await response.json()).toEqual({
       code: "CAREHUB_ERR_GATEWAY_BODY_TOO_LARGE",
@@ -57,7 +38,7 @@ describe("the one size limit", () => {
   });
 
   it("accepts a message exactly at the limit, larger than a NATS message, and delivers it byte for byte", async () => {
-    const { id, bytes } = messageOfSize(limit);
+    const { id, bytes } = homecareOfSize(limit);
     const response = await h.send("acute-team", bytes, "application/fhir+json");
     expect(response.status).toBe(202);
     const deliveries = await h.receiver("practice").waitFor((d) => d.some((x) => x.messageId === id), 40_000);

@@ -107,7 +107,19 @@ export const Endpoint = z.object({
   }),
   /** How long to wait for the receiver's acknowledgement before flagging ack-overdue. */
   ackTimeoutSeconds: z.number().int().positive().default(1800),
-  maxDeliveryAttempts: z.number().int().positive().default(8),
+  /**
+   * The retry budget, in time: a message that could not be delivered is tried again (exponential backoff with
+   * jitter) until it has waited this long since it was queued for this endpoint, then dead-lettered
+   * (`CAREHUB_ERR_DELIVERY_RETRY_WINDOW_PASSED`). Default one day; the dispatcher caps it at half the OUTBOX
+   * retention so a copy is never dropped by age before it is dead-lettered (docs/decisions/0060).
+   */
+  retryWindowSeconds: z.number().int().positive().default(86_400),
+  /**
+   * Optional cap on failed attempts (a 408 / 429 / 5xx, a network error, or one that died with the dispatcher);
+   * an attempt that got no answer within `timeoutMs` may have arrived and does not count. Unset (the
+   * default): only `retryWindowSeconds` limits retries.
+   */
+  maxDeliveryAttempts: z.number().int().positive().optional(),
 });
 export type Endpoint = z.infer<typeof Endpoint>;
 export type EndpointInput = z.input<typeof Endpoint>;

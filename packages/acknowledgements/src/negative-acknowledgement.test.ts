@@ -22,7 +22,7 @@ const source: Endpoint = {
   delivery: { mode: "nats" },
   auth: { tokenSha256: ["0".repeat(64)] },
   ackTimeoutSeconds: 1800,
-  maxDeliveryAttempts: 8,
+  retryWindowSeconds: 86_400,
 };
 const unknownReceiver: ValidationIssue = {
   code: "CAREHUB_ERR_ROUTE_UNKNOWN_RECEIVER",

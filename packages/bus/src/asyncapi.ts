@@ -32,7 +32,15 @@ function inboxHeaders(): JsonObject {
     type: "object",
     required: [HEADER.msgId, HEADER.hubId, "Carehub-Message-Id", HEADER.kind, "Carehub-Source-Endpoint"],
     properties: {
-      [HEADER.msgId]: text("dedup id: the hub id, so a repeat inside the 10-minute window is stored once"),
+      [HEADER.msgId]: text(
+        "dedup id: the hub id (`<hub id>:<n>/<count>` on a part), so a repeat inside the 10-minute window is stored once",
+      ),
+      [HEADER.chunk]: text(
+        "`<n>/<count>` on each part of a message too large for one NATS message, delivered as consecutive parts " +
+          "with the same headers otherwise: join the payloads of parts 1..count of the same hub id in order " +
+          "(@carehub/client's consumeInbox does); absent: the message is whole",
+        { pattern: "^[1-9][0-9]*/[1-9][0-9]*$" },
+      ),
       "Nats-Expected-Stream": text("JetStream's check that the delivery was stored on the INBOX stream"),
       [HEADER.hubId]: text("the hub's id of the message (UUID)", { format: "uuid" }),
       "Carehub-Message-Id": text("the sender's message id (MessageHeader.id / letter id): drop repeats by it"),

@@ -6,6 +6,7 @@ import { type NatsServerHandle, startNatsServer, testNamespace } from "@carehub/
 import { Objm } from "@nats-io/obj";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../test/helpers.ts";
+import { ClaimCheck } from "./claim-check.ts";
 import {
   type Bus,
   connectBus,
@@ -14,7 +15,9 @@ import {
   inlineMessageLimit,
   messageRetention,
   serverMaxPayload,
+  sweepClaimChecks,
 } from "./index.ts";
+import { publishMessage } from "./publisher.ts";
 
 /**
  * Claim check against a real NATS server (issue 16, item 4): what goes inline and what goes to the object store,
@@ -187,5 +190,74 @@ describe("claim check", () => {
       code: "CAREHUB_ERR_BUS_CLAIM_CHECK_MISSING",
       retryable: false,
     });
+  });
+});
+
+describe("claim-check sweep (docs/decisions/0061)", () => {
+  const store = () => new Objm(bus.js).open(bus.topology.payloadBucket);
+  const stored = async (name: string) => {
+    const info = await (await store()).info(name);
+    return info !== null && !info.deleted;
+  };
+  // Every object counts as old enough: the sweep's clock is a day ahead.
+  const sweep = () => sweepClaimChecks(bus, { now: () => Date.now() + 86_400_000 });
+
+  it("deletes an object once no stream message names it, and keeps one a DLQ copy still names for a redrive", async () => {
+    const gone = payloadOf(inline + 1);
+    const kept = payloadOf(inline + 2);
+    const first = await bus.publish(bus.topology.subjects.ingress("gp-sweep"), gone, { msgId: "sw-1" });
+    const second = await bus.publish(bus.topology.subjects.ingress("gp-sweep"), kept, { msgId: "sw-2" });
+    const goneName = (await raw(bus.topology.streams.ingress, first.seq)).claim;
+    const keptName = (await raw(bus.topology.streams.ingress, second.seq)).claim;
+    // The second message was dead-lettered: the DLQ copy names the object (what the consumer wrapper writes).
+    await bus.publish(bus.topology.subjects.dlq("claim-sweep"), new Uint8Array(0), {
+      msgId: "sw-2:dead",
+      headers: { [HEADER.claimCheck]: keptName },
+    });
+
+    expect((await sweep()).deleted).toBe(0);
+    expect(await stored(goneName)).toBe(true);
+
+    // Both INGRESS copies leave (as by age or size); only the DLQ copy of the second remains.
+    await bus.jsm.streams.deleteMessage(bus.topology.streams.ingress, first.seq);
+    await bus.jsm.streams.deleteMessage(bus.topology.streams.ingress, second.seq);
+    const report = await sweep();
+    expect(report.deleted).toBeGreaterThanOrEqual(1);
+    expect(await stored(goneName)).toBe(false);
+    expect(await stored(keptName)).toBe(true);
+    const letter = await bus.jsm.streams.getMessage(bus.topology.streams.dlq, {
+      last_by_subj: bus.topology.subjects.dlq("claim-sweep"),
+    });
+    const read = await bus.getMessage(bus.topology.streams.dlq, letter?.seq ?? 0);
+    expect(Buffer.from(read?.data ?? []).equals(kept)).toBe(true);
+  });
+
+  it("never deletes an object younger than the minimum age, named or not", async () => {
+    const bytes = payloadOf(inline + 3);
+    const sent = await bus.publish(bus.topology.subjects.outbox("rx-young"), bytes, { msgId: "sw-young" });
+    const name = (await raw(bus.topology.streams.outbox, sent.seq)).claim;
+    await bus.jsm.streams.deleteMessage(bus.topology.streams.outbox, sent.seq);
+    await sweepClaimChecks(bus);
+    expect(await stored(name)).toBe(true);
+  });
+
+  it("stores a payload again when a sweep took its object between the put and the message's write", async () => {
+    const bytes = payloadOf(inline + 4);
+    // A sweep deletes the object right after the put, before the message naming it is written.
+    class SweptAfterPut extends ClaimCheck {
+      override async put(payload: Uint8Array): Promise<string> {
+        const name = await super.put(payload);
+        await (await store()).delete(name);
+        return name;
+      }
+    }
+    const claimCheck = new SweptAfterPut(bus.js, bus.topology, inline);
+    const subject = bus.topology.subjects.pipeline("lab-result");
+    const sent = await publishMessage(bus.js, subject, bytes, { msgId: "sw-race" }, { cipher: undefined, claimCheck });
+    const name = (await raw(bus.topology.streams.pipeline, sent.seq)).claim;
+    expect(await stored(name)).toBe(true);
+    expect(Buffer.from((await bus.getMessage(bus.topology.streams.pipeline, sent.seq))?.data ?? []).equals(bytes)).toBe(
+      true,
+    );
   });
 });

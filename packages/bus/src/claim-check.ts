@@ -17,13 +17,14 @@ export const CLAIM_CHECK_STREAM_ROLES: readonly StreamRole[] = SEALED_STREAM_ROL
  * redelivery); an older one is stored afresh, so its age restarts with the message that now points at it and it
  * cannot expire before that message does.
  */
-const REUSE_WINDOW_MS = 60 * 60 * 1000;
+export const REUSE_WINDOW_MS = 60 * 60 * 1000;
 
 /**
  * Claim check (issue 16, item 4): a payload larger than a NATS message can hold is put in the hub's object store
  * bucket (`<NS>_PAYLOADS`, named by its SHA-256) and the message carries only its name in `Carehub-Claim-Check`.
  * The bus is the only user: `publishMessage` puts, every read (`readStoredPayload`) fetches. Objects leave the
- * bucket by age, as long as the longest-kept stream that may point at one (provisioning, `payloadBucketAge`).
+ * bucket when no stream message names them any more (`sweepClaimChecks`, docs/decisions/0061), and at the latest
+ * by age, as long as the longest-kept stream that may point at one (provisioning, `payloadBucketAge`).
  */
 export class ClaimCheck {
   /** Payloads up to this many bytes travel in the message itself. */
@@ -68,6 +69,21 @@ export class ClaimCheck {
           cause: error,
         },
       );
+    }
+  }
+
+  /**
+   * After the message naming `name` was written: stores the payload again if a sweep deleted the object between
+   * `put` and the write (it looked unreferenced and old just then), so a written reference never dangles.
+   */
+  async confirm(name: string, payload: Uint8Array): Promise<void> {
+    try {
+      const store = await this.#open();
+      const existing = await store.info(name);
+      if (existing === null || existing.deleted) await store.putBlob({ name }, payload);
+    } catch (error) {
+      this.#store = undefined;
+      throw new BusClaimCheckUnavailableError(`claim check ${name} not confirmed: ${reason(error)}`, { cause: error });
     }
   }
 

@@ -23,6 +23,8 @@ export interface InboundMessage<T = Uint8Array> {
   readonly seq: number;
   /** 1 on the first delivery. */
   readonly deliveryCount: number;
+  /** When the stream stored this message (epoch ms, the server's clock). */
+  readonly storedAtMs: number;
   readonly redelivered: boolean;
   readonly msgId: string | undefined;
   /** Tells JetStream the handler is still busy: restarts the ack-wait timer (call it during long work). */
@@ -112,6 +114,9 @@ class Delivery<T> implements InboundMessage<T> {
   }
   get deliveryCount(): number {
     return this.msg.info.deliveryCount;
+  }
+  get storedAtMs(): number {
+    return Number(this.msg.timestampNanos / 1_000_000n);
   }
   get redelivered(): boolean {
     return this.msg.redelivered;

@@ -25,6 +25,11 @@ export const HEADER = Object.freeze({
    * the message itself is then empty (docs/contracts.md "Claim check"). Absent: the payload is the message's own.
    */
   claimCheck: "Carehub-Claim-Check",
+  /**
+   * On INBOX: `<n>/<count>` when a message too large for one NATS message is delivered as `count` parts
+   * (docs/decisions/0062); the SDK joins them.
+   */
+  chunk: "Carehub-Chunk",
 });
 
 export const SCHEMA_VERSION = "1";

@@ -1,5 +1,10 @@
 export { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
 export { type Bus, type ConnectBusOptions, connectBus, type LifecycleEventLike, type ProvisionOptions } from "./bus.ts";
+export {
+  CLAIM_CHECK_SWEEP_MIN_AGE_MS,
+  type ClaimCheckSweepReport,
+  sweepClaimChecks,
+} from "./claim-check-sweep.ts";
 export type { ConsumeSpec, InboundMessage, RunningConsumer } from "./consumer.ts";
 export { CONSUMER_INFO_INTERVAL_MS, type ConsumerBacklog, readConsumerBacklog } from "./consumer-metrics.ts";
 export { hubJsonDecoder, jsonDecoder } from "./decoders.ts";

@@ -108,8 +108,10 @@ export async function publishMessage(
   }
   // Claim check (issue 16 item 4): the one place a large payload leaves the message for the object store.
   // (A message that already names a claim check — a dead letter, a redrive — has an empty payload: never again.)
+  let claimed: { name: string; payload: Uint8Array } | undefined;
   if (claimCheck?.applies(subject, payload.byteLength)) {
-    hdrs.headers.set(HEADER.claimCheck, [await claimCheck.put(payload)]);
+    claimed = { name: await claimCheck.put(payload), payload };
+    hdrs.headers.set(HEADER.claimCheck, [claimed.name]);
     payload = EMPTY;
   }
 
@@ -132,6 +134,7 @@ export async function publishMessage(
       ...(options.expectStream === undefined ? {} : { expect: { streamName: options.expectStream } }),
     });
     if (recording) span.setAttribute("messaging.nats.duplicate", ack.duplicate);
+    if (claimed !== undefined) await claimCheck?.confirm(claimed.name, claimed.payload);
     return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
   } catch (error) {
     const failure = classify(subject, error);

@@ -32,11 +32,12 @@ afterAll(async () => {
   await gateway?.close();
 });
 
-async function publish(body: string | Uint8Array, contentType: string, hubId: string) {
+async function publish(body: string | Uint8Array, contentType: string, hubId: string, chunk?: string) {
   const h = headers();
   h.set("Content-Type", contentType);
   h.set("Carehub-Hub-Id", hubId);
-  h.set("Nats-Msg-Id", hubId);
+  h.set("Nats-Msg-Id", chunk === undefined ? hubId : `${hubId}:${chunk}:${randomBytes(4).toString("hex")}`);
+  if (chunk !== undefined) h.set("Carehub-Chunk", chunk);
   await jetstream(nc).publish(subject, body, { headers: h });
 }
 
@@ -115,6 +116,39 @@ describe("consumeInbox (real NATS)", () => {
       expect(handled).toEqual(["mh-10", "mh-11"]);
     } finally {
       await second.stop();
+    }
+  });
+
+  it("joins a message delivered in parts, interleaved with another's and with a part sent twice, and settles every part", async () => {
+    const handled: Array<{ id: string; bytes: number }> = [];
+    const big = new TextEncoder().encode(careCommunication("mh-20", "b-20"));
+    const other = new TextEncoder().encode(careCommunication("mh-21", "b-21"));
+    const third = (bytes: Uint8Array, n: number) =>
+      bytes.subarray(Math.floor((bytes.length * n) / 3), Math.floor((bytes.length * (n + 1)) / 3));
+    await publish(third(big, 0), "application/fhir+json", "h20", "1/3");
+    await publish(third(other, 0), "application/fhir+json", "h21", "1/2");
+    await publish(third(big, 1), "application/fhir+json", "h20", "2/3");
+    await publish(third(big, 1), "application/fhir+json", "h20", "2/3"); // a retry's repeat after the window
+    await publish(other.subarray(third(other, 0).length), "application/fhir+json", "h21", "2/2");
+    await publish(third(big, 2), "application/fhir+json", "h20", "3/3");
+    const subscription = await consumeInbox({
+      natsUrl,
+      namespace,
+      endpointId,
+      client: createClient({ baseUrl: gateway.url, token: "t" }),
+      onMessage: (received) => void handled.push({ id: received.message.messageId, bytes: received.body.byteLength }),
+    });
+    try {
+      await until(async () => {
+        const info = await jsm.consumers.info(stream, `sdk-${endpointId}`);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      }, "every part settled");
+      expect(handled).toEqual([
+        { id: "mh-21", bytes: other.byteLength },
+        { id: "mh-20", bytes: big.byteLength },
+      ]);
+    } finally {
+      await subscription.stop();
     }
   });
 });

@@ -88,15 +88,24 @@ export async function consumeInbox(options: InboxOptions): Promise<InboxSubscrip
     throw error;
   }
 
+  const parts = new InboxParts();
   async function handle(message: JsMsg) {
+    // A large message comes in parts (docs/decisions/0062): held unacknowledged until the last one is in, then
+    // handled as one message and settled together, so a crash in between loses nothing (all are delivered again).
+    const whole = parts.add(message);
+    if (whole === undefined) return;
     try {
-      await receiver.receive(deliveryFromNats(message));
-      message.ack();
+      await receiver.receive(deliveryFromNats(whole.last, whole.body));
+      for (const part of whole.messages) part.ack();
     } catch (error) {
       options.onError?.(error);
-      if (isRetryable(error)) message.nak(retryDelayMs);
+      if (isRetryable(error)) {
+        // Delivered again later: its parts are to be joined again, not taken for late repeats.
+        parts.forget(whole.last.headers?.get("Carehub-Hub-Id") ?? "", whole.messages.length);
+        for (const part of whole.messages) part.nak(retryDelayMs);
+      }
       // No reason text: nats-server before 2.10 ignores a `+TERM <reason>` and would redeliver the message.
-      else message.term();
+      else for (const part of whole.messages) part.term();
     }
   }
 
@@ -119,13 +128,74 @@ export async function consumeInbox(options: InboxOptions): Promise<InboxSubscrip
   };
 }
 
-function deliveryFromNats(message: JsMsg): Delivery {
+/** `Carehub-Chunk: <n>/<count>` on each part of a message delivered in parts (docs/contracts.md, "Headers"). */
+const CHUNK_HEADER = "Carehub-Chunk";
+
+/**
+ * Collects the parts of messages delivered in parts, by hub id. `add` returns the whole message once its last
+ * part is in (with every part's JetStream message, to settle them together), or undefined while parts are
+ * missing; a message that came in one piece is returned at once. A part stored twice (a retry published it again
+ * after the stream's duplicate window) is acknowledged at once, the copy held does the work; a part of a message
+ * joined recently (a late repeat) is acknowledged and dropped, so no stray part is redelivered for ever.
+ */
+export class InboxParts {
+  readonly #pending = new Map<string, { count: number; parts: Map<number, JsMsg> }>();
+  readonly #joined = new Set<string>();
+
+  add(message: JsMsg): { body: Uint8Array; last: JsMsg; messages: JsMsg[] } | undefined {
+    const chunk = /^([1-9][0-9]*)\/([1-9][0-9]*)$/.exec(message.headers?.get(CHUNK_HEADER) ?? "");
+    const hubId = message.headers?.get("Carehub-Hub-Id") ?? "";
+    const index = Number(chunk?.[1]);
+    const count = Number(chunk?.[2]);
+    if (chunk === null || hubId === "" || index > count) {
+      return { body: message.data, last: message, messages: [message] };
+    }
+    const key = `${hubId}/${count}`;
+    if (this.#joined.has(key)) {
+      message.ack();
+      return undefined;
+    }
+    let entry = this.#pending.get(key);
+    if (entry === undefined) {
+      entry = { count, parts: new Map() };
+      this.#pending.set(key, entry);
+    }
+    const held = entry.parts.get(index);
+    if (held !== undefined && held.seq !== message.seq) {
+      message.ack();
+      return undefined;
+    }
+    entry.parts.set(index, message);
+    if (entry.parts.size < count) return undefined;
+    this.#pending.delete(key);
+    this.#joined.add(key);
+    if (this.#joined.size > JOINED_REMEMBERED) this.#joined.delete(this.#joined.values().next().value as string);
+    const messages = Array.from({ length: count }, (_, i) => entry.parts.get(i + 1) as JsMsg);
+    const body = new Uint8Array(messages.reduce((sum, part) => sum + part.data.byteLength, 0));
+    let offset = 0;
+    for (const part of messages) {
+      body.set(part.data, offset);
+      offset += part.data.byteLength;
+    }
+    return { body, last: message, messages };
+  }
+
+  /** A joined message the application did not take (it will come again): its parts are to be joined again. */
+  forget(hubId: string, count: number): void {
+    this.#joined.delete(`${hubId}/${count}`);
+  }
+}
+
+/** How many joined messages are remembered to recognise late repeats of their parts. */
+const JOINED_REMEMBERED = 10_000;
+
+function deliveryFromNats(message: JsMsg, body: Uint8Array = message.data): Delivery {
   const headers = message.headers;
   const get = (name: string) => {
     const value = headers?.get(name);
     return value === undefined || value === "" ? undefined : value;
   };
-  const delivery: Delivery = { body: message.data, contentType: get("Content-Type") };
+  const delivery: Delivery = { body, contentType: get("Content-Type") };
   const hubId = get("Carehub-Hub-Id");
   const messageId = get("Carehub-Message-Id");
   const kind = get("Carehub-Kind");

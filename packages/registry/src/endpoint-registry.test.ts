@@ -66,7 +66,8 @@ describe("EndpointRegistry", () => {
 
   it("applies the schema defaults", () => {
     expect(registry.byId("practice-a")?.ackTimeoutSeconds).toBe(1800);
-    expect(registry.byId("practice-a")?.maxDeliveryAttempts).toBe(8);
+    expect(registry.byId("practice-a")?.retryWindowSeconds).toBe(86_400);
+    expect(registry.byId("practice-a")?.maxDeliveryAttempts).toBeUndefined();
   });
 
   it("gives equal configurations the same version and different ones different versions", () => {

@@ -44,6 +44,7 @@ function outboxCopy(hubId: string, seq: number) {
     data: new TextEncoder().encode("<letter/>"),
     seq,
     deliveryCount: 1,
+    storedAtMs: Date.now(),
   };
 }
 
@@ -73,7 +74,12 @@ describe("round trips per delivery", () => {
         delivered.push(message.attempt);
         return { ok: true as const, status: 202 };
       },
-      policy: { backoff: { initialMs: 10, factor: 2, maxMs: 100, jitter: 0 }, predecessorPollMs: 10, maxWaitMs: 1_000 },
+      policy: {
+        backoff: { initialMs: 10, factor: 2, maxMs: 100, jitter: 0 },
+        predecessorPollMs: 10,
+        maxWaitMs: 1_000,
+        retryWindowCapMs: 60_000,
+      },
       now: () => clock,
       random: () => 0.5,
     };
@@ -125,16 +131,16 @@ describe("round trips per delivery", () => {
     const paused = await state.check("ep-w", "h-x", undefined, "8", { mayBegin: true, now: clock });
     expect(paused.begun).toBeUndefined();
     const later = await state.check("ep-w", "h-x", undefined, "8", { mayBegin: true, now: clock + 5_000 });
-    expect(later.begun).toEqual({ attempt: 1, total: 1, previousMayHaveArrived: false });
+    expect(later.begun).toEqual({ attempt: 1, counted: 1, total: 1, previousMayHaveArrived: false });
   });
 
   // Catches: the merged check losing the wire-duplicate signal (an attempt that never reported back).
   it("tells that the copy's previous attempt never reported back when it counts the next one", async () => {
     const state = new DeliveryState(redis, keys, 3_600);
     const first = await state.check("ep-d", "h-died", undefined, "3", { mayBegin: true, now: clock });
-    expect(first.begun).toEqual({ attempt: 1, total: 1, previousMayHaveArrived: false });
+    expect(first.begun).toEqual({ attempt: 1, counted: 1, total: 1, previousMayHaveArrived: false });
     // The process died during the call: nothing recorded. The redelivered copy is looked at again.
     const second = await state.check("ep-d", "h-died", undefined, "3", { mayBegin: true, now: clock });
-    expect(second.begun).toEqual({ attempt: 2, total: 2, previousMayHaveArrived: true });
+    expect(second.begun).toEqual({ attempt: 2, counted: 2, total: 2, previousMayHaveArrived: true });
   });
 });

@@ -7,7 +7,9 @@ import type { DispatchKeys } from "./dispatch-keys.ts";
  * attempt may have reached the receiver: begun (counted) but neither delivered (that would have deleted this
  * hash) nor recorded as failed (`a:<its total>`), i.e. the process making it died during the call; or recorded
  * as failed without knowing whether the request arrived (`u:<its total>`: a timeout, a connection cut). Shared by
- * both scripts below; KEYS[1] is the attempts hash, `ttl` its expiry. Returns attempts, total, unreported.
+ * both scripts below; KEYS[1] is the attempts hash, `ttl` its expiry. Returns attempts, total, unreported, and
+ * counted: the copy's attempts less those that got no answer in time (`timedOut`), which do not use up
+ * `maxDeliveryAttempts` (docs/decisions/0060).
  */
 const COUNT_ATTEMPT = `
 local function countAttempt(ttl)
@@ -17,7 +19,8 @@ local function countAttempt(ttl)
   local unreported = 0
   if attempts > 1 and (redis.call('HEXISTS', KEYS[1], 'a:' .. (total - 1)) == 0
     or redis.call('HEXISTS', KEYS[1], 'u:' .. (total - 1)) == 1) then unreported = 1 end
-  return attempts, total, unreported
+  local counted = attempts - (tonumber(redis.call('HGET', KEYS[1], 'timedOut') or '0') or 0)
+  return attempts, total, unreported, counted
 end`;
 
 /**
@@ -47,7 +50,7 @@ end
 if delivered then return {delivered, 0, afterDelivered, afterDead, circuit} end
 local notBefore = 0
 if redis.call('HGET', KEYS[1], 'copy') ~= ARGV[1] then
-  redis.call('HSET', KEYS[1], 'copy', ARGV[1], 'attempts', 0, 'notBefore', 0)
+  redis.call('HSET', KEYS[1], 'copy', ARGV[1], 'attempts', 0, 'timedOut', 0, 'notBefore', 0)
   redis.call('EXPIRE', KEYS[1], ARGV[2])
   redis.call('DEL', KEYS[2])
 else
@@ -55,15 +58,15 @@ else
 end
 local closed = circuit == false or string.find(circuit, '"state":"closed"', 1, true) ~= nil
 if ARGV[3] == '1' and (KEYS[4] == '' or afterDelivered == 1) and notBefore <= tonumber(ARGV[4]) and closed then
-  local attempts, total, unreported = countAttempt(ARGV[2])
-  return {'', notBefore, afterDelivered, afterDead, circuit, attempts, total, unreported}
+  local attempts, total, unreported, counted = countAttempt(ARGV[2])
+  return {'', notBefore, afterDelivered, afterDead, circuit, attempts, total, unreported, counted}
 end
 return {'', notBefore, afterDelivered, afterDead, circuit}`;
 
 /** Counts an attempt the check did not count (an open or half-open circuit granted a probe). */
 const BEGIN_ATTEMPT = `${COUNT_ATTEMPT}
-local attempts, total, unreported = countAttempt(ARGV[1])
-return {attempts, total, unreported}`;
+local attempts, total, unreported, counted = countAttempt(ARGV[1])
+return {attempts, total, unreported, counted}`;
 
 /** The name OBSERVE_COPY is defined under on the client (defineCommand). */
 const OBSERVE_COPY_COMMAND = "carehubObserveCopy";
@@ -95,7 +98,10 @@ export interface PreDeliveryCheck {
 
 /** An attempt counted before the endpoint is called. */
 export interface BegunAttempt {
+  /** Attempts of this copy so far, this one included (the backoff grows with it). */
   attempt: number;
+  /** Of those, the ones that count towards `maxDeliveryAttempts`: all but the ones that got no answer. */
+  counted: number;
   total: number;
   /**
    * The copy's previous attempt may have reached the receiver: it never reported back (the process died during
@@ -132,7 +138,7 @@ export class DeliveryState {
     copy: string,
     begin: { mayBegin: boolean; now: number } = { mayBegin: false, now: 0 },
   ): Promise<PreDeliveryCheck> {
-    const [delivered, notBefore, afterDelivered, afterDead, circuit, attempts, total, unreported] = (await (
+    const [delivered, notBefore, afterDelivered, afterDead, circuit, attempts, total, unreported, counted] = (await (
       this.#redis as unknown as ScriptCommands
     )[OBSERVE_COPY_COMMAND](
       this.#keys.attempts(endpoint, hubId),
@@ -145,7 +151,7 @@ export class DeliveryState {
       String(this.#ttlSeconds),
       begin.mayBegin ? "1" : "0",
       String(Math.floor(begin.now)),
-    )) as [string, number, number, number, string | null, number?, number?, number?];
+    )) as [string, number, number, number, string | null, number?, number?, number?, number?];
     const check: PreDeliveryCheck = {
       notBefore: Number(notBefore),
       circuit: typeof circuit === "string" ? circuit : null,
@@ -157,6 +163,7 @@ export class DeliveryState {
     if (attempts !== undefined && total !== undefined) {
       check.begun = {
         attempt: Number(attempts),
+        counted: Number(counted),
         total: Number(total),
         previousMayHaveArrived: Number(unreported) === 1,
       };
@@ -174,13 +181,20 @@ export class DeliveryState {
       1,
       this.#keys.attempts(endpoint, hubId),
       String(this.#ttlSeconds),
-    )) as [number, number, number];
-    return { attempt: Number(result[0]), total: Number(result[1]), previousMayHaveArrived: Number(result[2]) === 1 };
+    )) as [number, number, number, number];
+    return {
+      attempt: Number(result[0]),
+      counted: Number(result[3]),
+      total: Number(result[1]),
+      previousMayHaveArrived: Number(result[2]) === 1,
+    };
   }
 
   /**
    * Keeps a failed attempt in the history and pauses this copy until `notBefore` (epoch ms). `mayHaveArrived`:
-   * no answer came, yet the request may have reached the receiver (the next attempt counts as a possible duplicate).
+   * no answer came, yet the request may have reached the receiver (the next attempt counts as a possible
+   * duplicate). `timedOut`: the receiver did not answer within the endpoint's `timeoutMs`; such an attempt does not
+   * count towards `maxDeliveryAttempts` (a slow receiver is not a failing one, docs/decisions/0060).
    */
   async recordFailedAttempt(
     endpoint: string,
@@ -188,12 +202,21 @@ export class DeliveryState {
     record: AttemptRecord,
     notBefore: number,
     mayHaveArrived = false,
+    timedOut = false,
   ): Promise<void> {
-    await this.#redis.hset(this.#keys.attempts(endpoint, hubId), {
+    const key = this.#keys.attempts(endpoint, hubId);
+    const fields = {
       [`a:${record.attempt}`]: JSON.stringify(record),
       notBefore: String(notBefore),
       ...(mayHaveArrived ? { [`u:${record.attempt}`]: "1" } : {}),
-    });
+    };
+    if (!timedOut) {
+      await this.#redis.hset(key, fields);
+      return;
+    }
+    const results = await this.#redis.multi().hset(key, fields).hincrby(key, "timedOut", 1).exec();
+    if (results === null) throw new Error("the failed attempt's transaction was aborted");
+    for (const [error] of results) if (error) throw error;
   }
 
   /** Every failed attempt recorded for the message at this receiver, oldest first. */

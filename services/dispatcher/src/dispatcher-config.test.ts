@@ -5,10 +5,11 @@ import { parseDispatcherOptions } from "./dispatcher-config.ts";
 describe("parseDispatcherOptions", () => {
   it("takes positive whole numbers and keeps the defaults for the rest", () => {
     const options = parseDispatcherOptions(
-      { CAREHUB_DISPATCH_CONCURRENCY: "4", CAREHUB_CIRCUIT_COOLDOWN_MS: "500" },
+      { CAREHUB_DISPATCH_CONCURRENCY: "4", CAREHUB_CIRCUIT_COOLDOWN_MS: "500", CAREHUB_CLAIM_CHECK_SWEEP_MS: "60000" },
       2,
     );
     expect(options.concurrency).toBe(4);
+    expect(options.claimCheckSweepMs).toBe(60_000);
     expect(options.stateTtlSeconds).toBe(2 * 86_400);
     expect(options.circuit).toEqual({ ...DEFAULT_DISPATCHER_OPTIONS.circuit, cooldownMs: 500, probeLeaseMs: 1_000 });
   });

@@ -10,6 +10,7 @@ export const DISPATCHER_ENV = {
   circuitFailureThreshold: "CAREHUB_CIRCUIT_FAILURE_THRESHOLD",
   circuitCooldownMs: "CAREHUB_CIRCUIT_COOLDOWN_MS",
   registryPollMs: "CAREHUB_DISPATCH_REGISTRY_POLL_MS",
+  claimCheckSweepMs: "CAREHUB_CLAIM_CHECK_SWEEP_MS",
 } as const;
 
 /**
@@ -28,6 +29,7 @@ export function parseDispatcherOptions(
   const failureThreshold = read(DISPATCHER_ENV.circuitFailureThreshold);
   const cooldownMs = read(DISPATCHER_ENV.circuitCooldownMs);
   const registryPollMs = read(DISPATCHER_ENV.registryPollMs);
+  const claimCheckSweepMs = read(DISPATCHER_ENV.claimCheckSweepMs);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const defaults = DEFAULT_DISPATCHER_OPTIONS;
@@ -35,6 +37,7 @@ export function parseDispatcherOptions(
     stateTtlSeconds: retentionSeconds(retentionDays),
     ...(concurrency === undefined ? {} : { concurrency }),
     ...(registryPollMs === undefined ? {} : { registryPollMs }),
+    ...(claimCheckSweepMs === undefined ? {} : { claimCheckSweepMs }),
     backoff: {
       ...defaults.backoff,
       ...(initialMs === undefined ? {} : { initialMs }),

@@ -7,6 +7,7 @@ import {
   connectTestBus,
   connectTestRedis,
   EventCollector,
+  toOutbox as publishToOutbox,
   SwappableRegistry,
   sleep,
   TestReceiver,
@@ -37,25 +38,8 @@ function hubId(label: string): string {
   return `${label}-${sequence}-${Date.now()}`;
 }
 
-async function toOutbox(
-  endpoint: string,
-  id: string,
-  options: { after?: string; body?: string; expires?: string } = {},
-) {
-  await bus.publish(bus.topology.subjects.outbox(endpoint), options.body ?? `<message id="${id}"/>`, {
-    msgId: `${id}:${endpoint}`,
-    contentType: "application/xml",
-    headers: {
-      "Carehub-Hub-Id": id,
-      "Carehub-Source-Endpoint": "sender-x",
-      "Carehub-Message-Id": `msg-${id}`,
-      "Carehub-Receiver": endpoint,
-      "Carehub-Kind": "lab-result",
-      ...(options.after === undefined ? {} : { "Carehub-After": options.after }),
-      ...(options.expires === undefined ? {} : { "Carehub-Expires": options.expires }),
-    },
-  });
-}
+const toOutbox = (endpoint: string, id: string, options: { after?: string; body?: string; expires?: string } = {}) =>
+  publishToOutbox(bus, endpoint, id, options);
 
 async function idle(endpoint: string): Promise<void> {
   await waitFor(async () => {

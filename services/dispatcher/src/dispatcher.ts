@@ -1,6 +1,12 @@
 import { createHash } from "node:crypto";
 import type { Bus, InboundMessage, RunningConsumer } from "@carehub/bus";
-import { type BackoffPolicy, DEFAULT_BACKOFF } from "@carehub/bus";
+import {
+  type BackoffPolicy,
+  DEFAULT_BACKOFF,
+  DEFAULT_READ_MODEL_RETENTION_DAYS,
+  messageRetention,
+  sweepClaimChecks,
+} from "@carehub/bus";
 import { type Logger, recordDeadLetter } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import { type CarehubError, type Endpoint, retentionSeconds } from "@carehub/schemas";
@@ -35,6 +41,11 @@ export interface DispatcherOptions {
    * `retryInMs`: then a waiting message looks again on this schedule (the last entry repeats).
    */
   pollScheduleMs: number[];
+  /**
+   * How often the claim-check bucket is swept of objects no stream message names any more (docs/decisions/0061).
+   * Every dispatcher copy sweeps; sweeps running at once are harmless.
+   */
+  claimCheckSweepMs: number;
 }
 
 export const DEFAULT_DISPATCHER_OPTIONS: Readonly<DispatcherOptions> = Object.freeze({
@@ -46,6 +57,7 @@ export const DEFAULT_DISPATCHER_OPTIONS: Readonly<DispatcherOptions> = Object.fr
   registryPollMs: 2_000,
   stateTtlSeconds: 90 * 24 * 3600,
   pollScheduleMs: [100, 250, 500, 1_000, 2_000],
+  claimCheckSweepMs: 60 * 60_000,
 });
 
 export interface DispatcherDeps {
@@ -108,6 +120,8 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
         })
       : deliverToInbox(bus, endpoint.delivery.subject ?? bus.topology.subjects.inbox(endpoint.id), message);
   const warnUnsigned = unsignedEndpointWarning(logger);
+  // Half the OUTBOX retention: a copy still waiting for its endpoint is dead-lettered long before JetStream drops it.
+  const retryWindowCapMs = messageRetention(deps.retentionDays ?? DEFAULT_READ_MODEL_RETENTION_DAYS).outboxMaxAgeMs / 2;
 
   const running = new Map<string, RunningConsumer>();
   let stopped = false;
@@ -125,6 +139,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
         backoff: options.backoff,
         predecessorPollMs: options.predecessorPollMs,
         maxWaitMs: options.maxWaitMs,
+        retryWindowCapMs,
       },
       now,
       random,
@@ -174,6 +189,16 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
     sync().catch((error: unknown) => logger?.error({ err: error }, "dispatcher could not follow the registry"));
   }, options.registryPollMs);
   timer.unref();
+  let sweeping: Promise<void> = Promise.resolve();
+  const sweepTimer = setInterval(() => {
+    sweeping = sweepClaimChecks(bus, { now }).then(
+      (report) => {
+        if (report.deleted > 0) logger?.info({ ...report }, "claim-checked payloads no message names any more deleted");
+      },
+      (error: unknown) => logger?.warn({ err: error }, "claim-check sweep failed; the next one tries again"),
+    );
+  }, options.claimCheckSweepMs);
+  sweepTimer.unref();
 
   return {
     endpoints: () => [...running.keys()],
@@ -181,6 +206,8 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
     stop: async () => {
       stopped = true;
       clearInterval(timer);
+      clearInterval(sweepTimer);
+      await sweeping;
       await syncing.catch(() => undefined);
       const consumers = [...running.values()];
       running.clear();

@@ -22,6 +22,11 @@ export interface DispatchPolicy {
   predecessorPollMs: number;
   /** Upper bound of any pause, including one an endpoint asks for with Retry-After. */
   maxWaitMs: number;
+  /**
+   * Upper bound of an endpoint's `retryWindowSeconds`, in ms: half the OUTBOX retention, so that a copy is
+   * dead-lettered (and kept in the DLQ) well before JetStream could drop it by age.
+   */
+  retryWindowCapMs: number;
 }
 
 /** One copy of a message on `<ns>.outbox.<endpoint>`, as the bus hands it over. */
@@ -32,6 +37,8 @@ export interface OutboxCopy {
   seq: number;
   /** 1 on the first delivery of this copy by JetStream (waits count too). */
   deliveryCount: number;
+  /** When OUTBOX stored this copy (epoch ms): its retry window starts here. */
+  storedAtMs: number;
 }
 
 /** How many times a re-driven message looks again for a re-driven original before giving up on it. */
@@ -56,9 +63,13 @@ export interface EndpointDispatchDeps {
  * - resolves: delivered now, or earlier (the `delivered` marker; never twice);
  * - DeliveryWait (retryable): try again later — backoff after a failed attempt, an open circuit, or a
  *   correction waiting for its original; only a failed call counts as an attempt;
- * - DeliveryDeadLetter (permanent): the attempt limit is reached, the endpoint refused the message, the
- *   message it must follow was dead-lettered, or it expired (`Carehub-Expires`, a notification's expiry) before
- *   it could be delivered. The bus stores it in the DLQ with the reason and history.
+ * - DeliveryDeadLetter (permanent): the retry window passed (or the optional attempt limit is reached), the
+ *   endpoint refused the message, the message it must follow was dead-lettered, or it expired (`Carehub-Expires`,
+ *   a notification's expiry) before it could be delivered. The bus stores it in the DLQ with the reason and history.
+ *
+ * The retry budget is time (docs/decisions/0060): a copy is retried until `retryWindowSeconds` after OUTBOX stored
+ * it; an attempt that got no answer (the receiver slower than `timeoutMs`) backs the endpoint off through the
+ * circuit breaker and the backoff, but does not use up `maxDeliveryAttempts`.
  */
 export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps): Promise<void> {
   const endpointId = deps.endpointId;
@@ -128,13 +139,26 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
       deps.circuits.permit(endpointId, { raw: check.circuit }),
     );
     if (!permit.permitted) {
-      throw new DeliveryWait(WAIT_CODES.circuitOpen, `the circuit of ${endpointId} is open`, permit.retryInMs);
+      const window = retryWindow(copy, endpoint, deps.policy);
+      if (checkedAt >= window.deadline) {
+        // The endpoint is known to be failing and the budget is spent: waiting for a probe slot would take a
+        // backlog of such messages one cool-down each.
+        await deadLetter(deps, message, {
+          code: DISPATCH_ERROR_CODES.retryWindowPassed,
+          message: `not delivered within the retry window of ${window.seconds} s; the circuit of ${endpointId} is open`,
+        });
+      }
+      throw new DeliveryWait(
+        WAIT_CODES.circuitOpen,
+        `the circuit of ${endpointId} is open`,
+        Math.min(permit.retryInMs, Math.max(0, window.deadline - checkedAt)),
+      );
     }
     begun = await guard("counting the attempt", () => deps.state.beginAttempt(endpointId, message.hubId));
   }
-  const { attempt, total, previousMayHaveArrived } = begun;
+  const { attempt, counted, total, previousMayHaveArrived } = begun;
   const limit = endpoint.maxDeliveryAttempts;
-  if (attempt > limit) {
+  if (limit !== undefined && counted > limit) {
     // Earlier attempts of this copy never reported back (the process died during the call).
     await deadLetter(deps, message, {
       code: DISPATCH_ERROR_CODES.attemptsExhausted,
@@ -174,14 +198,31 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
     await deps.emit(deliveredEvent(message, endpointId, total, durationMs, at));
     return;
   }
-  await failedAttempt(deps, message, outcome, { attempt, total, limit });
+  await failedAttempt(
+    deps,
+    message,
+    outcome,
+    { attempt, counted, total, limit },
+    retryWindow(copy, endpoint, deps.policy),
+  );
+}
+
+/** When a copy's retry budget ends: `retryWindowSeconds` (capped by the policy) after OUTBOX stored it. */
+function retryWindow(
+  copy: OutboxCopy,
+  endpoint: Endpoint,
+  policy: DispatchPolicy,
+): { deadline: number; seconds: number } {
+  const ms = Math.min(endpoint.retryWindowSeconds * 1000, policy.retryWindowCapMs);
+  return { deadline: copy.storedAtMs + ms, seconds: Math.round(ms / 1000) };
 }
 
 async function failedAttempt(
   deps: EndpointDispatchDeps,
   message: OutboxHeaders,
   outcome: Extract<DeliveryOutcome, { ok: false }>,
-  counts: { attempt: number; total: number; limit: number },
+  counts: { attempt: number; counted: number; total: number; limit: number | undefined },
+  window: { deadline: number; seconds: number },
 ): Promise<never> {
   const endpointId = deps.endpointId;
   const now = deps.now();
@@ -191,15 +232,30 @@ async function failedAttempt(
     code: outcome.code,
     message: outcome.message,
   };
-  const lastAttempt = !outcome.retryable || counts.attempt >= counts.limit;
+  // An attempt that got no answer in time may have arrived (a slow receiver): it does not use up the attempt limit.
+  const timedOut = outcome.code === DISPATCH_ERROR_CODES.timeout;
+  const counted = timedOut ? counts.counted - 1 : counts.counted;
+  const attemptsUsedUp = counts.limit !== undefined && counted >= counts.limit;
+  const windowPassed = now >= window.deadline;
+  const lastAttempt = !outcome.retryable || attemptsUsedUp || windowPassed;
+  // Exponential with jitter, at least what the endpoint asked for, and never past the window's end: the last
+  // attempt is made at the deadline rather than the message waiting beyond it.
   const delay = lastAttempt
     ? 0
     : Math.min(
         deps.policy.maxWaitMs,
+        window.deadline - now,
         Math.max(backoffDelayMs(counts.attempt, deps.policy.backoff, deps.random), outcome.retryAfterMs ?? 0),
       );
   await guard("recording the attempt", () =>
-    deps.state.recordFailedAttempt(endpointId, message.hubId, record, now + delay, outcome.mayHaveArrived === true),
+    deps.state.recordFailedAttempt(
+      endpointId,
+      message.hubId,
+      record,
+      now + delay,
+      outcome.mayHaveArrived === true,
+      timedOut,
+    ),
   );
   // An endpoint that answers at all is up: only faults of the endpoint count towards its circuit.
   await guard("updating the circuit", async () => {
@@ -218,10 +274,16 @@ async function failedAttempt(
     ),
   );
   if (!outcome.retryable) return deadLetter(deps, message, { code: outcome.code, message: outcome.message });
-  if (lastAttempt) {
+  if (attemptsUsedUp) {
     return deadLetter(deps, message, {
       code: DISPATCH_ERROR_CODES.attemptsExhausted,
       message: `all ${counts.limit} attempts failed; the last: ${outcome.message}`,
+    });
+  }
+  if (lastAttempt) {
+    return deadLetter(deps, message, {
+      code: DISPATCH_ERROR_CODES.retryWindowPassed,
+      message: `not delivered within the retry window of ${window.seconds} s (${counts.attempt} attempts); the last: ${outcome.message}`,
     });
   }
   deps.logger?.debug(

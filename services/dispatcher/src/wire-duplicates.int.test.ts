@@ -6,6 +6,7 @@ import {
   cleanupTestNamespace,
   connectTestBus,
   connectTestRedis,
+  toOutbox as publishToOutbox,
   SwappableRegistry,
   TestReceiver,
   testEndpoint,
@@ -36,20 +37,7 @@ let redis: Redis;
 let dispatcher: RunningDispatcher | undefined;
 const receivers = {} as Record<"crashed" | "retried" | "late" | "cut", TestReceiver>;
 
-async function toOutbox(endpoint: string, id: string): Promise<number> {
-  const { seq } = await bus.publish(bus.topology.subjects.outbox(endpoint), `<message id="${id}"/>`, {
-    msgId: `${id}:${endpoint}`,
-    contentType: "application/xml",
-    headers: {
-      "Carehub-Hub-Id": id,
-      "Carehub-Source-Endpoint": "sender-x",
-      "Carehub-Message-Id": `msg-${id}`,
-      "Carehub-Receiver": endpoint,
-      "Carehub-Kind": "lab-result",
-    },
-  });
-  return seq;
-}
+const toOutbox = (endpoint: string, id: string) => publishToOutbox(bus, endpoint, id);
 
 const duplicates = (endpoint: string) => metricValue("carehub_delivery_possible_duplicates_total", { endpoint });
 

@@ -155,3 +155,29 @@ export class EventCollector {
     this.#unsubscribe();
   }
 }
+
+/**
+ * Puts one copy on `<ns>.outbox.<endpoint>` with the OUTBOX contract headers, as the router would (hub id `id`,
+ * message id `msg-<id>`, source `sender-x`, kind lab-result); returns its OUTBOX sequence.
+ */
+export async function toOutbox(
+  bus: Bus,
+  endpoint: string,
+  id: string,
+  options: { after?: string; body?: string; expires?: string } = {},
+): Promise<number> {
+  const { seq } = await bus.publish(bus.topology.subjects.outbox(endpoint), options.body ?? `<message id="${id}"/>`, {
+    msgId: `${id}:${endpoint}`,
+    contentType: "application/xml",
+    headers: {
+      "Carehub-Hub-Id": id,
+      "Carehub-Source-Endpoint": "sender-x",
+      "Carehub-Message-Id": `msg-${id}`,
+      "Carehub-Receiver": endpoint,
+      "Carehub-Kind": "lab-result",
+      ...(options.after === undefined ? {} : { "Carehub-After": options.after }),
+      ...(options.expires === undefined ? {} : { "Carehub-Expires": options.expires }),
+    },
+  });
+  return seq;
+}

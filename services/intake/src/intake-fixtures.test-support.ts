@@ -11,7 +11,7 @@ export function endpoint(overrides: Partial<Endpoint> & Pick<Endpoint, "id">): E
     delivery: { mode: "nats" },
     auth: { tokenSha256: ["0".repeat(64)] },
     ackTimeoutSeconds: 1800,
-    maxDeliveryAttempts: 8,
+    retryWindowSeconds: 86_400,
     ...overrides,
   };
 }

@@ -27,7 +27,7 @@ function endpoint(
     delivery: { mode: "http", url: `http://127.0.0.1:1/${id}`, timeoutMs: 1000 },
     auth: { tokenSha256: ["0".repeat(64)] },
     ackTimeoutSeconds: 1800,
-    maxDeliveryAttempts: 3,
+    retryWindowSeconds: 86_400,
   };
 }
 

@@ -83,7 +83,7 @@ export function buildScenarioRegistry(scenario: Scenario, options: ScenarioRegis
       },
       auth: { tokenSha256: [sha256Hex(token)] },
       ackTimeoutSeconds: scenario.ackTimeoutSeconds,
-      maxDeliveryAttempts: 8,
+      retryWindowSeconds: 86_400,
     };
   });
   const operatorToken = options.operatorToken ?? randomBytes(32).toString("hex");
