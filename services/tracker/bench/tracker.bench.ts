@@ -16,6 +16,7 @@ import {
   applyEntityUpdate,
   createStore,
   encodeEntity,
+  hubIdOfMember,
   listCursorAt,
   type MessageState,
   type ReadModelStore,
@@ -148,7 +149,7 @@ async function fillSize(redis: Redis, size: number): Promise<{ result: SizeResul
     sampleIds.length > 0
       ? await redis.zrange(store.keys.all, Math.floor(size / 2), Math.floor(size / 2), "WITHSCORES")
       : [];
-  const deepCursor = listCursorAt(Number(deep[1]), deep[0] ?? "");
+  const deepCursor = listCursorAt(Number(deep[1]), hubIdOfMember(deep[0] ?? ""));
   const pick = (i: number) => sampleIds[i % sampleIds.length] as { hubId: string };
   const queries: Record<string, Query> = {
     getMessage: (i) => store.getMessage(pick(i).hubId),
