@@ -19,6 +19,16 @@ const reader: FactReader = {
   },
 };
 
+/** practice-b's acknowledgement of practice-a's message `id`. */
+function ackOf(id: string): ReturnType<typeof envelope> {
+  return envelope({
+    sourceEndpoint: "practice-b",
+    kind: "acknowledgement",
+    content: { kind: "acknowledgement", code: "ok", respondsTo: id, issues: [] },
+    receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
+  });
+}
+
 async function load(message: ReturnType<typeof envelope>) {
   calls = 0;
   const facts = await loadRouteFacts(reader, keys, message, planFactLookups(message, registry));
@@ -39,26 +49,13 @@ describe("loadRouteFacts against Redis", () => {
   it("reads an acknowledged message and whom the hub routed it to in the same round trip", async () => {
     await redis.set(keys.messageId("practice-a", "M1"), "h-m1");
     await redis.hset(keys.markers("h-m1"), keys.routedField, JSON.stringify(["municipality-m", "databank"]));
-    const ack = envelope({
-      sourceEndpoint: "practice-b",
-      kind: "acknowledgement",
-      content: { kind: "acknowledgement", code: "ok", respondsTo: "M1", issues: [] },
-      receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
-    });
-    const facts = await load(ack);
+    const facts = await load(ackOf("M1"));
     expect(facts.acknowledgedHubId).toBe("h-m1");
     expect([...(facts.acknowledgedRoutedTo ?? [])]).toEqual(["municipality-m", "databank"]);
   });
 
   it("tells a known but unrouted original apart from an unknown one", async () => {
     await redis.set(keys.messageId("practice-a", "M2"), "h-m2");
-    const ackOf = (id: string) =>
-      envelope({
-        sourceEndpoint: "practice-b",
-        kind: "acknowledgement",
-        content: { kind: "acknowledgement", code: "ok", respondsTo: id, issues: [] },
-        receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
-      });
     const unrouted = await load(ackOf("M2"));
     expect(unrouted.acknowledgedHubId).toBe("h-m2");
     expect(unrouted.acknowledgedRoutedTo).toBeUndefined();
@@ -102,13 +99,6 @@ describe("the facts script on the wire", () => {
     const server = await startRedisServer();
     const own = new Redis(server.url, { maxRetriesPerRequest: 2 });
     try {
-      const ackOf = (id: string) =>
-        envelope({
-          sourceEndpoint: "practice-b",
-          kind: "acknowledgement",
-          content: { kind: "acknowledgement", code: "ok", respondsTo: id, issues: [] },
-          receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
-        });
       const read = (id: string) =>
         loadRouteFacts(redisFactReader(own), keys, ackOf(id), planFactLookups(ackOf(id), registry));
       await read("warm-up"); // the first call may load the script (EVALSHA, NOSCRIPT, EVAL)
