@@ -12,7 +12,7 @@ export interface Violation {
   text: string;
 }
 
-const LEDGER_KEYS = "msgid|rcvd|routed|delivered|dead|attempts|ackmsg|ack";
+const LEDGER_KEYS = "msgid|rcvd|routed|delivered|mk|dead|attempts|ackmsg|ack";
 
 const RULES: ReadonlyArray<{ rule: string; pattern: RegExp }> = [
   {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { indexMember } from "@carehub/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./src/harness.ts";
 
@@ -88,7 +89,8 @@ describe("retention", () => {
     const response = await h.send("acute-team", HOMECARE.replaceAll(MESSAGE_ID, messageId), "application/fhir+json");
     expect(response.status).toBe(202);
     const { id: hubId } = (await response.json()) as { id: string };
-    const ids = [hubId, messageId];
+    // The read model's indexes name the message by its compact member (docs/decisions/0064), not its hub id.
+    const ids = [hubId, indexMember(hubId), messageId];
 
     await h.receiver("practice").waitFor((d) => d.some((x) => x.messageId === messageId), 20_000);
     await h.waitFor(async () => ((await readModelStatus(hubId)) === 200 ? true : undefined), "the read model's record");

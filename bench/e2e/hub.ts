@@ -4,6 +4,7 @@
  * counted by message id (and every acknowledgement, when the receivers acknowledge).
  */
 import { mkdirSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { dirname } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -51,6 +52,31 @@ export interface HubScenario {
   redisRequests?: boolean;
   /** Extra environment of the hub process(es), for experiments (e.g. LOG_LEVEL). */
   hubEnv?: Record<string, string>;
+  /**
+   * Catch-up (bench:catchup): the webhook receivers answer 503 while the messages are sent (offline: the hub
+   * retries, their circuits open, the backlog builds), then come back; the drain is timed from their return.
+   */
+  catchUp?: boolean;
+  /** Copies of the all-in-one hub on the same namespace (scale-out); the driver spreads its sends over them. */
+  copies?: number;
+}
+
+/** A catch-up run's phases (`catchUp`). */
+export interface CatchUpFigures {
+  /** First send to the gateway's last 202, receivers offline. */
+  acceptSeconds: number;
+  /** Delivered before the receivers came back (none: they answered 503). */
+  deliveredBeforeReturn: number;
+  /** Receivers back → first delivery (the circuit's cool-down and the retry delays). */
+  firstDeliveryAfterSeconds: number;
+  /** Receivers back → last delivery. */
+  drainSeconds: number;
+  /** Messages per second from the receivers' return to the last delivery. */
+  drainPerSec: number;
+  /** The same, from the first delivery after the return (the hub's drain rate without the detection delay). */
+  drainPerSecAfterFirst: number;
+  /** Between the 10th and the 90th percentile of the deliveries after the return: the steady drain rate. */
+  drainPerSecSteady: number;
 }
 
 const SERVICES = ["tracker", "dispatcher", "router", "intake", "gateway"] as const;
@@ -87,6 +113,7 @@ export interface HubResult {
   streamMessages: Record<string, number>;
   lost: number;
   duplicates: number;
+  catchUp?: CatchUpFigures;
 }
 
 const SEND_WINDOW = 64;
@@ -118,17 +145,19 @@ async function post(url: string, message: BenchMessage): Promise<void> {
   }
 }
 
-/** Sends messages [from, to) and resolves when the gateway answered the last. */
+/** Sends the messages (made one at a time: a catch-up backlog need not be held) and waits for every answer. */
 async function sendAll(
-  url: string,
-  messages: BenchMessage[],
+  urls: readonly string[],
+  messages: Iterable<BenchMessage>,
   sentAt: Map<string, number>,
   rate: number | undefined,
 ): Promise<void> {
   const window = new Window(rate === undefined ? SEND_WINDOW : MAX_OUTSTANDING);
   let failure: unknown;
   const started = nowMs();
-  for (const [i, message] of messages.entries()) {
+  let i = -1;
+  for (const message of messages) {
+    i++;
     if (failure !== undefined) break;
     if (rate !== undefined) {
       const due = started + (i * 1000) / rate;
@@ -137,7 +166,7 @@ async function sendAll(
     }
     await window.acquire();
     sentAt.set(message.id, nowMs());
-    post(url, message).then(
+    post(urls[i % urls.length] as string, message).then(
       () => window.release(),
       (error: unknown) => {
         failure ??= error;
@@ -169,9 +198,13 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       scenario.delivery,
       Object.fromEntries([...webhooks].map(([id, server]) => [id, server.url])),
     );
-    let url = "";
-    for (const services of scenario.split ? SERVICES.map((name) => [name]) : [undefined]) {
-      const hub = await startChild(services?.[0] ?? "hub", SCRIPT, [], {
+    const urls: string[] = [];
+    const copies = Math.max(1, scenario.copies ?? 1);
+    const units = scenario.split
+      ? SERVICES.map((name) => [name])
+      : Array.from({ length: copies }, (): undefined => undefined);
+    for (const [copy, services] of units.entries()) {
+      const hub = await startChild(services?.[0] ?? (copy === 0 ? "hub" : `hub-${copy + 1}`), SCRIPT, [], {
         env: {
           BENCH_HUB: JSON.stringify({
             natsUrl: infra.natsUrl,
@@ -184,8 +217,10 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       });
       hubs.push(hub);
       const started = await hub.next((m): m is { url: string } => typeof (m as { url?: unknown })?.url === "string");
-      url ||= started.url;
+      // Split: the first process's URL is the one to send to and acknowledge through (as before copies).
+      if (services === undefined || copy === 0) urls.push(started.url);
     }
+    const url = urls[0] as string;
     const acks = scenario.delivery === "acks";
     const messagesOf = () => receiving.messages;
     const acksOf = () => receiving.acks;
@@ -209,7 +244,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     }
     // Warm-up (JIT, connections, consumers), not measured.
     const warm = Array.from({ length: WARM_UP }, (_, i) => messageAt(scenario.mix, i, `${tag}-warm`));
-    await sendAll(url, warm, sentAt, undefined);
+    await sendAll(urls, warm, sentAt, undefined);
     if (!(await receiving.messages.waitFor(WARM_UP, 60_000)))
       throw new Error(`${scenario.name}: warm-up never delivered`);
     if (acks && !(await receiving.acks.waitFor(WARM_UP, 60_000)))
@@ -220,7 +255,16 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     const streamPrefix = namespace.toUpperCase();
     const streamsBefore = await streamFootprint(jsm, streamPrefix);
     const redisBefore = await redisFootprint(infra.redisUrl);
-    const messages = Array.from({ length: scenario.messages }, (_, i) => messageAt(scenario.mix, i, tag));
+    const ids: string[] = [];
+    const messages = function* (): Generator<BenchMessage> {
+      for (let i = 0; i < scenario.messages; i++) {
+        const message = messageAt(scenario.mix, i, tag);
+        ids.push(message.id);
+        yield message;
+      }
+    };
+    const online = new Map([...webhooks].map(([id, server]) => [id, server.handler()]));
+    if (scenario.catchUp) for (const server of webhooks.values()) server.use(offline);
     const meter = new CpuMeter({
       ...Object.fromEntries(hubs.map((hub) => [hub.name, hub.pid])),
       "driver (sender + receivers)": "self",
@@ -237,10 +281,19 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     const requestCount = scenario.redisRequests ? await countRedisRequests(infra.redisUrl) : undefined;
     meter.start();
     const started = performance.now();
-    await sendAll(url, messages, sentAt, scenario.rate);
+    await sendAll(urls, messages(), sentAt, scenario.rate);
     const acceptedSeconds = (performance.now() - started) / 1000;
-    const drainMs = 60_000 + (scenario.messages / 100) * 1000;
+    let back = 0;
+    let deliveredBeforeReturn = 0;
+    if (scenario.catchUp) {
+      deliveredBeforeReturn = receiving.messages.distinct;
+      back = performance.now();
+      for (const [id, server] of webhooks) server.use(online.get(id) ?? offline);
+    }
+    // A catch-up drain waits out the circuits' cool-down and then the whole backlog at the slowest rate seen.
+    const drainMs = 60_000 + (scenario.messages / (scenario.catchUp ? 20 : 100)) * 1000;
     const delivered = await receiving.messages.waitFor(scenario.messages, drainMs);
+    const drained = performance.now();
     const acknowledged = !acks || (await receiving.acks.waitFor(scenario.messages, drainMs));
     const seconds = (performance.now() - started) / 1000;
     const processes = meter.stop(scenario.messages);
@@ -254,7 +307,6 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     const keyClasses = await redisKeyClasses(infra.redisUrl, namespace);
     const streamsAfter = await streamFootprint(jsm, streamPrefix);
 
-    const ids = messages.map((m) => m.id);
     const check = receiving.messages.check(ids);
     const ackCheck = acks ? receiving.acks.check(ids) : { missing: [], unexpected: [] };
     const duplicates = receiving.messages.duplicates + receiving.acks.duplicates;
@@ -314,6 +366,18 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       streamMessages: stored,
       lost,
       duplicates,
+      ...(scenario.catchUp
+        ? {
+            catchUp: catchUpFigures(
+              receiving.messages,
+              scenario.messages,
+              acceptedSeconds,
+              back,
+              drained,
+              deliveredBeforeReturn,
+            ),
+          }
+        : {}),
     };
   } finally {
     for (const reader of readers) await reader.stop().catch(() => undefined);
@@ -322,6 +386,39 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     await nc.close();
   }
 }
+
+/** An offline receiver: 503 to every delivery (the hub retries; the endpoint's circuit opens). */
+const offline = (_request: IncomingMessage, response: ServerResponse): void => {
+  _request.resume();
+  response.writeHead(503).end();
+};
+
+function catchUpFigures(
+  counter: DeliveryCounter,
+  messages: number,
+  acceptSeconds: number,
+  backAt: number,
+  drainedAt: number,
+  deliveredBeforeReturn: number,
+): CatchUpFigures {
+  const arrivals = counter.arrivalsAfter(backAt);
+  const first = arrivals[0] ?? drainedAt;
+  const at = (q: number) => arrivals[Math.floor(q * (arrivals.length - 1))] ?? drainedAt;
+  const steadySeconds = Math.max((at(0.9) - at(0.1)) / 1000, 0.001);
+  const drainSeconds = (drainedAt - backAt) / 1000;
+  const afterFirst = Math.max((drainedAt - first) / 1000, 0.001);
+  return {
+    acceptSeconds: round(acceptSeconds),
+    deliveredBeforeReturn,
+    firstDeliveryAfterSeconds: round((first - backAt) / 1000),
+    drainSeconds: round(drainSeconds),
+    drainPerSec: Math.round(messages / drainSeconds),
+    drainPerSecAfterFirst: Math.round(messages / afterFirst),
+    drainPerSecSteady: Math.round((0.8 * arrivals.length) / steadySeconds),
+  };
+}
+
+const round = (n: number): number => Number(n.toFixed(1));
 
 function requestFigures(
   requests: Record<string, number>,

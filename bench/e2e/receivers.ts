@@ -18,6 +18,8 @@ export class DeliveryCounter {
   readonly latenciesMs: number[] = [];
   duplicates = 0;
   #waiters: Array<() => void> = [];
+  /** performance.now() of every arrival, in order. */
+  readonly #arrivals: number[] = [];
 
   readonly sentAt: Map<string, number>;
 
@@ -27,6 +29,7 @@ export class DeliveryCounter {
 
   /** One arrival; `sentAtMs` when the message carries its send time (else the driver's record is used). */
   record(id: string, sentAtMs?: number): void {
+    this.#arrivals.push(performance.now());
     const seen = this.counts.get(id) ?? 0;
     this.counts.set(id, seen + 1);
     if (seen > 0) this.duplicates++;
@@ -35,6 +38,11 @@ export class DeliveryCounter {
       if (sent !== undefined) this.latenciesMs.push(nowMs() - sent);
     }
     for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  /** performance.now() of every arrival at or after `at`, in order. */
+  arrivalsAfter(at: number): number[] {
+    return this.#arrivals.filter((t) => t >= at);
   }
 
   get distinct(): number {
@@ -74,6 +82,8 @@ export interface WebhookServer {
   url: string;
   /** What answers deliveries from now on (an SDK handler needs the hub's URL, known only after the start). */
   use(handler: Handler): void;
+  /** What answers deliveries now. */
+  handler(): Handler;
   close(): Promise<void>;
 }
 
@@ -88,6 +98,7 @@ export async function listen(): Promise<WebhookServer> {
     use: (handler) => {
       current = handler;
     },
+    handler: () => current,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

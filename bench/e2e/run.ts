@@ -1,5 +1,5 @@
 /**
- * pnpm bench:e2e [--quick] [--profile] [--split] [--rates=100,500,2000] [--rate-seconds=8] [--mix=mixed]
+ * pnpm bench:e2e [--quick] [--profile] [--split] [--copies=N] [--rates=100,500,2000] [--rate-seconds=8] [--mix=mixed]
  * The bare three-hop JetStream pipeline, then the hub, on private servers in one run; results in
  * bench/results/e2e.{json,md} (e2e-quick.* with --quick). Exit 1 on any loss, duplicate or failure.
  */
@@ -85,7 +85,7 @@ try {
   await infra.stop();
 }
 result.loadAverage.after = loadavg();
-const name = options.quick ? "e2e-quick" : "e2e";
+const name = `${options.quick ? "e2e-quick" : "e2e"}${options.copies > 1 ? `-x${options.copies}` : ""}`;
 mkdirSync(RESULTS, { recursive: true });
 writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync(join(RESULTS, `${name}.md`), renderMarkdown(result));

@@ -7,6 +7,27 @@ import { runBare } from "./bare.ts";
 import { runHub } from "./hub.ts";
 import { startInfra } from "./infra.ts";
 
+/**
+ * A delivered message keeps four keys of its own in Redis (docs/performance.md, "Footprint round"): its record
+ * (`m`), its marker hash (`mk`: routed, delivered per receiver), the sender's first copy (`msgid`) and the
+ * receiver's loop marker (`rcvd`); index entries and counters live in shared keys. A fifth key per message — a
+ * marker of its own again, a copy of the record — is a regression of the footprint issue 15 asks for.
+ */
+const MAX_KEYS_PER_MESSAGE = 4;
+
+/** Classes of key with about one key per message (≥ 0.5) are a message's own; the rest are shared. */
+function checkKeysPerMessage(classes: Record<string, { bytes: number; keys: number }>): void {
+  const own = Object.entries(classes).filter(([, c]) => c.keys >= 0.5);
+  const keys = Math.round(own.reduce((sum, [, c]) => sum + c.keys, 0));
+  const listed = own.map(([name, c]) => `${name} ${c.keys}`).join(", ");
+  if (keys > MAX_KEYS_PER_MESSAGE) {
+    throw new Error(
+      `a delivered message keeps ${keys} keys of its own in Redis (at most ${MAX_KEYS_PER_MESSAGE}): ${listed}`,
+    );
+  }
+  console.log(`smoke: ${keys} Redis keys of its own per delivered message (${listed})`);
+}
+
 const run = `s${Date.now().toString(36)}`;
 const infra = await startInfra();
 let failed = false;
@@ -16,6 +37,7 @@ try {
   for (const delivery of ["webhook", "inbox", "acks"] as const) {
     const hub = await runHub(infra, { name: delivery, delivery, messages: 30, mix: "mixed" }, `${run}-${delivery}`);
     console.log(`smoke: hub (${delivery}) delivered ${hub.messages} messages, none lost or duplicated`);
+    if (delivery === "webhook") checkKeysPerMessage(hub.redisByKeyClass ?? {});
   }
 } catch (error) {
   failed = true;

@@ -19,6 +19,8 @@ export interface SuiteOptions {
   mix: MixName;
   /** Count the commands clients send to Redis (MONITOR; costs redis-server CPU). */
   redisRequests: boolean;
+  /** Copies of the all-in-one hub (scale-out), 1 by default. */
+  copies: number;
 }
 
 export function parseSuiteArgs(argv: readonly string[]): SuiteOptions {
@@ -33,6 +35,7 @@ export function parseSuiteArgs(argv: readonly string[]): SuiteOptions {
     split: flag("split"),
     mix: (value("mix") ?? "mixed") as MixName,
     redisRequests: flag("redis-requests"),
+    copies: Number(value("copies") ?? 1),
   };
 }
 
@@ -77,6 +80,12 @@ export function plan(options: SuiteOptions, profilePath: string): Plan {
   ];
   return {
     bareMessages: n(5_000, 1_000),
-    hub: options.redisRequests ? hub.map((scenario) => ({ ...scenario, redisRequests: true })) : hub,
+    hub: hub.map((scenario) => ({
+      ...scenario,
+      ...(options.redisRequests ? { redisRequests: true } : {}),
+      ...(options.copies > 1 && !scenario.split
+        ? { copies: options.copies, name: `${scenario.name}, ${options.copies} copies` }
+        : {}),
+    })),
   };
 }

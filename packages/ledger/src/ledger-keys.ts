@@ -11,9 +11,18 @@ export interface LedgerKeys {
   relayedAcknowledgement(hubId: string): string;
   /** Set when the router sends a message TO an endpoint; value: its hub id. Loop detection. */
   received(endpoint: string, messageId: string): string;
-  /** Set once a message is routed: JSON array of the endpoint ids it was sent to ([] when rejected). */
+  /**
+   * A message's long-lived markers, one hash per message (docs/decisions/0063-one-marker-hash-per-message.md):
+   * field `routedField` = JSON array of the endpoint ids it was routed to ([] when rejected), set by the router;
+   * field `deliveredField(receiver)` = the delivery record, set once it reached that receiver (no double
+   * delivery, the ordering of corrections), by the dispatcher. Kept `retentionDays` after its last write.
+   */
+  markers(hubId: string): string;
+  readonly routedField: string;
+  deliveredField(endpoint: string): string;
+  /** Older releases' routed marker (a key of its own): still read, never written, until it expires. */
   routed(hubId: string): string;
-  /** Set once a message reached a receiver: no double delivery, and the ordering of corrections. */
+  /** Older releases' delivered marker (a key of its own): still read, never written, until it expires. */
   delivered(endpoint: string, hubId: string): string;
   /** Set when a message was dead-lettered at a receiver (cleared on delivery): what waits for it gives up. */
   deadLettered(endpoint: string, hubId: string): string;
@@ -27,6 +36,9 @@ export function ledgerKeys(ns: string): LedgerKeys {
     hubAcknowledgement: (hubId) => `${ns}:ack:${hubId}`,
     relayedAcknowledgement: (hubId) => `${ns}:ackmsg:${hubId}`,
     received: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,
+    markers: (hubId) => `${ns}:mk:${hubId}`,
+    routedField: "r",
+    deliveredField: (endpoint) => `d:${endpoint}`,
     routed: (hubId) => `${ns}:routed:${hubId}`,
     delivered: (endpoint, hubId) => `${ns}:delivered:${endpoint}:${hubId}`,
     deadLettered: (endpoint, hubId) => `${ns}:dead:${endpoint}:${hubId}`,

@@ -15,8 +15,12 @@ import { createStore } from "./store.ts";
  */
 
 const MESSAGES = 400;
-/** Measured 2026-12-06: 1,322 B per message; the bound leaves about 10 %. */
-const BOUND_BYTES_PER_MESSAGE = 1_450;
+/**
+ * Measured 2026-12-06 (perf round): 1,271 B per message with compact index members (docs/decisions/0064; 1,386 B
+ * before them). The bound leaves about 2 %, less than one more key or one more index entry per message costs
+ * (≥ 100 B), and less than the members' return to the 36-character hub id would (≈ 115 B).
+ */
+const BOUND_BYTES_PER_MESSAGE = 1_300;
 
 let server: RedisServerHandle;
 let redis: Redis;

@@ -24,6 +24,7 @@ export {
   toBusinessEntity,
   withAppointments,
 } from "./entity-state.ts";
+export { hubIdOfMember, indexMember } from "./index-member.ts";
 export { parseTimerMember, type StoreKeys, storeKeys, type TimerRef, timerMember } from "./keys.ts";
 export { decodeMessage, encodeMessage, toLifecycle, toSummary } from "./message-codec.ts";
 export { type ListMessagesQuery, listCursorAt } from "./message-query.ts";

@@ -1,5 +1,6 @@
 import type { MessageKind, MessagePage, MessageStatusFilter, MessageSummary } from "@carehub/schemas";
 import type { Redis } from "ioredis";
+import { hubIdOfMember, indexMember } from "./index-member.ts";
 import type { StoreKeys } from "./keys.ts";
 import { decodeMessage, toSummary } from "./message-codec.ts";
 import { InvalidCursorError, InvalidQueryError } from "./store-errors.ts";
@@ -29,8 +30,8 @@ const MAX_SCANNED = 5_000;
 /**
  * Newest first, by receive time. Each filter is an index (a sorted set); the smallest one drives the scan
  * and the others are checked with one ZMSCORE per batch, so a page costs O(log n + scanned) whatever the
- * depth of the cursor. The cursor is the (score, hubId) of the last item returned; items with the same
- * score are ordered by hubId, descending, as ZRANGE … REV returns them.
+ * depth of the cursor. The cursor is the (score, index member) of the last item returned; items with the same
+ * score are ordered by member, descending, as ZRANGE … REV returns them.
  */
 export async function listMessages(redis: Redis, keys: StoreKeys, query: ListMessagesQuery): Promise<MessagePage> {
   const limit = Math.max(1, Math.min(query.limit ?? 50, 500));
@@ -148,12 +149,14 @@ async function smallest(redis: Redis, keys: readonly string[]): Promise<string> 
   return keys[best] as string;
 }
 
+/** The summaries of the messages an index names (its members: index-member.ts), skipping expired records. */
 export async function loadSummaries(
   redis: Redis,
   keys: StoreKeys,
-  hubIds: readonly string[],
+  members: readonly string[],
 ): Promise<MessageSummary[]> {
-  if (hubIds.length === 0) return [];
+  if (members.length === 0) return [];
+  const hubIds = members.map(hubIdOfMember);
   const texts = await redis.mget(hubIds.map((id) => keys.message(id)));
   const out: MessageSummary[] = [];
   hubIds.forEach((hubId, i) => {
@@ -179,7 +182,7 @@ function toMs(value: string | number): number {
 
 /** The cursor that continues a listing just after (older than) the message `hubId` received at `receivedAtMs`. */
 export function listCursorAt(receivedAtMs: number, hubId: string): string {
-  return encodeCursor({ score: receivedAtMs, member: hubId });
+  return encodeCursor({ score: receivedAtMs, member: indexMember(hubId) });
 }
 
 export function encodeCursor(position: Position): string {

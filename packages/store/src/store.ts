@@ -27,6 +27,7 @@ import {
   toBusinessEntity,
   withAppointments,
 } from "./entity-state.ts";
+import { hubIdOfMember } from "./index-member.ts";
 import { parseTimerMember, type StoreKeys, storeKeys, type TimerRef } from "./keys.ts";
 import { decodeMessage, encodeMessage, toLifecycle } from "./message-codec.ts";
 import { type ListMessagesQuery, listMessages, loadSummaries } from "./message-query.ts";
@@ -379,7 +380,17 @@ export class ReadModelStore implements ReadModelQueries {
   async findEntitiesByPatient(type: "referral" | "task", identifier: string): Promise<BusinessEntity[]> {
     const key = this.keys.byPatient(this.patientHash(identifier));
     const subjects = await this.#guard("patient lookup", async () => {
-      const ids = await this.#redis.zrange(key, "+inf", "-inf", "BYSCORE", "REV", "LIMIT", 0, PATIENT_MESSAGES_SCANNED);
+      const members = await this.#redis.zrange(
+        key,
+        "+inf",
+        "-inf",
+        "BYSCORE",
+        "REV",
+        "LIMIT",
+        0,
+        PATIENT_MESSAGES_SCANNED,
+      );
+      const ids = members.map(hubIdOfMember);
       const texts = ids.length === 0 ? [] : await this.#redis.mget(ids.map((id) => this.keys.message(id)));
       const found = new Map<string, { type: SubjectType; id: string; originator?: string | undefined }>();
       texts.forEach((text, i) => {
@@ -493,14 +504,15 @@ export class ReadModelStore implements ReadModelQueries {
    */
   async sweepExpired(options: { batch?: number } = {}): Promise<number> {
     const cutoff = this.#now() - this.#retentionMs;
-    const ids = await this.#guard("sweep", () =>
+    const members = await this.#guard("sweep", () =>
       this.#redis.zrange(this.keys.all, "-inf", cutoff, "BYSCORE", "LIMIT", 0, options.batch ?? 500),
     );
     let removed = 0;
-    for (const hubId of ids) {
+    for (const member of members) {
+      const hubId = hubIdOfMember(member);
       const key = this.keys.message(hubId);
       await this.#casLoop(key, (text) => {
-        if (text === null) return { value: null, ops: [{ op: "zrem", key: this.keys.all, member: hubId }] };
+        if (text === null) return { value: null, ops: [{ op: "zrem", key: this.keys.all, member }] };
         const state = this.#decodeMessage(hubId, key, text);
         if (listingTime(state) > cutoff) return undefined;
         removed++;

@@ -1,5 +1,6 @@
 import type { BusinessStatus, MessageKind } from "@carehub/schemas";
 import { type EntityState, entityView } from "./entity-state.ts";
+import { indexMember } from "./index-member.ts";
 import { type StoreKeys, timerMember } from "./keys.ts";
 import {
   awaitsAcknowledgement,
@@ -81,15 +82,15 @@ export function planMessageWrite(
   ctx: PlanContext,
 ): WriteOp[] {
   const ops: WriteOp[] = [];
-  const hubId = (after ?? before)?.hubId ?? "";
+  const member = indexMember((after ?? before)?.hubId ?? "");
   const oldKeys = before === undefined ? [] : messageIndexKeys(before, ctx.keys);
   const newKeys = after === undefined ? [] : messageIndexKeys(after, ctx.keys);
   const scoreChanged = before !== undefined && after !== undefined && listingTime(before) !== listingTime(after);
-  for (const key of oldKeys) if (!newKeys.includes(key)) ops.push({ op: "zrem", key, member: hubId });
+  for (const key of oldKeys) if (!newKeys.includes(key)) ops.push({ op: "zrem", key, member });
   if (after !== undefined) {
     const score = listingTime(after);
     for (const key of newKeys) {
-      if (scoreChanged || !oldKeys.includes(key)) ops.push({ op: "zadd", key, score, member: hubId });
+      if (scoreChanged || !oldKeys.includes(key)) ops.push({ op: "zadd", key, score, member });
     }
   }
   ops.push(

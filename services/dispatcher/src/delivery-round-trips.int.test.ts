@@ -95,7 +95,8 @@ describe("round trips per delivery", () => {
       exec: 5,
     });
     expect(delivered).toEqual([1, 1, 1, 1, 1, 1]);
-    expect(await redis.exists(keys.delivered("ep-healthy", "h-4"))).toBe(1);
+    expect(await redis.hexists(keys.markers("h-4"), keys.deliveredField("ep-healthy"))).toBe(1);
+    expect(await redis.exists(keys.delivered("ep-healthy", "h-4"))).toBe(0); // no key of its own per delivery
   });
 
   // Catches: the check counting attempts against an endpoint whose circuit is open (attempts used up without one
@@ -142,5 +143,37 @@ describe("round trips per delivery", () => {
     // The process died during the call: nothing recorded. The redelivered copy is looked at again.
     const second = await state.check("ep-d", "h-died", undefined, "3", { mayBegin: true, now: clock });
     expect(second.begun).toEqual({ attempt: 2, counted: 2, total: 2, previousMayHaveArrived: true });
+  });
+});
+
+describe("delivered markers in the message's marker hash (docs/decisions/0063)", () => {
+  // Catches: a delivered field of one receiver read as the message delivered to another (field not per receiver),
+  // the marker written without a lifetime (kept forever), or a successor not seeing its predecessor's field.
+  it("keeps one field per receiver in one hash per message, with the retention as its lifetime", async () => {
+    const state = new DeliveryState(redis, keys, 3_600);
+    const record = { attempt: 1, durationMs: 5, at: new Date(clock).toISOString() };
+    await state.markDelivered("ep-a", "h-mk", record);
+    expect(await state.check("ep-a", "h-mk", undefined, "1")).toMatchObject({ delivered: record });
+    expect((await state.check("ep-b", "h-mk", undefined, "1")).delivered).toBeUndefined();
+    const ttl = await redis.ttl(keys.markers("h-mk"));
+    expect(ttl).toBeGreaterThan(3_500);
+    expect(ttl).toBeLessThanOrEqual(3_600);
+    expect((await state.check("ep-a", "h-next", "h-mk", "2")).predecessor).toBe("delivered");
+    expect((await state.check("ep-b", "h-next", "h-mk", "2")).predecessor).toBe("pending");
+  });
+
+  // Catches: an upgrade that stops reading the delivered markers of older releases (a key of their own per
+  // receiver): a message delivered before the upgrade delivered again when its copy is redelivered, and a
+  // correction of it waiting for ever for an original that has long arrived.
+  it("still honours an older release's delivered key: no second delivery, and its successor goes", async () => {
+    const state = new DeliveryState(redis, keys, 3_600);
+    const record = { attempt: 2, durationMs: 7, at: new Date(clock).toISOString() };
+    await redis.set(keys.delivered("ep-old", "h-old"), JSON.stringify(record), "EX", 3_600);
+    const again = await state.check("ep-old", "h-old", undefined, "9", { mayBegin: true, now: clock });
+    expect(again.delivered).toEqual(record);
+    expect(again.begun).toBeUndefined();
+    const successor = await state.check("ep-old", "h-correction", "h-old", "10", { mayBegin: true, now: clock });
+    expect(successor.predecessor).toBe("delivered");
+    expect(successor.begun).toMatchObject({ attempt: 1 });
   });
 });

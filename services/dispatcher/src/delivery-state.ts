@@ -25,9 +25,10 @@ end`;
 
 /**
  * Looks at one copy of a message before delivery, in one atomic step:
- * KEYS: attempts, dead marker, delivered marker (this message), delivered and dead markers (its predecessor,
- * or '' twice), the endpoint's circuit. ARGV: copy id, ttl seconds, may-begin ("1": the caller knows the
- * endpoint and the message has not expired), now (epoch ms). Returns {delivered record or '', not-before ms,
+ * KEYS: attempts, dead marker, marker hash and older releases' delivered marker (this message), marker hash,
+ * older delivered marker and dead marker (its predecessor, or '' three times), the endpoint's circuit. ARGV:
+ * copy id, ttl seconds, may-begin ("1": the caller knows the endpoint and the message has not expired), now
+ * (epoch ms), the receiver's delivered field in a marker hash. Returns {delivered record or '', not-before ms,
  * predecessor delivered 0/1, predecessor dead 0/1, circuit state or false, and when the attempt was begun:
  * attempts, total, unreported}. The circuit is read here so that the permit to call the endpoint costs no
  * round trip of its own. A copy not seen before (a re-driven dead letter) starts its attempt limit afresh and
@@ -39,13 +40,13 @@ end`;
  * Anything else (an open or half-open circuit, whose permit may claim the probe) is left to the caller.
  */
 const OBSERVE_COPY = `${COUNT_ATTEMPT}
-local delivered = redis.call('GET', KEYS[3])
-local circuit = redis.call('GET', KEYS[6])
+local delivered = redis.call('HGET', KEYS[3], ARGV[5]) or redis.call('GET', KEYS[4])
+local circuit = redis.call('GET', KEYS[8])
 local afterDelivered = 0
 local afterDead = 0
-if KEYS[4] ~= '' then
-  if redis.call('EXISTS', KEYS[4]) == 1 then afterDelivered = 1 end
-  if redis.call('EXISTS', KEYS[5]) == 1 then afterDead = 1 end
+if KEYS[5] ~= '' then
+  if redis.call('HEXISTS', KEYS[5], ARGV[5]) == 1 or redis.call('EXISTS', KEYS[6]) == 1 then afterDelivered = 1 end
+  if redis.call('EXISTS', KEYS[7]) == 1 then afterDead = 1 end
 end
 if delivered then return {delivered, 0, afterDelivered, afterDead, circuit} end
 local notBefore = 0
@@ -57,7 +58,7 @@ else
   notBefore = tonumber(redis.call('HGET', KEYS[1], 'notBefore') or '0') or 0
 end
 local closed = circuit == false or string.find(circuit, '"state":"closed"', 1, true) ~= nil
-if ARGV[3] == '1' and (KEYS[4] == '' or afterDelivered == 1) and notBefore <= tonumber(ARGV[4]) and closed then
+if ARGV[3] == '1' and (KEYS[5] == '' or afterDelivered == 1) and notBefore <= tonumber(ARGV[4]) and closed then
   local attempts, total, unreported, counted = countAttempt(ARGV[2])
   return {'', notBefore, afterDelivered, afterDead, circuit, attempts, total, unreported, counted}
 end
@@ -122,7 +123,7 @@ export class DeliveryState {
     this.#ttlSeconds = ttlSeconds;
     // ioredis sends a defined command as EVALSHA (EVAL once when Redis lacks the script): the script's text
     // (about 1.3 KB) is not written to the socket, nor hashed by Redis, on every delivery.
-    redis.defineCommand(OBSERVE_COPY_COMMAND, { lua: OBSERVE_COPY, numberOfKeys: 6 });
+    redis.defineCommand(OBSERVE_COPY_COMMAND, { lua: OBSERVE_COPY, numberOfKeys: 8 });
   }
 
   /**
@@ -143,7 +144,9 @@ export class DeliveryState {
     )[OBSERVE_COPY_COMMAND](
       this.#keys.attempts(endpoint, hubId),
       this.#keys.deadLettered(endpoint, hubId),
+      this.#keys.markers(hubId),
       this.#keys.delivered(endpoint, hubId),
+      after === undefined ? "" : this.#keys.markers(after),
       after === undefined ? "" : this.#keys.delivered(endpoint, after),
       after === undefined ? "" : this.#keys.deadLettered(endpoint, after),
       this.#keys.circuit(endpoint),
@@ -151,6 +154,7 @@ export class DeliveryState {
       String(this.#ttlSeconds),
       begin.mayBegin ? "1" : "0",
       String(Math.floor(begin.now)),
+      this.#keys.deliveredField(endpoint),
     )) as [string, number, number, number, string | null, number?, number?, number?, number?];
     const check: PreDeliveryCheck = {
       notBefore: Number(notBefore),
@@ -235,13 +239,14 @@ export class DeliveryState {
   async markDelivered(endpoint: string, hubId: string, record: DeliveryRecord): Promise<{ circuit: string | null }> {
     const results = await this.#redis
       .multi()
-      .set(this.#keys.delivered(endpoint, hubId), JSON.stringify(record), "EX", this.#ttlSeconds)
+      .hset(this.#keys.markers(hubId), this.#keys.deliveredField(endpoint), JSON.stringify(record))
+      .expire(this.#keys.markers(hubId), this.#ttlSeconds)
       .del(this.#keys.deadLettered(endpoint, hubId), this.#keys.attempts(endpoint, hubId))
       .get(this.#keys.circuit(endpoint))
       .exec();
     if (results === null) throw new Error("the delivered marker's transaction was aborted");
     for (const [error] of results) if (error) throw error;
-    const circuit = results[2]?.[1];
+    const circuit = results[3]?.[1];
     return { circuit: typeof circuit === "string" ? circuit : null };
   }
 

@@ -5,7 +5,8 @@ import { type LedgerKeys, ledgerKeys } from "@carehub/ledger";
  * attempt markers are the message ledger's (packages/ledger spells them); the circuit breaker's state is the
  * dispatcher's own.
  */
-export interface DispatchKeys extends Pick<LedgerKeys, "delivered" | "deadLettered" | "attempts"> {
+export interface DispatchKeys
+  extends Pick<LedgerKeys, "markers" | "deliveredField" | "delivered" | "deadLettered" | "attempts"> {
   /** The endpoint's circuit-breaker state. */
   circuit(endpoint: string): string;
 }
@@ -13,6 +14,8 @@ export interface DispatchKeys extends Pick<LedgerKeys, "delivered" | "deadLetter
 export function dispatchKeys(ns: string): DispatchKeys {
   const ledger = ledgerKeys(ns);
   return {
+    markers: ledger.markers,
+    deliveredField: ledger.deliveredField,
     delivered: ledger.delivered,
     deadLettered: ledger.deadLettered,
     attempts: ledger.attempts,

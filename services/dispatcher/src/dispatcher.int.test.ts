@@ -136,7 +136,7 @@ describe("dispatcher", () => {
       "carehub-source-endpoint": "sender-x",
       "carehub-attempt": "1",
     });
-    expect(await redis.exists(`${ns}:delivered:ep-plain:${id}`)).toBe(1);
+    expect(await redis.hexists(`${ns}:mk:${id}`, "d:ep-plain")).toBe(1);
 
     // A second copy of the same message (as after a crash between delivery and ack) is skipped.
     await bus.publish(bus.topology.subjects.outbox("ep-plain"), "<hello/>", {

@@ -1,8 +1,9 @@
-import type { Redis } from "ioredis";
+import { startRedisServer } from "@carehub/testkit";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENDPOINTS, envelope, fixtureRegistry, partyOf } from "../test/fixtures.ts";
 import { connectTestRedis, testNamespace } from "../test/support.ts";
-import { type FactReader, loadRouteFacts, planFactLookups } from "./route-facts.ts";
+import { type FactReader, loadRouteFacts, planFactLookups, redisFactReader } from "./route-facts.ts";
 import { routerKeys } from "./router-keys.ts";
 
 const ns = testNamespace("route-facts");
@@ -12,11 +13,21 @@ let redis: Redis;
 let calls = 0;
 /** The real Redis, counting round trips: every fact a decision needs must come back in one. */
 const reader: FactReader = {
-  eval: (script, numKeys, ...args) => {
+  readFacts: (keys, args) => {
     calls += 1;
-    return redis.eval(script, numKeys, ...args);
+    return redisFactReader(redis).readFacts(keys, args);
   },
 };
+
+/** practice-b's acknowledgement of practice-a's message `id`. */
+function ackOf(id: string): ReturnType<typeof envelope> {
+  return envelope({
+    sourceEndpoint: "practice-b",
+    kind: "acknowledgement",
+    content: { kind: "acknowledgement", code: "ok", respondsTo: id, issues: [] },
+    receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
+  });
+}
 
 async function load(message: ReturnType<typeof envelope>) {
   calls = 0;
@@ -37,34 +48,23 @@ afterAll(async () => {
 describe("loadRouteFacts against Redis", () => {
   it("reads an acknowledged message and whom the hub routed it to in the same round trip", async () => {
     await redis.set(keys.messageId("practice-a", "M1"), "h-m1");
-    await redis.set(keys.routed("h-m1"), JSON.stringify(["municipality-m", "databank"]));
-    const ack = envelope({
-      sourceEndpoint: "practice-b",
-      kind: "acknowledgement",
-      content: { kind: "acknowledgement", code: "ok", respondsTo: "M1", issues: [] },
-      receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
-    });
-    const facts = await load(ack);
+    await redis.hset(keys.markers("h-m1"), keys.routedField, JSON.stringify(["municipality-m", "databank"]));
+    const facts = await load(ackOf("M1"));
     expect(facts.acknowledgedHubId).toBe("h-m1");
     expect([...(facts.acknowledgedRoutedTo ?? [])]).toEqual(["municipality-m", "databank"]);
   });
 
   it("tells a known but unrouted original apart from an unknown one", async () => {
     await redis.set(keys.messageId("practice-a", "M2"), "h-m2");
-    const ackOf = (id: string) =>
-      envelope({
-        sourceEndpoint: "practice-b",
-        kind: "acknowledgement",
-        content: { kind: "acknowledgement", code: "ok", respondsTo: id, issues: [] },
-        receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
-      });
     const unrouted = await load(ackOf("M2"));
     expect(unrouted.acknowledgedHubId).toBe("h-m2");
     expect(unrouted.acknowledgedRoutedTo).toBeUndefined();
     expect(await load(ackOf("never-sent"))).toEqual({ receivedBySource: new Set() });
   });
 
-  it("finds a sender's own original and its receivers for a correction", async () => {
+  // Catches: an upgrade that stops reading older releases' routed keys: a correction of a message routed before
+  // it would find no receivers (and go nowhere), an acknowledgement of it would be refused.
+  it("finds a sender's own original and its receivers for a correction, routed by an older release", async () => {
     await redis.set(keys.messageId("practice-a", "X1"), "h-x1");
     await redis.set(keys.routed("h-x1"), JSON.stringify(["practice-b"]));
     const facts = await load(envelope({ links: { corrects: { messageId: "X1" } } }));
@@ -89,5 +89,27 @@ describe("loadRouteFacts against Redis", () => {
     // Nobody holds X3: unknown to the hub, not someone else's.
     const unknown = envelope({ sourceEndpoint: "municipality-m", links: { retracts: { messageId: "X3" } } });
     expect((await load(unknown)).supersededSentByAnother).toBeUndefined();
+  });
+});
+
+describe("the facts script on the wire", () => {
+  // Catches: the facts read sent as EVAL with the script's text on every message (parsed and hashed by Redis
+  // each time) instead of EVALSHA of the script defined once on the client.
+  it("goes as EVALSHA, one per message, once the client has defined it", async () => {
+    const server = await startRedisServer();
+    const own = new Redis(server.url, { maxRetriesPerRequest: 2 });
+    try {
+      const read = (id: string) =>
+        loadRouteFacts(redisFactReader(own), keys, ackOf(id), planFactLookups(ackOf(id), registry));
+      await read("warm-up"); // the first call may load the script (EVALSHA, NOSCRIPT, EVAL)
+      await own.config("RESETSTAT");
+      for (let i = 0; i < 5; i++) await read(`M-${i}`);
+      const info = await own.info("commandstats");
+      const count = (name: string) => Number(new RegExp(`^cmdstat_${name}:calls=(\\d+)`, "m").exec(info)?.[1] ?? 0);
+      expect({ eval: count("eval"), evalsha: count("evalsha") }).toEqual({ eval: 0, evalsha: 5 });
+    } finally {
+      await own.quit();
+      await server.stop();
+    }
   });
 });

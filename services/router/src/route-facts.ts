@@ -1,5 +1,6 @@
 import { parseFirstCopy } from "@carehub/ledger";
 import type { Envelope } from "@carehub/schemas";
+import type { Redis } from "ioredis";
 import { correctedLabSample, type RouteFacts, supersededMessageId } from "./route-resolver.ts";
 import type { RouterKeys } from "./router-keys.ts";
 import { type RoutingRegistry, resolveAddressee } from "./routing-registry.ts";
@@ -59,30 +60,60 @@ function reachableEndpoints(envelope: Envelope, registry: RoutingRegistry): stri
   return [...ids];
 }
 
-/** What the facts are read with: one EVAL, so a fact and the marker it points at cost one round trip. */
+/**
+ * What the facts are read with: one script call, so a fact and the marker it points at cost one round trip.
+ * `keys` are the script's KEYS, `args` its ARGV.
+ */
 export interface FactReader {
-  eval(script: string, numKeys: number, ...args: string[]): Promise<unknown>;
+  readFacts(keys: readonly string[], args: readonly string[]): Promise<unknown>;
 }
 
 /**
- * MGET of KEYS, then, for each KEYS index in ARGV[2..], the routed marker (prefix ARGV[1]) of the hub id found
- * there (a ledger first-copy record is decoded to its hub id). The marker's name is built from a value (a hub id), which is why this is a script: the alternative is
- * a second round trip after the MGET. Returns { values, markers } with false for absent keys.
+ * MGET of KEYS, then, for each KEYS index in ARGV[4..], the routed marker of the hub id found there (a ledger
+ * first-copy record is decoded to its hub id): field ARGV[3] of the marker hash (key prefix ARGV[1]), or an older
+ * release's routed key (prefix ARGV[2]). The marker's name is built from a value (a hub id), which is why this is
+ * a script: the alternative is a second round trip after the MGET. Returns { values, markers } with false for
+ * absent keys.
  */
 const READ_FACTS_SCRIPT = `
 local values = redis.call('MGET', unpack(KEYS))
 local markers = {}
-for i = 2, #ARGV do
+for i = 4, #ARGV do
   local hubId = values[tonumber(ARGV[i])]
   -- A first-copy record is JSON {hubId, seq} (the ledger's); a labsample marker or an older record, a bare id.
   if hubId and string.sub(hubId, 1, 1) == '{' then
     local ok, record = pcall(cjson.decode, hubId)
     hubId = ok and type(record) == 'table' and type(record.hubId) == 'string' and record.hubId or false
   end
-  if hubId and hubId ~= '' then markers[i - 1] = redis.call('GET', ARGV[1] .. hubId) else markers[i - 1] = false end
+  if hubId and hubId ~= '' then
+    markers[i - 3] = redis.call('HGET', ARGV[1] .. hubId, ARGV[3]) or redis.call('GET', ARGV[2] .. hubId)
+  else
+    markers[i - 3] = false
+  end
 end
 return { values, markers }
 `;
+
+/** The name READ_FACTS_SCRIPT is defined under on a client (defineCommand). */
+const READ_FACTS_COMMAND = "carehubReadRouteFacts";
+type ScriptCommands = Record<typeof READ_FACTS_COMMAND, (...args: (string | number)[]) => Promise<unknown>>;
+const readers = new WeakMap<Redis, FactReader>();
+
+/**
+ * The reader of a client: the script is defined on it once, so ioredis sends it as EVALSHA (EVAL once when
+ * Redis lacks it), not with its text on every message.
+ */
+export function redisFactReader(redis: Redis): FactReader {
+  let reader = readers.get(redis);
+  if (reader === undefined) {
+    // No numberOfKeys: the number of KEYS varies with the message and goes first.
+    redis.defineCommand(READ_FACTS_COMMAND, { lua: READ_FACTS_SCRIPT });
+    const command = (redis as unknown as ScriptCommands)[READ_FACTS_COMMAND].bind(redis);
+    reader = { readFacts: (keys, args) => command(keys.length, ...keys, ...args) };
+    readers.set(redis, reader);
+  }
+  return reader;
+}
 
 /** Reads the planned facts in one round trip: the markers, and the routed marker of every original found. */
 export async function loadRouteFacts(
@@ -149,9 +180,8 @@ async function readFacts(
   wanted: string[],
   followed: number[],
 ): Promise<{ values: (string | null)[]; markers: (string | null)[] }> {
-  const routedPrefix = keys.routed("");
-  const args = [...wanted, routedPrefix, ...followed.map((i) => String(i + 1))];
-  const reply = (await redis.eval(READ_FACTS_SCRIPT, wanted.length, ...args)) as [unknown[], unknown[]];
+  const args = [keys.markers(""), keys.routed(""), keys.routedField, ...followed.map((i) => String(i + 1))];
+  const reply = (await redis.readFacts(wanted, args)) as [unknown[], unknown[]];
   const text = (v: unknown) => (typeof v === "string" ? v : null);
   return { values: wanted.map((_, i) => text(reply[0][i])), markers: followed.map((_, i) => text(reply[1]?.[i])) };
 }

@@ -25,7 +25,7 @@ import {
   translationRefusedEvent,
   wantsTranslation,
 } from "./databank-translation.ts";
-import { loadRouteFacts, planFactLookups } from "./route-facts.ts";
+import { loadRouteFacts, planFactLookups, redisFactReader } from "./route-facts.ts";
 import {
   type AcknowledgementMatch,
   correctedLabSample,
@@ -111,7 +111,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
     }
     const registry = deps.registry.current();
     const lookups = planFactLookups(envelope, registry);
-    const facts = await state("reading routing facts", () => loadRouteFacts(deps.redis, deps.keys, envelope, lookups));
+    const facts = await state("reading routing facts", () =>
+      loadRouteFacts(redisFactReader(deps.redis), deps.keys, envelope, lookups),
+    );
     // A correction, or an acknowledgement, of a known message not routed yet waits for it: it is usually a
     // moment behind (and an acknowledgement is judged by whom the hub routed the original to).
     const unrouted = unroutedOriginal(facts);
@@ -193,10 +195,8 @@ async function translations(
     if (original === undefined) continue;
     // The original's letter, when the hub made one for this receiver; else the original went as received.
     const originalLetter = translationIds(original, letter.delivery.endpoint).hubId;
-    const made = await state("reading the original's letter", () =>
-      deps.redis.exists(deps.keys.routed(originalLetter)),
-    );
-    letter.after = made > 0 ? originalLetter : original;
+    const made = await state("reading the original's letter", () => isRouted(deps, originalLetter));
+    letter.after = made ? originalLetter : original;
   }
   const changed = new Set([...letters, ...refused].map((c) => c.delivery.endpoint));
   return {
@@ -241,10 +241,8 @@ async function route(
     const pipeline = deps.redis.pipeline();
     // The source's route names the translated receivers too: a correction's letter is ordered after the original's.
     const endpoints = [...deliveries, ...letters.map((l) => l.delivery)].map((d) => d.endpoint);
-    pipeline.set(keys.routed(envelope.hubId), JSON.stringify(endpoints), "EX", deps.ttlSeconds);
-    for (const l of letters) {
-      pipeline.set(keys.routed(l.ids.hubId), JSON.stringify([l.delivery.endpoint]), "EX", deps.ttlSeconds);
-    }
+    setRouted(pipeline, deps, envelope.hubId, endpoints);
+    for (const l of letters) setRouted(pipeline, deps, l.ids.hubId, [l.delivery.endpoint]);
     const { content } = envelope;
     if (content.kind === "lab-result" && content.sampleId !== undefined) {
       pipeline.set(keys.labSample(envelope.sourceEndpoint, content.sampleId), envelope.hubId, "EX", deps.ttlSeconds);
@@ -391,9 +389,7 @@ async function reject(
       }
     }
   }
-  await state("recording the rejection", () =>
-    deps.redis.set(deps.keys.routed(envelope.hubId), "[]", "EX", deps.ttlSeconds),
-  );
+  await state("recording the rejection", () => execAll(setRouted(deps.redis.pipeline(), deps, envelope.hubId, [])));
   const event = rejectedEvent(envelope, issues, deps.clock());
   // Counted once, when the event is first stored (a redelivered envelope's repeat is a JetStream duplicate).
   const stored = await emit(deps.bus, event);
@@ -421,6 +417,32 @@ function emit(bus: Bus, event: RouterEvent): Promise<{ duplicate: boolean }> {
 }
 
 /** A pipeline reports errors per command instead of rejecting: any of them fails the step. */
+/**
+ * The routed marker: a field of the message's marker hash (docs/decisions/0063), which lives the retention
+ * period from its last write.
+ */
+function setRouted(
+  pipeline: ReturnType<Redis["pipeline"]>,
+  deps: Pick<RouteHandlerDeps, "keys" | "ttlSeconds">,
+  hubId: string,
+  endpoints: readonly string[],
+): ReturnType<Redis["pipeline"]> {
+  const key = deps.keys.markers(hubId);
+  return pipeline.hset(key, deps.keys.routedField, JSON.stringify(endpoints)).expire(key, deps.ttlSeconds);
+}
+
+/** Whether a message was routed: its marker hash's field, or (until it expires) an older release's own key. */
+async function isRouted(deps: Pick<RouteHandlerDeps, "keys" | "redis">, hubId: string): Promise<boolean> {
+  const results = await deps.redis
+    .pipeline()
+    .hexists(deps.keys.markers(hubId), deps.keys.routedField)
+    .exists(deps.keys.routed(hubId))
+    .exec();
+  if (results === null) throw new Error("the routed marker's pipeline was aborted");
+  for (const [error] of results) if (error) throw error;
+  return results.some(([, count]) => Number(count) > 0);
+}
+
 async function execAll(pipeline: ReturnType<Redis["pipeline"]>): Promise<void> {
   for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
 }

@@ -6,7 +6,10 @@ import { type LedgerKeys, ledgerKeys } from "@carehub/ledger";
  * (packages/ledger); only the router's own routing fact is spelled here.
  */
 export interface RouterKeys
-  extends Pick<LedgerKeys, "messageId" | "received" | "routed" | "hubAcknowledgement" | "relayedAcknowledgement"> {
+  extends Pick<
+    LedgerKeys,
+    "messageId" | "received" | "markers" | "routedField" | "routed" | "hubAcknowledgement" | "relayedAcknowledgement"
+  > {
   /** Hub id of the sender's latest lab result for a sample (a corrected result follows it). */
   labSample(endpoint: string, sampleId: string): string;
 }
@@ -16,6 +19,8 @@ export function routerKeys(ns: string): RouterKeys {
   return {
     messageId: ledger.messageId,
     received: ledger.received,
+    markers: ledger.markers,
+    routedField: ledger.routedField,
     routed: ledger.routed,
     hubAcknowledgement: ledger.hubAcknowledgement,
     relayedAcknowledgement: ledger.relayedAcknowledgement,

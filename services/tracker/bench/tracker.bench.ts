@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
-import { applyEntityUpdate, createStore, encodeEntity, listCursorAt, type ReadModelStore } from "@carehub/store";
+import { applyEntityUpdate, createStore, encodeEntity, hubIdOfMember, listCursorAt, type ReadModelStore } from "@carehub/store";
 import { startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import {
@@ -139,7 +139,7 @@ async function fillSize(redis: Redis, size: number): Promise<{ result: SizeResul
     sampleIds.length > 0
       ? await redis.zrange(store.keys.all, Math.floor(size / 2), Math.floor(size / 2), "WITHSCORES")
       : [];
-  const deepCursor = listCursorAt(Number(deep[1]), deep[0] ?? "");
+  const deepCursor = listCursorAt(Number(deep[1]), hubIdOfMember(deep[0] ?? ""));
   const pick = (i: number) => sampleIds[i % sampleIds.length] as { hubId: string };
   const queries: Record<string, Query> = {
     getMessage: (i) => store.getMessage(pick(i).hubId),

@@ -1,0 +1,114 @@
+import { randomUUID } from "node:crypto";
+import { sharedRedisUrl } from "@carehub/testkit";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { event, happyPath } from "./events.test-support.ts";
+import { hubIdOfMember, indexMember } from "./index-member.ts";
+import { createStore, type ReadModelStore } from "./store.ts";
+
+/*
+ * Index members in the compact form (docs/decisions/0064): the hub's own hub ids are UUIDs, kept in every index
+ * as 22 characters; listings, patient lookups and the sweeper hand back the hub ids, and an index entry written
+ * before the change (the UUID itself) still reads until a rebuild rewrites it.
+ */
+
+const T0 = Date.now() - 60 * 60_000;
+const stores: ReadModelStore[] = [];
+let redis: Redis;
+
+function newStore(now?: () => number): ReadModelStore {
+  const store = createStore({
+    redis,
+    namespace: `t-member-${randomUUID().slice(0, 8)}`,
+    retentionDays: 30,
+    patientHashKey: "test-key-test-key-test-key",
+    ackTimeoutMs: () => undefined,
+    ...(now === undefined ? {} : { now }),
+  });
+  stores.push(store);
+  return store;
+}
+
+beforeAll(() => {
+  redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 2 });
+});
+
+afterAll(async () => {
+  for (const store of stores) await store.dropReadModel();
+  await redis.quit();
+});
+
+describe("index members", () => {
+  // Catches: a member that does not decode back to the same hub id (a listing naming a message that does not
+  // exist), or a non-UUID id squeezed into the compact form.
+  it("keeps a UUID hub id in 22 characters and gives it back; any other id is its own member", () => {
+    for (let i = 0; i < 200; i++) {
+      const hubId = randomUUID();
+      const member = indexMember(hubId);
+      expect(member).toHaveLength(22);
+      expect(hubIdOfMember(member)).toBe(hubId);
+    }
+    const others = ["h-1", "A1B2C3D4-0000-4000-8000-000000000000", "not-a-uuid-at-all-22ch", "~h-1", "~~", ""];
+    for (const id of others) expect(hubIdOfMember(indexMember(id))).toBe(id);
+    expect(indexMember("h-1")).toBe("h-1");
+    // An older release's member is the hub id itself.
+    const hubId = randomUUID();
+    expect(hubIdOfMember(hubId)).toBe(hubId);
+  });
+
+  // Catches: a reader handing the member itself to a record lookup (every listing empty), a status change that
+  // removes the UUID form while the compact one stays (a stale entry in the old status), cursors that skip or
+  // repeat messages sharing a receive time.
+  it("lists, pages, moves between statuses and sweeps messages by their compact members", async () => {
+    let now = T0 + 60_000;
+    const store = newStore(() => now);
+    const ids = Array.from({ length: 12 }, () => randomUUID());
+    // Pairs of messages share a receive time: the cursor's tie-break is the member.
+    for (const [i, hubId] of ids.entries()) {
+      await store.applyEvents(happyPath(hubId, T0 + Math.floor(i / 2), { acknowledge: false }));
+    }
+    const members = await redis.zrange(store.keys.all, 0, -1);
+    expect(members).toHaveLength(12);
+    expect(members.every((m) => m.length === 22)).toBe(true);
+
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listMessages({ limit: 5, ...(cursor === undefined ? {} : { cursor }) });
+      listed.push(...page.items.map((m) => m.hubId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    expect([...listed].sort()).toEqual([...ids].sort());
+    expect(new Set(listed).size).toBe(12);
+
+    const first = ids[0] as string;
+    await store.applyEvent(event("acknowledged", first, T0 + 500, { endpoint: "hosp-1", code: "ok", ackHubId: "a-1" }));
+    const delivered = await store.listMessages({ status: "delivered", limit: 50 });
+    expect(delivered.items.map((m) => m.hubId)).not.toContain(first);
+    expect((await store.listMessages({ status: "acknowledged", limit: 50 })).items.map((m) => m.hubId)).toEqual([
+      first,
+    ]);
+
+    now = T0 + 31 * 86_400_000;
+    expect(await store.sweepExpired()).toBe(12);
+    expect(await redis.zcard(store.keys.all)).toBe(0);
+    expect((await store.listMessages({ limit: 50 })).items).toEqual([]);
+  });
+
+  // Catches: an upgrade that cannot read an index written by an older release (the UUID as the member) before
+  // `carehub rebuild` rewrites it, or a sweeper that never removes such an entry.
+  it("still reads and sweeps an index entry in the form of an older release", async () => {
+    let now = T0 + 60_000;
+    const store = newStore(() => now);
+    const hubId = randomUUID();
+    await store.applyEvents(happyPath(hubId, T0, { acknowledge: false }));
+    const score = Number(await redis.zscore(store.keys.all, indexMember(hubId)));
+    await redis.zrem(store.keys.all, indexMember(hubId));
+    await redis.zadd(store.keys.all, score, hubId);
+    expect((await store.listMessages({ limit: 50 })).items.map((m) => m.hubId)).toEqual([hubId]);
+    now = T0 + 31 * 86_400_000;
+    await store.sweepExpired();
+    await store.sweepExpired(); // the second pass finds the record gone and drops the entry of the older form
+    expect(await redis.zcard(store.keys.all)).toBe(0);
+  });
+});
