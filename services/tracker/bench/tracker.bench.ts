@@ -11,7 +11,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
-import { applyEntityUpdate, createStore, encodeEntity, hubIdOfMember, listCursorAt, type ReadModelStore } from "@carehub/store";
+import {
+  applyEntityUpdate,
+  createStore,
+  encodeEntity,
+  hubIdOfMember,
+  listCursorAt,
+  type ReadModelStore,
+} from "@carehub/store";
 import { startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import {
