@@ -78,3 +78,14 @@ export {
   StoreUnavailableError,
 } from "./store-errors.ts";
 export type { StaleLimits } from "./write-plan.ts";
+export {
+  analysisCodes,
+  daysBetween,
+  MAX_STAT_DAYS,
+  type PeriodAnalysisCount,
+  type PeriodMessageCount,
+  type PeriodStats,
+  periodOf,
+  type StatPeriod,
+  statDay,
+} from "./day-stats.ts";
