@@ -38,7 +38,7 @@ const lab = (hubId: string, at: number, codes: string[]) =>
       corrected: false,
       results: codes.map((analysisCode) => ({ analysisCode, status: "svar_endeligt" })),
     },
-    patient: { system: "urn:oid:1.2.208.176.1.2", value: "0101011234" },
+    patient: { system: "cpr", value: "0101011234" },
   });
 
 beforeAll(() => {
@@ -65,7 +65,14 @@ describe("day-bucketed statistics", () => {
     // Catches: counting under the write time instead of the receive time, counting a redelivery twice, or
     // leaving the `delivered` count behind when the acknowledgement moves the message on.
     expect(sent).toEqual([
-      { period: statDay(D1), endpoint: "gp-1", role: "sender", kind: "care-communication", status: "delivered", count: 1 },
+      {
+        period: statDay(D1),
+        endpoint: "gp-1",
+        role: "sender",
+        kind: "care-communication",
+        status: "delivered",
+        count: 1,
+      },
       {
         period: statDay(D2),
         endpoint: "gp-1",

@@ -13,7 +13,7 @@ import {
   type StatusCounts,
 } from "@carehub/schemas";
 import type { Redis } from "ioredis";
-import { type CareLinks, CareOverviewStore } from "./care-overview/care-overview-store.ts";
+import { type CareBoard, type CareLinks, CareOverviewStore } from "./care-overview/care-overview-store.ts";
 import type { CareViewer } from "./care-overview/course-access.ts";
 import {
   analysisStatOps,
@@ -100,6 +100,8 @@ export interface ReadModelQueries {
   getCourse(id: string, viewer: CareViewer): Promise<CareCourse | undefined>;
   /** One endpoint's worklist page, read at `now` (epoch ms). */
   careList(query: CareListQuery & { endpoint: string }, now: number): Promise<CareListPage>;
+  /** What one endpoint is a party to, newest first, at most `limit` items, with the courses among them. */
+  careBoard(endpoint: string, limit: number): Promise<CareBoard>;
 }
 
 /** What a referral or task message adds to the care overview, with its patient's identifier (hashed by the store). */
@@ -526,6 +528,10 @@ export class ReadModelStore implements ReadModelQueries {
 
   careList(query: CareListQuery & { endpoint: string }, now: number): Promise<CareListPage> {
     return this.#guard("list", () => this.#care.careList(query, now));
+  }
+
+  careBoard(endpoint: string, limit: number): Promise<CareBoard> {
+    return this.#guard("list", () => this.#care.careBoard(endpoint, limit));
   }
 
   // ---- maintenance ----------------------------------------------------------------------------------
