@@ -316,6 +316,81 @@ describe("console endpoints and statistics", () => {
   });
 });
 
+describe("console statistics per day, week and month, and boards", () => {
+  it("counts messages per day by kind, sender, receiver and status, and analyses by code; month sums days; CSV", async () => {
+    const viewer = await sessionOf("viewer");
+    const today = new Date().toISOString().slice(0, 10);
+    const stats = await h.waitFor(async () => {
+      const answer = (await (await call(viewer, "GET", `/api/statistics?period=day&to=${today}`)).json()) as {
+        periods: string[];
+        messages: Array<{ period: string; endpoint: string; role: string; kind: string; count: number }>;
+        analyses: Array<{ period: string; sender: string; kind: string; code: string; count: number }>;
+      };
+      return answer.analyses.length > 0 ? answer : undefined;
+    }, "the analyses of the home-care observation counted");
+    // The default range: the 30 days up to today.
+    expect(stats.periods).toHaveLength(30);
+    expect(stats.periods.at(-1)).toBe(today);
+    const sent = stats.messages.filter((r) => r.role === "sender" && r.endpoint === "acute-team");
+    expect(sent.every((r) => r.period === today && r.kind === "homecare-observation")).toBe(true);
+    expect(sent.reduce((n, r) => n + r.count, 0)).toBeGreaterThanOrEqual(1);
+    expect(stats.messages.some((r) => r.role === "receiver" && r.endpoint === "practice")).toBe(true);
+    expect(stats.analyses.every((r) => r.sender === "acute-team" && r.kind === "homecare-observation")).toBe(true);
+
+    const month = (await (
+      await call(viewer, "GET", `/api/statistics?period=month&from=${today}&to=${today}`)
+    ).json()) as {
+      periods: string[];
+      analyses: Array<{ code: string; count: number }>;
+    };
+    expect(month.periods).toEqual([today.slice(0, 7)]);
+    expect(month.analyses.map((r) => [r.code, r.count])).toEqual(stats.analyses.map((r) => [r.code, r.count]));
+
+    const csv = await call(viewer, "GET", `/api/statistics/periods.csv?period=week&table=analyses`);
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    const lines = (await csv.text()).trimEnd().split("\r\n");
+    expect(lines[0]).toBe("week,sender,kind,code,count");
+    expect(
+      lines.slice(1).every((line) => /^\d{4}-\d{2}-\d{2},acute-team,homecare-observation,[^,]+,[1-9]\d*$/.test(line)),
+    ).toBe(true);
+
+    // A reversed or too long range, or an unknown parameter, is refused with a code and without the input.
+    for (const query of [
+      "from=2026-02-01&to=2026-01-01",
+      "from=2000-01-01&to=2026-01-01",
+      "period=year",
+      "cpr=2509479989",
+    ]) {
+      const refused = await call(viewer, "GET", `/api/statistics?${query}`);
+      expect(refused.status, query).toBe(400);
+      const body = await refused.text();
+      expect(JSON.parse(body)).toMatchObject({ code: "CAREHUB_ERR_CONSOLE_BAD_REQUEST" });
+      expect(body).not.toContain("2509479989");
+      expect(body).not.toContain("2000-01-01");
+    }
+  });
+
+  it("answers a board for a registered endpoint only, and records each read", async () => {
+    const viewer = await sessionOf("viewer");
+    const board = await call(viewer, "GET", "/api/boards?endpoint=practice");
+    expect(board.status).toBe(200);
+    expect(Object.keys(((await board.json()) as { columns: object }).columns).sort()).toEqual([
+      "appointment",
+      "course",
+      "referral",
+      "task",
+    ]);
+    expect((await call(viewer, "GET", "/api/boards?endpoint=nobody")).status).toBe(404);
+    expect((await call(viewer, "GET", "/api/boards")).status).toBe(400);
+    expect((await call(viewer, "GET", "/api/boards?endpoint=practice&limit=1000000")).status).toBe(400);
+    expect((await call(undefined, "GET", "/api/boards?endpoint=practice")).status).toBe(401);
+    const records = (await auditRecords()).filter((r) => r.action === "care-list.list");
+    expect(records.map((r) => [r.actor, r.query?.endpoint, r.outcome.result])).toEqual([
+      [{ type: "operator", id: "viewer" }, "practice", "ok"],
+    ]);
+  });
+});
+
 describe("console re-run of a dead letter", () => {
   async function deadLetter(): Promise<string> {
     const response = await h.send("acute-team", freshHomecare().body, "application/fhir+json");

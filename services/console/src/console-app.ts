@@ -7,12 +7,14 @@ import Fastify, {
   LogController,
 } from "fastify";
 import { z } from "zod";
+import { registerBoardRoutes } from "./board-routes.ts";
 import { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
 import { type ConsoleAppDeps, consoleRequests, type SignedIn } from "./console-request.ts";
 import { permissionsOf } from "./console-roles.ts";
 import type { LiveFlow } from "./live-flow.ts";
 import { registerMessageRoutes } from "./message-routes.ts";
 import { registerOperationsRoutes } from "./operations-routes.ts";
+import { registerStatisticsRoutes } from "./statistics-routes.ts";
 
 export const SESSION_COOKIE = "carehub_console";
 
@@ -146,6 +148,8 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
 
   registerMessageRoutes(app, deps, requests);
   registerOperationsRoutes(app, deps, requests);
+  registerStatisticsRoutes(app, deps);
+  registerBoardRoutes(app, deps, requests);
 
   const page = (body: string, contentType: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
     reply.header("content-type", contentType).header("cache-control", "no-cache").send(body);

@@ -1,6 +1,7 @@
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { AuditRecord, Operator, StatusCounts } from "@carehub/schemas";
+import type { ReadModelQueries } from "@carehub/store";
 import type { FastifyRequest } from "fastify";
 import type { CircuitStateOf } from "./circuit-incidents.ts";
 import type { ConsoleAuditTrail } from "./console-audit.ts";
@@ -29,6 +30,10 @@ export interface ConsoleAppDeps {
   incidents: IncidentStore;
   /** The read model's message counters (GET /v1/stats's). */
   statusCounts: () => Promise<StatusCounts>;
+  /** The read model's day counters summed per day, week or month (packages/store/src/day-stats.ts). */
+  periodStats: ReadModelQueries["periodStats"];
+  /** The care overview's items and courses of one endpoint (packages/store, care-overview). */
+  careBoard: ReadModelQueries["careBoard"];
   circuitState: CircuitStateOf;
   logger?: Logger;
 }

@@ -60,6 +60,8 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       redrive: deps.redrive,
       incidents,
       statusCounts: () => deps.store.statusCounts(),
+      periodStats: (query) => deps.store.periodStats(query),
+      careBoard: (endpoint, limit) => deps.store.careBoard(endpoint, limit),
       circuitState: deps.circuitState,
     });
     await app.listen({ host: config.httpHost, port: deps.options.port });
