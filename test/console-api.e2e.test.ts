@@ -90,9 +90,21 @@ describe("console sign-in", () => {
     expect(cookie).toContain("HttpOnly");
     expect(cookie).toContain("SameSite=Strict");
     expect(cookie).toContain("Max-Age=1800");
+    // The hub listens on loopback here: CAREHUB_CONSOLE_SECURE_COOKIES' default (auto) leaves Secure off.
+    expect(cookie).not.toContain("Secure");
     expect(await response.json()).toMatchObject({ operator: { id: "viewer", role: "viewer" }, permissions: [] });
     const me = await call(cookie.split(";")[0], "GET", "/api/session");
     expect(await me.json()).toMatchObject({ operator: { id: "viewer", role: "viewer" } });
+  });
+
+  it("does not record a sign-in, a sign-out or a session check as an access record (nothing was looked at)", async () => {
+    const before = (await auditRecords()).length;
+    const cookie = await sessionOf("operator");
+    expect((await call(cookie, "GET", "/api/session")).status).toBe(200);
+    expect((await call(cookie, "DELETE", "/api/session")).status).toBe(204);
+    expect((await signIn("not-a-token-at-all")).status).toBe(401);
+    // Catches a sign-in written to the AUDIT stream as if it were a read (e.g. message.read with no resources).
+    expect((await auditRecords()).length).toBe(before);
   });
 
   it("refuses a token that is no operator's (an endpoint's, or nobody's) without echoing it", async () => {

@@ -113,10 +113,7 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
       throw new ConsoleRequestError(401, CONSOLE_ERROR_CODES.signInFailed, "that token signs in no operator");
     }
     const { id, session } = await deps.sessions.create(operator.id);
-    reply.header(
-      "set-cookie",
-      `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${deps.sessionTtlSeconds}`,
-    );
+    reply.header("set-cookie", sessionCookie(id, deps.sessionTtlSeconds, deps.secureCookies));
     return describe(operator, session.expiresAt);
   });
 
@@ -128,7 +125,7 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
   app.delete("/api/session", async (request, reply) => {
     const { sessionId } = who(request);
     if (sessionId !== "") await deps.sessions.destroy(sessionId);
-    reply.header("set-cookie", `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+    reply.header("set-cookie", sessionCookie("", 0, deps.secureCookies));
     return reply.code(204).send();
   });
 
@@ -185,6 +182,11 @@ function streamFlow(request: FastifyRequest, reply: FastifyReply, flow: LiveFlow
     unsubscribe();
     out.end();
   });
+}
+
+/** The session cookie: HttpOnly, SameSite=Strict, the whole console, `Secure` when the setting says so. */
+export function sessionCookie(value: string, maxAgeSeconds: number, secure: boolean): string {
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? "; Secure" : ""}`;
 }
 
 export function cookieValue(header: string | undefined, name: string): string | undefined {

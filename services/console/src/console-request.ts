@@ -26,6 +26,8 @@ export interface ConsoleAppDeps {
   patientHash: (identifier: string) => string;
   ui: UiBundle;
   sessionTtlSeconds: number;
+  /** Whether the session cookie carries `Secure` (CAREHUB_CONSOLE_SECURE_COOKIES, resolved for the listen host). */
+  secureCookies: boolean;
   redrive: RedriveOne;
   incidents: IncidentStore;
   /** The read model's message counters (GET /v1/stats's). */

@@ -7,14 +7,32 @@ export interface ConsoleOptions {
   port: number;
   /** How long a sign-in lasts, counted from the sign-in (seconds); the session's Redis record expires with it. */
   sessionTtlSeconds: number;
+  /**
+   * Whether the session cookie carries `Secure` (sent over HTTPS only). `auto` (the default): yes, unless the
+   * console listens on a loopback address (http://localhost during development); see `secureCookiesOn`.
+   */
+  secureCookies: boolean | "auto";
 }
 
-export const DEFAULT_CONSOLE_OPTIONS: ConsoleOptions = Object.freeze({ port: 8090, sessionTtlSeconds: 1_800 });
+export const DEFAULT_CONSOLE_OPTIONS: ConsoleOptions = Object.freeze({
+  port: 8090,
+  sessionTtlSeconds: 1_800,
+  secureCookies: "auto",
+});
 
 export const CONSOLE_ENV = {
   port: "CAREHUB_CONSOLE_PORT",
   sessionTtlSeconds: "CAREHUB_CONSOLE_SESSION_TTL_SECONDS",
+  secureCookies: "CAREHUB_CONSOLE_SECURE_COOKIES",
 } as const;
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+/** Whether session cookies are Secure on a console listening on `host` (CAREHUB_HTTP_HOST). */
+export function secureCookiesOn(option: ConsoleOptions["secureCookies"], host: string): boolean {
+  if (option !== "auto") return option;
+  return !(LOOPBACK.has(host.toLowerCase()) || host.startsWith("127."));
+}
 
 const Port = z.coerce.number().int().min(0).max(65_535);
 
@@ -29,10 +47,21 @@ export function parseConsoleOptions(env: Record<string, string | undefined>): Co
     else problems.push(`${CONSOLE_ENV.port}: must be a port number (0-65535), got ${JSON.stringify(rawPort)}`);
   }
   const sessionTtlSeconds = positiveWholeNumberFromEnv(env, CONSOLE_ENV.sessionTtlSeconds, problems);
+  const rawSecure = env[CONSOLE_ENV.secureCookies];
+  let secureCookies: ConsoleOptions["secureCookies"] | undefined;
+  if (rawSecure !== undefined && rawSecure !== "") {
+    const value = rawSecure.trim().toLowerCase();
+    if (value === "true" || value === "false" || value === "auto") {
+      secureCookies = value === "auto" ? "auto" : value === "true";
+    } else {
+      problems.push(`${CONSOLE_ENV.secureCookies}: must be true, false or auto, got ${JSON.stringify(rawSecure)}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...DEFAULT_CONSOLE_OPTIONS,
     ...(port === undefined ? {} : { port }),
     ...(sessionTtlSeconds === undefined ? {} : { sessionTtlSeconds }),
+    ...(secureCookies === undefined ? {} : { secureCookies }),
   });
 }

@@ -1,5 +1,5 @@
 export { CIRCUIT_POLL_MS, type CircuitStateOf, watchCircuits } from "./circuit-incidents.ts";
-export { cookieValue, createConsoleApp, SESSION_COOKIE } from "./console-app.ts";
+export { cookieValue, createConsoleApp, SESSION_COOKIE, sessionCookie } from "./console-app.ts";
 export { CONSOLE_AUDIT_TIMEOUT_MS, type ConsoleAuditTrail, consoleAuditTrail } from "./console-audit.ts";
 export { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
 export { type ConsoleKeys, consoleKeys } from "./console-keys.ts";
@@ -10,6 +10,7 @@ export {
   type ConsoleOptions,
   DEFAULT_CONSOLE_OPTIONS,
   parseConsoleOptions,
+  secureCookiesOn,
 } from "./console-settings.ts";
 export { type EndpointOverview, endpointOverview, statisticsCsv } from "./endpoint-overview.ts";
 export { FlowCounter, type FlowSecond } from "./flow-counter.ts";

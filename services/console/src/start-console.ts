@@ -9,7 +9,7 @@ import { type CircuitStateOf, watchCircuits } from "./circuit-incidents.ts";
 import { createConsoleApp } from "./console-app.ts";
 import { consoleAuditTrail } from "./console-audit.ts";
 import type { RedriveOne } from "./console-request.ts";
-import type { ConsoleOptions } from "./console-settings.ts";
+import { type ConsoleOptions, secureCookiesOn } from "./console-settings.ts";
 import { redisIncidentStore } from "./incident-store.ts";
 import { startLiveFlow } from "./live-flow.ts";
 import { messageBrowser } from "./message-browser.ts";
@@ -56,6 +56,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       patientHash: (identifier) => patientHash(config.patientHashKey, identifier),
       ui: await buildUiBundle(),
       sessionTtlSeconds: deps.options.sessionTtlSeconds,
+      secureCookies: secureCookiesOn(deps.options.secureCookies, config.httpHost),
       logger: deps.logger,
       redrive: deps.redrive,
       incidents,
