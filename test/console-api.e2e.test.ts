@@ -479,4 +479,78 @@ describe("console re-run of a dead letter", () => {
     const again = await call(operator, "POST", `/api/messages/${deadId}/rerun`, { receiver: "practice" });
     expect(again.status).toBe(409);
   });
+
+  it("re-runs many by filter or selection to one named receiver, bounded, after a confirmation step", async () => {
+    h.receiver("practice").setDown(true);
+    const oldest = await deadLetter();
+    const middle = await deadLetter();
+    const newest = await deadLetter();
+    h.receiver("practice").setDown(false);
+    const operator = await sessionOf("operator");
+    const viewer = await sessionOf("viewer");
+    const rerun = (cookie: string, body: unknown) => call(cookie, "POST", "/api/messages/rerun", body);
+    const auditBefore = (await auditRecords()).length;
+
+    // Refused: no receiver; a filter without an upper bound; a viewer. Nothing leaves the DLQ.
+    for (const body of [
+      { filter: { sender: "acute-team" }, max: 2, confirm: true },
+      { receiver: "practice", filter: { sender: "acute-team" }, confirm: true },
+    ]) {
+      const refused = await rerun(operator, body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(await refused.json()).toMatchObject({ code: "CAREHUB_ERR_CONSOLE_RERUN_UNBOUNDED" });
+    }
+    expect((await rerun(viewer, { receiver: "practice", hubIds: [newest], confirm: true })).status).toBe(403);
+    expect((await rerun(operator, { receiver: "practice", hubIds: [newest], filter: {}, max: 1 })).status).toBe(400);
+
+    // The confirmation step: what would go, newest first, bounded by max; nothing is sent yet.
+    const filter = { sender: "acute-team", kind: "homecare-observation" };
+    const preview = await rerun(operator, { receiver: "practice", filter, max: 2 });
+    expect(preview.status).toBe(200);
+    expect(await preview.json()).toEqual({
+      receiver: "practice",
+      confirmed: false,
+      matched: 2,
+      redriven: 0,
+      hubIds: [newest, middle],
+    });
+    expect(await dlqHolds(newest)).toBe(1);
+
+    // Confirmed: exactly those two, to the practice only; the oldest stays (catches the bound ignored).
+    const confirmed = await rerun(operator, { receiver: "practice", filter, max: 2, confirm: true });
+    expect(await confirmed.json()).toMatchObject({ confirmed: true, redriven: 2 });
+    expect(await dlqHolds(newest)).toBe(0);
+    expect(await dlqHolds(middle)).toBe(0);
+    expect(await dlqHolds(oldest)).toBe(1);
+    await h.waitFor(async () => {
+      const got = new Set(
+        h
+          .receiver("practice")
+          .accepted()
+          .map((d) => d.hubId),
+      );
+      return got.has(newest) && got.has(middle) ? true : undefined;
+    }, "both re-run deliveries at the practice");
+    const linked = await h.waitFor(async () => {
+      const found = (await (await call(operator, "GET", `/api/messages/${newest}`)).json()) as MessageLifecycle;
+      return found.hops.some((hop) => hop.type === "replayed") ? found : undefined;
+    }, "the re-run linked in the timeline");
+    expect(linked.links.replayOf).toBe(newest);
+
+    // A selection: only the dead letters among the chosen messages (a delivered one is skipped, not re-sent).
+    const selected = await rerun(operator, { receiver: "practice", hubIds: [oldest, newest], confirm: true });
+    expect(await selected.json()).toMatchObject({ matched: 1, redriven: 1, hubIds: [oldest] });
+    expect(await dlqHolds(oldest)).toBe(0);
+
+    // One access record per request, naming every message (catches a bulk re-run left off the audit trail).
+    const records = (await auditRecords()).slice(auditBefore).filter((r) => r.action.startsWith("message."));
+    expect(records.map((r) => [r.action, r.outcome.result, r.outcome.count, r.resources.map((x) => x.id)])).toEqual([
+      ["message.rerun", "denied", 0, []],
+      ["message.list", "ok", 2, [newest, middle]],
+      // Re-driven in DLQ order (oldest dead letter first).
+      ["message.rerun", "ok", 2, [middle, newest]],
+      ["message.read", "ok", 1, [newest]],
+      ["message.rerun", "ok", 1, [oldest]],
+    ]);
+  });
 });

@@ -14,6 +14,7 @@ import { permissionsOf } from "./console-roles.ts";
 import type { LiveFlow } from "./live-flow.ts";
 import { registerMessageRoutes } from "./message-routes.ts";
 import { registerOperationsRoutes } from "./operations-routes.ts";
+import { registerRerunRoutes } from "./rerun-routes.ts";
 import { registerStatisticsRoutes } from "./statistics-routes.ts";
 
 export const SESSION_COOKIE = "carehub_console";
@@ -147,6 +148,7 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
   registerOperationsRoutes(app, deps, requests);
   registerStatisticsRoutes(app, deps);
   registerBoardRoutes(app, deps, requests);
+  registerRerunRoutes(app, deps, requests);
 
   const page = (body: string, contentType: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
     reply.header("content-type", contentType).header("cache-control", "no-cache").send(body);

@@ -13,8 +13,15 @@ import type { MessageBrowser } from "./message-browser.ts";
 import type { SessionStore } from "./session-store.ts";
 import type { UiBundle } from "./ui-bundle.ts";
 
-/** Puts the dead letter of one message for one receiver back on that receiver's OUTBOX subject. */
-export type RedriveOne = (request: { hubId: string; endpoint: string }) => Promise<{ redriven: number }>;
+/**
+ * Puts the dead letters of the given messages for ONE receiver back on that receiver's OUTBOX subject (the
+ * dispatcher's redrive, which links each with a `replayed` event); at most `limit`. Answers the hub ids re-driven.
+ */
+export type RedriveTo = (request: {
+  hubIds: readonly string[];
+  endpoint: string;
+  limit: number;
+}) => Promise<{ redriven: number; hubIds: string[] }>;
 
 export interface ConsoleAppDeps {
   registry: RegistrySource;
@@ -28,7 +35,7 @@ export interface ConsoleAppDeps {
   sessionTtlSeconds: number;
   /** Whether the session cookie carries `Secure` (CAREHUB_CONSOLE_SECURE_COOKIES, resolved for the listen host). */
   secureCookies: boolean;
-  redrive: RedriveOne;
+  redrive: RedriveTo;
   incidents: IncidentStore;
   /** The read model's message counters (GET /v1/stats's). */
   statusCounts: () => Promise<StatusCounts>;

@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import { type CircuitStateOf, watchCircuits } from "./circuit-incidents.ts";
 import { createConsoleApp } from "./console-app.ts";
 import { consoleAuditTrail } from "./console-audit.ts";
-import type { RedriveOne } from "./console-request.ts";
+import type { RedriveTo } from "./console-request.ts";
 import { type ConsoleOptions, secureCookiesOn } from "./console-settings.ts";
 import { redisIncidentStore } from "./incident-store.ts";
 import { startLiveFlow } from "./live-flow.ts";
@@ -24,8 +24,8 @@ export interface ConsoleDeps {
   store: ReadModelQueries;
   logger: Logger;
   options: ConsoleOptions;
-  /** Puts one message's dead letter for one receiver back on its OUTBOX subject (the dispatcher's redrive). */
-  redrive: RedriveOne;
+  /** Puts chosen messages' dead letters for one receiver back on its OUTBOX subject (the dispatcher's redrive). */
+  redrive: RedriveTo;
   /** The dispatcher's circuit state of an endpoint: an incident opens while it is not closed. */
   circuitState: CircuitStateOf;
 }
