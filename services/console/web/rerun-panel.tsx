@@ -53,7 +53,7 @@ export function RerunPanel(props: {
     <section aria-labelledby="rerun-title" class="rerun">
       <h3 id="rerun-title">Re-run dead letters to one receiver</h3>
       <div class="field">
-        <label for="rerun-receiver">Receiver</label>
+        <label for="rerun-receiver">Re-run to receiver</label>
         <select
           id="rerun-receiver"
           value={receiver}
