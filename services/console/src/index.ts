@@ -1,6 +1,6 @@
 export { CIRCUIT_POLL_MS, type CircuitStateOf, watchCircuits } from "./circuit-incidents.ts";
 export { cookieValue, createConsoleApp, SESSION_COOKIE, sessionCookie } from "./console-app.ts";
-export { CONSOLE_AUDIT_TIMEOUT_MS, type ConsoleAuditTrail, consoleAuditTrail } from "./console-audit.ts";
+export { type ConsoleAuditTrail, consoleAuditTrail } from "./console-audit.ts";
 export { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
 export { type ConsoleKeys, consoleKeys } from "./console-keys.ts";
 export type { ConsoleAppDeps, ConsoleRequests, RedriveTo, SignedIn } from "./console-request.ts";
