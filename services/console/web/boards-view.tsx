@@ -1,4 +1,5 @@
-import type { CareCourse, CareItem } from "@carehub/schemas";
+import type { CareItem } from "@carehub/schemas";
+import type { CareBoard } from "@carehub/store";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, type Vocabulary } from "./api.ts";
 
@@ -17,11 +18,8 @@ interface Lane {
   total: number;
   byAge: Record<(typeof AGES)[number], number>;
 }
-interface Board {
+interface Board extends CareBoard {
   endpoint: string;
-  items: CareItem[];
-  courses: CareCourse[];
-  truncated: boolean;
   columns: Record<Column, Lane[]>;
 }
 

@@ -1,26 +1,10 @@
+import type { PeriodStats, StatPeriod } from "@carehub/store";
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import { api } from "./api.ts";
 import { CountTable } from "./count-table.tsx";
 
-type Period = "day" | "week" | "month";
-
-/** As packages/store/src/day-stats.ts answers it (GET /api/statistics). */
-interface PeriodStats {
-  period: Period;
-  from: string;
-  to: string;
-  periods: string[];
-  messages: Array<{
-    period: string;
-    endpoint: string;
-    role: "sender" | "receiver";
-    kind: string;
-    status: string;
-    count: number;
-  }>;
-  analyses: Array<{ period: string; sender: string; kind: string; code: string; count: number }>;
-}
+type Period = StatPeriod;
 
 const COLOURS = ["#1f5fa8", "#1b7a3a", "#a8321f", "#6b2fa0", "#8a5a00", "#0b6e6e", "#5a5a5a", "#b0306a"];
 const DAY_MS = 86_400_000;
