@@ -107,6 +107,17 @@ describe("console sign-in", () => {
     expect((await auditRecords()).length).toBe(before);
   });
 
+  it("says without a session whether an identity provider is offered; without one, its routes are 404", async () => {
+    const options = await call(undefined, "GET", "/api/sign-in");
+    expect(options.status).toBe(200);
+    expect(await options.json()).toEqual({ oidc: false });
+    for (const path of ["/api/oidc/start", "/api/oidc/callback?code=x&state=y"]) {
+      const response = await call(undefined, "GET", path);
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get("set-cookie")).toBeNull();
+    }
+  });
+
   it("refuses a token that is no operator's (an endpoint's, or nobody's) without echoing it", async () => {
     for (const token of [h.token("practice"), "not-a-token-at-all"]) {
       const response = await signIn(token);

@@ -79,6 +79,13 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
     if (!request.url.startsWith("/api/")) return;
     reply.header("cache-control", "no-store");
     if (request.method === "POST" && request.url === "/api/session") return;
+    // Signing in with the identity provider, and asking whether it is offered, need no session either.
+    const path = request.url.split("?")[0];
+    if (
+      request.method === "GET" &&
+      (path === "/api/sign-in" || path === "/api/oidc/start" || path === "/api/oidc/callback")
+    )
+      return;
     // The CLI (`carehub incidents`) calls the same API with the operator's token instead of a session.
     const bearer = BEARER.exec(request.headers.authorization ?? "")?.[1];
     if (bearer !== undefined) {
@@ -116,6 +123,37 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
     const { id, session } = await deps.sessions.create(operator.id);
     reply.header("set-cookie", sessionCookie(id, deps.sessionTtlSeconds, deps.secureCookies));
     return describe(operator, session.expiresAt);
+  });
+
+  // OpenID Connect (docs/decisions/0068): off unless CAREHUB_CONSOLE_OIDC_ISSUER is set. The ID token's claim names a
+  // registry operator, who then holds the registry's role, exactly as after a token sign-in; nothing is recorded
+  // as an access record (signing in reads nothing).
+  app.get("/api/sign-in", async () => ({ oidc: deps.oidc !== undefined }));
+  app.get("/api/oidc/start", async (_request, reply) => {
+    if (deps.oidc === undefined)
+      throw new ConsoleRequestError(404, CONSOLE_ERROR_CODES.notFound, "no identity provider is set up");
+    return reply.redirect((await deps.oidc.begin()).href, 302);
+  });
+  app.get("/api/oidc/callback", async (request, reply) => {
+    if (deps.oidc === undefined)
+      throw new ConsoleRequestError(404, CONSOLE_ERROR_CODES.notFound, "no identity provider is set up");
+    const operatorId = await deps.oidc.complete(
+      request.url.includes("?") ? request.url.slice(request.url.indexOf("?")) : "",
+    );
+    const operator = deps.registry
+      .current()
+      .operators()
+      .find((o) => o.id === operatorId);
+    if (operator === undefined) {
+      throw new ConsoleRequestError(
+        401,
+        CONSOLE_ERROR_CODES.signInFailed,
+        "that identity is no operator in the registry",
+      );
+    }
+    const { id } = await deps.sessions.create(operator.id);
+    reply.header("set-cookie", sessionCookie(id, deps.sessionTtlSeconds, deps.secureCookies));
+    return reply.redirect("/", 302);
   });
 
   app.get("/api/session", async (request) => {

@@ -3,6 +3,7 @@ import { PermanentError } from "@carehub/schemas";
 /** Every code the console's API answers with (catalogued in docs/errors.md, stage console). */
 export const CONSOLE_ERROR_CODES = {
   signInFailed: "CAREHUB_ERR_CONSOLE_SIGN_IN_FAILED",
+  signInUnavailable: "CAREHUB_ERR_CONSOLE_SIGN_IN_UNAVAILABLE",
   unauthenticated: "CAREHUB_ERR_CONSOLE_UNAUTHENTICATED",
   forbidden: "CAREHUB_ERR_CONSOLE_FORBIDDEN",
   badRequest: "CAREHUB_ERR_CONSOLE_BAD_REQUEST",

@@ -10,6 +10,7 @@ import { type ConsolePermission, mayDo } from "./console-roles.ts";
 import type { IncidentStore } from "./incident-store.ts";
 import type { LiveFlow } from "./live-flow.ts";
 import type { MessageBrowser } from "./message-browser.ts";
+import type { OidcSignIn } from "./oidc-sign-in.ts";
 import type { SessionStore } from "./session-store.ts";
 import type { UiBundle } from "./ui-bundle.ts";
 
@@ -35,6 +36,8 @@ export interface ConsoleAppDeps {
   sessionTtlSeconds: number;
   /** Whether the session cookie carries `Secure` (CAREHUB_CONSOLE_SECURE_COOKIES, resolved for the listen host). */
   secureCookies: boolean;
+  /** OpenID Connect sign-in, when configured. */
+  oidc?: OidcSignIn;
   redrive: RedriveTo;
   incidents: IncidentStore;
   /** The read model's message counters (GET /v1/stats's). */

@@ -35,4 +35,29 @@ describe("parseConsoleOptions", () => {
       }),
     );
   });
+
+  it("takes OpenID Connect sign-in only with an issuer, a client id and a redirect URL; the claim defaults to sub", () => {
+    expect(parseConsoleOptions({}).oidc).toBeUndefined();
+    expect(
+      parseConsoleOptions({
+        [CONSOLE_ENV.oidcIssuer]: "https://idp.example",
+        [CONSOLE_ENV.oidcClientId]: "console",
+        [CONSOLE_ENV.oidcRedirectUrl]: "https://console.example/api/oidc/callback",
+      }).oidc,
+    ).toEqual({
+      issuer: "https://idp.example",
+      clientId: "console",
+      redirectUrl: "https://console.example/api/oidc/callback",
+      operatorClaim: "sub",
+    });
+    // Catches a half-configured provider accepted at start (sign-in would then fail for everyone at run time).
+    expect(() => parseConsoleOptions({ [CONSOLE_ENV.oidcIssuer]: "https://idp.example" })).toThrow(
+      expect.objectContaining({
+        problems: [
+          expect.stringContaining(CONSOLE_ENV.oidcRedirectUrl),
+          expect.stringContaining(CONSOLE_ENV.oidcClientId),
+        ],
+      }),
+    );
+  });
 });

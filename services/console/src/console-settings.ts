@@ -1,5 +1,6 @@
 import { ConfigError, positiveWholeNumberFromEnv } from "@carehub/schemas";
 import { z } from "zod";
+import type { OidcOptions } from "./oidc-sign-in.ts";
 
 /** How the console runs; parsed once at start-up (services/hub/src/service-settings.ts), then frozen. */
 export interface ConsoleOptions {
@@ -12,6 +13,8 @@ export interface ConsoleOptions {
    * console listens on a loopback address (http://localhost during development); see `secureCookiesOn`.
    */
   secureCookies: boolean | "auto";
+  /** OpenID Connect sign-in beside the token sign-in, when CAREHUB_CONSOLE_OIDC_ISSUER is set (oidc-sign-in.ts). */
+  oidc?: OidcOptions;
 }
 
 export const DEFAULT_CONSOLE_OPTIONS: ConsoleOptions = Object.freeze({
@@ -24,6 +27,11 @@ export const CONSOLE_ENV = {
   port: "CAREHUB_CONSOLE_PORT",
   sessionTtlSeconds: "CAREHUB_CONSOLE_SESSION_TTL_SECONDS",
   secureCookies: "CAREHUB_CONSOLE_SECURE_COOKIES",
+  oidcIssuer: "CAREHUB_CONSOLE_OIDC_ISSUER",
+  oidcClientId: "CAREHUB_CONSOLE_OIDC_CLIENT_ID",
+  oidcClientSecret: "CAREHUB_CONSOLE_OIDC_CLIENT_SECRET",
+  oidcRedirectUrl: "CAREHUB_CONSOLE_OIDC_REDIRECT_URL",
+  oidcOperatorClaim: "CAREHUB_CONSOLE_OIDC_OPERATOR_CLAIM",
 } as const;
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
@@ -57,11 +65,39 @@ export function parseConsoleOptions(env: Record<string, string | undefined>): Co
       problems.push(`${CONSOLE_ENV.secureCookies}: must be true, false or auto, got ${JSON.stringify(rawSecure)}`);
     }
   }
+  const oidc = parseOidc(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...DEFAULT_CONSOLE_OPTIONS,
     ...(port === undefined ? {} : { port }),
     ...(sessionTtlSeconds === undefined ? {} : { sessionTtlSeconds }),
     ...(secureCookies === undefined ? {} : { secureCookies }),
+    ...(oidc === undefined ? {} : { oidc }),
   });
+}
+
+function parseOidc(env: Record<string, string | undefined>, problems: string[]): OidcOptions | undefined {
+  const value = (name: string) => {
+    const raw = env[name]?.trim();
+    return raw === undefined || raw === "" ? undefined : raw;
+  };
+  const issuer = value(CONSOLE_ENV.oidcIssuer);
+  if (issuer === undefined) return undefined;
+  const url = (name: string, text: string | undefined) => {
+    if (text === undefined) problems.push(`${name}: required with ${CONSOLE_ENV.oidcIssuer}`);
+    else if (!URL.canParse(text)) problems.push(`${name}: must be a URL`);
+  };
+  const clientId = value(CONSOLE_ENV.oidcClientId);
+  const redirectUrl = value(CONSOLE_ENV.oidcRedirectUrl);
+  url(CONSOLE_ENV.oidcIssuer, issuer);
+  url(CONSOLE_ENV.oidcRedirectUrl, redirectUrl);
+  if (clientId === undefined) problems.push(`${CONSOLE_ENV.oidcClientId}: required with ${CONSOLE_ENV.oidcIssuer}`);
+  const clientSecret = value(CONSOLE_ENV.oidcClientSecret);
+  return {
+    issuer,
+    clientId: clientId ?? "",
+    redirectUrl: redirectUrl ?? "",
+    operatorClaim: value(CONSOLE_ENV.oidcOperatorClaim) ?? "sub",
+    ...(clientSecret === undefined ? {} : { clientSecret }),
+  };
 }

@@ -13,6 +13,7 @@ import { type ConsoleOptions, secureCookiesOn } from "./console-settings.ts";
 import { redisIncidentStore } from "./incident-store.ts";
 import { startLiveFlow } from "./live-flow.ts";
 import { messageBrowser } from "./message-browser.ts";
+import { oidcSignIn } from "./oidc-sign-in.ts";
 import { redisSessionStore } from "./session-store.ts";
 import { buildUiBundle } from "./ui-bundle.ts";
 
@@ -57,6 +58,9 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       ui: await buildUiBundle(),
       sessionTtlSeconds: deps.options.sessionTtlSeconds,
       secureCookies: secureCookiesOn(deps.options.secureCookies, config.httpHost),
+      ...(deps.options.oidc === undefined
+        ? {}
+        : { oidc: oidcSignIn({ ...deps.options.oidc, redis: deps.redis, namespace: config.namespace }) }),
       logger: deps.logger,
       redrive: deps.redrive,
       incidents,
