@@ -1,9 +1,7 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { Redis } from "ioredis";
-import Provider from "oidc-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signInAtProvider as atProvider, startTestProvider, TEST_CLIENT } from "./oidc-provider.test-support.ts";
 import { type OidcSignIn, oidcSignIn } from "./oidc-sign-in.ts";
 
 /*
@@ -12,80 +10,33 @@ import { type OidcSignIn, oidcSignIn } from "./oidc-sign-in.ts";
  */
 
 const REDIRECT = "http://127.0.0.1:9/api/oidc/callback"; // never called: the test reads the redirect itself
-let server: Server;
+let provider: Awaited<ReturnType<typeof startTestProvider>>;
 let issuer: string;
 let redis: Redis;
 
 beforeAll(async () => {
-  server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: "carehub-console",
-        client_secret: "a-test-secret-for-the-console-client",
-        redirect_uris: [REDIRECT],
-        token_endpoint_auth_method: "client_secret_basic",
-      },
-    ],
-    findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
-  });
-  server.on("request", provider.callback());
+  provider = await startTestProvider(REDIRECT);
+  issuer = provider.issuer;
   redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 2 });
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await provider.close();
   await redis.quit();
 });
 
-/** A browser's cookie jar and manual redirects, enough for the provider's pages. */
-function browser() {
-  const jar = new Map<string, string>();
-  const go = async (url: string, init: { method?: string; form?: Record<string, string> } = {}) => {
-    const response = await fetch(new URL(url, issuer), {
-      method: init.method ?? "GET",
-      redirect: "manual",
-      headers: {
-        cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; "),
-        ...(init.form === undefined ? {} : { "content-type": "application/x-www-form-urlencoded" }),
-      },
-      ...(init.form === undefined ? {} : { body: new URLSearchParams(init.form).toString() }),
-    });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair] = cookie.split(";");
-      const [name, ...value] = (pair ?? "").split("=");
-      if (name !== undefined) jar.set(name, value.join("="));
-    }
-    await response.arrayBuffer();
-    return { status: response.status, location: response.headers.get("location") ?? "" };
-  };
-  return { go };
-}
-
-/** Signs `account` in at the provider from the authorization URL; answers the query of the console's callback. */
+/** Signs `account` in at the provider; answers the query of the console's callback. */
 async function signInAtProvider(authorization: URL, account: string): Promise<string> {
-  const { go } = browser();
-  const login = await go(authorization.href);
-  expect(login.location).toMatch(/^\/interaction\//);
-  const afterLogin = await go(login.location, {
-    method: "POST",
-    form: { prompt: "login", login: account, password: "x" },
-  });
-  const consent = await go(afterLogin.location);
-  expect(consent.location).toMatch(/^\/interaction\//);
-  const afterConsent = await go(consent.location, { method: "POST", form: { prompt: "consent" } });
-  const back = await go(afterConsent.location);
-  expect(back.location.startsWith(REDIRECT), back.location).toBe(true);
-  return new URL(back.location).search;
+  const back = await atProvider(issuer, authorization, account);
+  expect(back.href.startsWith(REDIRECT), back.href).toBe(true);
+  return back.search;
 }
 
 function signIn(namespace: string): OidcSignIn {
   return oidcSignIn({
     issuer,
-    clientId: "carehub-console",
-    clientSecret: "a-test-secret-for-the-console-client",
+    clientId: TEST_CLIENT.id,
+    clientSecret: TEST_CLIENT.secret,
     redirectUrl: REDIRECT,
     operatorClaim: "sub",
     redis,
