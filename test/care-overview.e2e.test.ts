@@ -118,7 +118,12 @@ let otherTask: string;
 const stated: Record<string, string> = {};
 
 beforeAll(async () => {
-  h = await startHarness({ endpoints: ENDPOINTS, rules: [] });
+  // With the console, for its boards (the same read model seen by an operator of the hub).
+  h = await startHarness({
+    endpoints: ENDPOINTS,
+    rules: [],
+    services: ["tracker", "dispatcher", "router", "intake", "gateway", "console"],
+  });
 });
 
 afterAll(async () => {
@@ -267,6 +272,41 @@ describe("the care overview of a KOL package course", () => {
       ]),
     );
     expect(audit.join("\n")).not.toContain(CPR);
+  });
+
+  it("the console's board shows the practice's course and items by status, each with its history", async () => {
+    const session = await fetch(`${h.hub.consoleUrl}/api/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: h.token("operator") }),
+    });
+    expect(session.status).toBe(200);
+    const cookie = (session.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const response = await fetch(`${h.hub.consoleUrl}/api/boards?endpoint=practice`, { headers: { cookie } });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const board = JSON.parse(text) as {
+      items: Array<{ type: string; id: string; status: string | null; changes: Array<{ statedBy: string }> }>;
+      courses: CareCourse[];
+      columns: Record<string, Array<{ status: string; total: number }>>;
+    };
+    // The course the practice referred, in the lane of its state; every item of it on the practice's board.
+    expect(board.courses.map((c) => c.id)).toContain(`practice:${ref}`);
+    const course = board.courses.find((c) => c.id === `practice:${ref}`);
+    expect(board.columns.course?.find((l) => l.status === course?.state)?.total).toBeGreaterThanOrEqual(1);
+    const task_ = board.items.find((i) => i.type === "task" && i.id === task);
+    // Drill-down: the task's history names the messages that stated each status.
+    expect(task_?.changes.map((c) => c.statedBy)).toEqual([stated.task, stated.taskPlanned, stated.taskDone]);
+    expect(board.columns.task?.find((l) => l.status === "completed")?.total).toBeGreaterThanOrEqual(1);
+    // A board names no patient (catches a course's patient hash or the CPR number leaking into the answer).
+    expect(text).not.toContain(CPR);
+    expect(text).not.toContain("patientHash");
+    const records = (await h.streamMessages("audit"))
+      .map((m) => AuditRecord.parse(JSON.parse(Buffer.from(m.data).toString())))
+      .filter((r) => r.action === "care-list.list" && r.query?.list === "board");
+    expect(records).toHaveLength(1);
+    expect(records[0]?.query?.endpoint).toBe("practice");
+    expect(records[0]?.resources).toEqual(expect.arrayContaining([{ type: "task", id: `hospital/${task}` }]));
   });
 
   it("carehub rebuild restores the same overview from the streams", async () => {

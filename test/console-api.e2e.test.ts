@@ -90,9 +90,32 @@ describe("console sign-in", () => {
     expect(cookie).toContain("HttpOnly");
     expect(cookie).toContain("SameSite=Strict");
     expect(cookie).toContain("Max-Age=1800");
+    // The hub listens on loopback here: CAREHUB_CONSOLE_SECURE_COOKIES' default (auto) leaves Secure off.
+    expect(cookie).not.toContain("Secure");
     expect(await response.json()).toMatchObject({ operator: { id: "viewer", role: "viewer" }, permissions: [] });
     const me = await call(cookie.split(";")[0], "GET", "/api/session");
     expect(await me.json()).toMatchObject({ operator: { id: "viewer", role: "viewer" } });
+  });
+
+  it("does not record a sign-in, a sign-out or a session check as an access record (nothing was looked at)", async () => {
+    const before = (await auditRecords()).length;
+    const cookie = await sessionOf("operator");
+    expect((await call(cookie, "GET", "/api/session")).status).toBe(200);
+    expect((await call(cookie, "DELETE", "/api/session")).status).toBe(204);
+    expect((await signIn("not-a-token-at-all")).status).toBe(401);
+    // Catches a sign-in written to the AUDIT stream as if it were a read (e.g. message.read with no resources).
+    expect((await auditRecords()).length).toBe(before);
+  });
+
+  it("says without a session whether an identity provider is offered; without one, its routes are 404", async () => {
+    const options = await call(undefined, "GET", "/api/sign-in");
+    expect(options.status).toBe(200);
+    expect(await options.json()).toEqual({ oidc: false });
+    for (const path of ["/api/oidc/start", "/api/oidc/callback?code=x&state=y"]) {
+      const response = await call(undefined, "GET", path);
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get("set-cookie")).toBeNull();
+    }
   });
 
   it("refuses a token that is no operator's (an endpoint's, or nobody's) without echoing it", async () => {
@@ -316,6 +339,81 @@ describe("console endpoints and statistics", () => {
   });
 });
 
+describe("console statistics per day, week and month, and boards", () => {
+  it("counts messages per day by kind, sender, receiver and status, and analyses by code; month sums days; CSV", async () => {
+    const viewer = await sessionOf("viewer");
+    const today = new Date().toISOString().slice(0, 10);
+    const stats = await h.waitFor(async () => {
+      const answer = (await (await call(viewer, "GET", `/api/statistics?period=day&to=${today}`)).json()) as {
+        periods: string[];
+        messages: Array<{ period: string; endpoint: string; role: string; kind: string; count: number }>;
+        analyses: Array<{ period: string; sender: string; kind: string; code: string; count: number }>;
+      };
+      return answer.analyses.length > 0 ? answer : undefined;
+    }, "the analyses of the home-care observation counted");
+    // The default range: the 30 days up to today.
+    expect(stats.periods).toHaveLength(30);
+    expect(stats.periods.at(-1)).toBe(today);
+    const sent = stats.messages.filter((r) => r.role === "sender" && r.endpoint === "acute-team");
+    expect(sent.every((r) => r.period === today && r.kind === "homecare-observation")).toBe(true);
+    expect(sent.reduce((n, r) => n + r.count, 0)).toBeGreaterThanOrEqual(1);
+    expect(stats.messages.some((r) => r.role === "receiver" && r.endpoint === "practice")).toBe(true);
+    expect(stats.analyses.every((r) => r.sender === "acute-team" && r.kind === "homecare-observation")).toBe(true);
+
+    const month = (await (
+      await call(viewer, "GET", `/api/statistics?period=month&from=${today}&to=${today}`)
+    ).json()) as {
+      periods: string[];
+      analyses: Array<{ code: string; count: number }>;
+    };
+    expect(month.periods).toEqual([today.slice(0, 7)]);
+    expect(month.analyses.map((r) => [r.code, r.count])).toEqual(stats.analyses.map((r) => [r.code, r.count]));
+
+    const csv = await call(viewer, "GET", `/api/statistics/periods.csv?period=week&table=analyses`);
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    const lines = (await csv.text()).trimEnd().split("\r\n");
+    expect(lines[0]).toBe("week,sender,kind,code,count");
+    expect(
+      lines.slice(1).every((line) => /^\d{4}-\d{2}-\d{2},acute-team,homecare-observation,[^,]+,[1-9]\d*$/.test(line)),
+    ).toBe(true);
+
+    // A reversed or too long range, or an unknown parameter, is refused with a code and without the input.
+    for (const query of [
+      "from=2026-02-01&to=2026-01-01",
+      "from=2000-01-01&to=2026-01-01",
+      "period=year",
+      "cpr=2509479989",
+    ]) {
+      const refused = await call(viewer, "GET", `/api/statistics?${query}`);
+      expect(refused.status, query).toBe(400);
+      const body = await refused.text();
+      expect(JSON.parse(body)).toMatchObject({ code: "CAREHUB_ERR_CONSOLE_BAD_REQUEST" });
+      expect(body).not.toContain("2509479989");
+      expect(body).not.toContain("2000-01-01");
+    }
+  });
+
+  it("answers a board for a registered endpoint only, and records each read", async () => {
+    const viewer = await sessionOf("viewer");
+    const board = await call(viewer, "GET", "/api/boards?endpoint=practice");
+    expect(board.status).toBe(200);
+    expect(Object.keys(((await board.json()) as { columns: object }).columns).sort()).toEqual([
+      "appointment",
+      "course",
+      "referral",
+      "task",
+    ]);
+    expect((await call(viewer, "GET", "/api/boards?endpoint=nobody")).status).toBe(404);
+    expect((await call(viewer, "GET", "/api/boards")).status).toBe(400);
+    expect((await call(viewer, "GET", "/api/boards?endpoint=practice&limit=1000000")).status).toBe(400);
+    expect((await call(undefined, "GET", "/api/boards?endpoint=practice")).status).toBe(401);
+    const records = (await auditRecords()).filter((r) => r.action === "care-list.list");
+    expect(records.map((r) => [r.actor, r.query?.endpoint, r.outcome.result])).toEqual([
+      [{ type: "operator", id: "viewer" }, "practice", "ok"],
+    ]);
+  });
+});
+
 describe("console re-run of a dead letter", () => {
   async function deadLetter(): Promise<string> {
     const response = await h.send("acute-team", freshHomecare().body, "application/fhir+json");
@@ -391,5 +489,79 @@ describe("console re-run of a dead letter", () => {
     // Once re-run, the dead letter is gone: a second re-run sends nothing.
     const again = await call(operator, "POST", `/api/messages/${deadId}/rerun`, { receiver: "practice" });
     expect(again.status).toBe(409);
+  });
+
+  it("re-runs many by filter or selection to one named receiver, bounded, after a confirmation step", async () => {
+    h.receiver("practice").setDown(true);
+    const oldest = await deadLetter();
+    const middle = await deadLetter();
+    const newest = await deadLetter();
+    h.receiver("practice").setDown(false);
+    const operator = await sessionOf("operator");
+    const viewer = await sessionOf("viewer");
+    const rerun = (cookie: string, body: unknown) => call(cookie, "POST", "/api/messages/rerun", body);
+    const auditBefore = (await auditRecords()).length;
+
+    // Refused: no receiver; a filter without an upper bound; a viewer. Nothing leaves the DLQ.
+    for (const body of [
+      { filter: { sender: "acute-team" }, max: 2, confirm: true },
+      { receiver: "practice", filter: { sender: "acute-team" }, confirm: true },
+    ]) {
+      const refused = await rerun(operator, body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(await refused.json()).toMatchObject({ code: "CAREHUB_ERR_CONSOLE_RERUN_UNBOUNDED" });
+    }
+    expect((await rerun(viewer, { receiver: "practice", hubIds: [newest], confirm: true })).status).toBe(403);
+    expect((await rerun(operator, { receiver: "practice", hubIds: [newest], filter: {}, max: 1 })).status).toBe(400);
+
+    // The confirmation step: what would go, newest first, bounded by max; nothing is sent yet.
+    const filter = { sender: "acute-team", kind: "homecare-observation" };
+    const preview = await rerun(operator, { receiver: "practice", filter, max: 2 });
+    expect(preview.status).toBe(200);
+    expect(await preview.json()).toEqual({
+      receiver: "practice",
+      confirmed: false,
+      matched: 2,
+      redriven: 0,
+      hubIds: [newest, middle],
+    });
+    expect(await dlqHolds(newest)).toBe(1);
+
+    // Confirmed: exactly those two, to the practice only; the oldest stays (catches the bound ignored).
+    const confirmed = await rerun(operator, { receiver: "practice", filter, max: 2, confirm: true });
+    expect(await confirmed.json()).toMatchObject({ confirmed: true, redriven: 2 });
+    expect(await dlqHolds(newest)).toBe(0);
+    expect(await dlqHolds(middle)).toBe(0);
+    expect(await dlqHolds(oldest)).toBe(1);
+    await h.waitFor(async () => {
+      const got = new Set(
+        h
+          .receiver("practice")
+          .accepted()
+          .map((d) => d.hubId),
+      );
+      return got.has(newest) && got.has(middle) ? true : undefined;
+    }, "both re-run deliveries at the practice");
+    const linked = await h.waitFor(async () => {
+      const found = (await (await call(operator, "GET", `/api/messages/${newest}`)).json()) as MessageLifecycle;
+      return found.hops.some((hop) => hop.type === "replayed") ? found : undefined;
+    }, "the re-run linked in the timeline");
+    expect(linked.links.replayOf).toBe(newest);
+
+    // A selection: only the dead letters among the chosen messages (a delivered one is skipped, not re-sent).
+    const selected = await rerun(operator, { receiver: "practice", hubIds: [oldest, newest], confirm: true });
+    expect(await selected.json()).toMatchObject({ matched: 1, redriven: 1, hubIds: [oldest] });
+    expect(await dlqHolds(oldest)).toBe(0);
+
+    // One access record per request, naming every message (catches a bulk re-run left off the audit trail).
+    const records = (await auditRecords()).slice(auditBefore).filter((r) => r.action.startsWith("message."));
+    expect(records.map((r) => [r.action, r.outcome.result, r.outcome.count, r.resources.map((x) => x.id)])).toEqual([
+      ["message.rerun", "denied", 0, []],
+      ["message.list", "ok", 2, [newest, middle]],
+      // Re-driven in DLQ order (oldest dead letter first).
+      ["message.rerun", "ok", 2, [middle, newest]],
+      ["message.read", "ok", 1, [newest]],
+      ["message.rerun", "ok", 1, [oldest]],
+    ]);
   });
 });

@@ -22,8 +22,16 @@ afterAll(async () => {
 // busy 2-core one. Past this the test stops waiting, kills the demo and shows what it printed.
 const EXIT_DEADLINE_MS = 100_000;
 
-async function runDemoProcess(args: string[]) {
+async function runDemoProcess(
+  args: string[],
+  whileRunning?: (stdout: () => string, running: () => boolean) => Promise<void>,
+) {
   const demo = startDemoProcess(namespace, args);
+  let running = true;
+  void demo.exited.then(() => {
+    running = false;
+  });
+  const during = whileRunning?.(demo.stdout, () => running);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<"deadline">((resolve) => {
     timer = setTimeout(() => resolve("deadline"), EXIT_DEADLINE_MS);
@@ -36,6 +44,7 @@ async function runDemoProcess(args: string[]) {
       `the demo did not exit within ${EXIT_DEADLINE_MS / 1000} s\nstdout:\n${demo.stdout()}\nstderr:\n${demo.stderr()}`,
     );
   }
+  await during;
   return { code: outcome, stdout: demo.stdout(), stderr: demo.stderr() };
 }
 
@@ -59,7 +68,25 @@ describe("carehub demo", () => {
   it("runs the simulated region through the hub for a bounded time and exits cleanly", {
     timeout: EXIT_DEADLINE_MS + 20_000,
   }, async () => {
-    const run = await runDemoProcess(["--duration", "8", "--rate", "25", "--seed", "4"]);
+    // While it runs: the console it prints takes the operator token it prints.
+    let signedIn: number | undefined;
+    const run = await runDemoProcess(["--duration", "8", "--rate", "25", "--seed", "4"], async (stdout, running) => {
+      let found: RegExpExecArray | null = null;
+      while (found === null && running()) {
+        found = /console\s+(http:\/\/127\.0\.0\.1:\d+)[\s\S]*operator token demo-operator = ([0-9a-f]{64})/.exec(
+          stdout(),
+        );
+        if (found === null) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      if (found === null) return;
+      const response = await fetch(`${found[1]}/api/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token: found[2] }),
+      });
+      signedIn = response.status;
+    });
+    expect(signedIn, run.stdout).toBe(200);
     expect(run.code, run.stderr).toBe(0);
     // Where to look, then the summary, then a clean stop.
     expect(run.stdout).toMatch(/OpenAPI\s+http:\/\/127\.0\.0\.1:\d+\/openapi\.json/);

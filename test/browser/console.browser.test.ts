@@ -212,10 +212,75 @@ describe("the console in Chromium", () => {
     expect(timeline.indexOf("replayed")).toBeLessThan(timeline.lastIndexOf("delivered"));
     expect(await page.locator(".detail dl").textContent()).toContain(`Re-run of${hubId}`);
     await shot(page, "06-dead-letter-rerun");
-    const reruns = (await auditRecords()).filter((r) => r.action === "message.rerun");
+    const reruns = (await auditRecords()).filter(
+      (r) => r.action === "message.rerun" && r.resources.some((x) => x.id === hubId),
+    );
     expect(reruns.map((r) => [r.actor, r.resources, r.query?.receiver, r.outcome.result])).toEqual([
       [{ type: "operator", id: "operator" }, [{ type: "message", id: hubId }], "practice", "ok"],
     ]);
+    await page.close();
+  });
+
+  it("re-runs many dead letters to one chosen receiver (operator): preview first, then confirm", async () => {
+    h.receiver("practice").setDown(true);
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const response = await h.send("acute-team", freshHomecare().body, "application/fhir+json");
+      ids.push(((await response.json()) as { id: string }).id);
+    }
+    for (const id of ids) await h.waitForEvents((e) => e.type === "dead-lettered" && e.hubId === id, 20_000);
+    h.receiver("practice").setDown(false);
+    const page = await signedIn("operator");
+    await page.getByRole("button", { name: "Messages" }).click();
+    await page.getByLabel("Status", { exact: true }).selectOption("dead-lettered");
+    await expect
+      .poll(async () => {
+        await page.getByRole("button", { name: "Search" }).click();
+        return page.locator("table.results").textContent();
+      })
+      .toContain(ids[1]);
+    for (const id of ids) await page.getByLabel(`Select ${id}`).check();
+    await page.getByLabel("Re-run to receiver").selectOption("practice");
+    await page.getByRole("button", { name: "Preview re-run" }).click();
+    await expect.poll(() => page.getByTestId("rerun-preview").textContent()).toContain("2 messages");
+    // Nothing was sent by the preview.
+    expect(
+      h
+        .receiver("practice")
+        .accepted()
+        .filter((d) => ids.includes(d.hubId ?? "")),
+    ).toEqual([]);
+    await shot(page, "12-rerun-many-preview");
+    await page.getByRole("button", { name: "Confirm re-run of 2 to practice" }).click();
+    await expect.poll(() => page.getByTestId("rerun-done").textContent()).toContain("Re-run 2 to practice");
+    await h.waitFor(
+      async () =>
+        h
+          .receiver("practice")
+          .accepted()
+          .filter((d) => ids.includes(d.hubId ?? "")).length === 2
+          ? true
+          : undefined,
+      "both re-run deliveries",
+    );
+    await shot(page, "13-rerun-many-done");
+    await page.close();
+  });
+
+  it("shows the boards by status and age, and the statistics per day with a chart and CSV", async () => {
+    const page = await signedIn("viewer");
+    await page.getByRole("button", { name: "Boards" }).click();
+    await page.getByLabel("Endpoint").selectOption("practice");
+    await page.getByTestId("board-referral").waitFor();
+    expect(await page.getByTestId("board-course").textContent()).toContain("Package courses");
+    await shot(page, "14-boards-viewer");
+    await page.getByRole("button", { name: "Statistics" }).click();
+    await expect.poll(() => page.getByTestId("stats-kind").textContent()).toContain("homecare-observation");
+    await expect.poll(() => page.getByTestId("stats-analysis").textContent()).not.toContain("none");
+    expect(await page.locator(".chart canvas").count()).toBe(1);
+    const csv = await page.evaluate(async () => (await fetch("/api/statistics/periods.csv?period=month")).text());
+    expect(csv.split("\r\n")[0]).toBe("month,endpoint,role,kind,status,count");
+    await shot(page, "15-statistics-viewer");
     await page.close();
   });
 

@@ -21,6 +21,7 @@ export function startDemoProcess(namespace: string, args: string[]): DemoProcess
       REDIS_URL: sharedRedisUrl(),
       CAREHUB_NAMESPACE: namespace,
       CAREHUB_HTTP_PORT: "0",
+      CAREHUB_CONSOLE_PORT: "0",
       LOG_LEVEL: "error",
     },
     stdio: ["ignore", "pipe", "pipe"],

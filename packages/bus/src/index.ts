@@ -1,3 +1,4 @@
+export { AUDIT_PUBLISH_TIMEOUT_MS, publishAuditRecord } from "./audit-publish.ts";
 export { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
 export { type Bus, type ConnectBusOptions, connectBus, type LifecycleEventLike, type ProvisionOptions } from "./bus.ts";
 export {

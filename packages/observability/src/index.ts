@@ -22,6 +22,7 @@ export {
 } from "./metrics.ts";
 export { CPR_REPLACEMENT, isPatientKey, REDACTED, redactPatientData, scrubText } from "./patient-data.ts";
 export { checkReadiness, type Readiness } from "./readiness.ts";
+export { timeOrderedId } from "./time-ordered-id.ts";
 export {
   activeTraceId,
   type Context,

@@ -1,10 +1,22 @@
 export { type CareItemRecord, careItem } from "./care-overview/care-item.ts";
 export { onCareList } from "./care-overview/care-lists.ts";
 export { courseId, parseCourseId } from "./care-overview/care-member.ts";
+export type { CareBoard } from "./care-overview/care-overview-store.ts";
 export { type CareLinks, CareOverviewStore } from "./care-overview/care-overview-store.ts";
 export { type CareViewer, visibleItems } from "./care-overview/course-access.ts";
 export { courseState } from "./care-overview/course-state.ts";
 export { CARE_PACKAGES, type CarePackage, carePackage } from "./care-overview/package-codes.ts";
+export {
+  analysisCodes,
+  daysBetween,
+  MAX_STAT_DAYS,
+  type PeriodAnalysisCount,
+  type PeriodMessageCount,
+  type PeriodStats,
+  periodOf,
+  type StatPeriod,
+  statDay,
+} from "./day-stats.ts";
 export { decodeEntity, encodeEntity } from "./entity-codec.ts";
 export { type AppointmentTime, type FoldResult, factKey, foldFacts, type StatusFact } from "./entity-fold.ts";
 export { createEntityReader, type EntityReader } from "./entity-reader.ts";

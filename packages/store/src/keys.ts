@@ -23,6 +23,8 @@ export interface StoreKeys {
   byStatus(status: string): string;
   byPatient(hash: string): string;
   readonly stats: string;
+  /** One UTC day's counters (day-stats.ts): the `stats` fields of messages received that day, plus analysis codes. */
+  statsDay(day: string): string;
   readonly timers: string;
   /** The care overview (care-overview/): a patient's referrals, tasks and package courses (member: care-member.ts). */
   careByPatient(hash: string): string;
@@ -53,6 +55,7 @@ export function storeKeys(namespace: string): StoreKeys {
     byStatus: (status) => `${ns}:idx:st:${status}`,
     byPatient: (hash) => `${ns}:idx:pt:${hash}`,
     stats: `${ns}:idx:stats`,
+    statsDay: (day) => `${ns}:idx:stats:day:${day}`,
     careByPatient: (hash) => `${ns}:idx:care:pt:${hash}`,
     courseItems: (originator, referralId) => `${ns}:idx:care:course:${originator}:${referralId}`,
     course: (originator, referralId) => `${ns}:idx:care:coursemeta:${originator}:${referralId}`,

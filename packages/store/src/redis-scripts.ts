@@ -12,7 +12,7 @@ import type { WriteOp } from "./write-plan.ts";
  * KEYS: the records and the keys named by their ops, each once.
  * ARGV[1] number of records, then per record: record key index, expectedPresent ("0"/"1"), expectedValue,
  *       newValue ("" deletes), expireAtMs ("0": none), number of ops, then 4 per op: code ("za" | "zr" |
- *       "hi"), key index, score or increment, member or field.
+ *       "hi" | "px"), key index, score or increment or expiry (epoch ms), member or field ("" for "px").
  * Returns one 1 (written) or 0 (the record had changed) per record.
  */
 const CAS_SCRIPT = `
@@ -43,6 +43,8 @@ for r = 1, tonumber(ARGV[1]) do
       elseif code == 'hi' then
         local n = redis.call('HINCRBY', target, ARGV[j + 3], ARGV[j + 2])
         if n == 0 then redis.call('HDEL', target, ARGV[j + 3]) end
+      elseif code == 'px' then
+        redis.call('PEXPIREAT', target, ARGV[j + 2])
       end
     end
     results[r] = 1
@@ -153,6 +155,9 @@ export async function compareAndSetMany(redis: Redis, writes: readonly CasWrite[
           break;
         case "hincr":
           args.push("hi", index, op.by, op.field);
+          break;
+        case "pexpireat":
+          args.push("px", index, Math.round(op.at), "");
           break;
       }
     }

@@ -13,8 +13,16 @@ import {
   type StatusCounts,
 } from "@carehub/schemas";
 import type { Redis } from "ioredis";
-import { type CareLinks, CareOverviewStore } from "./care-overview/care-overview-store.ts";
+import { type CareBoard, type CareLinks, CareOverviewStore } from "./care-overview/care-overview-store.ts";
 import type { CareViewer } from "./care-overview/course-access.ts";
+import {
+  analysisStatOps,
+  dayStatOps,
+  daysBetween,
+  type PeriodStats,
+  type StatPeriod,
+  sumDayStats,
+} from "./day-stats.ts";
 import { decodeEntity, encodeEntity } from "./entity-codec.ts";
 import {
   applyEntityUpdate,
@@ -45,7 +53,7 @@ import { RecentRecords } from "./recent-records.ts";
 import { type CasWrite, claimTimers, compareAndSet, compareAndSetMany, finishTimer } from "./redis-scripts.ts";
 import { parseStatCounts } from "./stat-counts.ts";
 import type { SubjectType } from "./state-machines.ts";
-import { CorruptRecordError, StoreContendedError, StoreUnavailableError } from "./store-errors.ts";
+import { CorruptRecordError, InvalidQueryError, StoreContendedError, StoreUnavailableError } from "./store-errors.ts";
 import { type PlanContext, planEntityWrite, planMessageWrite, type StaleLimits, type WriteOp } from "./write-plan.ts";
 
 const DAY_MS = 86_400_000;
@@ -84,6 +92,8 @@ export interface ReadModelQueries {
   /** Entities whose creating message the hub has not seen, most recently active first. */
   listUnmatched(options?: { type?: SubjectType; limit?: number }): Promise<BusinessEntity[]>;
   statusCounts(): Promise<StatusCounts>;
+  /** Message and analysis counters per day, ISO week or month over a range of UTC days (day-stats.ts). */
+  periodStats(query: { from: string; to: string; period: StatPeriod }): Promise<PeriodStats>;
   findByPatient(identifier: string, options?: { limit?: number }): Promise<MessageSummary[]>;
   /** The care overview of one patient as `viewer` may see it (care-overview/); undefined when nothing is. */
   patientOverview(identifier: string, viewer: CareViewer): Promise<PatientOverview | undefined>;
@@ -91,6 +101,8 @@ export interface ReadModelQueries {
   getCourse(id: string, viewer: CareViewer): Promise<CareCourse | undefined>;
   /** One endpoint's worklist page, read at `now` (epoch ms). */
   careList(query: CareListQuery & { endpoint: string }, now: number): Promise<CareListPage>;
+  /** What one endpoint is a party to, newest first, at most `limit` items, with the courses among them. */
+  careBoard(endpoint: string, limit: number): Promise<CareBoard>;
 }
 
 /** What a referral or task message adds to the care overview, with its patient's identifier (hashed by the store). */
@@ -233,7 +245,12 @@ export class ReadModelStore implements ReadModelQueries {
   async applyEnvelope(envelope: Envelope, facts: Omit<EnvelopeFacts, "patientHash"> = {}): Promise<WriteResult> {
     const full: EnvelopeFacts = { ...facts };
     if (envelope.patient !== undefined) full.patientHash = this.patientHash(envelope.patient.value);
-    return this.#updateMessage(envelope.hubId, (current) => applyEnvelope(current, envelope, full));
+    // The analyses are counted with the write that first folds the envelope in: a redelivered one writes nothing.
+    return this.#updateMessage(
+      envelope.hubId,
+      (current) => applyEnvelope(current, envelope, full),
+      (next) => analysisStatOps(envelope, next, this.keys, this.#retentionMs + EXPIRY_GRACE_MS),
+    );
   }
 
   /** Applies one update to a referral, task or appointment; returns the new state (with pending effects). */
@@ -295,10 +312,15 @@ export class ReadModelStore implements ReadModelQueries {
     // Index entries and counters are grouped per key: one ZADD per index and one HINCRBY per counter per batch.
     const zadds = new Map<string, (string | number)[]>();
     const counters = new Map<string, Map<string, number>>();
+    const expiries = new Map<string, number>();
     for (const state of states) {
       const expireAt = Math.round(listingTime(state) + this.#retentionMs + EXPIRY_GRACE_MS);
       pipeline.set(this.keys.message(state.hubId), encodeMessage(state), "PXAT", expireAt);
-      for (const op of planMessageWrite(undefined, state, this.#plan)) {
+      const ops = [
+        ...planMessageWrite(undefined, state, this.#plan),
+        ...dayStatOps(undefined, state, this.keys, this.#retentionMs + EXPIRY_GRACE_MS),
+      ];
+      for (const op of ops) {
         if (op.op === "zadd") {
           const args = zadds.get(op.key) ?? [];
           args.push(op.score, op.member);
@@ -307,11 +329,14 @@ export class ReadModelStore implements ReadModelQueries {
           const fields = counters.get(op.key) ?? new Map<string, number>();
           fields.set(op.field, (fields.get(op.field) ?? 0) + op.by);
           counters.set(op.key, fields);
+        } else if (op.op === "pexpireat") {
+          expiries.set(op.key, op.at);
         }
       }
     }
     for (const [key, args] of zadds) pipeline.zadd(key, ...args);
     for (const [key, fields] of counters) for (const [field, by] of fields) pipeline.hincrby(key, field, by);
+    for (const [key, at] of expiries) pipeline.pexpireat(key, Math.round(at));
     await this.#guard("import", () => pipeline.exec());
   }
 
@@ -469,6 +494,26 @@ export class ReadModelStore implements ReadModelQueries {
     return out;
   }
 
+  /** The day counters from `from` to `to` (UTC days, inclusive) summed per day, ISO week or month (day-stats.ts). */
+  async periodStats(query: { from: string; to: string; period: StatPeriod }): Promise<PeriodStats> {
+    let days: string[];
+    try {
+      days = daysBetween(query.from, query.to);
+    } catch (error) {
+      throw new InvalidQueryError(error instanceof RangeError ? `the days (${error.message})` : "the days");
+    }
+    const hashes = await this.#guard("stats", async () => {
+      const pipeline = this.#redis.pipeline();
+      for (const day of days) pipeline.hgetall(this.keys.statsDay(day));
+      const results = (await pipeline.exec()) ?? [];
+      return results.map(([error, fields]) => {
+        if (error) throw error;
+        return fields as Record<string, string>;
+      });
+    });
+    return sumDayStats(days, hashes, query.period);
+  }
+
   async statusCounts(): Promise<StatusCounts> {
     const fields = await this.#guard("stats", () => this.#redis.hgetall(this.keys.stats));
     return parseStatCounts(fields);
@@ -494,6 +539,10 @@ export class ReadModelStore implements ReadModelQueries {
 
   careList(query: CareListQuery & { endpoint: string }, now: number): Promise<CareListPage> {
     return this.#guard("list", () => this.#care.careList(query, now));
+  }
+
+  careBoard(endpoint: string, limit: number): Promise<CareBoard> {
+    return this.#guard("list", () => this.#care.careBoard(endpoint, limit));
   }
 
   // ---- maintenance ----------------------------------------------------------------------------------
@@ -568,11 +617,15 @@ export class ReadModelStore implements ReadModelQueries {
 
   // ---- internals ------------------------------------------------------------------------------------
 
-  async #updateMessage(hubId: string, fold: MessageFold): Promise<WriteResult> {
+  async #updateMessage(
+    hubId: string,
+    fold: MessageFold,
+    extraOps?: (next: MessageState) => WriteOp[],
+  ): Promise<WriteResult> {
     const key = this.keys.message(hubId);
     let changed = false;
     await this.#casLoop(key, (text) => {
-      const write = this.#messageWrite(hubId, key, text, fold);
+      const write = this.#messageWrite(hubId, key, text, fold, extraOps);
       changed = write !== undefined;
       return write;
     });
@@ -585,6 +638,7 @@ export class ReadModelStore implements ReadModelQueries {
     key: string,
     text: string | null,
     fold: MessageFold,
+    extraOps?: (next: MessageState) => WriteOp[],
   ): { value: string; expireAt: number; ops: WriteOp[] } | undefined {
     const current = text === null ? undefined : this.#decodeMessage(hubId, key, text);
     const next = fold(current);
@@ -594,7 +648,12 @@ export class ReadModelStore implements ReadModelQueries {
     if (expireAt - EXPIRY_GRACE_MS <= this.#now()) return undefined;
     const value = encodeMessage(next);
     if (value === text) return undefined;
-    return { value, expireAt, ops: planMessageWrite(current, next, this.#plan) };
+    const ops = [
+      ...planMessageWrite(current, next, this.#plan),
+      ...dayStatOps(current, next, this.keys, this.#retentionMs + EXPIRY_GRACE_MS),
+      ...(extraOps?.(next) ?? []),
+    ];
+    return { value, expireAt, ops };
   }
 
   /**

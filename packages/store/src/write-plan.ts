@@ -17,7 +17,9 @@ import type { SubjectType } from "./state-machines.ts";
 export type WriteOp =
   | { op: "zadd"; key: string; score: number; member: string }
   | { op: "zrem"; key: string; member: string }
-  | { op: "hincr"; key: string; field: string; by: number };
+  | { op: "hincr"; key: string; field: string; by: number }
+  /** Sets the key's absolute expiry (epoch ms); written after the other ops of the same record. */
+  | { op: "pexpireat"; key: string; at: number };
 
 /** How long each business status may stand before a `stale` event, per subject type (milliseconds). */
 export type StaleLimits = Partial<Record<SubjectType, Partial<Record<BusinessStatus, number>>>>;

@@ -7,12 +7,15 @@ import Fastify, {
   LogController,
 } from "fastify";
 import { z } from "zod";
+import { registerBoardRoutes } from "./board-routes.ts";
 import { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
 import { type ConsoleAppDeps, consoleRequests, type SignedIn } from "./console-request.ts";
 import { permissionsOf } from "./console-roles.ts";
 import type { LiveFlow } from "./live-flow.ts";
 import { registerMessageRoutes } from "./message-routes.ts";
 import { registerOperationsRoutes } from "./operations-routes.ts";
+import { registerRerunRoutes } from "./rerun-routes.ts";
+import { registerStatisticsRoutes } from "./statistics-routes.ts";
 
 export const SESSION_COOKIE = "carehub_console";
 
@@ -76,6 +79,13 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
     if (!request.url.startsWith("/api/")) return;
     reply.header("cache-control", "no-store");
     if (request.method === "POST" && request.url === "/api/session") return;
+    // Signing in with the identity provider, and asking whether it is offered, need no session either.
+    const path = request.url.split("?")[0];
+    if (
+      request.method === "GET" &&
+      (path === "/api/sign-in" || path === "/api/oidc/start" || path === "/api/oidc/callback")
+    )
+      return;
     // The CLI (`carehub incidents`) calls the same API with the operator's token instead of a session.
     const bearer = BEARER.exec(request.headers.authorization ?? "")?.[1];
     if (bearer !== undefined) {
@@ -111,11 +121,39 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
       throw new ConsoleRequestError(401, CONSOLE_ERROR_CODES.signInFailed, "that token signs in no operator");
     }
     const { id, session } = await deps.sessions.create(operator.id);
-    reply.header(
-      "set-cookie",
-      `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${deps.sessionTtlSeconds}`,
-    );
+    reply.header("set-cookie", sessionCookie(id, deps.sessionTtlSeconds, deps.secureCookies));
     return describe(operator, session.expiresAt);
+  });
+
+  // OpenID Connect (docs/decisions/0068): off unless CAREHUB_CONSOLE_OIDC_ISSUER is set. The ID token's claim names a
+  // registry operator, who then holds the registry's role, exactly as after a token sign-in; nothing is recorded
+  // as an access record (signing in reads nothing).
+  app.get("/api/sign-in", async () => ({ oidc: deps.oidc !== undefined }));
+  app.get("/api/oidc/start", async (_request, reply) => {
+    if (deps.oidc === undefined)
+      throw new ConsoleRequestError(404, CONSOLE_ERROR_CODES.notFound, "no identity provider is set up");
+    return reply.redirect((await deps.oidc.begin()).href, 302);
+  });
+  app.get("/api/oidc/callback", async (request, reply) => {
+    if (deps.oidc === undefined)
+      throw new ConsoleRequestError(404, CONSOLE_ERROR_CODES.notFound, "no identity provider is set up");
+    const operatorId = await deps.oidc.complete(
+      request.url.includes("?") ? request.url.slice(request.url.indexOf("?")) : "",
+    );
+    const operator = deps.registry
+      .current()
+      .operators()
+      .find((o) => o.id === operatorId);
+    if (operator === undefined) {
+      throw new ConsoleRequestError(
+        401,
+        CONSOLE_ERROR_CODES.signInFailed,
+        "that identity is no operator in the registry",
+      );
+    }
+    const { id } = await deps.sessions.create(operator.id);
+    reply.header("set-cookie", sessionCookie(id, deps.sessionTtlSeconds, deps.secureCookies));
+    return reply.redirect("/", 302);
   });
 
   app.get("/api/session", async (request) => {
@@ -126,7 +164,7 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
   app.delete("/api/session", async (request, reply) => {
     const { sessionId } = who(request);
     if (sessionId !== "") await deps.sessions.destroy(sessionId);
-    reply.header("set-cookie", `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+    reply.header("set-cookie", sessionCookie("", 0, deps.secureCookies));
     return reply.code(204).send();
   });
 
@@ -146,6 +184,9 @@ export async function createConsoleApp(deps: ConsoleAppDeps): Promise<FastifyIns
 
   registerMessageRoutes(app, deps, requests);
   registerOperationsRoutes(app, deps, requests);
+  registerStatisticsRoutes(app, deps);
+  registerBoardRoutes(app, deps, requests);
+  registerRerunRoutes(app, deps, requests);
 
   const page = (body: string, contentType: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
     reply.header("content-type", contentType).header("cache-control", "no-cache").send(body);
@@ -181,6 +222,11 @@ function streamFlow(request: FastifyRequest, reply: FastifyReply, flow: LiveFlow
     unsubscribe();
     out.end();
   });
+}
+
+/** The session cookie: HttpOnly, SameSite=Strict, the whole console, `Secure` when the setting says so. */
+export function sessionCookie(value: string, maxAgeSeconds: number, secure: boolean): string {
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? "; Secure" : ""}`;
 }
 
 export function cookieValue(header: string | undefined, name: string): string | undefined {

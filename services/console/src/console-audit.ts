@@ -1,10 +1,7 @@
-import { randomBytes } from "node:crypto";
-import type { Bus } from "@carehub/bus";
+import { type Bus, publishAuditRecord } from "@carehub/bus";
+import { timeOrderedId } from "@carehub/observability";
 import type { AuditAction, AuditQuery, AuditRecord, AuditResource } from "@carehub/schemas";
 import { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
-
-/** How long a console action waits for JetStream to store its access record before it is refused (503). */
-export const CONSOLE_AUDIT_TIMEOUT_MS = 5_000;
 
 export interface ConsoleAccess {
   operatorId: string;
@@ -22,11 +19,10 @@ export interface ConsoleAuditTrail {
 }
 
 /**
- * Publishes each record as the gateway does (docs/decisions/0012): subject `<ns>.audit.<action>.operator.<id>`,
- * its id as dedup id, stored by the AUDIT stream itself.
+ * Access records on the AUDIT stream through the one writer of them (`publishAuditRecord`, packages/bus), the
+ * same as the gateway's query API: actor the signed-in operator, a time-ordered id.
  */
 export function consoleAuditTrail(bus: Bus, clock: () => Date = () => new Date()): ConsoleAuditTrail {
-  const { subjects, streams } = bus.topology;
   return {
     async record(access) {
       const at = clock();
@@ -42,12 +38,7 @@ export function consoleAuditTrail(bus: Bus, clock: () => Date = () => new Date()
         request: access.request,
       };
       try {
-        await bus.publish(subjects.audit(record.action, "operator", access.operatorId), JSON.stringify(record), {
-          msgId: record.id,
-          contentType: "application/json",
-          expectStream: streams.audit,
-          timeoutMs: CONSOLE_AUDIT_TIMEOUT_MS,
-        });
+        await publishAuditRecord(bus, record);
       } catch (error) {
         throw new ConsoleRequestError(
           503,
@@ -59,14 +50,4 @@ export function consoleAuditTrail(bus: Bus, clock: () => Date = () => new Date()
       return record;
     },
   };
-}
-
-/** A UUIDv7 (time-ordered), as the gateway's request ids (services/gateway/src/request-id.ts). */
-function timeOrderedId(now: number): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

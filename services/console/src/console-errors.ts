@@ -3,11 +3,13 @@ import { PermanentError } from "@carehub/schemas";
 /** Every code the console's API answers with (catalogued in docs/errors.md, stage console). */
 export const CONSOLE_ERROR_CODES = {
   signInFailed: "CAREHUB_ERR_CONSOLE_SIGN_IN_FAILED",
+  signInUnavailable: "CAREHUB_ERR_CONSOLE_SIGN_IN_UNAVAILABLE",
   unauthenticated: "CAREHUB_ERR_CONSOLE_UNAUTHENTICATED",
   forbidden: "CAREHUB_ERR_CONSOLE_FORBIDDEN",
   badRequest: "CAREHUB_ERR_CONSOLE_BAD_REQUEST",
   notFound: "CAREHUB_ERR_CONSOLE_NOT_FOUND",
   notDeadLettered: "CAREHUB_ERR_CONSOLE_NOT_DEAD_LETTERED",
+  rerunUnbounded: "CAREHUB_ERR_CONSOLE_RERUN_UNBOUNDED",
   auditUnavailable: "CAREHUB_ERR_CONSOLE_AUDIT_UNAVAILABLE",
   internal: "CAREHUB_ERR_CONSOLE_INTERNAL",
 } as const;

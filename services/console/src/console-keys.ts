@@ -10,6 +10,8 @@ export interface ConsoleKeys {
   incidentsByStart(): string;
   /** The id of the incident opened automatically for an endpoint's open circuit, while it is open. */
   circuitIncident(endpoint: string): string;
+  /** An OpenID Connect sign-in under way: its PKCE verifier and nonce, by its state value (one use, 10 minutes). */
+  oidcPending(state: string): string;
 }
 
 export function consoleKeys(ns: string): ConsoleKeys {
@@ -18,5 +20,6 @@ export function consoleKeys(ns: string): ConsoleKeys {
     incidents: () => `${ns}:console:incidents`,
     incidentsByStart: () => `${ns}:console:incidents:by-start`,
     circuitIncident: (endpoint) => `${ns}:console:incident-circuit:${endpoint}`,
+    oidcPending: (state) => `${ns}:console:oidc:${state}`,
   };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { AuditRecord, Operator, StatusCounts } from "@carehub/schemas";
+import type { ReadModelQueries } from "@carehub/store";
 import type { FastifyRequest } from "fastify";
 import type { CircuitStateOf } from "./circuit-incidents.ts";
 import type { ConsoleAuditTrail } from "./console-audit.ts";
@@ -9,11 +10,19 @@ import { type ConsolePermission, mayDo } from "./console-roles.ts";
 import type { IncidentStore } from "./incident-store.ts";
 import type { LiveFlow } from "./live-flow.ts";
 import type { MessageBrowser } from "./message-browser.ts";
+import type { OidcSignIn } from "./oidc-sign-in.ts";
 import type { SessionStore } from "./session-store.ts";
 import type { UiBundle } from "./ui-bundle.ts";
 
-/** Puts the dead letter of one message for one receiver back on that receiver's OUTBOX subject. */
-export type RedriveOne = (request: { hubId: string; endpoint: string }) => Promise<{ redriven: number }>;
+/**
+ * Puts the dead letters of the given messages for ONE receiver back on that receiver's OUTBOX subject (the
+ * dispatcher's redrive, which links each with a `replayed` event); at most `limit`. Answers the hub ids re-driven.
+ */
+export type RedriveTo = (request: {
+  hubIds: readonly string[];
+  endpoint: string;
+  limit: number;
+}) => Promise<{ redriven: number; hubIds: string[] }>;
 
 export interface ConsoleAppDeps {
   registry: RegistrySource;
@@ -25,10 +34,18 @@ export interface ConsoleAppDeps {
   patientHash: (identifier: string) => string;
   ui: UiBundle;
   sessionTtlSeconds: number;
-  redrive: RedriveOne;
+  /** Whether the session cookie carries `Secure` (CAREHUB_CONSOLE_SECURE_COOKIES, resolved for the listen host). */
+  secureCookies: boolean;
+  /** OpenID Connect sign-in, when configured. */
+  oidc?: OidcSignIn;
+  redrive: RedriveTo;
   incidents: IncidentStore;
   /** The read model's message counters (GET /v1/stats's). */
   statusCounts: () => Promise<StatusCounts>;
+  /** The read model's day counters summed per day, week or month (packages/store/src/day-stats.ts). */
+  periodStats: ReadModelQueries["periodStats"];
+  /** The care overview's items and courses of one endpoint (packages/store, care-overview). */
+  careBoard: ReadModelQueries["careBoard"];
   circuitState: CircuitStateOf;
   logger?: Logger;
 }

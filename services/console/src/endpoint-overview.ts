@@ -1,4 +1,5 @@
 import type { Endpoint, StatusCounts } from "@carehub/schemas";
+import { csvText } from "./csv.ts";
 import type { Backlog } from "./live-flow.ts";
 
 /** One endpoint as the console's endpoints view shows it. */
@@ -65,6 +66,6 @@ export function statisticsCsv(counts: StatusCounts): string {
         a.kind.localeCompare(b.kind) ||
         a.status.localeCompare(b.status),
     )
-    .map((row) => [row.endpoint, row.role, row.kind, row.status, String(row.count)].join(","));
-  return `${["endpoint,role,kind,status,count", ...rows].join("\r\n")}\r\n`;
+    .map((row) => [row.endpoint, row.role, row.kind, row.status, String(row.count)]);
+  return csvText(["endpoint", "role", "kind", "status", "count"], rows);
 }

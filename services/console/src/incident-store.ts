@@ -4,6 +4,7 @@ import { EndpointId, MessageKind } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { consoleKeys } from "./console-keys.ts";
+import { csvText } from "./csv.ts";
 
 /** Who opened or closed an incident: an operator, or the hub itself (an endpoint's circuit opened or closed). */
 const IncidentActor = z.object({ type: z.enum(["operator", "hub"]), id: z.string().min(1) });
@@ -157,7 +158,6 @@ const CSV_COLUMNS = [
 
 /** The incidents as CSV (RFC 4180, comma-separated, CRLF), for the DAP steering group's review. Pure. */
 export function incidentsCsv(incidents: readonly Incident[]): string {
-  const cell = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
   const rows = incidents.map((i) => {
     const minutes =
       i.closedAt === undefined ? "" : String(Math.round((Date.parse(i.closedAt) - Date.parse(i.openedAt)) / 60_000));
@@ -174,7 +174,7 @@ export function incidentsCsv(incidents: readonly Incident[]): string {
       note: i.note,
       closingNote: i.closingNote ?? "",
     };
-    return CSV_COLUMNS.map((column) => cell(values[column])).join(",");
+    return CSV_COLUMNS.map((column) => values[column]);
   });
-  return `${[CSV_COLUMNS.join(","), ...rows].join("\r\n")}\r\n`;
+  return csvText(CSV_COLUMNS, rows);
 }

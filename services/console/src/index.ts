@@ -1,15 +1,16 @@
 export { CIRCUIT_POLL_MS, type CircuitStateOf, watchCircuits } from "./circuit-incidents.ts";
-export { cookieValue, createConsoleApp, SESSION_COOKIE } from "./console-app.ts";
-export { CONSOLE_AUDIT_TIMEOUT_MS, type ConsoleAuditTrail, consoleAuditTrail } from "./console-audit.ts";
+export { cookieValue, createConsoleApp, SESSION_COOKIE, sessionCookie } from "./console-app.ts";
+export { type ConsoleAuditTrail, consoleAuditTrail } from "./console-audit.ts";
 export { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
 export { type ConsoleKeys, consoleKeys } from "./console-keys.ts";
-export type { ConsoleAppDeps, ConsoleRequests, RedriveOne, SignedIn } from "./console-request.ts";
+export type { ConsoleAppDeps, ConsoleRequests, RedriveTo, SignedIn } from "./console-request.ts";
 export { type ConsolePermission, mayDo, permissionsOf } from "./console-roles.ts";
 export {
   CONSOLE_ENV,
   type ConsoleOptions,
   DEFAULT_CONSOLE_OPTIONS,
   parseConsoleOptions,
+  secureCookiesOn,
 } from "./console-settings.ts";
 export { type EndpointOverview, endpointOverview, statisticsCsv } from "./endpoint-overview.ts";
 export { FlowCounter, type FlowSecond } from "./flow-counter.ts";

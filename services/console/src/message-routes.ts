@@ -89,7 +89,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: ConsoleAppDeps
     await refuse(request, "rerun", { action: "message.rerun", resources });
     const record = await deps.browser.get(hubId);
     const dead = record?.perReceiver.some((r) => r.endpoint === receiver && r.status === "dead-lettered") === true;
-    const { redriven } = dead ? await deps.redrive({ hubId, endpoint: receiver }) : { redriven: 0 };
+    const { redriven } = dead ? await deps.redrive({ hubIds: [hubId], endpoint: receiver, limit: 1 }) : { redriven: 0 };
     const refusal =
       record === undefined
         ? new ConsoleRequestError(404, CONSOLE_ERROR_CODES.notFound, "no such message")

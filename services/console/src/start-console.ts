@@ -8,11 +8,12 @@ import type { Redis } from "ioredis";
 import { type CircuitStateOf, watchCircuits } from "./circuit-incidents.ts";
 import { createConsoleApp } from "./console-app.ts";
 import { consoleAuditTrail } from "./console-audit.ts";
-import type { RedriveOne } from "./console-request.ts";
-import type { ConsoleOptions } from "./console-settings.ts";
+import type { RedriveTo } from "./console-request.ts";
+import { type ConsoleOptions, secureCookiesOn } from "./console-settings.ts";
 import { redisIncidentStore } from "./incident-store.ts";
 import { startLiveFlow } from "./live-flow.ts";
 import { messageBrowser } from "./message-browser.ts";
+import { oidcSignIn } from "./oidc-sign-in.ts";
 import { redisSessionStore } from "./session-store.ts";
 import { buildUiBundle } from "./ui-bundle.ts";
 
@@ -24,8 +25,8 @@ export interface ConsoleDeps {
   store: ReadModelQueries;
   logger: Logger;
   options: ConsoleOptions;
-  /** Puts one message's dead letter for one receiver back on its OUTBOX subject (the dispatcher's redrive). */
-  redrive: RedriveOne;
+  /** Puts chosen messages' dead letters for one receiver back on its OUTBOX subject (the dispatcher's redrive). */
+  redrive: RedriveTo;
   /** The dispatcher's circuit state of an endpoint: an incident opens while it is not closed. */
   circuitState: CircuitStateOf;
 }
@@ -56,10 +57,16 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       patientHash: (identifier) => patientHash(config.patientHashKey, identifier),
       ui: await buildUiBundle(),
       sessionTtlSeconds: deps.options.sessionTtlSeconds,
+      secureCookies: secureCookiesOn(deps.options.secureCookies, config.httpHost),
+      ...(deps.options.oidc === undefined
+        ? {}
+        : { oidc: oidcSignIn({ ...deps.options.oidc, redis: deps.redis, namespace: config.namespace }) }),
       logger: deps.logger,
       redrive: deps.redrive,
       incidents,
       statusCounts: () => deps.store.statusCounts(),
+      periodStats: (query) => deps.store.periodStats(query),
+      careBoard: (endpoint, limit) => deps.store.careBoard(endpoint, limit),
       circuitState: deps.circuitState,
     });
     await app.listen({ host: config.httpHost, port: deps.options.port });

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import { api } from "./api.ts";
+import { CountTable } from "./count-table.tsx";
 
 /** As services/console/src/flow-counter.ts sends it. */
 interface FlowSecond {
@@ -118,47 +119,31 @@ export function LiveFlowView() {
       </ul>
       <div ref={chartBox} class="chart" role="img" aria-label="Chart: messages per second over the last hour" />
       <div class="tables">
-        <FlowTable caption="Received by kind, last minute" rows={sumBy(lastMinute, (s) => s.byKind)} unit="kind" />
-        <FlowTable
+        <CountTable
+          countLabel="messages"
+          caption="Received by kind, last minute"
+          rows={sumBy(lastMinute, (s) => s.byKind)}
+          unit="kind"
+        />
+        <CountTable
+          countLabel="messages"
           caption="Received by sender, last minute"
           rows={sumBy(lastMinute, (s) => s.bySender)}
           unit="sender"
         />
-        <FlowTable
+        <CountTable
+          countLabel="messages"
           caption="Delivered by receiver, last minute"
           rows={sumBy(lastMinute, (s) => s.byReceiver)}
           unit="receiver"
         />
-        <FlowTable caption="Backlog per endpoint (waiting or unacknowledged)" rows={backlogRows} unit="endpoint" />
+        <CountTable
+          countLabel="messages"
+          caption="Backlog per endpoint (waiting or unacknowledged)"
+          rows={backlogRows}
+          unit="endpoint"
+        />
       </div>
     </section>
-  );
-}
-
-function FlowTable(props: { caption: string; rows: Array<[string, number]>; unit: string }) {
-  return (
-    <table>
-      <caption>{props.caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{props.unit}</th>
-          <th scope="col">messages</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.rows.length === 0 ? (
-          <tr>
-            <td colSpan={2}>none</td>
-          </tr>
-        ) : (
-          props.rows.map(([key, n]) => (
-            <tr key={key}>
-              <th scope="row">{key}</th>
-              <td>{n}</td>
-            </tr>
-          ))
-        )}
-      </tbody>
-    </table>
   );
 }

@@ -1,13 +1,24 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, type SessionInfo } from "./api.ts";
+import { BoardsView } from "./boards-view.tsx";
 import { EndpointsView } from "./endpoints-view.tsx";
 import { IncidentsView } from "./incidents-view.tsx";
 import { LiveFlowView } from "./live-flow-view.tsx";
 import { MessagesView } from "./messages-view.tsx";
 import { SignIn } from "./sign-in.tsx";
+import { StatisticsView } from "./statistics-view.tsx";
 
-type View = "flow" | "messages" | "endpoints" | "incidents";
+type View = "flow" | "messages" | "boards" | "endpoints" | "statistics" | "incidents";
+
+const VIEWS: ReadonlyArray<readonly [View, string]> = [
+  ["flow", "Live flow"],
+  ["messages", "Messages"],
+  ["boards", "Boards"],
+  ["endpoints", "Endpoints"],
+  ["statistics", "Statistics"],
+  ["incidents", "Incidents"],
+];
 
 function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
@@ -31,30 +42,11 @@ function App() {
       <header class="top">
         <h1>carehub console</h1>
         <nav aria-label="Views">
-          <button type="button" aria-current={view === "flow" ? "page" : undefined} onClick={() => setView("flow")}>
-            Live flow
-          </button>
-          <button
-            type="button"
-            aria-current={view === "messages" ? "page" : undefined}
-            onClick={() => setView("messages")}
-          >
-            Messages
-          </button>
-          <button
-            type="button"
-            aria-current={view === "endpoints" ? "page" : undefined}
-            onClick={() => setView("endpoints")}
-          >
-            Endpoints
-          </button>
-          <button
-            type="button"
-            aria-current={view === "incidents" ? "page" : undefined}
-            onClick={() => setView("incidents")}
-          >
-            Incidents
-          </button>
+          {VIEWS.map(([id, label]) => (
+            <button key={id} type="button" aria-current={view === id ? "page" : undefined} onClick={() => setView(id)}>
+              {label}
+            </button>
+          ))}
         </nav>
         <p class="who">
           Signed in as <strong>{session.operator.name}</strong> (<span data-testid="role">{session.operator.role}</span>
@@ -67,7 +59,9 @@ function App() {
       <main>
         {view === "flow" ? <LiveFlowView /> : null}
         {view === "messages" ? <MessagesView session={session} onSignedOut={() => setSession(null)} /> : null}
+        {view === "boards" ? <BoardsView /> : null}
         {view === "endpoints" ? <EndpointsView /> : null}
+        {view === "statistics" ? <StatisticsView /> : null}
         {view === "incidents" ? <IncidentsView session={session} /> : null}
       </main>
     </>

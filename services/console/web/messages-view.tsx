@@ -2,6 +2,7 @@ import type { MessageLifecycle, MessagePage } from "@carehub/schemas";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, type SessionInfo, type Vocabulary } from "./api.ts";
 import { MessageDetail } from "./message-detail.tsx";
+import { RerunPanel } from "./rerun-panel.tsx";
 
 const FIELDS = ["hubId", "messageId", "sender", "receiver", "kind", "status", "from", "to", "patient"] as const;
 type Field = (typeof FIELDS)[number];
@@ -13,6 +14,15 @@ export function MessagesView(props: { session: SessionInfo; onSignedOut: () => v
   const [page, setPage] = useState<MessagePage | undefined>(undefined);
   const [selected, setSelected] = useState<MessageLifecycle | undefined>(undefined);
   const [problem, setProblem] = useState<string | undefined>(undefined);
+  const [searched, setSearched] = useState<Record<string, string>>({});
+  const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
+  const mayRerun = props.session.permissions.includes("rerun");
+  const toggle = (hubId: string) => {
+    const next = new Set(picked);
+    if (next.has(hubId)) next.delete(hubId);
+    else next.add(hubId);
+    setPicked(next);
+  };
   const maySearchPatient = props.session.permissions.includes("search-patient");
   useEffect(() => {
     void api<Vocabulary>("GET", "/api/vocabulary").then(setVocabulary);
@@ -35,6 +45,8 @@ export function MessagesView(props: { session: SessionInfo; onSignedOut: () => v
     }
     try {
       setPage(await api<MessagePage>("POST", "/api/messages/search", body));
+      setSearched(body);
+      setPicked(new Set());
     } catch (error) {
       failed(error);
     }
@@ -109,6 +121,7 @@ export function MessagesView(props: { session: SessionInfo; onSignedOut: () => v
           </caption>
           <thead>
             <tr>
+              {mayRerun ? <th scope="col">Select</th> : null}
               <th scope="col">Hub id</th>
               <th scope="col">Received</th>
               <th scope="col">Kind</th>
@@ -120,6 +133,16 @@ export function MessagesView(props: { session: SessionInfo; onSignedOut: () => v
           <tbody>
             {page.items.map((item) => (
               <tr key={item.hubId}>
+                {mayRerun ? (
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${item.hubId}`}
+                      checked={picked.has(item.hubId)}
+                      onChange={() => toggle(item.hubId)}
+                    />
+                  </td>
+                ) : null}
                 <td>
                   <button type="button" class="link" onClick={() => void open(item.hubId)}>
                     {item.hubId}
@@ -138,11 +161,14 @@ export function MessagesView(props: { session: SessionInfo; onSignedOut: () => v
           </tbody>
         </table>
       )}
+      {page === undefined || !mayRerun ? null : (
+        <RerunPanel vocabulary={vocabulary} selected={[...picked]} search={searched} />
+      )}
       {selected === undefined ? null : (
         <MessageDetail
           record={selected}
           mayViewPayload={props.session.permissions.includes("view-payload")}
-          mayRerun={props.session.permissions.includes("rerun")}
+          mayRerun={mayRerun}
           onChanged={() => void open(selected.hubId)}
         />
       )}

@@ -1,10 +1,17 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, type SessionInfo } from "./api.ts";
 
-/** Sign-in with an operator's registry token (the same token the query API takes as a bearer token). */
+/**
+ * Sign-in with an operator's registry token (the same token the query API takes as a bearer token), or with the
+ * site's identity provider (OpenID Connect) when the console is set up for one.
+ */
 export function SignIn(props: { onSignedIn: (session: SessionInfo) => void }) {
   const [token, setToken] = useState("");
   const [problem, setProblem] = useState<string | undefined>(undefined);
+  const [oidc, setOidc] = useState(false);
+  useEffect(() => {
+    void api<{ oidc: boolean }>("GET", "/api/sign-in").then((answer) => setOidc(answer.oidc));
+  }, []);
   const submit = async (event: Event) => {
     event.preventDefault();
     setProblem(undefined);
@@ -33,6 +40,11 @@ export function SignIn(props: { onSignedIn: (session: SessionInfo) => void }) {
           {problem ?? ""}
         </p>
       </form>
+      {oidc ? (
+        <p>
+          <a href="/api/oidc/start">Sign in with your organisation's identity provider</a>
+        </p>
+      ) : null}
     </main>
   );
 }

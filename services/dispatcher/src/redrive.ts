@@ -7,8 +7,8 @@ import { MESSAGE_KINDS } from "@carehub/schemas";
 export interface RedriveRequest {
   /** Only dead letters of deliveries to this endpoint (stage dispatcher). */
   endpoint?: string;
-  /** Only dead letters of this message (the console's re-run of one message to one receiver). */
-  hubId?: string;
+  /** Only dead letters of these messages (the console's re-run of chosen messages to one receiver). */
+  hubIds?: readonly string[];
   /** The DLQ stage to re-drive, default `dispatcher`. */
   stage?: string;
   /** At most this many. */
@@ -37,6 +37,7 @@ export async function redriveDeadLetters(bus: Bus, request: RedriveRequest = {})
   const stage = request.stage ?? "dispatcher";
   const now = request.now ?? (() => new Date());
   const outboxSubject = request.endpoint === undefined ? undefined : bus.topology.subjects.outbox(request.endpoint);
+  const only = request.hubIds === undefined ? undefined : new Set(request.hubIds);
   const chosen: Array<Record<string, string>> = [];
   let failure: unknown;
   let redriven = 0;
@@ -46,7 +47,7 @@ export async function redriveDeadLetters(bus: Bus, request: RedriveRequest = {})
       ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
       filter: (dead) => {
         if (outboxSubject !== undefined && dead.headers[HEADER.originalSubject] !== outboxSubject) return false;
-        if (request.hubId !== undefined && dead.headers[HEADER.hubId] !== request.hubId) return false;
+        if (only !== undefined && !only.has(dead.headers[HEADER.hubId] ?? "")) return false;
         chosen.push(dead.headers);
         return true;
       },

@@ -1,7 +1,7 @@
 import { inlineMessageLimit, largestAcceptedMessage, serverMaxPayload } from "@carehub/bus";
 import { readMessageIdentity } from "@carehub/formats";
 import { MessageLedger } from "@carehub/ledger";
-import { recordHttpRequest } from "@carehub/observability";
+import { recordHttpRequest, timeOrderedId } from "@carehub/observability";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { AcceptMessageDeps } from "./accept-message.ts";
 import { admissionControl } from "./admission.ts";
@@ -11,7 +11,6 @@ import { errorAnswer, GATEWAY_ERROR_CODES } from "./gateway-errors.ts";
 import { messageRoute } from "./message-route.ts";
 import { operationalRoutes } from "./operational-routes.ts";
 import { queryRoutes } from "./query-routes.ts";
-import { timeOrderedId } from "./request-id.ts";
 
 /**
  * The gateway's fastify app, not yet listening (tests use `app.inject`). Every error answer has the one

@@ -1,4 +1,4 @@
-import type { Bus } from "@carehub/bus";
+import { type Bus, publishAuditRecord } from "@carehub/bus";
 import type { AuditRecord } from "@carehub/schemas";
 import { GatewayAuditUnavailableError } from "./gateway-errors.ts";
 
@@ -8,26 +8,12 @@ export interface AuditTrail {
   write(record: AuditRecord): Promise<void>;
 }
 
-/** How long a read waits for JetStream to store its record before it is refused (503). */
-export const AUDIT_PUBLISH_TIMEOUT_MS = 5_000;
-
-/**
- * The AUDIT stream as the trail (docs/decisions/0012): each record is published to
- * `<ns>.audit.<action>.<actor type>.<actor id>` with its id as dedup id and must be stored by the AUDIT stream
- * itself (`expectStream`), so a record never lands anywhere else unnoticed.
- */
+/** The AUDIT stream as the trail, through the one writer of access records (`publishAuditRecord`, packages/bus). */
 export function busAuditTrail(bus: Bus, options: { timeoutMs?: number } = {}): AuditTrail {
-  const { subjects, streams } = bus.topology;
   return {
     async write(record) {
-      const actorId = record.actor.type === "anonymous" ? "_" : record.actor.id;
       try {
-        await bus.publish(subjects.audit(record.action, record.actor.type, actorId), JSON.stringify(record), {
-          msgId: record.id,
-          contentType: "application/json",
-          expectStream: streams.audit,
-          timeoutMs: options.timeoutMs ?? AUDIT_PUBLISH_TIMEOUT_MS,
-        });
+        await publishAuditRecord(bus, record, options);
       } catch (error) {
         throw new GatewayAuditUnavailableError({ cause: error });
       }

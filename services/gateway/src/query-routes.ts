@@ -1,3 +1,4 @@
+import { timeOrderedId } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import {
   type Endpoint,
@@ -30,7 +31,6 @@ import {
   querySchemaOf,
   unknownParameters,
 } from "./query-parameters.ts";
-import { timeOrderedId } from "./request-id.ts";
 
 export { QUERY_ERROR_CODES } from "./query-errors.ts";
 

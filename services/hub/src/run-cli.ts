@@ -27,6 +27,7 @@ import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query
 import { writeRecording } from "./record-command.ts";
 import { openRecordingFile, type RecordingFile, RecordingFormatError } from "./recording-file.ts";
 import { replayLine, replayRecording } from "./replay-command.ts";
+import { SERVICE_NAMES } from "./service-catalogue.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
 import { runMessagesTail } from "./tail-command.ts";
@@ -370,14 +371,19 @@ async function runWithConfig(
           const log = createWriteStream(logFile, { flags: "a" });
           const closeLog = () => new Promise<void>((resolve) => log.end(() => resolve()));
           try {
+            // Every service, the console too (on CAREHUB_CONSOLE_PORT, default 8090), with the settings from the
+            // environment as `carehub start` reads them.
             const hub = await startHub({
               config: demoConfig,
               registry,
+              services: [...SERVICE_NAMES],
+              settings: parseServiceSettings(io.env, demoConfig),
               logger: createLogger({ name: "carehub", level: "warn", destination: log }),
             });
             if (hub.url === undefined) throw new Error("the demo needs the gateway");
             return {
               url: hub.url,
+              ...(hub.consoleUrl === undefined ? {} : { consoleUrl: hub.consoleUrl }),
               logFile,
               stop: async () => {
                 await hub.stop();

@@ -55,7 +55,7 @@ export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) 
     startConsole({
       ...deps,
       options: deps.settings.console,
-      redrive: (request) => redriveDeadLetters(deps.bus, { ...request, limit: 1 }),
+      redrive: ({ hubIds, endpoint, limit }) => redriveDeadLetters(deps.bus, { hubIds, endpoint, limit }),
       circuitState: async (endpoint) =>
         parseCircuitState(await deps.redis.get(dispatchKeys(deps.config.namespace).circuit(endpoint))).state,
     }),

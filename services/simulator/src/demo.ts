@@ -15,6 +15,8 @@ export interface DemoHub {
   url: string;
   /** Where the hub writes its warnings and errors while the demo runs, if not to the terminal. */
   logFile?: string;
+  /** The operators' web console, when the hub runs it (sign in with the demo's operator token). */
+  consoleUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -205,18 +207,21 @@ function pct(share: number): string {
  * only its own messages); sending uses an endpoint's token (operators send nothing).
  */
 function pointersFor(
-  hub: Pick<DemoHub, "url" | "logFile">,
+  hub: Pick<DemoHub, "url" | "logFile" | "consoleUrl">,
   namespace: string,
   endpoint: { id: string; token: string },
   operatorToken: string,
 ): string[] {
-  const { url, logFile } = hub;
+  const { url, logFile, consoleUrl } = hub;
   const read = `-H 'Authorization: Bearer ${operatorToken}'`;
   const send = `-H 'Authorization: Bearer ${endpoint.token}'`;
   return [
     `  API       ${url}   (namespace ${namespace})`,
     `  OpenAPI   ${url}/openapi.json`,
     `  health    ${url}/healthz · ${url}/readyz · ${url}/metrics`,
+    ...(consoleUrl === undefined
+      ? []
+      : [`  console   ${consoleUrl}   (sign in with the operator token below: role operator)`]),
     ...(logFile === undefined ? [] : [`  logs      ${logFile}   (the hub's warnings and errors)`]),
     `  operator token ${DEMO_OPERATOR_ID} = ${operatorToken}   (valid for this run only; reads everything)`,
     `  dev token ${endpoint.id} = ${endpoint.token}   (valid for this run only; sends as ${endpoint.id})`,

@@ -200,6 +200,28 @@ describe("the care overview the tracker builds", () => {
     expect(seen).toEqual(["KOL-P0", "KOL-P1", "KOL-P2", "KOL-P3", "KOL-P4", "KOL-P5", "KOL-P6"]);
   });
 
+  it("boards: what an endpoint is a party to, newest first with appointments, and the courses it referred", async () => {
+    const store = storeIn(testNamespace("care"));
+    for (const envelope of kolCourse()) await fold(store, envelope);
+    const gp = await store.careBoard(GP.id, 50);
+    // Catches: appointments left out (they are not in the party index themselves), or oldest first.
+    expect(gp.items.map((i) => [i.type, i.id, i.status])).toEqual([
+      ["task", "T-1", "planned"],
+      ["appointment", "A-1", "no-show"],
+      ["referral", "KOL-1", "received"],
+    ]);
+    expect(gp.courses.map((c) => [c.id, c.state, c.items.length])).toEqual([["gp-clinic:KOL-1", "in-progress", 3]]);
+    expect(gp.truncated).toBe(false);
+    // The municipality is party to the task only: no course on its board (it never saw the package referral).
+    const municipality = await store.careBoard(MUNICIPALITY.id, 50);
+    expect(municipality.items.map((i) => i.id)).toEqual(["T-1", "A-1"]);
+    expect(municipality.courses).toEqual([]);
+    // Catches an unbounded read: a board never reads more than its limit, and says there was more.
+    const first = await store.careBoard(GP.id, 1);
+    expect(first.items.map((i) => i.id)).toEqual(["T-1", "A-1"]);
+    expect(first.truncated).toBe(true);
+  });
+
   it("gives the same overview whatever order the tracker folded the messages in", async () => {
     const inOrder = storeIn(testNamespace("care"));
     const reversed = storeIn(testNamespace("care"));

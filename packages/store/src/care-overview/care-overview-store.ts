@@ -1,4 +1,4 @@
-import type { CareCourse, CareListPage, CareListQuery, PatientOverview } from "@carehub/schemas";
+import type { CareCourse, CareItem, CareListPage, CareListQuery, PatientOverview } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { decodeEntity } from "../entity-codec.ts";
 import { type EntityState, effectiveCounterparts, type SubjectRef } from "../entity-state.ts";
@@ -43,6 +43,14 @@ interface StoredCourse {
 }
 
 const DAY_MS = 86_400_000;
+const OPERATOR: CareViewer = { kind: "operator" };
+
+/** One endpoint's referrals and tasks (with their appointments) and the package courses among them. */
+export interface CareBoard {
+  items: CareItem[];
+  courses: CareCourse[];
+  truncated: boolean;
+}
 /** Items a worklist page looks at before it answers with what it has (the cursor continues). */
 const LIST_SCAN_LIMIT = 2_000;
 const LIST_BATCH = 200;
@@ -206,6 +214,39 @@ export class CareOverviewStore {
     }
     const more = !exhausted && last !== undefined && (await this.#batchAfter(key, last, 1)).length > 0;
     return { items: picked, nextCursor: more && last !== undefined ? encodeCursor(last) : null };
+  }
+
+  /**
+   * What one endpoint is a party to, newest first, at most `limit` referrals and tasks (the console's boards):
+   * each with its appointments, and the package courses among them as an operator sees them. `truncated` says
+   * there were more than `limit`.
+   */
+  async careBoard(endpoint: string, limit: number): Promise<CareBoard> {
+    const members = await this.#redis.zrange(
+      this.#keys.careByParty(endpoint),
+      "+inf",
+      "-inf",
+      "BYSCORE",
+      "REV",
+      "LIMIT",
+      0,
+      limit + 1,
+    );
+    const truncated = members.length > limit;
+    const subjects = members
+      .slice(0, limit)
+      .map(parseItem)
+      .filter((s) => s !== undefined);
+    const records = await this.#itemRecords(subjects);
+    const items = subjects.flatMap((s) => (records.get(itemMember(s)) ?? []).map((r) => r.item));
+    const stored = await this.#storedCourses(subjects.filter((s) => s.type === "referral"));
+    const courses: CareCourse[] = [];
+    for (const course of stored) {
+      const courseSubjects = course.members.map(parseItem).filter((s) => s !== undefined);
+      const view = this.#courseView(course, courseSubjects, await this.#itemRecords(courseSubjects), OPERATOR);
+      if (view !== undefined) courses.push(view);
+    }
+    return { items, courses, truncated };
   }
 
   // ---- internals ----------------------------------------------------------------------------------------
