@@ -34,6 +34,9 @@ const OVERLOADED_BODY = Buffer.from(
   }),
 );
 
+/** A refused request whose body is at most this long keeps its connection (node reads and drops the body). */
+const KEEP_ALIVE_BODY_BYTES = 64 * 1024;
+
 /** How often the event loop's lateness is sampled. */
 const LAG_SAMPLE_MS = 20;
 /** How many consecutive late ticks make the loop count as late. */
@@ -44,9 +47,9 @@ const LAG_SAMPLES = 3;
  * only while the API port has at most `maxConnections` connections open, the event loop is less than
  * `maxEventLoopLagMs` late, fewer than `maxRequests` requests are in flight and its body bytes fit under
  * `maxBytes` together with those of every admitted upload. Otherwise it is answered 503
- * `CAREHUB_ERR_GATEWAY_OVERLOADED` with `Retry-After` (./retry-after.ts) and `Connection: close` at once: no
- * routing, no authentication, no body read, no access record — a refusal costs a parsed request head and one
- * write. An upload counts its declared Content-Length (the body limit when it declares none) from admission
+ * `CAREHUB_ERR_GATEWAY_OVERLOADED` with `Retry-After` (./retry-after.ts) at once: no routing, no
+ * authentication, no access record — a refusal costs a parsed request head and one write. The connection is
+ * closed when the connections or the bytes were the bound, or the body is large; otherwise it is kept. An upload counts its declared Content-Length (the body limit when it declares none) from admission
  * until its answer is sent or its connection closes, so slow senders cannot hold more memory than the limit.
  */
 export function admissionControl(limits: AdmissionLimits, options: { retryAfter?: RetryAfterPolicy } = {}) {
@@ -66,15 +69,19 @@ export function admissionControl(limits: AdmissionLimits, options: { retryAfter?
     connections: 0,
     "event-loop": 0,
   };
-  const refuse = (response: ServerResponse, bound: RefusalBound): void => {
+  const refuse = (request: IncomingMessage, response: ServerResponse, bound: RefusalBound): void => {
     refusedSinceReport[bound]++;
-    response.shouldKeepAlive = false;
+    // Keeping the connection makes a refusal cost about half (no new connection for the retry; measured in
+    // bench/refusal.bench.ts), but node then reads the unread body to find the next request: only for small
+    // bodies, and never when the connections themselves are the bound.
+    const keepAlive = bound !== "connections" && bound !== "bytes" && declaredLength(request) <= KEEP_ALIVE_BODY_BYTES;
+    if (!keepAlive) response.shouldKeepAlive = false;
     response
       .writeHead(503, {
         "content-type": "application/json; charset=utf-8",
         "content-length": OVERLOADED_BODY.byteLength,
         "retry-after": String(retryAfter.refused()),
-        connection: "close",
+        ...(keepAlive ? {} : { connection: "close" }),
       })
       .end(OVERLOADED_BODY);
   };
@@ -118,21 +125,21 @@ export function admissionControl(limits: AdmissionLimits, options: { retryAfter?
     /** True when the request may go on to fastify; false when it was refused (and answered) here. */
     admit(request: IncomingMessage, response: ServerResponse): boolean {
       if (limits.maxConnections !== undefined && connections > limits.maxConnections) {
-        refuse(response, "connections");
+        refuse(request, response, "connections");
         return false;
       }
       if (request.method === "GET" && UNMETERED_PATHS.has(pathOf(request.url))) return true;
       if (limits.maxEventLoopLagMs !== undefined && limits.maxEventLoopLagMs > 0 && lagMs > limits.maxEventLoopLagMs) {
-        refuse(response, "event-loop");
+        refuse(request, response, "event-loop");
         return false;
       }
       if (requests + 1 > limits.maxRequests) {
-        refuse(response, "requests");
+        refuse(request, response, "requests");
         return false;
       }
       const cost = bodyCost(request, limits.maxBodyBytes);
       if (bytes + cost > limits.maxBytes) {
-        refuse(response, "bytes");
+        refuse(request, response, "bytes");
         return false;
       }
       requests += 1;
@@ -150,6 +157,13 @@ function pathOf(url: string | undefined): string {
   if (url === undefined) return "";
   const query = url.indexOf("?");
   return query === -1 ? url : url.slice(0, query);
+}
+
+/** The body length a request declares; chunked uploads (no length) count as unbounded. */
+function declaredLength(request: IncomingMessage): number {
+  const declared = request.headers["content-length"];
+  if (declared !== undefined) return Number(declared);
+  return request.headers["transfer-encoding"] === undefined ? 0 : Number.POSITIVE_INFINITY;
 }
 
 /** The bytes a request may bring: its declared length (at most the body limit), the limit when it declares none. */
