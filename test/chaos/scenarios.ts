@@ -206,6 +206,7 @@ export const SCENARIOS: Scenario[] = [
         await pause(200);
       }
       const healthz = await probe.stop();
+      const refusals = await gatewayRefusals(hub);
       const figures = await load.stop();
       context.accepted.push(...load.accepted);
       return {
@@ -214,6 +215,7 @@ export const SCENARIOS: Scenario[] = [
           `offered ${rate} msg/s`,
           `ops-port /healthz p99 ${healthz.p99Ms} ms, max ${healthz.maxMs} ms (${healthz.count} probes; a trivial server meanwhile: p99 ${healthz.controlP99Ms} ms, max ${healthz.controlMaxMs} ms; the API port's /healthz: p99 ${healthz.apiP99Ms} ms, max ${healthz.apiMaxMs} ms, ${healthz.apiRefused} refused)`,
           `gateway RSS peak ${Math.round(rssPeak / 1024 / 1024)} MB`,
+          `gateway refusals by bound: ${refusals}`,
         ],
         checks: [
           {
@@ -415,6 +417,19 @@ function startHealthzProbe(url: string, apiUrl: string): { stop(): Promise<Healt
       return JSON.parse(output) as HealthzFigures;
     },
   };
+}
+
+/**
+ * The gateway's refusals for load so far by bound and its Retry-After level, from its /metrics (ops port):
+ * which bound the overload met (requests, bytes, connections, event-loop).
+ */
+async function gatewayRefusals(hub: ChaosHub): Promise<string> {
+  const text = await (await fetch(`${hub.opsUrlOf(hub.gateway)}/metrics`)).text();
+  const bounds = [...text.matchAll(/^carehub_gateway_refusals_total\{bound="([^"]+)"\} (\d+)/gm)].map(
+    ([, bound, count]) => `${bound} ${count}`,
+  );
+  const level = /^carehub_gateway_retry_after_seconds (\d+)/m.exec(text)?.[1] ?? "?";
+  return `${bounds.length === 0 ? "none" : bounds.join(", ")}; Retry-After level at the end ${level} s`;
 }
 
 /** Resident memory of a process (Linux /proc), 0 if it is gone. */
