@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Bus, connectBus } from "@carehub/bus";
+import { parseHubConfig } from "@carehub/schemas";
 import {
   freePort,
   type NatsClusterHandle,
@@ -89,6 +90,7 @@ export class ChaosHub {
       CAREHUB_PATIENT_HASH_KEY: CHAOS_PATIENT_HASH_KEY,
       CAREHUB_MAX_INFLIGHT_REQUESTS: String(CHAOS_MAX_INFLIGHT_REQUESTS),
       // The other load bounds are the product's defaults; set in the driver's environment to try others.
+      CAREHUB_MAX_EVENT_LOOP_LAG_MS: String(parseHubConfig({}).maxEventLoopLagMs),
       ...pick(process.env, ["CAREHUB_MAX_CONNECTIONS", "CAREHUB_MAX_EVENT_LOOP_LAG_MS"]),
       LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
       // Retries within seconds, so a scenario's backlog drains within the run.
