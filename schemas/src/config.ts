@@ -82,6 +82,17 @@ export const HubConfig = z.object({
     .int()
     .positive()
     .default(64 * 1024 * 1024),
+  /**
+   * Open connections on the gateway's API port beyond which every request on it is refused at once (503
+   * `CAREHUB_ERR_GATEWAY_OVERLOADED`, `Retry-After`, connection closed); beyond twice as many new connections are
+   * dropped unanswered. Bounds what idle and waiting senders' sockets hold. Probes belong on CAREHUB_OPS_PORT.
+   */
+  maxConnections: z.coerce.number().int().positive().default(512),
+  /**
+   * The gateway refuses new requests (503 as above) while its event loop runs this many ms late, so the work it
+   * admits never starves its own answers (`/healthz`, refusals); 0 turns the bound off.
+   */
+  maxEventLoopLagMs: z.coerce.number().int().min(0).default(50),
   /** A request whose body has not fully arrived after this long is cut off (slow senders hold nothing for long). */
   requestTimeoutMs: z.coerce.number().int().positive().default(60_000),
   /**
@@ -151,6 +162,8 @@ export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, st
   maxBodyBytes: "CAREHUB_MAX_BODY_BYTES",
   maxInflightRequests: "CAREHUB_MAX_INFLIGHT_REQUESTS",
   maxInflightBytes: "CAREHUB_MAX_INFLIGHT_BYTES",
+  maxConnections: "CAREHUB_MAX_CONNECTIONS",
+  maxEventLoopLagMs: "CAREHUB_MAX_EVENT_LOOP_LAG_MS",
   requestTimeoutMs: "CAREHUB_HTTP_REQUEST_TIMEOUT_MS",
   startTimeoutMs: "CAREHUB_START_TIMEOUT_MS",
   logLevel: "LOG_LEVEL",

@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Bus, connectBus } from "@carehub/bus";
+import { parseHubConfig } from "@carehub/schemas";
 import {
   freePort,
   type NatsClusterHandle,
@@ -88,6 +89,9 @@ export class ChaosHub {
       CAREHUB_HTTP_PORT: String(port),
       CAREHUB_PATIENT_HASH_KEY: CHAOS_PATIENT_HASH_KEY,
       CAREHUB_MAX_INFLIGHT_REQUESTS: String(CHAOS_MAX_INFLIGHT_REQUESTS),
+      // The other load bounds are the product's defaults; set in the driver's environment to try others.
+      CAREHUB_MAX_EVENT_LOOP_LAG_MS: String(parseHubConfig({}).maxEventLoopLagMs),
+      ...pick(process.env, ["CAREHUB_MAX_CONNECTIONS", "CAREHUB_MAX_EVENT_LOOP_LAG_MS"]),
       LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
       // Retries within seconds, so a scenario's backlog drains within the run.
       CAREHUB_DISPATCH_BACKOFF_INITIAL_MS: "200",
@@ -235,4 +239,9 @@ export class ChaosHub {
     for (const [, value] of text.matchAll(POSSIBLE_DUPLICATES)) sum += Number(value);
     return sum;
   }
+}
+
+/** The named variables that are set in `env`. */
+function pick(env: NodeJS.ProcessEnv, names: readonly string[]): NodeJS.ProcessEnv {
+  return Object.fromEntries(names.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
 }

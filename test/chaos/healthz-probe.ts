@@ -1,19 +1,19 @@
 /**
- * Times GET <url> (the gateway's /healthz) every 100 ms from a process of its own, so the chaos driver's busy
- * event loop does not count against the gateway, and, alternately, the same GET to a trivial HTTP server in this
- * process: the control says how long any answer takes on this machine at that moment (on a shared 2-core
- * machine the scheduler, not the gateway, can stall a probe). With a second URL (the gateway process's ops-port
- * /healthz: a plain node:http server on the same event loop, apart from the API port's connections) that one is
- * timed too, which tells a saturated event loop (both slow) from the API port's own queue (only it slow).
- * On SIGTERM prints {"count","p99Ms","maxMs","failures","controlP99Ms","controlMaxMs","opsP99Ms","opsMaxMs"}
- * and exits.
- * Run: node test/chaos/healthz-probe.ts http://127.0.0.1:8080/healthz [http://127.0.0.1:9464/healthz]
+ * Times GET <url> (the gateway process's liveness probe: /healthz on its ops port, where orchestrators probe)
+ * every 100 ms from a process of its own, so the chaos driver's busy event loop does not count against the
+ * gateway, and, alternately, the same GET to a trivial HTTP server in this process: the control says how long any
+ * answer takes on this machine at that moment (on a shared 2-core machine the scheduler, not the gateway, can
+ * stall a probe). With a second URL (the API port's /healthz, behind the API port's connection bound and accept
+ * queue) that one is timed too, as a figure: it may be refused (503) beyond CAREHUB_MAX_CONNECTIONS.
+ * On SIGTERM prints {"count","p99Ms","maxMs","failures","controlP99Ms","controlMaxMs","apiP99Ms","apiMaxMs",
+ * "apiRefused"} and exits.
+ * Run: node test/chaos/healthz-probe.ts http://127.0.0.1:9464/healthz [http://127.0.0.1:8080/healthz]
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
 const url = process.argv[2];
-const opsUrl = process.argv[3];
+const apiUrl = process.argv[3];
 if (url === undefined) throw new Error("usage: healthz-probe.ts <url>");
 const control = createServer((_, response) => response.writeHead(200).end('{"status":"ok"}'));
 await new Promise<void>((resolve) => control.listen(0, "127.0.0.1", resolve));
@@ -21,7 +21,8 @@ const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}/
 
 const times: number[] = [];
 const controlTimes: number[] = [];
-const opsTimes: number[] = [];
+const apiTimes: number[] = [];
+let apiRefused = 0;
 let failures = 0;
 let stopping = false;
 process.on("SIGTERM", () => {
@@ -44,7 +45,11 @@ while (!stopping) {
   times.push(probe.ms);
   if (!probe.ok) failures++;
   controlTimes.push((await time(controlUrl)).ms);
-  if (opsUrl !== undefined) opsTimes.push((await time(opsUrl)).ms);
+  if (apiUrl !== undefined) {
+    const api = await time(apiUrl);
+    apiTimes.push(api.ms);
+    if (!api.ok) apiRefused++;
+  }
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 control.close();
@@ -62,7 +67,8 @@ console.log(
     failures,
     controlP99Ms: p99(controlTimes),
     controlMaxMs: max(controlTimes),
-    opsP99Ms: p99(opsTimes),
-    opsMaxMs: max(opsTimes),
+    apiP99Ms: p99(apiTimes),
+    apiMaxMs: max(apiTimes),
+    apiRefused,
   }),
 );

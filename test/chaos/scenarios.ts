@@ -198,21 +198,24 @@ export const SCENARIOS: Scenario[] = [
       const load = new Load(hub.gatewayUrl, context.traffic);
       let rssPeak = 0;
       const until = Date.now() + seconds(context, 6, 60);
-      const probe = startHealthzProbe(`${hub.gatewayUrl}/healthz`, `${hub.opsUrlOf(hub.gateway)}/healthz`);
+      // The liveness probe where orchestrators send it: the gateway process's ops port (CAREHUB_OPS_PORT).
+      const probe = startHealthzProbe(`${hub.opsUrlOf(hub.gateway)}/healthz`, `${hub.gatewayUrl}/healthz`);
       load.openLoop(rate);
       while (Date.now() < until) {
         rssPeak = Math.max(rssPeak, rssOf(hub.gateway.pid));
         await pause(200);
       }
       const healthz = await probe.stop();
+      const refusals = await gatewayRefusals(hub);
       const figures = await load.stop();
       context.accepted.push(...load.accepted);
       return {
         load: figures,
         notes: [
           `offered ${rate} msg/s`,
-          `/healthz p99 ${healthz.p99Ms} ms, max ${healthz.maxMs} ms (${healthz.count} probes; a trivial server meanwhile: p99 ${healthz.controlP99Ms} ms, max ${healthz.controlMaxMs} ms; the gateway's ops port: p99 ${healthz.opsP99Ms} ms, max ${healthz.opsMaxMs} ms)`,
+          `ops-port /healthz p99 ${healthz.p99Ms} ms, max ${healthz.maxMs} ms (${healthz.count} probes; a trivial server meanwhile: p99 ${healthz.controlP99Ms} ms, max ${healthz.controlMaxMs} ms; the API port's /healthz: p99 ${healthz.apiP99Ms} ms, max ${healthz.apiMaxMs} ms, ${healthz.apiRefused} refused)`,
           `gateway RSS peak ${Math.round(rssPeak / 1024 / 1024)} MB`,
+          `gateway refusals by bound: ${refusals}`,
         ],
         checks: [
           {
@@ -391,14 +394,15 @@ interface HealthzFigures {
   /** The same probe to a trivial server in the probe's process: what any answer took on this machine then. */
   controlP99Ms: number;
   controlMaxMs: number;
-  /** The gateway process's ops-port /healthz (same event loop, other port). */
-  opsP99Ms: number;
-  opsMaxMs: number;
+  /** The API port's /healthz (same event loop, behind the API port's connection bound): a figure, not checked. */
+  apiP99Ms: number;
+  apiMaxMs: number;
+  apiRefused: number;
 }
 
 /** healthz-probe.ts in a process of its own; stop() ends it and resolves with its figures. */
-function startHealthzProbe(url: string, opsUrl: string): { stop(): Promise<HealthzFigures> } {
-  const child = spawn(process.execPath, [fileURLToPath(new URL("./healthz-probe.ts", import.meta.url)), url, opsUrl], {
+function startHealthzProbe(url: string, apiUrl: string): { stop(): Promise<HealthzFigures> } {
+  const child = spawn(process.execPath, [fileURLToPath(new URL("./healthz-probe.ts", import.meta.url)), url, apiUrl], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let output = "";
@@ -413,6 +417,19 @@ function startHealthzProbe(url: string, opsUrl: string): { stop(): Promise<Healt
       return JSON.parse(output) as HealthzFigures;
     },
   };
+}
+
+/**
+ * The gateway's refusals for load so far by bound and its Retry-After level, from its /metrics (ops port):
+ * which bound the overload met (requests, bytes, connections, event-loop).
+ */
+async function gatewayRefusals(hub: ChaosHub): Promise<string> {
+  const text = await (await fetch(`${hub.opsUrlOf(hub.gateway)}/metrics`)).text();
+  const bounds = [...text.matchAll(/^carehub_gateway_refusals_total\{bound="([^"]+)"\} (\d+)/gm)].map(
+    ([, bound, count]) => `${bound} ${count}`,
+  );
+  const level = /^carehub_gateway_retry_after_seconds (\d+)/m.exec(text)?.[1] ?? "?";
+  return `${bounds.length === 0 ? "none" : bounds.join(", ")}; Retry-After level at the end ${level} s`;
 }
 
 /** Resident memory of a process (Linux /proc), 0 if it is gone. */

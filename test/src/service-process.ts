@@ -37,7 +37,9 @@ export class ServiceProcess {
     const child = spawn(process.execPath, [CLI, "start", this.name], {
       cwd: ROOT,
       // Each process serves /metrics on a port of its own unless the environment names one; 0: the system picks.
-      env: { CAREHUB_OPS_PORT: "0", ...this.#env },
+      // The gateway's event-loop bound is off unless asked for (as in the harness): a loaded test machine's
+      // stalls would refuse requests that tests send once.
+      env: { CAREHUB_OPS_PORT: "0", CAREHUB_MAX_EVENT_LOOP_LAG_MS: "0", ...this.#env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.#output = "";

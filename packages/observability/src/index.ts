@@ -12,6 +12,7 @@ export {
   recordAckOverdue,
   recordDeadLetter,
   recordDeliveryAttempt,
+  recordGatewayRefusals,
   recordHttpRequest,
   recordPossibleDuplicate,
   recordRejection,

@@ -139,6 +139,17 @@ export const metrics = {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [metricsRegistry],
   }),
+  gatewayRefusals: new Counter({
+    name: "carehub_gateway_refusals_total",
+    help: "Requests the gateway refused for load (503 CAREHUB_ERR_GATEWAY_OVERLOADED, answered before routing), by the bound that was reached: requests, bytes, connections, event-loop",
+    labelNames: ["bound"] as const,
+    registers: [metricsRegistry],
+  }),
+  gatewayRetryAfter: new Gauge({
+    name: "carehub_gateway_retry_after_seconds",
+    help: "The wait the gateway now asks of a refused caller (Retry-After, before jitter): 1 at rest, growing with the refusal rate up to 15",
+    registers: [metricsRegistry],
+  }),
   ackOverdue: new Counter({
     name: "carehub_ack_overdue_total",
     help: "Delivered messages whose acknowledgement did not come within the receiving endpoint's timeout",
@@ -245,3 +256,17 @@ export function metricsText(): Promise<string> {
 
 /** The content type to answer `GET /metrics` with. */
 export const metricsContentType = metricsRegistry.contentType;
+
+/**
+ * Refusals for load the gateway made since its last report, by bound (`requests`, `bytes`, `connections`,
+ * `event-loop`), and the wait it now asks for. Called from a collect hook: a refusal itself only adds to a number.
+ */
+export function recordGatewayRefusals(
+  refusedSinceLastReport: Readonly<Record<string, number>>,
+  retryAfterSeconds: number,
+): void {
+  for (const [bound, count] of Object.entries(refusedSinceLastReport)) {
+    if (count > 0) metrics.gatewayRefusals.inc({ bound: labelValue(bound) }, count);
+  }
+  metrics.gatewayRetryAfter.set(retryAfterSeconds);
+}

@@ -120,7 +120,7 @@ describe("gateway admission control", () => {
     const slow = [slowUpload(gateway.url, freshMessage()), slowUpload(gateway.url, freshMessage())];
     // An unauthenticated probe is admitted and refused (401) until both slow uploads hold their slots.
     const { refused } = await untilOverloaded(() => fetch(`${gateway.url}/v1/stats`));
-    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(["1", "2"]).toContain(refused.headers.get("retry-after"));
     expect(await refused.json()).toEqual({ code: "CAREHUB_ERR_GATEWAY_OVERLOADED", message: expect.any(String) });
     expect((await post(gateway.url, freshMessage())).status).toBe(503);
     const health = await fetch(`${gateway.url}/healthz`);
@@ -139,7 +139,7 @@ describe("gateway admission control", () => {
     const before = await ingressCount();
     const slow = [slowUpload(gateway.url, freshMessage()), slowUpload(gateway.url, freshMessage())];
     const { refused, accepted } = await untilOverloaded(() => post(gateway.url, freshMessage()));
-    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(["1", "2"]).toContain(refused.headers.get("retry-after"));
     // A request without a body still fits.
     expect((await fetch(`${gateway.url}/v1/stats`)).status).toBe(401);
     for (const upload of slow) upload.finish();

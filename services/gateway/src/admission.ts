@@ -1,65 +1,173 @@
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { onMetricsCollect, recordGatewayRefusals } from "@carehub/observability";
 import { GATEWAY_ERROR_CODES } from "./gateway-errors.ts";
+import { RetryAfterPolicy } from "./retry-after.ts";
 
-/** The gateway's back-pressure limits (HubConfig: CAREHUB_MAX_INFLIGHT_REQUESTS, CAREHUB_MAX_INFLIGHT_BYTES). */
+/**
+ * The gateway's back-pressure limits (HubConfig: CAREHUB_MAX_INFLIGHT_REQUESTS, CAREHUB_MAX_INFLIGHT_BYTES,
+ * CAREHUB_MAX_CONNECTIONS, CAREHUB_MAX_EVENT_LOOP_LAG_MS).
+ */
 export interface AdmissionLimits {
   maxRequests: number;
   maxBytes: number;
   /** The largest body a request may send: what an upload without Content-Length is counted as. */
   maxBodyBytes: number;
+  /** Open connections on the API port beyond which every request is refused (and twice as many are dropped). */
+  maxConnections?: number;
+  /** Refuse while the event loop is this late (ms); 0 or absent: no such bound. */
+  maxEventLoopLagMs?: number;
 }
 
-/** Seconds a refused caller is told to wait (`Retry-After`): long enough for a few requests to finish. */
-export const OVERLOAD_RETRY_AFTER_SECONDS = 1;
-
-/** Route config of routes that are always answered (health, readiness, metrics): they must answer under load. */
-export const UNMETERED = { config: { unmetered: true } } as const;
+/** Why a request was refused: the bound that was reached (the label of carehub_gateway_refusals_total). */
+export type RefusalBound = "requests" | "bytes" | "connections" | "event-loop";
 
 /**
- * Admission control (issue 16): a request is admitted only while fewer than `maxRequests` are in flight and
- * its body bytes fit under `maxBytes` together with those of every admitted upload; otherwise it is answered
- * 503 `CAREHUB_ERR_GATEWAY_OVERLOADED` with `Retry-After` at once, before authentication and before a byte of
- * its body is read. An upload counts its declared Content-Length (the body limit when it declares none) from
- * admission until its answer is sent or its connection closes, so slow senders cannot hold more memory than
- * the limit, however slowly they send. Unmetered routes (UNMETERED) are always admitted.
+ * Paths answered whatever the load (GET only): liveness, readiness, metrics and the API description. They
+ * still count as connections; probes belong on the ops port (CAREHUB_OPS_PORT), which no bound here touches.
  */
-export function admissionControl(limits: AdmissionLimits) {
+const UNMETERED_PATHS = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json"]);
+
+const OVERLOADED_BODY = Buffer.from(
+  JSON.stringify({
+    code: GATEWAY_ERROR_CODES.overloaded,
+    message: "the hub is taking as much as it can right now; send again after Retry-After seconds",
+  }),
+);
+
+/** A refused request whose body is at most this long keeps its connection (node reads and drops the body). */
+const KEEP_ALIVE_BODY_BYTES = 64 * 1024;
+
+/** How often the event loop's lateness is sampled. */
+const LAG_SAMPLE_MS = 20;
+/** How many consecutive late ticks make the loop count as late. */
+const LAG_SAMPLES = 3;
+
+/**
+ * Admission control (issue 16), in the raw `node:http` request handler, before fastify: a request is admitted
+ * only while the API port has at most `maxConnections` connections open, the event loop is less than
+ * `maxEventLoopLagMs` late, fewer than `maxRequests` requests are in flight and its body bytes fit under
+ * `maxBytes` together with those of every admitted upload. Otherwise it is answered 503
+ * `CAREHUB_ERR_GATEWAY_OVERLOADED` with `Retry-After` (./retry-after.ts) at once: no routing, no
+ * authentication, no access record — a refusal costs a parsed request head and one write. The connection is
+ * closed when the connections or the bytes were the bound, or the body is large; otherwise it is kept. An upload counts its declared Content-Length (the body limit when it declares none) from admission
+ * until its answer is sent or its connection closes, so slow senders cannot hold more memory than the limit.
+ */
+export function admissionControl(limits: AdmissionLimits, options: { retryAfter?: RetryAfterPolicy } = {}) {
   if (limits.maxBytes < limits.maxBodyBytes) {
     throw new Error(
       `CAREHUB_MAX_INFLIGHT_BYTES (${limits.maxBytes}) is below the largest accepted message (${limits.maxBodyBytes}): such a message could never be admitted`,
     );
   }
+  const retryAfter = options.retryAfter ?? new RetryAfterPolicy();
   let requests = 0;
   let bytes = 0;
+  let connections = 0;
+  let lagMs = 0;
+  const refusedSinceReport: Record<RefusalBound, number> = {
+    requests: 0,
+    bytes: 0,
+    connections: 0,
+    "event-loop": 0,
+  };
+  const refuse = (request: IncomingMessage, response: ServerResponse, bound: RefusalBound): void => {
+    refusedSinceReport[bound]++;
+    // Keeping the connection makes a refusal cost about half (no new connection for the retry; measured in
+    // bench/refusal.bench.ts), but node then reads the unread body to find the next request: only for small
+    // bodies, and never when the connections themselves are the bound.
+    const keepAlive = bound !== "connections" && bound !== "bytes" && declaredLength(request) <= KEEP_ALIVE_BODY_BYTES;
+    if (!keepAlive) response.shouldKeepAlive = false;
+    response
+      .writeHead(503, {
+        "content-type": "application/json; charset=utf-8",
+        "content-length": OVERLOADED_BODY.byteLength,
+        "retry-after": String(retryAfter.refused()),
+        ...(keepAlive ? {} : { connection: "close" }),
+      })
+      .end(OVERLOADED_BODY);
+  };
+
   return {
-    inFlight: () => ({ requests, bytes }),
-    onRequest: async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-      if ((request.routeOptions.config as { unmetered?: boolean }).unmetered === true) return undefined;
-      const cost = bodyCost(request, limits.maxBodyBytes);
-      if (requests + 1 > limits.maxRequests || bytes + cost > limits.maxBytes) {
-        reply.code(503).header("retry-after", String(OVERLOAD_RETRY_AFTER_SECONDS)).header("connection", "close");
-        // Answered from the hook: nothing after it runs (no authentication, no body read, no access record).
-        return reply.send({
-          code: GATEWAY_ERROR_CODES.overloaded,
-          message: "the hub is taking as much as it can right now; send again after Retry-After seconds",
+    inFlight: () => ({ requests, bytes, connections, lagMs }),
+    /** Counts the API port's connections; beyond twice the bound node drops new ones unanswered. */
+    attach(server: Server): void {
+      if (limits.maxConnections !== undefined) server.maxConnections = 2 * limits.maxConnections;
+      const stopReporting = onMetricsCollect(() => {
+        recordGatewayRefusals(refusedSinceReport, retryAfter.level());
+        for (const bound of Object.keys(refusedSinceReport) as RefusalBound[]) refusedSinceReport[bound] = 0;
+      });
+      let lagTimer: NodeJS.Timeout | undefined;
+      if (limits.maxEventLoopLagMs !== undefined && limits.maxEventLoopLagMs > 0) {
+        // The least lateness of the last LAG_SAMPLES ticks: a loop kept busy is late at every tick, one long
+        // task (a collection, a big message) only at one, and is not worth refusing for.
+        const recent = new Array<number>(LAG_SAMPLES).fill(0);
+        let next = 0;
+        let due = performance.now() + LAG_SAMPLE_MS;
+        lagTimer = setInterval(() => {
+          const now = performance.now();
+          recent[next] = Math.max(0, now - due);
+          next = (next + 1) % LAG_SAMPLES;
+          lagMs = Math.min(...recent);
+          due = now + LAG_SAMPLE_MS;
+        }, LAG_SAMPLE_MS);
+        lagTimer.unref();
+      }
+      server.on("connection", (socket) => {
+        connections++;
+        socket.once("close", () => {
+          connections--;
         });
+      });
+      server.once("close", () => {
+        if (lagTimer !== undefined) clearInterval(lagTimer);
+        stopReporting();
+      });
+    },
+    /** True when the request may go on to fastify; false when it was refused (and answered) here. */
+    admit(request: IncomingMessage, response: ServerResponse): boolean {
+      if (limits.maxConnections !== undefined && connections > limits.maxConnections) {
+        refuse(request, response, "connections");
+        return false;
+      }
+      if (request.method === "GET" && UNMETERED_PATHS.has(pathOf(request.url))) return true;
+      if (limits.maxEventLoopLagMs !== undefined && limits.maxEventLoopLagMs > 0 && lagMs > limits.maxEventLoopLagMs) {
+        refuse(request, response, "event-loop");
+        return false;
+      }
+      if (requests + 1 > limits.maxRequests) {
+        refuse(request, response, "requests");
+        return false;
+      }
+      const cost = bodyCost(request, limits.maxBodyBytes);
+      if (bytes + cost > limits.maxBytes) {
+        refuse(request, response, "bytes");
+        return false;
       }
       requests += 1;
       bytes += cost;
-      let released = false;
-      reply.raw.once("close", () => {
-        if (released) return;
-        released = true;
+      response.once("close", () => {
         requests -= 1;
         bytes -= cost;
       });
-      return undefined;
+      return true;
     },
   };
 }
 
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return "";
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** The body length a request declares; chunked uploads (no length) count as unbounded. */
+function declaredLength(request: IncomingMessage): number {
+  const declared = request.headers["content-length"];
+  if (declared !== undefined) return Number(declared);
+  return request.headers["transfer-encoding"] === undefined ? 0 : Number.POSITIVE_INFINITY;
+}
+
 /** The bytes a request may bring: its declared length (at most the body limit), the limit when it declares none. */
-function bodyCost(request: FastifyRequest, maxBodyBytes: number): number {
+function bodyCost(request: IncomingMessage, maxBodyBytes: number): number {
   const declared = request.headers["content-length"];
   if (declared !== undefined) {
     const length = Number(declared);

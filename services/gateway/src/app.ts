@@ -1,8 +1,15 @@
+import { createServer, type RequestListener, type Server } from "node:http";
 import { inlineMessageLimit, largestAcceptedMessage, serverMaxPayload } from "@carehub/bus";
 import { readMessageIdentity } from "@carehub/formats";
 import { MessageLedger } from "@carehub/ledger";
 import { recordHttpRequest, timeOrderedId } from "@carehub/observability";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerFactory,
+  LogController,
+} from "fastify";
 import type { AcceptMessageDeps } from "./accept-message.ts";
 import { admissionControl } from "./admission.ts";
 import { busAuditTrail } from "./audit-trail.ts";
@@ -12,12 +19,28 @@ import { messageRoute } from "./message-route.ts";
 import { operationalRoutes } from "./operational-routes.ts";
 import { queryRoutes } from "./query-routes.ts";
 
+/** Fastify's own default (72 s: longer than the idle timeout of common load balancers in front of it). */
+const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 /**
  * The gateway's fastify app, not yet listening (tests use `app.inject`). Every error answer has the one
  * shape `{code, message}`; 5xx are logged, 4xx are the caller's business.
  */
 export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const maxMessageBytes = largestMessage(deps);
+  // Back-pressure first, before fastify sees the request (./admission.ts); the process-level configuration
+  // always sets it. Tests that build a gateway without the limits get none.
+  const { maxInflightRequests, maxInflightBytes, maxConnections, maxEventLoopLagMs } = deps.config;
+  const admission =
+    maxInflightRequests === undefined || maxInflightBytes === undefined
+      ? undefined
+      : admissionControl({
+          maxRequests: maxInflightRequests,
+          maxBytes: maxInflightBytes,
+          maxBodyBytes: maxMessageBytes,
+          ...(maxConnections === undefined ? {} : { maxConnections }),
+          ...(maxEventLoopLagMs === undefined ? {} : { maxEventLoopLagMs }),
+        });
   const app = Fastify({
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger as FastifyBaseLogger }),
     // One line per request is noise at the volumes a hub sees; failures are logged by the error handler.
@@ -34,17 +57,21 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
       const answer = errorAnswer(error);
       void (reply as FastifyReply).code(answer.statusCode).send(answer.body);
     },
+    ...(admission === undefined
+      ? {}
+      : {
+          // The HTTP server fastify would make, with admission in front of fastify's handler.
+          serverFactory: ((handler: RequestListener) => {
+            const server = createServer((request, response) => {
+              if (admission.admit(request, response)) handler(request, response);
+            });
+            server.keepAliveTimeout = DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+            if (deps.config.requestTimeoutMs !== undefined) server.requestTimeout = deps.config.requestTimeoutMs;
+            admission.attach(server);
+            return server;
+          }) satisfies FastifyServerFactory<Server>,
+        }),
   });
-  // Back-pressure first, before any other work (./admission.ts); the process-level configuration always sets it.
-  const { maxInflightRequests, maxInflightBytes } = deps.config;
-  if (maxInflightRequests !== undefined && maxInflightBytes !== undefined) {
-    const admission = admissionControl({
-      maxRequests: maxInflightRequests,
-      maxBytes: maxInflightBytes,
-      maxBodyBytes: maxMessageBytes,
-    });
-    app.addHook("onRequest", admission.onRequest);
-  }
   // Every answer counted by route pattern (never the URL, whose ids would make a series per message).
   app.addHook("onResponse", async (request, reply) => {
     recordHttpRequest(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);

@@ -9,7 +9,12 @@ import type { AuditTrail } from "./audit-trail.ts";
 /** What the gateway is built from. The hub (`carehub start`) makes these; tests pass their own. */
 export interface GatewayDeps {
   config: Pick<HubConfig, "httpHost" | "httpPort" | "maxBodyBytes" | "retentionDays"> &
-    Partial<Pick<HubConfig, "maxInflightRequests" | "maxInflightBytes" | "requestTimeoutMs">>;
+    Partial<
+      Pick<
+        HubConfig,
+        "maxInflightRequests" | "maxInflightBytes" | "maxConnections" | "maxEventLoopLagMs" | "requestTimeoutMs"
+      >
+    >;
   /** The endpoint registry; a watcher makes reloads visible to the next request. */
   registry: RegistrySource;
   bus: Bus;

@@ -1,6 +1,6 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { Worker } from "node:worker_threads";
 import { metricsContentType, metricsText } from "@carehub/observability";
+import type { FromListener, OpsListenerData, ToListener } from "./ops-listener.ts";
 
 export interface OpsServer {
   /** e.g. http://127.0.0.1:9464 (the real port when the setting was 0). */
@@ -8,53 +8,93 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
+/** How often the main thread says it is alive to the ops listener. */
+const HEARTBEAT_MS = 100;
+/**
+ * `/healthz` answers 503 once the main event loop has not turned for this long: a loop that busy is stuck, not
+ * loaded (under the chaos suite's 3× overload it stays within about a second).
+ */
+export const LIVENESS_STALL_MS = 5_000;
+
 /**
  * The operational endpoints every `carehub start` process serves on its ops port, whichever services it
- * runs: `/healthz` (the process is up), `/readyz` (what `readiness` says: NATS and Redis answer, or what
- * start-up still waits for), `/metrics` (Prometheus). No token: nothing here says anything about a message or a
- * patient. Started before the connections, so a process still waiting for NATS or Redis already answers.
+ * runs: `/healthz` (the process's event loop turns), `/readyz` (what `readiness` says: NATS and Redis answer, or
+ * what start-up still waits for), `/metrics` (Prometheus). No token: nothing here says anything about a message
+ * or a patient. Started before the connections, so a process still waiting for NATS or Redis already answers.
+ * The port is served by a worker thread (./ops-listener.ts, docs/decisions/0058-liveness-off-the-main-loop.md):
+ * `/healthz` is answered there from a heartbeat, promptly however busy the main loop is; `/readyz` and
+ * `/metrics` are answered by the main thread.
  */
 export async function startOpsServer(options: {
   host: string;
   port: number;
   readiness: () => Promise<{ ready: boolean; body: unknown }>;
+  /** Default LIVENESS_STALL_MS (tests use less). */
+  stallMs?: number;
 }): Promise<OpsServer> {
-  const server = createServer((request, response) => {
-    const path = (request.url ?? "").split("?")[0];
-    const reply = (status: number, type: string, body: string) =>
-      response.writeHead(status, { "content-type": type }).end(body);
-    if (request.method !== "GET") return reply(405, "application/json", '{"status":"method not allowed"}');
-    if (path === "/healthz") return reply(200, "application/json", '{"status":"ok"}');
-    if (path === "/readyz") {
-      void options
-        .readiness()
-        .then(({ ready, body }) => reply(ready ? 200 : 503, "application/json", JSON.stringify(body)));
-      return;
-    }
-    if (path === "/metrics") {
-      void metricsText().then(
-        (text) => reply(200, metricsContentType, text),
-        () => reply(500, "text/plain", "metrics unavailable\n"),
-      );
-      return;
-    }
-    return reply(404, "application/json", '{"status":"not found"}');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      resolve();
+  const heartbeat = new BigInt64Array(new SharedArrayBuffer(8));
+  const beat = () => Atomics.store(heartbeat, 0, BigInt(Date.now()));
+  beat();
+  const beating = setInterval(beat, HEARTBEAT_MS);
+  beating.unref();
+  const workerData: OpsListenerData = {
+    host: options.host,
+    port: options.port,
+    heartbeat: heartbeat.buffer as SharedArrayBuffer,
+    stallMs: options.stallMs ?? LIVENESS_STALL_MS,
+  };
+  const worker = new Worker(new URL("./ops-listener.ts", import.meta.url), { workerData });
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  const answer = (message: ToListener) => worker.postMessage(message);
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      worker.once("error", reject);
+      worker.on("message", (message: FromListener) => {
+        if (message.type === "listening") resolve(message.port);
+        else if (message.type === "failed") reject(Object.assign(new Error(message.message), { code: message.code }));
+        else if (message.path === "/readyz") {
+          void options.readiness().then(({ ready, body }) =>
+            answer({
+              type: "answer",
+              id: message.id,
+              status: ready ? 200 : 503,
+              contentType: "application/json",
+              body: JSON.stringify(body),
+            }),
+          );
+        } else {
+          void metricsText().then(
+            (text) =>
+              answer({ type: "answer", id: message.id, status: 200, contentType: metricsContentType, body: text }),
+            () =>
+              answer({
+                type: "answer",
+                id: message.id,
+                status: 500,
+                contentType: "text/plain",
+                body: "metrics unavailable\n",
+              }),
+          );
+        }
+      });
     });
-  });
-  const { port } = server.address() as AddressInfo;
+  } catch (error) {
+    clearInterval(beating);
+    await worker.terminate();
+    throw error;
+  }
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(beating);
+        answer({ type: "close" });
+        await exited;
+      })();
+      return closing;
+    },
   };
 }

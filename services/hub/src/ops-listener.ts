@@ -1,0 +1,72 @@
+/**
+ * The ops port's listener, in a worker thread of its own (started by ./ops-server.ts). `/healthz` is answered
+ * here, from the main thread's heartbeat: 200 while the main event loop turned within the stall limit, 503
+ * `{"status":"stalled"}` when it has not — so a probe gets a prompt and true answer however busy the main loop
+ * is, and a stuck one is still reported. `/readyz` and `/metrics` need the main thread's connections and
+ * registry: they are asked of it and answered when it replies.
+ */
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { parentPort, workerData } from "node:worker_threads";
+
+export interface OpsListenerData {
+  host: string;
+  port: number;
+  /** One BigInt64 slot: the main thread's last heartbeat (ms since the epoch). */
+  heartbeat: SharedArrayBuffer;
+  stallMs: number;
+}
+
+/** Main thread → listener. */
+export type ToListener =
+  | { type: "answer"; id: number; status: number; contentType: string; body: string }
+  | { type: "close" };
+/** Listener → main thread. */
+export type FromListener =
+  | { type: "listening"; port: number }
+  | { type: "failed"; message: string; code: string | undefined }
+  | { type: "ask"; id: number; path: "/readyz" | "/metrics" };
+
+const data = workerData as OpsListenerData;
+const port = parentPort;
+if (port === null) throw new Error("ops-listener.ts runs as a worker thread (ops-server.ts)");
+const heartbeat = new BigInt64Array(data.heartbeat);
+const waiting = new Map<number, ServerResponse>();
+let nextId = 0;
+const send = (message: FromListener) => port.postMessage(message);
+
+const server = createServer((request, response) => {
+  const path = (request.url ?? "").split("?")[0];
+  const reply = (status: number, body: string) =>
+    response.writeHead(status, { "content-type": "application/json" }).end(body);
+  if (request.method !== "GET") return reply(405, '{"status":"method not allowed"}');
+  if (path === "/healthz") {
+    const sinceBeat = Date.now() - Number(Atomics.load(heartbeat, 0));
+    return sinceBeat <= data.stallMs ? reply(200, '{"status":"ok"}') : reply(503, '{"status":"stalled"}');
+  }
+  if (path === "/readyz" || path === "/metrics") {
+    const id = nextId++;
+    waiting.set(id, response);
+    response.once("close", () => waiting.delete(id));
+    send({ type: "ask", id, path });
+    return;
+  }
+  return reply(404, '{"status":"not found"}');
+});
+
+port.on("message", (message: ToListener) => {
+  if (message.type === "answer") {
+    const response = waiting.get(message.id);
+    waiting.delete(message.id);
+    response?.writeHead(message.status, { "content-type": message.contentType }).end(message.body);
+    return;
+  }
+  server.close(() => port.close());
+  server.closeAllConnections();
+});
+
+server.once("error", (error: NodeJS.ErrnoException) => {
+  send({ type: "failed", message: error.message, code: error.code });
+  port.close();
+});
+server.listen(data.port, data.host, () => send({ type: "listening", port: (server.address() as AddressInfo).port }));

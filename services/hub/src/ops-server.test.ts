@@ -1,0 +1,72 @@
+import { Worker } from "node:worker_threads";
+import { afterEach, describe, expect, it } from "vitest";
+import { type OpsServer, startOpsServer } from "./ops-server.ts";
+
+/**
+ * The ops port's `/healthz` is answered by a thread of its own from the main loop's heartbeat: it answers while
+ * the main thread is busy, says `stalled` (503) once the main loop has not turned for the stall limit, and is
+ * `ok` again when it turns; `/readyz` is the main thread's answer.
+ */
+
+/** A thread that GETs `url` every 20 ms and reports each status, so requests go out while this thread is blocked. */
+function poller(url: string): { statuses: number[]; stop(): Promise<number> } {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require("node:worker_threads");
+     const timer = setInterval(() => {
+       fetch(workerData.url).then((r) => parentPort.postMessage(r.status), () => parentPort.postMessage(0));
+     }, 20);
+     parentPort.on("message", () => { clearInterval(timer); parentPort.close(); });`,
+    { eval: true, workerData: { url } },
+  );
+  const statuses: number[] = [];
+  worker.on("message", (status: number) => statuses.push(status));
+  return {
+    statuses,
+    stop: async () => {
+      worker.postMessage("stop");
+      return new Promise((resolve) => worker.once("exit", resolve));
+    },
+  };
+}
+
+/** Keeps this thread's event loop from turning for `ms` (a stuck main loop). */
+function block(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy
+  }
+}
+
+describe("the ops server's liveness", () => {
+  let ops: OpsServer | undefined;
+  afterEach(async () => {
+    await ops?.close();
+  });
+
+  it("answers from its own thread, says stalled while the main loop does not turn, and ok once it turns again", async () => {
+    ops = await startOpsServer({
+      host: "127.0.0.1",
+      port: 0,
+      stallMs: 300,
+      readiness: async () => ({ ready: false, body: { status: "unavailable" } }),
+    });
+    expect((await fetch(`${ops.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${ops.url}/readyz`)).status).toBe(503);
+
+    const polling = poller(`${ops.url}/healthz`);
+    // Wait until the poller's answers arrive, then stop this loop for well over the stall limit.
+    while (polling.statuses.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    block(1_500);
+    // The answers given while this thread was blocked arrive now, in a burst; wait for a 200 after the first 503
+    // (the heartbeat beats again once this loop turns), with a deadline.
+    const statuses = polling.statuses;
+    const recovered = () => statuses.indexOf(503) !== -1 && statuses.lastIndexOf(200) > statuses.indexOf(503);
+    const deadline = Date.now() + 10_000;
+    while (!recovered() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await polling.stop();
+    // Answered while blocked (503 once the heartbeat was older than the limit), then ok again.
+    expect(statuses).toContain(503);
+    expect(recovered()).toBe(true);
+    expect(statuses).not.toContain(0);
+  });
+});
