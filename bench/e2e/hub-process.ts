@@ -21,7 +21,9 @@ interface HubProcessInput {
 const input = JSON.parse(process.env.BENCH_HUB ?? "{}") as HubProcessInput;
 const config = parseHubConfig(
   { NATS_URL: input.natsUrl, REDIS_URL: input.redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
-  { namespace: input.namespace, httpPort: 0, registryPath: "unused" },
+  // The bench measures the pipeline, not the gateway's shedding for event-loop lag (decision 0057), which a
+  // saturated hub on a shared machine would otherwise trigger during an as-fast-as-possible run.
+  { namespace: input.namespace, httpPort: 0, registryPath: "unused", maxEventLoopLagMs: 0 },
 );
 const hub = await startHub({
   config,

@@ -120,6 +120,8 @@ const SEND_WINDOW = 64;
 /** At a fixed rate, requests in flight beyond this wait: the offered rate is then what the gateway takes. */
 const MAX_OUTSTANDING = 256;
 const SEND_ATTEMPTS = 3;
+/** A refusal for load (503/429 with Retry-After) is sent again up to this many times. */
+const REFUSED_ATTEMPTS = 20;
 
 /**
  * POSTs one message as its sender; a connection the gateway cut is tried again (as a real sender would),
@@ -141,6 +143,12 @@ async function post(url: string, message: BenchMessage): Promise<void> {
     }
     const text = await response.text();
     if (response.status === 202 || (attempt > 1 && response.status === 200)) return;
+    // Refused for load: wait as told and send again, as the SDK does (a bench sender must not count it lost).
+    if ((response.status === 503 || response.status === 429) && attempt < REFUSED_ATTEMPTS) {
+      const retryAfter = Number(response.headers.get("retry-after") ?? "1");
+      await new Promise((resolve) => setTimeout(resolve, (Number.isFinite(retryAfter) ? retryAfter : 1) * 1000));
+      continue;
+    }
     throw new Error(`gateway answered ${response.status} to ${message.id}: ${text}`);
   }
 }

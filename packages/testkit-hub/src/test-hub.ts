@@ -199,7 +199,9 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
     });
     const config = parseHubConfig(
       { NATS_URL: natsUrl, REDIS_URL: redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
-      { ...options.config, namespace, httpPort: 0, registryPath: "unused" },
+      // A test hub sheds no load for event-loop lag (CAREHUB_MAX_EVENT_LOOP_LAG_MS, decision 0057): a test that
+      // sends once must not get 503 because the machine running it is busy. options.config can set it.
+      { maxEventLoopLagMs: 0, ...options.config, namespace, httpPort: 0, registryPath: "unused" },
     );
     const settings = parseServiceSettings(options.settingsEnv ?? {}, config);
     const hub = await startHub({
