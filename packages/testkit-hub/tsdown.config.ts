@@ -4,8 +4,9 @@ import { defineConfig } from "tsdown";
 // workspace packages bundled in, public npm packages left as declared dependencies (`onlyImport` fails the build
 // when the output would import anything else). No declaration build over the hub: tsc over its whole graph runs
 // out of memory (0070). The public surface is declared by hand in types/index.d.mts (checked against the source
-// by types/declarations.check.ts); the schema types it names are the one declaration build, over
-// types/schema-types.mts alone (its own tsconfig, so tsc loads the schemas and zod, not the hub).
+// by types/declarations.check.ts); the plain-data types it shares with the source (types/public-types.mts, with
+// the schema types they name) are the one declaration build, over that file alone (its own tsconfig, so tsc
+// loads the schemas and zod, not the hub).
 // testcontainers (the testkit's containers) and esbuild (the console's web bundle) are loaded only when asked
 // for, so they are optional peer dependencies; startTestHub never starts the console.
 export default defineConfig([
@@ -42,12 +43,12 @@ export default defineConfig([
     ],
   },
   {
-    entry: ["types/schema-types.mts"],
+    entry: ["types/public-types.mts"],
     format: "esm",
     platform: "node",
     target: "node24",
     outDir: "dist",
-    tsconfig: "tsconfig.schema-types.json",
+    tsconfig: "tsconfig.public-types.json",
     dts: { tsc: { eager: true }, emitDtsOnly: true },
     deps: { alwaysBundle: [/^@carehub\//], onlyImport: ["zod"] },
   },

@@ -1,24 +1,38 @@
 // The public surface of @carehub/testkit-hub as the packed tarball declares it (docs/decisions/0071): written by
 // hand because a declaration build over the whole hub runs out of memory (0070). Kept true to src/index.ts by
 // types/declarations.check.ts (pnpm typecheck): every export is declared, every declaration is met by the source,
-// and the option and handle types have the source's keys. The hub's own handles (RunningHub, the ledger) are
-// declared as much as a test outside the repository can use.
+// and the handle types have the source's keys. The plain-data types (options, results, snapshots, deliveries) are
+// not repeated here: source and declarations share types/public-types.mts. The hub's own handles (RunningHub, the
+// ledger) are declared as much as a test outside the repository can use.
 
-import type { IncomingHttpHeaders } from "node:http";
 import type { Redis } from "ioredis";
 import type {
+  Delivery,
+  HubConfig,
+  MessageLifecycle,
+  ReadModelSnapshot,
+  RegistryConfigInput,
+  SendResult,
+  SnapshotEntry,
+  TestHubOptions,
+  TestRegistryOptions,
+} from "./public-types.mjs";
+
+export type {
+  Delivery,
   DeliveryFormat,
   EndpointInput,
   HubConfig,
   MessageLifecycle,
+  ReadModelSnapshot,
   RegistryConfigInput,
   RoutingRule,
-} from "./schema-types.mjs";
-
-export type { DeliveryFormat, EndpointInput, HubConfig, MessageLifecycle, RegistryConfigInput, RoutingRule };
-
-/** An endpoint without delivery and auth: the test hub gives each a webhook receiver and the token `token-<id>`. */
-export type TestHubEndpoint = Omit<EndpointInput, "delivery" | "auth"> & Partial<Pick<EndpointInput, "delivery">>;
+  SendResult,
+  SnapshotEntry,
+  TestHubEndpoint,
+  TestHubOptions,
+  TestRegistryOptions,
+} from "./public-types.mjs";
 
 /** The hub identity a test hub has unless given another. */
 export declare const TEST_HUB_IDENTITY: {
@@ -28,64 +42,13 @@ export declare const TEST_HUB_IDENTITY: {
   readonly gln: "5790000199990";
 };
 
-export interface TestRegistryOptions {
-  endpoints: Array<TestHubEndpoint & { format?: DeliveryFormat }>;
-  /** Where the hub delivers to each endpoint (its test receiver); an endpoint's own `delivery` wins. */
-  receiverUrl: (endpointId: string) => string;
-  hub?: RegistryConfigInput["hub"];
-  rules?: RoutingRule[];
-  /** Operators (query API: everything), each with the token `token-<id>`. */
-  operators: Array<{ id: string; role?: "viewer" | "operator" | "admin" }>;
-}
-
 /** The registry of a hub inside a test: every endpoint delivered to by webhook and known by `token-<id>`. */
 export declare function testRegistry(options: TestRegistryOptions): RegistryConfigInput;
-
-export interface TestHubOptions {
-  endpoints: TestHubEndpoint[];
-  rules?: RoutingRule[];
-  /** The hub's own identity in the registry. */
-  hub?: RegistryConfigInput["hub"];
-  /**
-   * `private` (default) starts a nats-server and a redis-server for this hub alone (stopped by close);
-   * `{ natsUrl, redisUrl }` uses those servers under a fresh namespace (deleted by close); `shared` is that on
-   * the testkit's shared servers (NATS_URL / REDIS_URL or the local defaults).
-   */
-  servers?: "private" | "shared" | { natsUrl: string; redisUrl: string };
-  /** The hub's namespace; default a fresh one. */
-  namespace?: string;
-  /** Overrides of the hub configuration (namespace, httpPort and registryPath are the test hub's). */
-  config?: Partial<HubConfig>;
-  /** Service settings as `carehub start` reads them from the environment. */
-  settingsEnv?: Record<string, string>;
-}
 
 /** The endpoints, rules and hub identity of a registry as test-hub options (deliveries and tokens dropped). */
 export declare function registryHubOptions(
   registry: Pick<RegistryConfigInput, "endpoints" | "rules" | "hub">,
 ): Pick<TestHubOptions, "endpoints" | "rules" | "hub">;
-
-/** What `send` answers: the gateway's status and, when it took the message, the hub id. */
-export interface SendResult {
-  status: number;
-  hubId?: string;
-  body: unknown;
-}
-
-/** The read model of everything sent to a test hub, with what differs between runs left out (see normalise). */
-export type ReadModelSnapshot = SnapshotEntry[];
-
-export interface SnapshotEntry {
-  /** `<sender>/<message id>`, or `<sender>/#<n>` for the n-th message without a readable id. */
-  ref: string;
-  kind?: string;
-  status: string;
-  receivers: Array<{ endpoint: string; status: string; attempts: number; ackCode?: string; rule?: string }>;
-  rejection?: string[];
-  deadLetter?: string;
-  subject?: { type: string; id: string; originator?: string };
-  links: Record<string, string | string[]>;
-}
 
 /** The running hub inside a test hub (its services in this process). */
 export interface RunningHub {
@@ -142,19 +105,6 @@ export declare function normalise(r: MessageLifecycle, ref: string, refOf: Map<s
 
 /** Deletes a hub namespace's streams and Redis keys (its own connections). */
 export declare function cleanupHubNamespace(namespace: string, natsUrl: string, redisUrl: string): Promise<void>;
-
-/** One HTTP delivery a test receiver got. */
-export interface Delivery {
-  /** Carehub-Message-Id: the sender's message id (what a receiver dedups on). */
-  messageId: string | undefined;
-  hubId: string | undefined;
-  kind: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  /** What the receiver answered. */
-  status: number;
-  at: Date;
-}
 
 /** A webhook endpoint for tests: records every delivery, answers 200, can fail the next N or be down. */
 export declare class TestReceiver {
