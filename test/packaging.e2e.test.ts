@@ -9,11 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packSdk } from "../scripts/pack-sdk.ts";
 import { type Harness, startHarness } from "./src/harness.ts";
 
-// Issue 14, item 4: the SDK and the testkit as an integrator gets them. Both are built and packed
+// Issue 14, item 4: the SDK and the testkits as an integrator gets them. All three are built and packed
 // (pnpm pack:sdk), installed with npm into a scratch project outside the repository, then used from plain
 // Node 24 JavaScript against a live hub and type-checked from TypeScript (nodenext). Catches: an internal
 // @carehub/* package left as a dependency (npm install fails: not on the registry), TypeScript shipped under
-// node_modules (Node refuses to strip it), `.ts` import suffixes or missing declarations (tsc errors).
+// node_modules (Node refuses to strip it), `.ts` import suffixes or missing declarations (tsc errors), a package
+// the bundled hub imports left undeclared or imported at load time though optional (esbuild, testcontainers: npm
+// does not install optional peers), so the testkit-hub program cannot start its hub.
 const REPO_TSC = fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url));
 const REPO_NODE_TYPES = fileURLToPath(new URL("../node_modules/@types", import.meta.url));
 const HOMECARE = medcomExamplesDir("fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json");
@@ -28,7 +30,7 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   }
 }
 
-describe("the packed @carehub/client and @carehub/testkit in a project outside the repository", () => {
+describe("the packed @carehub/client, @carehub/testkit and @carehub/testkit-hub in a project outside the repository", () => {
   let project: string;
   let h: Harness;
 
@@ -38,6 +40,7 @@ describe("the packed @carehub/client and @carehub/testkit in a project outside t
     expect(tarballs.map((t) => t.replace(/.*\//, "")).sort()).toEqual([
       "carehub-client-0.1.0.tgz",
       "carehub-testkit-0.1.0.tgz",
+      "carehub-testkit-hub-0.1.0.tgz",
     ]);
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     // ioredis as the testkit README's example installs it (its test talks to Redis itself).
@@ -73,6 +76,30 @@ describe("the packed @carehub/client and @carehub/testkit in a project outside t
     expect(out.testkit).toMatchObject({ nats: process.env.NATS_URL, namespace: expect.stringMatching(/^pkg-/) });
   });
 
+  it("runs a plain-JavaScript program on Node 24 that starts a test hub, sends a message and asserts on it", async () => {
+    const program = "testkit-hub-consumer.mjs";
+    copyFileSync(fileURLToPath(new URL(`packaging/${program}`, import.meta.url)), join(project, program));
+    const env = { ...process.env, MESSAGE_FILE: HOMECARE };
+    const { stdout } = await promisify(execFile)(process.execPath, [program], { cwd: project, env });
+    // The hub inside the program logs (warn and up) to stdout too: the program's answer is its last line.
+    const out = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as {
+      status: number;
+      hubId?: string;
+      deliveries: number;
+      wrong: string;
+      snapshot: Array<{ ref: string; status: string; receivers: Array<{ endpoint: string; status: string }> }>;
+    };
+    expect(out).toMatchObject({ status: 202, hubId: expect.any(String), deliveries: 1 });
+    expect(out.wrong).toBe("TestHubAssertionError");
+    expect(out.snapshot).toEqual([
+      expect.objectContaining({
+        ref: `acute-team/${HOMECARE_ID}`,
+        status: "delivered",
+        receivers: [expect.objectContaining({ endpoint: "practice", status: "delivered" })],
+      }),
+    ]);
+  });
+
   it("type-checks a TypeScript consumer (moduleResolution nodenext, strict, library types checked)", () => {
     copyFileSync(fileURLToPath(new URL("packaging/consumer.ts", import.meta.url)), join(project, "consumer.ts"));
     writeFileSync(
@@ -105,7 +132,7 @@ describe("the packed @carehub/client and @carehub/testkit in a project outside t
   });
 
   it("ships only dist/ and public npm dependencies", () => {
-    for (const name of ["client", "testkit"]) {
+    for (const name of ["client", "testkit", "testkit-hub"]) {
       const manifest = JSON.parse(
         readFileSync(join(project, "node_modules", "@carehub", name, "package.json"), "utf8"),
       ) as { dependencies?: Record<string, string>; exports: Record<string, unknown>; license?: string };

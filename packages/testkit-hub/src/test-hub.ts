@@ -2,15 +2,7 @@ import { connectBus } from "@carehub/bus";
 import { openRecordingFile, parseServiceSettings, type RunningHub, replayRecording, startHub } from "@carehub/hub";
 import { MessageLedger } from "@carehub/ledger";
 import { hashToken } from "@carehub/registry";
-import type {
-  BusinessEntity,
-  DeliveryFormat,
-  EndpointInput,
-  HubConfig,
-  MessageLifecycle,
-  RegistryConfigInput,
-  RoutingRule,
-} from "@carehub/schemas";
+import type { BusinessEntity, MessageLifecycle, RegistryConfigInput } from "@carehub/schemas";
 import { parseHubConfig } from "@carehub/schemas";
 import {
   cleanupNamespace,
@@ -23,10 +15,24 @@ import {
   testNamespace,
 } from "@carehub/testkit";
 import { Redis } from "ioredis";
+import type {
+  ReadModelSnapshot,
+  SendResult,
+  SnapshotEntry,
+  TestHubOptions,
+  TestRegistryOptions,
+} from "../types/public-types.mts";
 import { TestReceiver } from "./test-receiver.ts";
 
-/** An endpoint without delivery and auth: the test hub gives each a webhook receiver and the token `token-<id>`. */
-export type TestHubEndpoint = Omit<EndpointInput, "delivery" | "auth"> & Partial<Pick<EndpointInput, "delivery">>;
+// The plain-data types of the surface live in types/public-types.mts (shared with the tarball's declarations).
+export type {
+  ReadModelSnapshot,
+  SendResult,
+  SnapshotEntry,
+  TestHubEndpoint,
+  TestHubOptions,
+  TestRegistryOptions,
+} from "../types/public-types.mts";
 
 /** The hub identity a test hub has unless given another. */
 export const TEST_HUB_IDENTITY = {
@@ -35,16 +41,6 @@ export const TEST_HUB_IDENTITY = {
   sor: "481521000016007",
   gln: "5790000199990",
 } as const satisfies RegistryConfigInput["hub"];
-
-export interface TestRegistryOptions {
-  endpoints: Array<TestHubEndpoint & { format?: DeliveryFormat }>;
-  /** Where the hub delivers to each endpoint (its test receiver); an endpoint's own `delivery` wins. */
-  receiverUrl: (endpointId: string) => string;
-  hub?: RegistryConfigInput["hub"];
-  rules?: RoutingRule[];
-  /** Operators (query API: everything), each with the token `token-<id>`. */
-  operators: Array<{ id: string; role?: "viewer" | "operator" | "admin" }>;
-}
 
 /**
  * The registry of a hub inside a test: every endpoint delivered to by webhook (2 s timeout, in its `format` when
@@ -74,29 +70,6 @@ export function testRegistry(options: TestRegistryOptions): RegistryConfigInput 
   };
 }
 
-export interface TestHubOptions {
-  endpoints: TestHubEndpoint[];
-  rules?: RoutingRule[];
-  /** The hub's own identity in the registry. */
-  hub?: RegistryConfigInput["hub"];
-  /**
-   * Where the hub's streams and keys live: `private` (default) starts a nats-server and a redis-server for this
-   * hub alone (stopped by close); `{ natsUrl, redisUrl }` uses those servers under a fresh namespace (deleted by
-   * close); `shared` is that on the testkit's shared servers (NATS_URL / REDIS_URL or the local defaults).
-   */
-  servers?: "private" | "shared" | { natsUrl: string; redisUrl: string };
-  /**
-   * The hub's namespace; default a fresh one. A fixed one makes hub ids (derived under the namespace) the same in
-   * every run, e.g. for a recording that must come out byte for byte the same; on servers other hubs use, two runs
-   * with the same one would share streams and keys.
-   */
-  namespace?: string;
-  /** Overrides of the hub configuration (namespace, httpPort and registryPath are the test hub's). */
-  config?: Partial<HubConfig>;
-  /** Service settings as `carehub start` reads them from the environment. */
-  settingsEnv?: Record<string, string>;
-}
-
 /**
  * The endpoints, rules and hub identity of a registry (a simulated region's, say) as test-hub options: each
  * endpoint's delivery and tokens are dropped, so the test hub gives it a webhook receiver and `token-<id>`.
@@ -109,28 +82,6 @@ export function registryHubOptions(
     ...(registry.rules === undefined ? {} : { rules: registry.rules }),
     hub: registry.hub,
   };
-}
-
-/** What `send` answers: the gateway's status and, when it took the message, the hub id. */
-export interface SendResult {
-  status: number;
-  hubId?: string;
-  body: unknown;
-}
-
-/** The read model of everything sent to a test hub, with what differs between runs left out (see normalise). */
-export type ReadModelSnapshot = SnapshotEntry[];
-
-export interface SnapshotEntry {
-  /** `<sender>/<message id>`, or `<sender>/#<n>` for the n-th message without a readable id. */
-  ref: string;
-  kind?: string;
-  status: string;
-  receivers: Array<{ endpoint: string; status: string; attempts: number; ackCode?: string; rule?: string }>;
-  rejection?: string[];
-  deadLetter?: string;
-  subject?: { type: string; id: string; originator?: string };
-  links: Record<string, string | string[]>;
 }
 
 export interface TestHub {

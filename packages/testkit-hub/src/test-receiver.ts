@@ -1,18 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Delivery } from "../types/public-types.mts";
 
-/** One HTTP delivery a test receiver got. */
-export interface Delivery {
-  /** Carehub-Message-Id: the sender's message id (what a receiver dedups on). */
-  messageId: string | undefined;
-  hubId: string | undefined;
-  kind: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  /** What the receiver answered. */
-  status: number;
-  at: Date;
-}
+export type { Delivery } from "../types/public-types.mts";
 
 /**
  * A webhook endpoint for tests: records every delivery, answers 200, and can be told to fail the next N

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 
 /** The web application as served: one page, one script, one stylesheet. */
 export interface UiBundle {
@@ -17,6 +16,9 @@ const WEB = new URL("../web/", import.meta.url);
  * built file is committed or can go stale (docs/decisions/0041). Takes well under a second.
  */
 export async function buildUiBundle(): Promise<UiBundle> {
+  // Loaded here, not at the top: a bundle of the hub without the console (the packed @carehub/testkit-hub,
+  // decision 0071) then runs without esbuild installed.
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [fileURLToPath(new URL("main.tsx", WEB))],
     bundle: true,

@@ -1,0 +1,87 @@
+// The types of @carehub/testkit-hub's public surface that are plain data (options, results, snapshots,
+// deliveries) and the @carehub/schemas types they and the declarations name: one place for the source
+// (src/*.ts import them) and the tarball's hand-written declarations (index.d.mts imports "./public-types.mjs").
+// The build (tsdown.config.ts) turns this file alone into dist/public-types.d.mts with the schema types inlined
+// (zod's only), so the tarball needs no @carehub/schemas. Keep it free of the hub's own types.
+import type { IncomingHttpHeaders } from "node:http";
+import type { DeliveryFormat, EndpointInput, HubConfig, RegistryConfigInput, RoutingRule } from "@carehub/schemas";
+
+export type {
+  DeliveryFormat,
+  EndpointInput,
+  HubConfig,
+  MessageLifecycle,
+  RegistryConfigInput,
+  RoutingRule,
+} from "@carehub/schemas";
+
+/** An endpoint without delivery and auth: the test hub gives each a webhook receiver and the token `token-<id>`. */
+export type TestHubEndpoint = Omit<EndpointInput, "delivery" | "auth"> & Partial<Pick<EndpointInput, "delivery">>;
+
+export interface TestRegistryOptions {
+  endpoints: Array<TestHubEndpoint & { format?: DeliveryFormat }>;
+  /** Where the hub delivers to each endpoint (its test receiver); an endpoint's own `delivery` wins. */
+  receiverUrl: (endpointId: string) => string;
+  hub?: RegistryConfigInput["hub"];
+  rules?: RoutingRule[];
+  /** Operators (query API: everything), each with the token `token-<id>`. */
+  operators: Array<{ id: string; role?: "viewer" | "operator" | "admin" }>;
+}
+
+export interface TestHubOptions {
+  endpoints: TestHubEndpoint[];
+  rules?: RoutingRule[];
+  /** The hub's own identity in the registry. */
+  hub?: RegistryConfigInput["hub"];
+  /**
+   * Where the hub's streams and keys live: `private` (default) starts a nats-server and a redis-server for this
+   * hub alone (stopped by close); `{ natsUrl, redisUrl }` uses those servers under a fresh namespace (deleted by
+   * close); `shared` is that on the testkit's shared servers (NATS_URL / REDIS_URL or the local defaults).
+   */
+  servers?: "private" | "shared" | { natsUrl: string; redisUrl: string };
+  /**
+   * The hub's namespace; default a fresh one. A fixed one makes hub ids (derived under the namespace) the same in
+   * every run, e.g. for a recording that must come out byte for byte the same; on servers other hubs use, two runs
+   * with the same one would share streams and keys.
+   */
+  namespace?: string;
+  /** Overrides of the hub configuration (namespace, httpPort and registryPath are the test hub's). */
+  config?: Partial<HubConfig>;
+  /** Service settings as `carehub start` reads them from the environment. */
+  settingsEnv?: Record<string, string>;
+}
+
+/** What `send` answers: the gateway's status and, when it took the message, the hub id. */
+export interface SendResult {
+  status: number;
+  hubId?: string;
+  body: unknown;
+}
+
+/** The read model of everything sent to a test hub, with what differs between runs left out (see normalise). */
+export type ReadModelSnapshot = SnapshotEntry[];
+
+export interface SnapshotEntry {
+  /** `<sender>/<message id>`, or `<sender>/#<n>` for the n-th message without a readable id. */
+  ref: string;
+  kind?: string;
+  status: string;
+  receivers: Array<{ endpoint: string; status: string; attempts: number; ackCode?: string; rule?: string }>;
+  rejection?: string[];
+  deadLetter?: string;
+  subject?: { type: string; id: string; originator?: string };
+  links: Record<string, string | string[]>;
+}
+
+/** One HTTP delivery a test receiver got. */
+export interface Delivery {
+  /** Carehub-Message-Id: the sender's message id (what a receiver dedups on). */
+  messageId: string | undefined;
+  hubId: string | undefined;
+  kind: string | undefined;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** What the receiver answered. */
+  status: number;
+  at: Date;
+}
