@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { glnCheckDigit } from "@carehub/schemas";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import fc from "fast-check";
+import { copenhagenOffsetMinutes } from "../src/danish-time.ts";
 import { buildLabReport, type LabReportInput } from "../src/index.ts";
 
 export const EXAMPLES_DIR = medcomExamplesDir("oioxml");
@@ -81,9 +82,24 @@ export const textArb = fc
   .filter((s) => s.trim() === s && s.length > 0);
 
 /** A moment a letter could be sent at, to the minute (OIOXML times are hh:mm). */
+/**
+ * Whether a moment falls in the hour Danish clocks repeat when summer time ends (02:00–02:59 local, twice):
+ * OIOXML's local date and time without an offset cannot tell those two hours apart, and the parser reads such a
+ * time as the second (standard time, `localDateTimeToIso`), so the first hour cannot round-trip.
+ */
+export function inRepeatedDanishHour(millis: number): boolean {
+  const offset = copenhagenOffsetMinutes(millis);
+  return (
+    (offset === 120 && copenhagenOffsetMinutes(millis + 3_600_000) === 60) ||
+    (offset === 60 && copenhagenOffsetMinutes(millis - 3_600_000) === 120)
+  );
+}
+
+/** Whole minutes from 2000 to 2037, none in the repeated autumn hour (see `inRepeatedDanishHour`). */
 export const momentArb = fc
   .date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2037-12-31T00:00:00Z"), noInvalidDate: true })
-  .map((d) => new Date(Math.floor(d.getTime() / 60_000) * 60_000));
+  .map((d) => new Date(Math.floor(d.getTime() / 60_000) * 60_000))
+  .filter((d) => !inRepeatedDanishHour(d.getTime()));
 
 export const SENDER_GLN = withCheckDigit("579000012028");
 export const RECEIVER_GLN = withCheckDigit("579000012501");
