@@ -21,6 +21,11 @@ export interface RedriveOptions {
   limit?: number;
   /** Called after each dead letter looked at: how many were looked at and moved back, of the stage's total. */
   onProgress?: (progress: RedriveProgress) => void;
+  /**
+   * Awaited for each chosen dead letter just before it is put back, so what it records (the `replayed` event)
+   * comes before anything the re-driven message causes downstream. A throw stops the redrive; that one stays.
+   */
+  beforeRedrive?: (message: StoredMessage) => Promise<void>;
 }
 
 export interface RedriveProgress {
@@ -116,6 +121,7 @@ export async function redriveDeadLetters(
     if (target === undefined) {
       throw new BusRedriveError(`dead letter ${deps.dlqStream}#${dead.seq} has no ${HEADER.originalSubject} header`);
     }
+    await options.beforeRedrive?.(dead);
     const { headers, msgId } = redriveHeaders(dead);
     await deps.publish(target, dead.data, {
       msgId,

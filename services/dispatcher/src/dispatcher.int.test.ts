@@ -194,6 +194,13 @@ describe("dispatcher", () => {
     receivers.down.behaviour = () => ({ status: 202 });
     const report = await redriveDeadLetters(bus, { endpoint: "ep-down" });
     expect(report).toEqual({ redriven: 1, hubIds: [id] });
+    // The `replayed` event is stored before the copy is put back on OUTBOX, so nothing the copy causes (its
+    // `delivered`) can come before it in the timeline.
+    const storedAt = async (stream: string, subject: string) =>
+      (await bus.jsm.streams.getMessage(stream, { last_by_subj: subject }))?.time.getTime() ?? Number.NaN;
+    const replayedAt = await storedAt(bus.topology.streams.events, bus.topology.subjects.events("replayed"));
+    const putBackAt = await storedAt(bus.topology.streams.outbox, bus.topology.subjects.outbox("ep-down"));
+    expect(replayedAt).toBeLessThanOrEqual(putBackAt);
     await waitFor(() => events.of("delivered", id)[0], "delivered after redrive");
     await idle("ep-down");
     expect(receivers.down.accepted()).toEqual([id]);

@@ -38,36 +38,27 @@ export async function redriveDeadLetters(bus: Bus, request: RedriveRequest = {})
   const now = request.now ?? (() => new Date());
   const outboxSubject = request.endpoint === undefined ? undefined : bus.topology.subjects.outbox(request.endpoint);
   const only = request.hubIds === undefined ? undefined : new Set(request.hubIds);
-  const chosen: Array<Record<string, string>> = [];
-  let failure: unknown;
-  let redriven = 0;
-  try {
-    ({ redriven } = await bus.redrive(stage, {
-      ...(request.limit === undefined ? {} : { limit: request.limit }),
-      ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
-      filter: (dead) => {
-        if (outboxSubject !== undefined && dead.headers[HEADER.originalSubject] !== outboxSubject) return false;
-        if (only !== undefined && !only.has(dead.headers[HEADER.hubId] ?? "")) return false;
-        chosen.push(dead.headers);
-        return true;
-      },
-    }));
-  } catch (error) {
-    // The bus stops at the first dead letter it cannot put back: that one (the last chosen) stays in the DLQ.
-    failure = error;
-    chosen.pop();
-    redriven = chosen.length;
-  }
   const hubIds: string[] = [];
-  for (const headers of chosen.slice(0, redriven)) {
-    const event = replayedEvent(headers, stage, now());
-    if (event === undefined) continue;
-    hubIds.push(event.hubId);
-    // No span is active here (an operator's command): the dead letter's own traceparent names the trace.
-    const traceId = traceIdFromHeaders(headers);
-    await bus.publishEvent(traceId === undefined ? event : { ...event, traceId });
-  }
-  if (failure !== undefined) throw failure;
+  const { redriven } = await bus.redrive(stage, {
+    ...(request.limit === undefined ? {} : { limit: request.limit }),
+    ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
+    filter: (dead) => {
+      if (outboxSubject !== undefined && dead.headers[HEADER.originalSubject] !== outboxSubject) return false;
+      if (only !== undefined && !only.has(dead.headers[HEADER.hubId] ?? "")) return false;
+      return true;
+    },
+    // The `replayed` event goes out before the message is put back, so the timeline shows the redrive before
+    // the delivery it leads to (published after, a fast dispatcher's `delivered` could come first). If putting
+    // it back then fails, the event stays and the same redrive tried again has the same event id.
+    beforeRedrive: async (dead) => {
+      const event = replayedEvent(dead.headers, stage, now());
+      if (event === undefined) return;
+      // No span is active here (an operator's command): the dead letter's own traceparent names the trace.
+      const traceId = traceIdFromHeaders(dead.headers);
+      await bus.publishEvent(traceId === undefined ? event : { ...event, traceId });
+      hubIds.push(event.hubId);
+    },
+  });
   return { redriven, hubIds };
 }
 
