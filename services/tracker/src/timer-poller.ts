@@ -28,6 +28,8 @@ export interface TimerDeps {
   acknowledgementExpected?: (kind: MessageKind) => boolean;
   clock: () => Date;
   logger?: Logger;
+  /** Size-based retention: trims the streams (and raises the read model's floor) before each sweep. */
+  trimStreams?: () => Promise<void>;
 }
 
 export interface TimerOptions {
@@ -64,6 +66,7 @@ export function startTimers(deps: TimerDeps, options: TimerOptions): RunningTime
     const now = deps.clock().getTime();
     if (now - lastSweep >= options.sweepIntervalMs) {
       lastSweep = now;
+      await deps.trimStreams?.();
       const removed = await deps.store.sweepExpired();
       if (removed > 0) deps.logger?.info({ removed }, "expired read-model records removed");
     }
