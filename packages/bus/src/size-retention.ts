@@ -81,14 +81,14 @@ async function trimStream(
  * process nothing, so they hold nothing back — a reader past a purge just goes on with the next message.
  */
 async function lowestAckFloor(jsm: JetStreamManager, stream: string, lastSeq: number): Promise<number> {
-  const consumers = (await jsm.consumers.list(stream).next()).filter((c) => c.config.ack_policy !== AckPolicy.None);
-  if (consumers.length === 0) return 0;
-  let floor = lastSeq;
-  for (const info of consumers) {
+  let floor: number | undefined;
+  // Every page of the listing: a consumer missed would be a consumer whose unprocessed messages could go.
+  for await (const info of jsm.consumers.list(stream)) {
+    if (info.config.ack_policy === AckPolicy.None) continue;
     const caughtUp = info.num_pending === 0 && info.num_ack_pending === 0;
-    floor = Math.min(floor, caughtUp ? lastSeq : info.ack_floor.stream_seq);
+    floor = Math.min(floor ?? lastSeq, caughtUp ? lastSeq : info.ack_floor.stream_seq);
   }
-  return floor;
+  return floor ?? 0;
 }
 
 /** When the message at `seq` (or, if that one was deleted, the nearest one below it) was stored. */

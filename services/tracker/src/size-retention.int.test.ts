@@ -1,4 +1,5 @@
 import { type Bus, connectBus } from "@carehub/bus";
+import { waitFor } from "@carehub/bus/testing";
 import { metricValue } from "@carehub/observability";
 import type { Envelope } from "@carehub/schemas";
 import { cleanupNamespace, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
@@ -22,20 +23,15 @@ const registry = trackerRegistry();
 // budget, EVENTS stays under it, so the events of purged messages are still there for a rebuild to meet.
 const BUDGET = 10_000;
 const TOPIC = "t".repeat(2_000);
-const config = { namespace: ns, retentionDays: 30, patientHashKey: "size-retention-key-0123456789", streamMaxBytes: BUDGET };
+const config = {
+  namespace: ns,
+  retentionDays: 30,
+  patientHashKey: "size-retention-key-0123456789",
+  streamMaxBytes: BUDGET,
+};
 let bus: Bus;
 let redis: Redis;
 let tracker: RunningTracker | undefined;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function start(): Promise<RunningTracker> {
   return startTracker({ bus, redis, registry, config, options: { timerPollMs: 50, sweepIntervalMs: 100 } });
@@ -61,6 +57,9 @@ async function publishMessage(hubId: string): Promise<void> {
     },
     { msgId: `${hubId}:routed` },
   );
+  // The next message is received after this one was stored, in a later millisecond (the floor is in ms).
+  const stored = Date.now();
+  await waitFor(() => Date.now() > stored, "the clock to move on");
 }
 
 async function pipelineState() {
@@ -88,19 +87,19 @@ describe("size-based retention", () => {
   it("purges the oldest processed messages down to the budget, and their records leave the read model", async () => {
     const live = tracker as RunningTracker;
     for (const id of ids) await publishMessage(id);
-    const state = await waitFor("PIPELINE within its budget", async () => {
+    const state = await waitFor(async () => {
       const s = await pipelineState();
       return s.last_seq === ids.length && s.first_seq > 1 && s.bytes <= BUDGET && s;
-    });
+    }, "PIPELINE within its budget");
     // Something was purged, the newest message was not, and EVENTS (under budget) kept every event.
     expect(state.first_seq).toBeGreaterThan(1);
     expect(state.last_seq).toBe(ids.length);
     expect((await bus.jsm.streams.info(bus.topology.streams.events)).state.messages).toBe(ids.length);
     const purged = ids.slice(0, state.first_seq - 1);
-    await waitFor("the records of the purged messages to leave", async () => {
+    await waitFor(async () => {
       for (const id of purged) if ((await live.store.getMessage(id)) !== undefined) return false;
       return true;
-    });
+    }, "the records of the purged messages to leave");
     expect(await live.store.getMessage(ids.at(-1) as string)).toBeDefined();
     expect(await metricValue("carehub_stream_over_budget_bytes", { stream: bus.topology.streams.pipeline })).toBe(0);
   });
@@ -148,14 +147,14 @@ describe("size-based retention", () => {
     // Started again, the tracker processes them all (nothing was lost), and then they may go to the budget.
     tracker = await start();
     const live = tracker;
-    await waitFor("the tracker to process them", async () => {
+    await waitFor(async () => {
       const info = await bus.jsm.consumers.info(stream, TRACKER_CONSUMERS.pipeline);
       return info.ack_floor.stream_seq === after.last_seq;
-    });
+    }, "the tracker to process them");
     expect(await live.store.getMessage(unprocessed.at(-1) as string)).toBeDefined();
-    await waitFor("the stream back within its budget", async () => {
+    await waitFor(async () => {
       const over = await metricValue("carehub_stream_over_budget_bytes", { stream });
       return over === 0 && (await pipelineState()).bytes <= BUDGET;
-    });
+    }, "the stream back within its budget");
   });
 });

@@ -21,7 +21,10 @@ export function sizeRetention(deps: {
     for (const trim of trims) {
       recordStreamOverBudget(trim.stream, trim.overBudgetBytes);
       if (trim.purged > 0) {
-        deps.logger?.info({ stream: trim.stream, purged: trim.purged, bytes: trim.bytes }, "stream trimmed to its size budget");
+        deps.logger?.info(
+          { stream: trim.stream, purged: trim.purged, bytes: trim.bytes },
+          "stream trimmed to its size budget",
+        );
       }
       if (trim.overBudgetBytes > 0) {
         deps.logger?.warn(

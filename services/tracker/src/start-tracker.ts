@@ -42,7 +42,8 @@ export interface TrackerDeps {
   bus: Bus;
   redis: Redis;
   registry: RegistrySource;
-  config: Pick<HubConfig, "namespace" | "retentionDays" | "patientHashKey"> & Partial<Pick<HubConfig, "streamMaxBytes">>;
+  config: Pick<HubConfig, "namespace" | "retentionDays" | "patientHashKey"> &
+    Partial<Pick<HubConfig, "streamMaxBytes">>;
   options?: Partial<TrackerOptions> & { ackWaitMs?: number };
   logger?: Logger;
   clock?: () => Date;
