@@ -115,6 +115,13 @@ export const HubConfig = z.object({
    */
   auditRetentionDays: z.coerce.number().int().positive().default(1827),
   /**
+   * Size budget of each stream that holds messages (INGRESS, PIPELINE, OUTBOX, EVENTS, DLQ, INBOX), in bytes;
+   * 0 (the default): none. The tracker's sweep purges a stream's oldest messages down to it, never past what
+   * every consumer of the stream has acknowledged, and the read model's records of the messages purged from
+   * PIPELINE or EVENTS leave with them (docs/operations.md "Retention", docs/decisions/0074).
+   */
+  streamMaxBytes: z.coerce.number().int().min(0).default(0),
+  /**
    * Copies JetStream keeps of each stream class (CAREHUB_STREAM_REPLICAS, e.g. `3` or `auto,outbox=1`): `auto`
    * = 1 on a single server, 3 on a cluster. Provisioning raises a stream to it but never lowers one
    * (docs/operations.md).
@@ -170,6 +177,7 @@ export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, st
   patientHashKey: "CAREHUB_PATIENT_HASH_KEY",
   retentionDays: "CAREHUB_RETENTION_DAYS",
   auditRetentionDays: "CAREHUB_AUDIT_RETENTION_DAYS",
+  streamMaxBytes: "CAREHUB_STREAM_MAX_BYTES",
   streamReplicas: "CAREHUB_STREAM_REPLICAS",
   payloadKeys: "CAREHUB_PAYLOAD_KEYS",
 };

@@ -47,6 +47,7 @@ export {
 export type { PublishOptions, PublishResult } from "./publisher.ts";
 export type { RedriveOptions, RedriveProgress, StoredMessage } from "./redrive.ts";
 export { onShutdown } from "./shutdown.ts";
+export { SIZE_BOUNDED_ROLES, type StreamTrim, trimStreamsToBudget } from "./size-retention.ts";
 export {
   type RunningStreamMetrics,
   STREAM_INFO_INTERVAL_MS,

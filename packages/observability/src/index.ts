@@ -18,6 +18,7 @@ export {
   recordRejection,
   recordStatusChange,
   recordStatusRefused,
+  recordStreamOverBudget,
   recordStreamSize,
   recordUnmatchedStatus,
 } from "./metrics.ts";

@@ -77,6 +77,12 @@ export const metrics = {
     labelNames: ["stream"] as const,
     registers: [metricsRegistry],
   }),
+  streamOverBudgetBytes: new Gauge({
+    name: "carehub_stream_over_budget_bytes",
+    help: "Bytes a stream holds over CAREHUB_STREAM_MAX_BYTES that the size sweep could not purge because a consumer has not processed them (0: within budget)",
+    labelNames: ["stream"] as const,
+    registers: [metricsRegistry],
+  }),
   rejections: new Counter({
     name: "carehub_rejections_total",
     help: "Messages rejected, by stage and CAREHUB_ERR_ code; a message rejected for several reasons counts once under each distinct code",
@@ -224,6 +230,11 @@ export function recordStreamSize(stream: string, state: { messages: number; byte
   const labels = { stream: labelValue(stream) };
   metrics.streamMessages.set(labels, state.messages);
   metrics.streamBytes.set(labels, state.bytes);
+}
+
+/** After a size-retention pass: the bytes a stream holds over its budget that nothing processed yet lets go. */
+export function recordStreamOverBudget(stream: string, bytes: number): void {
+  metrics.streamOverBudgetBytes.set({ stream: labelValue(stream) }, bytes);
 }
 
 /**

@@ -26,6 +26,11 @@ export interface StoreKeys {
   /** One UTC day's counters (day-stats.ts): the `stats` fields of messages received that day, plus analysis codes. */
   statsDay(day: string): string;
   readonly timers: string;
+  /**
+   * The size-based retention's floor (docs/decisions/0074): a message received at or before this time (ms) has
+   * left PIPELINE or EVENTS by a purge, so its record leaves too. Not part of the read model: a rebuild keeps it.
+   */
+  readonly retentionFloor: string;
   /** The care overview (care-overview/): a patient's referrals, tasks and package courses (member: care-member.ts). */
   careByPatient(hash: string): string;
   /** The referrals and tasks of one package course, keyed by its package referral. */
@@ -61,6 +66,7 @@ export function storeKeys(namespace: string): StoreKeys {
     course: (originator, referralId) => `${ns}:idx:care:coursemeta:${originator}:${referralId}`,
     careByParty: (endpoint) => `${ns}:idx:care:party:${endpoint}`,
     timers: `${ns}:timers`,
+    retentionFloor: `${ns}:retention:floor`,
     patterns: [`${ns}:m:*`, `${ns}:idx:*`, `${ns}:ent:*`, `${ns}:timers`],
   };
 }

@@ -62,6 +62,13 @@ const EXPIRY_GRACE_MS = DAY_MS;
 const CAS_ATTEMPTS = 16;
 /** Records whose last write this store remembers (a few seconds of traffic; about 1–2 KB each). */
 const RECENT_RECORDS = 4_096;
+/** Sets KEYS[1] to ARGV[1] unless it holds a higher value, expiring at ARGV[2] (ms). */
+const RAISE_FLOOR = `
+local current = tonumber(redis.call("GET", KEYS[1]) or "0")
+if current < tonumber(ARGV[1]) then
+  redis.call("SET", KEYS[1], ARGV[1], "PXAT", ARGV[2])
+end
+return 1`;
 
 export interface StoreOptions {
   redis: Redis;
@@ -141,6 +148,8 @@ export class ReadModelStore implements ReadModelQueries {
   readonly #care: CareOverviewStore;
   /** What this store last wrote per record: the compare-and-set's expectation without a read first. */
   readonly #recent = new RecentRecords(RECENT_RECORDS);
+  /** The size-based retention's floor as last read or raised (`keys.retentionFloor`); 0: none. */
+  #floor = 0;
 
   constructor(options: StoreOptions) {
     this.keys = storeKeys(options.namespace);
@@ -552,7 +561,8 @@ export class ReadModelStore implements ReadModelQueries {
    * timers. Run periodically (the tracker does); returns how many records were removed in this pass.
    */
   async sweepExpired(options: { batch?: number } = {}): Promise<number> {
-    const cutoff = this.#now() - this.#retentionMs;
+    await this.loadRetentionFloor();
+    const cutoff = Math.max(this.#now() - this.#retentionMs, this.#floor);
     const members = await this.#guard("sweep", () =>
       this.#redis.zrange(this.keys.all, "-inf", cutoff, "BYSCORE", "LIMIT", 0, options.batch ?? 500),
     );
@@ -569,6 +579,28 @@ export class ReadModelStore implements ReadModelQueries {
       });
     }
     return removed;
+  }
+
+  /**
+   * Raises the size-based retention's floor to `receivedAt` (ms; never lowers it): the records of messages
+   * received at or before it leave at the next sweep and are not written again — by a late event or by a
+   * rebuild that replays what the streams still hold of them (docs/decisions/0074). The key expires when
+   * everything at or before the floor is past the retention anyway.
+   */
+  async raiseRetentionFloor(receivedAt: number): Promise<void> {
+    const floor = Math.floor(receivedAt);
+    const expireAt = floor + this.#retentionMs + EXPIRY_GRACE_MS;
+    await this.#guard("sweep", () =>
+      this.#redis.eval(RAISE_FLOOR, 1, this.keys.retentionFloor, String(floor), String(expireAt)),
+    );
+    this.#floor = Math.max(this.#floor, floor);
+  }
+
+  /** Reads the size-based retention's floor (the sweep does; a rebuild does before it replays). */
+  async loadRetentionFloor(): Promise<number> {
+    const text = await this.#guard("sweep", () => this.#redis.get(this.keys.retentionFloor));
+    this.#floor = text === null ? 0 : Number(text);
+    return this.#floor;
   }
 
   /** Deletes every read-model key of this namespace (nothing else under it). Returns how many. */
@@ -644,8 +676,8 @@ export class ReadModelStore implements ReadModelQueries {
     const next = fold(current);
     if (next === undefined) return undefined;
     const expireAt = listingTime(next) + this.#retentionMs + EXPIRY_GRACE_MS;
-    // Past its retention already (a rebuild over an old stream): nothing to keep.
-    if (expireAt - EXPIRY_GRACE_MS <= this.#now()) return undefined;
+    // Past its retention already (a rebuild over an old stream), or its message purged by size: nothing to keep.
+    if (expireAt - EXPIRY_GRACE_MS <= this.#now() || listingTime(next) <= this.#floor) return undefined;
     const value = encodeMessage(next);
     if (value === text) return undefined;
     const ops = [

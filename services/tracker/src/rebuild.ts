@@ -46,6 +46,9 @@ export async function rebuildReadModel(deps: RebuildDeps): Promise<RebuildReport
   const started = performance.now();
   const { bus, store } = deps;
   const keysDropped = await store.dropReadModel();
+  // Messages purged by size from PIPELINE or EVENTS left the live read model: what the streams still hold of
+  // them (their events, or their envelope) must not bring their records back (docs/decisions/0074).
+  await store.loadRetentionFloor();
   deps.logger?.info({ keysDropped }, "read model dropped; rebuilding from the streams");
   const registry = deps.registry.current();
   let skipped = 0;

@@ -8,6 +8,7 @@ import { carryOutEffects } from "./effects.ts";
 import { foldEnvelope } from "./envelope-handler.ts";
 import { EventBatcher } from "./event-batcher.ts";
 import { foldEvents } from "./event-handler.ts";
+import { sizeRetention } from "./size-retention.ts";
 import { type RunningTimers, startTimers } from "./timer-poller.ts";
 import { DEFAULT_TRACKER_OPTIONS, type TrackerOptions } from "./tracker-options.ts";
 
@@ -41,7 +42,8 @@ export interface TrackerDeps {
   bus: Bus;
   redis: Redis;
   registry: RegistrySource;
-  config: Pick<HubConfig, "namespace" | "retentionDays" | "patientHashKey">;
+  config: Pick<HubConfig, "namespace" | "retentionDays" | "patientHashKey"> &
+    Partial<Pick<HubConfig, "streamMaxBytes">>;
   options?: Partial<TrackerOptions> & { ackWaitMs?: number };
   logger?: Logger;
   clock?: () => Date;
@@ -122,10 +124,17 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
     await Promise.allSettled(consumers.map((c) => c.stop()));
     throw error;
   }
+  const trimStreams = sizeRetention({
+    bus,
+    store,
+    maxBytes: deps.config.streamMaxBytes ?? 0,
+    ...(logger === undefined ? {} : { logger }),
+  });
   const timers: RunningTimers = startTimers(
     {
       bus,
       store,
+      ...(trimStreams === undefined ? {} : { trimStreams }),
       staleLimits: options.staleLimits,
       acknowledgementExpected: (kind) => registry.current().acknowledgementExpected(kind),
       clock,

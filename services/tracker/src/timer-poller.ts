@@ -28,6 +28,8 @@ export interface TimerDeps {
   acknowledgementExpected?: (kind: MessageKind) => boolean;
   clock: () => Date;
   logger?: Logger;
+  /** Size-based retention: trims the streams (and raises the read model's floor) before each sweep. */
+  trimStreams?: () => Promise<void>;
 }
 
 export interface TimerOptions {
@@ -64,6 +66,10 @@ export function startTimers(deps: TimerDeps, options: TimerOptions): RunningTime
     const now = deps.clock().getTime();
     if (now - lastSweep >= options.sweepIntervalMs) {
       lastSweep = now;
+      // A failed trim (NATS away) must not stop the age sweep: it is tried again at the next sweep.
+      await deps.trimStreams?.().catch((error: unknown) => {
+        deps.logger?.warn({ err: error }, "size-based retention pass failed; retrying at the next sweep");
+      });
       const removed = await deps.store.sweepExpired();
       if (removed > 0) deps.logger?.info({ removed }, "expired read-model records removed");
     }
