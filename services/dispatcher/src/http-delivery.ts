@@ -19,10 +19,10 @@ export interface DeliveryMessage {
 
 /**
  * The id of one delivery as a receiver deduplicates it (`webhook-id`; the NATS inbox's dedup id): the hub id, the
- * same on every retry and redrive; `<hub id>.resend-<n>` for re-send n, which a receiver must not drop as a repeat.
+ * same on every retry and redrive; `<hub id>:resend-<n>` for re-send n, which a receiver must not drop as a repeat.
  */
 export function deliveryId(message: Pick<DeliveryMessage, "hubId" | "resend">): string {
-  return message.resend === undefined ? message.hubId : `${message.hubId}.resend-${message.resend}`;
+  return message.resend === undefined ? message.hubId : `${message.hubId}:resend-${message.resend}`;
 }
 
 /** How to sign one attempt (Standard Webhooks); absent for an endpoint without `delivery.signing`. */
