@@ -39,6 +39,9 @@ export async function redriveDeadLetters(bus: Bus, request: RedriveRequest = {})
   const outboxSubject = request.endpoint === undefined ? undefined : bus.topology.subjects.outbox(request.endpoint);
   const only = request.hubIds === undefined ? undefined : new Set(request.hubIds);
   const chosen: Array<Record<string, string>> = [];
+  // Stamped before any copy goes back: the dispatcher may deliver one before its `replayed` event is made, and
+  // the timeline (ordered by time) must show the redrive before the delivery it caused.
+  const redrivenAt = now();
   let failure: unknown;
   let redriven = 0;
   try {
@@ -60,7 +63,7 @@ export async function redriveDeadLetters(bus: Bus, request: RedriveRequest = {})
   }
   const hubIds: string[] = [];
   for (const headers of chosen.slice(0, redriven)) {
-    const event = replayedEvent(headers, stage, now());
+    const event = replayedEvent(headers, stage, redrivenAt);
     if (event === undefined) continue;
     hubIds.push(event.hubId);
     // No span is active here (an operator's command): the dead letter's own traceparent names the trace.

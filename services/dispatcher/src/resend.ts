@@ -58,6 +58,8 @@ export async function resendDelivered(
       if (!isControlHeader(name) && !NOT_COPIED.has(name.toLowerCase())) headers[name] = value;
     }
     headers[OUTBOX_HEADER.resend] = String(n);
+    // Stamped before the copy is queued, so that the timeline shows the re-send before the delivery it causes.
+    const at = now();
     await bus.publish(subject, original.data, {
       msgId: `${hubId}:${request.endpoint}:resend-${n}`,
       expectStream: bus.topology.streams.outbox,
@@ -66,7 +68,7 @@ export async function resendDelivered(
     const event = replayedEventOf(original.headers, {
       idSuffix: `${request.endpoint}:resend-${n}`,
       reason: `re-sent after delivery to ${request.endpoint} by an operator (re-send ${n})`,
-      at: now(),
+      at,
     });
     if (event !== undefined) {
       const traceId = traceIdFromHeaders(original.headers);
