@@ -565,3 +565,77 @@ describe("console re-run of a dead letter", () => {
     ]);
   });
 });
+
+describe("console re-send of a delivered message", () => {
+  it("re-sends a delivered message to the one receiver named, as a new delivery linked to the original, after a confirmation", async () => {
+    const response = await h.send("acute-team", freshHomecare().body, "application/fhir+json");
+    expect(response.status).toBe(202);
+    const id = ((await response.json()) as { id: string }).id;
+    const operator = await sessionOf("operator");
+    const viewer = await sessionOf("viewer");
+    const delivered = await h.waitFor(async () => {
+      const found = (await (await call(operator, "GET", `/api/messages/${id}`)).json()) as MessageLifecycle;
+      return found.status === "delivered" ? found : undefined;
+    }, "the message delivered in the read model");
+    const receivers = delivered.perReceiver.map((p) => p.endpoint);
+    expect(receivers).toContain("practice");
+    const deliveriesAt = (endpoint: string) =>
+      h
+        .receiver(endpoint)
+        .accepted()
+        .filter((d) => d.hubId === id);
+    const rerun = (cookie: string, body: unknown) => call(cookie, "POST", "/api/messages/rerun", body);
+    const auditBefore = (await auditRecords()).length;
+
+    // A viewer is refused (catches a re-send route that skips the role check).
+    expect((await rerun(viewer, { receiver: "practice", hubIds: [id], resend: true, confirm: true })).status).toBe(403);
+    // Not delivered to the lab: nothing to re-send there (catches a re-send to a receiver the caller made up).
+    const elsewhere = await rerun(operator, { receiver: "lab", hubIds: [id], resend: true, confirm: true });
+    expect(await elsewhere.json()).toMatchObject({ matched: 0, resent: 0, hubIds: [] });
+
+    // The confirmation step sends nothing; the confirmed one sends it once more, to the practice only.
+    const preview = await rerun(operator, { receiver: "practice", hubIds: [id], resend: true });
+    expect(await preview.json()).toEqual({
+      receiver: "practice",
+      confirmed: false,
+      resend: true,
+      matched: 1,
+      resent: 0,
+      hubIds: [id],
+    });
+    expect(deliveriesAt("practice")).toHaveLength(1);
+    const confirmed = await rerun(operator, { receiver: "practice", hubIds: [id], resend: true, confirm: true });
+    expect(await confirmed.json()).toMatchObject({ confirmed: true, matched: 1, resent: 1, hubIds: [id] });
+    const [first, again] = await h.waitFor(
+      async () => (deliveriesAt("practice").length === 2 ? deliveriesAt("practice") : undefined),
+      "the re-send at the practice",
+    );
+    expect(again?.messageId).toBe(first?.messageId);
+    expect(again?.headers["carehub-resend"]).toBe("1");
+
+    // Linked in the timeline: a replayed hop and a delivery of its own after it.
+    const linked = await h.waitFor(async () => {
+      const found = (await (await call(operator, "GET", `/api/messages/${id}`)).json()) as MessageLifecycle;
+      return found.hops.some((hop) => hop.eventId === `${id}:delivered:practice:resend-1`) ? found : undefined;
+    }, "the re-send in the timeline");
+    expect(linked.links.replayOf).toBe(id);
+    const eventIds = linked.hops.map((hop) => hop.eventId);
+    expect(eventIds.indexOf(`${id}:replayed:practice:resend-1`)).toBeGreaterThan(-1);
+    expect(eventIds.indexOf(`${id}:replayed:practice:resend-1`)).toBeLessThan(
+      eventIds.indexOf(`${id}:delivered:practice:resend-1`),
+    );
+    // Every other receiver of the message got it once (catches a re-send that goes to all).
+    for (const other of receivers.filter((r) => r !== "practice")) expect(deliveriesAt(other)).toHaveLength(1);
+
+    // Access records: the refusal, the listing and the re-send, each naming the message.
+    const records = (await auditRecords())
+      .slice(auditBefore)
+      .filter((r) => r.action === "message.resend" || r.action === "message.list");
+    expect(records.map((r) => [r.action, r.outcome.result, r.query?.receiver, r.resources.map((x) => x.id)])).toEqual([
+      ["message.resend", "denied", "practice", []],
+      ["message.resend", "ok", "lab", []],
+      ["message.list", "ok", "practice", [id]],
+      ["message.resend", "ok", "practice", [id]],
+    ]);
+  });
+});

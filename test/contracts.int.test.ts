@@ -157,11 +157,15 @@ describe("OpenAPI 3.1 document of the gateway", () => {
     it("document every header of a real signed delivery, the required ones present and well-formed", async () => {
       const { port } = server.address() as AddressInfo;
       const secrets = toWebhookSecrets([generateWebhookSecret(), generateWebhookSecret()]);
-      const outcome = await deliverOverHttp({ url: `http://127.0.0.1:${port}/hook`, timeoutMs: 5_000 }, message, {
+      // A re-send (docs/decisions/0072), so that the one header only a re-send carries is sent and checked too.
+      const resent = { ...message, resend: 2 };
+      const outcome = await deliverOverHttp({ url: `http://127.0.0.1:${port}/hook`, timeoutMs: 5_000 }, resent, {
         secrets,
         at: Date.now(),
       });
       expect(outcome).toMatchObject({ ok: true });
+      // Its own webhook-id: a receiver keyed on webhook-id must not drop it as a retry of the first delivery.
+      expect(received?.["webhook-id"]).toBe(`${message.hubId}:resend-2`);
       const parameters = openApi.webhooks.medcomDelivery.post.parameters;
       const documented = new Map(parameters.map((p) => [p.name.toLowerCase(), p]));
       const sent = Object.entries(received ?? {}).filter(

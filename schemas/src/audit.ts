@@ -24,6 +24,8 @@ export const AUDIT_ACTIONS = [
   "care-list.list",
   "message.payload",
   "message.rerun",
+  /** An operator's re-send of delivered (e.g. ack-overdue) messages to one receiver (docs/decisions/0072). */
+  "message.resend",
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

@@ -221,6 +221,47 @@ describe("the console in Chromium", () => {
     await page.close();
   });
 
+  it("re-sends a delivered message to its receiver (operator) after a confirmation: a second delivery, linked", async () => {
+    const response = await h.send("acute-team", freshHomecare().body, "application/fhir+json");
+    const hubId = ((await response.json()) as { id: string }).id;
+    await h.waitForEvents((e) => e.type === "delivered" && e.hubId === hubId, 20_000);
+    const atPractice = () =>
+      h
+        .receiver("practice")
+        .accepted()
+        .filter((d) => d.hubId === hubId).length;
+
+    const page = await signedIn("operator");
+    await page.getByRole("button", { name: "Messages" }).click();
+    await page.getByLabel("Hub id").fill(hubId);
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("button", { name: hubId }).click();
+    await expect.poll(() => page.getByTestId("detail-status").textContent(), { timeout: 20_000 }).toBe("delivered");
+    // The first click only asks (catches a button that re-sends without the confirmation step).
+    await page.getByRole("button", { name: "Re-send to practice" }).click();
+    expect(atPractice()).toBe(1);
+    await page.getByRole("button", { name: "Confirm re-send to practice" }).click();
+    await expect.poll(() => page.getByTestId("notice").textContent()).toContain("Re-sent to practice");
+    await expect.poll(atPractice, { timeout: 20_000 }).toBe(2);
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole("button", { name: hubId }).click();
+          return page.getByRole("list", { name: "Timeline" }).textContent();
+        },
+        { timeout: 20_000 },
+      )
+      .toContain("replayed");
+    await shot(page, "06b-delivered-message-resent");
+    const resends = (await auditRecords()).filter(
+      (r) => r.action === "message.resend" && r.resources.some((x) => x.id === hubId),
+    );
+    expect(resends.map((r) => [r.actor, r.query?.receiver, r.outcome.result])).toEqual([
+      [{ type: "operator", id: "operator" }, "practice", "ok"],
+    ]);
+    await page.close();
+  });
+
   it("re-runs many dead letters to one chosen receiver (operator): preview first, then confirm", async () => {
     h.receiver("practice").setDown(true);
     const ids: string[] = [];

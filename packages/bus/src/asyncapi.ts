@@ -33,7 +33,8 @@ function inboxHeaders(): JsonObject {
     required: [HEADER.msgId, HEADER.hubId, "Carehub-Message-Id", HEADER.kind, "Carehub-Source-Endpoint"],
     properties: {
       [HEADER.msgId]: text(
-        "dedup id: the hub id (`<hub id>:<n>/<count>` on a part), so a repeat inside the 10-minute window is stored once",
+        "dedup id: the hub id (`<hub id>:<n>/<count>` on a part), so a repeat inside the 10-minute window is stored once; " +
+          "`<hub id>:resend-<n>` on an operator's re-send (Carehub-Resend)",
       ),
       [HEADER.chunk]: text(
         "`<n>/<count>` on each part of a message too large for one NATS message, delivered as consecutive parts " +
@@ -47,6 +48,11 @@ function inboxHeaders(): JsonObject {
       [HEADER.kind]: text("the message kind, e.g. referral, homecare-observation, acknowledgement"),
       "Carehub-Source-Endpoint": text("registry id of the sending endpoint (the hub's id for the hub's own answers)"),
       "Carehub-Attempt": text("1-based delivery attempt to this endpoint", { pattern: "^[1-9][0-9]*$" }),
+      "Carehub-Resend": text(
+        "set on an operator's re-send of a message already delivered to this endpoint (n = 1, 2, …; same " +
+          "Carehub-Message-Id): do not process it twice, but acknowledge it again (docs/decisions/0072)",
+        { pattern: "^[1-9][0-9]*$" },
+      ),
       [HEADER.contentType]: text("the message's own media type", { enum: MEDCOM_CONTENT_TYPES }),
       [HEADER.schemaVersion]: text("carehub's wire contract version", { const: SCHEMA_VERSION }),
       [HEADER.traceparent]: text("W3C trace context of the hop that published it"),

@@ -27,7 +27,7 @@ export {
   BusPublishRejectedError,
   BusRedriveError,
 } from "./errors.ts";
-export { HEADER, headersToRecord, SCHEMA_VERSION } from "./headers.ts";
+export { HEADER, headersToRecord, isControlHeader, SCHEMA_VERSION } from "./headers.ts";
 export { connectHubBus, type HubBusConfig, type HubBusOptions, hubProvisionOptions } from "./hub-bus.ts";
 export {
   HUB_HEADER_HEADROOM_BYTES,

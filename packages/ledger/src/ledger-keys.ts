@@ -15,11 +15,15 @@ export interface LedgerKeys {
    * A message's long-lived markers, one hash per message (docs/decisions/0063-one-marker-hash-per-message.md):
    * field `routedField` = JSON array of the endpoint ids it was routed to ([] when rejected), set by the router;
    * field `deliveredField(receiver)` = the delivery record, set once it reached that receiver (no double
-   * delivery, the ordering of corrections), by the dispatcher. Kept `retentionDays` after its last write.
+   * delivery, the ordering of corrections), by the dispatcher; `deliveredField(receiver, n)` = the same for the
+   * operator's re-send number n of a delivered message (its own delivery identity, docs/decisions/0072);
+   * field `resendsField(receiver)` = how many re-sends to that receiver were made (the counter that numbers
+   * them). Kept `retentionDays` after its last write.
    */
   markers(hubId: string): string;
   readonly routedField: string;
-  deliveredField(endpoint: string): string;
+  deliveredField(endpoint: string, resend?: number): string;
+  resendsField(endpoint: string): string;
   /** Older releases' routed marker (a key of its own): still read, never written, until it expires. */
   routed(hubId: string): string;
   /** Older releases' delivered marker (a key of its own): still read, never written, until it expires. */
@@ -38,7 +42,8 @@ export function ledgerKeys(ns: string): LedgerKeys {
     received: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,
     markers: (hubId) => `${ns}:mk:${hubId}`,
     routedField: "r",
-    deliveredField: (endpoint) => `d:${endpoint}`,
+    deliveredField: (endpoint, resend) => (resend === undefined ? `d:${endpoint}` : `d:${endpoint}:${resend}`),
+    resendsField: (endpoint) => `n:${endpoint}`,
     routed: (hubId) => `${ns}:routed:${hubId}`,
     delivered: (endpoint, hubId) => `${ns}:delivered:${endpoint}:${hubId}`,
     deadLettered: (endpoint, hubId) => `${ns}:dead:${endpoint}:${hubId}`,

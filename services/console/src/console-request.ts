@@ -24,6 +24,16 @@ export type RedriveTo = (request: {
   limit: number;
 }) => Promise<{ redriven: number; hubIds: string[] }>;
 
+/**
+ * Sends delivered messages again to ONE receiver they were delivered to, each as a new numbered delivery linked to
+ * its original (the dispatcher's re-send, docs/decisions/0072); at most `limit`. Answers the hub ids re-sent.
+ */
+export type ResendTo = (request: {
+  hubIds: readonly string[];
+  endpoint: string;
+  limit: number;
+}) => Promise<{ resent: number; hubIds: string[] }>;
+
 export interface ConsoleAppDeps {
   registry: RegistrySource;
   sessions: SessionStore;
@@ -39,6 +49,7 @@ export interface ConsoleAppDeps {
   /** OpenID Connect sign-in, when configured. */
   oidc?: OidcSignIn;
   redrive: RedriveTo;
+  resend: ResendTo;
   incidents: IncidentStore;
   /** The read model's message counters (GET /v1/stats's). */
   statusCounts: () => Promise<StatusCounts>;

@@ -3,7 +3,7 @@ export { cookieValue, createConsoleApp, SESSION_COOKIE, sessionCookie } from "./
 export { type ConsoleAuditTrail, consoleAuditTrail } from "./console-audit.ts";
 export { CONSOLE_ERROR_CODES, ConsoleRequestError } from "./console-errors.ts";
 export { type ConsoleKeys, consoleKeys } from "./console-keys.ts";
-export type { ConsoleAppDeps, ConsoleRequests, RedriveTo, SignedIn } from "./console-request.ts";
+export type { ConsoleAppDeps, ConsoleRequests, RedriveTo, ResendTo, SignedIn } from "./console-request.ts";
 export { type ConsolePermission, mayDo, permissionsOf } from "./console-roles.ts";
 export {
   CONSOLE_ENV,

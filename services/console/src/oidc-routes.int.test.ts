@@ -66,6 +66,7 @@ beforeAll(async () => {
     sessionTtlSeconds: 600,
     secureCookies: false,
     redrive: notGiven,
+    resend: notGiven,
     incidents: notGiven,
     statusCounts: notGiven,
     periodStats: notGiven,

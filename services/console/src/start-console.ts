@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import { type CircuitStateOf, watchCircuits } from "./circuit-incidents.ts";
 import { createConsoleApp } from "./console-app.ts";
 import { consoleAuditTrail } from "./console-audit.ts";
-import type { RedriveTo } from "./console-request.ts";
+import type { RedriveTo, ResendTo } from "./console-request.ts";
 import { type ConsoleOptions, secureCookiesOn } from "./console-settings.ts";
 import { redisIncidentStore } from "./incident-store.ts";
 import { startLiveFlow } from "./live-flow.ts";
@@ -27,6 +27,8 @@ export interface ConsoleDeps {
   options: ConsoleOptions;
   /** Puts chosen messages' dead letters for one receiver back on its OUTBOX subject (the dispatcher's redrive). */
   redrive: RedriveTo;
+  /** Sends delivered messages again to one receiver as new deliveries (the dispatcher's re-send). */
+  resend: ResendTo;
   /** The dispatcher's circuit state of an endpoint: an incident opens while it is not closed. */
   circuitState: CircuitStateOf;
 }
@@ -63,6 +65,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
         : { oidc: oidcSignIn({ ...deps.options.oidc, redis: deps.redis, namespace: config.namespace }) }),
       logger: deps.logger,
       redrive: deps.redrive,
+      resend: deps.resend,
       incidents,
       statusCounts: () => deps.store.statusCounts(),
       periodStats: (query) => deps.store.periodStats(query),

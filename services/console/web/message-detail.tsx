@@ -30,6 +30,29 @@ export function MessageDetail(props: {
       setProblem(error instanceof ApiError ? `${error.message} (${error.code})` : "the re-run failed");
     }
   };
+  // A re-send of a delivered message (docs/decisions/0072) asks first: the receiver gets the message a second time.
+  const [resendTo, setResendTo] = useState<string | undefined>(undefined);
+  const resend = async (receiver: string) => {
+    setProblem(undefined);
+    setNotice(undefined);
+    setResendTo(undefined);
+    try {
+      const answer = await api<{ resent: number }>("POST", "/api/messages/rerun", {
+        receiver,
+        hubIds: [record.hubId],
+        resend: true,
+        confirm: true,
+      });
+      setNotice(
+        answer.resent === 1
+          ? `Re-sent to ${receiver}; the timeline follows it.`
+          : `Not re-sent to ${receiver}: its delivered copy is no longer kept.`,
+      );
+      props.onChanged();
+    } catch (error) {
+      setProblem(error instanceof ApiError ? `${error.message} (${error.code})` : "the re-send failed");
+    }
+  };
   const [payload, setPayload] = useState<Payload | undefined>(undefined);
   const showPayload = async () => {
     setProblem(undefined);
@@ -104,6 +127,21 @@ export function MessageDetail(props: {
                   <button type="button" onClick={() => void rerun(r.endpoint)}>
                     Re-run to {r.endpoint}
                   </button>
+                ) : r.deliveredAt !== undefined && props.mayRerun ? (
+                  resendTo === r.endpoint ? (
+                    <>
+                      <button type="button" onClick={() => void resend(r.endpoint)}>
+                        Confirm re-send to {r.endpoint}
+                      </button>{" "}
+                      <button type="button" onClick={() => setResendTo(undefined)}>
+                        Cancel
+                      </button>
+                    </>
+                  ) : (
+                    <button type="button" onClick={() => setResendTo(r.endpoint)}>
+                      Re-send to {r.endpoint}
+                    </button>
+                  )
                 ) : (
                   "—"
                 )}

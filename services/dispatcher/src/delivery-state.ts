@@ -25,10 +25,10 @@ end`;
 
 /**
  * Looks at one copy of a message before delivery, in one atomic step:
- * KEYS: attempts, dead marker, marker hash and older releases' delivered marker (this message), marker hash,
+ * KEYS: attempts, dead marker, marker hash and older releases' delivered marker (this message; '' for a re-send), marker hash,
  * older delivered marker and dead marker (its predecessor, or '' three times), the endpoint's circuit. ARGV:
  * copy id, ttl seconds, may-begin ("1": the caller knows the endpoint and the message has not expired), now
- * (epoch ms), the receiver's delivered field in a marker hash. Returns {delivered record or '', not-before ms,
+ * (epoch ms), the receiver's delivered field in a marker hash (`d:<receiver>:<n>` for re-send n). Returns {delivered record or '', not-before ms,
  * predecessor delivered 0/1, predecessor dead 0/1, circuit state or false, and when the attempt was begun:
  * attempts, total, unreported}. The circuit is read here so that the permit to call the endpoint costs no
  * round trip of its own. A copy not seen before (a re-driven dead letter) starts its attempt limit afresh and
@@ -40,7 +40,7 @@ end`;
  * Anything else (an open or half-open circuit, whose permit may claim the probe) is left to the caller.
  */
 const OBSERVE_COPY = `${COUNT_ATTEMPT}
-local delivered = redis.call('HGET', KEYS[3], ARGV[5]) or redis.call('GET', KEYS[4])
+local delivered = redis.call('HGET', KEYS[3], ARGV[5]) or (KEYS[4] ~= '' and redis.call('GET', KEYS[4]))
 local circuit = redis.call('GET', KEYS[8])
 local afterDelivered = 0
 local afterDead = 0
@@ -82,6 +82,8 @@ export interface DeliveryRecord {
   attempt: number;
   durationMs: number;
   at: string;
+  /** The OUTBOX sequence of the copy delivered: what an operator's re-send copies (absent in older records). */
+  copy?: number;
 }
 
 export interface PreDeliveryCheck {
@@ -138,6 +140,7 @@ export class DeliveryState {
     after: string | undefined,
     copy: string,
     begin: { mayBegin: boolean; now: number } = { mayBegin: false, now: 0 },
+    resend?: number,
   ): Promise<PreDeliveryCheck> {
     const [delivered, notBefore, afterDelivered, afterDead, circuit, attempts, total, unreported, counted] = (await (
       this.#redis as unknown as ScriptCommands
@@ -145,7 +148,8 @@ export class DeliveryState {
       this.#keys.attempts(endpoint, hubId),
       this.#keys.deadLettered(endpoint, hubId),
       this.#keys.markers(hubId),
-      this.#keys.delivered(endpoint, hubId),
+      // A re-send is a delivery of its own: the ordinary copy's marker of older releases does not stand for it.
+      resend === undefined ? this.#keys.delivered(endpoint, hubId) : "",
       after === undefined ? "" : this.#keys.markers(after),
       after === undefined ? "" : this.#keys.delivered(endpoint, after),
       after === undefined ? "" : this.#keys.deadLettered(endpoint, after),
@@ -154,7 +158,7 @@ export class DeliveryState {
       String(this.#ttlSeconds),
       begin.mayBegin ? "1" : "0",
       String(Math.floor(begin.now)),
-      this.#keys.deliveredField(endpoint),
+      this.#keys.deliveredField(endpoint, resend),
     )) as [string, number, number, number, string | null, number?, number?, number?, number?];
     const check: PreDeliveryCheck = {
       notBefore: Number(notBefore),
@@ -236,10 +240,15 @@ export class DeliveryState {
    * Marks the message delivered and returns the endpoint's circuit state as stored (null: none), read in the
    * same step, so that closing the circuit after a success costs no round trip when it is closed already.
    */
-  async markDelivered(endpoint: string, hubId: string, record: DeliveryRecord): Promise<{ circuit: string | null }> {
+  async markDelivered(
+    endpoint: string,
+    hubId: string,
+    record: DeliveryRecord,
+    resend?: number,
+  ): Promise<{ circuit: string | null }> {
     const results = await this.#redis
       .multi()
-      .hset(this.#keys.markers(hubId), this.#keys.deliveredField(endpoint), JSON.stringify(record))
+      .hset(this.#keys.markers(hubId), this.#keys.deliveredField(endpoint, resend), JSON.stringify(record))
       .expire(this.#keys.markers(hubId), this.#ttlSeconds)
       .del(this.#keys.deadLettered(endpoint, hubId), this.#keys.attempts(endpoint, hubId))
       .get(this.#keys.circuit(endpoint))
@@ -267,6 +276,7 @@ function parseDeliveryRecord(raw: string): DeliveryRecord {
       attempt: typeof value.attempt === "number" ? value.attempt : 1,
       durationMs: typeof value.durationMs === "number" ? value.durationMs : 0,
       at: typeof value.at === "string" ? value.at : new Date(0).toISOString(),
+      ...(typeof value.copy === "number" ? { copy: value.copy } : {}),
     };
   } catch {
     return { attempt: 1, durationMs: 0, at: new Date(0).toISOString() };

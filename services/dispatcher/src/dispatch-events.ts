@@ -34,7 +34,8 @@ export function deliveredEvent(
   return {
     ...base(message, at),
     type: "delivered",
-    eventId: `${message.hubId}:delivered:${endpoint}`,
+    // An operator's re-send is a delivery of its own (docs/decisions/0072): its own event, not the first one's.
+    eventId: `${message.hubId}:delivered:${endpoint}${message.resend === undefined ? "" : `:resend-${message.resend}`}`,
     endpoint,
     attempt,
     durationMs: Math.max(0, Math.round(durationMs)),

@@ -6,7 +6,7 @@ import { type LedgerKeys, ledgerKeys } from "@carehub/ledger";
  * dispatcher's own.
  */
 export interface DispatchKeys
-  extends Pick<LedgerKeys, "markers" | "deliveredField" | "delivered" | "deadLettered" | "attempts"> {
+  extends Pick<LedgerKeys, "markers" | "deliveredField" | "resendsField" | "delivered" | "deadLettered" | "attempts"> {
   /** The endpoint's circuit-breaker state. */
   circuit(endpoint: string): string;
 }
@@ -16,6 +16,7 @@ export function dispatchKeys(ns: string): DispatchKeys {
   return {
     markers: ledger.markers,
     deliveredField: ledger.deliveredField,
+    resendsField: ledger.resendsField,
     delivered: ledger.delivered,
     deadLettered: ledger.deadLettered,
     attempts: ledger.attempts,

@@ -81,10 +81,14 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
   // With the endpoint known and the message in time, the check counts the attempt too when nothing else is in
   // the way (a closed circuit permits without a state change): one round trip before the call, not two.
   const check = await guard("checking delivery state", () =>
-    deps.state.check(endpointId, message.hubId, message.after, copyId, {
-      mayBegin: endpoint !== undefined && !expired,
-      now: checkedAt,
-    }),
+    deps.state.check(
+      endpointId,
+      message.hubId,
+      message.after,
+      copyId,
+      { mayBegin: endpoint !== undefined && !expired, now: checkedAt },
+      message.resend,
+    ),
   );
   if (check.delivered !== undefined) {
     // Delivered before; the `delivered` event may have been lost with a crash: publish it again
@@ -184,15 +188,16 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
     contentType: message.contentType,
     body: copy.data,
     attempt: total,
+    ...(message.resend === undefined ? {} : { resend: message.resend }),
   });
   const durationMs = performance.now() - started;
   recordDeliveryAttempt(endpointId, outcome.ok ? "delivered" : "failed", durationMs / 1000);
 
   if (outcome.ok) {
     const at = new Date(deps.now());
-    const record = { attempt: total, durationMs: Math.round(durationMs), at: at.toISOString() };
+    const record = { attempt: total, durationMs: Math.round(durationMs), at: at.toISOString(), copy: copy.seq };
     const marked = await guard("recording the delivery", () =>
-      deps.state.markDelivered(endpointId, message.hubId, record),
+      deps.state.markDelivered(endpointId, message.hubId, record, message.resend),
     );
     await guard("closing the circuit", () => deps.circuits.recordSuccess(endpointId, { raw: marked.circuit }));
     await deps.emit(deliveredEvent(message, endpointId, total, durationMs, at));

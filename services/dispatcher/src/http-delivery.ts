@@ -13,6 +13,16 @@ export interface DeliveryMessage {
   body: Uint8Array;
   /** 1-based attempt number across the message's whole life at this endpoint (sent as Carehub-Attempt). */
   attempt: number;
+  /** An operator's re-send of a delivered message, its number (sent as Carehub-Resend; docs/decisions/0072). */
+  resend?: number;
+}
+
+/**
+ * The id of one delivery as a receiver deduplicates it (`webhook-id`; the NATS inbox's dedup id): the hub id, the
+ * same on every retry and redrive; `<hub id>:resend-<n>` for re-send n, which a receiver must not drop as a repeat.
+ */
+export function deliveryId(message: Pick<DeliveryMessage, "hubId" | "resend">): string {
+  return message.resend === undefined ? message.hubId : `${message.hubId}:resend-${message.resend}`;
 }
 
 /** How to sign one attempt (Standard Webhooks); absent for an endpoint without `delivery.signing`. */
@@ -33,7 +43,7 @@ const AGENTS: Record<string, HttpAgent> = {
 
 /**
  * POSTs the message bytes to a webhook with the contract headers (docs/contracts.md), and with
- * `webhook-id` (the hub id: the same on every retry), `webhook-timestamp` and `webhook-signature` over exactly
+ * `webhook-id` (`deliveryId`: the hub id, the same on every retry), `webhook-timestamp` and `webhook-signature` over exactly
  * the bytes sent when the endpoint is signed. Never throws: every failure is an outcome. Redirects are not
  * followed (a POST must not silently turn into a GET).
  */
@@ -46,7 +56,7 @@ export async function deliverOverHttp(
     signing === undefined || signing.secrets.length === 0
       ? {}
       : signWebhook({
-          id: message.hubId,
+          id: deliveryId(message),
           timestampSeconds: Math.floor(signing.at / 1000),
           body: message.body,
           secrets: signing.secrets,
@@ -60,6 +70,7 @@ export async function deliverOverHttp(
       "carehub-kind": message.kind,
       "carehub-source-endpoint": message.sourceEndpoint,
       "carehub-attempt": String(message.attempt),
+      ...(message.resend === undefined ? {} : { "carehub-resend": String(message.resend) }),
       ...signature,
     });
     return classifyHttpStatus(answer.status, answer.retryAfter);

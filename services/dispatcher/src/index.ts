@@ -23,3 +23,4 @@ export {
 } from "./dispatcher.ts";
 export { DISPATCHER_ENV, parseDispatcherOptions } from "./dispatcher-config.ts";
 export { type RedriveReport, type RedriveRequest, redriveDeadLetters } from "./redrive.ts";
+export { type ResendReport, type ResendRequest, resendDelivered } from "./resend.ts";

@@ -2,7 +2,7 @@ import type { Bus } from "@carehub/bus";
 import { BusPublishRejectedError, HEADER, inlineMessageLimit, serverMaxPayload } from "@carehub/bus";
 import type { DeliveryOutcome } from "./delivery-outcome.ts";
 import { DISPATCH_ERROR_CODES } from "./dispatch-errors.ts";
-import type { DeliveryMessage } from "./http-delivery.ts";
+import { type DeliveryMessage, deliveryId } from "./http-delivery.ts";
 
 /**
  * Delivers to an endpoint in NATS mode: the bytes go to its inbox subject on the INBOX stream, with dedup
@@ -26,7 +26,7 @@ export async function deliverToInbox(
     for (const [index, part] of parts.entries()) {
       const chunk = parts.length === 1 ? undefined : `${index + 1}/${parts.length}`;
       await bus.publish(subject, part, {
-        msgId: chunk === undefined ? message.hubId : `${message.hubId}:${chunk}`,
+        msgId: chunk === undefined ? deliveryId(message) : `${deliveryId(message)}:${chunk}`,
         contentType: message.contentType,
         expectStream: bus.topology.streams.inbox,
         headers: {
@@ -35,6 +35,7 @@ export async function deliverToInbox(
           "Carehub-Kind": message.kind,
           "Carehub-Source-Endpoint": message.sourceEndpoint,
           "Carehub-Attempt": String(message.attempt),
+          ...(message.resend === undefined ? {} : { "Carehub-Resend": String(message.resend) }),
           ...(chunk === undefined ? {} : { [HEADER.chunk]: chunk }),
         },
       });

@@ -11,6 +11,8 @@ export const OUTBOX_HEADER = Object.freeze({
   contentType: "Content-Type",
   redriveCount: "Carehub-Redrive-Count",
   expires: "Carehub-Expires",
+  /** An operator's re-send of a delivered message: its number n (docs/decisions/0072). */
+  resend: "Carehub-Resend",
 });
 
 /** What the dispatcher reads from one OUTBOX message's headers. */
@@ -27,6 +29,11 @@ export interface OutboxHeaders {
   redriveCount: number;
   /** When the message stops being worth delivering (ms since the epoch; a notification's expiry). */
   expiresAtMs?: number;
+  /**
+   * Set on an operator's re-send of a delivered message (1, 2, …): a delivery identity of its own, delivered once
+   * under the marker field `d:<receiver>:<n>` (docs/decisions/0072). Absent: the message's ordinary copy.
+   */
+  resend?: number;
 }
 
 /** Reads and checks the contract headers; throws OutboxMessageInvalidError naming every one missing. */
@@ -45,6 +52,7 @@ export function readOutboxHeaders(headers: Readonly<Record<string, string>>, end
   const after = get(OUTBOX_HEADER.after);
   const redriveCount = Number.parseInt(get(OUTBOX_HEADER.redriveCount) ?? "0", 10);
   const expiresAtMs = Date.parse(get(OUTBOX_HEADER.expires) ?? "");
+  const resend = Number.parseInt(get(OUTBOX_HEADER.resend) ?? "", 10);
   return {
     hubId: get(OUTBOX_HEADER.hubId) as string,
     sourceEndpoint: get(OUTBOX_HEADER.sourceEndpoint) as string,
@@ -55,5 +63,6 @@ export function readOutboxHeaders(headers: Readonly<Record<string, string>>, end
     ...(after === undefined ? {} : { after }),
     redriveCount: Number.isFinite(redriveCount) ? redriveCount : 0,
     ...(Number.isFinite(expiresAtMs) ? { expiresAtMs } : {}),
+    ...(Number.isSafeInteger(resend) && resend > 0 ? { resend } : {}),
   };
 }

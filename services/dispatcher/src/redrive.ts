@@ -63,21 +63,36 @@ export async function redriveDeadLetters(bus: Bus, request: RedriveRequest = {})
 }
 
 function replayedEvent(headers: Record<string, string>, stage: string, at: Date): EventOf<"replayed"> | undefined {
-  const hubId = headers[HEADER.hubId];
-  if (hubId === undefined || hubId === "") return undefined;
   const endpoint = headers["Carehub-Receiver"] ?? headers[HEADER.originalSubject]?.split(".").pop() ?? stage;
   const count = Number.parseInt(headers[HEADER.redriveCount] ?? "0", 10) + 1;
+  return replayedEventOf(headers, {
+    idSuffix: `${endpoint}:redrive-${count}`,
+    reason: `re-driven from the ${stage} dead-letter queue to ${endpoint} (redrive ${count})`,
+    at,
+  });
+}
+
+/**
+ * The `replayed` event linking a new copy of a message to the message itself (`originalHubId` = its own hub id),
+ * from the copy's contract headers; event id `<hubId>:replayed:<idSuffix>`. Undefined without a hub id.
+ */
+export function replayedEventOf(
+  headers: Record<string, string>,
+  link: { idSuffix: string; reason: string; at: Date },
+): EventOf<"replayed"> | undefined {
+  const hubId = headers[HEADER.hubId];
+  if (hubId === undefined || hubId === "") return undefined;
   const kind = headers[HEADER.kind];
   const messageId = headers["Carehub-Message-Id"];
   const sourceEndpoint = headers["Carehub-Source-Endpoint"];
   return {
     schemaVersion: 1,
     type: "replayed",
-    eventId: `${hubId}:replayed:${endpoint}:redrive-${count}`,
-    at: at.toISOString(),
+    eventId: `${hubId}:replayed:${link.idSuffix}`,
+    at: link.at.toISOString(),
     hubId,
     originalHubId: hubId,
-    reason: `re-driven from the ${stage} dead-letter queue to ${endpoint} (redrive ${count})`,
+    reason: link.reason,
     ...(messageId === undefined ? {} : { messageId }),
     ...(sourceEndpoint === undefined ? {} : { sourceEndpoint }),
     ...(kind !== undefined && KINDS.has(kind) ? { kind: kind as MessageKind } : {}),

@@ -54,7 +54,11 @@ export function webhooksSection(errorSchema: JsonObject): JsonObject {
         description: `${SIGNATURE_SCHEME} Acknowledge the message the MedCom way, by sending an Acknowledgement (or OIOXML receipt) through POST /v1/messages.`,
         security: [],
         parameters: [
-          header("webhook-id", "the hub id (= Carehub-Hub-Id), the same on every retry: your idempotency key", false),
+          header(
+            "webhook-id",
+            "the hub id (= Carehub-Hub-Id), the same on every retry: your idempotency key; `<hub id>:resend-<n>` on an operator's re-send (Carehub-Resend)",
+            false,
+          ),
           header("webhook-timestamp", "the attempt's time in whole unix seconds", false, {
             type: "string",
             pattern: "^[0-9]+$",
@@ -71,6 +75,12 @@ export function webhooksSection(errorSchema: JsonObject): JsonObject {
             type: "string",
             pattern: "^[1-9][0-9]*$",
           }),
+          header(
+            "Carehub-Resend",
+            "set on an operator's re-send of a message already delivered to you (n = 1, 2, …; same Carehub-Message-Id): do not process it twice, but acknowledge it again (docs/decisions/0072)",
+            false,
+            { type: "string", pattern: "^[1-9][0-9]*$" },
+          ),
         ],
         requestBody: { required: true, content: body },
         responses: {

@@ -1,6 +1,12 @@
 import type { Bus } from "@carehub/bus";
 import { startConsole } from "@carehub/console";
-import { dispatchKeys, parseCircuitState, redriveDeadLetters, startDispatcher } from "@carehub/dispatcher";
+import {
+  dispatchKeys,
+  parseCircuitState,
+  redriveDeadLetters,
+  resendDelivered,
+  startDispatcher,
+} from "@carehub/dispatcher";
 import { startGateway } from "@carehub/gateway";
 import { startIntake } from "@carehub/intake";
 import type { Logger } from "@carehub/observability";
@@ -56,6 +62,8 @@ export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) 
       ...deps,
       options: deps.settings.console,
       redrive: ({ hubIds, endpoint, limit }) => redriveDeadLetters(deps.bus, { hubIds, endpoint, limit }),
+      resend: (request) =>
+        resendDelivered({ bus: deps.bus, redis: deps.redis, keys: dispatchKeys(deps.config.namespace) }, request),
       circuitState: async (endpoint) =>
         parseCircuitState(await deps.redis.get(dispatchKeys(deps.config.namespace).circuit(endpoint))).state,
     }),

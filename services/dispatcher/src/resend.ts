@@ -1,0 +1,110 @@
+import type { Bus, StoredMessage } from "@carehub/bus";
+import { isControlHeader, isJetStreamNotFound } from "@carehub/bus";
+import { traceIdFromHeaders } from "@carehub/observability";
+import type { Redis } from "ioredis";
+import type { DispatchKeys } from "./dispatch-keys.ts";
+import { OUTBOX_HEADER } from "./outbox-message.ts";
+import { replayedEventOf } from "./redrive.ts";
+
+export interface ResendRequest {
+  /** The messages to send again; each must have been delivered to `endpoint`. */
+  hubIds: readonly string[];
+  /** The ONE receiver they go to again (never every receiver of the message). */
+  endpoint: string;
+  /** At most this many. */
+  limit: number;
+  now?: () => Date;
+}
+
+export interface ResendReport {
+  resent: number;
+  /** Hub ids of the messages sent again, in the order asked. */
+  hubIds: string[];
+  /** Hub ids not sent again: not delivered to the endpoint, or their delivered copy is no longer in OUTBOX. */
+  skipped: string[];
+}
+
+/** OUTBOX headers a re-send copy does not keep: it is ordered already, and it is a fresh copy. */
+const NOT_COPIED = new Set(
+  [OUTBOX_HEADER.after, OUTBOX_HEADER.redriveCount, OUTBOX_HEADER.resend].map((h) => h.toLowerCase()),
+);
+
+/**
+ * An operator's re-send of delivered messages to one receiver (docs/decisions/0072): for each, the copy that was
+ * delivered (its OUTBOX sequence, kept in the delivery record) goes on the receiver's OUTBOX subject again as a new
+ * copy numbered n (`Carehub-Resend: n`, counted per message and receiver in the marker hash). The dispatcher
+ * delivers it once under its own marker field `d:<receiver>:<n>`, so a redelivery of that copy is still dropped
+ * while the first delivery's marker does not stop it. Each is linked by a `replayed` event
+ * (`<hubId>:replayed:<receiver>:resend-<n>`). Other receivers of the message get nothing.
+ */
+export async function resendDelivered(
+  deps: { bus: Bus; redis: Redis; keys: DispatchKeys },
+  request: ResendRequest,
+): Promise<ResendReport> {
+  const { bus, redis, keys } = deps;
+  const now = request.now ?? (() => new Date());
+  const subject = bus.topology.subjects.outbox(request.endpoint);
+  const report: ResendReport = { resent: 0, hubIds: [], skipped: [] };
+  for (const hubId of new Set(request.hubIds)) {
+    if (report.resent >= request.limit) break;
+    const original = await deliveredCopy(deps, hubId, request.endpoint);
+    if (original === undefined) {
+      report.skipped.push(hubId);
+      continue;
+    }
+    const n = await redis.hincrby(keys.markers(hubId), keys.resendsField(request.endpoint), 1);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(original.headers)) {
+      if (!isControlHeader(name) && !NOT_COPIED.has(name.toLowerCase())) headers[name] = value;
+    }
+    headers[OUTBOX_HEADER.resend] = String(n);
+    // Stamped before the copy is queued, so that the timeline shows the re-send before the delivery it causes.
+    const at = now();
+    await bus.publish(subject, original.data, {
+      msgId: `${hubId}:${request.endpoint}:resend-${n}`,
+      expectStream: bus.topology.streams.outbox,
+      headers,
+    });
+    const event = replayedEventOf(original.headers, {
+      idSuffix: `${request.endpoint}:resend-${n}`,
+      reason: `re-sent after delivery to ${request.endpoint} by an operator (re-send ${n})`,
+      at,
+    });
+    if (event !== undefined) {
+      const traceId = traceIdFromHeaders(original.headers);
+      await bus.publishEvent(traceId === undefined ? event : { ...event, traceId });
+    }
+    report.resent += 1;
+    report.hubIds.push(hubId);
+  }
+  return report;
+}
+
+/** The OUTBOX copy that reached `endpoint` (its ordinary delivery), when the record names it and OUTBOX keeps it. */
+async function deliveredCopy(
+  deps: { bus: Bus; redis: Redis; keys: DispatchKeys },
+  hubId: string,
+  endpoint: string,
+): Promise<StoredMessage | undefined> {
+  const raw = await deps.redis.hget(deps.keys.markers(hubId), deps.keys.deliveredField(endpoint));
+  if (raw === null) return undefined;
+  let seq: unknown;
+  try {
+    seq = (JSON.parse(raw) as { copy?: unknown }).copy;
+  } catch {
+    return undefined;
+  }
+  if (typeof seq !== "number" || !Number.isSafeInteger(seq)) return undefined;
+  let stored: StoredMessage | null;
+  try {
+    stored = await deps.bus.getMessage(deps.bus.topology.streams.outbox, seq);
+  } catch (error) {
+    if (isJetStreamNotFound(error, "message")) return undefined;
+    throw error;
+  }
+  // The sequence must still hold this message's copy for this receiver (never another message's bytes).
+  if (stored === null || stored.headers[OUTBOX_HEADER.hubId] !== hubId) return undefined;
+  if ((stored.headers[OUTBOX_HEADER.receiver] ?? endpoint) !== endpoint) return undefined;
+  if (stored.subject !== deps.bus.topology.subjects.outbox(endpoint)) return undefined;
+  return stored;
+}
