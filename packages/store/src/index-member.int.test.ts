@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { event, happyPath } from "./events.test-support.ts";
 import { hubIdOfMember, indexMember } from "./index-member.ts";
+import { nextBatchOfUnion } from "./message-query.ts";
 import { createStore, type ReadModelStore } from "./store.ts";
 
 /*
@@ -67,7 +68,7 @@ describe("index members", () => {
     for (const [i, hubId] of ids.entries()) {
       await store.applyEvents(happyPath(hubId, T0 + Math.floor(i / 2), { acknowledge: false }));
     }
-    const members = await redis.zrange(store.keys.all, 0, -1);
+    const members = (await Promise.all(store.keys.everyMessage.map((key) => redis.zrange(key, 0, -1)))).flat();
     expect(members).toHaveLength(12);
     expect(members.every((m) => m.length === 22)).toBe(true);
 
@@ -91,7 +92,7 @@ describe("index members", () => {
 
     now = T0 + 31 * 86_400_000;
     expect(await store.sweepExpired()).toBe(12);
-    expect(await redis.zcard(store.keys.all)).toBe(0);
+    for (const key of store.keys.everyMessage) expect(await redis.zcard(key)).toBe(0);
     expect((await store.listMessages({ limit: 50 })).items).toEqual([]);
   });
 
@@ -102,13 +103,84 @@ describe("index members", () => {
     const store = newStore(() => now);
     const hubId = randomUUID();
     await store.applyEvents(happyPath(hubId, T0, { acknowledge: false }));
-    const score = Number(await redis.zscore(store.keys.all, indexMember(hubId)));
-    await redis.zrem(store.keys.all, indexMember(hubId));
-    await redis.zadd(store.keys.all, score, hubId);
+    const delivered = store.keys.byStatus("delivered");
+    const score = Number(await redis.zscore(delivered, indexMember(hubId)));
+    await redis.zrem(delivered, indexMember(hubId));
+    await redis.zadd(delivered, score, hubId);
     expect((await store.listMessages({ limit: 50 })).items.map((m) => m.hubId)).toEqual([hubId]);
     now = T0 + 31 * 86_400_000;
     await store.sweepExpired();
     await store.sweepExpired(); // the second pass finds the record gone and drops the entry of the older form
-    expect(await redis.zcard(store.keys.all)).toBe(0);
+    expect(await redis.zcard(delivered)).toBe(0);
+  });
+
+  // Catches: an upgrade that leaves the entries of an older release's index of every message behind for good
+  // (the sweep reading only the status indexes), or a deletion that forgets them; a listing that names a
+  // message twice (once per index); a record gone before its entries that leaves them in the status index.
+  it("writes no index of every message, and sweeps an older release's entry in it with the record", async () => {
+    let now = T0 + 60_000;
+    const store = newStore(() => now);
+    const [old, fresh, expired] = [randomUUID(), randomUUID(), randomUUID()];
+    for (const [i, hubId] of [old, fresh, expired].entries()) {
+      await store.applyEvents(happyPath(hubId, T0 + i, { acknowledge: false }));
+    }
+    expect(await redis.exists(store.keys.allBefore0080)).toBe(0);
+    // As a release before 0080 wrote them.
+    await redis.zadd(store.keys.allBefore0080, T0, indexMember(old), T0 + 2, indexMember(expired));
+    expect((await store.listMessages({ limit: 50 })).items.map((m) => m.hubId)).toEqual([expired, fresh, old]);
+    await redis.del(store.keys.message(expired)); // its record expired before the sweep came by
+    now = T0 + 31 * 86_400_000;
+    const sweeper = createStore({
+      redis,
+      namespace: store.keys.namespace,
+      retentionDays: 30,
+      patientHashKey: "test-key-test-key-test-key",
+      now: () => now,
+    });
+    expect(await sweeper.sweepExpired()).toBe(2);
+    expect(await redis.exists(store.keys.message(old))).toBe(0);
+    expect(await redis.zcard(store.keys.allBefore0080)).toBe(0);
+    for (const key of store.keys.everyMessage) expect(await redis.zcard(key)).toBe(0);
+  });
+
+  // Catches: a union that hands on more than each index's first batch guarantees (the merge not cut), which skips
+  // the messages of one status lying between two batches of another; a merge out of listing order.
+  it("lists every message once, newest first, across status indexes larger than a batch", async () => {
+    const store = newStore();
+    const ids = Array.from({ length: 150 }, () => randomUUID());
+    // Half of them acknowledged, the others only delivered: two status indexes interleaved in time.
+    const events = ids.flatMap((hubId, i) => happyPath(hubId, T0 + i, { acknowledge: i % 2 === 0 }));
+    await store.applyEvents(events);
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listMessages({ limit: 40, ...(cursor === undefined ? {} : { cursor }) });
+      listed.push(...page.items.map((m) => m.hubId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    expect(listed).toEqual([...ids].reverse());
+  });
+
+  // Catches: a union batch that hands on more than the first `count` of the merge (one index's older entries
+  // before another's newer ones not yet read), or one out of listing order.
+  it("reads the union of indexes in listing order, cut to the batch", async () => {
+    const [older, newer] = [`t-union-${randomUUID()}:a`, `t-union-${randomUUID()}:b`];
+    for (let i = 1; i <= 100; i++) {
+      await redis.zadd(older, i, `a${i}`);
+      await redis.zadd(newer, 100 + i, `b${i}`);
+    }
+    await redis.zadd(older, 200, "a-tie");
+    try {
+      const batch = await nextBatchOfUnion(redis, [older, newer], undefined, Infinity, -Infinity, 3);
+      expect(batch).toEqual([
+        { score: 200, member: "b100" },
+        { score: 200, member: "a-tie" },
+        { score: 199, member: "b99" },
+      ]);
+      const next = await nextBatchOfUnion(redis, [older, newer], batch[2], Infinity, -Infinity, 2);
+      expect(next.map((p) => p.member)).toEqual(["b98", "b97"]);
+    } finally {
+      await redis.del(older, newer);
+    }
   });
 });

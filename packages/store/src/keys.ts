@@ -1,3 +1,4 @@
+import { MessageStatus } from "@carehub/schemas";
 import type { SubjectType } from "./state-machines.ts";
 
 /**
@@ -14,13 +15,24 @@ export interface StoreKeys {
   entityOriginators(type: SubjectType, id: string): string;
   /** Entities whose creating message the hub has not seen (`GET /v1/referrals?unmatched=true`). */
   readonly unmatched: string;
-  readonly all: string;
+  /**
+   * Every message of one overall status (`MessageStatus`), plus `ack-overdue` (a subset of `delivered`). The
+   * statuses' indexes together name every message once: the unfiltered listing and the retention sweep read
+   * their union (docs/decisions/0080-no-index-of-all-messages.md).
+   */
+  byStatus(status: string): string;
+  /**
+   * Older releases' index of every message: no longer written; the sweep still reads it and a deletion removes
+   * its entry, until `carehub rebuild` (which drops it) or the last old entry's retention.
+   */
+  readonly allBefore0080: string;
+  /** The status indexes whose union is every message (`byStatus` of each `MessageStatus`; not `ack-overdue`). */
+  readonly everyMessage: readonly string[];
   bySender(endpoint: string): string;
   byReceiver(endpoint: string): string;
   /** Messages from `sender` to `receiver`: the listing filtered by both reads this instead of intersecting two. */
   bySenderReceiver(sender: string, receiver: string): string;
   byKind(kind: string): string;
-  byStatus(status: string): string;
   byPatient(hash: string): string;
   readonly stats: string;
   /** One UTC day's counters (day-stats.ts): the `stats` fields of messages received that day, plus analysis codes. */
@@ -45,6 +57,7 @@ export interface StoreKeys {
 
 export function storeKeys(namespace: string): StoreKeys {
   const ns = namespace;
+  const byStatus = (status: string) => `${ns}:idx:st:${status}`;
   return {
     namespace: ns,
     message: (hubId) => `${ns}:m:${hubId}`,
@@ -52,12 +65,13 @@ export function storeKeys(namespace: string): StoreKeys {
     entity: (type, originator, id) => `${ns}:ent:${type}:${originator}:${id}`,
     entityOriginators: (type, id) => `${ns}:idx:eid:${type}:${id}`,
     unmatched: `${ns}:idx:unmatched`,
-    all: `${ns}:idx:all`,
+    allBefore0080: `${ns}:idx:all`,
+    everyMessage: MessageStatus.options.map(byStatus),
     bySender: (endpoint) => `${ns}:idx:from:${endpoint}`,
     byReceiver: (endpoint) => `${ns}:idx:to:${endpoint}`,
     bySenderReceiver: (sender, receiver) => `${ns}:idx:pair:${sender}:${receiver}`,
     byKind: (kind) => `${ns}:idx:kind:${kind}`,
-    byStatus: (status) => `${ns}:idx:st:${status}`,
+    byStatus,
     byPatient: (hash) => `${ns}:idx:pt:${hash}`,
     stats: `${ns}:idx:stats`,
     statsDay: (day) => `${ns}:idx:stats:day:${day}`,

@@ -19,7 +19,7 @@ export interface ListMessagesQuery {
   limit?: number;
 }
 
-interface Position {
+export interface Position {
   score: number;
   member: string;
 }
@@ -47,9 +47,9 @@ export async function listMessages(redis: Redis, keys: StoreKeys, query: ListMes
   if (query.kind !== undefined) filterKeys.push(keys.byKind(query.kind));
   if (query.status !== undefined) filterKeys.push(keys.byStatus(query.status));
   if (query.patientHash !== undefined) filterKeys.push(keys.byPatient(query.patientHash));
-  if (filterKeys.length === 0) filterKeys.push(keys.all);
-  const driving = await smallest(redis, filterKeys);
-  const others = filterKeys.filter((k) => k !== driving);
+  // No filter: every message is in exactly one status index, so their union is the listing (decision 0080).
+  const driving = filterKeys.length === 0 ? keys.everyMessage : [await smallest(redis, filterKeys)];
+  const others = filterKeys.filter((k) => !driving.includes(k));
   const min = query.from === undefined ? Number.NEGATIVE_INFINITY : toMs(query.from);
   let max = query.to === undefined ? Number.POSITIVE_INFINITY : toMs(query.to);
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -61,7 +61,7 @@ export async function listMessages(redis: Redis, keys: StoreKeys, query: ListMes
   let exhausted = false;
   const batchSize = Math.min(Math.max(limit * 2, 64), 1_000);
   while (picked.length < limit && scanned < MAX_SCANNED) {
-    const batch = await nextBatch(redis, driving, last, max, min, batchSize);
+    const batch = await nextBatchOfUnion(redis, driving, last, max, min, batchSize);
     if (batch.length === 0) {
       exhausted = true;
       break;
@@ -86,6 +86,26 @@ export async function listMessages(redis: Redis, keys: StoreKeys, query: ListMes
   const nextCursor =
     exhausted || last === undefined || (picked.length === 0 && last === after) ? null : encodeCursor(last);
   return { items, nextCursor };
+}
+
+/**
+ * The next positions of the union of `keys` (sets no member is in twice) after `last`, newest first: each key's
+ * next `count`, merged in listing order (score, then member, descending) and cut to `count`.
+ */
+export async function nextBatchOfUnion(
+  redis: Redis,
+  keys: readonly string[],
+  last: Position | undefined,
+  max: number,
+  min: number,
+  count: number,
+): Promise<Position[]> {
+  if (keys.length === 1) return nextBatch(redis, keys[0] as string, last, max, min, count);
+  const batches = await Promise.all(keys.map((key) => nextBatch(redis, key, last, max, min, count)));
+  return batches
+    .flat()
+    .sort((a, b) => b.score - a.score || (a.member < b.member ? 1 : a.member > b.member ? -1 : 0))
+    .slice(0, count);
 }
 
 /**

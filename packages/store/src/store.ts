@@ -563,15 +563,23 @@ export class ReadModelStore implements ReadModelQueries {
   async sweepExpired(options: { batch?: number } = {}): Promise<number> {
     await this.loadRetentionFloor();
     const cutoff = Math.max(this.#now() - this.#retentionMs, this.#floor);
-    const members = await this.#guard("sweep", () =>
-      this.#redis.zrange(this.keys.all, "-inf", cutoff, "BYSCORE", "LIMIT", 0, options.batch ?? 500),
+    // Every message is in one status index; records of releases before 0080 also in the former index of all.
+    const indexes = [...this.keys.everyMessage, this.keys.allBefore0080];
+    const batch = options.batch ?? 500;
+    const found = await this.#guard("sweep", () =>
+      Promise.all(indexes.map((index) => this.#redis.zrange(index, "-inf", cutoff, "BYSCORE", "LIMIT", 0, batch))),
     );
+    const members = new Map<string, string[]>();
+    found.forEach((list, i) => {
+      for (const member of list) members.set(member, [...(members.get(member) ?? []), indexes[i] as string]);
+    });
     let removed = 0;
-    for (const member of members) {
+    for (const [member, heldBy] of [...members].slice(0, batch)) {
       const hubId = hubIdOfMember(member);
       const key = this.keys.message(hubId);
       await this.#casLoop(key, (text) => {
-        if (text === null) return { value: null, ops: [{ op: "zrem", key: this.keys.all, member }] };
+        // The record expired before its entries left: drop the entries the sweep found.
+        if (text === null) return { value: null, ops: heldBy.map((index) => ({ op: "zrem", key: index, member })) };
         const state = this.#decodeMessage(hubId, key, text);
         if (listingTime(state) > cutoff) return undefined;
         removed++;

@@ -34,9 +34,12 @@ export interface PlanContext {
   staleLimits: StaleLimits;
 }
 
-/** Index memberships of a message record: key → score (the listing time). */
+/**
+ * Index memberships of a message record (each scored by the listing time). No index of every message: the status
+ * indexes together are one (docs/decisions/0080-no-index-of-all-messages.md).
+ */
 export function messageIndexKeys(state: MessageState, keys: StoreKeys): string[] {
-  const out = [keys.all, keys.byStatus(overallStatus(state))];
+  const out = [keys.byStatus(overallStatus(state))];
   if (state.sender !== undefined) out.push(keys.bySender(state.sender));
   if (state.kind !== undefined) out.push(keys.byKind(state.kind));
   for (const endpoint of Object.keys(state.receivers)) {
@@ -89,6 +92,8 @@ export function planMessageWrite(
   const newKeys = after === undefined ? [] : messageIndexKeys(after, ctx.keys);
   const scoreChanged = before !== undefined && after !== undefined && listingTime(before) !== listingTime(after);
   for (const key of oldKeys) if (!newKeys.includes(key)) ops.push({ op: "zrem", key, member });
+  // A record written before 0080 also has an entry in the former index of every message: it leaves with the record.
+  if (before !== undefined && after === undefined) ops.push({ op: "zrem", key: ctx.keys.allBefore0080, member });
   if (after !== undefined) {
     const score = listingTime(after);
     for (const key of newKeys) {

@@ -11,14 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
-import {
-  applyEntityUpdate,
-  createStore,
-  encodeEntity,
-  hubIdOfMember,
-  listCursorAt,
-  type ReadModelStore,
-} from "@carehub/store";
+import { applyEntityUpdate, createStore, encodeEntity, listCursorAt, type ReadModelStore } from "@carehub/store";
 import { startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import {
@@ -142,11 +135,10 @@ async function fillSize(redis: Redis, size: number): Promise<{ result: SizeResul
   const sampleRecordBytes =
     sample === undefined ? 0 : Number(await redis.call("MEMORY", "USAGE", store.keys.message(sample.hubId)));
 
-  const deep =
-    sampleIds.length > 0
-      ? await redis.zrange(store.keys.all, Math.floor(size / 2), Math.floor(size / 2), "WITHSCORES")
-      : [];
-  const deepCursor = listCursorAt(Number(deep[1]), hubIdOfMember(deep[0] ?? ""));
+  // The middle of the sampled messages by receive time: a cursor about halfway down the listing.
+  const bySampledTime = [...sampleIds].sort((a, b) => a.at - b.at);
+  const middle = bySampledTime[Math.floor(bySampledTime.length / 2)] ?? { hubId: "", at: 0 };
+  const deepCursor = listCursorAt(middle.at, middle.hubId);
   const pick = (i: number) => sampleIds[i % sampleIds.length] as { hubId: string };
   const queries: Record<string, Query> = {
     getMessage: (i) => store.getMessage(pick(i).hubId),
