@@ -6,6 +6,7 @@ import type {
   MessageSummary,
   ReceiverOutcome,
 } from "@carehub/schemas";
+import { hubIdOfMember, indexMember } from "./index-member.ts";
 import {
   type Hop,
   type MessageState,
@@ -21,7 +22,41 @@ import {
  * milliseconds relative to the first time seen, event ids left out when they follow the contract pattern
  * `<hubId>:<type>[:<endpoint>][:<attempt>]`. A typical delivered-and-acknowledged message takes 300–400
  * bytes. The field names are part of the stored format: renaming one needs a rebuild.
+ *
+ * Since docs/decisions/0081-compact-message-record.md the record also leaves out what a code table or a shorter
+ * spelling says as well: the kind and the usual content types as numbers (`KIND_CODES`, `CONTENT_TYPE_CODES`:
+ * codes are never reused or renumbered, only added), a UUID message id as 22 base64url characters (field `mi`,
+ * the index members' form), a W3C trace id as 22 (field `tb`), no trailing empty slots in a receiver's entry
+ * and no contract event id at the end of a hop. The decoder reads both forms, so records written before it
+ * read as they are until they are next written (or `carehub rebuild` rewrites them).
  */
+
+/** Kind → its stored code. The compiler asks for a code for every new kind; a code is never reused. */
+const KIND_CODES: Record<MessageKind, number> = {
+  "homecare-observation": 1,
+  "lab-result": 2,
+  "lab-requisition": 3,
+  referral: 4,
+  "task-requisition": 5,
+  notification: 6,
+  "status-update": 7,
+  "care-communication": 8,
+  "hospital-notification": 9,
+  acknowledgement: 10,
+  empty: 11,
+  letter: 12,
+};
+const KINDS_BY_CODE = new Map(Object.entries(KIND_CODES).map(([kind, code]) => [code, kind as MessageKind]));
+
+/** The content types most messages have → a stored code; any other is stored as it is. */
+const CONTENT_TYPE_CODES: Record<string, number> = {
+  "application/fhir+json": 1,
+  "application/fhir+xml": 2,
+  "application/xml": 3,
+};
+const CONTENT_TYPES_BY_CODE = new Map(Object.entries(CONTENT_TYPE_CODES).map(([type, code]) => [code, type]));
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
 
 const TYPE_CODES: Record<LifecycleEventType, string> = {
   received: "rc",
@@ -43,16 +78,16 @@ const TYPE_CODES: Record<LifecycleEventType, string> = {
 const TYPES_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([type, code]) => [code, type as LifecycleEventType]));
 
 type Packed = Record<string, unknown>;
-type PackedHop = [string, number, string | 0, ...(string | number | null)[]];
+type PackedHop = [string, number, (string | 0)?, ...(string | number | null)[]];
 type PackedAck = [number, AcknowledgementCode, string | 0, string?];
 type PackedReceiver = [
   number,
   number,
-  number | null,
-  PackedAck | null,
-  number | null,
-  [number, string, string, string | 0] | null,
-  [number, string, string] | null,
+  (number | null)?,
+  (PackedAck | null)?,
+  (number | null)?,
+  ([number, string, string, string | 0] | null)?,
+  ([number, string, string] | null)?,
   string?,
 ];
 
@@ -60,11 +95,13 @@ export function encodeMessage(state: MessageState): string {
   const base = state.firstSeen;
   const p: Packed = { f: base };
   if (state.receivedAt !== undefined) p.t = state.receivedAt - base;
-  put(p, "m", state.messageId);
-  put(p, "k", state.kind);
+  if (state.messageId !== undefined) p.mi = indexMember(state.messageId);
+  if (state.kind !== undefined) p.k = KIND_CODES[state.kind] ?? state.kind;
   put(p, "s", state.sender);
-  put(p, "tr", state.traceId);
-  put(p, "ct", state.contentType);
+  if (state.traceId !== undefined && TRACE_ID.test(state.traceId)) {
+    p.tb = Buffer.from(state.traceId, "hex").toString("base64url");
+  } else put(p, "tr", state.traceId);
+  if (state.contentType !== undefined) p.ct = CONTENT_TYPE_CODES[state.contentType] ?? state.contentType;
   put(p, "z", state.size);
   const receivers: Record<string, PackedReceiver> = {};
   // Sorted, so the same record encodes to the same bytes whatever order its receivers appeared in.
@@ -108,11 +145,11 @@ export function decodeMessage(hubId: string, text: string): MessageState {
     omitted: (p.om as string[] | undefined) ?? [],
   };
   if (typeof p.t === "number") state.receivedAt = base + p.t;
-  take(state, "messageId", p.m);
-  take(state, "kind", p.k as MessageKind | undefined);
+  take(state, "messageId", typeof p.mi === "string" ? hubIdOfMember(p.mi) : p.m);
+  take(state, "kind", typeof p.k === "number" ? KINDS_BY_CODE.get(p.k) : p.k);
   take(state, "sender", p.s);
-  take(state, "traceId", p.tr);
-  take(state, "contentType", p.ct);
+  take(state, "traceId", typeof p.tb === "string" ? Buffer.from(p.tb, "base64url").toString("hex") : p.tr);
+  take(state, "contentType", typeof p.ct === "number" ? CONTENT_TYPES_BY_CODE.get(p.ct) : p.ct);
   take(state, "size", p.z as number | undefined);
   for (const [endpoint, r] of Object.entries((p.r as Record<string, PackedReceiver> | undefined) ?? {})) {
     state.receivers[endpoint] = unpackReceiver(hubId, endpoint, r, base);
@@ -153,6 +190,7 @@ function packReceiver(hubId: string, endpoint: string, r: ReceiverState, base: n
     r.deadLetter === undefined ? null : [r.deadLetter.at - base, r.deadLetter.code, r.deadLetter.message],
   ];
   if (r.rule !== undefined) packed.push(r.rule);
+  else while (packed.length > 2 && packed[packed.length - 1] === null) packed.pop();
   return packed;
 }
 
@@ -163,16 +201,17 @@ function packAck(ack: NonNullable<ReceiverState["ack"]>, base: number, eventId: 
 }
 
 function unpackReceiver(hubId: string, endpoint: string, p: PackedReceiver, base: number): ReceiverState {
+  // Trailing empty slots are left out (0081): a missing one is null.
   const r: ReceiverState = { routed: p[0] === 1, attempts: p[1] };
-  if (p[2] !== null) r.deliveredAt = base + p[2];
+  if (p[2] != null) r.deliveredAt = base + p[2];
   const ack = p[3];
-  if (ack !== null) {
+  if (ack != null) {
     r.ack = { at: base + ack[0], code: ack[1], eventId: unpackEventId(hubId, ack[2], "acknowledged", endpoint) };
     if (ack[3] !== undefined) r.ack.ackHubId = ack[3];
   }
-  if (p[4] !== null) r.overdueAt = base + p[4];
+  if (p[4] != null) r.overdueAt = base + p[4];
   const error = p[5];
-  if (error !== null) {
+  if (error != null) {
     r.lastError = {
       attempt: error[0],
       code: error[1],
@@ -181,7 +220,7 @@ function unpackReceiver(hubId: string, endpoint: string, p: PackedReceiver, base
     };
   }
   const dead = p[6];
-  if (dead !== null) r.deadLetter = { at: base + dead[0], code: dead[1], message: dead[2] };
+  if (dead != null) r.deadLetter = { at: base + dead[0], code: dead[1], message: dead[2] };
   if (p[7] !== undefined) r.rule = p[7];
   return r;
 }
@@ -198,13 +237,15 @@ function packHop(hubId: string, h: Hop, base: number): PackedHop {
     h.durationMs ?? null,
   ];
   while (packed.length > 3 && packed[packed.length - 1] === null) packed.pop();
+  // A contract event id with nothing after it is left out (0081).
+  if (packed.length === 3 && packed[2] === 0) packed.pop();
   return packed as PackedHop;
 }
 
 function unpackHop(hubId: string, p: PackedHop, base: number): Hop {
   const type = TYPES_BY_CODE.get(p[0]);
   if (type === undefined) throw new Error(`unknown hop type code ${p[0]}`);
-  const [, at, eventId, endpoint, attempt, code, detail, durationMs] = p;
+  const [, at, eventId = 0, endpoint, attempt, code, detail, durationMs] = p;
   const hop: Hop = { type, at: base + at, eventId: "" };
   if (typeof endpoint === "string") hop.endpoint = endpoint;
   if (typeof attempt === "number") hop.attempt = attempt;

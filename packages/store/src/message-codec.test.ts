@@ -1,0 +1,92 @@
+import { MESSAGE_KINDS } from "@carehub/schemas";
+import { describe, expect, it } from "vitest";
+import { event } from "./events.test-support.ts";
+import { decodeMessage, encodeMessage, toLifecycle } from "./message-codec.ts";
+import { applyEvent, type MessageState } from "./message-state.ts";
+
+/*
+ * The compact record (docs/decisions/0081-compact-message-record.md): code tables and shorter spellings that
+ * read back as the same message, and records written before it that still read.
+ */
+
+const T0 = 1_760_000_000_000;
+const HUB_ID = "008eebd5-ca4b-42ea-9bf2-d8990f0782b4";
+
+function fold(events: Parameters<typeof applyEvent>[1][]): MessageState {
+  let state: MessageState | undefined;
+  for (const e of events) state = applyEvent(state, e);
+  return state as MessageState;
+}
+
+function delivered(overrides: { messageId?: string; kind?: string; contentType?: string; traceId?: string }) {
+  return fold([
+    event("received", HUB_ID, T0, {
+      messageId: overrides.messageId ?? "6564b36b-c578-4b35-a070-58015fca5a1b",
+      sourceEndpoint: "practice-1",
+      kind: (overrides.kind ?? "care-communication") as never,
+      contentType: overrides.contentType ?? "application/fhir+json",
+      size: 2048,
+      ...(overrides.traceId === undefined ? {} : { traceId: overrides.traceId }),
+    }),
+    event("routed", HUB_ID, T0 + 10, { receivers: ["hospital-1"], ruleCopies: [] }),
+    event("delivered", HUB_ID, T0 + 20, { endpoint: "hospital-1", attempt: 1, durationMs: 12 }),
+  ]);
+}
+
+const roundTrip = (state: MessageState) => toLifecycle(decodeMessage(HUB_ID, encodeMessage(state)));
+
+describe("compact message record", () => {
+  // Catches: a record written before 0081 that no longer reads (or reads as another message) after the upgrade.
+  it("reads a record of the former form as the same message, and writes it shorter", () => {
+    const former =
+      '{"f":1796572889734,"t":0,"m":"6564b36b-c578-4b35-a070-58015fca5a1b","k":"care-communication","s":"practice-1",' +
+      '"tr":"d007736e008e412eb7e6f1eea8e426fe","ct":"application/fhir+json","z":2048,"r":{"hospital-1":[1,1,20,' +
+      '[1000,"ok",0,"ack-1"],null,null,null]},"ph":"91_CtIZxip-goKuSm_EG6HQ3JjnLkweBS0HM0YPY7xI","h":[["rc",0,0],' +
+      '["ro",10,0],["dl",20,0,"hospital-1",1,null,null,12],["ak",1000,0,"hospital-1",null,"ok"]]}';
+    const state = decodeMessage(HUB_ID, former);
+    expect(toLifecycle(state)).toMatchObject({
+      messageId: "6564b36b-c578-4b35-a070-58015fca5a1b",
+      kind: "care-communication",
+      contentType: "application/fhir+json",
+      traceId: "d007736e008e412eb7e6f1eea8e426fe",
+      perReceiver: [{ endpoint: "hospital-1", status: "acknowledged", ackCode: "ok", ackHubId: "ack-1" }],
+    });
+    expect(state.hops.map((h) => h.eventId)).toEqual([
+      `${HUB_ID}:received`,
+      `${HUB_ID}:routed`,
+      `${HUB_ID}:delivered:hospital-1:1`,
+      `${HUB_ID}:acknowledged:hospital-1`,
+    ]);
+    const now = encodeMessage(state);
+    expect(toLifecycle(decodeMessage(HUB_ID, now))).toEqual(toLifecycle(state));
+    expect(decodeMessage(HUB_ID, now)).toEqual(state);
+    expect(former.length - now.length).toBeGreaterThanOrEqual(80);
+  });
+
+  // Catches: two kinds sharing a code, or a code that reads back as another kind.
+  it("gives every kind a code of its own that reads back as the kind", () => {
+    for (const kind of MESSAGE_KINDS) {
+      const text = encodeMessage(delivered({ kind }));
+      expect(JSON.parse(text).k).toEqual(expect.any(Number));
+      expect(roundTrip(delivered({ kind })).kind).toBe(kind);
+    }
+  });
+
+  // Catches: a message id, trace id or content type that does not read back as written (an id of another
+  // message, a 22-character id taken for a compact UUID, a trace id in another case).
+  it("keeps every message id, trace id and content type as it was", () => {
+    const cases = [
+      { messageId: "6564b36b-c578-4b35-a070-58015fca5a1b", traceId: "4bf92f3577b34da6a3ce929d0e0e4736" },
+      { messageId: "ZWRhM2IxYzQtZDc5Ni00Yj", traceId: "4BF92F3577B34DA6A3CE929D0E0E4736" },
+      { messageId: "~tilde", traceId: "not-a-trace-id", contentType: "application/xml" },
+      { messageId: "6564B36B-C578-4B35-A070-58015FCA5A1B", contentType: "text/plain; charset=utf-8" },
+      { messageId: "LAB-2026-000001", contentType: "application/fhir+xml" },
+    ];
+    for (const c of cases) {
+      const lifecycle = roundTrip(delivered(c));
+      expect(lifecycle.messageId).toBe(c.messageId);
+      expect(lifecycle.traceId).toBe(c.traceId);
+      expect(lifecycle.contentType).toBe(c.contentType ?? "application/fhir+json");
+    }
+  });
+});
