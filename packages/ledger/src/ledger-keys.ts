@@ -1,10 +1,17 @@
+import { messageHubId } from "./derived-ids.ts";
+
 /**
  * Every Redis key of the message ledger, spelled once (docs/contracts.md "Redis keys"). Every key starts with
  * `<ns>:`; message ids are the senders' own, scoped by the sending endpoint so two senders never collide.
  */
 export interface LedgerKeys {
-  /** The first copy of a sender's message: JSON {hubId, seq} (older records: the bare hub id). */
+  /**
+   * The first copy of a sender's message: its INGRESS position alone when it names `derivedHubId(endpoint,
+   * messageId)` (docs/decisions/0082), else JSON {hubId, seq} (older records: that JSON, or the bare hub id).
+   */
   messageId(endpoint: string, messageId: string): string;
+  /** The hub id a first copy under `messageId(endpoint, messageId)` names when its record is its position alone. */
+  derivedHubId(endpoint: string, messageId: string): string;
   /** The acknowledgement the hub itself made for a message (a negative acknowledgement from intake or router). */
   hubAcknowledgement(hubId: string): string;
   /** The receiver's acknowledgement of a message, as the router relayed it to the sender. */
@@ -37,6 +44,7 @@ export interface LedgerKeys {
 export function ledgerKeys(ns: string): LedgerKeys {
   return {
     messageId: (endpoint, messageId) => `${ns}:msgid:${endpoint}:${messageId}`,
+    derivedHubId: (endpoint, messageId) => messageHubId(ns, endpoint, messageId),
     hubAcknowledgement: (hubId) => `${ns}:ack:${hubId}`,
     relayedAcknowledgement: (hubId) => `${ns}:ackmsg:${hubId}`,
     received: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,

@@ -1,8 +1,11 @@
 import { readFileSync } from "node:fs";
 import { medcomExamplesDir } from "@carehub/testkit";
 import { describe, expect, it } from "vitest";
+import { messageHubId } from "./derived-ids.ts";
 import {
+  encodeFirstCopy,
   encodeStoredAcknowledgement,
+  parseFirstCopy,
   parseStoredAcknowledgement,
   type StoredAcknowledgement,
 } from "./ledger-records.ts";
@@ -41,5 +44,28 @@ describe("stored acknowledgements", () => {
     expect(parseStoredAcknowledgement(JSON.stringify({ contentType: "application/fhir+json" }))).toBeUndefined();
     expect(parseStoredAcknowledgement("{not json")).toBeUndefined();
     expect(parseStoredAcknowledgement(null)).toBeUndefined();
+  });
+});
+
+describe("first-copy records", () => {
+  const derived = messageHubId("carehub", "practice-1", "6564b36b-c578-4b35-a070-58015fca5a1b");
+
+  // Catches: the position-alone form read without the key's hub id (as hub id "42", or a repeat not seen), or
+  // written for a hub id its key does not derive (the record would then name the wrong message).
+  it("keeps a first copy of the hub id its key derives as its position alone, and reads it back", () => {
+    expect(encodeFirstCopy({ hubId: derived, seq: 42 }, derived)).toBe("42");
+    expect(parseFirstCopy("42", derived)).toEqual({ hubId: derived, seq: 42 });
+    expect(parseFirstCopy("42", undefined)).toBeUndefined();
+    const other = { hubId: "0190f3a2-7c1e-7000-8000-000000000002", seq: 42 };
+    expect(parseFirstCopy(encodeFirstCopy(other, derived), derived)).toEqual(other);
+    expect(parseFirstCopy(encodeFirstCopy({ hubId: derived }, derived), derived)).toEqual({ hubId: derived });
+  });
+
+  // Catches: an upgrade that no longer reads the records of older releases (repeats delivered again).
+  it("reads the JSON and bare hub id records of older releases", () => {
+    expect(parseFirstCopy(JSON.stringify({ hubId: derived, seq: 3 }), derived)).toEqual({ hubId: derived, seq: 3 });
+    expect(parseFirstCopy(derived, derived)).toEqual({ hubId: derived });
+    expect(parseFirstCopy("h-1", undefined)).toEqual({ hubId: "h-1" });
+    expect(parseFirstCopy("", derived)).toBeUndefined();
   });
 });

@@ -51,13 +51,31 @@ export const firstCopySchema = z.object({ hubId: z.string().min(1), seq: z.numbe
 
 export type FirstCopy = z.infer<typeof firstCopySchema>;
 
-export function encodeFirstCopy(copy: FirstCopy): string {
+/**
+ * The stored form of a first copy under `messageId(endpoint, messageId)`. When it names the hub id that key
+ * derives (`derivedHubId`: every first copy the gateway and intake record) and its INGRESS position, it is that
+ * position alone, in decimal — Redis keeps a small integer without a string of its own, 80 B less per message
+ * than the JSON (docs/decisions/0082-first-copy-as-its-position.md). Anything else is JSON `{hubId, seq?}`.
+ */
+export function encodeFirstCopy(copy: FirstCopy, derivedHubId: string | undefined): string {
+  if (copy.seq !== undefined && copy.hubId === derivedHubId) return String(copy.seq);
   return JSON.stringify(copy);
 }
 
-/** Reads a first-copy record; an older record is the bare hub id (its stored position unknown). */
-export function parseFirstCopy(text: string | null | undefined): FirstCopy | undefined {
+const POSITION = /^[1-9][0-9]{0,15}$/;
+
+/**
+ * Reads a first-copy record: its position alone (0082; the hub id is the one its key derives, `derivedHubId`,
+ * which every reader of a `messageId` key must pass — without it such a record reads as none), JSON, or the bare
+ * hub id of an older release (its stored position unknown). A reader of another key holding a bare hub id (the
+ * router's lab-sample marker) passes undefined.
+ */
+export function parseFirstCopy(
+  text: string | null | undefined,
+  derivedHubId: string | undefined,
+): FirstCopy | undefined {
   if (text === null || text === undefined || text === "") return undefined;
+  if (POSITION.test(text)) return derivedHubId === undefined ? undefined : { hubId: derivedHubId, seq: Number(text) };
   if (!text.startsWith("{")) return { hubId: text };
   try {
     const parsed = firstCopySchema.safeParse(JSON.parse(text));

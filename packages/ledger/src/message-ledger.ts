@@ -90,7 +90,7 @@ export class MessageLedger {
       this.keys.relayedAcknowledgement(hubId),
       this.keys.hubAcknowledgement(hubId),
     );
-    const first = parseFirstCopy(record);
+    const first = parseFirstCopy(record, hubId);
     if (first === undefined) return { repeat: false, hubId };
     const answer =
       first.hubId === hubId
@@ -104,7 +104,7 @@ export class MessageLedger {
     if (message.messageId === undefined) return;
     await this.#redis.set(
       this.keys.messageId(message.endpoint, message.messageId),
-      encodeFirstCopy({ hubId, seq }),
+      encodeFirstCopy({ hubId, seq }, this.keys.derivedHubId(message.endpoint, message.messageId)),
       "EX",
       this.#ttlSeconds,
       "NX",
@@ -122,7 +122,15 @@ export class MessageLedger {
     const hubId = messageHubId(this.#namespace, message.endpoint, message.messageId);
     const key = this.keys.messageId(message.endpoint, message.messageId);
     const earlier = parseFirstCopy(
-      await this.#redis.set(key, encodeFirstCopy({ hubId, seq: stored.seq }), "EX", this.#ttlSeconds, "NX", "GET"),
+      await this.#redis.set(
+        key,
+        encodeFirstCopy({ hubId, seq: stored.seq }, hubId),
+        "EX",
+        this.#ttlSeconds,
+        "NX",
+        "GET",
+      ),
+      hubId,
     );
     const sameCopy = earlier === undefined || (earlier.hubId === hubId && (earlier.seq ?? stored.seq) === stored.seq);
     if (sameCopy) return { repeat: false, hubId };

@@ -169,7 +169,7 @@ async function measure(size: number): Promise<SizeResult> {
       const firstCopies = redis.pipeline();
       for (const s of states) {
         if (s.sender !== undefined && s.messageId !== undefined) {
-          firstCopies.set(ledger.messageId(s.sender, s.messageId), encodeFirstCopy({ hubId: s.hubId }));
+          firstCopies.set(ledger.messageId(s.sender, s.messageId), encodeFirstCopy({ hubId: s.hubId }, undefined));
         }
       }
       const sampled = states.filter((_, i) => i % 97 === 0);

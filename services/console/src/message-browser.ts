@@ -49,7 +49,7 @@ export function messageBrowser(deps: {
 }): MessageBrowser {
   const ledger = ledgerKeys(deps.namespace);
   const firstCopy = async (sender: string, messageId: string) =>
-    parseFirstCopy(await deps.redis.get(ledger.messageId(sender, messageId)));
+    parseFirstCopy(await deps.redis.get(ledger.messageId(sender, messageId)), ledger.derivedHubId(sender, messageId));
   const summaryOf = (record: MessageLifecycle): MessageSummary => ({
     hubId: record.hubId,
     ...(record.messageId === undefined ? {} : { messageId: record.messageId }),

@@ -102,7 +102,8 @@ describe("gateway against real NATS and Redis", () => {
     });
     expect(Date.parse(stored?.headers["Carehub-Received-At"] ?? "")).not.toBeNaN();
     const record = await ns.redis.get(ledgerKeys(ns.namespace).messageId("acute-team", HOMECARE_MESSAGE_ID));
-    expect(parseFirstCopy(record)).toEqual({ hubId, seq: 1 });
+    expect(record).toBe("1"); // its position alone: the hub id is the one the key derives (0082)
+    expect(parseFirstCopy(record, hubId)).toEqual({ hubId, seq: 1 });
   });
 
   it("recognises a repeat past JetStream's duplicate window: the first id, nothing stored, one duplicate event", async () => {

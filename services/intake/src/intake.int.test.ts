@@ -379,7 +379,7 @@ describe("intake against real NATS and Redis", () => {
       });
       // The receiver's acknowledgement of it is matched through this key (router: ack addressed to the hub).
       const claimed = await ns.redis.get(ledgerKeys(ns.namespace).messageId(hub.id, messageId));
-      expect(parseFirstCopy(claimed)?.hubId).toBe(hubId);
+      expect(parseFirstCopy(claimed, ledgerKeys(ns.namespace).derivedHubId(hub.id, messageId))?.hubId).toBe(hubId);
       expect(await eventsFor(hubId)).toEqual([]);
     });
 

@@ -1,3 +1,4 @@
+import { encodeFirstCopy } from "@carehub/ledger";
 import { startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -52,6 +53,30 @@ describe("loadRouteFacts against Redis", () => {
     const facts = await load(ackOf("M1"));
     expect(facts.acknowledgedHubId).toBe("h-m1");
     expect([...(facts.acknowledgedRoutedTo ?? [])]).toEqual(["municipality-m", "databank"]);
+  });
+
+  // Catches: a first copy kept as its INGRESS position alone (docs/decisions/0082) read as the hub id "7" (or as
+  // none): an acknowledgement of the message refused, a correction routed nowhere, its order after the original lost.
+  it("reads first copies kept as their position alone, with the routed marker of the hub id their key derives", async () => {
+    const acknowledgedHubId = keys.derivedHubId("practice-a", "P1");
+    await redis.set(
+      keys.messageId("practice-a", "P1"),
+      encodeFirstCopy({ hubId: acknowledgedHubId, seq: 7 }, acknowledgedHubId),
+    );
+    expect(await redis.get(keys.messageId("practice-a", "P1"))).toBe("7");
+    await redis.hset(keys.markers(acknowledgedHubId), keys.routedField, JSON.stringify(["practice-b"]));
+    const acknowledgement = await load(ackOf("P1"));
+    expect(acknowledgement.acknowledgedHubId).toBe(acknowledgedHubId);
+    expect([...(acknowledgement.acknowledgedRoutedTo ?? [])]).toEqual(["practice-b"]);
+
+    const originalHubId = keys.derivedHubId("practice-a", "P2");
+    await redis.set(
+      keys.messageId("practice-a", "P2"),
+      encodeFirstCopy({ hubId: originalHubId, seq: 8 }, originalHubId),
+    );
+    await redis.hset(keys.markers(originalHubId), keys.routedField, JSON.stringify(["municipality-m"]));
+    const correction = await load(envelope({ links: { corrects: { messageId: "P2" } } }));
+    expect(correction.original).toEqual({ hubId: originalHubId, routedTo: new Set(["municipality-m"]) });
   });
 
   it("tells a known but unrouted original apart from an unknown one", async () => {

@@ -69,26 +69,31 @@ export interface FactReader {
 }
 
 /**
- * MGET of KEYS, then, for each KEYS index in ARGV[4..], the routed marker of the hub id found there (a ledger
- * first-copy record is decoded to its hub id): field ARGV[3] of the marker hash (key prefix ARGV[1]), or an older
- * release's routed key (prefix ARGV[2]). The marker's name is built from a value (a hub id), which is why this is
+ * MGET of KEYS, then, for each pair (KEYS index, the hub id that key derives or "") in ARGV[4..], the routed
+ * marker of the hub id found there (a ledger first-copy record is decoded to its hub id: the derived one when
+ * the record is its INGRESS position alone, docs/decisions/0082): field ARGV[3] of the marker hash (key prefix
+ * ARGV[1]), or an older release's routed key (prefix ARGV[2]). The marker's name is built from a value (a hub id), which is why this is
  * a script: the alternative is a second round trip after the MGET. Returns { values, markers } with false for
  * absent keys.
  */
 const READ_FACTS_SCRIPT = `
 local values = redis.call('MGET', unpack(KEYS))
 local markers = {}
-for i = 4, #ARGV do
+for i = 4, #ARGV, 2 do
   local hubId = values[tonumber(ARGV[i])]
-  -- A first-copy record is JSON {hubId, seq} (the ledger's); a labsample marker or an older record, a bare id.
-  if hubId and string.sub(hubId, 1, 1) == '{' then
+  -- A first-copy record is its position alone (the key's derived hub id) or JSON {hubId, seq} (the ledger's);
+  -- a labsample marker or an older record, a bare id.
+  if hubId and string.match(hubId, '^[1-9][0-9]*$') then
+    hubId = ARGV[i + 1] ~= '' and ARGV[i + 1] or false
+  elseif hubId and string.sub(hubId, 1, 1) == '{' then
     local ok, record = pcall(cjson.decode, hubId)
     hubId = ok and type(record) == 'table' and type(record.hubId) == 'string' and record.hubId or false
   end
+  local at = (i - 2) / 2
   if hubId and hubId ~= '' then
-    markers[i - 3] = redis.call('HGET', ARGV[1] .. hubId, ARGV[3]) or redis.call('GET', ARGV[2] .. hubId)
+    markers[at] = redis.call('HGET', ARGV[1] .. hubId, ARGV[3]) or redis.call('GET', ARGV[2] .. hubId)
   else
-    markers[i - 3] = false
+    markers[at] = false
   end
 end
 return { values, markers }
@@ -137,13 +142,19 @@ export async function loadRouteFacts(
     wanted.push(keys.messageId(lookups.acknowledged.endpoint, lookups.acknowledged.messageId));
   }
   const hasOriginal = lookups.supersededId !== undefined || lookups.correctedSample !== undefined;
-  const followed = [
-    ...(hasOriginal ? [supersededAt] : []),
-    ...(lookups.acknowledged === undefined ? [] : [acknowledgedAt]),
+  // The hub id a first-copy key derives names the message when its record is its position alone (0082).
+  const supersededDerived = supersededId === undefined ? undefined : keys.derivedHubId(sourceEndpoint, supersededId);
+  const acknowledgedDerived =
+    lookups.acknowledged === undefined
+      ? undefined
+      : keys.derivedHubId(lookups.acknowledged.endpoint, lookups.acknowledged.messageId);
+  const followed: Followed[] = [
+    ...(hasOriginal ? [{ at: supersededAt, derivedHubId: supersededDerived }] : []),
+    ...(lookups.acknowledged === undefined ? [] : [{ at: acknowledgedAt, derivedHubId: acknowledgedDerived }]),
   ];
   const { values, markers } =
     wanted.length === 0 ? { values: [], markers: [] } : await readFacts(redis, keys, wanted, followed);
-  const markerOf = (index: number) => markers[followed.indexOf(index)] ?? null;
+  const markerOf = (index: number) => markers[followed.findIndex((f) => f.at === index)] ?? null;
 
   const receivedBySource = new Set<string>();
   lookups.sourceReceivedIds.forEach((id, i) => {
@@ -152,7 +163,7 @@ export async function loadRouteFacts(
   const facts: { -readonly [K in keyof RouteFacts]: RouteFacts[K] } = { receivedBySource };
   if (hasOriginal) {
     // The ledger's first-copy record (or the plain hub id a labsample marker holds).
-    const hubId = parseFirstCopy(values[supersededAt])?.hubId;
+    const hubId = parseFirstCopy(values[supersededAt], supersededDerived)?.hubId;
     // A redelivered correction finds itself as the sample's latest result: its copies are already published.
     if (hubId !== undefined && hubId !== message.hubId) {
       facts.original = { hubId, routedTo: parseRouted(markerOf(supersededAt)) };
@@ -165,22 +176,33 @@ export async function loadRouteFacts(
     if (sourceHolds || addresseeHolds) facts.supersededSentByAnother = true;
   }
   if (lookups.acknowledged !== undefined) {
-    const acknowledgedHubId = parseFirstCopy(values[acknowledgedAt])?.hubId;
-    if (acknowledgedHubId !== undefined) {
-      facts.acknowledgedHubId = acknowledgedHubId;
+    const acknowledged = parseFirstCopy(values[acknowledgedAt], acknowledgedDerived)?.hubId;
+    if (acknowledged !== undefined) {
+      facts.acknowledgedHubId = acknowledged;
       facts.acknowledgedRoutedTo = parseRouted(markerOf(acknowledgedAt));
     }
   }
   return facts;
 }
 
+/** A value whose routed marker the script reads too: its index in KEYS, and the hub id its key derives. */
+interface Followed {
+  at: number;
+  derivedHubId: string | undefined;
+}
+
 async function readFacts(
   redis: FactReader,
   keys: RouterKeys,
   wanted: string[],
-  followed: number[],
+  followed: Followed[],
 ): Promise<{ values: (string | null)[]; markers: (string | null)[] }> {
-  const args = [keys.markers(""), keys.routed(""), keys.routedField, ...followed.map((i) => String(i + 1))];
+  const args = [
+    keys.markers(""),
+    keys.routed(""),
+    keys.routedField,
+    ...followed.flatMap((f) => [String(f.at + 1), f.derivedHubId ?? ""]),
+  ];
   const reply = (await redis.readFacts(wanted, args)) as [unknown[], unknown[]];
   const text = (v: unknown) => (typeof v === "string" ? v : null);
   return { values: wanted.map((_, i) => text(reply[0][i])), markers: followed.map((_, i) => text(reply[1]?.[i])) };

@@ -8,7 +8,14 @@ import { type LedgerKeys, ledgerKeys } from "@carehub/ledger";
 export interface RouterKeys
   extends Pick<
     LedgerKeys,
-    "messageId" | "received" | "markers" | "routedField" | "routed" | "hubAcknowledgement" | "relayedAcknowledgement"
+    | "messageId"
+    | "derivedHubId"
+    | "received"
+    | "markers"
+    | "routedField"
+    | "routed"
+    | "hubAcknowledgement"
+    | "relayedAcknowledgement"
   > {
   /** Hub id of the sender's latest lab result for a sample (a corrected result follows it). */
   labSample(endpoint: string, sampleId: string): string;
@@ -18,6 +25,7 @@ export function routerKeys(ns: string): RouterKeys {
   const ledger = ledgerKeys(ns);
   return {
     messageId: ledger.messageId,
+    derivedHubId: ledger.derivedHubId,
     received: ledger.received,
     markers: ledger.markers,
     routedField: ledger.routedField,
