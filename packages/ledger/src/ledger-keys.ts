@@ -16,8 +16,13 @@ export interface LedgerKeys {
   hubAcknowledgement(hubId: string): string;
   /** The receiver's acknowledgement of a message, as the router relayed it to the sender. */
   relayedAcknowledgement(hubId: string): string;
-  /** Set when the router sends a message TO an endpoint; value: its hub id. Loop detection. */
+  /**
+   * Set when the router sends a message TO an endpoint, to `receivedMark`; only its presence is read (loop
+   * detection; a correction of someone else's message). Older releases stored the hub id: read the same.
+   */
   received(endpoint: string, messageId: string): string;
+  /** The value of a `received` key: a small integer, which Redis keeps without a string (0082). */
+  readonly receivedMark: string;
   /**
    * A message's long-lived markers, one hash per message (docs/decisions/0063-one-marker-hash-per-message.md):
    * field `routedField` = JSON array of the endpoint ids it was routed to ([] when rejected), set by the router;
@@ -48,6 +53,7 @@ export function ledgerKeys(ns: string): LedgerKeys {
     hubAcknowledgement: (hubId) => `${ns}:ack:${hubId}`,
     relayedAcknowledgement: (hubId) => `${ns}:ackmsg:${hubId}`,
     received: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,
+    receivedMark: "1",
     markers: (hubId) => `${ns}:mk:${hubId}`,
     routedField: "r",
     deliveredField: (endpoint, resend) => (resend === undefined ? `d:${endpoint}` : `d:${endpoint}:${resend}`),

@@ -225,10 +225,10 @@ async function route(
     await state("recording receivers", async () => {
       const pipeline = deps.redis.pipeline();
       for (const d of deliveries) {
-        pipeline.set(keys.received(d.endpoint, envelope.messageId), envelope.hubId, "EX", deps.ttlSeconds);
+        pipeline.set(keys.received(d.endpoint, envelope.messageId), keys.receivedMark, "EX", deps.ttlSeconds);
       }
       for (const l of letters) {
-        pipeline.set(keys.received(l.delivery.endpoint, l.ids.letterId), l.ids.hubId, "EX", deps.ttlSeconds);
+        pipeline.set(keys.received(l.delivery.endpoint, l.ids.letterId), keys.receivedMark, "EX", deps.ttlSeconds);
       }
       await execAll(pipeline);
     });

@@ -10,6 +10,7 @@ export interface RouterKeys
     LedgerKeys,
     | "messageId"
     | "derivedHubId"
+    | "receivedMark"
     | "received"
     | "markers"
     | "routedField"
@@ -27,6 +28,7 @@ export function routerKeys(ns: string): RouterKeys {
     messageId: ledger.messageId,
     derivedHubId: ledger.derivedHubId,
     received: ledger.received,
+    receivedMark: ledger.receivedMark,
     markers: ledger.markers,
     routedField: ledger.routedField,
     routed: ledger.routed,

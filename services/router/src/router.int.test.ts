@@ -115,7 +115,7 @@ describe("router", () => {
       });
       expect(copy.headers["Carehub-After"]).toBeUndefined();
     }
-    expect(await redis.get(`${ns}:rcvd:practice-b:${message.messageId}`)).toBe(message.hubId);
+    expect(await redis.get(`${ns}:rcvd:practice-b:${message.messageId}`)).toBe("1"); // presence only (0082)
     expect(await redis.exists(`${ns}:routed:${message.hubId}`)).toBe(0); // a field of the marker hash instead
     expect(await redis.ttl(`${ns}:mk:${message.hubId}`)).toBeGreaterThan(0);
     expect(JSON.parse((await redis.hget(`${ns}:mk:${message.hubId}`, "r")) ?? "null")).toEqual([
