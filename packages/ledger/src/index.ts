@@ -13,9 +13,12 @@ export {
 } from "./derived-ids.ts";
 export { type LedgerKeys, ledgerKeys } from "./ledger-keys.ts";
 export {
+  type DeliveryRecord,
+  encodeDeliveryRecord,
   encodeFirstCopy,
   encodeStoredAcknowledgement,
   type FirstCopy,
+  parseDeliveryRecord,
   parseFirstCopy,
   parseStoredAcknowledgement,
   type StoredAcknowledgement,

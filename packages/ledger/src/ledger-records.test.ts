@@ -3,8 +3,10 @@ import { medcomExamplesDir } from "@carehub/testkit";
 import { describe, expect, it } from "vitest";
 import { messageHubId } from "./derived-ids.ts";
 import {
+  encodeDeliveryRecord,
   encodeFirstCopy,
   encodeStoredAcknowledgement,
+  parseDeliveryRecord,
   parseFirstCopy,
   parseStoredAcknowledgement,
   type StoredAcknowledgement,
@@ -67,5 +69,27 @@ describe("first-copy records", () => {
     expect(parseFirstCopy(derived, derived)).toEqual({ hubId: derived });
     expect(parseFirstCopy("h-1", undefined)).toEqual({ hubId: "h-1" });
     expect(parseFirstCopy("", derived)).toBeUndefined();
+  });
+});
+
+describe("delivery records", () => {
+  const record = { attempt: 3, durationMs: 41, at: "2026-12-06T17:14:18.123Z", copy: 123_456 };
+
+  // Catches: a delivery record that reads back otherwise (the `delivered` event published again with another
+  // attempt or time, a re-send copying another OUTBOX message), or that takes the JSON's room again.
+  it("keeps a delivery record in about a third of its JSON and reads it back", () => {
+    const stored = encodeDeliveryRecord(record);
+    expect(stored).toBe("3,41,1796577258123,123456");
+    expect(parseDeliveryRecord(stored)).toEqual(record);
+    const { copy: _copy, ...withoutCopy } = record;
+    expect(parseDeliveryRecord(encodeDeliveryRecord(withoutCopy))).toEqual(withoutCopy);
+  });
+
+  // Catches: an upgrade that no longer reads the delivered markers older releases wrote (JSON), for the whole
+  // retention: their re-sends would find no copy.
+  it("reads the JSON of older releases, and something unreadable as a neutral record", () => {
+    expect(parseDeliveryRecord(JSON.stringify(record))).toEqual(record);
+    expect(parseDeliveryRecord("{not json")).toEqual({ attempt: 1, durationMs: 0, at: new Date(0).toISOString() });
+    expect(parseDeliveryRecord("x,y")).toEqual({ attempt: 1, durationMs: 0, at: new Date(0).toISOString() });
   });
 });

@@ -1,3 +1,4 @@
+import { type DeliveryRecord, encodeDeliveryRecord, parseDeliveryRecord } from "@carehub/ledger";
 import type { Redis } from "ioredis";
 import type { AttemptRecord } from "./dispatch-errors.ts";
 import type { DispatchKeys } from "./dispatch-keys.ts";
@@ -77,14 +78,8 @@ type ScriptCommands = Record<typeof OBSERVE_COPY_COMMAND, (...args: string[]) =>
 
 export type PredecessorState = "delivered" | "dead-lettered" | "pending";
 
-/** What the `delivered` marker keeps: enough to publish the `delivered` event again if it was lost. */
-export interface DeliveryRecord {
-  attempt: number;
-  durationMs: number;
-  at: string;
-  /** The OUTBOX sequence of the copy delivered: what an operator's re-send copies (absent in older records). */
-  copy?: number;
-}
+/** What the `delivered` marker keeps: enough to publish the `delivered` event again if it was lost (the ledger's). */
+export type { DeliveryRecord };
 
 export interface PreDeliveryCheck {
   /** Set when the message already reached this receiver. */
@@ -248,7 +243,7 @@ export class DeliveryState {
   ): Promise<{ circuit: string | null }> {
     const results = await this.#redis
       .multi()
-      .hset(this.#keys.markers(hubId), this.#keys.deliveredField(endpoint, resend), JSON.stringify(record))
+      .hset(this.#keys.markers(hubId), this.#keys.deliveredField(endpoint, resend), encodeDeliveryRecord(record))
       .expire(this.#keys.markers(hubId), this.#ttlSeconds)
       .del(this.#keys.deadLettered(endpoint, hubId), this.#keys.attempts(endpoint, hubId))
       .get(this.#keys.circuit(endpoint))
@@ -266,19 +261,5 @@ export class DeliveryState {
       "EX",
       this.#ttlSeconds,
     );
-  }
-}
-
-function parseDeliveryRecord(raw: string): DeliveryRecord {
-  try {
-    const value = JSON.parse(raw) as Partial<DeliveryRecord>;
-    return {
-      attempt: typeof value.attempt === "number" ? value.attempt : 1,
-      durationMs: typeof value.durationMs === "number" ? value.durationMs : 0,
-      at: typeof value.at === "string" ? value.at : new Date(0).toISOString(),
-      ...(typeof value.copy === "number" ? { copy: value.copy } : {}),
-    };
-  } catch {
-    return { attempt: 1, durationMs: 0, at: new Date(0).toISOString() };
   }
 }

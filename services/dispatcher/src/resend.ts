@@ -1,5 +1,6 @@
 import type { Bus, StoredMessage } from "@carehub/bus";
 import { isControlHeader, isJetStreamNotFound } from "@carehub/bus";
+import { parseDeliveryRecord } from "@carehub/ledger";
 import { traceIdFromHeaders } from "@carehub/observability";
 import type { Redis } from "ioredis";
 import type { DispatchKeys } from "./dispatch-keys.ts";
@@ -88,13 +89,8 @@ async function deliveredCopy(
 ): Promise<StoredMessage | undefined> {
   const raw = await deps.redis.hget(deps.keys.markers(hubId), deps.keys.deliveredField(endpoint));
   if (raw === null) return undefined;
-  let seq: unknown;
-  try {
-    seq = (JSON.parse(raw) as { copy?: unknown }).copy;
-  } catch {
-    return undefined;
-  }
-  if (typeof seq !== "number" || !Number.isSafeInteger(seq)) return undefined;
+  const seq = parseDeliveryRecord(raw).copy;
+  if (seq === undefined) return undefined;
   let stored: StoredMessage | null;
   try {
     stored = await deps.bus.getMessage(deps.bus.topology.streams.outbox, seq);
