@@ -55,7 +55,7 @@ export type FirstCopy = z.infer<typeof firstCopySchema>;
  * The stored form of a first copy under `messageId(endpoint, messageId)`. When it names the hub id that key
  * derives (`derivedHubId`: every first copy the gateway and intake record) and its INGRESS position, it is that
  * position alone, in decimal — Redis keeps a small integer without a string of its own, 80 B less per message
- * than the JSON (docs/decisions/0082-first-copy-as-its-position.md). Anything else is JSON `{hubId, seq?}`.
+ * than the JSON (docs/decisions/0082-compact-ledger-values.md). Anything else is JSON `{hubId, seq?}`.
  */
 export function encodeFirstCopy(copy: FirstCopy, derivedHubId: string | undefined): string {
   if (copy.seq !== undefined && copy.hubId === derivedHubId) return String(copy.seq);
