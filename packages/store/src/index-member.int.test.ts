@@ -30,6 +30,18 @@ function newStore(now?: () => number): ReadModelStore {
   return store;
 }
 
+/** The hub ids of the unfiltered listing, page by page, in the order listed. */
+async function listAll(store: ReadModelStore, limit: number): Promise<string[]> {
+  const listed: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listMessages({ limit, ...(cursor === undefined ? {} : { cursor }) });
+    listed.push(...page.items.map((m) => m.hubId));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return listed;
+}
+
 beforeAll(() => {
   redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 2 });
 });
@@ -72,13 +84,7 @@ describe("index members", () => {
     expect(members).toHaveLength(12);
     expect(members.every((m) => m.length === 22)).toBe(true);
 
-    const listed: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await store.listMessages({ limit: 5, ...(cursor === undefined ? {} : { cursor }) });
-      listed.push(...page.items.map((m) => m.hubId));
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
+    const listed = await listAll(store, 5);
     expect([...listed].sort()).toEqual([...ids].sort());
     expect(new Set(listed).size).toBe(12);
 
@@ -151,14 +157,7 @@ describe("index members", () => {
     // Half of them acknowledged, the others only delivered: two status indexes interleaved in time.
     const events = ids.flatMap((hubId, i) => happyPath(hubId, T0 + i, { acknowledge: i % 2 === 0 }));
     await store.applyEvents(events);
-    const listed: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await store.listMessages({ limit: 40, ...(cursor === undefined ? {} : { cursor }) });
-      listed.push(...page.items.map((m) => m.hubId));
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
-    expect(listed).toEqual([...ids].reverse());
+    expect(await listAll(store, 40)).toEqual([...ids].reverse());
   });
 
   // Catches: a union batch that hands on more than the first `count` of the merge (one index's older entries
