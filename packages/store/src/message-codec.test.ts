@@ -81,6 +81,9 @@ describe("compact message record", () => {
       { messageId: "~tilde", traceId: "not-a-trace-id", contentType: "application/xml" },
       { messageId: "6564B36B-C578-4B35-A070-58015FCA5A1B", contentType: "text/plain; charset=utf-8" },
       { messageId: "LAB-2026-000001", contentType: "application/fhir+xml" },
+      // The sender's header: names of an object's own machinery are content types like any other.
+      { messageId: "__proto__", contentType: "__proto__" },
+      { messageId: "constructor", contentType: "constructor" },
     ];
     for (const c of cases) {
       const lifecycle = roundTrip(delivered(c));

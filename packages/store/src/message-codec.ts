@@ -46,6 +46,8 @@ const KIND_CODES: Record<MessageKind, number> = {
   empty: 11,
   letter: 12,
 };
+// Maps, not the objects: a content type is the sender's header, and `"constructor"` must not find a code.
+const CODES_BY_KIND = new Map(Object.entries(KIND_CODES));
 const KINDS_BY_CODE = new Map(Object.entries(KIND_CODES).map(([kind, code]) => [code, kind as MessageKind]));
 
 /** The content types most messages have → a stored code; any other is stored as it is. */
@@ -54,6 +56,7 @@ const CONTENT_TYPE_CODES: Record<string, number> = {
   "application/fhir+xml": 2,
   "application/xml": 3,
 };
+const CODES_BY_CONTENT_TYPE = new Map(Object.entries(CONTENT_TYPE_CODES));
 const CONTENT_TYPES_BY_CODE = new Map(Object.entries(CONTENT_TYPE_CODES).map(([type, code]) => [code, type]));
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
@@ -96,12 +99,12 @@ export function encodeMessage(state: MessageState): string {
   const p: Packed = { f: base };
   if (state.receivedAt !== undefined) p.t = state.receivedAt - base;
   if (state.messageId !== undefined) p.mi = indexMember(state.messageId);
-  if (state.kind !== undefined) p.k = KIND_CODES[state.kind] ?? state.kind;
+  if (state.kind !== undefined) p.k = CODES_BY_KIND.get(state.kind) ?? state.kind;
   put(p, "s", state.sender);
   if (state.traceId !== undefined && TRACE_ID.test(state.traceId)) {
     p.tb = Buffer.from(state.traceId, "hex").toString("base64url");
   } else put(p, "tr", state.traceId);
-  if (state.contentType !== undefined) p.ct = CONTENT_TYPE_CODES[state.contentType] ?? state.contentType;
+  if (state.contentType !== undefined) p.ct = CODES_BY_CONTENT_TYPE.get(state.contentType) ?? state.contentType;
   put(p, "z", state.size);
   const receivers: Record<string, PackedReceiver> = {};
   // Sorted, so the same record encodes to the same bytes whatever order its receivers appeared in.
