@@ -59,7 +59,9 @@ export async function listMessages(redis: Redis, keys: StoreKeys, query: ListMes
   let last: Position | undefined = after;
   let scanned = 0;
   let exhausted = false;
-  const batchSize = Math.min(Math.max(limit * 2, 64), 1_000);
+  // With nothing to check, every position read is listed: read no more than a page (from each status index, when
+  // the listing is their union). With checks, read ahead, since some are dropped.
+  const batchSize = others.length === 0 ? limit : Math.min(Math.max(limit * 2, 64), 1_000);
   while (picked.length < limit && scanned < MAX_SCANNED) {
     const batch = await nextBatchOfUnion(redis, driving, last, max, min, batchSize);
     if (batch.length === 0) {
