@@ -60,7 +60,7 @@ export function readXmlBundleHead(text: string, maxDepth: number): BundleHead {
       if (level === 1) {
         if (attributeOf(token.tag, "xmlns") !== FHIR_NS) return head;
         head.resourceType = name;
-        if (name !== "Bundle") return head;
+        if (name !== "Bundle" || token.selfClosing) return head;
         follow = true;
       } else if (level === 2 && name === "entry") {
         resourceSeen = false;
@@ -80,15 +80,15 @@ export function readXmlBundleHead(text: string, maxDepth: number): BundleHead {
       } else if (head.header !== undefined && !seen.has(`${level}${name}`)) {
         seen.add(`${level}${name}`);
         if (level === 5 && name === "id") {
-          const id = valueOf(token.tag);
+          const id = primitiveValue(token.tag);
           if (id !== undefined) head.header.id = id;
         } else if (level === 5 && name === "eventCoding") {
           follow = true;
         } else if (level === 6 && name === "system") {
-          const system = valueOf(token.tag);
+          const system = primitiveValue(token.tag);
           if (system !== undefined) head.header.eventSystem = system;
         } else if (level === 6 && name === "code") {
-          const code = valueOf(token.tag);
+          const code = primitiveValue(token.tag);
           if (code !== undefined) head.header.eventCode = code;
         }
       }
@@ -102,7 +102,7 @@ export function readXmlBundleHead(text: string, maxDepth: number): BundleHead {
 }
 
 /** The decoded `value` attribute of a primitive element; undefined when absent or using another entity. */
-function valueOf(tag: string): string | undefined {
+function primitiveValue(tag: string): string | undefined {
   const raw = attributeOf(tag, "value");
   return raw === undefined ? undefined : decodeEntities(raw);
 }
