@@ -13,8 +13,8 @@ import type { BundleHead } from "./json-head.ts";
  * - the root element, unprefixed, whose `xmlns` attribute is exactly the FHIR namespace, names the resource;
  * - `Bundle › entry › resource › <first element>`, when that element is `MessageHeader`, is the header: the
  *   first one in document order (later `resource` children and other entries are not looked at);
- * - `MessageHeader › id` and `MessageHeader › eventCoding › system | code`: the `value` attribute of the first
- *   of each, with the XML built-in and numeric references decoded (another entity: not read);
+ * - `MessageHeader › id` and `MessageHeader › eventCoding › system | code`: the `value` attribute of each,
+ *   with the XML built-in and numeric references decoded (another entity: not read);
  * - elements with a prefix are not FHIR elements (the conversion refuses them), and so never match.
  * Hostile input costs one linear pass at most: a DOCTYPE or ENTITY declaration anywhere ends the reading before
  * it starts (the conversion refuses them; no entity is ever expanded), an open element deeper than the
@@ -30,10 +30,9 @@ export function readXmlBundleHead(text: string, maxDepth: number): BundleHead {
   let followed = 0;
   // Inside a narrative: how many elements are open in it (the conversion reads it raw, at any nesting).
   let narrative = 0;
-  // Which of the elements read only once have been seen: in this entry, in the first MessageHeader.
+  // Whether this entry's `resource`, and the element in it, have been seen (the conversion reads only the first).
   let resourceSeen = false;
   let resourceElementSeen = false;
-  const seen = new Set<string>();
   for (let token = reader.next(); token !== undefined; token = reader.next()) {
     if (token.kind === "text") continue;
     if (narrative > 0) {
@@ -77,8 +76,8 @@ export function readXmlBundleHead(text: string, maxDepth: number): BundleHead {
           if (token.selfClosing) return head;
           follow = true;
         }
-      } else if (head.header !== undefined && !seen.has(`${level}${name}`)) {
-        seen.add(`${level}${name}`);
+      } else if (head.header !== undefined) {
+        // id, eventCoding, system and code occur once (the conversion refuses a second one).
         if (level === 5 && name === "id") {
           const id = primitiveValue(token.tag);
           if (id !== undefined) head.header.id = id;
