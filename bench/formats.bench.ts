@@ -24,6 +24,7 @@ const fxp = (await import(packageRequire.resolve("fast-xml-parser"))) as {
 const XMLParser = fxp.XMLParser ?? fxp.default?.XMLParser;
 if (XMLParser === undefined) throw new Error("fast-xml-parser has no XMLParser export");
 const fhirPackage = (await import("../packages/medcom-fhir/src/index.ts")) as Record<string, unknown>;
+const fhirXmlToJson = fhirPackage.fhirXmlToJson as ((xml: string) => unknown) | undefined;
 
 function filesUnder(dir: string, extension: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
@@ -175,6 +176,12 @@ interface Row {
   headerRead?: Rate;
   /** How many times faster the header read is than the full parse (best slices, same run). */
   headerReadSpeedup?: number;
+  /**
+   * FHIR XML: the header read against the whole-document conversion to FHIR JSON (decode + fhirXmlToJson), which
+   * is what the gateway's header read of FHIR XML was before it read the header alone (same run, alternating).
+   */
+  conversion?: Rate;
+  headerReadVsConversion?: number;
   note?: string;
 }
 
@@ -211,6 +218,19 @@ for (const corpus of corpora) {
     );
     row.headerRead = header.carehub;
     row.headerReadSpeedup = Number((header.carehub.messagesPerSecond / header.baseline.messagesPerSecond).toFixed(1));
+    if (corpus.format === "fhir+xml" && fhirXmlToJson !== undefined) {
+      const convert = fhirXmlToJson;
+      const versus = measurePair(
+        messages,
+        (m) => readMessageIdentity(m, { contentType: corpus.contentType }),
+        (m) => convert(utf8.decode(m)),
+        SECONDS,
+      );
+      row.conversion = versus.baseline;
+      row.headerReadVsConversion = Number(
+        (versus.carehub.messagesPerSecond / versus.baseline.messagesPerSecond).toFixed(1),
+      );
+    }
   }
   rows.push(row);
   console.log(JSON.stringify(row));
@@ -247,6 +267,8 @@ const table = rows.map((r) =>
     r.ratio === undefined ? "—" : `${(r.ratio * 100).toFixed(1)} %`,
     r.headerRead?.messagesPerSecond ?? "—",
     r.headerReadSpeedup === undefined ? "—" : `${r.headerReadSpeedup}×`,
+    r.conversion?.messagesPerSecond ?? "—",
+    r.headerReadVsConversion === undefined ? "—" : `${r.headerReadVsConversion}×`,
   ].join(" | "),
 );
 const markdown = `# Formats benchmark
@@ -256,10 +278,12 @@ load ${result.loadAverage1m}; one core used), ${SECONDS} s for each side per for
 (median in formats.json). carehub = \`parseMessage\` from \`@carehub/formats\`
 (detect + decode + parse + validate + normalise) on each message of the corpus in turn. Header read =
 \`readMessageIdentity\` (what the gateway admits a message by: id and kind, no tree), measured against the full
-parse in its own alternating slices.
+parse in its own alternating slices. Conversion = FHIR XML converted whole to FHIR JSON (\`fhirXmlToJson\`): what
+the gateway's header read of FHIR XML cost before it read the header alone, measured against the header read
+in its own alternating slices.
 
-| format | messages | avg bytes | parsed ok | carehub msg/s | carehub MB/s | baseline msg/s | carehub / baseline | header read msg/s | header read / full parse |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| format | messages | avg bytes | parsed ok | carehub msg/s | carehub MB/s | baseline msg/s | carehub / baseline | header read msg/s | header read / full parse | conversion msg/s | header read / conversion |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${table.map((line) => `| ${line} |`).join("\n")}
 
 Baselines (same bytes, same run): ${rows.map((r) => `${r.format}: ${r.baselineName}`).join("; ")}. The XML

@@ -1,8 +1,9 @@
 import type { PartialMessage } from "@carehub/schemas";
+import { resolveLimits } from "../limits.ts";
 import { profileForEvent } from "../message-profiles.ts";
 import { decodeFhirText, type ParseFhirOptions } from "../parse-fhir-message.ts";
 import { type BundleHead, readBundleHead } from "./json-head.ts";
-import { readXmlBundleHead } from "./xml-head.ts";
+import { readXmlBundleHead, readXmlMessageHead } from "./xml-head.ts";
 
 /** What identifies a FHIR message before it is validated: its MessageHeader.id and the kind its event names. */
 export type FhirMessageIdentity = Pick<PartialMessage, "format" | "messageId" | "kind">;
@@ -17,13 +18,18 @@ export type FhirMessageIdentity = Pick<PartialMessage, "format" | "messageId" | 
  */
 export function readFhirMessageIdentity(input: Uint8Array, options: ParseFhirOptions = {}): FhirMessageIdentity {
   try {
+    // FHIR XML named as such: read from the head of the bytes, not decoded whole.
+    if (options.format === "fhir+xml" && input.byteLength <= resolveLimits(options.limits).maxBytes) {
+      const head = readXmlMessageHead(input, resolveLimits(options.limits).maxDepth);
+      return identityOf("fhir+xml", head.resourceType, head.header);
+    }
     const decoded = decodeFhirText(input, options);
     if ("issue" in decoded || decoded.format === undefined)
       return options.format === undefined ? {} : { format: options.format };
     const head =
       decoded.format === "fhir+json"
         ? readBundleHead(decoded.text, decoded.limits.maxDepth)
-        : readXmlBundleHead(decoded.text, decoded.limits.maxDepth);
+        : readXmlBundleHead(decoded.text, decoded.limits.maxDepth).head;
     return identityOf(decoded.format, head.resourceType, head.header);
   } catch {
     return options.format === undefined ? {} : { format: options.format };

@@ -51,7 +51,11 @@ function fullConversion(text: string, maxDepth = DEFAULT_LIMITS.maxDepth): Readi
 }
 
 function headerRead(text: string, maxDepth = DEFAULT_LIMITS.maxDepth): Omit<Reading, "converted"> {
-  const identity = readFhirMessageIdentity(Buffer.from(text), { format: "fhir+xml", limits: { maxDepth } });
+  return headerReadBytes(Buffer.from(text), maxDepth);
+}
+
+function headerReadBytes(bytes: Uint8Array, maxDepth = DEFAULT_LIMITS.maxDepth): Omit<Reading, "converted"> {
+  const identity = readFhirMessageIdentity(bytes, { format: "fhir+xml", limits: { maxDepth } });
   const reading: Omit<Reading, "converted"> = {};
   if (identity.messageId !== undefined) reading.messageId = identity.messageId;
   if (identity.kind !== undefined) reading.kind = identity.kind;
@@ -88,32 +92,68 @@ describe("the FHIR XML header read agrees with the full conversion", () => {
   });
 
   // Catches a reader that needs the rest of the document (it would read nothing here), and one that reads an
-  // id from past the header. Every cut and every kind of garbage after the header gives the unbroken reading.
+  // id from past the header. Every cut and every kind of garbage after the header, bytes that are not UTF-8
+  // included, gives the unbroken reading.
   it("reads a document broken anywhere after its MessageHeader as the unbroken one", () => {
+    const garbage = fc.constantFrom(
+      ...["", "<", "</Bundle>", "<!-- ", "<![CDATA[", '<id value="x', "<!DOCTYPE x>", '<!ENTITY x "y">', "&bogus;"].map(
+        (text) => Buffer.from(text),
+      ),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from([0xc3]),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...files.map((file) => file.text)), fc.nat(), garbage, (text, at, tail) => {
+        const { converted: _converted, ...expected } = fullConversion(text);
+        const bytes = Buffer.from(text);
+        const end = Buffer.byteLength(text.slice(0, headerEnd(text)));
+        const cut = end + (at % (bytes.length - end + 1));
+        expect(headerReadBytes(Buffer.concat([bytes.subarray(0, cut), tail]))).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  // Catches a reader that takes an id from a header it has not read to its end (a cut or bad bytes inside it):
+  // the FHIR JSON reader reads a MessageHeader only once it is whole, and so must this one.
+  it("reads no header from a document broken before its MessageHeader closes", () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...files.map((file) => file.text)),
         fc.nat(),
-        fc.constantFrom(
-          "",
-          "<",
-          "</Bundle>",
-          "<!-- ",
-          "<![CDATA[",
-          '<id value="x',
-          "<!DOCTYPE x>",
-          "&bogus;",
-          "\u0000",
-        ),
-        (text, at, garbage) => {
-          const { converted: _converted, ...expected } = fullConversion(text);
-          const cut = headerEnd(text) + (at % (text.length - headerEnd(text) + 1));
-          const broken = text.slice(0, cut) + garbage;
-          // A DOCTYPE anywhere is refused before the reading starts, as the full conversion refuses it.
-          expect(headerRead(broken)).toEqual(garbage === "<!DOCTYPE x>" ? {} : expected);
+        fc.constantFrom(Buffer.from(""), Buffer.from([0xff]), Buffer.from([0xed, 0xa0, 0x80])),
+        (text, at, tail) => {
+          const bytes = Buffer.from(text);
+          const end = Buffer.byteLength(text.slice(0, headerEnd(text)));
+          const cut = at % end;
+          // Cut there, or bytes that are not UTF-8 put there with the rest after them.
+          const broken = Buffer.concat([bytes.subarray(0, cut), tail, tail.length === 0 ? tail : bytes.subarray(cut)]);
+          expect(headerReadBytes(broken).messageId).toBeUndefined();
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  // The bytes are decoded and read in growing prefixes. Catches a prefix cut inside a UTF-8 character (the
+  // reading would fail as if the message were not UTF-8), and a header longer than the first prefix read as if
+  // the message ended there.
+  it("reads a header that ends anywhere in the bytes, across prefixes and multi-byte characters", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...files.map((file) => file.text)),
+        fc.nat({ max: 40_000 }),
+        fc.constantFrom("a", "æ", "€", "😀"),
+        (text, length, char) => {
+          const padding = char.repeat(Math.ceil(length / Buffer.byteLength(char)));
+          const padded = text.replace(/(<MessageHeader>[\s\S]*?<div [^>]*>)/, `$1<p>${padding}</p>`);
+          expect(padded).not.toBe(text);
+          const full = expectAgreement(padded);
+          expect(full.converted).toBe(true);
+          expect(full.messageId).toBeDefined();
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 
@@ -312,7 +352,7 @@ describe("the FHIR XML header read agrees with the full conversion", () => {
 describe("the FHIR XML header read is safe against hostile input", () => {
   const BOUND_MS = 5_000;
 
-  it("reads nothing from a document with a DOCTYPE or entity declaration, and expands no entity", {
+  it("reads nothing past a DOCTYPE or entity declaration, and expands no entity", {
     timeout: BOUND_MS,
   }, () => {
     const laughs = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">${Array.from(
@@ -322,7 +362,8 @@ describe("the FHIR XML header read is safe against hostile input", () => {
     const header = ref.slice(ref.indexOf("<Bundle"));
     expect(headerRead(laughs + header.replace(/<id value="a0000000-[^"]*"/, '<id value="&lol9;"'))).toEqual({});
     expect(headerRead(laughs + header)).toEqual({});
-    expect(headerRead(ref.replace("</Bundle>", '<!ENTITY x "y"></Bundle>'))).toEqual({});
+    expect(headerRead(ref.replace("<entry>", '<!ENTITY x "y"><entry>'))).toEqual({});
+    expect(headerRead(ref.replace("<Bundle", "<!DOCTYPE Bundle><Bundle"))).toEqual({});
     // An undeclared entity in the id is not read (the conversion refuses it); the kind is still read.
     expect(headerRead(ref.replace(/<id value="a0000000-[^"]*"/, '<id value="&xxe;"'))).toEqual({ kind: "referral" });
   });

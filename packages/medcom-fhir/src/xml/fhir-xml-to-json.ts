@@ -36,7 +36,7 @@ function parserFor(maxDepth: number): XMLParser {
 const parsers = new Map<number, XMLParser>();
 
 /** A `<!` that opens anything but a comment or CDATA (DOCTYPE, ENTITY, ELEMENT, ...). */
-export function hasDeclaration(xml: string): boolean {
+function hasDeclaration(xml: string): boolean {
   for (let i = xml.indexOf("<!"); i >= 0; i = xml.indexOf("<!", i + 2)) {
     if (!xml.startsWith("<!--", i) && !xml.startsWith("<![CDATA[", i)) return true;
   }
