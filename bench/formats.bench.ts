@@ -35,6 +35,8 @@ function filesUnder(dir: string, extension: string): string[] {
 
 interface Corpus {
   format: "fhir+json" | "fhir+xml" | "oioxml";
+  /** The row's name when the format has more than one corpus. */
+  label?: string;
   contentType: string;
   messages: Uint8Array[];
   source: string;
@@ -69,6 +71,14 @@ function fhirXmlCorpus(): { messages: Uint8Array[]; note: string } {
 }
 
 const fhirXml = fhirXmlCorpus();
+
+/** A large attachment after the header: what the header read leaves unread and the conversion reads whole. */
+const ATTACHMENT_BYTES = 1024 * 1024;
+function withAttachment(message: Uint8Array, index: number): Uint8Array {
+  const id = `0f0f0f0f-0000-4000-8000-${String(index).padStart(12, "0")}`;
+  const binary = `<entry><fullUrl value="https://carehub.dev/fhir/Binary/${id}"/><resource><Binary><id value="${id}"/><contentType value="application/pdf"/><data value="${"QUJD".repeat(ATTACHMENT_BYTES / 4)}"/></Binary></resource></entry></Bundle>`;
+  return new TextEncoder().encode(utf8.decode(message).replace(/<\/Bundle>\s*$/, binary));
+}
 const corpora: Corpus[] = [
   {
     format: "fhir+json",
@@ -83,6 +93,15 @@ const corpora: Corpus[] = [
     contentType: "application/fhir+xml",
     messages: fhirXml.messages,
     source: fhirXml.note,
+    baselineName: "TextDecoder + fast-xml-parser (no validation)",
+    baseline: (b) => bareXml.parse(utf8.decode(b)),
+  },
+  {
+    format: "fhir+xml",
+    label: "fhir+xml, 1 MiB attachment",
+    contentType: "application/fhir+xml",
+    messages: fhirXml.messages.map(withAttachment),
+    source: `${fhirXml.note}, each with a Binary entry of ${ATTACHMENT_BYTES} bytes of base64 after its other entries`,
     baselineName: "TextDecoder + fast-xml-parser (no validation)",
     baseline: (b) => bareXml.parse(utf8.decode(b)),
   },
@@ -189,7 +208,7 @@ const rows: Row[] = [];
 for (const corpus of corpora) {
   const { messages } = corpus;
   const row: Row = {
-    format: corpus.format,
+    format: corpus.label ?? corpus.format,
     source: corpus.source,
     messages: messages.length,
     averageBytes:
