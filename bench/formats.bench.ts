@@ -73,7 +73,7 @@ function fhirXmlCorpus(): { messages: Uint8Array[]; note: string } {
 const fhirXml = fhirXmlCorpus();
 
 /** A large attachment after the header: what the header read leaves unread and the conversion reads whole. */
-const ATTACHMENT_BYTES = 1024 * 1024;
+const ATTACHMENT_BYTES = 256 * 1024;
 function withAttachment(message: Uint8Array, index: number): Uint8Array {
   const id = `0f0f0f0f-0000-4000-8000-${String(index).padStart(12, "0")}`;
   const binary = `<entry><fullUrl value="https://carehub.dev/fhir/Binary/${id}"/><resource><Binary><id value="${id}"/><contentType value="application/pdf"/><data value="${"QUJD".repeat(ATTACHMENT_BYTES / 4)}"/></Binary></resource></entry></Bundle>`;
@@ -98,7 +98,7 @@ const corpora: Corpus[] = [
   },
   {
     format: "fhir+xml",
-    label: "fhir+xml, 1 MiB attachment",
+    label: `fhir+xml, ${ATTACHMENT_BYTES / 1024} KiB attachment`,
     contentType: "application/fhir+xml",
     messages: fhirXml.messages.map(withAttachment),
     source: `${fhirXml.note}, each with a Binary entry of ${ATTACHMENT_BYTES} bytes of base64 after its other entries`,
