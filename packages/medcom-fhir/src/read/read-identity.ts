@@ -18,9 +18,10 @@ export type FhirMessageIdentity = Pick<PartialMessage, "format" | "messageId" | 
  */
 export function readFhirMessageIdentity(input: Uint8Array, options: ParseFhirOptions = {}): FhirMessageIdentity {
   try {
-    // FHIR XML named as such: read from the head of the bytes, not decoded whole.
-    if (options.format === "fhir+xml" && input.byteLength <= resolveLimits(options.limits).maxBytes) {
-      const head = readXmlMessageHead(input, resolveLimits(options.limits).maxDepth);
+    // FHIR XML named as such (the gateway's case): read from the head of the bytes, not decoded whole.
+    const limits = resolveLimits(options.limits);
+    if (options.format === "fhir+xml" && input.byteLength <= limits.maxBytes) {
+      const head = readXmlMessageHead(input, limits.maxDepth);
       return identityOf("fhir+xml", head.resourceType, head.header);
     }
     const decoded = decodeFhirText(input, options);
