@@ -1,3 +1,4 @@
+export { EVENT_LOOP_TICK_MS, type EventLoopMonitor, SUSTAINED_TICKS, watchEventLoop } from "./event-loop-monitor.ts";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
 export { errorCodeLabel, labelValue } from "./metric-labels.ts";
 export { type MetricPoller, type MetricPollerOptions, pollMetrics } from "./metric-poller.ts";
