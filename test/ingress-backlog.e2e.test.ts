@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createClient } from "@carehub/client";
 import { type RunningHub, startHub } from "@carehub/hub";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./src/harness.ts";
+import { freshHomecare } from "./src/homecare-traffic.ts";
 
 /**
  * The gateway says when the hub is behind (CAREHUB_MAX_INGRESS_BACKLOG, docs/decisions/0084): with intake
@@ -13,15 +13,8 @@ import { type Harness, startHarness } from "./src/harness.ts";
  * delivered, once.
  */
 
-const HOMECARE = readFileSync(
-  new URL(
-    "./fixtures/medcom/examples/fhir/homecareobservation/ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json",
-    import.meta.url,
-  ),
-  "utf8",
-);
-const MESSAGE_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
-const freshMessage = (id: string) => Buffer.from(HOMECARE.replaceAll(MESSAGE_ID, id));
+/** A new HomeCareObservation (acute team → practice) with message id `id`. */
+const freshMessage = (id: string) => freshHomecare(id).body;
 const FHIR = "application/fhir+json";
 const BOUND = 5;
 
