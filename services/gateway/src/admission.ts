@@ -60,7 +60,7 @@ const KEEP_ALIVE_BODY_BYTES = 64 * 1024;
  */
 export function admissionControl(
   limits: AdmissionLimits,
-  options: { retryAfter?: RetryAfterPolicy; ingressBacklog?: () => number } = {},
+  options: { retryAfter?: RetryAfterPolicy; ingressBacklog?: { current(): number; admitted(): void } } = {},
 ) {
   if (limits.maxBytes < limits.maxBodyBytes) {
     throw new Error(
@@ -133,7 +133,8 @@ export function admissionControl(
         refuse(request, response, "event-loop");
         return false;
       }
-      if (ingressBacklog !== undefined && request.method === "POST" && ingressBacklog() > backlogBound) {
+      const addsToIngress = ingressBacklog !== undefined && request.method === "POST";
+      if (addsToIngress && ingressBacklog.current() > backlogBound) {
         refuse(request, response, "ingress-backlog");
         return false;
       }
@@ -148,6 +149,7 @@ export function admissionControl(
       }
       requests += 1;
       bytes += cost;
+      if (addsToIngress) ingressBacklog.admitted();
       response.once("close", () => {
         requests -= 1;
         bytes -= cost;

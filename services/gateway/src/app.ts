@@ -48,7 +48,14 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
           ...(maxEventLoopLagMs === undefined ? {} : { maxEventLoopLagMs }),
           ...(maxIngressBacklog === undefined ? {} : { maxIngressBacklog }),
         },
-        watchingBacklog ? { ingressBacklog: () => ingressBacklog?.current() ?? 0 } : {},
+        watchingBacklog
+          ? {
+              ingressBacklog: {
+                current: () => ingressBacklog?.current() ?? 0,
+                admitted: () => ingressBacklog?.admitted(),
+              },
+            }
+          : {},
       );
   const app = Fastify({
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger as FastifyBaseLogger }),

@@ -6,7 +6,8 @@ import { type IngressBacklog, watchIngressBacklog } from "./ingress-backlog.ts";
 /**
  * The intake backlog as the gateway reads it, on real NATS: nothing while no intake consumer exists (no intake
  * ever ran: nothing to be behind, so the bound admits), then the intake consumer's undelivered and
- * unacknowledged INGRESS messages, following them down as they are acknowledged.
+ * unacknowledged INGRESS messages, following them down as they are acknowledged; what the gateway admits between
+ * two readings counts until the next one.
  */
 describe("the INGRESS backlog reading", () => {
   let ns: TestNamespace;
@@ -61,5 +62,11 @@ describe("the INGRESS backlog reading", () => {
       first = false;
     }
     await until("the backlog of 3", () => backlog.current() === 3);
+
+    // Messages this gateway admits count at once, until the next reading (which would include them) replaces them.
+    backlog.admitted();
+    backlog.admitted();
+    expect(backlog.current()).toBe(5);
+    await until("the next reading", () => backlog.current() === 3);
   });
 });

@@ -10,8 +10,13 @@ export const BACKLOG_SAMPLE_MS = 1_000;
 const STALE_AFTER_MS = 10_000;
 
 export interface IngressBacklog {
-  /** INGRESS messages that intake has not finished (pending + unacknowledged), as last read; 0 when unknown. */
+  /**
+   * INGRESS messages that intake has not finished (pending + unacknowledged) as last read, plus the messages
+   * this gateway admitted since that read was asked for; 0 when unknown.
+   */
   current(): number;
+  /** This gateway admitted a message (counted until the next reading, which includes it). */
+  admitted(): void;
   stop(): void;
 }
 
@@ -20,6 +25,8 @@ export interface IngressBacklog {
  * every BACKLOG_SAMPLE_MS, one consumer-info request for the durable `intake` consumer on INGRESS; the backlog
  * is its `num_pending` (not yet delivered) plus `num_ack_pending` (in intake's hands). No intake consumer yet
  * (no intake ever started on this namespace): 0, nothing to be behind. One read at a time; the timer is unref'd.
+ * Between readings the messages this gateway admits are added to the last one, so a burst cannot run a whole
+ * interval past the bound (other gateways' admissions show at the next reading).
  */
 export function watchIngressBacklog(
   bus: Bus,
@@ -29,20 +36,25 @@ export function watchIngressBacklog(
   const now = options.now ?? Date.now;
   const stream = bus.topology.streams.ingress;
   let backlog = 0;
+  let admittedSinceRead = 0;
   let readAt = Number.NEGATIVE_INFINITY;
   let failing = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
   const read = async (): Promise<void> => {
+    // What was admitted before the request goes out is in the reading (or nearly: a publish may still be on its way).
+    const admittedBefore = admittedSinceRead;
     try {
       const info = await bus.jsm.consumers.info(stream, INGRESS_CONSUMER);
       backlog = info.num_pending + info.num_ack_pending;
+      admittedSinceRead -= admittedBefore;
       readAt = now();
       failing = false;
     } catch (error) {
       if (isJetStreamNotFound(error, "consumer")) {
         backlog = 0;
+        admittedSinceRead = 0;
         readAt = now();
         return;
       }
@@ -58,7 +70,10 @@ export function watchIngressBacklog(
   void read().finally(schedule);
 
   return {
-    current: () => (now() - readAt > STALE_AFTER_MS ? 0 : backlog),
+    current: () => (now() - readAt > STALE_AFTER_MS ? 0 : backlog + admittedSinceRead),
+    admitted: () => {
+      admittedSinceRead++;
+    },
     stop: () => {
       stopped = true;
       clearTimeout(timer);
