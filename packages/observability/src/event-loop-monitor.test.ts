@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { EVENT_LOOP_TICK_MS, type EventLoopMonitor, watchEventLoop } from "./event-loop-monitor.ts";
+import { EVENT_LOOP_TICK_MS, type EventLoopMonitor, HEARTBEAT_TICK_MS, watchEventLoop } from "./event-loop-monitor.ts";
 import { metricValue } from "./metrics.ts";
 
 /**
  * The process's one event-loop monitor: a loop kept busy reads as late (and shows on /metrics), one long task
- * does not; the heartbeat advances while the loop turns and stops when the last user lets go.
+ * does not; it ticks finely only while a holder needs it; the heartbeat advances while the loop turns and stops
+ * when the last user lets go.
  */
 
 /** Keeps this thread's event loop from turning for `ms`. */
@@ -27,8 +28,8 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<boole
 
 describe("the event-loop monitor", () => {
   const held: EventLoopMonitor[] = [];
-  const watch = () => {
-    const monitor = watchEventLoop();
+  const watch = (options: { precise?: boolean } = {}) => {
+    const monitor = watchEventLoop(options);
     held.push(monitor);
     return monitor;
   };
@@ -37,7 +38,7 @@ describe("the event-loop monitor", () => {
   });
 
   it("reads a loop kept busy at every tick as late, and says so on /metrics", async () => {
-    const monitor = watch();
+    const monitor = watch({ precise: true });
     await metricValue("carehub_event_loop_delay_seconds", {}); // a scrape: the gauge covers what follows
     // Busy for 100 ms at a time, turning in between: every tick runs about 100 ms late.
     for (let i = 0; i < 8; i++) {
@@ -49,13 +50,22 @@ describe("the event-loop monitor", () => {
   });
 
   it("does not read one long task as late: the least of three ticks counts", async () => {
-    const monitor = watch();
+    const monitor = watch({ precise: true });
     // A few quiet ticks first, so the ticks before the long task are on time.
     await turn(5 * EVENT_LOOP_TICK_MS);
     block(300);
     // The tick after the task is 300 ms late; the loop then turns freely.
     await turn(EVENT_LOOP_TICK_MS + 5);
     expect(monitor.lateMs()).toBeLessThan(100);
+  });
+
+  it("ticks every 20 ms while a precise holder holds it, else every 100 ms", () => {
+    const heartbeatOnly = watch();
+    expect(heartbeatOnly.periodMs()).toBe(HEARTBEAT_TICK_MS);
+    const precise = watch({ precise: true });
+    expect(heartbeatOnly.periodMs()).toBe(EVENT_LOOP_TICK_MS);
+    precise.release();
+    expect(heartbeatOnly.periodMs()).toBe(HEARTBEAT_TICK_MS);
   });
 
   it("advances the heartbeat while the loop turns, and stops it when the last user releases the monitor", async () => {
@@ -69,7 +79,7 @@ describe("the event-loop monitor", () => {
     expect(await until(() => heartbeatOf(second) > afterFirst)).toBe(true);
     second.release();
     const stopped = heartbeatOf(second);
-    await turn(10 * EVENT_LOOP_TICK_MS);
+    await turn(3 * HEARTBEAT_TICK_MS);
     expect(heartbeatOf(second)).toBe(stopped);
   });
 });

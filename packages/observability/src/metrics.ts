@@ -158,7 +158,7 @@ export const metrics = {
   }),
   eventLoopDelay: new Gauge({
     name: "carehub_event_loop_delay_seconds",
-    help: "How late the main event loop ran: the highest sustained lateness (the least of three consecutive 20 ms ticks) since the previous scrape, what the gateway's CAREHUB_MAX_EVENT_LOOP_LAG_MS bound compares",
+    help: "How late the main event loop ran: the highest sustained lateness (the least of three consecutive ticks of the event-loop monitor: 20 ms apart in the gateway, 100 ms elsewhere) since the previous scrape, what the gateway's CAREHUB_MAX_EVENT_LOOP_LAG_MS bound compares",
     registers: [metricsRegistry],
   }),
   ackOverdue: new Counter({

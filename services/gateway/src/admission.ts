@@ -110,7 +110,7 @@ export function admissionControl(
         for (const bound of Object.keys(refusedSinceReport) as RefusalBound[]) refusedSinceReport[bound] = 0;
       });
       // Sustained lateness, not one long task: the monitor's least lateness of its last three ticks.
-      if (lagBound > 0) eventLoop = watchEventLoop();
+      if (lagBound > 0) eventLoop = watchEventLoop({ precise: true });
       server.on("connection", (socket) => {
         connections++;
         socket.once("close", () => {

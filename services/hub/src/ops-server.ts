@@ -32,7 +32,7 @@ export async function startOpsServer(options: {
   stallMs?: number;
 }): Promise<OpsServer> {
   // The heartbeat is the process's one event-loop monitor (@carehub/observability watchEventLoop): the time of
-  // its last tick, written every 20 ms while the main loop turns.
+  // its last tick, written every 100 ms (20 ms in a gateway process) while the main loop turns.
   const eventLoop = watchEventLoop();
   const workerData: OpsListenerData = {
     host: options.host,
