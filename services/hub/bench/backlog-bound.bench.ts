@@ -4,53 +4,19 @@
 // namespace with the gateway and intake in this process, offers load for a fixed time and samples the intake
 // consumer's backlog every 100 ms; the rounds alternate the bound off (0) and on, so both see the same machine.
 // Run: node services/hub/bench/backlog-bound.bench.ts [bound, default 2000] [seconds per round, default 15] [rounds per setting, default 2]
-import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { connectBus, INGRESS_CONSUMER } from "@carehub/bus";
 import { createLogger } from "@carehub/observability";
-import { hashToken } from "@carehub/registry";
-import { parseHubConfig, type RegistryConfigInput } from "@carehub/schemas";
+import { parseHubConfig } from "@carehub/schemas";
 import { cleanupNamespace, provideTestServers, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
-import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { Redis } from "ioredis";
 import { startHub } from "../src/start-hub.ts";
+import { BENCH_REGISTRY, BENCH_TOKEN, freshHomecareBody } from "./ingest-fixture.ts";
 
 const bound = Number(process.argv[2] ?? 2000);
 const seconds = Number(process.argv[3] ?? 15);
 const rounds = Number(process.argv[4] ?? 2);
 const CONCURRENCY = 32;
-const template = readFileSync(
-  medcomExamplesDir("fhir", "homecareobservation", "ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json"),
-  "utf8",
-);
-const ORIGINAL_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
-const registry: RegistryConfigInput = {
-  hub: { id: "carehub", name: "bench hub", sor: "481521000016007", gln: "5790000199990" },
-  endpoints: [
-    {
-      id: "acute-team",
-      name: "acute team",
-      kind: "municipality",
-      identifiers: { sor: ["1144561000016002"], gln: ["5790000123117"] },
-      sends: ["homecare-observation"],
-      accepts: ["acknowledgement"],
-      delivery: { mode: "nats" },
-      auth: { tokenSha256: [hashToken("bench-token")] },
-    },
-    {
-      id: "practice",
-      name: "practice",
-      kind: "practice",
-      identifiers: { sor: ["52581000016005"], gln: ["5790000127092"], ydernummer: "061654" },
-      sends: ["acknowledgement"],
-      accepts: ["homecare-observation"],
-      delivery: { mode: "nats" },
-      auth: { tokenSha256: [hashToken("practice-token")] },
-    },
-  ],
-};
-
 interface Round {
   bound: number;
   accepted: number;
@@ -71,7 +37,13 @@ async function round(maxIngressBacklog: number): Promise<Round> {
     { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl() },
     { namespace, httpPort: 0, logLevel: "error", profile: "test", maxIngressBacklog },
   );
-  const hub = await startHub({ config, services: ["intake", "gateway"], logger, registry, tracing: false });
+  const hub = await startHub({
+    config,
+    services: ["intake", "gateway"],
+    logger,
+    registry: BENCH_REGISTRY,
+    tracing: false,
+  });
   const stream = hub.bus.topology.streams.ingress;
   let peakBacklog = 0;
   let backlog = 0;
@@ -91,8 +63,8 @@ async function round(maxIngressBacklog: number): Promise<Round> {
       while (performance.now() < until) {
         const response = await fetch(`${hub.url}/v1/messages`, {
           method: "POST",
-          headers: { authorization: "Bearer bench-token", "content-type": "application/fhir+json" },
-          body: template.replaceAll(ORIGINAL_ID, randomUUID()),
+          headers: { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/fhir+json" },
+          body: freshHomecareBody(),
         });
         await response.arrayBuffer();
         if (response.status === 202) counts.accepted++;
