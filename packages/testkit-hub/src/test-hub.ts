@@ -150,9 +150,10 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
     });
     const config = parseHubConfig(
       { NATS_URL: natsUrl, REDIS_URL: redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
-      // A test hub sheds no load for event-loop lag (CAREHUB_MAX_EVENT_LOOP_LAG_MS, decision 0057): a test that
-      // sends once must not get 503 because the machine running it is busy. options.config can set it.
-      { maxEventLoopLagMs: 0, ...options.config, namespace, httpPort: 0, registryPath: "unused" },
+      // The test profile (CAREHUB_PROFILE=test, docs/decisions/0085): a test hub sheds no load for event-loop lag
+      // or INGRESS backlog — a test that sends once must not get 503 because the machine running it is busy or
+      // it built a backlog on purpose. options.config can set either bound.
+      { profile: "test", ...options.config, namespace, httpPort: 0, registryPath: "unused" },
     );
     const settings = parseServiceSettings(options.settingsEnv ?? {}, config);
     const hub = await startHub({

@@ -151,7 +151,7 @@ describe("the gateway's connection bound (CAREHUB_MAX_CONNECTIONS)", () => {
   it("refuses with Retry-After and the code beyond the bound, drops beyond twice it, and the ops port still answers", async () => {
     const config = parseHubConfig(
       { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), LOG_LEVEL: "silent" },
-      { namespace, httpPort: 0, opsPort: 0, maxConnections: BOUND, maxEventLoopLagMs: 0 },
+      { namespace, httpPort: 0, opsPort: 0, maxConnections: BOUND, profile: "test" },
     );
     const hub = await startHub({ config, registry, services: ["gateway"], opsServer: true });
     const held: Socket[] = [];
