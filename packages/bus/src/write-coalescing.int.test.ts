@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testBus } from "../test/helpers.ts";
 import type { Bus } from "./index.ts";
 
-// nats-core flushed its outbound buffer at the end of the microtask queue, so handlers that publish one after
-// another's await wrote to the socket (one syscall) once each. The pnpm patch of @nats-io/nats-core flushes at
-// the end of the event loop's turn (setImmediate; docs/performance.md, "Coalesced socket writes"). Fails when
-// the patch is lost: one write per publish.
+// nats-core flushed its outbound buffer at the end of the microtask queue as it stood, so handlers that publish
+// one after another's await wrote to the socket (one syscall) once each. The pnpm patch of @nats-io/nats-core
+// flushes once the callback's work is done (process.nextTick; docs/performance.md, "Coalesced socket writes").
+// Fails when the patch is lost: one write per publish.
 const natsPort = Number(new URL(sharedNatsUrl()).port);
 
 let env: Awaited<ReturnType<typeof testBus>>;
@@ -39,7 +39,7 @@ async function writesToNats<T>(run: () => Promise<T>): Promise<{ writes: number;
 }
 
 describe("the bus's NATS connection", () => {
-  it("sends the publishes of one turn of the event loop in one socket write, each acknowledged", async () => {
+  it("sends the publishes of one callback's work in one socket write, each acknowledged", async () => {
     const subject = bus.topology.subjects.ingress("coalesce-1");
     const { writes, result } = await writesToNats(async () => {
       const acks: Array<Promise<{ seq: number; duplicate: boolean }>> = [];

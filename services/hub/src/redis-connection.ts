@@ -50,14 +50,14 @@ function sentinelOptions(config: HubConfig): RedisOptions {
 const coalesced = new WeakSet<Writable>();
 
 /**
- * Commands written to the socket in one turn of the event loop leave in one `writev` instead of one write (and
- * one syscall) each: the socket is corked at the first write of a turn and uncorked in `setImmediate`. ioredis
- * writes every command on its own as it is issued; with the hub's handlers running side by side (intake's lanes,
- * the router's window, the dispatcher's deliveries, the tracker's batches) a turn holds several, and one write per
- * command was the hub's largest single CPU cost (docs/performance.md, "Coalesced socket writes"). Order, replies
- * and errors stay per command; only when the bytes leave changes (at the end of the turn, not mid-turn).
- * ioredis' own `enableAutoPipelining` does the batching one level up but crashes the process on a script reply
- * (`results[i] is not iterable`, ioredis 5.11.1, seen in the e2e bench), so it stays off.
+ * Commands written to the socket while one callback's work runs (its synchronous part and every microtask it
+ * leads to) leave in one `writev` instead of one write (and one syscall) each: the socket is corked at the first
+ * write and uncorked in `process.nextTick`, which runs once the microtask queue has drained. ioredis writes every
+ * command on its own as it is issued; when one NATS read hands the hub several messages, their handlers' commands
+ * now leave together. Order, replies and errors stay per command. Not `setImmediate` (one write per event-loop
+ * turn): combined with the same for NATS it made the hub fall behind at 100 msg/s under load, a check-phase
+ * callback's commands waiting a whole turn. ioredis' `enableAutoPipelining` crashed the hub on a script reply
+ * (`results[i] is not iterable`, ioredis 5.11.1). docs/performance.md, "Coalesced socket writes".
  */
 export function coalesceWrites(socket: Writable): void {
   if (coalesced.has(socket)) return;
@@ -72,7 +72,7 @@ export function coalesceWrites(socket: Writable): void {
     if (!corked) {
       corked = true;
       socket.cork();
-      setImmediate(uncork);
+      process.nextTick(uncork);
     }
     return write.apply(this, args);
   } as Writable["write"];

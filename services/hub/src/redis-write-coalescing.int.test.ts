@@ -57,11 +57,11 @@ async function setsInOneTurn(count: number, tag: string): Promise<string[]> {
   return Promise.all(replies);
 }
 
-// The hub's largest single CPU cost was one socket write (one syscall) per Redis command; the client built by
-// createRedisClient corks its socket for the turn of the event loop (docs/performance.md, "Coalesced socket
-// writes"). Fails when the coalescing is lost: 20 writes instead of one.
+// The hub wrote to Redis once (one syscall) per command; the client built by createRedisClient corks its socket
+// until the callback's work is done (process.nextTick; docs/performance.md, "Coalesced socket writes"). Fails
+// when the coalescing is lost: 20 writes instead of one.
 describe("the hub's Redis client", () => {
-  it("sends the commands of one turn of the event loop in one socket write, each with its own reply", async () => {
+  it("sends the commands of one callback's work in one socket write, each with its own reply", async () => {
     const { writes, result } = await socketWrites(() => setsInOneTurn(20, "a"));
     expect(result).toEqual(Array.from({ length: 20 }, () => "OK"));
     expect(writes).toBe(1);
