@@ -1,4 +1,3 @@
-import type { Writable } from "node:stream";
 import type { Logger } from "@carehub/observability";
 import type { HubConfig } from "@carehub/schemas";
 import { Redis, type RedisOptions } from "ioredis";
@@ -19,8 +18,6 @@ export function createRedisClient(config: HubConfig, logger: Logger): Redis {
     config.redisSentinels.length === 0
       ? new Redis(config.redisUrl, COMMAND_LIMITS)
       : new Redis({ ...COMMAND_LIMITS, ...sentinelOptions(config) });
-  // ioredis makes a new socket on every (re)connect; "connect" is emitted for each.
-  redis.on("connect", () => coalesceWrites(redis.stream));
   // The error's code only: its message may carry a server address or credentials from REDIS_URL.
   redis.on("error", (error: NodeJS.ErrnoException) =>
     logger.warn({ reason: error.code ?? error.name }, "Redis connection trouble"),
@@ -45,35 +42,4 @@ function sentinelOptions(config: HubConfig): RedisOptions {
     // sentinels again) and resend the command instead of failing it.
     reconnectOnError: (error) => (error.message.startsWith("READONLY") ? 2 : false),
   };
-}
-
-const coalesced = new WeakSet<Writable>();
-
-/**
- * Commands written to the socket while one callback's work runs (its synchronous part and every microtask it
- * leads to) leave in one `writev` instead of one write (and one syscall) each: the socket is corked at the first
- * write and uncorked in `process.nextTick`, which runs once the microtask queue has drained. ioredis writes every
- * command on its own as it is issued; when one NATS read hands the hub several messages, their handlers' commands
- * now leave together. Order, replies and errors stay per command. Not `setImmediate` (one write per event-loop
- * turn): combined with the same for NATS it made the hub fall behind at 100 msg/s under load, a check-phase
- * callback's commands waiting a whole turn. ioredis' `enableAutoPipelining` crashed the hub on a script reply
- * (`results[i] is not iterable`, ioredis 5.11.1). docs/performance.md, "Coalesced socket writes".
- */
-export function coalesceWrites(socket: Writable): void {
-  if (coalesced.has(socket)) return;
-  coalesced.add(socket);
-  const write = socket.write;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    socket.uncork();
-  };
-  socket.write = function (this: Writable, ...args: Parameters<Writable["write"]>) {
-    if (!corked) {
-      corked = true;
-      socket.cork();
-      process.nextTick(uncork);
-    }
-    return write.apply(this, args);
-  } as Writable["write"];
 }
