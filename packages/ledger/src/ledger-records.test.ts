@@ -1,8 +1,12 @@
 import { readFileSync } from "node:fs";
 import { medcomExamplesDir } from "@carehub/testkit";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  encodeFirstCopy,
   encodeStoredAcknowledgement,
+  firstCopySchema,
+  parseFirstCopy,
   parseStoredAcknowledgement,
   type StoredAcknowledgement,
 } from "./ledger-records.ts";
@@ -41,5 +45,64 @@ describe("stored acknowledgements", () => {
     expect(parseStoredAcknowledgement(JSON.stringify({ contentType: "application/fhir+json" }))).toBeUndefined();
     expect(parseStoredAcknowledgement("{not json")).toBeUndefined();
     expect(parseStoredAcknowledgement(null)).toBeUndefined();
+  });
+});
+
+describe("first-copy records", () => {
+  // parseFirstCopy checks by hand (it runs on every message); the schema stays the statement of the format.
+  const bySchema = (text: string) => {
+    if (text === "") return undefined;
+    if (!text.startsWith("{")) return { hubId: text };
+    try {
+      const parsed = firstCopySchema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  it("reads what was written, and an older record's bare hub id", () => {
+    expect(parseFirstCopy(encodeFirstCopy({ hubId: "h-1", seq: 7 }))).toEqual({ hubId: "h-1", seq: 7 });
+    expect(parseFirstCopy(encodeFirstCopy({ hubId: "h-1" }))).toEqual({ hubId: "h-1" });
+    expect(parseFirstCopy("h-2")).toEqual({ hubId: "h-2" });
+    expect(parseFirstCopy(null)).toBeUndefined();
+  });
+
+  it("answers as the schema does, for records right and wrong", () => {
+    const awkward = [
+      '{"hubId":"h","seq":0}',
+      '{"hubId":"h","seq":-3}',
+      '{"hubId":"h","seq":1.5}',
+      '{"hubId":"h","seq":"4"}',
+      '{"hubId":"h","seq":null}',
+      '{"hubId":"h","seq":9007199254740993}',
+      '{"hubId":"","seq":1}',
+      '{"hubId":5}',
+      '{"seq":1}',
+      '{"hubId":"h","seq":2,"extra":true}',
+      "{not json",
+      "{}",
+      '{"hubId":"h"}',
+      "[1]",
+      "null",
+    ];
+    for (const text of awkward) expect(parseFirstCopy(text), text).toEqual(bySchema(text));
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            hubId: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+            seq: fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(null)),
+            other: fc.anything(),
+          },
+          { requiredKeys: [] },
+        ),
+        (record) => {
+          const text = JSON.stringify(record);
+          expect(parseFirstCopy(text)).toEqual(bySchema(text));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });

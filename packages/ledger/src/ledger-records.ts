@@ -55,14 +55,24 @@ export function encodeFirstCopy(copy: FirstCopy): string {
   return JSON.stringify(copy);
 }
 
-/** Reads a first-copy record; an older record is the bare hub id (its stored position unknown). */
+/**
+ * Reads a first-copy record; an older record is the bare hub id (its stored position unknown). Read on every
+ * message (intake's claim gets the gateway's record back), so checked by hand to what `firstCopySchema` says
+ * rather than through zod (1.2 % of the hub's CPU profile, docs/performance.md); `ledger-records.test.ts`
+ * holds the two to the same answers.
+ */
 export function parseFirstCopy(text: string | null | undefined): FirstCopy | undefined {
   if (text === null || text === undefined || text === "") return undefined;
   if (!text.startsWith("{")) return { hubId: text };
+  let value: unknown;
   try {
-    const parsed = firstCopySchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const { hubId, seq } = value as { hubId?: unknown; seq?: unknown };
+  if (typeof hubId !== "string" || hubId === "") return undefined;
+  if (seq === undefined) return { hubId };
+  return typeof seq === "number" && Number.isSafeInteger(seq) && seq > 0 ? { hubId, seq } : undefined;
 }
