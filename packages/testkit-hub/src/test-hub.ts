@@ -15,14 +15,7 @@ import {
   testNamespace,
 } from "@carehub/testkit";
 import { Redis } from "ioredis";
-import type {
-  ReadModelSnapshot,
-  SendResult,
-  SnapshotEntry,
-  TestHubHandle,
-  TestHubOptions,
-  TestRegistryOptions,
-} from "../types/public-types.mts";
+import type { SnapshotEntry, TestHubHandle, TestHubOptions, TestRegistryOptions } from "../types/public-types.mts";
 import { TestReceiver } from "./test-receiver.ts";
 
 // The plain-data types of the surface live in types/public-types.mts (shared with the tarball's declarations).
