@@ -1,11 +1,10 @@
-import { connectBus } from "@carehub/bus";
+import { cleanupNamespaceAt } from "@carehub/bus/testing";
 import { openRecordingFile, parseServiceSettings, type RunningHub, replayRecording, startHub } from "@carehub/hub";
 import { MessageLedger } from "@carehub/ledger";
 import { hashToken } from "@carehub/registry";
 import type { BusinessEntity, MessageLifecycle, RegistryConfigInput } from "@carehub/schemas";
 import { parseHubConfig } from "@carehub/schemas";
 import {
-  cleanupNamespace,
   type NatsServerHandle,
   type RedisServerHandle,
   sharedNatsUrl,
@@ -14,7 +13,6 @@ import {
   startRedisServer,
   testNamespace,
 } from "@carehub/testkit";
-import { Redis } from "ioredis";
 import type { SnapshotEntry, TestHubHandle, TestHubOptions, TestRegistryOptions } from "../types/public-types.mts";
 import { TestReceiver } from "./test-receiver.ts";
 
@@ -333,13 +331,6 @@ export function normalise(r: MessageLifecycle, ref: string, refOf: Map<string, s
 }
 
 /** Deletes a hub namespace's streams and Redis keys (its own connections). */
-export async function cleanupHubNamespace(namespace: string, natsUrl: string, redisUrl: string): Promise<void> {
-  const bus = await connectBus({ servers: natsUrl, name: `cleanup-${namespace}`, namespace });
-  const redis = new Redis(redisUrl);
-  try {
-    await cleanupNamespace({ namespace, bus, redis });
-  } finally {
-    await bus.drain();
-    redis.disconnect();
-  }
+export function cleanupHubNamespace(namespace: string, natsUrl: string, redisUrl: string): Promise<void> {
+  return cleanupNamespaceAt(namespace, natsUrl, redisUrl);
 }
