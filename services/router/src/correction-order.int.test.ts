@@ -1,5 +1,5 @@
-import type { MessageContent } from "@carehub/schemas";
 import { beforeAll, describe, expect, it } from "vitest";
+import { sampleResult } from "../test/fixtures.ts";
 import { routerTestbed, waitFor } from "../test/support.ts";
 
 /**
@@ -11,14 +11,7 @@ import { routerTestbed, waitFor } from "../test/support.ts";
 const bed = routerTestbed("router-order");
 const { ns, ingest, toPipeline } = bed;
 
-const labSample = (corrected: boolean): MessageContent => ({
-  kind: "lab-result",
-  letterType: "XRPT01",
-  consentGiven: null,
-  corrected,
-  sampleId: `${ns}-sample`,
-  results: [],
-});
+const labSample = (corrected: boolean) => sampleResult(`${ns}-sample`, corrected);
 
 const outboxIndex = (hubId: string) => bed.outbox.messages.findIndex((m) => m.headers["Carehub-Hub-Id"] === hubId);
 

@@ -2,7 +2,7 @@ import { parseStoredAcknowledgement } from "@carehub/acknowledgements";
 import { metricValue } from "@carehub/observability";
 import type { MessageContent } from "@carehub/schemas";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ENDPOINTS, HUB, LAB_DATABANK_RULE, labResult, partyOf } from "../test/fixtures.ts";
+import { ENDPOINTS, HUB, LAB_DATABANK_RULE, labResult, partyOf, sampleResult } from "../test/fixtures.ts";
 import { routerTestbed, type SeenMessage, sleep, waitFor } from "../test/support.ts";
 
 const bed = routerTestbed("router", { rules: [LAB_DATABANK_RULE] });
@@ -180,14 +180,7 @@ describe("router", () => {
   });
 
   it("makes a corrected OIOXML lab result (no link, same sample) follow the sender's earlier result", async () => {
-    const sample = (corrected: boolean): MessageContent => ({
-      kind: "lab-result",
-      letterType: "XRPT01",
-      consentGiven: null,
-      corrected,
-      sampleId: `${ns}-sample`,
-      results: [],
-    });
+    const sample = (corrected: boolean) => sampleResult(`${ns}-sample`, corrected);
     const first = await ingest({ content: sample(false) });
     await toPipeline(first);
     await waitFor(() => bed.events.of("routed", first.hubId)[0], "first result routed");
