@@ -27,6 +27,19 @@ export class GatewayRequestError extends PermanentError {
   }
 }
 
+/**
+ * The 401 for a request without a known bearer token, with the challenge that names the scheme (the same for the
+ * message routes and the query API). Says only whether a token came, never which.
+ */
+export function unauthenticated(reply: { header(name: string, value: string): unknown }, token: string | undefined) {
+  reply.header("WWW-Authenticate", 'Bearer realm="carehub"');
+  return new GatewayRequestError(
+    401,
+    GATEWAY_ERROR_CODES.unauthenticated,
+    token === undefined ? "send Authorization: Bearer <token>" : "unknown token",
+  );
+}
+
 /** NATS or Redis could not be reached in time: the sender should try again (503). */
 export class GatewayUnavailableError extends RetryableError {
   constructor(message: string, options: { cause?: unknown } = {}) {
