@@ -1,13 +1,12 @@
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { buildReferral, buildTaskRequisition, type MessagingOrganization } from "@carehub/medcom-fhir";
 import { AuditRecord, type CareCourse, type CareListPage, type PatientOverview } from "@carehub/schemas";
 import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CarehubRun, runCarehub } from "./src/cli-process.ts";
 import { type Harness, type HarnessEndpoint, startHarness } from "./src/harness.ts";
 import { statusTraffic } from "./src/status-traffic.ts";
 
@@ -326,20 +325,12 @@ describe("the care overview of a KOL package course", () => {
   });
 });
 
-const cli = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
-
-function rebuild(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, "rebuild", "--yes", "--json"],
-      {
-        env: { ...process.env, NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), LOG_LEVEL: "warn", ...env },
-        timeout: 60_000,
-      },
-      (error, _stdout, stderr) => {
-        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stderr });
-      },
-    );
+function rebuild(env: Record<string, string>): Promise<CarehubRun> {
+  return runCarehub(["rebuild", "--yes", "--json"], {
+    ...process.env,
+    NATS_URL: sharedNatsUrl(),
+    REDIS_URL: sharedRedisUrl(),
+    LOG_LEVEL: "warn",
+    ...env,
   });
 }

@@ -1,17 +1,15 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { buildLabReport, encodeXmlText } from "@carehub/medcom-xml";
 import type { Party } from "@carehub/schemas";
 import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCarehub } from "./src/cli-process.ts";
 import { type Harness, startHarness } from "./src/harness.ts";
 
 // `carehub endpoints check` as an operator runs it: the real CLI in a child process against a running hub (real
 // NATS and Redis, the harness's test receivers as webhooks), with the registry the hub runs on in a file.
-const cli = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
 const LAB: Party = { gln: "5790000120284", name: "Svendborg" };
 const KLAMER: Party = { gln: "5790000125012", name: "Finn Klamer" };
 const PRACTICE: Party = { gln: "5790000127092", name: "Skødstrup Lægepraksis" };
@@ -41,25 +39,12 @@ interface Check {
 }
 
 function carehub(args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [cli, "endpoints", ...args],
-      {
-        env: {
-          ...process.env,
-          NATS_URL: sharedNatsUrl(),
-          REDIS_URL: sharedRedisUrl(),
-          CAREHUB_NAMESPACE: h.namespace,
-          CAREHUB_REGISTRY: join(dir, "endpoints.json"),
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
+  return runCarehub(["endpoints", ...args], {
+    ...process.env,
+    NATS_URL: sharedNatsUrl(),
+    REDIS_URL: sharedRedisUrl(),
+    CAREHUB_NAMESPACE: h.namespace,
+    CAREHUB_REGISTRY: join(dir, "endpoints.json"),
   });
 }
 

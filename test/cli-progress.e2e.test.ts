@@ -1,35 +1,20 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { connectBus, HEADER } from "@carehub/bus";
 import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCarehub } from "./src/cli-process.ts";
 import { cleanupHubNamespace } from "./src/namespace.ts";
 
 // Progress of `carehub rebuild` and `carehub redrive`: the real CLI in a child process (stderr a pipe, not a
 // terminal) against the shared NATS and Redis in a private namespace holding a few events and dead letters.
-const cli = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
 const namespace = testNamespace("cli-progress");
 
 function carehub(args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [cli, ...args],
-      {
-        env: {
-          ...process.env,
-          NATS_URL: sharedNatsUrl(),
-          REDIS_URL: sharedRedisUrl(),
-          CAREHUB_NAMESPACE: namespace,
-          LOG_LEVEL: "error",
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
+  return runCarehub(args, {
+    ...process.env,
+    NATS_URL: sharedNatsUrl(),
+    REDIS_URL: sharedRedisUrl(),
+    CAREHUB_NAMESPACE: namespace,
+    LOG_LEVEL: "error",
   });
 }
 

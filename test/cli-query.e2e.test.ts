@@ -1,13 +1,11 @@
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCarehub } from "./src/cli-process.ts";
 import { type Harness, startHarness } from "./src/harness.ts";
 
 // `carehub messages list|show` and `carehub stats` as an operator runs them: the real CLI in a child process
 // against a running hub's query API, with the operator's token from CAREHUB_TOKEN.
-const cli = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
 const HOMECARE = readFileSync(
   medcomExamplesDir("fhir", "homecareobservation", "ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json"),
 );
@@ -16,17 +14,7 @@ let h: Harness;
 let hubId: string;
 
 function carehub(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [cli, ...args],
-      { env: { ...process.env, CAREHUB_URL: h.url, CAREHUB_TOKEN: h.token("operator"), ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
-  });
+  return runCarehub(args, { ...process.env, CAREHUB_URL: h.url, CAREHUB_TOKEN: h.token("operator"), ...env });
 }
 
 beforeAll(async () => {

@@ -1,15 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { buildLabReport, encodeXmlText } from "@carehub/medcom-xml";
 import type { Party } from "@carehub/schemas";
 import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CAREHUB_CLI } from "./src/cli-process.ts";
 import { type Harness, startHarness } from "./src/harness.ts";
 import { cprShapesIn } from "./src/patient-identifiers.ts";
 
 // `carehub messages tail` as an operator runs it: the real CLI in a child process following the EVENTS stream
 // of a running hub (real NATS and Redis), while the test sends lab results through the gateway.
-const cli = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
 const LAB: Party = { gln: "5790000120284", name: "Svendborg" };
 const KLAMER: Party = { gln: "5790000125012", name: "Finn Klamer" };
 const PRACTICE: Party = { gln: "5790000127092", name: "Skødstrup Lægepraksis" };
@@ -34,7 +33,7 @@ interface Tail {
 }
 
 function tail(args: string[], namespace = h.namespace): Tail {
-  const child = spawn(process.execPath, [cli, "messages", "tail", ...args], {
+  const child = spawn(process.execPath, [CAREHUB_CLI, "messages", "tail", ...args], {
     env: { ...process.env, NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), CAREHUB_NAMESPACE: namespace },
     stdio: ["ignore", "pipe", "pipe"],
   });

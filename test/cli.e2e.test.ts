@@ -1,51 +1,29 @@
-import { execFile } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { connectBus, HEADER } from "@carehub/bus";
 import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, describe, expect, it } from "vitest";
+import { type CarehubRun, runCarehub } from "./src/cli-process.ts";
 import { cleanupHubNamespace } from "./src/namespace.ts";
 
 // The `carehub` command as an operator runs it: the real CLI in a child process (stdin not a terminal), against
 // the shared NATS and Redis in a private namespace. Each test names the mistake an operator makes and what the
 // CLI must answer.
-const cli = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
 const namespace = testNamespace("cli");
 
 afterAll(async () => {
   await cleanupHubNamespace(namespace);
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function carehub(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [cli, ...args],
-      {
-        env: {
-          ...process.env,
-          NATS_URL: sharedNatsUrl(),
-          REDIS_URL: sharedRedisUrl(),
-          CAREHUB_NAMESPACE: namespace,
-          ...env,
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
+function carehub(args: string[], env: Record<string, string> = {}): Promise<CarehubRun> {
+  return runCarehub(args, {
+    ...process.env,
+    NATS_URL: sharedNatsUrl(),
+    REDIS_URL: sharedRedisUrl(),
+    CAREHUB_NAMESPACE: namespace,
+    ...env,
   });
 }
 

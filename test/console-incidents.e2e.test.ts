@@ -1,6 +1,5 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCarehub } from "./src/cli-process.ts";
 import { defaultEndpoints, type Harness, startHarness } from "./src/harness.ts";
 import { freshHomecare, HOMECARE_CPR } from "./src/homecare-traffic.ts";
 
@@ -25,21 +24,9 @@ interface Incident {
 let h: Harness;
 let consoleUrl: string;
 
-const cli = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
-
 /** The real `carehub` in a child process, pointed at the console with CAREHUB_CONSOLE_URL and CAREHUB_TOKEN. */
 function carehub(args: string[], token = h.token("operator")) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [cli, ...args],
-      { env: { ...process.env, CAREHUB_CONSOLE_URL: consoleUrl, CAREHUB_TOKEN: token }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
-  });
+  return runCarehub(args, { ...process.env, CAREHUB_CONSOLE_URL: consoleUrl, CAREHUB_TOKEN: token });
 }
 
 function call(token: string, method: string, path: string, body?: unknown): Promise<Response> {

@@ -1,8 +1,6 @@
 import { readFileSync } from "node:fs";
-import { Writable } from "node:stream";
-import { runCli } from "@carehub/hub";
+import { runCliCollected, sharedHubEnv } from "@carehub/hub/testing";
 import type { LifecycleEvent } from "@carehub/schemas";
-import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultEndpoints, type Harness, startHarness } from "./src/harness.ts";
@@ -19,14 +17,6 @@ const homecareAgain = readFileSync(`${EXAMPLES}/fhir/homecareobservation/ig-add5
 const labReport = readFileSync(`${EXAMPLES}/oioxml/XRPT01_2.xml`);
 
 type Of<T extends LifecycleEvent["type"]> = Extract<LifecycleEvent, { type: T }>;
-
-class Sink extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 describe("delivery retries, dead letters and redrive end to end", () => {
   let h: Harness;
@@ -98,21 +88,12 @@ describe("delivery retries, dead letters and redrive end to end", () => {
     expect(letters[0]?.headers["Carehub-Error-Message"]).toMatch(/#1 .*CAREHUB_ERR_DELIVERY_NETWORK.*#2 .*#3 /);
 
     h.receiver("klamer").setDown(false);
-    const stdout = new Sink();
-    const code = await runCli(["redrive", "--json", "--endpoint", "klamer"], {
-      env: {
-        NATS_URL: sharedNatsUrl(),
-        REDIS_URL: sharedRedisUrl(),
-        CAREHUB_NAMESPACE: h.namespace,
-        LOG_LEVEL: "warn",
-      },
-      stdout,
-      stderr: new Sink(),
-      stopRequested: new Promise(() => undefined),
-      stopSignal: new AbortController().signal,
-    });
+    const { code, out } = await runCliCollected(
+      ["redrive", "--json", "--endpoint", "klamer"],
+      sharedHubEnv(h.namespace),
+    );
     expect(code).toBe(0);
-    expect(JSON.parse(stdout.text)).toEqual({ redriven: 1, hubIds: [deadId] });
+    expect(JSON.parse(out)).toEqual({ redriven: 1, hubIds: [deadId] });
 
     await h.waitForEvents((e) => e.type === "delivered" && e.hubId === deadId);
     const accepted = h

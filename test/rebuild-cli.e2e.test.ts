@@ -1,13 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createStore } from "@carehub/store";
 import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CarehubRun, runCarehub } from "./src/cli-process.ts";
 import { type Harness, startHarness } from "./src/harness.ts";
 
 /**
@@ -16,8 +15,6 @@ import { type Harness, startHarness } from "./src/harness.ts";
  * rebuild that dropped them would leave every awaited acknowledgement never flagged overdue. Found by the
  * chaos suite (docs/reliability.md), which compares every scenario's read model with a rebuild.
  */
-
-const CLI = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
 
 let h: Harness;
 let dir: string;
@@ -35,25 +32,14 @@ afterAll(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
-function rebuild(registryPath: string): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, "rebuild", "--yes", "--json"],
-      {
-        env: {
-          PATH: process.env.PATH,
-          NATS_URL: sharedNatsUrl(),
-          REDIS_URL: sharedRedisUrl(),
-          CAREHUB_NAMESPACE: h.namespace,
-          CAREHUB_REGISTRY: registryPath,
-          LOG_LEVEL: "error",
-        },
-        timeout: 60_000,
-      },
-      (error, _stdout, stderr) =>
-        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stderr }),
-    );
+function rebuild(registryPath: string): Promise<CarehubRun> {
+  return runCarehub(["rebuild", "--yes", "--json"], {
+    PATH: process.env.PATH,
+    NATS_URL: sharedNatsUrl(),
+    REDIS_URL: sharedRedisUrl(),
+    CAREHUB_NAMESPACE: h.namespace,
+    CAREHUB_REGISTRY: registryPath,
+    LOG_LEVEL: "error",
   });
 }
 

@@ -2,11 +2,10 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { parseMessage } from "@carehub/formats";
-import { parseRecording, type ReplayReport, runCli } from "@carehub/hub";
+import { parseRecording, type ReplayReport } from "@carehub/hub";
+import { type CliRun, runCliCollected, sharedHubEnv } from "@carehub/hub/testing";
 import type { MessageLifecycle, RecordedMessage, RecordingHeader } from "@carehub/schemas";
-import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./src/harness.ts";
@@ -46,25 +45,8 @@ async function finalRecord(hubId: string, final: (r: MessageLifecycle) => boolea
 }
 
 /** Runs `carehub <args>` in this process against the hub of `namespace`; stdout and stderr as text. */
-async function cli(namespace: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  stderr.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await runCli(args, {
-    env: { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), CAREHUB_NAMESPACE: namespace, LOG_LEVEL: "warn" },
-    stdout,
-    stderr,
-    stopRequested: new Promise<void>(() => {}),
-    stopSignal: new AbortController().signal,
-  });
-  return { code, out, err };
+async function cli(namespace: string, args: string[]): Promise<CliRun> {
+  return runCliCollected(args, sharedHubEnv(namespace));
 }
 
 interface Recorded {

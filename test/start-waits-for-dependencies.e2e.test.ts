@@ -13,6 +13,7 @@ import {
   testNamespace,
 } from "@carehub/testkit";
 import { afterAll, describe, expect, it } from "vitest";
+import { CAREHUB_CLI } from "./src/cli-process.ts";
 
 /**
  * Issue 16, item 2: a worker started while NATS is unreachable waits for it with backoff, alive (`/healthz` 200)
@@ -22,7 +23,6 @@ import { afterAll, describe, expect, it } from "vitest";
  * Redis, and CAREHUB_START_TIMEOUT_MS bounds the wait.
  */
 
-const CLI = fileURLToPath(new URL("../services/hub/src/cli.ts", import.meta.url));
 const REGISTRY = fileURLToPath(new URL("../infra/endpoints.yaml", import.meta.url));
 
 let child: ChildProcess | undefined;
@@ -46,7 +46,7 @@ async function stopChild(): Promise<void> {
 
 function startIntake(env: NodeJS.ProcessEnv): void {
   output = "";
-  child = spawn(process.execPath, [CLI, "start", "intake"], {
+  child = spawn(process.execPath, [CAREHUB_CLI, "start", "intake"], {
     env: {
       PATH: process.env.PATH,
       CAREHUB_NAMESPACE: testNamespace("startwait"),

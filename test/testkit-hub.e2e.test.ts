@@ -3,8 +3,7 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { runCli } from "@carehub/hub";
+import { runCliCollected, sharedHubEnv } from "@carehub/hub/testing";
 import {
   buildAcknowledgement,
   buildReferral,
@@ -12,7 +11,6 @@ import {
   type MessagingOrganization,
   parseFhirMessage,
 } from "@carehub/medcom-fhir";
-import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { startTestHub, type TestHub, TestHubAssertionError, type TestHubEndpoint } from "@carehub/testkit-hub";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -199,18 +197,7 @@ describe("a referral's business status", () => {
 describe("replaying one recording into two fresh hubs", () => {
   it("gives identical read-model snapshots, equal to the original hub's", async () => {
     const file = join(dir, "traffic.jsonl");
-    const code = await runCli(["record", "--out", file], {
-      env: {
-        NATS_URL: sharedNatsUrl(),
-        REDIS_URL: sharedRedisUrl(),
-        CAREHUB_NAMESPACE: original.namespace,
-        LOG_LEVEL: "warn",
-      },
-      stdout: new PassThrough(),
-      stderr: new PassThrough(),
-      stopRequested: new Promise<void>(() => {}),
-      stopSignal: new AbortController().signal,
-    });
+    const { code } = await runCliCollected(["record", "--out", file], sharedHubEnv(original.namespace));
     expect(code).toBe(0);
 
     const first = await fresh();

@@ -36,3 +36,30 @@ describe("CAREHUB_REDIS_SENTINELS", () => {
     }
   });
 });
+
+describe("CAREHUB_PROFILE", () => {
+  it("production (the default) sheds load for event-loop lag and INGRESS backlog", () => {
+    const config = parseHubConfig({});
+    expect(config.profile).toBe("production");
+    expect(config.maxEventLoopLagMs).toBe(50);
+    expect(config.maxIngressBacklog).toBe(100_000);
+  });
+
+  it("test turns both bounds off, from the environment or an override", () => {
+    for (const config of [parseHubConfig({ CAREHUB_PROFILE: "test" }), parseHubConfig({}, { profile: "test" })]) {
+      expect(config.maxEventLoopLagMs).toBe(0);
+      expect(config.maxIngressBacklog).toBe(0);
+    }
+  });
+
+  it("a setting given explicitly wins over its profile's default", () => {
+    const fromEnv = parseHubConfig({ CAREHUB_PROFILE: "test", CAREHUB_MAX_INGRESS_BACKLOG: "7" });
+    expect(fromEnv.maxIngressBacklog).toBe(7);
+    expect(fromEnv.maxEventLoopLagMs).toBe(0);
+    expect(parseHubConfig({}, { profile: "test", maxEventLoopLagMs: 50 }).maxEventLoopLagMs).toBe(50);
+  });
+
+  it("refuses a profile it does not know, naming the variable", () => {
+    expect(() => parseHubConfig({ CAREHUB_PROFILE: "prod" })).toThrow(/CAREHUB_PROFILE/);
+  });
+});

@@ -29,6 +29,12 @@ export function parseSentinelList(text: string): SentinelAddress[] | { problem: 
  * (`parseHubConfig(process.env)`), frozen, and passed down. No module reads process.env on import.
  */
 export const HubConfig = z.object({
+  /**
+   * Which defaults apply to the settings not given (CAREHUB_PROFILE): `production` (the default), or `test` —
+   * for tests and benchmarks on a shared machine, where no load is shed for the event loop's lateness or the
+   * INGRESS backlog (PROFILE_DEFAULTS). A setting given explicitly wins over its profile's default.
+   */
+  profile: z.enum(["production", "test"]).default("production"),
   natsUrl: z.string().default("nats://127.0.0.1:4222"),
   natsUser: z.string().optional(),
   natsPass: z.string().optional(),
@@ -93,6 +99,13 @@ export const HubConfig = z.object({
    * admits never starves its own answers (`/healthz`, refusals); 0 turns the bound off.
    */
   maxEventLoopLagMs: z.coerce.number().int().min(0).default(50),
+  /**
+   * The gateway refuses new messages (503 `CAREHUB_ERR_GATEWAY_INGRESS_BACKLOG`, `Retry-After`) while more than this
+   * many INGRESS messages wait for intake (its consumer's pending and unacknowledged messages, read once a
+   * second): a sender learns the hub is behind instead of getting 202 for a message an hour from being read;
+   * 0 turns the bound off (docs/decisions/0084-refuse-when-ingress-is-behind.md).
+   */
+  maxIngressBacklog: z.coerce.number().int().min(0).default(100_000),
   /** A request whose body has not fully arrived after this long is cut off (slow senders hold nothing for long). */
   requestTimeoutMs: z.coerce.number().int().positive().default(60_000),
   /**
@@ -152,9 +165,22 @@ export const HubConfig = z.object({
     .default([]),
 });
 export type HubConfig = Readonly<z.infer<typeof HubConfig>>;
+export type HubProfile = HubConfig["profile"];
+
+/**
+ * The defaults each profile puts before the schema's own (the one place a profile is spelled out). `test`: no
+ * load shedding by lateness (a shared test machine's stalls would refuse requests most tests send once, without
+ * retrying as the SDK does) nor by INGRESS backlog (tests and benches build backlogs on purpose); a test that
+ * means to exercise either bound sets it explicitly.
+ */
+export const PROFILE_DEFAULTS: Readonly<Record<HubProfile, Readonly<Partial<HubConfig>>>> = {
+  production: {},
+  test: { maxEventLoopLagMs: 0, maxIngressBacklog: 0 },
+};
 
 /** The environment variable behind each setting of HubConfig. */
 export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, string>> = {
+  profile: "CAREHUB_PROFILE",
   natsUrl: "NATS_URL",
   natsUser: "NATS_USER",
   natsPass: "NATS_PASS",
@@ -171,6 +197,7 @@ export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, st
   maxInflightBytes: "CAREHUB_MAX_INFLIGHT_BYTES",
   maxConnections: "CAREHUB_MAX_CONNECTIONS",
   maxEventLoopLagMs: "CAREHUB_MAX_EVENT_LOOP_LAG_MS",
+  maxIngressBacklog: "CAREHUB_MAX_INGRESS_BACKLOG",
   requestTimeoutMs: "CAREHUB_HTTP_REQUEST_TIMEOUT_MS",
   startTimeoutMs: "CAREHUB_START_TIMEOUT_MS",
   logLevel: "LOG_LEVEL",
@@ -182,14 +209,19 @@ export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, st
   payloadKeys: "CAREHUB_PAYLOAD_KEYS",
 };
 
-/** Reads the configuration from environment variables; reports every problem at once. */
+/**
+ * Reads the configuration from environment variables; reports every problem at once. `overrides` win over the
+ * environment, and both over the profile's defaults (PROFILE_DEFAULTS), which win over the schema's.
+ */
 export function parseHubConfig(env: Record<string, string | undefined>, overrides: Partial<HubConfig> = {}): HubConfig {
   const raw: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(HUB_CONFIG_ENV)) {
     const value = env[name];
     if (value !== undefined && value !== "") raw[key] = value;
   }
-  const parsed = HubConfig.safeParse({ ...raw, ...overrides });
+  const profile = HubConfig.shape.profile.safeParse(overrides.profile ?? raw.profile);
+  const profileDefaults = profile.success ? PROFILE_DEFAULTS[profile.data] : {};
+  const parsed = HubConfig.safeParse({ ...profileDefaults, ...raw, ...overrides });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
       const key = String(i.path[0] ?? "");

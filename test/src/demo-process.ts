@@ -22,9 +22,8 @@ export function startDemoProcess(namespace: string, args: string[]): DemoProcess
       CAREHUB_NAMESPACE: namespace,
       CAREHUB_HTTP_PORT: "0",
       CAREHUB_CONSOLE_PORT: "0",
-      // As for every hub process the tests start (service-process.ts): a busy test machine must not make the
-      // demo's gateway shed load for event-loop lag (decision 0057) while a test counts on its answers.
-      CAREHUB_MAX_EVENT_LOOP_LAG_MS: "0",
+      // The test profile, as for every hub process the tests start (service-process.ts).
+      CAREHUB_PROFILE: "test",
       LOG_LEVEL: "error",
     },
     stdio: ["ignore", "pipe", "pipe"],

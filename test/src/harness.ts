@@ -183,9 +183,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (dir !== undefined) await writeFile(registryPath, JSON.stringify(registry, null, 2));
   const config = parseHubConfig(
     { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
-    // The gateway's event-loop bound off unless a test asks for it: a shared test machine's stalls would refuse
-    // requests that most tests send once, without retrying as the SDK does.
-    { maxEventLoopLagMs: 0, ...options.config, namespace, httpPort: 0, registryPath },
+    // The test profile (PROFILE_DEFAULTS of @carehub/schemas): no load shed for event-loop lag or INGRESS
+    // backlog unless a test asks for it in options.config.
+    { profile: "test", ...options.config, namespace, httpPort: 0, registryPath },
   );
   const settings = parseServiceSettings(options.settingsEnv ?? {}, config);
   const hub = await startHub({

@@ -37,9 +37,9 @@ export class ServiceProcess {
     const child = spawn(process.execPath, [CLI, "start", this.name], {
       cwd: ROOT,
       // Each process serves /metrics on a port of its own unless the environment names one; 0: the system picks.
-      // The gateway's event-loop bound is off unless asked for (as in the harness): a loaded test machine's
-      // stalls would refuse requests that tests send once.
-      env: { CAREHUB_OPS_PORT: "0", CAREHUB_MAX_EVENT_LOOP_LAG_MS: "0", ...this.#env },
+      // The test profile (as in the harness): no load shed for event-loop lag or INGRESS backlog unless the
+      // environment sets those bounds.
+      env: { CAREHUB_OPS_PORT: "0", CAREHUB_PROFILE: "test", ...this.#env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.#output = "";

@@ -20,14 +20,13 @@ export function acknowledgementKeys(namespace: string): AcknowledgementKeys {
   return { hubAcknowledgement, relayedAcknowledgement };
 }
 
-/** What keeping and reading acknowledgements needs from Redis. */
+/** What keeping acknowledgements needs from Redis (SET … NX GET: Redis 7.0 or later, as the ledger's claim). */
 export interface AcknowledgementRedis {
-  set(key: string, value: string, secondsToken: "EX", seconds: number, nx: "NX"): Promise<"OK" | null>;
-  get(key: string): Promise<string | null>;
+  set(key: string, value: string, secondsToken: "EX", seconds: number, nx: "NX", get: "GET"): Promise<string | null>;
 }
 
 /**
- * Keeps the hub's own answer to a message (`<ns>:ack:<hubId>`) before it is sent: SET NX, then read back, so
+ * Keeps the hub's own answer to a message (`<ns>:ack:<hubId>`) before it is sent: SET NX GET, one round trip, so
  * when a crashed earlier attempt already stored one, that exact one is sent and Redis and OUTBOX never disagree.
  */
 export async function keepHubAcknowledgement(
@@ -38,8 +37,10 @@ export async function keepHubAcknowledgement(
   ttlSeconds: number,
 ): Promise<Required<StoredAcknowledgement>> {
   const key = acknowledgementKeys(namespace).hubAcknowledgement(originalHubId);
-  if ((await redis.set(key, encodeStoredAcknowledgement(answer), "EX", ttlSeconds, "NX")) === "OK") return answer;
-  const earlier = parseStoredAcknowledgement(await redis.get(key));
+  // One round trip: stored unless one is there, and the one there (null: this one was stored) comes back.
+  const earlier = parseStoredAcknowledgement(
+    await redis.set(key, encodeStoredAcknowledgement(answer), "EX", ttlSeconds, "NX", "GET"),
+  );
   return earlier === undefined ? answer : { ...answer, ...earlier };
 }
 

@@ -60,6 +60,7 @@ export {
   DEFAULT_AUDIT_RETENTION_DAYS,
   DEFAULT_READ_MODEL_RETENTION_DAYS,
   DEFAULT_RETENTION,
+  INGRESS_CONSUMER,
   messageRetention,
   type RetentionSettings,
   readModelRetention,

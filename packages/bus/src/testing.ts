@@ -29,6 +29,25 @@ export async function cleanupTestNamespace(bus: Bus | undefined, redis: Redis | 
   await redis?.quit();
 }
 
+/**
+ * Deletes a namespace's streams and Redis keys over connections of its own (by default to the shared NATS and
+ * Redis), closed after: for a test whose hub, not the test, held the connections.
+ */
+export async function cleanupNamespaceAt(
+  namespace: string,
+  natsUrl = sharedNatsUrl(),
+  redisUrl = sharedRedisUrl(),
+): Promise<void> {
+  const bus = await connectBus({ servers: natsUrl, name: `cleanup-${namespace}`, namespace });
+  const redis = new Redis(redisUrl);
+  try {
+    await cleanupNamespace({ namespace, bus, redis });
+  } finally {
+    await bus.drain();
+    redis.disconnect();
+  }
+}
+
 /** A private namespace on the shared NATS and Redis for one test file; `close()` deletes what it made. */
 export interface TestNamespace {
   namespace: string;

@@ -131,6 +131,12 @@ export interface Topology {
   streamConfigs(options?: StreamConfigOptions): CarehubStreamConfig[];
 }
 
+/**
+ * The durable consumer that takes every INGRESS message (services/intake): its pending and unacknowledged
+ * messages are the hub's intake backlog, which the gateway's CAREHUB_MAX_INGRESS_BACKLOG bound reads.
+ */
+export const INGRESS_CONSUMER = "intake";
+
 const NAMESPACE = /^[a-z][a-z0-9-]{0,30}$/;
 // One subject token: no dots, wildcards or whitespace. `*` alone is allowed for filters.
 const TOKEN = /^(?:[A-Za-z0-9_-]+|\*)$/;

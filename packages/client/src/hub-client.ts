@@ -13,7 +13,8 @@ export interface ClientOptions {
   /** Give up on one HTTP request after this long. Default 15 s. */
   requestTimeoutMs?: number;
   /**
-   * When the hub answers 503 or 429 with `Retry-After` (it is busy: CAREHUB_ERR_GATEWAY_OVERLOADED), wait that
+   * When the hub answers 503 or 429 with `Retry-After` (it is busy: CAREHUB_ERR_GATEWAY_OVERLOADED, or behind:
+   * CAREHUB_ERR_GATEWAY_INGRESS_BACKLOG), wait that
    * long and ask again, at most this many times. Default 3; 0 turns it off.
    */
   busyRetries?: number;

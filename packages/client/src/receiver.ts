@@ -122,17 +122,8 @@ export interface Receiver {
   receive(delivery: Delivery): Promise<ReceiveOutcome>;
 }
 
-interface Readable {
-  kind: MessageKind | undefined;
-  format: WireFormat;
-  standard: string | undefined;
-  standardVersion: string | undefined;
-  messageId: string;
-  envelopeId: string | undefined;
-  sender: Party;
-  receivers: Party[];
-  ackRequested: boolean;
-}
+/** What the receiver reads of a message: what an acknowledgement names of it, and whether one is asked for. */
+type Readable = AcknowledgementInput["original"] & { ackRequested: boolean };
 
 export function createReceiver(options: ReceiverOptions): Receiver {
   const seen = options.seenStore ?? createMemorySeenStore();

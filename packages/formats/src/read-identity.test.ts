@@ -79,6 +79,17 @@ describe("readMessageIdentity", () => {
       });
     });
 
+    it("a FHIR XML bundle broken after its MessageHeader still gives its id and kind", () => {
+      const xml = readFileSync(new URL("built/fhir/ref.xml", CORPUS), "utf8");
+      const cut = xml.slice(0, xml.indexOf("<Patient>"));
+      expect(parseMessage(Buffer.from(cut), { contentType: "application/fhir+xml" }).ok).toBe(false);
+      expect(readMessageIdentity(Buffer.from(cut), { contentType: "application/fhir+xml" })).toEqual({
+        format: "fhir+xml",
+        messageId: headerId,
+        kind: "referral",
+      });
+    });
+
     it("reads FHIR JSON whatever the order of keys and entries", () => {
       const [header, ...others] = bundle.entry;
       if (header === undefined) throw new Error("the example has no MessageHeader");

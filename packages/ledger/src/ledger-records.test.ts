@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { medcomExamplesDir } from "@carehub/testkit";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { messageHubId } from "./derived-ids.ts";
 import {
   encodeDeliveryRecord,
   encodeFirstCopy,
   encodeStoredAcknowledgement,
+  firstCopySchema,
   parseDeliveryRecord,
   parseFirstCopy,
   parseStoredAcknowledgement,
@@ -91,5 +93,67 @@ describe("delivery records", () => {
     expect(parseDeliveryRecord(JSON.stringify(record))).toEqual(record);
     expect(parseDeliveryRecord("{not json")).toEqual({ attempt: 1, durationMs: 0, at: new Date(0).toISOString() });
     expect(parseDeliveryRecord("x,y")).toEqual({ attempt: 1, durationMs: 0, at: new Date(0).toISOString() });
+  });
+});
+
+describe("first-copy records in JSON, read by hand", () => {
+  // parseFirstCopy checks by hand (it runs on every message); the schema stays the statement of the format.
+  const bySchema = (text: string) => {
+    if (text === "") return undefined;
+    if (!text.startsWith("{")) return { hubId: text };
+    try {
+      const parsed = firstCopySchema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  it("reads what was written, and an older record's bare hub id", () => {
+    expect(parseFirstCopy(encodeFirstCopy({ hubId: "h-1", seq: 7 }, undefined), undefined)).toEqual({
+      hubId: "h-1",
+      seq: 7,
+    });
+    expect(parseFirstCopy(encodeFirstCopy({ hubId: "h-1" }, undefined), undefined)).toEqual({ hubId: "h-1" });
+    expect(parseFirstCopy("h-2", undefined)).toEqual({ hubId: "h-2" });
+    expect(parseFirstCopy(null, undefined)).toBeUndefined();
+  });
+
+  it("answers as the schema does, for records right and wrong", () => {
+    const awkward = [
+      '{"hubId":"h","seq":0}',
+      '{"hubId":"h","seq":-3}',
+      '{"hubId":"h","seq":1.5}',
+      '{"hubId":"h","seq":"4"}',
+      '{"hubId":"h","seq":null}',
+      '{"hubId":"h","seq":9007199254740993}',
+      '{"hubId":"","seq":1}',
+      '{"hubId":5}',
+      '{"seq":1}',
+      '{"hubId":"h","seq":2,"extra":true}',
+      "{not json",
+      "{}",
+      '{"hubId":"h"}',
+      "[1]",
+      "null",
+    ];
+    for (const text of awkward) expect(parseFirstCopy(text, undefined), text).toEqual(bySchema(text));
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            hubId: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+            seq: fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(null)),
+            other: fc.anything(),
+          },
+          { requiredKeys: [] },
+        ),
+        (record) => {
+          const text = JSON.stringify(record);
+          expect(parseFirstCopy(text, undefined)).toEqual(bySchema(text));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });

@@ -68,7 +68,9 @@ const POSITION = /^[1-9][0-9]{0,15}$/;
  * Reads a first-copy record: its position alone (0082; the hub id is the one its key derives, `derivedHubId`,
  * which every reader of a `messageId` key must pass — without it such a record reads as none), JSON, or the bare
  * hub id of an older release (its stored position unknown). A reader of another key holding a bare hub id (the
- * router's lab-sample marker) passes undefined.
+ * router's lab-sample marker) passes undefined. Read on every message (intake's claim gets the gateway's record
+ * back), so the JSON is checked by hand to what `firstCopySchema` says rather than through zod (1.2 % of the
+ * hub's CPU profile, docs/performance.md); `ledger-records.test.ts` holds the two to the same answers.
  */
 export function parseFirstCopy(
   text: string | null | undefined,
@@ -77,12 +79,17 @@ export function parseFirstCopy(
   if (text === null || text === undefined || text === "") return undefined;
   if (POSITION.test(text)) return derivedHubId === undefined ? undefined : { hubId: derivedHubId, seq: Number(text) };
   if (!text.startsWith("{")) return { hubId: text };
+  let value: unknown;
   try {
-    const parsed = firstCopySchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const { hubId, seq } = value as { hubId?: unknown; seq?: unknown };
+  if (typeof hubId !== "string" || hubId === "") return undefined;
+  if (seq === undefined) return { hubId };
+  return typeof seq === "number" && Number.isSafeInteger(seq) && seq > 0 ? { hubId, seq } : undefined;
 }
 
 /** What a delivered marker keeps (field `deliveredField` of `markers`): enough to publish `delivered` again. */

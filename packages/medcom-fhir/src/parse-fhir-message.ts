@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { ParseResult, ValidationIssue, WireFormat } from "@carehub/schemas";
 import { fhirIssue } from "./issues.ts";
 import { type ParseLimits, resolveLimits } from "./limits.ts";
@@ -48,6 +49,30 @@ function decode(input: Uint8Array | string, limits: ParseLimits): { text: string
   } catch {
     return { issue: fhirIssue("CAREHUB_ERR_FHIR_ENCODING", "(input)", "the message is not valid UTF-8") };
   }
+}
+
+/**
+ * The first `bytes` bytes of a UTF-8 message (cut back to the start of a character), decoded as the whole message
+ * would be: what a header reader that stops early decodes. When they are not all UTF-8, the longest part that is,
+ * and `broken`: the full parse refuses the message, the reader may still find its header before the bad bytes.
+ */
+export function decodeUtf8Prefix(input: Uint8Array, bytes: number): { text: string; broken: boolean } {
+  const cut = (at: number) => {
+    let end = Math.min(at, input.byteLength);
+    while (end > 0 && end < input.byteLength && ((input[end] as number) & 0xc0) === 0x80) end--;
+    return end;
+  };
+  const end = cut(bytes);
+  if (isUtf8(input.subarray(0, end))) return { text: UTF8.decode(input.subarray(0, end)), broken: false };
+  // The longest valid part: a valid prefix cut at a character's start is valid, so bisect.
+  let valid = 0;
+  let invalid = end;
+  while (invalid - valid > 1) {
+    const middle = (valid + invalid) >>> 1;
+    if (isUtf8(input.subarray(0, cut(middle)))) valid = middle;
+    else invalid = middle;
+  }
+  return { text: UTF8.decode(input.subarray(0, cut(valid))), broken: true };
 }
 
 /** A decoded FHIR document, not yet read as a message: what the parser and the identity reader start from. */

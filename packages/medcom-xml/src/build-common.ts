@@ -56,3 +56,23 @@ export function requireText(value: string, what: string): string {
   if (value.trim() === "") throw new OioxmlBuildError(`${what} must not be empty`);
   return value;
 }
+
+/**
+ * An Emessage's Envelope: when it was sent, its id, and whether the sender asks for a positive receipt
+ * (`pluspositivkvitt`) or only a negative one (`minuspositivkvitt`, as receipts themselves always are).
+ */
+export function envelopeElement(
+  now: Date | string,
+  envelopeId: string,
+  what: string,
+  positiveReceipt: boolean | undefined,
+): XmlNodeSpec {
+  return [
+    "Envelope",
+    [
+      dateTimeElement("Sent", now),
+      ["Identifier", requireText(envelopeId, what)],
+      ["AcknowledgementCode", positiveReceipt ? "pluspositivkvitt" : "minuspositivkvitt"],
+    ],
+  ];
+}

@@ -1,5 +1,5 @@
 import type { Party } from "@carehub/schemas";
-import { dateTimeElement, OioxmlBuildError, partyElement, requireText } from "./build-common.ts";
+import { dateTimeElement, envelopeElement, OioxmlBuildError, partyElement, requireText } from "./build-common.ts";
 import { isValidCpr } from "./identifiers.ts";
 import type { ResultStatusCode } from "./letter-types.ts";
 import { leaf, writeDocument, type XmlEncoding, type XmlNodeSpec } from "./xml-writer.ts";
@@ -178,20 +178,7 @@ export function buildLabReport(input: LabReportInput): string {
     ],
   ];
   return writeDocument(
-    [
-      "Emessage",
-      [
-        [
-          "Envelope",
-          [
-            dateTimeElement("Sent", input.now),
-            ["Identifier", requireText(input.ids.envelopeId, "the envelope id")],
-            ["AcknowledgementCode", input.ackRequested ? "pluspositivkvitt" : "minuspositivkvitt"],
-          ],
-        ],
-        letter,
-      ],
-    ],
+    ["Emessage", [envelopeElement(input.now, input.ids.envelopeId, "the envelope id", input.ackRequested), letter]],
     NAMESPACES[versionCode],
     input.encoding ?? "windows-1252",
   );

@@ -1,5 +1,5 @@
 import type { Party } from "@carehub/schemas";
-import { dateTimeElement, OioxmlBuildError, partyElement, requireText } from "./build-common.ts";
+import { dateTimeElement, envelopeElement, OioxmlBuildError, partyElement, requireText } from "./build-common.ts";
 import { type LetterType, letterTypeFor } from "./letter-types.ts";
 import { leaf, writeDocument, type XmlEncoding, type XmlNodeSpec } from "./xml-writer.ts";
 
@@ -50,14 +50,7 @@ export function buildLetter(input: LetterInput): string {
     [
       "Emessage",
       [
-        [
-          "Envelope",
-          [
-            dateTimeElement("Sent", input.now),
-            ["Identifier", requireText(input.ids.envelopeId, "the envelope id")],
-            ["AcknowledgementCode", input.ackRequested ? "pluspositivkvitt" : "minuspositivkvitt"],
-          ],
-        ],
+        envelopeElement(input.now, input.ids.envelopeId, "the envelope id", input.ackRequested),
         [
           type.element,
           [

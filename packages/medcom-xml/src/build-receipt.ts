@@ -1,5 +1,5 @@
 import type { Party } from "@carehub/schemas";
-import { dateTimeElement, OioxmlBuildError, partyElement, requireGln, requireText } from "./build-common.ts";
+import { envelopeElement, OioxmlBuildError, partyElement, requireGln, requireText } from "./build-common.ts";
 import type { RefuseCode } from "./codes.ts";
 import { leaf, writeDocument, type XmlEncoding } from "./xml-writer.ts";
 
@@ -37,14 +37,7 @@ export function buildReceipt(input: ReceiptInput): string {
     [
       "Emessage",
       [
-        [
-          "Envelope",
-          [
-            dateTimeElement("Sent", input.now),
-            ["Identifier", requireText(input.ids.envelopeId, "the receipt's envelope id")],
-            ["AcknowledgementCode", "minuspositivkvitt"],
-          ],
-        ],
+        envelopeElement(input.now, input.ids.envelopeId, "the receipt's envelope id", false),
         [
           root,
           [

@@ -20,4 +20,5 @@ export { LETTER_TYPES, type LetterType, RESULT_STATUS_CODES, type ResultStatusCo
 export { DEFAULT_PARSE_LIMITS, type ParseLimits } from "./limits.ts";
 export { type OioxmlParseOptions, parseOioxmlMessage } from "./parse-oioxml.ts";
 export { type LetterIdentity, readLetterIdentity } from "./read-identity.ts";
+export { attributeOf, XmlHeadReader, type XmlHeadToken } from "./xml-head.ts";
 export type { XmlEncoding } from "./xml-writer.ts";

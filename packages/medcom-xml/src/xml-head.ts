@@ -99,6 +99,38 @@ function localName(qualified: string): string {
   return colon < 0 ? qualified : qualified.slice(colon + 1);
 }
 
+/**
+ * The raw value of attribute `name` (the qualified name as written) in a start tag as the reader gives it
+ * (`<tag a="1" b='2'/>`): the first occurrence, entity references not decoded; undefined when the tag does not
+ * have it or the attributes are not plain `name="value"` pairs (the full parse refuses such a tag). Scans the
+ * pairs, so a name inside another attribute's value is not taken for an attribute.
+ */
+export function attributeOf(tag: string, name: string): string | undefined {
+  let i = 1;
+  while (i < tag.length && !isSpace(tag.charCodeAt(i)) && tag[i] !== "/" && tag[i] !== ">") i++;
+  for (;;) {
+    while (i < tag.length && isSpace(tag.charCodeAt(i))) i++;
+    const start = i;
+    while (i < tag.length && !isSpace(tag.charCodeAt(i)) && tag[i] !== "=" && tag[i] !== "/" && tag[i] !== ">") i++;
+    if (i === start) return undefined; // the end of the tag, or a stray character
+    const attribute = tag.slice(start, i);
+    while (i < tag.length && isSpace(tag.charCodeAt(i))) i++;
+    if (tag[i] !== "=") return undefined;
+    i += 1;
+    while (i < tag.length && isSpace(tag.charCodeAt(i))) i++;
+    const quote = tag[i];
+    if (quote !== '"' && quote !== "'") return undefined;
+    const end = tag.indexOf(quote, i + 1);
+    if (end < 0) return undefined;
+    if (attribute === name) return tag.slice(i + 1, end);
+    i = end + 1;
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
 /** The namespace a start tag declares for its own prefix (or the default one), as xml-tree.ts reads the root's. */
 export function declaredNamespace(tag: string, prefix: string | undefined): string | undefined {
   const attribute = prefix === undefined ? "xmlns" : `xmlns:${prefix}`;

@@ -1,3 +1,10 @@
+export {
+  EVENT_LOOP_TICK_MS,
+  type EventLoopMonitor,
+  HEARTBEAT_TICK_MS,
+  SUSTAINED_TICKS,
+  watchEventLoop,
+} from "./event-loop-monitor.ts";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
 export { errorCodeLabel, labelValue } from "./metric-labels.ts";
 export { type MetricPoller, type MetricPollerOptions, pollMetrics } from "./metric-poller.ts";

@@ -147,13 +147,18 @@ export const metrics = {
   }),
   gatewayRefusals: new Counter({
     name: "carehub_gateway_refusals_total",
-    help: "Requests the gateway refused for load (503 CAREHUB_ERR_GATEWAY_OVERLOADED, answered before routing), by the bound that was reached: requests, bytes, connections, event-loop",
+    help: "Requests the gateway refused for load (503 with Retry-After, answered before routing: CAREHUB_ERR_GATEWAY_OVERLOADED, or CAREHUB_ERR_GATEWAY_INGRESS_BACKLOG for ingress-backlog), by the bound that was reached: requests, bytes, connections, event-loop, ingress-backlog",
     labelNames: ["bound"] as const,
     registers: [metricsRegistry],
   }),
   gatewayRetryAfter: new Gauge({
     name: "carehub_gateway_retry_after_seconds",
     help: "The wait the gateway now asks of a refused caller (Retry-After, before jitter): 1 at rest, growing with the refusal rate up to 15",
+    registers: [metricsRegistry],
+  }),
+  eventLoopDelay: new Gauge({
+    name: "carehub_event_loop_delay_seconds",
+    help: "How late the main event loop ran: the highest sustained lateness (the least of three consecutive ticks of the event-loop monitor: 20 ms apart in the gateway, 100 ms elsewhere) since the previous scrape, what the gateway's CAREHUB_MAX_EVENT_LOOP_LAG_MS bound compares",
     registers: [metricsRegistry],
   }),
   ackOverdue: new Counter({
@@ -270,7 +275,7 @@ export const metricsContentType = metricsRegistry.contentType;
 
 /**
  * Refusals for load the gateway made since its last report, by bound (`requests`, `bytes`, `connections`,
- * `event-loop`), and the wait it now asks for. Called from a collect hook: a refusal itself only adds to a number.
+ * `event-loop`, `ingress-backlog`), and the wait it now asks for. Called from a collect hook: a refusal itself only adds to a number.
  */
 export function recordGatewayRefusals(
   refusedSinceLastReport: Readonly<Record<string, number>>,

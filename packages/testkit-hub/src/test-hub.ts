@@ -1,11 +1,10 @@
-import { connectBus } from "@carehub/bus";
+import { cleanupNamespaceAt } from "@carehub/bus/testing";
 import { openRecordingFile, parseServiceSettings, type RunningHub, replayRecording, startHub } from "@carehub/hub";
 import { MessageLedger } from "@carehub/ledger";
 import { hashToken } from "@carehub/registry";
 import type { BusinessEntity, MessageLifecycle, RegistryConfigInput } from "@carehub/schemas";
 import { parseHubConfig } from "@carehub/schemas";
 import {
-  cleanupNamespace,
   type NatsServerHandle,
   type RedisServerHandle,
   sharedNatsUrl,
@@ -14,14 +13,7 @@ import {
   startRedisServer,
   testNamespace,
 } from "@carehub/testkit";
-import { Redis } from "ioredis";
-import type {
-  ReadModelSnapshot,
-  SendResult,
-  SnapshotEntry,
-  TestHubOptions,
-  TestRegistryOptions,
-} from "../types/public-types.mts";
+import type { SnapshotEntry, TestHubHandle, TestHubOptions, TestRegistryOptions } from "../types/public-types.mts";
 import { TestReceiver } from "./test-receiver.ts";
 
 // The plain-data types of the surface live in types/public-types.mts (shared with the tarball's declarations).
@@ -84,38 +76,8 @@ export function registryHubOptions(
   };
 }
 
-export interface TestHub {
-  hub: RunningHub;
-  namespace: string;
-  /** The gateway's base URL. */
-  url: string;
-  /** The hub ids this hub derives (for `carehub record`'s capture or a replay of its own). */
-  ledger: MessageLedger;
-  receiver(endpointId: string): TestReceiver;
-  /** The bearer token of an endpoint (or of the operator `operator`): `token-<id>`. */
-  token(id: string): string;
-  /** POST /v1/messages as `endpointId`. */
-  send(endpointId: string, body: Uint8Array | string, contentType: string): Promise<SendResult>;
-  /**
-   * Replays a recording file (`carehub record`) into this hub as fast as it takes it, reading the file as it goes
-   * (a recording of any length is never held whole); returns the hub ids in the order they were stored.
-   */
-  sendRecording(file: string): Promise<string[]>;
-  /**
-   * Resolves once every consumer of every hub stream has nothing pending and nothing awaiting an ack, and no
-   * stream grew, on two polls in a row; rejects after `timeoutMs`.
-   */
-  waitUntilQuiet(timeoutMs?: number): Promise<void>;
-  /** The read model's record of one message (GET /v1/messages/:id as the operator). */
-  message(hubId: string): Promise<MessageLifecycle | undefined>;
-  expectDeliveredTo(hubId: string, endpointId: string): Promise<void>;
-  expectRejectedWith(hubId: string, code: string): Promise<void>;
-  expectAcknowledgedWith(hubId: string, endpointId: string, ackCode: string): Promise<void>;
-  expectReferralStatus(originator: string, referralId: string, status: string): Promise<void>;
-  /** Waits until quiet, then the normalised read model of every message sent through this test hub. */
-  snapshotReadModel(): Promise<ReadModelSnapshot>;
-  close(): Promise<void>;
-}
+/** A whole hub inside a test (the handle's shape is types/public-types.mts's, shared with the declarations). */
+export type TestHub = TestHubHandle<RunningHub, MessageLedger, TestReceiver>;
 
 const OPERATOR = "operator";
 
@@ -150,9 +112,10 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
     });
     const config = parseHubConfig(
       { NATS_URL: natsUrl, REDIS_URL: redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
-      // A test hub sheds no load for event-loop lag (CAREHUB_MAX_EVENT_LOOP_LAG_MS, decision 0057): a test that
-      // sends once must not get 503 because the machine running it is busy. options.config can set it.
-      { maxEventLoopLagMs: 0, ...options.config, namespace, httpPort: 0, registryPath: "unused" },
+      // The test profile (CAREHUB_PROFILE=test, docs/decisions/0085): a test hub sheds no load for event-loop lag
+      // or INGRESS backlog — a test that sends once must not get 503 because the machine running it is busy or
+      // it built a backlog on purpose. options.config can set either bound.
+      { profile: "test", ...options.config, namespace, httpPort: 0, registryPath: "unused" },
     );
     const settings = parseServiceSettings(options.settingsEnv ?? {}, config);
     const hub = await startHub({
@@ -369,13 +332,6 @@ export function normalise(r: MessageLifecycle, ref: string, refOf: Map<string, s
 }
 
 /** Deletes a hub namespace's streams and Redis keys (its own connections). */
-export async function cleanupHubNamespace(namespace: string, natsUrl: string, redisUrl: string): Promise<void> {
-  const bus = await connectBus({ servers: natsUrl, name: `cleanup-${namespace}`, namespace });
-  const redis = new Redis(redisUrl);
-  try {
-    await cleanupNamespace({ namespace, bus, redis });
-  } finally {
-    await bus.drain();
-    redis.disconnect();
-  }
+export function cleanupHubNamespace(namespace: string, natsUrl: string, redisUrl: string): Promise<void> {
+  return cleanupNamespaceAt(namespace, natsUrl, redisUrl);
 }

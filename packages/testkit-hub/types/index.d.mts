@@ -10,10 +10,9 @@ import type {
   Delivery,
   HubConfig,
   MessageLifecycle,
-  ReadModelSnapshot,
   RegistryConfigInput,
-  SendResult,
   SnapshotEntry,
+  TestHubHandle,
   TestHubOptions,
   TestRegistryOptions,
 } from "./public-types.mjs";
@@ -65,32 +64,8 @@ export interface RunningHub {
   stop(): Promise<void>;
 }
 
-export interface TestHub {
-  hub: RunningHub;
-  namespace: string;
-  /** The gateway's base URL. */
-  url: string;
-  /** The hub's message ledger (carehub's own recording tools use it); opaque outside the repository. */
-  ledger: unknown;
-  receiver(endpointId: string): TestReceiver;
-  /** The bearer token of an endpoint (or of the operator `operator`): `token-<id>`. */
-  token(id: string): string;
-  /** POST /v1/messages as `endpointId`. */
-  send(endpointId: string, body: Uint8Array | string, contentType: string): Promise<SendResult>;
-  /** Replays a recording file (`carehub record`) into this hub; returns the hub ids in the order stored. */
-  sendRecording(file: string): Promise<string[]>;
-  /** Resolves once nothing is pending on any hub stream on two polls in a row; rejects after `timeoutMs`. */
-  waitUntilQuiet(timeoutMs?: number): Promise<void>;
-  /** The read model's record of one message (GET /v1/messages/:id as the operator). */
-  message(hubId: string): Promise<MessageLifecycle | undefined>;
-  expectDeliveredTo(hubId: string, endpointId: string): Promise<void>;
-  expectRejectedWith(hubId: string, code: string): Promise<void>;
-  expectAcknowledgedWith(hubId: string, endpointId: string, ackCode: string): Promise<void>;
-  expectReferralStatus(originator: string, referralId: string, status: string): Promise<void>;
-  /** Waits until quiet, then the normalised read model of every message sent through this test hub. */
-  snapshotReadModel(): Promise<ReadModelSnapshot>;
-  close(): Promise<void>;
-}
+/** A whole hub inside a test; its ledger is opaque outside the repository. */
+export type TestHub = TestHubHandle<RunningHub, unknown, TestReceiver>;
 
 /** Thrown by the expect* helpers: says what was expected and what the read model shows. */
 export declare class TestHubAssertionError extends Error {

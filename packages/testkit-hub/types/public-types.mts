@@ -1,10 +1,18 @@
 // The types of @carehub/testkit-hub's public surface that are plain data (options, results, snapshots,
-// deliveries) and the @carehub/schemas types they and the declarations name: one place for the source
-// (src/*.ts import them) and the tarball's hand-written declarations (index.d.mts imports "./public-types.mjs").
+// deliveries), the shape of the TestHub handle, and the @carehub/schemas types they and the declarations name: one
+// place for the source (src/*.ts import them) and the tarball's hand-written declarations (index.d.mts imports
+// "./public-types.mjs").
 // The build (tsdown.config.ts) turns this file alone into dist/public-types.d.mts with the schema types inlined
 // (zod's only), so the tarball needs no @carehub/schemas. Keep it free of the hub's own types.
 import type { IncomingHttpHeaders } from "node:http";
-import type { DeliveryFormat, EndpointInput, HubConfig, RegistryConfigInput, RoutingRule } from "@carehub/schemas";
+import type {
+  DeliveryFormat,
+  EndpointInput,
+  HubConfig,
+  MessageLifecycle,
+  RegistryConfigInput,
+  RoutingRule,
+} from "@carehub/schemas";
 
 export type {
   DeliveryFormat,
@@ -84,4 +92,42 @@ export interface Delivery {
   /** What the receiver answered. */
   status: number;
   at: Date;
+}
+
+/**
+ * The handle `startTestHub` returns, spelled once for the source and the tarball's declarations: each names its
+ * own running hub, ledger and receiver (the tarball declares the hub only as far as a test outside the repository
+ * can use it, and the ledger as `unknown`), so this file stays free of the hub's own types.
+ */
+export interface TestHubHandle<Hub, Ledger, Receiver> {
+  hub: Hub;
+  namespace: string;
+  /** The gateway's base URL. */
+  url: string;
+  /** The hub ids this hub derives (for `carehub record`'s capture or a replay of its own). */
+  ledger: Ledger;
+  receiver(endpointId: string): Receiver;
+  /** The bearer token of an endpoint (or of the operator `operator`): `token-<id>`. */
+  token(id: string): string;
+  /** POST /v1/messages as `endpointId`. */
+  send(endpointId: string, body: Uint8Array | string, contentType: string): Promise<SendResult>;
+  /**
+   * Replays a recording file (`carehub record`) into this hub as fast as it takes it, reading the file as it goes
+   * (a recording of any length is never held whole); returns the hub ids in the order they were stored.
+   */
+  sendRecording(file: string): Promise<string[]>;
+  /**
+   * Resolves once every consumer of every hub stream has nothing pending and nothing awaiting an ack, and no
+   * stream grew, on two polls in a row; rejects after `timeoutMs`.
+   */
+  waitUntilQuiet(timeoutMs?: number): Promise<void>;
+  /** The read model's record of one message (GET /v1/messages/:id as the operator). */
+  message(hubId: string): Promise<MessageLifecycle | undefined>;
+  expectDeliveredTo(hubId: string, endpointId: string): Promise<void>;
+  expectRejectedWith(hubId: string, code: string): Promise<void>;
+  expectAcknowledgedWith(hubId: string, endpointId: string, ackCode: string): Promise<void>;
+  expectReferralStatus(originator: string, referralId: string, status: string): Promise<void>;
+  /** Waits until quiet, then the normalised read model of every message sent through this test hub. */
+  snapshotReadModel(): Promise<ReadModelSnapshot>;
+  close(): Promise<void>;
 }

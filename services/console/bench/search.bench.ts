@@ -10,19 +10,17 @@
  * Results: bench/results/search.{json,md}.
  * Usage: pnpm bench:search   (env: BENCH_SIZES=10000,1000000, BENCH_SAMPLES=200)
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import type { Bus } from "@carehub/bus";
 import { encodeFirstCopy, ledgerKeys } from "@carehub/ledger";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { MessageKind, MessagePage } from "@carehub/schemas";
 import { createStore } from "@carehub/store";
-import { startRedisServer } from "@carehub/testkit";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import {
   benchEnvironment,
+  benchSamples,
+  benchSizes,
   DAY,
   ENDPOINTS,
   fillSynthetic,
@@ -32,14 +30,15 @@ import {
   rng,
   type Stats,
   usedMemory,
+  withBenchRedis,
+  writeBenchResults,
 } from "../../tracker/bench/synthetic-read-model.ts";
 import { type MessageSearch, messageBrowser } from "../src/message-browser.ts";
 
 setFlagsFromString("--max-semi-space-size=64");
 
-const SIZES = (process.env.BENCH_SIZES ?? "10000,1000000").split(",").map(Number);
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
-const RESULTS = fileURLToPath(new URL("../../../bench/results/", import.meta.url));
+const SIZES = benchSizes();
+const SAMPLES = benchSamples(200);
 /** Messages per patient on average, the same at every size so a patient's listing is the same work. */
 const MESSAGES_PER_PATIENT = 5;
 const SEARCH_TARGET_MS = 500;
@@ -133,25 +132,15 @@ interface SizeResult {
   latencyMs: Record<string, Stats & { items: number }>;
 }
 
-const server = await startRedisServer({
-  args: ["--maxmemory-policy", "noeviction", "--save", "", "--appendonly", "no"],
-});
-const redis = new Redis(server.url);
-const version = /redis_version:(\S+)/.exec(await redis.info("server"))?.[1] ?? "?";
 const results: SizeResult[] = [];
-try {
-  for (const size of SIZES) results.push(await measure(size));
-} finally {
-  await redis.quit();
-  await server.stop();
-}
+const version = await withBenchRedis(async (redis, version) => {
+  for (const size of SIZES) results.push(await measure(redis, size));
+  return version;
+});
 const environment = benchEnvironment(version, SAMPLES);
-mkdirSync(RESULTS, { recursive: true });
-writeFileSync(join(RESULTS, "search.json"), `${JSON.stringify({ environment, results }, null, 2)}\n`);
-writeFileSync(join(RESULTS, "search.md"), markdown());
-process.stderr.write(`wrote ${join(RESULTS, "search.md")}\n`);
+writeBenchResults("search", { environment, results }, markdown());
 
-async function measure(size: number): Promise<SizeResult> {
+async function measure(redis: Redis, size: number): Promise<SizeResult> {
   const namespace = `bench-search-${size}`;
   const store = createStore({ redis, namespace, retentionDays: 365, patientHashKey: HASH_KEY });
   const ledger = ledgerKeys(namespace);

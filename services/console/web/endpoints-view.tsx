@@ -1,27 +1,12 @@
 import { useEffect, useState } from "preact/hooks";
+import type { EndpointOverview } from "../src/endpoint-overview.ts";
 import { api } from "./api.ts";
-
-/** As services/console/src/endpoint-overview.ts answers it. */
-interface EndpointRow {
-  id: string;
-  name: string;
-  kind: string;
-  delivery: string;
-  signed: boolean;
-  circuit: string;
-  backlog: number;
-  sent: number;
-  received: number;
-  delivered: number;
-  deadLettered: number;
-  deliverySuccessRate: number | null;
-}
 
 /** Every registered endpoint: delivery, signing, circuit breaker, backlog and message counters; statistics as CSV. */
 export function EndpointsView() {
-  const [items, setItems] = useState<EndpointRow[]>([]);
+  const [items, setItems] = useState<EndpointOverview[]>([]);
   useEffect(() => {
-    void api<{ items: EndpointRow[] }>("GET", "/api/endpoints").then((answer) => setItems(answer.items));
+    void api<{ items: EndpointOverview[] }>("GET", "/api/endpoints").then((answer) => setItems(answer.items));
   }, []);
   const rate = (r: number | null) => (r === null ? "—" : `${(r * 100).toFixed(1)} %`);
   return (

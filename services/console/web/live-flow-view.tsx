@@ -1,25 +1,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
+// The server's own types (type-only imports: nothing of the server goes into the web bundle).
+import type { FlowSecond } from "../src/flow-counter.ts";
+import type { Backlog } from "../src/live-flow.ts";
 import { api } from "./api.ts";
 import { CountTable } from "./count-table.tsx";
-
-/** As services/console/src/flow-counter.ts sends it. */
-interface FlowSecond {
-  t: number;
-  received: number;
-  delivered: number;
-  rejected: number;
-  deadLettered: number;
-  ackOverdue: number;
-  byKind: Record<string, number>;
-  bySender: Record<string, number>;
-  byReceiver: Record<string, number>;
-}
-interface Backlog {
-  at: number;
-  endpoints: Record<string, number>;
-  deadLetters: number;
-}
 
 const SERIES = [
   { key: "received", label: "Received", stroke: "#1f5fa8" },

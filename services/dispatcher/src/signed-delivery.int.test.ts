@@ -1,31 +1,24 @@
-import type { Bus } from "@carehub/bus";
 import { createLogger } from "@carehub/observability";
 import { generateWebhookSecret, verifyWebhookSignature } from "@carehub/webhook-signature";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
-  cleanupTestNamespace,
-  connectTestBus,
-  connectTestRedis,
-  EventCollector,
+  dispatcherTestbed,
+  FAST_DISPATCH,
+  httpDelivery,
   type ReceivedRequest,
   SwappableRegistry,
-  TestReceiver,
+  type TestReceiver,
   testEndpoint,
-  testNamespace,
   testRegistry,
   waitFor,
 } from "../test/support.ts";
-import { type RunningDispatcher, startDispatcher } from "./dispatcher.ts";
+import type { RunningDispatcher } from "./dispatcher.ts";
 
 // Standard Webhooks signing of HTTP deliveries (docs/decisions/0010), against the real NATS and Redis and a
 // real HTTP receiver that records the exact bytes and headers it got.
-const ns = testNamespace("sign");
+const bed = dispatcherTestbed("sign");
 const current = generateWebhookSecret();
 const next = generateWebhookSecret();
-let bus: Bus;
-let redis: Redis;
-let events: EventCollector;
 let dispatcher: RunningDispatcher;
 let signed: TestReceiver;
 let unsigned: TestReceiver;
@@ -43,23 +36,9 @@ function endpoints(extra: ReturnType<typeof testEndpoint>[] = []) {
         signing: { secrets: [{ value: current }, { value: next }] },
       },
     }),
-    testEndpoint("ep-unsigned", { delivery: { mode: "http", url: unsigned.url, timeoutMs: 5_000 } }),
+    testEndpoint("ep-unsigned", httpDelivery(unsigned)),
     ...extra,
   ];
-}
-
-async function toOutbox(endpoint: string, id: string, body: Uint8Array, contentType: string) {
-  await bus.publish(bus.topology.subjects.outbox(endpoint), body, {
-    msgId: `${id}:${endpoint}`,
-    contentType,
-    headers: {
-      "Carehub-Hub-Id": id,
-      "Carehub-Source-Endpoint": "sender-x",
-      "Carehub-Message-Id": `msg-${id}`,
-      "Carehub-Receiver": endpoint,
-      "Carehub-Kind": "lab-result",
-    },
-  });
 }
 
 function verifyAsReceived(request: ReceivedRequest, secrets: string[]) {
@@ -68,12 +47,9 @@ function verifyAsReceived(request: ReceivedRequest, secrets: string[]) {
 }
 
 beforeAll(async () => {
-  bus = await connectTestBus(ns);
-  redis = connectTestRedis();
-  events = new EventCollector(bus);
   // The first attempt at each message fails, so every message is also retried.
-  signed = await TestReceiver.start((n) => ({ status: n % 2 === 0 ? 503 : 202 }));
-  unsigned = await TestReceiver.start();
+  signed = await bed.receiver((n) => ({ status: n % 2 === 0 ? 503 : 202 }));
+  unsigned = await bed.receiver();
   registry.set(testRegistry(endpoints()));
   const logger = createLogger({
     name: "dispatcher-test",
@@ -84,25 +60,7 @@ beforeAll(async () => {
       },
     },
   });
-  dispatcher = await startDispatcher({
-    bus,
-    redis,
-    registry,
-    logger,
-    options: {
-      backoff: { initialMs: 40, factor: 2, maxMs: 160, jitter: 0.5 },
-      pollScheduleMs: [40, 80],
-      registryPollMs: 100,
-    },
-  });
-});
-
-afterAll(async () => {
-  events?.close();
-  await dispatcher?.stop();
-  await signed?.close();
-  await unsigned?.close();
-  await cleanupTestNamespace(bus, redis, ns);
+  dispatcher = await bed.dispatcher({ registry, logger, options: FAST_DISPATCH });
 });
 
 describe("signed webhook deliveries", () => {
@@ -110,8 +68,8 @@ describe("signed webhook deliveries", () => {
     const id = `signed-${Date.now()}`;
     // An OIOXML letter in ISO-8859-1: the signature covers the bytes, not a decoded copy.
     const body = Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><Emessage>Søren Ærø</Emessage>', "latin1");
-    await toOutbox("ep-signed", id, body, "application/xml");
-    await waitFor(() => events.of("delivered", id)[0], "delivered event");
+    await bed.toOutbox("ep-signed", id, { body, contentType: "application/xml" });
+    await waitFor(() => bed.events.of("delivered", id)[0], "delivered event");
 
     const attempts = signed.requests.filter((r) => r.headers["carehub-hub-id"] === id);
     expect(attempts.map((r) => r.answer)).toEqual([503, 202]);
@@ -139,8 +97,11 @@ describe("signed webhook deliveries", () => {
 
   it("leave deliveries to an endpoint without signing unsigned, and warn once per registry naming it", async () => {
     const id = `unsigned-${Date.now()}`;
-    await toOutbox("ep-unsigned", id, Buffer.from('{"resourceType":"Bundle"}'), "application/fhir+json");
-    await waitFor(() => events.of("delivered", id)[0], "delivered event");
+    await bed.toOutbox("ep-unsigned", id, {
+      body: Buffer.from('{"resourceType":"Bundle"}'),
+      contentType: "application/fhir+json",
+    });
+    await waitFor(() => bed.events.of("delivered", id)[0], "delivered event");
     const request = unsigned.requests.find((r) => r.headers["carehub-hub-id"] === id);
     expect(request?.headers["webhook-signature"]).toBeUndefined();
     expect(request?.headers["webhook-id"]).toBeUndefined();

@@ -1,22 +1,17 @@
-import type { Bus } from "@carehub/bus";
 import { metricValue } from "@carehub/observability";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
-  cleanupTestNamespace,
-  connectTestBus,
-  connectTestRedis,
-  toOutbox as publishToOutbox,
+  dispatcherTestbed,
+  FAST_DISPATCH,
+  httpDelivery,
   SwappableRegistry,
-  TestReceiver,
+  type TestReceiver,
   testEndpoint,
-  testNamespace,
   testRegistry,
   waitFor,
 } from "../test/support.ts";
 import { DeliveryState } from "./delivery-state.ts";
 import { dispatchKeys } from "./dispatch-keys.ts";
-import { type RunningDispatcher, startDispatcher } from "./dispatcher.ts";
 
 /**
  * Issue 16, item 5: a dispatcher that dies during a delivery call leaves an attempt that never reported back;
@@ -27,69 +22,48 @@ import { type RunningDispatcher, startDispatcher } from "./dispatcher.ts";
  * the connection after reading the request — may have reached it too, so its retry is counted as well.
  */
 
-const ns = testNamespace("wiredup");
+const bed = dispatcherTestbed("wiredup");
 const CRASHED = "ep-wiredup-crashed";
 const RETRIED = "ep-wiredup-retried";
 const LATE = "ep-wiredup-late";
 const CUT = "ep-wiredup-cut";
-let bus: Bus;
-let redis: Redis;
-let dispatcher: RunningDispatcher | undefined;
 const receivers = {} as Record<"crashed" | "retried" | "late" | "cut", TestReceiver>;
-
-const toOutbox = (endpoint: string, id: string) => publishToOutbox(bus, endpoint, id);
 
 const duplicates = (endpoint: string) => metricValue("carehub_delivery_possible_duplicates_total", { endpoint });
 
 beforeAll(async () => {
-  bus = await connectTestBus(ns);
-  redis = connectTestRedis();
-  receivers.crashed = await TestReceiver.start();
-  receivers.retried = await TestReceiver.start((n) => ({ status: n < 1 ? 503 : 202 }));
+  receivers.crashed = await bed.receiver();
+  receivers.retried = await bed.receiver((n) => ({ status: n < 1 ? 503 : 202 }));
   // Gets the first request and answers it after the dispatcher stopped waiting (timeoutMs 300 below).
-  receivers.late = await TestReceiver.start((n) => (n < 1 ? { status: 202, delayMs: 1_500 } : { status: 202 }));
+  receivers.late = await bed.receiver((n) => (n < 1 ? { status: 202, delayMs: 1_500 } : { status: 202 }));
   // Reads the first request, then cuts the connection without an answer.
-  receivers.cut = await TestReceiver.start((n) => (n < 1 ? "drop" : { status: 202 }));
-  const http = (receiver: TestReceiver, timeoutMs = 5_000) => ({
-    delivery: { mode: "http" as const, url: receiver.url, timeoutMs },
-  });
+  receivers.cut = await bed.receiver((n) => (n < 1 ? "drop" : { status: 202 }));
   const registry = new SwappableRegistry(
     testRegistry([
-      testEndpoint(CRASHED, http(receivers.crashed)),
-      testEndpoint(RETRIED, http(receivers.retried)),
-      testEndpoint(LATE, http(receivers.late, 300)),
-      testEndpoint(CUT, http(receivers.cut)),
+      testEndpoint(CRASHED, httpDelivery(receivers.crashed)),
+      testEndpoint(RETRIED, httpDelivery(receivers.retried)),
+      testEndpoint(LATE, httpDelivery(receivers.late, 300)),
+      testEndpoint(CUT, httpDelivery(receivers.cut)),
     ]),
   );
   const crashedId = `crashed-${Date.now()}`;
-  const seq = await toOutbox(CRASHED, crashedId);
+  const seq = await bed.toOutbox(CRASHED, crashedId);
   // The dispatcher that died: it looked at this copy and counted its attempt, exactly as dispatchOne does
   // before calling the receiver, then the process was killed during the call (nothing recorded after it).
-  const dying = new DeliveryState(redis, dispatchKeys(ns), 3_600);
+  const dying = new DeliveryState(bed.redis, dispatchKeys(bed.ns), 3_600);
   await dying.check(CRASHED, crashedId, undefined, String(seq));
   await dying.beginAttempt(CRASHED, crashedId);
-  await toOutbox(RETRIED, `retried-${Date.now()}`);
-  await toOutbox(LATE, `late-${Date.now()}`);
-  await toOutbox(CUT, `cut-${Date.now()}`);
-  dispatcher = await startDispatcher({
-    bus,
-    redis,
+  await bed.toOutbox(RETRIED, `retried-${Date.now()}`);
+  await bed.toOutbox(LATE, `late-${Date.now()}`);
+  await bed.toOutbox(CUT, `cut-${Date.now()}`);
+  await bed.dispatcher({
     registry,
     options: {
-      backoff: { initialMs: 40, factor: 2, maxMs: 160, jitter: 0.5 },
+      ...FAST_DISPATCH,
       circuit: { failureThreshold: 10, cooldownMs: 600, probeLeaseMs: 2_000 },
-      predecessorPollMs: 40,
-      pollScheduleMs: [40, 80],
       concurrency: 2,
-      registryPollMs: 100,
     },
   });
-});
-
-afterAll(async () => {
-  await dispatcher?.stop();
-  for (const receiver of Object.values(receivers)) await receiver.close();
-  await cleanupTestNamespace(bus, redis, ns);
 });
 
 describe("wire duplicates after a crash", () => {

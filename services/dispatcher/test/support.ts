@@ -2,8 +2,18 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Bus } from "@carehub/bus";
+import { cleanupTestNamespace, connectTestBus, connectTestRedis, testNamespace, waitFor } from "@carehub/bus/testing";
 import { EndpointRegistry } from "@carehub/registry";
 import type { EndpointInput, LifecycleEvent } from "@carehub/schemas";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
+import {
+  type DispatcherDeps,
+  type DispatcherOptions,
+  dispatchDurableName,
+  type RunningDispatcher,
+  startDispatcher,
+} from "../src/dispatcher.ts";
 
 export {
   cleanupTestNamespace,
@@ -158,17 +168,17 @@ export class EventCollector {
 
 /**
  * Puts one copy on `<ns>.outbox.<endpoint>` with the OUTBOX contract headers, as the router would (hub id `id`,
- * message id `msg-<id>`, source `sender-x`, kind lab-result); returns its OUTBOX sequence.
+ * message id `msg-<id>`, source `sender-x`, kind lab-result; an XML body unless given); returns its OUTBOX sequence.
  */
 export async function toOutbox(
   bus: Bus,
   endpoint: string,
   id: string,
-  options: { after?: string; body?: string; expires?: string } = {},
+  options: { after?: string; body?: string | Uint8Array; contentType?: string; expires?: string } = {},
 ): Promise<number> {
   const { seq } = await bus.publish(bus.topology.subjects.outbox(endpoint), options.body ?? `<message id="${id}"/>`, {
     msgId: `${id}:${endpoint}`,
-    contentType: "application/xml",
+    contentType: options.contentType ?? "application/xml",
     headers: {
       "Carehub-Hub-Id": id,
       "Carehub-Source-Endpoint": "sender-x",
@@ -180,4 +190,85 @@ export async function toOutbox(
     },
   });
   return seq;
+}
+
+/** An endpoint's webhook delivery to a test receiver (5 s timeout unless given). */
+export function httpDelivery(receiver: TestReceiver, timeoutMs = 5_000) {
+  return { delivery: { mode: "http" as const, url: receiver.url, timeoutMs } };
+}
+
+/**
+ * A dispatcher's timings under test: backoffs, predecessor waits and registry polls in tens of milliseconds, so a
+ * retry or a registry change shows within a test's time. Tests spread it and override what they are about.
+ */
+export const FAST_DISPATCH: Partial<DispatcherOptions> = {
+  backoff: { initialMs: 40, factor: 2, maxMs: 160, jitter: 0.5 },
+  predecessorPollMs: 40,
+  pollScheduleMs: [40, 80],
+  concurrency: 4,
+  registryPollMs: 100,
+};
+
+/**
+ * The set-up every dispatcher integration test shares, registered as the file's first beforeAll / last afterAll: a
+ * fresh namespace on the real NATS and Redis with its lifecycle events collected; after the file, every dispatcher
+ * and receiver started through it is stopped and the namespace's streams and keys are deleted.
+ * `bus`, `redis` and `events` are set once the file's tests (and its own beforeAll) run.
+ */
+export class DispatcherTestbed {
+  bus!: Bus;
+  redis!: Redis;
+  events!: EventCollector;
+  readonly #dispatchers: RunningDispatcher[] = [];
+  readonly #receivers: TestReceiver[] = [];
+
+  readonly ns: string;
+
+  constructor(ns: string) {
+    this.ns = ns;
+    beforeAll(async () => {
+      this.bus = await connectTestBus(ns);
+      this.redis = connectTestRedis();
+      this.events = new EventCollector(this.bus);
+    });
+    afterAll(async () => {
+      this.events?.close();
+      for (const dispatcher of this.#dispatchers) await dispatcher.stop();
+      for (const receiver of this.#receivers) await receiver.close();
+      await cleanupTestNamespace(this.bus, this.redis, ns);
+    });
+  }
+
+  /** A real HTTP receiver (see TestReceiver), closed after the file. */
+  async receiver(behaviour?: ReceiverBehaviour): Promise<TestReceiver> {
+    const receiver = await TestReceiver.start(behaviour);
+    this.#receivers.push(receiver);
+    return receiver;
+  }
+
+  /** A dispatcher on this namespace's bus and Redis, stopped after the file (`FAST_DISPATCH` is not implied). */
+  async dispatcher(deps: Omit<DispatcherDeps, "bus" | "redis">): Promise<RunningDispatcher> {
+    const dispatcher = await startDispatcher({ bus: this.bus, redis: this.redis, ...deps });
+    this.#dispatchers.push(dispatcher);
+    return dispatcher;
+  }
+
+  /** One copy on `<ns>.outbox.<endpoint>`, as the router puts it (see `toOutbox`); returns its OUTBOX sequence. */
+  toOutbox(endpoint: string, id: string, options?: Parameters<typeof toOutbox>[3]): Promise<number> {
+    return toOutbox(this.bus, endpoint, id, options);
+  }
+
+  /** Resolves once the endpoint's dispatch consumer has nothing pending and nothing awaiting an ack. */
+  async idle(endpoint: string): Promise<void> {
+    const durable = dispatchDurableName(endpoint);
+    await waitFor(async () => {
+      const info = await this.bus.jsm.consumers.info(this.bus.topology.streams.outbox, durable);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    }, `${durable} to be idle`);
+  }
+}
+
+/** The shared set-up of a dispatcher integration test file, in a fresh namespace named after `label`. */
+export function dispatcherTestbed(label: string): DispatcherTestbed {
+  return new DispatcherTestbed(testNamespace(label));
 }

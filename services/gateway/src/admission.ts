@@ -1,11 +1,11 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { onMetricsCollect, recordGatewayRefusals } from "@carehub/observability";
+import { type EventLoopMonitor, onMetricsCollect, recordGatewayRefusals, watchEventLoop } from "@carehub/observability";
 import { GATEWAY_ERROR_CODES } from "./gateway-errors.ts";
 import { RetryAfterPolicy } from "./retry-after.ts";
 
 /**
  * The gateway's back-pressure limits (HubConfig: CAREHUB_MAX_INFLIGHT_REQUESTS, CAREHUB_MAX_INFLIGHT_BYTES,
- * CAREHUB_MAX_CONNECTIONS, CAREHUB_MAX_EVENT_LOOP_LAG_MS).
+ * CAREHUB_MAX_CONNECTIONS, CAREHUB_MAX_EVENT_LOOP_LAG_MS, CAREHUB_MAX_INGRESS_BACKLOG).
  */
 export interface AdmissionLimits {
   maxRequests: number;
@@ -16,10 +16,12 @@ export interface AdmissionLimits {
   maxConnections?: number;
   /** Refuse while the event loop is this late (ms); 0 or absent: no such bound. */
   maxEventLoopLagMs?: number;
+  /** Refuse new messages while more INGRESS messages than this wait for intake; 0 or absent: no such bound. */
+  maxIngressBacklog?: number;
 }
 
 /** Why a request was refused: the bound that was reached (the label of carehub_gateway_refusals_total). */
-export type RefusalBound = "requests" | "bytes" | "connections" | "event-loop";
+export type RefusalBound = "requests" | "bytes" | "connections" | "event-loop" | "ingress-backlog";
 
 /**
  * Paths answered whatever the load (GET only): liveness, readiness, metrics and the API description. They
@@ -33,26 +35,33 @@ const OVERLOADED_BODY = Buffer.from(
     message: "the hub is taking as much as it can right now; send again after Retry-After seconds",
   }),
 );
+const BACKLOG_BODY = Buffer.from(
+  JSON.stringify({
+    code: GATEWAY_ERROR_CODES.ingressBacklog,
+    message: "the hub is behind with the messages it has already accepted; send again after Retry-After seconds",
+  }),
+);
 
 /** A refused request whose body is at most this long keeps its connection (node reads and drops the body). */
 const KEEP_ALIVE_BODY_BYTES = 64 * 1024;
 
-/** How often the event loop's lateness is sampled. */
-const LAG_SAMPLE_MS = 20;
-/** How many consecutive late ticks make the loop count as late. */
-const LAG_SAMPLES = 3;
-
 /**
  * Admission control (issue 16), in the raw `node:http` request handler, before fastify: a request is admitted
  * only while the API port has at most `maxConnections` connections open, the event loop is less than
- * `maxEventLoopLagMs` late, fewer than `maxRequests` requests are in flight and its body bytes fit under
- * `maxBytes` together with those of every admitted upload. Otherwise it is answered 503
- * `CAREHUB_ERR_GATEWAY_OVERLOADED` with `Retry-After` (./retry-after.ts) at once: no routing, no
+ * `maxEventLoopLagMs` late (the process's event-loop monitor, @carehub/observability watchEventLoop), fewer than
+ * `maxRequests` requests are in flight and its body bytes fit under `maxBytes` together with those of every
+ * admitted upload; a message (a POST: the only requests that add to INGRESS) also only while at most
+ * `maxIngressBacklog` INGRESS messages wait for intake (`options.ingressBacklog`, read on a timer by
+ * ./ingress-backlog.ts). Otherwise it is answered 503 `CAREHUB_ERR_GATEWAY_OVERLOADED` (the backlog:
+ * `CAREHUB_ERR_GATEWAY_INGRESS_BACKLOG`) with `Retry-After` (./retry-after.ts) at once: no routing, no
  * authentication, no access record — a refusal costs a parsed request head and one write. The connection is
  * closed when the connections or the bytes were the bound, or the body is large; otherwise it is kept. An upload counts its declared Content-Length (the body limit when it declares none) from admission
  * until its answer is sent or its connection closes, so slow senders cannot hold more memory than the limit.
  */
-export function admissionControl(limits: AdmissionLimits, options: { retryAfter?: RetryAfterPolicy } = {}) {
+export function admissionControl(
+  limits: AdmissionLimits,
+  options: { retryAfter?: RetryAfterPolicy; ingressBacklog?: { current(): number; admitted(): void } } = {},
+) {
   if (limits.maxBytes < limits.maxBodyBytes) {
     throw new Error(
       `CAREHUB_MAX_INFLIGHT_BYTES (${limits.maxBytes}) is below the largest accepted message (${limits.maxBodyBytes}): such a message could never be admitted`,
@@ -62,12 +71,16 @@ export function admissionControl(limits: AdmissionLimits, options: { retryAfter?
   let requests = 0;
   let bytes = 0;
   let connections = 0;
-  let lagMs = 0;
+  const lagBound = limits.maxEventLoopLagMs ?? 0;
+  const backlogBound = limits.maxIngressBacklog ?? 0;
+  const ingressBacklog = backlogBound > 0 ? options.ingressBacklog : undefined;
+  let eventLoop: EventLoopMonitor | undefined;
   const refusedSinceReport: Record<RefusalBound, number> = {
     requests: 0,
     bytes: 0,
     connections: 0,
     "event-loop": 0,
+    "ingress-backlog": 0,
   };
   const refuse = (request: IncomingMessage, response: ServerResponse, bound: RefusalBound): void => {
     refusedSinceReport[bound]++;
@@ -75,19 +88,20 @@ export function admissionControl(limits: AdmissionLimits, options: { retryAfter?
     // bench/refusal.bench.ts), but node then reads the unread body to find the next request: only for small
     // bodies, and never when the connections themselves are the bound.
     const keepAlive = bound !== "connections" && bound !== "bytes" && declaredLength(request) <= KEEP_ALIVE_BODY_BYTES;
+    const body = bound === "ingress-backlog" ? BACKLOG_BODY : OVERLOADED_BODY;
     if (!keepAlive) response.shouldKeepAlive = false;
     response
       .writeHead(503, {
         "content-type": "application/json; charset=utf-8",
-        "content-length": OVERLOADED_BODY.byteLength,
+        "content-length": body.byteLength,
         "retry-after": String(retryAfter.refused()),
         ...(keepAlive ? {} : { connection: "close" }),
       })
-      .end(OVERLOADED_BODY);
+      .end(body);
   };
 
   return {
-    inFlight: () => ({ requests, bytes, connections, lagMs }),
+    inFlight: () => ({ requests, bytes, connections, lagMs: eventLoop?.lateMs() ?? 0 }),
     /** Counts the API port's connections; beyond twice the bound node drops new ones unanswered. */
     attach(server: Server): void {
       if (limits.maxConnections !== undefined) server.maxConnections = 2 * limits.maxConnections;
@@ -95,22 +109,8 @@ export function admissionControl(limits: AdmissionLimits, options: { retryAfter?
         recordGatewayRefusals(refusedSinceReport, retryAfter.level());
         for (const bound of Object.keys(refusedSinceReport) as RefusalBound[]) refusedSinceReport[bound] = 0;
       });
-      let lagTimer: NodeJS.Timeout | undefined;
-      if (limits.maxEventLoopLagMs !== undefined && limits.maxEventLoopLagMs > 0) {
-        // The least lateness of the last LAG_SAMPLES ticks: a loop kept busy is late at every tick, one long
-        // task (a collection, a big message) only at one, and is not worth refusing for.
-        const recent = new Array<number>(LAG_SAMPLES).fill(0);
-        let next = 0;
-        let due = performance.now() + LAG_SAMPLE_MS;
-        lagTimer = setInterval(() => {
-          const now = performance.now();
-          recent[next] = Math.max(0, now - due);
-          next = (next + 1) % LAG_SAMPLES;
-          lagMs = Math.min(...recent);
-          due = now + LAG_SAMPLE_MS;
-        }, LAG_SAMPLE_MS);
-        lagTimer.unref();
-      }
+      // Sustained lateness, not one long task: the monitor's least lateness of its last three ticks.
+      if (lagBound > 0) eventLoop = watchEventLoop({ precise: true });
       server.on("connection", (socket) => {
         connections++;
         socket.once("close", () => {
@@ -118,7 +118,7 @@ export function admissionControl(limits: AdmissionLimits, options: { retryAfter?
         });
       });
       server.once("close", () => {
-        if (lagTimer !== undefined) clearInterval(lagTimer);
+        eventLoop?.release();
         stopReporting();
       });
     },
@@ -129,8 +129,13 @@ export function admissionControl(limits: AdmissionLimits, options: { retryAfter?
         return false;
       }
       if (request.method === "GET" && UNMETERED_PATHS.has(pathOf(request.url))) return true;
-      if (limits.maxEventLoopLagMs !== undefined && limits.maxEventLoopLagMs > 0 && lagMs > limits.maxEventLoopLagMs) {
+      if (eventLoop !== undefined && eventLoop.lateMs() > lagBound) {
         refuse(request, response, "event-loop");
+        return false;
+      }
+      const addsToIngress = ingressBacklog !== undefined && request.method === "POST";
+      if (addsToIngress && ingressBacklog.current() > backlogBound) {
+        refuse(request, response, "ingress-backlog");
         return false;
       }
       if (requests + 1 > limits.maxRequests) {
@@ -144,6 +149,7 @@ export function admissionControl(limits: AdmissionLimits, options: { retryAfter?
       }
       requests += 1;
       bytes += cost;
+      if (addsToIngress) ingressBacklog.admitted();
       response.once("close", () => {
         requests -= 1;
         bytes -= cost;

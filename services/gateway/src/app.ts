@@ -15,6 +15,7 @@ import { admissionControl } from "./admission.ts";
 import { busAuditTrail } from "./audit-trail.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import { errorAnswer, GATEWAY_ERROR_CODES } from "./gateway-errors.ts";
+import { type IngressBacklog, watchIngressBacklog } from "./ingress-backlog.ts";
 import { messageRoute } from "./message-route.ts";
 import { operationalRoutes } from "./operational-routes.ts";
 import { queryRoutes } from "./query-routes.ts";
@@ -30,17 +31,32 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
   const maxMessageBytes = largestMessage(deps);
   // Back-pressure first, before fastify sees the request (./admission.ts); the process-level configuration
   // always sets it. Tests that build a gateway without the limits get none.
-  const { maxInflightRequests, maxInflightBytes, maxConnections, maxEventLoopLagMs } = deps.config;
-  const admission =
-    maxInflightRequests === undefined || maxInflightBytes === undefined
-      ? undefined
-      : admissionControl({
+  const { maxInflightRequests, maxInflightBytes, maxConnections, maxEventLoopLagMs, maxIngressBacklog } = deps.config;
+  const admitting = maxInflightRequests !== undefined && maxInflightBytes !== undefined;
+  // The intake backlog is read on a timer (./ingress-backlog.ts), never per request, from when the app is ready
+  // until it closes; only with a bound.
+  const watchingBacklog = admitting && maxIngressBacklog !== undefined && maxIngressBacklog > 0;
+  let ingressBacklog: IngressBacklog | undefined;
+  const admission = !admitting
+    ? undefined
+    : admissionControl(
+        {
           maxRequests: maxInflightRequests,
           maxBytes: maxInflightBytes,
           maxBodyBytes: maxMessageBytes,
           ...(maxConnections === undefined ? {} : { maxConnections }),
           ...(maxEventLoopLagMs === undefined ? {} : { maxEventLoopLagMs }),
-        });
+          ...(maxIngressBacklog === undefined ? {} : { maxIngressBacklog }),
+        },
+        watchingBacklog
+          ? {
+              ingressBacklog: {
+                current: () => ingressBacklog?.current() ?? 0,
+                admitted: () => ingressBacklog?.admitted(),
+              },
+            }
+          : {},
+      );
   const app = Fastify({
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger as FastifyBaseLogger }),
     // One line per request is noise at the volumes a hub sees; failures are logged by the error handler.
@@ -72,6 +88,12 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
           }) satisfies FastifyServerFactory<Server>,
         }),
   });
+  if (watchingBacklog) {
+    app.addHook("onReady", async () => {
+      ingressBacklog = watchIngressBacklog(deps.bus, deps.logger === undefined ? {} : { logger: deps.logger });
+    });
+    app.addHook("onClose", async () => ingressBacklog?.stop());
+  }
   // Every answer counted by route pattern (never the URL, whose ids would make a series per message).
   app.addHook("onResponse", async (request, reply) => {
     recordHttpRequest(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);

@@ -12,7 +12,12 @@ export interface GatewayDeps {
     Partial<
       Pick<
         HubConfig,
-        "maxInflightRequests" | "maxInflightBytes" | "maxConnections" | "maxEventLoopLagMs" | "requestTimeoutMs"
+        | "maxInflightRequests"
+        | "maxInflightBytes"
+        | "maxConnections"
+        | "maxEventLoopLagMs"
+        | "maxIngressBacklog"
+        | "requestTimeoutMs"
       >
     >;
   /** The endpoint registry; a watcher makes reloads visible to the next request. */

@@ -11,6 +11,7 @@ export const GATEWAY_ERROR_CODES = {
   notFound: "CAREHUB_ERR_GATEWAY_NOT_FOUND",
   unavailable: "CAREHUB_ERR_GATEWAY_UNAVAILABLE",
   overloaded: "CAREHUB_ERR_GATEWAY_OVERLOADED",
+  ingressBacklog: "CAREHUB_ERR_GATEWAY_INGRESS_BACKLOG",
   auditUnavailable: "CAREHUB_ERR_GATEWAY_AUDIT_UNAVAILABLE",
   internal: "CAREHUB_ERR_GATEWAY_INTERNAL",
 } as const;
@@ -24,6 +25,19 @@ export class GatewayRequestError extends PermanentError {
     this.name = "GatewayRequestError";
     this.statusCode = statusCode;
   }
+}
+
+/**
+ * The 401 for a request without a known bearer token, with the challenge that names the scheme (the same for the
+ * message routes and the query API). Says only whether a token came, never which.
+ */
+export function unauthenticated(reply: { header(name: string, value: string): unknown }, token: string | undefined) {
+  reply.header("WWW-Authenticate", 'Bearer realm="carehub"');
+  return new GatewayRequestError(
+    401,
+    GATEWAY_ERROR_CODES.unauthenticated,
+    token === undefined ? "send Authorization: Bearer <token>" : "unknown token",
+  );
 }
 
 /** NATS or Redis could not be reached in time: the sender should try again (503). */

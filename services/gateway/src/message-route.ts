@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type AcceptMessageDeps, acceptMessage } from "./accept-message.ts";
 import { checkDecodable } from "./body-decoding.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
-import { GATEWAY_ERROR_CODES, GatewayRequestError } from "./gateway-errors.ts";
+import { GATEWAY_ERROR_CODES, GatewayRequestError, unauthenticated } from "./gateway-errors.ts";
 import { ACCEPTED_MEDIA_TYPES, canonicalContentType, parseMediaType } from "./media-type.ts";
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
@@ -34,12 +34,7 @@ export function messageRoute(deps: GatewayDeps, acceptDeps: AcceptMessageDeps, m
           const registry = deps.registry.current();
           const endpoint = token === undefined ? undefined : registry.authenticate(token);
           if (endpoint === undefined) {
-            reply.header("WWW-Authenticate", 'Bearer realm="carehub"');
-            throw new GatewayRequestError(
-              401,
-              GATEWAY_ERROR_CODES.unauthenticated,
-              token === undefined ? "send Authorization: Bearer <token>" : "unknown token",
-            );
+            throw unauthenticated(reply, token);
           }
           authenticated.set(request, { endpoint, hub: hubOf(registry) });
         },

@@ -160,7 +160,10 @@ export function buildOpenApiDocument(): JsonObject {
             "401": error("no or unknown bearer token"),
             "413": error("larger than the hub accepts (derived from NATS max_payload; the answer's maxBytes)"),
             "415": error("unsupported content type"),
-            "503": error("NATS or Redis unavailable; try again"),
+            "503": error(
+              "NATS or Redis unavailable; or, with Retry-After, the hub at capacity (CAREHUB_ERR_GATEWAY_OVERLOADED) " +
+                "or behind with the messages it accepted (CAREHUB_ERR_GATEWAY_INGRESS_BACKLOG); try again",
+            ),
           },
         },
         get: {

@@ -17,10 +17,10 @@ import { careOverviewRoutes } from "./care-overview-routes.ts";
 import { entityRoutes, mayReadEntity } from "./entity-routes.ts";
 import {
   errorAnswer,
-  GATEWAY_ERROR_CODES,
   GatewayAuditUnavailableError,
   GatewayRequestError,
   GatewayUnavailableError,
+  unauthenticated,
 } from "./gateway-errors.ts";
 import { notFound, QUERY_ERROR_CODES } from "./query-errors.ts";
 import {
@@ -102,12 +102,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
       return;
     }
     if (endpoint === undefined) {
-      reply.header("WWW-Authenticate", 'Bearer realm="carehub"');
-      throw new GatewayRequestError(
-        401,
-        GATEWAY_ERROR_CODES.unauthenticated,
-        token === undefined ? "send Authorization: Bearer <token>" : "unknown token",
-      );
+      throw unauthenticated(reply, token);
     }
     callers.set(request, { kind: "endpoint", endpoint });
   });

@@ -1,23 +1,15 @@
 // Ingest throughput: POST /v1/messages → 202 (gateway), and → envelope on PIPELINE (intake), on the NATS and
 // Redis at NATS_URL / REDIS_URL (else private servers on free ports), in a throw-away namespace. Run: node services/hub/bench/ingest.bench.ts [messages] [concurrency]
-import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { connectBus } from "@carehub/bus";
 import { createLogger } from "@carehub/observability";
-import { hashToken } from "@carehub/registry";
 import { parseHubConfig } from "@carehub/schemas";
 import { cleanupNamespace, provideTestServers, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
-import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { Redis } from "ioredis";
 import { startHub } from "../src/start-hub.ts";
+import { BENCH_REGISTRY, BENCH_TOKEN, freshHomecareBody } from "./ingest-fixture.ts";
 
 const total = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 16);
-const template = readFileSync(
-  medcomExamplesDir("fhir", "homecareobservation", "ig-401cbc36-db1e-4fe0-bf90-6df331dde179.json"),
-  "utf8",
-);
-const ORIGINAL_ID = "489de4f2-0d8d-4de2-a7ce-ccb93568799f";
 const servers = await provideTestServers();
 const namespace = testNamespace("bench");
 const config = parseHubConfig(
@@ -28,23 +20,9 @@ const hub = await startHub({
   config,
   services: ["intake", "gateway"],
   logger: createLogger({ name: "bench", level: "warn" }),
-  registry: {
-    hub: { id: "carehub", name: "bench hub", sor: "481521000016007", gln: "5790000199990" },
-    endpoints: [
-      {
-        id: "acute-team",
-        name: "acute team",
-        kind: "municipality",
-        identifiers: { sor: ["1144561000016002"], gln: ["5790000123117"] },
-        sends: ["homecare-observation"],
-        accepts: ["acknowledgement"],
-        delivery: { mode: "nats" },
-        auth: { tokenSha256: [hashToken("bench-token")] },
-      },
-    ],
-  },
+  registry: BENCH_REGISTRY,
 });
-const bodies = Array.from({ length: total }, () => template.replaceAll(ORIGINAL_ID, randomUUID()));
+const bodies = Array.from({ length: total }, freshHomecareBody);
 const latencies: number[] = [];
 let next = 0;
 const started = performance.now();
@@ -55,7 +33,7 @@ await Promise.all(
       const t0 = performance.now();
       const response = await fetch(`${hub.url}/v1/messages`, {
         method: "POST",
-        headers: { authorization: "Bearer bench-token", "content-type": "application/fhir+json" },
+        headers: { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/fhir+json" },
         body,
       });
       await response.arrayBuffer();

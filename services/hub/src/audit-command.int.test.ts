@@ -1,10 +1,8 @@
-import { PassThrough } from "node:stream";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
 import { busAuditTrail } from "@carehub/gateway";
 import type { AuditRecord } from "@carehub/schemas";
-import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.ts";
+import { runCliCollected, sharedHubEnv } from "./testing.ts";
 
 /**
  * `carehub audit` against real NATS: records written the way the gateway writes them (busAuditTrail) are
@@ -29,23 +27,7 @@ function record(n: number, actor: AuditRecord["actor"], action: AuditRecord["act
 }
 
 async function audit(...args: string[]): Promise<{ code: number; ids: string[]; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  stderr.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await runCli(["audit", "--json", ...args], {
-    env: { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), CAREHUB_NAMESPACE: ns.namespace, LOG_LEVEL: "warn" },
-    stdout,
-    stderr,
-    stopRequested: new Promise<void>(() => {}),
-    stopSignal: new AbortController().signal,
-  });
+  const { code, out, err } = await runCliCollected(["audit", "--json", ...args], sharedHubEnv(ns.namespace));
   const lines = out.split("\n").filter((line) => line !== "");
   return { code, ids: lines.map((line) => (JSON.parse(line) as AuditRecord).id), err };
 }

@@ -2,6 +2,7 @@ import { type Bus, connectHubBus } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import { type AuditAction, AuditRecord, type HubConfig } from "@carehub/schemas";
 import { DeliverPolicy } from "@nats-io/jetstream";
+import { parseStreamJson } from "./cli-output.ts";
 
 /** What `carehub audit` selects (docs/runbook.md "Who read this patient's referral?"). */
 export interface AuditSelection {
@@ -45,7 +46,7 @@ export async function readAuditRecords(
   let printed = 0;
   try {
     for await (const msg of messages) {
-      const record = AuditRecord.safeParse(parseJson(msg.data));
+      const record = AuditRecord.safeParse(parseStreamJson(msg.data));
       if (!record.success) onUnreadable(msg.seq);
       else if (matchesResource(record.data, selection.resource)) {
         onRecord(record.data);
@@ -57,14 +58,6 @@ export async function readAuditRecords(
     await messages.close();
   }
   return printed;
-}
-
-function parseJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
 }
 
 function matchesResource(record: AuditRecord, resource: string | undefined): boolean {

@@ -5,6 +5,18 @@ import { join } from "node:path";
 import { summariseCorpus, type ValidateLine, validateFiles } from "@carehub/formats";
 import type { AuditRecord } from "@carehub/schemas";
 
+/**
+ * A hub stream message's JSON body for a command that follows the stream (messages tail, audit): undefined when it
+ * is not JSON, so the command's schema check reports it as unreadable and goes on instead of stopping.
+ */
+export function parseStreamJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+}
+
 export interface Printer {
   /** One result: JSON with --json, else the human text given. */
   result(value: unknown, human: string): void;

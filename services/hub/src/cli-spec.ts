@@ -31,29 +31,41 @@ export interface CommandSpec {
  */
 export const DLQ_STAGES = ["intake", "router", "dispatcher", "tracker", "tracker-status"] as const;
 
+/** An option without a value. */
+function flag(help: string, short?: string): OptionSpec {
+  return short === undefined ? { kind: "flag", help } : { kind: "flag", short, help };
+}
+
+/** An option with a text value; `value` is its placeholder in the help. */
+function text(value: string, help: string): OptionSpec {
+  return { kind: "text", value, help };
+}
+
+/** An option with a number value; `value` is its placeholder in the help. */
+function number(value: string, help: string): OptionSpec {
+  return { kind: "number", value, help };
+}
+
 /** Options every command takes. */
 export const COMMON_OPTIONS: Record<string, OptionSpec> = {
-  json: { kind: "flag", help: "machine-readable output: one JSON value per line on stdout" },
-  help: { kind: "flag", short: "h", help: "this command's help" },
+  json: flag("machine-readable output: one JSON value per line on stdout"),
+  help: flag("this command's help", "h"),
 };
 
 /** Long operations print a progress line on stderr when it is a terminal; --progress asks for it anyway. */
-const PROGRESS_OPTION: OptionSpec = {
-  kind: "flag",
-  help: "progress lines on stderr even when it is not a terminal (never on stdout)",
-};
+const PROGRESS_OPTION = flag("progress lines on stderr even when it is not a terminal (never on stdout)");
 
 /** Where the query API commands find the hub, and as whom. */
 const QUERY_OPTIONS: Record<string, OptionSpec> = {
-  url: { kind: "text", value: "URL", help: "the hub's gateway (default CAREHUB_URL, else http://127.0.0.1:8080)" },
-  token: { kind: "text", value: "TOKEN", help: "an operator's bearer token (default CAREHUB_TOKEN)" },
+  url: text("URL", "the hub's gateway (default CAREHUB_URL, else http://127.0.0.1:8080)"),
+  token: text("TOKEN", "an operator's bearer token (default CAREHUB_TOKEN)"),
 };
 
 export const COMMANDS: Record<string, CommandSpec> = {
   start: {
     summary: "run every service (--all) or only the services named, until SIGINT/SIGTERM",
     usage: "start --all | start <service>...",
-    options: { all: { kind: "flag", help: "run every service in this process" } },
+    options: { all: flag("run every service in this process") },
     positionals: true,
     details: `services: ${SERVICE_NAMES.join(", ")}; run more copies to scale out.
 every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
@@ -62,15 +74,14 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     summary: "run the hub with simulated practices, municipalities, hospitals and a lab",
     usage: "demo [options]",
     options: {
-      seed: { kind: "number", value: "N", help: "seed of the simulated traffic" },
-      rate: { kind: "number", value: "N", help: "messages per second" },
-      duration: { kind: "number", value: "SECONDS", help: "stop after this long" },
-      misbehave: { kind: "flag", help: "endpoints that are down, broken, refuse or negatively acknowledge" },
-      "ack-timeout": {
-        kind: "number",
-        value: "SECONDS",
-        help: "how long the hub waits for each acknowledgement before it flags ack-overdue (default 45); 10 or less also front-loads --misbehave's failures into the first seconds",
-      },
+      seed: number("N", "seed of the simulated traffic"),
+      rate: number("N", "messages per second"),
+      duration: number("SECONDS", "stop after this long"),
+      misbehave: flag("endpoints that are down, broken, refuse or negatively acknowledge"),
+      "ack-timeout": number(
+        "SECONDS",
+        "how long the hub waits for each acknowledgement before it flags ack-overdue (default 45); 10 or less also front-loads --misbehave's failures into the first seconds",
+      ),
     },
     positionals: false,
   },
@@ -78,10 +89,7 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     summary: "validate MedCom messages, walking directories; exit 1 if any is invalid",
     usage: "validate <file or dir>... | validate --summary <dir>",
     options: {
-      summary: {
-        kind: "flag",
-        help: "summarise a corpus: counts per verdict, kind and format; mismatches against <dir>/manifest.json",
-      },
+      summary: flag("summarise a corpus: counts per verdict, kind and format; mismatches against <dir>/manifest.json"),
     },
     positionals: true,
     details:
@@ -91,9 +99,9 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     summary: "send dead letters again (default stage: dispatcher)",
     usage: "redrive [options]",
     options: {
-      stage: { kind: "text", value: "STAGE", help: `the DLQ stage: ${DLQ_STAGES.join(", ")}` },
-      endpoint: { kind: "text", value: "ID", help: "only deliveries to this endpoint (stage dispatcher)" },
-      limit: { kind: "number", value: "N", help: "at most N" },
+      stage: text("STAGE", `the DLQ stage: ${DLQ_STAGES.join(", ")}`),
+      endpoint: text("ID", "only deliveries to this endpoint (stage dispatcher)"),
+      limit: number("N", "at most N"),
       progress: PROGRESS_OPTION,
     },
     positionals: false,
@@ -102,13 +110,9 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     summary: "list dead letters (dlq list), or send them again (dlq redrive, as redrive)",
     usage: "dlq list|redrive [options]",
     options: {
-      stage: {
-        kind: "text",
-        value: "STAGE",
-        help: `the DLQ stage: ${DLQ_STAGES.join(", ")} (list: default every stage)`,
-      },
-      endpoint: { kind: "text", value: "ID", help: "only deliveries to this endpoint" },
-      limit: { kind: "number", value: "N", help: "at most N" },
+      stage: text("STAGE", `the DLQ stage: ${DLQ_STAGES.join(", ")} (list: default every stage)`),
+      endpoint: text("ID", "only deliveries to this endpoint"),
+      limit: number("N", "at most N"),
       progress: { ...PROGRESS_OPTION, help: `redrive: ${PROGRESS_OPTION.help}` },
     },
     positionals: true,
@@ -121,20 +125,16 @@ every start serves /healthz, /readyz, /metrics on CAREHUB_OPS_PORT (9464).`,
     usage: "messages list [options] | messages show <hub id> | messages tail [options]",
     options: {
       ...QUERY_OPTIONS,
-      sender: { kind: "text", value: "ID", help: "list, tail: sent by this endpoint" },
-      receiver: { kind: "text", value: "ID", help: "list, tail: to this endpoint" },
-      kind: { kind: "text", value: "KIND", help: "list, tail: of this message kind" },
-      status: {
-        kind: "text",
-        value: "STATUS",
-        help: `list: in this status; tail: events of this type (${LIFECYCLE_EVENT_TYPES.join(", ")})`,
-      },
-      count: { kind: "number", value: "N", help: "tail: stop after N events" },
-      for: { kind: "text", value: "DURATION", help: "tail: stop after this long (30s, 5m, 1h)" },
-      from: { kind: "text", value: "ISO", help: "list: received at or after" },
-      to: { kind: "text", value: "ISO", help: "list: received at or before" },
-      limit: { kind: "number", value: "N", help: "list: at most N (1-500, default 50)" },
-      cursor: { kind: "text", value: "CURSOR", help: "list: the next page (printed on stderr after a page)" },
+      sender: text("ID", "list, tail: sent by this endpoint"),
+      receiver: text("ID", "list, tail: to this endpoint"),
+      kind: text("KIND", "list, tail: of this message kind"),
+      status: text("STATUS", `list: in this status; tail: events of this type (${LIFECYCLE_EVENT_TYPES.join(", ")})`),
+      count: number("N", "tail: stop after N events"),
+      for: text("DURATION", "tail: stop after this long (30s, 5m, 1h)"),
+      from: text("ISO", "list: received at or after"),
+      to: text("ISO", "list: received at or before"),
+      limit: number("N", "list: at most N (1-500, default 50)"),
+      cursor: text("CURSOR", "list: the next page (printed on stderr after a page)"),
     },
     positionals: true,
     details: `list and show need an operator's token (CAREHUB_TOKEN or --token); the hub at CAREHUB_URL or --url.
@@ -146,16 +146,15 @@ kinds, endpoints and codes, never an error's text or a patient identifier.`,
     usage:
       "incidents list [--state open|closed] | incidents open --note TEXT [options] | incidents close <id> [--note TEXT]",
     options: {
-      url: {
-        kind: "text",
-        value: "URL",
-        help: "the console (default CAREHUB_CONSOLE_URL, else http://127.0.0.1:<CAREHUB_CONSOLE_PORT or 8090>)",
-      },
+      url: text(
+        "URL",
+        "the console (default CAREHUB_CONSOLE_URL, else http://127.0.0.1:<CAREHUB_CONSOLE_PORT or 8090>)",
+      ),
       token: QUERY_OPTIONS.token as OptionSpec,
-      state: { kind: "text", value: "STATE", help: "list: only open or only closed incidents" },
-      endpoints: { kind: "text", value: "IDS", help: "open: the affected endpoints, comma-separated" },
-      kinds: { kind: "text", value: "KINDS", help: "open: the affected message kinds, comma-separated" },
-      note: { kind: "text", value: "TEXT", help: "open: what is disrupted (required); close: how it ended" },
+      state: text("STATE", "list: only open or only closed incidents"),
+      endpoints: text("IDS", "open: the affected endpoints, comma-separated"),
+      kinds: text("KINDS", "open: the affected message kinds, comma-separated"),
+      note: text("TEXT", "open: what is disrupted (required); close: how it ended"),
     },
     positionals: true,
     details: "open and close need an operator or admin token; CPR numbers in a note are replaced by [CPR].",
@@ -188,7 +187,7 @@ is unhealthy (no answer, a 5xx answer, or a circuit not closed).`,
     summary: "drop the Redis read model and rebuild it from the streams (asks first)",
     usage: "rebuild [--yes] [--progress]",
     options: {
-      yes: { kind: "flag", short: "y", help: "do not ask: drop the read model (needed without a terminal)" },
+      yes: flag("do not ask: drop the read model (needed without a terminal)", "y"),
       progress: PROGRESS_OPTION,
     },
     positionals: false,
@@ -197,15 +196,14 @@ is unhealthy (no answer, a 5xx answer, or a circuit not closed).`,
     summary: "print query API access records, oldest first",
     usage: "audit [options]",
     options: {
-      since: {
-        kind: "text",
-        value: "ISO|DURATION",
-        help: "since a time (2025-01-31, 2025-01-31T08:00:00Z) or a duration ago (90m, 24h, 30d, 2w)",
-      },
-      actor: { kind: "text", value: "ID", help: "by operator or endpoint id" },
-      action: { kind: "text", value: "ACTION", help: `by action: ${AUDIT_ACTIONS.join(", ")}` },
-      resource: { kind: "text", value: "ID", help: "by a hub, referral or task id asked for or shown" },
-      limit: { kind: "number", value: "N", help: "at most N" },
+      since: text(
+        "ISO|DURATION",
+        "since a time (2025-01-31, 2025-01-31T08:00:00Z) or a duration ago (90m, 24h, 30d, 2w)",
+      ),
+      actor: text("ID", "by operator or endpoint id"),
+      action: text("ACTION", `by action: ${AUDIT_ACTIONS.join(", ")}`),
+      resource: text("ID", "by a hub, referral or task id asked for or shown"),
+      limit: number("N", "at most N"),
     },
     positionals: false,
   },
@@ -213,16 +211,15 @@ is unhealthy (no answer, a 5xx answer, or a circuit not closed).`,
     summary: 'capture INGRESS traffic into a recording (JSON Lines, docs/contracts.md "Recordings")',
     usage: "record [options]",
     options: {
-      from: { kind: "text", value: "ISO", help: "messages stored at or after this time" },
-      to: { kind: "text", value: "ISO", help: "messages stored at or before this time" },
-      endpoint: { kind: "text", value: "ID", help: "only messages sent by this endpoint" },
-      kind: { kind: "text", value: "KIND", help: "only messages of this kind" },
-      limit: { kind: "number", value: "N", help: "at most N messages" },
-      out: { kind: "text", value: "FILE", help: "write the recording here (default: stdout)" },
-      anonymise: {
-        kind: "flag",
-        help: "replace CPR numbers, names, addresses and free text with synthetic ones (one patient stays one synthetic patient)",
-      },
+      from: text("ISO", "messages stored at or after this time"),
+      to: text("ISO", "messages stored at or before this time"),
+      endpoint: text("ID", "only messages sent by this endpoint"),
+      kind: text("KIND", "only messages of this kind"),
+      limit: number("N", "at most N messages"),
+      out: text("FILE", "write the recording here (default: stdout)"),
+      anonymise: flag(
+        "replace CPR numbers, names, addresses and free text with synthetic ones (one patient stays one synthetic patient)",
+      ),
     },
     positionals: false,
     details:
@@ -232,16 +229,8 @@ is unhealthy (no answer, a 5xx answer, or a circuit not closed).`,
     summary: "send a recording into the hub and compare its outcomes with the recorded ones",
     usage: "replay <file> [options]",
     options: {
-      pace: {
-        kind: "number",
-        value: "FACTOR",
-        help: "keep the recorded pace, sped up by FACTOR (default: as fast as the hub takes them)",
-      },
-      timeout: {
-        kind: "number",
-        value: "SECONDS",
-        help: "wait at most this long for the recorded outcomes (default 60)",
-      },
+      pace: number("FACTOR", "keep the recorded pace, sped up by FACTOR (default: as fast as the hub takes them)"),
+      timeout: number("SECONDS", "wait at most this long for the recorded outcomes (default 60)"),
     },
     positionals: true,
     details:
@@ -251,12 +240,9 @@ is unhealthy (no answer, a 5xx answer, or a circuit not closed).`,
     summary: "write the nats-server authorization from the registry",
     usage: "nats-config [options]",
     options: {
-      namespace: { kind: "text", value: "NS", help: "the namespace (default CAREHUB_NAMESPACE)" },
-      out: { kind: "text", value: "FILE", help: "write here (default: stdout)" },
-      "create-inbox-consumers": {
-        kind: "flag",
-        help: "first make each endpoint's inbox consumer, as the hub (infra/nats/README.md)",
-      },
+      namespace: text("NS", "the namespace (default CAREHUB_NAMESPACE)"),
+      out: text("FILE", "write here (default: stdout)"),
+      "create-inbox-consumers": flag("first make each endpoint's inbox consumer, as the hub (infra/nats/README.md)"),
     },
     positionals: false,
     details:

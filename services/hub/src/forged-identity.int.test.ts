@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { ingressHubId, messageHubId } from "@carehub/ledger";
 import { parseHubConfig, type RegistryConfigInput } from "@carehub/schemas";
 import { createStore } from "@carehub/store";
@@ -22,8 +21,8 @@ import {
   nkeys,
 } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.ts";
 import { type RunningHub, startHub } from "./start-hub.ts";
+import { runCliCollected } from "./testing.ts";
 
 // Issue 9: an endpoint with NATS credentials published a message without a readable id on its own ingress
 // subject with a Carehub-Hub-Id header naming a victim's hub id; intake kept the header's id, and the victim's
@@ -72,18 +71,11 @@ let hub: RunningHub;
 const endpoints: NatsConnection[] = [];
 
 async function writeAuthorization(): Promise<void> {
-  const sink = () => new PassThrough().on("data", () => undefined);
-  const code = await runCli(["nats-config", "--out", join(dir, "carehub-auth.conf")], {
-    env: {
-      NATS_USER: "carehub-hub",
-      NATS_PASS: hubPassword,
-      CAREHUB_REGISTRY: join(dir, "endpoints.json"),
-      CAREHUB_NAMESPACE: namespace,
-    },
-    stdout: sink(),
-    stderr: sink(),
-    stopRequested: new Promise<void>(() => {}),
-    stopSignal: new AbortController().signal,
+  const { code } = await runCliCollected(["nats-config", "--out", join(dir, "carehub-auth.conf")], {
+    NATS_USER: "carehub-hub",
+    NATS_PASS: hubPassword,
+    CAREHUB_REGISTRY: join(dir, "endpoints.json"),
+    CAREHUB_NAMESPACE: namespace,
   });
   if (code !== 0) throw new Error(`carehub nats-config exited ${code}`);
 }

@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
-import { connectBus } from "@carehub/bus";
+import { cleanupNamespaceAt } from "@carehub/bus/testing";
 import { metricsText, metricValue } from "@carehub/observability";
 import { hashToken } from "@carehub/registry";
 import { parseHubConfig, type RegistryConfigInput } from "@carehub/schemas";
-import { cleanupNamespace, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningHub, startHub } from "./start-hub.ts";
 
@@ -87,11 +86,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hub?.stop();
-  const bus = await connectBus({ servers: sharedNatsUrl(), name: "cleanup", namespace });
-  const redis = new Redis(sharedRedisUrl());
-  await cleanupNamespace({ namespace, bus, redis });
-  await bus.drain();
-  redis.disconnect();
+  await cleanupNamespaceAt(namespace);
 });
 
 describe("the hub's metrics", () => {

@@ -1,12 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { connectBus } from "@carehub/bus";
+import { cleanupNamespaceAt } from "@carehub/bus/testing";
 import { hashToken } from "@carehub/registry";
 import { parseHubConfig, type RegistryConfigInput } from "@carehub/schemas";
-import { cleanupNamespace, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { parser } from "@prometheus-io/lezer-promql";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { type RunningHub, startHub } from "./start-hub.ts";
@@ -119,11 +118,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hub?.stop();
-  const bus = await connectBus({ servers: sharedNatsUrl(), name: "cleanup", namespace });
-  const redis = new Redis(sharedRedisUrl());
-  await cleanupNamespace({ namespace, bus, redis });
-  await bus.drain();
-  redis.disconnect();
+  await cleanupNamespaceAt(namespace);
 });
 
 describe("a hub process's metrics listener (CAREHUB_OPS_PORT)", () => {

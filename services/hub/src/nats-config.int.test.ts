@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { type Bus, connectBus } from "@carehub/bus";
 import { consumeInbox, type ReceivedMessage } from "@carehub/client";
 import type { RegistryConfigInput } from "@carehub/schemas";
@@ -11,7 +10,7 @@ import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection, nkeyAuthenticator, nkeys } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.ts";
+import { runCliCollected } from "./testing.ts";
 
 // A private nats-server whose configuration is infra/nats/nats-auth.conf: infra/nats/nats.conf plus the
 // authorization `carehub nats-config` writes from a registry with two endpoints that each hold an nkey.
@@ -61,31 +60,14 @@ function connectEndpoint(id: string, key: typeof keyA): Promise<NatsConnection> 
   return connect({ servers: server.url, authenticator: nkeyAuthenticator(key.getSeed()), inboxPrefix: `_INBOX_${id}` });
 }
 
-async function natsConfig(args: string[], env: Record<string, string> = {}) {
-  let out = "";
-  let err = "";
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
+function natsConfig(args: string[], env: Record<string, string> = {}) {
+  return runCliCollected(["nats-config", ...args], {
+    NATS_USER: "carehub-hub",
+    NATS_PASS: hubPassword,
+    CAREHUB_REGISTRY: join(dir, "endpoints.json"),
+    CAREHUB_NAMESPACE: namespace,
+    ...env,
   });
-  stderr.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await runCli(["nats-config", ...args], {
-    env: {
-      NATS_USER: "carehub-hub",
-      NATS_PASS: hubPassword,
-      CAREHUB_REGISTRY: join(dir, "endpoints.json"),
-      CAREHUB_NAMESPACE: namespace,
-      ...env,
-    },
-    stdout,
-    stderr,
-    stopRequested: new Promise<void>(() => {}),
-    stopSignal: new AbortController().signal,
-  });
-  return { code, out, err };
 }
 
 async function refusal(attempt: () => Promise<unknown>): Promise<string> {

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { metricsContentType, metricsText } from "@carehub/observability";
+import { metricsContentType, metricsText, watchEventLoop } from "@carehub/observability";
 import type { FromListener, OpsListenerData, ToListener } from "./ops-listener.ts";
 
 export interface OpsServer {
@@ -8,8 +8,6 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-/** How often the main thread says it is alive to the ops listener. */
-const HEARTBEAT_MS = 100;
 /**
  * `/healthz` answers 503 once the main event loop has not turned for this long: a loop that busy is stuck, not
  * loaded (under the chaos suite's 3× overload it stays within about a second).
@@ -22,7 +20,8 @@ export const LIVENESS_STALL_MS = 5_000;
  * what start-up still waits for), `/metrics` (Prometheus). No token: nothing here says anything about a message
  * or a patient. Started before the connections, so a process still waiting for NATS or Redis already answers.
  * The port is served by a worker thread (./ops-listener.ts, docs/decisions/0058-liveness-off-the-main-loop.md):
- * `/healthz` is answered there from a heartbeat, promptly however busy the main loop is; `/readyz` and
+ * `/healthz` is answered there from the heartbeat of the process's event-loop monitor (@carehub/observability
+ * watchEventLoop, which the gateway's admission reads too), promptly however busy the main loop is; `/readyz` and
  * `/metrics` are answered by the main thread.
  */
 export async function startOpsServer(options: {
@@ -32,15 +31,13 @@ export async function startOpsServer(options: {
   /** Default LIVENESS_STALL_MS (tests use less). */
   stallMs?: number;
 }): Promise<OpsServer> {
-  const heartbeat = new BigInt64Array(new SharedArrayBuffer(8));
-  const beat = () => Atomics.store(heartbeat, 0, BigInt(Date.now()));
-  beat();
-  const beating = setInterval(beat, HEARTBEAT_MS);
-  beating.unref();
+  // The heartbeat is the process's one event-loop monitor (@carehub/observability watchEventLoop): the time of
+  // its last tick, written every 100 ms (20 ms in a gateway process) while the main loop turns.
+  const eventLoop = watchEventLoop();
   const workerData: OpsListenerData = {
     host: options.host,
     port: options.port,
-    heartbeat: heartbeat.buffer as SharedArrayBuffer,
+    heartbeat: eventLoop.heartbeat,
     stallMs: options.stallMs ?? LIVENESS_STALL_MS,
   };
   const worker = new Worker(new URL("./ops-listener.ts", import.meta.url), { workerData });
@@ -80,7 +77,7 @@ export async function startOpsServer(options: {
       });
     });
   } catch (error) {
-    clearInterval(beating);
+    eventLoop.release();
     await worker.terminate();
     throw error;
   }
@@ -90,7 +87,7 @@ export async function startOpsServer(options: {
     url: `http://${host}:${port}`,
     close: () => {
       closing ??= (async () => {
-        clearInterval(beating);
+        eventLoop.release();
         answer({ type: "close" });
         await exited;
       })();

@@ -3,11 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connectBus } from "@carehub/bus";
+import { cleanupNamespaceAt } from "@carehub/bus/testing";
 import { hashToken } from "@carehub/registry";
 import { parseHubConfig, type RegistryConfigInput } from "@carehub/schemas";
-import { cleanupNamespace, freePort, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
-import { Redis } from "ioredis";
+import { freePort, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { type RunningHub, startHub } from "./start-hub.ts";
@@ -117,11 +116,7 @@ afterAll(async () => {
   }
   if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
   await hub?.stop();
-  const bus = await connectBus({ servers: sharedNatsUrl(), name: "cleanup", namespace });
-  const redis = new Redis(sharedRedisUrl());
-  await cleanupNamespace({ namespace, bus, redis });
-  await bus.drain();
-  redis.disconnect();
+  await cleanupNamespaceAt(namespace);
 });
 
 describe("Prometheus with infra/prometheus", () => {

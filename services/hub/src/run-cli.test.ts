@@ -6,25 +6,9 @@ import { parseRegistryText } from "@carehub/registry";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./run-cli.ts";
+import { collectingCliIo } from "./testing.ts";
 
-function io(env: Record<string, string | undefined> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  stderr.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const controller = new AbortController();
-  return {
-    io: { env, stdout, stderr, stopRequested: new Promise<void>(() => {}), stopSignal: controller.signal },
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = collectingCliIo;
 
 const EXAMPLES = medcomExamplesDir();
 

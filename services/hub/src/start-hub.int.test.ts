@@ -1,10 +1,9 @@
 import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
-import { connectBus } from "@carehub/bus";
+import { cleanupNamespaceAt } from "@carehub/bus/testing";
 import { hashToken } from "@carehub/registry";
 import { parseHubConfig } from "@carehub/schemas";
-import { cleanupNamespace, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
-import { Redis } from "ioredis";
+import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { startHub } from "./start-hub.ts";
 
@@ -79,11 +78,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined>): Prom
 }
 
 afterAll(async () => {
-  const bus = await connectBus({ servers: sharedNatsUrl(), name: "cleanup", namespace });
-  const redis = new Redis(sharedRedisUrl());
-  await cleanupNamespace({ namespace, bus, redis });
-  await bus.drain();
-  redis.disconnect();
+  await cleanupNamespaceAt(namespace);
 });
 
 describe("startHub", () => {
@@ -151,7 +146,7 @@ describe("the gateway's connection bound (CAREHUB_MAX_CONNECTIONS)", () => {
   it("refuses with Retry-After and the code beyond the bound, drops beyond twice it, and the ops port still answers", async () => {
     const config = parseHubConfig(
       { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), LOG_LEVEL: "silent" },
-      { namespace, httpPort: 0, opsPort: 0, maxConnections: BOUND, maxEventLoopLagMs: 0 },
+      { namespace, httpPort: 0, opsPort: 0, maxConnections: BOUND, profile: "test" },
     );
     const hub = await startHub({ config, registry, services: ["gateway"], opsServer: true });
     const held: Socket[] = [];

@@ -6,6 +6,7 @@ import { type Bus, connectHubBus, isJetStreamNotFound } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import { type HubConfig, LifecycleEvent, type LifecycleEventType } from "@carehub/schemas";
 import { DeliverPolicy } from "@nats-io/jetstream";
+import { parseStreamJson } from "./cli-output.ts";
 
 export interface TailFilter {
   kind?: string;
@@ -135,7 +136,7 @@ export async function tailEvents(bus: Bus, filter: TailFilter, limits: TailLimit
   let printed = 0;
   try {
     for await (const msg of messages) {
-      const event = LifecycleEvent.safeParse(parseJson(msg.data));
+      const event = LifecycleEvent.safeParse(parseStreamJson(msg.data));
       if (!event.success) {
         io.stderr.write(`carehub messages tail: event ${msg.seq} is not a lifecycle event; skipped\n`);
         continue;
@@ -152,14 +153,6 @@ export async function tailEvents(bus: Bus, filter: TailFilter, limits: TailLimit
     await messages.close();
   }
   return printed;
-}
-
-function parseJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
 }
 
 /** `carehub messages tail`: connects as the hub (NATS), follows, and reports the count on stderr. */

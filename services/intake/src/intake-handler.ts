@@ -37,7 +37,7 @@ export type ParseFunction = (bytes: Uint8Array, options: { contentType?: string 
 
 export interface IntakeHandlerDeps {
   bus: Pick<Bus, "publish" | "publishJson" | "publishEvent" | "topology">;
-  redis: Pick<Redis, "set" | "get">;
+  redis: Pick<Redis, "set">;
   /** The message ledger: the hub id of each message, and its claim (packages/ledger). */
   ledger: Pick<MessageLedger, "hubIdOf" | "claim">;
   registry: RegistrySource;

@@ -4,7 +4,7 @@ import type { StoredMessage } from "@carehub/bus";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
 import { parseMessage, readMessageIdentity } from "@carehub/formats";
 import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy, parseStoredAcknowledgement } from "@carehub/ledger";
-import { buildStatusUpdate } from "@carehub/medcom-fhir";
+import { buildStatusUpdate, serializeFhirXml } from "@carehub/medcom-fhir";
 import { metricValue } from "@carehub/observability";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
 import type { Envelope, LifecycleEvent, RegistryConfigInput } from "@carehub/schemas";
@@ -213,6 +213,27 @@ describe("intake against real NATS and Redis", () => {
       "the rejected event under the gateway's hub id",
     );
     expect(rejected).toMatchObject({ stage: "intake", sourceEndpoint: "lab", messageId: headerId });
+  });
+
+  // The same for FHIR XML, whose header read (medcom-fhir's xml-head.ts, decision 0083) no longer converts the
+  // whole document. Catches a FHIR XML header read that needs the rest of the bundle (the conversion reads nothing
+  // from a cut one): the gateway would give it an INGRESS-position id, and intake reject it under that.
+  it("rejects a FHIR XML bundle broken after its MessageHeader under the hub id the gateway answered with", async () => {
+    const xml = serializeFhirXml(JSON.parse(homecare.toString("utf8")) as object).replaceAll(
+      HOMECARE_ID,
+      `${HOMECARE_ID}-xml-cut`,
+    );
+    const broken = Buffer.from(xml.slice(0, xml.indexOf("</MessageHeader>") + "</MessageHeader>".length));
+    const headerId = readMessageIdentity(broken, { contentType: "application/fhir+xml" }).messageId;
+    expect(headerId).toBe(`${HOMECARE_ID}-xml-cut`);
+    const parsed = parseMessage(broken, { contentType: "application/fhir+xml" });
+    expect(parsed.ok ? parsed.message.messageId : parsed.partial.messageId).toBeUndefined();
+    const { hubId } = await fromGateway("acute-team", "broken-fhir-xml", broken, "application/fhir+xml", headerId);
+    const rejected = await until(
+      async () => (await eventsFor(hubId)).find((e) => e.type === "rejected"),
+      "the rejected event under the gateway's hub id",
+    );
+    expect(rejected).toMatchObject({ stage: "intake", sourceEndpoint: "acute-team", messageId: headerId });
   });
 
   it("cannot answer bytes in no known format: rejected, dead-lettered, kept in INGRESS", async () => {

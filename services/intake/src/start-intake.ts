@@ -1,4 +1,4 @@
-import { type Bus, earlierMessagesSettled, type InboundMessage } from "@carehub/bus";
+import { type Bus, earlierMessagesSettled, INGRESS_CONSUMER, type InboundMessage } from "@carehub/bus";
 import { parseMessage, readMessageIdentity } from "@carehub/formats";
 import { MessageLedger } from "@carehub/ledger";
 import type { Logger } from "@carehub/observability";
@@ -12,7 +12,6 @@ import { inSenderLanes } from "./sender-lanes.ts";
 
 /** Messages in hand at once; a sender's own still go one at a time. */
 const DEFAULT_CONCURRENCY = 8;
-const DURABLE = "intake";
 /**
  * Deliveries of an INGRESS message before it is dead-lettered. Higher than the bus default (10) so that a
  * correction waiting for the messages before it (EARLIER_WAIT_MS, about 47 s over these deliveries) outlasts the
@@ -71,11 +70,11 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),
     earlierMessagesSettled:
       deps.earlierMessagesSettled ??
-      ((seq) => earlierMessagesSettled(bus.jsm, bus.topology.streams.ingress, DURABLE, seq)),
+      ((seq) => earlierMessagesSettled(bus.jsm, bus.topology.streams.ingress, INGRESS_CONSUMER, seq)),
   });
   const consumer = await bus.consume({
     stream: bus.topology.streams.ingress,
-    durable: DURABLE,
+    durable: INGRESS_CONSUMER,
     filterSubject: bus.topology.subjects.all.ingress,
     stage: "intake",
     concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY,

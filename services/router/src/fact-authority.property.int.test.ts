@@ -1,20 +1,9 @@
-import type { Bus } from "@carehub/bus";
-import { EndpointRegistry } from "@carehub/registry";
 import type { Envelope, MessageContent } from "@carehub/schemas";
 import fc from "fast-check";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENDPOINTS, envelope, gln, HUB, LAB_DATABANK_RULE, labResult, partyOf } from "../test/fixtures.ts";
-import {
-  cleanupTestNamespace,
-  connectTestBus,
-  connectTestRedis,
-  EventCollector,
-  testNamespace,
-  waitFor,
-} from "../test/support.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ENDPOINTS, gln, LAB_DATABANK_RULE, labResult, partyOf } from "../test/fixtures.ts";
+import { routerTestbed, waitFor } from "../test/support.ts";
 import { ROUTER_ERROR_CODES } from "./routing-errors.ts";
-import { type RunningRouter, startRouter } from "./start-router.ts";
 
 /**
  * Random sequences of facts from random endpoints, legitimate and not, through the real router (NATS, Redis):
@@ -23,12 +12,6 @@ import { type RunningRouter, startRouter } from "./start-router.ts";
  * the hub routed the message to, and refused otherwise; a correction from anyone but the original's sender
  * never reaches an endpoint holding the original; the original sender's own correction is never refused.
  */
-
-const ns = testNamespace("router-facts");
-let bus: Bus;
-let redis: Redis;
-let events: EventCollector;
-let router: RunningRouter;
 
 /** A third practice: a stranger to what the other two send each other whose results the databank also copies. */
 const PRACTICE_C = {
@@ -39,14 +22,7 @@ const PRACTICE_C = {
 };
 const ALL = [...Object.values(ENDPOINTS), PRACTICE_C];
 
-const registry = EndpointRegistry.from({
-  hub: HUB,
-  endpoints: ALL.map((endpoint, i) => ({
-    ...endpoint,
-    auth: { tokenSha256: [String(i + 1).padStart(64, "0")] },
-  })),
-  rules: [LAB_DATABANK_RULE],
-});
+const bed = routerTestbed("router-facts", { endpoints: ALL, rules: [LAB_DATABANK_RULE] });
 
 const SENDERS = ["practice-a", "practice-b", "practice-c", "lab-x"] as const;
 const RECEIVERS = ["practice-a", "practice-b", "practice-c"] as const;
@@ -79,23 +55,12 @@ interface Sent {
   routedTo: string[];
 }
 
-let counter = 0;
 /** Puts the bytes on INGRESS, claims the message id (as gateway and intake do) and hands it to the router. */
 async function route(overrides: Partial<Envelope>): Promise<{ envelope: Envelope; routedTo?: string[] }> {
-  counter += 1;
-  const draft = envelope({ hubId: `${ns}-h${counter}`, messageId: `${ns}-M${counter}`, ...overrides });
-  const stored = await bus.publish(bus.topology.subjects.ingress(draft.sourceEndpoint), "<letter/>", {
-    msgId: draft.hubId,
-    contentType: draft.payload.contentType,
-  });
-  await redis.set(`${ns}:msgid:${draft.sourceEndpoint}:${draft.messageId}`, draft.hubId);
-  const message = { ...draft, payload: { ...draft.payload, stream: stored.stream, seq: stored.seq } };
-  await bus.publish(bus.topology.subjects.pipeline(message.kind), JSON.stringify(message), {
-    msgId: message.hubId,
-    contentType: "application/json",
-  });
+  const message = await bed.ingest(overrides);
+  await bed.toPipeline(message);
   const outcome = await waitFor(
-    () => events.of("routed", message.hubId)[0] ?? events.of("rejected", message.hubId)[0],
+    () => bed.events.of("routed", message.hubId)[0] ?? bed.events.of("rejected", message.hubId)[0],
     `the router's decision on ${message.hubId}`,
   );
   return outcome.type === "routed" ? { envelope: message, routedTo: outcome.receivers } : { envelope: message };
@@ -130,11 +95,11 @@ async function run(steps: Step[]): Promise<void> {
       expect(routedTo !== undefined, `${s.by} acknowledging a message routed to ${original.routedTo}`).toBe(receiver);
       if (receiver) {
         await waitFor(
-          () => events.of("acknowledged", original.envelope.hubId).find((e) => e.ackHubId === ack.hubId),
+          () => bed.events.of("acknowledged", original.envelope.hubId).find((e) => e.ackHubId === ack.hubId),
           "the acknowledged event",
         );
       } else {
-        expect(events.of("rejected", ack.hubId)[0]?.issues[0]?.code).toBe(ROUTER_ERROR_CODES.ackNotAReceiver);
+        expect(bed.events.of("rejected", ack.hubId)[0]?.issues[0]?.code).toBe(ROUTER_ERROR_CODES.ackNotAReceiver);
       }
       continue;
     }
@@ -154,23 +119,14 @@ async function run(steps: Step[]): Promise<void> {
   }
   // No message ever counts an acknowledgement from an endpoint it was not routed to.
   for (const { envelope: message, routedTo } of sent) {
-    for (const acknowledged of events.of("acknowledged", message.hubId)) {
+    for (const acknowledged of bed.events.of("acknowledged", message.hubId)) {
       expect(routedTo).toContain(acknowledged.endpoint);
     }
   }
 }
 
 beforeAll(async () => {
-  bus = await connectTestBus(ns);
-  redis = connectTestRedis();
-  events = new EventCollector(bus);
-  router = await startRouter({ bus, redis, registry, retentionDays: 1, concurrency: 4 });
-});
-
-afterAll(async () => {
-  events?.close();
-  await router?.stop();
-  await cleanupTestNamespace(bus, redis, ns);
+  await bed.router({ concurrency: 4 });
 });
 
 describe("facts about messages, in any order from anyone", () => {

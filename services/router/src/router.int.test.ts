@@ -1,69 +1,21 @@
 import { parseStoredAcknowledgement } from "@carehub/acknowledgements";
-import type { Bus } from "@carehub/bus";
 import { metricValue } from "@carehub/observability";
-import { EndpointRegistry } from "@carehub/registry";
-import type { Envelope, MessageContent } from "@carehub/schemas";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENDPOINTS, envelope, HUB, LAB_DATABANK_RULE, labResult, partyOf } from "../test/fixtures.ts";
-import {
-  cleanupTestNamespace,
-  connectTestBus,
-  connectTestRedis,
-  EventCollector,
-  type SeenMessage,
-  SubjectRecorder,
-  sleep,
-  testNamespace,
-  waitFor,
-} from "../test/support.ts";
-import { type RunningRouter, startRouter } from "./start-router.ts";
+import type { MessageContent } from "@carehub/schemas";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ENDPOINTS, HUB, LAB_DATABANK_RULE, labResult, partyOf, sampleResult } from "../test/fixtures.ts";
+import { routerTestbed, type SeenMessage, sleep, waitFor } from "../test/support.ts";
 
-const ns = testNamespace("router");
-let bus: Bus;
-let redis: Redis;
-let events: EventCollector;
-let outbox: SubjectRecorder;
-let router: RunningRouter;
-
-const registry = EndpointRegistry.from({
-  hub: HUB,
-  endpoints: Object.values(ENDPOINTS).map((endpoint, i) => ({
-    ...endpoint,
-    auth: { tokenSha256: [String(i + 1).padStart(64, "0")] },
-  })),
-  rules: [LAB_DATABANK_RULE],
-});
-
-let counter = 0;
-/** Puts the bytes on INGRESS and claims the message id, as the gateway and intake do; returns the envelope. */
-async function ingest(overrides: Partial<Envelope>, bytes = "<letter/>"): Promise<Envelope> {
-  counter += 1;
-  const draft = envelope({ hubId: `${ns}-h${counter}`, messageId: `M${counter}`, ...overrides });
-  const stored = await bus.publish(bus.topology.subjects.ingress(draft.sourceEndpoint), bytes, {
-    msgId: draft.hubId,
-    contentType: draft.payload.contentType,
-  });
-  await redis.set(`${ns}:msgid:${draft.sourceEndpoint}:${draft.messageId}`, draft.hubId);
-  return { ...draft, payload: { ...draft.payload, stream: stored.stream, seq: stored.seq, size: bytes.length } };
-}
-
-async function toPipeline(message: Envelope, msgId = message.hubId): Promise<void> {
-  await bus.publish(bus.topology.subjects.pipeline(message.kind), JSON.stringify(message), {
-    msgId,
-    contentType: "application/json",
-    headers: { "Carehub-Hub-Id": message.hubId, "Carehub-Kind": message.kind },
-  });
-}
+const bed = routerTestbed("router", { rules: [LAB_DATABANK_RULE] });
+const { ns, ingest, toPipeline } = bed;
 
 function copiesOf(hubId: string): SeenMessage[] {
-  return outbox.messages.filter((m) => m.headers["Carehub-Hub-Id"] === hubId);
+  return bed.outbox.messages.filter((m) => m.headers["Carehub-Hub-Id"] === hubId);
 }
 const receiversOf = (hubId: string) => copiesOf(hubId).map((m) => m.headers["Carehub-Receiver"]);
 
 async function routerIdle(): Promise<void> {
   await waitFor(async () => {
-    const info = await bus.jsm.consumers.info(bus.topology.streams.pipeline, "router");
+    const info = await bed.bus.jsm.consumers.info(bed.bus.topology.streams.pipeline, "router");
     return info.num_pending === 0 && info.num_ack_pending === 0;
   }, "the router to be idle");
 }
@@ -76,25 +28,14 @@ const ackContent = (respondsTo: string, code: "ok" | "fatal-error" = "ok"): Mess
 });
 
 beforeAll(async () => {
-  bus = await connectTestBus(ns);
-  redis = connectTestRedis();
-  events = new EventCollector(bus);
-  outbox = new SubjectRecorder(bus, bus.topology.subjects.all.outbox);
-  router = await startRouter({ bus, redis, registry, retentionDays: 1, concurrency: 4 });
-});
-
-afterAll(async () => {
-  events?.close();
-  outbox?.close();
-  await router?.stop();
-  await cleanupTestNamespace(bus, redis, ns);
+  await bed.router({ concurrency: 4 });
 });
 
 describe("router", () => {
   it("sends a practice-produced lab result to its receiver and the databank, byte for byte, with the contract headers", async () => {
     const message = await ingest({}, "<LaboratoryReport>exact bytes</LaboratoryReport>");
     await toPipeline(message);
-    const routed = await waitFor(() => events.of("routed", message.hubId)[0], "routed event");
+    const routed = await waitFor(() => bed.events.of("routed", message.hubId)[0], "routed event");
     expect(routed).toMatchObject({
       receivers: ["practice-b", "databank"],
       ruleCopies: [{ endpoint: "databank", rule: "lab-databank" }],
@@ -115,10 +56,10 @@ describe("router", () => {
       });
       expect(copy.headers["Carehub-After"]).toBeUndefined();
     }
-    expect(await redis.get(`${ns}:rcvd:practice-b:${message.messageId}`)).toBe("1"); // presence only (0082)
-    expect(await redis.exists(`${ns}:routed:${message.hubId}`)).toBe(0); // a field of the marker hash instead
-    expect(await redis.ttl(`${ns}:mk:${message.hubId}`)).toBeGreaterThan(0);
-    expect(JSON.parse((await redis.hget(`${ns}:mk:${message.hubId}`, "r")) ?? "null")).toEqual([
+    expect(await bed.redis.get(`${ns}:rcvd:practice-b:${message.messageId}`)).toBe("1"); // presence only (0082)
+    expect(await bed.redis.exists(`${ns}:routed:${message.hubId}`)).toBe(0); // a field of the marker hash instead
+    expect(await bed.redis.ttl(`${ns}:mk:${message.hubId}`)).toBeGreaterThan(0);
+    expect(JSON.parse((await bed.redis.hget(`${ns}:mk:${message.hubId}`, "r")) ?? "null")).toEqual([
       "practice-b",
       "databank",
     ]);
@@ -135,7 +76,7 @@ describe("router", () => {
       payload: { stream: "", seq: 0, contentType: "application/fhir+json", sha256: "a".repeat(64), size: 1 },
     });
     await toPipeline(message);
-    const rejected = await waitFor(() => events.of("rejected", message.hubId)[0], "rejected event");
+    const rejected = await waitFor(() => bed.events.of("rejected", message.hubId)[0], "rejected event");
     expect(rejected.stage).toBe("router");
     expect(rejected.issues).toEqual([
       {
@@ -147,7 +88,7 @@ describe("router", () => {
     ]);
     const answer = await waitFor(
       () =>
-        outbox.messages.find(
+        bed.outbox.messages.find(
           (m) => m.subject === `${ns}.outbox.practice-a` && m.headers["Carehub-Kind"] === "acknowledgement",
         ),
       "negative acknowledgement",
@@ -162,7 +103,7 @@ describe("router", () => {
       details: expect.anything(),
     });
     expect(JSON.stringify(bundle)).toContain("MSG_Receiver_Identifier_UNKNOWN");
-    const stored = parseStoredAcknowledgement(await redis.get(`${ns}:ack:${message.hubId}`));
+    const stored = parseStoredAcknowledgement(await bed.redis.get(`${ns}:ack:${message.hubId}`));
     expect(stored?.hubId).toBe(answer.headers["Carehub-Hub-Id"]);
     expect(Buffer.from(stored?.base64 ?? "", "base64").equals(Buffer.from(answer.data))).toBe(true);
     expect(copiesOf(message.hubId)).toHaveLength(0);
@@ -177,11 +118,11 @@ describe("router", () => {
   it("answers an OIOXML letter whose receiver does not accept the kind with an XCTL02 receipt", async () => {
     const message = await ingest({ envelopeId: "ENV1", receivers: [partyOf(ENDPOINTS.hospital, "gln")] });
     await toPipeline(message);
-    const rejected = await waitFor(() => events.of("rejected", message.hubId)[0], "rejected event");
+    const rejected = await waitFor(() => bed.events.of("rejected", message.hubId)[0], "rejected event");
     expect(rejected.issues[0]?.code).toBe("CAREHUB_ERR_ROUTE_KIND_NOT_ACCEPTED");
     const answer = await waitFor(
       () =>
-        outbox.messages.find(
+        bed.outbox.messages.find(
           (m) =>
             m.headers["Carehub-Kind"] === "acknowledgement" &&
             new TextDecoder("latin1").decode(m.data).includes(message.messageId),
@@ -197,29 +138,29 @@ describe("router", () => {
   it("never re-forwards a result the practice received to the databank; its own results still go", async () => {
     const fromLab = await ingest({ sourceEndpoint: "lab-x", receivers: [partyOf(ENDPOINTS.practiceA, "gln")] });
     await toPipeline(fromLab);
-    await waitFor(() => events.of("routed", fromLab.hubId)[0], "lab result routed");
+    await waitFor(() => bed.events.of("routed", fromLab.hubId)[0], "lab result routed");
     expect(receiversOf(fromLab.hubId)).toEqual(["practice-a"]);
 
     const passedOn = await ingest({ messageId: fromLab.messageId });
     await toPipeline(passedOn);
-    const routed = await waitFor(() => events.of("routed", passedOn.hubId)[0], "passed-on result routed");
+    const routed = await waitFor(() => bed.events.of("routed", passedOn.hubId)[0], "passed-on result routed");
     expect(routed.receivers).toEqual(["practice-b"]);
     expect(routed.ruleCopies).toEqual([]);
 
     // The tracker starts no ack-overdue timer for a letter sent with minuspositivkvitt: the routed event says so.
     const minus = await ingest({ ackRequested: false });
     await toPipeline(minus);
-    expect((await waitFor(() => events.of("routed", minus.hubId)[0], "minus routed")).ackRequested).toBe(false);
+    expect((await waitFor(() => bed.events.of("routed", minus.hubId)[0], "minus routed")).ackRequested).toBe(false);
 
     const forwarded = await ingest({ links: { forwards: { messageId: "someone-elses" } } });
     await toPipeline(forwarded);
-    expect((await waitFor(() => events.of("routed", forwarded.hubId)[0], "forward routed")).receivers).toEqual([
+    expect((await waitFor(() => bed.events.of("routed", forwarded.hubId)[0], "forward routed")).receivers).toEqual([
       "practice-b",
     ]);
 
     const withheld = await ingest({ content: labResult(false) });
     await toPipeline(withheld);
-    expect((await waitFor(() => events.of("routed", withheld.hubId)[0], "withheld routed")).receivers).toEqual([
+    expect((await waitFor(() => bed.events.of("routed", withheld.hubId)[0], "withheld routed")).receivers).toEqual([
       "practice-b",
     ]);
   });
@@ -231,45 +172,38 @@ describe("router", () => {
     await sleep(300);
     expect(copiesOf(correction.hubId)).toHaveLength(0);
     await toPipeline(original);
-    await waitFor(() => events.of("routed", correction.hubId)[0], "correction routed");
+    await waitFor(() => bed.events.of("routed", correction.hubId)[0], "correction routed");
     const copies = copiesOf(correction.hubId);
     expect(copies.map((c) => c.headers["Carehub-Receiver"]).sort()).toEqual(["databank", "practice-b"]);
     for (const copy of copies) expect(copy.headers["Carehub-After"]).toBe(original.hubId);
-    expect(events.of("routed", correction.hubId)[0]?.links).toEqual({ corrects: original.messageId });
+    expect(bed.events.of("routed", correction.hubId)[0]?.links).toEqual({ corrects: original.messageId });
   });
 
   it("makes a corrected OIOXML lab result (no link, same sample) follow the sender's earlier result", async () => {
-    const sample = (corrected: boolean): MessageContent => ({
-      kind: "lab-result",
-      letterType: "XRPT01",
-      consentGiven: null,
-      corrected,
-      sampleId: `${ns}-sample`,
-      results: [],
-    });
+    const sample = (corrected: boolean) => sampleResult(`${ns}-sample`, corrected);
     const first = await ingest({ content: sample(false) });
     await toPipeline(first);
-    await waitFor(() => events.of("routed", first.hubId)[0], "first result routed");
+    await waitFor(() => bed.events.of("routed", first.hubId)[0], "first result routed");
     const correction = await ingest({ content: sample(true) });
     await toPipeline(correction);
-    await waitFor(() => events.of("routed", correction.hubId)[0], "correction routed");
+    await waitFor(() => bed.events.of("routed", correction.hubId)[0], "correction routed");
     const copies = copiesOf(correction.hubId);
     expect(copies).toHaveLength(2);
     for (const copy of copies) expect(copy.headers["Carehub-After"]).toBe(first.hubId);
-    expect(await redis.get(`${ns}:labsample:practice-a:${ns}-sample`)).toBe(correction.hubId);
+    expect(await bed.redis.get(`${ns}:labsample:practice-a:${ns}-sample`)).toBe(correction.hubId);
   });
 
   it("delivers a retraction of a message unknown to the hub without ordering", async () => {
     const retraction = await ingest({ links: { retracts: { messageId: "never-seen" } } });
     await toPipeline(retraction);
-    await waitFor(() => events.of("routed", retraction.hubId)[0], "retraction routed");
+    await waitFor(() => bed.events.of("routed", retraction.hubId)[0], "retraction routed");
     expect(copiesOf(retraction.hubId).every((c) => c.headers["Carehub-After"] === undefined)).toBe(true);
   });
 
   it("routes an acknowledgement back to the original sender and matches it to the original", async () => {
     const original = await ingest({});
     await toPipeline(original);
-    await waitFor(() => events.of("routed", original.hubId)[0], "original routed");
+    await waitFor(() => bed.events.of("routed", original.hubId)[0], "original routed");
     const ack = await ingest(
       {
         sourceEndpoint: "practice-b",
@@ -280,7 +214,7 @@ describe("router", () => {
       "<PositiveReceipt/>",
     );
     await toPipeline(ack);
-    const acknowledged = await waitFor(() => events.of("acknowledged", original.hubId)[0], "acknowledged event");
+    const acknowledged = await waitFor(() => bed.events.of("acknowledged", original.hubId)[0], "acknowledged event");
     expect(acknowledged).toMatchObject({
       endpoint: "practice-b",
       code: "ok",
@@ -288,14 +222,14 @@ describe("router", () => {
       sourceEndpoint: "practice-a",
     });
     expect(receiversOf(ack.hubId)).toEqual(["practice-a"]);
-    const stored = parseStoredAcknowledgement(await redis.get(`${ns}:ackmsg:${original.hubId}`));
+    const stored = parseStoredAcknowledgement(await bed.redis.get(`${ns}:ackmsg:${original.hubId}`));
     expect(Buffer.from(stored?.base64 ?? "", "base64").toString()).toBe("<PositiveReceipt/>");
   });
 
   it("refuses an acknowledgement from an endpoint the original never reached: answered, not relayed, not matched", async () => {
     const original = await ingest({});
     await toPipeline(original);
-    await waitFor(() => events.of("routed", original.hubId)[0], "original routed");
+    await waitFor(() => bed.events.of("routed", original.hubId)[0], "original routed");
     const forged = await ingest({
       sourceEndpoint: "municipality-m",
       kind: "acknowledgement",
@@ -304,17 +238,17 @@ describe("router", () => {
       envelopeId: "ENV-FORGED",
     });
     await toPipeline(forged);
-    const rejected = await waitFor(() => events.of("rejected", forged.hubId)[0], "rejected event");
+    const rejected = await waitFor(() => bed.events.of("rejected", forged.hubId)[0], "rejected event");
     expect(rejected.issues.map((i) => i.code)).toEqual(["CAREHUB_ERR_ROUTE_ACK_NOT_A_RECEIVER"]);
     const answer = await waitFor(
-      () => outbox.messages.find((m) => m.subject === `${ns}.outbox.municipality-m`),
+      () => bed.outbox.messages.find((m) => m.subject === `${ns}.outbox.municipality-m`),
       "the negative receipt to the forger",
     );
     expect(new TextDecoder().decode(answer.data)).toContain("XCTL02");
     await routerIdle();
     expect(copiesOf(forged.hubId)).toHaveLength(0);
-    expect(events.of("acknowledged", original.hubId)).toHaveLength(0);
-    expect(await redis.get(`${ns}:ackmsg:${original.hubId}`)).toBeNull();
+    expect(bed.events.of("acknowledged", original.hubId)).toHaveLength(0);
+    expect(await bed.redis.get(`${ns}:ackmsg:${original.hubId}`)).toBeNull();
   });
 
   it("relays an acknowledgement of an unknown message without matching it", async () => {
@@ -325,9 +259,9 @@ describe("router", () => {
       receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
     });
     await toPipeline(ack);
-    await waitFor(() => events.of("routed", ack.hubId)[0], "ack routed");
+    await waitFor(() => bed.events.of("routed", ack.hubId)[0], "ack routed");
     expect(receiversOf(ack.hubId)).toEqual(["practice-a"]);
-    expect(events.of("acknowledged").filter((e) => e.ackHubId === ack.hubId)).toHaveLength(0);
+    expect(bed.events.of("acknowledged").filter((e) => e.ackHubId === ack.hubId)).toHaveLength(0);
   });
 
   it("tells the dispatcher a notification's expiry (Carehub-Expires), and nothing for one without", async () => {
@@ -350,7 +284,7 @@ describe("router", () => {
 
   it("routes a message once however often it is redelivered (dedup ids on every publish)", async () => {
     const stored = async () => {
-      const info = await bus.jsm.streams.info(bus.topology.streams.outbox, { subjects_filter: ">" });
+      const info = await bed.bus.jsm.streams.info(bed.bus.topology.streams.outbox, { subjects_filter: ">" });
       const subjects = info.state.subjects ?? {};
       return ["practice-b", "databank"].map((receiver) => subjects[`${ns}.outbox.${receiver}`] ?? 0);
     };
@@ -368,7 +302,7 @@ describe("router", () => {
   it("dead-letters an envelope whose bytes are gone from INGRESS, with the reason", async () => {
     const message = await ingest({});
     await toPipeline({ ...message, payload: { ...message.payload, seq: 987_654 } });
-    const dead = await waitFor(() => events.of("dead-lettered", message.hubId)[0], "dead-lettered event");
+    const dead = await waitFor(() => bed.events.of("dead-lettered", message.hubId)[0], "dead-lettered event");
     expect(dead).toMatchObject({ stage: "router", reason: { code: "CAREHUB_ERR_ROUTE_PAYLOAD_MISSING" } });
   });
 
@@ -377,12 +311,16 @@ describe("router", () => {
   // this one (a number where the schema wants the standard's name) would be routed like any other.
   it("still validates an envelope of an older schema version and dead-letters it when invalid", async () => {
     const message = await ingest({});
-    await bus.publish(bus.topology.subjects.pipeline(message.kind), JSON.stringify({ ...message, standard: 42 }), {
-      msgId: message.hubId,
-      contentType: "application/json",
-      headers: { "Carehub-Hub-Id": message.hubId, "Carehub-Kind": message.kind, "Carehub-Schema-Version": "0" },
-    });
-    const dead = await waitFor(() => events.of("dead-lettered", message.hubId)[0], "dead-lettered event");
+    await bed.bus.publish(
+      bed.bus.topology.subjects.pipeline(message.kind),
+      JSON.stringify({ ...message, standard: 42 }),
+      {
+        msgId: message.hubId,
+        contentType: "application/json",
+        headers: { "Carehub-Hub-Id": message.hubId, "Carehub-Kind": message.kind, "Carehub-Schema-Version": "0" },
+      },
+    );
+    const dead = await waitFor(() => bed.events.of("dead-lettered", message.hubId)[0], "dead-lettered event");
     expect(dead).toMatchObject({ stage: "router", reason: { code: "CAREHUB_ERR_BUS_DECODE_FAILED" } });
     expect(copiesOf(message.hubId)).toEqual([]);
   });

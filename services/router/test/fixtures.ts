@@ -77,6 +77,11 @@ export function labResult(consentGiven: boolean | null = null): MessageContent {
   return { kind: "lab-result", letterType: "XRPT01", consentGiven, corrected: false, results: [] };
 }
 
+/** An OIOXML lab result about one sample, naming no original: a corrected one follows the sender's earlier result. */
+export function sampleResult(sampleId: string, corrected: boolean): MessageContent {
+  return { kind: "lab-result", letterType: "XRPT01", consentGiven: null, corrected, sampleId, results: [] };
+}
+
 let counter = 0;
 export function envelope(overrides: Partial<Envelope> = {}): Envelope {
   counter += 1;

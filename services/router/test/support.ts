@@ -1,5 +1,12 @@
 import type { Bus } from "@carehub/bus";
-import type { LifecycleEvent } from "@carehub/schemas";
+import { cleanupTestNamespace, connectTestBus, connectTestRedis, testNamespace } from "@carehub/bus/testing";
+import { EndpointRegistry } from "@carehub/registry";
+import type { Endpoint, Envelope, LifecycleEvent, RoutingRule } from "@carehub/schemas";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
+import { routerKeys } from "../src/router-keys.ts";
+import { type RouterDeps, type RunningRouter, startRouter } from "../src/start-router.ts";
+import { ENDPOINTS, envelope, HUB } from "./fixtures.ts";
 
 export {
   cleanupTestNamespace,
@@ -59,4 +66,91 @@ export class EventCollector {
   close(): void {
     this.#recorder.close();
   }
+}
+
+/**
+ * The set-up the router's integration tests share, registered as the file's first beforeAll / last afterAll: a
+ * fresh namespace on the real NATS and Redis with its lifecycle events and OUTBOX copies recorded, and a registry of
+ * the fixture endpoints (each with a token of its own) and `rules`. After the file every router started through it
+ * is stopped and the namespace's streams and keys are deleted. `bus`, `redis`, `events` and `outbox` are set once
+ * the file's tests (and its own beforeAll) run.
+ */
+export class RouterTestbed {
+  readonly ns: string;
+  readonly registry: EndpointRegistry;
+  bus!: Bus;
+  redis!: Redis;
+  events!: EventCollector;
+  outbox!: SubjectRecorder;
+  readonly #routers: RunningRouter[] = [];
+  #counter = 0;
+
+  constructor(ns: string, endpoints: readonly Endpoint[], rules: RoutingRule[]) {
+    this.ns = ns;
+    this.registry = EndpointRegistry.from({
+      hub: HUB,
+      endpoints: endpoints.map((endpoint, i) => ({
+        ...endpoint,
+        auth: { tokenSha256: [String(i + 1).padStart(64, "0")] },
+      })),
+      rules,
+    });
+    beforeAll(async () => {
+      this.bus = await connectTestBus(ns);
+      this.redis = connectTestRedis();
+      this.events = new EventCollector(this.bus);
+      this.outbox = new SubjectRecorder(this.bus, this.bus.topology.subjects.all.outbox);
+    });
+    afterAll(async () => {
+      this.events?.close();
+      this.outbox?.close();
+      for (const router of this.#routers) await router.stop();
+      await cleanupTestNamespace(this.bus, this.redis, ns);
+    });
+  }
+
+  /** A router on this namespace's bus, Redis and registry (routing facts kept a day), stopped after the file. */
+  async router(options: Partial<Omit<RouterDeps, "bus" | "redis">> = {}): Promise<RunningRouter> {
+    const router = await startRouter({
+      bus: this.bus,
+      redis: this.redis,
+      registry: this.registry,
+      retentionDays: 1,
+      ...options,
+    });
+    this.#routers.push(router);
+    return router;
+  }
+
+  /**
+   * Puts the bytes on INGRESS and claims the message id, as the gateway and intake do; returns the envelope (hub id
+   * `<ns>-h<n>`, message id `M<n>` unless `overrides` say).
+   */
+  ingest = async (overrides: Partial<Envelope>, bytes = "<letter/>"): Promise<Envelope> => {
+    this.#counter += 1;
+    const draft = envelope({ hubId: `${this.ns}-h${this.#counter}`, messageId: `M${this.#counter}`, ...overrides });
+    const stored = await this.bus.publish(this.bus.topology.subjects.ingress(draft.sourceEndpoint), bytes, {
+      msgId: draft.hubId,
+      contentType: draft.payload.contentType,
+    });
+    await this.redis.set(routerKeys(this.ns).messageId(draft.sourceEndpoint, draft.messageId), draft.hubId);
+    return { ...draft, payload: { ...draft.payload, stream: stored.stream, seq: stored.seq, size: bytes.length } };
+  };
+
+  /** Hands the envelope to the router on PIPELINE, as intake does (its hub id as the dedup id unless given). */
+  toPipeline = async (message: Envelope, msgId = message.hubId): Promise<void> => {
+    await this.bus.publish(this.bus.topology.subjects.pipeline(message.kind), JSON.stringify(message), {
+      msgId,
+      contentType: "application/json",
+      headers: { "Carehub-Hub-Id": message.hubId, "Carehub-Kind": message.kind },
+    });
+  };
+}
+
+/** The shared set-up of a router integration test file, in a fresh namespace named after `label`. */
+export function routerTestbed(
+  label: string,
+  options: { endpoints?: readonly Endpoint[]; rules?: RoutingRule[] } = {},
+): RouterTestbed {
+  return new RouterTestbed(testNamespace(label), options.endpoints ?? Object.values(ENDPOINTS), options.rules ?? []);
 }

@@ -1,13 +1,11 @@
-import type { BusinessStatus, ParsedMessage } from "@carehub/schemas";
+import type { ParsedMessage } from "@carehub/schemas";
 import { PACKAGE_REHABILITATION } from "./clinical-content.ts";
-import { type FhirWireFormat, makeStatusUpdate, makeTaskRequisition, organization } from "./message-factory.ts";
+import { type FhirWireFormat, makeTaskRequisition, organization } from "./message-factory.ts";
 import type { Random } from "./random.ts";
 import type { Reaction } from "./reactions.ts";
 import type { ScenarioBehaviour } from "./scenario.ts";
+import { StatusReactions } from "./status-reactions.ts";
 import type { SimEndpoint, SimWorld } from "./world.ts";
-
-const DAY = 86_400_000;
-type Subject = { type: "referral" | "task" | "appointment"; id: string };
 
 /**
  * A package course as the simulator plays it (issue 12): the hospital that receives a package referral
@@ -26,44 +24,8 @@ export function packageCourseReactions(
   format: FhirWireFormat,
 ): Reaction[] | undefined {
   const content = message.content;
-  const patient = message.patient === undefined ? {} : { patient: { identifier: message.patient } };
-  const reactions: Reaction[] = [];
-  let at = 0;
-  const status = (
-    delay: [number, number],
-    subject: Subject,
-    value: BusinessStatus,
-    extra: { basedOn?: Subject; bookInDays?: number; windowInDays?: [number, number] } = {},
-  ) => {
-    at += random.int(delay[0], delay[1]);
-    const ids = { bundleId: random.uuid(), messageHeaderId: random.uuid() };
-    const { bookInDays, windowInDays, basedOn } = extra;
-    reactions.push({
-      afterMs: at,
-      to: originator,
-      status: value,
-      variant: `status-update/${subject.type}/${value}`,
-      build: (now) =>
-        makeStatusUpdate(
-          {
-            ids,
-            now: now.toISOString(),
-            sender: organization(self),
-            receiver: organization(originator),
-            ...patient,
-            subject,
-            status: value,
-            occurredAt: now.toISOString(),
-            ...(basedOn === undefined ? {} : { basedOn }),
-            ...(bookInDays === undefined ? {} : { appointment: { start: inDays(now, bookInDays) } }),
-            ...(windowInDays === undefined
-              ? {}
-              : { plannedWindow: { start: inDays(now, windowInDays[0]), end: inDays(now, windowInDays[1]) } }),
-          },
-          format,
-        ),
-    });
-  };
+  const plan = new StatusReactions(message, self, originator, random, format);
+  const status = plan.status.bind(plan);
 
   if (content.kind === "referral" && self.role === "hospital" && content.category in PACKAGE_REHABILITATION) {
     const referral = { type: "referral" as const, id: content.referralId };
@@ -72,7 +34,7 @@ export function packageCourseReactions(
     status(behaviour.hospitalBookingDelayMs, referral, "planned", { windowInDays: [7, 21] });
     status(behaviour.hospitalBookingDelayMs, assessment, "booked", {
       basedOn: referral,
-      bookInDays: random.int(7, 21),
+      appointmentInDays: random.int(7, 21),
     });
     const municipality = municipalityOf(world, message);
     const identifier = message.patient;
@@ -80,9 +42,9 @@ export function packageCourseReactions(
       const [code, description] = PACKAGE_REHABILITATION[content.category as keyof typeof PACKAGE_REHABILITATION];
       const taskId = random.uuid();
       const ids = { bundleId: random.uuid(), messageHeaderId: random.uuid() };
-      at += random.int(behaviour.hospitalOutcomeDelayMs[0], behaviour.hospitalOutcomeDelayMs[1]);
-      reactions.push({
-        afterMs: at,
+      const afterMs = plan.after(behaviour.hospitalOutcomeDelayMs);
+      plan.reactions.push({
+        afterMs,
         to: municipality,
         status: "requested",
         variant: `task-requisition/${code}`,
@@ -101,16 +63,19 @@ export function packageCourseReactions(
       });
     }
     status(behaviour.hospitalOutcomeDelayMs, assessment, "completed", { basedOn: referral });
-    return reactions;
+    return plan.reactions;
   }
   if (content.kind === "task-requisition" && self.role === "municipality" && content.packageReferralId !== undefined) {
     const task = { type: "task" as const, id: content.taskId };
     const session = { type: "appointment" as const, id: random.uuid() };
     status(behaviour.municipalityAnswerDelayMs, task, "planned", { windowInDays: [14, 42] });
-    status(behaviour.municipalityAnswerDelayMs, session, "booked", { basedOn: task, bookInDays: random.int(14, 42) });
+    status(behaviour.municipalityAnswerDelayMs, session, "booked", {
+      basedOn: task,
+      appointmentInDays: random.int(14, 42),
+    });
     status(behaviour.hospitalOutcomeDelayMs, session, "completed", { basedOn: task });
     status(behaviour.hospitalOutcomeDelayMs, task, "completed");
-    return reactions;
+    return plan.reactions;
   }
   return undefined;
 }
@@ -119,8 +84,4 @@ export function packageCourseReactions(
 function municipalityOf(world: SimWorld, message: ParsedMessage): SimEndpoint | undefined {
   const patient = world.patients.find((p) => p.cpr === message.patient?.value);
   return patient === undefined ? undefined : world.byId.get(patient.municipalityId);
-}
-
-function inDays(now: Date, days: number): string {
-  return new Date(now.getTime() + days * DAY).toISOString();
 }

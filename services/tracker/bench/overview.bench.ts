@@ -8,15 +8,10 @@
  * Results: bench/results/overview.{json,md}.
  * Usage: pnpm bench:overview   (env: BENCH_MESSAGES=1000000, BENCH_OTHER_PATIENTS=20000, BENCH_SAMPLES=500)
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import type { Envelope } from "@carehub/schemas";
-import { type CareViewer, createStore, type MessageState, type ReadModelStore } from "@carehub/store";
-import { startRedisServer } from "@carehub/testkit";
-import { Redis } from "ioredis";
+import { type CareViewer, createStore, type ReadModelStore } from "@carehub/store";
 import { foldEnvelope } from "../src/envelope-handler.ts";
 import {
   envelopeOf,
@@ -28,21 +23,24 @@ import {
   trackerRegistry,
 } from "../src/tracker-fixtures.test-support.ts";
 import {
+  type BenchEnvironment,
   benchEnvironment,
+  benchSamples,
+  fillSynthetic,
   HASH_KEY,
   percentiles,
   rng,
   type Stats,
-  syntheticMessage,
   usedMemory,
+  withBenchRedis,
+  writeBenchResults,
 } from "./synthetic-read-model.ts";
 
 setFlagsFromString("--max-semi-space-size=64");
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const OTHER_PATIENTS = Number(process.env.BENCH_OTHER_PATIENTS ?? 20_000);
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500);
-const RESULTS = fileURLToPath(new URL("../../../bench/results/", import.meta.url));
+const SAMPLES = benchSamples(500);
 const PATIENT = { system: "cpr" as const, value: "2509479989" };
 const H = 3_600_000;
 const T0 = Date.now() - 60 * 24 * H;
@@ -108,23 +106,11 @@ async function foldAll(store: ReadModelStore, envelopes: readonly Envelope[], co
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-const server = await startRedisServer({ args: ["--maxmemory-policy", "noeviction"] });
-const redis = new Redis(server.url);
-try {
+await withBenchRedis(async (redis, version) => {
   const store = createStore({ redis, namespace: "bench-overview", retentionDays: 365, patientHashKey: HASH_KEY });
-  const version = /redis_version:(\S+)/.exec(await redis.info("server"))?.[1] ?? "?";
   const started = performance.now();
-  const random = rng(7);
   const before = await usedMemory(redis);
-  let pending: Promise<void> | undefined;
-  for (let done = 0; done < MESSAGES; done += 2_000) {
-    const states: MessageState[] = [];
-    for (let i = done; i < Math.min(MESSAGES, done + 2_000); i++) states.push(syntheticMessage(i, random, 200_000));
-    await pending;
-    pending = store.importMessages(states);
-    if (done % 100_000 === 0 && done > 0) process.stderr.write(`  ${done.toLocaleString("en")} messages\n`);
-  }
-  await pending;
+  await fillSynthetic(store, MESSAGES, { random: rng(7), patients: 200_000 });
   const messagesSeconds = (performance.now() - started) / 1000;
   process.stderr.write(`filled ${MESSAGES.toLocaleString("en")} messages in ${messagesSeconds.toFixed(1)} s\n`);
   // Other patients: one referral each, folded like live traffic (entity record + care-overview indexes).
@@ -186,17 +172,12 @@ try {
     latencyMs,
     cpuMs,
   };
-  mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(join(RESULTS, "overview.json"), `${JSON.stringify({ environment, result }, null, 2)}\n`);
-  writeFileSync(join(RESULTS, "overview.md"), markdown(environment, result));
-  process.stderr.write(`${JSON.stringify(result)}\nwrote ${join(RESULTS, "overview.md")}\n`);
-} finally {
-  await redis.quit();
-  await server.stop();
-}
+  process.stderr.write(`${JSON.stringify(result)}\n`);
+  writeBenchResults("overview", { environment, result }, markdown(environment, result));
+});
 
 function markdown(
-  env: { date: string; node: string; redis: string; cpus: number; loadAverage: number[]; samples: number },
+  env: BenchEnvironment,
   r: {
     messages: number;
     otherPatients: number;

@@ -1,12 +1,17 @@
 /**
- * Synthetic read-model data for the benchmarks (bench:tracker, bench:overview): message lifecycles folded by the
- * store's own fold, deterministic, cheap to make so that a fill measures the store. Moved out of tracker.bench.ts
- * so both benches make the same kind of data.
+ * Synthetic read-model data for the benchmarks (bench:tracker, bench:overview, bench:search): message lifecycles
+ * folded by the store's own fold, deterministic, cheap to make so that a fill measures the store. Moved out of
+ * tracker.bench.ts so the benches make the same kind of data; with what they share around it (their settings from
+ * the environment, the private redis-server, where the results go).
  */
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { LifecycleEvent, MessageKind } from "@carehub/schemas";
 import { applyEvent, type MessageState, patientHash, type ReadModelStore } from "@carehub/store";
-import type { Redis } from "ioredis";
+import { startRedisServer } from "@carehub/testkit";
+import { Redis } from "ioredis";
 
 export const HASH_KEY = "bench-patient-hash-key-0123456789";
 export const DAY = 86_400_000;
@@ -212,4 +217,40 @@ export function benchEnvironment(redisVersion: string, samples: number): BenchEn
     loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
     samples,
   };
+}
+
+/** BENCH_SIZES: the store sizes a read-model bench fills, in order (default 10,000 then 1,000,000 messages). */
+export function benchSizes(): number[] {
+  return (process.env.BENCH_SIZES ?? "10000,1000000").split(",").map(Number);
+}
+
+/** BENCH_SAMPLES: timed calls per query (each bench has its own default). */
+export function benchSamples(fallback: number): number {
+  return Number(process.env.BENCH_SAMPLES ?? fallback);
+}
+
+/**
+ * Runs `measure` against a private redis-server that never evicts (a fill must not lose keys), with a client and
+ * the server's version; stops both however `measure` ends.
+ */
+export async function withBenchRedis<T>(measure: (redis: Redis, redisVersion: string) => Promise<T>): Promise<T> {
+  const server = await startRedisServer({ args: ["--maxmemory-policy", "noeviction"] });
+  const redis = new Redis(server.url);
+  try {
+    const version = /redis_version:(\S+)/.exec(await redis.info("server"))?.[1] ?? "?";
+    return await measure(redis, version);
+  } finally {
+    await redis.quit();
+    await server.stop();
+  }
+}
+
+const RESULTS = fileURLToPath(new URL("../../../bench/results/", import.meta.url));
+
+/** Writes bench/results/<name>.json and <name>.md and says so on stderr. */
+export function writeBenchResults(name: string, json: unknown, markdown: string): void {
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(RESULTS, `${name}.md`), markdown);
+  process.stderr.write(`wrote ${join(RESULTS, `${name}.md`)}\n`);
 }

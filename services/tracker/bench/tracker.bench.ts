@@ -7,15 +7,14 @@
  * Results: bench/results/tracker.{json,md}.
  * Usage: pnpm bench:tracker   (env: BENCH_SIZES=10000,1000000, BENCH_SAMPLES=500)
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { applyEntityUpdate, createStore, encodeEntity, listCursorAt, type ReadModelStore } from "@carehub/store";
-import { startRedisServer } from "@carehub/testkit";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import {
+  type BenchEnvironment,
   benchEnvironment,
+  benchSamples,
+  benchSizes,
   DAY,
   ENDPOINTS,
   fillSynthetic,
@@ -27,14 +26,15 @@ import {
   type Stats,
   usedMemory,
   uuidv7,
+  withBenchRedis,
+  writeBenchResults,
 } from "./synthetic-read-model.ts";
 
 // Millions of short-lived objects: a larger young generation keeps the fill from spending its time in GC.
 setFlagsFromString("--max-semi-space-size=64");
 
-const SIZES = (process.env.BENCH_SIZES ?? "10000,1000000").split(",").map(Number);
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500);
-const RESULTS = fileURLToPath(new URL("../../../bench/results/", import.meta.url));
+const SIZES = benchSizes();
+const SAMPLES = benchSamples(500);
 const NAMESPACE = "bench";
 
 interface SizeResult {
@@ -185,10 +185,7 @@ async function timeInterleaved(filled: Array<{ result: SizeResult; queries: Reco
   }
 }
 
-const server = await startRedisServer({ args: ["--maxmemory-policy", "noeviction"] });
-const redis = new Redis(server.url);
-try {
-  const version = /redis_version:(\S+)/.exec(await redis.info("server"))?.[1] ?? "?";
+await withBenchRedis(async (redis, version) => {
   const filled: Array<{ result: SizeResult; queries: Record<string, Query> }> = [];
   for (const size of SIZES) {
     process.stderr.write(`filling ${size.toLocaleString("en")} messages…\n`);
@@ -209,17 +206,11 @@ try {
     }
   }
   const environment = benchEnvironment(version, SAMPLES);
-  mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(join(RESULTS, "tracker.json"), `${JSON.stringify({ environment, results, ratios }, null, 2)}\n`);
-  writeFileSync(join(RESULTS, "tracker.md"), markdown(environment, results, ratios));
-  process.stderr.write(`wrote ${join(RESULTS, "tracker.md")}\n`);
-} finally {
-  await redis.quit();
-  await server.stop();
-}
+  writeBenchResults("tracker", { environment, results, ratios }, markdown(environment, results, ratios));
+});
 
 function markdown(
-  env: { date: string; node: string; redis: string; cpus: number; loadAverage: number[]; samples: number },
+  env: BenchEnvironment,
   results: SizeResult[],
   ratios: Record<string, { p50: number; p99: number }>,
 ): string {

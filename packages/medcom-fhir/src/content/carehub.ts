@@ -1,4 +1,4 @@
-import type { BusinessStatus, ContentOf } from "@carehub/schemas";
+import { type BusinessStatus, type ContentOf, ReferralCategory } from "@carehub/schemas";
 import { isBusinessStatus, SUBJECT_RESOURCE } from "../carehub-status.ts";
 import { type FhirObject, firstCode, obj, objects, str } from "../fhir-json.ts";
 import type { IndexedEntry } from "../read/bundle-index.ts";
@@ -7,15 +7,8 @@ import { EXTENSIONS, SYSTEMS } from "../terminology/systems.ts";
 import { checkTime } from "./check-time.ts";
 import type { ReadContext } from "./context.ts";
 
-const REFERRAL_CATEGORIES: ReadonlySet<string> = new Set([
-  "hospital",
-  "municipal",
-  "package-kol",
-  "package-low-back-pain",
-  "private-specialist",
-  "physiotherapy",
-  "other",
-]);
+/** The codes of carehub's referral-category CodeSystem: the categories the schemas know. */
+const REFERRAL_CATEGORIES: ReadonlySet<string> = new Set(ReferralCategory.options);
 
 /** The business id: the identifier in carehub's naming system for that resource, else the first one. */
 function businessId(resource: FhirObject, system: string): string | undefined {

@@ -7,9 +7,13 @@ import { type FhirModel, fhirModel } from "./fhir-model.ts";
 
 export type XmlToJsonResult = { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] };
 
-const FHIR_NS = "http://hl7.org/fhir";
+/** The namespace of a FHIR XML document's root element (as written, no prefix). */
+export const FHIR_NS = "http://hl7.org/fhir";
 /** Stop converting after this many problems: one is enough to reject, a few help the sender. */
 const MAX_ISSUES = 20;
+
+/** The narrative element: read raw, its nesting not counted against the depth limit. */
+export const NARRATIVE = "div";
 
 type XmlNode = Record<string, unknown>;
 type Attributes = Record<string, string>;
@@ -24,8 +28,8 @@ function parserFor(maxDepth: number): XMLParser {
     // Entities are decoded here, after DOCTYPE/ENTITY declarations were refused: only the XML built-ins.
     processEntities: false,
     trimValues: false,
-    // The narrative stays raw XHTML text, as FHIR JSON carries it.
-    stopNodes: ["*.div"],
+    // The narrative stays raw XHTML text, as FHIR JSON carries it (the header reader skips it alike: NARRATIVE).
+    stopNodes: [`*.${NARRATIVE}`],
     maxNestedTags: maxDepth,
   });
 }
@@ -43,7 +47,7 @@ const ENTITY = /&([^&;\s]*)(;?)/g;
 const BUILT_IN: Readonly<Record<string, string>> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 
 /** Decodes the XML built-in and numeric character references; undefined when another entity is used. */
-function decodeEntities(value: string): string | undefined {
+export function decodeEntities(value: string): string | undefined {
   if (!value.includes("&")) return value;
   let bad = false;
   const decoded = value.replace(ENTITY, (_m, ref: string, semicolon: string) => {

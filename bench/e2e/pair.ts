@@ -1,0 +1,94 @@
+/**
+ * node bench/e2e/pair.ts [--messages=1500] [--rate=100] [--delivery=webhook|inbox|acks] [--profile=path]
+ *
+ * One hub scenario and the same run's bare ceiling, printed as one line: for before/after comparisons, run it in
+ * two checkouts alternately (docs/performance.md, "Coalesced socket writes"). Besides what `runHub` measures
+ * (throughput, latency, CPU per message of each process), it reads the hub process's write and read syscalls
+ * (`/proc/<pid>/io`) and the bytes clients sent to and got from Redis (`INFO stats`), per message; warm-up and
+ * start-up included, so compare them between runs, not with the CPU figures.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { runBare } from "./bare.ts";
+import { runHub } from "./hub.ts";
+import type { DeliveryMode } from "./hub-registry.ts";
+import { startInfra } from "./infra.ts";
+import { summariseProfile } from "./profile.ts";
+
+const args = process.argv.slice(2);
+const value = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+const messages = Number(value("messages") ?? 1_500);
+const rate = value("rate") === undefined ? undefined : Number(value("rate"));
+const delivery = (value("delivery") ?? "webhook") as DeliveryMode;
+const profilePath = value("profile");
+const WARM_UP = 100;
+
+const hubScript = fileURLToPath(new URL("./hub-process.ts", import.meta.url));
+const io = { writes: 0, reads: 0 };
+// The hub process lives only during the scenario: sample it while it does.
+const sampler = setInterval(() => {
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(hubScript)) continue;
+      const text = readFileSync(`/proc/${pid}/io`, "utf8");
+      io.writes = Number(/syscw: (\d+)/.exec(text)?.[1] ?? 0);
+      io.reads = Number(/syscr: (\d+)/.exec(text)?.[1] ?? 0);
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+}, 50);
+
+const infra = await startInfra();
+const loadBefore = loadavg()[0] ?? 0;
+const tag = `pair${Date.now().toString(36)}`;
+try {
+  const bare = await runBare(infra, { messages: 1_000, mix: "mixed", redisPerHop: false, tag: `${tag}b` });
+  const redis = new Redis(infra.redisUrl);
+  const net = async () => {
+    const stats = await redis.info("stats");
+    const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(stats)?.[1] ?? 0);
+    return { in: field("total_net_input_bytes"), out: field("total_net_output_bytes") };
+  };
+  const netBefore = await net();
+  const hub = await runHub(
+    infra,
+    {
+      name: `${delivery}${rate === undefined ? "" : ` at ${rate} msg/s`}`,
+      delivery,
+      messages,
+      mix: "mixed",
+      ...(rate === undefined ? {} : { rate }),
+      ...(profilePath === undefined ? {} : { profilePath }),
+    },
+    `${tag}h`,
+  );
+  clearInterval(sampler);
+  const netAfter = await net();
+  redis.disconnect();
+  const per = (n: number) => (n / (messages + WARM_UP)).toFixed(1);
+  const cpu = Object.entries(hub.processes)
+    .map(([name, p]) => `${name.replace(" (sender + receivers)", "")} ${p.cpuMicrosPerMsg} µs`)
+    .join(", ");
+  console.log(
+    `load ${loadBefore.toFixed(1)}/${(loadavg()[0] ?? 0).toFixed(1)}; bare ${bare.msgsPerSec} msg/s; ` +
+      `hub ${hub.msgsPerSec} msg/s = ${((100 * hub.msgsPerSec) / bare.msgsPerSec).toFixed(1)} %; ` +
+      `p50 ${hub.latencyMs.p50} / p99 ${hub.latencyMs.p99} ms; CPU per message: ${cpu}; ` +
+      `hub write / read syscalls per message ${per(io.writes)} / ${per(io.reads)}; ` +
+      `Redis bytes in / out per message ${per(netAfter.in - netBefore.in)} / ${per(netAfter.out - netBefore.out)}; ` +
+      `lost ${hub.lost}, duplicates ${hub.duplicates}`,
+  );
+  if (profilePath !== undefined) {
+    const summary = summariseProfile(profilePath, 30);
+    console.log(`profile: ${summary.samples} samples`);
+    for (const spot of summary.charged.slice(0, 20)) console.log(`  charged ${spot.share} % ${spot.name}`);
+    for (const spot of summary.functions.slice(0, 30)) console.log(`  ${spot.share} % ${spot.name}`);
+  }
+} finally {
+  clearInterval(sampler);
+  await infra.stop();
+}
+process.exit(0);
