@@ -61,7 +61,11 @@ async function toPipeline(message: Envelope): Promise<void> {
   await bus.publish(bus.topology.subjects.pipeline(message.kind), JSON.stringify(message), {
     msgId: message.hubId,
     contentType: "application/json",
-    headers: { "Carehub-Hub-Id": message.hubId, "Carehub-Kind": message.kind },
+    headers: {
+      "Carehub-Hub-Id": message.hubId,
+      "Carehub-Kind": message.kind,
+      "Carehub-Source-Endpoint": message.sourceEndpoint,
+    },
   });
 }
 
