@@ -217,7 +217,7 @@ export const SCENARIOS: Scenario[] = [
       return {
         load: figures,
         notes: [
-          `offered ${rate} msg/s`,
+          `offered ${rate} msg/s; ${figures.requestTimeouts} requests cut (408) and sent again`,
           `ops-port /healthz over load and drain: p99 ${healthz.p99Ms} ms, max ${healthz.maxMs} ms (${healthz.count} probes; under ${HEALTHZ_BOUND_MS} ms absolute: p99 ${healthz.p99Ms < HEALTHZ_BOUND_MS ? "yes" : "no"}, max ${healthz.maxMs < HEALTHZ_BOUND_MS ? "yes" : "no"}; a trivial server meanwhile: p99 ${healthz.controlP99Ms} ms, max ${healthz.controlMaxMs} ms; the API port's /healthz: p99 ${healthz.apiP99Ms} ms, max ${healthz.apiMaxMs} ms, ${healthz.apiRefused} refused)`,
           `gateway RSS peak ${mb(duringPeak)} MB during the load, ${mb(drainPeak)} MB while the backlog drained (${drained ? `${drainSeconds} s` : `not drained within ${drainBoundMs / 1000} s`})`,
           `gateway refusals by bound: ${refusals}`,
