@@ -103,4 +103,39 @@ describe("SenderOrder", () => {
     await order.finished(unknown);
     expect(await order.earlierOfSenderSettled(follower(correction, "lab", "C5", "id:O5"))).toBe(true);
   });
+  it("keeps the highest ack floor it read: a consumer given back an older floor does not make finished messages unfinished", async () => {
+    const regressing = "order-floor-test";
+    const config = {
+      durable_name: regressing,
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: ns.bus.topology.subjects.all.ingress,
+    };
+    await ns.bus.jsm.consumers.add(stream, config);
+    const floorOrder = new SenderOrder({
+      jsm: ns.bus.jsm,
+      redis: ns.redis,
+      namespace: ns.namespace,
+      stream,
+      durable: regressing,
+      senderOf: (stored) => stored.subject,
+    });
+    const consumer = await ns.bus.js.consumers.get(stream, regressing);
+    for (;;) {
+      const message = await consumer.next({ expires: 1_000 });
+      if (message === null) break;
+      await floorOrder.finished(message.seq);
+      await message.ackAck();
+    }
+    const last = await put("lab");
+    const taken = await consumer.next({ expires: 5_000 });
+    await floorOrder.finished(last);
+    await taken?.ackAck();
+    // Read (and remembered) once everything is acknowledged: the marks at or below it are trimmed.
+    expect(await floorOrder.earlierOfSenderSettled(follower(last + 1, "lab", "C6", "id:O6"))).toBe(true);
+    // As a nats-server restarted after a SIGKILL can: the consumer's floor is older than what was acknowledged.
+    await ns.bus.jsm.consumers.delete(stream, regressing);
+    await ns.bus.jsm.consumers.add(stream, config);
+    const correction = await put("lab");
+    expect(await floorOrder.earlierOfSenderSettled(follower(correction, "lab", "C6", "id:O6"))).toBe(true);
+  });
 });

@@ -6,7 +6,14 @@ export interface SenderOrderRedis {
   zadd(key: string, score: number, member: string): Promise<unknown>;
   zrangebyscore(key: string, min: number | string, max: number | string): Promise<string[]>;
   zremrangebyscore(key: string, min: number | string, max: number | string): Promise<unknown>;
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
+
+/** Stores the larger of the stored floor and ARGV[1]; returns the stored one. */
+const RAISE_FLOOR = `local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
+local seen = tonumber(ARGV[1])
+if seen > stored then redis.call('SET', KEYS[1], ARGV[1]) return seen end
+return stored`;
 
 /** A message that must follow its sender's earlier messages on a stage (a correction or retraction). */
 export interface Follower {
@@ -48,13 +55,17 @@ const SENDER_CACHE_SIZE = 10_000;
  * time bound that would let the correction pass.
  *
  * Redis keys (one owner): `<ns>:order:<durable>:finished` and `<ns>:order:<durable>:waiting`, sorted sets scored
- * by stream sequence, trimmed to above the ack floor. A mark lost (a Redis failover) only makes a correction wait
- * until the floor passes that message.
+ * by stream sequence, trimmed to above the ack floor, and `<ns>:order:<durable>:floor`, the highest ack floor ever
+ * read. That one is the floor used: a nats-server restarted after a SIGKILL can give the consumer back an older ack
+ * floor (its state is flushed now and then), below marks already trimmed, and waiting corrections then hold that
+ * floor where it is — each waiting for finished messages whose marks are gone (the full chaos run of 17:33 UTC
+ * dead-lettered 31 corrections so). Everything at or below a floor once read was finished then.
  */
 export class SenderOrder {
   readonly #options: SenderOrderOptions;
   readonly #finishedKey: string;
   readonly #waitingKey: string;
+  readonly #floorKey: string;
   readonly #senders = new Map<number, string | null>();
   #marks = 0;
 
@@ -63,6 +74,7 @@ export class SenderOrder {
     const prefix = `${options.namespace}:order:${options.durable}`;
     this.#finishedKey = `${prefix}:finished`;
     this.#waitingKey = `${prefix}:waiting`;
+    this.#floorKey = `${prefix}:floor`;
   }
 
   /** The message at `seq` is finished at this stage (its effects are stored); call before it is acknowledged. */
@@ -101,10 +113,14 @@ export class SenderOrder {
     return true;
   }
 
-  /** Reads the ack floor and drops what is at or below it from both records and the cache; returns the floor. */
+  /**
+   * Reads the ack floor, keeps the highest ever read, and drops what is at or below that from both records and the
+   * cache; returns it.
+   */
   async #trim(): Promise<number> {
     const { jsm, stream, durable, redis } = this.#options;
-    const floor = (await jsm.consumers.info(stream, durable)).ack_floor.stream_seq;
+    const seen = (await jsm.consumers.info(stream, durable)).ack_floor.stream_seq;
+    const floor = Number(await redis.eval(RAISE_FLOOR, 1, this.#floorKey, seen));
     await Promise.all([
       redis.zremrangebyscore(this.#finishedKey, "-inf", floor),
       redis.zremrangebyscore(this.#waitingKey, "-inf", floor),
