@@ -1,7 +1,7 @@
 /**
  * Simulated load through the HTTP gateway, as endpoints send: each message is POSTed with its sender's token
  * until the gateway stores it (202, or 200 for a repeat of one it had stored), waiting as `Retry-After` says on
- * 429 / 503 — what the SDK does — and a little on a cut connection. Closed loop (`senders` at once, each sending
+ * 429 / 503 — what the SDK does — and a little on a cut connection or a 408. Closed loop (`senders` at once, each sending
  * the next message when its last is stored) or open loop (a new message every 1/rate s, however many are open).
  */
 import { type Outgoing, pipelineCorrection, pipelineMessage } from "../src/pipeline-traffic.ts";
@@ -14,8 +14,13 @@ export interface LoadFigures {
   /** Answers refusing for load (429, or 503 CAREHUB_ERR_GATEWAY_OVERLOADED), and how many lacked Retry-After. */
   refused: number;
   refusedWithoutRetryAfter: number;
-  /** Connection errors and other 5xx (a gateway or NATS restart), each retried. */
+  /**
+   * Connection errors, other 5xx (a gateway or NATS restart) and 408 (the gateway cut a request whose body was not
+   * complete within CAREHUB_HTTP_REQUEST_TIMEOUT_MS: nothing stored), each retried.
+   */
   failedAttempts: number;
+  /** Of those, the 408s. */
+  requestTimeouts: number;
 }
 
 /**
@@ -34,7 +39,13 @@ export class Traffic {
 
 export class Load {
   readonly accepted: Outgoing[] = [];
-  readonly figures: LoadFigures = { accepted: 0, refused: 0, refusedWithoutRetryAfter: 0, failedAttempts: 0 };
+  readonly figures: LoadFigures = {
+    accepted: 0,
+    refused: 0,
+    refusedWithoutRetryAfter: 0,
+    failedAttempts: 0,
+    requestTimeouts: 0,
+  };
   #stopped = false;
   readonly #open = new Set<Promise<void>>();
   readonly #gatewayUrl: string;
@@ -80,7 +91,11 @@ export class Load {
 
   #track(work: Promise<void>): void {
     this.#open.add(work);
-    void work.finally(() => this.#open.delete(work));
+    // A failed send fails stop() (and so its scenario's row), not the whole run as an unhandled rejection.
+    work.then(
+      () => this.#open.delete(work),
+      () => undefined,
+    );
   }
 
   /** Sends a message, then what follows it (its correction), each once the one before is stored. */
@@ -110,6 +125,10 @@ export class Load {
           // Refused for load: it must say when to come back.
           this.figures.refused++;
           if (retryAfter === null) this.figures.refusedWithoutRetryAfter++;
+        } else if (response.status === 408) {
+          // The request was cut before its body was complete (nothing stored): the sender sends it again.
+          this.figures.failedAttempts++;
+          this.figures.requestTimeouts++;
         } else if (response.status < 500) {
           throw new Error(`the gateway refused message ${m.messageId}: HTTP ${response.status}`);
         } else {

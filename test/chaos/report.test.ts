@@ -8,7 +8,7 @@ import { SCENARIOS } from "./scenarios.ts";
 const clean: ScenarioRow = {
   name: "worker-kills",
   what: "kills",
-  load: { accepted: 10, refused: 2, refusedWithoutRetryAfter: 0, failedAttempts: 0 },
+  load: { accepted: 10, refused: 2, refusedWithoutRetryAfter: 0, failedAttempts: 0, requestTimeouts: 0 },
   verdict: {
     lost: 0,
     unexpected: 0,

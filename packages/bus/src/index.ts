@@ -9,7 +9,6 @@ export {
 export type { ConsumeSpec, InboundMessage, RunningConsumer } from "./consumer.ts";
 export { CONSUMER_INFO_INTERVAL_MS, type ConsumerBacklog, readConsumerBacklog } from "./consumer-metrics.ts";
 export { hubJsonDecoder, jsonDecoder } from "./decoders.ts";
-export { earlierMessagesSettled } from "./earlier-messages.ts";
 export {
   BUS_ERROR_CODES,
   BusClaimCheckMissingError,
@@ -46,6 +45,14 @@ export {
 } from "./provision.ts";
 export type { PublishOptions, PublishResult } from "./publisher.ts";
 export type { RedriveOptions, RedriveProgress, StoredMessage } from "./redrive.ts";
+export {
+  type Follower,
+  type FollowingEnvelope,
+  followerTarget,
+  SenderOrder,
+  type SenderOrderOptions,
+  type SenderOrderRedis,
+} from "./sender-order.ts";
 export { onShutdown } from "./shutdown.ts";
 export { SIZE_BOUNDED_ROLES, type StreamTrim, trimStreamsToBudget } from "./size-retention.ts";
 export {

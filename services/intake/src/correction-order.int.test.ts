@@ -1,4 +1,4 @@
-import { earlierMessagesSettled } from "@carehub/bus";
+import type { Follower, SenderOrder } from "@carehub/bus";
 import { openTestNamespace, type TestNamespace, waitFor } from "@carehub/bus/testing";
 import { messageHubId } from "@carehub/ledger";
 import { buildLabReport, encodeXmlText } from "@carehub/medcom-xml";
@@ -63,11 +63,14 @@ describe("a correction behind an original a crashed intake still holds", () => {
     redis: ns.redis,
     registry,
     retentionDays: 1,
-    earlierMessagesSettled: async (seq: number) => {
-      const settled = await earlierMessagesSettled(ns.bus.jsm, ns.bus.topology.streams.ingress, "intake", seq);
-      looks.push({ seq, settled });
-      return settled;
-    },
+    wrapOrder: (order: SenderOrder) => ({
+      earlierOfSenderSettled: async (follower: Follower) => {
+        const settled = await order.earlierOfSenderSettled(follower);
+        looks.push({ seq: follower.seq, settled });
+        return settled;
+      },
+      waiting: (follower: Follower) => order.waiting(follower),
+    }),
   });
 
   beforeAll(async () => {

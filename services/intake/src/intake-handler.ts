@@ -6,7 +6,7 @@ import {
   sendAcknowledgement,
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
-import { type Bus, type InboundMessage, retryDelayMs } from "@carehub/bus";
+import { type Bus, followerTarget, type InboundMessage, retryDelayMs, type SenderOrder } from "@carehub/bus";
 import type { MessageLedger, Repeat } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
@@ -49,30 +49,21 @@ export interface IntakeHandlerDeps {
   clock?: () => Date;
   logger?: Logger;
   /**
-   * Whether every INGRESS message before `seq` is finished (the consumer's ack floor). A correction or retraction
-   * goes to PIPELINE only then, so that its original is there before it even when the original was held by an
-   * intake that crashed (it comes back only after the ack wait) or by another copy of intake.
+   * The record of finished INGRESS messages (SenderOrder of @carehub/bus). A correction or retraction goes to
+   * PIPELINE only once every earlier message of its sender is finished, so that its original is there before it
+   * even when the original was held by an intake that crashed (it comes back only after the ack wait) or by another
+   * copy of intake. start-intake.ts marks each message finished.
    */
-  earlierMessagesSettled?: (seq: number) => Promise<boolean>;
+  order?: Pick<SenderOrder, "earlierOfSenderSettled" | "waiting">;
 }
 
 /**
- * How long a waiting correction waits before each next look, by delivery count (the last entry repeats): short, so
- * that corrections queued behind one another add little to each other's wait; over the consumer's deliveries
- * (INTAKE_MAX_DELIVER in start-intake.ts) together longer than INGRESS's ack wait (30 s), after which an original
- * a crashed intake held comes back.
+ * How long a waiting correction waits before each next look, by delivery count (the last entry repeats): about a
+ * second for the first 30 deliveries (past INGRESS's 30 s ack wait, after which an original a crashed intake held
+ * comes back), then 5 s, so that INTAKE_MAX_DELIVER deliveries last about two minutes. It waits for its own
+ * sender's unfinished messages only, and not for other waiting corrections, so waits do not chain into a convoy.
  */
-const EARLIER_WAIT_MS: readonly number[] = [200, 400, 800, 1_000];
-
-/**
- * After this many deliveries (about 38 s of waiting, longer than INGRESS's 30 s ack wait, so an original a crashed
- * intake held has come back by then) a correction goes on even if the ack floor is still below it. The floor is
- * held down by whatever is unfinished before it — other waiting corrections too, which would otherwise chain their
- * waits one behind another until a whole stretch of corrections ran out of deliveries and was dead-lettered
- * (docs/reliability.md, finding 6). An original still unfinished by then is being retried (Redis away); the
- * router's wait for a known original and the dispatcher's Carehub-After still hold the order downstream.
- */
-export const EARLIER_WAIT_DELIVERIES = 40;
+export const EARLIER_WAIT_MS: readonly number[] = [200, 400, 800, ...Array<number>(27).fill(1_000), 5_000];
 
 const UNKNOWN_CONTENT_TYPE = "application/octet-stream";
 
@@ -192,25 +183,26 @@ export function createIntakeHandler(
 }
 
 /**
- * A correction or retraction (by link, or an OIOXML corrected lab result, which names only its sample) waits for
- * every INGRESS message before it, for at most EARLIER_WAIT_DELIVERIES deliveries; then it goes on.
+ * A correction or retraction (by link, or an OIOXML corrected lab result, which names only its sample) waits until
+ * every earlier INGRESS message of its sender is finished, without a time bound: it never passes an original that
+ * is still on its way (docs/decisions/0075-correction-waits-for-its-sender.md).
  */
 async function waitForEarlier(envelope: Envelope, delivery: InboundMessage, deps: IntakeHandlerDeps): Promise<void> {
-  const settled = deps.earlierMessagesSettled;
-  const { links, content } = envelope;
-  const follows =
-    links.corrects !== undefined ||
-    links.retracts !== undefined ||
-    (content.kind === "lab-result" && content.corrected);
-  if (settled === undefined || !follows || delivery.deliveryCount > EARLIER_WAIT_DELIVERIES) return;
+  const order = deps.order;
+  const target = followerTarget(envelope);
+  if (order === undefined || target === undefined) return;
+  // The INGRESS subject names the sender (the gateway publishes for the authenticated endpoint only).
+  const follower = { seq: delivery.seq, sender: delivery.subject, messageId: envelope.messageId, target };
+  const delay = retryDelayMs(delivery.deliveryCount, EARLIER_WAIT_MS);
   let done: boolean;
   try {
-    done = await settled(delivery.seq);
+    done = await order.earlierOfSenderSettled(follower);
+    if (!done) await order.waiting(follower);
   } catch (error) {
-    throw new IntakeWaitingForEarlierError(retryDelayMs(delivery.deliveryCount, EARLIER_WAIT_MS), { cause: error });
+    throw new IntakeWaitingForEarlierError(delay, { cause: error });
   }
   // The bus naks it for that long (passing its sender's turn).
-  if (!done) throw new IntakeWaitingForEarlierError(retryDelayMs(delivery.deliveryCount, EARLIER_WAIT_MS));
+  if (!done) throw new IntakeWaitingForEarlierError(delay);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Bus, earlierMessagesSettled, INGRESS_CONSUMER, type InboundMessage } from "@carehub/bus";
+import { type Bus, INGRESS_CONSUMER, type InboundMessage, SenderOrder } from "@carehub/bus";
 import { parseMessage, readMessageIdentity } from "@carehub/formats";
 import { MessageLedger } from "@carehub/ledger";
 import type { Logger } from "@carehub/observability";
@@ -6,16 +6,18 @@ import type { RegistrySource } from "@carehub/registry";
 import type { CarehubError } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { type IngressMessage, identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
+import { IntakeStoreUnavailableError } from "./intake-errors.ts";
 import { deadLetteredEvent, receivedEvent } from "./intake-events.ts";
 import { createIntakeHandler, type ParseFunction } from "./intake-handler.ts";
-import { inSenderLanes } from "./sender-lanes.ts";
+import { inSenderLanes, type LaneTurn } from "./sender-lanes.ts";
 
 /** Messages in hand at once; a sender's own still go one at a time. */
 const DEFAULT_CONCURRENCY = 8;
 /**
  * Deliveries of an INGRESS message before it is dead-lettered. Higher than the bus default (10) so that a
- * correction waiting for the messages before it (EARLIER_WAIT_MS, about 47 s over these deliveries) outlasts the
- * ack wait; other retryable failures (Redis down) are retried on the bus's default schedule for longer too.
+ * correction waiting for its sender's earlier messages (EARLIER_WAIT_MS, about two minutes over these deliveries)
+ * far outlasts the ack wait; other retryable failures (Redis down) are retried on the bus's default schedule for
+ * longer too.
  */
 const INTAKE_MAX_DELIVER = 50;
 
@@ -36,10 +38,10 @@ export interface IntakeDeps {
    */
   concurrency?: number;
   /**
-   * Whether every INGRESS message before `seq` is finished; default: the `intake` consumer's ack floor
-   * (earlierMessagesSettled of @carehub/bus). Tests wrap it to see a correction wait.
+   * Wraps the record of finished INGRESS messages a correction asks (SenderOrder of @carehub/bus); tests wrap it
+   * to see a correction wait.
    */
-  earlierMessagesSettled?: (seq: number) => Promise<boolean>;
+  wrapOrder?: (order: SenderOrder) => Pick<SenderOrder, "earlierOfSenderSettled" | "waiting">;
 }
 
 export interface RunningIntake {
@@ -58,7 +60,15 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     hubEndpointId: deps.registry.current().hub.id,
     clock,
   });
-  const handler = createIntakeHandler({
+  const order = new SenderOrder({
+    jsm: bus.jsm,
+    redis: deps.redis,
+    namespace: bus.topology.namespace,
+    stream: bus.topology.streams.ingress,
+    durable: INGRESS_CONSUMER,
+    senderOf: (stored) => stored.subject,
+  });
+  const handle = createIntakeHandler({
     bus,
     redis: deps.redis,
     ledger,
@@ -68,10 +78,17 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     retentionDays: deps.retentionDays,
     clock,
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),
-    earlierMessagesSettled:
-      deps.earlierMessagesSettled ??
-      ((seq) => earlierMessagesSettled(bus.jsm, bus.topology.streams.ingress, INGRESS_CONSUMER, seq)),
+    order: deps.wrapOrder?.(order) ?? order,
   });
+  // Finished (its effects stored) before it is acknowledged: a correction of its sender may then go on.
+  const handler = async (message: InboundMessage, turn?: LaneTurn) => {
+    await handle(message, turn);
+    try {
+      await order.finished(message.seq);
+    } catch (error) {
+      throw new IntakeStoreUnavailableError("Redis is not reachable", { cause: error });
+    }
+  };
   const consumer = await bus.consume({
     stream: bus.topology.streams.ingress,
     durable: INGRESS_CONSUMER,

@@ -8,7 +8,15 @@ import {
   sendAcknowledgement,
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
-import { type Bus, type InboundMessage, isJetStreamNotFound, retryDelayMs, type StoredMessage } from "@carehub/bus";
+import {
+  type Bus,
+  followerTarget,
+  type InboundMessage,
+  isJetStreamNotFound,
+  retryDelayMs,
+  type SenderOrder,
+  type StoredMessage,
+} from "@carehub/bus";
 import { translationIds } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
@@ -26,14 +34,7 @@ import {
   wantsTranslation,
 } from "./databank-translation.ts";
 import { loadRouteFacts, planFactLookups, redisFactReader } from "./route-facts.ts";
-import {
-  type AcknowledgementMatch,
-  correctedLabSample,
-  type RouteDelivery,
-  type RouteFacts,
-  resolveRoute,
-  supersededMessageId,
-} from "./route-resolver.ts";
+import { type AcknowledgementMatch, type RouteDelivery, type RouteFacts, resolveRoute } from "./route-resolver.ts";
 import { acknowledgedEvent, type RouterEvent, rejectedEvent, routedEvent } from "./router-events.ts";
 import type { RouterKeys } from "./router-keys.ts";
 import { PayloadMissingError, ROUTER_ERROR_CODES, RouterStateUnavailableError } from "./routing-errors.ts";
@@ -55,11 +56,12 @@ export interface RouteHandlerDeps {
   /** The read model's referrals, tasks and appointments, to refuse a status from an endpoint without a part. */
   entities?: EntityReader;
   /**
-   * Whether every PIPELINE message before `seq` is routed, rejected or dead-lettered (the consumer's ack floor).
-   * A correction goes only then: its original, put on PIPELINE before it, may be held by a router that crashed
-   * or by another copy, and an OIOXML correction cannot even tell that an original exists until it is routed.
+   * The record of finished PIPELINE messages (SenderOrder of @carehub/bus). A correction goes only once every
+   * earlier message of its sender is routed, rejected or dead-lettered: its original, put on PIPELINE before it,
+   * may be held by a router that crashed or by another copy, and an OIOXML correction cannot even tell that an
+   * original exists until it is routed. start-router.ts marks each message finished.
    */
-  earlierMessagesSettled?: (seq: number) => Promise<boolean>;
+  order?: Pick<SenderOrder, "earlierOfSenderSettled" | "waiting">;
   /** How long a correction waiting for earlier messages waits before each next look (the last entry repeats). */
   earlierWaitMs?: readonly number[];
 }
@@ -83,28 +85,29 @@ export class WaitingForOriginalError extends RetryableError {
 }
 
 /**
- * Deliveries a correction waits for every earlier PIPELINE message (about 18 s with the router's schedule, longer
- * than PIPELINE's 10 s ack wait, after which a message a crashed router held has come back), before it goes on.
- */
-export const ROUTER_EARLIER_WAIT_DELIVERIES = 20;
-
-/**
  * Routes one PIPELINE envelope. Every step is idempotent (dedup ids on every publish, SET on every
  * marker), so a crash anywhere means the message comes back and is routed to the same result.
  */
 export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMessage<Envelope>) => Promise<void> {
   return async (message) => {
     const envelope = message.body;
-    const settled = deps.earlierMessagesSettled;
-    if (
-      settled !== undefined &&
-      followsAnOriginal(envelope) &&
-      message.deliveryCount <= ROUTER_EARLIER_WAIT_DELIVERIES
-    ) {
-      // For longer than PIPELINE's ack wait, then it goes on: waiting corrections hold the floor down for each
-      // other, and chained waits would otherwise run a stretch of them out of deliveries (intake-handler.ts,
-      // EARLIER_WAIT_DELIVERIES). The wait for a known original below still applies.
-      if (!(await state("reading the router's progress", () => settled(message.seq)))) {
+    const order = deps.order;
+    const target = followerTarget(envelope);
+    if (order !== undefined && target !== undefined) {
+      // Without a time bound: it never passes an original still on its way; waiting corrections of other things
+      // do not hold it (docs/decisions/0075-correction-waits-for-its-sender.md).
+      const follower = {
+        seq: message.seq,
+        sender: senderOfPipeline((name) => message.headers[name]) ?? envelope.sourceEndpoint,
+        messageId: envelope.messageId,
+        target,
+      };
+      const settled = await state("reading the router's progress", async () => {
+        const done = await order.earlierOfSenderSettled(follower);
+        if (!done) await order.waiting(follower);
+        return done;
+      });
+      if (!settled) {
         const schedule = deps.earlierWaitMs ?? deps.originalWaitMs;
         throw new WaitingForOriginalError(undefined, retryDelayMs(message.deliveryCount, schedule));
       }
@@ -151,9 +154,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
   };
 }
 
-/** A correction or retraction, by link or (an OIOXML corrected lab result) by sample. */
-function followsAnOriginal(envelope: Envelope): boolean {
-  return supersededMessageId(envelope) !== undefined || correctedLabSample(envelope) !== undefined;
+/** Who put a PIPELINE message there for: intake's `Carehub-Source-Endpoint` header. */
+export function senderOfPipeline(header: (name: string) => string | undefined): string | undefined {
+  return header("Carehub-Source-Endpoint");
 }
 
 function unroutedOriginal(facts: RouteFacts): string | undefined {

@@ -1,14 +1,15 @@
 import type { Bus, InboundMessage } from "@carehub/bus";
-import { earlierMessagesSettled, hubJsonDecoder } from "@carehub/bus";
+import { hubJsonDecoder, SenderOrder } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import type { CarehubError, MessageKind } from "@carehub/schemas";
 import { Envelope, MESSAGE_KINDS, retentionSeconds } from "@carehub/schemas";
 import { createEntityReader } from "@carehub/store";
 import type { Redis } from "ioredis";
-import { createRouteHandler } from "./route-message.ts";
+import { createRouteHandler, senderOfPipeline } from "./route-message.ts";
 import { routerDeadLetteredEvent } from "./router-events.ts";
 import { routerKeys } from "./router-keys.ts";
+import { RouterStateUnavailableError } from "./routing-errors.ts";
 
 export interface RouterDeps {
   bus: Bus;
@@ -20,6 +21,8 @@ export interface RouterDeps {
   clock?: () => Date;
   /** Envelopes routed at once (default 4). Corrections still never overtake their originals. */
   concurrency?: number;
+  /** Wraps the record of finished PIPELINE messages a correction asks; tests wrap it to see a correction wait. */
+  wrapOrder?: (order: SenderOrder) => Pick<SenderOrder, "earlierOfSenderSettled" | "waiting">;
 }
 
 export interface RunningRouter {
@@ -31,10 +34,11 @@ export interface RunningRouter {
 const ORIGINAL_GRACE_DELIVERIES = 8;
 const BACKOFF_MS = [100, 200, 400, 800, 1_600, 3_200];
 /**
- * A correction waiting for the messages before it looks again this often (capped at 1 s so that corrections behind
- * one another add little to each other's wait); over MAX_DELIVER deliveries about 27 s, longer than ACK_WAIT_MS.
+ * A correction waiting for its sender's earlier messages looks again this often: about a second for the first 20
+ * deliveries (past ACK_WAIT_MS, after which an envelope a crashed router held comes back), then 5 s, so that
+ * MAX_DELIVER deliveries last about a minute.
  */
-const EARLIER_WAIT_MS = [100, 200, 400, 800, 1_000];
+const EARLIER_WAIT_MS = [100, 200, 400, 800, ...Array<number>(16).fill(1_000), 5_000];
 const MAX_DELIVER = 30;
 /** Routing one envelope takes milliseconds: a crashed router's envelopes come back after this. */
 const ACK_WAIT_MS = 10_000;
@@ -45,7 +49,15 @@ const KINDS: ReadonlySet<string> = new Set(MESSAGE_KINDS);
 export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
   const { bus } = deps;
   const clock = deps.clock ?? (() => new Date());
-  const handler = createRouteHandler({
+  const order = new SenderOrder({
+    jsm: bus.jsm,
+    redis: deps.redis,
+    namespace: bus.topology.namespace,
+    stream: bus.topology.streams.pipeline,
+    durable: DURABLE,
+    senderOf: (stored) => senderOfPipeline(stored.header),
+  });
+  const route = createRouteHandler({
     bus,
     redis: deps.redis,
     registry: deps.registry,
@@ -57,8 +69,17 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     clock,
     logger: deps.logger,
     entities: createEntityReader(deps.redis, bus.topology.namespace),
-    earlierMessagesSettled: (seq) => earlierMessagesSettled(bus.jsm, bus.topology.streams.pipeline, DURABLE, seq),
+    order: deps.wrapOrder?.(order) ?? order,
   });
+  // Finished (routed or rejected) before it is acknowledged: a correction of its sender may then go on.
+  const handler = async (message: InboundMessage<Envelope>) => {
+    await route(message);
+    try {
+      await order.finished(message.seq);
+    } catch (error) {
+      throw new RouterStateUnavailableError("recording the envelope finished", { cause: error });
+    }
+  };
   const consumer = await bus.consume<Envelope>({
     stream: bus.topology.streams.pipeline,
     durable: DURABLE,

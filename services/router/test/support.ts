@@ -142,7 +142,11 @@ export class RouterTestbed {
     await this.bus.publish(this.bus.topology.subjects.pipeline(message.kind), JSON.stringify(message), {
       msgId,
       contentType: "application/json",
-      headers: { "Carehub-Hub-Id": message.hubId, "Carehub-Kind": message.kind },
+      headers: {
+        "Carehub-Hub-Id": message.hubId,
+        "Carehub-Kind": message.kind,
+        "Carehub-Source-Endpoint": message.sourceEndpoint,
+      },
     });
   };
 }
