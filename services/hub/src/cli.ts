@@ -1,5 +1,14 @@
-// The `carehub` command (`pnpm carehub …`). Only wires the process: arguments, signals, exit code.
-import { runCli } from "./run-cli.ts";
+// The `carehub` command (`pnpm carehub …`). Only wires the process: node's flags, arguments, signals, exit code.
+import { missingNodeFlags } from "./node-flags.ts";
+
+// A hub process (`carehub start`) runs with the hub's V8 flags (./node-flags.ts), however it was launched: if it
+// was started without them, it replaces itself (same pid, same stdio) with node started with them, before the
+// hub's modules are loaded.
+const missing = process.argv[2] === "start" ? missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS) : [];
+if (missing.length > 0) {
+  process.execve?.(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)]);
+}
+const { runCli } = await import("./run-cli.ts");
 
 const controller = new AbortController();
 const stopRequested = new Promise<void>((resolve) => {
