@@ -28,7 +28,19 @@ export interface LoadFigures {
  * result from the lab in five is followed by its correction, sent by the same sender once the original is stored.
  */
 export class Traffic {
-  #next = 0;
+  #next: number;
+  /** `first`: the number of the first message (a sender in another process continues the run's numbering). */
+  constructor(first = 0) {
+    this.#next = first;
+  }
+  /** The number of the next message. */
+  get issued(): number {
+    return this.#next;
+  }
+  /** Continues after messages another process numbered, up to `next`. */
+  skipTo(next: number): void {
+    this.#next = Math.max(this.#next, next);
+  }
   next(): Outgoing {
     const n = this.#next++;
     const m = pipelineMessage(n);

@@ -192,13 +192,12 @@ export const SCENARIOS: Scenario[] = [
     run: async (context) => {
       const { hub } = context;
       const rate = 3 * context.baselineRate;
-      const load = new Load(hub.gatewayUrl, context.traffic);
       const during = new RssSampler(hub.gateway.pid);
       const until = Date.now() + seconds(context, 6, 60);
       // The liveness probe where orchestrators send it: the gateway process's ops port (CAREHUB_OPS_PORT). It runs
       // through the load and the drain after it ("throughout"), as does the RSS sampling.
       const probe = startHealthzProbe(`${hub.opsUrlOf(hub.gateway)}/healthz`, `${hub.gatewayUrl}/healthz`);
-      load.openLoop(rate);
+      const senders = startOpenLoopSender(hub.gatewayUrl, rate, context.traffic);
       await pause(Math.max(0, until - Date.now()));
       const duringPeak = during.stop();
       const refusals = await gatewayRefusals(hub);
@@ -206,10 +205,10 @@ export const SCENARIOS: Scenario[] = [
       // finding of docs/reliability.md was measured here).
       const draining = new RssSampler(hub.gateway.pid);
       const drainStarted = performance.now();
-      const figures = await load.stop();
-      context.accepted.push(...load.accepted);
+      const { figures, accepted } = await senders.stop();
+      context.accepted.push(...accepted);
       const drainBoundMs = seconds(context, 90, 180);
-      const drained = await allDelivered(context, load.accepted, drainBoundMs);
+      const drained = await allDelivered(context, accepted, drainBoundMs);
       const drainPeak = draining.stop();
       const drainSeconds = ((performance.now() - drainStarted) / 1000).toFixed(1);
       const healthz = await probe.stop();
@@ -420,6 +419,44 @@ function startHealthzProbe(url: string, apiUrl: string): { stop(): Promise<Healt
       child.kill("SIGTERM");
       await exited;
       return JSON.parse(output) as HealthzFigures;
+    },
+  };
+}
+
+/**
+ * open-loop-sender.ts in a process of its own, numbering its messages on from `traffic`; stop() ends the load,
+ * waits until every message it began is stored, moves `traffic` past them and resolves with what it accepted.
+ */
+function startOpenLoopSender(
+  gatewayUrl: string,
+  rate: number,
+  traffic: Traffic,
+): { stop(): Promise<{ figures: LoadFigures; accepted: Outgoing[] }> } {
+  const child = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL("./open-loop-sender.ts", import.meta.url)),
+      gatewayUrl,
+      String(rate),
+      String(traffic.issued),
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const chunks: Buffer[] = [];
+  child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    stop: async () => {
+      child.kill("SIGTERM");
+      const code = await exited;
+      if (code !== 0) throw new Error(`the open-loop sender exited with ${code}`);
+      const { figures, next, accepted } = JSON.parse(Buffer.concat(chunks).toString()) as {
+        figures: LoadFigures;
+        next: number;
+        accepted: Outgoing[];
+      };
+      traffic.skipTo(next);
+      return { figures, accepted };
     },
   };
 }
