@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectBus } from "@carehub/bus";
+import { HUB_NODE_FLAGS } from "@carehub/hub";
 import { buildReferral, type MessagingOrganization } from "@carehub/medcom-fhir";
 import { hashToken } from "@carehub/registry";
 import type { LifecycleEvent, RegistryConfigInput } from "@carehub/schemas";
@@ -100,6 +102,14 @@ describe("one process per service, each started by carehub start <service>", () 
       const metrics = await (await fetch(`${running.opsUrl}/metrics`)).text();
       expect(metrics, service).toMatch(/^carehub_process_cpu_user_seconds_total \d/m);
       expect(metrics, service).toMatch(/^carehub_nodejs_eventloop_lag_seconds \d/m);
+    }
+  });
+
+  it("runs every process with the hub's V8 flags, though started as plain `node cli.ts start <service>`", () => {
+    // The CLI re-execs itself with them (same pid); without that the young generation grows to 64–128 MiB.
+    for (const [service, running] of processes) {
+      const commandLine = readFileSync(`/proc/${running.process.pid}/cmdline`, "utf8").split("\0");
+      expect(commandLine, service).toEqual(expect.arrayContaining([...HUB_NODE_FLAGS]));
     }
   });
 

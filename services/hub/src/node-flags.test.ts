@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { HUB_NODE_FLAGS, missingNodeFlags } from "./node-flags.ts";
+
+describe("missingNodeFlags", () => {
+  it("names the hub's flags a process started without", () => {
+    expect(missingNodeFlags([], undefined)).toEqual([...HUB_NODE_FLAGS]);
+    expect(missingNodeFlags(["--enable-source-maps"], "--trace-warnings")).toEqual([...HUB_NODE_FLAGS]);
+  });
+
+  it("counts a flag as given on the command line or in NODE_OPTIONS, whatever value the operator chose", () => {
+    expect(missingNodeFlags([...HUB_NODE_FLAGS], undefined)).toEqual([]);
+    expect(missingNodeFlags([], "--trace-warnings --max-semi-space-size=32")).toEqual([]);
+    expect(missingNodeFlags(["--max-semi-space-size=2"], undefined)).toEqual([]);
+  });
+
+  it("does not take a longer flag that starts with the same name for it", () => {
+    expect(missingNodeFlags(["--max-semi-space-size-extra=1"], undefined)).toEqual([...HUB_NODE_FLAGS]);
+  });
+});
