@@ -92,6 +92,10 @@ export class ChaosHub {
       // The other load bounds are the product's defaults; set in the driver's environment to try others.
       CAREHUB_MAX_EVENT_LOOP_LAG_MS: String(parseHubConfig({}).maxEventLoopLagMs),
       ...pick(process.env, ["CAREHUB_MAX_CONNECTIONS", "CAREHUB_MAX_EVENT_LOOP_LAG_MS"]),
+      // To try the services' memory with other node flags (CHAOS_NODE_OPTIONS becomes their NODE_OPTIONS, which
+      // wins over the hub's own, docs/decisions/0076) or glibc's MALLOC_ARENA_MAX; the driver keeps its own.
+      ...(process.env.CHAOS_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.CHAOS_NODE_OPTIONS }),
+      ...pick(process.env, ["MALLOC_ARENA_MAX"]),
       LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
       // Retries within seconds, so a scenario's backlog drains within the run.
       CAREHUB_DISPATCH_BACKOFF_INITIAL_MS: "200",
