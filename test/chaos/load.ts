@@ -4,7 +4,16 @@
  * 429 / 503 — what the SDK does — and a little on a cut connection or a 408. Closed loop (`senders` at once, each sending
  * the next message when its last is stored) or open loop (a new message every 1/rate s, however many are open).
  */
+import { Agent, request } from "node:http";
 import { type Outgoing, pipelineCorrection, pipelineMessage } from "../src/pipeline-traffic.ts";
+
+/**
+ * Connections one Load keeps to the gateway at most; more requests wait in the sender, as in an HTTP client's pool.
+ * Unbounded (fetch's default), the full-length 3x overload had the senders open a connection per waiting
+ * request: 18,955 connections the gateway had closed (its connection bound) stayed half-open in the sender, which
+ * ran at 3.2 GB and a whole core without sending (docs/reliability.md).
+ */
+const MAX_SOCKETS = 256;
 
 /** The gateway's answer when its admission limits are reached (docs/errors.md). */
 const OVERLOADED = "CAREHUB_ERR_GATEWAY_OVERLOADED";
@@ -59,6 +68,7 @@ export class Load {
     requestTimeouts: 0,
   };
   #stopped = false;
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   readonly #open = new Set<Promise<void>>();
   readonly #gatewayUrl: string;
   readonly #traffic: Traffic;
@@ -98,6 +108,7 @@ export class Load {
   async stop(): Promise<LoadFigures> {
     this.#stopped = true;
     while (this.#open.size > 0) await Promise.all([...this.#open]);
+    this.#agent.destroy();
     return this.figures;
   }
 
@@ -120,18 +131,14 @@ export class Load {
     for (;;) {
       let wait = 100;
       try {
-        const response = await fetch(`${this.#gatewayUrl}/v1/messages`, {
-          method: "POST",
-          headers: { "content-type": m.contentType, authorization: `Bearer token-${m.from}` },
-          body: typeof m.body === "string" ? m.body : Buffer.from(m.body),
-        });
-        const answer = (await response.json().catch(() => ({}))) as { code?: unknown };
+        const response = await this.#post(m);
+        const answer = response.answer;
         if (response.status === 202 || response.status === 200) {
           this.accepted.push(m);
           this.figures.accepted++;
           return;
         }
-        const retryAfter = response.headers.get("retry-after");
+        const retryAfter = response.retryAfter;
         if (retryAfter !== null) wait = Math.max(Number(retryAfter) * 1000, 100);
         if (response.status === 429 || answer.code === OVERLOADED) {
           // Refused for load: it must say when to come back.
@@ -152,5 +159,41 @@ export class Load {
       }
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
+  }
+
+  /** POSTs a message over the Load's pool; resolves with the answer, its body read whole (so the socket is reused or closed). */
+  #post(m: Outgoing): Promise<{ status: number; retryAfter: string | null; answer: { code?: unknown } }> {
+    const body = typeof m.body === "string" ? Buffer.from(m.body) : Buffer.from(m.body);
+    return new Promise((resolve, reject) => {
+      const outgoing = request(
+        `${this.#gatewayUrl}/v1/messages`,
+        {
+          method: "POST",
+          agent: this.#agent,
+          headers: {
+            "content-type": m.contentType,
+            "content-length": body.byteLength,
+            authorization: `Bearer token-${m.from}`,
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.once("error", reject);
+          response.once("end", () => {
+            let answer: { code?: unknown } = {};
+            try {
+              answer = JSON.parse(Buffer.concat(chunks).toString()) as { code?: unknown };
+            } catch {
+              // Not JSON (a proxy's or node's own answer): no code.
+            }
+            const retryAfter = response.headers["retry-after"];
+            resolve({ status: response.statusCode ?? 0, retryAfter: retryAfter ?? null, answer });
+          });
+        },
+      );
+      outgoing.once("error", reject);
+      outgoing.end(body);
+    });
   }
 }
