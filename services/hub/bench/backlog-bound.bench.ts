@@ -5,11 +5,11 @@
 // consumer's backlog every 100 ms; the rounds alternate the bound off (0) and on, so both see the same machine.
 // Run: node services/hub/bench/backlog-bound.bench.ts [bound, default 2000] [seconds per round, default 15] [rounds per setting, default 2]
 import { loadavg } from "node:os";
-import { connectBus, INGRESS_CONSUMER } from "@carehub/bus";
+import { INGRESS_CONSUMER } from "@carehub/bus";
+import { cleanupNamespaceAt } from "@carehub/bus/testing";
 import { createLogger } from "@carehub/observability";
 import { parseHubConfig } from "@carehub/schemas";
-import { cleanupNamespace, provideTestServers, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
-import { Redis } from "ioredis";
+import { provideTestServers, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { startHub } from "../src/start-hub.ts";
 import { BENCH_REGISTRY, BENCH_TOKEN, freshHomecareBody } from "./ingest-fixture.ts";
 
@@ -77,11 +77,7 @@ async function round(maxIngressBacklog: number): Promise<Round> {
   clearInterval(sampler);
   const load = loadavg()[0] ?? 0;
   await hub.stop();
-  const bus = await connectBus({ servers: sharedNatsUrl(), name: "bench-cleanup", namespace });
-  const redis = new Redis(sharedRedisUrl());
-  await cleanupNamespace({ namespace, bus, redis });
-  await bus.drain();
-  redis.disconnect();
+  await cleanupNamespaceAt(namespace);
   return {
     bound: maxIngressBacklog,
     ...counts,

@@ -1,10 +1,10 @@
 // Ingest throughput: POST /v1/messages → 202 (gateway), and → envelope on PIPELINE (intake), on the NATS and
 // Redis at NATS_URL / REDIS_URL (else private servers on free ports), in a throw-away namespace. Run: node services/hub/bench/ingest.bench.ts [messages] [concurrency]
-import { connectBus } from "@carehub/bus";
+
+import { cleanupNamespaceAt } from "@carehub/bus/testing";
 import { createLogger } from "@carehub/observability";
 import { parseHubConfig } from "@carehub/schemas";
-import { cleanupNamespace, provideTestServers, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
-import { Redis } from "ioredis";
+import { provideTestServers, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { startHub } from "../src/start-hub.ts";
 import { BENCH_REGISTRY, BENCH_TOKEN, freshHomecareBody } from "./ingest-fixture.ts";
 
@@ -61,9 +61,5 @@ console.log(
   }),
 );
 await hub.stop();
-const bus = await connectBus({ servers: sharedNatsUrl(), name: "bench-cleanup", namespace });
-const redis = new Redis(sharedRedisUrl());
-await cleanupNamespace({ namespace, bus, redis });
-await bus.drain();
-redis.disconnect();
+await cleanupNamespaceAt(namespace);
 await servers.stop();
