@@ -225,8 +225,8 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       });
       hubs.push(hub);
       const started = await hub.next((m): m is { url: string } => typeof (m as { url?: unknown })?.url === "string");
-      // Split: the first process's URL is the one to send to and acknowledge through (as before copies).
-      if (services === undefined || copy === 0) urls.push(started.url);
+      // Split: only the gateway's process has a URL to send to and acknowledge through.
+      if (services === undefined || services.includes("gateway")) urls.push(started.url);
     }
     const url = urls[0] as string;
     const acks = scenario.delivery === "acks";

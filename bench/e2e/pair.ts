@@ -1,11 +1,13 @@
 /**
- * node bench/e2e/pair.ts [--messages=1500] [--rate=100] [--delivery=webhook|inbox|acks] [--profile=path]
+ * node bench/e2e/pair.ts [--messages=1500] [--rate=100] [--delivery=webhook|inbox|acks] [--profile=path] [--split]
  *
  * One hub scenario and the same run's bare ceiling, printed as one line: for before/after comparisons, run it in
  * two checkouts alternately (docs/performance.md, "Coalesced socket writes"). Besides what `runHub` measures
  * (throughput, latency, CPU per message of each process), it reads the hub process's write and read syscalls
  * (`/proc/<pid>/io`) and the bytes clients sent to and got from Redis (`INFO stats`), per message; warm-up and
- * start-up included, so compare them between runs, not with the CPU figures.
+ * start-up included, so compare them between runs, not with the CPU figures. `--split` runs one process per service
+ * (gateway, intake, router, dispatcher, tracker), so the CPU per message of each stage is printed on its own; the
+ * syscall counts then cover none of them.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -23,6 +25,7 @@ const messages = Number(value("messages") ?? 1_500);
 const rate = value("rate") === undefined ? undefined : Number(value("rate"));
 const delivery = (value("delivery") ?? "webhook") as DeliveryMode;
 const profilePath = value("profile");
+const split = args.includes("--split");
 const WARM_UP = 100;
 
 const hubScript = fileURLToPath(new URL("./hub-process.ts", import.meta.url));
@@ -57,7 +60,8 @@ try {
   const hub = await runHub(
     infra,
     {
-      name: `${delivery}${rate === undefined ? "" : ` at ${rate} msg/s`}`,
+      name: `${delivery}${rate === undefined ? "" : ` at ${rate} msg/s`}${split ? ", one process per service" : ""}`,
+      split,
       delivery,
       messages,
       mix: "mixed",
