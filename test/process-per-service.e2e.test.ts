@@ -105,11 +105,14 @@ describe("one process per service, each started by carehub start <service>", () 
     }
   });
 
-  it("runs every process with the hub's V8 flags, though started as plain `node cli.ts start <service>`", () => {
-    // The CLI re-execs itself with them (same pid); without that the young generation grows to 64–128 MiB.
+  it("runs every process with the hub's V8 flags and compile cache, though started as plain `node cli.ts start <service>`", () => {
+    // The CLI re-execs itself with them (same pid); without that the young generation grows to 64–128 MiB, and
+    // every start strips the modules' types again with a WebAssembly module that stays resident (0076, 0096).
     for (const [service, running] of processes) {
       const commandLine = readFileSync(`/proc/${running.process.pid}/cmdline`, "utf8").split("\0");
       expect(commandLine, service).toEqual(expect.arrayContaining([...HUB_NODE_FLAGS]));
+      const environment = readFileSync(`/proc/${running.process.pid}/environ`, "utf8").split("\0");
+      expect(environment, service).toContainEqual(expect.stringMatching(/^NODE_COMPILE_CACHE=.+/));
     }
   });
 

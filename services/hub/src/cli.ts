@@ -1,12 +1,18 @@
 // The `carehub` command (`pnpm carehub …`). Only wires the process: node's flags, arguments, signals, exit code.
-import { missingNodeFlags } from "./node-flags.ts";
+import { tmpdir } from "node:os";
+import { missingNodeEnv, missingNodeFlags } from "./node-flags.ts";
 
-// A hub process (`carehub start`) runs with the hub's V8 flags (./node-flags.ts), however it was launched: if it
-// was started without them, it replaces itself (same pid, same stdio) with node started with them, before the
-// hub's modules are loaded.
-const missing = process.argv[2] === "start" ? missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS) : [];
-if (missing.length > 0) {
-  process.execve?.(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)]);
+// A hub process (`carehub start`) runs with the hub's V8 flags and compile cache (./node-flags.ts), however it was
+// launched: if it was started without them, it replaces itself (same pid, same stdio) with node started with
+// them, before the hub's modules are loaded.
+const starting = process.argv[2] === "start";
+const missing = starting ? missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS) : [];
+const missingEnv = starting ? missingNodeEnv(process.env, tmpdir()) : {};
+if (missing.length > 0 || Object.keys(missingEnv).length > 0) {
+  process.execve?.(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], {
+    ...process.env,
+    ...missingEnv,
+  });
 }
 const { runCli } = await import("./run-cli.ts");
 

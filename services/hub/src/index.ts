@@ -1,6 +1,6 @@
 export { type CliCommand, parseCliArgs } from "./cli-args.ts";
 export { commandHelp, usage } from "./cli-spec.ts";
-export { HUB_NODE_FLAGS, missingNodeFlags } from "./node-flags.ts";
+export { HUB_NODE_FLAGS, missingNodeEnv, missingNodeFlags } from "./node-flags.ts";
 export { type OpsServer, startOpsServer } from "./ops-server.ts";
 export {
   type CaptureProgress,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HUB_NODE_FLAGS, missingNodeFlags } from "./node-flags.ts";
+import { HUB_NODE_FLAGS, missingNodeEnv, missingNodeFlags } from "./node-flags.ts";
 
 describe("missingNodeFlags", () => {
   it("names the hub's flags a process started without", () => {
@@ -15,5 +15,16 @@ describe("missingNodeFlags", () => {
 
   it("does not take a longer flag that starts with the same name for it", () => {
     expect(missingNodeFlags(["--max-semi-space-size-extra=1"], undefined)).toEqual([...HUB_NODE_FLAGS]);
+  });
+});
+
+describe("missingNodeEnv", () => {
+  it("turns node's compile cache on in its default directory when the operator said nothing", () => {
+    expect(missingNodeEnv({}, "/var/tmp")).toEqual({ NODE_COMPILE_CACHE: "/var/tmp/node-compile-cache" });
+  });
+
+  it("leaves an operator's own cache directory, or their choice to have none, alone", () => {
+    expect(missingNodeEnv({ NODE_COMPILE_CACHE: "/srv/cache" }, "/var/tmp")).toEqual({});
+    expect(missingNodeEnv({ NODE_DISABLE_COMPILE_CACHE: "1" }, "/var/tmp")).toEqual({});
   });
 });

@@ -1,3 +1,5 @@
+import { join } from "node:path";
+
 /**
  * The V8 flags every `carehub start` process runs with (docs/decisions/0076-young-generation-cap.md). V8 sizes the
  * young generation from the heap limit: on a machine with a few GB it lets each semi-space grow to 64 MiB, and a
@@ -20,4 +22,17 @@ export function missingNodeFlags(execArgv: readonly string[], nodeOptions: strin
     const name = flag.split("=")[0] as string;
     return !given.some((arg) => arg === name || arg.startsWith(`${name}=`));
   });
+}
+
+/**
+ * The environment a `carehub start` process adds for itself (docs/decisions/0096): node's compile cache. The hub's
+ * modules are TypeScript, and node strips their types with a WebAssembly module that stays resident once loaded;
+ * with the cache on from the start (so that even the entry file comes from it) a warm start loads stripped,
+ * compiled code from disk and never loads that module (measured: 21 MB less RSS for the same modules). The cache
+ * is node's own default directory under the system's temporary directory; node checks every entry against its
+ * source. An operator's NODE_COMPILE_CACHE (another directory) or NODE_DISABLE_COMPILE_CACHE wins.
+ */
+export function missingNodeEnv(env: NodeJS.ProcessEnv, tmp: string): Record<string, string> {
+  if (env.NODE_COMPILE_CACHE !== undefined || env.NODE_DISABLE_COMPILE_CACHE !== undefined) return {};
+  return { NODE_COMPILE_CACHE: join(tmp, "node-compile-cache") };
 }

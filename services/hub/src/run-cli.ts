@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream, readFileSync } from "node:fs";
+import { flushCompileCache } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Bus, connectHubBus, hubProvisionOptions } from "@carehub/bus";
@@ -180,6 +181,9 @@ async function runWithConfig(
           `; ops ${hub.opsUrl ?? "-"} (/healthz, /readyz, /metrics)` +
           `${hub.url === undefined ? "" : `; gateway ${hub.url} (OpenAPI: ${hub.url}/openapi.json)`}\n`,
       );
+      // Every module is loaded: write node's compile cache (node-flags.ts) now, not only at a clean exit, so that
+      // a process killed later still leaves the next start a warm cache. Without a cache this does nothing.
+      flushCompileCache();
       await io.stopRequested;
       io.stdout.write("carehub stopping: draining every service\n");
       await hub.stop();
