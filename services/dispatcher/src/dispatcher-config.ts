@@ -1,6 +1,43 @@
+import { type BackoffPolicy, DEFAULT_BACKOFF } from "@carehub/bus";
 import { ConfigError, positiveWholeNumberFromEnv, retentionSeconds } from "@carehub/schemas";
-import type { DispatcherOptions } from "./dispatcher.ts";
-import { DEFAULT_DISPATCHER_OPTIONS } from "./dispatcher.ts";
+import { type CircuitPolicy, DEFAULT_CIRCUIT_POLICY } from "./circuit-breaker.ts";
+
+export interface DispatcherOptions {
+  backoff: BackoffPolicy;
+  circuit: CircuitPolicy;
+  /** How often a message that must follow another looks again whether that one was delivered. */
+  predecessorPollMs: number;
+  /** Upper bound of any pause (also caps an endpoint's Retry-After). */
+  maxWaitMs: number;
+  /** Deliveries in flight per endpoint. */
+  concurrency: number;
+  /** How often the registry is checked for added or removed endpoints. */
+  registryPollMs: number;
+  /** How long delivered / dead-letter markers and attempt histories are kept (the retention period). */
+  stateTtlSeconds: number;
+  /**
+   * The bus's nak delays by delivery count, used only when the bus does not honour a wait's own
+   * `retryInMs`: then a waiting message looks again on this schedule (the last entry repeats).
+   */
+  pollScheduleMs: number[];
+  /**
+   * How often the claim-check bucket is swept of objects no stream message names any more (docs/decisions/0061).
+   * Every dispatcher copy sweeps; sweeps running at once are harmless.
+   */
+  claimCheckSweepMs: number;
+}
+
+export const DEFAULT_DISPATCHER_OPTIONS: Readonly<DispatcherOptions> = Object.freeze({
+  backoff: DEFAULT_BACKOFF,
+  circuit: DEFAULT_CIRCUIT_POLICY,
+  predecessorPollMs: 500,
+  maxWaitMs: 10 * 60_000,
+  concurrency: 8,
+  registryPollMs: 2_000,
+  stateTtlSeconds: 90 * 24 * 3600,
+  pollScheduleMs: [100, 250, 500, 1_000, 2_000],
+  claimCheckSweepMs: 60 * 60_000,
+});
 
 /** Environment variables that tune the dispatcher (all optional; defaults in DEFAULT_DISPATCHER_OPTIONS). */
 export const DISPATCHER_ENV = {

@@ -1,64 +1,24 @@
 import { createHash } from "node:crypto";
 import type { Bus, InboundMessage, RunningConsumer } from "@carehub/bus";
-import {
-  type BackoffPolicy,
-  DEFAULT_BACKOFF,
-  DEFAULT_READ_MODEL_RETENTION_DAYS,
-  messageRetention,
-  sweepClaimChecks,
-} from "@carehub/bus";
+import { DEFAULT_READ_MODEL_RETENTION_DAYS, messageRetention, sweepClaimChecks } from "@carehub/bus";
 import { type Logger, recordDeadLetter } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import { type CarehubError, type Endpoint, retentionSeconds } from "@carehub/schemas";
 import type { Redis } from "ioredis";
-import { type CircuitPolicy, DEFAULT_CIRCUIT_POLICY } from "./circuit-breaker.ts";
 import { CircuitStore } from "./circuit-store.ts";
 import type { DeliveryOutcome } from "./delivery-outcome.ts";
 import { DeliveryState } from "./delivery-state.ts";
 import { DeliveryDeadLetter } from "./dispatch-errors.ts";
 import { type DispatchEvent, deadLetteredEvent } from "./dispatch-events.ts";
 import { dispatchKeys } from "./dispatch-keys.ts";
+import { DEFAULT_DISPATCHER_OPTIONS, type DispatcherOptions } from "./dispatcher-config.ts";
 import { dispatchOne, type EndpointDispatchDeps } from "./endpoint-dispatch.ts";
 import { type DeliveryMessage, deliverOverHttp } from "./http-delivery.ts";
 import { deliverToInbox } from "./nats-delivery.ts";
 import { type OutboxHeaders, readOutboxHeaders } from "./outbox-message.ts";
 
-export interface DispatcherOptions {
-  backoff: BackoffPolicy;
-  circuit: CircuitPolicy;
-  /** How often a message that must follow another looks again whether that one was delivered. */
-  predecessorPollMs: number;
-  /** Upper bound of any pause (also caps an endpoint's Retry-After). */
-  maxWaitMs: number;
-  /** Deliveries in flight per endpoint. */
-  concurrency: number;
-  /** How often the registry is checked for added or removed endpoints. */
-  registryPollMs: number;
-  /** How long delivered / dead-letter markers and attempt histories are kept (the retention period). */
-  stateTtlSeconds: number;
-  /**
-   * The bus's nak delays by delivery count, used only when the bus does not honour a wait's own
-   * `retryInMs`: then a waiting message looks again on this schedule (the last entry repeats).
-   */
-  pollScheduleMs: number[];
-  /**
-   * How often the claim-check bucket is swept of objects no stream message names any more (docs/decisions/0061).
-   * Every dispatcher copy sweeps; sweeps running at once are harmless.
-   */
-  claimCheckSweepMs: number;
-}
-
-export const DEFAULT_DISPATCHER_OPTIONS: Readonly<DispatcherOptions> = Object.freeze({
-  backoff: DEFAULT_BACKOFF,
-  circuit: DEFAULT_CIRCUIT_POLICY,
-  predecessorPollMs: 500,
-  maxWaitMs: 10 * 60_000,
-  concurrency: 8,
-  registryPollMs: 2_000,
-  stateTtlSeconds: 90 * 24 * 3600,
-  pollScheduleMs: [100, 250, 500, 1_000, 2_000],
-  claimCheckSweepMs: 60 * 60_000,
-});
+// The options live with their parsing (./dispatcher-config.ts), which the hub loads without the dispatcher.
+export { DEFAULT_DISPATCHER_OPTIONS, type DispatcherOptions };
 
 export interface DispatcherDeps {
   bus: Bus;

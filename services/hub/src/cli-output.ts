@@ -2,7 +2,7 @@
 // Logs never come here (they go to stderr), so stdout can be piped into jq.
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { summariseCorpus, type ValidateLine, validateFiles } from "@carehub/formats";
+import type { ValidateLine } from "@carehub/formats";
 import type { AuditRecord } from "@carehub/schemas";
 
 /**
@@ -91,6 +91,8 @@ export async function runValidate(
     io.stderr.write(`carehub validate: no files in ${paths.join(", ")}\n`);
     return 1;
   }
+  // Loaded here, not at the top: every command prints through this module, and only `validate` needs the formats.
+  const { validateFiles } = await import("@carehub/formats");
   const { lines, ok } = await validateFiles(files);
   const print = printerFor(io.stdout, io.json);
   for (const line of lines) print.result(line, validateHumanLine(line));
@@ -114,6 +116,7 @@ export async function runValidateSummary(
     io.stderr.write("carehub validate --summary: name exactly one directory; see carehub validate --help\n");
     return 2;
   }
+  const { summariseCorpus } = await import("@carehub/formats");
   const summary = await summariseCorpus(dir);
   if (io.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
   else {

@@ -3,15 +3,15 @@ import { createWriteStream, readFileSync } from "node:fs";
 import { flushCompileCache } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+// What only one command needs (a service, the simulator, the formats) is imported in that command's branch: every
+// `carehub start` process goes through here and should load only the services it runs (service-catalogue.ts).
 import { type Bus, connectHubBus, hubProvisionOptions } from "@carehub/bus";
-import { redriveDeadLetters } from "@carehub/dispatcher";
 import { MessageLedger } from "@carehub/ledger";
 import { createLogger, type Logger } from "@carehub/observability";
 import { loadRegistryFile } from "@carehub/registry";
 import { ConfigError, type HubConfig, parseHubConfig } from "@carehub/schemas";
-import { runDemo } from "@carehub/simulator";
 import { createStore } from "@carehub/store";
-import { createReadModel, parseTrackerOptions, rebuildReadModel } from "@carehub/tracker";
+import { parseTrackerOptions } from "@carehub/tracker/settings";
 import type { Redis } from "ioredis";
 import { runAuditCommand } from "./audit-command.ts";
 import { type CliCommand, parseCliArgs } from "./cli-args.ts";
@@ -19,15 +19,11 @@ import { auditLine, printerFor, runValidate, runValidateSummary } from "./cli-ou
 import { closest, commandHelp, usage } from "./cli-spec.ts";
 import { confirmRebuild } from "./confirm.ts";
 import { runDlqList } from "./dlq-command.ts";
-import { printEndpointChecks } from "./endpoints-check.ts";
 import { printEndpoints } from "./endpoints-command.ts";
-import { runIncidentsCommand } from "./incidents-command.ts";
 import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { progressLine } from "./progress-line.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
-import { writeRecording } from "./record-command.ts";
 import { openRecordingFile, type RecordingFile, RecordingFormatError } from "./recording-file.ts";
-import { replayLine, replayRecording } from "./replay-command.ts";
 import { SERVICE_NAMES } from "./service-catalogue.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
@@ -99,6 +95,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     parsed.command === "incidents-open" ||
     parsed.command === "incidents-close"
   ) {
+    const { runIncidentsCommand } = await import("./incidents-command.ts");
     return runIncidentsCommand(parsed, io.env, { stdout: io.stdout, stderr: io.stderr, json: parsed.json === true });
   }
   let config: HubConfig;
@@ -202,6 +199,7 @@ async function runWithConfig(
     case "redrive": {
       return withConnections(config, logger, "carehub-redrive", async ({ bus }) => {
         const progress = progressLine({ stderr: io.stderr, requested: command.progress === true });
+        const { redriveDeadLetters } = await import("@carehub/dispatcher");
         const report = await redriveDeadLetters(bus, {
           ...(command.stage === undefined ? {} : { stage: command.stage }),
           ...(command.endpoint === undefined ? {} : { endpoint: command.endpoint }),
@@ -227,6 +225,7 @@ async function runWithConfig(
       return withConnections(config, logger, "carehub-rebuild", async ({ bus, redis }) => {
         // The store as the tracker writes it (acknowledgement timers from the registry, the tracker's stale
         // limits): a plain store would rebuild every record but no timer, and no overdue would ever be flagged.
+        const { createReadModel, rebuildReadModel } = await import("@carehub/tracker");
         const store = createReadModel({
           redis,
           config,
@@ -276,6 +275,7 @@ async function runWithConfig(
       }
       return withConnections(config, logger, "carehub-endpoints-check", async ({ bus, redis }) => {
         const store = cliStore(config, redis);
+        const { printEndpointChecks } = await import("./endpoints-check.ts");
         return await printEndpointChecks(chosen, { bus, redis, store }, { ...io, json: command.json === true });
       });
     }
@@ -317,6 +317,7 @@ async function runWithConfig(
         const store = cliStore(config, redis);
         const ledger = cliLedger(config, redis);
         const source = { header: recording.header, messages: recording.messages() };
+        const { replayLine, replayRecording } = await import("./replay-command.ts");
         const report = await replayRecording({ bus, ledger, lookup: (hubId) => store.getMessage(hubId) }, source, {
           ...(command.pace === undefined ? {} : { pace: command.pace }),
           ...(command.timeoutMs === undefined ? {} : { timeoutMs: command.timeoutMs }),
@@ -330,6 +331,7 @@ async function runWithConfig(
         const file = command.out === undefined ? undefined : createWriteStream(command.out);
         try {
           const store = cliStore(config, redis);
+          const { writeRecording } = await import("./record-command.ts");
           await writeRecording(
             { bus, ledger: cliLedger(config, redis), lookup: (hubId) => store.getMessage(hubId) },
             {
@@ -368,6 +370,7 @@ async function runWithConfig(
         { ...io, print: (record) => print.result(record, auditLine(record)) },
       );
     case "demo": {
+      const { runDemo } = await import("@carehub/simulator");
       await runDemo({
         startHub: async ({ registry, config: demoConfig }) => {
           // The hub's warnings go to a file: on the terminal they would tear through the live summary.

@@ -1,20 +1,8 @@
 import type { Bus } from "@carehub/bus";
-import { startConsole } from "@carehub/console";
-import {
-  dispatchKeys,
-  parseCircuitState,
-  redriveDeadLetters,
-  resendDelivered,
-  startDispatcher,
-} from "@carehub/dispatcher";
-import { startGateway } from "@carehub/gateway";
-import { startIntake } from "@carehub/intake";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
-import { startRouter } from "@carehub/router";
 import type { HubConfig } from "@carehub/schemas";
 import type { ReadModelStore } from "@carehub/store";
-import { startTracker } from "@carehub/tracker";
 import type { Redis } from "ioredis";
 import type { ServiceSettings } from "./service-settings.ts";
 
@@ -47,18 +35,23 @@ export interface RunningService {
 
 /**
  * How each service starts from the shared parts. Services never import each other; only this composition
- * root knows them all, and the type checker checks each one's wiring.
+ * root knows them all, and the type checker checks each one's wiring. Each service's code is loaded when it
+ * starts, so a process loads only the services it runs (an idle one-service process about 30–37 MB smaller;
+ * docs/performance.md, "An idle hub").
  */
 export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) => Promise<RunningService>>> = {
-  gateway: (deps) => startGateway(deps),
-  intake: (deps) => startIntake(deps),
-  router: (deps) => startRouter(deps),
-  dispatcher: (deps) => startDispatcher({ ...deps, options: deps.settings.dispatcher }),
-  tracker: (deps) => startTracker({ ...deps, options: deps.settings.tracker }),
+  gateway: async (deps) => (await import("@carehub/gateway")).startGateway(deps),
+  intake: async (deps) => (await import("@carehub/intake")).startIntake(deps),
+  router: async (deps) => (await import("@carehub/router")).startRouter(deps),
+  dispatcher: async (deps) =>
+    (await import("@carehub/dispatcher")).startDispatcher({ ...deps, options: deps.settings.dispatcher }),
+  tracker: async (deps) => (await import("@carehub/tracker")).startTracker({ ...deps, options: deps.settings.tracker }),
   // The console re-runs dead letters through the dispatcher's redrive and reads its circuits: wired here, since
   // services never import each other.
-  console: (deps) =>
-    startConsole({
+  console: async (deps) => {
+    const [{ startConsole }, { dispatchKeys, parseCircuitState, redriveDeadLetters, resendDelivered }] =
+      await Promise.all([import("@carehub/console"), import("@carehub/dispatcher")]);
+    return startConsole({
       ...deps,
       options: deps.settings.console,
       redrive: ({ hubIds, endpoint, limit }) => redriveDeadLetters(deps.bus, { hubIds, endpoint, limit }),
@@ -66,5 +59,6 @@ export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) 
         resendDelivered({ bus: deps.bus, redis: deps.redis, keys: dispatchKeys(deps.config.namespace) }, request),
       circuitState: async (endpoint) =>
         parseCircuitState(await deps.redis.get(dispatchKeys(deps.config.namespace).circuit(endpoint))).state,
-    }),
+    });
+  },
 };

@@ -1,7 +1,9 @@
-import { CONSOLE_ENV, type ConsoleOptions, parseConsoleOptions } from "@carehub/console";
-import { DISPATCHER_ENV, type DispatcherOptions, parseDispatcherOptions } from "@carehub/dispatcher";
+// Each service's settings module alone (its package's "./settings"), not the service: a process parses every
+// service's settings but loads only the code of the services it runs (service-catalogue.ts).
+import { CONSOLE_ENV, type ConsoleOptions, parseConsoleOptions } from "@carehub/console/settings";
+import { DISPATCHER_ENV, type DispatcherOptions, parseDispatcherOptions } from "@carehub/dispatcher/settings";
 import { ConfigError, HUB_CONFIG_ENV, type HubConfig } from "@carehub/schemas";
-import { parseTrackerOptions, TRACKER_ENV, type TrackerOptions } from "@carehub/tracker";
+import { parseTrackerOptions, TRACKER_ENV, type TrackerOptions } from "@carehub/tracker/settings";
 
 /**
  * Each service's own tuning, beside the shared HubConfig. Parsed once per process, whichever services it
