@@ -9,7 +9,7 @@ import { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
 import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import { ConsumerMetrics, readConsumerBacklog } from "./consumer-metrics.ts";
 import { BusDecodeError, BusMaxDeliveriesError, toCarehubError } from "./errors.ts";
-import { HEADER, headersToRecord, isControlHeader } from "./headers.ts";
+import { HEADER, isControlHeader, receivedHeaders } from "./headers.ts";
 import { DEFAULT_ACK_WAIT_MS, type DurableConsumerSpec, effectiveMaxDeliver } from "./provision.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
 
@@ -245,7 +245,7 @@ export class BusConsumer<T> implements RunningConsumer {
     const started = performance.now();
     // The headers are read into one record, once: the kind, the trace context, the payload's key and claim check
     // and the handler's view all come from it.
-    const headers = headersToRecord(msg.headers);
+    const headers = receivedHeaders(msg);
     const kindHeader = headers[HEADER.kind] ?? "";
     const kind = KINDS.has(kindHeader) ? kindHeader : "unknown";
     const info = msg.info;

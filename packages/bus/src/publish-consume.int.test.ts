@@ -1,5 +1,6 @@
 import { metricsText } from "@carehub/observability";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MsgHdrsImpl } from "@nats-io/nats-core";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testBus, text, waitFor } from "../test/helpers.ts";
 import { type Bus, HEADER, type InboundMessage, jsonDecoder } from "./index.ts";
 
@@ -119,6 +120,8 @@ describe("consume: what a handler and the metrics see of the headers", () => {
       { msgId: "kind-1", headers: { [HEADER.kind]: "lab-result", "X-Extra": "x" } },
     );
     const seen: InboundMessage<Uint8Array>[] = [];
+    // Read from the header block directly, without nats-core's MsgHdrs (headers.ts receivedHeaders).
+    const decoded = vi.spyOn(MsgHdrsImpl, "decode");
     const consumer = await bus.consume({
       stream: bus.topology.streams.pipeline,
       durable: "kinded",
@@ -130,6 +133,8 @@ describe("consume: what a handler and the metrics see of the headers", () => {
     });
     await waitFor("consumed", () => consumer.processed === 1);
     await consumer.stop();
+    expect(decoded).not.toHaveBeenCalled();
+    decoded.mockRestore();
     expect(seen[0]?.msgId).toBe("kind-1");
     expect(seen[0]?.headers).toEqual({
       [HEADER.msgId]: "kind-1",
