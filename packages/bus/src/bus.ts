@@ -132,6 +132,7 @@ class NatsBus implements Bus {
   readonly #logger: Logger | undefined;
   readonly #atRest: PayloadAtRest;
   readonly #consumers = new Set<BusConsumer<unknown>>();
+  readonly #directStreams = new Map<string, Promise<boolean>>();
   #draining: Promise<void> | undefined;
 
   constructor(
@@ -229,8 +230,27 @@ class NatsBus implements Bus {
     };
   }
 
-  getMessage(stream: string, seq: number): Promise<StoredMessage | null> {
-    return readMessage(this.jsm, stream, seq, this.#atRest);
+  async getMessage(stream: string, seq: number): Promise<StoredMessage | null> {
+    return readMessage(this.jsm, stream, seq, this.#atRest, {
+      direct: await this.#allowsDirect(stream),
+      onDirectFailed: () => this.#directStreams.delete(stream),
+    });
+  }
+
+  /** Whether `stream` answers direct gets, read from its config once (again after a direct get failed). */
+  #allowsDirect(stream: string): Promise<boolean> {
+    let known = this.#directStreams.get(stream);
+    if (known === undefined) {
+      known = this.jsm.streams.info(stream).then(
+        (info) => info.config.allow_direct === true,
+        () => {
+          this.#directStreams.delete(stream);
+          return false;
+        },
+      );
+      this.#directStreams.set(stream, known);
+    }
+    return known;
   }
 
   readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Promise<Uint8Array> {

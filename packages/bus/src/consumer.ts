@@ -9,7 +9,7 @@ import { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
 import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import { ConsumerMetrics, readConsumerBacklog } from "./consumer-metrics.ts";
 import { BusDecodeError, BusMaxDeliveriesError, toCarehubError } from "./errors.ts";
-import { HEADER, headersToRecord, isControlHeader } from "./headers.ts";
+import { HEADER, isControlHeader, receivedHeaders } from "./headers.ts";
 import { DEFAULT_ACK_WAIT_MS, type DurableConsumerSpec, effectiveMaxDeliver } from "./provision.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
 
@@ -91,20 +91,16 @@ class Delivery<T> implements InboundMessage<T> {
   readonly body: T;
   /** The payload as the handler reads it: opened when it was stored sealed. */
   readonly data: Uint8Array;
-  #headers: Record<string, string> | undefined;
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(msg: JsMsg, data: Uint8Array, body: T, headers: Record<string, string> | undefined) {
+  constructor(msg: JsMsg, data: Uint8Array, body: T, headers: Readonly<Record<string, string>>) {
     this.msg = msg;
     this.data = data;
     this.body = body;
-    this.#headers = headers;
+    this.headers = headers;
   }
   get subject(): string {
     return this.msg.subject;
-  }
-  get headers(): Readonly<Record<string, string>> {
-    this.#headers ??= headersToRecord(this.msg.headers);
-    return this.#headers;
   }
   get stream(): string {
     return this.msg.info.stream;
@@ -122,7 +118,7 @@ class Delivery<T> implements InboundMessage<T> {
     return this.msg.redelivered;
   }
   get msgId(): string | undefined {
-    return this.msg.headers?.get(HEADER.msgId) || undefined;
+    return this.headers[HEADER.msgId] || undefined;
   }
   working(): void {
     this.msg.working();
@@ -247,15 +243,17 @@ export class BusConsumer<T> implements RunningConsumer {
 
   async #handle(msg: JsMsg): Promise<void> {
     const started = performance.now();
-    const headers = msg.headers;
-    const kindHeader = headers?.get(HEADER.kind) ?? "";
+    // The headers are read into one record, once: the kind, the trace context, the payload's key and claim check
+    // and the handler's view all come from it.
+    const headers = receivedHeaders(msg);
+    const kindHeader = headers[HEADER.kind] ?? "";
     const kind = KINDS.has(kindHeader) ? kindHeader : "unknown";
     const info = msg.info;
     this.#metrics.pending(info.pending);
 
-    const traceparent = headers?.get(HEADER.traceparent);
+    const traceparent = headers[HEADER.traceparent];
     const parent = traceparent
-      ? extractTraceContext({ traceparent, tracestate: headers?.get(HEADER.tracestate) ?? "" }, ROOT_CONTEXT)
+      ? extractTraceContext({ traceparent, tracestate: headers[HEADER.tracestate] ?? "" }, ROOT_CONTEXT)
       : ROOT_CONTEXT;
     const span = tracer.startSpan(this.#spanName, { kind: SpanKind.CONSUMER }, parent);
     // Attributes only when someone records them: no allocation per message otherwise.
@@ -274,11 +272,11 @@ export class BusConsumer<T> implements RunningConsumer {
     try {
       if (info.deliveryCount > this.#maxDeliver) {
         // Only reachable when earlier deliveries never answered (the process died or hung each time).
-        await this.#deadLetter(msg, undefined, new BusMaxDeliveriesError(info.deliveryCount - 1), kind);
+        await this.#deadLetter(msg, headers, undefined, new BusMaxDeliveriesError(info.deliveryCount - 1), kind);
         return;
       }
       try {
-        delivery = await this.#decode(msg);
+        delivery = await this.#decode(msg, headers);
         await context.with(ctx, this.#spec.handler, undefined, delivery);
       } catch (thrown) {
         const error = toCarehubError(thrown);
@@ -297,7 +295,7 @@ export class BusConsumer<T> implements RunningConsumer {
           }
           return;
         }
-        await context.with(ctx, () => this.#deadLetter(msg, delivery, error, kind));
+        await context.with(ctx, () => this.#deadLetter(msg, headers, delivery, error, kind));
         return;
       }
       this.#ack(msg);
@@ -309,17 +307,15 @@ export class BusConsumer<T> implements RunningConsumer {
     }
   }
 
-  async #decode(msg: JsMsg): Promise<Delivery<T>> {
+  async #decode(msg: JsMsg, headers: Readonly<Record<string, string>>): Promise<Delivery<T>> {
     // A payload that cannot be opened or fetched throws: dead-lettered as stored (sealed, claim check kept), or
     // retried while the claim-check bucket is unavailable.
-    const hdrs = msg.headers;
     const data =
-      hdrs === undefined || this.#deps.atRest === undefined
+      this.#deps.atRest === undefined
         ? msg.data
-        : await readStoredPayload(this.#deps.atRest, msg.data, (name) => hdrs.get(name) || undefined);
+        : await readStoredPayload(this.#deps.atRest, msg.data, (name) => headers[name] || undefined);
     const decode = this.#spec.decode;
-    if (decode === undefined) return new Delivery(msg, data, data as T, undefined);
-    const headers = headersToRecord(msg.headers);
+    if (decode === undefined) return new Delivery(msg, data, data as T, headers);
     try {
       return new Delivery(msg, data, decode(data, headers), headers);
     } catch (error) {
@@ -362,18 +358,21 @@ export class BusConsumer<T> implements RunningConsumer {
    * the bytes as stored (a sealed payload stays sealed, its Carehub-Payload-Key header copied). When the
    * dead letter cannot be stored, the original is nak'ed instead: it comes back, nothing is lost.
    */
-  async #deadLetter(msg: JsMsg, delivery: Delivery<T> | undefined, error: CarehubError, kind: string): Promise<void> {
+  async #deadLetter(
+    msg: JsMsg,
+    stored: Readonly<Record<string, string>>,
+    delivery: Delivery<T> | undefined,
+    error: CarehubError,
+    kind: string,
+  ): Promise<void> {
     const info = msg.info;
     const headers: Record<string, string> = {};
     let originalMsgId = "";
-    if (msg.headers !== undefined) {
-      for (const [key, values] of msg.headers) {
-        const value = values[0];
-        if (value === undefined) continue;
-        if (key.toLowerCase() === HEADER.msgId.toLowerCase()) originalMsgId = value;
-        if (isControlHeader(key) || key === HEADER.traceparent || key === HEADER.tracestate) continue;
-        headers[key] = value;
-      }
+    for (const key in stored) {
+      const value = stored[key] as string;
+      if (key.toLowerCase() === HEADER.msgId.toLowerCase()) originalMsgId = value;
+      if (isControlHeader(key) || key === HEADER.traceparent || key === HEADER.tracestate) continue;
+      headers[key] = value;
     }
     headers[HEADER.errorCode] = error.code;
     headers[HEADER.errorMessage] = scrubText(error.message).slice(0, 1024);
@@ -400,7 +399,7 @@ export class BusConsumer<T> implements RunningConsumer {
     }
     if (this.#spec.onDeadLetter !== undefined) {
       try {
-        await this.#spec.onDeadLetter(delivery ?? new Delivery(msg, msg.data, msg.data as T, undefined), error);
+        await this.#spec.onDeadLetter(delivery ?? new Delivery(msg, msg.data, msg.data as T, stored), error);
       } catch (hookError) {
         // The dead letter is stored (dedup id <stream>:<seq> keeps a repeat single); let the hook run again.
         if (info.deliveryCount <= this.#maxDeliver) {

@@ -45,6 +45,51 @@ export function headersToRecord(hdrs: MsgHdrs | undefined): Record<string, strin
   return record;
 }
 
+const decoder = new TextDecoder();
+
+/** What a received message holds underneath (nats-core's MsgImpl): its bytes and the length of its header block. */
+interface RawReceived {
+  msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } };
+}
+
+/**
+ * The headers of a message a consumer received, as a record (first value of each, as headersToRecord), read straight
+ * from the message's header block: nats-core would first build its MsgHdrs (a Map of arrays, each name and value
+ * checked as if it were being set) for the bus to copy into a record at once (docs/decisions/0094). Falls back to
+ * the client's headers if this client version keeps the bytes elsewhere.
+ */
+export function receivedHeaders(msg: { headers: MsgHdrs | undefined }): Record<string, string> {
+  const raw = (msg as RawReceived).msg;
+  const data = raw?._rdata;
+  const length = raw?._msg?.hdr;
+  if (!(data instanceof Uint8Array) || typeof length !== "number") return headersToRecord(msg.headers);
+  if (length <= 0) return {};
+  return parseHeaderBlock(decoder.decode(data.subarray(0, length)));
+}
+
+/**
+ * `NATS/1.0[ status]\r\n` then `Name: value\r\n` lines, as nats-core's MsgHdrsImpl.decode reads them: the name
+ * as written up to the first colon, the value trimmed, lines without a colon skipped; the first value of a repeated
+ * name is kept.
+ */
+export function parseHeaderBlock(text: string): Record<string, string> {
+  const record: Record<string, string> = {};
+  let start = text.indexOf("\r\n");
+  if (start < 0) return record;
+  start += 2;
+  while (start < text.length) {
+    let end = text.indexOf("\r\n", start);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(":", start);
+    if (colon >= 0 && colon < end) {
+      const key = text.slice(start, colon);
+      if (!Object.hasOwn(record, key)) record[key] = text.slice(colon + 1, end).trim();
+    }
+    start = end + 2;
+  }
+  return record;
+}
+
 /** A plain record → MsgHdrs. Header values may not hold line breaks, so they are flattened. */
 export function recordToHeaders(record: Record<string, string>, into: MsgHdrs = natsHeaders()): MsgHdrs {
   for (const key in record) {

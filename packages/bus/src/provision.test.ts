@@ -21,6 +21,10 @@ describe("diffStream", () => {
     );
     expect(diff.changes).toEqual([`max_age: 1 → ${ingress.max_age}`]);
   });
+
+  it("turns direct gets on for a stream provisioned before they were asked for", () => {
+    expect(diffStream({ ...ingress, allow_direct: false }, ingress).changes).toEqual(["allow_direct: false → true"]);
+  });
 });
 
 describe("consumerConfig", () => {

@@ -23,7 +23,14 @@ export interface ProvisionReport {
 
 /** Settings that cannot change on a live stream without losing its meaning (or that JetStream refuses to change). */
 const FIXED_STREAM_FIELDS = ["subjects", "storage", "retention"] as const;
-const UPDATABLE_STREAM_FIELDS = ["max_age", "max_bytes", "duplicate_window", "discard", "num_replicas"] as const;
+const UPDATABLE_STREAM_FIELDS = [
+  "max_age",
+  "max_bytes",
+  "duplicate_window",
+  "discard",
+  "num_replicas",
+  "allow_direct",
+] as const;
 
 function same(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) {

@@ -1,5 +1,6 @@
 import { metricsText } from "@carehub/observability";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MsgHdrsImpl } from "@nats-io/nats-core";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testBus, text, waitFor } from "../test/helpers.ts";
 import { type Bus, HEADER, type InboundMessage, jsonDecoder } from "./index.ts";
 
@@ -107,5 +108,116 @@ describe("consume", () => {
       expect(info.num_redelivered).toBe(0);
       expect(info.ack_floor.stream_seq).toBe(ids.length);
     }
+  });
+});
+
+describe("consume: what a handler and the metrics see of the headers", () => {
+  it("labels the count with the message's Carehub-Kind and hands the handler every header and the dedup id", async () => {
+    const subject = bus.topology.subjects.pipeline("order");
+    await bus.publishJson(
+      subject,
+      { n: 1 },
+      { msgId: "kind-1", headers: { [HEADER.kind]: "lab-result", "X-Extra": "x" } },
+    );
+    const seen: InboundMessage<Uint8Array>[] = [];
+    // Read from the header block directly, without nats-core's MsgHdrs (headers.ts receivedHeaders).
+    const decoded = vi.spyOn(MsgHdrsImpl, "decode");
+    const consumer = await bus.consume({
+      stream: bus.topology.streams.pipeline,
+      durable: "kinded",
+      filterSubject: subject,
+      stage: "kinded",
+      handler: async (message) => {
+        seen.push(message);
+      },
+    });
+    await waitFor("consumed", () => consumer.processed === 1);
+    await consumer.stop();
+    expect(decoded).not.toHaveBeenCalled();
+    decoded.mockRestore();
+    expect(seen[0]?.msgId).toBe("kind-1");
+    expect(seen[0]?.headers).toEqual({
+      [HEADER.msgId]: "kind-1",
+      [HEADER.schemaVersion]: "1",
+      [HEADER.contentType]: "application/json",
+      [HEADER.kind]: "lab-result",
+      "X-Extra": "x",
+    });
+    expect(await metricsText()).toContain('carehub_messages_total{stage="kinded",kind="lab-result",outcome="acked"} 1');
+  });
+});
+
+describe("getMessage", () => {
+  /** How often each of the two ways to read a message by sequence was asked for, on `stream`. */
+  function countGets(stream: string) {
+    const counts = { direct: 0, api: 0 };
+    const subs = [
+      bus.nc.subscribe(`$JS.API.STREAM.MSG.GET.${stream}`, {
+        callback: () => {
+          counts.api++;
+        },
+      }),
+      bus.nc.subscribe(`$JS.API.DIRECT.GET.${stream}`, {
+        callback: () => {
+          counts.direct++;
+        },
+      }),
+    ];
+    return {
+      counts,
+      stop: () => {
+        for (const sub of subs) sub.unsubscribe();
+      },
+    };
+  }
+
+  it("reads INGRESS and OUTBOX by direct get: the message as stored, without the headers the direct get adds", async () => {
+    for (const [stream, subject] of [
+      [bus.topology.streams.ingress, bus.topology.subjects.ingress("get-1")],
+      [bus.topology.streams.outbox, bus.topology.subjects.outbox("get-1")],
+    ] as const) {
+      const before = Date.now();
+      const sent = await bus.publish(subject, "<letter/>", {
+        msgId: `get-${stream}`,
+        contentType: "application/xml",
+        headers: { [HEADER.hubId]: "hub-get", [HEADER.kind]: "lab-result" },
+      });
+      const spy = countGets(stream);
+      await bus.nc.flush();
+      const stored = await bus.getMessage(stream, sent.seq);
+      const missing = await bus.getMessage(stream, sent.seq + 1_000);
+      await bus.nc.flush();
+      spy.stop();
+      expect(stored && text(stored.data)).toBe("<letter/>");
+      expect(stored).toMatchObject({ subject, seq: sent.seq });
+      expect(stored?.time.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+      expect(stored?.headers).toEqual({
+        [HEADER.msgId]: `get-${stream}`,
+        [HEADER.schemaVersion]: "1",
+        [HEADER.contentType]: "application/xml",
+        [HEADER.hubId]: "hub-get",
+        [HEADER.kind]: "lab-result",
+      });
+      expect(missing).toBeNull();
+      // The stored message came by direct get; only the missing one was asked again of the stream's leader.
+      expect(spy.counts).toEqual({ direct: 2, api: 1 });
+    }
+  });
+
+  it("reads a stream that does not answer direct gets through the stream API", async () => {
+    const stream = bus.topology.streams.events;
+    const sent = await bus.publishJson(bus.topology.subjects.events("received"), { n: 1 }, { msgId: "get-ev-1" });
+    const spy = countGets(stream);
+    const stored = await bus.getMessage(stream, sent.seq);
+    await bus.nc.flush();
+    spy.stop();
+    expect(stored && JSON.parse(text(stored.data))).toEqual({ n: 1 });
+    expect(stored?.headers).toEqual({
+      [HEADER.msgId]: "get-ev-1",
+      [HEADER.schemaVersion]: "1",
+      [HEADER.contentType]: "application/json",
+    });
+    // Not a direct get left to time out (it would have been answered by the spy, which never answers).
+    expect(spy.counts).toEqual({ direct: 0, api: 1 });
   });
 });

@@ -1,5 +1,5 @@
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import type { MsgHdrs } from "@nats-io/nats-core";
+import { DirectMsgHeaders, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { type MsgHdrs, MsgHdrsImpl } from "@nats-io/nats-core";
 import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import { BusRedriveError } from "./errors.ts";
 import { DLQ_REASON_HEADERS, HEADER, headersToRecord, isControlHeader } from "./headers.ts";
@@ -43,6 +43,19 @@ interface RedriveDeps {
   publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<PublishResult>;
 }
 
+/** A STREAM.MSG.GET answer as the client keeps it (`StoredMsgImpl.smr`): payload and header block in base64. */
+interface RawStoredMsg {
+  smr?: { message?: { data?: unknown; hdrs?: unknown } };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Decoded natively; a plain Uint8Array view (not a Buffer, whose `slice` does not copy). */
+function fromBase64(value: string): Uint8Array {
+  const buffer = Buffer.from(value, "base64");
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
 function toStored(msg: {
   subject: string;
   seq: number;
@@ -50,7 +63,57 @@ function toStored(msg: {
   header: MsgHdrs | undefined;
   time: Date;
 }): StoredMessage {
+  // The client's own `data` and `header` getters decode the base64 with atob and a loop over every byte, again on
+  // each read: for a 2.7 KB letter that was most of the router's cost of reading the payload (docs/decisions/0094).
+  const raw = (msg as RawStoredMsg).smr?.message;
+  if (raw !== undefined && (raw.data === undefined || typeof raw.data === "string")) {
+    const hdrs = typeof raw.hdrs === "string" && raw.hdrs !== "" ? MsgHdrsImpl.decode(fromBase64(raw.hdrs)) : undefined;
+    const data = raw.data === undefined || raw.data === "" ? EMPTY : fromBase64(raw.data);
+    return { subject: msg.subject, seq: msg.seq, data, headers: headersToRecord(hdrs), time: msg.time };
+  }
   return { subject: msg.subject, seq: msg.seq, data: msg.data, headers: headersToRecord(msg.header), time: msg.time };
+}
+
+/** What a direct get adds to the message's own headers (the stream's view of it), left out of StoredMessage.headers. */
+const DIRECT_GET_HEADERS: readonly string[] = Object.values(DirectMsgHeaders);
+
+/** How `readMessage` asks: by direct get when the stream answers them, and what to do when one fails. */
+export interface ReadOptions {
+  /** The stream allows direct gets (its config's `allow_direct`; topology.ts turns it on for INGRESS and OUTBOX). */
+  direct: boolean;
+  /** Called when a direct get failed (the message was then read through the stream API): the caller re-checks. */
+  onDirectFailed?: () => void;
+}
+
+/**
+ * One stored message by sequence, as stored. By direct get where the stream allows it: the server sends the message
+ * as it is, where the stream API wraps it in JSON with the payload in base64, about twice the CPU on both sides
+ * (docs/decisions/0094). On a cluster any replica may answer a direct get, and one that has not yet applied the
+ * message says it has none: so every "none", and every failure, is asked again of the stream's leader through the
+ * stream API, which alone is authoritative. (A stream without `allow_direct` does not refuse a direct get, it
+ * leaves it unanswered until the request times out: hence the caller says which streams allow them.)
+ */
+async function storedBySeq(
+  jsm: JetStreamManager,
+  stream: string,
+  seq: number,
+  options: ReadOptions | undefined,
+): Promise<StoredMessage | null> {
+  if (options?.direct === true) {
+    try {
+      const direct = await jsm.direct.getMessage(stream, { seq });
+      if (direct !== null) {
+        const headers = headersToRecord(direct.header);
+        for (const name of DIRECT_GET_HEADERS) delete headers[name];
+        return { subject: direct.subject, seq: direct.seq, data: direct.data, headers, time: direct.time };
+      }
+    } catch {
+      // Answered below by the stream's leader, whose error (if any) is the one that counts.
+      options.onDirectFailed?.();
+    }
+  }
+  const msg = await jsm.streams.getMessage(stream, { seq });
+  return msg === null ? null : toStored(msg);
 }
 
 /**
@@ -63,10 +126,10 @@ export async function readMessage(
   stream: string,
   seq: number,
   atRest: PayloadAtRest = { cipher: undefined, claimCheck: undefined },
+  options?: ReadOptions,
 ): Promise<StoredMessage | null> {
-  const msg = await jsm.streams.getMessage(stream, { seq });
-  if (msg === null) return null;
-  const stored = toStored(msg);
+  const stored = await storedBySeq(jsm, stream, seq, options);
+  if (stored === null) return null;
   if (stored.headers[HEADER.payloadKey] === undefined && stored.headers[HEADER.claimCheck] === undefined) return stored;
   const { [HEADER.payloadKey]: _sealedWith, [HEADER.claimCheck]: _claimed, ...headers } = stored.headers;
   const data = await readStoredPayload(atRest, stored.data, (name) => stored.headers[name]);

@@ -78,6 +78,8 @@ describe("topology", () => {
       });
     }
     expect(configs.find((c) => c.name === "NS_INGRESS")?.max_bytes).toBe(1024);
+    // The streams the hub reads single messages back from (bus.getMessage) answer direct gets; no other.
+    expect(configs.filter((c) => c.allow_direct).map((c) => c.name)).toEqual(["NS_INGRESS", "NS_OUTBOX"]);
     expect(configs.find((c) => c.name === "NS_EVENTS")?.max_bytes).toBe(-1);
   });
 

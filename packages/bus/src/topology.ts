@@ -100,6 +100,7 @@ export type CarehubStreamConfig = Pick<
   | "max_bytes"
   | "duplicate_window"
   | "num_replicas"
+  | "allow_direct"
 > & { description: string };
 
 export interface Topology {
@@ -136,6 +137,13 @@ export interface Topology {
  * messages are the hub's intake backlog, which the gateway's CAREHUB_MAX_INGRESS_BACKLOG bound reads.
  */
 export const INGRESS_CONSUMER = "intake";
+
+/**
+ * The streams the hub reads single messages back from by sequence (the router the payload from INGRESS, a resend
+ * from OUTBOX): they answer direct gets, which cost the server and the client about half of a stream-API get
+ * (bus.getMessage, docs/decisions/0094).
+ */
+const DIRECT_GET_ROLES: ReadonlySet<StreamRole> = new Set(["ingress", "outbox"]);
 
 const NAMESPACE = /^[a-z][a-z0-9-]{0,30}$/;
 // One subject token: no dots, wildcards or whitespace. `*` alone is allowed for filters.
@@ -247,6 +255,7 @@ export function topology(namespace = "carehub"): Topology {
         max_bytes: role === "ingress" ? retention.ingressMaxBytes : -1,
         duplicate_window: msToNanos(retention.duplicateWindowMs),
         num_replicas: replicas(role),
+        allow_direct: DIRECT_GET_ROLES.has(role),
       }));
     },
   });
