@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
-import { Writable } from "node:stream";
 import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
 import { parseMessage } from "@carehub/formats";
 import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy } from "@carehub/ledger";
-import { createLogger, metricValue } from "@carehub/observability";
+import { metricValue } from "@carehub/observability";
 import { EndpointRegistry } from "@carehub/registry";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleRegistry } from "../test/example-registry.ts";
+import { countingLogger } from "../test/request-children.ts";
 import { createGatewayApp } from "./app.ts";
 
 const EXAMPLES = medcomExamplesDir();
@@ -219,13 +219,7 @@ describe("gateway against real NATS and Redis", () => {
   });
 
   it("makes no request logger for a message it takes (fastify's child per request, made only when it logs)", async () => {
-    const logger = createLogger({ name: "gw-test", destination: new Writable({ write: (_c, _e, done) => done() }) });
-    let requestChildren = 0;
-    const child = logger.child;
-    logger.child = function (this: typeof logger, ...args: Parameters<typeof child>) {
-      if ("reqId" in args[0]) requestChildren++;
-      return child.apply(this, args);
-    } as typeof logger.child;
+    const { logger, requestChildren } = countingLogger("gw-test");
     const logged = await createGatewayApp({
       config: { httpHost: "127.0.0.1", httpPort: 0, maxBodyBytes: 64 * 1024, retentionDays: 1 },
       registry: EndpointRegistry.from(exampleRegistry),
@@ -241,10 +235,10 @@ describe("gateway against real NATS and Redis", () => {
         payload: homecare,
       });
       expect([200, 202]).toContain(answer.statusCode);
-      expect(requestChildren).toBe(0);
+      expect(requestChildren()).toBe(0);
       // The query API's requests keep theirs (their access records log through it).
       await logged.inject({ method: "GET", url: "/v1/messages/x", headers: { authorization: "Bearer acute-token" } });
-      expect(requestChildren).toBe(1);
+      expect(requestChildren()).toBe(1);
     } finally {
       await logged.close();
     }

@@ -1,26 +1,11 @@
-import { Writable } from "node:stream";
-import { createLogger } from "@carehub/observability";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import { describe, expect, it } from "vitest";
+import { countingLogger } from "../test/request-children.ts";
 import { lazyChildLogger } from "./lazy-request-logger.ts";
 
 describe("lazyChildLogger", () => {
   it("makes the request's child only when the request logs, bound to its id and scrubbed like any child", async () => {
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const logger = createLogger({ name: "lazy-test", destination });
-    // Request children (those binding a request id); grandchildren inherit this counting `child` too.
-    let children = 0;
-    const child = logger.child;
-    logger.child = function (this: typeof logger, ...args: Parameters<typeof child>) {
-      if ("reqId" in args[0]) children++;
-      return child.apply(this, args);
-    } as typeof logger.child;
+    const { logger, lines, requestChildren } = countingLogger("lazy-test");
     const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
     app.get("/quiet", { childLoggerFactory: lazyChildLogger }, async () => "ok");
     app.get("/loud", { childLoggerFactory: lazyChildLogger }, async (request) => {
@@ -30,10 +15,10 @@ describe("lazyChildLogger", () => {
     });
     try {
       expect((await app.inject({ method: "GET", url: "/quiet" })).statusCode).toBe(200);
-      expect(children).toBe(0);
+      expect(requestChildren()).toBe(0);
       const loud = await app.inject({ method: "GET", url: "/loud" });
       expect(loud.statusCode).toBe(200);
-      expect(children).toBe(1);
+      expect(requestChildren()).toBe(1);
       const [warned, nested] = lines.map((line) => JSON.parse(line));
       expect(warned).toMatchObject({ reqId: expect.any(String), note: "cpr [CPR]", msg: "twice", level: 40 });
       expect(nested).toMatchObject({ reqId: warned.reqId, step: 1, msg: "grandchild" });

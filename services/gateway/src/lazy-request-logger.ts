@@ -17,10 +17,12 @@ export function lazyChildLogger(
   bindings: Bindings,
   options: ChildOptions,
 ): FastifyBaseLogger {
-  return new LazyChildLogger(logger, bindings, options);
+  return new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
 }
 
-class LazyChildLogger implements FastifyBaseLogger {
+const METHODS = ["info", "error", "debug", "fatal", "warn", "trace", "silent"] as const;
+
+class LazyChildLogger {
   readonly #parent: FastifyBaseLogger;
   readonly #bindings: Bindings;
   readonly #options: ChildOptions;
@@ -32,39 +34,28 @@ class LazyChildLogger implements FastifyBaseLogger {
     this.#options = options;
   }
 
-  #real(): FastifyBaseLogger {
+  real(): FastifyBaseLogger {
     this.#child ??= this.#parent.child(this.#bindings, this.#options);
     return this.#child;
   }
 
   get level(): string {
-    return this.#real().level;
+    return this.real().level;
   }
   set level(level: string) {
-    this.#real().level = level;
+    this.real().level = level;
   }
   child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
-    return this.#real().child(bindings, options);
+    return this.real().child(bindings, options);
   }
-  info(...args: unknown[]): void {
-    (this.#real().info as Log)(...args);
-  }
-  error(...args: unknown[]): void {
-    (this.#real().error as Log)(...args);
-  }
-  debug(...args: unknown[]): void {
-    (this.#real().debug as Log)(...args);
-  }
-  fatal(...args: unknown[]): void {
-    (this.#real().fatal as Log)(...args);
-  }
-  warn(...args: unknown[]): void {
-    (this.#real().warn as Log)(...args);
-  }
-  trace(...args: unknown[]): void {
-    (this.#real().trace as Log)(...args);
-  }
-  silent(...args: unknown[]): void {
-    (this.#real().silent as Log)(...args);
-  }
+}
+
+// The log methods, once on the prototype: each makes the child (if not yet made) and logs through it.
+for (const method of METHODS) {
+  Object.defineProperty(LazyChildLogger.prototype, method, {
+    value(this: LazyChildLogger, ...args: unknown[]): void {
+      const target = this.real();
+      (target[method] as Log).apply(target, args);
+    },
+  });
 }
