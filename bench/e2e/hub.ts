@@ -131,7 +131,7 @@ const REFUSED_ATTEMPTS = 20;
  * POSTs one message as its sender; a connection the gateway cut is tried again (as a real sender would),
  * and then a 200 (the gateway recognised the repeat) counts as accepted too.
  */
-async function post(url: string, message: BenchMessage): Promise<void> {
+export async function post(url: string, message: BenchMessage): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     let response: Response;
     try {
@@ -158,7 +158,7 @@ async function post(url: string, message: BenchMessage): Promise<void> {
 }
 
 /** Sends the messages (made one at a time: a catch-up backlog need not be held) and waits for every answer. */
-async function sendAll(
+export async function sendAll(
   send: (message: BenchMessage, index: number) => Promise<void>,
   messages: Iterable<BenchMessage>,
   sentAt: Map<string, number>,
