@@ -6,7 +6,7 @@
  * requests in flight); CPU per message of the gateway's process, nats-server and redis-server, per round, after a
  * warm-up. Without the other stages beside it on the two cores, its figure moves less with the load than the
  * gateway's line of `pair.ts --split`. `--tree` runs that checkout's hub process (the driver stays this one's), for
- * alternating a before and an after (docs/performance.md, "Gateway CPU per message (gw15 round)").
+ * alternating a before and an after (docs/performance.md, the gw15 round).
  */
 import { loadavg } from "node:os";
 import { pathToFileURL } from "node:url";
