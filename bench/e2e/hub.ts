@@ -1,7 +1,7 @@
 /**
- * One hub scenario: a private hub process (all services, fed over HTTP) with receivers in the driver,
- * a bounded number of messages sent as fast as the window allows or at a fixed offered rate, every delivery
- * counted by message id (and every acknowledgement, when the receivers acknowledge).
+ * One hub scenario: a private hub process (all services) with receivers in the driver, fed over HTTP or over
+ * NATS ingress, a bounded number of messages sent as fast as the window allows or at a fixed offered rate,
+ * every delivery counted by message id (and every acknowledgement, when the receivers acknowledge).
  */
 import { mkdirSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { type Child, childPids, startChild } from "./children.ts";
+import { type Feed, natsIngressFeed } from "./feed.ts";
 import {
   benchRegistry,
   type DeliveryMode,
@@ -40,6 +41,8 @@ const WARM_UP = 100;
 export interface HubScenario {
   name: string;
   delivery: DeliveryMode;
+  /** How the senders hand messages to the hub: POST /v1/messages (default) or their own `ingress.<id>` subject. */
+  feed?: Feed;
   messages: number;
   /** Offered msg/s; absent = as fast as the hub takes them (a window of sends in flight). */
   rate?: number;
@@ -84,12 +87,13 @@ const SERVICES = ["tracker", "dispatcher", "router", "intake", "gateway"] as con
 export interface HubResult {
   scenario: string;
   delivery: DeliveryMode;
+  feed: Feed;
   mix: MixName;
   messages: number;
   offeredRate: number | null;
   /** Messages delivered per second, first send to last delivery (and last acknowledgement, with acks). */
   msgsPerSec: number;
-  /** How fast the gateway answered 202. */
+  /** How fast the gateway answered 202 (NATS ingress: how fast JetStream acknowledged the publishes). */
   acceptedPerSec: number;
   latencyMs: Percentiles;
   ackLatencyMs: Percentiles | null;
@@ -127,7 +131,7 @@ const REFUSED_ATTEMPTS = 20;
  * POSTs one message as its sender; a connection the gateway cut is tried again (as a real sender would),
  * and then a 200 (the gateway recognised the repeat) counts as accepted too.
  */
-async function post(url: string, message: BenchMessage): Promise<void> {
+export async function post(url: string, message: BenchMessage): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     let response: Response;
     try {
@@ -154,8 +158,8 @@ async function post(url: string, message: BenchMessage): Promise<void> {
 }
 
 /** Sends the messages (made one at a time: a catch-up backlog need not be held) and waits for every answer. */
-async function sendAll(
-  urls: readonly string[],
+export async function sendAll(
+  send: (message: BenchMessage, index: number) => Promise<void>,
   messages: Iterable<BenchMessage>,
   sentAt: Map<string, number>,
   rate: number | undefined,
@@ -174,7 +178,7 @@ async function sendAll(
     }
     await window.acquire();
     sentAt.set(message.id, nowMs());
-    post(urls[i % urls.length] as string, message).then(
+    send(message, i).then(
       () => window.release(),
       (error: unknown) => {
         failure ??= error;
@@ -198,6 +202,8 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
   const webhooks = new Map<string, WebhookServer>();
   const readers: InboxReader[] = [];
   const hubs: Child[] = [];
+  const feed = scenario.feed ?? "http";
+  let closeFeed = async (): Promise<void> => undefined;
   const nc = await connect({ servers: infra.natsUrl, name: "bench-driver" });
   try {
     for (const id of [...SENDERS, ...RECEIVERS])
@@ -229,6 +235,12 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       if (services === undefined || services.includes("gateway")) urls.push(started.url);
     }
     const url = urls[0] as string;
+    let send = (message: BenchMessage, i: number) => post(urls[i % urls.length] as string, message);
+    if (feed === "nats") {
+      const ingress = await natsIngressFeed(infra.natsUrl, namespace, SENDERS);
+      send = ingress.send;
+      closeFeed = ingress.close;
+    }
     const acks = scenario.delivery === "acks";
     const messagesOf = () => receiving.messages;
     const acksOf = () => receiving.acks;
@@ -252,7 +264,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     }
     // Warm-up (JIT, connections, consumers), not measured.
     const warm = Array.from({ length: WARM_UP }, (_, i) => messageAt(scenario.mix, i, `${tag}-warm`));
-    await sendAll(urls, warm, sentAt, undefined);
+    await sendAll(send, warm, sentAt, undefined);
     if (!(await receiving.messages.waitFor(WARM_UP, 60_000)))
       throw new Error(`${scenario.name}: warm-up never delivered`);
     if (acks && !(await receiving.acks.waitFor(WARM_UP, 60_000)))
@@ -289,7 +301,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     const requestCount = scenario.redisRequests ? await countRedisRequests(infra.redisUrl) : undefined;
     meter.start();
     const started = performance.now();
-    await sendAll(urls, messages(), sentAt, scenario.rate);
+    await sendAll(send, messages(), sentAt, scenario.rate);
     const acceptedSeconds = (performance.now() - started) / 1000;
     let back = 0;
     let deliveredBeforeReturn = 0;
@@ -345,6 +357,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     return {
       scenario: scenario.name,
       delivery: scenario.delivery,
+      feed,
       mix: scenario.mix,
       messages: scenario.messages,
       offeredRate: scenario.rate ?? null,
@@ -388,6 +401,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
         : {}),
     };
   } finally {
+    await closeFeed().catch(() => undefined);
     for (const reader of readers) await reader.stop().catch(() => undefined);
     for (const hub of hubs.reverse()) await hub.stop();
     for (const server of webhooks.values()) await server.close();

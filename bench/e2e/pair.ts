@@ -1,5 +1,6 @@
 /**
- * node bench/e2e/pair.ts [--messages=1500] [--rate=100] [--delivery=webhook|inbox|acks] [--profile=path] [--split]
+ * node bench/e2e/pair.ts [--messages=1500] [--rate=100] [--delivery=webhook|inbox|acks] [--feed=http|nats] [--profile=path]
+ *   [--split]
  *
  * One hub scenario and the same run's bare ceiling, printed as one line: for before/after comparisons, run it in
  * two checkouts alternately (docs/performance.md, "Coalesced socket writes"). Besides what `runHub` measures
@@ -7,13 +8,14 @@
  * (`/proc/<pid>/io`) and the bytes clients sent to and got from Redis (`INFO stats`), per message; warm-up and
  * start-up included, so compare them between runs, not with the CPU figures. `--split` runs one process per service
  * (gateway, intake, router, dispatcher, tracker), so the CPU per message of each stage is printed on its own; the
- * syscall counts then cover none of them.
+ * syscall counts then cover none of them. `--feed=nats` sends over the senders' own NATS ingress subjects instead of HTTP.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { runBare } from "./bare.ts";
+import type { Feed } from "./feed.ts";
 import { runHub } from "./hub.ts";
 import type { DeliveryMode } from "./hub-registry.ts";
 import { startInfra } from "./infra.ts";
@@ -24,6 +26,7 @@ const value = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.sp
 const messages = Number(value("messages") ?? 1_500);
 const rate = value("rate") === undefined ? undefined : Number(value("rate"));
 const delivery = (value("delivery") ?? "webhook") as DeliveryMode;
+const feed = (value("feed") ?? "http") as Feed;
 const profilePath = value("profile");
 const split = args.includes("--split");
 const WARM_UP = 100;
@@ -60,9 +63,10 @@ try {
   const hub = await runHub(
     infra,
     {
-      name: `${delivery}${rate === undefined ? "" : ` at ${rate} msg/s`}${split ? ", one process per service" : ""}`,
+      name: `${feed === "nats" ? "NATS ingress in, " : ""}${delivery}${rate === undefined ? "" : ` at ${rate} msg/s`}${split ? ", one process per service" : ""}`,
       split,
       delivery,
+      feed,
       messages,
       mix: "mixed",
       ...(rate === undefined ? {} : { rate }),

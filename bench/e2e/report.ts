@@ -37,7 +37,8 @@ export interface Target {
 export function targets(result: SuiteResult): Target[] {
   const ceiling = result.bare.find((b) => !b.redisPerHop)?.msgsPerSec ?? 0;
   const webhook = result.hub.find(
-    (h) => h.delivery === "webhook" && h.offeredRate === null && !h.scenario.includes("per service"),
+    (h) =>
+      h.delivery === "webhook" && h.feed !== "nats" && h.offeredRate === null && !h.scenario.includes("per service"),
   );
   const at500 = result.hub.find((h) => h.offeredRate === 500);
   const peakRss = Math.max(...result.hub.filter((h) => h.processes.hub).map((h) => h.processes.hub?.peakRssMB ?? 0));

@@ -1,7 +1,7 @@
 /**
  * pnpm bench:e2e:smoke — the e2e bench's machinery, end to end, in seconds (for CI; no vitest, no files
- * written): the bare pipeline and the hub (signed webhooks, NATS inboxes, acknowledging receivers) each
- * carry a few messages, every one counted by id. Exit 1 on any loss, duplicate or failure.
+ * written): the bare pipeline and the hub (signed webhooks, NATS inboxes, acknowledging receivers; fed over HTTP,
+ * and once over the senders' NATS ingress subjects) each carry a few messages, every one counted by id. Exit 1 on any loss, duplicate or failure.
  */
 import { runBare } from "./bare.ts";
 import { runHub } from "./hub.ts";
@@ -39,6 +39,12 @@ try {
     console.log(`smoke: hub (${delivery}) delivered ${hub.messages} messages, none lost or duplicated`);
     if (delivery === "webhook") checkKeysPerMessage(hub.redisByKeyClass ?? {});
   }
+  const nats = await runHub(
+    infra,
+    { name: "NATS ingress", delivery: "webhook", feed: "nats", messages: 30, mix: "mixed" },
+    `${run}-nats`,
+  );
+  console.log(`smoke: hub (fed over NATS ingress) delivered ${nats.messages} messages, none lost or duplicated`);
 } catch (error) {
   failed = true;
   console.error("smoke: FAILED", error);

@@ -55,6 +55,13 @@ export function plan(options: SuiteOptions, profilePath: string): Plan {
       mix,
       ...(options.profile ? { profilePath } : {}),
     },
+    {
+      name: "all-in-one, NATS ingress in, webhook out, as fast as possible",
+      delivery: "webhook",
+      feed: "nats",
+      messages: n(1_000, 150),
+      mix,
+    },
     { name: "all-in-one, NATS inbox, as fast as possible", delivery: "inbox", messages: n(500, 60), mix },
     { name: "all-in-one, receivers acknowledge, as fast as possible", delivery: "acks", messages: n(400, 60), mix },
     ...options.rates.map(

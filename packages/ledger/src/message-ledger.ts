@@ -80,9 +80,10 @@ export class MessageLedger {
    * The gateway's look-up before it stores a message: a repeat (with its answer) or a new message with the
    * hub id it will carry (undefined when its id could not be read: INGRESS's position names it). One MGET
    * reads the first-copy record and both stored acknowledgements of the id the first copy would have.
-   * `copy` names this arrival, so each repeat gets an answer of its own.
+   * `copy` names this arrival, so each repeat gets an answer of its own; a function is called only for a repeat
+   * (the gateway's name hashes the whole body, which a new message does not need).
    */
-  async admit(message: ArrivingMessage, copy: string): Promise<Admission> {
+  async admit(message: ArrivingMessage, copy: string | (() => string)): Promise<Admission> {
     const hubId = this.hubIdOf(message);
     if (message.messageId === undefined || hubId === undefined) return { repeat: false, hubId: undefined };
     const [record, relayed, own] = await this.#redis.mget(
@@ -92,10 +93,11 @@ export class MessageLedger {
     );
     const first = parseFirstCopy(record, hubId);
     if (first === undefined) return { repeat: false, hubId };
+    const copyName = typeof copy === "string" ? copy : copy();
     const answer =
       first.hubId === hubId
-        ? this.#answer(first.hubId, message.kind, copy, relayed, own)
-        : await this.repeatAnswer(first.hubId, message.kind, copy);
+        ? this.#answer(first.hubId, message.kind, copyName, relayed, own)
+        : await this.repeatAnswer(first.hubId, message.kind, copyName);
     return { repeat: true, first, answer };
   }
 

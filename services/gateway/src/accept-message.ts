@@ -46,14 +46,20 @@ export async function acceptMessage(message: IncomingMessage, deps: AcceptMessag
   const { endpoint } = message;
   const identity = deps.readIdentity(message.bytes, { contentType: message.contentType });
   const arriving: ArrivingMessage = { endpoint: endpoint.id, messageId: identity.messageId, kind: identity.kind };
-  // One event per distinct transmission: a retried request with the same bytes is the same fact.
-  const transmission = createHash("sha256").update(message.bytes).digest("hex").slice(0, 16);
-  const copy = `gateway:${transmission}:${now.toISOString()}`;
+  const receivedAt = now.toISOString();
+  // One event per distinct transmission: a retried request with the same bytes is the same fact. Only a repeat
+  // needs it, so the whole body is hashed only then.
+  let transmission: string | undefined;
+  const transmissionOf = () => {
+    transmission ??= createHash("sha256").update(message.bytes).digest("hex").slice(0, 16);
+    return transmission;
+  };
+  const copy = () => `gateway:${transmissionOf()}:${receivedAt}`;
 
   const admission = await redisCall(() => deps.ledger.admit(arriving, copy));
   if (admission.repeat) {
     return duplicate(
-      { ...message, arriving, transmission, firstHubId: admission.first.hubId, now },
+      { ...message, arriving, transmission: transmissionOf(), firstHubId: admission.first.hubId, now },
       admission.answer,
       deps,
     );
@@ -66,7 +72,7 @@ export async function acceptMessage(message: IncomingMessage, deps: AcceptMessag
     headers: {
       ...(admission.hubId === undefined ? {} : { "Carehub-Hub-Id": admission.hubId }),
       "Carehub-Source-Endpoint": endpoint.id,
-      "Carehub-Received-At": now.toISOString(),
+      "Carehub-Received-At": receivedAt,
     },
   });
   const hubId = admission.hubId ?? deps.ledger.hubIdOf(arriving, { stream: stored.stream, seq: stored.seq }) ?? "";
@@ -80,8 +86,8 @@ export async function acceptMessage(message: IncomingMessage, deps: AcceptMessag
     }
     // The same id was already on INGRESS: a copy racing this one, or a retry after a lost answer.
     if (stored.duplicate) {
-      const answer = await redisCall(() => deps.ledger.repeatAnswer(hubId, identity.kind, copy));
-      return duplicate({ ...message, arriving, transmission, firstHubId: hubId, now }, answer, deps);
+      const answer = await redisCall(() => deps.ledger.repeatAnswer(hubId, identity.kind, copy()));
+      return duplicate({ ...message, arriving, transmission: transmissionOf(), firstHubId: hubId, now }, answer, deps);
     }
   }
   metrics.messages.labels({ stage: "gateway", kind: identity.kind ?? "unknown", outcome: "received" }).inc();

@@ -9,6 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleRegistry } from "../test/example-registry.ts";
+import { countingLogger } from "../test/request-children.ts";
 import { createGatewayApp } from "./app.ts";
 
 const EXAMPLES = medcomExamplesDir();
@@ -215,6 +216,32 @@ describe("gateway against real NATS and Redis", () => {
     expect(await count("/v1/messages/:id", "401")).toBe(before.read + 1);
     expect(await count("unmatched", "404")).toBe(before.unmatched + 1);
     expect((await app.inject({ url: "/metrics" })).body).not.toContain(probe);
+  });
+
+  it("makes no request logger for a message it takes (fastify's child per request, made only when it logs)", async () => {
+    const { logger, requestChildren } = countingLogger("gw-test");
+    const logged = await createGatewayApp({
+      config: { httpHost: "127.0.0.1", httpPort: 0, maxBodyBytes: 64 * 1024, retentionDays: 1 },
+      registry: EndpointRegistry.from(exampleRegistry),
+      bus: ns.bus,
+      redis: ns.redis,
+      logger,
+    });
+    try {
+      const answer = await logged.inject({
+        method: "POST",
+        url: "/v1/messages",
+        headers: { authorization: "Bearer acute-token", "content-type": "application/fhir+json" },
+        payload: homecare,
+      });
+      expect([200, 202]).toContain(answer.statusCode);
+      expect(requestChildren()).toBe(0);
+      // The query API's requests keep theirs (their access records log through it).
+      await logged.inject({ method: "GET", url: "/v1/messages/x", headers: { authorization: "Bearer acute-token" } });
+      expect(requestChildren()).toBe(1);
+    } finally {
+      await logged.close();
+    }
   });
 
   it("answers 503 when NATS or Redis cannot take the message", async () => {

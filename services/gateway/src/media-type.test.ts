@@ -1,3 +1,5 @@
+import { TextDecoder } from "node:util";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkDecodable } from "./body-decoding.ts";
 import { canonicalContentType, parseMediaType } from "./media-type.ts";
@@ -51,5 +53,48 @@ describe("checkDecodable", () => {
   it("refuses an encoding nobody knows", () => {
     const check = checkDecodable(Buffer.from('<?xml version="1.0" encoding="x-klingon"?><a/>'), xml);
     expect(check).toEqual({ ok: false, reason: "the declared character encoding is not one this hub can decode" });
+  });
+
+  it("answers as a fatal decoder of the declared encoding would, without decoding what cannot fail", () => {
+    const decodes = (bytes: Uint8Array, encoding: string) => {
+      try {
+        new TextDecoder(encoding, { fatal: true }).decode(bytes);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // Byte soup biased towards what breaks UTF-8: continuation bytes, lead bytes, surrogates, overlongs.
+    const tricky = fc.constantFrom(
+      0x00,
+      0x41,
+      0x7f,
+      0x80,
+      0x81,
+      0x8d,
+      0x9d,
+      0xbf,
+      0xc0,
+      0xc3,
+      0xe0,
+      0xed,
+      0xef,
+      0xf0,
+      0xf4,
+      0xf8,
+      0xff,
+    );
+    const bytes = fc
+      .array(fc.oneof(fc.integer({ min: 0, max: 255 }), tricky), { maxLength: 24 })
+      .map((b) => Buffer.from(b));
+    const charsets = ["utf-8", "iso-8859-1", "windows-1252", "us-ascii", "utf-16le", "iso-8859-3", "shift_jis"];
+    fc.assert(
+      fc.property(bytes, fc.constantFrom(...charsets), (body, charset) => {
+        const expected = decodes(body, charset);
+        expect(checkDecodable(body, { ...xml, charset }).ok).toBe(expected);
+        if (charset === "utf-8") expect(checkDecodable(body, json).ok).toBe(expected);
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });

@@ -5,6 +5,7 @@ import { type AcceptMessageDeps, acceptMessage } from "./accept-message.ts";
 import { checkDecodable } from "./body-decoding.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import { GATEWAY_ERROR_CODES, GatewayRequestError, unauthenticated } from "./gateway-errors.ts";
+import { lazyChildLogger } from "./lazy-request-logger.ts";
 import { ACCEPTED_MEDIA_TYPES, canonicalContentType, parseMediaType } from "./media-type.ts";
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
@@ -29,6 +30,7 @@ export function messageRoute(deps: GatewayDeps, acceptDeps: AcceptMessageDeps, m
       "/v1/messages",
       {
         bodyLimit: maxMessageBytes,
+        childLoggerFactory: lazyChildLogger,
         onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
           const token = BEARER.exec(request.headers.authorization ?? "")?.[1];
           const registry = deps.registry.current();
