@@ -20,11 +20,11 @@ describe("missingNodeFlags", () => {
 
 describe("missingNodeEnv", () => {
   it("turns node's compile cache on in its default directory when the operator said nothing", () => {
-    expect(missingNodeEnv({}, "/var/tmp")).toEqual({ NODE_COMPILE_CACHE: "/var/tmp/node-compile-cache" });
+    expect(missingNodeEnv({}, "system-tmp")).toEqual({ NODE_COMPILE_CACHE: "system-tmp/node-compile-cache" });
   });
 
   it("leaves an operator's own cache directory, or their choice to have none, alone", () => {
-    expect(missingNodeEnv({ NODE_COMPILE_CACHE: "/srv/cache" }, "/var/tmp")).toEqual({});
-    expect(missingNodeEnv({ NODE_DISABLE_COMPILE_CACHE: "1" }, "/var/tmp")).toEqual({});
+    expect(missingNodeEnv({ NODE_COMPILE_CACHE: "operators-own-cache" }, "system-tmp")).toEqual({});
+    expect(missingNodeEnv({ NODE_DISABLE_COMPILE_CACHE: "1" }, "system-tmp")).toEqual({});
   });
 });
