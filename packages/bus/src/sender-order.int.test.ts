@@ -1,7 +1,7 @@
 import { AckPolicy, type JsMsg } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Follower, SenderOrder } from "./sender-order.ts";
-import { openTestNamespace, type TestNamespace } from "./testing.ts";
+import { openTestNamespace, type TestNamespace, waitFor } from "./testing.ts";
 
 /**
  * The record a correction asks before it goes on (docs/decisions/0075): it waits for its own sender's unfinished
@@ -62,10 +62,10 @@ describe("SenderOrder", () => {
     await take(); // the correction itself is in hand
     expect(held.seq).toBe(original);
     expect(await order.earlierOfSenderSettled(follower(correction, "lab", "C1", "id:O1"))).toBe(false);
-    await order.finished(original);
+    order.finished(original);
     expect(await order.earlierOfSenderSettled(follower(correction, "lab", "C1", "id:O1"))).toBe(true);
     held.ack();
-    await order.finished(correction);
+    order.finished(correction);
   });
 
   it("does not wait for another sender's unfinished message", async () => {
@@ -73,8 +73,8 @@ describe("SenderOrder", () => {
     await take(); // held by a crashed worker: never finished here
     const correction = await put("lab");
     expect(await order.earlierOfSenderSettled(follower(correction, "lab", "C2", "id:O2"))).toBe(true);
-    await order.finished(other);
-    await order.finished(correction);
+    order.finished(other);
+    order.finished(correction);
   });
 
   it("does not wait for a waiting correction of something else, but does for one of the same original", async () => {
@@ -86,13 +86,13 @@ describe("SenderOrder", () => {
     // The first correction waits for the original.
     expect(await order.earlierOfSenderSettled(follower(first, "lab", "C3", "id:O3"))).toBe(false);
     await order.waiting(follower(first, "lab", "C3", "id:O3"));
-    await order.finished(original);
+    order.finished(original);
     // A correction of another original passes the waiting one; one of the same original, or of it, does not.
     expect(await order.earlierOfSenderSettled(follower(second, "lab", "C4", "id:O4"))).toBe(true);
     expect(await order.earlierOfSenderSettled(follower(second, "lab", "C4", "id:O3"))).toBe(false);
     expect(await order.earlierOfSenderSettled(follower(second, "lab", "C4", "id:C3"))).toBe(false);
-    await order.finished(first);
-    await order.finished(second);
+    order.finished(first);
+    order.finished(second);
   });
 
   it("waits for a message whose sender it cannot tell", async () => {
@@ -100,9 +100,98 @@ describe("SenderOrder", () => {
     await take();
     const correction = await put("lab");
     expect(await order.earlierOfSenderSettled(follower(correction, "lab", "C5", "id:O5"))).toBe(false);
-    await order.finished(unknown);
+    order.finished(unknown);
     expect(await order.earlierOfSenderSettled(follower(correction, "lab", "C5", "id:O5"))).toBe(true);
   });
+  /** A copy of the stage (its own SenderOrder) whose mark writes are counted: the number of marks in each. */
+  function countingCopy(markWriteMs?: number): { copy: SenderOrder; writes: number[] } {
+    const writes: number[] = [];
+    const copy = new SenderOrder({
+      jsm: ns.bus.jsm,
+      redis: {
+        zrangebyscore: (key, min, max) => ns.redis.zrangebyscore(key, min, max),
+        zremrangebyscore: (key, min, max) => ns.redis.zremrangebyscore(key, min, max),
+        eval: (script, numKeys, ...args) => ns.redis.eval(script, numKeys, ...args),
+        zadd: (key, ...scoreMembers) => {
+          if (key.endsWith(":finished")) writes.push(scoreMembers.length / 2);
+          return ns.redis.zadd(key, ...scoreMembers);
+        },
+      },
+      namespace: ns.namespace,
+      stream,
+      durable,
+      senderOf: (stored) => stored.subject,
+      ...(markWriteMs === undefined ? {} : { markWriteMs }),
+    });
+    return { copy, writes };
+  }
+
+  it("counts its own unwritten marks at once; another copy sees them once written, all in one command", async () => {
+    const { copy: writer, writes } = countingCopy(600_000);
+    const first = await put("clinic");
+    await take();
+    const second = await put("clinic");
+    await take();
+    const correction = await put("clinic");
+    await take();
+    const asks = (from: SenderOrder) => from.earlierOfSenderSettled(follower(correction, "clinic", "C7", "id:O7"));
+    writer.finished(first);
+    writer.finished(second);
+    expect(await asks(writer)).toBe(true);
+    expect(await asks(order)).toBe(false);
+    await writer.flush();
+    expect(writes).toEqual([2]);
+    expect(await asks(order)).toBe(true);
+    order.finished(correction);
+  });
+
+  it("writes the marks without being asked, a moment after they are made", async () => {
+    const { copy: writer, writes } = countingCopy();
+    const message = await put("ward");
+    await take();
+    const correction = await put("ward");
+    await take();
+    writer.finished(message);
+    writer.finished(correction);
+    await waitFor(() => order.earlierOfSenderSettled(follower(correction, "ward", "C8", "id:O8")), "the marks written");
+    expect(writes).toEqual([2]);
+  });
+
+  it("reads the senders of the unfinished messages before it together, not one after another", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const jsm = ns.bus.jsm;
+    const counting = new SenderOrder({
+      jsm: {
+        consumers: jsm.consumers,
+        streams: {
+          getMessage: async (...args: Parameters<typeof jsm.streams.getMessage>) => {
+            inFlight += 1;
+            most = Math.max(most, inFlight);
+            try {
+              return await jsm.streams.getMessage(...args);
+            } finally {
+              inFlight -= 1;
+            }
+          },
+        },
+      } as unknown as typeof jsm,
+      redis: ns.redis,
+      namespace: ns.namespace,
+      stream,
+      durable,
+      senderOf: (stored) => stored.subject,
+    });
+    // Held by a crashed worker, from another sender: read, found not the correction's, not waited for.
+    for (let i = 0; i < 5; i++) {
+      await put("pharmacy");
+      await take();
+    }
+    const correction = await put("surgery");
+    expect(await counting.earlierOfSenderSettled(follower(correction, "surgery", "C9", "id:O9"))).toBe(true);
+    expect(most).toBeGreaterThanOrEqual(5);
+  });
+
   it("keeps the highest ack floor it read: a consumer given back an older floor does not make finished messages unfinished", async () => {
     const regressing = "order-floor-test";
     const config = {
@@ -123,12 +212,12 @@ describe("SenderOrder", () => {
     for (;;) {
       const message = await consumer.next({ expires: 1_000 });
       if (message === null) break;
-      await floorOrder.finished(message.seq);
+      floorOrder.finished(message.seq);
       await message.ackAck();
     }
     const last = await put("lab");
     const taken = await consumer.next({ expires: 5_000 });
-    await floorOrder.finished(last);
+    floorOrder.finished(last);
     await taken?.ackAck();
     // Read (and remembered) once everything is acknowledged: the marks at or below it are trimmed.
     expect(await floorOrder.earlierOfSenderSettled(follower(last + 1, "lab", "C6", "id:O6"))).toBe(true);

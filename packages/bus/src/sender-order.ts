@@ -3,7 +3,7 @@ import { isJetStreamNotFound } from "./nats-errors.ts";
 
 /** What the record needs of ioredis (sorted sets). */
 export interface SenderOrderRedis {
-  zadd(key: string, score: number, member: string): Promise<unknown>;
+  zadd(key: string, ...scoreMembers: (number | string)[]): Promise<unknown>;
   zrangebyscore(key: string, min: number | string, max: number | string): Promise<string[]>;
   zremrangebyscore(key: string, min: number | string, max: number | string): Promise<unknown>;
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
@@ -36,12 +36,28 @@ export interface SenderOrderOptions {
   durable: string;
   /** Who sent a stored message, from its subject or headers; undefined: unknown, so every follower waits for it. */
   senderOf: (stored: { subject: string; header: (name: string) => string | undefined }) => string | undefined;
+  /** How long a finished mark waits to be written with others (default MARK_WRITE_MS). */
+  markWriteMs?: number;
 }
 
 /** Marks written between trims of the finished record (each trim reads the consumer's info once). */
 const TRIM_EVERY = 256;
+/**
+ * How long a finished mark waits to be written with the others of that moment (one ZADD for all of them): a
+ * correction handled by this process counts its unwritten marks at once; another copy sees them this much later.
+ */
+export const MARK_WRITE_MS = 20;
+/** How long before a failed write of marks is tried again (Redis unreachable). */
+const MARK_RETRY_MS = 1_000;
+/**
+ * Unwritten marks kept while Redis is unreachable; past it the oldest are dropped. A dropped (or lost) mark only
+ * makes a correction wait for that message until the ack floor passes it: the wait is longer, never shorter.
+ */
+const MAX_UNWRITTEN_MARKS = 100_000;
 /** The sender of a stored message that names none: every follower waits for it. */
 const ANYONE = "\u0000anyone";
+/** Stored messages whose sender is read at once (direct gets in flight together). */
+const SENDER_READS_AT_ONCE = 64;
 /** Senders remembered by sequence (a stored message's sender never changes). */
 const SENDER_CACHE_SIZE = 10_000;
 
@@ -67,7 +83,12 @@ export class SenderOrder {
   readonly #waitingKey: string;
   readonly #floorKey: string;
   readonly #senders = new Map<number, string | null>();
+  /** Marks not yet written (queued, or in the write under way): finished all the same. */
+  readonly #unwritten = new Set<number>();
   #marks = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** The write under way, if any; the next waits for it. */
+  #writing: Promise<void> | undefined;
 
   constructor(options: SenderOrderOptions) {
     this.#options = options;
@@ -77,11 +98,55 @@ export class SenderOrder {
     this.#floorKey = `${prefix}:floor`;
   }
 
-  /** The message at `seq` is finished at this stage (its effects are stored); call before it is acknowledged. */
-  async finished(seq: number): Promise<void> {
-    await this.#options.redis.zadd(this.#finishedKey, seq, String(seq));
-    this.#marks += 1;
-    if (this.#marks % TRIM_EVERY === 0) await this.#trim().catch(() => undefined);
+  /**
+   * The message at `seq` is finished at this stage: its effects are stored (call it only then). The mark is written
+   * with the others of the next MARK_WRITE_MS, in one ZADD, after the message is acknowledged
+   * (docs/decisions/0088-finished-marks-in-batches.md); until then this process counts it finished.
+   */
+  finished(seq: number): void {
+    this.#unwritten.add(seq);
+    if (this.#unwritten.size > MAX_UNWRITTEN_MARKS) {
+      const oldest = this.#unwritten.values().next().value;
+      if (oldest !== undefined) this.#unwritten.delete(oldest);
+    }
+    this.#schedule(this.#options.markWriteMs ?? MARK_WRITE_MS);
+  }
+
+  /** Writes every mark made so far now (at shutdown; tests). Rejects when Redis does; the marks stay queued. */
+  async flush(): Promise<void> {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#write();
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#write().catch(() => this.#schedule(MARK_RETRY_MS));
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #write(): Promise<void> {
+    while (this.#writing !== undefined) await this.#writing.catch(() => undefined);
+    if (this.#unwritten.size === 0) return;
+    const batch = [...this.#unwritten];
+    const members = batch.flatMap((seq) => [seq, String(seq)]);
+    this.#writing = (async () => {
+      await this.#options.redis.zadd(this.#finishedKey, ...members);
+      for (const seq of batch) this.#unwritten.delete(seq);
+      const before = this.#marks;
+      this.#marks += batch.length;
+      if (Math.floor(before / TRIM_EVERY) !== Math.floor(this.#marks / TRIM_EVERY)) {
+        await this.#trim().catch(() => undefined);
+      }
+    })();
+    try {
+      await this.#writing;
+    } finally {
+      this.#writing = undefined;
+    }
   }
 
   /** A correction waits: later corrections of other things need not wait for it. */
@@ -95,22 +160,26 @@ export class SenderOrder {
     const floor = await this.#trim();
     if (floor >= follower.seq - 1) return true;
     const { redis } = this.#options;
+    // Marks this process made: unwritten now, or written by the time the reads below are answered.
+    const local = [...this.#unwritten];
     const [finished, waiting] = await Promise.all([
       redis.zrangebyscore(this.#finishedKey, `(${floor}`, `(${follower.seq}`),
       redis.zrangebyscore(this.#waitingKey, `(${floor}`, `(${follower.seq}`),
     ]);
     const done = new Set(finished.map(Number));
+    for (const seq of local) done.add(seq);
+    for (const seq of this.#unwritten) done.add(seq);
     const unrelated = new Set<number>();
     for (const member of waiting) {
       const entry = JSON.parse(member) as { seq: number; id: string; target: string };
       if (entry.id !== follower.target && entry.target !== follower.target) unrelated.add(entry.seq);
     }
+    const unfinished: number[] = [];
     for (let seq = floor + 1; seq < follower.seq; seq++) {
-      if (done.has(seq) || unrelated.has(seq)) continue;
-      const sender = await this.#senderOf(seq);
-      if (sender === follower.sender || sender === ANYONE) return false;
+      if (!done.has(seq) && !unrelated.has(seq)) unfinished.push(seq);
     }
-    return true;
+    const senders = await this.#sendersOf(unfinished);
+    return !senders.some((sender) => sender === follower.sender || sender === ANYONE);
   }
 
   /**
@@ -128,6 +197,15 @@ export class SenderOrder {
     for (const seq of this.#senders.keys()) if (seq <= floor) this.#senders.delete(seq);
     if (this.#senders.size > SENDER_CACHE_SIZE) this.#senders.clear();
     return floor;
+  }
+
+  /** The senders of these stored messages: the ones not known yet are read all at once (one round trip's wait). */
+  async #sendersOf(seqs: readonly number[]): Promise<(string | null)[]> {
+    const senders: (string | null)[] = [];
+    for (let at = 0; at < seqs.length; at += SENDER_READS_AT_ONCE) {
+      senders.push(...(await Promise.all(seqs.slice(at, at + SENDER_READS_AT_ONCE).map((seq) => this.#senderOf(seq)))));
+    }
+    return senders;
   }
 
   async #senderOf(seq: number): Promise<string | null> {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /*
  * Every id the hub derives for a message, in one place (docs/contracts.md "Hub ids"). Name-based UUIDs
@@ -11,11 +11,10 @@ const HUB_ID_NAMESPACE = Buffer.from("6f1c2e4a9b3d4c7e8a5f0d2b1e3c4a6f", "hex");
 
 /** A name-based UUID (RFC 9562 version 5) from the given parts: the same parts always give the same id. */
 export function derivedUuid(...parts: string[]): string {
-  const hex = derivedHex(parts).split("");
-  hex[12] = "5";
-  hex[16] = ((Number.parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
-  const h = hex.join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  const h = derivedHex(parts);
+  // The version (5) in place of the 13th digit, the variant (10xx) in the two top bits of the 17th.
+  const variant = ((Number.parseInt(h.charAt(16), 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** A short derived id of decimal digits, for OIOXML envelope and letter identifiers (max 14 characters). */
@@ -26,8 +25,13 @@ export function derivedDigits(length: number, ...parts: string[]): string {
     .padStart(length, "0");
 }
 
+/** SHA-1 of the namespace and the parts (one-shot `hash`: a message's hub id is derived at every stage). */
 function derivedHex(parts: string[]): string {
-  return createHash("sha1").update(HUB_ID_NAMESPACE).update(JSON.stringify(parts), "utf8").digest("hex").slice(0, 32);
+  const name = Buffer.from(JSON.stringify(parts), "utf8");
+  return hash("sha1", Buffer.concat([HUB_ID_NAMESPACE, name], HUB_ID_NAMESPACE.length + name.length), "hex").slice(
+    0,
+    32,
+  );
 }
 
 /**

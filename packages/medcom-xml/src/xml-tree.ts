@@ -2,6 +2,7 @@ import type { ValidationIssue } from "@carehub/schemas";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { OIOXML_ERROR_CODES } from "./codes.ts";
 import { oioxmlIssue } from "./issue.ts";
+import { buildXmlTree } from "./xml-tree-builder.ts";
 
 /**
  * An element as fast-xml-parser gives it with `isArray` on for every element: a leaf is its text, anything
@@ -84,28 +85,24 @@ export function parseXmlTree(text: string, maxDepth: number): TreeResult {
       ),
     };
   }
-  let document: XmlObject;
-  try {
-    document = parserFor(maxDepth).parse(text) as XmlObject;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : "";
-    if (message.includes("nested tags")) {
-      return {
-        ok: false,
-        issue: oioxmlIssue(OIOXML_ERROR_CODES.TOO_DEEP, "", `elements are nested deeper than ${maxDepth} levels`),
-      };
-    }
+  const built = buildXmlTree(text, maxDepth);
+  const parsed = built ?? parseWithFastXmlParser(text, maxDepth);
+  if ("failure" in parsed) {
     return {
       ok: false,
-      issue: oioxmlIssue(
-        OIOXML_ERROR_CODES.NOT_WELL_FORMED,
-        "",
-        message.includes("SECURITY")
-          ? "the XML uses an element name that is not allowed"
-          : "the XML could not be parsed",
-      ),
+      issue:
+        parsed.failure === "too-deep"
+          ? oioxmlIssue(OIOXML_ERROR_CODES.TOO_DEEP, "", `elements are nested deeper than ${maxDepth} levels`)
+          : oioxmlIssue(
+              OIOXML_ERROR_CODES.NOT_WELL_FORMED,
+              "",
+              parsed.failure === "forbidden-name"
+                ? "the XML uses an element name that is not allowed"
+                : "the XML could not be parsed",
+            ),
     };
   }
+  const document = parsed.document;
   const roots = Object.keys(document);
   const rootName = roots[0];
   const rootList = rootName === undefined ? undefined : document[rootName];
@@ -178,4 +175,18 @@ export function textAt(element: XmlElement | undefined, ...names: string[]): str
   let current = element;
   for (const name of names) current = childOf(current, name);
   return textOf(current);
+}
+
+/** fast-xml-parser's own parse: what xml-tree-builder.ts does not read itself (it says so with `undefined`). */
+export function parseWithFastXmlParser(
+  text: string,
+  maxDepth: number,
+): { document: XmlObject } | { failure: "too-deep" | "forbidden-name" | "unreadable" } {
+  try {
+    return { document: parserFor(maxDepth).parse(text) as XmlObject };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : "";
+    if (message.includes("nested tags")) return { failure: "too-deep" };
+    return { failure: message.includes("SECURITY") ? "forbidden-name" : "unreadable" };
+  }
 }

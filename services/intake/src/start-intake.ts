@@ -6,7 +6,6 @@ import type { RegistrySource } from "@carehub/registry";
 import type { CarehubError } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { type IngressMessage, identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
-import { IntakeStoreUnavailableError } from "./intake-errors.ts";
 import { deadLetteredEvent, receivedEvent } from "./intake-events.ts";
 import { createIntakeHandler, type ParseFunction } from "./intake-handler.ts";
 import { inSenderLanes, type LaneTurn } from "./sender-lanes.ts";
@@ -80,14 +79,11 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),
     order: deps.wrapOrder?.(order) ?? order,
   });
-  // Finished (its effects stored) before it is acknowledged: a correction of its sender may then go on.
+  // Finished (its effects stored): a correction of its sender may then go on. The mark is written with others a
+  // moment later (docs/decisions/0088-finished-marks-in-batches.md).
   const handler = async (message: InboundMessage, turn?: LaneTurn) => {
     await handle(message, turn);
-    try {
-      await order.finished(message.seq);
-    } catch (error) {
-      throw new IntakeStoreUnavailableError("Redis is not reachable", { cause: error });
-    }
+    order.finished(message.seq);
   };
   const consumer = await bus.consume({
     stream: bus.topology.streams.ingress,
@@ -114,7 +110,13 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     },
   });
   deps.logger?.info({ stream: bus.topology.streams.ingress }, "intake consuming");
-  return { stop: () => consumer.stop() };
+  return {
+    stop: async () => {
+      await consumer.stop();
+      // A mark not written now is only a longer wait for a correction (until the ack floor passes its message).
+      await order.flush().catch(() => undefined);
+    },
+  };
 }
 
 /** The dead-lettered message under the hub id the handler gave it (its header read again: no full parse). */

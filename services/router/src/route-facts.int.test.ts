@@ -13,10 +13,16 @@ const registry = fixtureRegistry();
 let redis: Redis;
 let calls = 0;
 /** The real Redis, counting round trips: every fact a decision needs must come back in one. */
+let scriptCalls = 0;
 const reader: FactReader = {
   readFacts: (keys, args) => {
     calls += 1;
+    scriptCalls += 1;
     return redisFactReader(redis).readFacts(keys, args);
+  },
+  readValues: (keys) => {
+    calls += 1;
+    return redisFactReader(redis).readValues(keys);
   },
 };
 
@@ -47,6 +53,19 @@ afterAll(async () => {
 });
 
 describe("loadRouteFacts against Redis", () => {
+  // Catches: a message that follows nothing read through the script (a Lua call on every message) or its loop
+  // markers not read at all.
+  it("reads the loop markers of a message that follows nothing with a plain MGET, no script", async () => {
+    const passedOn = envelope({ links: { forwards: { messageId: "F1" } } });
+    await redis.set(keys.received("practice-a", "F1"), "h-f1");
+    scriptCalls = 0;
+    expect((await load(passedOn)).receivedBySource).toEqual(new Set(["F1"]));
+    expect((await load(envelope())).receivedBySource).toEqual(new Set());
+    expect(scriptCalls).toBe(0);
+    expect((await load(ackOf("F1"))).receivedBySource).toEqual(new Set());
+    expect(scriptCalls).toBe(1);
+  });
+
   it("reads an acknowledged message and whom the hub routed it to in the same round trip", async () => {
     await redis.set(keys.messageId("practice-a", "M1"), "h-m1");
     await redis.hset(keys.markers("h-m1"), keys.routedField, JSON.stringify(["municipality-m", "databank"]));

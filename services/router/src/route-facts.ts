@@ -66,6 +66,8 @@ function reachableEndpoints(envelope: Envelope, registry: RoutingRegistry): stri
  */
 export interface FactReader {
   readFacts(keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  /** The values alone (MGET): what a message that follows no other message needs, without a script call. */
+  readValues(keys: readonly string[]): Promise<(string | null)[]>;
 }
 
 /**
@@ -114,13 +116,19 @@ export function redisFactReader(redis: Redis): FactReader {
     // No numberOfKeys: the number of KEYS varies with the message and goes first.
     redis.defineCommand(READ_FACTS_COMMAND, { lua: READ_FACTS_SCRIPT });
     const command = (redis as unknown as ScriptCommands)[READ_FACTS_COMMAND].bind(redis);
-    reader = { readFacts: (keys, args) => command(keys.length, ...keys, ...args) };
+    reader = {
+      readFacts: (keys, args) => command(keys.length, ...keys, ...args),
+      readValues: (keys) => redis.mget(...keys),
+    };
     readers.set(redis, reader);
   }
   return reader;
 }
 
-/** Reads the planned facts in one round trip: the markers, and the routed marker of every original found. */
+/**
+ * Reads the planned facts in one round trip: the markers, and the routed marker of every original found (a script);
+ * a message that follows nothing (most: no correction, retraction or acknowledgement) reads its markers with MGET.
+ */
 export async function loadRouteFacts(
   redis: FactReader,
   keys: RouterKeys,
@@ -153,7 +161,11 @@ export async function loadRouteFacts(
     ...(lookups.acknowledged === undefined ? [] : [{ at: acknowledgedAt, derivedHubId: acknowledgedDerived }]),
   ];
   const { values, markers } =
-    wanted.length === 0 ? { values: [], markers: [] } : await readFacts(redis, keys, wanted, followed);
+    wanted.length === 0
+      ? { values: [], markers: [] }
+      : followed.length === 0
+        ? { values: await redis.readValues(wanted), markers: [] }
+        : await readFacts(redis, keys, wanted, followed);
   const markerOf = (index: number) => markers[followed.findIndex((f) => f.at === index)] ?? null;
 
   const receivedBySource = new Set<string>();

@@ -226,13 +226,18 @@ async function route(
   if ((deliveries.length > 0 && raw !== undefined) || letters.length > 0) {
     // Facts first: once a receiver can have the message, the hub must know it received it (loop rule).
     await state("recording receivers", async () => {
+      const markers = [
+        ...deliveries.map((d) => keys.received(d.endpoint, envelope.messageId)),
+        ...letters.map((l) => keys.received(l.delivery.endpoint, l.ids.letterId)),
+      ];
+      // One receiver (the usual case) is one command: a pipeline costs more than the command it carries.
+      const [only] = markers;
+      if (markers.length === 1 && only !== undefined) {
+        await deps.redis.set(only, keys.receivedMark, "EX", deps.ttlSeconds);
+        return;
+      }
       const pipeline = deps.redis.pipeline();
-      for (const d of deliveries) {
-        pipeline.set(keys.received(d.endpoint, envelope.messageId), keys.receivedMark, "EX", deps.ttlSeconds);
-      }
-      for (const l of letters) {
-        pipeline.set(keys.received(l.delivery.endpoint, l.ids.letterId), keys.receivedMark, "EX", deps.ttlSeconds);
-      }
+      for (const marker of markers) pipeline.set(marker, keys.receivedMark, "EX", deps.ttlSeconds);
       await execAll(pipeline);
     });
     await Promise.all([

@@ -57,6 +57,7 @@ describe("router", () => {
       expect(copy.headers["Carehub-After"]).toBeUndefined();
     }
     expect(await bed.redis.get(`${ns}:rcvd:practice-b:${message.messageId}`)).toBe("1"); // presence only (0082)
+    expect(await bed.redis.ttl(`${ns}:rcvd:practice-b:${message.messageId}`)).toBeGreaterThan(0);
     expect(await bed.redis.exists(`${ns}:routed:${message.hubId}`)).toBe(0); // a field of the marker hash instead
     expect(await bed.redis.ttl(`${ns}:mk:${message.hubId}`)).toBeGreaterThan(0);
     expect(JSON.parse((await bed.redis.hget(`${ns}:mk:${message.hubId}`, "r")) ?? "null")).toEqual([
@@ -140,6 +141,8 @@ describe("router", () => {
     await toPipeline(fromLab);
     await waitFor(() => bed.events.of("routed", fromLab.hubId)[0], "lab result routed");
     expect(receiversOf(fromLab.hubId)).toEqual(["practice-a"]);
+    // One receiver: its loop marker, kept for the retention period like the others.
+    expect(await bed.redis.ttl(`${ns}:rcvd:practice-a:${fromLab.messageId}`)).toBeGreaterThan(0);
 
     const passedOn = await ingest({ messageId: fromLab.messageId });
     await toPipeline(passedOn);

@@ -9,7 +9,6 @@ import type { Redis } from "ioredis";
 import { createRouteHandler, senderOfPipeline } from "./route-message.ts";
 import { routerDeadLetteredEvent } from "./router-events.ts";
 import { routerKeys } from "./router-keys.ts";
-import { RouterStateUnavailableError } from "./routing-errors.ts";
 
 export interface RouterDeps {
   bus: Bus;
@@ -71,14 +70,11 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     entities: createEntityReader(deps.redis, bus.topology.namespace),
     order: deps.wrapOrder?.(order) ?? order,
   });
-  // Finished (routed or rejected) before it is acknowledged: a correction of its sender may then go on.
+  // Finished (routed or rejected): a correction of its sender may then go on. The mark is written with others a
+  // moment later (docs/decisions/0088-finished-marks-in-batches.md).
   const handler = async (message: InboundMessage<Envelope>) => {
     await route(message);
-    try {
-      await order.finished(message.seq);
-    } catch (error) {
-      throw new RouterStateUnavailableError("recording the envelope finished", { cause: error });
-    }
+    order.finished(message.seq);
   };
   const consumer = await bus.consume<Envelope>({
     stream: bus.topology.streams.pipeline,
@@ -103,7 +99,13 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     },
   });
   deps.logger?.info({ stream: bus.topology.streams.pipeline }, "router consuming");
-  return { stop: () => consumer.stop() };
+  return {
+    stop: async () => {
+      await consumer.stop();
+      // A mark not written now is only a longer wait for a correction (until the ack floor passes its message).
+      await order.flush().catch(() => undefined);
+    },
+  };
 }
 
 /** What the dead letter is about: the envelope when it decoded, else the PIPELINE headers. */

@@ -1,0 +1,160 @@
+/**
+ * The tree of a well-formed document exactly as fast-xml-parser builds it with xml-tree.ts's options (namespace
+ * prefixes removed, attributes, declarations, processing instructions and comments left out, text trimmed and
+ * kept raw, every element a list), built in one pass over the text: fast-xml-parser's general parser cost about
+ * 0.1–0.35 ms per 2.7 KB letter, most of all that intake spends on an OIOXML letter (ir15 round,
+ * docs/performance.md). Called only on text XMLValidator accepted; anything this reader does not expect there
+ * (a declaration other than a comment or CDATA, a tag that does not close) gives `undefined`, and the caller
+ * parses with fast-xml-parser instead. `xml-tree-builder.test.ts` holds it to fast-xml-parser's output.
+ */
+export type BuiltTree =
+  | { document: { readonly [name: string]: unknown } }
+  | { failure: "too-deep" | "forbidden-name" }
+  | undefined;
+
+/** Names fast-xml-parser refuses (prototype pollution) and the ones it renames with a `__` prefix. */
+const REFUSED_NAMES: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+const RENAMED_NAMES: ReadonlySet<string> = new Set([
+  "hasOwnProperty",
+  "toString",
+  "valueOf",
+  "__defineGetter__",
+  "__defineSetter__",
+  "__lookupGetter__",
+  "__lookupSetter__",
+]);
+
+interface Frame {
+  readonly name: string;
+  readonly children: Record<string, unknown[]>;
+  text: string | undefined;
+}
+
+const SLASH = 47;
+const QUESTION = 63;
+const BANG = 33;
+const DASH = 45;
+const BRACKET = 91;
+const GT = 62;
+const DOUBLE_QUOTE = 34;
+const SINGLE_QUOTE = 39;
+
+export function buildXmlTree(input: string, maxDepth: number): BuiltTree {
+  const text = input.includes("\r") ? input.replace(/\r\n?/g, "\n") : input;
+  const root: Frame = { name: "!xml", children: {}, text: undefined };
+  const stack: Frame[] = [];
+  let current = root;
+  // Text since the last tag; a comment neither ends it nor stores it (so text on both sides of one is joined).
+  let pending = "";
+  let i = 0;
+  const length = text.length;
+  while (i < length) {
+    const lt = text.indexOf("<", i);
+    if (lt === -1) break; // trailing text outside the root: never stored
+    pending += text.slice(i, lt);
+    const next = text.charCodeAt(lt + 1);
+    if (next === SLASH) {
+      const close = text.indexOf(">", lt);
+      if (close === -1) return undefined;
+      saveText(current, pending);
+      pending = "";
+      const parent = stack.pop() ?? root;
+      if (current !== root) addChild(parent, current.name, elementValue(current));
+      current = parent;
+      i = close + 1;
+    } else if (next === QUESTION) {
+      const close = tagEnd(text, lt + 1, QUESTION);
+      if (close === -1) return undefined;
+      saveText(current, pending);
+      pending = "";
+      i = close + 2;
+    } else if (next === BANG && text.charCodeAt(lt + 2) === DASH && text.charCodeAt(lt + 3) === DASH) {
+      const close = text.indexOf("-->", lt + 4);
+      if (close === -1) return undefined;
+      i = close + 3;
+    } else if (next === BANG && text.charCodeAt(lt + 2) === BRACKET) {
+      if (!text.startsWith("<![CDATA[", lt)) return undefined;
+      const close = text.indexOf("]]>", lt);
+      if (close === -1) return undefined;
+      saveText(current, pending);
+      pending = "";
+      // Kept as it is, untrimmed; an empty section adds nothing.
+      current.text = current.text === undefined ? text.slice(lt + 9, close) : current.text + text.slice(lt + 9, close);
+      i = close + 3;
+    } else if (next === BANG) {
+      return undefined;
+    } else {
+      const close = tagEnd(text, lt + 1);
+      if (close === -1) return undefined;
+      const tag = readOpeningTag(text, lt + 1, close);
+      if (tag === undefined) return undefined;
+      if (REFUSED_NAMES.has(tag.name)) return { failure: "forbidden-name" };
+      const name = RENAMED_NAMES.has(tag.name) ? `__${tag.name}` : tag.name;
+      if (current !== root) saveText(current, pending);
+      pending = "";
+      if (tag.selfClosing) {
+        addChild(current, name, "");
+      } else {
+        if (stack.length > maxDepth) return { failure: "too-deep" };
+        stack.push(current);
+        current = { name, children: {}, text: undefined };
+      }
+      i = close + 1;
+    }
+  }
+  if (current !== root) return undefined; // an element left open: not what the validator passes
+  return { document: elementValue(root, true) as Record<string, unknown> };
+}
+
+/**
+ * Where the tag starting at `from` ends (quoted values may hold `>`), or -1: the index of its `>`, or for a
+ * processing instruction (`before` = `?`) the index of the `?` of its `?>`.
+ */
+function tagEnd(text: string, from: number, before?: number): number {
+  for (let at = from; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code === DOUBLE_QUOTE || code === SINGLE_QUOTE) {
+      at = text.indexOf(code === DOUBLE_QUOTE ? '"' : "'", at + 1);
+      if (at === -1) return -1;
+    } else if (before === undefined ? code === GT : code === before && text.charCodeAt(at + 1) === GT) {
+      return at;
+    }
+  }
+  return -1;
+}
+
+/** The element's name (namespace prefix removed) and whether it closes itself (`<a/>`, `<a b="1" />`). */
+function readOpeningTag(text: string, from: number, close: number): { name: string; selfClosing: boolean } | undefined {
+  const expression = text.slice(from, close);
+  const separator = expression.search(/\s/);
+  let name = separator === -1 ? expression : expression.slice(0, separator);
+  const rest = separator === -1 ? expression : expression.slice(separator + 1).trimStart();
+  const selfClosing = rest.length > 0 && rest.charCodeAt(rest.length - 1) === SLASH;
+  if (selfClosing && name.charCodeAt(name.length - 1) === SLASH) name = name.slice(0, -1);
+  const colon = name.indexOf(":");
+  if (colon !== -1) name = name.slice(colon + 1);
+  return name.length === 0 ? undefined : { name, selfClosing };
+}
+
+function saveText(frame: Frame, pending: string): void {
+  const trimmed = pending.trim();
+  if (trimmed.length === 0) return;
+  frame.text = frame.text === undefined ? trimmed : frame.text + trimmed;
+}
+
+function addChild(frame: Frame, name: string, value: unknown): void {
+  const { children } = frame;
+  if (children[name] !== undefined && Object.hasOwn(children, name)) children[name].push(value);
+  else children[name] = [value];
+}
+
+/** An element's value: its text alone, "" when empty, else its children (and its text as `#text`). */
+function elementValue(frame: Frame, isRoot = false): unknown {
+  const { children, text } = frame;
+  if (text !== undefined && text.length > 0) (children as Record<string, unknown>)["#text"] = text;
+  if (isRoot) return children;
+  const keys = Object.keys(children);
+  if (keys.length === 0) return "";
+  if (keys.length === 1 && text !== undefined && text.length > 0) return text;
+  return children;
+}
