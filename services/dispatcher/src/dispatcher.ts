@@ -157,6 +157,10 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
       maxAckPending: Math.max(options.concurrency * 4, 64),
       concurrency: options.concurrency,
       batch: Math.max(options.concurrency * 2, 16),
+      // Plain acks: the `delivered` marker, written before the ack, is what keeps a delivery single; an ack that is
+      // lost only brings the copy back to a check that finds the marker (docs/decisions/0090). A confirmed ack
+      // would cost a reply message per delivery for a warning nobody can act on.
+      confirmAcks: false,
       handler: (message: InboundMessage) => dispatchOne(message, endpointDeps),
       onDeadLetter: (message, error) => emitDeadLettered(publishEvent, endpoint.id, message, error, now),
     });
