@@ -6,8 +6,9 @@ import { testEndpoint, testRegistry } from "../test/support.ts";
 import type { CircuitPolicy } from "./circuit-breaker.ts";
 import { CircuitStore } from "./circuit-store.ts";
 import { DeliveryState } from "./delivery-state.ts";
+import type { DispatchEvent } from "./dispatch-events.ts";
 import { dispatchKeys } from "./dispatch-keys.ts";
-import { dispatchOne } from "./endpoint-dispatch.ts";
+import { dispatchOne, type EndpointDispatchDeps } from "./endpoint-dispatch.ts";
 import { OUTBOX_HEADER } from "./outbox-message.ts";
 
 /*
@@ -48,6 +49,35 @@ function outboxCopy(hubId: string, seq: number) {
   };
 }
 
+/** What dispatchOne needs for an endpoint that answers 202 to every call; each call and event is recorded. */
+function healthyEndpoint(endpointId: string) {
+  const endpoint = testRegistry([testEndpoint(endpointId)]).endpoints()[0] as Endpoint;
+  const calls: Array<{ hubId: string; attempt: number }> = [];
+  const events: DispatchEvent[] = [];
+  const deps: EndpointDispatchDeps = {
+    endpointId,
+    endpoint: () => endpoint,
+    state: new DeliveryState(redis, keys, 3_600),
+    circuits: new CircuitStore(redis, keys.circuit, policy, () => clock),
+    emit: async (event) => {
+      events.push(event);
+    },
+    deliver: async (_endpoint, message) => {
+      calls.push({ hubId: message.hubId, attempt: message.attempt });
+      return { ok: true, status: 202 };
+    },
+    policy: {
+      backoff: { initialMs: 10, factor: 2, maxMs: 100, jitter: 0 },
+      predecessorPollMs: 10,
+      maxWaitMs: 1_000,
+      retryWindowCapMs: 60_000,
+    },
+    now: () => clock,
+    random: () => 0.5,
+  };
+  return { deps, calls, events };
+}
+
 beforeAll(async () => {
   server = await startRedisServer();
   redis = new Redis(server.url, { maxRetriesPerRequest: 2 });
@@ -62,27 +92,7 @@ describe("round trips per delivery", () => {
   // Catches: the attempt counted in a second script call of its own (three round trips per delivery again), the
   // delivered marker written as a transaction again (six commands), or a script's text sent with every delivery.
   it("delivers to a healthy endpoint with one script call before the call and one after it", async () => {
-    const endpoint = testRegistry([testEndpoint("ep-healthy")]).endpoints()[0] as Endpoint;
-    const delivered: number[] = [];
-    const deps = {
-      endpointId: "ep-healthy",
-      endpoint: () => endpoint,
-      state: new DeliveryState(redis, keys, 3_600),
-      circuits: new CircuitStore(redis, keys.circuit, policy, () => clock),
-      emit: async () => {},
-      deliver: async (_endpoint: Endpoint, message: { attempt: number }) => {
-        delivered.push(message.attempt);
-        return { ok: true as const, status: 202 };
-      },
-      policy: {
-        backoff: { initialMs: 10, factor: 2, maxMs: 100, jitter: 0 },
-        predecessorPollMs: 10,
-        maxWaitMs: 1_000,
-        retryWindowCapMs: 60_000,
-      },
-      now: () => clock,
-      random: () => 0.5,
-    };
+    const { deps, calls: delivered } = healthyEndpoint("ep-healthy");
     await dispatchOne(outboxCopy("h-warm", 1), deps); // connection set-up stays out of the count
     await redis.config("RESETSTAT");
     for (let i = 0; i < 5; i++) await dispatchOne(outboxCopy(`h-${i}`, 10 + i), deps);
@@ -95,7 +105,7 @@ describe("round trips per delivery", () => {
       multi: undefined,
       exec: undefined,
     });
-    expect(delivered).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(delivered.map((call) => call.attempt)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(await redis.hexists(keys.markers("h-4"), keys.deliveredField("ep-healthy"))).toBe(1);
     expect(await redis.exists(keys.delivered("ep-healthy", "h-4"))).toBe(0); // no key of its own per delivery
     // The attempt bookkeeping goes with the delivery: nothing of it is kept for the retention period.
@@ -153,35 +163,12 @@ describe("plain acks on OUTBOX (docs/decisions/0090)", () => {
   // Catches: the delivered marker no longer consulted before the call (or written after the ack): a copy whose ack
   // was lost — the dispatcher acks without waiting for the server's confirmation — would reach its receiver twice.
   it("hands a copy whose ack was lost back to a check that finds it delivered: no second call, the event again", async () => {
-    const endpoint = testRegistry([testEndpoint("ep-lost-ack")]).endpoints()[0] as Endpoint;
-    const calls: string[] = [];
-    const events: Array<{ type: string; eventId: string; attempt?: number }> = [];
-    const deps = {
-      endpointId: "ep-lost-ack",
-      endpoint: () => endpoint,
-      state: new DeliveryState(redis, keys, 3_600),
-      circuits: new CircuitStore(redis, keys.circuit, policy, () => clock),
-      emit: async (event: { type: string; eventId: string; attempt?: number }) => {
-        events.push(event);
-      },
-      deliver: async (_endpoint: Endpoint, message: { hubId: string }) => {
-        calls.push(message.hubId);
-        return { ok: true as const, status: 202 };
-      },
-      policy: {
-        backoff: { initialMs: 10, factor: 2, maxMs: 100, jitter: 0 },
-        predecessorPollMs: 10,
-        maxWaitMs: 1_000,
-        retryWindowCapMs: 60_000,
-      },
-      now: () => clock,
-      random: () => 0.5,
-    };
+    const { deps, calls, events } = healthyEndpoint("ep-lost-ack");
     const copy = outboxCopy("h-lost-ack", 77);
     await dispatchOne(copy, deps);
     await dispatchOne({ ...copy, deliveryCount: 2 }, deps); // the same copy, redelivered after ack_wait
-    expect(calls).toEqual(["h-lost-ack"]);
-    expect(events.map((event) => [event.type, event.eventId, event.attempt])).toEqual([
+    expect(calls.map((call) => call.hubId)).toEqual(["h-lost-ack"]);
+    expect(events.map((event) => [event.type, event.eventId, "attempt" in event ? event.attempt : undefined])).toEqual([
       ["delivered", "h-lost-ack:delivered:ep-lost-ack", 1],
       ["delivered", "h-lost-ack:delivered:ep-lost-ack", 1],
     ]);
