@@ -73,7 +73,7 @@ const dispatcher: typeof DispatcherModule = await import(join(root, "services/di
 const nats = await startNatsServer();
 const redisServer = await startRedisServer();
 const receivers = spawn(process.execPath, ["-e", RECEIVER], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-const ask = <T>(message?: unknown) =>
+const ask = <T>(message?: string) =>
   new Promise<T>((resolve) => {
     receivers.once("message", (answer) => resolve(answer as T));
     if (message !== undefined) receivers.send(message);
