@@ -6,14 +6,15 @@ import { testEndpoint, testRegistry } from "../test/support.ts";
 import type { CircuitPolicy } from "./circuit-breaker.ts";
 import { CircuitStore } from "./circuit-store.ts";
 import { DeliveryState } from "./delivery-state.ts";
+import type { DispatchEvent } from "./dispatch-events.ts";
 import { dispatchKeys } from "./dispatch-keys.ts";
-import { dispatchOne } from "./endpoint-dispatch.ts";
+import { dispatchOne, type EndpointDispatchDeps } from "./endpoint-dispatch.ts";
 import { OUTBOX_HEADER } from "./outbox-message.ts";
 
 /*
  * Round trips per delivery: the pre-delivery check also counts the attempt when nothing stands in the way and
  * the endpoint's circuit is closed, so a delivery to a healthy endpoint is one script call before the endpoint
- * is called and one transaction after it. What needs the circuit store (an open or half-open circuit's probe),
+ * is called and one after it. What needs the circuit store (an open or half-open circuit's probe),
  * waits for a predecessor or pauses for a backoff is not counted in the check. A private Redis, so its command
  * counters belong to this file.
  */
@@ -48,6 +49,35 @@ function outboxCopy(hubId: string, seq: number) {
   };
 }
 
+/** What dispatchOne needs for an endpoint that answers 202 to every call; each call and event is recorded. */
+function healthyEndpoint(endpointId: string) {
+  const endpoint = testRegistry([testEndpoint(endpointId)]).endpoints()[0] as Endpoint;
+  const calls: Array<{ hubId: string; attempt: number }> = [];
+  const events: DispatchEvent[] = [];
+  const deps: EndpointDispatchDeps = {
+    endpointId,
+    endpoint: () => endpoint,
+    state: new DeliveryState(redis, keys, 3_600),
+    circuits: new CircuitStore(redis, keys.circuit, policy, () => clock),
+    emit: async (event) => {
+      events.push(event);
+    },
+    deliver: async (_endpoint, message) => {
+      calls.push({ hubId: message.hubId, attempt: message.attempt });
+      return { ok: true, status: 202 };
+    },
+    policy: {
+      backoff: { initialMs: 10, factor: 2, maxMs: 100, jitter: 0 },
+      predecessorPollMs: 10,
+      maxWaitMs: 1_000,
+      retryWindowCapMs: 60_000,
+    },
+    now: () => clock,
+    random: () => 0.5,
+  };
+  return { deps, calls, events };
+}
+
 beforeAll(async () => {
   server = await startRedisServer();
   redis = new Redis(server.url, { maxRetriesPerRequest: 2 });
@@ -59,44 +89,27 @@ afterAll(async () => {
 });
 
 describe("round trips per delivery", () => {
-  // Catches: the attempt counted in a second script call of its own (three round trips per delivery again), or the
-  // check's script text sent with every delivery.
-  it("delivers to a healthy endpoint with one script call before the call and one transaction after it", async () => {
-    const endpoint = testRegistry([testEndpoint("ep-healthy")]).endpoints()[0] as Endpoint;
-    const delivered: number[] = [];
-    const deps = {
-      endpointId: "ep-healthy",
-      endpoint: () => endpoint,
-      state: new DeliveryState(redis, keys, 3_600),
-      circuits: new CircuitStore(redis, keys.circuit, policy, () => clock),
-      emit: async () => {},
-      deliver: async (_endpoint: Endpoint, message: { attempt: number }) => {
-        delivered.push(message.attempt);
-        return { ok: true as const, status: 202 };
-      },
-      policy: {
-        backoff: { initialMs: 10, factor: 2, maxMs: 100, jitter: 0 },
-        predecessorPollMs: 10,
-        maxWaitMs: 1_000,
-        retryWindowCapMs: 60_000,
-      },
-      now: () => clock,
-      random: () => 0.5,
-    };
+  // Catches: the attempt counted in a second script call of its own (three round trips per delivery again), the
+  // delivered marker written as a transaction again (six commands), or a script's text sent with every delivery.
+  it("delivers to a healthy endpoint with one script call before the call and one after it", async () => {
+    const { deps, calls: delivered } = healthyEndpoint("ep-healthy");
     await dispatchOne(outboxCopy("h-warm", 1), deps); // connection set-up stays out of the count
     await redis.config("RESETSTAT");
     for (let i = 0; i < 5; i++) await dispatchOne(outboxCopy(`h-${i}`, 10 + i), deps);
     const counted = await calls();
-    // The check is sent as EVALSHA (defined once on the client), not with the script's text every time.
+    // The check and the delivered marker are sent as EVALSHA (defined once on the client), not with the scripts'
+    // text every time: two commands per delivery.
     expect({ eval: counted.eval, evalsha: counted.evalsha, multi: counted.multi, exec: counted.exec }).toEqual({
       eval: undefined,
-      evalsha: 5,
-      multi: 5,
-      exec: 5,
+      evalsha: 10,
+      multi: undefined,
+      exec: undefined,
     });
-    expect(delivered).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(delivered.map((call) => call.attempt)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(await redis.hexists(keys.markers("h-4"), keys.deliveredField("ep-healthy"))).toBe(1);
     expect(await redis.exists(keys.delivered("ep-healthy", "h-4"))).toBe(0); // no key of its own per delivery
+    // The attempt bookkeeping goes with the delivery: nothing of it is kept for the retention period.
+    expect(await redis.exists(keys.attempts("ep-healthy", "h-4"))).toBe(0);
   });
 
   // Catches: the check counting attempts against an endpoint whose circuit is open (attempts used up without one
@@ -146,13 +159,32 @@ describe("round trips per delivery", () => {
   });
 });
 
+describe("plain acks on OUTBOX (docs/decisions/0090)", () => {
+  // Catches: the delivered marker no longer consulted before the call (or written after the ack): a copy whose ack
+  // was lost — the dispatcher acks without waiting for the server's confirmation — would reach its receiver twice.
+  it("hands a copy whose ack was lost back to a check that finds it delivered: no second call, the event again", async () => {
+    const { deps, calls, events } = healthyEndpoint("ep-lost-ack");
+    const copy = outboxCopy("h-lost-ack", 77);
+    await dispatchOne(copy, deps);
+    await dispatchOne({ ...copy, deliveryCount: 2 }, deps); // the same copy, redelivered after ack_wait
+    expect(calls.map((call) => call.hubId)).toEqual(["h-lost-ack"]);
+    expect(events.map((event) => [event.type, event.eventId, "attempt" in event ? event.attempt : undefined])).toEqual([
+      ["delivered", "h-lost-ack:delivered:ep-lost-ack", 1],
+      ["delivered", "h-lost-ack:delivered:ep-lost-ack", 1],
+    ]);
+  });
+});
+
 describe("delivered markers in the message's marker hash (docs/decisions/0063)", () => {
   // Catches: a delivered field of one receiver read as the message delivered to another (field not per receiver),
-  // the marker written without a lifetime (kept forever), or a successor not seeing its predecessor's field.
+  // the marker written without a lifetime (kept forever), a dead marker outliving the delivery, or a successor not
+  // seeing its predecessor's field.
   it("keeps one field per receiver in one hash per message, with the retention as its lifetime", async () => {
     const state = new DeliveryState(redis, keys, 3_600);
     const record = { attempt: 1, durationMs: 5, at: new Date(clock).toISOString() };
+    await redis.set(keys.deadLettered("ep-a", "h-mk"), "{}"); // an earlier copy's, as before a re-drive
     await state.markDelivered("ep-a", "h-mk", record);
+    expect(await redis.exists(keys.deadLettered("ep-a", "h-mk"))).toBe(0);
     expect(await state.check("ep-a", "h-mk", undefined, "1")).toMatchObject({ delivered: record });
     expect((await state.check("ep-b", "h-mk", undefined, "1")).delivered).toBeUndefined();
     const ttl = await redis.ttl(keys.markers("h-mk"));

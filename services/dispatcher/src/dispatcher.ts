@@ -65,7 +65,11 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
   const random = deps.random ?? Math.random;
   const { bus, redis, logger } = deps;
   const keys = dispatchKeys(bus.topology.namespace);
-  const state = new DeliveryState(redis, keys, options.stateTtlSeconds);
+  // A connection of the dispatcher's own for the two commands of every delivery: their writes are coalesced
+  // (docs/decisions/0091), which must not hold back the commands of services sharing the process's client.
+  const stateRedis = redis.duplicate();
+  stateRedis.on("error", (error: unknown) => logger?.warn({ err: error }, "dispatcher's Redis connection failed"));
+  const state = new DeliveryState(stateRedis, keys, options.stateTtlSeconds);
   const circuits = new CircuitStore(redis, keys.circuit, options.circuit, now);
   const emit = async (event: DispatchEvent): Promise<void> => {
     await publishEvent(event);
@@ -117,6 +121,10 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
       maxAckPending: Math.max(options.concurrency * 4, 64),
       concurrency: options.concurrency,
       batch: Math.max(options.concurrency * 2, 16),
+      // Plain acks: the `delivered` marker, written before the ack, is what keeps a delivery single; an ack that is
+      // lost only brings the copy back to a check that finds the marker (docs/decisions/0090). A confirmed ack
+      // would cost a reply message per delivery for a warning nobody can act on.
+      confirmAcks: false,
       handler: (message: InboundMessage) => dispatchOne(message, endpointDeps),
       onDeadLetter: (message, error) => emitDeadLettered(publishEvent, endpoint.id, message, error, now),
     });
@@ -172,6 +180,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
       const consumers = [...running.values()];
       running.clear();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
+      await stateRedis.quit().catch(() => stateRedis.disconnect());
     },
   };
 }

@@ -94,7 +94,10 @@ function post(target: { url: string; timeoutMs: number }, body: Uint8Array, head
     const url = new URL(target.url);
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     const request = send(url, { method: "POST", headers, agent: AGENTS[url.protocol] }, (response) => {
-      const answer = { status: response.statusCode ?? 0, retryAfter: header(response.headers, "retry-after") };
+      const status = response.statusCode ?? 0;
+      // Node builds `response.headers` from the raw lines when first asked: a delivered message needs none of them.
+      const retryAfter = status >= 200 && status < 300 ? undefined : header(response.headers, "retry-after");
+      const answer = { status, retryAfter };
       const done = () => {
         clearTimeout(timer);
         resolve(answer);
