@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { WriteOp } from "./write-plan.ts";
 
@@ -8,9 +8,12 @@ import type { WriteOp } from "./write-plan.ts";
  * update the same record without locks: the loser re-reads and recomputes. The logic that decides what to
  * write stays in TypeScript (pure, tested); the script only makes each record's write atomic. Several records
  * go in one call (a batch of lifecycle events): one round trip, and each record succeeds or fails on its own.
+ * What the caller read is compared by its SHA-1 (docs/decisions/0092): the record's 1–2 KB is sent once, as
+ * the new value, not a second time as the expectation.
  *
  * KEYS: the records and the keys named by their ops, each once.
- * ARGV[1] number of records, then per record: record key index, expectedPresent ("0"/"1"), expectedValue,
+ * ARGV[1] number of records, then per record: record key index, expectedPresent ("0"/"1"), expectedDigest
+ *       (hex SHA-1 of the value read; "" when absent),
  *       newValue ("" deletes), expireAtMs ("0": none), number of ops, then 4 per op: code ("za" | "zr" |
  *       "hi" | "px"), key index, score or increment or expiry (epoch ms), member or field ("" for "px").
  * Returns one 1 (written) or 0 (the record had changed) per record.
@@ -22,7 +25,7 @@ for r = 1, tonumber(ARGV[1]) do
   local key = KEYS[tonumber(ARGV[i])]
   local current = redis.call('GET', key)
   local matches
-  if ARGV[i + 1] == '0' then matches = not current else matches = current == ARGV[i + 2] end
+  if ARGV[i + 1] == '0' then matches = not current else matches = current and redis.sha1hex(current) == ARGV[i + 2] end
   local opsAt = i + 6
   local opsEnd = opsAt + 4 * tonumber(ARGV[i + 5])
   if matches then
@@ -101,6 +104,11 @@ const cas = new Script(CAS_SCRIPT);
 const claim = new Script(CLAIM_SCRIPT);
 const finish = new Script(FINISH_SCRIPT);
 
+/** The digest the script compares a record's current value with: hex SHA-1 of its UTF-8 bytes, as Redis' `sha1hex`. */
+function recordDigest(value: string): string {
+  return hash("sha1", value, "hex");
+}
+
 export interface CasWrite {
   key: string;
   /** What the caller read (null: the key did not exist). */
@@ -139,7 +147,7 @@ export async function compareAndSetMany(redis: Redis, writes: readonly CasWrite[
     args.push(
       indexOf(write.key),
       write.expected === null ? "0" : "1",
-      write.expected ?? "",
+      write.expected === null ? "" : recordDigest(write.expected),
       write.value ?? "",
       write.expireAt === undefined ? "0" : Math.round(write.expireAt),
       write.ops.length,
