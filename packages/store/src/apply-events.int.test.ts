@@ -3,7 +3,7 @@ import type { LifecycleEvent } from "@carehub/schemas";
 import { type RedisServerHandle, startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { event, happyPath } from "./events.test-support.ts";
+import { envelope, event, happyPath } from "./events.test-support.ts";
 import { createStore, type ReadModelStore } from "./store.ts";
 
 // The tracker folds the lifecycle events it has in hand as one batch (ReadModelStore.applyEvents): one MGET of
@@ -142,5 +142,59 @@ describe("folding lifecycle events in batches", () => {
     await mine.applyEvents([m1[3] as LifecycleEvent, m2[2] as LifecycleEvent, m2[3] as LifecycleEvent]);
     expect((await mine.getMessage("c-1"))?.status).toBe("acknowledged");
     expect(await model(mine)).toEqual(await oneByOne([...m1, ...m2]));
+  });
+});
+
+describe("an envelope's write", () => {
+  const lab = (hubId: string) =>
+    envelope(hubId, T0, {
+      kind: "lab-result",
+      sourceEndpoint: "lab-1",
+      content: {
+        kind: "lab-result",
+        letterType: "XRPT01",
+        consentGiven: null,
+        corrected: false,
+        results: [{ analysisCode: "NPU01807", status: "svar_endeligt" }],
+      },
+    });
+
+  // Catches: the read before an envelope's first write coming back (one more round trip per message).
+  it("writes a new message's record with one script call and no read", async () => {
+    const store = storeIn(newNamespace());
+    await store.applyEvents(happyPath("warm-up", T0)); // loads the script, so EVALSHA does not fall back to EVAL
+    await redis.config("RESETSTAT");
+    await store.applyEnvelope(lab("e-1"));
+    const calls = await commandCalls();
+    // The one GET is the script's own (commandstats counts commands run inside scripts too).
+    expect({ evalsha: calls.evalsha, get: calls.get ?? 0, mget: calls.mget ?? 0 }).toEqual({
+      evalsha: 1,
+      get: 1,
+      mget: 0,
+    });
+    expect((await store.getMessage("e-1"))?.messageId).toBe("msg-e-1");
+  });
+
+  // Catches: a record another tracker copy created overwritten by the envelope's "new record" (its events
+  // lost), or the analyses counted twice when the envelope comes again to a store that remembers nothing.
+  it("folds into a record another copy wrote first, and counts the analyses once", async () => {
+    const namespace = newNamespace();
+    // No `received` event: a routed message has none, and its envelope is what first records its analyses.
+    const [, routed, delivered] = happyPath("e-2", T0, { receivers: ["hosp-1"] });
+    const events = [routed, delivered] as LifecycleEvent[];
+    await storeIn(namespace).applyEvents(events);
+    const mine = storeIn(namespace);
+    await mine.applyEnvelope(lab("e-2"));
+    await storeIn(namespace).applyEnvelope(lab("e-2"));
+    const expected = storeIn(newNamespace());
+    await expected.applyEvents(events);
+    await expected.applyEnvelope(lab("e-2"));
+    expect(await model(mine)).toEqual(await model(expected));
+    const record = await mine.getMessage("e-2");
+    expect(record?.messageId).toBe("msg-e-2");
+    expect(record?.perReceiver[0]?.status).toBe("delivered");
+    const day = new Date(T0).toISOString().slice(0, 10);
+    const stats = await mine.periodStats({ from: day, to: day, period: "day" });
+    expect(stats.analyses.map((a) => [a.code, a.count])).toEqual([["NPU01807", 1]]);
   });
 });

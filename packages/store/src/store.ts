@@ -255,10 +255,13 @@ export class ReadModelStore implements ReadModelQueries {
     const full: EnvelopeFacts = { ...facts };
     if (envelope.patient !== undefined) full.patientHash = this.patientHash(envelope.patient.value);
     // The analyses are counted with the write that first folds the envelope in: a redelivered one writes nothing.
+    // Its record is usually new (the envelope is the first the tracker hears of a message; events this store
+    // folded first are remembered), so it is written expecting nothing rather than read first (0093).
     return this.#updateMessage(
       envelope.hubId,
       (current) => applyEnvelope(current, envelope, full),
       (next) => analysisStatOps(envelope, next, this.keys, this.#retentionMs + EXPIRY_GRACE_MS),
+      { expectNew: true },
     );
   }
 
@@ -661,14 +664,19 @@ export class ReadModelStore implements ReadModelQueries {
     hubId: string,
     fold: MessageFold,
     extraOps?: (next: MessageState) => WriteOp[],
+    expectation: CasExpectation = {},
   ): Promise<WriteResult> {
     const key = this.keys.message(hubId);
     let changed = false;
-    await this.#casLoop(key, (text) => {
-      const write = this.#messageWrite(hubId, key, text, fold, extraOps);
-      changed = write !== undefined;
-      return write;
-    });
+    await this.#casLoop(
+      key,
+      (text) => {
+        const write = this.#messageWrite(hubId, key, text, fold, extraOps);
+        changed = write !== undefined;
+        return write;
+      },
+      expectation,
+    );
     return { changed };
   }
 
@@ -698,19 +706,22 @@ export class ReadModelStore implements ReadModelQueries {
 
   /**
    * Read, compute, compare-and-set; on a lost race read again. `compute` returns undefined for "nothing to
-   * write", or the new value (null deletes) with its secondary writes.
+   * write", or the new value (null deletes) with its secondary writes. The first attempt expects, without a
+   * read, what this store wrote last, or nothing when `expectNew` and it wrote nothing; the script checks
+   * either, and a wrong expectation costs one read.
    */
   async #casLoop(
     key: string,
     compute: (
       text: string | null,
     ) => { value: string | null; expireAt?: number; ops: Parameters<typeof compareAndSet>[1]["ops"] } | undefined,
+    expectation: CasExpectation = {},
   ): Promise<void> {
     let useMemory = true;
     for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
-      const remembered = useMemory ? this.#recent.get(key) : undefined;
+      const remembered = useMemory ? (this.#recent.get(key) ?? (expectation.expectNew ? null : undefined)) : undefined;
       let fromMemory = remembered !== undefined;
-      let text = remembered ?? (await this.#read(key));
+      let text = remembered === undefined ? await this.#read(key) : remembered;
       let write = compute(text);
       if (write === undefined && fromMemory) {
         // "Nothing to write" is only believed of what Redis holds, not of what this store wrote last.
@@ -768,6 +779,12 @@ export class ReadModelStore implements ReadModelQueries {
       throw new StoreUnavailableError(operation, error);
     }
   }
+}
+
+/** What a compare-and-set may expect without reading first, besides what this store wrote last. */
+interface CasExpectation {
+  /** The record is most likely new: expect it absent. */
+  expectNew?: boolean;
 }
 
 /** One change to a message record; undefined: nothing to write. */
