@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import type { Envelope, MessageKind } from "@carehub/schemas";
 import {
   type BusinessEntity,
@@ -48,7 +49,7 @@ import {
   listingTime,
   type MessageState,
 } from "./message-state.ts";
-import { patientHash } from "./patient-hash.ts";
+import { patientHash, patientHashKey } from "./patient-hash.ts";
 import { RecentRecords } from "./recent-records.ts";
 import { type CasWrite, claimTimers, compareAndSet, compareAndSetMany, finishTimer } from "./redis-scripts.ts";
 import { parseStatCounts } from "./stat-counts.ts";
@@ -142,7 +143,7 @@ export class ReadModelStore implements ReadModelQueries {
   readonly keys: StoreKeys;
   readonly #redis: Redis;
   readonly #retentionMs: number;
-  readonly #patientHashKey: string;
+  readonly #patientHashKey: KeyObject;
   readonly #plan: PlanContext;
   readonly #now: () => number;
   readonly #care: CareOverviewStore;
@@ -155,7 +156,7 @@ export class ReadModelStore implements ReadModelQueries {
     this.keys = storeKeys(options.namespace);
     this.#redis = options.redis;
     this.#retentionMs = options.retentionDays * DAY_MS;
-    this.#patientHashKey = options.patientHashKey;
+    this.#patientHashKey = patientHashKey(options.patientHashKey);
     this.#plan = {
       keys: this.keys,
       ackTimeoutMs: options.ackTimeoutMs ?? (() => undefined),
