@@ -75,6 +75,9 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
   const { bus, registry, logger } = deps;
   const store = createReadModel({ ...deps, staleLimits: options.staleLimits, clock });
   const common = {
+    // Acks are not confirmed: a lost ack means a redelivery, which folds to nothing (0093); a confirmation
+    // would only log it, at the price of a reply from the server per event and per envelope.
+    confirmAcks: false,
     maxDeliver: Number.POSITIVE_INFINITY,
     backoffMs: [250, 500, 1_000, 2_000, 5_000],
     concurrency: options.concurrency,
