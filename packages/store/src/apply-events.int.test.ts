@@ -197,4 +197,37 @@ describe("an envelope's write", () => {
     const stats = await mine.periodStats({ from: day, to: day, period: "day" });
     expect(stats.analyses.map((a) => [a.code, a.count])).toEqual([["NPU01807", 1]]);
   });
+
+  // Catches: an envelope folded in a batch that loses what events of the same batch add (or the reverse), its
+  // analyses counted again when it comes a second time, or its record read first although it is new.
+  it("folds an envelope with the events in hand: one script call, the model one-by-one folding gives", async () => {
+    const [, routed, delivered, acknowledged] = happyPath("e-3", T0, { receivers: ["hosp-1"] });
+    const others = happyPath("e-4", T0 + 5);
+    const store = storeIn(newNamespace());
+    await store.applyEvents(happyPath("warm-up", T0)); // loads the script, so EVALSHA does not fall back to EVAL
+    await redis.config("RESETSTAT");
+    await store.applyChanges([
+      { event: routed as LifecycleEvent },
+      { envelope: lab("e-3") },
+      { event: delivered as LifecycleEvent },
+    ]);
+    const calls = await commandCalls();
+    expect({ evalsha: calls.evalsha, mget: calls.mget ?? 0 }).toEqual({ evalsha: 1, mget: 0 });
+    // Again, with its next event and another message's: the envelope adds nothing a second time.
+    await store.applyChanges([
+      { envelope: lab("e-3") },
+      { event: acknowledged as LifecycleEvent },
+      ...others.map((event) => ({ event })),
+    ]);
+    const oneByOne = storeIn(newNamespace());
+    await oneByOne.applyEvents(happyPath("warm-up", T0));
+    await oneByOne.applyEnvelope(lab("e-3"));
+    for (const event of [routed, delivered, acknowledged, ...others] as LifecycleEvent[]) {
+      await oneByOne.applyEvent(event);
+    }
+    expect(await model(store)).toEqual(await model(oneByOne));
+    const day = new Date(T0).toISOString().slice(0, 10);
+    const stats = await store.periodStats({ from: day, to: day, period: "day" });
+    expect(stats.analyses.map((a) => [a.code, a.count])).toEqual([["NPU01807", 1]]);
+  });
 });

@@ -3,6 +3,7 @@ import {
   type EntityState,
   entityParties,
   forwardedEntity,
+  type MessageChange,
   type ReadModelStore,
   resolveStatusSubject,
 } from "@carehub/store";
@@ -42,12 +43,38 @@ export async function foldEnvelope(deps: EnvelopeFoldDeps, envelope: Envelope): 
 }
 
 /**
+ * What an envelope changes when it carries no business status (a lab result, a care communication, …): only its
+ * message's record, which the tracker folds together with the lifecycle events in hand (one script call for
+ * all, event-batcher.ts). Same result as foldEnvelope, which has nothing else to do for it. Undefined: the
+ * envelope updates a referral, task or appointment, or files something in the care overview, and goes through
+ * foldEnvelope, one at a time in the order PIPELINE delivers.
+ */
+export function recordOnlyChange(
+  envelope: Envelope,
+  deps: Pick<EnvelopeFoldDeps, "hubEndpointId" | "resolver">,
+): MessageChange | undefined {
+  if (needsStatusContext(envelope)) return undefined;
+  if (entityUpdatesFor(envelope, deps.hubEndpointId, deps.resolver).length > 0) return undefined;
+  if (careLinksFor(envelope, deps.resolver) !== undefined) return undefined;
+  const subject = subjectOf(envelope);
+  return { envelope, facts: subject === undefined ? {} : { subject } };
+}
+
+/** Whether what the envelope is about depends on what the read model holds (statusContext reads it). */
+function needsStatusContext(envelope: Envelope): boolean {
+  const kind = envelope.content.kind;
+  if (kind === "status-update") return true;
+  return envelope.links.forwards !== undefined && (kind === "referral" || kind === "task-requisition");
+}
+
+/**
  * For a forwarded referral or task: the entity it belongs to (forwarded by one of its parties). For a status update: which originator's entity it is about (the one rule of status-subject.ts, which the
  * router applies too), and for an appointment the parties of the referral or task it was booked for.
  */
 async function statusContext(deps: EnvelopeFoldDeps, envelope: Envelope): Promise<StatusContext | undefined> {
+  if (!needsStatusContext(envelope)) return undefined;
   const content = envelope.content;
-  if (envelope.links.forwards !== undefined && (content.kind === "referral" || content.kind === "task-requisition")) {
+  if (content.kind === "referral" || content.kind === "task-requisition") {
     const subject =
       content.kind === "referral"
         ? { type: "referral" as const, id: content.referralId }
