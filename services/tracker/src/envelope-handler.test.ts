@@ -21,7 +21,7 @@ describe("recordOnlyChange", () => {
   // Catches: a message without business status sent down the one-at-a-time path (the cost batching removes).
   it("folds a lab result with the events in hand, its record only", () => {
     const envelope = envelopeOf("h-lab", HOSPITAL, GP, lab, T);
-    expect(recordOnlyChange(envelope, deps)).toEqual({ envelope, facts: {} });
+    expect(recordOnlyChange(envelope, deps)).toEqual({ envelope });
   });
 
   // Catches: an envelope that updates a referral, task or appointment, or files one in the care overview,

@@ -53,18 +53,10 @@ export function recordOnlyChange(
   envelope: Envelope,
   deps: Pick<EnvelopeFoldDeps, "hubEndpointId" | "resolver">,
 ): MessageChange | undefined {
-  if (needsStatusContext(envelope)) return undefined;
+  // Asked without the status context, which only tells which entity: a referral, task requisition, forward or
+  // status update always updates one (and only referrals and task requisitions are filed in the care overview).
   if (entityUpdatesFor(envelope, deps.hubEndpointId, deps.resolver).length > 0) return undefined;
-  if (careLinksFor(envelope, deps.resolver) !== undefined) return undefined;
-  const subject = subjectOf(envelope);
-  return { envelope, facts: subject === undefined ? {} : { subject } };
-}
-
-/** Whether what the envelope is about depends on what the read model holds (statusContext reads it). */
-function needsStatusContext(envelope: Envelope): boolean {
-  const kind = envelope.content.kind;
-  if (kind === "status-update") return true;
-  return envelope.links.forwards !== undefined && (kind === "referral" || kind === "task-requisition");
+  return { envelope };
 }
 
 /**
@@ -72,9 +64,8 @@ function needsStatusContext(envelope: Envelope): boolean {
  * router applies too), and for an appointment the parties of the referral or task it was booked for.
  */
 async function statusContext(deps: EnvelopeFoldDeps, envelope: Envelope): Promise<StatusContext | undefined> {
-  if (!needsStatusContext(envelope)) return undefined;
   const content = envelope.content;
-  if (content.kind === "referral" || content.kind === "task-requisition") {
+  if (envelope.links.forwards !== undefined && (content.kind === "referral" || content.kind === "task-requisition")) {
     const subject =
       content.kind === "referral"
         ? { type: "referral" as const, id: content.referralId }
