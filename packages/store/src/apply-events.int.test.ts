@@ -3,7 +3,7 @@ import type { LifecycleEvent } from "@carehub/schemas";
 import { type RedisServerHandle, startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { envelope, event, happyPath } from "./events.test-support.ts";
+import { event, happyPath, labResult } from "./events.test-support.ts";
 import { createStore, type ReadModelStore } from "./store.ts";
 
 // The tracker folds the lifecycle events it has in hand as one batch (ReadModelStore.applyEvents): one MGET of
@@ -146,18 +146,7 @@ describe("folding lifecycle events in batches", () => {
 });
 
 describe("an envelope's write", () => {
-  const lab = (hubId: string) =>
-    envelope(hubId, T0, {
-      kind: "lab-result",
-      sourceEndpoint: "lab-1",
-      content: {
-        kind: "lab-result",
-        letterType: "XRPT01",
-        consentGiven: null,
-        corrected: false,
-        results: [{ analysisCode: "NPU01807", status: "svar_endeligt" }],
-      },
-    });
+  const lab = (hubId: string) => labResult(hubId, T0, ["NPU01807"]);
 
   // Catches: the read before an envelope's first write coming back (one more round trip per message).
   it("writes a new message's record with one script call and no read", async () => {
