@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compareAndSet, compareAndSetMany } from "./redis-scripts.ts";
+import { compareAndSet, compareAndSetMany, opArguments } from "./redis-scripts.ts";
 
 // The compare-and-set script compares what Redis holds with a digest of what the caller read
 // (docs/decisions/0092), not with the value itself: these tests hold it to the same answers as a full compare.
@@ -79,5 +79,61 @@ describe("compare-and-set by digest", () => {
     expect(await redis.get(created)).toBe("created-meanwhile");
     expect(await redis.exists(deleted)).toBe(0);
     expect(await redis.get(unchanged)).toBe("mine");
+  });
+});
+
+describe("a record's ops", () => {
+  // Catches: the overall and the day's counter of one field sent as two ops (the bytes 'h2' saves), or fields
+  // that differ in field or amount merged into one.
+  it("sends a field moved alike in two hashes as one op, and everything else as it was", () => {
+    const index = new Map<string, number>();
+    const indexOf = (key: string) => index.get(key) ?? index.set(key, index.size + 1).get(key) ?? 0;
+    const args = opArguments(
+      [
+        { op: "zrem", key: "st:routed", member: "m" },
+        { op: "zadd", key: "st:delivered", score: 5, member: "m" },
+        { op: "hincr", key: "stats", field: "f|a|k|routed", by: -1 },
+        { op: "hincr", key: "stats", field: "f|a|k|delivered", by: 1 },
+        { op: "hincr", key: "day", field: "f|a|k|routed", by: -1 },
+        { op: "hincr", key: "day", field: "f|a|k|delivered", by: 2 },
+        { op: "pexpireat", key: "day", at: 99.4 },
+      ],
+      indexOf,
+    );
+    expect(args).toEqual([
+      ...["zr", 1, "m"],
+      ...["za", 2, 5, "m"],
+      ...["h2", 3, 4, -1, "f|a|k|routed"],
+      ...["hi", 3, 1, "f|a|k|delivered"],
+      ...["hi", 4, 2, "f|a|k|delivered"],
+      ...["px", 4, 99],
+    ]);
+  });
+
+  // Catches: a merged op applied to one hash only, a counter left at 0 instead of removed, or the day hash's
+  // expiry set before an increment re-creates it.
+  it("moves both hashes' counters, removes a counter that reaches 0, and leaves the expiry on", async () => {
+    const key = newKey();
+    const [stats, day] = [`${key}:stats`, `${key}:day`];
+    used.push(stats, day);
+    const at = Date.now() + 3_600_000;
+    await redis.hset(stats, "old", 1);
+    await redis.hset(day, "old", 1);
+    const written = await compareAndSet(redis, {
+      key,
+      expected: null,
+      value: "v",
+      ops: [
+        { op: "hincr", key: stats, field: "old", by: -1 },
+        { op: "hincr", key: stats, field: "new", by: 1 },
+        { op: "hincr", key: day, field: "old", by: -1 },
+        { op: "hincr", key: day, field: "new", by: 1 },
+        { op: "pexpireat", key: day, at },
+      ],
+    });
+    expect(written).toBe(true);
+    expect(await redis.hgetall(stats)).toEqual({ new: "1" });
+    expect(await redis.hgetall(day)).toEqual({ new: "1" });
+    expect(await redis.pexpiretime(day)).toBe(at);
   });
 });
