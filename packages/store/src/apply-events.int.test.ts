@@ -3,7 +3,7 @@ import type { LifecycleEvent } from "@carehub/schemas";
 import { type RedisServerHandle, startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { event, happyPath } from "./events.test-support.ts";
+import { event, happyPath, labResult } from "./events.test-support.ts";
 import { createStore, type ReadModelStore } from "./store.ts";
 
 // The tracker folds the lifecycle events it has in hand as one batch (ReadModelStore.applyEvents): one MGET of
@@ -142,5 +142,81 @@ describe("folding lifecycle events in batches", () => {
     await mine.applyEvents([m1[3] as LifecycleEvent, m2[2] as LifecycleEvent, m2[3] as LifecycleEvent]);
     expect((await mine.getMessage("c-1"))?.status).toBe("acknowledged");
     expect(await model(mine)).toEqual(await oneByOne([...m1, ...m2]));
+  });
+});
+
+describe("an envelope's write", () => {
+  const lab = (hubId: string) => labResult(hubId, T0, ["NPU01807"]);
+
+  // Catches: the read before an envelope's first write coming back (one more round trip per message).
+  it("writes a new message's record with one script call and no read", async () => {
+    const store = storeIn(newNamespace());
+    await store.applyEvents(happyPath("warm-up", T0)); // loads the script, so EVALSHA does not fall back to EVAL
+    await redis.config("RESETSTAT");
+    await store.applyEnvelope(lab("e-1"));
+    const calls = await commandCalls();
+    // The one GET is the script's own (commandstats counts commands run inside scripts too).
+    expect({ evalsha: calls.evalsha, get: calls.get ?? 0, mget: calls.mget ?? 0 }).toEqual({
+      evalsha: 1,
+      get: 1,
+      mget: 0,
+    });
+    expect((await store.getMessage("e-1"))?.messageId).toBe("msg-e-1");
+  });
+
+  // Catches: a record another tracker copy created overwritten by the envelope's "new record" (its events
+  // lost), or the analyses counted twice when the envelope comes again to a store that remembers nothing.
+  it("folds into a record another copy wrote first, and counts the analyses once", async () => {
+    const namespace = newNamespace();
+    // No `received` event: a routed message has none, and its envelope is what first records its analyses.
+    const [, routed, delivered] = happyPath("e-2", T0, { receivers: ["hosp-1"] });
+    const events = [routed, delivered] as LifecycleEvent[];
+    await storeIn(namespace).applyEvents(events);
+    const mine = storeIn(namespace);
+    await mine.applyEnvelope(lab("e-2"));
+    await storeIn(namespace).applyEnvelope(lab("e-2"));
+    const expected = storeIn(newNamespace());
+    await expected.applyEvents(events);
+    await expected.applyEnvelope(lab("e-2"));
+    expect(await model(mine)).toEqual(await model(expected));
+    const record = await mine.getMessage("e-2");
+    expect(record?.messageId).toBe("msg-e-2");
+    expect(record?.perReceiver[0]?.status).toBe("delivered");
+    const day = new Date(T0).toISOString().slice(0, 10);
+    const stats = await mine.periodStats({ from: day, to: day, period: "day" });
+    expect(stats.analyses.map((a) => [a.code, a.count])).toEqual([["NPU01807", 1]]);
+  });
+
+  // Catches: an envelope folded in a batch that loses what events of the same batch add (or the reverse), its
+  // analyses counted again when it comes a second time, or its record read first although it is new.
+  it("folds an envelope with the events in hand: one script call, the model one-by-one folding gives", async () => {
+    const [, routed, delivered, acknowledged] = happyPath("e-3", T0, { receivers: ["hosp-1"] });
+    const others = happyPath("e-4", T0 + 5);
+    const store = storeIn(newNamespace());
+    await store.applyEvents(happyPath("warm-up", T0)); // loads the script, so EVALSHA does not fall back to EVAL
+    await redis.config("RESETSTAT");
+    await store.applyChanges([
+      { event: routed as LifecycleEvent },
+      { envelope: lab("e-3") },
+      { event: delivered as LifecycleEvent },
+    ]);
+    const calls = await commandCalls();
+    expect({ evalsha: calls.evalsha, mget: calls.mget ?? 0 }).toEqual({ evalsha: 1, mget: 0 });
+    // Again, with its next event and another message's: the envelope adds nothing a second time.
+    await store.applyChanges([
+      { envelope: lab("e-3") },
+      { event: acknowledged as LifecycleEvent },
+      ...others.map((event) => ({ event })),
+    ]);
+    const oneByOne = storeIn(newNamespace());
+    await oneByOne.applyEvents(happyPath("warm-up", T0));
+    await oneByOne.applyEnvelope(lab("e-3"));
+    for (const event of [routed, delivered, acknowledged, ...others] as LifecycleEvent[]) {
+      await oneByOne.applyEvent(event);
+    }
+    expect(await model(store)).toEqual(await model(oneByOne));
+    const day = new Date(T0).toISOString().slice(0, 10);
+    const stats = await store.periodStats({ from: day, to: day, period: "day" });
+    expect(stats.analyses.map((a) => [a.code, a.count])).toEqual([["NPU01807", 1]]);
   });
 });

@@ -3,7 +3,7 @@ import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { periodOf, statDay } from "./day-stats.ts";
-import { envelope, event, happyPath } from "./events.test-support.ts";
+import { event, happyPath, labResult } from "./events.test-support.ts";
 import { createStore, type ReadModelStore } from "./store.ts";
 
 const DAY = 86_400_000;
@@ -26,20 +26,6 @@ function newStore(): ReadModelStore {
   stores.push(store);
   return store;
 }
-
-const lab = (hubId: string, at: number, codes: string[]) =>
-  envelope(hubId, at, {
-    kind: "lab-result",
-    sourceEndpoint: "lab-1",
-    content: {
-      kind: "lab-result",
-      letterType: "XRPT01",
-      consentGiven: null,
-      corrected: false,
-      results: codes.map((analysisCode) => ({ analysisCode, status: "svar_endeligt" })),
-    },
-    patient: { system: "cpr", value: "0101011234" },
-  });
 
 beforeAll(() => {
   redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 2 });
@@ -107,11 +93,11 @@ describe("day-bucketed statistics", () => {
 
   it("counts the analysis codes of a lab result once, on the day it was received", async () => {
     const store = newStore();
-    const first = lab("l-1", D2, ["NPU01807", "NPU02319", "NPU01807"]);
+    const first = labResult("l-1", D2, ["NPU01807", "NPU02319", "NPU01807"]);
     await store.applyEnvelope(first);
     // Redelivered envelope: the record does not change, so nothing is counted again.
     await store.applyEnvelope(first);
-    await store.applyEnvelope(lab("l-2", D2 + 1_000, ["NPU02319", "bad|code"]));
+    await store.applyEnvelope(labResult("l-2", D2 + 1_000, ["NPU02319", "bad|code"]));
     await store.applyEvent(
       event("received", "l-2", D2 + 1_000, {
         messageId: "msg-l-2",

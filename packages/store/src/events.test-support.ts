@@ -76,3 +76,18 @@ export function envelope(hubId: string, receivedAt: number, overrides: Partial<E
     ...overrides,
   };
 }
+
+/** A lab result's envelope (XRPT01) from `lab-1` with these analysis codes. */
+export function labResult(hubId: string, receivedAt: number, codes: string[]): Envelope {
+  return envelope(hubId, receivedAt, {
+    kind: "lab-result",
+    sourceEndpoint: "lab-1",
+    content: {
+      kind: "lab-result",
+      letterType: "XRPT01",
+      consentGiven: null,
+      corrected: false,
+      results: codes.map((analysisCode) => ({ analysisCode, status: "svar_endeligt" })),
+    },
+  });
+}

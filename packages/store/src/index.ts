@@ -76,6 +76,7 @@ export {
   type CareLinkInput,
   type ClaimedTimer,
   createStore,
+  type MessageChange,
   type PatientListQuery,
   type ReadModelQueries,
   ReadModelStore,

@@ -1,4 +1,12 @@
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
+
+/**
+ * The patient hash key as a key object: made once per store, it spares each hash the key's import (about a
+ * third of the hash's cost). The hash is the same as with the key's text (its UTF-8 bytes).
+ */
+export function patientHashKey(key: string): KeyObject {
+  return createSecretKey(Buffer.from(key, "utf8"));
+}
 
 /**
  * The keyed hash (HMAC-SHA256) under which the read model indexes a patient. Without the key the hash
@@ -6,7 +14,7 @@ import { createHmac } from "node:crypto";
  * CPR numbers, so a plain hash could be reversed by trying them all). Formatting is normalised so that
  * "010203-1234" and "0102031234" find the same patient.
  */
-export function patientHash(key: string, identifier: string): string {
+export function patientHash(key: string | KeyObject, identifier: string): string {
   const normalised = identifier.replace(/[\s-]/g, "");
   return createHmac("sha256", key).update(normalised).digest("base64url");
 }

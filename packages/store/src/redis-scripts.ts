@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { WriteOp } from "./write-plan.ts";
 
@@ -8,11 +8,15 @@ import type { WriteOp } from "./write-plan.ts";
  * update the same record without locks: the loser re-reads and recomputes. The logic that decides what to
  * write stays in TypeScript (pure, tested); the script only makes each record's write atomic. Several records
  * go in one call (a batch of lifecycle events): one round trip, and each record succeeds or fails on its own.
+ * What the caller read is compared by its SHA-1 (docs/decisions/0092): the record's 1–2 KB is sent once, as
+ * the new value, not a second time as the expectation.
  *
  * KEYS: the records and the keys named by their ops, each once.
- * ARGV[1] number of records, then per record: record key index, expectedPresent ("0"/"1"), expectedValue,
- *       newValue ("" deletes), expireAtMs ("0": none), number of ops, then 4 per op: code ("za" | "zr" |
- *       "hi" | "px"), key index, score or increment or expiry (epoch ms), member or field ("" for "px").
+ * ARGV[1] number of records, then per record: record key index, expectedPresent ("0"/"1"), expectedDigest
+ *       (hex SHA-1 of the value read; "" when absent), newValue ("" deletes), expireAtMs ("0": none), number
+ *       of op arguments, then the ops, each a code and its arguments (key indexes into KEYS):
+ *       "za" key score member | "zr" key member | "hi" key increment field | "px" key expiry (epoch ms) |
+ *       "h2" key key increment field (one counter field moved alike in two hashes: the overall and the day's).
  * Returns one 1 (written) or 0 (the record had changed) per record.
  */
 const CAS_SCRIPT = `
@@ -22,9 +26,9 @@ for r = 1, tonumber(ARGV[1]) do
   local key = KEYS[tonumber(ARGV[i])]
   local current = redis.call('GET', key)
   local matches
-  if ARGV[i + 1] == '0' then matches = not current else matches = current == ARGV[i + 2] end
+  if ARGV[i + 1] == '0' then matches = not current else matches = current and redis.sha1hex(current) == ARGV[i + 2] end
   local opsAt = i + 6
-  local opsEnd = opsAt + 4 * tonumber(ARGV[i + 5])
+  local opsEnd = opsAt + tonumber(ARGV[i + 5])
   if matches then
     if ARGV[i + 3] == '' then
       redis.call('DEL', key)
@@ -33,18 +37,29 @@ for r = 1, tonumber(ARGV[1]) do
     else
       redis.call('SET', key, ARGV[i + 3], 'PXAT', ARGV[i + 4])
     end
-    for j = opsAt, opsEnd - 1, 4 do
+    local j = opsAt
+    while j < opsEnd do
       local code = ARGV[j]
       local target = KEYS[tonumber(ARGV[j + 1])]
       if code == 'za' then
         redis.call('ZADD', target, ARGV[j + 2], ARGV[j + 3])
+        j = j + 4
       elseif code == 'zr' then
-        redis.call('ZREM', target, ARGV[j + 3])
+        redis.call('ZREM', target, ARGV[j + 2])
+        j = j + 3
       elseif code == 'hi' then
-        local n = redis.call('HINCRBY', target, ARGV[j + 3], ARGV[j + 2])
-        if n == 0 then redis.call('HDEL', target, ARGV[j + 3]) end
+        if redis.call('HINCRBY', target, ARGV[j + 3], ARGV[j + 2]) == 0 then redis.call('HDEL', target, ARGV[j + 3]) end
+        j = j + 4
+      elseif code == 'h2' then
+        local other = KEYS[tonumber(ARGV[j + 2])]
+        if redis.call('HINCRBY', target, ARGV[j + 4], ARGV[j + 3]) == 0 then redis.call('HDEL', target, ARGV[j + 4]) end
+        if redis.call('HINCRBY', other, ARGV[j + 4], ARGV[j + 3]) == 0 then redis.call('HDEL', other, ARGV[j + 4]) end
+        j = j + 5
       elseif code == 'px' then
         redis.call('PEXPIREAT', target, ARGV[j + 2])
+        j = j + 3
+      else
+        return redis.error_reply('unknown op ' .. tostring(code))
       end
     end
     results[r] = 1
@@ -101,6 +116,11 @@ const cas = new Script(CAS_SCRIPT);
 const claim = new Script(CLAIM_SCRIPT);
 const finish = new Script(FINISH_SCRIPT);
 
+/** The digest the script compares a record's current value with: hex SHA-1 of its UTF-8 bytes, as Redis' `sha1hex`. */
+function recordDigest(value: string): string {
+  return hash("sha1", value, "hex");
+}
+
 export interface CasWrite {
   key: string;
   /** What the caller read (null: the key did not exist). */
@@ -136,34 +156,65 @@ export async function compareAndSetMany(redis: Redis, writes: readonly CasWrite[
   };
   const args: (string | number)[] = [writes.length];
   for (const write of writes) {
+    const recordIndex = indexOf(write.key);
+    const opArgs = opArguments(write.ops, indexOf);
     args.push(
-      indexOf(write.key),
+      recordIndex,
       write.expected === null ? "0" : "1",
-      write.expected ?? "",
+      write.expected === null ? "" : recordDigest(write.expected),
       write.value ?? "",
       write.expireAt === undefined ? "0" : Math.round(write.expireAt),
-      write.ops.length,
+      opArgs.length,
+      ...opArgs,
     );
-    for (const op of write.ops) {
-      const index = indexOf(op.key);
-      switch (op.op) {
-        case "zadd":
-          args.push("za", index, op.score, op.member);
-          break;
-        case "zrem":
-          args.push("zr", index, 0, op.member);
-          break;
-        case "hincr":
-          args.push("hi", index, op.by, op.field);
-          break;
-        case "pexpireat":
-          args.push("px", index, Math.round(op.at), "");
-          break;
-      }
-    }
   }
   const results = (await cas.run(redis, keys, args)) as number[];
   return writes.map((_, i) => results[i] === 1);
+}
+
+/**
+ * A record's ops as script arguments, in their order. A counter field moved by the same amount in two hashes (a
+ * message's `idx:stats` and its day's hash carry the same fields) goes as one "h2" op where the first of the two
+ * stood: the two increments commute, and the day hash's expiry still comes after its last increment.
+ */
+export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => number): (string | number)[] {
+  const partnerOf = new Map<WriteOp, WriteOp>();
+  const folded = new Set<WriteOp>();
+  const unpaired = new Map<string, WriteOp>();
+  for (const op of ops) {
+    if (op.op !== "hincr") continue;
+    const id = `${op.by}|${op.field}`;
+    const first = unpaired.get(id);
+    if (first !== undefined && first.key !== op.key) {
+      partnerOf.set(first, op);
+      folded.add(op);
+      unpaired.delete(id);
+    } else {
+      unpaired.set(id, op);
+    }
+  }
+  const args: (string | number)[] = [];
+  for (const op of ops) {
+    if (folded.has(op)) continue;
+    switch (op.op) {
+      case "zadd":
+        args.push("za", indexOf(op.key), op.score, op.member);
+        break;
+      case "zrem":
+        args.push("zr", indexOf(op.key), op.member);
+        break;
+      case "hincr": {
+        const partner = partnerOf.get(op);
+        if (partner === undefined) args.push("hi", indexOf(op.key), op.by, op.field);
+        else args.push("h2", indexOf(op.key), indexOf(partner.key), op.by, op.field);
+        break;
+      }
+      case "pexpireat":
+        args.push("px", indexOf(op.key), Math.round(op.at));
+        break;
+    }
+  }
+  return args;
 }
 
 export async function claimTimers(

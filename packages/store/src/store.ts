@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import type { Envelope, MessageKind } from "@carehub/schemas";
 import {
   type BusinessEntity,
@@ -48,7 +49,7 @@ import {
   listingTime,
   type MessageState,
 } from "./message-state.ts";
-import { patientHash } from "./patient-hash.ts";
+import { patientHash, patientHashKey } from "./patient-hash.ts";
 import { RecentRecords } from "./recent-records.ts";
 import { type CasWrite, claimTimers, compareAndSet, compareAndSetMany, finishTimer } from "./redis-scripts.ts";
 import { parseStatCounts } from "./stat-counts.ts";
@@ -142,7 +143,7 @@ export class ReadModelStore implements ReadModelQueries {
   readonly keys: StoreKeys;
   readonly #redis: Redis;
   readonly #retentionMs: number;
-  readonly #patientHashKey: string;
+  readonly #patientHashKey: KeyObject;
   readonly #plan: PlanContext;
   readonly #now: () => number;
   readonly #care: CareOverviewStore;
@@ -155,7 +156,7 @@ export class ReadModelStore implements ReadModelQueries {
     this.keys = storeKeys(options.namespace);
     this.#redis = options.redis;
     this.#retentionMs = options.retentionDays * DAY_MS;
-    this.#patientHashKey = options.patientHashKey;
+    this.#patientHashKey = patientHashKey(options.patientHashKey);
     this.#plan = {
       keys: this.keys,
       ackTimeoutMs: options.ackTimeoutMs ?? (() => undefined),
@@ -184,43 +185,59 @@ export class ReadModelStore implements ReadModelQueries {
 
   /** Folds a lifecycle event into the record of its message (and, for a replay, links the original). */
   async applyEvent(event: LifecycleEvent): Promise<WriteResult> {
-    const result = await this.#updateMessage(event.hubId, (current) => applyEvent(current, event));
+    const result = await this.#updateMessage(event.hubId, { folds: [(current) => applyEvent(current, event)] });
     if (event.type === "replayed") {
-      await this.#updateMessage(event.originalHubId, (current) => applyReplayLink(current, event.hubId));
+      await this.#updateMessage(event.originalHubId, {
+        folds: [(current) => applyReplayLink(current, event.hubId)],
+      });
     }
     return result;
   }
 
+  /** Folds a batch of lifecycle events (applyChanges with events only). */
+  applyEvents(events: readonly LifecycleEvent[]): Promise<void> {
+    return this.applyChanges(events.map((event) => ({ event })));
+  }
+
   /**
-   * Folds a batch of lifecycle events (the tracker's, as they came off EVENTS): each message's events in the
-   * order given, every record written with one compare-and-set script call for the whole batch, after at most
-   * one MGET of the records this store did not write last. A record that changed meanwhile (another tracker
-   * copy) is folded again on its own. Idempotent like applyEvent: an event already folded changes nothing.
+   * Folds a batch of changes to message records (the tracker's lifecycle events and record-only envelopes, as
+   * they came off EVENTS and PIPELINE): each record's envelope first, then its events in the order given, every
+   * record written with one compare-and-set script call for the whole batch, after at most one MGET of the
+   * records this store did not write last. A record that changed meanwhile (another tracker copy) is folded
+   * again on its own. Idempotent like applyEvent and applyEnvelope: a change already folded writes nothing.
    */
-  async applyEvents(events: readonly LifecycleEvent[]): Promise<void> {
-    const folds = new Map<string, MessageFold[]>();
-    const add = (hubId: string, fold: MessageFold) => {
-      const list = folds.get(hubId);
-      if (list === undefined) folds.set(hubId, [fold]);
-      else list.push(fold);
+  async applyChanges(changes: readonly MessageChange[]): Promise<void> {
+    const byHubId = new Map<string, RecordChanges>();
+    const changesOf = (hubId: string): RecordChanges => {
+      let record = byHubId.get(hubId);
+      if (record === undefined) {
+        record = { folds: [] };
+        byHubId.set(hubId, record);
+      }
+      return record;
     };
-    for (const event of events) {
-      add(event.hubId, (current) => applyEvent(current, event));
-      if (event.type === "replayed") add(event.originalHubId, (current) => applyReplayLink(current, event.hubId));
+    for (const change of changes) {
+      if ("envelope" in change) {
+        // Two copies of one envelope (a redelivery in the same batch) fold as one: the first stands.
+        changesOf(change.envelope.hubId).envelope ??= this.#envelopeChange(change.envelope, change.facts);
+        continue;
+      }
+      const event = change.event;
+      changesOf(event.hubId).folds.push((current) => applyEvent(current, event));
+      if (event.type === "replayed") {
+        changesOf(event.originalHubId).folds.push((current) => applyReplayLink(current, event.hubId));
+      }
     }
-    const records = [...folds].map(([hubId, list]) => ({
-      hubId,
-      key: this.keys.message(hubId),
-      fold: composeFolds(list),
-    }));
+    const records = [...byHubId].map(([hubId, changes]) => ({ hubId, key: this.keys.message(hubId), changes }));
     const byKey = new Map(records.map((record) => [record.key, record]));
-    // What each record holds: this store's last write where it has one, else one MGET for the rest.
+    // What each record holds: this store's last write where it has one; nothing, for a record that comes with its
+    // envelope (usually new: see applyEnvelope); else one MGET for the rest.
     const planned = new Map<string, CasWrite>();
     const unread: typeof records = [];
     for (const record of records) {
-      const remembered = this.#recent.get(record.key);
+      const remembered = this.#recent.get(record.key) ?? (record.changes.envelope === undefined ? undefined : null);
       const write =
-        remembered === undefined ? undefined : this.#messageWrite(record.hubId, record.key, remembered, record.fold);
+        remembered === undefined ? undefined : this.#messageWrite(record.hubId, record.key, remembered, record.changes);
       // "Nothing to write" is only believed of what Redis holds, not of what this store wrote last.
       if (write === undefined) unread.push(record);
       else planned.set(record.key, { key: record.key, expected: remembered ?? null, ...write });
@@ -230,7 +247,7 @@ export class ReadModelStore implements ReadModelQueries {
       unread.forEach((record, i) => {
         const text = texts[i] ?? null;
         this.#recent.forget(record.key);
-        const write = this.#messageWrite(record.hubId, record.key, text, record.fold);
+        const write = this.#messageWrite(record.hubId, record.key, text, record.changes);
         if (write !== undefined) planned.set(record.key, { key: record.key, expected: text, ...write });
       });
     }
@@ -247,19 +264,24 @@ export class ReadModelStore implements ReadModelQueries {
       if (record !== undefined) lost.push(record);
     });
     // Lost a race with another writer: read and fold those again one by one (rare).
-    for (const record of lost) await this.#updateMessage(record.hubId, record.fold);
+    for (const record of lost) await this.#updateMessage(record.hubId, record.changes);
   }
 
   /** Folds what the canonical envelope adds (sender's message id, subject, patient hash, links). */
-  async applyEnvelope(envelope: Envelope, facts: Omit<EnvelopeFacts, "patientHash"> = {}): Promise<WriteResult> {
-    const full: EnvelopeFacts = { ...facts };
-    if (envelope.patient !== undefined) full.patientHash = this.patientHash(envelope.patient.value);
-    // The analyses are counted with the write that first folds the envelope in: a redelivered one writes nothing.
+  applyEnvelope(envelope: Envelope, facts: Omit<EnvelopeFacts, "patientHash"> = {}): Promise<WriteResult> {
+    // Its record is usually new (the envelope is the first the tracker hears of a message; events this store
+    // folded first are remembered), so it is written expecting nothing rather than read first (0093).
     return this.#updateMessage(
       envelope.hubId,
-      (current) => applyEnvelope(current, envelope, full),
-      (next) => analysisStatOps(envelope, next, this.keys, this.#retentionMs + EXPIRY_GRACE_MS),
+      { envelope: this.#envelopeChange(envelope, facts), folds: [] },
+      { expectNew: true },
     );
+  }
+
+  #envelopeChange(envelope: Envelope, facts: Omit<EnvelopeFacts, "patientHash"> = {}): EnvelopeChange {
+    const full: EnvelopeFacts = { ...facts };
+    if (envelope.patient !== undefined) full.patientHash = this.patientHash(envelope.patient.value);
+    return { envelope, facts: full };
   }
 
   /** Applies one update to a referral, task or appointment; returns the new state (with pending effects). */
@@ -657,31 +679,42 @@ export class ReadModelStore implements ReadModelQueries {
 
   // ---- internals ------------------------------------------------------------------------------------
 
-  async #updateMessage(
-    hubId: string,
-    fold: MessageFold,
-    extraOps?: (next: MessageState) => WriteOp[],
-  ): Promise<WriteResult> {
+  async #updateMessage(hubId: string, changes: RecordChanges, expectation: CasExpectation = {}): Promise<WriteResult> {
     const key = this.keys.message(hubId);
     let changed = false;
-    await this.#casLoop(key, (text) => {
-      const write = this.#messageWrite(hubId, key, text, fold, extraOps);
-      changed = write !== undefined;
-      return write;
-    });
+    await this.#casLoop(
+      key,
+      (text) => {
+        const write = this.#messageWrite(hubId, key, text, changes);
+        changed = write !== undefined;
+        return write;
+      },
+      expectation,
+    );
     return { changed };
   }
 
-  /** The write that folds `fold` into a message record holding `text`; undefined: nothing to write. */
+  /** The write that folds `changes` into a message record holding `text`; undefined: nothing to write. */
   #messageWrite(
     hubId: string,
     key: string,
     text: string | null,
-    fold: MessageFold,
-    extraOps?: (next: MessageState) => WriteOp[],
+    changes: RecordChanges,
   ): { value: string; expireAt: number; ops: WriteOp[] } | undefined {
     const current = text === null ? undefined : this.#decodeMessage(hubId, key, text);
-    const next = fold(current);
+    let next: MessageState | undefined;
+    let analysisOps: WriteOp[] = [];
+    const { envelope } = changes;
+    if (envelope !== undefined) {
+      next = applyEnvelope(current, envelope.envelope, envelope.facts);
+      // The analyses are counted with the write that first folds the envelope in: a redelivered one adds
+      // nothing. Alone, the envelope changed the record exactly when the write below happens; with events,
+      // only its own change counts.
+      if (changes.folds.length === 0 || encodeMessage(next) !== text) {
+        analysisOps = analysisStatOps(envelope.envelope, next, this.keys, this.#retentionMs + EXPIRY_GRACE_MS);
+      }
+    }
+    for (const fold of changes.folds) next = fold(next ?? current) ?? next;
     if (next === undefined) return undefined;
     const expireAt = listingTime(next) + this.#retentionMs + EXPIRY_GRACE_MS;
     // Past its retention already (a rebuild over an old stream), or its message purged by size: nothing to keep.
@@ -691,26 +724,29 @@ export class ReadModelStore implements ReadModelQueries {
     const ops = [
       ...planMessageWrite(current, next, this.#plan),
       ...dayStatOps(current, next, this.keys, this.#retentionMs + EXPIRY_GRACE_MS),
-      ...(extraOps?.(next) ?? []),
+      ...analysisOps,
     ];
     return { value, expireAt, ops };
   }
 
   /**
    * Read, compute, compare-and-set; on a lost race read again. `compute` returns undefined for "nothing to
-   * write", or the new value (null deletes) with its secondary writes.
+   * write", or the new value (null deletes) with its secondary writes. The first attempt expects, without a
+   * read, what this store wrote last, or nothing when `expectNew` and it wrote nothing; the script checks
+   * either, and a wrong expectation costs one read.
    */
   async #casLoop(
     key: string,
     compute: (
       text: string | null,
     ) => { value: string | null; expireAt?: number; ops: Parameters<typeof compareAndSet>[1]["ops"] } | undefined,
+    expectation: CasExpectation = {},
   ): Promise<void> {
     let useMemory = true;
     for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
-      const remembered = useMemory ? this.#recent.get(key) : undefined;
+      const remembered = useMemory ? (this.#recent.get(key) ?? (expectation.expectNew ? null : undefined)) : undefined;
       let fromMemory = remembered !== undefined;
-      let text = remembered ?? (await this.#read(key));
+      let text = remembered === undefined ? await this.#read(key) : remembered;
       let write = compute(text);
       if (write === undefined && fromMemory) {
         // "Nothing to write" is only believed of what Redis holds, not of what this store wrote last.
@@ -770,23 +806,29 @@ export class ReadModelStore implements ReadModelQueries {
   }
 }
 
+/** What a compare-and-set may expect without reading first, besides what this store wrote last. */
+interface CasExpectation {
+  /** The record is most likely new: expect it absent. */
+  expectNew?: boolean;
+}
+
+/** A change to a message record the tracker folds in a batch: a lifecycle event, or what an envelope adds. */
+export type MessageChange =
+  | { event: LifecycleEvent }
+  | { envelope: Envelope; facts?: Omit<EnvelopeFacts, "patientHash"> };
+
 /** One change to a message record; undefined: nothing to write. */
 type MessageFold = (current: MessageState | undefined) => MessageState | undefined;
 
-/** Folds applied one after another; one that has nothing to write leaves the state as it was. */
-function composeFolds(folds: readonly MessageFold[]): MessageFold {
-  if (folds.length === 1) return folds[0] as MessageFold;
-  return (current) => {
-    let state = current;
-    let touched = false;
-    for (const fold of folds) {
-      const next = fold(state);
-      if (next === undefined) continue;
-      state = next;
-      touched = true;
-    }
-    return touched ? state : undefined;
-  };
+interface EnvelopeChange {
+  envelope: Envelope;
+  facts: EnvelopeFacts;
+}
+
+/** What one write folds into a message record: its envelope (first), then its other changes in order. */
+interface RecordChanges {
+  envelope?: EnvelopeChange;
+  folds: MessageFold[];
 }
 
 export function createStore(options: StoreOptions): ReadModelStore {

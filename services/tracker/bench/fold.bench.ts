@@ -1,6 +1,6 @@
 /**
  * What folding lifecycle events costs, event by event (as the tracker did: 4 handlers, one compare-and-set
- * script call each) against in batches (as it does now: up to 64 events in hand, EventBatcher + foldEvents,
+ * script call each) against in batches (as it does now: up to 64 events in hand, EventBatcher + foldChanges,
  * one MGET and one script call per batch). A private redis-server; the same events in each arm (each message's
  * received, routed, delivered and acknowledged events, interleaved as EVENTS carries them when many messages
  * are in flight), a fresh namespace per arm, the arms alternated. Measured per event: this process's CPU,
@@ -12,11 +12,11 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { LifecycleEvent } from "@carehub/schemas";
-import { createStore } from "@carehub/store";
+import { createStore, type MessageChange } from "@carehub/store";
 import { startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { EventBatcher } from "../src/event-batcher.ts";
-import { foldEvent, foldEvents } from "../src/event-handler.ts";
+import { foldChanges, foldEvent } from "../src/event-handler.ts";
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -135,9 +135,11 @@ async function measure(arm: "one by one, 4 at once" | "batches, 64 in hand", rou
     patientHashKey: "bench-patient-hash-key-0123456789",
     ackTimeoutMs: () => 3_600_000,
   });
-  const batcher = new EventBatcher((batch) => foldEvents(store, batch), 64);
+  const batcher = new EventBatcher<MessageChange>((batch) => foldChanges(store, batch), 64);
   const handle =
-    arm === "batches, 64 in hand" ? (e: LifecycleEvent) => batcher.fold(e) : (e: LifecycleEvent) => foldEvent(store, e);
+    arm === "batches, 64 in hand"
+      ? (e: LifecycleEvent) => batcher.fold({ event: e })
+      : (e: LifecycleEvent) => foldEvent(store, e);
   const callsBefore = await calls();
   const commandsBefore = await commands();
   const redisBefore = pid === undefined ? 0 : cpuMicrosOf(pid);

@@ -3,6 +3,7 @@ import {
   type EntityState,
   entityParties,
   forwardedEntity,
+  type MessageChange,
   type ReadModelStore,
   resolveStatusSubject,
 } from "@carehub/store";
@@ -39,6 +40,23 @@ export async function foldEnvelope(deps: EnvelopeFoldDeps, envelope: Envelope): 
   }
   const care = careLinksFor(envelope, deps.resolver, status);
   if (care !== undefined) await deps.store.recordCareLinks(care);
+}
+
+/**
+ * What an envelope changes when it carries no business status (a lab result, a care communication, …): only its
+ * message's record, which the tracker folds together with the lifecycle events in hand (one script call for
+ * all, event-batcher.ts). Same result as foldEnvelope, which has nothing else to do for it. Undefined: the
+ * envelope updates a referral, task or appointment, or files something in the care overview, and goes through
+ * foldEnvelope, one at a time in the order PIPELINE delivers.
+ */
+export function recordOnlyChange(
+  envelope: Envelope,
+  deps: Pick<EnvelopeFoldDeps, "hubEndpointId" | "resolver">,
+): MessageChange | undefined {
+  // Asked without the status context, which only tells which entity: a referral, task requisition, forward or
+  // status update always updates one (and only referrals and task requisitions are filed in the care overview).
+  if (entityUpdatesFor(envelope, deps.hubEndpointId, deps.resolver).length > 0) return undefined;
+  return { envelope };
 }
 
 /**

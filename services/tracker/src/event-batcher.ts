@@ -1,17 +1,18 @@
-import { isCarehubError, type LifecycleEvent } from "@carehub/schemas";
+import { isCarehubError } from "@carehub/schemas";
 
-/** Writes a batch of events; the tracker's is foldEvents. */
-export type FoldBatch = (events: readonly LifecycleEvent[]) => Promise<void>;
+/** Writes a batch of changes; the tracker's is foldChanges (lifecycle events and record-only envelopes). */
+export type FoldBatch<T> = (changes: readonly T[]) => Promise<void>;
 
-interface Waiting {
-  event: LifecycleEvent;
+interface Waiting<T> {
+  event: T;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Gathers the lifecycle events the EVENTS consumer has in hand and folds them together: each handler hands
- * its event over and waits until the batch it landed in is written, so the bus acks an event only after its
+ * Gathers the lifecycle events the EVENTS consumer has in hand (and the record-only envelope PIPELINE's consumer
+ * has, envelope-handler.ts) and folds them together: each handler hands its event over and waits until the batch
+ * it landed in is written, so the bus acks an event only after its
  * write (a crash before that means redelivery, and folding is idempotent). A batch closes when `maxBatch`
  * events wait or at the end of the current turn of the event loop, whichever comes first: the events pulled
  * together go together, and a lone event waits no longer than one turn.
@@ -20,19 +21,19 @@ interface Waiting {
  * fails permanently (say one record cannot be decoded) is folded again event by event, so only the event that
  * cannot be folded is dead-lettered, not its neighbours.
  */
-export class EventBatcher {
-  readonly #fold: FoldBatch;
+export class EventBatcher<T> {
+  readonly #fold: FoldBatch<T>;
   readonly #maxBatch: number;
-  #waiting: Waiting[] = [];
+  #waiting: Waiting<T>[] = [];
   #scheduled = false;
 
-  constructor(fold: FoldBatch, maxBatch: number) {
+  constructor(fold: FoldBatch<T>, maxBatch: number) {
     this.#fold = fold;
     this.#maxBatch = Math.max(1, maxBatch);
   }
 
   /** Resolves once the event is folded into the read model. */
-  fold(event: LifecycleEvent): Promise<void> {
+  fold(event: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#waiting.push({ event, resolve, reject });
       if (this.#waiting.length >= this.#maxBatch) this.#flush();
@@ -50,7 +51,7 @@ export class EventBatcher {
     if (batch.length > 0) void this.#write(batch);
   };
 
-  async #write(batch: readonly Waiting[]): Promise<void> {
+  async #write(batch: readonly Waiting<T>[]): Promise<void> {
     try {
       await this.#fold(batch.map((w) => w.event));
     } catch (error) {

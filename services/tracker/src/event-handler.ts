@@ -1,7 +1,7 @@
 import type { LifecycleEvent } from "@carehub/schemas";
-import { factKey, type ReadModelStore } from "@carehub/store";
+import { factKey, type MessageChange, type ReadModelStore } from "@carehub/store";
 
-type EventStore = Pick<ReadModelStore, "applyEvent" | "applyEvents" | "updateEntity">;
+type EventStore = Pick<ReadModelStore, "applyEvent" | "applyChanges" | "updateEntity">;
 
 /**
  * Folds one lifecycle event into the read model: the message's record, and for a `stale` event the mark on
@@ -13,12 +13,13 @@ export async function foldEvent(store: EventStore, event: LifecycleEvent): Promi
 }
 
 /**
- * Folds a batch of lifecycle events: every message record in one store call (one round trip when nothing
- * races), then the stale marks one by one (rare). Same result as foldEvent on each, in any order.
+ * Folds a batch of lifecycle events and record-only envelopes: every message record in one store call (one
+ * round trip when nothing races), then the stale marks one by one (rare). Same result as foldEvent on each
+ * event and foldEnvelope on each envelope, in any order.
  */
-export async function foldEvents(store: EventStore, events: readonly LifecycleEvent[]): Promise<void> {
-  await store.applyEvents(events);
-  for (const event of events) await markStale(store, event);
+export async function foldChanges(store: EventStore, changes: readonly MessageChange[]): Promise<void> {
+  await store.applyChanges(changes);
+  for (const change of changes) if ("event" in change) await markStale(store, change.event);
 }
 
 async function markStale(store: EventStore, event: LifecycleEvent): Promise<void> {

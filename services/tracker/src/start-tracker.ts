@@ -2,12 +2,12 @@ import { type Bus, hubJsonDecoder, type RunningConsumer } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import { Envelope, type HubConfig, LifecycleEvent } from "@carehub/schemas";
-import { createStore, type ReadModelStore, type StaleLimits } from "@carehub/store";
+import { createStore, type MessageChange, type ReadModelStore, type StaleLimits } from "@carehub/store";
 import type { Redis } from "ioredis";
 import { carryOutEffects } from "./effects.ts";
-import { foldEnvelope } from "./envelope-handler.ts";
+import { foldEnvelope, recordOnlyChange } from "./envelope-handler.ts";
 import { EventBatcher } from "./event-batcher.ts";
-import { foldEvents } from "./event-handler.ts";
+import { foldChanges } from "./event-handler.ts";
 import { sizeRetention } from "./size-retention.ts";
 import { type RunningTimers, startTimers } from "./timer-poller.ts";
 import { DEFAULT_TRACKER_OPTIONS, type TrackerOptions } from "./tracker-options.ts";
@@ -75,14 +75,18 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
   const { bus, registry, logger } = deps;
   const store = createReadModel({ ...deps, staleLimits: options.staleLimits, clock });
   const common = {
+    // Acks are not confirmed: a lost ack means a redelivery, which folds to nothing (0093); a confirmation
+    // would only log it, at the price of a reply from the server per event and per envelope.
+    confirmAcks: false,
     maxDeliver: Number.POSITIVE_INFINITY,
     backoffMs: [250, 500, 1_000, 2_000, 5_000],
     concurrency: options.concurrency,
     ...(deps.options?.ackWaitMs === undefined ? {} : { ackWaitMs: deps.options.ackWaitMs }),
   };
   const effectDeps = { bus, store, registry, clock, ...(logger === undefined ? {} : { logger }) };
-  // The events in hand at once are folded together: one store call per batch instead of one per event.
-  const events = new EventBatcher((batch) => foldEvents(store, batch), options.concurrency);
+  // The events in hand at once are folded together, with the envelope in hand when it changes only its
+  // message's record: one store call per batch instead of one per event and envelope.
+  const changes = new EventBatcher<MessageChange>((batch) => foldChanges(store, batch), options.concurrency);
   const consumers: RunningConsumer[] = [];
   try {
     consumers.push(
@@ -94,7 +98,7 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
         stage: "tracker",
         // The hub's own events at the current schema version are not validated again (docs/decisions/0020).
         decode: hubJsonDecoder((value) => LifecycleEvent.parse(value)),
-        handler: (message) => events.fold(message.body),
+        handler: (message) => changes.fold({ event: message.body }),
       }),
     );
     consumers.push(
@@ -108,13 +112,11 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
         decode: hubJsonDecoder((value) => Envelope.parse(value)),
         handler: (message) => {
           const current = registry.current();
+          const envelopeDeps = { hubEndpointId: current.hub.id, resolver: current };
+          const recordOnly = recordOnlyChange(message.body, envelopeDeps);
+          if (recordOnly !== undefined) return changes.fold(recordOnly);
           return foldEnvelope(
-            {
-              store,
-              hubEndpointId: current.hub.id,
-              resolver: current,
-              carryOut: (state) => carryOutEffects(effectDeps, state),
-            },
+            { ...envelopeDeps, store, carryOut: (state) => carryOutEffects(effectDeps, state) },
             message.body,
           );
         },
