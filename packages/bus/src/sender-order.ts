@@ -56,7 +56,7 @@ const MARK_RETRY_MS = 1_000;
 const MAX_UNWRITTEN_MARKS = 100_000;
 /** The sender of a stored message that names none: every follower waits for it. */
 const ANYONE = "\u0000anyone";
-/** Stored messages whose sender is read at once (direct gets in flight together). */
+/** Stored messages whose sender is read at once (reads of the stream in flight together). */
 const SENDER_READS_AT_ONCE = 64;
 /** Senders remembered by sequence (a stored message's sender never changes). */
 const SENDER_CACHE_SIZE = 10_000;
@@ -178,8 +178,7 @@ export class SenderOrder {
     for (let seq = floor + 1; seq < follower.seq; seq++) {
       if (!done.has(seq) && !unrelated.has(seq)) unfinished.push(seq);
     }
-    const senders = await this.#sendersOf(unfinished);
-    return !senders.some((sender) => sender === follower.sender || sender === ANYONE);
+    return !(await this.#anySenderOf(unfinished, (sender) => sender === follower.sender || sender === ANYONE));
   }
 
   /**
@@ -199,13 +198,17 @@ export class SenderOrder {
     return floor;
   }
 
-  /** The senders of these stored messages: the ones not known yet are read all at once (one round trip's wait). */
-  async #sendersOf(seqs: readonly number[]): Promise<(string | null)[]> {
-    const senders: (string | null)[] = [];
+  /**
+   * Whether any of these stored messages has a sender that `matches`: the senders not known yet are read a chunk at
+   * a time, the chunk's reads in flight together (one round trip's wait), and the reading stops at the first chunk
+   * with a match — a correction behind a long unfinished window does not read the whole window at every look.
+   */
+  async #anySenderOf(seqs: readonly number[], matches: (sender: string | null) => boolean): Promise<boolean> {
     for (let at = 0; at < seqs.length; at += SENDER_READS_AT_ONCE) {
-      senders.push(...(await Promise.all(seqs.slice(at, at + SENDER_READS_AT_ONCE).map((seq) => this.#senderOf(seq)))));
+      const senders = await Promise.all(seqs.slice(at, at + SENDER_READS_AT_ONCE).map((seq) => this.#senderOf(seq)));
+      if (senders.some(matches)) return true;
     }
-    return senders;
+    return false;
   }
 
   async #senderOf(seq: number): Promise<string | null> {

@@ -68,7 +68,19 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
   // A connection of the dispatcher's own for the two commands of every delivery: their writes are coalesced
   // (docs/decisions/0091), which must not hold back the commands of services sharing the process's client.
   const stateRedis = redis.duplicate();
-  stateRedis.on("error", (error: unknown) => logger?.warn({ err: error }, "dispatcher's Redis connection failed"));
+  // The error's code only, as the process's own client logs it: the message may carry a server address or credentials.
+  stateRedis.on("error", (error: NodeJS.ErrnoException) =>
+    logger?.warn({ reason: error.code ?? error.name }, "dispatcher's Redis connection trouble"),
+  );
+  // QUIT once connected (what was written is answered first); a connection not up yet is simply dropped. Either
+  // way it is closed once ioredis says "end" (the socket closed, no reconnection).
+  const closeStateRedis = async (): Promise<void> => {
+    if (stateRedis.status === "end") return;
+    const ended = new Promise<void>((resolve) => stateRedis.once("end", () => resolve()));
+    if (stateRedis.status === "ready") await stateRedis.quit().then(undefined, () => stateRedis.disconnect());
+    else stateRedis.disconnect();
+    await ended;
+  };
   const state = new DeliveryState(stateRedis, keys, options.stateTtlSeconds);
   const circuits = new CircuitStore(redis, keys.circuit, options.circuit, now);
   const emit = async (event: DispatchEvent): Promise<void> => {
@@ -152,7 +164,13 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
     return syncing;
   };
 
-  await sync();
+  try {
+    await sync();
+  } catch (error) {
+    // Nothing started: the process stops without this service, and its own connection must not outlive it.
+    await closeStateRedis();
+    throw error;
+  }
   const timer = setInterval(() => {
     sync().catch((error: unknown) => logger?.error({ err: error }, "dispatcher could not follow the registry"));
   }, options.registryPollMs);
@@ -179,8 +197,11 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
       await syncing.catch(() => undefined);
       const consumers = [...running.values()];
       running.clear();
-      await Promise.all(consumers.map((consumer) => consumer.stop()));
-      await stateRedis.quit().catch(() => stateRedis.disconnect());
+      try {
+        await Promise.all(consumers.map((consumer) => consumer.stop()));
+      } finally {
+        await closeStateRedis();
+      }
     },
   };
 }
