@@ -1,5 +1,5 @@
 // The `carehub` command (`pnpm carehub …`). Only wires the process: node's flags, arguments, signals, exit code.
-import { tmpdir } from "node:os";
+import { homedir } from "node:os";
 import { missingNodeEnv, missingNodeFlags } from "./node-flags.ts";
 
 // A hub process (`carehub start`) runs with the hub's V8 flags and compile cache (./node-flags.ts), however it was
@@ -7,7 +7,7 @@ import { missingNodeEnv, missingNodeFlags } from "./node-flags.ts";
 // them, before the hub's modules are loaded.
 const starting = process.argv[2] === "start";
 const missing = starting ? missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS) : [];
-const missingEnv = starting ? missingNodeEnv(process.env, tmpdir()) : {};
+const missingEnv = starting ? missingNodeEnv(process.env, homedir()) : {};
 if (missing.length > 0 || Object.keys(missingEnv).length > 0) {
   process.execve?.(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], {
     ...process.env,

@@ -19,12 +19,17 @@ describe("missingNodeFlags", () => {
 });
 
 describe("missingNodeEnv", () => {
-  it("turns node's compile cache on in its default directory when the operator said nothing", () => {
-    expect(missingNodeEnv({}, "system-tmp")).toEqual({ NODE_COMPILE_CACHE: "system-tmp/node-compile-cache" });
+  it("turns node's compile cache on in the user's own cache directory when the operator said nothing", () => {
+    expect(missingNodeEnv({}, "home-of-hub")).toEqual({
+      NODE_COMPILE_CACHE: "home-of-hub/.cache/carehub/node-compile-cache",
+    });
+    expect(missingNodeEnv({ XDG_CACHE_HOME: "xdg-cache" }, "home-of-hub")).toEqual({
+      NODE_COMPILE_CACHE: "xdg-cache/carehub/node-compile-cache",
+    });
   });
 
   it("leaves an operator's own cache directory, or their choice to have none, alone", () => {
-    expect(missingNodeEnv({ NODE_COMPILE_CACHE: "operators-own-cache" }, "system-tmp")).toEqual({});
-    expect(missingNodeEnv({ NODE_DISABLE_COMPILE_CACHE: "1" }, "system-tmp")).toEqual({});
+    expect(missingNodeEnv({ NODE_COMPILE_CACHE: "operators-own-cache" }, "home-of-hub")).toEqual({});
+    expect(missingNodeEnv({ NODE_DISABLE_COMPILE_CACHE: "1" }, "home-of-hub")).toEqual({});
   });
 });
