@@ -7,7 +7,7 @@ import { missingNodeEnv, missingNodeFlags } from "./node-flags.ts";
 // them, before the hub's modules are loaded.
 const starting = process.argv[2] === "start";
 const missing = starting ? missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS) : [];
-const missingEnv = starting ? missingNodeEnv(process.env, homedir()) : {};
+const missingEnv = starting ? missingNodeEnv(process.env, homedir()) : {}; // repo-paths: allow the hub user's cache
 if (missing.length > 0 || Object.keys(missingEnv).length > 0) {
   process.execve?.(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], {
     ...process.env,

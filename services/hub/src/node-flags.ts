@@ -30,9 +30,10 @@ export function missingNodeFlags(execArgv: readonly string[], nodeOptions: strin
  * with the cache on from the start (so that even the entry file comes from it) a warm start loads stripped,
  * compiled code from disk and never loads that module (measured: 16–27 MB less RSS per process). Node runs what the
  * cache holds, checking it only against a hash of the source, so the cache lives where only the hub's own user can
- * write: `$XDG_CACHE_HOME/carehub/node-compile-cache`, else `~/.cache/carehub/node-compile-cache` (`cacheHome` is
- * the user's home directory) — never a shared temporary directory, where another local user could plant entries
- * first. An operator's NODE_COMPILE_CACHE or NODE_DISABLE_COMPILE_CACHE wins.
+ * write: `$XDG_CACHE_HOME/carehub/node-compile-cache`, else `~/.cache/carehub/node-compile-cache` (repo-paths: allow
+ * the hub user's own cache, outside any checkout; `home` is that user's home directory) — never a shared temporary
+ * directory, where another local user could plant entries first. An operator's NODE_COMPILE_CACHE or
+ * NODE_DISABLE_COMPILE_CACHE wins.
  */
 export function missingNodeEnv(env: NodeJS.ProcessEnv, home: string): Record<string, string> {
   if (env.NODE_COMPILE_CACHE !== undefined || env.NODE_DISABLE_COMPILE_CACHE !== undefined) return {};
