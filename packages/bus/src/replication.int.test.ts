@@ -54,7 +54,11 @@ describe("replication on a 3-node cluster", () => {
   it("provisions every stream R3 by default (auto), with consumers as replicated as their stream", async () => {
     const bus = await clusterBus(testNamespace("r3-auto"));
     const report = await provisionWhenPlaced(bus);
-    expect(report.streams.map((s) => s.action)).toEqual(Array(7).fill("created"));
+    // A fresh namespace: every stream is made by this provisioning. A cluster still electing its leaders can refuse a
+    // later stream after placing earlier ones; the retry then finds those as they were made ("unchanged"), never
+    // changed ("updated"): what is checked is that nothing needed changing, and that all of them are R3.
+    expect(report.streams).toHaveLength(7);
+    for (const { stream, action } of report.streams) expect(["created", "unchanged"], stream).toContain(action);
     expect(await streamReplicas(bus)).toEqual(everyStream(bus, 3));
 
     await bus.ensureConsumer(bus.topology.streams.outbox, { durable: "dispatch-ep" });
