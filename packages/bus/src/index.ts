@@ -44,6 +44,7 @@ export {
   type StreamProvisionResult,
 } from "./provision.ts";
 export type { PublishOptions, PublishResult } from "./publisher.ts";
+export { keepRedisConnected } from "./redis-keep-connected.ts";
 export type { RedriveOptions, RedriveProgress, StoredMessage } from "./redrive.ts";
 export {
   type Follower,

@@ -1,6 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Bus, InboundMessage, RunningConsumer } from "@carehub/bus";
-import { DEFAULT_READ_MODEL_RETENTION_DAYS, messageRetention, sweepClaimChecks } from "@carehub/bus";
+import {
+  DEFAULT_READ_MODEL_RETENTION_DAYS,
+  keepRedisConnected,
+  messageRetention,
+  sweepClaimChecks,
+} from "@carehub/bus";
 import { type Logger, recordDeadLetter } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import { type CarehubError, type Endpoint, retentionSeconds } from "@carehub/schemas";
@@ -71,6 +76,9 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
   // The error's code only, as the process's own client logs it: the message may carry a server address or credentials.
   stateRedis.on("error", (error: NodeJS.ErrnoException) =>
     logger?.warn({ reason: error.code ?? error.name }, "dispatcher's Redis connection trouble"),
+  );
+  keepRedisConnected(stateRedis, () =>
+    logger?.warn("dispatcher's Redis connection ended without being closed; connecting again"),
   );
   // QUIT once connected (what was written is answered first); a connection not up yet is simply dropped. Either
   // way it is closed once ioredis says "end" (the socket closed, no reconnection).

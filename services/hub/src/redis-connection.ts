@@ -1,3 +1,4 @@
+import { keepRedisConnected } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { HubConfig } from "@carehub/schemas";
 import { Redis, type RedisOptions } from "ioredis";
@@ -22,6 +23,8 @@ export function createRedisClient(config: HubConfig, logger: Logger): Redis {
   redis.on("error", (error: NodeJS.ErrnoException) =>
     logger.warn({ reason: error.code ?? error.name }, "Redis connection trouble"),
   );
+  // Never ended by ioredis itself, only by the process closing it (a connect cut short during a failover).
+  keepRedisConnected(redis, () => logger.warn("Redis client ended without being closed; connecting again"));
   return redis;
 }
 
