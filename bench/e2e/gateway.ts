@@ -1,11 +1,11 @@
 /**
- * node bench/e2e/gateway.ts [--messages=3000] [--rounds=3] [--tree=<another checkout>]
+ * node bench/e2e/gateway.ts [--messages=3000] [--rounds=3] [--root=<another checkout>]
  *
  * What taking one message costs the gateway alone: a hub process running only the gateway (`services:
  * ["gateway"]`, nothing consumes INGRESS), on private servers, fed the e2e mix over HTTP by this process (64
  * requests in flight); CPU per message of the gateway's process, nats-server and redis-server, per round, after a
  * warm-up. Without the other stages beside it on the two cores, its figure moves less with the load than the
- * gateway's line of `pair.ts --split`. `--tree` runs that checkout's hub process (the driver stays this one's), for
+ * gateway's line of `pair.ts --split`. `--root` (as in the dispatcher's drain bench) runs that checkout's hub process (the driver stays this one's), for
  * alternating a before and an after (docs/performance.md, the gw15 round).
  */
 import { loadavg } from "node:os";
@@ -21,9 +21,9 @@ const args = process.argv.slice(2);
 const value = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const messages = Number(value("messages") ?? 3_000);
 const rounds = Number(value("rounds") ?? 3);
-const tree = value("tree");
+const root = value("root");
 const script =
-  tree === undefined ? new URL("./hub-process.ts", import.meta.url) : pathToFileURL(`${tree}/bench/e2e/hub-process.ts`);
+  root === undefined ? new URL("./hub-process.ts", import.meta.url) : pathToFileURL(`${root}/bench/e2e/hub-process.ts`);
 const WARM_UP = 300;
 
 const infra = await startInfra();
@@ -73,7 +73,7 @@ try {
             .join(", "),
       );
     }
-    console.log(`load ${(loadavg()[0] ?? 0).toFixed(1)}; ${tree ?? "this checkout"}; ${figures.join("; ")}`);
+    console.log(`load ${(loadavg()[0] ?? 0).toFixed(1)}; ${root ?? "this checkout"}; ${figures.join("; ")}`);
   } finally {
     await gateway.stop();
   }
