@@ -38,6 +38,10 @@ import { nowMs, Window } from "./window.ts";
 const SCRIPT = new URL("./hub-process.ts", import.meta.url);
 const WARM_UP = 100;
 
+/** Where a split run writes the profile of one service's process: `x.cpuprofile` → `x.intake.cpuprofile`. */
+export const splitProfilePath = (path: string, service: string): string =>
+  path.replace(/(\.cpuprofile)?$/, `.${service}$1`);
+
 export interface HubScenario {
   name: string;
   delivery: DeliveryMode;
@@ -47,7 +51,8 @@ export interface HubScenario {
   /** Offered msg/s; absent = as fast as the hub takes them (a window of sends in flight). */
   rate?: number;
   mix: MixName;
-  /** Write a V8 CPU profile of the hub process (of the measured load) to this file. */
+  /** Write a V8 CPU profile of the hub process (of the measured load) to this file; split, one file per service
+   *  process, named by {@link splitProfilePath}. */
   profilePath?: string;
   /** One process per service (gateway, intake, router, dispatcher, tracker) instead of all in one. */
   split?: boolean;
@@ -82,7 +87,7 @@ export interface CatchUpFigures {
   drainPerSecSteady: number;
 }
 
-const SERVICES = ["tracker", "dispatcher", "router", "intake", "gateway"] as const;
+export const SERVICES = ["tracker", "dispatcher", "router", "intake", "gateway"] as const;
 
 export interface HubResult {
   scenario: string;
@@ -293,11 +298,12 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     });
     const profiled = (m: unknown): m is { profiled: string } =>
       typeof (m as { profiled?: unknown })?.profiled === "string";
-    const profiledHub = hubs[0];
-    if (scenario.profilePath !== undefined && profiledHub !== undefined) {
-      profiledHub.process.send({ profile: "start" });
-      await profiledHub.next(profiled);
-    }
+    const profiledHubs = scenario.split ? hubs : hubs.slice(0, 1);
+    if (scenario.profilePath !== undefined)
+      for (const profiledHub of profiledHubs) {
+        profiledHub.process.send({ profile: "start" });
+        await profiledHub.next(profiled);
+      }
     const requestCount = scenario.redisRequests ? await countRedisRequests(infra.redisUrl) : undefined;
     meter.start();
     const started = performance.now();
@@ -317,10 +323,13 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     const acknowledged = !acks || (await receiving.acks.waitFor(scenario.messages, drainMs));
     const seconds = (performance.now() - started) / 1000;
     const processes = meter.stop(scenario.messages);
-    if (scenario.profilePath !== undefined && profiledHub !== undefined) {
+    if (scenario.profilePath !== undefined) {
       mkdirSync(dirname(scenario.profilePath), { recursive: true });
-      profiledHub.process.send({ profile: scenario.profilePath });
-      await profiledHub.next(profiled);
+      for (const profiledHub of profiledHubs) {
+        const path = scenario.split ? splitProfilePath(scenario.profilePath, profiledHub.name) : scenario.profilePath;
+        profiledHub.process.send({ profile: path });
+        await profiledHub.next(profiled);
+      }
     }
     const requests = await requestCount?.stop();
     const redisAfter = await redisFootprint(infra.redisUrl);

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { runBare } from "./bare.ts";
 import type { Feed } from "./feed.ts";
-import { runHub } from "./hub.ts";
+import { runHub, SERVICES, splitProfilePath } from "./hub.ts";
 import type { DeliveryMode } from "./hub-registry.ts";
 import { startInfra } from "./infra.ts";
 import { summariseProfile } from "./profile.ts";
@@ -90,10 +90,13 @@ try {
       `lost ${hub.lost}, duplicates ${hub.duplicates}`,
   );
   if (profilePath !== undefined) {
-    const summary = summariseProfile(profilePath, 30);
-    console.log(`profile: ${summary.samples} samples`);
-    for (const spot of summary.charged.slice(0, 20)) console.log(`  charged ${spot.share} % ${spot.name}`);
-    for (const spot of summary.functions.slice(0, 30)) console.log(`  ${spot.share} % ${spot.name}`);
+    const paths = split ? SERVICES.map((service) => splitProfilePath(profilePath, service)) : [profilePath];
+    for (const path of paths) {
+      const summary = summariseProfile(path, 30);
+      console.log(`profile ${path}: ${summary.samples} samples`);
+      for (const spot of summary.charged.slice(0, 20)) console.log(`  charged ${spot.share} % ${spot.name}`);
+      for (const spot of summary.functions.slice(0, 30)) console.log(`  ${spot.share} % ${spot.name}`);
+    }
   }
 } finally {
   clearInterval(sampler);
