@@ -17,5 +17,6 @@ export {
 } from "./lab-databank/translate-lab-result.ts";
 export { DEFAULT_MAX_BYTES, type ParseMessageOptions, parseMessage } from "./parse-message.ts";
 export { type MessageIdentity, readMessageIdentity } from "./read-identity.ts";
+export { type ReadMessage, readMessage } from "./read-message.ts";
 export { runValidateCommand, VALIDATE_USAGE, type ValidateLine, validateFiles } from "./validate-files.ts";
 export { type CorpusSummary, summariseCorpus } from "./validate-summary.ts";

@@ -2,7 +2,7 @@ import { parseFhirMessage } from "@carehub/medcom-fhir";
 import { parseOioxmlMessage } from "@carehub/medcom-xml";
 import type { ParseResult, WireFormat } from "@carehub/schemas";
 import { FORMAT_ERROR_CODES } from "./codes.ts";
-import { detectFormat } from "./detect-format.ts";
+import { type DetectResult, detectFormat } from "./detect-format.ts";
 
 export interface ParseMessageOptions {
   /** The Content-Type the message came with; without it the format is sniffed from the bytes. */
@@ -13,35 +13,39 @@ export interface ParseMessageOptions {
 
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
 
-function dispatch(bytes: Uint8Array, format: WireFormat, maxBytes: number): ParseResult {
+function dispatch(bytes: Uint8Array, format: WireFormat, maxBytes: number, fhirText?: string): ParseResult {
   switch (format) {
     case "fhir+json":
     case "fhir+xml":
-      return parseFhirMessage(bytes, { format, limits: { maxBytes } });
+      return parseFhirMessage(fhirText ?? bytes, { format, limits: { maxBytes } });
     case "oioxml":
       return parseOioxmlMessage(bytes, { limits: { maxBytes } });
   }
 }
 
+/** The result of a too-large body, before anything else is looked at. */
+export function tooLarge(maxBytes: number): ParseResult {
+  return {
+    ok: false,
+    partial: {},
+    issues: [{ code: FORMAT_ERROR_CODES.TOO_LARGE, path: "", message: `the message is larger than ${maxBytes} bytes` }],
+  };
+}
+
 /**
- * Detects the wire format and parses the message with the matching MedCom package. Pure; never throws: every
- * problem, including one in a parser, comes back as a ParseFailure.
+ * Parses a message whose format detectFormat has decided (readMessage shares one detection between this and the
+ * header read). `fhirText`, when given, is a FHIR message's text already decoded from `bytes` (as the FHIR parser decodes
+ * them). Never throws.
  */
-export function parseMessage(bytes: Uint8Array, options: ParseMessageOptions = {}): ParseResult {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+export function parseDetected(
+  bytes: Uint8Array,
+  detected: DetectResult,
+  maxBytes: number,
+  fhirText?: string,
+): ParseResult {
   try {
-    if (bytes.byteLength > maxBytes) {
-      return {
-        ok: false,
-        partial: {},
-        issues: [
-          { code: FORMAT_ERROR_CODES.TOO_LARGE, path: "", message: `the message is larger than ${maxBytes} bytes` },
-        ],
-      };
-    }
-    const detected = detectFormat(bytes, options.contentType);
     if (!detected.ok) return { ok: false, partial: {}, issues: [detected.issue] };
-    const result = dispatch(bytes, detected.format, maxBytes);
+    const result = dispatch(bytes, detected.format, maxBytes, fhirText);
     if (!result.ok && result.partial.format === undefined) {
       return { ...result, partial: { ...result.partial, format: detected.format } };
     }
@@ -53,4 +57,23 @@ export function parseMessage(bytes: Uint8Array, options: ParseMessageOptions = {
       issues: [{ code: FORMAT_ERROR_CODES.INTERNAL, path: "", message: "the message could not be parsed" }],
     };
   }
+}
+
+/**
+ * Detects the wire format and parses the message with the matching MedCom package. Pure; never throws: every
+ * problem, including one in a parser, comes back as a ParseFailure.
+ */
+export function parseMessage(bytes: Uint8Array, options: ParseMessageOptions = {}): ParseResult {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (bytes.byteLength > maxBytes) return tooLarge(maxBytes);
+  let detected: DetectResult;
+  try {
+    detected = detectFormat(bytes, options.contentType);
+  } catch {
+    detected = {
+      ok: false,
+      issue: { code: FORMAT_ERROR_CODES.INTERNAL, path: "", message: "the message could not be parsed" },
+    };
+  }
+  return parseDetected(bytes, detected, maxBytes);
 }

@@ -1,6 +1,6 @@
 import { readFhirMessageIdentity } from "@carehub/medcom-fhir";
 import { readLetterIdentity } from "@carehub/medcom-xml";
-import type { PartialMessage } from "@carehub/schemas";
+import type { PartialMessage, WireFormat } from "@carehub/schemas";
 import { detectFormat } from "./detect-format.ts";
 import { DEFAULT_MAX_BYTES } from "./parse-message.ts";
 
@@ -21,10 +21,23 @@ export function readMessageIdentity(
   if (bytes.byteLength > maxBytes) return {};
   const detected = detectFormat(bytes, options.contentType);
   if (!detected.ok) return {};
-  switch (detected.format) {
+  return identityOfDetected(bytes, detected.format, maxBytes);
+}
+
+/**
+ * The header read of a message of a known format (readMessage shares one detection between this and the full
+ * parse). `fhirText`, when given, is a FHIR message's text already decoded from `bytes` by decodeFhirText.
+ */
+export function identityOfDetected(
+  bytes: Uint8Array,
+  format: WireFormat,
+  maxBytes: number,
+  fhirText?: string,
+): MessageIdentity {
+  switch (format) {
     case "fhir+json":
     case "fhir+xml":
-      return readFhirMessageIdentity(bytes, { format: detected.format, limits: { maxBytes } });
+      return readFhirMessageIdentity(fhirText ?? bytes, { format, limits: { maxBytes } });
     case "oioxml":
       return readLetterIdentity(bytes, { limits: { maxBytes } });
   }

@@ -35,7 +35,7 @@ export { FHIR_ISSUE_CODES, type FhirIssueCode } from "./codes.ts";
 export { FHIR_LAB_RESULT_TYPE } from "./content/lab-result.ts";
 export type { FhirBundle, FhirResource } from "./fhir-json.ts";
 export { DEFAULT_LIMITS, type ParseLimits } from "./limits.ts";
-export { type ParseFhirOptions, parseFhirMessage } from "./parse-fhir-message.ts";
+export { decodeFhirText, type ParseFhirOptions, parseFhirMessage } from "./parse-fhir-message.ts";
 export { type FhirMessageIdentity, readFhirMessageIdentity } from "./read/read-identity.ts";
 export { fhirXmlToJson, type XmlToJsonResult } from "./xml/fhir-xml-to-json.ts";
 export { FhirXmlSerializeError, serializeFhirXml } from "./xml/serialize-fhir-xml.ts";

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { type Envelope, type ParsedMessage, SCHEMA_VERSION } from "@carehub/schemas";
 import type { IngressMessage } from "./ingress-message.ts";
 
@@ -14,7 +14,7 @@ export function buildEnvelope(message: ParsedMessage, ingress: IngressMessage, f
       stream: ingress.stream,
       seq: ingress.seq,
       contentType: ingress.contentType ?? fallbackContentType,
-      sha256: createHash("sha256").update(ingress.bytes).digest("hex"),
+      sha256: hash("sha256", ingress.bytes, "hex"),
       size: ingress.bytes.byteLength,
     },
   };

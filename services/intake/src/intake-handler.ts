@@ -33,7 +33,14 @@ import { duplicateEvent, type EventSubject, receivedEvent, rejectedEvent } from 
 import type { LaneTurn } from "./sender-lanes.ts";
 import { checkHubSource, checkSource } from "./source-check.ts";
 
-export type ParseFunction = (bytes: Uint8Array, options: { contentType?: string }) => ParseResult;
+/**
+ * Intake's reading of a message (readMessage of @carehub/formats): the full parse, and the header read the gateway
+ * admits by (readMessageIdentity), which names the message — with the format detected once for both.
+ */
+export type ReadFunction = (
+  bytes: Uint8Array,
+  options: { contentType?: string },
+) => { parsed: ParseResult; identity: Pick<PartialMessage, "messageId"> };
 
 export interface IntakeHandlerDeps {
   bus: Pick<Bus, "publish" | "publishJson" | "publishEvent" | "topology">;
@@ -41,9 +48,7 @@ export interface IntakeHandlerDeps {
   /** The message ledger: the hub id of each message, and its claim (packages/ledger). */
   ledger: Pick<MessageLedger, "hubIdOf" | "claim">;
   registry: RegistrySource;
-  parse: ParseFunction;
-  /** The header read the gateway admits by (readMessageIdentity of @carehub/formats): it names the message. */
-  readIdentity: (bytes: Uint8Array, options: { contentType?: string }) => Pick<PartialMessage, "messageId">;
+  read: ReadFunction;
   /** How long message-id and acknowledgement keys are kept (the read model's retention). */
   retentionDays: number;
   clock?: () => Date;
@@ -87,11 +92,13 @@ export function createIntakeHandler(
     const arrival = readIngressMessage(rawIngress(delivery, now), ingressPrefix);
     const registry = deps.registry.current();
     const contentType = arrival.contentType === undefined ? {} : { contentType: arrival.contentType };
-    const parsed = deps.parse(arrival.bytes, contentType);
     // The message id that names the message comes from the header read, as at the gateway (and in the dead-letter
     // hook): the gateway's answer and intake then agree on the hub id even when the rest of the message is
     // broken. On every message the full parse accepts, both readings agree (read-identity.test.ts, the corpus).
-    const { messageId } = deps.readIdentity(arrival.bytes, contentType);
+    const {
+      parsed,
+      identity: { messageId },
+    } = deps.read(arrival.bytes, contentType);
     const kind = parsed.ok ? parsed.message.kind : parsed.partial.kind;
     const hubId = deps.ledger.hubIdOf({ endpoint: arrival.sourceEndpoint, messageId }, arrival) ?? "";
     const ingress = identify(arrival, hubId, deps.logger);

@@ -1,5 +1,5 @@
 import { type Bus, INGRESS_CONSUMER, type InboundMessage, SenderOrder } from "@carehub/bus";
-import { parseMessage, readMessageIdentity } from "@carehub/formats";
+import { readMessage, readMessageIdentity } from "@carehub/formats";
 import { MessageLedger } from "@carehub/ledger";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
@@ -7,7 +7,7 @@ import type { CarehubError } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { type IngressMessage, identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
 import { deadLetteredEvent, receivedEvent } from "./intake-events.ts";
-import { createIntakeHandler, type ParseFunction } from "./intake-handler.ts";
+import { createIntakeHandler, type ReadFunction } from "./intake-handler.ts";
 import { inSenderLanes, type LaneTurn } from "./sender-lanes.ts";
 
 /** Messages in hand at once; a sender's own still go one at a time. */
@@ -27,8 +27,8 @@ export interface IntakeDeps {
   /** How long message-id and acknowledgement keys are kept, in days (HubConfig.retentionDays). */
   retentionDays: number;
   logger?: Logger;
-  /** Default: parseMessage from @carehub/formats. */
-  parse?: ParseFunction;
+  /** Default: readMessage from @carehub/formats. */
+  read?: ReadFunction;
   clock?: () => Date;
   /**
    * Messages handled at once (default 8). Each sender's messages are still handled one after another in
@@ -72,8 +72,7 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     redis: deps.redis,
     ledger,
     registry: deps.registry,
-    parse: deps.parse ?? parseMessage,
-    readIdentity: readMessageIdentity,
+    read: deps.read ?? readMessage,
     retentionDays: deps.retentionDays,
     clock,
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),

@@ -14,13 +14,17 @@ export type FhirMessageIdentity = Pick<PartialMessage, "format" | "messageId" | 
  * MessageHeader.id, never Bundle.id (MedCom: a resent message keeps its MessageHeader.id). Neither format is
  * parsed: FHIR JSON is scanned (json-head.ts), FHIR XML read tag by tag (xml-head.ts), and the reading stops
  * once the header is read. Never throws; what cannot be read is left out, and intake's full parse reports why.
- * Intake derives the hub id from this same reading, so gateway and intake always agree on it.
+ * Intake derives the hub id from this same reading, so gateway and intake always agree on it. `input` may be the
+ * message's text already decoded by decodeFhirText (intake decodes a FHIR JSON body once for both readings).
  */
-export function readFhirMessageIdentity(input: Uint8Array, options: ParseFhirOptions = {}): FhirMessageIdentity {
+export function readFhirMessageIdentity(
+  input: Uint8Array | string,
+  options: ParseFhirOptions = {},
+): FhirMessageIdentity {
   try {
     // FHIR XML named as such (the gateway's case): read from the head of the bytes, not decoded whole.
     const limits = resolveLimits(options.limits);
-    if (options.format === "fhir+xml" && input.byteLength <= limits.maxBytes) {
+    if (options.format === "fhir+xml" && typeof input !== "string" && input.byteLength <= limits.maxBytes) {
       const head = readXmlMessageHead(input, limits.maxDepth);
       return identityOf("fhir+xml", head.resourceType, head.header);
     }

@@ -1,0 +1,35 @@
+import { decodeFhirText } from "@carehub/medcom-fhir";
+import type { ParseResult } from "@carehub/schemas";
+import { detectFormat } from "./detect-format.ts";
+import { DEFAULT_MAX_BYTES, parseDetected, tooLarge } from "./parse-message.ts";
+import { identityOfDetected, type MessageIdentity } from "./read-identity.ts";
+
+/** Intake's two readings of one message: the full parse and the header read the gateway admitted it by. */
+export interface ReadMessage {
+  parsed: ParseResult;
+  identity: MessageIdentity;
+}
+
+/**
+ * parseMessage and readMessageIdentity of the same bytes, with the format detected once and a FHIR JSON body
+ * decoded once for both (intake needs both: the header read names the message as the gateway named it, the full
+ * parse validates it). Gives exactly what the two give apart (read-message.test.ts holds it to them on the corpus).
+ * Pure; never throws.
+ */
+export function readMessage(bytes: Uint8Array, options: { contentType?: string; maxBytes?: number } = {}): ReadMessage {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (bytes.byteLength > maxBytes) return { parsed: tooLarge(maxBytes), identity: {} };
+  const detected = detectFormat(bytes, options.contentType);
+  if (!detected.ok) return { parsed: parseDetected(bytes, detected, maxBytes), identity: {} };
+  const { format } = detected;
+  let fhirText: string | undefined;
+  if (format === "fhir+json") {
+    const decoded = decodeFhirText(bytes, { format, limits: { maxBytes } });
+    // Not UTF-8: both readings go from the bytes and say so their own way.
+    if (!("issue" in decoded)) fhirText = decoded.text;
+  }
+  return {
+    parsed: parseDetected(bytes, detected, maxBytes, fhirText),
+    identity: identityOfDetected(bytes, format, maxBytes, fhirText),
+  };
+}
