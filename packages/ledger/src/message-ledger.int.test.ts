@@ -42,6 +42,23 @@ describe("the message ledger against real Redis", () => {
     expect(at7).not.toBe(ledger.hubIdOf({ endpoint: "lab", messageId: undefined }, { stream: STREAM, seq: 8 }));
   });
 
+  // The ledger remembers the ids it derived lately (each stage derives one message's id twice). Catches a memory
+  // keyed by too little (the message id alone: two senders' messages merged into one hub id, the second never
+  // delivered) or one that gives an id back after it was evicted for a different pair.
+  it("remembers derived hub ids per sender and message id, and derives them again once forgotten", () => {
+    const fresh = new MessageLedger({ redis, namespace, retentionDays: 90, hubEndpointId: "carehub" });
+    const pairs = Array.from({ length: 3_000 }, (_, i) => ({
+      endpoint: `sender-${i % 3}`,
+      messageId: `m-${i % 1_500}`,
+    }));
+    for (const round of [1, 2])
+      for (const pair of round === 1 ? pairs : pairs.toReversed())
+        expect(fresh.hubIdOf(pair)).toBe(messageHubId(namespace, pair.endpoint, pair.messageId));
+    // A message id that ends the endpoint's part of another pair's: still two messages.
+    expect(fresh.hubIdOf({ endpoint: "lab", messageId: "x\ny" })).toBe(messageHubId(namespace, "lab", "x\ny"));
+    expect(fresh.hubIdOf({ endpoint: "lab\nx", messageId: "y" })).toBe(messageHubId(namespace, "lab\nx", "y"));
+  });
+
   it("admits a new message, lets intake claim the same stored copy (and its redelivery), and knows it later", async () => {
     const message = { endpoint: "acute-team", messageId: "m-new", kind: "homecare-observation" };
     const hubId = messageHubId(namespace, "acute-team", "m-new");

@@ -46,6 +46,9 @@ export type Admission = { repeat: false; hubId: string | undefined } | Repeat;
 
 export type Claim = { repeat: false; hubId: string } | Repeat;
 
+/** How many derived hub ids a ledger remembers: more than a process has messages in hand at once. */
+const DERIVED_HUB_IDS = 1_024;
+
 /**
  * The message ledger: the one owner of message identity and repeat handling (docs/decisions/0014-message-ledger.md).
  * A message is identified by its authenticated sender and its own id, for as long as the hub keeps it (the
@@ -60,6 +63,12 @@ export class MessageLedger {
   readonly #ttlSeconds: number;
   readonly #hubEndpointId: string;
   readonly #clock: () => Date;
+  /**
+   * The hub ids derived lately, by sender and message id: each stage derives a message's id more than once (the
+   * gateway when it admits the message and when it records it, intake when it names it and when it claims it),
+   * and a SHA-1 per derivation is the dearer part. Bounded: the oldest entry goes first.
+   */
+  readonly #derived = new Map<string, string>();
 
   constructor(options: MessageLedgerOptions) {
     this.keys = ledgerKeys(options.namespace);
@@ -70,9 +79,22 @@ export class MessageLedger {
     this.#clock = options.clock ?? (() => new Date());
   }
 
+  /** messageHubId of derived-ids.ts, remembered for the last DERIVED_HUB_IDS messages. */
+  #messageHubId(endpoint: string, messageId: string): string {
+    // The endpoint's length first: the key names one pair only, whatever characters either holds.
+    const key = `${endpoint.length}:${endpoint}${messageId}`;
+    let hubId = this.#derived.get(key);
+    if (hubId === undefined) {
+      hubId = messageHubId(this.#namespace, endpoint, messageId);
+      if (this.#derived.size >= DERIVED_HUB_IDS) this.#derived.delete(this.#derived.keys().next().value as string);
+      this.#derived.set(key, hubId);
+    }
+    return hubId;
+  }
+
   /** The hub id of a message, from its sender and own id (or, when none could be read, its INGRESS position). */
   hubIdOf(message: ArrivingMessage, stored?: { stream: string; seq: number }): string | undefined {
-    if (message.messageId !== undefined) return messageHubId(this.#namespace, message.endpoint, message.messageId);
+    if (message.messageId !== undefined) return this.#messageHubId(message.endpoint, message.messageId);
     return stored === undefined ? undefined : ingressHubId(stored.stream, stored.seq);
   }
 
@@ -106,7 +128,7 @@ export class MessageLedger {
     if (message.messageId === undefined) return;
     await this.#redis.set(
       this.keys.messageId(message.endpoint, message.messageId),
-      encodeFirstCopy({ hubId, seq }, this.keys.derivedHubId(message.endpoint, message.messageId)),
+      encodeFirstCopy({ hubId, seq }, this.#messageHubId(message.endpoint, message.messageId)),
       "EX",
       this.#ttlSeconds,
       "NX",
@@ -121,7 +143,7 @@ export class MessageLedger {
     message: ArrivingMessage & { messageId: string },
     stored: { stream: string; seq: number },
   ): Promise<Claim> {
-    const hubId = messageHubId(this.#namespace, message.endpoint, message.messageId);
+    const hubId = this.#messageHubId(message.endpoint, message.messageId);
     const key = this.keys.messageId(message.endpoint, message.messageId);
     const earlier = parseFirstCopy(
       await this.#redis.set(
