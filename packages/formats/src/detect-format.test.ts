@@ -29,6 +29,22 @@ describe("detectFormat", () => {
     expect(detectFormat(pi)).toEqual({ ok: true, format: "oioxml" });
   });
 
+  // JSON is recognised from the bytes without decoding them, before the decoded look: it must not skip more than
+  // that look skips (white space to /\s/ in windows-1252, which the head is decoded as). Catches a byte scan that
+  // skips control bytes or other bytes too: a body the decoded look refuses as unknown would be read as JSON. (One
+  // that skips too little only leaves the body to the decoded look.)
+  it("finds JSON behind exactly the leading bytes the decoded look skips as white space", () => {
+    for (let byte = 0; byte < 256; byte++) {
+      const leading = Uint8Array.of(byte, byte, ...FHIR_JSON);
+      const space = /\s/.test(new TextDecoder("latin1").decode(Uint8Array.of(byte)));
+      const expected = space || byte === 0x7b ? "fhir+json" : undefined;
+      const detected = detectFormat(leading);
+      expect([byte, detected.ok ? detected.format : undefined]).toEqual([byte, expected]);
+      const behindBom = detectFormat(Uint8Array.of(0xef, 0xbb, 0xbf, ...leading));
+      expect([byte, behindBom.ok ? behindBom.format : undefined]).toEqual([byte, expected]);
+    }
+  });
+
   it("looks past 2 KiB of comment, whitespace, or a root start tag that straddles the first look", () => {
     const comment = utf8(`<!--${"x".repeat(3000)}--><Bundle xmlns="http://hl7.org/fhir"/>`);
     expect(detectFormat(comment)).toEqual({ ok: true, format: "fhir+xml" });

@@ -25,6 +25,9 @@ function issue(code: string, message: string): ValidationIssue {
   return { code, path: "", message };
 }
 
+/** "latin1" is windows-1252 to a TextDecoder: every byte maps to one character. */
+const LATIN1 = new TextDecoder("latin1");
+
 /** The first characters, decoded just enough to read markup (which is ASCII in every encoding carehub takes). */
 function head(bytes: Uint8Array, limit: number): string {
   let start = 0;
@@ -34,7 +37,22 @@ function head(bytes: Uint8Array, limit: number): string {
   else if (bytes[0] === 0xfe && bytes[1] === 0xff) utf16 = "be";
   const end = Math.min(bytes.length, limit);
   if (utf16) return new TextDecoder(`utf-16${utf16}`).decode(bytes.subarray(2, end));
-  return new TextDecoder("latin1").decode(bytes.subarray(start, end));
+  return LATIN1.decode(bytes.subarray(start, end));
+}
+
+/**
+ * Whether the short look would find `{` first, read from the bytes without decoding them: past a UTF-8 BOM, the
+ * bytes whose windows-1252 character is white space to `/\s/` (tab, LF, VT, FF, CR, space, no-break space). A
+ * JSON body then needs no decoding at all; anything else takes the decoding look.
+ */
+function startsWithBrace(bytes: Uint8Array): boolean {
+  const end = Math.min(bytes.length, SHORT_SNIFF_BYTES);
+  for (let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0; i < end; i++) {
+    const b = bytes[i] as number;
+    if ((b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0) continue;
+    return b === 0x7b;
+  }
+  return false;
 }
 
 type Sniffed = "json" | "fhir+xml" | "oioxml" | "xml-other" | "unknown" | "empty";
@@ -80,6 +98,7 @@ function sniffXml(text: string, from: number): Sniffed {
 }
 
 function sniff(bytes: Uint8Array): Sniffed {
+  if (startsWithBrace(bytes)) return "json";
   const short = sniffText(head(bytes, SHORT_SNIFF_BYTES));
   // The short look can end inside leading whitespace, a comment or the root's start tag: then look further.
   const settled = short === "json" || short === "fhir+xml" || short === "oioxml";
