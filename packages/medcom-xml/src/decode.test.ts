@@ -18,6 +18,35 @@ describe("decodeXmlBytes", () => {
     });
   });
 
+  // Letters without a byte of 0x80–0x9F are decoded natively as ISO-8859-1; the rest by the WHATWG decoder. Catches
+  // a shortcut taken for a letter that has such a byte (a € or a smart quote read as a C1 control character), and
+  // a shared decoder that keeps state from the letter before (an invalid UTF-8 one, then a valid one).
+  it("decodes every single-byte letter as the WHATWG windows-1252 decoder does, each byte value in every place", () => {
+    const declaration = '<?xml version="1.0" encoding="ISO-8859-1"?><a>';
+    const reference = new TextDecoder("windows-1252");
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % 256;
+    };
+    for (let byte = 0; byte < 256; byte++) {
+      for (const body of [[byte], [0x41, byte, 0x42], Array.from({ length: 40 }, (_, i) => (i === 20 ? byte : 0x61))]) {
+        const input = bytes(declaration, body, "</a>");
+        expect(decodeXmlBytes(input)).toEqual({ ok: true, text: reference.decode(input), encoding: "ISO-8859-1" });
+      }
+    }
+    for (let round = 0; round < 200; round++) {
+      const input = bytes(declaration, Array.from({ length: 64 }, random), "</a>");
+      expect(decodeXmlBytes(input)).toMatchObject({ ok: true, text: reference.decode(input) });
+    }
+    const bad = Uint8Array.from([0x3c, 0x61, 0x3e, 0xc3, 0x28]);
+    expect(decodeXmlBytes(bad).ok).toBe(false);
+    expect(decodeXmlBytes(new TextEncoder().encode("<a>æ</a>"))).toMatchObject({ ok: true, text: "<a>æ</a>" });
+    // A view into a larger buffer decodes its own bytes only.
+    const framed = bytes("xx", [...bytes(declaration, [0xe6], "</a>")], "yy").subarray(2, -2);
+    expect(decodeXmlBytes(framed)).toMatchObject({ ok: true, text: `${declaration}æ</a>` });
+  });
+
   it("decodes ISO-8859-1 declared in single quotes and any letter case", () => {
     const result = decodeXmlBytes(bytes("<?xml version='1.0' encoding='iso-8859-1'?><a>", [0xc6, 0xd8, 0xc5], "</a>"));
     expect(result.ok && result.text.endsWith("<a>ÆØÅ</a>")).toBe(true);

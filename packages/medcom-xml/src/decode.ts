@@ -41,9 +41,36 @@ function asciiHead(bytes: Uint8Array): string {
   return head;
 }
 
+/** One decoder per label, made once (a fatal decoder starts afresh on every call that is not streaming). */
+const decoders = new Map<string, TextDecoder>();
+
+function decoderFor(label: string): TextDecoder {
+  let decoder = decoders.get(label);
+  if (decoder === undefined) {
+    decoder = new TextDecoder(label, { fatal: true, ignoreBOM: true });
+    decoders.set(label, decoder);
+  }
+  return decoder;
+}
+
+/** Whether any byte is one windows-1252 maps otherwise than ISO-8859-1 does (0x80–0x9F). */
+function hasC1Byte(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte >= 0x80 && byte <= 0x9f) return true;
+  }
+  return false;
+}
+
 function decodeWith(label: string, bytes: Uint8Array, name: string): DecodeResult {
   try {
-    return { ok: true, text: new TextDecoder(label, { fatal: true, ignoreBOM: true }).decode(bytes), encoding: name };
+    // windows-1252 without a byte of 0x80–0x9F (nearly every Danish letter: æøå are above) is ISO-8859-1, which
+    // Buffer decodes natively; the WHATWG decoder of windows-1252 is a loop in JavaScript.
+    const text =
+      label === "windows-1252" && !hasC1Byte(bytes)
+        ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")
+        : decoderFor(label).decode(bytes);
+    return { ok: true, text, encoding: name };
   } catch {
     return {
       ok: false,
