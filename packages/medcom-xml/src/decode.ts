@@ -42,9 +42,9 @@ function asciiHead(bytes: Uint8Array): string {
 }
 
 /** One decoder per label, made once (a fatal decoder starts afresh on every call that is not streaming). */
-const decoders = new Map<string, TextDecoder>();
+const decoders = new Map<string, InstanceType<typeof TextDecoder>>();
 
-function decoderFor(label: string): TextDecoder {
+function decoderFor(label: string): InstanceType<typeof TextDecoder> {
   let decoder = decoders.get(label);
   if (decoder === undefined) {
     decoder = new TextDecoder(label, { fatal: true, ignoreBOM: true });
