@@ -4,8 +4,9 @@
  *
  * One hub scenario and the same run's bare ceiling, printed as one line: for before/after comparisons, run it in
  * two checkouts alternately (docs/performance.md, "Coalesced socket writes"). Besides what `runHub` measures
- * (throughput, latency, CPU per message of each process), it reads the hub process's write and read syscalls
- * (`/proc/<pid>/io`) and the bytes clients sent to and got from Redis (`INFO stats`), per message; warm-up and
+ * (throughput, latency, CPU per message of each process), it reads the hub process's write and read syscalls and
+ * the bytes they moved (`/proc/<pid>/io`: sockets, pipes and files alike), the share of its CPU spent in the kernel
+ * (`/proc/<pid>/stat`) and the bytes clients sent to and got from Redis (`INFO stats`), per message; warm-up and
  * start-up included, so compare them between runs, not with the CPU figures. `--split` runs one process per service
  * (gateway, intake, router, dispatcher, tracker), so the CPU per message of each stage is printed on its own; the
  * syscall counts then cover none of them. `--feed=nats` sends over the senders' own NATS ingress subjects instead of HTTP.
@@ -32,7 +33,7 @@ const split = args.includes("--split");
 const WARM_UP = 100;
 
 const hubScript = fileURLToPath(new URL("./hub-process.ts", import.meta.url));
-const io = { writes: 0, reads: 0 };
+const io = { writes: 0, reads: 0, wchar: 0, rchar: 0, userTicks: 0, systemTicks: 0 };
 // The hub process lives only during the scenario: sample it while it does.
 const sampler = setInterval(() => {
   for (const pid of readdirSync("/proc")) {
@@ -42,6 +43,13 @@ const sampler = setInterval(() => {
       const text = readFileSync(`/proc/${pid}/io`, "utf8");
       io.writes = Number(/syscw: (\d+)/.exec(text)?.[1] ?? 0);
       io.reads = Number(/syscr: (\d+)/.exec(text)?.[1] ?? 0);
+      io.wchar = Number(/wchar: (\d+)/.exec(text)?.[1] ?? 0);
+      io.rchar = Number(/rchar: (\d+)/.exec(text)?.[1] ?? 0);
+      // utime and stime: fields 14 and 15, counted from the command name's closing parenthesis.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      io.userTicks = Number(fields[11]);
+      io.systemTicks = Number(fields[12]);
     } catch {
       // Gone between the listing and the read.
     }
@@ -86,6 +94,8 @@ try {
       `hub ${hub.msgsPerSec} msg/s = ${((100 * hub.msgsPerSec) / bare.msgsPerSec).toFixed(1)} %; ` +
       `p50 ${hub.latencyMs.p50} / p99 ${hub.latencyMs.p99} ms; CPU per message: ${cpu}; ` +
       `hub write / read syscalls per message ${per(io.writes)} / ${per(io.reads)}; ` +
+      `hub bytes written / read per message ${per(io.wchar)} / ${per(io.rchar)}; ` +
+      `hub system time ${((100 * io.systemTicks) / Math.max(1, io.userTicks + io.systemTicks)).toFixed(1)} % of its CPU; ` +
       `Redis bytes in / out per message ${per(netAfter.in - netBefore.in)} / ${per(netAfter.out - netBefore.out)}; ` +
       `lost ${hub.lost}, duplicates ${hub.duplicates}`,
   );

@@ -23,6 +23,7 @@ import {
 import { type PublishOptions, type PublishResult, publishMessage } from "./publisher.ts";
 import { type RedriveOptions, readMessage, redriveDeadLetters, type StoredMessage } from "./redrive.ts";
 import { resolveStreamReplicas } from "./replicas.ts";
+import { coalesceNatsWrites } from "./socket-writes.ts";
 import { type RetentionSettings, type Topology, topology } from "./topology.ts";
 
 export interface ConnectBusOptions {
@@ -113,6 +114,8 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
       cause: error,
     });
   }
+  // What the bus writes in one event-loop turn leaves in one socket write (docs/decisions/0098).
+  coalesceNatsWrites(nc);
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const atRest: PayloadAtRest = {

@@ -56,6 +56,7 @@ export {
 } from "./sender-order.ts";
 export { onShutdown } from "./shutdown.ts";
 export { SIZE_BOUNDED_ROLES, type StreamTrim, trimStreamsToBudget } from "./size-retention.ts";
+export { coalesceNatsWrites, coalesceRedisWrites } from "./socket-writes.ts";
 export {
   type RunningStreamMetrics,
   STREAM_INFO_INTERVAL_MS,

@@ -1,6 +1,5 @@
 import { type DeliveryRecord, encodeDeliveryRecord, parseDeliveryRecord } from "@carehub/ledger";
 import type { Redis } from "ioredis";
-import { coalescedWrites } from "./coalesced-writes.ts";
 import type { AttemptRecord } from "./dispatch-errors.ts";
 import type { DispatchKeys } from "./dispatch-keys.ts";
 
@@ -130,12 +129,9 @@ export class DeliveryState {
   readonly #redis: Redis;
   readonly #keys: DispatchKeys;
   readonly #ttlSeconds: number;
-  /** Called before the check and the delivered marker, the two commands of every delivery. */
-  readonly #beforeWrite: () => void;
 
   constructor(redis: Redis, keys: DispatchKeys, ttlSeconds: number) {
     this.#redis = redis;
-    this.#beforeWrite = coalescedWrites(redis);
     this.#keys = keys;
     this.#ttlSeconds = ttlSeconds;
     // ioredis sends a defined command as EVALSHA (EVAL once when Redis lacks the script): the script's text
@@ -158,7 +154,6 @@ export class DeliveryState {
     begin: { mayBegin: boolean; now: number } = { mayBegin: false, now: 0 },
     resend?: number,
   ): Promise<PreDeliveryCheck> {
-    this.#beforeWrite();
     const [delivered, notBefore, afterDelivered, afterDead, circuit, attempts, total, unreported, counted] = (await (
       this.#redis as unknown as ScriptCommands
     )[OBSERVE_COPY_COMMAND](
@@ -263,7 +258,6 @@ export class DeliveryState {
     record: DeliveryRecord,
     resend?: number,
   ): Promise<{ circuit: string | null }> {
-    this.#beforeWrite();
     const circuit = await (this.#redis as unknown as ScriptCommands)[MARK_DELIVERED_COMMAND](
       this.#keys.markers(hubId),
       this.#keys.deadLettered(endpoint, hubId),

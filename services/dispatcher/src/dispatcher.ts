@@ -1,11 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Bus, InboundMessage, RunningConsumer } from "@carehub/bus";
-import {
-  DEFAULT_READ_MODEL_RETENTION_DAYS,
-  keepRedisConnected,
-  messageRetention,
-  sweepClaimChecks,
-} from "@carehub/bus";
+import { DEFAULT_READ_MODEL_RETENTION_DAYS, messageRetention, sweepClaimChecks } from "@carehub/bus";
 import { type Logger, recordDeadLetter } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import { type CarehubError, type Endpoint, retentionSeconds } from "@carehub/schemas";
@@ -70,26 +65,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
   const random = deps.random ?? Math.random;
   const { bus, redis, logger } = deps;
   const keys = dispatchKeys(bus.topology.namespace);
-  // A connection of the dispatcher's own for the two commands of every delivery: their writes are coalesced
-  // (docs/decisions/0091), which must not hold back the commands of services sharing the process's client.
-  const stateRedis = redis.duplicate();
-  // The error's code only, as the process's own client logs it: the message may carry a server address or credentials.
-  stateRedis.on("error", (error: NodeJS.ErrnoException) =>
-    logger?.warn({ reason: error.code ?? error.name }, "dispatcher's Redis connection trouble"),
-  );
-  keepRedisConnected(stateRedis, () =>
-    logger?.warn("dispatcher's Redis connection ended without being closed; connecting again"),
-  );
-  // QUIT once connected (what was written is answered first); a connection not up yet is simply dropped. Either
-  // way it is closed once ioredis says "end" (the socket closed, no reconnection).
-  const closeStateRedis = async (): Promise<void> => {
-    if (stateRedis.status === "end") return;
-    const ended = new Promise<void>((resolve) => stateRedis.once("end", () => resolve()));
-    if (stateRedis.status === "ready") await stateRedis.quit().then(undefined, () => stateRedis.disconnect());
-    else stateRedis.disconnect();
-    await ended;
-  };
-  const state = new DeliveryState(stateRedis, keys, options.stateTtlSeconds);
+  const state = new DeliveryState(redis, keys, options.stateTtlSeconds);
   const circuits = new CircuitStore(redis, keys.circuit, options.circuit, now);
   const emit = async (event: DispatchEvent): Promise<void> => {
     await publishEvent(event);
@@ -172,13 +148,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
     return syncing;
   };
 
-  try {
-    await sync();
-  } catch (error) {
-    // Nothing started: the process stops without this service, and its own connection must not outlive it.
-    await closeStateRedis();
-    throw error;
-  }
+  await sync();
   const timer = setInterval(() => {
     sync().catch((error: unknown) => logger?.error({ err: error }, "dispatcher could not follow the registry"));
   }, options.registryPollMs);
@@ -205,11 +175,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDisp
       await syncing.catch(() => undefined);
       const consumers = [...running.values()];
       running.clear();
-      try {
-        await Promise.all(consumers.map((consumer) => consumer.stop()));
-      } finally {
-        await closeStateRedis();
-      }
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
     },
   };
 }

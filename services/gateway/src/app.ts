@@ -19,7 +19,6 @@ import { type IngressBacklog, watchIngressBacklog } from "./ingress-backlog.ts";
 import { messageRoute } from "./message-route.ts";
 import { operationalRoutes } from "./operational-routes.ts";
 import { queryRoutes } from "./query-routes.ts";
-import { tickBatchedRecords } from "./tick-batched-records.ts";
 
 /** Fastify's own default (72 s: longer than the idle timeout of common load balancers in front of it). */
 const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
@@ -116,7 +115,7 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
   const acceptDeps: AcceptMessageDeps = {
     bus: deps.bus,
     ledger: new MessageLedger({
-      redis: tickBatchedRecords(deps.redis),
+      redis: deps.redis,
       namespace: deps.bus.topology.namespace,
       retentionDays: deps.config.retentionDays,
       hubEndpointId: deps.registry.current().hub.id,

@@ -1,4 +1,4 @@
-import { keepRedisConnected } from "@carehub/bus";
+import { coalesceRedisWrites, keepRedisConnected } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { HubConfig } from "@carehub/schemas";
 import { Redis, type RedisOptions } from "ioredis";
@@ -25,7 +25,8 @@ export function createRedisClient(config: HubConfig, logger: Logger): Redis {
   );
   // Never ended by ioredis itself, only by the process closing it (a connect cut short during a failover).
   keepRedisConnected(redis, () => logger.warn("Redis client ended without being closed; connecting again"));
-  return redis;
+  // What the client writes in one event-loop turn leaves in one socket write (docs/decisions/0098).
+  return coalesceRedisWrites(redis);
 }
 
 function sentinelOptions(config: HubConfig): RedisOptions {

@@ -1,0 +1,207 @@
+import { once } from "node:events";
+import { sharedNatsUrl, sharedRedisUrl, startNatsServer } from "@carehub/testkit";
+import { connect } from "@nats-io/transport-node";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { keepRedisConnected } from "./redis-keep-connected.ts";
+import { coalesceNatsWrites, coalesceRedisWrites } from "./socket-writes.ts";
+
+/** What reaches the socket itself, below the coalescing: one entry per write the socket makes. */
+function socketWrites(socket: unknown): string[] {
+  const stream = socket as {
+    _write(chunk: unknown, encoding: unknown, done: unknown): void;
+    _writev?(chunks: Array<{ chunk: unknown }>, done: unknown): void;
+  };
+  const seen: string[] = [];
+  const write = stream._write.bind(stream);
+  stream._write = (chunk, encoding, done) => {
+    seen.push(Buffer.from(chunk as string | Uint8Array).toString());
+    write(chunk, encoding, done);
+  };
+  const writev = stream._writev?.bind(stream);
+  if (writev !== undefined) {
+    stream._writev = (chunks, done) => {
+      seen.push(chunks.map((c) => Buffer.from(c.chunk as string | Uint8Array).toString()).join(""));
+      writev(chunks, done);
+    };
+  }
+  return seen;
+}
+
+const redisStream = (redis: Redis) => (redis as unknown as { stream: unknown }).stream;
+const natsSocket = (nc: unknown) => (nc as { protocol: { transport: { socket: unknown } } }).protocol.transport.socket;
+
+const closers: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function heldRedis(): Promise<Redis> {
+  const redis = coalesceRedisWrites(new Redis(sharedRedisUrl()));
+  closers.push(() => redis.quit());
+  await redis.ping();
+  return redis;
+}
+
+const key = (name: string) => `test:socket-writes:${process.pid}:${name}`;
+
+describe("coalesceRedisWrites", () => {
+  it("writes the commands of one piece of work as one chunk, each with its own reply, in order", async () => {
+    const redis = await heldRedis();
+    const writes = socketWrites(redisStream(redis));
+    const k = key("order");
+    closers.push(() => redis.del(k));
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => redis.rpush(k, `v${i}`)));
+    expect(replies).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // Unheld, ioredis writes each command on its own: 20 writes.
+    expect(writes).toHaveLength(1);
+    expect(await redis.lrange(k, 0, -1)).toEqual(Array.from({ length: 20 }, (_, i) => `v${i}`));
+  });
+
+  it("holds a command made after an await of the same piece of work with the rest", async () => {
+    const redis = await heldRedis();
+    const writes = socketWrites(redisStream(redis));
+    const k = key("chain");
+    closers.push(() => redis.del(k));
+    // From a callback of the event loop, as a handler's work starts: the second command comes in a microtask.
+    const both = await new Promise<Promise<number[]>>((resolve) =>
+      setImmediate(() => {
+        const first = redis.incr(k);
+        const second = Promise.resolve().then(() => redis.incr(k));
+        resolve(Promise.all([first, second]));
+      }),
+    );
+    expect(await both).toEqual([1, 2]);
+    expect(writes).toHaveLength(1);
+  });
+
+  it("keeps Buffer and string arguments and their order when both are held", async () => {
+    const redis = await heldRedis();
+    const writes = socketWrites(redisStream(redis));
+    const k = key("mixed");
+    closers.push(() => redis.del(k));
+    const binary = Buffer.from([0, 255, 1, 254, 10, 13]);
+    await Promise.all([redis.rpush(k, "a"), redis.rpush(k, binary), redis.rpush(k, "ø")]);
+    expect(writes).toHaveLength(1);
+    const stored = await redis.lrangeBuffer(k, 0, -1);
+    expect(stored).toEqual([Buffer.from("a"), binary, Buffer.from("ø")]);
+  });
+
+  it("writes a piece of work's commands before the event loop runs anything else, without waiting for more", async () => {
+    const redis = await heldRedis();
+    const writes = socketWrites(redisStream(redis));
+    // Queued before the command: a flush held to the end of the turn (setImmediate) would come after it.
+    const writtenBeforeNextCallback = new Promise((resolve) => setImmediate(() => resolve(writes.length)));
+    const echoed = redis.echo("work-0");
+    expect(await writtenBeforeNextCallback).toBe(1);
+    expect(await echoed).toBe("work-0");
+    for (let i = 1; i < 3; i++) expect(await redis.echo(`work-${i}`)).toBe(`work-${i}`);
+    expect(writes).toHaveLength(3);
+  });
+
+  it("holds the writes of the connection made after a reconnect too, and resends what a dropped socket held", async () => {
+    const redis = coalesceRedisWrites(new Redis(sharedRedisUrl()));
+    redis.on("error", () => undefined); // the cut connection's error: expected here
+    keepRedisConnected(redis, () => undefined, 10);
+    closers.push(() => redis.quit());
+    await redis.ping();
+    const k = key("reconnect");
+    closers.push(() => redis.del(k));
+    const first = redisStream(redis) as { destroy(): void };
+    // Held in the same piece of work as the socket dies: ioredis resends them on the next connection, once each.
+    const held = Array.from({ length: 10 }, () => redis.incr(k));
+    first.destroy();
+    expect((await Promise.all(held)).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(redisStream(redis)).not.toBe(first);
+    const writes = socketWrites(redisStream(redis));
+    await Promise.all(Array.from({ length: 10 }, () => redis.incr(k)));
+    expect(writes).toHaveLength(1);
+    expect(await redis.get(k)).toBe("20");
+  });
+
+  it("writes what is held before the socket ends on disconnect, as an unheld command was written before", async () => {
+    const redis = coalesceRedisWrites(new Redis(sharedRedisUrl()));
+    redis.on("error", () => undefined);
+    await redis.ping();
+    const k = key("disconnect");
+    const other = new Redis(sharedRedisUrl());
+    closers.push(async () => {
+      await other.del(k);
+      other.disconnect();
+    });
+    const set = redis.set(k, "kept").catch(() => "closed");
+    const ended = once(redis, "end");
+    redis.disconnect();
+    await ended;
+    await set;
+    expect(await other.get(k)).toBe("kept");
+  });
+});
+
+describe("coalesceNatsWrites", () => {
+  it("writes what a piece of work publishes across its awaits as one frame", async () => {
+    const nc = coalesceNatsWrites(await connect({ servers: sharedNatsUrl() }));
+    const reader = await connect({ servers: sharedNatsUrl() });
+    closers.push(
+      () => nc.close(),
+      () => reader.close(),
+    );
+    const subject = `test.socket-writes.${process.pid}.chain`;
+    const sub = reader.subscribe(subject, { max: 10 });
+    await reader.flush();
+    const writes = socketWrites(natsSocket(nc));
+    // Each publish after an await: nats-core alone flushes after each microtask checkpoint, 10 writes.
+    for (let i = 0; i < 10; i++) {
+      nc.publish(subject, `m${i}`);
+      await Promise.resolve();
+    }
+    const got: string[] = [];
+    for await (const m of sub) got.push(m.string());
+    expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    expect(writes).toHaveLength(1);
+  });
+
+  it("writes what is held before the connection closes", async () => {
+    const nc = coalesceNatsWrites(await connect({ servers: sharedNatsUrl() }));
+    const reader = await connect({ servers: sharedNatsUrl() });
+    closers.push(() => reader.close());
+    const subject = `test.socket-writes.${process.pid}.close`;
+    const sub = reader.subscribe(subject, { max: 3 });
+    await reader.flush();
+    for (let i = 0; i < 3; i++) nc.publish(subject, `m${i}`);
+    await nc.close();
+    const got: string[] = [];
+    for await (const m of sub) got.push(m.string());
+    expect(got).toEqual(["m0", "m1", "m2"]);
+  });
+
+  it("holds the writes of the connection made after a reconnect too", async () => {
+    const server = await startNatsServer({ jetstream: false });
+    closers.push(() => server.stop());
+    const nc = coalesceNatsWrites(
+      await connect({ servers: server.url, reconnectTimeWait: 50, maxReconnectAttempts: -1 }),
+    );
+    closers.push(() => nc.close());
+    const subject = `test.socket-writes.${process.pid}.reconnect`;
+    const sub = nc.subscribe(subject, { max: 10 });
+    await nc.flush();
+    const statuses = nc.status()[Symbol.asyncIterator]();
+    const next = async (type: string) => {
+      for (let s = await statuses.next(); !s.done; s = await statuses.next()) if (s.value.type === type) return;
+    };
+    await server.kill();
+    await next("disconnect");
+    await server.restart();
+    await next("reconnect");
+    await nc.flush();
+    const writes = socketWrites(natsSocket(nc));
+    for (let i = 0; i < 10; i++) {
+      nc.publish(subject, `m${i}`);
+      await Promise.resolve();
+    }
+    const got: string[] = [];
+    for await (const m of sub) got.push(m.string());
+    expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    expect(writes).toHaveLength(1);
+  });
+});
