@@ -20,7 +20,6 @@ import { closest, commandHelp, usage } from "./cli-spec.ts";
 import { confirmRebuild } from "./confirm.ts";
 import { runDlqList } from "./dlq-command.ts";
 import { printEndpoints } from "./endpoints-command.ts";
-import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { progressLine } from "./progress-line.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
 import { openRecordingFile, type RecordingFile, RecordingFormatError } from "./recording-file.ts";
@@ -301,8 +300,11 @@ async function runWithConfig(
         logger,
         { json: command.json === true, stdout: io.stdout, stderr: io.stderr },
       );
-    case "nats-config":
+    case "nats-config": {
+      // bcryptjs is needed by this command alone.
+      const { runNatsConfigCommand } = await import("./nats-config-command.ts");
       return runNatsConfigCommand(command, config, io);
+    }
     case "replay": {
       let recording: RecordingFile;
       try {
