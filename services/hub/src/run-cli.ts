@@ -26,6 +26,7 @@ import { openRecordingFile, type RecordingFile, RecordingFormatError } from "./r
 import { SERVICE_NAMES } from "./service-catalogue.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
+import { releaseStartUpMemory } from "./start-up-memory.ts";
 import { runMessagesTail } from "./tail-command.ts";
 
 export interface CliIo {
@@ -180,6 +181,8 @@ async function runWithConfig(
       // Every module is loaded: write node's compile cache (node-flags.ts) now, not only at a clean exit, so that
       // a process killed later still leaves the next start a warm cache. Without a cache this does nothing.
       flushCompileCache();
+      // And give back what only starting needed (start-up-memory.ts).
+      releaseStartUpMemory();
       await io.stopRequested;
       io.stdout.write("carehub stopping: draining every service\n");
       await hub.stop();
