@@ -164,7 +164,10 @@ class LazyOtlpExporter implements SpanExporter {
     this.#exporter.then(
       (exporter) => exporter.export(spans, resultCallback),
       (error: unknown) =>
-        resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+        resultCallback({
+          code: ExportResultCode.FAILED,
+          error: error instanceof Error ? error : new Error(String(error)),
+        }),
     );
   }
 
