@@ -8,18 +8,19 @@
  * RSS and CPU are read from /proc over the window: no message is sent, so this is the floor every deployment pays
  * (connections, consumers, pollers, timers, the event-loop monitor). `--no-compile-cache` starts them with
  * NODE_DISABLE_COMPILE_CACHE=1 (docs/decisions/0096), for a before/after in one checkout. Results:
- * bench/results/idle.{md,json} (idle-no-compile-cache.* with the flag).
+ * bench/results/idle.{md,json} (idle-no-compile-cache.* with the flag). `--checkout=<dir>` measures another
+ * checkout's `carehub` (the "before" of an alternated pair) with this bench, and only prints its table.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchRegistry, ENDPOINTS } from "./hub-registry.ts";
 import { sampleProcess, startInfra } from "./infra.ts";
 
-const CLI = fileURLToPath(new URL("../../services/hub/src/cli.ts", import.meta.url));
+const OWN_CLI = fileURLToPath(new URL("../../services/hub/src/cli.ts", import.meta.url));
 const RESULTS = fileURLToPath(new URL("../results/", import.meta.url));
 const SERVICES = ["gateway", "intake", "router", "dispatcher", "tracker", "console"] as const;
 /** The bound the issue sets for an idle process. */
@@ -30,8 +31,10 @@ const { values } = parseArgs({
     "settle-seconds": { type: "string", default: "20" },
     "window-seconds": { type: "string", default: "10" },
     "no-compile-cache": { type: "boolean", default: false },
+    checkout: { type: "string" },
   },
 });
+const CLI = values.checkout === undefined ? OWN_CLI : resolve(values.checkout, "services/hub/src/cli.ts");
 const settleMs = Number(values["settle-seconds"]) * 1_000;
 const windowMs = Number(values["window-seconds"]) * 1_000;
 const noCompileCache = values["no-compile-cache"];
@@ -66,6 +69,8 @@ interface IdleFigure {
   rssMb: number;
   /** RssAnon: the process's own memory; the rest of its RSS is file pages (the node binary) shared with others. */
   privateMb: number;
+  /** Pss: its own pages plus its share of the pages it shares (the node binary's, divided by the processes mapping them). */
+  pssMb: number;
   peakRssMb: number;
   cpuPercent: number;
 }
@@ -81,6 +86,9 @@ async function measure(started: readonly Started[]): Promise<IdleFigure[]> {
       rssMb: Math.round(after.rssBytes / 1_048_576),
       privateMb: Math.round(
         Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1_024,
+      ),
+      pssMb: Math.round(
+        Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/smaps_rollup`, "utf8"))?.[1] ?? 0) / 1_024,
       ),
       peakRssMb: Math.round(after.peakRssBytes / 1_048_576),
       cpuPercent: Math.round((1_000 * (after.cpuMicros - (before[i]?.cpuMicros ?? 0))) / (windowMs * 1_000)) / 10,
@@ -128,12 +136,12 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const command = `pnpm bench:idle --settle-seconds=${settleMs / 1_000} --window-seconds=${windowMs / 1_000}${noCompileCache ? " --no-compile-cache" : ""}`;
+const command = `pnpm bench:idle --settle-seconds=${settleMs / 1_000} --window-seconds=${windowMs / 1_000}${noCompileCache ? " --no-compile-cache" : ""}${values.checkout === undefined ? "" : " --checkout=<another checkout>"}`;
 const results = noCompileCache ? "idle-no-compile-cache" : "idle";
 const rows = figures.flatMap(({ layout, processes }) =>
   processes.map(
     (p) =>
-      `| ${layout} | ${p.process} | ${p.rssMb} | ${p.privateMb} | ${p.peakRssMb} | ${p.cpuPercent} | ${p.rssMb < IDLE_RSS_BOUND_MB ? "yes" : "no"} |`,
+      `| ${layout} | ${p.process} | ${p.rssMb} | ${p.privateMb} | ${p.pssMb} | ${p.peakRssMb} | ${p.cpuPercent} | ${p.rssMb < IDLE_RSS_BOUND_MB ? "yes" : "no"} |`,
   ),
 );
 const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(" / ");
@@ -144,12 +152,14 @@ const markdown = [
   "",
   `Each process was left alone ${settleMs / 1_000} s after it printed "carehub running", then read from /proc over ${windowMs / 1_000} s; no message was sent.`,
   "",
-  `| layout | process | RSS MB | of it private (RssAnon) MB | peak RSS MB | CPU % of a core | RSS under ${IDLE_RSS_BOUND_MB} MB |`,
-  "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+  `| layout | process | RSS MB | of it private (RssAnon) MB | Pss MB | peak RSS MB | CPU % of a core | RSS under ${IDLE_RSS_BOUND_MB} MB |`,
+  "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
   ...rows,
   "",
 ].join("\n");
-mkdirSync(RESULTS, { recursive: true });
-writeFileSync(join(RESULTS, `${results}.md`), markdown);
-writeFileSync(join(RESULTS, `${results}.json`), `${JSON.stringify({ command, loadBefore, figures }, null, 2)}\n`);
+if (values.checkout === undefined) {
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, `${results}.md`), markdown);
+  writeFileSync(join(RESULTS, `${results}.json`), `${JSON.stringify({ command, loadBefore, figures }, null, 2)}\n`);
+}
 console.log(markdown);

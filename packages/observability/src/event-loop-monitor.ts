@@ -6,7 +6,7 @@ import { metrics, onMetricsCollect } from "./metrics.ts";
  *
  * - the gateway's admission (services/gateway admission.ts) refuses while `lateMs()` exceeds
  *   CAREHUB_MAX_EVENT_LOOP_LAG_MS;
- * - the ops port's worker thread (services/hub ops-listener.ts) answers `/healthz` from `heartbeat`, the time of
+ * - the ops port's worker thread (services/hub ops-listener.cts) answers `/healthz` from `heartbeat`, the time of
  *   the last tick, and reports the loop stalled when it is too old;
  * - `/metrics` shows `carehub_event_loop_delay_seconds`, the highest `lateMs()` since the previous scrape.
  *

@@ -13,8 +13,7 @@ import {
   type Tracer,
   trace,
 } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { type ExportResult, ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
@@ -147,6 +146,40 @@ function otlpTracesUrl(env: Readonly<Record<string, string | undefined>>): strin
   return base === undefined || base === "" ? undefined : `${base.replace(/\/+$/, "")}/v1/traces`;
 }
 
+/**
+ * The OTLP/HTTP exporter, loaded when the first spans are exported or flushed: a process that exports nothing
+ * never loads it, nor the OTLP transformer and metrics SDK it brings (about 130 modules; docs/decisions/0099).
+ * The import starts at once, so a broken installation shows at start-up, not only with the first spans.
+ */
+class LazyOtlpExporter implements SpanExporter {
+  readonly #exporter: Promise<SpanExporter>;
+
+  constructor(url: string | undefined) {
+    this.#exporter = import("@opentelemetry/exporter-trace-otlp-http").then(
+      ({ OTLPTraceExporter }) => new OTLPTraceExporter({ url }),
+    );
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.#exporter.then(
+      (exporter) => exporter.export(spans, resultCallback),
+      (error: unknown) =>
+        resultCallback({
+          code: ExportResultCode.FAILED,
+          error: error instanceof Error ? error : new Error(String(error)),
+        }),
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    await (await this.#exporter).shutdown();
+  }
+
+  async forceFlush(): Promise<void> {
+    await (await this.#exporter).forceFlush?.();
+  }
+}
+
 /** The exporter the options and the standard OTEL_* variables ask for. */
 export function tracingExporterFor(options: TracingOptions): NonNullable<TracingOptions["exporter"]> {
   if (options.exporter !== undefined) return options.exporter;
@@ -178,7 +211,7 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
   else if (exporterOption === "console") processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
   else if (exporterOption === "otlp") {
     // Headers, timeout and TLS come from the standard OTEL_EXPORTER_OTLP_* variables, read by the exporter.
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(env) })));
+    processors.push(new BatchSpanProcessor(new LazyOtlpExporter(otlpTracesUrl(env))));
   } else if (typeof exporterOption === "object") processors.push(new BatchSpanProcessor(exporterOption));
   const resource = resourceFromAttributes({
     [ATTR_SERVICE_NAME]: options.serviceName ?? env.OTEL_SERVICE_NAME ?? "carehub",

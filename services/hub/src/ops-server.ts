@@ -1,6 +1,23 @@
 import { Worker } from "node:worker_threads";
 import { metricsContentType, metricsText, watchEventLoop } from "@carehub/observability";
-import type { FromListener, OpsListenerData, ToListener } from "./ops-listener.ts";
+
+export interface OpsListenerData {
+  host: string;
+  port: number;
+  /** One BigInt64 slot: the main thread's last heartbeat (ms since the epoch). */
+  heartbeat: SharedArrayBuffer;
+  stallMs: number;
+}
+
+/** Main thread → listener. */
+export type ToListener =
+  | { type: "answer"; id: number; status: number; contentType: string; body: string }
+  | { type: "close" };
+/** Listener → main thread. */
+export type FromListener =
+  | { type: "listening"; port: number }
+  | { type: "failed"; message: string; code: string | undefined }
+  | { type: "ask"; id: number; path: "/readyz" | "/metrics" };
 
 export interface OpsServer {
   /** e.g. http://127.0.0.1:9464 (the real port when the setting was 0). */
@@ -19,7 +36,7 @@ export const LIVENESS_STALL_MS = 5_000;
  * runs: `/healthz` (the process's event loop turns), `/readyz` (what `readiness` says: NATS and Redis answer, or
  * what start-up still waits for), `/metrics` (Prometheus). No token: nothing here says anything about a message
  * or a patient. Started before the connections, so a process still waiting for NATS or Redis already answers.
- * The port is served by a worker thread (./ops-listener.ts, docs/decisions/0058-liveness-off-the-main-loop.md):
+ * The port is served by a worker thread (./ops-listener.cts, docs/decisions/0058-liveness-off-the-main-loop.md):
  * `/healthz` is answered there from the heartbeat of the process's event-loop monitor (@carehub/observability
  * watchEventLoop, which the gateway's admission reads too), promptly however busy the main loop is; `/readyz` and
  * `/metrics` are answered by the main thread.
@@ -40,7 +57,7 @@ export async function startOpsServer(options: {
     heartbeat: eventLoop.heartbeat,
     stallMs: options.stallMs ?? LIVENESS_STALL_MS,
   };
-  const worker = new Worker(new URL("./ops-listener.ts", import.meta.url), { workerData });
+  const worker = new Worker(new URL("./ops-listener.cts", import.meta.url), { workerData });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   const answer = (message: ToListener) => worker.postMessage(message);
   let port: number;

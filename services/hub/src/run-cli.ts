@@ -20,13 +20,13 @@ import { closest, commandHelp, usage } from "./cli-spec.ts";
 import { confirmRebuild } from "./confirm.ts";
 import { runDlqList } from "./dlq-command.ts";
 import { printEndpoints } from "./endpoints-command.ts";
-import { runNatsConfigCommand } from "./nats-config-command.ts";
 import { progressLine } from "./progress-line.ts";
 import { queryTarget, runMessagesList, runMessagesShow, runStats } from "./query-commands.ts";
 import { openRecordingFile, type RecordingFile, RecordingFormatError } from "./recording-file.ts";
 import { SERVICE_NAMES } from "./service-catalogue.ts";
 import { parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
 import { openConnections, startHub } from "./start-hub.ts";
+import { releaseStartUpMemory } from "./start-up-memory.ts";
 import { runMessagesTail } from "./tail-command.ts";
 
 export interface CliIo {
@@ -181,6 +181,8 @@ async function runWithConfig(
       // Every module is loaded: write node's compile cache (node-flags.ts) now, not only at a clean exit, so that
       // a process killed later still leaves the next start a warm cache. Without a cache this does nothing.
       flushCompileCache();
+      // And give back what only starting needed (start-up-memory.ts).
+      releaseStartUpMemory();
       await io.stopRequested;
       io.stdout.write("carehub stopping: draining every service\n");
       await hub.stop();
@@ -301,8 +303,11 @@ async function runWithConfig(
         logger,
         { json: command.json === true, stdout: io.stdout, stderr: io.stderr },
       );
-    case "nats-config":
+    case "nats-config": {
+      // bcryptjs is needed by this command alone.
+      const { runNatsConfigCommand } = await import("./nats-config-command.ts");
       return runNatsConfigCommand(command, config, io);
+    }
     case "replay": {
       let recording: RecordingFile;
       try {

@@ -4,28 +4,18 @@
  * `{"status":"stalled"}` when it has not — so a probe gets a prompt and true answer however busy the main loop
  * is, and a stuck one is still reported. `/readyz` and `/metrics` need the main thread's connections and
  * registry: they are asked of it and answered when it replies.
+ *
+ * A CommonJS module (`.cts`), and importing only node's own modules: a worker thread that loads an ES module sets
+ * up node's ES module loader in its own isolate, about 6.5 MB of every process's memory for nothing (measured:
+ * the worker costs 17.6 MB loading this file as an ES module, 11 MB as CommonJS; docs/decisions/0099).
  */
-import { createServer, type ServerResponse } from "node:http";
+
+import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parentPort, workerData } from "node:worker_threads";
+import type { FromListener, OpsListenerData, ToListener } from "./ops-server.ts" with { "resolution-mode": "import" };
 
-export interface OpsListenerData {
-  host: string;
-  port: number;
-  /** One BigInt64 slot: the main thread's last heartbeat (ms since the epoch). */
-  heartbeat: SharedArrayBuffer;
-  stallMs: number;
-}
-
-/** Main thread → listener. */
-export type ToListener =
-  | { type: "answer"; id: number; status: number; contentType: string; body: string }
-  | { type: "close" };
-/** Listener → main thread. */
-export type FromListener =
-  | { type: "listening"; port: number }
-  | { type: "failed"; message: string; code: string | undefined }
-  | { type: "ask"; id: number; path: "/readyz" | "/metrics" };
+const { createServer } = require("node:http") as typeof import("node:http");
+const { parentPort, workerData } = require("node:worker_threads") as typeof import("node:worker_threads");
 
 const data = workerData as OpsListenerData;
 const port = parentPort;
