@@ -712,8 +712,8 @@ export class ReadModelStore implements ReadModelQueries {
       next = applyEnvelope(current, envelope.envelope, envelope.facts);
       // The analyses are counted with the write that first folds the envelope in: a redelivered one adds
       // nothing. Alone, the envelope changed the record exactly when the write below happens; with events,
-      // only its own change counts.
-      if (changes.folds.length === 0 || encodeMessage(next) !== text) {
+      // only its own change counts (a record that was not there certainly changed: no encoding to tell).
+      if (changes.folds.length === 0 || text === null || encodeMessage(next) !== text) {
         analysisOps = analysisStatOps(envelope.envelope, next, this.keys, this.#retentionMs + EXPIRY_GRACE_MS);
       }
     }
