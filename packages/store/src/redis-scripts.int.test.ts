@@ -194,6 +194,45 @@ describe("a record's ops", () => {
     expect(await contents(viaScript)).toEqual(expected);
   });
 
+  // Catches: a status change's two counters moved the wrong way (from the new status to the old), in one hash
+  // only, or a move made of counters of different hashes or amounts.
+  it("sends a count moved from one field to another in both hashes as one op", async () => {
+    const index = new Map<string, number>();
+    const indexOf = (key: string) => index.get(key) ?? index.set(key, index.size + 1).get(key) ?? 0;
+    const moved: WriteOp[] = [
+      { op: "hincr", key: "stats", field: "t|gp|k|delivered", by: 1 },
+      { op: "hincr", key: "stats", field: "t|gp|k|routed", by: -1 },
+      { op: "hincr", key: "stats", field: "f|a|k|routed", by: -1 },
+      { op: "hincr", key: "stats", field: "t|lab|k|routed", by: 1 },
+      { op: "hincr", key: "day", field: "t|gp|k|delivered", by: 1 },
+      { op: "hincr", key: "day", field: "t|gp|k|routed", by: -1 },
+      { op: "hincr", key: "day", field: "f|a|k|routed", by: -1 },
+      { op: "hincr", key: "day", field: "t|lab|k|routed", by: 1 },
+      { op: "hincr", key: "other-day", field: "f|a|k|delivered", by: 1 },
+      { op: "pexpireat", key: "day", at: 99 },
+    ];
+    expect(opArguments(moved, indexOf)).toEqual([
+      ...["mv", 1, 2, "t|gp|k|routed", "t|gp|k|delivered"],
+      ...["mv", 1, 2, "f|a|k|routed", "t|lab|k|routed"],
+      ...["hi", 3, 1, "f|a|k|delivered"],
+      ...["px", 2, 99],
+    ]);
+    const key = newKey();
+    const [stats, day, otherDay] = [`${key}:stats`, `${key}:day`, `${key}:other-day`];
+    used.push(stats, day, otherDay);
+    const fields = { "t|gp|k|routed": 1, "f|a|k|routed": 2, "t|gp|k|delivered": 4 };
+    await redis.hset(stats, fields);
+    await redis.hset(day, { "t|gp|k|routed": 1, "f|a|k|routed": 2 });
+    const at = Date.now() + 3_600_000;
+    const named = moved.map((op) => ({ ...op, key: `${key}:${op.key}`, ...(op.op === "pexpireat" ? { at } : {}) }));
+    expect(await compareAndSet(redis, { key, expected: null, value: "v", ops: named as WriteOp[] })).toBe(true);
+    const after = { "f|a|k|routed": "1", "t|gp|k|delivered": "5", "t|lab|k|routed": "1" };
+    expect(await redis.hgetall(stats)).toEqual(after);
+    expect(await redis.hgetall(day)).toEqual({ "f|a|k|routed": "1", "t|gp|k|delivered": "1", "t|lab|k|routed": "1" });
+    expect(await redis.hgetall(otherDay)).toEqual({ "f|a|k|delivered": "1" });
+    expect(await redis.pexpiretime(day)).toBe(at);
+  });
+
   // Catches: a merged op applied to one hash only, a counter left at 0 instead of removed, or the day hash's
   // expiry set before an increment re-creates it.
   it("moves both hashes' counters, removes a counter that reaches 0, and leaves the expiry on", async () => {

@@ -17,6 +17,7 @@ import type { WriteOp } from "./write-plan.ts";
  *       of op arguments, then the ops, each a code and its arguments (key indexes into KEYS):
  *       "za" key score member | "zr" key member | "hi" key increment field | "px" key expiry (epoch ms) |
  *       "h2" key key increment field (one counter field moved alike in two hashes: the overall and the day's) |
+ *       "mv" key key from to (a count moved from one field to another in both: "h2" -1 from, then "h2" 1 to) |
  *       "mb" member score (the record's own index member and listing score, for the ops below; score "" when
  *       none) | "zm" key (ZADD of that member at that score) | "rm" key (ZREM of that member).
  * Returns one 1 (written) or 0 (the record had changed) per record.
@@ -57,6 +58,14 @@ for r = 1, tonumber(ARGV[1]) do
         local other = KEYS[tonumber(ARGV[j + 2])]
         if redis.call('HINCRBY', target, ARGV[j + 4], ARGV[j + 3]) == 0 then redis.call('HDEL', target, ARGV[j + 4]) end
         if redis.call('HINCRBY', other, ARGV[j + 4], ARGV[j + 3]) == 0 then redis.call('HDEL', other, ARGV[j + 4]) end
+        j = j + 5
+      elseif code == 'mv' then
+        local other = KEYS[tonumber(ARGV[j + 2])]
+        local from, to = ARGV[j + 3], ARGV[j + 4]
+        if redis.call('HINCRBY', target, from, -1) == 0 then redis.call('HDEL', target, from) end
+        if redis.call('HINCRBY', other, from, -1) == 0 then redis.call('HDEL', other, from) end
+        if redis.call('HINCRBY', target, to, 1) == 0 then redis.call('HDEL', target, to) end
+        if redis.call('HINCRBY', other, to, 1) == 0 then redis.call('HDEL', other, to) end
         j = j + 5
       elseif code == 'px' then
         redis.call('PEXPIREAT', target, ARGV[j + 2])
@@ -188,7 +197,9 @@ export async function compareAndSetMany(redis: Redis, writes: readonly CasWrite[
 /**
  * A record's ops as script arguments, in their order. A counter field moved by the same amount in two hashes (a
  * message's `idx:stats` and its day's hash carry the same fields) goes as one "h2" op where the first of the two
- * stood: the two increments commute, and the day hash's expiry still comes after its last increment. The index
+ * stood: the two increments commute, and the day hash's expiry still comes after its last increment. A status
+ * change moves a count from one field to another in both hashes: such a pair of "h2" ops (-1 and 1) goes as one
+ * "mv" op where the first of them stood, which keeps every increment before the expiry. The index
  * member most of the record's index ops name (a message's own, in its seven or so indexes) and its most common
  * score are sent once ("mb"), and the ops that use them name only their key ("zm", "rm"). An expiry set again
  * later in the same record with the same time (the day hash's, after its counters and after its analyses) is
@@ -210,6 +221,22 @@ export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => n
       unpaired.set(id, op);
     }
   }
+  // Pairs of merged ops taking one from a field and adding one to another in the same two hashes: first → second.
+  const moves = new Map<WriteOp, WriteOp>();
+  const openMoves = new Map<string, WriteOp>();
+  for (const [op, partner] of partnerOf) {
+    if (op.op !== "hincr" || (op.by !== 1 && op.by !== -1)) continue;
+    const id = `${op.key}|${partner.key}`;
+    const open = openMoves.get(`${id}|${-op.by}`);
+    if (open === undefined) {
+      openMoves.set(`${id}|${op.by}`, op);
+      continue;
+    }
+    openMoves.delete(`${id}|${-op.by}`);
+    const [first, second] = ops.indexOf(open) < ops.indexOf(op) ? [open, op] : [op, open];
+    moves.set(first, second);
+    folded.add(second);
+  }
   const lastExpiry = new Map<string, WriteOp>();
   for (const op of ops) if (op.op === "pexpireat") lastExpiry.set(`${op.key}|${Math.round(op.at)}`, op);
   const { member, score } = sharedMember(ops);
@@ -227,8 +254,13 @@ export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => n
         break;
       case "hincr": {
         const partner = partnerOf.get(op);
+        const second = moves.get(op);
         if (partner === undefined) args.push("hi", indexOf(op.key), op.by, op.field);
-        else args.push("h2", indexOf(op.key), indexOf(partner.key), op.by, op.field);
+        else if (second?.op !== "hincr") args.push("h2", indexOf(op.key), indexOf(partner.key), op.by, op.field);
+        else {
+          const [from, to] = op.by === -1 ? [op.field, second.field] : [second.field, op.field];
+          args.push("mv", indexOf(op.key), indexOf(partner.key), from, to);
+        }
         break;
       }
       case "pexpireat":
