@@ -23,8 +23,12 @@ export type StatPeriod = "day" | "week" | "month";
 
 /** The UTC day (YYYY-MM-DD) of an epoch-ms time. */
 export function statDay(at: number): string {
-  return new Date(at).toISOString().slice(0, 10);
+  // Nearly every write is about a message received today: the last day's name is kept, not formatted again.
+  const start = at - (((at % DAY_MS) + DAY_MS) % DAY_MS);
+  if (start !== lastDay.start) lastDay = { start, name: new Date(start).toISOString().slice(0, 10) };
+  return lastDay.name;
 }
+let lastDay = { start: Number.NaN, name: "" };
 
 /** The day a message is counted under: its receive time, else the first time the hub saw anything of it. */
 function dayOf(state: MessageState): string {

@@ -3,6 +3,7 @@ import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareAndSet, compareAndSetMany, opArguments } from "./redis-scripts.ts";
+import type { WriteOp } from "./write-plan.ts";
 
 // The compare-and-set script compares what Redis holds with a digest of what the caller read
 // (docs/decisions/0092), not with the value itself: these tests hold it to the same answers as a full compare.
@@ -101,13 +102,135 @@ describe("a record's ops", () => {
       indexOf,
     );
     expect(args).toEqual([
-      ...["zr", 1, "m"],
-      ...["za", 2, 5, "m"],
+      ...["mb", "m", 5],
+      ...["rm", 1],
+      ...["zm", 2],
       ...["h2", 3, 4, -1, "f|a|k|routed"],
       ...["hi", 3, 1, "f|a|k|delivered"],
       ...["hi", 4, 2, "f|a|k|delivered"],
       ...["px", 4, 99],
     ]);
+  });
+
+  // Catches: another member's entry or another score written as the record's own (a timer filed under the
+  // message's member, an index entry at the timer's due time), or an expiry dropped instead of the repeat of it.
+  it("sends the record's member and score once, and an expiry set twice alike once, where it last stood", () => {
+    const index = new Map<string, number>();
+    const indexOf = (key: string) => index.get(key) ?? index.set(key, index.size + 1).get(key) ?? 0;
+    const args = opArguments(
+      [
+        { op: "zrem", key: "st:routed", member: "m" },
+        { op: "zadd", key: "st:delivered", score: 5, member: "m" },
+        { op: "zadd", key: "to:gp", score: 5, member: "m" },
+        { op: "zadd", key: "late", score: 7, member: "m" },
+        { op: "zadd", key: "timers", score: 9, member: "ack|m|gp" },
+        { op: "zrem", key: "timers", member: "ack|m|lab" },
+        { op: "hincr", key: "day", field: "f", by: 1 },
+        { op: "pexpireat", key: "day", at: 99 },
+        { op: "hincr", key: "day", field: "a", by: 1 },
+        { op: "pexpireat", key: "day", at: 99 },
+        { op: "pexpireat", key: "other-day", at: 98 },
+      ],
+      indexOf,
+    );
+    expect(args).toEqual([
+      ...["mb", "m", 5],
+      ...["rm", 1],
+      ...["zm", 2],
+      ...["zm", 3],
+      ...["za", 4, 7, "m"],
+      ...["za", 5, 9, "ack|m|gp"],
+      ...["zr", 5, "ack|m|lab"],
+      ...["hi", 6, 1, "f"],
+      ...["hi", 6, 1, "a"],
+      ...["px", 6, 99],
+      ...["px", 7, 98],
+    ]);
+    // A member named once is sent with its op, as before.
+    expect(opArguments([{ op: "zadd", key: "k", score: 1, member: "m" }], indexOf)).toEqual(["za", 8, 1, "m"]);
+  });
+
+  // Catches: the script's short ops writing something else than the ops say (the member or score of another
+  // op, an entry left in place): the same ops made one command at a time must leave Redis holding the same.
+  it("leaves Redis holding what the ops, made one command at a time, leave", async () => {
+    const [viaScript, byHand] = [newKey(), newKey()];
+    const opsFor = (prefix: string): WriteOp[] => [
+      { op: "zrem", key: `${prefix}:st:routed`, member: "m" },
+      { op: "zadd", key: `${prefix}:st:delivered`, score: 5, member: "m" },
+      { op: "zadd", key: `${prefix}:to:gp`, score: 5, member: "m" },
+      { op: "zadd", key: `${prefix}:late`, score: 7, member: "m" },
+      { op: "zadd", key: `${prefix}:timers`, score: 9, member: "ack|m|gp" },
+      { op: "zrem", key: `${prefix}:timers`, member: "ack|m|lab" },
+      { op: "hincr", key: `${prefix}:day`, field: "f", by: 1 },
+      { op: "pexpireat", key: `${prefix}:day`, at: Date.now() + 3_600_000 },
+    ];
+    for (const prefix of [viaScript, byHand]) {
+      const suffixes = ["st:routed", "st:delivered", "to:gp", "late", "timers", "day"];
+      used.push(...suffixes.map((suffix) => `${prefix}:${suffix}`));
+      await redis.zadd(`${prefix}:st:routed`, 1, "m", 1, "n");
+      await redis.zadd(`${prefix}:timers`, 3, "ack|m|lab", 4, "ack|n|lab");
+    }
+    const at = Date.now() + 3_600_000;
+    const scriptOps = opsFor(viaScript).map((op) => (op.op === "pexpireat" ? { ...op, at } : op));
+    expect(await compareAndSet(redis, { key: viaScript, expected: null, value: "v", ops: scriptOps })).toBe(true);
+    const handOps = opsFor(byHand).map((op) => (op.op === "pexpireat" ? { ...op, at } : op));
+    for (const op of handOps) {
+      if (op.op === "zadd") await redis.zadd(op.key, op.score, op.member);
+      else if (op.op === "zrem") await redis.zrem(op.key, op.member);
+      else if (op.op === "hincr") await redis.hincrby(op.key, op.field, op.by);
+      else await redis.pexpireat(op.key, op.at);
+    }
+    const contents = async (prefix: string) => ({
+      routed: await redis.zrange(`${prefix}:st:routed`, 0, -1, "WITHSCORES"),
+      delivered: await redis.zrange(`${prefix}:st:delivered`, 0, -1, "WITHSCORES"),
+      gp: await redis.zrange(`${prefix}:to:gp`, 0, -1, "WITHSCORES"),
+      late: await redis.zrange(`${prefix}:late`, 0, -1, "WITHSCORES"),
+      timers: await redis.zrange(`${prefix}:timers`, 0, -1, "WITHSCORES"),
+      day: await redis.hgetall(`${prefix}:day`),
+      dayExpiry: await redis.pexpiretime(`${prefix}:day`),
+    });
+    const expected = await contents(byHand);
+    expect(expected.delivered).toEqual(["m", "5"]);
+    expect(await contents(viaScript)).toEqual(expected);
+  });
+
+  // Catches: a status change's two counters moved the wrong way (from the new status to the old), in one hash
+  // only, or a move made of counters of different hashes or amounts.
+  it("sends a count moved from one field to another in both hashes as one op", async () => {
+    const index = new Map<string, number>();
+    const indexOf = (key: string) => index.get(key) ?? index.set(key, index.size + 1).get(key) ?? 0;
+    const moved: WriteOp[] = [
+      { op: "hincr", key: "stats", field: "t|gp|k|delivered", by: 1 },
+      { op: "hincr", key: "stats", field: "t|gp|k|routed", by: -1 },
+      { op: "hincr", key: "stats", field: "f|a|k|routed", by: -1 },
+      { op: "hincr", key: "stats", field: "t|lab|k|routed", by: 1 },
+      { op: "hincr", key: "day", field: "t|gp|k|delivered", by: 1 },
+      { op: "hincr", key: "day", field: "t|gp|k|routed", by: -1 },
+      { op: "hincr", key: "day", field: "f|a|k|routed", by: -1 },
+      { op: "hincr", key: "day", field: "t|lab|k|routed", by: 1 },
+      { op: "hincr", key: "other-day", field: "f|a|k|delivered", by: 1 },
+      { op: "pexpireat", key: "day", at: 99 },
+    ];
+    expect(opArguments(moved, indexOf)).toEqual([
+      ...["mv", 1, 2, "t|gp|k|routed", "t|gp|k|delivered"],
+      ...["mv", 1, 2, "f|a|k|routed", "t|lab|k|routed"],
+      ...["hi", 3, 1, "f|a|k|delivered"],
+      ...["px", 2, 99],
+    ]);
+    const key = newKey();
+    const [stats, day, otherDay] = [`${key}:stats`, `${key}:day`, `${key}:other-day`];
+    used.push(stats, day, otherDay);
+    const fields = { "t|gp|k|routed": 1, "f|a|k|routed": 2, "t|gp|k|delivered": 4 };
+    await redis.hset(stats, fields);
+    await redis.hset(day, { "t|gp|k|routed": 1, "f|a|k|routed": 2 });
+    const at = Date.now() + 3_600_000;
+    const named = moved.map((op) => ({ ...op, key: `${key}:${op.key}`, ...(op.op === "pexpireat" ? { at } : {}) }));
+    expect(await compareAndSet(redis, { key, expected: null, value: "v", ops: named as WriteOp[] })).toBe(true);
+    const after = { "f|a|k|routed": "1", "t|gp|k|delivered": "5", "t|lab|k|routed": "1" };
+    expect(await redis.hgetall(stats)).toEqual(after);
+    expect(await redis.hgetall(day)).toEqual({ "f|a|k|routed": "1", "t|gp|k|delivered": "1", "t|lab|k|routed": "1" });
+    expect(await redis.hgetall(otherDay)).toEqual({ "f|a|k|delivered": "1" });
+    expect(await redis.pexpiretime(day)).toBe(at);
   });
 
   // Catches: a merged op applied to one hash only, a counter left at 0 instead of removed, or the day hash's

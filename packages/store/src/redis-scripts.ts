@@ -16,7 +16,10 @@ import type { WriteOp } from "./write-plan.ts";
  *       (hex SHA-1 of the value read; "" when absent), newValue ("" deletes), expireAtMs ("0": none), number
  *       of op arguments, then the ops, each a code and its arguments (key indexes into KEYS):
  *       "za" key score member | "zr" key member | "hi" key increment field | "px" key expiry (epoch ms) |
- *       "h2" key key increment field (one counter field moved alike in two hashes: the overall and the day's).
+ *       "h2" key key increment field (one counter field moved alike in two hashes: the overall and the day's) |
+ *       "mv" key key from to (a count moved from one field to another in both: "h2" -1 from, then "h2" 1 to) |
+ *       "mb" member score (the record's own index member and listing score, for the ops below; score "" when
+ *       none) | "zm" key (ZADD of that member at that score) | "rm" key (ZREM of that member).
  * Returns one 1 (written) or 0 (the record had changed) per record.
  */
 const CAS_SCRIPT = `
@@ -29,6 +32,7 @@ for r = 1, tonumber(ARGV[1]) do
   if ARGV[i + 1] == '0' then matches = not current else matches = current and redis.sha1hex(current) == ARGV[i + 2] end
   local opsAt = i + 6
   local opsEnd = opsAt + tonumber(ARGV[i + 5])
+  local member, score
   if matches then
     if ARGV[i + 3] == '' then
       redis.call('DEL', key)
@@ -55,9 +59,27 @@ for r = 1, tonumber(ARGV[1]) do
         if redis.call('HINCRBY', target, ARGV[j + 4], ARGV[j + 3]) == 0 then redis.call('HDEL', target, ARGV[j + 4]) end
         if redis.call('HINCRBY', other, ARGV[j + 4], ARGV[j + 3]) == 0 then redis.call('HDEL', other, ARGV[j + 4]) end
         j = j + 5
+      elseif code == 'mv' then
+        local other = KEYS[tonumber(ARGV[j + 2])]
+        local from, to = ARGV[j + 3], ARGV[j + 4]
+        if redis.call('HINCRBY', target, from, -1) == 0 then redis.call('HDEL', target, from) end
+        if redis.call('HINCRBY', other, from, -1) == 0 then redis.call('HDEL', other, from) end
+        if redis.call('HINCRBY', target, to, 1) == 0 then redis.call('HDEL', target, to) end
+        if redis.call('HINCRBY', other, to, 1) == 0 then redis.call('HDEL', other, to) end
+        j = j + 5
       elseif code == 'px' then
         redis.call('PEXPIREAT', target, ARGV[j + 2])
         j = j + 3
+      elseif code == 'mb' then
+        member = ARGV[j + 1]
+        score = ARGV[j + 2]
+        j = j + 3
+      elseif code == 'zm' then
+        redis.call('ZADD', target, score, member)
+        j = j + 2
+      elseif code == 'rm' then
+        redis.call('ZREM', target, member)
+        j = j + 2
       else
         return redis.error_reply('unknown op ' .. tostring(code))
       end
@@ -175,7 +197,13 @@ export async function compareAndSetMany(redis: Redis, writes: readonly CasWrite[
 /**
  * A record's ops as script arguments, in their order. A counter field moved by the same amount in two hashes (a
  * message's `idx:stats` and its day's hash carry the same fields) goes as one "h2" op where the first of the two
- * stood: the two increments commute, and the day hash's expiry still comes after its last increment.
+ * stood: the two increments commute, and the day hash's expiry still comes after its last increment. A status
+ * change moves a count from one field to another in both hashes: such a pair of "h2" ops (-1 and 1) goes as one
+ * "mv" op where the first of them stood, which keeps every increment before the expiry. The index
+ * member most of the record's index ops name (a message's own, in its seven or so indexes) and its most common
+ * score are sent once ("mb"), and the ops that use them name only their key ("zm", "rm"). An expiry set again
+ * later in the same record with the same time (the day hash's, after its counters and after its analyses) is
+ * sent once, where it last stood. What Redis ends up holding is the same.
  */
 export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => number): (string | number)[] {
   const partnerOf = new Map<WriteOp, WriteOp>();
@@ -193,28 +221,81 @@ export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => n
       unpaired.set(id, op);
     }
   }
-  const args: (string | number)[] = [];
+  // Pairs of merged ops taking one from a field and adding one to another in the same two hashes: first → second.
+  const moves = new Map<WriteOp, WriteOp>();
+  const openMoves = new Map<string, WriteOp>();
+  for (const [op, partner] of partnerOf) {
+    if (op.op !== "hincr" || (op.by !== 1 && op.by !== -1)) continue;
+    const id = `${op.key}|${partner.key}`;
+    const open = openMoves.get(`${id}|${-op.by}`);
+    if (open === undefined) {
+      openMoves.set(`${id}|${op.by}`, op);
+      continue;
+    }
+    openMoves.delete(`${id}|${-op.by}`);
+    const [first, second] = ops.indexOf(open) < ops.indexOf(op) ? [open, op] : [op, open];
+    moves.set(first, second);
+    folded.add(second);
+  }
+  const lastExpiry = new Map<string, WriteOp>();
+  for (const op of ops) if (op.op === "pexpireat") lastExpiry.set(`${op.key}|${Math.round(op.at)}`, op);
+  const { member, score } = sharedMember(ops);
+  const args: (string | number)[] = member === undefined ? [] : ["mb", member, score ?? ""];
   for (const op of ops) {
     if (folded.has(op)) continue;
     switch (op.op) {
       case "zadd":
-        args.push("za", indexOf(op.key), op.score, op.member);
+        if (op.member === member && op.score === score) args.push("zm", indexOf(op.key));
+        else args.push("za", indexOf(op.key), op.score, op.member);
         break;
       case "zrem":
-        args.push("zr", indexOf(op.key), op.member);
+        if (op.member === member) args.push("rm", indexOf(op.key));
+        else args.push("zr", indexOf(op.key), op.member);
         break;
       case "hincr": {
         const partner = partnerOf.get(op);
+        const second = moves.get(op);
         if (partner === undefined) args.push("hi", indexOf(op.key), op.by, op.field);
-        else args.push("h2", indexOf(op.key), indexOf(partner.key), op.by, op.field);
+        else if (second?.op !== "hincr") args.push("h2", indexOf(op.key), indexOf(partner.key), op.by, op.field);
+        else {
+          const [from, to] = op.by === -1 ? [op.field, second.field] : [second.field, op.field];
+          args.push("mv", indexOf(op.key), indexOf(partner.key), from, to);
+        }
         break;
       }
       case "pexpireat":
-        args.push("px", indexOf(op.key), Math.round(op.at));
+        if (lastExpiry.get(`${op.key}|${Math.round(op.at)}`) === op) args.push("px", indexOf(op.key), Math.round(op.at));
         break;
     }
   }
   return args;
+}
+
+/**
+ * The member named by the most index ops of a record, with the score most of its additions have; undefined when
+ * no member is named twice (then sending it once would save nothing).
+ */
+function sharedMember(ops: readonly WriteOp[]): { member?: string; score?: number } {
+  const uses = new Map<string, number>();
+  let member: string | undefined;
+  let most = 1;
+  for (const op of ops) {
+    if (op.op !== "zadd" && op.op !== "zrem") continue;
+    const count = (uses.get(op.member) ?? 0) + 1;
+    uses.set(op.member, count);
+    if (count > most) [member, most] = [op.member, count];
+  }
+  if (member === undefined) return {};
+  const scores = new Map<number, number>();
+  let score: number | undefined;
+  most = 0;
+  for (const op of ops) {
+    if (op.op !== "zadd" || op.member !== member) continue;
+    const count = (scores.get(op.score) ?? 0) + 1;
+    scores.set(op.score, count);
+    if (count > most) [score, most] = [op.score, count];
+  }
+  return score === undefined ? { member } : { member, score };
 }
 
 export async function claimTimers(

@@ -38,7 +38,7 @@ import {
 } from "./entity-state.ts";
 import { hubIdOfMember } from "./index-member.ts";
 import { parseTimerMember, type StoreKeys, storeKeys, type TimerRef } from "./keys.ts";
-import { decodeMessage, encodeMessage, toLifecycle } from "./message-codec.ts";
+import { asDecoded, decodeMessage, encodeMessage, toLifecycle } from "./message-codec.ts";
 import { type ListMessagesQuery, listMessages, loadSummaries } from "./message-query.ts";
 import {
   applyEnvelope,
@@ -148,7 +148,7 @@ export class ReadModelStore implements ReadModelQueries {
   readonly #now: () => number;
   readonly #care: CareOverviewStore;
   /** What this store last wrote per record: the compare-and-set's expectation without a read first. */
-  readonly #recent = new RecentRecords(RECENT_RECORDS);
+  readonly #recent = new RecentRecords<MessageState>(RECENT_RECORDS);
   /** The size-based retention's floor as last read or raised (`keys.retentionFloor`); 0: none. */
   #floor = 0;
 
@@ -232,7 +232,7 @@ export class ReadModelStore implements ReadModelQueries {
     const byKey = new Map(records.map((record) => [record.key, record]));
     // What each record holds: this store's last write where it has one; nothing, for a record that comes with its
     // envelope (usually new: see applyEnvelope); else one MGET for the rest.
-    const planned = new Map<string, CasWrite>();
+    const planned = new Map<string, CasWrite & { state: MessageState }>();
     const unread: typeof records = [];
     for (const record of records) {
       const remembered = this.#recent.get(record.key) ?? (record.changes.envelope === undefined ? undefined : null);
@@ -256,7 +256,7 @@ export class ReadModelStore implements ReadModelQueries {
     const lost: typeof records = [];
     writes.forEach((write, i) => {
       if (done[i] === true) {
-        this.#recent.remember(write.key, write.value);
+        this.#recent.remember(write.key, write.value, write.state);
         return;
       }
       this.#recent.forget(write.key);
@@ -700,8 +700,11 @@ export class ReadModelStore implements ReadModelQueries {
     key: string,
     text: string | null,
     changes: RecordChanges,
-  ): { value: string; expireAt: number; ops: WriteOp[] } | undefined {
-    const current = text === null ? undefined : this.#decodeMessage(hubId, key, text);
+  ): { value: string; expireAt: number; ops: WriteOp[]; state: MessageState } | undefined {
+    // What this store wrote last is at hand decoded: decoding what encodeMessage wrote gives back the state it
+    // was written from (message-codec.property.test.ts), so it is not decoded again.
+    const current =
+      text === null ? undefined : (this.#recent.stateOf(key, text) ?? this.#decodeMessage(hubId, key, text));
     let next: MessageState | undefined;
     let analysisOps: WriteOp[] = [];
     const { envelope } = changes;
@@ -709,8 +712,8 @@ export class ReadModelStore implements ReadModelQueries {
       next = applyEnvelope(current, envelope.envelope, envelope.facts);
       // The analyses are counted with the write that first folds the envelope in: a redelivered one adds
       // nothing. Alone, the envelope changed the record exactly when the write below happens; with events,
-      // only its own change counts.
-      if (changes.folds.length === 0 || encodeMessage(next) !== text) {
+      // only its own change counts (a record that was not there certainly changed: no encoding to tell).
+      if (changes.folds.length === 0 || text === null || encodeMessage(next) !== text) {
         analysisOps = analysisStatOps(envelope.envelope, next, this.keys, this.#retentionMs + EXPIRY_GRACE_MS);
       }
     }
@@ -726,7 +729,7 @@ export class ReadModelStore implements ReadModelQueries {
       ...dayStatOps(current, next, this.keys, this.#retentionMs + EXPIRY_GRACE_MS),
       ...analysisOps,
     ];
-    return { value, expireAt, ops };
+    return { value, expireAt, ops, state: asDecoded(next) };
   }
 
   /**
@@ -739,7 +742,9 @@ export class ReadModelStore implements ReadModelQueries {
     key: string,
     compute: (
       text: string | null,
-    ) => { value: string | null; expireAt?: number; ops: Parameters<typeof compareAndSet>[1]["ops"] } | undefined,
+    ) =>
+      | { value: string | null; expireAt?: number; ops: Parameters<typeof compareAndSet>[1]["ops"]; state?: MessageState }
+      | undefined,
     expectation: CasExpectation = {},
   ): Promise<void> {
     let useMemory = true;
@@ -756,10 +761,10 @@ export class ReadModelStore implements ReadModelQueries {
       }
       if (write === undefined) return;
       const expected = text;
-      const planned = write;
-      const done = await this.#guard("write", () => compareAndSet(this.#redis, { key, expected, ...planned }));
+      const { state, ...cas } = write;
+      const done = await this.#guard("write", () => compareAndSet(this.#redis, { key, expected, ...cas }));
       if (done) {
-        this.#recent.remember(key, planned.value);
+        this.#recent.remember(key, cas.value, state);
         return;
       }
       this.#recent.forget(key);
