@@ -6,10 +6,11 @@ import { BUCKET_SEPARATOR, bucketDirectory, INDEX_BUCKET_ENTRIES } from "./keys.
  * Bucketed message indexes (docs/decisions/0097-bucketed-message-indexes.md; the layout: keys.ts). A logical index
  * of listing positions (score: listing time, member: index-member.ts) is kept as buckets of at most
  * INDEX_BUCKET_ENTRIES entries. Each bucket holds the positions with score in [its directory score, the next
- * bucket's directory score): the bucket of a score is the directory's greatest score at or below it. A bucket
- * that grows past the limit is split — at its newest entry when that entry was just added at its top (the
- * append of a live hub: the bucket stays full), at its oldest when added at its bottom, else at the median —;
- * a bucket that empties leaves the directory. A score below every bucket lowers the lowest bucket's score.
+ * bucket's directory score): the bucket of a score is the directory's greatest score at or below it. A full
+ * bucket is split before an addition, never after (Redis does not turn a skiplist back into a listpack): an entry
+ * newer than all of it starts a new bucket (the append of a live hub: the full bucket stays full), one older than
+ * all of it a bucket of its own below, any other splits it at the median score. A bucket that empties leaves the
+ * directory. A score below every bucket lowers the lowest bucket's score.
  * The width of a bucket therefore follows the index's own rate: a minute of a national `st:acknowledged`, a month
  * of a small practice's `from:`, with no width to configure.
  *
@@ -40,12 +41,15 @@ end
 local function bucketAdd(dir, score, member)
   redis.call('ZREM', string.sub(dir, 1, -2), member)
   local id = bucketOf(dir, score)
+  local lower = false
   if not id then
+    -- Older than every bucket: the lowest one takes it (its score is lowered below, unless it is split).
     id = redis.call('ZRANGE', dir, 0, 0)[1]
     if not id then
       redis.call('ZADD', newBucket(dir, score), score, member)
       return
     end
+    lower = true
   end
   local bucket = dir .. id
   if redis.call('ZCARD', bucket) >= BUCKET_MAX and not redis.call('ZSCORE', bucket, member) then
@@ -84,7 +88,7 @@ local function bucketAdd(dir, score, member)
       redis.call('ZADD', upper, unpack(args))
       if x >= tonumber(start) then bucket = upper end
     end
-  elseif tonumber(score) < tonumber(redis.call('ZSCORE', dir, id)) then
+  elseif lower then
     redis.call('ZADD', dir, score, id)
   end
   redis.call('ZADD', bucket, score, member)
@@ -116,64 +120,111 @@ local nDriving, maxBound, minBound, lastScore, lastMember, count =
   tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local minNumber = tonumber(minBound) or -math.huge
 local maxNumber = tonumber(maxBound) or math.huge
+local lastNumber = tonumber(lastScore)
 local hiBound = maxBound
-if lastScore ~= '' and tonumber(lastScore) < maxNumber then hiBound = lastScore end
-local found = {}
--- Up to 'limit' positions of one sorted set after the cursor; returns how many.
-local function fromKey(key, limit)
+if lastNumber and lastNumber < maxNumber then hiBound = lastScore end
+-- Byte order, as Redis orders members of one score (Lua's '<' on strings follows the server's locale).
+local function below(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+-- Appends to 'into' up to 'limit' positions { member, score, score text } of one sorted set after the cursor,
+-- newest first ('same': the set may hold positions of the cursor's own score); returns how many.
+local function fromKey(key, limit, same, into)
   local taken = 0
   local upper = hiBound
-  if lastScore ~= '' then
-    if tonumber(lastScore) < minNumber then return 0 end
-    local same = redis.call('ZRANGE', key, lastScore, lastScore, 'BYSCORE')
-    for i = #same, 1, -1 do
-      if taken >= limit then return taken end
-      if same[i] < lastMember then
-        found[#found + 1] = { same[i], tonumber(lastScore) }
-        taken = taken + 1
+  if lastNumber then
+    if lastNumber < minNumber then return 0 end
+    if same then
+      local tied = redis.call('ZRANGE', key, lastScore, lastScore, 'BYSCORE')
+      for i = #tied, 1, -1 do
+        if taken >= limit then return taken end
+        if below(tied[i], lastMember) then
+          into[#into + 1] = { tied[i], lastNumber, lastScore }
+          taken = taken + 1
+        end
       end
     end
     upper = '(' .. lastScore
   end
   if taken >= limit then return taken end
   local raw = redis.call('ZRANGE', key, upper, minBound, 'BYSCORE', 'REV', 'LIMIT', 0, limit - taken, 'WITHSCORES')
-  for i = 1, #raw, 2 do found[#found + 1] = { raw[i], tonumber(raw[i + 1]) } end
+  for i = 1, #raw, 2 do into[#into + 1] = { raw[i], tonumber(raw[i + 1]), raw[i + 1] } end
   return taken + #raw / 2
 end
+local sources = {}
 for d = 1, nDriving do
   local dir = KEYS[d]
-  fromKey(string.sub(dir, 1, -2), count)
-  local taken = 0
+  local legacy = string.sub(dir, 1, -2)
+  if redis.call('EXISTS', legacy) == 1 then
+    local former = {}
+    fromKey(legacy, count, true, former)
+    sources[#sources + 1] = former
+  end
+  local list = {}
+  local taken, first = 0, true
   local from = hiBound
   while taken < count do
-    local ids = redis.call('ZRANGE', dir, from, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 8, 'WITHSCORES')
+    local ids = redis.call('ZRANGE', dir, from, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 4, 'WITHSCORES')
     if #ids == 0 then break end
     local last
     for i = 1, #ids, 2 do
-      taken = taken + fromKey(dir .. ids[i], count - taken)
+      -- Only the first bucket can hold the cursor's own score: the others lie below it.
+      taken = taken + fromKey(dir .. ids[i], count - taken, first, list)
+      first = false
       last = tonumber(ids[i + 1])
       if taken >= count or last <= minNumber then break end
     end
-    if taken >= count or last <= minNumber or #ids < 16 then break end
-    from = '(' .. last
+    if taken >= count or last <= minNumber or #ids < 8 then break end
+    from = '(' .. ids[#ids]
+  end
+  sources[#sources + 1] = list
+end
+-- Merge the sources (each newest first) in listing order, cut to count.
+local merged
+if #sources == 1 then
+  merged = sources[1]
+else
+  merged = {}
+  local heads = {}
+  for k = 1, #sources do heads[k] = 1 end
+  while #merged < count do
+    local best, bestEntry
+    for k = 1, #sources do
+      local entry = sources[k][heads[k]]
+      if entry and (not bestEntry or entry[2] > bestEntry[2] or (entry[2] == bestEntry[2] and below(bestEntry[1], entry[1]))) then
+        best, bestEntry = k, entry
+      end
+    end
+    if not best then break end
+    merged[#merged + 1] = bestEntry
+    heads[best] = heads[best] + 1
   end
 end
-table.sort(found, function(a, b)
-  if a[2] ~= b[2] then return a[2] > b[2] end
-  return a[1] > b[1]
-end)
+-- Each check index: whether its former key exists, and the bucket of the last position looked up (the positions
+-- come newest first, so one bucket serves until a position falls below its lowest score).
+local checks = {}
+for c = nDriving + 1, #KEYS do
+  local legacy = string.sub(KEYS[c], 1, -2)
+  checks[#checks + 1] = { dir = KEYS[c], legacy = redis.call('EXISTS', legacy) == 1 and legacy or nil }
+end
 local out = { '' }
-local n = math.min(#found, count)
 local flags = {}
-for i = 1, n do
-  local member, score = found[i][1], found[i][2]
+for i = 1, math.min(#merged, count) do
+  local member, score = merged[i][1], merged[i][2]
   local keep = true
-  for c = nDriving + 1, #KEYS do
-    local dir = KEYS[c]
-    local present = redis.call('ZSCORE', string.sub(dir, 1, -2), member)
+  for _, check in ipairs(checks) do
+    local present = check.legacy and redis.call('ZSCORE', check.legacy, member)
     if not present then
-      local id = redis.call('ZRANGE', dir, score, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1)[1]
-      present = id and redis.call('ZSCORE', dir .. id, member)
+      if not check.start or score < check.start then
+        local found = redis.call('ZRANGE', check.dir, score, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1, 'WITHSCORES')
+        check.bucket = found[1] and (check.dir .. found[1]) or nil
+        check.start = found[1] and tonumber(found[2]) or -math.huge
+      end
+      present = check.bucket and redis.call('ZSCORE', check.bucket, member)
     end
     if not present then
       keep = false
@@ -182,7 +233,7 @@ for i = 1, n do
   end
   flags[i] = keep and '1' or '0'
   out[#out + 1] = member
-  out[#out + 1] = string.format('%.17g', score)
+  out[#out + 1] = merged[i][3]
 end
 out[1] = table.concat(flags)
 return out
