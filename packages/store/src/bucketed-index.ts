@@ -15,7 +15,7 @@ import { BUCKET_SEPARATOR, bucketDirectory, INDEX_BUCKET_ENTRIES } from "./keys.
  * of a small practice's `from:`, with no width to configure.
  *
  * The logical name's own sorted set (the layout before 0097) is read with the buckets and emptied by every
- * removal and addition, never written: a hub upgraded with its read model lists and sweeps what it stored before.
+ * removal (a position is added only where it was not), never written: a hub upgraded with its read model lists and sweeps what it stored before.
  *
  * Every step runs in Lua, so a split is atomic with the write that caused it. The scripts name bucket keys they
  * derive from a declared directory key (fine on one Redis, as the hub uses; not cluster-safe, like every
@@ -39,7 +39,6 @@ local function newBucket(dir, start)
 end
 -- A full bucket is split before it would grow past BUCKET_MAX: Redis never turns a skiplist back into a listpack.
 local function bucketAdd(dir, score, member)
-  redis.call('ZREM', string.sub(dir, 1, -2), member)
   local id = bucketOf(dir, score)
   local lower = false
   if not id then
@@ -93,12 +92,18 @@ local function bucketAdd(dir, score, member)
   end
   redis.call('ZADD', bucket, score, member)
 end
+-- A position is in its bucket or, stored before 0097, in the former key: the latter is tried only when the former
+-- is not where it is.
 local function bucketRemove(dir, score, member)
-  redis.call('ZREM', string.sub(dir, 1, -2), member)
   local id = bucketOf(dir, score)
-  if not id then return end
-  local bucket = dir .. id
-  if redis.call('ZREM', bucket, member) == 1 and redis.call('EXISTS', bucket) == 0 then redis.call('ZREM', dir, id) end
+  if id then
+    local bucket = dir .. id
+    if redis.call('ZREM', bucket, member) == 1 then
+      if redis.call('EXISTS', bucket) == 0 then redis.call('ZREM', dir, id) end
+      return
+    end
+  end
+  redis.call('ZREM', string.sub(dir, 1, -2), member)
 end
 `;
 
