@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { LifecycleEvent } from "@carehub/schemas";
 import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -162,6 +163,53 @@ describe("bucketed message indexes", () => {
     scratch.push(index, `${index}:record`);
     for (let i = 0; i < 1_000; i++) await write(index, "bzadd", T0 + i, `m${i}`);
     expect(await checkBuckets(index)).toBe(Math.ceil(1_000 / INDEX_BUCKET_ENTRIES));
+  });
+
+  // Catches: a rebuild judged different from the live read model (or a difference missed) because the dump shows
+  // where buckets split — which depends on the order of the writes — instead of what each index holds.
+  it("dumps the same read model whatever order its messages were written in", async () => {
+    const inOrder = newStore();
+    const reversed = newStore();
+    const ids = Array.from({ length: 300 }, (_, i) => `m-${String(i).padStart(4, "0")}`);
+    for (const [i, hubId] of ids.entries()) await inOrder.applyEvents(happyPath(hubId, T0 + i));
+    for (const [i, hubId] of [...ids.entries()].reverse()) await reversed.applyEvents(happyPath(hubId, T0 + i));
+    const strip = (dump: Record<string, unknown>, ns: string) =>
+      Object.fromEntries(Object.entries(dump).map(([k, v]) => [k.slice(ns.length), v]));
+    const physical = async (store: ReadModelStore) =>
+      (await store.readModelKeys()).map((key) => key.slice(store.keys.namespace.length)).sort();
+    // Different buckets, the same indexes.
+    expect(await physical(reversed)).not.toEqual(await physical(inOrder));
+    expect(strip(await reversed.dumpReadModel(), reversed.keys.namespace)).toEqual(
+      strip(await inOrder.dumpReadModel(), inOrder.keys.namespace),
+    );
+  });
+
+  // Catches: a position whose listing time moves (its first event arrived before `received`) added to its new
+  // bucket but left in its old one: listed twice, or found by a membership check at a time it does not have.
+  it("moves a position to the bucket of its new listing time", async () => {
+    const store = newStore();
+    for (let i = 0; i < 300; i++) await store.applyEvents(happyPath(`m-${String(i).padStart(4, "0")}`, T0 + 10 * i));
+    const late = "late-received";
+    const [received, routed] = happyPath(late, T0 + 5) as [LifecycleEvent, LifecycleEvent];
+    await store.applyEvents([{ ...routed, at: new Date(T0 + 10 * 300).toISOString() }]);
+    expect((await store.listMessages({ limit: 1 })).items.map((m) => m.hubId)).toEqual([late]);
+    await store.applyEvents([received]);
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listMessages({
+        sender: "gp-1",
+        limit: 100,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      listed.push(...page.items.map((m) => m.hubId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    expect(listed).toHaveLength(301);
+    expect(listed.indexOf(late)).toBe(300 - 1);
+    expect((await indexEntries(redis, store.keys.bySender("gp-1"))).filter((p) => p.member === late)).toEqual([
+      { member: late, score: T0 + 5 },
+    ]);
   });
 
   // Catches: an upgrade that cannot list, filter, move or sweep what the one-key layout (before 0097) holds —
