@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toFormerLayout } from "./bucketed-index.test-support.ts";
+import { indexEntries } from "./bucketed-index.ts";
 import { event, happyPath } from "./events.test-support.ts";
 import { hubIdOfMember, indexMember } from "./index-member.ts";
 import { nextBatchOfUnion } from "./message-query.ts";
@@ -80,7 +82,9 @@ describe("index members", () => {
     for (const [i, hubId] of ids.entries()) {
       await store.applyEvents(happyPath(hubId, T0 + Math.floor(i / 2), { acknowledge: false }));
     }
-    const members = (await Promise.all(store.keys.everyMessage.map((key) => redis.zrange(key, 0, -1)))).flat();
+    const members = (await Promise.all(store.keys.everyMessage.map((key) => indexEntries(redis, key))))
+      .flat()
+      .map((p) => p.member);
     expect(members).toHaveLength(12);
     expect(members.every((m) => m.length === 22)).toBe(true);
 
@@ -98,7 +102,7 @@ describe("index members", () => {
 
     now = T0 + 31 * 86_400_000;
     expect(await store.sweepExpired()).toBe(12);
-    for (const key of store.keys.everyMessage) expect(await redis.zcard(key)).toBe(0);
+    for (const key of store.keys.everyMessage) expect(await indexEntries(redis, key)).toEqual([]);
     expect((await store.listMessages({ limit: 50 })).items).toEqual([]);
   });
 
@@ -110,6 +114,7 @@ describe("index members", () => {
     const hubId = randomUUID();
     await store.applyEvents(happyPath(hubId, T0, { acknowledge: false }));
     const delivered = store.keys.byStatus("delivered");
+    await toFormerLayout(redis, delivered);
     const score = Number(await redis.zscore(delivered, indexMember(hubId)));
     await redis.zrem(delivered, indexMember(hubId));
     await redis.zadd(delivered, score, hubId);
@@ -146,7 +151,7 @@ describe("index members", () => {
     expect(await sweeper.sweepExpired()).toBe(2);
     expect(await redis.exists(store.keys.message(old))).toBe(0);
     expect(await redis.zcard(store.keys.allBefore0080)).toBe(0);
-    for (const key of store.keys.everyMessage) expect(await redis.zcard(key)).toBe(0);
+    for (const key of store.keys.everyMessage) expect(await indexEntries(redis, key)).toEqual([]);
   });
 
   // Catches: a union that hands on more than each index's first batch guarantees (the merge not cut), which skips

@@ -55,6 +55,34 @@ export interface StoreKeys {
   readonly patterns: readonly string[];
 }
 
+/*
+ * Bucketed message indexes (docs/decisions/0097-bucketed-message-indexes.md). A message index (`byStatus`,
+ * `bySender`, `byReceiver`, `bySenderReceiver`, `byKind`) is named by the key above — its logical name — but kept
+ * as buckets of at most `INDEX_BUCKET_ENTRIES` entries, each small enough to stay a listpack in Redis (~35 B per
+ * entry instead of ~122 B in a skiplist): the bucket directory `<index>@` (a sorted set: bucket id, scored by the
+ * lowest listing time the bucket may hold) and the buckets `<index>@<bucket id>`. The logical name itself is the
+ * layout before 0097 (one sorted set): still read and emptied, never written. The patient index is not bucketed
+ * (a patient has a few messages: its key is a listpack already). Endpoint ids, kinds and statuses carry no `@`.
+ * bucketed-index.ts (and its Lua) is the only code that spells the bucket keys from the directory.
+ */
+export const BUCKET_SEPARATOR = "@";
+/** Redis' default `zset-max-listpack-entries`: a bucket is split when it would hold more. */
+export const INDEX_BUCKET_ENTRIES = 128;
+
+/** The bucket directory of a bucketed message index (`index`: its logical name, e.g. `keys.bySender(x)`). */
+export function bucketDirectory(index: string): string {
+  return `${index}${BUCKET_SEPARATOR}`;
+}
+
+const BUCKETED_FAMILIES = [":idx:st:", ":idx:from:", ":idx:to:", ":idx:pair:", ":idx:kind:"];
+
+/** The logical index a physical key (directory or bucket) belongs to; undefined: not part of a bucketed index. */
+export function logicalIndexOf(key: string): string | undefined {
+  const at = key.lastIndexOf(BUCKET_SEPARATOR);
+  if (at === -1 || !BUCKETED_FAMILIES.some((family) => key.includes(family))) return undefined;
+  return key.slice(0, at);
+}
+
 export function storeKeys(namespace: string): StoreKeys {
   const ns = namespace;
   const byStatus = (status: string) => `${ns}:idx:st:${status}`;

@@ -1,5 +1,9 @@
 import type { MessageKind, MessagePage, MessageStatusFilter, MessageSummary } from "@carehub/schemas";
 import type { Redis } from "ioredis";
+import { indexSizes, nextPositions, type Position } from "./bucketed-index.ts";
+
+export type { Position };
+
 import { hubIdOfMember, indexMember } from "./index-member.ts";
 import type { StoreKeys } from "./keys.ts";
 import { decodeMessage, toSummary } from "./message-codec.ts";
@@ -19,17 +23,12 @@ export interface ListMessagesQuery {
   limit?: number;
 }
 
-export interface Position {
-  score: number;
-  member: string;
-}
-
 /** Stop scanning after this many candidates even if the page is not full (the next cursor continues). */
 const MAX_SCANNED = 5_000;
 
 /**
- * Newest first, by receive time. Each filter is an index (a sorted set); the smallest one drives the scan
- * and the others are checked with one ZMSCORE per batch, so a page costs O(log n + scanned) whatever the
+ * Newest first, by receive time. Each filter is an index (bucketed: bucketed-index.ts); the smallest one drives the
+ * scan and the others are checked in the same script call per batch, so a page costs O(log n + scanned) whatever the
  * depth of the cursor. The cursor is the (score, index member) of the last item returned; items with the same
  * score are ordered by member, descending, as ZRANGE … REV returns them.
  */
@@ -63,14 +62,15 @@ export async function listMessages(redis: Redis, keys: StoreKeys, query: ListMes
   // the listing is their union). With checks, read ahead, since some are dropped.
   const batchSize = others.length === 0 ? limit : Math.min(Math.max(limit * 2, 64), 1_000);
   while (picked.length < limit && scanned < MAX_SCANNED) {
-    const batch = await nextBatchOfUnion(redis, driving, last, max, min, batchSize);
+    // One script call: the union's next positions and, for each, whether the other filters' indexes hold it.
+    const { batch, kept } = await nextPositions(redis, driving, others, last, max, min, batchSize);
     if (batch.length === 0) {
       exhausted = true;
       break;
     }
     scanned += batch.length;
-    const kept = await keepMembersOfAll(redis, others, batch);
-    for (const position of kept) {
+    for (const [i, position] of batch.entries()) {
+      if (!kept[i]) continue;
       picked.push(position);
       if (picked.length === limit) break;
     }
@@ -91,8 +91,8 @@ export async function listMessages(redis: Redis, keys: StoreKeys, query: ListMes
 }
 
 /**
- * The next positions of the union of `keys` (sets no member is in twice) after `last`, newest first: each key's
- * next `count`, merged in listing order (score, then member, descending) and cut to `count`.
+ * The next positions of the union of `keys` (indexes no member is in twice: bucketed-index.ts) after `last`, newest
+ * first: each index's next `count`, merged in listing order (score, then member, descending) and cut to `count`.
  */
 export async function nextBatchOfUnion(
   redis: Redis,
@@ -102,70 +102,13 @@ export async function nextBatchOfUnion(
   min: number,
   count: number,
 ): Promise<Position[]> {
-  if (keys.length === 1) return nextBatch(redis, keys[0] as string, last, max, min, count);
-  const batches = await Promise.all(keys.map((key) => nextBatch(redis, key, last, max, min, count)));
-  return batches
-    .flat()
-    .sort((a, b) => b.score - a.score || (a.member < b.member ? 1 : a.member > b.member ? -1 : 0))
-    .slice(0, count);
+  return (await nextPositions(redis, keys, [], last, max, min, count)).batch;
 }
 
-/**
- * The next positions after `last` (exclusive) with score in [min, max], newest first. Positions sharing
- * `last`'s score are read in full first (usually one or two), then the scan continues strictly below it.
- */
-async function nextBatch(
-  redis: Redis,
-  key: string,
-  last: Position | undefined,
-  max: number,
-  min: number,
-  count: number,
-): Promise<Position[]> {
-  const out: Position[] = [];
-  let upper = bound(max);
-  if (last !== undefined) {
-    if (last.score < min) return out;
-    const same = await redis.zrange(key, last.score, last.score, "BYSCORE");
-    const before = same
-      .filter((m) => m < last.member)
-      .sort()
-      .reverse();
-    for (const member of before.slice(0, count)) out.push({ score: last.score, member });
-    if (before.length >= count) return out;
-    upper = `(${last.score}`;
-  }
-  const raw = await redis.zrange(
-    key,
-    upper,
-    bound(min),
-    "BYSCORE",
-    "REV",
-    "LIMIT",
-    0,
-    count - out.length,
-    "WITHSCORES",
-  );
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push({ member: raw[i] as string, score: Number(raw[i + 1]) });
-  return out;
-}
-
-async function keepMembersOfAll(redis: Redis, others: readonly string[], batch: Position[]): Promise<Position[]> {
-  if (others.length === 0) return batch;
-  const members = batch.map((p) => p.member);
-  const pipeline = redis.pipeline();
-  for (const key of others) pipeline.zmscore(key, members);
-  const results = (await pipeline.exec()) ?? [];
-  return batch.filter((_, i) =>
-    results.every(([error, scores]) => error === null && (scores as (string | null)[])[i] !== null),
-  );
-}
-
+/** The index with the fewest entries (the listing's driving index). */
 async function smallest(redis: Redis, keys: readonly string[]): Promise<string> {
   if (keys.length === 1) return keys[0] as string;
-  const pipeline = redis.pipeline();
-  for (const key of keys) pipeline.zcard(key);
-  const sizes = ((await pipeline.exec()) ?? []).map(([, n]) => Number(n ?? 0));
+  const sizes = await indexSizes(redis, keys);
   let best = 0;
   for (let i = 1; i < sizes.length; i++) if ((sizes[i] ?? 0) < (sizes[best] ?? 0)) best = i;
   return keys[best] as string;
@@ -187,12 +130,6 @@ export async function loadSummaries(
     if (text !== null && text !== undefined) out.push(toSummary(decodeMessage(hubId, text)));
   });
   return out;
-}
-
-function bound(value: number): string {
-  if (value === Number.POSITIVE_INFINITY) return "+inf";
-  if (value === Number.NEGATIVE_INFINITY) return "-inf";
-  return String(value);
 }
 
 function toMs(value: string | number): number {

@@ -1,5 +1,7 @@
 import { createHash, hash } from "node:crypto";
 import type { Redis } from "ioredis";
+import { BUCKET_LUA } from "./bucketed-index.ts";
+import { bucketDirectory } from "./keys.ts";
 import type { WriteOp } from "./write-plan.ts";
 
 /**
@@ -18,11 +20,12 @@ import type { WriteOp } from "./write-plan.ts";
  *       "za" key score member | "zr" key member | "hi" key increment field | "px" key expiry (epoch ms) |
  *       "h2" key key increment field (one counter field moved alike in two hashes: the overall and the day's) |
  *       "mv" key key from to (a count moved from one field to another in both: "h2" -1 from, then "h2" 1 to) |
+ *       "ba" / "br" directory score member (a bucketed message index's add / remove: bucketed-index.ts) |
  *       "mb" member score (the record's own index member and listing score, for the ops below; score "" when
  *       none) | "zm" key (ZADD of that member at that score) | "rm" key (ZREM of that member).
  * Returns one 1 (written) or 0 (the record had changed) per record.
  */
-const CAS_SCRIPT = `
+const CAS_SCRIPT = `${BUCKET_LUA}
 local results = {}
 local i = 2
 for r = 1, tonumber(ARGV[1]) do
@@ -51,6 +54,12 @@ for r = 1, tonumber(ARGV[1]) do
       elseif code == 'zr' then
         redis.call('ZREM', target, ARGV[j + 2])
         j = j + 3
+      elseif code == 'ba' then
+        bucketAdd(target, ARGV[j + 2], ARGV[j + 3])
+        j = j + 4
+      elseif code == 'br' then
+        bucketRemove(target, ARGV[j + 2], ARGV[j + 3])
+        j = j + 4
       elseif code == 'hi' then
         if redis.call('HINCRBY', target, ARGV[j + 3], ARGV[j + 2]) == 0 then redis.call('HDEL', target, ARGV[j + 3]) end
         j = j + 4
@@ -251,6 +260,12 @@ export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => n
       case "zrem":
         if (op.member === member) args.push("rm", indexOf(op.key));
         else args.push("zr", indexOf(op.key), op.member);
+        break;
+      case "bzadd":
+        args.push("ba", indexOf(bucketDirectory(op.key)), op.score, op.member);
+        break;
+      case "bzrem":
+        args.push("br", indexOf(bucketDirectory(op.key)), op.score, op.member);
         break;
       case "hincr": {
         const partner = partnerOf.get(op);

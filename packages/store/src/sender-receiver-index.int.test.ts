@@ -2,6 +2,7 @@ import type { LifecycleEvent } from "@carehub/schemas";
 import { type RedisServerHandle, startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { indexEntries } from "./bucketed-index.ts";
 import { happyPath } from "./events.test-support.ts";
 import { applyEvent, listingTime, type MessageState } from "./message-state.ts";
 import { createStore } from "./store.ts";
@@ -89,7 +90,7 @@ describe("the sender + receiver index", () => {
     }
     expect(compared).toBeGreaterThan(300);
     // The index is what answers: it holds exactly the sender's messages to that receiver.
-    const pair = await redis.zrange(store.keys.bySenderReceiver("gp-1", "kommune-1"), 0, -1);
+    const pair = (await indexEntries(redis, store.keys.bySenderReceiver("gp-1", "kommune-1"))).map((p) => p.member);
     expect(pair.sort()).toEqual(
       all
         .filter((s) => s.sender === "gp-1" && "kommune-1" in s.receivers)

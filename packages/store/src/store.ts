@@ -14,6 +14,7 @@ import {
   type StatusCounts,
 } from "@carehub/schemas";
 import type { Redis } from "ioredis";
+import { indexEntries, oldestPositions, pipelineAddToIndex } from "./bucketed-index.ts";
 import { type CareBoard, type CareLinks, CareOverviewStore } from "./care-overview/care-overview-store.ts";
 import type { CareViewer } from "./care-overview/course-access.ts";
 import {
@@ -37,7 +38,7 @@ import {
   withAppointments,
 } from "./entity-state.ts";
 import { hubIdOfMember } from "./index-member.ts";
-import { parseTimerMember, type StoreKeys, storeKeys, type TimerRef } from "./keys.ts";
+import { bucketDirectory, logicalIndexOf, parseTimerMember, type StoreKeys, storeKeys, type TimerRef } from "./keys.ts";
 import { asDecoded, decodeMessage, encodeMessage, toLifecycle } from "./message-codec.ts";
 import { type ListMessagesQuery, listMessages, loadSummaries } from "./message-query.ts";
 import {
@@ -342,6 +343,7 @@ export class ReadModelStore implements ReadModelQueries {
     const pipeline = this.#redis.pipeline();
     // Index entries and counters are grouped per key: one ZADD per index and one HINCRBY per counter per batch.
     const zadds = new Map<string, (string | number)[]>();
+    const bucketed = new Map<string, (string | number)[]>();
     const counters = new Map<string, Map<string, number>>();
     const expiries = new Map<string, number>();
     for (const state of states) {
@@ -352,10 +354,11 @@ export class ReadModelStore implements ReadModelQueries {
         ...dayStatOps(undefined, state, this.keys, this.#retentionMs + EXPIRY_GRACE_MS),
       ];
       for (const op of ops) {
-        if (op.op === "zadd") {
-          const args = zadds.get(op.key) ?? [];
+        if (op.op === "zadd" || op.op === "bzadd") {
+          const into = op.op === "zadd" ? zadds : bucketed;
+          const args = into.get(op.key) ?? [];
           args.push(op.score, op.member);
-          zadds.set(op.key, args);
+          into.set(op.key, args);
         } else if (op.op === "hincr") {
           const fields = counters.get(op.key) ?? new Map<string, number>();
           fields.set(op.field, (fields.get(op.field) ?? 0) + op.by);
@@ -366,6 +369,7 @@ export class ReadModelStore implements ReadModelQueries {
       }
     }
     for (const [key, args] of zadds) pipeline.zadd(key, ...args);
+    for (const [index, args] of bucketed) pipelineAddToIndex(pipeline, index, args);
     for (const [key, fields] of counters) for (const [field, by] of fields) pipeline.hincrby(key, field, by);
     for (const [key, at] of expiries) pipeline.pexpireat(key, Math.round(at));
     await this.#guard("import", () => pipeline.exec());
@@ -586,22 +590,29 @@ export class ReadModelStore implements ReadModelQueries {
     await this.loadRetentionFloor();
     const cutoff = Math.max(this.#now() - this.#retentionMs, this.#floor);
     // Every message is in one status index; records of releases before 0080 also in the former index of all.
+    // Read as bucketed indexes (their buckets and their key of before 0097); the former index of all has no buckets.
     const indexes = [...this.keys.everyMessage, this.keys.allBefore0080];
     const batch = options.batch ?? 500;
-    const found = await this.#guard("sweep", () =>
-      Promise.all(indexes.map((index) => this.#redis.zrange(index, "-inf", cutoff, "BYSCORE", "LIMIT", 0, batch))),
-    );
-    const members = new Map<string, string[]>();
-    found.forEach((list, i) => {
-      for (const member of list) members.set(member, [...(members.get(member) ?? []), indexes[i] as string]);
-    });
+    const found = await this.#guard("sweep", () => oldestPositions(this.#redis, indexes, cutoff, batch));
+    const members = new Map<string, Array<{ index: string; score: number }>>();
+    for (const { index, member, score } of found)
+      members.set(member, [...(members.get(member) ?? []), { index, score }]);
     let removed = 0;
     for (const [member, heldBy] of [...members].slice(0, batch)) {
       const hubId = hubIdOfMember(member);
       const key = this.keys.message(hubId);
       await this.#casLoop(key, (text) => {
         // The record expired before its entries left: drop the entries the sweep found.
-        if (text === null) return { value: null, ops: heldBy.map((index) => ({ op: "zrem", key: index, member })) };
+        if (text === null) {
+          return {
+            value: null,
+            ops: heldBy.map(({ index, score }) =>
+              index === this.keys.allBefore0080
+                ? ({ op: "zrem", key: index, member } as const)
+                : ({ op: "bzrem", key: index, score, member } as const),
+            ),
+          };
+        }
         const state = this.#decodeMessage(hubId, key, text);
         if (listingTime(state) > cutoff) return undefined;
         removed++;
@@ -663,7 +674,18 @@ export class ReadModelStore implements ReadModelQueries {
    */
   async dumpReadModel(): Promise<Record<string, { type: string; value: unknown; expiresAt: number }>> {
     const dump: Record<string, { type: string; value: unknown; expiresAt: number }> = {};
+    // A bucketed index is its logical content: where its buckets split depends on the order it was written in.
+    const indexes = new Set<string>();
     for (const key of await this.readModelKeys()) {
+      const index = logicalIndexOf(key);
+      if (index !== undefined) {
+        indexes.add(index);
+        continue;
+      }
+      if (logicalIndexOf(bucketDirectory(key)) !== undefined) {
+        indexes.add(key);
+        continue;
+      }
       const type = await this.#redis.type(key);
       let value: unknown;
       if (type === "string") value = await this.#redis.get(key);
@@ -674,7 +696,12 @@ export class ReadModelStore implements ReadModelQueries {
       const expiresAt = Number(await this.#redis.call("PEXPIRETIME", key));
       dump[key] = { type, value, expiresAt };
     }
-    return dump;
+    for (const index of indexes) {
+      const entries = await indexEntries(this.#redis, index);
+      if (entries.length === 0) continue;
+      dump[index] = { type: "zset", value: entries.flatMap((p) => [p.member, String(p.score)]), expiresAt: -1 };
+    }
+    return Object.fromEntries(Object.entries(dump).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   // ---- internals ------------------------------------------------------------------------------------

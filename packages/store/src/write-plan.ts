@@ -17,6 +17,10 @@ import type { SubjectType } from "./state-machines.ts";
 export type WriteOp =
   | { op: "zadd"; key: string; score: number; member: string }
   | { op: "zrem"; key: string; member: string }
+  /** A position added to a bucketed message index (`key`: its logical name; keys.ts, bucketed-index.ts). */
+  | { op: "bzadd"; key: string; score: number; member: string }
+  /** A position removed from a bucketed message index: its score names its bucket. */
+  | { op: "bzrem"; key: string; score: number; member: string }
   | { op: "hincr"; key: string; field: string; by: number }
   /** Sets the key's absolute expiry (epoch ms); written after the other ops of the same record. */
   | { op: "pexpireat"; key: string; at: number };
@@ -36,7 +40,8 @@ export interface PlanContext {
 
 /**
  * Index memberships of a message record (each scored by the listing time). No index of every message: the status
- * indexes together are one (docs/decisions/0080-no-index-of-all-messages.md).
+ * indexes together are one (docs/decisions/0080-no-index-of-all-messages.md). All but the patient's are bucketed
+ * (docs/decisions/0097-bucketed-message-indexes.md).
  */
 export function messageIndexKeys(state: MessageState, keys: StoreKeys): string[] {
   const out = [keys.byStatus(overallStatus(state))];
@@ -90,14 +95,24 @@ export function planMessageWrite(
   const member = indexMember((after ?? before)?.hubId ?? "");
   const oldKeys = before === undefined ? [] : messageIndexKeys(before, ctx.keys);
   const newKeys = after === undefined ? [] : messageIndexKeys(after, ctx.keys);
-  const scoreChanged = before !== undefined && after !== undefined && listingTime(before) !== listingTime(after);
-  for (const key of oldKeys) if (!newKeys.includes(key)) ops.push({ op: "zrem", key, member });
+  const oldScore = before === undefined ? 0 : listingTime(before);
+  const scoreChanged = before !== undefined && after !== undefined && oldScore !== listingTime(after);
+  const patientPrefix = ctx.keys.byPatient("");
+  for (const key of oldKeys) {
+    if (key.startsWith(patientPrefix)) {
+      if (!newKeys.includes(key)) ops.push({ op: "zrem", key, member });
+    } else if (scoreChanged || !newKeys.includes(key)) {
+      // A bucket is found by the score: a position that moves leaves its bucket first.
+      ops.push({ op: "bzrem", key, score: oldScore, member });
+    }
+  }
   // A record written before 0080 also has an entry in the former index of every message: it leaves with the record.
   if (before !== undefined && after === undefined) ops.push({ op: "zrem", key: ctx.keys.allBefore0080, member });
   if (after !== undefined) {
     const score = listingTime(after);
     for (const key of newKeys) {
-      if (scoreChanged || !oldKeys.includes(key)) ops.push({ op: "zadd", key, score, member });
+      if (!scoreChanged && oldKeys.includes(key)) continue;
+      ops.push({ op: key.startsWith(patientPrefix) ? "zadd" : "bzadd", key, score, member });
     }
   }
   ops.push(
