@@ -35,7 +35,10 @@ const base = fc.record(
   },
   { requiredKeys: [] },
 );
-const subject = fc.record({ type: fc.constantFrom("referral", "task", "appointment"), id: fc.constantFrom("r-1", "t 2") });
+const subject = fc.record({
+  type: fc.constantFrom("referral", "task", "appointment"),
+  id: fc.constantFrom("r-1", "t 2"),
+});
 
 /** Any lifecycle event about the message, with the fields each fold reads, optional ones sometimes left out. */
 const lifecycleEvent: fc.Arbitrary<LifecycleEvent> = fc.oneof(
@@ -72,11 +75,15 @@ const lifecycleEvent: fc.Arbitrary<LifecycleEvent> = fc.oneof(
         ...(translatedFrom === null ? {} : { translatedFrom }),
       } as never),
     ),
-  fc
-    .tuple(at, base, endpoint, otherHubId)
-    .map(([t, b, e, letterHubId]) =>
-      event("translated", HUB_ID, t, { ...b, endpoint: e, letterHubId, letterId: "L-1", letterType: "XDIS91" } as never),
-    ),
+  fc.tuple(at, base, endpoint, otherHubId).map(([t, b, e, letterHubId]) =>
+    event("translated", HUB_ID, t, {
+      ...b,
+      endpoint: e,
+      letterHubId,
+      letterId: "L-1",
+      letterType: "XDIS91",
+    } as never),
+  ),
   fc
     .tuple(at, base, endpoint, attempt, fc.nat(5_000))
     .map(([t, b, e, n, durationMs]) => event("delivered", HUB_ID, t, { ...b, endpoint: e, attempt: n, durationMs })),
@@ -85,17 +92,15 @@ const lifecycleEvent: fc.Arbitrary<LifecycleEvent> = fc.oneof(
     .map(([t, b, e, n, message]) =>
       event("delivery-failed", HUB_ID, t, { ...b, endpoint: e, attempt: n, error: { code: "http-503", message } }),
     ),
-  fc
-    .tuple(at, base, fc.option(endpoint), text, attempt)
-    .map(([t, b, e, message, attempts]) =>
-      event("dead-lettered", HUB_ID, t, {
-        ...b,
-        stage: "dispatcher",
-        reason: { code: "gave-up", message },
-        attempts,
-        ...(e === null ? {} : { endpoint: e }),
-      } as never),
-    ),
+  fc.tuple(at, base, fc.option(endpoint), text, attempt).map(([t, b, e, message, attempts]) =>
+    event("dead-lettered", HUB_ID, t, {
+      ...b,
+      stage: "dispatcher",
+      reason: { code: "gave-up", message },
+      attempts,
+      ...(e === null ? {} : { endpoint: e }),
+    } as never),
+  ),
   fc
     .tuple(at, base, endpoint, fc.constantFrom("ok", "error"), fc.option(otherHubId), fc.boolean())
     .map(([t, b, e, code, ackHubId, ownId]) =>
@@ -110,20 +115,22 @@ const lifecycleEvent: fc.Arbitrary<LifecycleEvent> = fc.oneof(
     ),
   fc
     .tuple(at, base, endpoint)
-    .map(([t, b, e]) => event("ack-overdue", HUB_ID, t, { ...b, endpoint: e, dueAt: new Date(t - 60_000).toISOString() })),
-  fc
-    .tuple(at, base, subject)
-    .map(([t, b, s]) =>
-      event("status-changed", HUB_ID, t, {
-        ...b,
-        subject: s,
-        to: "accepted",
-        occurredAt: new Date(t).toISOString(),
-      } as never),
+    .map(([t, b, e]) =>
+      event("ack-overdue", HUB_ID, t, { ...b, endpoint: e, dueAt: new Date(t - 60_000).toISOString() }),
     ),
+  fc.tuple(at, base, subject).map(([t, b, s]) =>
+    event("status-changed", HUB_ID, t, {
+      ...b,
+      subject: s,
+      to: "accepted",
+      occurredAt: new Date(t).toISOString(),
+    } as never),
+  ),
   fc
     .tuple(at, base, subject, text)
-    .map(([t, b, s, reason]) => event("transition-refused", HUB_ID, t, { ...b, subject: s, to: "closed", reason } as never)),
+    .map(([t, b, s, reason]) =>
+      event("transition-refused", HUB_ID, t, { ...b, subject: s, to: "closed", reason } as never),
+    ),
   fc
     .tuple(at, base, subject)
     .map(([t, b, s]) =>
@@ -141,7 +148,9 @@ const envelopeChange = fc
     fc.constantFrom(...KINDS),
     fc.boolean(),
     fc.record({ inReplyTo: otherHubId, corrects: otherHubId }, { requiredKeys: [] }),
-    fc.option(fc.record({ type: fc.constantFrom("referral", "task"), id: fc.constantFrom("r-1"), originator: endpoint })),
+    fc.option(
+      fc.record({ type: fc.constantFrom("referral", "task"), id: fc.constantFrom("r-1"), originator: endpoint }),
+    ),
     fc.option(fc.constantFrom("CSwuNW2DHHQ5BeP2Q1V_Kcz1YN3tvgnFhNRDC5t13_U")),
     fc.option(otherHubId),
   )
@@ -160,10 +169,7 @@ const envelopeChange = fc
     return { envelope: env, facts };
   });
 
-type Change =
-  | { event: LifecycleEvent }
-  | { envelope: Envelope; facts: EnvelopeFacts }
-  | { replayLink: string };
+type Change = { event: LifecycleEvent } | { envelope: Envelope; facts: EnvelopeFacts } | { replayLink: string };
 
 const change: fc.Arbitrary<Change> = fc.oneof(
   { weight: 6, arbitrary: lifecycleEvent.map((e) => ({ event: e })) },

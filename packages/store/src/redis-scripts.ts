@@ -279,7 +279,8 @@ export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => n
         break;
       }
       case "pexpireat":
-        if (lastExpiry.get(`${op.key}|${Math.round(op.at)}`) === op) args.push("px", indexOf(op.key), Math.round(op.at));
+        if (lastExpiry.get(`${op.key}|${Math.round(op.at)}`) === op)
+          args.push("px", indexOf(op.key), Math.round(op.at));
         break;
     }
   }

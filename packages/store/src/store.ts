@@ -767,10 +767,13 @@ export class ReadModelStore implements ReadModelQueries {
    */
   async #casLoop(
     key: string,
-    compute: (
-      text: string | null,
-    ) =>
-      | { value: string | null; expireAt?: number; ops: Parameters<typeof compareAndSet>[1]["ops"]; state?: MessageState }
+    compute: (text: string | null) =>
+      | {
+          value: string | null;
+          expireAt?: number;
+          ops: Parameters<typeof compareAndSet>[1]["ops"];
+          state?: MessageState;
+        }
       | undefined,
     expectation: CasExpectation = {},
   ): Promise<void> {
