@@ -217,7 +217,7 @@ describe("bucketed message indexes", () => {
   it("lists, filters, moves and sweeps messages a hub stored in the former layout", async () => {
     let now = T0 + 60_000;
     const store = newStore(() => now);
-    const before = Array.from({ length: 150 }, () => randomUUID());
+    const before: string[] = Array.from({ length: 150 }, () => randomUUID());
     for (const [i, hubId] of before.entries()) {
       await store.applyEvents(happyPath(hubId, T0 + 2 * i, { acknowledge: false, sender: `gp-${i % 3}` }));
     }
@@ -225,7 +225,7 @@ describe("bucketed message indexes", () => {
       if (key.endsWith("@")) await toFormerLayout(redis, key.slice(0, -1));
     }
     expect((await store.readModelKeys()).filter((key) => key.includes("@"))).toEqual([]);
-    const after = Array.from({ length: 150 }, () => randomUUID());
+    const after: string[] = Array.from({ length: 150 }, () => randomUUID());
     for (const [i, hubId] of after.entries()) {
       await store.applyEvents(happyPath(hubId, T0 + 2 * i + 1, { acknowledge: false, sender: `gp-${i % 3}` }));
     }
