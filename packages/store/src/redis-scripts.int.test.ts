@@ -178,7 +178,8 @@ describe("a record's ops", () => {
       if (op.op === "zadd") await redis.zadd(op.key, op.score, op.member);
       else if (op.op === "zrem") await redis.zrem(op.key, op.member);
       else if (op.op === "hincr") await redis.hincrby(op.key, op.field, op.by);
-      else await redis.pexpireat(op.key, op.at);
+      else if (op.op === "pexpireat") await redis.pexpireat(op.key, op.at);
+      else throw new Error(`this test writes no ${op.op} op`);
     }
     const contents = async (prefix: string) => ({
       routed: await redis.zrange(`${prefix}:st:routed`, 0, -1, "WITHSCORES"),
