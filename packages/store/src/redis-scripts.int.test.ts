@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { indexEntries } from "./bucketed-index.ts";
+import { bucketDirectory } from "./keys.ts";
 import { compareAndSet, compareAndSetMany, opArguments } from "./redis-scripts.ts";
 import type { WriteOp } from "./write-plan.ts";
 
@@ -193,6 +195,56 @@ describe("a record's ops", () => {
     const expected = await contents(byHand);
     expect(expected.delivered).toEqual(["m", "5"]);
     expect(await contents(viaScript)).toEqual(expected);
+  });
+
+  // Catches: a bucketed index's short op adding or removing another member or score than its op names (the
+  // message listed at the wrong time, or left in the status it moved out of), or the short form not used.
+  it("adds to and removes from bucketed indexes the record's member at its score, sent once", async () => {
+    const [viaScript, byHand] = [newKey(), newKey()];
+    const names = ["st:routed", "st:delivered", "to:gp", "kind"];
+    for (const prefix of [viaScript, byHand]) {
+      for (const name of names) used.push(`${prefix}:${name}`, bucketDirectory(`${prefix}:${name}`));
+    }
+    const opsFor = (prefix: string): WriteOp[] => [
+      { op: "bzadd", key: `${prefix}:st:routed`, score: 5, member: "m" },
+      { op: "bzadd", key: `${prefix}:kind`, score: 5, member: "other" },
+      { op: "bzadd", key: `${prefix}:to:gp`, score: 3, member: "m" },
+    ];
+    const moveFor = (prefix: string): WriteOp[] => [
+      { op: "bzrem", key: `${prefix}:st:routed`, score: 5, member: "m" },
+      { op: "bzadd", key: `${prefix}:st:delivered`, score: 5, member: "m" },
+      { op: "bzrem", key: `${prefix}:to:gp`, score: 3, member: "m" },
+      { op: "bzadd", key: `${prefix}:to:gp`, score: 5, member: "m" },
+    ];
+    const index = new Map<string, number>();
+    const indexOf = (key: string) => index.get(key) ?? index.set(key, index.size + 1).get(key) ?? 0;
+    expect(opArguments(moveFor(viaScript), indexOf)).toEqual([
+      ...["mb", "m", 5],
+      ...["bn", 1],
+      ...["bm", 2],
+      ...["br", 3, 3, "m"],
+      ...["bm", 3],
+    ]);
+    expect(await compareAndSet(redis, { key: viaScript, expected: null, value: "1", ops: opsFor(viaScript) })).toBe(
+      true,
+    );
+    expect(await compareAndSet(redis, { key: viaScript, expected: "1", value: "2", ops: moveFor(viaScript) })).toBe(
+      true,
+    );
+    // One op per call: each member named once, so every op goes in its long form.
+    for (const op of [...opsFor(byHand), ...moveFor(byHand)]) {
+      const current = await redis.get(byHand);
+      expect(await compareAndSet(redis, { key: byHand, expected: current, value: `${current ?? ""}+`, ops: [op] })).toBe(
+        true,
+      );
+    }
+    for (const name of names) {
+      const expected = await indexEntries(redis, `${byHand}:${name}`);
+      expect(await indexEntries(redis, `${viaScript}:${name}`), name).toEqual(expected);
+    }
+    expect(await indexEntries(redis, `${viaScript}:st:delivered`)).toEqual([{ member: "m", score: 5 }]);
+    expect(await indexEntries(redis, `${viaScript}:st:routed`)).toEqual([]);
+    expect(await indexEntries(redis, `${viaScript}:to:gp`)).toEqual([{ member: "m", score: 5 }]);
   });
 
   // Catches: a status change's two counters moved the wrong way (from the new status to the old), in one hash

@@ -22,7 +22,8 @@ import type { WriteOp } from "./write-plan.ts";
  *       "mv" key key from to (a count moved from one field to another in both: "h2" -1 from, then "h2" 1 to) |
  *       "ba" / "br" directory score member (a bucketed message index's add / remove: bucketed-index.ts) |
  *       "mb" member score (the record's own index member and listing score, for the ops below; score "" when
- *       none) | "zm" key (ZADD of that member at that score) | "rm" key (ZREM of that member).
+ *       none) | "zm" key (ZADD of that member at that score) | "rm" key (ZREM of that member) |
+ *       "bm" / "bn" directory (a bucketed index's add / remove of that member at that score).
  * Returns one 1 (written) or 0 (the record had changed) per record.
  */
 const CAS_SCRIPT = `${BUCKET_LUA}
@@ -88,6 +89,12 @@ for r = 1, tonumber(ARGV[1]) do
         j = j + 2
       elseif code == 'rm' then
         redis.call('ZREM', target, member)
+        j = j + 2
+      elseif code == 'bm' then
+        bucketAdd(target, score, member)
+        j = j + 2
+      elseif code == 'bn' then
+        bucketRemove(target, score, member)
         j = j + 2
       else
         return redis.error_reply('unknown op ' .. tostring(code))
@@ -262,11 +269,13 @@ export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => n
         else args.push("zr", indexOf(op.key), op.member);
         break;
       case "bzadd":
-        args.push("ba", indexOf(bucketDirectory(op.key)), op.score, op.member);
+      case "bzrem": {
+        const shared = op.member === member && op.score === score;
+        const dir = indexOf(bucketDirectory(op.key));
+        if (shared) args.push(op.op === "bzadd" ? "bm" : "bn", dir);
+        else args.push(op.op === "bzadd" ? "ba" : "br", dir, op.score, op.member);
         break;
-      case "bzrem":
-        args.push("br", indexOf(bucketDirectory(op.key)), op.score, op.member);
-        break;
+      }
       case "hincr": {
         const partner = partnerOf.get(op);
         const second = moves.get(op);
@@ -296,7 +305,7 @@ function sharedMember(ops: readonly WriteOp[]): { member?: string; score?: numbe
   let member: string | undefined;
   let most = 1;
   for (const op of ops) {
-    if (op.op !== "zadd" && op.op !== "zrem") continue;
+    if (op.op !== "zadd" && op.op !== "zrem" && op.op !== "bzadd" && op.op !== "bzrem") continue;
     const count = (uses.get(op.member) ?? 0) + 1;
     uses.set(op.member, count);
     if (count > most) [member, most] = [op.member, count];
@@ -306,7 +315,8 @@ function sharedMember(ops: readonly WriteOp[]): { member?: string; score?: numbe
   let score: number | undefined;
   most = 0;
   for (const op of ops) {
-    if (op.op !== "zadd" || op.member !== member) continue;
+    // A bucketed removal names its score too (the bucket it is in): it counts like an addition.
+    if ((op.op !== "zadd" && op.op !== "bzadd" && op.op !== "bzrem") || op.member !== member) continue;
     const count = (scores.get(op.score) ?? 0) + 1;
     scores.set(op.score, count);
     if (count > most) [score, most] = [op.score, count];
