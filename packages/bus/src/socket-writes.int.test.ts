@@ -3,30 +3,10 @@ import { sharedNatsUrl, sharedRedisUrl, startNatsServer } from "@carehub/testkit
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
+import { connectBus } from "./bus.ts";
 import { keepRedisConnected } from "./redis-keep-connected.ts";
 import { coalesceNatsWrites, coalesceRedisWrites } from "./socket-writes.ts";
-
-/** What reaches the socket itself, below the coalescing: one entry per write the socket makes. */
-function socketWrites(socket: unknown): string[] {
-  const stream = socket as {
-    _write(chunk: unknown, encoding: unknown, done: unknown): void;
-    _writev?(chunks: Array<{ chunk: unknown }>, done: unknown): void;
-  };
-  const seen: string[] = [];
-  const write = stream._write.bind(stream);
-  stream._write = (chunk, encoding, done) => {
-    seen.push(Buffer.from(chunk as string | Uint8Array).toString());
-    write(chunk, encoding, done);
-  };
-  const writev = stream._writev?.bind(stream);
-  if (writev !== undefined) {
-    stream._writev = (chunks, done) => {
-      seen.push(chunks.map((c) => Buffer.from(c.chunk as string | Uint8Array).toString()).join(""));
-      writev(chunks, done);
-    };
-  }
-  return seen;
-}
+import { socketWrites } from "./testing.ts";
 
 const redisStream = (redis: Redis) => (redis as unknown as { stream: unknown }).stream;
 const natsSocket = (nc: unknown) => (nc as { protocol: { transport: { socket: unknown } } }).protocol.transport.socket;
@@ -202,6 +182,27 @@ describe("coalesceNatsWrites", () => {
     const got: string[] = [];
     for await (const m of sub) got.push(m.string());
     expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    expect(writes).toHaveLength(1);
+  });
+
+  it("is applied by connectBus to the bus's connection", async () => {
+    const bus = await connectBus({ servers: sharedNatsUrl(), name: "test-socket-writes" });
+    const reader = await connect({ servers: sharedNatsUrl() });
+    closers.push(
+      () => bus.drain(),
+      () => reader.close(),
+    );
+    const subject = `test.socket-writes.${process.pid}.bus`;
+    const sub = reader.subscribe(subject, { max: 5 });
+    await reader.flush();
+    const writes = socketWrites(natsSocket(bus.nc));
+    for (let i = 0; i < 5; i++) {
+      bus.nc.publish(subject, `m${i}`);
+      await Promise.resolve();
+    }
+    const got: string[] = [];
+    for await (const m of sub) got.push(m.string());
+    expect(got).toHaveLength(5);
     expect(writes).toHaveLength(1);
   });
 });

@@ -88,3 +88,28 @@ export async function waitFor<T>(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What reaches a socket itself, below any write coalescing (docs/decisions/0098): one entry per write the socket
+ * makes from now on, with the bytes written.
+ */
+export function socketWrites(socket: unknown): string[] {
+  const stream = socket as {
+    _write(chunk: unknown, encoding: unknown, done: unknown): void;
+    _writev?(chunks: Array<{ chunk: unknown }>, done: unknown): void;
+  };
+  const seen: string[] = [];
+  const write = stream._write.bind(stream);
+  stream._write = (chunk, encoding, done) => {
+    seen.push(Buffer.from(chunk as string | Uint8Array).toString());
+    write(chunk, encoding, done);
+  };
+  const writev = stream._writev?.bind(stream);
+  if (writev !== undefined) {
+    stream._writev = (chunks, done) => {
+      seen.push(chunks.map((c) => Buffer.from(c.chunk as string | Uint8Array).toString()).join(""));
+      writev(chunks, done);
+    };
+  }
+  return seen;
+}
