@@ -234,9 +234,9 @@ describe("a record's ops", () => {
     // One op per call: each member named once, so every op goes in its long form.
     for (const op of [...opsFor(byHand), ...moveFor(byHand)]) {
       const current = await redis.get(byHand);
-      expect(await compareAndSet(redis, { key: byHand, expected: current, value: `${current ?? ""}+`, ops: [op] })).toBe(
-        true,
-      );
+      expect(
+        await compareAndSet(redis, { key: byHand, expected: current, value: `${current ?? ""}+`, ops: [op] }),
+      ).toBe(true);
     }
     for (const name of names) {
       const expected = await indexEntries(redis, `${byHand}:${name}`);
