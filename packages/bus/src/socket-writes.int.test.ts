@@ -141,6 +141,21 @@ describe("coalesceNatsWrites", () => {
     expect(writes).toHaveLength(1);
   });
 
+  // Catches: holding that also defers nats-core's own inline flush at its pending limit (32 KiB), so a piece of
+  // work that publishes many large messages builds one unbounded buffer before anything is written.
+  it("still writes at nats-core's pending limit within one piece of work", async () => {
+    const nc = coalesceNatsWrites(await connect({ servers: sharedNatsUrl() }));
+    closers.push(() => nc.close());
+    const writes = socketWrites(natsSocket(nc));
+    const payload = new Uint8Array(20 * 1024);
+    const subject = `test.socket-writes.${process.pid}.large`;
+    for (let i = 0; i < 10; i++) nc.publish(subject, payload);
+    // Still within the piece of work: what passed the limit is written already, the rest is held.
+    expect(writes.length).toBeGreaterThanOrEqual(4);
+    await nc.flush();
+    expect(writes.join("").length).toBeGreaterThan(10 * payload.length);
+  });
+
   it("writes what is held before the connection closes", async () => {
     const nc = coalesceNatsWrites(await connect({ servers: sharedNatsUrl() }));
     const reader = await connect({ servers: sharedNatsUrl() });

@@ -126,6 +126,8 @@ export function coalesceRedisWrites<R extends Redis>(redis: R): R {
 
 interface NatsProtocol {
   flushPending(): void;
+  outbound?: { size(): number };
+  pendingLimit: number;
   close(error?: Error): Promise<void>;
 }
 
@@ -146,7 +148,12 @@ export function coalesceNatsWrites(nc: NatsConnection): NatsConnection {
     due.delete(flush);
     flushNow();
   };
-  protocol.flushPending = () => flushAtEndOfWork(flush);
+  // nats-core also flushes inline once its buffer passes `pendingLimit` (a loop of large publishes): that flush
+  // stays immediate, so holding never grows the buffer past what nats-core itself allows.
+  protocol.flushPending = () => {
+    if (protocol.outbound !== undefined && protocol.outbound.size() >= protocol.pendingLimit) flush();
+    else flushAtEndOfWork(flush);
+  };
   const close = protocol.close.bind(protocol);
   protocol.close = (error?: Error) => {
     flush();

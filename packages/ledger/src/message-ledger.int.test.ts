@@ -49,11 +49,15 @@ describe("the message ledger against real Redis", () => {
     const fresh = new MessageLedger({ redis, namespace, retentionDays: 90, hubEndpointId: "carehub" });
     const pairs = Array.from({ length: 3_000 }, (_, i) => ({
       endpoint: `sender-${i % 3}`,
-      messageId: `m-${i % 1_500}`,
+      // Each message id under several senders (1,500 ids, 3 senders, ids stepping once per three pairs).
+      messageId: `m-${Math.floor(i / 3) % 500}`,
     }));
     for (const round of [1, 2])
       for (const pair of round === 1 ? pairs : pairs.toReversed())
         expect(fresh.hubIdOf(pair)).toBe(messageHubId(namespace, pair.endpoint, pair.messageId));
+    // One message id, two senders: two messages, two hub ids, whichever was derived first.
+    const fromA = fresh.hubIdOf({ endpoint: "a", messageId: "m" });
+    expect(fresh.hubIdOf({ endpoint: "b", messageId: "m" })).not.toBe(fromA);
     // A message id that ends the endpoint's part of another pair's: still two messages.
     expect(fresh.hubIdOf({ endpoint: "lab", messageId: "x\ny" })).toBe(messageHubId(namespace, "lab", "x\ny"));
     expect(fresh.hubIdOf({ endpoint: "lab\nx", messageId: "y" })).toBe(messageHubId(namespace, "lab\nx", "y"));
