@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import type { ChainableCommander, Redis } from "ioredis";
 import { BUCKET_SEPARATOR, bucketDirectory, INDEX_BUCKET_ENTRIES } from "./keys.ts";
+import { Script } from "./lua-script.ts";
 
 /*
  * Bucketed message indexes (docs/decisions/0097-bucketed-message-indexes.md; the layout: keys.ts). A logical index
@@ -296,27 +296,10 @@ end
 return out
 `;
 
-class ReadScript {
-  readonly source: string;
-  readonly sha: string;
-  constructor(source: string) {
-    this.source = source;
-    this.sha = createHash("sha1").update(source).digest("hex");
-  }
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.includes("NOSCRIPT")) throw error;
-      return await redis.eval(this.source, keys.length, ...keys, ...args);
-    }
-  }
-}
-
-const add = new ReadScript(ADD_SCRIPT);
-const batch = new ReadScript(BATCH_SCRIPT);
-const oldest = new ReadScript(OLDEST_SCRIPT);
-const size = new ReadScript(SIZE_SCRIPT);
+const add = new Script(ADD_SCRIPT);
+const batch = new Script(BATCH_SCRIPT);
+const oldest = new Script(OLDEST_SCRIPT);
+const size = new Script(SIZE_SCRIPT);
 
 export interface Position {
   score: number;

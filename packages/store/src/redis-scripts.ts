@@ -1,7 +1,8 @@
-import { createHash, hash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { BUCKET_LUA } from "./bucketed-index.ts";
 import { bucketDirectory } from "./keys.ts";
+import { Script } from "./lua-script.ts";
 import type { WriteOp } from "./write-plan.ts";
 
 /**
@@ -131,24 +132,6 @@ if score and tonumber(score) == tonumber(ARGV[2]) then
 end
 return 0
 `;
-
-class Script {
-  readonly source: string;
-  readonly sha: string;
-  constructor(source: string) {
-    this.source = source;
-    this.sha = createHash("sha1").update(source).digest("hex");
-  }
-
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.includes("NOSCRIPT")) throw error;
-      return await redis.eval(this.source, keys.length, ...keys, ...args);
-    }
-  }
-}
 
 const cas = new Script(CAS_SCRIPT);
 const claim = new Script(CLAIM_SCRIPT);
