@@ -240,6 +240,21 @@ export async function startNatsCluster(
   size = 3,
   options: Omit<NatsServerOptions, "port" | "storeDir"> = {},
 ): Promise<NatsClusterHandle> {
+  // A free port is free when asked, not when a node binds it: another process may take it in between (seen in CI:
+  // a route port "address already in use"). Such a start is tried again on new ports; any other failure is thrown.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNatsClusterOnce(size, options);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error) || !error.message.includes("address already in use")) throw error;
+    }
+  }
+}
+
+async function startNatsClusterOnce(
+  size: number,
+  options: Omit<NatsServerOptions, "port" | "storeDir">,
+): Promise<NatsClusterHandle> {
   const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(",");
   const clusterName = `carehub-test-${Math.random().toString(36).slice(2, 8)}`;
