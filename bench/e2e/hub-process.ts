@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { startHub } from "@carehub/hub";
+import { parseServiceSettings, startHub } from "@carehub/hub";
 import { parseHubConfig, type RegistryConfigInput } from "@carehub/schemas";
 
 interface HubProcessInput {
@@ -27,6 +27,9 @@ const config = parseHubConfig(
 );
 const hub = await startHub({
   config,
+  // The services' own settings from this process's environment, as `carehub start` reads them
+  // (CAREHUB_ROUTER_CONCURRENCY=64 pnpm bench:catchup …).
+  settings: parseServiceSettings(process.env, config),
   registry: input.registry,
   ...(input.services === undefined ? {} : { services: input.services }),
 });

@@ -41,8 +41,10 @@ export interface RunningService {
  */
 export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) => Promise<RunningService>>> = {
   gateway: async (deps) => (await import("@carehub/gateway")).startGateway(deps),
-  intake: async (deps) => (await import("@carehub/intake")).startIntake(deps),
-  router: async (deps) => (await import("@carehub/router")).startRouter(deps),
+  intake: async (deps) =>
+    (await import("@carehub/intake")).startIntake({ ...deps, concurrency: deps.settings.intake.concurrency }),
+  router: async (deps) =>
+    (await import("@carehub/router")).startRouter({ ...deps, concurrency: deps.settings.router.concurrency }),
   dispatcher: async (deps) =>
     (await import("@carehub/dispatcher")).startDispatcher({ ...deps, options: deps.settings.dispatcher }),
   tracker: async (deps) => (await import("@carehub/tracker")).startTracker({ ...deps, options: deps.settings.tracker }),

@@ -2,6 +2,8 @@
 // service's settings but loads only the code of the services it runs (service-catalogue.ts).
 import { CONSOLE_ENV, type ConsoleOptions, parseConsoleOptions } from "@carehub/console/settings";
 import { DISPATCHER_ENV, type DispatcherOptions, parseDispatcherOptions } from "@carehub/dispatcher/settings";
+import { INTAKE_ENV, type IntakeOptions, parseIntakeOptions } from "@carehub/intake/settings";
+import { parseRouterOptions, ROUTER_ENV, type RouterOptions } from "@carehub/router/settings";
 import { ConfigError, HUB_CONFIG_ENV, type HubConfig } from "@carehub/schemas";
 import { parseTrackerOptions, TRACKER_ENV, type TrackerOptions } from "@carehub/tracker/settings";
 
@@ -10,6 +12,8 @@ import { parseTrackerOptions, TRACKER_ENV, type TrackerOptions } from "@carehub/
  * runs, so a setting means the same in `carehub start --all` as in `carehub start tracker`.
  */
 export interface ServiceSettings {
+  intake: IntakeOptions;
+  router: RouterOptions;
   tracker: TrackerOptions;
   dispatcher: Partial<DispatcherOptions>;
   console: ConsoleOptions;
@@ -30,13 +34,21 @@ export function parseServiceSettings(env: Record<string, string | undefined>, co
       return undefined;
     }
   };
+  const intake = attempt(() => parseIntakeOptions(env));
+  const router = attempt(() => parseRouterOptions(env));
   const tracker = attempt(() => parseTrackerOptions(env));
   const dispatcher = attempt(() => parseDispatcherOptions(env, config.retentionDays));
   const consoleOptions = attempt(() => parseConsoleOptions(env));
-  if (tracker === undefined || dispatcher === undefined || consoleOptions === undefined) {
+  if (
+    intake === undefined ||
+    router === undefined ||
+    tracker === undefined ||
+    dispatcher === undefined ||
+    consoleOptions === undefined
+  ) {
     throw new ConfigError(problems);
   }
-  return { tracker, dispatcher, console: consoleOptions };
+  return { intake, router, tracker, dispatcher, console: consoleOptions };
 }
 
 /** Variables read by OpenTelemetry's own exporter and tracing start-up (docs/runbook.md, Traces). */
@@ -51,6 +63,8 @@ const TRACING_ENV = [
 /** Every environment variable a `carehub start` process reads: the list the docs' configuration table must match. */
 export const PROCESS_ENV_VARIABLES: readonly string[] = [
   ...Object.values(HUB_CONFIG_ENV),
+  ...Object.values(INTAKE_ENV),
+  ...Object.values(ROUTER_ENV),
   ...Object.values(TRACKER_ENV),
   ...Object.values(DISPATCHER_ENV),
   ...Object.values(CONSOLE_ENV),

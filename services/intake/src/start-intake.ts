@@ -8,10 +8,9 @@ import type { Redis } from "ioredis";
 import { type IngressMessage, identify, rawIngress, readIngressMessage } from "./ingress-message.ts";
 import { deadLetteredEvent, receivedEvent } from "./intake-events.ts";
 import { createIntakeHandler, type ReadFunction } from "./intake-handler.ts";
+import { DEFAULT_INTAKE_OPTIONS } from "./intake-options.ts";
 import { inSenderLanes, type LaneTurn } from "./sender-lanes.ts";
 
-/** Messages in hand at once; a sender's own still go one at a time. */
-const DEFAULT_CONCURRENCY = 8;
 /**
  * Deliveries of an INGRESS message before it is dead-lettered. Higher than the bus default (10) so that a
  * correction waiting for its sender's earlier messages (EARLIER_WAIT_MS, about two minutes over these deliveries)
@@ -31,9 +30,9 @@ export interface IntakeDeps {
   read?: ReadFunction;
   clock?: () => Date;
   /**
-   * Messages handled at once (default 8). Each sender's messages are still handled one after another in
-   * INGRESS order (sender-lanes.ts), so a correction never overtakes its original on the way to the router;
-   * different senders do not wait for each other.
+   * Messages handled at once (default: DEFAULT_INTAKE_OPTIONS, CAREHUB_INTAKE_CONCURRENCY). Each sender's messages
+   * are still handled one after another in INGRESS order (sender-lanes.ts), so a correction never overtakes its
+   * original on the way to the router; different senders do not wait for each other.
    */
   concurrency?: number;
   /**
@@ -89,7 +88,7 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     durable: INGRESS_CONSUMER,
     filterSubject: bus.topology.subjects.all.ingress,
     stage: "intake",
-    concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY,
+    concurrency: deps.concurrency ?? DEFAULT_INTAKE_OPTIONS.concurrency,
     maxDeliver: INTAKE_MAX_DELIVER,
     // The INGRESS subject names the sender (NATS permissions bind it): one lane per sender.
     handler: inSenderLanes((message: InboundMessage) => message.subject, handler),

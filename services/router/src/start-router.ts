@@ -9,6 +9,7 @@ import type { Redis } from "ioredis";
 import { createRouteHandler, senderOfPipeline } from "./route-message.ts";
 import { routerDeadLetteredEvent } from "./router-events.ts";
 import { routerKeys } from "./router-keys.ts";
+import { DEFAULT_ROUTER_OPTIONS } from "./router-options.ts";
 
 export interface RouterDeps {
   bus: Bus;
@@ -18,7 +19,7 @@ export interface RouterDeps {
   retentionDays: number;
   logger?: Logger;
   clock?: () => Date;
-  /** Envelopes routed at once (default 4). Corrections still never overtake their originals. */
+  /** Envelopes routed at once (default: DEFAULT_ROUTER_OPTIONS, CAREHUB_ROUTER_CONCURRENCY). */
   concurrency?: number;
   /** Wraps the record of finished PIPELINE messages a correction asks; tests wrap it to see a correction wait. */
   wrapOrder?: (order: SenderOrder) => Pick<SenderOrder, "earlierOfSenderSettled" | "waiting">;
@@ -83,7 +84,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     stage: "router",
     // Intake's envelopes of the current version are taken as they are; others are validated (decoders.ts).
     decode: hubJsonDecoder((value) => Envelope.parse(value)),
-    concurrency: deps.concurrency ?? 4,
+    concurrency: deps.concurrency ?? DEFAULT_ROUTER_OPTIONS.concurrency,
     maxDeliver: MAX_DELIVER,
     backoffMs: BACKOFF_MS,
     ackWaitMs: ACK_WAIT_MS,

@@ -1,0 +1,25 @@
+import { ConfigError, positiveWholeNumberFromEnv } from "@carehub/schemas";
+
+/** How intake runs; parsed once at start-up (services/hub/src/service-settings.ts), then frozen. */
+export interface IntakeOptions {
+  /**
+   * Messages handled at once. Each sender's messages are still handled one after another in INGRESS order
+   * (sender-lanes.ts), so a correction never overtakes its original on the way to the router.
+   */
+  concurrency: number;
+}
+
+export const DEFAULT_INTAKE_OPTIONS: Readonly<IntakeOptions> = Object.freeze({ concurrency: 8 });
+
+/** Environment variables that tune intake (all optional; defaults in DEFAULT_INTAKE_OPTIONS). */
+export const INTAKE_ENV = {
+  concurrency: "CAREHUB_INTAKE_CONCURRENCY",
+} as const;
+
+/** Reads intake's tuning from the environment once at start-up; every problem is reported at once. */
+export function parseIntakeOptions(env: Record<string, string | undefined>): IntakeOptions {
+  const problems: string[] = [];
+  const concurrency = positiveWholeNumberFromEnv(env, INTAKE_ENV.concurrency, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...DEFAULT_INTAKE_OPTIONS, ...(concurrency === undefined ? {} : { concurrency }) });
+}
