@@ -4,7 +4,13 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENDPOINTS, envelope, fixtureRegistry, partyOf } from "../test/fixtures.ts";
 import { connectTestRedis, testNamespace } from "../test/support.ts";
-import { type FactReader, loadRouteFacts, planFactLookups, redisFactReader } from "./route-facts.ts";
+import {
+  type FactReader,
+  loadRouteFacts,
+  planFactLookups,
+  type ReceiverMarks,
+  redisFactReader,
+} from "./route-facts.ts";
 import { routerKeys } from "./router-keys.ts";
 
 const ns = testNamespace("route-facts");
@@ -15,14 +21,14 @@ let calls = 0;
 /** The real Redis, counting round trips: every fact a decision needs must come back in one. */
 let scriptCalls = 0;
 const reader: FactReader = {
-  readFacts: (keys, args) => {
+  readFacts: (keys, args, marks) => {
     calls += 1;
     scriptCalls += 1;
-    return redisFactReader(redis).readFacts(keys, args);
+    return redisFactReader(redis).readFacts(keys, args, marks);
   },
-  readValues: (keys) => {
+  readValues: (keys, marks) => {
     calls += 1;
-    return redisFactReader(redis).readValues(keys);
+    return redisFactReader(redis).readValues(keys, marks);
   },
 };
 
@@ -36,9 +42,9 @@ function ackOf(id: string): ReturnType<typeof envelope> {
   });
 }
 
-async function load(message: ReturnType<typeof envelope>) {
+async function load(message: ReturnType<typeof envelope>, marks?: ReceiverMarks) {
   calls = 0;
-  const facts = await loadRouteFacts(reader, keys, message, planFactLookups(message, registry));
+  const facts = await loadRouteFacts(reader, keys, message, planFactLookups(message, registry), marks);
   expect(calls).toBe(1);
   return facts;
 }
@@ -64,6 +70,21 @@ describe("loadRouteFacts against Redis", () => {
     expect(scriptCalls).toBe(0);
     expect((await load(ackOf("F1"))).receivedBySource).toEqual(new Set());
     expect(scriptCalls).toBe(1);
+  });
+
+  // Catches: the receivers' marks (decision 0102) costing a round trip of their own, or written before the read —
+  // a message would then read its own mark as the hub's fact (a redelivered one found "received by its sender").
+  it("writes receivers' marks in the facts' round trip, after the read, with the script and without", async () => {
+    for (const message of [envelope(), ackOf("never-sent")]) {
+      const marked = [
+        keys.received(message.sourceEndpoint, message.messageId),
+        keys.received("practice-b", message.messageId),
+      ];
+      const facts = await load(message, { keys: marked, value: keys.receivedMark, ttlSeconds: 60 });
+      expect(facts.receivedBySource).toEqual(new Set());
+      expect(await redis.mget(...marked)).toEqual([keys.receivedMark, keys.receivedMark]);
+      expect(await redis.ttl(marked[1] as string)).toBeGreaterThan(0);
+    }
   });
 
   it("reads an acknowledged message and whom the hub routed it to in the same round trip", async () => {

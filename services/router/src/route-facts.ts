@@ -61,13 +61,24 @@ function reachableEndpoints(envelope: Envelope, registry: RoutingRegistry): stri
 }
 
 /**
+ * Received markers (`rcvd:<receiver>:<message id>`) written in the same round trip as the facts are read, after the
+ * read: the receivers a message addresses are known before its facts (docs/decisions/0102-router-pace.md).
+ */
+export interface ReceiverMarks {
+  keys: readonly string[];
+  value: string;
+  ttlSeconds: number;
+}
+
+/**
  * What the facts are read with: one script call, so a fact and the marker it points at cost one round trip.
- * `keys` are the script's KEYS, `args` its ARGV.
+ * `keys` are the script's KEYS, `args` its ARGV. `marks`, when given, are written in the same round trip, after
+ * the read (so a message never reads a marker it writes itself).
  */
 export interface FactReader {
-  readFacts(keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  readFacts(keys: readonly string[], args: readonly string[], marks?: ReceiverMarks): Promise<unknown>;
   /** The values alone (MGET): what a message that follows no other message needs, without a script call. */
-  readValues(keys: readonly string[]): Promise<(string | null)[]>;
+  readValues(keys: readonly string[], marks?: ReceiverMarks): Promise<(string | null)[]>;
 }
 
 /**
@@ -104,6 +115,8 @@ return { values, markers }
 /** The name READ_FACTS_SCRIPT is defined under on a client (defineCommand). */
 const READ_FACTS_COMMAND = "carehubReadRouteFacts";
 type ScriptCommands = Record<typeof READ_FACTS_COMMAND, (...args: (string | number)[]) => Promise<unknown>>;
+type Pipeline = ReturnType<Redis["pipeline"]>;
+type ScriptPipeline = Record<typeof READ_FACTS_COMMAND, (...args: (string | number)[]) => Pipeline>;
 const readers = new WeakMap<Redis, FactReader>();
 
 /**
@@ -116,9 +129,30 @@ export function redisFactReader(redis: Redis): FactReader {
     // No numberOfKeys: the number of KEYS varies with the message and goes first.
     redis.defineCommand(READ_FACTS_COMMAND, { lua: READ_FACTS_SCRIPT });
     const command = (redis as unknown as ScriptCommands)[READ_FACTS_COMMAND].bind(redis);
+    // The read first, then the marks, in one pipeline: one round trip; the read's reply is the first.
+    const withMarks = async (read: (pipeline: Pipeline) => Pipeline, marks: ReceiverMarks): Promise<unknown> => {
+      const pipeline = read(redis.pipeline());
+      for (const key of marks.keys) pipeline.set(key, marks.value, "EX", marks.ttlSeconds);
+      const results = (await pipeline.exec()) ?? [];
+      for (const [error] of results) if (error) throw error;
+      return results[0]?.[1];
+    };
     reader = {
-      readFacts: (keys, args) => command(keys.length, ...keys, ...args),
-      readValues: (keys) => redis.mget(...keys),
+      readFacts: (keys, args, marks) =>
+        marks === undefined || marks.keys.length === 0
+          ? command(keys.length, ...keys, ...args)
+          : withMarks(
+              (p) => (p as unknown as ScriptPipeline)[READ_FACTS_COMMAND](keys.length, ...keys, ...args),
+              marks,
+            ),
+      readValues: async (keys, marks) => {
+        if (marks === undefined || marks.keys.length === 0) return keys.length === 0 ? [] : redis.mget(...keys);
+        if (keys.length === 0) {
+          await withMarks((p) => p, marks);
+          return [];
+        }
+        return (await withMarks((p) => p.mget(...keys), marks)) as (string | null)[];
+      },
     };
     readers.set(redis, reader);
   }
@@ -134,6 +168,7 @@ export async function loadRouteFacts(
   keys: RouterKeys,
   message: { hubId: string; sourceEndpoint: string },
   lookups: FactLookups,
+  marks?: ReceiverMarks,
 ): Promise<RouteFacts> {
   const { sourceEndpoint } = message;
   const wanted = lookups.sourceReceivedIds.map((id) => keys.received(sourceEndpoint, id));
@@ -161,11 +196,9 @@ export async function loadRouteFacts(
     ...(lookups.acknowledged === undefined ? [] : [{ at: acknowledgedAt, derivedHubId: acknowledgedDerived }]),
   ];
   const { values, markers } =
-    wanted.length === 0
-      ? { values: [], markers: [] }
-      : followed.length === 0
-        ? { values: await redis.readValues(wanted), markers: [] }
-        : await readFacts(redis, keys, wanted, followed);
+    followed.length === 0
+      ? { values: await redis.readValues(wanted, marks), markers: [] }
+      : await readFacts(redis, keys, wanted, followed, marks);
   const markerOf = (index: number) => markers[followed.findIndex((f) => f.at === index)] ?? null;
 
   const receivedBySource = new Set<string>();
@@ -208,6 +241,7 @@ async function readFacts(
   keys: RouterKeys,
   wanted: string[],
   followed: Followed[],
+  marks: ReceiverMarks | undefined,
 ): Promise<{ values: (string | null)[]; markers: (string | null)[] }> {
   const args = [
     keys.markers(""),
@@ -215,7 +249,7 @@ async function readFacts(
     keys.routedField,
     ...followed.flatMap((f) => [String(f.at + 1), f.derivedHubId ?? ""]),
   ];
-  const reply = (await redis.readFacts(wanted, args)) as [unknown[], unknown[]];
+  const reply = (await redis.readFacts(wanted, args, marks)) as [unknown[], unknown[]];
   const text = (v: unknown) => (typeof v === "string" ? v : null);
   return { values: wanted.map((_, i) => text(reply[0][i])), markers: followed.map((_, i) => text(reply[1]?.[i])) };
 }

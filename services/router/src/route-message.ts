@@ -34,7 +34,13 @@ import {
   wantsTranslation,
 } from "./databank-translation.ts";
 import { loadRouteFacts, planFactLookups, redisFactReader } from "./route-facts.ts";
-import { type AcknowledgementMatch, type RouteDelivery, type RouteFacts, resolveRoute } from "./route-resolver.ts";
+import {
+  type AcknowledgementMatch,
+  addressedDeliveries,
+  type RouteDelivery,
+  type RouteFacts,
+  resolveRoute,
+} from "./route-resolver.ts";
 import { acknowledgedEvent, type RouterEvent, rejectedEvent, routedEvent } from "./router-events.ts";
 import type { RouterKeys } from "./router-keys.ts";
 import { PayloadMissingError, ROUTER_ERROR_CODES, RouterStateUnavailableError } from "./routing-errors.ts";
@@ -114,8 +120,16 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
     }
     const registry = deps.registry.current();
     const lookups = planFactLookups(envelope, registry);
+    // Facts first, in the facts' round trip: the receivers the message addresses are marked as holding it before
+    // any copy is published (decision 0102); those a rule or a letter adds are marked in route().
+    const marked = addressedReceivers(envelope, registry);
+    const marks = {
+      keys: marked.map((endpoint) => deps.keys.received(endpoint, envelope.messageId)),
+      value: deps.keys.receivedMark,
+      ttlSeconds: deps.ttlSeconds,
+    };
     const facts = await state("reading routing facts", () =>
-      loadRouteFacts(redisFactReader(deps.redis), deps.keys, envelope, lookups),
+      loadRouteFacts(redisFactReader(deps.redis), deps.keys, envelope, lookups, marks),
     );
     // A correction, or an acknowledgement, of a known message not routed yet waits for it: it is usually a
     // moment behind (and an acknowledgement is judged by whom the hub routed the original to).
@@ -143,7 +157,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
       return;
     }
     decision.notes.push(...copies.notes);
-    await route(envelope, copies.deliveries, copies.letters, decision.acknowledges, deps, copies.raw);
+    await route(envelope, copies.deliveries, copies.letters, decision.acknowledges, deps, copies.raw, marked);
     for (const refused of copies.refused) {
       const event = translationRefusedEvent(envelope, refused, deps.clock());
       if (event !== undefined) await emit(deps.bus, event);
@@ -152,6 +166,21 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
       deps.logger?.info({ hubId: envelope.hubId, kind: envelope.kind, notes: decision.notes }, "routing notes");
     }
   };
+}
+
+/**
+ * The endpoints marked as holding the message with its facts' read: those it addresses (never its own sender, whose
+ * markers the facts read, nor one that gets a translated letter instead), none when an addressee would reject it. A message rejected later (a refused fact, a
+ * status from a stranger, a missing payload) leaves these marks: they only ever make the hub think a receiver holds
+ * a message id, which can refuse more (a loop, a correction of someone else's), never less (decision 0102).
+ */
+function addressedReceivers(envelope: Envelope, registry: EndpointRegistry): string[] {
+  const { deliveries, issues } = addressedDeliveries(envelope, registry);
+  if (issues.length > 0) return [];
+  // A receiver that gets a letter the hub makes holds the letter's id, not this one: marked in route().
+  return deliveries
+    .map((d) => d.endpoint)
+    .filter((endpoint) => endpoint !== envelope.sourceEndpoint && !wantsTranslation(envelope, registry.byId(endpoint)));
 }
 
 /** Who put a PIPELINE message there for: intake's `Carehub-Source-Endpoint` header. */
@@ -218,6 +247,7 @@ async function route(
   acknowledges: AcknowledgementMatch | undefined,
   deps: RouteHandlerDeps,
   fetched: StoredMessage | undefined,
+  marked: readonly string[],
 ): Promise<void> {
   const { bus, keys } = deps;
   const needsBytes = deliveries.length > 0 || acknowledges?.originalHubId !== undefined;
@@ -225,21 +255,26 @@ async function route(
 
   if ((deliveries.length > 0 && raw !== undefined) || letters.length > 0) {
     // Facts first: once a receiver can have the message, the hub must know it received it (loop rule).
-    await state("recording receivers", async () => {
-      const markers = [
-        ...deliveries.map((d) => keys.received(d.endpoint, envelope.messageId)),
-        ...letters.map((l) => keys.received(l.delivery.endpoint, l.ids.letterId)),
-      ];
-      // One receiver (the usual case) is one command: a pipeline costs more than the command it carries.
-      const [only] = markers;
-      if (markers.length === 1 && only !== undefined) {
-        await deps.redis.set(only, keys.receivedMark, "EX", deps.ttlSeconds);
-        return;
-      }
-      const pipeline = deps.redis.pipeline();
-      for (const marker of markers) pipeline.set(marker, keys.receivedMark, "EX", deps.ttlSeconds);
-      await execAll(pipeline);
-    });
+    // The addressed receivers were marked with the facts' read; a rule's copy or a letter is marked here.
+    const markers = [
+      ...deliveries
+        .filter((d) => !marked.includes(d.endpoint))
+        .map((d) => keys.received(d.endpoint, envelope.messageId)),
+      ...letters.map((l) => keys.received(l.delivery.endpoint, l.ids.letterId)),
+    ];
+    if (markers.length > 0) {
+      await state("recording receivers", async () => {
+        // One receiver is one command: a pipeline costs more than the command it carries.
+        const [only] = markers;
+        if (markers.length === 1 && only !== undefined) {
+          await deps.redis.set(only, keys.receivedMark, "EX", deps.ttlSeconds);
+          return;
+        }
+        const pipeline = deps.redis.pipeline();
+        for (const marker of markers) pipeline.set(marker, keys.receivedMark, "EX", deps.ttlSeconds);
+        await execAll(pipeline);
+      });
+    }
     await Promise.all([
       ...(raw === undefined ? [] : deliveries.map((delivery) => publishCopy(envelope, delivery, raw, bus))),
       ...letters.map((letter) => publishLetter(envelope, letter, bus)),

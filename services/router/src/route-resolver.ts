@@ -92,34 +92,7 @@ export type RouteDecision =
  *    sender. Otherwise the message is rejected, and its sender answered even when it is an acknowledgement.
  */
 export function resolveRoute(envelope: Envelope, registry: RoutingRegistry, facts: RouteFacts): RouteDecision {
-  const isAcknowledgement = envelope.content.kind === "acknowledgement";
-  const issues: ValidationIssue[] = [];
-  const deliveries: RouteDelivery[] = [];
-  let addressedToHub = false;
-
-  envelope.receivers.forEach((party, index) => {
-    const addressee = resolveAddressee(party, registry);
-    switch (addressee.type) {
-      case "unknown":
-        issues.push(unknownReceiverIssue(envelope, party, index));
-        return;
-      case "hub":
-        if (isAcknowledgement) addressedToHub = true;
-        else issues.push(kindNotAcceptedIssue(envelope, party, index, "the hub itself"));
-        return;
-      case "endpoint": {
-        const endpoint = addressee.endpoint;
-        if (!isAcknowledgement && !endpoint.accepts.includes(envelope.kind)) {
-          issues.push(kindNotAcceptedIssue(envelope, party, index, `endpoint ${endpoint.id}`));
-          return;
-        }
-        if (!deliveries.some((d) => d.endpoint === endpoint.id)) {
-          deliveries.push({ endpoint: endpoint.id, via: "addressed" });
-        }
-        return;
-      }
-    }
-  });
+  const { deliveries, issues, addressedToHub } = addressedDeliveries(envelope, registry);
 
   if (issues.length > 0) {
     return { outcome: "reject", issues, answerSender: expectsAcknowledgement(envelope.kind) };
@@ -153,6 +126,47 @@ export function resolveRoute(envelope: Envelope, registry: RoutingRegistry, fact
     }
   }
   return decision;
+}
+
+/**
+ * Step 1 of resolveRoute: the endpoints the message addresses (primary receiver, then cc, each once), the issues
+ * that reject it (an unknown party, one that does not accept the kind), and whether it is addressed to the hub (an
+ * acknowledgement of a hub-made message). Needs no facts, so the router marks these receivers before it reads them.
+ */
+export function addressedDeliveries(
+  envelope: Envelope,
+  registry: RoutingRegistry,
+): { deliveries: RouteDelivery[]; issues: ValidationIssue[]; addressedToHub: boolean } {
+  const isAcknowledgement = envelope.content.kind === "acknowledgement";
+  const issues: ValidationIssue[] = [];
+  const deliveries: RouteDelivery[] = [];
+  let addressedToHub = false;
+
+  envelope.receivers.forEach((party, index) => {
+    const addressee = resolveAddressee(party, registry);
+    switch (addressee.type) {
+      case "unknown":
+        issues.push(unknownReceiverIssue(envelope, party, index));
+        return;
+      case "hub":
+        if (isAcknowledgement) addressedToHub = true;
+        else issues.push(kindNotAcceptedIssue(envelope, party, index, "the hub itself"));
+        return;
+      case "endpoint": {
+        const endpoint = addressee.endpoint;
+        if (!isAcknowledgement && !endpoint.accepts.includes(envelope.kind)) {
+          issues.push(kindNotAcceptedIssue(envelope, party, index, `endpoint ${endpoint.id}`));
+          return;
+        }
+        if (!deliveries.some((d) => d.endpoint === endpoint.id)) {
+          deliveries.push({ endpoint: endpoint.id, via: "addressed" });
+        }
+        return;
+      }
+    }
+  });
+
+  return { deliveries, issues, addressedToHub };
 }
 
 /** The fact this message states about another message, and what the hub knows of that message. */
