@@ -11,17 +11,22 @@
  *
  * Results: bench/results/catchup.{md,json} (catchup-<N>.* for another N than the default). The default N (2,000)
  * is a smoke of a few minutes; `--messages 1000000` is the issue's backlog (hours on a shared 2-core machine).
+ * Every 30 s (BENCH_PROGRESS_MS) a progress line gives each stream's last sequence and each consumer's ack floor (intake on INGRESS, the
+ * router on PIPELINE, the dispatchers on OUTBOX). SIGINT / SIGTERM stop the private servers (infra.ts).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { runBare } from "./bare.ts";
 import { type HubResult, runHub } from "./hub.ts";
-import { startInfra } from "./infra.ts";
+import { consumerProgress, startInfra } from "./infra.ts";
 
 const DEFAULT_MESSAGES = 2_000;
+const PROGRESS_MS = Number(process.env.BENCH_PROGRESS_MS ?? 30_000);
 const RESULTS = fileURLToPath(new URL("../results/", import.meta.url));
 const { values } = parseArgs({
   options: {
@@ -40,6 +45,15 @@ const loadBefore = loadavg();
 const started = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
 const infra = await startInfra();
+// Every 30 s, where intake, the router and the dispatchers stand: a long run can be read while it runs.
+const progress = await connect({ servers: infra.natsUrl, name: "bench-catchup-progress" });
+const progressJsm = await jetstreamManager(progress);
+const progressTimer = setInterval(() => {
+  consumerProgress(progressJsm).then(
+    (line) => log(`progress: ${line}`),
+    (error: unknown) => log(`progress not read: ${String(error)}`),
+  );
+}, PROGRESS_MS);
 let failure: string | undefined;
 let bare: Awaited<ReturnType<typeof runBare>> | undefined;
 let hub: HubResult | undefined;
@@ -61,6 +75,8 @@ try {
   failure = error instanceof Error ? error.message : String(error);
   log(`FAILED: ${failure}`);
 } finally {
+  clearInterval(progressTimer);
+  await progress.close();
   await infra.stop();
 }
 const loadAfter = loadavg();

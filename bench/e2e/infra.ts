@@ -15,16 +15,44 @@ export interface Infra {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the private servers. SIGINT or SIGTERM (Ctrl-C on a long `bench:catchup`) stops them and removes their
+ * directories before the bench exits, which Node's default exit on a signal would not; the hub processes the bench
+ * started end with it (bench/e2e/hub-process.ts).
+ */
 export async function startInfra(): Promise<Infra> {
   const [nats, redis] = await Promise.all([startNatsServer(), startRedisServer()]);
-  return {
-    natsUrl: nats.url,
-    redisUrl: redis.url,
-    redis,
-    stop: async () => {
-      await Promise.all([nats.stop(), redis.stop()]);
-    },
+  let stopping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    console.error(`${signal}: stopping the bench's private nats-server and redis-server`);
+    void stop().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
+  const stop = (): Promise<void> => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    stopping ??= Promise.all([nats.stop(), redis.stop()]).then(() => undefined);
+    return stopping;
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return { natsUrl: nats.url, redisUrl: redis.url, redis, stop };
+}
+
+/**
+ * Where every durable consumer on the server stands: per stream, its last sequence and each consumer's ack floor and
+ * what it has not finished (pending + in hand). One line, for a long run's progress.
+ */
+export async function consumerProgress(jsm: JetStreamManager): Promise<string> {
+  const parts: string[] = [];
+  for await (const stream of jsm.streams.list()) {
+    const consumers: string[] = [];
+    for await (const consumer of jsm.consumers.list(stream.config.name)) {
+      const left = consumer.num_pending + consumer.num_ack_pending;
+      consumers.push(`${consumer.name} ${consumer.ack_floor.stream_seq} (${left} left)`);
+    }
+    if (consumers.length > 0) parts.push(`${stream.config.name} ${stream.state.last_seq}: ${consumers.join(", ")}`);
+  }
+  return parts.join("; ");
 }
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux this runs on). */
