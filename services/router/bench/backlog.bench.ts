@@ -3,12 +3,13 @@
  * results from two senders (every tenth a corrected result of its sender's sample before it, which waits for its
  * original: SenderOrder and the facts script) are put on PIPELINE with their payloads on INGRESS, then a router is
  * started and runs until its consumer's ack floor reaches the last envelope. Measured per envelope: this process's
- * CPU (the router with its NATS and Redis clients; the backlog was published before the clock started),
- * nats-server's and redis-server's CPU (/proc; private servers) and the wall time. Each `--concurrency` value gets a
- * backlog of its own in a namespace of its own; `--rounds` repeats the list, so the values alternate on the same
- * servers. `--root=<checkout>` loads the router and the bus from another checkout (for before/after pairs: run
- * both alternately). Not a test: it checks only that every envelope got its one copy on OUTBOX and that every
- * correction's copy is behind its original's.
+ * CPU (the router with its NATS and Redis clients; the backlog was published before the clock started), nats-
+ * server's and redis-server's CPU (/proc; private servers), the wall time, and redis-server's commands and client-
+ * socket reads and writes per envelope (its round trips, when one envelope is in hand at a time). Each
+ * `--concurrency` value gets a backlog of its own in a namespace of its own; `--rounds` repeats the list, so the
+ * values alternate on the same servers. `--root=<checkout>` loads the router and the bus from another checkout (for
+ * before/after pairs: run both alternately). Not a test: it checks only that every envelope got its one copy on
+ * OUTBOX and that every correction's copy is behind its original's.
  * Usage: node services/router/bench/backlog.bench.ts [--envelopes=3000] [--concurrency=4,32] [--rounds=2] [--root=…]
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -68,7 +69,8 @@ const registry = EndpointRegistry.from({
   })),
   rules: [],
 });
-const redis = new Redis(redisServer.url);
+// As the hub's client (services/hub/src/redis-connection.ts): a piece of work's commands leave in one write.
+const redis = bus.coalesceRedisWrites(new Redis(redisServer.url));
 
 /** Puts the backlog on INGRESS and PIPELINE; returns which envelope each correction follows (by hub id). */
 async function fillBacklog(hub: BusModule.Bus, tag: string): Promise<Map<string, string>> {
@@ -110,6 +112,19 @@ async function fillBacklog(hub: BusModule.Bus, tag: string): Promise<Map<string,
   return follows;
 }
 
+/** redis-server's counters: commands, and the reads and writes of client sockets it made (round trips). */
+async function redisStats(): Promise<{ commands: number; reads: number; writes: number }> {
+  const info = await redis.info("stats");
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
+  return {
+    commands: field("total_commands_processed"),
+    reads: field("total_reads_processed"),
+    writes: field("total_writes_processed"),
+  };
+}
+
+const perEnvelope = (n: number) => (n / ENVELOPES).toFixed(2);
+
 /** Every envelope's one OUTBOX copy, in OUTBOX order: hub id → position. */
 async function outboxOrder(hub: BusModule.Bus): Promise<Map<string, number>> {
   const jsm = hub.jsm;
@@ -132,6 +147,7 @@ async function runOnce(concurrency: number, run: number): Promise<string> {
   const pipeline = hub.topology.streams.pipeline;
   const last = (await hub.jsm.streams.info(pipeline)).state.last_seq;
   const servers = { nats: childPid("nats-server"), redis: childPid("redis-server") };
+  const redisBefore = await redisStats();
   const before = {
     self: process.cpuUsage(),
     nats: servers.nats === undefined ? 0 : cpuSeconds(servers.nats),
@@ -153,6 +169,7 @@ async function runOnce(concurrency: number, run: number): Promise<string> {
   }
   const seconds = (performance.now() - before.at) / 1000;
   const self = process.cpuUsage(before.self);
+  const redisAfter = await redisStats();
   await running.stop();
   const positions = await outboxOrder(hub);
   if (positions.size !== ENVELOPES) throw new Error(`${positions.size} copies on OUTBOX for ${ENVELOPES} envelopes`);
@@ -168,6 +185,8 @@ async function runOnce(concurrency: number, run: number): Promise<string> {
     `(${Math.round(ENVELOPES / seconds)}/s); CPU per envelope: router ${per((self.user + self.system) / 1e6)} µs, ` +
     `nats-server ${servers.nats === undefined ? "?" : per(cpuSeconds(servers.nats) - before.nats)} µs, ` +
     `redis-server ${servers.redis === undefined ? "?" : per(cpuSeconds(servers.redis) - before.redis)} µs; ` +
+    `Redis per envelope: ${perEnvelope(redisAfter.commands - redisBefore.commands)} commands, ` +
+    `${perEnvelope(redisAfter.reads - redisBefore.reads)} reads (requests), ${perEnvelope(redisAfter.writes - redisBefore.writes)} writes; ` +
     `${follows.size} corrections after their originals; root ${root}`
   );
 }
