@@ -12,7 +12,6 @@
  * OUTBOX and that every correction's copy is behind its original's.
  * Usage: node services/router/bench/backlog.bench.ts [--envelopes=3000] [--concurrency=4,32] [--rounds=2] [--root=…]
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +20,8 @@ import { EndpointRegistry } from "@carehub/registry";
 import type { Envelope } from "@carehub/schemas";
 import { startNatsServer, startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
+import { childPids } from "../../../bench/e2e/children.ts";
+import { sampleProcess } from "../../../bench/e2e/infra.ts";
 import type * as RouterModule from "../src/index.ts";
 import { ENDPOINTS, envelope, HUB, partyOf, sampleResult } from "../test/fixtures.ts";
 
@@ -37,25 +38,9 @@ const FLOWS = [
   { from: ENDPOINTS.practiceA, to: ENDPOINTS.practiceB },
 ] as const;
 
-/** CPU seconds (user + system) of a process, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function childPid(name: string): number | undefined {
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const ppid = Number(stat.split(") ")[1]?.split(" ")[1]);
-      if (ppid === process.pid && stat.includes(`(${name}`)) return Number(pid);
-    } catch {
-      // Gone between the listing and the read.
-    }
-  }
-  return undefined;
-}
+/** CPU seconds (user + system) of another process, from /proc. */
+const cpuSeconds = (pid: number) => sampleProcess(pid).cpuMicros / 1e6;
+const childPid = (name: string): number | undefined => childPids(name)[0];
 
 const bus: typeof BusModule = await import(join(root, "packages/bus/src/index.ts"));
 const router: typeof RouterModule = await import(join(root, "services/router/src/index.ts"));
