@@ -170,9 +170,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
 
 /**
  * The endpoints marked as holding the message with its facts' read: those it addresses (never its own sender, whose
- * markers the facts read, nor one that gets a translated letter instead), none when an addressee would reject it. A message rejected later (a refused fact, a
- * status from a stranger, a missing payload) leaves these marks: they only ever make the hub think a receiver holds
- * a message id, which can refuse more (a loop, a correction of someone else's), never less (decision 0102).
+ * markers the facts read, nor one that gets a translated letter instead), none when an addressee would reject it.
+ * A message rejected later (a refused fact, a status from a stranger, a missing payload) leaves these marks: they
+ * only ever make the hub think a receiver holds a message id, which can refuse more (a loop, a correction of
+ * someone else's), never less (decision 0102).
  */
 function addressedReceivers(envelope: Envelope, registry: EndpointRegistry): string[] {
   const { deliveries, issues } = addressedDeliveries(envelope, registry);
