@@ -4,6 +4,7 @@ import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
+import { testBus, waitFor } from "../test/helpers.ts";
 import { connectBus } from "./bus.ts";
 import { keepRedisConnected } from "./redis-keep-connected.ts";
 import { coalesceNatsWrites, coalesceRedisWrites } from "./socket-writes.ts";
@@ -217,5 +218,34 @@ describe("coalesceNatsWrites", () => {
     const { got, writes } = await publishAcrossAwaits(bus.nc, await reader(subject, 5), subject, 5);
     expect(got).toEqual(numbered(5));
     expect(writes).toHaveLength(1);
+  });
+});
+
+describe("the consumer's acks", () => {
+  // Catches: acks queued to the end of the event-loop turn (setImmediate, as before decision 0103) or to any later
+  // callback: then the ack is a write of its own after the work's write, one more write per turn and consumer.
+  it("leave in the one write of the piece of work that finished the handler", async () => {
+    const env = await testBus("ackwrite");
+    closers.push(() => env.cleanup());
+    const { bus } = env;
+    const subject = bus.topology.subjects.pipeline("ack-write");
+    await bus.publish(subject, "x", { msgId: "ack-write-1" });
+    const writes = socketWrites(natsSocket(bus.nc));
+    const consumer = await bus.consume({
+      stream: bus.topology.streams.pipeline,
+      durable: "ackwrite",
+      filterSubject: subject,
+      stage: "ackwrite",
+      // The handler's last output is a plain publish, held to the end of the work like every write.
+      handler: async (message) => bus.nc.publish(`${env.namespace}.probe`, `done-${message.seq}`),
+    });
+    closers.push(() => consumer.stop());
+    await waitFor("the ack stored", async () => {
+      const info = await bus.jsm.consumers.info(bus.topology.streams.pipeline, "ackwrite");
+      return info.num_ack_pending === 0 && info.ack_floor.stream_seq === 1;
+    });
+    const withAck = writes.filter((w) => w.includes("+ACK"));
+    expect(withAck).toHaveLength(1);
+    expect(withAck[0]).toContain("done-1");
   });
 });
