@@ -3,7 +3,7 @@
  * what it produced with an awaited JetStream publish, ack with confirmation), this checkout's bus against another
  * checkout's, alternated in one process on one private nats-server (decision 0103, docs/performance.md).
  *
- *   node packages/bus/bench/ack-path.bench.ts --against=/work/wt/base [--messages=3000] [--rounds=4] [--concurrency=4]
+ *   node packages/bus/bench/ack-path.bench.ts --against=<another checkout of carehub> [--messages=3000] [--rounds=4] [--concurrency=4]
  *
  * Per phase: CPU of this process per message (process.cpuUsage), its write and read syscalls per message
  * (/proc/self/io: only the measured bus is busy during a phase) and messages per second. The messages are stored
