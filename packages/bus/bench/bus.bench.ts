@@ -225,7 +225,7 @@ async function main(): Promise<void> {
       "",
       "Per message the bus adds: on publish, carehub headers and a PRODUCER span; on consume, a CONSUMER span,",
       "trace-context extraction, metrics (counts aggregated per consumer, latency histogram), the ack / nak /",
-      "dead-letter mapping, and acks sent in one write per event-loop turn.",
+      "dead-letter mapping, and acks sent in the write that ends the handler's piece of work (decision 0103).",
       "",
     ].join("\n");
     writeFileSync(join(RESULTS, "bus.md"), md);

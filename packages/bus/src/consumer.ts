@@ -142,8 +142,6 @@ export class BusConsumer<T> implements RunningConsumer {
   readonly #concurrency: number;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #confirmer: AckConfirmer | undefined;
-  #ackQueue: JsMsg[] = [];
-  #ackScheduled = false;
   readonly #metrics: ConsumerMetrics;
   readonly #spanName: string;
   #messages: ConsumerMessages | undefined;
@@ -325,33 +323,23 @@ export class BusConsumer<T> implements RunningConsumer {
   }
 
   /**
-   * Acks are queued and sent together once per event-loop turn: one socket write for many acks instead
-   * of one each. The handler is done by then, so a crash in between only means a redelivery.
+   * Sent as soon as the handler is done, in the piece of work that finished it: the connection holds its writes to
+   * the end of that work (socket-writes.ts), so the ack leaves in the one write that carries whatever else the work
+   * published (the next handlers' publishes, other acks). Queued to the end of the event-loop turn instead
+   * (setImmediate, before decision 0103), every turn that finished a handler paid one more write per consumer.
+   * The handler has awaited everything it stored, so a crash before the write only means a redelivery.
    */
   #ack(msg: JsMsg): void {
-    this.#ackQueue.push(msg);
-    if (!this.#ackScheduled) {
-      this.#ackScheduled = true;
-      setImmediate(this.#flushAcks);
+    try {
+      if (this.#confirmer === undefined) msg.ack();
+      else this.#confirmer.ack(msg);
+    } catch (error) {
+      this.#deps.logger?.warn(
+        { stage: this.#spec.stage, seq: msg.seq, err: error },
+        "ack not sent; the message will be redelivered",
+      );
     }
   }
-
-  readonly #flushAcks = (): void => {
-    this.#ackScheduled = false;
-    const queue = this.#ackQueue;
-    this.#ackQueue = [];
-    for (const msg of queue) {
-      try {
-        if (this.#confirmer === undefined) msg.ack();
-        else this.#confirmer.ack(msg);
-      } catch (error) {
-        this.#deps.logger?.warn(
-          { stage: this.#spec.stage, seq: msg.seq, err: error },
-          "ack not sent; the message will be redelivered",
-        );
-      }
-    }
-  };
 
   /**
    * Stores the message on `<ns>.dlq.<stage>` with the reason, then terminates the original. The dead letter holds
@@ -434,7 +422,6 @@ export class BusConsumer<T> implements RunningConsumer {
     this.#stopping = true;
     await this.#messages?.close();
     await this.#loop;
-    this.#flushAcks();
     await this.#confirmer?.close();
     await this.#metrics.close();
   }

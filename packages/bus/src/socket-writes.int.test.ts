@@ -1,8 +1,10 @@
 import { once } from "node:events";
 import { sharedNatsUrl, sharedRedisUrl, startNatsServer } from "@carehub/testkit";
+import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
+import { testBus, waitFor } from "../test/helpers.ts";
 import { connectBus } from "./bus.ts";
 import { keepRedisConnected } from "./redis-keep-connected.ts";
 import { coalesceNatsWrites, coalesceRedisWrites } from "./socket-writes.ts";
@@ -118,26 +120,44 @@ describe("coalesceRedisWrites", () => {
   });
 });
 
+/** A subscription on `subject` (up to `max` messages) of a connection of its own, ready once returned. */
+async function reader(subject: string, max: number): Promise<Subscription> {
+  const nc = await connect({ servers: sharedNatsUrl() });
+  closers.push(() => nc.close());
+  const sub = nc.subscribe(subject, { max });
+  await nc.flush();
+  return sub;
+}
+
+/**
+ * Publishes `m0`…`m<count-1>` from `nc`, each after an await (nats-core alone flushes after each microtask
+ * checkpoint: one write each), and returns what `sub` received and the socket writes `nc` made meanwhile.
+ */
+async function publishAcrossAwaits(
+  nc: NatsConnection,
+  sub: Subscription,
+  subject: string,
+  count: number,
+): Promise<{ got: string[]; writes: string[] }> {
+  const writes = socketWrites(natsSocket(nc));
+  for (let i = 0; i < count; i++) {
+    nc.publish(subject, `m${i}`);
+    await Promise.resolve();
+  }
+  const got: string[] = [];
+  for await (const m of sub) got.push(m.string());
+  return { got, writes };
+}
+
+const numbered = (count: number) => Array.from({ length: count }, (_, i) => `m${i}`);
+
 describe("coalesceNatsWrites", () => {
   it("writes what a piece of work publishes across its awaits as one frame", async () => {
     const nc = coalesceNatsWrites(await connect({ servers: sharedNatsUrl() }));
-    const reader = await connect({ servers: sharedNatsUrl() });
-    closers.push(
-      () => nc.close(),
-      () => reader.close(),
-    );
+    closers.push(() => nc.close());
     const subject = `test.socket-writes.${process.pid}.chain`;
-    const sub = reader.subscribe(subject, { max: 10 });
-    await reader.flush();
-    const writes = socketWrites(natsSocket(nc));
-    // Each publish after an await: nats-core alone flushes after each microtask checkpoint, 10 writes.
-    for (let i = 0; i < 10; i++) {
-      nc.publish(subject, `m${i}`);
-      await Promise.resolve();
-    }
-    const got: string[] = [];
-    for await (const m of sub) got.push(m.string());
-    expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    const { got, writes } = await publishAcrossAwaits(nc, await reader(subject, 10), subject, 10);
+    expect(got).toEqual(numbered(10));
     expect(writes).toHaveLength(1);
   });
 
@@ -158,16 +178,13 @@ describe("coalesceNatsWrites", () => {
 
   it("writes what is held before the connection closes", async () => {
     const nc = coalesceNatsWrites(await connect({ servers: sharedNatsUrl() }));
-    const reader = await connect({ servers: sharedNatsUrl() });
-    closers.push(() => reader.close());
     const subject = `test.socket-writes.${process.pid}.close`;
-    const sub = reader.subscribe(subject, { max: 3 });
-    await reader.flush();
+    const sub = await reader(subject, 3);
     for (let i = 0; i < 3; i++) nc.publish(subject, `m${i}`);
     await nc.close();
     const got: string[] = [];
     for await (const m of sub) got.push(m.string());
-    expect(got).toEqual(["m0", "m1", "m2"]);
+    expect(got).toEqual(numbered(3));
   });
 
   it("holds the writes of the connection made after a reconnect too", async () => {
@@ -189,35 +206,46 @@ describe("coalesceNatsWrites", () => {
     await server.restart();
     await next("reconnect");
     await nc.flush();
-    const writes = socketWrites(natsSocket(nc));
-    for (let i = 0; i < 10; i++) {
-      nc.publish(subject, `m${i}`);
-      await Promise.resolve();
-    }
-    const got: string[] = [];
-    for await (const m of sub) got.push(m.string());
-    expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    const { got, writes } = await publishAcrossAwaits(nc, sub, subject, 10);
+    expect(got).toEqual(numbered(10));
     expect(writes).toHaveLength(1);
   });
 
   it("is applied by connectBus to the bus's connection", async () => {
     const bus = await connectBus({ servers: sharedNatsUrl(), name: "test-socket-writes" });
-    const reader = await connect({ servers: sharedNatsUrl() });
-    closers.push(
-      () => bus.drain(),
-      () => reader.close(),
-    );
+    closers.push(() => bus.drain());
     const subject = `test.socket-writes.${process.pid}.bus`;
-    const sub = reader.subscribe(subject, { max: 5 });
-    await reader.flush();
-    const writes = socketWrites(natsSocket(bus.nc));
-    for (let i = 0; i < 5; i++) {
-      bus.nc.publish(subject, `m${i}`);
-      await Promise.resolve();
-    }
-    const got: string[] = [];
-    for await (const m of sub) got.push(m.string());
-    expect(got).toHaveLength(5);
+    const { got, writes } = await publishAcrossAwaits(bus.nc, await reader(subject, 5), subject, 5);
+    expect(got).toEqual(numbered(5));
     expect(writes).toHaveLength(1);
+  });
+});
+
+describe("the consumer's acks", () => {
+  // Catches: acks queued to the end of the event-loop turn (setImmediate, as before decision 0103) or to any later
+  // callback: then the ack is a write of its own after the work's write, one more write per turn and consumer.
+  it("leave in the one write of the piece of work that finished the handler", async () => {
+    const env = await testBus("ackwrite");
+    closers.push(() => env.cleanup());
+    const { bus } = env;
+    const subject = bus.topology.subjects.pipeline("ack-write");
+    await bus.publish(subject, "x", { msgId: "ack-write-1" });
+    const writes = socketWrites(natsSocket(bus.nc));
+    const consumer = await bus.consume({
+      stream: bus.topology.streams.pipeline,
+      durable: "ackwrite",
+      filterSubject: subject,
+      stage: "ackwrite",
+      // The handler's last output is a plain publish, held to the end of the work like every write.
+      handler: async (message) => bus.nc.publish(`${env.namespace}.probe`, `done-${message.seq}`),
+    });
+    closers.push(() => consumer.stop());
+    await waitFor("the ack stored", async () => {
+      const info = await bus.jsm.consumers.info(bus.topology.streams.pipeline, "ackwrite");
+      return info.num_ack_pending === 0 && info.ack_floor.stream_seq === 1;
+    });
+    const withAck = writes.filter((w) => w.includes("+ACK"));
+    expect(withAck).toHaveLength(1);
+    expect(withAck[0]).toContain("done-1");
   });
 });
