@@ -3,12 +3,12 @@ import type { LifecycleEvent } from "@carehub/schemas";
 import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toFormerLayout } from "./bucketed-index.test-support.ts";
+import { scratchStore, toFormerLayout } from "./bucketed-index.test-support.ts";
 import { indexEntries, indexSizes, nextPositions, oldestPositions, type Position } from "./bucketed-index.ts";
 import { event, happyPath } from "./events.test-support.ts";
 import { bucketDirectory, INDEX_BUCKET_ENTRIES } from "./keys.ts";
 import { compareAndSet } from "./redis-scripts.ts";
-import { createStore, type ReadModelStore } from "./store.ts";
+import type { ReadModelStore } from "./store.ts";
 
 /*
  * Bucketed message indexes (docs/decisions/0097): a logical sorted set kept as buckets of at most 128 entries
@@ -36,16 +36,7 @@ afterAll(async () => {
 });
 
 function newStore(now?: () => number): ReadModelStore {
-  const store = createStore({
-    redis,
-    namespace: `t-bucket-${randomUUID().slice(0, 8)}`,
-    retentionDays: 30,
-    patientHashKey: "test-key-test-key-test-key",
-    ackTimeoutMs: () => undefined,
-    ...(now === undefined ? {} : { now }),
-  });
-  stores.push(store);
-  return store;
+  return scratchStore(redis, "t-bucket", stores, now);
 }
 
 /** A small deterministic generator (the failing seed is in the test's name). */

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toFormerLayout } from "./bucketed-index.test-support.ts";
+import { scratchStore, toFormerLayout } from "./bucketed-index.test-support.ts";
 import { indexEntries } from "./bucketed-index.ts";
 import { event, happyPath } from "./events.test-support.ts";
 import { hubIdOfMember, indexMember } from "./index-member.ts";
@@ -20,16 +20,7 @@ const stores: ReadModelStore[] = [];
 let redis: Redis;
 
 function newStore(now?: () => number): ReadModelStore {
-  const store = createStore({
-    redis,
-    namespace: `t-member-${randomUUID().slice(0, 8)}`,
-    retentionDays: 30,
-    patientHashKey: "test-key-test-key-test-key",
-    ackTimeoutMs: () => undefined,
-    ...(now === undefined ? {} : { now }),
-  });
-  stores.push(store);
-  return store;
+  return scratchStore(redis, "t-member", stores, now);
 }
 
 /** The hub ids of the unfiltered listing, page by page, in the order listed. */
