@@ -3,7 +3,7 @@ import type { LifecycleEvent } from "@carehub/schemas";
 import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scratchStore, toFormerLayout } from "./bucketed-index.test-support.ts";
+import { listEveryPage, scratchStore, toFormerLayout } from "./bucketed-index.test-support.ts";
 import { indexEntries, indexSizes, nextPositions, oldestPositions, type Position } from "./bucketed-index.ts";
 import { event, happyPath } from "./events.test-support.ts";
 import { bucketDirectory, INDEX_BUCKET_ENTRIES } from "./keys.ts";
@@ -221,16 +221,8 @@ describe("bucketed message indexes", () => {
       await store.applyEvents(happyPath(hubId, T0 + 2 * i + 1, { acknowledge: false, sender: `gp-${i % 3}` }));
     }
     const newestFirst = before.flatMap((id, i) => [id, after[i] as string]).reverse();
-    const listAll = async (query: { sender?: string; status?: "delivered" | "acknowledged" }) => {
-      const listed: string[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await store.listMessages({ ...query, limit: 40, ...(cursor === undefined ? {} : { cursor }) });
-        listed.push(...page.items.map((m) => m.hubId));
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined);
-      return listed;
-    };
+    const listAll = (query: { sender?: string; status?: "delivered" | "acknowledged" }) =>
+      listEveryPage(store, query, 40);
     expect(await listAll({})).toEqual(newestFirst);
     expect(await listAll({ sender: "gp-1", status: "delivered" })).toEqual(
       newestFirst.filter((id) => (before.includes(id) ? before.indexOf(id) : after.indexOf(id)) % 3 === 1),

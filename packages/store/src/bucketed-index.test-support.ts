@@ -34,3 +34,19 @@ export function scratchStore(
   stores.push(store);
   return store;
 }
+
+/** The hub ids a listing names, page after page (`limit` per page) until its last, in the order listed. */
+export async function listEveryPage(
+  store: ReadModelStore,
+  query: Parameters<ReadModelStore["listMessages"]>[0],
+  limit: number,
+): Promise<string[]> {
+  const listed: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listMessages({ ...query, limit, ...(cursor === undefined ? {} : { cursor }) });
+    listed.push(...page.items.map((m) => m.hubId));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return listed;
+}
