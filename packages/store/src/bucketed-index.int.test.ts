@@ -3,12 +3,12 @@ import type { LifecycleEvent } from "@carehub/schemas";
 import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toFormerLayout } from "./bucketed-index.test-support.ts";
+import { listEveryPage, scratchStore, toFormerLayout } from "./bucketed-index.test-support.ts";
 import { indexEntries, indexSizes, nextPositions, oldestPositions, type Position } from "./bucketed-index.ts";
 import { event, happyPath } from "./events.test-support.ts";
 import { bucketDirectory, INDEX_BUCKET_ENTRIES } from "./keys.ts";
 import { compareAndSet } from "./redis-scripts.ts";
-import { createStore, type ReadModelStore } from "./store.ts";
+import type { ReadModelStore } from "./store.ts";
 
 /*
  * Bucketed message indexes (docs/decisions/0097): a logical sorted set kept as buckets of at most 128 entries
@@ -36,16 +36,7 @@ afterAll(async () => {
 });
 
 function newStore(now?: () => number): ReadModelStore {
-  const store = createStore({
-    redis,
-    namespace: `t-bucket-${randomUUID().slice(0, 8)}`,
-    retentionDays: 30,
-    patientHashKey: "test-key-test-key-test-key",
-    ackTimeoutMs: () => undefined,
-    ...(now === undefined ? {} : { now }),
-  });
-  stores.push(store);
-  return store;
+  return scratchStore(redis, "t-bucket", stores, now);
 }
 
 /** A small deterministic generator (the failing seed is in the test's name). */
@@ -230,16 +221,8 @@ describe("bucketed message indexes", () => {
       await store.applyEvents(happyPath(hubId, T0 + 2 * i + 1, { acknowledge: false, sender: `gp-${i % 3}` }));
     }
     const newestFirst = before.flatMap((id, i) => [id, after[i] as string]).reverse();
-    const listAll = async (query: { sender?: string; status?: "delivered" | "acknowledged" }) => {
-      const listed: string[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await store.listMessages({ ...query, limit: 40, ...(cursor === undefined ? {} : { cursor }) });
-        listed.push(...page.items.map((m) => m.hubId));
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined);
-      return listed;
-    };
+    const listAll = (query: { sender?: string; status?: "delivered" | "acknowledged" }) =>
+      listEveryPage(store, query, 40);
     expect(await listAll({})).toEqual(newestFirst);
     expect(await listAll({ sender: "gp-1", status: "delivered" })).toEqual(
       newestFirst.filter((id) => (before.includes(id) ? before.indexOf(id) : after.indexOf(id)) % 3 === 1),

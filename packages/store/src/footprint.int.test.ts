@@ -16,12 +16,14 @@ import { createStore } from "./store.ts";
 
 const MESSAGES = 400;
 /**
- * Measured 2026-12-06 (fp16 round): 879 B per message — bucketed message indexes (docs/decisions/0097); 1,088 B
- * before them, 1,272 B before no index of every message (0080) and the compact record (0081), 1,386 B before
- * compact index members (0064). The bound leaves about 2 %, less than one more index entry per message costs
- * (≥ 30 B in a bucket) or the record's return to the spelled-out kind, content type, message id and trace id would.
+ * Measured 2026-12-07 (fp17 round): 847 B per message — a patient filed under its hash's first 22 characters
+ * (docs/decisions/0104; each message here is about a patient of its own, whose index key went 168 → 136 B); 879 B
+ * before it, 1,088 B before bucketed message indexes (0097), 1,272 B before no index of every message (0080) and the
+ * compact record (0081), 1,386 B before compact index members (0064). The bound leaves about 2 %, less than one more
+ * index entry per message costs (≥ 30 B in a bucket), the patient's whole hash back in its key (+32 B) or the
+ * record's return to the spelled-out kind, content type, message id and trace id would.
  */
-const BOUND_BYTES_PER_MESSAGE = 900;
+const BOUND_BYTES_PER_MESSAGE = 865;
 /**
  * At 30 days' retention every shared index (sender, receiver, pair, status, kind) holds far more than one bucket:
  * 2,000 messages from 4 senders to 3 receivers give every shared index several buckets, as at retention, where a

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sharedRedisUrl } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toFormerLayout } from "./bucketed-index.test-support.ts";
+import { listEveryPage, scratchStore, toFormerLayout } from "./bucketed-index.test-support.ts";
 import { indexEntries } from "./bucketed-index.ts";
 import { event, happyPath } from "./events.test-support.ts";
 import { hubIdOfMember, indexMember } from "./index-member.ts";
@@ -20,28 +20,7 @@ const stores: ReadModelStore[] = [];
 let redis: Redis;
 
 function newStore(now?: () => number): ReadModelStore {
-  const store = createStore({
-    redis,
-    namespace: `t-member-${randomUUID().slice(0, 8)}`,
-    retentionDays: 30,
-    patientHashKey: "test-key-test-key-test-key",
-    ackTimeoutMs: () => undefined,
-    ...(now === undefined ? {} : { now }),
-  });
-  stores.push(store);
-  return store;
-}
-
-/** The hub ids of the unfiltered listing, page by page, in the order listed. */
-async function listAll(store: ReadModelStore, limit: number): Promise<string[]> {
-  const listed: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listMessages({ limit, ...(cursor === undefined ? {} : { cursor }) });
-    listed.push(...page.items.map((m) => m.hubId));
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined);
-  return listed;
+  return scratchStore(redis, "t-member", stores, now);
 }
 
 beforeAll(() => {
@@ -88,7 +67,7 @@ describe("index members", () => {
     expect(members).toHaveLength(12);
     expect(members.every((m) => m.length === 22)).toBe(true);
 
-    const listed = await listAll(store, 5);
+    const listed = await listEveryPage(store, {}, 5);
     expect([...listed].sort()).toEqual([...ids].sort());
     expect(new Set(listed).size).toBe(12);
 
@@ -162,7 +141,7 @@ describe("index members", () => {
     // Half of them acknowledged, the others only delivered: two status indexes interleaved in time.
     const events = ids.flatMap((hubId, i) => happyPath(hubId, T0 + i, { acknowledge: i % 2 === 0 }));
     await store.applyEvents(events);
-    expect(await listAll(store, 40)).toEqual([...ids].reverse());
+    expect(await listEveryPage(store, {}, 40)).toEqual([...ids].reverse());
   });
 
   // Catches: a union batch that hands on more than the first `count` of the merge (one index's older entries

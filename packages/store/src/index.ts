@@ -52,7 +52,7 @@ export {
   type ReceiverState,
   receiverStatus,
 } from "./message-state.ts";
-export { patientHash } from "./patient-hash.ts";
+export { patientHash, patientIndexHash } from "./patient-hash.ts";
 export {
   APPOINTMENT_MACHINE,
   checkTransition,

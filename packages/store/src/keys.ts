@@ -1,4 +1,5 @@
 import { MessageStatus } from "@carehub/schemas";
+import { patientIndexHash } from "./patient-hash.ts";
 import type { SubjectType } from "./state-machines.ts";
 
 /**
@@ -33,7 +34,13 @@ export interface StoreKeys {
   /** Messages from `sender` to `receiver`: the listing filtered by both reads this instead of intersecting two. */
   bySenderReceiver(sender: string, receiver: string): string;
   byKind(kind: string): string;
+  /**
+   * A patient's messages, filed under the record's `patientHash`: `patientIndexHash` of the patient hash since
+   * docs/decisions/0104, the whole hash before it (a record keeps the form it was written with).
+   */
   byPatient(hash: string): string;
+  /** The indexes that may hold a patient's messages (patient hash `hash`): the 0104 form, then the former one. */
+  patientIndexes(hash: string): readonly string[];
   readonly stats: string;
   /** One UTC day's counters (day-stats.ts): the `stats` fields of messages received that day, plus analysis codes. */
   statsDay(day: string): string;
@@ -86,6 +93,7 @@ export function logicalIndexOf(key: string): string | undefined {
 export function storeKeys(namespace: string): StoreKeys {
   const ns = namespace;
   const byStatus = (status: string) => `${ns}:idx:st:${status}`;
+  const byPatient = (hash: string) => `${ns}:idx:pt:${hash}`;
   return {
     namespace: ns,
     message: (hubId) => `${ns}:m:${hubId}`,
@@ -100,7 +108,11 @@ export function storeKeys(namespace: string): StoreKeys {
     bySenderReceiver: (sender, receiver) => `${ns}:idx:pair:${sender}:${receiver}`,
     byKind: (kind) => `${ns}:idx:kind:${kind}`,
     byStatus,
-    byPatient: (hash) => `${ns}:idx:pt:${hash}`,
+    byPatient,
+    patientIndexes: (hash) => {
+      const current = patientIndexHash(hash);
+      return current === hash ? [byPatient(hash)] : [byPatient(current), byPatient(hash)];
+    },
     stats: `${ns}:idx:stats`,
     statsDay: (day) => `${ns}:idx:stats:day:${day}`,
     careByPatient: (hash) => `${ns}:idx:care:pt:${hash}`,

@@ -45,9 +45,14 @@ export async function listMessages(redis: Redis, keys: StoreKeys, query: ListMes
   }
   if (query.kind !== undefined) filterKeys.push(keys.byKind(query.kind));
   if (query.status !== undefined) filterKeys.push(keys.byStatus(query.status));
-  if (query.patientHash !== undefined) filterKeys.push(keys.byPatient(query.patientHash));
-  // No filter: every message is in exactly one status index, so their union is the listing (decision 0080).
-  const driving = filterKeys.length === 0 ? keys.everyMessage : [await smallest(redis, filterKeys)];
+  // No filter: every message is in exactly one status index, so their union is the listing (decision 0080). A
+  // patient's few messages drive: its index in both forms (0104; a record is filed under one of them).
+  const driving =
+    query.patientHash !== undefined
+      ? keys.patientIndexes(query.patientHash)
+      : filterKeys.length === 0
+        ? keys.everyMessage
+        : [await smallest(redis, filterKeys)];
   const others = filterKeys.filter((k) => !driving.includes(k));
   const min = query.from === undefined ? Number.NEGATIVE_INFINITY : toMs(query.from);
   let max = query.to === undefined ? Number.POSITIVE_INFINITY : toMs(query.to);

@@ -18,3 +18,14 @@ export function patientHash(key: string | KeyObject, identifier: string): string
   const normalised = identifier.replace(/[\s-]/g, "");
   return createHmac("sha256", key).update(normalised).digest("base64url");
 }
+
+/**
+ * How many characters of the patient hash name a patient's message index and sit in the message record (132 bits:
+ * no two patients of any hub share them; docs/decisions/0104). Records before 0104 carry the whole hash (43).
+ */
+export const PATIENT_INDEX_HASH_CHARS = 22;
+
+/** The part of a patient hash the message index and the message record file the patient under (0104). */
+export function patientIndexHash(hash: string): string {
+  return hash.slice(0, PATIENT_INDEX_HASH_CHARS);
+}

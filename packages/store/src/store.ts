@@ -40,7 +40,7 @@ import {
 import { hubIdOfMember } from "./index-member.ts";
 import { bucketDirectory, logicalIndexOf, parseTimerMember, type StoreKeys, storeKeys, type TimerRef } from "./keys.ts";
 import { asDecoded, decodeMessage, encodeMessage, toLifecycle } from "./message-codec.ts";
-import { type ListMessagesQuery, listMessages, loadSummaries } from "./message-query.ts";
+import { type ListMessagesQuery, listMessages, loadSummaries, nextBatchOfUnion } from "./message-query.ts";
 import {
   applyEnvelope,
   applyEvent,
@@ -50,7 +50,7 @@ import {
   listingTime,
   type MessageState,
 } from "./message-state.ts";
-import { patientHash, patientHashKey } from "./patient-hash.ts";
+import { patientHash, patientHashKey, patientIndexHash } from "./patient-hash.ts";
 import { RecentRecords } from "./recent-records.ts";
 import { type CasWrite, claimTimers, compareAndSet, compareAndSetMany, finishTimer } from "./redis-scripts.ts";
 import { parseStatCounts } from "./stat-counts.ts";
@@ -281,7 +281,8 @@ export class ReadModelStore implements ReadModelQueries {
 
   #envelopeChange(envelope: Envelope, facts: Omit<EnvelopeFacts, "patientHash"> = {}): EnvelopeChange {
     const full: EnvelopeFacts = { ...facts };
-    if (envelope.patient !== undefined) full.patientHash = this.patientHash(envelope.patient.value);
+    // The record and the message index file the patient under the hash's first characters (0104).
+    if (envelope.patient !== undefined) full.patientHash = patientIndexHash(this.patientHash(envelope.patient.value));
     return { envelope, facts: full };
   }
 
@@ -438,18 +439,8 @@ export class ReadModelStore implements ReadModelQueries {
    * order of their newest such message. The read model keeps no patient on an entity; its messages carry it.
    */
   async findEntitiesByPatient(type: "referral" | "task", identifier: string): Promise<BusinessEntity[]> {
-    const key = this.keys.byPatient(this.patientHash(identifier));
     const subjects = await this.#guard("patient lookup", async () => {
-      const members = await this.#redis.zrange(
-        key,
-        "+inf",
-        "-inf",
-        "BYSCORE",
-        "REV",
-        "LIMIT",
-        0,
-        PATIENT_MESSAGES_SCANNED,
-      );
+      const members = await this.#patientMessages(identifier, PATIENT_MESSAGES_SCANNED);
       const ids = members.map(hubIdOfMember);
       const texts = ids.length === 0 ? [] : await this.#redis.mget(ids.map((id) => this.keys.message(id)));
       const found = new Map<string, { type: SubjectType; id: string; originator?: string | undefined }>();
@@ -556,12 +547,17 @@ export class ReadModelStore implements ReadModelQueries {
 
   /** Messages about one patient, newest first. The identifier is hashed here and never stored or logged. */
   async findByPatient(identifier: string, options: { limit?: number } = {}): Promise<MessageSummary[]> {
-    const key = this.keys.byPatient(this.patientHash(identifier));
     const limit = Math.max(1, Math.min(options.limit ?? 100, 1_000));
-    return this.#guard("patient lookup", async () => {
-      const ids = await this.#redis.zrange(key, "+inf", "-inf", "BYSCORE", "REV", "LIMIT", 0, limit);
-      return loadSummaries(this.#redis, this.keys, ids);
-    });
+    return this.#guard("patient lookup", async () =>
+      loadSummaries(this.#redis, this.keys, await this.#patientMessages(identifier, limit)),
+    );
+  }
+
+  /** The index members of a patient's newest `limit` messages, newest first, in either form of its index (0104). */
+  async #patientMessages(identifier: string, limit: number): Promise<string[]> {
+    const indexes = this.keys.patientIndexes(this.patientHash(identifier));
+    const positions = await nextBatchOfUnion(this.#redis, indexes, undefined, Infinity, -Infinity, limit);
+    return positions.map((p) => p.member);
   }
 
   patientOverview(identifier: string, viewer: CareViewer): Promise<PatientOverview | undefined> {

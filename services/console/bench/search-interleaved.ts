@@ -31,6 +31,8 @@ await withBenchRedis(async (redis) => {
     "sender+receiver": (i) => ({ sender: ENDPOINTS[i % 20], receiver: ENDPOINTS[(i * 7 + 3) % 20] }),
     "receiver+dead": (i) => ({ receiver: ENDPOINTS[i % 20], status: "dead-lettered" }),
     "sender+kind+ack": (i) => ({ sender: ENDPOINTS[i % 20], kind: "lab-result", status: "acknowledged" }),
+    patient: (i) => ({ patient: String(1_000_000_000 + ((i * 37) % 2_000)) }),
+    "patient+kind": (i) => ({ patient: String(1_000_000_000 + ((i * 37) % 2_000)), kind: "lab-result" }),
     day: (i) => ({
       from: new Date(NOW - ((i % 25) + 2) * DAY).toISOString(),
       to: new Date(NOW - ((i % 25) + 1) * DAY).toISOString(),

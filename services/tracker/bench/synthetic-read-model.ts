@@ -9,7 +9,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LifecycleEvent, MessageKind } from "@carehub/schemas";
-import { applyEvent, type MessageState, patientHash, type ReadModelStore } from "@carehub/store";
+import { applyEvent, type MessageState, patientHash, patientIndexHash, type ReadModelStore } from "@carehub/store";
 import { startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 
@@ -147,7 +147,10 @@ export function syntheticMessage(i: number, random: () => number, patients: numb
   for (const event of events) state = applyEvent(state, event);
   const message = state as MessageState;
   if (kind !== "acknowledgement")
-    message.patientHash = patientHash(HASH_KEY, String(1_000_000_000 + Math.floor(random() * patients)));
+    // As the store files it since docs/decisions/0104: the hash's first characters.
+    message.patientHash = patientIndexHash(
+      patientHash(HASH_KEY, String(1_000_000_000 + Math.floor(random() * patients))),
+    );
   return message;
 }
 
