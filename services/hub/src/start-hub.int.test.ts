@@ -1,10 +1,13 @@
 import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
+import { Writable } from "node:stream";
 import { cleanupNamespaceAt } from "@carehub/bus/testing";
+import { createLogger } from "@carehub/observability";
 import { hashToken } from "@carehub/registry";
 import { parseHubConfig } from "@carehub/schemas";
 import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import { parseServiceSettings } from "./service-settings.ts";
 import { startHub } from "./start-hub.ts";
 
 const namespace = testNamespace("hub");
@@ -125,6 +128,32 @@ describe("startHub", () => {
       await hub.stop();
     }
     await expect(fetch(`${hub.opsUrl}/healthz`)).rejects.toThrow();
+  });
+
+  it("runs intake and the router with the concurrency their settings name (the catalogue passes them on)", async () => {
+    const config = parseHubConfig(
+      { NATS_URL: sharedNatsUrl(), REDIS_URL: sharedRedisUrl(), LOG_LEVEL: "info" },
+      { namespace, httpPort: 0 },
+    );
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split("\n").filter((line) => line !== ""));
+        done();
+      },
+    });
+    const logger = createLogger({ name: "carehub", level: "info", destination });
+    // Odd numbers no default has: a start path that dropped the setting would log the service's default.
+    const settings = parseServiceSettings({ CAREHUB_ROUTER_CONCURRENCY: "7", CAREHUB_INTAKE_CONCURRENCY: "3" }, config);
+    const hub = await startHub({ config, registry, services: ["router", "intake"], settings, logger });
+    try {
+      const started = (msg: string) =>
+        lines.map((line) => JSON.parse(line) as { msg?: string; concurrency?: number }).find((l) => l.msg === msg);
+      expect(started("router consuming")?.concurrency).toBe(7);
+      expect(started("intake consuming")?.concurrency).toBe(3);
+    } finally {
+      await hub.stop();
+    }
   });
 
   it("refuses an unknown service name before connecting", async () => {

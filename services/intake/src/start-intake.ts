@@ -83,12 +83,13 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     await handle(message, turn);
     order.finished(message.seq);
   };
+  const concurrency = deps.concurrency ?? DEFAULT_INTAKE_OPTIONS.concurrency;
   const consumer = await bus.consume({
     stream: bus.topology.streams.ingress,
     durable: INGRESS_CONSUMER,
     filterSubject: bus.topology.subjects.all.ingress,
     stage: "intake",
-    concurrency: deps.concurrency ?? DEFAULT_INTAKE_OPTIONS.concurrency,
+    concurrency,
     maxDeliver: INTAKE_MAX_DELIVER,
     // The INGRESS subject names the sender (NATS permissions bind it): one lane per sender.
     handler: inSenderLanes((message: InboundMessage) => message.subject, handler),
@@ -107,7 +108,7 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
       await bus.publishEvent(event);
     },
   });
-  deps.logger?.info({ stream: bus.topology.streams.ingress }, "intake consuming");
+  deps.logger?.info({ stream: bus.topology.streams.ingress, concurrency }, "intake consuming");
   return {
     stop: async () => {
       await consumer.stop();

@@ -77,6 +77,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     await route(message);
     order.finished(message.seq);
   };
+  const concurrency = deps.concurrency ?? DEFAULT_ROUTER_OPTIONS.concurrency;
   const consumer = await bus.consume<Envelope>({
     stream: bus.topology.streams.pipeline,
     durable: DURABLE,
@@ -84,7 +85,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     stage: "router",
     // Intake's envelopes of the current version are taken as they are; others are validated (decoders.ts).
     decode: hubJsonDecoder((value) => Envelope.parse(value)),
-    concurrency: deps.concurrency ?? DEFAULT_ROUTER_OPTIONS.concurrency,
+    concurrency,
     maxDeliver: MAX_DELIVER,
     backoffMs: BACKOFF_MS,
     ackWaitMs: ACK_WAIT_MS,
@@ -99,7 +100,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
       await bus.publishEvent(event);
     },
   });
-  deps.logger?.info({ stream: bus.topology.streams.pipeline }, "router consuming");
+  deps.logger?.info({ stream: bus.topology.streams.pipeline, concurrency }, "router consuming");
   return {
     stop: async () => {
       await consumer.stop();
