@@ -73,7 +73,8 @@ export interface ReceiverMarks {
 /**
  * What the facts are read with: one script call, so a fact and the marker it points at cost one round trip.
  * `keys` are the script's KEYS, `args` its ARGV. `marks`, when given, are written in the same round trip, after
- * the read (so a message never reads a marker it writes itself).
+ * the read (so a message does not read a marker it writes itself; a script Redis lost is sent again after the marks,
+ * which matters only for a correction whose own id is the one it corrects: decision 0102).
  */
 export interface FactReader {
   readFacts(keys: readonly string[], args: readonly string[], marks?: ReceiverMarks): Promise<unknown>;
