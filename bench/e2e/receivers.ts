@@ -12,6 +12,9 @@ import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { nowMs } from "./window.ts";
 
+/** How long a wait goes on past its timeout while no new id arrives (waitFor). */
+const STALL_MS = 30_000;
+
 /** Counts arrivals by id; latency against `sentAt`. */
 export class DeliveryCounter {
   readonly counts = new Map<string, number>();
@@ -49,10 +52,19 @@ export class DeliveryCounter {
     return this.counts.size;
   }
 
-  /** Resolves when `expected` distinct ids arrived, or false at the deadline. */
+  /**
+   * Resolves when `expected` distinct ids arrived, or false once `timeoutMs` has passed and no new id arrived for
+   * STALL_MS: a machine slower than the timeout's guess is waited for while deliveries still come, so the run's
+   * "lost" counts what stopped arriving, not what was late.
+   */
   async waitFor(expected: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+    let deadline = Date.now() + timeoutMs;
+    let seen = this.counts.size;
     while (this.counts.size < expected) {
+      if (this.counts.size > seen) {
+        seen = this.counts.size;
+        deadline = Math.max(deadline, Date.now() + STALL_MS);
+      }
       const left = deadline - Date.now();
       if (left <= 0) return false;
       await new Promise<void>((resolve) => {
