@@ -183,21 +183,42 @@ describe("buildXmlTree, checked (well-formedness in the same pass, decision 0106
 
   it("agrees with XMLValidator on 3,000 mutations of real letters", { timeout: 60_000 }, () => {
     const seeds = letters.slice(0, 12);
-    const piece = fc.constantFrom("<", ">", "/", '"', "'", "=", " ", "\n", "a", ":", "!", "?", "</a>", "<a>", 'k="1"', "-->");
+    const piece = fc.constantFrom(
+      "<",
+      ">",
+      "/",
+      '"',
+      "'",
+      "=",
+      " ",
+      "\n",
+      "a",
+      ":",
+      "!",
+      "?",
+      "</a>",
+      "<a>",
+      'k="1"',
+      "-->",
+    );
     const mutation = fc.tuple(fc.nat(), fc.nat({ max: 40 }), fc.oneof(piece, fc.constant("")));
     let checked = 0;
     let left = 0;
     fc.assert(
-      fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), (seed, edits) => {
-        let text = seeds[seed] ?? "";
-        for (const [at, cut, insert] of edits) {
-          const from = at % (text.length + 1);
-          text = text.slice(0, from) + insert + text.slice(from + (insert === "" ? cut % 8 : 0));
-        }
-        if (!screened(text)) return;
-        if (expectCheckedSubset(text)) checked += 1;
-        else left += 1;
-      }),
+      fc.property(
+        fc.nat({ max: seeds.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        (seed, edits) => {
+          let text = seeds[seed] ?? "";
+          for (const [at, cut, insert] of edits) {
+            const from = at % (text.length + 1);
+            text = text.slice(0, from) + insert + text.slice(from + (insert === "" ? cut % 8 : 0));
+          }
+          if (!screened(text)) return;
+          if (expectCheckedSubset(text)) checked += 1;
+          else left += 1;
+        },
+      ),
       { numRuns: 3_000, seed: 20_261_207 },
     );
     // Both sides seen: the mutations reach the checks, and the check does not refuse what is merely unusual.
@@ -207,9 +228,31 @@ describe("buildXmlTree, checked (well-formedness in the same pass, decision 0106
 
   it("agrees with XMLValidator on generated near-XML", () => {
     const token = fc.constantFrom(
-      "<a>", "</a>", "<b>", "</b>", "<x:a>", "</x:a>", "<a/>", "<a />", '<a k="1">', '<a k="1" k="2">', "<a k='>'>",
-      '<a k="1"j="2">', "<a k>", "</a >", "</a k>", "t", " ", "\n", "<!-- c -->", "<![CDATA[d]]>", "<?pi?>", "&amp;",
-      '<?xml version="1.0"?>', "<r>", "</r>",
+      "<a>",
+      "</a>",
+      "<b>",
+      "</b>",
+      "<x:a>",
+      "</x:a>",
+      "<a/>",
+      "<a />",
+      '<a k="1">',
+      '<a k="1" k="2">',
+      "<a k='>'>",
+      '<a k="1"j="2">',
+      "<a k>",
+      "</a >",
+      "</a k>",
+      "t",
+      " ",
+      "\n",
+      "<!-- c -->",
+      "<![CDATA[d]]>",
+      "<?pi?>",
+      "&amp;",
+      '<?xml version="1.0"?>',
+      "<r>",
+      "</r>",
     );
     let checked = 0;
     fc.assert(
