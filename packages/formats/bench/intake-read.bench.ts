@@ -1,9 +1,11 @@
 /**
  * CPU per message of intake's and the gateway's readings of the e2e bench's messages (bench/e2e/messages.ts), by
- * process.cpuUsage (steadier than wall time on a shared machine), arms alternated in one process, medians of the
- * rounds after the first:
- *   intake before   parseMessage + readMessageIdentity of FORMATS_ROOT's checkout (default: this one)
- *   intake after    readMessage of this checkout (one detection, one decoding: docs/decisions/0100)
+ * process.cpuUsage (steadier than wall time on a shared machine), arms alternated in one process (in reverse order
+ * every other round), medians of the rounds after the first:
+ *   intake before   readMessage of FORMATS_ROOT's checkout (default: this one)
+ *   intake after    readMessage of this checkout (one detection, one decoding: docs/decisions/0100; an OIOXML
+ *                   letter's well-formedness checked in the tree's own pass: docs/decisions/0106)
+ *   intake two readings   parseMessage + readMessageIdentity of FORMATS_ROOT's checkout (before decision 0100)
  *   gateway before / after   readMessageIdentity of FORMATS_ROOT's checkout / of this one
  * node packages/formats/bench/intake-read.bench.ts        FORMATS_ROOT=<checkout> for before / after; BENCH_ROUNDS, 7
  */
@@ -19,17 +21,20 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 for (const type of ["fhir", "oioxml", "attach"] as const) {
   const messages = Array.from({ length: N }, (_, i) => messageAt(type, i, "intake-read"));
   const arms: Record<string, (m: (typeof messages)[number]) => unknown> = {
-    "intake before": (m) => {
+    "intake two readings": (m) => {
       before.parseMessage(m.body, { contentType: m.contentType });
       before.readMessageIdentity(m.body, { contentType: m.contentType });
     },
+    "intake before": (m) => before.readMessage(m.body, { contentType: m.contentType }),
     "intake after": (m) => after.readMessage(m.body, { contentType: m.contentType }),
     "gateway before": (m) => before.readMessageIdentity(m.body, { contentType: m.contentType }),
     "gateway after": (m) => after.readMessageIdentity(m.body, { contentType: m.contentType }),
   };
   const times = new Map<string, number[]>();
+  const order = Object.entries(arms);
+  // The arms' order reversed every other round: the first arm after another checkout's ran slower (xv17 round).
   for (let round = 0; round < rounds; round++)
-    for (const [name, read] of Object.entries(arms)) {
+    for (const [name, read] of round % 2 === 0 ? order : [...order].reverse()) {
       const start = process.cpuUsage();
       for (const message of messages) read(message);
       const used = process.cpuUsage(start);

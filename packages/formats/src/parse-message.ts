@@ -1,5 +1,5 @@
 import { parseFhirMessage } from "@carehub/medcom-fhir";
-import { parseOioxmlMessage } from "@carehub/medcom-xml";
+import { type DecodeResult, parseOioxmlMessage } from "@carehub/medcom-xml";
 import type { ParseResult, WireFormat } from "@carehub/schemas";
 import { FORMAT_ERROR_CODES } from "./codes.ts";
 import { type DetectResult, detectFormat } from "./detect-format.ts";
@@ -13,13 +13,25 @@ export interface ParseMessageOptions {
 
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
 
-function dispatch(bytes: Uint8Array, format: WireFormat, maxBytes: number, fhirText?: string): ParseResult {
+/**
+ * A message's text decoded once for both of intake's readings (readMessage): a FHIR JSON body as decodeFhirText
+ * decodes it, an OIOXML letter as decodeXmlBytes does (or why it cannot be).
+ */
+export type DecodedBody = { fhirText: string } | { letter: DecodeResult };
+
+function dispatch(bytes: Uint8Array, format: WireFormat, maxBytes: number, decoded?: DecodedBody): ParseResult {
   switch (format) {
     case "fhir+json":
     case "fhir+xml":
-      return parseFhirMessage(fhirText ?? bytes, { format, limits: { maxBytes } });
+      return parseFhirMessage(decoded !== undefined && "fhirText" in decoded ? decoded.fhirText : bytes, {
+        format,
+        limits: { maxBytes },
+      });
     case "oioxml":
-      return parseOioxmlMessage(bytes, { limits: { maxBytes } });
+      return parseOioxmlMessage(bytes, {
+        limits: { maxBytes },
+        ...(decoded !== undefined && "letter" in decoded ? { decoded: decoded.letter } : {}),
+      });
   }
 }
 
@@ -34,18 +46,18 @@ export function tooLarge(maxBytes: number): ParseResult {
 
 /**
  * Parses a message whose format detectFormat has decided (readMessage shares one detection between this and the
- * header read). `fhirText`, when given, is a FHIR message's text already decoded from `bytes` (as the FHIR parser decodes
- * them). Never throws.
+ * header read). `decoded`, when given, is the body already decoded from `bytes` as the format's parser decodes it.
+ * Never throws.
  */
 export function parseDetected(
   bytes: Uint8Array,
   detected: DetectResult,
   maxBytes: number,
-  fhirText?: string,
+  decoded?: DecodedBody,
 ): ParseResult {
   try {
     if (!detected.ok) return { ok: false, partial: {}, issues: [detected.issue] };
-    const result = dispatch(bytes, detected.format, maxBytes, fhirText);
+    const result = dispatch(bytes, detected.format, maxBytes, decoded);
     if (!result.ok && result.partial.format === undefined) {
       return { ...result, partial: { ...result.partial, format: detected.format } };
     }

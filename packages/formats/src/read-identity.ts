@@ -2,7 +2,7 @@ import { readFhirMessageIdentity } from "@carehub/medcom-fhir";
 import { readLetterIdentity } from "@carehub/medcom-xml";
 import type { PartialMessage, WireFormat } from "@carehub/schemas";
 import { detectFormat } from "./detect-format.ts";
-import { DEFAULT_MAX_BYTES } from "./parse-message.ts";
+import { DEFAULT_MAX_BYTES, type DecodedBody } from "./parse-message.ts";
 
 /** A message's own id and kind, read from its header alone. */
 export type MessageIdentity = Pick<PartialMessage, "format" | "messageId" | "kind">;
@@ -26,19 +26,25 @@ export function readMessageIdentity(
 
 /**
  * The header read of a message of a known format (readMessage shares one detection between this and the full
- * parse). `fhirText`, when given, is a FHIR message's text already decoded from `bytes` by decodeFhirText.
+ * parse). `decoded`, when given, is the body already decoded from `bytes` as the format's reader decodes it.
  */
 export function identityOfDetected(
   bytes: Uint8Array,
   format: WireFormat,
   maxBytes: number,
-  fhirText?: string,
+  decoded?: DecodedBody,
 ): MessageIdentity {
   switch (format) {
     case "fhir+json":
     case "fhir+xml":
-      return readFhirMessageIdentity(fhirText ?? bytes, { format, limits: { maxBytes } });
+      return readFhirMessageIdentity(decoded !== undefined && "fhirText" in decoded ? decoded.fhirText : bytes, {
+        format,
+        limits: { maxBytes },
+      });
     case "oioxml":
-      return readLetterIdentity(bytes, { limits: { maxBytes } });
+      return readLetterIdentity(bytes, {
+        limits: { maxBytes },
+        ...(decoded !== undefined && "letter" in decoded ? { decoded: decoded.letter } : {}),
+      });
   }
 }

@@ -1,7 +1,8 @@
 import { decodeFhirText } from "@carehub/medcom-fhir";
+import { decodeXmlBytes } from "@carehub/medcom-xml";
 import type { ParseResult } from "@carehub/schemas";
 import { detectFormat } from "./detect-format.ts";
-import { DEFAULT_MAX_BYTES, parseDetected, tooLarge } from "./parse-message.ts";
+import { DEFAULT_MAX_BYTES, type DecodedBody, parseDetected, tooLarge } from "./parse-message.ts";
 import { identityOfDetected, type MessageIdentity } from "./read-identity.ts";
 
 /** Intake's two readings of one message: the full parse and the header read the gateway admitted it by. */
@@ -11,8 +12,8 @@ export interface ReadMessage {
 }
 
 /**
- * parseMessage and readMessageIdentity of the same bytes, with the format detected once and a FHIR JSON body
- * decoded once for both (intake needs both: the header read names the message as the gateway named it, the full
+ * parseMessage and readMessageIdentity of the same bytes, with the format detected once and a FHIR JSON body or
+ * an OIOXML letter decoded once for both (intake needs both: the header read names the message as the gateway named it, the full
  * parse validates it). Gives exactly what the two give apart (read-message.test.ts holds it to them on the corpus).
  * Pure; never throws.
  */
@@ -22,14 +23,17 @@ export function readMessage(bytes: Uint8Array, options: { contentType?: string; 
   const detected = detectFormat(bytes, options.contentType);
   if (!detected.ok) return { parsed: parseDetected(bytes, detected, maxBytes), identity: {} };
   const { format } = detected;
-  let fhirText: string | undefined;
+  let decoded: DecodedBody | undefined;
   if (format === "fhir+json") {
-    const decoded = decodeFhirText(bytes, { format, limits: { maxBytes } });
+    const fhir = decodeFhirText(bytes, { format, limits: { maxBytes } });
     // Not UTF-8: both readings go from the bytes and say so their own way.
-    if (!("issue" in decoded)) fhirText = decoded.text;
+    if (!("issue" in fhir)) decoded = { fhirText: fhir.text };
+  } else if (format === "oioxml") {
+    // What each reading would decode itself, failure included (both say so their own way).
+    decoded = { letter: decodeXmlBytes(bytes) };
   }
   return {
-    parsed: parseDetected(bytes, detected, maxBytes, fhirText),
-    identity: identityOfDetected(bytes, format, maxBytes, fhirText),
+    parsed: parseDetected(bytes, detected, maxBytes, decoded),
+    identity: identityOfDetected(bytes, format, maxBytes, decoded),
   };
 }

@@ -7,7 +7,7 @@ import type {
   ValidationIssue,
 } from "@carehub/schemas";
 import { OIOXML_ERROR_CODES } from "./codes.ts";
-import { decodeXmlBytes } from "./decode.ts";
+import { type DecodeResult, decodeXmlBytes } from "./decode.ts";
 import { oioxmlIssue } from "./issue.ts";
 import {
   readBookingConfirmation,
@@ -32,6 +32,8 @@ import { childNames, childOf, childrenOf, parseXmlTree, type XmlElement } from "
 
 export interface OioxmlParseOptions {
   limits?: Partial<ParseLimits>;
+  /** `decodeXmlBytes(input)`, when the caller has it already (intake reads a letter twice: decision 0106). */
+  decoded?: DecodeResult;
 }
 
 function failure(partial: PartialMessage, issues: ValidationIssue[]): ParseResult {
@@ -50,14 +52,14 @@ function byteLength(input: Uint8Array | string, maxBytes: number): number {
  */
 export function parseOioxmlMessage(input: Uint8Array | string, options: OioxmlParseOptions = {}): ParseResult {
   try {
-    return parse(input, resolveLimits(options.limits));
+    return parse(input, resolveLimits(options.limits), options.decoded);
   } catch {
     // A bug here must not take down the caller; the message is reported, not the input.
     return failure({}, [oioxmlIssue(OIOXML_ERROR_CODES.INTERNAL, "", "the letter could not be parsed")]);
   }
 }
 
-function parse(input: Uint8Array | string, limits: ParseLimits): ParseResult {
+function parse(input: Uint8Array | string, limits: ParseLimits, given: DecodeResult | undefined): ParseResult {
   if (byteLength(input, limits.maxBytes) > limits.maxBytes) {
     return failure({}, [
       oioxmlIssue(OIOXML_ERROR_CODES.TOO_LARGE, "", `the letter is larger than the limit of ${limits.maxBytes} bytes`),
@@ -66,7 +68,7 @@ function parse(input: Uint8Array | string, limits: ParseLimits): ParseResult {
   let text: string;
   if (typeof input === "string") text = input;
   else {
-    const decoded = decodeXmlBytes(input);
+    const decoded = given ?? decodeXmlBytes(input);
     if (!decoded.ok) return failure({}, [decoded.issue]);
     text = decoded.text;
   }

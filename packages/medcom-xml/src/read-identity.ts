@@ -1,5 +1,5 @@
 import type { PartialMessage } from "@carehub/schemas";
-import { decodeXmlBytes } from "./decode.ts";
+import { type DecodeResult, decodeXmlBytes } from "./decode.ts";
 import { letterTypeFor, OIOXML_NAMESPACE } from "./letter-types.ts";
 import { type ParseLimits, resolveLimits } from "./limits.ts";
 import { declaredNamespace, XmlHeadReader } from "./xml-head.ts";
@@ -18,12 +18,16 @@ export type LetterIdentity = Pick<PartialMessage, "format" | "messageId" | "kind
  * intake agree on the hub id even for a letter whose rest is broken; on every well-formed letter both
  * readings agree (read-identity.test.ts in @carehub/formats, over the whole MedCom corpus).
  */
-export function readLetterIdentity(input: Uint8Array, options: { limits?: Partial<ParseLimits> } = {}): LetterIdentity {
+export function readLetterIdentity(
+  input: Uint8Array,
+  options: { limits?: Partial<ParseLimits>; decoded?: DecodeResult } = {},
+): LetterIdentity {
   const identity: LetterIdentity = { format: "oioxml" };
   try {
     const limits = resolveLimits(options.limits);
     if (input.byteLength > limits.maxBytes) return identity;
-    const decoded = decodeXmlBytes(input);
+    // `decoded`: decodeXmlBytes(input), when the caller has it already (as parseOioxmlMessage takes it).
+    const decoded = options.decoded ?? decodeXmlBytes(input);
     if (!decoded.ok) return identity;
     // The same refusals as the full parse, before anything is read: two linear scans, no tree.
     if (FORBIDDEN_DECLARATION.test(decoded.text) || UNDEFINED_ENTITY.test(decoded.text)) return identity;

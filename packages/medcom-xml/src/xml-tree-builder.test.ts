@@ -4,7 +4,7 @@ import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import fc from "fast-check";
 import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { FORBIDDEN_DECLARATION, parseWithFastXmlParser, UNDEFINED_ENTITY } from "./xml-tree.ts";
+import { FORBIDDEN_DECLARATION, parseWithFastXmlParser, parseXmlTree, UNDEFINED_ENTITY } from "./xml-tree.ts";
 import { buildXmlTree } from "./xml-tree-builder.ts";
 
 /** What parseXmlTree lets through to the tree builder. */
@@ -111,5 +111,157 @@ describe("buildXmlTree", () => {
       { numRuns: 2_000 },
     );
     expect(built).toBeGreaterThan(500);
+  });
+});
+
+/** What parseXmlTree checks before it builds: no DOCTYPE, no `&` but the predefined entities and references. */
+const screened = (text: string) => !FORBIDDEN_DECLARATION.test(text) && !UNDEFINED_ENTITY.test(text);
+
+/**
+ * The checked build lets through only what XMLValidator accepts, with the tree the unchecked path gives; what it
+ * does not check is left to XMLValidator (`undefined` or a failure). Returns whether it checked the text itself.
+ */
+function expectCheckedSubset(text: string, maxDepth = 100): boolean {
+  const checked = buildXmlTree(text, maxDepth, true);
+  if (checked === undefined || !("document" in checked)) return false;
+  expect(XMLValidator.validate(text), text).toBe(true);
+  const unchecked = buildXmlTree(text, maxDepth) ?? parseWithFastXmlParser(text, maxDepth);
+  expect(JSON.stringify(checked)).toBe(JSON.stringify(unchecked));
+  return true;
+}
+
+describe("buildXmlTree, checked (well-formedness in the same pass, decision 0106)", () => {
+  const letters = xmlFiles(join(medcomExamplesDir("oioxml"), "..", ".."))
+    .map((file) => readFileSync(file, "latin1"))
+    .filter(admitted);
+
+  it("checks every example letter and XML fixture itself: XMLValidator's pass is skipped for them", () => {
+    expect(letters.length).toBeGreaterThan(50);
+    for (const text of letters) expect(expectCheckedSubset(text)).toBe(true);
+  });
+
+  it.each([
+    ["a closing tag naming another element", "<r><a>1</b></r>"],
+    ["a closing tag naming the element without its prefix", "<x:r><x:a>1</a></x:r>"],
+    ["a closing tag with a longer name", "<r><a>1</ab></r>"],
+    ["a closing tag with attributes", '<r><a>1</a k="1"></r>'],
+    ["a closing tag that was never opened", "<r/></r>"],
+    ["an attribute twice", '<r><a k="1" k="2"/></r>'],
+    ["an attribute with no space before it", '<r><a k="1"j="2"/></r>'],
+    ["an attribute without a value", "<r><a k/></r>"],
+    ["an attribute with = but no value", "<r><a k=>t</a></r>"],
+    ["an unquoted value", "<r><a k=1>t</a></r>"],
+    ["a tag with a space after <", "<r>< a/></r>"],
+    ["an element name starting with a digit", "<r><1a/></r>"],
+    ["a slash inside the name", "<r><a/b>t</a/b></r>"],
+    ["text before the root", "x<r/>"],
+    ["text after the root", "<r></r>x"],
+    ["a second root", "<r></r><s></s>"],
+    ["an XML declaration after the start", '<!-- c --><?xml version="1.0"?><r></r>'],
+    ["an XML declaration after another instruction", '<?pi x?>\n<?xml version="1.0"?><r></r>'],
+    ["an element left open", "<r><a></r>"],
+    ["no element at all", "   "],
+  ])("leaves %s to XMLValidator, which refuses it", (_what, text) => {
+    expect(XMLValidator.validate(text)).not.toBe(true);
+    expect(buildXmlTree(text, 100, true)).toBeUndefined();
+    const tree = parseXmlTree(text, 100);
+    expect(tree.ok).toBe(false);
+    if (!tree.ok) expect(tree.issue.message).toMatch(/^the XML is not well-formed \(\w+ at line \d+, column \w+\)$/);
+  });
+
+  it.each([
+    ["a self-closing root", "<r/>"],
+    ["a byte order mark", "\uFEFF<r></r>"],
+    ["a processing instruction inside the root", "<r><?pi x?></r>"],
+    ["a processing instruction after the root", "<r></r><?pi x?>"],
+    ["a processing instruction with a quoted ?>", '<?pi a="?>"?><r></r>'],
+    ["CDATA outside the root", "<![CDATA[x]]><r></r>"],
+    ["a name outside ASCII", "<r><æ>1</æ></r>"],
+  ])("leaves %s to XMLValidator, though it may accept it", (_what, text) => {
+    expect(buildXmlTree(text, 100, true)).toBeUndefined();
+  });
+
+  it("agrees with XMLValidator on 3,000 mutations of real letters", { timeout: 60_000 }, () => {
+    const seeds = letters.slice(0, 12);
+    const piece = fc.constantFrom(
+      "<",
+      ">",
+      "/",
+      '"',
+      "'",
+      "=",
+      " ",
+      "\n",
+      "a",
+      ":",
+      "!",
+      "?",
+      "</a>",
+      "<a>",
+      'k="1"',
+      "-->",
+    );
+    const mutation = fc.tuple(fc.nat(), fc.nat({ max: 40 }), fc.oneof(piece, fc.constant("")));
+    let checked = 0;
+    let left = 0;
+    fc.assert(
+      fc.property(
+        fc.nat({ max: seeds.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        (seed, edits) => {
+          let text = seeds[seed] ?? "";
+          for (const [at, cut, insert] of edits) {
+            const from = at % (text.length + 1);
+            text = text.slice(0, from) + insert + text.slice(from + (insert === "" ? cut % 8 : 0));
+          }
+          if (!screened(text)) return;
+          if (expectCheckedSubset(text)) checked += 1;
+          else left += 1;
+        },
+      ),
+      { numRuns: 3_000, seed: 20_261_207 },
+    );
+    // Both sides seen: the mutations reach the checks, and the check does not refuse what is merely unusual.
+    expect(checked).toBeGreaterThan(300);
+    expect(left).toBeGreaterThan(300);
+  });
+
+  it("agrees with XMLValidator on generated near-XML", () => {
+    const token = fc.constantFrom(
+      "<a>",
+      "</a>",
+      "<b>",
+      "</b>",
+      "<x:a>",
+      "</x:a>",
+      "<a/>",
+      "<a />",
+      '<a k="1">',
+      '<a k="1" k="2">',
+      "<a k='>'>",
+      '<a k="1"j="2">',
+      "<a k>",
+      "</a >",
+      "</a k>",
+      "t",
+      " ",
+      "\n",
+      "<!-- c -->",
+      "<![CDATA[d]]>",
+      "<?pi?>",
+      "&amp;",
+      '<?xml version="1.0"?>',
+      "<r>",
+      "</r>",
+    );
+    let checked = 0;
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 10 }), fc.constantFrom("", "\n", "x"), (tokens, around) => {
+        const text = `${around}<r>${tokens.join("")}</r>${around}`;
+        if (expectCheckedSubset(text, 4)) checked += 1;
+      }),
+      { numRuns: 10_000, seed: 7 },
+    );
+    expect(checked).toBeGreaterThan(200);
   });
 });

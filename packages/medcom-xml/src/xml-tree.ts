@@ -49,7 +49,8 @@ export type TreeResult =
 
 /**
  * Parses XML text safely: DOCTYPE/ENTITY declarations and undefined entities are refused before any parsing,
- * well-formedness is checked, nesting is bounded. Throws nothing.
+ * well-formedness is checked, nesting is bounded. Throws nothing. A letter the tree builder checks itself is
+ * not passed through XMLValidator as well (decision 0106); anything else is, and is refused with its message.
  */
 export function parseXmlTree(text: string, maxDepth: number): TreeResult {
   if (FORBIDDEN_DECLARATION.test(text)) {
@@ -72,6 +73,9 @@ export function parseXmlTree(text: string, maxDepth: number): TreeResult {
       ),
     };
   }
+  // Well-formedness checked in the tree's own pass; XMLValidator (and its message) only for what that leaves.
+  const checked = buildXmlTree(text, maxDepth, true);
+  if (checked !== undefined && "document" in checked) return treeOf(text, checked.document);
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
     // Only the error code and position: fast-xml-parser's message may quote document content.
@@ -102,7 +106,11 @@ export function parseXmlTree(text: string, maxDepth: number): TreeResult {
             ),
     };
   }
-  const document = parsed.document;
+  return treeOf(text, parsed.document);
+}
+
+/** The document's one root element, or the issue when it has none or several. */
+function treeOf(text: string, document: XmlObject): TreeResult {
   const roots = Object.keys(document);
   const rootName = roots[0];
   const rootList = rootName === undefined ? undefined : document[rootName];
