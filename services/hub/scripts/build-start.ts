@@ -21,16 +21,20 @@ const THIS_SCRIPT = fileURLToPath(import.meta.url);
  * Every module keeps its own location: `import.meta.url` (and `dirname`, `filename`), and a CommonJS module's
  * `__dirname` and `__filename`, become the source file's, so what a module finds beside itself (the console's web
  * assets, the ops listener's worker file, the FHIR model's JSON, the release's and ioredis' package.json) is found
- * where it is in the checkout, not beside the bundle. esbuild itself (the console builds its web page with it)
- * cannot be bundled: it is imported from where the console would import it.
+ * where it is in the checkout, not beside the bundle.
  */
 const sourceLocations: Plugin = {
   name: "source-locations",
   setup(builder) {
-    builder.onResolve({ filter: /^esbuild$/ }, (args) => ({
-      path: pathToFileURL(createRequire(args.importer).resolve("esbuild")).href,
-      external: true,
-    }));
+    // A dependency imported only when needed (the OTLP exporter when spans are exported, esbuild) is loaded by node
+    // from the checkout, as it is from the sources: bundled into a chunk of its own, a CommonJS package would offer
+    // only a default export, and esbuild cannot be bundled at all.
+    builder.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.kind !== "dynamic-import" || args.path.startsWith("@carehub/") || args.path.startsWith("node:")) {
+        return undefined;
+      }
+      return { path: pathToFileURL(createRequire(args.importer).resolve(args.path)).href, external: true };
+    });
     builder.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
       const text = readFileSync(args.path, "utf8");
       const meta = /\bimport\.meta\.(url|dirname|filename)\b/g;
