@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectBus } from "@carehub/bus";
-import { HUB_NODE_FLAGS } from "@carehub/hub";
+import { HUB_NODE_FLAGS, START_BUNDLE_ENTRY, startBundleState } from "@carehub/hub";
 import { buildReferral, type MessagingOrganization } from "@carehub/medcom-fhir";
 import { hashToken } from "@carehub/registry";
 import type { LifecycleEvent, RegistryConfigInput } from "@carehub/schemas";
@@ -105,12 +105,17 @@ describe("one process per service, each started by carehub start <service>", () 
     }
   });
 
-  it("runs every process with the hub's V8 flags and compile cache, though started as plain `node cli.ts start <service>`", () => {
+  it("runs every process with the hub's V8 flags and compile cache, and from the start bundle while it is fresh, though started as plain `node cli.ts start <service>`", () => {
     // The CLI re-execs itself with them (same pid); without that the young generation grows to 64–128 MiB, and
     // every start strips the modules' types again with a WebAssembly module that stays resident (0076, 0096).
+    // `pnpm test` (scripts/test) builds the start bundle first, so these processes run it, and the rest of this
+    // suite checks the bundled hub end to end; a stale or missing bundle must leave them on the sources (0105).
+    const bundle = startBundleState();
     for (const [service, running] of processes) {
       const commandLine = readFileSync(`/proc/${running.process.pid}/cmdline`, "utf8").split("\0");
       expect(commandLine, service).toEqual(expect.arrayContaining([...HUB_NODE_FLAGS]));
+      if (bundle.state === "fresh") expect(commandLine, service).toContain(START_BUNDLE_ENTRY);
+      else expect(commandLine, service).not.toContain(START_BUNDLE_ENTRY);
       const environment = readFileSync(`/proc/${running.process.pid}/environ`, "utf8").split("\0");
       expect(environment, service).toContainEqual(expect.stringMatching(/^NODE_COMPILE_CACHE=.+/));
     }

@@ -45,6 +45,13 @@ interface Started {
   exited: Promise<void>;
 }
 
+/** What each measured process ran: the start bundle (docs/decisions/0105) when the checkout's is fresh, else the sources. */
+const ranFrom = new Set<string>();
+function noteWhatRan({ child }: Started): void {
+  const commandLine = readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0");
+  ranFrom.add(commandLine.some((arg) => arg.endsWith("/dist/start/cli.js")) ? "the start bundle" : "the sources");
+}
+
 /** `carehub start --all` or `carehub start <service>`; resolves once it printed its "carehub running" line. */
 function startCarehub(name: string, service: string | undefined, env: NodeJS.ProcessEnv): Promise<Started> {
   const child = spawn(process.execPath, [CLI, "start", service ?? "--all"], {
@@ -76,6 +83,7 @@ interface IdleFigure {
 }
 
 async function measure(started: readonly Started[]): Promise<IdleFigure[]> {
+  for (const one of started) noteWhatRan(one);
   await new Promise((resolve) => setTimeout(resolve, settleMs));
   const before = started.map(({ child }) => sampleProcess(child.pid as number));
   await new Promise((resolve) => setTimeout(resolve, windowMs));
@@ -150,7 +158,7 @@ const markdown = [
   "",
   `Command: \`${command}\`. ${cpus().length} CPUs, Node ${process.version}, load average (1/5/15 min) ${load(loadBefore)} before, ${load(loadavg())} after.`,
   "",
-  `Each process was left alone ${settleMs / 1_000} s after it printed "carehub running", then read from /proc over ${windowMs / 1_000} s; no message was sent.`,
+  `Each process was left alone ${settleMs / 1_000} s after it printed "carehub running", then read from /proc over ${windowMs / 1_000} s; no message was sent. The processes ran ${[...ranFrom].join(" and ")}.`,
   "",
   `| layout | process | RSS MB | of it private (RssAnon) MB | Pss MB | peak RSS MB | CPU % of a core | RSS under ${IDLE_RSS_BOUND_MB} MB |`,
   "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",

@@ -1,18 +1,30 @@
 // The `carehub` command (`pnpm carehub …`). Only wires the process: node's flags, arguments, signals, exit code.
 import { homedir } from "node:os";
 import { missingNodeEnv, missingNodeFlags } from "./node-flags.ts";
+import { START_BUNDLE_ENTRY, startBundleState } from "./start-bundle.ts";
 
 // A hub process (`carehub start`) runs with the hub's V8 flags and compile cache (./node-flags.ts), however it was
-// launched: if it was started without them, it replaces itself (same pid, same stdio) with node started with
-// them, before the hub's modules are loaded.
+// launched, and (as `carehub demo`) from the start bundle while that is fresh (./start-bundle.ts: the same code,
+// loaded as a few files instead of about a thousand modules; a stale bundle never runs). If it was started
+// otherwise, it replaces itself (same pid, same stdio) with node started so, before the hub's modules are loaded.
 const starting = process.argv[2] === "start";
+// The demo (scripts/demo) runs the whole hub too, so it runs the same code as `carehub start`.
+const runsHub = starting || process.argv[2] === "demo";
+const bundle = runsHub && process.argv[1] !== START_BUNDLE_ENTRY ? startBundleState() : undefined;
+if (bundle?.state === "stale") {
+  process.stderr.write(
+    "carehub: the start bundle is older than the sources; running the sources (pnpm build:start rebuilds it)\n",
+  );
+}
+const entry = bundle?.state === "fresh" ? bundle.entry : process.argv[1];
 const missing = starting ? missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS) : [];
 const missingEnv = starting ? missingNodeEnv(process.env, homedir()) : {}; // repo-paths: allow the hub user's cache
-if (missing.length > 0 || Object.keys(missingEnv).length > 0) {
-  process.execve?.(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], {
-    ...process.env,
-    ...missingEnv,
-  });
+if (missing.length > 0 || Object.keys(missingEnv).length > 0 || entry !== process.argv[1]) {
+  process.execve?.(
+    process.execPath,
+    [process.execPath, ...missing, ...process.execArgv, entry as string, ...process.argv.slice(2)],
+    { ...process.env, ...missingEnv },
+  );
 }
 const { runCli } = await import("./run-cli.ts");
 

@@ -1,0 +1,65 @@
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { hashSources, startBundleState } from "./start-bundle.ts";
+
+// A repository of three sources and a bundle built from them, as build-start.ts writes it.
+const FILES = ["node_modules/.pnpm/dep@1.0.0/node_modules/dep/index.js", "pnpm-lock.yaml", "services/x/src/a.ts"];
+let root: string;
+let bundle: string;
+
+function writeSources(): void {
+  mkdirSync(join(root, "node_modules/.pnpm/dep@1.0.0/node_modules/dep"), { recursive: true });
+  mkdirSync(join(root, "services/x/src"), { recursive: true });
+  writeFileSync(join(root, FILES[0] as string), "module.exports = 1;\n");
+  writeFileSync(join(root, "pnpm-lock.yaml"), "lockfileVersion: '9.0'\n");
+  writeFileSync(join(root, "services/x/src/a.ts"), "export const a = 1;\n");
+}
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "carehub-start-bundle-"));
+  bundle = join(root, "dist");
+  writeSources();
+  mkdirSync(bundle);
+  writeFileSync(join(bundle, "sources.json"), JSON.stringify({ files: FILES, hash: hashSources(root, FILES) }));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+describe("the start bundle runs only while it is built from the sources on disk", () => {
+  it("is fresh as built, and runs its cli.js", () => {
+    expect(startBundleState(bundle, root)).toEqual({ state: "fresh", entry: join(bundle, "cli.js") });
+  });
+
+  it("is missing without its sources list (never built, or a build that did not finish)", () => {
+    unlinkSync(join(bundle, "sources.json"));
+    expect(startBundleState(bundle, root)).toEqual({ state: "missing" });
+  });
+
+  it("is stale once a source is edited, even to the same length", () => {
+    writeFileSync(join(root, "services/x/src/a.ts"), "export const a = 2;\n");
+    expect(startBundleState(bundle, root).state).toBe("stale");
+  });
+
+  it("is stale once a source it was built from is gone", () => {
+    unlinkSync(join(root, "services/x/src/a.ts"));
+    expect(startBundleState(bundle, root).state).toBe("stale");
+  });
+
+  it("is stale once the lockfile changes (a dependency installed in another version)", () => {
+    writeFileSync(join(root, "pnpm-lock.yaml"), "lockfileVersion: '9.0'\n# dep@1.0.1\n");
+    expect(startBundleState(bundle, root).state).toBe("stale");
+  });
+
+  it("counts an installed dependency's file by its path: its content is the lockfile's to say", () => {
+    writeFileSync(join(root, FILES[0] as string), "module.exports = 2;\n");
+    expect(startBundleState(bundle, root).state).toBe("fresh");
+    unlinkSync(join(root, FILES[0] as string));
+    expect(startBundleState(bundle, root).state).toBe("fresh");
+  });
+
+  it("is stale when its sources list names no file", () => {
+    writeFileSync(join(bundle, "sources.json"), JSON.stringify({ files: [], hash: hashSources(root, []) }));
+    expect(startBundleState(bundle, root).state).toBe("stale");
+  });
+});

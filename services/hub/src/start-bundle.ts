@@ -1,0 +1,66 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The hub's start bundle (docs/decisions/0105-start-bundle.md): `services/hub/src/cli.ts` and everything it imports,
+ * built by `pnpm build:start` (services/hub/scripts/build-start.ts) into one script per entry plus one chunk per
+ * lazily loaded part (a service, a command), so a process loads a few files instead of about a thousand modules:
+ * an idle one-service process about 15 MB smaller. It is the same code as the sources; `carehub start` runs it only
+ * while it is fresh — built from exactly the sources on disk now — and the sources otherwise.
+ */
+
+/** The repository's root, where the bundle's sources list is relative to. */
+export const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const START_BUNDLE_DIR = fileURLToPath(new URL("../dist/start/", import.meta.url));
+/** What `carehub` runs when the bundle is fresh: the bundled `cli.ts`. */
+export const START_BUNDLE_ENTRY = join(START_BUNDLE_DIR, "cli.js");
+/** Written last by the build: the files the bundle was built from and a hash of their contents. */
+export const START_BUNDLE_SOURCES = join(START_BUNDLE_DIR, "sources.json");
+
+export interface StartBundleSources {
+  /** Repository-relative paths: every input of the bundle, the lockfile and the build script itself. */
+  files: string[];
+  hash: string;
+}
+
+/**
+ * A hash of the files' paths and contents, in the order given; a file that is gone hashes as such. An installed
+ * dependency's file (under node_modules/) counts by its path alone: pnpm's paths name the version and the patch,
+ * and what an install puts there is fixed by the lockfile, which is one of the files.
+ */
+export function hashSources(root: string, files: readonly string[]): string {
+  const hash = createHash("sha256");
+  for (const file of files) {
+    hash.update(file).update("\0");
+    if (file.startsWith("node_modules/")) continue;
+    try {
+      hash.update(readFileSync(join(root, file)));
+    } catch {
+      hash.update("\0missing\0");
+    }
+    hash.update("\0");
+  }
+  return hash.digest("hex");
+}
+
+export type StartBundleState = { state: "fresh"; entry: string } | { state: "missing" } | { state: "stale" };
+
+/**
+ * Whether the bundle in `dir` was built from the sources as they are now. Every file it was built from is read
+ * and hashed again (the repository's own files: about 300, the lockfile, and the paths of the dependencies' files), so an edited source, a changed dependency (the
+ * lockfile) or a changed build makes it stale, and a stale bundle never runs.
+ */
+export function startBundleState(dir = START_BUNDLE_DIR, root = REPOSITORY_ROOT): StartBundleState {
+  let sources: StartBundleSources;
+  try {
+    sources = JSON.parse(readFileSync(join(dir, "sources.json"), "utf8")) as StartBundleSources;
+  } catch {
+    return { state: "missing" };
+  }
+  if (!Array.isArray(sources.files) || sources.files.length === 0) return { state: "stale" };
+  return hashSources(root, sources.files) === sources.hash
+    ? { state: "fresh", entry: join(dir, "cli.js") }
+    : { state: "stale" };
+}
