@@ -155,6 +155,18 @@ describe("hostile and damaged input", () => {
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(256 * 1024 * 1024);
   });
 
+  it("checks an element with 200,000 attributes in linear time, and finds the one written twice at its end", {
+    timeout: 120_000,
+  }, () => {
+    // Linear here is about 1–3 s (most of it fast-xml-parser's validator, which rejects the letter); a list searched
+    // once per attribute (quadratic) took 2.8 s at 40,000 attributes and about a minute at this size.
+    const attributes = Array.from({ length: 200_000 }, (_, i) => ` a${i}=""`).join("");
+    const letter = baseLetter().replace("<Emessage", `<Emessage${attributes} a0=""`);
+    const { value, ms } = timed(() => parseOioxmlMessage(letter));
+    expect(value).toMatchObject({ ok: false, issues: [{ code: OIOXML_ERROR_CODES.NOT_WELL_FORMED }] });
+    expect(ms).toBeLessThan(4 * HANG_CEILING_MS);
+  });
+
   it("answers empty, binary and non-XML input with an issue", () => {
     for (const input of [
       new Uint8Array(),

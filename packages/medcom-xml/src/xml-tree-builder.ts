@@ -213,6 +213,9 @@ function closes(text: string, from: number, close: number, raw: string): boolean
   return text.startsWith(raw, from) && isBlank(text, from + raw.length, close);
 }
 
+/** Attribute names kept in a list up to this many, then in a set. */
+const FEW_ATTRIBUTES = 8;
+
 /**
  * An opening tag from its name (`from`, past `<`) to its `>` (`close`): an ASCII name, then attributes, each
  * after white space, `name = "value"` or `'value'`, no name twice, then white space and `/` before `>` at most.
@@ -220,7 +223,7 @@ function closes(text: string, from: number, close: number, raw: string): boolean
 function wellFormedOpeningTag(text: string, from: number, close: number): boolean {
   let at = nameEnd(text, from);
   if (at === from) return false;
-  let names: string[] | undefined;
+  let names: string[] | Set<string> | undefined;
   for (;;) {
     if (at === close) return true;
     if (text.charCodeAt(at) === SLASH) return at + 1 === close;
@@ -232,9 +235,15 @@ function wellFormedOpeningTag(text: string, from: number, close: number): boolea
     at = nameEnd(text, at);
     if (at === nameStart) return false;
     const name = text.slice(nameStart, at);
+    // A short list for the usual few attributes, a set past them: a sender's element with 200,000 attributes must
+    // cost linear time, not a search of the list per attribute (parse-oioxml.hostile.test.ts).
     if (names === undefined) names = [name];
-    else if (names.includes(name)) return false;
-    else names.push(name);
+    else if (Array.isArray(names)) {
+      if (names.includes(name)) return false;
+      names.push(name);
+      if (names.length > FEW_ATTRIBUTES) names = new Set(names);
+    } else if (names.has(name)) return false;
+    else names.add(name);
     while (isSpace(text.charCodeAt(at))) at++;
     if (text.charCodeAt(at) !== EQUALS) return false;
     at += 1;
