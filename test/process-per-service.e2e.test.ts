@@ -111,6 +111,8 @@ describe("one process per service, each started by carehub start <service>", () 
     // `pnpm test` (scripts/test) builds the start bundle first, so these processes run it, and the rest of this
     // suite checks the bundled hub end to end; a stale or missing bundle must leave them on the sources (0105).
     const bundle = startBundleState();
+    // scripts/test (so CI) has just built it: there it must be fresh, or the bundled hub would go untested.
+    if (process.env.CAREHUB_EXPECT_START_BUNDLE === "1") expect(bundle.state).toBe("fresh");
     for (const [service, running] of processes) {
       const commandLine = readFileSync(`/proc/${running.process.pid}/cmdline`, "utf8").split("\0");
       expect(commandLine, service).toEqual(expect.arrayContaining([...HUB_NODE_FLAGS]));

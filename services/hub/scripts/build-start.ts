@@ -7,7 +7,7 @@
  * before it runs the bundle.
  */
 
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -58,6 +58,23 @@ const sourceLocations: Plugin = {
   },
 };
 
+/** The root's and every workspace package's package.json and tsconfig files, repository-relative. */
+function buildSettings(): string[] {
+  const folders = [
+    "",
+    "schemas/",
+    ...["packages", "services"].flatMap((group) =>
+      readdirSync(join(REPOSITORY_ROOT, group), { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => `${group}/${entry.name}/`),
+    ),
+  ];
+  const names = ["package.json", "tsconfig.json", "tsconfig.base.json", "pnpm-workspace.yaml"];
+  return folders
+    .flatMap((folder) => names.map((name) => `${folder}${name}`))
+    .filter((file) => existsSync(join(REPOSITORY_ROOT, file)));
+}
+
 const building = `${START_BUNDLE_DIR.replace(/\/$/, "")}.building-${process.pid}`;
 rmSync(building, { recursive: true, force: true });
 const result = await build({
@@ -84,6 +101,9 @@ const files = [
     ...Object.keys(result.metafile.inputs),
     // A dependency changed by an install changes the lockfile, not the files the bundle was built from.
     "pnpm-lock.yaml",
+    // What changes how the sources are read without being one of them: the workspace's package manifests (exports,
+    // type) and TypeScript settings (what esbuild emits).
+    ...buildSettings(),
     relative(REPOSITORY_ROOT, THIS_SCRIPT),
   ]),
 ].sort();

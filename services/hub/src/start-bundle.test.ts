@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -56,6 +56,17 @@ describe("the start bundle runs only while it is built from the sources on disk"
     expect(startBundleState(bundle, root).state).toBe("fresh");
     unlinkSync(join(root, FILES[0] as string));
     expect(startBundleState(bundle, root).state).toBe("fresh");
+  });
+
+  it("is stale in a copy of the checkout elsewhere: the bundle names its sources' absolute places", () => {
+    const copy = `${root}-copy`;
+    cpSync(root, copy, { recursive: true });
+    try {
+      expect(startBundleState(join(copy, "dist"), copy).state).toBe("stale");
+      expect(startBundleState(bundle, root).state).toBe("fresh");
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it("is stale when its sources list names no file", () => {

@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
  * The hub's start bundle (docs/decisions/0105-start-bundle.md): `services/hub/src/cli.ts` and everything it imports,
  * built by `pnpm build:start` (services/hub/scripts/build-start.ts) into one script per entry plus one chunk per
  * lazily loaded part (a service, a command), so a process loads a few files instead of about a thousand modules:
- * an idle one-service process about 15 MB smaller. It is the same code as the sources; `carehub start` runs it only
+ * an idle one-service process about 18–22 MB smaller. It is the same code as the sources; `carehub start` runs it only
  * while it is fresh — built from exactly the sources on disk now — and the sources otherwise.
  */
 
@@ -26,12 +26,16 @@ export interface StartBundleSources {
 }
 
 /**
- * A hash of the files' paths and contents, in the order given; a file that is gone hashes as such. An installed
+ * A hash of the repository's place, and of the files' paths and contents in the order given; a file that is gone
+ * hashes as such. An installed
  * dependency's file (under node_modules/) counts by its path alone: pnpm's paths name the version and the patch,
  * and what an install puts there is fixed by the lockfile, which is one of the files.
  */
 export function hashSources(root: string, files: readonly string[]): string {
   const hash = createHash("sha256");
+  // The bundle names its sources' places by absolute path (build-start.ts): a checkout moved or copied elsewhere
+  // must not run a bundle that reads the former place's files.
+  hash.update(resolve(root)).update("\0");
   for (const file of files) {
     hash.update(file).update("\0");
     if (file.startsWith("node_modules/")) continue;
