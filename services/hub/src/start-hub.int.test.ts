@@ -138,7 +138,11 @@ describe("startHub", () => {
     const lines: string[] = [];
     const destination = new Writable({
       write(chunk, _encoding, done) {
-        lines.push(...String(chunk).split("\n").filter((line) => line !== ""));
+        lines.push(
+          ...String(chunk)
+            .split("\n")
+            .filter((line) => line !== ""),
+        );
         done();
       },
     });
