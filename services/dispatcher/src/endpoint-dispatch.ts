@@ -196,11 +196,15 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
   if (outcome.ok) {
     const at = new Date(deps.now());
     const record = { attempt: total, durationMs: Math.round(durationMs), at: at.toISOString(), copy: copy.seq };
-    const marked = await guard("recording the delivery", () =>
-      deps.state.markDelivered(endpointId, message.hubId, record, message.resend),
-    );
+    // The marker and the event side by side (decision 0108): the delivery happened, so the event is true whichever
+    // lands first; a crash or a failed write between them redelivers the copy, and the event's id keeps one.
+    const [marked] = await Promise.all([
+      guard("recording the delivery", () =>
+        deps.state.markDelivered(endpointId, message.hubId, record, message.resend),
+      ),
+      deps.emit(deliveredEvent(message, endpointId, total, durationMs, at)),
+    ]);
     await guard("closing the circuit", () => deps.circuits.recordSuccess(endpointId, { raw: marked.circuit }));
-    await deps.emit(deliveredEvent(message, endpointId, total, durationMs, at));
     return;
   }
   await failedAttempt(
@@ -262,22 +266,25 @@ async function failedAttempt(
       timedOut,
     ),
   );
-  // An endpoint that answers at all is up: only faults of the endpoint count towards its circuit.
-  await guard("updating the circuit", async () => {
-    if (outcome.endpointFault) await deps.circuits.recordFailure(endpointId);
-    else await deps.circuits.recordSuccess(endpointId);
-  });
-  await emitBestEffort(
-    deps,
-    deliveryFailedEvent(
-      message,
-      endpointId,
-      counts.total,
-      { code: outcome.code, message: outcome.message },
-      lastAttempt ? undefined : delay,
-      new Date(now),
+  // An endpoint that answers at all is up: only faults of the endpoint count towards its circuit. The attempt is
+  // recorded, so its event goes beside the circuit's update (decision 0108).
+  await Promise.all([
+    guard("updating the circuit", async () => {
+      if (outcome.endpointFault) await deps.circuits.recordFailure(endpointId);
+      else await deps.circuits.recordSuccess(endpointId);
+    }),
+    emitBestEffort(
+      deps,
+      deliveryFailedEvent(
+        message,
+        endpointId,
+        counts.total,
+        { code: outcome.code, message: outcome.message },
+        lastAttempt ? undefined : delay,
+        new Date(now),
+      ),
     ),
-  );
+  ]);
   if (!outcome.retryable) return deadLetter(deps, message, { code: outcome.code, message: outcome.message });
   if (attemptsUsedUp) {
     return deadLetter(deps, message, {
