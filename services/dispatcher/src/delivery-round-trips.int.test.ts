@@ -209,34 +209,3 @@ describe("delivered markers in the message's marker hash (docs/decisions/0063)",
     expect(successor.begun).toMatchObject({ attempt: 1 });
   });
 });
-
-describe("the delivered event beside its marker (docs/decisions/0108)", () => {
-  // Catches: the event awaited after the marker's round trip again (one more round trip per delivery, the copy held
-  // open that much longer).
-  it("publishes the delivered event while the delivery marker is on its way, and resolves once both are stored", async () => {
-    const { deps, events } = healthyEndpoint("ep-beside");
-    const admin = new Redis(server.url);
-    const marker = [keys.markers("h-beside"), keys.deliveredField("ep-beside")] as const;
-    let markerWhenPublished: number | undefined;
-    try {
-      // Writes are held from the endpoint's answer on (reads still go): the marker waits until the event is in hand.
-      // The pause's own bound only ends a run whose event never comes.
-      deps.deliver = async () => {
-        await admin.call("CLIENT", "PAUSE", "3000", "WRITE");
-        return { ok: true, status: 202 };
-      };
-      deps.emit = async (event) => {
-        events.push(event);
-        markerWhenPublished = await admin.hexists(...marker);
-        await admin.call("CLIENT", "UNPAUSE");
-      };
-      await dispatchOne(outboxCopy("h-beside", 90), deps);
-      expect(events.map((event) => event.eventId)).toEqual(["h-beside:delivered:ep-beside"]);
-      expect(markerWhenPublished).toBe(0);
-      expect(await redis.hexists(...marker)).toBe(1);
-    } finally {
-      await admin.call("CLIENT", "UNPAUSE");
-      await admin.quit();
-    }
-  });
-});

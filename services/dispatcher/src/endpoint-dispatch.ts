@@ -196,15 +196,13 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
   if (outcome.ok) {
     const at = new Date(deps.now());
     const record = { attempt: total, durationMs: Math.round(durationMs), at: at.toISOString(), copy: copy.seq };
-    // The marker and the event side by side (decision 0108): the delivery happened, so the event is true whichever
-    // lands first; a crash or a failed write between them redelivers the copy, and the event's id keeps one.
-    const [marked] = await Promise.all([
-      guard("recording the delivery", () =>
-        deps.state.markDelivered(endpointId, message.hubId, record, message.resend),
-      ),
-      deps.emit(deliveredEvent(message, endpointId, total, durationMs, at)),
-    ]);
+    const marked = await guard("recording the delivery", () =>
+      deps.state.markDelivered(endpointId, message.hubId, record, message.resend),
+    );
     await guard("closing the circuit", () => deps.circuits.recordSuccess(endpointId, { raw: marked.circuit }));
+    // Not beside the marker (decision 0108): issued from the marker's reply, the events of the deliveries answered
+    // together leave in one NATS write; from each endpoint's own answer, each would be a write of its own.
+    await deps.emit(deliveredEvent(message, endpointId, total, durationMs, at));
     return;
   }
   await failedAttempt(
