@@ -200,6 +200,8 @@ export async function dispatchOne(copy: OutboxCopy, deps: EndpointDispatchDeps):
       deps.state.markDelivered(endpointId, message.hubId, record, message.resend),
     );
     await guard("closing the circuit", () => deps.circuits.recordSuccess(endpointId, { raw: marked.circuit }));
+    // Not beside the marker (decision 0108): issued from the marker's reply, the events of the deliveries answered
+    // together leave in one NATS write; from each endpoint's own answer, each would be a write of its own.
     await deps.emit(deliveredEvent(message, endpointId, total, durationMs, at));
     return;
   }
@@ -262,22 +264,25 @@ async function failedAttempt(
       timedOut,
     ),
   );
-  // An endpoint that answers at all is up: only faults of the endpoint count towards its circuit.
-  await guard("updating the circuit", async () => {
-    if (outcome.endpointFault) await deps.circuits.recordFailure(endpointId);
-    else await deps.circuits.recordSuccess(endpointId);
-  });
-  await emitBestEffort(
-    deps,
-    deliveryFailedEvent(
-      message,
-      endpointId,
-      counts.total,
-      { code: outcome.code, message: outcome.message },
-      lastAttempt ? undefined : delay,
-      new Date(now),
+  // An endpoint that answers at all is up: only faults of the endpoint count towards its circuit. The attempt is
+  // recorded, so its event goes beside the circuit's update (decision 0108).
+  await Promise.all([
+    guard("updating the circuit", async () => {
+      if (outcome.endpointFault) await deps.circuits.recordFailure(endpointId);
+      else await deps.circuits.recordSuccess(endpointId);
+    }),
+    emitBestEffort(
+      deps,
+      deliveryFailedEvent(
+        message,
+        endpointId,
+        counts.total,
+        { code: outcome.code, message: outcome.message },
+        lastAttempt ? undefined : delay,
+        new Date(now),
+      ),
     ),
-  );
+  ]);
   if (!outcome.retryable) return deadLetter(deps, message, { code: outcome.code, message: outcome.message });
   if (attemptsUsedUp) {
     return deadLetter(deps, message, {

@@ -157,11 +157,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
       return;
     }
     decision.notes.push(...copies.notes);
-    await route(envelope, copies.deliveries, copies.letters, decision.acknowledges, deps, copies.raw, marked);
-    for (const refused of copies.refused) {
-      const event = translationRefusedEvent(envelope, refused, deps.clock());
-      if (event !== undefined) await emit(deps.bus, event);
-    }
+    const refusals = copies.refused.flatMap(
+      (refused) => translationRefusedEvent(envelope, refused, deps.clock()) ?? [],
+    );
+    await route(envelope, copies, decision.acknowledges, deps, marked, refusals);
     if (decision.notes.length > 0) {
       deps.logger?.info({ hubId: envelope.hubId, kind: envelope.kind, notes: decision.notes }, "routing notes");
     }
@@ -243,14 +242,14 @@ async function translations(
 
 async function route(
   envelope: Envelope,
-  deliveries: readonly RouteDelivery[],
-  letters: readonly TranslatedCopy[],
+  copies: { deliveries: readonly RouteDelivery[]; letters: readonly TranslatedCopy[]; raw?: StoredMessage },
   acknowledges: AcknowledgementMatch | undefined,
   deps: RouteHandlerDeps,
-  fetched: StoredMessage | undefined,
   marked: readonly string[],
+  refusals: readonly RouterEvent[],
 ): Promise<void> {
   const { bus, keys } = deps;
+  const { deliveries, letters, raw: fetched } = copies;
   const needsBytes = deliveries.length > 0 || acknowledges?.originalHubId !== undefined;
   const raw = fetched ?? (needsBytes ? await payloadOf(envelope, bus) : undefined);
 
@@ -281,7 +280,17 @@ async function route(
       ...letters.map((letter) => publishLetter(envelope, letter, bus)),
     ]);
   }
-  await state("recording the route", async () => {
+  // The route marker, the acknowledgement's relay and the events go side by side, once every copy is stored
+  // (decision 0108): none of them is read before another, and a crash between them redelivers the message,
+  // which routes to the same result under the same ids. The marker waits for the copies: a correction routed on
+  // it is ordered after them.
+  const at = deps.clock();
+  const events: RouterEvent[] = [
+    ...(deliveries.length > 0 ? [routedEvent(envelope, deliveries, at)] : []),
+    ...letters.flatMap((letter) => [translatedEvent(envelope, letter, at), letterRoutedEvent(envelope, letter, at)]),
+    ...refusals,
+  ];
+  const recorded = state("recording the route", async () => {
     const pipeline = deps.redis.pipeline();
     // The source's route names the translated receivers too: a correction's letter is ordered after the original's.
     const endpoints = [...deliveries, ...letters.map((l) => l.delivery)].map((d) => d.endpoint);
@@ -293,13 +302,11 @@ async function route(
     }
     await execAll(pipeline);
   });
-  if (acknowledges !== undefined) await relayAcknowledgement(envelope, acknowledges, raw, deps);
-  const at = deps.clock();
-  if (deliveries.length > 0) await emit(bus, routedEvent(envelope, deliveries, at));
-  for (const letter of letters) {
-    await emit(bus, translatedEvent(envelope, letter, at));
-    await emit(bus, letterRoutedEvent(envelope, letter, at));
-  }
+  await Promise.all([
+    recorded,
+    ...(acknowledges === undefined ? [] : [relayAcknowledgement(envelope, acknowledges, raw, deps)]),
+    ...events.map((event) => emit(bus, event)),
+  ]);
 }
 
 /**
@@ -387,14 +394,17 @@ async function relayAcknowledgement(
     sourceEndpoint: ack.sourceEndpoint,
   };
   const key = deps.keys.relayedAcknowledgement(originalHubId);
-  await state("keeping the acknowledgement", async () => {
-    if (match.code === "transient-error") {
-      await deps.redis.set(key, encodeStoredAcknowledgement(stored), "EX", deps.ttlSeconds, "NX");
-    } else {
-      await deps.redis.set(key, encodeStoredAcknowledgement(stored), "EX", deps.ttlSeconds);
-    }
-  });
-  await emit(deps.bus, acknowledgedEvent(ack, { ...match, originalHubId }, deps.clock()));
+  // The kept answer (read when the original arrives again) and the event (read by the tracker) side by side.
+  await Promise.all([
+    state("keeping the acknowledgement", async () => {
+      if (match.code === "transient-error") {
+        await deps.redis.set(key, encodeStoredAcknowledgement(stored), "EX", deps.ttlSeconds, "NX");
+      } else {
+        await deps.redis.set(key, encodeStoredAcknowledgement(stored), "EX", deps.ttlSeconds);
+      }
+    }),
+    emit(deps.bus, acknowledgedEvent(ack, { ...match, originalHubId }, deps.clock())),
+  ]);
 }
 
 /**
@@ -433,10 +443,14 @@ async function reject(
       }
     }
   }
-  await state("recording the rejection", () => execAll(setRouted(deps.redis.pipeline(), deps, envelope.hubId, [])));
   const event = rejectedEvent(envelope, issues, deps.clock());
+  // The rejection's marker and its event side by side (decision 0108); the answer above went first, so a reader
+  // that sees the event finds the answer on the sender's OUTBOX.
+  const [, stored] = await Promise.all([
+    state("recording the rejection", () => execAll(setRouted(deps.redis.pipeline(), deps, envelope.hubId, []))),
+    emit(deps.bus, event),
+  ]);
   // Counted once, when the event is first stored (a redelivered envelope's repeat is a JetStream duplicate).
-  const stored = await emit(deps.bus, event);
   const codes = event.issues.map((issue) => issue.code);
   if (!stored.duplicate) recordRejection("router", codes);
 }
