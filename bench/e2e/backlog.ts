@@ -1,0 +1,93 @@
+/**
+ * What the one-stage backlog benches share (services/router/bench/backlog.bench.ts, services/intake/bench/
+ * backlog.bench.ts): a stage alone works through a backlog already on its stream, on private servers started by
+ * this process, and is measured per message — this process's CPU (the stage with its NATS and Redis clients; the
+ * backlog was published before the clock started), nats-server's and redis-server's CPU (/proc), the wall time,
+ * and redis-server's commands and client-socket reads and writes (its round trips, when one message is in hand).
+ */
+import { loadavg } from "node:os";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { Redis } from "ioredis";
+import { childPids } from "./children.ts";
+import { sampleProcess } from "./infra.ts";
+
+/** The bench's options, `--name=value`. */
+export function benchOption(name: string): string | undefined {
+  return process.argv
+    .slice(2)
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.split("=")[1];
+}
+
+/** redis-server's counters: commands, and the reads and writes of client sockets it made (round trips). */
+async function redisStats(redis: Redis): Promise<{ commands: number; reads: number; writes: number }> {
+  const info = await redis.info("stats");
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
+  return {
+    commands: field("total_commands_processed"),
+    reads: field("total_reads_processed"),
+    writes: field("total_writes_processed"),
+  };
+}
+
+/** CPU seconds (user + system) of one of this process's server children, from /proc; 0 when there is none. */
+function serverCpu(name: string): { pid: number | undefined; seconds: () => number } {
+  const pid = childPids(name)[0];
+  return { pid, seconds: () => (pid === undefined ? 0 : sampleProcess(pid).cpuMicros / 1e6) };
+}
+
+/** Polls the stage's consumer until its ack floor reaches `lastSeq` (everything up to it handled). */
+export async function untilAckFloor(
+  jsm: JetStreamManager,
+  stream: string,
+  durable: string,
+  lastSeq: number,
+): Promise<void> {
+  for (;;) {
+    const info = await jsm.consumers.info(stream, durable);
+    if (info.ack_floor.stream_seq >= lastSeq) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface BacklogMeter {
+  /** The figures since `startBacklogMeter`, per message, as one report line's middle part. */
+  stop(): Promise<string>;
+}
+
+/** Starts the clock and the counters; `count` messages (`unit`: "envelope", "message") are to be handled. */
+export async function startBacklogMeter(
+  redis: Redis,
+  count: number,
+  unit: string,
+  stage: string,
+): Promise<BacklogMeter> {
+  const nats = serverCpu("nats-server");
+  const redisServer = serverCpu("redis-server");
+  const redisBefore = await redisStats(redis);
+  const before = {
+    self: process.cpuUsage(),
+    nats: nats.seconds(),
+    redis: redisServer.seconds(),
+    at: performance.now(),
+    load: loadavg()[0] ?? 0,
+  };
+  return {
+    stop: async () => {
+      const seconds = (performance.now() - before.at) / 1000;
+      const self = process.cpuUsage(before.self);
+      const redisAfter = await redisStats(redis);
+      const per = (cpuSeconds: number) => Math.round((cpuSeconds * 1e6) / count);
+      const server = (cpu: typeof nats, at: number) => (cpu.pid === undefined ? "?" : per(cpu.seconds() - at));
+      const perMessage = (n: number) => (n / count).toFixed(2);
+      return (
+        `load ${before.load.toFixed(1)}; ${count} ${unit}s in ${seconds.toFixed(1)} s (${Math.round(count / seconds)}/s); ` +
+        `CPU per ${unit}: ${stage} ${per((self.user + self.system) / 1e6)} µs, nats-server ${server(nats, before.nats)} µs, ` +
+        `redis-server ${server(redisServer, before.redis)} µs; Redis per ${unit}: ` +
+        `${perMessage(redisAfter.commands - redisBefore.commands)} commands, ` +
+        `${perMessage(redisAfter.reads - redisBefore.reads)} reads (requests), ` +
+        `${perMessage(redisAfter.writes - redisBefore.writes)} writes`
+      );
+    },
+  };
+}
