@@ -3,8 +3,10 @@
  * backlog.bench.ts): a stage alone works through a backlog already on its stream, on private servers started by
  * this process, and is measured per message — this process's CPU (the stage with its NATS and Redis clients; the
  * backlog was published before the clock started), nats-server's and redis-server's CPU (/proc), the wall time,
- * and redis-server's commands and client-socket reads and writes (its round trips, when one message is in hand).
+ * redis-server's commands and client-socket reads and writes (its round trips, when one message is in hand), and
+ * this process's read and write system calls (/proc/self/io: its socket reads and writes, mostly).
  */
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Redis } from "ioredis";
@@ -34,6 +36,12 @@ async function redisStats(redis: Redis): Promise<{ commands: number; reads: numb
 function serverCpu(name: string): { pid: number | undefined; seconds: () => number } {
   const pid = childPids(name)[0];
   return { pid, seconds: () => (pid === undefined ? 0 : sampleProcess(pid).cpuMicros / 1e6) };
+}
+
+/** This process's read and write system calls so far (/proc/self/io): its socket reads and writes, mostly. */
+function ownSyscalls(): { reads: number; writes: number } {
+  const text = readFileSync("/proc/self/io", "utf8");
+  return { reads: Number(/syscr: (\d+)/.exec(text)?.[1] ?? 0), writes: Number(/syscw: (\d+)/.exec(text)?.[1] ?? 0) };
 }
 
 /** Polls the stage's consumer until its ack floor reaches `lastSeq` (everything up to it handled). */
@@ -66,6 +74,7 @@ export async function startBacklogMeter(
   const redisServer = serverCpu("redis-server");
   const redisBefore = await redisStats(redis);
   const before = {
+    syscalls: ownSyscalls(),
     self: process.cpuUsage(),
     nats: nats.seconds(),
     redis: redisServer.seconds(),
@@ -76,6 +85,7 @@ export async function startBacklogMeter(
     stop: async () => {
       const seconds = (performance.now() - before.at) / 1000;
       const self = process.cpuUsage(before.self);
+      const syscalls = ownSyscalls();
       const redisAfter = await redisStats(redis);
       const per = (cpuSeconds: number) => Math.round((cpuSeconds * 1e6) / count);
       const server = (cpu: typeof nats, at: number) => (cpu.pid === undefined ? "?" : per(cpu.seconds() - at));
@@ -86,7 +96,8 @@ export async function startBacklogMeter(
         `redis-server ${server(redisServer, before.redis)} µs; Redis per ${unit}: ` +
         `${perMessage(redisAfter.commands - redisBefore.commands)} commands, ` +
         `${perMessage(redisAfter.reads - redisBefore.reads)} reads (requests), ` +
-        `${perMessage(redisAfter.writes - redisBefore.writes)} writes`
+        `${perMessage(redisAfter.writes - redisBefore.writes)} writes; system calls per ${unit} (${stage}'s process): ` +
+        `${perMessage(syscalls.writes - before.syscalls.writes)} writes, ${perMessage(syscalls.reads - before.syscalls.reads)} reads`
       );
     },
   };
