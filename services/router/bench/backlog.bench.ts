@@ -2,10 +2,11 @@
  * The router alone, working through a PIPELINE backlog (the catch-up case, issue 15 item 4): N envelopes of lab
  * results from two senders (every tenth a corrected result of its sender's sample before it, which waits for its
  * original: SenderOrder and the facts script) are put on PIPELINE with their payloads on INGRESS, then a router is
- * started and runs until its consumer's ack floor reaches the last envelope. Measured per envelope: this process's
- * CPU (the router with its NATS and Redis clients; the backlog was published before the clock started), nats-
- * server's and redis-server's CPU (/proc; private servers), the wall time, and redis-server's commands and client-
- * socket reads and writes per envelope (its round trips, when one envelope is in hand at a time). Each
+ * started and runs until its consumer's ack floor reaches the last envelope. Measured per envelope as the backlog
+ * benches share it (bench/e2e/backlog.ts): this process's CPU (the router with its NATS and Redis clients; the
+ * backlog was published before the clock started), nats-server's and redis-server's CPU (/proc; private servers),
+ * the wall time, redis-server's commands and client-socket reads and writes per envelope (its round trips, when
+ * one envelope is in hand at a time), and this process's system calls. Each
  * `--concurrency` value gets a backlog of its own in a namespace of its own; `--rounds` repeats the list, so the
  * values alternate on the same servers. `--root=<checkout>` loads the router and the bus from another checkout (for
  * before/after pairs: run both alternately). Not a test: it checks only that every envelope got its one copy on
