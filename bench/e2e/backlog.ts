@@ -45,12 +45,7 @@ function ownSyscalls(): { reads: number; writes: number } {
 }
 
 /** Polls the stage's consumer until its ack floor reaches `lastSeq` (everything up to it handled). */
-export async function untilAckFloor(
-  jsm: JetStreamManager,
-  stream: string,
-  durable: string,
-  lastSeq: number,
-): Promise<void> {
+async function untilAckFloor(jsm: JetStreamManager, stream: string, durable: string, lastSeq: number): Promise<void> {
   for (;;) {
     const info = await jsm.consumers.info(stream, durable);
     if (info.ack_floor.stream_seq >= lastSeq) return;
@@ -58,18 +53,13 @@ export async function untilAckFloor(
   }
 }
 
-export interface BacklogMeter {
+interface BacklogMeter {
   /** The figures since `startBacklogMeter`, per message, as one report line's middle part. */
   stop(): Promise<string>;
 }
 
 /** Starts the clock and the counters; `count` messages (`unit`: "envelope", "message") are to be handled. */
-export async function startBacklogMeter(
-  redis: Redis,
-  count: number,
-  unit: string,
-  stage: string,
-): Promise<BacklogMeter> {
+async function startBacklogMeter(redis: Redis, count: number, unit: string, stage: string): Promise<BacklogMeter> {
   const nats = serverCpu("nats-server");
   const redisServer = serverCpu("redis-server");
   const redisBefore = await redisStats(redis);
@@ -101,4 +91,50 @@ export async function startBacklogMeter(
       );
     },
   };
+}
+
+/** A stage started on a backlog already in place: its consumer, and how to start and stop it. */
+export interface StageUnderTest {
+  stage: string;
+  /** What one message is called in the report ("envelope", "message"). */
+  unit: string;
+  count: number;
+  redis: Redis;
+  jsm: JetStreamManager;
+  stream: string;
+  durable: string;
+  lastSeq: number;
+  start(): Promise<{ stop(): Promise<void> }>;
+}
+
+/** Starts the stage, waits until its consumer's ack floor reaches the backlog's end, stops it: that span's figures. */
+export async function measureStage(stage: StageUnderTest): Promise<string> {
+  const meter = await startBacklogMeter(stage.redis, stage.count, stage.unit, stage.stage);
+  const running = await stage.start();
+  await untilAckFloor(stage.jsm, stage.stream, stage.durable, stage.lastSeq);
+  const figures = await meter.stop();
+  await running.stop();
+  return figures;
+}
+
+/**
+ * Runs every concurrency once per round, so that the values alternate on the same servers, printing each run's
+ * line (`run` numbers the runs: each gets a namespace of its own); `close` ends it all, also after a failure.
+ */
+export async function alternateRounds(
+  concurrencies: readonly number[],
+  rounds: number,
+  runOnce: (concurrency: number, run: number) => Promise<string>,
+  close: () => Promise<void>,
+  warmUp?: (run: number) => Promise<string>,
+): Promise<void> {
+  try {
+    let run = 0;
+    if (warmUp !== undefined) console.log(`warm-up, not compared: ${await warmUp(run++)}`);
+    for (let round = 0; round < rounds; round++) {
+      for (const concurrency of concurrencies) console.log(await runOnce(concurrency, run++));
+    }
+  } finally {
+    await close();
+  }
 }

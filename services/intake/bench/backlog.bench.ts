@@ -17,7 +17,7 @@ import { EndpointRegistry } from "@carehub/registry";
 import type { Envelope } from "@carehub/schemas";
 import { startNatsServer, startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
-import { benchOption as option, startBacklogMeter, untilAckFloor } from "../../../bench/e2e/backlog.ts";
+import { alternateRounds, measureStage, benchOption as option } from "../../../bench/e2e/backlog.ts";
 import { benchRegistry, ENDPOINTS } from "../../../bench/e2e/hub-registry.ts";
 import { messageAt } from "../../../bench/e2e/messages.ts";
 import type * as IntakeModule from "../src/index.ts";
@@ -80,30 +80,31 @@ async function runOnce(concurrency: number, run: number, messages = MESSAGES): P
   await fillBacklog(hub, `i${run}`, messages);
   const ingress = hub.topology.streams.ingress;
   const { first_seq: first, last_seq: last } = (await hub.jsm.streams.info(ingress)).state;
-  const meter = await startBacklogMeter(redis, messages, "message", "intake");
-  const running = await intake.startIntake({
-    bus: hub,
+  const figures = await measureStage({
+    stage: "intake",
+    unit: "message",
+    count: messages,
     redis,
-    registry: { current: () => registry },
-    retentionDays: 1,
-    concurrency,
+    jsm: hub.jsm,
+    stream: ingress,
+    durable: bus.INGRESS_CONSUMER,
+    lastSeq: last,
+    start: () =>
+      intake.startIntake({ bus: hub, redis, registry: { current: () => registry }, retentionDays: 1, concurrency }),
   });
-  await untilAckFloor(hub.jsm, ingress, bus.INGRESS_CONSUMER, last);
-  const figures = await meter.stop();
-  await running.stop();
   const checked = await checkPipeline(hub, first, last);
   await hub.drain();
   return `concurrency ${String(concurrency).padStart(2)}: ${figures}; ${checked}; root ${root}`;
 }
 
-try {
-  let run = 0;
-  if (WARMUP > 0) console.log(`warm-up, not compared: ${await runOnce(CONCURRENCIES[0] ?? 8, run++, WARMUP)}`);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const concurrency of CONCURRENCIES) console.log(await runOnce(concurrency, run++));
-  }
-} finally {
-  redis.disconnect();
-  await nats.stop();
-  await redisServer.stop();
-}
+await alternateRounds(
+  CONCURRENCIES,
+  ROUNDS,
+  runOnce,
+  async () => {
+    redis.disconnect();
+    await nats.stop();
+    await redisServer.stop();
+  },
+  WARMUP > 0 ? (run) => runOnce(CONCURRENCIES[0] ?? 8, run, WARMUP) : undefined,
+);

@@ -20,7 +20,7 @@ import { EndpointRegistry } from "@carehub/registry";
 import type { Envelope } from "@carehub/schemas";
 import { startNatsServer, startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
-import { benchOption as option, startBacklogMeter, untilAckFloor } from "../../../bench/e2e/backlog.ts";
+import { alternateRounds, measureStage, benchOption as option } from "../../../bench/e2e/backlog.ts";
 import type * as RouterModule from "../src/index.ts";
 import { ENDPOINTS, envelope, HUB, partyOf, sampleResult } from "../test/fixtures.ts";
 
@@ -111,17 +111,18 @@ async function runOnce(concurrency: number, run: number): Promise<string> {
   const follows = await fillBacklog(hub, `r${run}`);
   const pipeline = hub.topology.streams.pipeline;
   const last = (await hub.jsm.streams.info(pipeline)).state.last_seq;
-  const meter = await startBacklogMeter(redis, ENVELOPES, "envelope", "router");
-  const running = await router.startRouter({
-    bus: hub,
+  const figures = await measureStage({
+    stage: "router",
+    unit: "envelope",
+    count: ENVELOPES,
     redis,
-    registry: { current: () => registry },
-    retentionDays: 1,
-    concurrency,
+    jsm: hub.jsm,
+    stream: pipeline,
+    durable: "router",
+    lastSeq: last,
+    start: () =>
+      router.startRouter({ bus: hub, redis, registry: { current: () => registry }, retentionDays: 1, concurrency }),
   });
-  await untilAckFloor(hub.jsm, pipeline, "router", last);
-  const figures = await meter.stop();
-  await running.stop();
   const positions = await outboxOrder(hub);
   if (positions.size !== ENVELOPES) throw new Error(`${positions.size} copies on OUTBOX for ${ENVELOPES} envelopes`);
   for (const [correction, original] of follows) {
@@ -136,13 +137,8 @@ async function runOnce(concurrency: number, run: number): Promise<string> {
   );
 }
 
-try {
-  let run = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const concurrency of CONCURRENCIES) console.log(await runOnce(concurrency, run++));
-  }
-} finally {
+await alternateRounds(CONCURRENCIES, ROUNDS, runOnce, async () => {
   redis.disconnect();
   await nats.stop();
   await redisServer.stop();
-}
+});
