@@ -9,6 +9,10 @@ export interface IntakeOptions {
   concurrency: number;
 }
 
+/**
+ * 8 by measurement: intake alone through a backlog, none of 16, 32 and 64 took less CPU per message than 8 in
+ * every round (services/intake/bench/backlog.bench.ts; docs/decisions/0107-intake-pace.md).
+ */
 export const DEFAULT_INTAKE_OPTIONS: Readonly<IntakeOptions> = Object.freeze({ concurrency: 8 });
 
 /** Environment variables that tune intake (all optional; defaults in DEFAULT_INTAKE_OPTIONS). */

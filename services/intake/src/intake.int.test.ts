@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { negativeAcknowledgementIds as negativeAckIds } from "@carehub/acknowledgements";
 import type { StoredMessage } from "@carehub/bus";
-import { openTestNamespace, type TestNamespace } from "@carehub/bus/testing";
+import { openTestNamespace, type TestNamespace, waitFor } from "@carehub/bus/testing";
 import { parseMessage, readMessageIdentity } from "@carehub/formats";
 import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy, parseStoredAcknowledgement } from "@carehub/ledger";
 import { buildStatusUpdate, serializeFhirXml } from "@carehub/medcom-fhir";
@@ -9,7 +9,9 @@ import { metricValue } from "@carehub/observability";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
 import type { Envelope, LifecycleEvent, RegistryConfigInput } from "@carehub/schemas";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_INTAKE_OPTIONS } from "./intake-options.ts";
 import { type RunningIntake, startIntake } from "./start-intake.ts";
 
 const EXAMPLES = medcomExamplesDir();
@@ -504,3 +506,82 @@ describe("intake against real NATS and Redis", () => {
     });
   });
 });
+
+/**
+ * The real Redis, where every third claim (the ledger's SET NX GET) takes one round trip more: a PING goes first,
+ * as when Redis answers one message's claim later than the next one's. The commands themselves are unchanged.
+ */
+function everyThirdClaimLater(redis: Redis): Redis {
+  let claims = 0;
+  return new Proxy(redis, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property !== "set") return typeof value === "function" ? value.bind(target) : value;
+      return async (...args: Parameters<Redis["set"]>) => {
+        if ((args as unknown[]).includes("GET") && claims++ % 3 === 0) await target.ping();
+        return target.set(...args);
+      };
+    },
+  });
+}
+
+// A backlog in hand (the catch-up case): INGRESS holds both senders' messages before intake starts, so as many
+// messages as the concurrency allows are taken at once, several of each sender, and some claims are answered
+// later than the next message's. Catches intake's sender lanes switched off or bypassed at a higher concurrency:
+// a sender's messages, handled side by side, reach PIPELINE in the order their work happens to finish (so a
+// correction could overtake its original on the way to the router).
+describe.each([DEFAULT_INTAKE_OPTIONS.concurrency, 64])(
+  "intake with %i messages in hand and a backlog",
+  (concurrency) => {
+    let ns: TestNamespace;
+    let intake: RunningIntake | undefined;
+    beforeAll(async () => {
+      ns = await openTestNamespace("intake-backlog");
+    });
+    afterAll(async () => {
+      await intake?.stop();
+      await ns?.close();
+    });
+
+    it("puts each sender's messages on PIPELINE in its INGRESS order", async () => {
+      const perSender = 60;
+      for (let i = 0; i < perSender; i++) {
+        // Lab letters and FHIR observations alternate on INGRESS.
+        const letter = labReport.toString("latin1").replace("80901082504859", `80901082${String(i).padStart(6, "0")}`);
+        await ns.bus.publish(ns.bus.topology.subjects.ingress("lab"), Buffer.from(letter, "latin1"), {
+          msgId: `lab-${i}`,
+          contentType: "application/xml",
+        });
+        const homecareId = `489de4f2-0d8d-4de2-a7ce-0000${String(i).padStart(4, "0")}ba01`;
+        await ns.bus.publish(
+          ns.bus.topology.subjects.ingress("acute-team"),
+          Buffer.from(homecare.toString().replaceAll(HOMECARE_ID, homecareId)),
+          { msgId: `acute-${i}`, contentType: "application/fhir+json" },
+        );
+      }
+      intake = await startIntake({
+        bus: ns.bus,
+        redis: everyThirdClaimLater(ns.redis),
+        registry: EndpointRegistry.from(registryConfig),
+        retentionDays: 1,
+        concurrency,
+      });
+      const pipeline = ns.bus.topology.streams.pipeline;
+      await waitFor(
+        async () => (await ns.bus.jsm.streams.info(pipeline)).state.messages === 2 * perSender,
+        "every message's envelope on PIPELINE",
+      );
+      const order = new Map<string, number[]>();
+      for (let seq = 1; seq <= 2 * perSender; seq++) {
+        const stored = await ns.bus.getMessage(pipeline, seq);
+        const envelope = JSON.parse(Buffer.from(stored?.data ?? []).toString()) as Envelope;
+        order.set(envelope.sourceEndpoint, [...(order.get(envelope.sourceEndpoint) ?? []), envelope.payload.seq]);
+      }
+      for (const sender of ["lab", "acute-team"]) {
+        const seqs = order.get(sender) ?? [];
+        expect(seqs).toHaveLength(perSender);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      }
+    });
+  },
+);

@@ -2,17 +2,17 @@
  * The router alone, working through a PIPELINE backlog (the catch-up case, issue 15 item 4): N envelopes of lab
  * results from two senders (every tenth a corrected result of its sender's sample before it, which waits for its
  * original: SenderOrder and the facts script) are put on PIPELINE with their payloads on INGRESS, then a router is
- * started and runs until its consumer's ack floor reaches the last envelope. Measured per envelope: this process's
- * CPU (the router with its NATS and Redis clients; the backlog was published before the clock started), nats-
- * server's and redis-server's CPU (/proc; private servers), the wall time, and redis-server's commands and client-
- * socket reads and writes per envelope (its round trips, when one envelope is in hand at a time). Each
+ * started and runs until its consumer's ack floor reaches the last envelope. Measured per envelope as the backlog
+ * benches share it (bench/e2e/backlog.ts): this process's CPU (the router with its NATS and Redis clients; the
+ * backlog was published before the clock started), nats-server's and redis-server's CPU (/proc; private servers),
+ * the wall time, redis-server's commands and client-socket reads and writes per envelope (its round trips, when
+ * one envelope is in hand at a time), and this process's system calls. Each
  * `--concurrency` value gets a backlog of its own in a namespace of its own; `--rounds` repeats the list, so the
  * values alternate on the same servers. `--root=<checkout>` loads the router and the bus from another checkout (for
  * before/after pairs: run both alternately). Not a test: it checks only that every envelope got its one copy on
  * OUTBOX and that every correction's copy is behind its original's.
  * Usage: node services/router/bench/backlog.bench.ts [--envelopes=3000] [--concurrency=4,32] [--rounds=2] [--root=…]
  */
-import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as BusModule from "@carehub/bus";
@@ -20,13 +20,10 @@ import { EndpointRegistry } from "@carehub/registry";
 import type { Envelope } from "@carehub/schemas";
 import { startNatsServer, startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
-import { childPids } from "../../../bench/e2e/children.ts";
-import { sampleProcess } from "../../../bench/e2e/infra.ts";
+import { alternateRounds, measureStage, benchOption as option } from "../../../bench/e2e/backlog.ts";
 import type * as RouterModule from "../src/index.ts";
 import { ENDPOINTS, envelope, HUB, partyOf, sampleResult } from "../test/fixtures.ts";
 
-const args = process.argv.slice(2);
-const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const ENVELOPES = Number(option("envelopes") ?? 3_000);
 const CONCURRENCIES = (option("concurrency") ?? "4,32").split(",").map(Number);
 const ROUNDS = Number(option("rounds") ?? 2);
@@ -37,10 +34,6 @@ const FLOWS = [
   { from: ENDPOINTS.lab, to: ENDPOINTS.practiceA },
   { from: ENDPOINTS.practiceA, to: ENDPOINTS.practiceB },
 ] as const;
-
-/** CPU seconds (user + system) of another process, from /proc. */
-const cpuSeconds = (pid: number) => sampleProcess(pid).cpuMicros / 1e6;
-const childPid = (name: string): number | undefined => childPids(name)[0];
 
 const bus: typeof BusModule = await import(join(root, "packages/bus/src/index.ts"));
 const router: typeof RouterModule = await import(join(root, "services/router/src/index.ts"));
@@ -97,19 +90,6 @@ async function fillBacklog(hub: BusModule.Bus, tag: string): Promise<Map<string,
   return follows;
 }
 
-/** redis-server's counters: commands, and the reads and writes of client sockets it made (round trips). */
-async function redisStats(): Promise<{ commands: number; reads: number; writes: number }> {
-  const info = await redis.info("stats");
-  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
-  return {
-    commands: field("total_commands_processed"),
-    reads: field("total_reads_processed"),
-    writes: field("total_writes_processed"),
-  };
-}
-
-const perEnvelope = (n: number) => (n / ENVELOPES).toFixed(2);
-
 /** Every envelope's one OUTBOX copy, in OUTBOX order: hub id → position. */
 async function outboxOrder(hub: BusModule.Bus): Promise<Map<string, number>> {
   const jsm = hub.jsm;
@@ -131,31 +111,18 @@ async function runOnce(concurrency: number, run: number): Promise<string> {
   const follows = await fillBacklog(hub, `r${run}`);
   const pipeline = hub.topology.streams.pipeline;
   const last = (await hub.jsm.streams.info(pipeline)).state.last_seq;
-  const servers = { nats: childPid("nats-server"), redis: childPid("redis-server") };
-  const redisBefore = await redisStats();
-  const before = {
-    self: process.cpuUsage(),
-    nats: servers.nats === undefined ? 0 : cpuSeconds(servers.nats),
-    redis: servers.redis === undefined ? 0 : cpuSeconds(servers.redis),
-    at: performance.now(),
-    load: loadavg()[0] ?? 0,
-  };
-  const running = await router.startRouter({
-    bus: hub,
+  const figures = await measureStage({
+    stage: "router",
+    unit: "envelope",
+    count: ENVELOPES,
     redis,
-    registry: { current: () => registry },
-    retentionDays: 1,
-    concurrency,
+    jsm: hub.jsm,
+    stream: pipeline,
+    durable: "router",
+    lastSeq: last,
+    start: () =>
+      router.startRouter({ bus: hub, redis, registry: { current: () => registry }, retentionDays: 1, concurrency }),
   });
-  for (;;) {
-    const info = await hub.jsm.consumers.info(pipeline, "router");
-    if (info.ack_floor.stream_seq >= last) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const seconds = (performance.now() - before.at) / 1000;
-  const self = process.cpuUsage(before.self);
-  const redisAfter = await redisStats();
-  await running.stop();
   const positions = await outboxOrder(hub);
   if (positions.size !== ENVELOPES) throw new Error(`${positions.size} copies on OUTBOX for ${ENVELOPES} envelopes`);
   for (const [correction, original] of follows) {
@@ -163,26 +130,15 @@ async function runOnce(concurrency: number, run: number): Promise<string> {
       throw new Error(`the correction ${correction} was copied before its original ${original}`);
     }
   }
-  const per = (cpu: number) => Math.round((cpu * 1e6) / ENVELOPES);
   await hub.drain();
   return (
-    `concurrency ${String(concurrency).padStart(2)}: load ${before.load.toFixed(1)}; ${ENVELOPES} envelopes in ${seconds.toFixed(1)} s ` +
-    `(${Math.round(ENVELOPES / seconds)}/s); CPU per envelope: router ${per((self.user + self.system) / 1e6)} µs, ` +
-    `nats-server ${servers.nats === undefined ? "?" : per(cpuSeconds(servers.nats) - before.nats)} µs, ` +
-    `redis-server ${servers.redis === undefined ? "?" : per(cpuSeconds(servers.redis) - before.redis)} µs; ` +
-    `Redis per envelope: ${perEnvelope(redisAfter.commands - redisBefore.commands)} commands, ` +
-    `${perEnvelope(redisAfter.reads - redisBefore.reads)} reads (requests), ${perEnvelope(redisAfter.writes - redisBefore.writes)} writes; ` +
+    `concurrency ${String(concurrency).padStart(2)}: ${figures}; ` +
     `${follows.size} corrections after their originals; root ${root}`
   );
 }
 
-try {
-  let run = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const concurrency of CONCURRENCIES) console.log(await runOnce(concurrency, run++));
-  }
-} finally {
+await alternateRounds(CONCURRENCIES, ROUNDS, runOnce, async () => {
   redis.disconnect();
   await nats.stop();
   await redisServer.stop();
-}
+});
