@@ -301,7 +301,12 @@ async function startNatsClusterOnce(
     for (const node of nodes) {
       await waitUntil(
         `nats-server on port ${node.port} to be healthy`,
-        async () => ((await monitor(node.monitorPort, "/healthz")) as { status?: string }).status === "ok",
+        async () => {
+          const health = (await monitor(node.monitorPort, "/healthz")) as { status?: string };
+          // Not ok yet: thrown, so a wait that runs out names what the node last said (e.g. which stream lags).
+          if (health.status !== "ok") throw new Error(`/healthz: ${JSON.stringify(health)}`);
+          return true;
+        },
         undefined,
         timeoutMs,
       );
