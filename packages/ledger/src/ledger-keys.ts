@@ -8,8 +8,12 @@ export interface LedgerKeys {
   /**
    * The first copy of a sender's message: its INGRESS position alone when it names `derivedHubId(endpoint,
    * messageId)` (docs/decisions/0082), else JSON {hubId, seq} (older records: that JSON, or the bare hub id).
+   * Named by the pair's derived hub id in 22 characters, not by the endpoint and the sender's id
+   * (docs/decisions/0110-short-ledger-marker-keys.md): 16–32 B less per key.
    */
   messageId(endpoint: string, messageId: string): string;
+  /** Older releases' first-copy key (`msgid:<endpoint>:<id>`, same values): still read, never written, until it expires. */
+  formerMessageId(endpoint: string, messageId: string): string;
   /** The hub id a first copy under `messageId(endpoint, messageId)` names when its record is its position alone. */
   derivedHubId(endpoint: string, messageId: string): string;
   /** The acknowledgement the hub itself made for a message (a negative acknowledgement from intake or router). */
@@ -18,9 +22,12 @@ export interface LedgerKeys {
   relayedAcknowledgement(hubId: string): string;
   /**
    * Set when the router sends a message TO an endpoint, to `receivedMark`; only its presence is read (loop
-   * detection; a correction of someone else's message). Older releases stored the hub id: read the same.
+   * detection; a correction of someone else's message). Older releases stored the hub id: read the same. Named
+   * like `messageId`, by the pair's derived hub id in 22 characters (0110).
    */
   received(endpoint: string, messageId: string): string;
+  /** Older releases' received key (`rcvd:<endpoint>:<id>`): still read, never written, until it expires. */
+  formerReceived(endpoint: string, messageId: string): string;
   /** The value of a `received` key: a small integer, which Redis keeps without a string (0082). */
   readonly receivedMark: string;
   /**
@@ -46,13 +53,41 @@ export interface LedgerKeys {
   attempts(endpoint: string, hubId: string): string;
 }
 
+/** How many derived hub ids a key speller remembers: more than a process has messages in hand at once. */
+const DERIVED_HUB_IDS = 1_024;
+
+/** A hub id (a UUID) as the 22 base64url characters of its 16 bytes: the tail of a first-copy or received key. */
+function shortHubId(hubId: string): string {
+  return Buffer.from(hubId.replaceAll("-", ""), "hex").toString("base64url");
+}
+
 export function ledgerKeys(ns: string): LedgerKeys {
+  /*
+   * The hub ids derived lately, by sender and message id: each stage derives a pair's id more than once (the
+   * gateway when it admits the message and when it records it, intake when it names it and when it claims it,
+   * the router for a key and its value), and a SHA-1 per derivation is the dearer part. Bounded: the oldest
+   * entry goes first.
+   */
+  const derived = new Map<string, string>();
+  const derivedHubId = (endpoint: string, messageId: string): string => {
+    // The endpoint's length first: the entry names one pair only, whatever characters either holds.
+    const entry = `${endpoint.length}:${endpoint}${messageId}`;
+    let hubId = derived.get(entry);
+    if (hubId === undefined) {
+      hubId = messageHubId(ns, endpoint, messageId);
+      if (derived.size >= DERIVED_HUB_IDS) derived.delete(derived.keys().next().value as string);
+      derived.set(entry, hubId);
+    }
+    return hubId;
+  };
   return {
-    messageId: (endpoint, messageId) => `${ns}:msgid:${endpoint}:${messageId}`,
-    derivedHubId: (endpoint, messageId) => messageHubId(ns, endpoint, messageId),
+    messageId: (endpoint, messageId) => `${ns}:msgid:${shortHubId(derivedHubId(endpoint, messageId))}`,
+    formerMessageId: (endpoint, messageId) => `${ns}:msgid:${endpoint}:${messageId}`,
+    derivedHubId,
     hubAcknowledgement: (hubId) => `${ns}:ack:${hubId}`,
     relayedAcknowledgement: (hubId) => `${ns}:ackmsg:${hubId}`,
-    received: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,
+    received: (endpoint, messageId) => `${ns}:rcvd:${shortHubId(derivedHubId(endpoint, messageId))}`,
+    formerReceived: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,
     receivedMark: "1",
     markers: (hubId) => `${ns}:mk:${hubId}`,
     routedField: "r",

@@ -1,6 +1,6 @@
 import { retentionSeconds } from "@carehub/schemas";
 import type { Redis } from "ioredis";
-import { ingressHubId, messageHubId, repeatAnswerIds } from "./derived-ids.ts";
+import { ingressHubId, repeatAnswerIds } from "./derived-ids.ts";
 import { type LedgerKeys, ledgerKeys } from "./ledger-keys.ts";
 import {
   encodeFirstCopy,
@@ -12,7 +12,7 @@ import {
 import { renewAcknowledgement } from "./renew-acknowledgement.ts";
 
 /** What the ledger needs from Redis (an ioredis client satisfies it). */
-export type LedgerRedis = Pick<Redis, "mget" | "set">;
+export type LedgerRedis = Pick<Redis, "mget" | "set" | "get">;
 
 export interface MessageLedgerOptions {
   redis: LedgerRedis;
@@ -46,9 +46,6 @@ export type Admission = { repeat: false; hubId: string | undefined } | Repeat;
 
 export type Claim = { repeat: false; hubId: string } | Repeat;
 
-/** How many derived hub ids a ledger remembers: more than a process has messages in hand at once. */
-const DERIVED_HUB_IDS = 1_024;
-
 /**
  * The message ledger: the one owner of message identity and repeat handling (docs/decisions/0014-message-ledger.md).
  * A message is identified by its authenticated sender and its own id, for as long as the hub keeps it (the
@@ -59,37 +56,21 @@ const DERIVED_HUB_IDS = 1_024;
 export class MessageLedger {
   readonly keys: LedgerKeys;
   readonly #redis: LedgerRedis;
-  readonly #namespace: string;
   readonly #ttlSeconds: number;
   readonly #hubEndpointId: string;
   readonly #clock: () => Date;
-  /**
-   * The hub ids derived lately, by sender and message id: each stage derives a message's id more than once (the
-   * gateway when it admits the message and when it records it, intake when it names it and when it claims it),
-   * and a SHA-1 per derivation is the dearer part. Bounded: the oldest entry goes first.
-   */
-  readonly #derived = new Map<string, string>();
 
   constructor(options: MessageLedgerOptions) {
     this.keys = ledgerKeys(options.namespace);
     this.#redis = options.redis;
-    this.#namespace = options.namespace;
     this.#ttlSeconds = retentionSeconds(options.retentionDays);
     this.#hubEndpointId = options.hubEndpointId;
     this.#clock = options.clock ?? (() => new Date());
   }
 
-  /** messageHubId of derived-ids.ts, remembered for the last DERIVED_HUB_IDS messages. */
+  /** messageHubId of derived-ids.ts, as the keys derive it (remembered for the messages in hand). */
   #messageHubId(endpoint: string, messageId: string): string {
-    // The endpoint's length first: the key names one pair only, whatever characters either holds.
-    const key = `${endpoint.length}:${endpoint}${messageId}`;
-    let hubId = this.#derived.get(key);
-    if (hubId === undefined) {
-      hubId = messageHubId(this.#namespace, endpoint, messageId);
-      if (this.#derived.size >= DERIVED_HUB_IDS) this.#derived.delete(this.#derived.keys().next().value as string);
-      this.#derived.set(key, hubId);
-    }
-    return hubId;
+    return this.keys.derivedHubId(endpoint, messageId);
   }
 
   /** The hub id of a message, from its sender and own id (or, when none could be read, its INGRESS position). */
@@ -108,12 +89,14 @@ export class MessageLedger {
   async admit(message: ArrivingMessage, copy: string | (() => string)): Promise<Admission> {
     const hubId = this.hubIdOf(message);
     if (message.messageId === undefined || hubId === undefined) return { repeat: false, hubId: undefined };
-    const [record, relayed, own] = await this.#redis.mget(
+    const [former, record, relayed, own] = await this.#redis.mget(
+      this.keys.formerMessageId(message.endpoint, message.messageId),
       this.keys.messageId(message.endpoint, message.messageId),
       this.keys.relayedAcknowledgement(hubId),
       this.keys.hubAcknowledgement(hubId),
     );
-    const first = parseFirstCopy(record, hubId);
+    // An older release's first copy, while it lasts, is the earlier one (0110).
+    const first = parseFirstCopy(former ?? record, hubId);
     if (first === undefined) return { repeat: false, hubId };
     const copyName = typeof copy === "string" ? copy : copy();
     const answer =
@@ -137,7 +120,8 @@ export class MessageLedger {
 
   /**
    * Intake's claim of the INGRESS message at `seq`: the first copy of its message (or a redelivery of that
-   * same copy), or a repeat stored at another position, with its answer. SET NX GET: one round trip.
+   * same copy), or a repeat stored at another position, with its answer. SET NX GET and a GET of an older
+   * release's key, sent together: one round trip.
    */
   async claim(
     message: ArrivingMessage & { messageId: string },
@@ -145,17 +129,13 @@ export class MessageLedger {
   ): Promise<Claim> {
     const hubId = this.#messageHubId(message.endpoint, message.messageId);
     const key = this.keys.messageId(message.endpoint, message.messageId);
-    const earlier = parseFirstCopy(
-      await this.#redis.set(
-        key,
-        encodeFirstCopy({ hubId, seq: stored.seq }, hubId),
-        "EX",
-        this.#ttlSeconds,
-        "NX",
-        "GET",
-      ),
-      hubId,
-    );
+    // Issued together, not awaited in between: they leave in one socket write (docs/decisions/0098).
+    const [claimed, former] = await Promise.all([
+      this.#redis.set(key, encodeFirstCopy({ hubId, seq: stored.seq }, hubId), "EX", this.#ttlSeconds, "NX", "GET"),
+      this.#redis.get(this.keys.formerMessageId(message.endpoint, message.messageId)),
+    ]);
+    // An older release's first copy, while it lasts, is the earlier one (docs/decisions/0110).
+    const earlier = parseFirstCopy(former ?? claimed, hubId);
     const sameCopy = earlier === undefined || (earlier.hubId === hubId && (earlier.seq ?? stored.seq) === stored.seq);
     if (sameCopy) return { repeat: false, hubId };
     const answer = await this.repeatAnswer(earlier.hubId, message.kind, `ingress:${stored.stream}:${stored.seq}`);

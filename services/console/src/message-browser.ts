@@ -48,8 +48,14 @@ export function messageBrowser(deps: {
   namespace: string;
 }): MessageBrowser {
   const ledger = ledgerKeys(deps.namespace);
-  const firstCopy = async (sender: string, messageId: string) =>
-    parseFirstCopy(await deps.redis.get(ledger.messageId(sender, messageId)), ledger.derivedHubId(sender, messageId));
+  const firstCopy = async (sender: string, messageId: string) => {
+    // An older release's key while it lasts (docs/decisions/0110), else the key a first copy has now.
+    const [former, current] = await deps.redis.mget(
+      ledger.formerMessageId(sender, messageId),
+      ledger.messageId(sender, messageId),
+    );
+    return parseFirstCopy(former ?? current, ledger.derivedHubId(sender, messageId));
+  };
   const summaryOf = (record: MessageLifecycle): MessageSummary => ({
     hubId: record.hubId,
     ...(record.messageId === undefined ? {} : { messageId: record.messageId }),

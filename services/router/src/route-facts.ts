@@ -83,8 +83,9 @@ export interface FactReader {
 }
 
 /**
- * MGET of KEYS, then, for each pair (KEYS index, the hub id that key derives or "") in ARGV[4..], the routed
- * marker of the hub id found there (a ledger first-copy record is decoded to its hub id: the derived one when
+ * MGET of KEYS, then, for each triple (KEYS index, a second KEYS index read when the first is absent or 0 for
+ * none, the hub id those keys derive or "") in ARGV[4..] (an older release's key and its successor,
+ * docs/decisions/0110), the routed marker of the hub id found there (a ledger first-copy record is decoded to its hub id: the derived one when
  * the record is its INGRESS position alone, docs/decisions/0082): field ARGV[3] of the marker hash (key prefix
  * ARGV[1]), or an older release's routed key (prefix ARGV[2]). The marker's name is built from a value (a hub id), which is why this is
  * a script: the alternative is a second round trip after the MGET. Returns { values, markers } with false for
@@ -93,17 +94,17 @@ export interface FactReader {
 const READ_FACTS_SCRIPT = `
 local values = redis.call('MGET', unpack(KEYS))
 local markers = {}
-for i = 4, #ARGV, 2 do
-  local hubId = values[tonumber(ARGV[i])]
+for i = 4, #ARGV, 3 do
+  local hubId = values[tonumber(ARGV[i])] or values[tonumber(ARGV[i + 1])]
   -- A first-copy record is its position alone (the key's derived hub id) or JSON {hubId, seq} (the ledger's);
   -- a labsample marker or an older record, a bare id.
   if hubId and string.match(hubId, '^[1-9][0-9]*$') then
-    hubId = ARGV[i + 1] ~= '' and ARGV[i + 1] or false
+    hubId = ARGV[i + 2] ~= '' and ARGV[i + 2] or false
   elseif hubId and string.sub(hubId, 1, 1) == '{' then
     local ok, record = pcall(cjson.decode, hubId)
     hubId = ok and type(record) == 'table' and type(record.hubId) == 'string' and record.hubId or false
   end
-  local at = (i - 2) / 2
+  local at = (i - 1) / 3
   if hubId and hubId ~= '' then
     markers[at] = redis.call('HGET', ARGV[1] .. hubId, ARGV[3]) or redis.call('GET', ARGV[2] .. hubId)
   else
@@ -163,18 +164,30 @@ export async function loadRouteFacts(
   marks?: ReceiverMarks,
 ): Promise<RouteFacts> {
   const { sourceEndpoint } = message;
-  const wanted = lookups.sourceReceivedIds.map((id) => keys.received(sourceEndpoint, id));
-  const supersededAt = wanted.length;
-  if (lookups.supersededId !== undefined) wanted.push(keys.messageId(sourceEndpoint, lookups.supersededId));
-  else if (lookups.correctedSample !== undefined) wanted.push(keys.labSample(sourceEndpoint, lookups.correctedSample));
-  const holdersAt = wanted.length;
+  // Each fact is read at its key and, while older releases' keys last, at its former key too (0110): `at[j]` are
+  // the indexes in `wanted` of fact j's keys, the former first (an older release's record is the earlier one).
+  const wanted: string[] = [];
+  const at: number[][] = [];
+  const want = (...factKeys: string[]): number => {
+    at.push(factKeys.map((key) => wanted.push(key) - 1));
+    return at.length - 1;
+  };
+  const received = (endpoint: string, id: string) =>
+    want(keys.formerReceived(endpoint, id), keys.received(endpoint, id));
+  const firstCopy = (endpoint: string, id: string) =>
+    want(keys.formerMessageId(endpoint, id), keys.messageId(endpoint, id));
+  for (const id of lookups.sourceReceivedIds) received(sourceEndpoint, id);
+  const supersededAt = at.length;
+  if (lookups.supersededId !== undefined) firstCopy(sourceEndpoint, lookups.supersededId);
+  else if (lookups.correctedSample !== undefined) want(keys.labSample(sourceEndpoint, lookups.correctedSample));
+  const holdersAt = at.length;
   const supersededId = lookups.supersededId;
   for (const holder of supersededId === undefined ? [] : (lookups.supersededHolders ?? [])) {
-    wanted.push(keys.received(holder, supersededId as string));
+    received(holder, supersededId as string);
   }
-  const acknowledgedAt = wanted.length;
+  const acknowledgedAt = at.length;
   if (lookups.acknowledged !== undefined) {
-    wanted.push(keys.messageId(lookups.acknowledged.endpoint, lookups.acknowledged.messageId));
+    firstCopy(lookups.acknowledged.endpoint, lookups.acknowledged.messageId);
   }
   const hasOriginal = lookups.supersededId !== undefined || lookups.correctedSample !== undefined;
   // The hub id a first-copy key derives names the message when its record is its position alone (0082).
@@ -184,14 +197,17 @@ export async function loadRouteFacts(
       ? undefined
       : keys.derivedHubId(lookups.acknowledged.endpoint, lookups.acknowledged.messageId);
   const followed: Followed[] = [
-    ...(hasOriginal ? [{ at: supersededAt, derivedHubId: supersededDerived }] : []),
-    ...(lookups.acknowledged === undefined ? [] : [{ at: acknowledgedAt, derivedHubId: acknowledgedDerived }]),
+    ...(hasOriginal ? [{ at: at[supersededAt] as number[], derivedHubId: supersededDerived }] : []),
+    ...(lookups.acknowledged === undefined
+      ? []
+      : [{ at: at[acknowledgedAt] as number[], derivedHubId: acknowledgedDerived }]),
   ];
-  const { values, markers } =
+  const read =
     followed.length === 0
       ? { values: await redis.readValues(wanted, marks), markers: [] }
       : await readFacts(redis, keys, wanted, followed, marks);
-  const markerOf = (index: number) => markers[followed.findIndex((f) => f.at === index)] ?? null;
+  const values = at.map((indexes) => indexes.map((i) => read.values[i] ?? null).find((v) => v !== null) ?? null);
+  const markerOf = (fact: number) => read.markers[followed.findIndex((f) => f.at === at[fact])] ?? null;
 
   const receivedBySource = new Set<string>();
   lookups.sourceReceivedIds.forEach((id, i) => {
@@ -222,9 +238,12 @@ export async function loadRouteFacts(
   return facts;
 }
 
-/** A value whose routed marker the script reads too: its index in KEYS, and the hub id its key derives. */
+/**
+ * A value whose routed marker the script reads too: its indexes in KEYS (its key, or an older release's key and
+ * its key: the first value found counts), and the hub id its key derives.
+ */
 interface Followed {
-  at: number;
+  at: number[];
   derivedHubId: string | undefined;
 }
 
@@ -239,7 +258,7 @@ async function readFacts(
     keys.markers(""),
     keys.routed(""),
     keys.routedField,
-    ...followed.flatMap((f) => [String(f.at + 1), f.derivedHubId ?? ""]),
+    ...followed.flatMap((f) => [String((f.at[0] as number) + 1), String((f.at[1] ?? -1) + 1), f.derivedHubId ?? ""]),
   ];
   const reply = (await redis.readFacts(wanted, args, marks)) as [unknown[], unknown[]];
   const text = (v: unknown) => (typeof v === "string" ? v : null);

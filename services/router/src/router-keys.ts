@@ -9,9 +9,11 @@ export interface RouterKeys
   extends Pick<
     LedgerKeys,
     | "messageId"
+    | "formerMessageId"
     | "derivedHubId"
     | "receivedMark"
     | "received"
+    | "formerReceived"
     | "markers"
     | "routedField"
     | "routed"
@@ -26,8 +28,10 @@ export function routerKeys(ns: string): RouterKeys {
   const ledger = ledgerKeys(ns);
   return {
     messageId: ledger.messageId,
+    formerMessageId: ledger.formerMessageId,
     derivedHubId: ledger.derivedHubId,
     received: ledger.received,
+    formerReceived: ledger.formerReceived,
     receivedMark: ledger.receivedMark,
     markers: ledger.markers,
     routedField: ledger.routedField,

@@ -2,6 +2,7 @@ import { parseStoredAcknowledgement } from "@carehub/acknowledgements";
 import { metricValue } from "@carehub/observability";
 import type { MessageContent } from "@carehub/schemas";
 import { beforeAll, describe, expect, it } from "vitest";
+import { routerKeys } from "./router-keys.ts";
 import { ENDPOINTS, HUB, LAB_DATABANK_RULE, labResult, partyOf, sampleResult } from "../test/fixtures.ts";
 import { routerTestbed, type SeenMessage, sleep, waitFor } from "../test/support.ts";
 
@@ -56,8 +57,10 @@ describe("router", () => {
       });
       expect(copy.headers["Carehub-After"]).toBeUndefined();
     }
-    expect(await bed.redis.get(`${ns}:rcvd:practice-b:${message.messageId}`)).toBe("1"); // presence only (0082)
-    expect(await bed.redis.ttl(`${ns}:rcvd:practice-b:${message.messageId}`)).toBeGreaterThan(0);
+    // Presence only (0082), under the pair's short key (0110); an older release's key is never written.
+    expect(await bed.redis.get(routerKeys(ns).received("practice-b", message.messageId))).toBe("1");
+    expect(await bed.redis.ttl(routerKeys(ns).received("practice-b", message.messageId))).toBeGreaterThan(0);
+    expect(await bed.redis.exists(routerKeys(ns).formerReceived("practice-b", message.messageId))).toBe(0);
     expect(await bed.redis.exists(`${ns}:routed:${message.hubId}`)).toBe(0); // a field of the marker hash instead
     expect(await bed.redis.ttl(`${ns}:mk:${message.hubId}`)).toBeGreaterThan(0);
     expect(JSON.parse((await bed.redis.hget(`${ns}:mk:${message.hubId}`, "r")) ?? "null")).toEqual([
@@ -142,7 +145,7 @@ describe("router", () => {
     await waitFor(() => bed.events.of("routed", fromLab.hubId)[0], "lab result routed");
     expect(receiversOf(fromLab.hubId)).toEqual(["practice-a"]);
     // One receiver: its loop marker, kept for the retention period like the others.
-    expect(await bed.redis.ttl(`${ns}:rcvd:practice-a:${fromLab.messageId}`)).toBeGreaterThan(0);
+    expect(await bed.redis.ttl(routerKeys(ns).received("practice-a", fromLab.messageId))).toBeGreaterThan(0);
 
     const passedOn = await ingest({ messageId: fromLab.messageId });
     await toPipeline(passedOn);
