@@ -131,12 +131,40 @@ describe("the message ledger against real Redis", () => {
     expect(await ledger.claim(message, { stream: STREAM, seq: 31 })).toMatchObject({ repeat: true, answer: undefined });
   });
 
-  it("reads a record an older hub wrote (the bare hub id) as the first copy", async () => {
+  it("reads a record an older hub wrote (the bare hub id, under the former key) as the first copy", async () => {
     const message = { endpoint: "lab", messageId: "m-old" };
-    await redis.set(ledger.keys.messageId("lab", "m-old"), "0190f3a2-7c1e-7000-8000-000000000001");
+    await redis.set(ledger.keys.formerMessageId("lab", "m-old"), "0190f3a2-7c1e-7000-8000-000000000001");
     expect(await ledger.claim(message, { stream: STREAM, seq: 40 })).toMatchObject({
       repeat: true,
       first: { hubId: "0190f3a2-7c1e-7000-8000-000000000001" },
     });
+  });
+
+  // Decision 0110: a first copy is kept under the pair's derived hub id in 22 characters. Catches the key going
+  // back to the endpoint and the sender's id (120 B with these ids: the bound fails) and a write to the former key.
+  it("keeps a first copy under the short key only, under 96 B with a long endpoint id and a UUID message id", async () => {
+    const message = { endpoint: "hospital-aarhus-uh", messageId: "5f0c2d9e-3b8a-4c1d-9e7f-2a6b8c4d1e0f" };
+    const hubId = ledger.hubIdOf(message) ?? "";
+    await ledger.recordAdmitted(message, hubId, 60);
+    const key = ledger.keys.messageId(message.endpoint, message.messageId);
+    expect(key).toBe(`${namespace}:msgid:${Buffer.from(hubId.replaceAll("-", ""), "hex").toString("base64url")}`);
+    expect(await redis.get(key)).toBe("60");
+    expect(await redis.exists(ledger.keys.formerMessageId(message.endpoint, message.messageId))).toBe(0);
+    expect(Number(await redis.memory("USAGE", key))).toBeLessThanOrEqual(96);
+    // Two pairs whose parts concatenate alike still name two keys.
+    expect(ledger.keys.messageId("a", "bc")).not.toBe(ledger.keys.messageId("ab", "c"));
+  });
+
+  // A hub upgraded with first copies under the former key (0110): a repeat of such a message must still be one —
+  // at the gateway and at intake, whose SET NX on the new key alone would succeed and deliver the copy again.
+  it("takes a message whose first copy an older release kept under the former key for a repeat, at admission and claim", async () => {
+    const message = { endpoint: "practice", messageId: "m-before-upgrade", kind: "letter" };
+    const hubId = ledger.hubIdOf(message) ?? "";
+    await redis.set(ledger.keys.formerMessageId(message.endpoint, message.messageId), "70", "EX", 3600);
+    expect(await ledger.admit(message, "copy-2")).toMatchObject({ repeat: true, first: { hubId, seq: 70 } });
+    // Another INGRESS copy of it: a repeat, although the new key was free.
+    expect(await ledger.claim(message, { stream: STREAM, seq: 71 })).toMatchObject({ repeat: true, first: { seq: 70 } });
+    // The same copy redelivered to intake: its first copy, not a repeat of itself.
+    expect(await ledger.claim(message, { stream: STREAM, seq: 70 })).toEqual({ repeat: false, hubId });
   });
 });
