@@ -155,6 +155,40 @@ describe("loadRouteFacts against Redis", () => {
     const unknown = envelope({ sourceEndpoint: "municipality-m", links: { retracts: { messageId: "X3" } } });
     expect((await load(unknown)).supersededSentByAnother).toBeUndefined();
   });
+
+  // Decision 0110: first copies and received marks an older release wrote under the former keys
+  // (`msgid:<endpoint>:<id>`, `rcvd:<endpoint>:<id>`) count until they expire. Catches an upgrade that reads the
+  // new keys alone: a loop passed on, a correction of someone else's message let through, an acknowledgement or
+  // a correction of a message sent before the upgrade not matched to it (the script reading the wrong KEYS index).
+  it("reads the first copies and received marks an older release kept under the former keys", async () => {
+    await redis.set(keys.formerReceived("practice-a", "OF1"), "h-of1");
+    const passedOn = envelope({ links: { forwards: { messageId: "OF1" } } });
+    expect((await load(passedOn)).receivedBySource).toEqual(new Set(["OF1"]));
+
+    await redis.set(keys.formerReceived("practice-b", "OX2"), "1");
+    const byReceiver = envelope({ sourceEndpoint: "practice-b", links: { corrects: { messageId: "OX2" } } });
+    expect(await load(byReceiver)).toMatchObject({ supersededSentByAnother: true });
+    const byStranger = envelope({ sourceEndpoint: "municipality-m", links: { retracts: { messageId: "OX2" } } });
+    expect(await load(byStranger)).toMatchObject({ supersededSentByAnother: true });
+
+    // Its position alone under the former key (the previous release's form), and a new first copy under the new
+    // key for a second message, read in one script call with their routed markers.
+    const olderHubId = keys.derivedHubId("practice-a", "OP1");
+    await redis.set(keys.formerMessageId("practice-a", "OP1"), "9");
+    await redis.hset(keys.markers(olderHubId), keys.routedField, JSON.stringify(["practice-b"]));
+    const acknowledgement = await load(ackOf("OP1"));
+    expect(acknowledgement.acknowledgedHubId).toBe(olderHubId);
+    expect([...(acknowledgement.acknowledgedRoutedTo ?? [])]).toEqual(["practice-b"]);
+    await redis.set(keys.formerMessageId("practice-a", "OX1"), JSON.stringify({ hubId: "h-ox1", seq: 3 }));
+    await redis.hset(keys.markers("h-ox1"), keys.routedField, JSON.stringify(["municipality-m"]));
+    const correction = await load(envelope({ links: { corrects: { messageId: "OX1" } } }));
+    expect(correction.original).toEqual({ hubId: "h-ox1", routedTo: new Set(["municipality-m"]) });
+    expect(correction.supersededSentByAnother).toBeUndefined();
+
+    // Both keys present (the new one written after the upgrade): the older release's record is the first copy.
+    await redis.set(keys.messageId("practice-a", "OX1"), JSON.stringify({ hubId: "h-later", seq: 4 }));
+    expect((await load(envelope({ links: { corrects: { messageId: "OX1" } } }))).original?.hubId).toBe("h-ox1");
+  });
 });
 
 describe("the facts script on the wire", () => {
