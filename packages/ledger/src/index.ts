@@ -28,6 +28,7 @@ export {
   type Admission,
   type ArrivingMessage,
   type Claim,
+  findFirstCopy,
   type LedgerRedis,
   MessageLedger,
   type MessageLedgerOptions,

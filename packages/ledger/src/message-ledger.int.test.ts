@@ -4,7 +4,7 @@ import { cleanupNamespace, sharedRedisUrl, testNamespace } from "@carehub/testki
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messageHubId } from "./derived-ids.ts";
-import { MessageLedger } from "./message-ledger.ts";
+import { findFirstCopy, MessageLedger } from "./message-ledger.ts";
 
 const EXAMPLES = new URL("../../../test/fixtures/medcom/examples/", import.meta.url);
 const fatal = readFileSync(new URL("fhir/acknowledgement/ig-bc9535ef-ed94-4060-a928-7baddec7ee71.json", EXAMPLES));
@@ -163,8 +163,25 @@ describe("the message ledger against real Redis", () => {
     await redis.set(ledger.keys.formerMessageId(message.endpoint, message.messageId), "70", "EX", 3600);
     expect(await ledger.admit(message, "copy-2")).toMatchObject({ repeat: true, first: { hubId, seq: 70 } });
     // Another INGRESS copy of it: a repeat, although the new key was free.
-    expect(await ledger.claim(message, { stream: STREAM, seq: 71 })).toMatchObject({ repeat: true, first: { seq: 70 } });
+    expect(await ledger.claim(message, { stream: STREAM, seq: 71 })).toMatchObject({
+      repeat: true,
+      first: { seq: 70 },
+    });
     // The same copy redelivered to intake: its first copy, not a repeat of itself.
     expect(await ledger.claim(message, { stream: STREAM, seq: 70 })).toEqual({ repeat: false, hubId });
+  });
+
+  // The console's look-up by message id and its payload view (0110). Catches a look-up of the new key alone (a
+  // message sent before the upgrade not found by its id; its payload not shown) or the new key read first.
+  it("finds a first copy under the former key, the new one, and the former first when both are there", async () => {
+    const find = (messageId: string) => findFirstCopy(redis, ledger.keys, "lab", messageId);
+    expect(await find("f-none")).toBeUndefined();
+    await redis.set(ledger.keys.formerMessageId("lab", "f-old"), "80", "EX", 3600);
+    expect(await find("f-old")).toEqual({ hubId: ledger.hubIdOf({ endpoint: "lab", messageId: "f-old" }), seq: 80 });
+    const newMessage = { endpoint: "lab", messageId: "f-new" };
+    await ledger.recordAdmitted(newMessage, ledger.hubIdOf(newMessage) ?? "", 81);
+    expect(await find("f-new")).toEqual({ hubId: ledger.hubIdOf(newMessage), seq: 81 });
+    await redis.set(ledger.keys.messageId("lab", "f-old"), "82", "EX", 3600);
+    expect((await find("f-old"))?.seq).toBe(80);
   });
 });

@@ -47,6 +47,24 @@ export type Admission = { repeat: false; hubId: string | undefined } | Repeat;
 export type Claim = { repeat: false; hubId: string } | Repeat;
 
 /**
+ * A sender's first copy of a message as the ledger keeps it (the console's look-up by message id and its payload
+ * view): an older release's key while it lasts — the earlier record —, else the key a first copy has now
+ * (docs/decisions/0110). Undefined when the hub does not know the message.
+ */
+export async function findFirstCopy(
+  redis: Pick<Redis, "mget">,
+  keys: LedgerKeys,
+  endpoint: string,
+  messageId: string,
+): Promise<FirstCopy | undefined> {
+  const [former, current] = await redis.mget(
+    keys.formerMessageId(endpoint, messageId),
+    keys.messageId(endpoint, messageId),
+  );
+  return parseFirstCopy(former ?? current, keys.derivedHubId(endpoint, messageId));
+}
+
+/**
  * The message ledger: the one owner of message identity and repeat handling (docs/decisions/0014-message-ledger.md).
  * A message is identified by its authenticated sender and its own id, for as long as the hub keeps it (the
  * read model's retention), whatever JetStream's duplicate window says: the gateway admits it, intake claims

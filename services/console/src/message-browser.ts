@@ -1,5 +1,5 @@
 import type { Bus } from "@carehub/bus";
-import { ledgerKeys, parseFirstCopy } from "@carehub/ledger";
+import { findFirstCopy, ledgerKeys } from "@carehub/ledger";
 import type { RegistrySource } from "@carehub/registry";
 import type { MessageLifecycle, MessagePage, MessageSummary } from "@carehub/schemas";
 import type { ReadModelQueries } from "@carehub/store";
@@ -48,14 +48,7 @@ export function messageBrowser(deps: {
   namespace: string;
 }): MessageBrowser {
   const ledger = ledgerKeys(deps.namespace);
-  const firstCopy = async (sender: string, messageId: string) => {
-    // An older release's key while it lasts (docs/decisions/0110), else the key a first copy has now.
-    const [former, current] = await deps.redis.mget(
-      ledger.formerMessageId(sender, messageId),
-      ledger.messageId(sender, messageId),
-    );
-    return parseFirstCopy(former ?? current, ledger.derivedHubId(sender, messageId));
-  };
+  const firstCopy = (sender: string, messageId: string) => findFirstCopy(deps.redis, ledger, sender, messageId);
   const summaryOf = (record: MessageLifecycle): MessageSummary => ({
     hubId: record.hubId,
     ...(record.messageId === undefined ? {} : { messageId: record.messageId }),

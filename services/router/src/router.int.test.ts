@@ -2,9 +2,9 @@ import { parseStoredAcknowledgement } from "@carehub/acknowledgements";
 import { metricValue } from "@carehub/observability";
 import type { MessageContent } from "@carehub/schemas";
 import { beforeAll, describe, expect, it } from "vitest";
-import { routerKeys } from "./router-keys.ts";
 import { ENDPOINTS, HUB, LAB_DATABANK_RULE, labResult, partyOf, sampleResult } from "../test/fixtures.ts";
 import { routerTestbed, type SeenMessage, sleep, waitFor } from "../test/support.ts";
+import { routerKeys } from "./router-keys.ts";
 
 const bed = routerTestbed("router", { rules: [LAB_DATABANK_RULE] });
 const { ns, ingest, toPipeline } = bed;
