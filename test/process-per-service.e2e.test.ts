@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HUB_IDENTITY, TestReceiver } from "./src/harness.ts";
 import { cleanupHubNamespace } from "./src/namespace.ts";
 import { type HubService, ServiceProcess } from "./src/service-process.ts";
+import { waitFor } from "./src/wait-for.ts";
 
 /**
  * The hub as operators run it in production: one process per service, each started by `carehub start
@@ -255,16 +256,6 @@ async function eventsOf(hubId: string): Promise<LifecycleEvent[]> {
     return events.filter((e) => e.hubId === hubId);
   } finally {
     await bus.drain();
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
