@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Bus, connectBus } from "@carehub/bus";
 import { SERVICE_NAMES, START_BUNDLE_ENTRY, startBundleState } from "@carehub/hub";
-import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { sharedNatsUrl, testNamespace } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupHubNamespace } from "./src/namespace.ts";
 import { type Outgoing, pipelineMessage, pipelineRegistry } from "./src/pipeline-traffic.ts";
@@ -13,6 +13,7 @@ import {
   consumerState,
   HUB_SERVICES,
   type HubWorker,
+  hubProcessEnv,
   type RunningUrls,
   ServiceProcess,
 } from "./src/service-process.ts";
@@ -40,15 +41,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "carehub-start-all-"));
   const registryPath = join(dir, "endpoints.json");
   await writeFile(registryPath, JSON.stringify(pipelineRegistry(receiverUrl, "carehub (start --all)")));
-  hub = new ServiceProcess("all", {
-    PATH: process.env.PATH,
-    NATS_URL: sharedNatsUrl(),
-    REDIS_URL: sharedRedisUrl(),
-    CAREHUB_NAMESPACE: namespace,
-    CAREHUB_REGISTRY: registryPath,
-    CAREHUB_HTTP_PORT: "0",
-    LOG_LEVEL: "warn",
-  });
+  hub = new ServiceProcess("all", hubProcessEnv(namespace, registryPath, { LOG_LEVEL: "warn" }));
   hub.start();
   running = await hub.running(60_000);
   bus = await connectBus({ servers: sharedNatsUrl(), name: `test-${namespace}`, namespace });

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Bus } from "@carehub/bus";
+import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 
 /**
  * One hub service as operators run it: a child process `carehub start <service>` (or all of them in one,
@@ -20,6 +21,26 @@ export interface RunningUrls {
   gatewayUrl: string | undefined;
   /** The services the "carehub running" line names. */
   services: string[];
+}
+
+/**
+ * The environment a hub process of these suites starts with: the shared NATS and Redis, its namespace, its registry
+ * file, the gateway on a port the system picks; `more` adds to it or overrides it.
+ */
+export function hubProcessEnv(
+  namespace: string,
+  registryPath: string,
+  more: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    NATS_URL: sharedNatsUrl(),
+    REDIS_URL: sharedRedisUrl(),
+    CAREHUB_NAMESPACE: namespace,
+    CAREHUB_REGISTRY: registryPath,
+    CAREHUB_HTTP_PORT: "0",
+    ...more,
+  };
 }
 
 /** What a process runs: one service (`carehub start <service>`), or every one (`carehub start --all`). */

@@ -7,8 +7,8 @@ import {
   NonRecordingTracer,
   startTracing,
   type TracingHandle,
-  tracer,
   traceIdFromHeaders,
+  tracer,
   withSpan,
 } from "./tracing.ts";
 

@@ -11,7 +11,8 @@ import { START_BUNDLE_ENTRY, staleBundleHandOver, startBundleVerdict } from "./s
 const starting = process.argv[2] === "start";
 // The demo (scripts/demo) runs the whole hub too, so it runs the same code as `carehub start`.
 const runsHub = starting || process.argv[2] === "demo";
-const verdict = runsHub && process.argv[1] !== START_BUNDLE_ENTRY ? startBundleVerdict(process.env, process.pid) : undefined;
+const verdict =
+  runsHub && process.argv[1] !== START_BUNDLE_ENTRY ? startBundleVerdict(process.env, process.pid) : undefined;
 const bundle = verdict?.bundle;
 if (bundle?.state === "stale" && verdict?.inherited === false) {
   process.stderr.write(

@@ -33,13 +33,7 @@ import {
   translationRefusedEvent,
   wantsTranslation,
 } from "./databank-translation.ts";
-import {
-  loadRouteFacts,
-  planFactLookups,
-  receiverMarks,
-  redisFactReader,
-  writeReceiverMarks,
-} from "./route-facts.ts";
+import { loadRouteFacts, planFactLookups, receiverMarks, redisFactReader, writeReceiverMarks } from "./route-facts.ts";
 import {
   type AcknowledgementMatch,
   type AddressedDeliveries,
