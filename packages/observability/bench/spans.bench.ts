@@ -31,13 +31,18 @@ async function cpuMicrosPerHop(tracing: Tracing): Promise<number> {
       const parent = tracing.extractTraceContext(incoming);
       await tracing.withSpan(
         "process PIPELINE",
-        5,
+        tracing.SpanKind.CONSUMER,
         { "messaging.system": "nats", "carehub.kind": "lab-result" },
         async () => {
           const next: Record<string, string> = {};
-          await tracing.withSpan("publish OUTBOX", 4, { "messaging.destination.name": "outbox" }, async () => {
-            tracing.injectTraceContext(next);
-          });
+          await tracing.withSpan(
+            "publish OUTBOX",
+            tracing.SpanKind.PRODUCER,
+            { "messaging.destination.name": "outbox" },
+            async () => {
+              tracing.injectTraceContext(next);
+            },
+          );
           if (next.traceparent === undefined) throw new Error("no trace context written");
         },
         parent,
@@ -58,7 +63,7 @@ async function cpuMicrosPerSpan(tracing: Tracing): Promise<number> {
     const next: Record<string, string> = {};
     const before = process.cpuUsage();
     for (let i = 0; i < HOPS * 5; i++) {
-      const span = tracing.tracer.startSpan("publish OUTBOX", { kind: 4 }, parent);
+      const span = tracing.tracer.startSpan("publish OUTBOX", { kind: tracing.SpanKind.PRODUCER }, parent);
       next.traceparent = span.spanContext().spanId;
       span.end();
     }
