@@ -10,11 +10,12 @@ import { HUB_NODE_FLAGS, START_BUNDLE_ENTRY, startBundleState } from "@carehub/h
 import { buildReferral, type MessagingOrganization } from "@carehub/medcom-fhir";
 import { hashToken } from "@carehub/registry";
 import type { LifecycleEvent, RegistryConfigInput } from "@carehub/schemas";
-import { sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { sharedNatsUrl, testNamespace } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HUB_IDENTITY, TestReceiver } from "./src/harness.ts";
 import { cleanupHubNamespace } from "./src/namespace.ts";
-import { type HubService, ServiceProcess } from "./src/service-process.ts";
+import { type HubService, hubProcessEnv, ServiceProcess } from "./src/service-process.ts";
+import { waitFor } from "./src/wait-for.ts";
 
 /**
  * The hub as operators run it in production: one process per service, each started by `carehub start
@@ -64,13 +65,7 @@ beforeAll(async () => {
   const registryPath = join(dir, "endpoints.json");
   await writeFile(registryPath, JSON.stringify(registry(receiver.url)));
   const { port } = collector.address() as AddressInfo;
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    NATS_URL: sharedNatsUrl(),
-    REDIS_URL: sharedRedisUrl(),
-    CAREHUB_NAMESPACE: namespace,
-    CAREHUB_REGISTRY: registryPath,
-    CAREHUB_HTTP_PORT: "0",
+  const env = hubProcessEnv(namespace, registryPath, {
     CAREHUB_OPS_PORT: "0",
     LOG_LEVEL: "warn",
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
@@ -78,7 +73,7 @@ beforeAll(async () => {
     CAREHUB_TRACKER_STALE_DAYS: JSON.stringify(STALE_DAYS),
     CAREHUB_TRACKER_TIMER_POLL_MS: "100",
     CAREHUB_DISPATCH_BACKOFF_INITIAL_MS: String(BACKOFF_INITIAL_MS),
-  };
+  });
   // All five at once: each provisions the streams (idempotently) and waits for nothing but NATS and Redis.
   const started = await Promise.all(SERVICES.map((service) => startProcess(service, env)));
   for (const [i, service] of SERVICES.entries()) processes.set(service, started[i] as RunningProcess);
@@ -255,16 +250,6 @@ async function eventsOf(hubId: string): Promise<LifecycleEvent[]> {
     return events.filter((e) => e.hubId === hubId);
   } finally {
     await bus.drain();
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Bus } from "@carehub/bus";
+import { sharedNatsUrl, sharedRedisUrl } from "@carehub/testkit";
 
 /**
- * One hub service as operators run it: a child process `carehub start <service>`, which a test can freeze,
+ * One hub service as operators run it: a child process `carehub start <service>` (or all of them in one,
+ * `carehub start --all`), which a test can freeze,
  * kill and start again. Its ops URL (and the gateway's URL) come from the "carehub running" line it prints.
  * Used by the process-per-service and kill-restart suites and by the chaos suite (test/chaos).
  */
@@ -17,24 +19,50 @@ export type HubService = (typeof HUB_SERVICES)[number];
 export interface RunningUrls {
   opsUrl: string;
   gatewayUrl: string | undefined;
+  /** The services the "carehub running" line names. */
+  services: string[];
 }
 
+/**
+ * The environment a hub process of these suites starts with: the shared NATS and Redis, its namespace, its registry
+ * file, the gateway on a port the system picks; `more` adds to it or overrides it.
+ */
+export function hubProcessEnv(
+  namespace: string,
+  registryPath: string,
+  more: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    NATS_URL: sharedNatsUrl(),
+    REDIS_URL: sharedRedisUrl(),
+    CAREHUB_NAMESPACE: namespace,
+    CAREHUB_REGISTRY: registryPath,
+    CAREHUB_HTTP_PORT: "0",
+    ...more,
+  };
+}
+
+/** What a process runs: one service (`carehub start <service>`), or every one (`carehub start --all`). */
+export type StartTarget = HubService | "all";
+
 export class ServiceProcess {
-  readonly name: HubService;
+  readonly name: StartTarget;
   readonly #env: NodeJS.ProcessEnv;
   #child: ChildProcess | undefined;
   #output = "";
   #exited: Promise<number | null> = Promise.resolve(null);
   #running: Promise<RunningUrls> | undefined;
 
-  constructor(name: HubService, env: NodeJS.ProcessEnv) {
+  constructor(name: StartTarget, env: NodeJS.ProcessEnv) {
     this.name = name;
     this.#env = env;
   }
 
   /** Spawns the process (again, after a kill); `running()` then waits for its start-up line. */
   start(): void {
-    const child = spawn(process.execPath, [CLI, "start", this.name], {
+    const target = this.name === "all" ? "--all" : this.name;
+    const child = spawn(process.execPath, [CLI, "start", target], {
       cwd: ROOT,
       // Each process serves /metrics on a port of its own unless the environment names one; 0: the system picks.
       // The test profile (as in the harness): no load shed for event-loop lag or INGRESS backlog unless the
@@ -54,7 +82,10 @@ export class ServiceProcess {
         seen = "";
         const opsUrl = /; ops (http:\/\/\S+) /.exec(line)?.[1];
         if (opsUrl === undefined) reject(new Error(`${this.name}: no ops URL in ${JSON.stringify(line)}`));
-        else resolve({ opsUrl, gatewayUrl: /; gateway (http:\/\/\S+) /.exec(line)?.[1] });
+        else {
+          const services = (/\): ([^;]*)/.exec(line)?.[1] ?? "").split(", ").filter((name) => name !== "");
+          resolve({ opsUrl, gatewayUrl: /; gateway (http:\/\/\S+) /.exec(line)?.[1], services });
+        }
       };
       child.stdout?.on("data", onData);
       child.stderr?.on("data", onData);

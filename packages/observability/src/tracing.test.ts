@@ -4,9 +4,11 @@ import {
   activeTraceId,
   extractTraceContext,
   injectTraceContext,
+  NonRecordingTracer,
   startTracing,
   type TracingHandle,
   traceIdFromHeaders,
+  tracer,
   withSpan,
 } from "./tracing.ts";
 
@@ -87,5 +89,45 @@ describe("tracing", () => {
       },
       extractTraceContext(headers),
     );
+  });
+
+  // Catches: the non-recording tracer (no SDK on the hot path, decision 0114) breaking what the SDK's AlwaysOff
+  // tracer gave — a child under its parent's span id (two hops indistinguishable in a collector downstream), a root
+  // without a valid trace id (events of a message sent without a traceparent lose their trace), a trace state or
+  // a `root` option ignored, a span that claims to be sampled — or not being the one used when nothing exports.
+  it("when nothing exports, gives each span a new span id in its parent's trace, and a root a new valid trace", () => {
+    tracing = startTracing({ exporter: "none" });
+    expect(tracer).toBeInstanceOf(NonRecordingTracer);
+    const root = tracer.startSpan("root", {}, context.active());
+    const rootContext = root.spanContext();
+    expect(rootContext.traceId).toMatch(/^(?!0+$)[0-9a-f]{32}$/);
+    expect(rootContext.spanId).toMatch(/^(?!0+$)[0-9a-f]{16}$/);
+    expect(rootContext.traceFlags).toBe(0);
+    expect(root.isRecording()).toBe(false);
+    const parent = extractTraceContext(
+      { traceparent: `00-${"ab".repeat(16)}-${"cd".repeat(8)}-01`, tracestate: "vendor=x" },
+      context.active(),
+    );
+    const seen = new Set<string>();
+    for (let i = 0; i < 600; i++) {
+      const child = tracer.startSpan("child", {}, parent).spanContext();
+      expect(child.traceId).toBe("ab".repeat(16));
+      expect(child.traceState?.serialize()).toBe("vendor=x");
+      expect(child.traceFlags).toBe(0);
+      seen.add(child.spanId);
+    }
+    // New span ids every time, across a refill of the random pool (256 spans' worth).
+    expect(seen.size).toBe(600);
+    expect(seen.has("cd".repeat(8))).toBe(false);
+    const another = tracer.startSpan("root", { root: true }, parent).spanContext();
+    expect(another.traceId).not.toBe("ab".repeat(16));
+    expect(tracer.startSpan("other", {}, context.active()).spanContext().traceId).not.toBe(rootContext.traceId);
+    const active = tracer.startActiveSpan("active", {}, parent, () => activeTraceId());
+    expect(active).toBe("ab".repeat(16));
+  });
+
+  it("uses the SDK's tracer when spans are exported", () => {
+    tracing = startTracing({ exporter: "memory" });
+    expect(tracer).not.toBeInstanceOf(NonRecordingTracer);
   });
 });

@@ -1,19 +1,28 @@
+import { randomFillSync } from "node:crypto";
 import {
   type Attributes,
   type Context,
   context,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   type Span,
   type SpanKind,
+  type SpanOptions,
   SpanStatusCode,
   type TextMapGetter,
   type TextMapSetter,
+  TraceFlags,
   type Tracer,
   trace,
 } from "@opentelemetry/api";
-import { type ExportResult, ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
+import {
+  type ExportResult,
+  ExportResultCode,
+  isTracingSuppressed,
+  W3CTraceContextPropagator,
+} from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
@@ -102,7 +111,9 @@ export async function withSpan<T>(
   fn: (span: Span) => Promise<T>,
   parent: Context = context.active(),
 ): Promise<T> {
-  const span = tracer.startSpan(name, { kind, attributes: safeAttributes(attributes) }, parent);
+  const span = tracer.startSpan(name, { kind }, parent);
+  // Scrubbed and kept only when the span is recorded (no sampler of the hub's reads attributes at the start).
+  if (span.isRecording()) span.setAttributes(safeAttributes(attributes));
   try {
     return await context.with(trace.setSpan(parent, span), fn, undefined, span);
   } catch (error) {
@@ -110,6 +121,59 @@ export async function withSpan<T>(
     throw error;
   } finally {
     span.end();
+  }
+}
+
+/**
+ * Random span and trace ids, hex, cut from a pool of random bytes filled 4 KiB at a time (what the SDK's generator
+ * does with Math.random for each id, and one call of the CSPRNG for 256 spans here).
+ */
+const idPool = Buffer.alloc(4096);
+let idPoolAt = idPool.length;
+function randomHex(bytes: number): string {
+  if (idPoolAt + bytes > idPool.length) {
+    randomFillSync(idPool);
+    idPoolAt = 0;
+  }
+  const hex = idPool.toString("hex", idPoolAt, idPoolAt + bytes);
+  idPoolAt += bytes;
+  // All-zero ids are invalid (W3C); one in 2^64 at worst: draw again.
+  return /^0+$/.test(hex) ? randomHex(bytes) : hex;
+}
+
+/**
+ * The tracer when nothing exports (docs/decisions/0114): what the SDK's tracer does with its AlwaysOff sampler — a
+ * span that records nothing, in the parent's trace (a new one at a root) under a new span id, not sampled, the
+ * parent's trace state kept — without the SDK's sampler call, span limits, tracer metrics and attribute handling
+ * on every message at every hop.
+ */
+export class NonRecordingTracer implements Tracer {
+  startSpan(_name: string, options?: SpanOptions, ctx: Context = context.active()): Span {
+    if (isTracingSuppressed(ctx)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    const parent = options?.root === true ? undefined : trace.getSpanContext(ctx);
+    const continued = parent !== undefined && isSpanContextValid(parent) ? parent : undefined;
+    return trace.wrapSpanContext({
+      traceId: continued?.traceId ?? randomHex(16),
+      spanId: randomHex(8),
+      traceFlags: TraceFlags.NONE,
+      ...(continued?.traceState === undefined ? {} : { traceState: continued.traceState }),
+    });
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(
+    name: string,
+    options: SpanOptions,
+    ctx: Context,
+    fn: F,
+  ): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, ...rest: unknown[]): ReturnType<F> {
+    const fn = rest.at(-1) as (span: Span) => ReturnType<F>;
+    const options = rest.length >= 2 ? (rest[0] as SpanOptions) : undefined;
+    const parent = rest.length >= 3 ? (rest[1] as Context) : context.active();
+    const span = this.startSpan(name, options, parent);
+    return context.with(trace.setSpan(parent, span), fn, undefined, span);
   }
 }
 
@@ -221,6 +285,7 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
   // busy hub's CPU), yet each still has a valid context, so trace ids reach headers, events and the read model.
   const sampler = processors.length === 0 ? { sampler: new AlwaysOffSampler() } : {};
   const provider = new BasicTracerProvider({ resource, spanProcessors: processors, ...sampler });
+  const recorded = processors.length > 0;
   const contextManager = new AsyncLocalStorageContextManager();
   // Replace whatever an earlier call registered (tests start and stop tracing several times).
   trace.disable();
@@ -229,7 +294,8 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(propagator);
   trace.setGlobalTracerProvider(provider);
-  tracer = trace.getTracer("carehub");
+  // carehub's own spans (every message's, at every hop) skip the SDK when nothing records them.
+  tracer = recorded ? trace.getTracer("carehub") : new NonRecordingTracer();
   return {
     provider,
     finishedSpans: () => memory?.getFinishedSpans() ?? [],

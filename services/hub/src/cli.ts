@@ -1,17 +1,20 @@
 // The `carehub` command (`pnpm carehub …`). Only wires the process: node's flags, arguments, signals, exit code.
 import { homedir } from "node:os";
 import { missingNodeEnv, missingNodeFlags } from "./node-flags.ts";
-import { START_BUNDLE_ENTRY, startBundleState } from "./start-bundle.ts";
+import { START_BUNDLE_ENTRY, staleBundleHandOver, startBundleVerdict } from "./start-bundle.ts";
 
 // A hub process (`carehub start`) runs with the hub's V8 flags and compile cache (./node-flags.ts), however it was
 // launched, and (as `carehub demo`) from the start bundle while that is fresh (./start-bundle.ts: the same code,
 // loaded as a few files instead of about a thousand modules; a stale bundle never runs). If it was started
-// otherwise, it replaces itself (same pid, same stdio) with node started so, before the hub's modules are loaded.
+// otherwise, it replaces itself (same pid, same stdio) with node started so, before the hub's modules are loaded;
+// a stale bundle's verdict goes along, so the sources are read and hashed once per start, not before and after.
 const starting = process.argv[2] === "start";
 // The demo (scripts/demo) runs the whole hub too, so it runs the same code as `carehub start`.
 const runsHub = starting || process.argv[2] === "demo";
-const bundle = runsHub && process.argv[1] !== START_BUNDLE_ENTRY ? startBundleState() : undefined;
-if (bundle?.state === "stale") {
+const verdict =
+  runsHub && process.argv[1] !== START_BUNDLE_ENTRY ? startBundleVerdict(process.env, process.pid) : undefined;
+const bundle = verdict?.bundle;
+if (bundle?.state === "stale" && verdict?.inherited === false) {
   process.stderr.write(
     "carehub: the start bundle is older than the sources; running the sources (pnpm build:start rebuilds it)\n",
   );
@@ -23,7 +26,7 @@ if (missing.length > 0 || Object.keys(missingEnv).length > 0 || entry !== proces
   process.execve?.(
     process.execPath,
     [process.execPath, ...missing, ...process.execArgv, entry as string, ...process.argv.slice(2)],
-    { ...process.env, ...missingEnv },
+    { ...process.env, ...missingEnv, ...(verdict === undefined ? {} : staleBundleHandOver(verdict, process.pid)) },
   );
 }
 const { runCli } = await import("./run-cli.ts");

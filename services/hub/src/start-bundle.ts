@@ -68,3 +68,38 @@ export function startBundleState(dir = START_BUNDLE_DIR, root = REPOSITORY_ROOT)
     ? { state: "fresh", entry: join(dir, "cli.js") }
     : { state: "stale" };
 }
+
+/**
+ * Set by a `carehub` that found the bundle stale, for the node it replaces itself with (process.execve: same pid),
+ * so that one does not read and hash every source again: its value is that pid. It can only say "stale", so it can
+ * only ever make a process run the sources, never a bundle; and it counts only in the process it names (taken out
+ * of the environment there, so nothing that process starts inherits it).
+ */
+export const START_BUNDLE_STALE_ENV = "CAREHUB_START_BUNDLE_STALE_IN";
+
+/** What the CLI runs: the bundle's state, and whether the process it replaced found it (and said so) already. */
+export interface StartBundleVerdict {
+  bundle: StartBundleState;
+  /** The bundle is stale and the process this one replaced hashed the sources and said so. */
+  inherited: boolean;
+}
+
+/**
+ * The start bundle's state for the `carehub` process `pid`: handed over by the process it replaced (stale only), or
+ * read and hashed now (`check`). Removes the hand-over from `env` either way.
+ */
+export function startBundleVerdict(
+  env: NodeJS.ProcessEnv,
+  pid: number,
+  check: () => StartBundleState = () => startBundleState(),
+): StartBundleVerdict {
+  const handedOver = env[START_BUNDLE_STALE_ENV];
+  delete env[START_BUNDLE_STALE_ENV];
+  if (handedOver === String(pid)) return { bundle: { state: "stale" }, inherited: true };
+  return { bundle: check(), inherited: false };
+}
+
+/** What a `carehub` that found the bundle stale adds to the environment of the node it replaces itself with. */
+export function staleBundleHandOver(verdict: StartBundleVerdict, pid: number): Record<string, string> {
+  return verdict.bundle.state === "stale" ? { [START_BUNDLE_STALE_ENV]: String(pid) } : {};
+}

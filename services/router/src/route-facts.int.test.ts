@@ -9,7 +9,9 @@ import {
   loadRouteFacts,
   planFactLookups,
   type ReceiverMarks,
+  receiverMarks,
   redisFactReader,
+  writeReceiverMarks,
 } from "./route-facts.ts";
 import { routerKeys } from "./router-keys.ts";
 
@@ -85,6 +87,24 @@ describe("loadRouteFacts against Redis", () => {
       expect(await redis.mget(...marked)).toEqual([keys.receivedMark, keys.receivedMark]);
       expect(await redis.ttl(marked[1] as string)).toBeGreaterThan(0);
     }
+  });
+
+  // Catches: the one writer of received markers (route() uses it for a rule's copy or a letter) writing a marker
+  // without its expiry — kept for ever, one key per receiver and message — or under another spelling of the key.
+  it("writes each receiver's marker under the ledger's key, with the ledger's value and the facts' lifetime", async () => {
+    const marks = receiverMarks(
+      keys,
+      [
+        { endpoint: "databank", messageId: "W1" },
+        { endpoint: "practice-b", messageId: "L-W1" },
+      ],
+      120,
+    );
+    expect(marks.keys).toEqual([keys.received("databank", "W1"), keys.received("practice-b", "L-W1")]);
+    await writeReceiverMarks(redis, marks);
+    expect(await redis.mget(...marks.keys)).toEqual([keys.receivedMark, keys.receivedMark]);
+    for (const key of marks.keys) expect(await redis.ttl(key)).toBeGreaterThan(60);
+    for (const key of marks.keys) expect(await redis.ttl(key)).toBeLessThanOrEqual(120);
   });
 
   it("reads an acknowledged message and whom the hub routed it to in the same round trip", async () => {

@@ -70,6 +70,25 @@ export interface ReceiverMarks {
   ttlSeconds: number;
 }
 
+/** The marks of `endpoints` each holding `messageId`, as the ledger spells the key and its value. */
+export function receiverMarks(
+  keys: Pick<RouterKeys, "received" | "receivedMark">,
+  held: readonly { endpoint: string; messageId: string }[],
+  ttlSeconds: number,
+): ReceiverMarks {
+  return { keys: held.map((h) => keys.received(h.endpoint, h.messageId)), value: keys.receivedMark, ttlSeconds };
+}
+
+/**
+ * Writes received markers: the one place the router writes them (with the facts' read, and in route() for a rule's
+ * copy or a letter). One `SET … EX` per key, issued together without waiting in between: they leave in one socket
+ * write (the hub's client holds a piece of work's writes, docs/decisions/0098). No pipeline object: it costs more
+ * CPU than the round trip it saves, and one receiver is one command.
+ */
+export async function writeReceiverMarks(redis: Pick<Redis, "set">, marks: ReceiverMarks): Promise<void> {
+  await Promise.all(marks.keys.map((key) => redis.set(key, marks.value, "EX", marks.ttlSeconds)));
+}
+
 /**
  * What the facts are read with: one script call, so a fact and the marker it points at cost one round trip.
  * `keys` are the script's KEYS, `args` its ARGV. `marks`, when given, are written in the same round trip, after
@@ -129,13 +148,10 @@ export function redisFactReader(redis: Redis): FactReader {
     // No numberOfKeys: the number of KEYS varies with the message and goes first.
     redis.defineCommand(READ_FACTS_COMMAND, { lua: READ_FACTS_SCRIPT });
     const command = (redis as unknown as ScriptCommands)[READ_FACTS_COMMAND].bind(redis);
-    // The read first, then the marks, issued together without waiting in between: they leave in one socket write
-    // (the hub's client holds a piece of work's writes, docs/decisions/0098) and Redis runs them in that order. No
-    // pipeline object: it costs more CPU than the round trip it saves.
+    // The read first (issued before this is called), then the marks: Redis runs them in that order.
     const withMarks = async <T>(read: Promise<T>, marks: ReceiverMarks): Promise<T> => {
-      const written = marks.keys.map((key) => redis.set(key, marks.value, "EX", marks.ttlSeconds));
-      const [values] = await Promise.all([read, ...written]);
-      return values as T;
+      const [values] = await Promise.all([read, writeReceiverMarks(redis, marks)]);
+      return values;
     };
     reader = {
       readFacts: (keys, args, marks) => {

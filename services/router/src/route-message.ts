@@ -33,9 +33,10 @@ import {
   translationRefusedEvent,
   wantsTranslation,
 } from "./databank-translation.ts";
-import { loadRouteFacts, planFactLookups, redisFactReader } from "./route-facts.ts";
+import { loadRouteFacts, planFactLookups, receiverMarks, redisFactReader, writeReceiverMarks } from "./route-facts.ts";
 import {
   type AcknowledgementMatch,
+  type AddressedDeliveries,
   addressedDeliveries,
   type RouteDelivery,
   type RouteFacts,
@@ -122,12 +123,14 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
     const lookups = planFactLookups(envelope, registry);
     // Facts first, in the facts' round trip: the receivers the message addresses are marked as holding it before
     // any copy is published (decision 0102); those a rule or a letter adds are marked in route().
-    const marked = addressedReceivers(envelope, registry);
-    const marks = {
-      keys: marked.map((endpoint) => deps.keys.received(endpoint, envelope.messageId)),
-      value: deps.keys.receivedMark,
-      ttlSeconds: deps.ttlSeconds,
-    };
+    const addressed = addressedDeliveries(envelope, registry);
+    const marked = addressedReceivers(envelope, registry, addressed);
+    const { messageId } = envelope;
+    const marks = receiverMarks(
+      deps.keys,
+      marked.map((endpoint) => ({ endpoint, messageId })),
+      deps.ttlSeconds,
+    );
     const facts = await state("reading routing facts", () =>
       loadRouteFacts(redisFactReader(deps.redis), deps.keys, envelope, lookups, marks),
     );
@@ -146,7 +149,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
       await reject(envelope, [notAParty], true, registry, deps);
       return;
     }
-    const decision = resolveRoute(envelope, registry, facts);
+    const decision = resolveRoute(envelope, registry, facts, addressed);
     if (decision.outcome === "reject") {
       await reject(envelope, decision.issues, decision.answerSender, registry, deps);
       return;
@@ -174,8 +177,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): (message: InboundMes
  * only ever make the hub think a receiver holds a message id, which can refuse more (a loop, a correction of
  * someone else's), never less (decision 0102).
  */
-function addressedReceivers(envelope: Envelope, registry: EndpointRegistry): string[] {
-  const { deliveries, issues } = addressedDeliveries(envelope, registry);
+function addressedReceivers(
+  envelope: Envelope,
+  registry: EndpointRegistry,
+  { deliveries, issues }: AddressedDeliveries,
+): string[] {
   if (issues.length > 0) return [];
   // A receiver that gets a letter the hub makes holds the letter's id, not this one: marked in route().
   return deliveries
@@ -256,24 +262,18 @@ async function route(
   if ((deliveries.length > 0 && raw !== undefined) || letters.length > 0) {
     // Facts first: once a receiver can have the message, the hub must know it received it (loop rule).
     // The addressed receivers were marked with the facts' read; a rule's copy or a letter is marked here.
-    const markers = [
-      ...deliveries
-        .filter((d) => !marked.includes(d.endpoint))
-        .map((d) => keys.received(d.endpoint, envelope.messageId)),
-      ...letters.map((l) => keys.received(l.delivery.endpoint, l.ids.letterId)),
-    ];
-    if (markers.length > 0) {
-      await state("recording receivers", async () => {
-        // One receiver is one command: a pipeline costs more than the command it carries.
-        const [only] = markers;
-        if (markers.length === 1 && only !== undefined) {
-          await deps.redis.set(only, keys.receivedMark, "EX", deps.ttlSeconds);
-          return;
-        }
-        const pipeline = deps.redis.pipeline();
-        for (const marker of markers) pipeline.set(marker, keys.receivedMark, "EX", deps.ttlSeconds);
-        await execAll(pipeline);
-      });
+    const markers = receiverMarks(
+      keys,
+      [
+        ...deliveries
+          .filter((d) => !marked.includes(d.endpoint))
+          .map((d) => ({ endpoint: d.endpoint, messageId: envelope.messageId })),
+        ...letters.map((l) => ({ endpoint: l.delivery.endpoint, messageId: l.ids.letterId })),
+      ],
+      deps.ttlSeconds,
+    );
+    if (markers.keys.length > 0) {
+      await state("recording receivers", () => writeReceiverMarks(deps.redis, markers));
     }
     await Promise.all([
       ...(raw === undefined ? [] : deliveries.map((delivery) => publishCopy(envelope, delivery, raw, bus))),

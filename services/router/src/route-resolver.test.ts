@@ -1,7 +1,13 @@
 import type { MessageContent, RoutingRule } from "@carehub/schemas";
 import { describe, expect, it } from "vitest";
 import { ENDPOINTS, envelope, fixtureRegistry, HUB, LAB_DATABANK_RULE, labResult, partyOf } from "../test/fixtures.ts";
-import { NO_ROUTE_FACTS, type RouteDecision, type RouteFacts, resolveRoute } from "./route-resolver.ts";
+import {
+  addressedDeliveries,
+  NO_ROUTE_FACTS,
+  type RouteDecision,
+  type RouteFacts,
+  resolveRoute,
+} from "./route-resolver.ts";
 
 const registry = fixtureRegistry();
 
@@ -26,6 +32,16 @@ describe("resolveRoute: addressing", () => {
   it("routes to the receiver the message addresses, by GLN", () => {
     const decision = resolveRoute(envelope(), registry, NO_ROUTE_FACTS);
     expect(routed(decision).deliveries).toEqual([{ endpoint: "practice-b", via: "addressed" }, expect.anything()]);
+  });
+
+  // Catches: the router's addressed deliveries (computed once, to mark the receivers with the facts' read) computed a
+  // second time inside the resolver — the work the router hands over done again on every routed message.
+  it("takes over the addressed deliveries the router computed, instead of resolving the addressees again", () => {
+    const message = envelope();
+    const addressed = addressedDeliveries(message, registry);
+    const decision = routed(resolveRoute(message, registry, NO_ROUTE_FACTS, addressed));
+    expect(decision.deliveries).toBe(addressed.deliveries);
+    expect(decision.deliveries).toEqual([{ endpoint: "practice-b", via: "addressed" }, expect.anything()]);
   });
 
   it("routes by SOR id, primary receiver first then cc, each once", () => {

@@ -91,8 +91,15 @@ export type RouteDecision =
  *    acknowledgement from one the hub routed the message to, a correction or retraction from its original
  *    sender. Otherwise the message is rejected, and its sender answered even when it is an acknowledgement.
  */
-export function resolveRoute(envelope: Envelope, registry: RoutingRegistry, facts: RouteFacts): RouteDecision {
-  const { deliveries, issues, addressedToHub } = addressedDeliveries(envelope, registry);
+export function resolveRoute(
+  envelope: Envelope,
+  registry: RoutingRegistry,
+  facts: RouteFacts,
+  addressed: AddressedDeliveries = addressedDeliveries(envelope, registry),
+): RouteDecision {
+  // The router has them already (it marks the addressed receivers with the facts' read): computed once per message.
+  // Taken over, not copied: the rules' copies are added to these deliveries.
+  const { deliveries, issues, addressedToHub } = addressed;
 
   if (issues.length > 0) {
     return { outcome: "reject", issues, answerSender: expectsAcknowledgement(envelope.kind) };
@@ -128,15 +135,19 @@ export function resolveRoute(envelope: Envelope, registry: RoutingRegistry, fact
   return decision;
 }
 
+/** What addressedDeliveries finds: step 1 of resolveRoute. */
+export interface AddressedDeliveries {
+  deliveries: RouteDelivery[];
+  issues: ValidationIssue[];
+  addressedToHub: boolean;
+}
+
 /**
  * Step 1 of resolveRoute: the endpoints the message addresses (primary receiver, then cc, each once), the issues
  * that reject it (an unknown party, one that does not accept the kind), and whether it is addressed to the hub (an
  * acknowledgement of a hub-made message). Needs no facts, so the router marks these receivers before it reads them.
  */
-export function addressedDeliveries(
-  envelope: Envelope,
-  registry: RoutingRegistry,
-): { deliveries: RouteDelivery[]; issues: ValidationIssue[]; addressedToHub: boolean } {
+export function addressedDeliveries(envelope: Envelope, registry: RoutingRegistry): AddressedDeliveries {
   const isAcknowledgement = envelope.content.kind === "acknowledgement";
   const issues: ValidationIssue[] = [];
   const deliveries: RouteDelivery[] = [];
