@@ -54,6 +54,7 @@ const StaleDays = z.partialRecord(StatusSubjectType, z.partialRecord(BusinessSta
 export const TRACKER_ENV = {
   timerPollMs: "CAREHUB_TRACKER_TIMER_POLL_MS",
   concurrency: "CAREHUB_TRACKER_CONCURRENCY",
+  statusConcurrency: "CAREHUB_TRACKER_STATUS_CONCURRENCY",
   sweepIntervalMs: "CAREHUB_TRACKER_SWEEP_INTERVAL_MS",
   staleDays: "CAREHUB_TRACKER_STALE_DAYS",
 } as const;
@@ -64,6 +65,7 @@ export function parseTrackerOptions(env: Record<string, string | undefined>): Tr
   const positive = (name: string): number | undefined => positiveWholeNumberFromEnv(env, name, problems);
   const timerPollMs = positive(TRACKER_ENV.timerPollMs);
   const concurrency = positive(TRACKER_ENV.concurrency);
+  const statusConcurrency = positive(TRACKER_ENV.statusConcurrency);
   const sweepIntervalMs = positive(TRACKER_ENV.sweepIntervalMs);
   let staleLimits = DEFAULT_STALE_LIMITS;
   const rawStale = env[TRACKER_ENV.staleDays];
@@ -77,6 +79,7 @@ export function parseTrackerOptions(env: Record<string, string | undefined>): Tr
     ...DEFAULT_TRACKER_OPTIONS,
     ...(timerPollMs === undefined ? {} : { timerPollMs }),
     ...(concurrency === undefined ? {} : { concurrency }),
+    ...(statusConcurrency === undefined ? {} : { statusConcurrency }),
     ...(sweepIntervalMs === undefined ? {} : { sweepIntervalMs }),
     staleLimits,
   });
