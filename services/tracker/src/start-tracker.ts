@@ -5,7 +5,7 @@ import { Envelope, type HubConfig, LifecycleEvent } from "@carehub/schemas";
 import { createStore, type MessageChange, type ReadModelStore, type StaleLimits } from "@carehub/store";
 import type { Redis } from "ioredis";
 import { carryOutEffects } from "./effects.ts";
-import { foldEnvelope, recordOnlyChange } from "./envelope-handler.ts";
+import { businessOrderKey, foldEnvelope, recordOnlyChange } from "./envelope-handler.ts";
 import { EventBatcher } from "./event-batcher.ts";
 import { foldChanges } from "./event-handler.ts";
 import { InOrder } from "./in-order.ts";
@@ -90,7 +90,8 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
   // message's record: one store call per batch instead of one per event and envelope.
   const changes = new EventBatcher<MessageChange>((batch) => foldChanges(store, batch), options.concurrency);
   // PIPELINE's envelopes in hand at once are many (statusConcurrency), so the record-only ones fill the batches;
-  // those that update a referral, task or appointment wait for one another here, in the order they came.
+  // those that update a referral, task or appointment wait here for the earlier ones about the same referral or
+  // task, in the order they came.
   const businessFacts = new InOrder();
   const consumers: RunningConsumer[] = [];
   try {
@@ -120,7 +121,7 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
           const envelopeDeps = { hubEndpointId: current.hub.id, resolver: current };
           const recordOnly = recordOnlyChange(message.body, envelopeDeps);
           if (recordOnly !== undefined) return changes.fold(recordOnly);
-          return businessFacts.run(() =>
+          return businessFacts.run(businessOrderKey(message.body), () =>
             foldEnvelope(
               { ...envelopeDeps, store, carryOut: (state) => carryOutEffects(effectDeps, state) },
               message.body,
