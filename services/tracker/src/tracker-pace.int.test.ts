@@ -47,6 +47,13 @@ async function backlog(name: string, envelopes: readonly Envelope[]): Promise<{ 
   return { bus, redis };
 }
 
+/** Starts the tracker on the backlog and waits until its status consumer has folded and acked all of it. */
+async function startAndDrain(setup: { bus: Bus; redis: Redis }): Promise<RunningTracker> {
+  const started = await startTracker({ ...setup, registry: trackerRegistry(), config: config(namespace) });
+  await drained(setup.bus);
+  return started;
+}
+
 async function drained(on: Bus): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -71,13 +78,7 @@ describe("the tracker's status consumer in a backlog", () => {
       scriptCalls++;
       return evalsha(...args);
     }) as typeof evalsha;
-    tracker = await startTracker({
-      bus: setup.bus,
-      redis: setup.redis,
-      registry: trackerRegistry(),
-      config: config(namespace),
-    });
-    await drained(setup.bus);
+    tracker = await startAndDrain(setup);
     for (const envelope of envelopes) {
       expect((await tracker.store.getMessage(envelope.hubId))?.kind, envelope.hubId).toBe("lab-result");
     }
@@ -101,13 +102,7 @@ describe("the tracker's status consumer in a backlog", () => {
       envelopes.push(statusUpdate(`ord-done-${r}`, HOSPITAL, GP, subject, "completed", at + 200));
     }
     const setup = await backlog("trk-order", envelopes);
-    tracker = await startTracker({
-      bus: setup.bus,
-      redis: setup.redis,
-      registry: trackerRegistry(),
-      config: config(namespace),
-    });
-    await drained(setup.bus);
+    tracker = await startAndDrain(setup);
     for (let r = 0; r < REFERRALS; r++) {
       const entity = await tracker.store.getReferral(GP.id, `REF-ORD-${r}`);
       expect(
