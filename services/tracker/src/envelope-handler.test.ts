@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { recordOnlyChange } from "./envelope-handler.ts";
+import { businessOrderKey, recordOnlyChange } from "./envelope-handler.ts";
 import {
   envelopeOf,
   GP,
@@ -45,5 +45,25 @@ describe("recordOnlyChange", () => {
     ]) {
       expect(recordOnlyChange(envelope, deps), envelope.hubId).toBeUndefined();
     }
+  });
+});
+
+describe("businessOrderKey", () => {
+  // Catches: a referral's status updates (or an appointment booked for it, which reads its parties) queued apart
+  // from the referral, so folded side by side with it; or every referral in one queue.
+  it("queues a referral, its status updates and its appointments' together, another referral apart", () => {
+    const about = { type: "referral" as const, id: "REF-1" };
+    const appointment = statusUpdate("h-apt", HOSPITAL, GP, { type: "appointment", id: "APT-9" }, "booked", T, {
+      basedOn: about,
+      appointment: { start: "2026-03-09T10:00:00Z" },
+    });
+    const keys = [
+      referral("h-ref", "REF-1", T),
+      statusUpdate("h-st", HOSPITAL, GP, about, "booked", T),
+      appointment,
+    ].map(businessOrderKey);
+    expect(new Set(keys).size).toBe(1);
+    expect(businessOrderKey(referral("h-ref2", "REF-2", T))).not.toBe(keys[0]);
+    expect(businessOrderKey(taskRequisition("h-task", "REF-1", T))).not.toBe(keys[0]);
   });
 });

@@ -60,6 +60,29 @@ export function recordOnlyChange(
 }
 
 /**
+ * Which envelopes with business facts the tracker folds one after another (in-order.ts, decision 0113): those
+ * about the same referral or task id — a referral, its forwards and status updates, and an appointment's status
+ * updates with the referral or task it was booked for (they read its parties). The originator is left out (it is
+ * only known after reading the store), so two originators' equal ids share a queue: more waiting, never less.
+ */
+export function businessOrderKey(envelope: Envelope): string {
+  const content = envelope.content;
+  switch (content.kind) {
+    case "referral":
+      return `referral:${content.referralId}`;
+    case "task-requisition":
+      return `task:${content.taskId}`;
+    case "status-update": {
+      const about =
+        content.subject.type === "appointment" && content.basedOn !== undefined ? content.basedOn : content.subject;
+      return `${about.type}:${about.id}`;
+    }
+    default:
+      return "other";
+  }
+}
+
+/**
  * For a forwarded referral or task: the entity it belongs to (forwarded by one of its parties). For a status update: which originator's entity it is about (the one rule of status-subject.ts, which the
  * router applies too), and for an appointment the parties of the referral or task it was booked for.
  */

@@ -5,9 +5,10 @@ import { Envelope, type HubConfig, LifecycleEvent } from "@carehub/schemas";
 import { createStore, type MessageChange, type ReadModelStore, type StaleLimits } from "@carehub/store";
 import type { Redis } from "ioredis";
 import { carryOutEffects } from "./effects.ts";
-import { foldEnvelope, recordOnlyChange } from "./envelope-handler.ts";
+import { businessOrderKey, foldEnvelope, recordOnlyChange } from "./envelope-handler.ts";
 import { EventBatcher } from "./event-batcher.ts";
 import { foldChanges } from "./event-handler.ts";
+import { InOrder } from "./in-order.ts";
 import { sizeRetention } from "./size-retention.ts";
 import { type RunningTimers, startTimers } from "./timer-poller.ts";
 import { DEFAULT_TRACKER_OPTIONS, type TrackerOptions } from "./tracker-options.ts";
@@ -64,7 +65,8 @@ export const TRACKER_CONSUMERS = { events: "tracker", pipeline: "tracker-status"
  * Starts the tracker: the durable consumer `tracker` folds every lifecycle event into the read model (the
  * events it has in hand together in one batch), the
  * durable consumer `tracker-status` folds every envelope (NATS 2.9 has no multi-subject filters, so it takes
- * all of PIPELINE; kinds without a business status only enrich the message record), and the timer poller
+ * all of PIPELINE; kinds without a business status only enrich the message record, in the events' batches;
+ * the envelopes that carry business facts are folded one at a time in the stream's order), and the timer poller
  * raises ack-overdue and stale. A message is acked only after its store write: a crash means redelivery, and
  * redelivery is harmless. Store and NATS trouble is retried without limit (the read model must not lose a
  * status because Redis was down for a while); only what can never be read is dead-lettered.
@@ -87,6 +89,10 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
   // The events in hand at once are folded together, with the envelope in hand when it changes only its
   // message's record: one store call per batch instead of one per event and envelope.
   const changes = new EventBatcher<MessageChange>((batch) => foldChanges(store, batch), options.concurrency);
+  // PIPELINE's envelopes in hand at once are many (statusConcurrency), so the record-only ones fill the batches;
+  // those that update a referral, task or appointment wait here for the earlier ones about the same referral or
+  // task, in the order they came.
+  const businessFacts = new InOrder();
   const consumers: RunningConsumer[] = [];
   try {
     consumers.push(
@@ -115,9 +121,11 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
           const envelopeDeps = { hubEndpointId: current.hub.id, resolver: current };
           const recordOnly = recordOnlyChange(message.body, envelopeDeps);
           if (recordOnly !== undefined) return changes.fold(recordOnly);
-          return foldEnvelope(
-            { ...envelopeDeps, store, carryOut: (state) => carryOutEffects(effectDeps, state) },
-            message.body,
+          return businessFacts.run(businessOrderKey(message.body), () =>
+            foldEnvelope(
+              { ...envelopeDeps, store, carryOut: (state) => carryOutEffects(effectDeps, state) },
+              message.body,
+            ),
           );
         },
       }),

@@ -6,10 +6,13 @@ describe("parseTrackerOptions", () => {
     const options = parseTrackerOptions({
       CAREHUB_TRACKER_TIMER_POLL_MS: "250",
       CAREHUB_TRACKER_CONCURRENCY: "",
+      CAREHUB_TRACKER_STATUS_CONCURRENCY: "8",
       CAREHUB_TRACKER_STALE_DAYS: '{"task":{"requested":2}}',
     });
     expect(options.timerPollMs).toBe(250);
     expect(options.concurrency).toBe(DEFAULT_TRACKER_OPTIONS.concurrency);
+    expect(options.statusConcurrency).toBe(8);
+    expect(DEFAULT_TRACKER_OPTIONS.statusConcurrency).toBe(64);
     expect(options.staleLimits).toEqual({ task: { requested: 2 * 86_400_000 } });
   });
 

@@ -20,9 +20,12 @@ export interface TrackerOptions {
    */
   concurrency: number;
   /**
-   * Handlers running at once on PIPELINE. The result does not depend on it, but one at a time applies the
-   * facts of a referral in the order they arrived, so a transition is not first refused and then accepted
-   * when its predecessor overtakes it in a parallel handler (which would alarm operators for nothing).
+   * Envelopes in hand at once on PIPELINE. Those that change only their message's record are folded in the
+   * events' batches (up to `concurrency` in one store call); those that carry business facts are still folded
+   * one at a time per referral or task, in the order they came (in-order.ts), so a transition is not first refused and then accepted
+   * when its predecessor overtakes it (which would alarm operators for nothing). 1 was the default until
+   * decision 0113: the status consumer then took one envelope and one store call at a time, and fell behind
+   * the pipeline in a backlog.
    */
   statusConcurrency: number;
 }
@@ -42,7 +45,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = Object.freeze({
   sweepIntervalMs: 60_000,
   staleLimits: DEFAULT_STALE_LIMITS,
   concurrency: 64,
-  statusConcurrency: 1,
+  statusConcurrency: 64,
 });
 
 /** `{"referral":{"received":14}}`: days per subject type and status. */
@@ -51,6 +54,7 @@ const StaleDays = z.partialRecord(StatusSubjectType, z.partialRecord(BusinessSta
 export const TRACKER_ENV = {
   timerPollMs: "CAREHUB_TRACKER_TIMER_POLL_MS",
   concurrency: "CAREHUB_TRACKER_CONCURRENCY",
+  statusConcurrency: "CAREHUB_TRACKER_STATUS_CONCURRENCY",
   sweepIntervalMs: "CAREHUB_TRACKER_SWEEP_INTERVAL_MS",
   staleDays: "CAREHUB_TRACKER_STALE_DAYS",
 } as const;
@@ -61,6 +65,7 @@ export function parseTrackerOptions(env: Record<string, string | undefined>): Tr
   const positive = (name: string): number | undefined => positiveWholeNumberFromEnv(env, name, problems);
   const timerPollMs = positive(TRACKER_ENV.timerPollMs);
   const concurrency = positive(TRACKER_ENV.concurrency);
+  const statusConcurrency = positive(TRACKER_ENV.statusConcurrency);
   const sweepIntervalMs = positive(TRACKER_ENV.sweepIntervalMs);
   let staleLimits = DEFAULT_STALE_LIMITS;
   const rawStale = env[TRACKER_ENV.staleDays];
@@ -74,6 +79,7 @@ export function parseTrackerOptions(env: Record<string, string | undefined>): Tr
     ...DEFAULT_TRACKER_OPTIONS,
     ...(timerPollMs === undefined ? {} : { timerPollMs }),
     ...(concurrency === undefined ? {} : { concurrency }),
+    ...(statusConcurrency === undefined ? {} : { statusConcurrency }),
     ...(sweepIntervalMs === undefined ? {} : { sweepIntervalMs }),
     staleLimits,
   });

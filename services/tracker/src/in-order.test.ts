@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { InOrder } from "./in-order.ts";
+
+function gate(): { promise: Promise<void>; open: () => void; fail: (error: Error) => void } {
+  let open: () => void = () => {};
+  let fail: (error: Error) => void = () => {};
+  const promise = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  return { promise, open, fail };
+}
+
+describe("InOrder", () => {
+  // Catches: business envelopes folded side by side once PIPELINE has many in hand (0113): a later one's fold
+  // starting before an earlier, slower one has finished.
+  it("starts a task only after every task handed over before it has settled", async () => {
+    const order = new InOrder();
+    const started: string[] = [];
+    const first = gate();
+    const a = order.run("REF-1", async () => {
+      started.push("a");
+      await first.promise;
+      started.push("a done");
+    });
+    const b = order.run("REF-1", async () => {
+      started.push("b");
+    });
+    // Let every microtask and a turn of the event loop pass: b must still wait for a.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual(["a"]);
+    first.open();
+    await Promise.all([a, b]);
+    expect(started).toEqual(["a", "a done", "b"]);
+  });
+
+  // Catches: one queue for every envelope with business facts (a slow referral holding up every other referral's
+  // folds: in a backlog with 1 in 10 envelopes a referral or status update, the status consumer was then slower
+  // than with one envelope at a time), and a queue kept per key for ever.
+  it("runs the tasks of other keys side by side, and forgets a key once its tasks are done", async () => {
+    const order = new InOrder();
+    const first = gate();
+    const a = order.run("REF-1", () => first.promise);
+    let otherRan = false;
+    const b = order.run("REF-2", async () => {
+      otherRan = true;
+    });
+    await b;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(otherRan).toBe(true);
+    expect(order.keys).toBe(1);
+    first.open();
+    await a;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order.keys).toBe(0);
+  });
+
+  // Catches: one failed fold (Redis away, retried by redelivery) stopping every later envelope for good.
+  it("passes a task's failure to its caller alone and goes on with the next", async () => {
+    const order = new InOrder();
+    const first = gate();
+    const a = order.run("REF-1", () => first.promise);
+    const b = order.run("REF-1", async () => "b ran");
+    first.fail(new Error("redis away"));
+    await expect(a).rejects.toThrow("redis away");
+    await expect(b).resolves.toBe("b ran");
+  });
+});

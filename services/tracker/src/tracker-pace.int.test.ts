@@ -1,0 +1,132 @@
+import { type Bus, connectBus } from "@carehub/bus";
+import type { Envelope } from "@carehub/schemas";
+import { cleanupNamespace, sharedNatsUrl, sharedRedisUrl, testNamespace } from "@carehub/testkit";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RunningTracker, startTracker, TRACKER_CONSUMERS } from "./start-tracker.ts";
+import { envelopeOf, GP, HOSPITAL, referral, statusUpdate, trackerRegistry } from "./tracker-fixtures.test-support.ts";
+
+/*
+ * The tracker's status consumer in a backlog (docs/decisions/0113): PIPELINE holds envelopes before the tracker
+ * starts, as after an outage or in a catch-up. The envelopes without business status are folded many at a time
+ * (with the events' batches); the envelopes that carry business facts still one at a time, in the stream's order.
+ */
+
+const config = (namespace: string) => ({
+  namespace,
+  retentionDays: 30,
+  patientHashKey: "tracker-test-key-0123456789",
+});
+const T0 = Date.now() - 10 * 60_000;
+const lab = { kind: "lab-result" as const, letterType: "XRPT01", consentGiven: null, corrected: false, results: [] };
+const labResult = (hubId: string, at: number): Envelope => envelopeOf(hubId, HOSPITAL, GP, lab, at);
+
+let bus: Bus | undefined;
+let redis: Redis | undefined;
+let tracker: RunningTracker | undefined;
+let namespace = "";
+
+afterEach(async () => {
+  await tracker?.stop();
+  if (bus !== undefined && redis !== undefined) await cleanupNamespace({ namespace, bus, redis });
+  await bus?.drain();
+  await redis?.quit();
+  tracker = undefined;
+  bus = undefined;
+  redis = undefined;
+});
+
+async function backlog(name: string, envelopes: readonly Envelope[]): Promise<{ bus: Bus; redis: Redis }> {
+  namespace = testNamespace(name);
+  bus = await connectBus({ servers: sharedNatsUrl(), name: `tracker-pace-${name}`, namespace });
+  await bus.provision();
+  for (const envelope of envelopes) {
+    await bus.publishJson(bus.topology.subjects.pipeline(envelope.kind), envelope, { msgId: envelope.hubId });
+  }
+  redis = new Redis(sharedRedisUrl());
+  return { bus, redis };
+}
+
+/** Starts the tracker on the backlog and waits until its status consumer has folded and acked all of it. */
+async function startAndDrain(setup: { bus: Bus; redis: Redis }): Promise<RunningTracker> {
+  const started = await startTracker({ ...setup, registry: trackerRegistry(), config: config(namespace) });
+  await drained(setup.bus);
+  return started;
+}
+
+async function drained(on: Bus): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const info = await on.jsm.consumers.info(on.topology.streams.pipeline, TRACKER_CONSUMERS.pipeline);
+    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+    if (Date.now() > deadline) throw new Error("timed out waiting for the status consumer to drain PIPELINE");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("the tracker's status consumer in a backlog", () => {
+  // Catches: PIPELINE taken one envelope at a time again (statusConcurrency 1, as before 0113): every lab result
+  // is then a script call of its own, and the status consumer falls behind the pipeline in a catch-up.
+  it("folds the envelopes without business status many to a script call", async () => {
+    const COUNT = 60;
+    const envelopes = Array.from({ length: COUNT }, (_, i) => labResult(`pace-lab-${i}`, T0 + i));
+    const setup = await backlog("trk-pace", envelopes);
+    // The real client, counted: every script call the tracker's store makes goes through evalsha.
+    let scriptCalls = 0;
+    const evalsha = setup.redis.evalsha.bind(setup.redis);
+    setup.redis.evalsha = ((...args: Parameters<typeof evalsha>) => {
+      scriptCalls++;
+      return evalsha(...args);
+    }) as typeof evalsha;
+    tracker = await startAndDrain(setup);
+    for (const envelope of envelopes) {
+      expect((await tracker.store.getMessage(envelope.hubId))?.kind, envelope.hubId).toBe("lab-result");
+    }
+    expect(scriptCalls).toBeGreaterThan(0);
+    expect(scriptCalls).toBeLessThan(COUNT / 4);
+  });
+
+  // Catches: an envelope with business facts taken down the record-only path once many are in hand (its referral
+  // never moves), or its effects dropped (no status change announced). The order of the folds itself is
+  // in-order.test.ts's: here Redis answers in the order asked, so folds side by side rarely come out of order.
+  it("with many envelopes in hand, folds each referral's facts and announces each status change in order", async () => {
+    const REFERRALS = 12;
+    const envelopes: Envelope[] = [];
+    for (let r = 0; r < REFERRALS; r++) {
+      const at = T0 + r * 1_000;
+      envelopes.push(referral(`ord-ref-${r}`, `REF-ORD-${r}`, at));
+      envelopes.push(labResult(`ord-lab-${r}-a`, at));
+      const subject = { type: "referral" as const, id: `REF-ORD-${r}` };
+      envelopes.push(statusUpdate(`ord-booked-${r}`, HOSPITAL, GP, subject, "booked", at + 100));
+      envelopes.push(labResult(`ord-lab-${r}-b`, at));
+      envelopes.push(statusUpdate(`ord-done-${r}`, HOSPITAL, GP, subject, "completed", at + 200));
+    }
+    const setup = await backlog("trk-order", envelopes);
+    tracker = await startAndDrain(setup);
+    for (let r = 0; r < REFERRALS; r++) {
+      const entity = await tracker.store.getReferral(GP.id, `REF-ORD-${r}`);
+      expect(
+        entity?.history.map((h) => [h.status, h.outcome, h.sources]),
+        `REF-ORD-${r}`,
+      ).toEqual([
+        ["sent", "applied", [`ord-ref-${r}`]],
+        ["booked", "applied", [`ord-booked-${r}`]],
+        ["completed", "applied", [`ord-done-${r}`]],
+      ]);
+      expect((await tracker.store.getMessage(`ord-lab-${r}-b`))?.kind).toBe("lab-result");
+    }
+    // The status changes as announced, in the order EVENTS stored them.
+    const announced = new Map<string, string[]>();
+    const subject = setup.bus.topology.subjects.events("status-changed");
+    const last = (await setup.bus.jsm.streams.info(setup.bus.topology.streams.events)).state.last_seq;
+    for (let seq = 1; seq <= last; seq++) {
+      const stored = await setup.bus.getMessage(setup.bus.topology.streams.events, seq);
+      if (stored?.subject !== subject) continue;
+      const event = JSON.parse(Buffer.from(stored.data).toString("utf8")) as { subject: { id: string }; to: string };
+      announced.set(event.subject.id, [...(announced.get(event.subject.id) ?? []), event.to]);
+    }
+    for (let r = 0; r < REFERRALS; r++) {
+      expect(announced.get(`REF-ORD-${r}`), `REF-ORD-${r}`).toEqual(["sent", "booked", "completed"]);
+    }
+  });
+});
