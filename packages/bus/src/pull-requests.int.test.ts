@@ -35,7 +35,9 @@ async function consumeCountingPulls(
   }
   const batches: number[] = [];
   const pulls = watcher.subscribe(`$JS.API.CONSUMER.MSG.NEXT.${t.streams.ingress}.${tag}`, {
-    callback: (_error, msg) => batches.push((msg.json() as { batch: number }).batch),
+    callback: (_error, msg) => {
+      batches.push((msg.json() as { batch: number }).batch);
+    },
   });
   await watcher.flush();
   const handled = new Map<string, number>();
