@@ -22,7 +22,13 @@ const text = new TextDecoder();
 function outbound(subject: string, reply: string, payload: Uint8Array): string {
   if (subject.startsWith("$JS.ACK.")) {
     const head = text.decode(payload.subarray(0, 5));
-    const kind = head.startsWith("+ACK") ? "ack" : head.startsWith("-NAK") ? "nak" : head.startsWith("+WPI") ? "working" : "term";
+    const kind = head.startsWith("+ACK")
+      ? "ack"
+      : head.startsWith("-NAK")
+        ? "nak"
+        : head.startsWith("+WPI")
+          ? "working"
+          : "term";
     return `${kind}${reply === "" ? "" : " (confirmed)"} ${subject.split(".")[2] ?? ""}`;
   }
   if (subject.startsWith("$JS.API.CONSUMER.MSG.NEXT.")) return `pull request ${subject.split(".")[5] ?? ""}`;

@@ -59,7 +59,11 @@ describe("a JetStream publish", () => {
 
   it("fails what still waits when its connection closes, instead of waiting out the timeout", async () => {
     // Bug caught: the waiting publishes left in the map when the connection goes: they would hang for 60 s.
-    const other = await connectBus({ servers: sharedNatsUrl(), name: `test-${env.namespace}-closing`, namespace: env.namespace });
+    const other = await connectBus({
+      servers: sharedNatsUrl(),
+      name: `test-${env.namespace}-closing`,
+      namespace: env.namespace,
+    });
     const waiting = other.publish(`${env.namespace}.silent.b`, "x", { msgId: "pa-closing", timeoutMs: 60_000 });
     const outcome = waiting.then(
       () => "stored",

@@ -91,7 +91,12 @@ export class PublishAcks {
       waiting.reject(new PublishUnansweredError(code === 503 ? "no responders" : `status ${code}`));
       return;
     }
-    let reply: { stream?: string; seq?: number; duplicate?: boolean; error?: ConstructorParameters<typeof JetStreamApiError>[0] };
+    let reply: {
+      stream?: string;
+      seq?: number;
+      duplicate?: boolean;
+      error?: ConstructorParameters<typeof JetStreamApiError>[0];
+    };
     try {
       reply = JSON.parse(decoder.decode(msg.data)) as typeof reply;
     } catch (error) {

@@ -30,7 +30,9 @@ async function consumeCountingPulls(
   const subject = t.subjects.ingress(tag);
   for (let i = 0; i < messages; i += 50) {
     await Promise.all(
-      Array.from({ length: Math.min(50, messages - i) }, (_, j) => bus.publish(subject, "x", { msgId: `${tag}-${i + j}` })),
+      Array.from({ length: Math.min(50, messages - i) }, (_, j) =>
+        bus.publish(subject, "x", { msgId: `${tag}-${i + j}` }),
+      ),
     );
   }
   const batches: number[] = [];
