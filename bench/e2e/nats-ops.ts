@@ -5,7 +5,7 @@
  * direct-get answers, consumer status). Installed in bench/e2e/hub-process.ts when BENCH_NATS_OPS names a file;
  * the counts are written there when the hub stops. Measurement only: it wraps nats-core's ProtocolHandler.
  *
- *   BENCH_NATS_OPS=/tmp/ops.json node bench/e2e/pair.ts --messages=3000 && node bench/e2e/nats-ops.ts /tmp/ops.json 3100
+ *   BENCH_NATS_OPS=ops.json node bench/e2e/pair.ts --messages=3000 && node bench/e2e/nats-ops.ts ops.json 3100
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
