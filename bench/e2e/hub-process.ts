@@ -18,6 +18,11 @@ interface HubProcessInput {
   services?: string[];
 }
 
+// BENCH_NATS_OPS=<file>: count what this process asks of NATS, written when it stops (bench/e2e/nats-ops.ts).
+const writeNatsOps =
+  process.env.BENCH_NATS_OPS === undefined
+    ? undefined
+    : (await import("./nats-ops.ts")).countNatsOps(process.env.BENCH_NATS_OPS);
 const input = JSON.parse(process.env.BENCH_HUB ?? "{}") as HubProcessInput;
 const config = parseHubConfig(
   { NATS_URL: input.natsUrl, REDIS_URL: input.redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
@@ -52,7 +57,11 @@ async function profile(command: string): Promise<void> {
 // A driver that died (killed, crashed) takes its hub with it.
 process.on("disconnect", () => void hub.stop().finally(() => process.exit(1)));
 process.on("message", (message) => {
-  if (message === "stop") void hub.stop().finally(() => process.exit(0));
+  if (message === "stop")
+    void hub.stop().finally(() => {
+      writeNatsOps?.();
+      process.exit(0);
+    });
   const command = (message as { profile?: unknown })?.profile;
   if (typeof command === "string") void profile(command);
 });

@@ -186,7 +186,7 @@ class NatsBus implements Bus {
   }
 
   publish(subject: string, data: Uint8Array | string, options: PublishOptions): Promise<PublishResult> {
-    return publishMessage(this.js, subject, data, options, this.#atRest);
+    return publishMessage(this.nc, subject, data, options, this.#atRest);
   }
 
   publishJson(
@@ -195,7 +195,7 @@ class NatsBus implements Bus {
     options: { msgId: string; headers?: Record<string, string> },
   ): Promise<PublishResult> {
     return publishMessage(
-      this.js,
+      this.nc,
       subject,
       encoder.encode(JSON.stringify(value)),
       { ...options, contentType: "application/json" },

@@ -253,7 +253,7 @@ describe("claim-check sweep (docs/decisions/0061)", () => {
     }
     const claimCheck = new SweptAfterPut(bus.js, bus.topology, inline);
     const subject = bus.topology.subjects.pipeline("lab-result");
-    const sent = await publishMessage(bus.js, subject, bytes, { msgId: "sw-race" }, { cipher: undefined, claimCheck });
+    const sent = await publishMessage(bus.nc, subject, bytes, { msgId: "sw-race" }, { cipher: undefined, claimCheck });
     const name = (await raw(bus.topology.streams.pipeline, sent.seq)).claim;
     expect(await stored(name)).toBe(true);
     expect(Buffer.from((await bus.getMessage(bus.topology.streams.pipeline, sent.seq))?.data ?? []).equals(bytes)).toBe(

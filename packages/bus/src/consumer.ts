@@ -86,6 +86,19 @@ const HAND_BACK_DELAY_MS = 1_000;
  */
 export const PULL_EXPIRES_MS = 5_000;
 
+/**
+ * How few messages the server may still owe the consumer's pull requests before it asks for more (it then asks for
+ * `batch` minus what is still owed). nats.js re-pulls at 75 % owed: a pull request for every quarter of the batch
+ * received — one per 25 messages at the default batch of 100, one per 4 at the dispatcher's 16; each is a publish,
+ * a JSON request the server parses and a waiting request it keeps. At a quarter owed each request asks for three
+ * quarters of the batch: three times fewer requests, and still a quarter of the batch in transit when the next one
+ * leaves, so delivery does not pause for its round trip (docs/decisions/0115).
+ */
+export function pullThreshold(batch: number): number | undefined {
+  // Below 4 a quarter rounds to nothing: nats.js's own threshold then.
+  return batch < 4 ? undefined : Math.floor(batch / 4);
+}
+
 class Delivery<T> implements InboundMessage<T> {
   readonly msg: JsMsg;
   readonly body: T;
@@ -180,7 +193,13 @@ export class BusConsumer<T> implements RunningConsumer {
   }
 
   async start(consumer: Consumer): Promise<void> {
-    this.#messages = await consumer.consume({ max_messages: this.#spec.batch ?? 100, expires: PULL_EXPIRES_MS });
+    const batch = this.#spec.batch ?? 100;
+    const threshold = pullThreshold(batch);
+    this.#messages = await consumer.consume({
+      max_messages: batch,
+      expires: PULL_EXPIRES_MS,
+      ...(threshold === undefined ? {} : { threshold_messages: threshold }),
+    });
     this.#loop = this.#run(this.#messages);
   }
 

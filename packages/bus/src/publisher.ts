@@ -1,11 +1,11 @@
 import { injectTraceContext, recordError, SpanKind, tracer } from "@carehub/observability";
-import type { JetStreamClient } from "@nats-io/jetstream";
 import { JetStreamApiError } from "@nats-io/jetstream";
-import { MsgHdrsImpl } from "@nats-io/nats-core";
+import { MsgHdrsImpl, type NatsConnection } from "@nats-io/nats-core";
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import type { PayloadAtRest } from "./claim-check.ts";
 import { BusPublishError, BusPublishRejectedError } from "./errors.ts";
 import { HEADER, recordToHeaders, SCHEMA_VERSION } from "./headers.ts";
+import { PublishAcks } from "./publish-acks.ts";
 
 export interface PublishOptions {
   /** Deterministic dedup id (docs/contracts.md "Dedup ids"), sent as `Nats-Msg-Id`. */
@@ -15,7 +15,7 @@ export interface PublishOptions {
   contentType?: string;
   /** Refuse the publish unless the subject is stored by this stream. */
   expectStream?: string;
-  /** How long to wait for JetStream's ack, default 10 s. */
+  /** How long to wait for JetStream's ack, default 10 s (checked every 250 ms: publish-acks.ts). */
   timeoutMs?: number;
 }
 
@@ -27,6 +27,7 @@ export interface PublishResult {
 }
 
 const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
+const EXPECTED_STREAM = "Nats-Expected-Stream";
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
@@ -71,7 +72,7 @@ function classify(subject: string, error: unknown): Error {
  * name; one whose headers already name a claim check is moved as it is.
  */
 export async function publishMessage(
-  js: JetStreamClient,
+  nc: NatsConnection,
   subject: string,
   data: Uint8Array | string,
   options: PublishOptions,
@@ -127,12 +128,16 @@ export async function publishMessage(
     if (carrier.tracestate !== undefined) hdrs.headers.set(HEADER.tracestate, [carrier.tracestate]);
   }
 
+  // JetStream refuses the message unless this stream stores the subject (the header js.publish's `expect` sets).
+  if (options.expectStream !== undefined) hdrs.headers.set(EXPECTED_STREAM, [options.expectStream]);
+
   try {
-    const ack = await js.publish(subject, payload, {
-      headers: hdrs,
-      timeout: options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
-      ...(options.expectStream === undefined ? {} : { expect: { streamName: options.expectStream } }),
-    });
+    const ack = await PublishAcks.of(nc).publish(
+      subject,
+      payload,
+      hdrs,
+      options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
+    );
     if (recording) span.setAttribute("messaging.nats.duplicate", ack.duplicate);
     if (claimed !== undefined) await claimCheck?.confirm(claimed.name, claimed.payload);
     return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };

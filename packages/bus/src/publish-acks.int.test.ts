@@ -1,0 +1,78 @@
+import { sharedNatsUrl } from "@carehub/testkit";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testBus } from "../test/helpers.ts";
+import { type Bus, connectBus } from "./index.ts";
+import { PublishAcks } from "./publish-acks.ts";
+
+// The bus's JetStream publishes wait for their acks on one reply subscription per connection (publish-acks.ts,
+// docs/decisions/0115). A subject someone listens on without answering stands in for a stream that does not answer.
+let env: Awaited<ReturnType<typeof testBus>>;
+let bus: Bus;
+let silent: NatsConnection;
+beforeAll(async () => {
+  env = await testBus("pubacks");
+  bus = env.bus;
+  silent = await connect({ servers: sharedNatsUrl(), name: `test-${env.namespace}-silent` });
+  silent.subscribe(`${env.namespace}.silent.>`, { callback: () => {} });
+  await silent.flush();
+});
+afterAll(async () => {
+  await silent.close();
+  await env.cleanup();
+});
+
+describe("a JetStream publish", () => {
+  it("starts no timer of its own: one interval checks every deadline", async () => {
+    // Bug caught: a publish through js.publish again (a setTimeout, and its promise, per publish): 20 here.
+    const subject = bus.topology.subjects.ingress("pubacks-1");
+    await bus.publish(subject, "warm", { msgId: "pa-warm" });
+    const original = globalThis.setTimeout;
+    let timers = 0;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      timers++;
+      return original(...args);
+    }) as typeof setTimeout;
+    try {
+      const acks = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => bus.publish(subject, `m-${i}`, { msgId: `pa-${i}` })),
+      );
+      expect(new Set(acks.map((ack) => ack.seq)).size).toBe(20);
+      expect(acks.every((ack) => ack.stream === bus.topology.streams.ingress && !ack.duplicate)).toBe(true);
+    } finally {
+      globalThis.setTimeout = original;
+    }
+    expect(timers).toBe(0);
+    expect(PublishAcks.of(bus.nc).waiting).toBe(0);
+  });
+
+  it("fails retryably once its timeout passes without an answer, and forgets it", async () => {
+    // Bug caught: deadlines never checked — the publish would wait for ever (the test times out).
+    const started = Date.now();
+    await expect(
+      bus.publish(`${env.namespace}.silent.a`, "x", { msgId: "pa-silent", timeoutMs: 300 }),
+    ).rejects.toMatchObject({ code: "CAREHUB_ERR_BUS_PUBLISH_FAILED", retryable: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(PublishAcks.of(bus.nc).waiting).toBe(0);
+  });
+
+  it("fails what still waits when its connection closes, instead of waiting out the timeout", async () => {
+    // Bug caught: the waiting publishes left in the map when the connection goes: they would hang for 60 s.
+    const other = await connectBus({
+      servers: sharedNatsUrl(),
+      name: `test-${env.namespace}-closing`,
+      namespace: env.namespace,
+    });
+    const waiting = other.publish(`${env.namespace}.silent.b`, "x", { msgId: "pa-closing", timeoutMs: 60_000 });
+    const outcome = waiting.then(
+      () => "stored",
+      (error: unknown) => error,
+    );
+    await other.nc.flush();
+    expect(PublishAcks.of(other.nc).waiting).toBe(1);
+    await other.nc.close();
+    expect(await outcome).toMatchObject({ code: "CAREHUB_ERR_BUS_PUBLISH_FAILED", retryable: true });
+    expect(PublishAcks.of(other.nc).waiting).toBe(0);
+  });
+});

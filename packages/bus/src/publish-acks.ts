@@ -1,0 +1,146 @@
+import { JetStreamApiError } from "@nats-io/jetstream";
+import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+
+/** What JetStream answers a stored publish with. */
+export interface PubAck {
+  stream: string;
+  seq: number;
+  duplicate: boolean;
+}
+
+/** No answer within the publish's timeout: the message may or may not be stored (a retry is deduplicated). */
+export class PublishTimeoutError extends Error {
+  override readonly name = "TimeoutError";
+}
+
+/** Nothing listens on the subject (no stream stores it), or the connection went before the answer came. */
+export class PublishUnansweredError extends Error {
+  override readonly name = "PublishUnansweredError";
+}
+
+interface Waiting {
+  resolve(ack: PubAck): void;
+  reject(error: Error): void;
+  deadline: number;
+}
+
+const decoder = new TextDecoder();
+/** How often unanswered publishes are checked against their deadline: a timeout fires up to this much late. */
+const SWEEP_MS = 250;
+const owners = new WeakMap<NatsConnection, PublishAcks>();
+
+/**
+ * JetStream publish acks for one connection, over one reply subscription (`<inbox>.<token>`), the way the bus's
+ * AckConfirmer takes ack confirmations (docs/decisions/0115). `js.publish` answers the same question with a request
+ * per publish: a timer (setTimeout) and a deferred for its timeout, a second deferred for the answer, a
+ * Promise.race of the two and a catch on it, two async functions and a copy of the options — about six promises
+ * and a timer for each of the hub's six publishes per message. Here a publish is one map entry and one promise;
+ * one interval sweeps the deadlines. The answers are read as js.publish reads them: an API error reply becomes
+ * nats.js's JetStreamApiError (same status and code), a 503 status "no responders", silence a TimeoutError.
+ */
+export class PublishAcks {
+  readonly #nc: NatsConnection;
+  readonly #waiting = new Map<number, Waiting>();
+  #inbox = "";
+  #sub: Subscription | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #next = 0;
+
+  private constructor(nc: NatsConnection) {
+    this.#nc = nc;
+  }
+
+  /** The one instance of a connection. */
+  static of(nc: NatsConnection): PublishAcks {
+    let acks = owners.get(nc);
+    if (acks === undefined) {
+      acks = new PublishAcks(nc);
+      owners.set(nc, acks);
+    }
+    return acks;
+  }
+
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  #start(): void {
+    this.#inbox = createInbox();
+    this.#sub = this.#nc.subscribe(`${this.#inbox}.*`, {
+      callback: (error, msg) => {
+        if (error) {
+          this.#failAll(error);
+          return;
+        }
+        const token = Number(msg.subject.slice(this.#inbox.length + 1));
+        const waiting = this.#waiting.get(token);
+        if (waiting === undefined) return;
+        this.#waiting.delete(token);
+        this.#answer(waiting, msg);
+      },
+    });
+    void this.#nc.closed().then(() => this.#failAll(new PublishUnansweredError("connection closed")));
+    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
+    this.#sweeper.unref();
+  }
+
+  #answer(waiting: Waiting, msg: Msg): void {
+    if (msg.data.length === 0) {
+      // A status without a body: 503 when nothing listens on the subject.
+      const code = msg.headers?.code ?? 0;
+      waiting.reject(new PublishUnansweredError(code === 503 ? "no responders" : `status ${code}`));
+      return;
+    }
+    let reply: {
+      stream?: string;
+      seq?: number;
+      duplicate?: boolean;
+      error?: ConstructorParameters<typeof JetStreamApiError>[0];
+    };
+    try {
+      reply = JSON.parse(decoder.decode(msg.data)) as typeof reply;
+    } catch (error) {
+      waiting.reject(new Error("invalid ack response", { cause: error }));
+      return;
+    }
+    if (reply.error !== undefined) {
+      waiting.reject(new JetStreamApiError(reply.error));
+    } else if (typeof reply.stream !== "string" || reply.stream === "" || typeof reply.seq !== "number") {
+      waiting.reject(new Error("invalid ack response"));
+    } else {
+      waiting.resolve({ stream: reply.stream, seq: reply.seq, duplicate: reply.duplicate === true });
+    }
+  }
+
+  /** Publishes `data` for JetStream to store and resolves with its ack. */
+  publish(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number): Promise<PubAck> {
+    if (this.#sub === undefined) this.#start();
+    const token = ++this.#next;
+    return new Promise<PubAck>((resolve, reject) => {
+      this.#waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
+      try {
+        this.#nc.publish(subject, data, { reply: `${this.#inbox}.${token}`, headers });
+      } catch (error) {
+        this.#waiting.delete(token);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [token, waiting] of this.#waiting) {
+      if (waiting.deadline > now) continue; // deadlines differ per publish: not in order
+      this.#waiting.delete(token);
+      waiting.reject(new PublishTimeoutError("timeout"));
+    }
+  }
+
+  #failAll(error: Error): void {
+    for (const waiting of this.#waiting.values()) waiting.reject(error);
+    this.#waiting.clear();
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    this.#sub = undefined;
+  }
+}
