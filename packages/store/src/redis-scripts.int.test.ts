@@ -112,8 +112,11 @@ describe("a record rewritten as a change of what it held (0111)", () => {
     expect(valueChange(read, next)).toBeDefined();
     const key = newKey();
     await redis.set(key, read);
-    expect(await compareAndSet(redis, { key, expected: read, value: next, ops: [] })).toBe(true);
+    const ops: WriteOp[] = [{ op: "hincr", key: `${key}:idx`, field: "f", by: 1 }];
+    expect(await compareAndSet(redis, { key, expected: read, value: next, ops })).toBe(true);
     expect(await redis.get(key)).toBe(next);
+    // The change's two lengths come before the ops: the ops are still read where they are.
+    expect(await redis.hget(`${key}:idx`, "f")).toBe("1");
   });
 
   // Catches: a change applied to whatever Redis holds, unchecked: another copy's write since the read would
@@ -134,7 +137,11 @@ describe("a record rewritten as a change of what it held (0111)", () => {
   it("sends the whole value when little of it is kept", () => {
     expect(valueChange('{"a":1}', '{"a":2}')).toBeUndefined();
     expect(valueChange(`{${padding}}`, `[${"x".repeat(padding.length)}]`)).toBeUndefined();
-    expect(valueChange(`{${padding},"a":1}`, `{${padding},"a":22}`)).toBe(`${padding.length + 6}:1:22`);
+    expect(valueChange(`{${padding},"a":1}`, `{${padding},"a":22}`)).toEqual({
+      prefixBytes: padding.length + 6,
+      suffixBytes: 1,
+      between: "22",
+    });
   });
 });
 

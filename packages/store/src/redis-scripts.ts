@@ -21,9 +21,9 @@ import type { WriteOp } from "./write-plan.ts";
  * KEYS: the records and the keys named by their ops, each once.
  * ARGV[1] number of records, then per record: record key index, expected ("0": absent; "1": present; "2":
  *       present, and the new value is sent as a change of it), expectedDigest (hex SHA-1 of the value read; ""
- *       when absent), newValue ("" deletes; with "2": "<prefix bytes>:<suffix bytes>:<the bytes between>", the
- *       prefix and suffix kept from the value read), expireAtMs ("0": none), number of op arguments, then the
- *       ops, each a code and its arguments (key indexes into KEYS):
+ *       when absent), newValue ("" deletes; with "2": the bytes between the prefix and the suffix kept from the
+ *       value read), expireAtMs ("0": none), number of op arguments, with "2" the prefix's and the suffix's
+ *       length in bytes, then the ops, each a code and its arguments (key indexes into KEYS):
  *       "za" key score member | "zr" key member | "hi" key increment field | "px" key expiry (epoch ms) |
  *       "h2" key key increment field (one counter field moved alike in two hashes: the overall and the day's) |
  *       "mv" key key from to (a count moved from one field to another in both: "h2" -1 from, then "h2" 1 to) |
@@ -45,13 +45,13 @@ for r = 1, tonumber(ARGV[1]) do
   local expected = ARGV[i + 1]
   if expected == '0' then matches = not current else matches = current and redis.sha1hex(current) == ARGV[i + 2] end
   local opsAt = i + 6
+  if expected == '2' then opsAt = i + 8 end
   local opsEnd = opsAt + tonumber(ARGV[i + 5])
   local member, score, formerScore
   if matches then
     local value = ARGV[i + 3]
-    if value ~= '' and expected == '2' then
-      local prefix, suffix, at = string.match(value, '^(%d+):(%d+):()')
-      value = string.sub(current, 1, tonumber(prefix)) .. string.sub(value, at) .. string.sub(current, #current - tonumber(suffix) + 1)
+    if expected == '2' then
+      value = string.sub(current, 1, tonumber(ARGV[i + 6])) .. value .. string.sub(current, #current - tonumber(ARGV[i + 7]) + 1)
     end
     if value == '' then
       redis.call('DEL', key)
@@ -205,9 +205,10 @@ export async function compareAndSetMany(redis: Redis, writes: readonly CasWrite[
       recordIndex,
       write.expected === null ? "0" : change === undefined ? "1" : "2",
       write.expected === null ? "" : recordDigest(write.expected),
-      change ?? write.value ?? "",
+      change?.between ?? write.value ?? "",
       write.expireAt === undefined ? "0" : Math.round(write.expireAt),
       opArgs.length,
+      ...(change === undefined ? [] : [change.prefixBytes, change.suffixBytes]),
       ...opArgs,
     );
   }
@@ -218,12 +219,21 @@ export async function compareAndSetMany(redis: Redis, writes: readonly CasWrite[
 /** A change sent in place of a whole value only when it saves at least this many characters. */
 const CHANGE_SAVES_AT_LEAST = 24;
 
+export interface ValueChange {
+  /** How many bytes (UTF-8, as Redis holds them) of the value read start the new value. */
+  prefixBytes: number;
+  /** How many bytes of the value read end it. */
+  suffixBytes: number;
+  /** What comes between. */
+  between: string;
+}
+
 /**
- * The new value of a record as the script's change of the value read: `<prefix bytes>:<suffix bytes>:<the rest>`,
- * the prefix and suffix being what both share (counted in UTF-8 bytes, as Redis holds them; never splitting a
- * character); undefined when a change would not be much shorter than the value.
+ * The new value of a record as the script's change of the value read: the prefix and suffix both share (never
+ * splitting a character) and what the new value has between them; undefined when a change would not be much
+ * shorter than the value.
  */
-export function valueChange(read: string, next: string): string | undefined {
+export function valueChange(read: string, next: string): ValueChange | undefined {
   const limit = Math.min(read.length, next.length);
   let prefix = 0;
   while (prefix < limit && read.charCodeAt(prefix) === next.charCodeAt(prefix)) prefix++;
@@ -237,10 +247,11 @@ export function valueChange(read: string, next: string): string | undefined {
   if (prefix > 0 && isHighSurrogate(next.charCodeAt(prefix - 1))) prefix--;
   if (suffix > 0 && isLowSurrogate(next.charCodeAt(next.length - suffix))) suffix--;
   if (prefix + suffix < CHANGE_SAVES_AT_LEAST) return undefined;
-  const kept = (text: string) => Buffer.byteLength(text);
-  const head = kept(next.slice(0, prefix));
-  const tail = suffix === 0 ? 0 : kept(next.slice(next.length - suffix));
-  return `${head}:${tail}:${next.slice(prefix, next.length - suffix)}`;
+  return {
+    prefixBytes: Buffer.byteLength(next.slice(0, prefix)),
+    suffixBytes: suffix === 0 ? 0 : Buffer.byteLength(next.slice(next.length - suffix)),
+    between: next.slice(prefix, next.length - suffix),
+  };
 }
 
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
