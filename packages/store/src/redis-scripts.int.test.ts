@@ -285,23 +285,7 @@ describe("a record's ops", () => {
       ...["br", 3, 3, "m"],
       ...["bm", 3],
     ]);
-    expect(await compareAndSet(redis, { key: viaScript, expected: null, value: "1", ops: opsFor(viaScript) })).toBe(
-      true,
-    );
-    expect(await compareAndSet(redis, { key: viaScript, expected: "1", value: "2", ops: moveFor(viaScript) })).toBe(
-      true,
-    );
-    // One op per call: each member named once, so every op goes in its long form.
-    for (const op of [...opsFor(byHand), ...moveFor(byHand)]) {
-      const current = await redis.get(byHand);
-      expect(
-        await compareAndSet(redis, { key: byHand, expected: current, value: `${current ?? ""}+`, ops: [op] }),
-      ).toBe(true);
-    }
-    for (const name of names) {
-      const expected = await indexEntries(redis, `${byHand}:${name}`);
-      expect(await indexEntries(redis, `${viaScript}:${name}`), name).toEqual(expected);
-    }
+    await expectSameAsOneOpPerCall(viaScript, byHand, [opsFor, moveFor], names);
     expect(await indexEntries(redis, `${viaScript}:st:delivered`)).toEqual([{ member: "m", score: 5 }]);
     expect(await indexEntries(redis, `${viaScript}:st:routed`)).toEqual([]);
     expect(await indexEntries(redis, `${viaScript}:to:gp`)).toEqual([{ member: "m", score: 5 }]);
@@ -403,22 +387,7 @@ describe("a record's ops", () => {
       ...[1, 2, 3, 4].flatMap((dir) => ["bo", dir]),
       ...[1, 2, 3, 4].flatMap((dir) => ["bm", dir]),
     ]);
-    expect(await compareAndSet(redis, { key: viaScript, expected: null, value: "1", ops: before(viaScript) })).toBe(
-      true,
-    );
-    expect(await compareAndSet(redis, { key: viaScript, expected: "1", value: "2", ops: rescored(viaScript) })).toBe(
-      true,
-    );
-    for (const op of [...before(byHand), ...rescored(byHand)]) {
-      const current = await redis.get(byHand);
-      expect(
-        await compareAndSet(redis, { key: byHand, expected: current, value: `${current ?? ""}+`, ops: [op] }),
-      ).toBe(true);
-    }
-    for (const name of names) {
-      const expected = await indexEntries(redis, `${byHand}:${name}`);
-      expect(await indexEntries(redis, `${viaScript}:${name}`), name).toEqual(expected);
-    }
+    await expectSameAsOneOpPerCall(viaScript, byHand, [before, rescored], names);
     expect(await indexEntries(redis, `${viaScript}:to:gp`)).toEqual([
       { member: "early", score: 1 },
       { member: "m", score: 5 },
@@ -430,3 +399,29 @@ describe("a record's ops", () => {
     ]);
   });
 });
+
+/**
+ * Writes a record twice through the script, each time with one of `steps`' ops (two records: "1", then "2"), and
+ * the same ops on `byHand` one op per call — each member named once, so every op goes in its long form — and
+ * expects the bucketed indexes `names` to hold the same entries under both.
+ */
+async function expectSameAsOneOpPerCall(
+  viaScript: string,
+  byHand: string,
+  steps: readonly [(prefix: string) => WriteOp[], (prefix: string) => WriteOp[]],
+  names: readonly string[],
+): Promise<void> {
+  const [first, then] = steps;
+  expect(await compareAndSet(redis, { key: viaScript, expected: null, value: "1", ops: first(viaScript) })).toBe(true);
+  expect(await compareAndSet(redis, { key: viaScript, expected: "1", value: "2", ops: then(viaScript) })).toBe(true);
+  for (const op of [...first(byHand), ...then(byHand)]) {
+    const current = await redis.get(byHand);
+    expect(await compareAndSet(redis, { key: byHand, expected: current, value: `${current ?? ""}+`, ops: [op] })).toBe(
+      true,
+    );
+  }
+  for (const name of names) {
+    const expected = await indexEntries(redis, `${byHand}:${name}`);
+    expect(await indexEntries(redis, `${viaScript}:${name}`), name).toEqual(expected);
+  }
+}
