@@ -32,7 +32,7 @@ import {
   sdkWebhook,
   type WebhookServer,
 } from "./receivers.ts";
-import { countRedisRequests } from "./redis-requests.ts";
+import { countRedisRequests, type RedisRequests } from "./redis-requests.ts";
 import { nowMs, Window } from "./window.ts";
 
 const SCRIPT = new URL("./hub-process.ts", import.meta.url);
@@ -111,6 +111,9 @@ export interface HubResult {
   /** With `redisRequests`: commands per message as clients sent them (inside scripts left out), and by name. */
   redisRequestsPerMsg?: number;
   redisRequests?: Record<string, number>;
+  /** With `redisRequests`: the bytes of those commands per message (RESP), and by name (a script's by its SHA-1). */
+  redisRequestBytesPerMsg?: number;
+  redisRequestBytes?: Record<string, number>;
   /**
    * The run's namespace in Redis right after it, by class of key (MEMORY USAGE), per message sent (warm-up
    * included): bytes and keys. What the INFO figure above does not tell: which records and indexes cost what.
@@ -452,13 +455,27 @@ function catchUpFigures(
 const round = (n: number): number => Number(n.toFixed(1));
 
 function requestFigures(
-  requests: Record<string, number>,
+  requests: RedisRequests,
   perMessage: (n: number) => number,
-): { redisRequestsPerMsg: number; redisRequests: Record<string, number> } {
-  const byName = Object.entries(requests)
-    .map(([name, calls]) => [name, perMessage(calls)] as const)
-    .filter(([, calls]) => calls > 0)
-    .sort((a, b) => b[1] - a[1]);
-  const total = byName.reduce((sum, [, calls]) => sum + calls, 0);
-  return { redisRequestsPerMsg: Number(total.toFixed(1)), redisRequests: Object.fromEntries(byName) };
+): {
+  redisRequestsPerMsg: number;
+  redisRequests: Record<string, number>;
+  redisRequestBytesPerMsg: number;
+  redisRequestBytes: Record<string, number>;
+} {
+  const perName = (counts: Record<string, number>) => {
+    const byName = Object.entries(counts)
+      .map(([name, n]) => [name, perMessage(n)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]);
+    return { total: byName.reduce((sum, [, n]) => sum + n, 0), byName: Object.fromEntries(byName) };
+  };
+  const calls = perName(requests.counts);
+  const bytes = perName(requests.bytes);
+  return {
+    redisRequestsPerMsg: Number(calls.total.toFixed(1)),
+    redisRequests: calls.byName,
+    redisRequestBytesPerMsg: Math.round(bytes.total),
+    redisRequestBytes: Object.fromEntries(Object.entries(bytes.byName).map(([name, n]) => [name, Math.round(n)])),
+  };
 }

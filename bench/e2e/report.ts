@@ -140,6 +140,15 @@ export function renderMarkdown(result: SuiteResult): string {
         .map(([name, calls]) => `${name} ${calls}`)
         .join(", ")}.`,
     );
+    if (h.redisRequestBytes !== undefined)
+      lines.push(
+        "",
+        `Their bytes per message (RESP, ${h.scenario}): ${h.redisRequestBytesPerMsg} B — ${Object.entries(
+          h.redisRequestBytes,
+        )
+          .map(([name, bytes]) => `${name} ${bytes}`)
+          .join(", ")}.`,
+      );
   }
   for (const h of result.hub.filter((h) => h.delivery !== "inbox" && h.offeredRate === null)) {
     const classes = h.redisByKeyClass;

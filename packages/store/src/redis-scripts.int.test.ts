@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { indexEntries } from "./bucketed-index.ts";
 import { bucketDirectory } from "./keys.ts";
-import { compareAndSet, compareAndSetMany, opArguments } from "./redis-scripts.ts";
+import { compareAndSet, compareAndSetMany, opArguments, valueChange } from "./redis-scripts.ts";
 import type { WriteOp } from "./write-plan.ts";
 
 // The compare-and-set script compares what Redis holds with a digest of what the caller read
@@ -82,6 +82,66 @@ describe("compare-and-set by digest", () => {
     expect(await redis.get(created)).toBe("created-meanwhile");
     expect(await redis.exists(deleted)).toBe(0);
     expect(await redis.get(unchanged)).toBe("mine");
+  });
+});
+
+describe("a record rewritten as a change of what it held (0111)", () => {
+  const padding = '"f":1796621647471,"t":0,"mi":"5Nd7lvaGQACAAAAAAAAAAA","k":1,"s":"acute-team"';
+  // Catches: prefix or suffix counted in characters where Redis counts bytes (a record with æøå rebuilt with
+  // bytes missing or doubled), an off-by-one in the script's rebuild, or a surrogate pair split between kept and
+  // sent (an emoji stored as two replacement characters): the record Redis holds must be the new value exactly.
+  it.each([
+    [
+      "a receiver and a hop added",
+      `{${padding},"h":[["rc",0]]}`,
+      `{${padding},"tb":"c7","r":{"gp":[1,0]},"h":[["rc",0],["ro",797]]}`,
+    ],
+    [
+      "Danish letters around the change",
+      `{"n":"Sønderborg Lægehus",${padding},"d":"Blodprøve æøå"}`,
+      `{"n":"Sønderborg Lægehus",${padding},"x":"Å","d":"Blodprøve æøå"}`,
+    ],
+    [
+      "a character outside the BMP where the two part",
+      `{${padding},"n":"😀 ok ${padding}"}`,
+      `{${padding},"n":"😁 ok ${padding}"}`,
+    ],
+    ["only appended", `{${padding}}`, `{${padding}},"more":1`],
+    ["only cut", `{${padding},"gone":"soon"}`, `{${padding}}`],
+  ])("holds the new value exactly (%s)", async (_, read, next) => {
+    expect(valueChange(read, next)).toBeDefined();
+    const key = newKey();
+    await redis.set(key, read);
+    const ops: WriteOp[] = [{ op: "hincr", key: `${key}:idx`, field: "f", by: 1 }];
+    expect(await compareAndSet(redis, { key, expected: read, value: next, ops })).toBe(true);
+    expect(await redis.get(key)).toBe(next);
+    // The change's two lengths come before the ops: the ops are still read where they are.
+    expect(await redis.hget(`${key}:idx`, "f")).toBe("1");
+  });
+
+  // Catches: a change applied to whatever Redis holds, unchecked: another copy's write since the read would
+  // be spliced into this one's instead of the write being refused.
+  it("is refused, and writes nothing, when the record changed since it was read", async () => {
+    const key = newKey();
+    const read = `{${padding},"h":[["rc",0]]}`;
+    const other = `{${padding},"h":[["rc",0],["dl",3]]}`;
+    await redis.set(key, other);
+    const next = `{${padding},"h":[["rc",0],["ro",5]]}`;
+    expect(valueChange(read, next)).toBeDefined();
+    expect(await compareAndSet(redis, { key, expected: read, value: next, ops: [] })).toBe(false);
+    expect(await redis.get(key)).toBe(other);
+  });
+
+  // Catches: a change sent where it saves nothing (short or wholly different values), which costs the script a
+  // rebuild for no fewer bytes.
+  it("sends the whole value when little of it is kept", () => {
+    expect(valueChange('{"a":1}', '{"a":2}')).toBeUndefined();
+    expect(valueChange(`{${padding}}`, `[${"x".repeat(padding.length)}]`)).toBeUndefined();
+    expect(valueChange(`{${padding},"a":1}`, `{${padding},"a":22}`)).toEqual({
+      prefixBytes: padding.length + 6,
+      suffixBytes: 1,
+      between: "22",
+    });
   });
 });
 
@@ -225,23 +285,7 @@ describe("a record's ops", () => {
       ...["br", 3, 3, "m"],
       ...["bm", 3],
     ]);
-    expect(await compareAndSet(redis, { key: viaScript, expected: null, value: "1", ops: opsFor(viaScript) })).toBe(
-      true,
-    );
-    expect(await compareAndSet(redis, { key: viaScript, expected: "1", value: "2", ops: moveFor(viaScript) })).toBe(
-      true,
-    );
-    // One op per call: each member named once, so every op goes in its long form.
-    for (const op of [...opsFor(byHand), ...moveFor(byHand)]) {
-      const current = await redis.get(byHand);
-      expect(
-        await compareAndSet(redis, { key: byHand, expected: current, value: `${current ?? ""}+`, ops: [op] }),
-      ).toBe(true);
-    }
-    for (const name of names) {
-      const expected = await indexEntries(redis, `${byHand}:${name}`);
-      expect(await indexEntries(redis, `${viaScript}:${name}`), name).toEqual(expected);
-    }
+    await expectSameAsOneOpPerCall(viaScript, byHand, [opsFor, moveFor], names);
     expect(await indexEntries(redis, `${viaScript}:st:delivered`)).toEqual([{ member: "m", score: 5 }]);
     expect(await indexEntries(redis, `${viaScript}:st:routed`)).toEqual([]);
     expect(await indexEntries(redis, `${viaScript}:to:gp`)).toEqual([{ member: "m", score: 5 }]);
@@ -312,4 +356,72 @@ describe("a record's ops", () => {
     expect(await redis.hgetall(day)).toEqual({ new: "1" });
     expect(await redis.pexpiretime(day)).toBe(at);
   });
+
+  // Catches: a record whose listing time moved leaving its former positions at the wrong score (its bucket is
+  // found by the score, so the old entries stay and the message is listed twice), or the short form not used.
+  it("removes the record's member from its former positions at the former score, sent once", async () => {
+    const [viaScript, byHand] = [newKey(), newKey()];
+    const names = ["st:delivered", "to:gp", "kind", "from:lab"];
+    for (const prefix of [viaScript, byHand]) {
+      for (const name of names) {
+        // Two buckets, from 0 and from 6: a removal at the wrong score looks in the wrong one.
+        const dir = bucketDirectory(`${prefix}:${name}`);
+        used.push(`${prefix}:${name}`, dir, `${dir}0`, `${dir}6`);
+        await redis.zadd(dir, 0, "0", 6, "6");
+        await redis.zadd(`${dir}0`, 1, "early");
+      }
+    }
+    const before = (prefix: string): WriteOp[] => [
+      ...names.map((name): WriteOp => ({ op: "bzadd", key: `${prefix}:${name}`, score: 7, member: "m" })),
+      { op: "bzadd", key: `${prefix}:kind`, score: 7, member: "other" },
+    ];
+    const rescored = (prefix: string): WriteOp[] => [
+      ...names.map((name): WriteOp => ({ op: "bzrem", key: `${prefix}:${name}`, score: 7, member: "m" })),
+      ...names.map((name): WriteOp => ({ op: "bzadd", key: `${prefix}:${name}`, score: 5, member: "m" })),
+    ];
+    const index = new Map<string, number>();
+    const indexOf = (key: string) => index.get(key) ?? index.set(key, index.size + 1).get(key) ?? 0;
+    expect(opArguments(rescored(viaScript), indexOf)).toEqual([
+      ...["mb", "m", 5],
+      ...["mo", 7],
+      ...[1, 2, 3, 4].flatMap((dir) => ["bo", dir]),
+      ...[1, 2, 3, 4].flatMap((dir) => ["bm", dir]),
+    ]);
+    await expectSameAsOneOpPerCall(viaScript, byHand, [before, rescored], names);
+    expect(await indexEntries(redis, `${viaScript}:to:gp`)).toEqual([
+      { member: "early", score: 1 },
+      { member: "m", score: 5 },
+    ]);
+    expect(await indexEntries(redis, `${viaScript}:kind`)).toEqual([
+      { member: "early", score: 1 },
+      { member: "m", score: 5 },
+      { member: "other", score: 7 },
+    ]);
+  });
 });
+
+/**
+ * Writes a record twice through the script, each time with one of `steps`' ops (two records: "1", then "2"), and
+ * the same ops on `byHand` one op per call — each member named once, so every op goes in its long form — and
+ * expects the bucketed indexes `names` to hold the same entries under both.
+ */
+async function expectSameAsOneOpPerCall(
+  viaScript: string,
+  byHand: string,
+  steps: readonly [(prefix: string) => WriteOp[], (prefix: string) => WriteOp[]],
+  names: readonly string[],
+): Promise<void> {
+  const [first, then] = steps;
+  expect(await compareAndSet(redis, { key: viaScript, expected: null, value: "1", ops: first(viaScript) })).toBe(true);
+  expect(await compareAndSet(redis, { key: viaScript, expected: "1", value: "2", ops: then(viaScript) })).toBe(true);
+  for (const op of [...first(byHand), ...then(byHand)]) {
+    const current = await redis.get(byHand);
+    expect(await compareAndSet(redis, { key: byHand, expected: current, value: `${current ?? ""}+`, ops: [op] })).toBe(
+      true,
+    );
+  }
+  for (const name of names) {
+    const expected = await indexEntries(redis, `${byHand}:${name}`);
+    expect(await indexEntries(redis, `${viaScript}:${name}`), name).toEqual(expected);
+  }
+}

@@ -14,17 +14,25 @@ import type { WriteOp } from "./write-plan.ts";
  * What the caller read is compared by its SHA-1 (docs/decisions/0092): the record's 1–2 KB is sent once, as
  * the new value, not a second time as the expectation.
  *
+ * A record rewritten keeps most of what it held (a status, a receiver, a hop added): its new value goes as the
+ * part that changed, between a prefix and a suffix it shares with the value read (docs/decisions/0111), and the
+ * script rebuilds the rest from what Redis holds, which the digest has just shown to be that value.
+ *
  * KEYS: the records and the keys named by their ops, each once.
- * ARGV[1] number of records, then per record: record key index, expectedPresent ("0"/"1"), expectedDigest
- *       (hex SHA-1 of the value read; "" when absent), newValue ("" deletes), expireAtMs ("0": none), number
- *       of op arguments, then the ops, each a code and its arguments (key indexes into KEYS):
+ * ARGV[1] number of records, then per record: record key index, expected ("0": absent; "1": present; "2":
+ *       present, and the new value is sent as a change of it), expectedDigest (hex SHA-1 of the value read; ""
+ *       when absent), newValue ("" deletes; with "2": the bytes between the prefix and the suffix kept from the
+ *       value read), expireAtMs ("0": none), number of op arguments, with "2" the prefix's and the suffix's
+ *       length in bytes, then the ops, each a code and its arguments (key indexes into KEYS):
  *       "za" key score member | "zr" key member | "hi" key increment field | "px" key expiry (epoch ms) |
  *       "h2" key key increment field (one counter field moved alike in two hashes: the overall and the day's) |
  *       "mv" key key from to (a count moved from one field to another in both: "h2" -1 from, then "h2" 1 to) |
  *       "ba" / "br" directory score member (a bucketed message index's add / remove: bucketed-index.ts) |
  *       "mb" member score (the record's own index member and listing score, for the ops below; score "" when
  *       none) | "zm" key (ZADD of that member at that score) | "rm" key (ZREM of that member) |
- *       "bm" / "bn" directory (a bucketed index's add / remove of that member at that score).
+ *       "bm" / "bn" directory (a bucketed index's add / remove of that member at that score) |
+ *       "mo" score (the score the record's member leaves its former positions at, for the op below) |
+ *       "bo" directory (a bucketed index's remove of that member at that former score).
  * Returns one 1 (written) or 0 (the record had changed) per record.
  */
 const CAS_SCRIPT = `${BUCKET_LUA}
@@ -34,17 +42,23 @@ for r = 1, tonumber(ARGV[1]) do
   local key = KEYS[tonumber(ARGV[i])]
   local current = redis.call('GET', key)
   local matches
-  if ARGV[i + 1] == '0' then matches = not current else matches = current and redis.sha1hex(current) == ARGV[i + 2] end
+  local expected = ARGV[i + 1]
+  if expected == '0' then matches = not current else matches = current and redis.sha1hex(current) == ARGV[i + 2] end
   local opsAt = i + 6
+  if expected == '2' then opsAt = i + 8 end
   local opsEnd = opsAt + tonumber(ARGV[i + 5])
-  local member, score
+  local member, score, formerScore
   if matches then
-    if ARGV[i + 3] == '' then
+    local value = ARGV[i + 3]
+    if expected == '2' then
+      value = string.sub(current, 1, tonumber(ARGV[i + 6])) .. value .. string.sub(current, #current - tonumber(ARGV[i + 7]) + 1)
+    end
+    if value == '' then
       redis.call('DEL', key)
     elseif ARGV[i + 4] == '0' then
-      redis.call('SET', key, ARGV[i + 3])
+      redis.call('SET', key, value)
     else
-      redis.call('SET', key, ARGV[i + 3], 'PXAT', ARGV[i + 4])
+      redis.call('SET', key, value, 'PXAT', ARGV[i + 4])
     end
     local j = opsAt
     while j < opsEnd do
@@ -96,6 +110,12 @@ for r = 1, tonumber(ARGV[1]) do
         j = j + 2
       elseif code == 'bn' then
         bucketRemove(target, score, member)
+        j = j + 2
+      elseif code == 'mo' then
+        formerScore = ARGV[j + 1]
+        j = j + 2
+      elseif code == 'bo' then
+        bucketRemove(target, formerScore, member)
         j = j + 2
       else
         return redis.error_reply('unknown op ' .. tostring(code))
@@ -179,19 +199,63 @@ export async function compareAndSetMany(redis: Redis, writes: readonly CasWrite[
   for (const write of writes) {
     const recordIndex = indexOf(write.key);
     const opArgs = opArguments(write.ops, indexOf);
+    const change =
+      write.expected === null || write.value === null ? undefined : valueChange(write.expected, write.value);
     args.push(
       recordIndex,
-      write.expected === null ? "0" : "1",
+      write.expected === null ? "0" : change === undefined ? "1" : "2",
       write.expected === null ? "" : recordDigest(write.expected),
-      write.value ?? "",
+      change?.between ?? write.value ?? "",
       write.expireAt === undefined ? "0" : Math.round(write.expireAt),
       opArgs.length,
+      ...(change === undefined ? [] : [change.prefixBytes, change.suffixBytes]),
       ...opArgs,
     );
   }
   const results = (await cas.run(redis, keys, args)) as number[];
   return writes.map((_, i) => results[i] === 1);
 }
+
+/** A change sent in place of a whole value only when it saves at least this many characters. */
+const CHANGE_SAVES_AT_LEAST = 24;
+
+export interface ValueChange {
+  /** How many bytes (UTF-8, as Redis holds them) of the value read start the new value. */
+  prefixBytes: number;
+  /** How many bytes of the value read end it. */
+  suffixBytes: number;
+  /** What comes between. */
+  between: string;
+}
+
+/**
+ * The new value of a record as the script's change of the value read: the prefix and suffix both share (never
+ * splitting a character) and what the new value has between them; undefined when a change would not be much
+ * shorter than the value.
+ */
+export function valueChange(read: string, next: string): ValueChange | undefined {
+  const limit = Math.min(read.length, next.length);
+  let prefix = 0;
+  while (prefix < limit && read.charCodeAt(prefix) === next.charCodeAt(prefix)) prefix++;
+  let suffix = 0;
+  while (
+    suffix < limit - prefix &&
+    read.charCodeAt(read.length - 1 - suffix) === next.charCodeAt(next.length - 1 - suffix)
+  )
+    suffix++;
+  // A surrogate pair is kept or sent whole.
+  if (prefix > 0 && isHighSurrogate(next.charCodeAt(prefix - 1))) prefix--;
+  if (suffix > 0 && isLowSurrogate(next.charCodeAt(next.length - suffix))) suffix--;
+  if (prefix + suffix < CHANGE_SAVES_AT_LEAST) return undefined;
+  return {
+    prefixBytes: Buffer.byteLength(next.slice(0, prefix)),
+    suffixBytes: suffix === 0 ? 0 : Buffer.byteLength(next.slice(next.length - suffix)),
+    between: next.slice(prefix, next.length - suffix),
+  };
+}
+
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 
 /**
  * A record's ops as script arguments, in their order. A counter field moved by the same amount in two hashes (a
@@ -238,8 +302,9 @@ export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => n
   }
   const lastExpiry = new Map<string, WriteOp>();
   for (const op of ops) if (op.op === "pexpireat") lastExpiry.set(`${op.key}|${Math.round(op.at)}`, op);
-  const { member, score } = sharedMember(ops);
+  const { member, score, formerScore } = sharedMember(ops);
   const args: (string | number)[] = member === undefined ? [] : ["mb", member, score ?? ""];
+  if (formerScore !== undefined) args.push("mo", formerScore);
   for (const op of ops) {
     if (folded.has(op)) continue;
     switch (op.op) {
@@ -256,6 +321,7 @@ export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => n
         const shared = op.member === member && op.score === score;
         const dir = indexOf(bucketDirectory(op.key));
         if (shared) args.push(op.op === "bzadd" ? "bm" : "bn", dir);
+        else if (op.op === "bzrem" && op.member === member && op.score === formerScore) args.push("bo", dir);
         else args.push(op.op === "bzadd" ? "ba" : "br", dir, op.score, op.member);
         break;
       }
@@ -281,9 +347,11 @@ export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => n
 
 /**
  * The member named by the most index ops of a record, with the score most of its additions have; undefined when
- * no member is named twice (then sending it once would save nothing).
+ * no member is named twice (then sending it once would save nothing). And the score most of its other bucketed
+ * removals name, when two or more do (a record whose listing time moved leaves every bucketed index at its former
+ * score).
  */
-function sharedMember(ops: readonly WriteOp[]): { member?: string; score?: number } {
+function sharedMember(ops: readonly WriteOp[]): { member?: string; score?: number; formerScore?: number } {
   const uses = new Map<string, number>();
   let member: string | undefined;
   let most = 1;
@@ -294,17 +362,25 @@ function sharedMember(ops: readonly WriteOp[]): { member?: string; score?: numbe
     if (count > most) [member, most] = [op.member, count];
   }
   if (member === undefined) return {};
-  const scores = new Map<number, number>();
-  let score: number | undefined;
-  most = 0;
-  for (const op of ops) {
-    // A bucketed removal names its score too (the bucket it is in): it counts like an addition.
-    if ((op.op !== "zadd" && op.op !== "bzadd" && op.op !== "bzrem") || op.member !== member) continue;
-    const count = (scores.get(op.score) ?? 0) + 1;
-    scores.set(op.score, count);
-    if (count > most) [score, most] = [op.score, count];
-  }
-  return score === undefined ? { member } : { member, score };
+  // The score most of the ops `counted` name for the member, if at least `least` do.
+  const vote = (counted: (op: WriteOp) => boolean, least = 1): number | undefined => {
+    const scores = new Map<number, number>();
+    let best: number | undefined;
+    let most = least - 1;
+    for (const op of ops) {
+      if (!("score" in op) || op.member !== member || !counted(op)) continue;
+      const count = (scores.get(op.score) ?? 0) + 1;
+      scores.set(op.score, count);
+      if (count > most) [best, most] = [op.score, count];
+    }
+    return best;
+  };
+  // The score of its additions; for a record that only leaves its indexes (deleted), that of its bucketed
+  // removals (a bucketed removal names its score: the bucket it is in).
+  const score = vote((op) => op.op === "zadd" || op.op === "bzadd") ?? vote((op) => op.op === "bzrem");
+  const formerScore = vote((op) => op.op === "bzrem" && op.score !== score, 2);
+  if (score === undefined) return { member };
+  return formerScore === undefined ? { member, score } : { member, score, formerScore };
 }
 
 export async function claimTimers(

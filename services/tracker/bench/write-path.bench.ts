@@ -4,7 +4,7 @@
  * `acknowledged` per receiver, interleaved 50 messages at a time as EVENTS and PIPELINE carry them) folded by each
  * checkout's `ReadModelStore.applyChanges` through its own `EventBatcher` (64 in hand), into a private redis-server,
  * a fresh namespace and fresh hub ids per arm, the arms alternated (the order swapped every round). Printed per
- * arm: this process's CPU (user + system) and the bytes Redis received, per message. No NATS, no bus: what the
+ * arm: this process's CPU (user + system), redis-server's CPU (`INFO cpu`) and the bytes Redis received, per message. No NATS, no bus: what the
  * store and the batcher cost, without the e2e bench's noise (docs/performance.md, trk16 round).
  * Usage: node services/tracker/bench/write-path.bench.ts --base=<another checkout> [--messages=2000] [--rounds=6]
  */
@@ -99,9 +99,14 @@ const arms = [
 const server = await startRedisServer();
 const redis = new Redis(server.url, { maxRetriesPerRequest: 2 });
 const bytesIn = async () => Number(/^total_net_input_bytes:(\d+)/m.exec(await redis.info("stats"))?.[1] ?? 0);
+const redisCpu = async () => {
+  const text = await redis.info("cpu");
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(text)?.[1] ?? 0);
+  return (seconds("used_cpu_user") + seconds("used_cpu_sys")) * 1e6;
+};
 let runs = 0;
 
-async function measure(arm: Arm): Promise<{ cpu: number; bytes: number }> {
+async function measure(arm: Arm): Promise<{ cpu: number; redisCpu: number; bytes: number }> {
   const run = ++runs;
   const store = arm.createStore({
     redis,
@@ -113,6 +118,7 @@ async function measure(arm: Arm): Promise<{ cpu: number; bytes: number }> {
   const batcher = new arm.EventBatcher((batch) => store.applyChanges(batch), 64);
   const changes = changesFor(run);
   const bytesBefore = await bytesIn();
+  const redisCpuBefore = await redisCpu();
   const cpuBefore = process.cpuUsage();
   let next = 0;
   const worker = async () => {
@@ -120,11 +126,12 @@ async function measure(arm: Arm): Promise<{ cpu: number; bytes: number }> {
   };
   await Promise.all(Array.from({ length: 64 }, worker));
   const cpu = process.cpuUsage(cpuBefore);
+  const serverCpu = (await redisCpu()) - redisCpuBefore;
   const bytes = (await bytesIn()) - bytesBefore;
-  return { cpu: (cpu.user + cpu.system) / MESSAGES, bytes: bytes / MESSAGES };
+  return { cpu: (cpu.user + cpu.system) / MESSAGES, redisCpu: serverCpu / MESSAGES, bytes: bytes / MESSAGES };
 }
 
-const results = new Map(arms.map((arm) => [arm.name, [] as { cpu: number; bytes: number }[]]));
+const results = new Map(arms.map((arm) => [arm.name, [] as { cpu: number; redisCpu: number; bytes: number }[]]));
 try {
   for (const arm of arms) await measure(arm); // warm-up: JIT, the script cache
   for (let round = 1; round <= ROUNDS; round++) {
@@ -132,7 +139,7 @@ try {
       const figures = await measure(arm);
       results.get(arm.name)?.push(figures);
       console.log(
-        `round ${round} ${arm.name}: CPU ${figures.cpu.toFixed(0)} µs / message, Redis bytes in ${figures.bytes.toFixed(0)} / message`,
+        `round ${round} ${arm.name}: CPU ${figures.cpu.toFixed(0)} µs / message, redis-server ${figures.redisCpu.toFixed(0)} µs / message, Redis bytes in ${figures.bytes.toFixed(0)} / message`,
       );
     }
   }
@@ -141,7 +148,10 @@ try {
   await server.stop();
 }
 for (const [name, rows] of results) {
-  const mean = rows.reduce((sum, r) => sum + r.cpu, 0) / rows.length;
-  console.log(`${name}: mean CPU ${mean.toFixed(0)} µs / message over ${rows.length} rounds`);
+  const mean = (pick: (r: (typeof rows)[number]) => number) =>
+    (rows.reduce((sum, r) => sum + pick(r), 0) / rows.length).toFixed(0);
+  console.log(
+    `${name}: mean CPU ${mean((r) => r.cpu)} µs / message, redis-server ${mean((r) => r.redisCpu)} µs / message over ${rows.length} rounds`,
+  );
 }
 process.exit(0);
