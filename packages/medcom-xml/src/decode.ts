@@ -62,15 +62,20 @@ function decoderFor(label: string): InstanceType<typeof TextDecoder> {
  */
 const C1_CHARACTER = /[\u0080-\u009f]/;
 
+/**
+ * The bytes as the WHATWG windows-1252 decoder (what `TextDecoder("latin1")` is) decodes them, which cannot fail.
+ * Without a byte of 0x80–0x9F (nearly every Danish letter: æøå are above) that is ISO-8859-1, which Buffer decodes
+ * natively; the WHATWG decoder of windows-1252 is a loop in JavaScript.
+ */
+export function decodeWindows1252(bytes: Uint8Array): string {
+  const text = latin1(bytes);
+  return C1_CHARACTER.test(text) ? decoderFor("windows-1252").decode(bytes) : text;
+}
+
 function decodeWith(label: string, bytes: Uint8Array, name: string): DecodeResult {
   try {
-    // windows-1252 without a byte of 0x80–0x9F (nearly every Danish letter: æøå are above) is ISO-8859-1, which
-    // Buffer decodes natively; the WHATWG decoder of windows-1252 is a loop in JavaScript.
-    if (label === "windows-1252") {
-      const text = latin1(bytes);
-      if (!C1_CHARACTER.test(text)) return { ok: true, text, encoding: name };
-    }
-    return { ok: true, text: decoderFor(label).decode(bytes), encoding: name };
+    const text = label === "windows-1252" ? decodeWindows1252(bytes) : decoderFor(label).decode(bytes);
+    return { ok: true, text, encoding: name };
   } catch {
     return {
       ok: false,
