@@ -1,3 +1,4 @@
+import { decodeWindows1252 } from "@carehub/medcom-xml";
 import type { ValidationIssue, WireFormat } from "@carehub/schemas";
 import { FORMAT_ERROR_CODES } from "./codes.ts";
 
@@ -25,9 +26,6 @@ function issue(code: string, message: string): ValidationIssue {
   return { code, path: "", message };
 }
 
-/** "latin1" is windows-1252 to a TextDecoder: every byte maps to one character. */
-const LATIN1 = new TextDecoder("latin1");
-
 /** The first characters, decoded just enough to read markup (which is ASCII in every encoding carehub takes). */
 function head(bytes: Uint8Array, limit: number): string {
   let start = 0;
@@ -37,7 +35,8 @@ function head(bytes: Uint8Array, limit: number): string {
   else if (bytes[0] === 0xfe && bytes[1] === 0xff) utf16 = "be";
   const end = Math.min(bytes.length, limit);
   if (utf16) return new TextDecoder(`utf-16${utf16}`).decode(bytes.subarray(2, end));
-  return LATIN1.decode(bytes.subarray(start, end));
+  // windows-1252 (what a TextDecoder labelled "latin1" decodes): every byte maps to one character.
+  return decodeWindows1252(bytes.subarray(start, end));
 }
 
 /**

@@ -71,4 +71,37 @@ describe("readMessage", () => {
     expect(read.parsed.ok).toBe(false);
     expect(read.identity).toEqual({});
   });
+  // Intake's two readings of a letter share one scan for declarations and undefined entities (decision 0112): each
+  // must still refuse on its own terms, and the answer must be this letter's. Catches the parse trusting a scan it
+  // was not given (a letter let through to the tree with its DOCTYPE), the header read skipping the shared scan
+  // (an id read from a letter the parse refuses), and an answer kept for the wrong letter (a clean letter read after
+  // a hostile one refused, or the other way round).
+  it("refuses a letter with a declaration or an undefined entity in both readings, letter by letter", () => {
+    const letter = readFileSync(new URL("examples/oioxml/XRPT01_2.xml", CORPUS), "latin1");
+    const clean = Buffer.from(letter, "latin1");
+    // After the letter's head, where the header read would otherwise find the id.
+    const doctype = Buffer.from(
+      letter.replace("</Letter>", '</Letter><!DOCTYPE Emessage [<!ENTITY x "y">]>'),
+      "latin1",
+    );
+    const entity = Buffer.from(letter.replace("</Letter>", "</Letter>&nbsp;"), "latin1");
+    const options = { contentType: "application/xml" };
+    for (const [bytes, code] of [
+      [clean, undefined],
+      [doctype, "CAREHUB_ERR_OIOXML_DOCTYPE_FORBIDDEN"],
+      [clean, undefined],
+      [entity, "CAREHUB_ERR_OIOXML_NOT_WELL_FORMED"],
+      [clean, undefined],
+    ] as const) {
+      const read = readMessage(bytes, options);
+      expect(read).toEqual(apart(bytes, options));
+      if (code === undefined) {
+        expect(read.parsed.ok).toBe(true);
+        expect(read.identity).toEqual({ format: "oioxml", messageId: "80901082504859", kind: expect.any(String) });
+      } else {
+        expect(read.parsed).toMatchObject({ ok: false, issues: [{ code }] });
+        expect(read.identity).toEqual({ format: "oioxml" });
+      }
+    }
+  });
 });

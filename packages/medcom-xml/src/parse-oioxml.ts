@@ -28,7 +28,17 @@ import {
 } from "./read-header.ts";
 import { readReceipt } from "./receipt-content.ts";
 import { checkValuesEverywhere } from "./value-checks.ts";
-import { childNames, childOf, childrenOf, parseXmlTree, type XmlElement } from "./xml-tree.ts";
+import {
+  breaksAsNewlines,
+  childNames,
+  childOf,
+  childrenOf,
+  type ForbiddenMarkup,
+  forbiddenMarkup,
+  forbiddenMarkupOf,
+  parseXmlTree,
+  type XmlElement,
+} from "./xml-tree.ts";
 
 export interface OioxmlParseOptions {
   limits?: Partial<ParseLimits>;
@@ -66,14 +76,18 @@ function parse(input: Uint8Array | string, limits: ParseLimits, given: DecodeRes
     ]);
   }
   let text: string;
-  if (typeof input === "string") text = input;
-  else {
+  let markup: ForbiddenMarkup;
+  if (typeof input === "string") {
+    text = input;
+    markup = forbiddenMarkup(text);
+  } else {
     const decoded = given ?? decodeXmlBytes(input);
     if (!decoded.ok) return failure({}, [decoded.issue]);
     text = decoded.text;
+    markup = forbiddenMarkupOf(decoded);
   }
-  // <Break/> is MedCom's line break inside text; as a character reference it survives as a newline.
-  const tree = parseXmlTree(text.includes("<Break/>") ? text.replaceAll("<Break/>", "&#10;") : text, limits.maxDepth);
+  // The scans' answer is the decoding's, shared with the header read when intake gives both the same decoding.
+  const tree = parseXmlTree(breaksAsNewlines(text), limits.maxDepth, markup);
   if (!tree.ok) return failure({}, [tree.issue]);
   if (tree.rootName !== "Emessage") {
     return failure({}, [

@@ -3,7 +3,7 @@ import { type DecodeResult, decodeXmlBytes } from "./decode.ts";
 import { letterTypeFor, OIOXML_NAMESPACE } from "./letter-types.ts";
 import { type ParseLimits, resolveLimits } from "./limits.ts";
 import { declaredNamespace, XmlHeadReader } from "./xml-head.ts";
-import { FORBIDDEN_DECLARATION, textOf, UNDEFINED_ENTITY } from "./xml-tree.ts";
+import { forbiddenMarkupOf, textOf } from "./xml-tree.ts";
 
 /** What identifies a letter before it is parsed: its letter id and kind. */
 export type LetterIdentity = Pick<PartialMessage, "format" | "messageId" | "kind">;
@@ -29,8 +29,9 @@ export function readLetterIdentity(
     // `decoded`: decodeXmlBytes(input), when the caller has it already (as parseOioxmlMessage takes it).
     const decoded = options.decoded ?? decodeXmlBytes(input);
     if (!decoded.ok) return identity;
-    // The same refusals as the full parse, before anything is read: two linear scans, no tree.
-    if (FORBIDDEN_DECLARATION.test(decoded.text) || UNDEFINED_ENTITY.test(decoded.text)) return identity;
+    // The same refusals as the full parse, before anything is read: two linear scans, no tree, shared with the
+    // full parse when it is given the same decoding (intake's readMessage).
+    if (forbiddenMarkupOf(decoded) !== "none") return identity;
     readHead(new XmlHeadReader(decoded.text), identity, limits.maxDepth);
     return identity;
   } catch {

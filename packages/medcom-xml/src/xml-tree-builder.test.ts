@@ -4,7 +4,14 @@ import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import fc from "fast-check";
 import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { FORBIDDEN_DECLARATION, parseWithFastXmlParser, parseXmlTree, UNDEFINED_ENTITY } from "./xml-tree.ts";
+import {
+  breaksAsNewlines,
+  FORBIDDEN_DECLARATION,
+  forbiddenMarkup,
+  parseWithFastXmlParser,
+  parseXmlTree,
+  UNDEFINED_ENTITY,
+} from "./xml-tree.ts";
 import { buildXmlTree } from "./xml-tree-builder.ts";
 
 /** What parseXmlTree lets through to the tree builder. */
@@ -263,5 +270,34 @@ describe("buildXmlTree, checked (well-formedness in the same pass, decision 0106
       { numRuns: 10_000, seed: 7 },
     );
     expect(checked).toBeGreaterThan(200);
+  });
+});
+
+describe("forbiddenMarkup across breaksAsNewlines (decision 0112)", () => {
+  // The full parse scans a letter's decoded text once, before <Break/> becomes &#10;, and hands that answer to
+  // parseXmlTree for the text after it. Catches a replacement that makes or unmakes a refusal — `&#10` without
+  // its `;`, a named entity such as `&br;`, or `<Break/>` taken out with nothing in its place (`&<Break/>lt;`).
+  const pieces = ["<Break/>", "<Break/", "Break/>", "&", "#", "#x", "1", "0", "a", ";", "lt", "amp", "<!", "<", "!"];
+  const declarations = ["DOCTYPE", "doctype", "ENTITY", "DOCTYP", "E", "NTITY", "P", "r"];
+
+  it("is the same for a text and for the text with its breaks as character references", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces, ...declarations), { maxLength: 12 }), (parts) => {
+        const text = parts.join("");
+        expect(forbiddenMarkup(breaksAsNewlines(text)), text).toBe(forbiddenMarkup(text));
+      }),
+      { numRuns: 20_000, seed: 112 },
+    );
+  });
+
+  it.each([
+    ["a declaration split by a break", "<!DOC<Break/>TYPE x>", "none"],
+    ["an ampersand before a break", "<a>&<Break/>lt;</a>", "undefined-entity"],
+    ["a reference cut by a break", "<a>&#1<Break/>0;</a>", "undefined-entity"],
+    ["a break beside a declaration", "<Break/><!DOCTYPE x><Break/>", "declaration"],
+    ["breaks alone", "<a>x<Break/>y</a>", "none"],
+  ])("answers %s", (_what, text, expected) => {
+    expect(forbiddenMarkup(text)).toBe(expected);
+    expect(forbiddenMarkup(breaksAsNewlines(text))).toBe(expected);
   });
 });

@@ -1,8 +1,9 @@
+import { isUtf8 } from "node:buffer";
 import type { PartialMessage } from "@carehub/schemas";
 import { resolveLimits } from "../limits.ts";
 import { profileForEvent } from "../message-profiles.ts";
 import { decodeFhirText, type ParseFhirOptions } from "../parse-fhir-message.ts";
-import { type BundleHead, readBundleHead } from "./json-head.ts";
+import { type BundleHead, readBundleHead, readJsonMessageHead } from "./json-head.ts";
 import { readXmlBundleHead, readXmlMessageHead } from "./xml-head.ts";
 
 /** What identifies a FHIR message before it is validated: its MessageHeader.id and the kind its event names. */
@@ -13,7 +14,7 @@ export type FhirMessageIdentity = Pick<PartialMessage, "format" | "messageId" | 
  * it), without validating the Bundle: what the gateway needs to recognise a repeat. The message id is
  * MessageHeader.id, never Bundle.id (MedCom: a resent message keeps its MessageHeader.id). Neither format is
  * parsed: FHIR JSON is scanned (json-head.ts), FHIR XML read tag by tag (xml-head.ts), and the reading stops
- * once the header is read. Never throws; what cannot be read is left out, and intake's full parse reports why.
+ * once the header is read; from bytes of a named format, only the head is decoded. Never throws; what cannot be read is left out, and intake's full parse reports why.
  * Intake derives the hub id from this same reading, so gateway and intake always agree on it. `input` may be the
  * message's text already decoded by decodeFhirText (intake decodes a FHIR JSON body once for both readings).
  */
@@ -27,6 +28,12 @@ export function readFhirMessageIdentity(
     if (options.format === "fhir+xml" && typeof input !== "string" && input.byteLength <= limits.maxBytes) {
       const head = readXmlMessageHead(input, limits.maxDepth);
       return identityOf("fhir+xml", head.resourceType, head.header);
+    }
+    // FHIR JSON named as such: the whole body checked for UTF-8 in place, only its head decoded (decision 0112).
+    if (options.format === "fhir+json" && typeof input !== "string" && input.byteLength <= limits.maxBytes) {
+      if (!isUtf8(input)) return { format: "fhir+json" };
+      const head = readJsonMessageHead(input, limits.maxDepth);
+      return identityOf("fhir+json", head.resourceType, head.header);
     }
     const decoded = decodeFhirText(input, options);
     if ("issue" in decoded || decoded.format === undefined)
