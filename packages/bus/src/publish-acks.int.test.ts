@@ -6,6 +6,15 @@ import { testBus } from "../test/helpers.ts";
 import { type Bus, connectBus } from "./index.ts";
 import { PublishAcks } from "./publish-acks.ts";
 
+/** What a publish came to: "stored", or the error it failed with. */
+const outcome = (publish: Promise<unknown>): Promise<unknown> =>
+  publish.then(
+    () => "stored",
+    (error: unknown) => error,
+  );
+const otherBus = (name: string): Promise<Bus> =>
+  connectBus({ servers: sharedNatsUrl(), name: `test-${env.namespace}-${name}`, namespace: env.namespace });
+
 // The bus's JetStream publishes wait for their acks on one reply subscription per connection (publish-acks.ts,
 // docs/decisions/0115). A subject someone listens on without answering stands in for a stream that does not answer.
 let env: Awaited<ReturnType<typeof testBus>>;
@@ -74,5 +83,23 @@ describe("a JetStream publish", () => {
     await other.nc.close();
     expect(await outcome).toMatchObject({ code: "CAREHUB_ERR_BUS_PUBLISH_FAILED", retryable: true });
     expect(PublishAcks.of(other.nc).waiting).toBe(0);
+  });
+
+  it("is refused at once, unsent, once its connection drains", async () => {
+    // Bug caught: sent anyway — JetStream stores it, but its ack comes to a reply subscription that is draining,
+    // so it is reported failed although stored (js.publish's request refused it with DrainingConnectionError).
+    const other = await otherBus("draining");
+    const subject = bus.topology.subjects.ingress("pubacks-drain");
+    await other.publish(subject, "first", { msgId: "pa-drain-0" });
+    const drained = other.nc.drain();
+    const late = await outcome(other.publish(subject, "late", { msgId: "pa-drain-1", timeoutMs: 60_000 }));
+    await drained;
+    expect(late).toMatchObject({
+      code: "CAREHUB_ERR_BUS_PUBLISH_FAILED",
+      retryable: true,
+      cause: { name: "DrainingConnectionError" },
+    });
+    // Never sent: its dedup id is new to the stream.
+    expect(await bus.publish(subject, "late", { msgId: "pa-drain-1" })).toMatchObject({ duplicate: false });
   });
 });

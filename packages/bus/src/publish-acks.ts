@@ -1,5 +1,13 @@
 import { JetStreamApiError } from "@nats-io/jetstream";
-import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import {
+  ClosedConnectionError,
+  createInbox,
+  DrainingConnectionError,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from "@nats-io/nats-core";
 
 /** What JetStream answers a stored publish with. */
 export interface PubAck {
@@ -114,6 +122,10 @@ export class PublishAcks {
 
   /** Publishes `data` for JetStream to store and resolves with its ack. */
   publish(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number): Promise<PubAck> {
+    // As nats-core's request refused them (js.publish's path): a publish sent now would be stored, but its ack
+    // would come to a reply subscription that is draining or gone — reported failed although stored.
+    if (this.#nc.isClosed()) return Promise.reject(new ClosedConnectionError());
+    if (this.#nc.isDraining()) return Promise.reject(new DrainingConnectionError());
     if (this.#sub === undefined) this.#start();
     const token = ++this.#next;
     return new Promise<PubAck>((resolve, reject) => {
