@@ -102,4 +102,25 @@ describe("a JetStream publish", () => {
     // Never sent: its dedup id is new to the stream.
     expect(await bus.publish(subject, "late", { msgId: "pa-drain-1" })).toMatchObject({ duplicate: false });
   });
+
+  it("keeps its deadline on the monotonic clock, and takes a timeout of 0 as js.publish's default", async () => {
+    // Bugs caught: deadlines on Date.now() — a wall-clock step forward fails every waiting publish at the next
+    // sweep; a timeout of 0 failing at the next sweep (js.publish waited its default 5 s).
+    const other = await otherBus("clock");
+    const zero = outcome(other.publish(`${env.namespace}.silent.c`, "x", { msgId: "pa-zero", timeoutMs: 0 }));
+    const long = outcome(other.publish(`${env.namespace}.silent.c`, "x", { msgId: "pa-long", timeoutMs: 60_000 }));
+    const wallClock = Date.now;
+    Date.now = () => wallClock() + 3_600_000;
+    try {
+      await expect(
+        other.publish(`${env.namespace}.silent.c`, "x", { msgId: "pa-short", timeoutMs: 300 }),
+      ).rejects.toMatchObject({ code: "CAREHUB_ERR_BUS_PUBLISH_FAILED" });
+      expect(PublishAcks.of(other.nc).waiting).toBe(2);
+    } finally {
+      Date.now = wallClock;
+    }
+    await other.nc.close();
+    expect(await zero).toMatchObject({ code: "CAREHUB_ERR_BUS_PUBLISH_FAILED", retryable: true });
+    expect(await long).toMatchObject({ code: "CAREHUB_ERR_BUS_PUBLISH_FAILED", retryable: true });
+  });
 });

@@ -29,12 +29,15 @@ export class PublishUnansweredError extends Error {
 interface Waiting {
   resolve(ack: PubAck): void;
   reject(error: Error): void;
+  /** On the monotonic clock (performance.now): a wall-clock step must not fail or prolong a publish. */
   deadline: number;
 }
 
 const decoder = new TextDecoder();
 /** How often unanswered publishes are checked against their deadline: a timeout fires up to this much late. */
 const SWEEP_MS = 250;
+/** A timeout of 0, a negative one or none means this: js.publish's own default (`opts.timeout || 5000`). */
+const DEFAULT_TIMEOUT_MS = 5_000;
 const owners = new WeakMap<NatsConnection, PublishAcks>();
 
 /**
@@ -121,15 +124,16 @@ export class PublishAcks {
   }
 
   /** Publishes `data` for JetStream to store and resolves with its ack. */
-  publish(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number): Promise<PubAck> {
+  publish(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number | undefined): Promise<PubAck> {
     // As nats-core's request refused them (js.publish's path): a publish sent now would be stored, but its ack
     // would come to a reply subscription that is draining or gone — reported failed although stored.
     if (this.#nc.isClosed()) return Promise.reject(new ClosedConnectionError());
     if (this.#nc.isDraining()) return Promise.reject(new DrainingConnectionError());
     if (this.#sub === undefined) this.#start();
     const token = ++this.#next;
+    const wait = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS;
     return new Promise<PubAck>((resolve, reject) => {
-      this.#waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
+      this.#waiting.set(token, { resolve, reject, deadline: performance.now() + wait });
       try {
         this.#nc.publish(subject, data, { reply: `${this.#inbox}.${token}`, headers });
       } catch (error) {
@@ -140,7 +144,7 @@ export class PublishAcks {
   }
 
   #sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const [token, waiting] of this.#waiting) {
       if (waiting.deadline > now) continue; // deadlines differ per publish: not in order
       this.#waiting.delete(token);
