@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testBus } from "../test/helpers.ts";
 import { type Bus, connectBus } from "./index.ts";
 import { PublishAcks } from "./publish-acks.ts";
+import { publishMessage } from "./publisher.ts";
 
+const NO_AT_REST = { cipher: undefined, claimCheck: undefined };
 /** What a publish came to: "stored", or the error it failed with. */
 const outcome = (publish: Promise<unknown>): Promise<unknown> =>
   publish.then(
@@ -122,5 +124,28 @@ describe("a JetStream publish", () => {
     await other.nc.close();
     expect(await zero).toMatchObject({ code: "CAREHUB_ERR_BUS_PUBLISH_FAILED", retryable: true });
     expect(await long).toMatchObject({ code: "CAREHUB_ERR_BUS_PUBLISH_FAILED", retryable: true });
+  });
+
+  it("takes its acks under the connection's reply prefix", async () => {
+    // Bug caught: createInbox() with the default `_INBOX` prefix — a client allowed replies only under its own
+    // prefix (the SDK's endpoints) could not subscribe to its acks (nats-core's request uses the connection's).
+    const prefix = `_INBOX_${env.namespace.replaceAll(/[^A-Za-z0-9_-]/g, "_")}`;
+    const nc = await connect({ servers: sharedNatsUrl(), name: `test-${env.namespace}-prefix`, inboxPrefix: prefix });
+    const seen: string[] = [];
+    silent.subscribe(`${prefix}.>`, {
+      callback: (_error, msg) => {
+        seen.push(msg.subject);
+      },
+    });
+    await silent.flush();
+    try {
+      const subject = bus.topology.subjects.ingress("pubacks-prefix");
+      const ack = await publishMessage(nc, subject, "x", { msgId: "pa-prefix" }, NO_AT_REST);
+      expect(ack.stream).toBe(bus.topology.streams.ingress);
+      await silent.flush();
+      expect(seen).toHaveLength(1);
+    } finally {
+      await nc.close();
+    }
   });
 });

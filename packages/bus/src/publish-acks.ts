@@ -1,13 +1,13 @@
 import { JetStreamApiError } from "@nats-io/jetstream";
 import {
   ClosedConnectionError,
-  createInbox,
   DrainingConnectionError,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from "@nats-io/nats-core";
+import { connectionInbox } from "./inbox.ts";
 
 /** What JetStream answers a stored publish with. */
 export interface PubAck {
@@ -76,7 +76,7 @@ export class PublishAcks {
   }
 
   #start(): void {
-    this.#inbox = createInbox();
+    this.#inbox = connectionInbox(this.#nc);
     this.#sub = this.#nc.subscribe(`${this.#inbox}.*`, {
       callback: (error, msg) => {
         if (error) {
