@@ -1,8 +1,11 @@
-import { sharedNatsUrl } from "@carehub/testkit";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sharedNatsUrl, startNatsServer } from "@carehub/testkit";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testBus } from "../test/helpers.ts";
+import { testBus, within } from "../test/helpers.ts";
 import { type Bus, connectBus } from "./index.ts";
 import { PublishAcks } from "./publish-acks.ts";
 import { publishMessage } from "./publisher.ts";
@@ -146,6 +149,34 @@ describe("a JetStream publish", () => {
       expect(seen).toHaveLength(1);
     } finally {
       await nc.close();
+    }
+  });
+
+  it("fails at once, retryably, when the server does not permit the publish", async () => {
+    // Bug caught: the server's permission violation (an -ERR, not a reply) ignored — the publish waits out its
+    // timeout (60 s here) instead of failing at once as js.publish's request did.
+    const dir = await mkdtemp(join(tmpdir(), "carehub-pubacks-"));
+    const config = join(dir, "nats.conf");
+    await writeFile(
+      config,
+      'authorization { users = [ { user: "pub", password: "pub", permissions: { publish: { deny: ["denied.>"] } } } ] }\n',
+    );
+    const server = await startNatsServer({ jetstream: false, args: ["-c", config] });
+    const nc = await connect({ servers: server.url, user: "pub", pass: "pub" });
+    try {
+      const refused = outcome(
+        publishMessage(nc, "denied.x", "x", { msgId: "pa-denied", timeoutMs: 60_000 }, NO_AT_REST),
+      );
+      expect(await within(10_000, refused)).toMatchObject({
+        code: "CAREHUB_ERR_BUS_PUBLISH_FAILED",
+        retryable: true,
+        cause: { name: "PermissionViolationError" },
+      });
+      expect(PublishAcks.of(nc).waiting).toBe(0);
+    } finally {
+      await nc.close();
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -5,6 +5,7 @@ import {
   type Msg,
   type MsgHdrs,
   type NatsConnection,
+  PermissionViolationError,
   type Subscription,
 } from "@nats-io/nats-core";
 import { connectionInbox } from "./inbox.ts";
@@ -31,6 +32,8 @@ interface Waiting {
   reject(error: Error): void;
   /** On the monotonic clock (performance.now): a wall-clock step must not fail or prolong a publish. */
   deadline: number;
+  /** Where it was published: a publish permission violation names the subject. */
+  subject: string;
 }
 
 const decoder = new TextDecoder();
@@ -91,8 +94,26 @@ export class PublishAcks {
       },
     });
     void this.#nc.closed().then(() => this.#failAll(new PublishUnansweredError("connection closed")));
+    void this.#watchPermissions();
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
     this.#sweeper.unref();
+  }
+
+  /**
+   * The server refuses a publish it does not permit with an -ERR, not a reply: js.publish's request failed at once
+   * (its mux subscription took the error). Fail the publishes to that subject now instead of at their deadline.
+   */
+  async #watchPermissions(): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      if (status.type !== "error" || !(status.error instanceof PermissionViolationError)) continue;
+      const violation = status.error;
+      if (violation.operation !== "publish") continue;
+      for (const [token, waiting] of this.#waiting) {
+        if (waiting.subject !== violation.subject) continue;
+        this.#waiting.delete(token);
+        waiting.reject(violation);
+      }
+    }
   }
 
   #answer(waiting: Waiting, msg: Msg): void {
@@ -133,7 +154,7 @@ export class PublishAcks {
     const token = ++this.#next;
     const wait = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS;
     return new Promise<PubAck>((resolve, reject) => {
-      this.#waiting.set(token, { resolve, reject, deadline: performance.now() + wait });
+      this.#waiting.set(token, { resolve, reject, deadline: performance.now() + wait, subject });
       try {
         this.#nc.publish(subject, data, { reply: `${this.#inbox}.${token}`, headers });
       } catch (error) {
