@@ -1,5 +1,6 @@
 import type { JsMsg } from "@nats-io/jetstream";
-import { createInbox, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import { connectionInbox } from "./inbox.ts";
 
 const ACK = new TextEncoder().encode("+ACK");
 
@@ -30,7 +31,7 @@ export class AckConfirmer {
   }
 
   #start(): void {
-    this.#inbox = createInbox();
+    this.#inbox = connectionInbox(this.#nc);
     this.#sub = this.#nc.subscribe(`${this.#inbox}.*`, {
       callback: (error, msg) => {
         if (error) return;

@@ -1,5 +1,14 @@
 import { JetStreamApiError } from "@nats-io/jetstream";
-import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import {
+  ClosedConnectionError,
+  DrainingConnectionError,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  PermissionViolationError,
+  type Subscription,
+} from "@nats-io/nats-core";
+import { connectionInbox } from "./inbox.ts";
 
 /** What JetStream answers a stored publish with. */
 export interface PubAck {
@@ -21,12 +30,17 @@ export class PublishUnansweredError extends Error {
 interface Waiting {
   resolve(ack: PubAck): void;
   reject(error: Error): void;
+  /** On the monotonic clock (performance.now): a wall-clock step must not fail or prolong a publish. */
   deadline: number;
+  /** Where it was published: a publish permission violation names the subject. */
+  subject: string;
 }
 
 const decoder = new TextDecoder();
 /** How often unanswered publishes are checked against their deadline: a timeout fires up to this much late. */
 const SWEEP_MS = 250;
+/** A timeout of 0, a negative one or none means this: js.publish's own default (`opts.timeout || 5000`). */
+const DEFAULT_TIMEOUT_MS = 5_000;
 const owners = new WeakMap<NatsConnection, PublishAcks>();
 
 /**
@@ -65,7 +79,7 @@ export class PublishAcks {
   }
 
   #start(): void {
-    this.#inbox = createInbox();
+    this.#inbox = connectionInbox(this.#nc);
     this.#sub = this.#nc.subscribe(`${this.#inbox}.*`, {
       callback: (error, msg) => {
         if (error) {
@@ -80,8 +94,26 @@ export class PublishAcks {
       },
     });
     void this.#nc.closed().then(() => this.#failAll(new PublishUnansweredError("connection closed")));
+    void this.#watchPermissions();
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
     this.#sweeper.unref();
+  }
+
+  /**
+   * The server refuses a publish it does not permit with an -ERR, not a reply: js.publish's request failed at once
+   * (its mux subscription took the error). Fail the publishes to that subject now instead of at their deadline.
+   */
+  async #watchPermissions(): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      if (status.type !== "error" || !(status.error instanceof PermissionViolationError)) continue;
+      const violation = status.error;
+      if (violation.operation !== "publish") continue;
+      for (const [token, waiting] of this.#waiting) {
+        if (waiting.subject !== violation.subject) continue;
+        this.#waiting.delete(token);
+        waiting.reject(violation);
+      }
+    }
   }
 
   #answer(waiting: Waiting, msg: Msg): void {
@@ -113,11 +145,16 @@ export class PublishAcks {
   }
 
   /** Publishes `data` for JetStream to store and resolves with its ack. */
-  publish(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number): Promise<PubAck> {
+  publish(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number | undefined): Promise<PubAck> {
+    // As nats-core's request refused them (js.publish's path): a publish sent now would be stored, but its ack
+    // would come to a reply subscription that is draining or gone — reported failed although stored.
+    if (this.#nc.isClosed()) return Promise.reject(new ClosedConnectionError());
+    if (this.#nc.isDraining()) return Promise.reject(new DrainingConnectionError());
     if (this.#sub === undefined) this.#start();
     const token = ++this.#next;
+    const wait = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS;
     return new Promise<PubAck>((resolve, reject) => {
-      this.#waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
+      this.#waiting.set(token, { resolve, reject, deadline: performance.now() + wait, subject });
       try {
         this.#nc.publish(subject, data, { reply: `${this.#inbox}.${token}`, headers });
       } catch (error) {
@@ -128,7 +165,7 @@ export class PublishAcks {
   }
 
   #sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const [token, waiting] of this.#waiting) {
       if (waiting.deadline > now) continue; // deadlines differ per publish: not in order
       this.#waiting.delete(token);

@@ -1,7 +1,7 @@
 import { metricsText } from "@carehub/observability";
 import { MsgHdrsImpl } from "@nats-io/nats-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { testBus, text, waitFor } from "../test/helpers.ts";
+import { testBus, text, waitFor, within } from "../test/helpers.ts";
 import { type Bus, HEADER, type InboundMessage, jsonDecoder } from "./index.ts";
 
 let env: Awaited<ReturnType<typeof testBus>>;
@@ -55,12 +55,17 @@ describe("publish", () => {
     });
   });
 
-  it("fails with a retryable BusPublishError when no stream stores the subject", async () => {
-    await expect(
-      bus.publish(`${env.namespace}.nowhere.x`, "x", { msgId: "n-1", timeoutMs: 1_000 }),
-    ).rejects.toMatchObject({
+  it("fails at once with a retryable BusPublishError when no stream stores the subject", async () => {
+    // Bug caught: the server's 503 "no responders" read as silence — the publish would wait out its 60 s timeout;
+    // the 10 s guard is a bound, not a benchmark.
+    const failed = bus.publish(`${env.namespace}.nowhere.x`, "x", { msgId: "n-1", timeoutMs: 60_000 }).then(
+      () => "stored",
+      (error: unknown) => error,
+    );
+    expect(await within(10_000, failed)).toMatchObject({
       code: "CAREHUB_ERR_BUS_PUBLISH_FAILED",
       retryable: true,
+      cause: { name: "PublishUnansweredError" },
     });
   });
 });

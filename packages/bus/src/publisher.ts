@@ -15,7 +15,10 @@ export interface PublishOptions {
   contentType?: string;
   /** Refuse the publish unless the subject is stored by this stream. */
   expectStream?: string;
-  /** How long to wait for JetStream's ack, default 10 s (checked every 250 ms: publish-acks.ts). */
+  /**
+   * How long to wait for JetStream's ack, default 10 s; 0 or less means 5 s, as js.publish took it (checked every
+   * 250 ms: publish-acks.ts).
+   */
   timeoutMs?: number;
 }
 

@@ -30,3 +30,14 @@ export async function waitFor(
 }
 
 export const text = (data: Uint8Array): string => new TextDecoder().decode(data);
+
+/** A bound, not a benchmark: "guard" if `promise` has not settled within `ms`. */
+export async function within(ms: number, promise: Promise<unknown>): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise((resolve) => (timer = setTimeout(() => resolve("guard"), ms)));
+  try {
+    return await Promise.race([promise, guard]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
