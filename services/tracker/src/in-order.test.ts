@@ -65,4 +65,45 @@ describe("InOrder", () => {
     await expect(a).rejects.toThrow("redis away");
     await expect(b).resolves.toBe("b ran");
   });
+
+  // Catches (review of 0113): a task naming several keys waiting only for the first (a task joining a package
+  // course overtaking the package referral's forward queued under the package referral's key), or a task of
+  // several keys not held up by, or not holding up, the later tasks of each.
+  it("waits for the tasks before it under every key it names, and holds up the later tasks of each", async () => {
+    const order = new InOrder();
+    const started: string[] = [];
+    const pkg = gate();
+    const own = gate();
+    const a = order.run("referral:PKG", async () => {
+      started.push("pkg");
+      await pkg.promise;
+    });
+    const b = order.run("task:T", async () => {
+      started.push("own");
+      await own.promise;
+    });
+    const join = gate();
+    const joining = order.run(["task:T", "referral:PKG"], async () => {
+      started.push("join");
+      await join.promise;
+    });
+    const afterPkg = order.run("referral:PKG", async () => {
+      started.push("after pkg");
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual(["pkg", "own"]);
+    own.open();
+    await b;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual(["pkg", "own"]);
+    pkg.open();
+    await a;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual(["pkg", "own", "join"]);
+    join.open();
+    await Promise.all([joining, afterPkg]);
+    expect(started).toEqual(["pkg", "own", "join", "after pkg"]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order.keys).toBe(0);
+  });
 });

@@ -5,7 +5,7 @@ import { Envelope, type HubConfig, LifecycleEvent } from "@carehub/schemas";
 import { createStore, type MessageChange, type ReadModelStore, type StaleLimits } from "@carehub/store";
 import type { Redis } from "ioredis";
 import { carryOutEffects } from "./effects.ts";
-import { businessOrderKey, foldEnvelope, recordOnlyChange } from "./envelope-handler.ts";
+import { businessOrderKeys, foldEnvelope, recordOnlyChange } from "./envelope-handler.ts";
 import { EventBatcher } from "./event-batcher.ts";
 import { foldChanges } from "./event-handler.ts";
 import { InOrder } from "./in-order.ts";
@@ -121,7 +121,7 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
           const envelopeDeps = { hubEndpointId: current.hub.id, resolver: current };
           const recordOnly = recordOnlyChange(message.body, envelopeDeps);
           if (recordOnly !== undefined) return changes.fold(recordOnly);
-          return businessFacts.run(businessOrderKey(message.body), () =>
+          return businessFacts.run(businessOrderKeys(message.body), () =>
             foldEnvelope(
               { ...envelopeDeps, store, carryOut: (state) => carryOutEffects(effectDeps, state) },
               message.body,
