@@ -12,12 +12,15 @@
 export class InOrder {
   readonly #tails = new Map<string, Promise<unknown>>();
 
-  /** Resolves or rejects as `task` does, once every task handed over before it under any of `keys` has settled and it has run. */
-  run<T>(keys: string | readonly string[], task: () => Promise<T>): Promise<T> {
+  /**
+   * Resolves or rejects as `task` does, once every task handed over before it under any of `keys` has settled and
+   * it has run. `waiting` is called while the task waits for others (not while it runs), every `everyMs`.
+   */
+  run<T>(keys: string | readonly string[], task: () => Promise<T>, waiting?: Waiting): Promise<T> {
     const unique = [...new Set(typeof keys === "string" ? [keys] : keys)];
     const before = unique.map((key) => this.#tails.get(key)).filter((tail) => tail !== undefined);
     const ready = before.length === 0 ? Promise.resolve() : Promise.all(before);
-    const result = ready.then(task);
+    const result = ready.then(waiting === undefined || before.length === 0 ? task : whileWaiting(ready, waiting, task));
     // The next task of a key waits for this one to settle, not to succeed: a failed fold is retried by redelivery.
     const tail = result.then(
       () => undefined,
@@ -35,4 +38,18 @@ export class InOrder {
   get keys(): number {
     return this.#tails.size;
   }
+}
+
+/** Told, every `everyMs`, that a task is still waiting its turn (the tracker extends the message's ack deadline). */
+export interface Waiting {
+  everyMs: number;
+  notify: () => void;
+}
+
+function whileWaiting<T>(ready: Promise<unknown>, waiting: Waiting, task: () => Promise<T>): () => Promise<T> {
+  const timer = setInterval(waiting.notify, waiting.everyMs);
+  timer.unref?.();
+  const stop = () => clearInterval(timer);
+  ready.then(stop, stop);
+  return task;
 }
