@@ -60,25 +60,35 @@ export function recordOnlyChange(
 }
 
 /**
- * Which envelopes with business facts the tracker folds one after another (in-order.ts, decision 0113): those
- * about the same referral or task id — a referral, its forwards and status updates, and an appointment's status
- * updates with the referral or task it was booked for (they read its parties). The originator is left out (it is
- * only known after reading the store), so two originators' equal ids share a queue: more waiting, never less.
+ * Which envelopes with business facts the tracker folds one after another (in-order.ts, decision 0113): every
+ * referral, task or appointment id whose state the fold reads or writes, so that each envelope waits for every
+ * earlier one that touches what it reads.
+ * - its own entity: a referral, its forwards (forwardedEntity reads that id's originators) and status updates
+ *   (resolveStatusSubject reads them) share `referral:<id>`; a task's `task:<id>`; an appointment's status update
+ *   `appointment:<id>`, with or without `basedOn`;
+ * - an appointment's `basedOn`: its status update resolves its originator from that referral's or task's parties,
+ *   inherits them, and writes the appointment into it;
+ * - a referral's or task's `packageReferralId`: joining the course reads the package referral's originators,
+ *   course record and counterparts (CareOverviewStore#courseToJoin), which its creation and forwards write.
+ * Nothing else is read across entities (the store's updateEntity reads only its own key; the effects read only
+ * the state given). The originator is left out (it is only known after reading the store), so two originators'
+ * equal ids share a queue: more waiting, never less.
  */
-export function businessOrderKey(envelope: Envelope): string {
+export function businessOrderKeys(envelope: Envelope): string[] {
   const content = envelope.content;
   switch (content.kind) {
     case "referral":
-      return `referral:${content.referralId}`;
-    case "task-requisition":
-      return `task:${content.taskId}`;
+    case "task-requisition": {
+      const own = content.kind === "referral" ? `referral:${content.referralId}` : `task:${content.taskId}`;
+      return content.packageReferralId === undefined ? [own] : [own, `referral:${content.packageReferralId}`];
+    }
     case "status-update": {
-      const about =
-        content.subject.type === "appointment" && content.basedOn !== undefined ? content.basedOn : content.subject;
-      return `${about.type}:${about.id}`;
+      const own = `${content.subject.type}:${content.subject.id}`;
+      const based = content.subject.type === "appointment" ? content.basedOn : undefined;
+      return based === undefined ? [own] : [own, `${based.type}:${based.id}`];
     }
     default:
-      return "other";
+      return ["other"];
   }
 }
 

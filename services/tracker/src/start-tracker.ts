@@ -1,11 +1,11 @@
-import { type Bus, hubJsonDecoder, type RunningConsumer } from "@carehub/bus";
+import { type Bus, DEFAULT_ACK_WAIT_MS, hubJsonDecoder, type RunningConsumer } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import { Envelope, type HubConfig, LifecycleEvent } from "@carehub/schemas";
 import { createStore, type MessageChange, type ReadModelStore, type StaleLimits } from "@carehub/store";
 import type { Redis } from "ioredis";
 import { carryOutEffects } from "./effects.ts";
-import { businessOrderKey, foldEnvelope, recordOnlyChange } from "./envelope-handler.ts";
+import { businessOrderKeys, foldEnvelope, recordOnlyChange } from "./envelope-handler.ts";
 import { EventBatcher } from "./event-batcher.ts";
 import { foldChanges } from "./event-handler.ts";
 import { InOrder } from "./in-order.ts";
@@ -93,6 +93,8 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
   // those that update a referral, task or appointment wait here for the earlier ones about the same referral or
   // task, in the order they came.
   const businessFacts = new InOrder();
+  // An envelope waiting its turn tells the server it is still in hand a third of the ack wait apart.
+  const waitingNoticeMs = Math.min(5_000, (deps.options?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS) / 3);
   const consumers: RunningConsumer[] = [];
   try {
     consumers.push(
@@ -121,11 +123,15 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
           const envelopeDeps = { hubEndpointId: current.hub.id, resolver: current };
           const recordOnly = recordOnlyChange(message.body, envelopeDeps);
           if (recordOnly !== undefined) return changes.fold(recordOnly);
-          return businessFacts.run(businessOrderKey(message.body), () =>
-            foldEnvelope(
-              { ...envelopeDeps, store, carryOut: (state) => carryOutEffects(effectDeps, state) },
-              message.body,
-            ),
+          return businessFacts.run(
+            businessOrderKeys(message.body),
+            () =>
+              foldEnvelope(
+                { ...envelopeDeps, store, carryOut: (state) => carryOutEffects(effectDeps, state) },
+                message.body,
+              ),
+            // While it waits behind earlier envelopes, its ack deadline is extended (no redelivery for waiting).
+            { everyMs: waitingNoticeMs, notify: () => message.working() },
           );
         },
       }),

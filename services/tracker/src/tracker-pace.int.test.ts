@@ -4,7 +4,15 @@ import { cleanupNamespace, sharedNatsUrl, sharedRedisUrl, testNamespace } from "
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningTracker, startTracker, TRACKER_CONSUMERS } from "./start-tracker.ts";
-import { envelopeOf, GP, HOSPITAL, referral, statusUpdate, trackerRegistry } from "./tracker-fixtures.test-support.ts";
+import {
+  envelopeOf,
+  GP,
+  HOSPITAL,
+  MUNICIPALITY,
+  referral,
+  statusUpdate,
+  trackerRegistry,
+} from "./tracker-fixtures.test-support.ts";
 
 /*
  * The tracker's status consumer in a backlog (docs/decisions/0113): PIPELINE holds envelopes before the tracker
@@ -129,4 +137,73 @@ describe("the tracker's status consumer in a backlog", () => {
       expect(announced.get(`REF-ORD-${r}`), `REF-ORD-${r}`).toEqual(["sent", "booked", "completed"]);
     }
   });
+
+  // Catches (review of 0113, item 1): a task naming a package referral keyed by its own id only (or every envelope
+  // by its hubId, or InOrder skipped): while the package referral's fold is held up, the task's fold runs, reads
+  // no package referral, and its course join is refused for good — the live overview then differs from a rebuild
+  // (stream order). Here the package referral's first script call is held at a gate until the unrelated referrals
+  // behind the task are folded; the task must still be unfolded then, and join the course after.
+  it("holds a task naming a package referral until the package referral is folded, so it joins the course", async () => {
+    const patient = { system: "cpr" as const, value: "2509479989" };
+    const pkg = envelopeOf(
+      "join-pkg",
+      GP,
+      HOSPITAL,
+      { kind: "referral", referralId: "KOL-J", category: "package-kol" },
+      T0,
+      { patient },
+    );
+    const task = envelopeOf(
+      "join-task",
+      HOSPITAL,
+      MUNICIPALITY,
+      { kind: "task-requisition", taskId: "T-J", code: "rehab", packageReferralId: "KOL-J" },
+      T0 + 1_000,
+      { patient },
+    );
+    const others = Array.from({ length: 4 }, (_, i) => referral(`join-other-${i}`, `REF-J-${i}`, T0 + 2_000 + i));
+    const setup = await backlog("trk-join", [pkg, task, ...others]);
+    // The real client, with the package referral's script calls held until the gate opens.
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const evalsha = setup.redis.evalsha.bind(setup.redis);
+    setup.redis.evalsha = (async (...args: Parameters<typeof evalsha>) => {
+      if (args.some((arg) => typeof arg === "string" && arg.includes(pkg.hubId))) await gate;
+      return evalsha(...args);
+    }) as typeof evalsha;
+    tracker = await startTracker({ ...setup, registry: trackerRegistry(), config: config(namespace) });
+    const store = tracker.store;
+    // Every referral behind the task folded and acked (their handlers started after the task's, in stream order).
+    await until(async () => {
+      for (let i = 0; i < others.length; i++)
+        if ((await store.getReferral(GP.id, `REF-J-${i}`)) === undefined) return false;
+      const info = await setup.bus.jsm.consumers.info(setup.bus.topology.streams.pipeline, TRACKER_CONSUMERS.pipeline);
+      return info.num_ack_pending <= 2;
+    });
+    expect(await store.getMessage(task.hubId), "the task waits for its package referral").toBeUndefined();
+    open();
+    await drained(setup.bus);
+    const overview = await store.patientOverview(patient.value, { kind: "operator" });
+    expect(overview?.courses.map((c) => [c.id, c.items.map((i) => [i.type, i.id])])).toEqual([
+      [
+        "gp-clinic:KOL-J",
+        [
+          ["referral", "KOL-J"],
+          ["task", "T-J"],
+        ],
+      ],
+    ]);
+    expect(overview?.items).toEqual([]);
+  });
 });
+
+/** Waits until `done` holds (polled; fails after 20 s). */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the condition");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
