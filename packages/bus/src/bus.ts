@@ -14,6 +14,7 @@ import { BusConsumer, type ConsumeSpec, type RunningConsumer } from "./consumer.
 import { BusConnectError } from "./errors.ts";
 import { inlineMessageLimit, serverMaxPayload } from "./message-size.ts";
 import { PayloadCipher } from "./payload-encryption.ts";
+import { PayloadReferences } from "./payload-reference.ts";
 import {
   type DurableConsumerSpec,
   ensureDurableConsumer,
@@ -123,6 +124,8 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     claimCheck: new ClaimCheck(js, topo, inlineMessageLimit(serverMaxPayload(nc))),
   };
   const bus = new NatsBus(nc, js, jsm, topo, options.logger, atRest);
+  // A reference is followed by the bus's own read of the INGRESS copy (direct get, opened), docs/decisions/0109.
+  atRest.references = new PayloadReferences((stream, seq) => bus.getMessage(stream, seq), topo);
   bus.watchStatus();
   return bus;
 }

@@ -362,6 +362,9 @@ export class BusConsumer<T> implements RunningConsumer {
       if (isControlHeader(key) || key === HEADER.traceparent || key === HEADER.tracestate) continue;
       headers[key] = value;
     }
+    // A copy by reference stores its bytes in the dead letter: the DLQ keeps it longer than INGRESS keeps what it
+    // points at (docs/decisions/0109). Only a reference that cannot be followed stays one, with the reason.
+    const data = await this.#deadLetterPayload(msg, stored, delivery, headers);
     headers[HEADER.errorCode] = error.code;
     headers[HEADER.errorMessage] = scrubText(error.message).slice(0, 1024);
     headers[HEADER.stage] = this.#spec.stage;
@@ -371,7 +374,7 @@ export class BusConsumer<T> implements RunningConsumer {
     headers[HEADER.originalSeq] = String(msg.seq);
     if (originalMsgId !== "") headers[HEADER.originalMsgId] = originalMsgId;
     try {
-      await this.#deps.publish(this.#deps.dlqSubject(this.#spec.stage), msg.data, {
+      await this.#deps.publish(this.#deps.dlqSubject(this.#spec.stage), data, {
         msgId: `${info.stream}:${msg.seq}`,
         headers,
         contentType: headers[HEADER.contentType] ?? "application/octet-stream",
@@ -412,6 +415,29 @@ export class BusConsumer<T> implements RunningConsumer {
       { stage: this.#spec.stage, seq: msg.seq, attempts: info.deliveryCount, code: error.code },
       `dead-lettered: ${scrubText(error.message)}`,
     );
+  }
+
+  /**
+   * What the dead letter stores: the bytes as stored, or for a copy by reference the payload it names (already read
+   * for the handler, else read now), its reference header then dropped so the DLQ's publish seals it afresh.
+   */
+  async #deadLetterPayload(
+    msg: JsMsg,
+    stored: Readonly<Record<string, string>>,
+    delivery: Delivery<T> | undefined,
+    headers: Record<string, string>,
+  ): Promise<Uint8Array> {
+    if (stored[HEADER.payloadRef] === undefined || this.#deps.atRest === undefined) return msg.data;
+    let payload = delivery?.data;
+    if (payload === undefined) {
+      try {
+        payload = await readStoredPayload(this.#deps.atRest, msg.data, (name) => stored[name] || undefined);
+      } catch {
+        return msg.data;
+      }
+    }
+    delete headers[HEADER.payloadRef];
+    return payload;
   }
 
   async stop(): Promise<void> {

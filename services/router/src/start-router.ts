@@ -1,8 +1,8 @@
 import type { Bus, InboundMessage } from "@carehub/bus";
-import { hubJsonDecoder, SenderOrder } from "@carehub/bus";
+import { hubJsonDecoder, OutboxReferencePolicy, SenderOrder } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
-import type { CarehubError, MessageKind } from "@carehub/schemas";
+import type { CarehubError, HubConfig, MessageKind } from "@carehub/schemas";
 import { Envelope, MESSAGE_KINDS, retentionSeconds } from "@carehub/schemas";
 import { createEntityReader } from "@carehub/store";
 import type { Redis } from "ioredis";
@@ -17,6 +17,8 @@ export interface RouterDeps {
   registry: RegistrySource;
   /** How long routing facts are kept, in days (HubConfig.retentionDays). */
   retentionDays: number;
+  /** The hub's size budget (`streamMaxBytes`): while one is set, copies carry their bytes (docs/decisions/0109). */
+  config?: Pick<HubConfig, "streamMaxBytes">;
   logger?: Logger;
   clock?: () => Date;
   /** Envelopes routed at once (default: DEFAULT_ROUTER_OPTIONS, CAREHUB_ROUTER_CONCURRENCY). */
@@ -70,6 +72,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     logger: deps.logger,
     entities: createEntityReader(deps.redis, bus.topology.namespace),
     order: deps.wrapOrder?.(order) ?? order,
+    references: new OutboxReferencePolicy(bus, { sizeBudgetBytes: deps.config?.streamMaxBytes }),
   });
   // Finished (routed or rejected): a correction of its sender may then go on. The mark is written with others a
   // moment later (docs/decisions/0088-finished-marks-in-batches.md).
