@@ -109,6 +109,28 @@ async function deadLetterOf(seq: number) {
   return found as NonNullable<typeof found>;
 }
 
+/**
+ * Consumes `endpoint`'s OUTBOX subject until the copy at `seq` is dead-lettered; returns its dead letter and how
+ * often the handler (`handler`, else a counter only) was handed a payload.
+ */
+async function deadLettered(
+  endpoint: string,
+  seq: number,
+  handler: () => Promise<void> = async () => undefined,
+): Promise<{ dead: Awaited<ReturnType<typeof deadLetterOf>>; handled: number }> {
+  let handled = 0;
+  const found = deadLetterOf(seq);
+  await consumeOutbox(
+    endpoint,
+    async () => (await found.catch(() => undefined)) !== undefined,
+    async () => {
+      handled++;
+      await handler();
+    },
+  );
+  return { dead: await found, handled };
+}
+
 beforeAll(async () => {
   bus = await connectBus({ servers: sharedNatsUrl(), name: `test-${namespace}`, namespace, payloadKeys: [K1] });
   await bus.provision();
@@ -181,18 +203,7 @@ describe("an OUTBOX copy by reference", () => {
     await bus.jsm.streams.deleteMessage(bus.topology.streams.ingress, Number(reference.split(":")[1]));
     const seq = await copyByReference("ep-gone", "hub-gone", reference);
 
-    let handled = 0;
-    const dead = await (async () => {
-      const found = deadLetterOf(seq);
-      await consumeOutbox(
-        "ep-gone",
-        async () => (await found.catch(() => undefined)) !== undefined,
-        async () => {
-          handled++;
-        },
-      );
-      return found;
-    })();
+    const { dead, handled } = await deadLettered("ep-gone", seq);
     // Catches an empty body delivered in place of the lost one.
     expect(handled).toBe(0);
     expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_MISSING");
@@ -216,33 +227,19 @@ describe("an OUTBOX copy by reference", () => {
     });
     const seq = await copyByReference("ep-wrong", "hub-meant", wrong);
 
-    let handled = 0;
-    const found = deadLetterOf(seq);
-    await consumeOutbox(
-      "ep-wrong",
-      async () => (await found.catch(() => undefined)) !== undefined,
-      async () => {
-        handled++;
-      },
-    );
+    const { dead, handled } = await deadLettered("ep-wrong", seq);
     // Catches the digest check skipped when the hub ids differ: another patient's letter delivered.
     expect(handled).toBe(0);
-    expect((await found).header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
+    expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
   });
 
   it("is dead-lettered with its bytes, sealed, not the reference (the DLQ keeps longer than INGRESS)", async () => {
     const data = payloadOf("dead");
     const reference = await toIngress("hub-dead", data);
     const seq = await copyByReference("ep-dead", "hub-dead", reference);
-    const found = deadLetterOf(seq);
-    await consumeOutbox(
-      "ep-dead",
-      async () => (await found.catch(() => undefined)) !== undefined,
-      async () => {
-        throw new PermanentError("TEST_REFUSED", "the receiver refused it for good");
-      },
-    );
-    const dead = await found;
+    const { dead } = await deadLettered("ep-dead", seq, async () => {
+      throw new PermanentError("TEST_REFUSED", "the receiver refused it for good");
+    });
     // Catches a dead letter that keeps pointing at INGRESS: after INGRESS's 30 days the DLQ's 90 would hold nothing.
     expect(dead.header?.get(HEADER.payloadRef) ?? "").toBe("");
     expect(dead.header?.get(HEADER.payloadKey)).toBe("k1");
