@@ -42,20 +42,25 @@ export function parsePayloadReference(value: string): PayloadReference | undefin
   return { stream: match[1] as string, seq, size, sha256: match[4] as string };
 }
 
-/** Resolved references kept for the next reader of the same message (another receiver's copy): a handful. */
-const RECENT_REFERENCES = 16;
+/**
+ * Resolved payloads kept for the next reader of the same message (another receiver's copy, whose consumer may be
+ * some hundred messages behind the first one's): up to this many bytes in all, oldest out first; a payload over a
+ * quarter of it is not kept.
+ */
+const RECENT_BYTES = 4 * 1024 * 1024;
 
 /**
  * Follows payload references for the bus's readers. Only INGRESS is a target. The copy read must be the one meant:
  * its size always, and its `Carehub-Hub-Id` the entry's (else its SHA-256 the reference's), so a stream re-created
  * under the same name can never hand over another message's bytes. Reads of one reference in flight at once are
- * shared, and the last few resolved are kept: the copies of one message for several receivers read INGRESS once.
+ * shared, and the last 4 MiB of payloads resolved are kept: the copies of one message for several receivers read INGRESS once.
  */
 export class PayloadReferences {
   readonly #read: (stream: string, seq: number) => Promise<StoredMessage | null>;
   readonly #ingress: string;
   readonly #pending = new Map<string, Promise<StoredMessage>>();
   readonly #recent = new Map<string, StoredMessage>();
+  #recentBytes = 0;
 
   constructor(read: (stream: string, seq: number) => Promise<StoredMessage | null>, topology: Topology) {
     this.#read = read;
@@ -98,17 +103,23 @@ export class PayloadReferences {
       pending = this.#fetch(ref).finally(() => this.#pending.delete(key));
       this.#pending.set(key, pending);
       pending.then(
-        (stored) => {
-          this.#recent.set(key, stored);
-          if (this.#recent.size > RECENT_REFERENCES) {
-            const oldest = this.#recent.keys().next().value;
-            if (oldest !== undefined) this.#recent.delete(oldest);
-          }
-        },
+        (stored) => this.#keep(key, stored),
         () => undefined,
       );
     }
     return pending;
+  }
+
+  #keep(key: string, stored: StoredMessage): void {
+    const size = stored.data.byteLength;
+    if (size > RECENT_BYTES / 4 || this.#recent.has(key)) return;
+    this.#recent.set(key, stored);
+    this.#recentBytes += size;
+    for (const [oldKey, old] of this.#recent) {
+      if (this.#recentBytes <= RECENT_BYTES) break;
+      this.#recent.delete(oldKey);
+      this.#recentBytes -= old.data.byteLength;
+    }
   }
 
   async #fetch(ref: PayloadReference): Promise<StoredMessage> {
