@@ -77,9 +77,11 @@ export interface Bus {
   getMessage(stream: string, seq: number): Promise<StoredMessage | null>;
   /**
    * The payload as sent of a message read from a stream without the bus (an ordered consumer, a direct get):
-   * fetched when it went by claim check, opened when sealed. Throws the bus's payload and claim-check errors.
+   * fetched when it went by claim check, opened when sealed, and for an OUTBOX entry (`stream` the one it was read
+   * from) read through its payload reference; on any other stream, or `stream` not given, a reference header is not
+   * followed. Throws the bus's payload, claim-check and payload-reference errors.
    */
-  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Promise<Uint8Array>;
+  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }, stream?: string): Promise<Uint8Array>;
   redrive(stage: string, options?: RedriveOptions): Promise<{ redriven: number }>;
   drain(): Promise<void>;
 }
@@ -124,7 +126,8 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     claimCheck: new ClaimCheck(js, topo, inlineMessageLimit(serverMaxPayload(nc))),
   };
   const bus = new NatsBus(nc, js, jsm, topo, options.logger, atRest);
-  // A reference is followed by the bus's own read of the INGRESS copy (direct get, opened), docs/decisions/0109.
+  // A reference is followed by the bus's own read of the INGRESS copy (direct get, opened; an INGRESS message's own
+  // reference header is never followed), docs/decisions/0109.
   atRest.references = new PayloadReferences((stream, seq) => bus.getMessage(stream, seq), topo);
   bus.watchStatus();
   return bus;
@@ -259,10 +262,10 @@ class NatsBus implements Bus {
     return known;
   }
 
-  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Promise<Uint8Array> {
+  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }, stream?: string): Promise<Uint8Array> {
     const hdrs = message.headers;
     if (hdrs === undefined) return Promise.resolve(message.data);
-    return readStoredPayload(this.#atRest, message.data, (name) => hdrs.get(name) || undefined);
+    return readStoredPayload(this.#atRest, message.data, (name) => hdrs.get(name) || undefined, stream);
   }
 
   redrive(stage: string, options: RedriveOptions = {}): Promise<{ redriven: number }> {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { type ObjectStore, Objm } from "@nats-io/obj";
-import { BusClaimCheckMissingError, BusClaimCheckUnavailableError, BusPayloadReferenceInvalidError } from "./errors.ts";
+import { BusClaimCheckMissingError, BusClaimCheckUnavailableError } from "./errors.ts";
 import { HEADER } from "./headers.ts";
 import { type PayloadCipher, readablePayload, SEALED_STREAM_ROLES } from "./payload-encryption.ts";
 import type { PayloadReferences } from "./payload-reference.ts";
@@ -125,18 +125,20 @@ export interface PayloadAtRest {
 
 /**
  * The payload of a stored message as the hub reads it: fetched when it went by claim check, then opened when it was
- * sealed (a large payload is sealed first, then claim-checked), or the INGRESS copy a reference names (itself read
- * so). One place for every reader.
+ * sealed (a large payload is sealed first, then claim-checked), or, for an entry of OUTBOX (or a dead letter of one)
+ * only, the INGRESS copy a reference names (itself read so, its own header never followed). `stream`: the stream the
+ * message was read from (undefined: not known, a reference is not followed). One place for every reader.
  */
 export async function readStoredPayload(
   deps: PayloadAtRest,
   data: Uint8Array,
   header: (name: string) => string | undefined,
+  stream: string | undefined,
 ): Promise<Uint8Array> {
   const referenced = header(HEADER.payloadRef);
-  if (referenced !== undefined && referenced !== "") {
-    if (deps.references === undefined)
-      throw new BusPayloadReferenceInvalidError("payload references are not followed here");
+  // Only an OUTBOX entry (or its dead letter) is read through its reference: on any other stream, INGRESS above all,
+  // whose headers an endpoint writes itself, the header means nothing and the message is its own bytes.
+  if (referenced !== undefined && referenced !== "" && deps.references?.follows(stream, header) === true) {
     return deps.references.get(referenced, header(HEADER.hubId));
   }
   const claimed = header(HEADER.claimCheck);

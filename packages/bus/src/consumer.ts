@@ -311,7 +311,7 @@ export class BusConsumer<T> implements RunningConsumer {
     const data =
       this.#deps.atRest === undefined
         ? msg.data
-        : await readStoredPayload(this.#deps.atRest, msg.data, (name) => headers[name] || undefined);
+        : await readStoredPayload(this.#deps.atRest, msg.data, (name) => headers[name] || undefined, msg.info.stream);
     const decode = this.#spec.decode;
     if (decode === undefined) return new Delivery(msg, data, data as T, headers);
     try {
@@ -427,11 +427,15 @@ export class BusConsumer<T> implements RunningConsumer {
     delivery: Delivery<T> | undefined,
     headers: Record<string, string>,
   ): Promise<Uint8Array> {
-    if (stored[HEADER.payloadRef] === undefined || this.#deps.atRest === undefined) return msg.data;
+    const atRest = this.#deps.atRest;
+    const header = (name: string) => stored[name] || undefined;
+    if (stored[HEADER.payloadRef] === undefined || atRest?.references?.follows(msg.info.stream, header) !== true) {
+      return msg.data;
+    }
     let payload = delivery?.data;
     if (payload === undefined) {
       try {
-        payload = await readStoredPayload(this.#deps.atRest, msg.data, (name) => stored[name] || undefined);
+        payload = await readStoredPayload(atRest, msg.data, header, msg.info.stream);
       } catch {
         return msg.data;
       }

@@ -186,8 +186,8 @@ describe("an OUTBOX copy by reference", () => {
     });
     try {
       const [first, second] = await Promise.all([
-        counting.readPayload({ data: new Uint8Array(0), headers: headersOf("hub-shared", reference) }),
-        counting.readPayload({ data: new Uint8Array(0), headers: headersOf("hub-shared", reference) }),
+        counting.readPayload({ data: new Uint8Array(0), headers: headersOf("hub-shared", reference) }, outbox()),
+        counting.readPayload({ data: new Uint8Array(0), headers: headersOf("hub-shared", reference) }, outbox()),
       ]);
       expect(Buffer.from(first).equals(Buffer.from(data))).toBe(true);
       expect(Buffer.from(second).equals(Buffer.from(data))).toBe(true);
@@ -249,6 +249,74 @@ describe("an OUTBOX copy by reference", () => {
   });
 });
 
+describe("a reference header on INGRESS (an endpoint writes its own headers)", () => {
+  /** An INGRESS message of `gp-a` carrying `reference` (a function of the sequence it will be stored at). */
+  async function forged(data: Uint8Array, reference: (seq: number) => string): Promise<number> {
+    const next = (await bus.jsm.streams.info(bus.topology.streams.ingress)).state.last_seq + 1;
+    const stored = await bus.publish(bus.topology.subjects.ingress("gp-a"), data, {
+      msgId: `forged-${next}`,
+      headers: { "Carehub-Source-Endpoint": "gp-a", [HEADER.payloadRef]: reference(next) },
+    });
+    expect(stored.seq).toBe(next);
+    return stored.seq;
+  }
+
+  it("is never followed: a self or another sender's reference reads as the message's own bytes, and does not hang", async () => {
+    const victim = payloadOf("victim");
+    const victimRef = await toIngress("hub-victim", victim);
+    const own = payloadOf("own-bytes");
+    const ingress = bus.topology.streams.ingress;
+    const selfSeq = await forged(own, (seq) =>
+      formatPayloadReference({ stream: ingress, seq, size: own.byteLength, sha256: sha256(own) }),
+    );
+    const otherSeq = await forged(own, () => victimRef);
+
+    // Catches a reference followed on INGRESS: the self-reference awaited its own read for ever (the bus's read
+    // hung, and with it intake), the other one handed a sender another sender's bytes.
+    for (const seq of [selfSeq, otherSeq]) {
+      const read = await bus.getMessage(ingress, seq);
+      expect(Buffer.from(read?.data ?? []).equals(Buffer.from(own))).toBe(true);
+      const stored = await raw(ingress, seq);
+      const payload = await bus.readPayload({ data: stored.data, headers: stored.header }, ingress);
+      expect(Buffer.from(payload).equals(Buffer.from(own))).toBe(true);
+    }
+    const seen: Uint8Array[] = [];
+    const running = await bus.consume({
+      stream: ingress,
+      durable: "d-forged",
+      filterSubject: bus.topology.subjects.ingress("gp-a"),
+      stage: "intake",
+      maxDeliver: 1,
+      handler: async (m: InboundMessage) => {
+        if (m.seq === selfSeq || m.seq === otherSeq) seen.push(m.data);
+      },
+    });
+    try {
+      await waitFor("the forged INGRESS messages consumed", async () => seen.length === 2);
+    } finally {
+      await running.stop();
+    }
+    for (const data of seen) expect(Buffer.from(data).equals(Buffer.from(own))).toBe(true);
+  });
+
+  it("makes it an invalid target: an OUTBOX copy naming it is dead-lettered INVALID, not followed twice", async () => {
+    const victimRef = await toIngress("hub-victim2", payloadOf("victim2"));
+    const own = payloadOf("chained");
+    const targetSeq = await forged(own, () => victimRef);
+    const reference = formatPayloadReference({
+      stream: bus.topology.streams.ingress,
+      seq: targetSeq,
+      size: own.byteLength,
+      sha256: sha256(own),
+    });
+    const seq = await copyByReference("ep-chain", "hub-chain", reference);
+    const { dead, handled } = await deadLettered("ep-chain", seq);
+    // Catches the target's own header ignored (its bytes delivered as if plain) or followed (another's bytes).
+    expect(handled).toBe(0);
+    expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
+  });
+});
+
 describe("the router's reference policy", () => {
   it("references only while INGRESS outlives the OUTBOX entry by the margin", async () => {
     const now = Date.UTC(2026, 11, 7);
@@ -268,6 +336,10 @@ describe("the router's reference policy", () => {
     expect(await new OutboxReferencePolicy(bus, { sizeBudgetBytes: 1 << 30, now: () => now }).allows(now)).toBe(false);
   });
 });
+
+function outbox(): string {
+  return bus.topology.streams.outbox;
+}
 
 function headersOf(hubId: string, reference: string) {
   const record: Record<string, string> = { [HEADER.hubId]: hubId, [HEADER.payloadRef]: reference };

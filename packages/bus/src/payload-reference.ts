@@ -50,7 +50,8 @@ export function parsePayloadReference(value: string): PayloadReference | undefin
 const RECENT_BYTES = 4 * 1024 * 1024;
 
 /**
- * Follows payload references for the bus's readers. Only INGRESS is a target. The copy read must be the one meant:
+ * Follows payload references for the bus's readers, on OUTBOX entries only (`follows`). Only INGRESS is a target,
+ * read as stored (its own header never followed: a target that carries one is INVALID). The copy read must be the one meant:
  * its size always, and its `Carehub-Hub-Id` the entry's (else its SHA-256 the reference's), so a stream re-created
  * under the same name can never hand over another message's bytes. Reads of one reference in flight at once are
  * shared, and the last 4 MiB of payloads resolved are kept: the copies of one message for several receivers read INGRESS once.
@@ -58,6 +59,8 @@ const RECENT_BYTES = 4 * 1024 * 1024;
 export class PayloadReferences {
   readonly #read: (stream: string, seq: number) => Promise<StoredMessage | null>;
   readonly #ingress: string;
+  readonly #outbox: string;
+  readonly #dlq: string;
   readonly #pending = new Map<string, Promise<StoredMessage>>();
   readonly #recent = new Map<string, StoredMessage>();
   #recentBytes = 0;
@@ -65,6 +68,18 @@ export class PayloadReferences {
   constructor(read: (stream: string, seq: number) => Promise<StoredMessage | null>, topology: Topology) {
     this.#read = read;
     this.#ingress = topology.streams.ingress;
+    this.#outbox = topology.streams.outbox;
+    this.#dlq = topology.streams.dlq;
+  }
+
+  /**
+   * Whether a message read from `stream` is read through its `Carehub-Payload-Ref`: an OUTBOX entry, or a dead letter
+   * of one. Decided by the stream it was read from, never by its headers alone: INGRESS (whose headers an endpoint
+   * writes) and every other stream keep their own bytes whatever header they carry.
+   */
+  follows(stream: string | undefined, header: (name: string) => string | undefined): boolean {
+    if (stream === this.#outbox) return true;
+    return stream === this.#dlq && header(HEADER.originalStream) === this.#outbox;
   }
 
   /** The payload `value` (a `Carehub-Payload-Ref` header) names, for an entry of the message `hubId`. */

@@ -118,8 +118,8 @@ async function storedBySeq(
 
 /**
  * One stored message by sequence, its payload as sent: fetched from the claim check, opened when sealed, read from
- * INGRESS when it went by reference (`Carehub-Claim-Check`, `Carehub-Payload-Key` and `Carehub-Payload-Ref` are then
- * left out of its headers: what is published again from it stores its bytes). Redrive reads the DLQ as stored
+ * INGRESS when an OUTBOX entry went by reference (`Carehub-Claim-Check`, `Carehub-Payload-Key` and the followed
+ * `Carehub-Payload-Ref` are then left out of its headers: what is published again from it stores its bytes). Redrive reads the DLQ as stored
  * instead: it moves sealed bytes and claim checks back as they are.
  */
 export async function readMessage(
@@ -131,21 +131,21 @@ export async function readMessage(
 ): Promise<StoredMessage | null> {
   const stored = await storedBySeq(jsm, stream, seq, options);
   if (stored === null) return null;
+  const header = (name: string) => stored.headers[name];
+  // A reference is followed (and then left out) on OUTBOX alone; elsewhere the header stays, the bytes are its own.
+  const referenced =
+    stored.headers[HEADER.payloadRef] !== undefined && atRest.references?.follows(stream, header) === true;
   if (
     stored.headers[HEADER.payloadKey] === undefined &&
     stored.headers[HEADER.claimCheck] === undefined &&
-    stored.headers[HEADER.payloadRef] === undefined
+    !referenced
   ) {
     return stored;
   }
-  const {
-    [HEADER.payloadKey]: _sealedWith,
-    [HEADER.claimCheck]: _claimed,
-    [HEADER.payloadRef]: _referenced,
-    ...headers
-  } = stored.headers;
-  const data = await readStoredPayload(atRest, stored.data, (name) => stored.headers[name]);
-  return { ...stored, data, headers };
+  const { [HEADER.payloadKey]: _sealedWith, [HEADER.claimCheck]: _claimed, ...rest } = stored.headers;
+  const { [HEADER.payloadRef]: _referenced, ...withoutReference } = rest;
+  const data = await readStoredPayload(atRest, stored.data, header, stream);
+  return { ...stored, data, headers: referenced ? withoutReference : rest };
 }
 
 /** Headers for putting a dead letter back: its original headers, without the DLQ reasons, one redrive more. */
