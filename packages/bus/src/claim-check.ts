@@ -139,7 +139,7 @@ export async function readStoredPayload(
   // Only an OUTBOX entry (or its dead letter) is read through its reference: on any other stream, INGRESS above all,
   // whose headers an endpoint writes itself, the header means nothing and the message is its own bytes.
   if (referenced !== undefined && referenced !== "" && deps.references?.follows(stream, header) === true) {
-    return deps.references.get(referenced, header(HEADER.hubId));
+    return deps.references.get(referenced);
   }
   const claimed = header(HEADER.claimCheck);
   let bytes = data;

@@ -233,6 +233,25 @@ describe("an OUTBOX copy by reference", () => {
     expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
   });
 
+  it("is INVALID when the target's bytes are not the digest's, even under the entry's own hub id", async () => {
+    // A hub id is the sender's message id made the hub's, not one per INGRESS entry, and INGRESS headers are the
+    // sender's: a second INGRESS message under the same id (or a forged Carehub-Hub-Id) must not stand in.
+    const meant = payloadOf("same-a");
+    const there = payloadOf("same-b");
+    const other = await toIngress("hub-same", there);
+    const wrong = formatPayloadReference({
+      stream: bus.topology.streams.ingress,
+      seq: Number(other.split(":")[1]),
+      size: meant.byteLength,
+      sha256: sha256(meant),
+    });
+    const seq = await copyByReference("ep-same", "hub-same", wrong);
+    const { dead, handled } = await deadLettered("ep-same", seq);
+    // Catches the digest skipped when the target's hub id header matches the entry's.
+    expect(handled).toBe(0);
+    expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
+  });
+
   it("is dead-lettered with its bytes, sealed, not the reference (the DLQ keeps longer than INGRESS)", async () => {
     const data = payloadOf("dead");
     const reference = await toIngress("hub-dead", data);

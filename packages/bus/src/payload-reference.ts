@@ -52,8 +52,8 @@ const RECENT_BYTES = 4 * 1024 * 1024;
 /**
  * Follows payload references for the bus's readers, on OUTBOX entries only (`follows`). Only INGRESS is a target,
  * read as stored (its own header never followed: a target that carries one is INVALID). The copy read must be the one meant:
- * its size always, and its `Carehub-Hub-Id` the entry's (else its SHA-256 the reference's), so a stream re-created
- * under the same name can never hand over another message's bytes. Reads of one reference in flight at once are
+ * its size and its SHA-256 the reference's, always, so neither a stream re-created under the same name nor a
+ * forged header can hand over another message's bytes. Reads of one reference in flight at once are
  * shared, and the last 4 MiB of payloads resolved are kept: the copies of one message for several receivers read INGRESS once.
  */
 export class PayloadReferences {
@@ -82,8 +82,8 @@ export class PayloadReferences {
     return stream === this.#dlq && header(HEADER.originalStream) === this.#outbox;
   }
 
-  /** The payload `value` (a `Carehub-Payload-Ref` header) names, for an entry of the message `hubId`. */
-  async get(value: string, hubId: string | undefined): Promise<Uint8Array> {
+  /** The payload `value` (a `Carehub-Payload-Ref` header) names. */
+  async get(value: string): Promise<Uint8Array> {
     const ref = parsePayloadReference(value);
     if (ref === undefined) throw new BusPayloadReferenceInvalidError(`malformed payload reference ${value}`);
     if (ref.stream !== this.#ingress) {
@@ -100,11 +100,10 @@ export class PayloadReferences {
         `${ref.stream} #${ref.seq} holds ${stored.data.byteLength} bytes, the reference ${ref.size}`,
       );
     }
-    // The gateway names the hub id on INGRESS; without it (or with another one) the bytes must match the digest.
-    if (hubId === undefined || stored.headers[HEADER.hubId] !== hubId) {
-      if (hash("sha256", stored.data, "hex") !== ref.sha256) {
-        throw new BusPayloadReferenceInvalidError(`${ref.stream} #${ref.seq} is not the payload the reference names`);
-      }
+    // Always the digest: a hub id is derived from sender and message id (not one per INGRESS entry) and an INGRESS
+    // header is the sender's to write, so neither can stand for "the bytes meant".
+    if (hash("sha256", stored.data, "hex") !== ref.sha256) {
+      throw new BusPayloadReferenceInvalidError(`${ref.stream} #${ref.seq} is not the payload the reference names`);
     }
     return stored.data;
   }
