@@ -252,6 +252,21 @@ describe("an OUTBOX copy by reference", () => {
     expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
   });
 
+  it("that is malformed or names another stream is INVALID, its value never echoed in the error", async () => {
+    const secret = "Jensen-Hansen-forloeb";
+    for (const [endpoint, value] of [
+      ["ep-bad", `${secret}:1:2:3`],
+      ["ep-far", `${secret.toUpperCase()}:1:2:${"a".repeat(64)}`],
+    ] as const) {
+      const seq = await copyByReference(endpoint, `hub-${endpoint}`, value);
+      const { dead, handled } = await deadLettered(endpoint, seq);
+      expect(handled).toBe(0);
+      expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
+      // Catches the raw header put into the error, which goes to DLQ headers and lifecycle events.
+      expect(dead.header?.get(HEADER.errorMessage).toLowerCase()).not.toContain(secret.toLowerCase());
+    }
+  });
+
   it("is dead-lettered with its bytes, sealed, not the reference (the DLQ keeps longer than INGRESS)", async () => {
     const data = payloadOf("dead");
     const reference = await toIngress("hub-dead", data);

@@ -85,11 +85,12 @@ export class PayloadReferences {
   /** The payload `value` (a `Carehub-Payload-Ref` header) names. */
   async get(value: string): Promise<Uint8Array> {
     const ref = parsePayloadReference(value);
-    if (ref === undefined) throw new BusPayloadReferenceInvalidError(`malformed payload reference ${value}`);
+    // Never the value itself in the message (it goes to DLQ headers and events): its length only.
+    if (ref === undefined) {
+      throw new BusPayloadReferenceInvalidError(`malformed payload reference (${value.length} characters)`);
+    }
     if (ref.stream !== this.#ingress) {
-      throw new BusPayloadReferenceInvalidError(
-        `payload reference to ${ref.stream}: only ${this.#ingress} is followed`,
-      );
+      throw new BusPayloadReferenceInvalidError(`payload reference to a stream other than ${this.#ingress}`);
     }
     const stored = await this.#stored(ref);
     if (stored.headers[HEADER.payloadRef] !== undefined) {
