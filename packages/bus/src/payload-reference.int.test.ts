@@ -267,6 +267,35 @@ describe("an OUTBOX copy by reference", () => {
     }
   });
 
+  it("whose INGRESS copy cannot be read just now is handed back, not dead-lettered as a bare reference", async () => {
+    const data = payloadOf("flaky");
+    const reference = await toIngress("hub-flaky", data);
+    const seq = await copyByReference("ep-flaky", "hub-flaky", reference);
+    const original = bus.getMessage.bind(bus);
+    let failures = 3;
+    // NATS trouble on the first three reads of the INGRESS copy: both deliveries' reads and the dead letter's re-read.
+    Object.assign(bus, {
+      getMessage: (stream: string, s: number) => {
+        if (stream === bus.topology.streams.ingress && failures > 0) {
+          failures--;
+          return Promise.reject(new Error("TIMEOUT"));
+        }
+        return original(stream, s);
+      },
+    });
+    try {
+      const { dead, handled } = await deadLettered("ep-flaky", seq);
+      expect(handled).toBe(0);
+      expect(failures).toBe(0);
+      // Catches a retryable read error that leaves a bare reference in the DLQ (gone with INGRESS's copy).
+      expect(dead.header?.get(HEADER.payloadRef) ?? "").toBe("");
+      const read = await bus.getMessage(bus.topology.streams.dlq, dead.seq);
+      expect(Buffer.from(read?.data ?? []).equals(Buffer.from(data))).toBe(true);
+    } finally {
+      Object.assign(bus, { getMessage: original });
+    }
+  });
+
   it("is dead-lettered with its bytes, sealed, not the reference (the DLQ keeps longer than INGRESS)", async () => {
     const data = payloadOf("dead");
     const reference = await toIngress("hub-dead", data);
