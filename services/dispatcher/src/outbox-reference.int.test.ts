@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { formatPayloadReference, HEADER } from "@carehub/bus";
+import { connectTestBus } from "@carehub/bus/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   dispatcherTestbed,
@@ -115,6 +116,34 @@ describe("a copy by reference", () => {
     expect(copy?.header?.get("Carehub-Resend")).toBe("1");
     expect(copy?.header?.get(HEADER.payloadRef) ?? "").toBe("");
     expect(Buffer.from(copy?.data ?? []).equals(bytes)).toBe(true);
+  });
+
+  it("whose INGRESS copy is gone is skipped by a re-send batch, which goes on with the next", async () => {
+    const lost = hubId("lost");
+    const kept = hubId("kept");
+    const lostIngress = await toIngress(lost, bytesOf(lost));
+    const keptIngress = await toIngress(kept, bytesOf(kept));
+    await copyByReference("ep-a", lost, lostIngress.reference);
+    await copyByReference("ep-a", kept, keptIngress.reference);
+    await waitFor(
+      () => (bed.events.of("delivered", lost)[0] && bed.events.of("delivered", kept)[0]) || undefined,
+      "both delivered",
+    );
+    await bed.bus.jsm.streams.deleteMessage(bed.bus.topology.streams.ingress, lostIngress.seq);
+
+    // A fresh bus, as the console's: the dispatcher's bus still holds the lost copy among its recent reads.
+    const fresh = await connectTestBus(bed.ns);
+    let report: Awaited<ReturnType<typeof resendDelivered>>;
+    try {
+      report = await resendDelivered(
+        { bus: fresh, redis: bed.redis, keys },
+        { hubIds: [lost, kept], endpoint: "ep-a", limit: 10 },
+      );
+    } finally {
+      await fresh.drain();
+    }
+    // Catches the batch aborted by the first copy whose reference cannot be followed.
+    expect(report).toEqual({ resent: 1, hubIds: [kept], skipped: [lost] });
   });
 
   it("whose INGRESS copy is gone is dead-lettered with CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_MISSING, nothing delivered", async () => {
