@@ -25,7 +25,8 @@ const KEYS = [{ id: "e2e-2026", base64: Buffer.alloc(32, 7).toString("base64") }
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ config: { payloadKeys: KEYS } });
+  // OUTBOX by reference on (off by default, docs/decisions/0109): a copy may name the sealed INGRESS copy.
+  h = await startHarness({ config: { payloadKeys: KEYS, outboxByReference: true } });
 });
 
 afterAll(async () => {

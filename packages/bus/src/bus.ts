@@ -51,6 +51,11 @@ export interface ProvisionOptions {
    */
   replicas?: number | StreamReplicas;
   retention?: Partial<RetentionSettings>;
+  /**
+   * CAREHUB_OUTBOX_BY_REFERENCE is on (docs/decisions/0109): shortening a live INGRESS's `max_age` below OUTBOX's
+   * plus the reference margin is refused (BusProvisionError), as OUTBOX copies by reference would outlive their target.
+   */
+  outboxByReference?: boolean;
 }
 
 export interface Bus {
@@ -178,7 +183,12 @@ class NatsBus implements Bus {
   async provision(options: ProvisionOptions = {}): Promise<ProvisionReport> {
     const replicas = resolveStreamReplicas(options.replicas, this.nc.info);
     const configs = this.topology.streamConfigs({ ...options, replicas });
-    const report = await provisionStreams(this.jsm, configs);
+    const { ingress, outbox } = this.topology.streams;
+    const report = await provisionStreams(
+      this.jsm,
+      configs,
+      options.outboxByReference === true ? { ingress, outbox } : undefined,
+    );
     // The claim-check bucket keeps objects as long as the streams that may point at them (claim-check.ts).
     await ensurePayloadBucket(this.js, this.jsm, this.topology.payloadBucket, {
       maxAgeNanos: payloadBucketAgeNanos(configs, this.topology),

@@ -408,3 +408,25 @@ function headersOf(hubId: string, reference: string) {
   const record: Record<string, string> = { [HEADER.hubId]: hubId, [HEADER.payloadRef]: reference };
   return { get: (name: string) => record[name] ?? "" } as unknown as Parameters<Bus["readPayload"]>[0]["headers"];
 }
+
+describe("provisioning with OUTBOX by reference on", () => {
+  it("refuses to shorten INGRESS's max_age below OUTBOX's plus the margin, and lets it through when off", async () => {
+    const ns = testNamespace("payrefp");
+    const other = await connectBus({ servers: sharedNatsUrl(), name: `test-${ns}`, namespace: ns });
+    try {
+      await other.provision({ outboxByReference: true });
+      const short = { retention: { ingressMaxAgeMs: 7 * DAY_MS } };
+      // Catches the shortening let through: copies by reference written under 30 days would outlive INGRESS.
+      await expect(other.provision({ ...short, outboxByReference: true })).rejects.toThrow(/max_age: shortening/);
+      const ingress = await other.jsm.streams.info(other.topology.streams.ingress);
+      expect(ingress.config.max_age).toBe(30 * DAY_MS * 1_000_000);
+      await expect(
+        other.provision({ retention: { ingressMaxAgeMs: 8 * DAY_MS }, outboxByReference: true }),
+      ).resolves.toBeDefined();
+      await expect(other.provision(short)).resolves.toBeDefined();
+    } finally {
+      await cleanupNamespace({ namespace: ns, bus: other });
+      await other.drain();
+    }
+  });
+});

@@ -170,15 +170,19 @@ const POLICY_REFRESH_MS = 60 * 1000;
 const POLICY_RETRY_MS = 1000;
 
 interface Limits {
-  /** INGRESS drops by count or size (JetStream limits or the hub's size budget): a reference could outlive it. */
+  /**
+   * INGRESS drops by count or size (JetStream limits or the hub's size budget), or keeps fewer copies than OUTBOX:
+   * a reference could outlive its target.
+   */
   ingressBounded: boolean;
   ingressMaxAgeMs: number;
   outboxMaxAgeMs: number;
 }
 
 /**
- * Whether a router's copy may go by reference (docs/decisions/0109): only when INGRESS is sure to keep the copy
- * longer than OUTBOX keeps the entry. Never while INGRESS may drop messages by size or count (its `max_bytes`,
+ * Whether a router's copy may go by reference (docs/decisions/0109; only built while CAREHUB_OUTBOX_BY_REFERENCE is
+ * on): only when INGRESS is sure to keep the copy longer than OUTBOX keeps the entry. Never while INGRESS keeps
+ * fewer replicas than OUTBOX, nor while it may drop messages by size or count (its `max_bytes`,
  * `max_msgs`, or the hub's size budget `streamMaxBytes`, which purges INGRESS once intake has read it): then
  * every copy carries its bytes, as before. By age: the INGRESS copy stored at `storedAtMs` leaves at
  * `storedAtMs + INGRESS max_age`, the OUTBOX entry written now at `now + OUTBOX max_age`; the first must be at
@@ -233,7 +237,8 @@ export class OutboxReferencePolicy {
       this.#jsm.streams.info(this.#topology.streams.outbox),
     ]);
     return {
-      ingressBounded: bounded(ingress.config),
+      // Fewer copies of INGRESS than of OUTBOX: a node's loss could take the target and leave the reference.
+      ingressBounded: bounded(ingress.config) || (ingress.config.num_replicas ?? 1) < (outbox.config.num_replicas ?? 1),
       ingressMaxAgeMs: ingress.config.max_age / 1_000_000,
       outboxMaxAgeMs: outbox.config.max_age / 1_000_000,
     };

@@ -11,12 +11,13 @@ import { type RouterTestbed, routerTestbed, waitFor } from "../test/support.ts";
  * when it may not: a message routed too long after it arrived, or a hub with a size budget.
  */
 const bed = routerTestbed("outref", { rules: [LAB_DATABANK_RULE] });
-const budget = routerTestbed("outrefb", { rules: [LAB_DATABANK_RULE] });
+const off = routerTestbed("outrefoff", { rules: [LAB_DATABANK_RULE] });
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 beforeAll(async () => {
-  await bed.router({ concurrency: 2 });
-  await budget.router({ concurrency: 2, config: { streamMaxBytes: 1 << 30 } });
+  await bed.router({ concurrency: 2, config: { outboxByReference: true } });
+  // The default: CAREHUB_OUTBOX_BY_REFERENCE off.
+  await off.router({ concurrency: 2 });
 });
 
 /** Ingests `bytes` received at `receivedAt`, with its true size and digest, and routes it; returns the envelope. */
@@ -74,12 +75,21 @@ describe("the router's copies", () => {
     expect(Buffer.from(stored.data).toString()).toBe(bytes);
   });
 
-  it("carry the bytes on a hub with a size budget, which purges INGRESS once intake has read it", async () => {
-    const bytes = "<LaboratoryReport>budget</LaboratoryReport>";
-    const message = await routed(budget, bytes, new Date());
-    const { stored } = await copyOf(budget, "practice-b", message.hubId);
-    // Catches the router ignoring `streamMaxBytes`.
-    expect(stored.header?.get(HEADER.payloadRef) ?? "").toBe("");
-    expect(Buffer.from(stored.data).toString()).toBe(bytes);
+  it("carry the bytes while CAREHUB_OUTBOX_BY_REFERENCE is off (the default)", async () => {
+    const bytes = "<LaboratoryReport>off</LaboratoryReport>";
+    const message = await routed(off, bytes, new Date());
+    for (const receiver of ["practice-b", "databank"]) {
+      const { stored } = await copyOf(off, receiver, message.hubId);
+      // Catches references on by default: an older dispatcher in a rolling upgrade delivers them as empty bodies.
+      expect(stored.header?.get(HEADER.payloadRef) ?? "").toBe("");
+      expect(Buffer.from(stored.data).toString()).toBe(bytes);
+    }
+  });
+
+  it("are never by reference on a hub with a size budget: a router so configured does not start", async () => {
+    // Catches the router ignoring `streamMaxBytes`: the size sweep purges INGRESS copies that OUTBOX entries name.
+    await expect(
+      off.router({ concurrency: 1, config: { outboxByReference: true, streamMaxBytes: 1 << 30 } }),
+    ).rejects.toThrow(/CAREHUB_OUTBOX_BY_REFERENCE: not with a size budget/);
   });
 });
