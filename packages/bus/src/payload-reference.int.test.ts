@@ -193,6 +193,14 @@ describe("an OUTBOX copy by reference", () => {
       expect(Buffer.from(second).equals(Buffer.from(data))).toBe(true);
       // Catches a read per copy: two receivers of one message, one direct get.
       expect(reads).toHaveLength(1);
+      // A copy read after the first read settled (another receiver's consumer some messages behind) comes from the
+      // last 4 MiB kept: catches a keep that keeps nothing.
+      const later = await counting.readPayload(
+        { data: new Uint8Array(0), headers: headersOf("hub-shared", reference) },
+        outbox(),
+      );
+      expect(Buffer.from(later).equals(Buffer.from(data))).toBe(true);
+      expect(reads).toHaveLength(1);
     } finally {
       Object.assign(bus, { getMessage: original });
     }
