@@ -43,12 +43,7 @@ async function toIngress(hubId: string, data: Uint8Array): Promise<string> {
     msgId: hubId,
     headers: { [HEADER.hubId]: hubId, "Carehub-Source-Endpoint": "gp-a" },
   });
-  return formatPayloadReference({
-    stream: stored.stream,
-    seq: stored.seq,
-    size: data.byteLength,
-    sha256: sha256(data),
-  });
+  return referenceTo(stored.seq, data);
 }
 
 /** A router's copy by reference on `<ns>.outbox.<endpoint>`. */
@@ -59,6 +54,25 @@ async function copyByReference(endpoint: string, hubId: string, reference: strin
     headers: { [HEADER.hubId]: hubId, "Carehub-Receiver": endpoint, [HEADER.payloadRef]: reference },
   });
   return seq;
+}
+
+/** A reference to INGRESS sequence `seq` naming `bytes` (their size and digest). */
+function referenceTo(seq: number, bytes: Uint8Array): string {
+  return formatPayloadReference({
+    stream: bus.topology.streams.ingress,
+    seq,
+    size: bytes.byteLength,
+    sha256: sha256(bytes),
+  });
+}
+
+/** Copies `reference` to `endpoint`'s OUTBOX subject and expects it dead-lettered INVALID, never handed over. */
+async function expectInvalid(endpoint: string, hubId: string, reference: string) {
+  const seq = await copyByReference(endpoint, hubId, reference);
+  const { dead, handled } = await deadLettered(endpoint, seq);
+  expect(handled).toBe(0);
+  expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
+  return dead;
 }
 
 /** The message as JetStream stores it, read past the bus. */
@@ -226,19 +240,8 @@ describe("an OUTBOX copy by reference", () => {
     const meant = payloadOf("meant");
     expect(there.byteLength).toBe(meant.byteLength);
     const other = await toIngress("hub-there", there);
-    const seqThere = Number(other.split(":")[1]);
-    const wrong = formatPayloadReference({
-      stream: bus.topology.streams.ingress,
-      seq: seqThere,
-      size: meant.byteLength,
-      sha256: sha256(meant),
-    });
-    const seq = await copyByReference("ep-wrong", "hub-meant", wrong);
-
-    const { dead, handled } = await deadLettered("ep-wrong", seq);
     // Catches the digest check skipped when the hub ids differ: another patient's letter delivered.
-    expect(handled).toBe(0);
-    expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
+    await expectInvalid("ep-wrong", "hub-meant", referenceTo(Number(other.split(":")[1]), meant));
   });
 
   it("is INVALID when the target's bytes are not the digest's, even under the entry's own hub id", async () => {
@@ -247,17 +250,8 @@ describe("an OUTBOX copy by reference", () => {
     const meant = payloadOf("same-a");
     const there = payloadOf("same-b");
     const other = await toIngress("hub-same", there);
-    const wrong = formatPayloadReference({
-      stream: bus.topology.streams.ingress,
-      seq: Number(other.split(":")[1]),
-      size: meant.byteLength,
-      sha256: sha256(meant),
-    });
-    const seq = await copyByReference("ep-same", "hub-same", wrong);
-    const { dead, handled } = await deadLettered("ep-same", seq);
     // Catches the digest skipped when the target's hub id header matches the entry's.
-    expect(handled).toBe(0);
-    expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
+    await expectInvalid("ep-same", "hub-same", referenceTo(Number(other.split(":")[1]), meant));
   });
 
   it("that is malformed or names another stream is INVALID, its value never echoed in the error", async () => {
@@ -266,10 +260,7 @@ describe("an OUTBOX copy by reference", () => {
       ["ep-bad", `${secret}:1:2:3`],
       ["ep-far", `${secret.toUpperCase()}:1:2:${"a".repeat(64)}`],
     ] as const) {
-      const seq = await copyByReference(endpoint, `hub-${endpoint}`, value);
-      const { dead, handled } = await deadLettered(endpoint, seq);
-      expect(handled).toBe(0);
-      expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
+      const dead = await expectInvalid(endpoint, `hub-${endpoint}`, value);
       // Catches the raw header put into the error, which goes to DLQ headers and lifecycle events.
       expect(dead.header?.get(HEADER.errorMessage).toLowerCase()).not.toContain(secret.toLowerCase());
     }
@@ -337,9 +328,7 @@ describe("a reference header on INGRESS (an endpoint writes its own headers)", (
     const victimRef = await toIngress("hub-victim", victim);
     const own = payloadOf("own-bytes");
     const ingress = bus.topology.streams.ingress;
-    const selfSeq = await forged(own, (seq) =>
-      formatPayloadReference({ stream: ingress, seq, size: own.byteLength, sha256: sha256(own) }),
-    );
+    const selfSeq = await forged(own, (seq) => referenceTo(seq, own));
     const otherSeq = await forged(own, () => victimRef);
 
     // Catches a reference followed on INGRESS: the self-reference awaited its own read for ever (the bus's read
@@ -374,17 +363,8 @@ describe("a reference header on INGRESS (an endpoint writes its own headers)", (
     const victimRef = await toIngress("hub-victim2", payloadOf("victim2"));
     const own = payloadOf("chained");
     const targetSeq = await forged(own, () => victimRef);
-    const reference = formatPayloadReference({
-      stream: bus.topology.streams.ingress,
-      seq: targetSeq,
-      size: own.byteLength,
-      sha256: sha256(own),
-    });
-    const seq = await copyByReference("ep-chain", "hub-chain", reference);
-    const { dead, handled } = await deadLettered("ep-chain", seq);
     // Catches the target's own header ignored (its bytes delivered as if plain) or followed (another's bytes).
-    expect(handled).toBe(0);
-    expect(dead.header?.get(HEADER.errorCode)).toBe("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID");
+    await expectInvalid("ep-chain", "hub-chain", referenceTo(targetSeq, own));
   });
 });
 
