@@ -17,7 +17,8 @@ let h: Harness;
 const limit = LIMIT;
 
 beforeAll(async () => {
-  h = await startHarness({ config: { maxBodyBytes: LIMIT } });
+  // OUTBOX by reference on (off by default, docs/decisions/0109): the copy names the INGRESS copy.
+  h = await startHarness({ config: { maxBodyBytes: LIMIT, outboxByReference: true } });
   // The point of the test: the limit is above what one NATS message can hold.
   expect(inlineMessageLimit(serverMaxPayload(h.hub.bus.nc))).toBeLessThan(LIMIT);
 });
@@ -46,16 +47,16 @@ describe("the one size limit", () => {
     expect(delivered?.body.byteLength).toBe(limit);
     expect(delivered?.body.equals(bytes)).toBe(true);
 
-    // It travelled by claim check: INGRESS and OUTBOX hold an empty message naming the stored object.
-    for (const stream of [h.hub.bus.topology.streams.ingress, h.hub.bus.topology.streams.outbox]) {
-      const last = await h.hub.bus.jsm.streams.getMessage(stream, {
-        last_by_subj:
-          stream === h.hub.bus.topology.streams.ingress
-            ? `${h.namespace}.ingress.acute-team`
-            : `${h.namespace}.outbox.practice`,
-      });
-      expect(last?.data.byteLength, stream).toBe(0);
-      expect(last?.header?.get(HEADER.claimCheck), stream).toMatch(/^[0-9a-f]{64}$/);
-    }
+    // It travelled by claim check: INGRESS holds an empty message naming the stored object, and the OUTBOX copy an
+    // empty message naming that INGRESS copy (docs/decisions/0109), which the dispatcher followed to the object.
+    const { ingress, outbox } = h.hub.bus.topology.streams;
+    const archived = await h.hub.bus.jsm.streams.getMessage(ingress, {
+      last_by_subj: `${h.namespace}.ingress.acute-team`,
+    });
+    expect(archived?.data.byteLength).toBe(0);
+    expect(archived?.header?.get(HEADER.claimCheck)).toMatch(/^[0-9a-f]{64}$/);
+    const copy = await h.hub.bus.jsm.streams.getMessage(outbox, { last_by_subj: `${h.namespace}.outbox.practice` });
+    expect(copy?.data.byteLength).toBe(0);
+    expect(copy?.header?.get(HEADER.payloadRef)).toMatch(new RegExp(`^${ingress}:${archived?.seq}:${limit}:`));
   }, 60_000);
 });

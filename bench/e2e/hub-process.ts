@@ -28,7 +28,8 @@ const config = parseHubConfig(
   { NATS_URL: input.natsUrl, REDIS_URL: input.redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
   // The test profile (docs/decisions/0085): the bench measures the pipeline, not the gateway's shedding for
   // event-loop lag or INGRESS backlog, which an as-fast-as-possible run on a shared machine would trigger.
-  { namespace: input.namespace, httpPort: 0, registryPath: "unused", profile: "test" },
+  // OUTBOX by reference on (docs/decisions/0109, off by default): every process of the bench runs this release.
+  { namespace: input.namespace, httpPort: 0, registryPath: "unused", profile: "test", outboxByReference: true },
 );
 const hub = await startHub({
   config,

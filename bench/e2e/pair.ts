@@ -6,7 +6,8 @@
  * two checkouts alternately (docs/performance.md, "Coalesced socket writes"). Besides what `runHub` measures
  * (throughput, latency, CPU per message of each process), it reads the hub process's write and read syscalls and
  * the bytes they moved (`/proc/<pid>/io`: sockets, pipes and files alike), the share of its CPU spent in the kernel
- * (`/proc/<pid>/stat`) and the bytes clients sent to and got from Redis (`INFO stats`), per message; warm-up and
+ * (`/proc/<pid>/stat`), the bytes clients sent to and got from Redis (`INFO stats`), per message, and the bytes the
+ * streams grew by per message sent, in all and by stream (as `bench:e2e` reports them); warm-up and
  * start-up included, so compare them between runs, not with the CPU figures. `--split` runs one process per service
  * (gateway, intake, router, dispatcher, tracker), so the CPU per message of each stage is printed on its own; the
  * syscall counts then cover none of them. `--feed=nats` sends over the senders' own NATS ingress subjects instead of HTTP.
@@ -89,6 +90,9 @@ try {
   const cpu = Object.entries(hub.processes)
     .map(([name, p]) => `${name.replace(" (sender + receivers)", "")} ${p.cpuMicrosPerMsg} µs`)
     .join(", ");
+  const streams = Object.entries(hub.streamBytes)
+    .map(([name, bytes]) => `${name.slice(name.lastIndexOf("_") + 1)} ${bytes}`)
+    .join(", ");
   console.log(
     `load ${loadBefore.toFixed(1)}/${(loadavg()[0] ?? 0).toFixed(1)}; bare ${bare.msgsPerSec} msg/s; ` +
       `hub ${hub.msgsPerSec} msg/s = ${((100 * hub.msgsPerSec) / bare.msgsPerSec).toFixed(1)} %; ` +
@@ -97,6 +101,7 @@ try {
       `hub bytes written / read per message ${per(io.wchar)} / ${per(io.rchar)}; ` +
       `hub system time ${((100 * io.systemTicks) / Math.max(1, io.userTicks + io.systemTicks)).toFixed(1)} % of its CPU; ` +
       `Redis bytes in / out per message ${per(netAfter.in - netBefore.in)} / ${per(netAfter.out - netBefore.out)}; ` +
+      `stream bytes per message ${hub.streamBytesPerMsg} (${streams}); ` +
       `lost ${hub.lost}, duplicates ${hub.duplicates}`,
   );
   if (profilePath !== undefined) {

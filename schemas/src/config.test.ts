@@ -63,3 +63,20 @@ describe("CAREHUB_PROFILE", () => {
     expect(() => parseHubConfig({ CAREHUB_PROFILE: "prod" })).toThrow(/CAREHUB_PROFILE/);
   });
 });
+
+describe("CAREHUB_OUTBOX_BY_REFERENCE", () => {
+  it("is off by default, and reads true / false", () => {
+    expect(parseHubConfig({}).outboxByReference).toBe(false);
+    expect(parseHubConfig({ CAREHUB_OUTBOX_BY_REFERENCE: "true" }).outboxByReference).toBe(true);
+    expect(parseHubConfig({ CAREHUB_OUTBOX_BY_REFERENCE: "false" }).outboxByReference).toBe(false);
+    expect(() => parseHubConfig({ CAREHUB_OUTBOX_BY_REFERENCE: "maybe" })).toThrow(/CAREHUB_OUTBOX_BY_REFERENCE/);
+  });
+
+  it("refuses to start a process that also has a stream size budget", () => {
+    // Catches the pair let through: the size sweep purges INGRESS copies that OUTBOX entries name.
+    const refused = () => parseHubConfig({ CAREHUB_OUTBOX_BY_REFERENCE: "true", CAREHUB_STREAM_MAX_BYTES: "1000000" });
+    expect(refused).toThrow(ConfigError);
+    expect(refused).toThrow(/CAREHUB_OUTBOX_BY_REFERENCE: not with a size budget \(CAREHUB_STREAM_MAX_BYTES/);
+    expect(parseHubConfig({ CAREHUB_STREAM_MAX_BYTES: "1000000" }).streamMaxBytes).toBe(1_000_000);
+  });
+});

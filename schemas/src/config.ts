@@ -28,6 +28,16 @@ export function parseSentinelList(text: string): SentinelAddress[] | { problem: 
  * Process configuration shared by every service, parsed once at start-up from the environment
  * (`parseHubConfig(process.env)`), frozen, and passed down. No module reads process.env on import.
  */
+/** The spellings of an on/off setting. */
+const SWITCH: Readonly<Record<string, boolean>> = {
+  true: true,
+  "1": true,
+  on: true,
+  false: false,
+  "0": false,
+  off: false,
+};
+
 export const HubConfig = z.object({
   /**
    * Which defaults apply to the settings not given (CAREHUB_PROFILE): `production` (the default), or `test` —
@@ -135,6 +145,19 @@ export const HubConfig = z.object({
    */
   streamMaxBytes: z.coerce.number().int().min(0).default(0),
   /**
+   * Whether the router may write a receiver's copy as a reference to the message's INGRESS copy instead of its
+   * bytes (CAREHUB_OUTBOX_BY_REFERENCE, `true` / `false`; default false: every copy inline), docs/decisions/0109.
+   * Turn it on only once every dispatcher and console runs this release (an older one delivers a reference as an
+   * empty body); never together with a size budget (`streamMaxBytes`), which purges INGRESS without regard to
+   * OUTBOX: `parseHubConfig` refuses the pair.
+   */
+  outboxByReference: z
+    .preprocess(
+      (value) => (typeof value === "string" ? (SWITCH[value.trim().toLowerCase()] ?? value) : value),
+      z.boolean(),
+    )
+    .default(false),
+  /**
    * Copies JetStream keeps of each stream class (CAREHUB_STREAM_REPLICAS, e.g. `3` or `auto,outbox=1`): `auto`
    * = 1 on a single server, 3 on a cluster. Provisioning raises a stream to it but never lowers one
    * (docs/operations.md).
@@ -205,6 +228,7 @@ export const HUB_CONFIG_ENV: Readonly<Record<keyof z.input<typeof HubConfig>, st
   retentionDays: "CAREHUB_RETENTION_DAYS",
   auditRetentionDays: "CAREHUB_AUDIT_RETENTION_DAYS",
   streamMaxBytes: "CAREHUB_STREAM_MAX_BYTES",
+  outboxByReference: "CAREHUB_OUTBOX_BY_REFERENCE",
   streamReplicas: "CAREHUB_STREAM_REPLICAS",
   payloadKeys: "CAREHUB_PAYLOAD_KEYS",
 };
@@ -230,7 +254,21 @@ export function parseHubConfig(env: Record<string, string | undefined>, override
     });
     throw new ConfigError(problems);
   }
+  const problem = outboxByReferenceProblem(parsed.data);
+  if (problem !== undefined) throw new ConfigError([problem]);
   return Object.freeze(parsed.data);
+}
+
+/**
+ * Why a configuration may not send OUTBOX copies by reference, or undefined (docs/decisions/0109): a size budget
+ * purges INGRESS without regard to the OUTBOX copies that name it, and in a split deployment the router need not see
+ * the budget the tracker enforces, so the pair is refused wherever either is read. The one place the rule is spelled.
+ */
+export function outboxByReferenceProblem(
+  config: Pick<HubConfig, "outboxByReference" | "streamMaxBytes">,
+): string | undefined {
+  if (!config.outboxByReference || config.streamMaxBytes === 0) return undefined;
+  return `${HUB_CONFIG_ENV.outboxByReference}: not with a size budget (${HUB_CONFIG_ENV.streamMaxBytes}=${config.streamMaxBytes}), which purges INGRESS copies that OUTBOX entries name (CAREHUB_ERR_CONFIG_INVALID; set one of them off)`;
 }
 
 /**

@@ -14,6 +14,7 @@ import { BusConsumer, type ConsumeSpec, type RunningConsumer } from "./consumer.
 import { BusConnectError } from "./errors.ts";
 import { inlineMessageLimit, serverMaxPayload } from "./message-size.ts";
 import { PayloadCipher } from "./payload-encryption.ts";
+import { PayloadReferences } from "./payload-reference.ts";
 import {
   type DurableConsumerSpec,
   ensureDurableConsumer,
@@ -50,6 +51,11 @@ export interface ProvisionOptions {
    */
   replicas?: number | StreamReplicas;
   retention?: Partial<RetentionSettings>;
+  /**
+   * CAREHUB_OUTBOX_BY_REFERENCE is on (docs/decisions/0109): shortening a live INGRESS's `max_age` below OUTBOX's
+   * plus the reference margin is refused (BusProvisionError), as OUTBOX copies by reference would outlive their target.
+   */
+  outboxByReference?: boolean;
 }
 
 export interface Bus {
@@ -76,9 +82,11 @@ export interface Bus {
   getMessage(stream: string, seq: number): Promise<StoredMessage | null>;
   /**
    * The payload as sent of a message read from a stream without the bus (an ordered consumer, a direct get):
-   * fetched when it went by claim check, opened when sealed. Throws the bus's payload and claim-check errors.
+   * fetched when it went by claim check, opened when sealed, and for an OUTBOX entry (`stream` the one it was read
+   * from) read through its payload reference; on any other stream, or `stream` not given, a reference header is not
+   * followed. Throws the bus's payload, claim-check and payload-reference errors.
    */
-  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Promise<Uint8Array>;
+  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }, stream?: string): Promise<Uint8Array>;
   redrive(stage: string, options?: RedriveOptions): Promise<{ redriven: number }>;
   drain(): Promise<void>;
 }
@@ -123,6 +131,9 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     claimCheck: new ClaimCheck(js, topo, inlineMessageLimit(serverMaxPayload(nc))),
   };
   const bus = new NatsBus(nc, js, jsm, topo, options.logger, atRest);
+  // A reference is followed by the bus's own read of the INGRESS copy (direct get, opened; an INGRESS message's own
+  // reference header is never followed), docs/decisions/0109.
+  atRest.references = new PayloadReferences((stream, seq) => bus.getMessage(stream, seq), topo);
   bus.watchStatus();
   return bus;
 }
@@ -172,7 +183,12 @@ class NatsBus implements Bus {
   async provision(options: ProvisionOptions = {}): Promise<ProvisionReport> {
     const replicas = resolveStreamReplicas(options.replicas, this.nc.info);
     const configs = this.topology.streamConfigs({ ...options, replicas });
-    const report = await provisionStreams(this.jsm, configs);
+    const { ingress, outbox } = this.topology.streams;
+    const report = await provisionStreams(
+      this.jsm,
+      configs,
+      options.outboxByReference === true ? { ingress, outbox } : undefined,
+    );
     // The claim-check bucket keeps objects as long as the streams that may point at them (claim-check.ts).
     await ensurePayloadBucket(this.js, this.jsm, this.topology.payloadBucket, {
       maxAgeNanos: payloadBucketAgeNanos(configs, this.topology),
@@ -256,10 +272,10 @@ class NatsBus implements Bus {
     return known;
   }
 
-  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }): Promise<Uint8Array> {
+  readPayload(message: { data: Uint8Array; headers?: MsgHdrs | undefined }, stream?: string): Promise<Uint8Array> {
     const hdrs = message.headers;
     if (hdrs === undefined) return Promise.resolve(message.data);
-    return readStoredPayload(this.#atRest, message.data, (name) => hdrs.get(name) || undefined);
+    return readStoredPayload(this.#atRest, message.data, (name) => hdrs.get(name) || undefined, stream);
   }
 
   redrive(stage: string, options: RedriveOptions = {}): Promise<{ redriven: number }> {

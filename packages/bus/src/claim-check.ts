@@ -4,6 +4,7 @@ import { type ObjectStore, Objm } from "@nats-io/obj";
 import { BusClaimCheckMissingError, BusClaimCheckUnavailableError } from "./errors.ts";
 import { HEADER } from "./headers.ts";
 import { type PayloadCipher, readablePayload, SEALED_STREAM_ROLES } from "./payload-encryption.ts";
+import type { PayloadReferences } from "./payload-reference.ts";
 import type { CarehubStreamConfig, StreamRole, Topology } from "./topology.ts";
 
 /**
@@ -112,21 +113,34 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** How payloads are kept at rest: sealed (a keyring is configured) and / or by claim check (too large to inline). */
+/**
+ * How payloads are kept at rest: sealed (a keyring is configured) and / or by claim check (too large to inline), and
+ * how a reference to the INGRESS copy is followed (docs/decisions/0109; absent: a reference cannot be read).
+ */
 export interface PayloadAtRest {
   cipher: PayloadCipher | undefined;
   claimCheck: ClaimCheck | undefined;
+  references?: PayloadReferences | undefined;
 }
 
 /**
  * The payload of a stored message as the hub reads it: fetched when it went by claim check, then opened when it was
- * sealed (a large payload is sealed first, then claim-checked). One place for every reader.
+ * sealed (a large payload is sealed first, then claim-checked), or, for an entry of OUTBOX (or a dead letter of one)
+ * only, the INGRESS copy a reference names (itself read so, its own header never followed). `stream`: the stream the
+ * message was read from (undefined: not known, a reference is not followed). One place for every reader.
  */
 export async function readStoredPayload(
   deps: PayloadAtRest,
   data: Uint8Array,
   header: (name: string) => string | undefined,
+  stream: string | undefined,
 ): Promise<Uint8Array> {
+  const referenced = header(HEADER.payloadRef);
+  // Only an OUTBOX entry (or its dead letter) is read through its reference: on any other stream, INGRESS above all,
+  // whose headers an endpoint writes itself, the header means nothing and the message is its own bytes.
+  if (referenced !== undefined && referenced !== "" && deps.references?.follows(stream, header) === true) {
+    return deps.references.get(referenced);
+  }
   const claimed = header(HEADER.claimCheck);
   let bytes = data;
   if (claimed !== undefined && claimed !== "") {

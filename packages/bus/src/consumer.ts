@@ -8,7 +8,13 @@ import { AckConfirmer } from "./ack-confirmer.ts";
 import { DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
 import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
 import { ConsumerMetrics, readConsumerBacklog } from "./consumer-metrics.ts";
-import { BusDecodeError, BusMaxDeliveriesError, toCarehubError } from "./errors.ts";
+import {
+  BusDecodeError,
+  BusMaxDeliveriesError,
+  BusPayloadReferenceInvalidError,
+  BusPayloadReferenceMissingError,
+  toCarehubError,
+} from "./errors.ts";
 import { HEADER, isControlHeader, receivedHeaders } from "./headers.ts";
 import { DEFAULT_ACK_WAIT_MS, type DurableConsumerSpec, effectiveMaxDeliver } from "./provision.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
@@ -330,7 +336,7 @@ export class BusConsumer<T> implements RunningConsumer {
     const data =
       this.#deps.atRest === undefined
         ? msg.data
-        : await readStoredPayload(this.#deps.atRest, msg.data, (name) => headers[name] || undefined);
+        : await readStoredPayload(this.#deps.atRest, msg.data, (name) => headers[name] || undefined, msg.info.stream);
     const decode = this.#spec.decode;
     if (decode === undefined) return new Delivery(msg, data, data as T, headers);
     try {
@@ -381,6 +387,16 @@ export class BusConsumer<T> implements RunningConsumer {
       if (isControlHeader(key) || key === HEADER.traceparent || key === HEADER.tracestate) continue;
       headers[key] = value;
     }
+    // A copy by reference stores its bytes in the dead letter: the DLQ keeps it longer than INGRESS keeps what it
+    // points at (docs/decisions/0109). Only a reference that cannot be followed stays one, with the reason.
+    const data = await this.#deadLetterPayload(msg, stored, delivery, headers);
+    if (data === undefined) {
+      // The bytes could not be read just now: a dead letter with a bare reference would lose them once INGRESS lets
+      // its copy go, so the message comes back instead (the reason logged is a code, never the payload).
+      msg.nak(retryDelayMs(info.deliveryCount, this.#backoff));
+      this.#count(kind, "retried");
+      return;
+    }
     headers[HEADER.errorCode] = error.code;
     headers[HEADER.errorMessage] = scrubText(error.message).slice(0, 1024);
     headers[HEADER.stage] = this.#spec.stage;
@@ -390,7 +406,7 @@ export class BusConsumer<T> implements RunningConsumer {
     headers[HEADER.originalSeq] = String(msg.seq);
     if (originalMsgId !== "") headers[HEADER.originalMsgId] = originalMsgId;
     try {
-      await this.#deps.publish(this.#deps.dlqSubject(this.#spec.stage), msg.data, {
+      await this.#deps.publish(this.#deps.dlqSubject(this.#spec.stage), data, {
         msgId: `${info.stream}:${msg.seq}`,
         headers,
         contentType: headers[HEADER.contentType] ?? "application/octet-stream",
@@ -431,6 +447,47 @@ export class BusConsumer<T> implements RunningConsumer {
       { stage: this.#spec.stage, seq: msg.seq, attempts: info.deliveryCount, code: error.code },
       `dead-lettered: ${scrubText(error.message)}`,
     );
+  }
+
+  /**
+   * What the dead letter stores: the bytes as stored, or for a copy by reference the payload it names (already read
+   * for the handler, else read now), its reference header then dropped so the DLQ's publish seals it afresh. A
+   * reference stays bare only when its target is really gone or wrong (MISSING, INVALID). Any other failure to read
+   * it (NATS trouble, a key not held, a claim check unreadable): undefined, the message is handed back for
+   * redelivery — unless this is the last delivery the server will make (its max_deliver is the bus's + 1), when a
+   * bare reference in the DLQ, followable while INGRESS holds the copy, beats a message JetStream stops delivering.
+   */
+  async #deadLetterPayload(
+    msg: JsMsg,
+    stored: Readonly<Record<string, string>>,
+    delivery: Delivery<T> | undefined,
+    headers: Record<string, string>,
+  ): Promise<Uint8Array | undefined> {
+    const atRest = this.#deps.atRest;
+    const header = (name: string) => stored[name] || undefined;
+    if (stored[HEADER.payloadRef] === undefined || atRest?.references?.follows(msg.info.stream, header) !== true) {
+      return msg.data;
+    }
+    let payload = delivery?.data;
+    if (payload === undefined) {
+      try {
+        payload = await readStoredPayload(atRest, msg.data, header, msg.info.stream);
+      } catch (error) {
+        if (error instanceof BusPayloadReferenceMissingError || error instanceof BusPayloadReferenceInvalidError) {
+          return msg.data;
+        }
+        const last = msg.info.deliveryCount > this.#maxDeliver;
+        this.#deps.logger?.warn(
+          { stage: this.#spec.stage, seq: msg.seq, code: toCarehubError(error).code, last },
+          last
+            ? "referenced payload not read on the last delivery; dead-lettered with its reference"
+            : "referenced payload not read for the dead letter; message handed back",
+        );
+        return last ? msg.data : undefined;
+      }
+    }
+    delete headers[HEADER.payloadRef];
+    return payload;
   }
 
   async stop(): Promise<void> {

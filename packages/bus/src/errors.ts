@@ -17,6 +17,9 @@ export const BUS_ERROR_CODES = [
   "CAREHUB_ERR_BUS_PAYLOAD_UNREADABLE",
   "CAREHUB_ERR_BUS_CLAIM_CHECK_MISSING",
   "CAREHUB_ERR_BUS_CLAIM_CHECK_UNAVAILABLE",
+  "CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_MISSING",
+  "CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID",
+  "CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_UNAVAILABLE",
 ] as const;
 export type BusErrorCode = (typeof BUS_ERROR_CODES)[number];
 
@@ -151,6 +154,40 @@ export class BusClaimCheckUnavailableError extends RetryableError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super("CAREHUB_ERR_BUS_CLAIM_CHECK_UNAVAILABLE", message, options);
     this.name = "BusClaimCheckUnavailableError";
+  }
+}
+
+/**
+ * A message carries its payload by reference to the INGRESS copy (`Carehub-Payload-Ref`, docs/decisions/0109) and
+ * that copy is no longer stored (aged out, purged by hand): never delivered empty, dead-lettered with this code.
+ */
+export class BusPayloadReferenceMissingError extends PermanentError {
+  constructor(reference: string, options: { cause?: unknown } = {}) {
+    super(
+      "CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_MISSING",
+      `the referenced payload ${reference} is no longer stored`,
+      options,
+    );
+    this.name = "BusPayloadReferenceMissingError";
+  }
+}
+
+/**
+ * A payload reference that cannot be followed to the right bytes: malformed, pointing outside INGRESS, or at a
+ * message of another size or digest (a stream re-created under the same name): never delivered, dead-lettered.
+ */
+export class BusPayloadReferenceInvalidError extends PermanentError {
+  constructor(message: string) {
+    super("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID", message);
+    this.name = "BusPayloadReferenceInvalidError";
+  }
+}
+
+/** The INGRESS copy a payload reference names could not be read just now (NATS trouble): try again. */
+export class BusPayloadReferenceUnavailableError extends RetryableError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_UNAVAILABLE", message, options);
+    this.name = "BusPayloadReferenceUnavailableError";
   }
 }
 

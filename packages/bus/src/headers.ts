@@ -26,6 +26,11 @@ export const HEADER = Object.freeze({
    */
   claimCheck: "Carehub-Claim-Check",
   /**
+   * (docs/decisions/0109) On OUTBOX: the payload is the INGRESS copy of the message, not the message's own bytes
+   * (it is empty): `<stream>:<seq>:<size>:<sha256>` (payload-reference.ts). Absent: the payload is the message's own.
+   */
+  payloadRef: "Carehub-Payload-Ref",
+  /**
    * On INBOX: `<n>/<count>` when a message too large for one NATS message is delivered as `count` parts
    * (docs/decisions/0062); the SDK joins them.
    */

@@ -16,10 +16,12 @@ export type HubBusConfig = Pick<HubConfig, "natsUrl" | "natsUser" | "natsPass" |
  * with its configured replicas (`streamReplicas`, default `auto`).
  */
 export function hubProvisionOptions(
-  config: Pick<HubConfig, "retentionDays"> & Partial<Pick<HubConfig, "auditRetentionDays" | "streamReplicas">>,
+  config: Pick<HubConfig, "retentionDays"> &
+    Partial<Pick<HubConfig, "auditRetentionDays" | "streamReplicas" | "outboxByReference">>,
 ): ProvisionOptions {
   return {
     ...(config.streamReplicas === undefined ? {} : { replicas: config.streamReplicas }),
+    ...(config.outboxByReference === true ? { outboxByReference: true } : {}),
     retention: {
       ...messageRetention(config.retentionDays),
       ...auditRetention(config.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS),

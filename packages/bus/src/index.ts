@@ -20,6 +20,9 @@ export {
   BusMaxDeliveriesError,
   BusNameError,
   BusPayloadKeyUnknownError,
+  BusPayloadReferenceInvalidError,
+  BusPayloadReferenceMissingError,
+  BusPayloadReferenceUnavailableError,
   BusPayloadUnreadableError,
   BusProvisionError,
   BusPublishError,
@@ -36,6 +39,13 @@ export {
 } from "./message-size.ts";
 export { isJetStreamNotFound, type JetStreamMissing } from "./nats-errors.ts";
 export { PAYLOAD_SEAL_OVERHEAD_BYTES, SEALED_STREAM_ROLES } from "./payload-encryption.ts";
+export {
+  formatPayloadReference,
+  OUTBOX_REFERENCE_MARGIN_MS,
+  OutboxReferencePolicy,
+  type PayloadReference,
+  parsePayloadReference,
+} from "./payload-reference.ts";
 export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_MAX_DELIVER,

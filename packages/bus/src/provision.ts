@@ -1,6 +1,7 @@
 import type { ConsumerConfig, ConsumerInfo, JetStreamManager, StreamConfig } from "@nats-io/jetstream";
 import { BusNameError, BusProvisionError } from "./errors.ts";
 import { isJetStreamNotFound } from "./nats-errors.ts";
+import { OUTBOX_REFERENCE_MARGIN_MS } from "./payload-reference.ts";
 import type { CarehubStreamConfig } from "./topology.ts";
 
 export interface StreamProvisionResult {
@@ -87,15 +88,38 @@ export function diffStream(
 }
 
 /**
+ * With CAREHUB_OUTBOX_BY_REFERENCE on (`references` given), refuses to shorten a live INGRESS's `max_age` below
+ * OUTBOX's plus the reference margin (docs/decisions/0109):
+ * OUTBOX entries written by reference under the longer age would outlive the INGRESS copies they name. Lengthening,
+ * a new stream, or a shortening that still leaves INGRESS the longer keep by the margin are let through.
+ */
+function shortensIngress(
+  existing: Partial<StreamConfig>,
+  wanted: CarehubStreamConfig,
+  outboxAgeNanos: number,
+): string[] {
+  const has = existing.max_age ?? 0;
+  const want = wanted.max_age;
+  if (want === 0 || (has !== 0 && has <= want)) return [];
+  const floor = outboxAgeNanos === 0 ? 0 : outboxAgeNanos + OUTBOX_REFERENCE_MARGIN_MS * 1_000_000;
+  if (outboxAgeNanos !== 0 && want >= floor) return [];
+  return [
+    `${wanted.name}.max_age: shortening it to ${show(want)} ns leaves INGRESS no longer than OUTBOX (${show(outboxAgeNanos)} ns) plus ${OUTBOX_REFERENCE_MARGIN_MS / 60_000} min: OUTBOX copies by reference could outlive their INGRESS copies (docs/decisions/0109); shorten OUTBOX first, or apply the stream change by hand once no copy by reference is left`,
+  ];
+}
+
+/**
  * Creates missing streams and updates compatible differences. Every stream is inspected first: if any
  * is incompatible, nothing is changed and one BusProvisionError lists every problem.
  */
 export async function provisionStreams(
   jsm: JetStreamManager,
   wanted: readonly CarehubStreamConfig[],
+  references?: { ingress: string; outbox: string },
 ): Promise<ProvisionReport> {
   const plans: StreamPlan[] = [];
   const incompatible: string[] = [];
+  const outboxAgeNanos = wanted.find((config) => config.name === references?.outbox)?.max_age ?? 0;
   for (const config of wanted) {
     let existing: StreamConfig | undefined;
     try {
@@ -114,6 +138,7 @@ export async function provisionStreams(
     const { wanted: applied, kept } = keepReplicas(existing, config);
     const diff = diffStream(existing, applied);
     incompatible.push(...diff.incompatible);
+    if (config.name === references?.ingress) incompatible.push(...shortensIngress(existing, config, outboxAgeNanos));
     plans.push(
       diff.changes.length > 0
         ? { kind: "update", wanted: applied, changes: diff.changes, kept }

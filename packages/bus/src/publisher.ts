@@ -100,10 +100,12 @@ export async function publishMessage(
   // Payload encryption at rest (docs/operations.md): the one place payloads are sealed. A message that names a
   // claim check already (a dead letter, a redrive) has its payload in the object store, stored as it was.
   const { cipher, claimCheck } = atRest;
+  // A reference to the INGRESS copy (docs/decisions/0109) carries no payload: the copy it names is sealed there.
   if (
     cipher !== undefined &&
     !hdrs.headers.has(HEADER.payloadKey) &&
     !hdrs.headers.has(HEADER.claimCheck) &&
+    !hdrs.headers.has(HEADER.payloadRef) &&
     cipher.seals(subject)
   ) {
     const sealed = cipher.seal(payload);

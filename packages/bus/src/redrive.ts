@@ -117,9 +117,10 @@ async function storedBySeq(
 }
 
 /**
- * One stored message by sequence, its payload as sent: fetched from the claim check, opened when sealed
- * (`Carehub-Claim-Check` and `Carehub-Payload-Key` are then left out of its headers). Redrive reads the DLQ as
- * stored instead: it moves sealed bytes and claim checks back as they are.
+ * One stored message by sequence, its payload as sent: fetched from the claim check, opened when sealed, read from
+ * INGRESS when an OUTBOX entry went by reference (`Carehub-Claim-Check`, `Carehub-Payload-Key` and the followed
+ * `Carehub-Payload-Ref` are then left out of its headers: what is published again from it stores its bytes). Redrive reads the DLQ as stored
+ * instead: it moves sealed bytes and claim checks back as they are.
  */
 export async function readMessage(
   jsm: JetStreamManager,
@@ -130,10 +131,21 @@ export async function readMessage(
 ): Promise<StoredMessage | null> {
   const stored = await storedBySeq(jsm, stream, seq, options);
   if (stored === null) return null;
-  if (stored.headers[HEADER.payloadKey] === undefined && stored.headers[HEADER.claimCheck] === undefined) return stored;
-  const { [HEADER.payloadKey]: _sealedWith, [HEADER.claimCheck]: _claimed, ...headers } = stored.headers;
-  const data = await readStoredPayload(atRest, stored.data, (name) => stored.headers[name]);
-  return { ...stored, data, headers };
+  const header = (name: string) => stored.headers[name];
+  // A reference is followed (and then left out) on OUTBOX alone; elsewhere the header stays, the bytes are its own.
+  const referenced =
+    stored.headers[HEADER.payloadRef] !== undefined && atRest.references?.follows(stream, header) === true;
+  if (
+    stored.headers[HEADER.payloadKey] === undefined &&
+    stored.headers[HEADER.claimCheck] === undefined &&
+    !referenced
+  ) {
+    return stored;
+  }
+  const { [HEADER.payloadKey]: _sealedWith, [HEADER.claimCheck]: _claimed, ...rest } = stored.headers;
+  const { [HEADER.payloadRef]: _referenced, ...withoutReference } = rest;
+  const data = await readStoredPayload(atRest, stored.data, header, stream);
+  return { ...stored, data, headers: referenced ? withoutReference : rest };
 }
 
 /** Headers for putting a dead letter back: its original headers, without the DLQ reasons, one redrive more. */

@@ -1,5 +1,11 @@
 import type { Bus, StoredMessage } from "@carehub/bus";
-import { isControlHeader, isJetStreamNotFound } from "@carehub/bus";
+import {
+  BusPayloadReferenceInvalidError,
+  BusPayloadReferenceMissingError,
+  BusPayloadReferenceUnavailableError,
+  isControlHeader,
+  isJetStreamNotFound,
+} from "@carehub/bus";
 import { parseDeliveryRecord } from "@carehub/ledger";
 import { traceIdFromHeaders } from "@carehub/observability";
 import type { Redis } from "ioredis";
@@ -21,7 +27,10 @@ export interface ResendReport {
   resent: number;
   /** Hub ids of the messages sent again, in the order asked. */
   hubIds: string[];
-  /** Hub ids not sent again: not delivered to the endpoint, or their delivered copy is no longer in OUTBOX. */
+  /**
+   * Hub ids not sent again: not delivered to the endpoint, their delivered copy no longer in OUTBOX, or a copy by
+   * reference whose INGRESS copy could not be read (gone, not the bytes named, or unreadable just now: docs/decisions/0109).
+   */
   skipped: string[];
 }
 
@@ -95,7 +104,8 @@ async function deliveredCopy(
   try {
     stored = await deps.bus.getMessage(deps.bus.topology.streams.outbox, seq);
   } catch (error) {
-    if (isJetStreamNotFound(error, "message")) return undefined;
+    // A bad or unreadable reference is this message's trouble: skipped and reported, the rest of the batch goes on.
+    if (isJetStreamNotFound(error, "message") || isPayloadReferenceError(error)) return undefined;
     throw error;
   }
   // The sequence must still hold this message's copy for this receiver (never another message's bytes).
@@ -103,4 +113,12 @@ async function deliveredCopy(
   if ((stored.headers[OUTBOX_HEADER.receiver] ?? endpoint) !== endpoint) return undefined;
   if (stored.subject !== deps.bus.topology.subjects.outbox(endpoint)) return undefined;
   return stored;
+}
+
+function isPayloadReferenceError(error: unknown): boolean {
+  return (
+    error instanceof BusPayloadReferenceMissingError ||
+    error instanceof BusPayloadReferenceInvalidError ||
+    error instanceof BusPayloadReferenceUnavailableError
+  );
 }

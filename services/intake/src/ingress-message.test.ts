@@ -29,6 +29,19 @@ describe("readIngressMessage", () => {
     });
   });
 
+  it("never takes a receive time later than the time JetStream stored it (a NATS endpoint sets the header)", () => {
+    const message = readIngressMessage(
+      {
+        ...base,
+        headers: { "Carehub-Source-Endpoint": "acute-team", "Carehub-Received-At": "2099-01-01T00:00:00.000Z" },
+      },
+      "ns1.ingress.",
+    );
+    // Catches a future time taken as is: the router's age rule (decision 0109) would reference an INGRESS copy
+    // that leaves before the OUTBOX entry does.
+    expect(message.receivedAt).toBe("2026-01-02T03:04:05.000Z");
+  });
+
   it("takes the time JetStream stored it for a message published straight onto NATS", () => {
     const message = readIngressMessage({ ...base, headers: { "Content-Type": "application/xml" } }, "ns1.ingress.");
     expect(message.sourceEndpoint).toBe("acute-team");

@@ -34,7 +34,8 @@ export interface RawIngressMessage {
  * its own subject; the gateway publishes for authenticated endpoints only). INGRESS is writable by endpoints,
  * so no header decides anything that matters: not the source (the subject wins), not the hub id (derived
  * by the ledger from the source and the message's own id, or from the stream position). The gateway's
- * receive time is taken when its source header agrees with the subject; otherwise the time JetStream stored it.
+ * receive time is taken when its source header agrees with the subject and it is not later than the time JetStream
+ * stored the message; otherwise the time JetStream stored it.
  */
 export function readIngressMessage(raw: RawIngressMessage, ingressSubjectPrefix: string): IngressArrival {
   if (!raw.subject.startsWith(ingressSubjectPrefix)) {
@@ -50,7 +51,7 @@ export function readIngressMessage(raw: RawIngressMessage, ingressSubjectPrefix:
       : undefined;
   return {
     sourceEndpoint: subjectSource,
-    receivedAt: headerReceivedAt ?? raw.storedAt.toISOString(),
+    receivedAt: notAfter(headerReceivedAt, raw.storedAt),
     contentType: raw.headers["Content-Type"],
     bytes: raw.data,
     stream: raw.stream,
@@ -73,6 +74,16 @@ export function identify(arrival: IngressArrival, hubId: string, logger?: Logger
     );
   }
   return { ...rest, hubId };
+}
+
+/**
+ * The receive time a header gave, never later than the time JetStream stored the message: a NATS endpoint sets
+ * `Carehub-Received-At` itself, and the router's OUTBOX-by-reference age rule (docs/decisions/0109) reckons with
+ * when INGRESS will let the copy go, which counts from the stored time. Without a header: the stored time.
+ */
+function notAfter(headerTime: string | undefined, storedAt: Date): string {
+  if (headerTime === undefined || Date.parse(headerTime) > storedAt.getTime()) return storedAt.toISOString();
+  return headerTime;
 }
 
 function validTime(value: string | undefined): string | undefined {

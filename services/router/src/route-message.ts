@@ -11,8 +11,11 @@ import {
 import {
   type Bus,
   followerTarget,
+  formatPayloadReference,
+  HEADER,
   type InboundMessage,
   isJetStreamNotFound,
+  type OutboxReferencePolicy,
   retryDelayMs,
   type SenderOrder,
   type StoredMessage,
@@ -71,6 +74,11 @@ export interface RouteHandlerDeps {
   order?: Pick<SenderOrder, "earlierOfSenderSettled" | "waiting">;
   /** How long a correction waiting for earlier messages waits before each next look (the last entry repeats). */
   earlierWaitMs?: readonly number[];
+  /**
+   * When a receiver's copy may name the INGRESS copy instead of carrying the bytes (docs/decisions/0109); absent:
+   * every copy carries them.
+   */
+  references?: Pick<OutboxReferencePolicy, "allows">;
 }
 
 /**
@@ -256,10 +264,14 @@ async function route(
 ): Promise<void> {
   const { bus, keys } = deps;
   const { deliveries, letters, raw: fetched } = copies;
-  const needsBytes = deliveries.length > 0 || acknowledges?.originalHubId !== undefined;
+  // The copies name the INGRESS copy when it outlives them (docs/decisions/0109): the router then need not read it.
+  const reference = deliveries.length > 0 ? await referenceOf(envelope, deps) : undefined;
+  const needsBytes = (deliveries.length > 0 && reference === undefined) || acknowledges?.originalHubId !== undefined;
   const raw = fetched ?? (needsBytes ? await payloadOf(envelope, bus) : undefined);
+  const payload: CopyPayload | undefined =
+    reference !== undefined ? { reference } : raw === undefined ? undefined : { bytes: raw.data };
 
-  if ((deliveries.length > 0 && raw !== undefined) || letters.length > 0) {
+  if ((deliveries.length > 0 && payload !== undefined) || letters.length > 0) {
     // Facts first: once a receiver can have the message, the hub must know it received it (loop rule).
     // The addressed receivers were marked with the facts' read; a rule's copy or a letter is marked here.
     const markers = receiverMarks(
@@ -276,7 +288,7 @@ async function route(
       await state("recording receivers", () => writeReceiverMarks(deps.redis, markers));
     }
     await Promise.all([
-      ...(raw === undefined ? [] : deliveries.map((delivery) => publishCopy(envelope, delivery, raw, bus))),
+      ...(payload === undefined ? [] : deliveries.map((delivery) => publishCopy(envelope, delivery, payload, bus))),
       ...letters.map((letter) => publishLetter(envelope, letter, bus)),
     ]);
   }
@@ -347,8 +359,22 @@ async function payloadOf(envelope: Envelope, bus: Bus): Promise<StoredMessage> {
   return stored;
 }
 
-async function publishCopy(envelope: Envelope, delivery: RouteDelivery, raw: StoredMessage, bus: Bus): Promise<void> {
-  await bus.publish(bus.topology.subjects.outbox(delivery.endpoint), raw.data, {
+/** A copy's payload: the bytes as received, or a reference to their INGRESS copy (`Carehub-Payload-Ref`). */
+type CopyPayload = { bytes: Uint8Array } | { reference: string };
+
+const NO_BYTES = new Uint8Array(0);
+
+/** The reference a copy of `envelope` carries, when the policy lets it go by reference (docs/decisions/0109). */
+async function referenceOf(envelope: Envelope, deps: RouteHandlerDeps): Promise<string | undefined> {
+  const policy = deps.references;
+  if (policy === undefined || envelope.payload.stream !== deps.bus.topology.streams.ingress) return undefined;
+  const allowed = await policy.allows(Date.parse(envelope.receivedAt));
+  return allowed ? formatPayloadReference(envelope.payload) : undefined;
+}
+
+async function publishCopy(envelope: Envelope, delivery: RouteDelivery, payload: CopyPayload, bus: Bus): Promise<void> {
+  const byReference = "reference" in payload;
+  await bus.publish(bus.topology.subjects.outbox(delivery.endpoint), byReference ? NO_BYTES : payload.bytes, {
     msgId: `${envelope.hubId}:${delivery.endpoint}`,
     contentType: envelope.payload.contentType,
     expectStream: bus.topology.streams.outbox,
@@ -363,6 +389,7 @@ async function publishCopy(envelope: Envelope, delivery: RouteDelivery, raw: Sto
       ...(envelope.content.kind === "notification" && envelope.content.expiresAt !== undefined
         ? { "Carehub-Expires": envelope.content.expiresAt }
         : {}),
+      ...(byReference ? { [HEADER.payloadRef]: payload.reference } : {}),
     },
   });
 }

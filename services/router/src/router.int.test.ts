@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { parseStoredAcknowledgement } from "@carehub/acknowledgements";
+import { type Bus, HEADER } from "@carehub/bus";
 import { metricValue } from "@carehub/observability";
 import type { MessageContent } from "@carehub/schemas";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +9,14 @@ import { routerTestbed, type SeenMessage, sleep, waitFor } from "../test/support
 import { routerKeys } from "./router-keys.ts";
 
 const bed = routerTestbed("router", { rules: [LAB_DATABANK_RULE] });
+const refBed = routerTestbed("routerref", { rules: [LAB_DATABANK_RULE] });
 const { ns, ingest, toPipeline } = bed;
+
+/** A recorded message's headers as the bus's readers take them. */
+type Headers = Parameters<Bus["readPayload"]>[0]["headers"];
+function headersOf(seen: SeenMessage): Headers {
+  return { get: (name: string) => seen.headers[name] ?? "" } as unknown as Headers;
+}
 
 function copiesOf(hubId: string): SeenMessage[] {
   return bed.outbox.messages.filter((m) => m.headers["Carehub-Hub-Id"] === hubId);
@@ -30,44 +39,66 @@ const ackContent = (respondsTo: string, code: "ok" | "fatal-error" = "ok"): Mess
 
 beforeAll(async () => {
   await bed.router({ concurrency: 4 });
+  await refBed.router({ concurrency: 4, config: { outboxByReference: true } });
 });
 
 describe("router", () => {
-  it("sends a practice-produced lab result to its receiver and the databank, byte for byte, with the contract headers", async () => {
-    const message = await ingest({}, "<LaboratoryReport>exact bytes</LaboratoryReport>");
-    await toPipeline(message);
-    const routed = await waitFor(() => bed.events.of("routed", message.hubId)[0], "routed event");
-    expect(routed).toMatchObject({
-      receivers: ["practice-b", "databank"],
-      ruleCopies: [{ endpoint: "databank", rule: "lab-databank" }],
-      sourceEndpoint: "practice-a",
-      messageId: message.messageId,
-      ackRequested: true,
-    });
-    const copies = copiesOf(message.hubId);
-    expect(copies.map((c) => c.subject).sort()).toEqual([`${ns}.outbox.databank`, `${ns}.outbox.practice-b`]);
-    for (const copy of copies) {
-      expect(new TextDecoder().decode(copy.data)).toBe("<LaboratoryReport>exact bytes</LaboratoryReport>");
-      expect(copy.headers).toMatchObject({
-        "Nats-Msg-Id": `${message.hubId}:${copy.headers["Carehub-Receiver"]}`,
-        "Carehub-Source-Endpoint": "practice-a",
-        "Carehub-Message-Id": message.messageId,
-        "Carehub-Kind": "lab-result",
-        "Content-Type": "application/xml",
+  it.each([
+    { label: "inline (CAREHUB_OUTBOX_BY_REFERENCE off)", on: bed },
+    { label: "by reference (CAREHUB_OUTBOX_BY_REFERENCE on)", on: refBed },
+  ])(
+    "sends a practice-produced lab result to its receiver and the databank, byte for byte, with the contract headers: $label",
+    async ({ on }) => {
+      const byReference = on === refBed;
+      const ns = on.ns;
+      // The fixtures' receivedAt (2025) is older than INGRESS keeps: by reference needs a message received now.
+      const bytes = "<LaboratoryReport>exact bytes</LaboratoryReport>";
+      const sha256 = createHash("sha256").update(bytes).digest("hex");
+      const payload = { stream: "", seq: 0, contentType: "application/xml", sha256, size: 0 };
+      const message = await on.ingest(
+        byReference ? { receivedAt: new Date().toISOString(), payload } : { payload },
+        bytes,
+      );
+      await on.toPipeline(message);
+      const routed = await waitFor(() => on.events.of("routed", message.hubId)[0], "routed event");
+      expect(routed).toMatchObject({
+        receivers: ["practice-b", "databank"],
+        ruleCopies: [{ endpoint: "databank", rule: "lab-databank" }],
+        sourceEndpoint: "practice-a",
+        messageId: message.messageId,
+        ackRequested: true,
       });
-      expect(copy.headers["Carehub-After"]).toBeUndefined();
-    }
-    // Presence only (0082), under the pair's short key (0110); an older release's key is never written.
-    expect(await bed.redis.get(routerKeys(ns).received("practice-b", message.messageId))).toBe("1");
-    expect(await bed.redis.ttl(routerKeys(ns).received("practice-b", message.messageId))).toBeGreaterThan(0);
-    expect(await bed.redis.exists(routerKeys(ns).formerReceived("practice-b", message.messageId))).toBe(0);
-    expect(await bed.redis.exists(`${ns}:routed:${message.hubId}`)).toBe(0); // a field of the marker hash instead
-    expect(await bed.redis.ttl(`${ns}:mk:${message.hubId}`)).toBeGreaterThan(0);
-    expect(JSON.parse((await bed.redis.hget(`${ns}:mk:${message.hubId}`, "r")) ?? "null")).toEqual([
-      "practice-b",
-      "databank",
-    ]);
-  });
+      const copies = on.outbox.messages.filter((m) => m.headers["Carehub-Hub-Id"] === message.hubId);
+      expect(copies.map((c) => c.subject).sort()).toEqual([`${ns}.outbox.databank`, `${ns}.outbox.practice-b`]);
+      for (const copy of copies) {
+        // Catches the reference path never taken (the setting ignored), or its copy read back as other bytes.
+        expect(copy.headers[HEADER.payloadRef] !== undefined).toBe(byReference);
+        const payload = await on.bus.readPayload(
+          { data: copy.data, headers: headersOf(copy) },
+          on.bus.topology.streams.outbox,
+        );
+        expect(new TextDecoder().decode(payload)).toBe("<LaboratoryReport>exact bytes</LaboratoryReport>");
+        expect(copy.headers).toMatchObject({
+          "Nats-Msg-Id": `${message.hubId}:${copy.headers["Carehub-Receiver"]}`,
+          "Carehub-Source-Endpoint": "practice-a",
+          "Carehub-Message-Id": message.messageId,
+          "Carehub-Kind": "lab-result",
+          "Content-Type": "application/xml",
+        });
+        expect(copy.headers["Carehub-After"]).toBeUndefined();
+      }
+      // Presence only (0082), under the pair's short key (0110); an older release's key is never written.
+      expect(await on.redis.get(routerKeys(ns).received("practice-b", message.messageId))).toBe("1");
+      expect(await on.redis.ttl(routerKeys(ns).received("practice-b", message.messageId))).toBeGreaterThan(0);
+      expect(await on.redis.exists(routerKeys(ns).formerReceived("practice-b", message.messageId))).toBe(0);
+      expect(await on.redis.exists(`${ns}:routed:${message.hubId}`)).toBe(0); // a field of the marker hash instead
+      expect(await on.redis.ttl(`${ns}:mk:${message.hubId}`)).toBeGreaterThan(0);
+      expect(JSON.parse((await on.redis.hget(`${ns}:mk:${message.hubId}`, "r")) ?? "null")).toEqual([
+        "practice-b",
+        "databank",
+      ]);
+    },
+  );
 
   it("rejects an unknown receiver with the exact reason and a FHIR negative acknowledgement to the sender", async () => {
     const rejections = { stage: "router", code: "CAREHUB_ERR_ROUTE_UNKNOWN_RECEIVER" };

@@ -1,9 +1,9 @@
 import type { Bus, InboundMessage } from "@carehub/bus";
-import { hubJsonDecoder, SenderOrder } from "@carehub/bus";
+import { hubJsonDecoder, OutboxReferencePolicy, SenderOrder } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
-import type { CarehubError, MessageKind } from "@carehub/schemas";
-import { Envelope, MESSAGE_KINDS, retentionSeconds } from "@carehub/schemas";
+import type { CarehubError, HubConfig, MessageKind } from "@carehub/schemas";
+import { ConfigError, Envelope, MESSAGE_KINDS, outboxByReferenceProblem, retentionSeconds } from "@carehub/schemas";
 import { createEntityReader } from "@carehub/store";
 import type { Redis } from "ioredis";
 import { createRouteHandler, senderOfPipeline } from "./route-message.ts";
@@ -17,6 +17,11 @@ export interface RouterDeps {
   registry: RegistrySource;
   /** How long routing facts are kept, in days (HubConfig.retentionDays). */
   retentionDays: number;
+  /**
+   * Whether copies may go by reference (`outboxByReference`, default off: every copy inline) and the hub's size
+   * budget (`streamMaxBytes`), which may not be set with it (docs/decisions/0109).
+   */
+  config?: Partial<Pick<HubConfig, "streamMaxBytes" | "outboxByReference">>;
   logger?: Logger;
   clock?: () => Date;
   /** Envelopes routed at once (default: DEFAULT_ROUTER_OPTIONS, CAREHUB_ROUTER_CONCURRENCY). */
@@ -48,6 +53,8 @@ const KINDS: ReadonlySet<string> = new Set(MESSAGE_KINDS);
 /** Starts the durable consumer `router` on PIPELINE. Run more copies of the process to scale out. */
 export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
   const { bus } = deps;
+  // Before anything starts: a refused configuration leaves nothing running.
+  const references = referencePolicy(bus, deps.config);
   const clock = deps.clock ?? (() => new Date());
   const order = new SenderOrder({
     jsm: bus.jsm,
@@ -70,6 +77,7 @@ export async function startRouter(deps: RouterDeps): Promise<RunningRouter> {
     logger: deps.logger,
     entities: createEntityReader(deps.redis, bus.topology.namespace),
     order: deps.wrapOrder?.(order) ?? order,
+    ...(references === undefined ? {} : { references }),
   });
   // Finished (routed or rejected): a correction of its sender may then go on. The mark is written with others a
   // moment later (docs/decisions/0088-finished-marks-in-batches.md).
@@ -121,4 +129,16 @@ function subjectOf(message: InboundMessage<Envelope>) {
     hubId: message.headers["Carehub-Hub-Id"] ?? message.msgId ?? `${message.stream}:${message.seq}`,
     ...(kind !== undefined && KINDS.has(kind) ? { kind: kind as MessageKind } : {}),
   };
+}
+
+/**
+ * The router's OUTBOX-by-reference policy when the setting is on, else none (every copy inline). A size budget with
+ * it is refused here too, for a router given its config without `parseHubConfig` (docs/decisions/0109).
+ */
+function referencePolicy(bus: Bus, config: RouterDeps["config"]): OutboxReferencePolicy | undefined {
+  if (config?.outboxByReference !== true) return undefined;
+  const settings = { outboxByReference: true, streamMaxBytes: config.streamMaxBytes ?? 0 };
+  const problem = outboxByReferenceProblem(settings);
+  if (problem !== undefined) throw new ConfigError([problem]);
+  return new OutboxReferencePolicy(bus, { sizeBudgetBytes: settings.streamMaxBytes });
 }

@@ -134,7 +134,10 @@ export class RouterTestbed {
       contentType: draft.payload.contentType,
     });
     await this.redis.set(routerKeys(this.ns).messageId(draft.sourceEndpoint, draft.messageId), draft.hubId);
-    return { ...draft, payload: { ...draft.payload, stream: stored.stream, seq: stored.seq, size: bytes.length } };
+    return {
+      ...draft,
+      payload: { ...draft.payload, stream: stored.stream, seq: stored.seq, size: Buffer.byteLength(bytes) },
+    };
   };
 
   /** Hands the envelope to the router on PIPELINE, as intake does (its hub id as the dedup id unless given). */
