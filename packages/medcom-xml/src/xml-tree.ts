@@ -38,18 +38,19 @@ export function breaksAsNewlines(text: string): string {
   return text.includes("<Break/>") ? text.replaceAll("<Break/>", "&#10;") : text;
 }
 
-const scanned = new WeakMap<object, ForbiddenMarkup>();
+const scanned = new WeakMap<object, { text: string; found: ForbiddenMarkup }>();
 
 /**
  * forbiddenMarkup of a decoded letter's text, scanned once for every reading given the same decoding: intake's
- * header read and full parse share one (decision 0112; the two scans were ~10 µs of a 2.7 KB letter, twice).
+ * header read and full parse share one (decision 0112; the two scans were ~10 µs of a 2.7 KB letter, twice). The
+ * answer is reused only for the very text it was scanned from: a decoding object whose text was replaced since is
+ * scanned again (a string comparison of the same string is one pointer check).
  */
 export function forbiddenMarkupOf(decoded: { readonly text: string }): ForbiddenMarkup {
-  let found = scanned.get(decoded);
-  if (found === undefined) {
-    found = forbiddenMarkup(decoded.text);
-    scanned.set(decoded, found);
-  }
+  const cached = scanned.get(decoded);
+  if (cached !== undefined && cached.text === decoded.text) return cached.found;
+  const found = forbiddenMarkup(decoded.text);
+  scanned.set(decoded, { text: decoded.text, found });
   return found;
 }
 

@@ -7,13 +7,13 @@ import { type RoutingRegistry, resolveAddressee } from "./routing-registry.ts";
 
 /** Which facts the resolver will need for one message: computed purely from the message and the registry. */
 export interface FactLookups {
-  /** Ids whose `rcvd:<source>:<id>` marker would show the sender is passing on something it received. */
+  /** Ids whose received marker (`rcvd:`, 0110) would show the sender is passing on something it received. */
   sourceReceivedIds: string[];
-  /** The id of the original a correction / retraction links to (looked up at `msgid:<source>:<id>`). */
+  /** The id of the original a correction / retraction links to (looked up at its first copy, `msgid:`, 0110). */
   supersededId?: string;
   /**
    * For a correction / retraction by link: the endpoints it may reach — those it addresses and every routing
-   * rule's targets — whose `rcvd:<endpoint>:<superseded id>` would show they hold a message with that id (and
+   * rule's targets — whose received marker for the superseded id would show they hold a message with that id (and
    * so, if the sender never sent one, someone else's).
    */
   supersededHolders?: string[];
@@ -61,7 +61,7 @@ function reachableEndpoints(envelope: Envelope, registry: RoutingRegistry): stri
 }
 
 /**
- * Received markers (`rcvd:<receiver>:<message id>`) written in the same round trip as the facts are read, after the
+ * Received markers (`rcvd:`, one per receiver and message id, 0110) written in the same round trip as the facts are read, after the
  * read: the receivers a message addresses are known before its facts (docs/decisions/0102-router-pace.md).
  */
 export interface ReceiverMarks {
