@@ -10,6 +10,7 @@ import {
   type TestReceiver,
   testEndpoint,
   testRegistry,
+  toOutbox,
   waitFor,
 } from "../test/support.ts";
 import { dispatchKeys } from "./dispatch-keys.ts";
@@ -52,20 +53,8 @@ async function toIngress(id: string, bytes: Buffer): Promise<{ reference: string
 }
 
 /** A router's copy by reference for `endpoint`, with the OUTBOX contract headers. */
-async function copyByReference(endpoint: string, id: string, reference: string): Promise<number> {
-  const { seq } = await bed.bus.publish(bed.bus.topology.subjects.outbox(endpoint), new Uint8Array(0), {
-    msgId: `${id}:${endpoint}`,
-    contentType: "application/xml",
-    headers: {
-      "Carehub-Hub-Id": id,
-      "Carehub-Source-Endpoint": "sender-x",
-      "Carehub-Message-Id": `msg-${id}`,
-      "Carehub-Receiver": endpoint,
-      "Carehub-Kind": "lab-result",
-      [HEADER.payloadRef]: reference,
-    },
-  });
-  return seq;
+function copyByReference(endpoint: string, id: string, reference: string): Promise<number> {
+  return toOutbox(bed.bus, endpoint, id, { body: new Uint8Array(0), headers: { [HEADER.payloadRef]: reference } });
 }
 
 beforeAll(async () => {

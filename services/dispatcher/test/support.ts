@@ -168,13 +168,20 @@ export class EventCollector {
 
 /**
  * Puts one copy on `<ns>.outbox.<endpoint>` with the OUTBOX contract headers, as the router would (hub id `id`,
- * message id `msg-<id>`, source `sender-x`, kind lab-result; an XML body unless given); returns its OUTBOX sequence.
+ * message id `msg-<id>`, source `sender-x`, kind lab-result; an XML body unless given; `headers` added to them);
+ * returns its OUTBOX sequence.
  */
 export async function toOutbox(
   bus: Bus,
   endpoint: string,
   id: string,
-  options: { after?: string; body?: string | Uint8Array; contentType?: string; expires?: string } = {},
+  options: {
+    after?: string;
+    body?: string | Uint8Array;
+    contentType?: string;
+    expires?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<number> {
   const { seq } = await bus.publish(bus.topology.subjects.outbox(endpoint), options.body ?? `<message id="${id}"/>`, {
     msgId: `${id}:${endpoint}`,
@@ -187,6 +194,7 @@ export async function toOutbox(
       "Carehub-Kind": "lab-result",
       ...(options.after === undefined ? {} : { "Carehub-After": options.after }),
       ...(options.expires === undefined ? {} : { "Carehub-Expires": options.expires }),
+      ...options.headers,
     },
   });
   return seq;
