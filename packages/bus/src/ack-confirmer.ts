@@ -1,6 +1,6 @@
 import type { JsMsg } from "@nats-io/jetstream";
-import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import { connectionInbox } from "./inbox.ts";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { subscribeTokenReplies, type TokenReplies } from "./inbox.ts";
 
 const ACK = new TextEncoder().encode("+ACK");
 
@@ -14,8 +14,7 @@ export class AckConfirmer {
   readonly #timeoutMs: number;
   readonly #onUnconfirmed: (seq: number, reason: string) => void;
   readonly #pending = new Map<number, { seq: number; sentAt: number }>();
-  #inbox = "";
-  #sub: Subscription | undefined;
+  #replies: TokenReplies | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #next = 0;
   #idle: (() => void) | undefined;
@@ -31,11 +30,9 @@ export class AckConfirmer {
   }
 
   #start(): void {
-    this.#inbox = connectionInbox(this.#nc);
-    this.#sub = this.#nc.subscribe(`${this.#inbox}.*`, {
-      callback: (error, msg) => {
-        if (error) return;
-        const token = Number(msg.subject.slice(this.#inbox.length + 1));
+    this.#replies = subscribeTokenReplies(
+      this.#nc,
+      (token, msg) => {
         const entry = this.#pending.get(token);
         if (entry === undefined) return;
         this.#pending.delete(token);
@@ -43,7 +40,9 @@ export class AckConfirmer {
         if (msg.headers?.hasError) this.#onUnconfirmed(entry.seq, msg.headers.description || "error reply");
         this.#settled();
       },
-    });
+      // Unconfirmed acks are reported by the sweep at their deadline.
+      () => undefined,
+    );
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(250, Math.min(this.#timeoutMs, 5_000)));
     this.#sweeper.unref();
   }
@@ -55,14 +54,15 @@ export class AckConfirmer {
       msg.ack();
       return;
     }
-    if (this.#sub === undefined) this.#start();
+    if (this.#replies === undefined) this.#start();
     const token = ++this.#next;
-    this.#pending.set(token, { seq: msg.seq, sentAt: Date.now() });
-    this.#nc.publish(reply, ACK, { reply: `${this.#inbox}.${token}` });
+    // On the monotonic clock, as the publish acks' deadlines: a wall-clock step must not time out every ack.
+    this.#pending.set(token, { seq: msg.seq, sentAt: performance.now() });
+    this.#nc.publish(reply, ACK, { reply: (this.#replies as TokenReplies).replyTo(token) });
   }
 
   #sweep(): void {
-    const limit = Date.now() - this.#timeoutMs;
+    const limit = performance.now() - this.#timeoutMs;
     for (const [token, entry] of this.#pending) {
       if (entry.sentAt > limit) break; // insertion order = send order
       this.#pending.delete(token);
@@ -83,7 +83,7 @@ export class AckConfirmer {
   async close(): Promise<void> {
     if (this.#pending.size > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
-    this.#sub?.unsubscribe();
-    this.#sub = undefined;
+    this.#replies?.sub.unsubscribe();
+    this.#replies = undefined;
   }
 }

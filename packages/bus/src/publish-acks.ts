@@ -6,9 +6,8 @@ import {
   type MsgHdrs,
   type NatsConnection,
   PermissionViolationError,
-  type Subscription,
 } from "@nats-io/nats-core";
-import { connectionInbox } from "./inbox.ts";
+import { subscribeTokenReplies, type TokenReplies } from "./inbox.ts";
 
 /** What JetStream answers a stored publish with. */
 export interface PubAck {
@@ -55,8 +54,7 @@ const owners = new WeakMap<NatsConnection, PublishAcks>();
 export class PublishAcks {
   readonly #nc: NatsConnection;
   readonly #waiting = new Map<number, Waiting>();
-  #inbox = "";
-  #sub: Subscription | undefined;
+  #replies: TokenReplies | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #next = 0;
 
@@ -79,20 +77,16 @@ export class PublishAcks {
   }
 
   #start(): void {
-    this.#inbox = connectionInbox(this.#nc);
-    this.#sub = this.#nc.subscribe(`${this.#inbox}.*`, {
-      callback: (error, msg) => {
-        if (error) {
-          this.#failAll(error);
-          return;
-        }
-        const token = Number(msg.subject.slice(this.#inbox.length + 1));
+    this.#replies = subscribeTokenReplies(
+      this.#nc,
+      (token, msg) => {
         const waiting = this.#waiting.get(token);
         if (waiting === undefined) return;
         this.#waiting.delete(token);
         this.#answer(waiting, msg);
       },
-    });
+      (error) => this.#failAll(error),
+    );
     void this.#nc.closed().then(() => this.#failAll(new PublishUnansweredError("connection closed")));
     void this.#watchPermissions();
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
@@ -150,13 +144,14 @@ export class PublishAcks {
     // would come to a reply subscription that is draining or gone — reported failed although stored.
     if (this.#nc.isClosed()) return Promise.reject(new ClosedConnectionError());
     if (this.#nc.isDraining()) return Promise.reject(new DrainingConnectionError());
-    if (this.#sub === undefined) this.#start();
+    if (this.#replies === undefined) this.#start();
+    const replies = this.#replies as TokenReplies;
     const token = ++this.#next;
     const wait = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS;
     return new Promise<PubAck>((resolve, reject) => {
       this.#waiting.set(token, { resolve, reject, deadline: performance.now() + wait, subject });
       try {
-        this.#nc.publish(subject, data, { reply: `${this.#inbox}.${token}`, headers });
+        this.#nc.publish(subject, data, { reply: replies.replyTo(token), headers });
       } catch (error) {
         this.#waiting.delete(token);
         reject(error instanceof Error ? error : new Error(String(error)));
@@ -178,6 +173,6 @@ export class PublishAcks {
     this.#waiting.clear();
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
-    this.#sub = undefined;
+    this.#replies = undefined;
   }
 }
