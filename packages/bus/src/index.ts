@@ -31,6 +31,7 @@ export {
 } from "./errors.ts";
 export { HEADER, headersToRecord, isControlHeader, SCHEMA_VERSION } from "./headers.ts";
 export { connectHubBus, type HubBusConfig, type HubBusOptions, hubProvisionOptions } from "./hub-bus.ts";
+export { KeyedOrder, type Turn } from "./keyed-order.ts";
 export {
   HUB_HEADER_HEADROOM_BYTES,
   inlineMessageLimit,

@@ -6,7 +6,7 @@ import {
   sendAcknowledgement,
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
-import { type Bus, followerTarget, type InboundMessage, retryDelayMs, type SenderOrder } from "@carehub/bus";
+import { type Bus, followerTarget, type InboundMessage, retryDelayMs, type SenderOrder, type Turn } from "@carehub/bus";
 import type { MessageLedger, Repeat } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
@@ -30,7 +30,6 @@ import {
   IntakeWaitingForEarlierError,
 } from "./intake-errors.ts";
 import { duplicateEvent, type EventSubject, receivedEvent, rejectedEvent } from "./intake-events.ts";
-import type { LaneTurn } from "./sender-lanes.ts";
 import { checkHubSource, checkSource } from "./source-check.ts";
 
 /**
@@ -81,7 +80,7 @@ const UNKNOWN_CONTENT_TYPE = "application/octet-stream";
  */
 export function createIntakeHandler(
   deps: IntakeHandlerDeps,
-): (message: InboundMessage, turn?: LaneTurn) => Promise<void> {
+): (message: InboundMessage, turn?: Turn) => Promise<void> {
   const { bus } = deps;
   const clock = deps.clock ?? (() => new Date());
   const ingressPrefix = `${bus.topology.namespace}.ingress.`;

@@ -4,7 +4,7 @@ import { ConfigError, positiveWholeNumberFromEnv } from "@carehub/schemas";
 export interface IntakeOptions {
   /**
    * Messages handled at once. Each sender's messages are still handled one after another in INGRESS order
-   * (sender-lanes.ts), so a correction never overtakes its original on the way to the router.
+   * (KeyedOrder of @carehub/bus, one key per sender), so a correction never overtakes its original on the way to the router.
    */
   concurrency: number;
 }

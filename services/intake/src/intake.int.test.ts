@@ -334,7 +334,7 @@ describe("intake against real NATS and Redis", () => {
     expect(JSON.parse(Buffer.from(envelopes[0]?.data ?? []).toString()).payload.seq).toBe(first.seq);
   });
 
-  // The publish window (sender-lanes.ts): a sender's next message goes once the previous one has sent its PIPELINE
+  // The publish window (KeyedOrder, one key per sender): a sender's next message goes once the previous one has sent its PIPELINE
   // publish, not once it is acknowledged. Catches a window that lets a sender's messages publish in the order their
   // work happens to finish (a correction overtaking its original): a backlog of one sender must reach PIPELINE in
   // INGRESS order, while another sender's messages interleave freely.

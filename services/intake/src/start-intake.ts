@@ -1,4 +1,4 @@
-import { type Bus, INGRESS_CONSUMER, type InboundMessage, SenderOrder } from "@carehub/bus";
+import { type Bus, INGRESS_CONSUMER, type InboundMessage, KeyedOrder, SenderOrder, type Turn } from "@carehub/bus";
 import { readMessage, readMessageIdentity } from "@carehub/formats";
 import { MessageLedger } from "@carehub/ledger";
 import type { Logger } from "@carehub/observability";
@@ -9,7 +9,6 @@ import { type IngressMessage, identify, rawIngress, readIngressMessage } from ".
 import { deadLetteredEvent, receivedEvent } from "./intake-events.ts";
 import { createIntakeHandler, type ReadFunction } from "./intake-handler.ts";
 import { DEFAULT_INTAKE_OPTIONS } from "./intake-options.ts";
-import { inSenderLanes, type LaneTurn } from "./sender-lanes.ts";
 
 /**
  * Deliveries of an INGRESS message before it is dead-lettered. Higher than the bus default (10) so that a
@@ -31,7 +30,7 @@ export interface IntakeDeps {
   clock?: () => Date;
   /**
    * Messages handled at once (default: DEFAULT_INTAKE_OPTIONS, CAREHUB_INTAKE_CONCURRENCY). Each sender's messages
-   * are still handled one after another in INGRESS order (sender-lanes.ts), so a correction never overtakes its
+   * are still handled one after another in INGRESS order (KeyedOrder of @carehub/bus, one key per sender), so a correction never overtakes its
    * original on the way to the router; different senders do not wait for each other.
    */
   concurrency?: number;
@@ -79,11 +78,13 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
   });
   // Finished (its effects stored): a correction of its sender may then go on. The mark is written with others a
   // moment later (docs/decisions/0088-finished-marks-in-batches.md).
-  const handler = async (message: InboundMessage, turn?: LaneTurn) => {
+  const handler = async (message: InboundMessage, turn?: Turn) => {
     await handle(message, turn);
     order.finished(message.seq);
   };
   const concurrency = deps.concurrency ?? DEFAULT_INTAKE_OPTIONS.concurrency;
+  // One lane per sender: its next message starts once the previous one has sent its PIPELINE publish.
+  const lanes = new KeyedOrder();
   const consumer = await bus.consume({
     stream: bus.topology.streams.ingress,
     durable: INGRESS_CONSUMER,
@@ -91,8 +92,10 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     stage: "intake",
     concurrency,
     maxDeliver: INTAKE_MAX_DELIVER,
-    // The INGRESS subject names the sender (NATS permissions bind it): one lane per sender.
-    handler: inSenderLanes((message: InboundMessage) => message.subject, handler),
+    // The INGRESS subject names the sender (NATS permissions bind it): one lane per sender. A message waiting its
+    // turn extends its ack deadline (no redelivery for waiting).
+    handler: (message) =>
+      lanes.run(message.subject, (turn) => handler(message, turn), () => message.working()),
     onDeadLetter: async (message: InboundMessage, error: CarehubError) => {
       const ingress = ingressOrUndefined(message, bus, ledger, clock());
       if (ingress === undefined) return;

@@ -60,7 +60,7 @@ export function recordOnlyChange(
 }
 
 /**
- * Which envelopes with business facts the tracker folds one after another (in-order.ts, decision 0113): every
+ * Which envelopes with business facts the tracker folds one after another (KeyedOrder of @carehub/bus, decisions 0113, 0120): every
  * referral, task or appointment id whose state the fold reads or writes, so that each envelope waits for every
  * earlier one that touches what it reads.
  * - its own entity: a referral, its forwards (forwardedEntity reads that id's originators) and status updates

@@ -1,4 +1,4 @@
-import { type Bus, DEFAULT_ACK_WAIT_MS, hubJsonDecoder, type RunningConsumer } from "@carehub/bus";
+import { type Bus, hubJsonDecoder, KeyedOrder, type RunningConsumer } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
 import { Envelope, type HubConfig, LifecycleEvent } from "@carehub/schemas";
@@ -8,7 +8,6 @@ import { carryOutEffects } from "./effects.ts";
 import { businessOrderKeys, foldEnvelope, recordOnlyChange } from "./envelope-handler.ts";
 import { EventBatcher } from "./event-batcher.ts";
 import { foldChanges } from "./event-handler.ts";
-import { InOrder } from "./in-order.ts";
 import { sizeRetention } from "./size-retention.ts";
 import { type RunningTimers, startTimers } from "./timer-poller.ts";
 import { DEFAULT_TRACKER_OPTIONS, type TrackerOptions } from "./tracker-options.ts";
@@ -91,10 +90,8 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
   const changes = new EventBatcher<MessageChange>((batch) => foldChanges(store, batch), options.concurrency);
   // PIPELINE's envelopes in hand at once are many (statusConcurrency), so the record-only ones fill the batches;
   // those that update a referral, task or appointment wait here for the earlier ones about the same referral or
-  // task, in the order they came.
-  const businessFacts = new InOrder();
-  // An envelope waiting its turn tells the server it is still in hand a third of the ack wait apart.
-  const waitingNoticeMs = Math.min(5_000, (deps.options?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS) / 3);
+  // task, in the order they came (the turn passed when the fold settles).
+  const businessFacts = new KeyedOrder({ ackWaitMs: deps.options?.ackWaitMs });
   const consumers: RunningConsumer[] = [];
   try {
     consumers.push(
@@ -131,7 +128,7 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
                 message.body,
               ),
             // While it waits behind earlier envelopes, its ack deadline is extended (no redelivery for waiting).
-            { everyMs: waitingNoticeMs, notify: () => message.working() },
+            () => message.working(),
           );
         },
       }),

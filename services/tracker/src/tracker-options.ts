@@ -22,7 +22,7 @@ export interface TrackerOptions {
   /**
    * Envelopes in hand at once on PIPELINE. Those that change only their message's record are folded in the
    * events' batches (up to `concurrency` in one store call); those that carry business facts are still folded
-   * one at a time per referral or task, in the order they came (in-order.ts), so a transition is not first refused and then accepted
+   * one at a time per referral or task, in the order they came (KeyedOrder of @carehub/bus), so a transition is not first refused and then accepted
    * when its predecessor overtakes it (which would alarm operators for nothing). 1 was the default until
    * decision 0113: the status consumer then took one envelope and one store call at a time, and fell behind
    * the pipeline in a backlog.

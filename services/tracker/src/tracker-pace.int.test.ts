@@ -139,7 +139,7 @@ describe("the tracker's status consumer in a backlog", () => {
   });
 
   // Catches (review of 0113, item 1): a task naming a package referral keyed by its own id only (or every envelope
-  // by its hubId, or InOrder skipped): while the package referral's fold is held up, the task's fold runs, reads
+  // by its hubId, or the keyed order skipped): while the package referral's fold is held up, the task's fold runs, reads
   // no package referral, and its course join is refused for good — the live overview then differs from a rebuild
   // (stream order). Here the package referral's first script call is held at a gate until the unrelated referrals
   // behind the task are folded; the task must still be unfolded then, and join the course after.

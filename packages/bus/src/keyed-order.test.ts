@@ -1,0 +1,214 @@
+import { describe, expect, it, vi } from "vitest";
+import { KeyedOrder } from "./keyed-order.ts";
+
+/*
+ * The one keyed order (docs/decisions/0120): intake's per-sender lanes (one key, the turn passed once the PIPELINE
+ * publish is sent) and the tracker's order of business envelopes (several keys per envelope, the turn passed when the
+ * fold settles). Every guarantee either caller relied on before is tested here.
+ */
+
+function gate(): { promise: Promise<void>; open: () => void; fail: (error: Error) => void } {
+  let open: () => void = () => {};
+  let fail: (error: Error) => void = () => {};
+  const promise = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  return { promise, open, fail };
+}
+
+/** Every microtask and a turn of the event loop. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("KeyedOrder", () => {
+  // Catches: tasks of one key run at once — a correction overtaking its original on PIPELINE (intake), a later
+  // business envelope's fold starting before an earlier, slower one has finished (tracker, 0113).
+  it("starts a task only after every task handed over before it under its key has settled", async () => {
+    const order = new KeyedOrder();
+    const started: string[] = [];
+    const first = gate();
+    const a = order.run("REF-1", async () => {
+      started.push("a");
+      await first.promise;
+      started.push("a done");
+    });
+    const b = order.run("REF-1", async () => {
+      started.push("b");
+    });
+    await settle();
+    expect(started).toEqual(["a"]);
+    first.open();
+    await Promise.all([a, b]);
+    expect(started).toEqual(["a", "a done", "b"]);
+  });
+
+  // Catches: one queue for everyone (intake back to one message at a time, waiting on each round trip; in the
+  // tracker, a slow referral holding up every other referral's folds — in a backlog with 1 in 10 envelopes a
+  // referral or status update, slower than one envelope at a time), and a queue kept per key for ever.
+  it("runs the tasks of other keys side by side, and forgets a key once its tasks are done", async () => {
+    const order = new KeyedOrder();
+    const first = gate();
+    const a = order.run("lab-1", () => first.promise);
+    let otherRan = false;
+    const b = order.run("gp-1", async () => {
+      otherRan = true;
+    });
+    await b;
+    await settle();
+    expect(otherRan).toBe(true);
+    expect(order.keys).toBe(1);
+    first.open();
+    await a;
+    await settle();
+    expect(order.keys).toBe(0);
+  });
+
+  // Catches: a failed task (Redis away: the bus naks it for redelivery) blocking its key for good — every later
+  // message of the sender, or envelope of the referral, stuck until the ack wait — or its failure given to another.
+  it("passes a task's failure to its caller alone and goes on with the next", async () => {
+    const order = new KeyedOrder();
+    const first = gate();
+    const a = order.run("REF-1", () => first.promise);
+    const b = order.run("REF-1", async () => "b ran");
+    first.fail(new Error("redis away"));
+    await expect(a).rejects.toThrow("redis away");
+    await expect(b).resolves.toBe("b ran");
+  });
+
+  // Catches: a task that throws before its first await (not an async function) never passing its turn.
+  it("passes the turn of a task that throws at once", async () => {
+    const order = new KeyedOrder();
+    const a = order.run("lab-1", () => {
+      throw new Error("at once");
+    });
+    await expect(a).rejects.toThrow("at once");
+    await expect(order.run("lab-1", async () => "next ran")).resolves.toBe("next ran");
+  });
+
+  // Intake's publish window. Catches: a sender's next message held until the previous publish is acknowledged (one
+  // round trip per message again), and a lane that lets the next message publish before the previous one has sent
+  // its own (a correction overtaking its original on PIPELINE).
+  it("lets the next task go once the previous one passes its turn, and keeps the order of what they do then", async () => {
+    const order = new KeyedOrder();
+    const sent: string[] = [];
+    const acked: string[] = [];
+    const message = (id: string) => ({ id, ready: gate(), ack: gate() });
+    // As intake's handler: works (parse, claim) until released, sends its publish and passes the turn, then waits
+    // for JetStream's ack.
+    const handle = (m: ReturnType<typeof message>) =>
+      order.run("lab-1", async (turn) => {
+        await m.ready.promise;
+        sent.push(m.id);
+        turn.passTurn();
+        await m.ack.promise;
+        acked.push(m.id);
+      });
+    const original = message("original");
+    const correction = message("correction");
+    const first = handle(original);
+    const second = handle(correction);
+    correction.ready.open(); // the correction is ready first: it must still wait for the original to send
+    await settle();
+    expect(sent).toEqual([]);
+    original.ready.open();
+    await settle();
+    // Both sent, in order, neither acknowledged yet: two publishes of one sender in flight.
+    expect(sent).toEqual(["original", "correction"]);
+    expect(acked).toEqual([]);
+    correction.ack.open();
+    await second;
+    original.ack.open();
+    await first;
+    expect(acked).toEqual(["correction", "original"]);
+    await settle();
+    expect(order.keys).toBe(0);
+  });
+
+  // Catches (review of 0113): a task naming several keys waiting only for the first (a task joining a package
+  // course overtaking the package referral's forward queued under the package referral's key), or a task of
+  // several keys not held up by, or not holding up, the later tasks of each.
+  it("waits for the tasks before it under every key it names, and holds up the later tasks of each", async () => {
+    const order = new KeyedOrder();
+    const started: string[] = [];
+    const pkg = gate();
+    const own = gate();
+    const a = order.run("referral:PKG", async () => {
+      started.push("pkg");
+      await pkg.promise;
+    });
+    const b = order.run("task:T", async () => {
+      started.push("own");
+      await own.promise;
+    });
+    const join = gate();
+    const joining = order.run(["task:T", "referral:PKG", "task:T"], async () => {
+      started.push("join");
+      await join.promise;
+    });
+    const afterPkg = order.run("referral:PKG", async () => {
+      started.push("after pkg");
+    });
+    const afterOwn = order.run(["task:T"], async () => {
+      started.push("after own");
+    });
+    await settle();
+    expect(started).toEqual(["pkg", "own"]);
+    own.open();
+    await b;
+    await settle();
+    expect(started).toEqual(["pkg", "own"]);
+    pkg.open();
+    await a;
+    await settle();
+    expect(started).toEqual(["pkg", "own", "join"]);
+    join.open();
+    await Promise.all([joining, afterPkg, afterOwn]);
+    expect(started).toEqual(["pkg", "own", "join", "after pkg", "after own"]);
+    await settle();
+    expect(order.keys).toBe(0);
+  });
+
+  // Catches: a waiting message never telling the server it is still in hand (redelivered while it waits, handled
+  // twice side by side), told so while it runs or after it is done, or told at another pace than a third of the
+  // consumer's ack wait.
+  it("tells a task's waiting every third of the ack wait while it waits, and stops once it runs", async () => {
+    vi.useFakeTimers();
+    try {
+      const order = new KeyedOrder({ ackWaitMs: 3_000 });
+      const first = gate();
+      const a = order.run("REF-1", () => first.promise);
+      let notices = 0;
+      let noticesWhenStarted = -1;
+      const b = order.run(
+        "REF-1",
+        async () => {
+          noticesWhenStarted = notices;
+        },
+        () => notices++,
+      );
+      vi.advanceTimersByTime(2_500);
+      expect(notices).toBe(2);
+      first.open();
+      await Promise.all([a, b]);
+      expect(noticesWhenStarted).toBe(2);
+      vi.advanceTimersByTime(5_000);
+      expect(notices).toBe(2);
+      // A task with nothing before it is never told to wait.
+      let alone = 0;
+      await order.run(["REF-2", "REF-3"], async () => vi.advanceTimersByTime(5_000), () => alone++);
+      expect(alone).toBe(0);
+      // At most every 5 s, whatever the ack wait.
+      const slow = new KeyedOrder({ ackWaitMs: 60_000 });
+      const held = gate();
+      const c = slow.run("REF-4", () => held.promise);
+      let waited = 0;
+      const d = slow.run("REF-4", async () => undefined, () => waited++);
+      vi.advanceTimersByTime(10_000);
+      expect(waited).toBe(2);
+      held.open();
+      await Promise.all([c, d]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
