@@ -195,14 +195,22 @@ describe("KeyedOrder", () => {
       expect(notices).toBe(2);
       // A task with nothing before it is never told to wait.
       let alone = 0;
-      await order.run(["REF-2", "REF-3"], async () => vi.advanceTimersByTime(5_000), () => alone++);
+      await order.run(
+        ["REF-2", "REF-3"],
+        async () => vi.advanceTimersByTime(5_000),
+        () => alone++,
+      );
       expect(alone).toBe(0);
       // At most every 5 s, whatever the ack wait.
       const slow = new KeyedOrder({ ackWaitMs: 60_000 });
       const held = gate();
       const c = slow.run("REF-4", () => held.promise);
       let waited = 0;
-      const d = slow.run("REF-4", async () => undefined, () => waited++);
+      const d = slow.run(
+        "REF-4",
+        async () => undefined,
+        () => waited++,
+      );
       vi.advanceTimersByTime(10_000);
       expect(waited).toBe(2);
       held.open();

@@ -78,9 +78,7 @@ const UNKNOWN_CONTENT_TYPE = "application/octet-stream";
  * redelivery after a crash at any point repeats nothing. Redis or NATS trouble throws a retryable error
  * (the bus naks with backoff); a message no one can be told about is dead-lettered (its bytes stay in INGRESS).
  */
-export function createIntakeHandler(
-  deps: IntakeHandlerDeps,
-): (message: InboundMessage, turn?: Turn) => Promise<void> {
+export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundMessage, turn?: Turn) => Promise<void> {
   const { bus } = deps;
   const clock = deps.clock ?? (() => new Date());
   const ingressPrefix = `${bus.topology.namespace}.ingress.`;

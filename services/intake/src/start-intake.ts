@@ -95,7 +95,11 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     // The INGRESS subject names the sender (NATS permissions bind it): one lane per sender. A message waiting its
     // turn extends its ack deadline (no redelivery for waiting).
     handler: (message) =>
-      lanes.run(message.subject, (turn) => handler(message, turn), () => message.working()),
+      lanes.run(
+        message.subject,
+        (turn) => handler(message, turn),
+        () => message.working(),
+      ),
     onDeadLetter: async (message: InboundMessage, error: CarehubError) => {
       const ingress = ingressOrUndefined(message, bus, ledger, clock());
       if (ingress === undefined) return;

@@ -175,15 +175,19 @@ describe("the tracker's status consumer in a backlog", () => {
     }) as typeof evalsha;
     tracker = await startTracker({ ...setup, registry: trackerRegistry(), config: config(namespace) });
     const store = tracker.store;
-    // Every referral behind the task folded and acked (their handlers started after the task's, in stream order).
-    await until(async () => {
-      for (let i = 0; i < others.length; i++)
-        if ((await store.getReferral(GP.id, `REF-J-${i}`)) === undefined) return false;
-      const info = await setup.bus.jsm.consumers.info(setup.bus.topology.streams.pipeline, TRACKER_CONSUMERS.pipeline);
-      return info.num_ack_pending <= 2;
-    });
-    expect(await store.getMessage(task.hubId), "the task waits for its package referral").toBeUndefined();
-    open();
+    try {
+      // Every referral behind the task folded and acked (their handlers started after the task's, in stream order).
+      await until(async () => {
+        for (let i = 0; i < others.length; i++)
+          if ((await store.getReferral(GP.id, `REF-J-${i}`)) === undefined) return false;
+        const pipeline = setup.bus.topology.streams.pipeline;
+        return (await setup.bus.jsm.consumers.info(pipeline, TRACKER_CONSUMERS.pipeline)).num_ack_pending <= 2;
+      });
+      expect(await store.getMessage(task.hubId), "the task waits for its package referral").toBeUndefined();
+    } finally {
+      // Opened however the test ends: a fold held at the gate would hold up the tracker's stop for the hook's timeout.
+      open();
+    }
     await drained(setup.bus);
     const overview = await store.patientOverview(patient.value, { kind: "operator" });
     expect(overview?.courses.map((c) => [c.id, c.items.map((i) => [i.type, i.id])])).toEqual([
@@ -196,6 +200,56 @@ describe("the tracker's status consumer in a backlog", () => {
       ],
     ]);
     expect(overview?.items).toEqual([]);
+  });
+  // Catches (review of 0113, item 2), through the real status consumer: an appointment's update with `basedOn`
+  // keyed by its own id only — its fold runs while the referral it was booked for is still unfolded, finds no
+  // referral and makes an unmatched appointment — or keyed by the referral only (the first version), so the later
+  // update without `basedOn` (keyed by the appointment) runs first: an unmatched `cancelled`, then `booked` refused.
+  // The referral's script calls are held at a gate until the unrelated referrals behind both updates are folded;
+  // neither update may be folded then, and both apply in order after.
+  it("holds an appointment's updates, with and without basedOn, behind the referral it was booked for, in order", async () => {
+    const ref = referral("apt-ref", "REF-APT", T0);
+    const apt = { type: "appointment" as const, id: "APT-1" };
+    const booked = statusUpdate("apt-booked", HOSPITAL, GP, apt, "booked", T0 + 1_000, {
+      basedOn: { type: "referral", id: "REF-APT" },
+      appointment: { start: new Date(T0 + 86_400_000).toISOString() },
+    });
+    const cancelled = statusUpdate("apt-cancelled", HOSPITAL, GP, apt, "cancelled", T0 + 2_000);
+    const others = Array.from({ length: 4 }, (_, i) => referral(`apt-other-${i}`, `REF-APT-${i}`, T0 + 3_000 + i));
+    const setup = await backlog("trk-apt", [ref, booked, cancelled, ...others]);
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const evalsha = setup.redis.evalsha.bind(setup.redis);
+    setup.redis.evalsha = (async (...args: Parameters<typeof evalsha>) => {
+      if (args.some((arg) => typeof arg === "string" && arg.includes(ref.hubId))) await gate;
+      return evalsha(...args);
+    }) as typeof evalsha;
+    tracker = await startTracker({ ...setup, registry: trackerRegistry(), config: config(namespace) });
+    const store = tracker.store;
+    try {
+      await until(async () => {
+        for (let i = 0; i < others.length; i++)
+          if ((await store.getReferral(GP.id, `REF-APT-${i}`)) === undefined) return false;
+        const pipeline = setup.bus.topology.streams.pipeline;
+        return (await setup.bus.jsm.consumers.info(pipeline, TRACKER_CONSUMERS.pipeline)).num_ack_pending <= 3;
+      });
+      expect(await store.getMessage(booked.hubId), "booked waits for its referral").toBeUndefined();
+      expect(await store.getMessage(cancelled.hubId), "cancelled waits for booked").toBeUndefined();
+    } finally {
+      // Opened however the test ends: a fold held at the gate would hold up the tracker's stop for the hook's timeout.
+      open();
+    }
+    await drained(setup.bus);
+    const appointment = await store.getAppointment(GP.id, apt.id);
+    expect(appointment?.history.map((h) => [h.status, h.outcome, h.sources])).toEqual([
+      ["booked", "applied", [booked.hubId]],
+      ["cancelled", "applied", [cancelled.hubId]],
+    ]);
+    expect(appointment?.unmatched ?? false).toBe(false);
+    // No stray appointment under the sender's own name (what an update with no referral to read leaves).
+    expect(await store.getAppointment(HOSPITAL.id, apt.id)).toBeUndefined();
   });
 });
 
