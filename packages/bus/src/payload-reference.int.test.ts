@@ -386,6 +386,35 @@ describe("the router's reference policy", () => {
     expect(await new OutboxReferencePolicy(boundedBus, { now: () => now }).allows(now)).toBe(false);
     expect(await new OutboxReferencePolicy(bus, { sizeBudgetBytes: 1 << 30, now: () => now }).allows(now)).toBe(false);
   });
+
+  // What an operator hits after `nats stream edit` on a live INGRESS (the hub never sets a count). Catches a policy
+  // that reads max_bytes only (a count limit drops the oldest copies whatever their age, under OUTBOX entries that
+  // name them), or that never reads the stream again (the limit taken off, copies would stay inline for good).
+  it("never references while INGRESS may drop by count: max_msgs or max_msgs_per_subject set by hand", async () => {
+    const ns = testNamespace("payrefc");
+    const other = await connectBus({ servers: sharedNatsUrl(), name: `test-${ns}`, namespace: ns });
+    try {
+      await other.provision({ outboxByReference: true });
+      let now = Date.now();
+      const policy = new OutboxReferencePolicy(other, { now: () => now });
+      expect(await policy.allows(now)).toBe(true);
+      const edit = async (limits: { max_msgs?: number; max_msgs_per_subject?: number }) => {
+        const { config } = await other.jsm.streams.info(other.topology.streams.ingress);
+        const { storage: _storage, retention: _retention, ...updatable } = config;
+        await other.jsm.streams.update(other.topology.streams.ingress, { ...updatable, ...limits });
+        now += 61_000; // past the policy's minute of keeping what it read
+      };
+      await edit({ max_msgs: 1_000_000 });
+      expect(await policy.allows(now), "max_msgs").toBe(false);
+      await edit({ max_msgs: -1, max_msgs_per_subject: 10_000 });
+      expect(await policy.allows(now), "max_msgs_per_subject").toBe(false);
+      await edit({ max_msgs_per_subject: -1 });
+      expect(await policy.allows(now), "limits taken off").toBe(true);
+    } finally {
+      await cleanupNamespace({ namespace: ns, bus: other });
+      await other.drain();
+    }
+  });
 });
 
 function outbox(): string {

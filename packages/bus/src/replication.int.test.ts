@@ -3,10 +3,11 @@ import { createLogger } from "@carehub/observability";
 import { type NatsClusterHandle, startNatsCluster, testNamespace } from "@carehub/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../test/helpers.ts";
-import { type Bus, connectBus, connectHubBus, type ProvisionReport } from "./index.ts";
+import { type Bus, connectBus, connectHubBus, OutboxReferencePolicy, type ProvisionReport } from "./index.ts";
 
 // Replication as configuration, on a private 3-node cluster: `auto` means R3 there, provisioning raises a
-// stream's replicas and never lowers them, and durable consumers follow their stream.
+// stream's replicas and never lowers them, and durable consumers follow their stream. With OUTBOX by reference on
+// (docs/decisions/0109), the router's copies name INGRESS only while INGRESS keeps as many copies as OUTBOX.
 
 let cluster: NatsClusterHandle;
 const buses: Bus[] = [];
@@ -132,5 +133,35 @@ describe("replication on a 3-node cluster", () => {
         (await bus.jsm.consumers.info(bus.topology.streams.ingress, "intake")).cluster?.replicas?.length === 2,
       20_000,
     );
+  }, 60_000);
+
+  // What an operator hits with CAREHUB_OUTBOX_BY_REFERENCE on and CAREHUB_STREAM_REPLICAS per class. Catches the
+  // replica rule left out of the router's policy (a node's loss could take an R1 INGRESS copy and leave the R3
+  // OUTBOX entry naming it: its bytes lost), the policy reading the configured count rather than the server's, and a
+  // policy that never reads the streams again (INGRESS raised later would stay inline for good).
+  it("references INGRESS only while it keeps as many replicas as OUTBOX, as the servers hold them", async () => {
+    const bus = await clusterBus(testNamespace("r-ref"));
+    await provisionWhenPlaced(bus, { replicas: { all: 1, byClass: { outbox: 3 } }, outboxByReference: true });
+    let now = Date.now();
+    const policy = new OutboxReferencePolicy(bus, { now: () => now });
+    expect(await policy.allows(now), "INGRESS R1 under an R3 OUTBOX").toBe(false);
+
+    const report = await bus.provision({
+      replicas: { all: 1, byClass: { ingress: 3, outbox: 3 } },
+      outboxByReference: true,
+    });
+    expect(report.streams.filter((s) => s.action === "updated").map((s) => [s.stream, s.changes])).toEqual([
+      [bus.topology.streams.ingress, ["num_replicas: 1 → 3"]],
+    ]);
+    // The policy keeps what it read for a minute (one stream-info pair per minute per router, not per copy).
+    expect(await policy.allows(now)).toBe(false);
+    now += 61_000;
+    expect(await policy.allows(now), "INGRESS raised to R3").toBe(true);
+
+    // Configured back to 1 for INGRESS: provisioning keeps its three copies, so references stay allowed.
+    await bus.provision({ replicas: { all: 1, byClass: { outbox: 3 } }, outboxByReference: true });
+    expect((await bus.jsm.streams.info(bus.topology.streams.ingress)).config.num_replicas).toBe(3);
+    now += 61_000;
+    expect(await policy.allows(now)).toBe(true);
   }, 60_000);
 });
