@@ -186,13 +186,21 @@ describe("KeyedOrder", () => {
         },
         () => notices++,
       );
+      const c = order.run(
+        "REF-1",
+        async () => undefined,
+        () => notices++,
+      );
+      expect(vi.getTimerCount()).toBe(1);
       vi.advanceTimersByTime(2_500);
-      expect(notices).toBe(2);
+      expect(notices).toBe(4);
       first.open();
-      await Promise.all([a, b]);
-      expect(noticesWhenStarted).toBe(2);
+      await Promise.all([a, b, c]);
+      expect(noticesWhenStarted).toBe(4);
       vi.advanceTimersByTime(5_000);
-      expect(notices).toBe(2);
+      expect(notices).toBe(4);
+      // One timer for all the waiting tasks, gone once no task waits (none left armed per task, nor for ever).
+      expect(vi.getTimerCount()).toBe(0);
       // A task with nothing before it is never told to wait.
       let alone = 0;
       await order.run(
@@ -204,7 +212,7 @@ describe("KeyedOrder", () => {
       // At most every 5 s, whatever the ack wait.
       const slow = new KeyedOrder({ ackWaitMs: 60_000 });
       const held = gate();
-      const c = slow.run("REF-4", () => held.promise);
+      const e = slow.run("REF-4", () => held.promise);
       let waited = 0;
       const d = slow.run(
         "REF-4",
@@ -214,7 +222,7 @@ describe("KeyedOrder", () => {
       vi.advanceTimersByTime(10_000);
       expect(waited).toBe(2);
       held.open();
-      await Promise.all([c, d]);
+      await Promise.all([e, d]);
     } finally {
       vi.useRealTimers();
     }

@@ -25,13 +25,15 @@ export interface Turn {
  * - the tracker's status consumer, keyed by every referral, task or appointment an envelope's fold reads or writes
  *   (`businessOrderKeys`), the turn passed when the fold settles, so facts are applied in the stream's order.
  *
- * A task waiting its turn tells its message's server it is still in hand (`working`, every third of the ack wait,
- * at most 5 s), so a long wait does not get it redelivered while it waits; a running task is not told (its own
- * work says how long it takes).
+ * A task waiting its turn tells its message's server it is still in hand (`working`, at least every third of the
+ * ack wait, at most 5 s apart), so a long wait does not get it redelivered while it waits; a running task is not told
+ * (its own work says how long it takes).
  */
 export class KeyedOrder {
   readonly #tails = new Map<string, Promise<void>>();
   readonly #noticeMs: number;
+  readonly #waiting = new Set<{ working: () => void }>();
+  #ticker: ReturnType<typeof setInterval> | undefined;
 
   /** `ackWaitMs`: the consumer's ack wait (default the bus's), which sets how often a waiting task is noticed. */
   constructor(options: { ackWaitMs?: number | undefined } = {}) {
@@ -57,9 +59,15 @@ export class KeyedOrder {
       } catch (error) {
         result = Promise.reject(error);
       }
-    } else {
-      if (working !== undefined) this.#noticeWhileWaiting(ready, working);
+    } else if (working === undefined) {
       result = ready.then(() => task(turn));
+    } else {
+      const waiter = this.#startWaiting(working);
+      // The tails only ever resolve: the task's start is the end of its wait.
+      result = ready.then(() => {
+        this.#waiting.delete(waiter);
+        return task(turn);
+      });
     }
     result.then(passTurn, passTurn);
     return result;
@@ -95,10 +103,24 @@ export class KeyedOrder {
     return before.length === 1 ? before[0] : Promise.all(before);
   }
 
-  #noticeWhileWaiting(ready: Promise<unknown>, working: () => void): void {
-    const timer = setInterval(working, this.#noticeMs);
-    timer.unref?.();
-    const stop = () => clearInterval(timer);
-    ready.then(stop, stop);
+  /**
+   * One timer for every waiting task, not one each (intake's lanes have most of their messages waiting at any time
+   * in a backlog): it runs while anyone waits and stops at the first tick that finds no one. A task that starts
+   * waiting between ticks is noticed at the next one, sooner than the interval: only ever more notices, never fewer.
+   */
+  #startWaiting(working: () => void): { working: () => void } {
+    const waiter = { working };
+    this.#waiting.add(waiter);
+    if (this.#ticker !== undefined) return waiter;
+    this.#ticker = setInterval(() => {
+      if (this.#waiting.size === 0) {
+        clearInterval(this.#ticker);
+        this.#ticker = undefined;
+        return;
+      }
+      for (const w of this.#waiting) w.working();
+    }, this.#noticeMs);
+    this.#ticker.unref?.();
+    return waiter;
   }
 }
