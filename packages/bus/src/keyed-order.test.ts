@@ -209,6 +209,26 @@ describe("KeyedOrder", () => {
         () => alone++,
       );
       expect(alone).toBe(0);
+      // A notice that throws (its connection closed) neither escapes the timer nor keeps the others untold.
+      const third = gate();
+      const f = order.run("REF-5", () => third.promise);
+      let told = 0;
+      const g = order.run(
+        "REF-5",
+        async () => undefined,
+        () => {
+          throw new Error("connection closed");
+        },
+      );
+      const h = order.run(
+        "REF-5",
+        async () => undefined,
+        () => told++,
+      );
+      expect(() => vi.advanceTimersByTime(1_000)).not.toThrow();
+      expect(told).toBe(1);
+      third.open();
+      await Promise.all([f, g, h]);
       // At most every 5 s, whatever the ack wait.
       const slow = new KeyedOrder({ ackWaitMs: 60_000 });
       const held = gate();

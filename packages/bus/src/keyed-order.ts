@@ -118,7 +118,14 @@ export class KeyedOrder {
         this.#ticker = undefined;
         return;
       }
-      for (const w of this.#waiting) w.working();
+      for (const w of this.#waiting) {
+        try {
+          w.working();
+        } catch {
+          // The connection is gone: nothing to tell, the server redelivers after the ack wait. A throw here would
+          // leave the others untold and end the process (an error thrown from a timer).
+        }
+      }
     }, this.#noticeMs);
     this.#ticker.unref?.();
     return waiter;
