@@ -163,32 +163,9 @@ describe("the tracker's status consumer in a backlog", () => {
     );
     const others = Array.from({ length: 4 }, (_, i) => referral(`join-other-${i}`, `REF-J-${i}`, T0 + 2_000 + i));
     const setup = await backlog("trk-join", [pkg, task, ...others]);
-    // The real client, with the package referral's script calls held until the gate opens.
-    let open: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
+    const store = await whileFoldHeld(setup, pkg.hubId, others, 2, async (held) => {
+      expect(await held.getMessage(task.hubId), "the task waits for its package referral").toBeUndefined();
     });
-    const evalsha = setup.redis.evalsha.bind(setup.redis);
-    setup.redis.evalsha = (async (...args: Parameters<typeof evalsha>) => {
-      if (args.some((arg) => typeof arg === "string" && arg.includes(pkg.hubId))) await gate;
-      return evalsha(...args);
-    }) as typeof evalsha;
-    tracker = await startTracker({ ...setup, registry: trackerRegistry(), config: config(namespace) });
-    const store = tracker.store;
-    try {
-      // Every referral behind the task folded and acked (their handlers started after the task's, in stream order).
-      await until(async () => {
-        for (let i = 0; i < others.length; i++)
-          if ((await store.getReferral(GP.id, `REF-J-${i}`)) === undefined) return false;
-        const pipeline = setup.bus.topology.streams.pipeline;
-        return (await setup.bus.jsm.consumers.info(pipeline, TRACKER_CONSUMERS.pipeline)).num_ack_pending <= 2;
-      });
-      expect(await store.getMessage(task.hubId), "the task waits for its package referral").toBeUndefined();
-    } finally {
-      // Opened however the test ends: a fold held at the gate would hold up the tracker's stop for the hook's timeout.
-      open();
-    }
-    await drained(setup.bus);
     const overview = await store.patientOverview(patient.value, { kind: "operator" });
     expect(overview?.courses.map((c) => [c.id, c.items.map((i) => [i.type, i.id])])).toEqual([
       [
@@ -201,6 +178,7 @@ describe("the tracker's status consumer in a backlog", () => {
     ]);
     expect(overview?.items).toEqual([]);
   });
+
   // Catches (review of 0113, item 2), through the real status consumer: an appointment's update with `basedOn`
   // keyed by its own id only — its fold runs while the referral it was booked for is still unfolded, finds no
   // referral and makes an unmatched appointment — or keyed by the referral only (the first version), so the later
@@ -217,31 +195,10 @@ describe("the tracker's status consumer in a backlog", () => {
     const cancelled = statusUpdate("apt-cancelled", HOSPITAL, GP, apt, "cancelled", T0 + 2_000);
     const others = Array.from({ length: 4 }, (_, i) => referral(`apt-other-${i}`, `REF-APT-${i}`, T0 + 3_000 + i));
     const setup = await backlog("trk-apt", [ref, booked, cancelled, ...others]);
-    let open: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
+    const store = await whileFoldHeld(setup, ref.hubId, others, 3, async (held) => {
+      expect(await held.getMessage(booked.hubId), "booked waits for its referral").toBeUndefined();
+      expect(await held.getMessage(cancelled.hubId), "cancelled waits for booked").toBeUndefined();
     });
-    const evalsha = setup.redis.evalsha.bind(setup.redis);
-    setup.redis.evalsha = (async (...args: Parameters<typeof evalsha>) => {
-      if (args.some((arg) => typeof arg === "string" && arg.includes(ref.hubId))) await gate;
-      return evalsha(...args);
-    }) as typeof evalsha;
-    tracker = await startTracker({ ...setup, registry: trackerRegistry(), config: config(namespace) });
-    const store = tracker.store;
-    try {
-      await until(async () => {
-        for (let i = 0; i < others.length; i++)
-          if ((await store.getReferral(GP.id, `REF-APT-${i}`)) === undefined) return false;
-        const pipeline = setup.bus.topology.streams.pipeline;
-        return (await setup.bus.jsm.consumers.info(pipeline, TRACKER_CONSUMERS.pipeline)).num_ack_pending <= 3;
-      });
-      expect(await store.getMessage(booked.hubId), "booked waits for its referral").toBeUndefined();
-      expect(await store.getMessage(cancelled.hubId), "cancelled waits for booked").toBeUndefined();
-    } finally {
-      // Opened however the test ends: a fold held at the gate would hold up the tracker's stop for the hook's timeout.
-      open();
-    }
-    await drained(setup.bus);
     const appointment = await store.getAppointment(GP.id, apt.id);
     expect(appointment?.history.map((h) => [h.status, h.outcome, h.sources])).toEqual([
       ["booked", "applied", [booked.hubId]],
@@ -252,6 +209,49 @@ describe("the tracker's status consumer in a backlog", () => {
     expect(await store.getAppointment(HOSPITAL.id, apt.id)).toBeUndefined();
   });
 });
+
+/**
+ * Starts the tracker on the backlog with the script calls of one envelope's fold (`heldHubId`) held at a gate — the
+ * real client, its calls delayed — until the referrals `behind` it are folded and acked, at most `inHand` envelopes
+ * left in hand (the held one and those that must wait for it); then runs `whileHeld`, opens the gate however that
+ * ends (a fold held at the gate would hold up the tracker's stop for the hook's timeout), and waits for the drain.
+ */
+async function whileFoldHeld(
+  setup: { bus: Bus; redis: Redis },
+  heldHubId: string,
+  behind: readonly Envelope[],
+  inHand: number,
+  whileHeld: (store: RunningTracker["store"]) => Promise<void>,
+): Promise<RunningTracker["store"]> {
+  let open: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const evalsha = setup.redis.evalsha.bind(setup.redis);
+  setup.redis.evalsha = (async (...args: Parameters<typeof evalsha>) => {
+    if (args.some((arg) => typeof arg === "string" && arg.includes(heldHubId))) await gate;
+    return evalsha(...args);
+  }) as typeof evalsha;
+  tracker = await startTracker({ ...setup, registry: trackerRegistry(), config: config(namespace) });
+  const store = tracker.store;
+  try {
+    // Their handlers started after the held ones', in stream order.
+    await until(async () => {
+      for (const envelope of behind) {
+        const content = envelope.content;
+        if (content.kind !== "referral") throw new Error("behind: referrals only");
+        if ((await store.getReferral(envelope.sourceEndpoint, content.referralId)) === undefined) return false;
+      }
+      const pipeline = setup.bus.topology.streams.pipeline;
+      return (await setup.bus.jsm.consumers.info(pipeline, TRACKER_CONSUMERS.pipeline)).num_ack_pending <= inHand;
+    });
+    await whileHeld(store);
+  } finally {
+    open();
+  }
+  await drained(setup.bus);
+  return store;
+}
 
 /** Waits until `done` holds (polled; fails after 20 s). */
 async function until(done: () => Promise<boolean>): Promise<void> {
