@@ -96,7 +96,8 @@ describe("the tracker's status consumer in a backlog", () => {
 
   // Catches: an envelope with business facts taken down the record-only path once many are in hand (its referral
   // never moves), or its effects dropped (no status change announced). The order of the folds itself is
-  // in-order.test.ts's: here Redis answers in the order asked, so folds side by side rarely come out of order.
+  // keyed-order.test.ts's (@carehub/bus) and the gated tests' below: here Redis answers in the order asked, so folds
+  // side by side rarely come out of order.
   it("with many envelopes in hand, folds each referral's facts and announces each status change in order", async () => {
     const REFERRALS = 12;
     const envelopes: Envelope[] = [];
