@@ -65,9 +65,10 @@ export const TRACKER_CONSUMERS = { events: "tracker", pipeline: "tracker-status"
  * events it has in hand together in one batch), the durable consumer `tracker-status` folds every envelope (NATS 2.9
  * has no multi-subject filters, so it takes all of PIPELINE; kinds without a business status only enrich the message
  * record, in the events' batches; the envelopes that carry business facts are folded one at a time per referral,
- * task or appointment they read or write, in the stream's order), and the timer poller raises ack-overdue and stale. A message is acked only after its store write: a crash means redelivery, and
- * redelivery is harmless. Store and NATS trouble is retried without limit (the read model must not lose a
- * status because Redis was down for a while); only what can never be read is dead-lettered.
+ * task or appointment they read or write, in the stream's order), and the timer poller raises ack-overdue and stale.
+ * A message is acked only after its store write: a crash means redelivery, and redelivery is harmless. Store and
+ * NATS trouble is retried without limit (the read model must not lose a status because Redis was down for a while);
+ * only what can never be read is dead-lettered.
  */
 export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
   const options = { ...DEFAULT_TRACKER_OPTIONS, ...deps.options };
