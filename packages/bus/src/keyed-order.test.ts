@@ -1,5 +1,7 @@
+import { createLogger } from "@carehub/observability";
+import { ClosedConnectionError } from "@nats-io/nats-core";
 import { describe, expect, it, vi } from "vitest";
-import { KeyedOrder } from "./keyed-order.ts";
+import { KeyedOrder, NOTICE_FOR_ACK_WAITS } from "./keyed-order.ts";
 
 /*
  * The one keyed order (docs/decisions/0120): intake's per-sender lanes (one key, the turn passed once the PIPELINE
@@ -19,6 +21,17 @@ function gate(): { promise: Promise<void>; open: () => void; fail: (error: Error
 
 /** Every microtask and a turn of the event loop. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A real logger whose lines the test reads. */
+function loggedLines(): { logger: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({
+    name: "keyed-order-test",
+    level: "debug",
+    destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+  });
+  return { logger, lines };
+}
 
 describe("KeyedOrder", () => {
   // Catches: tasks of one key run at once — a correction overtaking its original on PIPELINE (intake), a later
@@ -217,7 +230,7 @@ describe("KeyedOrder", () => {
         "REF-5",
         async () => undefined,
         () => {
-          throw new Error("connection closed");
+          throw new ClosedConnectionError();
         },
       );
       const h = order.run(
@@ -243,6 +256,75 @@ describe("KeyedOrder", () => {
       expect(waited).toBe(2);
       held.open();
       await Promise.all([e, d]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  // Catches (review of 0120): a task waiting behind one that never settles (a hung Redis call, a stuck claim) told
+  // the server for ever that it is in hand — never redelivered, so no other copy of the stage can finish it — and
+  // the stuck lane not reported, or reported with its key (the tracker's keys are ids out of the messages).
+  it("stops telling a waiting task's server after NOTICE_FOR_ACK_WAITS ack waits, and warns once", async () => {
+    vi.useFakeTimers();
+    try {
+      const { logger, lines } = loggedLines();
+      const order = new KeyedOrder({ ackWaitMs: 3_000, logger, stage: "lanes" });
+      const stuck = gate();
+      const head = order.run("lab-1", () => stuck.promise);
+      const notices = [0, 0];
+      const waiters = [0, 1].map((i) =>
+        order.run(
+          "lab-1",
+          async () => undefined,
+          () => notices[i]!++,
+        ),
+      );
+      // Every second (a third of the ack wait) for three ack waits: nine notices each, then none.
+      vi.advanceTimersByTime(NOTICE_FOR_ACK_WAITS * 3_000);
+      expect(notices).toEqual([9, 9]);
+      vi.advanceTimersByTime(60_000);
+      expect(notices).toEqual([9, 9]);
+      const warnings = lines.filter((line) => line.level === 40);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({ stage: "lanes", waiting: 2, noticedForMs: 9_000 });
+      expect(JSON.stringify(warnings)).not.toContain("lab-1");
+      // The timer is gone with nobody left to tell; the tasks still run in order once the head settles.
+      expect(vi.getTimerCount()).toBe(0);
+      stuck.open();
+      await Promise.all([head, ...waiters]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  // Catches: every error of a notice swallowed (a bug in the wiring never seen), or reported on every tick.
+  it("reports a notice's failure other than a closed or draining connection, once", async () => {
+    vi.useFakeTimers();
+    try {
+      const { logger, lines } = loggedLines();
+      const order = new KeyedOrder({ ackWaitMs: 3_000, logger, stage: "lanes" });
+      const held = gate();
+      const head = order.run("gp-1", () => held.promise);
+      const closed = order.run(
+        "gp-1",
+        async () => undefined,
+        () => {
+          throw new ClosedConnectionError();
+        },
+      );
+      const broken = order.run(
+        "gp-1",
+        async () => undefined,
+        () => {
+          throw new TypeError("not a function");
+        },
+      );
+      expect(() => vi.advanceTimersByTime(3_000)).not.toThrow();
+      const errors = lines.filter((line) => line.level === 50);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ stage: "lanes", err: { name: "TypeError", message: "not a function" } });
+      held.open();
+      await Promise.all([head, closed, broken]);
     } finally {
       vi.useRealTimers();
     }

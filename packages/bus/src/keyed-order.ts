@@ -1,10 +1,21 @@
+import type { Logger } from "@carehub/observability";
+import { ClosedConnectionError, DrainingConnectionError } from "@nats-io/nats-core";
 import { DEFAULT_ACK_WAIT_MS } from "./provision.ts";
 
 /**
+ * How long a waiting task is noticed, in ack waits of its consumer. The task it waits for, running, is not noticed
+ * (nothing tells the server it is in hand), so past one ack wait its own message is redelivered — handed to another
+ * copy of the stage, or back here; past this many, the waiting tasks stop telling the server they are in hand and
+ * are redelivered too, as they were before they were noticed at all, so another copy can finish them.
+ */
+export const NOTICE_FOR_ACK_WAITS = 3;
+
+/**
  * What a task is given: `passTurn()` lets the next task of its keys start before this one has finished. Intake's
- * handler calls it once its one ordered publish is sent (before JetStream's ack), so a sender's publishes go out in
- * INGRESS order while several are in flight (NATS keeps the order of one connection's publishes). A task that never
- * calls it passes the turn when it settles, succeeded or failed.
+ * handler calls it once it has called its one PIPELINE publish (before JetStream's ack), so several of a sender's
+ * messages are in flight at once. Their publishes are sent in INGRESS order unless one is claim-checked (its publish
+ * waits for the payload store, the turn already passed): corrections are kept behind their originals by intake's
+ * `SenderOrder` wait, not by this. A task that never calls it passes the turn when it settles, succeeded or failed.
  */
 export interface Turn {
   passTurn(): void;
@@ -20,24 +31,37 @@ export interface Turn {
  *
  * Its callers (docs/decisions/0120) hand tasks over in the order their consumer started the handlers — the stream's
  * order — and bound how many are in hand with the consumer's concurrency (nothing here caps it):
- * - intake, one key per sender (the INGRESS subject), passing the turn once its PIPELINE publish is sent, so a
- *   correction never overtakes its original on PIPELINE and different senders do not wait for each other;
+ * - intake, one key per sender (the INGRESS subject), passing the turn once its PIPELINE publish is called, so a
+ *   sender's messages are handled in INGRESS order and different senders do not wait for each other;
  * - the tracker's status consumer, keyed by every referral, task or appointment an envelope's fold reads or writes
  *   (`businessOrderKeys`), the turn passed when the fold settles, so facts are applied in the stream's order.
  *
  * A task waiting its turn tells its message's server it is still in hand (`working`, at least every third of the
  * ack wait, at most 5 s apart), so a long wait does not get it redelivered while it waits; a running task is not told
- * (its own work says how long it takes).
+ * (its own work says how long it takes). It is told for NOTICE_FOR_ACK_WAITS ack waits at most: a task that waits
+ * longer waits for one that does not settle, and is left to the server to redeliver (a warning says how many).
  */
 export class KeyedOrder {
   readonly #tails = new Map<string, Promise<void>>();
   readonly #noticeMs: number;
-  readonly #waiting = new Set<{ working: () => void }>();
+  /** Notices a waiting task is given at most (NOTICE_FOR_ACK_WAITS ack waits). */
+  readonly #notices: number;
+  readonly #waiting = new Set<Waiter>();
+  readonly #logger: Logger | undefined;
+  readonly #stage: string | undefined;
   #ticker: ReturnType<typeof setInterval> | undefined;
+  #noticeFailureLogged = false;
 
-  /** `ackWaitMs`: the consumer's ack wait (default the bus's), which sets how often a waiting task is noticed. */
-  constructor(options: { ackWaitMs?: number | undefined } = {}) {
-    this.#noticeMs = Math.min(5_000, (options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS) / 3);
+  /**
+   * `ackWaitMs`: the consumer's ack wait (default the bus's), which sets how often and how long a waiting task is
+   * noticed; `logger` and `stage` name the warnings.
+   */
+  constructor(options: { ackWaitMs?: number | undefined; logger?: Logger | undefined; stage?: string } = {}) {
+    const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    this.#noticeMs = Math.min(5_000, ackWaitMs / 3);
+    this.#notices = Math.floor((NOTICE_FOR_ACK_WAITS * ackWaitMs) / this.#noticeMs);
+    this.#logger = options.logger;
+    this.#stage = options.stage;
   }
 
   /**
@@ -108,8 +132,8 @@ export class KeyedOrder {
    * in a backlog): it runs while anyone waits and stops at the first tick that finds no one. A task that starts
    * waiting between ticks is noticed at the next one, sooner than the interval: only ever more notices, never fewer.
    */
-  #startWaiting(working: () => void): { working: () => void } {
-    const waiter = { working };
+  #startWaiting(working: () => void): Waiter {
+    const waiter = { working, notices: 0 };
     this.#waiting.add(waiter);
     if (this.#ticker !== undefined) return waiter;
     this.#ticker = setInterval(() => {
@@ -118,16 +142,48 @@ export class KeyedOrder {
         this.#ticker = undefined;
         return;
       }
+      let givenUp = 0;
       for (const w of this.#waiting) {
+        if (w.notices === this.#notices) {
+          // Waited NOTICE_FOR_ACK_WAITS ack waits: redelivered one ack wait after its last notice.
+          this.#waiting.delete(w);
+          givenUp++;
+          continue;
+        }
+        w.notices++;
         try {
           w.working();
-        } catch {
-          // The connection is gone: nothing to tell, the server redelivers after the ack wait. A throw here would
-          // leave the others untold and end the process (an error thrown from a timer).
+        } catch (error) {
+          // A throw here would leave the others untold and end the process (an error thrown from a timer).
+          this.#noticeFailed(error);
         }
+      }
+      if (givenUp > 0) {
+        // No key: the tracker's are ids out of the messages.
+        this.#logger?.warn(
+          { stage: this.#stage, waiting: givenUp, noticedForMs: this.#notices * this.#noticeMs },
+          "messages waiting behind one that has not passed its turn are no longer kept in hand: the server redelivers them",
+        );
       }
     }, this.#noticeMs);
     this.#ticker.unref?.();
     return waiter;
   }
+
+  /**
+   * A closed or draining connection (nats-core's ClosedConnectionError / DrainingConnectionError): nothing to tell,
+   * the server redelivers after the ack wait. Anything else is a bug, logged once.
+   */
+  #noticeFailed(error: unknown): void {
+    if (error instanceof ClosedConnectionError || error instanceof DrainingConnectionError) return;
+    if (this.#noticeFailureLogged) return;
+    this.#noticeFailureLogged = true;
+    this.#logger?.error({ stage: this.#stage, err: error }, "telling the server a waiting message is in hand failed");
+  }
+}
+
+interface Waiter {
+  working: () => void;
+  /** Notices given so far. */
+  notices: number;
 }

@@ -91,7 +91,7 @@ export async function startTracker(deps: TrackerDeps): Promise<RunningTracker> {
   // PIPELINE's envelopes in hand at once are many (statusConcurrency), so the record-only ones fill the batches;
   // those that update a referral, task or appointment wait here for the earlier ones about the same referral or
   // task, in the order they came (the turn passed when the fold settles).
-  const businessFacts = new KeyedOrder({ ackWaitMs: deps.options?.ackWaitMs });
+  const businessFacts = new KeyedOrder({ ackWaitMs: deps.options?.ackWaitMs, logger, stage: "tracker-status" });
   const consumers: RunningConsumer[] = [];
   try {
     consumers.push(
