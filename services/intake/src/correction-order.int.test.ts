@@ -1,5 +1,6 @@
 import type { Follower, SenderOrder } from "@carehub/bus";
 import { openTestNamespace, type TestNamespace, waitFor } from "@carehub/bus/testing";
+import { readMessage } from "@carehub/formats";
 import { messageHubId } from "@carehub/ledger";
 import { buildLabReport, encodeXmlText } from "@carehub/medcom-xml";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
@@ -134,4 +135,87 @@ describe("a correction behind an original a crashed intake still holds", () => {
     await waitFor(async () => (await pipelineOrder()).includes(correction.hubId), "the correction on PIPELINE");
     expect(await pipelineOrder()).toEqual([original.hubId, correction.hubId]);
   });
+});
+
+/*
+ * Review of 0120: intake's lanes hand KeyedOrder `message.working()`, so a message waiting in its sender's lane behind
+ * a slow one is not redelivered while it waits (its copy would queue in the same lane behind itself and be handled
+ * again). The slow one here is a correction whose look at its sender's earlier messages hangs (a slow Redis).
+ */
+describe("a message waiting in its sender's lane past the ack wait", () => {
+  const ackWaitMs = 1_500;
+  let ns: TestNamespace;
+  let intake: RunningIntake | undefined;
+  beforeAll(async () => {
+    ns = await openTestNamespace("intake-lane");
+  });
+  afterAll(async () => {
+    await intake?.stop();
+    await ns?.close();
+  });
+
+  // Catches: intake's lanes not given the message's `working()` (the notice wiring removed): the waiting message
+  // is redelivered after the ack wait and read a second time.
+  it("is not redelivered while it waits", async () => {
+    const publish = (letterId: string, statusCode: "nytbrev" | "rettetbrev", bytes: Uint8Array) =>
+      ns.bus.publish(ns.bus.topology.subjects.ingress("lab"), bytes, {
+        msgId: messageHubId(ns.namespace, "lab", letterId),
+        contentType: "application/xml",
+        headers: {
+          "Carehub-Hub-Id": messageHubId(ns.namespace, "lab", letterId),
+          "Carehub-Source-Endpoint": "lab",
+          "Carehub-Received-At": "2026-03-01T10:00:00.000Z",
+        },
+      });
+    const waiting = labReport("200003", "nytbrev");
+    let reads = 0;
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let looked: () => void = () => {};
+    const lookStarted = new Promise<void>((resolve) => {
+      looked = resolve;
+    });
+    let looks = 0;
+    intake = await startIntake({
+      bus: ns.bus,
+      redis: ns.redis,
+      registry,
+      retentionDays: 1,
+      ackWaitMs,
+      read: (bytes, options) => {
+        if (Buffer.from(bytes).equals(Buffer.from(waiting))) reads++;
+        return readMessage(bytes, options);
+      },
+      wrapOrder: (order: SenderOrder) => ({
+        earlierOfSenderSettled: async (follower: Follower) => {
+          if (looks++ === 0) {
+            looked();
+            await held; // the correction's first look hangs: it holds its sender's lane
+          }
+          return order.earlierOfSenderSettled(follower);
+        },
+        waiting: (follower: Follower) => order.waiting(follower),
+      }),
+    });
+    try {
+      await publish("200001", "nytbrev", labReport("200001", "nytbrev"));
+      await publish("200002", "rettetbrev", labReport("200002", "rettetbrev"));
+      await publish("200003", "nytbrev", waiting);
+      await lookStarted;
+      // The scenario, not a sync: the lane is held two ack waits (past the ack wait, within the notices' bound).
+      setTimeout(release, 2 * ackWaitMs);
+      await waitFor(async () => {
+        const info = await ns.bus.jsm.consumers.info(ns.bus.topology.streams.ingress, "intake");
+        return reads >= 1 && info.num_ack_pending === 0 && info.num_pending === 0;
+      }, "every message handled");
+      // Copies still in hand (a redelivery queued behind its own first delivery) finish before the stop returns.
+      await intake.stop();
+      intake = undefined;
+    } finally {
+      release();
+    }
+    expect(reads).toBe(1);
+  }, 20_000);
 });

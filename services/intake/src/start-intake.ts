@@ -39,6 +39,8 @@ export interface IntakeDeps {
    * to see a correction wait.
    */
   wrapOrder?: (order: SenderOrder) => Pick<SenderOrder, "earlierOfSenderSettled" | "waiting">;
+  /** The INGRESS consumer's ack wait (tests; default the bus's, 30 s). */
+  ackWaitMs?: number;
 }
 
 export interface RunningIntake {
@@ -84,7 +86,7 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
   };
   const concurrency = deps.concurrency ?? DEFAULT_INTAKE_OPTIONS.concurrency;
   // One lane per sender: its next message starts once the previous one has sent its PIPELINE publish.
-  const lanes = new KeyedOrder();
+  const lanes = new KeyedOrder({ ackWaitMs: deps.ackWaitMs, logger: deps.logger, stage: "intake" });
   const consumer = await bus.consume({
     stream: bus.topology.streams.ingress,
     durable: INGRESS_CONSUMER,
@@ -92,6 +94,7 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     stage: "intake",
     concurrency,
     maxDeliver: INTAKE_MAX_DELIVER,
+    ...(deps.ackWaitMs === undefined ? {} : { ackWaitMs: deps.ackWaitMs }),
     // The INGRESS subject names the sender (NATS permissions bind it): one lane per sender. A message waiting its
     // turn extends its ack deadline (no redelivery for waiting).
     handler: (message) =>
