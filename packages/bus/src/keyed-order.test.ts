@@ -5,7 +5,7 @@ import { KeyedOrder, NOTICE_FOR_ACK_WAITS } from "./keyed-order.ts";
 
 /*
  * The one keyed order (docs/decisions/0120): intake's per-sender lanes (one key, the turn passed once the PIPELINE
- * publish is sent) and the tracker's order of business envelopes (several keys per envelope, the turn passed when the
+ * publish is called) and the tracker's order of business envelopes (several keys per envelope, the turn passed when the
  * fold settles). Every guarantee either caller relied on before is tested here.
  */
 

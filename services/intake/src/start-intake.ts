@@ -30,8 +30,8 @@ export interface IntakeDeps {
   clock?: () => Date;
   /**
    * Messages handled at once (default: DEFAULT_INTAKE_OPTIONS, CAREHUB_INTAKE_CONCURRENCY). Each sender's messages
-   * are still handled one after another in INGRESS order (KeyedOrder of @carehub/bus, one key per sender), so a correction never overtakes its
-   * original on the way to the router; different senders do not wait for each other.
+   * are still taken one after another in INGRESS order (KeyedOrder of @carehub/bus, one key per sender); different
+   * senders do not wait for each other. A correction is kept behind its original by SenderOrder (0075), not by this.
    */
   concurrency?: number;
   /**
@@ -85,7 +85,7 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     order.finished(message.seq);
   };
   const concurrency = deps.concurrency ?? DEFAULT_INTAKE_OPTIONS.concurrency;
-  // One lane per sender: its next message starts once the previous one has sent its PIPELINE publish.
+  // One lane per sender: its next message starts once the previous one has called its PIPELINE publish.
   const lanes = new KeyedOrder({ ackWaitMs: deps.ackWaitMs, logger: deps.logger, stage: "intake" });
   const consumer = await bus.consume({
     stream: bus.topology.streams.ingress,
