@@ -276,7 +276,9 @@ describe("KeyedOrder", () => {
         order.run(
           "lab-1",
           async () => undefined,
-          () => notices[i]!++,
+          () => {
+            notices[i] = (notices[i] ?? 0) + 1;
+          },
         ),
       );
       // Every second (a third of the ack wait) for three ack waits: nine notices each, then none.

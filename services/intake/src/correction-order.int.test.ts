@@ -54,6 +54,25 @@ function labReport(letterId: string, statusCode: "nytbrev" | "rettetbrev"): Uint
   return encodeXmlText(xml);
 }
 
+/** Puts a lab report on INGRESS as the gateway does; returns its hub id. */
+async function labOnIngress(
+  ns: TestNamespace,
+  letterId: string,
+  statusCode: "nytbrev" | "rettetbrev",
+): Promise<{ hubId: string; seq: number }> {
+  const hubId = messageHubId(ns.namespace, "lab", letterId);
+  const { seq } = await ns.bus.publish(ns.bus.topology.subjects.ingress("lab"), labReport(letterId, statusCode), {
+    msgId: hubId,
+    contentType: "application/xml",
+    headers: {
+      "Carehub-Hub-Id": hubId,
+      "Carehub-Source-Endpoint": "lab",
+      "Carehub-Received-At": "2026-03-01T10:00:00.000Z",
+    },
+  });
+  return { hubId, seq };
+}
+
 describe("a correction behind an original a crashed intake still holds", () => {
   let ns: TestNamespace;
   let intake: RunningIntake | undefined;
@@ -84,23 +103,7 @@ describe("a correction behind an original a crashed intake still holds", () => {
     await ns?.close();
   });
 
-  /** Puts a lab report on INGRESS as the gateway does; returns its hub id. */
-  async function fromLab(
-    letterId: string,
-    statusCode: "nytbrev" | "rettetbrev",
-  ): Promise<{ hubId: string; seq: number }> {
-    const hubId = messageHubId(ns.namespace, "lab", letterId);
-    const { seq } = await ns.bus.publish(ns.bus.topology.subjects.ingress("lab"), labReport(letterId, statusCode), {
-      msgId: hubId,
-      contentType: "application/xml",
-      headers: {
-        "Carehub-Hub-Id": hubId,
-        "Carehub-Source-Endpoint": "lab",
-        "Carehub-Received-At": "2026-03-01T10:00:00.000Z",
-      },
-    });
-    return { hubId, seq };
-  }
+  const fromLab = (letterId: string, statusCode: "nytbrev" | "rettetbrev") => labOnIngress(ns, letterId, statusCode);
 
   /** The hub ids on PIPELINE, in stream order. */
   async function pipelineOrder(): Promise<string[]> {
@@ -157,16 +160,6 @@ describe("a message waiting in its sender's lane past the ack wait", () => {
   // Catches: intake's lanes not given the message's `working()` (the notice wiring removed): the waiting message
   // is redelivered after the ack wait and read a second time.
   it("is not redelivered while it waits", async () => {
-    const publish = (letterId: string, statusCode: "nytbrev" | "rettetbrev", bytes: Uint8Array) =>
-      ns.bus.publish(ns.bus.topology.subjects.ingress("lab"), bytes, {
-        msgId: messageHubId(ns.namespace, "lab", letterId),
-        contentType: "application/xml",
-        headers: {
-          "Carehub-Hub-Id": messageHubId(ns.namespace, "lab", letterId),
-          "Carehub-Source-Endpoint": "lab",
-          "Carehub-Received-At": "2026-03-01T10:00:00.000Z",
-        },
-      });
     const waiting = labReport("200003", "nytbrev");
     let reads = 0;
     let release: () => void = () => {};
@@ -200,9 +193,9 @@ describe("a message waiting in its sender's lane past the ack wait", () => {
       }),
     });
     try {
-      await publish("200001", "nytbrev", labReport("200001", "nytbrev"));
-      await publish("200002", "rettetbrev", labReport("200002", "rettetbrev"));
-      await publish("200003", "nytbrev", waiting);
+      await labOnIngress(ns, "200001", "nytbrev");
+      await labOnIngress(ns, "200002", "rettetbrev");
+      await labOnIngress(ns, "200003", "nytbrev"); // the bytes of `waiting`
       await lookStarted;
       // The scenario, not a sync: the lane is held two ack waits (past the ack wait, within the notices' bound).
       setTimeout(release, 2 * ackWaitMs);
