@@ -64,8 +64,9 @@ interface Resolved {
  * its size and its SHA-256 the reference's, always, so neither a stream re-created under the same name nor a
  * forged header can hand over another message's bytes. Reads of one reference in flight at once are
  * shared, and the last 4 MiB of payloads resolved are kept: the copies of one message for several receivers read INGRESS once,
- * and hash it once. Each reader is handed its own copy of the bytes hashed, so what one reader does with its bytes
- * never reaches the next.
+ * and hash it once, each comparing its own reference's digest with that hash. The bytes handed out are the bytes
+ * hashed, shared by the readers (as they were before the hash was kept): nothing in the hub writes into a payload
+ * it read (a copy per reader cost as much as the hash it saves: docs/performance.md, cpr18 round).
  */
 export class PayloadReferences {
   readonly #read: (stream: string, seq: number) => Promise<StoredMessage | null>;
@@ -115,12 +116,12 @@ export class PayloadReferences {
     }
     // Always the digest: a hub id is derived from sender and message id (not one per INGRESS entry) and an INGRESS
     // header is the sender's to write, so neither can stand for "the bytes meant". The copy's digest is computed
-    // once (the bytes kept are never handed out), every reference's compared with it.
+    // once, every reference's compared with it.
     resolved.sha256 ??= hash("sha256", stored.data, "hex");
     if (resolved.sha256 !== ref.sha256) {
       throw new BusPayloadReferenceInvalidError(`${ref.stream} #${ref.seq} is not the payload the reference names`);
     }
-    return new Uint8Array(stored.data);
+    return stored.data;
   }
 
   #stored(ref: PayloadReference): Promise<Resolved> {
