@@ -143,7 +143,8 @@ describe("tracing", () => {
       tracing = startTracing({ exporter });
       for (const parent of parents) {
         const span = tracer.startSpan("publish", { kind: SpanKind.PRODUCER }, parent);
-        const [direct, viaContext]: Array<Record<string, string>> = [{}, {}];
+        const direct: Record<string, string> = {};
+        const viaContext: Record<string, string> = {};
         injectSpanContext(direct, span, parent);
         injectTraceContext(viaContext, trace.setSpan(parent, span));
         expect(direct).toEqual(viaContext);
@@ -153,7 +154,8 @@ describe("tracing", () => {
       // A valid span written under a context that suppresses tracing: nothing, as the propagator writes.
       const valid = tracer.startSpan("publish", { kind: SpanKind.PRODUCER }, parents[1]);
       const suppressed = suppressTracing(trace.setSpan(ROOT_CONTEXT, valid));
-      const [direct, viaContext]: Array<Record<string, string>> = [{}, {}];
+      const direct: Record<string, string> = {};
+      const viaContext: Record<string, string> = {};
       injectSpanContext(direct, valid, suppressed);
       injectTraceContext(viaContext, trace.setSpan(suppressed, valid));
       expect(direct).toEqual(viaContext);

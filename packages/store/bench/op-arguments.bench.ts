@@ -62,7 +62,8 @@ function record(i: number): WriteOp[] {
   for (const hash of ["ns:idx:stats", "ns:idx:stats:day:2026-12-07"]) {
     for (const [field, by] of counters) ops.push({ op: "hincr", key: hash, field, by });
   }
-  if (random(3) === 0) ops.push({ op: "zadd", key: "ns:timers", score: score + 3_600_000, member: `a|${i}|${receivers[0]}` });
+  if (random(3) === 0)
+    ops.push({ op: "zadd", key: "ns:timers", score: score + 3_600_000, member: `a|${i}|${receivers[0]}` });
   ops.push({ op: "pexpireat", key: "ns:idx:stats:day:2026-12-07", at: 1_799_366_400_000 });
   // As planned, or in another order: the pairing must not depend on it.
   if (random(2) === 0) return ops;
@@ -79,7 +80,9 @@ const keyIndex = () => {
   return (key: string) => index.get(key) ?? index.set(key, index.size + 1).get(key) ?? 0;
 };
 const [[, mine], [, theirs]] = arms as [[string, OpArguments], [string, OpArguments]];
-const differ = records.filter((ops) => JSON.stringify(mine(ops, keyIndex())) !== JSON.stringify(theirs(ops, keyIndex())));
+const differ = records.filter(
+  (ops) => JSON.stringify(mine(ops, keyIndex())) !== JSON.stringify(theirs(ops, keyIndex())),
+);
 console.log(`${records.length} op lists, ${differ.length} with other arguments`);
 if (differ.length > 0) {
   console.log(JSON.stringify(differ[0]));
