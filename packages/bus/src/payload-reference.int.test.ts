@@ -220,6 +220,27 @@ describe("an OUTBOX copy by reference", () => {
     }
   });
 
+  it("checks every reference's digest against a copy already read and hashed", async () => {
+    const data = payloadOf("hashed-once");
+    const reference = await toIngress("hub-hashed", data);
+    const read = (ref: string) =>
+      bus.readPayload({ data: new Uint8Array(0), headers: headersOf("hub-hashed", ref) }, outbox());
+    const first = await read(reference);
+    expect(Buffer.from(first).equals(Buffer.from(data))).toBe(true);
+    // A reference to the same INGRESS entry and size under another digest, once that entry's bytes are kept and
+    // hashed. Catches a digest checked once per kept copy rather than once per reference: another message's
+    // bytes handed over for a forged (or re-created stream's) reference.
+    const forged = formatPayloadReference({
+      stream: bus.topology.streams.ingress,
+      seq: Number(reference.split(":")[1]),
+      size: data.byteLength,
+      sha256: sha256(payloadOf("hashed-twice")),
+    });
+    await expect(read(forged)).rejects.toMatchObject({ code: "CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_INVALID" });
+    // And the reference meant still reads, from the kept copy and its kept hash.
+    expect(Buffer.from(await read(reference)).equals(Buffer.from(data))).toBe(true);
+  });
+
   it("whose INGRESS copy is gone is dead-lettered with CAREHUB_ERR_BUS_PAYLOAD_REFERENCE_MISSING, never handed over", async () => {
     const reference = await toIngress("hub-gone", payloadOf("gone"));
     await bus.jsm.streams.deleteMessage(bus.topology.streams.ingress, Number(reference.split(":")[1]));

@@ -50,19 +50,31 @@ export function parsePayloadReference(value: string): PayloadReference | undefin
 const RECENT_BYTES = 4 * 1024 * 1024;
 
 /**
+ * An INGRESS copy as read, and the SHA-256 of its bytes once a reader has computed it: the copies of one message for
+ * several receivers hash it once between them, and each still compares its own reference's digest with it.
+ */
+interface Resolved {
+  readonly stored: StoredMessage;
+  sha256?: string;
+}
+
+/**
  * Follows payload references for the bus's readers, on OUTBOX entries only (`follows`). Only INGRESS is a target,
  * read as stored (its own header never followed: a target that carries one is INVALID). The copy read must be the one meant:
  * its size and its SHA-256 the reference's, always, so neither a stream re-created under the same name nor a
  * forged header can hand over another message's bytes. Reads of one reference in flight at once are
- * shared, and the last 4 MiB of payloads resolved are kept: the copies of one message for several receivers read INGRESS once.
+ * shared, and the last 4 MiB of payloads resolved are kept: the copies of one message for several receivers read INGRESS once,
+ * and hash it once, each comparing its own reference's digest with that hash. The bytes handed out are the bytes
+ * hashed, shared by the readers (as they were before the hash was kept): nothing in the hub writes into a payload
+ * it read (a copy per reader cost as much as the hash it saves: docs/performance.md, cpr18 round).
  */
 export class PayloadReferences {
   readonly #read: (stream: string, seq: number) => Promise<StoredMessage | null>;
   readonly #ingress: string;
   readonly #outbox: string;
   readonly #dlq: string;
-  readonly #pending = new Map<string, Promise<StoredMessage>>();
-  readonly #recent = new Map<string, StoredMessage>();
+  readonly #pending = new Map<string, Promise<Resolved>>();
+  readonly #recent = new Map<string, Resolved>();
   #recentBytes = 0;
 
   constructor(read: (stream: string, seq: number) => Promise<StoredMessage | null>, topology: Topology) {
@@ -92,7 +104,8 @@ export class PayloadReferences {
     if (ref.stream !== this.#ingress) {
       throw new BusPayloadReferenceInvalidError(`payload reference to a stream other than ${this.#ingress}`);
     }
-    const stored = await this.#stored(ref);
+    const resolved = await this.#stored(ref);
+    const stored = resolved.stored;
     if (stored.headers[HEADER.payloadRef] !== undefined) {
       throw new BusPayloadReferenceInvalidError(`${ref.stream} #${ref.seq} is itself a reference`);
     }
@@ -102,38 +115,42 @@ export class PayloadReferences {
       );
     }
     // Always the digest: a hub id is derived from sender and message id (not one per INGRESS entry) and an INGRESS
-    // header is the sender's to write, so neither can stand for "the bytes meant".
-    if (hash("sha256", stored.data, "hex") !== ref.sha256) {
+    // header is the sender's to write, so neither can stand for "the bytes meant". The copy's digest is computed
+    // once, every reference's compared with it.
+    resolved.sha256 ??= hash("sha256", stored.data, "hex");
+    if (resolved.sha256 !== ref.sha256) {
       throw new BusPayloadReferenceInvalidError(`${ref.stream} #${ref.seq} is not the payload the reference names`);
     }
     return stored.data;
   }
 
-  #stored(ref: PayloadReference): Promise<StoredMessage> {
+  #stored(ref: PayloadReference): Promise<Resolved> {
     const key = `${ref.stream}:${ref.seq}`;
     const recent = this.#recent.get(key);
     if (recent !== undefined) return Promise.resolve(recent);
     let pending = this.#pending.get(key);
     if (pending === undefined) {
-      pending = this.#fetch(ref).finally(() => this.#pending.delete(key));
+      pending = this.#fetch(ref)
+        .then((stored): Resolved => ({ stored }))
+        .finally(() => this.#pending.delete(key));
       this.#pending.set(key, pending);
       pending.then(
-        (stored) => this.#keep(key, stored),
+        (resolved) => this.#keep(key, resolved),
         () => undefined,
       );
     }
     return pending;
   }
 
-  #keep(key: string, stored: StoredMessage): void {
-    const size = stored.data.byteLength;
+  #keep(key: string, resolved: Resolved): void {
+    const size = resolved.stored.data.byteLength;
     if (size > RECENT_BYTES / 4 || this.#recent.has(key)) return;
-    this.#recent.set(key, stored);
+    this.#recent.set(key, resolved);
     this.#recentBytes += size;
     for (const [oldKey, old] of this.#recent) {
       if (this.#recentBytes <= RECENT_BYTES) break;
       this.#recent.delete(oldKey);
-      this.#recentBytes -= old.data.byteLength;
+      this.#recentBytes -= old.stored.data.byteLength;
     }
   }
 

@@ -36,6 +36,7 @@ export {
   activeTraceId,
   type Context,
   extractTraceContext,
+  injectSpanContext,
   injectTraceContext,
   recordError,
   type Span,

@@ -330,6 +330,39 @@ describe("a record's ops", () => {
     expect(await redis.pexpiretime(day)).toBe(at);
   });
 
+  // Catches: a count taken from one field paired with an addition that is not the last open one of its amount in
+  // the same two hashes (the arguments then differ from what the records' writes sent before: cpr18's rewrite of
+  // the pairing without texts), or with one of other hashes; and the counts in Redis not those of one op at a time.
+  it("pairs a count taken with the last open addition of the same two hashes", async () => {
+    const index = new Map<string, number>();
+    const indexOf = (key: string) => index.get(key) ?? index.set(key, index.size + 1).get(key) ?? 0;
+    const ops: WriteOp[] = [
+      { op: "hincr", key: "stats", field: "t|gp|k|routed", by: 1 },
+      { op: "hincr", key: "stats", field: "t|lab|k|routed", by: 1 },
+      { op: "hincr", key: "stats", field: "f|a|k|received", by: -1 },
+      { op: "hincr", key: "other", field: "t|x|k|routed", by: 1 },
+      { op: "hincr", key: "day", field: "t|gp|k|routed", by: 1 },
+      { op: "hincr", key: "day", field: "t|lab|k|routed", by: 1 },
+      { op: "hincr", key: "day", field: "f|a|k|received", by: -1 },
+      { op: "hincr", key: "other-day", field: "t|x|k|routed", by: 1 },
+    ];
+    expect(opArguments(ops, indexOf)).toEqual([
+      ...["h2", 1, 2, 1, "t|gp|k|routed"],
+      ...["mv", 1, 2, "f|a|k|received", "t|lab|k|routed"],
+      ...["h2", 3, 4, 1, "t|x|k|routed"],
+    ]);
+    const key = newKey();
+    const named = ops.map((op) => ({ ...op, key: `${key}:${op.key}` }));
+    used.push(...new Set(named.map((op) => op.key)));
+    for (const hash of ["stats", "day"]) await redis.hset(`${key}:${hash}`, "f|a|k|received", 3);
+    expect(await compareAndSet(redis, { key, expected: null, value: "v", ops: named })).toBe(true);
+    const counts = { "f|a|k|received": "2", "t|gp|k|routed": "1", "t|lab|k|routed": "1" };
+    expect(await redis.hgetall(`${key}:stats`)).toEqual(counts);
+    expect(await redis.hgetall(`${key}:day`)).toEqual(counts);
+    expect(await redis.hgetall(`${key}:other`)).toEqual({ "t|x|k|routed": "1" });
+    expect(await redis.hgetall(`${key}:other-day`)).toEqual({ "t|x|k|routed": "1" });
+  });
+
   // Catches: a merged op applied to one hash only, a counter left at 0 instead of removed, or the day hash's
   // expiry set before an increment re-creates it.
   it("moves both hashes' counters, removes a counter that reaches 0, and leaves the expiry on", async () => {

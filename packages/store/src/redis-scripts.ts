@@ -5,6 +5,8 @@ import { bucketDirectory } from "./keys.ts";
 import { Script } from "./lua-script.ts";
 import type { WriteOp } from "./write-plan.ts";
 
+type HincrOp = Extract<WriteOp, { op: "hincr" }>;
+
 /**
  * Compare-and-set of records, each together with its index, counter and timer writes. A record is written
  * only if it still holds exactly what the caller read, so several tracker copies (and the timer poller) can
@@ -271,31 +273,42 @@ const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => number): (string | number)[] {
   const partnerOf = new Map<WriteOp, WriteOp>();
   const folded = new Set<WriteOp>();
-  const unpaired = new Map<string, WriteOp>();
+  // The first op of each amount and field not yet paired, looked up by amount, then field (a record holds one or
+  // two amounts: no text made per op to look them up by, which was a third of this function's time).
+  const unpaired = new Map<number, Map<string, HincrOp>>();
   for (const op of ops) {
     if (op.op !== "hincr") continue;
-    const id = `${op.by}|${op.field}`;
-    const first = unpaired.get(id);
+    let byField = unpaired.get(op.by);
+    if (byField === undefined) {
+      byField = new Map();
+      unpaired.set(op.by, byField);
+    }
+    const first = byField.get(op.field);
     if (first !== undefined && first.key !== op.key) {
       partnerOf.set(first, op);
       folded.add(op);
-      unpaired.delete(id);
+      byField.delete(op.field);
     } else {
-      unpaired.set(id, op);
+      byField.set(op.field, op);
     }
   }
   // Pairs of merged ops taking one from a field and adding one to another in the same two hashes: first → second.
+  // The open ones are few (one per status a record leaves or enters): a list searched in place.
   const moves = new Map<WriteOp, WriteOp>();
-  const openMoves = new Map<string, WriteOp>();
+  const openMoves: { op: HincrOp; partnerKey: string }[] = [];
   for (const [op, partner] of partnerOf) {
     if (op.op !== "hincr" || (op.by !== 1 && op.by !== -1)) continue;
-    const id = `${op.key}|${partner.key}`;
-    const open = openMoves.get(`${id}|${-op.by}`);
-    if (open === undefined) {
-      openMoves.set(`${id}|${op.by}`, op);
+    const sameHashes = (open: { op: HincrOp; partnerKey: string }) =>
+      open.op.key === op.key && open.partnerKey === partner.key;
+    const at = openMoves.findIndex((open) => open.op.by === -op.by && sameHashes(open));
+    if (at === -1) {
+      // A later op of the same amount in the same two hashes takes the open place of an earlier one.
+      const same = openMoves.findIndex((open) => open.op.by === op.by && sameHashes(open));
+      if (same === -1) openMoves.push({ op, partnerKey: partner.key });
+      else openMoves[same] = { op, partnerKey: partner.key };
       continue;
     }
-    openMoves.delete(`${id}|${-op.by}`);
+    const open = (openMoves.splice(at, 1)[0] as { op: HincrOp }).op;
     const [first, second] = ops.indexOf(open) < ops.indexOf(op) ? [open, op] : [op, open];
     moves.set(first, second);
     folded.add(second);
