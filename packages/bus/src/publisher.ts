@@ -1,7 +1,7 @@
-import { injectSpanContext, recordError, SpanKind, tracer } from "@carehub/observability";
+import { injectTraceContext, recordError, SpanKind, tracer } from "@carehub/observability";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { MsgHdrsImpl, type NatsConnection } from "@nats-io/nats-core";
-import { context, isSpanContextValid } from "@opentelemetry/api";
+import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import type { PayloadAtRest } from "./claim-check.ts";
 import { BusPublishError, BusPublishRejectedError } from "./errors.ts";
 import { HEADER, recordToHeaders, SCHEMA_VERSION } from "./headers.ts";
@@ -128,7 +128,7 @@ export async function publishMessage(
   // A span context is valid when this process records, or when it continues someone else's trace.
   if (recording || isSpanContextValid(span.spanContext())) {
     const carrier: Record<string, string> = {};
-    injectSpanContext(carrier, span, parent);
+    injectTraceContext(carrier, trace.setSpan(parent, span));
     if (carrier.traceparent !== undefined) hdrs.headers.set(HEADER.traceparent, [carrier.traceparent]);
     if (carrier.tracestate !== undefined) hdrs.headers.set(HEADER.tracestate, [carrier.tracestate]);
   }

@@ -36,7 +36,6 @@ export {
   activeTraceId,
   type Context,
   extractTraceContext,
-  injectSpanContext,
   injectTraceContext,
   recordError,
   type Span,

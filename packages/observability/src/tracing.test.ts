@@ -1,10 +1,8 @@
-import { context, ROOT_CONTEXT, SpanKind, trace } from "@opentelemetry/api";
-import { suppressTracing } from "@opentelemetry/core";
+import { context, SpanKind, trace } from "@opentelemetry/api";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   activeTraceId,
   extractTraceContext,
-  injectSpanContext,
   injectTraceContext,
   NonRecordingTracer,
   startTracing,
@@ -126,48 +124,6 @@ describe("tracing", () => {
     expect(tracer.startSpan("other", {}, context.active()).spanContext().traceId).not.toBe(rootContext.traceId);
     const active = tracer.startActiveSpan("active", {}, parent, () => activeTraceId());
     expect(active).toBe("ab".repeat(16));
-  });
-
-  // Catches: a publish's headers (written by injectSpanContext, without a context per publish) unlike what the
-  // propagator writes for the same span — a flag, a trace state or a suppressed context handled otherwise, so
-  // that the next hop continues another trace, or one that should not be.
-  it("writes a span's headers as the propagator does for the span's context", async () => {
-    const parents = [
-      ROOT_CONTEXT,
-      extractTraceContext({ traceparent: `00-${"ab".repeat(16)}-${"cd".repeat(8)}-01`, tracestate: "v=x,w=y" }),
-      extractTraceContext({ traceparent: `00-${"ab".repeat(16)}-${"cd".repeat(8)}-00` }),
-      suppressTracing(extractTraceContext({ traceparent: `00-${"ab".repeat(16)}-${"cd".repeat(8)}-01` })),
-    ];
-    const seen: Array<Record<string, string>> = [];
-    for (const exporter of ["none", "memory"] as const) {
-      tracing = startTracing({ exporter });
-      for (const parent of parents) {
-        const span = tracer.startSpan("publish", { kind: SpanKind.PRODUCER }, parent);
-        const direct: Record<string, string> = {};
-        const viaContext: Record<string, string> = {};
-        injectSpanContext(direct, span, parent);
-        injectTraceContext(viaContext, trace.setSpan(parent, span));
-        expect(direct).toEqual(viaContext);
-        seen.push(direct);
-        span.end();
-      }
-      // A valid span written under a context that suppresses tracing: nothing, as the propagator writes.
-      const valid = tracer.startSpan("publish", { kind: SpanKind.PRODUCER }, parents[1]);
-      const suppressed = suppressTracing(trace.setSpan(ROOT_CONTEXT, valid));
-      const direct: Record<string, string> = {};
-      const viaContext: Record<string, string> = {};
-      injectSpanContext(direct, valid, suppressed);
-      injectTraceContext(viaContext, trace.setSpan(suppressed, valid));
-      expect(direct).toEqual(viaContext);
-      expect(direct).toEqual({});
-      await tracing.shutdown();
-      tracing = undefined;
-    }
-    // The cases differ: a trace state carried, a sampled span, a suppressed context that writes nothing.
-    expect(seen.some((headers) => headers.tracestate === "v=x,w=y")).toBe(true);
-    expect(seen.some((headers) => headers.traceparent?.endsWith("-01"))).toBe(true);
-    expect(seen.some((headers) => headers.traceparent?.endsWith("-00"))).toBe(true);
-    expect(seen.filter((headers) => headers.traceparent === undefined)).toHaveLength(2);
   });
 
   it("uses the SDK's tracer when spans are exported", () => {

@@ -72,20 +72,6 @@ export function injectTraceContext(headers: Record<string, string>, ctx: Context
   propagator.inject(ctx, headers, recordSetter);
 }
 
-/**
- * Writes the W3C `traceparent` / `tracestate` of `span` as a child of `parent` carries them — what
- * `injectTraceContext(headers, trace.setSpan(parent, span))` writes — without making that context (a context per
- * publish, on every hop: docs/performance.md, cpr18 round). Nothing when tracing is suppressed in `parent` or the
- * span's context is not valid.
- */
-export function injectSpanContext(headers: Record<string, string>, span: Span, parent: Context): void {
-  const spanContext = span.spanContext();
-  if (isTracingSuppressed(parent) || !isSpanContextValid(spanContext)) return;
-  // The propagator's own format (W3CTraceContextPropagator.inject), flags included.
-  headers.traceparent = `00-${spanContext.traceId}-${spanContext.spanId}-0${Number(spanContext.traceFlags || TraceFlags.NONE).toString(16)}`;
-  if (spanContext.traceState !== undefined) headers.tracestate = spanContext.traceState.serialize();
-}
-
 /** The context carried by W3C headers, on top of `base` (default: the active context). */
 export function extractTraceContext(headers: Record<string, string>, base: Context = context.active()): Context {
   return propagator.extract(base, headers, recordGetter);
