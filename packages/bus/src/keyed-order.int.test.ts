@@ -17,15 +17,15 @@ beforeAll(async () => {
 afterAll(() => env.cleanup());
 
 /**
- * Two messages of one key on a real consumer with a 1.5 s ack wait: the first held `holdAckWaits` ack waits (telling
+ * Two messages of one key on a real consumer with the given ack wait: the first held `holdAckWaits` ack waits (telling
  * the server itself, as a handler doing long work must), the second waiting its turn behind it. Returns every
  * delivery handled (payload, delivery count) and how many deliveries the consumer made in all.
  */
 async function holdFirst(
   durable: string,
   holdAckWaits: number,
+  ackWaitMs: number,
 ): Promise<{ handled: Array<[string, number]>; deliveries: number }> {
-  const ackWaitMs = 1_500;
   const order = new KeyedOrder({ ackWaitMs });
   const subject = bus.topology.subjects.outbox(durable);
   await bus.publish(subject, "first", { msgId: `${durable}-first` });
@@ -87,19 +87,20 @@ describe("KeyedOrder on a real consumer", () => {
   // the server redelivers it after the ack wait while it waits, and its copy is handled a second time.
   it("keeps a message waiting its turn past the ack wait from being redelivered", async () => {
     // Two ack waits: past one, within the notices' bound (NOTICE_FOR_ACK_WAITS, three).
-    const { handled, deliveries } = await holdFirst("lane", 2);
+    // A 3 s ack wait (notices every second): a CI machine's stall of the event loop must not pass for a missing notice.
+    const { handled, deliveries } = await holdFirst("lane", 2, 3_000);
     // Every delivery the consumer ever made: two, none of them a redelivery.
     expect(deliveries).toBe(2);
     expect(handled).toEqual([
       ["first", 1],
       ["second", 1],
     ]);
-  }, 20_000);
+  }, 30_000);
 
   // Catches (review of 0120): a message waiting behind one that does not settle kept in hand for ever — never
   // redelivered, so no other copy of the stage could take it.
   it("gives a message back to the server once it has waited NOTICE_FOR_ACK_WAITS ack waits", async () => {
-    const { handled } = await holdFirst("lane-bound", 6);
+    const { handled } = await holdFirst("lane-bound", 6, 1_500);
     expect(handled).toContainEqual(["second", 2]);
   }, 30_000);
 });
