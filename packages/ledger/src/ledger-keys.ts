@@ -79,21 +79,27 @@ export function ledgerKeys(ns: string): LedgerKeys {
    */
   let young = new Map<string, Derived>();
   let old = new Map<string, Derived>();
+  // The pair asked for last: a stage asks for one message's id and keys one after another (the gateway four times
+  // per message), and comparing two strings is cheaper than making and hashing the entry's (0117).
+  let last = { endpoint: "", messageId: "", derived: undefined as Derived | undefined };
   const derive = (endpoint: string, messageId: string): Derived => {
+    if (last.derived !== undefined && last.endpoint === endpoint && last.messageId === messageId) return last.derived;
     // The endpoint's length first: the entry names one pair only, whatever characters either holds.
     const entry = `${endpoint.length}:${endpoint}${messageId}`;
     let derived = young.get(entry);
-    if (derived !== undefined) return derived;
-    derived = old.get(entry);
     if (derived === undefined) {
-      const hubId = messageHubId(ns, endpoint, messageId);
-      derived = { hubId, short: shortHubId(hubId) };
+      derived = old.get(entry);
+      if (derived === undefined) {
+        const hubId = messageHubId(ns, endpoint, messageId);
+        derived = { hubId, short: shortHubId(hubId) };
+      }
+      if (young.size >= DERIVED_HUB_IDS / 2) {
+        old = young;
+        young = new Map();
+      }
+      young.set(entry, derived);
     }
-    if (young.size >= DERIVED_HUB_IDS / 2) {
-      old = young;
-      young = new Map();
-    }
-    young.set(entry, derived);
+    last = { endpoint, messageId, derived };
     return derived;
   };
   const derivedHubId = (endpoint: string, messageId: string): string => derive(endpoint, messageId).hubId;
