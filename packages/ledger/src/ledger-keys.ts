@@ -61,32 +61,55 @@ function shortHubId(hubId: string): string {
   return Buffer.from(hubId.replaceAll("-", ""), "hex").toString("base64url");
 }
 
+/** A pair's derived hub id and its 22-character form, derived together once. */
+interface Derived {
+  hubId: string;
+  short: string;
+}
+
 export function ledgerKeys(ns: string): LedgerKeys {
   /*
    * The hub ids derived lately, by sender and message id: each stage derives a pair's id more than once (the
    * gateway when it admits the message and when it records it, intake when it names it and when it claims it,
-   * the router for a key and its value), and a SHA-1 per derivation is the dearer part. Bounded: the oldest
-   * entry goes first.
+   * the router for a key and its value), and a SHA-1 per derivation is the dearer part. Bounded by two
+   * generations of DERIVED_HUB_IDS / 2 pairs each: when the young one is full it becomes the old one, and the old
+   * one is dropped whole. Not a Map emptied from its oldest entry: V8 leaves a deleted entry in place until the
+   * table is rebuilt, so finding the oldest live one stepped over up to a thousand deleted ones per new pair
+   * (about 1–2.5 µs, more than the SHA-1 the memory saves; docs/decisions/0117).
    */
-  const derived = new Map<string, string>();
-  const derivedHubId = (endpoint: string, messageId: string): string => {
+  let young = new Map<string, Derived>();
+  let old = new Map<string, Derived>();
+  // The pair asked for last: a stage asks for one message's id and keys one after another (the gateway four times
+  // per message), and comparing two strings is cheaper than making and hashing the entry's (0117).
+  let last = { endpoint: "", messageId: "", derived: undefined as Derived | undefined };
+  const derive = (endpoint: string, messageId: string): Derived => {
+    if (last.derived !== undefined && last.endpoint === endpoint && last.messageId === messageId) return last.derived;
     // The endpoint's length first: the entry names one pair only, whatever characters either holds.
     const entry = `${endpoint.length}:${endpoint}${messageId}`;
-    let hubId = derived.get(entry);
-    if (hubId === undefined) {
-      hubId = messageHubId(ns, endpoint, messageId);
-      if (derived.size >= DERIVED_HUB_IDS) derived.delete(derived.keys().next().value as string);
-      derived.set(entry, hubId);
+    let derived = young.get(entry);
+    if (derived === undefined) {
+      derived = old.get(entry);
+      if (derived === undefined) {
+        const hubId = messageHubId(ns, endpoint, messageId);
+        derived = { hubId, short: shortHubId(hubId) };
+      }
+      if (young.size >= DERIVED_HUB_IDS / 2) {
+        old = young;
+        young = new Map();
+      }
+      young.set(entry, derived);
     }
-    return hubId;
+    last = { endpoint, messageId, derived };
+    return derived;
   };
+  const derivedHubId = (endpoint: string, messageId: string): string => derive(endpoint, messageId).hubId;
   return {
-    messageId: (endpoint, messageId) => `${ns}:msgid:${shortHubId(derivedHubId(endpoint, messageId))}`,
+    messageId: (endpoint, messageId) => `${ns}:msgid:${derive(endpoint, messageId).short}`,
     formerMessageId: (endpoint, messageId) => `${ns}:msgid:${endpoint}:${messageId}`,
     derivedHubId,
     hubAcknowledgement: (hubId) => `${ns}:ack:${hubId}`,
     relayedAcknowledgement: (hubId) => `${ns}:ackmsg:${hubId}`,
-    received: (endpoint, messageId) => `${ns}:rcvd:${shortHubId(derivedHubId(endpoint, messageId))}`,
+    received: (endpoint, messageId) => `${ns}:rcvd:${derive(endpoint, messageId).short}`,
     formerReceived: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,
     receivedMark: "1",
     markers: (hubId) => `${ns}:mk:${hubId}`,

@@ -44,7 +44,8 @@ describe("the message ledger against real Redis", () => {
 
   // The ledger remembers the ids it derived lately (each stage derives one message's id twice). Catches a memory
   // keyed by too little (the message id alone: two senders' messages merged into one hub id, the second never
-  // delivered) or one that gives an id back after it was evicted for a different pair.
+  // delivered), one that gives an id back after it was evicted for a different pair, or an id (or its key's short
+  // form) from the wrong generation when the young one is retired (3,000 pairs: several generations, both orders).
   it("remembers derived hub ids per sender and message id, and derives them again once forgotten", () => {
     const fresh = new MessageLedger({ redis, namespace, retentionDays: 90, hubEndpointId: "carehub" });
     const pairs = Array.from({ length: 3_000 }, (_, i) => ({
@@ -52,9 +53,15 @@ describe("the message ledger against real Redis", () => {
       // Each message id under several senders (1,500 ids, 3 senders, ids stepping once per three pairs).
       messageId: `m-${Math.floor(i / 3) % 500}`,
     }));
+    const short = (hubId: string) => Buffer.from(hubId.replaceAll("-", ""), "hex").toString("base64url");
     for (const round of [1, 2])
-      for (const pair of round === 1 ? pairs : pairs.toReversed())
-        expect(fresh.hubIdOf(pair)).toBe(messageHubId(namespace, pair.endpoint, pair.messageId));
+      for (const pair of round === 1 ? pairs : pairs.toReversed()) {
+        const hubId = messageHubId(namespace, pair.endpoint, pair.messageId);
+        expect(fresh.hubIdOf(pair)).toBe(hubId);
+        // The keys' 22-character form is remembered with the id (0117): it names the same pair's id.
+        expect(fresh.keys.messageId(pair.endpoint, pair.messageId)).toBe(`${namespace}:msgid:${short(hubId)}`);
+        expect(fresh.keys.received(pair.endpoint, pair.messageId)).toBe(`${namespace}:rcvd:${short(hubId)}`);
+      }
     // One message id, two senders: two messages, two hub ids, whichever was derived first.
     const fromA = fresh.hubIdOf({ endpoint: "a", messageId: "m" });
     expect(fresh.hubIdOf({ endpoint: "b", messageId: "m" })).not.toBe(fromA);

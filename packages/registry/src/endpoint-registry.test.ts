@@ -3,9 +3,17 @@ import { describe, expect, it } from "vitest";
 import { EndpointRegistry } from "./endpoint-registry.ts";
 import { loadRegistryFile } from "./load-registry-file.ts";
 import { smallRegistry } from "./registry-fixture.test-support.ts";
+import { hashToken } from "./token-hash.ts";
 
 describe("EndpointRegistry", () => {
   const registry = EndpointRegistry.from(smallRegistry());
+
+  // Registries on disk hold these digests: catches a token hash that is no longer the sha256 hex of its UTF-8 bytes
+  // (every stored token refused), e.g. after a change of how it is computed (decision 0117).
+  it("hashes a token to the sha256 hex of its UTF-8 bytes, as registries store it", () => {
+    expect(hashToken("token-a")).toBe("a70bf50e531ce1a817561f2f5d5b6645d4e806becf58ccc5e8cf6b8045a090a8");
+    expect(hashToken("tøken")).toBe("41fa1bd47905810df2c5fcca5f9e612ffaac16afd07bb2aaf4ec08ba87bde6d2");
+  });
 
   it("authenticates each of an endpoint's tokens and nothing else", () => {
     expect(registry.authenticate("token-a")?.id).toBe("practice-a");

@@ -17,23 +17,41 @@ export type DecodeCheck = { ok: true; encoding: string } | { ok: false; reason: 
  */
 export function checkDecodable(bytes: Uint8Array, mediaType: MediaType): DecodeCheck {
   const isJson = mediaType.essence.includes("json");
-  const encoding = isJson ? (mediaType.charset ?? "utf-8") : xmlEncoding(bytes, mediaType.charset);
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(encoding, { fatal: true });
-  } catch {
-    // Not repeated: the name comes from the caller's header or body.
+  const encoding = encodingOf(isJson ? (mediaType.charset ?? "utf-8") : xmlEncoding(bytes, mediaType.charset));
+  // Not repeated: the name comes from the caller's header or body.
+  if (encoding === undefined)
     return { ok: false, reason: "the declared character encoding is not one this hub can decode" };
-  }
-  if (isJson && decoder.encoding !== "utf-8") return { ok: false, reason: "FHIR JSON must be UTF-8" };
-  if (decoder.encoding === "utf-8") return isUtf8(bytes) ? { ok: true, encoding: "utf-8" } : notValid("utf-8");
-  if (decoder.encoding === "windows-1252") return { ok: true, encoding: "windows-1252" };
+  if (isJson && encoding !== "utf-8") return { ok: false, reason: "FHIR JSON must be UTF-8" };
+  if (encoding === "utf-8") return isUtf8(bytes) ? { ok: true, encoding: "utf-8" } : notValid("utf-8");
+  if (encoding === "windows-1252") return { ok: true, encoding: "windows-1252" };
   try {
-    decoder.decode(bytes);
+    new TextDecoder(encoding, { fatal: true }).decode(bytes);
   } catch {
-    return notValid(decoder.encoding);
+    return notValid(encoding);
   }
-  return { ok: true, encoding: decoder.encoding };
+  return { ok: true, encoding };
+}
+
+/**
+ * The encodings by label already looked up, for labels written as the Encoding standard lists them (lower case,
+ * no white space): at most the standard's ~220, whatever senders declare. A TextDecoder made only to name the
+ * encoding was ~0.2 µs of every message (decision 0117).
+ */
+const ENCODINGS = new Map<string, string>();
+const LISTED_FORM = /^[a-z0-9._:-]+$/;
+
+/** The WHATWG name of an encoding label (`TextDecoder#encoding`), or undefined when no decoder takes it. */
+function encodingOf(label: string): string | undefined {
+  const known = ENCODINGS.get(label);
+  if (known !== undefined) return known;
+  let encoding: string;
+  try {
+    encoding = new TextDecoder(label).encoding;
+  } catch {
+    return undefined;
+  }
+  if (LISTED_FORM.test(label)) ENCODINGS.set(label, encoding);
+  return encoding;
 }
 
 function notValid(encoding: string): DecodeCheck {

@@ -55,6 +55,47 @@ describe("checkDecodable", () => {
     expect(check).toEqual({ ok: false, reason: "the declared character encoding is not one this hub can decode" });
   });
 
+  // The encodings named by label are remembered (decision 0117). Catches a memory that answers one label with
+  // another's encoding (utf-16le's bytes checked as UTF-8, or the reverse), that takes a label no decoder takes,
+  // or that names an encoding differently from the decoder (a label written in another case or with spaces).
+  it("names the encoding each label names, however often and in whatever order labels come", () => {
+    const labels = [
+      "utf-8",
+      "UTF-8",
+      " utf-8 ",
+      "utf8",
+      "utf-16le",
+      "utf-16",
+      "latin1",
+      "ISO-8859-3",
+      "iso-8859-3",
+      "shift_jis",
+      "x-klingon",
+      "utf-9",
+      "utf-8\u00a0",
+    ];
+    const named = (label: string) => {
+      try {
+        return new TextDecoder(label).encoding;
+      } catch {
+        return undefined;
+      }
+    };
+    const body = Buffer.from("<a/>", "latin1");
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...labels), { minLength: 1, maxLength: 20 }), (sequence) => {
+        for (const charset of sequence) {
+          const encoding = named(charset);
+          const check = checkDecodable(body, { ...xml, charset });
+          if (encoding === undefined) expect(check.ok).toBe(false);
+          else if (check.ok) expect(check.encoding).toBe(encoding);
+          else expect(check).toEqual({ ok: false, reason: `the body is not valid ${encoding}` });
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("answers as a fatal decoder of the declared encoding would, without decoding what cannot fail", () => {
     const decodes = (bytes: Uint8Array, encoding: string) => {
       try {

@@ -10,6 +10,10 @@ import { ACCEPTED_MEDIA_TYPES, canonicalContentType, parseMediaType } from "./me
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
+/** The request decoration onRequest leaves the authenticated caller in (null until then). */
+const CALLER = "carehubCaller";
+type Caller = { endpoint: Endpoint; hub: ReturnType<typeof hubOf> };
+
 /**
  * `POST /v1/messages`, in its own plugin scope so that its body parsers (raw bytes for the MedCom content
  * types, nothing else) do not leak into the query API. The checks run in this order, cheapest and
@@ -18,7 +22,9 @@ const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
  */
 export function messageRoute(deps: GatewayDeps, acceptDeps: AcceptMessageDeps, maxMessageBytes: number) {
   return async (app: FastifyInstance): Promise<void> => {
-    const authenticated = new WeakMap<FastifyRequest, { endpoint: Endpoint; hub: ReturnType<typeof hubOf> }>();
+    // A decoration, not a WeakMap keyed by the request: an entry per request in a WeakMap cost about 0.65 µs of
+    // set and collection per message (decision 0117); a property every request of this scope has is one store.
+    app.decorateRequest(CALLER, null);
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(
       Object.keys(ACCEPTED_MEDIA_TYPES),
@@ -38,12 +44,12 @@ export function messageRoute(deps: GatewayDeps, acceptDeps: AcceptMessageDeps, m
           if (endpoint === undefined) {
             throw unauthenticated(reply, token);
           }
-          authenticated.set(request, { endpoint, hub: hubOf(registry) });
+          request.setDecorator<Caller>(CALLER, { endpoint, hub: hubOf(registry) });
         },
       },
       async (request, reply) => {
-        const caller = authenticated.get(request);
-        if (caller === undefined) throw new Error("onRequest did not authenticate the request");
+        const caller = request.getDecorator<Caller | null>(CALLER);
+        if (caller === null) throw new Error("onRequest did not authenticate the request");
         const mediaType = parseMediaType(request.headers["content-type"]);
         const contentType = mediaType === undefined ? undefined : canonicalContentType(mediaType);
         if (mediaType === undefined || contentType === undefined) {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { JSON_FIRST_PREFIX_BYTES, readJsonMessageHeadCounted } from "./json-head.ts";
 import { readFhirMessageIdentity } from "./read-identity.ts";
 
 // The FHIR JSON header read from bytes (the gateway's case) decodes growing prefixes instead of the whole body
@@ -88,5 +89,52 @@ describe("the FHIR JSON header read from bytes agrees with the whole text's", ()
       }
       expectSameReading(cut);
     }
+  });
+
+  // A reading that ends before its prefix's end is final (decision 0117). Catches a reading taken as final although
+  // it ran into the prefix's end — a value, a string or the space between two cut there: the gateway would then
+  // miss an id the whole text gives (a repeat stored twice, or a hub id intake does not use) — and a fault that
+  // ends the scan being read differently from a longer prefix.
+  it("reads a malformed body as the whole text reads, wherever the fault and the header are", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...files),
+        fc.nat({ max: 20_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.constantFrom("}", "]", "{", "[", '"', ",", ":", "x", "\\", "1", " "),
+        fc.boolean(),
+        (text, length, where, fault, replace) => {
+          const padded = text.replace(
+            /("resourceType"\s*:\s*"MessageHeader"\s*,)/,
+            `$1"_padding":"${"a".repeat(length)}",`,
+          );
+          const at = Math.floor(where * padded.length);
+          expectSameReading(Buffer.from(padded.slice(0, at) + fault + padded.slice(at + (replace ? 1 : 0))));
+        },
+      ),
+      { numRuns: 400, seed: 117 },
+    );
+  });
+
+  // Catches the doubling kept for a reading that cannot change: a body broken in its first kilobyte decoded again
+  // at 8, 16, 32 KB … up to its whole length (tx17's "3–4 passes" of a malformed body at the gateway).
+  it("decodes one prefix of a body whose fault ends the scan in it, and grows the prefix only when it ran out", () => {
+    const large = JSON.stringify({ ...(JSON.parse(ref) as object), _padding: "a".repeat(60_000) });
+    const broken = Buffer.from(large.replace('"entry"', '"entry" x'));
+    const reading = readJsonMessageHeadCounted(broken, 32);
+    expect(reading.head.header).toBeUndefined();
+    expect(reading.decoded).toBeLessThanOrEqual(JSON_FIRST_PREFIX_BYTES);
+    // Too deep in the first prefix: final too.
+    const deep = Buffer.from(
+      `{"resourceType":"Bundle","x":${"[".repeat(40)}${"]".repeat(40)},"y":"${"a".repeat(60_000)}"}`,
+    );
+    expect(readJsonMessageHeadCounted(deep, 32).decoded).toBeLessThanOrEqual(JSON_FIRST_PREFIX_BYTES);
+    // A header behind a long string: the scan runs into the first prefix's end, and reads on.
+    const behind = Buffer.from(
+      `{"resourceType":"Bundle","x":"${"a".repeat(10_000)}","entry":${JSON.stringify((JSON.parse(ref) as { entry: unknown }).entry)}}`,
+    );
+    const read = readJsonMessageHeadCounted(behind, 32);
+    expect(read.head.header?.id).toBeDefined();
+    expect(read.decoded).toBeGreaterThan(2 * JSON_FIRST_PREFIX_BYTES);
   });
 });

@@ -25,9 +25,23 @@ export function readBundleHead(text: string, maxDepth: number): BundleHead {
  * not reads no id, as when it was decoded whole.
  */
 export function readJsonMessageHead(input: Uint8Array, maxDepth: number): BundleHead {
+  return readJsonMessageHeadCounted(input, maxDepth).head;
+}
+
+/**
+ * readJsonMessageHead, and how many bytes it decoded in all (what its tests bound). A reading that ended before
+ * its prefix's end — on a syntax error, past the depth limit, or after the document's last brace — is final: the
+ * scan is forward-only and never looked at what follows, so a longer prefix would end it at the same place with
+ * the same head. Only a reading that ran into the prefix's end is tried again longer. A malformed body (the
+ * fault in its first kilobytes) is decoded and scanned once instead of in every doubling up to its whole length.
+ */
+export function readJsonMessageHeadCounted(input: Uint8Array, maxDepth: number): { head: BundleHead; decoded: number } {
+  let decoded = 0;
   for (let bytes = JSON_FIRST_PREFIX_BYTES; ; bytes *= 2) {
-    const { head, complete } = readJsonBundleHead(decodeUtf8Prefix(input, bytes).text, maxDepth);
-    if (complete || bytes >= input.byteLength) return head;
+    const { text } = decodeUtf8Prefix(input, bytes);
+    decoded += text.length;
+    const { head, complete, reachedEnd } = readJsonBundleHead(text, maxDepth);
+    if (complete || !reachedEnd || bytes >= input.byteLength) return { head, decoded };
   }
 }
 
@@ -37,8 +51,14 @@ export function readJsonMessageHead(input: Uint8Array, maxDepth: number): Bundle
  */
 export const JSON_FIRST_PREFIX_BYTES = 4 * 1024;
 
-/** The head of one text; `complete` when both were read (the scan then stopped on them, not at the text's end). */
-function readJsonBundleHead(text: string, maxDepth: number): { head: BundleHead; complete: boolean } {
+/**
+ * The head of one text; `complete` when both were read (the scan then stopped on them, not at the text's end);
+ * `reachedEnd` when the scan looked at the text's end (it may have stopped there for want of more text).
+ */
+function readJsonBundleHead(
+  text: string,
+  maxDepth: number,
+): { head: BundleHead; complete: boolean; reachedEnd: boolean } {
   const head: BundleHead = {};
   const scanner = new JsonScanner(text, maxDepth);
   scanner.object((key) => {
@@ -60,7 +80,11 @@ function readJsonBundleHead(text: string, maxDepth: number): { head: BundleHead;
     // Both known: the rest of the document is intake's to read.
     if (head.resourceType !== undefined && head.header !== undefined) scanner.stop();
   });
-  return { head, complete: head.resourceType !== undefined && head.header !== undefined };
+  return {
+    head,
+    complete: head.resourceType !== undefined && head.header !== undefined,
+    reachedEnd: scanner.reachedEnd,
+  };
 }
 
 /** A resource's MessageHeader fields when it is a MessageHeader (keys in any order), else undefined. */
@@ -98,10 +122,19 @@ class JsonScanner {
   #position = 0;
   #depth = 0;
   #ended = false;
+  #reachedEnd = false;
 
   constructor(text: string, maxDepth: number) {
     this.#text = text;
     this.#maxDepth = maxDepth;
+  }
+
+  /**
+   * Whether the reading looked at the text's end: ran out of text in a value, a string or between values. Until
+   * it did, every step it took depended on characters before the end alone (readJsonMessageHeadCounted).
+   */
+  get reachedEnd(): boolean {
+    return this.#reachedEnd;
   }
 
   /** Ends the whole reading. */
@@ -175,7 +208,7 @@ class JsonScanner {
     if (this.#ended) return;
     if (first === 0x22) {
       const end = stringEnd(text, this.#position);
-      if (end < 0) this.#ended = true;
+      if (end < 0) this.#ranOut();
       else this.#position = end + 1;
       return;
     }
@@ -183,6 +216,7 @@ class JsonScanner {
       // A number, true, false or null: up to the next delimiter.
       let i = this.#position;
       while (i < text.length && !isDelimiter(text.charCodeAt(i))) i++;
+      // At the end the number may go on in a longer text: the next look (every caller's #peek) runs out there.
       if (i === this.#position) this.#ended = true;
       this.#position = i;
       return;
@@ -195,7 +229,10 @@ class JsonScanner {
         if (i < 0) break;
       } else if (c === 0x7b || c === 0x5b) {
         depth += 1;
-        if (this.#depth + depth > this.#maxDepth) break;
+        if (this.#depth + depth > this.#maxDepth) {
+          this.#ended = true;
+          return;
+        }
       } else if (c === 0x7d || c === 0x5d) {
         depth -= 1;
         if (depth === 0) {
@@ -204,7 +241,7 @@ class JsonScanner {
         }
       }
     }
-    this.#ended = true;
+    this.#ranOut();
   }
 
   /** The string at the position (a quote), decoded; undefined (and the reading ended) when it is broken. */
@@ -212,7 +249,7 @@ class JsonScanner {
     const start = this.#position;
     const end = stringEnd(this.#text, start);
     if (end < 0) {
-      this.#ended = true;
+      this.#ranOut();
       return undefined;
     }
     this.#position = end + 1;
@@ -238,10 +275,16 @@ class JsonScanner {
     }
     this.#position = i;
     if (i >= text.length) {
-      this.#ended = true;
+      this.#ranOut();
       return -1;
     }
     return text.charCodeAt(i);
+  }
+
+  /** The reading ended at the text's end. */
+  #ranOut(): void {
+    this.#reachedEnd = true;
+    this.#ended = true;
   }
 
   #enter(): boolean {
