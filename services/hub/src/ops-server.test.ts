@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
-import { type OpsServer, startOpsServer } from "./ops-server.ts";
+import { type OpsServer, opsListenerFile, startOpsServer } from "./ops-server.ts";
+import { START_BUNDLE_ENTRY, START_BUNDLE_OPS_LISTENER } from "./start-bundle.ts";
 
 /**
  * The ops port's `/healthz` is answered by a thread of its own from the main loop's heartbeat: it answers while
@@ -92,5 +93,15 @@ describe("the ops listener's memory", () => {
     // which V8 keeps for minutes; collected once, it is at its 1 MiB minimum.
     expect(heap.newSpace).toBeLessThanOrEqual(2 * 1_048_576);
     expect(heap.total).toBeLessThan(12 * 1_048_576);
+  });
+});
+
+describe("the ops listener's file", () => {
+  it("is the one built with the start bundle in a process that runs the bundle, the source in any other", () => {
+    // A bundled process that ran the source listener would compile TypeScript in its thread: with a cold compile
+    // cache, node's stripper, ~14 MB for the process's life.
+    expect(opsListenerFile(START_BUNDLE_ENTRY)).toBe(START_BUNDLE_OPS_LISTENER);
+    expect(String(opsListenerFile(fileURLToPath(new URL("./cli.ts", import.meta.url))))).toMatch(/\/ops-listener\.cts$/);
+    expect(String(opsListenerFile(undefined))).toMatch(/\/ops-listener\.cts$/);
   });
 });
