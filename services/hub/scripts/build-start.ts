@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { createRequire } from "node:module";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { build, type Plugin } from "esbuild";
+import { type BuildOptions, build, type Plugin } from "esbuild";
 import {
   hashSources,
   REPOSITORY_ROOT,
@@ -85,19 +85,23 @@ function buildSettings(): string[] {
 
 const building = `${START_BUNDLE_DIR.replace(/\/$/, "")}.building-${process.pid}`;
 rmSync(building, { recursive: true, force: true });
-const result = await build({
+/** What both builds share: for node, whitespace and syntax minified, with the list of their inputs. */
+const common = {
   absWorkingDir: REPOSITORY_ROOT,
-  entryPoints: [ENTRY],
-  outdir: building,
   bundle: true,
-  splitting: true,
-  format: "esm",
   platform: "node",
   target: "node24",
   minifyWhitespace: true,
   minifySyntax: true,
   metafile: true,
   logLevel: "warning",
+} as const satisfies BuildOptions;
+const result = await build({
+  ...common,
+  entryPoints: [ENTRY],
+  outdir: building,
+  splitting: true,
+  format: "esm",
   // CommonJS dependencies require node's modules; an ES module has no `require` of its own.
   banner: {
     js: 'import{createRequire as __carehubRequire}from"node:module";const require=__carehubRequire(import.meta.url);',
@@ -107,17 +111,10 @@ const result = await build({
 // The ops listener, a worker thread's file: one CommonJS script with what it requires (start-up-memory.ts), node's
 // modules left to node, as ops-server.ts starts it in a bundled process.
 const listener = await build({
-  absWorkingDir: REPOSITORY_ROOT,
+  ...common,
   entryPoints: [OPS_LISTENER],
   outfile: join(building, basename(START_BUNDLE_OPS_LISTENER)),
-  bundle: true,
   format: "cjs",
-  platform: "node",
-  target: "node24",
-  minifyWhitespace: true,
-  minifySyntax: true,
-  metafile: true,
-  logLevel: "warning",
 });
 const files = [
   ...new Set([
