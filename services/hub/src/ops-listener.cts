@@ -13,14 +13,13 @@
 import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FromListener, OpsListenerData, ToListener } from "./ops-server.ts" with { "resolution-mode": "import" };
+import type * as StartUpMemory from "./start-up-memory.ts" with { "resolution-mode": "import" };
 
 const { createServer } = require("node:http") as typeof import("node:http");
 const { parentPort, workerData } = require("node:worker_threads") as typeof import("node:worker_threads");
 // The one helper that is not node's own: an ES module with node's modules only, required synchronously (node's
 // require of an ES module), which costs this isolate about 0.5 MB, not the ES module loader's 6.5 MB.
-const { releaseStartUpMemory } = require("./start-up-memory.ts") as typeof import("./start-up-memory.ts", {
-  with: { "resolution-mode": "import" },
-});
+const { releaseStartUpMemory } = require("./start-up-memory.ts") as typeof StartUpMemory;
 
 const data = workerData as OpsListenerData;
 const port = parentPort;

@@ -101,7 +101,9 @@ describe("the ops listener's file", () => {
     // A bundled process that ran the source listener would compile TypeScript in its thread: with a cold compile
     // cache, node's stripper, ~14 MB for the process's life.
     expect(opsListenerFile(START_BUNDLE_ENTRY)).toBe(START_BUNDLE_OPS_LISTENER);
-    expect(String(opsListenerFile(fileURLToPath(new URL("./cli.ts", import.meta.url))))).toMatch(/\/ops-listener\.cts$/);
+    expect(String(opsListenerFile(fileURLToPath(new URL("./cli.ts", import.meta.url))))).toMatch(
+      /\/ops-listener\.cts$/,
+    );
     expect(String(opsListenerFile(undefined))).toMatch(/\/ops-listener\.cts$/);
   });
 });
