@@ -1,20 +1,28 @@
 /**
  * pnpm build:start — builds the hub's start bundle (docs/decisions/0105-start-bundle.md, src/start-bundle.ts):
  * `src/cli.ts` and everything it imports, bundled by esbuild into `services/hub/dist/start/` with one chunk per
- * lazily imported part, so each `carehub start` process still loads only the services it runs. Whitespace and
- * syntax are minified, names are not (stack traces keep the functions' names). Written into a temporary directory
- * and moved into place last, with the list of its sources and their hash (`sources.json`) that `carehub` checks
- * before it runs the bundle.
+ * lazily imported part, so each `carehub start` process still loads only the services it runs, and the ops
+ * listener's worker file as JavaScript (`ops-listener.cjs`, docs/decisions/0121). Whitespace and syntax are
+ * minified, names are not (stack traces keep the functions' names). Written into a temporary directory and moved
+ * into place last, with the list of its sources and their hash (`sources.json`) that `carehub` checks before it runs
+ * the bundle.
  */
 
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { build, type Plugin } from "esbuild";
-import { hashSources, REPOSITORY_ROOT, START_BUNDLE_DIR, type StartBundleSources } from "../src/start-bundle.ts";
+import { type BuildOptions, build, type Plugin } from "esbuild";
+import {
+  hashSources,
+  REPOSITORY_ROOT,
+  START_BUNDLE_DIR,
+  START_BUNDLE_OPS_LISTENER,
+  type StartBundleSources,
+} from "../src/start-bundle.ts";
 
 const ENTRY = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const OPS_LISTENER = fileURLToPath(new URL("../src/ops-listener.cts", import.meta.url));
 const THIS_SCRIPT = fileURLToPath(import.meta.url);
 
 /**
@@ -77,28 +85,41 @@ function buildSettings(): string[] {
 
 const building = `${START_BUNDLE_DIR.replace(/\/$/, "")}.building-${process.pid}`;
 rmSync(building, { recursive: true, force: true });
-const result = await build({
+/** What both builds share: for node, whitespace and syntax minified, with the list of their inputs. */
+const common = {
   absWorkingDir: REPOSITORY_ROOT,
-  entryPoints: [ENTRY],
-  outdir: building,
   bundle: true,
-  splitting: true,
-  format: "esm",
   platform: "node",
   target: "node24",
   minifyWhitespace: true,
   minifySyntax: true,
   metafile: true,
   logLevel: "warning",
+} as const satisfies BuildOptions;
+const result = await build({
+  ...common,
+  entryPoints: [ENTRY],
+  outdir: building,
+  splitting: true,
+  format: "esm",
   // CommonJS dependencies require node's modules; an ES module has no `require` of its own.
   banner: {
     js: 'import{createRequire as __carehubRequire}from"node:module";const require=__carehubRequire(import.meta.url);',
   },
   plugins: [sourceLocations],
 });
+// The ops listener, a worker thread's file: one CommonJS script with what it requires (start-up-memory.ts), node's
+// modules left to node, as ops-server.ts starts it in a bundled process.
+const listener = await build({
+  ...common,
+  entryPoints: [OPS_LISTENER],
+  outfile: join(building, basename(START_BUNDLE_OPS_LISTENER)),
+  format: "cjs",
+});
 const files = [
   ...new Set([
     ...Object.keys(result.metafile.inputs),
+    ...Object.keys(listener.metafile.inputs),
     // A dependency changed by an install changes the lockfile, not the files the bundle was built from.
     "pnpm-lock.yaml",
     // What changes how the sources are read without being one of them: the workspace's package manifests (exports,

@@ -1,6 +1,9 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
-import { type OpsServer, startOpsServer } from "./ops-server.ts";
+import { type OpsServer, opsListenerFile, startOpsServer } from "./ops-server.ts";
+import { START_BUNDLE_ENTRY, START_BUNDLE_OPS_LISTENER } from "./start-bundle.ts";
 
 /**
  * The ops port's `/healthz` is answered by a thread of its own from the main loop's heartbeat: it answers while
@@ -68,5 +71,39 @@ describe("the ops server's liveness", () => {
     expect(statuses).toContain(503);
     expect(recovered()).toBe(true);
     expect(statuses).not.toContain(0);
+  });
+});
+
+describe("the ops listener's memory", () => {
+  it("gives back what its thread's start-up used before it says it listens", () => {
+    // In a node of its own, started as `carehub start` starts (node-flags.ts: the young generation's cap); the
+    // listener's heap is read from node's diagnostic report, which has a section per worker thread.
+    const script = `
+      import { startOpsServer } from ${JSON.stringify(fileURLToPath(new URL("./ops-server.ts", import.meta.url)))};
+      const ops = await startOpsServer({ host: "127.0.0.1", port: 0, readiness: async () => ({ ready: true, body: {} }) });
+      const heap = process.report.getReport().workers[0].javascriptHeap;
+      console.log(JSON.stringify({ newSpace: heap.heapSpaces.new_space.memorySize, total: heap.totalMemory }));
+      await ops.close();`;
+    const out = execFileSync(process.execPath, ["--max-semi-space-size=8", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+      env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" },
+    });
+    const heap = JSON.parse(out) as { newSpace: number; total: number };
+    // Node's bootstrap of the thread and node:http grow its young generation to 4 MiB (and its heap to ~15 MB),
+    // which V8 keeps for minutes; collected once, it is at its 1 MiB minimum.
+    expect(heap.newSpace).toBeLessThanOrEqual(2 * 1_048_576);
+    expect(heap.total).toBeLessThan(12 * 1_048_576);
+  });
+});
+
+describe("the ops listener's file", () => {
+  it("is the one built with the start bundle in a process that runs the bundle, the source in any other", () => {
+    // A bundled process that ran the source listener would compile TypeScript in its thread: with a cold compile
+    // cache, node's stripper, ~14 MB for the process's life.
+    expect(opsListenerFile(START_BUNDLE_ENTRY)).toBe(START_BUNDLE_OPS_LISTENER);
+    expect(String(opsListenerFile(fileURLToPath(new URL("./cli.ts", import.meta.url))))).toMatch(
+      /\/ops-listener\.cts$/,
+    );
+    expect(String(opsListenerFile(undefined))).toMatch(/\/ops-listener\.cts$/);
   });
 });

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { metricsContentType, metricsText, watchEventLoop } from "@carehub/observability";
+import { START_BUNDLE_ENTRY, START_BUNDLE_OPS_LISTENER } from "./start-bundle.ts";
 
 export interface OpsListenerData {
   host: string;
@@ -23,6 +24,14 @@ export interface OpsServer {
   /** e.g. http://127.0.0.1:9464 (the real port when the setting was 0). */
   url: string;
   close(): Promise<void>;
+}
+
+/**
+ * The listener's file: in a process that runs the start bundle (which runs only while it is fresh, start-bundle.ts)
+ * the one built with it, JavaScript, so the thread compiles no TypeScript (docs/decisions/0121); else the source.
+ */
+export function opsListenerFile(entry: string | undefined = process.argv[1]): string | URL {
+  return entry === START_BUNDLE_ENTRY ? START_BUNDLE_OPS_LISTENER : new URL("./ops-listener.cts", import.meta.url);
 }
 
 /**
@@ -57,7 +66,7 @@ export async function startOpsServer(options: {
     heartbeat: eventLoop.heartbeat,
     stallMs: options.stallMs ?? LIVENESS_STALL_MS,
   };
-  const worker = new Worker(new URL("./ops-listener.cts", import.meta.url), { workerData });
+  const worker = new Worker(opsListenerFile(), { workerData });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   const answer = (message: ToListener) => worker.postMessage(message);
   let port: number;

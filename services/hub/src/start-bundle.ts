@@ -16,6 +16,13 @@ export const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.ur
 export const START_BUNDLE_DIR = fileURLToPath(new URL("../dist/start/", import.meta.url));
 /** What `carehub` runs when the bundle is fresh: the bundled `cli.ts`. */
 export const START_BUNDLE_ENTRY = join(START_BUNDLE_DIR, "cli.js");
+/**
+ * The ops port's listener (ops-listener.cts, a worker thread's file) built with the bundle as JavaScript: a process
+ * that runs the bundle starts its listener from here, so it compiles no TypeScript at all — with node's compile
+ * cache cold (a first start after a deploy, a fresh container) the listener's thread otherwise loads node's
+ * TypeScript stripper, about 14 MB of RSS for the process's life (docs/decisions/0121).
+ */
+export const START_BUNDLE_OPS_LISTENER = join(START_BUNDLE_DIR, "ops-listener.cjs");
 /** Written last by the build: the files the bundle was built from and a hash of their contents. */
 export const START_BUNDLE_SOURCES = join(START_BUNDLE_DIR, "sources.json");
 

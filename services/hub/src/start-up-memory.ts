@@ -19,6 +19,9 @@ type GarbageCollect = (options: {
  * before it has taken any work from its queues… or while it takes its first; under load the young generation grows
  * back to its cap within the first collections, so throughput is unchanged.
  *
+ * The ops listener's worker thread (ops-listener.cts) calls it too, once it listens and before the main thread
+ * goes on: its isolate's start-up leaves the same (its heap 15 → 8 MB), and the two never set V8's flags at once.
+ *
  * Node exposes the collector only with `--expose-gc`, which would also give every library a global `gc`: the flag
  * is set just long enough to take the function from a fresh context, then cleared (so V8's flags, and with them
  * node's compile cache, stay as they were). An operator who runs with `--expose-gc` keeps their global `gc`.
