@@ -121,6 +121,8 @@ export class PayloadReferences {
     if (resolved.sha256 !== ref.sha256) {
       throw new BusPayloadReferenceInvalidError(`${ref.stream} #${ref.seq} is not the payload the reference names`);
     }
+    // The kept copy's bytes, hashed once, are handed to every reader of it: a reader must never write into a
+    // payload it read (none does), or the next receiver's copy would carry its change unchecked.
     return stored.data;
   }
 

@@ -200,10 +200,14 @@ describe("a message waiting in its sender's lane past the ack wait", () => {
       await lookStarted;
       // The scenario, not a sync: the lane is held two ack waits (past the ack wait, within the notices' bound).
       setTimeout(release, 2 * ackWaitMs);
-      await waitFor(async () => {
-        const info = await ns.bus.jsm.consumers.info(ns.bus.topology.streams.ingress, "intake");
-        return reads >= 1 && info.num_ack_pending === 0 && info.num_pending === 0;
-      }, "every message handled", 20_000);
+      await waitFor(
+        async () => {
+          const info = await ns.bus.jsm.consumers.info(ns.bus.topology.streams.ingress, "intake");
+          return reads >= 1 && info.num_ack_pending === 0 && info.num_pending === 0;
+        },
+        "every message handled",
+        20_000,
+      );
       // Copies still in hand (a redelivery queued behind its own first delivery) finish before the stop returns.
       await intake.stop();
       intake = undefined;

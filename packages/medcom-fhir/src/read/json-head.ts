@@ -29,7 +29,7 @@ export function readJsonMessageHead(input: Uint8Array, maxDepth: number): Bundle
 }
 
 /**
- * readJsonMessageHead, and how many bytes it decoded in all (what its tests bound). A reading that ended before
+ * readJsonMessageHead, and how many characters (UTF-16 units) it decoded in all (what its tests bound). A reading that ended before
  * its prefix's end — on a syntax error, past the depth limit, or after the document's last brace — is final: the
  * scan is forward-only and never looked at what follows, so a longer prefix would end it at the same place with
  * the same head. Only a reading that ran into the prefix's end is tried again longer. A malformed body (the
