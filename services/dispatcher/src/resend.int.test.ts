@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   dispatcherTestbed,
@@ -50,6 +51,31 @@ beforeAll(async () => {
     ]),
   );
   await bed.dispatcher({ registry, options: FAST_DISPATCH });
+});
+
+describe("re-send of a message an older release delivered (its marker hash under the whole hub id, 0119)", () => {
+  // Catches: a re-send that reads the marker hash under its new name alone (the message "not delivered", skipped),
+  // or numbers afresh from 1 what an older release re-sent already — re-send 1's delivered field is then taken and
+  // the new copy dropped as delivered.
+  it("finds the delivered copy there and numbers the re-send after the older release's", async () => {
+    const id = randomUUID();
+    await bed.toOutbox("ep-a", id, { body: "<older/>" });
+    await waitFor(() => bed.events.of("delivered", id)[0], "delivered");
+    // As an older release left it: the same fields under the whole hub id, re-sent once already.
+    await bed.redis.rename(keys.markers(id), keys.formerMarkers(id));
+    await bed.redis.hset(
+      keys.formerMarkers(id),
+      keys.resendsField("ep-a"),
+      "1",
+      keys.deliveredField("ep-a", 1),
+      "1,3,1796634622688",
+    );
+
+    expect(await resend([id], "ep-a")).toEqual({ resent: 1, hubIds: [id], skipped: [] });
+    await waitFor(() => requestsFor(a, id).length === 2 || undefined, "the re-send delivered to ep-a");
+    expect(requestsFor(a, id)[1]?.headers).toMatchObject({ "carehub-resend": "2" });
+    expect(await bed.redis.hget(keys.markers(id), keys.resendsField("ep-a"))).toBe("2");
+  });
 });
 
 describe("re-send of a delivered message", () => {

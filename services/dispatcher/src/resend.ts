@@ -34,6 +34,25 @@ export interface ResendReport {
   skipped: string[];
 }
 
+/**
+ * Numbers a re-send (KEYS: the marker hash, an older release's under the whole hub id; ARGV: the re-send counter's
+ * field): one more than either hash counted, so a message re-sent before the upgrade (0119) is not numbered again
+ * from 1 — re-send 1's delivered field is then taken, and the new copy would be dropped as delivered. A marker hash
+ * made here (the message was delivered before the upgrade) lives as long as the older one.
+ */
+const NUMBER_RESEND = `
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+if KEYS[2] ~= KEYS[1] then
+  local before = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') or 0
+  if n <= before then
+    n = before + 1
+    redis.call('HSET', KEYS[1], ARGV[1], n)
+  end
+  local ttl = redis.call('PTTL', KEYS[2])
+  if redis.call('PTTL', KEYS[1]) == -1 and ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+end
+return n`;
+
 /** OUTBOX headers a re-send copy does not keep: it is ordered already, and it is a fresh copy. */
 const NOT_COPIED = new Set(
   [OUTBOX_HEADER.after, OUTBOX_HEADER.redriveCount, OUTBOX_HEADER.resend].map((h) => h.toLowerCase()),
@@ -62,7 +81,15 @@ export async function resendDelivered(
       report.skipped.push(hubId);
       continue;
     }
-    const n = await redis.hincrby(keys.markers(hubId), keys.resendsField(request.endpoint), 1);
+    const n = Number(
+      await redis.eval(
+        NUMBER_RESEND,
+        2,
+        keys.markers(hubId),
+        keys.formerMarkers(hubId),
+        keys.resendsField(request.endpoint),
+      ),
+    );
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(original.headers)) {
       if (!isControlHeader(name) && !NOT_COPIED.has(name.toLowerCase())) headers[name] = value;
@@ -96,7 +123,11 @@ async function deliveredCopy(
   hubId: string,
   endpoint: string,
 ): Promise<StoredMessage | undefined> {
-  const raw = await deps.redis.hget(deps.keys.markers(hubId), deps.keys.deliveredField(endpoint));
+  // Delivered by this release or, until its marker hash expires, by an older one (0119).
+  const field = deps.keys.deliveredField(endpoint);
+  const raw =
+    (await deps.redis.hget(deps.keys.markers(hubId), field)) ??
+    (await deps.redis.hget(deps.keys.formerMarkers(hubId), field));
   if (raw === null) return undefined;
   const seq = parseDeliveryRecord(raw).copy;
   if (seq === undefined) return undefined;

@@ -15,6 +15,7 @@ export interface RouterKeys
     | "received"
     | "formerReceived"
     | "markers"
+    | "formerMarkers"
     | "routedField"
     | "routed"
     | "hubAcknowledgement"
@@ -34,6 +35,7 @@ export function routerKeys(ns: string): RouterKeys {
     formerReceived: ledger.formerReceived,
     receivedMark: ledger.receivedMark,
     markers: ledger.markers,
+    formerMarkers: ledger.formerMarkers,
     routedField: ledger.routedField,
     routed: ledger.routed,
     hubAcknowledgement: ledger.hubAcknowledgement,
