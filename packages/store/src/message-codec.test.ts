@@ -129,6 +129,15 @@ describe("compact message record", () => {
   // Catches: a code that stands for an event id the record cannot make again — an earlier acknowledgement's hop
   // named by the receiver's latest acknowledgement, a resend's or another stage's id taken for the dispatcher's.
   it("keeps an event id as itself where no code makes it again", () => {
+    // hospital-1's acknowledgement `ackHubId`, as the router relays it (its event id ends with that hub id).
+    const relayedAcknowledgement = (at: number, code: "ok" | "fatal-error", ackHubId: string) =>
+      event(
+        "acknowledged",
+        HUB_ID,
+        at,
+        { endpoint: "hospital-1", code, ackHubId },
+        `acknowledged:hospital-1:${ackHubId}`,
+      );
     const first = "7d5e0a4e-31c4-4c55-8f8e-0a1b2c3d4e5f";
     const second = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
     const state = fold([
@@ -154,20 +163,8 @@ describe("compact message record", () => {
         { endpoint: "hospital-1", attempt: 1, durationMs: 9 },
         "delivered:hospital-1:resend-1",
       ),
-      event(
-        "acknowledged",
-        HUB_ID,
-        T0 + 1_000,
-        { endpoint: "hospital-1", code: "fatal-error", ackHubId: first },
-        `acknowledged:hospital-1:${first}`,
-      ),
-      event(
-        "acknowledged",
-        HUB_ID,
-        T0 + 2_000,
-        { endpoint: "hospital-1", code: "ok", ackHubId: second },
-        `acknowledged:hospital-1:${second}`,
-      ),
+      relayedAcknowledgement(T0 + 1_000, "fatal-error", first),
+      relayedAcknowledgement(T0 + 2_000, "ok", second),
     ]);
     const text = encodeMessage(state);
     const hops = (JSON.parse(text) as { h: unknown[][] }).h;
