@@ -53,6 +53,13 @@ async function load(message: ReturnType<typeof envelope>, marks?: ReceiverMarks)
   return facts;
 }
 
+/** practice-b's acknowledgement of practice-a's `id` is matched to `hubId`, which the hub routed to `routedTo`. */
+async function expectAcknowledged(id: string, hubId: string, routedTo: string[]): Promise<void> {
+  const facts = await load(ackOf(id));
+  expect(facts.acknowledgedHubId).toBe(hubId);
+  expect([...(facts.acknowledgedRoutedTo ?? [])]).toEqual(routedTo);
+}
+
 beforeAll(() => {
   redis = connectTestRedis();
 });
@@ -198,9 +205,7 @@ describe("loadRouteFacts against Redis", () => {
     const olderHubId = keys.derivedHubId("practice-a", "OP1");
     await redis.set(keys.formerMessageId("practice-a", "OP1"), "9");
     await redis.hset(keys.markers(olderHubId), keys.routedField, JSON.stringify(["practice-b"]));
-    const acknowledgement = await load(ackOf("OP1"));
-    expect(acknowledgement.acknowledgedHubId).toBe(olderHubId);
-    expect([...(acknowledgement.acknowledgedRoutedTo ?? [])]).toEqual(["practice-b"]);
+    await expectAcknowledged("OP1", olderHubId, ["practice-b"]);
     await redis.set(keys.formerMessageId("practice-a", "OX1"), JSON.stringify({ hubId: "h-ox1", seq: 3 }));
     await redis.hset(keys.markers("h-ox1"), keys.routedField, JSON.stringify(["municipality-m"]));
     const correction = await load(envelope({ links: { corrects: { messageId: "OX1" } } }));
@@ -232,9 +237,7 @@ describe("marker hashes named by 22 characters (0119), and an older release's un
     const acknowledgedHubId = keys.derivedHubId("practice-a", "OM1");
     await redis.set(keys.messageId("practice-a", "OM1"), "11");
     await redis.hset(keys.formerMarkers(acknowledgedHubId), keys.routedField, JSON.stringify(["practice-b"]));
-    const acknowledgement = await load(ackOf("OM1"));
-    expect(acknowledgement.acknowledgedHubId).toBe(acknowledgedHubId);
-    expect([...(acknowledgement.acknowledgedRoutedTo ?? [])]).toEqual(["practice-b"]);
+    await expectAcknowledged("OM1", acknowledgedHubId, ["practice-b"]);
     const originalHubId = randomUUID();
     await redis.set(keys.formerMessageId("practice-a", "OM2"), JSON.stringify({ hubId: originalHubId, seq: 6 }));
     await redis.hset(keys.formerMarkers(originalHubId), keys.routedField, JSON.stringify(["municipality-m"]));
