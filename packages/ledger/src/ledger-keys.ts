@@ -1,3 +1,4 @@
+import { compactHubId, shortUuid } from "@carehub/schemas";
 import { messageHubId } from "./derived-ids.ts";
 
 /**
@@ -63,24 +64,14 @@ export interface LedgerKeys {
 /** How many derived hub ids a key speller remembers: more than a process has messages in hand at once. */
 const DERIVED_HUB_IDS = 1_024;
 
-/** A hub id (a UUID) as the 22 base64url characters of its 16 bytes: the tail of a first-copy or received key. */
-function shortHubId(hubId: string): string {
-  return Buffer.from(hubId.replaceAll("-", ""), "hex").toString("base64url");
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const COMPACT = /^[A-Za-z0-9_-]{22}$/;
-
 /**
- * The tail of a marker hash's key (0119): a UUID hub id as its 22 base64url characters; any other hub id (tests,
- * hand-made ids) as itself, with a `~` before it when it could be read as a compact one or starts with `~`, so no
- * two hub ids share a name. The router's facts script names a marker hash from a hub id it reads from Redis:
- * `MARKER_NAME_LUA` is this same rule in Lua (a test holds the two to the same names).
+ * The tail of a marker hash's key (0119): the hub id's compact form, as the read model's index members (0064;
+ * `compactHubId`, @carehub/schemas, the one function): a UUID hub id as its 22 base64url characters; any other hub
+ * id (tests, hand-made ids) as itself, with a `~` before it when it could be read as a compact one or starts with
+ * `~`, so no two hub ids share a name. The router's facts script names a marker hash from a hub id it reads from
+ * Redis: `MARKER_NAME_LUA` is this same rule in Lua (a test holds the two to the same names).
  */
-export function markerName(hubId: string): string {
-  if (UUID.test(hubId)) return shortHubId(hubId);
-  return COMPACT.test(hubId) || hubId.startsWith("~") ? `~${hubId}` : hubId;
-}
+export const markerName: (hubId: string) => string = compactHubId;
 
 /** `markerName` as a Lua function `markerName(hubId)`, for scripts that build a marker hash's key in Redis. */
 export const MARKER_NAME_LUA = `
@@ -127,12 +118,12 @@ export function ledgerKeys(ns: string): LedgerKeys {
     return hubId;
   };
   return {
-    messageId: (endpoint, messageId) => `${ns}:msgid:${shortHubId(derivedHubId(endpoint, messageId))}`,
+    messageId: (endpoint, messageId) => `${ns}:msgid:${shortUuid(derivedHubId(endpoint, messageId))}`,
     formerMessageId: (endpoint, messageId) => `${ns}:msgid:${endpoint}:${messageId}`,
     derivedHubId,
     hubAcknowledgement: (hubId) => `${ns}:ack:${hubId}`,
     relayedAcknowledgement: (hubId) => `${ns}:ackmsg:${hubId}`,
-    received: (endpoint, messageId) => `${ns}:rcvd:${shortHubId(derivedHubId(endpoint, messageId))}`,
+    received: (endpoint, messageId) => `${ns}:rcvd:${shortUuid(derivedHubId(endpoint, messageId))}`,
     formerReceived: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,
     receivedMark: "1",
     markers: (hubId) => `${ns}:mk:${markerName(hubId)}`,
