@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { encodeDeliveryRecord } from "@carehub/ledger";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   dispatcherTestbed,
@@ -75,6 +76,35 @@ describe("re-send of a message an older release delivered (its marker hash under
     await waitFor(() => requestsFor(a, id).length === 2 || undefined, "the re-send delivered to ep-a");
     expect(requestsFor(a, id)[1]?.headers).toMatchObject({ "carehub-resend": "2" });
     expect(await bed.redis.hget(keys.markers(id), keys.resendsField("ep-a"))).toBe("2");
+  });
+});
+
+describe("the lifetime of a marker hash a re-send creates (0119)", () => {
+  /*
+   * A message an older release delivered to `ep-idle`, which has no dispatcher here: its re-send stays queued, so
+   * the hash's lifetime is the one the re-send gave it (a delivery would set it to the retention again). As an
+   * older release left it: the delivered field, naming the OUTBOX copy, in the hash under the whole hub id.
+   */
+  async function deliveredByAnOlderRelease(id: string): Promise<void> {
+    const copy = await bed.toOutbox("ep-idle", id, { body: "<older/>" });
+    const record = encodeDeliveryRecord({ attempt: 1, durationMs: 3, at: new Date().toISOString(), copy });
+    await bed.redis.hset(keys.formerMarkers(id), keys.deliveredField("ep-idle"), record);
+  }
+
+  // Catches: a re-send that creates the new hash with no expiry (the PEXPIRE left out) — kept for ever unless the
+  // re-send is delivered, while the older hash it stands beside expires.
+  it("lives as long as the older hash when that one still lives", async () => {
+    const id = randomUUID();
+    await deliveredByAnOlderRelease(id);
+    await bed.redis.pexpire(keys.formerMarkers(id), 3_600_000);
+
+    expect(await resend([id], "ep-idle")).toEqual({ resent: 1, hubIds: [id], skipped: [] });
+    const left = await bed.redis.pttl(keys.formerMarkers(id));
+    const ttl = await bed.redis.pttl(keys.markers(id));
+    expect(left).toBeGreaterThan(3_000_000);
+    expect(ttl).toBeGreaterThanOrEqual(left);
+    expect(ttl).toBeLessThanOrEqual(3_600_000);
+    expect(await bed.redis.hget(keys.markers(id), keys.resendsField("ep-idle"))).toBe("1");
   });
 });
 
