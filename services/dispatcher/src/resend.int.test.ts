@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { encodeDeliveryRecord } from "@carehub/ledger";
+import type { Redis } from "ioredis";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   dispatcherTestbed,
@@ -23,8 +24,10 @@ let a: TestReceiver;
 let b: TestReceiver;
 const registry = new SwappableRegistry(testRegistry([testEndpoint("placeholder")]));
 const keys = dispatchKeys(bed.ns);
-const resend = (hubIds: string[], endpoint: string) =>
-  resendDelivered({ bus: bed.bus, redis: bed.redis, keys }, { hubIds, endpoint, limit: 10 });
+/** The retention the re-sends are given (the dispatcher's marker lifetime): a week, to tell it from the default. */
+const TTL_SECONDS = 7 * 86_400;
+const resend = (hubIds: string[], endpoint: string, redis: Redis = bed.redis) =>
+  resendDelivered({ bus: bed.bus, redis, keys, ttlSeconds: TTL_SECONDS }, { hubIds, endpoint, limit: 10 });
 
 let sequence = 0;
 const hubId = (label: string) => `${label}-${++sequence}-${Date.now()}`;
@@ -105,6 +108,34 @@ describe("the lifetime of a marker hash a re-send creates (0119)", () => {
     expect(ttl).toBeGreaterThanOrEqual(left);
     expect(ttl).toBeLessThanOrEqual(3_600_000);
     expect(await bed.redis.hget(keys.markers(id), keys.resendsField("ep-idle"))).toBe("1");
+  });
+
+  // Catches: the older hash expiring between the read that found the delivered copy and the script that numbers the
+  // re-send — the script's HINCRBY then made a hash that never expires (nothing to take the lifetime from). Also a
+  // hub id that is not a UUID, whose marker hash has one name in both releases (the script's two keys are one).
+  it("lives for the retention when the older hash expired just before it was numbered", async () => {
+    for (const id of [randomUUID(), hubId("plain")]) {
+      await deliveredByAnOlderRelease(id);
+      await bed.redis.pexpire(keys.formerMarkers(id), 3_600_000);
+      // The older hash expires after the re-send read it and before it is numbered (the script is its next command).
+      const expiring = new Proxy(bed.redis, {
+        get(target, property) {
+          if (property === "eval") {
+            return async (...args: Parameters<Redis["eval"]>) => {
+              await target.del(keys.formerMarkers(id));
+              return target.eval(...args);
+            };
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+
+      expect(await resend([id], "ep-idle", expiring)).toEqual({ resent: 1, hubIds: [id], skipped: [] });
+      const ttl = await bed.redis.pttl(keys.markers(id));
+      expect(ttl).toBeGreaterThan(TTL_SECONDS * 1000 - 60_000);
+      expect(ttl).toBeLessThanOrEqual(TTL_SECONDS * 1000);
+    }
   });
 });
 
