@@ -48,6 +48,11 @@ export interface LedgerKeys {
    * message routed or delivered before the upgrade keeps those fields there; each field is read in both.
    */
   formerMarkers(hubId: string): string;
+  /**
+   * What every marker hash's key starts with (`<ns>:mk:`), then `markerName(hubId)` (`markers`) or the whole hub id
+   * (`formerMarkers`): for a script that names marker hashes from hub ids it reads in Redis (MARKER_NAME_LUA).
+   */
+  readonly markersPrefix: string;
   readonly routedField: string;
   deliveredField(endpoint: string, resend?: number): string;
   resendsField(endpoint: string): string;
@@ -117,6 +122,7 @@ export function ledgerKeys(ns: string): LedgerKeys {
     }
     return hubId;
   };
+  const markersPrefix = `${ns}:mk:`;
   return {
     messageId: (endpoint, messageId) => `${ns}:msgid:${shortUuid(derivedHubId(endpoint, messageId))}`,
     formerMessageId: (endpoint, messageId) => `${ns}:msgid:${endpoint}:${messageId}`,
@@ -126,8 +132,9 @@ export function ledgerKeys(ns: string): LedgerKeys {
     received: (endpoint, messageId) => `${ns}:rcvd:${shortUuid(derivedHubId(endpoint, messageId))}`,
     formerReceived: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,
     receivedMark: "1",
-    markers: (hubId) => `${ns}:mk:${markerName(hubId)}`,
-    formerMarkers: (hubId) => `${ns}:mk:${hubId}`,
+    markers: (hubId) => `${markersPrefix}${markerName(hubId)}`,
+    formerMarkers: (hubId) => `${markersPrefix}${hubId}`,
+    markersPrefix,
     routedField: "r",
     deliveredField: (endpoint, resend) => (resend === undefined ? `d:${endpoint}` : `d:${endpoint}:${resend}`),
     resendsField: (endpoint) => `n:${endpoint}`,

@@ -273,7 +273,7 @@ async function readFacts(
   marks: ReceiverMarks | undefined,
 ): Promise<{ values: (string | null)[]; markers: (string | null)[] }> {
   const args = [
-    keys.formerMarkers(""), // the marker hashes' prefix: the script names each from a hub id (MARKER_NAME_LUA)
+    keys.markersPrefix, // the script names each marker hash from a hub id (MARKER_NAME_LUA)
     keys.routed(""),
     keys.routedField,
     ...followed.flatMap((f) => [String((f.at[0] as number) + 1), String((f.at[1] ?? -1) + 1), f.derivedHubId ?? ""]),

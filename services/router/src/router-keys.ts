@@ -16,6 +16,7 @@ export interface RouterKeys
     | "formerReceived"
     | "markers"
     | "formerMarkers"
+    | "markersPrefix"
     | "routedField"
     | "routed"
     | "hubAcknowledgement"
@@ -36,6 +37,7 @@ export function routerKeys(ns: string): RouterKeys {
     receivedMark: ledger.receivedMark,
     markers: ledger.markers,
     formerMarkers: ledger.formerMarkers,
+    markersPrefix: ledger.markersPrefix,
     routedField: ledger.routedField,
     routed: ledger.routed,
     hubAcknowledgement: ledger.hubAcknowledgement,
