@@ -38,9 +38,11 @@ export interface LedgerKeys {
    * delivery, the ordering of corrections), by the dispatcher; `deliveredField(receiver, n)` = the same for the
    * operator's re-send number n of a delivered message (its own delivery identity, docs/decisions/0072);
    * field `resendsField(receiver)` = how many re-sends to that receiver were made (the counter that numbers
-   * them). Kept `retentionDays` after its last write. Named by the hub id's 22 characters when it is a UUID (every
-   * hub id the ledger makes; any other as itself, escaped as an index member is: `markerName`,
-   * docs/decisions/0119-record-event-ids-by-code.md): 16 B less per message than its 36.
+   * them). Kept `retentionDays` after its last routed or delivered write (counting a re-send does not extend it; a
+   * hash a re-send makes takes the older hash's remaining time, else `retentionDays`: the dispatcher's resend.ts).
+   * Named by the hub id's 22 characters when it is a UUID (every hub id the ledger makes; any other as itself,
+   * escaped as an index member is: `markerName`, docs/decisions/0119-record-event-ids-by-code.md): 16 B less per
+   * message than its 36.
    */
   markers(hubId: string): string;
   /**
