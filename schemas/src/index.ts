@@ -7,6 +7,7 @@ export * from "./content.ts";
 export * from "./envelope.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
+export * from "./hub-id-forms.ts";
 export * from "./identifiers.ts";
 export * from "./kinds.ts";
 export * from "./payload-keys.ts";

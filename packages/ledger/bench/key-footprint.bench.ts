@@ -6,8 +6,10 @@
  *
  * For each side, in a namespace of its own: every message admitted and recorded as the gateway does, claimed as
  * intake does, and marked received at one receiver as the router does (`SET … EX` of the receiver's key), with UUID
- * message ids from four senders whose ids are 5 to 18 characters long. Then MEMORY USAGE of every key of the
- * namespace, per class (`msgid`, `rcvd`), per message. Exact, not timed: run it anywhere.
+ * message ids from four senders whose ids are 5 to 18 characters long; and its marker hash as the router and the
+ * dispatcher leave it (the routed field, then the receiver's delivered field, each with the retention: decision
+ * 0119). Then MEMORY USAGE of every key of the namespace, per class (`mk`, `msgid`, `rcvd`), per message. Exact,
+ * not timed: run it anywhere.
  */
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
@@ -49,6 +51,15 @@ async function measure(redis: Redis, module: LedgerModule, namespace: string): P
     await ledger.claim(message, { stream: "INGRESS", seq: 1_000 + i });
     const receiver = RECEIVERS[i % RECEIVERS.length] as string;
     await redis.set(keys.received(receiver, message.messageId), keys.receivedMark, "EX", RETENTION_DAYS * 86_400);
+    const markers = keys.markers(keys.derivedHubId(message.endpoint, message.messageId));
+    await redis.hset(markers, keys.routedField, JSON.stringify([receiver]));
+    await redis.expire(markers, RETENTION_DAYS * 86_400);
+    await redis.hset(
+      markers,
+      keys.deliveredField(receiver),
+      `1,${10 + (i % 300)},${1_796_634_622_688 + i},${1_000 + i}`,
+    );
+    await redis.expire(markers, RETENTION_DAYS * 86_400);
   }
   const classes = new Map<string, { bytes: number; keys: number }>();
   let cursor = "0";

@@ -11,7 +11,7 @@ export {
   type TranslationIds,
   translationIds,
 } from "./derived-ids.ts";
-export { type LedgerKeys, ledgerKeys } from "./ledger-keys.ts";
+export { type LedgerKeys, ledgerKeys, MARKER_NAME_LUA, markerName } from "./ledger-keys.ts";
 export {
   type DeliveryRecord,
   encodeDeliveryRecord,

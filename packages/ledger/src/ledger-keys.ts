@@ -1,3 +1,4 @@
+import { compactHubId, shortUuid } from "@carehub/schemas";
 import { messageHubId } from "./derived-ids.ts";
 
 /**
@@ -37,9 +38,23 @@ export interface LedgerKeys {
    * delivery, the ordering of corrections), by the dispatcher; `deliveredField(receiver, n)` = the same for the
    * operator's re-send number n of a delivered message (its own delivery identity, docs/decisions/0072);
    * field `resendsField(receiver)` = how many re-sends to that receiver were made (the counter that numbers
-   * them). Kept `retentionDays` after its last write.
+   * them). Kept `retentionDays` after its last routed or delivered write (counting a re-send does not extend it; a
+   * hash a re-send makes takes the older hash's remaining time, else `retentionDays`: the dispatcher's resend.ts).
+   * Named by the hub id's 22 characters when it is a UUID (every hub id the ledger makes; any other as itself,
+   * escaped as an index member is: `markerName`, docs/decisions/0119-record-event-ids-by-code.md): 16 B less per
+   * message than its 36.
    */
   markers(hubId: string): string;
+  /**
+   * Older releases' marker hash (`mk:<hubId>`, the same fields): still read, never written, until it expires. A
+   * message routed or delivered before the upgrade keeps those fields there; each field is read in both.
+   */
+  formerMarkers(hubId: string): string;
+  /**
+   * What every marker hash's key starts with (`<ns>:mk:`), then `markerName(hubId)` (`markers`) or the whole hub id
+   * (`formerMarkers`): for a script that names marker hashes from hub ids it reads in Redis (MARKER_NAME_LUA).
+   */
+  readonly markersPrefix: string;
   readonly routedField: string;
   deliveredField(endpoint: string, resend?: number): string;
   resendsField(endpoint: string): string;
@@ -56,10 +71,39 @@ export interface LedgerKeys {
 /** How many derived hub ids a key speller remembers: more than a process has messages in hand at once. */
 const DERIVED_HUB_IDS = 1_024;
 
-/** A hub id (a UUID) as the 22 base64url characters of its 16 bytes: the tail of a first-copy or received key. */
-function shortHubId(hubId: string): string {
-  return Buffer.from(hubId.replaceAll("-", ""), "hex").toString("base64url");
-}
+/**
+ * The tail of a marker hash's key (0119): the hub id's compact form, as the read model's index members (0064;
+ * `compactHubId`, @carehub/schemas, the one function): a UUID hub id as its 22 base64url characters; any other hub
+ * id (tests, hand-made ids) as itself, with a `~` before it when it could be read as a compact one or starts with
+ * `~`, so no two hub ids share a name. The router's facts script names a marker hash from a hub id it reads from
+ * Redis: `MARKER_NAME_LUA` is this same rule in Lua (a test holds the two to the same names).
+ */
+export const markerName: (hubId: string) => string = compactHubId;
+
+/** `markerName` as a Lua function `markerName(hubId)`, for scripts that build a marker hash's key in Redis. */
+export const MARKER_NAME_LUA = `
+local function markerName(id)
+  local hex = '%x%x%x%x'
+  if not string.find(id, '%u') and string.match(id, '^' .. hex .. hex .. '%-' .. hex .. '%-' .. hex .. '%-' .. hex .. '%-' .. hex .. hex .. hex .. '$') then
+    local digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    local bytes = string.gsub(id, '-', '')
+    local out = {}
+    local function put(n)
+      local k = math.floor(n) % 64 + 1
+      out[#out + 1] = string.sub(digits, k, k)
+    end
+    for i = 1, 25, 6 do
+      local n = tonumber(string.sub(bytes, i, i + 5), 16)
+      put(n / 262144) put(n / 4096) put(n / 64) put(n)
+    end
+    local last = tonumber(string.sub(bytes, 31, 32), 16)
+    put(last / 4) put(last * 16)
+    return table.concat(out)
+  end
+  if string.sub(id, 1, 1) == '~' or (#id == 22 and string.match(id, '^[%w_%-]+$')) then return '~' .. id end
+  return id
+end
+`;
 
 /** A pair's derived hub id and its 22-character form, derived together once. */
 interface Derived {
@@ -91,7 +135,7 @@ export function ledgerKeys(ns: string): LedgerKeys {
       derived = old.get(entry);
       if (derived === undefined) {
         const hubId = messageHubId(ns, endpoint, messageId);
-        derived = { hubId, short: shortHubId(hubId) };
+        derived = { hubId, short: shortUuid(hubId) };
       }
       if (young.size >= DERIVED_HUB_IDS / 2) {
         old = young;
@@ -103,6 +147,7 @@ export function ledgerKeys(ns: string): LedgerKeys {
     return derived;
   };
   const derivedHubId = (endpoint: string, messageId: string): string => derive(endpoint, messageId).hubId;
+  const markersPrefix = `${ns}:mk:`;
   return {
     messageId: (endpoint, messageId) => `${ns}:msgid:${derive(endpoint, messageId).short}`,
     formerMessageId: (endpoint, messageId) => `${ns}:msgid:${endpoint}:${messageId}`,
@@ -112,7 +157,9 @@ export function ledgerKeys(ns: string): LedgerKeys {
     received: (endpoint, messageId) => `${ns}:rcvd:${derive(endpoint, messageId).short}`,
     formerReceived: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,
     receivedMark: "1",
-    markers: (hubId) => `${ns}:mk:${hubId}`,
+    markers: (hubId) => `${markersPrefix}${markerName(hubId)}`,
+    formerMarkers: (hubId) => `${markersPrefix}${hubId}`,
+    markersPrefix,
     routedField: "r",
     deliveredField: (endpoint, resend) => (resend === undefined ? `d:${endpoint}` : `d:${endpoint}:${resend}`),
     resendsField: (endpoint) => `n:${endpoint}`,

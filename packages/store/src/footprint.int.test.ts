@@ -16,12 +16,16 @@ import { createStore } from "./store.ts";
 
 const MESSAGES = 400;
 /**
- * Measured 2026-12-07 (fp17 round): 847 B per message — a patient filed under its hash's first 22 characters
+ * The events carry the ids their stages give them (the dispatcher's `delivered`, the router's relayed `acknowledged`
+ * with the acknowledgement's UUID hub id). Measured 2026-12-07 (rk18 round): 847 B per message, record 488 B — those
+ * ids kept by code and the acknowledgement's hub id in 22 characters (docs/decisions/0119); 975 B, record 616 B,
+ * with them spelled out as before. Measured 2026-12-07 (fp17 round, contract event ids): 847 B — a patient filed under its hash's first 22 characters
  * (docs/decisions/0104; each message here is about a patient of its own, whose index key went 168 → 136 B); 879 B
  * before it, 1,088 B before bucketed message indexes (0097), 1,272 B before no index of every message (0080) and the
  * compact record (0081), 1,386 B before compact index members (0064). The bound leaves about 2 %, less than one more
- * index entry per message costs (≥ 30 B in a bucket), the patient's whole hash back in its key (+32 B) or the
- * record's return to the spelled-out kind, content type, message id and trace id would.
+ * index entry per message costs (≥ 30 B in a bucket), the patient's whole hash back in its key (+32 B), the
+ * record's return to the spelled-out kind, content type, message id and trace id, or to the stages' event ids
+ * spelled out (+128 B), would.
  */
 const BOUND_BYTES_PER_MESSAGE = 865;
 /**
@@ -29,7 +33,7 @@ const BOUND_BYTES_PER_MESSAGE = 865;
  * 2,000 messages from 4 senders to 3 receivers give every shared index several buckets, as at retention, where a
  * sorted set of its own would be a skiplist at ~122 B per entry; patient indexes left out (one small key per
  * patient, measured above). Measured 2026-12-06: 705 B (1,204 B before 0097 with the same messages, every index a
- * skiplist); the same room.
+ * skiplist); 694 B since 0119 with the stages' event ids (822 B spelled out); the same room.
  */
 const AT_RETENTION = { messages: 2_000, senders: 4, receivers: 3 };
 const BOUND_AT_RETENTION_BYTES_PER_MESSAGE = 720;
@@ -65,7 +69,10 @@ async function fill(
       const hubId = randomUUID();
       const options = { sender: `practice-${i % shape.senders}`, receivers: [`hospital-${i % shape.receivers}`] };
       events.push(
-        ...happyPath(hubId, t0 + i, options).map((e) => ({ ...e, traceId: randomUUID().replaceAll("-", "") })),
+        ...happyPath(hubId, t0 + i, options).map((e) => ({
+          ...asTheStagesMakeIt(e),
+          traceId: randomUUID().replaceAll("-", ""),
+        })),
       );
       await store.applyEnvelope(
         envelope(hubId, t0 + i, {
@@ -78,6 +85,17 @@ async function fill(
     await store.applyEvents(events);
   }
   return store;
+}
+
+/**
+ * An event with the id its stage gives it, where that is not the contract's: the dispatcher's `delivered` names no
+ * attempt, the router's relayed `acknowledged` ends with the acknowledgement's hub id (a UUID, as the hub makes it).
+ */
+function asTheStagesMakeIt(e: LifecycleEvent): LifecycleEvent {
+  if (e.type === "delivered") return { ...e, eventId: `${e.hubId}:delivered:${e.endpoint}` };
+  if (e.type !== "acknowledged") return e;
+  const ackHubId = randomUUID();
+  return { ...e, ackHubId, eventId: `${e.hubId}:acknowledged:${e.endpoint}:${ackHubId}` };
 }
 
 async function bytesPerMessage(keys: readonly string[], messages = MESSAGES): Promise<number> {

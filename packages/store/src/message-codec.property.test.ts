@@ -84,9 +84,16 @@ const lifecycleEvent: fc.Arbitrary<LifecycleEvent> = fc.oneof(
       letterType: "XDIS91",
     } as never),
   ),
-  fc
-    .tuple(at, base, endpoint, attempt, fc.nat(5_000))
-    .map(([t, b, e, n, durationMs]) => event("delivered", HUB_ID, t, { ...b, endpoint: e, attempt: n, durationMs })),
+  fc.tuple(at, base, endpoint, attempt, fc.nat(5_000), fc.boolean()).map(([t, b, e, n, durationMs, contractId]) =>
+    // The contract's event id, or the dispatcher's (no attempt: one delivery per receiver, 0119).
+    event(
+      "delivered",
+      HUB_ID,
+      t,
+      { ...b, endpoint: e, attempt: n, durationMs },
+      contractId ? undefined : `delivered:${e}`,
+    ),
+  ),
   fc
     .tuple(at, base, endpoint, attempt, text)
     .map(([t, b, e, n, message]) =>
@@ -102,15 +109,20 @@ const lifecycleEvent: fc.Arbitrary<LifecycleEvent> = fc.oneof(
     } as never),
   ),
   fc
-    .tuple(at, base, endpoint, fc.constantFrom("ok", "error"), fc.option(otherHubId), fc.boolean())
-    .map(([t, b, e, code, ackHubId, ownId]) =>
+    .tuple(at, base, endpoint, fc.constantFrom("ok", "error"), fc.option(otherHubId), fc.nat(2))
+    .map(([t, b, e, code, ackHubId, id]) =>
       event(
         "acknowledged",
         HUB_ID,
         t,
         { ...b, endpoint: e, code, ...(ackHubId === null ? {} : { ackHubId }) } as never,
-        // Mostly the contract's event id; sometimes another (a second acknowledgement of the same receiver).
-        ownId ? undefined : `acknowledged:${e}:${t}`,
+        // The contract's event id; the router's (the acknowledgement's hub id last, 0119); or another (a second
+        // acknowledgement of the same receiver).
+        id === 0
+          ? undefined
+          : id === 1 && ackHubId !== null
+            ? `acknowledged:${e}:${ackHubId}`
+            : `acknowledged:${e}:${t}`,
       ),
     ),
   fc

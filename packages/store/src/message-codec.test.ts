@@ -92,4 +92,91 @@ describe("compact message record", () => {
       expect(lifecycle.contentType).toBe(c.contentType ?? "application/fhir+json");
     }
   });
+
+  // Catches: a record written before 0119 (the stages' event ids spelled out, the acknowledgement's hub id in 36
+  // characters) that no longer reads, or reads with other event ids — a redelivered event then folded twice.
+  it("reads a record of the release before 0119 as the same message, and writes its stage event ids as codes", () => {
+    // As the hub wrote it (pnpm bench:e2e, receivers acknowledge, 2026-12-07, the round's start 1fcc28e).
+    const hubId = "8449c266-8bcf-50b6-bcf4-27189861a68f";
+    const ackHubId = "c0b2e0cb-4e06-5dea-86e9-3adc7b015e54";
+    const former =
+      '{"f":1796634681251,"t":0,"mi":"jEgJVs8BQACAAAAAAAAAVA","k":8,"s":"acute-team","tb":"RK4SC1TvTAcLKsVqNnsoCg",' +
+      `"ct":1,"z":21318,"r":{"practice":[1,1,490,[609,"ok",":acknowledged:practice:${ackHubId}","${ackHubId}"]]},` +
+      '"ph":"dCsU3WxChTiWpi1A-C9gOZ","h":[["rc",0],["ro",276],["dl",490,":delivered:practice","practice",1,null,' +
+      `null,42],["ak",609,":acknowledged:practice:${ackHubId}","practice",null,"ok"]]}`;
+    const state = decodeMessage(hubId, former);
+    expect(state.receivers.practice?.ack).toEqual({
+      at: 1796634681251 + 609,
+      code: "ok",
+      eventId: `${hubId}:acknowledged:practice:${ackHubId}`,
+      ackHubId,
+    });
+    expect(state.hops.map((h) => h.eventId)).toEqual([
+      `${hubId}:received`,
+      `${hubId}:routed`,
+      `${hubId}:delivered:practice`,
+      `${hubId}:acknowledged:practice:${ackHubId}`,
+    ]);
+    const now = encodeMessage(state);
+    expect(decodeMessage(hubId, now)).toEqual(state);
+    const packed = JSON.parse(now) as { r: { practice: unknown[] }; h: unknown[][] };
+    expect(packed.r.practice[3]).toEqual([609, "ok", 2, "wLLgy04GXeqG6TrcewFeVA"]);
+    expect(packed.h[2]).toEqual(["dl", 490, 1, "practice", 1, null, null, 42]);
+    expect(packed.h[3]).toEqual(["ak", 609, 2, "practice", null, "ok"]);
+    expect(former.length - now.length).toBeGreaterThanOrEqual(150);
+  });
+
+  // Catches: a code that stands for an event id the record cannot make again — an earlier acknowledgement's hop
+  // named by the receiver's latest acknowledgement, a resend's or another stage's id taken for the dispatcher's.
+  it("keeps an event id as itself where no code makes it again", () => {
+    // hospital-1's acknowledgement `ackHubId`, as the router relays it (its event id ends with that hub id).
+    const relayedAcknowledgement = (at: number, code: "ok" | "fatal-error", ackHubId: string) =>
+      event(
+        "acknowledged",
+        HUB_ID,
+        at,
+        { endpoint: "hospital-1", code, ackHubId },
+        `acknowledged:hospital-1:${ackHubId}`,
+      );
+    const first = "7d5e0a4e-31c4-4c55-8f8e-0a1b2c3d4e5f";
+    const second = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+    const state = fold([
+      event("received", HUB_ID, T0, {
+        messageId: "m-1",
+        sourceEndpoint: "practice-1",
+        kind: "referral",
+        contentType: "application/fhir+json",
+        size: 1024,
+      }),
+      event("routed", HUB_ID, T0 + 10, { receivers: ["hospital-1"], ruleCopies: [] }),
+      event(
+        "delivered",
+        HUB_ID,
+        T0 + 20,
+        { endpoint: "hospital-1", attempt: 2, durationMs: 9 },
+        "delivered:hospital-1",
+      ),
+      event(
+        "delivered",
+        HUB_ID,
+        T0 + 30,
+        { endpoint: "hospital-1", attempt: 1, durationMs: 9 },
+        "delivered:hospital-1:resend-1",
+      ),
+      relayedAcknowledgement(T0 + 1_000, "fatal-error", first),
+      relayedAcknowledgement(T0 + 2_000, "ok", second),
+    ]);
+    const text = encodeMessage(state);
+    const hops = (JSON.parse(text) as { h: unknown[][] }).h;
+    expect(hops.map((h) => h[2])).toEqual([
+      undefined,
+      undefined,
+      1,
+      ":delivered:hospital-1:resend-1",
+      `:acknowledged:hospital-1:${first}`,
+      2,
+    ]);
+    expect(decodeMessage(HUB_ID, text)).toEqual(state);
+    expect(state.receivers["hospital-1"]?.ack?.ackHubId).toBe(second);
+  });
 });

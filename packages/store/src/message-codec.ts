@@ -29,6 +29,11 @@ import {
  * the index members' form), a W3C trace id as 22 (field `tb`), no trailing empty slots in a receiver's entry
  * and no contract event id at the end of a hop. The decoder reads both forms, so records written before it
  * read as they are until they are next written (or `carehub rebuild` rewrites them).
+ *
+ * Since docs/decisions/0119-record-event-ids-by-code.md the event ids the stages make outside the contract's
+ * pattern, which the record can say again from what it holds, are a number too (`EventIdCode`): the dispatcher's
+ * `delivered` (no attempt) and the router's relayed `acknowledged` (the acknowledgement's hub id last, which the
+ * receiver's entry holds); and that hub id in the receiver's entry is the index members' 22 characters.
  */
 
 /** Kind → its stored code. The compiler asks for a code for every new kind; a code is never reused. */
@@ -80,16 +85,30 @@ const TYPE_CODES: Record<LifecycleEventType, string> = {
 };
 const TYPES_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([type, code]) => [code, type as LifecycleEventType]));
 
+/**
+ * How an event id is kept, when not as itself (`:<rest>` after the record's hub id, or whole): a number naming the
+ * rule that makes it again from the record. A code is never reused or renumbered, only added.
+ */
+const EventIdCode = {
+  /** The contract's `<hubId>:<type>[:<endpoint>][:<attempt>]` (0081). */
+  contract: 0,
+  /** The contract's without the attempt, for a hop that has one: the dispatcher's `delivered`, one per receiver. */
+  withoutAttempt: 1,
+  /** The contract's, then `:<the receiver's acknowledgement's hub id>`: the router's relayed `acknowledged`. */
+  withAckHubId: 2,
+} as const;
+type PackedEventId = string | (typeof EventIdCode)[keyof typeof EventIdCode];
+
 type Packed = Record<string, unknown>;
-type PackedHop = [string, number, (string | 0)?, ...(string | number | null)[]];
-type PackedAck = [number, AcknowledgementCode, string | 0, string?];
+type PackedHop = [string, number, PackedEventId?, ...(string | number | null)[]];
+type PackedAck = [number, AcknowledgementCode, PackedEventId, string?];
 type PackedReceiver = [
   number,
   number,
   (number | null)?,
   (PackedAck | null)?,
   (number | null)?,
-  ([number, string, string, string | 0] | null)?,
+  ([number, string, string, PackedEventId] | null)?,
   ([number, string, string] | null)?,
   string?,
 ];
@@ -130,7 +149,7 @@ export function encodeMessage(state: MessageState): string {
   if (state.subject !== undefined) p.sj = [state.subject.type, state.subject.id, state.subject.originator];
   put(p, "ph", state.patientHash);
   if (state.ackNotRequested) p.na = 1;
-  p.h = state.hops.map((h) => packHop(state.hubId, h, base));
+  p.h = state.hops.map((h) => packHop(state.hubId, h, base, ackHubIdOf(state.receivers, h)));
   if (state.omitted.length > 0) p.om = state.omitted;
   return JSON.stringify(p);
 }
@@ -157,7 +176,7 @@ export function decodeMessage(hubId: string, text: string): MessageState {
     receivers: {},
     replayedBy: (p.rb as string[] | undefined) ?? [],
     links: {},
-    hops: ((p.h as PackedHop[] | undefined) ?? []).map((h) => unpackHop(hubId, h, base)),
+    hops: [],
     omitted: (p.om as string[] | undefined) ?? [],
   };
   if (typeof p.t === "number") state.receivedAt = base + p.t;
@@ -170,6 +189,8 @@ export function decodeMessage(hubId: string, text: string): MessageState {
   for (const [endpoint, r] of Object.entries((p.r as Record<string, PackedReceiver> | undefined) ?? {})) {
     state.receivers[endpoint] = unpackReceiver(hubId, endpoint, r, base);
   }
+  // After the receivers: an acknowledgement's hop may name its event id by the receiver's acknowledgement (0119).
+  state.hops = ((p.h as PackedHop[] | undefined) ?? []).map((h) => unpackHop(hubId, h, base, state.receivers));
   if (Array.isArray(p.rj)) state.rejection = { stage: p.rj[0], issues: p.rj[1], at: base + p.rj[2] };
   if (Array.isArray(p.dx)) state.deadLetter = { stage: p.dx[0], code: p.dx[1], message: p.dx[2], at: base + p.dx[3] };
   take(state, "duplicateOf", p.du);
@@ -193,7 +214,9 @@ function packReceiver(hubId: string, endpoint: string, r: ReceiverState, base: n
     r.routed ? 1 : 0,
     r.attempts,
     r.deliveredAt === undefined ? null : r.deliveredAt - base,
-    r.ack === undefined ? null : packAck(r.ack, base, id(r.ack.eventId, "acknowledged")),
+    r.ack === undefined
+      ? null
+      : packAck(r.ack, base, packEventId(hubId, r.ack.eventId, "acknowledged", endpoint, undefined, r.ack.ackHubId)),
     r.overdueAt === undefined ? null : r.overdueAt - base,
     r.lastError === undefined
       ? null
@@ -210,9 +233,10 @@ function packReceiver(hubId: string, endpoint: string, r: ReceiverState, base: n
   return packed;
 }
 
-function packAck(ack: NonNullable<ReceiverState["ack"]>, base: number, eventId: string | 0): PackedAck {
+function packAck(ack: NonNullable<ReceiverState["ack"]>, base: number, eventId: PackedEventId): PackedAck {
   const packed: PackedAck = [ack.at - base, ack.code, eventId];
-  if (ack.ackHubId !== undefined) packed.push(ack.ackHubId);
+  // The index members' form (0064): a UUID in 22 characters, any other hub id as itself (escaped if need be).
+  if (ack.ackHubId !== undefined) packed.push(indexMember(ack.ackHubId));
   return packed;
 }
 
@@ -222,8 +246,14 @@ function unpackReceiver(hubId: string, endpoint: string, p: PackedReceiver, base
   if (p[2] != null) r.deliveredAt = base + p[2];
   const ack = p[3];
   if (ack != null) {
-    r.ack = { at: base + ack[0], code: ack[1], eventId: unpackEventId(hubId, ack[2], "acknowledged", endpoint) };
-    if (ack[3] !== undefined) r.ack.ackHubId = ack[3];
+    // Written before 0119: the hub id as it was (a UUID's 36 characters are not a member's compact form).
+    const ackHubId = ack[3] === undefined ? undefined : hubIdOfMember(ack[3]);
+    r.ack = {
+      at: base + ack[0],
+      code: ack[1],
+      eventId: unpackEventId(hubId, ack[2], "acknowledged", endpoint, undefined, ackHubId),
+    };
+    if (ackHubId !== undefined) r.ack.ackHubId = ackHubId;
   }
   if (p[4] != null) r.overdueAt = base + p[4];
   const error = p[5];
@@ -241,11 +271,17 @@ function unpackReceiver(hubId: string, endpoint: string, p: PackedReceiver, base
   return r;
 }
 
-function packHop(hubId: string, h: Hop, base: number): PackedHop {
+/** The hub id of the acknowledgement the receiver's entry holds, for an acknowledgement's hop (0119). */
+function ackHubIdOf(receivers: MessageState["receivers"], h: Pick<Hop, "type" | "endpoint">): string | undefined {
+  if (h.type !== "acknowledged" || h.endpoint === undefined || !Object.hasOwn(receivers, h.endpoint)) return undefined;
+  return receivers[h.endpoint]?.ack?.ackHubId;
+}
+
+function packHop(hubId: string, h: Hop, base: number, ackHubId: string | undefined): PackedHop {
   const packed: (string | number | null)[] = [
     TYPE_CODES[h.type],
     h.at - base,
-    packEventId(hubId, h.eventId, h.type, h.endpoint, h.attempt),
+    packEventId(hubId, h.eventId, h.type, h.endpoint, h.attempt, ackHubId),
     h.endpoint ?? null,
     h.attempt ?? null,
     h.code ?? null,
@@ -254,11 +290,11 @@ function packHop(hubId: string, h: Hop, base: number): PackedHop {
   ];
   while (packed.length > 3 && packed[packed.length - 1] === null) packed.pop();
   // A contract event id with nothing after it is left out (0081).
-  if (packed.length === 3 && packed[2] === 0) packed.pop();
+  if (packed.length === 3 && packed[2] === EventIdCode.contract) packed.pop();
   return packed as PackedHop;
 }
 
-function unpackHop(hubId: string, p: PackedHop, base: number): Hop {
+function unpackHop(hubId: string, p: PackedHop, base: number, receivers: MessageState["receivers"]): Hop {
   const type = TYPES_BY_CODE.get(p[0]);
   if (type === undefined) throw new Error(`unknown hop type code ${p[0]}`);
   const [, at, eventId = 0, endpoint, attempt, code, detail, durationMs] = p;
@@ -268,7 +304,7 @@ function unpackHop(hubId: string, p: PackedHop, base: number): Hop {
   if (typeof code === "string") hop.code = code;
   if (typeof detail === "string") hop.detail = detail;
   if (typeof durationMs === "number") hop.durationMs = durationMs;
-  hop.eventId = unpackEventId(hubId, eventId, type, hop.endpoint, hop.attempt);
+  hop.eventId = unpackEventId(hubId, eventId, type, hop.endpoint, hop.attempt, ackHubIdOf(receivers, hop));
   return hop;
 }
 
@@ -280,14 +316,41 @@ export function contractEventId(hubId: string, type: string, endpoint?: string, 
   return id;
 }
 
-function packEventId(hubId: string, eventId: string, type: string, endpoint?: string, attempt?: number): string | 0 {
-  if (eventId === contractEventId(hubId, type, endpoint, attempt)) return 0;
+function packEventId(
+  hubId: string,
+  eventId: string,
+  type: string,
+  endpoint?: string,
+  attempt?: number,
+  ackHubId?: string,
+): PackedEventId {
+  const contract = contractEventId(hubId, type, endpoint, attempt);
+  if (eventId === contract) return EventIdCode.contract;
+  if (attempt !== undefined && eventId === contractEventId(hubId, type, endpoint)) return EventIdCode.withoutAttempt;
+  if (ackHubId !== undefined && eventId === `${contract}:${ackHubId}`) return EventIdCode.withAckHubId;
   return eventId.startsWith(`${hubId}:`) ? `:${eventId.slice(hubId.length + 1)}` : eventId;
 }
 
-function unpackEventId(hubId: string, packed: string | 0, type: string, endpoint?: string, attempt?: number): string {
-  if (packed === 0) return contractEventId(hubId, type, endpoint, attempt);
-  return packed.startsWith(":") ? `${hubId}${packed}` : packed;
+function unpackEventId(
+  hubId: string,
+  packed: PackedEventId,
+  type: string,
+  endpoint?: string,
+  attempt?: number,
+  ackHubId?: string,
+): string {
+  switch (packed) {
+    case EventIdCode.contract:
+      return contractEventId(hubId, type, endpoint, attempt);
+    case EventIdCode.withoutAttempt:
+      return contractEventId(hubId, type, endpoint);
+    case EventIdCode.withAckHubId:
+      if (ackHubId === undefined) throw new Error(`an ${type} event id names an acknowledgement the record lacks`);
+      return `${contractEventId(hubId, type, endpoint, attempt)}:${ackHubId}`;
+    default:
+      if (typeof packed !== "string") throw new Error(`unknown event id code ${String(packed)}`);
+      return packed.startsWith(":") ? `${hubId}${packed}` : packed;
+  }
 }
 
 function put(target: Packed, key: string, value: unknown): void {

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { encodeDeliveryRecord } from "@carehub/ledger";
 import type { Endpoint } from "@carehub/schemas";
 import { type RedisServerHandle, startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
@@ -207,5 +209,26 @@ describe("delivered markers in the message's marker hash (docs/decisions/0063)",
     const successor = await state.check("ep-old", "h-correction", "h-old", "10", { mayBegin: true, now: clock });
     expect(successor.predecessor).toBe("delivered");
     expect(successor.begun).toMatchObject({ attempt: 1 });
+  });
+
+  // Catches: an upgrade that reads the marker hash under its new name alone (0119): a message an older release
+  // delivered into the hash under its whole hub id delivered again when its copy is redelivered, and a correction
+  // of it waiting for ever for an original that has long arrived.
+  it("still honours the delivered fields of an older release's marker hash under the whole hub id", async () => {
+    const state = new DeliveryState(redis, keys, 3_600);
+    const [old, correction] = [randomUUID(), randomUUID()];
+    expect(keys.markers(old)).not.toBe(keys.formerMarkers(old));
+    const record = { attempt: 1, durationMs: 4, at: new Date(clock).toISOString(), copy: 3 };
+    await redis.hset(keys.formerMarkers(old), keys.deliveredField("ep-old"), encodeDeliveryRecord(record));
+    const again = await state.check("ep-old", old, undefined, "3", { mayBegin: true, now: clock });
+    expect(again.delivered).toEqual(record);
+    expect(again.begun).toBeUndefined();
+    const successor = await state.check("ep-old", correction, old, "11", { mayBegin: true, now: clock });
+    expect(successor.predecessor).toBe("delivered");
+    expect(successor.begun).toMatchObject({ attempt: 1 });
+    // This release writes the hash under the 22 characters only.
+    await state.markDelivered("ep-old", correction, { attempt: 1, durationMs: 4, at: new Date(clock).toISOString() });
+    expect(await redis.hexists(keys.markers(correction), keys.deliveredField("ep-old"))).toBe(1);
+    expect(await redis.exists(keys.formerMarkers(correction))).toBe(0);
   });
 });

@@ -27,7 +27,8 @@ end`;
 /**
  * Looks at one copy of a message before delivery, in one atomic step:
  * KEYS: attempts, dead marker, marker hash and older releases' delivered marker (this message; '' for a re-send), marker hash,
- * older delivered marker and dead marker (its predecessor, or '' three times), the endpoint's circuit. ARGV:
+ * older delivered marker and dead marker (its predecessor, or '' three times), the endpoint's circuit, and older
+ * releases' marker hashes under the whole hub id (docs/decisions/0119: this message's, its predecessor's or ''). ARGV:
  * copy id, ttl seconds, may-begin ("1": the caller knows the endpoint and the message has not expired), now
  * (epoch ms), the receiver's delivered field in a marker hash (`d:<receiver>:<n>` for re-send n). Returns {delivered record or '', not-before ms,
  * predecessor delivered 0/1, predecessor dead 0/1, circuit state or false, and when the attempt was begun:
@@ -41,12 +42,14 @@ end`;
  * Anything else (an open or half-open circuit, whose permit may claim the probe) is left to the caller.
  */
 const OBSERVE_COPY = `${COUNT_ATTEMPT}
-local delivered = redis.call('HGET', KEYS[3], ARGV[5]) or (KEYS[4] ~= '' and redis.call('GET', KEYS[4]))
+local delivered = redis.call('HGET', KEYS[3], ARGV[5]) or redis.call('HGET', KEYS[9], ARGV[5])
+  or (KEYS[4] ~= '' and redis.call('GET', KEYS[4]))
 local circuit = redis.call('GET', KEYS[8])
 local afterDelivered = 0
 local afterDead = 0
 if KEYS[5] ~= '' then
-  if redis.call('HEXISTS', KEYS[5], ARGV[5]) == 1 or redis.call('EXISTS', KEYS[6]) == 1 then afterDelivered = 1 end
+  if redis.call('HEXISTS', KEYS[5], ARGV[5]) == 1 or redis.call('HEXISTS', KEYS[10], ARGV[5]) == 1
+    or redis.call('EXISTS', KEYS[6]) == 1 then afterDelivered = 1 end
   if redis.call('EXISTS', KEYS[7]) == 1 then afterDead = 1 end
 end
 if delivered then return {delivered, 0, afterDelivered, afterDead, circuit} end
@@ -136,7 +139,7 @@ export class DeliveryState {
     this.#ttlSeconds = ttlSeconds;
     // ioredis sends a defined command as EVALSHA (EVAL once when Redis lacks the script): the script's text
     // (about 1.3 KB) is not written to the socket, nor hashed by Redis, on every delivery.
-    redis.defineCommand(OBSERVE_COPY_COMMAND, { lua: OBSERVE_COPY, numberOfKeys: 8 });
+    redis.defineCommand(OBSERVE_COPY_COMMAND, { lua: OBSERVE_COPY, numberOfKeys: 10 });
     redis.defineCommand(MARK_DELIVERED_COMMAND, { lua: MARK_DELIVERED, numberOfKeys: 4 });
   }
 
@@ -166,6 +169,8 @@ export class DeliveryState {
       after === undefined ? "" : this.#keys.delivered(endpoint, after),
       after === undefined ? "" : this.#keys.deadLettered(endpoint, after),
       this.#keys.circuit(endpoint),
+      this.#keys.formerMarkers(hubId),
+      after === undefined ? "" : this.#keys.formerMarkers(after),
       copy,
       String(this.#ttlSeconds),
       begin.mayBegin ? "1" : "0",

@@ -6,7 +6,10 @@ import { type LedgerKeys, ledgerKeys } from "@carehub/ledger";
  * dispatcher's own.
  */
 export interface DispatchKeys
-  extends Pick<LedgerKeys, "markers" | "deliveredField" | "resendsField" | "delivered" | "deadLettered" | "attempts"> {
+  extends Pick<
+    LedgerKeys,
+    "markers" | "formerMarkers" | "deliveredField" | "resendsField" | "delivered" | "deadLettered" | "attempts"
+  > {
   /** The endpoint's circuit-breaker state. */
   circuit(endpoint: string): string;
 }
@@ -15,6 +18,7 @@ export function dispatchKeys(ns: string): DispatchKeys {
   const ledger = ledgerKeys(ns);
   return {
     markers: ledger.markers,
+    formerMarkers: ledger.formerMarkers,
     deliveredField: ledger.deliveredField,
     resendsField: ledger.resendsField,
     delivered: ledger.delivered,

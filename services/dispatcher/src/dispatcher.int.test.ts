@@ -12,6 +12,7 @@ import {
   waitFor,
 } from "../test/support.ts";
 import { parseCircuitState } from "./circuit-breaker.ts";
+import { dispatchKeys } from "./dispatch-keys.ts";
 import type { RunningDispatcher } from "./dispatcher.ts";
 import { redriveDeadLetters } from "./redrive.ts";
 
@@ -100,7 +101,7 @@ describe("dispatcher", () => {
       "carehub-source-endpoint": "sender-x",
       "carehub-attempt": "1",
     });
-    expect(await bed.redis.hexists(`${ns}:mk:${id}`, "d:ep-plain")).toBe(1);
+    expect(await bed.redis.hexists(dispatchKeys(ns).markers(id), "d:ep-plain")).toBe(1);
 
     // A second copy of the same message (as after a crash between delivery and ack) is skipped.
     await bed.bus.publish(bed.bus.topology.subjects.outbox("ep-plain"), "<hello/>", {

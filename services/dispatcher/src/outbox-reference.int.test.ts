@@ -14,6 +14,7 @@ import {
   waitFor,
 } from "../test/support.ts";
 import { dispatchKeys } from "./dispatch-keys.ts";
+import { DEFAULT_DISPATCHER_OPTIONS } from "./dispatcher-config.ts";
 import { resendDelivered } from "./resend.ts";
 
 /**
@@ -92,7 +93,7 @@ describe("a copy by reference", () => {
     await waitFor(() => bed.events.of("delivered", id)[0], "delivered");
 
     const report = await resendDelivered(
-      { bus: bed.bus, redis: bed.redis, keys },
+      { bus: bed.bus, redis: bed.redis, keys, ttlSeconds: DEFAULT_DISPATCHER_OPTIONS.stateTtlSeconds },
       { hubIds: [id], endpoint: "ep-a", limit: 1 },
     );
     expect(report.resent).toBe(1);
@@ -125,7 +126,7 @@ describe("a copy by reference", () => {
     let report: Awaited<ReturnType<typeof resendDelivered>>;
     try {
       report = await resendDelivered(
-        { bus: fresh, redis: bed.redis, keys },
+        { bus: fresh, redis: bed.redis, keys, ttlSeconds: DEFAULT_DISPATCHER_OPTIONS.stateTtlSeconds },
         { hubIds: [lost, kept], endpoint: "ep-a", limit: 10 },
       );
     } finally {

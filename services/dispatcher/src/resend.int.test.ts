@@ -1,3 +1,6 @@
+import { randomUUID } from "node:crypto";
+import { encodeDeliveryRecord } from "@carehub/ledger";
+import type { Redis } from "ioredis";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   dispatcherTestbed,
@@ -21,8 +24,10 @@ let a: TestReceiver;
 let b: TestReceiver;
 const registry = new SwappableRegistry(testRegistry([testEndpoint("placeholder")]));
 const keys = dispatchKeys(bed.ns);
-const resend = (hubIds: string[], endpoint: string) =>
-  resendDelivered({ bus: bed.bus, redis: bed.redis, keys }, { hubIds, endpoint, limit: 10 });
+/** The retention the re-sends are given (the dispatcher's marker lifetime): a week, to tell it from the default. */
+const TTL_SECONDS = 7 * 86_400;
+const resend = (hubIds: string[], endpoint: string, redis: Redis = bed.redis) =>
+  resendDelivered({ bus: bed.bus, redis, keys, ttlSeconds: TTL_SECONDS }, { hubIds, endpoint, limit: 10 });
 
 let sequence = 0;
 const hubId = (label: string) => `${label}-${++sequence}-${Date.now()}`;
@@ -50,6 +55,88 @@ beforeAll(async () => {
     ]),
   );
   await bed.dispatcher({ registry, options: FAST_DISPATCH });
+});
+
+describe("re-send of a message an older release delivered (its marker hash under the whole hub id, 0119)", () => {
+  // Catches: a re-send that reads the marker hash under its new name alone (the message "not delivered", skipped),
+  // or numbers afresh from 1 what an older release re-sent already — re-send 1's delivered field is then taken and
+  // the new copy dropped as delivered.
+  it("finds the delivered copy there and numbers the re-send after the older release's", async () => {
+    const id = randomUUID();
+    await bed.toOutbox("ep-a", id, { body: "<older/>" });
+    await waitFor(() => bed.events.of("delivered", id)[0], "delivered");
+    // As an older release left it: the same fields under the whole hub id, re-sent once already.
+    await bed.redis.rename(keys.markers(id), keys.formerMarkers(id));
+    await bed.redis.hset(
+      keys.formerMarkers(id),
+      keys.resendsField("ep-a"),
+      "1",
+      keys.deliveredField("ep-a", 1),
+      "1,3,1796634622688",
+    );
+
+    expect(await resend([id], "ep-a")).toEqual({ resent: 1, hubIds: [id], skipped: [] });
+    await waitFor(() => requestsFor(a, id).length === 2 || undefined, "the re-send delivered to ep-a");
+    expect(requestsFor(a, id)[1]?.headers).toMatchObject({ "carehub-resend": "2" });
+    expect(await bed.redis.hget(keys.markers(id), keys.resendsField("ep-a"))).toBe("2");
+  });
+});
+
+describe("the lifetime of a marker hash a re-send creates (0119)", () => {
+  /*
+   * A message an older release delivered to `ep-idle`, which has no dispatcher here: its re-send stays queued, so
+   * the hash's lifetime is the one the re-send gave it (a delivery would set it to the retention again). As an
+   * older release left it: the delivered field, naming the OUTBOX copy, in the hash under the whole hub id.
+   */
+  async function deliveredByAnOlderRelease(id: string): Promise<void> {
+    const copy = await bed.toOutbox("ep-idle", id, { body: "<older/>" });
+    const record = encodeDeliveryRecord({ attempt: 1, durationMs: 3, at: new Date().toISOString(), copy });
+    await bed.redis.hset(keys.formerMarkers(id), keys.deliveredField("ep-idle"), record);
+  }
+
+  // Catches: a re-send that creates the new hash with no expiry (the PEXPIRE left out) — kept for ever unless the
+  // re-send is delivered, while the older hash it stands beside expires.
+  it("lives as long as the older hash when that one still lives", async () => {
+    const id = randomUUID();
+    await deliveredByAnOlderRelease(id);
+    await bed.redis.pexpire(keys.formerMarkers(id), 3_600_000);
+
+    expect(await resend([id], "ep-idle")).toEqual({ resent: 1, hubIds: [id], skipped: [] });
+    // Expiry times (epoch ms), not TTLs: two TTLs read one after the other differ by the time between the reads.
+    const expiresAt = async (key: string) => Number(await bed.redis.call("PEXPIRETIME", key));
+    const older = await expiresAt(keys.formerMarkers(id));
+    expect(older).toBeGreaterThan(Date.now() + 3_000_000);
+    expect(Math.abs((await expiresAt(keys.markers(id))) - older)).toBeLessThanOrEqual(10);
+    expect(await bed.redis.hget(keys.markers(id), keys.resendsField("ep-idle"))).toBe("1");
+  });
+
+  // Catches: the older hash expiring between the read that found the delivered copy and the script that numbers the
+  // re-send — the script's HINCRBY then made a hash that never expires (nothing to take the lifetime from). Also a
+  // hub id that is not a UUID, whose marker hash has one name in both releases (the script's two keys are one).
+  it("lives for the retention when the older hash expired just before it was numbered", async () => {
+    for (const id of [randomUUID(), hubId("plain")]) {
+      await deliveredByAnOlderRelease(id);
+      await bed.redis.pexpire(keys.formerMarkers(id), 3_600_000);
+      // The older hash expires after the re-send read it and before it is numbered (the script is its next command).
+      const expiring = new Proxy(bed.redis, {
+        get(target, property) {
+          if (property === "eval") {
+            return async (...args: Parameters<Redis["eval"]>) => {
+              await target.del(keys.formerMarkers(id));
+              return target.eval(...args);
+            };
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+
+      expect(await resend([id], "ep-idle", expiring)).toEqual({ resent: 1, hubIds: [id], skipped: [] });
+      const ttl = await bed.redis.pttl(keys.markers(id));
+      expect(ttl).toBeGreaterThan(TTL_SECONDS * 1000 - 60_000);
+      expect(ttl).toBeLessThanOrEqual(TTL_SECONDS * 1000);
+    }
+  });
 });
 
 describe("re-send of a delivered message", () => {

@@ -23,6 +23,14 @@ export interface ResendRequest {
   now?: () => Date;
 }
 
+export interface ResendDeps {
+  bus: Bus;
+  redis: Redis;
+  keys: DispatchKeys;
+  /** How long the dispatcher keeps delivery markers (its `stateTtlSeconds`): the lifetime of a hash a re-send makes. */
+  ttlSeconds: number;
+}
+
 export interface ResendReport {
   resent: number;
   /** Hub ids of the messages sent again, in the order asked. */
@@ -33,6 +41,30 @@ export interface ResendReport {
    */
   skipped: string[];
 }
+
+/**
+ * Numbers a re-send (KEYS: the marker hash, an older release's under the whole hub id; ARGV: the re-send counter's
+ * field, the markers' lifetime in seconds): one more than either hash counted, so a message re-sent before the
+ * upgrade (0119) is not numbered again from 1 — re-send 1's delivered field is then taken, and the new copy would be
+ * dropped as delivered. A marker hash made here (the message was delivered before the upgrade, or its hash expired
+ * after the re-send read it) lives as long as the older one still does, else the markers' lifetime: never without
+ * an expiry (the delivery of the re-send, if it comes, sets the lifetime again).
+ */
+const NUMBER_RESEND = `
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+local left = -2
+if KEYS[2] ~= KEYS[1] then
+  local before = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') or 0
+  if n <= before then
+    n = before + 1
+    redis.call('HSET', KEYS[1], ARGV[1], n)
+  end
+  left = redis.call('PTTL', KEYS[2])
+end
+if redis.call('PTTL', KEYS[1]) == -1 then
+  if left > 0 then redis.call('PEXPIRE', KEYS[1], left) else redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+end
+return n`;
 
 /** OUTBOX headers a re-send copy does not keep: it is ordered already, and it is a fresh copy. */
 const NOT_COPIED = new Set(
@@ -47,10 +79,7 @@ const NOT_COPIED = new Set(
  * while the first delivery's marker does not stop it. Each is linked by a `replayed` event
  * (`<hubId>:replayed:<receiver>:resend-<n>`). Other receivers of the message get nothing.
  */
-export async function resendDelivered(
-  deps: { bus: Bus; redis: Redis; keys: DispatchKeys },
-  request: ResendRequest,
-): Promise<ResendReport> {
+export async function resendDelivered(deps: ResendDeps, request: ResendRequest): Promise<ResendReport> {
   const { bus, redis, keys } = deps;
   const now = request.now ?? (() => new Date());
   const subject = bus.topology.subjects.outbox(request.endpoint);
@@ -62,7 +91,16 @@ export async function resendDelivered(
       report.skipped.push(hubId);
       continue;
     }
-    const n = await redis.hincrby(keys.markers(hubId), keys.resendsField(request.endpoint), 1);
+    const n = Number(
+      await redis.eval(
+        NUMBER_RESEND,
+        2,
+        keys.markers(hubId),
+        keys.formerMarkers(hubId),
+        keys.resendsField(request.endpoint),
+        String(deps.ttlSeconds),
+      ),
+    );
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(original.headers)) {
       if (!isControlHeader(name) && !NOT_COPIED.has(name.toLowerCase())) headers[name] = value;
@@ -92,11 +130,15 @@ export async function resendDelivered(
 
 /** The OUTBOX copy that reached `endpoint` (its ordinary delivery), when the record names it and OUTBOX keeps it. */
 async function deliveredCopy(
-  deps: { bus: Bus; redis: Redis; keys: DispatchKeys },
+  deps: Pick<ResendDeps, "bus" | "redis" | "keys">,
   hubId: string,
   endpoint: string,
 ): Promise<StoredMessage | undefined> {
-  const raw = await deps.redis.hget(deps.keys.markers(hubId), deps.keys.deliveredField(endpoint));
+  // Delivered by this release or, until its marker hash expires, by an older one (0119).
+  const field = deps.keys.deliveredField(endpoint);
+  const raw =
+    (await deps.redis.hget(deps.keys.markers(hubId), field)) ??
+    (await deps.redis.hget(deps.keys.formerMarkers(hubId), field));
   if (raw === null) return undefined;
   const seq = parseDeliveryRecord(raw).copy;
   if (seq === undefined) return undefined;

@@ -1,7 +1,7 @@
 import type { Bus } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
-import type { HubConfig } from "@carehub/schemas";
+import { type HubConfig, retentionSeconds } from "@carehub/schemas";
 import type { ReadModelStore } from "@carehub/store";
 import type { Redis } from "ioredis";
 import type { ServiceSettings } from "./service-settings.ts";
@@ -58,7 +58,16 @@ export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) 
       options: deps.settings.console,
       redrive: ({ hubIds, endpoint, limit }) => redriveDeadLetters(deps.bus, { hubIds, endpoint, limit }),
       resend: (request) =>
-        resendDelivered({ bus: deps.bus, redis: deps.redis, keys: dispatchKeys(deps.config.namespace) }, request),
+        resendDelivered(
+          {
+            bus: deps.bus,
+            redis: deps.redis,
+            keys: dispatchKeys(deps.config.namespace),
+            // The dispatcher's own marker lifetime (startDispatcher: its options, else the retention).
+            ttlSeconds: deps.settings.dispatcher.stateTtlSeconds ?? retentionSeconds(deps.retentionDays),
+          },
+          request,
+        ),
       circuitState: async (endpoint) =>
         parseCircuitState(await deps.redis.get(dispatchKeys(deps.config.namespace).circuit(endpoint))).state,
     });

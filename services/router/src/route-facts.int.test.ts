@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { encodeFirstCopy } from "@carehub/ledger";
 import { startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
@@ -13,6 +14,7 @@ import {
   redisFactReader,
   writeReceiverMarks,
 } from "./route-facts.ts";
+import { isRouted } from "./route-message.ts";
 import { routerKeys } from "./router-keys.ts";
 
 const ns = testNamespace("route-facts");
@@ -49,6 +51,13 @@ async function load(message: ReturnType<typeof envelope>, marks?: ReceiverMarks)
   const facts = await loadRouteFacts(reader, keys, message, planFactLookups(message, registry), marks);
   expect(calls).toBe(1);
   return facts;
+}
+
+/** practice-b's acknowledgement of practice-a's `id` is matched to `hubId`, which the hub routed to `routedTo`. */
+async function expectAcknowledged(id: string, hubId: string, routedTo: string[]): Promise<void> {
+  const facts = await load(ackOf(id));
+  expect(facts.acknowledgedHubId).toBe(hubId);
+  expect([...(facts.acknowledgedRoutedTo ?? [])]).toEqual(routedTo);
 }
 
 beforeAll(() => {
@@ -196,9 +205,7 @@ describe("loadRouteFacts against Redis", () => {
     const olderHubId = keys.derivedHubId("practice-a", "OP1");
     await redis.set(keys.formerMessageId("practice-a", "OP1"), "9");
     await redis.hset(keys.markers(olderHubId), keys.routedField, JSON.stringify(["practice-b"]));
-    const acknowledgement = await load(ackOf("OP1"));
-    expect(acknowledgement.acknowledgedHubId).toBe(olderHubId);
-    expect([...(acknowledgement.acknowledgedRoutedTo ?? [])]).toEqual(["practice-b"]);
+    await expectAcknowledged("OP1", olderHubId, ["practice-b"]);
     await redis.set(keys.formerMessageId("practice-a", "OX1"), JSON.stringify({ hubId: "h-ox1", seq: 3 }));
     await redis.hset(keys.markers("h-ox1"), keys.routedField, JSON.stringify(["municipality-m"]));
     const correction = await load(envelope({ links: { corrects: { messageId: "OX1" } } }));
@@ -208,6 +215,48 @@ describe("loadRouteFacts against Redis", () => {
     // Both keys present (the new one written after the upgrade): the older release's record is the first copy.
     await redis.set(keys.messageId("practice-a", "OX1"), JSON.stringify({ hubId: "h-later", seq: 4 }));
     expect((await load(envelope({ links: { corrects: { messageId: "OX1" } } }))).original?.hubId).toBe("h-ox1");
+  });
+});
+
+describe("marker hashes named by 22 characters (0119), and an older release's under the whole hub id", () => {
+  // Catches: the script naming the marker hash by the whole hub id (or by its name for the derived id alone): the
+  // routed marker of a message this release routed is not found when its hub id comes from a value — a first copy
+  // as JSON, a lab sample's latest result — and its correction is routed nowhere, its acknowledgement refused.
+  it("finds the routed marker this release wrote, from a hub id the script read", async () => {
+    const originalHubId = randomUUID();
+    await redis.set(keys.messageId("practice-a", "N1"), JSON.stringify({ hubId: originalHubId, seq: 5 }));
+    await redis.hset(keys.markers(originalHubId), keys.routedField, JSON.stringify(["municipality-m"]));
+    expect(keys.markers(originalHubId)).not.toBe(keys.formerMarkers(originalHubId));
+    const correction = await load(envelope({ links: { corrects: { messageId: "N1" } } }));
+    expect(correction.original).toEqual({ hubId: originalHubId, routedTo: new Set(["municipality-m"]) });
+  });
+
+  // Catches: an upgrade that reads the new marker hash alone: an acknowledgement or a correction of a message an
+  // older release routed finds no receivers (refused, or routed nowhere) until that release's hashes expire.
+  it("finds the routed marker an older release wrote in the marker hash under the whole hub id", async () => {
+    const acknowledgedHubId = keys.derivedHubId("practice-a", "OM1");
+    await redis.set(keys.messageId("practice-a", "OM1"), "11");
+    await redis.hset(keys.formerMarkers(acknowledgedHubId), keys.routedField, JSON.stringify(["practice-b"]));
+    await expectAcknowledged("OM1", acknowledgedHubId, ["practice-b"]);
+    const originalHubId = randomUUID();
+    await redis.set(keys.formerMessageId("practice-a", "OM2"), JSON.stringify({ hubId: originalHubId, seq: 6 }));
+    await redis.hset(keys.formerMarkers(originalHubId), keys.routedField, JSON.stringify(["municipality-m"]));
+    const correction = await load(envelope({ links: { corrects: { messageId: "OM2" } } }));
+    expect(correction.original).toEqual({ hubId: originalHubId, routedTo: new Set(["municipality-m"]) });
+  });
+
+  // Catches: the same for the router's own check that it made a letter for the original of a correction: the
+  // correction's letter would then not wait for the original's letter at the databank.
+  it("counts a message as routed by either marker hash, or an older release's routed key", async () => {
+    const deps = { keys, redis };
+    const [byThis, byOlder, byOldest, never] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await redis.hset(keys.markers(byThis), keys.routedField, "[]");
+    await redis.hset(keys.formerMarkers(byOlder), keys.routedField, "[]");
+    await redis.set(keys.routed(byOldest), "[]");
+    expect(await isRouted(deps, byThis)).toBe(true);
+    expect(await isRouted(deps, byOlder)).toBe(true);
+    expect(await isRouted(deps, byOldest)).toBe(true);
+    expect(await isRouted(deps, never)).toBe(false);
   });
 });
 

@@ -1,4 +1,4 @@
-import { parseFirstCopy } from "@carehub/ledger";
+import { MARKER_NAME_LUA, parseFirstCopy } from "@carehub/ledger";
 import type { Envelope } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { correctedLabSample, type RouteFacts, supersededMessageId } from "./route-resolver.ts";
@@ -106,11 +106,12 @@ export interface FactReader {
  * none, the hub id those keys derive or "") in ARGV[4..] (an older release's key and its successor,
  * docs/decisions/0110), the routed marker of the hub id found there (a ledger first-copy record is decoded to its hub id: the derived one when
  * the record is its INGRESS position alone, docs/decisions/0082): field ARGV[3] of the marker hash (key prefix
- * ARGV[1]), or an older release's routed key (prefix ARGV[2]). The marker's name is built from a value (a hub id), which is why this is
+ * ARGV[1], then the hub id's marker name: 0119), or of an older release's marker hash (the same prefix, then the
+ * whole hub id), or an older release's routed key (prefix ARGV[2]). The marker's name is built from a value (a hub id), which is why this is
  * a script: the alternative is a second round trip after the MGET. Returns { values, markers } with false for
  * absent keys.
  */
-const READ_FACTS_SCRIPT = `
+const READ_FACTS_SCRIPT = `${MARKER_NAME_LUA}
 local values = redis.call('MGET', unpack(KEYS))
 local markers = {}
 for i = 4, #ARGV, 3 do
@@ -125,7 +126,8 @@ for i = 4, #ARGV, 3 do
   end
   local at = (i - 1) / 3
   if hubId and hubId ~= '' then
-    markers[at] = redis.call('HGET', ARGV[1] .. hubId, ARGV[3]) or redis.call('GET', ARGV[2] .. hubId)
+    markers[at] = redis.call('HGET', ARGV[1] .. markerName(hubId), ARGV[3])
+      or redis.call('HGET', ARGV[1] .. hubId, ARGV[3]) or redis.call('GET', ARGV[2] .. hubId)
   else
     markers[at] = false
   end
@@ -271,7 +273,7 @@ async function readFacts(
   marks: ReceiverMarks | undefined,
 ): Promise<{ values: (string | null)[]; markers: (string | null)[] }> {
   const args = [
-    keys.markers(""),
+    keys.markersPrefix, // the script names each marker hash from a hub id (MARKER_NAME_LUA)
     keys.routed(""),
     keys.routedField,
     ...followed.flatMap((f) => [String((f.at[0] as number) + 1), String((f.at[1] ?? -1) + 1), f.derivedHubId ?? ""]),

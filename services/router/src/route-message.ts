@@ -516,11 +516,15 @@ function setRouted(
   return pipeline.hset(key, deps.keys.routedField, JSON.stringify(endpoints)).expire(key, deps.ttlSeconds);
 }
 
-/** Whether a message was routed: its marker hash's field, or (until it expires) an older release's own key. */
-async function isRouted(deps: Pick<RouteHandlerDeps, "keys" | "redis">, hubId: string): Promise<boolean> {
+/**
+ * Whether a message was routed: its marker hash's field, or (until they expire) older releases' marker hash under
+ * the whole hub id (0119) or own key.
+ */
+export async function isRouted(deps: Pick<RouteHandlerDeps, "keys" | "redis">, hubId: string): Promise<boolean> {
   const results = await deps.redis
     .pipeline()
     .hexists(deps.keys.markers(hubId), deps.keys.routedField)
+    .hexists(deps.keys.formerMarkers(hubId), deps.keys.routedField)
     .exists(deps.keys.routed(hubId))
     .exec();
   if (results === null) throw new Error("the routed marker's pipeline was aborted");

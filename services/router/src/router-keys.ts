@@ -15,6 +15,8 @@ export interface RouterKeys
     | "received"
     | "formerReceived"
     | "markers"
+    | "formerMarkers"
+    | "markersPrefix"
     | "routedField"
     | "routed"
     | "hubAcknowledgement"
@@ -34,6 +36,8 @@ export function routerKeys(ns: string): RouterKeys {
     formerReceived: ledger.formerReceived,
     receivedMark: ledger.receivedMark,
     markers: ledger.markers,
+    formerMarkers: ledger.formerMarkers,
+    markersPrefix: ledger.markersPrefix,
     routedField: ledger.routedField,
     routed: ledger.routed,
     hubAcknowledgement: ledger.hubAcknowledgement,

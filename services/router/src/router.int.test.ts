@@ -92,11 +92,9 @@ describe("router", () => {
       expect(await on.redis.ttl(routerKeys(ns).received("practice-b", message.messageId))).toBeGreaterThan(0);
       expect(await on.redis.exists(routerKeys(ns).formerReceived("practice-b", message.messageId))).toBe(0);
       expect(await on.redis.exists(`${ns}:routed:${message.hubId}`)).toBe(0); // a field of the marker hash instead
-      expect(await on.redis.ttl(`${ns}:mk:${message.hubId}`)).toBeGreaterThan(0);
-      expect(JSON.parse((await on.redis.hget(`${ns}:mk:${message.hubId}`, "r")) ?? "null")).toEqual([
-        "practice-b",
-        "databank",
-      ]);
+      const markers = routerKeys(ns).markers(message.hubId);
+      expect(await on.redis.ttl(markers)).toBeGreaterThan(0);
+      expect(JSON.parse((await on.redis.hget(markers, "r")) ?? "null")).toEqual(["practice-b", "databank"]);
     },
   );
 
