@@ -1,5 +1,6 @@
 import { once } from "node:events";
-import { sharedNatsUrl, sharedRedisUrl, startNatsServer } from "@carehub/testkit";
+import { readFileSync } from "node:fs";
+import { sharedNatsUrl, sharedRedisUrl, startNatsServer, startRedisServer } from "@carehub/testkit";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
@@ -12,6 +13,35 @@ import { socketWrites } from "./testing.ts";
 
 const redisStream = (redis: Redis) => (redis as unknown as { stream: unknown }).stream;
 const natsSocket = (nc: unknown) => (nc as { protocol: { transport: { socket: unknown } } }).protocol.transport.socket;
+
+/** Waits without yielding to the event loop (so no callback runs meanwhile) until `done`, for at most 5 s. */
+function spinUntil(done: () => boolean): void {
+  const deadline = performance.now() + 5_000;
+  while (!done()) if (performance.now() > deadline) throw new Error("not reached in 5 s");
+}
+
+/** A process's state (`T` stopped), or "gone". */
+function processState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.charAt(stat.lastIndexOf(")") + 2);
+  } catch {
+    return "gone";
+  }
+}
+
+/**
+ * The kernel's state of a loopback TCP connection (`/proc/net/tcp`, hex: 01 established, 08 closed by the peer),
+ * undefined once a reset has closed it (a closed socket is no longer listed).
+ */
+function tcpState(localPort: number, remotePort: number): string | undefined {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const [, local, remote, state] = line.trim().split(/\s+/);
+    if (local?.endsWith(`:${hex(localPort)}`) && remote?.endsWith(`:${hex(remotePort)}`)) return state;
+  }
+  return undefined;
+}
 
 const closers: Array<() => unknown> = [];
 afterEach(async () => {
@@ -69,16 +99,90 @@ describe("coalesceRedisWrites", () => {
     expect(stored).toEqual([Buffer.from("a"), binary, Buffer.from("ø")]);
   });
 
-  it("writes a piece of work's commands before the event loop runs anything else, without waiting for more", async () => {
+  // Catches: holding only to the end of each callback's own work (0098's timing): two callbacks of one turn, two
+  // writes.
+  it("writes the commands of every callback of one event-loop turn as one chunk", async () => {
     const redis = await heldRedis();
     const writes = socketWrites(redisStream(redis));
-    // Queued before the command: a flush held to the end of the turn (setImmediate) would come after it.
-    const writtenBeforeNextCallback = new Promise((resolve) => setImmediate(() => resolve(writes.length)));
-    const echoed = redis.echo("work-0");
-    expect(await writtenBeforeNextCallback).toBe(1);
-    expect(await echoed).toBe("work-0");
-    for (let i = 1; i < 3; i++) expect(await redis.echo(`work-${i}`)).toBe(`work-${i}`);
+    const k = key("turn");
+    closers.push(() => redis.del(k));
+    // Two timers due together run in one timers phase, each a callback of its own (microtasks run between them).
+    const both = await new Promise<Promise<number[]>>((resolve) => {
+      let first: Promise<number> | undefined;
+      setTimeout(() => {
+        first = Promise.resolve().then(() => redis.incr(k));
+      }, 0);
+      setTimeout(() => resolve(Promise.all([first ?? Promise.reject(new Error("no first")), redis.incr(k)])), 0);
+    });
+    expect(await both).toEqual([1, 2]);
+    expect(writes).toHaveLength(1);
+  });
+
+  // Catches: a hold that outlives its turn (a flush on a timer, or only once enough is held): a command would wait
+  // for later callbacks, and a lone command for nothing at all.
+  it("holds nothing past the end of its turn", async () => {
+    const redis = await heldRedis();
+    const writes = socketWrites(redisStream(redis));
+    const turn = await new Promise<{ held: number; echoed: Promise<string>; next: Promise<number> }>((resolve) =>
+      setTimeout(() => {
+        const echoed = redis.echo("turn-0");
+        // A timer of the next turn at the earliest: the turn's check phase, and its flush, come first.
+        resolve({ held: writes.length, echoed, next: new Promise((next) => setTimeout(() => next(writes.length), 0)) });
+      }, 0),
+    );
+    expect(turn.held).toBe(0);
+    expect(await turn.next).toBe(1);
+    expect(await turn.echoed).toBe("turn-0");
+    for (let i = 1; i < 3; i++) expect(await redis.echo(`turn-${i}`)).toBe(`turn-${i}`);
     expect(writes).toHaveLength(3);
+  });
+
+  // The case 0098 held against the end-of-turn timing: commands held in one callback, and the client learning in a
+  // later callback of the same turn that its server died — with a command unread (the server was stopped), so the
+  // connection is reset and the socket destroyed before the turn's flush. What it held is dropped, not written;
+  // ioredis counts the commands sent and unanswered and resends each once on its next connection. Catches: held
+  // bytes of a dead socket written to the next connection besides ioredis' resend (each command run twice), or held
+  // commands neither written nor resent (never answered).
+  it("drops what it held for a socket reset later in the same turn, and ioredis resends each command once", async () => {
+    const server = await startRedisServer();
+    closers.push(() => server.stop());
+    const redis = coalesceRedisWrites(new Redis(server.url, { retryStrategy: () => 50, maxRetriesPerRequest: null }));
+    redis.on("error", () => undefined); // the killed server's connection: expected here
+    closers.push(() => redis.disconnect());
+    const pid = Number(/process_id:(\d+)/.exec(await redis.info("server"))?.[1]);
+    const k = key("reset");
+    const first = redisStream(redis) as { writable: boolean; localPort: number };
+    const writes = socketWrites(first);
+    // Stopped, the server reads nothing more: killed with a command unread, it resets the connection.
+    process.kill(pid, "SIGSTOP");
+    spinUntil(() => processState(pid) === "T");
+    const unread = redis.echo("unread");
+    while (!writes.join("").includes("unread")) await new Promise((resolve) => setImmediate(resolve));
+    const held = await new Promise<{
+      before: string | undefined;
+      after: string | undefined;
+      writable: boolean;
+      incrs: Promise<number>[];
+    }>((resolve) =>
+      setTimeout(() => {
+        const incrs = Array.from({ length: 10 }, () => redis.incr(k));
+        // Killed, and the reset arrived, before this callback ends: it is there for this turn's poll phase.
+        const before = tcpState(first.localPort, server.port);
+        process.kill(pid, "SIGKILL");
+        spinUntil(() => tcpState(first.localPort, server.port) !== "01");
+        resolve({ before, after: tcpState(first.localPort, server.port), writable: first.writable, incrs });
+      }, 0),
+    );
+    expect(held).toMatchObject({ before: "01", after: undefined, writable: true });
+    const settled = Promise.allSettled([unread, ...held.incrs]);
+    await server.restart();
+    await settled;
+    expect((await Promise.all(held.incrs)).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(await unread).toBe("unread");
+    expect(first.writable).toBe(false);
+    // None of the ten went out on the dead socket; the restarted server (no persistence) ran each once.
+    expect(writes.join("")).not.toContain("incr");
+    expect(await redis.get(k)).toBe("10");
   });
 
   it("holds the writes of the connection made after a reconnect too, and resends what a dropped socket held", async () => {
@@ -158,6 +262,22 @@ describe("coalesceNatsWrites", () => {
     const subject = `test.socket-writes.${process.pid}.chain`;
     const { got, writes } = await publishAcrossAwaits(nc, await reader(subject, 10), subject, 10);
     expect(got).toEqual(numbered(10));
+    expect(writes).toHaveLength(1);
+  });
+
+  // Catches: holding only to the end of each callback's own work (0098's timing): a publish of each of two callbacks
+  // of one turn, two frames.
+  it("writes what the callbacks of one event-loop turn publish as one frame", async () => {
+    const nc = coalesceNatsWrites(await connect({ servers: sharedNatsUrl() }));
+    closers.push(() => nc.close());
+    const subject = `test.socket-writes.${process.pid}.turn`;
+    const sub = await reader(subject, 2);
+    const writes = socketWrites(natsSocket(nc));
+    setTimeout(() => nc.publish(subject, "m0"), 0);
+    setTimeout(() => nc.publish(subject, "m1"), 0);
+    const got: string[] = [];
+    for await (const m of sub) got.push(m.string());
+    expect(got).toEqual(numbered(2));
     expect(writes).toHaveLength(1);
   });
 

@@ -2,16 +2,19 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { Redis } from "ioredis";
 
 /**
- * The hub's one owner of socket-write coalescing (docs/decisions/0098). Every Redis client a hub process builds and
- * its NATS connection hold what they write during a piece of work — one I/O callback (or timer) and every promise
- * continuation and `nextTick` it sets off — and write it when that work is done, as one chunk per socket: one
- * `write` syscall and one string or Buffer converted once, where each command used to be written (and converted)
- * on its own. One flush per piece of work serves every socket of the process.
+ * The hub's one owner of socket-write coalescing (docs/decisions/0098, 0116). Every Redis client a hub process builds
+ * and its NATS connection hold what they write during one turn of the event loop — every I/O callback and timer of
+ * the turn, with the promise continuations and `nextTick`s each sets off — and write it at the turn's end (its
+ * check phase, `setImmediate`), as one chunk per socket: one `write` syscall and one string or Buffer converted
+ * once, where each command used to be written (and converted) on its own. One flush per turn serves every socket of
+ * the process.
  *
- * Nothing is held across an I/O callback: the flush runs before the event loop hands out the next one, so a write
- * waits only for the CPU work of its own callback, and no disconnect, reply or timeout can be seen by a client
- * between a command being held and written. (Holding to the end of the event-loop turn, `setImmediate`, merged
- * more — see the decision — but holds writes across other callbacks.)
+ * A write waits for the other callbacks of its turn, never for a later turn's: the flush is queued with the first
+ * write held, and the event loop does not block for I/O while an immediate is queued. A callback of the same turn
+ * may be the one in which a client learns that its connection died; what is held for that socket is then dropped
+ * with it (see `holdSocketWrites`), never written to the next connection, and the client resends or fails it as it
+ * does for bytes a dead socket swallowed. (Holding only to the end of each callback's own work, 0098's timing, made
+ * about 1.8 times the writes flat out: docs/decisions/0116.)
  */
 
 type Flush = () => void;
@@ -21,24 +24,22 @@ let scheduled = false;
 
 function flushAll(): void {
   scheduled = false;
-  // A flush may hold more (a write callback that writes): those go at the end of that work.
+  // A flush may hold more (a write callback that writes): those go at the end of the next turn.
   const flushes = [...due];
   due.clear();
   for (const flush of flushes) flush();
 }
 
-const flushAfterTicks = () => process.nextTick(flushAll);
-
 /**
- * Queued as a microtask, the flush's `nextTick` is queued while the piece of work's microtasks run, so it runs
- * once they are all done (Node runs the tick queue and the microtask queue in turn until both are empty), before
- * the event loop hands out the next I/O callback or timer.
+ * Queued with the first write held in a turn, the flush runs in that turn's check phase, after every I/O callback
+ * of its poll phase. A write made in the check phase itself (another immediate, queued after this one) is written
+ * in the next turn's, which the event loop reaches without waiting for I/O.
  */
-function flushAtEndOfWork(flush: Flush): void {
+function flushAtEndOfTurn(flush: Flush): void {
   due.add(flush);
   if (!scheduled) {
     scheduled = true;
-    queueMicrotask(flushAfterTicks);
+    setImmediate(flushAll);
   }
 }
 
@@ -51,11 +52,13 @@ interface WritableSocket {
 const HELD = Symbol("carehub.heldWrites");
 
 /**
- * Holds a socket's writes of strings and Buffers until the end of the piece of work and writes them then as one chunk: one
- * string when all were strings (ioredis' commands are, unless an argument is a Buffer), else one Buffer. A write
- * with a callback or an encoding, and `end`, first write what is held, so order is kept. What is held for a socket
- * that is no longer writable when the work ends is dropped with it: the client (ioredis) still counts those commands
- * as sent and unanswered, and fails or resends them as it does for bytes a dead socket swallowed.
+ * Holds a socket's writes of strings and Buffers until the end of the event-loop turn and writes them then as one
+ * chunk: one string when all were strings (ioredis' commands are, unless an argument is a Buffer), else one Buffer.
+ * A write with a callback or an encoding, and `end`, first write what is held, so order is kept. What is held for a
+ * socket that is no longer writable when the turn ends (it died, and the client may have learnt so in a callback of
+ * the same turn) is dropped with it: the client (ioredis) still counts those commands as sent and unanswered, and
+ * resends them on its next connection, or fails them, as it does for bytes a dead socket swallowed — a dropped
+ * command never reached the server, so a resend runs it once.
  */
 export function holdSocketWrites(socket: WritableSocket): void {
   const marked = socket as WritableSocket & { [HELD]?: true };
@@ -89,7 +92,7 @@ export function holdSocketWrites(socket: WritableSocket): void {
       flush();
       return write(chunk);
     }
-    flushAtEndOfWork(flush);
+    flushAtEndOfTurn(flush);
     return true;
   };
   socket.end = (...args: unknown[]) => {
@@ -106,7 +109,7 @@ function toBuffers(parts: (string | Buffer)[], tail: string): Buffer[] {
 
 /**
  * A Redis client whose every connection (the first and each one after a reconnect or a failover: ioredis makes a
- * new socket each time and keeps it in `stream`) holds its writes to the end of the piece of work.
+ * new socket each time and keeps it in `stream`) holds its writes to the end of the event-loop turn.
  */
 export function coalesceRedisWrites<R extends Redis>(redis: R): R {
   const target = redis as unknown as { stream?: WritableSocket };
@@ -132,13 +135,12 @@ interface NatsProtocol {
 }
 
 /**
- * A NATS connection whose outbound buffer is written at the end of the piece of work instead of in the first
+ * A NATS connection whose outbound buffer is written at the end of the event-loop turn instead of in the first
  * command's microtask. nats-core collects everything published in its outbound buffer (one Buffer) and flushes it
- * when that microtask runs: a publish or ack made after an `await` that resumed later found it flushed and wrote a
- * frame of its own. Held,
- * the frames stay in that buffer, which nats-core owns across a disconnect exactly as before (a flush while
- * disconnected writes nothing and keeps them; what it drops when it dials again it drops as before). `close`
- * writes what is held first.
+ * when that microtask runs: a publish or ack made after an `await` that resumed later, or in another callback of the
+ * turn, found it flushed and wrote a frame of its own. Held, the frames stay in that buffer, which nats-core owns
+ * across a disconnect exactly as before (a flush while disconnected writes nothing and keeps them; what it drops
+ * when it dials again it drops as before). `close` writes what is held first.
  */
 export function coalesceNatsWrites(nc: NatsConnection): NatsConnection {
   const protocol = (nc as unknown as { protocol?: NatsProtocol }).protocol;
@@ -148,11 +150,12 @@ export function coalesceNatsWrites(nc: NatsConnection): NatsConnection {
     due.delete(flush);
     flushNow();
   };
-  // nats-core also flushes inline once its buffer passes `pendingLimit` (a loop of large publishes): that flush
-  // stays immediate, so holding never grows the buffer past what nats-core itself allows.
+  // nats-core also flushes inline once its buffer passes `pendingLimit` (a loop of large publishes, or many
+  // callbacks' publishes in one turn): that flush stays immediate, so holding never grows the buffer past what
+  // nats-core itself allows.
   protocol.flushPending = () => {
     if (protocol.outbound !== undefined && protocol.outbound.size() >= protocol.pendingLimit) flush();
-    else flushAtEndOfWork(flush);
+    else flushAtEndOfTurn(flush);
   };
   const close = protocol.close.bind(protocol);
   protocol.close = (error?: Error) => {
