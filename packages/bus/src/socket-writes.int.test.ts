@@ -118,16 +118,17 @@ describe("coalesceRedisWrites", () => {
     expect(writes).toHaveLength(1);
   });
 
-  // Catches: a hold that outlives its turn (a flush on a timer, or only once enough is held): a command would wait
-  // for later callbacks, and a lone command for nothing at all.
+  // Catches: a hold that outlives its turn (a flush on a timer, even `setTimeout(flush, 0)`, or only once enough is
+  // held): a command would wait for later callbacks, and a lone command for nothing at all.
   it("holds nothing past the end of its turn", async () => {
     const redis = await heldRedis();
     const writes = socketWrites(redisStream(redis));
     const turn = await new Promise<{ held: number; echoed: Promise<string>; next: Promise<number> }>((resolve) =>
       setTimeout(() => {
         const echoed = redis.echo("turn-0");
-        // A timer of the next turn at the earliest: the turn's check phase, and its flush, come first.
-        resolve({ held: writes.length, echoed, next: new Promise((next) => setTimeout(() => next(writes.length), 0)) });
+        // An immediate queued after the flush's runs in the same check phase, right after it: a flush any later (a
+        // timer, even one of 0 ms, runs in a later turn) has not written yet.
+        resolve({ held: writes.length, echoed, next: new Promise((next) => setImmediate(() => next(writes.length))) });
       }, 0),
     );
     expect(turn.held).toBe(0);
