@@ -9,12 +9,14 @@ import type { Redis } from "ioredis";
  * once, where each command used to be written (and converted) on its own. One flush per turn serves every socket of
  * the process.
  *
- * A write waits for the other callbacks of its turn, never for a later turn's: the flush is queued with the first
- * write held, and the event loop does not block for I/O while an immediate is queued. A callback of the same turn
- * may be the one in which a client learns that its connection died; what is held for that socket is then dropped
- * with it (see `holdSocketWrites`), never written to the next connection, and the client resends or fails it as it
- * does for bytes a dead socket swallowed. (Holding only to the end of each callback's own work, 0098's timing, made
- * about 1.8 times the writes flat out: docs/decisions/0116.)
+ * A write made in a turn's timers or poll phase waits for the other callbacks of its turn, never for a later turn's:
+ * the flush is queued with the first write held, and the event loop does not block for I/O while an immediate is
+ * queued. A write made in the check or close phase (an immediate queued after the flush, a 'close' handler) waits
+ * through the next turn's timers and poll callbacks, for that turn's flush (see `flushAtEndOfTurn`). A callback of
+ * the same turn may be the one in which a client learns that its connection died; what is held for that socket is
+ * then dropped with it (see `holdSocketWrites`), never written to the next connection, and the client resends or
+ * fails it as it does for bytes a dead socket swallowed. (Holding only to the end of each callback's own work,
+ * 0098's timing, made about 1.8 times the writes flat out: docs/decisions/0116.)
  */
 
 type Flush = () => void;
@@ -74,6 +76,10 @@ export function holdSocketWrites(socket: WritableSocket): void {
     const chunk = parts === undefined ? text : Buffer.concat(toBuffers(parts, text));
     text = "";
     parts = undefined;
+    // Not writable: destroyed (a reset), where Node drops a write without an error anyway, or ended by a path other
+    // than `end` below (which writes or drops what is held first) with a write made after it — ioredis writes only to
+    // a writable, unended socket, so no client of ours does that, and no test can make it happen; dropping it spares
+    // the socket a write-after-end error for bytes that could not go out anyway.
     if (socket.writable) write(chunk);
   };
   socket.write = (chunk: unknown, ...rest: unknown[]): boolean => {
