@@ -4,7 +4,7 @@ import { sharedNatsUrl, sharedRedisUrl, startNatsServer, startRedisServer } from
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { testBus, waitFor } from "../test/helpers.ts";
 import { connectBus } from "./bus.ts";
 import { keepRedisConnected } from "./redis-keep-connected.ts";
@@ -136,6 +136,23 @@ describe("coalesceRedisWrites", () => {
     expect(await turn.echoed).toBe("turn-0");
     for (let i = 1; i < 3; i++) expect(await redis.echo(`turn-${i}`)).toBe(`turn-${i}`);
     expect(writes).toHaveLength(3);
+  });
+
+  // Catches: the flush queued with whatever `setImmediate` is global at the time, so a test that fakes timers
+  // (vitest fakes `setImmediate` by default) freezes every held write and never gets a reply.
+  it("writes at the end of the turn while a test fakes timers", async () => {
+    const redis = await heldRedis();
+    const realTimeout = globalThis.setTimeout;
+    vi.useFakeTimers();
+    try {
+      const answered = await Promise.race([
+        redis.echo("faked"),
+        new Promise((resolve) => realTimeout(() => resolve("no reply in 2 s"), 2_000)),
+      ]);
+      expect(answered).toBe("faked");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   // The case 0098 held against the end-of-turn timing: commands held in one callback, and the client learning in a

@@ -21,6 +21,11 @@ import type { Redis } from "ioredis";
 
 type Flush = () => void;
 
+// The event loop's own `setImmediate`, taken when this module loads: fake timers installed later (vitest's
+// `vi.useFakeTimers()` fakes `setImmediate` by default) would otherwise hold every socket's writes until the test
+// advanced them — a command never sent, its await never answered.
+const atEndOfTurn = globalThis.setImmediate;
+
 const due = new Set<Flush>();
 let scheduled = false;
 
@@ -41,7 +46,7 @@ function flushAtEndOfTurn(flush: Flush): void {
   due.add(flush);
   if (!scheduled) {
     scheduled = true;
-    setImmediate(flushAll);
+    atEndOfTurn(flushAll);
   }
 }
 
