@@ -138,6 +138,24 @@ describe("coalesceRedisWrites", () => {
     expect(writes).toHaveLength(3);
   });
 
+  // Catches: a hold with no bound, so a turn that sends many large commands builds one chunk of all of them (here
+  // about 200 KiB) and writes nothing until the turn ends.
+  it("writes what it holds once it reaches 64 KiB within one turn", async () => {
+    const redis = await heldRedis();
+    const writes = socketWrites(redisStream(redis));
+    const value = "v".repeat(20 * 1024);
+    const keys = Array.from({ length: 10 }, (_, i) => key(`large-${i}`));
+    closers.push(() => redis.del(...keys));
+    const sets = keys.map((k) => redis.set(k, value));
+    // Still within the turn: the first 64 KiB or more are written already.
+    const written = writes.length;
+    expect(await Promise.all(sets)).toEqual(keys.map(() => "OK"));
+    expect(written).toBeGreaterThanOrEqual(1);
+    for (const chunk of writes) expect(chunk.length).toBeLessThan(64 * 1024 + value.length + 100);
+    expect(writes.join("").length).toBeGreaterThan(10 * value.length);
+    expect(await redis.strlen(keys[9] ?? "")).toBe(value.length);
+  });
+
   // Catches: the flush queued with whatever `setImmediate` is global at the time, so a test that fakes timers
   // (vitest fakes `setImmediate` by default) freezes every held write and never gets a reply.
   it("writes at the end of the turn while a test fakes timers", async () => {

@@ -59,6 +59,13 @@ interface WritableSocket {
 const HELD = Symbol("carehub.heldWrites");
 
 /**
+ * What a socket holds is written at once when it reaches this size (string characters and Buffer bytes, about bytes
+ * for the protocol text), as nats-core writes its own buffer at its pending limit: a turn that sends many large
+ * commands writes them in chunks of about this size, never one unbounded chunk at the turn's end.
+ */
+const HELD_LIMIT = 64 * 1024;
+
+/**
  * Holds a socket's writes of strings and Buffers until the end of the event-loop turn and writes them then as one
  * chunk: one string when all were strings (ioredis' commands are, unless an argument is a Buffer), else one Buffer.
  * A write with a callback or an encoding, and `end`, first write what is held, so order is kept. What is held for a
@@ -75,12 +82,14 @@ export function holdSocketWrites(socket: WritableSocket): void {
   const end = socket.end.bind(socket);
   let text = "";
   let parts: (string | Buffer)[] | undefined;
+  let size = 0;
   const flush = () => {
     due.delete(flush);
     if (text === "" && parts === undefined) return;
     const chunk = parts === undefined ? text : Buffer.concat(toBuffers(parts, text));
     text = "";
     parts = undefined;
+    size = 0;
     // Not writable: destroyed (a reset), where Node drops a write without an error anyway, or ended by a path other
     // than `end` below (which writes or drops what is held first) with a write made after it — ioredis writes only to
     // a writable, unended socket, so no client of ours does that, and no test can make it happen; dropping it spares
@@ -103,7 +112,9 @@ export function holdSocketWrites(socket: WritableSocket): void {
       flush();
       return write(chunk);
     }
-    flushAtEndOfTurn(flush);
+    size += chunk.length;
+    if (size >= HELD_LIMIT) flush();
+    else flushAtEndOfTurn(flush);
     return true;
   };
   socket.end = (...args: unknown[]) => {
