@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
 import { sharedNatsUrl, sharedRedisUrl, startNatsServer, startRedisServer } from "@carehub/testkit";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -42,6 +43,28 @@ function tcpState(localPort: number, remotePort: number): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A TCP proxy to Redis in a worker thread (so it runs while the test's thread spins) that, told "fin", ends its side
+ * of each client connection but keeps reading it and forwarding what it reads; it posts its port when listening.
+ */
+const HALF_CLOSING_PROXY = `
+const net = require("node:net");
+const { parentPort, workerData } = require("node:worker_threads");
+const clients = new Set();
+const server = net.createServer({ allowHalfOpen: true }, (client) => {
+  const upstream = net.connect(workerData.port, workerData.host);
+  clients.add(client);
+  client.on("data", (data) => upstream.write(data));
+  upstream.on("data", (data) => client.writable && client.write(data));
+  client.on("end", () => upstream.end());
+  client.on("close", () => { clients.delete(client); upstream.destroy(); });
+  client.on("error", () => upstream.destroy());
+  upstream.on("error", () => client.destroy());
+});
+server.listen(0, "127.0.0.1", () => parentPort.postMessage(server.address().port));
+parentPort.on("message", () => { for (const client of clients) client.end(); });
+`;
 
 const closers: Array<() => unknown> = [];
 afterEach(async () => {
@@ -219,6 +242,41 @@ describe("coalesceRedisWrites", () => {
     // None of the ten went out on the dead socket; the restarted server (no persistence) ran each once.
     expect(writes.join("")).not.toContain("incr");
     expect(await redis.get(k)).toBe("10");
+  });
+
+  // A peer that half-closes (a proxy whose upstream went away): it sends its FIN but still reads. A command held in
+  // the turn in which the FIN arrives is dropped, not written into the half-closed socket by `end`; ioredis never
+  // gets a reply for it and resends it once on the next connection. Catches: what is held written by `end` after
+  // the peer's FIN: the proxy forwards it, Redis runs it, and ioredis' resend runs it again (2, not 1).
+  it("drops what it held for a socket whose peer half-closes it in the same turn, and ioredis resends it once", async () => {
+    const { hostname, port } = new URL(sharedRedisUrl());
+    const proxy = new Worker(HALF_CLOSING_PROXY, { eval: true, workerData: { host: hostname, port: Number(port) } });
+    closers.push(() => proxy.terminate());
+    const [proxyPort] = (await once(proxy, "message")) as [number];
+    const redis = coalesceRedisWrites(
+      new Redis({ host: "127.0.0.1", port: proxyPort, retryStrategy: () => 50, maxRetriesPerRequest: null }),
+    );
+    redis.on("error", () => undefined); // the half-closed connection: expected here
+    closers.push(() => redis.disconnect());
+    await redis.ping();
+    const k = key("fin");
+    closers.push(() => redis.del(k));
+    const first = redisStream(redis) as { localPort: number };
+    const writes = socketWrites(first);
+    const held = await new Promise<{ state: string | undefined; incr: Promise<number> }>((resolve) =>
+      setTimeout(() => {
+        const incr = redis.incr(k);
+        // The proxy (a thread of its own) ends its side; the FIN is there for this turn's poll phase.
+        proxy.postMessage("fin");
+        spinUntil(() => tcpState(first.localPort, proxyPort) === "08");
+        resolve({ state: tcpState(first.localPort, proxyPort), incr });
+      }, 0),
+    );
+    expect(held.state).toBe("08");
+    expect(await held.incr).toBe(1);
+    expect(redisStream(redis)).not.toBe(first);
+    expect(writes.join("")).not.toContain("incr");
+    expect(await redis.get(k)).toBe("1");
   });
 
   it("holds the writes of the connection made after a reconnect too, and resends what a dropped socket held", async () => {

@@ -54,6 +54,7 @@ interface WritableSocket {
   write(chunk: unknown, ...rest: unknown[]): boolean;
   end(...args: unknown[]): unknown;
   writable: boolean;
+  readableEnded: boolean;
 }
 
 const HELD = Symbol("carehub.heldWrites");
@@ -68,11 +69,11 @@ const HELD_LIMIT = 64 * 1024;
 /**
  * Holds a socket's writes of strings and Buffers until the end of the event-loop turn and writes them then as one
  * chunk: one string when all were strings (ioredis' commands are, unless an argument is a Buffer), else one Buffer.
- * A write with a callback or an encoding, and `end`, first write what is held, so order is kept. What is held for a
- * socket that is no longer writable when the turn ends (it died, and the client may have learnt so in a callback of
- * the same turn) is dropped with it: the client (ioredis) still counts those commands as sent and unanswered, and
- * resends them on its next connection, or fails them, as it does for bytes a dead socket swallowed — a dropped
- * command never reached the server, so a resend runs it once.
+ * A write with a callback or an encoding, and `end` (unless the peer's FIN ended the socket: below), first write
+ * what is held, so order is kept. What is held for a socket that is no longer writable when the turn ends (it died,
+ * and the client may have learnt so in a callback of the same turn) is dropped with it: the client (ioredis) still
+ * counts those commands as sent and unanswered, and resends them on its next connection, or fails them, as it does
+ * for bytes a dead socket swallowed — a dropped command never reached the server, so a resend runs it once.
  */
 export function holdSocketWrites(socket: WritableSocket): void {
   const marked = socket as WritableSocket & { [HELD]?: true };
@@ -83,13 +84,19 @@ export function holdSocketWrites(socket: WritableSocket): void {
   let text = "";
   let parts: (string | Buffer)[] | undefined;
   let size = 0;
-  const flush = () => {
+  const drop = () => {
     due.delete(flush);
-    if (text === "" && parts === undefined) return;
-    const chunk = parts === undefined ? text : Buffer.concat(toBuffers(parts, text));
     text = "";
     parts = undefined;
     size = 0;
+  };
+  const flush = () => {
+    if (text === "" && parts === undefined) {
+      due.delete(flush);
+      return;
+    }
+    const chunk = parts === undefined ? text : Buffer.concat(toBuffers(parts, text));
+    drop();
     // Not writable: destroyed (a reset), where Node drops a write without an error anyway, or ended by a path other
     // than `end` below (which writes or drops what is held first) with a write made after it — ioredis writes only to
     // a writable, unended socket, so no client of ours does that, and no test can make it happen; dropping it spares
@@ -117,8 +124,13 @@ export function holdSocketWrites(socket: WritableSocket): void {
     else flushAtEndOfTurn(flush);
     return true;
   };
+  // Ended because the peer's FIN arrived (Node ends a socket that is not half-open when its peer does): what is held
+  // is dropped, as for a reset, not written into the half-closed socket, where a peer that only half-closed (a
+  // proxy) would still read and run it and ioredis, which never gets its reply, would resend it — run twice.
+  // Dropped, it is resent once on the next connection. Ended by the client itself (`quit`, `disconnect`): written.
   socket.end = (...args: unknown[]) => {
-    flush();
+    if (socket.readableEnded) drop();
+    else flush();
     return end(...args);
   };
 }
