@@ -21,6 +21,19 @@ function spinUntil(done: () => boolean): void {
   while (!done()) if (performance.now() > deadline) throw new Error("not reached in 5 s");
 }
 
+/**
+ * Runs `first` and `second` as two timer callbacks of one timers phase (microtasks and ticks run between them).
+ * Each timer's start is read from a clock that may pass a millisecond between the two, which could leave the second
+ * 1 ms timer not yet due when the first runs (a turn of its own, on a loaded machine); waiting here until both are
+ * well due, before the event loop reads its clock for the next timers phase, makes it run both.
+ */
+function twoTimersOfOneTurn(first: () => void, second: () => void): void {
+  const set = performance.now();
+  setTimeout(first, 0);
+  setTimeout(second, 0);
+  spinUntil(() => performance.now() > set + 5);
+}
+
 /** A process's state (`T` stopped), or "gone". */
 function processState(pid: number): string {
   try {
@@ -129,13 +142,14 @@ describe("coalesceRedisWrites", () => {
     const writes = socketWrites(redisStream(redis));
     const k = key("turn");
     closers.push(() => redis.del(k));
-    // Two timers due together run in one timers phase, each a callback of its own (microtasks run between them).
     const both = await new Promise<Promise<number[]>>((resolve) => {
       let first: Promise<number> | undefined;
-      setTimeout(() => {
-        first = Promise.resolve().then(() => redis.incr(k));
-      }, 0);
-      setTimeout(() => resolve(Promise.all([first ?? Promise.reject(new Error("no first")), redis.incr(k)])), 0);
+      twoTimersOfOneTurn(
+        () => {
+          first = Promise.resolve().then(() => redis.incr(k));
+        },
+        () => resolve(Promise.all([first ?? Promise.reject(new Error("no first")), redis.incr(k)])),
+      );
     });
     expect(await both).toEqual([1, 2]);
     expect(writes).toHaveLength(1);
@@ -367,8 +381,10 @@ describe("coalesceNatsWrites", () => {
     const subject = `test.socket-writes.${process.pid}.turn`;
     const sub = await reader(subject, 2);
     const writes = socketWrites(natsSocket(nc));
-    setTimeout(() => nc.publish(subject, "m0"), 0);
-    setTimeout(() => nc.publish(subject, "m1"), 0);
+    twoTimersOfOneTurn(
+      () => nc.publish(subject, "m0"),
+      () => nc.publish(subject, "m1"),
+    );
     const got: string[] = [];
     for await (const m of sub) got.push(m.string());
     expect(got).toEqual(numbered(2));
