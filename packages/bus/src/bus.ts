@@ -122,7 +122,7 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
       cause: error,
     });
   }
-  // What the bus writes in one event-loop turn leaves in one socket write (docs/decisions/0098).
+  // What the bus writes in one event-loop turn leaves in one socket write (docs/decisions/0098, 0116).
   coalesceNatsWrites(nc);
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);

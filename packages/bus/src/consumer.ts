@@ -349,9 +349,9 @@ export class BusConsumer<T> implements RunningConsumer {
 
   /**
    * Sent as soon as the handler is done, in the piece of work that finished it: the connection holds its writes to
-   * the end of that work (socket-writes.ts), so the ack leaves in the one write that carries whatever else the work
-   * published (the next handlers' publishes, other acks). Queued to the end of the event-loop turn instead
-   * (setImmediate, before decision 0103), every turn that finished a handler paid one more write per consumer.
+   * the end of the event-loop turn (socket-writes.ts, decision 0116), so the ack leaves in the one write that carries
+   * whatever else the turn published (the next handlers' publishes, other acks). Queued in a `setImmediate` of its
+   * own instead (before decision 0103), an ack could miss its turn's flush and pay a write of its own.
    * The handler has awaited everything it stored, so a crash before the write only means a redelivery.
    */
   #ack(msg: JsMsg): void {

@@ -25,7 +25,7 @@ export function createRedisClient(config: HubConfig, logger: Logger): Redis {
   );
   // Never ended by ioredis itself, only by the process closing it (a connect cut short during a failover).
   keepRedisConnected(redis, () => logger.warn("Redis client ended without being closed; connecting again"));
-  // What the client writes in one event-loop turn leaves in one socket write (docs/decisions/0098).
+  // What the client writes in one event-loop turn leaves in one socket write (docs/decisions/0098, 0116).
   return coalesceRedisWrites(redis);
 }
 

@@ -36,7 +36,7 @@ const redisServer = await startRedisServer();
 const registry = EndpointRegistry.from(
   benchRegistry("webhook", Object.fromEntries(ENDPOINTS.map(({ id }) => [id, "http://127.0.0.1:9/"]))),
 );
-// As the hub's client (services/hub/src/redis-connection.ts): a piece of work's commands leave in one write.
+// As the hub's client (services/hub/src/redis-connection.ts): an event-loop turn's commands leave in one write.
 const redis = bus.coalesceRedisWrites(new Redis(redisServer.url));
 
 /** Puts the backlog on INGRESS, as the gateway would (the sender's subject, the message's content type). */

@@ -47,7 +47,7 @@ const registry = EndpointRegistry.from({
   })),
   rules: [],
 });
-// As the hub's client (services/hub/src/redis-connection.ts): a piece of work's commands leave in one write.
+// As the hub's client (services/hub/src/redis-connection.ts): an event-loop turn's commands leave in one write.
 const redis = bus.coalesceRedisWrites(new Redis(redisServer.url));
 
 /** Puts the backlog on INGRESS and PIPELINE; returns which envelope each correction follows (by hub id). */

@@ -82,8 +82,8 @@ export function receiverMarks(
 /**
  * Writes received markers: the one place the router writes them (with the facts' read, and in route() for a rule's
  * copy or a letter). One `SET … EX` per key, issued together without waiting in between: they leave in one socket
- * write (the hub's client holds a piece of work's writes, docs/decisions/0098). No pipeline object: it costs more
- * CPU than the round trip it saves, and one receiver is one command.
+ * write (the hub's client holds an event-loop turn's writes, docs/decisions/0098 and 0116). No pipeline object: it
+ * costs more CPU than the round trip it saves, and one receiver is one command.
  */
 export async function writeReceiverMarks(redis: Pick<Redis, "set">, marks: ReceiverMarks): Promise<void> {
   await Promise.all(marks.keys.map((key) => redis.set(key, marks.value, "EX", marks.ttlSeconds)));
