@@ -8,6 +8,8 @@ export interface OpsListenerData {
   /** One BigInt64 slot: the main thread's last heartbeat (ms since the epoch). */
   heartbeat: SharedArrayBuffer;
   stallMs: number;
+  /** Collect the thread's start-up garbage once it listens (start-up-memory.ts): `carehub start` only. */
+  releaseStartUpMemory: boolean;
 }
 
 /** Main thread → listener. */
@@ -56,6 +58,12 @@ export async function startOpsServer(options: {
   readiness: () => Promise<{ ready: boolean; body: unknown }>;
   /** Default LIVENESS_STALL_MS (tests use less). */
   stallMs?: number;
+  /**
+   * The listener's thread gives back its start-up memory (start-up-memory.ts, docs/decisions/0121) — it sets V8's
+   * process-wide flags for a moment, so only `carehub start` asks (run-cli.ts), never a process that may start
+   * another ops server beside it. Default false.
+   */
+  releaseStartUpMemory?: boolean;
 }): Promise<OpsServer> {
   // The heartbeat is the process's one event-loop monitor (@carehub/observability watchEventLoop): the time of
   // its last tick, written every 100 ms (20 ms in a gateway process) while the main loop turns.
@@ -65,6 +73,7 @@ export async function startOpsServer(options: {
     port: options.port,
     heartbeat: eventLoop.heartbeat,
     stallMs: options.stallMs ?? LIVENESS_STALL_MS,
+    releaseStartUpMemory: options.releaseStartUpMemory === true,
   };
   const worker = new Worker(opsListenerFile(), { workerData });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
