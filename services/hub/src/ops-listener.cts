@@ -77,5 +77,5 @@ server.listen(data.port, data.host, () => {
       // kept: the heap V8 would give back later
     }
   }
-  send({ type: "listening", port: (server.address() as AddressInfo).port });
+  send({ type: "listening", port: (server.address() as AddressInfo).port, file: __filename });
 });

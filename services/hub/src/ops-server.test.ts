@@ -55,6 +55,8 @@ describe("the ops server's liveness", () => {
     });
     expect((await fetch(`${ops.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${ops.url}/readyz`)).status).toBe(503);
+    // Not the start bundle's process: the thread runs the source, and says so.
+    expect(ops.listenerFile).toBe(fileURLToPath(new URL("./ops-listener.cts", import.meta.url)));
 
     const polling = poller(`${ops.url}/healthz`);
     // Wait until the poller's answers arrive, then stop this loop for well over the stall limit.

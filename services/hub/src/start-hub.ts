@@ -118,6 +118,8 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         return checkReadiness({ nats: () => bus.nc.rtt(), redis: () => redis.ping() });
       },
     });
+    // Which file its thread runs: the start bundle's built listener or the source (docs/decisions/0121).
+    logger.info({ url: ops.url, listener: ops.listenerFile }, "ops port listening");
   }
   try {
     connections =
