@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectBus } from "@carehub/bus";
-import { HUB_NODE_FLAGS, START_BUNDLE_ENTRY, startBundleState } from "@carehub/hub";
+import { HUB_NODE_FLAGS, START_BUNDLE_ENTRY, START_BUNDLE_OPS_LISTENER, startBundleState } from "@carehub/hub";
 import { buildReferral, type MessagingOrganization } from "@carehub/medcom-fhir";
 import { hashToken } from "@carehub/registry";
 import type { LifecycleEvent, RegistryConfigInput } from "@carehub/schemas";
@@ -75,7 +75,10 @@ beforeAll(async () => {
     CAREHUB_DISPATCH_BACKOFF_INITIAL_MS: String(BACKOFF_INITIAL_MS),
   });
   // All five at once: each provisions the streams (idempotently) and waits for nothing but NATS and Redis.
-  const started = await Promise.all(SERVICES.map((service) => startProcess(service, env)));
+  // The router logs at info: its "ops port listening" line names the file its ops listener's thread runs.
+  const started = await Promise.all(
+    SERVICES.map((service) => startProcess(service, service === "router" ? { ...env, LOG_LEVEL: "info" } : env)),
+  );
   for (const [i, service] of SERVICES.entries()) processes.set(service, started[i] as RunningProcess);
 }, 60_000);
 
@@ -116,6 +119,15 @@ describe("one process per service, each started by carehub start <service>", () 
       const environment = readFileSync(`/proc/${running.process.pid}/environ`, "utf8").split("\0");
       expect(environment, service).toContainEqual(expect.stringMatching(/^NODE_COMPILE_CACHE=.+/));
     }
+    // And its ops listener's thread runs the listener built with the bundle (JavaScript: no TypeScript compiled in
+    // a bundled process, 0121), not the source — as the thread itself reports its file.
+    const logged = processes
+      .get("router")
+      ?.process.output.split("\n")
+      .find((line) => line.includes('"ops port listening"'));
+    const listener = (JSON.parse(logged ?? "{}") as { listener?: string }).listener;
+    if (bundle.state === "fresh") expect(listener).toBe(START_BUNDLE_OPS_LISTENER);
+    else expect(listener).toMatch(/\/ops-listener\.cts$/);
   });
 
   it("carries one trace through every service, stamps it on every event, answers queries, and honours each service's settings", async () => {

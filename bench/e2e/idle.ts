@@ -18,6 +18,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { childProcesses } from "@carehub/testkit";
 import { benchRegistry, ENDPOINTS } from "./hub-registry.ts";
 import { sampleProcess, startInfra } from "./infra.ts";
 
@@ -87,13 +88,7 @@ interface IdleFigure {
 
 /** The RSS of every process below `pid` (children, theirs, …), bytes; 0 when it started none. */
 function descendantsRssBytes(pid: number): number {
-  let children: number[];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean).map(Number);
-  } catch {
-    return 0; // gone meanwhile
-  }
-  return children.reduce((sum, child) => {
+  return childProcesses(pid).reduce((sum, { pid: child }) => {
     try {
       return sum + sampleProcess(child).rssBytes + descendantsRssBytes(child);
     } catch {

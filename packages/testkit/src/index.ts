@@ -8,7 +8,7 @@ export {
   startNatsCluster,
   startNatsServer,
 } from "./nats-server.ts";
-export { freePort } from "./processes.ts";
+export { childProcesses, freePort } from "./processes.ts";
 export {
   type RedisSentinelHandle,
   type RedisSentinelOptions,

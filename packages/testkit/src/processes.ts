@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,6 +37,29 @@ export function removeTempDir(dir: string): void {
 }
 
 /** A free TCP port on loopback (the kernel picks it; a tiny race with other processes remains). */
+/**
+ * The processes whose parent is `pid` (Linux: every /proc/<pid>/stat read for its ppid), with their command names.
+ * Not /proc/<pid>/task/<pid>/children: that lists only the children of the main thread (a worker thread's are in
+ * its own task's file), and the kernel documents it as reliable only while the children are stopped.
+ */
+export function childProcesses(pid: number): { pid: number; comm: string }[] {
+  const found: { pid: number; comm: string }[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after its last closing parenthesis.
+    const close = stat.lastIndexOf(")");
+    const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+    if (ppid === pid) found.push({ pid: Number(entry), comm: stat.slice(stat.indexOf("(") + 1, close) });
+  }
+  return found;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -1,23 +1,12 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { childProcesses } from "@carehub/testkit";
 import { describe, expect, it } from "vitest";
 import { buildUiBundle } from "./ui-bundle.ts";
 
 /** The pids of this process's children that run esbuild (its build service). */
 function esbuildChildren(): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue; // gone meanwhile
-    }
-    // pid (comm) state ppid …: comm may hold spaces, so read after its closing parenthesis.
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (ppid === process.pid && stat.includes("(esbuild)")) children.push(Number(entry));
-  }
-  return children;
+  return childProcesses(process.pid)
+    .filter((child) => child.comm === "esbuild")
+    .map((child) => child.pid);
 }
 
 /** esbuild's stop() signals its process and returns: wait (with a deadline) until the children are `expected`. */

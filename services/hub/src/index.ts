@@ -39,5 +39,5 @@ export {
   type ServiceName,
 } from "./service-catalogue.ts";
 export { PROCESS_ENV_VARIABLES, parseServiceSettings, type ServiceSettings } from "./service-settings.ts";
-export { START_BUNDLE_ENTRY, startBundleState } from "./start-bundle.ts";
+export { START_BUNDLE_ENTRY, START_BUNDLE_OPS_LISTENER, startBundleState } from "./start-bundle.ts";
 export { openConnections, type RunningHub, type StartHubOptions, startHub } from "./start-hub.ts";

@@ -67,6 +67,15 @@ server.listen(data.port, data.host, () => {
   // This isolate's start-up (node's bootstrap of a worker, node:http) filled its young generation and left garbage
   // that V8 would keep for minutes: collected once, before the main thread is told (so the main thread, which
   // does the same once it runs, never sets V8's flags at the same time), 4–8 MB less of every process.
-  releaseStartUpMemory();
-  send({ type: "listening", port: (server.address() as AddressInfo).port });
+  // Only where the main thread asked for it (`carehub start`, run-cli.ts): V8's flags are the process's, and two
+  // listeners starting at once (startHub in tests, an embedder) would set them at the same time. Best effort: a
+  // collection that fails costs memory, never the listener.
+  if (data.releaseStartUpMemory) {
+    try {
+      releaseStartUpMemory();
+    } catch {
+      // kept: the heap V8 would give back later
+    }
+  }
+  send({ type: "listening", port: (server.address() as AddressInfo).port, file: __filename });
 });

@@ -8,6 +8,8 @@ export interface OpsListenerData {
   /** One BigInt64 slot: the main thread's last heartbeat (ms since the epoch). */
   heartbeat: SharedArrayBuffer;
   stallMs: number;
+  /** Collect the thread's start-up garbage once it listens (start-up-memory.ts): `carehub start` only. */
+  releaseStartUpMemory: boolean;
 }
 
 /** Main thread → listener. */
@@ -16,13 +18,18 @@ export type ToListener =
   | { type: "close" };
 /** Listener → main thread. */
 export type FromListener =
-  | { type: "listening"; port: number }
+  | { type: "listening"; port: number /** The listener's own file (its `__filename`). */; file: string }
   | { type: "failed"; message: string; code: string | undefined }
   | { type: "ask"; id: number; path: "/readyz" | "/metrics" };
 
 export interface OpsServer {
   /** e.g. http://127.0.0.1:9464 (the real port when the setting was 0). */
   url: string;
+  /**
+   * The file its thread runs, as the thread itself reports it: the source (ops-listener.cts) or, in a process that
+   * runs the start bundle, the one built with it (opsListenerFile).
+   */
+  listenerFile: string;
   close(): Promise<void>;
 }
 
@@ -56,6 +63,12 @@ export async function startOpsServer(options: {
   readiness: () => Promise<{ ready: boolean; body: unknown }>;
   /** Default LIVENESS_STALL_MS (tests use less). */
   stallMs?: number;
+  /**
+   * The listener's thread gives back its start-up memory (start-up-memory.ts, docs/decisions/0121) — it sets V8's
+   * process-wide flags for a moment, so only `carehub start` asks (run-cli.ts), never a process that may start
+   * another ops server beside it. Default false.
+   */
+  releaseStartUpMemory?: boolean;
 }): Promise<OpsServer> {
   // The heartbeat is the process's one event-loop monitor (@carehub/observability watchEventLoop): the time of
   // its last tick, written every 100 ms (20 ms in a gateway process) while the main loop turns.
@@ -65,16 +78,17 @@ export async function startOpsServer(options: {
     port: options.port,
     heartbeat: eventLoop.heartbeat,
     stallMs: options.stallMs ?? LIVENESS_STALL_MS,
+    releaseStartUpMemory: options.releaseStartUpMemory === true,
   };
   const worker = new Worker(opsListenerFile(), { workerData });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   const answer = (message: ToListener) => worker.postMessage(message);
-  let port: number;
+  let listening: { port: number; file: string };
   try {
-    port = await new Promise<number>((resolve, reject) => {
+    listening = await new Promise((resolve, reject) => {
       worker.once("error", reject);
       worker.on("message", (message: FromListener) => {
-        if (message.type === "listening") resolve(message.port);
+        if (message.type === "listening") resolve(message);
         else if (message.type === "failed") reject(Object.assign(new Error(message.message), { code: message.code }));
         else if (message.path === "/readyz") {
           void options.readiness().then(({ ready, body }) =>
@@ -110,7 +124,8 @@ export async function startOpsServer(options: {
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host}:${listening.port}`,
+    listenerFile: listening.file,
     close: () => {
       closing ??= (async () => {
         eventLoop.release();

@@ -166,6 +166,7 @@ async function runWithConfig(
           logger,
           settings,
           opsServer: true,
+          releaseStartUpMemory: true,
           waitForConnections: true,
           signal: io.stopSignal,
         });

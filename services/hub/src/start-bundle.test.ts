@@ -29,6 +29,7 @@ beforeEach(() => {
   bundle = join(root, "dist");
   writeSources();
   mkdirSync(bundle);
+  writeFileSync(join(bundle, "ops-listener.cjs"), '"use strict";\n');
   writeFileSync(join(bundle, "sources.json"), JSON.stringify({ files: FILES, hash: hashSources(root, FILES) }));
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -40,6 +41,13 @@ describe("the start bundle runs only while it is built from the sources on disk"
 
   it("is missing without its sources list (never built, or a build that did not finish)", () => {
     unlinkSync(join(bundle, "sources.json"));
+    expect(startBundleState(bundle, root)).toEqual({ state: "missing" });
+  });
+
+  // Catches: a bundle whose sources are unchanged but whose built ops listener is gone taken as fresh — the process
+  // re-execs onto it and fails when it starts the listener's thread, instead of running the sources.
+  it("is missing without its built ops listener, though its sources are unchanged", () => {
+    unlinkSync(join(bundle, "ops-listener.cjs"));
     expect(startBundleState(bundle, root)).toEqual({ state: "missing" });
   });
 

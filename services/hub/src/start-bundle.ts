@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,13 +16,14 @@ export const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.ur
 export const START_BUNDLE_DIR = fileURLToPath(new URL("../dist/start/", import.meta.url));
 /** What `carehub` runs when the bundle is fresh: the bundled `cli.ts`. */
 export const START_BUNDLE_ENTRY = join(START_BUNDLE_DIR, "cli.js");
+const OPS_LISTENER_FILE_NAME = "ops-listener.cjs";
 /**
  * The ops port's listener (ops-listener.cts, a worker thread's file) built with the bundle as JavaScript: a process
  * that runs the bundle starts its listener from here, so it compiles no TypeScript at all — with node's compile
  * cache cold (a first start after a deploy, a fresh container) the listener's thread otherwise loads node's
  * TypeScript stripper, about 14 MB of RSS for the process's life (docs/decisions/0121).
  */
-export const START_BUNDLE_OPS_LISTENER = join(START_BUNDLE_DIR, "ops-listener.cjs");
+export const START_BUNDLE_OPS_LISTENER = join(START_BUNDLE_DIR, OPS_LISTENER_FILE_NAME);
 /** Written last by the build: the files the bundle was built from and a hash of their contents. */
 export const START_BUNDLE_SOURCES = join(START_BUNDLE_DIR, "sources.json");
 
@@ -61,7 +62,9 @@ export type StartBundleState = { state: "fresh"; entry: string } | { state: "mis
 /**
  * Whether the bundle in `dir` was built from the sources as they are now. Every file it was built from is read
  * and hashed again (the repository's own files: about 300, the lockfile, and the paths of the dependencies' files), so an edited source, a changed dependency (the
- * lockfile) or a changed build makes it stale, and a stale bundle never runs.
+ * lockfile) or a changed build makes it stale, and a stale bundle never runs. The hash is of the sources, not of
+ * the built files: a bundle whose built listener is gone (deleted by hand, a partial copy) counts as missing, or the
+ * bundled process would fail when it starts its ops listener's thread.
  */
 export function startBundleState(dir = START_BUNDLE_DIR, root = REPOSITORY_ROOT): StartBundleState {
   let sources: StartBundleSources;
@@ -70,6 +73,7 @@ export function startBundleState(dir = START_BUNDLE_DIR, root = REPOSITORY_ROOT)
   } catch {
     return { state: "missing" };
   }
+  if (!existsSync(join(dir, OPS_LISTENER_FILE_NAME))) return { state: "missing" };
   if (!Array.isArray(sources.files) || sources.files.length === 0) return { state: "stale" };
   return hashSources(root, sources.files) === sources.hash
     ? { state: "fresh", entry: join(dir, "cli.js") }

@@ -42,6 +42,12 @@ export interface StartHubOptions {
    */
   opsServer?: boolean;
   /**
+   * With `opsServer`: the ops listener's thread gives back its start-up memory once it listens (start-up-memory.ts,
+   * default false). `carehub start` alone asks (run-cli.ts): the collection sets V8's flags, which are the
+   * process's, so a process that may start another hub beside it (tests, benches, the demo) must not.
+   */
+  releaseStartUpMemory?: boolean;
+  /**
    * Wait for NATS and Redis with backoff when they are unreachable (bounded by `config.startTimeoutMs`) instead
    * of failing at once (default false; `carehub start` does). Aborting `signal` ends the wait.
    */
@@ -105,12 +111,15 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     ops = await startOpsServer({
       host: config.httpHost,
       port: config.opsPort,
+      releaseStartUpMemory: options.releaseStartUpMemory === true,
       readiness: async () => {
         if (connections === undefined || !servicesStarted) return notReadyWhileWaiting(waitingFor);
         const { bus, redis } = connections;
         return checkReadiness({ nats: () => bus.nc.rtt(), redis: () => redis.ping() });
       },
     });
+    // Which file its thread runs: the start bundle's built listener or the source (docs/decisions/0121).
+    logger.info({ url: ops.url, listener: ops.listenerFile }, "ops port listening");
   }
   try {
     connections =
