@@ -1,6 +1,6 @@
 /**
  * node bench/e2e/pair.ts [--messages=1500] [--rate=100] [--delivery=webhook|inbox|acks] [--feed=http|nats] [--profile=path]
- *   [--split]
+ *   [--split] [--bare-messages=3000]
  *
  * One hub scenario and the same run's bare ceiling, printed as one line: for before/after comparisons, run it in
  * two checkouts alternately (docs/performance.md, "Coalesced socket writes"). Besides what `runHub` measures
@@ -31,6 +31,7 @@ const delivery = (value("delivery") ?? "webhook") as DeliveryMode;
 const feed = (value("feed") ?? "http") as Feed;
 const profilePath = value("profile");
 const split = args.includes("--split");
+const bareMessages = Number(value("bare-messages") ?? 3_000);
 const WARM_UP = 100;
 
 const hubScript = fileURLToPath(new URL("./hub-process.ts", import.meta.url));
@@ -61,7 +62,12 @@ const infra = await startInfra();
 const loadBefore = loadavg()[0] ?? 0;
 const tag = `pair${Date.now().toString(36)}`;
 try {
-  const bare = await runBare(infra, { messages: 1_000, mix: "mixed", redisPerHop: false, tag: `${tag}b` });
+  // The ceiling is run before and after the hub, each `--bare-messages` long: one short run (1,000 messages, under a
+  // second) swung 2× from run to run on a shared machine, more than any change compared; the two say whether the
+  // machine itself changed during the pair, and the ratio is taken to their mean.
+  const bareRun = (n: number) =>
+    runBare(infra, { messages: bareMessages, mix: "mixed", redisPerHop: false, tag: `${tag}b${n}` });
+  const bareBefore = await bareRun(1);
   const redis = new Redis(infra.redisUrl);
   const net = async () => {
     const stats = await redis.info("stats");
@@ -86,6 +92,15 @@ try {
   clearInterval(sampler);
   const netAfter = await net();
   redis.disconnect();
+  const bareAfter = await bareRun(2);
+  const bareRate = (bareBefore.msgsPerSec + bareAfter.msgsPerSec) / 2;
+  // What every process of each pipeline spends per message (hub: the hub, the driver, nats-server, redis-server):
+  // on a CPU-bound machine the throughput ratio tends to the inverse of this one, and it moves far less with the
+  // machine's other load than a rate does.
+  const stackCpu = (processes: Record<string, { cpuMicrosPerMsg: number }>) =>
+    Object.values(processes).reduce((sum, p) => sum + p.cpuMicrosPerMsg, 0);
+  const bareCpu = (stackCpu(bareBefore.processes) + stackCpu(bareAfter.processes)) / 2;
+  const hubCpu = stackCpu(hub.processes);
   const per = (n: number) => (n / (messages + WARM_UP)).toFixed(1);
   const cpu = Object.entries(hub.processes)
     .map(([name, p]) => `${name.replace(" (sender + receivers)", "")} ${p.cpuMicrosPerMsg} µs`)
@@ -94,8 +109,10 @@ try {
     .map(([name, bytes]) => `${name.slice(name.lastIndexOf("_") + 1)} ${bytes}`)
     .join(", ");
   console.log(
-    `load ${loadBefore.toFixed(1)}/${(loadavg()[0] ?? 0).toFixed(1)}; bare ${bare.msgsPerSec} msg/s; ` +
-      `hub ${hub.msgsPerSec} msg/s = ${((100 * hub.msgsPerSec) / bare.msgsPerSec).toFixed(1)} %; ` +
+    `load ${loadBefore.toFixed(1)}/${(loadavg()[0] ?? 0).toFixed(1)}; ` +
+      `bare ${bareBefore.msgsPerSec} / ${bareAfter.msgsPerSec} msg/s (before / after the hub); ` +
+      `hub ${hub.msgsPerSec} msg/s = ${((100 * hub.msgsPerSec) / bareRate).toFixed(1)} %; ` +
+      `stack CPU per message bare ${Math.round(bareCpu)} µs, hub ${Math.round(hubCpu)} µs = ${((100 * bareCpu) / hubCpu).toFixed(1)} %; ` +
       `p50 ${hub.latencyMs.p50} / p99 ${hub.latencyMs.p99} ms; CPU per message: ${cpu}; ` +
       `hub write / read syscalls per message ${per(io.writes)} / ${per(io.reads)}; ` +
       `hub bytes written / read per message ${per(io.wchar)} / ${per(io.rchar)}; ` +
