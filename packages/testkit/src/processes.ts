@@ -36,7 +36,6 @@ export function removeTempDir(dir: string): void {
   tempDirs.delete(dir);
 }
 
-/** A free TCP port on loopback (the kernel picks it; a tiny race with other processes remains). */
 /**
  * The processes whose parent is `pid` (Linux: every /proc/<pid>/stat read for its ppid), with their command names.
  * Not /proc/<pid>/task/<pid>/children: that lists only the children of the main thread (a worker thread's are in
@@ -60,6 +59,7 @@ export function childProcesses(pid: number): { pid: number; comm: string }[] {
   return found;
 }
 
+/** A free TCP port on loopback (the kernel picks it; a tiny race with other processes remains). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
