@@ -20,6 +20,8 @@ export const SOLO_SUITES = [
   // Kills a Redis primary, restarts it on the same port and waits for Sentinel to take it back as a replica: once
   // in a clean-clone run beside the shared phase it was not a replica within 30 s, so it runs alone too.
   "packages/testkit/src/redis-sentinel.int.test.ts",
+  // Kills a Redis primary and restarts it on the same port (an old primary back as an empty primary), like the above.
+  "services/hub/src/redis-sentinel-connection.int.test.ts",
 ];
 
 // One run over the whole repository: unit tests (x.test.ts) and integration tests

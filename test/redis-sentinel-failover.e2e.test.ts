@@ -40,6 +40,18 @@ async function hubRedisPort(): Promise<number> {
 
 describe("a hub on Redis with Sentinel", () => {
   it("keeps taking, delivering and answering when the primary is killed and a replica promoted, twice", async () => {
+    // Which server the hub's client was connected to, and when: a failure then shows whether the hub ever wrote to
+    // a server that was not the sentinels' primary (a restarted old primary is an empty primary until they turn it
+    // into a replica).
+    const connections: Array<{ at: number; port: number | undefined }> = [];
+    const started = Date.now();
+    h.hub.redis.on("ready", () =>
+      connections.push({
+        at: Date.now() - started,
+        port: (h.hub.redis as unknown as { stream?: { remotePort?: number } }).stream?.remotePort,
+      }),
+    );
+    const events: Array<Record<string, number | string>> = [];
     traffic = startFailoverTraffic(h);
     await traffic.waitForAccepted(20);
     await traffic.waitForQueryAnswer();
@@ -50,6 +62,7 @@ describe("a hub on Redis with Sentinel", () => {
       expect(await hubRedisPort()).toBe(primary.port);
       const deliveredBefore = h.receiver("practice").accepted().length;
       const killedAt = Date.now();
+      events.push({ at: killedAt - started, killed: primary.port });
       await primary.kill();
 
       const promoted = await sentinel.waitForFailover(primary, RECOVERY_MS);
@@ -62,13 +75,15 @@ describe("a hub on Redis with Sentinel", () => {
       figures.push({ round, promotedInMs, intakeGapMs, queriesAnsweredAfterMs, recoveredInMs: Date.now() - killedAt });
       console.log(JSON.stringify(figures.at(-1)));
 
+      events.push({ at: Date.now() - started, restarting: primary.port });
       await primary.restart();
       await sentinel.waitForReplica(primary);
+      events.push({ at: Date.now() - started, replicaAgain: primary.port });
     }
 
     await traffic.stop();
     const outcome = await verifyNothingLostOrTwice(h, traffic);
-    console.log(JSON.stringify({ failovers: figures, answers: traffic.answers, outcome }));
+    console.log(JSON.stringify({ failovers: figures, answers: traffic.answers, outcome, connections, events }));
     expect(outcome.accepted).toBeGreaterThan(60);
     const { lost, notRecordedDelivered, appliedTwice } = outcome;
     expect({ lost, notRecordedDelivered, appliedTwice }).toEqual({ lost: 0, notRecordedDelivered: 0, appliedTwice: 0 });

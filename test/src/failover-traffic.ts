@@ -18,6 +18,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { metricValue } from "@carehub/observability";
 import type { MessageLifecycle } from "@carehub/schemas";
+import { storeKeys } from "@carehub/store";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import type { Harness } from "./harness.ts";
 
@@ -174,18 +175,38 @@ export interface FailoverFigures {
   wireDuplicatesCounted: number;
   /** Messages whose read-model record shows a lifecycle event applied twice, or more than one delivery (must be 0). */
   appliedTwice: number;
-  /** For a failure message: a few messages lost or not recorded, with where the read model has them. */
-  samples: Array<{ hubId: string; atReceiver: boolean; status: string; hops: string[] }>;
+  /**
+   * For a failure message: a few messages lost or not recorded, with where the read model has them — the query's
+   * answer, whether Redis holds the record's key at all, and the lifecycle events EVENTS holds for the message
+   * (what the tracker had to fold).
+   */
+  samples: Array<{
+    hubId: string;
+    atReceiver: boolean;
+    status: string;
+    httpStatus: number | string;
+    recordKeyInRedis: boolean;
+    hops: string[];
+    eventsOnStream: string[];
+  }>;
 }
 
 /** The read model's record of a message, or undefined when it has none (yet) or cannot answer. */
 async function readRecord(h: Harness, hubId: string): Promise<MessageLifecycle | undefined> {
+  return (await queryRecord(h, hubId)).record;
+}
+
+async function queryRecord(
+  h: Harness,
+  hubId: string,
+): Promise<{ record?: MessageLifecycle; httpStatus: number | "network" }> {
   const response = await fetch(`${h.url}/v1/messages/${hubId}`, { headers: OPERATOR }).catch(() => undefined);
-  if (response?.status !== 200) {
-    await response?.arrayBuffer();
-    return undefined;
+  if (response === undefined) return { httpStatus: "network" };
+  if (response.status !== 200) {
+    await response.arrayBuffer();
+    return { httpStatus: response.status };
   }
-  return (await response.json()) as MessageLifecycle;
+  return { record: (await response.json()) as MessageLifecycle, httpStatus: 200 };
 }
 
 const isDelivered = (record: MessageLifecycle | undefined) =>
@@ -239,14 +260,19 @@ export async function verifyNothingLostOrTwice(
   const lost = missing();
   const hubIdOf = (messageId: string) => traffic.accepted.get(messageId) ?? "";
   const suspects = [...new Set([...lost.map(hubIdOf), ...unrecorded])].slice(0, 5);
+  const events = suspects.length === 0 ? [] : await h.events();
+  const recordKeys = storeKeys(h.namespace);
   const samples = await Promise.all(
     suspects.map(async (hubId) => {
-      const record = await readRecord(h, hubId);
+      const { record, httpStatus } = await queryRecord(h, hubId);
       return {
         hubId,
         atReceiver: receiver.accepted().some((d) => d.hubId === hubId),
         status: record?.status ?? "no record",
+        httpStatus,
+        recordKeyInRedis: (await h.hub.redis.exists(recordKeys.message(hubId))) === 1,
         hops: record?.hops.map((hop) => hop.type) ?? [],
+        eventsOnStream: events.filter((event) => event.hubId === hubId).map((event) => event.type),
       };
     }),
   );

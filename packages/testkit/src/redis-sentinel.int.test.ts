@@ -30,9 +30,9 @@ describe("startRedisSentinel", () => {
       direct.disconnect();
 
       await first?.restart();
-      // Sentinel takes a returning old primary back on its own schedule (it must first see it report itself as a
-      // primary for a few INFO periods): allow it a minute.
-      await sentinel.waitForReplica(first as NonNullable<typeof first>, 60_000);
+      // Sentinel takes a returning old primary back on its own schedule (REPLICA_AGAIN_MS); past half of it the
+      // testkit sends the REPLICAOF the sentinels would.
+      await sentinel.waitForReplica(first as NonNullable<typeof first>);
       expect(await sentinel.primary()).toBe(second);
     } finally {
       client.disconnect();
