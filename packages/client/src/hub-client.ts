@@ -1,5 +1,6 @@
 import type { BusinessEntity, MessageLifecycle, StatusCounts } from "@carehub/schemas";
 import { HubRequestError, HubResponseError, HubUnreachableError } from "./errors.ts";
+import { fetchTransport, type HubAnswer, nodeHttpTransport } from "./http-transport.ts";
 
 export interface ClientOptions {
   /** The hub's HTTP base URL, e.g. `http://127.0.0.1:8080`. */
@@ -8,7 +9,10 @@ export interface ClientOptions {
   token: string;
   /** The endpoint's registry id, when known: used in logs and by consumeInbox. */
   endpointId?: string;
-  /** A fetch implementation (tests, proxies); defaults to the global fetch. */
+  /**
+   * A fetch implementation (tests, proxies). Without it the client sends over node:http(s) with keep-alive
+   * connections, and does not follow redirects.
+   */
   fetch?: typeof fetch;
   /** Give up on one HTTP request after this long. Default 15 s. */
   requestTimeoutMs?: number;
@@ -63,7 +67,10 @@ export interface CarehubClient {
 }
 
 /** How long a busy answer (503 / 429) asks the caller to wait, from `Retry-After` (seconds or an HTTP date). */
-export function retryAfterMs(response: Pick<Response, "status" | "headers">, now = Date.now()): number | undefined {
+export function retryAfterMs(
+  response: { status: number; headers: Pick<HubAnswer["headers"], "get"> },
+  now = Date.now(),
+): number | undefined {
   if (response.status !== 503 && response.status !== 429) return undefined;
   const header = response.headers.get("retry-after")?.trim();
   if (header === undefined || header === "") return undefined;
@@ -74,7 +81,7 @@ export function retryAfterMs(response: Pick<Response, "status" | "headers">, now
 
 export function createClient(options: ClientOptions): CarehubClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
-  const doFetch = options.fetch ?? fetch;
+  const transport = options.fetch === undefined ? nodeHttpTransport : fetchTransport(options.fetch);
   const timeoutMs = options.requestTimeoutMs ?? 15_000;
   const authorization = `Bearer ${options.token}`;
 
@@ -87,7 +94,7 @@ export function createClient(options: ClientOptions): CarehubClient {
       const response = await requestOnce(method, path, body, contentType);
       const wait = retryAfterMs(response);
       if (wait === undefined || wait > maxRetryAfterMs || retry >= busyRetries) return response;
-      await response.body?.cancel();
+      await response.discard();
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
@@ -96,19 +103,24 @@ export function createClient(options: ClientOptions): CarehubClient {
     const headers: Record<string, string> = { authorization, accept: "application/json" };
     if (contentType !== undefined) headers["content-type"] = contentType;
     try {
-      return await doFetch(`${baseUrl}${path}`, {
+      return await transport(`${baseUrl}${path}`, {
         method,
         headers,
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
+        ...(body === undefined ? {} : { body }),
+        timeoutMs,
       });
     } catch (error) {
       throw new HubUnreachableError(`${method} ${path}: the hub did not answer`, error);
     }
   }
 
-  async function readJson(response: Response, what: string): Promise<unknown> {
-    const text = await response.text();
+  async function readJson(response: HubAnswer, what: string): Promise<unknown> {
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw new HubResponseError(`${what}: HTTP ${response.status} with a body cut short`, { cause: error });
+    }
     try {
       return JSON.parse(text);
     } catch (error) {
@@ -116,7 +128,7 @@ export function createClient(options: ClientOptions): CarehubClient {
     }
   }
 
-  async function failure(response: Response, what: string): Promise<never> {
+  async function failure(response: HubAnswer, what: string): Promise<never> {
     const body = (await readJson(response, what).catch(() => undefined)) as
       | { code?: unknown; message?: unknown }
       | undefined;
@@ -129,7 +141,7 @@ export function createClient(options: ClientOptions): CarehubClient {
   async function query<T extends QueryRecord>(path: string): Promise<T | undefined> {
     const response = await request("GET", path);
     if (response.status === 404) {
-      await response.body?.cancel();
+      await response.discard();
       return undefined;
     }
     if (!response.ok) return failure(response, `GET ${path}`);

@@ -102,7 +102,9 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
   const namespace = options.namespace ?? testNamespace("testhub");
   const receivers = new Map<string, TestReceiver>();
   try {
-    for (const spec of options.endpoints) receivers.set(spec.id, await TestReceiver.start());
+    for (const spec of options.endpoints) {
+      receivers.set(spec.id, await TestReceiver.start({ keep: options.keepDeliveries ?? true }));
+    }
     const registry = testRegistry({
       endpoints: options.endpoints,
       receiverUrl: (id) => receivers.get(id)?.url ?? "",

@@ -10,6 +10,7 @@ export type { Delivery } from "../types/public-types.mts";
  */
 export class TestReceiver {
   readonly deliveries: Delivery[] = [];
+  #received = 0;
   #server: Server;
   #failures: Array<number> = [];
   #down = false;
@@ -19,7 +20,12 @@ export class TestReceiver {
     this.#server = server;
   }
 
-  static async start(): Promise<TestReceiver> {
+  /**
+   * `keep: false` answers and counts each delivery without keeping it (`deliveries` stays empty): a bench sending
+   * a million messages would otherwise hold every body it was sent (~8 KB a message in bench:replay).
+   */
+  static async start(options: { keep?: boolean } = {}): Promise<TestReceiver> {
+    const keep = options.keep ?? true;
     const server = createServer();
     const receiver = new TestReceiver(server);
     server.on("request", (request, response) => {
@@ -28,24 +34,33 @@ export class TestReceiver {
         return;
       }
       const chunks: Buffer[] = [];
-      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("data", (chunk: Buffer) => {
+        if (keep) chunks.push(chunk);
+      });
       request.on("end", () => {
         const status = receiver.#failures.shift() ?? 200;
-        receiver.deliveries.push({
-          messageId: header(request.headers, "carehub-message-id"),
-          hubId: header(request.headers, "carehub-hub-id"),
-          kind: header(request.headers, "carehub-kind"),
-          headers: request.headers,
-          body: Buffer.concat(chunks),
-          status,
-          at: new Date(),
-        });
+        receiver.#received++;
+        if (keep)
+          receiver.deliveries.push({
+            messageId: header(request.headers, "carehub-message-id"),
+            hubId: header(request.headers, "carehub-hub-id"),
+            kind: header(request.headers, "carehub-kind"),
+            headers: request.headers,
+            body: Buffer.concat(chunks),
+            status,
+            at: new Date(),
+          });
         response.writeHead(status).end();
         for (const wake of receiver.#waiters.splice(0)) wake();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return receiver;
+  }
+
+  /** Deliveries answered so far (kept or not). */
+  get received(): number {
+    return this.#received;
   }
 
   /** The webhook URL to put in the registry. */

@@ -85,7 +85,10 @@ export declare function cleanupHubNamespace(namespace: string, natsUrl: string, 
 export declare class TestReceiver {
   private constructor();
   readonly deliveries: Delivery[];
-  static start(): Promise<TestReceiver>;
+  /** Deliveries answered so far (kept or not). */
+  get received(): number;
+  /** `keep: false`: answers and counts each delivery without keeping it (`deliveries` stays empty). */
+  static start(options?: { keep?: boolean }): Promise<TestReceiver>;
   /** The webhook URL to put in the registry. */
   get url(): string;
   /** Answer the next `count` deliveries with `status` (default 503, which the dispatcher retries). */

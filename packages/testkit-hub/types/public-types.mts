@@ -57,6 +57,11 @@ export interface TestHubOptions {
   config?: Partial<HubConfig>;
   /** Service settings as `carehub start` reads them from the environment. */
   settingsEnv?: Record<string, string>;
+  /**
+   * false: the endpoints' receivers answer and count deliveries without keeping them (`deliveries` stays empty;
+   * `received` counts). Default true. For a long bench run, which would otherwise hold every delivered body.
+   */
+  keepDeliveries?: boolean;
 }
 
 /** What `send` answers: the gateway's status and, when it took the message, the hub id. */
