@@ -16,6 +16,7 @@ import {
   toCarehubError,
 } from "./errors.ts";
 import { HEADER, isControlHeader, receivedHeaders } from "./headers.ts";
+import { KeyedOrder, type Place } from "./keyed-order.ts";
 import { DEFAULT_ACK_WAIT_MS, type DurableConsumerSpec, effectiveMaxDeliver } from "./provision.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
 
@@ -43,7 +44,22 @@ export interface ConsumeSpec<T = Uint8Array> extends DurableConsumerSpec {
   stage: string;
   /** Turns the bytes into `body`; a throw dead-letters the message (it can never decode). */
   decode?: (data: Uint8Array, headers: Readonly<Record<string, string>>) => T;
-  handler: (message: InboundMessage<T>) => Promise<void>;
+  /**
+   * With `laneOf`: the message's place in its lane, taken when the message arrived. The handler runs the part that
+   * must keep its lane's order as `place.run(task)` (the part before it runs at once); the place is passed, at the
+   * latest, when the handler settles.
+   */
+  handler: (message: InboundMessage<T>, place?: Place) => Promise<void>;
+  /**
+   * One lane per key (intake: the INGRESS subject, its sender): each message takes its place in its lane as it
+   * arrives, in the order the consumer receives them (the stream's), before its payload is fetched or opened, so a
+   * claim-checked message is not overtaken by a later one of its lane that needs no fetch (docs/decisions/0134). A
+   * message whose payload cannot be fetched or decoded, or that is dead-lettered unhandled, passes its place at once
+   * (it is retried or dead-lettered after the ones behind it, as a failed task in a KeyedOrder is). A place waiting
+   * for the one before it tells the server the message is in hand (KeyedOrder's notices, from this consumer's ack
+   * wait). Default: no lanes, the handler is given no place.
+   */
+  laneOf?: (subject: string, headers: Readonly<Record<string, string>>) => string;
   /** Handlers running at once, default 1. */
   concurrency?: number;
   /** Messages pulled per request, default 100. */
@@ -163,6 +179,8 @@ export class BusConsumer<T> implements RunningConsumer {
   readonly #confirmer: AckConfirmer | undefined;
   readonly #metrics: ConsumerMetrics;
   readonly #spanName: string;
+  /** The lanes (`spec.laneOf`): the one owner of the order the messages of a lane take their turns in. */
+  readonly #lanes: { order: KeyedOrder; of: NonNullable<ConsumeSpec<T>["laneOf"]> } | undefined;
   #messages: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
   #stopping = false;
@@ -192,6 +210,13 @@ export class BusConsumer<T> implements RunningConsumer {
       ...(spec.backlogIntervalMs === undefined ? {} : { intervalMs: spec.backlogIntervalMs }),
     });
     this.#spanName = `${spec.stage} process`;
+    this.#lanes =
+      spec.laneOf === undefined
+        ? undefined
+        : {
+            order: new KeyedOrder({ ackWaitMs: spec.ackWaitMs, logger: deps.logger, stage: spec.stage }),
+            of: spec.laneOf,
+          };
   }
 
   get processed(): number {
@@ -291,17 +316,26 @@ export class BusConsumer<T> implements RunningConsumer {
     }
     // With nothing recorded and nothing to continue, the root context serves (saves a context per message).
     const ctx = traceparent === undefined && !span.isRecording() ? ROOT_CONTEXT : trace.setSpan(parent, span);
+    // Taken here, before the first await: #handle starts in the order messages arrive, so the places are taken in
+    // that order whatever fetching the payload below takes (docs/decisions/0134).
+    const lanes = this.#lanes;
+    const place =
+      lanes === undefined ? undefined : lanes.order.take(lanes.of(msg.subject, headers), () => msg.working());
     let delivery: Delivery<T> | undefined;
     try {
       if (info.deliveryCount > this.#maxDeliver) {
+        place?.passTurn();
         // Only reachable when earlier deliveries never answered (the process died or hung each time).
         await this.#deadLetter(msg, headers, undefined, new BusMaxDeliveriesError(info.deliveryCount - 1), kind);
         return;
       }
       try {
         delivery = await this.#decode(msg, headers);
-        await context.with(ctx, this.#spec.handler, undefined, delivery);
+        await context.with(ctx, this.#spec.handler, undefined, delivery, place);
       } catch (thrown) {
+        // A payload not fetched or not decoded, or a failed handler: the messages behind it in its lane go on now,
+        // not after its nak or dead letter (it comes back after them, as a failed task in a KeyedOrder does).
+        place?.passTurn();
         const error = toCarehubError(thrown);
         recordError(span, error);
         if (error.retryable && info.deliveryCount < this.#maxDeliver) {
@@ -325,6 +359,8 @@ export class BusConsumer<T> implements RunningConsumer {
       this.#processed++;
       this.#count(kind, "acked");
     } finally {
+      // A handler that never ran its task still gives its place up (passed already otherwise: nothing happens).
+      place?.passTurn();
       span.end();
       this.#metrics.latency((performance.now() - started) / 1000);
     }

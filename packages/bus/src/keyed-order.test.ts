@@ -1,7 +1,7 @@
 import { createLogger } from "@carehub/observability";
 import { ClosedConnectionError } from "@nats-io/nats-core";
 import { describe, expect, it, vi } from "vitest";
-import { KeyedOrder, NOTICE_FOR_ACK_WAITS } from "./keyed-order.ts";
+import { KeyedOrder, NOTICE_FOR_ACK_WAITS, type Turn } from "./keyed-order.ts";
 
 /*
  * The one keyed order (docs/decisions/0120): intake's per-sender lanes (one key, the turn passed once the PIPELINE
@@ -137,6 +137,66 @@ describe("KeyedOrder", () => {
     expect(order.keys).toBe(0);
   });
 
+  // Catches: a task that passes its turn forgetting its key even though a later task has since become the key's last
+  // (an unconditional delete in the release): the next task handed over then starts beside the one still holding
+  // the turn — in intake, a correction overtaking its original on PIPELINE.
+  it("keeps a key while a later task holds its turn, when an earlier one passes its own", async () => {
+    const order = new KeyedOrder();
+    const started: string[] = [];
+    const aDone = gate();
+    const bDone = gate();
+    let turnA: Turn | undefined;
+    let turnB: Turn | undefined;
+    const a = order.run("lab-1", async (turn) => {
+      started.push("a");
+      turnA = turn;
+      await aDone.promise;
+    });
+    const b = order.run("lab-1", async (turn) => {
+      started.push("b");
+      turnB = turn;
+      await bDone.promise;
+    });
+    turnA?.passTurn();
+    await settle();
+    expect(started).toEqual(["a", "b"]);
+    const c = order.run("lab-1", async () => {
+      started.push("c");
+    });
+    await settle();
+    expect(started).toEqual(["a", "b"]);
+    turnB?.passTurn();
+    await c;
+    expect(started).toEqual(["a", "b", "c"]);
+    aDone.open();
+    bDone.open();
+    await Promise.all([a, b]);
+    await settle();
+    expect(order.keys).toBe(0);
+  });
+
+  // Catches: the key let go after the turn passes rather than as it passes (in a reaction to the turn's promise):
+  // intake's next message of a sender whose last message has passed its turn waits a hop it has no reason to wait.
+  it("starts at once a task handed over after the key's last task passed its turn", async () => {
+    const order = new KeyedOrder();
+    const done = gate();
+    let turnA: Turn | undefined;
+    const a = order.run("lab-1", async (turn) => {
+      turnA = turn;
+      await done.promise;
+    });
+    turnA?.passTurn();
+    let bStarted = false;
+    const b = order.run("lab-1", async () => {
+      bStarted = true;
+    });
+    expect(bStarted).toBe(true);
+    done.open();
+    await Promise.all([a, b]);
+    await settle();
+    expect(order.keys).toBe(0);
+  });
+
   // Catches (review of 0113): a task naming several keys waiting only for the first (a task joining a package
   // course overtaking the package referral's forward queued under the package referral's key), or a task of
   // several keys not held up by, or not holding up, the later tasks of each.
@@ -179,6 +239,75 @@ describe("KeyedOrder", () => {
     expect(started).toEqual(["pkg", "own", "join", "after pkg", "after own"]);
     await settle();
     expect(order.keys).toBe(0);
+  });
+
+  // Catches (0134) places kept in the order their tasks are given rather than taken: the bus consumer takes a
+  // message's place as it arrives and gives the task once its claim-checked payload is fetched, so a later message
+  // that needs no fetch gives its task first — and must still wait.
+  it("keeps the order of places taken before their tasks are given", async () => {
+    const order = new KeyedOrder();
+    const started: string[] = [];
+    const early = order.take("lab");
+    const late = order.take("lab");
+    const other = order.take("gp");
+    const b = late.run(async () => {
+      started.push("late");
+    });
+    const c = other.run(async () => {
+      started.push("other");
+    });
+    await settle();
+    // Another key's place is not held by it.
+    expect(started).toEqual(["other"]);
+    const a = early.run(async () => {
+      started.push("early");
+    });
+    await Promise.all([a, b, c]);
+    expect(started).toEqual(["other", "early", "late"]);
+    await settle();
+    expect(order.keys).toBe(0);
+  });
+
+  // Catches (0134) a place whose task is never given (its payload could not be fetched: the message is retried or
+  // dead-lettered) holding its key: everything behind it would wait for the notices' bound.
+  it("lets the next task go when a place is given up without a task", async () => {
+    const order = new KeyedOrder();
+    const failed = order.take("lab");
+    let ran = false;
+    const next = order.run("lab", async () => {
+      ran = true;
+    });
+    await settle();
+    expect(ran).toBe(false);
+    failed.passTurn();
+    await next;
+    expect(ran).toBe(true);
+    await settle();
+    expect(order.keys).toBe(0);
+  });
+
+  // Catches (0134) a place told it waits from the moment it is taken: the work before its task is given (fetching
+  // its payload) is its own, like a running task's, which is never told (the notices' bound counts the wait only).
+  it("tells a place's server it waits only once its task is given", async () => {
+    vi.useFakeTimers();
+    try {
+      const order = new KeyedOrder({ ackWaitMs: 3_000 });
+      const first = order.take("REF-1");
+      let notices = 0;
+      const second = order.take("REF-1", () => notices++);
+      vi.advanceTimersByTime(2_500);
+      expect(notices).toBe(0);
+      const b = second.run(async () => undefined);
+      vi.advanceTimersByTime(2_500);
+      expect(notices).toBe(2);
+      first.passTurn();
+      await b;
+      vi.advanceTimersByTime(5_000);
+      expect(notices).toBe(2);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   // Catches: a waiting message never telling the server it is still in hand (redelivered while it waits, handled

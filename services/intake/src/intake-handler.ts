@@ -7,7 +7,7 @@ import {
   storedAcknowledgement,
 } from "@carehub/acknowledgements";
 import { type Bus, followerTarget, type InboundMessage, retryDelayMs, type SenderOrder, type Turn } from "@carehub/bus";
-import type { MessageLedger, Repeat } from "@carehub/ledger";
+import type { Claim, MessageLedger } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import {
@@ -45,7 +45,7 @@ export interface IntakeHandlerDeps {
   bus: Pick<Bus, "publish" | "publishJson" | "publishEvent" | "topology">;
   redis: Pick<Redis, "set">;
   /** The message ledger: the hub id of each message, and its claim (packages/ledger). */
-  ledger: Pick<MessageLedger, "hubIdOf" | "claim">;
+  ledger: Pick<MessageLedger, "hubIdOf" | "claim" | "repeatAnswer">;
   registry: RegistrySource;
   read: ReadFunction;
   /** How long message-id and acknowledgement keys are kept (the read model's retention). */
@@ -72,21 +72,43 @@ export const EARLIER_WAIT_MS: readonly number[] = [200, 400, 800, ...Array<numbe
 const UNKNOWN_CONTENT_TYPE = "application/octet-stream";
 
 /**
+ * Intake's handler: `readAhead(delivery)` reads the message and sends its ledger claim at once, and gives the rest
+ * of its handling, to be run in its sender's turn; calling the handler itself does both in one go.
+ */
+export interface IntakeHandler {
+  (delivery: InboundMessage, turn?: Turn): Promise<void>;
+  /**
+   * Reads the message and sends its claim now, before its sender's earlier messages have had their turn, so that a
+   * backlog of few senders is not one claim round trip per message per sender (docs/decisions/0129). Called in the
+   * order the consumer hands messages over (INGRESS's, but for a claim-checked message, handed over once its payload
+   * is fetched: its claim may follow a later message's, its turn does not, 0134), the claims reach Redis on one
+   * connection in that order, so of two copies of one message in hand the one handed over first is the first copy.
+   * Nothing is published, and no event or answer sent, before the returned rest runs; a failure of the reading or
+   * the claim is thrown by it, not here.
+   */
+  readAhead(delivery: InboundMessage): (turn?: Turn) => Promise<void>;
+}
+
+/**
  * Handles one INGRESS message: parse, check who sent it, then either publish the canonical envelope to
  * PIPELINE or reject it (a `rejected` event with every issue, and a negative acknowledgement to the sender
  * through its OUTBOX). Every publish has a deterministic dedup id and every Redis write is SET NX, so a
  * redelivery after a crash at any point repeats nothing. Redis or NATS trouble throws a retryable error
  * (the bus naks with backoff); a message no one can be told about is dead-lettered (its bytes stay in INGRESS).
  */
-export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundMessage, turn?: Turn) => Promise<void> {
+export function createIntakeHandler(deps: IntakeHandlerDeps): IntakeHandler {
   const { bus } = deps;
   const clock = deps.clock ?? (() => new Date());
   const ingressPrefix = `${bus.topology.namespace}.ingress.`;
   const expiry = retentionSeconds(deps.retentionDays);
 
-  return async (delivery, turn) => {
-    const now = clock();
-    const arrival = readIngressMessage(rawIngress(delivery, now), ingressPrefix);
+  /**
+   * The reading and the claim: everything up to the first step another message of the sender may see. The registry
+   * snapshot is taken here, as the claim needs the sender's endpoint; the rest of the handling checks against the
+   * same one.
+   */
+  const readAndClaim = async (delivery: InboundMessage) => {
+    const arrival = readIngressMessage(rawIngress(delivery, clock()), ingressPrefix);
     const registry = deps.registry.current();
     const contentType = arrival.contentType === undefined ? {} : { contentType: arrival.contentType };
     // The message id that names the message comes from the header read, as at the gateway (and in the dead-letter
@@ -108,6 +130,14 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
       source === undefined || messageId === undefined
         ? undefined
         : await redisCall(() => deps.ledger.claim({ endpoint: source.id, messageId, kind }, ingress));
+    return { registry, parsed, ingress, subject, source, received, claim };
+  };
+
+  /** The rest, in the sender's turn: an envelope on PIPELINE, or a repeat's or a rejection's events and answer. */
+  const handle = async (delivery: InboundMessage, read: Awaited<ReturnType<typeof readAndClaim>>, turn?: Turn) => {
+    const { registry, parsed, ingress, subject, source, received, claim } = read;
+    // The time its events and answer carry: of its turn, not of its read-ahead.
+    const now = clock();
     if (source === undefined) {
       await received();
       const issue = {
@@ -184,6 +214,14 @@ export function createIntakeHandler(deps: IntakeHandlerDeps): (message: InboundM
     await sendAcknowledgement(bus, answer, source.endpoint.id);
     deps.logger?.info({ hubId: ingress.hubId, ackHubId: answer.hubId, codes: issues.map((i) => i.code) }, "rejected");
   };
+
+  const readAhead = (delivery: InboundMessage) => {
+    const claimed = readAndClaim(delivery);
+    // Its rejection is thrown by the rest, which may start only after this one settles (its sender's turn).
+    claimed.catch(() => undefined);
+    return async (turn?: Turn) => handle(delivery, await claimed, turn);
+  };
+  return Object.assign((delivery: InboundMessage, turn?: Turn) => readAhead(delivery)(turn), { readAhead });
 }
 
 /**
@@ -250,15 +288,19 @@ async function publishRejection(bus: IntakeHandlerDeps["bus"], event: EventOf<"r
  */
 async function handleRepeat(
   subject: EventSubject,
-  repeat: Repeat,
+  repeat: Extract<Claim, { repeat: true }>,
   source: Endpoint | undefined,
   deps: IntakeHandlerDeps,
   now: Date,
 ): Promise<void> {
   const { bus } = deps;
   await publishEvent(bus, duplicateEvent(subject, repeat.first.hubId, now));
-  if (source === undefined || repeat.answer === undefined) return; // the hub's own message, or nothing to send
-  await sendAcknowledgement(bus, repeat.answer, source.id);
+  if (source === undefined) return; // the hub's own message: nobody to answer
+  // Read in its turn, not with its claim (sent ahead of the turn): a first copy just before it in hand keeps its
+  // answer in its own turn, which has ended by now (docs/decisions/0129). Repeats are rare: one read each.
+  const answer = await redisCall(() => deps.ledger.repeatAnswer(repeat.first.hubId, subject.kind, repeat.copy));
+  if (answer === undefined) return; // nothing to send (an acknowledgement, or a first copy not answered)
+  await sendAcknowledgement(bus, answer, source.id);
 }
 
 /** Builds the negative acknowledgement; one that cannot be built leaves the message unanswerable. */

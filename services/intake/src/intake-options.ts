@@ -3,8 +3,8 @@ import { ConfigError, positiveWholeNumberFromEnv } from "@carehub/schemas";
 /** How intake runs; parsed once at start-up (services/hub/src/service-settings.ts), then frozen. */
 export interface IntakeOptions {
   /**
-   * Messages handled at once. Each sender's messages are still taken one after another in INGRESS order (KeyedOrder
-   * of @carehub/bus, one key per sender); a correction is kept behind its original by SenderOrder (0075).
+   * Messages handled at once. Each sender's messages are still taken one after another in INGRESS order (the INGRESS
+   * consumer's lanes, one per sender, 0134); a correction is kept behind its original by SenderOrder (0075).
    */
   concurrency: number;
 }

@@ -3,7 +3,16 @@ import { negativeAcknowledgementIds as negativeAckIds } from "@carehub/acknowled
 import type { StoredMessage } from "@carehub/bus";
 import { openTestNamespace, type TestNamespace, waitFor } from "@carehub/bus/testing";
 import { parseMessage, readMessageIdentity } from "@carehub/formats";
-import { ingressHubId, ledgerKeys, messageHubId, parseFirstCopy, parseStoredAcknowledgement } from "@carehub/ledger";
+import {
+  FIRST_COPY_COMMAND,
+  ingressCopy,
+  ingressHubId,
+  ledgerKeys,
+  messageHubId,
+  parseFirstCopy,
+  parseStoredAcknowledgement,
+  repeatAnswerIds,
+} from "@carehub/ledger";
 import { buildStatusUpdate, serializeFhirXml } from "@carehub/medcom-fhir";
 import { metricValue } from "@carehub/observability";
 import { EndpointRegistry, hashToken } from "@carehub/registry";
@@ -272,7 +281,12 @@ describe("intake against real NATS and Redis", () => {
     expect(rejected.type).toBe("rejected");
     await until(
       async () =>
-        (await ns.redis.get(ledgerKeys(ns.namespace).messageId("klamer", rejected.messageId ?? ""))) ? true : undefined,
+        (await ns.redis.hget(
+          ledgerKeys(ns.namespace).firstCopy("klamer", rejected.messageId ?? ""),
+          ledgerKeys(ns.namespace).firstCopyField,
+        ))
+          ? true
+          : undefined,
       "the claim",
     );
     expect((await all("outbox")).some((m) => m.headers["Carehub-Hub-Id"] === negativeAckIds(badAckId).hubId)).toBe(
@@ -401,7 +415,8 @@ describe("intake against real NATS and Redis", () => {
         sender: { sor: hub.sor, gln: hub.gln },
       });
       // The receiver's acknowledgement of it is matched through this key (router: ack addressed to the hub).
-      const claimed = await ns.redis.get(ledgerKeys(ns.namespace).messageId(hub.id, messageId));
+      const keys = ledgerKeys(ns.namespace);
+      const claimed = await ns.redis.hget(keys.firstCopy(hub.id, messageId), keys.firstCopyField);
       expect(parseFirstCopy(claimed, ledgerKeys(ns.namespace).derivedHubId(hub.id, messageId))?.hubId).toBe(hubId);
       expect(await eventsFor(hubId)).toEqual([]);
     });
@@ -508,18 +523,24 @@ describe("intake against real NATS and Redis", () => {
 });
 
 /**
- * The real Redis, where every third claim (the ledger's SET NX GET) takes one round trip more: a PING goes first,
- * as when Redis answers one message's claim later than the next one's. The commands themselves are unchanged.
+ * The real Redis, where every third claim (the ledger's first-copy script) takes one round trip more: a PING goes
+ * first, as when Redis answers one message's claim later than the next one's. The commands themselves are unchanged.
+ * `claims` counts the claims sent and not yet answered, and the most at once.
  */
-function everyThirdClaimLater(redis: Redis): Redis {
-  let claims = 0;
+function everyThirdClaimLater(redis: Redis, claims = { sent: 0, open: 0, mostOpen: 0 }): Redis {
   return new Proxy(redis, {
     get(target, property) {
       const value = Reflect.get(target, property, target);
-      if (property !== "set") return typeof value === "function" ? value.bind(target) : value;
-      return async (...args: Parameters<Redis["set"]>) => {
-        if ((args as unknown[]).includes("GET") && claims++ % 3 === 0) await target.ping();
-        return target.set(...args);
+      if (property !== FIRST_COPY_COMMAND) return typeof value === "function" ? value.bind(target) : value;
+      return async (...args: unknown[]) => {
+        claims.open++;
+        claims.mostOpen = Math.max(claims.mostOpen, claims.open);
+        try {
+          if (claims.sent++ % 3 === 0) await target.ping();
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          claims.open--;
+        }
       };
     },
   });
@@ -585,3 +606,169 @@ describe.each([DEFAULT_INTAKE_OPTIONS.concurrency, 64])(
     });
   },
 );
+
+/**
+ * A namespace of its own whose INGRESS a test fills before it starts intake (so that the backlog is in hand at
+ * once); intake is stopped and the namespace closed after the describe.
+ */
+function backlogNamespace(name: string) {
+  const state: { ns?: TestNamespace; intake?: RunningIntake } = {};
+  beforeAll(async () => {
+    state.ns = await openTestNamespace(name);
+  });
+  afterAll(async () => {
+    await state.intake?.stop();
+    await state.ns?.close();
+  });
+  const namespace = () => {
+    if (state.ns === undefined) throw new Error("namespace not open");
+    return state.ns;
+  };
+  return {
+    namespace,
+    /** Stores bytes on the lab's INGRESS subject (as an endpoint on NATS does); returns where. */
+    put: (bytes: Uint8Array, msgId: string) =>
+      namespace().bus.publish(namespace().bus.topology.subjects.ingress("lab"), bytes, {
+        msgId,
+        contentType: "application/xml",
+      }),
+    /** The lab report under a letter id of its own, by `series` and `i`. */
+    letter: (series: string, i: number) =>
+      Buffer.from(
+        labReport.toString("latin1").replace("80901082504859", `8090108${series}${String(i).padStart(6, "0")}`),
+        "latin1",
+      ),
+    start: async (redis: Redis) => {
+      state.intake = await startIntake({
+        bus: namespace().bus,
+        redis,
+        registry: EndpointRegistry.from(registryConfig),
+        retentionDays: 1,
+      });
+    },
+    /** Once PIPELINE holds `count` envelopes: the INGRESS position of each, in PIPELINE order. */
+    envelopeSeqs: async (count: number, timeoutMs?: number) => {
+      const { bus } = namespace();
+      const pipeline = bus.topology.streams.pipeline;
+      await waitFor(
+        async () => (await bus.jsm.streams.info(pipeline)).state.messages === count,
+        "every letter's envelope on PIPELINE",
+        timeoutMs,
+      );
+      const seqs: number[] = [];
+      for (let seq = 1; seq <= count; seq++) {
+        const envelope = JSON.parse(Buffer.from((await bus.getMessage(pipeline, seq))?.data ?? []).toString());
+        seqs.push((envelope as Envelope).payload.seq);
+      }
+      return seqs;
+    },
+  };
+}
+
+// One sender's backlog in hand (a catch-up with few senders): each message is read and its claim sent as soon as the
+// consumer hands it over, ahead of its turn, the rest of its handling still in INGRESS order (docs/decisions/0129).
+// Catches the claim awaited inside the sender's turn again (one claim round trip per message per sender: never two
+// claims of one sender open at once), and a read-ahead that lets two copies of one message in hand both through, or
+// a claim answered later than the next one's reorder the envelopes. (Which copy is delivered follows the order the
+// claims reach Redis: INGRESS order on the one connection; here the tenth claim is answered after the eleventh's.)
+describe("intake with one sender's backlog in hand", () => {
+  const backlog = backlogNamespace("intake-read-ahead");
+
+  it("sends several claims at once, delivers one of two copies and keeps INGRESS order", async () => {
+    const letters = 30;
+    const stored: number[] = [];
+    let copy = { first: 0, later: 0 };
+    for (let i = 0; i < letters; i++) {
+      const put = () => backlog.put(backlog.letter("3", i), `lab-${i}-${stored.length}`);
+      stored.push((await put()).seq);
+      // The tenth letter twice, back to back (an endpoint on NATS resending it): both copies are in hand at once.
+      if (i === 9) {
+        copy = { first: stored[stored.length - 1] ?? 0, later: (await put()).seq };
+      }
+    }
+    const claims = { sent: 0, open: 0, mostOpen: 0 };
+    const ns = backlog.namespace();
+    await backlog.start(everyThirdClaimLater(ns.redis, claims));
+    const seqs = await backlog.envelopeSeqs(letters);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const delivered = [copy.first, copy.later].filter((seq) => seqs.includes(seq));
+    expect(delivered).toHaveLength(1);
+    const dropped = delivered[0] === copy.first ? copy.later : copy.first;
+    expect(seqs).toEqual(stored.map((seq) => (seq === copy.first ? delivered[0] : seq)));
+    await waitFor(async () => {
+      const last = (await ns.bus.jsm.streams.info(ns.bus.topology.streams.events)).state.last_seq;
+      for (let seq = 1; seq <= last; seq++) {
+        const event = JSON.parse(
+          Buffer.from((await ns.bus.getMessage(ns.bus.topology.streams.events, seq))?.data ?? []).toString(),
+        );
+        if (event.type === "duplicate" && event.eventId.endsWith(`:duplicate:${dropped}`)) return true;
+      }
+      return false;
+    }, "the other copy's duplicate event");
+    expect(claims.sent).toBe(letters + 1);
+    expect(claims.mostOpen).toBeGreaterThan(1);
+  });
+});
+
+// A rejected letter and a repeat of it both in hand: the repeat's claim is sent ahead of its turn, before the first
+// copy's turn has kept its negative receipt. Catches the repeat's answer read with its claim again (in the
+// read-ahead): it found no answer kept yet, and the repeat went unanswered (docs/decisions/0129).
+describe("intake with a rejected letter and its repeat in hand together", () => {
+  const backlog = backlogNamespace("intake-repeat-in-hand");
+
+  it("answers the repeat with the first copy's negative receipt, renewed", async () => {
+    await backlog.put(badLabReport, "first");
+    const repeat = await backlog.put(badLabReport, "repeat");
+    const ns = backlog.namespace();
+    await backlog.start(ns.redis);
+    const firstHubId = messageHubId(ns.namespace, "lab", "80901082504854");
+    const answers = [negativeAckIds(firstHubId).hubId, repeatAnswerIds(firstHubId, ingressCopy(repeat)).hubId];
+    const outbox = ns.bus.topology.streams.outbox;
+    const sent = await waitFor(async () => {
+      const hubIds: string[] = [];
+      const last = (await ns.bus.jsm.streams.info(outbox)).state.last_seq;
+      for (let seq = 1; seq <= last; seq++) {
+        const message = await ns.bus.getMessage(outbox, seq);
+        if (message?.subject.endsWith(".outbox.lab")) hubIds.push(message.headers["Carehub-Hub-Id"] ?? "");
+      }
+      return answers.every((id) => hubIds.includes(id)) && hubIds;
+    }, "both copies' answers on OUTBOX");
+    expect(sent).toEqual(answers);
+  });
+});
+
+/** The real Redis, where the claim numbered `failing` (from 0) fails at once, as when the connection drops. */
+function oneClaimFails(redis: Redis, failing: number, claims = { sent: 0 }): Redis {
+  return new Proxy(redis, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property !== FIRST_COPY_COMMAND) return typeof value === "function" ? value.bind(target) : value;
+      return (...args: unknown[]) =>
+        claims.sent++ === failing
+          ? Promise.reject(new Error("connection lost"))
+          : (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+    },
+  });
+}
+
+// A claim sent ahead of its turn fails while the message before it is still claiming: its failure waits for the
+// turn. Catches a read-ahead whose failure is not handled until the turn (the `catch` on the read-ahead dropped):
+// Node reports an unhandled rejection (vitest fails the run), and the message must still be retried, not lost.
+describe("intake with a backlog of one sender, one claim failing", () => {
+  const backlog = backlogNamespace("intake-claim-fails");
+
+  it("retries the message whose claim failed and delivers every envelope once, the others in INGRESS order", async () => {
+    const letters = 12;
+    const stored: number[] = [];
+    for (let i = 0; i < letters; i++) stored.push((await backlog.put(backlog.letter("4", i), `lab-${i}`)).seq);
+    const failing = 4;
+    const claims = { sent: 0 };
+    await backlog.start(oneClaimFails(backlog.namespace().redis, failing, claims));
+    const seqs = await backlog.envelopeSeqs(letters, 20_000);
+    const retried = stored[failing];
+    expect([...seqs].sort((a, b) => a - b)).toEqual(stored);
+    // A retried message comes back after the ones behind it (KeyedOrder: a failed task passes its turn).
+    expect(seqs.filter((seq) => seq !== retried)).toEqual(stored.filter((seq) => seq !== retried));
+    expect(claims.sent).toBe(letters + 1);
+  });
+});

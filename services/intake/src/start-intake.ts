@@ -1,4 +1,4 @@
-import { type Bus, INGRESS_CONSUMER, type InboundMessage, KeyedOrder, SenderOrder, type Turn } from "@carehub/bus";
+import { type Bus, INGRESS_CONSUMER, type InboundMessage, SenderOrder, type Turn } from "@carehub/bus";
 import { readMessage, readMessageIdentity } from "@carehub/formats";
 import { MessageLedger } from "@carehub/ledger";
 import type { Logger } from "@carehub/observability";
@@ -30,8 +30,9 @@ export interface IntakeDeps {
   clock?: () => Date;
   /**
    * Messages handled at once (default: DEFAULT_INTAKE_OPTIONS, CAREHUB_INTAKE_CONCURRENCY). Each sender's messages
-   * are still taken one after another in INGRESS order (KeyedOrder of @carehub/bus, one key per sender); different
-   * senders do not wait for each other. A correction is kept behind its original by SenderOrder (0075), not by this.
+   * are still taken one after another in INGRESS order (the INGRESS consumer's lanes, one per sender, a claim-checked
+   * message's place taken before its payload is fetched: 0134); different senders do not wait for each other. A
+   * correction is kept behind its original by SenderOrder (0075), not by this.
    */
   concurrency?: number;
   /**
@@ -58,6 +59,7 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     retentionDays: deps.retentionDays,
     hubEndpointId: deps.registry.current().hub.id,
     clock,
+    ...(deps.logger === undefined ? {} : { logger: deps.logger }),
   });
   const order = new SenderOrder({
     jsm: bus.jsm,
@@ -80,13 +82,11 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
   });
   // Finished (its effects stored): a correction of its sender may then go on. The mark is written with others a
   // moment later (docs/decisions/0088-finished-marks-in-batches.md).
-  const handler = async (message: InboundMessage, turn?: Turn) => {
-    await handle(message, turn);
+  const handler = async (message: InboundMessage, rest: (turn?: Turn) => Promise<void>, turn?: Turn) => {
+    await rest(turn);
     order.finished(message.seq);
   };
   const concurrency = deps.concurrency ?? DEFAULT_INTAKE_OPTIONS.concurrency;
-  // One lane per sender: its next message starts once the previous one has called its PIPELINE publish.
-  const lanes = new KeyedOrder({ ackWaitMs: deps.ackWaitMs, logger: deps.logger, stage: "intake" });
   const consumer = await bus.consume({
     stream: bus.topology.streams.ingress,
     durable: INGRESS_CONSUMER,
@@ -95,14 +95,17 @@ export async function startIntake(deps: IntakeDeps): Promise<RunningIntake> {
     concurrency,
     maxDeliver: INTAKE_MAX_DELIVER,
     ...(deps.ackWaitMs === undefined ? {} : { ackWaitMs: deps.ackWaitMs }),
-    // The INGRESS subject names the sender (NATS permissions bind it): one lane per sender. A message waiting its
-    // turn extends its ack deadline (no redelivery for waiting).
-    handler: (message) =>
-      lanes.run(
-        message.subject,
-        (turn) => handler(message, turn),
-        () => message.working(),
-      ),
+    // The INGRESS subject names the sender (NATS permissions bind it): one lane per sender, its next message's turn
+    // once the previous one has called its PIPELINE publish. The consumer owns the lanes: a message takes its place
+    // as it arrives, before a claim-checked payload is fetched, so a sender's messages take their turns in INGRESS
+    // order (0134); one waiting its turn extends its ack deadline (no redelivery for waiting). A message is read and
+    // its claim sent as soon as it is handed over (its payload in hand), the rest waits for its turn (0129).
+    laneOf: (subject) => subject,
+    handler: (message, place) => {
+      const rest = handle.readAhead(message);
+      const task = (turn?: Turn) => handler(message, rest, turn);
+      return place === undefined ? task() : place.run(task);
+    },
     onDeadLetter: async (message: InboundMessage, error: CarehubError) => {
       const ingress = ingressOrUndefined(message, bus, ledger, clock());
       if (ingress === undefined) return;
