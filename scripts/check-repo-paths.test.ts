@@ -9,6 +9,8 @@ import { scanText } from "./check-repo-paths.ts";
 const ROOT = "/repo";
 // The team's folder beside the checkouts, in two parts so that a grep of the repository for it finds nothing.
 const TEAM = `/${"work"}`;
+/** The team-only folder beside the repository, spelled in pieces so this file is no reference to it itself. */
+const SHARED = `${"sh"}ared`;
 const script = fileURLToPath(new URL("./check-repo-paths.ts", import.meta.url));
 const repository = fileURLToPath(new URL("..", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "carehub-repo-paths-"));
@@ -25,7 +27,7 @@ describe("check-repo-paths", () => {
     expect(rulesOf("scripts/x.ts", 'const dir = "/tmp/carehub";')).toEqual(["absolute-path"]);
     expect(rulesOf("scripts/run", 'cp "$HOME/examples" .')).toEqual(["home-directory"]);
     expect(rulesOf("scripts/x.ts", "join(homedir(), 'x')")).toEqual(["home-directory"]);
-    const climbing = 'new URL("../../../../shared/medcom/examples/x.json", import.meta.url)';
+    const climbing = `new URL("../../../../${SHARED}/medcom/examples/x.json", import.meta.url)`;
     expect(rulesOf("services/hub/bench/ingest.bench.ts", climbing)).toEqual(["climbs-out"]);
     expect(rulesOf("test/x.ts", 'import { y } from "../../elsewhere/y.ts";')).toEqual(["climbs-out"]);
   });
@@ -47,7 +49,7 @@ describe("check-repo-paths", () => {
   it("exits 1 on a tree with a sample violation, naming file, line and rule; 0 on this repository", () => {
     mkdirSync(join(scratch, "test"), { recursive: true });
     writeFileSync(join(scratch, "test", "ok.test.ts"), 'import { x } from "./x.ts";\n');
-    writeFileSync(join(scratch, "package.json"), '{ "scripts": { "bench": "node ../shared/bench.ts" } }\n');
+    writeFileSync(join(scratch, "package.json"), `{ "scripts": { "bench": "node ../${SHARED}/bench.ts" } }\n`);
     writeFileSync(join(scratch, "test", "bad.test.ts"), `// fixtures\nconst DIR = "${TEAM}/shared/medcom";\n`);
     const bad = spawnSync(process.execPath, [script, scratch], { encoding: "utf8" });
     expect(bad.status).toBe(1);

@@ -174,7 +174,11 @@ describe("one process per service, each started by carehub start <service>", () 
 
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["routed", "delivery-failed", "delivered"]));
 
-    const message = await query<{ traceId?: string; status: string }>(gatewayUrl, `/v1/messages/${hubId}`);
+    // The tracker, in its own process, folds the `delivered` event after it is on EVENTS: wait for its record.
+    const message = await waitFor("the record to say delivered", async () => {
+      const found = await query<{ traceId?: string; status: string }>(gatewayUrl, `/v1/messages/${hubId}`);
+      return found.status === "delivered" ? found : undefined;
+    });
     expect(message).toMatchObject({ traceId, status: "delivered" });
 
     // Stale after seconds, as CAREHUB_TRACKER_STALE_DAYS says in the tracker's own process.

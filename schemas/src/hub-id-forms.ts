@@ -2,8 +2,8 @@
  * The compact form of a hub id, where Redis keeps one per message (docs/decisions/0064, 0110, 0119): a hub id in
  * the canonical UUID form (every hub id the ledger makes) as the 22 base64url characters of its 16 bytes, 14 B
  * less than its 36 characters. The read model's index members and the ledger's marker hash names are this form;
- * the router's facts script spells the same rule in Lua (`MARKER_NAME_LUA` in packages/ledger, held to this one by
- * a test).
+ * the router's facts script spells the same rule in Lua (`COMPACT_HUB_ID_LUA` in packages/ledger, a function
+ * `compactHubId`, held to this one by a test).
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const COMPACT = /^[A-Za-z0-9_-]{22}$/;

@@ -7,6 +7,7 @@ import { loadRegistryFile } from "@carehub/registry";
 import { parseHubConfig } from "@carehub/schemas";
 import { createReadModel, parseTrackerOptions, rebuildReadModel } from "@carehub/tracker";
 import type { Outgoing } from "../src/pipeline-traffic.ts";
+import { consumerState } from "../src/service-process.ts";
 import type { ChaosHub } from "./chaos-hub.ts";
 
 export interface Verdict {
@@ -59,10 +60,16 @@ export async function verify(
     return lost;
   };
   let counts: Record<string, number> = {};
+  let tracker = { pending: 0, ackPending: 0, consumers: 0 };
   const deadline = started + timeoutMs;
   for (;;) {
     counts = await senderCounts(hub).catch(() => ({}));
-    if ((missing(accepted) === 0 && counts.delivered === accepted.length) || Date.now() > deadline) break;
+    // Every message delivered is not yet a complete read model: the tracker folds EVENTS and PIPELINE with two
+    // consumers, and envelopes a killed tracker held come back only after the ack wait, possibly after the last
+    // delivery was counted. The model is compared with its rebuild once the tracker holds and awaits nothing.
+    tracker = await consumerState(hub.bus, "tracker").catch(() => ({ pending: -1, ackPending: -1, consumers: 0 }));
+    const folded = tracker.pending === 0 && tracker.ackPending === 0;
+    if ((missing(accepted) === 0 && counts.delivered === accepted.length && folded) || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const settledMs = Date.now() - started;
@@ -86,6 +93,11 @@ export async function verify(
 
   const counted = Object.values(counts).reduce((sum, n) => sum + n, 0);
   const { diffs, keys } = await compareWithRebuild(hub);
+  if (diffs > 0) {
+    console.log(
+      `the tracker's consumers when compared: ${tracker.pending} waiting, ${tracker.ackPending} held unacknowledged`,
+    );
+  }
   return {
     lost: missing(scenarioMessages),
     unexpected,
@@ -129,15 +141,35 @@ async function compareWithRebuild(hub: ChaosHub): Promise<{ diffs: number; keys:
   if (diffs > 0) {
     const sample = [...liveDump.keys()].filter((key) => rebuiltDump.get(key) !== liveDump.get(key)).slice(0, 3);
     console.log(`read model differs from its rebuild in ${diffs} key(s), e.g. ${sample.join(", ")}`);
-    if (process.env.CHAOS_DEBUG_DIFF === "1")
-      for (const key of sample)
-        console.log(
-          key,
-          "\nlive    ",
-          liveDump.get(key)?.slice(0, 600),
-          "\nrebuilt ",
-          rebuiltDump.get(key)?.slice(0, 600),
-        );
+    if (process.env.CHAOS_DEBUG_DIFF === "1") {
+      // Member by member (field, index position, record value, expiry): what differs in a key, not its opening.
+      for (const key of new Set([...liveDump.keys(), ...rebuiltDump.keys()])) {
+        if (rebuiltDump.get(key) === liveDump.get(key)) continue;
+        const live = entriesOf(liveDump.get(key));
+        const rebuiltEntries = entriesOf(rebuiltDump.get(key));
+        const lines = [...new Set([...live.keys(), ...rebuiltEntries.keys()])]
+          .filter((entry) => live.get(entry) !== rebuiltEntries.get(entry))
+          .map(
+            (entry) =>
+              `  ${entry}: live ${live.get(entry) ?? "(none)"}, rebuilt ${rebuiltEntries.get(entry) ?? "(none)"}`,
+          );
+        console.log(`${key}\n${lines.join("\n")}`);
+      }
+    }
   }
   return { diffs, keys: liveDump.size };
+}
+
+/** A dumped key's entries (hash fields, sorted-set members, or the value) and its expiry, for the debug listing. */
+function entriesOf(dumped: string | undefined): Map<string, string> {
+  const entries = new Map<string, string>();
+  if (dumped === undefined) return entries;
+  const { value, expiresAt } = JSON.parse(dumped) as { value: unknown; expiresAt: number };
+  if (Array.isArray(value) && Array.isArray(value[0]))
+    for (const [field, v] of value) entries.set(String(field), String(v));
+  else if (Array.isArray(value))
+    for (let i = 0; i < value.length; i += 2) entries.set(String(value[i]), String(value[i + 1]));
+  else entries.set("(value)", String(value));
+  entries.set("(expires)", String(expiresAt));
+  return entries;
 }

@@ -37,10 +37,11 @@ export async function keepHubAcknowledgement(
   ttlSeconds: number,
 ): Promise<Required<StoredAcknowledgement>> {
   const key = acknowledgementKeys(namespace).hubAcknowledgement(originalHubId);
+  const kept = encodeStoredAcknowledgement(answer);
+  // Larger than a kept acknowledgement may be (the hub's own are a few KB): sent, never kept.
+  if (kept === undefined) return answer;
   // One round trip: stored unless one is there, and the one there (null: this one was stored) comes back.
-  const earlier = parseStoredAcknowledgement(
-    await redis.set(key, encodeStoredAcknowledgement(answer), "EX", ttlSeconds, "NX", "GET"),
-  );
+  const earlier = parseStoredAcknowledgement(await redis.set(key, kept, "EX", ttlSeconds, "NX", "GET"));
   return earlier === undefined ? answer : { ...answer, ...earlier };
 }
 

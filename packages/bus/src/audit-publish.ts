@@ -1,8 +1,6 @@
 import type { AuditRecord } from "@carehub/schemas";
 import type { Bus } from "./bus.ts";
-
-/** How long an access record may take to be stored before the read it guards is refused (503, fail closed). */
-export const AUDIT_PUBLISH_TIMEOUT_MS = 5_000;
+import { NATS_REQUEST_TIMEOUT_MS } from "./publish-acks.ts";
 
 /**
  * Stores one access record on the AUDIT stream (docs/decisions/0012): subject
@@ -21,6 +19,8 @@ export async function publishAuditRecord(
     msgId: record.id,
     contentType: "application/json",
     expectStream: streams.audit,
-    timeoutMs: options.timeoutMs ?? AUDIT_PUBLISH_TIMEOUT_MS,
+    // How long an access record may take to be stored before the read it guards is refused (503, fail closed):
+    // nats.js's request timeout, not the bus's longer publish default.
+    timeoutMs: options.timeoutMs ?? NATS_REQUEST_TIMEOUT_MS,
   });
 }

@@ -251,7 +251,7 @@ class NatsBus implements Bus {
 
   async getMessage(stream: string, seq: number): Promise<StoredMessage | null> {
     return readMessage(this.jsm, stream, seq, this.#atRest, {
-      direct: await this.#allowsDirect(stream),
+      direct: (await this.#allowsDirect(stream)) ? this.nc : undefined,
       onDirectFailed: () => this.#directStreams.delete(stream),
     });
   }

@@ -1,6 +1,3 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { PermanentError } from "@carehub/schemas";
 import { type NatsServerHandle, startNatsServer, testNamespace } from "@carehub/testkit";
 import { Objm } from "@nats-io/obj";
@@ -30,7 +27,6 @@ const MAX_PAYLOAD = 256 * 1024;
 const CPR = "0101012345";
 const namespace = testNamespace("claim");
 let server: NatsServerHandle;
-let configDir: string;
 let bus: Bus;
 let sealing: Bus;
 let inline: number;
@@ -50,10 +46,7 @@ async function raw(stream: string, seq: number) {
 }
 
 beforeAll(async () => {
-  configDir = await mkdtemp(join(tmpdir(), "carehub-claim-"));
-  const config = join(configDir, "nats.conf");
-  await writeFile(config, `max_payload: ${MAX_PAYLOAD}\n`);
-  server = await startNatsServer({ args: ["-c", config] });
+  server = await startNatsServer({ maxPayload: MAX_PAYLOAD });
   bus = await connectBus({ servers: server.url, name: `test-${namespace}`, namespace });
   await bus.provision();
   sealing = await connectBus({
@@ -69,7 +62,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled([bus?.drain(), sealing?.drain()]);
   await server?.stop();
-  if (configDir !== undefined) await rm(configDir, { recursive: true, force: true });
 });
 
 describe("claim check", () => {

@@ -191,6 +191,20 @@ export class BusPayloadReferenceUnavailableError extends RetryableError {
   }
 }
 
+/**
+ * Whether a read failed on a payload reference (missing, invalid or unavailable just now) rather than on the stream
+ * itself: the one list of those errors, for callers that skip such a message instead of failing (a re-send batch).
+ */
+export function isPayloadReferenceError(
+  error: unknown,
+): error is BusPayloadReferenceMissingError | BusPayloadReferenceInvalidError | BusPayloadReferenceUnavailableError {
+  return (
+    error instanceof BusPayloadReferenceMissingError ||
+    error instanceof BusPayloadReferenceInvalidError ||
+    error instanceof BusPayloadReferenceUnavailableError
+  );
+}
+
 /** Whatever a handler threw, as a CarehubError (unknown errors become a permanent BusHandlerError). */
 export function toCarehubError(error: unknown): CarehubError {
   if (error instanceof CarehubError) return error;

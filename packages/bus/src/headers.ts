@@ -1,4 +1,4 @@
-import { type MsgHdrs, headers as natsHeaders } from "@nats-io/nats-core";
+import { InvalidArgumentError, type MsgHdrs, MsgHdrsImpl } from "@nats-io/nats-core";
 
 /** Header names carehub sets (docs/contracts.md "Headers"). */
 export const HEADER = Object.freeze({
@@ -65,19 +65,35 @@ interface RawReceived {
  */
 export function receivedHeaders(msg: { headers: MsgHdrs | undefined }): Record<string, string> {
   const raw = (msg as RawReceived).msg;
-  const data = raw?._rdata;
-  const length = raw?._msg?.hdr;
-  if (!(data instanceof Uint8Array) || typeof length !== "number") return headersToRecord(msg.headers);
-  if (length <= 0) return {};
-  return parseHeaderBlock(decoder.decode(data.subarray(0, length)));
+  if (raw === undefined) return headersToRecord(msg.headers);
+  const text = headerBlock(raw);
+  if (text === undefined) return headersToRecord(msg.headers);
+  return text === "" ? {} : parseHeaderBlock(text);
+}
+
+/**
+ * A received message's header block as text, read from nats-core's MsgImpl (its bytes and the length of the block):
+ * "" when it has none, undefined when this client version keeps the bytes elsewhere.
+ */
+export function headerBlock(msg: object): string | undefined {
+  const raw = msg as NonNullable<RawReceived["msg"]>;
+  const data = raw._rdata;
+  const length = raw._msg?.hdr;
+  if (!(data instanceof Uint8Array) || typeof length !== "number") return undefined;
+  return length <= 0 ? "" : decoder.decode(data.subarray(0, length));
 }
 
 /**
  * `NATS/1.0[ status]\r\n` then `Name: value\r\n` lines, as nats-core's MsgHdrsImpl.decode reads them: the name
  * as written up to the first colon, the value trimmed, lines without a colon skipped; the first value of a repeated
- * name is kept.
+ * name is kept. A name in `aside.names` (exactly as written) is left out of the record and its last value put in
+ * `aside.last` instead: a direct get's answer, where the server appends its own headers after the message's, is
+ * read in this one pass.
  */
-export function parseHeaderBlock(text: string): Record<string, string> {
+export function parseHeaderBlock(
+  text: string,
+  aside?: { names: ReadonlySet<string>; last: Record<string, string> },
+): Record<string, string> {
   const record: Record<string, string> = {};
   let start = text.indexOf("\r\n");
   if (start < 0) return record;
@@ -88,20 +104,41 @@ export function parseHeaderBlock(text: string): Record<string, string> {
     const colon = text.indexOf(":", start);
     if (colon >= 0 && colon < end) {
       const key = text.slice(start, colon);
-      if (!Object.hasOwn(record, key)) record[key] = text.slice(colon + 1, end).trim();
+      if (aside?.names.has(key)) aside.last[key] = text.slice(colon + 1, end).trim();
+      else if (!Object.hasOwn(record, key)) record[key] = text.slice(colon + 1, end).trim();
     }
     start = end + 2;
   }
   return record;
 }
 
-/** A plain record → MsgHdrs. Header values may not hold line breaks, so they are flattened. */
-export function recordToHeaders(record: Record<string, string>, into: MsgHdrs = natsHeaders()): MsgHdrs {
+/**
+ * A plain record into a publish's headers, stored as nats-core's `set` stores them: each name checked by its rule
+ * (printable ASCII, no colon; its error), each value trimmed, a name already there replaced and moved to the end (the
+ * same encoded block as `set`'s). Header values may not hold line breaks, so they are flattened. Written into the
+ * header map directly: `set` deleted and looked the name up and tested the value against a regular expression each
+ * time, on every header of every publish (decision 0127).
+ */
+export function recordToHeaders(record: Record<string, string>, into: MsgHdrsImpl = new MsgHdrsImpl()): MsgHdrsImpl {
   for (const key in record) {
     const value = record[key];
-    if (value !== undefined) into.set(key, value.includes("\n") || value.includes("\r") ? flatten(value) : value);
+    if (value === undefined) continue;
+    checkHeaderName(key);
+    // Deleted first, as `set` did: a replaced header moves to the end, so the block on the wire is the same bytes.
+    into.headers.delete(key);
+    into.headers.set(key, [(value.includes("\n") || value.includes("\r") ? flatten(value) : value).trim()]);
   }
   return into;
+}
+
+/** nats-core's rule for a header name (`canonicalMIMEHeaderKey`'s check), with its error. */
+function checkHeaderName(name: string): void {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 58 || c < 33 || c > 126) {
+      throw InvalidArgumentError.format("header", `'${name[i]}' is not a valid character in a header name`);
+    }
+  }
 }
 
 function flatten(value: string): string {

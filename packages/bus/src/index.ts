@@ -1,4 +1,4 @@
-export { AUDIT_PUBLISH_TIMEOUT_MS, publishAuditRecord } from "./audit-publish.ts";
+export { publishAuditRecord } from "./audit-publish.ts";
 export { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, DEFAULT_BACKOFF_MS, retryDelayMs } from "./backoff.ts";
 export { type Bus, type ConnectBusOptions, connectBus, type LifecycleEventLike, type ProvisionOptions } from "./bus.ts";
 export {
@@ -28,10 +28,11 @@ export {
   BusPublishError,
   BusPublishRejectedError,
   BusRedriveError,
+  isPayloadReferenceError,
 } from "./errors.ts";
 export { HEADER, headersToRecord, isControlHeader, SCHEMA_VERSION } from "./headers.ts";
 export { connectHubBus, type HubBusConfig, type HubBusOptions, hubProvisionOptions } from "./hub-bus.ts";
-export { KeyedOrder, type Turn } from "./keyed-order.ts";
+export { KeyedOrder, type Place, type Turn } from "./keyed-order.ts";
 export {
   HUB_HEADER_HEADROOM_BYTES,
   inlineMessageLimit,

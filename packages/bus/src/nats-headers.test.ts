@@ -1,6 +1,6 @@
 import { Match, type MsgHdrs, MsgHdrsImpl } from "@nats-io/nats-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { headersToRecord, parseHeaderBlock } from "./headers.ts";
+import { headersToRecord, parseHeaderBlock, recordToHeaders } from "./headers.ts";
 
 // The pnpm patch of @nats-io/nats-core (patches/, docs/decisions/0094) makes an exact header lookup a map lookup:
 // unpatched, every get / has / set / append listed every key into an array and filtered it, on each header line
@@ -74,5 +74,60 @@ describe("parseHeaderBlock (the consumer's read of a received message's headers)
       const text = `NATS/1.0\r\n${lines.join("\r\n")}\r\n\r\n`;
       expect(parseHeaderBlock(text), JSON.stringify(text)).toEqual(viaClient(text));
     }
+  });
+});
+
+describe("recordToHeaders (a publish's headers)", () => {
+  /** What nats-core's own `set` makes of the record, line breaks flattened first as before: the reference. */
+  const viaSet = (record: Record<string, string>, into: MsgHdrsImpl) => {
+    for (const [key, value] of Object.entries(record)) into.set(key, value.replace(/[\r\n]+/g, " "));
+    return into;
+  };
+  const outcome = (build: () => MsgHdrsImpl) => {
+    try {
+      // The encoded block, as it goes on the wire: the order of the lines counts (a record would not show it).
+      return { block: build().toString() };
+    } catch (error) {
+      return { error: String(error) };
+    }
+  };
+
+  it("stores what nats-core's set stores, and refuses what it refuses with its error, without calling it", () => {
+    // Bugs caught: a name nats-core refuses (a colon, a space, a non-ASCII letter) let through into the header block,
+    // where it would end the name early; a value stored untrimmed or with a line break (a forged header line); a
+    // preset header (Content-Type) not replaced by the caller's, or replaced in place where `set` moved it to the end
+    // (redrive's publishes pass Carehub-Schema-Version and Content-Type again: another block on the wire); and the
+    // per-header `set` back on every publish.
+    let seed = 27;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    const nameChars = [..."ABCxyz09-_.:ä ~\u007f!"];
+    const valueChars = [..."abc XYZ 019:;,./æøå✓\t\r\n"];
+    const pick = (chars: string[], length: number) => Array.from({ length }, () => chars[next(chars.length)]).join("");
+    const set = vi.spyOn(MsgHdrsImpl.prototype, "set");
+    const preset = () => {
+      const into = new MsgHdrsImpl();
+      into.headers.set("Content-Type", ["text/plain"]);
+      into.headers.set("Carehub-Schema-Version", ["1"]);
+      return into;
+    };
+    let refused = 0;
+    for (let i = 0; i < 500; i++) {
+      const record: Record<string, string> = {};
+      for (let n = next(6); n > 0; n--) record[pick(nameChars, 1 + next(10))] = pick(valueChars, next(20));
+      if (next(3) === 0) record["Content-Type"] = " application/xml ";
+      if (next(3) === 0) record["Carehub-Schema-Version"] = "1";
+      const reference = outcome(() => viaSet(record, preset()));
+      set.mockClear();
+      const ours = outcome(() => recordToHeaders(record, preset()));
+      expect(set).not.toHaveBeenCalled();
+      expect(ours, JSON.stringify(record)).toEqual(reference);
+      if ("error" in reference) refused++;
+    }
+    // Both kinds of record were tried.
+    expect(refused).toBeGreaterThan(50);
+    expect(refused).toBeLessThan(450);
   });
 });

@@ -38,8 +38,12 @@ interface Waiting {
 const decoder = new TextDecoder();
 /** How often unanswered publishes are checked against their deadline: a timeout fires up to this much late. */
 const SWEEP_MS = 250;
-/** A timeout of 0, a negative one or none means this: js.publish's own default (`opts.timeout || 5000`). */
-const DEFAULT_TIMEOUT_MS = 5_000;
+/**
+ * nats.js's default for a request's answer (js.publish's `opts.timeout || 5000`, and its JetStream manager's
+ * `defaultTimeout`, which `jsm.direct.getMessage` used): the bus's one spelling of it. A publish whose timeout is 0,
+ * negative or none waits this long; so does a direct get, and an access record's publish (audit-publish.ts).
+ */
+export const NATS_REQUEST_TIMEOUT_MS = 5_000;
 const owners = new WeakMap<NatsConnection, PublishAcks>();
 
 /**
@@ -147,7 +151,7 @@ export class PublishAcks {
     if (this.#replies === undefined) this.#start();
     const replies = this.#replies as TokenReplies;
     const token = ++this.#next;
-    const wait = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS;
+    const wait = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : NATS_REQUEST_TIMEOUT_MS;
     return new Promise<PubAck>((resolve, reject) => {
       this.#waiting.set(token, { resolve, reject, deadline: performance.now() + wait, subject });
       try {

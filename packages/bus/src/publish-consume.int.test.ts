@@ -3,6 +3,7 @@ import { MsgHdrsImpl } from "@nats-io/nats-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testBus, text, waitFor, within } from "../test/helpers.ts";
 import { type Bus, HEADER, type InboundMessage, jsonDecoder } from "./index.ts";
+import { readMessage } from "./redrive.ts";
 
 let env: Awaited<ReturnType<typeof testBus>>;
 let bus: Bus;
@@ -207,6 +208,71 @@ describe("getMessage", () => {
       // The stored message came by direct get; only the missing one was asked again of the stream's leader.
       expect(spy.counts).toEqual({ direct: 2, api: 1 });
     }
+  });
+
+  it("reads a direct get's answer without nats-core's header map, the server's own headers over a sender's", async () => {
+    // Bugs caught: the direct get read again through jsm.direct.getMessage (a MsgHdrs built and copied per read,
+    // docs/decisions/0127); and a sender's own `Nats-Sequence` / `Nats-Subject` / `Nats-Time-Stamp` (INGRESS headers
+    // are an endpoint's) taken for the server's, which it appends after the message's own: the first of a name is the
+    // sender's, the last the server's.
+    const stream = bus.topology.streams.ingress;
+    const subject = bus.topology.subjects.ingress("get-spoof");
+    const sent = await bus.publish(subject, "<spoof/>", {
+      msgId: "get-spoof",
+      headers: {
+        "Nats-Sequence": "999999",
+        "Nats-Subject": "carehub.ingress.other",
+        "Nats-Time-Stamp": "2001-01-01T00:00:00Z",
+        [HEADER.kind]: "lab-result",
+      },
+    });
+    const spy = countGets(stream);
+    const decoded = vi.spyOn(MsgHdrsImpl, "decode");
+    const before = Date.now();
+    const stored = await bus.getMessage(stream, sent.seq);
+    expect(decoded).not.toHaveBeenCalled();
+    decoded.mockRestore();
+    await bus.nc.flush();
+    spy.stop();
+    expect(spy.counts).toEqual({ direct: 1, api: 0 });
+    expect(stored).toMatchObject({ subject, seq: sent.seq });
+    expect(Math.abs((stored?.time.getTime() ?? 0) - before)).toBeLessThan(60_000);
+    expect(stored?.headers).toEqual({
+      [HEADER.msgId]: "get-spoof",
+      [HEADER.schemaVersion]: "1",
+      [HEADER.contentType]: "text/plain",
+      [HEADER.kind]: "lab-result",
+    });
+  });
+
+  it("reads odd header lines alike by direct get and through the stream API", async () => {
+    // An endpoint with NATS credentials can publish any header bytes to its INGRESS subject. Bug caught: the stream
+    // API's read (the fallback of every failed or empty direct get, and redrive's read of the DLQ) decoding them with
+    // nats-core's header map, which refuses a name it would not set: the same message read by one path and an error
+    // (or other headers) by the other.
+    const stream = bus.topology.streams.ingress;
+    const hdrs = new MsgHdrsImpl();
+    // Written into the map: `set` would refuse these names, the server stores them.
+    hdrs.headers.set("Bad Name", ["v"]);
+    hdrs.headers.set("Nats-Sequence ", ["999999"]);
+    hdrs.headers.set("Carehub-Kind", ["first", "second"]);
+    hdrs.headers.set("X-Url", ["https://example.org:8443/a"]);
+    const ack = await bus.js.publish(bus.topology.subjects.ingress("get-odd"), "<odd/>", {
+      headers: hdrs,
+      msgID: "get-odd",
+    });
+    const direct = await bus.getMessage(stream, ack.seq);
+    const api = await readMessage(bus.jsm, stream, ack.seq, undefined, { direct: undefined });
+    expect(direct).toMatchObject({ seq: ack.seq });
+    // (The payload compared as text: a direct get's is a view of the socket's Buffer.)
+    expect(api && { ...api, data: text(api.data) }).toEqual(direct && { ...direct, data: text(direct.data) });
+    expect(api?.headers).toEqual({
+      "Nats-Msg-Id": "get-odd",
+      "Bad Name": "v",
+      "Nats-Sequence ": "999999",
+      "Carehub-Kind": "first",
+      "X-Url": "https://example.org:8443/a",
+    });
   });
 
   it("reads a stream that does not answer direct gets through the stream API", async () => {

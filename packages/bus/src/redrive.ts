@@ -1,8 +1,9 @@
-import { DirectMsgHeaders, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { type MsgHdrs, MsgHdrsImpl } from "@nats-io/nats-core";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import { type PayloadAtRest, readStoredPayload } from "./claim-check.ts";
+import { directGet } from "./direct-get.ts";
 import { BusRedriveError } from "./errors.ts";
-import { DLQ_REASON_HEADERS, HEADER, headersToRecord, isControlHeader } from "./headers.ts";
+import { DLQ_REASON_HEADERS, HEADER, headersToRecord, isControlHeader, parseHeaderBlock } from "./headers.ts";
 import type { PublishOptions, PublishResult } from "./publisher.ts";
 
 /** A message read back from a stream by sequence. */
@@ -67,20 +68,24 @@ function toStored(msg: {
   // each read: for a 2.7 KB letter that was most of the router's cost of reading the payload (docs/decisions/0094).
   const raw = (msg as RawStoredMsg).smr?.message;
   if (raw !== undefined && (raw.data === undefined || typeof raw.data === "string")) {
-    const hdrs = typeof raw.hdrs === "string" && raw.hdrs !== "" ? MsgHdrsImpl.decode(fromBase64(raw.hdrs)) : undefined;
+    // The header block read as a direct get's and a delivery's are (parseHeaderBlock), so the paths agree on odd lines.
+    const headers =
+      typeof raw.hdrs === "string" && raw.hdrs !== ""
+        ? parseHeaderBlock(Buffer.from(raw.hdrs, "base64").toString())
+        : {};
     const data = raw.data === undefined || raw.data === "" ? EMPTY : fromBase64(raw.data);
-    return { subject: msg.subject, seq: msg.seq, data, headers: headersToRecord(hdrs), time: msg.time };
+    return { subject: msg.subject, seq: msg.seq, data, headers, time: msg.time };
   }
   return { subject: msg.subject, seq: msg.seq, data: msg.data, headers: headersToRecord(msg.header), time: msg.time };
 }
 
-/** What a direct get adds to the message's own headers (the stream's view of it), left out of StoredMessage.headers. */
-const DIRECT_GET_HEADERS: readonly string[] = Object.values(DirectMsgHeaders);
-
 /** How `readMessage` asks: by direct get when the stream answers them, and what to do when one fails. */
 export interface ReadOptions {
-  /** The stream allows direct gets (its config's `allow_direct`; topology.ts turns it on for INGRESS and OUTBOX). */
-  direct: boolean;
+  /**
+   * The connection to ask by direct get when the stream allows them (its config's `allow_direct`; topology.ts turns it
+   * on for INGRESS and OUTBOX); undefined when it does not.
+   */
+  direct: NatsConnection | undefined;
   /** Called when a direct get failed (the message was then read through the stream API): the caller re-checks. */
   onDirectFailed?: () => void;
 }
@@ -99,14 +104,10 @@ async function storedBySeq(
   seq: number,
   options: ReadOptions | undefined,
 ): Promise<StoredMessage | null> {
-  if (options?.direct === true) {
+  if (options?.direct !== undefined) {
     try {
-      const direct = await jsm.direct.getMessage(stream, { seq });
-      if (direct !== null) {
-        const headers = headersToRecord(direct.header);
-        for (const name of DIRECT_GET_HEADERS) delete headers[name];
-        return { subject: direct.subject, seq: direct.seq, data: direct.data, headers, time: direct.time };
-      }
+      const direct = await directGet(options.direct, stream, seq);
+      if (direct !== null) return direct;
     } catch {
       // Answered below by the stream's leader, whose error (if any) is the one that counts.
       options.onDirectFailed?.();

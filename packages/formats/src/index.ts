@@ -1,3 +1,5 @@
+// The one cache of fatal decoders (medcom-xml's), for the gateway's check of a body's declared encoding.
+export { decoderFor } from "@carehub/medcom-xml";
 export { Anonymiser, anonymiseMessage } from "./anonymise/anonymise-message.ts";
 export { passesModulus11, SyntheticIdentities } from "./anonymise/synthetic-identity.ts";
 export { FORMAT_ERROR_CODES, type FormatErrorCode } from "./codes.ts";

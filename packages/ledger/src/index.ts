@@ -11,13 +11,14 @@ export {
   type TranslationIds,
   translationIds,
 } from "./derived-ids.ts";
-export { type LedgerKeys, ledgerKeys, MARKER_NAME_LUA, markerName } from "./ledger-keys.ts";
+export { COMPACT_HUB_ID_LUA, type LedgerKeys, ledgerKeys } from "./ledger-keys.ts";
 export {
   type DeliveryRecord,
   encodeDeliveryRecord,
   encodeFirstCopy,
   encodeStoredAcknowledgement,
   type FirstCopy,
+  KEPT_ACKNOWLEDGEMENT_MAX_BYTES,
   parseDeliveryRecord,
   parseFirstCopy,
   parseStoredAcknowledgement,
@@ -28,7 +29,9 @@ export {
   type Admission,
   type ArrivingMessage,
   type Claim,
+  FIRST_COPY_COMMAND,
   findFirstCopy,
+  ingressCopy,
   type LedgerRedis,
   MessageLedger,
   type MessageLedgerOptions,

@@ -7,10 +7,18 @@ import { messageHubId } from "./derived-ids.ts";
  */
 export interface LedgerKeys {
   /**
-   * The first copy of a sender's message: its INGRESS position alone when it names `derivedHubId(endpoint,
-   * messageId)` (docs/decisions/0082), else JSON {hubId, seq} (older records: that JSON, or the bare hub id).
-   * Named by the pair's derived hub id in 22 characters, not by the endpoint and the sender's id
-   * (docs/decisions/0110-short-ledger-marker-keys.md): 16–32 B less per key.
+   * Where the first copy of a sender's message is kept: the marker hash (`markers`) of the pair's derived hub id —
+   * the hash the message's routed and delivered fields go to —, field `firstCopyField`
+   * (docs/decisions/0124-first-copy-in-the-marker-hash.md). The value: its INGRESS position alone when it names
+   * `derivedHubId(endpoint, messageId)` (docs/decisions/0082), else JSON {hubId, seq} (older records: that JSON, or
+   * the bare hub id). Written by the ledger's first-copy script only (a field set once, and the hash's expiry at least
+   * `retentionDays` from then).
+   */
+  firstCopy(endpoint: string, messageId: string): string;
+  readonly firstCopyField: string;
+  /**
+   * The previous release's first-copy key (`msgid:<id22>`, named by the pair's derived hub id in 22 characters,
+   * docs/decisions/0110; the same values): still read, never written, until it expires (0124).
    */
   messageId(endpoint: string, messageId: string): string;
   /** Older releases' first-copy key (`msgid:<endpoint>:<id>`, same values): still read, never written, until it expires. */
@@ -33,15 +41,17 @@ export interface LedgerKeys {
   readonly receivedMark: string;
   /**
    * A message's long-lived markers, one hash per message (docs/decisions/0063-one-marker-hash-per-message.md):
+   * field `firstCopyField` = the sender's first copy (`firstCopy`, 0124), set when the gateway or intake records it;
    * field `routedField` = JSON array of the endpoint ids it was routed to ([] when rejected), set by the router;
    * field `deliveredField(receiver)` = the delivery record, set once it reached that receiver (no double
    * delivery, the ordering of corrections), by the dispatcher; `deliveredField(receiver, n)` = the same for the
    * operator's re-send number n of a delivered message (its own delivery identity, docs/decisions/0072);
    * field `resendsField(receiver)` = how many re-sends to that receiver were made (the counter that numbers
    * them). Kept `retentionDays` after its last routed or delivered write (counting a re-send does not extend it; a
-   * hash a re-send makes takes the older hash's remaining time, else `retentionDays`: the dispatcher's resend.ts).
+   * hash a re-send makes takes the older hash's remaining time, else `retentionDays`: the dispatcher's resend.ts),
+   * and at least `retentionDays` from the first copy's write (0124: raised, never shortened, by that write).
    * Named by the hub id's 22 characters when it is a UUID (every hub id the ledger makes; any other as itself,
-   * escaped as an index member is: `markerName`, docs/decisions/0119-record-event-ids-by-code.md): 16 B less per
+   * escaped as an index member is: `compactHubId`, docs/decisions/0119-record-event-ids-by-code.md): 16 B less per
    * message than its 36.
    */
   markers(hubId: string): string;
@@ -51,8 +61,8 @@ export interface LedgerKeys {
    */
   formerMarkers(hubId: string): string;
   /**
-   * What every marker hash's key starts with (`<ns>:mk:`), then `markerName(hubId)` (`markers`) or the whole hub id
-   * (`formerMarkers`): for a script that names marker hashes from hub ids it reads in Redis (MARKER_NAME_LUA).
+   * What every marker hash's key starts with (`<ns>:mk:`), then `compactHubId(hubId)` (`markers`) or the whole hub id
+   * (`formerMarkers`): for a script that names marker hashes from hub ids it reads in Redis (COMPACT_HUB_ID_LUA).
    */
   readonly markersPrefix: string;
   readonly routedField: string;
@@ -72,17 +82,14 @@ export interface LedgerKeys {
 const DERIVED_HUB_IDS = 1_024;
 
 /**
- * The tail of a marker hash's key (0119): the hub id's compact form, as the read model's index members (0064;
- * `compactHubId`, @carehub/schemas, the one function): a UUID hub id as its 22 base64url characters; any other hub
+ * The tail of a marker hash's key (0119) is the hub id's compact form, as the read model's index members (0064):
+ * `compactHubId`, @carehub/schemas, the one function — a UUID hub id as its 22 base64url characters; any other hub
  * id (tests, hand-made ids) as itself, with a `~` before it when it could be read as a compact one or starts with
  * `~`, so no two hub ids share a name. The router's facts script names a marker hash from a hub id it reads from
- * Redis: `MARKER_NAME_LUA` is this same rule in Lua (a test holds the two to the same names).
+ * Redis: this is the same rule in Lua, a function `compactHubId(hubId)` (a test holds the two to the same names).
  */
-export const markerName: (hubId: string) => string = compactHubId;
-
-/** `markerName` as a Lua function `markerName(hubId)`, for scripts that build a marker hash's key in Redis. */
-export const MARKER_NAME_LUA = `
-local function markerName(id)
+export const COMPACT_HUB_ID_LUA = `
+local function compactHubId(id)
   local hex = '%x%x%x%x'
   if not string.find(id, '%u') and string.match(id, '^' .. hex .. hex .. '%-' .. hex .. '%-' .. hex .. '%-' .. hex .. '%-' .. hex .. hex .. hex .. '$') then
     local digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -148,7 +155,15 @@ export function ledgerKeys(ns: string): LedgerKeys {
   };
   const derivedHubId = (endpoint: string, messageId: string): string => derive(endpoint, messageId).hubId;
   const markersPrefix = `${ns}:mk:`;
+  /**
+   * A marker hash's key from its name: `compactHubId(hubId)` (a derived hub id's is the `short` derived with it), or an
+   * older release's, the whole hub id.
+   */
+  const markersNamed = (name: string): string => `${markersPrefix}${name}`;
   return {
+    // compactHubId of a derived hub id (a UUID) is its 22 characters: the `short` derived with it.
+    firstCopy: (endpoint, messageId) => markersNamed(derive(endpoint, messageId).short),
+    firstCopyField: "f",
     messageId: (endpoint, messageId) => `${ns}:msgid:${derive(endpoint, messageId).short}`,
     formerMessageId: (endpoint, messageId) => `${ns}:msgid:${endpoint}:${messageId}`,
     derivedHubId,
@@ -157,8 +172,8 @@ export function ledgerKeys(ns: string): LedgerKeys {
     received: (endpoint, messageId) => `${ns}:rcvd:${derive(endpoint, messageId).short}`,
     formerReceived: (endpoint, messageId) => `${ns}:rcvd:${endpoint}:${messageId}`,
     receivedMark: "1",
-    markers: (hubId) => `${markersPrefix}${markerName(hubId)}`,
-    formerMarkers: (hubId) => `${markersPrefix}${hubId}`,
+    markers: (hubId) => markersNamed(compactHubId(hubId)),
+    formerMarkers: (hubId) => markersNamed(hubId),
     markersPrefix,
     routedField: "r",
     deliveredField: (endpoint, resend) => (resend === undefined ? `d:${endpoint}` : `d:${endpoint}:${resend}`),

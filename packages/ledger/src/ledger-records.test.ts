@@ -1,13 +1,17 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { deflateRawSync } from "node:zlib";
 import { medcomExamplesDir } from "@carehub/testkit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ACKNOWLEDGEMENT_DICTIONARY_1 } from "./acknowledgement-dictionary.ts";
 import { messageHubId } from "./derived-ids.ts";
 import {
   encodeDeliveryRecord,
   encodeFirstCopy,
   encodeStoredAcknowledgement,
   firstCopySchema,
+  KEPT_ACKNOWLEDGEMENT_MAX_BYTES,
   parseDeliveryRecord,
   parseFirstCopy,
   parseStoredAcknowledgement,
@@ -38,10 +42,65 @@ describe("stored acknowledgements", () => {
     expect(parseStoredAcknowledgement(JSON.stringify(kept))).toEqual(kept);
   });
 
+  // Catches: records the previous release kept (deflated without a dictionary, for the whole retention) no longer
+  // answering repeats once the dictionary came in.
+  it("reads a record the previous release kept (deflated without a dictionary)", () => {
+    const { base64, ...labels } = kept;
+    const deflated = deflateRawSync(Buffer.from(base64, "base64"), { level: 6 }).toString("base64");
+    expect(parseStoredAcknowledgement(JSON.stringify({ ...labels, deflated }))).toEqual(kept);
+  });
+
+  // Catches: an edit of the frozen dictionary (every record kept with it would then inflate to garbage or not at all).
+  it("keeps dictionary 1 byte for byte as records were written with it", () => {
+    const digest = createHash("sha256").update(ACKNOWLEDGEMENT_DICTIONARY_1).digest("hex");
+    expect(digest).toBe("a8e25666a7c3132e62689db1d053e511ff17a0ea261ab43a5d72ff7c70a6dcaa");
+  });
+
+  // Catches: the dictionary dropped (or not given to deflate): an acknowledgement it was not made from keeps ~3.7
+  // times the bytes. The IG's second acknowledgement example is not part of the dictionary.
+  it("keeps an acknowledgement the dictionary was not made from in under half of its deflated-alone form", () => {
+    const heldOut = Buffer.from(
+      JSON.stringify(
+        JSON.parse(
+          readFileSync(
+            medcomExamplesDir("fhir", "acknowledgement", "ig-c9c2b2f6-0807-11ed-861d-0242ac120002.json"),
+            "utf8",
+          ),
+        ),
+      ),
+    );
+    const ack = { ...kept, base64: heldOut.toString("base64") };
+    const alone = JSON.stringify({ ...kept, base64: undefined, deflated: deflateRawSync(heldOut).toString("base64") });
+    const encoded = encodeStoredAcknowledgement(ack) ?? "";
+    expect(encoded.length).toBeLessThan(alone.length / 2);
+    expect(parseStoredAcknowledgement(encoded)).toEqual(ack);
+  });
+
   // Catches: the verbose form coming back (each acknowledged message kept its acknowledgement as base64: 4/3 of it).
   it("keeps a FHIR acknowledgement in well under half of its base64 form", () => {
-    const compact = encodeStoredAcknowledgement(kept).length;
+    const compact = (encodeStoredAcknowledgement(kept) ?? "").length;
     expect(compact).toBeLessThan(JSON.stringify(kept).length * 0.4);
+  });
+
+  // Catches: an acknowledgement of any size kept (a 20 MB one of repeated bytes keeps ~20 KB, and every repeat of
+  // its message would inflate all 20 MB inside the gateway's admit and intake's claim), or the ceiling applied when
+  // keeping but not when reading, or the other way round (a record kept under the ceiling that does not read back).
+  it("keeps an acknowledgement up to the ceiling, and reads back all it keeps", () => {
+    const largest = { ...kept, base64: Buffer.alloc(KEPT_ACKNOWLEDGEMENT_MAX_BYTES, "a").toString("base64") };
+    expect(parseStoredAcknowledgement(encodeStoredAcknowledgement(largest))).toEqual(largest);
+    const larger = Buffer.alloc(KEPT_ACKNOWLEDGEMENT_MAX_BYTES + 1, "a").toString("base64");
+    expect(encodeStoredAcknowledgement({ ...kept, base64: larger })).toBeUndefined();
+  });
+
+  // Catches: a record over the ceiling (written by hand, by another release, or bit-flipped) inflated whole, in
+  // either deflated form: 48 KB of d1 inflated to 66.7 M characters in 312 ms, the event loop blocked throughout.
+  it("reads a record that inflates past the ceiling as unreadable, in both deflated forms", () => {
+    const { base64: _, ...labels } = kept;
+    const huge = Buffer.alloc(KEPT_ACKNOWLEDGEMENT_MAX_BYTES + 1, "a");
+    const d1 = deflateRawSync(huge, { dictionary: ACKNOWLEDGEMENT_DICTIONARY_1 }).toString("base64");
+    const deflated = deflateRawSync(huge).toString("base64");
+    expect(parseStoredAcknowledgement(JSON.stringify({ ...labels, d1 }))).toBeUndefined();
+    expect(parseStoredAcknowledgement(JSON.stringify({ ...labels, deflated }))).toBeUndefined();
   });
 
   it("reads nothing from a record without the acknowledgement's bytes or that is not JSON", () => {

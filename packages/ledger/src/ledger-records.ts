@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { z } from "zod";
+import { ACKNOWLEDGEMENT_DICTIONARY_1 } from "./acknowledgement-dictionary.ts";
 
 /**
  * An acknowledgement kept so that it can be sent again when its message arrives again: `<ns>:ack:<hubId>`
@@ -17,20 +18,49 @@ export const storedAcknowledgementSchema = z.object({
 
 export type StoredAcknowledgement = z.infer<typeof storedAcknowledgementSchema>;
 
-/** As kept in Redis: the bytes deflated (`deflated`, base64), or, in records written before, as they were (`base64`). */
+/**
+ * As kept in Redis: the bytes deflated with dictionary 1 (`d1`, base64); in records written before, deflated alone
+ * (`deflated`) or as they were (`base64`) — read for as long as such a record lives (`retentionDays`).
+ */
 const keptAcknowledgementSchema = storedAcknowledgementSchema
-  .extend({ base64: z.string().optional(), deflated: z.string().optional() })
-  .refine((kept) => kept.base64 !== undefined || kept.deflated !== undefined);
+  .extend({ base64: z.string().optional(), deflated: z.string().optional(), d1: z.string().optional() })
+  .refine((kept) => kept.base64 !== undefined || kept.deflated !== undefined || kept.d1 !== undefined);
 
 /**
- * The form an acknowledgement is kept in: its bytes deflated. It is read back only when a message arrives
- * again (rare), but kept for the whole retention, and an acknowledgement is verbose XML or FHIR JSON: a 2.9 KB
- * FHIR acknowledgement takes about 1.1 KB instead of 3.9 KB as base64 (bench/results, docs/performance.md).
+ * The largest acknowledgement kept for a repeat, in bytes (1 MiB; docs/operations.md "Large messages"): a larger one is
+ * not kept (its message's repeats go unanswered), and no kept record inflates to more, so a record Redis holds cannot
+ * make the gateway's admit or intake's claim inflate megabytes on every repeat (a 20 MB acknowledgement of one
+ * repeated byte deflates to ~20 KB). A MedCom acknowledgement is a few KB.
  */
-export function encodeStoredAcknowledgement(ack: StoredAcknowledgement): string {
+export const KEPT_ACKNOWLEDGEMENT_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The form an acknowledgement is kept in: its bytes deflated against a preset dictionary of what acknowledgements
+ * share (`acknowledgement-dictionary.ts`). It is read back only when a message arrives again (rare), but kept for
+ * the whole retention, and an acknowledgement is verbose XML or FHIR JSON that differs from the next mostly in ids,
+ * times and parties: a 3.4 KB FHIR acknowledgement keeps 353 B deflated (472 as base64) instead of 957 B
+ * deflated alone, and 4.5 KB as base64 before that (docs/decisions/0130).
+ * Undefined, when it is larger than KEPT_ACKNOWLEDGEMENT_MAX_BYTES: not to be kept (the caller says so).
+ */
+export function encodeStoredAcknowledgement(ack: StoredAcknowledgement): string | undefined {
   const { base64, ...labels } = ack;
-  const deflated = deflateRawSync(Buffer.from(base64, "base64"), { level: 6 }).toString("base64");
-  return JSON.stringify({ ...labels, deflated });
+  const bytes = Buffer.from(base64, "base64");
+  if (bytes.length > KEPT_ACKNOWLEDGEMENT_MAX_BYTES) return undefined;
+  const d1 = deflateRawSync(bytes, {
+    level: 6,
+    dictionary: ACKNOWLEDGEMENT_DICTIONARY_1,
+  }).toString("base64");
+  return JSON.stringify({ ...labels, d1 });
+}
+
+/** A kept record's bytes (base64): `d1` and `deflated` inflated — the dictionary only for `d1` — never past the ceiling. */
+function inflated(kept: { base64?: string; deflated?: string; d1?: string }): string | undefined {
+  const deflated = kept.d1 ?? kept.deflated;
+  if (deflated === undefined) return kept.base64;
+  return inflateRawSync(Buffer.from(deflated, "base64"), {
+    maxOutputLength: KEPT_ACKNOWLEDGEMENT_MAX_BYTES,
+    ...(kept.d1 === undefined ? {} : { dictionary: ACKNOWLEDGEMENT_DICTIONARY_1 }),
+  }).toString("base64");
 }
 
 export function parseStoredAcknowledgement(text: string | null | undefined): StoredAcknowledgement | undefined {
@@ -38,8 +68,8 @@ export function parseStoredAcknowledgement(text: string | null | undefined): Sto
   try {
     const parsed = keptAcknowledgementSchema.safeParse(JSON.parse(text));
     if (!parsed.success) return undefined;
-    const { deflated, base64, ...labels } = parsed.data;
-    const bytes = deflated === undefined ? base64 : inflateRawSync(Buffer.from(deflated, "base64")).toString("base64");
+    const { deflated, base64, d1, ...labels } = parsed.data;
+    const bytes = inflated({ deflated, base64, d1 });
     return bytes === undefined ? undefined : { ...labels, base64: bytes };
   } catch {
     return undefined;

@@ -4,7 +4,7 @@ import { cleanupNamespace, sharedRedisUrl, testNamespace } from "@carehub/testki
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messageHubId } from "./derived-ids.ts";
-import { findFirstCopy, MessageLedger } from "./message-ledger.ts";
+import { findFirstCopy, ingressCopy, MessageLedger } from "./message-ledger.ts";
 
 const EXAMPLES = new URL("../../../test/fixtures/medcom/examples/", import.meta.url);
 const fatal = readFileSync(new URL("fhir/acknowledgement/ig-bc9535ef-ed94-4060-a928-7baddec7ee71.json", EXAMPLES));
@@ -83,7 +83,71 @@ describe("the message ledger against real Redis", () => {
       repeat: true,
       first: { hubId, seq: 3 },
     });
-    expect(await redis.ttl(ledger.keys.messageId("acute-team", "m-new"))).toBeGreaterThan(89 * 86_400);
+    // Catches the first copy's hash left without an expiry (kept for ever) or with a shorter one (0124).
+    expect(await redis.ttl(ledger.keys.firstCopy("acute-team", "m-new"))).toBeGreaterThan(89 * 86_400);
+  });
+
+  // The gateway's record sends the first-copy script the hash alone (0124) and must still set the field once: intake
+  // may have claimed a copy first (the gateway's record comes after INGRESS's ack, a second copy's claim can come
+  // before it). Catches a one-key path that writes without reading the field: the first copy moved to the later
+  // position, that copy delivered and the first one's claim, redelivered, taken for a repeat of it.
+  it("keeps the first position when the gateway's record comes after, or races, intake's claim of another copy", async () => {
+    const message = { endpoint: "lab", messageId: "m-record-after-claim", kind: "letter" };
+    const hubId = ledger.hubIdOf(message) ?? "";
+    const field = () =>
+      redis.hget(ledger.keys.firstCopy(message.endpoint, message.messageId), ledger.keys.firstCopyField);
+    expect(await ledger.claim(message, { stream: STREAM, seq: 5 })).toEqual({ repeat: false, hubId });
+    await ledger.recordAdmitted(message, hubId, 4);
+    expect(await field()).toBe("5");
+    expect(await ledger.claim(message, { stream: STREAM, seq: 4 })).toMatchObject({
+      repeat: true,
+      first: { hubId, seq: 5 },
+    });
+
+    const racing = { endpoint: "lab", messageId: "m-record-races-claim", kind: "letter" };
+    const racingHubId = ledger.hubIdOf(racing) ?? "";
+    const [, claimed] = await Promise.all([
+      ledger.recordAdmitted(racing, racingHubId, 4),
+      ledger.claim(racing, { stream: STREAM, seq: 5 }),
+    ]);
+    const kept = await redis.hget(ledger.keys.firstCopy(racing.endpoint, racing.messageId), ledger.keys.firstCopyField);
+    expect(["4", "5"]).toContain(kept);
+    // The claim that lost is told the record's position; the claim that won is the first copy.
+    expect(claimed).toEqual(
+      kept === "4"
+        ? expect.objectContaining({ repeat: true, first: { hubId: racingHubId, seq: 4 } })
+        : { repeat: false, hubId: racingHubId },
+    );
+  });
+
+  // Catches: a kept acknowledgement that cannot be read (a dictionary mismatch, a record past the size ceiling)
+  // leaving every repeat of its message unanswered with no signal; a warning on every repeat (one per key is
+  // enough), a warning for a message that simply has none kept yet, or the record's content in the log line.
+  it("warns once per key of a kept acknowledgement it cannot read, without its content", async () => {
+    const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+    const logger = { warn: (fields: Record<string, unknown>, message: string) => warnings.push({ fields, message }) };
+    const watched = new MessageLedger({ redis, namespace, retentionDays: 90, hubEndpointId: "carehub", logger });
+    const message = { endpoint: "practice", messageId: "m-unreadable-ack", kind: "care-communication" };
+    const first = await watched.claim(message, { stream: STREAM, seq: 20 });
+    if (first.repeat) throw new Error("expected a first copy");
+    // A repeat's answer is read in its turn (repeatAnswer, 0129), not with its claim.
+    const answerOf = async (seq: number) => {
+      const claim = await watched.claim(message, { stream: STREAM, seq });
+      if (!claim.repeat) throw new Error("expected a repeat");
+      return watched.repeatAnswer(claim.first.hubId, message.kind, claim.copy);
+    };
+    expect(await answerOf(21)).toBeUndefined();
+    expect(warnings).toEqual([]);
+
+    const unreadable = JSON.stringify({ contentType: "application/fhir+json", d1: "bm90IGRlZmxhdGVkIENQUg==" });
+    await redis.set(watched.keys.relayedAcknowledgement(first.hubId), unreadable);
+    for (const seq of [22, 23]) expect(await answerOf(seq)).toBeUndefined();
+    expect(warnings).toEqual([
+      {
+        fields: { hubId: first.hubId, key: watched.keys.relayedAcknowledgement(first.hubId), chars: unreadable.length },
+        message: expect.stringContaining("kept acknowledgement unreadable"),
+      },
+    ]);
   });
 
   it("recognises a repeat stored again on INGRESS past the duplicate window and answers it as the first copy was answered, under new ids", async () => {
@@ -93,9 +157,11 @@ describe("the message ledger against real Redis", () => {
     await keepAcknowledgement(first.repeat ? "" : first.hubId, fatal);
 
     now = new Date(now.getTime() + ELEVEN_MINUTES);
-    const repeat = await ledger.claim(message, { stream: STREAM, seq: 11 });
-    if (!repeat.repeat || repeat.answer === undefined)
-      throw new Error(`expected an answered repeat: ${JSON.stringify(repeat)}`);
+    const claim = await ledger.claim(message, { stream: STREAM, seq: 11 });
+    if (!claim.repeat) throw new Error(`expected a repeat: ${JSON.stringify(claim)}`);
+    expect(claim.copy).toBe(ingressCopy({ stream: STREAM, seq: 11 }));
+    const repeat = { answer: await ledger.repeatAnswer(claim.first.hubId, message.kind, claim.copy) };
+    if (repeat.answer === undefined) throw new Error("expected an answer");
     const answer = parseFhirMessage(Buffer.from(repeat.answer.base64, "base64"), { format: "fhir+json" });
     const original = parseFhirMessage(fatal, { format: "fhir+json" });
     if (!answer.ok || !original.ok) throw new Error("unreadable acknowledgement");
@@ -106,10 +172,13 @@ describe("the message ledger against real Redis", () => {
     expect(repeat.answer.sourceEndpoint).toBe("carehub");
 
     // Each repeat gets an answer of its own; the same copy redelivered gets the same one (its publish dedups).
-    const again = await ledger.claim(message, { stream: STREAM, seq: 12 });
-    const redelivered = await ledger.claim(message, { stream: STREAM, seq: 11 });
-    expect(again.repeat && again.answer?.hubId).not.toBe(repeat.answer.hubId);
-    expect(redelivered.repeat && redelivered.answer?.hubId).toBe(repeat.answer.hubId);
+    const answerOf = async (seq: number) => {
+      const again = await ledger.claim(message, { stream: STREAM, seq });
+      if (!again.repeat) throw new Error(`expected a repeat at ${seq}`);
+      return (await ledger.repeatAnswer(again.first.hubId, message.kind, again.copy))?.hubId;
+    };
+    expect(await answerOf(12)).not.toBe(repeat.answer.hubId);
+    expect(await answerOf(11)).toBe(repeat.answer.hubId);
   });
 
   it("prefers the receiver's acknowledgement, as relayed, to the hub's own", async () => {
@@ -135,7 +204,9 @@ describe("the message ledger against real Redis", () => {
     await keepAcknowledgement(hubId, fatal);
     await ledger.recordAdmitted(message, hubId, 30);
     expect(await ledger.admit(message, "copy-2")).toMatchObject({ repeat: true, answer: undefined });
-    expect(await ledger.claim(message, { stream: STREAM, seq: 31 })).toMatchObject({ repeat: true, answer: undefined });
+    const claim = await ledger.claim(message, { stream: STREAM, seq: 31 });
+    if (!claim.repeat) throw new Error("expected a repeat");
+    expect(await ledger.repeatAnswer(claim.first.hubId, message.kind, claim.copy)).toBeUndefined();
   });
 
   it("reads a record an older hub wrote (the bare hub id, under the former key) as the first copy", async () => {
@@ -147,40 +218,79 @@ describe("the message ledger against real Redis", () => {
     });
   });
 
-  // Decision 0110: a first copy is kept under the pair's derived hub id in 22 characters. Catches the key going
-  // back to the endpoint and the sender's id (120 B with these ids: the bound fails) and a write to the former key.
-  it("keeps a first copy under the short key only, under 96 B with a long endpoint id and a UUID message id", async () => {
+  // Decision 0124: a first copy is a field of the message's own marker hash, named by the pair's derived hub id in
+  // 22 characters (0110, 0119), not a key of its own. Catches a write to either older key (a key more per message:
+  // 88 B) and the field in a hash other than the one the router and dispatcher write (the derived hub id's).
+  it("keeps a first copy in the message's marker hash only, with a long endpoint id and a UUID message id", async () => {
     const message = { endpoint: "hospital-aarhus-uh", messageId: "5f0c2d9e-3b8a-4c1d-9e7f-2a6b8c4d1e0f" };
     const hubId = ledger.hubIdOf(message) ?? "";
     await ledger.recordAdmitted(message, hubId, 60);
-    const key = ledger.keys.messageId(message.endpoint, message.messageId);
-    expect(key).toBe(`${namespace}:msgid:${Buffer.from(hubId.replaceAll("-", ""), "hex").toString("base64url")}`);
-    expect(await redis.get(key)).toBe("60");
+    const key = ledger.keys.firstCopy(message.endpoint, message.messageId);
+    expect(key).toBe(ledger.keys.markers(hubId));
+    expect(key).toBe(`${namespace}:mk:${Buffer.from(hubId.replaceAll("-", ""), "hex").toString("base64url")}`);
+    expect(await redis.hgetall(key)).toEqual({ [ledger.keys.firstCopyField]: "60" });
+    expect(await redis.exists(ledger.keys.messageId(message.endpoint, message.messageId))).toBe(0);
     expect(await redis.exists(ledger.keys.formerMessageId(message.endpoint, message.messageId))).toBe(0);
-    expect(Number(await redis.memory("USAGE", key))).toBeLessThanOrEqual(96);
-    // Two pairs whose parts concatenate alike still name two keys.
-    expect(ledger.keys.messageId("a", "bc")).not.toBe(ledger.keys.messageId("ab", "c"));
+    // Two pairs whose parts concatenate alike still name two hashes.
+    expect(ledger.keys.firstCopy("a", "bc")).not.toBe(ledger.keys.firstCopy("ab", "c"));
   });
 
-  // A hub upgraded with first copies under the former key (0110): a repeat of such a message must still be one —
-  // at the gateway and at intake, whose SET NX on the new key alone would succeed and deliver the copy again.
-  it("takes a message whose first copy an older release kept under the former key for a repeat, at admission and claim", async () => {
-    const message = { endpoint: "practice", messageId: "m-before-upgrade", kind: "letter" };
+  // The upgrade windows: a message an older release admitted has its first copy at `msgid:<endpoint>:<id>` (0110),
+  // one the previous release admitted at `msgid:<id22>` (0124), and nothing in the marker hash. Catches a ledger
+  // that reads the new place alone — a repeat of such a message taken for a new one at the gateway and at intake,
+  // whose write to the new place alone would succeed: delivered twice — and a claim that writes a second first copy.
+  it.each([
+    ["an older release kept under `msgid:<endpoint>:<id>`", "m-before-0110", 70],
+    ["the previous release kept under `msgid:<id22>`", "m-before-0124", 90],
+  ] as const)("takes a copy of a message whose first copy %s for a repeat", async (_, messageId, seq) => {
+    const message = { endpoint: "practice", messageId, kind: "letter" };
     const hubId = ledger.hubIdOf(message) ?? "";
-    await redis.set(ledger.keys.formerMessageId(message.endpoint, message.messageId), "70", "EX", 3600);
-    expect(await ledger.admit(message, "copy-2")).toMatchObject({ repeat: true, first: { hubId, seq: 70 } });
-    // Another INGRESS copy of it: a repeat, although the new key was free.
-    expect(await ledger.claim(message, { stream: STREAM, seq: 71 })).toMatchObject({
+    const older = seq === 70 ? ledger.keys.formerMessageId : ledger.keys.messageId;
+    await redis.set(older(message.endpoint, message.messageId), String(seq), "EX", 3600);
+    expect(await ledger.admit(message, "copy-2")).toMatchObject({ repeat: true, first: { hubId, seq } });
+    // Another INGRESS copy of it: a repeat, although the new place was free.
+    expect(await ledger.claim(message, { stream: STREAM, seq: seq + 1 })).toMatchObject({
       repeat: true,
-      first: { seq: 70 },
+      first: { seq },
     });
     // The same copy redelivered to intake: its first copy, not a repeat of itself.
-    expect(await ledger.claim(message, { stream: STREAM, seq: 70 })).toEqual({ repeat: false, hubId });
+    expect(await ledger.claim(message, { stream: STREAM, seq })).toEqual({ repeat: false, hubId });
+    // Nothing written for it (the gateway records only what `admit` found new).
+    expect(await redis.exists(ledger.keys.firstCopy(message.endpoint, message.messageId))).toBe(0);
+    expect(await findFirstCopy(redis, ledger.keys, message.endpoint, message.messageId)).toEqual({ hubId, seq });
   });
 
-  // The console's look-up by message id and its payload view (0110). Catches a look-up of the new key alone (a
-  // message sent before the upgrade not found by its id; its payload not shown) or the new key read first.
-  it("finds a first copy under the former key, the new one, and the former first when both are there", async () => {
+  // A first copy lives at least the retention from its own write (0124). A hash that already has an expiry — the
+  // router's or dispatcher's from a later write, or one left by an earlier delivery of the same id (the previous
+  // release's, or a copy past the retention) that nothing will extend now if intake rejects this one — gets the
+  // longer of the two: never shortened. Catches `EXPIRE … NX` alone (the field dies with the old hash's remaining
+  // 1,000 s: a retry of a rejected message processed again), a plain EXPIRE (the router's longer expiry cut back),
+  // and the expiry left out (a hash kept for ever).
+  it("gives a marker hash the retention from the first copy's write, unless it has a longer expiry", async () => {
+    const retention = 90 * 86_400;
+    const shortLived = { endpoint: "lab", messageId: "m-short-lived" };
+    const markers = ledger.keys.firstCopy(shortLived.endpoint, shortLived.messageId);
+    await redis.hset(markers, ledger.keys.routedField, '["practice"]');
+    await redis.expire(markers, 1_000);
+    await ledger.recordAdmitted(shortLived, ledger.hubIdOf(shortLived) ?? "", 100);
+    expect(await redis.hget(markers, ledger.keys.firstCopyField)).toBe("100");
+    expect(await redis.ttl(markers)).toBeGreaterThan(retention - 60);
+    const longLived = { endpoint: "lab", messageId: "m-long-lived" };
+    const longer = ledger.keys.firstCopy(longLived.endpoint, longLived.messageId);
+    await redis.hset(longer, ledger.keys.routedField, '["practice"]');
+    await redis.expire(longer, retention + 10_000);
+    await ledger.claim(longLived, { stream: STREAM, seq: 102 });
+    expect(await redis.ttl(longer)).toBeGreaterThan(retention + 9_000);
+    const fresh = { endpoint: "lab", messageId: "m-fresh" };
+    await ledger.claim(fresh, { stream: STREAM, seq: 101 });
+    const ttl = await redis.ttl(ledger.keys.firstCopy(fresh.endpoint, fresh.messageId));
+    expect(ttl).toBeGreaterThan(retention - 60);
+    expect(ttl).toBeLessThanOrEqual(retention);
+  });
+
+  // The console's look-up by message id and its payload view (0110, 0124). Catches a look-up of the new place alone
+  // (a message sent before an upgrade not found by its id; its payload not shown) or the new place read first.
+  it("finds a first copy under either former key, in the marker hash, and the former first when both are there", async () => {
     const find = (messageId: string) => findFirstCopy(redis, ledger.keys, "lab", messageId);
     expect(await find("f-none")).toBeUndefined();
     await redis.set(ledger.keys.formerMessageId("lab", "f-old"), "80", "EX", 3600);
@@ -190,5 +300,9 @@ describe("the message ledger against real Redis", () => {
     expect(await find("f-new")).toEqual({ hubId: ledger.hubIdOf(newMessage), seq: 81 });
     await redis.set(ledger.keys.messageId("lab", "f-old"), "82", "EX", 3600);
     expect((await find("f-old"))?.seq).toBe(80);
+    await redis.set(ledger.keys.messageId("lab", "f-previous"), "83", "EX", 3600);
+    expect((await find("f-previous"))?.seq).toBe(83);
+    await redis.hset(ledger.keys.firstCopy("lab", "f-previous"), ledger.keys.firstCopyField, "84");
+    expect((await find("f-previous"))?.seq).toBe(83);
   });
 });

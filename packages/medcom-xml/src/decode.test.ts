@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { OIOXML_ERROR_CODES } from "./codes.ts";
-import { decodeXmlBytes } from "./decode.ts";
+import { decodeXmlBytes, hasC1Byte } from "./decode.ts";
 import { encodeXmlText } from "./encode.ts";
 
 const bytes = (...parts: Array<string | number[]>) =>
@@ -84,5 +84,34 @@ describe("decodeXmlBytes", () => {
     expect(encoded.includes(0xc6)).toBe(true); // Æ as one byte
     const decoded = decodeXmlBytes(encoded);
     expect(decoded.ok && decoded.text).toBe(text.replace("😀", "&#128512;"));
+  });
+});
+
+describe("hasC1Byte", () => {
+  // Read four bytes at a time from the first aligned byte (decision 0125). Catches a byte left unread before or
+  // after the aligned words (an off-by-one at either end, a view past a subarray's start), and a mask that takes in
+  // a neighbour of the range (0x7F, 0xA0–0xBF: a letter decoded by the slower path for nothing), each byte value in
+  // each place of arrays of 0–13 bytes at four offsets into their buffer, against the expression it replaced.
+  it("answers as a search of the ISO-8859-1 text for U+0080–U+009F, each byte value in every place and alignment", () => {
+    const c1 = /[\u0080-\u009f]/;
+    const backing = new Uint8Array(32);
+    let compared = 0;
+    for (let byte = 0; byte < 256; byte++)
+      for (let offset = 0; offset < 4; offset++)
+        for (let length = 0; length <= 13; length++)
+          for (let place = 0; place < Math.max(length, 1); place++) {
+            backing.fill(0x61);
+            const view = backing.subarray(offset, offset + length);
+            if (length > 0) view[place] = byte;
+            const expected = c1.test(Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("latin1"));
+            expect(hasC1Byte(view), `byte ${byte} at ${place} of ${length}, offset ${offset}`).toBe(expected);
+            compared += 1;
+          }
+    expect(compared).toBeGreaterThan(90_000);
+  });
+
+  it("finds a C1 byte beside others of 0x80 and above in the same word", () => {
+    expect(hasC1Byte(Uint8Array.from([0xe6, 0xf8, 0xe5, 0xa0, 0xe6, 0xf8, 0x80, 0xa0]))).toBe(true);
+    expect(hasC1Byte(Uint8Array.from([0xe6, 0xf8, 0xe5, 0xa0, 0xe6, 0xf8, 0x7f, 0xbf]))).toBe(false);
   });
 });

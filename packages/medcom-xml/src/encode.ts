@@ -40,8 +40,20 @@ export function encodeXmlText(text: string): Uint8Array {
   if (named !== "windows-1252" && named !== "iso-8859-1" && named !== "cp1252" && named !== "latin1") {
     return new TextEncoder().encode(text);
   }
-  const bytes: number[] = [];
-  for (const char of text) {
+  // Most letters are Latin-1 text outside 0x80–0x9F, one byte per character as it stands: written straight into
+  // the result; the first character that is not goes to the character-by-character path below.
+  // Every unit before the stop is below 0x100, so none is half a surrogate pair: the prefix ends on a code-point
+  // boundary and the path below starts on a whole character.
+  const direct = new Uint8Array(text.length);
+  let i = 0;
+  for (; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80 && (code < 0xa0 || code > 0xff)) break;
+    direct[i] = code;
+  }
+  if (i === text.length) return direct;
+  const bytes: number[] = Array.from(direct.subarray(0, i));
+  for (const char of text.slice(i)) {
     const codePoint = char.codePointAt(0) ?? 0;
     if (codePoint < 0x80 || (codePoint >= 0xa0 && codePoint <= 0xff)) bytes.push(codePoint);
     else if (fitsWindows1252(codePoint)) bytes.push(CP1252_BYTE.get(codePoint) ?? 0x3f);

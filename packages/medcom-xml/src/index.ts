@@ -11,7 +11,7 @@ export {
   type RefuseCode,
 } from "./codes.ts";
 export { toDanishLocal } from "./danish-time.ts";
-export { type DecodeResult, decodeWindows1252, decodeXmlBytes } from "./decode.ts";
+export { type DecodeResult, decoderFor, decodeWindows1252, decodeXmlBytes } from "./decode.ts";
 export { encodeXmlText } from "./encode.ts";
 export { isValidCpr, isValidSor } from "./identifiers.ts";
 export { renderLetterCatalogue } from "./letter-catalogue.ts";

@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { medcomExamplesDir } from "@carehub/testkit/medcom-fixtures";
 import fc from "fast-check";
 import { XMLValidator } from "fast-xml-parser";
@@ -12,7 +14,7 @@ import {
   parseXmlTree,
   UNDEFINED_ENTITY,
 } from "./xml-tree.ts";
-import { buildXmlTree } from "./xml-tree-builder.ts";
+import { buildXmlTree, LONGEST_REMEMBERED_NAME, rememberedNameCount } from "./xml-tree-builder.ts";
 
 /** What parseXmlTree lets through to the tree builder. */
 const admitted = (text: string) =>
@@ -124,6 +126,22 @@ describe("buildXmlTree", () => {
 /** What parseXmlTree checks before it builds: no DOCTYPE, no `&` but the predefined entities and references. */
 const screened = (text: string) => !FORBIDDEN_DECLARATION.test(text) && !UNDEFINED_ENTITY.test(text);
 
+/** Made-up names read until the name memory is dropped, so that a test starts with it all but empty. */
+function dropRememberedNames(): void {
+  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  let last = rememberedNameCount();
+  // 52 × 52 groups of names of one length: room for more names than the memory holds.
+  for (let i = 0; i < 10_000; i++) {
+    const [head, tail] = [letters.charAt(i % 52), letters.charAt(Math.floor(i / 52) % 52)];
+    const name = `${head}_${i.toString(36).padStart(4, "0")}${tail}`;
+    expect(buildXmlTree(`<${name}>t</${name}>`, 100, true)).toBeDefined();
+    const now = rememberedNameCount();
+    if (now < last) return;
+    last = now;
+  }
+  throw new Error("the name memory was never dropped");
+}
+
 /**
  * The checked build lets through only what XMLValidator accepts, with the tree the unchecked path gives; what it
  * does not check is left to XMLValidator (`undefined` or a failure). Returns whether it checked the text itself.
@@ -231,6 +249,91 @@ describe("buildXmlTree, checked (well-formedness in the same pass, decision 0106
     // Both sides seen: the mutations reach the checks, and the check does not refuse what is merely unusual.
     expect(checked).toBeGreaterThan(300);
     expect(left).toBeGreaterThan(300);
+  });
+
+  // Element names are remembered across documents by length and first and last character, a few per group, and
+  // compared in place (decision 0125). Catches a name taken from its group without comparing it (`<aba>` read as
+  // an `<aca>` met before), a group or the whole grown past its bound, a prefix kept or dropped by the wrong
+  // remembered name (`x:aa` after `y:aa`), and the names fast-xml-parser refuses or renames remembered wrongly.
+  it("keeps names apart that share a length and their first and last character, across documents", () => {
+    const family = ["aba", "aca", "ada", "aea", "afa", "aga", "x:aa", "y:aa", "x:ba", "a.a", "a-a", "toString"];
+    const document = fc
+      .array(fc.tuple(fc.constantFrom(...family), fc.constantFrom("", "t", "<b/>")), { minLength: 1, maxLength: 12 })
+      .map((children) => `<r xmlns:x="u" xmlns:y="v">${children.map(([n, c]) => `<${n}>${c}</${n}>`).join("")}</r>`);
+    let checked = 0;
+    fc.assert(
+      fc.property(document, (text) => {
+        if (expectCheckedSubset(text)) checked += 1;
+      }),
+      { numRuns: 1_000, seed: 125 },
+    );
+    expect(checked).toBe(1_000);
+    expect(buildXmlTree("<r><aba>1</aba><constructor/></r>", 100, true)).toEqual({ failure: "forbidden-name" });
+  });
+
+  // Catches a group's name taken for a longer one that begins with it: a length of 2^18 + 2 wraps onto 2's group.
+  it("keeps a name of more than 2^18 characters apart from a short one of its group", () => {
+    const long = `ab${"x".repeat(2 ** 18 - 1)}b`;
+    expect(expectCheckedSubset(`<r><ab/><${long}/><ab>t</ab></r>`)).toBe(true);
+  });
+
+  // Catches a remembered name that is a slice of its letter: V8 keeps the whole text a slice was cut from alive, so
+  // 40 letters of 1 MB, each with a name of its own, would stay in memory for as long as their names are remembered.
+  it("keeps no letter's text alive through the names it remembers", () => {
+    setFlagsFromString("--expose-gc");
+    const collect = runInNewContext("gc") as () => void;
+    collect();
+    const before = process.memoryUsage().heapUsed;
+    for (let k = 0; k < 40; k++) {
+      // Each in a group of its own (a first character of its own); prefixed, as a name used as a property key may be
+      // replaced by V8's own copy, but the name as written is only compared.
+      const name = `${"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN".charAt(k)}:LongElementName${k}`;
+      const text = `<r><${name}>t</${name}>${"<a>padding</a>".repeat(75_000)}</r>`;
+      expect(buildXmlTree(text, 100, true)).toBeDefined();
+    }
+    collect();
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  // Catches a memory a sender grows without bound with made-up names (every group, or one group, unbounded).
+  it("reads names right after more distinct names than it remembers, and remembers no more than its bound", () => {
+    const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const letter = (k: number) => letters.charAt(k % letters.length);
+    // Spread over many groups: first and last character and length all vary.
+    const names = Array.from(
+      { length: 6_000 },
+      (_, i) => `${letter(i)}${i.toString(36)}${letter(Math.floor(i / letters.length))}`,
+    );
+    for (let start = 0; start < names.length; start += 500) {
+      const text = `<r>${names
+        .slice(start, start + 500)
+        .map((n) => `<${n}>${n}</${n}>`)
+        .join("")}<aba/><aca/></r>`;
+      expect(expectCheckedSubset(text)).toBe(true);
+      expect(rememberedNameCount()).toBeLessThanOrEqual(2_048);
+    }
+    // Started all but empty, so that the memory is not dropped midway (a group without a limit would show as less).
+    dropRememberedNames();
+    const before = rememberedNameCount();
+    const oneGroup = Array.from({ length: 50 }, (_, i) => `q${String(i).padStart(3, "0")}q`);
+    expect(expectCheckedSubset(`<r>${oneGroup.map((n) => `<${n}/>`).join("")}</r>`)).toBe(true);
+    expect(rememberedNameCount() - before).toBeGreaterThanOrEqual(0);
+    expect(rememberedNameCount() - before).toBeLessThanOrEqual(4 + 1); // the group's few, and `r`
+  });
+
+  // Catches a long name remembered: 2,048 letters with a name of 1 MB each (each of its own length, so of a group of
+  // its own) would keep 2 GB in memory.
+  it("remembers no long name, and remembers a name as long as its bound", () => {
+    dropRememberedNames();
+    const before = rememberedNameCount();
+    for (const length of [LONGEST_REMEMBERED_NAME + 1, 1_000_000]) {
+      const long = `L${"o".repeat(length - 2)}g`;
+      expect(expectCheckedSubset(`<${long}>t</${long}>`)).toBe(true);
+      expect(rememberedNameCount()).toBe(before);
+    }
+    const longest = `L${"o".repeat(LONGEST_REMEMBERED_NAME - 2)}g`;
+    expect(expectCheckedSubset(`<${longest}>t</${longest}>`)).toBe(true);
+    expect(rememberedNameCount()).toBe(before + 1);
   });
 
   it("agrees with XMLValidator on generated near-XML", () => {

@@ -67,7 +67,8 @@ export function buildXmlTree(input: string, maxDepth: number, checked = false): 
     const lt = text.indexOf("<", i);
     if (lt === -1) break; // trailing text outside the root: never stored
     if (checked && current === root && !isBlank(text, i, lt)) return undefined;
-    pending += text.slice(i, lt);
+    // Leading white space is trimmed anyway: most text between tags is indentation, not worth a copy.
+    if (pending.length > 0 || !isBlank(text, i, lt)) pending += text.slice(i, lt);
     const next = text.charCodeAt(lt + 1);
     if (next === SLASH) {
       const close = text.indexOf(">", lt);
@@ -103,20 +104,16 @@ export function buildXmlTree(input: string, maxDepth: number, checked = false): 
     } else if (next === BANG) {
       return undefined;
     } else {
-      const close = tagEnd(text, lt + 1);
-      if (close === -1) return undefined;
-      const tag = readOpeningTag(text, lt + 1, close);
+      const tag = checked ? checkedOpeningTag(text, lt + 1) : openingTag(text, lt + 1);
       if (tag === undefined) return undefined;
-      if (checked) {
-        if (!wellFormedOpeningTag(text, lt + 1, close)) return undefined;
-        if (current === root) {
-          // XMLValidator lets a self-closing root be followed by another root; this check does not.
-          if (rootSeen || tag.selfClosing) return undefined;
-          rootSeen = true;
-        }
+      const { close } = tag;
+      if (checked && current === root) {
+        // XMLValidator lets a self-closing root be followed by another root; this check does not.
+        if (rootSeen || tag.selfClosing) return undefined;
+        rootSeen = true;
       }
-      if (REFUSED_NAMES.has(tag.name)) return { failure: "forbidden-name" };
-      const name = RENAMED_NAMES.has(tag.name) ? `__${tag.name}` : tag.name;
+      if (tag.refused) return { failure: "forbidden-name" };
+      const { name } = tag;
       if (current !== root) saveText(current, pending);
       pending = "";
       if (tag.selfClosing) {
@@ -151,24 +148,103 @@ function tagEnd(text: string, from: number, before?: number): number {
   return -1;
 }
 
+/** An opening tag read: its element's name as the tree keys it, as written, and where the tag ends. */
+interface OpeningTag {
+  /** Namespace prefix removed, renamed as fast-xml-parser renames it. */
+  readonly name: string;
+  /** As written, prefix kept: what the closing tag must repeat. */
+  readonly raw: string;
+  /** A name fast-xml-parser refuses. */
+  readonly refused: boolean;
+  readonly selfClosing: boolean;
+  /** The index of the tag's `>`. */
+  readonly close: number;
+}
+
+/** An element name as written, and as the tree keys it. */
+interface ElementName {
+  readonly raw: string;
+  readonly name: string;
+  readonly refused: boolean;
+}
+
+function elementName(raw: string): ElementName {
+  const colon = raw.indexOf(":");
+  const local = colon === -1 ? raw : raw.slice(colon + 1);
+  return { raw, name: RENAMED_NAMES.has(local) ? `__${local}` : local, refused: REFUSED_NAMES.has(local) };
+}
+
 /**
- * The element's name (namespace prefix removed), as written, and whether it closes itself (`<a/>`, `<a b="1" />`).
+ * The element (namespace prefix removed), as written, whether it closes itself (`<a/>`, `<a b="1" />`) and where
+ * it ends, or undefined when it does not end or has no name. XMLValidator has passed the text.
  */
-function readOpeningTag(
-  text: string,
-  from: number,
-  close: number,
-): { name: string; raw: string; selfClosing: boolean } | undefined {
+function openingTag(text: string, from: number): OpeningTag | undefined {
+  const close = tagEnd(text, from);
+  if (close === -1) return undefined;
   const expression = text.slice(from, close);
   const separator = expression.search(/\s/);
-  let name = separator === -1 ? expression : expression.slice(0, separator);
+  let raw = separator === -1 ? expression : expression.slice(0, separator);
   const rest = separator === -1 ? expression : expression.slice(separator + 1).trimStart();
   const selfClosing = rest.length > 0 && rest.charCodeAt(rest.length - 1) === SLASH;
-  if (selfClosing && name.charCodeAt(name.length - 1) === SLASH) name = name.slice(0, -1);
-  const raw = name;
-  const colon = name.indexOf(":");
-  if (colon !== -1) name = name.slice(colon + 1);
-  return name.length === 0 ? undefined : { name, raw, selfClosing };
+  if (selfClosing && raw.charCodeAt(raw.length - 1) === SLASH) raw = raw.slice(0, -1);
+  const name = elementName(raw);
+  return name.name.length === 0
+    ? undefined
+    : { name: name.name, raw: name.raw, refused: name.refused, selfClosing, close };
+}
+
+/**
+ * Element names met before, by length and first and last character, a few of each: a letter repeats a few dozen
+ * names, so a tag's name is compared in place instead of copied, hashed for the name sets and looked up as a
+ * property key each time (a third of the tree's pass, decision 0125). Bounded: a name longer than
+ * LONGEST_REMEMBERED_NAME is never remembered, a group takes no more than NAMES_PER_GROUP names, and the whole is
+ * dropped when it holds MAX_NAMES, so a sender's made-up names cost each tag at most a few comparisons and the
+ * process at most 2,048 names of 64 characters (about 0.5 MB with their objects: 516 KB measured for 2,046 prefixed).
+ */
+const knownNames = new Map<number, ElementName[]>();
+let knownNameCount = 0;
+const NAMES_PER_GROUP = 4;
+const MAX_NAMES = 2_048;
+/**
+ * The longest name remembered: the example letters' longest is 38 characters
+ * (`LaboratoryInternalProductionIdentifier`). Without it a sender's letters, each with one long name of a length of
+ * its own (a group of its own), would keep up to MAX_NAMES of them: 2 GB for names of 1 MB.
+ */
+export const LONGEST_REMEMBERED_NAME = 64;
+
+function nameAt(text: string, from: number, end: number): ElementName {
+  const length = end - from;
+  if (length > LONGEST_REMEMBERED_NAME) return elementName(text.slice(from, end));
+  // ASCII names only (nameEnd): the first and last character fit in 7 bits each, and the length (at most
+  // LONGEST_REMEMBERED_NAME) above them. The length is compared again all the same.
+  const group = (length << 14) | (text.charCodeAt(from) << 7) | text.charCodeAt(end - 1);
+  const known = knownNames.get(group);
+  if (known !== undefined)
+    for (const candidate of known)
+      if (candidate.raw.length === length && sameText(text, from, candidate.raw)) return candidate;
+  if (known !== undefined && known.length >= NAMES_PER_GROUP) return elementName(text.slice(from, end));
+  // Remembered as a copy: a slice of the letter may keep the whole letter's text alive with it.
+  const found = elementName(Buffer.from(text.slice(from, end), "latin1").toString("latin1"));
+  if (knownNameCount >= MAX_NAMES) {
+    knownNames.clear();
+    knownNameCount = 0;
+  }
+  const list = knownNames.get(group);
+  if (list === undefined) knownNames.set(group, [found]);
+  else list.push(found);
+  knownNameCount += 1;
+  return found;
+}
+
+/** How many element names are remembered now (for the bound's test). */
+export function rememberedNameCount(): number {
+  return knownNameCount;
+}
+
+/** Whether `text` holds `expected` at `from` (a loop: `startsWith` with a position cost more per closing tag). */
+function sameText(text: string, from: number, expected: string): boolean {
+  for (let k = 0; k < expected.length; k++) if (text.charCodeAt(from + k) !== expected.charCodeAt(k)) return false;
+  return true;
 }
 
 /** XMLValidator's white space: space, tab, line feed, carriage return. */
@@ -210,48 +286,61 @@ function wellFormedInstruction(text: string, lt: number, close: number, beforeRo
 
 /** `</raw>` with only white space before `>` (the closing tag's text runs from `from`, past `</`, to `close`). */
 function closes(text: string, from: number, close: number, raw: string): boolean {
-  return text.startsWith(raw, from) && isBlank(text, from + raw.length, close);
+  return sameText(text, from, raw) && isBlank(text, from + raw.length, close);
 }
 
 /** Attribute names kept in a list up to this many, then in a set. */
 const FEW_ATTRIBUTES = 8;
 
 /**
- * An opening tag from its name (`from`, past `<`) to its `>` (`close`): an ASCII name, then attributes, each
- * after white space, `name = "value"` or `'value'`, no name twice, then white space and `/` before `>` at most.
+ * An opening tag from its name (`from`, past `<`) to its `>`, read and checked in one pass: an ASCII name, then
+ * attributes, each after white space, `name = "value"` or `'value'`, no name twice, then white space and `/`
+ * before `>` at most; undefined for anything else. Its `>` is the first outside quotes, as tagEnd finds it, and
+ * its name is the one openingTag reads (nothing but the name comes before the first white space or `/`).
  */
-function wellFormedOpeningTag(text: string, from: number, close: number): boolean {
-  let at = nameEnd(text, from);
-  if (at === from) return false;
+function checkedOpeningTag(text: string, from: number): OpeningTag | undefined {
+  const end = nameEnd(text, from);
+  if (end === from) return undefined;
+  const close = checkedAttributesEnd(text, end);
+  if (close === -1) return undefined;
+  const name = nameAt(text, from, end);
+  if (name.name.length === 0) return undefined; // `<x:>`: a prefix and no name
+  const selfClosing = text.charCodeAt(close - 1) === SLASH;
+  return { name: name.name, raw: name.raw, refused: name.refused, selfClosing, close };
+}
+
+/** The index of the `>` ending a tag's attributes from `from` (past the name), or -1 when they break the rules. */
+function checkedAttributesEnd(text: string, from: number): number {
+  let at = from;
   let names: string[] | Set<string> | undefined;
   for (;;) {
-    if (at === close) return true;
-    if (text.charCodeAt(at) === SLASH) return at + 1 === close;
-    if (!isSpace(text.charCodeAt(at))) return false;
+    if (text.charCodeAt(at) === GT) return at;
+    if (text.charCodeAt(at) === SLASH) return text.charCodeAt(at + 1) === GT ? at + 1 : -1;
+    if (!isSpace(text.charCodeAt(at))) return -1;
     while (isSpace(text.charCodeAt(at))) at++;
-    if (at === close) return true;
-    if (text.charCodeAt(at) === SLASH) return at + 1 === close;
+    if (text.charCodeAt(at) === GT) return at;
+    if (text.charCodeAt(at) === SLASH) return text.charCodeAt(at + 1) === GT ? at + 1 : -1;
     const nameStart = at;
     at = nameEnd(text, at);
-    if (at === nameStart) return false;
+    if (at === nameStart) return -1;
     const name = text.slice(nameStart, at);
     // A short list for the usual few attributes, a set past them: a sender's element with 200,000 attributes must
     // cost linear time, not a search of the list per attribute (parse-oioxml.hostile.test.ts).
     if (names === undefined) names = [name];
     else if (Array.isArray(names)) {
-      if (names.includes(name)) return false;
+      if (names.includes(name)) return -1;
       names.push(name);
       if (names.length > FEW_ATTRIBUTES) names = new Set(names);
-    } else if (names.has(name)) return false;
+    } else if (names.has(name)) return -1;
     else names.add(name);
     while (isSpace(text.charCodeAt(at))) at++;
-    if (text.charCodeAt(at) !== EQUALS) return false;
+    if (text.charCodeAt(at) !== EQUALS) return -1;
     at += 1;
     while (isSpace(text.charCodeAt(at))) at++;
     const quote = text.charCodeAt(at);
-    if (quote !== DOUBLE_QUOTE && quote !== SINGLE_QUOTE) return false;
+    if (quote !== DOUBLE_QUOTE && quote !== SINGLE_QUOTE) return -1;
     const end = text.indexOf(quote === DOUBLE_QUOTE ? '"' : "'", at + 1);
-    if (end === -1 || end > close) return false;
+    if (end === -1) return -1;
     at = end + 1;
   }
 }

@@ -13,17 +13,36 @@ export interface XmlObject {
   readonly [name: string]: unknown;
 }
 
-export const FORBIDDEN_DECLARATION = /<!(?:DOCTYPE|ENTITY)/i;
-// The five predefined entities and character references are all XML allows without a DTD.
-export const UNDEFINED_ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)/;
+/** The declarations a letter may not hold (after `<!`). */
+const DECLARATIONS = "DOCTYPE|ENTITY";
+// The five predefined entities and character references are all XML allows without a DTD (after `&`, before `;`).
+const DEFINED_ENTITIES = "lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6}";
+
+export const FORBIDDEN_DECLARATION = new RegExp(`<!(?:${DECLARATIONS})`, "i");
+export const UNDEFINED_ENTITY = new RegExp(`&(?!(?:${DEFINED_ENTITIES});)`);
 
 /** What a letter's text holds that the hub refuses before reading it: a DOCTYPE or ENTITY declaration first. */
 export type ForbiddenMarkup = "declaration" | "undefined-entity" | "none";
 
-/** The two linear scans every reading of a letter starts with (no tree, nothing expanded). */
+/** FORBIDDEN_DECLARATION and UNDEFINED_ENTITY past their first character, tried only where it stands. */
+const DECLARATION_AFTER = new RegExp(DECLARATIONS, "iy");
+const DEFINED_ENTITY_AFTER = new RegExp(`(?:${DEFINED_ENTITIES});`, "y");
+
+/**
+ * The two linear scans every reading of a letter starts with (no tree, nothing expanded): FORBIDDEN_DECLARATION's
+ * and UNDEFINED_ENTITY's answers, found by `indexOf` of `<!` and `&`, which a letter holds few of, and the rest of
+ * each expression tried there: the expressions alone stepped through every character (~5 % of a letter's reading,
+ * decision 0125).
+ */
 export function forbiddenMarkup(text: string): ForbiddenMarkup {
-  if (FORBIDDEN_DECLARATION.test(text)) return "declaration";
-  if (UNDEFINED_ENTITY.test(text)) return "undefined-entity";
+  for (let at = text.indexOf("<!"); at !== -1; at = text.indexOf("<!", at + 2)) {
+    DECLARATION_AFTER.lastIndex = at + 2;
+    if (DECLARATION_AFTER.test(text)) return "declaration";
+  }
+  for (let at = text.indexOf("&"); at !== -1; at = text.indexOf("&", at + 1)) {
+    DEFINED_ENTITY_AFTER.lastIndex = at + 1;
+    if (!DEFINED_ENTITY_AFTER.test(text)) return "undefined-entity";
+  }
   return "none";
 }
 

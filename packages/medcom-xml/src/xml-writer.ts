@@ -17,7 +17,20 @@ export function fitsWindows1252(codePoint: number): boolean {
   return codePoint < 0x80 || (codePoint >= 0xa0 && codePoint <= 0xff) || CP1252_EXTRA.has(codePoint);
 }
 
+/** Whether escapeText may change anything: markup, a control character, or a character past printable Latin-1. */
+function needsEscaping(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 ? code !== 0x09 && code !== 0x0a && code !== 0x0d : code === 0x26 || code === 0x3c || code === 0x3e)
+      return true;
+    if (code >= 0x80 && (code < 0xa0 || code > 0xff)) return true;
+  }
+  return false;
+}
+
 export function escapeText(value: string, encoding: XmlEncoding): string {
+  // Ids, codes and dates, most of what a letter holds, need nothing: the text as it is, without a copy.
+  if (!needsEscaping(value)) return value;
   let out = "";
   for (const char of value) {
     const codePoint = char.codePointAt(0) ?? 0;

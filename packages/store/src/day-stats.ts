@@ -2,7 +2,7 @@ import type { Envelope } from "@carehub/schemas";
 import { MessageStatusFilter } from "@carehub/schemas";
 import type { StoreKeys } from "./keys.ts";
 import type { MessageState } from "./message-state.ts";
-import { messageStatFields, type WriteOp } from "./write-plan.ts";
+import { type StatFields, statFieldsOf, type WriteOp } from "./write-plan.ts";
 
 /**
  * Day-bucketed counters (docs/decisions/0066): one small hash per UTC day, `<ns>:idx:stats:day:<YYYY-MM-DD>`,
@@ -37,7 +37,9 @@ function dayOf(state: MessageState): string {
 
 /** When a day's hash expires: the end of the day plus the retention (and the grace every read-model key has). */
 export function statDayExpiry(day: string, keepMs: number): number {
-  return Date.parse(`${day}T00:00:00.000Z`) + DAY_MS + keepMs;
+  // The day statDay named last (nearly every write's) is not parsed again from its name.
+  const start = day === lastDay.name ? lastDay.start : Date.parse(`${day}T00:00:00.000Z`);
+  return start + DAY_MS + keepMs;
 }
 
 /**
@@ -49,16 +51,17 @@ export function dayStatOps(
   after: MessageState | undefined,
   keys: StoreKeys,
   keepMs: number,
+  stats: StatFields = statFieldsOf(before, after),
 ): WriteOp[] {
   const delta = new Map<string, Map<string, number>>();
-  const count = (state: MessageState, by: number) => {
+  const count = (state: MessageState, stateFields: readonly string[], by: number) => {
     const day = dayOf(state);
     const fields = delta.get(day) ?? new Map<string, number>();
     delta.set(day, fields);
-    for (const field of messageStatFields(state)) fields.set(field, (fields.get(field) ?? 0) + by);
+    for (const field of stateFields) fields.set(field, (fields.get(field) ?? 0) + by);
   };
-  if (before !== undefined) count(before, -1);
-  if (after !== undefined) count(after, 1);
+  if (before !== undefined) count(before, stats.before, -1);
+  if (after !== undefined) count(after, stats.after, 1);
   return opsOf(delta, keys, keepMs);
 }
 

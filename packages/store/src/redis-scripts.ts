@@ -198,9 +198,11 @@ export async function compareAndSetMany(redis: Redis, writes: readonly CasWrite[
     return index;
   };
   const args: (string | number)[] = [writes.length];
+  // Every record's arguments are pushed into the one list the script gets, its ops' count filled in once they are
+  // there: a list of each record's op arguments, spread into this one, was garbage the size of the call
+  // (docs/performance.md, "al21: less garbage per message").
   for (const write of writes) {
     const recordIndex = indexOf(write.key);
-    const opArgs = opArguments(write.ops, indexOf);
     const change =
       write.expected === null || write.value === null ? undefined : valueChange(write.expected, write.value);
     args.push(
@@ -209,10 +211,13 @@ export async function compareAndSetMany(redis: Redis, writes: readonly CasWrite[
       write.expected === null ? "" : recordDigest(write.expected),
       change?.between ?? write.value ?? "",
       write.expireAt === undefined ? "0" : Math.round(write.expireAt),
-      opArgs.length,
-      ...(change === undefined ? [] : [change.prefixBytes, change.suffixBytes]),
-      ...opArgs,
+      0,
     );
+    const countAt = args.length - 1;
+    if (change !== undefined) args.push(change.prefixBytes, change.suffixBytes);
+    const opsFrom = args.length;
+    opArguments(write.ops, indexOf, args);
+    args[countAt] = args.length - opsFrom;
   }
   const results = (await cas.run(redis, keys, args)) as number[];
   return writes.map((_, i) => results[i] === 1);
@@ -270,7 +275,11 @@ const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
  * later in the same record with the same time (the day hash's, after its counters and after its analyses) is
  * sent once, where it last stood. What Redis ends up holding is the same.
  */
-export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => number): (string | number)[] {
+export function opArguments(
+  ops: readonly WriteOp[],
+  indexOf: (key: string) => number,
+  into: (string | number)[] = [],
+): (string | number)[] {
   const partnerOf = new Map<WriteOp, WriteOp>();
   const folded = new Set<WriteOp>();
   // The first op of each amount and field not yet paired, looked up by amount, then field (a record holds one or
@@ -313,12 +322,13 @@ export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => n
     moves.set(first, second);
     folded.add(second);
   }
-  const lastExpiry = new Map<string, WriteOp>();
-  for (const op of ops) if (op.op === "pexpireat") lastExpiry.set(`${op.key}|${Math.round(op.at)}`, op);
   const { member, score, formerScore } = sharedMember(ops);
-  const args: (string | number)[] = member === undefined ? [] : ["mb", member, score ?? ""];
+  // Appended to `into` (compareAndSetMany's list of every record's arguments), which is returned.
+  const args = into;
+  if (member !== undefined) args.push("mb", member, score ?? "");
   if (formerScore !== undefined) args.push("mo", formerScore);
-  for (const op of ops) {
+  for (let at = 0; at < ops.length; at++) {
+    const op = ops[at] as WriteOp;
     if (folded.has(op)) continue;
     switch (op.op) {
       case "zadd":
@@ -350,12 +360,25 @@ export function opArguments(ops: readonly WriteOp[], indexOf: (key: string) => n
         break;
       }
       case "pexpireat":
-        if (lastExpiry.get(`${op.key}|${Math.round(op.at)}`) === op)
-          args.push("px", indexOf(op.key), Math.round(op.at));
+        if (isLastExpiry(ops, at)) args.push("px", indexOf(op.key), Math.round(op.at));
         break;
     }
   }
   return args;
+}
+
+/**
+ * Whether the expiry at `at` is the last one the record's ops set on its key with the same time (a record sets one
+ * or two: a scan of the ops after it, rather than a map keyed by text made for each).
+ */
+function isLastExpiry(ops: readonly WriteOp[], at: number): boolean {
+  const expiry = ops[at] as Extract<WriteOp, { op: "pexpireat" }>;
+  const time = Math.round(expiry.at);
+  for (let later = at + 1; later < ops.length; later++) {
+    const op = ops[later] as WriteOp;
+    if (op.op === "pexpireat" && op.key === expiry.key && Math.round(op.at) === time) return false;
+  }
+  return true;
 }
 
 /**
@@ -372,7 +395,10 @@ function sharedMember(ops: readonly WriteOp[]): { member?: string; score?: numbe
     if (op.op !== "zadd" && op.op !== "zrem" && op.op !== "bzadd" && op.op !== "bzrem") continue;
     const count = (uses.get(op.member) ?? 0) + 1;
     uses.set(op.member, count);
-    if (count > most) [member, most] = [op.member, count];
+    if (count > most) {
+      member = op.member;
+      most = count;
+    }
   }
   if (member === undefined) return {};
   // The score most of the ops `counted` name for the member, if at least `least` do.
@@ -384,7 +410,10 @@ function sharedMember(ops: readonly WriteOp[]): { member?: string; score?: numbe
       if (!("score" in op) || op.member !== member || !counted(op)) continue;
       const count = (scores.get(op.score) ?? 0) + 1;
       scores.set(op.score, count);
-      if (count > most) [best, most] = [op.score, count];
+      if (count > most) {
+        best = op.score;
+        most = count;
+      }
     }
     return best;
   };

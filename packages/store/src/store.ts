@@ -56,7 +56,14 @@ import { type CasWrite, claimTimers, compareAndSet, compareAndSetMany, finishTim
 import { parseStatCounts } from "./stat-counts.ts";
 import type { SubjectType } from "./state-machines.ts";
 import { CorruptRecordError, InvalidQueryError, StoreContendedError, StoreUnavailableError } from "./store-errors.ts";
-import { type PlanContext, planEntityWrite, planMessageWrite, type StaleLimits, type WriteOp } from "./write-plan.ts";
+import {
+  type PlanContext,
+  planEntityWrite,
+  planMessageWrite,
+  type StaleLimits,
+  statFieldsOf,
+  type WriteOp,
+} from "./write-plan.ts";
 
 const DAY_MS = 86_400_000;
 /** Records outlive their index entries by this much, so the sweeper can still read what to remove. */
@@ -747,11 +754,11 @@ export class ReadModelStore implements ReadModelQueries {
     if (expireAt - EXPIRY_GRACE_MS <= this.#now() || listingTime(next) <= this.#floor) return undefined;
     const value = encodeMessage(next);
     if (value === text) return undefined;
-    const ops = [
-      ...planMessageWrite(current, next, this.#plan),
-      ...dayStatOps(current, next, this.keys, this.#retentionMs + EXPIRY_GRACE_MS),
-      ...analysisOps,
-    ];
+    // The counter fields of both sides once, for the overall counters and the day's.
+    const stats = statFieldsOf(current, next);
+    const ops = planMessageWrite(current, next, this.#plan, stats);
+    for (const op of dayStatOps(current, next, this.keys, this.#retentionMs + EXPIRY_GRACE_MS, stats)) ops.push(op);
+    for (const op of analysisOps) ops.push(op);
     return { value, expireAt, ops, state: asDecoded(next) };
   }
 

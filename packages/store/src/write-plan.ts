@@ -85,11 +85,26 @@ export function messageTimers(state: MessageState, ctx: PlanContext): Map<string
   return timers;
 }
 
+/** Each side's counter fields (messageStatFields), when the caller has them: the day counters use them too. */
+export interface StatFields {
+  before: readonly string[];
+  after: readonly string[];
+}
+
+/** Both sides' counter fields, worked out once for the overall counters and the day's (a record write needs both). */
+export function statFieldsOf(before: MessageState | undefined, after: MessageState | undefined): StatFields {
+  return {
+    before: before === undefined ? [] : messageStatFields(before),
+    after: after === undefined ? [] : messageStatFields(after),
+  };
+}
+
 /** The writes that move the indexes, counters and timers from `before` to `after`. */
 export function planMessageWrite(
   before: MessageState | undefined,
   after: MessageState | undefined,
   ctx: PlanContext,
+  fields: StatFields = statFieldsOf(before, after),
 ): WriteOp[] {
   const ops: WriteOp[] = [];
   const member = indexMember((after ?? before)?.hubId ?? "");
@@ -115,13 +130,7 @@ export function planMessageWrite(
       ops.push({ op: key.startsWith(patientPrefix) ? "zadd" : "bzadd", key, score, member });
     }
   }
-  ops.push(
-    ...counterDiff(
-      before === undefined ? [] : messageStatFields(before),
-      after === undefined ? [] : messageStatFields(after),
-      ctx.keys.stats,
-    ),
-  );
+  ops.push(...counterDiff(fields.before, fields.after, ctx.keys.stats));
   const oldTimers = before === undefined ? new Map<string, number>() : messageTimers(before, ctx);
   const newTimers = after === undefined ? new Map<string, number>() : messageTimers(after, ctx);
   ops.push(...timerDiff(oldTimers, newTimers, ctx.keys.timers));
@@ -167,7 +176,7 @@ export function planEntityWrite(before: EntityState | undefined, after: EntitySt
   return ops;
 }
 
-function counterDiff(before: string[], after: string[], key: string): WriteOp[] {
+function counterDiff(before: readonly string[], after: readonly string[], key: string): WriteOp[] {
   const delta = new Map<string, number>();
   for (const field of before) delta.set(field, (delta.get(field) ?? 0) - 1);
   for (const field of after) delta.set(field, (delta.get(field) ?? 0) + 1);

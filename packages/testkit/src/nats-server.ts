@@ -1,5 +1,7 @@
+import { writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect as tcpConnect } from "node:net";
+import { join } from "node:path";
 import { TestkitStartError } from "./errors.ts";
 import {
   binary,
@@ -22,6 +24,11 @@ export interface NatsServerOptions {
   storeDir?: string;
   /** Extra command-line arguments. */
   args?: string[];
+  /**
+   * The server's `max_payload` in bytes (default nats-server's own, 1 MiB): a small one makes claim-checked messages
+   * small enough for a test. Set in a config file in the store directory (nats-server has no flag for it).
+   */
+  maxPayload?: number;
   /** Path to the binary; default /usr/sbin/nats-server, /usr/local/bin/nats-server, then PATH. */
   binary?: string;
 }
@@ -166,6 +173,11 @@ export async function planNatsServer(
   const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)];
   if (options.name !== undefined) args.push("-n", options.name);
   if (jetstream) args.push("-js", "-sd", storeDir);
+  if (options.maxPayload !== undefined) {
+    const config = join(storeDir, "max-payload.conf");
+    writeFileSync(config, `max_payload: ${options.maxPayload}\n`);
+    args.push("-c", config);
+  }
   args.push(...(options.clusterArgs ?? []), ...(options.args ?? []));
   return {
     port,

@@ -14,7 +14,7 @@ import { setFlagsFromString } from "node:v8";
 import type { Bus } from "@carehub/bus";
 import { encodeFirstCopy, ledgerKeys } from "@carehub/ledger";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
-import type { MessageKind, MessagePage } from "@carehub/schemas";
+import { type MessageKind, type MessagePage, retentionSeconds } from "@carehub/schemas";
 import { createStore } from "@carehub/store";
 import type { Redis } from "ioredis";
 import {
@@ -41,6 +41,8 @@ const SIZES = benchSizes();
 const SAMPLES = benchSamples(200);
 /** Messages per patient on average, the same at every size so a patient's listing is the same work. */
 const MESSAGES_PER_PATIENT = 5;
+/** The read model's retention here, and the first copies' (their marker hash's expiry, as the ledger sets it). */
+const RETENTION_DAYS = 365;
 const SEARCH_TARGET_MS = 500;
 const LOOKUP_TARGET_MS = 100;
 const RATIO_TARGET = 2;
@@ -142,7 +144,7 @@ writeBenchResults("search", { environment, results }, markdown());
 
 async function measure(redis: Redis, size: number): Promise<SizeResult> {
   const namespace = `bench-search-${size}`;
-  const store = createStore({ redis, namespace, retentionDays: 365, patientHashKey: HASH_KEY });
+  const store = createStore({ redis, namespace, retentionDays: RETENTION_DAYS, patientHashKey: HASH_KEY });
   const ledger = ledgerKeys(namespace);
   const patients = Math.max(1, Math.floor(size / MESSAGES_PER_PATIENT));
   const random = rng(13);
@@ -154,11 +156,14 @@ async function measure(redis: Redis, size: number): Promise<SizeResult> {
     random,
     patients,
     beside: (states) => {
-      // The sender's message id → hub id record that intake writes (the ledger's first copy), pipelined.
+      // The sender's message id → hub id record that intake writes (the ledger's first copy, a field of the pair's
+      // marker hash: docs/decisions/0124), pipelined.
       const firstCopies = redis.pipeline();
       for (const s of states) {
         if (s.sender !== undefined && s.messageId !== undefined) {
-          firstCopies.set(ledger.messageId(s.sender, s.messageId), encodeFirstCopy({ hubId: s.hubId }, undefined));
+          const key = ledger.firstCopy(s.sender, s.messageId);
+          firstCopies.hset(key, ledger.firstCopyField, encodeFirstCopy({ hubId: s.hubId }, undefined));
+          firstCopies.expire(key, retentionSeconds(RETENTION_DAYS), "NX");
         }
       }
       const sampled = states.filter((_, i) => i % 97 === 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DISPATCHER_OPTIONS } from "./dispatcher.ts";
+import { DEFAULT_DISPATCHER_OPTIONS, dispatcherStateTtlSeconds } from "./dispatcher.ts";
 import { parseDispatcherOptions } from "./dispatcher-config.ts";
 
 describe("parseDispatcherOptions", () => {
@@ -25,5 +25,16 @@ describe("parseDispatcherOptions", () => {
         ],
       }),
     );
+  });
+});
+
+describe("dispatcherStateTtlSeconds", () => {
+  // The dispatcher and the hub's re-send write the same delivery markers: a re-send that took another lifetime
+  // would leave markers expiring before (or long after) the dispatcher's own.
+  it("takes the options' own figure, else the retention, else the default", () => {
+    expect(dispatcherStateTtlSeconds({ stateTtlSeconds: 60 }, 30)).toBe(60);
+    expect(dispatcherStateTtlSeconds({}, 2)).toBe(2 * 86_400);
+    expect(dispatcherStateTtlSeconds(undefined, 2)).toBe(2 * 86_400);
+    expect(dispatcherStateTtlSeconds(undefined, undefined)).toBe(DEFAULT_DISPATCHER_OPTIONS.stateTtlSeconds);
   });
 });

@@ -50,6 +50,20 @@ const UNLIMITED_DELIVERIES = Number.POSITIVE_INFINITY;
 const ACK_WAIT_MARGIN_MS = 10_000;
 
 /**
+ * How long the dispatcher's delivery markers live: the options' own figure, else the retention, else the default —
+ * the one rule for the dispatcher and for a re-send outside it (the hub's `resend`), which writes the same markers.
+ */
+export function dispatcherStateTtlSeconds(
+  options: Partial<Pick<DispatcherOptions, "stateTtlSeconds">> | undefined,
+  retentionDays: number | undefined,
+): number {
+  return (
+    options?.stateTtlSeconds ??
+    (retentionDays === undefined ? DEFAULT_DISPATCHER_OPTIONS.stateTtlSeconds : retentionSeconds(retentionDays))
+  );
+}
+
+/**
  * Starts the dispatcher: one durable consumer `dispatch-<endpoint>` per registered endpoint on the OUTBOX
  * stream, filtered to `<ns>.outbox.<endpoint>`, so a slow or dead endpoint only grows its own backlog.
  * Consumers follow the registry: added endpoints get one, removed endpoints' consumers stop (their durable
@@ -58,8 +72,8 @@ const ACK_WAIT_MARGIN_MS = 10_000;
 export async function startDispatcher(deps: DispatcherDeps): Promise<RunningDispatcher> {
   const options: DispatcherOptions = {
     ...DEFAULT_DISPATCHER_OPTIONS,
-    ...(deps.retentionDays === undefined ? {} : { stateTtlSeconds: retentionSeconds(deps.retentionDays) }),
     ...deps.options,
+    stateTtlSeconds: dispatcherStateTtlSeconds(deps.options, deps.retentionDays),
   };
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;

@@ -51,6 +51,25 @@ describe("deliverOverHttp", () => {
     expect(sockets.size).toBe(1);
   });
 
+  it("closes an idle connection a second before the endpoint's Keep-Alive deadline", async () => {
+    const endpoint = createServer((request, response) =>
+      request.resume().on("end", () => response.writeHead(200, { "keep-alive": "timeout=2" }).end()),
+    );
+    endpoint.keepAliveTimeout = 60_000; // the server itself would wait a minute: only the dispatcher closes it
+    const closedByDispatcher = new Promise((resolve) =>
+      endpoint.once("connection", (socket) => socket.once("end", resolve)),
+    );
+    await new Promise<void>((resolve) => endpoint.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/hook`;
+      expect(await deliverOverHttp({ url, timeoutMs: 2_000 }, message)).toMatchObject({ ok: true });
+      await closedByDispatcher; // without the agent's timeout it never comes, and the test times out
+    } finally {
+      endpoint.closeAllConnections();
+      await new Promise((resolve) => endpoint.close(resolve));
+    }
+  });
+
   it("gives up on an endpoint that does not answer in time, as a retryable timeout", async () => {
     handle = () => {}; // never answers
     const started = Date.now();

@@ -33,12 +33,21 @@ export interface DeliverySigning {
   at: number;
 }
 
-// Connections are kept alive and reused per endpoint, as fetch's global pool did; an idle connection is
-// dropped a second before the server's own Keep-Alive timeout (Node's agent reads the hint).
-// node:http rather than fetch: about half the CPU per delivery (docs/performance.md).
+/**
+ * How long an idle kept-alive connection to an endpoint waits for the next delivery before it is closed. Node's agent
+ * honours a server's `Keep-Alive: timeout=<s>` hint (closing a second before it) only when it is shorter than this,
+ * and without it kept an idle connection until the receiver closed it, sometimes just as a delivery went out on it
+ * (a network failure, retried as any other). 4 s, as `fetch` (undici) keeps them: under the 5 s after which Node's
+ * HTTP servers and many proxies close idle connections. The SDK's transport has its own
+ * (packages/client/src/http-transport.ts): it depends on none of the hub's packages.
+ */
+const IDLE_CONNECTION_MS = 4_000;
+
+// Connections are kept alive and reused per endpoint, as fetch's global pool did. node:http rather than fetch:
+// about half the CPU per delivery (docs/performance.md).
 const AGENTS: Record<string, HttpAgent> = {
-  "http:": new HttpAgent({ keepAlive: true }),
-  "https:": new HttpsAgent({ keepAlive: true }),
+  "http:": new HttpAgent({ keepAlive: true, timeout: IDLE_CONNECTION_MS }),
+  "https:": new HttpsAgent({ keepAlive: true, timeout: IDLE_CONNECTION_MS }),
 };
 
 /**

@@ -18,6 +18,7 @@ export {
   type DispatcherDeps,
   type DispatcherOptions,
   dispatchDurableName,
+  dispatcherStateTtlSeconds,
   type RunningDispatcher,
   startDispatcher,
 } from "./dispatcher.ts";

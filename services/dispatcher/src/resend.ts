@@ -1,11 +1,5 @@
 import type { Bus, StoredMessage } from "@carehub/bus";
-import {
-  BusPayloadReferenceInvalidError,
-  BusPayloadReferenceMissingError,
-  BusPayloadReferenceUnavailableError,
-  isControlHeader,
-  isJetStreamNotFound,
-} from "@carehub/bus";
+import { isControlHeader, isJetStreamNotFound, isPayloadReferenceError } from "@carehub/bus";
 import { parseDeliveryRecord } from "@carehub/ledger";
 import { traceIdFromHeaders } from "@carehub/observability";
 import type { Redis } from "ioredis";
@@ -155,12 +149,4 @@ async function deliveredCopy(
   if ((stored.headers[OUTBOX_HEADER.receiver] ?? endpoint) !== endpoint) return undefined;
   if (stored.subject !== deps.bus.topology.subjects.outbox(endpoint)) return undefined;
   return stored;
-}
-
-function isPayloadReferenceError(error: unknown): boolean {
-  return (
-    error instanceof BusPayloadReferenceMissingError ||
-    error instanceof BusPayloadReferenceInvalidError ||
-    error instanceof BusPayloadReferenceUnavailableError
-  );
 }

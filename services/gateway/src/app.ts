@@ -120,6 +120,7 @@ export async function createGatewayApp(deps: GatewayDeps): Promise<FastifyInstan
       retentionDays: deps.config.retentionDays,
       hubEndpointId: deps.registry.current().hub.id,
       ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+      ...(deps.logger === undefined ? {} : { logger: deps.logger }),
     }),
     readIdentity: deps.readIdentity ?? readMessageIdentity,
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),

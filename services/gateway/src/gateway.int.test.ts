@@ -102,7 +102,9 @@ describe("gateway against real NATS and Redis", () => {
       "Carehub-Schema-Version": "1",
     });
     expect(Date.parse(stored?.headers["Carehub-Received-At"] ?? "")).not.toBeNaN();
-    const record = await ns.redis.get(ledgerKeys(ns.namespace).messageId("acute-team", HOMECARE_MESSAGE_ID));
+    const keys = ledgerKeys(ns.namespace);
+    // A field of the message's marker hash (0124).
+    const record = await ns.redis.hget(keys.firstCopy("acute-team", HOMECARE_MESSAGE_ID), keys.firstCopyField);
     expect(record).toBe("1"); // its position alone: the hub id is the one the key derives (0082)
     expect(parseFirstCopy(record, hubId)).toEqual({ hubId, seq: 1 });
   });

@@ -96,6 +96,8 @@ describe("checkDecodable", () => {
     );
   });
 
+  // Catches: the kept decoder of an encoding (medcom-xml's decoderFor) carrying a body's unfinished bytes or its
+  // refusal into the next body's check (seen failing with the decode made streaming).
   it("answers as a fatal decoder of the declared encoding would, without decoding what cannot fail", () => {
     const decodes = (bytes: Uint8Array, encoding: string) => {
       try {

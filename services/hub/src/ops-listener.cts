@@ -68,14 +68,9 @@ server.listen(data.port, data.host, () => {
   // that V8 would keep for minutes: collected once, before the main thread is told (so the main thread, which
   // does the same once it runs, never sets V8's flags at the same time), 4–8 MB less of every process.
   // Only where the main thread asked for it (`carehub start`, run-cli.ts): V8's flags are the process's, and two
-  // listeners starting at once (startHub in tests, an embedder) would set them at the same time. Best effort: a
-  // collection that fails costs memory, never the listener.
-  if (data.releaseStartUpMemory) {
-    try {
-      releaseStartUpMemory();
-    } catch {
-      // kept: the heap V8 would give back later
-    }
-  }
+  // listeners starting at once (startHub in tests, an embedder) would set them at the same time. Best effort, as
+  // releaseStartUpMemory itself is: a collector another thread took away is skipped, costing memory, never the
+  // listener.
+  if (data.releaseStartUpMemory) releaseStartUpMemory();
   send({ type: "listening", port: (server.address() as AddressInfo).port, file: __filename });
 });

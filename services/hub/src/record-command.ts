@@ -50,6 +50,8 @@ export interface CaptureProgress {
 }
 
 const RECEIVED_AT = "Carehub-Received-At";
+/** Outcome lookups in flight at once while capturing (messages held read but not yet written). */
+const LOOKUPS_AHEAD = 32;
 const SOURCE = "Carehub-Source-Endpoint";
 
 /**
@@ -79,6 +81,17 @@ export async function captureRecording(
   const progress: CaptureProgress = { scanned: 0, recorded: 0, total: (await consumer.info()).num_pending };
   if (progress.total === 0 || limit <= 0) return progress;
   const messages = await consumer.consume({ max_messages: 500 });
+  // Each message's outcome is looked up as it is read, up to LOOKUPS_AHEAD ahead of the one being written: one
+  // lookup at a time made the capture a round trip per message (hours at a million). Written in INGRESS order.
+  const ahead: Array<{ message: Omit<RecordedMessage, "outcome">; outcome: Promise<RecordedOutcome | undefined> }> = [];
+  const writeOldest = async () => {
+    const next = ahead.shift();
+    if (next === undefined) return;
+    const outcome = await next.outcome;
+    await onMessage({ ...next.message, ...(outcome === undefined ? {} : { outcome }) });
+    progress.recorded++;
+    onProgress(progress);
+  };
   try {
     for await (const msg of messages) {
       progress.scanned++;
@@ -91,25 +104,34 @@ export async function captureRecording(
       if (selection.kind === undefined || identity.kind === selection.kind) {
         const originalHubId =
           deps.ledger.hubIdOf({ endpoint: sender, messageId: identity.messageId }, { stream, seq: msg.seq }) ?? "";
-        const outcome = outcomeOf(await deps.lookup(originalHubId));
-        await onMessage({
-          seq: msg.seq,
-          sender,
-          receivedAt: receivedAt(headers, sender) ?? storedAt.toISOString(),
-          storedAt: storedAt.toISOString(),
-          headers,
-          bytes: Buffer.from(msg.data).toString("base64"),
-          ...(identity.kind === undefined ? {} : { kind: identity.kind }),
-          ...(identity.messageId === undefined ? {} : { messageId: identity.messageId }),
-          originalHubId,
-          ...(outcome === undefined ? {} : { outcome }),
+        const outcome = deps.lookup(originalHubId).then(outcomeOf);
+        // Settled here too, so a failed lookup behind one still being written is never left unhandled.
+        outcome.catch(() => {});
+        ahead.push({
+          message: {
+            seq: msg.seq,
+            sender,
+            receivedAt: receivedAt(headers, sender) ?? storedAt.toISOString(),
+            storedAt: storedAt.toISOString(),
+            headers,
+            bytes: Buffer.from(msg.data).toString("base64"),
+            ...(identity.kind === undefined ? {} : { kind: identity.kind }),
+            ...(identity.messageId === undefined ? {} : { messageId: identity.messageId }),
+            originalHubId,
+          },
+          outcome,
         });
-        progress.recorded++;
+        if (ahead.length >= LOOKUPS_AHEAD) await writeOldest();
+      } else {
+        onProgress(progress);
       }
-      onProgress(progress);
-      if (progress.recorded >= limit || msg.info.pending === 0) break;
+      if (progress.recorded + ahead.length >= limit || msg.info.pending === 0) break;
     }
+    while (ahead.length > 0) await writeOldest();
   } finally {
+    // Stopped early (a failed lookup or write, `to`): the lookups still in flight end before the consumer closes,
+    // so none is left using the connection the caller closes next.
+    await Promise.allSettled(ahead.map((a) => a.outcome));
     await messages.close();
   }
   return progress;

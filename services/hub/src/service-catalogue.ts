@@ -1,7 +1,7 @@
 import type { Bus } from "@carehub/bus";
 import type { Logger } from "@carehub/observability";
 import type { RegistrySource } from "@carehub/registry";
-import { type HubConfig, retentionSeconds } from "@carehub/schemas";
+import type { HubConfig } from "@carehub/schemas";
 import type { ReadModelStore } from "@carehub/store";
 import type { Redis } from "ioredis";
 import type { ServiceSettings } from "./service-settings.ts";
@@ -51,8 +51,10 @@ export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) 
   // The console re-runs dead letters through the dispatcher's redrive and reads its circuits: wired here, since
   // services never import each other.
   console: async (deps) => {
-    const [{ startConsole }, { dispatchKeys, parseCircuitState, redriveDeadLetters, resendDelivered }] =
-      await Promise.all([import("@carehub/console"), import("@carehub/dispatcher")]);
+    const [
+      { startConsole },
+      { dispatcherStateTtlSeconds, dispatchKeys, parseCircuitState, redriveDeadLetters, resendDelivered },
+    ] = await Promise.all([import("@carehub/console"), import("@carehub/dispatcher")]);
     return startConsole({
       ...deps,
       options: deps.settings.console,
@@ -63,8 +65,7 @@ export const SERVICE_STARTERS: Readonly<Record<ServiceName, (deps: ServiceDeps) 
             bus: deps.bus,
             redis: deps.redis,
             keys: dispatchKeys(deps.config.namespace),
-            // The dispatcher's own marker lifetime (startDispatcher: its options, else the retention).
-            ttlSeconds: deps.settings.dispatcher.stateTtlSeconds ?? retentionSeconds(deps.retentionDays),
+            ttlSeconds: dispatcherStateTtlSeconds(deps.settings.dispatcher, deps.retentionDays),
           },
           request,
         ),

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { encodeFirstCopy } from "@carehub/ledger";
+import { encodeFirstCopy, MessageLedger } from "@carehub/ledger";
 import { startRedisServer } from "@carehub/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -215,6 +215,55 @@ describe("loadRouteFacts against Redis", () => {
     // Both keys present (the new one written after the upgrade): the older release's record is the first copy.
     await redis.set(keys.messageId("practice-a", "OX1"), JSON.stringify({ hubId: "h-later", seq: 4 }));
     expect((await load(envelope({ links: { corrects: { messageId: "OX1" } } }))).original?.hubId).toBe("h-ox1");
+  });
+});
+
+describe("first copies in the marker hash (0124)", () => {
+  /** Practice-a's message `id`, claimed by intake as this release does: its first copy a field of its marker hash. */
+  async function claimed(id: string, seq: number): Promise<string> {
+    const ledger = new MessageLedger({ redis, namespace: ns, retentionDays: 1, hubEndpointId: "carehub" });
+    const claim = await ledger.claim({ endpoint: "practice-a", messageId: id }, { stream: "INGRESS", seq });
+    if (claim.repeat) throw new Error(`${id} already claimed`);
+    expect(await redis.exists(keys.messageId("practice-a", id))).toBe(0);
+    return claim.hubId;
+  }
+
+  // Catches: the script reading first copies at their keys alone (an acknowledgement of a message this release
+  // admitted refused, a correction of it routed nowhere), or naming the hash otherwise than the ledger writes it.
+  it("matches an acknowledgement and a correction to a first copy the ledger kept in the marker hash", async () => {
+    const acknowledged = await claimed("H1", 21);
+    await redis.hset(keys.markers(acknowledged), keys.routedField, JSON.stringify(["practice-b"]));
+    await expectAcknowledged("H1", acknowledged, ["practice-b"]);
+
+    const original = await claimed("H2", 22);
+    await redis.hset(keys.markers(original), keys.routedField, JSON.stringify(["municipality-m"]));
+    const correction = await load(envelope({ links: { corrects: { messageId: "H2" } } }));
+    expect(correction.original).toEqual({ hubId: original, routedTo: new Set(["municipality-m"]) });
+    const unrouted = await claimed("H3", 23);
+    expect(await load(ackOf("H3"))).toMatchObject({ acknowledgedHubId: unrouted, acknowledgedRoutedTo: undefined });
+  });
+
+  // Catches: the first copy found by the script but not counted as the sender's own: a correction of a message its
+  // receiver holds is then taken for a correction of someone else's message and refused.
+  it("takes a correction of a first copy in the marker hash, which its receiver holds, for the sender's own", async () => {
+    const original = await claimed("H4", 24);
+    await redis.hset(keys.markers(original), keys.routedField, JSON.stringify(["practice-b"]));
+    await redis.set(keys.received("practice-b", "H4"), keys.receivedMark);
+    const correction = await load(
+      envelope({ links: { corrects: { messageId: "H4" } }, receivers: [partyOf(ENDPOINTS.practiceB, "gln")] }),
+    );
+    expect(correction.original).toEqual({ hubId: original, routedTo: new Set(["practice-b"]) });
+    expect(correction.supersededSentByAnother).toBeUndefined();
+  });
+
+  // The upgrade window: the previous release's key (`msgid:<id22>`, 0110) holds the earlier first copy. Catches
+  // the marker hash's field read first.
+  it("prefers the previous release's first-copy key to the marker hash's field", async () => {
+    const hubId = keys.derivedHubId("practice-a", "H5");
+    await redis.set(keys.messageId("practice-a", "H5"), JSON.stringify({ hubId: "h-h5-earlier", seq: 25 }));
+    await redis.hset(keys.firstCopy("practice-a", "H5"), keys.firstCopyField, "26");
+    await redis.hset(keys.markers(hubId), keys.routedField, JSON.stringify(["practice-b"]));
+    expect((await load(ackOf("H5"))).acknowledgedHubId).toBe("h-h5-earlier");
   });
 });
 

@@ -1,4 +1,4 @@
-import { MARKER_NAME_LUA, parseFirstCopy } from "@carehub/ledger";
+import { COMPACT_HUB_ID_LUA, parseFirstCopy } from "@carehub/ledger";
 import type { Envelope } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { correctedLabSample, type RouteFacts, supersededMessageId } from "./route-resolver.ts";
@@ -9,7 +9,7 @@ import { type RoutingRegistry, resolveAddressee } from "./routing-registry.ts";
 export interface FactLookups {
   /** Ids whose received marker (`rcvd:`, 0110) would show the sender is passing on something it received. */
   sourceReceivedIds: string[];
-  /** The id of the original a correction / retraction links to (looked up at its first copy, `msgid:`, 0110). */
+  /** The id of the original a correction / retraction links to (looked up at its first copy: 0110, 0124). */
   supersededId?: string;
   /**
    * For a correction / retraction by link: the endpoints it may reach — those it addresses and every routing
@@ -102,20 +102,32 @@ export interface FactReader {
 }
 
 /**
- * MGET of KEYS, then, for each triple (KEYS index, a second KEYS index read when the first is absent or 0 for
- * none, the hub id those keys derive or "") in ARGV[4..] (an older release's key and its successor,
- * docs/decisions/0110), the routed marker of the hub id found there (a ledger first-copy record is decoded to its hub id: the derived one when
+ * MGET of KEYS, then, for each quadruple (KEYS index, a second KEYS index read when the first is absent or 0 for
+ * none, the hub id those keys derive or "", the marker hash holding the first copy or "") in ARGV[5..] (older
+ * releases' first-copy keys, docs/decisions/0110, or a labsample key and 0), the value found there or, when both are
+ * absent and a first copy's hash is given, its field ARGV[4] (the ledger's `firstCopy`, 0124); then the routed
+ * marker of the hub id that value names (a ledger first-copy record is decoded to its hub id: the derived one when
  * the record is its INGRESS position alone, docs/decisions/0082): field ARGV[3] of the marker hash (key prefix
- * ARGV[1], then the hub id's marker name: 0119), or of an older release's marker hash (the same prefix, then the
- * whole hub id), or an older release's routed key (prefix ARGV[2]). The marker's name is built from a value (a hub id), which is why this is
- * a script: the alternative is a second round trip after the MGET. Returns { values, markers } with false for
- * absent keys.
+ * ARGV[1], then the hub id's marker name: 0119; for the derived hub id that is the first copy's hash the quadruple
+ * names, taken as sent), or of an older release's marker hash (the same prefix, then the whole hub id), or an older
+ * release's routed key (prefix ARGV[2]). The marker's name is built from a value (a hub id), which is why this is
+ * a script: the alternative is a second round trip after the MGET. Returns { values, markers, copies } with false
+ * for absent keys and fields (`copies`: the first copy in the marker hash of each quadruple, read only when its
+ * keys are absent).
  */
-const READ_FACTS_SCRIPT = `${MARKER_NAME_LUA}
+const READ_FACTS_SCRIPT = `${COMPACT_HUB_ID_LUA}
 local values = redis.call('MGET', unpack(KEYS))
 local markers = {}
-for i = 4, #ARGV, 3 do
+local copies = {}
+for i = 5, #ARGV, 4 do
+  local at = (i - 1) / 4
   local hubId = values[tonumber(ARGV[i])] or values[tonumber(ARGV[i + 1])]
+  if not hubId and ARGV[i + 3] ~= '' then
+    hubId = redis.call('HGET', ARGV[i + 3], ARGV[4])
+    copies[at] = hubId
+  else
+    copies[at] = false
+  end
   -- A first-copy record is its position alone (the key's derived hub id) or JSON {hubId, seq} (the ledger's);
   -- a labsample marker or an older record, a bare id.
   if hubId and string.match(hubId, '^[1-9][0-9]*$') then
@@ -124,15 +136,16 @@ for i = 4, #ARGV, 3 do
     local ok, record = pcall(cjson.decode, hubId)
     hubId = ok and type(record) == 'table' and type(record.hubId) == 'string' and record.hubId or false
   end
-  local at = (i - 1) / 3
   if hubId and hubId ~= '' then
-    markers[at] = redis.call('HGET', ARGV[1] .. markerName(hubId), ARGV[3])
+    -- The derived hub id's marker hash is the first copy's, which the caller sent: not named again from the id.
+    local named = (hubId == ARGV[i + 2] and ARGV[i + 3] ~= '') and ARGV[i + 3] or ARGV[1] .. compactHubId(hubId)
+    markers[at] = redis.call('HGET', named, ARGV[3])
       or redis.call('HGET', ARGV[1] .. hubId, ARGV[3]) or redis.call('GET', ARGV[2] .. hubId)
   else
     markers[at] = false
   end
 end
-return { values, markers }
+return { values, markers, copies }
 `;
 
 /** The name READ_FACTS_SCRIPT is defined under on a client (defineCommand). */
@@ -214,18 +227,31 @@ export async function loadRouteFacts(
     lookups.acknowledged === undefined
       ? undefined
       : keys.derivedHubId(lookups.acknowledged.endpoint, lookups.acknowledged.messageId);
+  // Where this release keeps a first copy (0124): none for a lab sample's latest result.
+  const supersededCopy = supersededId === undefined ? undefined : keys.firstCopy(sourceEndpoint, supersededId);
+  const acknowledgedCopy =
+    lookups.acknowledged === undefined
+      ? undefined
+      : keys.firstCopy(lookups.acknowledged.endpoint, lookups.acknowledged.messageId);
   const followed: Followed[] = [
-    ...(hasOriginal ? [{ at: at[supersededAt] as number[], derivedHubId: supersededDerived }] : []),
+    ...(hasOriginal
+      ? [{ at: at[supersededAt] as number[], derivedHubId: supersededDerived, firstCopy: supersededCopy }]
+      : []),
     ...(lookups.acknowledged === undefined
       ? []
-      : [{ at: at[acknowledgedAt] as number[], derivedHubId: acknowledgedDerived }]),
+      : [{ at: at[acknowledgedAt] as number[], derivedHubId: acknowledgedDerived, firstCopy: acknowledgedCopy }]),
   ];
   const read =
     followed.length === 0
-      ? { values: await redis.readValues(wanted, marks), markers: [] }
+      ? { values: await redis.readValues(wanted, marks), markers: [], copies: [] }
       : await readFacts(redis, keys, wanted, followed, marks);
-  const values = at.map((indexes) => indexes.map((i) => read.values[i] ?? null).find((v) => v !== null) ?? null);
-  const markerOf = (fact: number) => read.markers[followed.findIndex((f) => f.at === at[fact])] ?? null;
+  const followedBy = (fact: number) => followed.findIndex((f) => f.at === at[fact]);
+  // A first copy at older releases' keys, else in the marker hash (read by the script: 0124).
+  const values = at.map(
+    (indexes, fact) =>
+      indexes.map((i) => read.values[i] ?? null).find((v) => v !== null) ?? read.copies[followedBy(fact)] ?? null,
+  );
+  const markerOf = (fact: number) => read.markers[followedBy(fact)] ?? null;
 
   const receivedBySource = new Set<string>();
   lookups.sourceReceivedIds.forEach((id, i) => {
@@ -258,11 +284,13 @@ export async function loadRouteFacts(
 
 /**
  * A value whose routed marker the script reads too: its indexes in KEYS (its key, or an older release's key and
- * its key: the first value found counts), and the hub id its key derives.
+ * its key: the first value found counts), the hub id its key derives, and the marker hash whose field holds it when
+ * neither key does (a first copy this release recorded, 0124).
  */
 interface Followed {
   at: number[];
   derivedHubId: string | undefined;
+  firstCopy: string | undefined;
 }
 
 async function readFacts(
@@ -271,16 +299,28 @@ async function readFacts(
   wanted: string[],
   followed: Followed[],
   marks: ReceiverMarks | undefined,
-): Promise<{ values: (string | null)[]; markers: (string | null)[] }> {
+): Promise<{ values: (string | null)[]; markers: (string | null)[]; copies: (string | null)[] }> {
   const args = [
-    keys.markersPrefix, // the script names each marker hash from a hub id (MARKER_NAME_LUA)
+    // The script names a marker hash from a hub id (COMPACT_HUB_ID_LUA) for every hub id other than the derived
+    // one, whose marker hash is the first copy's the caller sends in its quadruple.
+    keys.markersPrefix,
     keys.routed(""),
     keys.routedField,
-    ...followed.flatMap((f) => [String((f.at[0] as number) + 1), String((f.at[1] ?? -1) + 1), f.derivedHubId ?? ""]),
+    keys.firstCopyField,
+    ...followed.flatMap((f) => [
+      String((f.at[0] as number) + 1),
+      String((f.at[1] ?? -1) + 1),
+      f.derivedHubId ?? "",
+      f.firstCopy ?? "",
+    ]),
   ];
-  const reply = (await redis.readFacts(wanted, args, marks)) as [unknown[], unknown[]];
+  const reply = (await redis.readFacts(wanted, args, marks)) as [unknown[], unknown[], unknown[]];
   const text = (v: unknown) => (typeof v === "string" ? v : null);
-  return { values: wanted.map((_, i) => text(reply[0][i])), markers: followed.map((_, i) => text(reply[1]?.[i])) };
+  return {
+    values: wanted.map((_, i) => text(reply[0][i])),
+    markers: followed.map((_, i) => text(reply[1]?.[i])),
+    copies: followed.map((_, i) => text(reply[2]?.[i])),
+  };
 }
 
 function nonEmpty(value: string | null | undefined): string | undefined {

@@ -20,7 +20,7 @@ import {
   type SenderOrder,
   type StoredMessage,
 } from "@carehub/bus";
-import { translationIds } from "@carehub/ledger";
+import { KEPT_ACKNOWLEDGEMENT_MAX_BYTES, translationIds } from "@carehub/ledger";
 import { type Logger, recordRejection } from "@carehub/observability";
 import type { EndpointRegistry, RegistrySource } from "@carehub/registry";
 import type { Envelope, ValidationIssue } from "@carehub/schemas";
@@ -303,16 +303,22 @@ async function route(
     ...refusals,
   ];
   const recorded = state("recording the route", async () => {
-    const pipeline = deps.redis.pipeline();
     // The source's route names the translated receivers too: a correction's letter is ordered after the original's.
     const endpoints = [...deliveries, ...letters.map((l) => l.delivery)].map((d) => d.endpoint);
-    setRouted(pipeline, deps, envelope.hubId, endpoints);
-    for (const l of letters) setRouted(pipeline, deps, l.ids.hubId, [l.delivery.endpoint]);
+    const writes = setRouted(deps, envelope.hubId, endpoints);
+    for (const l of letters) writes.push(...setRouted(deps, l.ids.hubId, [l.delivery.endpoint]));
     const { content } = envelope;
     if (content.kind === "lab-result" && content.sampleId !== undefined) {
-      pipeline.set(keys.labSample(envelope.sourceEndpoint, content.sampleId), envelope.hubId, "EX", deps.ttlSeconds);
+      writes.push(
+        deps.redis.set(
+          keys.labSample(envelope.sourceEndpoint, content.sampleId),
+          envelope.hubId,
+          "EX",
+          deps.ttlSeconds,
+        ),
+      );
     }
-    await execAll(pipeline);
+    await Promise.all(writes);
   });
   await Promise.all([
     recorded,
@@ -413,21 +419,30 @@ async function relayAcknowledgement(
     );
     return;
   }
-  const stored: Required<StoredAcknowledgement> = {
+  // Without the relayed acknowledgement's own ids: a repeat's answer is renewed under ids of its own (0005), so they
+  // are never read back, and they were 100 of a FHIR one's ~645 characters kept (an allocation size class, 128 B a
+  // message: docs/decisions/0130). Its endpoint stays: the answer is sent as that endpoint's.
+  const stored: StoredAcknowledgement = {
     contentType: ack.payload.contentType,
     base64: Buffer.from(raw.data).toString("base64"),
-    hubId: ack.hubId,
-    messageId: ack.messageId,
     sourceEndpoint: ack.sourceEndpoint,
   };
   const key = deps.keys.relayedAcknowledgement(originalHubId);
+  const kept = encodeStoredAcknowledgement(stored);
+  if (kept === undefined) {
+    deps.logger?.warn(
+      { hubId: ack.hubId, endpoint: ack.sourceEndpoint, originalHubId, bytes: raw.data.byteLength },
+      `acknowledgement larger than ${KEPT_ACKNOWLEDGEMENT_MAX_BYTES} bytes: relayed, not kept (a repeat of its message goes unanswered)`,
+    );
+  }
   // The kept answer (read when the original arrives again) and the event (read by the tracker) side by side.
   await Promise.all([
     state("keeping the acknowledgement", async () => {
+      if (kept === undefined) return;
       if (match.code === "transient-error") {
-        await deps.redis.set(key, encodeStoredAcknowledgement(stored), "EX", deps.ttlSeconds, "NX");
+        await deps.redis.set(key, kept, "EX", deps.ttlSeconds, "NX");
       } else {
-        await deps.redis.set(key, encodeStoredAcknowledgement(stored), "EX", deps.ttlSeconds);
+        await deps.redis.set(key, kept, "EX", deps.ttlSeconds);
       }
     }),
     emit(deps.bus, acknowledgedEvent(ack, { ...match, originalHubId }, deps.clock())),
@@ -474,7 +489,7 @@ async function reject(
   // The rejection's marker and its event side by side (decision 0108); the answer above went first, so a reader
   // that sees the event finds the answer on the sender's OUTBOX.
   const [, stored] = await Promise.all([
-    state("recording the rejection", () => execAll(setRouted(deps.redis.pipeline(), deps, envelope.hubId, []))),
+    state("recording the rejection", () => Promise.all(setRouted(deps, envelope.hubId, []))),
     emit(deps.bus, event),
   ]);
   // Counted once, when the event is first stored (a redelivered envelope's repeat is a JetStream duplicate).
@@ -501,19 +516,25 @@ function emit(bus: Bus, event: RouterEvent): Promise<{ duplicate: boolean }> {
   return bus.publishEvent(event);
 }
 
-/** A pipeline reports errors per command instead of rejecting: any of them fails the step. */
 /**
  * The routed marker: a field of the message's marker hash (docs/decisions/0063), which lives the retention
- * period from its last write.
+ * period from its last write. Its two commands are issued together, without waiting in between, and leave in one
+ * socket write with the turn's other commands (docs/decisions/0098, 0116), in this order on the one connection, as
+ * the receivers' marks do (writeReceiverMarks): no pipeline object, which cost about 4 KiB of garbage per message
+ * (ioredis builds each with a promise of its own and every defined script copied onto it by name) for a round trip
+ * the held writes already save (docs/performance.md, "al21: less garbage per message"). Awaited together: any
+ * failed command fails the step.
  */
 function setRouted(
-  pipeline: ReturnType<Redis["pipeline"]>,
-  deps: Pick<RouteHandlerDeps, "keys" | "ttlSeconds">,
+  deps: Pick<RouteHandlerDeps, "keys" | "ttlSeconds" | "redis">,
   hubId: string,
   endpoints: readonly string[],
-): ReturnType<Redis["pipeline"]> {
+): Promise<unknown>[] {
   const key = deps.keys.markers(hubId);
-  return pipeline.hset(key, deps.keys.routedField, JSON.stringify(endpoints)).expire(key, deps.ttlSeconds);
+  return [
+    deps.redis.hset(key, deps.keys.routedField, JSON.stringify(endpoints)),
+    deps.redis.expire(key, deps.ttlSeconds),
+  ];
 }
 
 /**
@@ -530,10 +551,6 @@ export async function isRouted(deps: Pick<RouteHandlerDeps, "keys" | "redis">, h
   if (results === null) throw new Error("the routed marker's pipeline was aborted");
   for (const [error] of results) if (error) throw error;
   return results.some(([, count]) => Number(count) > 0);
-}
-
-async function execAll(pipeline: ReturnType<Redis["pipeline"]>): Promise<void> {
-  for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
 }
 
 /** Redis trouble means: try the whole message again later (every step is idempotent). */

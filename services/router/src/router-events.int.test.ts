@@ -8,27 +8,23 @@ const bed = routerTestbed("router-events");
 const keys = routerKeys(bed.ns);
 
 /**
- * A Redis client of its own whose pipelines that write a marker hash field (the route marker's HSET) wait for
- * `gate` before they are sent; everything else goes as usual. The real Redis, only held back.
+ * A Redis client of its own whose route marker writes (the marker hash's HSET and EXPIRE, issued together without
+ * a pipeline) wait for `gate` before they are sent, in the order they were issued; everything else goes as usual.
+ * The real Redis, only held back.
  */
 function holdingRouteMarkers(gate: Promise<void>): Redis {
   const redis = connectTestRedis();
-  const pipeline = redis.pipeline.bind(redis);
-  redis.pipeline = ((...args: Parameters<Redis["pipeline"]>) => {
-    const made = pipeline(...args);
-    let marker = false;
-    const hset = made.hset.bind(made);
-    made.hset = ((...fields: Parameters<typeof made.hset>) => {
-      marker = true;
-      return hset(...fields);
-    }) as typeof made.hset;
-    const exec = made.exec.bind(made);
-    made.exec = (async (...callback: Parameters<typeof made.exec>) => {
-      if (marker) await gate;
-      return exec(...callback);
-    }) as typeof made.exec;
-    return made;
-  }) as Redis["pipeline"];
+  const isMarker = (key: unknown) => typeof key === "string" && key.startsWith(keys.markersPrefix);
+  const hset = redis.hset.bind(redis) as (...args: unknown[]) => Promise<number>;
+  redis.hset = (async (...args: unknown[]) => {
+    if (isMarker(args[0])) await gate;
+    return hset(...args);
+  }) as unknown as Redis["hset"];
+  const expire = redis.expire.bind(redis) as (...args: unknown[]) => Promise<number>;
+  redis.expire = (async (...args: unknown[]) => {
+    if (isMarker(args[0])) await gate;
+    return expire(...args);
+  }) as unknown as Redis["expire"];
   return redis;
 }
 

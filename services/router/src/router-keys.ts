@@ -8,6 +8,8 @@ import { type LedgerKeys, ledgerKeys } from "@carehub/ledger";
 export interface RouterKeys
   extends Pick<
     LedgerKeys,
+    | "firstCopy"
+    | "firstCopyField"
     | "messageId"
     | "formerMessageId"
     | "derivedHubId"
@@ -29,6 +31,8 @@ export interface RouterKeys
 export function routerKeys(ns: string): RouterKeys {
   const ledger = ledgerKeys(ns);
   return {
+    firstCopy: ledger.firstCopy,
+    firstCopyField: ledger.firstCopyField,
     messageId: ledger.messageId,
     formerMessageId: ledger.formerMessageId,
     derivedHubId: ledger.derivedHubId,

@@ -235,31 +235,53 @@ describe("router", () => {
     expect(copiesOf(retraction.hubId).every((c) => c.headers["Carehub-After"] === undefined)).toBe(true);
   });
 
-  it("routes an acknowledgement back to the original sender and matches it to the original", async () => {
-    const original = await ingest({});
-    await toPipeline(original);
-    await waitFor(() => bed.events.of("routed", original.hubId)[0], "original routed");
-    const ack = await ingest(
-      {
-        sourceEndpoint: "practice-b",
-        kind: "acknowledgement",
-        content: ackContent(original.messageId),
-        receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
-      },
-      "<PositiveReceipt/>",
-    );
-    await toPipeline(ack);
-    const acknowledged = await waitFor(() => bed.events.of("acknowledged", original.hubId)[0], "acknowledged event");
-    expect(acknowledged).toMatchObject({
-      endpoint: "practice-b",
-      code: "ok",
-      ackHubId: ack.hubId,
-      sourceEndpoint: "practice-a",
-    });
-    expect(receiversOf(ack.hubId)).toEqual(["practice-a"]);
-    const stored = parseStoredAcknowledgement(await bed.redis.get(`${ns}:ackmsg:${original.hubId}`));
-    expect(Buffer.from(stored?.base64 ?? "", "base64").toString()).toBe("<PositiveReceipt/>");
-  });
+  // The upgrade window (0124): a message the previous release admitted has its first copy at `msgid:<id22>`, not in a
+  // marker hash. Catches a router that matches an acknowledgement to the current layout alone (the original's
+  // acknowledgement relayed but never matched: no `acknowledged`, no answer kept for its repeats).
+  it.each([
+    ["", false],
+    [" (its first copy under the previous release's key)", true],
+  ] as const)(
+    "routes an acknowledgement back to the original sender and matches it to the original%s",
+    async (_, previousRelease) => {
+      const original = await ingest({});
+      if (previousRelease) {
+        const keys = routerKeys(ns);
+        const copy = keys.firstCopy(original.sourceEndpoint, original.messageId);
+        const record = await bed.redis.hget(copy, keys.firstCopyField);
+        expect(await bed.redis.hdel(copy, keys.firstCopyField)).toBe(1);
+        await bed.redis.set(keys.messageId(original.sourceEndpoint, original.messageId), record ?? "", "EX", 3600);
+      }
+      await toPipeline(original);
+      await waitFor(() => bed.events.of("routed", original.hubId)[0], "original routed");
+      const ack = await ingest(
+        {
+          sourceEndpoint: "practice-b",
+          kind: "acknowledgement",
+          content: ackContent(original.messageId),
+          receivers: [partyOf(ENDPOINTS.practiceA, "gln")],
+        },
+        "<PositiveReceipt/>",
+      );
+      await toPipeline(ack);
+      const acknowledged = await waitFor(() => bed.events.of("acknowledged", original.hubId)[0], "acknowledged event");
+      expect(acknowledged).toMatchObject({
+        endpoint: "practice-b",
+        code: "ok",
+        ackHubId: ack.hubId,
+        sourceEndpoint: "practice-a",
+      });
+      expect(receiversOf(ack.hubId)).toEqual(["practice-a"]);
+      const kept = await bed.redis.get(`${ns}:ackmsg:${original.hubId}`);
+      const stored = parseStoredAcknowledgement(kept);
+      expect(Buffer.from(stored?.base64 ?? "", "base64").toString()).toBe("<PositiveReceipt/>");
+      // Catches: the relayed acknowledgement's own ids kept again (never read back: a repeat's answer is renewed
+      // under ids of its own; 128 B a message for a FHIR acknowledgement, decision 0130), or its endpoint dropped
+      // (a repeat's answer would then be sent as the hub's own).
+      expect(Object.keys(JSON.parse(kept ?? "{}")).sort()).toEqual(["contentType", "d1", "sourceEndpoint"]);
+      expect(stored?.sourceEndpoint).toBe("practice-b");
+    },
+  );
 
   it("refuses an acknowledgement from an endpoint the original never reached: answered, not relayed, not matched", async () => {
     const original = await ingest({});

@@ -1,10 +1,10 @@
 import type { Bus } from "@carehub/bus";
 import { cleanupTestNamespace, connectTestBus, connectTestRedis, testNamespace } from "@carehub/bus/testing";
+import { MessageLedger } from "@carehub/ledger";
 import { EndpointRegistry } from "@carehub/registry";
 import type { Endpoint, Envelope, LifecycleEvent, RoutingRule } from "@carehub/schemas";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
-import { routerKeys } from "../src/router-keys.ts";
 import { type RouterDeps, type RunningRouter, startRouter } from "../src/start-router.ts";
 import { ENDPOINTS, envelope, HUB } from "./fixtures.ts";
 
@@ -82,6 +82,8 @@ export class RouterTestbed {
   redis!: Redis;
   events!: EventCollector;
   outbox!: SubjectRecorder;
+  /** The message ledger on this namespace: `ingest` records each message's first copy through it, as the gateway does. */
+  ledger!: MessageLedger;
   readonly #routers: RunningRouter[] = [];
   #counter = 0;
 
@@ -98,6 +100,7 @@ export class RouterTestbed {
     beforeAll(async () => {
       this.bus = await connectTestBus(ns);
       this.redis = connectTestRedis();
+      this.ledger = new MessageLedger({ redis: this.redis, namespace: ns, retentionDays: 1, hubEndpointId: HUB.id });
       this.events = new EventCollector(this.bus);
       this.outbox = new SubjectRecorder(this.bus, this.bus.topology.subjects.all.outbox);
     });
@@ -123,8 +126,8 @@ export class RouterTestbed {
   }
 
   /**
-   * Puts the bytes on INGRESS and claims the message id, as the gateway and intake do; returns the envelope (hub id
-   * `<ns>-h<n>`, message id `M<n>` unless `overrides` say).
+   * Puts the bytes on INGRESS and records its first copy through the ledger, as the gateway does; returns the envelope
+   * (hub id `<ns>-h<n>`, message id `M<n>` unless `overrides` say).
    */
   ingest = async (overrides: Partial<Envelope>, bytes = "<letter/>"): Promise<Envelope> => {
     this.#counter += 1;
@@ -133,7 +136,11 @@ export class RouterTestbed {
       msgId: draft.hubId,
       contentType: draft.payload.contentType,
     });
-    await this.redis.set(routerKeys(this.ns).messageId(draft.sourceEndpoint, draft.messageId), draft.hubId);
+    await this.ledger.recordAdmitted(
+      { endpoint: draft.sourceEndpoint, messageId: draft.messageId },
+      draft.hubId,
+      stored.seq,
+    );
     return {
       ...draft,
       payload: { ...draft.payload, stream: stored.stream, seq: stored.seq, size: Buffer.byteLength(bytes) },

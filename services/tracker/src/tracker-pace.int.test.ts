@@ -230,7 +230,8 @@ async function whileFoldHeld(
   });
   const evalsha = setup.redis.evalsha.bind(setup.redis);
   setup.redis.evalsha = (async (...args: Parameters<typeof evalsha>) => {
-    if (args.some((arg) => typeof arg === "string" && arg.includes(heldHubId))) await gate;
+    // The store hands ioredis its keys and arguments as arrays (ioredis flattens them one level, as here).
+    if ((args as unknown[]).flat().some((arg) => typeof arg === "string" && arg.includes(heldHubId))) await gate;
     return evalsha(...args);
   }) as typeof evalsha;
   tracker = await startTracker({ ...setup, registry: trackerRegistry(), config: config(namespace) });

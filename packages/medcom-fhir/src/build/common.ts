@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Party } from "@carehub/schemas";
 import type { FhirBundle, FhirObject, FhirResource } from "../fhir-json.ts";
 import { CAREHUB_PROFILE_VERSION, type MessageProfile } from "../message-profiles.ts";
@@ -12,12 +12,14 @@ const FULL_URL_BASE = "https://carehub.dev/fhir/";
 /** A UUID derived from the message id and a role (name-based, SHA-1, as UUIDv5), so builds are deterministic. */
 export function derivedId(ids: BuildIds, role: string): string {
   if (ids.resourceId !== undefined) return ids.resourceId(role);
-  const h = createHash("sha1").update(`${ids.messageHeaderId}/${role}`).digest("hex");
+  const h = hash("sha1", `${ids.messageHeaderId}/${role}`, "hex");
   const variant = ((Number.parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }
 
 function escapeXhtml(text: string): string {
+  // Most summaries hold no markup: no three passes over them for nothing.
+  if (!/[&<>]/.test(text)) return text;
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { JSON_FIRST_PREFIX_BYTES, readJsonMessageHeadCounted } from "./json-head.ts";
+import { JSON_FIRST_PREFIX_BYTES, readJsonMessageHead } from "./json-head.ts";
 import { readFhirMessageIdentity } from "./read-identity.ts";
 
 // The FHIR JSON header read from bytes (the gateway's case) decodes growing prefixes instead of the whole body
@@ -121,20 +121,22 @@ describe("the FHIR JSON header read from bytes agrees with the whole text's", ()
   it("decodes one prefix of a body whose fault ends the scan in it, and grows the prefix only when it ran out", () => {
     const large = JSON.stringify({ ...(JSON.parse(ref) as object), _padding: "a".repeat(60_000) });
     const broken = Buffer.from(large.replace('"entry"', '"entry" x'));
-    const reading = readJsonMessageHeadCounted(broken, 32);
-    expect(reading.head.header).toBeUndefined();
+    const reading = { decoded: 0 };
+    expect(readJsonMessageHead(broken, 32, reading).header).toBeUndefined();
     expect(reading.decoded).toBeLessThanOrEqual(JSON_FIRST_PREFIX_BYTES);
     // Too deep in the first prefix: final too.
     const deep = Buffer.from(
       `{"resourceType":"Bundle","x":${"[".repeat(40)}${"]".repeat(40)},"y":"${"a".repeat(60_000)}"}`,
     );
-    expect(readJsonMessageHeadCounted(deep, 32).decoded).toBeLessThanOrEqual(JSON_FIRST_PREFIX_BYTES);
+    const deepReading = { decoded: 0 };
+    readJsonMessageHead(deep, 32, deepReading);
+    expect(deepReading.decoded).toBeLessThanOrEqual(JSON_FIRST_PREFIX_BYTES);
     // A header behind a long string: the scan runs into the first prefix's end, and reads on.
     const behind = Buffer.from(
       `{"resourceType":"Bundle","x":"${"a".repeat(10_000)}","entry":${JSON.stringify((JSON.parse(ref) as { entry: unknown }).entry)}}`,
     );
-    const read = readJsonMessageHeadCounted(behind, 32);
-    expect(read.head.header?.id).toBeDefined();
+    const read = { decoded: 0 };
+    expect(readJsonMessageHead(behind, 32, read).header?.id).toBeDefined();
     expect(read.decoded).toBeGreaterThan(2 * JSON_FIRST_PREFIX_BYTES);
   });
 });

@@ -23,25 +23,19 @@ export function readBundleHead(text: string, maxDepth: number): BundleHead {
  * or stepped over was cut, or it would have run into the prefix's end first; a head not complete is read again
  * from a longer prefix, at most twice the work on it. The caller proves the whole body UTF-8 first: a body that is
  * not reads no id, as when it was decoded whole.
- */
-export function readJsonMessageHead(input: Uint8Array, maxDepth: number): BundleHead {
-  return readJsonMessageHeadCounted(input, maxDepth).head;
-}
-
-/**
- * readJsonMessageHead, and how many characters (UTF-16 units) it decoded in all (what its tests bound). A reading that ended before
- * its prefix's end — on a syntax error, past the depth limit, or after the document's last brace — is final: the
- * scan is forward-only and never looked at what follows, so a longer prefix would end it at the same place with
- * the same head. Only a reading that ran into the prefix's end is tried again longer. A malformed body (the
+ *
+ * A reading that ended before its prefix's end — on a syntax error, past the depth limit, or after the document's
+ * last brace — is final: the scan never looked at what follows, so a longer prefix would end it at the same place
+ * with the same head. Only a reading that ran into the prefix's end is tried again longer. A malformed body (the
  * fault in its first kilobytes) is decoded and scanned once instead of in every doubling up to its whole length.
+ * `tally`, for tests, is given how many characters (UTF-16 units) were decoded in all.
  */
-export function readJsonMessageHeadCounted(input: Uint8Array, maxDepth: number): { head: BundleHead; decoded: number } {
-  let decoded = 0;
+export function readJsonMessageHead(input: Uint8Array, maxDepth: number, tally?: { decoded: number }): BundleHead {
   for (let bytes = JSON_FIRST_PREFIX_BYTES; ; bytes *= 2) {
     const { text } = decodeUtf8Prefix(input, bytes);
-    decoded += text.length;
+    if (tally !== undefined) tally.decoded += text.length;
     const { head, complete, reachedEnd } = readJsonBundleHead(text, maxDepth);
-    if (complete || !reachedEnd || bytes >= input.byteLength) return { head, decoded };
+    if (complete || !reachedEnd || bytes >= input.byteLength) return head;
   }
 }
 
@@ -131,7 +125,7 @@ class JsonScanner {
 
   /**
    * Whether the reading looked at the text's end: ran out of text in a value, a string or between values. Until
-   * it did, every step it took depended on characters before the end alone (readJsonMessageHeadCounted).
+   * it did, every step it took depended on characters before the end alone (readJsonMessageHead).
    */
   get reachedEnd(): boolean {
     return this.#reachedEnd;
