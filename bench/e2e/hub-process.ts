@@ -3,12 +3,16 @@
  * service, or those named) with the registry the driver wrote. Env BENCH_HUB: JSON { natsUrl, redisUrl,
  * namespace, registry, services? }. Answers { url } on the IPC channel once started; "stop" stops it.
  * { profile: "start" } / { profile: <path> } take a V8 CPU profile (the format of node --cpu-prof) of the
- * measured load only, without start-up and warm-up.
+ * measured load only, without start-up and warm-up; { heapProfile: "start" } / { heapProfile: <path> } likewise take
+ * a sampling heap profile (the format of node --heap-prof, garbage included: bench/e2e/heap-profile.ts).
+ * { loop: "start" } / { loop: "stop" } watch its event-loop delay and garbage collections over the measured load,
+ * answered as { loop: LoopFigures }.
  */
-import { writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
 import { parseServiceSettings, startHub } from "@carehub/hub";
 import { parseHubConfig, type RegistryConfigInput } from "@carehub/schemas";
+import { startHeapProfile } from "./heap-profile.ts";
+import { type LoopMonitor, monitorLoop } from "./loop.ts";
+import { startProfile } from "./profile.ts";
 
 interface HubProcessInput {
   natsUrl: string;
@@ -39,22 +43,24 @@ const hub = await startHub({
   registry: input.registry,
   ...(input.services === undefined ? {} : { services: input.services }),
 });
-let profiler: Session | undefined;
-async function profile(command: string): Promise<void> {
-  if (command === "start") {
-    profiler = new Session();
-    profiler.connect();
-    await profiler.post("Profiler.enable");
-    await profiler.post("Profiler.setSamplingInterval", { interval: 1_000 });
-    await profiler.post("Profiler.start");
-  } else if (profiler !== undefined) {
-    const { profile: taken } = await profiler.post("Profiler.stop");
-    writeFileSync(command, JSON.stringify(taken));
-    profiler.disconnect();
-    profiler = undefined;
-  }
-  process.send?.({ profiled: command });
+let loopMonitor: LoopMonitor | undefined;
+/**
+ * One profiler of this process driven by the driver's commands: "start" starts it, a path stops it and writes the
+ * profile there; each answered `{ [answer]: command }` once done.
+ */
+function profilerCommands(start: () => Promise<{ stop(path: string): Promise<void> }>, answer: string) {
+  let running: { stop(path: string): Promise<void> } | undefined;
+  return async (command: string): Promise<void> => {
+    if (command === "start") running = await start();
+    else if (running !== undefined) {
+      await running.stop(command);
+      running = undefined;
+    }
+    process.send?.({ [answer]: command });
+  };
 }
+const profile = profilerCommands(startProfile, "profiled");
+const heapProfile = profilerCommands(startHeapProfile, "heapProfiled");
 // A driver that died (killed, crashed) takes its hub with it.
 process.on("disconnect", () => void hub.stop().finally(() => process.exit(1)));
 process.on("message", (message) => {
@@ -65,5 +71,10 @@ process.on("message", (message) => {
     });
   const command = (message as { profile?: unknown })?.profile;
   if (typeof command === "string") void profile(command);
+  const heapCommand = (message as { heapProfile?: unknown })?.heapProfile;
+  if (typeof heapCommand === "string") void heapProfile(heapCommand);
+  const loop = (message as { loop?: unknown })?.loop;
+  if (loop === "start") loopMonitor = monitorLoop();
+  else if (loop === "stop") process.send?.({ loop: loopMonitor?.stop() ?? null });
 });
 process.send?.({ url: hub.url ?? "" });

@@ -6,6 +6,8 @@
 import { mkdirSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { dirname } from "node:path";
+import { type CarehubClient, createClient, HubResponseError, HubUnreachableError } from "@carehub/client";
+import { HUB_NODE_FLAGS } from "@carehub/hub";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { type Child, childPids, startChild } from "./children.ts";
@@ -20,8 +22,10 @@ import {
   token,
 } from "./hub-registry.ts";
 import { type Infra, redisFootprint, redisKeyClasses, streamFootprint } from "./infra.ts";
+import { type LoopFigures, monitorLoop } from "./loop.ts";
 import { CpuMeter, type Percentiles, type ProcessFigures, percentiles } from "./measure.ts";
 import { type BenchMessage, type MixName, messageAt } from "./messages.ts";
+import { startProfile } from "./profile.ts";
 import {
   DeliveryCounter,
   type InboxReader,
@@ -54,12 +58,22 @@ export interface HubScenario {
   /** Write a V8 CPU profile of the hub process (of the measured load) to this file; split, one file per service
    *  process, named by {@link splitProfilePath}. */
   profilePath?: string;
+  /** Write a sampling heap profile of the (first) hub process over the measured load to this file, the garbage
+   *  included (bench/e2e/heap-profile.ts): where its allocations come from. Not with `split`. */
+  heapProfilePath?: string;
   /** One process per service (gateway, intake, router, dispatcher, tracker) instead of all in one. */
   split?: boolean;
+  /** Write a V8 CPU profile of the driver itself (senders and receivers, this process) over the measured load. */
+  driverProfilePath?: string;
   /** Count the commands clients send to Redis, scripts' own left out (MONITOR: redis-server CPU not comparable). */
   redisRequests?: boolean;
   /** Extra environment of the hub process(es), for experiments (e.g. LOG_LEVEL). */
   hubEnv?: Record<string, string>;
+  /**
+   * Node flags of the hub process(es); default HUB_NODE_FLAGS, the flags `carehub start` runs every process with
+   * (services/hub/src/node-flags.ts), so the bench measures the hub as it runs. `[]` runs it without (experiments).
+   */
+  hubFlags?: readonly string[];
   /**
    * Catch-up (bench:catchup): the webhook receivers answer 503 while the messages are sent (offline: the hub
    * retries, their circuits open, the backlog builds), then come back; the drain is timed from their return.
@@ -102,6 +116,8 @@ export interface HubResult {
   acceptedPerSec: number;
   latencyMs: Percentiles;
   ackLatencyMs: Percentiles | null;
+  /** Event-loop delay and garbage collections over the measured load, by process (each hub process and the driver). */
+  loops: Record<string, LoopFigures>;
   processes: Record<string, ProcessFigures>;
   redisBytesPerMsg: number;
   redisKeysPerMsg: number;
@@ -135,33 +151,40 @@ const SEND_ATTEMPTS = 3;
 /** A refusal for load (503/429 with Retry-After) is sent again up to this many times. */
 const REFUSED_ATTEMPTS = 20;
 
+/** One SDK client per gateway URL and sender (its token), made once; they share the SDK's keep-alive connections. */
+const senderClients = new Map<string, CarehubClient>();
+
+function senderClient(url: string, from: string): CarehubClient {
+  const key = `${url} ${from}`;
+  let client = senderClients.get(key);
+  if (client === undefined) {
+    // Refused for load (503/429 with Retry-After): the SDK waits as told and sends again; a bench sender must not
+    // count a refusal as lost.
+    client = createClient({ baseUrl: url, token: token(from), endpointId: from, busyRetries: REFUSED_ATTEMPTS });
+    senderClients.set(key, client);
+  }
+  return client;
+}
+
 /**
- * POSTs one message as its sender; a connection the gateway cut is tried again (as a real sender would),
- * and then a 200 (the gateway recognised the repeat) counts as accepted too.
+ * Sends one message as its sender through the SDK (`@carehub/client`, what an integrator sends with: node:http
+ * keep-alive since decision 0126); a connection the gateway cut is tried again (as a real sender would). A 200 (the
+ * gateway recognised a repeat) counts as accepted, on the first call too: the SDK itself sends again after a busy
+ * answer or a kept-alive connection closed under the request, and cannot say whether it did, so the gateway may
+ * have stored an earlier attempt of this very call. A message wrongly taken for a repeat is still caught: it is
+ * never delivered, and the run reports it lost.
  */
 export async function post(url: string, message: BenchMessage): Promise<void> {
+  const client = senderClient(url, message.from);
   for (let attempt = 1; ; attempt++) {
-    let response: Response;
     try {
-      response = await fetch(`${url}/v1/messages`, {
-        method: "POST",
-        headers: { "content-type": message.contentType, authorization: `Bearer ${token(message.from)}` },
-        body: message.body,
-      });
+      await client.send(message.body, { contentType: message.contentType });
+      return;
     } catch (error) {
-      if (attempt >= SEND_ATTEMPTS) throw error;
+      const cut = error instanceof HubUnreachableError || error instanceof HubResponseError;
+      if (!cut || attempt >= SEND_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      continue;
     }
-    const text = await response.text();
-    if (response.status === 202 || (attempt > 1 && response.status === 200)) return;
-    // Refused for load: wait as told and send again, as the SDK does (a bench sender must not count it lost).
-    if ((response.status === 503 || response.status === 429) && attempt < REFUSED_ATTEMPTS) {
-      const retryAfter = Number(response.headers.get("retry-after") ?? "1");
-      await new Promise((resolve) => setTimeout(resolve, (Number.isFinite(retryAfter) ? retryAfter : 1) * 1000));
-      continue;
-    }
-    throw new Error(`gateway answered ${response.status} to ${message.id}: ${text}`);
   }
 }
 
@@ -236,6 +259,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
             services,
           }),
         },
+        execArgv: [...(scenario.hubFlags ?? HUB_NODE_FLAGS)],
       });
       hubs.push(hub);
       const started = await hub.next((m): m is { url: string } => typeof (m as { url?: unknown })?.url === "string");
@@ -307,7 +331,17 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
         profiledHub.process.send({ profile: "start" });
         await profiledHub.next(profiled);
       }
+    const heapProfiled = (m: unknown): m is { heapProfiled: string } =>
+      typeof (m as { heapProfiled?: unknown })?.heapProfiled === "string";
+    const heapProfiledHub = scenario.heapProfilePath === undefined ? undefined : hubs[0];
+    if (heapProfiledHub !== undefined) {
+      heapProfiledHub.process.send({ heapProfile: "start" });
+      await heapProfiledHub.next(heapProfiled);
+    }
     const requestCount = scenario.redisRequests ? await countRedisRequests(infra.redisUrl) : undefined;
+    const driverProfile = scenario.driverProfilePath === undefined ? undefined : await startProfile();
+    for (const hub of hubs) hub.process.send({ loop: "start" });
+    const driverLoop = monitorLoop();
     meter.start();
     const started = performance.now();
     await sendAll(send, messages(), sentAt, scenario.rate);
@@ -326,6 +360,15 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     const acknowledged = !acks || (await receiving.acks.waitFor(scenario.messages, drainMs));
     const seconds = (performance.now() - started) / 1000;
     const processes = meter.stop(scenario.messages);
+    const loops: Record<string, LoopFigures> = { driver: driverLoop.stop() };
+    const looped = (m: unknown): m is { loop: LoopFigures | null } => (m as { loop?: unknown })?.loop !== undefined;
+    for (const hub of hubs) {
+      hub.process.send({ loop: "stop" });
+      const figures = (await hub.next(looped)).loop;
+      if (figures !== null) loops[hub.name] = figures;
+    }
+    if (driverProfile !== undefined && scenario.driverProfilePath !== undefined)
+      await driverProfile.stop(scenario.driverProfilePath);
     if (scenario.profilePath !== undefined) {
       mkdirSync(dirname(scenario.profilePath), { recursive: true });
       for (const profiledHub of profiledHubs) {
@@ -333,6 +376,10 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
         profiledHub.process.send({ profile: path });
         await profiledHub.next(profiled);
       }
+    }
+    if (heapProfiledHub !== undefined && scenario.heapProfilePath !== undefined) {
+      heapProfiledHub.process.send({ heapProfile: scenario.heapProfilePath });
+      await heapProfiledHub.next(heapProfiled);
     }
     const requests = await requestCount?.stop();
     const redisAfter = await redisFootprint(infra.redisUrl);
@@ -377,6 +424,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
       acceptedPerSec: Math.round(scenario.messages / acceptedSeconds),
       latencyMs: percentiles(receiving.messages.latenciesMs),
       ackLatencyMs: acks ? percentiles(receiving.acks.latenciesMs) : null,
+      loops,
       processes,
       redisBytesPerMsg: Math.round((redisAfter.usedMemoryBytes - redisBefore.usedMemoryBytes) / scenario.messages),
       redisKeysPerMsg: perMessage(redisAfter.keys - redisBefore.keys),

@@ -1,6 +1,6 @@
 /**
  * node bench/e2e/pair.ts [--messages=1500] [--rate=100] [--delivery=webhook|inbox|acks] [--feed=http|nats] [--profile=path]
- *   [--split] [--bare-messages=20000]
+ *   [--profile-driver=path] [--heap-profile=path] [--split] [--bare-messages=20000] [--hub-flags=--max-semi-space-size=8,...]
  *
  * One hub scenario and the same run's bare ceiling, printed as one line: for before/after comparisons, run it in
  * two checkouts alternately (docs/performance.md, "Coalesced socket writes"). Besides what `runHub` measures
@@ -11,6 +11,13 @@
  * start-up included, so compare them between runs, not with the CPU figures. `--split` runs one process per service
  * (gateway, intake, router, dispatcher, tracker), so the CPU per message of each stage is printed on its own; the
  * syscall counts then cover none of them. `--feed=nats` sends over the senders' own NATS ingress subjects instead of HTTP.
+ * `--hub-flags` starts the hub process(es) with these node flags (comma-separated) instead of `carehub start`'s own
+ * (HUB_NODE_FLAGS, services/hub/src/node-flags.ts: `--max-semi-space-size=8`), the default since the evening round of
+ * 2026-12-07; `--hub-flags=` runs them with none, as every figure before it did. After the figures
+ * above the line gives the latency's p99.9 and maximum and, for the driver and each hub process, the event loop's
+ * delay and the garbage collections over the measured load (bench/e2e/loop.ts). `--heap-profile=path` takes a
+ * sampling heap profile of the hub process over the measured load, garbage included (bench/e2e/heap-profile.ts), and
+ * prints the bytes it estimates were allocated per measured message and the top sites.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -18,10 +25,12 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { runBare } from "./bare.ts";
 import type { Feed } from "./feed.ts";
+import { summariseHeapProfile } from "./heap-profile.ts";
 import { runHub, SERVICES, splitProfilePath } from "./hub.ts";
 import type { DeliveryMode } from "./hub-registry.ts";
 import { startInfra } from "./infra.ts";
-import { summariseProfile } from "./profile.ts";
+import { describeLoop } from "./loop.ts";
+import { sharesByStack, summariseProfile } from "./profile.ts";
 
 const args = process.argv.slice(2);
 const value = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
@@ -30,32 +39,70 @@ const rate = value("rate") === undefined ? undefined : Number(value("rate"));
 const delivery = (value("delivery") ?? "webhook") as DeliveryMode;
 const feed = (value("feed") ?? "http") as Feed;
 const profilePath = value("profile");
+const driverProfilePath = value("profile-driver");
+const heapProfilePath = value("heap-profile");
 const split = args.includes("--split");
 const bareMessages = Number(value("bare-messages") ?? 20_000);
+const hubFlags = args
+  .find((a) => a.startsWith("--hub-flags="))
+  ?.slice("--hub-flags=".length)
+  .split(",")
+  .filter((flag) => flag !== "");
 const WARM_UP = 100;
+/** What the driver's CPU goes to (--profile-driver): each sample by the nearest frame that names its part. */
+const DRIVER_PARTS = [
+  [
+    "sending (SDK client / fetch, node:http client)",
+    /undici|webstreams|_http_client|_http_agent|hub-client|http-transport|e2e\/(hub|window|feed)\.ts/,
+  ],
+  [
+    "receiving (node:http server, SDK webhook handler, inboxes)",
+    /_http_server|e2e\/receivers\.ts|webhook-handler|webhook-signature|client\/src\/receiver|inbox-consumer|medcom/,
+  ],
+  ["making messages", /e2e\/messages\.ts/],
+  ["measuring (/proc, Redis INFO)", /e2e\/(pair|measure|infra)\.ts|^ (readdir|readFileUtf8)$/],
+  ["NATS client", /@nats-io/],
+] as const;
 
 const hubScript = fileURLToPath(new URL("./hub-process.ts", import.meta.url));
 const io = { writes: 0, reads: 0, wchar: 0, rchar: 0, userTicks: 0, systemTicks: 0 };
-// The hub process lives only during the scenario: sample it while it does.
-const sampler = setInterval(() => {
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
+// The hub's processes (one, or one per service with --split) live only during the scenario: sample them while they
+// do, summed. Found by listing /proc until all are there, then read alone: listing every process 20 times a second
+// cost the driver ~4 % of its CPU (decision 0126).
+const hubProcesses = split ? SERVICES.length : 1;
+let hubPids: string[] = [];
+/** Each hub process's last reading, kept once it ended. */
+const readings = new Map<string, typeof io>();
+const findHubs = () =>
+  readdirSync("/proc").filter((pid) => {
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(hubScript)) continue;
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(hubScript);
+    } catch {
+      return false; // gone between the listing and the read
+    }
+  });
+const sampler = setInterval(() => {
+  if (hubPids.length < hubProcesses) hubPids = findHubs();
+  for (const pid of hubPids) {
+    try {
       const text = readFileSync(`/proc/${pid}/io`, "utf8");
-      io.writes = Number(/syscw: (\d+)/.exec(text)?.[1] ?? 0);
-      io.reads = Number(/syscr: (\d+)/.exec(text)?.[1] ?? 0);
-      io.wchar = Number(/wchar: (\d+)/.exec(text)?.[1] ?? 0);
-      io.rchar = Number(/rchar: (\d+)/.exec(text)?.[1] ?? 0);
       // utime and stime: fields 14 and 15, counted from the command name's closing parenthesis.
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      io.userTicks = Number(fields[11]);
-      io.systemTicks = Number(fields[12]);
+      readings.set(pid, {
+        writes: Number(/syscw: (\d+)/.exec(text)?.[1] ?? 0),
+        reads: Number(/syscr: (\d+)/.exec(text)?.[1] ?? 0),
+        wchar: Number(/wchar: (\d+)/.exec(text)?.[1] ?? 0),
+        rchar: Number(/rchar: (\d+)/.exec(text)?.[1] ?? 0),
+        userTicks: Number(fields[11]),
+        systemTicks: Number(fields[12]),
+      });
     } catch {
-      // Gone between the listing and the read.
+      // Ended: its last reading stands.
     }
   }
+  for (const key of Object.keys(io) as Array<keyof typeof io>)
+    io[key] = [...readings.values()].reduce((sum, reading) => sum + reading[key], 0);
 }, 50);
 
 const infra = await startInfra();
@@ -88,6 +135,9 @@ try {
       mix: "mixed",
       ...(rate === undefined ? {} : { rate }),
       ...(profilePath === undefined ? {} : { profilePath }),
+      ...(driverProfilePath === undefined ? {} : { driverProfilePath }),
+      ...(heapProfilePath === undefined ? {} : { heapProfilePath }),
+      ...(hubFlags === undefined ? {} : { hubFlags }),
     },
     `${tag}h`,
   );
@@ -121,8 +171,20 @@ try {
       `hub system time ${((100 * io.systemTicks) / Math.max(1, io.userTicks + io.systemTicks)).toFixed(1)} % of its CPU; ` +
       `Redis bytes in / out per message ${per(netAfter.in - netBefore.in)} / ${per(netAfter.out - netBefore.out)}; ` +
       `stream bytes per message ${hub.streamBytesPerMsg} (${streams}); ` +
-      `lost ${hub.lost}, duplicates ${hub.duplicates}`,
+      `lost ${hub.lost}, duplicates ${hub.duplicates}; ` +
+      `p99.9 ${hub.latencyMs.p999} / max ${hub.latencyMs.max} ms; ` +
+      Object.entries(hub.loops)
+        .map(([name, figures]) => `${name} ${describeLoop(figures)}`)
+        .join("; "),
   );
+  if (driverProfilePath !== undefined) {
+    const summary = summariseProfile(driverProfilePath, 30);
+    console.log(`driver profile ${driverProfilePath}: ${summary.samples} samples`);
+    for (const part of sharesByStack(driverProfilePath, DRIVER_PARTS))
+      console.log(`  part ${part.share} % ${part.name}`);
+    for (const spot of summary.areas.slice(0, 15)) console.log(`  area ${spot.share} % ${spot.name}`);
+    for (const spot of summary.functions.slice(0, 30)) console.log(`  ${spot.share} % ${spot.name}`);
+  }
   if (profilePath !== undefined) {
     const paths = split ? SERVICES.map((service) => splitProfilePath(profilePath, service)) : [profilePath];
     for (const path of paths) {
@@ -131,6 +193,22 @@ try {
       for (const spot of summary.charged.slice(0, 20)) console.log(`  charged ${spot.share} % ${spot.name}`);
       for (const spot of summary.functions.slice(0, 30)) console.log(`  ${spot.share} % ${spot.name}`);
     }
+  }
+  if (heapProfilePath !== undefined) {
+    const heap = summariseHeapProfile(heapProfilePath, 30);
+    const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+    console.log(
+      `heap profile ${heapProfilePath}: ${(heap.bytes / 1048576).toFixed(1)} MiB sampled over the measured load, ` +
+        `${kb(heap.bytes / messages)} KiB per message`,
+    );
+    const print = (label: string, spots: typeof heap.functions, n: number) => {
+      for (const spot of spots.slice(0, n))
+        console.log(`  ${label}${spot.share} % ${kb(spot.bytes / messages)} KiB/msg ${spot.name}`);
+    };
+    print("area ", heap.areas, 12);
+    print("charged ", heap.charged, 12);
+    print("own ", heap.own, 25);
+    print("", heap.functions, 30);
   }
 } finally {
   clearInterval(sampler);

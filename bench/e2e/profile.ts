@@ -2,7 +2,9 @@
  * Summarises a V8 .cpuprofile (node --cpu-prof): self time per function and per area (a carehub package or
  * service, a dependency, Node internals, GC), as shares of the non-idle samples.
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { dirname } from "node:path";
 
 interface ProfileNode {
   id: number;
@@ -75,4 +77,52 @@ export function summariseProfile(path: string, top = 25): ProfileSummary {
       .slice(0, top)
       .map(([name, hits]) => ({ name, share: Number(((hits / total) * 100).toFixed(1)) }));
   return { samples: total, functions: rank(byFunction), areas: rank(byArea), charged: rank(charged) };
+}
+
+/** A share of a profile's samples: the first rule whose pattern matches a frame (`<url> <function>`) on the way
+ *  from the sampled function up to the root names it; samples no rule claims are "other". */
+export function sharesByStack(path: string, rules: ReadonlyArray<readonly [string, RegExp]>): HotSpot[] {
+  const profile = JSON.parse(readFileSync(path, "utf8")) as { nodes: ProfileNode[] };
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const hitsByName = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const hits = node.hitCount ?? 0;
+    if (hits === 0 || node.callFrame.functionName === "(idle)") continue;
+    total += hits;
+    let name = "other";
+    for (let at: ProfileNode | undefined = node; at !== undefined && name === "other"; ) {
+      const frame = `${at.callFrame.url} ${at.callFrame.functionName}`;
+      name = rules.find(([, pattern]) => pattern.test(frame))?.[0] ?? "other";
+      at = nodes.get(parents.get(at.id) ?? -1);
+    }
+    hitsByName.set(name, (hitsByName.get(name) ?? 0) + hits);
+  }
+  return [...hitsByName]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, hits]) => ({ name, share: Number(((hits / Math.max(total, 1)) * 100).toFixed(1)) }));
+}
+
+export interface RunningProfile {
+  /** Stops the profiler and writes the profile (the format of node --cpu-prof) to `path`. */
+  stop(path: string): Promise<void>;
+}
+
+/** Starts a V8 CPU profile of this process (1 ms samples), e.g. over a bench's measured load only. */
+export async function startProfile(): Promise<RunningProfile> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 1_000 });
+  await session.post("Profiler.start");
+  return {
+    async stop(path) {
+      const { profile } = await session.post("Profiler.stop");
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }

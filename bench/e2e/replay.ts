@@ -15,7 +15,9 @@
  *    the first publish until the hub is quiet; then each replayed message's outcome is compared with the recorded
  *    one. Any difference, or a message the original hub did not take, exits 1.
  *
- * Results go to bench/results/replay.{json,md} (the last run overwrites them).
+ * Results go to bench/results/<out>.{json,md} (`--out`, default `replay`; the last run overwrites them).
+ * `--keep-recording PATH` keeps the recording; `--recording PATH` replays one kept before instead of making it (steps
+ * 2 and 3 skipped: a million-message recording is made once). Progress goes to stdout every 30 s on a long run.
  */
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
@@ -25,23 +27,39 @@ import { parseArgs } from "node:util";
 import { openRecordingFile, outcomeOf, sameOutcome, writeRecording } from "@carehub/hub";
 import type { MessageLifecycle } from "@carehub/schemas";
 import { buildScenarioRegistry, createPlanner, demoScenario } from "@carehub/simulator";
+import { childProcesses } from "@carehub/testkit";
 import { registryHubOptions, startTestHub, type TestHub, type TestHubOptions } from "@carehub/testkit-hub";
 import { runHub } from "./hub.ts";
-import { startInfra } from "./infra.ts";
+import { consumerProgress, sampleProcess, startInfra } from "./infra.ts";
 
 const { values } = parseArgs({
   options: {
     count: { type: "string", default: "200" },
     "ceiling-count": { type: "string" },
     seed: { type: "string", default: "14" },
+    out: { type: "string", default: "replay" },
+    recording: { type: "string" },
+    "keep-recording": { type: "string" },
   },
 });
 const count = wholeNumber(values.count, "--count");
 const ceilingCount = wholeNumber(values["ceiling-count"] ?? String(Math.min(count, 2_000)), "--ceiling-count");
 const seed = values.seed;
+const out = values.out;
+if (!/^[\w.-]+$/.test(out)) throw new Error("--out must be a file name without a directory");
+const PROGRESS_EVERY_MS = 30_000;
+/** How long a run may take to go quiet after its last send (a million messages take hours on this machine). */
+const QUIET_WITHIN_MS = 24 * 3_600_000;
 const DAY_MS = 86_400_000;
-/** Sends through the gateway at once in the original run (one per sender at a time). */
-const IN_FLIGHT = 64;
+/** Planned messages read ahead of the original run's sends (so every sender has its next at hand). */
+const READ_AHEAD = 4_096;
+/**
+ * How far the original run's sends may run ahead of the oldest planned message not yet taken: plan position p is
+ * not sent until every position below p - ORDER_WINDOW has been. The simulator plans a follow-up (a reply, a
+ * receipt) 2–40 positions after the message it answers, from another sender; without a bound a busy sender's
+ * queue could leave the message answered thousands of positions behind, and the reply would go out before it.
+ */
+const ORDER_WINDOW = 256;
 
 function wholeNumber(text: string, name: string): number {
   const n = Number.parseInt(text, 10);
@@ -75,33 +93,41 @@ try {
   const hubOptions: TestHubOptions = {
     ...registryHubOptions(region.registry),
     servers: { natsUrl: infra.natsUrl, redisUrl: infra.redisUrl },
+    // The receivers count what they answer: kept, every delivered body stayed in this process (~8 KB a message).
+    keepDeliveries: false,
   };
 
-  const original = await startTestHub(hubOptions);
-  const file = join(dir, "day.jsonl");
-  let originalMs: number;
-  let recordMs: number;
-  try {
-    log(`original run: ${count} simulated messages through the gateway`);
-    const began = performance.now();
-    const refused = await sendPlanned(original, region.world, scenario);
-    await original.waitUntilQuiet(3_600_000);
-    originalMs = performance.now() - began;
-    log(`original run: ${seconds(originalMs)} s, ${refused} refused by the gateway`);
-    if (refused > 0) failed = true;
+  const file = values.recording ?? values["keep-recording"] ?? join(dir, "day.jsonl");
+  let originalMs: number | undefined;
+  let recordMs: number | undefined;
+  if (values.recording === undefined) {
+    const original = await startTestHub(hubOptions);
+    try {
+      log(`original run: ${count} simulated messages through the gateway`);
+      const began = performance.now();
+      const refused = await whileReporting(original, "original run", () =>
+        sendPlanned(original, region.world, scenario).then(async (n) => {
+          await original.waitUntilQuiet(QUIET_WITHIN_MS);
+          return n;
+        }),
+      );
+      originalMs = performance.now() - began;
+      log(`original run: ${seconds(originalMs)} s, ${refused} refused by the gateway`);
+      if (refused > 0) failed = true;
 
-    const recordBegan = performance.now();
-    const output = createWriteStream(file);
-    const progress = await writeRecording(
-      { bus: original.hub.bus, ledger: original.ledger, lookup: original.message },
-      {},
-      { output, stderr: process.stderr },
-    );
-    await new Promise<void>((resolve, reject) => output.end((e?: Error | null) => (e ? reject(e) : resolve())));
-    recordMs = performance.now() - recordBegan;
-    log(`recorded ${progress.recorded} message(s) in ${seconds(recordMs)} s`);
-  } finally {
-    await original.close();
+      const recordBegan = performance.now();
+      const output = createWriteStream(file);
+      const progress = await writeRecording(
+        { bus: original.hub.bus, ledger: original.ledger, lookup: original.message },
+        {},
+        { output, stderr: process.stderr },
+      );
+      await new Promise<void>((resolve, reject) => output.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      recordMs = performance.now() - recordBegan;
+      log(`recorded ${progress.recorded} message(s) in ${seconds(recordMs)} s`);
+    } finally {
+      await original.close();
+    }
   }
 
   const recording = await openRecordingFile(file);
@@ -111,9 +137,14 @@ try {
     log(`replay: ${recording.count} message(s) into a fresh hub`);
     const heapBefore = process.memoryUsage().heapUsed;
     const began = performance.now();
-    const hubIds = await fresh.sendRecording(file);
-    const publishMs = performance.now() - began;
-    await fresh.waitUntilQuiet(3_600_000);
+    let publishMs = 0;
+    const hubIds = await whileReporting(fresh, "replay", async () => {
+      const ids = await fresh.sendRecording(file);
+      publishMs = performance.now() - began;
+      log(`replay: stored in ${seconds(publishMs)} s`);
+      await fresh.waitUntilQuiet(QUIET_WITHIN_MS);
+      return ids;
+    });
     const replayMs = performance.now() - began;
     log(`replay: stored in ${seconds(publishMs)} s, quiet after ${seconds(replayMs)} s`);
 
@@ -131,16 +162,22 @@ try {
       recorded: recording.count,
       recordingBytes: fileBytes,
       ceiling: { messages: ceilingCount, msgsPerSec: ceiling.msgsPerSec },
-      original: { ms: Math.round(originalMs), msgsPerSec: Math.round((recording.count / originalMs) * 1000) },
-      recordMs: Math.round(recordMs),
+      original:
+        originalMs === undefined
+          ? undefined
+          : { ms: Math.round(originalMs), msgsPerSec: Math.round((recording.count / originalMs) * 1000) },
+      recordMs: recordMs === undefined ? undefined : Math.round(recordMs),
+      recordingKept: values.recording ?? values["keep-recording"],
       replay: {
         storedMs: Math.round(publishMs),
         quietMs: Math.round(replayMs),
         msgsPerSec: Math.round(replayRate),
         heapGrowthBytes: process.memoryUsage().heapUsed - heapBefore,
       },
+      peakRssBytes: peakRss(),
       replayOverCeiling: Number(ratio.toFixed(2)),
-      replayOverOriginal: Number((replayMs === 0 ? 0 : originalMs / replayMs).toFixed(2)),
+      replayOverOriginal:
+        originalMs === undefined ? undefined : Number((replayMs === 0 ? 0 : originalMs / replayMs).toFixed(2)),
       statuses: compared.statuses,
       differences: compared.differences,
     };
@@ -163,8 +200,50 @@ try {
 process.exit(failed ? 1 : 0);
 
 /**
- * The planned messages through the gateway, each sender's in plan order, IN_FLIGHT at once; the number the gateway
- * did not answer 202.
+ * Runs `work` with a line every PROGRESS_EVERY_MS: how far the hub's consumers are (a long run shows where it stands
+ * however it ends).
+ */
+async function whileReporting<T>(hub: TestHub, stage: string, work: () => Promise<T>): Promise<T> {
+  const began = performance.now();
+  const timer = setInterval(() => {
+    const streams = new Set<string>(Object.values(hub.hub.bus.topology.streams));
+    consumerProgress(hub.hub.bus.jsm).then(
+      (where) => {
+        // This hub's streams only (the ceiling's are on the same server).
+        const ours = where.split("; ").filter((part) => streams.has(part.split(" ")[0] ?? ""));
+        log(`${stage}: ${seconds(performance.now() - began)} s; ${ours.join("; ")}`);
+      },
+      () => {},
+    );
+  }, PROGRESS_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Peak RSS (VmHWM) of every process the replay ran in: this one (the test hubs and their receivers, the replaying
+ * and comparing) and the private nats-server and redis-server. The ceiling's hub process has ended by now.
+ */
+function peakRss(): Record<string, number> {
+  const peaks: Record<string, number> = { bench: process.resourceUsage().maxRSS * 1024 };
+  for (const child of childProcesses(process.pid)) {
+    try {
+      peaks[child.comm] = sampleProcess(child.pid).peakRssBytes;
+    } catch {
+      // Ended between the listing and the read.
+    }
+  }
+  return peaks;
+}
+
+/**
+ * The planned messages through the gateway, each sender's in plan order (one send at a time per sender), every
+ * sender with something to send sending at once, no send more than ORDER_WINDOW positions ahead of the oldest not
+ * yet sent; the plan is read at most READ_AHEAD messages ahead of the sends. A window of sends chained per sender (64 before) filled up with one busy sender's queue and left the others idle.
+ * Returns the number the gateway did not answer 202.
  */
 async function sendPlanned(
   hub: TestHub,
@@ -178,21 +257,67 @@ async function sendPlanned(
     world,
     startTime: Date.UTC(2026, 0, 5),
   });
-  const lastOf = new Map<string, Promise<void>>();
-  const inFlight = new Set<Promise<void>>();
+  type Planned = { at: number; message: ReturnType<typeof planner.next> };
+  const queues = new Map<string, Planned[]>();
+  const senders = new Set<Promise<void>>();
+  let queued = 0;
   let refused = 0;
-  for (let i = 0; i < count; i++) {
-    const m = planner.next();
-    const send: Promise<void> = (lastOf.get(m.from) ?? Promise.resolve()).then(async () => {
+  let sendFailure: { error: unknown } | undefined;
+  let room: (() => void) | undefined;
+  // The oldest plan position not yet sent, and the senders waiting for it to move (ORDER_WINDOW).
+  const sent = new Uint8Array(count);
+  let oldestUnsent = 0;
+  let behind: Array<() => void> = [];
+  const drain = async (queue: Planned[]) => {
+    for (let next = queue[0]; next !== undefined; next = queue[0]) {
+      while (oldestUnsent < next.at - ORDER_WINDOW && sendFailure === undefined) {
+        await new Promise<void>((resolve) => behind.push(resolve));
+      }
+      if (sendFailure !== undefined) return;
+      const m = next.message;
       const answer = await hub.send(m.from, m.body, m.contentType);
       if (answer.status !== 202) refused++;
-    });
-    lastOf.set(m.from, send);
-    const tracked = send.finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
-    if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+      queue.shift();
+      queued--;
+      sent[next.at] = 1;
+      if (next.at === oldestUnsent) {
+        while (oldestUnsent < count && sent[oldestUnsent] === 1) oldestUnsent++;
+        const waiting = behind;
+        behind = [];
+        for (const wake of waiting) wake();
+      }
+      room?.();
+    }
+  };
+  for (let i = 0; i < count && sendFailure === undefined; i++) {
+    const m = planner.next();
+    let queue = queues.get(m.from);
+    if (queue === undefined) {
+      queue = [];
+      queues.set(m.from, queue);
+    }
+    queue.push({ at: i, message: m });
+    queued++;
+    if (queue.length === 1) {
+      const sender: Promise<void> = drain(queue).then(
+        () => void senders.delete(sender),
+        (error: unknown) => {
+          sendFailure ??= { error };
+          senders.delete(sender);
+          room?.();
+          for (const wake of behind.splice(0)) wake();
+        },
+      );
+      senders.add(sender);
+    }
+    while (queued >= READ_AHEAD && sendFailure === undefined) {
+      await new Promise<void>((resolve) => {
+        room = resolve;
+      });
+    }
   }
-  await Promise.all(inFlight);
+  await Promise.all(senders);
+  if (sendFailure !== undefined) throw sendFailure.error;
   return refused;
 }
 
@@ -246,6 +371,17 @@ async function lookup(hub: TestHub, hubId: string): Promise<MessageLifecycle | u
   }
 }
 
+/** The command line that made these results, as far as it changes them. */
+function commandLine(result: { planned: number; seed: string; ceiling: { messages: number } }): string {
+  return [
+    `pnpm bench:replay --count ${result.planned} --seed ${result.seed}`,
+    values["ceiling-count"] === undefined ? "" : ` --ceiling-count ${result.ceiling.messages}`,
+    out === "replay" ? "" : ` --out ${out}`,
+    values.recording === undefined ? "" : ` --recording ${values.recording}`,
+    values["keep-recording"] === undefined ? "" : ` --keep-recording ${values["keep-recording"]}`,
+  ].join("");
+}
+
 async function writeResults(result: {
   at: string;
   node: string;
@@ -256,34 +392,49 @@ async function writeResults(result: {
   recorded: number;
   recordingBytes: number;
   ceiling: { messages: number; msgsPerSec: number };
-  original: { ms: number; msgsPerSec: number };
-  recordMs: number;
+  original: { ms: number; msgsPerSec: number } | undefined;
+  recordMs: number | undefined;
+  recordingKept: string | undefined;
   replay: { storedMs: number; quietMs: number; msgsPerSec: number; heapGrowthBytes: number };
+  peakRssBytes: Record<string, number>;
   replayOverCeiling: number;
-  replayOverOriginal: number;
+  replayOverOriginal: number | undefined;
   statuses: Record<string, { original: number; replay: number }>;
   differences: number;
 }): Promise<void> {
   const results = new URL("../results/", import.meta.url);
-  await writeFile(new URL("replay.json", results), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(new URL(`${out}.json`, results), `${JSON.stringify(result, null, 2)}\n`);
   const statusRows = Object.entries(result.statuses)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([status, n]) => `| ${status} | ${n.original} | ${n.replay} |`);
   const md = [
     "# Replay benchmark",
     "",
-    `\`pnpm bench:replay --count ${result.planned} --seed ${result.seed}\` — ${result.at}, Node ${result.node}, 2 cores shared with other work.`,
+    `\`${commandLine(result)}\` — ${result.at}, Node ${result.node}, 2 cores shared with other work.`,
+    ...(values.recording === undefined
+      ? []
+      : [
+          `Replayed a kept recording: "planned" (${result.planned})${values["ceiling-count"] === undefined ? " and the ceiling's message count (at most 2,000) come" : " comes"} from \`--count\`, not from the recording (${result.recorded} messages).`,
+        ]),
     `Load average before / after: ${result.loadAverageBefore} / ${result.loadAverageAfter} (compare ratios within this run, not absolute figures across runs).`,
     "",
     "| step | messages | time | msg/s |",
     "| --- | ---: | ---: | ---: |",
     `| ceiling: hub e2e (own process, webhook, mixed) | ${result.ceiling.messages} | | ${result.ceiling.msgsPerSec} |`,
-    `| original run: simulator through the gateway until quiet | ${result.recorded} | ${seconds(result.original.ms)} s | ${result.original.msgsPerSec} |`,
-    `| carehub record (INGRESS + outcome lookups) | ${result.recorded} | ${seconds(result.recordMs)} s | |`,
+    result.original === undefined
+      ? `| original run and recording: kept from an earlier run (${result.recordingKept}) | ${result.recorded} | | |`
+      : `| original run: simulator through the gateway until quiet | ${result.recorded} | ${seconds(result.original.ms)} s | ${result.original.msgsPerSec} |`,
+    ...(result.recordMs === undefined
+      ? []
+      : [`| carehub record (INGRESS + outcome lookups) | ${result.recorded} | ${seconds(result.recordMs)} s | |`]),
     `| replay: stored on INGRESS | ${result.recorded} | ${seconds(result.replay.storedMs)} s | |`,
     `| replay: until the fresh hub is quiet | ${result.recorded} | ${seconds(result.replay.quietMs)} s | ${result.replay.msgsPerSec} |`,
     "",
-    `**Replay / ceiling: ${result.replayOverCeiling}** (same run). Replay / original run: ${result.replayOverOriginal} (the same kind of hub: in-process, the bench's own receivers beside it; the ceiling's hub has a process of its own). Recording: ${(result.recordingBytes / 1e6).toFixed(1)} MB; heap growth of the bench process over the replay ${(result.replay.heapGrowthBytes / 1e6).toFixed(1)} MB.`,
+    `**Replay / ceiling: ${result.replayOverCeiling}** (same run). Replay / original run: ${result.replayOverOriginal ?? "not run"} (the same kind of hub: in-process, the bench's own receivers beside it; the ceiling's hub has a process of its own). Recording: ${(result.recordingBytes / 1e6).toFixed(1)} MB; heap growth of the bench process over the replay ${(result.replay.heapGrowthBytes / 1e6).toFixed(1)} MB; peak RSS ${Object.entries(
+      result.peakRssBytes,
+    )
+      .map(([name, bytes]) => `${name} ${(bytes / 1e6).toFixed(0)} MB`)
+      .join(", ")}.`,
     "",
     `Final statuses (${result.differences} message(s) differ from the recorded outcome):`,
     "",
@@ -292,5 +443,5 @@ async function writeResults(result: {
     ...statusRows,
     "",
   ];
-  await writeFile(new URL("replay.md", results), md.join("\n"));
+  await writeFile(new URL(`${out}.md`, results), md.join("\n"));
 }

@@ -8,12 +8,13 @@ import { runHub } from "./hub.ts";
 import { startInfra } from "./infra.ts";
 
 /**
- * A delivered message keeps four keys of its own in Redis (docs/performance.md, "Footprint round"): its record
- * (`m`), its marker hash (`mk`: routed, delivered per receiver), the sender's first copy (`msgid`) and the
- * receiver's loop marker (`rcvd`); index entries and counters live in shared keys. A fifth key per message — a
- * marker of its own again, a copy of the record — is a regression of the footprint issue 15 asks for.
+ * A delivered message keeps three keys of its own in Redis (docs/performance.md, "Footprint round", and
+ * docs/decisions/0124): its record (`m`), its marker hash (`mk`: the sender's first copy, routed, delivered per
+ * receiver) and the receiver's loop marker (`rcvd`); index entries and counters live in shared keys. A fourth key
+ * per message — the first copy or a marker of its own again, a copy of the record — is a regression of the
+ * footprint issue 15 asks for.
  */
-const MAX_KEYS_PER_MESSAGE = 4;
+const MAX_KEYS_PER_MESSAGE = 3;
 
 /** Classes of key with about one key per message (≥ 0.5) are a message's own; the rest are shared. */
 function checkKeysPerMessage(classes: Record<string, { bytes: number; keys: number }>): void {
