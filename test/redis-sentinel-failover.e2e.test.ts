@@ -61,8 +61,12 @@ describe("a hub on Redis with Sentinel", () => {
       const primary = await sentinel.primary();
       expect(await hubRedisPort()).toBe(primary.port);
       const deliveredBefore = h.receiver("practice").accepted().length;
+      // What the replica had not applied when the primary was killed: writes Redis' asynchronous replication can
+      // lose (docs/operations.md). waitForReplica waits for it to catch up, so this reads 0 or the last moment's.
+      const replica = sentinel.servers.find((s) => s !== primary);
+      const replicaBehindBytes = replica === undefined ? -1 : await sentinel.replicaBehind(replica);
       const killedAt = Date.now();
-      events.push({ at: killedAt - started, killed: primary.port });
+      events.push({ at: killedAt - started, killed: primary.port, replicaBehindBytes });
       await primary.kill();
 
       const promoted = await sentinel.waitForFailover(primary, RECOVERY_MS);
