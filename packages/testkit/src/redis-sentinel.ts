@@ -37,7 +37,7 @@ export interface RedisSentinelHandle {
   readonly sentinelsSetting: string;
   /** The two data servers: the primary at start, then its replica. Which one is primary changes on failover. */
   readonly servers: readonly RedisServerHandle[];
-  /** The server the sentinels name as primary now. */
+  /** The server most sentinels name as primary now (one not yet told of a failover is outvoted). */
   primary(): Promise<RedisServerHandle>;
   /**
    * Resolves with the new primary once the sentinels name one other than `previous` and it takes writes
@@ -48,7 +48,9 @@ export interface RedisSentinelHandle {
    * Resolves once `server` is a replica of the current primary again with its link up (a restarted old primary
    * that the sentinels have turned into a replica) and has caught up: it has applied everything the primary had
    * written when the link was seen up. Fails after `timeoutMs`, default REPLICA_AGAIN_MS. If the sentinels have not
-   * turned it by half that time, it is sent the REPLICAOF they would send.
+   * turned it by half that time, it is sent the REPLICAOF they would send. The primary it waits for is the other data
+   * server, not what a sentinel names (one that has not heard of the failover names `server`). A timeout names what
+   * it was stuck at and what the sentinels said.
    */
   waitForReplica(server: RedisServerHandle, timeoutMs?: number): Promise<void>;
   /**
@@ -184,18 +186,33 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       30_000,
     );
 
-    const primaryNow = async (): Promise<RedisServerHandle> => {
-      let lastError: unknown;
-      for (const sentinel of sentinels) {
-        try {
-          const reply = (await ask(sentinel.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", name)) as string[];
-          const server = servers.find((s) => String(s.port) === reply[1]);
-          if (server !== undefined) return server;
-        } catch (error) {
-          lastError = error;
-        }
+    const otherThan = (server: RedisServerHandle): RedisServerHandle => {
+      const other = servers.find((s) => s !== server);
+      if (other === undefined || !servers.includes(server)) {
+        throw new TestkitStartError(`redis on port ${server.port} is not one of this setup's two data servers`);
       }
-      throw new TestkitStartError("no sentinel names a known primary", { cause: lastError });
+      return other;
+    };
+    /** The port each sentinel names as the primary now ("no answer" where one does not answer). */
+    const namedBySentinels = (): Promise<string[]> =>
+      Promise.all(
+        sentinels.map((s) =>
+          ask(s.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", name).then(
+            (reply) => String((reply as string[])[1]),
+            () => "no answer",
+          ),
+        ),
+      );
+    // The server most sentinels name: one that has not yet heard of a failover names the old primary, and asking
+    // only the first would then answer with it (the hub's own rule is 0135's).
+    const primaryNow = async (): Promise<RedisServerHandle> => {
+      const named = await namedBySentinels();
+      const votes = new Map<string, number>();
+      for (const port of named) votes.set(port, (votes.get(port) ?? 0) + 1);
+      const [port] = [...votes].filter(([p]) => p !== "no answer").sort((a, b) => b[1] - a[1])[0] ?? [];
+      const server = servers.find((s) => String(s.port) === port);
+      if (server === undefined) throw new TestkitStartError(`no sentinel names a known primary (${named.join(", ")})`);
+      return server;
     };
     return {
       name,
@@ -220,42 +237,60 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
         return promoted as RedisServerHandle;
       },
       async waitForReplica(server, timeoutMs = REPLICA_AGAIN_MS) {
+        // With two data servers, the one `server` must replicate is the other. A sentinel could be asked, but one
+        // that has not yet heard of the failover names `server` itself (the hub's answer to that is 0135's).
+        const primary = otherThan(server);
         const deadline = Date.now() + timeoutMs;
         const nudgeAt = Date.now() + timeoutMs / 2;
         let nudged = false;
-        await waitUntil(
-          `redis on port ${server.port} to replicate the primary`,
-          async () => {
-            const current = await primaryNow();
-            const info = await replicationInfo(server.port);
-            if (info.role === "master" && !nudged && Date.now() > nudgeAt) {
-              // What the sentinels would send (and an operator does, docs/operations.md): a clean-clone CI run of
-              // 2026-12-07 waited over a minute for them with the machine otherwise idle, where 8-20 s is usual.
-              nudged = true;
-              await ask(server.port, "REPLICAOF", "127.0.0.1", String(current.port));
-            }
-            return (
-              info.role === "slave" && info.master_port === String(current.port) && info.master_link_status === "up"
-            );
-          },
-          undefined,
-          timeoutMs,
-        );
-        // Linked is not caught up: right after its full sync the replica is still sent what the primary wrote
-        // meanwhile, and a primary killed then takes those acknowledged writes with it (asynchronous replication,
-        // docs/operations.md "What a failover can lose"). A loaded run of the Sentinel e2e suite killed the primary
-        // 1 ms after the link came up and two read-model updates were gone; that is Redis' documented window, not
-        // the failover the suites mean to test.
-        const target = Number((await replicationInfo((await primaryNow()).port)).master_repl_offset);
-        await waitUntil(
-          `redis on port ${server.port} to catch up with the primary`,
-          async () => Number((await replicationInfo(server.port)).slave_repl_offset) >= target,
-          undefined,
-          Math.max(1, deadline - Date.now()),
-        );
+        let lastSeen = "nothing (INFO never answered)";
+        try {
+          await waitUntil(
+            `redis on port ${server.port} to replicate the primary on port ${primary.port}`,
+            async () => {
+              const info = await replicationInfo(server.port);
+              lastSeen = `role ${info.role}, master port ${info.master_port ?? "-"}, link ${info.master_link_status ?? "-"}`;
+              const linked =
+                info.role === "slave" && info.master_port === String(primary.port) && info.master_link_status === "up";
+              if (!linked && !nudged && Date.now() > nudgeAt) {
+                // What the sentinels would send (and an operator does, docs/operations.md): a clean-clone CI run of
+                // 2026-12-07 waited over a minute for them with the machine otherwise idle, where 8-20 s is usual.
+                // Sent whatever the server was turned into meanwhile: to the same primary it is a no-op.
+                nudged = true;
+                await ask(server.port, "REPLICAOF", "127.0.0.1", String(primary.port));
+              }
+              return linked;
+            },
+            undefined,
+            timeoutMs,
+          );
+          // Linked is not caught up: right after its full sync the replica is still sent what the primary wrote
+          // meanwhile, and a primary killed then takes those acknowledged writes with it (asynchronous replication,
+          // docs/operations.md "What a failover can lose"). A loaded run of the Sentinel e2e suite killed the primary
+          // 1 ms after the link came up and two read-model updates were gone; that is Redis' documented window, not
+          // the failover the suites mean to test.
+          const target = Number((await replicationInfo(primary.port)).master_repl_offset);
+          await waitUntil(
+            `redis on port ${server.port} to catch up with the primary on port ${primary.port}`,
+            async () => {
+              const offset = (await replicationInfo(server.port)).slave_repl_offset;
+              lastSeen = `applied up to ${offset ?? "-"} of ${target}`;
+              return Number(offset) >= target;
+            },
+            undefined,
+            Math.max(1, deadline - Date.now()),
+          );
+        } catch (error) {
+          // What it was stuck at, and what the sentinels said then: a timeout alone does not tell which wait.
+          const named = await namedBySentinels();
+          throw new TestkitStartError(
+            `${(error as Error).message}; last seen: ${lastSeen}; nudged: ${nudged}; the sentinels name ports ${named.join(", ")}`,
+            { cause: error },
+          );
+        }
       },
       async replicaBehind(server) {
-        const primaryOffset = Number((await replicationInfo((await primaryNow()).port)).master_repl_offset);
+        const primaryOffset = Number((await replicationInfo(otherThan(server).port)).master_repl_offset);
         const replicaOffset = Number((await replicationInfo(server.port)).slave_repl_offset);
         return Math.max(0, primaryOffset - replicaOffset);
       },
