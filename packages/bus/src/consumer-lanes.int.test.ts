@@ -62,6 +62,9 @@ async function consumeInLanes(durable: string, sender: string, turns: Array<[str
     stage: durable,
     concurrency: 8,
     backoffMs: [200],
+    // Never dead-lettered: a failed fetch comes back every 200 ms, and restoring a 4 MiB object took longer than the
+    // default 10 deliveries (about 2 s) in a loaded clean-clone run, so the message went to the DLQ, not to its turn.
+    maxDeliver: Number.POSITIVE_INFINITY,
     laneOf: (subject) => subject,
     handler: (message, place) => {
       const task = async () => {
@@ -114,7 +117,7 @@ describe("a consumer's lanes", () => {
       // Back, with the object: the message's next delivery is fetched and takes its turn.
       await bus.provision();
       await (await new Objm(bus.js).open(bucket)).putBlob({ name: claim }, bytes ?? new Uint8Array());
-      await waitFor("the message again", () => turns.length === 3);
+      await waitFor("the message again", () => turns.length === 3, 20_000);
     } finally {
       await consumer.stop();
     }
