@@ -54,16 +54,16 @@ async function put(sender: string, messages: Array<[label: string, size?: number
  * A consumer of `sender`'s INGRESS messages with one lane per subject, several in hand at once; each message's
  * ordered part (its `place.run` task) records its label and delivery count.
  */
-async function consumeInLanes(durable: string, sender: string, turns: Array<[string, number]>, backoffMs = 200) {
+async function consumeInLanes(durable: string, sender: string, turns: Array<[string, number]>) {
   return bus.consume({
     stream: bus.topology.streams.ingress,
     durable,
     filterSubject: bus.topology.subjects.ingress(sender),
     stage: durable,
     concurrency: 8,
-    backoffMs: [backoffMs],
-    // Never dead-lettered: a failed fetch comes back every 200 ms, and restoring a 4 MiB object took longer than the
-    // default 10 deliveries (about 2 s) in a loaded clean-clone run, so the message went to the DLQ, not to its turn.
+    backoffMs: [200],
+    // Never dead-lettered: a failed fetch comes back every 200 ms for as long as a loaded machine keeps the consumer
+    // running before the test stops it (the default 10 deliveries, about 2 s, ran out in a loaded clean-clone run).
     maxDeliver: Number.POSITIVE_INFINITY,
     laneOf: (subject) => subject,
     handler: (message, place) => {
@@ -107,24 +107,35 @@ describe("a consumer's lanes", () => {
     // The object store away (its stream gone): the fetch fails retryably, the message is nak'ed.
     await bus.jsm.streams.delete(`OBJ_${bucket}`);
     const turns: Array<[string, number]> = [];
-    // A second between deliveries: the restore below passes through a bucket without the object (a payload gone for
-    // good, dead-lettered), and with 200 ms a delivery landed in it in loaded clean-clone runs.
-    const consumer = await consumeInLanes("lane-b", "lane-b", turns, 1_000);
+    const consumer = await consumeInLanes("lane-b", "lane-b", turns);
     try {
       await waitFor("the messages behind it", () => turns.length === 2);
       expect(turns).toEqual([
         ["b2", 1],
         ["b3", 1],
       ]);
-      // Back, with the object: the message's next delivery is fetched and takes its turn.
-      await bus.provision();
-      await (await new Objm(bus.js).open(bucket)).putBlob({ name: claim }, bytes ?? new Uint8Array());
-      await waitFor("the message again", () => turns.length === 3, 20_000);
     } finally {
       await consumer.stop();
     }
-    const [label, deliveries] = turns[2] ?? [];
-    expect(label).toBe("b1");
-    expect(deliveries).toBeGreaterThan(1);
-  }, 30_000);
+    // Back, with the object, while the consumer is stopped: made again, the bucket is there a moment before the
+    // object is, and a delivery landing in that moment reads a payload gone for good (dead-lettered; seen in loaded
+    // runs). A stopped consumer keeps the nak'ed message for its next pull (docs/reliability.md).
+    await bus.provision();
+    await (await new Objm(bus.js).open(bucket)).putBlob({ name: claim }, bytes ?? new Uint8Array());
+    const again = await consumeInLanes("lane-b", "lane-b", turns);
+    try {
+      // At the first pull as a rule; a redelivery sent into the stopped consumer's last pull request in the moment
+      // it closed is held by the server until the ack wait (30 s) is over: late, not lost.
+      await waitFor("the message again", () => turns.slice(2).some(([label]) => label === "b1"), 45_000);
+    } finally {
+      await again.stop();
+    }
+    // b1, after at least one failed delivery. Before it, the re-created consumer may be handed b3 again as a first
+    // delivery, although it was handled and acked before the stop (nats-server 2.9.10 under load: its delivered
+    // pointer read one behind; at-least-once, docs/reliability.md) — a repeat, never a message not seen before.
+    const after = turns.slice(2);
+    const b1 = after.findIndex(([label]) => label === "b1");
+    expect(after[b1]?.[1]).toBeGreaterThan(1);
+    expect(after.slice(0, b1).filter(([label]) => label !== "b2" && label !== "b3")).toEqual([]);
+  }, 60_000);
 });
