@@ -12,7 +12,7 @@
  * (gateway, intake, router, dispatcher, tracker), so the CPU per message of each stage is printed on its own; the
  * syscall counts then cover none of them. `--feed=nats` sends over the senders' own NATS ingress subjects instead of HTTP.
  * `--hub-flags` starts the hub process(es) with these node flags (comma-separated) instead of `carehub start`'s own
- * (HUB_NODE_FLAGS, services/hub/src/node-flags.ts: `--max-semi-space-size=8`), the default since the evening round of
+ * (HUB_NODE_FLAGS, services/hub/src/node-flags.ts: `--max-semi-space-size=16` since 0137, 8 before), the default since the evening round of
  * 2026-12-07; `--hub-flags=` runs them with none, as every figure before it did. After the figures
  * above the line gives the latency's p99.9 and maximum and, for the driver and each hub process, the event loop's
  * delay and the garbage collections over the measured load (bench/e2e/loop.ts). `--heap-profile=path` takes a

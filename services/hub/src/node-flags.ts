@@ -1,16 +1,18 @@
 import { join } from "node:path";
 
 /**
- * The V8 flags every `carehub start` process runs with (docs/decisions/0076-young-generation-cap.md). V8 sizes the
- * young generation from the heap limit: on a machine with a few GB it lets each semi-space grow to 64 MiB, and a
- * gateway under overload grew its new space to 64–128 MiB of resident memory that it never gave back (the
- * 3× overload of docs/reliability.md). Capped at 8 MiB a semi-space (16 MiB of new space) the gateway's RSS
- * fell by about 50 MB in the bounded overload. The flag takes full effect only when the process starts: V8 sizes
- * the heap from it then. Set later with `v8.setFlagsFromString`, it acts only in part (measured on Node 24.21: a
- * churning loop's new space was 32 MiB with the flag set at run time, 16 MiB with it on the command line, 128 MiB
- * with neither), so the CLI re-execs itself with the flag instead.
+ * The V8 flags every `carehub start` process runs with (docs/decisions/0076-young-generation-cap.md, 0137). V8 sizes
+ * the young generation from the heap limit: on a machine with a few GB it lets each semi-space grow to 64 MiB, and a
+ * gateway under overload grew its new space to 64–128 MiB of resident memory that it never gave back (the 3×
+ * overload of docs/reliability.md). Capped, the gateway's RSS fell by about 50 MB in the bounded overload. The cap
+ * is 16 MiB a semi-space (0137; 8 before): at 8 the all-in-one hub scavenged once per ~16 messages under load and
+ * spent a third more of its CPU in the collector for nothing kept — 16 halves the scavenges (GC −36 % per message,
+ * hub CPU −5 % in six alternated pairs) for 0–20 MB more in the overload and none when idle. The flag takes full
+ * effect only when the process starts: V8 sizes the heap from it then. Set later with `v8.setFlagsFromString`, it
+ * acts only in part (measured on Node 24.21: a churning loop's new space was 32 MiB with the flag set at run time,
+ * 16 MiB with it on the command line, 128 MiB with neither), so the CLI re-execs itself with the flag instead.
  */
-export const HUB_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
+export const HUB_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=16"];
 
 /**
  * The flags of HUB_NODE_FLAGS this process did not start with: neither on its command line nor in NODE_OPTIONS.

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
+import { HUB_NODE_FLAGS } from "./node-flags.ts";
 import { type OpsServer, opsListenerFile, startOpsServer } from "./ops-server.ts";
 import { START_BUNDLE_ENTRY, START_BUNDLE_OPS_LISTENER } from "./start-bundle.ts";
 
@@ -88,7 +89,7 @@ describe("the ops listener's memory", () => {
       const heap = process.report.getReport().workers[0].javascriptHeap;
       console.log(JSON.stringify({ newSpace: heap.heapSpaces.new_space.memorySize, total: heap.totalMemory }));
       await ops.close();`;
-    const out = execFileSync(process.execPath, ["--max-semi-space-size=8", "--input-type=module", "-e", script], {
+    const out = execFileSync(process.execPath, [...HUB_NODE_FLAGS, "--input-type=module", "-e", script], {
       encoding: "utf8",
       env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" },
     });
@@ -121,7 +122,7 @@ describe("ops servers started at once in one process", () => {
         }
       }
       console.log(JSON.stringify({ started, failures }));`;
-    const out = execFileSync(process.execPath, ["--max-semi-space-size=8", "--input-type=module", "-e", script], {
+    const out = execFileSync(process.execPath, [...HUB_NODE_FLAGS, "--input-type=module", "-e", script], {
       encoding: "utf8",
     });
     expect(JSON.parse(out)).toEqual({ started: 100, failures: [] });

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { HUB_NODE_FLAGS } from "./node-flags.ts";
 
 const MODULE = fileURLToPath(new URL("./start-up-memory.ts", import.meta.url));
 
@@ -29,11 +30,10 @@ function runInFreshNode(extraFlags: string[]): Outcome {
       newSpaceBefore, newSpaceAfter: newSpace(),
       gcInThisContext: typeof globalThis.gc, gcInANewContext: runInNewContext("typeof gc"),
     }));`;
-  const out = execFileSync(
-    process.execPath,
-    ["--max-semi-space-size=8", ...extraFlags, "--input-type=module", "-e", script],
-    { encoding: "utf8", env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" } },
-  );
+  const out = execFileSync(process.execPath, [...HUB_NODE_FLAGS, ...extraFlags, "--input-type=module", "-e", script], {
+    encoding: "utf8",
+    env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" },
+  });
   return JSON.parse(out) as Outcome;
 }
 
