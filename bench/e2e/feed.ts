@@ -17,7 +17,7 @@ export type Feed = "http" | "nats";
 const PUBLISH_ATTEMPTS = 3;
 
 export interface IngressFeed {
-  send(message: BenchMessage): Promise<void>;
+  send(message: Pick<BenchMessage, "id" | "body" | "contentType" | "from">): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -15,9 +15,16 @@
  *    the first publish until the hub is quiet; then each replayed message's outcome is compared with the recorded
  *    one. Any difference, or a message the original hub did not take, exits 1.
  *
+ * `--feed nats`: the original run's senders publish to their own INGRESS subjects over NATS, as an integrating
+ * system with NATS credentials does (bench/e2e/feed.ts), up to 32 of a sender's publishes awaiting their
+ * acknowledgement at once, in plan order on its one connection; over HTTP (the default) each sender waits for each
+ * answer, so one busy sender's round trips set the run's pace (a 3,000-message run: 3 sends in flight, 24 of 27
+ * senders held by the order window behind it).
+ *
  * Results go to bench/results/<out>.{json,md} (`--out`, default `replay`; the last run overwrites them).
  * `--keep-recording PATH` keeps the recording; `--recording PATH` replays one kept before instead of making it (steps
- * 2 and 3 skipped: a million-message recording is made once). Progress goes to stdout every 30 s on a long run.
+ * 2 and 3 skipped: a million-message recording is made once). Progress goes to stdout every 30 s (BENCH_PROGRESS_MS) on a long run;
+ * the original run's line also says what its sending is doing (in flight, held by the order window, round trips, queues).
  */
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
@@ -29,6 +36,7 @@ import type { MessageLifecycle } from "@carehub/schemas";
 import { buildScenarioRegistry, createPlanner, demoScenario } from "@carehub/simulator";
 import { childProcesses } from "@carehub/testkit";
 import { registryHubOptions, startTestHub, type TestHub, type TestHubOptions } from "@carehub/testkit-hub";
+import { type IngressFeed, natsIngressFeed } from "./feed.ts";
 import { runHub } from "./hub.ts";
 import { consumerProgress, sampleProcess, startInfra } from "./infra.ts";
 
@@ -40,14 +48,17 @@ const { values } = parseArgs({
     out: { type: "string", default: "replay" },
     recording: { type: "string" },
     "keep-recording": { type: "string" },
+    feed: { type: "string", default: "http" },
   },
 });
 const count = wholeNumber(values.count, "--count");
 const ceilingCount = wholeNumber(values["ceiling-count"] ?? String(Math.min(count, 2_000)), "--ceiling-count");
 const seed = values.seed;
 const out = values.out;
+const feed = values.feed;
+if (feed !== "http" && feed !== "nats") throw new Error("--feed must be http or nats");
 if (!/^[\w.-]+$/.test(out)) throw new Error("--out must be a file name without a directory");
-const PROGRESS_EVERY_MS = 30_000;
+const PROGRESS_EVERY_MS = Number(process.env.BENCH_PROGRESS_MS ?? 30_000);
 /** How long a run may take to go quiet after its last send (a million messages take hours on this machine). */
 const QUIET_WITHIN_MS = 24 * 3_600_000;
 const DAY_MS = 86_400_000;
@@ -60,6 +71,33 @@ const READ_AHEAD = 4_096;
  * queue could leave the message answered thousands of positions behind, and the reply would go out before it.
  */
 const ORDER_WINDOW = 256;
+/** With `--feed nats`, how many of one sender's publishes may await their acknowledgement at once. */
+const SENDER_WINDOW = 32;
+
+/**
+ * What the original run's sending is doing, for its progress line: sends in flight, senders held back by the order
+ * window, the mean send round trip since the last line and the longest queues — whether the hub or the sending sets
+ * the pace (docs/performance.md, "A 1,000,000-message replay": not established before).
+ */
+const sending = {
+  inFlight: 0,
+  heldByWindow: 0,
+  sends: 0,
+  sendMs: 0,
+  queues: new Map<string, { length: number }>(),
+  line(): string {
+    const mean = this.sends === 0 ? "-" : (this.sendMs / this.sends).toFixed(1);
+    const longest = [...this.queues]
+      .filter(([, queue]) => queue.length > 0)
+      .sort(([, a], [, b]) => b.length - a.length)
+      .slice(0, 3)
+      .map(([sender, queue]) => `${sender} ${queue.length}`);
+    const line = `sending: ${this.inFlight} in flight, ${this.heldByWindow} held by the order window, ${this.sends} sent since the last line (mean round trip ${mean} ms); longest queues: ${longest.join(", ") || "none"}`;
+    this.sends = 0;
+    this.sendMs = 0;
+    return line;
+  },
+};
 
 function wholeNumber(text: string, name: string): number {
   const n = Number.parseInt(text, 10);
@@ -103,13 +141,23 @@ try {
   if (values.recording === undefined) {
     const original = await startTestHub(hubOptions);
     try {
-      log(`original run: ${count} simulated messages through the gateway`);
+      log(`original run: ${count} simulated messages ${feed === "nats" ? "over NATS ingress" : "through the gateway"}`);
       const began = performance.now();
+      const nats =
+        feed === "nats"
+          ? await natsIngressFeed(
+              infra.natsUrl,
+              original.namespace,
+              hubOptions.endpoints.map((endpoint) => endpoint.id),
+            )
+          : undefined;
       const refused = await whileReporting(original, "original run", () =>
-        sendPlanned(original, region.world, scenario).then(async (n) => {
-          await original.waitUntilQuiet(QUIET_WITHIN_MS);
-          return n;
-        }),
+        sendPlanned(original, region.world, scenario, nats)
+          .then(async (n) => {
+            await original.waitUntilQuiet(QUIET_WITHIN_MS);
+            return n;
+          })
+          .finally(() => nats?.close()),
       );
       originalMs = performance.now() - began;
       log(`original run: ${seconds(originalMs)} s, ${refused} refused by the gateway`);
@@ -212,6 +260,7 @@ async function whileReporting<T>(hub: TestHub, stage: string, work: () => Promis
         // This hub's streams only (the ceiling's are on the same server).
         const ours = where.split("; ").filter((part) => streams.has(part.split(" ")[0] ?? ""));
         log(`${stage}: ${seconds(performance.now() - began)} s; ${ours.join("; ")}`);
+        if (stage === "original run") log(`${stage}: ${sending.line()}`);
       },
       () => {},
     );
@@ -249,6 +298,7 @@ async function sendPlanned(
   hub: TestHub,
   world: ReturnType<typeof buildScenarioRegistry>["world"],
   scenario: ReturnType<typeof demoScenario>,
+  nats?: IngressFeed,
 ): Promise<number> {
   const planner = createPlanner({
     seed,
@@ -268,26 +318,74 @@ async function sendPlanned(
   const sent = new Uint8Array(count);
   let oldestUnsent = 0;
   let behind: Array<() => void> = [];
-  const drain = async (queue: Planned[]) => {
-    for (let next = queue[0]; next !== undefined; next = queue[0]) {
-      while (oldestUnsent < next.at - ORDER_WINDOW && sendFailure === undefined) {
-        await new Promise<void>((resolve) => behind.push(resolve));
+  const markSent = (at: number) => {
+    sent[at] = 1;
+    if (at !== oldestUnsent) return;
+    while (oldestUnsent < count && sent[oldestUnsent] === 1) oldestUnsent++;
+    const waiting = behind;
+    behind = [];
+    for (const wake of waiting) wake();
+  };
+  const bytes = (body: string | Uint8Array) => (typeof body === "string" ? Buffer.from(body) : body);
+  // Senders with a drain running: a message for one of them joins its queue; for any other, a drain starts. A drain
+  // leaves this set in the same synchronous step in which it finds its queue empty and nothing of it in flight.
+  const draining = new Set<string>();
+  const drain = async (from: string, queue: Planned[]) => {
+    // Over NATS, up to SENDER_WINDOW publishes of the sender in flight: issued in plan order on its one connection,
+    // stored in that order; a position counts as sent once its publish is acknowledged.
+    const inFlight = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    for (;;) {
+      for (let next = queue[0]; next !== undefined; next = queue[0]) {
+        if (oldestUnsent < next.at - ORDER_WINDOW) {
+          sending.heldByWindow++;
+          while (oldestUnsent < next.at - ORDER_WINDOW && sendFailure === undefined) {
+            await new Promise<void>((resolve) => behind.push(resolve));
+          }
+          sending.heldByWindow--;
+        }
+        if (sendFailure !== undefined || failure !== undefined) break;
+        const m = next.message;
+        const at = next.at;
+        sending.inFlight++;
+        const sendBegan = performance.now();
+        const settled = () => {
+          sending.inFlight--;
+          sending.sends++;
+          sending.sendMs += performance.now() - sendBegan;
+        };
+        if (nats === undefined) {
+          const answer = await hub.send(m.from, m.body, m.contentType).finally(settled);
+          if (answer.status !== 202) refused++;
+          queue.shift();
+          queued--;
+          markSent(at);
+        } else {
+          const publish: Promise<void> = nats
+            .send({ id: `${run}-${at}`, from: m.from, body: bytes(m.body), contentType: m.contentType })
+            .then(
+              () => markSent(at),
+              (error: unknown) => {
+                failure ??= { error };
+              },
+            )
+            .finally(() => {
+              settled();
+              inFlight.delete(publish);
+            });
+          inFlight.add(publish);
+          queue.shift();
+          queued--;
+          while (inFlight.size >= SENDER_WINDOW) await Promise.race(inFlight);
+        }
+        room?.();
       }
-      if (sendFailure !== undefined) return;
-      const m = next.message;
-      const answer = await hub.send(m.from, m.body, m.contentType);
-      if (answer.status !== 202) refused++;
-      queue.shift();
-      queued--;
-      sent[next.at] = 1;
-      if (next.at === oldestUnsent) {
-        while (oldestUnsent < count && sent[oldestUnsent] === 1) oldestUnsent++;
-        const waiting = behind;
-        behind = [];
-        for (const wake of waiting) wake();
-      }
-      room?.();
+      if (inFlight.size === 0 || failure !== undefined || sendFailure !== undefined) break;
+      await Promise.all(inFlight);
     }
+    if (inFlight.size > 0) await Promise.all(inFlight);
+    draining.delete(from);
+    if (failure !== undefined) throw failure.error;
   };
   for (let i = 0; i < count && sendFailure === undefined; i++) {
     const m = planner.next();
@@ -295,11 +393,13 @@ async function sendPlanned(
     if (queue === undefined) {
       queue = [];
       queues.set(m.from, queue);
+      sending.queues.set(m.from, queue);
     }
     queue.push({ at: i, message: m });
     queued++;
-    if (queue.length === 1) {
-      const sender: Promise<void> = drain(queue).then(
+    if (!draining.has(m.from)) {
+      draining.add(m.from);
+      const sender: Promise<void> = drain(m.from, queue).then(
         () => void senders.delete(sender),
         (error: unknown) => {
           sendFailure ??= { error };
@@ -377,6 +477,7 @@ function commandLine(result: { planned: number; seed: string; ceiling: { message
     `pnpm bench:replay --count ${result.planned} --seed ${result.seed}`,
     values["ceiling-count"] === undefined ? "" : ` --ceiling-count ${result.ceiling.messages}`,
     out === "replay" ? "" : ` --out ${out}`,
+    feed === "http" ? "" : ` --feed ${feed}`,
     values.recording === undefined ? "" : ` --recording ${values.recording}`,
     values["keep-recording"] === undefined ? "" : ` --keep-recording ${values["keep-recording"]}`,
   ].join("");
@@ -423,7 +524,7 @@ async function writeResults(result: {
     `| ceiling: hub e2e (own process, webhook, mixed) | ${result.ceiling.messages} | | ${result.ceiling.msgsPerSec} |`,
     result.original === undefined
       ? `| original run and recording: kept from an earlier run (${result.recordingKept}) | ${result.recorded} | | |`
-      : `| original run: simulator through the gateway until quiet | ${result.recorded} | ${seconds(result.original.ms)} s | ${result.original.msgsPerSec} |`,
+      : `| original run: simulator ${feed === "nats" ? "over NATS ingress" : "through the gateway"} until quiet | ${result.recorded} | ${seconds(result.original.ms)} s | ${result.original.msgsPerSec} |`,
     ...(result.recordMs === undefined
       ? []
       : [`| carehub record (INGRESS + outcome lookups) | ${result.recorded} | ${seconds(result.recordMs)} s | |`]),
