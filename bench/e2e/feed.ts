@@ -17,7 +17,8 @@ export type Feed = "http" | "nats";
 const PUBLISH_ATTEMPTS = 3;
 
 export interface IngressFeed {
-  send(message: Pick<BenchMessage, "id" | "body" | "contentType" | "from">): Promise<void>;
+  /** Resolves with the INGRESS sequence the message was stored at. */
+  send(message: Pick<BenchMessage, "id" | "body" | "contentType" | "from">): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -45,8 +46,11 @@ export async function natsIngressFeed(
       h.set("Content-Type", message.contentType);
       for (let attempt = 1; ; attempt++) {
         try {
-          await js.publish(`${namespace}.ingress.${message.from}`, message.body, { msgID: message.id, headers: h });
-          return;
+          const ack = await js.publish(`${namespace}.ingress.${message.from}`, message.body, {
+            msgID: message.id,
+            headers: h,
+          });
+          return ack.seq;
         } catch (error) {
           if (attempt >= PUBLISH_ATTEMPTS) throw error;
           await new Promise((resolve) => setTimeout(resolve, 100 * attempt));

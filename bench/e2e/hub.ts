@@ -270,7 +270,7 @@ export async function runHub(infra: Infra, scenario: HubScenario, tag: string): 
     let send = (message: BenchMessage, i: number) => post(urls[i % urls.length] as string, message);
     if (feed === "nats") {
       const ingress = await natsIngressFeed(infra.natsUrl, namespace, SENDERS);
-      send = ingress.send;
+      send = async (message) => void (await ingress.send(message));
       closeFeed = ingress.close;
     }
     const acks = scenario.delivery === "acks";

@@ -17,7 +17,9 @@
  *
  * `--feed nats`: the original run's senders publish to their own INGRESS subjects over NATS, as an integrating
  * system with NATS credentials does (bench/e2e/feed.ts), up to 32 of a sender's publishes awaiting their
- * acknowledgement at once, in plan order on its one connection; over HTTP (the default) each sender waits for each
+ * acknowledgement at once, in plan order on its one connection, and a position counts as sent for the order window
+ * once intake has taken it (its ack floor on INGRESS, read every 50 ms), so no send runs more than ORDER_WINDOW
+ * positions ahead of what the hub has read; over HTTP (the default) each sender waits for each
  * answer, so one busy sender's round trips set the run's pace (a 3,000-message run: 3 sends in flight, 24 of 27
  * senders held by the order window behind it).
  *
@@ -31,6 +33,7 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { INGRESS_CONSUMER } from "@carehub/bus";
 import { openRecordingFile, outcomeOf, sameOutcome, writeRecording } from "@carehub/hub";
 import type { MessageLifecycle } from "@carehub/schemas";
 import { buildScenarioRegistry, createPlanner, demoScenario } from "@carehub/simulator";
@@ -73,6 +76,8 @@ const READ_AHEAD = 4_096;
 const ORDER_WINDOW = 256;
 /** With `--feed nats`, how many of one sender's publishes may await their acknowledgement at once. */
 const SENDER_WINDOW = 32;
+/** With `--feed nats`, how often intake's progress is read (its ack floor on INGRESS moves the order window). */
+const INTAKE_POLL_MS = 50;
 
 /**
  * What the original run's sending is doing, for its progress line: sends in flight, senders held back by the order
@@ -318,6 +323,32 @@ async function sendPlanned(
   const sent = new Uint8Array(count);
   let oldestUnsent = 0;
   let behind: Array<() => void> = [];
+  // Over NATS a position counts as sent once intake has taken it (INGRESS's ack floor for intake past its sequence),
+  // not once it is stored: stored, every sender's whole plan would wait on INGRESS at once (100,000 within a minute,
+  // intake 6,584 in), and a reply from one sender's lane be read before the message it answers in another's.
+  const storedAt = new Float64Array(nats === undefined ? 0 : count);
+  const intakeTook = async () => {
+    const info = await hub.hub.bus.jsm.consumers.info(hub.hub.bus.topology.streams.ingress, INGRESS_CONSUMER);
+    const floor = info.ack_floor.stream_seq;
+    const from = oldestUnsent;
+    while (oldestUnsent < count && storedAt[oldestUnsent] !== 0 && (storedAt[oldestUnsent] as number) <= floor) {
+      oldestUnsent++;
+    }
+    if (oldestUnsent === from) return;
+    const waiting = behind;
+    behind = [];
+    for (const wake of waiting) wake();
+  };
+  let polling = true;
+  const poller =
+    nats === undefined
+      ? Promise.resolve()
+      : (async () => {
+          while (polling) {
+            await intakeTook().catch(() => {});
+            await new Promise((resolve) => setTimeout(resolve, INTAKE_POLL_MS));
+          }
+        })();
   const markSent = (at: number) => {
     sent[at] = 1;
     if (at !== oldestUnsent) return;
@@ -364,7 +395,9 @@ async function sendPlanned(
           const publish: Promise<void> = nats
             .send({ id: `${run}-${at}`, from: m.from, body: bytes(m.body), contentType: m.contentType })
             .then(
-              () => markSent(at),
+              (seq) => {
+                storedAt[at] = seq;
+              },
               (error: unknown) => {
                 failure ??= { error };
               },
@@ -417,6 +450,8 @@ async function sendPlanned(
     }
   }
   await Promise.all(senders);
+  polling = false;
+  await poller;
   if (sendFailure !== undefined) throw sendFailure.error;
   return refused;
 }
