@@ -363,7 +363,7 @@ async function sendPlanned(
   const draining = new Set<string>();
   const drain = async (from: string, queue: Planned[]) => {
     // Over NATS, up to SENDER_WINDOW publishes of the sender in flight: issued in plan order on its one connection,
-    // stored in that order; a position counts as sent once its publish is acknowledged.
+    // stored in that order; a stored position counts as sent once intake has taken it (the poller above).
     const inFlight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
     for (;;) {
