@@ -78,6 +78,8 @@ const ORDER_WINDOW = 256;
 const SENDER_WINDOW = 32;
 /** With `--feed nats`, how often intake's progress is read (its ack floor on INGRESS moves the order window). */
 const INTAKE_POLL_MS = 50;
+/** Reads of intake's progress that may fail in a row (about 10 s) before the original run fails. */
+const INTAKE_POLL_FAILURES = 200;
 
 /**
  * What the original run's sending is doing, for its progress line: sends in flight, senders held back by the order
@@ -165,7 +167,7 @@ try {
           .finally(() => nats?.close()),
       );
       originalMs = performance.now() - began;
-      log(`original run: ${seconds(originalMs)} s, ${refused} refused by the gateway`);
+      log(`original run: ${seconds(originalMs)} s${nats === undefined ? `, ${refused} refused by the gateway` : ""}`);
       if (refused > 0) failed = true;
 
       const recordBegan = performance.now();
@@ -323,6 +325,12 @@ async function sendPlanned(
   const sent = new Uint8Array(count);
   let oldestUnsent = 0;
   let behind: Array<() => void> = [];
+  /** The senders waiting for the oldest unsent position to move: each looks again. */
+  const wakeBehind = () => {
+    const waiting = behind;
+    behind = [];
+    for (const wake of waiting) wake();
+  };
   // Over NATS a position counts as sent once intake has taken it (INGRESS's ack floor for intake past its sequence),
   // not once it is stored: stored, every sender's whole plan would wait on INGRESS at once (100,000 within a minute,
   // intake 6,584 in), and a reply from one sender's lane be read before the message it answers in another's.
@@ -334,18 +342,28 @@ async function sendPlanned(
     while (oldestUnsent < count && storedAt[oldestUnsent] !== 0 && (storedAt[oldestUnsent] as number) <= floor) {
       oldestUnsent++;
     }
-    if (oldestUnsent === from) return;
-    const waiting = behind;
-    behind = [];
-    for (const wake of waiting) wake();
+    if (oldestUnsent !== from) wakeBehind();
   };
   let polling = true;
   const poller =
     nats === undefined
       ? Promise.resolve()
       : (async () => {
-          while (polling) {
-            await intakeTook().catch(() => {});
+          // A read that keeps failing would hold every sender for good (the order window never moves): after
+          // INTAKE_POLL_FAILURES in a row the run fails, with the last error.
+          let failures = 0;
+          while (polling && sendFailure === undefined) {
+            try {
+              await intakeTook();
+              failures = 0;
+            } catch (error) {
+              if (++failures >= INTAKE_POLL_FAILURES) {
+                sendFailure ??= { error };
+                room?.();
+                wakeBehind();
+                return;
+              }
+            }
             await new Promise((resolve) => setTimeout(resolve, INTAKE_POLL_MS));
           }
         })();
@@ -353,9 +371,7 @@ async function sendPlanned(
     sent[at] = 1;
     if (at !== oldestUnsent) return;
     while (oldestUnsent < count && sent[oldestUnsent] === 1) oldestUnsent++;
-    const waiting = behind;
-    behind = [];
-    for (const wake of waiting) wake();
+    wakeBehind();
   };
   const bytes = (body: string | Uint8Array) => (typeof body === "string" ? Buffer.from(body) : body);
   // Senders with a drain running: a message for one of them joins its queue; for any other, a drain starts. A drain
@@ -438,7 +454,7 @@ async function sendPlanned(
           sendFailure ??= { error };
           senders.delete(sender);
           room?.();
-          for (const wake of behind.splice(0)) wake();
+          wakeBehind();
         },
       );
       senders.add(sender);
